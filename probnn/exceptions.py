@@ -1,0 +1,29 @@
+"""Exceptions and warnings raised by probnn."""
+
+from __future__ import annotations
+
+__all__ = ["DataError", "TrainingDivergedError", "SeparationWarning"]
+
+
+class DataError(ValueError):
+    """The data cannot be used as given: wrong values, types, shapes or files.
+
+    The message says what was expected, what was found, and where (row,
+    column, file). The command line reports it on one line and exits with 1.
+    """
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite.
+
+    The network keeps the last weights whose loss was finite; the message says
+    at which epoch it happened and suggests a smaller learning rate.
+    """
+
+
+class SeparationWarning(UserWarning):
+    """The classes are perfectly separable, so the maximum-likelihood estimate does not exist.
+
+    Without a prior the likelihood keeps rising as the weights grow; the
+    reported weights are wherever the optimiser stopped, not an estimate.
+    """

@@ -73,7 +73,10 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> NDArray[n
 def log_softmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     """``z - logsumexp(z)`` along ``axis``: log-probabilities from logits."""
     z = _as_float(z)
-    return z - logsumexp(z, axis=axis, keepdims=True)
+    # Shift first: the largest entry becomes exactly 0, so its log-probability
+    # keeps full relative precision instead of cancelling m - (m + log s).
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating]:

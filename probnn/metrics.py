@@ -1,0 +1,452 @@
+"""Scores for probabilistic predictions.
+
+A model in probnn predicts a distribution, so it is judged as one: by the
+negative log-likelihood it gives the held-out targets (in nats, or bits), by
+how far its probabilities are from the outcomes (Brier score), and by whether
+its stated confidence matches how often it is right (calibration: reliability
+curve, expected calibration error, probability integral transform, interval
+coverage).
+
+Arrays go in, Python floats (or arrays for curves) come out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from probnn._validation import check_sample_weight, describe_rows, describe_values
+
+__all__ = [
+    "nats_to_bits",
+    "mean_nll",
+    "brier_score",
+    "expected_calibration_error",
+    "reliability_curve",
+    "pit_values",
+    "interval_coverage",
+    "central_interval",
+    "ks_distance_uniform",
+    "classification_metrics",
+    "regression_metrics",
+]
+
+_LN2 = np.log(2.0)
+
+
+def nats_to_bits(x: ArrayLike) -> Any:
+    """Convert an information quantity from nats (natural log) to bits (log base 2).
+
+    Parameters
+    ----------
+    x : float or ndarray
+        Value(s) in nats.
+
+    Returns
+    -------
+    float or ndarray
+        ``x / ln 2``; a float for scalar input, otherwise an array of the same
+        shape (float32 stays float32).
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    out = arr / arr.dtype.type(_LN2)
+    return float(out) if out.ndim == 0 else out
+
+
+def mean_nll(dist, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+    """Mean negative log-likelihood of targets under predicted distributions, in nats.
+
+    ``-sum_i w_i log p(y_i | theta_i) / sum_i w_i``. For a multi-label Bernoulli
+    (batch shape ``(n, k)``) each row's log-probabilities are summed over the
+    labels first, as the labels are modelled as independent.
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictive distributions with batch shape ``(n_samples,)`` (or
+        ``(n_samples, k)`` for independent labels); must have ``log_prob``.
+    y : ndarray of shape (n_samples,) or (n_samples, k)
+        Observed targets.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Non-negative weights; equal weights if None.
+
+    Returns
+    -------
+    float
+        The weighted mean NLL in nats (``inf`` if a target has probability 0).
+    """
+    log_p = np.asarray(dist.log_prob(np.asarray(y)), dtype=np.float64)
+    if log_p.ndim == 0:
+        log_p = log_p.reshape(1)
+    per_row = log_p.reshape(log_p.shape[0], -1).sum(axis=1)
+    w = check_sample_weight(sample_weight, per_row.shape[0])
+    total = w.sum()
+    if total <= 0:
+        raise ValueError("sample_weight must have a positive sum; found all weights 0")
+    return float(-np.dot(w, per_row) / total)
+
+
+# --------------------------------------------------------------------------
+# classification
+
+
+def _check_labels_and_proba(y_true: ArrayLike, proba: ArrayLike):
+    """Validate class labels against probabilities; return (y int64, proba float64 2-D, binary flag).
+
+    A 1-D ``proba`` holds P(y = 1) of a binary problem; it is widened to the
+    two columns ``[1 - p, p]`` so that callers handle one layout.
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y_true)
+    binary = p.ndim == 1
+    if p.ndim not in (1, 2):
+        raise ValueError(
+            f"proba must have shape (n_samples,) or (n_samples, n_classes); found shape {p.shape}"
+        )
+    if y.ndim != 1 or y.shape[0] != p.shape[0]:
+        raise ValueError(
+            f"y_true must have shape ({p.shape[0]},) to match proba; found shape {y.shape}"
+        )
+    if y.shape[0] == 0:
+        raise ValueError("expected at least one sample; found 0 rows")
+    bad_p = ~np.isfinite(p) | (p < 0) | (p > 1)
+    if bad_p.any():
+        raise ValueError(
+            "probabilities must lie in [0, 1]; found "
+            f"{describe_values(p[bad_p])} at {describe_rows(bad_p)}"
+        )
+    n_classes = 2 if binary else p.shape[1]
+    y_float = y.astype(np.float64) if y.dtype.kind in "biuf" else None
+    if y_float is None:
+        raise ValueError(f"y_true must hold integer class indices; found dtype {y.dtype}")
+    bad_y = (y_float != np.round(y_float)) | (y_float < 0) | (y_float > n_classes - 1)
+    if bad_y.any():
+        raise ValueError(
+            f"y_true must be class indices 0..{n_classes - 1}; found "
+            f"{describe_values(y[bad_y])} at {describe_rows(bad_y)}"
+        )
+    p2 = np.column_stack([1.0 - p, p]) if binary else p
+    return y_float.astype(np.int64), p2, binary
+
+
+def brier_score(y_true: ArrayLike, proba: ArrayLike) -> float:
+    """Brier score: mean squared distance between predicted probabilities and outcomes.
+
+    Binary (``proba`` of shape ``(n,)`` holding P(y = 1)): ``mean_i (p_i - y_i)^2``,
+    the convention of ``sklearn.metrics.brier_score_loss``. Multiclass (``proba``
+    of shape ``(n, C)``): Brier's original ``mean_i sum_k (p_ik - [y_i = k])^2``,
+    which lies in [0, 2]. Lower is better; 0 is a perfect, certain prediction.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, shape (n_samples,)
+        Class indices ``0..C-1`` (0 or 1 for binary).
+    proba : ndarray of shape (n_samples,) or (n_samples, C)
+        Predicted probabilities.
+
+    Returns
+    -------
+    float
+    """
+    y, p2, binary = _check_labels_and_proba(y_true, proba)
+    if binary:
+        return float(np.mean((p2[:, 1] - y) ** 2))
+    onehot = np.eye(p2.shape[1])[y]
+    return float(np.mean(np.sum((p2 - onehot) ** 2, axis=1)))
+
+
+def _top_label(y: NDArray, p2: NDArray):
+    """Confidence (largest probability) and correctness of the top-label prediction."""
+    predicted = np.argmax(p2, axis=1)
+    confidence = p2[np.arange(p2.shape[0]), predicted]
+    return confidence, (predicted == y).astype(np.float64)
+
+
+def reliability_curve(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10):
+    """Top-label reliability curve on equal-width confidence bins.
+
+    Each prediction's confidence is its largest class probability; the
+    predictions are grouped by confidence into the bins ``[0, 1/M], (1/M, 2/M],
+    ..., ((M-1)/M, 1]`` (right-closed, as in ``sklearn.calibration.calibration_curve``),
+    and in each bin the mean confidence is set against the fraction of correct
+    predictions. A calibrated model has the two equal in every bin.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, shape (n_samples,)
+        Class indices.
+    proba : ndarray of shape (n_samples,) or (n_samples, C)
+        P(y = 1) for binary problems, or class probabilities.
+    n_bins : int
+        Number of equal-width bins ``M`` on [0, 1].
+
+    Returns
+    -------
+    bin_confidence : ndarray of shape (n_bins,)
+        Mean confidence in each bin (NaN for an empty bin).
+    bin_accuracy : ndarray of shape (n_bins,)
+        Fraction of correct top-label predictions in each bin (NaN if empty).
+    bin_count : ndarray of int, shape (n_bins,)
+        Number of predictions in each bin.
+    """
+    if int(n_bins) != n_bins or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer; found {n_bins!r}")
+    n_bins = int(n_bins)
+    y, p2, _ = _check_labels_and_proba(y_true, proba)
+    confidence, correct = _top_label(y, p2)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # searchsorted on the inner edges (side="left") puts a value equal to an
+    # edge in the lower bin, i.e. the bins are closed on the right.
+    bin_index = np.searchsorted(edges[1:-1], confidence, side="left")
+    count = np.bincount(bin_index, minlength=n_bins)
+    sum_conf = np.bincount(bin_index, weights=confidence, minlength=n_bins)
+    sum_correct = np.bincount(bin_index, weights=correct, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bin_confidence = np.where(count > 0, sum_conf / count, np.nan)
+        bin_accuracy = np.where(count > 0, sum_correct / count, np.nan)
+    return bin_confidence, bin_accuracy, count.astype(np.int64)
+
+
+def expected_calibration_error(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -> float:
+    """Top-label expected calibration error (ECE) on equal-width bins.
+
+    ``ECE = sum_b (n_b / n) |accuracy_b - confidence_b|`` over the bins of
+    :func:`reliability_curve`: the average gap, weighted by how many predictions
+    fall in each bin, between how sure the model is and how often it is right.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, shape (n_samples,)
+    proba : ndarray of shape (n_samples,) or (n_samples, C)
+    n_bins : int
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 for a perfectly calibrated model.
+    """
+    conf, acc, count = reliability_curve(y_true, proba, n_bins)
+    used = count > 0
+    return float(np.sum(count[used] * np.abs(acc[used] - conf[used])) / count.sum())
+
+
+def _class_probabilities(dist) -> NDArray:
+    """P(y = 1) of shape (n,) for a Bernoulli, class probabilities (n, C) for a Categorical."""
+    probs = getattr(dist, "probs", None)
+    if probs is None:
+        raise TypeError(
+            "classification metrics need a Bernoulli or Categorical distribution with "
+            f"`probs`; found {type(dist).__name__}"
+        )
+    return np.asarray(probs, dtype=np.float64)
+
+
+def classification_metrics(y_true: ArrayLike, dist) -> dict[str, float]:
+    """Held-out scores of a classifier's predictive distributions.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, shape (n_samples,)
+        Class indices ``0..C-1``.
+    dist : Bernoulli or Categorical
+        Predictions with ``probs`` of shape ``(n_samples,)`` (P(y = 1)) or
+        ``(n_samples, C)``.
+
+    Returns
+    -------
+    dict
+        ``nll_nats``, ``nll_bits`` (mean NLL per example), ``accuracy`` (of the
+        most probable class), ``brier`` (:func:`brier_score`), ``ece``
+        (:func:`expected_calibration_error`, 10 bins).
+    """
+    proba = _class_probabilities(dist)
+    y, p2, _ = _check_labels_and_proba(y_true, proba)
+    nll = mean_nll(dist, y)
+    return {
+        "nll_nats": nll,
+        "nll_bits": nats_to_bits(nll),
+        "accuracy": float(np.mean(np.argmax(p2, axis=1) == y)),
+        "brier": brier_score(y, proba),
+        "ece": expected_calibration_error(y, proba),
+    }
+
+
+# --------------------------------------------------------------------------
+# regression
+
+
+def _is_discrete(dist) -> bool:
+    from probnn.distributions import Bernoulli, Categorical, Poisson
+
+    if isinstance(dist, Categorical):
+        raise ValueError(
+            "the PIT needs ordered outcomes; found a Categorical distribution, whose "
+            "classes have no order (use the reliability curve instead)"
+        )
+    return isinstance(dist, (Bernoulli, Poisson))
+
+
+def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
+    """Probability integral transform (PIT) of observed targets.
+
+    For a continuous predictive CDF ``F_i``, ``u_i = F_i(y_i)``: if the
+    predictions are the true conditional distributions, the ``u_i`` are
+    independent Uniform(0, 1). For a discrete distribution (Poisson, Bernoulli)
+    ``F_i(y_i)`` is not uniform, so the randomised PIT is used instead:
+    ``u_i = F_i(y_i - 1) + v_i (F_i(y_i) - F_i(y_i - 1))`` with ``v_i`` uniform,
+    which is uniform under the same condition (Czado, Gneiting & Held, 2009).
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictions with batch shape ``(n_samples,)`` and a ``cdf``.
+    y : ndarray of shape (n_samples,)
+        Observed targets.
+    random_state : None, int, numpy Generator or RandomState
+        Source of the ``v_i`` for discrete distributions; fixed by default so
+        that the same predictions always give the same PIT values.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        Values in [0, 1]; a histogram of them should be flat.
+    """
+    y = np.asarray(y)
+    upper = np.asarray(dist.cdf(y), dtype=np.float64)
+    if not _is_discrete(dist):
+        return upper
+    # F(y - 1) for integer y; below the support (y = 0) it is 0.
+    below = np.where(y >= 1, dist.cdf(np.maximum(y - 1, 0)), 0.0)
+    v = _uniforms(random_state, upper.shape)
+    return below + v * (upper - below)
+
+
+def _uniforms(random_state, shape) -> NDArray:
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.uniform(size=shape)
+    return np.random.default_rng(random_state).uniform(size=shape)
+
+
+def ks_distance_uniform(u: ArrayLike) -> float:
+    """Kolmogorov-Smirnov distance ``sup_t |F_n(t) - t|`` of values from Uniform(0, 1).
+
+    Parameters
+    ----------
+    u : ndarray of shape (n_samples,)
+        Values in [0, 1], e.g. PIT values.
+
+    Returns
+    -------
+    float
+        0 for a perfectly uniform sample; near 1 when all values pile up at one end.
+    """
+    u = np.sort(np.asarray(u, dtype=np.float64).ravel())
+    n = u.size
+    if n == 0:
+        raise ValueError("expected at least one value; found 0")
+    i = np.arange(1, n + 1)
+    # The empirical CDF jumps at each sorted value: compare just after and just before.
+    return float(max(np.max(i / n - u), np.max(u - (i - 1) / n)))
+
+
+def interval_coverage(lower: ArrayLike, upper: ArrayLike, y: ArrayLike) -> float:
+    """Fraction of targets inside their predicted interval ``[lower, upper]`` (ends included).
+
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (n_samples,)
+        Interval ends, ``lower <= upper``.
+    y : ndarray of shape (n_samples,)
+        Observed targets.
+
+    Returns
+    -------
+    float
+        Empirical coverage in [0, 1], to compare with the nominal coverage.
+    """
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if not (lo.shape == hi.shape == y.shape) or y.ndim != 1:
+        raise ValueError(
+            "lower, upper and y must have the same shape (n_samples,); found "
+            f"{lo.shape}, {hi.shape} and {y.shape}"
+        )
+    if y.size == 0:
+        raise ValueError("expected at least one sample; found 0 rows")
+    reversed_ = lo > hi
+    if reversed_.any():
+        raise ValueError(
+            f"each interval needs lower <= upper; found lower > upper at {describe_rows(reversed_)}"
+        )
+    return float(np.mean((lo <= y) & (y <= hi)))
+
+
+def central_interval(dist, coverage: float) -> tuple[NDArray, NDArray]:
+    """Equal-tailed predictive interval ``[F^-1((1-c)/2), F^-1((1+c)/2)]``.
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictions with an ``icdf``.
+    coverage : float
+        Nominal coverage ``c`` in (0, 1).
+
+    Returns
+    -------
+    lower, upper : ndarray of shape batch_shape
+    """
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must lie strictly between 0 and 1; found {coverage!r}")
+    tail = (1.0 - coverage) / 2.0
+    lower = np.asarray(dist.icdf(np.full(dist.batch_shape, tail)), dtype=np.float64)
+    upper = np.asarray(dist.icdf(np.full(dist.batch_shape, 1.0 - tail)), dtype=np.float64)
+    return lower, upper
+
+
+def regression_metrics(y_true: ArrayLike, dist, coverage: float = 0.9) -> dict[str, float]:
+    """Held-out scores of a regressor's predictive distributions.
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (n_samples,)
+        Observed targets.
+    dist : Normal, Laplace, StudentT or Poisson
+        Predictions with batch shape ``(n_samples,)``.
+    coverage : float
+        Nominal coverage of the central predictive interval that is checked.
+
+    Returns
+    -------
+    dict
+        ``nll_nats``, ``nll_bits`` (mean NLL per example); ``rmse`` and ``mae``
+        of the predictive mean; ``coverage`` (empirical coverage of the central
+        interval at the nominal ``coverage``); ``pit_ks`` (KS distance of the PIT
+        values from Uniform(0, 1): 0 is perfectly calibrated).
+    """
+    y = np.asarray(y_true, dtype=np.float64)
+    if y.ndim != 1 or tuple(dist.batch_shape) != y.shape:
+        raise ValueError(
+            f"y_true must have shape {tuple(dist.batch_shape)} to match the predictions; "
+            f"found shape {y.shape}"
+        )
+    bad = ~np.isfinite(y)
+    if bad.any():
+        raise ValueError(
+            f"targets must be finite; found {describe_values(y[bad])} at {describe_rows(bad)}"
+        )
+    nll = mean_nll(dist, y)
+    error = np.asarray(dist.mean, dtype=np.float64) - y
+    lower, upper = central_interval(dist, coverage)
+    return {
+        "nll_nats": nll,
+        "nll_bits": nats_to_bits(nll),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mae": float(np.mean(np.abs(error))),
+        "coverage": interval_coverage(lower, upper, y),
+        "pit_ks": ks_distance_uniform(pit_values(dist, y)),
+    }

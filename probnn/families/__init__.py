@@ -1,0 +1,79 @@
+"""Likelihood heads ("families"): raw network outputs -> distribution -> NLL.
+
+``FAMILIES`` maps each name to its class; ``get_family(name, **params)`` builds
+a configured instance; ``register_family`` adds a class (the test suite runs
+over every registered family, so a new one is tested the moment it is added).
+
+=============== ======= ======================================= ========================
+name            outputs link                                    classical loss
+=============== ======= ======================================= ========================
+bernoulli       1 or k  p = sigmoid(z)                          binary cross-entropy
+categorical     C       pi = softmax(z)                         categorical cross-entropy
+normal-fixed    1       mu = z (sigma fixed)                    half squared error
+normal          2       mu = z1, sigma = softplus(z2)           Gaussian NLL
+laplace         2 or 1  mu = z1, b = softplus(z2) (or fixed b)  absolute error
+poisson         1       lambda = exp(z)                         Poisson deviance
+studentt        2       mu = z1, sigma = softplus(z2), df fixed Student-t NLL
+=============== ======= ======================================= ========================
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from probnn.families.base import Family
+
+__all__ = ["Family", "FAMILIES", "get_family", "register_family"]
+
+FAMILIES: dict[str, type[Family]] = {}
+
+
+def register_family(cls: type[Family]) -> type[Family]:
+    """Class decorator: add a :class:`Family` subclass to ``FAMILIES`` under ``cls.name``."""
+    if not (isinstance(cls, type) and issubclass(cls, Family)):
+        raise TypeError(f"register_family expects a Family subclass; found {cls!r}")
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+    known = FAMILIES.get(cls.name)
+    if known is not None and known is not cls:
+        raise ValueError(
+            f"family name {cls.name!r} is already taken by {known.__module__}.{known.__name__}"
+        )
+    FAMILIES[cls.name] = cls
+    return cls
+
+
+def get_family(name: str | Family, **params) -> Family:
+    """A configured family by name, e.g. ``get_family("normal-fixed", scale=2.0)``.
+
+    A :class:`Family` instance passed without parameters is returned as it is.
+    """
+    if isinstance(name, Family):
+        if params:
+            raise ValueError("parameters can only be given with a family name, not an instance")
+        return name
+    try:
+        cls = FAMILIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown family {name!r}; expected one of {', '.join(sorted(FAMILIES))}"
+        ) from None
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) if accepted else "no parameters"
+        raise ValueError(
+            f"family {name!r} takes {takes}; found unknown parameter(s) {', '.join(unknown)}"
+        )
+    return cls(**params)
+
+
+# Import the families last: each registers itself through register_family above.
+from probnn.families import (  # noqa: E402,F401
+    bernoulli,
+    categorical,
+    laplace,
+    normal,
+    poisson,
+    studentt,
+)

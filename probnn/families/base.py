@@ -1,0 +1,341 @@
+"""The base class of the likelihood heads, and raw-space helpers they share.
+
+A family turns a network's raw outputs ``raw`` (shape ``(n_samples, n_outputs)``)
+into the parameters of a distribution over the target, and scores a target by
+that distribution's negative log-likelihood (NLL). Everything is computed from
+``raw`` directly (logits, log rates, softplus-inverse scales), never from
+probabilities that were rounded first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from probnn._validation import check_sample_weight, describe_rows, describe_values
+
+__all__ = ["Family"]
+
+Array = NDArray[np.floating]
+
+# Below this raw value the softplus scale is computed from its series
+# softplus(z) = e^z - e^{2z}/2 + ...: the next term is below float64 precision.
+_SCALE_SERIES_BELOW = -20.0
+
+# Where the exact NLL exceeds the float range (a residual over an underflowed
+# scale, exp of a huge log rate) the honest result is +inf: no warning for it.
+# Invalid operations (NaN) still warn.
+def _overflow_is_inf() -> np.errstate:
+    return np.errstate(over="ignore", divide="ignore")
+
+
+class Family:
+    """A likelihood head: raw network outputs -> distribution -> NLL and gradient.
+
+    Subclasses set the class attributes, implement :meth:`check_target`,
+    :meth:`_n_outputs_for`, :meth:`_loss_gradient`, :meth:`distribution`,
+    :meth:`mean`, :meth:`constant_raw` and :meth:`derivation`; the public
+    ``nll`` / ``gradient`` / ``loss_gradient`` share the input handling here.
+
+    Conventions
+    -----------
+    ``raw`` has shape ``(n_samples, n_outputs)``; where ``n_outputs`` is 1 a 1-D
+    ``raw`` of shape ``(n_samples,)`` is accepted too, and the gradient then has
+    that shape. Float32 ``raw`` gives float32 results, anything else float64.
+    """
+
+    name: str = ""
+    loss_name: str = ""
+    link: str = ""
+    is_classifier: bool = False
+
+    # ------------------------------------------------------------------ targets
+    def check_target(self, y: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
+        """Return validated targets or raise ``ValueError`` naming values and rows."""
+        raise NotImplementedError
+
+    def n_outputs(self, y: ArrayLike) -> int:
+        """Number of raw outputs a network needs to model targets ``y``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, k)
+        """
+        return self._n_outputs_for(self.check_target(y))
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_raw_columns(self, raw: Array, y: np.ndarray) -> None:
+        """Raise unless ``raw`` has the columns that targets ``y`` need."""
+        expected = self._n_outputs_for(y)
+        if raw.shape[1] != expected:
+            raise ValueError(
+                f"{self.name} family with these targets expects raw outputs of shape "
+                f"(n_samples, {expected}); found shape {raw.shape}"
+            )
+
+    # ------------------------------------------------------------- loss, grad
+    def nll(self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """Negative log-likelihood of each example.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_outputs) or (n_samples,)
+            Raw network outputs.
+        y : array-like of shape (n_samples,) or (n_samples, k)
+            Targets (see :meth:`check_target`).
+        sample_weight : array-like of shape (n_samples,), optional
+            Each example's NLL is multiplied by its weight.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        raw2, y, _ = self._prepare(raw, y)
+        with _overflow_is_inf():
+            loss, _ = self._loss_gradient(raw2, y, False)
+        return self._weigh(loss, None, sample_weight)[0]
+
+    def gradient(self, raw: ArrayLike, y: ArrayLike) -> Array:
+        """Gradient of each example's NLL with respect to its own raw outputs.
+
+        Returns
+        -------
+        ndarray, same shape as ``raw``
+        """
+        return self.loss_gradient(raw, y)[1]
+
+    def loss_gradient(
+        self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[Array, Array]:
+        """NLL per example and its gradient in one pass (the training hot path).
+
+        Returns
+        -------
+        nll : ndarray of shape (n_samples,)
+            Multiplied by ``sample_weight`` if given.
+        gradient : ndarray, same shape as ``raw``
+            Row ``i`` is multiplied by ``sample_weight[i]`` if given.
+        """
+        raw2, y, one_d = self._prepare(raw, y)
+        with _overflow_is_inf():
+            loss, grad = self._loss_gradient(raw2, y, True)
+        loss, grad = self._weigh(loss, grad, sample_weight)
+        return loss, (grad[:, 0] if one_d else grad)
+
+    def _loss_gradient(
+        self, raw: Array, y: np.ndarray, need_gradient: bool
+    ) -> tuple[Array, Array | None]:  # pragma: no cover - abstract
+        """Per-example NLL (n,) and, if asked, its gradient (n, n_outputs)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ predictions
+    def distribution(self, raw: ArrayLike):  # pragma: no cover - abstract
+        """The predicted distribution, batch shape ``(n_samples,)``."""
+        raise NotImplementedError
+
+    def mean(self, raw: ArrayLike) -> Array:  # pragma: no cover - abstract
+        """The predicted mean (class probabilities for classifiers)."""
+        raise NotImplementedError
+
+    def constant_raw(
+        self, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Array:  # pragma: no cover - abstract
+        """Raw outputs, shape ``(n_outputs,)``, of the best constant model (the MLE)."""
+        raise NotImplementedError
+
+    def derivation(self, latex: bool = False) -> str:  # pragma: no cover - abstract
+        """Likelihood -> log-likelihood -> loss -> gradient, as text or LaTeX."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- params
+    def get_params(self) -> dict:
+        """Constructor parameters (JSON-able), e.g. ``{"scale": 1.0}``."""
+        return {}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"get_family({self.name!r}{', ' if params else ''}{params})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.get_params() == other.get_params()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(self.get_params().items()))))
+
+    # ---------------------------------------------------------------- helpers
+    def _prepare(self, raw: ArrayLike, y: ArrayLike) -> tuple[Array, np.ndarray, bool]:
+        """Validate and align ``raw`` (as 2-D) with validated targets ``y``."""
+        raw = as_raw(raw)
+        one_d = raw.ndim == 1
+        if one_d:
+            raw = raw[:, None]
+        elif raw.ndim != 2:
+            raise ValueError(
+                f"raw outputs must have shape (n_samples, n_outputs); found shape {raw.shape}"
+            )
+        y = self.check_target(y)
+        if y.shape[0] != raw.shape[0]:
+            raise ValueError(
+                f"raw outputs and targets must have the same number of rows; found "
+                f"{raw.shape[0]} raw rows and {y.shape[0]} targets"
+            )
+        self._check_raw_columns(raw, y)
+        if y.dtype.kind == "f":
+            y = y.astype(raw.dtype, copy=False)
+        return raw, y, one_d
+
+    @staticmethod
+    def _weigh(loss: Array, grad: Array | None, sample_weight: ArrayLike | None):
+        if sample_weight is None:
+            return loss, grad
+        w = check_sample_weight(sample_weight, loss.shape[0], dtype=loss.dtype)
+        loss *= w
+        if grad is not None:
+            grad *= w[:, None]
+        return loss, grad
+
+
+# ---------------------------------------------------------------------- helpers
+def as_raw(raw: ArrayLike) -> Array:
+    """``raw`` as a float array: float32 and float64 kept, anything else float64."""
+    raw = np.asarray(raw)
+    if raw.dtype.kind != "f" or raw.dtype.itemsize > 8:
+        raw = raw.astype(np.float64)
+    elif raw.dtype.itemsize < 4:
+        raw = raw.astype(np.float32)
+    return raw
+
+
+def as_real_target(y: ArrayLike, family: str, what: str = "real numbers") -> np.ndarray:
+    """Targets as a float array; ``ValueError`` naming non-numeric entries."""
+    y = np.asarray(y)
+    if y.dtype.kind == "b":
+        return y.astype(np.float64)
+    if y.dtype.kind in "iu":
+        return y.astype(np.float64)
+    if y.dtype.kind == "f":
+        return y if y.dtype.itemsize in (4, 8) else y.astype(np.float64)
+    try:
+        return y.astype(np.float64)
+    except (TypeError, ValueError):
+        flat = y.ravel()
+        bad = np.array([not _is_number(v) for v in flat]).reshape(y.shape)
+        raise ValueError(
+            f"{family} targets must be {what}; found {describe_values(y[bad].astype(str))} "
+            f"at {describe_rows(bad)}"
+        ) from None
+
+
+def _is_number(v) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def as_1d_target(y: ArrayLike, family: str, what: str) -> np.ndarray:
+    """One target per row: shape (n,) (a single column (n, 1) is flattened)."""
+    y = as_real_target(y, family, what)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"{family} targets must have shape (n_samples,); found shape {y.shape}"
+        )
+    return y
+
+
+def reject(bad: np.ndarray, y: np.ndarray, message: str) -> None:
+    """Raise ``ValueError("<message>; found <values> at rows [...]")`` if any ``bad``."""
+    if bad.any():
+        raise ValueError(f"{message}; found {describe_values(y[bad])} at {describe_rows(bad)}")
+
+
+def softplus_sigmoid(t: Array, need_sigmoid: bool) -> tuple[Array, Array | None]:
+    """``softplus(t)`` and ``sigmoid(t)`` sharing one ``exp(-|t|)``.
+
+    The same formulas as :mod:`probnn._math`, fused because the training loop
+    wants both on every minibatch.
+    """
+    e = np.exp(-np.abs(t))
+    sp = np.maximum(t, 0)
+    sp += np.log1p(e)
+    if not need_sigmoid:
+        return sp, None
+    inv = 1 / (1 + e)
+    return sp, np.where(t >= 0, inv, e * inv)
+
+
+def softplus_scale(z: Array, need_gradient: bool) -> tuple[Array, Array, Array | None]:
+    """Scale ``s = softplus(z)``, ``log s``, and ``d log s / dz``, finite for all finite z.
+
+    For ``z`` far below zero ``s`` underflows to 0 (``s ~ e^z``), so ``log s``
+    and ``d log s / dz = sigmoid(z) / s`` come from the series instead:
+    ``log s = z - e^z / 2 + O(e^{2z})`` and ``d log s / dz = 1 - e^z / 2 + O(e^{2z})``.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    scale, log_scale : ndarray of shape (n_samples,)
+    dlog_scale : ndarray of shape (n_samples,) or None
+    """
+    e = np.exp(-np.abs(z))
+    scale = np.maximum(z, 0)
+    scale += np.log1p(e)
+    tail = z < _SCALE_SERIES_BELOW  # there e == exp(z)
+    half_e = 0.5 * e
+    # log(1) in the tail keeps log() away from an underflowed 0; where() discards it.
+    log_scale = np.where(tail, z - half_e, np.log(np.where(tail, 1, scale)))
+    if not need_gradient:
+        return scale, log_scale, None
+    inv = 1 / (1 + e)
+    sig = np.where(z >= 0, inv, e * inv)
+    dlog = np.where(tail, 1 - half_e, sig / np.where(tail, 1, scale))
+    return scale, log_scale, dlog
+
+
+def safe_divide(num: Array, den: Array) -> Array:
+    """``num / den`` with ``0 / 0 = 0`` (a zero residual over an underflowed scale)."""
+    out = np.zeros(np.broadcast(num, den).shape, dtype=np.result_type(num, den))
+    np.divide(num, den, out=out, where=num != 0)
+    return out
+
+
+def weighted_mean(y: np.ndarray, sample_weight: ArrayLike | None, axis: int = 0) -> np.ndarray:
+    """Mean of ``y`` over rows weighted by ``sample_weight`` (checked, positive total)."""
+    w = check_sample_weight(sample_weight, y.shape[0], dtype=np.float64)
+    total = w.sum()
+    if not total > 0:
+        raise ValueError(f"sample_weight must have a positive sum; found {total}")
+    return np.tensordot(w, y, axes=(0, axis)) / total
+
+
+def as_vector(raw: ArrayLike) -> Array:
+    """A one-output ``raw`` of shape (n,) or (n, 1) as shape (n,)."""
+    raw = as_raw(raw)
+    if raw.ndim == 2 and raw.shape[1] == 1:
+        return raw[:, 0]
+    if raw.ndim != 1:
+        raise ValueError(
+            f"raw outputs must have shape (n_samples,) or (n_samples, 1); found shape {raw.shape}"
+        )
+    return raw
+
+
+def as_columns(raw: ArrayLike, k: int, family: str) -> Array:
+    """``raw`` as shape (n, k), with an error naming the expected shape."""
+    raw = as_raw(raw)
+    if k == 1 and raw.ndim == 1:
+        return raw[:, None]
+    if raw.ndim != 2 or raw.shape[1] != k:
+        raise ValueError(
+            f"{family} family expects raw outputs of shape (n_samples, {k}); "
+            f"found shape {raw.shape}"
+        )
+    return raw

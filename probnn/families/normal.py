@@ -1,0 +1,225 @@
+"""Normal families: fixed scale (squared error) and learned scale (heteroscedastic)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from probnn._math import softplus, softplus_inverse
+from probnn.families import register_family
+from probnn.families.base import (
+    Array,
+    Family,
+    as_1d_target,
+    as_columns,
+    as_vector,
+    reject,
+    safe_divide,
+    softplus_scale,
+    weighted_mean,
+)
+
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def check_real_target(y: ArrayLike, family: str) -> np.ndarray:
+    """Finite real targets of shape (n_samples,)."""
+    y = as_1d_target(y, family, "finite real numbers")
+    reject(~np.isfinite(y), y, f"{family} targets must be finite real numbers")
+    return y
+
+
+_FIXED_TEXT = """\
+Normal family with fixed scale sigma: real y, raw output z, mean mu = z.
+Likelihood:      p(y | z) = exp(-(y - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2)
+Log-likelihood:  log p(y | z) = -(y - mu)^2 / (2 sigma^2) - log sigma - log(2 pi) / 2
+Loss (NLL):      L(z, y) = (y - mu)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2
+                 = half squared error / sigma^2 + a constant; the constant
+                 log sigma + log(2 pi) / 2 is kept, so L is the true NLL.
+                 Over n examples the constant is (n / 2) log(2 pi sigma^2).
+Gradient:        dL/dz = (mu - y) / sigma^2
+                 (canonical identity link: mean minus target when sigma = 1)
+"""
+
+_FIXED_LATEX = r"""\begin{aligned}
+\mu &= z, \qquad \sigma \text{ fixed} \\
+p(y \mid z) &= \frac{1}{\sqrt{2 \pi \sigma^2}} \exp\!\Big(-\frac{(y - \mu)^2}{2 \sigma^2}\Big) \\
+\log p(y \mid z) &= -\frac{(y - \mu)^2}{2 \sigma^2} - \log \sigma - \tfrac12 \log 2\pi \\
+L(z, y) &= \frac{(y - \mu)^2}{2 \sigma^2} + \log \sigma + \tfrac12 \log 2\pi
+  \quad \text{(half squared error + constant)} \\
+\frac{\partial L}{\partial z} &= \frac{\mu - y}{\sigma^2}
+\end{aligned}"""
+
+
+@register_family
+class NormalFixedFamily(Family):
+    """Normal with fixed scale, ``mu = z``: half squared error plus a constant.
+
+    Domain
+        ``y`` real, shape ``(n_samples,)``; one raw output.
+    Link
+        Identity: ``mu = z``; ``sigma`` is the fixed parameter ``scale``.
+    Formula
+        ``nll(z, y) = (y - z)^2 / (2 sigma^2) + log(sigma) + log(2 pi) / 2``;
+        ``d nll / dz = (z - y) / sigma^2`` (mean minus target when sigma = 1).
+    Loss
+        Half squared error (divided by sigma^2); the constant
+        ``log(sigma) + log(2 pi) / 2`` is kept, so this is the full NLL.
+
+    Parameters
+    ----------
+    scale : float, default=1.0
+        The fixed standard deviation sigma > 0.
+    """
+
+    name = "normal-fixed"
+    loss_name = "half squared error"
+    link = "mu = z"
+    is_classifier = False
+
+    def __init__(self, scale: float = 1.0):
+        scale = float(scale)
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale must be a finite number > 0; found {scale!r}")
+        self.scale = scale
+
+    def get_params(self) -> dict:
+        return {"scale": self.scale}
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """Finite real targets of shape (n_samples,)."""
+        return check_real_target(y, "Normal")
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return 1
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        residual = raw[:, 0] - y
+        inv_var = 1 / self.scale**2
+        loss = residual * residual
+        loss *= 0.5 * inv_var
+        loss += math.log(self.scale) + HALF_LOG_2PI
+        if not need_gradient:
+            return loss, None
+        residual *= inv_var
+        return loss, residual[:, None]
+
+    def distribution(self, raw: ArrayLike):
+        """``Normal(loc=z, scale=sigma)``, batch shape (n_samples,)."""
+        from probnn.distributions import Normal
+
+        loc = as_vector(raw)
+        return Normal(loc=loc, scale=np.full_like(loc, self.scale))
+
+    def mean(self, raw: ArrayLike) -> Array:
+        """``mu = z``, shape (n_samples,)."""
+        return as_vector(raw)
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """The (weighted) mean of ``y``, shape (1,)."""
+        y = self.check_target(y)
+        return np.atleast_1d(weighted_mean(y.astype(np.float64), sample_weight))
+
+    def derivation(self, latex: bool = False) -> str:
+        """Likelihood -> log-likelihood -> loss -> gradient."""
+        return _FIXED_LATEX if latex else _FIXED_TEXT
+
+
+_TEXT = """\
+Normal family with learned scale: real y, raw outputs (z1, z2),
+                 mu = z1, sigma = softplus(z2) = log(1 + exp(z2)).
+Likelihood:      p(y | z) = exp(-(y - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2)
+Log-likelihood:  log p(y | z) = -r^2 / 2 - log sigma - log(2 pi) / 2,  r = (y - mu) / sigma
+Loss (NLL):      L(z, y) = r^2 / 2 + log sigma + log(2 pi) / 2
+                 = Gaussian NLL with learned variance (heteroscedastic regression);
+                 no constant is dropped. log sigma = log softplus(z2) -> z2 as z2 -> -inf.
+Gradient:        dL/dz1 = (mu - y) / sigma^2
+                 dL/dz2 = (1 - r^2) * dlog(sigma)/dz2,
+                 dlog(sigma)/dz2 = sigmoid(z2) / softplus(z2)
+                 (not canonical: the loss rewards shrinking sigma until r^2 = 1)
+"""
+
+_LATEX = r"""\begin{aligned}
+\mu &= z_1, \qquad \sigma = \operatorname{softplus}(z_2) = \log(1 + e^{z_2}),
+  \qquad r = \frac{y - \mu}{\sigma} \\
+p(y \mid z) &= \frac{1}{\sqrt{2 \pi \sigma^2}} e^{-r^2 / 2} \\
+\log p(y \mid z) &= -\tfrac12 r^2 - \log \sigma - \tfrac12 \log 2\pi \\
+L(z, y) &= \tfrac12 r^2 + \log \sigma + \tfrac12 \log 2\pi
+  \quad \text{(Gaussian NLL, learned variance)} \\
+\frac{\partial L}{\partial z_1} &= \frac{\mu - y}{\sigma^2}, \qquad
+\frac{\partial L}{\partial z_2} = (1 - r^2) \, \frac{\sigma(z_2)}{\operatorname{softplus}(z_2)}
+\end{aligned}"""
+
+
+@register_family
+class NormalFamily(Family):
+    """Normal with a learned scale: heteroscedastic regression.
+
+    Domain
+        ``y`` real, shape ``(n_samples,)``; two raw outputs ``[z1, z2]``.
+    Link
+        ``mu = z1``, ``sigma = softplus(z2)`` (so ``z2 = softplus^-1(sigma)``).
+    Formula
+        ``nll = r^2 / 2 + log(sigma) + log(2 pi) / 2`` with ``r = (y - mu) / sigma``;
+        ``d nll / dz1 = (mu - y) / sigma^2``,
+        ``d nll / dz2 = (1 - r^2) sigmoid(z2) / softplus(z2)``.
+    Loss
+        Gaussian negative log-likelihood with learned variance; no constant is
+        dropped. ``log(sigma)`` is computed stably, so it stays finite where
+        ``softplus(z2)`` underflows; where ``(y - mu) / sigma`` itself exceeds
+        the float range the NLL is ``+inf``, as it mathematically is.
+    """
+
+    name = "normal"
+    loss_name = "Gaussian negative log-likelihood"
+    link = "mu = z1, sigma = softplus(z2)"
+    is_classifier = False
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """Finite real targets of shape (n_samples,)."""
+        return check_real_target(y, "Normal")
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return 2
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        scale, log_scale, dlog = softplus_scale(raw[:, 1], need_gradient)
+        r = safe_divide(y - raw[:, 0], scale)
+        r2 = r * r
+        loss = 0.5 * r2
+        loss += log_scale
+        loss += HALF_LOG_2PI
+        if not need_gradient:
+            return loss, None
+        grad = np.empty_like(raw)
+        grad[:, 0] = safe_divide(-r, scale)
+        grad[:, 1] = (1 - r2) * dlog
+        return loss, grad
+
+    def distribution(self, raw: ArrayLike):
+        """``Normal(loc=z1, scale=softplus(z2))``, batch shape (n_samples,)."""
+        from probnn.distributions import Normal
+
+        raw = as_columns(raw, 2, self.name)
+        return Normal(loc=raw[:, 0], scale=softplus(raw[:, 1]))
+
+    def mean(self, raw: ArrayLike) -> Array:
+        """``mu = z1``, shape (n_samples,)."""
+        return as_columns(raw, 2, self.name)[:, 0]
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """``[mean, softplus^-1(sd)]`` of ``y`` (weighted; the MLE sd divides by n).
+
+        Constant ``y`` has its MLE at ``sigma = 0``, i.e. ``z2 = -inf``.
+        """
+        y = self.check_target(y).astype(np.float64)
+        mu = weighted_mean(y, sample_weight)
+        sd = np.sqrt(weighted_mean((y - mu) ** 2, sample_weight))
+        with np.errstate(divide="ignore"):
+            return np.array([mu, softplus_inverse(sd)])
+
+    def derivation(self, latex: bool = False) -> str:
+        """Likelihood -> log-likelihood -> loss -> gradient."""
+        return _LATEX if latex else _TEXT

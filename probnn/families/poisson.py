@@ -1,0 +1,101 @@
+"""Poisson family: counts with a log link (Poisson deviance)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import gammaln
+
+from probnn.families import register_family
+from probnn.families.base import Array, Family, as_1d_target, as_vector, reject, weighted_mean
+
+_TEXT = """\
+Poisson family: a count y in {0, 1, 2, ...}, raw output z, rate lambda = exp(z).
+Likelihood:      p(y | z) = lambda^y exp(-lambda) / y!
+Log-likelihood:  log p(y | z) = y z - exp(z) - log(y!)      (log lambda = z exactly)
+Loss (NLL):      L(z, y) = exp(z) - y z + log(y!),  log(y!) = gammaln(y + 1)
+                 = half the Poisson deviance y log(y / lambda) - (y - lambda)
+                 plus y - y log y + log(y!), which does not depend on z.
+                 All terms are kept: this is the full NLL.
+Gradient:        dL/dz = exp(z) - y = lambda - y
+                 (canonical log link: predicted mean minus target)
+"""
+
+_LATEX = r"""\begin{aligned}
+\lambda &= e^{z}, \qquad y \in \{0, 1, 2, \dots\} \\
+p(y \mid z) &= \frac{\lambda^{y} e^{-\lambda}}{y!} \\
+\log p(y \mid z) &= y z - e^{z} - \log y! \\
+L(z, y) &= e^{z} - y z + \log y!
+  \quad \text{(half Poisson deviance + terms free of } z) \\
+\frac{\partial L}{\partial z} &= e^{z} - y = \lambda - y
+\end{aligned}"""
+
+
+@register_family
+class PoissonFamily(Family):
+    """Counts, ``lambda = exp(z)``: Poisson deviance.
+
+    Domain
+        ``y`` non-negative integers (counts), shape ``(n_samples,)``; one raw output.
+    Link
+        Log: ``lambda = exp(z)``, so ``log(lambda) = z`` exactly.
+    Formula
+        ``nll(z, y) = exp(z) - y z + gammaln(y + 1)``;
+        ``d nll / dz = exp(z) - y`` (canonical pair: mean minus target).
+    Loss
+        Half the Poisson deviance plus ``y - y log(y) + log(y!)``, terms that do
+        not depend on ``z``; all are kept (the full NLL, log(y!) included).
+        Where ``exp(z)`` exceeds the float range the NLL is ``+inf``, as it
+        mathematically is.
+    """
+
+    name = "poisson"
+    loss_name = "Poisson deviance"
+    link = "lambda = exp(z)"
+    is_classifier = False
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """Non-negative integer counts of shape (n_samples,), as floats.
+
+        Raises
+        ------
+        ValueError
+            Naming values that are negative, not integers or not finite, and their rows.
+        """
+        y = as_1d_target(y, "Poisson", "non-negative integer counts")
+        bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
+        reject(bad, y, "Poisson targets must be non-negative integer counts")
+        return y
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return 1
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        z = raw[:, 0]
+        rate = np.exp(z)
+        loss = rate - y * z
+        loss += gammaln(y + 1)
+        if not need_gradient:
+            return loss, None
+        rate -= y
+        return loss, rate[:, None]
+
+    def distribution(self, raw: ArrayLike):
+        """``Poisson(log_rate=z)``, batch shape (n_samples,)."""
+        from probnn.distributions import Poisson
+
+        return Poisson(log_rate=as_vector(raw))
+
+    def mean(self, raw: ArrayLike) -> Array:
+        """``lambda = exp(z)``, shape (n_samples,)."""
+        return np.exp(as_vector(raw))
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """``log`` of the (weighted) mean count, shape (1,); ``-inf`` if all counts are 0."""
+        y = self.check_target(y).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            return np.atleast_1d(np.log(weighted_mean(y, sample_weight)))
+
+    def derivation(self, latex: bool = False) -> str:
+        """Likelihood -> log-likelihood -> loss -> gradient."""
+        return _LATEX if latex else _TEXT

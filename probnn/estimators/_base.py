@@ -1,0 +1,362 @@
+"""Logic shared by the network estimators: parameters, training, model-file state.
+
+An estimator here is a thin layer over the engine: it validates the data,
+picks a likelihood family for the target, builds a :class:`probnn.network.MLP`
+whose raw outputs parameterise that family's distribution, and hands both to a
+:class:`probnn.network.training.Trainer`, which chooses the weights by
+minimising the mean negative log-likelihood plus the prior's penalty.
+
+Priors (maximum a posteriori)
+-----------------------------
+The penalty is ``-log prior(W)`` of the coefficient matrices (biases are left
+free), divided by ``n_samples`` so that it sits next to the *mean* NLL:
+
+* ``prior="gaussian"``: ``W_ij ~ Normal(0, prior_scale)``, penalty
+  ``alpha/2 * ||W||^2`` with ``alpha = 1 / prior_scale**2`` (L2, weight decay);
+* ``prior="laplace"``: ``W_ij ~ Laplace(0, prior_scale)``, penalty
+  ``alpha * ||W||_1`` with ``alpha = 1 / prior_scale`` (L1);
+* ``prior=None`` (or ``alpha=0``): no penalty, plain maximum likelihood.
+
+When ``prior_scale`` is given it overrides ``alpha``. This is scikit-learn's
+``alpha`` exactly: its MLP minimises ``mean loss + alpha/2 ||W||^2 / n`` too.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from probnn._validation import check_sample_weight
+
+__all__ = ["BaseNetworkEstimator", "FITTED_ARRAYS", "FITTED_SCALARS"]
+
+_PRIORS = ("gaussian", "laplace", None)
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+# How each family's raw outputs become predictions, in scikit-learn's words.
+_OUT_ACTIVATION = {
+    "bernoulli": "logistic",
+    "categorical": "softmax",
+    "normal-fixed": "identity",
+    "poisson": "exp",
+    "normal": "identity (loc), softplus (scale)",
+    "laplace": "identity (loc), softplus (scale)",
+    "studentt": "identity (loc), softplus (scale)",
+}
+
+# Fitted attributes the model file carries as metadata (everything else is rebuilt).
+FITTED_SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "converged_")
+FITTED_ARRAYS = ("loss_curve_", "validation_scores_")
+
+# The Trainer's keyword arguments that are the estimator's own parameters.
+_TRAINER_PARAMS = (
+    "solver", "learning_rate_init", "learning_rate", "power_t", "batch_size", "momentum",
+    "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "shuffle", "max_iter", "tol",
+    "n_iter_no_change", "early_stopping", "validation_fraction", "max_fun", "random_state",
+    "progress", "verbose",
+)  # fmt: skip
+
+
+class BaseNetworkEstimator(BaseEstimator):
+    """Shared machinery of :class:`MLPClassifier` and :class:`MLPRegressor`.
+
+    Subclasses define ``__init__`` (scikit-learn reads the parameters from its
+    signature), ``_encode_target`` (targets -> what the family expects, and the
+    family), and their prediction methods.
+    """
+
+    # ------------------------------------------------------------ parameters
+    def _np_dtype(self) -> type:
+        dtype = self.dtype
+        if isinstance(dtype, str) and dtype in _DTYPES:
+            return _DTYPES[dtype]
+        if dtype in (np.float32, np.float64):
+            return dtype
+        raise ValueError(f"dtype must be 'float32' or 'float64'; found {dtype!r}")
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = [sizes]
+        sizes = list(sizes)
+        bad = [s for s in sizes if not isinstance(s, numbers.Integral) or s < 1]
+        if bad:
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers; found {bad} in {sizes}"
+            )
+        return [int(s) for s in sizes]
+
+    def _prior_alpha(self) -> tuple[str | None, float]:
+        """The prior's name and its strength ``alpha`` (0 means maximum likelihood)."""
+        if self.prior not in _PRIORS:
+            raise ValueError(
+                f"prior must be 'gaussian', 'laplace' or None; found {self.prior!r}"
+            )
+        if self.prior is None:
+            return None, 0.0
+        if self.prior_scale is not None:
+            scale = float(self.prior_scale)
+            if not (np.isfinite(scale) and scale > 0):
+                raise ValueError(f"prior_scale must be a positive number; found {self.prior_scale!r}")
+            # -log Normal(w; 0, s) = w^2 / (2 s^2) + const; -log Laplace(w; 0, s) = |w| / s + const
+            alpha = 1.0 / scale**2 if self.prior == "gaussian" else 1.0 / scale
+        else:
+            alpha = float(self.alpha)
+            if not (np.isfinite(alpha) and alpha >= 0):
+                raise ValueError(f"alpha must be a non-negative number; found {self.alpha!r}")
+        return (self.prior if alpha > 0 else None), alpha
+
+    def _is_unpenalised(self) -> bool:
+        return self._prior_alpha()[0] is None
+
+    def _family_params(self) -> dict:
+        params = self.family_params
+        if params is None:
+            return {}
+        if not isinstance(params, dict):
+            raise ValueError(f"family_params must be a dict or None; found {params!r}")
+        return dict(params)
+
+    def _trainer_kwargs(self) -> dict[str, Any]:
+        prior, alpha = self._prior_alpha()
+        kwargs = {name: getattr(self, name) for name in _TRAINER_PARAMS}
+        kwargs.update(prior=prior, alpha=alpha)
+        return kwargs
+
+    # -------------------------------------------------------------- training
+    def _validate_X_y(self, X, y, reset: bool, multi_output: bool):
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=self._np_dtype(), multi_output=multi_output,
+            ensure_min_samples=1,
+        )  # fmt: skip
+        return np.ascontiguousarray(X), y
+
+    def _fit_network(self, X, y, sample_weight, family, incremental: bool):
+        """Build (or reuse) the network and trainer, then train on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), the network's dtype
+        y : ndarray
+            Targets as ``family.check_target`` returns them.
+        sample_weight : ndarray of shape (n_samples,)
+        family : Family
+        incremental : bool
+            True for ``partial_fit`` (one pass, keep the optimiser's state).
+        """
+        from probnn.network import MLP
+        from probnn.network.training import Trainer
+
+        dropout = float(self.dropout)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); found {self.dropout!r}")
+        n_outputs = family.n_outputs(y)
+        sizes = [X.shape[1], *self._hidden_sizes(), n_outputs]
+        kwargs = self._trainer_kwargs()
+        network = getattr(self, "_network", None)
+        keep = (
+            network is not None
+            and (incremental or self.warm_start)
+            and getattr(self, "_layer_sizes", None) == sizes
+            and getattr(self, "family_", None) == family
+        )
+        if not keep:
+            network = MLP(
+                sizes, self.activation, dtype=self._np_dtype(),
+                random_state=self.random_state, dropout=dropout,
+            )  # fmt: skip
+            # Start the output layer at the best constant model (the MLE without
+            # inputs), so training begins where the intercept-only fit ends.
+            bias = np.asarray(family.constant_raw(y, sample_weight), dtype=np.float64)
+            # An infinite MLE (a label never or always seen) cannot be a start.
+            bias[~np.isfinite(bias)] = 0.0
+            network.intercepts[-1][...] = bias
+            self._trainer = None
+        trainer = getattr(self, "_trainer", None)
+        if trainer is None or (not incremental and self._trainer_kwargs_used != kwargs):
+            previous = list(getattr(trainer, "loss_curve_", []) or []) if keep else []
+            trainer = Trainer(network, family, **kwargs)
+            self._curve_offset = previous
+        self._trainer = trainer
+        self._trainer_kwargs_used = kwargs
+        self._network = network
+        self._layer_sizes = sizes
+        self.family_ = family
+        if incremental:
+            trainer.partial_fit(X, y, sample_weight)
+        else:
+            trainer.fit(X, y, sample_weight)
+        self._copy_fitted(trainer, network, family)
+
+    def _copy_fitted(self, trainer, network, family) -> None:
+        self.coefs_ = network.coefs
+        self.intercepts_ = network.intercepts
+        self.loss_curve_ = list(getattr(self, "_curve_offset", [])) + [
+            float(v) for v in trainer.loss_curve_
+        ]
+        scores = getattr(trainer, "validation_scores_", None)
+        self.validation_scores_ = list(scores) if self.early_stopping and scores else None
+        self.best_loss_ = None if self.early_stopping else _float_or_none(trainer.best_loss_)
+        self.best_validation_score_ = (
+            _float_or_none(getattr(trainer, "best_validation_score_", None))
+            if self.early_stopping
+            else None
+        )
+        self.n_iter_ = int(trainer.n_iter_)
+        self.t_ = int(trainer.t_)
+        self.converged_ = bool(trainer.converged_)
+        self.n_layers_ = len(self._layer_sizes)
+        self.n_outputs_ = int(self._layer_sizes[-1])
+        self.out_activation_ = _OUT_ACTIVATION.get(family.name, family.link)
+
+    # ------------------------------------------------------------ prediction
+    def _raw(self, X) -> np.ndarray:
+        """Raw network outputs, shape (n_samples, n_outputs), for new data."""
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, reset=False, dtype=self._np_dtype())
+        return self._network.forward(np.ascontiguousarray(X))
+
+    def _nll_per_row(self, X, y) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def score_nll(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Mean negative log-likelihood of ``y`` under the predicted distributions, in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) (or (n_samples, k) multi-label)
+        sample_weight : array-like of shape (n_samples,), optional
+            Gives the weighted mean ``sum_i s_i nll_i / sum_i s_i``.
+
+        Returns
+        -------
+        float
+            Lower is better; ``0`` only for certain, correct predictions of a
+            discrete target.
+        """
+        nll = np.asarray(self._nll_per_row(X, y), dtype=np.float64)
+        w = check_sample_weight(sample_weight, nll.shape[0])
+        return float(np.dot(w, nll) / w.sum())
+
+    # ------------------------------------------------------------ model files
+    def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Fitted state as named arrays and JSON-able metadata (for ``probnn.model_file``).
+
+        Returns
+        -------
+        arrays : dict of str -> ndarray
+            ``"params"``: all weights and biases in the network's flat layout.
+        meta : dict
+            Class name, constructor parameters, family, sizes and the fitted
+            attributes needed to rebuild an estimator that predicts the same.
+        """
+        check_is_fitted(self, "coefs_")
+        arrays = {"params": np.array(self._network.params, copy=True)}
+        meta = {
+            "class": type(self).__name__,
+            "params": _jsonable(self.get_params()),
+            "family": {"name": self.family_.name, "params": _jsonable(self.family_.get_params())},
+            "layer_sizes": [int(s) for s in self._layer_sizes],
+            "dtype": np.dtype(self._np_dtype()).name,
+            "n_features_in_": int(self.n_features_in_),
+            "feature_names_in_": (
+                [str(n) for n in self.feature_names_in_]
+                if hasattr(self, "feature_names_in_")
+                else None
+            ),
+            "fitted": {
+                **{k: _jsonable(getattr(self, k, None)) for k in FITTED_SCALARS},
+                **{k: _jsonable(getattr(self, k, None)) for k in FITTED_ARRAYS},
+            },
+        }
+        meta.update(self._export_extra())
+        return arrays, meta
+
+    def _export_extra(self) -> dict:
+        return {}
+
+    def _import_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        """Inverse of :meth:`_export_state` on an estimator built from ``meta["params"]``."""
+        from probnn.families import get_family
+        from probnn.network import MLP
+
+        sizes = [int(s) for s in meta["layer_sizes"]]
+        network = MLP(sizes, self.activation, dtype=np.dtype(meta["dtype"]).type)
+        params = np.asarray(arrays["params"])
+        if params.shape != network.params.shape:
+            raise ValueError(
+                f"model file holds {params.size} parameters; a network of layer sizes "
+                f"{sizes} needs {network.params.size}"
+            )
+        network.set_params(params.astype(network.params.dtype, copy=False))
+        family = get_family(meta["family"]["name"], **meta["family"]["params"])
+        self._network = network
+        self._layer_sizes = sizes
+        self._trainer = None
+        self.family_ = family
+        self.n_features_in_ = int(meta["n_features_in_"])
+        if meta.get("feature_names_in_") is not None:
+            self.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+        fitted = meta.get("fitted", {})
+        for key in FITTED_SCALARS + FITTED_ARRAYS:
+            setattr(self, key, fitted.get(key))
+        self.coefs_ = network.coefs
+        self.intercepts_ = network.intercepts
+        self.n_layers_ = len(sizes)
+        self.n_outputs_ = sizes[-1]
+        self.out_activation_ = _OUT_ACTIVATION.get(family.name, family.link)
+        self._import_extra(meta)
+
+    def _import_extra(self, meta: dict) -> None:
+        pass
+
+    # ------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = super().__getstate__()
+        # The trainer holds the optimiser's state and a progress bar; a pickled
+        # estimator keeps its weights, not its half-finished optimisation.
+        state.pop("_trainer", None)
+        state.pop("_trainer_kwargs_used", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        network = state.get("_network")
+        if network is not None:
+            # Re-point coefs_ / intercepts_ at the network's buffer: pickling
+            # stores views as separate copies.
+            self.coefs_ = network.coefs
+            self.intercepts_ = network.intercepts
+
+
+def _float_or_none(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _jsonable(value):
+    """Plain Python (lists, floats, ints, str, None) for the JSON metadata."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, type):  # e.g. dtype=np.float32
+        return np.dtype(value).name
+    # random_state as a Generator / RandomState cannot be stored; the fitted
+    # weights do not depend on it any more.
+    return None

@@ -1,0 +1,522 @@
+"""``MLPClassifier``: a network whose outputs are class probabilities, fit by maximum likelihood."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+from scipy.optimize import linprog
+from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from probnn._math import log_sigmoid, log_softmax, sigmoid, softmax
+from probnn._validation import check_sample_weight, describe_rows, describe_values
+from probnn.estimators._base import BaseNetworkEstimator
+from probnn.exceptions import SeparationWarning
+
+__all__ = ["MLPClassifier", "linearly_separable"]
+
+_STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
+
+
+class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
+    """Multilayer perceptron classifier: ``p(y | x) = Bernoulli or Categorical(f_w(x))``.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier` (same
+    parameters, defaults and fitted attributes) in which the output layer
+    parameterises a distribution and the loss is its negative log-likelihood:
+
+    * two classes: one raw output ``z``, ``p(classes_[1] | x) = sigmoid(z)``
+      (family ``"bernoulli"``, binary cross-entropy);
+    * C > 2 classes: C raw outputs, ``p = softmax(z)`` (``"categorical"``);
+    * multi-label indicator targets of shape ``(n_samples, k)``: k independent
+      Bernoullis (sum of k binary cross-entropies).
+
+    ``hidden_layer_sizes=()`` is logistic (softmax) regression. Without a
+    prior and without hidden layers, data whose classes can be separated by a
+    hyperplane have no maximum-likelihood estimate (the likelihood keeps
+    rising as the weights grow); ``fit`` detects this with a linear program,
+    warns with :class:`probnn.exceptions.SeparationWarning` and sets
+    ``converged_ = False``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Units per hidden layer; ``()`` for no hidden layer (a GLM).
+    activation : str, default="relu"
+        Hidden activation: "identity", "logistic", "tanh", "relu",
+        "leaky_relu", "softplus", "gelu".
+    solver : str, default="adam"
+        "adam", "adamw", "sgd", "rmsprop", "gd" (full batch) or "lbfgs".
+    alpha : float, default=0.0001
+        Prior strength (see ``prior``); ignored when ``prior_scale`` is given.
+    batch_size, learning_rate, learning_rate_init, power_t, max_iter, shuffle,
+    random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
+    early_stopping, validation_fraction, beta_1, beta_2, epsilon,
+    n_iter_no_change, max_fun
+        As in scikit-learn's MLP. ``learning_rate`` also takes "cosine".
+    family : {"auto", "bernoulli", "categorical"}, default="auto"
+        Likelihood of the labels. "auto": Bernoulli for two classes or
+        multi-label targets, Categorical otherwise.
+    family_params : dict, optional
+        Extra parameters of the family.
+    prior : {"gaussian", "laplace", None}, default="gaussian"
+        Prior on the coefficient matrices (not the biases); the training
+        objective adds ``-log prior(W) / n_samples`` to the mean NLL, so the
+        fit is the maximum a posteriori estimate. "gaussian" is L2 with
+        ``alpha = 1 / prior_scale**2``, "laplace" is L1 with
+        ``alpha = 1 / prior_scale``; None is maximum likelihood.
+    prior_scale : float, optional
+        Standard deviation (Gaussian) or scale (Laplace) of the prior on each
+        weight; overrides ``alpha`` when given.
+    dropout : float, default=0.0
+        Probability of dropping each hidden unit during training.
+    dtype : {"float32", "float64"}, default="float32"
+        Floating type of the weights and of the computations.
+    class_weight : "balanced", dict or None, default=None
+        Multiplies each example's weight by the weight of its class
+        ("balanced": ``n_samples / (n_classes * count)``). Not for multi-label.
+    progress : bool, default=False
+        Show a progress bar over epochs.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (``arange(k)`` for multi-label targets).
+    coefs_, intercepts_ : list of ndarray
+        Weight matrices ``(fan_in, fan_out)`` and bias vectors per layer.
+    loss_curve_, best_loss_, validation_scores_, best_validation_score_,
+    n_iter_, t_, n_layers_, n_outputs_, out_activation_, n_features_in_,
+    feature_names_in_
+        As in scikit-learn. Losses are mean NLL in nats plus the penalty.
+    family_ : Family
+        The likelihood head that was fit.
+    converged_ : bool
+        False when ``max_iter`` was reached or the MLE does not exist.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        family="auto",
+        family_params=None,
+        prior="gaussian",
+        prior_scale=None,
+        dropout=0.0,
+        dtype="float32",
+        class_weight=None,
+        progress=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.family = family
+        self.family_params = family_params
+        self.prior = prior
+        self.prior_scale = prior_scale
+        self.dropout = dropout
+        self.dtype = dtype
+        self.class_weight = class_weight
+        self.progress = progress
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+        """Fit the network to labels ``y`` by maximum likelihood (or MAP with a prior).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, k)
+            Class labels, or a 0/1 indicator matrix for multi-label targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight of each example's NLL (weight 2 = the row twice).
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    @available_if(lambda est: est._check_stochastic())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One pass of the optimiser over a chunk of data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, k)
+        sample_weight : array-like of shape (n_samples,), optional
+        classes : array-like of shape (n_classes,), optional
+            All classes that will ever be seen; required on the first call
+            (not for multi-label targets).
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "classes_")
+        if first and classes is None and type_of_target(y) != "multilabel-indicator":
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._fit(X, y, sample_weight, classes=classes if first else None, incremental=True)
+
+    def _check_stochastic(self) -> bool:
+        if self.solver not in _STOCHASTIC:
+            raise AttributeError(
+                f"partial_fit needs a stochastic solver (one of {', '.join(_STOCHASTIC)}); "
+                f"found solver={self.solver!r}"
+            )
+        return True
+
+    def _fit(self, X, y, sample_weight, classes, incremental: bool):
+        from probnn.families import get_family
+
+        reset = not (incremental and hasattr(self, "classes_"))
+        X, y = self._validate_X_y(X, y, reset=reset, multi_output=True)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if reset:
+            self._set_classes(y, classes)
+            name = self._family_name()
+            self._binary_bernoulli = name == "bernoulli" and not self._multilabel
+        y_enc = self._encode(y)
+        w = check_sample_weight(sample_weight, X.shape[0])
+        w = w * self._class_weights(y_enc)
+        if not incremental:
+            self._require_two_weighted_classes(y_enc, w)
+        if reset:
+            params = self._family_params()
+            if name == "categorical":
+                params.setdefault("n_classes", len(self.classes_))
+            family = get_family(name, **params)
+        else:
+            family = self.family_
+        y_checked = family.check_target(y_enc)
+        separable = False
+        if not incremental and not self._hidden_sizes() and self._is_unpenalised():
+            separable = self._warn_if_separable(X, y_enc, w)
+        self._fit_network(X, y_checked, w, family, incremental)
+        if separable:
+            self.converged_ = False
+        return self
+
+    def _set_classes(self, y, classes) -> None:
+        self._multilabel = y.ndim == 2
+        if self._multilabel:
+            self.classes_ = np.arange(y.shape[1])
+            return
+        self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if classes is not None:
+            unseen = ~np.isin(y, self.classes_)
+            if unseen.any():
+                raise ValueError(
+                    f"labels must be among classes={list(self.classes_)}; found "
+                    f"{describe_values(y[unseen])} at {describe_rows(unseen)}"
+                )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"a classifier needs samples of at least 2 classes; found 1 class: "
+                f"{describe_values(self.classes_)}"
+            )
+
+    def _family_name(self) -> str:
+        family = self.family
+        n_classes = len(self.classes_)
+        if family == "auto":
+            return "bernoulli" if (self._multilabel or n_classes == 2) else "categorical"
+        if family == "bernoulli" and not self._multilabel and n_classes != 2:
+            raise ValueError(
+                f"family='bernoulli' models 2 classes or multi-label targets; found "
+                f"{n_classes} classes (use 'categorical' or 'auto')"
+            )
+        if family == "categorical" and self._multilabel:
+            raise ValueError(
+                "family='categorical' needs one label per sample; found a multi-label "
+                "indicator matrix (use 'bernoulli' or 'auto')"
+            )
+        if family not in ("bernoulli", "categorical"):
+            raise ValueError(
+                f"MLPClassifier family must be 'auto', 'bernoulli' or 'categorical'; "
+                f"found {family!r}"
+            )
+        return family
+
+    def _encode(self, y) -> np.ndarray:
+        """Labels -> class indices 0..C-1 (multi-label: the 0/1 matrix as given)."""
+        if getattr(self, "_multilabel", False):
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"multi-label targets must have shape (n_samples, {len(self.classes_)}); "
+                    f"found shape {y.shape}"
+                )
+            return y
+        if y.ndim != 1:
+            raise ValueError(
+                f"targets must have shape (n_samples,) like the training labels; found "
+                f"shape {y.shape}"
+            )
+        index = np.searchsorted(self.classes_, y)
+        index = np.minimum(index, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if unknown.any():
+            raise ValueError(
+                f"labels must be among the classes seen in fit {list(self.classes_)}; "
+                f"found {describe_values(y[unknown])} at {describe_rows(unknown)}"
+            )
+        if self._binary_bernoulli:
+            return index.astype(np.float64)
+        return index
+
+    def _class_weights(self, y_enc) -> np.ndarray:
+        if self.class_weight is None:
+            return np.ones(y_enc.shape[0])
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multi-label targets")
+        indices = np.arange(len(self.classes_))
+        labels = y_enc.astype(np.intp)
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # 'balanced' from the classes present; a class absent from this
+            # chunk gets weight 0 (it has no rows anyway)
+            present = np.unique(labels)
+            weights = np.zeros(len(indices))
+            weights[present] = compute_class_weight("balanced", classes=present, y=labels)
+        elif isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names classes {unknown} that are not among "
+                    f"{list(self.classes_)}"
+                )
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        else:
+            raise ValueError(
+                f"class_weight must be 'balanced', a dict or None; found {self.class_weight!r}"
+            )
+        return weights[labels]
+
+    def _require_two_weighted_classes(self, y_enc, w) -> None:
+        if self._multilabel:
+            return
+        weighted = np.unique(y_enc[w > 0].astype(np.intp))
+        if weighted.size < 2:
+            raise ValueError(
+                "a classifier needs positive sample_weight on at least 2 classes; found "
+                f"positive weight only on class {describe_values(self.classes_[weighted])}"
+            )
+
+    def _warn_if_separable(self, X, y_enc, w) -> bool:
+        keep = w > 0
+        Xk = X[keep].astype(np.float64)
+        if self._multilabel:
+            labels = [j for j in range(y_enc.shape[1]) if linearly_separable(Xk, y_enc[keep, j])]
+            where = f" (labels {labels})" if labels else ""
+            separable = bool(labels)
+        else:
+            separable = linearly_separable(Xk, y_enc[keep].astype(np.intp))
+            where = ""
+        if separable:
+            warnings.warn(
+                f"the classes are linearly separable{where}, so the maximum-likelihood "
+                "estimate does not exist: without a prior the likelihood keeps rising as the "
+                "weights grow, and the fitted weights are only where the optimiser stopped. "
+                "Use a prior (prior='gaussian' with alpha > 0, or prior_scale=...).",
+                SeparationWarning,
+                stacklevel=3,
+            )
+        return separable
+
+    # -------------------------------------------------------------- predict
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Predicted class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; for multi-label targets the
+            probability of each label being 1.
+        """
+        raw = self._raw(X)
+        if self.family_.name == "categorical":
+            return softmax(raw, axis=1)
+        if self._multilabel:
+            return sigmoid(raw)
+        z = raw[:, 0]
+        # 1 - p computed as sigmoid(-z): no cancellation when p is near 1
+        return np.stack([sigmoid(-z), sigmoid(z)], axis=1)
+
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`, computed in raw space (finite for finite raw).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        raw = self._raw(X)
+        if self.family_.name == "categorical":
+            return log_softmax(raw, axis=1)
+        if self._multilabel:
+            return log_sigmoid(raw)
+        z = raw[:, 0]
+        return np.stack([log_sigmoid(-z), log_sigmoid(z)], axis=1)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Most probable class (multi-label: each label with probability above 1/2).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, k)
+        """
+        raw = self._raw(X)
+        if self._multilabel:
+            return (raw > 0).astype(np.int64)
+        if self.family_.name == "categorical":
+            return self.classes_[np.argmax(raw, axis=1)]
+        return self.classes_[(raw[:, 0] > 0).astype(np.intp)]
+
+    def predict_dist(self, X: ArrayLike):
+        """The predicted distribution over the (encoded) labels.
+
+        Returns
+        -------
+        Distribution
+            ``Bernoulli`` with batch shape (n_samples,) for two classes (the
+            probability of ``classes_[1]``), ``Categorical`` with probabilities
+            (n_samples, n_classes), or ``Bernoulli`` with batch shape
+            (n_samples, k) for multi-label targets.
+        """
+        return self.family_.distribution(self._raw(X))
+
+    def _nll_per_row(self, X, y) -> np.ndarray:
+        check_is_fitted(self, "coefs_")
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1 and not self._multilabel:
+            y = y[:, 0]
+        raw = self._raw(X)
+        if raw.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
+            )
+        return self.family_.nll(raw, self._encode(y))
+
+    # ---------------------------------------------------------- model files
+    def _export_extra(self) -> dict:
+        return {
+            "classes_": self.classes_.tolist(),
+            "multilabel": bool(self._multilabel),
+            "binary_bernoulli": bool(self._binary_bernoulli),
+        }
+
+    def _import_extra(self, meta: dict) -> None:
+        self.classes_ = np.asarray(meta["classes_"])
+        self._multilabel = bool(meta["multilabel"])
+        self._binary_bernoulli = bool(meta["binary_bernoulli"])
+
+
+def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:
+    """Whether some affine function separates the classes with a margin (complete separation).
+
+    Two classes (``y`` in {0, 1}): is there ``(w, b)`` with
+    ``s_i (w . x_i + b) >= 1`` for all ``i`` (``s_i = 2 y_i - 1``)? For C
+    classes: are there ``(w_k, b_k)`` with ``(w_{y_i} - w_k) . x_i +
+    (b_{y_i} - b_k) >= 1`` for every ``k != y_i``? Both are linear
+    feasibility problems, answered by :func:`scipy.optimize.linprog` (HiGHS).
+    When they are feasible, scaling the solution up drives every example's
+    likelihood to 1, so the maximum-likelihood estimate does not exist.
+    (Quasi-complete separation, with some examples exactly on the boundary,
+    is not detected.)
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Class indices ``0..C-1`` (0/1 for two classes).
+
+    Returns
+    -------
+    bool
+    """
+    y = np.asarray(y).astype(np.intp)
+    Xt = np.hstack([np.asarray(X, dtype=np.float64), np.ones((X.shape[0], 1))])
+    n, d1 = Xt.shape
+    classes = np.unique(y)
+    if classes.size < 2:
+        return False
+    if classes.size == 2:
+        s = np.where(y == classes[1], 1.0, -1.0)
+        A_ub = -s[:, None] * Xt
+        n_vars = d1
+    else:
+        # one row per (example, other class): (w_k - w_{y_i}) . x_i <= -1
+        C = int(y.max()) + 1
+        rows_i, rows_k = np.nonzero(np.arange(C)[None, :] != y[:, None])
+        m = rows_i.size
+        cols = np.arange(d1)
+        data = np.concatenate([Xt[rows_i], -Xt[rows_i]], axis=1).ravel()
+        col_idx = np.concatenate(
+            [rows_k[:, None] * d1 + cols, y[rows_i][:, None] * d1 + cols], axis=1
+        ).ravel()
+        row_idx = np.repeat(np.arange(m), 2 * d1)
+        A_ub = sp.csr_array((data, (row_idx, col_idx)), shape=(m, C * d1))
+        n_vars = C * d1
+    result = linprog(
+        np.zeros(n_vars), A_ub=A_ub, b_ub=-np.ones(A_ub.shape[0]),
+        bounds=(None, None), method="highs",
+    )  # fmt: skip
+    return result.status == 0

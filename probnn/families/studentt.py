@@ -44,7 +44,8 @@ _LATEX = r"""\begin{aligned}
   \qquad \nu \text{ fixed} \\
 p(y \mid z) &= \frac{\Gamma(\frac{\nu + 1}{2})}{\Gamma(\frac{\nu}{2}) \sqrt{\nu \pi} \, \sigma}
   \Big(1 + \frac{r^2}{\nu}\Big)^{-\frac{\nu + 1}{2}} \\
-\log p(y \mid z) &= -\tfrac{\nu + 1}{2} \log\!\Big(1 + \frac{r^2}{\nu}\Big) - \log \sigma - c(\nu) \\
+\log p(y \mid z) &= -\tfrac{\nu + 1}{2} \log\!\Big(1 + \frac{r^2}{\nu}\Big)
+  - \log \sigma - c(\nu) \\
 L(z, y) &= \tfrac{\nu + 1}{2} \log\!\Big(1 + \frac{r^2}{\nu}\Big) + \log \sigma + c(\nu)
   \quad \text{(Student-t NLL, a robust loss)} \\
 \frac{\partial L}{\partial z_1} &= \frac{(\nu + 1)(\mu - y)}{\nu \sigma^2 + (y - \mu)^2}, \qquad

@@ -1,0 +1,658 @@
+"""Likelihood heads against independent oracles, over the whole registry.
+
+Oracles: scipy.stats log-densities, 4th-order central finite differences,
+scipy.optimize.minimize of the summed NLL, scipy.special (expit, softmax), and
+small formulas worked by hand. Every registered family must have an example
+below (``test_every_registered_family_has_an_example``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import optimize, special, stats
+
+from probnn.families import FAMILIES, Family, get_family, register_family
+
+
+def softplus_oracle(z):
+    return np.logaddexp(0.0, z)
+
+
+def onehot(labels, n_classes):
+    return np.eye(n_classes)[labels]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test example of a family: how to draw targets, and the scipy log-density."""
+
+    id: str
+    name: str
+    params: dict
+    n_raw: int
+    make_y: Callable  # (rng, n) -> y
+    logpdf: Callable  # (raw of shape (n, n_raw), y) -> log p(y_i | raw_i), scipy-based
+    # raw columns whose value -1e4 makes the scale underflow, or +1e4 the rate overflow:
+    # there the exact NLL (e.g. (y - mu)^2 / softplus(-1e4)^2) is beyond the float range.
+    overflow: Callable = field(default=lambda row: False)
+    canonical_mean: Callable | None = None  # (raw) -> predicted mean, for canonical pairs
+
+    def family(self) -> Family:
+        return get_family(self.name, **self.params)
+
+
+def _bernoulli_logpmf(raw, y):
+    y2 = y.reshape(len(y), -1)
+    return stats.bernoulli.logpmf(y2, special.expit(raw)).sum(axis=1)
+
+
+def _categorical_logpmf(raw, y):
+    probs = special.softmax(raw, axis=1)
+    if y.ndim == 1:
+        return stats.multinomial.logpmf(onehot(y, raw.shape[1]), 1, probs)
+    # soft labels: -cross-entropy of the target row with the model
+    return (y * special.log_softmax(raw, axis=1)).sum(axis=1)
+
+
+def laplace_logpdf(y, loc, scale):
+    # |y - loc| is exponential with the same scale, times a fair sign: log 2 apart.
+    # (scipy.stats.laplace.logpdf takes log(pdf) and returns -inf once pdf underflows.)
+    return stats.expon.logpdf(np.abs(y - loc), scale=scale) - math.log(2)
+
+
+def _scale_underflows(row):
+    return row[1] < 0
+
+
+CASES = [
+    Case(
+        "bernoulli",
+        "bernoulli",
+        {},
+        1,
+        lambda rng, n: rng.integers(0, 2, n),
+        _bernoulli_logpmf,
+        canonical_mean=lambda raw: special.expit(raw[:, 0]),
+    ),
+    Case(
+        "bernoulli-multilabel",
+        "bernoulli",
+        {},
+        3,
+        lambda rng, n: rng.integers(0, 2, (n, 3)),
+        _bernoulli_logpmf,
+        canonical_mean=lambda raw: special.expit(raw),
+    ),
+    Case(
+        "categorical-labels",
+        "categorical",
+        {},
+        4,
+        lambda rng, n: np.r_[3, rng.integers(0, 4, n - 1)],  # label 3 present: C = 4
+        _categorical_logpmf,
+        canonical_mean=lambda raw: special.softmax(raw, axis=1),
+    ),
+    Case(
+        "categorical-soft",
+        "categorical",
+        {},
+        3,
+        lambda rng, n: rng.dirichlet([0.5, 1.0, 2.0], n),
+        _categorical_logpmf,
+        canonical_mean=lambda raw: special.softmax(raw, axis=1),
+    ),
+    Case(
+        "categorical-n_classes",
+        "categorical",
+        {"n_classes": 5},
+        5,
+        lambda rng, n: rng.integers(0, 3, n),  # classes 3 and 4 unseen
+        _categorical_logpmf,
+    ),
+    Case(
+        "normal-fixed",
+        "normal-fixed",
+        {},
+        1,
+        lambda rng, n: rng.normal(1.0, 2.0, n),
+        lambda raw, y: stats.norm.logpdf(y, raw[:, 0], 1.0),
+        canonical_mean=lambda raw: raw[:, 0],
+    ),
+    Case(
+        "normal-fixed-scale2.5",
+        "normal-fixed",
+        {"scale": 2.5},
+        1,
+        lambda rng, n: rng.normal(-1.0, 3.0, n),
+        lambda raw, y: stats.norm.logpdf(y, raw[:, 0], 2.5),
+    ),
+    Case(
+        "normal",
+        "normal",
+        {},
+        2,
+        lambda rng, n: rng.normal(1.0, 2.0, n),
+        lambda raw, y: stats.norm.logpdf(y, raw[:, 0], softplus_oracle(raw[:, 1])),
+        overflow=_scale_underflows,
+    ),
+    Case(
+        "laplace",
+        "laplace",
+        {},
+        2,
+        lambda rng, n: rng.laplace(0.5, 1.5, n),
+        lambda raw, y: laplace_logpdf(y, raw[:, 0], softplus_oracle(raw[:, 1])),
+        overflow=_scale_underflows,
+    ),
+    Case(
+        "laplace-fixed-scale0.7",
+        "laplace",
+        {"scale": 0.7},
+        1,
+        lambda rng, n: rng.laplace(0.5, 0.7, n),
+        lambda raw, y: laplace_logpdf(y, raw[:, 0], 0.7),
+    ),
+    Case(
+        "poisson",
+        "poisson",
+        {},
+        1,
+        lambda rng, n: rng.poisson(3.0, n),
+        lambda raw, y: stats.poisson.logpmf(y, np.exp(raw[:, 0])),
+        overflow=lambda row: row[0] > 0,
+        canonical_mean=lambda raw: np.exp(raw[:, 0]),
+    ),
+    Case(
+        "studentt",
+        "studentt",
+        {},
+        2,
+        lambda rng, n: 1.0 + 2.0 * rng.standard_t(3.0, n),
+        lambda raw, y: stats.t.logpdf(y, 3.0, raw[:, 0], softplus_oracle(raw[:, 1])),
+    ),
+    Case(
+        "studentt-df1.5",
+        "studentt",
+        {"df": 1.5},
+        2,
+        lambda rng, n: rng.standard_t(1.5, n),
+        lambda raw, y: stats.t.logpdf(y, 1.5, raw[:, 0], softplus_oracle(raw[:, 1])),
+    ),
+]
+CASE_IDS = [c.id for c in CASES]
+CANONICAL = [c for c in CASES if c.canonical_mean is not None]
+LOCATION_SCALE = ["normal", "laplace", "studentt"]
+
+
+def rng_for(case: Case, salt: int = 0) -> np.random.Generator:
+    return np.random.default_rng([CASE_IDS.index(case.id), salt])
+
+
+def target_matrix(case: Case, y: np.ndarray) -> np.ndarray:
+    """Targets in the layout of the raw outputs (one-hot for labels)."""
+    if case.name == "categorical" and y.ndim == 1:
+        return onehot(y, case.n_raw)
+    return y.reshape(len(y), -1)
+
+
+def finite_difference(f, raw, h=1e-3):
+    """4th-order central differences of the per-example f with respect to each raw column.
+
+    ``h`` is a step, or an array broadcastable to ``raw`` (one step per entry).
+    """
+    h = np.broadcast_to(h, raw.shape)
+    grad = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        step = np.zeros_like(raw)
+        step[:, j] = h[:, j]
+        grad[:, j] = (
+            -f(raw + 2 * step) + 8 * f(raw + step) - 8 * f(raw - step) + f(raw - 2 * step)
+        ) / (12 * h[:, j])
+    return grad
+
+
+# --------------------------------------------------------------------- registry
+def test_every_registered_family_has_an_example():
+    missing = set(FAMILIES) - {c.name for c in CASES}
+    assert not missing, f"registered families without a test example: {sorted(missing)}"
+
+
+def test_registry_names():
+    names = {"bernoulli", "categorical", "normal-fixed", "normal", "laplace", "poisson", "studentt"}
+    assert names <= set(FAMILIES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_params_round_trip_through_json(case):
+    family = case.family()
+    params = json.loads(json.dumps(family.get_params()))
+    assert get_family(case.name, **params) == family
+    assert family.name == case.name and family.loss_name and family.link
+
+
+def test_get_family_errors_name_the_choices():
+    with pytest.raises(ValueError, match="unknown family 'gamma'.*bernoulli"):
+        get_family("gamma")
+    with pytest.raises(ValueError, match="takes df; found unknown parameter.*scale"):
+        get_family("studentt", scale=1.0)
+    with pytest.raises(ValueError, match="scale must be a finite number > 0; found -1"):
+        get_family("normal-fixed", scale=-1)
+    family = get_family("poisson")
+    assert get_family(family) is family
+
+
+def test_register_family_rejects_a_taken_name():
+    class Impostor(Family):
+        name = "poisson"
+
+    with pytest.raises(ValueError, match="already taken"):
+        register_family(Impostor)
+    assert FAMILIES["poisson"] is not Impostor
+
+
+# ----------------------------------------------------------- nll against scipy
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_nll_matches_scipy(case):
+    rng = rng_for(case)
+    raw = rng.uniform(-5, 5, (50, case.n_raw))
+    y = case.make_y(rng, 50)
+    expected = -case.logpdf(raw, y)
+    assert_allclose(case.family().nll(raw, y), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", LOCATION_SCALE)
+def test_log_scale_stays_exact_where_softplus_is_tiny(name):
+    # sigma = softplus(z) ~ e^z: the stable branch for z < -20 against scipy
+    z = np.array([-700.0, -300.0, -40.0, -20.5, -20.0, -19.5, -3.0])
+    sigma = softplus_oracle(z)
+    raw = np.column_stack([np.zeros_like(z), z])
+    y = 0.5 * sigma  # r = 1/2 whatever the scale
+    oracle = {
+        "normal": stats.norm.logpdf(y, 0.0, sigma),
+        "laplace": laplace_logpdf(y, 0.0, sigma),
+        "studentt": stats.t.logpdf(y, 3.0, 0.0, sigma),
+    }[name]
+    family = get_family(name)
+    assert_allclose(family.nll(raw, y), -oracle, rtol=1e-12)
+    # the NLL varies with mu on the scale sigma: step in mu relative to sigma
+    steps = np.column_stack([1e-3 * sigma, np.full_like(z, 1e-3)])
+    fd = finite_difference(lambda r: family.nll(r, y), raw, steps)
+    assert_allclose(family.gradient(raw, y), fd, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", LOCATION_SCALE)
+def test_nll_at_underflowed_scale_with_exact_fit_is_log_scale(name):
+    # y == mu, sigma = softplus(-1e4) ~ e^-1e4: nll = log sigma - log p(0 | 0, 1) = -1e4 + const
+    const = {
+        "normal": -stats.norm.logpdf(0.0),
+        "laplace": -stats.laplace.logpdf(0.0),
+        "studentt": -stats.t.logpdf(0.0, 3.0),
+    }[name]
+    for dtype in (np.float32, np.float64):
+        raw = np.array([[0.25, -1e4]], dtype=dtype)
+        loss, grad = get_family(name).loss_gradient(raw, np.array([0.25]))
+        assert_allclose(loss, [-1e4 + const], rtol=1e-6)
+        # d nll / d mu = 0 at y = mu; d nll / d z2 = d log(sigma) / dz2 -> 1
+        assert_allclose(grad, [[0.0, 1.0]], atol=1e-6)
+
+
+def test_studentt_nll_stays_finite_where_sigma_underflows():
+    # log(1 + r^2/nu) ~ 2 log|y - mu| - 2 log sigma - log nu for huge r (hand-worked)
+    nu, z, d = 3.0, -1e4, 2.0
+    raw = np.array([[0.0, z]])
+    log1p_q = 2 * math.log(d) - 2 * z - math.log(nu)
+    expected = 0.5 * (nu + 1) * log1p_q + z - stats.t.logpdf(0.0, nu)
+    assert_allclose(get_family("studentt").nll(raw, [d]), [expected], rtol=1e-12)
+
+
+# ---------------------------------------------------------------- the gradient
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_gradient_matches_finite_differences(case):
+    rng = rng_for(case, 1)
+    raw = rng.uniform(-30, 30, (40, case.n_raw))
+    y = case.make_y(rng, 40)
+    family = case.family()
+    fd = finite_difference(lambda r: family.nll(r, y), raw)
+    assert_allclose(family.gradient(raw, y), fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_loss_gradient_is_nll_and_gradient(case):
+    rng = rng_for(case, 2)
+    raw = rng.normal(0, 3, (30, case.n_raw))
+    y = case.make_y(rng, 30)
+    family = case.family()
+    loss, grad = family.loss_gradient(raw, y)
+    assert_allclose(loss, family.nll(raw, y), rtol=1e-14)
+    assert_allclose(grad, family.gradient(raw, y), rtol=1e-14)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_sample_weight_multiplies(case):
+    rng = rng_for(case, 3)
+    raw = rng.normal(0, 3, (30, case.n_raw))
+    y = case.make_y(rng, 30)
+    w = rng.uniform(0, 3, 30)
+    w[:5] = 0
+    family = case.family()
+    loss, grad = family.loss_gradient(raw, y, sample_weight=w)
+    assert_allclose(family.nll(raw, y, w), w * family.nll(raw, y), rtol=1e-14)
+    assert_allclose(loss, w * family.nll(raw, y), rtol=1e-14)
+    assert_allclose(grad, w[:, None] * family.gradient(raw, y), rtol=1e-14)
+    with pytest.raises(ValueError, match="sample_weight must be finite and non-negative"):
+        family.nll(raw, y, sample_weight=-w)
+
+
+@pytest.mark.parametrize("case", CANONICAL, ids=[c.id for c in CANONICAL])
+def test_canonical_pairs_have_gradient_mean_minus_target(case):
+    rng = rng_for(case, 4)
+    raw = rng.normal(0, 2, (30, case.n_raw))
+    y = case.make_y(rng, 30)
+    family = case.family()
+    mean = case.canonical_mean(raw).reshape(30, -1)
+    gradient = family.gradient(raw, y).reshape(30, -1)
+    assert_allclose(gradient, mean - target_matrix(case, y), rtol=1e-10, atol=1e-14)
+    assert_allclose(np.reshape(family.mean(raw), (30, -1)), mean, rtol=1e-12)
+
+
+# ------------------------------------------------------- extreme raw, dtypes
+def corners(n_raw: int) -> np.ndarray:
+    """Every combination of -1e4 and +1e4 over the raw columns."""
+    grid = np.array(np.meshgrid(*[[-1e4, 1e4]] * n_raw, indexing="ij"))
+    return grid.reshape(n_raw, -1).T
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_extreme_raw_gives_finite_results(case, dtype):
+    raw = corners(case.n_raw).astype(dtype)
+    y = case.make_y(rng_for(case, 5), raw.shape[0])
+    family = case.family()
+    loss, grad = family.loss_gradient(raw, y)
+    assert loss.dtype == dtype and grad.dtype == dtype
+    assert not np.isnan(loss).any() and not np.isnan(grad).any()
+    beyond = np.array([case.overflow(row) for row in raw])
+    # finite wherever the exact value is representable ...
+    assert np.isfinite(loss[~beyond]).all() and np.isfinite(grad[~beyond]).all()
+    # ... and +inf (not nan, not a clipped number) where it is not
+    assert (loss[beyond] == np.inf).all()
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_float32_in_float32_out(case):
+    rng = rng_for(case, 6)
+    raw = rng.normal(0, 2, (20, case.n_raw))
+    y = case.make_y(rng, 20)
+    family = case.family()
+    loss32, grad32 = family.loss_gradient(raw.astype(np.float32), y, sample_weight=np.ones(20))
+    assert loss32.dtype == np.float32 and grad32.dtype == np.float32
+    assert family.mean(raw.astype(np.float32)).dtype == np.float32
+    loss64, grad64 = family.loss_gradient(raw.astype(np.float32).astype(np.float64), y)
+    assert_allclose(loss32, loss64, rtol=1e-4, atol=1e-4)
+    assert_allclose(grad32, grad64, rtol=1e-3, atol=1e-5)
+    # integer raw outputs are promoted to float64
+    assert family.nll(np.round(raw).astype(int), y).dtype == np.float64
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.n_raw == 1], ids=lambda c: c.id)
+def test_one_output_accepts_1d_raw(case):
+    rng = rng_for(case, 7)
+    raw = rng.normal(0, 2, 25)
+    y = case.make_y(rng, 25)
+    family = case.family()
+    assert_array_equal(family.nll(raw, y), family.nll(raw[:, None], y))
+    grad = family.gradient(raw, y)
+    assert grad.shape == (25,)
+    assert_array_equal(grad, family.gradient(raw[:, None], y)[:, 0])
+
+
+# ------------------------------------------------------------- constant_raw
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_constant_raw_minimises_the_summed_nll(case):
+    rng = rng_for(case, 8)
+    y = case.make_y(rng, 40)
+    w = rng.uniform(0.2, 2.0, 40)
+    family = case.family()
+    theta = family.constant_raw(y, sample_weight=w)
+    assert theta.shape == (family.n_outputs(y),)
+    if case.id == "categorical-n_classes":
+        # classes 3 and 4 never occur: their MLE logit is -inf; check the seen ones
+        assert np.all(theta[3:] == -np.inf)
+        case = Case(case.id, case.name, {}, 3, case.make_y, case.logpdf)
+        theta = theta[:3]
+
+    def summed_nll(t):
+        raw = np.broadcast_to(t, (len(y), len(t)))
+        return -np.sum(w * case.logpdf(raw, y))
+
+    start = np.zeros(case.n_raw)
+    result = optimize.minimize(
+        summed_nll,
+        start,
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 40000, "maxfev": 40000},
+    )
+    assert summed_nll(theta) <= result.fun + 1e-9 * abs(result.fun)
+    if case.name == "categorical":  # logits are only defined up to a constant
+        assert_allclose(special.softmax(theta), special.softmax(result.x), atol=1e-5)
+    else:
+        assert_allclose(theta, result.x, atol=1e-4)
+
+
+def test_constant_raw_closed_forms_by_hand():
+    # Bernoulli data 0,0,0,1,0: p = 1/5, logit = log(1/4)
+    bernoulli = get_family("bernoulli")
+    assert_allclose(bernoulli.constant_raw([0, 0, 0, 1, 0]), [math.log(0.25)])
+    # Normal data -1, 0, 1: mu = 0, sigma = sqrt(2/3)
+    z = get_family("normal").constant_raw([-1.0, 0.0, 1.0])
+    assert_allclose([z[0], softplus_oracle(z[1])], [0.0, math.sqrt(2 / 3)], atol=1e-15)
+    # Laplace data 1, 2, 10: median 2, mean |y - 2| = 3
+    z = get_family("laplace").constant_raw([1.0, 2.0, 10.0])
+    assert_allclose([z[0], softplus_oracle(z[1])], [2.0, 3.0], rtol=1e-14)
+    # Poisson data 1, 2, 6: log(3)
+    assert_allclose(get_family("poisson").constant_raw([1, 2, 6]), [math.log(3.0)])
+    # the MLE of a label that never varies is at infinity
+    assert_array_equal(get_family("bernoulli").constant_raw([1, 1, 1]), [np.inf])
+
+
+# --------------------------------------------------------- family identities
+@pytest.mark.parametrize("scale", [1.0, 0.3, 2.5])
+def test_normal_fixed_is_half_squared_error_plus_constant(scale):
+    rng = np.random.default_rng(10)
+    mu, y = rng.normal(size=20), rng.normal(size=20)
+    const = math.log(scale) + 0.5 * math.log(2 * math.pi)
+    expected = 0.5 * (y - mu) ** 2 / scale**2 + const
+    assert_allclose(get_family("normal-fixed", scale=scale).nll(mu, y), expected, rtol=1e-13)
+
+
+def test_laplace_fixed_is_absolute_error_plus_constant():
+    rng = np.random.default_rng(11)
+    mu, y = rng.normal(size=20), rng.normal(size=20)
+    expected = np.abs(y - mu) / 0.5 + math.log(2 * 0.5)
+    assert_allclose(get_family("laplace", scale=0.5).nll(mu, y), expected, rtol=1e-13)
+
+
+def test_categorical_one_hot_rows_equal_integer_labels():
+    rng = np.random.default_rng(12)
+    raw = rng.normal(0, 4, (30, 5))
+    labels = np.r_[4, rng.integers(0, 5, 29)]
+    family = get_family("categorical")
+    rows = onehot(labels, 5)
+    assert_allclose(family.nll(raw, rows), family.nll(raw, labels), rtol=1e-14)
+    assert_allclose(family.gradient(raw, rows), family.gradient(raw, labels), atol=1e-15)
+
+
+def test_two_class_categorical_equals_bernoulli_of_the_logit_difference():
+    rng = np.random.default_rng(13)
+    raw = rng.normal(0, 5, (40, 2))
+    y = rng.integers(0, 2, 40)
+    diff = raw[:, 1] - raw[:, 0]
+    cat, ber = get_family("categorical"), get_family("bernoulli")
+    # (softmax works to absolute precision: log of a sum near 1)
+    assert_allclose(cat.nll(raw, y), ber.nll(diff, y), rtol=1e-12, atol=1e-15)
+    # chain rule: d/dz1 = d/d(diff), d/dz0 = -d/d(diff)
+    g = ber.gradient(diff, y)
+    expected = np.column_stack([-g, g])
+    assert_allclose(cat.gradient(raw, y), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_multilabel_bernoulli_is_the_sum_of_single_labels():
+    rng = np.random.default_rng(14)
+    raw = rng.normal(0, 3, (20, 3))
+    y = rng.integers(0, 2, (20, 3))
+    family = get_family("bernoulli")
+    singles = sum(family.nll(raw[:, j], y[:, j]) for j in range(3))
+    assert_allclose(family.nll(raw, y), singles, rtol=1e-13)
+
+
+def test_n_outputs():
+    assert get_family("bernoulli").n_outputs([0, 1, 1]) == 1
+    assert get_family("bernoulli").n_outputs(np.zeros((4, 3))) == 3
+    assert get_family("categorical").n_outputs([0, 2, 1]) == 3
+    assert get_family("categorical", n_classes=6).n_outputs([0, 2, 1]) == 6
+    assert get_family("categorical").n_outputs(np.full((2, 4), 0.25)) == 4
+    assert get_family("normal-fixed").n_outputs([0.5]) == 1
+    assert get_family("normal").n_outputs([0.5]) == 2
+    assert get_family("laplace").n_outputs([0.5]) == 2
+    assert get_family("laplace", scale=1.0).n_outputs([0.5]) == 1
+    assert get_family("poisson").n_outputs([3]) == 1
+    assert get_family("studentt").n_outputs([0.5]) == 2
+
+
+# ----------------------------------------------------- distribution objects
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_nll_is_minus_distribution_log_prob(case):
+    rng = rng_for(case, 9)
+    raw = rng.uniform(-4, 4, (30, case.n_raw))
+    y = case.make_y(rng, 30)
+    family = case.family()
+    dist = family.distribution(raw)
+    if case.id == "categorical-soft":  # log_prob takes class indices: check each class
+        labels = rng.integers(0, case.n_raw, 30)
+        assert_allclose(-dist.log_prob(labels), family.nll(raw, labels), rtol=1e-12)
+        return
+    log_prob = np.asarray(dist.log_prob(y))
+    if log_prob.ndim == 2:  # independent labels: the joint log-probability is the sum
+        log_prob = log_prob.sum(axis=1)
+    assert_allclose(-log_prob, family.nll(raw, y), rtol=1e-12, atol=1e-13)
+    mean = np.asarray(dist.mean)
+    assert_allclose(mean, family.mean(raw), rtol=1e-12)
+
+
+# ----------------------------------------------------------- target errors
+@pytest.mark.parametrize(
+    "name, params, y, fragments",
+    [
+        ("bernoulli", {}, [0, 1, 2, 1, 2], ["must be 0 or 1", "found 2 at rows [2, 4]"]),
+        ("bernoulli", {}, [[0, 1], [0.5, 1]], ["must be 0 or 1", "found 0.5 at row [1]"]),
+        ("bernoulli", {}, ["cat", "dog"], ["Bernoulli targets must be 0 or 1", "cat, dog"]),
+        ("categorical", {}, [0, -1, 1.5, 2], ["integers 0, 1, ..., C-1", "-1, 1.5 at rows [1, 2]"]),
+        ("categorical", {"n_classes": 3}, [0, 3, 1], ["below n_classes=3", "found 3 at row [1]"]),
+        ("categorical", {}, [[0.5, 0.6], [0.5, 0.5]], ["sum to 1", "found 1.1 at row [0]"]),
+        ("categorical", {}, [[1.5, -0.5], [0.5, 0.5]], ["must be >= 0", "row [0]"]),
+        ("normal", {}, [0.0, np.nan, 1.0, np.inf], ["finite real", "inf, nan at rows [1, 3]"]),
+        ("normal-fixed", {}, [0.0, -np.inf], ["finite real numbers", "-inf at row [1]"]),
+        ("laplace", {}, [np.nan], ["finite real numbers", "row [0]"]),
+        ("studentt", {}, [1.0, np.inf], ["finite real numbers", "row [1]"]),
+        ("poisson", {}, [3, -1, 2.5, 0], ["non-negative integer", "-1, 2.5 at rows [1, 2]"]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_check_target_errors_name_values_and_rows(name, params, y, fragments):
+    with pytest.raises(ValueError) as info:
+        get_family(name, **params).check_target(y)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_raw_shape_errors_say_what_was_expected():
+    expected = r"expects raw outputs of shape \(n_samples, 2\); found shape \(3, 1\)"
+    with pytest.raises(ValueError, match=expected):
+        get_family("normal").nll(np.zeros((3, 1)), [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match=r"same number of rows; found 3 raw rows and 2 targets"):
+        get_family("poisson").nll(np.zeros(3), [1, 2])
+    expected = r"labels must be in 0..2 for 3 raw output columns; found 3, 5 at rows \[1, 2\]"
+    with pytest.raises(ValueError, match=expected):
+        get_family("categorical").nll(np.zeros((3, 3)), [0, 3, 5])
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_derivation_walks_from_likelihood_to_gradient(case):
+    text = case.family().derivation()
+    positions = [text.find(word) for word in ("Likelihood", "Log-likelihood", "Loss", "Gradient")]
+    assert -1 not in positions and positions == sorted(positions)
+    assert 8 <= len(text.splitlines()) <= 25
+    latex = case.family().derivation(latex=True)
+    assert latex.startswith(r"\begin{aligned}") and r"\partial L" in latex
+
+
+# -------------------------------------------------------- property tests
+finite_raw = st.floats(-1e4, 1e4, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    raw=hnp.arrays(np.float64, (6, 3), elements=finite_raw),
+    labels=hnp.arrays(np.int64, 6, elements=st.integers(0, 2)),
+    shift=st.floats(-1e3, 1e3),
+)
+def test_categorical_properties(raw, labels, shift):
+    family = get_family("categorical")
+    loss, grad = family.loss_gradient(raw, labels)
+    # a probability is at most 1, so its NLL is at least 0; and finite at any finite raw
+    assert np.all(loss >= 0) and np.isfinite(loss).all() and np.isfinite(grad).all()
+    # softmax ignores a constant added to every logit
+    assert_allclose(family.nll(raw + shift, labels), loss, rtol=1e-9, atol=1e-9)
+    # each gradient row is a difference of two probability vectors: it sums to 0
+    assert_allclose(grad.sum(axis=1), 0, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    raw=hnp.arrays(np.float64, 8, elements=finite_raw),
+    y=hnp.arrays(np.int64, 8, elements=st.integers(0, 1)),
+)
+def test_bernoulli_properties(raw, y):
+    family = get_family("bernoulli")
+    loss, grad = family.loss_gradient(raw, y)
+    assert np.all(loss >= 0) and np.isfinite(loss).all()
+    # relabelling 0 <-> 1 and negating the logit gives the same model
+    assert_array_equal(family.nll(-raw, 1 - y), loss)
+    # p - y lies in [-1, 1] with the sign of (1 - 2y) (never pointing the wrong way)
+    assert np.all(np.abs(grad) <= 1) and np.all(grad * (1 - 2 * y) >= 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mu=st.floats(-50, 50),
+    z=st.floats(-15, 15),
+    y=st.floats(-50, 50),
+    df=st.floats(0.5, 50),
+)
+def test_location_scale_nll_matches_scipy_over_parameter_ranges(mu, z, y, df):
+    raw = np.array([[mu, z]])
+    sigma = softplus_oracle(z)
+    normal = get_family("normal").nll(raw, [y])
+    laplace = get_family("laplace").nll(raw, [y])
+    studentt = get_family("studentt", df=df).nll(raw, [y])
+    assert_allclose(normal, -stats.norm.logpdf(y, mu, sigma), rtol=1e-10)
+    assert_allclose(laplace, -laplace_logpdf(y, mu, sigma), rtol=1e-10)
+    assert_allclose(studentt, -stats.t.logpdf(y, df, mu, sigma), rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(z=st.floats(-30, 30), y=st.integers(0, 10_000))
+def test_poisson_matches_scipy_over_counts(z, y):
+    family = get_family("poisson")
+    expected = -stats.poisson.logpmf(y, math.exp(z))
+    assert_allclose(family.nll([z], [y]), expected, rtol=1e-9)

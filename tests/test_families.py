@@ -397,6 +397,7 @@ def test_float32_in_float32_out(case):
     loss32, grad32 = family.loss_gradient(raw.astype(np.float32), y, sample_weight=np.ones(20))
     assert loss32.dtype == np.float32 and grad32.dtype == np.float32
     assert family.mean(raw.astype(np.float32)).dtype == np.float32
+    assert not np.shares_memory(family.mean(raw), raw)  # predictions never alias the input
     loss64, grad64 = family.loss_gradient(raw.astype(np.float32).astype(np.float64), y)
     assert_allclose(loss32, loss64, rtol=1e-4, atol=1e-4)
     assert_allclose(grad32, grad64, rtol=1e-3, atol=1e-5)

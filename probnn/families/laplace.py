@@ -144,7 +144,7 @@ class LaplaceFamily(Family):
 
     def mean(self, raw: ArrayLike) -> Array:
         """``mu``, shape (n_samples,) (the mean and the median)."""
-        return self._loc_scale(raw)[0]
+        return self._loc_scale(raw)[0].copy()
 
     def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """``[median, softplus^-1(mean |y - median|)]`` (weighted), or ``[median]``.

@@ -115,7 +115,7 @@ class NormalFixedFamily(Family):
 
     def mean(self, raw: ArrayLike) -> Array:
         """``mu = z``, shape (n_samples,)."""
-        return as_vector(raw)
+        return as_vector(raw).copy()
 
     def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """The (weighted) mean of ``y``, shape (1,)."""
@@ -207,7 +207,7 @@ class NormalFamily(Family):
 
     def mean(self, raw: ArrayLike) -> Array:
         """``mu = z1``, shape (n_samples,)."""
-        return as_columns(raw, 2, self.name)[:, 0]
+        return as_columns(raw, 2, self.name)[:, 0].copy()
 
     def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """``[mean, softplus^-1(sd)]`` of ``y`` (weighted; the MLE sd divides by n).

@@ -140,7 +140,7 @@ class StudentTFamily(Family):
         This is the mean for ``df > 1``; for ``df <= 1`` the mean does not exist
         and ``mu`` is the median (and the mode).
         """
-        return as_columns(raw, 2, self.name)[:, 0]
+        return as_columns(raw, 2, self.name)[:, 0].copy()
 
     def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """``[mu, softplus^-1(sigma)]`` of the best constant model, shape (2,).

@@ -499,12 +499,19 @@ def test_two_class_categorical_equals_bernoulli_of_the_logit_difference():
     y = rng.integers(0, 2, 40)
     diff = raw[:, 1] - raw[:, 0]
     cat, ber = get_family("categorical"), get_family("bernoulli")
-    # (softmax works to absolute precision: log of a sum near 1)
-    assert_allclose(cat.nll(raw, y), ber.nll(diff, y), rtol=1e-12, atol=1e-15)
+    assert_allclose(cat.nll(raw, y), ber.nll(diff, y), rtol=1e-12)
     # chain rule: d/dz1 = d/d(diff), d/dz0 = -d/d(diff)
     g = ber.gradient(diff, y)
     expected = np.column_stack([-g, g])
-    assert_allclose(cat.gradient(raw, y), expected, rtol=1e-12, atol=1e-15)
+    assert_allclose(cat.gradient(raw, y), expected, rtol=1e-12)
+
+
+def test_confident_categorical_keeps_relative_precision():
+    # pi_0 = 1 / (1 + 2 e^-40): nll = log1p(2 e^-40), d nll / dz_0 = pi_0 - 1 (by hand)
+    tiny = 2 * math.exp(-40)
+    loss, grad = get_family("categorical").loss_gradient(np.array([[40.0, 0.0, 0.0]]), [0])
+    assert_allclose(loss, [math.log1p(tiny)], rtol=1e-14)
+    assert_allclose(grad, [[-tiny / (1 + tiny), tiny / 2 / (1 + tiny), tiny / 2 / (1 + tiny)]], rtol=1e-14)
 
 
 def test_multilabel_bernoulli_is_the_sum_of_single_labels():

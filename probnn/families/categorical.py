@@ -139,21 +139,31 @@ class CategoricalFamily(Family):
         super()._check_raw_columns(raw, y)
 
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
-        shifted = raw - raw.max(axis=1, keepdims=True)  # largest entry is exactly 0
+        rows = np.arange(raw.shape[0])
+        top = raw.argmax(axis=1)
+        shifted = raw - raw[rows, top][:, None]  # the top entry is exactly 0
         e = np.exp(shifted)
-        total = e.sum(axis=1)
-        log_total = np.log(total)
+        # Sum the other classes apart from the top one (which contributes exactly 1):
+        # logsumexp = log1p(rest) keeps full relative precision when pi_top ~ 1,
+        # where log(1 + rest) would round a confident prediction's NLL to 0.
+        e[rows, top] = 0
+        rest = e.sum(axis=1)
+        log_total = np.log1p(rest)
         if y.ndim == 1:
-            rows = np.arange(raw.shape[0])
             loss = log_total - shifted[rows, y]
         else:
             y_sum = y.sum(axis=1)
             loss = y_sum * log_total - np.einsum("ij,ij->i", y, shifted)
         if not need_gradient:
             return loss, None
-        e /= total[:, None]  # e is now softmax(raw)
+        p_top = 1 / (1 + rest)
+        e *= p_top[:, None]
+        e[rows, top] = p_top  # e is now softmax(raw)
         if y.ndim == 1:
             e[rows, y] -= 1
+            # pi_top - 1 = -rest / (1 + rest), without the cancellation
+            hit = y == top
+            e[rows[hit], top[hit]] = -(rest[hit] * p_top[hit])
         else:
             e *= y_sum[:, None]
             e -= y

@@ -1,0 +1,200 @@
+"""Model files: weights in safetensors, everything else as JSON metadata.
+
+A probnn model file is a plain safetensors file whose string metadata holds
+
+* ``format``: ``"probnn-model"`` (marks the file as ours),
+* ``format_version``: an integer; files from a newer format are refused,
+* ``probnn_version``: the version that wrote it,
+* ``model``: JSON with the kind (``"tabular"`` or ``"estimator"``), family,
+  architecture, preprocessing and class labels,
+* ``sha256``: a checksum over the model JSON and every tensor's bytes, so a
+  flipped byte anywhere is caught rather than silently loaded.
+
+Loading reads tensors and JSON only; nothing is ever unpickled. Saving writes
+a temporary file in the destination folder and renames it over the target
+(``os.replace`` is atomic), so an interrupted save leaves the old file or
+nothing, never half a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import struct
+import tempfile
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from probnn._version import __version__
+from probnn.exceptions import DataError
+
+__all__ = ["save_model", "load_model", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "probnn-model"
+FORMAT_VERSION = 1
+
+# A safetensors file starts with the header length as a little-endian uint64.
+_HEADER_LEN = struct.Struct("<Q")
+_MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
+
+
+def _checksum(model_json: str, arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256(model_json.encode("utf-8"))
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def save_model(model, path: str | os.PathLike) -> pathlib.Path:
+    """Write a fitted model to ``path`` atomically.
+
+    Parameters
+    ----------
+    model : TabularModel or fitted estimator
+        Anything with ``_export_state() -> (arrays, meta)``: a
+        :class:`probnn.tabular.TabularModel`, ``MLPClassifier``,
+        ``MLPRegressor`` or ``GaussianGenerativeClassifier``.
+    path : path-like
+        Destination; conventionally ``*.safetensors``. Its folder must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    from probnn.tabular import TabularModel
+
+    path = pathlib.Path(path)
+    arrays, meta = model._export_state()
+    kind = "tabular" if isinstance(model, TabularModel) else "estimator"
+    arrays = {str(k): np.ascontiguousarray(v) for k, v in arrays.items()}
+    model_json = json.dumps({"kind": kind, **meta}, sort_keys=True, allow_nan=True)
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "probnn_version": __version__,
+        "model": model_json,
+        "sha256": _checksum(model_json, arrays),
+    }
+    folder = path.parent if str(path.parent) else pathlib.Path(".")
+    if not folder.is_dir():
+        raise DataError(f"expected an existing folder to save the model in; found no folder {folder}")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(arrays, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        # Whatever stopped the write (error, Ctrl-C), leave no partial file behind.
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def _read_header(path: pathlib.Path) -> dict:
+    """The safetensors JSON header, checked for shape before the library parses the file."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(_HEADER_LEN.size)
+        if len(head) < _HEADER_LEN.size:
+            raise DataError(
+                f"expected a probnn model file (safetensors); found a {size}-byte file "
+                f"too short to be one: {path}"
+            )
+        (n,) = _HEADER_LEN.unpack(head)
+        if n > min(_MAX_HEADER, size - _HEADER_LEN.size):
+            raise DataError(
+                f"expected a probnn model file (safetensors); {path} is not one, or is "
+                f"truncated (header of {n} bytes announced, {size} bytes in the file)"
+            )
+        raw = fh.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise DataError(
+            f"expected a probnn model file (safetensors); found an unreadable header in {path}"
+        ) from None
+    if not isinstance(header, dict):
+        raise DataError(f"expected a probnn model file (safetensors); found a malformed header in {path}")
+    return header
+
+
+def load_model(path: str | os.PathLike):
+    """Read a model written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    TabularModel or estimator
+        Predicts exactly what the saved model predicted.
+
+    Raises
+    ------
+    DataError
+        If the path is missing or not a file, or the file is truncated,
+        corrupted, not a probnn model, or from a newer format.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise DataError(f"expected a model file; found nothing at {path}")
+    if not path.is_file():
+        raise DataError(f"expected a model file; found a folder at {path}")
+    header = _read_header(path)
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise DataError(
+            f"expected a probnn model file; {path} is a safetensors file without probnn's "
+            "metadata (written by another program?)"
+        )
+    try:
+        version = int(metadata.get("format_version", ""))
+    except ValueError:
+        raise DataError(
+            f"expected an integer format_version in {path}; found {metadata.get('format_version')!r}"
+        ) from None
+    if version > FORMAT_VERSION:
+        raise DataError(
+            f"{path} has model-file format {version}, written by probnn "
+            f"{metadata.get('probnn_version', '?')}; this probnn {__version__} reads format "
+            f"{FORMAT_VERSION} and older: upgrade probnn to load it"
+        )
+    try:
+        arrays = load_file(path)
+    except Exception as exc:  # safetensors raises its own error types on bad files
+        detail = " ".join(str(exc).split())
+        raise DataError(
+            f"expected a complete probnn model file; {path} is truncated or corrupted ({detail})"
+        ) from None
+    model_json = metadata.get("model", "")
+    if _checksum(model_json, arrays) != metadata.get("sha256"):
+        raise DataError(
+            f"expected the checksum stored in {path} to match its contents; it does not: "
+            "the file is corrupted"
+        )
+    try:
+        meta = json.loads(model_json)
+        kind = meta.pop("kind")
+        if kind == "tabular":
+            from probnn.tabular import TabularModel
+
+            return TabularModel._from_state(arrays, meta)
+        if kind == "estimator":
+            from probnn.estimators import estimator_from_state
+
+            return estimator_from_state(arrays, meta)
+    except DataError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"expected a valid probnn model description in {path}; {exc}") from None
+    raise DataError(f"expected model kind 'tabular' or 'estimator' in {path}; found {kind!r}")

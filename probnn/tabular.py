@@ -1,0 +1,606 @@
+"""Tabular data: reading files, preprocessing, choosing a family, a bundled model.
+
+A :class:`TabularModel` is what ``probnn fit`` trains and a model file holds:
+the preprocessing learned from the training rows (numeric columns
+standardised, string columns one-hot encoded, optional imputation), the target
+encoding (class labels for classifiers) and a fitted
+:class:`~probnn.estimators.MLPClassifier` or
+:class:`~probnn.estimators.MLPRegressor`.
+
+Every problem with the data raises :class:`probnn.exceptions.DataError` saying
+what was expected, what was found, and where (column, rows).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from probnn._validation import describe_rows, describe_values
+from probnn.exceptions import DataError
+
+__all__ = [
+    "read_table",
+    "infer_family",
+    "Preprocessor",
+    "TabularModel",
+    "CLASSIFIER_FAMILIES",
+    "REGRESSION_FAMILIES",
+    "MAX_INFERRED_CLASSES",
+]
+
+CLASSIFIER_FAMILIES = ("bernoulli", "categorical")
+REGRESSION_FAMILIES = ("normal", "normal-fixed", "laplace", "poisson", "studentt")
+
+# An integer target with at most this many distinct values is read as class labels.
+MAX_INFERRED_CLASSES = 10
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+# ----------------------------------------------------------------- reading
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV or Parquet file (chosen by the suffix ``.parquet`` / ``.pq``).
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    DataFrame of shape (n_rows, n_columns)
+
+    Raises
+    ------
+    DataError
+        If the file is missing, is not a readable table, or has no rows.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise DataError(f"expected a data file; found nothing at {path}")
+    if not path.is_file():
+        raise DataError(f"expected a data file; found a folder at {path}")
+    try:
+        if path.suffix.lower() in _PARQUET_SUFFIXES:
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"expected a table with a header and rows; found an empty file {path}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        kind = "Parquet" if path.suffix.lower() in _PARQUET_SUFFIXES else "CSV"
+        detail = " ".join(str(exc).split())
+        raise DataError(f"expected a readable {kind} file; could not parse {path}: {detail}") from None
+    if frame.shape[0] == 0:
+        raise DataError(f"expected at least one data row; found only a header in {path}")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` as float64 and a mask of entries that are present but not numbers."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(column), bool)
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return values, np.isnan(values) & column.notna().to_numpy()
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    """True when the column is numeric, or when most of its present values parse as numbers.
+
+    The second case is a numeric column with a few stray strings ("n/a", "12,5"):
+    reporting those beats silently one-hot encoding hundreds of numbers.
+    """
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return True
+    present = column.dropna()
+    if present.empty:
+        return False
+    parsed = pd.to_numeric(present, errors="coerce").notna()
+    return bool(parsed.mean() >= 0.5)
+
+
+# ------------------------------------------------------------ family choice
+def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
+    """Choose a likelihood family for a target column, and say why.
+
+    Rules, in order: two distinct values -> ``bernoulli``; strings, or at most
+    ``MAX_INFERRED_CLASSES`` distinct integers -> ``categorical``;
+    non-negative integers -> ``poisson`` (counts); anything else -> ``normal``
+    with a learned scale.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The target values; missing values are ignored.
+
+    Returns
+    -------
+    name : str
+        A key of :data:`probnn.families.FAMILIES`.
+    reason : str
+        One sentence for the user.
+    """
+    series = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y)
+    series = series.dropna()
+    if series.empty:
+        raise DataError("expected target values to choose a family from; found none (all missing)")
+    distinct = pd.unique(series)
+    if len(distinct) == 2:
+        shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
+        return "bernoulli", f"the target has exactly two distinct values ({shown})"
+    if len(distinct) < 2:
+        raise DataError(
+            f"expected a target with at least two distinct values; found only {distinct[0]!r}"
+        )
+    if not _looks_numeric(series):
+        return "categorical", f"the target holds {len(distinct)} distinct text labels"
+    values, bad = _numeric_values(series)
+    if bad.any():
+        return "categorical", f"the target holds {len(distinct)} distinct labels, not all numbers"
+    integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+    n_distinct = np.unique(values).size
+    if integral and n_distinct <= MAX_INFERRED_CLASSES:
+        return "categorical", (
+            f"the target holds {n_distinct} distinct integers (at most "
+            f"{MAX_INFERRED_CLASSES} are read as class labels)"
+        )
+    if integral and values.min() >= 0:
+        return "poisson", (
+            f"the target holds non-negative integers ({n_distinct} distinct values, "
+            f"from {values.min():g} to {values.max():g}): counts"
+        )
+    return "normal", "the target holds real values (normal with a learned scale)"
+
+
+# ------------------------------------------------------------ preprocessing
+class Preprocessor:
+    """Table -> float matrix: numeric columns standardised, string columns one-hot.
+
+    Parameters
+    ----------
+    impute : bool, default=False
+        Fill missing values (numeric: the training median, string: the most
+        frequent training value) instead of raising.
+
+    Attributes
+    ----------
+    numeric_ : list of str
+        Numeric columns, in output order.
+    center_, scale_ : list of float
+        Training mean and standard deviation of each numeric column (scale 1
+        when the column is constant).
+    categories_ : dict of str -> list of str
+        The categories of each string column; each gets one output column, and
+        a category not seen in training encodes as all zeros.
+    fill_ : dict of str -> float or str
+        Imputation values (when ``impute``).
+    """
+
+    def __init__(self, impute: bool = False):
+        self.impute = impute
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, frame: pd.DataFrame) -> "Preprocessor":
+        """Learn column types, scales, categories and fill values from ``frame``."""
+        if frame.shape[1] == 0:
+            raise DataError("expected at least one feature column; found none")
+        self.columns_ = [str(c) for c in frame.columns]
+        self.numeric_, self.center_, self.scale_ = [], [], []
+        self.categories_: dict[str, list[str]] = {}
+        self.fill_: dict[str, Any] = {}
+        self._check_missing(frame)
+        for name in self.columns_:
+            column = frame[name]
+            if _looks_numeric(column):
+                values = self._numeric(column, name)
+                present = values[~np.isnan(values)]
+                if present.size == 0:
+                    raise DataError(f"expected numbers in column {name!r}; found only missing values")
+                if self.impute:
+                    self.fill_[name] = float(np.median(present))
+                std = float(present.std())
+                self.numeric_.append(name)
+                self.center_.append(float(present.mean()))
+                self.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
+            else:
+                text = column.dropna().astype(str)
+                if self.impute and column.isna().any():
+                    self.fill_[name] = str(text.mode().iloc[0])
+                self.categories_[name] = sorted(set(text))
+        return self
+
+    def _check_missing(self, frame: pd.DataFrame) -> None:
+        if self.impute:
+            return
+        counts = frame.isna().sum()
+        counts = counts[counts > 0]
+        if counts.size:
+            listed = ", ".join(f"{name!r} ({int(n)})" for name, n in counts.items())
+            raise DataError(
+                f"expected no missing values; found missing values in column(s) {listed}; "
+                "remove those rows or pass --impute (median / most frequent value)"
+            )
+
+    @staticmethod
+    def _numeric(column: pd.Series, name: str) -> np.ndarray:
+        values, bad = _numeric_values(column)
+        if bad.any():
+            raise DataError(
+                f"expected numbers in column {name!r}; found "
+                f"{describe_values(column[bad].astype(str).to_numpy())} at {describe_rows(bad)}"
+            )
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise DataError(
+                f"expected finite numbers in column {name!r}; found "
+                f"{describe_values(values[infinite])} at {describe_rows(infinite)}"
+            )
+        return values
+
+    # ------------------------------------------------------------ transform
+    @property
+    def feature_names_out_(self) -> list[str]:
+        """Names of the output columns: numeric names, then ``column=category``."""
+        names = list(self.numeric_)
+        for name, cats in self.categories_.items():
+            names += [f"{name}={c}" for c in cats]
+        return names
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Encode ``frame`` with what :meth:`fit` learned.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features_out), float64
+        """
+        missing = [c for c in self.columns_ if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"expected the feature column(s) the model was trained on; missing "
+                f"{', '.join(repr(c) for c in missing)}"
+            )
+        frame = frame[self.columns_]
+        self._check_missing(frame)
+        n = frame.shape[0]
+        blocks = []
+        for name, center, scale in zip(self.numeric_, self.center_, self.scale_):
+            values = self._numeric(frame[name], name)
+            if self.impute:
+                values = np.where(np.isnan(values), self.fill_.get(name, center), values)
+            blocks.append(((values - center) / scale)[:, None])
+        for name, cats in self.categories_.items():
+            column = frame[name]
+            if self.impute and name in self.fill_:
+                column = column.fillna(self.fill_[name])
+            text = column.astype(str).to_numpy()
+            blocks.append((text[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64))
+        return np.hstack(blocks) if blocks else np.empty((n, 0))
+
+    # ---------------------------------------------------------- model files
+    def to_meta(self) -> dict:
+        """JSON-able description (for model files)."""
+        return {
+            "impute": bool(self.impute),
+            "columns": list(self.columns_),
+            "numeric": list(self.numeric_),
+            "center": [float(v) for v in self.center_],
+            "scale": [float(v) for v in self.scale_],
+            "categories": {k: list(v) for k, v in self.categories_.items()},
+            "fill": dict(self.fill_),
+        }
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "Preprocessor":
+        """Inverse of :meth:`to_meta`."""
+        self = cls(impute=bool(meta["impute"]))
+        self.columns_ = [str(c) for c in meta["columns"]]
+        self.numeric_ = [str(c) for c in meta["numeric"]]
+        self.center_ = [float(v) for v in meta["center"]]
+        self.scale_ = [float(v) for v in meta["scale"]]
+        self.categories_ = {str(k): [str(c) for c in v] for k, v in meta["categories"].items()}
+        self.fill_ = dict(meta["fill"])
+        if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
+            raise DataError("expected one centre and scale per numeric column in the model file")
+        return self
+
+
+# --------------------------------------------------------------- the model
+def _labels_to_json(labels: np.ndarray) -> list:
+    return [v.item() if isinstance(v, np.generic) else v for v in labels.tolist()]
+
+
+class TabularModel:
+    """Preprocessing + target encoding + a probnn estimator, fitted on one table.
+
+    Build one with :meth:`fit`; a model file stores it (``probnn.model_file``).
+
+    Attributes
+    ----------
+    target : str
+        Name of the target column.
+    family : str
+        The likelihood family's name.
+    preprocessor : Preprocessor
+    estimator : MLPClassifier or MLPRegressor
+        Trained on ``preprocessor.transform(frame)``; a classifier sees class
+        indices ``0..C-1``.
+    classes : list or None
+        Class labels (index ``k`` names class ``k``) for classifiers.
+    """
+
+    def __init__(self, *, target: str, family: str, preprocessor: Preprocessor, estimator,
+                 classes: list | None = None):  # fmt: skip
+        self.target = target
+        self.family = family
+        self.preprocessor = preprocessor
+        self.estimator = estimator
+        self.classes = classes
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.family in CLASSIFIER_FAMILIES
+
+    # ------------------------------------------------------------------ fit
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        target: str,
+        *,
+        family: str = "auto",
+        hidden: Sequence[int] = (64, 64),
+        solver: str = "adam",
+        epochs: int = 200,
+        seed: int | None = 0,
+        impute: bool = False,
+        progress: bool = False,
+        **estimator_params,
+    ) -> "TabularModel":
+        """Fit preprocessing and an estimator on ``frame``.
+
+        Parameters
+        ----------
+        frame : DataFrame of shape (n_rows, n_columns)
+            Feature columns and the target column (drop unwanted columns first).
+        target : str
+        family : str, default="auto"
+            ``"auto"`` uses :func:`infer_family`.
+        hidden : sequence of int
+            Hidden layer sizes.
+        solver : {"adam", "sgd", "lbfgs"}
+        epochs : int
+            ``max_iter`` of the estimator.
+        seed : int or None
+        impute : bool
+        progress : bool
+            Show a progress bar while training.
+        **estimator_params
+            Further estimator parameters (e.g. ``learning_rate_init``).
+        """
+        check_target_column(frame, target)
+        if family == "auto":
+            family, _ = infer_family(frame[target])
+        features = frame.drop(columns=[target])
+        preprocessor = Preprocessor(impute=impute).fit(features)
+        X = preprocessor.transform(features)
+        params = dict(
+            hidden_layer_sizes=tuple(int(h) for h in hidden), solver=solver,
+            max_iter=int(epochs), random_state=seed, progress=progress, family=family,
+        )  # fmt: skip
+        params.update(estimator_params)
+        if family in CLASSIFIER_FAMILIES:
+            from probnn.estimators import MLPClassifier
+
+            labels = target_labels(frame[target], target)
+            classes = np.unique(labels)
+            y = np.searchsorted(classes, labels)
+            estimator = MLPClassifier(**params)
+            model = cls(target=target, family=family, preprocessor=preprocessor,
+                        estimator=estimator, classes=_labels_to_json(classes))  # fmt: skip
+        else:
+            from probnn.estimators import MLPRegressor
+            from probnn.families import get_family
+
+            if family not in REGRESSION_FAMILIES:
+                raise DataError(
+                    f"expected a family among auto, {', '.join(CLASSIFIER_FAMILIES + REGRESSION_FAMILIES)}; "
+                    f"found {family!r}"
+                )
+            y = regression_target(frame[target], target, get_family(family))
+            estimator = MLPRegressor(**params)
+            model = cls(target=target, family=family, preprocessor=preprocessor,
+                        estimator=estimator)  # fmt: skip
+        try:
+            estimator.fit(X, y)
+        except DataError:
+            raise
+        except ValueError as exc:  # a family's check on the targets, with rows
+            raise DataError(f"column {target!r}: {exc}") from None
+        return model
+
+    # ---------------------------------------------------------------- predict
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Feature matrix of ``frame`` (the target column, if present, is ignored)."""
+        return self.preprocessor.transform(frame)
+
+    def encode_target(self, frame: pd.DataFrame) -> np.ndarray:
+        """The target column as the estimator sees it (class indices or floats).
+
+        Raises
+        ------
+        DataError
+            If the column is missing, has missing values, holds a label not seen
+            in training, or values outside the family's support.
+        """
+        check_target_column(frame, self.target)
+        column = frame[self.target]
+        if not self.is_classifier:
+            from probnn.families import get_family
+
+            return regression_target(column, self.target, get_family(self.family))
+        labels = target_labels(column, self.target)
+        # plain Python values: 1 == 1.0 match, "1" and 1 do not
+        known = {c: i for i, c in enumerate(self.classes)}
+        keys = _labels_to_json(labels)
+        unknown = np.array([k not in known for k in keys])
+        if unknown.any():
+            raise DataError(
+                f"expected target labels among those seen in training "
+                f"({describe_values(np.asarray([str(c) for c in self.classes], dtype=object))}) "
+                f"in column {self.target!r}; found {describe_values(labels[unknown].astype(str))} "
+                f"at {describe_rows(unknown)}"
+            )
+        return np.array([known[k] for k in keys], dtype=np.intp)
+
+    def predict_dist(self, frame: pd.DataFrame):
+        """Predictive distribution of the target for each row, batch shape (n_rows,)."""
+        return self.estimator.predict_dist(self.transform(frame))
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Most probable label (classifiers) or predicted mean (regressors), shape (n_rows,)."""
+        X = self.transform(frame)
+        if self.is_classifier:
+            index = np.asarray(self.estimator.predict(X), dtype=np.intp)
+            return np.asarray(self.classes, dtype=object)[index]
+        return self.estimator.predict(X)
+
+    def predict_table(self, frame: pd.DataFrame, coverage: float = 0.9) -> pd.DataFrame:
+        """Predictions with the distribution's parameters, one row per input row.
+
+        Columns: ``prediction``; classifiers ``p(<label>)`` per class;
+        regressors the distribution's parameters (``loc``, ``scale``, ``df``,
+        ``rate`` as the family has them) and ``lower``, ``upper``: the central
+        interval holding the target with probability ``coverage``.
+        """
+        X = self.transform(frame)
+        out: dict[str, np.ndarray] = {}
+        if self.is_classifier:
+            proba = self.estimator.predict_proba(X)
+            labels = np.asarray(self.classes, dtype=object)
+            out["prediction"] = labels[np.argmax(proba, axis=1)]
+            for k, label in enumerate(self.classes):
+                out[f"p({label})"] = proba[:, k]
+            return pd.DataFrame(out)
+        n = X.shape[0]
+        out["prediction"] = np.asarray(self.estimator.predict(X))
+        dist = self.estimator.predict_dist(X)
+        for name in ("loc", "scale", "df", "rate"):
+            if hasattr(dist, name):
+                out[name] = np.broadcast_to(np.asarray(getattr(dist, name)), (n,)).copy()
+        lower, upper = self.estimator.predict_interval(X, coverage=coverage)
+        out["lower"], out["upper"] = np.asarray(lower), np.asarray(upper)
+        return pd.DataFrame(out)
+
+    def evaluate(self, frame: pd.DataFrame, coverage: float = 0.9) -> dict[str, float]:
+        """Held-out metrics of ``frame`` (which must hold the target column).
+
+        Classifiers: ``nll_nats``, ``nll_bits``, ``accuracy``, ``brier``, ``ece``;
+        regressors: ``nll_nats``, ``nll_bits``, ``rmse``, ``mae``, ``coverage``, ``pit_ks``.
+        """
+        from probnn import metrics
+
+        y = self.encode_target(frame)
+        dist = self.predict_dist(frame)
+        if self.is_classifier:
+            return metrics.classification_metrics(y, dist)
+        return metrics.regression_metrics(y, dist, coverage=coverage)
+
+    # ---------------------------------------------------------- model files
+    def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Arrays and JSON metadata of the whole bundle (see ``probnn.model_file``)."""
+        arrays, est_meta = self.estimator._export_state()
+        meta = {
+            "target": self.target,
+            "family": self.family,
+            "classes": self.classes,
+            "preprocessing": self.preprocessor.to_meta(),
+            "estimator": est_meta,
+        }
+        return {f"estimator.{k}": v for k, v in arrays.items()}, meta
+
+    @classmethod
+    def _from_state(cls, arrays: dict[str, np.ndarray], meta: dict) -> "TabularModel":
+        from probnn.estimators import estimator_from_state
+
+        est_arrays = {k[len("estimator."):]: v for k, v in arrays.items() if k.startswith("estimator.")}
+        estimator = estimator_from_state(est_arrays, meta["estimator"])
+        return cls(
+            target=str(meta["target"]), family=str(meta["family"]),
+            preprocessor=Preprocessor.from_meta(meta["preprocessing"]),
+            estimator=estimator, classes=meta.get("classes"),
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- targets
+def check_target_column(frame: pd.DataFrame, target: str) -> None:
+    """Raise DataError unless ``target`` is a column of ``frame``."""
+    if target not in frame.columns:
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:20])
+        more = ", ..." if frame.shape[1] > 20 else ""
+        raise DataError(f"expected a target column {target!r}; found columns {shown}{more}")
+
+
+def _check_target_present(column: pd.Series, target: str) -> None:
+    missing = column.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"expected a value in every row of target column {target!r}; found "
+            f"{int(missing.sum())} missing at {describe_rows(missing)}"
+        )
+
+
+def target_labels(column: pd.Series, target: str) -> np.ndarray:
+    """Class labels of a target column: numbers stay numbers, anything else becomes text.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,)
+    """
+    _check_target_present(column, target)
+    if pd.api.types.is_bool_dtype(column):
+        return column.to_numpy().astype(np.int64)
+    if pd.api.types.is_numeric_dtype(column):
+        values = column.to_numpy()
+        if np.issubdtype(values.dtype, np.floating):
+            infinite = ~np.isfinite(values)
+            if infinite.any():
+                raise DataError(
+                    f"expected finite labels in target column {target!r}; found "
+                    f"{describe_values(values[infinite])} at {describe_rows(infinite)}"
+                )
+            if np.all(values == np.round(values)):
+                values = values.astype(np.int64)  # 0.0 / 1.0 read back as labels 0 / 1
+        return values
+    return column.astype(str).to_numpy(dtype=object)
+
+
+def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
+    """A numeric target column checked against the family's support.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,), float64
+    """
+    _check_target_present(column, target)
+    values, bad = _numeric_values(column)
+    if bad.any():
+        raise DataError(
+            f"expected numbers in target column {target!r} for family {family.name}; found "
+            f"{describe_values(column[bad].astype(str).to_numpy())} at {describe_rows(bad)}"
+        )
+    infinite = ~np.isfinite(values)
+    if infinite.any():
+        raise DataError(
+            f"expected finite numbers in target column {target!r}; found "
+            f"{describe_values(values[infinite])} at {describe_rows(infinite)}"
+        )
+    try:
+        return np.asarray(family.check_target(values), dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"target column {target!r}: {exc}") from None

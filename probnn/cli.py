@@ -265,7 +265,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_fit(args) -> int:
-    from probnn.tabular import TabularModel, check_target_column, infer_family
+    from probnn.tabular import TabularModel, check_target_column, infer_family, validate_frame
 
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
@@ -275,6 +275,7 @@ def _cmd_fit(args) -> int:
         family, why = infer_family(frame[args.target])
         reason = f"inferred because {why}"
         _say(args, f"family: {family} ({why})")
+    validate_frame(frame, args.target, family, args.impute)
     train, test = split_rows(frame.shape[0], args.seed)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     model = TabularModel.fit(
@@ -355,7 +356,7 @@ def _support_problem(frame, target: str, family: str) -> str | None:
 
 def _cmd_compare(args) -> int:
     from probnn.families import FAMILIES
-    from probnn.tabular import TabularModel, check_target_column
+    from probnn.tabular import Preprocessor, TabularModel, check_target_column
 
     unknown = [f for f in args.families if f not in FAMILIES]
     if unknown or not args.families:
@@ -365,6 +366,7 @@ def _cmd_compare(args) -> int:
         )
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
+    Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
     train, test = split_rows(frame.shape[0], args.seed)
     _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
     results, skipped = [], []

@@ -32,6 +32,7 @@ __all__ = [
     "CLASSIFIER_FAMILIES",
     "REGRESSION_FAMILIES",
     "MAX_INFERRED_CLASSES",
+    "validate_frame",
 ]
 
 CLASSIFIER_FAMILIES = ("bernoulli", "categorical")
@@ -538,6 +539,25 @@ class TabularModel:
 
 
 # ---------------------------------------------------------------- targets
+def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool = False) -> None:
+    """Check a whole table before it is split, so errors name rows of the file.
+
+    Raises
+    ------
+    DataError
+        For a missing target column, missing or non-numeric feature values,
+        or targets the family cannot model.
+    """
+    from probnn.families import get_family
+
+    check_target_column(frame, target)
+    Preprocessor(impute=impute).fit(frame.drop(columns=[target]))
+    if family in CLASSIFIER_FAMILIES:
+        target_labels(frame[target], target)
+    else:
+        regression_target(frame[target], target, get_family(family))
+
+
 def check_target_column(frame: pd.DataFrame, target: str) -> None:
     """Raise DataError unless ``target`` is a column of ``frame``."""
     if target not in frame.columns:

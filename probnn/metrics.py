@@ -313,16 +313,19 @@ def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
     Returns
     -------
     ndarray of shape (n_samples,)
-        Values in [0, 1]; a histogram of them should be flat.
+        Values in [0, 1] in the distribution's dtype; a histogram of them
+        should be flat.
     """
     y = np.asarray(y)
-    upper = np.asarray(dist.cdf(y), dtype=np.float64)
+    upper = np.asarray(dist.cdf(y))
+    if upper.dtype.kind != "f":
+        upper = upper.astype(np.float64)
     if not _is_discrete(dist):
         return upper
     # F(y - 1) for integer y; below the support (y = 0) it is 0.
     below = np.where(y >= 1, dist.cdf(np.maximum(y - 1, 0)), 0.0)
     v = _uniforms(random_state, upper.shape)
-    return below + v * (upper - below)
+    return (below + v * (upper - below)).astype(upper.dtype, copy=False)
 
 
 def _uniforms(random_state, shape) -> NDArray:

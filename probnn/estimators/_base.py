@@ -179,7 +179,8 @@ class BaseNetworkEstimator(BaseEstimator):
             self._trainer = None
         trainer = getattr(self, "_trainer", None)
         if trainer is None or (not incremental and self._trainer_kwargs_used != kwargs):
-            previous = list(getattr(trainer, "loss_curve_", []) or []) if keep else []
+            # warm start with a fresh optimiser: the curve goes on from the last fit
+            previous = list(getattr(self, "loss_curve_", None) or []) if keep else []
             trainer = Trainer(network, family, **kwargs)
             self._curve_offset = previous
         self._trainer = trainer

@@ -257,6 +257,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         self._multilabel = y.ndim == 2
         if self._multilabel:
             self.classes_ = np.arange(y.shape[1])
+            self._label_dtype = y.dtype  # predict answers in the indicator's own dtype
             return
         self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
         if classes is not None:
@@ -425,7 +426,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         """
         raw = self._raw(X)
         if self._multilabel:
-            return (raw > 0).astype(np.int64)
+            return (raw > 0).astype(self._label_dtype)
         if self.family_.name == "categorical":
             return self.classes_[np.argmax(raw, axis=1)]
         return self.classes_[(raw[:, 0] > 0).astype(np.intp)]
@@ -441,7 +442,8 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             (n_samples, n_classes), or ``Bernoulli`` with batch shape
             (n_samples, k) for multi-label targets.
         """
-        return self.family_.distribution(self._raw(X))
+        raw = self._raw(X)  # first: raises NotFittedError on an unfitted estimator
+        return self.family_.distribution(raw)
 
     def _nll_per_row(self, X, y) -> np.ndarray:
         check_is_fitted(self, "coefs_")
@@ -461,12 +463,14 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             "classes_": self.classes_.tolist(),
             "multilabel": bool(self._multilabel),
             "binary_bernoulli": bool(self._binary_bernoulli),
+            "label_dtype": np.dtype(getattr(self, "_label_dtype", np.int64)).str,
         }
 
     def _import_extra(self, meta: dict) -> None:
         self.classes_ = np.asarray(meta["classes_"])
         self._multilabel = bool(meta["multilabel"])
         self._binary_bernoulli = bool(meta["binary_bernoulli"])
+        self._label_dtype = np.dtype(meta["label_dtype"])
 
 
 def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:

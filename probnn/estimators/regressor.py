@@ -217,7 +217,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.family_.mean(self._raw(X))
+        raw = self._raw(X)  # first: raises NotFittedError on an unfitted estimator
+        return self.family_.mean(raw)
 
     def predict_dist(self, X: ArrayLike):
         """The predicted distribution of ``y`` for each row of ``X``.
@@ -228,7 +229,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             The family's distribution with batch shape (n_samples,), e.g.
             ``Normal(loc, scale)``.
         """
-        return self.family_.distribution(self._raw(X))
+        raw = self._raw(X)
+        return self.family_.distribution(raw)
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval holding ``y`` with probability ``coverage``.

@@ -33,7 +33,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._validation import check_sample_weight
 
-__all__ = ["BaseNetworkEstimator", "FITTED_ARRAYS", "FITTED_SCALARS"]
+__all__ = ["BaseNetworkEstimator", "FITTED_ARRAYS", "FITTED_SCALARS", "training_weights"]
 
 _PRIORS = ("gaussian", "laplace", None)
 _DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -60,6 +60,23 @@ _TRAINER_PARAMS = (
     "n_iter_no_change", "early_stopping", "validation_fraction", "max_fun", "random_state",
     "progress", "verbose",
 )  # fmt: skip
+
+
+def training_weights(sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray:
+    """Checked sample weights (ones if None) with a positive total.
+
+    Raises
+    ------
+    ValueError
+        If the shape is wrong, a weight is negative or not finite, or all are zero.
+    """
+    w = check_sample_weight(sample_weight, n_samples)
+    if not w.sum() > 0:
+        raise ValueError(
+            f"sample_weight must not be all zero (nothing to learn from); found zero "
+            f"weight on all {n_samples} rows"
+        )
+    return w
 
 
 class BaseNetworkEstimator(BaseEstimator):

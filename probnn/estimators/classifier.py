@@ -15,8 +15,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from probnn._math import log_sigmoid, log_softmax, sigmoid, softmax
-from probnn._validation import check_sample_weight, describe_rows, describe_values
-from probnn.estimators._base import BaseNetworkEstimator
+from probnn._validation import describe_rows, describe_values
+from probnn.estimators._base import BaseNetworkEstimator, training_weights
 from probnn.exceptions import SeparationWarning
 
 __all__ = ["MLPClassifier", "linearly_separable"]
@@ -233,7 +233,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             name = self._family_name()
             self._binary_bernoulli = name == "bernoulli" and not self._multilabel
         y_enc = self._encode(y)
-        w = check_sample_weight(sample_weight, X.shape[0])
+        w = training_weights(sample_weight, X.shape[0])
         w = w * self._class_weights(y_enc)
         if not incremental:
             self._require_two_weighted_classes(y_enc, w)

@@ -8,8 +8,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from probnn._validation import check_sample_weight
-from probnn.estimators._base import BaseNetworkEstimator
+from probnn.estimators._base import BaseNetworkEstimator, training_weights
 
 __all__ = ["MLPRegressor"]
 
@@ -205,7 +204,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
         y = family.check_target(y)
-        w = check_sample_weight(sample_weight, X.shape[0])
+        w = training_weights(sample_weight, X.shape[0])
         self._fit_network(X, y, w, family, incremental)
         return self
 

@@ -1,0 +1,100 @@
+"""The estimators inside scikit-learn's machinery: check_estimator, Pipeline, search, pandas."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from probnn.estimators import MLPClassifier, MLPRegressor, nll_scorer
+
+
+# The estimators train through the engine (probnn.network), written in parallel;
+# until it is importable these tests are skipped, not silently passed.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("probnn.network") is None,
+    reason="the training engine probnn.network is not available yet",
+)
+
+
+def _expected_failures(estimator) -> dict[str, str]:
+    """Checks that cannot pass, each with the principled reason."""
+    return {
+        # Minibatch optimisation follows a path that depends on which rows share a
+        # minibatch, so a fit with integer weights and a fit on repeated rows stop
+        # at different points; and the prior's penalty is divided by the number of
+        # rows, not by the total weight. The equivalence that does hold (weighted
+        # NLL, no prior, at the optimum) is tested with L-BFGS in
+        # test_estimators.py::test_weight_two_equals_a_duplicated_row.
+        "check_sample_weight_equivalence_on_dense_data": (
+            "stochastic minibatch path; penalty scaled by rows, not total weight"
+        ),
+    }
+
+
+@parametrize_with_checks(
+    [
+        # Small networks and a larger step keep every check fast; the checks
+        # themselves set max_iter where they care (e.g. warm start).
+        MLPClassifier((8,), learning_rate_init=0.01, max_iter=100, random_state=0),
+        MLPRegressor((8,), learning_rate_init=0.01, max_iter=100, random_state=0),
+    ],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def _data(seed=0, n=120):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3)) * np.array([1.0, 10.0, 0.1]) + 5.0
+    y = (X[:, 0] - 5 + (X[:, 1] - 5) / 10 + rng.standard_normal(n) > 0).astype(int)
+    return X, y
+
+
+def test_pipeline_and_cross_val_score_with_the_nll_scorer():
+    X, y = _data()
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((), solver="lbfgs", alpha=1.0))
+    scores = cross_val_score(pipe, X, y, cv=3, scoring=nll_scorer)
+    assert scores.shape == (3,)
+    # -NLL of a fitted model beats the coin flip's -log 2 on held-out folds
+    assert np.all(scores > -np.log(2)) and np.all(scores < 0)
+
+
+def test_grid_search_in_parallel_picks_by_likelihood():
+    X, y = _data(1)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), MLPClassifier((), solver="lbfgs")),
+        {"mlpclassifier__alpha": [1e-2, 1e4]},
+        scoring=nll_scorer,
+        cv=3,
+        n_jobs=2,
+    ).fit(X, y)
+    # a prior this strong pins the weights near 0: clearly worse held-out likelihood
+    assert search.best_params_ == {"mlpclassifier__alpha": 1e-2}
+
+
+def test_pandas_dataframe_input_keeps_feature_names():
+    X, y = _data(2)
+    frame = pd.DataFrame(X, columns=["age", "income", "ratio"])
+    reg_y = pd.Series(X[:, 0] * 2.0, name="target")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier((4,), max_iter=20, random_state=0).fit(frame, pd.Series(y))
+        reg = MLPRegressor((4,), max_iter=20, random_state=0).fit(frame, reg_y)
+    for est in (clf, reg):
+        assert list(est.feature_names_in_) == ["age", "income", "ratio"]
+        np.testing.assert_array_equal(est.predict(frame), est.predict(X))
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame[["income", "age", "ratio"]])

@@ -22,6 +22,7 @@ from probnn.exceptions import SeparationWarning
 __all__ = ["MLPClassifier", "linearly_separable"]
 
 _STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
+_LP_SECONDS = 10.0  # time allowed to the separability check
 
 
 class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
@@ -519,8 +520,10 @@ def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:
         row_idx = np.repeat(np.arange(m), 2 * d1)
         A_ub = sp.csr_array((data, (row_idx, col_idx)), shape=(m, C * d1))
         n_vars = C * d1
+    # A large multi-class problem can take seconds; past the limit the answer is
+    # "not shown separable" (status 1) and no warning is given.
     result = linprog(
         np.zeros(n_vars), A_ub=A_ub, b_ub=-np.ones(A_ub.shape[0]),
-        bounds=(None, None), method="highs",
+        bounds=(None, None), method="highs", options={"time_limit": _LP_SECONDS},
     )  # fmt: skip
     return result.status == 0

@@ -8,6 +8,7 @@ traceback). The fit -> predict -> evaluate round trips run the real command.
 from __future__ import annotations
 
 import importlib.util
+import io
 import math
 import subprocess
 import sys
@@ -211,8 +212,8 @@ def test_fit_predict_evaluate_counts(tmp_path, counts_csv):
 
     # a second predict from the same file gives the very same numbers
     again = probnn("predict", model, counts_csv)
-    pd.testing.assert_frame_equal(pd.read_csv(__import__("io").StringIO(again.stdout)), table,
-                                  check_exact=False, rtol=0)  # fmt: skip
+    # (the CSV holds 17 significant digits, so the numbers read back bit for bit)
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(again.stdout)), table, check_exact=True)
 
 
 @needs_network
@@ -229,7 +230,7 @@ def test_fit_auto_categorical_from_parquet(tmp_path, classes_csv, capsys):
     assert "family: categorical" in out and "3 distinct text labels" in out
     code, out, err = run_inprocess(capsys, "predict", model, parquet)
     assert code == 0, err
-    table = pd.read_csv(__import__("io").StringIO(out))
+    table = pd.read_csv(io.StringIO(out))
     proba = table[["p(cat)", "p(dog)", "p(eel)"]].to_numpy()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     proba /= proba.sum(axis=1, keepdims=True)  # float32 rounding; log_loss wants exact sums

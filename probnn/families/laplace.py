@@ -93,7 +93,7 @@ class LaplaceFamily(Family):
                 raise ValueError(f"scale must be a finite number > 0 or None; found {scale!r}")
         self.scale = scale
         if scale is None:
-            self.loss_name = "Laplace negative log-likelihood"
+            self.loss_name = "absolute error / b + log(2 b) with a learned scale b"
         else:
             self.loss_name = "absolute error"
             self.link = "mu = z"

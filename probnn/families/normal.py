@@ -173,7 +173,7 @@ class NormalFamily(Family):
     """
 
     name = "normal"
-    loss_name = "Gaussian negative log-likelihood"
+    loss_name = "Gaussian NLL loss with learned variance"
     link = "mu = z1, sigma = softplus(z2)"
     is_classifier = False
 

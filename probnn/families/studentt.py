@@ -80,7 +80,7 @@ class StudentTFamily(Family):
     """
 
     name = "studentt"
-    loss_name = "Student-t negative log-likelihood"
+    loss_name = "Student-t robust loss"
     link = "mu = z1, sigma = softplus(z2)"
     is_classifier = False
 

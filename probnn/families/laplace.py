@@ -83,6 +83,7 @@ class LaplaceFamily(Family):
     """
 
     name = "laplace"
+    loss_name = "absolute error / b + log(2 b) with a learned scale b"
     link = "mu = z1, b = softplus(z2)"
     is_classifier = False
 

@@ -1,0 +1,28 @@
+"""Probability distributions: the objects a network's output parameterises.
+
+Each distribution is batched over its parameters' broadcast shape and offers
+``log_prob``, ``prob``, ``cdf``, ``icdf``, ``mean``, ``variance``, ``stddev``,
+``entropy``, ``sample`` and a maximum-likelihood ``fit``.
+"""
+
+from .base import Distribution
+from .bernoulli import (Bernoulli, bernoulli_pmf_additive, bernoulli_pmf_multiplicative,
+                        bernoulli_pmf_piecewise)
+from .categorical import Categorical
+from .laplace import Laplace
+from .normal import Normal
+from .poisson import Poisson
+from .studentt import StudentT
+
+__all__ = [
+    "Distribution",
+    "Bernoulli",
+    "Categorical",
+    "Normal",
+    "Laplace",
+    "Poisson",
+    "StudentT",
+    "bernoulli_pmf_piecewise",
+    "bernoulli_pmf_additive",
+    "bernoulli_pmf_multiplicative",
+]

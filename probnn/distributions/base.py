@@ -1,0 +1,219 @@
+"""The common interface of probnn's distributions and the helpers they share.
+
+A distribution holds arrays of parameters that broadcast against each other; their
+common shape is the ``batch_shape``. Every method works elementwise over the batch.
+Arithmetic is carried out in float64 and the result is returned in the
+distribution's dtype, so float32 parameters give float32 results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from probnn._validation import check_sample_weight, describe_rows, describe_values
+
+__all__ = ["Distribution"]
+
+
+def param_dtype(*params: Any) -> np.dtype:
+    """Float32 when every array-valued parameter is float32, float64 otherwise.
+
+    Python scalars do not vote, so ``StudentT(3, loc=np.float32 array)`` stays float32.
+    """
+    arrays = [np.asarray(p) for p in params if isinstance(p, (np.ndarray, np.generic))]
+    if arrays and all(a.dtype == np.float32 for a in arrays):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def as_param(value: Any, name: str, cls_name: str) -> NDArray[np.float64]:
+    """A parameter as a float64 array; non-numeric or NaN input is refused."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{cls_name}: {name} must be numeric; found {value!r}"
+        ) from exc
+    if np.isnan(arr).any():
+        raise ValueError(f"{cls_name}: {name} must not contain NaN; found NaN")
+    return arr
+
+
+def check_positive(value: NDArray[np.float64], name: str, cls_name: str) -> None:
+    """Refuse any entry that is not a finite number > 0."""
+    bad = ~(np.isfinite(value) & (value > 0))
+    if bad.any():
+        raise ValueError(
+            f"{cls_name}: {name} must be finite and > 0; found {describe_values(value[bad])}"
+        )
+
+
+def exactly_one(a: Any, b: Any, name_a: str, name_b: str, cls_name: str) -> None:
+    """Exactly one of a parameter pair (e.g. probs / logits) must be given."""
+    given = [n for n, v in ((name_a, a), (name_b, b)) if v is not None]
+    if len(given) != 1:
+        found = "neither" if not given else "both"
+        raise ValueError(
+            f"{cls_name}: give exactly one of {name_a}= or {name_b}=; found {found}"
+        )
+
+
+def as_data(y: ArrayLike, cls_name: str) -> NDArray[np.float64]:
+    """Data for ``fit``: a non-empty 1-D float64 array of finite numbers."""
+    arr = np.asarray(y, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"{cls_name}.fit expects a non-empty 1-D array of observations; "
+            f"found shape {arr.shape}"
+        )
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(
+            f"{cls_name}.fit expects finite observations; found "
+            f"{describe_values(arr[bad])} at {describe_rows(bad)}"
+        )
+    return arr
+
+
+def fit_inputs(
+    y: ArrayLike, sample_weight: ArrayLike | None, cls_name: str,
+    outside: Any = None, support: str = "",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate ``fit``'s data and weights; ``outside(y)`` marks values off the support."""
+    arr = as_data(y, cls_name)
+    if outside is not None:
+        bad = outside(arr)
+        if bad.any():
+            raise ValueError(
+                f"{cls_name}.fit expects {support}; found {describe_values(arr[bad])} "
+                f"at {describe_rows(bad)}"
+            )
+    w = check_sample_weight(sample_weight, arr.shape[0])
+    if not w.sum() > 0:
+        raise ValueError(f"{cls_name}.fit needs a positive total sample_weight; found 0")
+    return arr, w
+
+
+def data_dtype(y: ArrayLike) -> np.dtype:
+    """The dtype a fitted distribution keeps: float32 data give float32 parameters."""
+    return np.dtype(np.float32) if np.asarray(y).dtype == np.float32 else np.dtype(np.float64)
+
+
+def rng_of(random_state: Any) -> np.random.Generator:
+    """A numpy Generator from None, a seed, a Generator or a legacy RandomState."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    return np.random.default_rng(random_state)
+
+
+def as_size(size: int | tuple[int, ...] | None) -> tuple[int, ...]:
+    """``size`` as a tuple of ints (None and () both mean one draw per batch entry)."""
+    if size is None:
+        return ()
+    if np.ndim(size) == 0:
+        return (int(size),)
+    return tuple(int(s) for s in size)
+
+
+def check_quantile_levels(q: ArrayLike, cls_name: str) -> NDArray[np.float64]:
+    """Quantile levels must lie in [0, 1]."""
+    q = np.asarray(q, dtype=np.float64)
+    bad = ~((q >= 0) & (q <= 1))
+    if bad.any():
+        raise ValueError(
+            f"{cls_name}.icdf expects levels q in [0, 1]; found {describe_values(q[bad])}"
+        )
+    return q
+
+
+class Distribution:
+    """Base class: a batch of distributions of one family.
+
+    Subclasses set ``self.dtype`` and ``self.batch_shape`` in their constructor and
+    implement the ``_``-prefixed float64 methods; this class casts the results.
+    """
+
+    dtype: np.dtype
+    batch_shape: tuple[int, ...]
+
+    def _out(self, x: ArrayLike) -> NDArray[np.floating]:
+        return np.asarray(x, dtype=np.float64).astype(self.dtype, copy=False)
+
+    # -- densities ---------------------------------------------------------------
+    def log_prob(self, y: ArrayLike) -> NDArray[np.floating]:
+        """Log density / mass of ``y``; shape broadcast(y, batch_shape); -inf off the support."""
+        return self._out(self._log_prob(np.asarray(y, dtype=np.float64)))
+
+    def prob(self, y: ArrayLike) -> NDArray[np.floating]:
+        """Density / mass of ``y``: ``exp(log_prob(y))``."""
+        return self._out(np.exp(self._log_prob(np.asarray(y, dtype=np.float64))))
+
+    def cdf(self, y: ArrayLike) -> NDArray[np.floating]:
+        """``P(Y <= y)``; shape broadcast(y, batch_shape)."""
+        return self._out(self._cdf(np.asarray(y, dtype=np.float64)))
+
+    def icdf(self, q: ArrayLike) -> NDArray[np.floating]:
+        """Quantile function: for discrete families the smallest y with ``cdf(y) >= q``."""
+        return self._out(self._icdf(check_quantile_levels(q, type(self).__name__)))
+
+    # -- moments -----------------------------------------------------------------
+    @property
+    def mean(self) -> NDArray[np.floating]:
+        """Expected value, shape batch_shape."""
+        return self._out(self._mean())
+
+    @property
+    def variance(self) -> NDArray[np.floating]:
+        """Variance, shape batch_shape."""
+        return self._out(self._variance())
+
+    @property
+    def stddev(self) -> NDArray[np.floating]:
+        """Standard deviation ``sqrt(variance)``, shape batch_shape."""
+        return self._out(np.sqrt(self._variance()))
+
+    def entropy(self) -> NDArray[np.floating]:
+        """Entropy in nats, shape batch_shape."""
+        return self._out(self._entropy())
+
+    def sample(
+        self, size: int | tuple[int, ...] = (), random_state: Any = None
+    ) -> NDArray[np.floating]:
+        """Random draws of shape ``size + batch_shape``."""
+        shape = as_size(size) + tuple(self.batch_shape)
+        return self._out(self._sample(shape, rng_of(random_state)))
+
+    @classmethod
+    def fit(cls, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "Distribution":
+        """Maximum-likelihood distribution for 1-D data ``y`` of shape (n_samples,)."""
+        raise NotImplementedError(f"{cls.__name__}.fit is not implemented")
+
+    # -- for subclasses ------------------------------------------------------------
+    def _log_prob(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def _cdf(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        raise NotImplementedError(f"{type(self).__name__} has no cdf")
+
+    def _icdf(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
+        raise NotImplementedError(f"{type(self).__name__} has no icdf")
+
+    def _mean(self) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def _variance(self) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def _entropy(self) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def _sample(self, shape: tuple[int, ...], rng: np.random.Generator) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(batch_shape={tuple(self.batch_shape)}, dtype={self.dtype})"

@@ -1,0 +1,96 @@
+"""Normal (Gaussian) distribution with location ``loc`` and scale ``scale``."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
+
+__all__ = ["Normal"]
+
+_HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
+
+
+class Normal(Distribution):
+    """Normal distribution ``N(loc, scale**2)``.
+
+    Parameters
+    ----------
+    loc : array-like
+        Mean, any real; broadcast with ``scale`` to the batch shape.
+    scale : array-like
+        Standard deviation, > 0.
+    """
+
+    def __init__(self, loc: ArrayLike, scale: ArrayLike):
+        self.dtype = param_dtype(loc, scale)
+        loc_, scale_ = as_param(loc, "loc", "Normal"), as_param(scale, "scale", "Normal")
+        check_positive(scale_, "scale", "Normal")
+        if not np.isfinite(loc_).all():
+            raise ValueError("Normal: loc must be finite; found an infinite value")
+        self._loc, self._scale = np.broadcast_arrays(loc_, scale_)
+        self.batch_shape = tuple(self._loc.shape)
+
+    @property
+    def loc(self) -> NDArray[np.floating]:
+        """Mean, shape batch_shape."""
+        return self._out(self._loc)
+
+    @property
+    def scale(self) -> NDArray[np.floating]:
+        """Standard deviation, shape batch_shape."""
+        return self._out(self._scale)
+
+    def _log_prob(self, y):
+        z = (y - self._loc) / self._scale
+        return -0.5 * z * z - np.log(self._scale) - _HALF_LOG_2PI
+
+    def _cdf(self, y):
+        return special.ndtr((y - self._loc) / self._scale)
+
+    def _icdf(self, q):
+        return self._loc + self._scale * special.ndtri(q)
+
+    def _mean(self):
+        return self._loc.copy()
+
+    def _variance(self):
+        return self._scale**2
+
+    def _entropy(self):
+        # 0.5 log(2 pi e sigma^2)
+        return 0.5 + _HALF_LOG_2PI + np.log(self._scale)
+
+    def _sample(self, shape, rng):
+        return self._loc + self._scale * rng.standard_normal(shape)
+
+    @classmethod
+    def fit(cls, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "Normal":
+        """Maximum likelihood: weighted mean and the weighted variance divided by sum(w).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,), finite reals
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        Normal with batch_shape ()
+
+        Raises
+        ------
+        ValueError
+            If all (positively weighted) observations are equal: the MLE scale would be 0.
+        """
+        arr, w = fit_inputs(y, sample_weight, "Normal")
+        mu = np.sum(w * arr) / np.sum(w)
+        var = np.sum(w * (arr - mu) ** 2) / np.sum(w)
+        if not var > 0:
+            raise ValueError(
+                "Normal.fit needs at least two distinct observations with positive weight; "
+                f"found all equal to {mu:g} (the MLE scale would be 0)"
+            )
+        dt = data_dtype(y)
+        return cls(loc=np.asarray(mu, dtype=dt), scale=np.asarray(np.sqrt(var), dtype=dt))

@@ -1,0 +1,141 @@
+"""Poisson distribution on {0, 1, 2, ...}, parameterised by a rate or a log-rate."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special, stats
+
+from probnn._math import xlogy
+from probnn._validation import describe_values
+from .base import Distribution, as_param, data_dtype, exactly_one, fit_inputs, param_dtype
+
+__all__ = ["Poisson"]
+
+# Above this rate the entropy uses its asymptotic series (error below 1e-12 there);
+# below it an explicit sum over the pmf.
+_ASYMPTOTIC_RATE = 1000.0
+
+
+def _entropy_by_sum(rate: NDArray[np.float64]) -> NDArray[np.float64]:
+    """-sum_k p(k) log p(k) over k up to far beyond the mass (rate + 40 sd + 40)."""
+    if rate.size == 0:
+        return rate.copy()
+    kmax = int(np.max(rate + 40.0 * np.sqrt(rate) + 40.0))
+    k = np.arange(kmax + 1, dtype=np.float64)
+    r = rate[..., None]
+    logp = xlogy(k, r) - r - special.gammaln(k + 1.0)
+    # Impossible counts (log p = -inf) add 0 log 0 = 0.
+    safe = np.where(np.isfinite(logp), logp, 0.0)
+    return -np.sum(np.exp(safe) * safe * np.isfinite(logp), axis=-1)
+
+
+def _entropy_asymptotic(rate: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Series 0.5 log(2 pi e l) - 1/(12 l) - 1/(24 l^2) - 19/(360 l^3) (Evans & Boersma 1988)."""
+    return (0.5 * np.log(2.0 * np.pi * np.e * rate) - 1.0 / (12.0 * rate)
+            - 1.0 / (24.0 * rate**2) - 19.0 / (360.0 * rate**3))
+
+
+class Poisson(Distribution):
+    """Poisson distribution: ``P(Y = k) = rate**k exp(-rate) / k!``.
+
+    Parameters
+    ----------
+    rate : array-like, optional
+        Mean ``lambda`` >= 0.
+    log_rate : array-like, optional
+        ``log(lambda)``, any real (the network's raw output under a log link).
+        Exactly one of rate / log_rate.
+
+    Notes
+    -----
+    When built from ``log_rate``, ``log_prob`` uses ``y * log_rate - exp(log_rate)``
+    so the log link never goes through ``log(exp(.))``.
+    """
+
+    def __init__(self, rate: ArrayLike | None = None, log_rate: ArrayLike | None = None):
+        exactly_one(rate, log_rate, "rate", "log_rate", "Poisson")
+        self.dtype = param_dtype(rate if rate is not None else log_rate)
+        if rate is not None:
+            r = as_param(rate, "rate", "Poisson")
+            bad = ~(np.isfinite(r) & (r >= 0))
+            if bad.any():
+                raise ValueError(
+                    f"Poisson: rate must be finite and >= 0; found {describe_values(r[bad])}"
+                )
+            self._rate = r
+            with np.errstate(divide="ignore"):
+                self._log_rate = np.log(r)
+        else:
+            lr = as_param(log_rate, "log_rate", "Poisson")
+            if (lr == np.inf).any():
+                raise ValueError("Poisson: log_rate must be < +inf; found inf")
+            self._log_rate = lr
+            with np.errstate(over="ignore"):
+                self._rate = np.exp(lr)
+        self.batch_shape = tuple(self._rate.shape)
+
+    @property
+    def rate(self) -> NDArray[np.floating]:
+        """Mean ``lambda``, shape batch_shape."""
+        return self._out(self._rate)
+
+    @property
+    def log_rate(self) -> NDArray[np.floating]:
+        """``log(lambda)``, shape batch_shape."""
+        return self._out(self._log_rate)
+
+    def _log_prob(self, y):
+        valid = (y >= 0) & (y == np.floor(y)) & np.isfinite(y)
+        ys = np.where(valid, y, 0.0)
+        # y * log(rate) with 0 * log(0) = 0 for a zero rate.
+        term = np.where(ys == 0, 0.0, ys * np.where(ys == 0, 0.0, self._log_rate))
+        out = term - self._rate - special.gammaln(ys + 1.0)
+        return np.where(valid, out, -np.inf)
+
+    def _cdf(self, y):
+        k = np.floor(y)
+        return np.where(y < 0, 0.0, special.pdtr(np.maximum(k, 0.0), self._rate))
+
+    def _icdf(self, q):
+        q, rate = np.broadcast_arrays(q, self._rate)
+        out = stats.poisson.ppf(q, rate)
+        # scipy gives -1 at q = 0; the smallest y with cdf(y) >= 0 is 0.
+        return np.where(q == 0, 0.0, out)
+
+    def _mean(self):
+        return self._rate.copy()
+
+    def _variance(self):
+        return self._rate.copy()
+
+    def _entropy(self):
+        rate = self._rate
+        big = rate > _ASYMPTOTIC_RATE
+        out = np.zeros_like(rate)
+        if (~big).any():
+            out[~big] = _entropy_by_sum(rate[~big])
+        if big.any():
+            out[big] = _entropy_asymptotic(rate[big])
+        return out
+
+    def _sample(self, shape, rng):
+        return rng.poisson(np.broadcast_to(self._rate, shape)).astype(np.float64)
+
+    @classmethod
+    def fit(cls, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "Poisson":
+        """Maximum likelihood: ``rate = sum(w y) / sum(w)``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,), non-negative integers
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        Poisson with batch_shape ()
+        """
+        arr, w = fit_inputs(y, sample_weight, "Poisson",
+                            lambda a: (a < 0) | (a != np.floor(a)), "non-negative integer counts")
+        rate = np.sum(w * arr) / np.sum(w)
+        return cls(rate=np.asarray(rate, dtype=data_dtype(y)))

@@ -1,0 +1,226 @@
+"""Tests of probnn.metrics against scipy.stats, scikit-learn and hand-worked cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, mean_absolute_error
+
+from probnn import metrics
+
+
+# ---------------------------------------------------------------- units
+
+
+def test_nats_to_bits_one_fair_coin_is_one_bit():
+    assert metrics.nats_to_bits(np.log(2.0)) == pytest.approx(1.0, rel=1e-15)
+    x = np.array([np.log(8.0), 0.0], dtype=np.float32)
+    out = metrics.nats_to_bits(x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [3.0, 0.0], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- Brier
+
+
+def test_brier_binary_matches_sklearn():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=200)
+    y = (rng.uniform(size=200) < p).astype(int)
+    assert metrics.brier_score(y, p) == pytest.approx(brier_score_loss(y, p), rel=1e-12)
+
+
+def test_brier_multiclass_hand_worked():
+    # row 0, true class 0: (0.7-1)^2 + 0.2^2 + 0.1^2 = 0.09 + 0.04 + 0.01 = 0.14
+    # row 1, true class 2: 0.2^2 + 0.3^2 + (0.5-1)^2 = 0.04 + 0.09 + 0.25 = 0.38
+    proba = np.array([[0.7, 0.2, 0.1], [0.2, 0.3, 0.5]])
+    assert metrics.brier_score([0, 2], proba) == pytest.approx((0.14 + 0.38) / 2, rel=1e-12)
+
+
+def test_brier_rejects_labels_outside_the_classes_and_names_rows():
+    with pytest.raises(ValueError, match=r"0\.\.2; found 3 at row \[1\]"):
+        metrics.brier_score([0, 3], np.full((2, 3), 1 / 3))
+    with pytest.raises(ValueError, match=r"\[0, 1\]; found 1\.5 at row \[0\]"):
+        metrics.brier_score([0, 1], [1.5, 0.5])
+
+
+# ---------------------------------------------------------------- calibration
+
+# Binary P(y=1) = 0.9, 0.85, 0.3, 0.65 with outcomes 1, 0, 0, 1 and 5 bins of width 0.2.
+# Top-label confidences: 0.9 (right), 0.85 (wrong), 0.7 (right), 0.65 (right).
+# Bin (0.6, 0.8]: confidences 0.7, 0.65 -> mean 0.675, accuracy 1.
+# Bin (0.8, 1.0]: confidences 0.9, 0.85 -> mean 0.875, accuracy 0.5.
+# ECE = 2/4 * |1 - 0.675| + 2/4 * |0.5 - 0.875| = 0.1625 + 0.1875 = 0.35.
+HAND_P = np.array([0.9, 0.85, 0.3, 0.65])
+HAND_Y = np.array([1, 0, 0, 1])
+
+
+def test_reliability_curve_hand_worked():
+    conf, acc, count = metrics.reliability_curve(HAND_Y, HAND_P, n_bins=5)
+    np.testing.assert_array_equal(count, [0, 0, 0, 2, 2])
+    np.testing.assert_allclose(conf[3:], [0.675, 0.875], rtol=1e-12)
+    np.testing.assert_allclose(acc[3:], [1.0, 0.5], rtol=1e-12)
+    assert np.isnan(conf[:3]).all() and np.isnan(acc[:3]).all()
+
+
+def test_ece_hand_worked_binary():
+    assert metrics.expected_calibration_error(HAND_Y, HAND_P, n_bins=5) == pytest.approx(0.35)
+
+
+def test_ece_hand_worked_multiclass():
+    # confidences 0.5 (class 0, right), 0.6 (class 1, wrong), 0.9 (class 2, right); 2 bins.
+    # Bin [0, 0.5]: 0.5 right -> gap 0.5.  Bin (0.5, 1]: mean 0.75, accuracy 0.5 -> gap 0.25.
+    # ECE = 1/3 * 0.5 + 2/3 * 0.25 = 1/3.
+    proba = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.05, 0.05, 0.9]])
+    y = [0, 2, 2]
+    conf, acc, count = metrics.reliability_curve(y, proba, n_bins=2)
+    np.testing.assert_array_equal(count, [1, 2])
+    assert metrics.expected_calibration_error(y, proba, n_bins=2) == pytest.approx(1 / 3)
+
+
+def test_reliability_curve_matches_sklearn_calibration_curve_on_top_label():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(scale=2.0, size=(500, 4))
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = rng.integers(0, 4, size=500)
+    conf, acc, count = metrics.reliability_curve(y, proba, n_bins=10)
+    # sklearn bins P(event) against the event's frequency; the event here is
+    # "the top label is right" and its predicted probability is the confidence.
+    top = proba.max(axis=1)
+    right = (proba.argmax(axis=1) == y).astype(int)
+    frac_right, mean_conf = calibration_curve(right, top, n_bins=10, strategy="uniform")
+    used = count > 0
+    np.testing.assert_allclose(acc[used], frac_right, rtol=1e-12)
+    np.testing.assert_allclose(conf[used], mean_conf, rtol=1e-12)
+    assert count.sum() == 500
+
+
+def test_perfectly_calibrated_predictions_have_small_ece():
+    rng = np.random.default_rng(2)
+    p = rng.uniform(size=20000)
+    y = (rng.uniform(size=20000) < p).astype(int)
+    assert metrics.expected_calibration_error(y, p) < 0.02
+    # always saying 0.99 for a fair coin is off by 0.49
+    coin = rng.integers(0, 2, size=20000)
+    assert metrics.expected_calibration_error(coin, np.full(20000, 0.99)) > 0.45
+
+
+# ---------------------------------------------------------------- intervals and PIT
+
+
+def test_interval_coverage_hand_worked():
+    # inside: 1 in [0, 1] (ends count), 3 not in [0, 2], 0 not in [1, 3], 2 in [2, 2]
+    cov = metrics.interval_coverage([0, 0, 1, 2], [1, 2, 3, 2], [1, 3, 0, 2])
+    assert cov == 0.5
+
+
+def test_interval_coverage_rejects_reversed_interval():
+    with pytest.raises(ValueError, match=r"lower > upper at row \[1\]"):
+        metrics.interval_coverage([0, 3], [1, 2], [0, 0])
+
+
+def test_ks_distance_matches_scipy():
+    u = np.random.default_rng(3).beta(2.0, 1.5, size=300)
+    expected = stats.kstest(u, "uniform").statistic
+    assert metrics.ks_distance_uniform(u) == pytest.approx(expected, rel=1e-12)
+
+
+def _normal_predictions(n, seed):
+    from probnn.distributions import Normal
+
+    rng = np.random.default_rng(seed)
+    loc = rng.normal(size=n)
+    scale = rng.uniform(0.5, 2.0, size=n)
+    y = rng.normal(loc, scale)
+    return Normal(loc, scale), loc, scale, y
+
+
+def test_pit_of_true_normal_is_uniform_and_of_too_narrow_one_is_not():
+    from probnn.distributions import Normal
+
+    dist, loc, scale, y = _normal_predictions(2000, seed=4)
+    u = metrics.pit_values(dist, y)
+    np.testing.assert_allclose(u, stats.norm.cdf(y, loc, scale), rtol=1e-10, atol=1e-14)
+    assert stats.kstest(u, "uniform").pvalue > 0.01
+    narrow = metrics.pit_values(Normal(loc, scale / 3), y)
+    assert stats.kstest(narrow, "uniform").pvalue < 1e-6
+
+
+def test_randomised_pit_of_true_poisson_is_uniform_and_of_wrong_rate_is_not():
+    from probnn.distributions import Poisson
+
+    rng = np.random.default_rng(5)
+    rate = rng.uniform(0.3, 6.0, size=3000)
+    y = rng.poisson(rate)
+    u = metrics.pit_values(Poisson(rate=rate), y, random_state=0)
+    # each u lies between F(y - 1) and F(y) of the true Poisson
+    assert np.all(u >= stats.poisson.cdf(y - 1, rate) - 1e-12)
+    assert np.all(u <= stats.poisson.cdf(y, rate) + 1e-12)
+    assert stats.kstest(u, "uniform").pvalue > 0.01
+    wrong = metrics.pit_values(Poisson(rate=2.0 * rate), y, random_state=0)
+    assert stats.kstest(wrong, "uniform").pvalue < 1e-6
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def test_mean_nll_weighted_matches_sklearn_log_loss():
+    from probnn.distributions import Bernoulli
+
+    rng = np.random.default_rng(6)
+    logits = rng.normal(scale=3.0, size=300)
+    p = 1 / (1 + np.exp(-logits))
+    y = (rng.uniform(size=300) < p).astype(int)
+    w = rng.uniform(0.0, 2.0, size=300)
+    got = metrics.mean_nll(Bernoulli(logits=logits), y, sample_weight=w)
+    assert got == pytest.approx(log_loss(y, p, sample_weight=w), rel=1e-10)
+
+
+def test_classification_metrics_binary_against_sklearn():
+    from probnn.distributions import Bernoulli
+
+    rng = np.random.default_rng(7)
+    logits = rng.normal(scale=2.0, size=400)
+    p = 1 / (1 + np.exp(-logits))
+    y = (rng.uniform(size=400) < p).astype(int)
+    out = metrics.classification_metrics(y, Bernoulli(logits=logits))
+    assert set(out) == {"nll_nats", "nll_bits", "accuracy", "brier", "ece"}
+    assert out["nll_nats"] == pytest.approx(log_loss(y, p), rel=1e-10)
+    assert out["nll_bits"] == pytest.approx(log_loss(y, p) / np.log(2), rel=1e-10)
+    assert out["accuracy"] == accuracy_score(y, (p > 0.5).astype(int))
+    assert out["brier"] == pytest.approx(brier_score_loss(y, p), rel=1e-10)
+
+
+def test_classification_metrics_multiclass_against_sklearn():
+    from probnn.distributions import Categorical
+
+    rng = np.random.default_rng(8)
+    logits = rng.normal(size=(300, 3))
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = rng.integers(0, 3, size=300)
+    out = metrics.classification_metrics(y, Categorical(logits=logits))
+    assert out["nll_nats"] == pytest.approx(log_loss(y, proba, labels=[0, 1, 2]), rel=1e-10)
+    assert out["accuracy"] == accuracy_score(y, proba.argmax(axis=1))
+    onehot = np.eye(3)[y]
+    assert out["brier"] == pytest.approx(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+def test_regression_metrics_normal_against_scipy():
+    dist, loc, scale, y = _normal_predictions(500, seed=9)
+    out = metrics.regression_metrics(y, dist, coverage=0.8)
+    assert set(out) == {"nll_nats", "nll_bits", "rmse", "mae", "coverage", "pit_ks"}
+    assert out["nll_nats"] == pytest.approx(-np.mean(stats.norm.logpdf(y, loc, scale)), rel=1e-10)
+    assert out["rmse"] == pytest.approx(np.sqrt(np.mean((y - loc) ** 2)), rel=1e-12)
+    assert out["mae"] == pytest.approx(mean_absolute_error(y, loc), rel=1e-12)
+    lo, hi = stats.norm.interval(0.8, loc, scale)
+    assert out["coverage"] == np.mean((lo <= y) & (y <= hi))
+    expected_ks = stats.kstest(stats.norm.cdf(y, loc, scale), "uniform").statistic
+    assert out["pit_ks"] == pytest.approx(expected_ks, rel=1e-8)
+
+
+def test_regression_metrics_rejects_wrong_length():
+    dist, _, _, y = _normal_predictions(10, seed=10)
+    with pytest.raises(ValueError, match=r"shape \(10,\).*found shape \(9,\)"):
+        metrics.regression_metrics(y[:9], dist)

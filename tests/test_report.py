@@ -1,0 +1,234 @@
+"""Tests of the HTML report and the figures: the page parses, every image decodes, and
+the numbers drawn match independent oracles (scikit-learn, hand-worked values)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from html.parser import HTMLParser
+
+import matplotlib.image
+import numpy as np
+import pytest
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import log_loss
+
+from probnn.report import write_report, write_text_figures
+from probnn.report import plots
+from probnn.report.html import EmbeddedFigure, render_html, write_atomic
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class _ReportParser(HTMLParser):
+    """Collects the title, the embedded images and the metrics table cells."""
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[str] = []
+        self.cells: list[str] = []
+        self.title = ""
+        self._in: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        if tag in ("title", "td"):
+            self._in = tag
+            if tag == "td":
+                self.cells.append("")
+
+    def handle_endtag(self, tag):
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in == "title":
+            self.title += data
+        elif self._in == "td":
+            self.cells[-1] += data
+
+
+def _decode_png(data: bytes) -> np.ndarray:
+    assert data[:8] == PNG_SIGNATURE
+    image = matplotlib.image.imread(io.BytesIO(data), format="png")
+    assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
+    return image
+
+
+def _parse_report(path) -> _ReportParser:
+    parser = _ReportParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return parser
+
+
+def _check_report(path, expected_pngs):
+    """The page parses, every image is an inline PNG equal to a written file."""
+    assert path.name == "report.html" and path.is_file()
+    parser = _parse_report(path)
+    assert len(parser.images) == len(expected_pngs)
+    written = {p.name: p.read_bytes() for p in path.parent.glob("*.png")}
+    assert set(written) == set(expected_pngs)
+    for src, name in zip(parser.images, expected_pngs):
+        prefix = "data:image/png;base64,"
+        assert src.startswith(prefix)
+        data = base64.b64decode(src[len(prefix):], validate=True)
+        _decode_png(data)
+        assert data == written[name]
+    # the atomic writes leave no temporary files behind
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([*expected_pngs, "report.html"])
+    return parser
+
+
+def _table(parser) -> dict[str, str]:
+    return dict(zip(parser.cells[0::2], parser.cells[1::2]))
+
+
+def test_binary_classification_report(tmp_path):
+    from probnn.distributions import Bernoulli
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=2.0, size=150)
+    p = 1 / (1 + np.exp(-logits))
+    y = (rng.uniform(size=150) < p).astype(int)
+    title = "digits <0> & <1>"
+    path = write_report(tmp_path / "out", title=title, task="classification", y_true=y,
+                        dist=Bernoulli(logits=logits), classes=["zero", "one"],
+                        loss_curve=[0.7, 0.5, 0.4], validation_curve=[0.72, 0.55, 0.5],
+                        notes=["held-out rows: 150"])
+    parser = _check_report(path, ["training_curve.png", "reliability.png", "confusion_matrix.png"])
+    assert parser.title == title  # escaped in the page, intact after parsing
+    table = _table(parser)
+    assert set(table) == {"nll_nats", "nll_bits", "accuracy", "brier", "ece"}
+    assert float(table["nll_nats"]) == pytest.approx(log_loss(y, p), rel=1e-3)
+    assert float(table["nll_bits"]) == pytest.approx(log_loss(y, p) / math.log(2), rel=1e-3)
+
+
+def test_multiclass_report_uses_given_metrics_and_skips_absent_curve(tmp_path):
+    from probnn.distributions import Categorical
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(90, 3))
+    y = rng.integers(0, 3, size=90)
+    path = write_report(tmp_path, title="three classes", task="classification", y_true=y,
+                        dist=Categorical(logits=logits), metrics={"held-out NLL": 1.25, "n": 90})
+    parser = _check_report(path, ["reliability.png", "confusion_matrix.png"])
+    assert _table(parser) == {"held-out NLL": "1.25", "n": "90"}
+
+
+@pytest.mark.parametrize("family", ["normal", "poisson"])
+def test_regression_report(tmp_path, family):
+    from probnn.distributions import Normal, Poisson
+
+    rng = np.random.default_rng(2)
+    if family == "normal":
+        loc = rng.normal(size=120)
+        dist, y = Normal(loc, np.full(120, 0.5)), rng.normal(loc, 0.5)
+    else:
+        rate = rng.uniform(0.2, 8.0, size=120)
+        dist, y = Poisson(rate=rate), rng.poisson(rate).astype(float)
+    path = write_report(tmp_path, title=f"{family} regression", task="regression", y_true=y,
+                        dist=dist, loss_curve=np.array([2.0, 1.5]), coverage=0.8)
+    parser = _check_report(path, ["training_curve.png", "pit_histogram.png", "coverage.png",
+                                  "predicted_vs_observed.png"])
+    table = _table(parser)
+    assert set(table) == {"nll_nats", "nll_bits", "rmse", "mae", "coverage", "pit_ks"}
+    assert 0.0 <= float(table["coverage"]) <= 1.0
+
+
+def test_unknown_task_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="classification, regression; found 'ranking'"):
+        write_report(tmp_path, title="x", task="ranking", y_true=[0], dist=None)
+
+
+def test_render_html_escapes_text_and_formats_numbers():
+    png = plots.figure_to_png(plots.pit_histogram([0.1, 0.5, 0.9]))
+    page = render_html("a < b", {"x & y": 0.123456789, "bad": float("nan")},
+                       [EmbeddedFigure("pit.png", png, "flat <is> good")], notes=["n = 3"])
+    parser = _ReportParser()
+    parser.feed(page)
+    assert parser.title == "a < b"
+    assert _table(parser) == {"x & y": "0.1235", "bad": "nan"}
+    assert "flat &lt;is&gt; good" in page
+
+
+def test_write_atomic_replaces_whole_file(tmp_path):
+    target = tmp_path / "f.txt"
+    target.write_text("old contents that are longer")
+    write_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_reliability_diagram_bars_match_sklearn():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=400)
+    y = (rng.uniform(size=400) < p).astype(int)
+    fig = plots.reliability_diagram(y, p, n_bins=10)
+    top = fig.axes[0]
+    heights = [bar.get_height() for bar in top.patches]
+    # binary top label: confidence max(p, 1 - p), right when the likelier class happened
+    conf = np.maximum(p, 1 - p)
+    right = ((p > 0.5).astype(int) == y).astype(int)
+    expected, _ = calibration_curve(right, conf, n_bins=10, strategy="uniform")
+    np.testing.assert_allclose(heights, expected, rtol=1e-12)
+    _decode_png(plots.figure_to_png(fig))
+
+
+def test_confusion_matrix_counts_hand_worked():
+    # true 0 predicted 0 twice, true 0 predicted 1 once, true 1 predicted 1 once
+    fig = plots.confusion_matrix([0, 0, 0, 1], [0, 0, 1, 1], ["a", "b"])
+    image = fig.axes[0].images[0].get_array()
+    np.testing.assert_array_equal(image, [[2, 1], [0, 1]])
+
+
+def test_write_text_figures_writes_four_decodable_pictures(tmp_path):
+    paths = write_text_figures(tmp_path / "figs")
+    names = sorted(p.name for p in paths)
+    assert names == sorted(["bernoulli_likelihood.png", "normal_likelihood.png",
+                            "entropy_wide_narrow.png", "cross_entropy.png"])
+    for path in paths:
+        _decode_png(path.read_bytes())
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == names
+
+
+def test_text_figures_mark_the_hand_worked_maxima():
+    from probnn.report import figures
+
+    # data 0,0,0,1,0: theta-hat = 1/5, and L(theta) = theta (1 - theta)^4 peaks there
+    fig = figures.bernoulli_likelihood()
+    line = fig.axes[0].lines[0]
+    theta, lik = line.get_xdata(), line.get_ydata()
+    np.testing.assert_allclose(lik, theta * (1 - theta) ** 4, rtol=1e-10)
+    assert fig.axes[0].lines[1].get_xdata()[0] == pytest.approx(0.2)
+    # data -1,0,1: mu-hat = 0, sigma-hat = sqrt(((-1)^2 + 0 + 1^2) / 3) = sqrt(2/3)
+    star = figures.normal_likelihood().axes[0].lines[0]
+    assert star.get_xdata()[0] == pytest.approx(0.0, abs=1e-15)
+    assert star.get_ydata()[0] == pytest.approx(math.sqrt(2 / 3))
+
+
+def test_cross_entropy_bars_hand_worked():
+    from probnn.report import figures
+
+    # p = (1/2, 1/4, 1/8, 1/8): H(p) = 1/2*1 + 1/4*2 + 2 * 1/8*3 = 1.75 bits;
+    # under uniform q2 every outcome costs 2 bits, so H(p, q2) = 2 and KL = 0.25.
+    fig = figures.cross_entropy_match()
+    bars = fig.axes[1].patches
+    totals = [bars[i].get_height() + bars[i + 3].get_height() for i in range(3)]
+    np.testing.assert_allclose(totals, [1.75, 1.75, 2.0], rtol=1e-12)
+    np.testing.assert_allclose([b.get_height() for b in bars[3:]], [0.0, 0.0, 0.25],
+                               atol=1e-12)
+
+
+def test_entropy_legend_matches_closed_form():
+    from probnn.report import figures
+
+    fig = figures.entropy_wide_narrow(0.5, 2.0)
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    # differential entropy of N(0, s^2) is 0.5 * log(2 pi e s^2)
+    for label, scale in zip(labels, (0.5, 2.0)):
+        h = 0.5 * math.log(2 * math.pi * math.e * scale**2)
+        assert f"H = {h:.3f} nats" in label

@@ -224,3 +224,35 @@ def test_regression_metrics_rejects_wrong_length():
     dist, _, _, y = _normal_predictions(10, seed=10)
     with pytest.raises(ValueError, match=r"shape \(10,\).*found shape \(9,\)"):
         metrics.regression_metrics(y[:9], dist)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_classification_metrics_stay_finite_at_extreme_logits(dtype):
+    from probnn.distributions import Bernoulli
+
+    # certain and right twice, certain and wrong once: NLL -log sigmoid(-1e4) = 1e4
+    # (to far below float precision), confidence 1 with accuracy 2/3 in one bin.
+    dist = Bernoulli(logits=np.array([1e4, -1e4, 1e4], dtype=dtype))
+    out = metrics.classification_metrics(np.array([1, 0, 0]), dist)
+    assert out["nll_nats"] == pytest.approx(1e4 / 3, rel=1e-6)
+    assert out["brier"] == pytest.approx(1 / 3)
+    assert out["ece"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("name", ["laplace", "studentt"])
+def test_regression_metrics_heavy_tailed_against_scipy(name):
+    from probnn.distributions import Laplace, StudentT
+
+    rng = np.random.default_rng(11)
+    loc = rng.normal(size=300)
+    scale = rng.uniform(0.5, 2.0, size=300)
+    if name == "laplace":
+        dist, ref = Laplace(loc, scale), stats.laplace(loc, scale)
+    else:
+        dist, ref = StudentT(np.full(300, 5.0), loc, scale), stats.t(5.0, loc, scale)
+    y = ref.rvs(random_state=rng)
+    out = metrics.regression_metrics(y, dist, coverage=0.9)
+    assert out["nll_nats"] == pytest.approx(-np.mean(ref.logpdf(y)), rel=1e-9)
+    lo, hi = ref.interval(0.9)
+    assert out["coverage"] == np.mean((lo <= y) & (y <= hi))
+    assert out["pit_ks"] == pytest.approx(stats.kstest(ref.cdf(y), "uniform").statistic, rel=1e-8)

@@ -52,6 +52,7 @@ class Categorical(Distribution):
             if off.any():
                 raise ValueError(
                     f"Categorical: probs rows must sum to 1; found sums {describe_values(sums[off])}"
+                    + (f" at {describe_rows(off.reshape(-1))}" if off.ndim else "")
                 )
             self._p = arr / sums[..., None]
             with np.errstate(divide="ignore"):

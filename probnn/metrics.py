@@ -95,7 +95,7 @@ def mean_nll(dist, y: ArrayLike, sample_weight: ArrayLike | None = None) -> floa
 
 
 def _check_labels_and_proba(y_true: ArrayLike, proba: ArrayLike):
-    """Validate class labels against probabilities; return (y int64, proba float64 2-D, binary flag).
+    """Validate class labels against probabilities; return (y, proba as 2-D, is_binary).
 
     A 1-D ``proba`` holds P(y = 1) of a binary problem; it is widened to the
     two columns ``[1 - p, p]`` so that callers handle one layout.

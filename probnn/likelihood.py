@@ -159,7 +159,8 @@ def observed_information(dist: Distribution, y: ArrayLike) -> NDArray[np.float64
     n = y.size
     if isinstance(dist, Bernoulli):
         p = float(dist._p)
-        return np.array([[np.sum(y / p**2 + (1.0 - y) / (1.0 - p) ** 2)]])
+        with np.errstate(divide="ignore", invalid="ignore"):  # p = 0 or 1: not finite
+            return np.array([[np.sum(y / p**2 + (1.0 - y) / (1.0 - p) ** 2)]])
     if isinstance(dist, Poisson):
         return np.array([[np.sum(y) / float(dist._rate) ** 2]])
     if isinstance(dist, Normal):

@@ -1,0 +1,303 @@
+"""A fully connected network whose outputs are raw distribution parameters.
+
+All weights and biases live in one flat buffer ``params`` (coefficient
+matrices first, then the bias vectors), and the gradient in one flat buffer of
+the same layout, so an optimiser updates everything with a few in-place ufunc
+calls and a prior's penalty touches the coefficients as one slice.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from probnn.network.activations import get_activation
+
+__all__ = ["MLP", "make_rng"]
+
+Array = np.ndarray
+
+
+def make_rng(random_state) -> np.random.Generator:
+    """A NumPy Generator from None, an int, a Generator or a legacy RandomState."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    return np.random.default_rng(random_state)
+
+
+class MLP:
+    """Multi-layer perceptron: ``raw = f_L(... f_1(X W_1 + b_1) ...) W_L + b_L``.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, *hidden, n_outputs]``; ``n_features`` may be 0 (the
+        constant model: only the output bias matters).
+    activation : str
+        Hidden-layer activation, a key of ``ACTIVATIONS``. The output layer is
+        always the identity (the family's link turns raw values into parameters).
+    dtype : numpy float type
+        float32 (fast) or float64 (exact gradient checks).
+    init : {"auto", "glorot", "he", "zeros"}
+        "auto" is He for rectifiers and Glorot otherwise. "zeros" is refused
+        when there are hidden layers.
+    random_state : None, int, Generator or RandomState
+    dropout : float in [0, 1)
+        Probability of dropping a hidden unit while training (inverted dropout:
+        kept units are scaled by ``1 / (1 - dropout)``, so inference needs nothing).
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_params,)
+    coefs : list of ndarray, views of shape (fan_in, fan_out)
+    intercepts : list of ndarray, views of shape (fan_out,)
+    grad : ndarray of shape (n_params,)
+        The buffer :meth:`backward` fills; ``coef_grads`` / ``intercept_grads``
+        are views into it.
+    n_coef_params : int
+        ``params[:n_coef_params]`` are all the coefficients (the prior's slice).
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: str = "relu",
+        *,
+        dtype=np.float32,
+        init: str = "auto",
+        random_state=None,
+        dropout: float = 0.0,
+    ) -> None:
+        sizes = [int(s) for s in layer_sizes]
+        if len(sizes) < 2 or any(s < 0 for s in sizes) or any(s < 1 for s in sizes[1:]):
+            raise ValueError(
+                "layer_sizes must be [n_features, *hidden, n_outputs] with n_features >= 0 "
+                f"and every other size >= 1; found {list(layer_sizes)!r}"
+            )
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype must be a float type; found {self.dtype}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); found {dropout!r}")
+        if init not in ("auto", "glorot", "he", "zeros"):
+            raise ValueError(f"init must be 'auto', 'glorot', 'he' or 'zeros'; found {init!r}")
+        if init == "zeros" and len(sizes) > 2:
+            raise ValueError(
+                f"init='zeros' cannot train a network with hidden layers {sizes[1:-1]}: hidden "
+                "units that start equal get equal gradients and stay equal forever; use "
+                "'auto', 'glorot' or 'he'"
+            )
+        self.layer_sizes = sizes
+        self.activation = activation
+        self._act = get_activation(activation)
+        self.dropout = float(dropout)
+        self.init = init
+        self._build_views(np.zeros(self._n_params(), dtype=self.dtype))
+        self._initialise(make_rng(random_state))
+        self._cap = 0
+
+    # ----------------------------------------------------------- layout
+    def _n_params(self) -> int:
+        s = self.layer_sizes
+        return sum(a * b + b for a, b in zip(s[:-1], s[1:]))
+
+    def _views(self, flat: Array) -> tuple[list[Array], list[Array]]:
+        s = self.layer_sizes
+        coefs, intercepts, pos = [], [], 0
+        for a, b in zip(s[:-1], s[1:]):
+            coefs.append(flat[pos : pos + a * b].reshape(a, b))
+            pos += a * b
+        for b in s[1:]:
+            intercepts.append(flat[pos : pos + b])
+            pos += b
+        return coefs, intercepts
+
+    def _build_views(self, params: Array) -> None:
+        self.params = params
+        self.coefs, self.intercepts = self._views(params)
+        self.grad = np.zeros_like(params)
+        self.coef_grads, self.intercept_grads = self._views(self.grad)
+        s = self.layer_sizes
+        self.n_coef_params = sum(a * b for a, b in zip(s[:-1], s[1:]))
+
+    def _initialise(self, rng: np.random.Generator) -> None:
+        kind = self.init
+        if kind == "auto":
+            kind = "he" if self._act.relu_like else "glorot"
+        if kind == "zeros":
+            return
+        for W in self.coefs:
+            fan_in, fan_out = W.shape
+            # uniform with the variance of the named scheme: 2/fan_in (He), 2/(in+out) (Glorot)
+            var = 2.0 / max(fan_in, 1) if kind == "he" else 2.0 / max(fan_in + fan_out, 1)
+            bound = np.sqrt(3.0 * var)
+            W[...] = rng.uniform(-bound, bound, size=W.shape)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers + 1)."""
+        return len(self.layer_sizes) - 1
+
+    def set_params(self, flat) -> None:
+        """Copy ``flat`` (shape ``(n_params,)``) into ``params``; the views stay valid."""
+        flat = np.asarray(flat)
+        if flat.shape != self.params.shape:
+            raise ValueError(
+                f"expected a flat parameter vector of shape {self.params.shape} for layer "
+                f"sizes {self.layer_sizes}; found shape {flat.shape}"
+            )
+        self.params[...] = flat
+
+    def copy_params(self) -> Array:
+        """A copy of ``params`` (shape ``(n_params,)``)."""
+        return self.params.copy()
+
+    # ------------------------------------------------------------ buffers
+    def _ensure_buffers(self, n: int) -> None:
+        """Activation / delta buffers for batches of up to ``n`` rows (reused as slices)."""
+        if n <= self._cap:
+            return
+        hidden = self.layer_sizes[1:-1]
+        dt = self.dtype
+        self._a = [np.empty((n, h), dt) for h in hidden]  # activations (pre-dropout)
+        self._z = [np.empty((n, h), dt) for h in hidden] if self._act.uses == "z" else None
+        self._in = [np.empty((n, h), dt) for h in hidden] if self.dropout else None
+        self._mask = [np.empty((n, h), dt) for h in hidden] if self.dropout else None
+        self._d = [np.empty((n, h), dt) for h in hidden]  # deltas of hidden layers
+        self._out = np.empty((n, self.layer_sizes[-1]), dt)
+        self._cap = n
+
+    # ------------------------------------------------------------ forward
+    def _check_X(self, X) -> Array:
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
+            raise ValueError(
+                f"X must have shape (n_samples, {self.layer_sizes[0]}) for this network; "
+                f"found shape {X.shape}"
+            )
+        if X.dtype != self.dtype or not X.flags.c_contiguous:
+            X = np.ascontiguousarray(X, dtype=self.dtype)
+        return X
+
+    def forward(self, X, *, training: bool = False, rng=None) -> Array:
+        """Raw outputs for inputs ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        training : bool
+            Cache what :meth:`backward` needs and apply dropout to hidden layers.
+            The returned array is then an internal buffer, overwritten by the next call.
+        rng : Generator, optional
+            Source of the dropout masks (training only).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), the network's dtype
+        """
+        X = self._check_X(X)
+        if not training:
+            h = X
+            for W, b in zip(self.coefs[:-1], self.intercepts[:-1]):
+                z = h @ W
+                z += b
+                h = self._act.forward(z, out=z)
+            out = h @ self.coefs[-1]
+            out += self.intercepts[-1]
+            return out
+        n = X.shape[0]
+        self._ensure_buffers(n)
+        self._X = X
+        self._n = n
+        h = X
+        for k, (W, b) in enumerate(zip(self.coefs[:-1], self.intercepts[:-1])):
+            a = self._a[k][:n]
+            if self._z is not None:
+                z = self._z[k][:n]
+                np.dot(h, W, out=z)
+                z += b
+                self._act.forward(z, out=a)
+            else:
+                np.dot(h, W, out=a)
+                a += b
+                self._act.forward(a, out=a)  # in place: the derivative reads a only
+            h = a
+            if self.dropout:
+                if rng is None:
+                    raise ValueError("forward(training=True) with dropout needs an rng")
+                mask = self._mask[k][:n]
+                rng.random(out=mask, dtype=mask.dtype)
+                # keep with probability 1 - p, scaled so the expected activation is unchanged
+                keep = mask >= self.dropout
+                np.multiply(keep, 1.0 / (1.0 - self.dropout), out=mask)
+                h = np.multiply(a, mask, out=self._in[k][:n])
+        out = self._out[:n]
+        np.dot(h, self.coefs[-1], out=out)
+        out += self.intercepts[-1]
+        return out
+
+    # ----------------------------------------------------------- backward
+    def backward(self, delta) -> Array:
+        """Backpropagate ``delta = d objective / d raw`` through the last training forward.
+
+        Parameters
+        ----------
+        delta : ndarray of shape (n_samples, n_outputs)
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The gradient in the layout of ``params``; an internal buffer reused
+            between calls (copy it to keep it).
+        """
+        n = getattr(self, "_n", None)
+        if n is None:
+            raise RuntimeError("backward() needs a forward(X, training=True) call first")
+        delta = np.asarray(delta)
+        if delta.shape != (n, self.layer_sizes[-1]):
+            raise ValueError(
+                f"delta must have shape ({n}, {self.layer_sizes[-1]}) like the raw outputs "
+                f"of the last forward pass; found shape {delta.shape}"
+            )
+        if delta.dtype != self.dtype:
+            delta = delta.astype(self.dtype)
+        L = self.n_layers
+        for k in range(L - 1, -1, -1):
+            if k == 0:
+                h = self._X
+            elif self.dropout:
+                h = self._in[k - 1][:n]
+            else:
+                h = self._a[k - 1][:n]
+            np.dot(h.T, delta, out=self.coef_grads[k])
+            delta.sum(axis=0, out=self.intercept_grads[k])
+            if k == 0:
+                break
+            d = self._d[k - 1][:n]
+            np.dot(delta, self.coefs[k].T, out=d)
+            if self.dropout:
+                d *= self._mask[k - 1][:n]
+            a = self._a[k - 1][:n]
+            if self.activation == "relu":
+                # relu' is the indicator a > 0: zero the rest in place, no float temporary
+                np.copyto(d, 0, where=a <= 0)
+            elif self.activation != "identity":
+                z = self._z[k - 1][:n] if self._z is not None else None
+                d *= self._act.derivative(z, a)
+            delta = d
+        return self.grad
+
+    # ----------------------------------------------------------- pickling
+    def __getstate__(self) -> dict:
+        # drop views and scratch buffers: they are rebuilt around params on load
+        keep = ("layer_sizes", "activation", "dropout", "init", "dtype", "params")
+        return {k: self.__dict__[k] for k in keep}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({k: v for k, v in state.items() if k != "params"})
+        self._act = get_activation(self.activation)
+        self._build_views(np.ascontiguousarray(state["params"]).copy())
+        self._cap = 0

@@ -1,0 +1,398 @@
+"""The training loop: minibatches, priors, schedules, early stopping, L-BFGS.
+
+:class:`Trainer` chooses an :class:`MLP`'s weights by minimising
+
+    J(w) = sum_i s_i nll_i(w) / sum_i s_i + penalty(W) / n_samples
+
+where ``s`` are the sample weights and the penalty is the negative log prior
+on the coefficient matrices (never the biases). A minibatch step uses the
+batch's weighted mean NLL plus the full penalty / n_samples, an unbiased
+estimate of J's gradient.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from scipy import optimize
+from sklearn.exceptions import ConvergenceWarning
+
+from probnn._validation import check_sample_weight
+from probnn.exceptions import TrainingDivergedError
+from probnn.network.mlp import MLP, make_rng
+from probnn.network.optimizers import SOLVERS, make_optimizer
+
+__all__ = ["Trainer", "SCHEDULES", "learning_rate_at"]
+
+Array = np.ndarray
+
+SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
+
+
+def learning_rate_at(schedule: str, lr0: float, *, t: int = 0, epoch: int = 0,
+                     max_iter: int = 1, power_t: float = 0.5) -> float:  # fmt: skip
+    """The learning rate a schedule gives.
+
+    ``constant`` and ``adaptive`` (whose drops the Trainer applies): ``lr0``;
+    ``invscaling``: ``lr0 / (t + 1) ** power_t`` with ``t`` the samples seen
+    (scikit-learn's rule); ``cosine``: ``lr0 (1 + cos(pi epoch / max_iter)) / 2``.
+    """
+    if schedule in ("constant", "adaptive"):
+        return lr0
+    if schedule == "invscaling":
+        return lr0 / (t + 1) ** power_t
+    if schedule == "cosine":
+        return lr0 * 0.5 * (1 + math.cos(math.pi * min(epoch, max_iter) / max(max_iter, 1)))
+    raise ValueError(f"learning_rate must be one of {', '.join(SCHEDULES)}; found {schedule!r}")
+
+
+class Trainer:
+    """Chooses the MLP's weights by minimising
+
+         J(w) = sum_i s_i * nll_i(w) / sum_i s_i  +  penalty(W) / n_samples
+
+    (s = sample weights; penalty from the prior on the coefficient matrices,
+    never the biases: prior="gaussian": alpha/2 * ||W||^2 (alpha =
+    1/prior_scale^2); prior="laplace": alpha * ||W||_1 (alpha = 1/prior_scale);
+    prior=None or alpha=0: pure maximum likelihood).
+
+    Parameters
+    ----------
+    network : MLP
+    family : Family
+        The likelihood head; its ``loss_gradient`` gives the output delta.
+    solver : {"adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs"}
+        "gd" is full-batch gradient descent; "lbfgs" runs scipy's L-BFGS-B on
+        the full objective.
+    learning_rate : {"constant", "invscaling", "cosine", "adaptive"}
+        "adaptive" divides the rate by 5 whenever the stopping rule counts
+        ``n_iter_no_change`` epochs without improvement, and stops below 1e-6.
+    batch_size : int or "auto"
+        "auto" is ``min(200, n_samples)``.
+    Other parameters are scikit-learn's (``MLPClassifier``) or the optimiser's.
+
+    Attributes
+    ----------
+    loss_curve_ : list of float
+        J per epoch (per iteration for lbfgs).
+    validation_scores_ : list of float
+        Mean validation NLL per epoch (early_stopping only).
+    best_loss_, best_validation_score_, n_iter_, t_, converged_
+    """
+
+    def __init__(self, network: MLP, family, *, solver="adam", learning_rate_init=1e-3,
+                 learning_rate="constant", power_t=0.5, batch_size="auto", momentum=0.9,
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
+                 weight_decay=0.01, prior="gaussian", alpha=0.0, shuffle=True, max_iter=200,
+                 tol=1e-4, n_iter_no_change=10, early_stopping=False,
+                 validation_fraction=0.1, max_fun=15000, random_state=None, progress=False,
+                 verbose=False) -> None:  # fmt: skip
+        if solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; found {solver!r}")
+        if learning_rate not in SCHEDULES:
+            raise ValueError(
+                f"learning_rate must be one of {', '.join(SCHEDULES)}; found {learning_rate!r}"
+            )
+        if prior not in (None, "gaussian", "laplace"):
+            raise ValueError(f"prior must be None, 'gaussian' or 'laplace'; found {prior!r}")
+        if not alpha >= 0:
+            raise ValueError(f"alpha must be >= 0; found {alpha!r}")
+        if not learning_rate_init > 0:
+            raise ValueError(f"learning_rate_init must be > 0; found {learning_rate_init!r}")
+        if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+            raise ValueError(f"max_iter must be an integer >= 1; found {max_iter!r}")
+        if batch_size != "auto" and not (
+            isinstance(batch_size, (int, np.integer)) and batch_size >= 1
+        ):
+            raise ValueError(f"batch_size must be 'auto' or an integer >= 1; found {batch_size!r}")
+        if early_stopping and not 0.0 < validation_fraction < 1.0:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1); found {validation_fraction!r}"
+            )
+        self.network, self.family = network, family
+        self.solver, self.learning_rate_init = solver, float(learning_rate_init)
+        self.learning_rate, self.power_t = learning_rate, float(power_t)
+        self.batch_size = batch_size
+        self.prior, self.alpha = prior, float(alpha)
+        self.shuffle, self.max_iter, self.tol = shuffle, int(max_iter), float(tol)
+        self.n_iter_no_change = int(n_iter_no_change)
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.max_fun, self.progress, self.verbose = int(max_fun), progress, verbose
+        self._rng = make_rng(random_state)
+        self._opt_kw = dict(momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+                            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, rho=rho,
+                            weight_decay=weight_decay)  # fmt: skip
+        self._optimizer = None
+        self._lr = self.learning_rate_init
+        self.loss_curve_: list[float] = []
+        self.validation_scores_: list[float] = []
+        self.best_loss_ = np.inf
+        self.best_validation_score_ = None
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.converged_ = False
+        self._no_improvement = 0
+
+    # --------------------------------------------------------------- prior
+    @property
+    def _penalised(self) -> bool:
+        return self.prior is not None and self.alpha > 0
+
+    def penalty(self) -> float:
+        """The prior's penalty on the coefficients (before dividing by n_samples)."""
+        if not self._penalised:
+            return 0.0
+        W = self.network.params[: self.network.n_coef_params]
+        if self.prior == "gaussian":
+            return 0.5 * self.alpha * float(np.dot(W, W))
+        return self.alpha * float(np.abs(W).sum())
+
+    def _add_penalty_grad(self, grad: Array, n_samples: int) -> None:
+        """grad[coefs] += d penalty / d W / n_samples (sign(0) = 0 for the L1 subgradient)."""
+        if not self._penalised:
+            return
+        k = self.network.n_coef_params
+        W, g = self.network.params[:k], grad[:k]
+        scale = self.alpha / n_samples
+        if self.prior == "gaussian":
+            g += scale * W  # one parameter-size temporary per step, only with a prior
+        else:
+            g += scale * np.sign(W)
+
+    # ---------------------------------------------------- full objective
+    def objective(self, X, y, sample_weight=None) -> tuple[float, Array]:
+        """J and its gradient (a copy, layout of ``params``) on the whole of ``(X, y)``."""
+        X = self.network._check_X(X)
+        n = X.shape[0]
+        w = None if sample_weight is None else check_sample_weight(sample_weight, n)
+        raw = self.network.forward(X, training=True, rng=self._rng)
+        nll, g = self.family.loss_gradient(raw, y, w)
+        total = float(n if w is None else w.sum())
+        g = g.reshape(raw.shape) / raw.dtype.type(total)
+        grad = self.network.backward(g).copy()
+        self._add_penalty_grad(grad, n)
+        return float(np.sum(nll, dtype=np.float64)) / total + self.penalty() / n, grad
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, X, y, sample_weight=None) -> "Trainer":
+        """Train until convergence or ``max_iter`` epochs, from the current weights.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), the network's dtype
+        y : ndarray, targets as ``family.check_target`` returns them
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        TrainingDivergedError
+            If the loss becomes NaN or infinite (the last finite weights are kept).
+        """
+        X = self.network._check_X(X)
+        y = np.asarray(y)
+        n = X.shape[0]
+        sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(X, y, sw)
+        Xv = yv = swv = None
+        if self.early_stopping:
+            X, y, sw, Xv, yv, swv = self._split(X, y, sw)
+            best_params = self.network.copy_params()
+            best_score = np.inf if self.best_validation_score_ is None else (
+                self.best_validation_score_)  # fmt: skip
+        self.converged_ = False
+        epochs = range(self.max_iter)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.max_iter, desc="epochs", leave=False)
+        try:
+            for epoch in epochs:
+                loss = self._epoch(X, y, sw)
+                self.n_iter_ += 1
+                self.loss_curve_.append(loss)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.4g}")
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+                if self.early_stopping:
+                    score = self._validation_nll(Xv, yv, swv)
+                    self.validation_scores_.append(score)
+                    if not np.isfinite(score):
+                        self._diverged(f"validation NLL became {score}")
+                    improved = score < best_score - self.tol
+                    if score < best_score:
+                        best_score = score
+                        best_params = self.network.copy_params()
+                    self.best_validation_score_ = float(best_score)
+                else:
+                    improved = loss < self.best_loss_ - self.tol
+                    self.best_loss_ = min(self.best_loss_, loss)
+                self._no_improvement = 0 if improved else self._no_improvement + 1
+                if self._no_improvement > self.n_iter_no_change:
+                    if self.learning_rate == "adaptive" and self.solver != "gd" and self._lr > 1e-6:
+                        self._lr /= 5.0
+                        self._no_improvement = 0
+                        if self.verbose:
+                            print(f"Setting learning rate to {self._lr:f}")
+                        continue
+                    self.converged_ = True
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            if self.early_stopping:
+                self.network.set_params(best_params)
+        if not self.converged_:
+            warnings.warn(
+                f"training stopped at max_iter={self.max_iter} epochs before the loss stopped "
+                f"improving by tol={self.tol}; raise max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None) -> "Trainer":
+        """One pass over this chunk, keeping the optimiser's state (no stopping rule)."""
+        if self.solver == "lbfgs":
+            raise ValueError("partial_fit needs a stochastic solver; lbfgs works on the whole data")
+        X = self.network._check_X(X)
+        n = X.shape[0]
+        sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
+        loss = self._epoch(X, np.asarray(y), sw)
+        self.n_iter_ += 1
+        self.loss_curve_.append(loss)
+        self.best_loss_ = min(self.best_loss_, loss)
+        return self
+
+    # ----------------------------------------------------------- helpers
+    def _split(self, X, y, sw):
+        """Hold out validation_fraction (stratified for classifiers where possible)."""
+        from sklearn.model_selection import train_test_split
+
+        n = X.shape[0]
+        seed = int(self._rng.integers(0, 2**31 - 1))
+        stratify = y if (getattr(self.family, "is_classifier", False) and y.ndim == 1) else None
+        idx = np.arange(n)
+        try:
+            tr, va = train_test_split(idx, test_size=self.validation_fraction,
+                                      random_state=seed, stratify=stratify)  # fmt: skip
+        except ValueError:
+            # a class too rare to appear on both sides: fall back to a plain split
+            tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=seed)
+        tr, va = np.sort(tr), np.sort(va)
+        sub = (lambda a, i: None if a is None else a[i])
+        return X[tr], y[tr], sub(sw, tr), X[va], y[va], sub(sw, va)
+
+    def _validation_nll(self, X, y, sw) -> float:
+        raw = self.network.forward(X)
+        nll = self.family.nll(raw, y, sw)
+        total = X.shape[0] if sw is None else float(sw.sum())
+        return float(np.sum(nll, dtype=np.float64)) / total
+
+    def _diverged(self, what: str) -> None:
+        self.network.set_params(self._epoch_start)
+        raise TrainingDivergedError(
+            f"training diverged at epoch {self.n_iter_ + (0 if 'validation' in what else 1)}: "
+            f"{what}; the weights from the start of that epoch were kept (try a smaller "
+            "learning_rate_init, standardised inputs or a prior)"
+        )
+
+    def _epoch(self, X, y, sw) -> float:
+        """One pass of minibatch steps; returns the epoch's J estimate."""
+        net = self.network
+        n = X.shape[0]
+        if n == 0:
+            raise ValueError("cannot train on 0 samples")
+        if self._optimizer is None:
+            self._optimizer = make_optimizer(self.solver, net.params.size, net.dtype,
+                                             **self._opt_kw)  # fmt: skip
+        if self.solver == "gd":
+            bs = n
+        else:
+            bs = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        order = self._rng.permutation(n) if self.shuffle else None
+        xbuf = np.empty((bs, X.shape[1]), dtype=net.dtype)
+        self._epoch_start = net.copy_params()
+        dt = net.dtype.type
+        loss_sum = 0.0
+        weight_sum = float(n if sw is None else sw.sum())
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            b = stop - start
+            if order is not None:
+                idx = order[start:stop]
+                xb = np.take(X, idx, axis=0, out=xbuf[:b])
+                yb = y[idx]
+                wb = None if sw is None else sw[idx]
+            else:
+                xb, yb = X[start:stop], y[start:stop]
+                wb = None if sw is None else sw[start:stop]
+            raw = net.forward(xb, training=True, rng=self._rng)
+            nll, g = self.family.loss_gradient(raw, yb, wb)
+            bsum = float(b if wb is None else wb.sum())
+            batch_loss = float(np.sum(nll, dtype=np.float64))
+            if not math.isfinite(batch_loss):
+                self._diverged(f"the NLL became {batch_loss} in a minibatch")
+            loss_sum += batch_loss
+            if bsum <= 0:
+                continue  # an all-zero-weight batch carries no information
+            g = g.reshape(raw.shape)
+            g *= dt(1.0 / bsum)
+            grad = net.backward(g)
+            self._add_penalty_grad(grad, n)
+            lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_, epoch=self.n_iter_,
+                                  max_iter=self.max_iter, power_t=self.power_t)  # fmt: skip
+            self._optimizer.step(net.params, grad, lr)
+            self.t_ += b
+        if not np.all(np.isfinite(net.params)):
+            self._diverged("the weights became NaN or infinite")
+        return loss_sum / weight_sum + self.penalty() / n
+
+    def _fit_lbfgs(self, X, y, sw) -> "Trainer":
+        net = self.network
+        start = net.copy_params()
+        curve = []
+
+        def fun(w):
+            net.set_params(w)
+            f, g = self.objective(X, y, sw)
+            return f, g.astype(np.float64)
+
+        def callback(intermediate_result):
+            curve.append(float(intermediate_result.fun))
+
+        with np.errstate(over="ignore"):
+            res = optimize.minimize(
+                fun, start.astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=callback,
+                options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol},
+            )  # fmt: skip
+        if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
+            net.set_params(start)
+            raise TrainingDivergedError(
+                f"L-BFGS diverged at iteration {res.nit}: the objective became {res.fun}; "
+                "the starting weights were kept"
+            )
+        net.set_params(res.x)
+        self.loss_curve_.extend(curve)
+        self.n_iter_ += int(res.nit)
+        self.t_ += int(res.nit) * X.shape[0]
+        self.best_loss_ = min(self.best_loss_, float(res.fun))
+        self.converged_ = res.status == 0
+        if res.status == 1:
+            warnings.warn(
+                f"L-BFGS stopped at max_iter={self.max_iter} iterations or max_fun="
+                f"{self.max_fun} evaluations before converging: {res.message}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self

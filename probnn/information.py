@@ -173,8 +173,8 @@ def _kl_categorical(p: Categorical, q: Categorical) -> NDArray[np.float64]:
 
 @register_kl(Normal, Normal)
 def _kl_normal(p: Normal, q: Normal) -> NDArray[np.float64]:
-    """``log(s2/s1) + (s1^2 + (m1 - m2)^2) / (2 s2^2) - 1/2`` (Bishop, *Pattern Recognition
-    and Machine Learning*, Exercise 1.30 / the Gaussian case of eq. 1.113)."""
+    """``log(s2/s1) + (s1^2 + (m1 - m2)^2) / (2 s2^2) - 1/2``: the one-dimensional case of
+    the Gaussian KL (Bishop, *Pattern Recognition and Machine Learning*, 2006, Exercise 2.13)."""
     log_ratio = np.log(q._scale) - np.log(p._scale)
     return log_ratio + (p._scale**2 + (p._loc - q._loc) ** 2) / (2.0 * q._scale**2) - 0.5
 
@@ -183,7 +183,7 @@ def _kl_normal(p: Normal, q: Normal) -> NDArray[np.float64]:
 def _kl_laplace(p: Laplace, q: Laplace) -> NDArray[np.float64]:
     """``log(b2/b1) + |m1 - m2|/b2 + (b1/b2) exp(-|m1 - m2|/b1) - 1`` (Gil, Alajaji &
     Hosseini, "Renyi divergence measures for commonly used univariate continuous
-    distributions", Information Sciences 249, 2013, Table 3, the alpha -> 1 limit)."""
+    distributions", Information Sciences 249, 2013: the alpha -> 1 limit)."""
     d = np.abs(p._loc - q._loc)
     return (np.log(q._scale) - np.log(p._scale) + d / q._scale
             + (p._scale / q._scale) * np.exp(-d / p._scale) - 1.0)

@@ -33,7 +33,9 @@ def _prob_vectors(p: ArrayLike, name: str, axis: int) -> NDArray[np.floating]:
         raise ValueError(f"{name} must be an array of probabilities along an axis; found a scalar")
     bad = ~((arr >= 0) & (arr <= 1))
     if bad.any():
-        raise ValueError(f"{name} must hold probabilities in [0, 1]; found {describe_values(arr[bad])}")
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1]; found {describe_values(arr[bad])}"
+        )
     sums = np.sum(arr, axis=axis, dtype=np.float64)
     tol = 8 * np.finfo(arr.dtype).eps * arr.shape[axis]
     off = np.abs(sums - 1.0) > tol

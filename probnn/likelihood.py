@@ -44,7 +44,8 @@ def log_likelihood_grid(distribution_cls: type[Distribution], y: ArrayLike,
     for k, v in param_grids.items():
         if np.ndim(v) > 1:
             raise ValueError(
-                f"log_likelihood_grid: {k} must be a 1-D grid or a scalar; found shape {np.shape(v)}"
+                f"log_likelihood_grid: {k} must be a 1-D grid or a scalar; "
+                f"found shape {np.shape(v)}"
             )
     n_axes = len(grid_names)
     kwargs: dict[str, Any] = {}

@@ -180,7 +180,8 @@ def test_categorical_against_scipy():
     np.testing.assert_allclose(dist.log_prob(y), stats.multinomial.logpmf(onehot, 1, p), rtol=RTOL)
     np.testing.assert_allclose(dist.entropy(), stats.entropy(p, axis=1), rtol=RTOL)
     np.testing.assert_allclose(dist.probs, p, rtol=1e-12)
-    np.testing.assert_allclose(Categorical(probs=p).log_prob(y), np.log(p[np.arange(5), y]), rtol=RTOL)
+    np.testing.assert_allclose(Categorical(probs=p).log_prob(y), np.log(p[np.arange(5), y]),
+                               rtol=RTOL)
     np.testing.assert_allclose(dist.mean, p, rtol=1e-12)
     np.testing.assert_allclose(dist.variance, p * (1 - p), rtol=1e-12)
     assert dist.batch_shape == (5,)
@@ -306,3 +307,22 @@ def test_poisson_entropy_large_rate():
     rates = np.array([900.0, 1500.0, 5000.0])
     np.testing.assert_allclose(Poisson(rate=rates).entropy(),
                                [stats.poisson(r).entropy() for r in rates], rtol=1e-10)
+
+
+def test_studentt_moments_where_they_do_not_exist():
+    df = np.array([0.5, 1.5, 3.0])
+    dist = StudentT(df, 1.0, 2.0)
+    ref = stats.t(df, 1.0, 2.0)
+    # The mean's integral diverges for df <= 1: undefined, so NaN (as in torch.distributions;
+    # scipy reports inf there). Variance as scipy: NaN for df <= 1, +inf for 1 < df <= 2.
+    np.testing.assert_array_equal(dist.mean, [np.nan, 1.0, 1.0])
+    np.testing.assert_array_equal(dist.mean[1:], ref.mean()[1:])
+    np.testing.assert_array_equal(dist.variance, ref.var())
+    np.testing.assert_allclose(dist.entropy(), ref.entropy(), rtol=1e-9)
+
+
+def test_laplace_cdf_tails():
+    dist = Laplace(0.0, 1.0)
+    y = np.array([-700.0, -30.0, 30.0, 700.0])
+    np.testing.assert_allclose(dist.cdf(y), stats.laplace.cdf(y), rtol=1e-12)
+    np.testing.assert_allclose(dist.cdf(-y), stats.laplace.sf(y), rtol=1e-12)

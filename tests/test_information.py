@@ -83,7 +83,8 @@ def _pairs(rng):
     a, b = _random_probs(rng, (3, 4)), _random_probs(rng, (3, 4))
     yield Categorical(probs=a), Categorical(probs=b), tdist.Categorical(probs=torch.tensor(a)), \
         tdist.Categorical(probs=torch.tensor(b))
-    m1, m2, s1, s2 = rng.normal(size=3), rng.normal(size=3), rng.uniform(0.3, 3, 3), rng.uniform(0.3, 3, 3)
+    m1, m2 = rng.normal(size=3), rng.normal(size=3)
+    s1, s2 = rng.uniform(0.3, 3, 3), rng.uniform(0.3, 3, 3)
     yield Normal(m1, s1), Normal(m2, s2), tdist.Normal(torch.tensor(m1), torch.tensor(s1)), \
         tdist.Normal(torch.tensor(m2), torch.tensor(s2))
     yield Laplace(m1, s1), Laplace(m2, s2), tdist.Laplace(torch.tensor(m1), torch.tensor(s1)), \

@@ -21,7 +21,8 @@ def _hessian(f, x, h=1e-4):
     for i in range(k):
         for j in range(k):
             ei, ej = np.eye(k)[i] * h, np.eye(k)[j] * h
-            H[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
+            H[i, j] = (f(x + ei + ej) - f(x + ei - ej)
+                       - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
     return H
 
 

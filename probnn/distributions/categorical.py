@@ -51,7 +51,8 @@ class Categorical(Distribution):
             off = np.abs(sums - 1.0) > tol
             if off.any():
                 raise ValueError(
-                    f"Categorical: probs rows must sum to 1; found sums {describe_values(sums[off])}"
+                    "Categorical: probs rows must sum to 1; found sums "
+                    f"{describe_values(sums[off])}"
                     + (f" at {describe_rows(off.reshape(-1))}" if off.ndim else "")
                 )
             self._p = arr / sums[..., None]

@@ -61,7 +61,9 @@ class Laplace(Distribution):
     def _cdf(self, y):
         z = (y - self._loc) / self._scale
         # Each branch exponentiates a non-positive number only.
-        return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), -0.5 * np.expm1(-np.maximum(z, 0)) + 0.5)
+        lower = 0.5 * np.exp(np.minimum(z, 0))
+        upper = 0.5 - 0.5 * np.expm1(-np.maximum(z, 0))  # 1 - exp(-z) / 2
+        return np.where(z < 0, lower, upper)
 
     def _icdf(self, q):
         d = q - 0.5

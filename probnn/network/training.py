@@ -374,7 +374,8 @@ class Trainer:
             res = optimize.minimize(
                 fun, start.astype(np.float64), method="L-BFGS-B", jac=True,
                 callback=callback,
-                options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol},
+                options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol,
+                         "ftol": 64 * np.finfo(float).eps},
             )  # fmt: skip
         if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
             net.set_params(start)

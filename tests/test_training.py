@@ -1,0 +1,200 @@
+"""The Trainer against closed-form MLEs, scikit-learn / NumPy reference fits and finite differences."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+from probnn.exceptions import TrainingDivergedError
+from probnn.families import get_family
+from probnn.network import MLP, Trainer
+
+
+def quiet_fit(trainer, *args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return trainer.fit(*args, **kw)
+
+
+def classification_data(n=120, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)).astype(dtype)
+    logit = X @ np.array([1.5, -1.0, 0.5]) + 0.3
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_descent_on_the_constant_model_reaches_the_mean(weighted):
+    rng = np.random.default_rng(1)
+    y = rng.normal(3.0, 2.0, 40)
+    w = rng.uniform(0.1, 3.0, 40) if weighted else None
+    net = MLP([0, 1], dtype=np.float64)
+    trainer = Trainer(net, get_family("normal-fixed"), solver="gd", learning_rate_init=0.5,
+                      max_iter=2000, tol=0.0, n_iter_no_change=5)  # fmt: skip
+    trainer.fit(np.empty((40, 0)), y, w)
+    assert trainer.converged_
+    np.testing.assert_allclose(net.intercepts[0][0], np.average(y, weights=w), atol=1e-6)
+
+
+def test_lbfgs_on_the_constant_poisson_model_reaches_log_mean():
+    y = np.array([0, 3, 1, 4, 2, 2, 7])
+    net = MLP([0, 1], dtype=np.float64)
+    Trainer(net, get_family("poisson"), solver="lbfgs", tol=1e-12).fit(np.empty((7, 0)), y)
+    np.testing.assert_allclose(net.intercepts[0][0], np.log(y.mean()), atol=1e-6)
+
+
+def test_lbfgs_linear_gaussian_model_is_least_squares():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.7 + rng.normal(0, 0.3, 60)
+    net = MLP([4, 1], dtype=np.float64, random_state=0)
+    Trainer(net, get_family("normal-fixed"), solver="lbfgs", tol=1e-12).fit(X, y)
+    ref, *_ = np.linalg.lstsq(np.c_[X, np.ones(60)], y, rcond=None)
+    np.testing.assert_allclose(np.r_[net.coefs[0][:, 0], net.intercepts[0]], ref, atol=1e-6)
+
+
+def test_gaussian_prior_map_is_sklearn_l2_logistic_regression():
+    # mean NLL + alpha/2 ||w||^2 / n is sklearn's C sum NLL + ||w||^2 / 2 divided by C n, C = 1/alpha
+    X, y = classification_data()
+    C = 0.3
+    net = MLP([3, 1], dtype=np.float64, random_state=0)
+    Trainer(net, get_family("bernoulli"), solver="lbfgs", alpha=1 / C, tol=1e-12).fit(X, y)
+    ref = LogisticRegression(C=C, tol=1e-12, max_iter=10000).fit(X, y)
+    np.testing.assert_allclose(net.coefs[0][:, 0], ref.coef_[0], atol=1e-5)
+    np.testing.assert_allclose(net.intercepts[0], ref.intercept_, atol=1e-5)
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "laplace"])
+def test_penalised_objective_gradient_matches_finite_differences(prior):
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(15, 3)), rng.normal(size=15)
+    w = rng.uniform(0.5, 2, 15)
+    net = MLP([3, 4, 2], "tanh", dtype=np.float64, random_state=0)
+    net.params[...] += 0.1  # keep coefficients off 0, where |W| has its kink
+    trainer = Trainer(net, get_family("normal"), prior=prior, alpha=2.5)
+    _, grad = trainer.objective(X, y, w)
+    fd = np.zeros_like(grad)
+    h = 1e-6
+    for i in range(net.params.size):
+        old = net.params[i]
+        net.params[i] = old + h
+        up = trainer.objective(X, y, w)[0]
+        net.params[i] = old - h
+        down = trainer.objective(X, y, w)[0]
+        net.params[i] = old
+        fd[i] = (up - down) / (2 * h)
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-8)
+    # the value is the weighted mean NLL plus the penalty over n, biases excluded
+    W = np.concatenate([c.ravel() for c in net.coefs])
+    pen = 1.25 * W @ W if prior == "gaussian" else 2.5 * np.abs(W).sum()
+    nll = get_family("normal").nll(net.forward(X), y)
+    np.testing.assert_allclose(trainer.objective(X, y, w)[0],
+                               np.average(nll, weights=w) + pen / 15, rtol=1e-12)  # fmt: skip
+
+
+def test_partial_fit_is_one_gradient_step_by_hand():
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(10, 2)), rng.normal(size=10)
+    net = MLP([2, 1], dtype=np.float64, random_state=0)
+    W, b = net.coefs[0][:, 0].copy(), net.intercepts[0][0]
+    trainer = Trainer(net, get_family("normal-fixed"), solver="gd", learning_rate_init=0.1)
+    for _ in range(2):
+        trainer.partial_fit(X, y)
+        r = X @ W + b - y  # d mean(r^2/2) / d (W, b) = (X^T r, sum r) / n
+        W, b = W - 0.1 * X.T @ r / 10, b - 0.1 * r.mean()
+    np.testing.assert_allclose(net.coefs[0][:, 0], W, rtol=1e-12)
+    np.testing.assert_allclose(net.intercepts[0][0], b, rtol=1e-12)
+    assert trainer.n_iter_ == 2 and trainer.t_ == 20 and len(trainer.loss_curve_) == 2
+
+
+def test_same_random_state_gives_identical_weights():
+    X, y = classification_data(dtype=np.float32)
+
+    def run(seed):
+        net = MLP([3, 8, 1], random_state=seed, dropout=0.2)
+        quiet_fit(Trainer(net, get_family("bernoulli"), batch_size=16, max_iter=5,
+                          random_state=seed), X, y)  # fmt: skip
+        return net.params
+
+    a, b, c = run(3), run(3), run(4)
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_early_stopping_restores_the_best_weights():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(60, 5))
+    y = rng.normal(size=60)  # pure noise: the validation NLL soon rises
+    kw = dict(solver="adam", learning_rate_init=0.05, batch_size=10, random_state=0,
+              early_stopping=True, validation_fraction=0.3, tol=0.0, n_iter_no_change=5)
+    net = MLP([5, 32, 1], "tanh", dtype=np.float64, random_state=0)
+    trainer = quiet_fit(Trainer(net, get_family("normal-fixed"), max_iter=200, **kw), X, y)
+    scores = trainer.validation_scores_
+    best = int(np.argmin(scores))
+    assert best < len(scores) - 1  # the last epochs were worse: something to restore
+    assert trainer.best_validation_score_ == min(scores)
+    # a run stopped right after the best epoch is the same run up to there
+    net2 = MLP([5, 32, 1], "tanh", dtype=np.float64, random_state=0)
+    quiet_fit(Trainer(net2, get_family("normal-fixed"), max_iter=best + 1, **kw), X, y)
+    np.testing.assert_array_equal(net.params, net2.params)
+
+
+def test_stopping_rule_and_convergence_warning():
+    X, y = classification_data()
+    net = MLP([3, 1], dtype=np.float64, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        Trainer(net, get_family("bernoulli"), max_iter=3).fit(X, y)
+    net = MLP([3, 1], dtype=np.float64, random_state=0)
+    t = Trainer(net, get_family("bernoulli"), learning_rate_init=0.05, max_iter=500, tol=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        t.fit(X, y)
+    assert t.converged_ and t.n_iter_ < 500
+    # sklearn's rule: each of the last n_iter_no_change + 1 epochs failed to beat
+    # the best loss before it by tol, and the epoch before them did beat it
+    curve = t.loss_curve_
+    k = len(curve)
+    assert all(curve[i] > min(curve[:i]) - 1e-3 for i in range(k - 11, k))
+    assert curve[k - 12] <= min(curve[: k - 12]) - 1e-3
+
+
+def test_divergence_raises_and_keeps_finite_weights():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(50, 3)) * 10
+    y = rng.poisson(5, 50)
+    net = MLP([3, 8, 1], dtype=np.float64, random_state=0)
+    trainer = Trainer(net, get_family("poisson"), solver="sgd", learning_rate_init=10.0,
+                      max_iter=50)  # fmt: skip
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError, match="epoch"):
+        quiet_fit(trainer, X, y)
+    assert np.all(np.isfinite(net.params))
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs"])
+def test_every_solver_lowers_the_objective(solver):
+    X, y = classification_data(dtype=np.float32)
+    net = MLP([3, 6, 1], "tanh", random_state=0)
+    fam = get_family("bernoulli")
+    lr = 1.0 if solver == "gd" else 0.05  # full-batch steps are few: take bigger ones
+    trainer = Trainer(net, fam, solver=solver, learning_rate_init=lr, max_iter=30)
+    before = trainer.objective(X, y)[0]
+    quiet_fit(trainer, X, y)
+    assert trainer.objective(X, y)[0] < before - 0.05
+    assert net.params.dtype == np.float32
+
+
+def test_bad_settings_are_refused():
+    net = MLP([3, 1])
+    fam = get_family("bernoulli")
+    with pytest.raises(ValueError, match="solver must be one of"):
+        Trainer(net, fam, solver="newton")
+    with pytest.raises(ValueError, match="prior must be"):
+        Trainer(net, fam, prior="cauchy")
+    with pytest.raises(ValueError, match="partial_fit needs a stochastic solver"):
+        Trainer(net, fam, solver="lbfgs").partial_fit(np.ones((2, 3), np.float32), [0, 1])

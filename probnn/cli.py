@@ -15,6 +15,7 @@ import os
 import pathlib
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 
 from probnn._version import __version__
@@ -148,7 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``probnn`` command; returns the exit status."""
-    parser = build_parser()
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        return _run(build_parser(), argv)
+    finally:
+        warnings.showwarning = shown
+
+
+def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -172,6 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(message: str, code: int) -> int:
     print(f"probnn: error: {' '.join(str(message).split())}", file=sys.stderr)
     return code
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # A user needs the warning's words, not the file and line of our source that raised it.
+    print(f"probnn: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _say(args, text: str = "") -> None:

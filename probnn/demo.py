@@ -48,7 +48,7 @@ def run_demo(out: str | pathlib.Path = "probnn-demo-report", quiet: bool = False
     say(f"digits 0 vs 1: {len(y_train)} training images, {len(y_test)} held out (8x8 pixels)")
     say("model: y ~ Bernoulli(sigmoid(MLP(x))), trained by minimising the NLL")
     model = MLPClassifier(
-        hidden_layer_sizes=(32,), family="bernoulli", max_iter=60, random_state=seed,
+        hidden_layer_sizes=(32,), family="bernoulli", max_iter=300, random_state=seed,
         progress=not quiet,
     )  # fmt: skip
     model.fit(X_train, y_train)

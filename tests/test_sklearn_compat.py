@@ -87,6 +87,7 @@ def test_grid_search_in_parallel_picks_by_likelihood():
 
 def test_pandas_dataframe_input_keeps_feature_names():
     X, y = _data(2)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)  # standardised, as a network wants
     frame = pd.DataFrame(X, columns=["age", "income", "ratio"])
     reg_y = pd.Series(X[:, 0] * 2.0, name="target")
     with warnings.catch_warnings():

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Sequence
 
 from probnn._version import __version__
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, TrainingDivergedError
 
 __all__ = ["main", "build_parser"]
 
@@ -168,7 +168,7 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     except UsageError as exc:
         return _fail(str(exc).removeprefix("probnn: "), 2)
-    except (DataError, ValueError) as exc:
+    except (DataError, ValueError, TrainingDivergedError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
@@ -390,17 +390,22 @@ def _cmd_compare(args) -> int:
             skipped.append((family, problem))
             continue
         _say(args, f"fitting {family} ...")
-        model = TabularModel.fit(
-            frame.iloc[train], args.target, family=family, hidden=args.hidden,
-            solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-            progress=not args.quiet,
-        )  # fmt: skip
+        try:
+            model = TabularModel.fit(
+                frame.iloc[train], args.target, family=family, hidden=args.hidden,
+                solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+                progress=not args.quiet,
+            )  # fmt: skip
+        except TrainingDivergedError as exc:
+            # one family failing to train says something about it; rank the others
+            skipped.append((family, f"training diverged: {exc}"))
+            continue
         held_out = frame.iloc[test]
         nll = float(model.estimator.score_nll(model.transform(held_out), model.encode_target(held_out)))
         results.append((nll, family))
     if not results:
         raise DataError(
-            "expected at least one family whose support holds the target; all were skipped: "
+            "expected at least one family that can model the target; all were skipped: "
             + "; ".join(f"{f}: {why}" for f, why in skipped)
         )
     results.sort()
@@ -410,7 +415,7 @@ def _cmd_compare(args) -> int:
     for rank, (nll, family) in enumerate(results, 1):
         print(f"  {rank:<5}{family:<14}{nll:>14.4f}{nll / math.log(2):>14.4f}{nll - best:>12.4f}")
     for family, why in skipped:
-        print(f"  skipped {family}: {why}")
+        print(f"  skipped {family}: {' '.join(why.split())}")
     return 0
 
 

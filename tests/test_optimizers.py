@@ -103,3 +103,19 @@ def test_cosine_schedule_matches_torch():
         )  # fmt: skip
         opt.step()
         sched.step()
+
+
+@pytest.mark.parametrize("name,ours,theirs", CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_large_buffers_updated_in_two_halves_match_torch(name, ours, theirs):
+    # past _SPLIT_MIN the update runs on two halves in two threads; odd size: unequal halves
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    p = rng.normal(size=60_001)
+    tp = torch.tensor(p.copy(), requires_grad=True)
+    opt_ours, opt_torch = ours(p.size), theirs(torch, [tp])
+    for _ in range(3):
+        g = rng.normal(size=p.size)
+        opt_ours.step(p, g, LR)
+        tp.grad = torch.tensor(g.copy())
+        opt_torch.step()
+    np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -8,6 +8,9 @@ per-step temporaries of parameter size. The update rules follow PyTorch's
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "make_optimizer", "SOLVERS"]
@@ -16,16 +19,55 @@ Array = np.ndarray
 
 SOLVERS = ("adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs")
 
+# Below this many parameters a second thread costs more than it saves.
+_SPLIT_MIN = 50_000
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probnn-opt")
+    return _POOL
+
 
 class Optimizer:
-    """Base class: ``step(params, grad, lr)`` updates ``params`` (1-D) in place."""
+    """Base class: ``step(params, grad, lr)`` updates ``params`` (1-D) in place.
+
+    Subclasses implement ``_update(sl, params, grad, lr)`` on the slice ``sl``
+    of every buffer. Large buffers are updated in two halves, one in a worker
+    thread (NumPy's ufuncs release the GIL), since the update is memory-bound
+    and otherwise costs a large share of an epoch.
+    """
 
     def __init__(self, n_params: int, dtype) -> None:
         self.t = 0
         self._tmp = np.zeros(n_params, dtype=dtype)
+        half = n_params // 2
+        self._split = (
+            (slice(0, half), slice(half, n_params))
+            if n_params >= _SPLIT_MIN and (os.cpu_count() or 1) > 1
+            else None
+        )
 
-    def step(self, params: Array, grad: Array, lr: float) -> None:  # pragma: no cover
-        raise NotImplementedError
+    def step(self, params: Array, grad: Array, lr: float) -> None:
+        """Update ``params`` (shape (n_params,)) in place from ``grad`` with rate ``lr``."""
+        self.t += 1
+        self._prepare(lr)
+        if self._split is None:
+            self._update(slice(None), params, grad, lr)
+            return
+        first, second = self._split
+        job = _pool().submit(self._update, second, params, grad, lr)
+        self._update(first, params, grad, lr)
+        job.result()
+
+    def _prepare(self, lr: float) -> None:
+        """Per-step scalars, computed once before the slices are updated."""
+
+    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
+        raise NotImplementedError  # pragma: no cover
+
 
 
 class SGD(Optimizer):
@@ -43,25 +85,25 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov) and momentum > 0
         self.v = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
 
-    def step(self, params: Array, grad: Array, lr: float) -> None:
-        self.t += 1
+    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
+        p, g, tmp = params[sl], grad[sl], self._tmp[sl]
         if self.v is None:
-            np.multiply(grad, -lr, out=self._tmp)
-            params += self._tmp
+            np.multiply(g, -lr, out=tmp)
+            p += tmp
             return
-        v, mu = self.v, self.momentum
+        v, mu = self.v[sl], self.momentum
         if self.t == 1:
-            v[...] = grad  # torch starts the buffer at the first gradient
+            v[...] = g  # torch starts the buffer at the first gradient
         else:
             v *= mu
-            v += grad
+            v += g
         if self.nesterov:
-            np.multiply(v, mu, out=self._tmp)
-            self._tmp += grad
-            self._tmp *= -lr
+            np.multiply(v, mu, out=tmp)
+            tmp += g
+            tmp *= -lr
         else:
-            np.multiply(v, -lr, out=self._tmp)
-        params += self._tmp
+            np.multiply(v, -lr, out=tmp)
+        p += tmp
 
 
 class Adam(Optimizer):
@@ -69,6 +111,10 @@ class Adam(Optimizer):
 
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
     ``p <- p - lr / (1-b1^t) * m / (sqrt(v / (1-b2^t)) + eps)``.
+
+    To save passes over memory the state is kept unscaled,
+    ``m_ = m / (1-b1)`` and ``v_ = v / (1-b2)`` (so ``m_ <- b1 m_ + g``), and
+    the constant factors are folded into two scalars per step.
     """
 
     def __init__(self, n_params: int, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
@@ -80,22 +126,25 @@ class Adam(Optimizer):
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
 
-    def step(self, params: Array, grad: Array, lr: float) -> None:
-        self.t += 1
-        b1, b2, tmp = self.beta_1, self.beta_2, self._tmp
-        self.m *= b1
-        np.multiply(grad, 1 - b1, out=tmp)
-        self.m += tmp
-        self.v *= b2
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - b2
-        self.v += tmp
-        np.sqrt(self.v, out=tmp)
-        tmp *= 1.0 / np.sqrt(1 - b2**self.t)
-        tmp += self.epsilon
-        np.divide(self.m, tmp, out=tmp)
-        tmp *= -lr / (1 - b1**self.t)
-        params += tmp
+    def _prepare(self, lr: float) -> None:
+        b1, b2 = self.beta_1, self.beta_2
+        # sqrt(v / (1-b2^t)) = c sqrt(v_) with c = sqrt((1-b2) / (1-b2^t))
+        c = np.sqrt((1 - b2) / (1 - b2**self.t))
+        self._eps_scaled = self.epsilon / c
+        self._factor = -lr * (1 - b1) / ((1 - b1**self.t) * c)
+
+    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
+        m, v, g, tmp = self.m[sl], self.v[sl], grad[sl], self._tmp[sl]
+        m *= self.beta_1
+        m += g
+        v *= self.beta_2
+        np.square(g, out=tmp)
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += self._eps_scaled
+        np.divide(m, tmp, out=tmp)
+        tmp *= self._factor
+        params[sl] += tmp
 
 
 class AdamW(Adam):
@@ -110,9 +159,9 @@ class AdamW(Adam):
         super().__init__(n_params, dtype, beta_1, beta_2, epsilon)
         self.weight_decay = float(weight_decay)
 
-    def step(self, params: Array, grad: Array, lr: float) -> None:
-        params *= 1 - lr * self.weight_decay
-        super().step(params, grad, lr)
+    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
+        params[sl] *= 1 - lr * self.weight_decay
+        super()._update(sl, params, grad, lr)
 
 
 class RMSprop(Optimizer):
@@ -125,18 +174,17 @@ class RMSprop(Optimizer):
         self.rho, self.epsilon = float(rho), float(epsilon)
         self.v = np.zeros(n_params, dtype=dtype)
 
-    def step(self, params: Array, grad: Array, lr: float) -> None:
-        self.t += 1
-        tmp = self._tmp
-        self.v *= self.rho
-        np.multiply(grad, grad, out=tmp)
+    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
+        v, g, tmp = self.v[sl], grad[sl], self._tmp[sl]
+        v *= self.rho
+        np.square(g, out=tmp)
         tmp *= 1 - self.rho
-        self.v += tmp
-        np.sqrt(self.v, out=tmp)
+        v += tmp
+        np.sqrt(v, out=tmp)
         tmp += self.epsilon
-        np.divide(grad, tmp, out=tmp)
+        np.divide(g, tmp, out=tmp)
         tmp *= -lr
-        params += tmp
+        params[sl] += tmp
 
 
 def make_optimizer(solver: str, n_params: int, dtype, **kw) -> Optimizer:

@@ -113,7 +113,8 @@ def _read_header(path: pathlib.Path) -> dict:
         if n > min(_MAX_HEADER, size - _HEADER_LEN.size):
             raise DataError(
                 f"expected a probnn model file (safetensors); {path} is not one, or is "
-                f"truncated (header of {n} bytes announced, {size} bytes in the file)"
+                f"truncated: its first 8 bytes announce a {n}-byte header and the file "
+                f"holds {size} bytes"
             )
         raw = fh.read(n)
     try:

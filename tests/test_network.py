@@ -185,6 +185,12 @@ def test_init_scales_follow_he_and_glorot():
     np.testing.assert_allclose(he.coefs[0].var(), 2 / 400, rtol=0.02)
     np.testing.assert_allclose(gl.coefs[0].var(), 2 / 700, rtol=0.02)
     assert not he.intercepts[0].any()
+    # the linear output layer starts Glorot under "auto", He when asked
+    np.testing.assert_allclose(he.coefs[1].var(), 2 / 301, rtol=0.2)
+    forced = MLP([400, 300, 1], "relu", dtype=np.float64, init="he", random_state=0)
+    np.testing.assert_allclose(forced.coefs[1].var(), 2 / 300, rtol=0.2)
+    big = MLP([30, 3000], "relu", dtype=np.float64, init="he", random_state=0)
+    np.testing.assert_allclose(big.coefs[0].var(), 2 / 30, rtol=0.02)
 
 
 def test_params_layout_views_and_dtype():

@@ -42,7 +42,8 @@ class MLP:
     dtype : numpy float type
         float32 (fast) or float64 (exact gradient checks).
     init : {"auto", "glorot", "he", "zeros"}
-        "auto" is He for rectifiers and Glorot otherwise. "zeros" is refused
+        "auto" is He for hidden layers with rectifiers and Glorot otherwise
+        (always Glorot for the linear output layer). "zeros" is refused
         when there are hidden layers.
     random_state : None, int, Generator or RandomState
     dropout : float in [0, 1)
@@ -124,12 +125,15 @@ class MLP:
         self.n_coef_params = sum(a * b for a, b in zip(s[:-1], s[1:]))
 
     def _initialise(self, rng: np.random.Generator) -> None:
-        kind = self.init
-        if kind == "auto":
-            kind = "he" if self._act.relu_like else "glorot"
-        if kind == "zeros":
+        if self.init == "zeros":
             return
-        for W in self.coefs:
+        for k, W in enumerate(self.coefs):
+            kind = self.init
+            if kind == "auto":
+                # He keeps the variance through rectifiers; the output layer is linear,
+                # and He there would start with needlessly confident predictions
+                hidden = k < len(self.coefs) - 1
+                kind = "he" if (hidden and self._act.relu_like) else "glorot"
             fan_in, fan_out = W.shape
             # uniform with the variance of the named scheme: 2/fan_in (He), 2/(in+out) (Glorot)
             var = 2.0 / max(fan_in, 1) if kind == "he" else 2.0 / max(fan_in + fan_out, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,7 +132,7 @@ def test_bad_data_exits_1_with_one_line(tmp_path, capsys, case):
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("probnn: error: ")
-    assert pytest.importorskip("re").search(pattern, lines[0]), lines[0]
+    assert re.search(pattern, lines[0]), lines[0]
 
 
 @pytest.mark.parametrize("case", list(BAD_USAGE))

@@ -122,11 +122,9 @@ def test_gaussian_prior_logistic_matches_l2_sklearn_at_equivalent_c(breast_cance
     alpha = 2.0
     ours = _fit(MLPClassifier(alpha=alpha, **GLM), X, y)
     ref = LogisticRegression(C=1 / alpha, tol=1e-12, max_iter=10000).fit(X, y)
-    # This problem is ill-conditioned and the objective is a mean (about 0.08), so
-    # L-BFGS's relative-decrease stop leaves the weights a few 1e-4 from the optimum:
-    # check the weights loosely and the objective (computed here by hand) tightly.
-    np.testing.assert_allclose(ours.coefs_[0][:, 0], ref.coef_[0], atol=1e-3)
-    np.testing.assert_allclose(ours.intercepts_[0], ref.intercept_, atol=1e-3)
+    np.testing.assert_allclose(ours.coefs_[0][:, 0], ref.coef_[0], atol=1e-4)
+    np.testing.assert_allclose(ours.intercepts_[0], ref.intercept_, atol=1e-4)
+    # and the objective, computed here by hand, is at sklearn's optimum
 
     def objective(w, b):
         z = X @ w + b
@@ -136,7 +134,7 @@ def test_gaussian_prior_logistic_matches_l2_sklearn_at_equivalent_c(breast_cance
     assert reached == pytest.approx(objective(ref.coef_[0], ref.intercept_[0]), rel=1e-8)
     # the same prior given as its scale: alpha = 1 / prior_scale^2
     by_scale = _fit(MLPClassifier(prior_scale=alpha**-0.5, alpha=123.0, **GLM), X, y)
-    np.testing.assert_allclose(by_scale.coefs_[0], ours.coefs_[0], atol=1e-6)
+    np.testing.assert_allclose(by_scale.coefs_[0], ours.coefs_[0], atol=1e-5)
 
 
 def test_poisson_glm_matches_unpenalised_poisson_regressor():

@@ -171,9 +171,11 @@ def test_divergence_raises_and_keeps_finite_weights():
     net = MLP([3, 8, 1], dtype=np.float64, random_state=0)
     trainer = Trainer(net, get_family("poisson"), solver="sgd", learning_rate_init=10.0,
                       max_iter=50)  # fmt: skip
-    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError, match="epoch"):
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as info:
         quiet_fit(trainer, X, y)
     assert np.all(np.isfinite(net.params))
+    # the message names the epoch: one more than the epochs completed before it
+    assert f"at epoch {trainer.n_iter_ + 1}:" in str(info.value)
 
 
 @pytest.mark.parametrize("solver", ["adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs"])
@@ -196,5 +198,7 @@ def test_bad_settings_are_refused():
         Trainer(net, fam, solver="newton")
     with pytest.raises(ValueError, match="prior must be"):
         Trainer(net, fam, prior="cauchy")
+    with pytest.raises(ValueError, match="dropout=0.5 makes the objective random"):
+        Trainer(MLP([3, 2, 1], dropout=0.5), fam, solver="lbfgs")
     with pytest.raises(ValueError, match="partial_fit needs a stochastic solver"):
         Trainer(net, fam, solver="lbfgs").partial_fit(np.ones((2, 3), np.float32), [0, 1])

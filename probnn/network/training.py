@@ -111,6 +111,11 @@ class Trainer:
             raise ValueError(
                 f"validation_fraction must be in (0, 1); found {validation_fraction!r}"
             )
+        if solver == "lbfgs" and network.dropout > 0:
+            raise ValueError(
+                f"dropout={network.dropout} makes the objective random, which L-BFGS's line "
+                "search cannot handle; use a stochastic solver (adam, sgd, ...) or dropout=0"
+            )
         self.network, self.family = network, family
         self.solver, self.learning_rate_init = solver, float(learning_rate_init)
         self.learning_rate, self.power_t = learning_rate, float(power_t)
@@ -227,7 +232,7 @@ class Trainer:
                     score = self._validation_nll(Xv, yv, swv)
                     self.validation_scores_.append(score)
                     if not np.isfinite(score):
-                        self._diverged(f"validation NLL became {score}")
+                        self._diverged(self.n_iter_, f"the validation NLL became {score}")
                     improved = score < best_score - self.tol
                     if score < best_score:
                         best_score = score
@@ -298,12 +303,12 @@ class Trainer:
         total = X.shape[0] if sw is None else float(sw.sum())
         return float(np.sum(nll, dtype=np.float64)) / total
 
-    def _diverged(self, what: str) -> None:
+    def _diverged(self, epoch: int, what: str) -> None:
+        """Restore the weights from the start of ``epoch`` (1-based) and raise."""
         self.network.set_params(self._epoch_start)
         raise TrainingDivergedError(
-            f"training diverged at epoch {self.n_iter_ + (0 if 'validation' in what else 1)}: "
-            f"{what}; the weights from the start of that epoch were kept (try a smaller "
-            "learning_rate_init, standardised inputs or a prior)"
+            f"training diverged at epoch {epoch}: {what}; the weights from the start of that "
+            "epoch were kept (try a smaller learning_rate_init, standardised inputs or a prior)"
         )
 
     def _epoch(self, X, y, sw) -> float:
@@ -341,7 +346,7 @@ class Trainer:
             bsum = float(b if wb is None else wb.sum())
             batch_loss = float(np.sum(nll, dtype=np.float64))
             if not math.isfinite(batch_loss):
-                self._diverged(f"the NLL became {batch_loss} in a minibatch")
+                self._diverged(self.n_iter_ + 1, f"the NLL became {batch_loss} in a minibatch")
             loss_sum += batch_loss
             if bsum <= 0:
                 continue  # an all-zero-weight batch carries no information
@@ -354,7 +359,7 @@ class Trainer:
             self._optimizer.step(net.params, grad, lr)
             self.t_ += b
         if not np.all(np.isfinite(net.params)):
-            self._diverged("the weights became NaN or infinite")
+            self._diverged(self.n_iter_ + 1, "the weights became NaN or infinite")
         return loss_sum / weight_sum + self.penalty() / n
 
     def _fit_lbfgs(self, X, y, sw) -> "Trainer":

@@ -200,6 +200,9 @@ class BaseNetworkEstimator(BaseEstimator):
             previous = list(getattr(self, "loss_curve_", None) or []) if keep else []
             trainer = Trainer(network, family, **kwargs)
             self._curve_offset = previous
+            self._count_offset = (
+                (getattr(self, "n_iter_", 0), getattr(self, "t_", 0)) if keep else (0, 0)
+            )
         self._trainer = trainer
         self._trainer_kwargs_used = kwargs
         self._network = network
@@ -225,8 +228,9 @@ class BaseNetworkEstimator(BaseEstimator):
             if self.early_stopping
             else None
         )
-        self.n_iter_ = int(trainer.n_iter_)
-        self.t_ = int(trainer.t_)
+        iter_offset, t_offset = getattr(self, "_count_offset", (0, 0))
+        self.n_iter_ = int(iter_offset + trainer.n_iter_)
+        self.t_ = int(t_offset + trainer.t_)
         self.converged_ = bool(trainer.converged_)
         self.n_layers_ = len(self._layer_sizes)
         self.n_outputs_ = int(self._layer_sizes[-1])

@@ -105,6 +105,21 @@ def test_separable_breast_cancer_warns_instead_of_converging(breast_cancer):
         with pytest.warns(SeparationWarning, match="prior"):
             est.fit(X, y)
     assert est.converged_ is False
+    # with a prior the MAP estimate exists: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        _fit(MLPClassifier(alpha=1.0, hidden_layer_sizes=(), solver="lbfgs", max_iter=30), X, y)
+
+
+def test_warm_start_continues_from_the_fitted_weights():
+    X, y = _logistic_data(14)
+    est = _fit(MLPClassifier(prior=None, warm_start=True, **GLM), X, y)
+    ref = _sklearn_unpenalised_lr().fit(X, y)
+    est.set_params(max_iter=3)  # a fresh optimiser, started at the optimum, stays there
+    _fit(est, X, y)
+    np.testing.assert_allclose(est.coefs_[0][:, 0], ref.coef_[0], atol=1e-4)
+    cold = _fit(MLPClassifier(prior=None, **{**GLM, "max_iter": 1}), X, y)
+    assert np.abs(cold.coefs_[0][:, 0] - ref.coef_[0]).max() > 1e-2
 
 
 def test_linear_separability_hand_cases():

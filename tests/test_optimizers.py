@@ -119,3 +119,26 @@ def test_large_buffers_updated_in_two_halves_match_torch(name, ours, theirs):
         tp.grad = torch.tensor(g.copy())
         opt_torch.step()
     np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_split_update_works_in_a_forked_child():
+    import os
+
+    rng = np.random.default_rng(2)
+    p, g = rng.normal(size=60_001), rng.normal(size=60_001)
+    Adam(p.size, np.float64).step(p.copy(), g, LR)  # start the worker thread in the parent
+    expected = p - LR * g / (np.abs(g) + 1e-8)  # Adam's first step by hand
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: a hang is cut off by the alarm and reads as a failure
+        import signal
+
+        signal.alarm(20)
+        q = p.copy()
+        Adam(q.size, np.float64).step(q, g, LR)
+        os.write(w, b"1" if np.allclose(q, expected, rtol=1e-12) else b"0")
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"1"

@@ -22,12 +22,15 @@ SOLVERS = ("adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs")
 # Below this many parameters a second thread costs more than it saves.
 _SPLIT_MIN = 50_000
 _POOL: ThreadPoolExecutor | None = None
+_POOL_PID = -1
 
 
 def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
+    global _POOL, _POOL_PID
+    # a forked child inherits the pool object but not its thread: make a new one
+    if _POOL is None or _POOL_PID != os.getpid():
         _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probnn-opt")
+        _POOL_PID = os.getpid()
     return _POOL
 
 

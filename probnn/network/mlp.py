@@ -172,6 +172,7 @@ class MLP:
         self._mask = [np.empty((n, h), dt) for h in hidden] if self.dropout else None
         self._d = [np.empty((n, h), dt) for h in hidden]  # deltas of hidden layers
         self._out = np.empty((n, self.layer_sizes[-1]), dt)
+        self._ones = np.ones(n, dt)
         self._cap = n
 
     # ------------------------------------------------------------ forward
@@ -266,8 +267,8 @@ class MLP:
                 f"delta must have shape ({n}, {self.layer_sizes[-1]}) like the raw outputs "
                 f"of the last forward pass; found shape {delta.shape}"
             )
-        if delta.dtype != self.dtype:
-            delta = delta.astype(self.dtype)
+        if delta.dtype != self.dtype or not delta.flags.c_contiguous:
+            delta = np.ascontiguousarray(delta, dtype=self.dtype)
         L = self.n_layers
         for k in range(L - 1, -1, -1):
             if k == 0:
@@ -277,7 +278,8 @@ class MLP:
             else:
                 h = self._a[k - 1][:n]
             np.dot(h.T, delta, out=self.coef_grads[k])
-            delta.sum(axis=0, out=self.intercept_grads[k])
+            # column sums as a matrix-vector product: BLAS is faster than sum(axis=0)
+            np.dot(self._ones[:n], delta, out=self.intercept_grads[k])
             if k == 0:
                 break
             d = self._d[k - 1][:n]
@@ -286,8 +288,8 @@ class MLP:
                 d *= self._mask[k - 1][:n]
             a = self._a[k - 1][:n]
             if self.activation == "relu":
-                # relu' is the indicator a > 0: zero the rest in place, no float temporary
-                np.copyto(d, 0, where=a <= 0)
+                # relu' is the indicator a > 0 (a boolean mask: cheaper than copyto/where)
+                np.multiply(d, a > 0, out=d)
             elif self.activation != "identity":
                 z = self._z[k - 1][:n] if self._z is not None else None
                 d *= self._act.derivative(z, a)

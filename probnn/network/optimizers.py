@@ -8,9 +8,6 @@ per-step temporaries of parameter size. The update rules follow PyTorch's
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "make_optimizer", "SOLVERS"]
@@ -19,58 +16,29 @@ Array = np.ndarray
 
 SOLVERS = ("adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs")
 
-# Below this many parameters a second thread costs more than it saves.
-_SPLIT_MIN = 50_000
-_POOL: ThreadPoolExecutor | None = None
-_POOL_PID = -1
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL, _POOL_PID
-    # a forked child inherits the pool object but not its thread: make a new one
-    if _POOL is None or _POOL_PID != os.getpid():
-        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probnn-opt")
-        _POOL_PID = os.getpid()
-    return _POOL
-
-
 class Optimizer:
     """Base class: ``step(params, grad, lr)`` updates ``params`` (1-D) in place.
 
-    Subclasses implement ``_update(sl, params, grad, lr)`` on the slice ``sl``
-    of every buffer. Large buffers are updated in two halves, one in a worker
-    thread (NumPy's ufuncs release the GIL), since the update is memory-bound
-    and otherwise costs a large share of an epoch.
+    Subclasses implement ``_update(params, grad, lr)``. (Splitting the update
+    over two threads was tried and measured slower: OpenBLAS's worker thread
+    keeps spinning on the second core right after each matrix product.)
     """
 
     def __init__(self, n_params: int, dtype) -> None:
         self.t = 0
         self._tmp = np.zeros(n_params, dtype=dtype)
-        half = n_params // 2
-        self._split = (
-            (slice(0, half), slice(half, n_params))
-            if n_params >= _SPLIT_MIN and (os.cpu_count() or 1) > 1
-            else None
-        )
 
     def step(self, params: Array, grad: Array, lr: float) -> None:
         """Update ``params`` (shape (n_params,)) in place from ``grad`` with rate ``lr``."""
         self.t += 1
         self._prepare(lr)
-        if self._split is None:
-            self._update(slice(None), params, grad, lr)
-            return
-        first, second = self._split
-        job = _pool().submit(self._update, second, params, grad, lr)
-        self._update(first, params, grad, lr)
-        job.result()
+        self._update(params, grad, lr)
 
     def _prepare(self, lr: float) -> None:
-        """Per-step scalars, computed once before the slices are updated."""
+        """Per-step scalars (bias corrections), computed once per step."""
 
-    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
+    def _update(self, params: Array, grad: Array, lr: float) -> None:
         raise NotImplementedError  # pragma: no cover
-
 
 
 class SGD(Optimizer):
@@ -88,13 +56,13 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov) and momentum > 0
         self.v = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
 
-    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
-        p, g, tmp = params[sl], grad[sl], self._tmp[sl]
+    def _update(self, params: Array, grad: Array, lr: float) -> None:
+        p, g, tmp = params, grad, self._tmp
         if self.v is None:
             np.multiply(g, -lr, out=tmp)
             p += tmp
             return
-        v, mu = self.v[sl], self.momentum
+        v, mu = self.v, self.momentum
         if self.t == 1:
             v[...] = g  # torch starts the buffer at the first gradient
         else:
@@ -136,8 +104,8 @@ class Adam(Optimizer):
         self._eps_scaled = self.epsilon / c
         self._factor = -lr * (1 - b1) / ((1 - b1**self.t) * c)
 
-    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
-        m, v, g, tmp = self.m[sl], self.v[sl], grad[sl], self._tmp[sl]
+    def _update(self, params: Array, grad: Array, lr: float) -> None:
+        m, v, g, tmp = self.m, self.v, grad, self._tmp
         m *= self.beta_1
         m += g
         v *= self.beta_2
@@ -147,7 +115,7 @@ class Adam(Optimizer):
         tmp += self._eps_scaled
         np.divide(m, tmp, out=tmp)
         tmp *= self._factor
-        params[sl] += tmp
+        params += tmp
 
 
 class AdamW(Adam):
@@ -162,9 +130,9 @@ class AdamW(Adam):
         super().__init__(n_params, dtype, beta_1, beta_2, epsilon)
         self.weight_decay = float(weight_decay)
 
-    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
-        params[sl] *= 1 - lr * self.weight_decay
-        super()._update(sl, params, grad, lr)
+    def _update(self, params: Array, grad: Array, lr: float) -> None:
+        params *= 1 - lr * self.weight_decay
+        super()._update(params, grad, lr)
 
 
 class RMSprop(Optimizer):
@@ -177,8 +145,8 @@ class RMSprop(Optimizer):
         self.rho, self.epsilon = float(rho), float(epsilon)
         self.v = np.zeros(n_params, dtype=dtype)
 
-    def _update(self, sl: slice, params: Array, grad: Array, lr: float) -> None:
-        v, g, tmp = self.v[sl], grad[sl], self._tmp[sl]
+    def _update(self, params: Array, grad: Array, lr: float) -> None:
+        v, g, tmp = self.v, grad, self._tmp
         v *= self.rho
         np.square(g, out=tmp)
         tmp *= 1 - self.rho
@@ -187,7 +155,7 @@ class RMSprop(Optimizer):
         tmp += self.epsilon
         np.divide(g, tmp, out=tmp)
         tmp *= -lr
-        params[sl] += tmp
+        params += tmp
 
 
 def make_optimizer(solver: str, n_params: int, dtype, **kw) -> Optimizer:

@@ -202,3 +202,38 @@ def test_bad_settings_are_refused():
         Trainer(MLP([3, 2, 1], dropout=0.5), fam, solver="lbfgs")
     with pytest.raises(ValueError, match="partial_fit needs a stochastic solver"):
         Trainer(net, fam, solver="lbfgs").partial_fit(np.ones((2, 3), np.float32), [0, 1])
+
+
+def test_unpenalised_logistic_regression_matches_sklearn():
+    X, y = classification_data(n=300, seed=8)  # drawn from a logistic model: not separable
+    net = MLP([3, 1], dtype=np.float64, random_state=0)
+    Trainer(net, get_family("bernoulli"), solver="lbfgs", prior=None, tol=1e-12).fit(X, y)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10000).fit(X, y)
+    np.testing.assert_allclose(net.coefs[0][:, 0], ref.coef_[0], atol=1e-4)
+    np.testing.assert_allclose(net.intercepts[0], ref.intercept_, atol=1e-4)
+
+
+def test_poisson_glm_matches_sklearn_poisson_regressor():
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(200, 3))
+    y = rng.poisson(np.exp(X @ np.array([0.3, -0.5, 0.2]) + 0.5))
+    net = MLP([3, 1], dtype=np.float64, random_state=0)
+    Trainer(net, get_family("poisson"), solver="lbfgs", prior=None, tol=1e-12).fit(X, y)
+    ref = PoissonRegressor(alpha=0, tol=1e-12, max_iter=10000).fit(X, y)
+    np.testing.assert_allclose(net.coefs[0][:, 0], ref.coef_, atol=1e-5)
+    np.testing.assert_allclose(net.intercepts[0], ref.intercept_, atol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_minibatch_training_reaches_the_logistic_mle(solver):
+    # the stochastic solvers end near the same optimum L-BFGS finds exactly
+    X, y = classification_data(n=300, seed=8)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10000).fit(X, y)
+    net = MLP([3, 1], dtype=np.float64, random_state=0)
+    t = Trainer(net, get_family("bernoulli"), solver=solver, learning_rate_init=0.05,
+                batch_size=300, max_iter=3000, tol=1e-10, n_iter_no_change=50, random_state=0,
+                learning_rate="adaptive")  # fmt: skip
+    quiet_fit(t, X, y)
+    np.testing.assert_allclose(net.coefs[0][:, 0], ref.coef_[0], atol=1e-4)

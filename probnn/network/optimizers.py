@@ -45,7 +45,9 @@ class SGD(Optimizer):
     """Gradient descent with (optionally Nesterov) momentum.
 
     ``v <- mu v + g``; then ``p <- p - lr v`` or, Nesterov, ``p <- p - lr (g + mu v)``.
-    ``momentum=0`` is plain gradient descent.
+    ``momentum=0`` is plain gradient descent. Nesterov's form as in
+    Sutskever et al., "On the importance of initialization and momentum in deep
+    learning" (ICML 2013).
     """
 
     def __init__(self, n_params: int, dtype, momentum: float = 0.9, nesterov: bool = True):
@@ -85,7 +87,8 @@ class Adam(Optimizer):
 
     To save passes over memory the state is kept unscaled,
     ``m_ = m / (1-b1)`` and ``v_ = v / (1-b2)`` (so ``m_ <- b1 m_ + g``), and
-    the constant factors are folded into two scalars per step.
+    the constant factors are folded into two scalars per step. Defaults from
+    Kingma & Ba, "Adam: A Method for Stochastic Optimization" (ICLR 2015).
     """
 
     def __init__(self, n_params: int, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
@@ -122,7 +125,8 @@ class AdamW(Adam):
     """Adam with decoupled weight decay: ``p <- p (1 - lr wd)`` before the Adam step.
 
     The decay applies to every entry of the buffer given (as torch.optim.AdamW
-    does to every parameter of its group).
+    does to every parameter of its group). Loshchilov & Hutter, "Decoupled
+    Weight Decay Regularization" (ICLR 2019).
     """
 
     def __init__(self, n_params, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
@@ -136,7 +140,10 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: ``v <- rho v + (1-rho) g^2``, ``p <- p - lr g / (sqrt(v) + eps)``."""
+    """RMSprop: ``v <- rho v + (1-rho) g^2``, ``p <- p - lr g / (sqrt(v) + eps)``.
+
+    From Hinton's Coursera lecture 6e (2012); ``rho`` is torch's ``alpha``.
+    """
 
     def __init__(self, n_params: int, dtype, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__(n_params, dtype)

@@ -237,3 +237,28 @@ def test_minibatch_training_reaches_the_logistic_mle(solver):
                 learning_rate="adaptive")  # fmt: skip
     quiet_fit(t, X, y)
     np.testing.assert_allclose(net.coefs[0][:, 0], ref.coef_[0], atol=1e-4)
+
+
+def test_fitting_twice_continues_exactly_like_one_longer_run():
+    # warm start: the second fit goes on from the weights, optimiser state and random stream
+    X, y = classification_data(dtype=np.float32)
+    kw = dict(batch_size=32, tol=-np.inf, random_state=5)  # tol=-inf: never stop early
+
+    net_a = MLP([3, 6, 1], random_state=1)
+    a = Trainer(net_a, get_family("bernoulli"), max_iter=4, **kw)
+    quiet_fit(a, X, y)
+    quiet_fit(a, X, y)
+    net_b = MLP([3, 6, 1], random_state=1)
+    b = quiet_fit(Trainer(net_b, get_family("bernoulli"), max_iter=8, **kw), X, y)
+    np.testing.assert_array_equal(net_a.params, net_b.params)
+    assert a.loss_curve_ == b.loss_curve_ and a.n_iter_ == 8 and a.t_ == b.t_ == 8 * 120
+
+
+def test_progress_bar_and_verbose_report_the_epochs(capsys):
+    X, y = classification_data()
+    net = MLP([3, 1], dtype=np.float64, random_state=0)
+    quiet_fit(Trainer(net, get_family("bernoulli"), max_iter=3, progress=True, verbose=True),
+              X, y)  # fmt: skip
+    out, err = capsys.readouterr()
+    assert "Iteration 3, loss = " in out
+    assert "epochs" in err

@@ -1,0 +1,31 @@
+"""Data loading for the benchmarks (read from ../shared/data, never copied into the repo)."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Read one IDX file (gzip): big-endian dims after a 4-byte magic whose last byte is ndim."""
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    ndim = raw[3]
+    dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(int)
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_mnist_train() -> tuple[np.ndarray, np.ndarray] | None:
+    """MNIST training set as float32 pixels in [0, 1], shape (60000, 784), and int64 labels.
+
+    Returns None when the files are absent.
+    """
+    d = DATA_DIR / "mnist"
+    xi, yi = d / "train-images-idx3-ubyte.gz", d / "train-labels-idx1-ubyte.gz"
+    if not (xi.exists() and yi.exists()):
+        return None
+    X = _read_idx(xi).reshape(-1, 784).astype(np.float32) / np.float32(255.0)
+    return X, _read_idx(yi).astype(np.int64)

@@ -49,7 +49,7 @@ def run_demo(out: str | pathlib.Path = "probnn-demo-report", quiet: bool = False
     say("model: y ~ Bernoulli(sigmoid(MLP(x))), trained by minimising the NLL")
     model = MLPClassifier(
         hidden_layer_sizes=(32,), family="bernoulli", max_iter=300, random_state=seed,
-        progress=not quiet,
+        early_stopping=True, progress=not quiet,
     )  # fmt: skip
     model.fit(X_train, y_train)
     dist = model.predict_dist(X_test)
@@ -62,9 +62,11 @@ def run_demo(out: str | pathlib.Path = "probnn-demo-report", quiet: bool = False
     html = write_report(
         out, title="probnn demo: digits 0 vs 1, Bernoulli(sigmoid(MLP(x)))",
         task="classification", y_true=y_test, dist=dist, classes=["0", "1"],
-        loss_curve=model.loss_curve_, metrics=metrics,
+        loss_curve=model.loss_curve_, validation_curve=model.validation_scores_, metrics=metrics,
         notes=["scikit-learn's bundled digits, classes 0 and 1; pixels divided by 16",
-               "one hidden layer of 32 ReLU units; held-out quarter of the images"],
+               "one hidden layer of 32 ReLU units; held-out quarter of the images",
+               "training stops when the NLL on a validation tenth of the training images "
+               "stops improving, and keeps the best weights"],
     )  # fmt: skip
     print(f"report written to {html}")
     return metrics

@@ -153,7 +153,9 @@ class BaseNetworkEstimator(BaseEstimator):
         )  # fmt: skip
         return np.ascontiguousarray(X), y
 
-    def _fit_network(self, X, y, sample_weight, family, incremental: bool):
+    def _fit_network(
+        self, X, y, sample_weight, family, incremental: bool, fitted: dict | None = None
+    ):
         """Build (or reuse) the network and trainer, then train on ``(X, y)``.
 
         Parameters
@@ -163,8 +165,14 @@ class BaseNetworkEstimator(BaseEstimator):
             Targets as ``family.check_target`` returns them.
         sample_weight : ndarray of shape (n_samples,)
         family : Family
+            The family the network's raw outputs parameterise (its "head").
         incremental : bool
             True for ``partial_fit`` (one pass, keep the optimiser's state).
+        fitted : dict, optional
+            Further fitted attributes (e.g. ``family_`` when it differs from
+            the head) set together with the network, once every setting has
+            been checked and before training starts, so that a fit refused
+            for a bad setting leaves the estimator as it was.
         """
         from probnn.network import MLP
         from probnn.network.training import Trainer
@@ -172,16 +180,10 @@ class BaseNetworkEstimator(BaseEstimator):
         dropout = float(self.dropout)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); found {self.dropout!r}")
-        n_outputs = family.n_outputs(y)
-        sizes = [X.shape[1], *self._hidden_sizes(), n_outputs]
+        sizes = self._layer_sizes_for(X, y, family)
         kwargs = self._trainer_kwargs()
         network = getattr(self, "_network", None)
-        keep = (
-            network is not None
-            and (incremental or self.warm_start)
-            and getattr(self, "_layer_sizes", None) == sizes
-            and getattr(self, "family_", None) == family
-        )
+        keep = self._reuses_network(sizes, family, incremental)
         if not keep:
             network = MLP(
                 sizes, self.activation, dtype=self._np_dtype(),
@@ -207,24 +209,59 @@ class BaseNetworkEstimator(BaseEstimator):
         self._trainer_kwargs_used = kwargs
         self._network = network
         self._layer_sizes = sizes
+        self._head = family
         self.family_ = family
+        for name, value in (fitted or {}).items():
+            setattr(self, name, value)
         if incremental:
             trainer.partial_fit(X, y, sample_weight)
         else:
             trainer.fit(X, y, sample_weight)
         self._copy_fitted(trainer, network, family)
 
+    def _layer_sizes_for(self, X, y, family) -> list[int]:
+        """Layer sizes of a network for inputs ``X`` and targets ``y`` under ``family``."""
+        return [X.shape[1], *self._hidden_sizes(), family.n_outputs(y)]
+
+    def _reuses_network(self, sizes: list[int], head, incremental: bool) -> bool:
+        """Whether training goes on from the fitted network (warm start or partial_fit).
+
+        It does when there is one, of the same layer sizes, whose raw outputs
+        already parameterise ``head`` (the family as the network sees it).
+        """
+        return (
+            getattr(self, "_network", None) is not None
+            and (incremental or self.warm_start)
+            and getattr(self, "_layer_sizes", None) == sizes
+            and getattr(self, "_head", getattr(self, "family_", None)) == head
+        )
+
+    def _nll_offset(self) -> float:
+        """What turns the trainer's NLL into the NLL of the user's targets (per example).
+
+        0 here; a regressor fit on a standardised target adds the log of the
+        Jacobian of the standardisation.
+        """
+        return 0.0
+
     def _copy_fitted(self, trainer, network, family) -> None:
         self.coefs_ = network.coefs
         self.intercepts_ = network.intercepts
+        # The trainer's curves are in its own units (those of the standardised
+        # target, for a regressor that standardises it); report them in the user's.
+        offset = self._nll_offset()
         self.loss_curve_ = list(getattr(self, "_curve_offset", [])) + [
-            float(v) for v in trainer.loss_curve_
+            float(v) + offset for v in trainer.loss_curve_
         ]
         scores = getattr(trainer, "validation_scores_", None)
-        self.validation_scores_ = list(scores) if self.early_stopping and scores else None
-        self.best_loss_ = None if self.early_stopping else _float_or_none(trainer.best_loss_)
+        self.validation_scores_ = (
+            [float(v) + offset for v in scores] if self.early_stopping and scores else None
+        )
+        self.best_loss_ = (
+            None if self.early_stopping else _float_or_none(trainer.best_loss_, offset)
+        )
         self.best_validation_score_ = (
-            _float_or_none(getattr(trainer, "best_validation_score_", None))
+            _float_or_none(getattr(trainer, "best_validation_score_", None), offset)
             if self.early_stopping
             else None
         )
@@ -321,6 +358,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self._network = network
         self._layer_sizes = sizes
         self._trainer = None
+        self._head = family
         self.family_ = family
         self.n_features_in_ = int(meta["n_features_in_"])
         if meta.get("feature_names_in_") is not None:
@@ -357,8 +395,8 @@ class BaseNetworkEstimator(BaseEstimator):
             self.intercepts_ = network.intercepts
 
 
-def _float_or_none(value) -> float | None:
-    return None if value is None else float(value)
+def _float_or_none(value, offset: float = 0.0) -> float | None:
+    return None if value is None else float(value) + offset
 
 
 def _jsonable(value):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
@@ -16,6 +18,9 @@ _STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
 _REGRESSION_FAMILIES = ("normal", "normal-fixed", "laplace", "poisson", "studentt")
 # scikit-learn's `loss` names and the family whose NLL equals that loss
 _LOSS_TO_FAMILY = {"squared_error": "normal-fixed", "poisson": "poisson"}
+# Families whose distribution of (y - m) / s is the same family with loc and
+# scale mapped: these may be fit on a standardised target.
+_LOCATION_SCALE = ("normal", "normal-fixed", "laplace", "studentt")
 
 
 class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
@@ -38,6 +43,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     (heteroscedastic noise), so :meth:`predict_interval` gives intervals that
     widen where the data are noisy. ``predict`` returns the predicted mean.
 
+    The location-scale families are fit on the standardised target
+    ``(y - target_shift_) / target_scale_`` (see ``standardize_target``), so
+    a target in any units (house prices of order 1e5, say) trains as well as
+    one of unit spread; every prediction and score is mapped back to the
+    units of ``y``.
+
     Parameters
     ----------
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
@@ -56,12 +67,44 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     prior : {"gaussian", "laplace", None}, default="gaussian"
         Prior on the coefficient matrices: the fit is the MAP estimate, with
         penalty ``-log prior(W)`` ("gaussian": L2, ``alpha = 1 / prior_scale**2``;
-        "laplace": L1, ``alpha = 1 / prior_scale``).
+        "laplace": L1, ``alpha = 1 / prior_scale``). When the target is
+        standardised the prior acts on the weights of the standardised
+        problem (those that predict ``(y - target_shift_) / target_scale_``),
+        so its strength does not depend on the units of ``y``.
     prior_scale : float, optional
         Overrides ``alpha`` when given.
     dropout : float, default=0.0
     dtype : {"float32", "float64"}, default="float32"
     progress : bool, default=False
+    standardize_target : bool or "auto", default="auto"
+        Whether to fit on the standardised target
+        ``(y - target_shift_) / target_scale_``, where the shift and scale are
+        the (sample-weighted) mean and standard deviation of the training
+        ``y`` (a scale of 0 is taken as 1). A density changes units with its
+        Jacobian: ``p(y) = p_std((y - shift) / scale) / scale``, so the NLL
+        of ``y`` is the standardised NLL plus ``log(target_scale_)``.
+
+        - "auto": standardise for the location-scale families "normal",
+          "normal-fixed", "laplace" and "studentt"; never for "poisson",
+          whose counts must stay non-negative integers (its log link already
+          copes with their scale).
+        - True: as "auto", and a ``ValueError`` for "poisson".
+        - False: fit on ``y`` as given.
+
+        It changes how the fit is computed, not the model: a fixed scale in
+        ``family_params`` (``{"scale": sigma}`` for "normal-fixed" or
+        "laplace", and the default sigma = 1 of "normal-fixed") is in the
+        units of ``y``, and the network is trained with ``sigma /
+        target_scale_``. Everything the estimator returns is in the units of
+        ``y``: ``predict``, ``predict_dist`` (``loc * target_scale_ +
+        target_shift_`` and ``scale * target_scale_``), ``predict_interval``,
+        ``score_nll`` / ``nll_scorer``, and ``loss_curve_``, ``best_loss_``,
+        ``validation_scores_``, ``best_validation_score_`` (the trainer's
+        values plus ``log(target_scale_)``; the prior's penalty is unchanged),
+        so these are comparable between ``standardize_target`` settings. Only
+        ``verbose`` and ``progress`` print the trainer's own, standardised
+        loss. ``warm_start`` and ``partial_fit`` keep the shift and scale of
+        the first fit, as they keep its weights.
 
     Attributes
     ----------
@@ -72,6 +115,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     n_outputs_ : int
         Number of raw network outputs (2 for families with a learned scale).
     family_ : Family
+        The family of ``y``, with its parameters in the units of ``y``.
+    target_shift_, target_scale_ : float
+        The target is standardised as ``(y - target_shift_) / target_scale_``
+        for the network; 0 and 1 when it was not (``standardize_target``).
+        The network's raw outputs parameterise the distribution of the
+        standardised target; ``coefs_`` and ``intercepts_`` are its weights.
     converged_ : bool
     """
 
@@ -109,6 +158,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         dropout=0.0,
         dtype="float32",
         progress=False,
+        standardize_target="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -141,6 +191,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self.dropout = dropout
         self.dtype = dtype
         self.progress = progress
+        self.standardize_target = standardize_target
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
@@ -197,6 +248,34 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         return self.family
 
+    def _standardizes(self, family) -> bool:
+        """Whether a fresh fit of ``family`` standardises the target (checks the setting)."""
+        value = self.standardize_target
+        if not (isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and value == "auto")):
+            raise ValueError(f"standardize_target must be True, False or 'auto'; found {value!r}")
+        if isinstance(value, str):
+            return family.name in _LOCATION_SCALE
+        if value and family.name not in _LOCATION_SCALE:
+            raise ValueError(
+                f"standardize_target=True needs a location-scale family ("
+                f"{', '.join(_LOCATION_SCALE)}); found family {family.name!r}, whose targets "
+                "cannot be shifted and rescaled (use standardize_target='auto' or False)"
+            )
+        return bool(value)
+
+    def _target_scaling(self, X, y, w, family, incremental: bool) -> tuple[float, float]:
+        """``(shift, scale)`` for this fit: the first fit's when its network is reused."""
+        fresh = self._standardizes(family)
+        if hasattr(self, "target_scale_") and (incremental or self.warm_start):
+            shift, scale = self.target_shift_, self.target_scale_
+            head = _standardised_family(family, scale)
+            if self._reuses_network(self._layer_sizes_for(X, y, head), head, incremental):
+                # the weights predict the target in these units: keep them
+                return shift, scale
+        if not fresh:
+            return 0.0, 1.0
+        return _weighted_shift_scale(y, w)
+
     def _fit(self, X, y, sample_weight, incremental: bool):
         from probnn.families import get_family
 
@@ -205,8 +284,36 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
         y = family.check_target(y)
         w = training_weights(sample_weight, X.shape[0])
-        self._fit_network(X, y, w, family, incremental)
+        shift, scale = self._target_scaling(X, y, w, family, incremental)
+        head = _standardised_family(family, scale)
+        if (shift, scale) != (0.0, 1.0):
+            y = (y.astype(np.float64) - shift) / scale
+        fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
+        self._fit_network(X, y, w, head, incremental, fitted=fitted)
         return self
+
+    def _nll_offset(self) -> float:
+        # log of the Jacobian |dy_std / dy| = 1 / scale, per example
+        return math.log(getattr(self, "target_scale_", 1.0))
+
+    def _is_standardised(self) -> bool:
+        return (getattr(self, "target_shift_", 0.0), getattr(self, "target_scale_", 1.0)) != (
+            0.0,
+            1.0,
+        )
+
+    def _network_family(self):
+        """The family of the network's raw outputs (of the standardised target)."""
+        return getattr(self, "_head", None) or self.family_
+
+    def _to_target_units(self, values: np.ndarray, shift: bool = True) -> np.ndarray:
+        """Standardised locations (or scales, ``shift=False``) in the units of ``y``, same dtype."""
+        if not self._is_standardised():
+            return values
+        out = np.asarray(values, dtype=np.float64) * self.target_scale_
+        if shift:
+            out += self.target_shift_
+        return out.astype(np.asarray(values).dtype, copy=False)
 
     # -------------------------------------------------------------- predict
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -217,7 +324,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         ndarray of shape (n_samples,)
         """
         raw = self._raw(X)  # first: raises NotFittedError on an unfitted estimator
-        return self.family_.mean(raw)
+        return self._to_target_units(self._network_family().mean(raw))
 
     def predict_dist(self, X: ArrayLike):
         """The predicted distribution of ``y`` for each row of ``X``.
@@ -226,10 +333,21 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         -------
         Distribution
             The family's distribution with batch shape (n_samples,), e.g.
-            ``Normal(loc, scale)``.
+            ``Normal(loc, scale)``, in the units of ``y`` (also when the
+            target was standardised for training).
         """
         raw = self._raw(X)
-        return self.family_.distribution(raw)
+        dist = self._network_family().distribution(raw)
+        if not self._is_standardised():
+            return dist
+        # y = shift + scale * y_std: same family, location and scale mapped
+        from probnn.distributions import StudentT
+
+        loc = self._to_target_units(dist.loc)
+        scale = self._to_target_units(dist.scale, shift=False)
+        if isinstance(dist, StudentT):
+            return StudentT(dist.df, loc=loc, scale=scale)
+        return type(dist)(loc=loc, scale=scale)
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval holding ``y`` with probability ``coverage``.
@@ -260,4 +378,65 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             raise ValueError(
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
             )
-        return self.family_.nll(raw, y)
+        head = self._network_family()
+        if not self._is_standardised():
+            return head.nll(raw, y)
+        # -log p(y) = -log p_std((y - shift) / scale) + log(scale)
+        y_std = (y.astype(np.float64) - self.target_shift_) / self.target_scale_
+        return np.asarray(head.nll(raw, y_std), dtype=np.float64) + self._nll_offset()
+
+    # ------------------------------------------------------------ model files
+    def _export_extra(self) -> dict:
+        return {
+            "target_scaling": {
+                "shift": float(self.target_shift_),
+                "scale": float(self.target_scale_),
+            }
+        }
+
+    def _import_extra(self, meta: dict) -> None:
+        scaling = meta.get("target_scaling")
+        if scaling is None:
+            # a file from before targets were standardised: fit on y as given
+            scaling = {"shift": 0.0, "scale": 1.0}
+            if "standardize_target" not in meta.get("params", {}):
+                self.standardize_target = False
+        shift, scale = float(scaling["shift"]), float(scaling["scale"])
+        if not (math.isfinite(shift) and math.isfinite(scale) and scale > 0):
+            raise ValueError(
+                f"target_scaling must hold a finite shift and a finite scale > 0; found "
+                f"shift={shift!r}, scale={scale!r}"
+            )
+        self.target_shift_, self.target_scale_ = shift, scale
+        self._head = _standardised_family(self.family_, scale)
+
+
+def _weighted_shift_scale(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and standard deviation (dividing by the total weight) of ``y``.
+
+    A standard deviation of 0 (one distinct value), or one too small to divide
+    by, is taken as 1: then the target is only shifted.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    total = float(w.sum())
+    shift = float(np.dot(w, y) / total)
+    deviation = y - shift
+    # scaled by the largest deviation first, so squares of huge targets do not overflow
+    largest = float(np.max(np.abs(deviation), initial=0.0))
+    scale = 0.0
+    if largest > 0 and math.isfinite(largest):
+        scale = largest * math.sqrt(float(np.dot(w, (deviation / largest) ** 2)) / total)
+    if not (math.isfinite(scale) and scale >= np.finfo(np.float64).tiny):
+        scale = 1.0
+    return shift, scale
+
+
+def _standardised_family(family, scale: float):
+    """``family`` for the target divided by ``scale``: a fixed scale parameter divided too."""
+    params = family.get_params()
+    if scale == 1.0 or params.get("scale") is None:
+        return family
+    from probnn.families import get_family
+
+    params["scale"] = params["scale"] / scale
+    return get_family(family.name, **params)

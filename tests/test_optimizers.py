@@ -69,6 +69,36 @@ def test_float32_state_stays_float32():
         assert p.dtype == np.float32 and opt._tmp.dtype == np.float32
 
 
+def test_float32_step_scalars_are_python_floats():
+    # a NumPy float64 scalar (np.sqrt of a float, an np.float64 rate) would make the in-place
+    # float32 ops compute in float64 and cast back: several times slower per pass
+    opt = Adam(5, np.float32)
+    opt.step(np.ones(5, np.float32), np.full(5, 0.1, np.float32), np.float64(0.01))
+    assert type(opt._factor) is float and type(opt._eps_scaled) is float
+
+
+@pytest.mark.parametrize("name,ours,theirs", CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_float32_steps_match_torch_float32(name, ours, theirs):
+    # the float32 path (Python-float scalars, float32 passes) stays within float32 rounding
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    p = rng.normal(size=1000).astype(np.float32)
+    tp = torch.tensor(p.copy(), requires_grad=True)
+    opt_ours = ours(p.size)
+    opt_ours = type(opt_ours)(p.size, np.float32, **{
+        k: getattr(opt_ours, k) for k in ("beta_1", "beta_2", "epsilon", "weight_decay",
+                                          "momentum", "nesterov", "rho") if hasattr(opt_ours, k)
+    })
+    opt_torch = theirs(torch, [tp])
+    for _ in range(30):
+        g = rng.normal(size=1000).astype(np.float32)
+        opt_ours.step(p, g, np.float64(LR))
+        tp.grad = torch.tensor(g.copy())
+        opt_torch.step()
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p, tp.detach().numpy(), rtol=2e-5, atol=2e-5)
+
+
 def test_make_optimizer_rejects_unknown_and_bad_settings():
     with pytest.raises(ValueError, match="solver must be one of"):
         make_optimizer("newton", 3, np.float64)

@@ -8,6 +8,8 @@ per-step temporaries of parameter size. The update rules follow PyTorch's
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "make_optimizer", "SOLVERS"]
@@ -31,6 +33,7 @@ class Optimizer:
     def step(self, params: Array, grad: Array, lr: float) -> None:
         """Update ``params`` (shape (n_params,)) in place from ``grad`` with rate ``lr``."""
         self.t += 1
+        lr = float(lr)  # a NumPy float64 rate would run float32 updates in float64
         self._prepare(lr)
         self._update(params, grad, lr)
 
@@ -103,9 +106,12 @@ class Adam(Optimizer):
     def _prepare(self, lr: float) -> None:
         b1, b2 = self.beta_1, self.beta_2
         # sqrt(v / (1-b2^t)) = c sqrt(v_) with c = sqrt((1-b2) / (1-b2^t))
-        c = np.sqrt((1 - b2) / (1 - b2**self.t))
-        self._eps_scaled = self.epsilon / c
-        self._factor = -lr * (1 - b1) / ((1 - b1**self.t) * c)
+        c = math.sqrt((1 - b2) / (1 - b2**self.t))
+        # Python floats, not NumPy float64 scalars: a float64 scalar would make
+        # ``tmp += eps`` / ``tmp *= factor`` on float32 buffers compute in float64
+        # and cast back (measured 66 us each instead of 9 us at 203k parameters)
+        self._eps_scaled = float(self.epsilon / c)
+        self._factor = float(-lr * (1 - b1) / ((1 - b1**self.t) * c))
 
     def _update(self, params: Array, grad: Array, lr: float) -> None:
         m, v, g, tmp = self.m, self.v, grad, self._tmp

@@ -1,7 +1,17 @@
-"""``python -m bench [--quick] [--scenario N] [--repeats R]``: run and write bench/results/latest.*.
+"""``python -m bench [--quick] [--scenario N[,M...]] [--repeats R] [--epochs E]``.
 
-Only scenario 1 (MNIST-sized speed) is implemented so far; the others are reported as not run.
-Peers are interleaved within each repeat so that machine drift cancels in the ratios.
+Runs the scenarios and writes bench/results/latest.json and latest.md (``--quick``: a smoke run
+written to quick.json / quick.md instead, so the committed results stay as they are).
+Results are merged: running some scenarios replaces only theirs in the JSON, and the Markdown
+is regenerated from the whole JSON. Peers are interleaved within each repeat so that machine
+drift cancels in the ratios; every measurement runs in a child process with 2 BLAS / OpenMP
+threads (scenario 1: one process per measurement for peak RSS; scenarios 2-4: one process per
+scenario, ``python -m bench.scenarioN``).
+
+1. Speed, MNIST-sized (``_scenario1`` here, ``_worker.py``).
+2. Speed on small data with L-BFGS (``scenario2.py``).
+3. Likelihood against the truth on synthetic tasks (``scenario3.py``).
+4. Real data: held-out NLL and accuracy / RMSE (``scenario4.py``).
 """
 from __future__ import annotations
 
@@ -87,17 +97,40 @@ def _stat(xs):
     return statistics.median(xs), min(xs), max(xs)
 
 
-def _markdown(res: dict) -> str:
-    m = res["machine"]
-    lines = ["# probnn benchmarks", "", f"Command: `python -m bench {res['args']}`", "",
-             "## Machine", "", f"- CPU: {m['cpu']} ({m['cores']} logical cores; 2 threads used)",
-             f"- Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
-             "- BLAS (threadpoolctl): " + "; ".join(
-                 f"{b['internal_api']} {b['version']} {b['architecture']}" for b in m["blas"]),
-             f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed for the measurements: "
-             f"{res['openblas_pins_removed'] or 'none were set'}", "",
-             "## Scenario 1: MNIST 60000x784, Adam lr 1e-3, batch 128, float32, 2 threads", "",
-             f"Epochs per measurement: {res['epochs']}; repeats: {res['repeats']}. "
+SCENARIO_MODULES = {2: "bench.scenario2", 3: "bench.scenario3", 4: "bench.scenario4"}
+
+
+def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log) -> dict:
+    """Run ``python -m bench.scenarioN`` with the measurement environment; relay its log lines."""
+    import tempfile
+
+    cmd = [sys.executable, "-m", SCENARIO_MODULES[s], "--repeats", str(repeats)]
+    if quick:
+        cmd.append("--quick")
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.PIPE,
+                                text=True)
+        tail = []
+        for line in proc.stderr:
+            line = line.rstrip("\n")
+            tail = (tail + [line])[-30:]
+            if line.startswith("  scenario") or line.startswith("scenario"):
+                log(line)
+            else:
+                print(line, flush=True)
+        rc = proc.wait()
+        out.seek(0)
+        text = out.read().strip()
+    if rc != 0 or not text:
+        log(f"scenario {s} failed (exit {rc}): " + " | ".join(tail[-5:]))
+        return {}
+    return json.loads(text.splitlines()[-1])
+
+
+def _scenario1_markdown(res: dict) -> list[str]:
+    meta = res.get("runs", {}).get("scenario1", res)
+    lines = ["## Scenario 1: MNIST 60000x784, Adam lr 1e-3, batch 128, float32, 2 threads", "",
+             f"Epochs per measurement: {meta['epochs']}; repeats: {meta['repeats']}. "
              "Each measurement is a fresh process; peak memory = ru_maxrss minus VmRSS after "
              "imports and data loading. Figures: median [min, max].", "",
              "| network | peer | s / epoch | peak MiB above base | probnn / peer (median time) |",
@@ -109,36 +142,109 @@ def _markdown(res: dict) -> str:
             ratio = f"{_stat(pn['sec_per_epoch'])[0] / t[0]:.2f}" if pn else "n/a"
             lines.append(f"| {net} | {p} | {t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | "
                          f"{m_[0]:.0f} [{m_[1]:.0f}, {m_[2]:.0f}] | {ratio} |")
-    lines += ["", "Scenarios 2-4: not implemented yet.", ""]
+    return lines
+
+
+def _markdown(res: dict) -> str:
+    import importlib
+
+    m = res["machine"]
+    runs = res.get("runs", {})
+    lines = ["# probnn benchmarks", "", "Commands (the latest run of each scenario):", ""]
+    for s in (1, 2, 3, 4):
+        meta = runs.get(f"scenario{s}", res if s == 1 and "scenario1" in res else None)
+        if meta and f"scenario{s}" in res:
+            when = f" ({meta['date']})" if meta.get("date") else ""
+            lines.append(f"- scenario {s}: `python -m bench {meta['args']}`{when}")
+    lines += ["", "## Machine", "", f"- CPU: {m['cpu']} ({m['cores']} logical cores; 2 threads used)",
+              f"- Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+              "- BLAS (threadpoolctl): " + "; ".join(
+                  f"{b['internal_api']} {b['version']} {b['architecture']}" for b in m["blas"]),
+              f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed for the measurements: "
+              f"{res['openblas_pins_removed'] or 'none were set'}", ""]
+    target_rows = []
+    for s in (1, 2, 3, 4):
+        key = f"scenario{s}"
+        if not res.get(key):
+            lines += [f"## Scenario {s}: not run yet (or skipped: see the log in latest.json)", ""]
+            continue
+        if s == 1:
+            lines += _scenario1_markdown(res) + [""]
+            continue
+        mod = importlib.import_module(SCENARIO_MODULES[s])
+        lines += mod.markdown(res[key]) + [""]
+        target_rows += mod.targets(res[key])
+    if target_rows:
+        lines += ["## Targets", "", "| target | met | figures (medians) |", "|---|---|---|"]
+        lines += [f"| {name} | {'met' if ok else '**not met**'} | {figs} |"
+                  for name, ok, figs in target_rows]
+        lines.append("")
+    skipped = [line for meta in runs.values() for line in meta.get("log", [])
+               if "skipped" in line or "failed" in line]
+    if skipped:
+        lines += ["## Skipped", ""] + [f"- {line.strip()}" for line in skipped] + [""]
     return "\n".join(lines)
 
 
+def _parse_scenarios(text: str | None) -> list[int]:
+    if text is None:
+        return [1, 2, 3, 4]
+    try:
+        chosen = sorted({int(t) for t in text.split(",") if t.strip()})
+    except ValueError:
+        chosen = []
+    if not chosen or any(s not in (1, 2, 3, 4) for s in chosen):
+        raise SystemExit(f"--scenario takes numbers 1-4 separated by commas; found {text!r}")
+    return chosen
+
+
 def main(argv=None) -> None:
+    import datetime
+
     ap = argparse.ArgumentParser(prog="python -m bench")
-    ap.add_argument("--quick", action="store_true", help="1 epoch, 3 repeats, smoke run")
-    ap.add_argument("--scenario", type=int, default=None, help="run only this scenario")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run with small budgets (scenario 1: 1 epoch); writes quick.*")
+    ap.add_argument("--scenario", default=None, help="run only these scenarios, e.g. 3 or 2,4")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=2, help="scenario 1: epochs per measurement")
     a = ap.parse_args(argv)
+    chosen = _parse_scenarios(a.scenario)
     epochs = 1 if a.quick else a.epochs
     env, removed = _child_env()
-    res = {"args": " ".join(argv if argv is not None else sys.argv[1:]), "epochs": epochs,
-           "repeats": a.repeats, "openblas_pins_removed": removed, "machine": _machine(env),
-           "log": []}
-
-    def log(msg):
-        print(msg, flush=True)
-        res["log"].append(msg)
-
-    if a.scenario in (None, 1):
-        res["scenario1"] = _scenario1(epochs, a.repeats, env, log)
-    for s in (2, 3, 4):
-        if a.scenario in (None, s):
-            log(f"scenario {s} not run: not implemented yet")
+    stem = "quick" if a.quick else "latest"
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(res, indent=2))
-    (RESULTS / "latest.md").write_text(_markdown(res))
-    print((RESULTS / "latest.md").read_text())
+    path = RESULTS / f"{stem}.json"
+    res = json.loads(path.read_text()) if path.exists() else {}
+    if "scenario1" in res and "runs" not in res:
+        # a file from before the results were merged: scenario 1's settings were top-level
+        res["runs"] = {"scenario1": {k: res[k] for k in ("args", "epochs", "repeats") if k in res}
+                       | {"log": res.get("log", [])}}
+    for k in ("args", "epochs", "repeats", "log"):
+        res.pop(k, None)
+    res.setdefault("runs", {})
+    res.update(openblas_pins_removed=removed, machine=_machine(env))
+    args = " ".join(argv if argv is not None else sys.argv[1:])
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    for s in chosen:
+        log_lines: list[str] = []
+
+        def log(msg, _lines=log_lines):
+            print(msg, flush=True)
+            _lines.append(msg)
+
+        meta = {"args": args, "date": date, "repeats": a.repeats, "quick": a.quick}
+        if s == 1:
+            meta["epochs"] = epochs
+            out = _scenario1(epochs, a.repeats, env, log)
+        else:
+            out = _run_scenario_child(s, a.quick, a.repeats, env, log)
+        res[f"scenario{s}"] = out
+        res["runs"][f"scenario{s}"] = {**meta, "log": log_lines}
+        # write after each scenario, so a later failure keeps the finished ones
+        path.write_text(json.dumps(res, indent=2))
+        (RESULTS / f"{stem}.md").write_text(_markdown(res))
+    print((RESULTS / f"{stem}.md").read_text())
 
 
 if __name__ == "__main__":

@@ -29,3 +29,21 @@ def load_mnist_train() -> tuple[np.ndarray, np.ndarray] | None:
         return None
     X = _read_idx(xi).reshape(-1, 784).astype(np.float32) / np.float32(255.0)
     return X, _read_idx(yi).astype(np.int64)
+
+
+def load_mnist_test() -> tuple[np.ndarray, np.ndarray] | None:
+    """MNIST test set (10000 x 784 float32 in [0, 1], int64 labels); None when absent."""
+    d = DATA_DIR / "mnist"
+    xi, yi = d / "t10k-images-idx3-ubyte.gz", d / "t10k-labels-idx1-ubyte.gz"
+    if not (xi.exists() and yi.exists()):
+        return None
+    X = _read_idx(xi).reshape(-1, 784).astype(np.float32) / np.float32(255.0)
+    return X, _read_idx(yi).astype(np.int64)
+
+
+def load_csv(relative: str):
+    """A CSV under ../shared/data as a pandas DataFrame; None when absent."""
+    import pandas as pd
+
+    path = DATA_DIR / relative
+    return pd.read_csv(path) if path.exists() else None

@@ -233,3 +233,35 @@ def test_constant_model_with_zero_features():
     net = MLP([0, 2], dtype=np.float64)
     net.intercepts[0][...] = [1.5, -2.0]
     np.testing.assert_array_equal(net.forward(np.empty((3, 0))), [[1.5, -2.0]] * 3)
+
+
+@pytest.mark.parametrize("zero_rows", [1024, 4])
+def test_training_relu_forward_equals_inference_bit_for_bit(monkeypatch, zero_rows):
+    # training relu compares against a zero buffer of (rows, widest layer); wider or taller
+    # batches than that buffer fall back to one broadcast row of zeros
+    import probnn.network.mlp as mlp
+
+    monkeypatch.setattr(mlp, "_ZERO_ROWS", zero_rows)
+    rng = np.random.default_rng(11)
+    net = MLP([6, 9, 5, 3], "relu", dtype=np.float32, random_state=2)
+    for n in (3, 20, 7):  # buffers grow on 20, then are sliced for 7
+        X = rng.normal(size=(n, 6)).astype(np.float32)
+        expected = net.forward(X)
+        np.testing.assert_array_equal(net.forward(X, training=True), expected)
+        for k, a in enumerate(net._a):
+            z = X if k == 0 else net._a[k - 1][:n]
+            np.testing.assert_array_equal(a[:n], np.maximum(z @ net.coefs[k] + net.intercepts[k], 0))
+
+
+def test_backward_checks_delta_and_needs_a_training_forward():
+    net = MLP([3, 4, 2], dtype=np.float64, random_state=0)
+    with pytest.raises(RuntimeError, match="forward"):
+        net.backward(np.zeros((2, 2)))
+    net.forward(np.ones((2, 3)), training=True)
+    with pytest.raises(ValueError, match="delta must have shape \\(2, 2\\)"):
+        net.backward(np.zeros((3, 2)))
+    # a non-contiguous delta is made contiguous, with the same result
+    d = np.asfortranarray(np.arange(4.0).reshape(2, 2))
+    g1 = net.backward(d).copy()
+    g2 = net.backward(np.ascontiguousarray(d)).copy()
+    np.testing.assert_array_equal(g1, g2)

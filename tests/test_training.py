@@ -262,3 +262,60 @@ def test_progress_bar_and_verbose_report_the_epochs(capsys):
     out, err = capsys.readouterr()
     assert "Iteration 3, loss = " in out
     assert "epochs" in err
+
+
+def _fit_weights(family, X, y, sw=None, **kw):
+    net = MLP([X.shape[1], 7, family.n_outputs(y)], dtype=np.float32, random_state=3)
+    trainer = Trainer(net, family, batch_size=16, max_iter=4, tol=0.0, random_state=5, **kw)
+    quiet_fit(trainer, X, y, sw)
+    return net.copy_params(), trainer.loss_curve_
+
+
+class _UntrustedCategorical(type(get_family("categorical"))):
+    """Overrides loss_gradient, so the Trainer must take the public, checked path."""
+
+    def loss_gradient(self, raw, y, sample_weight=None):
+        return super().loss_gradient(raw, y, sample_weight)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_minibatch_fast_path_equals_the_checked_loss_gradient_bit_for_bit(solver, weighted):
+    # the Trainer checks targets once per epoch and calls _loss_gradient per batch; a family
+    # that overrides loss_gradient gets the public path: both must give the same weights
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(100, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 100)
+    sw = rng.uniform(0.2, 2.0, 100) if weighted else None
+    fast, curve_fast = _fit_weights(get_family("categorical"), X, y, sw, solver=solver)
+    slow, curve_slow = _fit_weights(_UntrustedCategorical(), X, y, sw, solver=solver)
+    np.testing.assert_array_equal(fast, slow)
+    assert curve_fast == curve_slow
+
+
+def test_unit_sample_weights_are_exactly_no_weights():
+    X, y = classification_data(90, dtype=np.float32)
+    a, ca = _fit_weights(get_family("bernoulli"), X, y, None)
+    b, cb = _fit_weights(get_family("bernoulli"), X, y, np.ones(90))
+    np.testing.assert_array_equal(a, b)
+    assert ca == cb
+
+
+def test_bad_targets_are_refused_before_any_step():
+    X, y = classification_data(40)
+    y = y.astype(float)
+    y[33] = 2.0  # not a Bernoulli label, in a late minibatch
+    net = MLP([3, 4, 1], dtype=np.float64, random_state=0)
+    start = net.copy_params()
+    trainer = Trainer(net, get_family("bernoulli"), batch_size=8, max_iter=1, shuffle=False)
+    with pytest.raises(ValueError, match="found 2 at row \\[33\\]"):
+        trainer.fit(X, y)
+    np.testing.assert_array_equal(net.params, start)
+
+
+def test_too_many_classes_for_the_network_are_refused():
+    X, y = classification_data(40)
+    y[5] = 3  # a label the network's two raw outputs cannot score
+    net = MLP([3, 2], dtype=np.float64, random_state=0)
+    with pytest.raises(ValueError, match="0..1 for 2 raw output columns"):
+        Trainer(net, get_family("categorical"), batch_size=8, max_iter=1).fit(X, y)

@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from probnn._validation import check_sample_weight
 from probnn.exceptions import TrainingDivergedError
+from probnn.families.base import Family, _overflow_is_inf
 from probnn.network.mlp import MLP, make_rng
 from probnn.network.optimizers import SOLVERS, make_optimizer
 
@@ -311,6 +312,37 @@ class Trainer:
             "epoch were kept (try a smaller learning_rate_init, standardised inputs or a prior)"
         )
 
+    def _batch_targets(self, y, sw, n: int):
+        """Targets and weights checked once per epoch for the minibatch loop.
+
+        Returns ``(y, sw, sw_loss, trusted)``: ``sw`` is None when every weight is 1
+        (multiplying by 1 and summing ones change nothing, so dropping them is exact);
+        ``sw_loss`` is ``sw`` in the network's dtype, for weighing the NLL and gradient;
+        ``trusted`` says the family's ``loss_gradient`` is the base class's, so that a
+        batch can go straight to ``_loss_gradient`` with targets checked here (what
+        ``loss_gradient`` would check, and cast, on every batch).
+        """
+        net, fam = self.network, self.family
+        if sw is not None and bool(np.all(sw == 1.0)):
+            sw = None
+        trusted = (
+            isinstance(fam, Family)
+            and type(fam).loss_gradient is Family.loss_gradient
+            and type(fam)._prepare is Family._prepare
+        )
+        if trusted:
+            y = fam.check_target(y)
+            if y.shape[0] != n:
+                trusted = False  # let loss_gradient name the mismatch
+            else:
+                # a zero-strided stand-in for the raw outputs: only its shape is read
+                raw = np.broadcast_to(np.zeros((), net.dtype), (n, net.layer_sizes[-1]))
+                fam._check_raw_columns(raw, y)
+                if y.dtype.kind == "f":
+                    y = y.astype(net.dtype, copy=False)
+        sw_loss = None if sw is None else sw.astype(net.dtype)
+        return y, sw, sw_loss, trusted
+
     def _epoch(self, X, y, sw) -> float:
         """One pass of minibatch steps; returns the epoch's J estimate."""
         net = self.network
@@ -324,12 +356,21 @@ class Trainer:
             bs = n
         else:
             bs = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        weight_sum = float(n if sw is None else sw.sum())
+        y, sw, sw_loss, trusted = self._batch_targets(y, sw, n)
         order = self._rng.permutation(n) if self.shuffle else None
         xbuf = np.empty((bs, X.shape[1]), dtype=net.dtype)
         self._epoch_start = net.copy_params()
         dt = net.dtype.type
+        family, step, rng = self.family, self._optimizer.step, self._rng
+        forward, backward = net._forward_train, net._backward
+        loss_gradient = family._loss_gradient if trusted else None
+        penalised = self._penalised
+        # the rate changes within an epoch only under invscaling (with the samples seen)
+        per_step_lr = self.learning_rate == "invscaling"
+        lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_, epoch=self.n_iter_,
+                              max_iter=self.max_iter, power_t=self.power_t)  # fmt: skip
         loss_sum = 0.0
-        weight_sum = float(n if sw is None else sw.sum())
         for start in range(0, n, bs):
             stop = min(start + bs, n)
             b = stop - start
@@ -338,11 +379,22 @@ class Trainer:
                 xb = np.take(X, idx, axis=0, out=xbuf[:b])
                 yb = y[idx]
                 wb = None if sw is None else sw[idx]
+                wl = None if sw is None else sw_loss[idx]
             else:
                 xb, yb = X[start:stop], y[start:stop]
                 wb = None if sw is None else sw[start:stop]
-            raw = net.forward(xb, training=True, rng=self._rng)
-            nll, g = self.family.loss_gradient(raw, yb, wb)
+                wl = None if sw is None else sw_loss[start:stop]
+            raw = forward(xb, rng)
+            if trusted:
+                with _overflow_is_inf():
+                    nll, g = loss_gradient(raw, yb, True)
+                if wl is not None:
+                    if wl.dtype != nll.dtype:
+                        wl = wb.astype(nll.dtype)
+                    nll *= wl
+                    g *= wl[:, None]
+            else:
+                nll, g = family.loss_gradient(raw, yb, wb)
             bsum = float(b if wb is None else wb.sum())
             batch_loss = float(np.sum(nll, dtype=np.float64))
             if not math.isfinite(batch_loss):
@@ -352,11 +404,15 @@ class Trainer:
                 continue  # an all-zero-weight batch carries no information
             g = g.reshape(raw.shape)
             g *= dt(1.0 / bsum)
-            grad = net.backward(g)
-            self._add_penalty_grad(grad, n)
-            lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_, epoch=self.n_iter_,
-                                  max_iter=self.max_iter, power_t=self.power_t)  # fmt: skip
-            self._optimizer.step(net.params, grad, lr)
+            if g.dtype != net.dtype or not g.flags.c_contiguous:
+                g = np.ascontiguousarray(g, dtype=net.dtype)
+            grad = backward(g)
+            if penalised:
+                self._add_penalty_grad(grad, n)
+            if per_step_lr:
+                lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_,
+                                      power_t=self.power_t)  # fmt: skip
+            step(net.params, grad, lr)
             self.t_ += b
         if not np.all(np.isfinite(net.params)):
             self._diverged(self.n_iter_ + 1, "the weights became NaN or infinite")

@@ -105,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
-    p.add_argument("data", metavar="DATA")
-    p.add_argument("--target", required=True, metavar="COL")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
+    p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--family", choices=FAMILY_CHOICES, default="auto")
     _add_training_options(p)
     p.add_argument("--out", metavar="MODEL", help="model file (default DATA-stem.safetensors)")
@@ -115,22 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("predict", help="predictions and distribution parameters as CSV")
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("data", metavar="DATA")
+    p.add_argument("model", metavar="MODEL", help="model file written by 'probnn fit'")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's feature columns")
     p.add_argument("--out", metavar="FILE", help="CSV file (default: standard output)")
     p.add_argument("--coverage", type=_coverage, default=0.9,
                    help="central interval coverage for regression (default 0.9)")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("evaluate", help="held-out NLL and calibration of a saved model")
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("data", metavar="DATA")
+    p.add_argument("model", metavar="MODEL", help="model file written by 'probnn fit'")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's feature columns")
     p.add_argument("--coverage", type=_coverage, default=0.9)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("compare", help="rank families by held-out NLL on one split")
-    p.add_argument("data", metavar="DATA")
-    p.add_argument("--target", required=True, metavar="COL")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
+    p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--families", type=_columns, default=["normal", "laplace", "studentt", "poisson"],
                    metavar="LIST", help="comma-separated families (default normal,laplace,studentt,poisson)")
     _add_training_options(p)
@@ -322,7 +322,8 @@ def _write_fit_report(model, held_out, metrics, report_dir, args, reason) -> pat
         task="classification" if model.is_classifier else "regression",
         y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
         classes=[str(c) for c in model.classes] if model.classes is not None else None,
-        loss_curve=getattr(estimator, "loss_curve_", None), metrics=metrics,
+        loss_curve=getattr(estimator, "loss_curve_", None),
+        validation_curve=getattr(estimator, "validation_scores_", None), metrics=metrics,
         notes=[f"family {model.family}: {reason}", f"{held_out.shape[0]} held-out rows"],
         coverage=args.coverage,
     )  # fmt: skip

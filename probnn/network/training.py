@@ -376,7 +376,9 @@ class Trainer:
             b = stop - start
             if order is not None:
                 idx = order[start:stop]
-                xb = np.take(X, idx, axis=0, out=xbuf[:b])
+                # mode="clip": the indices are a permutation, always in range, and "raise"
+                # buffers the output (take into out= measured 41 -> 28 us per 128 x 784 batch)
+                xb = np.take(X, idx, axis=0, out=xbuf[:b], mode="clip")
                 yb = y[idx]
                 wb = None if sw is None else sw[idx]
                 wl = None if sw is None else sw_loss[idx]

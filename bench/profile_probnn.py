@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 import sys
 
+# --threads N (default 2, the harness's); 1 is steadier on a busy machine
+_THREADS = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_v] = "2"
+    os.environ[_v] = _THREADS
 if "--keep-pins" not in sys.argv:
     for _v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         os.environ.pop(_v, None)
@@ -61,7 +63,7 @@ def phases(X, y, hidden, epochs=2):
     from probnn.network import training
 
     times = {k: [] for k in ("gather X", "forward", "loss+gradient", "backward", "optimiser")}
-    epoch_times = []
+    epoch_times, cpu_times = [], []
     orig_epoch = training.Trainer._epoch
 
     def epoch(self, *a, **k):
@@ -83,9 +85,10 @@ def phases(X, y, hidden, epochs=2):
         if not hasattr(self._optimizer, "_profiled"):
             self._optimizer._profiled = True
             _timed(self._optimizer, "step", times["optimiser"])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = orig_epoch(self, *a, **k)
         epoch_times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
         return r
 
     orig_take = np.take
@@ -105,7 +108,7 @@ def phases(X, y, hidden, epochs=2):
     finally:
         training.Trainer._epoch = orig_epoch
         np.take = orig_take
-    return times, epoch_times
+    return times, epoch_times, cpu_times
 
 
 def floor(X, hidden, epochs=2):
@@ -140,12 +143,13 @@ def main(argv=None) -> None:
     ap.add_argument("--hidden", default="256", help="hidden sizes, e.g. 256 or 512-512")
     ap.add_argument("--cprofile", action="store_true", help="print cProfile's table instead")
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="BLAS threads (2 as the harness)")
     ap.add_argument("--keep-pins", action="store_true",
                     help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE from the environment")
     a = ap.parse_args(argv)
     hidden = tuple(int(h) for h in a.hidden.split("-"))
     X, y = load_mnist_train()
-    with threadpool_limits(2):
+    with threadpool_limits(a.threads):
         if a.cprofile:
             m = _model(hidden, 1)
             prof = cProfile.Profile()
@@ -154,11 +158,13 @@ def main(argv=None) -> None:
                 prof.runcall(m.fit, X, y)
             pstats.Stats(prof).sort_stats("tottime").print_stats(15)
             return
-        times, epoch_times = phases(X, y, hidden, a.epochs)
+        times, epoch_times, cpu_times = phases(X, y, hidden, a.epochs)
         fl = floor(X, hidden)
     steps = -(-X.shape[0] // 128)
-    print(f"784-{a.hidden}-10, batch 128, {steps} steps per epoch; epochs "
-          + ", ".join(f"{t:.3f}" for t in epoch_times) + " s")
+    print(f"784-{a.hidden}-10, batch 128, {steps} steps per epoch, {a.threads} BLAS thread(s); "
+          "epochs " + ", ".join(f"{t:.3f}" for t in epoch_times) + " s wall, "
+          + ", ".join(f"{t:.3f}" for t in cpu_times) + " s CPU (all threads; with 1 thread "
+          "the figure a busy machine disturbs least)")
     print(f"{'phase':14s} {'median us':>10s} {'min us':>8s} {'s/epoch (median)':>17s} "
           f"{'s/epoch (min)':>14s}")
     total_med = total_min = 0.0

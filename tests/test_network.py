@@ -180,15 +180,17 @@ def test_zeros_init_refused_with_hidden_layers_and_allowed_without():
 
 
 def test_init_scales_follow_he_and_glorot():
-    he = MLP([400, 300, 1], "relu", dtype=np.float64, random_state=0)
-    gl = MLP([400, 300, 1], "tanh", dtype=np.float64, random_state=0)
+    # "auto" is Glorot (variance 2 / (fan_in + fan_out)) for every layer and activation
+    for activation in ("relu", "tanh"):
+        auto = MLP([400, 300, 1], activation, dtype=np.float64, random_state=0)
+        np.testing.assert_allclose(auto.coefs[0].var(), 2 / 700, rtol=0.02)
+        np.testing.assert_allclose(auto.coefs[1].var(), 2 / 301, rtol=0.2)
+        assert not auto.intercepts[0].any()
+    # the bound of a uniform with that variance is scikit-learn's sqrt(6 / (fan_in + fan_out))
+    assert np.abs(auto.coefs[0]).max() <= np.sqrt(6 / 700)
+    he = MLP([400, 300, 1], "relu", dtype=np.float64, init="he", random_state=0)
     np.testing.assert_allclose(he.coefs[0].var(), 2 / 400, rtol=0.02)
-    np.testing.assert_allclose(gl.coefs[0].var(), 2 / 700, rtol=0.02)
-    assert not he.intercepts[0].any()
-    # the linear output layer starts Glorot under "auto", He when asked
-    np.testing.assert_allclose(he.coefs[1].var(), 2 / 301, rtol=0.2)
-    forced = MLP([400, 300, 1], "relu", dtype=np.float64, init="he", random_state=0)
-    np.testing.assert_allclose(forced.coefs[1].var(), 2 / 300, rtol=0.2)
+    np.testing.assert_allclose(he.coefs[1].var(), 2 / 300, rtol=0.2)
     big = MLP([30, 3000], "relu", dtype=np.float64, init="he", random_state=0)
     np.testing.assert_allclose(big.coefs[0].var(), 2 / 30, rtol=0.02)
 

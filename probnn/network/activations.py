@@ -37,15 +37,12 @@ class Activation:
         Same shape as ``z``; a fresh array.
     uses : ``"a"`` or ``"z"``
         The input the derivative reads; the other may be passed as ``None``.
-    relu_like : bool
-        True where He initialisation suits (rectifiers).
     """
 
     name: str
     forward: Callable[..., Array]
     derivative: Callable[[Array | None, Array | None], Array]
     uses: str
-    relu_like: bool = False
 
 
 def _put(value: Array, out: Array | None) -> Array:
@@ -127,10 +124,10 @@ ACTIVATIONS: dict[str, Activation] = {
     "identity": Activation("identity", _identity, _identity_d, "a"),
     "logistic": Activation("logistic", _logistic, _logistic_d, "a"),
     "tanh": Activation("tanh", _tanh, _tanh_d, "a"),
-    "relu": Activation("relu", _relu, _relu_d, "a", relu_like=True),
-    "leaky_relu": Activation("leaky_relu", _leaky, _leaky_d, "a", relu_like=True),
+    "relu": Activation("relu", _relu, _relu_d, "a"),
+    "leaky_relu": Activation("leaky_relu", _leaky, _leaky_d, "a"),
     "softplus": Activation("softplus", _softplus, _softplus_d, "z"),
-    "gelu": Activation("gelu", _gelu, _gelu_d, "z", relu_like=True),
+    "gelu": Activation("gelu", _gelu, _gelu_d, "z"),
 }
 ACTIVATIONS["sigmoid"] = ACTIVATIONS["logistic"]
 

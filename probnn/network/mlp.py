@@ -45,9 +45,11 @@ class MLP:
     dtype : numpy float type
         float32 (fast) or float64 (exact gradient checks).
     init : {"auto", "glorot", "he", "zeros"}
-        "auto" is He for hidden layers with rectifiers and Glorot otherwise
-        (always Glorot for the linear output layer). "zeros" is refused
-        when there are hidden layers.
+        "auto" is Glorot for every layer, as scikit-learn initialises: on
+        the synthetic tasks of ``bench`` scenario 3 (8-64-64 relu, Adam, 40
+        epochs) He's larger hidden weights doubled the held-out excess NLL.
+        "he" is there when it is wanted. "zeros" is refused when there are
+        hidden layers.
     random_state : None, int, Generator or RandomState
     dropout : float in [0, 1)
         Probability of dropping a hidden unit while training (inverted dropout:
@@ -131,12 +133,9 @@ class MLP:
         if self.init == "zeros":
             return
         for k, W in enumerate(self.coefs):
-            kind = self.init
-            if kind == "auto":
-                # He keeps the variance through rectifiers; the output layer is linear,
-                # and He there would start with needlessly confident predictions
-                hidden = k < len(self.coefs) - 1
-                kind = "he" if (hidden and self._act.relu_like) else "glorot"
+            # "auto" is Glorot: He keeps activations' variance through deep rectifier
+            # stacks, but at the depths probnn trains its larger start generalised worse
+            kind = "glorot" if self.init == "auto" else self.init
             fan_in, fan_out = W.shape
             # uniform with the variance of the named scheme: 2/fan_in (He), 2/(in+out) (Glorot)
             var = 2.0 / max(fan_in, 1) if kind == "he" else 2.0 / max(fan_in + fan_out, 1)

@@ -49,7 +49,7 @@ def run_demo(out: str | pathlib.Path = "probnn-demo-report", quiet: bool = False
     say("model: y ~ Bernoulli(sigmoid(MLP(x))), trained by minimising the NLL")
     model = MLPClassifier(
         hidden_layer_sizes=(32,), family="bernoulli", max_iter=300, random_state=seed,
-        early_stopping=True, progress=not quiet,
+        early_stopping=True, progress=False if quiet else 0,  # the bar at once: this fit is short
     )  # fmt: skip
     model.fit(X_train, y_train)
     dist = model.predict_dist(X_test)

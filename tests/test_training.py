@@ -254,7 +254,10 @@ def test_fitting_twice_continues_exactly_like_one_longer_run():
     assert a.loss_curve_ == b.loss_curve_ and a.n_iter_ == 8 and a.t_ == b.t_ == 8 * 120
 
 
-def test_progress_bar_and_verbose_report_the_epochs(capsys):
+def test_progress_bar_and_verbose_report_the_epochs(capsys, monkeypatch):
+    import probnn.network.training as training
+
+    monkeypatch.setattr(training, "PROGRESS_DELAY_S", 0.0)  # this fit lasts milliseconds
     X, y = classification_data()
     net = MLP([3, 1], dtype=np.float64, random_state=0)
     quiet_fit(Trainer(net, get_family("bernoulli"), max_iter=3, progress=True, verbose=True),
@@ -262,6 +265,14 @@ def test_progress_bar_and_verbose_report_the_epochs(capsys):
     out, err = capsys.readouterr()
     assert "Iteration 3, loss = " in out
     assert "epochs" in err
+
+
+def test_progress_bar_waits_for_a_second_unless_told(capsys):
+    X, y = classification_data()
+    for progress, shown in ((True, False), (0, True), (False, False), (None, False)):
+        net = MLP([3, 1], dtype=np.float64, random_state=0)
+        quiet_fit(Trainer(net, get_family("bernoulli"), max_iter=3, progress=progress), X, y)
+        assert ("epochs" in capsys.readouterr().err) is shown, progress
 
 
 def _fit_weights(family, X, y, sw=None, **kw):

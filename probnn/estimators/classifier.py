@@ -82,8 +82,10 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     class_weight : "balanced", dict or None, default=None
         Multiplies each example's weight by the weight of its class
         ("balanced": ``n_samples / (n_classes * count)``). Not for multi-label.
-    progress : bool, default=False
-        Show a progress bar over epochs.
+    progress : bool or float, default=False
+        Show a progress bar over epochs: True once training has lasted a
+        second (short fits stay silent), a number after that many seconds
+        (0: at once).
 
     Attributes
     ----------

@@ -75,7 +75,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Overrides ``alpha`` when given.
     dropout : float, default=0.0
     dtype : {"float32", "float64"}, default="float32"
-    progress : bool, default=False
+    progress : bool or float, default=False
+        Show a progress bar over epochs: True once training has lasted a
+        second (short fits stay silent), a number after that many seconds
+        (0: at once).
     standardize_target : bool or "auto", default="auto"
         Whether to fit on the standardised target
         ``(y - target_shift_) / target_scale_``, where the shift and scale are

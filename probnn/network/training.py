@@ -27,6 +27,9 @@ from probnn.network.optimizers import SOLVERS, make_optimizer
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at"]
 
+# seconds of training before a progress bar appears: short fits stay silent
+PROGRESS_DELAY_S = 1.0
+
 Array = np.ndarray
 
 SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
@@ -215,10 +218,13 @@ class Trainer:
         self.converged_ = False
         epochs = range(self.max_iter)
         bar = None
-        if self.progress:
+        if self.progress is not False and self.progress is not None:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.max_iter, desc="epochs", leave=False)
+            # a bar only for trainings that last (PROGRESS_DELAY_S); redrawn at tqdm's pace,
+            # not forced on every epoch by the loss shown beside it
+            delay = PROGRESS_DELAY_S if self.progress is True else float(self.progress)
+            bar = tqdm(total=self.max_iter, desc="epochs", leave=False, delay=delay)
         try:
             for epoch in epochs:
                 loss = self._epoch(X, y, sw)
@@ -226,7 +232,7 @@ class Trainer:
                 self.loss_curve_.append(loss)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{loss:.4g}")
+                    bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
                 if self.early_stopping:

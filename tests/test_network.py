@@ -180,14 +180,20 @@ def test_zeros_init_refused_with_hidden_layers_and_allowed_without():
 
 
 def test_init_scales_follow_he_and_glorot():
-    # "auto" is Glorot (variance 2 / (fan_in + fan_out)) for every layer and activation
+    from scipy.stats import kstest, uniform
+
+    # "auto" is torch.nn.Linear's default, uniform on +-1/sqrt(fan_in), for every layer
     for activation in ("relu", "tanh"):
         auto = MLP([400, 300, 1], activation, dtype=np.float64, random_state=0)
-        np.testing.assert_allclose(auto.coefs[0].var(), 2 / 700, rtol=0.02)
-        np.testing.assert_allclose(auto.coefs[1].var(), 2 / 301, rtol=0.2)
+        for W in auto.coefs:
+            bound = 1 / np.sqrt(W.shape[0])
+            assert np.abs(W).max() <= bound
+            assert kstest(W.ravel() / bound, uniform(-1, 2).cdf).pvalue > 1e-3
         assert not auto.intercepts[0].any()
-    # the bound of a uniform with that variance is scikit-learn's sqrt(6 / (fan_in + fan_out))
-    assert np.abs(auto.coefs[0]).max() <= np.sqrt(6 / 700)
+    # Glorot: variance 2 / (fan_in + fan_out), bound scikit-learn's sqrt(6 / (fan_in + fan_out))
+    gl = MLP([400, 300, 1], "relu", dtype=np.float64, init="glorot", random_state=0)
+    np.testing.assert_allclose(gl.coefs[0].var(), 2 / 700, rtol=0.02)
+    assert np.abs(gl.coefs[0]).max() <= np.sqrt(6 / 700)
     he = MLP([400, 300, 1], "relu", dtype=np.float64, init="he", random_state=0)
     np.testing.assert_allclose(he.coefs[0].var(), 2 / 400, rtol=0.02)
     np.testing.assert_allclose(he.coefs[1].var(), 2 / 300, rtol=0.2)

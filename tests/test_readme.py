@@ -1,0 +1,68 @@
+"""The README's Python examples run as written, in order, in one namespace.
+
+The figures its comments quote ("about 0.96", "about [0.5, 0.1, 0.5]") are checked here against
+their oracles: the worked cases from the texts and the true noise of the simulated data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+@pytest.fixture(scope="module")
+def namespace():
+    if not README.exists():
+        pytest.skip("README.md is not beside the tests (installed package, not a checkout)")
+    blocks = _python_blocks(README.read_text(encoding="utf-8"))
+    assert blocks, "the README has no ```python examples"
+    ns: dict = {"__name__": "readme"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for block in blocks:
+            exec(compile(block, str(README), "exec"), ns)  # noqa: S102 - our own README
+    return ns
+
+
+def test_worked_cases_from_the_texts(namespace):
+    ns = namespace
+    assert ns["p_hat"].probs == pytest.approx(0.2)
+    # standard error sqrt(p(1-p)/n) and observed information n / (p(1-p)), by hand
+    se = ns["probnn"].standard_errors(ns["p_hat"], np.array([0, 0, 0, 1, 0]))["probs"]
+    assert se == pytest.approx(np.sqrt(0.2 * 0.8 / 5))
+    assert ns["normal"].loc == pytest.approx(0.0, abs=1e-12)
+    assert ns["normal"].scale == pytest.approx(np.sqrt(2 / 3))
+
+
+def test_classifier_figures_quoted(namespace):
+    from sklearn.metrics import log_loss
+
+    clf, X_test, y_test = namespace["clf"], namespace["X_test"], namespace["y_test"]
+    assert clf.score(X_test, y_test) >= 0.94
+    # the scorer's NLL agrees with scikit-learn's log loss of the same probabilities
+    nll = -namespace["probnn"].nll_scorer(clf, X_test, y_test)
+    proba = clf.predict_proba(X_test).astype(np.float64)
+    proba /= proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only to ~1e-7
+    assert nll == pytest.approx(log_loss(y_test, proba), rel=1e-5)
+    assert nll < 0.15
+
+
+def test_regressor_recovers_the_true_noise(namespace):
+    grid = namespace["grid"]
+    true_sigma = 0.1 + 0.1 * grid[:, 0] ** 2
+    scale = namespace["reg"].predict_dist(grid).scale
+    np.testing.assert_allclose(scale, true_sigma, rtol=0.1)
+    # the mean at x = +-2, where sigma = 0.5, is estimated from a few hundred noisy points
+    np.testing.assert_allclose(namespace["reg"].predict(grid), np.sin(grid[:, 0]), atol=0.15)
+    low, high = namespace["low"], namespace["high"]
+    assert np.all(low < np.sin(grid[:, 0])) and np.all(np.sin(grid[:, 0]) < high)

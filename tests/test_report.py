@@ -185,11 +185,11 @@ def test_confusion_matrix_counts_hand_worked():
     np.testing.assert_array_equal(image, [[2, 1], [0, 1]])
 
 
-def test_write_text_figures_writes_four_decodable_pictures(tmp_path):
+def test_write_text_figures_writes_five_decodable_pictures(tmp_path):
     paths = write_text_figures(tmp_path / "figs")
     names = sorted(p.name for p in paths)
     assert names == sorted(["bernoulli_likelihood.png", "normal_likelihood.png",
-                            "entropy_wide_narrow.png", "cross_entropy.png"])
+                            "entropy_wide_narrow.png", "cross_entropy.png", "linear_fit.png"])
     for path in paths:
         _decode_png(path.read_bytes())
     assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == names
@@ -232,3 +232,22 @@ def test_entropy_legend_matches_closed_form():
     for label, scale in zip(labels, (0.5, 2.0)):
         h = 0.5 * math.log(2 * math.pi * math.e * scale**2)
         assert f"H = {h:.3f} nats" in label
+
+
+def test_linear_fit_line_is_least_squares():
+    from probnn.report import figures
+
+    fig = figures.linear_fit(n=40, intercept=1.0, slope=0.5, noise=0.4, seed=0)
+    # the same data as the figure draws, and numpy's least-squares line through it
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.0, 5.0, size=40)
+    y = 1.0 + 0.5 * x + 0.4 * rng.standard_normal(40)
+    slope, intercept = np.polyfit(x, y, 1)
+    data, line = fig.axes[0].lines
+    np.testing.assert_array_equal(data.get_xdata(), x)
+    grid = line.get_xdata()
+    np.testing.assert_allclose(line.get_ydata(), intercept + slope * grid, rtol=1e-6, atol=1e-6)
+    sigma_hat = np.sqrt(np.mean((y - (intercept + slope * x)) ** 2))
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert f"σ̂ = {sigma_hat:.3f}" in labels[0]
+    assert labels[2] == f"MLE: μ = {slope:.3f} x + {intercept:.3f}"

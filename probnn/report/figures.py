@@ -5,7 +5,9 @@
   mu = 0, sigma = sqrt(2/3));
 - a wide and a narrow distribution, with their entropies;
 - the cross-entropy of a matching and of a mismatched model, the gap being the
-  KL divergence.
+  KL divergence;
+- noisy linear data with the maximum-likelihood line of a Normal model, which
+  is the least-squares line.
 
 ``probnn figures`` calls :func:`write_text_figures`.
 """
@@ -30,6 +32,7 @@ __all__ = [
     "normal_likelihood",
     "entropy_wide_narrow",
     "cross_entropy_match",
+    "linear_fit",
     "write_text_figures",
 ]
 
@@ -163,16 +166,55 @@ def cross_entropy_match(
     return fig
 
 
+def linear_fit(n: int = 40, intercept: float = 1.0, slope: float = 0.5, noise: float = 0.4,
+               seed: int = 0) -> Figure:  # fmt: skip
+    """Noisy linear data and the line fitted by maximum likelihood under Normal noise.
+
+    The data are ``y = intercept + slope * x + noise * e`` with ``e ~ N(0, 1)``
+    and ``x`` uniform on [0, 5]. The model is probnn's generalised linear model
+    ``Normal(mu = w x + b, sigma)`` (no hidden layer, no prior), fitted by L-BFGS:
+    its NLL is half the squared error over sigma squared plus a constant, so the
+    MLE line is the least-squares line. The band is mu +- 2 sigma-hat, with
+    sigma-hat the root mean squared residual (the MLE of sigma).
+    """
+    from probnn.estimators import MLPRegressor
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 5.0, size=n)
+    y = intercept + slope * x + noise * rng.standard_normal(n)
+    model = MLPRegressor(hidden_layer_sizes=(), family="normal-fixed", prior=None,
+                         solver="lbfgs", dtype=np.float64, tol=1e-10, random_state=seed)
+    model.fit(x[:, None], y)
+    grid = np.linspace(0.0, 5.0, 101)
+    mu = model.predict(grid[:, None])
+    sigma = float(np.sqrt(np.mean((y - model.predict(x[:, None])) ** 2)))
+    # slope and intercept in y's units (the regressor fits a standardised y internally)
+    b, at_one = model.predict(np.array([[0.0], [1.0]]))
+    w = at_one - b
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    ax.fill_between(grid, mu - 2 * sigma, mu + 2 * sigma, alpha=0.2,
+                    label=f"μ ± 2σ̂, σ̂ = {sigma:.3f}")  # fmt: skip
+    ax.plot(x, y, "o", markersize=4, label="data")
+    ax.plot(grid, mu, label=f"MLE: μ = {w:.3f} x {'+' if b >= 0 else '−'} {abs(b):.3f}")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title("Normal noise: maximum likelihood = least squares")
+    ax.legend(fontsize="small")
+    return fig
+
+
 _TEXT_FIGURES = (
     ("bernoulli_likelihood.png", bernoulli_likelihood),
     ("normal_likelihood.png", normal_likelihood),
     ("entropy_wide_narrow.png", entropy_wide_narrow),
     ("cross_entropy.png", cross_entropy_match),
+    ("linear_fit.png", linear_fit),
 )
 
 
 def write_text_figures(out_dir: str | os.PathLike) -> list[pathlib.Path]:
-    """Write the four pictures from the texts as PNG files.
+    """Write the five pictures from the texts as PNG files.
 
     Parameters
     ----------
@@ -183,7 +225,8 @@ def write_text_figures(out_dir: str | os.PathLike) -> list[pathlib.Path]:
     -------
     list of pathlib.Path
         ``bernoulli_likelihood.png``, ``normal_likelihood.png``,
-        ``entropy_wide_narrow.png`` and ``cross_entropy.png`` in ``out_dir``.
+        ``entropy_wide_narrow.png``, ``cross_entropy.png`` and
+        ``linear_fit.png`` in ``out_dir``.
     """
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,11 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         "adam", "adamw", "sgd", "rmsprop", "gd" (full batch) or "lbfgs".
     alpha : float, default=0.0001
         Prior strength (see ``prior``); ignored when ``prior_scale`` is given.
+        The penalty is divided by the number of training rows for every
+        solver, so the MAP objective does not depend on ``batch_size``;
+        scikit-learn divides by the batch size under "adam" and "sgd", so
+        there the same ``alpha`` is about ``n_samples / batch_size`` times
+        stronger than here.
     batch_size, learning_rate, learning_rate_init, power_t, max_iter, shuffle,
     random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
     early_stopping, validation_fraction, beta_1, beta_2, epsilon,

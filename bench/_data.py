@@ -18,27 +18,27 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+def _load_mnist(prefix: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``prefix``-images / -labels ("train" or "t10k"): float32 pixels in [0, 1], int64 labels."""
+    d = DATA_DIR / "mnist"
+    xi, yi = d / f"{prefix}-images-idx3-ubyte.gz", d / f"{prefix}-labels-idx1-ubyte.gz"
+    if not (xi.exists() and yi.exists()):
+        return None
+    X = _read_idx(xi).reshape(-1, 784).astype(np.float32) / np.float32(255.0)
+    return X, _read_idx(yi).astype(np.int64)
+
+
 def load_mnist_train() -> tuple[np.ndarray, np.ndarray] | None:
     """MNIST training set as float32 pixels in [0, 1], shape (60000, 784), and int64 labels.
 
     Returns None when the files are absent.
     """
-    d = DATA_DIR / "mnist"
-    xi, yi = d / "train-images-idx3-ubyte.gz", d / "train-labels-idx1-ubyte.gz"
-    if not (xi.exists() and yi.exists()):
-        return None
-    X = _read_idx(xi).reshape(-1, 784).astype(np.float32) / np.float32(255.0)
-    return X, _read_idx(yi).astype(np.int64)
+    return _load_mnist("train")
 
 
 def load_mnist_test() -> tuple[np.ndarray, np.ndarray] | None:
     """MNIST test set (10000 x 784 float32 in [0, 1], int64 labels); None when absent."""
-    d = DATA_DIR / "mnist"
-    xi, yi = d / "t10k-images-idx3-ubyte.gz", d / "t10k-labels-idx1-ubyte.gz"
-    if not (xi.exists() and yi.exists()):
-        return None
-    X = _read_idx(xi).reshape(-1, 784).astype(np.float32) / np.float32(255.0)
-    return X, _read_idx(yi).astype(np.int64)
+    return _load_mnist("t10k")
 
 
 def load_csv(relative: str):

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from bench._data import load_mnist_train  # noqa: E402
+from bench._floor import floor_step, floor_weights  # noqa: E402
 
 
 def _rss_mib() -> float:
@@ -30,22 +31,12 @@ def _rss_mib() -> float:
 
 def _floor(X, y, hidden, epochs):
     """The same matmuls as one epoch of training (forward, backward weight grads, backward deltas)."""
-    rng = np.random.default_rng(0)
-    sizes = [784, *hidden, 10]
-    W = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    W = floor_weights(hidden)
     n, bs = X.shape[0], 128
     t0 = time.perf_counter()
     for _ in range(epochs):
         for s in range(0, n, bs):
-            xb = X[s:s + bs]
-            acts = [xb]
-            for w in W:
-                acts.append(acts[-1] @ w)
-            d = acts[-1]
-            for i in range(len(W) - 1, -1, -1):
-                acts[i].T @ d  # weight gradient
-                if i > 0:
-                    d = d @ W[i].T  # delta to the layer below
+            floor_step(X[s:s + bs], W)
     return (time.perf_counter() - t0) / epochs
 
 

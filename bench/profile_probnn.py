@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from bench._data import load_mnist_train  # noqa: E402
+from bench._floor import floor_step, floor_weights  # noqa: E402
 
 
 def _model(hidden, epochs):
@@ -112,28 +113,18 @@ def phases(X, y, hidden, epochs=2):
 
 
 def floor(X, hidden, epochs=2):
-    """The harness's matrix-multiply floor (bench._worker._floor), timed per step.
+    """The harness's matrix-multiply floor (bench._floor), timed per step.
 
     Returns the per-step times of the last epoch (the same matmuls on contiguous slices of X).
     """
-    rng = np.random.default_rng(0)
-    sizes = [784, *hidden, 10]
-    W = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    W = floor_weights(hidden)
     n, bs = X.shape[0], 128
     times = []
     for _ in range(epochs):
         times.clear()
         for s in range(0, n, bs):
             t0 = time.perf_counter()
-            xb = X[s:s + bs]
-            acts = [xb]
-            for w in W:
-                acts.append(acts[-1] @ w)
-            d = acts[-1]
-            for i in range(len(W) - 1, -1, -1):
-                acts[i].T @ d  # weight gradient
-                if i > 0:
-                    d = d @ W[i].T  # delta to the layer below
+            floor_step(X[s:s + bs], W)
             times.append(time.perf_counter() - t0)
     return np.asarray(times)
 

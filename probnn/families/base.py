@@ -191,13 +191,18 @@ class Family:
         if sample_weight is None:
             return loss, grad
         w = check_sample_weight(sample_weight, loss.shape[0], dtype=loss.dtype)
-        loss *= w
-        if grad is not None:
-            grad *= w[:, None]
-        return loss, grad
+        return weigh_rows(loss, grad, w)
 
 
 # ---------------------------------------------------------------------- helpers
+def weigh_rows(loss: Array, grad: Array | None, w: Array) -> tuple[Array, Array | None]:
+    """``loss`` (n,) and the rows of ``grad`` (n, k) times checked weights ``w`` (n,), in place."""
+    loss *= w
+    if grad is not None:
+        grad *= w[:, None]
+    return loss, grad
+
+
 def as_raw(raw: ArrayLike) -> Array:
     """``raw`` as a float array: float32 and float64 kept, anything else float64."""
     raw = np.asarray(raw)

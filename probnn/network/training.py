@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from probnn._validation import check_sample_weight
 from probnn.exceptions import TrainingDivergedError
-from probnn.families.base import Family, _overflow_is_inf
+from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network.mlp import MLP, make_rng
 from probnn.network.optimizers import SOLVERS, make_optimizer
 
@@ -397,10 +397,7 @@ class Trainer:
                 with _overflow_is_inf():
                     nll, g = loss_gradient(raw, yb, True)
                 if wl is not None:
-                    if wl.dtype != nll.dtype:
-                        wl = wb.astype(nll.dtype)
-                    nll *= wl
-                    g *= wl[:, None]
+                    weigh_rows(nll, g, wl if wl.dtype == nll.dtype else wb.astype(nll.dtype))
             else:
                 nll, g = family.loss_gradient(raw, yb, wb)
             bsum = float(b if wb is None else wb.sum())

@@ -2,10 +2,15 @@
 #   make demo    create .venv, install probnn, run the main job on bundled data
 #   make test    install the test extras, run the suite
 #   make bench   install the benchmark extras (PyTorch CPU), run bench/
+# CI (.ci/run) runs `make test TEST_EXTRAS=test,oracle STRICT_EXTRAS=1`: the oracle extra adds
+# PyTorch (CPU, pinned) for the tests that compare with torch, and STRICT_EXTRAS turns a test
+# skipped for a missing import into a failure, so no oracle test silently skips in CI.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 2
+TEST_EXTRAS    ?= test
+STRICT_EXTRAS  ?=
 
 .PHONY: demo test bench clean
 
@@ -18,8 +23,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-$(TEST_EXTRAS): pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[$(TEST_EXTRAS)]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
@@ -29,8 +34,8 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/probnn demo
 
-test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider
+test: $(VENV)/.installed-$(TEST_EXTRAS)
+	PROBNN_STRICT_EXTRAS=$(STRICT_EXTRAS) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench

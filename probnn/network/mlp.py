@@ -321,7 +321,9 @@ class MLP:
             if k == 0:
                 break
             d = self._d[k - 1][:n]
-            dot(delta, coefs[k].T, out=d)
+            # matmul, not dot, for a transposed right operand: bit-identical, and measured
+            # 920 vs 1315 us at 128x256 @ 256x784 on this Xeon (dot stays faster for h.T @ delta)
+            np.matmul(delta, coefs[k].T, out=d)
             if self.dropout:
                 d *= self._mask[k - 1][:n]
             a = self._a[k - 1][:n]

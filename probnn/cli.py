@@ -637,7 +637,7 @@ def _cmd_compare(args) -> int:
             n = len(set(target_labels(frame[args.target], args.target).tolist()))
             families = ("bernoulli",) if n == 2 else ("categorical",)
     train, test = split_rows(frame.shape[0], args.seed)
-    _say(args, f"target: {kind} ({why})")
+    _say(args, f"target kind: {kind}, since {why.removesuffix(': counts')}")
     _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
     nll_rows, skipped = {}, []
     for family in families:
@@ -681,8 +681,9 @@ def _cmd_compare(args) -> int:
         shown = "-" if family == best else f"{se[family]:.4f}"
         print(f"  {rank:<5}{family:<14}{nll:>14.4f}{nll / math.log(2):>14.4f}"
               f"{nll - means[best]:>12.4f}{shown:>9}")  # fmt: skip
-    print("  (SE: standard error of the difference from the best, paired over the held-out rows)")
     if len(ranked) > 1:
+        print("  (SE: standard error of the difference from the best, paired over the held-out "
+              "rows)")  # fmt: skip
         second = ranked[1]
         gap, error = means[second] - means[best], se[second]
         if gap > 0 and error == 0:

@@ -13,8 +13,8 @@ import argparse
 import math
 import os
 import pathlib
+import re
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
 
@@ -34,9 +34,11 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    # argparse prints usage plus a message and exits; we want exactly one line.
+    # argparse prints usage plus a message and exits; we want exactly one line, which
+    # _fail prefixes with "probnn: error: ", so name only the sub-command here.
     def error(self, message: str):
-        raise UsageError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("probnn").strip()
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -75,6 +77,42 @@ def _columns(text: str) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()]
 
 
+def _family_param(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not sep or not name.isidentifier() or not math.isfinite(number):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=NUMBER, e.g. scale=2.5 or df=4; found {text!r}"
+        )
+    return name, number
+
+
+def _family_params(args) -> dict[str, float]:
+    """The ``--family-param`` pairs as a dict; a name given twice is bad usage."""
+    params: dict[str, float] = {}
+    for name, value in getattr(args, "family_param", None) or []:
+        if name in params:
+            raise UsageError(f"--family-param gives {name} twice ({params[name]:g} and {value:g})")
+        params[name] = value
+    return params
+
+
+def _check_family_params(family: str, params: dict[str, float]) -> None:
+    """Bad usage unless ``family`` accepts ``params`` (names and values)."""
+    if not params:
+        return
+    from probnn.families import get_family
+
+    try:
+        get_family(family, **params)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"--family-param: {exc}") from None
+
+
 def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drop", type=_columns, default=[], metavar="COLS",
                    help="comma-separated columns to ignore")
@@ -109,9 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--family", choices=FAMILY_CHOICES, default="auto")
+    p.add_argument("--family-param", type=_family_param, action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help="a fixed parameter of the family, e.g. scale=2.5 (normal-fixed, "
+                        "laplace) or df=4 (studentt); repeatable")
     _add_training_options(p)
     p.add_argument("--out", metavar="MODEL", help="model file (default DATA-stem.safetensors)")
-    p.add_argument("--report", metavar="DIR", help="report folder (default DATA-stem-report)")
+    p.add_argument("--report", metavar="DIR",
+                   help="report folder (default MODEL-stem-report beside the model file)")
     p.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (regression)")
     p.set_defaults(func=_cmd_fit)
 
@@ -132,8 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="rank families by held-out NLL on one split")
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
-    p.add_argument("--families", type=_columns, default=["normal", "laplace", "studentt", "poisson"],
-                   metavar="LIST", help="comma-separated families (default normal,laplace,studentt,poisson)")
+    p.add_argument("--families", type=_columns, default=None, metavar="LIST",
+                   help="comma-separated families (default: by the target's kind; class labels "
+                        "bernoulli or categorical, counts poisson,normal,laplace,studentt, real "
+                        "values normal,laplace,studentt)")
     _add_training_options(p)
     p.set_defaults(func=_cmd_compare)
 
@@ -168,7 +213,7 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else 0
     except UsageError as exc:
-        return _fail(str(exc).removeprefix("probnn: "), 2)
+        return _fail(str(exc), 2)
     except (DataError, ValueError, TrainingDivergedError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written
@@ -186,7 +231,23 @@ def _fail(message: str, code: int) -> int:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # A user needs the warning's words, not the file and line of our source that raised it.
-    print(f"probnn: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    text = " ".join(str(message).split())
+    if getattr(category, "__name__", "") == "ConvergenceWarning":
+        text = _convergence_text(text)
+    print(f"probnn: warning: {text}", file=sys.stderr)
+
+
+def _convergence_text(text: str) -> str:
+    """A ConvergenceWarning in the command line's words (--epochs, not max_iter / tol)."""
+    found = re.search(r"max_iter=(\d+)", text)
+    n = found.group(1) if found else None
+    budget = f"all {n}" if n else "all its"
+    flag = f"--epochs {n}" if n else "--epochs"
+    if "L-BFGS" in text:
+        return (f"L-BFGS used {budget} iterations ({flag}) without converging; the model is "
+                "where it stopped (see the held-out figures)")  # fmt: skip
+    return (f"training used {budget} epochs ({flag}) without early stopping converging; the "
+            "model is where training stopped (see the held-out figures)")  # fmt: skip
 
 
 def _say(args, text: str = "") -> None:
@@ -224,17 +285,67 @@ def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
-def _write_text_atomic(path: pathlib.Path, text: str) -> None:
-    folder = path.parent if str(path.parent) else pathlib.Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+def _same_path(a: pathlib.Path, b: pathlib.Path) -> bool:
+    """Whether two paths name the same file (hard and symbolic links included)."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _inside(path: pathlib.Path, folder: pathlib.Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies somewhere under it."""
+    real, top = pathlib.Path(os.path.realpath(path)), pathlib.Path(os.path.realpath(folder))
+    return real == top or top in real.parents
+
+
+def _existing_ancestor(path: pathlib.Path) -> pathlib.Path:
+    here = pathlib.Path(os.path.abspath(path))
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    return here
+
+
+def _check_output_file(out: pathlib.Path, option: str, inputs: Sequence[tuple[str, str]]) -> None:
+    """Bad usage unless ``out`` can be written and replaces none of the ``inputs``.
+
+    ``inputs`` holds ``(what, path)`` pairs, e.g. ``("the data", "d.csv")``.
+    """
+    for what, path in inputs:
+        if _same_path(out, pathlib.Path(path)):
+            raise UsageError(f"{option} {out} would replace {what} {path}; choose another file")
+    if out.is_dir():
+        raise UsageError(f"{option} expects a file; found a folder at {out}")
+    folder = out.parent if str(out.parent) else pathlib.Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{option} {out}: expected an existing folder {folder}; found none")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {out}: the folder {folder} is not writable")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise UsageError(f"{option} {out}: the file is not writable")
+
+
+def _check_report_dir(report: pathlib.Path, option: str, inputs: Sequence[tuple[str, str]],
+                      files: Sequence[pathlib.Path] = ()) -> None:  # fmt: skip
+    """Bad usage unless the report folder can be written and holds none of the inputs."""
+    for what, path in inputs:
+        if _inside(pathlib.Path(path), report):
+            raise UsageError(
+                f"{option} {report} would write over {what} {path}, which is in that folder; "
+                "choose another folder"
+            )
+    for path in files:
+        if _same_path(report, path):
+            raise UsageError(f"{option} {report} is the model file's path; choose another folder")
+    if report.exists() and not report.is_dir():
+        raise UsageError(f"{option} expects a folder; found a file at {report}")
+    base = _existing_ancestor(report)
+    if not base.is_dir():
+        raise UsageError(f"{option} {report}: {base} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {report}: the folder {base} is not writable")
 
 
 _LABELS = {
@@ -279,9 +390,35 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
+    """The model file and report folder of ``probnn fit``, checked before any training.
+
+    The model defaults to ``DATA-stem.safetensors`` in the current folder; the report to
+    ``MODEL-stem-report`` beside the model file. Neither may replace the data, and their
+    folders must be writable (bad usage, exit 2, otherwise).
+    """
+    out = pathlib.Path(args.out or f"{pathlib.Path(args.data).stem}.safetensors")
+    report = pathlib.Path(args.report) if args.report else out.parent / f"{out.stem}-report"
+    inputs = [("the data", args.data)]
+    _check_output_file(out, "--out", inputs)
+    _check_report_dir(report, "--report", inputs, files=[out])
+    if _inside(out, report) and out.name in _REPORT_FILES:
+        raise UsageError(f"--out {out} is a file the report writes; choose another name")
+    return out, report
+
+
+# the files write_report may write into its folder
+_REPORT_FILES = ("report.html", "training_curve.png", "reliability.png", "confusion_matrix.png",
+                 "pit_histogram.png", "coverage.png", "predicted_vs_observed.png")  # fmt: skip
+
+
 def _cmd_fit(args) -> int:
     from probnn.tabular import TabularModel, check_target_column, infer_family, validate_frame
 
+    out, report_dir = _fit_outputs(args)  # before reading: a bad path fails in a second
+    family_params = _family_params(args)
+    if family_params and args.family != "auto":
+        _check_family_params(args.family, family_params)
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     family = args.family
@@ -290,53 +427,77 @@ def _cmd_fit(args) -> int:
         family, why = infer_family(frame[args.target])
         reason = f"inferred because {why}"
         _say(args, f"family: {family} ({why})")
+        _check_family_params(family, family_params)
     validate_frame(frame, args.target, family, args.impute)
     train, test = split_rows(frame.shape[0], args.seed)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
+    extra = {"family_params": family_params} if family_params else {}
     model = TabularModel.fit(
         frame.iloc[train], args.target, family=family, hidden=args.hidden, solver=args.solver,
-        epochs=args.epochs, seed=args.seed, impute=args.impute, progress=not args.quiet,
+        epochs=args.epochs, seed=args.seed, impute=args.impute, progress=not args.quiet, **extra,
     )  # fmt: skip
     held_out = frame.iloc[test]
     metrics = model.evaluate(held_out, coverage=args.coverage)
     print(f"held-out metrics ({test.size} rows, family {family}):")
     _print_metrics(metrics, args.coverage)
 
-    stem = pathlib.Path(args.data).stem
-    out = pathlib.Path(args.out or f"{stem}.safetensors")
+    from probnn._io import atomic_path
     from probnn.model_file import save_model
 
-    save_model(model, out)
+    # Nothing is left behind by a failed run: the model goes to a temporary file, the report
+    # is drawn in a temporary folder and moved into place, and only then is the model file
+    # renamed over --out (a failing report leaves no new model and the old one untouched).
+    with atomic_path(out) as staged:
+        save_model(model, staged)
+        html = _write_fit_report(model, held_out, metrics, report_dir, args, reason)
     _say(args, f"model written to {out}")
-    report_dir = pathlib.Path(args.report or f"{stem}-report")
-    html = _write_fit_report(model, held_out, metrics, report_dir, args, reason)
     _say(args, f"report written to {html}")
     return 0
 
 
 def _write_fit_report(model, held_out, metrics, report_dir, args, reason) -> pathlib.Path:
+    import shutil
+    import tempfile
+
     from probnn.report import write_report
 
     estimator = model.estimator
-    return write_report(
-        report_dir, title=f"probnn fit {pathlib.Path(args.data).name} --target {args.target}",
-        task="classification" if model.is_classifier else "regression",
-        y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
-        classes=[str(c) for c in model.classes] if model.classes is not None else None,
-        loss_curve=getattr(estimator, "loss_curve_", None),
-        validation_curve=getattr(estimator, "validation_scores_", None), metrics=metrics,
-        notes=[f"family {model.family}: {reason}", f"{held_out.shape[0]} held-out rows"],
-        coverage=args.coverage,
-    )  # fmt: skip
+    base = _existing_ancestor(report_dir)
+    staging = pathlib.Path(tempfile.mkdtemp(dir=base, prefix=f".{report_dir.name}.", suffix=".tmp"))
+    try:
+        html = write_report(
+            staging, title=f"probnn fit {pathlib.Path(args.data).name} --target {args.target}",
+            task="classification" if model.is_classifier else "regression",
+            y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
+            classes=[str(c) for c in model.classes] if model.classes is not None else None,
+            loss_curve=getattr(estimator, "loss_curve_", None),
+            validation_curve=getattr(estimator, "validation_scores_", None), metrics=metrics,
+            notes=[f"family {model.family}: {reason}", f"{held_out.shape[0]} held-out rows"],
+            coverage=args.coverage,
+        )  # fmt: skip
+        report_dir.mkdir(parents=True, exist_ok=True)
+        names = sorted(p.name for p in staging.iterdir())
+        for name in names:  # report.html last: a complete page means complete figures
+            if name != html.name:
+                os.replace(staging / name, report_dir / name)
+        os.replace(html, report_dir / html.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report_dir / html.name
 
 
 def _cmd_predict(args) -> int:
+    if args.out:  # before any work: never replace an input, fail fast on a bad folder
+        _check_output_file(pathlib.Path(args.out), "--out",
+                           [("the model file", args.model), ("the data", args.data)])  # fmt: skip
     model = _load_tabular(args.model)
     frame = _read(args.data)
     table = model.predict_table(frame, coverage=args.coverage)
     text = table.to_csv(index=False, float_format="%.17g")
     if args.out:
-        _write_text_atomic(pathlib.Path(args.out), text)
+        from probnn._io import atomic_write
+
+        atomic_write(args.out, text)
     else:
         sys.stdout.write(text)
     return 0
@@ -370,12 +531,97 @@ def _support_problem(frame, target: str, family: str) -> str | None:
     return None
 
 
-def _cmd_compare(args) -> int:
-    from probnn.families import FAMILIES
-    from probnn.tabular import Preprocessor, TabularModel, check_target_column
+CONTINUOUS_FAMILIES = ("normal", "normal-fixed", "laplace", "studentt")
+_DEFAULT_FAMILIES = {
+    "labels": None,  # bernoulli for two classes, categorical for more
+    "counts": ("poisson", "normal", "laplace", "studentt"),
+    "integers": ("normal", "laplace", "studentt"),
+    "real": ("normal", "laplace", "studentt"),
+}
 
-    unknown = [f for f in args.families if f not in FAMILIES]
-    if unknown or not args.families:
+
+def target_kind(column) -> tuple[str, str]:
+    """What kind of likelihood the target's values call for, and why.
+
+    Returns
+    -------
+    kind : {"labels", "counts", "integers", "real"}
+        ``labels`` when :func:`probnn.tabular.infer_family` reads the column as
+        classes (text, two values, or a few distinct integers); ``counts`` for other
+        non-negative integers, ``integers`` for integers with negative values, and
+        ``real`` for anything else.
+    reason : str
+    """
+    import numpy as np
+
+    from probnn.tabular import CLASSIFIER_FAMILIES, infer_family
+
+    family, why = infer_family(column)
+    if family in CLASSIFIER_FAMILIES:
+        return "labels", why
+    values = np.asarray(column.dropna(), dtype=np.float64)
+    if np.all(values == np.round(values)):
+        if values.min() >= 0:
+            return "counts", why
+        return "integers", "the target holds integers, some negative"
+    return "real", why
+
+
+def _scoring_line(kind: str) -> str:
+    if kind == "labels":
+        return "scoring: log-probability of each held-out class label"
+    if kind == "real":
+        return "scoring: log-density at each held-out target (every family here is a density)"
+    return ("scoring: log-probability of each held-out integer y; the continuous families by "
+            "P(y - 1/2 < Y <= y + 1/2) = cdf(y + 1/2) - cdf(y - 1/2), not by their density")  # fmt: skip
+
+
+def paired_standard_errors(nll_rows: dict[str, "object"]) -> tuple[str, dict[str, float]]:
+    """The best family by mean NLL and each family's standard error of its difference from it.
+
+    Parameters
+    ----------
+    nll_rows : dict of str -> ndarray of shape (n,)
+        Per-row NLLs of each family on the same held-out rows.
+
+    Returns
+    -------
+    best : str
+    se : dict of str -> float
+        ``std(nll_f - nll_best, ddof=1) / sqrt(n)`` (paired over the rows; 0 for the best).
+    """
+    import numpy as np
+
+    best = min(nll_rows, key=lambda f: float(np.mean(nll_rows[f])))
+    se = {}
+    for family, rows in nll_rows.items():
+        d = np.asarray(rows, dtype=np.float64) - np.asarray(nll_rows[best], dtype=np.float64)
+        se[family] = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
+    return best, se
+
+
+def _row_nll(model, held_out, kind: str):
+    """Per-row held-out NLL of a fitted model, in the scoring the target's kind calls for."""
+    import numpy as np
+
+    from probnn._discrete import integer_log_prob
+
+    y = model.encode_target(held_out)
+    dist = model.predict_dist(held_out)
+    if kind in ("counts", "integers") and model.family in CONTINUOUS_FAMILIES:
+        return -integer_log_prob(dist, y)
+    return -np.asarray(dist.log_prob(y), dtype=np.float64)
+
+
+def _cmd_compare(args) -> int:
+    import numpy as np
+
+    from probnn.families import FAMILIES
+    from probnn.tabular import Preprocessor, TabularModel, check_target_column, target_labels
+
+    requested = args.families
+    unknown = [f for f in requested or [] if f not in FAMILIES]
+    if unknown or requested == []:
         raise UsageError(
             f"--families expects names among {', '.join(FAMILIES)}; found "
             f"{', '.join(map(repr, unknown)) or 'none'}"
@@ -383,10 +629,22 @@ def _cmd_compare(args) -> int:
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
+    kind, why = target_kind(frame[args.target])
+    families = requested
+    if families is None:
+        families = _DEFAULT_FAMILIES[kind]
+        if families is None:
+            n = len(set(target_labels(frame[args.target], args.target).tolist()))
+            families = ("bernoulli",) if n == 2 else ("categorical",)
     train, test = split_rows(frame.shape[0], args.seed)
+    _say(args, f"target kind: {kind}, since {why.removesuffix(': counts')}")
     _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
-    results, skipped = [], []
-    for family in args.families:
+    nll_rows, skipped = {}, []
+    for family in families:
+        if kind == "labels" and family in CONTINUOUS_FAMILIES:
+            skipped.append((family, "a density is not a probability of a class label; the "
+                                    "target holds class labels"))  # fmt: skip
+            continue
         problem = _support_problem(frame, args.target, family)
         if problem is not None:
             skipped.append((family, problem))
@@ -402,20 +660,40 @@ def _cmd_compare(args) -> int:
             # one family failing to train says something about it; rank the others
             skipped.append((family, f"training diverged: {exc}"))
             continue
-        held_out = frame.iloc[test]
-        nll = float(model.estimator.score_nll(model.transform(held_out), model.encode_target(held_out)))
-        results.append((nll, family))
-    if not results:
+        try:
+            nll_rows[family] = _row_nll(model, frame.iloc[test], kind)
+        except DataError as exc:  # e.g. a held-out class label never seen in training
+            skipped.append((family, f"cannot score the held-out rows: {exc}"))
+    if not nll_rows:
         raise DataError(
             "expected at least one family that can model the target; all were skipped: "
             + "; ".join(f"{f}: {why}" for f, why in skipped)
         )
-    results.sort()
-    best = results[0][0]
+    best, se = paired_standard_errors(nll_rows)
+    means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
+    ranked = sorted(means, key=means.get)
     print(f"held-out NLL on {test.size} rows (lower is better):")
-    print(f"  {'rank':<5}{'family':<14}{'nats/example':>14}{'bits/example':>14}{'minus best':>12}")
-    for rank, (nll, family) in enumerate(results, 1):
-        print(f"  {rank:<5}{family:<14}{nll:>14.4f}{nll / math.log(2):>14.4f}{nll - best:>12.4f}")
+    print(f"  {_scoring_line(kind)}")
+    print(f"  {'rank':<5}{'family':<14}{'nats/example':>14}{'bits/example':>14}{'minus best':>12}"
+          f"{'SE':>9}")  # fmt: skip
+    for rank, family in enumerate(ranked, 1):
+        nll = means[family]
+        shown = "-" if family == best else f"{se[family]:.4f}"
+        print(f"  {rank:<5}{family:<14}{nll:>14.4f}{nll / math.log(2):>14.4f}"
+              f"{nll - means[best]:>12.4f}{shown:>9}")  # fmt: skip
+    if len(ranked) > 1:
+        print("  (SE: standard error of the difference from the best, paired over the held-out "
+              "rows)")  # fmt: skip
+        second = ranked[1]
+        gap, error = means[second] - means[best], se[second]
+        if gap > 0 and error == 0:
+            print(f"  {best} beats {second} by {gap:.4f} nats/example on every held-out row")
+        elif not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)
+            print(f"  {best} and {second} are within noise: {gap:.4f} nats/example apart, less "
+                  f"than 2 SE ({2 * error:.4f}); another split or seed may order them the "
+                  "other way")  # fmt: skip
+        else:
+            print(f"  {best} beats {second} by {gap:.4f} nats/example, {gap / error:.1f} SE")
     for family, why in skipped:
         print(f"  skipped {family}: {' '.join(why.split())}")
     return 0

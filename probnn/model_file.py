@@ -23,11 +23,11 @@ import json
 import os
 import pathlib
 import struct
-import tempfile
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
+from probnn._io import atomic_path
 from probnn._version import __version__
 from probnn.exceptions import DataError
 
@@ -84,18 +84,10 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     folder = path.parent if str(path.parent) else pathlib.Path(".")
     if not folder.is_dir():
         raise DataError(f"expected an existing folder to save the model in; found no folder {folder}")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(arrays, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        # Whatever stopped the write (error, Ctrl-C), leave no partial file behind.
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    # temporary file beside the target, fsync, mode 0o666 & ~umask, os.replace; removed
+    # whatever stops the write (error, Ctrl-C), so no partial file is left behind
+    with atomic_path(path) as tmp:
+        save_file(arrays, str(tmp), metadata=metadata)
     return path
 
 

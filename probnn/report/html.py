@@ -13,9 +13,10 @@ import html
 import math
 import os
 import pathlib
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from probnn._io import atomic_write
 
 __all__ = ["EmbeddedFigure", "render_html", "write_atomic"]
 
@@ -124,7 +125,7 @@ def render_html(
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> pathlib.Path:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+    """Write ``data`` to ``path`` atomically; see :func:`probnn._io.atomic_write`.
 
     Parameters
     ----------
@@ -138,28 +139,4 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> pathlib.Path:
     pathlib.Path
         The written path.
     """
-    path = pathlib.Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates the file private (0600); give it the usual permissions
-        os.chmod(tmp, 0o666 & ~_current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        # leave no temporary file behind whatever went wrong
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    return atomic_write(path, data)

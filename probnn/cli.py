@@ -308,6 +308,21 @@ def _existing_ancestor(path: pathlib.Path) -> pathlib.Path:
     return here
 
 
+def _can_create_in(folder: pathlib.Path) -> bool:
+    """Whether a file can be created in ``folder``, by trying (an unnamed temporary file).
+
+    ``os.access`` answers yes to root everywhere, also on read-only file systems and
+    in /sys, where the write itself then fails after the whole fit.
+    """
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def _check_output_file(out: pathlib.Path, option: str, inputs: Sequence[tuple[str, str]]) -> None:
     """Bad usage unless ``out`` can be written and replaces none of the ``inputs``.
 
@@ -321,7 +336,7 @@ def _check_output_file(out: pathlib.Path, option: str, inputs: Sequence[tuple[st
     folder = out.parent if str(out.parent) else pathlib.Path(".")
     if not folder.is_dir():
         raise UsageError(f"{option} {out}: expected an existing folder {folder}; found none")
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if not _can_create_in(folder):
         raise UsageError(f"{option} {out}: the folder {folder} is not writable")
     if out.exists() and not os.access(out, os.W_OK):
         raise UsageError(f"{option} {out}: the file is not writable")
@@ -344,7 +359,7 @@ def _check_report_dir(report: pathlib.Path, option: str, inputs: Sequence[tuple[
     base = _existing_ancestor(report)
     if not base.is_dir():
         raise UsageError(f"{option} {report}: {base} is a file, not a folder")
-    if not os.access(base, os.W_OK | os.X_OK):
+    if not _can_create_in(base):
         raise UsageError(f"{option} {report}: the folder {base} is not writable")
 
 

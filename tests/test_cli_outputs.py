@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import pathlib
 import re
 import stat
 import warnings
@@ -25,10 +26,6 @@ from scipy import stats
 
 from probnn.cli import main
 
-needs_root_free = pytest.mark.skipif(
-    hasattr(os, "geteuid") and os.geteuid() == 0,
-    reason="root may write anywhere: an unwritable folder cannot be made",
-)
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -138,20 +135,30 @@ def test_predict_missing_output_folder_fails_before_reading(tmp_path, capsys):
     assert "--out" in one_error_line(err)
 
 
-@needs_root_free
-def test_unwritable_output_folder_fails_before_training(tmp_path, real_csv, capsys, no_training):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
+@pytest.fixture
+def locked(tmp_path):
+    """A folder this process cannot create files in: read-only for a user; /sys for root,
+    whom permission bits do not stop (CI runs as root)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        yield pathlib.Path("/sys")
+        return
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
     try:
-        code, _, err = fit(capsys, real_csv, "--out", locked / "m.safetensors",
-                           "--report", tmp_path / "rep")  # fmt: skip
-        assert code == 2 and "not writable" in one_error_line(err)
-        code, _, err = fit(capsys, real_csv, "--out", tmp_path / "m.safetensors",
-                           "--report", locked / "rep")  # fmt: skip
-        assert code == 2 and "not writable" in one_error_line(err)
+        yield folder
     finally:
-        locked.chmod(0o700)
+        folder.chmod(0o700)
+
+
+def test_unwritable_output_folder_fails_before_training(tmp_path, real_csv, capsys, no_training,
+                                                        locked):  # fmt: skip
+    code, _, err = fit(capsys, real_csv, "--out", locked / "m.safetensors",
+                       "--report", tmp_path / "rep")  # fmt: skip
+    assert code == 2 and "not writable" in one_error_line(err)
+    code, _, err = fit(capsys, real_csv, "--out", tmp_path / "m.safetensors",
+                       "--report", locked / "rep")  # fmt: skip
+    assert code == 2 and "not writable" in one_error_line(err)
 
 
 # ----------------------------------------------------------- a failed run writes nothing

@@ -67,7 +67,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     prior : {"gaussian", "laplace", None}, default="gaussian"
         Prior on the coefficient matrices: the fit is the MAP estimate, with
         penalty ``-log prior(W)`` ("gaussian": L2, ``alpha = 1 / prior_scale**2``;
-        "laplace": L1, ``alpha = 1 / prior_scale``). When the target is
+        "laplace": L1, ``alpha = 1 / prior_scale``), divided by the total
+        sample weight (the number of training rows when unweighted), so a
+        weight of 2 is the same objective as a repeated row. When the target is
         standardised the prior acts on the weights of the standardised
         problem (those that predict ``(y - target_shift_) / target_scale_``),
         so its strength does not depend on the units of ``y``.
@@ -207,6 +209,17 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             Targets in the family's support (e.g. non-negative integers for
             "poisson"); others are rejected naming the values and rows.
         sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each row (None: all 1). The objective is
+            ``(sum_i s_i nll_i + penalty) / sum_i s_i``, so with
+            solver="lbfgs" or "gd" (full batch) an integer weight k is the
+            same objective, and up to rounding the same fit, as k copies of
+            the row (0: the row left out). On the minibatch solvers ("adam",
+            "adamw", "sgd", "rmsprop") rows are drawn into minibatches
+            uniformly whatever their weight, and a weight scales the row's
+            share of its minibatch's weighted mean NLL: weight 2 equals a
+            duplicated row in expectation over the shuffles, not step for
+            step. With ``early_stopping`` the held-out rows keep their
+            weights (the validation score is their weighted mean NLL).
 
         Returns
         -------

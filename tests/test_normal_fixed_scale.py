@@ -112,3 +112,15 @@ def test_warm_start_and_partial_fit_keep_training_the_same_network():
     est2.partial_fit(X, y)
     assert est2.n_iter_ == 2
     np.testing.assert_allclose(est2.scale_, np.sqrt(np.mean((y - est2.predict(X)) ** 2)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("family_params", [None, {"scale": 4.0}])
+def test_early_stopping_as_the_command_line_fits(family_params):
+    # `probnn fit` trains with early stopping on a validation tenth of the rows, and
+    # `--family-param scale=VALUE` passes family_params={"scale": VALUE}
+    X, y = _data(600, 9)
+    est = _fit(MLPRegressor(family="normal-fixed", family_params=family_params,
+                            early_stopping=True, **MODEL), X, y)  # fmt: skip
+    expected = 4.0 if family_params else np.sqrt(np.mean((y - est.predict(X)) ** 2))
+    np.testing.assert_allclose(est.scale_, expected, rtol=1e-12)
+    np.testing.assert_allclose(est.predict_dist(X).scale, expected, rtol=1e-6)

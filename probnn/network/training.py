@@ -277,13 +277,27 @@ class Trainer:
             if self.early_stopping:
                 self.network.set_params(best_params)
         if not self.converged_:
-            warnings.warn(
-                f"training stopped at max_iter={self.max_iter} epochs before the loss stopped "
-                f"improving by tol={self.tol}; raise max_iter or tol",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
         return self
+
+    def _max_iter_message(self) -> str:
+        """What the ConvergenceWarning at max_iter says: the fact, then what to do."""
+        within = (f"it improved by more than tol within the last {self.n_iter_no_change} "
+                  "epochs")  # fmt: skip
+        if self.early_stopping:
+            return (
+                f"training used all max_iter={self.max_iter} epochs and the validation NLL "
+                f"was still changing by more than tol={self.tol} ({within}); the weights of "
+                "the best validation epoch were kept. Raising max_iter lets early stopping "
+                "end training where the validation NLL stops improving"
+            )
+        return (
+            f"training used all max_iter={self.max_iter} epochs and the training loss was "
+            f"still changing by more than tol={self.tol} ({within}). More epochs fit the "
+            "training rows ever more closely and can overfit them: use early_stopping=True "
+            "(it watches the NLL of a held-out validation_fraction of the rows and keeps the "
+            "best weights), or monitor a validation score, rather than only raising max_iter"
+        )
 
     def partial_fit(self, X, y, sample_weight=None) -> "Trainer":
         """One pass over this chunk, keeping the optimiser's state (no stopping rule)."""

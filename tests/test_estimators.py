@@ -182,11 +182,10 @@ def test_multilabel_glm_is_independent_logistic_regressions():
 def test_class_weight_matches_sklearn(class_weight):
     X, y = _logistic_data(4)
     ours = _fit(MLPClassifier(alpha=1.0, class_weight=class_weight, **GLM), X, y)
-    # our J = sum s_i nll_i / sum s_i + alpha/2 ||W||^2 / n; times sum s it is sklearn's
-    # objective sum s_i nll_i + ||W||^2 / (2C) at C = n / (alpha * sum s)
-    counts = np.bincount(y)
-    s = counts.sum() / (2 * counts) if class_weight == "balanced" else np.array([1.0, 3.0])
-    C = len(y) / (1.0 * (s * counts).sum())
+    # our J = (sum s_i nll_i + alpha/2 ||W||^2) / sum s_i (s_i: class weight times sample
+    # weight); times sum s it is sklearn's objective sum s_i nll_i + ||W||^2 / (2C) at
+    # C = 1 / alpha, whatever the class weights
+    C = 1.0 / 1.0
     ref = LogisticRegression(C=C, class_weight=class_weight, tol=1e-12, max_iter=10000).fit(X, y)
     np.testing.assert_allclose(ours.coefs_[0][:, 0], ref.coef_[0], atol=1e-4)
     np.testing.assert_allclose(ours.intercepts_[0], ref.intercept_, atol=1e-4)

@@ -63,14 +63,15 @@ def test_linear_normal_fixed_equals_least_squares_on_large_targets():
     est = _fit(MLPRegressor(family="normal-fixed", prior=None, random_state=0, **GLM), X, y)
     A = np.column_stack([X, np.ones(len(y))])
     coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-    # sigma = 1 in y's units makes the NLL of order 1e10, so L-BFGS's relative
-    # stopping rule (64 eps) leaves about sqrt(64 eps) ~ 1e-7 of y's spread
+    # L-BFGS's relative stopping rule (64 eps) leaves about sqrt(64 eps) ~ 1e-7 of
+    # y's spread
     np.testing.assert_allclose(est.predict(X), A @ coef, rtol=0, atol=1e-7 * BIG)
     # the shift and scale are y's mean and (population) standard deviation
     assert est.target_shift_ == pytest.approx(np.mean(y), rel=1e-12)
     assert est.target_scale_ == pytest.approx(np.std(y), rel=1e-12)
-    # the family's default sigma = 1 is in y's units too, as without standardising
-    np.testing.assert_allclose(est.predict_dist(X).scale, 1.0, rtol=1e-12)
+    # sigma is estimated (issue 9 part 5): the least-squares residual RMS, in y's units
+    rms = np.sqrt(np.mean((y - A @ coef) ** 2))
+    np.testing.assert_allclose(est.predict_dist(X).scale, rms, rtol=1e-6)
     # the network's weights are those of the standardised problem
     np.testing.assert_allclose(est.coefs_[0][:, 0] * est.target_scale_, coef[:3], rtol=1e-7)
 

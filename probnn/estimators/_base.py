@@ -9,7 +9,9 @@ minimising the mean negative log-likelihood plus the prior's penalty.
 Priors (maximum a posteriori)
 -----------------------------
 The penalty is ``-log prior(W)`` of the coefficient matrices (biases are left
-free), divided by ``n_samples`` so that it sits next to the *mean* NLL:
+free), divided by the total sample weight ``sum_i s_i`` (``n_samples`` when
+unweighted) so that it sits next to the weighted *mean* NLL and a weight of k
+is the same objective as k copies of the row:
 
 * ``prior="gaussian"``: ``W_ij ~ Normal(0, prior_scale)``, penalty
   ``alpha/2 * ||W||^2`` with ``alpha = 1 / prior_scale**2`` (L2, weight decay);
@@ -18,7 +20,11 @@ free), divided by ``n_samples`` so that it sits next to the *mean* NLL:
 * ``prior=None`` (or ``alpha=0``): no penalty, plain maximum likelihood.
 
 When ``prior_scale`` is given it overrides ``alpha``. This is scikit-learn's
-``alpha`` exactly: its MLP minimises ``mean loss + alpha/2 ||W||^2 / n`` too.
+``alpha`` exactly: its MLP minimises ``mean loss + alpha/2 ||W||^2 / sum(s)``
+too (for "lbfgs"; it divides by the batch's weight on its minibatch solvers).
+On probnn's minibatch solvers a weight scales the row's share of its batch's
+weighted mean, rows being drawn uniformly: weight 2 equals a repeated row in
+expectation, not step for step (see :mod:`probnn.network.training`).
 """
 
 from __future__ import annotations

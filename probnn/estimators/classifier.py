@@ -56,8 +56,11 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         "adam", "adamw", "sgd", "rmsprop", "gd" (full batch) or "lbfgs".
     alpha : float, default=0.0001
         Prior strength (see ``prior``); ignored when ``prior_scale`` is given.
-        The penalty is divided by the number of training rows for every
-        solver, so the MAP objective does not depend on ``batch_size``;
+        The penalty is divided by the total training weight (the sum of the
+        sample weights times the class weights; the number of training rows
+        when unweighted) for every solver, so the MAP objective does not
+        depend on ``batch_size`` and a weight of 2 is the same objective as
+        a repeated row (as in scikit-learn's MLP under "lbfgs");
         scikit-learn divides by the batch size under "adam" and "sgd", so
         there the same ``alpha`` is about ``n_samples / batch_size`` times
         stronger than here.
@@ -73,8 +76,8 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         Extra parameters of the family.
     prior : {"gaussian", "laplace", None}, default="gaussian"
         Prior on the coefficient matrices (not the biases); the training
-        objective adds ``-log prior(W) / n_samples`` to the mean NLL, so the
-        fit is the maximum a posteriori estimate. "gaussian" is L2 with
+        objective adds ``-log prior(W) / sum(weights)`` to the weighted mean
+        NLL, so the fit is the maximum a posteriori estimate. "gaussian" is L2 with
         ``alpha = 1 / prior_scale**2``, "laplace" is L1 with
         ``alpha = 1 / prior_scale``; None is maximum likelihood.
     prior_scale : float, optional
@@ -87,6 +90,9 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     class_weight : "balanced", dict or None, default=None
         Multiplies each example's weight by the weight of its class
         ("balanced": ``n_samples / (n_classes * count)``). Not for multi-label.
+        The product of sample and class weights is the weight everywhere:
+        in the weighted mean NLL, in the total weight that divides the
+        prior's penalty, and in early stopping's validation score.
     progress : bool or float, default=False
         Show a progress bar over epochs: True once training has lasted a
         second (short fits stay silent), a number after that many seconds
@@ -190,7 +196,18 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         y : array-like of shape (n_samples,) or (n_samples, k)
             Class labels, or a 0/1 indicator matrix for multi-label targets.
         sample_weight : array-like of shape (n_samples,), optional
-            Weight of each example's NLL (weight 2 = the row twice).
+            Non-negative weight of each row (None: all 1). The objective is
+            ``(sum_i s_i nll_i + penalty) / sum_i s_i``, so with
+            solver="lbfgs" or "gd" (full batch) an integer weight k is the
+            same objective, and up to rounding the same fit, as k copies of
+            the row (0: the row left out). On the minibatch solvers ("adam",
+            "adamw", "sgd", "rmsprop") rows are drawn into minibatches
+            uniformly whatever their weight, and a weight scales the row's
+            share of its minibatch's weighted mean NLL: weight 2 equals a
+            duplicated row in expectation over the shuffles, not step for
+            step. With ``early_stopping`` the held-out rows keep their
+            weights (the validation score is their weighted mean NLL).
+            Multiplied by ``class_weight``'s weight of the row's class.
 
         Returns
         -------

@@ -33,7 +33,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     family         outputs distribution                                NLL equals
     ============== ======= =========================================== =====================
     "normal"       2       Normal(mu = z1, sigma = softplus(z2))       Gaussian NLL, learned variance
-    "normal-fixed" 1       Normal(mu = z, sigma fixed)                 half squared error
+    "normal-fixed" 1       Normal(mu = z, sigma fixed, see below)      half squared error
     "laplace"      2       Laplace(mu = z1, b = softplus(z2))          absolute error (+ log b)
     "poisson"      1       Poisson(lambda = exp(z))                    Poisson deviance
     "studentt"     2       StudentT(df, mu = z1, sigma = softplus(z2)) robust Student-t loss
@@ -42,6 +42,17 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     With "normal" the network learns how noisy ``y`` is at each ``x``
     (heteroscedastic noise), so :meth:`predict_interval` gives intervals that
     widen where the data are noisy. ``predict`` returns the predicted mean.
+
+    With "normal-fixed" (or ``loss="squared_error"``) and no
+    ``family_params={"scale": sigma}``, sigma is estimated by maximum
+    likelihood: the network's mean is trained by squared error (sigma does
+    not move the mean's optimum; on the standardised target it is trained
+    with sigma = 1 there, i.e. ``target_scale_`` in y's units, which also
+    sets how strong ``alpha`` is), then sigma is set to the MLE given that
+    mean, the weighted residual RMS on the rows passed to ``fit``,
+    ``scale_ = sqrt(sum_i w_i (y_i - predict(X)_i)^2 / sum_i w_i)``.
+    :meth:`predict_dist`, :meth:`predict_interval`, :meth:`score_nll` and
+    saved model files use it. A given scale is used unchanged, in y's units.
 
     The location-scale families are fit on the standardised target
     ``(y - target_shift_) / target_scale_`` (see ``standardize_target``), so
@@ -63,11 +74,14 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     family : str, default="normal"
         One of "normal", "normal-fixed", "laplace", "poisson", "studentt".
     family_params : dict, optional
-        e.g. ``{"df": 4}`` for "studentt", ``{"scale": 2.0}`` for "normal-fixed".
+        e.g. ``{"df": 4}`` for "studentt", ``{"scale": 2.0}`` for "normal-fixed"
+        (in y's units; without it "normal-fixed" estimates sigma, see above).
     prior : {"gaussian", "laplace", None}, default="gaussian"
         Prior on the coefficient matrices: the fit is the MAP estimate, with
         penalty ``-log prior(W)`` ("gaussian": L2, ``alpha = 1 / prior_scale**2``;
-        "laplace": L1, ``alpha = 1 / prior_scale``). When the target is
+        "laplace": L1, ``alpha = 1 / prior_scale``), divided by the total
+        sample weight (the number of training rows when unweighted), so a
+        weight of 2 is the same objective as a repeated row. When the target is
         standardised the prior acts on the weights of the standardised
         problem (those that predict ``(y - target_shift_) / target_scale_``),
         so its strength does not depend on the units of ``y``.
@@ -96,15 +110,17 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
         It changes how the fit is computed, not the model: a fixed scale in
         ``family_params`` (``{"scale": sigma}`` for "normal-fixed" or
-        "laplace", and the default sigma = 1 of "normal-fixed") is in the
-        units of ``y``, and the network is trained with ``sigma /
-        target_scale_``. Everything the estimator returns is in the units of
+        "laplace") is in the units of ``y``, and the network is trained with
+        ``sigma / target_scale_``; an estimated sigma ("normal-fixed" without
+        a scale) is in the units of ``y`` too. Everything the estimator returns is in the units of
         ``y``: ``predict``, ``predict_dist`` (``loc * target_scale_ +
         target_shift_`` and ``scale * target_scale_``), ``predict_interval``,
         ``score_nll`` / ``nll_scorer``, and ``loss_curve_``, ``best_loss_``,
         ``validation_scores_``, ``best_validation_score_`` (the trainer's
         values plus ``log(target_scale_)``; the prior's penalty is unchanged),
-        so these are comparable between ``standardize_target`` settings. Only
+        so these are comparable between ``standardize_target`` settings.
+        With sigma estimated these curves are those of training, whose sigma
+        is ``target_scale_`` (1 when not standardised), not ``scale_``. Only
         ``verbose`` and ``progress`` print the trainer's own, standardised
         loss. ``warm_start`` and ``partial_fit`` keep the shift and scale of
         the first fit, as they keep its weights.
@@ -119,6 +135,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Number of raw network outputs (2 for families with a learned scale).
     family_ : Family
         The family of ``y``, with its parameters in the units of ``y``.
+    scale_ : float or None
+        The fixed scale of a fixed-scale family ("normal-fixed": sigma, the
+        given one or the maximum-likelihood estimate, the weighted residual
+        RMS on the rows of the last ``fit`` / ``partial_fit`` call, floored
+        at ``sqrt(eps) * target_scale_``), in the units of ``y``; None for
+        families that learn their scale per row.
     target_shift_, target_scale_ : float
         The target is standardised as ``(y - target_shift_) / target_scale_``
         for the network; 0 and 1 when it was not (``standardize_target``).
@@ -207,6 +229,17 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             Targets in the family's support (e.g. non-negative integers for
             "poisson"); others are rejected naming the values and rows.
         sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each row (None: all 1). The objective is
+            ``(sum_i s_i nll_i + penalty) / sum_i s_i``, so with
+            solver="lbfgs" or "gd" (full batch) an integer weight k is the
+            same objective, and up to rounding the same fit, as k copies of
+            the row (0: the row left out). On the minibatch solvers ("adam",
+            "adamw", "sgd", "rmsprop") rows are drawn into minibatches
+            uniformly whatever their weight, and a weight scales the row's
+            share of its minibatch's weighted mean NLL: weight 2 equals a
+            duplicated row in expectation over the shuffles, not step for
+            step. With ``early_stopping`` the held-out rows keep their
+            weights (the validation score is their weighted mean NLL).
 
         Returns
         -------
@@ -271,7 +304,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         fresh = self._standardizes(family)
         if hasattr(self, "target_scale_") and (incremental or self.warm_start):
             shift, scale = self.target_shift_, self.target_scale_
-            head = _standardised_family(family, scale)
+            head = self._training_head(family, scale)
             if self._reuses_network(self._layer_sizes_for(X, y, head), head, incremental):
                 # the weights predict the target in these units: keep them
                 return shift, scale
@@ -288,12 +321,51 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         y = family.check_target(y)
         w = training_weights(sample_weight, X.shape[0])
         shift, scale = self._target_scaling(X, y, w, family, incremental)
-        head = _standardised_family(family, scale)
+        head = self._training_head(family, scale)
+        y_fit = y
         if (shift, scale) != (0.0, 1.0):
-            y = (y.astype(np.float64) - shift) / scale
+            y_fit = (y.astype(np.float64) - shift) / scale
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
-        self._fit_network(X, y, w, head, incremental, fitted=fitted)
+        self._fit_network(X, y_fit, w, head, incremental, fitted=fitted)
+        self._predictive_head = None
+        if self._estimates_scale(family):
+            # sigma does not move the mean's optimum: now that the mean is fitted,
+            # sigma's maximum-likelihood estimate given it is the residual RMS
+            sigma = self._residual_rms(X, y, w)
+            self.family_ = get_family("normal-fixed", scale=sigma)
+            self._predictive_head = _standardised_family(self.family_, scale)
+        self.scale_ = self.family_.get_params().get("scale")
         return self
+
+    def _estimates_scale(self, family) -> bool:
+        """Whether sigma is estimated after the fit ("normal-fixed" without a given scale)."""
+        return family.name == "normal-fixed" and "scale" not in self._family_params()
+
+    def _training_head(self, family, scale: float):
+        """The family the network is trained with, for the target divided by ``scale``.
+
+        With sigma estimated the network is trained by squared error on the
+        (standardised) target, sigma = 1 in the network's units; otherwise the
+        family itself, a fixed scale divided by ``scale``.
+        """
+        if self._estimates_scale(family):
+            from probnn.families import get_family
+
+            return get_family("normal-fixed", scale=1.0)
+        return _standardised_family(family, scale)
+
+    def _residual_rms(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+        """``sqrt(sum w r^2 / sum w)`` of the residuals ``r = y - predict(X)`` (MLE of sigma).
+
+        Floored at ``sqrt(eps) * target_scale_`` so that a fit with no residual
+        still has a density.
+        """
+        mean = self._to_target_units(self._training_head(self.family_, 1.0).mean(
+            self._network.forward(X)))  # fmt: skip
+        r = np.asarray(y, dtype=np.float64) - mean
+        sigma = math.sqrt(float(np.dot(w, r * r)) / float(w.sum()))
+        floor = math.sqrt(np.finfo(np.float64).eps) * float(self.target_scale_)
+        return sigma if sigma > floor else floor
 
     def _nll_offset(self) -> float:
         # log of the Jacobian |dy_std / dy| = 1 / scale, per example
@@ -306,8 +378,16 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         )
 
     def _network_family(self):
-        """The family of the network's raw outputs (of the standardised target)."""
-        return getattr(self, "_head", None) or self.family_
+        """The family of the network's raw outputs (of the standardised target).
+
+        With sigma estimated, the estimated sigma (in the network's units), not
+        the sigma = 1 the network was trained with.
+        """
+        for name in ("_predictive_head", "_head"):
+            head = getattr(self, name, None)
+            if head is not None:
+                return head
+        return self.family_
 
     def _to_target_units(self, values: np.ndarray, shift: bool = True) -> np.ndarray:
         """Standardised locations (or scales, ``shift=False``) in the units of ``y``, same dtype."""
@@ -412,6 +492,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         self.target_shift_, self.target_scale_ = shift, scale
         self._head = _standardised_family(self.family_, scale)
+        self._predictive_head = None
+        if self._estimates_scale(self.family_):
+            # the file's family holds the estimated sigma; the network was trained with 1
+            self._predictive_head = self._head
+            self._head = self._training_head(self.family_, scale)
+        self.scale_ = self.family_.get_params().get("scale")
 
 
 def _weighted_shift_scale(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:

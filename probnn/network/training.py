@@ -2,12 +2,25 @@
 
 :class:`Trainer` chooses an :class:`MLP`'s weights by minimising
 
-    J(w) = sum_i s_i nll_i(w) / sum_i s_i + penalty(W) / n_samples
+    J(w) = (sum_i s_i nll_i(w) + penalty(W)) / sum_i s_i
 
-where ``s`` are the sample weights and the penalty is the negative log prior
-on the coefficient matrices (never the biases). A minibatch step uses the
-batch's weighted mean NLL plus the full penalty / n_samples, an unbiased
-estimate of J's gradient.
+where ``s`` are the sample weights (all 1 when none are given, so that
+``sum_i s_i = n_samples``) and the penalty is the negative log prior on the
+coefficient matrices (never the biases). Dividing the penalty by the total
+weight, not the number of rows, makes an integer weight ``k`` exactly the
+same objective as ``k`` copies of the row (weight 0: the row removed), so the
+full-batch solvers ("lbfgs", "gd") reach the same weights either way, up to
+rounding.
+
+A minibatch step ("adam", "sgd", ...) uses the batch's weighted mean NLL,
+``sum_{i in B} s_i nll_i / sum_{i in B} s_i``, plus the full penalty / total
+weight. Rows are drawn into batches uniformly, whatever their weight: a
+weight scales the row's share of its batch's mean, so a weight of 2 equals a
+duplicated row in expectation over the shuffles, not step for step (a
+duplicated row can land in two batches, a weighted one lands in one).
+With early stopping the penalty is divided by the weight of the rows left
+for training, and the validation score is the weighted mean NLL of the
+held-out rows (no penalty).
 """
 
 from __future__ import annotations
@@ -55,7 +68,7 @@ def learning_rate_at(schedule: str, lr0: float, *, t: int = 0, epoch: int = 0,
 class Trainer:
     """Chooses the MLP's weights by minimising
 
-         J(w) = sum_i s_i * nll_i(w) / sum_i s_i  +  penalty(W) / n_samples
+         J(w) = (sum_i s_i * nll_i(w)  +  penalty(W)) / sum_i s_i
 
     (s = sample weights; penalty from the prior on the coefficient matrices,
     never the biases: prior="gaussian": alpha/2 * ||W||^2 (alpha =
@@ -150,7 +163,7 @@ class Trainer:
         return self.prior is not None and self.alpha > 0
 
     def penalty(self) -> float:
-        """The prior's penalty on the coefficients (before dividing by n_samples)."""
+        """The prior's penalty on the coefficients (before dividing by the total weight)."""
         if not self._penalised:
             return 0.0
         W = self.network.params[: self.network.n_coef_params]
@@ -158,13 +171,13 @@ class Trainer:
             return 0.5 * self.alpha * float(np.dot(W, W))
         return self.alpha * float(np.abs(W).sum())
 
-    def _add_penalty_grad(self, grad: Array, n_samples: int) -> None:
-        """grad[coefs] += d penalty / d W / n_samples (sign(0) = 0 for the L1 subgradient)."""
+    def _add_penalty_grad(self, grad: Array, total_weight: float) -> None:
+        """grad[coefs] += d penalty / d W / total_weight (sign(0) = 0 for the L1 subgradient)."""
         if not self._penalised:
             return
         k = self.network.n_coef_params
         W, g = self.network.params[:k], grad[:k]
-        scale = self.alpha / n_samples
+        scale = self.alpha / total_weight
         if self.prior == "gaussian":
             g += scale * W  # one parameter-size temporary per step, only with a prior
         else:
@@ -181,8 +194,8 @@ class Trainer:
         total = float(n if w is None else w.sum())
         g = g.reshape(raw.shape) / raw.dtype.type(total)
         grad = self.network.backward(g).copy()
-        self._add_penalty_grad(grad, n)
-        return float(np.sum(nll, dtype=np.float64)) / total + self.penalty() / n, grad
+        self._add_penalty_grad(grad, total)
+        return (float(np.sum(nll, dtype=np.float64)) + self.penalty()) / total, grad
 
     # ---------------------------------------------------------------- fit
     def fit(self, X, y, sample_weight=None) -> "Trainer":
@@ -264,13 +277,27 @@ class Trainer:
             if self.early_stopping:
                 self.network.set_params(best_params)
         if not self.converged_:
-            warnings.warn(
-                f"training stopped at max_iter={self.max_iter} epochs before the loss stopped "
-                f"improving by tol={self.tol}; raise max_iter or tol",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
         return self
+
+    def _max_iter_message(self) -> str:
+        """What the ConvergenceWarning at max_iter says: the fact, then what to do."""
+        within = (f"it improved by more than tol within the last {self.n_iter_no_change} "
+                  "epochs")  # fmt: skip
+        if self.early_stopping:
+            return (
+                f"training used all max_iter={self.max_iter} epochs and the validation NLL "
+                f"was still changing by more than tol={self.tol} ({within}); the weights of "
+                "the best validation epoch were kept. Raising max_iter lets early stopping "
+                "end training where the validation NLL stops improving"
+            )
+        return (
+            f"training used all max_iter={self.max_iter} epochs and the training loss was "
+            f"still changing by more than tol={self.tol} ({within}). More epochs fit the "
+            "training rows ever more closely and can overfit them: use early_stopping=True "
+            "(it watches the NLL of a held-out validation_fraction of the rows and keeps the "
+            "best weights), or monitor a validation score, rather than only raising max_iter"
+        )
 
     def partial_fit(self, X, y, sample_weight=None) -> "Trainer":
         """One pass over this chunk, keeping the optimiser's state (no stopping rule)."""
@@ -413,7 +440,7 @@ class Trainer:
                 g = np.ascontiguousarray(g, dtype=net.dtype)
             grad = backward(g)
             if penalised:
-                self._add_penalty_grad(grad, n)
+                self._add_penalty_grad(grad, weight_sum)
             if per_step_lr:
                 lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_,
                                       power_t=self.power_t)  # fmt: skip
@@ -421,7 +448,7 @@ class Trainer:
             self.t_ += b
         if not np.all(np.isfinite(net.params)):
             self._diverged(self.n_iter_ + 1, "the weights became NaN or infinite")
-        return loss_sum / weight_sum + self.penalty() / n
+        return (loss_sum + self.penalty()) / weight_sum
 
     def _fit_lbfgs(self, X, y, sw) -> "Trainer":
         net = self.network

@@ -177,7 +177,8 @@ class Preprocessor:
         Training mean and standard deviation of each numeric column (scale 1
         when the column is constant).
     categories_ : dict of str -> list of str
-        The categories of each string column; each gets one output column, and
+        The categories of each string column, in column order (the order of the
+        one-hot blocks); each category gets one output column, and
         a category not seen in training encodes as all zeros.
     fill_ : dict of str -> float or str
         Imputation values (when ``impute``).
@@ -292,8 +293,10 @@ class Preprocessor:
             "numeric": list(self.numeric_),
             "center": [float(v) for v in self.center_],
             "scale": [float(v) for v in self.scale_],
-            "categories": {k: list(v) for k, v in self.categories_.items()},
-            "fill": dict(self.fill_),
+            # a list of [column, categories] pairs: the order of the one-hot blocks is
+            # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
+            "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
+            "fill": [[str(k), v] for k, v in self.fill_.items()],
         }
 
     @classmethod
@@ -304,10 +307,27 @@ class Preprocessor:
         self.numeric_ = [str(c) for c in meta["numeric"]]
         self.center_ = [float(v) for v in meta["center"]]
         self.scale_ = [float(v) for v in meta["scale"]]
-        self.categories_ = {str(k): [str(c) for c in v] for k, v in meta["categories"].items()}
-        self.fill_ = dict(meta["fill"])
+        categories = meta["categories"]
+        pairs = categories.items() if isinstance(categories, dict) else categories
+        by_name = {str(k): [str(c) for c in v] for k, v in pairs}
+        # Blocks follow the column order (a list, so kept by JSON). Files written before
+        # categories became a list hold a dict whose keys were sorted on writing.
+        self.categories_ = {name: by_name[name] for name in self.columns_ if name in by_name}
+        fill = meta["fill"]
+        fill_pairs = fill.items() if isinstance(fill, dict) else fill
+        self.fill_ = {}
+        for name, value in fill_pairs:
+            name = str(name)
+            # a numeric column fills with a float, a string column with text, whatever JSON held
+            self.fill_[name] = str(value) if name in by_name else float(value)
+        known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
+        if set(by_name) - set(self.columns_) or set(self.numeric_) & set(by_name) or set(self.columns_) - known:
+            raise DataError(
+                "expected every feature column in the model file to be either numeric or "
+                "categorical, exactly once"
+            )
         return self
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from probnn._validation import describe_rows, describe_values
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, DataWarning
 
 __all__ = [
     "read_table",
@@ -42,6 +44,23 @@ REGRESSION_FAMILIES = ("normal", "normal-fixed", "laplace", "poisson", "studentt
 MAX_INFERRED_CLASSES = 10
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+
+# The network computes in float32 by default: every value it sees must fit.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+# Text parsed as numbers when every present value of a column matches.
+_THOUSANDS = r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+# ISO dates: one strict pattern (checked first) and the strptime format it stands for.
+_DATE_FORMATS = {
+    "%Y-%m-%d": r"\d{4}-\d{2}-\d{2}",
+    "%Y-%m-%d %H:%M:%S": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+    "%Y-%m-%dT%H:%M:%S": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
+}
+_EPOCH = pd.Timestamp("1970-01-01")
+
+# A string column with more distinct values than this, in more than half of its rows,
+# looks like an identifier.
+_ID_MIN_DISTINCT = 20
 
 
 # ----------------------------------------------------------------- reading
@@ -91,6 +110,60 @@ def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, np.isnan(values) & column.notna().to_numpy()
 
 
+def _text_kind(column: pd.Series) -> str | None:
+    """How a text column parses as numbers, when every present value parses the same way.
+
+    Returns ``"thousands"`` (``12,345.5``), ``"date:<strptime format>"`` (ISO dates)
+    or None.
+    """
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return None
+    present = column.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present):
+        return None
+    text = present.astype(str)
+    if text.str.fullmatch(_THOUSANDS).all() and text.str.contains(",", regex=False).any():
+        return "thousands"
+    for fmt, pattern in _DATE_FORMATS.items():
+        if text.str.fullmatch(pattern).all():
+            if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
+                return f"date:{fmt}"
+    return None
+
+
+def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` parsed as ``kind`` (see :func:`_text_kind`): float64 values and a mask
+    of entries that are present but do not parse."""
+    present = column.notna().to_numpy()
+    text = column.astype(str).where(present)
+    if kind == "thousands":
+        ok = text.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+        cleaned = text.where(ok).str.replace(",", "", regex=False)
+        values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    elif kind.startswith("date:"):
+        fmt = kind[len("date:"):]
+        ok = text.str.fullmatch(_DATE_FORMATS[fmt]).fillna(False).to_numpy(dtype=bool)
+        stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
+        values = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        raise DataError(f"expected a column parser 'thousands' or 'date:<format>'; found {kind!r}")
+    return values, present & np.isnan(values)
+
+
+def _describe_kind(kind: str) -> str:
+    if kind == "thousands":
+        return "numbers with thousands separators (like 12,345.5)"
+    return f"dates in the format {kind[len('date:'):]} (like 2020-01-31)"
+
+
+def _thousands_as_numbers(column: pd.Series) -> pd.Series:
+    """A target written with thousands separators, as numbers; any other column as it is."""
+    if _text_kind(column) == "thousands":
+        values, _ = _parse_text(column, "thousands")
+        return pd.Series(values, index=column.index, name=column.name)
+    return column
+
+
 def _looks_numeric(column: pd.Series) -> bool:
     """True when the column is numeric, or when most of its present values parse as numbers.
 
@@ -131,6 +204,7 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     series = series.dropna()
     if series.empty:
         raise DataError("expected target values to choose a family from; found none (all missing)")
+    series = _thousands_as_numbers(series)
     distinct = pd.unique(series)
     if len(distinct) == 2:
         shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
@@ -163,6 +237,25 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
 class Preprocessor:
     """Table -> float matrix: numeric columns standardised, string columns one-hot.
 
+    Text that is unambiguously a number is read as one, and standardised like
+    any numeric column:
+
+    * ISO dates, when every present value of a column parses with one strict
+      format (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DDTHH:MM:SS``),
+      become days since 1970-01-01 as a float (noon is ``.5``);
+    * numbers with thousands separators, when every present value matches
+      ``-?\d{1,3}(,\d{3})*(\.\d+)?`` (e.g. ``12,345.5``), become that number.
+
+    The model file remembers which columns were parsed and how, so prediction
+    parses the same way (and names any value that does not parse).
+
+    Every value, raw and standardised, must fit float32 (the network's default
+    dtype); a larger one raises :class:`~probnn.exceptions.DataError` naming the
+    column and rows before any training. A :class:`~probnn.exceptions.DataWarning`
+    says when a string column looks like an identifier (more than 20 distinct
+    values, in more than half of the rows) and, in :meth:`transform`, when rows
+    hold categories not seen in training (they encode as all zeros).
+
     Parameters
     ----------
     impute : bool, default=False
@@ -182,6 +275,8 @@ class Preprocessor:
         a category not seen in training encodes as all zeros.
     fill_ : dict of str -> float or str
         Imputation values (when ``impute``).
+    parsers_ : dict of str -> str
+        Text columns read as numbers: ``"thousands"`` or ``"date:<strptime format>"``.
     """
 
     def __init__(self, impute: bool = False):
@@ -196,11 +291,15 @@ class Preprocessor:
         self.numeric_, self.center_, self.scale_ = [], [], []
         self.categories_: dict[str, list[str]] = {}
         self.fill_: dict[str, Any] = {}
+        self.parsers_: dict[str, str] = {}
         self._check_missing(frame)
         for name in self.columns_:
             column = frame[name]
-            if _looks_numeric(column):
-                values = self._numeric(column, name)
+            kind = _text_kind(column)
+            if kind is not None or _looks_numeric(column):
+                if kind is not None:
+                    self.parsers_[name] = kind
+                values = self._numeric(column, name, kind)
                 present = values[~np.isnan(values)]
                 if present.size == 0:
                     raise DataError(f"expected numbers in column {name!r}; found only missing values")
@@ -215,6 +314,14 @@ class Preprocessor:
                 if self.impute and column.isna().any():
                     self.fill_[name] = str(text.mode().iloc[0])
                 self.categories_[name] = sorted(set(text))
+                n_distinct = len(self.categories_[name])
+                if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * len(column):
+                    warnings.warn(
+                        f"column {name!r} looks like an identifier: {n_distinct} distinct values "
+                        f"in {len(column)} rows become {n_distinct} one-hot features that say "
+                        f"nothing about new rows; drop it (--drop {name}) unless it means something",
+                        DataWarning, stacklevel=2,
+                    )  # fmt: skip
         return self
 
     def _check_missing(self, frame: pd.DataFrame) -> None:
@@ -230,11 +337,16 @@ class Preprocessor:
             )
 
     @staticmethod
-    def _numeric(column: pd.Series, name: str) -> np.ndarray:
-        values, bad = _numeric_values(column)
+    def _numeric(column: pd.Series, name: str, kind: str | None = None) -> np.ndarray:
+        if kind is None:
+            values, bad = _numeric_values(column)
+            expected = "numbers"
+        else:
+            values, bad = _parse_text(column, kind)
+            expected = _describe_kind(kind)
         if bad.any():
             raise DataError(
-                f"expected numbers in column {name!r}; found "
+                f"expected {expected} in column {name!r}; found "
                 f"{describe_values(column[bad].astype(str).to_numpy())} at {describe_rows(bad)}"
             )
         infinite = np.isinf(values)
@@ -242,6 +354,13 @@ class Preprocessor:
             raise DataError(
                 f"expected finite numbers in column {name!r}; found "
                 f"{describe_values(values[infinite])} at {describe_rows(infinite)}"
+            )
+        huge = np.abs(values) > FLOAT32_MAX
+        if huge.any():
+            raise DataError(
+                f"expected numbers within float32's range (|x| <= {FLOAT32_MAX:.4g}, the "
+                f"network's precision) in column {name!r}; found {describe_values(values[huge])} "
+                f"at {describe_rows(huge)}"
             )
         return values
 
@@ -271,18 +390,48 @@ class Preprocessor:
         self._check_missing(frame)
         n = frame.shape[0]
         blocks = []
+        parsers = getattr(self, "parsers_", {})
         for name, center, scale in zip(self.numeric_, self.center_, self.scale_):
-            values = self._numeric(frame[name], name)
+            values = self._numeric(frame[name], name, parsers.get(name))
             if self.impute:
                 values = np.where(np.isnan(values), self.fill_.get(name, center), values)
-            blocks.append(((values - center) / scale)[:, None])
+            z = (values - center) / scale
+            huge = np.abs(z) > FLOAT32_MAX
+            if huge.any():
+                raise DataError(
+                    f"expected values of column {name!r} that stay within float32's range "
+                    f"(|z| <= {FLOAT32_MAX:.4g}) once standardised with the training mean "
+                    f"{center:g} and standard deviation {scale:g}; found "
+                    f"{describe_values(values[huge])} at {describe_rows(huge)}"
+                )
+            blocks.append(z[:, None])
         for name, cats in self.categories_.items():
             column = frame[name]
             if self.impute and name in self.fill_:
                 column = column.fillna(self.fill_[name])
             text = column.astype(str).to_numpy()
-            blocks.append((text[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64))
+            block = (text[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
+            self._warn_unseen(name, column, block)
+            blocks.append(block)
         return np.hstack(blocks) if blocks else np.empty((n, 0))
+
+    @staticmethod
+    def _warn_unseen(name: str, column: pd.Series, block: np.ndarray) -> None:
+        unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
+        if not unseen.any():
+            return
+        numbers = pd.to_numeric(column[unseen], errors="coerce").notna().to_numpy()
+        also = (
+            f"; {int(numbers.sum())} of them hold numbers, in a column the model learned as text"
+            if numbers.any()
+            else ""
+        )
+        word = "row holds a category" if unseen.sum() == 1 else "rows hold categories"
+        warnings.warn(
+            f"column {name!r}: {int(unseen.sum())} {word} not seen in training "
+            f"({describe_values(column[unseen].astype(str).to_numpy())}), encoded as all zeros{also}",
+            DataWarning, stacklevel=3,
+        )  # fmt: skip
 
     # ---------------------------------------------------------- model files
     def to_meta(self) -> dict:
@@ -297,6 +446,8 @@ class Preprocessor:
             # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
             "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
             "fill": [[str(k), v] for k, v in self.fill_.items()],
+            # text columns read as numbers: "thousands" or "date:<strptime format>"
+            "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
 
     @classmethod
@@ -320,6 +471,7 @@ class Preprocessor:
             name = str(name)
             # a numeric column fills with a float, a string column with text, whatever JSON held
             self.fill_[name] = str(value) if name in by_name else float(value)
+        self.parsers_ = {str(k): str(v) for k, v in meta.get("parsers", [])}
         known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
@@ -575,7 +727,11 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
     from probnn.families import get_family
 
     check_target_column(frame, target)
-    Preprocessor(impute=impute).fit(frame.drop(columns=[target]))
+    features = frame.drop(columns=[target])
+    with warnings.catch_warnings():
+        # the fit on the training rows says the same; here only errors, with rows of the file
+        warnings.simplefilter("ignore", DataWarning)
+        Preprocessor(impute=impute).fit(features).transform(features)
     if family in CLASSIFIER_FAMILIES:
         target_labels(frame[target], target)
     else:
@@ -607,6 +763,7 @@ def target_labels(column: pd.Series, target: str) -> np.ndarray:
     ndarray of shape (n_rows,)
     """
     _check_target_present(column, target)
+    column = _thousands_as_numbers(column)
     if pd.api.types.is_bool_dtype(column):
         return column.to_numpy().astype(np.int64)
     if pd.api.types.is_numeric_dtype(column):
@@ -632,6 +789,7 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
     ndarray of shape (n_rows,), float64
     """
     _check_target_present(column, target)
+    column = _thousands_as_numbers(column)
     values, bad = _numeric_values(column)
     if bad.any():
         raise DataError(

@@ -13,6 +13,8 @@ what was expected, what was found, and where (column, rows).
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import pathlib
 import re
@@ -28,6 +30,7 @@ from probnn.exceptions import DataError, DataWarning
 
 __all__ = [
     "read_table",
+    "sniff_separator",
     "infer_family",
     "Preprocessor",
     "TabularModel",
@@ -64,12 +67,41 @@ _ID_MIN_DISTINCT = 20
 
 
 # ----------------------------------------------------------------- reading
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+_SEPARATORS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 64 * 1024
+
+
+def sniff_separator(path: str | os.PathLike) -> str:
+    """The field separator of a text table among ``, ; TAB |``, from its first lines.
+
+    The separator chosen splits every sampled line (quotes respected) into the
+    same number of fields, more than one, and the most of them; a comma when
+    none does.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+        truncated = bool(fh.read(1))
+    text = head.decode("utf-8", errors="replace")
+    best, best_fields = ",", 1
+    for sep in _SEPARATORS:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
+        if truncated and len(rows) > 1:
+            rows = rows[:-1]  # the sample may end inside a line
+        counts = {len(r) for r in rows[:50]}
+        if len(counts) == 1 and (fields := counts.pop()) > best_fields:
+            best, best_fields = sep, fields
+    return best
+
+
+def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFrame:
     """Read a CSV or Parquet file (chosen by the suffix ``.parquet`` / ``.pq``).
 
     Parameters
     ----------
     path : path-like
+    sep : str or None, default=None
+        Field separator of a text file; None sniffs it among ``, ; TAB |``
+        (:func:`sniff_separator`). Ignored for Parquet.
 
     Returns
     -------
@@ -89,7 +121,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if path.suffix.lower() in _PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, sep=sniff_separator(path) if sep is None else sep)
+    except ImportError:
+        raise DataError(
+            f"expected a Parquet engine to read {path}; found none installed: "
+            "pip install 'probnn[parquet]' (or save the table as CSV)"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"expected a table with a header and rows; found an empty file {path}") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
@@ -180,6 +217,11 @@ def _looks_numeric(column: pd.Series) -> bool:
 
 
 # ------------------------------------------------------------ family choice
+def _plain(value) -> str:
+    """A value as a user wrote it: ``1`` rather than ``np.int64(1)``."""
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
 def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     """Choose a likelihood family for a target column, and say why.
 
@@ -211,7 +253,7 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
         return "bernoulli", f"the target has exactly two distinct values ({shown})"
     if len(distinct) < 2:
         raise DataError(
-            f"expected a target with at least two distinct values; found only {distinct[0]!r}"
+            f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
         )
     if not _looks_numeric(series):
         return "categorical", f"the target holds {len(distinct)} distinct text labels"
@@ -235,7 +277,7 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
 
 # ------------------------------------------------------------ preprocessing
 class Preprocessor:
-    """Table -> float matrix: numeric columns standardised, string columns one-hot.
+    r"""Table -> float matrix: numeric columns standardised, string columns one-hot.
 
     Text that is unambiguously a number is read as one, and standardised like
     any numeric column:
@@ -324,17 +366,29 @@ class Preprocessor:
                     )  # fmt: skip
         return self
 
-    def _check_missing(self, frame: pd.DataFrame) -> None:
+    def _check_missing(self, frame: pd.DataFrame, fitting: bool = True) -> None:
+        if fitting and frame.shape[0]:
+            empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+            if empty:
+                raise DataError(
+                    f"column {empty[0]!r} has no values; drop it with --drop {empty[0]}"
+                    if len(empty) == 1
+                    else f"columns {', '.join(repr(c) for c in empty)} have no values; drop them "
+                    f"with --drop {','.join(empty)}"
+                )
         if self.impute:
             return
         counts = frame.isna().sum()
         counts = counts[counts > 0]
         if counts.size:
             listed = ", ".join(f"{name!r} ({int(n)})" for name, n in counts.items())
-            raise DataError(
-                f"expected no missing values; found missing values in column(s) {listed}; "
+            todo = (
                 "remove those rows or pass --impute (median / most frequent value)"
+                if fitting
+                else "the model was trained without imputation, so remove those rows or "
+                "retrain the model with --impute"
             )
+            raise DataError(f"expected no missing values; found missing values in column(s) {listed}; {todo}")
 
     @staticmethod
     def _numeric(column: pd.Series, name: str, kind: str | None = None) -> np.ndarray:
@@ -387,7 +441,7 @@ class Preprocessor:
                 f"{', '.join(repr(c) for c in missing)}"
             )
         frame = frame[self.columns_]
-        self._check_missing(frame)
+        self._check_missing(frame, fitting=False)
         n = frame.shape[0]
         blocks = []
         parsers = getattr(self, "parsers_", {})

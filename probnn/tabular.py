@@ -469,8 +469,7 @@ class Preprocessor:
             blocks.append(block)
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
-    @staticmethod
-    def _warn_unseen(name: str, column: pd.Series, block: np.ndarray) -> None:
+    def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
         unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
         if not unseen.any():
             return
@@ -481,11 +480,15 @@ class Preprocessor:
             else ""
         )
         word = "row holds a category" if unseen.sum() == 1 else "rows hold categories"
-        warnings.warn(
+        message = (
             f"column {name!r}: {int(unseen.sum())} {word} not seen in training "
-            f"({describe_values(column[unseen].astype(str).to_numpy())}), encoded as all zeros{also}",
-            DataWarning, stacklevel=3,
-        )  # fmt: skip
+            f"({describe_values(column[unseen].astype(str).to_numpy())}), encoded as all zeros{also}"
+        )
+        # the same rows are often transformed more than once (metrics, report): say it once
+        said = self.__dict__.setdefault("_warned", set())
+        if message not in said:
+            said.add(message)
+            warnings.warn(message, DataWarning, stacklevel=3)
 
     # ---------------------------------------------------------- model files
     def to_meta(self) -> dict:

@@ -134,6 +134,9 @@ def test_unseen_categories_and_numbers_warn_at_predict_time():
     with pytest.warns(DataWarning, match=r"column 'colour'.*3 rows.*not seen in training.*1 of them.*number"):
         X = pre.transform(new)
     np.testing.assert_array_equal(X, [[0, 1], [0, 0], [0, 0], [0, 0]])
+    with warnings.catch_warnings():  # the same rows again (metrics, then the report): said once
+        warnings.simplefilter("error", DataWarning)
+        pre.transform(new)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         pre.transform(pd.DataFrame({"colour": ["blue"]}))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DataError", "TrainingDivergedError", "SeparationWarning"]
+__all__ = ["DataError", "DataWarning", "TrainingDivergedError", "SeparationWarning"]
 
 
 class DataError(ValueError):
@@ -26,4 +26,13 @@ class SeparationWarning(UserWarning):
 
     Without a prior the likelihood keeps rising as the weights grow; the
     reported weights are wherever the optimiser stopped, not an estimate.
+    """
+
+
+class DataWarning(UserWarning):
+    """The data can be used, but probably not as meant: say so in one line.
+
+    E.g. a string column with a distinct value in most rows (an identifier),
+    or categories at predict time that the model never saw in training
+    (encoded as all zeros). The command line prints it as ``probnn: warning: ...``.
     """

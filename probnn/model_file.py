@@ -73,7 +73,7 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     arrays, meta = model._export_state()
     kind = "tabular" if isinstance(model, TabularModel) else "estimator"
     arrays = {str(k): np.ascontiguousarray(v) for k, v in arrays.items()}
-    model_json = json.dumps({"kind": kind, **meta}, sort_keys=True, allow_nan=True)
+    model_json = json.dumps({"kind": kind, **meta}, allow_nan=True)
     metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),

@@ -13,8 +13,12 @@ what was expected, what was found, and where (column, rows).
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import pathlib
+import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 from probnn._validation import describe_rows, describe_values
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, DataWarning
 
 __all__ = [
     "read_table",
+    "sniff_separator",
     "infer_family",
     "Preprocessor",
     "TabularModel",
@@ -43,14 +48,60 @@ MAX_INFERRED_CLASSES = 10
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
+# The network computes in float32 by default: every value it sees must fit.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+# Text parsed as numbers when every present value of a column matches.
+_THOUSANDS = r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+# ISO dates: one strict pattern (checked first) and the strptime format it stands for.
+_DATE_FORMATS = {
+    "%Y-%m-%d": r"\d{4}-\d{2}-\d{2}",
+    "%Y-%m-%d %H:%M:%S": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+    "%Y-%m-%dT%H:%M:%S": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
+}
+_EPOCH = pd.Timestamp("1970-01-01")
+
+# A string column with more distinct values than this, in more than half of its rows,
+# looks like an identifier.
+_ID_MIN_DISTINCT = 20
+
 
 # ----------------------------------------------------------------- reading
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+_SEPARATORS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 64 * 1024
+
+
+def sniff_separator(path: str | os.PathLike) -> str:
+    """The field separator of a text table among ``, ; TAB |``, from its first lines.
+
+    The separator chosen splits every sampled line (quotes respected) into the
+    same number of fields, more than one, and the most of them; a comma when
+    none does.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+        truncated = bool(fh.read(1))
+    text = head.decode("utf-8", errors="replace")
+    best, best_fields = ",", 1
+    for sep in _SEPARATORS:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
+        if truncated and len(rows) > 1:
+            rows = rows[:-1]  # the sample may end inside a line
+        counts = {len(r) for r in rows[:50]}
+        if len(counts) == 1 and (fields := counts.pop()) > best_fields:
+            best, best_fields = sep, fields
+    return best
+
+
+def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFrame:
     """Read a CSV or Parquet file (chosen by the suffix ``.parquet`` / ``.pq``).
 
     Parameters
     ----------
     path : path-like
+    sep : str or None, default=None
+        Field separator of a text file; None sniffs it among ``, ; TAB |``
+        (:func:`sniff_separator`). Ignored for Parquet.
 
     Returns
     -------
@@ -70,7 +121,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if path.suffix.lower() in _PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, sep=sniff_separator(path) if sep is None else sep)
+    except ImportError:
+        raise DataError(
+            f"expected a Parquet engine to read {path}; found none installed: "
+            "pip install 'probnn[parquet]' (or save the table as CSV)"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"expected a table with a header and rows; found an empty file {path}") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
@@ -91,6 +147,60 @@ def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, np.isnan(values) & column.notna().to_numpy()
 
 
+def _text_kind(column: pd.Series) -> str | None:
+    """How a text column parses as numbers, when every present value parses the same way.
+
+    Returns ``"thousands"`` (``12,345.5``), ``"date:<strptime format>"`` (ISO dates)
+    or None.
+    """
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return None
+    present = column.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present):
+        return None
+    text = present.astype(str)
+    if text.str.fullmatch(_THOUSANDS).all() and text.str.contains(",", regex=False).any():
+        return "thousands"
+    for fmt, pattern in _DATE_FORMATS.items():
+        if text.str.fullmatch(pattern).all():
+            if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
+                return f"date:{fmt}"
+    return None
+
+
+def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` parsed as ``kind`` (see :func:`_text_kind`): float64 values and a mask
+    of entries that are present but do not parse."""
+    present = column.notna().to_numpy()
+    text = column.astype(str).where(present)
+    if kind == "thousands":
+        ok = text.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+        cleaned = text.where(ok).str.replace(",", "", regex=False)
+        values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    elif kind.startswith("date:"):
+        fmt = kind[len("date:"):]
+        ok = text.str.fullmatch(_DATE_FORMATS[fmt]).fillna(False).to_numpy(dtype=bool)
+        stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
+        values = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        raise DataError(f"expected a column parser 'thousands' or 'date:<format>'; found {kind!r}")
+    return values, present & np.isnan(values)
+
+
+def _describe_kind(kind: str) -> str:
+    if kind == "thousands":
+        return "numbers with thousands separators (like 12,345.5)"
+    return f"dates in the format {kind[len('date:'):]} (like 2020-01-31)"
+
+
+def _thousands_as_numbers(column: pd.Series) -> pd.Series:
+    """A target written with thousands separators, as numbers; any other column as it is."""
+    if _text_kind(column) == "thousands":
+        values, _ = _parse_text(column, "thousands")
+        return pd.Series(values, index=column.index, name=column.name)
+    return column
+
+
 def _looks_numeric(column: pd.Series) -> bool:
     """True when the column is numeric, or when most of its present values parse as numbers.
 
@@ -107,6 +217,11 @@ def _looks_numeric(column: pd.Series) -> bool:
 
 
 # ------------------------------------------------------------ family choice
+def _plain(value) -> str:
+    """A value as a user wrote it: ``1`` rather than ``np.int64(1)``."""
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
 def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     """Choose a likelihood family for a target column, and say why.
 
@@ -131,13 +246,14 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     series = series.dropna()
     if series.empty:
         raise DataError("expected target values to choose a family from; found none (all missing)")
+    series = _thousands_as_numbers(series)
     distinct = pd.unique(series)
     if len(distinct) == 2:
         shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
         return "bernoulli", f"the target has exactly two distinct values ({shown})"
     if len(distinct) < 2:
         raise DataError(
-            f"expected a target with at least two distinct values; found only {distinct[0]!r}"
+            f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
         )
     if not _looks_numeric(series):
         return "categorical", f"the target holds {len(distinct)} distinct text labels"
@@ -161,7 +277,26 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
 
 # ------------------------------------------------------------ preprocessing
 class Preprocessor:
-    """Table -> float matrix: numeric columns standardised, string columns one-hot.
+    r"""Table -> float matrix: numeric columns standardised, string columns one-hot.
+
+    Text that is unambiguously a number is read as one, and standardised like
+    any numeric column:
+
+    * ISO dates, when every present value of a column parses with one strict
+      format (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DDTHH:MM:SS``),
+      become days since 1970-01-01 as a float (noon is ``.5``);
+    * numbers with thousands separators, when every present value matches
+      ``-?\d{1,3}(,\d{3})*(\.\d+)?`` (e.g. ``12,345.5``), become that number.
+
+    The model file remembers which columns were parsed and how, so prediction
+    parses the same way (and names any value that does not parse).
+
+    Every value, raw and standardised, must fit float32 (the network's default
+    dtype); a larger one raises :class:`~probnn.exceptions.DataError` naming the
+    column and rows before any training. A :class:`~probnn.exceptions.DataWarning`
+    says when a string column looks like an identifier (more than 20 distinct
+    values, in more than half of the rows) and, in :meth:`transform`, when rows
+    hold categories not seen in training (they encode as all zeros).
 
     Parameters
     ----------
@@ -177,10 +312,13 @@ class Preprocessor:
         Training mean and standard deviation of each numeric column (scale 1
         when the column is constant).
     categories_ : dict of str -> list of str
-        The categories of each string column; each gets one output column, and
+        The categories of each string column, in column order (the order of the
+        one-hot blocks); each category gets one output column, and
         a category not seen in training encodes as all zeros.
     fill_ : dict of str -> float or str
         Imputation values (when ``impute``).
+    parsers_ : dict of str -> str
+        Text columns read as numbers: ``"thousands"`` or ``"date:<strptime format>"``.
     """
 
     def __init__(self, impute: bool = False):
@@ -195,11 +333,15 @@ class Preprocessor:
         self.numeric_, self.center_, self.scale_ = [], [], []
         self.categories_: dict[str, list[str]] = {}
         self.fill_: dict[str, Any] = {}
+        self.parsers_: dict[str, str] = {}
         self._check_missing(frame)
         for name in self.columns_:
             column = frame[name]
-            if _looks_numeric(column):
-                values = self._numeric(column, name)
+            kind = _text_kind(column)
+            if kind is not None or _looks_numeric(column):
+                if kind is not None:
+                    self.parsers_[name] = kind
+                values = self._numeric(column, name, kind)
                 present = values[~np.isnan(values)]
                 if present.size == 0:
                     raise DataError(f"expected numbers in column {name!r}; found only missing values")
@@ -214,26 +356,51 @@ class Preprocessor:
                 if self.impute and column.isna().any():
                     self.fill_[name] = str(text.mode().iloc[0])
                 self.categories_[name] = sorted(set(text))
+                n_distinct = len(self.categories_[name])
+                if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * len(column):
+                    warnings.warn(
+                        f"column {name!r} looks like an identifier: {n_distinct} distinct values "
+                        f"in {len(column)} rows become {n_distinct} one-hot features that say "
+                        f"nothing about new rows; drop it (--drop {name}) unless it means something",
+                        DataWarning, stacklevel=2,
+                    )  # fmt: skip
         return self
 
-    def _check_missing(self, frame: pd.DataFrame) -> None:
+    def _check_missing(self, frame: pd.DataFrame, fitting: bool = True) -> None:
+        if fitting and frame.shape[0]:
+            empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+            if empty:
+                raise DataError(
+                    f"column {empty[0]!r} has no values; drop it with --drop {empty[0]}"
+                    if len(empty) == 1
+                    else f"columns {', '.join(repr(c) for c in empty)} have no values; drop them "
+                    f"with --drop {','.join(empty)}"
+                )
         if self.impute:
             return
         counts = frame.isna().sum()
         counts = counts[counts > 0]
         if counts.size:
             listed = ", ".join(f"{name!r} ({int(n)})" for name, n in counts.items())
-            raise DataError(
-                f"expected no missing values; found missing values in column(s) {listed}; "
+            todo = (
                 "remove those rows or pass --impute (median / most frequent value)"
+                if fitting
+                else "the model was trained without imputation, so remove those rows or "
+                "retrain the model with --impute"
             )
+            raise DataError(f"expected no missing values; found missing values in column(s) {listed}; {todo}")
 
     @staticmethod
-    def _numeric(column: pd.Series, name: str) -> np.ndarray:
-        values, bad = _numeric_values(column)
+    def _numeric(column: pd.Series, name: str, kind: str | None = None) -> np.ndarray:
+        if kind is None:
+            values, bad = _numeric_values(column)
+            expected = "numbers"
+        else:
+            values, bad = _parse_text(column, kind)
+            expected = _describe_kind(kind)
         if bad.any():
             raise DataError(
-                f"expected numbers in column {name!r}; found "
+                f"expected {expected} in column {name!r}; found "
                 f"{describe_values(column[bad].astype(str).to_numpy())} at {describe_rows(bad)}"
             )
         infinite = np.isinf(values)
@@ -241,6 +408,13 @@ class Preprocessor:
             raise DataError(
                 f"expected finite numbers in column {name!r}; found "
                 f"{describe_values(values[infinite])} at {describe_rows(infinite)}"
+            )
+        huge = np.abs(values) > FLOAT32_MAX
+        if huge.any():
+            raise DataError(
+                f"expected numbers within float32's range (|x| <= {FLOAT32_MAX:.4g}, the "
+                f"network's precision) in column {name!r}; found {describe_values(values[huge])} "
+                f"at {describe_rows(huge)}"
             )
         return values
 
@@ -267,21 +441,54 @@ class Preprocessor:
                 f"{', '.join(repr(c) for c in missing)}"
             )
         frame = frame[self.columns_]
-        self._check_missing(frame)
+        self._check_missing(frame, fitting=False)
         n = frame.shape[0]
         blocks = []
+        parsers = getattr(self, "parsers_", {})
         for name, center, scale in zip(self.numeric_, self.center_, self.scale_):
-            values = self._numeric(frame[name], name)
+            values = self._numeric(frame[name], name, parsers.get(name))
             if self.impute:
                 values = np.where(np.isnan(values), self.fill_.get(name, center), values)
-            blocks.append(((values - center) / scale)[:, None])
+            z = (values - center) / scale
+            huge = np.abs(z) > FLOAT32_MAX
+            if huge.any():
+                raise DataError(
+                    f"expected values of column {name!r} that stay within float32's range "
+                    f"(|z| <= {FLOAT32_MAX:.4g}) once standardised with the training mean "
+                    f"{center:g} and standard deviation {scale:g}; found "
+                    f"{describe_values(values[huge])} at {describe_rows(huge)}"
+                )
+            blocks.append(z[:, None])
         for name, cats in self.categories_.items():
             column = frame[name]
             if self.impute and name in self.fill_:
                 column = column.fillna(self.fill_[name])
             text = column.astype(str).to_numpy()
-            blocks.append((text[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64))
+            block = (text[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
+            self._warn_unseen(name, column, block)
+            blocks.append(block)
         return np.hstack(blocks) if blocks else np.empty((n, 0))
+
+    def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
+        unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
+        if not unseen.any():
+            return
+        numbers = pd.to_numeric(column[unseen], errors="coerce").notna().to_numpy()
+        also = (
+            f"; {int(numbers.sum())} of them hold numbers, in a column the model learned as text"
+            if numbers.any()
+            else ""
+        )
+        word = "row holds a category" if unseen.sum() == 1 else "rows hold categories"
+        message = (
+            f"column {name!r}: {int(unseen.sum())} {word} not seen in training "
+            f"({describe_values(column[unseen].astype(str).to_numpy())}), encoded as all zeros{also}"
+        )
+        # the same rows are often transformed more than once (metrics, report): say it once
+        said = self.__dict__.setdefault("_warned", set())
+        if message not in said:
+            said.add(message)
+            warnings.warn(message, DataWarning, stacklevel=3)
 
     # ---------------------------------------------------------- model files
     def to_meta(self) -> dict:
@@ -292,8 +499,12 @@ class Preprocessor:
             "numeric": list(self.numeric_),
             "center": [float(v) for v in self.center_],
             "scale": [float(v) for v in self.scale_],
-            "categories": {k: list(v) for k, v in self.categories_.items()},
-            "fill": dict(self.fill_),
+            # a list of [column, categories] pairs: the order of the one-hot blocks is
+            # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
+            "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
+            "fill": [[str(k), v] for k, v in self.fill_.items()],
+            # text columns read as numbers: "thousands" or "date:<strptime format>"
+            "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
 
     @classmethod
@@ -304,10 +515,28 @@ class Preprocessor:
         self.numeric_ = [str(c) for c in meta["numeric"]]
         self.center_ = [float(v) for v in meta["center"]]
         self.scale_ = [float(v) for v in meta["scale"]]
-        self.categories_ = {str(k): [str(c) for c in v] for k, v in meta["categories"].items()}
-        self.fill_ = dict(meta["fill"])
+        categories = meta["categories"]
+        pairs = categories.items() if isinstance(categories, dict) else categories
+        by_name = {str(k): [str(c) for c in v] for k, v in pairs}
+        # Blocks follow the column order (a list, so kept by JSON). Files written before
+        # categories became a list hold a dict whose keys were sorted on writing.
+        self.categories_ = {name: by_name[name] for name in self.columns_ if name in by_name}
+        fill = meta["fill"]
+        fill_pairs = fill.items() if isinstance(fill, dict) else fill
+        self.fill_ = {}
+        for name, value in fill_pairs:
+            name = str(name)
+            # a numeric column fills with a float, a string column with text, whatever JSON held
+            self.fill_[name] = str(value) if name in by_name else float(value)
+        self.parsers_ = {str(k): str(v) for k, v in meta.get("parsers", [])}
+        known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
+        if set(by_name) - set(self.columns_) or set(self.numeric_) & set(by_name) or set(self.columns_) - known:
+            raise DataError(
+                "expected every feature column in the model file to be either numeric or "
+                "categorical, exactly once"
+            )
         return self
 
 
@@ -555,7 +784,11 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
     from probnn.families import get_family
 
     check_target_column(frame, target)
-    Preprocessor(impute=impute).fit(frame.drop(columns=[target]))
+    features = frame.drop(columns=[target])
+    with warnings.catch_warnings():
+        # the fit on the training rows says the same; here only errors, with rows of the file
+        warnings.simplefilter("ignore", DataWarning)
+        Preprocessor(impute=impute).fit(features).transform(features)
     if family in CLASSIFIER_FAMILIES:
         target_labels(frame[target], target)
     else:
@@ -587,6 +820,7 @@ def target_labels(column: pd.Series, target: str) -> np.ndarray:
     ndarray of shape (n_rows,)
     """
     _check_target_present(column, target)
+    column = _thousands_as_numbers(column)
     if pd.api.types.is_bool_dtype(column):
         return column.to_numpy().astype(np.int64)
     if pd.api.types.is_numeric_dtype(column):
@@ -612,6 +846,7 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
     ndarray of shape (n_rows,), float64
     """
     _check_target_present(column, target)
+    column = _thousands_as_numbers(column)
     values, bad = _numeric_values(column)
     if bad.any():
         raise DataError(

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, DataWarning
 from probnn.tabular import (
     Preprocessor,
     TabularModel,
@@ -123,8 +123,11 @@ def test_string_columns_one_hot_like_sklearn(frame):
     np.testing.assert_array_equal(X[:, 2:], enc.transform(frame[["colour"]]).toarray())
     assert pre.feature_names_out_ == ["x", "k"] + [f"colour={c}" for c in enc.categories_[0]]
     # an unseen category encodes as all zeros, as OneHotEncoder(handle_unknown="ignore")
+    # (and says so: DataWarning)
     new = frame.head(2).assign(colour=["purple", "red"])
-    np.testing.assert_array_equal(pre.transform(new)[:, 2:], enc.transform(new[["colour"]]).toarray())
+    with pytest.warns(DataWarning, match=r"column 'colour': 1 row .*purple"):
+        X_new = pre.transform(new)
+    np.testing.assert_array_equal(X_new[:, 2:], enc.transform(new[["colour"]]).toarray())
 
 
 def test_constant_column_keeps_unit_scale():

@@ -486,13 +486,17 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     def _export_extra(self) -> dict:
         return {
             "classes_": self.classes_.tolist(),
+            # tolist() loses the dtype (int32 -> int, object strings -> str): keep it, so a
+            # loaded model answers predict() with labels of the same dtype
+            "classes_dtype": "object" if self.classes_.dtype == object else self.classes_.dtype.str,
             "multilabel": bool(self._multilabel),
             "binary_bernoulli": bool(self._binary_bernoulli),
             "label_dtype": np.dtype(getattr(self, "_label_dtype", np.int64)).str,
         }
 
     def _import_extra(self, meta: dict) -> None:
-        self.classes_ = np.asarray(meta["classes_"])
+        dtype = meta.get("classes_dtype")  # absent in files written before it was stored
+        self.classes_ = np.asarray(meta["classes_"], dtype=None if dtype is None else np.dtype(dtype))
         self._multilabel = bool(meta["multilabel"])
         self._binary_bernoulli = bool(meta["binary_bernoulli"])
         self._label_dtype = np.dtype(meta["label_dtype"])

@@ -21,18 +21,22 @@ from probnn._validation import check_sample_weight
 __all__ = ["EnsembleRegressor", "default_member"]
 
 
-# The members' default configuration, chosen with bench/scenario5.py (the UCI regression
-# protocol; see that module's docstring and the branch report for the figures): on a few
-# hundred rows a full budget of optimiser steps matters more than epochs, so small batches,
-# a fixed number of epochs and no early stopping on a noisy tenth of the rows.
+# The members' default configuration, chosen with bench/scenario5.py's data on a validation
+# fifth of the training rows of the first 3 splits of concrete, energy and yacht (never on test
+# rows; the branch report lists every configuration tried): on a few hundred rows the learned
+# variance overfits within a few hundred epochs, so early stopping on the validation NLL (best
+# weights restored) with a patience of 100 epochs bounds the budget; small batches give enough
+# optimiser steps per epoch; two layers of 50 and an L2 prior of alpha 1e-2 fit the mean best.
 DEFAULT_MEMBER_PARAMS: dict[str, Any] = dict(
-    hidden_layer_sizes=(50,),
+    hidden_layer_sizes=(50, 50),
     batch_size=32,
-    max_iter=400,
+    max_iter=2000,
     learning_rate_init=0.003,
-    alpha=1e-3,
+    alpha=1e-2,
+    early_stopping=True,
+    validation_fraction=0.1,
+    n_iter_no_change=100,
     tol=0.0,
-    n_iter_no_change=10**9,
 )
 
 

@@ -21,7 +21,7 @@ Peers (random_state = split index):
 
 All NLLs are computed here with scipy.stats from the predicted parameters (the ensemble's as the
 log of the mean of its members' scipy densities); probnn's ``score_nll`` is asserted equal.
-Fit time is wall-clock with 2 threads. ``--quick``: the first 2 splits; ``--splits K``: the first K.
+Fit time is wall-clock with 2 threads (torch: 1, see ``_torch_fit_predict``). ``--quick``: the first 2 splits; ``--splits K``: the first K.
 """
 from __future__ import annotations
 
@@ -67,6 +67,9 @@ def _torch_fit_predict(Xtr, ytr, Xte, seed):
 
     from probnn.estimators.ensemble import DEFAULT_MEMBER_PARAMS as P
 
+    # one thread: on a network this small a second one only adds OpenMP waits, which cost
+    # 10-100x on shared cores (fits of 100 epochs took 5-120 s with two)
+    torch.set_num_threads(1)
     torch.manual_seed(seed)
     shift, scale = ytr.mean(), ytr.std()
     X = torch.tensor(Xtr, dtype=torch.float32)

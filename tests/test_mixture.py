@@ -117,3 +117,16 @@ def test_float32_components_give_float32():
 def test_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Mixture(**kwargs)
+
+
+def test_components_of_broadcastable_batch_shapes():
+    m = Mixture([Normal(0.0, 1.0), Normal(np.array([1.0, 2.0]), 2.0)])
+    assert m.batch_shape == (2,)
+    y = np.array([0.5, -1.0])
+    pdf = 0.5 * stats.norm.pdf(y, 0, 1) + 0.5 * stats.norm.pdf(y, [1.0, 2.0], 2.0)
+    np.testing.assert_allclose(m.log_prob(y), np.log(pdf), rtol=1e-12)
+    np.testing.assert_allclose(m.mean, [0.5, 1.0], rtol=1e-12)
+    x = m.icdf(0.7)
+    cdf = 0.5 * stats.norm.cdf(x) + 0.5 * stats.norm.cdf(x, [1.0, 2.0], 2.0)
+    np.testing.assert_allclose(cdf, 0.7, rtol=1e-10)
+    assert m.sample(3, random_state=0).shape == (3, 2)

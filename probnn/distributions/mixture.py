@@ -125,7 +125,10 @@ class Mixture(Distribution):
         return self._log_w.reshape((self._log_w.shape[0],) + (1,) * extra + self.batch_shape)
 
     def _stack(self, fn) -> NDArray[np.float64]:
-        return np.stack([np.asarray(fn(c), dtype=np.float64) for c in self.components])
+        """``fn(component)`` for every component, broadcast to one shape and stacked on axis 0."""
+        parts = [np.asarray(fn(c), dtype=np.float64) for c in self.components]
+        shape = np.broadcast_shapes(*(a.shape for a in parts))
+        return np.stack([np.broadcast_to(a, shape) for a in parts])
 
     def _log_prob(self, y):
         lp = self._stack(lambda c: c._log_prob(y))

@@ -12,6 +12,7 @@ scenario, ``python -m bench.scenarioN``).
 2. Speed on small data with L-BFGS (``scenario2.py``).
 3. Likelihood against the truth on synthetic tasks (``scenario3.py``).
 4. Real data: held-out NLL and accuracy / RMSE (``scenario4.py``).
+5. UCI regression protocol: predictive distributions, ensembles (``scenario5.py``).
 """
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def _stat(xs):
     return statistics.median(xs), min(xs), max(xs)
 
 
-SCENARIO_MODULES = {2: "bench.scenario2", 3: "bench.scenario3", 4: "bench.scenario4"}
+SCENARIO_MODULES = {2: "bench.scenario2", 3: "bench.scenario3", 4: "bench.scenario4",
+                    5: "bench.scenario5"}
 
 
 def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log) -> dict:
@@ -151,7 +153,7 @@ def _markdown(res: dict) -> str:
     m = res["machine"]
     runs = res.get("runs", {})
     lines = ["# probnn benchmarks", "", "Commands (the latest run of each scenario):", ""]
-    for s in (1, 2, 3, 4):
+    for s in (1, *SCENARIO_MODULES):
         meta = runs.get(f"scenario{s}", res if s == 1 and "scenario1" in res else None)
         if meta and f"scenario{s}" in res:
             when = f" ({meta['date']})" if meta.get("date") else ""
@@ -163,7 +165,7 @@ def _markdown(res: dict) -> str:
               f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed for the measurements: "
               f"{res['openblas_pins_removed'] or 'none were set'}", ""]
     target_rows = []
-    for s in (1, 2, 3, 4):
+    for s in (1, *SCENARIO_MODULES):
         key = f"scenario{s}"
         if not res.get(key):
             lines += [f"## Scenario {s}: not run yet (or skipped: see the log in latest.json)", ""]
@@ -188,13 +190,13 @@ def _markdown(res: dict) -> str:
 
 def _parse_scenarios(text: str | None) -> list[int]:
     if text is None:
-        return [1, 2, 3, 4]
+        return [1, *SCENARIO_MODULES]
     try:
         chosen = sorted({int(t) for t in text.split(",") if t.strip()})
     except ValueError:
         chosen = []
-    if not chosen or any(s not in (1, 2, 3, 4) for s in chosen):
-        raise SystemExit(f"--scenario takes numbers 1-4 separated by commas; found {text!r}")
+    if not chosen or any(s not in (1, *SCENARIO_MODULES) for s in chosen):
+        raise SystemExit(f"--scenario takes numbers 1-{max(SCENARIO_MODULES)} separated by commas; found {text!r}")
     return chosen
 
 

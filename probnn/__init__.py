@@ -25,6 +25,7 @@ _EXPORTS = {
     "Laplace": "probnn.distributions",
     "Poisson": "probnn.distributions",
     "StudentT": "probnn.distributions",
+    "Mixture": "probnn.distributions",
     "bernoulli_pmf_piecewise": "probnn.distributions",
     "bernoulli_pmf_additive": "probnn.distributions",
     "bernoulli_pmf_multiplicative": "probnn.distributions",
@@ -48,6 +49,7 @@ _EXPORTS = {
     # estimators
     "MLPClassifier": "probnn.estimators",
     "MLPRegressor": "probnn.estimators",
+    "EnsembleRegressor": "probnn.estimators",
     "GaussianGenerativeClassifier": "probnn.estimators",
     "nll_scorer": "probnn.estimators",
     # model files

@@ -47,7 +47,17 @@ def _studentt(rng):
 SCALAR_EXAMPLES = {Bernoulli: _bernoulli, Normal: _normal, Laplace: _laplace,
                    Poisson: _poisson, StudentT: _studentt}
 # Categorical (vector-valued parameters) is covered by the named test below.
-EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy"}
+EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
+            D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_mixture.py
+
+
+def test_mixture_against_scipy():
+    m = D.Mixture([Normal(0.0, 1.0), Normal(3.0, 0.5)], weights=[0.25, 0.75])
+    y = np.array([-1.0, 1.5, 3.2])
+    pdf = 0.25 * stats.norm.pdf(y, 0, 1) + 0.75 * stats.norm.pdf(y, 3, 0.5)
+    np.testing.assert_allclose(m.log_prob(y), np.log(pdf), rtol=RTOL)
+    np.testing.assert_allclose(m.cdf(y), 0.25 * stats.norm.cdf(y) + 0.75 * stats.norm.cdf(y, 3, 0.5),
+                               rtol=RTOL)
 
 
 def test_every_exported_distribution_has_an_example():

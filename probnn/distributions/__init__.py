@@ -10,6 +10,7 @@ from .bernoulli import (Bernoulli, bernoulli_pmf_additive, bernoulli_pmf_multipl
                         bernoulli_pmf_piecewise)
 from .categorical import Categorical
 from .laplace import Laplace
+from .mixture import Mixture
 from .normal import Normal
 from .poisson import Poisson
 from .studentt import StudentT
@@ -22,6 +23,7 @@ __all__ = [
     "Laplace",
     "Poisson",
     "StudentT",
+    "Mixture",
     "bernoulli_pmf_piecewise",
     "bernoulli_pmf_additive",
     "bernoulli_pmf_multiplicative",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from probnn.estimators.classifier import MLPClassifier
+from probnn.estimators.ensemble import EnsembleRegressor
 from probnn.estimators.generative import GaussianGenerativeClassifier
 from probnn.estimators.regressor import MLPRegressor
 from probnn.estimators.scoring import nll_scorer
@@ -23,11 +24,13 @@ __all__ = [
     "GaussianGenerativeClassifier",
     "nll_scorer",
     "estimator_from_state",
+    "EnsembleRegressor",
 ]
 
 _CLASSES = {
     cls.__name__: cls for cls in (MLPClassifier, MLPRegressor, GaussianGenerativeClassifier)
 }
+_CLASSES["EnsembleRegressor"] = EnsembleRegressor  # members rebuilt through this function
 
 
 def estimator_from_state(arrays: dict[str, np.ndarray], meta: dict):

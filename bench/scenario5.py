@@ -1,0 +1,257 @@
+"""Scenario 5: predictive distributions on the UCI regression protocol (concrete, energy, yacht).
+
+The protocol of Hernández-Lobato and Adams (2015) as in ``../shared/data/uci/README.md``: for each
+of the 20 standard splits, x standardised on the training rows, fit on the training rows, test NLL
+per example in the units of y (nats) and test RMSE; mean and standard error over the splits.
+
+Peers (random_state = split index):
+
+* ``probnn default``: ``MLPRegressor(family="normal")`` with probnn's defaults.
+* ``probnn ensemble``: ``EnsembleRegressor()`` with its defaults (5 members of
+  ``probnn.estimators.ensemble.DEFAULT_MEMBER_PARAMS``), the equal mixture of the members.
+* ``probnn member``: one network of the ensemble's member configuration (the recommended
+  single-network defaults).
+* ``sklearn``: scikit-learn ``MLPRegressor`` with its defaults on standardised y, scored as
+  Normal(mean, training RMSE).
+* ``torch``: a plain PyTorch Gaussian-NLL loop of the member's size (the member's hidden layers (relu),
+  Adam, batch 32, the member's lr and L2, a fixed budget of ``TORCH_EPOCHS`` epochs: no early stopping),
+  mean and softplus scale heads, on standardised
+  y; skipped with a note when torch is missing.
+* ``constant``: Normal fit on the training y (the floor every model must beat).
+
+All NLLs are computed here with scipy.stats from the predicted parameters (the ensemble's as the
+log of the mean of its members' scipy densities); probnn's ``score_nll`` is asserted equal.
+Fit time is wall-clock with 2 threads (torch: 1, see ``_torch_fit_predict``). ``--quick``: the first 2 splits; ``--splits K``: the first K.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import special, stats
+
+from bench._common import timed, two_threads
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "uci"
+SETS = ("concrete", "energy", "yacht")
+# published test NLL / RMSE (README of ../shared/data/uci): MC dropout, deep ensembles, NGBoost
+PUBLISHED = {
+    "concrete": {"nll": (2.93, 3.06, 3.04), "rmse": (4.82, 6.03, 5.06)},
+    "energy": {"nll": (1.21, 1.38, 0.60), "rmse": (0.54, 2.09, 0.46)},
+    "yacht": {"nll": (1.25, 1.18, 0.20), "rmse": (0.67, 1.58, 0.50)},
+}
+PUBLISHED_NAMES = ("MC dropout", "deep ensembles", "NGBoost")
+TORCH_EPOCHS = 100  # a fixed budget (no early stopping): 16 s a fit at 400 on 2 shared cores
+PEERS = ("constant", "probnn default", "probnn member", "probnn ensemble", "sklearn", "torch")
+
+
+def load_split(name: str, k: int):
+    """(X_train, y_train, X_test, y_test) of split k, x standardised on the training rows."""
+    d = DATA / name
+    data = np.loadtxt(d / "data.txt")
+    feats = np.loadtxt(d / "index_features.txt", dtype=int)
+    target = int(np.loadtxt(d / "index_target.txt"))
+    tr = np.loadtxt(d / f"index_train_{k}.txt", dtype=int)
+    te = np.loadtxt(d / f"index_test_{k}.txt", dtype=int)
+    X, y = data[:, feats], data[:, target]
+    mu, sd = X[tr].mean(0), X[tr].std(0)
+    sd[sd == 0] = 1.0
+    return (X[tr] - mu) / sd, y[tr], (X[te] - mu) / sd, y[te]
+
+
+def _torch_fit_predict(Xtr, ytr, Xte, seed):
+    import torch
+
+    from probnn.estimators.ensemble import DEFAULT_MEMBER_PARAMS as P
+
+    # one thread: on a network this small a second one only adds OpenMP waits, which cost
+    # 10-100x on shared cores (fits of 100 epochs took 5-120 s with two)
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    shift, scale = ytr.mean(), ytr.std()
+    X = torch.tensor(Xtr, dtype=torch.float32)
+    Y = torch.tensor((ytr - shift) / scale, dtype=torch.float32)
+    sizes = [Xtr.shape[1], *P["hidden_layer_sizes"]]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-1], 2))
+    opt = torch.optim.Adam(net.parameters(), lr=P["learning_rate_init"])
+    n, bs = len(Y), P["batch_size"]
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(TORCH_EPOCHS):
+        for idx in torch.randperm(n, generator=g).split(bs):
+            out = net(X[idx])
+            var = torch.nn.functional.softplus(out[:, 1]) ** 2
+            loss = torch.nn.functional.gaussian_nll_loss(out[:, 0], Y[idx], var, full=True)
+            # the same L2 as probnn / scikit-learn: alpha / 2 * ||W||^2 / n_rows
+            l2 = sum((m.weight ** 2).sum() for m in net if isinstance(m, torch.nn.Linear))
+            opt.zero_grad()
+            (loss + 0.5 * P["alpha"] * l2 / n).backward()
+            opt.step()
+    with torch.no_grad():
+        out = net(torch.tensor(Xte, dtype=torch.float32)).double().numpy()
+    return out[:, 0] * scale + shift, np.logaddexp(0.0, out[:, 1]) * scale
+
+
+def _fit_score(peer: str, Xtr, ytr, Xte, yte, seed: int) -> dict:
+    from probnn.estimators import EnsembleRegressor, MLPRegressor
+    from probnn.estimators.ensemble import default_member
+
+    if peer == "constant":
+        sec, (mu, sd) = timed(lambda: (ytr.mean(), ytr.std()))
+        loc, sc = np.full_like(yte, mu), np.full_like(yte, sd)
+        nll = float(-np.mean(stats.norm.logpdf(yte, loc, sc)))
+        return {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": sec}
+    if peer == "torch":
+        sec, (loc, sc) = timed(lambda: _torch_fit_predict(Xtr, ytr, Xte, seed))
+        nll = float(-np.mean(stats.norm.logpdf(yte, loc, sc)))
+        return {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": sec}
+    if peer == "sklearn":
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.neural_network import MLPRegressor as SkMLP
+        from sklearn.preprocessing import StandardScaler
+
+        est = TransformedTargetRegressor(regressor=SkMLP(random_state=seed),
+                                         transformer=StandardScaler())
+        sec, _ = timed(lambda: est.fit(Xtr, ytr))
+        sigma = float(np.sqrt(np.mean((ytr - est.predict(Xtr)) ** 2)))
+        loc = est.predict(Xte)
+        nll = float(-np.mean(stats.norm.logpdf(yte, loc, sigma)))
+        return {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": sec}
+    if peer == "probnn ensemble":
+        est = EnsembleRegressor(random_state=seed)
+    elif peer == "probnn member":
+        est = default_member().set_params(random_state=seed)
+    else:
+        est = MLPRegressor(family="normal", random_state=seed)
+    sec, _ = timed(lambda: est.fit(Xtr, ytr))
+    if peer == "probnn ensemble":
+        locs = np.array([np.asarray(m.predict_dist(Xte).loc, np.float64) for m in est.estimators_])
+        scs = np.array([np.asarray(m.predict_dist(Xte).scale, np.float64)
+                        for m in est.estimators_])
+        logp = special.logsumexp(stats.norm.logpdf(yte, locs, scs), axis=0) - np.log(len(locs))
+        nll, loc = float(-np.mean(logp)), locs.mean(0)
+    else:
+        dist = est.predict_dist(Xte)
+        loc = np.asarray(dist.loc, np.float64)
+        nll = float(-np.mean(stats.norm.logpdf(yte, loc, np.asarray(dist.scale, np.float64))))
+    ours = est.score_nll(Xte, yte)
+    assert abs(ours - nll) <= 2e-4 + 2e-4 * abs(nll), (peer, ours, nll)
+    return {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": sec}
+
+
+def _mean_se(xs) -> dict | None:
+    xs = np.asarray([x for x in xs if x is not None and np.isfinite(x)], dtype=np.float64)
+    if xs.size == 0:
+        return None
+    se = float(xs.std(ddof=1) / np.sqrt(xs.size)) if xs.size > 1 else 0.0
+    return {"mean": float(xs.mean()), "se": se, "n": int(xs.size), "max": float(xs.max())}
+
+
+def run(quick: bool, repeats: int, log, splits: int | None = None) -> dict:
+    import importlib.util
+
+    n_splits = splits or (2 if quick else 20)
+    peers = list(PEERS)
+    notes = []
+    if importlib.util.find_spec("torch") is None:
+        peers.remove("torch")
+        notes.append("torch peer skipped: torch is not installed")
+        log("scenario 5 torch peer skipped: torch is not installed")
+    from probnn.estimators.ensemble import DEFAULT_MEMBER_PARAMS
+
+    out = {"settings": {"splits": n_splits, "member_params": {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in DEFAULT_MEMBER_PARAMS.items()},
+        "n_members": 5}, "notes": notes, "datasets": {}}
+    for name in SETS:
+        if not (DATA / name / "data.txt").exists():
+            log(f"scenario 5 {name} skipped: {DATA / name} not found")
+            continue
+        rec = {p: [] for p in peers}
+        for k in range(n_splits):
+            Xtr, ytr, Xte, yte = load_split(name, k)
+            order = peers[k % len(peers):] + peers[:k % len(peers)]
+            for p in order:
+                with two_threads():
+                    rec[p].append(_fit_score(p, Xtr, ytr, Xte, yte, seed=k))
+                x = rec[p][-1]
+                log(f"  scenario 5 {name} split {k} {p}: nll={x['nll']:.4g}, "
+                    f"rmse={x['rmse']:.4g}, seconds={x['seconds']:.3g}")
+        out["datasets"][name] = {p: {"runs": v, **{m: _mean_se([x[m] for x in v])
+                                                   for m in ("nll", "rmse", "seconds")}}
+                                 for p, v in rec.items()}
+    return out
+
+
+def targets(res: dict) -> list[tuple[str, bool, str]]:
+    rows = []
+    for name, d in res["datasets"].items():
+        pub = PUBLISHED[name]
+        best = min(pub["nll"])
+        ens, one, const = d.get("probnn ensemble"), d.get("probnn default"), d.get("constant")
+        if ens:
+            ok = ens["nll"]["mean"] <= best and ens["rmse"]["mean"] <= pub["rmse"][1]
+            rows.append((f"Scenario 5 {name}: ensemble NLL <= best published ({best}) with RMSE "
+                         f"<= deep ensembles' ({pub['rmse'][1]})", ok,
+                         f"NLL {ens['nll']['mean']:.3f} ± {ens['nll']['se']:.3f}, RMSE "
+                         f"{ens['rmse']['mean']:.3f}"))
+        for label, v in (("default single network", one),
+                         ("recommended single network", d.get("probnn member"))):
+            if not v:
+                continue
+            worse_than_const = [i for i, (a, c) in enumerate(zip(v["runs"], const["runs"]))
+                                if a["nll"] > c["nll"]]
+            ok = not worse_than_const and v["nll"]["mean"] < pub["nll"][1]
+            rows.append((f"Scenario 5 {name}: {label} never worse than a constant Normal and "
+                         f"NLL < deep ensembles' ({pub['nll'][1]})", ok,
+                         f"NLL {v['nll']['mean']:.3f} ± {v['nll']['se']:.3f}; worse than the "
+                         f"constant on {len(worse_than_const)} of {len(v['runs'])} splits"))
+    return rows
+
+
+def markdown(res: dict) -> list[str]:
+    s = res["settings"]
+    lines = ["## Scenario 5: UCI regression protocol (predictive distributions)", "",
+             f"First {s['splits']} of the 20 standard splits; x standardised on the training "
+             "rows; test NLL per example in y's units (nats) and RMSE: mean ± standard error "
+             "over the splits (NLL max: the worst split). Ensemble: 5 members of "
+             f"`{s['member_params']}`; `probnn member` is one such network. scikit-learn: its "
+             "defaults on standardised y, scored as Normal(mean, training RMSE). 2 threads; "
+             "NLLs with scipy.stats. " + " ".join(res.get("notes", [])), "",
+             "| data | peer | test NLL | NLL max | test RMSE | fit s |", "|---|---|---|---|---|---|"]
+    for name, d in res["datasets"].items():
+        for p, v in d.items():
+            lines.append(f"| {name} | {p} | {v['nll']['mean']:.3f} ± {v['nll']['se']:.3f} | "
+                         f"{v['nll']['max']:.2f} | {v['rmse']['mean']:.3f} ± "
+                         f"{v['rmse']['se']:.3f} | {v['seconds']['mean']:.2f} |")
+        pub = PUBLISHED[name]
+        for i, who in enumerate(PUBLISHED_NAMES):
+            lines.append(f"| {name} | published: {who} | {pub['nll'][i]:.2f} | | "
+                         f"{pub['rmse'][i]:.2f} | |")
+    return lines
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.scenario5")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeats", type=int, default=1, help="unused (splits are the repeats)")
+    ap.add_argument("--splits", type=int, default=None)
+    a = ap.parse_args(argv)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    res = run(quick=a.quick, repeats=a.repeats, log=log, splits=a.splits)
+    print(json.dumps(res))
+    # the table and the targets for a reader of a standalone run (stdout stays one JSON line)
+    log("\n".join(markdown(res)))
+    for name, ok, figs in targets(res):
+        log(f"{'met' if ok else 'NOT MET'}: {name}: {figs}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Configuration search behind the ensemble's member defaults (bench/results/scenario5_search.md).
+
+``python -m bench.scenario5_search '{"label": {MLPRegressor params}, ...}' [K]``: for each
+configuration, on each of concrete / energy / yacht and each of the first K (default 3) standard
+splits, a random fifth of the *training* rows (seed 100 + split) is held out as validation, x is
+standardised on the other four fifths, ``MLPRegressor(family="normal", random_state=split,
+**params)`` is fit on them, and the validation NLL (mean, max over splits) and RMSE are printed.
+Test rows are never read, so choosing by these figures does not tune on the test sets.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from bench.scenario5 import DATA, SETS
+
+
+def validation_split(name: str, k: int):
+    d = DATA / name
+    data = np.loadtxt(d / "data.txt")
+    feats = np.loadtxt(d / "index_features.txt", dtype=int)
+    target = int(np.loadtxt(d / "index_target.txt"))
+    tr = np.loadtxt(d / f"index_train_{k}.txt", dtype=int)
+    p = np.random.default_rng(100 + k).permutation(tr)
+    va, fit = p[: len(tr) // 5], p[len(tr) // 5:]
+    X, y = data[:, feats], data[:, target]
+    mu, sd = X[fit].mean(0), X[fit].std(0)
+    sd[sd == 0] = 1.0
+    return (X[fit] - mu) / sd, y[fit], (X[va] - mu) / sd, y[va]
+
+
+def main(argv=None) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from probnn.estimators import MLPRegressor
+
+    argv = sys.argv[1:] if argv is None else argv
+    configs, k_splits = json.loads(argv[0]), int(argv[1]) if len(argv) > 1 else 3
+    warnings.simplefilter("ignore")
+    with threadpool_limits(1):
+        for label, kw in configs.items():
+            if isinstance(kw.get("hidden_layer_sizes"), list):
+                kw["hidden_layer_sizes"] = tuple(kw["hidden_layer_sizes"])
+            t0, parts = time.time(), []
+            for name in SETS:
+                nll, rmse = [], []
+                for k in range(k_splits):
+                    Xf, yf, Xv, yv = validation_split(name, k)
+                    est = MLPRegressor(family="normal", random_state=k, **kw).fit(Xf, yf)
+                    nll.append(est.score_nll(Xv, yv))
+                    rmse.append(float(np.sqrt(np.mean((est.predict(Xv) - yv) ** 2))))
+                parts.append(f"{name}: val {np.mean(nll):.3f} (max {np.max(nll):.2f}) "
+                             f"rmse {np.mean(rmse):.2f}")
+            print(label, f"{time.time() - t0:.0f}s", " ".join(parts), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Finite mixture of distributions of the same batch shape (e.g. a deep ensemble's prediction)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+from .base import Distribution, as_param, param_dtype
+
+__all__ = ["Mixture"]
+
+# bisection steps of icdf: the bracket shrinks by 2**-_BISECT_STEPS (below float64 spacing
+# for any bracket of the components' quantiles)
+_BISECT_STEPS = 80
+
+
+class Mixture(Distribution):
+    """Mixture ``p(y) = sum_k w_k p_k(y)`` of K component distributions.
+
+    Parameters
+    ----------
+    components : list of Distribution, length K >= 1
+        Distributions of one common batch shape ``batch_shape`` (each may also broadcast to it).
+    weights : array-like, optional
+        Mixture weights of shape (K,) or (K,) + batch_shape, non-negative, summing to 1 over
+        the first axis (they are renormalised). Default: equal weights ``1 / K``.
+    logits : array-like, optional
+        Unnormalised log weights of the same shapes as ``weights`` (softmax over the first
+        axis). Give at most one of ``weights`` and ``logits``.
+
+    Notes
+    -----
+    ``log_prob`` is ``logsumexp_k(log w_k + log p_k(y))``; ``mean`` the law of total
+    expectation ``sum_k w_k mu_k``; ``variance`` the law of total variance
+    ``sum_k w_k (sigma_k^2 + mu_k^2) - mu^2`` (computed as ``sum_k w_k (sigma_k^2 +
+    (mu_k - mu)^2)``, which cannot go negative); ``cdf`` the weighted sum of the components'
+    cdfs; ``icdf`` is numerical: the quantile lies between the smallest and the largest of the
+    components' quantiles at the same level, and vectorised bisection on the mixture's cdf
+    narrows that bracket to float64 precision.
+    """
+
+    def __init__(
+        self,
+        components: Sequence[Distribution],
+        weights: ArrayLike | None = None,
+        logits: ArrayLike | None = None,
+    ):
+        components = list(components)
+        if not components or not all(isinstance(c, Distribution) for c in components):
+            raise ValueError(
+                "Mixture needs a non-empty list of Distribution objects; found "
+                f"{[type(c).__name__ for c in components]!r}"
+            )
+        try:
+            shape = np.broadcast_shapes(*(tuple(c.batch_shape) for c in components))
+        except ValueError as exc:
+            raise ValueError(
+                "Mixture components must have broadcastable batch shapes; found "
+                f"{[tuple(c.batch_shape) for c in components]}"
+            ) from exc
+        k = len(components)
+        if weights is not None and logits is not None:
+            raise ValueError("Mixture: give at most one of weights= or logits=; found both")
+        if logits is not None:
+            lg = as_param(logits, "logits", "Mixture")
+            log_w = lg - special.logsumexp(lg, axis=0, keepdims=True)
+            given = logits
+        elif weights is not None:
+            w = as_param(weights, "weights", "Mixture")
+            if (w < 0).any() or not np.isfinite(w).all():
+                raise ValueError("Mixture: weights must be finite and >= 0; found a negative "
+                                 "or infinite weight")
+            total = w.sum(axis=0, keepdims=True)
+            if not (total > 0).all():
+                raise ValueError("Mixture: weights must have a positive sum; found 0")
+            with np.errstate(divide="ignore"):
+                log_w = np.log(w / total)
+            given = weights
+        else:
+            log_w = np.full((k,), -np.log(k))
+            given = None
+        if log_w.ndim == 0 or log_w.shape[0] != k:
+            raise ValueError(
+                f"Mixture: weights / logits need a first axis of length {k} (one per "
+                f"component); found shape {log_w.shape}"
+            )
+        try:
+            shape = np.broadcast_shapes(shape, log_w.shape[1:])
+        except ValueError as exc:
+            raise ValueError(
+                f"Mixture: weights of shape {log_w.shape} do not broadcast with the batch "
+                f"shape {shape}"
+            ) from exc
+        self.components = components
+        self.batch_shape = tuple(shape)
+        self.dtype = np.result_type(*(c.dtype for c in components))
+        if given is not None and param_dtype(given) == np.float64:
+            self.dtype = np.result_type(self.dtype, np.float64)
+        # log weights, shape (K,) + batch_shape
+        wshape = log_w.shape[1:]
+        log_w = log_w.reshape((k,) + (1,) * (len(shape) - len(wshape)) + wshape)
+        self._log_w = np.broadcast_to(log_w, (k,) + tuple(shape))
+
+    @property
+    def n_components(self) -> int:
+        """Number of components K."""
+        return len(self.components)
+
+    @property
+    def weights(self) -> NDArray[np.floating]:
+        """Mixture weights, shape (K,) + batch_shape."""
+        return self._out(np.exp(self._log_w))
+
+    @property
+    def logits(self) -> NDArray[np.floating]:
+        """Normalised log weights, shape (K,) + batch_shape."""
+        return self._out(self._log_w)
+
+    def _w_for(self, ndim: int) -> NDArray[np.float64]:
+        """Log weights shaped (K,) + (1,)*extra + batch_shape to broadcast with y of ``ndim``."""
+        extra = max(ndim - len(self.batch_shape), 0)
+        return self._log_w.reshape((self._log_w.shape[0],) + (1,) * extra + self.batch_shape)
+
+    def _stack(self, fn) -> NDArray[np.float64]:
+        """``fn(component)`` for every component, broadcast to one shape and stacked on axis 0."""
+        parts = [np.asarray(fn(c), dtype=np.float64) for c in self.components]
+        shape = np.broadcast_shapes(*(a.shape for a in parts))
+        return np.stack([np.broadcast_to(a, shape) for a in parts])
+
+    def _log_prob(self, y):
+        lp = self._stack(lambda c: c._log_prob(y))
+        out_ndim = lp.ndim - 1
+        return special.logsumexp(lp + self._w_for(out_ndim), axis=0)
+
+    def _cdf(self, y):
+        cdfs = self._stack(lambda c: c._cdf(y))
+        w = np.exp(self._w_for(cdfs.ndim - 1))
+        return np.clip(np.sum(w * cdfs, axis=0), 0.0, 1.0)
+
+    def _icdf(self, q):
+        shape = np.broadcast_shapes(q.shape, self.batch_shape)
+        q = np.broadcast_to(q, shape)
+        qs = self._stack(lambda c: np.broadcast_to(c._icdf(q), shape))
+        # the quantile lies between the smallest and the largest component quantile (a
+        # component of weight 0 does not bound it)
+        live = np.broadcast_to(self._w_for(len(shape)) > -np.inf, qs.shape)
+        lo = np.where(live, qs, np.inf).min(axis=0)
+        hi = np.where(live, qs, -np.inf).max(axis=0)
+        ends = (q <= 0) | (q >= 1) | ~np.isfinite(lo) | ~np.isfinite(hi)
+        a = np.where(ends, 0.0, lo)
+        b = np.where(ends, 0.0, hi)
+        for _ in range(_BISECT_STEPS):
+            mid = 0.5 * (a + b)
+            if np.all((mid == a) | (mid == b)):
+                break
+            below = self._cdf(mid) < q
+            a = np.where(below, mid, a)
+            b = np.where(below, b, mid)
+        # at q = 0 / 1 the quantile is the end of the support (the components' own answer)
+        return np.where(ends, np.where(q <= 0, lo, hi), b)
+
+    def _mean(self):
+        mus = self._stack(lambda c: np.broadcast_to(c._mean(), self.batch_shape))
+        return np.sum(np.exp(self._log_w) * mus, axis=0)
+
+    def _variance(self):
+        w = np.exp(self._log_w)
+        mus = self._stack(lambda c: np.broadcast_to(c._mean(), self.batch_shape))
+        vs = self._stack(lambda c: np.broadcast_to(c._variance(), self.batch_shape))
+        mu = np.sum(w * mus, axis=0)
+        return np.sum(w * (vs + (mus - mu) ** 2), axis=0)
+
+    def _entropy(self):
+        raise NotImplementedError("Mixture has no closed-form entropy")
+
+    def _sample(self, shape, rng):
+        k = self.n_components
+        draws = self._stack(lambda c: c._sample(shape, rng))  # (K,) + shape
+        # component index per draw: inverse-cdf of the weights with one uniform per draw
+        cw = np.cumsum(np.exp(self._log_w), axis=0)
+        cw = cw.reshape((k,) + (1,) * (len(shape) - len(self.batch_shape)) + self.batch_shape)
+        u = rng.random(shape)
+        pick = np.minimum(np.sum(u[None] >= cw, axis=0), k - 1)
+        return np.take_along_axis(draws, pick[None], axis=0)[0]
+
+    def __repr__(self) -> str:
+        return (f"Mixture(n_components={self.n_components}, batch_shape={self.batch_shape}, "
+                f"dtype={self.dtype})")

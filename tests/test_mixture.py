@@ -1,0 +1,132 @@
+"""Mixture distribution against scipy.stats / numpy oracles."""
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from probnn.distributions import Laplace, Normal
+from probnn.distributions.mixture import Mixture
+
+LOCS = np.array([[-1.0, 0.5, 3.0], [0.0, 2.0, -4.0]])  # (K=2, batch 3)
+SCALES = np.array([[0.5, 1.0, 2.0], [1.5, 0.2, 1.0]])
+W = np.array([0.3, 0.7])
+
+
+def _mix(weights=W):
+    return Mixture([Normal(LOCS[k], SCALES[k]) for k in range(2)], weights=weights)
+
+
+def _pdf(y):
+    return sum(W[k] * stats.norm.pdf(y, LOCS[k], SCALES[k]) for k in range(2))
+
+
+def test_log_prob_prob_cdf_match_weighted_scipy_sums():
+    y = np.array([0.1, -2.0, 7.0])
+    m = _mix()
+    np.testing.assert_allclose(m.log_prob(y), np.log(_pdf(y)), rtol=1e-12)
+    np.testing.assert_allclose(m.prob(y), _pdf(y), rtol=1e-12)
+    cdf = sum(W[k] * stats.norm.cdf(y, LOCS[k], SCALES[k]) for k in range(2))
+    np.testing.assert_allclose(m.cdf(y), cdf, rtol=1e-12)
+    # broadcasting y of shape (4, 3) against batch (3,)
+    yy = np.linspace(-3, 3, 12).reshape(4, 3)
+    assert m.log_prob(yy).shape == (4, 3)
+    np.testing.assert_allclose(m.log_prob(yy), np.log(_pdf(yy)), rtol=1e-12)
+
+
+def test_log_prob_far_in_tail_is_finite():
+    # logsumexp: pdf underflows to 0 in float64 at 60 scales, log_prob does not
+    m = Mixture([Normal(0.0, 1.0), Normal(1.0, 1.0)])
+    expect = np.logaddexp(stats.norm.logpdf(60.0, 0, 1), stats.norm.logpdf(60.0, 1, 1)) - np.log(2)
+    np.testing.assert_allclose(m.log_prob(60.0), expect, rtol=1e-12)
+
+
+def test_logits_equal_weights():
+    a = Mixture([Normal(LOCS[k], SCALES[k]) for k in range(2)], logits=np.log(W) + 5.0)
+    np.testing.assert_allclose(a.weights, np.broadcast_to(W[:, None], (2, 3)), rtol=1e-12)
+    y = np.array([0.0, 1.0, 2.0])
+    np.testing.assert_allclose(a.log_prob(y), np.log(_pdf(y)), rtol=1e-12)
+    eq = Mixture([Normal(0.0, 1.0), Normal(2.0, 1.0)])
+    np.testing.assert_allclose(eq.prob(1.0), stats.norm.pdf(1.0, 0, 1), rtol=1e-12)
+
+
+def test_mean_and_variance_by_numerical_integration():
+    m = _mix()
+    for j in range(3):
+        f = lambda y: _pdf(np.full(3, y))[j]  # noqa: E731
+        pts = list(LOCS[:, j])
+        mu = integrate.quad(lambda y: y * f(y), -30, 30, points=pts, limit=200)[0]
+        var = integrate.quad(lambda y: (y - mu) ** 2 * f(y), -30, 30, points=pts, limit=200)[0]
+        np.testing.assert_allclose(m.mean[j], mu, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(m.variance[j], var, rtol=1e-8)
+        np.testing.assert_allclose(m.stddev[j], np.sqrt(var), rtol=1e-8)
+
+
+@pytest.mark.parametrize("q", [1e-6, 0.05, 0.3, 0.5, 0.9, 0.999])
+def test_icdf_inverts_cdf(q):
+    m = _mix()
+    x = m.icdf(q)
+    assert x.shape == (3,)
+    cdf = sum(W[k] * stats.norm.cdf(x, LOCS[k], SCALES[k]) for k in range(2))
+    np.testing.assert_allclose(cdf, q, rtol=1e-10, atol=1e-14)
+
+
+def test_icdf_array_levels_ends_and_one_component():
+    m = _mix()
+    q = np.array([0.0, 0.25, 1.0])
+    x = m.icdf(q)
+    assert x[0] == -np.inf and x[2] == np.inf
+    # a single component reduces to its own quantile function (scipy's ppf)
+    one = Mixture([Normal(LOCS[0], SCALES[0])])
+    np.testing.assert_allclose(one.icdf(0.8), stats.norm.ppf(0.8, LOCS[0], SCALES[0]), rtol=1e-12)
+    # equal components: any quantile is the component's
+    two = Mixture([Laplace(1.0, 2.0), Laplace(1.0, 2.0)])
+    np.testing.assert_allclose(two.icdf(0.1), stats.laplace.ppf(0.1, 1.0, 2.0), rtol=1e-12)
+
+
+def test_icdf_mixed_families():
+    m = Mixture([Normal(0.0, 1.0), Laplace(3.0, 0.5)], weights=[0.6, 0.4])
+    x = m.icdf(np.array([0.1, 0.5, 0.95]))
+    cdf = 0.6 * stats.norm.cdf(x) + 0.4 * stats.laplace.cdf(x, 3.0, 0.5)
+    np.testing.assert_allclose(cdf, [0.1, 0.5, 0.95], rtol=1e-10)
+
+
+def test_sample_shape_and_moments():
+    m = _mix()
+    s = m.sample(40000, random_state=0)
+    assert s.shape == (40000, 3)
+    # Monte Carlo: 5 standard errors
+    sd = np.sqrt(m.variance)
+    assert np.all(np.abs(s.mean(0) - m.mean) < 5 * sd / np.sqrt(40000))
+    # fraction below the median of the mixture is 1/2 within 5 binomial standard errors
+    med = m.icdf(0.5)
+    assert np.all(np.abs((s < med).mean(0) - 0.5) < 5 * 0.5 / np.sqrt(40000))
+
+
+def test_float32_components_give_float32():
+    m = Mixture([Normal(np.zeros(2, np.float32), np.ones(2, np.float32))] * 2)
+    assert m.log_prob(np.zeros(2)).dtype == np.float32
+    assert m.mean.dtype == np.float32
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(components=[]), "non-empty list"),
+    (dict(components=[Normal(0.0, 1.0)], weights=[-1.0]), ">= 0"),
+    (dict(components=[Normal(0.0, 1.0)] * 2, weights=[1.0, 1.0, 1.0]), "length 2"),
+    (dict(components=[Normal(0.0, 1.0)] * 2, weights=[0.5, 0.5], logits=[0.0, 0.0]), "both"),
+    (dict(components=[Normal(np.zeros(2), 1.0), Normal(np.zeros(3), 1.0)]), "broadcastable"),
+])
+def test_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Mixture(**kwargs)
+
+
+def test_components_of_broadcastable_batch_shapes():
+    m = Mixture([Normal(0.0, 1.0), Normal(np.array([1.0, 2.0]), 2.0)])
+    assert m.batch_shape == (2,)
+    y = np.array([0.5, -1.0])
+    pdf = 0.5 * stats.norm.pdf(y, 0, 1) + 0.5 * stats.norm.pdf(y, [1.0, 2.0], 2.0)
+    np.testing.assert_allclose(m.log_prob(y), np.log(pdf), rtol=1e-12)
+    np.testing.assert_allclose(m.mean, [0.5, 1.0], rtol=1e-12)
+    x = m.icdf(0.7)
+    cdf = 0.5 * stats.norm.cdf(x) + 0.5 * stats.norm.cdf(x, [1.0, 2.0], 2.0)
+    np.testing.assert_allclose(cdf, 0.7, rtol=1e-10)
+    assert m.sample(3, random_state=0).shape == (3, 2)

@@ -114,6 +114,7 @@ def _scenario1(epochs: int, repeats: int, env: dict, log, configs, previous=None
         out[key] = {p: {
             "sec_per_epoch": [x["sec_per_epoch"] for x in v],
             "epochs": [x["epochs"] for x in v],
+            "cpu_sec_per_epoch": [x.get("cpu_sec_per_epoch") for x in v],
             "peak_mib_above_base": [x["peak_mib_above_base"] for x in v]} for p, v in runs.items() if v}
         out[key]["_meta"] = {"epochs": epochs, "repeats": repeats}
     return out
@@ -166,8 +167,9 @@ def _scenario1_markdown(res: dict) -> list[str]:
              "rotated). `probnn`: the NumPy engine (`PROBNN_ENGINE=numpy`); `probnn-fast`: the "
              "compiled optimiser steps (`PROBNN_ENGINE=numba`, extra `fast`). Peak memory = "
              "ru_maxrss minus VmRSS after imports and data loading.", "",
-             "| network | peer | epochs timed x repeats | s / epoch | peak MiB above base | "
-             "probnn / peer | probnn-fast / peer |", "|---|---|---|---|---|---|---|"]
+             "| network | peer | epochs timed x repeats | s / epoch | CPU s / epoch | "
+             "peak MiB above base | probnn / peer | probnn-fast / peer |",
+             "|---|---|---|---|---|---|---|---|"]
     for net, peers in res["scenario1"].items():
         meta = peers.get("_meta", {})
         pn, pf = _med(peers, "probnn"), _med(peers, "probnn-fast")
@@ -177,8 +179,10 @@ def _scenario1_markdown(res: dict) -> list[str]:
             t, m_ = _stat(v["sec_per_epoch"]), _stat(v["peak_mib_above_base"])
             r1 = f"{pn / t[0]:.2f}" if pn else "n/a"
             r2 = f"{pf / t[0]:.2f}" if pf else "n/a"
+            cpu = [c for c in v.get("cpu_sec_per_epoch", []) if c is not None]
+            cpu_s = f"{statistics.median(cpu):.3f}" if cpu else "n/a"
             lines.append(f"| {net} | {p} | {meta.get('epochs', '?')} x {len(v['sec_per_epoch'])} | "
-                         f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | "
+                         f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | {cpu_s} | "
                          f"{m_[0]:.0f} [{m_[1]:.0f}, {m_[2]:.0f}] | {r1} | {r2} |")
     return lines
 

@@ -2,7 +2,8 @@
 
 Steady state: one untimed warm-up epoch (compilation, first-touch allocations, caches), then
 EPOCHS timed epochs, one at a time (so epochs 2 to EPOCHS+1 are timed). Prints one JSON line:
-the median seconds per timed epoch, each timed epoch's seconds, and peak RSS above the RSS after
+the median seconds per timed epoch, each timed epoch's seconds, the median CPU seconds
+(process time, all threads: what a loaded machine disturbs least), and peak RSS above the RSS after
 imports and data loading (peak = ru_maxrss of this process, baseline = VmRSS from
 /proc/self/status). Peers ``probnn`` and ``probnn-fast`` are the NumPy and the compiled (numba)
 optimiser paths (``PROBNN_ENGINE``); sklearn and probnn run each epoch as one ``partial_fit``.
@@ -130,13 +131,15 @@ def main(argv: list[str]) -> None:
         t0 = time.perf_counter()
         epoch()  # warm-up, untimed in the figure
         warm = time.perf_counter() - t0
-        secs = []
+        secs, cpu = [], []
         for _ in range(epochs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             epoch()
             secs.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps({"peer": peer, "sec_per_epoch": statistics.median(secs), "epochs": secs,
+                      "cpu_sec_per_epoch": statistics.median(cpu),
                       "warmup_sec": warm, "peak_mib_above_base": peak - base}))
 
 

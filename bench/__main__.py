@@ -56,7 +56,7 @@ def _machine(env: dict) -> dict:
     blas = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                                      text=True, check=True).stdout)
     versions = {}
-    for pkg in ("numpy", "scipy", "scikit-learn", "torch", "probnn", "threadpoolctl"):
+    for pkg in ("numpy", "scipy", "scikit-learn", "torch", "probnn", "threadpoolctl", "numba"):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -65,32 +65,59 @@ def _machine(env: dict) -> dict:
             "blas": blas, "versions": versions}
 
 
-def _scenario1(epochs: int, repeats: int, env: dict, log) -> dict:
+# (hidden sizes, batch size): the two reference networks at batch 128, then the regimes where
+# per-step overhead weighs most (batch 32, width 64) and where the matmuls dominate (batch 512,
+# width 1024)
+SCENARIO1_CONFIGS = [("256", 128), ("512-512", 128), ("256", 32), ("256", 512), ("64", 128),
+                     ("1024", 128)]
+PEERS1 = ("floor", "sklearn", "torch", "probnn", "probnn-fast")
+PEER_NEEDS = {"probnn-fast": "numba"}
+
+
+def _parse_configs(text: str | None, quick: bool) -> list[tuple[str, int]]:
+    if text is None:
+        return SCENARIO1_CONFIGS[:1] if quick else SCENARIO1_CONFIGS
+    out = []
+    for item in text.split(","):
+        hidden, _, batch = item.strip().partition("/")
+        out.append((hidden, int(batch or 128)))
+    return out
+
+
+def _scenario1(epochs: int, repeats: int, env: dict, log, configs, previous=None) -> dict:
     from bench._data import load_mnist_train
     if load_mnist_train() is None:
         log("scenario 1 skipped: ../shared/data/mnist not found")
         return {}
-    peers = [p for p, m in PEER_MODULES.items() if importlib.util.find_spec(m) is not None]
-    for p in PEER_MODULES:
-        if p not in peers:
-            log(f"scenario 1: peer {p} skipped: {PEER_MODULES[p]} is not installed")
-    out = {}
-    for hidden in ("256", "512-512"):
+    peers = []
+    for p in PEERS1:
+        mod = PEER_NEEDS.get(p) or PEER_MODULES[p]
+        if importlib.util.find_spec(mod) is None:
+            log(f"scenario 1: peer {p} skipped: {mod} is not installed")
+        else:
+            peers.append(p)
+    # rows from earlier runs (this format) stay unless re-measured
+    out = {k: v for k, v in (previous or {}).items() if " batch " in k}
+    for hidden, batch in configs:
+        key = f"784-{hidden}-10 batch {batch}"
         runs = {p: [] for p in peers}
         for r in range(repeats):
             # rotate the order each repeat so no peer always runs first or last
             order = peers[r % len(peers):] + peers[:r % len(peers)]
             for p in order:
-                res = subprocess.run([sys.executable, "-m", "bench._worker", p, hidden, str(epochs)],
-                                     cwd=ROOT, env=env, capture_output=True, text=True)
+                res = subprocess.run([sys.executable, "-m", "bench._worker", p, hidden, str(epochs),
+                                      str(batch)], cwd=ROOT, env=env, capture_output=True, text=True)
                 if res.returncode != 0:
-                    log(f"scenario 1 {hidden} {p} failed: {res.stderr.strip()[-300:]}")
+                    log(f"scenario 1 {key} {p} failed: {res.stderr.strip()[-300:]}")
                     continue
                 runs[p].append(json.loads(res.stdout.strip().splitlines()[-1]))
-                log(f"  784-{hidden}-10 repeat {r} {p}: {runs[p][-1]}")
-        out[f"784-{hidden}-10"] = {p: {
+                log(f"  {key} repeat {r} {p}: {runs[p][-1]}")
+        out[key] = {p: {
             "sec_per_epoch": [x["sec_per_epoch"] for x in v],
+            "epochs": [x["epochs"] for x in v],
+            "cpu_sec_per_epoch": [x.get("cpu_sec_per_epoch") for x in v],
             "peak_mib_above_base": [x["peak_mib_above_base"] for x in v]} for p, v in runs.items() if v}
+        out[key]["_meta"] = {"epochs": epochs, "repeats": repeats}
     return out
 
 
@@ -129,22 +156,61 @@ def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log) -> di
     return json.loads(text.splitlines()[-1])
 
 
+def _med(peers, p):
+    v = peers.get(p)
+    return statistics.median(v["sec_per_epoch"]) if v else None
+
+
 def _scenario1_markdown(res: dict) -> list[str]:
-    meta = res.get("runs", {}).get("scenario1", res)
-    lines = ["## Scenario 1: MNIST 60000x784, Adam lr 1e-3, batch 128, float32, 2 threads", "",
-             f"Epochs per measurement: {meta['epochs']}; repeats: {meta['repeats']}. "
-             "Each measurement is a fresh process; peak memory = ru_maxrss minus VmRSS after "
-             "imports and data loading. Figures: median [min, max].", "",
-             "| network | peer | s / epoch | peak MiB above base | probnn / peer (median time) |",
-             "|---|---|---|---|---|"]
+    lines = ["## Scenario 1: MNIST 60000x784, Adam lr 1e-3, float32, 2 threads", "",
+             "Steady state: each measurement is a fresh process that runs one untimed warm-up "
+             "epoch, then times the next epochs one by one (epochs 2 to E+1) and keeps their "
+             "median; figures are median [min, max] over the repeats (peers interleaved, order "
+             "rotated). `probnn`: the NumPy engine (`PROBNN_ENGINE=numpy`); `probnn-fast`: the "
+             "compiled optimiser steps (`PROBNN_ENGINE=numba`, extra `fast`). Peak memory = "
+             "ru_maxrss minus VmRSS after imports and data loading.", "",
+             "| network | peer | epochs timed x repeats | s / epoch | CPU s / epoch | "
+             "peak MiB above base | probnn / peer | probnn-fast / peer |",
+             "|---|---|---|---|---|---|---|---|"]
     for net, peers in res["scenario1"].items():
-        pn = peers.get("probnn")
+        meta = peers.get("_meta", {})
+        pn, pf = _med(peers, "probnn"), _med(peers, "probnn-fast")
         for p, v in peers.items():
+            if p.startswith("_"):
+                continue
             t, m_ = _stat(v["sec_per_epoch"]), _stat(v["peak_mib_above_base"])
-            ratio = f"{_stat(pn['sec_per_epoch'])[0] / t[0]:.2f}" if pn else "n/a"
-            lines.append(f"| {net} | {p} | {t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | "
-                         f"{m_[0]:.0f} [{m_[1]:.0f}, {m_[2]:.0f}] | {ratio} |")
+            r1 = f"{pn / t[0]:.2f}" if pn else "n/a"
+            r2 = f"{pf / t[0]:.2f}" if pf else "n/a"
+            cpu = [c for c in v.get("cpu_sec_per_epoch", []) if c is not None]
+            cpu_s = f"{statistics.median(cpu):.3f}" if cpu else "n/a"
+            lines.append(f"| {net} | {p} | {meta.get('epochs', '?')} x {len(v['sec_per_epoch'])} | "
+                         f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | {cpu_s} | "
+                         f"{m_[0]:.0f} [{m_[1]:.0f}, {m_[2]:.0f}] | {r1} | {r2} |")
     return lines
+
+
+def _scenario1_targets(res: dict) -> list[tuple[str, bool, str]]:
+    rows = []
+    s1 = res.get("scenario1") or {}
+
+    def ratio(key, a, b):
+        pa, pb = _med(s1.get(key, {}), a), _med(s1.get(key, {}), b)
+        return None if pa is None or pb is None else pa / pb
+
+    for net in ("784-256-10", "784-512-512-10"):
+        key = f"{net} batch 128"
+        for who, peer, limit in (("probnn-fast", "floor", 1.3), ("probnn-fast", "torch", 0.5),
+                                 ("probnn-fast", "sklearn", 0.4), ("probnn", "floor", 2.0)):
+            r = ratio(key, who, peer)
+            if r is not None:
+                rows.append((f"Scenario 1 {key}: {who} / {peer} at most {limit}", r <= limit,
+                             f"{r:.2f}"))
+    for key in ("784-256-10 batch 32", "784-64-10 batch 128"):
+        for who in ("probnn-fast", "probnn"):
+            r = ratio(key, who, "floor")
+            if r is not None:
+                rows.append((f"Scenario 1 {key}: {who} / floor at most 2.5", r <= 2.5, f"{r:.2f}"))
+    return rows
 
 
 def _markdown(res: dict) -> str:
@@ -172,6 +238,7 @@ def _markdown(res: dict) -> str:
             continue
         if s == 1:
             lines += _scenario1_markdown(res) + [""]
+            target_rows += _scenario1_targets(res)
             continue
         mod = importlib.import_module(SCENARIO_MODULES[s])
         lines += mod.markdown(res[key]) + [""]
@@ -205,10 +272,15 @@ def main(argv=None) -> None:
 
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--quick", action="store_true",
-                    help="smoke run with small budgets (scenario 1: 1 epoch); writes quick.*")
+                    help="smoke run with small budgets (scenario 1: one network, 1 timed epoch); "
+                         "writes quick.*")
     ap.add_argument("--scenario", default=None, help="run only these scenarios, e.g. 3 or 2,4")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=2, help="scenario 1: epochs per measurement")
+    ap.add_argument("--epochs", type=int, default=4,
+                    help="scenario 1: timed epochs per measurement, after one warm-up epoch")
+    ap.add_argument("--configs", default=None,
+                    help="scenario 1: networks/batches, e.g. 256/128,512-512/128 (default: all "
+                         "six; --quick: 256/128)")
     a = ap.parse_args(argv)
     chosen = _parse_scenarios(a.scenario)
     epochs = 1 if a.quick else a.epochs
@@ -238,7 +310,8 @@ def main(argv=None) -> None:
         meta = {"args": args, "date": date, "repeats": a.repeats, "quick": a.quick}
         if s == 1:
             meta["epochs"] = epochs
-            out = _scenario1(epochs, a.repeats, env, log)
+            out = _scenario1(epochs, a.repeats, env, log, _parse_configs(a.configs, a.quick),
+                             res.get("scenario1") if a.configs else None)
         else:
             out = _run_scenario_child(s, a.quick, a.repeats, env, log)
         res[f"scenario{s}"] = out

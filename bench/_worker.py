@@ -1,18 +1,26 @@
-"""One timed measurement in a fresh process: ``python -m bench._worker PEER HIDDEN EPOCHS``.
+"""One measurement in a fresh process: ``python -m bench._worker PEER HIDDEN EPOCHS [BATCH]``.
 
-Prints one JSON line: seconds per epoch and peak RSS above the RSS after imports and data
-loading (peak = ru_maxrss of this process, baseline = VmRSS from /proc/self/status).
+Steady state: one untimed warm-up epoch (compilation, first-touch allocations, caches), then
+EPOCHS timed epochs, one at a time (so epochs 2 to EPOCHS+1 are timed). Prints one JSON line:
+the median seconds per timed epoch, each timed epoch's seconds, the median CPU seconds
+(process time, all threads: what a loaded machine disturbs least), and peak RSS above the RSS after
+imports and data loading (peak = ru_maxrss of this process, baseline = VmRSS from
+/proc/self/status). Peers ``probnn`` and ``probnn-fast`` are the NumPy and the compiled (numba)
+optimiser paths (``PROBNN_ENGINE``); sklearn and probnn run each epoch as one ``partial_fit``.
 """
 from __future__ import annotations
 
 import json
 import os
 import resource
+import statistics
 import sys
 import time
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_v] = "2"
+if len(sys.argv) > 1 and sys.argv[1].startswith("probnn"):
+    os.environ["PROBNN_ENGINE"] = "numba" if sys.argv[1] == "probnn-fast" else "numpy"
 
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -29,45 +37,48 @@ def _rss_mib() -> float:
     return float("nan")
 
 
-def _floor(X, y, hidden, epochs):
+def _floor(X, y, hidden, bs):
     """The same matmuls as one epoch of training (forward, backward weight grads, backward deltas)."""
     W = floor_weights(hidden)
-    n, bs = X.shape[0], 128
-    t0 = time.perf_counter()
-    for _ in range(epochs):
+    n = X.shape[0]
+
+    def epoch():
         for s in range(0, n, bs):
             floor_step(X[s:s + bs], W)
-    return (time.perf_counter() - t0) / epochs
+    return epoch
 
 
-def _sklearn(X, y, hidden, epochs):
+def _sklearn(X, y, hidden, bs):
     import warnings
     from sklearn.neural_network import MLPClassifier
-    m = MLPClassifier(hidden_layer_sizes=hidden, solver="adam", batch_size=128,
-                      learning_rate_init=1e-3, max_iter=epochs, tol=0, n_iter_no_change=10**9,
+    m = MLPClassifier(hidden_layer_sizes=hidden, solver="adam", batch_size=bs,
+                      learning_rate_init=1e-3, max_iter=1, tol=0, n_iter_no_change=10**9,
                       shuffle=True, alpha=0.0, random_state=0)
-    X64 = X  # sklearn keeps float32 when given float32
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        m.fit(X64, y)
-    return (time.perf_counter() - t0) / epochs
+    classes = np.unique(y)
+
+    def epoch():  # sklearn keeps float32 when given float32
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.partial_fit(X, y, classes=classes)
+    return epoch
 
 
-def _probnn(X, y, hidden, epochs):
+def _probnn(X, y, hidden, bs):
     import warnings
     from probnn.estimators import MLPClassifier
-    m = MLPClassifier(hidden_layer_sizes=hidden, solver="adam", batch_size=128,
-                      learning_rate_init=1e-3, max_iter=epochs, tol=0, n_iter_no_change=10**9,
+    m = MLPClassifier(hidden_layer_sizes=hidden, solver="adam", batch_size=bs,
+                      learning_rate_init=1e-3, max_iter=1, tol=0, n_iter_no_change=10**9,
                       shuffle=True, alpha=0.0, dtype="float32", random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        m.fit(X, y)
-    return (time.perf_counter() - t0) / epochs
+    classes = np.unique(y)
+
+    def epoch():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.partial_fit(X, y, classes=classes)
+    return epoch
 
 
-def _torch(X, y, hidden, epochs):
+def _torch(X, y, hidden, bs):
     import torch
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -87,34 +98,49 @@ def _torch(X, y, hidden, epochs):
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     gen = torch.Generator().manual_seed(0)
     loss_fn = torch.nn.CrossEntropyLoss()
-    t0 = time.perf_counter()
-    for _ in range(epochs):
+
+    def epoch():
         perm = torch.randperm(Xt.shape[0], generator=gen)
-        for s in range(0, Xt.shape[0], 128):
-            idx = perm[s:s + 128]
+        for s in range(0, Xt.shape[0], bs):
+            idx = perm[s:s + bs]
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(net(Xt[idx]), yt[idx])
             loss.backward()
             opt.step()
-    return (time.perf_counter() - t0) / epochs
+    return epoch
 
 
-PEERS = {"floor": _floor, "sklearn": _sklearn, "probnn": _probnn, "torch": _torch}
+PEERS = {"floor": _floor, "sklearn": _sklearn, "probnn": _probnn, "probnn-fast": _probnn,
+         "torch": _torch}
+IMPORTS = {"sklearn": "sklearn.neural_network", "probnn": "probnn.estimators",
+           "probnn-fast": "probnn.network._fast", "torch": "torch"}
 
 
 def main(argv: list[str]) -> None:
     peer, hidden, epochs = argv[0], tuple(int(h) for h in argv[1].split("-")), int(argv[2])
-    data = load_mnist_train()
-    X, y = data
+    bs = int(argv[3]) if len(argv) > 3 else 128
+    X, y = load_mnist_train()
     # import the peer's library before the baseline so imports are not counted as training memory
-    {"sklearn": "sklearn.neural_network", "probnn": "probnn.estimators", "torch": "torch"}.get(peer) \
-        and __import__({"sklearn": "sklearn.neural_network", "probnn": "probnn.estimators",
-                        "torch": "torch"}[peer])
+    if peer in IMPORTS:
+        __import__(IMPORTS[peer])
+    if peer == "probnn-fast":
+        __import__("probnn.network._fast", fromlist=["kernels"]).kernels()  # numba itself
     base = _rss_mib()
     with threadpool_limits(2):
-        sec = PEERS[peer](X, y, hidden, epochs)
+        epoch = PEERS[peer](X, y, hidden, bs)
+        t0 = time.perf_counter()
+        epoch()  # warm-up, untimed in the figure
+        warm = time.perf_counter() - t0
+        secs, cpu = [], []
+        for _ in range(epochs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            epoch()
+            secs.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"peer": peer, "sec_per_epoch": sec, "peak_mib_above_base": peak - base}))
+    print(json.dumps({"peer": peer, "sec_per_epoch": statistics.median(secs), "epochs": secs,
+                      "cpu_sec_per_epoch": statistics.median(cpu),
+                      "warmup_sec": warm, "peak_mib_above_base": peak - base}))
 
 
 if __name__ == "__main__":

@@ -81,8 +81,12 @@ def phases(X, y, hidden, epochs=2):
         if self._optimizer is None:
             from probnn.network.optimizers import make_optimizer
 
+            from probnn.network import _fast
+
             self._optimizer = make_optimizer(self.solver, self.network.params.size,
                                              self.network.dtype, **self._opt_kw)
+            # as the Trainer does for a fresh optimiser (PROBNN_ENGINE=numba|numpy forces a path)
+            _fast.enable_for(self._optimizer, 469 * self.max_iter, self.engine)
         if not hasattr(self._optimizer, "_profiled"):
             self._optimizer._profiled = True
             _timed(self._optimizer, "step", times["optimiser"])

@@ -44,13 +44,22 @@ class Optimizer:
         self.t = 0
         self._tmp = np.zeros(n_params, dtype=dtype)
         self._flush_below = float(np.finfo(dtype).tiny) * 2.0**26
+        self._dt = np.dtype(dtype).type
+        self._kernels = None  # compiled kernels (probnn.network._fast), when enabled
+
+    def use_fused(self, kernels) -> None:
+        """Run each update as one compiled pass (``_fast.kernels()``); ``None``: NumPy again."""
+        self._kernels = kernels
 
     def step(self, params: Array, grad: Array, lr: float) -> None:
         """Update ``params`` (shape (n_params,)) in place from ``grad`` with rate ``lr``."""
         self.t += 1
         lr = float(lr)  # a NumPy float64 rate would run float32 updates in float64
         self._prepare(lr)
-        self._update(params, grad, lr)
+        if self._kernels is not None:
+            self._fused_update(self._kernels, params, grad, lr)
+        else:
+            self._update(params, grad, lr)
         if self.FLUSH_EVERY and self.t % self.FLUSH_EVERY == 0:
             self._flush_tiny_state()
 
@@ -68,6 +77,10 @@ class Optimizer:
         """Per-step scalars (bias corrections), computed once per step."""
 
     def _update(self, params: Array, grad: Array, lr: float) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+    def _fused_update(self, k: dict, params: Array, grad: Array, lr: float) -> None:
+        """The same update as ``_update`` in one compiled pass; scalars in the buffers' dtype."""
         raise NotImplementedError  # pragma: no cover
 
 
@@ -89,6 +102,14 @@ class SGD(Optimizer):
         self.v = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
 
     _state_names = ("v",)
+
+    def _fused_update(self, k: dict, params: Array, grad: Array, lr: float) -> None:
+        dt = self._dt
+        if self.v is None:
+            k["sgd_plain"](params, grad, dt(-lr))
+        else:
+            k["sgd_momentum"](params, grad, self.v, dt(self.momentum), dt(-lr), self.t == 1,
+                              self.nesterov)  # fmt: skip
 
     def _update(self, params: Array, grad: Array, lr: float) -> None:
         p, g, tmp = params, grad, self._tmp
@@ -144,6 +165,11 @@ class Adam(Optimizer):
         self._eps_scaled = float(self.epsilon / c)
         self._factor = float(-lr * (1 - b1) / ((1 - b1**self.t) * c))
 
+    def _fused_update(self, k: dict, params: Array, grad: Array, lr: float) -> None:
+        dt = self._dt
+        k["adam"](params, grad, self.m, self.v, dt(self.beta_1), dt(self.beta_2),
+                  dt(self._eps_scaled), dt(self._factor))  # fmt: skip
+
     def _update(self, params: Array, grad: Array, lr: float) -> None:
         m, v, g, tmp = self.m, self.v, grad, self._tmp
         m *= self.beta_1
@@ -171,6 +197,12 @@ class AdamW(Adam):
         super().__init__(n_params, dtype, beta_1, beta_2, epsilon)
         self.weight_decay = float(weight_decay)
 
+    def _fused_update(self, k: dict, params: Array, grad: Array, lr: float) -> None:
+        dt = self._dt
+        k["adamw"](params, grad, self.m, self.v, dt(self.beta_1), dt(self.beta_2),
+                   dt(self._eps_scaled), dt(self._factor),
+                   dt(1 - lr * self.weight_decay))  # fmt: skip
+
     def _update(self, params: Array, grad: Array, lr: float) -> None:
         params *= 1 - lr * self.weight_decay
         super()._update(params, grad, lr)
@@ -190,6 +222,11 @@ class RMSprop(Optimizer):
         self.v = np.zeros(n_params, dtype=dtype)
 
     _state_names = ("v",)
+
+    def _fused_update(self, k: dict, params: Array, grad: Array, lr: float) -> None:
+        dt = self._dt
+        k["rmsprop"](params, grad, self.v, dt(self.rho), dt(1 - self.rho), dt(self.epsilon),
+                     dt(-lr))  # fmt: skip
 
     def _update(self, params: Array, grad: Array, lr: float) -> None:
         v, g, tmp = self.v, grad, self._tmp

@@ -36,6 +36,7 @@ from probnn._validation import check_sample_weight
 from probnn.exceptions import TrainingDivergedError
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network.mlp import MLP, make_rng
+from probnn.network import _fast
 from probnn.network.optimizers import SOLVERS, make_optimizer
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at"]
@@ -97,7 +98,12 @@ class Trainer:
     validation_scores_ : list of float
         Mean validation NLL per epoch (early_stopping only).
     best_loss_, best_validation_score_, n_iter_, t_, converged_
+
+    ``engine`` (attribute): the optimiser step's path, ``"numpy"``, ``"numba"`` or ``"auto"``
+    (None: ``PROBNN_ENGINE``, default auto); see :mod:`probnn.network._fast`.
     """
+
+    engine: str | None = None
 
     def __init__(self, network: MLP, family, *, solver="adam", learning_rate_init=1e-3,
                  learning_rate="constant", power_t=0.5, batch_size="auto", momentum=0.9,
@@ -382,13 +388,18 @@ class Trainer:
         n = X.shape[0]
         if n == 0:
             raise ValueError("cannot train on 0 samples")
-        if self._optimizer is None:
+        fresh = self._optimizer is None
+        if fresh:
             self._optimizer = make_optimizer(self.solver, net.params.size, net.dtype,
                                              **self._opt_kw)  # fmt: skip
         if self.solver == "gd":
             bs = n
         else:
             bs = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        if fresh:
+            # the compiled one-pass optimiser step (numba, optional) when the fit is large
+            # enough for compiling to pay; self.engine / PROBNN_ENGINE force either path
+            _fast.enable_for(self._optimizer, -(-n // bs) * self.max_iter, self.engine)
         weight_sum = float(n if sw is None else sw.sum())
         y, sw, sw_loss, trusted = self._batch_targets(y, sw, n)
         order = self._rng.permutation(n) if self.shuffle else None

@@ -2,7 +2,7 @@
 #   make demo    create .venv, install probnn, run the main job on bundled data
 #   make test    install the test extras, run the suite
 #   make bench   install the benchmark extras (PyTorch CPU), run bench/
-# CI (.ci/run) runs `make test TEST_EXTRAS=test,oracle STRICT_EXTRAS=1`: the oracle extra adds
+# CI (.ci/run) runs `make test TEST_EXTRAS=test,oracle,fast STRICT_EXTRAS=1`: the oracle extra adds
 # PyTorch (CPU, pinned) for the tests that compare with torch, and STRICT_EXTRAS turns a test
 # skipped for a missing import into a failure, so no oracle test silently skips in CI.
 PYTHON ?= python3

@@ -48,18 +48,28 @@ TORCH_EPOCHS = 100  # a fixed budget (no early stopping): 16 s a fit at 400 on 2
 PEERS = ("constant", "probnn default", "probnn member", "probnn ensemble", "sklearn", "torch")
 
 
-def load_split(name: str, k: int):
-    """(X_train, y_train, X_test, y_test) of split k, x standardised on the training rows."""
+def read_split(name: str, k: int):
+    """(X, y, train rows, test rows) of split k of data set ``name``, as stored (unscaled)."""
     d = DATA / name
     data = np.loadtxt(d / "data.txt")
     feats = np.loadtxt(d / "index_features.txt", dtype=int)
     target = int(np.loadtxt(d / "index_target.txt"))
     tr = np.loadtxt(d / f"index_train_{k}.txt", dtype=int)
     te = np.loadtxt(d / f"index_test_{k}.txt", dtype=int)
-    X, y = data[:, feats], data[:, target]
-    mu, sd = X[tr].mean(0), X[tr].std(0)
+    return data[:, feats], data[:, target], tr, te
+
+
+def standardised_pair(X, y, fit_rows, eval_rows):
+    """(X_fit, y_fit, X_eval, y_eval), x standardised on the ``fit_rows`` only."""
+    mu, sd = X[fit_rows].mean(0), X[fit_rows].std(0)
     sd[sd == 0] = 1.0
-    return (X[tr] - mu) / sd, y[tr], (X[te] - mu) / sd, y[te]
+    return (X[fit_rows] - mu) / sd, y[fit_rows], (X[eval_rows] - mu) / sd, y[eval_rows]
+
+
+def load_split(name: str, k: int):
+    """(X_train, y_train, X_test, y_test) of split k, x standardised on the training rows."""
+    X, y, tr, te = read_split(name, k)
+    return standardised_pair(X, y, tr, te)
 
 
 def _torch_fit_predict(Xtr, ytr, Xte, seed):

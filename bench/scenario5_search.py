@@ -16,21 +16,15 @@ import warnings
 
 import numpy as np
 
-from bench.scenario5 import DATA, SETS
+from bench.scenario5 import SETS, read_split, standardised_pair
 
 
 def validation_split(name: str, k: int):
-    d = DATA / name
-    data = np.loadtxt(d / "data.txt")
-    feats = np.loadtxt(d / "index_features.txt", dtype=int)
-    target = int(np.loadtxt(d / "index_target.txt"))
-    tr = np.loadtxt(d / f"index_train_{k}.txt", dtype=int)
+    """A fit part and a validation fifth of split k's training rows (its test rows unread)."""
+    X, y, tr, _ = read_split(name, k)
     p = np.random.default_rng(100 + k).permutation(tr)
     va, fit = p[: len(tr) // 5], p[len(tr) // 5:]
-    X, y = data[:, feats], data[:, target]
-    mu, sd = X[fit].mean(0), X[fit].std(0)
-    sd[sd == 0] = 1.0
-    return (X[fit] - mu) / sd, y[fit], (X[va] - mu) / sd, y[va]
+    return standardised_pair(X, y, fit, va)
 
 
 def main(argv=None) -> None:

@@ -401,6 +401,27 @@ class BaseNetworkEstimator(BaseEstimator):
             self.intercepts_ = network.intercepts
 
 
+def central_interval_of(dist, coverage: float) -> tuple[np.ndarray, np.ndarray]:
+    """A regressor's central predictive interval: ``dist``'s quantiles at ``(1 -/+ coverage) / 2``.
+
+    Unlike :func:`probnn.metrics.central_interval` (float64, for scoring) the bounds keep the
+    distribution's dtype, as every prediction does.
+
+    Parameters
+    ----------
+    dist : Distribution with batch shape (n_samples,)
+    coverage : float in (0, 1)
+
+    Returns
+    -------
+    lower, upper : ndarray of shape (n_samples,)
+    """
+    coverage = float(coverage)
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must be strictly between 0 and 1; found {coverage}")
+    return dist.icdf((1.0 - coverage) / 2.0), dist.icdf((1.0 + coverage) / 2.0)
+
+
 def _float_or_none(value, offset: float = 0.0) -> float | None:
     return None if value is None else float(value) + offset
 

@@ -16,7 +16,6 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from probnn._validation import check_sample_weight
 
 __all__ = ["EnsembleRegressor", "default_member"]
 
@@ -156,11 +155,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         -------
         lower, upper : ndarray of shape (n_samples,)
         """
-        coverage = float(coverage)
-        if not 0.0 < coverage < 1.0:
-            raise ValueError(f"coverage must be strictly between 0 and 1; found {coverage}")
-        dist = self.predict_dist(X)
-        return dist.icdf((1.0 - coverage) / 2.0), dist.icdf((1.0 + coverage) / 2.0)
+        from probnn.estimators._base import central_interval_of
+
+        return central_interval_of(self.predict_dist(X), coverage)
 
     def score_nll(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Mean negative log-likelihood of ``y`` under the mixture, in nats (in y's units).
@@ -182,9 +179,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
                 f"y must have one value per row of X; found shape {y.shape} for "
                 f"{dist.batch_shape[0]} rows"
             )
-        nll = -np.asarray(dist.log_prob(y), dtype=np.float64)
-        w = check_sample_weight(sample_weight, nll.shape[0])
-        return float(np.dot(w, nll) / w.sum())
+        from probnn.metrics import mean_nll
+
+        return mean_nll(dist, y, sample_weight)
 
     # ------------------------------------------------------------ model files
     def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:

@@ -10,7 +10,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from probnn.estimators._base import BaseNetworkEstimator, training_weights
+from probnn.estimators._base import BaseNetworkEstimator, central_interval_of, training_weights
 
 __all__ = ["MLPRegressor"]
 
@@ -447,11 +447,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         -------
         lower, upper : ndarray of shape (n_samples,)
         """
-        coverage = float(coverage)
-        if not 0.0 < coverage < 1.0:
-            raise ValueError(f"coverage must be strictly between 0 and 1; found {coverage}")
-        dist = self.predict_dist(X)
-        return dist.icdf((1.0 - coverage) / 2.0), dist.icdf((1.0 + coverage) / 2.0)
+        return central_interval_of(self.predict_dist(X), coverage)
 
     def _nll_per_row(self, X, y) -> np.ndarray:
         check_is_fitted(self, "coefs_")

@@ -6,10 +6,13 @@ and where (rows, columns, file). These helpers keep the wording uniform.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["describe_rows", "describe_values", "check_sample_weight"]
+__all__ = ["describe_rows", "describe_values", "check_sample_weight", "Interval", "POSITIVE"]
 
 
 def describe_rows(mask: ArrayLike, limit: int = 10) -> str:
@@ -70,3 +73,56 @@ def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int, dtype=n
             f"{describe_values(w[bad])} at {describe_rows(bad)}"
         )
     return w
+
+
+# ------------------------------------------------------------ parameter constraints
+@dataclass(frozen=True)
+class Interval:
+    """A constraint on a numeric setting: ``low < value < high`` (ends per ``closed``).
+
+    The declarative table of allowed values, in the spirit of scikit-learn's
+    ``_parameter_constraints``: families declare their fixed parameters with it
+    (``fixed_params = {"scale": POSITIVE}``) and the estimators their settings,
+    and :meth:`check` is called once, at the boundary (``get_family``, ``fit``).
+
+    Parameters
+    ----------
+    low, high : float
+        The ends; ``-inf`` / ``inf`` for none.
+    closed : {"neither", "left", "right", "both"}
+        Which ends are allowed values.
+    integer : bool
+        Whether the value must be a whole number.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    closed: str = "neither"
+    integer: bool = False
+
+    def describe(self) -> str:
+        """In words, e.g. ``"a finite number > 0"`` or ``"an integer >= 2"``."""
+        kind = "an integer" if self.integer else "a finite number"
+        parts = []
+        if self.low > -math.inf:
+            parts.append((">= " if self.closed in ("left", "both") else "> ") + _fmt(self.low))
+        if self.high < math.inf:
+            parts.append(("<= " if self.closed in ("right", "both") else "< ") + _fmt(self.high))
+        return kind + (" " + " and ".join(parts) if parts else "")
+
+    def check(self, name: str, value, owner: str = "") -> float | int:
+        """``value`` as a float (an int if ``integer``); ``ValueError`` naming it otherwise."""
+        where = f"{owner}: " if owner else ""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        low_ok = number >= self.low if self.closed in ("left", "both") else number > self.low
+        high_ok = number <= self.high if self.closed in ("right", "both") else number < self.high
+        whole = not self.integer or (math.isfinite(number) and number == round(number))
+        if isinstance(value, bool) or not (math.isfinite(number) and low_ok and high_ok and whole):
+            raise ValueError(f"{where}{name} must be {self.describe()}; found {value!r}")
+        return int(round(number)) if self.integer else number
+
+
+POSITIVE = Interval(0.0, math.inf)

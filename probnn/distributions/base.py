@@ -193,6 +193,15 @@ class Distribution:
         """Maximum-likelihood distribution for 1-D data ``y`` of shape (n_samples,)."""
         raise NotImplementedError(f"{cls.__name__}.fit is not implemented")
 
+    def affine(self, shift: float, scale: float) -> "Distribution":
+        """The distribution of ``shift + scale * Y``, ``scale > 0``, in this dtype.
+
+        Defined by the location-scale distributions (their family is closed under
+        the map: only ``loc`` and ``scale`` change); a model trained on a
+        standardised target maps its predictions back to ``y``'s units with it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not a location-scale distribution")
+
     # -- for subclasses ------------------------------------------------------------
     def _log_prob(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         raise NotImplementedError

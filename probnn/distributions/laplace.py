@@ -55,6 +55,10 @@ class Laplace(Distribution):
         """Scale b, shape batch_shape."""
         return self._out(self._scale)
 
+    def affine(self, shift: float, scale: float) -> "Laplace":
+        """``Laplace(shift + scale * loc, scale * b)``: the law of ``shift + scale * Y``."""
+        return Laplace(loc=self._out(shift + scale * self._loc), scale=self._out(scale * self._scale))
+
     def _log_prob(self, y):
         return -np.abs(y - self._loc) / self._scale - np.log(2.0 * self._scale)
 

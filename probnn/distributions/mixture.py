@@ -104,6 +104,10 @@ class Mixture(Distribution):
         log_w = log_w.reshape((k,) + (1,) * (len(shape) - len(wshape)) + wshape)
         self._log_w = np.broadcast_to(log_w, (k,) + tuple(shape))
 
+    def affine(self, shift: float, scale: float) -> "Mixture":
+        """The law of ``shift + scale * Y``: each component mapped, the weights kept."""
+        return Mixture([c.affine(shift, scale) for c in self.components], logits=self.logits)
+
     @property
     def n_components(self) -> int:
         """Number of components K."""

@@ -43,6 +43,10 @@ class Normal(Distribution):
         """Standard deviation, shape batch_shape."""
         return self._out(self._scale)
 
+    def affine(self, shift: float, scale: float) -> "Normal":
+        """``Normal(shift + scale * loc, scale * scale)``: the law of ``shift + scale * Y``."""
+        return Normal(loc=self._out(shift + scale * self._loc), scale=self._out(scale * self._scale))
+
     def _log_prob(self, y):
         z = (y - self._loc) / self._scale
         return -0.5 * z * z - np.log(self._scale) - _HALF_LOG_2PI

@@ -64,6 +64,11 @@ class StudentT(Distribution):
         """Scale, shape batch_shape."""
         return self._out(self._scale)
 
+    def affine(self, shift: float, scale: float) -> "StudentT":
+        """The law of ``shift + scale * Y``: same df, location and scale mapped."""
+        return StudentT(self._out(self._df), loc=self._out(shift + scale * self._loc),
+                        scale=self._out(scale * self._scale))  # fmt: skip
+
     def _log_prob(self, y):
         return _log_density(y, self._df, self._loc, self._scale)
 

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import inspect
 
-from probnn.families.base import Family
+from probnn.families.base import DISCRETE_KINDS, SUPPORTS, TARGET_KINDS, Family
 
-__all__ = ["Family", "FAMILIES", "get_family", "register_family"]
+__all__ = [
+    "Family", "FAMILIES", "get_family", "register_family", "families_for", "default_family",
+    "TARGET_KINDS", "DISCRETE_KINDS", "SUPPORTS",
+]  # fmt: skip
 
 FAMILIES: dict[str, type[Family]] = {}
 
@@ -41,6 +44,33 @@ def register_family(cls: type[Family]) -> type[Family]:
         )
     FAMILIES[cls.name] = cls
     return cls
+
+
+def families_for(kind: str) -> list[str]:
+    """Names of the registered families that can be fitted to targets of ``kind``.
+
+    ``kind`` is one of :data:`TARGET_KINDS` (see ``probnn.tabular.target_kind``);
+    the family declares the kinds in its ``target_kinds``. The default family
+    for the kind comes first, then the others in registration order.
+    """
+    _check_kind(kind)
+    names = [name for name, cls in FAMILIES.items() if kind in cls.target_kinds]
+    first = default_family(kind)
+    return [first] + [n for n in names if n != first]
+
+
+def default_family(kind: str) -> str:
+    """The texts' default family for targets of ``kind`` (the family's ``default_for``)."""
+    _check_kind(kind)
+    for name, cls in FAMILIES.items():
+        if kind in cls.default_for:
+            return name
+    raise ValueError(f"no registered family is the default for {kind!r} targets")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in TARGET_KINDS:
+        raise ValueError(f"unknown target kind {kind!r}; expected one of {', '.join(TARGET_KINDS)}")
 
 
 def get_family(name: str | Family, **params) -> Family:

@@ -14,7 +14,25 @@ from numpy.typing import ArrayLike, NDArray
 
 from probnn._validation import check_sample_weight, describe_rows, describe_values
 
-__all__ = ["Family"]
+__all__ = ["Family", "SUPPORTS", "TARGET_KINDS", "DISCRETE_KINDS"]
+
+# The kinds of target a family can be fitted to, from what probnn sees in the data
+# (probnn.tabular.target_kind). A family declares the kinds it models in ``target_kinds``.
+TARGET_KINDS = (
+    "binary",           # exactly two distinct values
+    "classes",          # labels without an order (text, or a few integers)
+    "ordered-classes",  # a few integers whose order means something (ratings, grades)
+    "count",            # non-negative integers
+    "integer",          # integers, some negative
+    "positive",         # real values > 0
+    "unit-interval",    # real values strictly between 0 and 1
+    "real",             # any other real values
+)
+# Kinds whose values are integers: continuous families are scored on them by the
+# probability of each integer (probnn._discrete.integer_log_prob).
+DISCRETE_KINDS = ("binary", "classes", "ordered-classes", "count", "integer")
+# The sets a family's distribution lives on (``Family.support``).
+SUPPORTS = ("binary", "classes", "ordered-classes", "count", "positive", "unit-interval", "real")
 
 Array = NDArray[np.floating]
 
@@ -44,10 +62,34 @@ class Family:
     that shape. Float32 ``raw`` gives float32 results, anything else float64.
     """
 
+    #: registry key, e.g. ``"normal-fixed"``
     name: str = ""
+    #: the classical name of the loss the NLL equals
     loss_name: str = ""
+    #: how raw outputs become the distribution's parameters, e.g. ``"mu = z1, sigma = softplus(z2)"``
     link: str = ""
+    #: the link in scikit-learn's words (``MLPRegressor.out_activation_``)
+    out_activation: str = "identity"
+    #: whether targets are class labels (an ``MLPClassifier`` family)
     is_classifier: bool = False
+    #: the set the distribution lives on, one of ``SUPPORTS``
+    support: str = "real"
+    #: the target kinds (``TARGET_KINDS``) this family can be fitted to
+    target_kinds: tuple[str, ...] = ()
+    #: the target kinds for which this family is the texts' default choice
+    default_for: tuple[str, ...] = ()
+    #: names of the predicted distribution's parameters: the columns of ``predict_table``
+    #: (see :meth:`parameter_columns`)
+    param_names: tuple[str, ...] = ()
+    #: ``shift + scale * Y`` has a distribution of the same family (``Distribution.affine``),
+    #: so the target may be standardised for training
+    location_scale: bool = False
+    #: fixed parameters (keywords of ``get_family``) with their constraints; e.g.
+    #: ``{"scale": POSITIVE}``
+    fixed_params: dict = {}
+    #: fixed parameters measured in y's units: divided by the target's scale when the
+    #: target is standardised
+    scale_params: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ targets
     def check_target(self, y: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
@@ -148,6 +190,26 @@ class Family:
     def derivation(self, latex: bool = False) -> str:  # pragma: no cover - abstract
         """Likelihood -> log-likelihood -> loss -> gradient, as text or LaTeX."""
         raise NotImplementedError
+
+    def parameter_columns(self, dist) -> dict[str, np.ndarray]:
+        """The predicted distribution's parameters as named columns of shape (n_samples,).
+
+        The columns of ``probnn predict``'s output. The default reads the
+        attributes ``param_names`` of ``dist``; a family whose parameters are
+        not one value per row (a mixture's K weights) overrides this.
+        """
+        n = dist.batch_shape[0]
+        return {name: np.broadcast_to(np.asarray(getattr(dist, name)), (n,)) for name in self.param_names}
+
+    def standardised(self, scale: float) -> "Family":
+        """This family for the target divided by ``scale``: fixed scale parameters divided too."""
+        params = self.get_params()
+        if scale == 1.0 or not any(params.get(p) is not None for p in self.scale_params):
+            return self
+        for p in self.scale_params:
+            if params.get(p) is not None:
+                params[p] = params[p] / scale
+        return type(self)(**params)
 
     # ----------------------------------------------------------------- params
     def get_params(self) -> dict:

@@ -63,6 +63,11 @@ class BernoulliFamily(Family):
     loss_name = "binary cross-entropy"
     link = "p = sigmoid(z)"
     is_classifier = True
+    out_activation = "logistic"
+    support = "binary"
+    target_kinds = ("binary",)
+    default_for = ("binary",)
+    param_names = ("probs",)
 
     def check_target(self, y: ArrayLike) -> np.ndarray:
         """0/1 labels of shape (n_samples,) or (n_samples, k), as floats.

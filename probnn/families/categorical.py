@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from probnn._math import softmax
-from probnn._validation import check_sample_weight
+from probnn._validation import Interval, check_sample_weight
 from probnn.families import register_family
 from probnn.families.base import Array, Family, as_raw, as_real_target, reject, weighted_mean
 
@@ -67,6 +67,12 @@ class CategoricalFamily(Family):
     loss_name = "categorical cross-entropy"
     link = "pi = softmax(z)"
     is_classifier = True
+    out_activation = "softmax"
+    support = "classes"
+    target_kinds = ("classes", "ordered-classes")
+    default_for = ("classes", "ordered-classes")
+    param_names = ("probs",)
+    fixed_params = {"n_classes": Interval(2, closed="left", integer=True)}
 
     def __init__(self, n_classes: int | None = None):
         if n_classes is not None:

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from probnn._math import softplus, softplus_inverse
-from probnn._validation import check_sample_weight
+from probnn._validation import POSITIVE, check_sample_weight
 from probnn.families import register_family
 from probnn.families.base import (
     Array,
@@ -86,6 +86,13 @@ class LaplaceFamily(Family):
     loss_name = "absolute error / b + log(2 b) with a learned scale b"
     link = "mu = z1, b = softplus(z2)"
     is_classifier = False
+    out_activation = "identity (loc), softplus (scale)"
+    support = "real"
+    target_kinds = ("real", "integer", "count", "positive", "unit-interval")
+    param_names = ("loc", "scale")
+    location_scale = True
+    fixed_params = {"scale": POSITIVE}
+    scale_params = ("scale",)
 
     def __init__(self, scale: float | None = None):
         if scale is not None:

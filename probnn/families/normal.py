@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from probnn._math import softplus, softplus_inverse
+from probnn._validation import POSITIVE
 from probnn.families import register_family
 from probnn.families.base import (
     Array,
@@ -78,6 +79,13 @@ class NormalFixedFamily(Family):
     loss_name = "half squared error"
     link = "mu = z"
     is_classifier = False
+    out_activation = "identity"
+    support = "real"
+    target_kinds = ("real", "integer", "count", "positive", "unit-interval")
+    param_names = ("loc", "scale")
+    location_scale = True
+    fixed_params = {"scale": POSITIVE}
+    scale_params = ("scale",)
 
     def __init__(self, scale: float = 1.0):
         scale = float(scale)
@@ -176,6 +184,12 @@ class NormalFamily(Family):
     loss_name = "Gaussian NLL loss with learned variance"
     link = "mu = z1, sigma = softplus(z2)"
     is_classifier = False
+    out_activation = "identity (loc), softplus (scale)"
+    support = "real"
+    target_kinds = ("real", "integer", "count", "positive", "unit-interval")
+    default_for = ("real", "integer", "positive", "unit-interval")
+    param_names = ("loc", "scale")
+    location_scale = True
 
     def check_target(self, y: ArrayLike) -> np.ndarray:
         """Finite real targets of shape (n_samples,)."""

@@ -53,6 +53,11 @@ class PoissonFamily(Family):
     loss_name = "Poisson deviance"
     link = "lambda = exp(z)"
     is_classifier = False
+    out_activation = "exp"
+    support = "count"
+    target_kinds = ("count",)
+    default_for = ("count",)
+    param_names = ("rate",)
 
     def check_target(self, y: ArrayLike) -> np.ndarray:
         """Non-negative integer counts of shape (n_samples,), as floats.

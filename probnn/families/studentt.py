@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 from scipy.special import gammaln
 
 from probnn._math import softplus, softplus_inverse
-from probnn._validation import check_sample_weight
+from probnn._validation import POSITIVE, check_sample_weight
 from probnn.families import register_family
 from probnn.families.base import (
     Array,
@@ -83,6 +83,12 @@ class StudentTFamily(Family):
     loss_name = "Student-t robust loss"
     link = "mu = z1, sigma = softplus(z2)"
     is_classifier = False
+    out_activation = "identity (loc), softplus (scale)"
+    support = "real"
+    target_kinds = ("real", "integer", "count", "positive", "unit-interval")
+    param_names = ("loc", "scale", "df")
+    location_scale = True
+    fixed_params = {"df": POSITIVE}
 
     def __init__(self, df: float = 3.0):
         df = float(df)

@@ -98,12 +98,18 @@ def get_family(name: str | Family, **params) -> Family:
     return cls(**params)
 
 
-# Import the families last: each registers itself through register_family above.
-from probnn.families import (  # noqa: E402,F401
-    bernoulli,
-    categorical,
-    laplace,
-    normal,
-    poisson,
-    studentt,
-)
+def _import_family_modules() -> None:
+    """Import every module of this package: each registers its families on import.
+
+    Adding a family is adding one file here; nothing else lists the families.
+    """
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name != "base" and not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+# last: the family modules import register_family from this module
+_import_family_modules()

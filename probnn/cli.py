@@ -23,9 +23,27 @@ from probnn.exceptions import DataError, TrainingDivergedError
 
 __all__ = ["main", "build_parser"]
 
-FAMILY_CHOICES = ("auto", "bernoulli", "categorical", "normal", "normal-fixed", "laplace",
-                  "poisson", "studentt")  # fmt: skip
 TEST_FRACTION = 0.2
+
+
+def _family_choices() -> list[str]:
+    from probnn.families import FAMILIES
+
+    return ["auto", *FAMILIES]
+
+
+def _families_for(kind: str) -> list[str]:
+    from probnn.families import families_for
+
+    return families_for(kind)
+
+
+def _family_params_help() -> str:
+    """``NAME: PARAM, ...`` for each family with fixed parameters, from the registry."""
+    from probnn.families import FAMILIES
+
+    return "; ".join(f"{name}: {', '.join(cls.fixed_params)}"
+                     for name, cls in FAMILIES.items() if cls.fixed_params)  # fmt: skip
 MIN_ROWS = 5
 
 
@@ -146,11 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
-    p.add_argument("--family", choices=FAMILY_CHOICES, default="auto")
+    p.add_argument("--family", choices=_family_choices(), default="auto",
+                   help="the likelihood (default: auto, the registry's default for the target's "
+                        "kind; 'probnn derive NAME' shows one's mathematics)")
     p.add_argument("--family-param", type=_family_param, action="append", default=[],
                    metavar="NAME=VALUE",
-                   help="a fixed parameter of the family, e.g. scale=2.5 (normal-fixed, "
-                        "laplace) or df=4 (studentt); repeatable")
+                   help=f"a fixed parameter of the family ({_family_params_help()}); repeatable")
     _add_training_options(p)
     p.add_argument("--out", metavar="MODEL", help="model file (default DATA-stem.safetensors)")
     p.add_argument("--report", metavar="DIR",
@@ -176,9 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--families", type=_columns, default=None, metavar="LIST",
-                   help="comma-separated families (default: by the target's kind; class labels "
-                        "bernoulli or categorical, counts poisson,normal,laplace,studentt, real "
-                        "values normal,laplace,studentt)")
+                   help="comma-separated families (default: every registered family that fits "
+                        "the target's kind, e.g. for counts: "
+                        f"{','.join(_families_for('count'))})")
     _add_training_options(p)
     p.set_defaults(func=_cmd_compare)
 
@@ -527,65 +546,41 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-def _support_problem(frame, target: str, family: str) -> str | None:
-    """Why ``family`` cannot model the target column, or None when it can."""
+def _support_problem(frame, target: str, family: str, kind: str) -> str | None:
+    """Why ``family`` cannot model the target column (of ``kind``), or None when it can."""
     from probnn.families import get_family
     from probnn.tabular import regression_target, target_labels
 
+    declared = get_family(family)
+    if kind in ("binary", "classes", "ordered-classes") and not declared.is_classifier:
+        return "a density is not a probability of a class label; the target holds class labels"
+    if kind not in declared.target_kinds:
+        return (f"{family} models {', '.join(declared.target_kinds)} targets; the target holds "
+                f"{kind} values")  # fmt: skip
     column = frame[target]
     try:
-        if family == "bernoulli":
+        if declared.is_classifier:
             n = len(set(target_labels(column, target).tolist()))
-            return None if n == 2 else f"bernoulli needs 2 classes; the target has {n}"
-        if family == "categorical":
-            target_labels(column, target)
+            if declared.support == "binary" and n != 2:
+                return f"{family} needs 2 classes; the target has {n}"
             return None
-        regression_target(column, target, get_family(family))
+        regression_target(column, target, declared)
     except DataError as exc:
         return str(exc)
     return None
 
 
-CONTINUOUS_FAMILIES = ("normal", "normal-fixed", "laplace", "studentt")
-_DEFAULT_FAMILIES = {
-    "labels": None,  # bernoulli for two classes, categorical for more
-    "counts": ("poisson", "normal", "laplace", "studentt"),
-    "integers": ("normal", "laplace", "studentt"),
-    "real": ("normal", "laplace", "studentt"),
-}
+def _scores_integers(family: str, kind: str) -> bool:
+    """Whether a continuous ``family`` is scored on an integer target by P(y - 1/2 < Y <= y + 1/2)."""
+    from probnn.families import DISCRETE_KINDS, FAMILIES
 
-
-def target_kind(column) -> tuple[str, str]:
-    """What kind of likelihood the target's values call for, and why.
-
-    Returns
-    -------
-    kind : {"labels", "counts", "integers", "real"}
-        ``labels`` when :func:`probnn.tabular.infer_family` reads the column as
-        classes (text, two values, or a few distinct integers); ``counts`` for other
-        non-negative integers, ``integers`` for integers with negative values, and
-        ``real`` for anything else.
-    reason : str
-    """
-    import numpy as np
-
-    from probnn.tabular import CLASSIFIER_FAMILIES, infer_family
-
-    family, why = infer_family(column)
-    if family in CLASSIFIER_FAMILIES:
-        return "labels", why
-    values = np.asarray(column.dropna(), dtype=np.float64)
-    if np.all(values == np.round(values)):
-        if values.min() >= 0:
-            return "counts", why
-        return "integers", "the target holds integers, some negative"
-    return "real", why
+    return kind in DISCRETE_KINDS and FAMILIES[family].support not in DISCRETE_KINDS
 
 
 def _scoring_line(kind: str) -> str:
-    if kind == "labels":
+    if kind in ("binary", "classes", "ordered-classes"):
         return "scoring: log-probability of each held-out class label"
-    if kind == "real":
+    if kind not in ("count", "integer"):
         return "scoring: log-density at each held-out target (every family here is a density)"
     return ("scoring: log-probability of each held-out integer y; the continuous families by "
             "P(y - 1/2 < Y <= y + 1/2) = cdf(y + 1/2) - cdf(y - 1/2), not by their density")  # fmt: skip
@@ -623,7 +618,7 @@ def _row_nll(model, held_out, kind: str):
 
     y = model.encode_target(held_out)
     dist = model.predict_dist(held_out)
-    if kind in ("counts", "integers") and model.family in CONTINUOUS_FAMILIES:
+    if _scores_integers(model.family, kind):
         return -integer_log_prob(dist, y)
     return -np.asarray(dist.log_prob(y), dtype=np.float64)
 
@@ -632,7 +627,7 @@ def _cmd_compare(args) -> int:
     import numpy as np
 
     from probnn.families import FAMILIES
-    from probnn.tabular import Preprocessor, TabularModel, check_target_column, target_labels
+    from probnn.tabular import Preprocessor, TabularModel, check_target_column, target_kind
 
     requested = args.families
     unknown = [f for f in requested or [] if f not in FAMILIES]
@@ -645,22 +640,13 @@ def _cmd_compare(args) -> int:
     check_target_column(frame, args.target)
     Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
     kind, why = target_kind(frame[args.target])
-    families = requested
-    if families is None:
-        families = _DEFAULT_FAMILIES[kind]
-        if families is None:
-            n = len(set(target_labels(frame[args.target], args.target).tolist()))
-            families = ("bernoulli",) if n == 2 else ("categorical",)
+    families = requested if requested is not None else _families_for(kind)
     train, test = split_rows(frame.shape[0], args.seed)
-    _say(args, f"target kind: {kind}, since {why.removesuffix(': counts')}")
+    _say(args, f"target kind: {kind}, since {why}")
     _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
     nll_rows, skipped = {}, []
     for family in families:
-        if kind == "labels" and family in CONTINUOUS_FAMILIES:
-            skipped.append((family, "a density is not a probability of a class label; the "
-                                    "target holds class labels"))  # fmt: skip
-            continue
-        problem = _support_problem(frame, args.target, family)
+        problem = _support_problem(frame, args.target, family, kind)
         if problem is not None:
             skipped.append((family, problem))
             continue

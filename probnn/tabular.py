@@ -34,14 +34,11 @@ __all__ = [
     "infer_family",
     "Preprocessor",
     "TabularModel",
-    "CLASSIFIER_FAMILIES",
-    "REGRESSION_FAMILIES",
+    "target_kind",
     "MAX_INFERRED_CLASSES",
     "validate_frame",
 ]
 
-CLASSIFIER_FAMILIES = ("bernoulli", "categorical")
-REGRESSION_FAMILIES = ("normal", "normal-fixed", "laplace", "poisson", "studentt")
 
 # An integer target with at most this many distinct values is read as class labels.
 MAX_INFERRED_CLASSES = 10
@@ -222,13 +219,72 @@ def _plain(value) -> str:
     return str(value.item() if isinstance(value, np.generic) else value)
 
 
+def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
+    """What kind of target a column holds (one of ``probnn.families.TARGET_KINDS``), and why.
+
+    Rules, in order: two distinct values -> "binary"; strings -> "classes"; at
+    most ``MAX_INFERRED_CLASSES`` distinct integers -> "ordered-classes"
+    (ratings, grades); non-negative integers -> "count"; other integers ->
+    "integer"; reals all strictly between 0 and 1 -> "unit-interval"; reals
+    all > 0 -> "positive"; anything else -> "real". Missing values are ignored.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    kind : str
+    reason : str
+        What the column holds, for the user (e.g. "the target holds 12 distinct
+        text labels").
+    """
+    series = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y)
+    series = series.dropna()
+    if series.empty:
+        raise DataError("expected target values to choose a family from; found none (all missing)")
+    series = _thousands_as_numbers(series)
+    distinct = pd.unique(series)
+    if len(distinct) == 2:
+        shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
+        return "binary", f"the target has exactly two distinct values ({shown})"
+    if len(distinct) < 2:
+        raise DataError(
+            f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
+        )
+    if not _looks_numeric(series):
+        return "classes", f"the target holds {len(distinct)} distinct text labels"
+    values, bad = _numeric_values(series)
+    if bad.any():
+        return "classes", f"the target holds {len(distinct)} distinct labels, not all numbers"
+    integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+    n_distinct = np.unique(values).size
+    if integral and n_distinct <= MAX_INFERRED_CLASSES:
+        return "ordered-classes", (
+            f"the target holds {n_distinct} distinct integers (at most "
+            f"{MAX_INFERRED_CLASSES} are read as ordered class labels)"
+        )
+    if integral:
+        what = "non-negative integers" if values.min() >= 0 else "integers"
+        return ("count" if values.min() >= 0 else "integer"), (
+            f"the target holds {what} ({n_distinct} distinct values, from {values.min():g} to "
+            f"{values.max():g})"
+        )
+    if values.min() > 0 and values.max() < 1:
+        return "unit-interval", "the target holds real values strictly between 0 and 1"
+    if values.min() > 0:
+        return "positive", "the target holds positive real values"
+    return "real", "the target holds real values"
+
+
 def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     """Choose a likelihood family for a target column, and say why.
 
-    Rules, in order: two distinct values -> ``bernoulli``; strings, or at most
-    ``MAX_INFERRED_CLASSES`` distinct integers -> ``categorical``;
-    non-negative integers -> ``poisson`` (counts); anything else -> ``normal``
-    with a learned scale.
+    The family is the registry's default for the column's :func:`target_kind`
+    (``probnn.families.default_family``: Bernoulli for two values, categorical
+    for classes, Poisson for counts, a normal with a learned scale for reals);
+    the reason names the other families that fit that kind (those
+    ``probnn compare`` tries).
 
     Parameters
     ----------
@@ -242,37 +298,27 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     reason : str
         One sentence for the user.
     """
-    series = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y)
-    series = series.dropna()
-    if series.empty:
-        raise DataError("expected target values to choose a family from; found none (all missing)")
-    series = _thousands_as_numbers(series)
-    distinct = pd.unique(series)
-    if len(distinct) == 2:
-        shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
-        return "bernoulli", f"the target has exactly two distinct values ({shown})"
-    if len(distinct) < 2:
-        raise DataError(
-            f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
-        )
-    if not _looks_numeric(series):
-        return "categorical", f"the target holds {len(distinct)} distinct text labels"
-    values, bad = _numeric_values(series)
-    if bad.any():
-        return "categorical", f"the target holds {len(distinct)} distinct labels, not all numbers"
-    integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
-    n_distinct = np.unique(values).size
-    if integral and n_distinct <= MAX_INFERRED_CLASSES:
-        return "categorical", (
-            f"the target holds {n_distinct} distinct integers (at most "
-            f"{MAX_INFERRED_CLASSES} are read as class labels)"
-        )
-    if integral and values.min() >= 0:
-        return "poisson", (
-            f"the target holds non-negative integers ({n_distinct} distinct values, "
-            f"from {values.min():g} to {values.max():g}): counts"
-        )
-    return "normal", "the target holds real values (normal with a learned scale)"
+    from probnn.families import families_for
+
+    kind, why = target_kind(y)
+    names = families_for(kind)
+    others = f"; compare would also try {', '.join(names[1:])}" if len(names) > 1 else ""
+    return names[0], f"{why}: the default for {kind} targets is {names[0]}{others}"
+
+
+def is_classifier_family(name: str) -> bool:
+    """Whether the registered family ``name`` models class labels."""
+    from probnn.families import FAMILIES
+
+    return FAMILIES[name].is_classifier
+
+
+def _check_family_name(name: str) -> None:
+    """DataError unless ``name`` is a registered family."""
+    from probnn.families import FAMILIES
+
+    if name not in FAMILIES:
+        raise DataError(f"expected a family among auto, {', '.join(FAMILIES)}; found {name!r}")
 
 
 # ------------------------------------------------------------ preprocessing
@@ -574,7 +620,7 @@ class TabularModel:
 
     @property
     def is_classifier(self) -> bool:
-        return self.family in CLASSIFIER_FAMILIES
+        return is_classifier_family(self.family)
 
     # ------------------------------------------------------------------ fit
     @classmethod
@@ -617,6 +663,7 @@ class TabularModel:
         check_target_column(frame, target)
         if family == "auto":
             family, _ = infer_family(frame[target])
+        _check_family_name(family)
         features = frame.drop(columns=[target])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
@@ -628,7 +675,7 @@ class TabularModel:
             early_stopping=solver != "lbfgs",
         )  # fmt: skip
         params.update(estimator_params)
-        if family in CLASSIFIER_FAMILIES:
+        if is_classifier_family(family):
             from probnn.estimators import MLPClassifier
 
             labels = target_labels(frame[target], target)
@@ -641,11 +688,6 @@ class TabularModel:
             from probnn.estimators import MLPRegressor
             from probnn.families import get_family
 
-            if family not in REGRESSION_FAMILIES:
-                raise DataError(
-                    f"expected a family among auto, {', '.join(CLASSIFIER_FAMILIES + REGRESSION_FAMILIES)}; "
-                    f"found {family!r}"
-                )
             y = regression_target(frame[target], target, get_family(family))
             estimator = MLPRegressor(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
@@ -708,9 +750,9 @@ class TabularModel:
         """Predictions with the distribution's parameters, one row per input row.
 
         Columns: ``prediction``; classifiers ``p(<label>)`` per class;
-        regressors the distribution's parameters (``loc``, ``scale``, ``df``,
-        ``rate`` as the family has them) and ``lower``, ``upper``: the central
-        interval holding the target with probability ``coverage``.
+        regressors the distribution's parameters (the family's
+        ``parameter_columns``: e.g. ``loc``, ``scale``) and ``lower``, ``upper``:
+        the central interval holding the target with probability ``coverage``.
         """
         X = self.transform(frame)
         out: dict[str, np.ndarray] = {}
@@ -721,12 +763,10 @@ class TabularModel:
             for k, label in enumerate(self.classes):
                 out[f"p({label})"] = proba[:, k]
             return pd.DataFrame(out)
-        n = X.shape[0]
         out["prediction"] = np.asarray(self.estimator.predict(X))
         dist = self.estimator.predict_dist(X)
-        for name in ("loc", "scale", "df", "rate"):
-            if hasattr(dist, name):
-                out[name] = np.broadcast_to(np.asarray(getattr(dist, name)), (n,)).copy()
+        for name, values in self.estimator.family_.parameter_columns(dist).items():
+            out[name] = np.array(values)
         lower, upper = self.estimator.predict_interval(X, coverage=coverage)
         out["lower"], out["upper"] = np.asarray(lower), np.asarray(upper)
         return pd.DataFrame(out)
@@ -789,7 +829,8 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
         # the fit on the training rows says the same; here only errors, with rows of the file
         warnings.simplefilter("ignore", DataWarning)
         Preprocessor(impute=impute).fit(features).transform(features)
-    if family in CLASSIFIER_FAMILIES:
+    _check_family_name(family)
+    if is_classifier_family(family):
         target_labels(frame[target], target)
     else:
         regression_target(frame[target], target, get_family(family))

@@ -44,17 +44,6 @@ __all__ = ["BaseNetworkEstimator", "FITTED_ARRAYS", "FITTED_SCALARS", "training_
 _PRIORS = ("gaussian", "laplace", None)
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
-# How each family's raw outputs become predictions, in scikit-learn's words.
-_OUT_ACTIVATION = {
-    "bernoulli": "logistic",
-    "categorical": "softmax",
-    "normal-fixed": "identity",
-    "poisson": "exp",
-    "normal": "identity (loc), softplus (scale)",
-    "laplace": "identity (loc), softplus (scale)",
-    "studentt": "identity (loc), softplus (scale)",
-}
-
 # Fitted attributes the model file carries as metadata (everything else is rebuilt).
 FITTED_SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "converged_")
 FITTED_ARRAYS = ("loss_curve_", "validation_scores_")
@@ -277,7 +266,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self.converged_ = bool(trainer.converged_)
         self.n_layers_ = len(self._layer_sizes)
         self.n_outputs_ = int(self._layer_sizes[-1])
-        self.out_activation_ = _OUT_ACTIVATION.get(family.name, family.link)
+        self.out_activation_ = family.out_activation
 
     # ------------------------------------------------------------ prediction
     def _raw(self, X) -> np.ndarray:
@@ -376,7 +365,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self.intercepts_ = network.intercepts
         self.n_layers_ = len(sizes)
         self.n_outputs_ = sizes[-1]
-        self.out_activation_ = _OUT_ACTIVATION.get(family.name, family.link)
+        self.out_activation_ = family.out_activation
         self._import_extra(meta)
 
     def _import_extra(self, meta: dict) -> None:

@@ -14,7 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from probnn._math import log_sigmoid, log_softmax, sigmoid, softmax
+
 from probnn._validation import describe_rows, describe_values
 from probnn.estimators._base import BaseNetworkEstimator, training_weights
 from probnn.exceptions import SeparationWarning
@@ -256,7 +256,8 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         if reset:
             self._set_classes(y, classes)
             name = self._family_name()
-            self._binary_bernoulli = name == "bernoulli" and not self._multilabel
+            # a family on {0, 1} takes the class index as a float 0/1 target
+            self._binary_bernoulli = _family_class(name).support == "binary" and not self._multilabel
         y_enc = self._encode(y)
         w = training_weights(sample_weight, X.shape[0])
         w = w * self._class_weights(y_enc)
@@ -264,7 +265,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             self._require_two_weighted_classes(y_enc, w)
         if reset:
             params = self._family_params()
-            if name == "categorical":
+            if "n_classes" in _family_class(name).fixed_params:
                 params.setdefault("n_classes", len(self.classes_))
             family = get_family(name, **params)
         else:
@@ -299,24 +300,31 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             )
 
     def _family_name(self) -> str:
+        """The registry name of the family: ``family``, or for "auto" the default for the
+        target's kind (two classes or multi-label: "binary"; more: "classes")."""
+        from probnn.families import FAMILIES, default_family
+
         family = self.family
         n_classes = len(self.classes_)
+        binary = self._multilabel or n_classes == 2
         if family == "auto":
-            return "bernoulli" if (self._multilabel or n_classes == 2) else "categorical"
-        if family == "bernoulli" and not self._multilabel and n_classes != 2:
+            return default_family("binary" if binary else "classes")
+        classifiers = sorted(name for name, cls in FAMILIES.items() if cls.is_classifier)
+        if family not in classifiers:
             raise ValueError(
-                f"family='bernoulli' models 2 classes or multi-label targets; found "
-                f"{n_classes} classes (use 'categorical' or 'auto')"
-            )
-        if family == "categorical" and self._multilabel:
-            raise ValueError(
-                "family='categorical' needs one label per sample; found a multi-label "
-                "indicator matrix (use 'bernoulli' or 'auto')"
-            )
-        if family not in ("bernoulli", "categorical"):
-            raise ValueError(
-                f"MLPClassifier family must be 'auto', 'bernoulli' or 'categorical'; "
+                f"MLPClassifier family must be 'auto' or one of {', '.join(classifiers)}; "
                 f"found {family!r}"
+            )
+        support = FAMILIES[family].support
+        if support == "binary" and not binary:
+            raise ValueError(
+                f"family={family!r} models 2 classes or multi-label targets; found "
+                f"{n_classes} classes (use 'auto' or a family for more classes)"
+            )
+        if support != "binary" and self._multilabel:
+            raise ValueError(
+                f"family={family!r} needs one label per sample; found a multi-label "
+                "indicator matrix (use 'auto')"
             )
         return family
 
@@ -419,13 +427,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             probability of each label being 1.
         """
         raw = self._raw(X)
-        if self.family_.name == "categorical":
-            return softmax(raw, axis=1)
-        if self._multilabel:
-            return sigmoid(raw)
-        z = raw[:, 0]
-        # 1 - p computed as sigmoid(-z): no cancellation when p is near 1
-        return np.stack([sigmoid(-z), sigmoid(z)], axis=1)
+        return self.family_.class_probs(raw, multilabel=self._multilabel)
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, computed in raw space (finite for finite raw).
@@ -435,12 +437,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         raw = self._raw(X)
-        if self.family_.name == "categorical":
-            return log_softmax(raw, axis=1)
-        if self._multilabel:
-            return log_sigmoid(raw)
-        z = raw[:, 0]
-        return np.stack([log_sigmoid(-z), log_sigmoid(z)], axis=1)
+        return self.family_.class_log_probs(raw, multilabel=self._multilabel)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Most probable class (multi-label: each label with probability above 1/2).
@@ -452,9 +449,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         raw = self._raw(X)
         if self._multilabel:
             return (raw > 0).astype(self._label_dtype)
-        if self.family_.name == "categorical":
-            return self.classes_[np.argmax(raw, axis=1)]
-        return self.classes_[(raw[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(self.family_.class_log_probs(raw), axis=1)]
 
     def predict_dist(self, X: ArrayLike):
         """The predicted distribution over the (encoded) labels.
@@ -555,3 +550,9 @@ def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:
         bounds=(None, None), method="highs", options={"time_limit": _LP_SECONDS},
     )  # fmt: skip
     return result.status == 0
+
+
+def _family_class(name: str):
+    from probnn.families import FAMILIES
+
+    return FAMILIES[name]

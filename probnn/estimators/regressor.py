@@ -15,12 +15,6 @@ from probnn.estimators._base import BaseNetworkEstimator, central_interval_of, t
 __all__ = ["MLPRegressor"]
 
 _STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
-_REGRESSION_FAMILIES = ("normal", "normal-fixed", "laplace", "poisson", "studentt")
-# scikit-learn's `loss` names and the family whose NLL equals that loss
-_LOSS_TO_FAMILY = {"squared_error": "normal-fixed", "poisson": "poisson"}
-# Families whose distribution of (y - m) / s is the same family with loc and
-# scale mapped: these may be fit on a standardised target.
-_LOCATION_SCALE = ("normal", "normal-fixed", "laplace", "studentt")
 
 
 class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
@@ -176,7 +170,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        family="normal",
+        family=None,
         family_params=None,
         prior="gaussian",
         prior_scale=None,
@@ -266,20 +260,29 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         return True
 
     def _family_name(self) -> str:
+        """The registry name of the family to fit (``family``, or the one ``loss`` names)."""
+        from probnn.families import FAMILIES, default_family
+
         if self.loss is not None:
-            if self.loss not in _LOSS_TO_FAMILY:
+            by_loss = {cls.sklearn_loss: name for name, cls in FAMILIES.items()
+                       if cls.sklearn_loss and not cls.is_classifier}  # fmt: skip
+            if self.loss not in by_loss:
                 raise ValueError(
-                    f"loss must be 'squared_error', 'poisson' or None; found {self.loss!r}"
+                    f"loss must be {', '.join(repr(k) for k in sorted(by_loss))} or None; "
+                    f"found {self.loss!r}"
                 )
-            if self.family != "normal":
+            if self.family is not None:
                 raise ValueError(
                     f"give either loss or family, not both; found loss={self.loss!r} and "
                     f"family={self.family!r}"
                 )
-            return _LOSS_TO_FAMILY[self.loss]
-        if self.family not in _REGRESSION_FAMILIES:
+            return by_loss[self.loss]
+        if self.family is None:
+            return default_family("real")
+        regression = sorted(name for name, cls in FAMILIES.items() if not cls.is_classifier)
+        if self.family not in regression:
             raise ValueError(
-                f"MLPRegressor family must be one of {', '.join(_REGRESSION_FAMILIES)}; "
+                f"MLPRegressor family must be one of {', '.join(regression)}; "
                 f"found {self.family!r}"
             )
         return self.family
@@ -290,12 +293,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         if not (isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and value == "auto")):
             raise ValueError(f"standardize_target must be True, False or 'auto'; found {value!r}")
         if isinstance(value, str):
-            return family.name in _LOCATION_SCALE
-        if value and family.name not in _LOCATION_SCALE:
+            return family.location_scale
+        if value and not family.location_scale:
             raise ValueError(
-                f"standardize_target=True needs a location-scale family ("
-                f"{', '.join(_LOCATION_SCALE)}); found family {family.name!r}, whose targets "
-                "cannot be shifted and rescaled (use standardize_target='auto' or False)"
+                f"standardize_target=True needs a location-scale family; found family "
+                f"{family.name!r}, whose targets cannot be shifted and rescaled (use "
+                "standardize_target='auto' or False)"
             )
         return bool(value)
 
@@ -314,89 +317,65 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     def _fit(self, X, y, sample_weight, incremental: bool):
         from probnn.families import get_family
+        from probnn.families._affine import AffineTarget
 
         reset = not (incremental and hasattr(self, "family_"))
         X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
+        if family.is_classifier:
+            raise ValueError(
+                f"MLPRegressor needs a regression family; found the classifier family "
+                f"{family.name!r} (use MLPClassifier)"
+            )
         y = family.check_target(y)
         w = training_weights(sample_weight, X.shape[0])
         shift, scale = self._target_scaling(X, y, w, family, incremental)
         head = self._training_head(family, scale)
-        y_fit = y
-        if (shift, scale) != (0.0, 1.0):
-            y_fit = (y.astype(np.float64) - shift) / scale
+        y_fit = AffineTarget(head, shift, scale).standardise(y)
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
         self._fit_network(X, y_fit, w, head, incremental, fitted=fitted)
-        self._predictive_head = None
-        if self._estimates_scale(family):
-            # sigma does not move the mean's optimum: now that the mean is fitted,
-            # sigma's maximum-likelihood estimate given it is the residual RMS
-            sigma = self._residual_rms(X, y, w)
-            self.family_ = get_family("normal-fixed", scale=sigma)
-            self._predictive_head = _standardised_family(self.family_, scale)
+        if self._estimates_params(family):
+            # the estimated parameters do not move the network's optimum: now that it is
+            # fitted, their maximum-likelihood values given it (in the network's units)
+            params = head.fit_fixed_params(self._network.forward(X), y_fit, w)
+            for name in family.scale_params:
+                params[name] = params[name] * scale
+            self.family_ = get_family(family.name, **params)
+        self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
         return self
 
-    def _estimates_scale(self, family) -> bool:
-        """Whether sigma is estimated after the fit ("normal-fixed" without a given scale)."""
-        return family.name == "normal-fixed" and "scale" not in self._family_params()
+    def _set_predictive(self) -> None:
+        """The family in y's units that every prediction goes through (``AffineTarget``)."""
+        from probnn.families._affine import AffineTarget
+
+        scale = self.target_scale_
+        self._predictive = AffineTarget(
+            self.family_.standardised(scale), self.target_shift_, scale
+        )
+
+    def _estimates_params(self, family) -> bool:
+        """Whether the family's ``estimated_params`` are estimated after the fit (none given)."""
+        given = self._family_params()
+        return bool(family.estimated_params) and not any(p in given for p in family.estimated_params)
 
     def _training_head(self, family, scale: float):
         """The family the network is trained with, for the target divided by ``scale``.
 
-        With sigma estimated the network is trained by squared error on the
-        (standardised) target, sigma = 1 in the network's units; otherwise the
-        family itself, a fixed scale divided by ``scale``.
+        With parameters to estimate the network is trained at their defaults on the
+        (standardised) target (sigma = 1 for "normal-fixed": squared error);
+        otherwise the family itself, a fixed scale divided by ``scale``.
         """
-        if self._estimates_scale(family):
+        if self._estimates_params(family):
             from probnn.families import get_family
 
-            return get_family("normal-fixed", scale=1.0)
-        return _standardised_family(family, scale)
-
-    def _residual_rms(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-        """``sqrt(sum w r^2 / sum w)`` of the residuals ``r = y - predict(X)`` (MLE of sigma).
-
-        Floored at ``sqrt(eps) * target_scale_`` so that a fit with no residual
-        still has a density.
-        """
-        mean = self._to_target_units(self._training_head(self.family_, 1.0).mean(
-            self._network.forward(X)))  # fmt: skip
-        r = np.asarray(y, dtype=np.float64) - mean
-        sigma = math.sqrt(float(np.dot(w, r * r)) / float(w.sum()))
-        floor = math.sqrt(np.finfo(np.float64).eps) * float(self.target_scale_)
-        return sigma if sigma > floor else floor
+            kept = {k: v for k, v in family.get_params().items() if k not in family.estimated_params}
+            return get_family(family.name, **kept)
+        return family.standardised(scale)
 
     def _nll_offset(self) -> float:
         # log of the Jacobian |dy_std / dy| = 1 / scale, per example
         return math.log(getattr(self, "target_scale_", 1.0))
-
-    def _is_standardised(self) -> bool:
-        return (getattr(self, "target_shift_", 0.0), getattr(self, "target_scale_", 1.0)) != (
-            0.0,
-            1.0,
-        )
-
-    def _network_family(self):
-        """The family of the network's raw outputs (of the standardised target).
-
-        With sigma estimated, the estimated sigma (in the network's units), not
-        the sigma = 1 the network was trained with.
-        """
-        for name in ("_predictive_head", "_head"):
-            head = getattr(self, name, None)
-            if head is not None:
-                return head
-        return self.family_
-
-    def _to_target_units(self, values: np.ndarray, shift: bool = True) -> np.ndarray:
-        """Standardised locations (or scales, ``shift=False``) in the units of ``y``, same dtype."""
-        if not self._is_standardised():
-            return values
-        out = np.asarray(values, dtype=np.float64) * self.target_scale_
-        if shift:
-            out += self.target_shift_
-        return out.astype(np.asarray(values).dtype, copy=False)
 
     # -------------------------------------------------------------- predict
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -407,7 +386,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         ndarray of shape (n_samples,)
         """
         raw = self._raw(X)  # first: raises NotFittedError on an unfitted estimator
-        return self._to_target_units(self._network_family().mean(raw))
+        return self._predictive.mean(raw)
 
     def predict_dist(self, X: ArrayLike):
         """The predicted distribution of ``y`` for each row of ``X``.
@@ -420,17 +399,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             target was standardised for training).
         """
         raw = self._raw(X)
-        dist = self._network_family().distribution(raw)
-        if not self._is_standardised():
-            return dist
-        # y = shift + scale * y_std: same family, location and scale mapped
-        from probnn.distributions import StudentT
-
-        loc = self._to_target_units(dist.loc)
-        scale = self._to_target_units(dist.scale, shift=False)
-        if isinstance(dist, StudentT):
-            return StudentT(dist.df, loc=loc, scale=scale)
-        return type(dist)(loc=loc, scale=scale)
+        return self._predictive.distribution(raw)
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval holding ``y`` with probability ``coverage``.
@@ -457,12 +426,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             raise ValueError(
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
             )
-        head = self._network_family()
-        if not self._is_standardised():
-            return head.nll(raw, y)
         # -log p(y) = -log p_std((y - shift) / scale) + log(scale)
-        y_std = (y.astype(np.float64) - self.target_shift_) / self.target_scale_
-        return np.asarray(head.nll(raw, y_std), dtype=np.float64) + self._nll_offset()
+        return self._predictive.nll(raw, y)
 
     # ------------------------------------------------------------ model files
     def _export_extra(self) -> dict:
@@ -487,12 +452,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                 f"shift={shift!r}, scale={scale!r}"
             )
         self.target_shift_, self.target_scale_ = shift, scale
-        self._head = _standardised_family(self.family_, scale)
-        self._predictive_head = None
-        if self._estimates_scale(self.family_):
-            # the file's family holds the estimated sigma; the network was trained with 1
-            self._predictive_head = self._head
-            self._head = self._training_head(self.family_, scale)
+        # the file's family is in y's units (an estimated sigma too); the network was
+        # trained with the head
+        self._head = self._training_head(self.family_, scale)
+        self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
 
 
@@ -514,14 +477,3 @@ def _weighted_shift_scale(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     if not (math.isfinite(scale) and scale >= np.finfo(np.float64).tiny):
         scale = 1.0
     return shift, scale
-
-
-def _standardised_family(family, scale: float):
-    """``family`` for the target divided by ``scale``: a fixed scale parameter divided too."""
-    params = family.get_params()
-    if scale == 1.0 or params.get("scale") is None:
-        return family
-    from probnn.families import get_family
-
-    params["scale"] = params["scale"] / scale
-    return get_family(family.name, **params)

@@ -90,6 +90,11 @@ class Family:
     #: fixed parameters measured in y's units: divided by the target's scale when the
     #: target is standardised
     scale_params: tuple[str, ...] = ()
+    #: fixed parameters an estimator estimates by maximum likelihood once the network is
+    #: fitted, when the user gives none of them (see :meth:`fit_fixed_params`)
+    estimated_params: tuple[str, ...] = ()
+    #: the scikit-learn ``loss=`` name whose objective this family's NLL is, if any
+    sklearn_loss: str | None = None
 
     # ------------------------------------------------------------------ targets
     def check_target(self, y: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
@@ -177,6 +182,18 @@ class Family:
         """The predicted distribution, batch shape ``(n_samples,)``."""
         raise NotImplementedError
 
+    def class_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """Classifier families: the probability of each class, shape (n_samples, C).
+
+        ``multilabel`` (families with support "binary"): the probability of each
+        of k labels being 1, shape (n_samples, k).
+        """
+        raise NotImplementedError(f"family {self.name!r} is not a classifier family")
+
+    def class_log_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """Logarithm of :meth:`class_probs`, computed in raw space."""
+        raise NotImplementedError(f"family {self.name!r} is not a classifier family")
+
     def mean(self, raw: ArrayLike) -> Array:  # pragma: no cover - abstract
         """The predicted mean (class probabilities for classifiers)."""
         raise NotImplementedError
@@ -200,6 +217,26 @@ class Family:
         """
         n = dist.batch_shape[0]
         return {name: np.broadcast_to(np.asarray(getattr(dist, name)), (n,)) for name in self.param_names}
+
+    def fit_fixed_params(
+        self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> dict:
+        """Maximum-likelihood values of ``estimated_params`` given the network's outputs.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_outputs)
+            The fitted network's raw outputs on the training rows.
+        y : ndarray of shape (n_samples,)
+            The targets the network was trained on.
+        sample_weight : ndarray of shape (n_samples,), optional
+
+        Returns
+        -------
+        dict
+            This family's parameters (``get_params()``) with the estimated ones replaced.
+        """
+        raise NotImplementedError(f"family {self.name!r} estimates no fixed parameters")
 
     def standardised(self, scale: float) -> "Family":
         """This family for the target divided by ``scale``: fixed scale parameters divided too."""

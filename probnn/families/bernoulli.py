@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from probnn._math import sigmoid
+from probnn._math import log_sigmoid, sigmoid
 from probnn.families import register_family
 from probnn.families.base import (
     Array,
@@ -112,6 +112,27 @@ class BernoulliFamily(Family):
                 f"raw outputs must have shape (n_samples, n_outputs); found shape {raw.shape}"
             )
         return raw
+
+    def class_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """Class probabilities ``[1 - p, p]``, shape (n_samples, 2), for one output.
+
+        With ``multilabel`` the probability of each label being 1, ``sigmoid(z)``
+        of shape (n_samples, k). ``1 - p`` is ``sigmoid(-z)``: no cancellation
+        when ``p`` is near 1.
+        """
+        raw = as_raw(raw)
+        if multilabel:
+            return sigmoid(raw)
+        z = self._logits(raw)
+        return np.stack([sigmoid(-z), sigmoid(z)], axis=1)
+
+    def class_log_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """Logarithm of :meth:`class_probs`, computed in raw space (finite for finite raw)."""
+        raw = as_raw(raw)
+        if multilabel:
+            return log_sigmoid(raw)
+        z = self._logits(raw)
+        return np.stack([log_sigmoid(-z), log_sigmoid(z)], axis=1)
 
     def distribution(self, raw: ArrayLike):
         """``Bernoulli(logits=z)``, batch shape (n_samples,) or (n_samples, k)."""

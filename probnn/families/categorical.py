@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from probnn._math import softmax
+from probnn._math import log_softmax, softmax
 from probnn._validation import Interval, check_sample_weight
 from probnn.families import register_family
 from probnn.families.base import Array, Family, as_raw, as_real_target, reject, weighted_mean
@@ -72,7 +72,7 @@ class CategoricalFamily(Family):
     target_kinds = ("classes", "ordered-classes")
     default_for = ("classes", "ordered-classes")
     param_names = ("probs",)
-    fixed_params = {"n_classes": Interval(2, closed="left", integer=True)}
+    fixed_params = {"n_classes": Interval(1, closed="left", integer=True)}
 
     def __init__(self, n_classes: int | None = None):
         if n_classes is not None:
@@ -186,6 +186,14 @@ class CategoricalFamily(Family):
                 f"found shape {raw.shape}"
             )
         return raw
+
+    def class_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """``softmax(z)``, shape (n_samples, C): the probability of each class."""
+        return softmax(self._logits(raw), axis=1)
+
+    def class_log_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """``log_softmax(z)``, shape (n_samples, C), computed in raw space."""
+        return log_softmax(self._logits(raw), axis=1)
 
     def distribution(self, raw: ArrayLike):
         """``Categorical(logits=z)``: batch shape (n_samples,), classes on the last axis."""

@@ -86,6 +86,8 @@ class NormalFixedFamily(Family):
     location_scale = True
     fixed_params = {"scale": POSITIVE}
     scale_params = ("scale",)
+    estimated_params = ("scale",)
+    sklearn_loss = "squared_error"
 
     def __init__(self, scale: float = 1.0):
         scale = float(scale)
@@ -95,6 +97,22 @@ class NormalFixedFamily(Family):
 
     def get_params(self) -> dict:
         return {"scale": self.scale}
+
+    def fit_fixed_params(self, raw, y, sample_weight=None) -> dict:
+        """``{"scale": sigma}``, sigma's MLE given the means: the weighted residual RMS.
+
+        sigma does not move the mean's optimum (the NLL is the squared error over
+        sigma^2 plus log sigma), so a network fitted by squared error has the
+        means, and ``sqrt(sum_i s_i r_i^2 / sum_i s_i)`` with ``r = y - z`` is
+        the maximum-likelihood sigma given them. Floored at ``sqrt(eps)`` (in
+        the units of ``y``: 1 for a standardised target) so that a fit with no
+        residual still has a density.
+        """
+        y = self.check_target(y).astype(np.float64)
+        r = y - np.asarray(as_vector(raw), dtype=np.float64)
+        sigma = math.sqrt(float(weighted_mean(r * r, sample_weight)))
+        floor = math.sqrt(np.finfo(np.float64).eps)
+        return {"scale": sigma if sigma > floor else floor}
 
     def check_target(self, y: ArrayLike) -> np.ndarray:
         """Finite real targets of shape (n_samples,)."""

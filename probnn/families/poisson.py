@@ -58,6 +58,7 @@ class PoissonFamily(Family):
     target_kinds = ("count",)
     default_for = ("count",)
     param_names = ("rate",)
+    sklearn_loss = "poisson"
 
     def check_target(self, y: ArrayLike) -> np.ndarray:
         """Non-negative integer counts of shape (n_samples,), as floats.

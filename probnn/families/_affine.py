@@ -1,0 +1,102 @@
+"""Target standardisation as one object: a family seen through ``y = shift + scale * u``.
+
+A regressor fits a location-scale family to the standardised target
+``u = (y - shift) / scale`` (mean 0, standard deviation 1), so that the
+network's outputs and the optimiser's step size do not depend on y's units.
+Everything the user sees is in y's units, by one change of variables:
+
+* density:      ``p_y(y) = p_u((y - shift) / scale) / scale``, so
+  ``nll_y = nll_u + log(scale)`` (the log of the Jacobian ``|du/dy| = 1/scale``);
+* distribution: ``Y = shift + scale * U``, :meth:`Distribution.affine`;
+* mean:         ``E[Y] = shift + scale * E[U]``.
+
+:class:`AffineTarget` is that map around any family whose ``location_scale``
+is true; with ``shift = 0, scale = 1`` it is the family itself, unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from probnn.families.base import Family
+
+__all__ = ["AffineTarget"]
+
+
+class AffineTarget:
+    """The predictive family in y's units for a network trained on ``u = (y - shift) / scale``.
+
+    Parameters
+    ----------
+    base : Family
+        The family of the network's raw outputs, for the standardised target
+        (a fixed scale parameter already divided by ``scale``, see
+        :meth:`Family.standardised`).
+    shift : float, default=0.0
+    scale : float > 0, default=1.0
+
+    Notes
+    -----
+    ``shift = 0, scale = 1`` (a family that is not location-scale, or a fit
+    that did not standardise) passes every call straight to ``base``, so the
+    dtypes and values are exactly the base family's.
+    """
+
+    def __init__(self, base: Family, shift: float = 0.0, scale: float = 1.0):
+        shift, scale = float(shift), float(scale)
+        if not (math.isfinite(shift) and math.isfinite(scale) and scale > 0):
+            raise ValueError(
+                f"a target standardisation needs a finite shift and a finite scale > 0; found "
+                f"shift={shift!r}, scale={scale!r}"
+            )
+        if (shift, scale) != (0.0, 1.0) and not base.location_scale:
+            raise ValueError(
+                f"family {base.name!r} is not location-scale: its target cannot be shifted "
+                "and rescaled"
+            )
+        self.base, self.shift, self.scale = base, shift, scale
+
+    @property
+    def identity(self) -> bool:
+        """Whether the map is ``y = u`` (no standardisation)."""
+        return (self.shift, self.scale) == (0.0, 1.0)
+
+    @property
+    def log_scale(self) -> float:
+        """``log(scale)``: what turns a per-example NLL of ``u`` into one of ``y``."""
+        return math.log(self.scale)
+
+    def standardise(self, y: np.ndarray) -> np.ndarray:
+        """``u = (y - shift) / scale`` in float64 (``y`` itself when the map is the identity)."""
+        if self.identity:
+            return y
+        return (np.asarray(y, dtype=np.float64) - self.shift) / self.scale
+
+    def nll(self, raw: ArrayLike, y: ArrayLike) -> np.ndarray:
+        """Per-example NLL of ``y`` (in y's units), shape (n_samples,).
+
+        Float64 when standardised (the Jacobian term is added in float64).
+        """
+        if self.identity:
+            return self.base.nll(raw, y)
+        u = self.standardise(self.base.check_target(y))
+        return np.asarray(self.base.nll(raw, u), dtype=np.float64) + self.log_scale
+
+    def distribution(self, raw: ArrayLike):
+        """The predicted distribution of ``y``, batch shape (n_samples,)."""
+        dist = self.base.distribution(raw)
+        return dist if self.identity else dist.affine(self.shift, self.scale)
+
+    def mean(self, raw: ArrayLike) -> np.ndarray:
+        """``shift + scale * E[U]``, shape (n_samples,), in the base family's dtype."""
+        mean = self.base.mean(raw)
+        if self.identity:
+            return mean
+        out = np.asarray(mean, dtype=np.float64) * self.scale + self.shift
+        return out.astype(np.asarray(mean).dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"AffineTarget({self.base!r}, shift={self.shift!r}, scale={self.scale!r})"

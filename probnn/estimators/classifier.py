@@ -257,7 +257,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             self._set_classes(y, classes)
             name = self._family_name()
             # a family on {0, 1} takes the class index as a float 0/1 target
-            self._binary_bernoulli = _family_class(name).support == "binary" and not self._multilabel
+            self._binary_targets = _family_class(name).support == "binary" and not self._multilabel
         y_enc = self._encode(y)
         w = training_weights(sample_weight, X.shape[0])
         w = w * self._class_weights(y_enc)
@@ -350,7 +350,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
                 f"labels must be among the classes seen in fit {list(self.classes_)}; "
                 f"found {describe_values(y[unknown])} at {describe_rows(unknown)}"
             )
-        if self._binary_bernoulli:
+        if self._binary_targets:
             return index.astype(np.float64)
         return index
 
@@ -485,7 +485,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             # loaded model answers predict() with labels of the same dtype
             "classes_dtype": "object" if self.classes_.dtype == object else self.classes_.dtype.str,
             "multilabel": bool(self._multilabel),
-            "binary_bernoulli": bool(self._binary_bernoulli),
+            "binary_targets": bool(self._binary_targets),
             "label_dtype": np.dtype(getattr(self, "_label_dtype", np.int64)).str,
         }
 
@@ -493,7 +493,8 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         dtype = meta.get("classes_dtype")  # absent in files written before it was stored
         self.classes_ = np.asarray(meta["classes_"], dtype=None if dtype is None else np.dtype(dtype))
         self._multilabel = bool(meta["multilabel"])
-        self._binary_bernoulli = bool(meta["binary_bernoulli"])
+        # "binary_bernoulli": the same flag in files written before families declared a support
+        self._binary_targets = bool(meta.get("binary_targets", meta.get("binary_bernoulli")))
         self._label_dtype = np.dtype(meta["label_dtype"])
 
 

@@ -43,7 +43,7 @@ def default_member():
     """The ensemble's default member: an ``MLPRegressor(family="normal")`` (see the module)."""
     from probnn.estimators.regressor import MLPRegressor
 
-    return MLPRegressor(family="normal", **DEFAULT_MEMBER_PARAMS)
+    return MLPRegressor(**DEFAULT_MEMBER_PARAMS)  # the default family: Normal, learned scale
 
 
 def _fit_member(estimator, X, y, sample_weight):

@@ -65,8 +65,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         scikit-learn's name of the loss; when given it chooses the family
         ("squared_error" -> "normal-fixed", "poisson" -> "poisson") and
         ``family`` must be left at its default.
-    family : str, default="normal"
-        One of "normal", "normal-fixed", "laplace", "poisson", "studentt".
+    family : str or None, default=None
+        A registered regression family (``probnn.families.FAMILIES``; a family
+        added with ``register_family`` works too). None: the registry's default
+        for real targets, "normal" with a learned scale.
     family_params : dict, optional
         e.g. ``{"df": 4}`` for "studentt", ``{"scale": 2.0}`` for "normal-fixed"
         (in y's units; without it "normal-fixed" estimates sigma, see above).

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["describe_rows", "describe_values", "check_sample_weight", "Interval", "POSITIVE"]
+__all__ = [
+    "describe_rows", "describe_values", "check_sample_weight", "Interval", "POSITIVE",
+    "encode_labels", "make_rng",
+]
 
 
 def describe_rows(mask: ArrayLike, limit: int = 10) -> str:
@@ -126,3 +129,49 @@ class Interval:
 
 
 POSITIVE = Interval(0.0, math.inf)
+
+
+def encode_labels(y: ArrayLike, classes: np.ndarray, where: str = "the classes seen in fit"):
+    """Class indices ``0..C-1`` of labels ``y`` in the sorted array ``classes``.
+
+    The one label encoder of the estimators and scorers.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+    classes : ndarray of shape (n_classes,), sorted (as ``np.unique`` returns them)
+    where : str
+        Names ``classes`` in the error message.
+
+    Returns
+    -------
+    ndarray of int, shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        Naming the labels that are not in ``classes`` and their rows.
+    """
+    y = np.asarray(y)
+    classes = np.asarray(classes)
+    index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+    unknown = classes[index] != y
+    if unknown.any():
+        raise ValueError(
+            f"labels must be among {where} {list(classes)}; found "
+            f"{describe_values(y[unknown])} at {describe_rows(unknown)}"
+        )
+    return index
+
+
+def make_rng(random_state) -> np.random.Generator:
+    """A NumPy Generator from None, an int seed, a Generator or a legacy RandomState.
+
+    The one random-state helper: a Generator is used as it is (its stream goes on);
+    a RandomState seeds a new Generator from one draw.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    return np.random.default_rng(random_state)

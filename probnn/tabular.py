@@ -17,7 +17,6 @@ import csv
 import io
 import os
 import pathlib
-import re
 import warnings
 from collections.abc import Sequence
 from typing import Any

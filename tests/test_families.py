@@ -664,3 +664,54 @@ def test_poisson_matches_scipy_over_counts(z, y):
     family = get_family("poisson")
     expected = -stats.poisson.logpmf(y, math.exp(z))
     assert_allclose(family.nll([z], [y]), expected, rtol=1e-9)
+
+
+# ------------------------------------------------- what a family declares (issue 10)
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_declarations_are_consistent(case):
+    """Each family's class data is what the other layers may rely on."""
+    import inspect
+
+    from probnn.families import SUPPORTS, TARGET_KINDS
+
+    family = case.family()
+    cls = type(family)
+    assert cls.support in SUPPORTS
+    assert cls.target_kinds and set(cls.target_kinds) <= set(TARGET_KINDS)
+    assert set(cls.default_for) <= set(cls.target_kinds)
+    accepted = [
+        name for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]  # fmt: skip
+    assert sorted(cls.fixed_params) == sorted(accepted) == sorted(family.get_params())
+    assert set(cls.scale_params) <= set(cls.fixed_params)
+    assert set(cls.estimated_params) <= set(cls.fixed_params)
+    assert cls.out_activation and cls.param_names
+    rng = rng_for(case, 21)
+    raw = rng.uniform(-2, 2, (7, case.n_raw))
+    dist = family.distribution(raw)
+    columns = family.parameter_columns(dist)
+    assert all(np.shape(v) == (7,) for v in columns.values()), columns
+    if cls.location_scale:
+        # shift + scale * Y: its quantiles are the shifted and scaled quantiles of Y (and
+        # its log-density at shift + scale * y is Y's minus log(scale))
+        q = np.array([0.1, 0.5, 0.9])[:, None]
+        mapped = dist.affine(3.0, 2.5)
+        assert_allclose(mapped.icdf(q), 3.0 + 2.5 * dist.icdf(q), rtol=1e-6)
+        y = case.make_y(rng, 7)
+        assert_allclose(mapped.log_prob(3.0 + 2.5 * y), dist.log_prob(y) - math.log(2.5),
+                        rtol=1e-6, atol=1e-9)  # fmt: skip
+
+
+def test_every_target_kind_has_a_default_family():
+    from probnn.families import TARGET_KINDS, default_family, families_for
+
+    for kind in TARGET_KINDS:
+        names = families_for(kind)
+        assert names[0] == default_family(kind)
+        assert all(kind in FAMILIES[n].target_kinds for n in names)
+
+
+def test_get_family_refuses_a_parameter_outside_its_constraint():
+    with pytest.raises(ValueError, match="scale must be a finite number > 0"):
+        get_family("normal-fixed", scale=-1.0)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from probnn._validation import check_sample_weight, describe_rows, describe_values
+from probnn._validation import check_sample_weight, describe_rows, describe_values, make_rng
 
 __all__ = ["Distribution"]
 
@@ -102,13 +102,7 @@ def data_dtype(y: ArrayLike) -> np.dtype:
     return np.dtype(np.float32) if np.asarray(y).dtype == np.float32 else np.dtype(np.float64)
 
 
-def rng_of(random_state: Any) -> np.random.Generator:
-    """A numpy Generator from None, a seed, a Generator or a legacy RandomState."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    return np.random.default_rng(random_state)
+rng_of = make_rng  # (the name the distributions use)
 
 
 def as_size(size: int | tuple[int, ...] | None) -> tuple[int, ...]:

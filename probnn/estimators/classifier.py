@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 
-from probnn._validation import describe_rows, describe_values
+from probnn._validation import describe_rows, describe_values, encode_labels
 from probnn.estimators._base import BaseNetworkEstimator, training_weights
 from probnn.exceptions import SeparationWarning
 
@@ -342,14 +342,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
                 f"targets must have shape (n_samples,) like the training labels; found "
                 f"shape {y.shape}"
             )
-        index = np.searchsorted(self.classes_, y)
-        index = np.minimum(index, len(self.classes_) - 1)
-        unknown = self.classes_[index] != y
-        if unknown.any():
-            raise ValueError(
-                f"labels must be among the classes seen in fit {list(self.classes_)}; "
-                f"found {describe_values(y[unknown])} at {describe_rows(unknown)}"
-            )
+        index = encode_labels(y, self.classes_)
         if self._binary_targets:
             return index.astype(np.float64)
         return index

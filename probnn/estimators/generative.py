@@ -30,7 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._math import log_softmax, logsumexp, softmax
-from probnn._validation import check_sample_weight, describe_rows, describe_values
+from probnn._validation import check_sample_weight, describe_values, encode_labels
 
 __all__ = ["GaussianGenerativeClassifier"]
 
@@ -220,13 +220,7 @@ class GaussianGenerativeClassifier(ClassifierMixin, BaseEstimator):
         """
         log_post = self.predict_log_proba(X)
         y = np.asarray(y)
-        index = np.minimum(np.searchsorted(self.classes_, y), len(self.classes_) - 1)
-        unknown = self.classes_[index] != y
-        if unknown.any():
-            raise ValueError(
-                f"labels must be among the classes seen in fit {list(self.classes_)}; "
-                f"found {describe_values(y[unknown])} at {describe_rows(unknown)}"
-            )
+        index = encode_labels(y, self.classes_)
         nll = -log_post[np.arange(y.shape[0]), index]
         w = check_sample_weight(sample_weight, nll.shape[0])
         return float(np.dot(w, nll) / w.sum())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from probnn._validation import check_sample_weight, describe_rows, describe_values
+from probnn._validation import check_sample_weight, encode_labels
 
 __all__ = ["nll_scorer"]
 
@@ -42,14 +42,7 @@ def nll_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike |
         )
     log_proba = np.asarray(estimator.predict_log_proba(X), dtype=np.float64)
     y = np.asarray(y)
-    classes = np.asarray(estimator.classes_)
-    index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
-    unknown = classes[index] != y
-    if unknown.any():
-        raise ValueError(
-            f"labels must be among the estimator's classes {list(classes)}; found "
-            f"{describe_values(y[unknown])} at {describe_rows(unknown)}"
-        )
+    index = encode_labels(y, estimator.classes_, "the estimator's classes")
     nll = -log_proba[np.arange(y.shape[0]), index]
     w = check_sample_weight(sample_weight, nll.shape[0])
     return -float(np.dot(w, nll) / w.sum())

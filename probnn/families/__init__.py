@@ -19,8 +19,6 @@ studentt        2       mu = z1, sigma = softplus(z2), df fixed Student-t NLL
 
 from __future__ import annotations
 
-import inspect
-
 from probnn.families.base import DISCRETE_KINDS, SUPPORTS, TARGET_KINDS, Family
 
 __all__ = [
@@ -88,13 +86,18 @@ def get_family(name: str | Family, **params) -> Family:
         raise ValueError(
             f"unknown family {name!r}; expected one of {', '.join(sorted(FAMILIES))}"
         ) from None
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    # the family declares its parameters and their constraints: checked here, once
+    accepted = list(cls.fixed_params)
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         takes = ", ".join(accepted) if accepted else "no parameters"
         raise ValueError(
             f"family {name!r} takes {takes}; found unknown parameter(s) {', '.join(unknown)}"
         )
+    params = {
+        key: value if value is None else cls.fixed_params[key].check(key, value, name)
+        for key, value in params.items()
+    }
     return cls(**params)
 
 

@@ -212,11 +212,20 @@ class Family:
         """The predicted distribution's parameters as named columns of shape (n_samples,).
 
         The columns of ``probnn predict``'s output. The default reads the
-        attributes ``param_names`` of ``dist``; a family whose parameters are
-        not one value per row (a mixture's K weights) overrides this.
+        attributes ``param_names`` of ``dist``: one column each, or
+        ``name_0, name_1, ...`` for a parameter of shape (n_samples, k) (class
+        probabilities); a family whose parameters are laid out otherwise (a
+        mixture's (K, n_samples) weights) overrides this.
         """
         n = dist.batch_shape[0]
-        return {name: np.broadcast_to(np.asarray(getattr(dist, name)), (n,)) for name in self.param_names}
+        columns = {}
+        for name in self.param_names:
+            values = np.asarray(getattr(dist, name))
+            if values.ndim == 2:  # one column per class or label: name_0, name_1, ...
+                columns.update({f"{name}_{j}": values[:, j] for j in range(values.shape[1])})
+            else:
+                columns[name] = np.broadcast_to(values, (n,))
+        return columns
 
     def fit_fixed_params(
         self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None

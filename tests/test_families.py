@@ -83,6 +83,26 @@ def mixture_normal_logpdf(raw, y, k):
     return special.logsumexp(log_w + stats.norm.logpdf(y[:, None], raw[:, k : 2 * k], scale), axis=1)
 
 
+def ordinal_probs(raw):
+    """P(y = k) = expit(c_k - eta) - expit(c_{k-1} - eta), raw = [eta, c_0, softplus^-1 gaps].
+
+    Of the two equal forms expit(u) - expit(l) and expit(-l) - expit(-u), the one
+    subtracting the smaller numbers is taken, so no class loses its relative precision.
+    """
+    raw = np.atleast_2d(raw)
+    eta = raw[:, :1]
+    cut = np.cumsum(np.column_stack([raw[:, 1], softplus_oracle(raw[:, 2:])]), axis=1)
+    n = raw.shape[0]
+    upper = np.column_stack([cut, np.full(n, np.inf)]) - eta
+    lower = np.column_stack([np.full(n, -np.inf), cut]) - eta
+    return np.where(lower >= 0, special.expit(-lower) - special.expit(-upper),
+                    special.expit(upper) - special.expit(lower))  # fmt: skip
+
+
+def _ordinal_logpmf(raw, y):
+    return np.log(ordinal_probs(raw)[np.arange(len(y)), y])
+
+
 def _scale_underflows(row):
     return row[1] < 0
 
@@ -228,6 +248,31 @@ CASES = [
         lambda rng, n: rng.normal(1.0, 2.0, n),
         lambda raw, y: mixture_normal_logpdf(raw, y, 1),
         overflow=lambda row: bool(row[2] < 0),
+    ),
+    # --- issue 10 part 2 (fam2): ordinal ----------------------------------------------
+    Case(
+        "ordinal",
+        "ordinal",
+        {},
+        4,
+        lambda rng, n: np.r_[0, 1, 2, 3, rng.integers(0, 4, n - 4)],  # every class: C = 4
+        _ordinal_logpmf,
+    ),
+    Case(
+        "ordinal-n_classes3",
+        "ordinal",
+        {"n_classes": 3},
+        3,
+        lambda rng, n: np.r_[0, 1, 2, rng.choice(3, n - 3, p=[0.2, 0.5, 0.3])],
+        _ordinal_logpmf,
+    ),
+    Case(
+        "ordinal-two-classes",
+        "ordinal",
+        {},
+        2,
+        lambda rng, n: np.r_[0, 1, rng.integers(0, 2, n - 2)],
+        _ordinal_logpmf,
     ),
 ]
 CASE_IDS = [c.id for c in CASES]
@@ -500,6 +545,8 @@ def test_constant_raw_minimises_the_summed_nll(case):
     assert summed_nll(theta) <= result.fun + 1e-9 * abs(result.fun)
     if case.name == "categorical":  # logits are only defined up to a constant
         assert_allclose(special.softmax(theta), special.softmax(result.x), atol=1e-5)
+    elif case.name == "ordinal":  # only c_k - eta is defined: compare the probabilities
+        assert_allclose(ordinal_probs(theta), ordinal_probs(result.x), atol=1e-5)
     else:
         assert_allclose(theta, result.x, atol=1e-4)
 
@@ -629,6 +676,9 @@ def test_n_outputs():
     assert get_family("studentt").n_outputs([0.5]) == 2
     assert get_family("mixture-normal").n_outputs([0.5]) == 9
     assert get_family("mixture-normal", n_components=2).n_outputs([0.5]) == 6
+    assert get_family("ordinal").n_outputs([0, 4, 1]) == 5
+    assert get_family("ordinal").n_outputs([0, 0]) == 2  # at least two classes
+    assert get_family("ordinal", n_classes=6).n_outputs([0, 2]) == 6
 
 
 # ----------------------------------------------------- distribution objects
@@ -647,7 +697,8 @@ def test_nll_is_minus_distribution_log_prob(case):
     if log_prob.ndim == 2:  # independent labels: the joint log-probability is the sum
         log_prob = log_prob.sum(axis=1)
     assert_allclose(-log_prob, family.nll(raw, y), rtol=1e-12, atol=1e-13)
-    mean = np.asarray(dist.mean)
+    # a classifier's family.mean is predict_proba: the class probabilities
+    mean = np.asarray(dist.probs if family.is_classifier else dist.mean)
     assert_allclose(mean, family.mean(raw), rtol=1e-12)
 
 
@@ -669,6 +720,10 @@ def test_nll_is_minus_distribution_log_prob(case):
         ("poisson", {}, [3, -1, 2.5, 0], ["non-negative integer", "-1, 2.5 at rows [1, 2]"]),
         ("mixture-normal", {}, [0.5, np.nan, -np.inf], ["Mixture-normal targets must be finite",
                                                          "-inf, nan at rows [1, 2]"]),
+        ("ordinal", {}, [0, -1, 1.5, 2], ["integers 0, 1, ..., C-1", "-1, 1.5 at rows [1, 2]"]),
+        ("ordinal", {"n_classes": 3}, [0, 3, 1, 4], ["below n_classes=3", "found 3, 4 at rows [1, 3]"]),
+        ("ordinal", {}, ["low", 1], ["Ordinal targets must be class indices", "low at row [0]"]),
+        ("ordinal", {}, [[0, 1], [1, 2]], ["class indices of shape (n_samples,)", "(2, 2)"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

@@ -249,3 +249,21 @@ def test_bimodal_task_excess_nll_is_under_a_tenth_of_the_normal(n_components):
     )
     assert normal > 0.5  # a single Normal cannot have two modes
     assert mixture < normal / 10, (mixture, normal)
+
+
+def test_constant_raw_on_many_rows_fits_group_means_closely(monkeypatch):
+    # above _MAX_ROWS the fit is to group means of the sorted targets: against the fit to
+    # every row (the path the registry test checks as a local minimum)
+    import probnn.families.mixture_normal as module
+
+    rng = np.random.default_rng(6)
+    y = np.r_[rng.normal(-3, 1.0, 6000), rng.normal(2, 0.5, 4000)]
+    w = rng.uniform(0.5, 2, 10_000)
+    family = get_family("mixture-normal", n_components=2)
+    monkeypatch.setattr(module, "_MAX_ROWS", 1000)
+    grouped = family.constant_raw(y, w)
+    monkeypatch.setattr(module, "_MAX_ROWS", 10**9)
+    full = family.constant_raw(y, w)
+    assert_allclose(special.softmax(grouped[:2]), special.softmax(full[:2]), atol=1e-3)
+    assert_allclose(grouped[2:4], full[2:4], atol=1e-3)
+    assert_allclose(softplus_oracle(grouped[4:]), softplus_oracle(full[4:]), rtol=1e-3)

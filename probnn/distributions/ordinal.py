@@ -64,7 +64,8 @@ class OrderedLogistic(Distribution):
         cut = as_param(cutpoints, "cutpoints", "OrderedLogistic")
         if not np.isfinite(eta_).all():
             raise ValueError(
-                f"OrderedLogistic: eta must be finite; found {describe_values(eta_[~np.isfinite(eta_)])}"
+                "OrderedLogistic: eta must be finite; found "
+                f"{describe_values(eta_[~np.isfinite(eta_)])}"
             )
         if cut.ndim == 0 or cut.shape[-1] == 0:
             raise ValueError(

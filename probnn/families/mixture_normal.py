@@ -192,7 +192,8 @@ class MixtureNormalFamily(Family):
 
         raw = self._columns(raw)
         k = self.n_components
-        components = [Normal(loc=raw[:, k + j], scale=softplus(raw[:, 2 * k + j])) for j in range(k)]
+        scales = softplus(raw[:, 2 * k :])
+        components = [Normal(loc=raw[:, k + j], scale=scales[:, j]) for j in range(k)]
         return Mixture(components, logits=np.ascontiguousarray(raw[:, :k].T))
 
     def mean(self, raw: ArrayLike) -> Array:
@@ -250,11 +251,14 @@ class MixtureNormalFamily(Family):
         centre = float(w @ y)
         spread = float(np.sqrt(w @ (y - centre) ** 2))
         if spread == 0:
-            return np.concatenate([np.full(k, -math.log(k)), np.full(k, centre), np.full(k, -np.inf)])
+            return np.concatenate(
+                [np.full(k, -math.log(k)), np.full(k, centre), np.full(k, -np.inf)]
+            )
         y_std = (y - centre) / spread
         if y.shape[0] > _MAX_ROWS:
             y_std, w = _group_means(y_std, w, _MAX_ROWS)
-        log_w, mu, sd = _em(y_std, w, np.full(k, -math.log(k)), _weighted_quantiles(y_std, w, k), np.ones(k))
+        start = (np.full(k, -math.log(k)), _weighted_quantiles(y_std, w, k), np.ones(k))
+        log_w, mu, sd = _em(y_std, w, *start)
         theta = np.concatenate([log_w, mu, softplus_inverse(sd)])
 
         def objective(t: np.ndarray) -> tuple[float, np.ndarray]:

@@ -36,12 +36,14 @@ _TEXT = """\
 Ordinal family (cumulative logits): a class y in 0..C-1, raw outputs z_0..z_{C-1},
                  eta = z_0, cut points c_0 = z_1, c_k = c_{k-1} + softplus(z_{k+1}) (increasing).
 Likelihood:      P(y <= k | z) = sigmoid(c_k - eta), k = 0..C-2 (proportional odds)
-                 p(y | z) = sigmoid(c_y - eta) - sigmoid(c_{y-1} - eta)   (c_{-1} = -inf, c_{C-1} = inf)
+                 p(y | z) = sigmoid(c_y - eta) - sigmoid(c_{y-1} - eta),  c_{-1} = -inf, c_{C-1} = inf
                           = sigmoid(c_y - eta) sigmoid(eta - c_{y-1}) sigmoid(z_{y+1})
                  since s(u) - s(l) = s(u) s(-l) (1 - e^{l-u}) and 1 - e^{-softplus(z)} = sigmoid(z)
-Log-likelihood:  log p(y | z) = log_sigmoid(c_y - eta) + log_sigmoid(eta - c_{y-1}) + log_sigmoid(z_{y+1})
+Log-likelihood:  log p(y | z) = log_sigmoid(c_y - eta) + log_sigmoid(eta - c_{y-1})
+                                 + log_sigmoid(z_{y+1})
                  (first term only for y = 0, second only for y = C-1)
-Loss (NLL):      L(z, y) = -log p(y | z) = ordinal (cumulative-logit) cross-entropy; no constant dropped.
+Loss (NLL):      L(z, y) = -log p(y | z) = ordinal (cumulative-logit) cross-entropy;
+                 no constant is dropped.
 Gradient:        a = sigmoid(eta - c_y) [y < C-1],  b = sigmoid(c_{y-1} - eta) [y > 0]
                  dL/deta = a - b,   dL/dz_1 = b - a
                  dL/dz_j = sigmoid(z_j) (b - a)                 for 2 <= j <= y
@@ -130,12 +132,14 @@ class OrdinalFamily(Family):
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(
-                f"Ordinal targets must be class indices of shape (n_samples,); found shape {y.shape}"
+                "Ordinal targets must be class indices of shape (n_samples,); "
+                f"found shape {y.shape}"
             )
         bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
         reject(bad, y, "Ordinal labels must be integers 0, 1, ..., C-1")
         if self.n_classes is not None:
-            reject(y >= self.n_classes, y, f"Ordinal labels must be below n_classes={self.n_classes}")
+            below = f"Ordinal labels must be below n_classes={self.n_classes}"
+            reject(y >= self.n_classes, y, below)
         return y.astype(np.intp)
 
     def _n_outputs_for(self, y: np.ndarray) -> int:
@@ -207,7 +211,8 @@ class OrdinalFamily(Family):
         ):
             c = "C >= 2" if self.n_classes is None else self.n_classes
             raise ValueError(
-                f"ordinal family expects raw outputs of shape (n_samples, {c}); found shape {raw.shape}"
+                f"ordinal family expects raw outputs of shape (n_samples, {c}); "
+                f"found shape {raw.shape}"
             )
         return raw
 

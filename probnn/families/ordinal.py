@@ -228,7 +228,12 @@ class OrdinalFamily(Family):
         return out
 
     def distribution(self, raw: ArrayLike):
-        """``OrderedLogistic(eta=z_0, cutpoints=c)``: batch shape (n_samples,), C classes."""
+        """``OrderedLogistic(eta=z_0, cutpoints=c)``: batch shape (n_samples,), C classes.
+
+        The distribution sees the cut points, not the raw gaps: where a gap
+        ``softplus(z_{k+1})`` underflows (z below about -745) its class has
+        ``log_prob = -inf`` there, while :meth:`nll` keeps ``log_sigmoid(z_{k+1})``.
+        """
         from probnn.distributions import OrderedLogistic
 
         raw = self._raw(raw)

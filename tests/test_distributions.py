@@ -336,3 +336,23 @@ def test_laplace_cdf_tails():
     y = np.array([-700.0, -30.0, 30.0, 700.0])
     np.testing.assert_allclose(dist.cdf(y), stats.laplace.cdf(y), rtol=1e-12)
     np.testing.assert_allclose(dist.cdf(-y), stats.laplace.sf(y), rtol=1e-12)
+
+
+# --- issue 10 part 2 (fam2): OrderedLogistic (more in tests/test_ordinal.py) ----------
+def test_ordered_logistic_against_scipy():
+    from scipy import special
+
+    eta, cut = 0.4, np.array([-1.5, 0.0, 2.5])
+    cdf = special.expit(cut - eta)
+    probs = np.diff(np.r_[0.0, cdf, 1.0])
+    ref = stats.rv_discrete(values=(np.arange(4), probs))
+    dist = D.OrderedLogistic(eta, cut)
+    k = np.arange(4.0)
+    np.testing.assert_allclose(dist.log_prob(k), ref.logpmf(k), rtol=RTOL)
+    np.testing.assert_allclose(dist.cdf(k), ref.cdf(k), rtol=RTOL)
+    np.testing.assert_allclose(dist.icdf([0.1, 0.5, 0.9]), ref.ppf([0.1, 0.5, 0.9]))
+    np.testing.assert_allclose([dist.mean, dist.variance, dist.entropy()],
+                               [ref.mean(), ref.var(), ref.entropy()], rtol=RTOL)
+
+
+EXAMPLES[D.OrderedLogistic] = "test_ordered_logistic_against_scipy"

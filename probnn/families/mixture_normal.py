@@ -1,0 +1,334 @@
+"""Mixture-normal family: a mixture density network head with K Normal components.
+
+With raw outputs ``z = (a_1..a_K, m_1..m_K, s_1..s_K)`` (3K columns, in that
+order) the predicted density of a real target is
+
+    p(y | z) = sum_k w_k N(y | mu_k, sigma_k^2),
+    w = softmax(a),  mu_k = m_k,  sigma_k = softplus(s_k),
+
+and the loss is its negative logarithm, ``-logsumexp_k l_k`` with the per
+component log-terms ``l_k = log w_k - r_k^2 / 2 - log sigma_k - log(2 pi) / 2``,
+``r_k = (y - mu_k) / sigma_k``. Every piece is computed in raw space:
+``log w = log_softmax(a)``; ``log sigma_k`` by the series of ``log softplus``
+where ``softplus`` underflows; the log-sum-exp after subtracting the largest
+term. The gradient comes through the responsibilities
+``gamma_k = exp(l_k - logsumexp(l))`` (the posterior probability that y came
+from component k):
+
+    dL/da_k = w_k - gamma_k,
+    dL/dm_k = gamma_k (mu_k - y) / sigma_k^2,
+    dL/ds_k = gamma_k (1 - r_k^2) dlog(sigma_k)/ds_k.
+
+Where every component's density underflows (all scales ~ e^-1e4 and y off
+every mean) the exact NLL exceeds the float range: it is ``+inf`` and the
+responsibility goes to the component with the smallest ``|r_k|``, the one that
+dominates the true sum (shared equally between exact ties).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import minimize
+
+from probnn._math import log_softmax, softmax, softplus, softplus_inverse
+from probnn._validation import Interval, check_sample_weight
+from probnn.families import register_family
+from probnn.families.base import Array, Family, as_columns, safe_divide, softplus_scale
+from probnn.families.normal import check_real_target
+
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+# constant_raw: EM steps from the quantile start, then L-BFGS-B on the raw-space
+# NLL to a stationary point (EM alone converges only linearly).
+_EM_STEPS = 50
+_POLISH_ITER = 500
+# Above this many rows constant_raw fits the weighted means of this many groups of
+# neighbouring sorted targets instead (it is a bias start: seconds, not minutes, at 1e6 rows).
+_MAX_ROWS = 4096
+
+_TEXT = """\
+Mixture-normal family (K components): real y, raw outputs a_1..a_K, m_1..m_K, s_1..s_K,
+                 w = softmax(a), mu_k = m_k, sigma_k = softplus(s_k), r_k = (y - mu_k) / sigma_k.
+Likelihood:      p(y | z) = sum_k w_k exp(-r_k^2 / 2) / sqrt(2 pi sigma_k^2)
+Log-likelihood:  log p(y | z) = logsumexp_k l_k,
+                 l_k = log w_k - r_k^2 / 2 - log sigma_k - log(2 pi) / 2,
+                 log w = log_softmax(a) (the largest logit subtracted first)
+Loss (NLL):      L(z, y) = -logsumexp_k l_k = -m - log sum_k exp(l_k - m), m = max_k l_k
+                 = mixture density network NLL; no constant is dropped.
+Gradient:        responsibilities gamma_k = exp(l_k - logsumexp(l)) = P(component k | y)
+                 dL/da_k = w_k - gamma_k
+                 dL/dm_k = gamma_k (mu_k - y) / sigma_k^2
+                 dL/ds_k = gamma_k (1 - r_k^2) sigmoid(s_k) / softplus(s_k)
+                 (each component's Normal gradient, weighted by its responsibility)
+"""
+
+_LATEX = r"""\begin{aligned}
+w &= \operatorname{softmax}(a), \qquad \mu_k = m_k, \qquad
+  \sigma_k = \operatorname{softplus}(s_k), \qquad r_k = \frac{y - \mu_k}{\sigma_k} \\
+p(y \mid z) &= \sum_{k=1}^{K} \frac{w_k}{\sqrt{2 \pi \sigma_k^2}} e^{-r_k^2 / 2} \\
+\log p(y \mid z) &= \log \sum_{k} e^{\ell_k}, \qquad
+  \ell_k = \log w_k - \tfrac12 r_k^2 - \log \sigma_k - \tfrac12 \log 2\pi \\
+L(z, y) &= -\log \sum_{k} e^{\ell_k}
+  \quad \text{(mixture density network NLL)} \\
+\gamma_k &= \frac{e^{\ell_k}}{\sum_j e^{\ell_j}}, \qquad
+\frac{\partial L}{\partial a_k} = w_k - \gamma_k, \qquad
+\frac{\partial L}{\partial m_k} = \gamma_k \frac{\mu_k - y}{\sigma_k^2}, \qquad
+\frac{\partial L}{\partial s_k} = \gamma_k (1 - r_k^2)
+  \frac{\sigma(s_k)}{\operatorname{softplus}(s_k)}
+\end{aligned}"""
+
+
+@register_family
+class MixtureNormalFamily(Family):
+    """Mixture of K Normals (a mixture density network head).
+
+    Domain
+        ``y`` real, shape ``(n_samples,)``; ``3 K`` raw outputs
+        ``[a_1..a_K, m_1..m_K, s_1..s_K]``.
+    Link
+        Weights ``w = softmax(a)``, means ``mu_k = m_k``, scales
+        ``sigma_k = softplus(s_k)``.
+    Formula
+        ``nll = -logsumexp_k(log w_k + log N(y | mu_k, sigma_k))``; the
+        gradient is each component's Normal gradient weighted by its
+        responsibility ``gamma_k = P(k | y)``, and ``w - gamma`` for the logits
+        (see the module docstring).
+    Loss
+        Mixture density network NLL (Bishop, 1994); no constant is dropped.
+        The logits are only defined up to a common constant, and the
+        components up to a relabelling.
+
+    Parameters
+    ----------
+    n_components : int, default=3
+        The number of components K >= 1 (K = 1 is the ``normal`` family with
+        an extra, inert logit).
+    """
+
+    name = "mixture-normal"
+    loss_name = "mixture density network NLL"
+    link = "w = softmax(a), mu_k = m_k, sigma_k = softplus(s_k)"
+    is_classifier = False
+    out_activation = "softmax (weights), identity (loc), softplus (scale)"
+    support = "real"
+    target_kinds = ("real", "integer", "count", "positive", "unit-interval")
+    default_for = ()
+    # each expands to K columns weight_k / loc_k / scale_k (see parameter_columns)
+    param_names = ("weight", "loc", "scale")
+    location_scale = True
+    fixed_params = {"n_components": Interval(1, closed="left", integer=True)}
+
+    def __init__(self, n_components: int = 3):
+        self.n_components = self.fixed_params["n_components"].check(
+            "n_components", n_components, self.name
+        )
+
+    def get_params(self) -> dict:
+        return {"n_components": self.n_components}
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """Finite real targets of shape (n_samples,)."""
+        return check_real_target(y, "Mixture-normal")
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return 3 * self.n_components
+
+    # ------------------------------------------------------------- loss, grad
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        k = self.n_components
+        logits, loc, s = raw[:, :k], raw[:, k : 2 * k], raw[:, 2 * k :]
+        scale, log_scale, dlog = softplus_scale(s, need_gradient)
+        r = safe_divide(y[:, None] - loc, scale)
+        r2 = r * r
+        terms = log_softmax(logits, axis=1)
+        terms -= 0.5 * r2
+        terms -= log_scale
+        terms -= HALF_LOG_2PI
+        # log-sum-exp over the components: the largest term l_top is taken out, so
+        # exp of the others never overflows and log1p keeps the precision of a
+        # single dominant component. l_top is -inf only where every density underflows.
+        rows = np.arange(raw.shape[0])
+        top = terms.argmax(axis=1)
+        l_top = terms[rows, top]
+        possible = l_top > -np.inf
+        shifted = terms - np.where(possible, l_top, 0)[:, None]
+        e = np.exp(shifted)
+        e[rows, top] = 0
+        rest = e.sum(axis=1)
+        loss = np.where(possible, -l_top - np.log1p(rest), np.inf).astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return loss, None
+        gamma = e / (1 + rest)[:, None]
+        gamma[rows, top] = 1 / (1 + rest)
+        if not possible.all():
+            # every density underflowed: the true sum is dominated by the component
+            # whose |r_k| is smallest, i.e. the smallest log|y - mu_k| - log sigma_k
+            # (shared equally between exact ties, as the true responsibilities are)
+            lost = ~possible
+            with np.errstate(divide="ignore"):
+                log_r = np.log(np.abs(y[lost, None] - loc[lost])) - log_scale[lost]
+            nearest = log_r == log_r.min(axis=1, keepdims=True)
+            gamma[lost] = nearest / nearest.sum(axis=1, keepdims=True)
+        # a component without responsibility contributes 0, even where its r is inf
+        active = gamma > 0
+        grad = np.zeros_like(raw)
+        grad[:, :k] = softmax(logits, axis=1) - gamma
+        np.multiply(gamma, safe_divide(-r, scale), out=grad[:, k : 2 * k], where=active)
+        r2 -= 1
+        r2 *= dlog  # (r^2 - 1) dlog(sigma)/ds
+        np.multiply(gamma, -r2, out=grad[:, 2 * k :], where=active)
+        return loss, grad
+
+    # ------------------------------------------------------------ predictions
+    def _columns(self, raw: ArrayLike) -> Array:
+        return as_columns(raw, 3 * self.n_components, self.name)
+
+    def distribution(self, raw: ArrayLike):
+        """``Mixture`` of K ``Normal(m_k, softplus(s_k))`` with logits ``a`` of shape (K, n)."""
+        from probnn.distributions import Mixture, Normal
+
+        raw = self._columns(raw)
+        k = self.n_components
+        scales = softplus(raw[:, 2 * k :])
+        components = [Normal(loc=raw[:, k + j], scale=scales[:, j]) for j in range(k)]
+        return Mixture(components, logits=np.ascontiguousarray(raw[:, :k].T))
+
+    def mean(self, raw: ArrayLike) -> Array:
+        """The mixture's mean ``sum_k w_k mu_k``, shape (n_samples,)."""
+        raw = self._columns(raw)
+        k = self.n_components
+        weights = np.exp(log_softmax(raw[:, :k], axis=1))
+        return np.einsum("ij,ij->i", weights, raw[:, k : 2 * k])
+
+    def parameter_columns(self, dist) -> dict[str, np.ndarray]:
+        """``weight_1..weight_K``, ``loc_1..loc_K``, ``scale_1..scale_K``, each of shape (n,)."""
+        n = dist.batch_shape[0]
+        weights = dist.weights
+        columns = {}
+        for name, values in (
+            ("weight", [weights[j] for j in range(dist.n_components)]),
+            ("loc", [c.loc for c in dist.components]),
+            ("scale", [c.scale for c in dist.components]),
+        ):
+            for j, v in enumerate(values, start=1):
+                columns[f"{name}_{j}"] = np.broadcast_to(np.asarray(v), (n,))
+        return columns
+
+    # ---------------------------------------------------------- constant model
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """Raw outputs of a constant K-component mixture fitted to ``y``, shape (3K,).
+
+        The likelihood of a constant mixture has no unique maximiser: the
+        components can be relabelled, and a component shrunk onto a single
+        observation makes it unbounded. So this returns a deterministic local
+        minimum of the summed (weighted) NLL, found from a symmetry-breaking
+        start: equal weights, means at the weighted quantiles ``(k - 1/2) / K``
+        of ``y``, every scale the overall standard deviation; then
+        ``_EM_STEPS`` steps of weighted EM, then L-BFGS-B on the raw-space NLL
+        with the analytic gradient (on standardised ``y``) until the gradient
+        vanishes. Components are returned sorted by their means, logits
+        normalised (``logsumexp(a) = 0``).
+
+        With K = 1 this is the Normal MLE. Constant ``y`` gives every mean at
+        that value and every scale 0 (``s = -inf``), the limit of the likelihood.
+        Data with fewer distinct values than K can drive a component's scale
+        to 0 as well: the result is then a start, not an optimum. Above
+        ``_MAX_ROWS`` rows the fit is to the weighted means of ``_MAX_ROWS``
+        groups of neighbouring sorted targets (each with its group's weight):
+        a close approximation while the groups are narrow next to the
+        components' scales, at a bounded cost.
+        """
+        y = self.check_target(y).astype(np.float64)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        total = w.sum()
+        if not total > 0:
+            raise ValueError(f"sample_weight must have a positive sum; found {total}")
+        w = w / total
+        k = self.n_components
+        centre = float(w @ y)
+        spread = float(np.sqrt(w @ (y - centre) ** 2))
+        if spread == 0:
+            return np.concatenate(
+                [np.full(k, -math.log(k)), np.full(k, centre), np.full(k, -np.inf)]
+            )
+        y_std = (y - centre) / spread
+        if y.shape[0] > _MAX_ROWS:
+            y_std, w = _group_means(y_std, w, _MAX_ROWS)
+        start = (np.full(k, -math.log(k)), _weighted_quantiles(y_std, w, k), np.ones(k))
+        log_w, mu, sd = _em(y_std, w, *start)
+        theta = np.concatenate([log_w, mu, softplus_inverse(sd)])
+
+        def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
+            raw = np.broadcast_to(t, (y_std.shape[0], 3 * k))
+            loss, grad = self.loss_gradient(raw, y_std, w)
+            return float(loss.sum()), grad.sum(axis=0)
+
+        result = minimize(objective, theta, jac=True, method="L-BFGS-B",
+                          options={"maxiter": _POLISH_ITER, "gtol": 1e-12, "ftol": 1e-15})
+        if np.isfinite(result.x).all() and result.fun <= objective(theta)[0]:
+            theta = result.x
+        logits, mu, s = theta[:k], theta[k : 2 * k], theta[2 * k :]
+        order = np.argsort(mu, kind="stable")
+        logits = log_softmax(logits[order])
+        loc = centre + spread * mu[order]
+        with np.errstate(divide="ignore"):
+            z = softplus_inverse(spread * softplus(s[order]))
+        return np.concatenate([logits, loc, z])
+
+    def derivation(self, latex: bool = False) -> str:
+        """Likelihood -> log-likelihood -> loss -> gradient."""
+        return _LATEX if latex else _TEXT
+
+
+def _group_means(y: np.ndarray, w: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted means and total weights of ``n_groups`` runs of neighbouring sorted ``y``.
+
+    Groups of weight 0 are dropped. Returns (means, weights), weights summing to ``w.sum()``.
+    """
+    order = np.argsort(y, kind="stable")
+    ys, ws = y[order], w[order]
+    starts = np.linspace(0, ys.shape[0], n_groups, endpoint=False).astype(np.intp)
+    weight = np.add.reduceat(ws, starts)
+    total = np.add.reduceat(ws * ys, starts)
+    keep = weight > 0
+    return total[keep] / weight[keep], weight[keep]
+
+
+def _weighted_quantiles(y: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
+    """Quantiles of ``y`` under weights ``w`` at levels ``(j - 1/2) / k``, j = 1..k.
+
+    Each sorted value sits at the middle of its weight's share of [0, 1];
+    levels in between are interpolated linearly.
+    """
+    order = np.argsort(y, kind="stable")
+    ys, ws = y[order], w[order]
+    positions = (np.cumsum(ws) - 0.5 * ws) / ws.sum()
+    return np.interp((np.arange(k) + 0.5) / k, positions, ys)
+
+
+def _em(
+    y: np.ndarray, w: np.ndarray, log_w: np.ndarray, mu: np.ndarray, sd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_EM_STEPS`` steps of EM for a weighted constant mixture of Normals.
+
+    E-step: responsibilities ``gamma_ik`` in log space; M-step: weights
+    ``sum_i w_i gamma_ik``, means and variances weighted by ``w_i gamma_ik``.
+    Stops early (keeping the last good step) if a component loses all its
+    weight or its variance collapses to 0.
+    """
+    for _ in range(_EM_STEPS):
+        log_terms = log_w - 0.5 * ((y[:, None] - mu) / sd) ** 2 - np.log(sd)
+        log_gamma = log_softmax(log_terms, axis=1)
+        gamma = np.exp(log_gamma) * w[:, None]
+        mass = gamma.sum(axis=0)
+        if not (mass > 0).all():
+            break
+        new_mu = (gamma.T @ y) / mass
+        new_var = np.einsum("ik,ik->k", gamma, (y[:, None] - new_mu) ** 2) / mass
+        if not (np.isfinite(new_var).all() and (new_var > 0).all()):
+            break
+        log_w, mu, sd = np.log(mass), new_mu, np.sqrt(new_var)
+    return log_w, mu, sd

@@ -227,6 +227,14 @@ class OrdinalFamily(Family):
         out[:, 1:-1] += log_sigmoid(raw[:, 2:])
         return out
 
+    def class_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """``P(y = k)`` for every class, shape (n_samples, C) (``predict_proba``)."""
+        return np.exp(self.log_probs(raw))
+
+    def class_log_probs(self, raw: ArrayLike, multilabel: bool = False) -> Array:
+        """``log P(y = k)``, shape (n_samples, C), in log space (:meth:`log_probs`)."""
+        return self.log_probs(raw)
+
     def distribution(self, raw: ArrayLike):
         """``OrderedLogistic(eta=z_0, cutpoints=c)``: batch shape (n_samples,), C classes.
 

@@ -46,6 +46,16 @@ def _studentt(rng):
 
 SCALAR_EXAMPLES = {Bernoulli: _bernoulli, Normal: _normal, Laplace: _laplace,
                    Poisson: _poisson, StudentT: _studentt}
+
+
+# --- fam1 (issue 10 part 2): the new families' distributions
+def _negative_binomial(rng):
+    mu, alpha = rng.uniform(0.5, 30, size=4), rng.uniform(0.05, 3, size=4)
+    ref = stats.nbinom(1 / alpha, 1 / (1 + alpha * mu))
+    return D.NegativeBinomial(mu, alpha), ref, rng.integers(0, 60, size=4).astype(float), True
+
+
+SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
             D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_mixture.py

@@ -70,6 +70,11 @@ def laplace_logpdf(y, loc, scale):
     return stats.expon.logpdf(np.abs(y - loc), scale=scale) - math.log(2)
 
 
+def nbinom_logpmf(y, mu, alpha):
+    """NB2 through scipy: n = 1 / alpha successes, success probability 1 / (1 + alpha mu)."""
+    return stats.nbinom.logpmf(y, 1 / alpha, 1 / (1 + alpha * mu))
+
+
 def _scale_underflows(row):
     return row[1] < 0
 
@@ -188,6 +193,17 @@ CASES = [
         lambda rng, n: rng.standard_t(1.5, n),
         lambda raw, y: stats.t.logpdf(y, 1.5, raw[:, 0], softplus_oracle(raw[:, 1])),
     ),
+    # --- fam1 (issue 10 part 2): negative-binomial, gamma, log-normal, beta
+    Case(
+        "negative-binomial",
+        "negative-binomial",
+        {},
+        2,
+        lambda rng, n: rng.negative_binomial(2.0, 1 / 3, n),  # mu = 4, alpha = 1/2
+        lambda raw, y: nbinom_logpmf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1])),
+        # mu = e^1e4 beyond the float range with alpha ~ 0: the NLL ~ mu is too
+        overflow=lambda row: row[0] > 0 and row[1] < 0,
+    ),
 ]
 CASE_IDS = [c.id for c in CASES]
 CANONICAL = [c for c in CASES if c.canonical_mean is not None]
@@ -241,8 +257,8 @@ def test_params_round_trip_through_json(case):
 
 
 def test_get_family_errors_name_the_choices():
-    with pytest.raises(ValueError, match="unknown family 'gamma'.*bernoulli"):
-        get_family("gamma")
+    with pytest.raises(ValueError, match="unknown family 'no-such-family'.*bernoulli"):
+        get_family("no-such-family")
     with pytest.raises(ValueError, match="takes df; found unknown parameter.*scale"):
         get_family("studentt", scale=1.0)
     with pytest.raises(ValueError, match="scale must be a finite number > 0; found -1"):
@@ -535,6 +551,7 @@ def test_n_outputs():
     assert get_family("laplace", scale=1.0).n_outputs([0.5]) == 1
     assert get_family("poisson").n_outputs([3]) == 1
     assert get_family("studentt").n_outputs([0.5]) == 2
+    assert get_family("negative-binomial").n_outputs([3]) == 2
 
 
 # ----------------------------------------------------- distribution objects
@@ -573,6 +590,9 @@ def test_nll_is_minus_distribution_log_prob(case):
         ("laplace", {}, [np.nan], ["finite real numbers", "row [0]"]),
         ("studentt", {}, [1.0, np.inf], ["finite real numbers", "row [1]"]),
         ("poisson", {}, [3, -1, 2.5, 0], ["non-negative integer", "-1, 2.5 at rows [1, 2]"]),
+        # fam1
+        ("negative-binomial", {}, [3, -1, 2.5, 0, np.nan],
+         ["Negative binomial targets must be non-negative integer", "-1, 2.5, nan at rows [1, 2, 4]"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

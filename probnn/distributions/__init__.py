@@ -14,6 +14,7 @@ from .mixture import Mixture
 from .normal import Normal
 from .poisson import Poisson
 from .studentt import StudentT
+from .negative_binomial import NegativeBinomial
 
 __all__ = [
     "Distribution",
@@ -27,4 +28,5 @@ __all__ = [
     "bernoulli_pmf_piecewise",
     "bernoulli_pmf_additive",
     "bernoulli_pmf_multiplicative",
+    "NegativeBinomial",
 ]

@@ -1,0 +1,224 @@
+"""The distributions of issue 10's count and positive families against independent oracles.
+
+Oracles: scipy.stats, torch.distributions, mpmath at 50 digits, direct sums worked by hand,
+and scipy.optimize for maximum likelihood. (The registry-wide family tests are in
+tests/test_families.py; the generic scipy comparisons in tests/test_distributions.py.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import optimize, stats
+
+from probnn.distributions import NegativeBinomial, Poisson
+from probnn.families import get_family
+from probnn.families.negative_binomial import POISSON_LIMIT_Z2
+
+mpmath = pytest.importorskip("mpmath")
+mpmath.mp.dps = 50
+
+
+def softplus_oracle(z):
+    return np.logaddexp(0.0, z)
+
+
+# ------------------------------------------------------------- negative binomial
+def nb_logpmf_mp(y: int, log_mu, log_alpha):
+    """log P(Y = y) of NB2 at 50 digits (mpmath), from log mu and log alpha.
+
+    log G(y + r) - log G(r) = y log r + sum_{j < y} log(1 + j alpha) for integer y, so
+    log P = sum_j log1p(j alpha) + y log mu - (y + r) log1p(alpha mu) - log y!.
+    """
+    mu, alpha = mpmath.exp(log_mu), mpmath.exp(log_alpha)
+    d = mpmath.fsum(mpmath.log1p(j * alpha) for j in range(y))
+    return d + y * mpmath.mpf(log_mu) - (y + 1 / alpha) * mpmath.log1p(alpha * mu) - mpmath.loggamma(y + 1)
+
+
+def test_nb_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    mu, alpha = rng.uniform(0.1, 80, 20), rng.uniform(0.02, 20, 20)
+    y = rng.integers(0, 150, 20).astype(float)
+    ref = torch.distributions.NegativeBinomial(
+        total_count=torch.tensor(1 / alpha), probs=torch.tensor(alpha * mu / (1 + alpha * mu))
+    )
+    dist = NegativeBinomial(mu, alpha)
+    assert_allclose(dist.log_prob(y), ref.log_prob(torch.tensor(y)).numpy(), rtol=1e-10)
+    assert_allclose(dist.mean, ref.mean.numpy(), rtol=1e-12)
+    assert_allclose(dist.variance, ref.variance.numpy(), rtol=1e-12)
+    assert_allclose(dist.total_count, 1 / alpha, rtol=1e-15)
+
+
+@pytest.mark.parametrize("log_alpha", [-2.0, -4.6, -4.61, -10.0, -25.0, -60.0, -1e4])
+def test_nb_log_prob_near_the_poisson_limit_against_mpmath(log_alpha):
+    # scipy's gammaln difference loses digits for huge r; 50-digit arithmetic does not
+    y = np.array([0, 1, 2, 7, 40, 300, 5000])
+    log_mu = np.array([0.3, -2.0, 1.0, 2.0, 3.5, 5.7, 8.5])
+    dist = NegativeBinomial(np.exp(log_mu), math.exp(log_alpha))
+    expected = [float(nb_logpmf_mp(int(k), m, log_alpha)) for k, m in zip(y, log_mu)]
+    # terms of size y log y ~ 4e4 cancel to ~6 at y = 5000: an absolute 1e-11 is float64 rounding
+    assert_allclose(dist.log_prob(y), expected, rtol=1e-12, atol=2e-11)
+
+
+def test_nb_at_zero_dispersion_is_the_poisson():
+    rng = np.random.default_rng(1)
+    mu = rng.uniform(0.1, 40, 10)
+    y = rng.integers(0, 60, 10).astype(float)
+    dist = NegativeBinomial(mu, 0.0)
+    assert_allclose(dist.log_prob(y), stats.poisson.logpmf(y, mu), rtol=1e-13)
+    assert_allclose(dist.cdf(y), stats.poisson.cdf(y, mu), rtol=1e-13)
+    assert_array_equal(dist.icdf(0.7), stats.poisson.ppf(0.7, mu))
+    assert np.all(np.isinf(dist.total_count))
+
+
+def test_nb_zero_mean_is_the_point_mass_at_zero():
+    dist = NegativeBinomial(0.0, [0.0, 0.5, 1e4])
+    assert_array_equal(dist.log_prob(0.0), [0.0, 0.0, 0.0])
+    assert_array_equal(dist.log_prob(3.0), [-np.inf] * 3)
+    assert_array_equal(dist.cdf(0.0), [1.0] * 3)
+
+
+def test_nb_off_support_and_extreme_parameters():
+    dist = NegativeBinomial([3.0, 1e300, 1e-300], [0.5, 1e4, 1e-300])
+    assert np.all(dist.log_prob([-1.0, 2.5, np.inf]) == -np.inf)
+    assert not np.isnan(dist.log_prob([4.0, 4.0, 4.0])).any()
+    assert np.isfinite(dist.log_prob([4.0, 4.0, 4.0])).all()
+
+
+def test_nb_construction_validates():
+    with pytest.raises(ValueError, match="dispersion must be finite and >= 0; found -1"):
+        NegativeBinomial(1.0, -1.0)
+    with pytest.raises(ValueError, match="mean must be finite and >= 0; found inf"):
+        NegativeBinomial(np.inf, 1.0)
+    with pytest.raises(ValueError, match=r"fit expects non-negative integer counts.*2.5.*row \[1\]"):
+        NegativeBinomial.fit([1, 2.5, 3])
+
+
+@settings(max_examples=80, deadline=None)
+@given(mu=st.floats(1e-3, 1e4), log_alpha=st.floats(-30, 8), q=st.floats(0.0, 1.0))
+def test_nb_icdf_is_the_smallest_count_reaching_q(mu, log_alpha, q):
+    alpha = math.exp(log_alpha)
+    dist = NegativeBinomial(mu, alpha)
+    k = float(dist.icdf(q))
+    if q == 1.0:
+        assert k == np.inf
+        return
+    assert k == math.floor(k) and k >= 0
+    assert dist.cdf(k) >= q
+    assert k == 0 or dist.cdf(k - 1) < q
+
+
+@settings(max_examples=60, deadline=None)
+@given(mu=st.floats(1e-2, 50), log_alpha=st.floats(-20, 3))
+def test_nb_pmf_sums_to_one_and_mean_matches(mu, log_alpha):
+    alpha = math.exp(log_alpha)
+    dist = NegativeBinomial(mu, alpha)
+    k = np.arange(float(dist.icdf(1 - 1e-14)) + 1)
+    p = dist.prob(k)
+    assert np.isfinite(dist.log_prob(k)).all()
+    assert_allclose(p.sum(), 1.0, rtol=1e-10)
+    assert_allclose(np.sum(k * p), mu, rtol=1e-8)
+
+
+def test_nb_sample_moments():
+    mu, alpha = np.array([0.5, 4.0, 30.0, 7.0]), np.array([2.0, 0.5, 0.05, 0.0])
+    n = 200_000
+    draws = NegativeBinomial(mu, alpha).sample((n,), random_state=0)
+    assert draws.shape == (n, 4) and np.all(draws == np.floor(draws)) and np.all(draws >= 0)
+    refs = [stats.nbinom(1 / a, 1 / (1 + a * m)) for m, a in zip(mu[:3], alpha[:3])]
+    refs.append(stats.poisson(mu[3]))
+    var = np.array([ref.var() for ref in refs])
+    kurt = np.array([float(ref.stats(moments="k")) for ref in refs])  # excess kurtosis
+    # sample mean and variance within 5 of their standard errors
+    assert np.all(np.abs(draws.mean(axis=0) - mu) < 5 * np.sqrt(var / n))
+    assert np.all(np.abs(draws.var(axis=0) - var) < 5 * var * np.sqrt((kurt + 2) / n))
+
+
+def test_nb_fit_against_optimizer():
+    rng = np.random.default_rng(3)
+    y = rng.negative_binomial(1.5, 0.2, 300).astype(float)  # mu = 6, alpha = 2/3
+    w = rng.uniform(0.2, 3.0, 300)
+    fit = NegativeBinomial.fit(y, sample_weight=w)
+
+    def nll(theta):
+        mu, alpha = np.exp(theta)
+        return -np.sum(w * stats.nbinom.logpmf(y, 1 / alpha, 1 / (1 + alpha * mu)))
+
+    res = optimize.minimize(nll, [1.0, 0.0], method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 5000})
+    assert_allclose([fit.mean, fit.dispersion], np.exp(res.x), rtol=1e-6)
+    assert_allclose(fit.mean, np.sum(w * y) / np.sum(w), rtol=1e-14)  # the weighted mean
+
+
+def test_nb_fit_without_overdispersion_is_the_poisson():
+    # variance 2/3 < mean 2 (hand-worked): the likelihood increases towards alpha = 0
+    y = [1, 2, 3] * 10
+    fit = NegativeBinomial.fit(y)
+    assert float(fit.dispersion) == 0.0
+    assert_allclose(fit.mean, 2.0, rtol=1e-15)
+    assert_allclose(fit.log_prob(np.array(y)), Poisson(rate=2.0).log_prob(np.array(y)), rtol=1e-14)
+    assert NegativeBinomial.fit(np.array(y, dtype=np.float32)).mean.dtype == np.float32
+
+
+# --------------------------------------------------------- negative-binomial family
+def test_nb_family_gradient_near_the_poisson_limit_against_mpmath():
+    # d nll / d z2 is O(alpha) there: finite differences of the NLL cannot resolve it
+    family = get_family("negative-binomial")
+    raw = np.array([[1.0, -15.0], [3.0, -25.0], [-2.0, -40.0], [6.0, -19.0], [0.5, -21.0]])
+    y = np.array([5.0, 12.0, 0.0, 300.0, 1.0])
+    grad = family.gradient(raw, y)
+    for i in range(len(y)):
+        z1, z2 = (mpmath.mpf(v) for v in raw[i])
+
+        def nll(a, b):
+            return -nb_logpmf_mp(int(y[i]), a, mpmath.log(mpmath.log1p(mpmath.exp(b))))
+
+        expected = [mpmath.diff(lambda a: nll(a, z2), z1), mpmath.diff(lambda b: nll(z1, b), z2)]
+        assert_allclose(grad[i], [float(e) for e in expected], rtol=1e-9)
+        assert_allclose(family.nll(raw[i:i + 1], y[i:i + 1]), [float(nll(z1, z2))], rtol=1e-13)
+
+
+def test_nb_family_mean_gradient_by_hand():
+    # d nll / d z1 = (mu - y) / (1 + alpha mu): mu = e, alpha = softplus(0.5)
+    family = get_family("negative-binomial")
+    mu, alpha = math.e, float(softplus_oracle(0.5))
+    grad = family.gradient(np.array([[1.0, 0.5]]), [4])
+    assert_allclose(grad[0, 0], (mu - 4) / (1 + alpha * mu), rtol=1e-13)
+
+
+def test_nb_family_tends_to_the_poisson_family():
+    rng = np.random.default_rng(4)
+    z1 = rng.uniform(-3, 5, 30)
+    y = rng.poisson(np.exp(z1))
+    poisson = get_family("poisson").nll(z1, y)
+    raw = np.column_stack([z1, np.full(30, -1e4)])
+    nb = get_family("negative-binomial")
+    assert_allclose(nb.nll(raw, y), poisson, rtol=1e-13)
+    assert_allclose(nb.gradient(raw, y)[:, 0], get_family("poisson").gradient(z1, y), rtol=1e-12,
+                    atol=1e-14)
+
+
+def test_nb_family_constant_raw_without_overdispersion():
+    family = get_family("negative-binomial")
+    y = [1, 2, 3] * 10
+    theta = family.constant_raw(y)
+    assert_allclose(theta, [math.log(2.0), POISSON_LIMIT_Z2], rtol=1e-15)
+    # the summed NLL only decreases towards the Poisson limit there
+    totals = [family.nll(np.tile([theta[0], z2], (30, 1)), y).sum() for z2 in (-5.0, -10.0, -20.0)]
+    assert totals[0] > totals[1] >= totals[2]
+    zeros = family.constant_raw([0, 0, 0])
+    assert zeros[0] == -np.inf and np.isfinite(zeros[1])
+
+
+def test_nb_family_parameter_columns():
+    family = get_family("negative-binomial")
+    raw = np.array([[0.0, 0.0], [1.0, -3.0]])
+    cols = family.parameter_columns(family.distribution(raw))
+    assert_allclose(cols["mean"], np.exp(raw[:, 0]), rtol=1e-15)
+    assert_allclose(cols["dispersion"], softplus_oracle(raw[:, 1]), rtol=1e-15)

@@ -30,6 +30,7 @@ _EXPORTS = {
     "bernoulli_pmf_additive": "probnn.distributions",
     "bernoulli_pmf_multiplicative": "probnn.distributions",
     "NegativeBinomial": "probnn.distributions",
+    "Gamma": "probnn.distributions",
     # information theory
     "entropy": "probnn.information",
     "cross_entropy": "probnn.information",

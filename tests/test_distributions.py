@@ -55,7 +55,12 @@ def _negative_binomial(rng):
     return D.NegativeBinomial(mu, alpha), ref, rng.integers(0, 60, size=4).astype(float), True
 
 
-SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial})
+def _gamma(rng):
+    k, rate = rng.uniform(0.3, 20, size=4), rng.uniform(0.1, 5, size=4)
+    return D.Gamma(k, rate), stats.gamma(k, scale=1 / rate), rng.gamma(2.0, 2.0, size=4), False
+
+
+SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
             D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_mixture.py

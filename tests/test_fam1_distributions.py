@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import optimize, stats
 
-from probnn.distributions import NegativeBinomial, Poisson
+from probnn.distributions import Gamma, NegativeBinomial, Poisson
 from probnn.families import get_family
 from probnn.families.negative_binomial import POISSON_LIMIT_Z2
 
@@ -222,3 +222,97 @@ def test_nb_family_parameter_columns():
     cols = family.parameter_columns(family.distribution(raw))
     assert_allclose(cols["mean"], np.exp(raw[:, 0]), rtol=1e-15)
     assert_allclose(cols["dispersion"], softplus_oracle(raw[:, 1]), rtol=1e-15)
+
+
+# ------------------------------------------------------------------------ gamma
+def test_gamma_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    k, rate = rng.uniform(0.05, 50, 20), rng.uniform(0.01, 20, 20)
+    y = rng.gamma(k, 1 / rate) + 1e-300
+    ref = torch.distributions.Gamma(torch.tensor(k), torch.tensor(rate))
+    dist = Gamma(k, rate)
+    assert_allclose(dist.log_prob(y), ref.log_prob(torch.tensor(y)).numpy(), rtol=1e-10)
+    # torch's igamma agrees with scipy's to ~1e-9 (scipy: tests/test_distributions.py, 1e-9)
+    assert_allclose(dist.cdf(y), ref.cdf(torch.tensor(y)).numpy(), rtol=1e-8, atol=1e-15)
+    assert_allclose(dist.mean, ref.mean.numpy(), rtol=1e-14)
+    assert_allclose(dist.variance, ref.variance.numpy(), rtol=1e-14)
+    assert_allclose(dist.entropy(), ref.entropy().numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_gamma_off_support_and_validation():
+    dist = Gamma(2.0, 1.0)
+    assert np.all(dist.log_prob([0.0, -1.0, np.inf]) == -np.inf)
+    assert_array_equal(dist.cdf([-1.0, 0.0]), [0.0, 0.0])
+    with pytest.raises(ValueError, match="concentration must be finite and > 0; found 0"):
+        Gamma(0.0, 1.0)
+    with pytest.raises(ValueError, match=r"Gamma.fit expects positive observations; found -1, 0 at rows \[0, 2\]"):
+        Gamma.fit([-1.0, 2.0, 0.0])
+    with pytest.raises(ValueError, match="MLE shape would be infinite"):
+        Gamma.fit([2.0, 2.0, 2.0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(log_k=st.floats(-4, 8), log_rate=st.floats(-10, 10), q=st.floats(1e-6, 1 - 1e-6))
+def test_gamma_cdf_inverts_icdf(log_k, log_rate, q):
+    dist = Gamma(math.exp(log_k), math.exp(log_rate))
+    y = float(dist.icdf(q))
+    assert y > 0 and np.isfinite(dist.log_prob(y))
+    assert_allclose(dist.cdf(y), q, rtol=1e-8)
+
+
+def test_gamma_sample_moments():
+    k, rate = np.array([0.3, 2.0, 40.0]), np.array([1.0, 0.5, 8.0])
+    n = 200_000
+    draws = Gamma(k, rate).sample((n,), random_state=1)
+    assert np.all(draws > 0)
+    refs = [stats.gamma(a, scale=1 / b) for a, b in zip(k, rate)]
+    var = np.array([r.var() for r in refs])
+    kurt = np.array([float(r.stats(moments="k")) for r in refs])
+    assert np.all(np.abs(draws.mean(axis=0) - k / rate) < 5 * np.sqrt(var / n))
+    assert np.all(np.abs(draws.var(axis=0) - var) < 5 * var * np.sqrt((kurt + 2) / n))
+
+
+def test_gamma_fit_against_scipy():
+    rng = np.random.default_rng(6)
+    y = rng.gamma(3.0, 2.0, 400)
+    a, _, scale = stats.gamma.fit(y, floc=0)
+    fit = Gamma.fit(y)
+    assert_allclose([fit.concentration, fit.rate], [a, 1 / scale], rtol=1e-6)
+    # weighted: the optimum of the weighted scipy log-density
+    w = rng.uniform(0.2, 3.0, 400)
+    fit = Gamma.fit(y, sample_weight=w)
+    res = optimize.minimize(
+        lambda t: -np.sum(w * stats.gamma.logpdf(y, np.exp(t[0]), scale=np.exp(-t[1]))),
+        [0.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 5000})
+    assert_allclose([fit.concentration, fit.rate], np.exp(res.x), rtol=1e-6)
+
+
+def gamma_nll_mp(y, z1, z2):
+    """The gamma family's NLL at 50 digits: k = softplus(z2), rate k / exp(z1)."""
+    y, z1, z2 = (mpmath.mpf(v) for v in (y, z1, z2))
+    k = mpmath.log1p(mpmath.exp(z2))
+    rate = k / mpmath.exp(z1)
+    return -(k * mpmath.log(rate) + (k - 1) * mpmath.log(y) - rate * y - mpmath.loggamma(k))
+
+
+def test_gamma_family_against_mpmath_where_terms_cancel():
+    # y = mu exactly (v = 1), y close to mu, huge and tiny shapes, the k = 10 series boundary
+    family = get_family("gamma")
+    raw = np.array([[0.0, 50.0], [1.0, 9.0], [1.0, 10.0], [2.0, 1e3], [0.5, -30.0],
+                    [-3.0, 4.0], [3.0, -700.0], [0.0, 9.99995], [0.0, 10.00005]])
+    y = np.array([1.0, math.e * 1.001, math.e * 0.97, math.exp(2.0), 7.0, 2.5, 0.3, 0.4, 0.4])
+    loss, grad = family.loss_gradient(raw, y)
+    for i in range(len(y)):
+        expected = gamma_nll_mp(y[i], raw[i, 0], raw[i, 1])
+        assert_allclose(loss[i], float(expected), rtol=1e-12, atol=1e-13)
+        d1 = mpmath.diff(lambda a: gamma_nll_mp(y[i], a, raw[i, 1]), raw[i, 0])
+        d2 = mpmath.diff(lambda b: gamma_nll_mp(y[i], raw[i, 0], b), raw[i, 1])
+        # atol: log(y) - z1 is rounded to 0 at y = fl(e^2), where the exact dL/dz1 is k * 1e-17
+        assert_allclose(grad[i], [float(d1), float(d2)], rtol=1e-9, atol=1e-12)
+
+
+def test_gamma_family_constant_raw_for_equal_targets_is_infinite_shape():
+    theta = get_family("gamma").constant_raw([2.0, 2.0, 2.0])
+    assert_allclose(theta[0], math.log(2.0), rtol=1e-15) and theta[1] == np.inf
+    assert theta[1] == np.inf

@@ -75,6 +75,11 @@ def nbinom_logpmf(y, mu, alpha):
     return stats.nbinom.logpmf(y, 1 / alpha, 1 / (1 + alpha * mu))
 
 
+def gamma_logpdf(y, mu, k):
+    """Gamma with mean mu and shape k through scipy: a = k, scale = mu / k."""
+    return stats.gamma.logpdf(y, k, scale=mu / k)
+
+
 def _scale_underflows(row):
     return row[1] < 0
 
@@ -203,6 +208,16 @@ CASES = [
         lambda raw, y: nbinom_logpmf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1])),
         # mu = e^1e4 beyond the float range with alpha ~ 0: the NLL ~ mu is too
         overflow=lambda row: row[0] > 0 and row[1] < 0,
+    ),
+    Case(
+        "gamma",
+        "gamma",
+        {},
+        2,
+        lambda rng, n: rng.gamma(2.0, 1.5, n),
+        lambda raw, y: gamma_logpdf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1])),
+        # y / mu = y e^1e4 beyond the float range with k = 1e4: the NLL ~ k y / mu is too
+        overflow=lambda row: row[0] < 0 and row[1] > 0,
     ),
 ]
 CASE_IDS = [c.id for c in CASES]
@@ -552,6 +567,7 @@ def test_n_outputs():
     assert get_family("poisson").n_outputs([3]) == 1
     assert get_family("studentt").n_outputs([0.5]) == 2
     assert get_family("negative-binomial").n_outputs([3]) == 2
+    assert get_family("gamma").n_outputs([0.5]) == 2
 
 
 # ----------------------------------------------------- distribution objects
@@ -593,6 +609,8 @@ def test_nll_is_minus_distribution_log_prob(case):
         # fam1
         ("negative-binomial", {}, [3, -1, 2.5, 0, np.nan],
          ["Negative binomial targets must be non-negative integer", "-1, 2.5, nan at rows [1, 2, 4]"]),
+        ("gamma", {}, [1.0, 0.0, -2.0, np.inf, 3.0],
+         ["Gamma targets must be finite and > 0", "-2, 0, inf at rows [1, 2, 3]"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

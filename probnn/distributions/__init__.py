@@ -15,6 +15,7 @@ from .normal import Normal
 from .poisson import Poisson
 from .studentt import StudentT
 from .negative_binomial import NegativeBinomial
+from .gamma import Gamma
 
 __all__ = [
     "Distribution",
@@ -29,4 +30,5 @@ __all__ = [
     "bernoulli_pmf_additive",
     "bernoulli_pmf_multiplicative",
     "NegativeBinomial",
+    "Gamma",
 ]

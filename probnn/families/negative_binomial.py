@@ -76,7 +76,7 @@ class NegativeBinomialFamily(Family):
     """
 
     name = "negative-binomial"
-    loss_name = "negative binomial (NB2) deviance"
+    loss_name = "negative binomial (NB2) log-loss"
     link = "mu = exp(z1), alpha = softplus(z2)"
     is_classifier = False
     out_activation = "exp (mean), softplus (dispersion)"

@@ -31,6 +31,7 @@ _EXPORTS = {
     "bernoulli_pmf_multiplicative": "probnn.distributions",
     "NegativeBinomial": "probnn.distributions",
     "Gamma": "probnn.distributions",
+    "LogNormal": "probnn.distributions",
     # information theory
     "entropy": "probnn.information",
     "cross_entropy": "probnn.information",

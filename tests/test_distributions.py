@@ -60,7 +60,14 @@ def _gamma(rng):
     return D.Gamma(k, rate), stats.gamma(k, scale=1 / rate), rng.gamma(2.0, 2.0, size=4), False
 
 
-SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma})
+def _lognormal(rng):
+    loc, scale = rng.normal(size=4), rng.uniform(0.1, 1.5, size=4)
+    return (D.LogNormal(loc, scale), stats.lognorm(scale, scale=np.exp(loc)),
+            rng.lognormal(0.0, 1.0, size=4), False)
+
+
+SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma,
+                        D.LogNormal: _lognormal})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
             D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_mixture.py

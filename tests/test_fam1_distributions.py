@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import optimize, stats
 
-from probnn.distributions import Gamma, NegativeBinomial, Poisson
+from probnn.distributions import Gamma, LogNormal, NegativeBinomial, Poisson
 from probnn.families import get_family
 from probnn.families.negative_binomial import POISSON_LIMIT_Z2
 
@@ -316,3 +316,68 @@ def test_gamma_family_constant_raw_for_equal_targets_is_infinite_shape():
     theta = get_family("gamma").constant_raw([2.0, 2.0, 2.0])
     assert_allclose(theta[0], math.log(2.0), rtol=1e-15) and theta[1] == np.inf
     assert theta[1] == np.inf
+
+
+# ------------------------------------------------------------------- log-normal
+def test_lognormal_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    loc, scale = rng.normal(0, 3, 20), rng.uniform(0.05, 3, 20)
+    y = rng.lognormal(loc, scale)
+    ref = torch.distributions.LogNormal(torch.tensor(loc), torch.tensor(scale))
+    dist = LogNormal(loc, scale)
+    assert_allclose(dist.log_prob(y), ref.log_prob(torch.tensor(y)).numpy(), rtol=1e-12)
+    assert_allclose(dist.cdf(y), ref.cdf(torch.tensor(y)).numpy(), rtol=1e-10)
+    q = rng.uniform(0.01, 0.99, 20)
+    assert_allclose(dist.icdf(q), ref.icdf(torch.tensor(q)).numpy(), rtol=1e-10)
+    assert_allclose(dist.mean, ref.mean.numpy(), rtol=1e-13)
+    assert_allclose(dist.variance, ref.variance.numpy(), rtol=1e-12)
+    assert_allclose(dist.entropy(), ref.entropy().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_lognormal_off_support_fit_and_validation():
+    dist = LogNormal(0.0, 1.0)
+    assert np.all(dist.log_prob([0.0, -1.0, np.inf]) == -np.inf)
+    assert_array_equal(dist.cdf([-1.0, 0.0]), [0.0, 0.0])
+    rng = np.random.default_rng(8)
+    y = rng.lognormal(1.0, 0.4, 300)
+    s, _, scale = stats.lognorm.fit(y, floc=0)
+    fit = LogNormal.fit(y)
+    assert_allclose([fit.loc, fit.scale], [math.log(scale), s], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"expects positive observations; found 0 at row \[1\]"):
+        LogNormal.fit([1.0, 0.0])
+    with pytest.raises(ValueError, match="scale would be 0"):
+        LogNormal.fit([2.0, 2.0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(loc=st.floats(-20, 20), log_scale=st.floats(-5, 1.5), q=st.floats(1e-9, 1 - 1e-9))
+def test_lognormal_cdf_inverts_icdf(loc, log_scale, q):
+    dist = LogNormal(loc, math.exp(log_scale))
+    y = float(dist.icdf(q))
+    assert y > 0 and np.isfinite(dist.log_prob(y))
+    assert_allclose(dist.cdf(y), q, rtol=1e-8)
+
+
+def test_lognormal_sample_moments():
+    loc, scale = np.array([0.0, 2.0, -1.0]), np.array([0.2, 0.5, 1.0])
+    n = 200_000
+    draws = LogNormal(loc, scale).sample((n,), random_state=2)
+    logs = np.log(draws)
+    # log Y is Normal(loc, scale): its sample mean and variance (variance SE sqrt(2/n) scale^2)
+    assert np.all(np.abs(logs.mean(axis=0) - loc) < 5 * scale / np.sqrt(n))
+    assert np.all(np.abs(logs.var(axis=0) - scale**2) < 5 * scale**2 * np.sqrt(2 / n))
+
+
+def test_lognormal_family_is_normal_of_log_y_plus_jacobian():
+    rng = np.random.default_rng(9)
+    raw = rng.normal(0, 2, (25, 2))
+    y = rng.lognormal(0.0, 2.0, 25)
+    family, normal = get_family("log-normal"), get_family("normal")
+    assert_allclose(family.nll(raw, y), normal.nll(raw, np.log(y)) + np.log(y), rtol=1e-13)
+    assert_allclose(family.gradient(raw, y), normal.gradient(raw, np.log(y)), rtol=1e-13)
+    sigma = softplus_oracle(raw[:, 1])
+    assert_allclose(family.mean(raw), stats.lognorm.mean(sigma, scale=np.exp(raw[:, 0])), rtol=1e-12)
+    # constant model: mean and (divide-by-n) sd of log y, worked by hand for y = 1, e^2
+    theta = family.constant_raw([1.0, math.exp(2.0)])
+    assert_allclose([theta[0], softplus_oracle(theta[1])], [1.0, 1.0], rtol=1e-14)

@@ -219,6 +219,15 @@ CASES = [
         # y / mu = y e^1e4 beyond the float range with k = 1e4: the NLL ~ k y / mu is too
         overflow=lambda row: row[0] < 0 and row[1] > 0,
     ),
+    Case(
+        "log-normal",
+        "log-normal",
+        {},
+        2,
+        lambda rng, n: rng.lognormal(0.5, 0.8, n),
+        lambda raw, y: stats.lognorm.logpdf(y, softplus_oracle(raw[:, 1]), scale=np.exp(raw[:, 0])),
+        overflow=_scale_underflows,
+    ),
 ]
 CASE_IDS = [c.id for c in CASES]
 CANONICAL = [c for c in CASES if c.canonical_mean is not None]
@@ -568,6 +577,7 @@ def test_n_outputs():
     assert get_family("studentt").n_outputs([0.5]) == 2
     assert get_family("negative-binomial").n_outputs([3]) == 2
     assert get_family("gamma").n_outputs([0.5]) == 2
+    assert get_family("log-normal").n_outputs([0.5]) == 2
 
 
 # ----------------------------------------------------- distribution objects
@@ -611,6 +621,7 @@ def test_nll_is_minus_distribution_log_prob(case):
          ["Negative binomial targets must be non-negative integer", "-1, 2.5, nan at rows [1, 2, 4]"]),
         ("gamma", {}, [1.0, 0.0, -2.0, np.inf, 3.0],
          ["Gamma targets must be finite and > 0", "-2, 0, inf at rows [1, 2, 3]"]),
+        ("log-normal", {}, [0.5, np.nan, -0.1], ["Log-normal targets must be finite and > 0", "-0.1, nan at rows [1, 2]"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

@@ -16,6 +16,7 @@ from .poisson import Poisson
 from .studentt import StudentT
 from .negative_binomial import NegativeBinomial
 from .gamma import Gamma
+from .lognormal import LogNormal
 
 __all__ = [
     "Distribution",
@@ -31,4 +32,5 @@ __all__ = [
     "bernoulli_pmf_multiplicative",
     "NegativeBinomial",
     "Gamma",
+    "LogNormal",
 ]

@@ -32,6 +32,7 @@ _EXPORTS = {
     "NegativeBinomial": "probnn.distributions",
     "Gamma": "probnn.distributions",
     "LogNormal": "probnn.distributions",
+    "Beta": "probnn.distributions",
     # information theory
     "entropy": "probnn.information",
     "cross_entropy": "probnn.information",

@@ -66,8 +66,13 @@ def _lognormal(rng):
             rng.lognormal(0.0, 1.0, size=4), False)
 
 
+def _beta(rng):
+    a, b = rng.uniform(0.3, 20, size=4), rng.uniform(0.3, 20, size=4)
+    return D.Beta(a, b), stats.beta(a, b), rng.uniform(0.01, 0.99, size=4), False
+
+
 SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma,
-                        D.LogNormal: _lognormal})
+                        D.LogNormal: _lognormal, D.Beta: _beta})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
             D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_mixture.py

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import optimize, stats
 
-from probnn.distributions import Gamma, LogNormal, NegativeBinomial, Poisson
+from probnn.distributions import Beta, Gamma, LogNormal, NegativeBinomial, Poisson
 from probnn.families import get_family
 from probnn.families.negative_binomial import POISSON_LIMIT_Z2
 
@@ -381,3 +381,100 @@ def test_lognormal_family_is_normal_of_log_y_plus_jacobian():
     # constant model: mean and (divide-by-n) sd of log y, worked by hand for y = 1, e^2
     theta = family.constant_raw([1.0, math.exp(2.0)])
     assert_allclose([theta[0], softplus_oracle(theta[1])], [1.0, 1.0], rtol=1e-14)
+
+
+# ------------------------------------------------------------------------- beta
+def test_beta_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    a, b = rng.uniform(0.1, 40, 20), rng.uniform(0.1, 40, 20)
+    y = np.clip(rng.beta(a, b), 1e-12, 1 - 1e-12)
+    ref = torch.distributions.Beta(torch.tensor(a), torch.tensor(b))
+    dist = Beta(a, b)
+    assert_allclose(dist.log_prob(y), ref.log_prob(torch.tensor(y)).numpy(), rtol=1e-9)
+    assert_allclose(dist.mean, ref.mean.numpy(), rtol=1e-14)
+    assert_allclose(dist.variance, ref.variance.numpy(), rtol=1e-13)
+    assert_allclose(dist.entropy(), ref.entropy().numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_beta_off_support_and_validation():
+    dist = Beta(2.0, 3.0)
+    assert np.all(dist.log_prob([0.0, 1.0, -0.5, 1.5, np.nan]) == -np.inf)
+    assert_array_equal(dist.cdf([-1.0, 0.0, 1.0, 2.0]), [0.0, 0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="concentration0 must be finite and > 0; found -1"):
+        Beta(1.0, -1.0)
+    with pytest.raises(ValueError, match=r"strictly between 0 and 1; found 1 at row \[2\]"):
+        Beta.fit([0.2, 0.5, 1.0])
+    with pytest.raises(ValueError, match="MLE is at infinity"):
+        Beta.fit([0.3, 0.3])
+
+
+@settings(max_examples=80, deadline=None)
+@given(log_a=st.floats(-3, 6), log_b=st.floats(-3, 6), q=st.floats(1e-6, 1 - 1e-6))
+def test_beta_cdf_inverts_icdf(log_a, log_b, q):
+    dist = Beta(math.exp(log_a), math.exp(log_b))
+    y = float(dist.icdf(q))
+    assert 0 <= y <= 1
+    if 0 < y < 1:
+        assert np.isfinite(dist.log_prob(y))
+        assert_allclose(dist.cdf(y), q, rtol=1e-7)
+
+
+def test_beta_sample_moments():
+    a, b = np.array([0.5, 2.0, 30.0]), np.array([0.5, 5.0, 10.0])
+    n = 200_000
+    draws = Beta(a, b).sample((n,), random_state=3)
+    assert np.all((draws > 0) & (draws < 1))
+    refs = [stats.beta(p, r) for p, r in zip(a, b)]
+    var = np.array([ref.var() for ref in refs])
+    kurt = np.array([float(ref.stats(moments="k")) for ref in refs])
+    assert np.all(np.abs(draws.mean(axis=0) - a / (a + b)) < 5 * np.sqrt(var / n))
+    assert np.all(np.abs(draws.var(axis=0) - var) < 5 * var * np.sqrt((kurt + 2) / n))
+
+
+def test_beta_fit_against_scipy():
+    rng = np.random.default_rng(11)
+    y = rng.beta(2.5, 4.0, 400)
+    a, b, _, _ = stats.beta.fit(y, floc=0, fscale=1)
+    fit = Beta.fit(y)
+    assert_allclose([fit.concentration1, fit.concentration0], [a, b], rtol=1e-5)
+    w = rng.uniform(0.2, 3.0, 400)
+    fit = Beta.fit(y, sample_weight=w)
+    res = optimize.minimize(lambda t: -np.sum(w * stats.beta.logpdf(y, *np.exp(t))), [0.0, 0.0],
+                            method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 5000})
+    assert_allclose([fit.concentration1, fit.concentration0], np.exp(res.x), rtol=1e-6)
+
+
+def beta_nll_mp(y, z1, z2):
+    """The beta family's NLL at 50 digits: a = phi sigmoid(z1), b = phi sigmoid(-z1)."""
+    y, z1, z2 = (mpmath.mpf(v) for v in (y, z1, z2))
+    phi = mpmath.log1p(mpmath.exp(z2))
+    a, b = phi / (1 + mpmath.exp(-z1)), phi / (1 + mpmath.exp(z1))
+    log_beta = mpmath.loggamma(a) + mpmath.loggamma(b) - mpmath.loggamma(a + b)
+    return log_beta - (a - 1) * mpmath.log(y) - (b - 1) * mpmath.log1p(-y)
+
+
+def test_beta_family_against_mpmath_where_a_or_b_underflow_or_is_tiny():
+    family = get_family("beta")
+    raw = np.array([[40.0, 0.0], [-50.0, 3.0], [800.0, 2.0], [0.3, -60.0], [0.3, -800.0],
+                    [2.0, 0.5], [-1.0, 8.0], [1.0, 1e3]])
+    y = np.array([0.9, 0.2, 0.999, 0.4, 0.6, 0.7, 0.1, 0.73])
+    loss, grad = family.loss_gradient(raw, y)
+    for i in range(len(y)):
+        expected = beta_nll_mp(y[i], raw[i, 0], raw[i, 1])
+        assert_allclose(loss[i], float(expected), rtol=1e-12)
+        d1 = mpmath.diff(lambda t: beta_nll_mp(y[i], t, raw[i, 1]), raw[i, 0])
+        d2 = mpmath.diff(lambda t: beta_nll_mp(y[i], raw[i, 0], t), raw[i, 1])
+        assert_allclose(grad[i], [float(d1), float(d2)], rtol=1e-8, atol=1e-12)
+
+
+def test_beta_family_constant_raw_and_mean():
+    family = get_family("beta")
+    theta = family.constant_raw([0.25, 0.25, 0.25])
+    assert_allclose(theta[0], math.log(1 / 3), rtol=1e-14) and theta[1] == np.inf
+    assert theta[1] == np.inf
+    raw = np.array([[0.5, 1.0], [-2.0, 3.0]])
+    assert_allclose(family.mean(raw), 1 / (1 + np.exp(-raw[:, 0])), rtol=1e-15)
+    with pytest.raises(ValueError, match=r"found 0, 1 at rows \[0, 2\]\. .*transform"):
+        family.check_target([0.0, 0.5, 1.0])

@@ -228,6 +228,16 @@ CASES = [
         lambda raw, y: stats.lognorm.logpdf(y, softplus_oracle(raw[:, 1]), scale=np.exp(raw[:, 0])),
         overflow=_scale_underflows,
     ),
+    Case(
+        "beta",
+        "beta",
+        {},
+        2,
+        lambda rng, n: rng.beta(2.0, 5.0, n),
+        lambda raw, y: stats.beta.logpdf(
+            y, special.expit(raw[:, 0]) * softplus_oracle(raw[:, 1]),
+            special.expit(-raw[:, 0]) * softplus_oracle(raw[:, 1])),
+    ),
 ]
 CASE_IDS = [c.id for c in CASES]
 CANONICAL = [c for c in CASES if c.canonical_mean is not None]
@@ -578,6 +588,7 @@ def test_n_outputs():
     assert get_family("negative-binomial").n_outputs([3]) == 2
     assert get_family("gamma").n_outputs([0.5]) == 2
     assert get_family("log-normal").n_outputs([0.5]) == 2
+    assert get_family("beta").n_outputs([0.5]) == 2
 
 
 # ----------------------------------------------------- distribution objects
@@ -622,6 +633,8 @@ def test_nll_is_minus_distribution_log_prob(case):
         ("gamma", {}, [1.0, 0.0, -2.0, np.inf, 3.0],
          ["Gamma targets must be finite and > 0", "-2, 0, inf at rows [1, 2, 3]"]),
         ("log-normal", {}, [0.5, np.nan, -0.1], ["Log-normal targets must be finite and > 0", "-0.1, nan at rows [1, 2]"]),
+        ("beta", {}, [0.5, 0.0, 1.0, 0.2, np.nan],
+         ["strictly between 0 and 1", "0, 1, nan at rows [1, 2, 4]", "transform"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

@@ -17,6 +17,7 @@ from .studentt import StudentT
 from .negative_binomial import NegativeBinomial
 from .gamma import Gamma
 from .lognormal import LogNormal
+from .beta import Beta
 
 __all__ = [
     "Distribution",
@@ -33,4 +34,5 @@ __all__ = [
     "NegativeBinomial",
     "Gamma",
     "LogNormal",
+    "Beta",
 ]

@@ -245,7 +245,7 @@ class NegativeBinomial(Distribution):
                 break
             lo = np.where(short, hi, lo)
             hi = np.where(short, 2 * hi + 1, hi)
-        while True:
+        for _ in range(2200):  # hi - lo halves each step: at most ~2100 steps from 2^2100
             open_ = todo & (hi - lo > 1)
             if not open_.any():
                 break

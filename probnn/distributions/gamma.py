@@ -116,7 +116,7 @@ class Gamma(Distribution):
 
     @classmethod
     def fit(cls, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "Gamma":
-        """Maximum likelihood: ``log k - psi(k) = log(mean y) - mean(log y)``, ``beta = k / mean y``.
+        """Maximum likelihood: ``log k - psi(k) = log(mean y) - mean(log y)``, ``beta = k / mean``.
 
         The shape equation (weighted means) has one root, found by Brent's method in
         ``log k``; the rate then follows in closed form.

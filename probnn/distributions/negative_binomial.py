@@ -85,36 +85,41 @@ def _d_and_e(y, alpha, log_alpha, need_e):
 
     Both vanish as ``r = 1 / alpha -> inf``; below ``alpha = 0.01`` they come from Stirling's
     series in ``alpha`` and ``u = y alpha`` (no cancellation, exact 0 at ``alpha = 0``).
+    Each branch is evaluated on its own entries only (arrays of one shape).
     """
     series = alpha < _SERIES_BELOW_ALPHA
-    # gammaln branch (r <= 100): r is finite there
-    r = np.exp(-np.where(series, 0.0, log_alpha))
-    d = special.gammaln(y + r) - special.gammaln(r) + y * log_alpha
-    # series branch
-    a = np.where(series, alpha, 0.0)
-    u = y * a
-    q = _log1pmx_over_x(u)
-    inv = 1 / (1 + u)
-    d_series = y * q + (y - 0.5) * np.log1p(u)
-    a_sq = a * a
-    power = a.copy()  # alpha^(2k+1)
-    inv_power = inv.copy()  # (1 + u)^-(2k+1)
-    for coef in _LGAMMA_SERIES:
-        d_series += coef * power * (inv_power - 1)
-        power = power * a_sq
-        inv_power = inv_power * inv * inv
-    d = np.where(series, d_series, d)
-    if not need_e:
-        return d, None
-    e = r * (special.digamma(y + r) - special.digamma(r)) - y
-    e_series = y * q + 0.5 * u * inv
-    power = a.copy()  # alpha^(2k+1)
-    inv_power = inv * inv  # (1 + u)^-(2k+2)
-    for coef in _PSI_SERIES:
-        e_series += coef * power * (inv_power - 1)
-        power = power * a_sq
-        inv_power = inv_power * inv * inv
-    return d, np.where(series, e_series, e)
+    d = np.empty(y.shape)
+    e = np.empty(y.shape) if need_e else None
+    direct = ~series
+    if direct.any():  # r <= 100: finite
+        yd, lad = y[direct], log_alpha[direct]
+        r = np.exp(-lad)
+        d[direct] = special.gammaln(yd + r) - special.gammaln(r) + yd * lad
+        if need_e:
+            e[direct] = r * (special.digamma(yd + r) - special.digamma(r)) - yd
+    if series.any():
+        ys, a = y[series], alpha[series]
+        u = ys * a
+        q = _log1pmx_over_x(u)
+        inv = 1 / (1 + u)
+        inv_sq = inv * inv
+        a_sq = a * a
+        d_series = ys * q + (ys - 0.5) * np.log1p(u)
+        power, inv_power = a.copy(), inv.copy()  # alpha^(2k+1), (1 + u)^-(2k+1)
+        for coef in _LGAMMA_SERIES:
+            d_series += coef * power * (inv_power - 1)
+            power *= a_sq
+            inv_power *= inv_sq
+        d[series] = d_series
+        if need_e:
+            e_series = ys * q + 0.5 * u * inv
+            power, inv_power = a.copy(), inv_sq.copy()  # alpha^(2k+1), (1 + u)^-(2k+2)
+            for coef in _PSI_SERIES:
+                e_series += coef * power * (inv_power - 1)
+                power *= a_sq
+                inv_power *= inv_sq
+            e[series] = e_series
+    return d, e
 
 
 def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
@@ -137,7 +142,9 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
     d_log_mean, d_log_dispersion : ndarray or None
         ``d nll / d log mu = (mu - y) / (1 + alpha mu)`` and ``d nll / d log alpha``.
     """
-    la = log_dispersion
+    y, log_mean, la = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (y, log_mean, log_dispersion))
+    )
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         alpha = np.exp(la)
         t = log_mean + la  # log(alpha mu)

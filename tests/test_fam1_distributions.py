@@ -485,3 +485,22 @@ def test_beta_family_constant_raw_and_mean():
     assert_allclose(family.mean(raw), 1 / (1 + np.exp(-raw[:, 0])), rtol=1e-15)
     with pytest.raises(ValueError, match=r"found 0, 1 at rows \[0, 2\]\. .*transform"):
         family.check_target([0.0, 0.5, 1.0])
+
+
+# ------------------------------------------------------------ parameter columns
+@pytest.mark.parametrize("name, expected", [
+    ("negative-binomial", lambda z1, s: {"mean": np.exp(z1), "dispersion": s}),
+    ("gamma", lambda z1, s: {"concentration": s, "rate": s / np.exp(z1)}),
+    ("log-normal", lambda z1, s: {"loc": z1, "scale": s}),
+    ("beta", lambda z1, s: {"concentration1": s / (1 + np.exp(-z1)),
+                            "concentration0": s / (1 + np.exp(z1))}),
+])
+def test_parameter_columns_are_the_links_by_hand(name, expected):
+    family = get_family(name)
+    raw = np.array([[0.3, -1.0], [-2.0, 0.5], [1.5, 4.0]])
+    cols = family.parameter_columns(family.distribution(raw))
+    want = expected(raw[:, 0], softplus_oracle(raw[:, 1]))
+    assert list(cols) == list(family.param_names) == list(want)
+    for key in want:
+        assert cols[key].shape == (3,)
+        assert_allclose(cols[key], want[key], rtol=1e-14)

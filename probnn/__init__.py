@@ -30,6 +30,10 @@ _EXPORTS = {
     "bernoulli_pmf_additive": "probnn.distributions",
     "bernoulli_pmf_multiplicative": "probnn.distributions",
     "OrderedLogistic": "probnn.distributions",
+    "NegativeBinomial": "probnn.distributions",
+    "Gamma": "probnn.distributions",
+    "LogNormal": "probnn.distributions",
+    "Beta": "probnn.distributions",
     # information theory
     "entropy": "probnn.information",
     "cross_entropy": "probnn.information",

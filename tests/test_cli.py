@@ -115,11 +115,11 @@ BAD_USAGE = {
     "unknown option": ["fit", "d.csv", "--target", "y", "--colour", "red"],
     "missing target": ["fit", "d.csv"],
     "bad hidden sizes": ["fit", "d.csv", "--target", "y", "--hidden", "64,x"],
-    "bad family": ["fit", "d.csv", "--target", "y", "--family", "gamma"],
+    "bad family": ["fit", "d.csv", "--target", "y", "--family", "no-such-family"],
     "bad coverage": ["predict", "m", "d.csv", "--coverage", "1.5"],
     "unknown command": ["train", "d.csv"],
-    "derive unknown family": ["derive", "gamma"],
-    "compare unknown family": ["compare", "d.csv", "--target", "y", "--families", "normal,gamma"],
+    "derive unknown family": ["derive", "no-such-family"],
+    "compare unknown family": ["compare", "d.csv", "--target", "y", "--families", "normal,no-such-family"],
     "drop the target": ["fit", "d.csv", "--target", "y", "--drop", "y"],
 }
 

@@ -46,6 +46,33 @@ def _studentt(rng):
 
 SCALAR_EXAMPLES = {Bernoulli: _bernoulli, Normal: _normal, Laplace: _laplace,
                    Poisson: _poisson, StudentT: _studentt}
+
+
+# --- fam1 (issue 10 part 2): the new families' distributions
+def _negative_binomial(rng):
+    mu, alpha = rng.uniform(0.5, 30, size=4), rng.uniform(0.05, 3, size=4)
+    ref = stats.nbinom(1 / alpha, 1 / (1 + alpha * mu))
+    return D.NegativeBinomial(mu, alpha), ref, rng.integers(0, 60, size=4).astype(float), True
+
+
+def _gamma(rng):
+    k, rate = rng.uniform(0.3, 20, size=4), rng.uniform(0.1, 5, size=4)
+    return D.Gamma(k, rate), stats.gamma(k, scale=1 / rate), rng.gamma(2.0, 2.0, size=4), False
+
+
+def _lognormal(rng):
+    loc, scale = rng.normal(size=4), rng.uniform(0.1, 1.5, size=4)
+    return (D.LogNormal(loc, scale), stats.lognorm(scale, scale=np.exp(loc)),
+            rng.lognormal(0.0, 1.0, size=4), False)
+
+
+def _beta(rng):
+    a, b = rng.uniform(0.3, 20, size=4), rng.uniform(0.3, 20, size=4)
+    return D.Beta(a, b), stats.beta(a, b), rng.uniform(0.01, 0.99, size=4), False
+
+
+SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma,
+                        D.LogNormal: _lognormal, D.Beta: _beta})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
             D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_mixture.py

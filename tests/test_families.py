@@ -103,6 +103,16 @@ def _ordinal_logpmf(raw, y):
     return np.log(ordinal_probs(raw)[np.arange(len(y)), y])
 
 
+def nbinom_logpmf(y, mu, alpha):
+    """NB2 through scipy: n = 1 / alpha successes, success probability 1 / (1 + alpha mu)."""
+    return stats.nbinom.logpmf(y, 1 / alpha, 1 / (1 + alpha * mu))
+
+
+def gamma_logpdf(y, mu, k):
+    """Gamma with mean mu and shape k through scipy: a = k, scale = mu / k."""
+    return stats.gamma.logpdf(y, k, scale=mu / k)
+
+
 def _scale_underflows(row):
     return row[1] < 0
 
@@ -274,6 +284,46 @@ CASES = [
         lambda rng, n: np.r_[0, 1, rng.integers(0, 2, n - 2)],
         _ordinal_logpmf,
     ),
+    # --- fam1 (issue 10 part 2): negative-binomial, gamma, log-normal, beta
+    Case(
+        "negative-binomial",
+        "negative-binomial",
+        {},
+        2,
+        lambda rng, n: rng.negative_binomial(2.0, 1 / 3, n),  # mu = 4, alpha = 1/2
+        lambda raw, y: nbinom_logpmf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1])),
+        # mu = e^1e4 beyond the float range with alpha ~ 0: the NLL ~ mu is too
+        overflow=lambda row: row[0] > 0 and row[1] < 0,
+    ),
+    Case(
+        "gamma",
+        "gamma",
+        {},
+        2,
+        lambda rng, n: rng.gamma(2.0, 1.5, n),
+        lambda raw, y: gamma_logpdf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1])),
+        # y / mu = y e^1e4 beyond the float range with k = 1e4: the NLL ~ k y / mu is too
+        overflow=lambda row: row[0] < 0 and row[1] > 0,
+    ),
+    Case(
+        "log-normal",
+        "log-normal",
+        {},
+        2,
+        lambda rng, n: rng.lognormal(0.5, 0.8, n),
+        lambda raw, y: stats.lognorm.logpdf(y, softplus_oracle(raw[:, 1]), scale=np.exp(raw[:, 0])),
+        overflow=_scale_underflows,
+    ),
+    Case(
+        "beta",
+        "beta",
+        {},
+        2,
+        lambda rng, n: rng.beta(2.0, 5.0, n),
+        lambda raw, y: stats.beta.logpdf(
+            y, special.expit(raw[:, 0]) * softplus_oracle(raw[:, 1]),
+            special.expit(-raw[:, 0]) * softplus_oracle(raw[:, 1])),
+    ),
 ]
 CASE_IDS = [c.id for c in CASES]
 CANONICAL = [c for c in CASES if c.canonical_mean is not None]
@@ -327,8 +377,8 @@ def test_params_round_trip_through_json(case):
 
 
 def test_get_family_errors_name_the_choices():
-    with pytest.raises(ValueError, match="unknown family 'gamma'.*bernoulli"):
-        get_family("gamma")
+    with pytest.raises(ValueError, match="unknown family 'no-such-family'.*bernoulli"):
+        get_family("no-such-family")
     with pytest.raises(ValueError, match="takes df; found unknown parameter.*scale"):
         get_family("studentt", scale=1.0)
     with pytest.raises(ValueError, match="scale must be a finite number > 0; found -1"):
@@ -679,6 +729,10 @@ def test_n_outputs():
     assert get_family("ordinal").n_outputs([0, 4, 1]) == 5
     assert get_family("ordinal").n_outputs([0, 0]) == 2  # at least two classes
     assert get_family("ordinal", n_classes=6).n_outputs([0, 2]) == 6
+    assert get_family("negative-binomial").n_outputs([3]) == 2
+    assert get_family("gamma").n_outputs([0.5]) == 2
+    assert get_family("log-normal").n_outputs([0.5]) == 2
+    assert get_family("beta").n_outputs([0.5]) == 2
 
 
 # ----------------------------------------------------- distribution objects
@@ -724,6 +778,16 @@ def test_nll_is_minus_distribution_log_prob(case):
         ("ordinal", {"n_classes": 3}, [0, 3, 1, 4], ["below n_classes=3", "found 3, 4 at rows [1, 3]"]),
         ("ordinal", {}, ["low", 1], ["Ordinal targets must be class indices", "low at row [0]"]),
         ("ordinal", {}, [[0, 1], [1, 2]], ["class indices of shape (n_samples,)", "(2, 2)"]),
+        # fam1
+        ("negative-binomial", {}, [3, -1, 2.5, 0, np.nan],
+         ["Negative binomial targets must be non-negative integer",
+          "-1, 2.5, nan at rows [1, 2, 4]"]),
+        ("gamma", {}, [1.0, 0.0, -2.0, np.inf, 3.0],
+         ["Gamma targets must be finite and > 0", "-2, 0, inf at rows [1, 2, 3]"]),
+        ("log-normal", {}, [0.5, np.nan, -0.1],
+         ["Log-normal targets must be finite and > 0", "-0.1, nan at rows [1, 2]"]),
+        ("beta", {}, [0.5, 0.0, 1.0, 0.2, np.nan],
+         ["strictly between 0 and 1", "0, 1, nan at rows [1, 2, 4]", "transform"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

@@ -28,6 +28,13 @@ def targets(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.normal(size=n)
     if name == "ordinal":
         return np.arange(n) % 3
+    # fam1 (issue 10 part 2)
+    if name == "negative-binomial":
+        return rng.negative_binomial(2.0, 0.4, n)
+    if name in ("gamma", "log-normal"):
+        return rng.gamma(2.0, 1.0, n)
+    if name == "beta":
+        return rng.beta(2.0, 3.0, n)
     pytest.skip(f"no target generator for the new family {name!r}; add one here")
 
 

@@ -106,10 +106,6 @@ def test_compare_offers_ordinal_on_ratings(tmp_path, capsys):
 
 @pytest.mark.parametrize("family", ["negative-binomial", "gamma", "log-normal", "beta"])
 def test_positive_count_and_unit_families_fit_through_the_regressor(family):
-    from probnn.families import FAMILIES
-
-    if family not in FAMILIES:
-        pytest.skip(f"{family} is not registered on this branch")
     rng = np.random.default_rng(4)
     x = rng.uniform(-1, 1, (800, 1))
     mean = np.exp(1.0 + 0.7 * x[:, 0])
@@ -126,4 +122,4 @@ def test_positive_count_and_unit_families_fit_through_the_regressor(family):
     np.testing.assert_allclose(est.predict(x), dist.mean, rtol=1e-4)
     np.testing.assert_allclose(est.score_nll(x, y), -np.mean(dist.log_prob(y)), rtol=1e-5)
     lo, hi = est.predict_interval(x, coverage=0.8)
-    assert 0.7 < np.mean((lo <= y) & (y <= hi)) < 0.9
+    assert 0.7 < np.mean((lo <= y) & (y <= hi)) < 0.95  # a discrete interval holds >= its level

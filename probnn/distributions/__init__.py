@@ -15,6 +15,10 @@ from .normal import Normal
 from .poisson import Poisson
 from .studentt import StudentT
 from .ordinal import OrderedLogistic
+from .negative_binomial import NegativeBinomial
+from .gamma import Gamma
+from .lognormal import LogNormal
+from .beta import Beta
 
 __all__ = [
     "Distribution",
@@ -29,4 +33,8 @@ __all__ = [
     "bernoulli_pmf_additive",
     "bernoulli_pmf_multiplicative",
     "OrderedLogistic",
+    "NegativeBinomial",
+    "Gamma",
+    "LogNormal",
+    "Beta",
 ]

@@ -1,0 +1,354 @@
+"""Negative binomial distribution (NB2) on {0, 1, 2, ...}, by its mean and dispersion.
+
+Parametrisation (NB2, the "quadratic" variance of Cameron & Trivedi)::
+
+    mean mu > 0,  dispersion alpha >= 0,  Var Y = mu + alpha mu^2
+    r = 1 / alpha  (scipy's ``n``, torch's ``total_count``),  p = r / (r + mu) = 1 / (1 + alpha mu)
+    P(Y = y) = G(y + r) / (G(r) y!) * p^r (1 - p)^y
+
+so ``scipy.stats.nbinom(n=1/alpha, p=1/(1 + alpha mu))`` is the same law, and
+``torch.distributions.NegativeBinomial(total_count=1/alpha, probs=alpha mu / (1 + alpha mu))``
+(torch's ``probs`` is the success probability ``1 - p``). ``alpha = 0`` is the Poisson limit
+(``r -> inf``), allowed here: a network whose dispersion underflows still has a law.
+
+The log-mass is computed from ``log mu`` and ``log alpha`` (:func:`nb_nll_terms`, shared with
+the ``negative-binomial`` family) so it stays finite from ``alpha = 0`` to ``alpha = 1e4`` and
+for ``mu`` from underflow to overflow: with ``t = log(alpha mu)``,
+
+    -log P(y) = (y + r) softplus(t) - y log mu - D(y, r) + log y!
+              = r softplus(t) + y (softplus(-|t|) - min(log mu, log r)) - D(y, r) + log y!
+    D(y, r)   = log G(y + r) - log G(r) - y log r          (-> 0 as r -> inf)
+
+(the second line because ``softplus(t) - log mu = softplus(-|t|) - min(log mu, log r)``, with
+no large terms cancelling whichever of ``mu`` and ``r`` is the larger).
+
+``D`` comes from ``gammaln`` where ``r < 100`` and from Stirling's series in ``1 / r`` above
+(the ``gammaln`` difference cancels there), so the Poisson limit is reached smoothly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special
+
+from probnn._validation import describe_values
+from .base import Distribution, as_param, data_dtype, fit_inputs, param_dtype
+
+__all__ = ["NegativeBinomial", "nb_nll_terms"]
+
+# Below this dispersion (r = 1 / alpha above 100) D(y, r) and its derivative come from
+# Stirling's series, whose truncation error there is below 1e-20.
+_SERIES_BELOW_ALPHA = 0.01
+# Stirling's series: log G(x) = (x - 1/2) log x - x + log(2 pi) / 2 + sum_k LG[k] x^-(2k+1)
+_LGAMMA_SERIES = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188)
+# psi(x) = log x - 1 / (2x) + sum_k PSI[k] x^-(2k+2)   (-B_2k / 2k)
+_PSI_SERIES = (-1 / 12, 1 / 120, -1 / 252, 1 / 240, -1 / 132)
+# Entropy by summing the pmf: at most this many support points per distribution.
+_ENTROPY_MAX_TERMS = 2_000_000
+
+
+def _log1pmx_over_x(u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(log(1 + u) - u) / u`` for ``u >= 0`` (``0`` at ``u = 0``); a series below 0.1."""
+    small = u < 0.1
+    us = np.where(small, u, 0.0)
+    series = np.zeros_like(us)
+    for k in range(15, 0, -1):  # sum_{k>=1} (-1)^k u^k / (k + 1), Horner from the top
+        series = us * ((-1) ** k / (k + 1) + series)
+    ub = np.where(small, 1.0, u)
+    return np.where(small, series, (np.log1p(ub) - ub) / ub)
+
+
+def _log1p_over_x(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log(1 + x) / x`` for ``x >= 0``, ``1`` at ``x = 0``."""
+    xs = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, 1.0, np.log1p(xs) / xs)
+
+
+def _h_over_x(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(log(1 + x) / x - 1 / (1 + x)) / x`` for ``0 <= x <= 1``; a series below 0.01."""
+    small = x < 0.01
+    xs = np.where(small, x, 0.0)
+    series = np.zeros_like(xs)
+    for j in range(8, -1, -1):  # sum_{j>=0} (-1)^j (j + 1) / (j + 2) x^j
+        series = (-1) ** j * (j + 1) / (j + 2) + xs * series
+    xb = np.where(small, 1.0, x)
+    return np.where(small, series, (np.log1p(xb) / xb - 1 / (1 + xb)) / xb)
+
+
+def _softplus(t):
+    return np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
+
+
+def _d_and_e(y, alpha, log_alpha, need_e):
+    """``D = log G(y + r) - log G(r) - y log r`` and ``E = r dD/dr = r (psi(y+r) - psi(r)) - y``.
+
+    Both vanish as ``r = 1 / alpha -> inf``; below ``alpha = 0.01`` they come from Stirling's
+    series in ``alpha`` and ``u = y alpha`` (no cancellation, exact 0 at ``alpha = 0``).
+    Each branch is evaluated on its own entries only (arrays of one shape).
+    """
+    series = alpha < _SERIES_BELOW_ALPHA
+    d = np.empty(y.shape)
+    e = np.empty(y.shape) if need_e else None
+    direct = ~series
+    if direct.any():  # r <= 100: finite
+        yd, lad = y[direct], log_alpha[direct]
+        r = np.exp(-lad)
+        d[direct] = special.gammaln(yd + r) - special.gammaln(r) + yd * lad
+        if need_e:
+            e[direct] = r * (special.digamma(yd + r) - special.digamma(r)) - yd
+    if series.any():
+        ys, a = y[series], alpha[series]
+        u = ys * a
+        q = _log1pmx_over_x(u)
+        inv = 1 / (1 + u)
+        inv_sq = inv * inv
+        a_sq = a * a
+        d_series = ys * q + (ys - 0.5) * np.log1p(u)
+        power, inv_power = a.copy(), inv.copy()  # alpha^(2k+1), (1 + u)^-(2k+1)
+        for coef in _LGAMMA_SERIES:
+            d_series += coef * power * (inv_power - 1)
+            power *= a_sq
+            inv_power *= inv_sq
+        d[series] = d_series
+        if need_e:
+            e_series = ys * q + 0.5 * u * inv
+            power, inv_power = a.copy(), inv_sq.copy()  # alpha^(2k+1), (1 + u)^-(2k+2)
+            for coef in _PSI_SERIES:
+                e_series += coef * power * (inv_power - 1)
+                power *= a_sq
+                inv_power *= inv_sq
+            e[series] = e_series
+    return d, e
+
+
+def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
+    """NB2 negative log-mass of counts ``y`` and its derivatives, from ``log mu`` and ``log alpha``.
+
+    Parameters
+    ----------
+    y : ndarray
+        Non-negative integer counts (as floats), broadcastable with the parameters.
+    log_mean, log_dispersion : ndarray
+        ``log mu`` (may be ``-inf``: the law at 0) and ``log alpha`` (may be ``-inf``:
+        the Poisson limit), float64.
+    need_gradient : bool
+        Whether to return the derivatives too.
+
+    Returns
+    -------
+    nll : ndarray
+        ``-log P(Y = y)``; ``+inf`` only where it exceeds the float range (``mu`` beyond it).
+    d_log_mean, d_log_dispersion : ndarray or None
+        ``d nll / d log mu = (mu - y) / (1 + alpha mu)`` and ``d nll / d log alpha``.
+    """
+    y, log_mean, la = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (y, log_mean, log_dispersion))
+    )
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        alpha = np.exp(la)
+        t = log_mean + la  # log(alpha mu)
+        neg = t <= 0
+        s = _softplus(-np.abs(t))  # softplus(-|t|)
+        b = np.minimum(log_mean, -la)  # log min(mu, r)
+        # r softplus(t) = r log(1 + alpha mu): mu log(1 + x) / x for x = alpha mu <= 1, else
+        # exp(log softplus(t) - log alpha) (r itself may overflow where alpha underflows).
+        x = np.exp(np.minimum(t, 0.0))
+        tp = np.where(neg, 1.0, t)
+        r_sp = np.where(neg, np.exp(log_mean) * _log1p_over_x(x),
+                        np.exp(np.log(_softplus(tp)) - np.where(neg, 0.0, la)))
+        d, e = _d_and_e(y, alpha, la, need_gradient)
+        # y log(1 + mu/r) - y log mu + ... in the form y (softplus(-|t|) - min(log mu, log r))
+        y_term = np.where(y > 0, y * (s - b), 0.0)
+        nll = r_sp - d + y_term + special.gammaln(y + 1)
+        if not need_gradient:
+            return nll, None, None
+        sig_t = np.where(neg, x / (1 + x), 1 / (1 + np.exp(-np.abs(t))))  # sigmoid(t)
+        # (mu - y) / (1 + alpha mu) = exp(log(mu r / (mu + r))) - y sigmoid(-t)
+        d_mean = np.exp(b - s) - y * (1 - sig_t)
+        # mu (log(1 + x) / x - 1 / (1 + x)) = r (softplus(t) - sigmoid(t))
+        m = np.where(neg, np.exp(log_mean + np.minimum(t, 0.0)) * _h_over_x(x),
+                     np.exp(-np.where(neg, 0.0, la)) * (_softplus(tp) - sig_t))
+        d_disp = e + y * sig_t - m
+    return nll, d_mean, d_disp
+
+
+class NegativeBinomial(Distribution):
+    """Negative binomial (NB2) by its mean and dispersion: ``Var Y = mu + alpha mu^2``.
+
+    Parameters
+    ----------
+    mean : array-like
+        ``mu >= 0`` (``0`` is the law at 0).
+    dispersion : array-like
+        ``alpha >= 0``; ``0`` is the Poisson limit. Broadcast with ``mean`` to the batch shape.
+
+    Notes
+    -----
+    The same law as ``scipy.stats.nbinom(n=1/alpha, p=1/(1 + alpha mu))``: ``r = 1 / alpha``
+    successes, success probability ``p = r / (r + mu)``; equivalently a Poisson whose rate is
+    Gamma distributed with shape ``r`` and mean ``mu`` (the Gamma-Poisson mixture that
+    :meth:`sample` draws). ``cdf(k) = I_p(r, k + 1)`` (regularised incomplete beta).
+    The entropy has no closed form: it is summed over the pmf.
+    """
+
+    def __init__(self, mean: ArrayLike, dispersion: ArrayLike):
+        self.dtype = param_dtype(mean, dispersion)
+        mu = as_param(mean, "mean", "NegativeBinomial")
+        alpha = as_param(dispersion, "dispersion", "NegativeBinomial")
+        for value, name in ((mu, "mean"), (alpha, "dispersion")):
+            bad = ~(np.isfinite(value) & (value >= 0))
+            if bad.any():
+                raise ValueError(
+                    f"NegativeBinomial: {name} must be finite and >= 0; "
+                    f"found {describe_values(value[bad])}"
+                )
+        self._mu, self._alpha = np.broadcast_arrays(mu, alpha)
+        with np.errstate(divide="ignore"):
+            self._log_mu, self._log_alpha = np.log(self._mu), np.log(self._alpha)
+        self.batch_shape = tuple(self._mu.shape)
+
+    @property
+    def dispersion(self) -> NDArray[np.floating]:
+        """``alpha``, shape batch_shape (``Var = mean + alpha mean^2``)."""
+        return self._out(self._alpha)
+
+    @property
+    def total_count(self) -> NDArray[np.floating]:
+        """``r = 1 / alpha`` (scipy's ``n``; ``inf`` in the Poisson limit), shape batch_shape."""
+        with np.errstate(divide="ignore"):
+            return self._out(1 / self._alpha)
+
+    def _log_prob(self, y):
+        valid = (y >= 0) & (y == np.floor(y)) & np.isfinite(y)
+        ys = np.where(valid, y, 0.0)
+        nll, _, _ = nb_nll_terms(ys, self._log_mu, self._log_alpha)
+        return np.where(valid, -nll, -np.inf)
+
+    def _cdf(self, y):
+        k = np.floor(y)
+        mu, alpha = self._mu, self._alpha
+        pos = alpha > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = 1 / np.where(pos, alpha, 1.0)
+            p = 1 / (1 + alpha * mu)
+            km = np.maximum(k, 0.0)
+            nb = special.betainc(r, km + 1, p)
+        out = np.where(pos, nb, special.pdtr(km, mu))
+        return np.where(k < 0, 0.0, np.where(np.isinf(y), 1.0, out))
+
+    def _icdf(self, q):
+        """Smallest integer k with ``cdf(k) >= q``: doubling, then integer bisection."""
+        q, mu, alpha = np.broadcast_arrays(q, self._mu, self._alpha)
+        shape = q.shape
+        q, mu, alpha = q.ravel(), mu.ravel(), alpha.ravel()
+        sub = NegativeBinomial(mu, alpha)
+        todo = (q > 0) & (q < 1)
+        lo = np.full(q.shape, -1.0)  # cdf(lo) < q
+        hi = np.floor(mu + 3 * np.sqrt(mu + alpha * mu * mu)) + 1  # widened until cdf >= q
+        for _ in range(2100):
+            short = todo & (sub._cdf(hi) < q)
+            if not short.any():
+                break
+            lo = np.where(short, hi, lo)
+            hi = np.where(short, 2 * hi + 1, hi)
+        for _ in range(2200):  # hi - lo halves each step: at most ~2100 steps from 2^2100
+            open_ = todo & (hi - lo > 1)
+            if not open_.any():
+                break
+            mid = np.floor((lo + hi) / 2)
+            reach = sub._cdf(mid) >= q
+            hi = np.where(open_ & reach, mid, hi)
+            lo = np.where(open_ & ~reach, mid, lo)
+        out = np.where(q <= 0, 0.0, np.where(q >= 1, np.inf, hi))
+        return out.reshape(shape)
+
+    def _mean(self):
+        return self._mu.copy()
+
+    def _variance(self):
+        return self._mu + self._alpha * self._mu * self._mu
+
+    def _entropy(self):
+        mu, alpha = (a.ravel() for a in np.broadcast_arrays(self._mu, self._alpha))
+        out = np.empty(mu.shape)
+        top = NegativeBinomial(mu, alpha)._icdf(np.full(mu.shape, 1 - 1e-15))
+        for i in range(mu.size):
+            if not top[i] < _ENTROPY_MAX_TERMS:
+                raise NotImplementedError(
+                    "NegativeBinomial.entropy sums the pmf and needs more than "
+                    f"{_ENTROPY_MAX_TERMS} terms for mean={mu[i]:g}, dispersion={alpha[i]:g}"
+                )
+            k = np.arange(top[i] + 1)
+            nll, _, _ = nb_nll_terms(k, self._log(mu[i]), self._log(alpha[i]))
+            finite = np.isfinite(nll)
+            out[i] = np.sum(np.exp(-nll[finite]) * nll[finite])
+        return out.reshape(self.batch_shape)
+
+    @staticmethod
+    def _log(v):
+        with np.errstate(divide="ignore"):
+            return np.log(v)
+
+    def _sample(self, shape, rng):
+        mu = np.broadcast_to(self._mu, shape)
+        alpha = np.broadcast_to(self._alpha, shape)
+        pos = alpha > 0
+        # Gamma-Poisson: rate ~ Gamma(shape r, scale alpha mu) has mean mu, variance alpha mu^2.
+        rate = rng.gamma(np.where(pos, 1 / np.where(pos, alpha, 1.0), 1.0), alpha * mu)
+        return rng.poisson(np.where(pos, rate, mu)).astype(np.float64)
+
+    @classmethod
+    def fit(cls, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "NegativeBinomial":
+        """Maximum likelihood: ``mu`` the weighted mean, ``alpha`` by a 1-D root search.
+
+        For any ``alpha`` the score in ``mu`` is ``sum w (y - mu) / (1 + alpha mu)``, so
+        ``mu`` is the weighted mean. The profile likelihood in ``alpha`` has an interior
+        maximum exactly when the (weighted, divide-by-n) variance exceeds the mean; it is
+        found by Brent's method on the score in ``log alpha``. Otherwise the MLE is the
+        Poisson limit ``alpha = 0``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,), non-negative integers
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        NegativeBinomial with batch_shape ()
+        """
+        arr, w = fit_inputs(y, sample_weight, "NegativeBinomial",
+                            lambda a: (a < 0) | (a != np.floor(a)), "non-negative integer counts")
+        mu, alpha = fit_mean_dispersion(arr, w)
+        dt = data_dtype(y)
+        return cls(mean=np.asarray(mu, dtype=dt), dispersion=np.asarray(alpha, dtype=dt))
+
+
+def fit_mean_dispersion(y: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[float, float]:
+    """The NB2 MLE ``(mu, alpha)`` of counts ``y`` with checked weights ``w`` (positive sum).
+
+    ``alpha = 0`` (the Poisson limit) when the weighted variance does not exceed the mean.
+    """
+    w = w / w.sum()
+    mu = float(np.sum(w * y))
+    excess = float(np.sum(w * ((y - mu) ** 2 - y)))  # n (variance - mean), weighted
+    if not (mu > 0 and excess > 0):
+        return mu, 0.0
+    log_mu = np.full(y.shape, np.log(mu))
+
+    def score(la: float) -> float:  # d/d log(alpha) of the weighted mean NLL
+        _, _, d_disp = nb_nll_terms(y, log_mu, np.full(y.shape, la), True)
+        return float(np.sum(w * d_disp))
+
+    start = np.log(excess / mu**2)  # the moment estimate (var - mean) / mean^2
+    lo, hi = start - 1.0, start + 1.0
+    for _ in range(60):
+        if score(lo) < 0:
+            break
+        lo -= 2.0
+    for _ in range(60):
+        if score(hi) > 0:
+            break
+        hi += 2.0
+    la = optimize.brentq(score, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+    return mu, float(np.exp(la))

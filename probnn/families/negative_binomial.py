@@ -1,0 +1,154 @@
+"""Negative binomial family (NB2): overdispersed counts, log mean and softplus dispersion.
+
+Raw outputs ``(z1, z2)``; mean ``mu = exp(z1)``, dispersion ``alpha = softplus(z2)``,
+``Var Y = mu + alpha mu^2`` (NB2); ``r = 1 / alpha``, ``p = r / (r + mu)``. As ``alpha -> 0``
+the law tends to the Poisson with rate ``mu``, and so does the NLL: it is computed from
+``log mu = z1`` and ``log alpha = log softplus(z2)`` (finite even where ``alpha`` underflows)
+by :func:`probnn.distributions.negative_binomial.nb_nll_terms`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from probnn._math import softplus, softplus_inverse
+from probnn._validation import check_sample_weight
+from probnn.families import register_family
+from probnn.families.base import Array, Family, as_1d_target, as_columns, reject, softplus_scale
+
+# The raw z2 returned by constant_raw when the counts are not overdispersed (the MLE is the
+# Poisson limit alpha = 0, z2 = -inf): alpha = softplus(-20) = 2e-9, Poisson to ~1e-9.
+POISSON_LIMIT_Z2 = -20.0
+
+_TEXT = """\
+Negative binomial (NB2): a count y in {0, 1, 2, ...}, raw outputs (z1, z2),
+                 mu = exp(z1), alpha = softplus(z2), r = 1/alpha, Var = mu + alpha mu^2.
+Likelihood:      p(y | z) = G(y + r) / (G(r) y!) (r / (r + mu))^r (mu / (r + mu))^y
+Log-likelihood:  log p = D(y, r) + y z1 - (y + r) log(1 + alpha mu) - log(y!)
+                 D(y, r) = log G(y + r) - log G(r) - y log r   (-> 0 as alpha -> 0)
+Loss (NLL):      L(z, y) = (y + r) log(1 + alpha mu) - y z1 - D(y, r) + log(y!)
+                 the full NLL (log y! kept); alpha -> 0 gives the Poisson NLL
+                 mu - y z1 + log(y!). With t = z1 + log alpha:
+                 log(1 + alpha mu) = softplus(t), r log(1 + alpha mu) -> mu.
+Gradient:        dL/dz1 = (mu - y) / (1 + alpha mu)
+                 dL/dz2 = [r (psi(y + r) - psi(r)) - y + y sigmoid(t)
+                           - r (softplus(t) - sigmoid(t))] * sigmoid(z2) / softplus(z2)
+                 (psi = digamma; the bracket is dL/dlog(alpha), O(alpha) near 0)
+"""
+
+_LATEX = r"""\begin{aligned}
+\mu &= e^{z_1}, \quad \alpha = \operatorname{softplus}(z_2), \quad r = \tfrac{1}{\alpha},
+  \quad t = z_1 + \log\alpha, \quad \operatorname{Var} Y = \mu + \alpha\mu^2 \\
+p(y \mid z) &= \frac{\Gamma(y + r)}{\Gamma(r)\, y!}
+  \Big(\frac{r}{r + \mu}\Big)^{r} \Big(\frac{\mu}{r + \mu}\Big)^{y} \\
+\log p(y \mid z) &= D(y, r) + y z_1 - (y + r)\operatorname{softplus}(t) - \log y!,
+  \quad D = \log\Gamma(y + r) - \log\Gamma(r) - y \log r \\
+L(z, y) &= (y + r)\operatorname{softplus}(t) - y z_1 - D(y, r) + \log y!
+  \quad \xrightarrow{\alpha \to 0} \quad \mu - y z_1 + \log y! \\
+\frac{\partial L}{\partial z_1} &= \frac{\mu - y}{1 + \alpha\mu}, \qquad
+\frac{\partial L}{\partial z_2} = \Big[r\big(\psi(y + r) - \psi(r)\big) - y + y\,\sigma(t)
+  - r\big(\operatorname{softplus}(t) - \sigma(t)\big)\Big]
+  \frac{\sigma(z_2)}{\operatorname{softplus}(z_2)}
+\end{aligned}"""
+
+
+@register_family
+class NegativeBinomialFamily(Family):
+    """Overdispersed counts: NB2 with ``mu = exp(z1)``, ``alpha = softplus(z2)``.
+
+    Domain
+        ``y`` non-negative integers (counts), shape ``(n_samples,)``; two raw outputs.
+    Link
+        ``mu = exp(z1)`` (log link), ``alpha = softplus(z2)``; ``Var = mu + alpha mu^2``.
+        scipy's ``nbinom(n=1/alpha, p=1/(1 + alpha mu))``.
+    Formula
+        ``nll = (y + r) log(1 + alpha mu) - y z1 - D(y, r) + log(y!)``,
+        ``D = gammaln(y + r) - gammaln(r) - y log r``, ``r = 1 / alpha``;
+        ``d nll / dz1 = (mu - y) / (1 + alpha mu)``; ``d nll / dz2`` in :meth:`derivation`.
+    Loss
+        The full NB2 NLL (``log y!`` kept). It tends to the Poisson NLL as ``alpha -> 0``
+        (``z2 -> -inf``) and stays finite there: ``D`` comes from Stirling's series in
+        ``alpha`` for ``alpha < 0.01``, and ``r log(1 + alpha mu)`` from ``mu log(1 + x) / x``.
+        It is ``+inf`` only where ``mu`` itself exceeds the float range with a small
+        ``alpha`` (then the NLL ~ ``mu`` does too). Computed in float64, returned in the
+        dtype of ``raw``.
+    """
+
+    name = "negative-binomial"
+    loss_name = "negative binomial (NB2) log-loss"
+    link = "mu = exp(z1), alpha = softplus(z2)"
+    is_classifier = False
+    out_activation = "exp (mean), softplus (dispersion)"
+    support = "count"
+    target_kinds = ("count",)
+    param_names = ("mean", "dispersion")
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """Non-negative integer counts of shape (n_samples,), as floats.
+
+        Raises
+        ------
+        ValueError
+            Naming values that are negative, not integers or not finite, and their rows.
+        """
+        y = as_1d_target(y, "Negative binomial", "non-negative integer counts")
+        bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
+        reject(bad, y, "Negative binomial targets must be non-negative integer counts")
+        return y
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return 2
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        from probnn.distributions.negative_binomial import nb_nll_terms
+
+        raw64 = raw.astype(np.float64, copy=False)
+        _, log_alpha, dlog = softplus_scale(raw64[:, 1], need_gradient)
+        loss, d_mean, d_disp = nb_nll_terms(
+            y.astype(np.float64, copy=False), raw64[:, 0], log_alpha, need_gradient
+        )
+        loss = loss.astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return loss, None
+        grad = np.empty_like(raw)
+        grad[:, 0] = d_mean
+        grad[:, 1] = d_disp * dlog
+        return loss, grad
+
+    def distribution(self, raw: ArrayLike):
+        """``NegativeBinomial(mean=exp(z1), dispersion=softplus(z2))``, batch shape (n_samples,)."""
+        from probnn.distributions import NegativeBinomial
+
+        raw = as_columns(raw, 2, self.name)
+        with np.errstate(over="ignore"):
+            return NegativeBinomial(mean=np.exp(raw[:, 0]), dispersion=softplus(raw[:, 1]))
+
+    def mean(self, raw: ArrayLike) -> Array:
+        """``mu = exp(z1)``, shape (n_samples,)."""
+        with np.errstate(over="ignore"):
+            return np.exp(as_columns(raw, 2, self.name)[:, 0])
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """``[log mu, softplus^-1(alpha)]`` of the NB2 MLE of ``y``, shape (2,).
+
+        ``mu`` is the weighted mean (for every ``alpha``); ``alpha`` maximises the profile
+        likelihood (a 1-D root search, no closed form). Counts whose weighted variance
+        does not exceed their mean have their MLE at the Poisson limit ``alpha = 0``;
+        then ``z2 = POISSON_LIMIT_Z2`` (-20: finite, alpha ~ 2e-9). All-zero counts give
+        ``z1 = -inf``, as for the Poisson family.
+        """
+        from probnn.distributions.negative_binomial import fit_mean_dispersion
+
+        y = self.check_target(y).astype(np.float64)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        if not w.sum() > 0:
+            raise ValueError(f"sample_weight must have a positive sum; found {w.sum()}")
+        mu, alpha = fit_mean_dispersion(y, w)
+        z2 = float(softplus_inverse(alpha)) if alpha > 0 else POISSON_LIMIT_Z2
+        with np.errstate(divide="ignore"):
+            return np.array([np.log(mu), z2])
+
+    def derivation(self, latex: bool = False) -> str:
+        """Likelihood -> log-likelihood -> loss -> gradient."""
+        return _LATEX if latex else _TEXT

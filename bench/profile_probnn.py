@@ -133,18 +133,230 @@ def floor(X, hidden, epochs=2):
     return np.asarray(times)
 
 
+def _cpu_per_call(fn, reps: int) -> float:
+    """CPU seconds per call of ``fn`` over ``reps`` calls (process time: all threads)."""
+    c0 = time.process_time()
+    for _ in range(reps):
+        fn()
+    return (time.process_time() - c0) / reps
+
+
+def isolated(X, y, hidden, bs=128, reps=200, rounds=7):
+    """CPU time per call of each phase of one step, each phase repeated on one batch.
+
+    For the NumPy engine and the compiled one (when numba is importable): the batch gather, the
+    forward pass split into its matrix products and the rest (bias + activation), the loss and
+    gradient with the Trainer's own scaling and sum, the backward pass split the same way (its
+    products; mask, bias gradients), the optimiser step, and one whole minibatch step of a real
+    epoch (the Trainer's loop) next to the matmul floor on the same batch. Rounds interleave
+    the engines; the figure is the median over rounds, which a busy machine disturbs little
+    (CPU time, not wall time; run it with ``--threads 1``).
+    """
+    from probnn.families import get_family
+    from probnn.network import _fast
+    from probnn.network.mlp import MLP
+    from probnn.network.optimizers import make_optimizer
+
+    sizes = [784, *hidden, 10]
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(X.shape[0])[:bs]
+    yb = y[idx].astype(np.intp)
+    xbuf = np.empty((bs, 784), np.float32)
+    engines = ["numpy"] + (["numba"] if _fast.numba_available() else [])
+    setups = {}
+    for engine in engines:
+        net = MLP(sizes, random_state=0)
+        fam = get_family("categorical")
+        opt = make_optimizer("adam", net.params.size, net.dtype, beta_1=0.9, beta_2=0.999,
+                             epsilon=1e-8)
+        loss = fam._loss_gradient
+        if engine == "numba":
+            _fast.enable_for(opt, 1, "numba", network=net)
+            loss = _fast.loss_kernel_for(fam)
+        xb = np.take(X, idx, axis=0, out=xbuf, mode="clip").copy()
+        raw = net._forward_train(xb)
+        g0 = loss(raw, yb, True)[1].copy()
+
+        def loss_step(loss=loss, raw=raw):
+            nll, g = loss(raw, yb, True)
+            g *= np.float32(1.0 / bs)
+            return float(np.sum(nll, dtype=np.float64))
+
+        n = bs
+        fwd_mm = [(np.empty((n, b), np.float32), W) for W, b in zip(net.coefs, sizes[1:])]
+        hs = [xb] + [a[:n] for a in net._a]
+
+        def forward_matmuls(net=net, hs=hs, fwd_mm=fwd_mm):
+            for h, (out, W) in zip(hs, fwd_mm):
+                np.dot(h, W, out=out)
+
+        def backward_matmuls(net=net, hs=hs):
+            d = g0
+            for k in range(net.n_layers - 1, -1, -1):
+                np.dot(hs[k].T, d, out=net.coef_grads[k])
+                if k:
+                    dk = net._d[k - 1][:n]
+                    np.matmul(d, net.coefs[k].T, out=dk)
+                    d = dk
+
+        setups[engine] = {
+            "gather X": lambda: np.take(X, idx, axis=0, out=xbuf, mode="clip"),
+            "forward": lambda net=net, xb=xb: net._forward_train(xb),
+            "  its matmuls": forward_matmuls,
+            "loss+gradient": loss_step,
+            "backward": lambda net=net: net._backward(g0.copy()),
+            "  its matmuls": None,
+            "optimiser": lambda net=net, opt=opt: opt.step(net.params, net.grad.copy() * 0, 1e-9),
+        }
+        def composed(net=net, opt=opt, loss=loss, xb=xb):
+            xg = np.take(X, idx, axis=0, out=xbuf, mode="clip")
+            raw = net._forward_train(xg)
+            nll, g = loss(raw, yb, True)
+            g *= np.float32(1.0 / bs)
+            float(np.sum(nll, dtype=np.float64))
+            opt.step(net.params, net._backward(g), 1e-9)
+
+        setups[engine]["  its matmuls"] = forward_matmuls
+        setups[engine]["composed step"] = composed
+        setups[engine]["  bwd matmuls"] = backward_matmuls
+        setups[engine]["copy of g (in backward)"] = lambda: g0.copy()
+        setups[engine]["grad copy (in optimiser)"] = lambda net=net: net.grad.copy() * 0
+    W = floor_weights(hidden)
+    res = {e: {k: [] for k in setups[e]} for e in engines}
+    res["floor"] = {"matmul floor": []}
+    for _ in range(rounds):
+        for e in engines:
+            for k, fn in setups[e].items():
+                fn()
+                res[e][k].append(_cpu_per_call(fn, reps))
+        res["floor"]["matmul floor"].append(_cpu_per_call(lambda: floor_step(xb, W), reps))
+    return {e: {k: float(np.median(v)) for k, v in d.items()} for e, d in res.items()}
+
+
+def epoch_cpu(X, y, hidden, engine, bs=128, epochs=2):
+    """CPU seconds per step of real epochs (the Trainer's loop, PROBNN_ENGINE=engine): the last."""
+    os.environ["PROBNN_ENGINE"] = engine
+    from probnn.estimators import MLPClassifier
+
+    m = MLPClassifier(hidden_layer_sizes=hidden, solver="adam", batch_size=bs,
+                      learning_rate_init=1e-3, max_iter=1, tol=0, n_iter_no_change=10**9,
+                      shuffle=True, alpha=0.0, dtype="float32", random_state=0)
+    classes = np.unique(y)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(epochs):
+            c0 = time.process_time()
+            m.partial_fit(X, y, classes=classes)
+            out.append((time.process_time() - c0) / -(-X.shape[0] // bs))
+    return out[-1]
+
+
+def print_isolated(X, y, hidden, bs=128) -> None:
+    r = isolated(X, y, hidden, bs)
+    engines = [e for e in r if e != "floor"]
+    fl = r["floor"]["matmul floor"]
+    whole = {e: epoch_cpu(X, y, hidden, e, bs) for e in engines}
+    print(f"784-{'-'.join(map(str, hidden))}-10, batch {bs}: CPU us per step, median of rounds")
+    print(f"{'phase':26s} " + " ".join(f"{e:>10s}" for e in engines))
+    rows = ["gather X", "forward", "  its matmuls", "loss+gradient", "backward", "  bwd matmuls",
+            "copy of g (in backward)", "optimiser", "grad copy (in optimiser)"]
+    for k in rows:
+        print(f"{k:26s} " + " ".join(f"{r[e][k] * 1e6:10.1f}" for e in engines))
+    phases = {}
+    for e in engines:
+        d = r[e]
+        phases[e] = {
+            "matmuls (fwd + bwd)": d["  its matmuls"] + d["  bwd matmuls"],
+            "bias + activation": d["forward"] - d["  its matmuls"],
+            "mask + bias grads": d["backward"] - d["copy of g (in backward)"] - d["  bwd matmuls"],
+            "loss + gradient": d["loss+gradient"],
+            "optimiser": d["optimiser"] - d["grad copy (in optimiser)"],
+            "gather X": d["gather X"],
+        }
+        phases[e]["loop (step - phases)"] = whole[e] - sum(phases[e].values())
+    print(f"{'per phase (derived)':26s} " + " ".join(f"{e:>10s}" for e in engines))
+    for k in phases[engines[0]]:
+        print(f"{k:26s} " + " ".join(f"{phases[e][k] * 1e6:10.1f}" for e in engines))
+    print(f"{'composed (one batch)':26s} " + " ".join(
+        f"{r[e]['composed step'] * 1e6:10.1f}" for e in engines))
+    print(f"{'whole step (real epoch)':26s} " + " ".join(f"{whole[e] * 1e6:10.1f}" for e in engines))
+    print(f"{'matmul floor':26s} {fl * 1e6:10.1f}")
+    print(f"{'step / floor':26s} " + " ".join(f"{whole[e] / fl:10.2f}" for e in engines))
+    print(f"{'(step - floor) / floor':26s} " + " ".join(
+        f"{(whole[e] - fl) / fl:10.2f}" for e in engines))
+
+
+_COMPILE_CHILD = """
+import os, sys, warnings
+import numpy as np
+from probnn.estimators import MLPClassifier
+rng = np.random.default_rng(0)
+X = rng.random((256, 20)).astype(np.float32)
+y = rng.integers(0, 3, 256)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=1, batch_size=128, dtype="float32",
+                  random_state=0).fit(X, y)
+"""
+
+
+def compile_cost(repeats: int = 3) -> dict:
+    """CPU seconds the compiled path adds to a tiny fit: cold numba cache, warm cache.
+
+    Each figure is a child process's CPU time (``getrusage``, robust to load) for the same tiny
+    fit (256 x 20, 16 hidden, one epoch) with ``PROBNN_ENGINE=numba`` minus the NumPy engine's;
+    cold: an empty ``NUMBA_CACHE_DIR`` (import numba + compile every kernel the fit calls),
+    warm: the same folder again (import numba + load the cached machine code).
+    """
+    import resource
+    import subprocess
+    import tempfile
+
+    def child(engine, cache):
+        env = dict(os.environ, PROBNN_ENGINE=engine, NUMBA_CACHE_DIR=cache,
+                   PYTHONPATH=os.getcwd())
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", _COMPILE_CHILD], env=env, check=True)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+    out = {"numpy": [], "cold": [], "warm": []}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            out["numpy"].append(child("numpy", cache))
+            out["cold"].append(child("numba", cache))
+            out["warm"].append(child("numba", cache))
+    base = float(np.median(out["numpy"]))
+    return {"numpy fit": base, "cold extra": float(np.median(out["cold"])) - base,
+            "warm extra": float(np.median(out["warm"])) - base}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.profile_probnn")
     ap.add_argument("--hidden", default="256", help="hidden sizes, e.g. 256 or 512-512")
     ap.add_argument("--cprofile", action="store_true", help="print cProfile's table instead")
+    ap.add_argument("--isolated", action="store_true",
+                    help="CPU time of each phase repeated on one batch, per engine (robust to "
+                         "load; use with --threads 1)")
+    ap.add_argument("--batch", type=int, default=128, help="batch size (--isolated only)")
+    ap.add_argument("--compile-cost", action="store_true",
+                    help="CPU seconds the compiled path adds to a tiny fit (cold / warm cache)")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2, help="BLAS threads (2 as the harness)")
     ap.add_argument("--keep-pins", action="store_true",
                     help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE from the environment")
     a = ap.parse_args(argv)
     hidden = tuple(int(h) for h in a.hidden.split("-"))
+    if a.compile_cost:
+        for k, v in compile_cost().items():
+            print(f"{k:12s} {v:6.2f} CPU s")
+        return
     X, y = load_mnist_train()
     with threadpool_limits(a.threads):
+        if a.isolated:
+            print_isolated(X, y, hidden, a.batch)
+            return
         if a.cprofile:
             m = _model(hidden, 1)
             prof = cProfile.Profile()

@@ -1,11 +1,22 @@
-"""Optional compiled optimiser steps (numba): one pass over the parameters instead of ~10.
+"""Optional compiled kernels (numba, extra ``fast``) for the training step's non-matmul work.
+
+- Optimiser steps: one pass over the parameters instead of ~10. Each kernel repeats the NumPy
+  update of :mod:`probnn.network.optimizers` operation for operation, in the same order and in
+  the buffers' dtype (scalars are cast to it first, as NumPy 2 does with Python floats), with
+  no fast-math (no reassociation, no fused multiply-add), so the weights are bit-identical to
+  the NumPy path's (tested).
+- Relu layers (:meth:`MLP.use_fused`): bias + relu in one pass (bit-identical), and in the
+  backward pass the relu mask with the column sums that are the layer's bias gradient in one
+  pass (summed in float64, so equal to BLAS's float32 ``ones @ delta`` to float32 rounding).
+- Loss and gradient of the hot families (:func:`loss_kernel_for`): categorical with integer
+  labels, bernoulli, normal; the NumPy families' formulas row by row, agreeing with them to
+  float32 rounding (libm's exp / log1p instead of NumPy's SIMD ones; tested, +-1e4 included).
 
 Imported only by :func:`enable_for` when a fit is large enough for compilation to pay and
-numba is importable; ``import probnn`` never imports numba. Each kernel repeats the NumPy
-update of :mod:`probnn.network.optimizers` operation for operation, in the same order and in
-the buffers' dtype (scalars are cast to it first, as NumPy 2 does with Python floats), with
-no fast-math (no reassociation, no fused multiply-add), so the weights are bit-identical to
-the NumPy path's (tested). Serial loops: ``parallel=True`` measured slower at these sizes.
+numba is importable; ``import probnn`` never imports numba. Compiled machine code is cached
+(``cache=True``: beside this module, or numba's user cache folder when that is read-only).
+Serial loops: ``parallel=True`` measured slower at these sizes (it fights OpenBLAS's
+spinning worker thread).
 
 ``PROBNN_ENGINE`` chooses the path: ``numpy`` (never compile), ``numba`` (always, an error
 if numba is missing), ``auto`` (default: numba when importable and

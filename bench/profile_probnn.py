@@ -208,8 +208,11 @@ def isolated(X, y, hidden, bs=128, reps=200, rounds=7):
             "  its matmuls": None,
             "optimiser": lambda net=net, opt=opt: opt.step(net.params, net.grad.copy() * 0, 1e-9),
         }
-        def composed(net=net, opt=opt, loss=loss, xb=xb):
-            xg = np.take(X, idx, axis=0, out=xbuf, mode="clip")
+        perm = rng.permutation(X.shape[0])
+        fresh = {"pos": 0}
+
+        def composed(net=net, opt=opt, loss=loss, xb=xb, ix=None):
+            xg = np.take(X, idx if ix is None else ix, axis=0, out=xbuf, mode="clip")
             raw = net._forward_train(xg)
             nll, g = loss(raw, yb, True)
             g *= np.float32(1.0 / bs)
@@ -218,6 +221,14 @@ def isolated(X, y, hidden, bs=128, reps=200, rounds=7):
 
         setups[engine]["  its matmuls"] = forward_matmuls
         setups[engine]["composed step"] = composed
+
+        def composed_fresh(composed=composed):
+            # a new batch of rows each call, as in an epoch (X from memory, not from cache)
+            p = fresh["pos"]
+            fresh["pos"] = (p + bs) % (X.shape[0] - bs)
+            composed(ix=perm[p:p + bs])
+
+        setups[engine]["composed fresh"] = composed_fresh
         setups[engine]["  bwd matmuls"] = backward_matmuls
         setups[engine]["copy of g (in backward)"] = lambda: g0.copy()
         setups[engine]["grad copy (in optimiser)"] = lambda net=net: net.grad.copy() * 0
@@ -233,8 +244,14 @@ def isolated(X, y, hidden, bs=128, reps=200, rounds=7):
     return {e: {k: float(np.median(v)) for k, v in d.items()} for e, d in res.items()}
 
 
-def epoch_cpu(X, y, hidden, engine, bs=128, epochs=2):
-    """CPU seconds per step of real epochs (the Trainer's loop, PROBNN_ENGINE=engine): the last."""
+def epoch_cpu(X, y, hidden, engine, bs=128, epochs=3):
+    """CPU seconds per step of real epochs (``partial_fit``, PROBNN_ENGINE=engine).
+
+    Returns ``(whole, loop)`` for the last epoch: the whole ``partial_fit`` (with its
+    validation of X) and the Trainer's epoch loop alone, both divided by the steps.
+    """
+    from probnn.network import training
+
     os.environ["PROBNN_ENGINE"] = engine
     from probnn.estimators import MLPClassifier
 
@@ -242,21 +259,37 @@ def epoch_cpu(X, y, hidden, engine, bs=128, epochs=2):
                       learning_rate_init=1e-3, max_iter=1, tol=0, n_iter_no_change=10**9,
                       shuffle=True, alpha=0.0, dtype="float32", random_state=0)
     classes = np.unique(y)
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(epochs):
-            c0 = time.process_time()
-            m.partial_fit(X, y, classes=classes)
-            out.append((time.process_time() - c0) / -(-X.shape[0] // bs))
-    return out[-1]
+    steps = -(-X.shape[0] // bs)
+    loop = []
+    orig = training.Trainer._epoch
+
+    def timed(self, *a, **k):
+        c0 = time.process_time()
+        r = orig(self, *a, **k)
+        loop.append((time.process_time() - c0) / steps)
+        return r
+
+    whole = []
+    training.Trainer._epoch = timed
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(epochs):
+                c0 = time.process_time()
+                m.partial_fit(X, y, classes=classes)
+                whole.append((time.process_time() - c0) / steps)
+    finally:
+        training.Trainer._epoch = orig
+    return float(np.median(whole[1:])), float(np.median(loop[1:]))
 
 
 def print_isolated(X, y, hidden, bs=128) -> None:
     r = isolated(X, y, hidden, bs)
     engines = [e for e in r if e != "floor"]
     fl = r["floor"]["matmul floor"]
-    whole = {e: epoch_cpu(X, y, hidden, e, bs) for e in engines}
+    both = {e: epoch_cpu(X, y, hidden, e, bs) for e in engines}
+    whole = {e: both[e][1] for e in engines}  # the Trainer's loop, without partial_fit's checks
+    checks = {e: both[e][0] - both[e][1] for e in engines}
     print(f"784-{'-'.join(map(str, hidden))}-10, batch {bs}: CPU us per step, median of rounds")
     print(f"{'phase':26s} " + " ".join(f"{e:>10s}" for e in engines))
     rows = ["gather X", "forward", "  its matmuls", "loss+gradient", "backward", "  bwd matmuls",
@@ -274,12 +307,17 @@ def print_isolated(X, y, hidden, bs=128) -> None:
             "optimiser": d["optimiser"] - d["grad copy (in optimiser)"],
             "gather X": d["gather X"],
         }
-        phases[e]["loop (step - phases)"] = whole[e] - sum(phases[e].values())
+        phases[e]["new rows each step"] = d["composed fresh"] - d["composed step"]
+        phases[e]["loop (step - above)"] = whole[e] - sum(phases[e].values())
     print(f"{'per phase (derived)':26s} " + " ".join(f"{e:>10s}" for e in engines))
     for k in phases[engines[0]]:
         print(f"{k:26s} " + " ".join(f"{phases[e][k] * 1e6:10.1f}" for e in engines))
     print(f"{'composed (one batch)':26s} " + " ".join(
         f"{r[e]['composed step'] * 1e6:10.1f}" for e in engines))
+    print(f"{'composed, fresh batches':26s} " + " ".join(
+        f"{r[e]['composed fresh'] * 1e6:10.1f}" for e in engines))
+    print(f"{'partial_fit checks / step':26s} " + " ".join(
+        f"{checks[e] * 1e6:10.1f}" for e in engines))
     print(f"{'whole step (real epoch)':26s} " + " ".join(f"{whole[e] * 1e6:10.1f}" for e in engines))
     print(f"{'matmul floor':26s} {fl * 1e6:10.1f}")
     print(f"{'step / floor':26s} " + " ".join(f"{whole[e] / fl:10.2f}" for e in engines))

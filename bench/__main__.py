@@ -121,6 +121,27 @@ def _scenario1(epochs: int, repeats: int, env: dict, log, configs, previous=None
     return out
 
 
+# the configurations whose step scenario 1 splits into phases (bench.profile_probnn --isolated)
+GAP_CONFIGS = [("256", 128), ("512-512", 128), ("256", 32), ("64", 128)]
+
+
+def _scenario1_gap(configs, env: dict, log) -> list:
+    """Per-phase CPU time of a step beyond the matmul floor, for the GAP_CONFIGS measured."""
+    out = []
+    for hidden, batch in [c for c in GAP_CONFIGS if c in configs]:
+        cmd = [sys.executable, "-m", "bench.profile_probnn", "--isolated", "--json", "--threads",
+               "1", "--hidden", hidden, "--batch", str(batch)]
+        res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        if res.returncode != 0:
+            log(f"scenario 1 phases 784-{hidden}-10 batch {batch} failed: "
+                f"{res.stderr.strip()[-300:]}")
+            continue
+        out.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        log(f"  phases 784-{hidden}-10 batch {batch}: step / floor " + ", ".join(
+            f"{e} {v['step'] / out[-1]['floor']:.2f}" for e, v in out[-1]["engines"].items()))
+    return out
+
+
 def _stat(xs):
     return statistics.median(xs), min(xs), max(xs)
 
@@ -167,7 +188,8 @@ def _scenario1_markdown(res: dict) -> list[str]:
              "epoch, then times the next epochs one by one (epochs 2 to E+1) and keeps their "
              "median; figures are median [min, max] over the repeats (peers interleaved, order "
              "rotated). `probnn`: the NumPy engine (`PROBNN_ENGINE=numpy`); `probnn-fast`: the "
-             "compiled optimiser steps (`PROBNN_ENGINE=numba`, extra `fast`). Peak memory = "
+             "compiled kernels (`PROBNN_ENGINE=numba`, extra `fast`: optimiser step, bias + relu, "
+             "relu mask + bias gradients, softmax cross-entropy). Peak memory = "
              "ru_maxrss minus VmRSS after imports and data loading.", "",
              "| network | peer | epochs timed x repeats | s / epoch | CPU s / epoch | "
              "peak MiB above base | probnn / peer | probnn-fast / peer |",
@@ -186,6 +208,25 @@ def _scenario1_markdown(res: dict) -> list[str]:
             lines.append(f"| {net} | {p} | {meta.get('epochs', '?')} x {len(v['sec_per_epoch'])} | "
                          f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | {cpu_s} | "
                          f"{m_[0]:.0f} [{m_[1]:.0f}, {m_[2]:.0f}] | {r1} | {r2} |")
+    gaps = res.get("scenario1_gap") or []
+    if gaps:
+        from bench.profile_probnn import gap_markdown
+
+        lines += ["", "### Where a step's time goes beyond the matrix products", "",
+                  "`python -m bench.profile_probnn --isolated --threads 1` (run by the harness "
+                  "after the peers): CPU time, one BLAS thread, so other processes on the "
+                  "machine disturb it little. Each phase is timed alone on one batch (the same "
+                  "calls the engine makes); *cache interplay* is the whole step on one batch "
+                  "minus the phases' sum (the optimiser streams parameters, gradient and state "
+                  "through the caches the weight matrices sat in, so the next products read "
+                  "them from further away; the floor never pays this); *new rows* is a fresh "
+                  "batch of rows each step, gathered from memory; *loop* is the Trainer's real "
+                  "epoch minus that (Python, target gathers, the loss sum). The rows add up to "
+                  "the step. With 2 threads (the table above) the products shrink and the "
+                  "serial rest does not, so the ratios there are higher. Rows are differences of medians, "
+                  "so a small one can come out below zero.", ""]
+        for t in gaps:
+            lines += gap_markdown(t) + [""]
     return lines
 
 
@@ -223,8 +264,14 @@ def _markdown(res: dict) -> str:
         meta = runs.get(f"scenario{s}", res if s == 1 and "scenario1" in res else None)
         if meta and f"scenario{s}" in res:
             when = f" ({meta['date']})" if meta.get("date") else ""
+            when += f", on {meta['cpu']}" if meta.get("cpu") else ", CPU not recorded"
+            if meta.get("loadavg_start"):
+                when += (f"; load average (1, 5, 15 min) at the start "
+                         f"{', '.join(f'{x:.1f}' for x in meta['loadavg_start'])}, at the end "
+                         f"{', '.join(f'{x:.1f}' for x in meta['loadavg_end'])}")
             lines.append(f"- scenario {s}: `python -m bench {meta['args']}`{when}")
-    lines += ["", "## Machine", "", f"- CPU: {m['cpu']} ({m['cores']} logical cores; 2 threads used)",
+    lines += ["", "## Machine (of the latest run; each scenario's CPU is given above)", "",
+              f"- CPU: {m['cpu']} ({m['cores']} logical cores; 2 threads used)",
               f"- Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
               "- BLAS (threadpoolctl): " + "; ".join(
                   f"{b['internal_api']} {b['version']} {b['architecture']}" for b in m["blas"]),
@@ -307,11 +354,17 @@ def main(argv=None) -> None:
             print(msg, flush=True)
             _lines.append(msg)
 
-        meta = {"args": args, "date": date, "repeats": a.repeats, "quick": a.quick}
+        meta = {"args": args, "date": date, "repeats": a.repeats, "quick": a.quick,
+                "cpu": res["machine"]["cpu"]}
         if s == 1:
             meta["epochs"] = epochs
-            out = _scenario1(epochs, a.repeats, env, log, _parse_configs(a.configs, a.quick),
+            configs = _parse_configs(a.configs, a.quick)
+            meta["loadavg_start"] = list(os.getloadavg())
+            out = _scenario1(epochs, a.repeats, env, log, configs,
                              res.get("scenario1") if a.configs else None)
+            if not a.quick:
+                res["scenario1_gap"] = _scenario1_gap(configs, env, log)
+            meta["loadavg_end"] = list(os.getloadavg())
         else:
             out = _run_scenario_child(s, a.quick, a.repeats, env, log)
         res[f"scenario{s}"] = out

@@ -133,24 +133,33 @@ def floor(X, hidden, epochs=2):
     return np.asarray(times)
 
 
-def _cpu_per_call(fn, reps: int) -> float:
-    """CPU seconds per call of ``fn`` over ``reps`` calls (process time: all threads)."""
+def _cpu_per_call(fn, reps: int | None) -> float:
+    """CPU seconds per call of ``fn`` over ``reps`` calls (process time: all threads).
+
+    ``reps=None``: as many calls as fill about 50 ms (10 to 200), from one call timed first.
+    """
+    if reps is None:
+        c0 = time.process_time()
+        fn()
+        one = max(time.process_time() - c0, 1e-6)
+        reps = int(min(200, max(10, 0.05 / one)))
     c0 = time.process_time()
     for _ in range(reps):
         fn()
     return (time.process_time() - c0) / reps
 
 
-def isolated(X, y, hidden, bs=128, reps=200, rounds=7):
-    """CPU time per call of each phase of one step, each phase repeated on one batch.
+def isolated(X, y, hidden, bs=128, reps=None, rounds=5):
+    """CPU seconds per call of each phase of one step, each phase repeated on one batch.
 
-    For the NumPy engine and the compiled one (when numba is importable): the batch gather, the
-    forward pass split into its matrix products and the rest (bias + activation), the loss and
-    gradient with the Trainer's own scaling and sum, the backward pass split the same way (its
-    products; mask, bias gradients), the optimiser step, and one whole minibatch step of a real
-    epoch (the Trainer's loop) next to the matmul floor on the same batch. Rounds interleave
-    the engines; the figure is the median over rounds, which a busy machine disturbs little
-    (CPU time, not wall time; run it with ``--threads 1``).
+    For the NumPy engine and the compiled one (when numba is importable), the same calls as
+    ``MLP._forward_train`` / ``MLP._backward`` / the Trainer's loop make, timed apart:
+    the matrix products (forward and backward, into their ``out=`` buffers), bias + activation
+    of every layer, relu mask + bias gradients, loss and gradient (with the Trainer's scaling
+    and sum), the optimiser step (Adam), the batch gather; then the whole step composed of
+    them on one batch, and on a new batch of rows each call (as an epoch does). The matmul
+    floor runs on the same batch. Rounds interleave everything; each figure is the median over
+    rounds, which a busy machine disturbs little (CPU time; run with ``--threads 1``).
     """
     from probnn.families import get_family
     from probnn.network import _fast
@@ -160,8 +169,10 @@ def isolated(X, y, hidden, bs=128, reps=200, rounds=7):
     sizes = [784, *hidden, 10]
     rng = np.random.default_rng(0)
     idx = rng.permutation(X.shape[0])[:bs]
+    perm = rng.permutation(X.shape[0])
     yb = y[idx].astype(np.intp)
     xbuf = np.empty((bs, 784), np.float32)
+    xb = X[idx].copy()
     engines = ["numpy"] + (["numba"] if _fast.numba_available() else [])
     setups = {}
     for engine in engines:
@@ -173,75 +184,136 @@ def isolated(X, y, hidden, bs=128, reps=200, rounds=7):
         if engine == "numba":
             _fast.enable_for(opt, 1, "numba", network=net)
             loss = _fast.loss_kernel_for(fam)
-        xb = np.take(X, idx, axis=0, out=xbuf, mode="clip").copy()
         raw = net._forward_train(xb)
-        g0 = loss(raw, yb, True)[1].copy()
+        g0 = loss(raw, yb, True)[1] * np.float32(1.0 / bs)
+        net._backward(g0.copy())
+        grad = net.grad.copy()
+        L = net.n_layers
+        hs = [xb] + [a[:bs] for a in net._a]
+        outs = [a[:bs] for a in net._a] + [net._out[:bs]]
+        ds = [d[:bs] for d in net._d]
+        ones = net._ones[:bs]
+        kern = net._fused
+
+        def matmuls(net=net, hs=hs, outs=outs, ds=ds):
+            for k in range(L):
+                np.dot(hs[k], net.coefs[k], out=outs[k])
+            d = g0
+            for k in range(L - 1, -1, -1):
+                np.dot(hs[k].T, d, out=net.coef_grads[k])
+                if k:
+                    np.matmul(d, net.coefs[k].T, out=ds[k - 1])
+                    d = ds[k - 1]
+
+        def bias_act(net=net, outs=outs, kern=kern):
+            for k in range(L - 1):
+                a = outs[k]
+                if kern is not None:
+                    kern["bias_relu"](a, net.intercepts[k])
+                else:
+                    a += net.intercepts[k]
+                    np.maximum(a, net._zeros_like(a), out=a)
+            outs[-1] += net.intercepts[-1]
+
+        def mask_bias_grads(net=net, outs=outs, ds=ds, kern=kern):
+            np.dot(ones, g0, out=net.intercept_grads[L - 1])
+            for k in range(L - 2, -1, -1):
+                if kern is not None:
+                    kern["relu_mask_colsum"](ds[k], outs[k], net.intercept_grads[k])
+                else:
+                    np.multiply(ds[k], outs[k] > 0, out=ds[k])
+                    np.dot(ones, ds[k], out=net.intercept_grads[k])
 
         def loss_step(loss=loss, raw=raw):
             nll, g = loss(raw, yb, True)
             g *= np.float32(1.0 / bs)
             return float(np.sum(nll, dtype=np.float64))
 
-        n = bs
-        fwd_mm = [(np.empty((n, b), np.float32), W) for W, b in zip(net.coefs, sizes[1:])]
-        hs = [xb] + [a[:n] for a in net._a]
-
-        def forward_matmuls(net=net, hs=hs, fwd_mm=fwd_mm):
-            for h, (out, W) in zip(hs, fwd_mm):
-                np.dot(h, W, out=out)
-
-        def backward_matmuls(net=net, hs=hs):
-            d = g0
-            for k in range(net.n_layers - 1, -1, -1):
-                np.dot(hs[k].T, d, out=net.coef_grads[k])
-                if k:
-                    dk = net._d[k - 1][:n]
-                    np.matmul(d, net.coefs[k].T, out=dk)
-                    d = dk
-
-        setups[engine] = {
-            "gather X": lambda: np.take(X, idx, axis=0, out=xbuf, mode="clip"),
-            "forward": lambda net=net, xb=xb: net._forward_train(xb),
-            "  its matmuls": forward_matmuls,
-            "loss+gradient": loss_step,
-            "backward": lambda net=net: net._backward(g0.copy()),
-            "  its matmuls": None,
-            "optimiser": lambda net=net, opt=opt: opt.step(net.params, net.grad.copy() * 0, 1e-9),
-        }
-        perm = rng.permutation(X.shape[0])
-        fresh = {"pos": 0}
-
-        def composed(net=net, opt=opt, loss=loss, xb=xb, ix=None):
-            xg = np.take(X, idx if ix is None else ix, axis=0, out=xbuf, mode="clip")
-            raw = net._forward_train(xg)
-            nll, g = loss(raw, yb, True)
+        def composed(net=net, opt=opt, loss=loss, ix=idx):
+            xg = np.take(X, ix, axis=0, out=xbuf, mode="clip")
+            out = net._forward_train(xg)
+            nll, g = loss(out, yb, True)
             g *= np.float32(1.0 / bs)
             float(np.sum(nll, dtype=np.float64))
             opt.step(net.params, net._backward(g), 1e-9)
 
-        setups[engine]["  its matmuls"] = forward_matmuls
-        setups[engine]["composed step"] = composed
+        pos = [0]
 
         def composed_fresh(composed=composed):
-            # a new batch of rows each call, as in an epoch (X from memory, not from cache)
-            p = fresh["pos"]
-            fresh["pos"] = (p + bs) % (X.shape[0] - bs)
+            p = pos[0]
+            pos[0] = (p + bs) % (X.shape[0] - bs)
             composed(ix=perm[p:p + bs])
 
-        setups[engine]["composed fresh"] = composed_fresh
-        setups[engine]["  bwd matmuls"] = backward_matmuls
-        setups[engine]["copy of g (in backward)"] = lambda: g0.copy()
-        setups[engine]["grad copy (in optimiser)"] = lambda net=net: net.grad.copy() * 0
+        setups[engine] = {
+            "matmuls": matmuls,
+            "bias + activation": bias_act,
+            "mask + bias gradients": mask_bias_grads,
+            "loss + gradient": loss_step,
+            "optimiser": lambda net=net, opt=opt, grad=grad: opt.step(net.params, grad, 1e-9),
+            "gather X": lambda: np.take(X, idx, axis=0, out=xbuf, mode="clip"),
+            "step, one batch": composed,
+            "step, fresh rows": composed_fresh,
+        }
     W = floor_weights(hidden)
     res = {e: {k: [] for k in setups[e]} for e in engines}
-    res["floor"] = {"matmul floor": []}
+    res["floor"] = []
     for _ in range(rounds):
         for e in engines:
             for k, fn in setups[e].items():
                 fn()
                 res[e][k].append(_cpu_per_call(fn, reps))
-        res["floor"]["matmul floor"].append(_cpu_per_call(lambda: floor_step(xb, W), reps))
-    return {e: {k: float(np.median(v)) for k, v in d.items()} for e, d in res.items()}
+        res["floor"].append(_cpu_per_call(lambda: floor_step(xb, W), reps))
+    out = {e: {k: float(np.median(v)) for k, v in res[e].items()} for e in engines}
+    out["floor"] = float(np.median(res["floor"]))
+    return out
+
+
+PHASES = ("matmuls", "bias + activation", "mask + bias gradients", "loss + gradient",
+          "optimiser", "gather X")
+
+
+def gap_table(X, y, hidden, bs=128) -> dict:
+    """Where each engine's step goes beyond the matmul floor, in CPU seconds per step.
+
+    ``phases``: each phase alone; ``cache interplay``: the composed step on one batch minus
+    the phases' sum (the phases evict each other's data: the optimiser streams the
+    parameters, gradient and state through the caches the matmuls' weights sat in);
+    ``new rows``: a fresh batch of rows each step minus the same batch; ``loop``: the real
+    epoch (the Trainer's loop, without partial_fit's checks of X) minus that; ``checks``:
+    partial_fit's per-call validation, per step. phases + interplay + new rows + loop =
+    the real step.
+    """
+    r = isolated(X, y, hidden, bs)
+    engines = [e for e in r if e != "floor"]
+    out = {"net": f"784-{'-'.join(map(str, hidden))}-10", "batch": bs, "floor": r["floor"],
+           "engines": {}}
+    for e in engines:
+        d = r[e]
+        whole_pf, loop = epoch_cpu(X, y, hidden, e, bs)
+        rows = {k: d[k] for k in PHASES}
+        rows["cache interplay"] = d["step, one batch"] - sum(d[k] for k in PHASES)
+        rows["new rows"] = d["step, fresh rows"] - d["step, one batch"]
+        rows["loop"] = loop - d["step, fresh rows"]
+        out["engines"][e] = {"rows": rows, "step": loop, "checks": whole_pf - loop}
+    return out
+
+
+def gap_markdown(t: dict) -> list[str]:
+    engines = list(t["engines"])
+    fl = t["floor"]
+    lines = [f"{t['net']}, batch {t['batch']}: CPU microseconds per step, one BLAS thread",
+             "", "| | " + " | ".join(engines) + " |", "|---|" + "---|" * len(engines)]
+    for k in t["engines"][engines[0]]["rows"]:
+        lines.append(f"| {k} | " + " | ".join(
+            f"{t['engines'][e]['rows'][k] * 1e6:.0f}" for e in engines) + " |")
+    lines.append("| **step** | " + " | ".join(
+        f"**{t['engines'][e]['step'] * 1e6:.0f}**" for e in engines) + " |")
+    lines.append(f"| matmul floor | {fl * 1e6:.0f} |" + " |" * (len(engines) - 1))
+    lines.append("| step / floor | " + " | ".join(
+        f"{t['engines'][e]['step'] / fl:.2f}" for e in engines) + " |")
+    lines.append("| partial_fit's checks of X, per step | " + " | ".join(
+        f"{t['engines'][e]['checks'] * 1e6:.0f}" for e in engines) + " |")
+    return lines
 
 
 def epoch_cpu(X, y, hidden, engine, bs=128, epochs=3):
@@ -283,46 +355,14 @@ def epoch_cpu(X, y, hidden, engine, bs=128, epochs=3):
     return float(np.median(whole[1:])), float(np.median(loop[1:]))
 
 
-def print_isolated(X, y, hidden, bs=128) -> None:
-    r = isolated(X, y, hidden, bs)
-    engines = [e for e in r if e != "floor"]
-    fl = r["floor"]["matmul floor"]
-    both = {e: epoch_cpu(X, y, hidden, e, bs) for e in engines}
-    whole = {e: both[e][1] for e in engines}  # the Trainer's loop, without partial_fit's checks
-    checks = {e: both[e][0] - both[e][1] for e in engines}
-    print(f"784-{'-'.join(map(str, hidden))}-10, batch {bs}: CPU us per step, median of rounds")
-    print(f"{'phase':26s} " + " ".join(f"{e:>10s}" for e in engines))
-    rows = ["gather X", "forward", "  its matmuls", "loss+gradient", "backward", "  bwd matmuls",
-            "copy of g (in backward)", "optimiser", "grad copy (in optimiser)"]
-    for k in rows:
-        print(f"{k:26s} " + " ".join(f"{r[e][k] * 1e6:10.1f}" for e in engines))
-    phases = {}
-    for e in engines:
-        d = r[e]
-        phases[e] = {
-            "matmuls (fwd + bwd)": d["  its matmuls"] + d["  bwd matmuls"],
-            "bias + activation": d["forward"] - d["  its matmuls"],
-            "mask + bias grads": d["backward"] - d["copy of g (in backward)"] - d["  bwd matmuls"],
-            "loss + gradient": d["loss+gradient"],
-            "optimiser": d["optimiser"] - d["grad copy (in optimiser)"],
-            "gather X": d["gather X"],
-        }
-        phases[e]["new rows each step"] = d["composed fresh"] - d["composed step"]
-        phases[e]["loop (step - above)"] = whole[e] - sum(phases[e].values())
-    print(f"{'per phase (derived)':26s} " + " ".join(f"{e:>10s}" for e in engines))
-    for k in phases[engines[0]]:
-        print(f"{k:26s} " + " ".join(f"{phases[e][k] * 1e6:10.1f}" for e in engines))
-    print(f"{'composed (one batch)':26s} " + " ".join(
-        f"{r[e]['composed step'] * 1e6:10.1f}" for e in engines))
-    print(f"{'composed, fresh batches':26s} " + " ".join(
-        f"{r[e]['composed fresh'] * 1e6:10.1f}" for e in engines))
-    print(f"{'partial_fit checks / step':26s} " + " ".join(
-        f"{checks[e] * 1e6:10.1f}" for e in engines))
-    print(f"{'whole step (real epoch)':26s} " + " ".join(f"{whole[e] * 1e6:10.1f}" for e in engines))
-    print(f"{'matmul floor':26s} {fl * 1e6:10.1f}")
-    print(f"{'step / floor':26s} " + " ".join(f"{whole[e] / fl:10.2f}" for e in engines))
-    print(f"{'(step - floor) / floor':26s} " + " ".join(
-        f"{(whole[e] - fl) / fl:10.2f}" for e in engines))
+def print_isolated(X, y, hidden, bs=128, as_json=False) -> None:
+    t = gap_table(X, y, hidden, bs)
+    if as_json:
+        import json
+
+        print(json.dumps(t))
+        return
+    print("\n".join(gap_markdown(t)))
 
 
 _COMPILE_CHILD = """
@@ -378,6 +418,7 @@ def main(argv=None) -> None:
                     help="CPU time of each phase repeated on one batch, per engine (robust to "
                          "load; use with --threads 1)")
     ap.add_argument("--batch", type=int, default=128, help="batch size (--isolated only)")
+    ap.add_argument("--json", action="store_true", help="--isolated: print the table as JSON")
     ap.add_argument("--compile-cost", action="store_true",
                     help="CPU seconds the compiled path adds to a tiny fit (cold / warm cache)")
     ap.add_argument("--epochs", type=int, default=2)
@@ -393,7 +434,7 @@ def main(argv=None) -> None:
     X, y = load_mnist_train()
     with threadpool_limits(a.threads):
         if a.isolated:
-            print_isolated(X, y, hidden, a.batch)
+            print_isolated(X, y, hidden, a.batch, a.json)
             return
         if a.cprofile:
             m = _model(hidden, 1)

@@ -17,6 +17,7 @@ scenario, ``python -m bench.scenarioN``).
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.metadata as md
 import importlib.util
 import json
@@ -136,7 +137,11 @@ def _scenario1_gap(configs, env: dict, log) -> list:
             log(f"scenario 1 phases 784-{hidden}-10 batch {batch} failed: "
                 f"{res.stderr.strip()[-300:]}")
             continue
+        load = os.getloadavg()
         out.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        out[-1].update(cpu=_machine(env)["cpu"], loadavg=list(load),
+                       date=datetime.datetime.now(datetime.timezone.utc).strftime(
+                           "%Y-%m-%d %H:%M UTC"))
         log(f"  phases 784-{hidden}-10 batch {batch}: step / floor " + ", ".join(
             f"{e} {v['step'] / out[-1]['floor']:.2f}" for e, v in out[-1]["engines"].items()))
     return out
@@ -208,11 +213,16 @@ def _scenario1_markdown(res: dict) -> list[str]:
             lines.append(f"| {net} | {p} | {meta.get('epochs', '?')} x {len(v['sec_per_epoch'])} | "
                          f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | {cpu_s} | "
                          f"{m_[0]:.0f} [{m_[1]:.0f}, {m_[2]:.0f}] | {r1} | {r2} |")
+    return lines
+
+
+def _scenario1_gap_markdown(res: dict) -> list[str]:
+    lines = []
     gaps = res.get("scenario1_gap") or []
     if gaps:
         from bench.profile_probnn import gap_markdown
 
-        lines += ["", "### Where a step's time goes beyond the matrix products", "",
+        lines += ["### Where a step's time goes beyond the matrix products", "",
                   "`python -m bench.profile_probnn --isolated --threads 1` (run by the harness "
                   "after the peers): CPU time, one BLAS thread, so other processes on the "
                   "machine disturb it little. Each phase is timed alone on one batch (the same "
@@ -280,11 +290,14 @@ def _markdown(res: dict) -> str:
     target_rows = []
     for s in (1, *SCENARIO_MODULES):
         key = f"scenario{s}"
+        if s == 1 and not res.get(key) and res.get("scenario1_gap"):
+            lines += _scenario1_gap_markdown(res)
+            continue
         if not res.get(key):
             lines += [f"## Scenario {s}: not run yet (or skipped: see the log in latest.json)", ""]
             continue
         if s == 1:
-            lines += _scenario1_markdown(res) + [""]
+            lines += _scenario1_markdown(res) + [""] + _scenario1_gap_markdown(res)
             target_rows += _scenario1_targets(res)
             continue
         mod = importlib.import_module(SCENARIO_MODULES[s])
@@ -315,8 +328,6 @@ def _parse_scenarios(text: str | None) -> list[int]:
 
 
 def main(argv=None) -> None:
-    import datetime
-
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run with small budgets (scenario 1: one network, 1 timed epoch); "
@@ -328,6 +339,9 @@ def main(argv=None) -> None:
     ap.add_argument("--configs", default=None,
                     help="scenario 1: networks/batches, e.g. 256/128,512-512/128 (default: all "
                          "six; --quick: 256/128)")
+    ap.add_argument("--phases-only", action="store_true",
+                    help="scenario 1: only the per-phase split of a step (CPU time, robust to "
+                         "load), keeping the peers' rows from the last run")
     a = ap.parse_args(argv)
     chosen = _parse_scenarios(a.scenario)
     epochs = 1 if a.quick else a.epochs
@@ -360,6 +374,12 @@ def main(argv=None) -> None:
             meta["epochs"] = epochs
             configs = _parse_configs(a.configs, a.quick)
             meta["loadavg_start"] = list(os.getloadavg())
+            if a.phases_only:
+                # only the per-phase split (CPU time: robust to load); the peers' rows stay
+                res["scenario1_gap"] = _scenario1_gap(configs, env, log)
+                path.write_text(json.dumps(res, indent=2))
+                (RESULTS / f"{stem}.md").write_text(_markdown(res))
+                continue
             out = _scenario1(epochs, a.repeats, env, log, configs,
                              res.get("scenario1") if a.configs else None)
             if not a.quick:

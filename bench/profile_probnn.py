@@ -301,7 +301,12 @@ def gap_table(X, y, hidden, bs=128) -> dict:
 def gap_markdown(t: dict) -> list[str]:
     engines = list(t["engines"])
     fl = t["floor"]
-    lines = [f"{t['net']}, batch {t['batch']}: CPU microseconds per step, one BLAS thread",
+    where = ""
+    if t.get("cpu"):
+        where = (f" ({t['cpu']}, {t['date']}, load average "
+                 f"{', '.join(f'{x:.1f}' for x in t['loadavg'])})")
+    lines = [f"{t['net']}, batch {t['batch']}: CPU microseconds per step, one BLAS "
+             f"thread{where}",
              "", "| | " + " | ".join(engines) + " |", "|---|" + "---|" * len(engines)]
     for k in t["engines"][engines[0]]["rows"]:
         lines.append(f"| {k} | " + " | ".join(

@@ -224,17 +224,23 @@ def _scenario1_gap_markdown(res: dict) -> list[str]:
 
         lines += ["### Where a step's time goes beyond the matrix products", "",
                   "`python -m bench.profile_probnn --isolated --threads 1` (run by the harness "
-                  "after the peers): CPU time, one BLAS thread, so other processes on the "
-                  "machine disturb it little. Each phase is timed alone on one batch (the same "
+                  "after the peers): CPU time, one BLAS thread, the least of 7 interleaved "
+                  "rounds, so other processes on the machine disturb it less than wall time. "
+                  "Each phase is timed alone on one batch (the same "
                   "calls the engine makes); *cache interplay* is the whole step on one batch "
-                  "minus the phases' sum (the optimiser streams parameters, gradient and state "
-                  "through the caches the weight matrices sat in, so the next products read "
-                  "them from further away; the floor never pays this); *new rows* is a fresh "
+                  "minus the phases' sum: each phase repeated alone keeps its own weights and "
+                  "inputs in "
+                  "cache, while in a step the forward products, the backward products and the "
+                  "optimiser's stream of parameters, gradient and state (7 x 4 bytes per "
+                  "parameter) evict each other (forward and backward alternating cost about "
+                  "300 us more than each repeated alone at 784-256-10, a share the floor pays "
+                  "too); *new rows* is a fresh "
                   "batch of rows each step, gathered from memory; *loop* is the Trainer's real "
                   "epoch minus that (Python, target gathers, the loss sum). The rows add up to "
                   "the step. With 2 threads (the table above) the products shrink and the "
-                  "serial rest does not, so the ratios there are higher. Rows are differences of medians, "
-                  "so a small one can come out below zero.", ""]
+                  "serial rest does not, so the ratios there are higher. The last three rows are "
+                  "differences of separately timed figures, so under load a small one can come "
+                  "out below zero.", ""]
         for t in gaps:
             lines += gap_markdown(t) + [""]
     return lines

@@ -149,7 +149,7 @@ def _cpu_per_call(fn, reps: int | None) -> float:
     return (time.process_time() - c0) / reps
 
 
-def isolated(X, y, hidden, bs=128, reps=None, rounds=5):
+def isolated(X, y, hidden, bs=128, reps=None, rounds=7):
     """CPU seconds per call of each phase of one step, each phase repeated on one batch.
 
     For the NumPy engine and the compiled one (when numba is importable), the same calls as
@@ -158,8 +158,9 @@ def isolated(X, y, hidden, bs=128, reps=None, rounds=5):
     of every layer, relu mask + bias gradients, loss and gradient (with the Trainer's scaling
     and sum), the optimiser step (Adam), the batch gather; then the whole step composed of
     them on one batch, and on a new batch of rows each call (as an epoch does). The matmul
-    floor runs on the same batch. Rounds interleave everything; each figure is the median over
-    rounds, which a busy machine disturbs little (CPU time; run with ``--threads 1``).
+    floor runs on the same batch. Rounds interleave everything; each figure is the minimum over
+    rounds (CPU time, ``--threads 1``: the least disturbed figure on a busy machine, whose other
+    processes still slow a process they share caches and cores with).
     """
     from probnn.families import get_family
     from probnn.network import _fast
@@ -263,8 +264,8 @@ def isolated(X, y, hidden, bs=128, reps=None, rounds=5):
                 fn()
                 res[e][k].append(_cpu_per_call(fn, reps))
         res["floor"].append(_cpu_per_call(lambda: floor_step(xb, W), reps))
-    out = {e: {k: float(np.median(v)) for k, v in res[e].items()} for e in engines}
-    out["floor"] = float(np.median(res["floor"]))
+    out = {e: {k: float(np.min(v)) for k, v in res[e].items()} for e in engines}
+    out["floor"] = float(np.min(res["floor"]))
     return out
 
 
@@ -324,8 +325,9 @@ def gap_markdown(t: dict) -> list[str]:
 def epoch_cpu(X, y, hidden, engine, bs=128, epochs=3):
     """CPU seconds per step of real epochs (``partial_fit``, PROBNN_ENGINE=engine).
 
-    Returns ``(whole, loop)`` for the last epoch: the whole ``partial_fit`` (with its
-    validation of X) and the Trainer's epoch loop alone, both divided by the steps.
+    Returns ``(whole, loop)``, the least of the epochs after the first: the whole
+    ``partial_fit`` (with its validation of X) and the Trainer's epoch loop alone, both divided
+    by the steps.
     """
     from probnn.network import training
 
@@ -357,7 +359,7 @@ def epoch_cpu(X, y, hidden, engine, bs=128, epochs=3):
                 whole.append((time.process_time() - c0) / steps)
     finally:
         training.Trainer._epoch = orig
-    return float(np.median(whole[1:])), float(np.median(loop[1:]))
+    return float(np.min(whole[1:])), float(np.min(loop[1:]))
 
 
 def print_isolated(X, y, hidden, bs=128, as_json=False) -> None:

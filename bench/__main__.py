@@ -143,7 +143,7 @@ def _scenario1_gap(configs, env: dict, log) -> list:
                        date=datetime.datetime.now(datetime.timezone.utc).strftime(
                            "%Y-%m-%d %H:%M UTC"))
         log(f"  phases 784-{hidden}-10 batch {batch}: step / floor " + ", ".join(
-            f"{e} {v['step'] / out[-1]['floor']:.2f}" for e, v in out[-1]["engines"].items()))
+            f"{e} {v['composed'] / out[-1]['floor']:.2f}" for e, v in out[-1]["engines"].items()))
     return out
 
 
@@ -235,12 +235,14 @@ def _scenario1_gap_markdown(res: dict) -> list[str]:
                   "parameter) evict each other (forward and backward alternating cost about "
                   "300 us more than each repeated alone at 784-256-10, a share the floor pays "
                   "too); *new rows* is a fresh "
-                  "batch of rows each step, gathered from memory; *loop* is the Trainer's real "
-                  "epoch minus that (Python, target gathers, the loss sum). The rows add up to "
-                  "the step. With 2 threads (the table above) the products shrink and the "
-                  "serial rest does not, so the ratios there are higher. The last three rows are "
-                  "differences of separately timed figures, so under load a small one can come "
-                  "out below zero.", ""]
+                  "batch of rows each step, gathered from memory. The rows add up to the step on "
+                  "fresh rows, timed like the floor. The real epoch (the Trainer's loop without "
+                  "partial_fit's checks of X, shown apart) adds the loop's Python (target "
+                  "gathers, the loss sum, about 30-50 us) and, over a whole epoch, the load of "
+                  "the machine. With 2 threads (the table above) the products shrink and the "
+                  "serial rest does not, so the ratios there are higher. The last two rows of the "
+                  "split are differences of separately timed figures, so under load a small one "
+                  "can come out below zero.", ""]
         for t in gaps:
             lines += gap_markdown(t) + [""]
     return lines

@@ -187,14 +187,24 @@ def _med(peers, p):
     return statistics.median(v["sec_per_epoch"]) if v else None
 
 
+FAST_KERNELS = "optimiser step, bias + relu, relu mask + bias gradients, softmax cross-entropy"
+
+
+def _fast_kernels(res: dict) -> str:
+    """Which compiled kernels the probnn-fast rows ran (runs before they were recorded: the
+    optimiser step alone)."""
+    meta = res.get("runs", {}).get("scenario1", {})
+    return meta.get("fast_kernels") or ("the optimiser step alone: these rows predate the "
+                                        "relu-layer and loss kernels")
+
+
 def _scenario1_markdown(res: dict) -> list[str]:
     lines = ["## Scenario 1: MNIST 60000x784, Adam lr 1e-3, float32, 2 threads", "",
              "Steady state: each measurement is a fresh process that runs one untimed warm-up "
              "epoch, then times the next epochs one by one (epochs 2 to E+1) and keeps their "
              "median; figures are median [min, max] over the repeats (peers interleaved, order "
              "rotated). `probnn`: the NumPy engine (`PROBNN_ENGINE=numpy`); `probnn-fast`: the "
-             "compiled kernels (`PROBNN_ENGINE=numba`, extra `fast`: optimiser step, bias + relu, "
-             "relu mask + bias gradients, softmax cross-entropy). Peak memory = "
+             f"compiled kernels (`PROBNN_ENGINE=numba`, extra `fast`: {_fast_kernels(res)}). Peak memory = "
              "ru_maxrss minus VmRSS after imports and data loading.", "",
              "| network | peer | epochs timed x repeats | s / epoch | CPU s / epoch | "
              "peak MiB above base | probnn / peer | probnn-fast / peer |",
@@ -382,6 +392,7 @@ def main(argv=None) -> None:
             meta["epochs"] = epochs
             configs = _parse_configs(a.configs, a.quick)
             meta["loadavg_start"] = list(os.getloadavg())
+            meta["fast_kernels"] = FAST_KERNELS
             if a.phases_only:
                 # only the per-phase split (CPU time: robust to load); the peers' rows stay
                 res["scenario1_gap"] = _scenario1_gap(configs, env, log)

@@ -17,6 +17,7 @@ scenario, ``python -m bench.scenarioN``).
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.metadata as md
 import importlib.util
 import json
@@ -121,6 +122,31 @@ def _scenario1(epochs: int, repeats: int, env: dict, log, configs, previous=None
     return out
 
 
+# the configurations whose step scenario 1 splits into phases (bench.profile_probnn --isolated)
+GAP_CONFIGS = [("256", 128), ("512-512", 128), ("256", 32), ("64", 128)]
+
+
+def _scenario1_gap(configs, env: dict, log) -> list:
+    """Per-phase CPU time of a step beyond the matmul floor, for the GAP_CONFIGS measured."""
+    out = []
+    for hidden, batch in [c for c in GAP_CONFIGS if c in configs]:
+        cmd = [sys.executable, "-m", "bench.profile_probnn", "--isolated", "--json", "--threads",
+               "1", "--hidden", hidden, "--batch", str(batch)]
+        res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        if res.returncode != 0:
+            log(f"scenario 1 phases 784-{hidden}-10 batch {batch} failed: "
+                f"{res.stderr.strip()[-300:]}")
+            continue
+        load = os.getloadavg()
+        out.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        out[-1].update(cpu=_machine(env)["cpu"], loadavg=list(load),
+                       date=datetime.datetime.now(datetime.timezone.utc).strftime(
+                           "%Y-%m-%d %H:%M UTC"))
+        log(f"  phases 784-{hidden}-10 batch {batch}: step / floor " + ", ".join(
+            f"{e} {v['composed'] / out[-1]['floor']:.2f}" for e, v in out[-1]["engines"].items()))
+    return out
+
+
 def _stat(xs):
     return statistics.median(xs), min(xs), max(xs)
 
@@ -161,13 +187,24 @@ def _med(peers, p):
     return statistics.median(v["sec_per_epoch"]) if v else None
 
 
+FAST_KERNELS = "optimiser step, bias + relu, relu mask + bias gradients, softmax cross-entropy"
+
+
+def _fast_kernels(res: dict) -> str:
+    """Which compiled kernels the probnn-fast rows ran (runs before they were recorded: the
+    optimiser step alone)."""
+    meta = res.get("runs", {}).get("scenario1", {})
+    return meta.get("fast_kernels") or ("the optimiser step alone: these rows predate the "
+                                        "relu-layer and loss kernels")
+
+
 def _scenario1_markdown(res: dict) -> list[str]:
     lines = ["## Scenario 1: MNIST 60000x784, Adam lr 1e-3, float32, 2 threads", "",
              "Steady state: each measurement is a fresh process that runs one untimed warm-up "
              "epoch, then times the next epochs one by one (epochs 2 to E+1) and keeps their "
              "median; figures are median [min, max] over the repeats (peers interleaved, order "
              "rotated). `probnn`: the NumPy engine (`PROBNN_ENGINE=numpy`); `probnn-fast`: the "
-             "compiled optimiser steps (`PROBNN_ENGINE=numba`, extra `fast`). Peak memory = "
+             f"compiled kernels (`PROBNN_ENGINE=numba`, extra `fast`: {_fast_kernels(res)}). Peak memory = "
              "ru_maxrss minus VmRSS after imports and data loading.", "",
              "| network | peer | epochs timed x repeats | s / epoch | CPU s / epoch | "
              "peak MiB above base | probnn / peer | probnn-fast / peer |",
@@ -186,6 +223,38 @@ def _scenario1_markdown(res: dict) -> list[str]:
             lines.append(f"| {net} | {p} | {meta.get('epochs', '?')} x {len(v['sec_per_epoch'])} | "
                          f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}] | {cpu_s} | "
                          f"{m_[0]:.0f} [{m_[1]:.0f}, {m_[2]:.0f}] | {r1} | {r2} |")
+    return lines
+
+
+def _scenario1_gap_markdown(res: dict) -> list[str]:
+    lines = []
+    gaps = res.get("scenario1_gap") or []
+    if gaps:
+        from bench.profile_probnn import gap_markdown
+
+        lines += ["### Where a step's time goes beyond the matrix products", "",
+                  "`python -m bench.profile_probnn --isolated --threads 1` (run by the harness "
+                  "after the peers): CPU time, one BLAS thread, the least of 7 interleaved "
+                  "rounds, so other processes on the machine disturb it less than wall time. "
+                  "Each phase is timed alone on one batch (the same "
+                  "calls the engine makes); *cache interplay* is the whole step on one batch "
+                  "minus the phases' sum: each phase repeated alone keeps its own weights and "
+                  "inputs in "
+                  "cache, while in a step the forward products, the backward products and the "
+                  "optimiser's stream of parameters, gradient and state (7 x 4 bytes per "
+                  "parameter) evict each other (forward and backward alternating cost about "
+                  "300 us more than each repeated alone at 784-256-10, a share the floor pays "
+                  "too); *new rows* is a fresh "
+                  "batch of rows each step, gathered from memory. The rows add up to the step on "
+                  "fresh rows, timed like the floor. The real epoch (the Trainer's loop without "
+                  "partial_fit's checks of X, shown apart) adds the loop's Python (target "
+                  "gathers, the loss sum, about 30-50 us) and, over a whole epoch, the load of "
+                  "the machine. With 2 threads (the table above) the products shrink and the "
+                  "serial rest does not, so the ratios there are higher. The last two rows of the "
+                  "split are differences of separately timed figures, so under load a small one "
+                  "can come out below zero.", ""]
+        for t in gaps:
+            lines += gap_markdown(t) + [""]
     return lines
 
 
@@ -223,8 +292,14 @@ def _markdown(res: dict) -> str:
         meta = runs.get(f"scenario{s}", res if s == 1 and "scenario1" in res else None)
         if meta and f"scenario{s}" in res:
             when = f" ({meta['date']})" if meta.get("date") else ""
+            when += f", on {meta['cpu']}" if meta.get("cpu") else ", CPU not recorded"
+            if meta.get("loadavg_start"):
+                when += (f"; load average (1, 5, 15 min) at the start "
+                         f"{', '.join(f'{x:.1f}' for x in meta['loadavg_start'])}, at the end "
+                         f"{', '.join(f'{x:.1f}' for x in meta['loadavg_end'])}")
             lines.append(f"- scenario {s}: `python -m bench {meta['args']}`{when}")
-    lines += ["", "## Machine", "", f"- CPU: {m['cpu']} ({m['cores']} logical cores; 2 threads used)",
+    lines += ["", "## Machine (of the latest run; each scenario's CPU is given above)", "",
+              f"- CPU: {m['cpu']} ({m['cores']} logical cores; 2 threads used)",
               f"- Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
               "- BLAS (threadpoolctl): " + "; ".join(
                   f"{b['internal_api']} {b['version']} {b['architecture']}" for b in m["blas"]),
@@ -233,11 +308,14 @@ def _markdown(res: dict) -> str:
     target_rows = []
     for s in (1, *SCENARIO_MODULES):
         key = f"scenario{s}"
+        if s == 1 and not res.get(key) and res.get("scenario1_gap"):
+            lines += _scenario1_gap_markdown(res)
+            continue
         if not res.get(key):
             lines += [f"## Scenario {s}: not run yet (or skipped: see the log in latest.json)", ""]
             continue
         if s == 1:
-            lines += _scenario1_markdown(res) + [""]
+            lines += _scenario1_markdown(res) + [""] + _scenario1_gap_markdown(res)
             target_rows += _scenario1_targets(res)
             continue
         mod = importlib.import_module(SCENARIO_MODULES[s])
@@ -268,8 +346,6 @@ def _parse_scenarios(text: str | None) -> list[int]:
 
 
 def main(argv=None) -> None:
-    import datetime
-
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run with small budgets (scenario 1: one network, 1 timed epoch); "
@@ -281,6 +357,9 @@ def main(argv=None) -> None:
     ap.add_argument("--configs", default=None,
                     help="scenario 1: networks/batches, e.g. 256/128,512-512/128 (default: all "
                          "six; --quick: 256/128)")
+    ap.add_argument("--phases-only", action="store_true",
+                    help="scenario 1: only the per-phase split of a step (CPU time, robust to "
+                         "load), keeping the peers' rows from the last run")
     a = ap.parse_args(argv)
     chosen = _parse_scenarios(a.scenario)
     epochs = 1 if a.quick else a.epochs
@@ -307,11 +386,24 @@ def main(argv=None) -> None:
             print(msg, flush=True)
             _lines.append(msg)
 
-        meta = {"args": args, "date": date, "repeats": a.repeats, "quick": a.quick}
+        meta = {"args": args, "date": date, "repeats": a.repeats, "quick": a.quick,
+                "cpu": res["machine"]["cpu"]}
         if s == 1:
             meta["epochs"] = epochs
-            out = _scenario1(epochs, a.repeats, env, log, _parse_configs(a.configs, a.quick),
+            configs = _parse_configs(a.configs, a.quick)
+            meta["loadavg_start"] = list(os.getloadavg())
+            meta["fast_kernels"] = FAST_KERNELS
+            if a.phases_only:
+                # only the per-phase split (CPU time: robust to load); the peers' rows stay
+                res["scenario1_gap"] = _scenario1_gap(configs, env, log)
+                path.write_text(json.dumps(res, indent=2))
+                (RESULTS / f"{stem}.md").write_text(_markdown(res))
+                continue
+            out = _scenario1(epochs, a.repeats, env, log, configs,
                              res.get("scenario1") if a.configs else None)
+            if not a.quick:
+                res["scenario1_gap"] = _scenario1_gap(configs, env, log)
+            meta["loadavg_end"] = list(os.getloadavg())
         else:
             out = _run_scenario_child(s, a.quick, a.repeats, env, log)
         res[f"scenario{s}"] = out

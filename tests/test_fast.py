@@ -64,23 +64,203 @@ def test_fused_steps_bit_identical_to_numpy(name, make, dtype):
             np.testing.assert_array_equal(getattr(o_nb, s), getattr(o_np, s))
 
 
-def test_training_bit_identical_with_either_engine(monkeypatch):
-    pytest.importorskip("numba")
+def _fit_classifier(monkeypatch, engine, **kw):
+    import warnings
+
     from probnn.estimators import MLPClassifier
 
     rng = np.random.default_rng(0)
     X = (rng.random((300, 20)) < 0.2).astype(np.float32)
-    y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    coefs = {}
-    for engine in ("numpy", "numba"):
-        monkeypatch.setenv("PROBNN_ENGINE", engine)
-        m = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, batch_size=32, dtype="float32",
-                          random_state=0, tol=0, n_iter_no_change=10**9)
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m.fit(X, y)
-        assert (m._trainer._optimizer._kernels is not None) == (engine == "numba")
-        coefs[engine] = [c.copy() for c in m.coefs_ + m.intercepts_]
-    for a, b in zip(coefs["numpy"], coefs["numba"]):
-        np.testing.assert_array_equal(a, b)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0)
+    monkeypatch.setenv("PROBNN_ENGINE", engine)
+    m = MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=5, batch_size=32, dtype="float32",
+                      random_state=0, tol=0, n_iter_no_change=10**9, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(X, y)
+    assert (m._trainer._optimizer._kernels is not None) == (engine == "numba")
+    return m
+
+
+def test_training_with_compiled_optimiser_alone_bit_identical(monkeypatch):
+    # the optimiser kernels alone (no fused relu layers, no fused loss) change no bit
+    pytest.importorskip("numba")
+    from probnn.network.mlp import MLP
+
+    monkeypatch.setattr(_fast, "loss_kernel_for", lambda family: None)
+    monkeypatch.setattr(MLP, "use_fused", lambda self, kernels: None)
+    ref = _fit_classifier(monkeypatch, "numpy")
+    got = _fit_classifier(monkeypatch, "numba")
+    for a, b in zip(ref.coefs_ + ref.intercepts_, got.coefs_ + got.intercepts_):
+        np.testing.assert_array_equal(b, a)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.25])
+def test_training_with_whole_compiled_path_agrees_with_numpy(monkeypatch, dropout):
+    # fused relu layers and loss change roundings only (bias gradients summed in float64,
+    # libm's exp instead of NumPy's): after 5 epochs the weights agree to ~float32 precision
+    pytest.importorskip("numba")
+    ref = _fit_classifier(monkeypatch, "numpy", dropout=dropout)
+    got = _fit_classifier(monkeypatch, "numba", dropout=dropout)
+    assert got._trainer.network._fused is not None
+    assert got._trainer._fused_loss is not None
+    for a, b in zip(ref.coefs_ + ref.intercepts_, got.coefs_ + got.intercepts_):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, rtol=1e-5)
+
+
+# ----------------------------------------------------------- relu layer kernels
+def _special_values(rng, shape, dtype):
+    a = rng.normal(size=shape).astype(dtype)
+    flat = a.reshape(-1)
+    flat[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45]
+    return a
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_relu_bit_identical_to_numpy(dtype):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(2)
+    z = _special_values(rng, (37, 19), dtype)
+    b = rng.normal(size=19).astype(dtype)
+    b[0] = 0.0
+    want = np.maximum(z + b, 0)
+    got = z.copy()
+    _fast.kernels()["bias_relu"](got, b)
+    np.testing.assert_array_equal(got, want)  # NaN where NumPy has NaN
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_mask_and_bias_gradient(dtype):
+    pytest.importorskip("numba")
+    import math
+
+    rng = np.random.default_rng(3)
+    n, h = 300, 23
+    d = rng.normal(size=(n, h)).astype(dtype)
+    a = np.maximum(_special_values(rng, (n, h), dtype), 0)
+    a[np.isnan(a)] = 1.0  # activations are never NaN in a finite network
+    want_d = np.multiply(d, a > 0)
+    gb = np.empty(h, dtype)
+    got_d = d.copy()
+    _fast.kernels()["relu_mask_colsum"](got_d, a, gb)
+    np.testing.assert_array_equal(got_d, want_d)
+    assert np.array_equal(np.signbit(got_d), np.signbit(want_d))
+    # oracle: the exact column sums (math.fsum); the kernel's float64 running sum may be off
+    # by n float64 ulps of sum |d|, then rounds once to the dtype (half an ulp of the sum)
+    cols = want_d.astype(np.float64).T
+    exact = np.array([math.fsum(col) for col in cols])
+    bound = np.finfo(dtype).eps * np.abs(exact) + n * np.finfo(np.float64).eps * np.abs(
+        cols).sum(axis=1)
+    assert np.all(np.abs(gb.astype(np.float64) - exact) <= bound)
+
+
+def test_network_gradient_with_fused_relu_layers_agrees_with_numpy():
+    pytest.importorskip("numba")
+    from probnn.network.mlp import MLP
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(64, 12)).astype(np.float32)
+    delta = rng.normal(size=(64, 3)).astype(np.float32)
+    nets = [MLP([12, 20, 9, 3], random_state=0) for _ in range(2)]
+    nets[1].use_fused(_fast.kernels())
+    outs = [net.forward(X, training=True).copy() for net in nets]
+    np.testing.assert_array_equal(outs[1], outs[0])
+    grads = [net.backward(delta).copy() for net in nets]
+    k = nets[0].n_coef_params
+    np.testing.assert_array_equal(grads[1][:k], grads[0][:k])  # the same BLAS products
+    np.testing.assert_allclose(grads[1][k:], grads[0][k:], rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ fused losses
+def _raw(rng, n, k, dtype):
+    raw = (rng.normal(size=(n, k)) * 3).astype(dtype)
+    raw[:4] = [[1e4], [-1e4], [30.0], [-30.0]]  # the extremes: no NaN, no overflow
+    raw[4] = 0.0
+    return raw
+
+
+def _compare(family, raw, y):
+    dtype = raw.dtype
+    fn = _fast.loss_kernel_for(family)
+    assert fn is not None
+    want_loss, want_grad = family.loss_gradient(raw, y)
+    yt = family.check_target(y)
+    if yt.dtype.kind == "f":
+        yt = yt.astype(dtype)
+    got_loss, got_grad = fn(raw, yt, True)
+    assert got_loss.dtype == dtype and got_grad.dtype == dtype
+    assert got_grad.shape == raw.shape
+    eps = np.finfo(dtype).eps
+    # float32 rounding: a few ulps of each value, and of the terms that cancel into it
+    np.testing.assert_allclose(got_loss, want_loss, rtol=8 * eps, atol=8 * eps)
+    np.testing.assert_allclose(got_grad, np.reshape(want_grad, raw.shape), rtol=8 * eps,
+                               atol=8 * eps)
+    assert not np.isnan(got_loss).any() and not np.isnan(got_grad).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_categorical_loss_agrees_with_family(dtype):
+    pytest.importorskip("numba")
+    from probnn.families import get_family
+
+    rng = np.random.default_rng(5)
+    n, c = 200, 10
+    raw = np.repeat(_raw(rng, n, 1, dtype), c, axis=1)
+    raw[4:] = (rng.normal(size=(n - 4, c)) * 3).astype(dtype)
+    raw[2, 3] = 1e4  # one class far ahead
+    raw[3, 5] = -1e4
+    y = rng.integers(0, c, size=n)
+    y[2] = 3  # the label is the top class (pi_top - 1 without cancellation)
+    y[3] = 5  # the label's logit is -1e4 (loss ~1e4, finite)
+    _compare(get_family("categorical"), raw, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3])
+def test_fused_bernoulli_loss_agrees_with_family(dtype, k):
+    pytest.importorskip("numba")
+    from probnn.families import get_family
+
+    rng = np.random.default_rng(6)
+    raw = _raw(rng, 150, k, dtype)
+    y = (rng.random((150, k)) < 0.4).astype(float)
+    _compare(get_family("bernoulli"), raw, y[:, 0] if k == 1 else y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_normal_loss_agrees_with_family(dtype):
+    pytest.importorskip("numba")
+    from probnn.families import get_family
+
+    rng = np.random.default_rng(7)
+    n = 200
+    raw = _raw(rng, n, 2, dtype)
+    raw[5:10, 1] = [-19.0, -20.0, -21.0, -60.0, -200.0]  # the series side of log sigma
+    y = rng.normal(size=n) * 2
+    y[5:10] = raw[5:10, 0]  # zero residuals over tiny scales: 0 / 0 = 0
+    fam = get_family("normal")
+    fn = _fast.loss_kernel_for(fam)
+    loss, grad = fn(raw, y.astype(dtype), True)
+    want_loss, want_grad = fam.loss_gradient(raw, y)
+    finite = np.isfinite(want_loss)
+    np.testing.assert_array_equal(np.isfinite(loss), finite)  # +inf where NumPy has +inf
+    eps = np.finfo(dtype).eps
+    # log sigma and the residual over sigma: a few ulps of the largest term in each sum
+    scale = np.abs(want_loss) + np.abs(raw[:, 1]) + 1
+    assert np.all(np.abs(loss[finite] - want_loss[finite]) <= 16 * eps * scale[finite])
+    np.testing.assert_allclose(grad, want_grad, rtol=16 * eps, atol=16 * eps)
+    assert not np.isnan(loss).any() and not np.isnan(grad).any()
+
+
+def test_fused_losses_only_for_the_listed_classes():
+    from probnn.families import get_family
+    from probnn.families.categorical import CategoricalFamily
+
+    class Mine(CategoricalFamily):  # a subclass may change the loss: no fused kernel
+        pass
+
+    assert _fast.loss_kernel_for(Mine()) is None
+    assert _fast.loss_kernel_for(get_family("poisson")) is None
+    assert _fast.loss_kernel_for(get_family("categorical")) is not None

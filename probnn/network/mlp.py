@@ -106,6 +106,7 @@ class MLP:
         self._build_views(np.zeros(self._n_params(), dtype=self.dtype))
         self._initialise(make_rng(random_state))
         self._cap = 0
+        self._fused = None
 
     # ----------------------------------------------------------- layout
     def _n_params(self) -> int:
@@ -163,6 +164,16 @@ class MLP:
     def copy_params(self) -> Array:
         """A copy of ``params`` (shape ``(n_params,)``)."""
         return self.params.copy()
+
+    def use_fused(self, kernels) -> None:
+        """Run relu layers' bias + activation (forward) and mask + bias gradient (backward)
+        as one compiled pass each (``probnn.network._fast.kernels()``); ``None``: NumPy again.
+
+        The forward is bit-identical to NumPy's; the bias gradients are column sums accumulated
+        in float64 instead of BLAS's float32 ``ones @ delta``, so they agree to float32 rounding.
+        Other activations keep the NumPy code.
+        """
+        self._fused = kernels if self.activation == "relu" else None
 
     # ------------------------------------------------------------ buffers
     def _ensure_buffers(self, n: int) -> None:
@@ -236,6 +247,7 @@ class MLP:
             self._ensure_buffers(n)
         self._X = X
         self._n = n
+        fused = self._fused
         h = X
         k = 0
         for W, b in zip(self.coefs[:-1], self.intercepts[:-1]):
@@ -247,10 +259,13 @@ class MLP:
                 self._act.forward(z, out=a)
             else:
                 np.dot(h, W, out=a)
-                a += b
-                if self._relu_fast:
+                if fused is not None:
+                    fused["bias_relu"](a, b)
+                elif self._relu_fast:
+                    a += b
                     np.maximum(a, self._zeros_like(a), out=a)
                 else:
+                    a += b
                     self._act.forward(a, out=a)  # in place: the derivative reads a only
             h = a
             if self.dropout:
@@ -308,6 +323,8 @@ class MLP:
         ones = self._ones[:n]
         coefs, coef_grads, intercept_grads = self.coefs, self.coef_grads, self.intercept_grads
         relu = self.activation == "relu"
+        fused = self._fused
+        bias_done = False  # the fused relu kernel has filled intercept_grads[k]
         for k in range(self.n_layers - 1, -1, -1):
             if k == 0:
                 h = self._X
@@ -316,8 +333,9 @@ class MLP:
             else:
                 h = self._a[k - 1][:n]
             dot(h.T, delta, out=coef_grads[k])
-            # column sums as a matrix-vector product: BLAS is faster than sum(axis=0)
-            dot(ones, delta, out=intercept_grads[k])
+            if not bias_done:
+                # column sums as a matrix-vector product: BLAS is faster than sum(axis=0)
+                dot(ones, delta, out=intercept_grads[k])
             if k == 0:
                 break
             d = self._d[k - 1][:n]
@@ -327,7 +345,11 @@ class MLP:
             if self.dropout:
                 d *= self._mask[k - 1][:n]
             a = self._a[k - 1][:n]
-            if relu:
+            if fused is not None:
+                # one pass: d * [a > 0] and its column sums, the next layer's bias gradient
+                fused["relu_mask_colsum"](d, a, intercept_grads[k - 1])
+                bias_done = True
+            elif relu:
                 # relu' is the indicator a > 0 (a boolean mask: cheaper than copyto/where)
                 np.multiply(d, a > 0, out=d)
             elif self.activation != "identity":
@@ -347,3 +369,4 @@ class MLP:
         self._act = get_activation(self.activation)
         self._build_views(np.ascontiguousarray(state["params"]).copy())
         self._cap = 0
+        self._fused = None

@@ -153,6 +153,7 @@ class Trainer:
                             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, rho=rho,
                             weight_decay=weight_decay)  # fmt: skip
         self._optimizer = None
+        self._fused_loss = None  # _fast.loss_kernel_for(family) when the compiled path is on
         self._lr = self.learning_rate_init
         self.loss_curve_: list[float] = []
         self.validation_scores_: list[float] = []
@@ -397,9 +398,12 @@ class Trainer:
         else:
             bs = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         if fresh:
-            # the compiled one-pass optimiser step (numba, optional) when the fit is large
-            # enough for compiling to pay; self.engine / PROBNN_ENGINE force either path
-            _fast.enable_for(self._optimizer, -(-n // bs) * self.max_iter, self.engine)
+            # the compiled one-pass optimiser step, relu layers and loss (numba, optional) when
+            # the fit is large enough for compiling to pay; self.engine / PROBNN_ENGINE force
+            # either path
+            if _fast.enable_for(self._optimizer, -(-n // bs) * self.max_iter, self.engine,
+                                network=net):
+                self._fused_loss = _fast.loss_kernel_for(self.family)
         weight_sum = float(n if sw is None else sw.sum())
         y, sw, sw_loss, trusted = self._batch_targets(y, sw, n)
         order = self._rng.permutation(n) if self.shuffle else None
@@ -408,7 +412,9 @@ class Trainer:
         dt = net.dtype.type
         family, step, rng = self.family, self._optimizer.step, self._rng
         forward, backward = net._forward_train, net._backward
-        loss_gradient = family._loss_gradient if trusted else None
+        loss_gradient = None
+        if trusted:
+            loss_gradient = getattr(self, "_fused_loss", None) or family._loss_gradient
         penalised = self._penalised
         # the rate changes within an epoch only under invscaling (with the samples seen)
         per_step_lr = self.learning_rate == "invscaling"

@@ -158,7 +158,7 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
         r_sp = np.where(neg, np.exp(log_mean) * _log1p_over_x(x),
                         np.exp(np.log(_softplus(tp)) - np.where(neg, 0.0, la)))
         d, e = _d_and_e(y, alpha, la, need_gradient)
-        # y log(1 + mu/r) - y log mu + ... in the form y (softplus(-|t|) - min(log mu, log r))
+        # y softplus(t) - y log mu = y (softplus(-|t|) - min(log mu, log r)): no large terms cancel
         y_term = np.where(y > 0, y * (s - b), 0.0)
         nll = r_sp - d + y_term + special.gammaln(y + 1)
         if not need_gradient:

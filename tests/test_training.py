@@ -283,11 +283,24 @@ def _fit_weights(family, X, y, sw=None, **kw):
     return net.copy_params(), trainer.loss_curve_
 
 
-class _UntrustedCategorical(type(get_family("categorical"))):
-    """Overrides loss_gradient, so the Trainer must take the public, checked path."""
+class _UntrustedCategorical:
+    """A family-like object that is no Family: the Trainer must take the public, checked path."""
 
-    def loss_gradient(self, raw, y, sample_weight=None):
-        return super().loss_gradient(raw, y, sample_weight)
+    def __init__(self):
+        self._family = get_family("categorical")
+
+    def __getattr__(self, name):
+        return getattr(self._family, name)
+
+
+def test_a_family_that_overrides_the_checked_methods_is_refused():
+    # the Trainer trusts a Family's kernel once targets are checked: overriding the public,
+    # checked methods would bypass that contract, so it is refused when the class is made
+    with pytest.raises(TypeError, match="implements the kernel _loss_gradient"):
+
+        class Overriding(type(get_family("categorical"))):
+            def loss_gradient(self, raw, y, sample_weight=None):
+                return super().loss_gradient(raw, y, sample_weight)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])

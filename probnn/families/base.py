@@ -96,6 +96,23 @@ class Family:
     #: the scikit-learn ``loss=`` name whose objective this family's NLL is, if any
     sklearn_loss: str | None = None
 
+    # The public nll / gradient / loss_gradient validate (here, once) and then call the
+    # kernel _loss_gradient, whose contract is: raw of shape (n, n_outputs) in float32 or
+    # float64, y as check_target returns it (floats cast to raw's dtype), rows aligned.
+    # The Trainer checks the targets once per fit and calls the kernel per minibatch, so a
+    # family implements the kernel and never the public methods.
+    _FINAL = ("nll", "gradient", "loss_gradient", "_prepare")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        overridden = [name for name in Family._FINAL if name in cls.__dict__]
+        if overridden:
+            raise TypeError(
+                f"{cls.__name__} overrides {', '.join(overridden)}; a family implements the "
+                "kernel _loss_gradient(raw, y, need_gradient) and inherits the checked public "
+                "methods (the Trainer calls the kernel directly once targets are checked)"
+            )
+
     # ------------------------------------------------------------------ targets
     def check_target(self, y: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
         """Return validated targets or raise ``ValueError`` naming values and rows."""

@@ -358,18 +358,16 @@ class Trainer:
         Returns ``(y, sw, sw_loss, trusted)``: ``sw`` is None when every weight is 1
         (multiplying by 1 and summing ones change nothing, so dropping them is exact);
         ``sw_loss`` is ``sw`` in the network's dtype, for weighing the NLL and gradient;
-        ``trusted`` says the family's ``loss_gradient`` is the base class's, so that a
-        batch can go straight to ``_loss_gradient`` with targets checked here (what
-        ``loss_gradient`` would check, and cast, on every batch).
+        ``trusted`` says the family is a :class:`Family`, whose kernel ``_loss_gradient``
+        may take a batch straight away once the targets are checked here (what
+        ``loss_gradient`` would check, and cast, on every batch): the family's contract
+        (see ``Family.__init_subclass__``). Any other object with ``loss_gradient`` takes
+        that public, checked path.
         """
         net, fam = self.network, self.family
         if sw is not None and bool(np.all(sw == 1.0)):
             sw = None
-        trusted = (
-            isinstance(fam, Family)
-            and type(fam).loss_gradient is Family.loss_gradient
-            and type(fam)._prepare is Family._prepare
-        )
+        trusted = isinstance(fam, Family)
         if trusted:
             y = fam.check_target(y)
             if y.shape[0] != n:

@@ -80,7 +80,7 @@ ul.notes { margin-top: 0.3em; }
 table { border-collapse: collapse; margin: 0.4em 0 0.8em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .cards table { width: 100%; }
 p.note { color: #444; font-size: 0.95em; margin-top: 0; }

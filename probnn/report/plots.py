@@ -396,10 +396,9 @@ def top_confusions(
     ax.invert_yaxis()
     readable_axis(ax.xaxis, values if values.size else [0])
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-    ax.set_xlabel("held-out rows")
     total = int((y_true != y_pred).sum())
-    ax.set_title(f"Most frequent confusions (true → predicted; {total:,} mistakes in all)",
-                 fontsize="medium")  # fmt: skip
+    ax.set_xlabel(f"held-out rows ({total:,} mistakes in all)")
+    ax.set_title("Most frequent confusions, true → predicted", fontsize="medium")
     return fig
 
 

@@ -111,15 +111,15 @@ def _batch_size(text: str) -> int | str:
         ) from None
 
 
+_PRIORS = {"gaussian": "gaussian", "laplace": "laplace", "none": None}
+
+
 def _prior(text: str) -> str | None:
     if text not in _PRIORS:
         raise argparse.ArgumentTypeError(
             f"expected one of {', '.join(_PRIORS)}; found {text!r}"
         )
     return _PRIORS[text]
-
-
-_PRIORS = {"gaussian": "gaussian", "laplace": "laplace", "none": None}
 
 
 def _fraction(text: str) -> float:
@@ -194,13 +194,12 @@ def _set_help(p: argparse.ArgumentParser, option: str, text: str) -> None:
 def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--family-param", type=_family_param, action="append", default=[],
                    metavar="NAME=VALUE",
-                   help="fix a parameter of the family, e.g. scale=2.5 (normal-fixed, "
-                        "laplace) or df=4 (studentt); repeatable (none by default)")
+                   help="fix a parameter of the family, e.g. scale=2.5 (a fixed noise scale) or "
+                        "df=4 (Student-t degrees of freedom); repeatable (none by default)")
     p.add_argument("--drop", type=_columns, default=[], metavar="COLS",
                    help="comma-separated columns to ignore (none by default)")
     p.add_argument("--hidden", type=_hidden, default=(64, 64), metavar="SIZES",
-                   help="hidden layer sizes, comma-separated; an empty network is not "
-                        "allowed (default: 64,64)")
+                   help="hidden layer sizes, comma-separated (default: 64,64)")
     p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default="adam",
                    help="optimiser: adam or sgd on minibatches (with early stopping), or "
                         "full-batch L-BFGS")
@@ -298,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("derive", help="likelihood -> log-likelihood -> loss -> gradient of a family")
-    p.add_argument("family", metavar="FAMILY", help="the family's name, e.g. normal")
+    p.add_argument("family", metavar="FAMILY", help="the family's name, as listed by the error for an unknown one")
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     p.set_defaults(func=_cmd_derive)
 
@@ -766,6 +765,8 @@ def _write_model_report(model, metrics, report_dir, args, facts) -> pathlib.Path
 def _short_stop(estimator) -> str:
     """How one network's training ended, short enough for a figure's title."""
     n, budget = int(estimator.n_iter_), int(estimator.max_iter)
+    if estimator.solver == "lbfgs":
+        return f"L-BFGS, {n} iterations" + ("" if estimator.converged_ else " (the whole budget)")
     if estimator.converged_:
         return f"stopped early at epoch {n} of {budget}"
     return f"used all {budget} epochs"

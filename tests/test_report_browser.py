@@ -123,15 +123,33 @@ def reports(tmp_path_factory):
     return {kind: (root / kind / "report.html", made[kind]) for kind in KINDS}
 
 
+@pytest.fixture(scope="module")
+def browsed(reports, tmp_path_factory):
+    """Open each report once: the DOM after loading (with the image check) and a screenshot."""
+    shots = tmp_path_factory.mktemp("screenshots")
+    cache: dict[str, tuple] = {}
+
+    def browse(kind: str):
+        if kind not in cache:
+            page, _ = reports[kind]
+            check = page.with_name("check.html")  # the page plus the check script
+            text = page.read_text(encoding="utf-8")
+            check.write_text(text.replace("</body>", _CHECK + "\n</body>"), encoding="utf-8")
+            shot = shots / f"{kind}.png"
+            result = chromium(f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                              "--virtual-time-budget=15000", f"--screenshot={shot}",
+                              "--dump-dom", check.as_uri())  # fmt: skip
+            check.unlink()
+            cache[kind] = (result, shot)
+        return cache[kind]
+
+    return browse
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_page_loads_clean_and_every_image_decodes_and_shows(reports, kind):
+def test_page_loads_clean_and_every_image_decodes_and_shows(reports, browsed, kind):
     page, figures = reports[kind]
-    text = page.read_text(encoding="utf-8")
-    check = page.with_name("check.html")
-    check.write_text(text.replace("</body>", _CHECK + "\n</body>"), encoding="utf-8")
-    result = chromium(f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=15000",
-                      "--dump-dom", check.as_uri())  # fmt: skip
-    check.unlink()
+    result, _ = browsed(kind)
     assert result.returncode == 0, result.stderr[-2000:]
     assert console_messages(result.stderr) == []
     found = re.search(r'data-probnn-check="([^"]*)"', result.stdout)
@@ -146,15 +164,11 @@ def test_page_loads_clean_and_every_image_decodes_and_shows(reports, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_screenshot_of_each_report(reports, kind, tmp_path):
+def test_screenshot_of_each_report(browsed, kind):
     import matplotlib.image
 
-    page, _ = reports[kind]
-    shot = tmp_path / f"{kind}.png"
-    result = chromium(f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=15000",
-                      f"--screenshot={shot}", page.as_uri())  # fmt: skip
+    result, shot = browsed(kind)
     assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]
-    assert console_messages(result.stderr) == []
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[:2] == (WINDOW[1], WINDOW[0])
     assert float(pixels[..., :3].std()) > 0.05  # text and figures, not a blank page

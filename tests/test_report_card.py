@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from scipy import stats
 from sklearn.calibration import calibration_curve
@@ -315,3 +317,12 @@ def test_compare_report_table_matches_scipy(tmp_path):
     assert names == ["coverage_by_family.png", "nll_comparison.png", "pit_by_family.png",
                      "report.html"]  # fmt: skip
     assert "a verdict" in path.read_text(encoding="utf-8")
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15))
+def test_format_number_reads_back_to_the_value(value):
+    text = format_number(value)
+    assert "e+" not in text  # large values get separators, never exponents
+    back = float(text.replace(",", ""))
+    # 4 significant digits, or one decimal / none from 1,000 / 100,000 on
+    assert back == pytest.approx(value, rel=5e-4, abs=0.5 if abs(value) >= 1e5 else 0.05)

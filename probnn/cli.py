@@ -40,7 +40,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action) -> str:
         text = action.help or ""
         default = action.default
-        absent = default is None or default is False or default == [] or default == argparse.SUPPRESS
+        absent = default is None or default is False or default in ([], argparse.SUPPRESS)
         if "default" in text or absent or not action.option_strings:
             return text
         return f"{text} (default: %(default)s)"
@@ -128,7 +128,9 @@ def _fraction(text: str) -> float:
     except ValueError:
         value = math.nan
     if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction strictly between 0 and 1; found {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction strictly between 0 and 1; found {text!r}"
+        )
     return value
 
 
@@ -297,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("derive", help="likelihood -> log-likelihood -> loss -> gradient of a family")
-    p.add_argument("family", metavar="FAMILY", help="the family's name, as listed by the error for an unknown one")
+    p.add_argument("family", metavar="FAMILY",
+                   help="the family's name (an unknown one is answered with the list)")
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     p.set_defaults(func=_cmd_derive)
 
@@ -655,7 +658,8 @@ def _data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
     from probnn.report.card import file_sha256
 
     features = [str(c) for c in frame.columns if c != target]
-    shown = ", ".join(features[:12]) + (f", ... ({len(features) - 12} more)" if len(features) > 12 else "")
+    more = f", ... ({len(features) - 12} more)" if len(features) > 12 else ""
+    shown = ", ".join(features[:12]) + more
     return [
         ("file", str(path)),
         ("SHA-256", file_sha256(path)),
@@ -680,7 +684,7 @@ def _model_card(model, reason: str, data_rows, timing: dict | None, stopped: str
                        if isinstance(v, (int, float))) or "none"  # fmt: skip
     family_rows = [("family", family.name), ("why", reason), ("the NLL is the", family.loss_name),
                    ("link", family.link), ("parameters", params)]  # fmt: skip
-    train_rows = [(what, value, option or "") for what, value, option in training_rows(model.estimator)]
+    train_rows = list(training_rows(model.estimator))
     train_rows.append(("epochs run and why training stopped", stopped, ""))
     if timing:
         train_rows.append(("training time", f"{timing['training']:.1f} s wall clock, "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path

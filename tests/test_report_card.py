@@ -8,7 +8,6 @@ the same arrays.
 
 from __future__ import annotations
 
-import math
 import re
 from html.parser import HTMLParser
 

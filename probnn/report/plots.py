@@ -280,7 +280,7 @@ def class_reliability(
     ncols = min(4, shown.size)
     nrows = math.ceil(shown.size / ncols)
     fig = _new_figure((2.1 * ncols + 0.9, 2.0 * nrows + 1.0))
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     for ax, k in zip(axes, shown):
         pk = p[:, k]
@@ -334,7 +334,7 @@ def confusion_matrix(
     y_pred = np.asarray(y_pred, dtype=np.int64)
     n_classes = len(classes) if classes is not None else int(max(y_true.max(), y_pred.max())) + 1
     counts = _confusion_counts(y_true, y_pred, n_classes)
-    names = [_short(c, 12) for c in classes] if classes is not None else [str(i) for i in range(n_classes)]
+    names = [_short(c, 12) for c in (classes if classes is not None else range(n_classes))]
     many = n_classes > MAX_ANNOTATED_CLASSES
     side = min(max(4.8, 0.3 * n_classes + 2.6), 14.0)
     fig = _new_figure((side + 1.0, side))
@@ -381,7 +381,7 @@ def top_confusions(
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     n_classes = len(classes) if classes is not None else int(max(y_true.max(), y_pred.max())) + 1
-    names = [_short(c) for c in classes] if classes is not None else [str(i) for i in range(n_classes)]
+    names = [_short(c) for c in (classes if classes is not None else range(n_classes))]
     counts = _confusion_counts(y_true, y_pred, n_classes)
     np.fill_diagonal(counts, 0)
     flat = np.argsort(-counts, axis=None, kind="stable")[:top]
@@ -545,7 +545,7 @@ def _panel_grid(n: int, width: float = 2.4, height: float = 2.0):
     ncols = min(4, n)
     nrows = math.ceil(n / ncols)
     fig = _new_figure((width * ncols + 0.9, height * nrows + 1.1))
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)).ravel()
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]

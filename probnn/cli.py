@@ -15,6 +15,7 @@ import os
 import pathlib
 import re
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 
@@ -51,7 +52,23 @@ class UsageError(Exception):
     """Bad command-line usage: exit code 2."""
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, unless its help already says it or there is none."""
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        default = action.default
+        absent = default is None or default is False or default in ([], argparse.SUPPRESS)
+        if "default" in text or absent or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):  # the sub-commands' parsers are _Parser too
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     # argparse prints usage plus a message and exits; we want exactly one line, which
     # _fail prefixes with "probnn: error: ", so name only the sub-command here.
     def error(self, message: str):
@@ -78,6 +95,60 @@ def _positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; found {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number; found {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0; found {text!r}")
+    return value
+
+
+def _batch_size(text: str) -> int | str:
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'auto'; found {text!r}"
+        ) from None
+
+
+_PRIORS = {"gaussian": "gaussian", "laplace": "laplace", "none": None}
+
+
+def _prior(text: str) -> str | None:
+    if text not in _PRIORS:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {', '.join(_PRIORS)}; found {text!r}"
+        )
+    return _PRIORS[text]
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction strictly between 0 and 1; found {text!r}"
+        )
     return value
 
 
@@ -131,19 +202,49 @@ def _check_family_params(family: str, params: dict[str, float]) -> None:
         raise UsageError(f"--family-param: {exc}") from None
 
 
+def _set_help(p: argparse.ArgumentParser, option: str, text: str) -> None:
+    """Give an already defined option its help line."""
+    for action in p._actions:
+        if option in action.option_strings:
+            action.help = text
+            return
+    raise KeyError(option)
+
+
 def _add_training_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--family-param", type=_family_param, action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help=f"fix a parameter of the family ({_family_params_help()}); repeatable "
+                        "(none by default)")
     p.add_argument("--drop", type=_columns, default=[], metavar="COLS",
-                   help="comma-separated columns to ignore")
+                   help="comma-separated columns to ignore (none by default)")
     p.add_argument("--hidden", type=_hidden, default=(64, 64), metavar="SIZES",
-                   help="hidden layer sizes (default 64,64)")
-    p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default="adam")
+                   help="hidden layer sizes, comma-separated (default: 64,64)")
+    p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default="adam",
+                   help="optimiser: adam or sgd on minibatches (with early stopping), or "
+                        "full-batch L-BFGS")
     p.add_argument("--epochs", type=_positive_int, default=200, metavar="N",
-                   help="maximum training epochs (default 200; adam and sgd stop earlier "
-                        "once the NLL of a validation tenth stops improving)")
+                   help="epoch budget; adam and sgd stop earlier once the NLL of a validation "
+                        "tenth of the training rows stops improving (see --patience)")
+    p.add_argument("--lr", type=_positive_float, default=0.001, metavar="RATE",
+                   help="initial learning rate of adam / sgd")
+    p.add_argument("--batch-size", type=_batch_size, default="auto", metavar="N",
+                   help="rows per minibatch; auto is min(200, training rows)")
+    p.add_argument("--patience", type=_positive_int, default=10, metavar="N",
+                   help="stop once the validation NLL has not improved for this many epochs")
+    p.add_argument("--prior", type=_prior, default="gaussian", metavar="{gaussian,laplace,none}",
+                   help="prior on the weights (MAP fit): gaussian is L2, laplace is L1, none "
+                        "is plain maximum likelihood")
+    p.add_argument("--alpha", type=_non_negative_float, default=0.0001, metavar="A",
+                   help="strength of the prior's penalty, divided by the training rows "
+                        "(scikit-learn's alpha); 0 is plain maximum likelihood")
+    p.add_argument("--test-size", type=_fraction, default=TEST_FRACTION, metavar="FRACTION",
+                   help="fraction of the rows held out for testing (the report's figures)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the split and the weights")
     p.add_argument("--impute", action="store_true",
                    help="fill missing feature values (median / most frequent) instead of failing")
-    p.add_argument("--quiet", action="store_true", help="print only the results")
+    p.add_argument("--quiet", action="store_true",
+                   help="print only the results: no progress bar, no end-of-training line")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,23 +259,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="digits 0 vs 1 as Bernoulli(sigmoid(MLP(x))), with a report")
     p.add_argument("--out", default="probnn-demo-report", metavar="DIR", help="report folder")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="print only the results")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
-    p.add_argument("--family", choices=_family_choices(), default="auto",
-                   help="the likelihood (default: auto, the registry's default for the target's "
-                        "kind; 'probnn derive NAME' shows one's mathematics)")
-    p.add_argument("--family-param", type=_family_param, action="append", default=[],
-                   metavar="NAME=VALUE",
-                   help=f"a fixed parameter of the family ({_family_params_help()}); repeatable")
+    p.add_argument("--family", choices=_family_choices(), default="auto")
+    _set_help(p, "--family", "the distribution of the target given the features; auto takes the "
+                             "registry's default for the target's kind and says why ('probnn "
+                             "derive NAME' shows a family's mathematics)")
     _add_training_options(p)
-    p.add_argument("--out", metavar="MODEL", help="model file (default DATA-stem.safetensors)")
+    p.add_argument("--ensemble", type=_positive_int, default=1, metavar="M",
+                   help="fit M networks from independent seeds and predict with their equally "
+                        "weighted mixture (a deep ensemble, one model file); regression "
+                        "families only")
+    p.add_argument("--out", metavar="MODEL", help="model file (default: DATA-stem.safetensors)")
     p.add_argument("--report", metavar="DIR",
-                   help="report folder (default MODEL-stem-report beside the model file)")
-    p.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (regression)")
+                   help="report folder (default: MODEL-stem-report beside the model file)")
+    p.add_argument("--coverage", type=_coverage, default=0.9,
+                   help="coverage of the central predictive interval (regression)")
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("predict", help="predictions and distribution parameters as CSV")
@@ -182,13 +286,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's feature columns")
     p.add_argument("--out", metavar="FILE", help="CSV file (default: standard output)")
     p.add_argument("--coverage", type=_coverage, default=0.9,
-                   help="central interval coverage for regression (default 0.9)")
+                   help="coverage of the central predictive interval (regression)")
     p.set_defaults(func=_cmd_predict)
 
-    p = sub.add_parser("evaluate", help="held-out NLL and calibration of a saved model")
+    p = sub.add_parser("evaluate", help="NLL and calibration of a saved model on the rows of a "
+                                        "file (held-out figures only if the model never saw "
+                                        "those rows)")  # fmt: skip
     p.add_argument("model", metavar="MODEL", help="model file written by 'probnn fit'")
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's feature columns")
-    p.add_argument("--coverage", type=_coverage, default=0.9)
+    p.add_argument("data", metavar="DATA",
+                   help="CSV or Parquet file with the model's feature columns and its target; "
+                        "every row is scored")
+    p.add_argument("--coverage", type=_coverage, default=0.9,
+                   help="coverage of the central predictive interval (regression)")
+    p.add_argument("--report", metavar="DIR",
+                   help="also write an HTML report of the model on these rows into DIR "
+                        "(none by default)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("compare", help="rank families by held-out NLL on one split")
@@ -199,16 +311,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "the target's kind, e.g. for counts: "
                         f"{','.join(_families_for('count'))})")
     _add_training_options(p)
+    p.add_argument("--report", metavar="DIR",
+                   help="report folder (default: DATA-stem-compare-report in the current folder)")
+    p.add_argument("--coverage", type=_coverage, default=0.9,
+                   help="coverage of the central interval checked in the report (regression)")
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("derive", help="likelihood -> log-likelihood -> loss -> gradient of a family")
-    p.add_argument("family", metavar="FAMILY")
-    p.add_argument("--latex", action="store_true")
+    p.add_argument("family", metavar="FAMILY",
+                   help="the family's name (an unknown one is answered with the list)")
+    p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     p.set_defaults(func=_cmd_derive)
 
     p = sub.add_parser("figures", help="the pictures from the texts, as PNGs")
-    p.add_argument("--out", default="probnn-figures", metavar="DIR")
+    p.add_argument("--out", default="probnn-figures", metavar="DIR", help="folder for the PNGs")
     p.set_defaults(func=_cmd_figures)
+    for choice in sub._choices_actions:  # each command's --help starts with what it does
+        sub.choices[choice.dest].description = choice.help
     return parser
 
 
@@ -300,7 +419,7 @@ def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
     if n < MIN_ROWS:
         raise DataError(f"expected at least {MIN_ROWS} data rows to hold some out for testing; found {n}")
     order = np.random.default_rng(seed).permutation(n)
-    n_test = max(1, int(round(test_fraction * n)))
+    n_test = min(n - 1, max(1, int(round(test_fraction * n))))  # both parts non-empty
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
@@ -436,14 +555,35 @@ def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
     inputs = [("the data", args.data)]
     _check_output_file(out, "--out", inputs)
     _check_report_dir(report, "--report", inputs, files=[out])
-    if _inside(out, report) and out.name in _REPORT_FILES:
+    if _inside(out, report) and out.name in _report_files():
         raise UsageError(f"--out {out} is a file the report writes; choose another name")
     return out, report
 
 
-# the files write_report may write into its folder
-_REPORT_FILES = ("report.html", "training_curve.png", "reliability.png", "confusion_matrix.png",
-                 "pit_histogram.png", "coverage.png", "predicted_vs_observed.png")  # fmt: skip
+def _report_files() -> tuple[str, ...]:
+    """The files a report may write into its folder."""
+    from probnn.report import REPORT_FILES
+
+    return REPORT_FILES
+
+
+def _estimator_params(args) -> dict:
+    """The training options of ``fit`` and ``compare`` as estimator parameters."""
+    return dict(learning_rate_init=args.lr, batch_size=args.batch_size,
+                n_iter_no_change=args.patience, prior=args.prior, alpha=args.alpha)  # fmt: skip
+
+
+def _progress(args) -> bool:
+    """A progress bar only on a terminal: a redirected log gets no carriage-return frames."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _end_of_training(args, estimator, seconds: float, label: str = "training") -> None:
+    """One line on stderr: epochs run, why training stopped, time taken."""
+    from probnn.report.card import stop_reason
+
+    if not args.quiet:
+        print(f"{label}: {stop_reason(estimator)} ({seconds:.1f} s)", file=sys.stderr)
 
 
 def _cmd_fit(args) -> int:
@@ -453,7 +593,9 @@ def _cmd_fit(args) -> int:
     family_params = _family_params(args)
     if family_params and args.family != "auto":
         _check_family_params(args.family, family_params)
-    frame = _drop(_read(args.data), args.drop, args.target)
+    _check_ensemble(args, args.family)
+    raw_frame = _read(args.data)
+    frame = _drop(raw_frame, args.drop, args.target)
     check_target_column(frame, args.target)
     family = args.family
     reason = f"chosen with --family {family}"
@@ -462,14 +604,19 @@ def _cmd_fit(args) -> int:
         reason = f"inferred because {why}"
         _say(args, f"family: {family} ({why})")
         _check_family_params(family, family_params)
+        _check_ensemble(args, family)
     validate_frame(frame, args.target, family, args.impute)
-    train, test = split_rows(frame.shape[0], args.seed)
+    train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
+    started, cpu = time.perf_counter(), time.process_time()
     model = TabularModel.fit(
         frame.iloc[train], args.target, family=family, hidden=args.hidden, solver=args.solver,
-        epochs=args.epochs, seed=args.seed, impute=args.impute, progress=not args.quiet, **extra,
+        epochs=args.epochs, seed=args.seed, impute=args.impute, progress=_progress(args),
+        ensemble=args.ensemble, **_estimator_params(args), **extra,
     )  # fmt: skip
+    timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
+    _end_of_training(args, model.estimator, timing["training"])
     held_out = frame.iloc[test]
     metrics = model.evaluate(held_out, coverage=args.coverage)
     print(f"held-out metrics ({test.size} rows, family {family}):")
@@ -478,46 +625,174 @@ def _cmd_fit(args) -> int:
     from probnn._io import atomic_path
     from probnn.model_file import save_model
 
+    facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
+                 held_out=held_out, reason=reason, timing=timing,
+                 split=f"{train.size:,} training rows, {test.size:,} held out "
+                       f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
     # Nothing is left behind by a failed run: the model goes to a temporary file, the report
     # is drawn in a temporary folder and moved into place, and only then is the model file
     # renamed over --out (a failing report leaves no new model and the old one untouched).
     with atomic_path(out) as staged:
         save_model(model, staged)
-        html = _write_fit_report(model, held_out, metrics, report_dir, args, reason)
+        html = _write_model_report(model, metrics, report_dir, args, facts)
     _say(args, f"model written to {out}")
     _say(args, f"report written to {html}")
     return 0
 
 
-def _write_fit_report(model, held_out, metrics, report_dir, args, reason) -> pathlib.Path:
+def _check_ensemble(args, family: str) -> None:
+    """Bad usage: --ensemble with a classifier's family."""
+    if getattr(args, "ensemble", 1) > 1 and family != "auto":
+        from probnn.families import get_family
+
+        if get_family(family).is_classifier:
+            raise UsageError(f"--ensemble needs a regression family; {family} models class "
+                             "labels")  # fmt: skip
+
+
+def _staged_report(report_dir: pathlib.Path, write) -> pathlib.Path:
+    """Run ``write(folder)`` in a temporary folder, then move its files into ``report_dir``.
+
+    ``report.html`` moves last: a complete page means complete figures.
+    """
     import shutil
     import tempfile
 
-    from probnn.report import write_report
-
-    estimator = model.estimator
     base = _existing_ancestor(report_dir)
     staging = pathlib.Path(tempfile.mkdtemp(dir=base, prefix=f".{report_dir.name}.", suffix=".tmp"))
     try:
-        html = write_report(
-            staging, title=f"probnn fit {pathlib.Path(args.data).name} --target {args.target}",
-            task="classification" if model.is_classifier else "regression",
-            y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
-            classes=[str(c) for c in model.classes] if model.classes is not None else None,
-            loss_curve=getattr(estimator, "loss_curve_", None),
-            validation_curve=getattr(estimator, "validation_scores_", None), metrics=metrics,
-            notes=[f"family {model.family}: {reason}", f"{held_out.shape[0]} held-out rows"],
-            coverage=args.coverage,
-        )  # fmt: skip
+        html = write(staging)
         report_dir.mkdir(parents=True, exist_ok=True)
-        names = sorted(p.name for p in staging.iterdir())
-        for name in names:  # report.html last: a complete page means complete figures
+        for name in sorted(p.name for p in staging.iterdir()):
             if name != html.name:
                 os.replace(staging / name, report_dir / name)
         os.replace(html, report_dir / html.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report_dir / html.name
+
+
+def _data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
+               impute: bool) -> list[tuple[str, object]]:  # fmt: skip
+    from probnn.report.card import file_sha256
+
+    features = [str(c) for c in frame.columns if c != target]
+    more = f", ... ({len(features) - 12} more)" if len(features) > 12 else ""
+    shown = ", ".join(features[:12]) + more
+    return [
+        ("file", str(path)),
+        ("SHA-256", file_sha256(path)),
+        ("rows in the file", rows),
+        ("target", target),
+        (f"features ({len(features)})", shown),
+        ("dropped columns (--drop)", ", ".join(drop) or "none"),
+        ("missing feature values", "filled: median / most frequent (--impute)" if impute
+         else "none allowed"),
+    ]  # fmt: skip
+
+
+def _model_card(model, reason: str, data_rows, timing: dict | None, stopped: str):
+    """The model card's tables: data, family, network, training, software."""
+    import datetime
+
+    from probnn.report import Table
+    from probnn.report.card import members, network_rows, software_versions, training_rows
+
+    family = members(model.estimator)[0].family_
+    params = ", ".join(f"{k}={v:g}" for k, v in family.get_params().items()
+                       if isinstance(v, (int, float))) or "none"  # fmt: skip
+    family_rows = [("family", family.name), ("why", reason), ("the NLL is the", family.loss_name),
+                   ("link", family.link), ("parameters", params)]  # fmt: skip
+    train_rows = list(training_rows(model.estimator))
+    train_rows.append(("epochs run and why training stopped", stopped, ""))
+    if timing:
+        train_rows.append(("training time", f"{timing['training']:.1f} s wall clock, "
+                                            f"{timing['cpu']:.1f} s CPU", ""))  # fmt: skip
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    software = [*software_versions(), ("report written", stamp)]
+    return [
+        Table("Data", ["", ""], data_rows, key="data"),
+        Table("Family", ["", ""], family_rows, key="family"),
+        Table("Network", ["", ""], network_rows(model.estimator), key="network"),
+        Table("Training", ["setting", "value", "option"], train_rows, key="training"),
+        Table("Software", ["", ""], software, key="software"),
+    ]
+
+
+def _baseline_table(model, y_train, held_out, metrics, fixed):
+    """The best constant model against the network, and the bits the network adds."""
+    from probnn.report import Table
+    from probnn.report.card import constant_baseline, members
+
+    family = members(model.estimator)[0].family_
+    y_test = model.encode_target(held_out)
+    nll0, described = constant_baseline(family, y_train, y_test, fixed=fixed)
+    nll = float(metrics["nll_nats"])
+    gain = (nll0 - nll) / math.log(2)
+    n = y_test.shape[0]
+    rows = [("best constant model (ignores the features; maximum likelihood on the training "
+             f"targets): {family.name}, {described}", nll0, nll0 / math.log(2)),
+            ("the network", nll, nll / math.log(2))]  # fmt: skip
+    if gain > 0:
+        note = (f"The network adds {gain:.4f} bits of information per example over the best "
+                f"constant model ({gain * n:,.0f} bits over the {n:,} rows).")
+    else:
+        note = (f"The network predicts these rows no better than the best constant model "
+                f"({-gain:.4f} bits per example worse): the features, as learned, do not help.")
+    return Table("Against the best constant model", ["model", "NLL (nats/example)",
+                 "NLL (bits/example)"], rows, note=note, key="baseline")  # fmt: skip
+
+
+def _write_model_report(model, metrics, report_dir, args, facts) -> pathlib.Path:
+    """The report of one model on some rows (``fit``: held out; ``evaluate``: a file's)."""
+    from probnn.report import write_report
+    from probnn.report.card import members, stop_reason
+
+    held_out = facts["held_out"]
+    first = members(model.estimator)[0]
+    stopped = stop_reason(model.estimator)
+    data_rows = _data_rows(facts["data"], facts["rows"], held_out, model.target,
+                           getattr(args, "drop", []), model.preprocessor.impute)  # fmt: skip
+    data_rows.append(("rows scored", facts["split"]))
+    if "model_file" in facts:
+        data_rows[:0] = [("model file", facts["model_file"]), ("model SHA-256", facts["model_sha"])]
+    card = _model_card(model, facts["reason"], data_rows, facts.get("timing"), stopped)
+    fixed = list((getattr(first, "family_params", None) or {}).keys())
+    results = []
+    if facts.get("train") is not None:
+        y_train = model.encode_target(facts["train"])
+        results.append(_baseline_table(model, y_train, held_out, metrics, fixed))
+    several = len(members(model.estimator)) > 1
+    curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
+    family = first.family_
+    notes = [f"{model.target} ~ {family.name} ({family.link}), parameters from a network of "
+             f"the features; {facts['split']}", f"training: {stopped}"]  # fmt: skip
+
+    def write(folder):
+        return write_report(
+            folder, title=facts.get("title") or (
+                f"probnn fit {pathlib.Path(args.data).name} --target {model.target}"),
+            task="classification" if model.is_classifier else "regression",
+            y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
+            classes=[str(c) for c in model.classes] if model.classes is not None else None,
+            loss_curve=getattr(first, "loss_curve_", None),
+            validation_curve=getattr(first, "validation_scores_", None), metrics=metrics,
+            notes=notes, coverage=args.coverage, card=card, results=results,
+            derivation=family.derivation(), target=model.target,
+            stopped=(curve_note + _short_stop(first)) if first.loss_curve_ else None,
+        )  # fmt: skip
+
+    return _staged_report(report_dir, write)
+
+
+def _short_stop(estimator) -> str:
+    """How one network's training ended, short enough for a figure's title."""
+    n, budget = int(estimator.n_iter_), int(estimator.max_iter)
+    if estimator.solver == "lbfgs":
+        return f"L-BFGS, {n} iterations" + ("" if estimator.converged_ else " (the whole budget)")
+    if estimator.converged_:
+        return f"stopped early at epoch {n} of {budget}"
+    return f"used all {budget} epochs"
 
 
 def _cmd_predict(args) -> int:
@@ -538,11 +813,27 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
+    report_dir = pathlib.Path(args.report) if args.report else None
+    if report_dir is not None:  # before any work
+        _check_report_dir(report_dir, "--report",
+                          [("the data", args.data), ("the model file", args.model)])  # fmt: skip
     model = _load_tabular(args.model)
     frame = _read(args.data)
     metrics = model.evaluate(frame, coverage=args.coverage)
     print(f"{args.data}: {frame.shape[0]} rows, family {model.family}")
     _print_metrics(metrics, args.coverage)
+    if report_dir is not None:
+        from probnn.report.card import file_sha256
+
+        facts = dict(data=args.data, rows=frame.shape[0], held_out=frame, train=None,
+                     reason="as saved in the model file", model_file=str(args.model),
+                     model_sha=file_sha256(args.model),
+                     split=f"all {frame.shape[0]:,} rows of {args.data} (held out only if the "
+                           "model never saw them)",
+                     title=f"probnn evaluate {pathlib.Path(args.model).name} on "
+                           f"{pathlib.Path(args.data).name}")  # fmt: skip
+        html = _write_model_report(model, metrics, report_dir, args, facts)
+        print(f"report written to {html}")
     return 0
 
 
@@ -636,33 +927,41 @@ def _cmd_compare(args) -> int:
             f"--families expects names among {', '.join(FAMILIES)}; found "
             f"{', '.join(map(repr, unknown)) or 'none'}"
         )
+    report_dir = pathlib.Path(args.report or f"{pathlib.Path(args.data).stem}-compare-report")
+    _check_report_dir(report_dir, "--report", [("the data", args.data)])  # before any work
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
     kind, why = target_kind(frame[args.target])
     families = requested if requested is not None else _families_for(kind)
-    train, test = split_rows(frame.shape[0], args.seed)
+    params_of = _family_params_per_family(families, _family_params(args))
+    train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     _say(args, f"target kind: {kind}, since {why}")
     _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
-    nll_rows, skipped = {}, []
+    nll_rows, skipped, dists, fitted, seconds = {}, [], {}, {}, {}
     for family in families:
         problem = _support_problem(frame, args.target, family, kind)
         if problem is not None:
             skipped.append((family, problem))
             continue
         _say(args, f"fitting {family} ...")
+        extra = {"family_params": params_of[family]} if params_of.get(family) else {}
+        started = time.perf_counter()
         try:
             model = TabularModel.fit(
                 frame.iloc[train], args.target, family=family, hidden=args.hidden,
                 solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-                progress=not args.quiet,
+                progress=_progress(args), **_estimator_params(args), **extra,
             )  # fmt: skip
+            seconds[family] = time.perf_counter() - started
+            _end_of_training(args, model.estimator, seconds[family], label=family)
         except TrainingDivergedError as exc:
             # one family failing to train says something about it; rank the others
             skipped.append((family, f"training diverged: {exc}"))
             continue
         try:
             nll_rows[family] = _row_nll(model, frame.iloc[test], kind)
+            dists[family], fitted[family] = model.predict_dist(frame.iloc[test]), model
         except DataError as exc:  # e.g. a held-out class label never seen in training
             skipped.append((family, f"cannot score the held-out rows: {exc}"))
     if not nll_rows:
@@ -682,22 +981,94 @@ def _cmd_compare(args) -> int:
         shown = "-" if family == best else f"{se[family]:.4f}"
         print(f"  {rank:<5}{family:<14}{nll:>14.4f}{nll / math.log(2):>14.4f}"
               f"{nll - means[best]:>12.4f}{shown:>9}")  # fmt: skip
+    verdict = f"{best} is the only family that could be fitted."
     if len(ranked) > 1:
         print("  (SE: standard error of the difference from the best, paired over the held-out "
               "rows)")  # fmt: skip
         second = ranked[1]
         gap, error = means[second] - means[best], se[second]
         if gap > 0 and error == 0:
-            print(f"  {best} beats {second} by {gap:.4f} nats/example on every held-out row")
+            verdict = f"{best} beats {second} by {gap:.4f} nats/example on every held-out row"
         elif not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)
-            print(f"  {best} and {second} are within noise: {gap:.4f} nats/example apart, less "
-                  f"than 2 SE ({2 * error:.4f}); another split or seed may order them the "
-                  "other way")  # fmt: skip
+            verdict = (f"{best} and {second} are within noise: {gap:.4f} nats/example apart, "
+                       f"less than 2 SE ({2 * error:.4f}); another split or seed may order "
+                       "them the other way")  # fmt: skip
         else:
-            print(f"  {best} beats {second} by {gap:.4f} nats/example, {gap / error:.1f} SE")
+            verdict = f"{best} beats {second} by {gap:.4f} nats/example, {gap / error:.1f} SE"
+        print(f"  {verdict}")
     for family, why in skipped:
         print(f"  skipped {family}: {' '.join(why.split())}")
+    html = _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, best,
+                                 kind, why, skipped, verdict, seconds, (train.size, test.size),
+                                 frame.iloc[test])  # fmt: skip
+    _say(args, f"report written to {html}")
     return 0
+
+
+def _family_params_per_family(families: Sequence[str], params: dict[str, float]):
+    """Each family's share of the ``--family-param`` pairs: those its constructor takes.
+
+    A name no family takes, or a value a family rejects, is bad usage.
+    """
+    from probnn.families import FAMILIES
+
+    shares: dict[str, dict[str, float]] = {}
+    for family in families:
+        takes = set(FAMILIES[family].fixed_params)  # the family declares its parameters
+        shares[family] = {k: v for k, v in params.items() if k in takes}
+        _check_family_params(family, shares[family])
+    unused = [k for k in params if not any(k in share for share in shares.values())]
+    if unused:
+        raise UsageError(
+            f"--family-param {', '.join(unused)}: none of the families compared "
+            f"({', '.join(families)}) takes that parameter"
+        )
+    return shares
+
+
+def _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, best, kind,
+                          why, skipped, verdict, seconds, sizes, held_out) -> pathlib.Path:  # fmt: skip
+    """The one report of ``probnn compare``: the families side by side."""
+    from probnn.report import Table, write_compare_report
+    from probnn.report.card import software_versions, stop_reason, training_rows
+
+    first = next(iter(fitted.values()))
+    n_train, n_test = sizes
+    data_rows = _data_rows(args.data, frame.shape[0], frame, args.target, args.drop, args.impute)
+    data_rows.append(("split", f"{n_train:,} training rows, {n_test:,} held out (--test-size "
+                               f"{args.test_size:g}, --seed {args.seed}), the same for every "
+                               "family"))  # fmt: skip
+    data_rows.append(("target kind", f"{kind}: {why}"))
+    settings = [r for r in training_rows(first.estimator) if r[2] != "--family-param"]
+    fits = [(f, stop_reason(m.estimator), seconds[f]) for f, m in fitted.items()]
+    fits += [(f, f"skipped: {' '.join(reason.split())}", "") for f, reason in skipped]
+    for family, model in fitted.items():
+        params = getattr(model.estimator, "family_params", None) or {}
+        if params:
+            settings.append((f"fixed parameters of {family}",
+                             ", ".join(f"{k}={v:g}" for k, v in params.items()), "--family-param"))
+    card = [
+        Table("Data", ["", ""], data_rows, key="data"),
+        Table("Training (every family)", ["setting", "value", "option"], settings,
+              key="training"),
+        Table("How each family's training ended", ["family", "epochs run and why it stopped",
+              "seconds"], fits, key="fits"),
+        Table("Software", ["", ""], software_versions(), key="software"),
+    ]  # fmt: skip
+
+    def write(folder):
+        return write_compare_report(
+            folder, title=f"probnn compare {pathlib.Path(args.data).name} --target {args.target}",
+            task="classification" if kind == "labels" else "regression",
+            y_true=first.encode_target(held_out), dists=dists, nll_rows=nll_rows,
+            standard_errors=se, best=best, coverage=args.coverage,
+            scoring=f"{_scoring_line(kind)}.", verdict=f"Winner: {verdict}.",
+            notes=[f"Winner: {verdict}", f"{len(fitted)} families fitted on one split; "
+                   f"{n_test:,} held-out rows scored"],
+            card=card,
+        )  # fmt: skip
+
+    return _staged_report(report_dir, write)
 
 
 def _cmd_derive(args) -> int:

@@ -635,6 +635,7 @@ class TabularModel:
         seed: int | None = 0,
         impute: bool = False,
         progress: bool = False,
+        ensemble: int = 1,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -656,6 +657,10 @@ class TabularModel:
         impute : bool
         progress : bool
             Show a progress bar while training.
+        ensemble : int, default=1
+            For a regression family, more than 1 fits an
+            :class:`~probnn.estimators.EnsembleRegressor` of that many networks
+            (seeds drawn from ``seed``), saved as one model.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -689,6 +694,10 @@ class TabularModel:
 
             y = regression_target(frame[target], target, get_family(family))
             estimator = MLPRegressor(**params)
+            if ensemble > 1:
+                from probnn.estimators import EnsembleRegressor
+
+                estimator = EnsembleRegressor(estimator, n_members=int(ensemble), random_state=seed)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator)  # fmt: skip
         try:

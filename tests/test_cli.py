@@ -252,8 +252,9 @@ def test_compare_ranks_and_skips(tmp_path, capsys):
     frame.to_csv(path, index=False)
     code, out, err = run_inprocess(capsys, "compare", path, "--target", "y", "--families",
                                    "normal,laplace,poisson", "--hidden", "8", "--epochs", "10",
-                                   "--quiet")  # fmt: skip
+                                   "--quiet", "--report", tmp_path / "cmp")  # fmt: skip
     assert code == 0, err
+    assert (tmp_path / "cmp" / "report.html").is_file()
     rows = [l.split() for l in out.splitlines() if l.strip()[:1].isdigit()]
     assert sorted(r[1] for r in rows) == ["laplace", "normal"]
     nats = [float(r[2]) for r in rows]

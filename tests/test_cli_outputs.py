@@ -385,11 +385,13 @@ def test_compare_on_class_labels_offers_no_density(tmp_path, capsys):
     frame = pd.DataFrame({"x": x, "y": (x + rng.normal(size=120) > 0).astype(int)})
     path = tmp_path / "b.csv"
     frame.to_csv(path, index=False)
-    code, out, err = run(capsys, "compare", path, "--target", "y", *FAST)
+    code, out, err = run(capsys, "compare", path, "--target", "y", *FAST,
+                         "--report", tmp_path / "cmp")  # fmt: skip
     assert code == 0, err
     assert list(_table(out)) == ["bernoulli"]
     code, out, err = run(capsys, "compare", path, "--target", "y", "--families",
-                         "laplace,bernoulli,normal", *FAST)  # fmt: skip
+                         "laplace,bernoulli,normal", *FAST, "--report",
+                         tmp_path / "cmp")  # fmt: skip
     assert code == 0, err
     assert list(_table(out)) == ["bernoulli"]
     assert "skipped laplace: a density is not a probability of a class label" in out
@@ -407,7 +409,8 @@ def test_compare_scores_continuous_families_on_counts_as_probabilities(tmp_path,
     path = tmp_path / "c.csv"
     frame.to_csv(path, index=False)
     code, out, err = run(capsys, "compare", path, "--target", "y", "--families",
-                         "poisson,normal", *FAST)  # fmt: skip
+                         "poisson,normal", *FAST, "--report",
+                         tmp_path / "cmp")  # fmt: skip
     assert code == 0, err
     assert "cdf(y + 1/2) - cdf(y - 1/2)" in out
     table = _table(out)
@@ -453,7 +456,8 @@ def test_compare_says_when_the_top_two_are_within_noise(tmp_path, capsys, monkey
     made = {"normal": base, "studentt": base + shift + noise}
     monkeypatch.setattr(probnn.cli, "_row_nll", lambda model, held, kind: made[model.family])
     code, out, err = run(capsys, "compare", path, "--target", "y", "--families",
-                         "studentt,normal", *FAST)  # fmt: skip
+                         "studentt,normal", *FAST, "--report",
+                         tmp_path / "cmp")  # fmt: skip
     assert code == 0, err
     table = _table(out)
     d = made["studentt"] - made["normal"]

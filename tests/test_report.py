@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import matplotlib.image
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import log_loss
 
@@ -22,33 +23,41 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class _ReportParser(HTMLParser):
-    """Collects the title, the embedded images and the metrics table cells."""
+    """Collects the title, the embedded images and every table's rows of cells, by id."""
 
     def __init__(self):
         super().__init__()
         self.images: list[str] = []
-        self.cells: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
         self.title = ""
         self._in: str | None = None
+        self._table: str | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "img":
             self.images.append(attrs["src"])
+        if tag == "table":
+            self._table = attrs.get("id") or f"table{len(self.tables)}"
+            self.tables[self._table] = []
+        if tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
         if tag in ("title", "td"):
             self._in = tag
             if tag == "td":
-                self.cells.append("")
+                self.tables[self._table][-1].append("")
 
     def handle_endtag(self, tag):
         if tag == self._in:
             self._in = None
+        if tag == "table":
+            self._table = None
 
     def handle_data(self, data):
         if self._in == "title":
             self.title += data
         elif self._in == "td":
-            self.cells[-1] += data
+            self.tables[self._table][-1][-1] += data
 
 
 def _decode_png(data: bytes) -> np.ndarray:
@@ -83,8 +92,14 @@ def _check_report(path, expected_pngs):
     return parser
 
 
-def _table(parser) -> dict[str, str]:
-    return dict(zip(parser.cells[0::2], parser.cells[1::2]))
+def _table(parser, key: str = "metrics") -> dict[str, str]:
+    """A table's rows as name (with its unit, when there is one) -> value."""
+    rows = [r for r in parser.tables[key] if r]  # (the heading row has no <td>)
+    return {(f"{r[0]} [{r[2]}]" if len(r) > 2 and r[2] else r[0]): r[1] for r in rows}
+
+
+NATS = "negative log-likelihood [nats per example]"
+BITS = "negative log-likelihood [bits per example]"
 
 
 def test_binary_classification_report(tmp_path):
@@ -102,9 +117,11 @@ def test_binary_classification_report(tmp_path):
     parser = _check_report(path, ["training_curve.png", "reliability.png", "confusion_matrix.png"])
     assert parser.title == title  # escaped in the page, intact after parsing
     table = _table(parser)
-    assert set(table) == {"nll_nats", "nll_bits", "accuracy", "brier", "ece"}
-    assert float(table["nll_nats"]) == pytest.approx(log_loss(y, p), rel=1e-3)
-    assert float(table["nll_bits"]) == pytest.approx(log_loss(y, p) / math.log(2), rel=1e-3)
+    assert set(table) == {NATS, BITS, "accuracy [fraction of rows]",
+                          "Brier score [squared probability error]",
+                          "expected calibration error [probability]"}  # fmt: skip
+    assert float(table[NATS]) == pytest.approx(log_loss(y, p), rel=1e-3)
+    assert float(table[BITS]) == pytest.approx(log_loss(y, p) / math.log(2), rel=1e-3)
 
 
 def test_multiclass_report_uses_given_metrics_and_skips_absent_curve(tmp_path):
@@ -115,7 +132,8 @@ def test_multiclass_report_uses_given_metrics_and_skips_absent_curve(tmp_path):
     y = rng.integers(0, 3, size=90)
     path = write_report(tmp_path, title="three classes", task="classification", y_true=y,
                         dist=Categorical(logits=logits), metrics={"held-out NLL": 1.25, "n": 90})
-    parser = _check_report(path, ["reliability.png", "confusion_matrix.png"])
+    parser = _check_report(path, ["reliability.png", "class_reliability.png",
+                                  "confusion_matrix.png"])  # fmt: skip
     assert _table(parser) == {"held-out NLL": "1.25", "n": "90"}
 
 
@@ -135,8 +153,15 @@ def test_regression_report(tmp_path, family):
     parser = _check_report(path, ["training_curve.png", "pit_histogram.png", "coverage.png",
                                   "predicted_vs_observed.png"])
     table = _table(parser)
-    assert set(table) == {"nll_nats", "nll_bits", "rmse", "mae", "coverage", "pit_ks"}
-    assert 0.0 <= float(table["coverage"]) <= 1.0
+    assert set(table) == {NATS, BITS, "root mean squared error [units of target]",
+                          "mean absolute error [units of target]",
+                          "80% interval coverage [fraction of rows]",
+                          "PIT distance from uniform [Kolmogorov-Smirnov distance]"}  # fmt: skip
+    # the coverage row names its level and is the share of targets in the 80% interval (scipy)
+    if family == "normal":
+        low, high = stats.norm.interval(0.8, loc, 0.5)
+        assert float(table["80% interval coverage [fraction of rows]"]) == pytest.approx(
+            np.mean((low <= y) & (y <= high)), abs=5e-4)
 
 
 def test_unknown_task_is_rejected(tmp_path):

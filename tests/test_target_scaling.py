@@ -340,7 +340,8 @@ def test_compare_ranks_the_learned_scale_normal_on_house_prices(tmp_path, capsys
     subset = tmp_path / "housing.csv"
     frame.iloc[np.random.default_rng(0).permutation(len(frame))[:2000]].to_csv(subset, index=False)
     code = main(["compare", str(subset), "--target", "median_house_value", "--impute", "--quiet",
-                 "--families", "normal,laplace", "--hidden", "16", "--epochs", "10"])  # fmt: skip
+                 "--families", "normal,laplace", "--hidden", "16", "--epochs", "10",
+                 "--report", str(tmp_path / "cmp")])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0, out
     ranked = re.findall(r"^\s+\d+\s+(\S+)\s+(\S+)", out, flags=re.M)

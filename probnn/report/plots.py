@@ -3,15 +3,23 @@
 Figures are built on ``matplotlib.figure.Figure`` directly, never through
 ``pyplot``: no global state, no display needed, and the PNG is rendered by the
 Agg canvas. :func:`figure_to_png` turns a figure into PNG bytes.
+
+Every figure is laid out for reading: legends sit outside the plotting area
+(never over the data), axes with large values are labelled ``200k`` or ``1.5M``
+rather than ``2e5`` with an offset, and a confusion matrix with many classes
+drops its per-cell numbers. :func:`layout_problems` checks a figure for
+overlapping text and legends over the data, from matplotlib's own text extents.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter, MaxNLocator, ScalarFormatter
 from numpy.typing import ArrayLike
 
 from probnn.metrics import central_interval, interval_coverage, reliability_curve
@@ -19,17 +27,32 @@ from probnn.metrics import central_interval, interval_coverage, reliability_curv
 __all__ = [
     "FIGSIZE",
     "DPI",
+    "MAX_ANNOTATED_CLASSES",
     "figure_to_png",
+    "layout_problems",
+    "readable_axis",
     "training_curves",
     "reliability_diagram",
+    "class_reliability",
     "confusion_matrix",
+    "top_confusions",
     "pit_histogram",
     "coverage_curve",
     "predicted_vs_observed",
+    "nll_differences",
+    "pit_by_family",
+    "coverage_by_family",
+    "reliability_by_family",
 ]
 
-FIGSIZE = (5.0, 3.6)  # inches; small so that reports stay light
-DPI = 90
+FIGSIZE = (6.4, 4.2)  # inches: at DPI, about half the width of the report's page
+DPI = 100
+# Up to this many classes a confusion matrix shows its counts and the per-class
+# reliability draws every class; beyond it the matrix is a row-normalised heatmap.
+MAX_ANNOTATED_CLASSES = 12
+_COVERAGE_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+# Values whose magnitude reaches this are labelled with SI prefixes (200k, 1.5M).
+_LARGE = 1e4
 
 
 def figure_to_png(fig: Figure, dpi: int = DPI) -> bytes:
@@ -39,10 +62,122 @@ def figure_to_png(fig: Figure, dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
+def _new_figure(size: tuple[float, float] = FIGSIZE) -> Figure:
+    return Figure(figsize=size, dpi=DPI, layout="constrained")
+
+
+def _legend_below(fig: Figure, ax, ncols: int | None = None) -> None:
+    """The axes' legend under the figure, outside every plotting area."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", fontsize="small",
+                   ncols=ncols or min(len(labels), 3), frameon=False)  # fmt: skip
+
+
+def _short(name: object, width: int = 16) -> str:
+    text = str(name)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def readable_axis(axis, values: ArrayLike) -> None:
+    """Tick labels a reader can take in at a glance.
+
+    Values of magnitude 1e4 and more get SI prefixes (``50k``, ``1.5M``);
+    smaller ones plain numbers without an offset or scientific notation.
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis``.
+    values : array-like
+        The values the axis shows (finite ones are looked at).
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size and np.max(np.abs(v)) >= _LARGE:
+        axis.set_major_formatter(EngFormatter(sep=""))
+    else:
+        formatter = ScalarFormatter(useOffset=False)
+        formatter.set_scientific(False)
+        axis.set_major_formatter(formatter)
+    axis.set_major_locator(MaxNLocator(nbins=6))
+
+
+# ------------------------------------------------------------ layout checks
+def _drawn_texts(fig: Figure):
+    """Draw ``fig`` on an Agg canvas; return the renderer and every Text it drew."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    drawn: dict[int, object] = {}
+    draw_text = renderer.draw_text
+
+    def record(gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if mtext is not None and str(s).strip():
+            drawn[id(mtext)] = mtext
+        return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    renderer.draw_text = record
+    try:
+        fig.draw(renderer)
+    finally:
+        del renderer.draw_text
+    return renderer, list(drawn.values())
+
+
+def layout_problems(fig: Figure, tolerance: float = 1.0) -> list[str]:
+    """What makes a figure hard to read, from matplotlib's own extents.
+
+    The figure is drawn on an Agg canvas; every piece of text actually drawn
+    (titles, axis and tick labels, legend entries, annotations) is measured
+    with ``get_window_extent``. Reported: two texts whose boxes overlap, text
+    that runs off the figure, and a legend over a plotting area.
+
+    Parameters
+    ----------
+    fig : Figure
+    tolerance : float
+        Pixels by which boxes may touch before they count as overlapping.
+
+    Returns
+    -------
+    list of str
+        One line per problem; empty when the layout is clean.
+    """
+    renderer, texts = _drawn_texts(fig)
+    boxes = [(t, t.get_window_extent(renderer)) for t in texts]
+    page = fig.bbox
+    problems = []
+    for text, box in boxes:
+        if (box.x0 < page.x0 - tolerance or box.y0 < page.y0 - tolerance
+                or box.x1 > page.x1 + tolerance or box.y1 > page.y1 + tolerance):  # fmt: skip
+            problems.append(f"text {text.get_text()!r} runs off the figure")
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1:]:
+            dx = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            dy = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if dx > tolerance and dy > tolerance:
+                problems.append(f"text {a.get_text()!r} overlaps {b.get_text()!r}")
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            area = ax.get_window_extent(renderer)
+            dx = min(box.x1, area.x1) - max(box.x0, area.x0)
+            dy = min(box.y1, area.y1) - max(box.y0, area.y0)
+            if dx > tolerance and dy > tolerance:
+                problems.append(f"a legend lies over the plotting area of {ax.get_title()!r}")
+    return problems
+
+
+# ------------------------------------------------------------------ training
 def training_curves(
-    loss_curve: ArrayLike, validation_curve: ArrayLike | None = None
+    loss_curve: ArrayLike,
+    validation_curve: ArrayLike | None = None,
+    stopped: str | None = None,
 ) -> Figure:
-    """Training (and validation) mean NLL per epoch.
+    """Training (and validation) mean NLL per epoch, with the best validation epoch marked.
 
     Parameters
     ----------
@@ -50,22 +185,36 @@ def training_curves(
         Mean training NLL after each epoch, in nats.
     validation_curve : ndarray of shape (n_epochs_val,), optional
         Mean held-out NLL after each epoch.
+    stopped : str, optional
+        Why training ended, shown under the title.
     """
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    fig = _new_figure()
     ax = fig.add_subplot()
     loss = np.asarray(loss_curve, dtype=np.float64)
-    ax.plot(np.arange(1, loss.size + 1), loss, marker=".", label="training")
-    if validation_curve is not None:
+    ax.plot(np.arange(1, loss.size + 1), loss, marker="." if loss.size < 60 else None,
+            label="training (NLL + prior penalty)")  # fmt: skip
+    values = [loss]
+    if validation_curve is not None and len(validation_curve) > 0:
         val = np.asarray(validation_curve, dtype=np.float64)
-        ax.plot(np.arange(1, val.size + 1), val, marker=".", label="validation")
+        values.append(val)
+        ax.plot(np.arange(1, val.size + 1), val, marker="." if val.size < 60 else None,
+                label="validation NLL")  # fmt: skip
+        if np.isfinite(val).any():
+            best = int(np.nanargmin(val))
+            ax.axvline(best + 1, color="C2", ls=":", lw=1.2,
+                       label=f"best validation epoch ({best + 1}): weights kept")  # fmt: skip
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean NLL (nats per example)")
-    ax.set_title("Negative log-likelihood during training")
+    ax.set_title("Negative log-likelihood during training" + (f"\n{stopped}" if stopped else ""),
+                 fontsize="medium")  # fmt: skip
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    readable_axis(ax.yaxis, np.concatenate(values))
     ax.grid(alpha=0.3)
-    ax.legend()
+    _legend_below(fig, ax, ncols=2)
     return fig
 
 
+# ------------------------------------------------------------ classification
 def reliability_diagram(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -> Figure:
     """Top-label reliability diagram with the number of predictions per bin.
 
@@ -80,30 +229,99 @@ def reliability_diagram(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     width = 1.0 / n_bins
-    fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[1] * 1.3), layout="constrained")
+    fig = _new_figure((FIGSIZE[0], FIGSIZE[1] * 1.25))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     used = count > 0
-    top.bar(centres[used], acc[used], width=width * 0.9, alpha=0.7, label="accuracy in bin")
-    top.plot(conf[used], acc[used], "o", color="C1", label="(mean confidence, accuracy)")
+    top.bar(centres[used], acc[used], width=width * 0.9, alpha=0.7, label="fraction correct in bin")
+    top.plot(conf[used], acc[used], "o", color="C1", label="(mean confidence, fraction correct)")
     top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     top.set_ylim(0, 1)
     top.set_ylabel("fraction correct")
-    top.set_title("Reliability diagram (top label)")
-    top.legend(loc="upper left", fontsize="small")
+    top.set_title("Reliability of the most probable class")
     bottom.bar(centres, count, width=width * 0.9, color="grey")
-    for x, c in zip(centres[used], count[used]):
-        bottom.annotate(str(int(c)), (x, c), ha="center", va="bottom", fontsize="x-small")
     bottom.set_xlim(0, 1)
-    bottom.set_ylim(0, max(int(count.max()), 1) * 1.3)
+    bottom.set_ylim(0, max(int(count.max()), 1) * 1.15)
+    bottom.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    readable_axis(bottom.yaxis, count)
+    bottom.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
     bottom.set_xlabel("confidence (largest predicted probability)")
-    bottom.set_ylabel("count")
+    bottom.set_ylabel("predictions")
+    _legend_below(fig, top, ncols=2)
     return fig
+
+
+def class_reliability(
+    y_true: ArrayLike, proba: ArrayLike, classes: Sequence | None = None, n_bins: int = 10,
+    max_classes: int = MAX_ANNOTATED_CLASSES,
+) -> Figure:  # fmt: skip
+    """One-versus-rest reliability of every class (the most frequent ``max_classes``).
+
+    For class k the held-out rows are binned by their predicted ``P(y = k)``;
+    in each bin the mean predicted probability is set against the fraction of
+    rows whose class is k. Calibrated predictions lie on the diagonal.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, shape (n_samples,)
+        Class indices ``0..C-1``.
+    proba : ndarray of shape (n_samples, C)
+    classes : sequence of length C, optional
+        Names of the classes.
+    n_bins : int
+    max_classes : int
+        At most this many panels: the classes most frequent in ``y_true``.
+    """
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(proba, dtype=np.float64)
+    n_classes = p.shape[1]
+    names = [str(c) for c in classes] if classes is not None else [str(k) for k in range(n_classes)]
+    frequency = np.bincount(y, minlength=n_classes)
+    shown = np.argsort(-frequency, kind="stable")[:max_classes]
+    ncols = min(4, shown.size)
+    nrows = math.ceil(shown.size / ncols)
+    fig = _new_figure((2.1 * ncols + 0.9, 2.0 * nrows + 1.0))
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    for ax, k in zip(axes, shown):
+        pk = p[:, k]
+        index = np.clip(np.searchsorted(edges[1:-1], pk, side="left"), 0, n_bins - 1)
+        count = np.bincount(index, minlength=n_bins)
+        mean_p = np.bincount(index, weights=pk, minlength=n_bins)
+        hits = np.bincount(index, weights=(y == k).astype(np.float64), minlength=n_bins)
+        used = count > 0
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+        ax.plot(mean_p[used] / count[used], hits[used] / count[used], "o-", ms=3, color="C0")
+        ax.set_title(f"{_short(names[k])} (n={int(frequency[k])})", fontsize="small")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+        ax.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
+        ax.tick_params(labelsize="small")
+    for ax in axes[shown.size:]:
+        ax.set_visible(False)
+    more = f" ({shown.size} most frequent of {n_classes})" if shown.size < n_classes else ""
+    fig.suptitle(f"Reliability of each class, one versus the rest{more}", fontsize="medium")
+    fig.supxlabel("predicted probability of the class", fontsize="small")
+    fig.supylabel("observed frequency of the class", fontsize="small")
+    return fig
+
+
+def _confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    counts = np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2)
+    return counts.reshape(n_classes, n_classes)
 
 
 def confusion_matrix(
     y_true: ArrayLike, y_pred: ArrayLike, classes: Sequence | None = None
 ) -> Figure:
-    """Confusion matrix: rows are true classes, columns predicted, cells counts.
+    """Confusion matrix: rows are true classes, columns predicted.
+
+    Up to :data:`MAX_ANNOTATED_CLASSES` classes the cells hold counts, written
+    in them; beyond, each row is divided by its total (the fraction of the true
+    class predicted as each class) and the cells carry colour only, with the
+    figure growing with the number of classes.
 
     Parameters
     ----------
@@ -115,30 +333,77 @@ def confusion_matrix(
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     n_classes = len(classes) if classes is not None else int(max(y_true.max(), y_pred.max())) + 1
-    counts = np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2)
-    counts = counts.reshape(n_classes, n_classes)
-    names = [str(c) for c in classes] if classes is not None else [str(i) for i in range(n_classes)]
-    fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[0] * 0.85), layout="constrained")
+    counts = _confusion_counts(y_true, y_pred, n_classes)
+    names = [_short(c, 12) for c in (classes if classes is not None else range(n_classes))]
+    many = n_classes > MAX_ANNOTATED_CLASSES
+    side = min(max(4.8, 0.3 * n_classes + 2.6), 14.0)
+    fig = _new_figure((side + 1.0, side))
     ax = fig.add_subplot()
-    image = ax.imshow(counts, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    threshold = counts.max() / 2
-    if n_classes <= 20:  # numbers in cells only while they stay legible
+    if many:
+        totals = counts.sum(axis=1, keepdims=True)
+        shown = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+        image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1)
+        fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of the true class")
+    else:
+        image = ax.imshow(counts, cmap="Blues")
+        colorbar = fig.colorbar(image, ax=ax, shrink=0.8, label="held-out rows")
+        readable_axis(colorbar.ax.yaxis, counts)
+        threshold = counts.max() / 2
         for i in range(n_classes):
             for j in range(n_classes):
                 colour = "white" if counts[i, j] > threshold else "black"
-                ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=colour,
-                        fontsize="medium")
+                ax.text(j, i, f"{counts[i, j]:,}", ha="center", va="center", color=colour,
+                        fontsize="medium" if n_classes <= 6 else "small")  # fmt: skip
     ticks = np.arange(n_classes)
-    ax.set_xticks(ticks, names, rotation=45 if n_classes > 4 else 0)
-    ax.set_yticks(ticks, names)
-    ax.set_xlabel("predicted class")
+    step = max(1, math.ceil(n_classes / 40))
+    fontsize = "medium" if n_classes <= 8 else ("small" if n_classes <= 20 else "x-small")
+    ax.set_xticks(ticks[::step], names[::step], rotation=90 if n_classes > 4 else 0,
+                  fontsize=fontsize)  # fmt: skip
+    ax.set_yticks(ticks[::step], names[::step], fontsize=fontsize)
+    ax.set_xlabel("predicted class (most probable)")
     ax.set_ylabel("true class")
-    ax.set_title("Confusion matrix")
+    ax.set_title("Confusion matrix" + (" (each row sums to 1)" if many else ""))
     return fig
 
 
-def pit_histogram(pit: ArrayLike, n_bins: int = 10) -> Figure:
+def top_confusions(
+    y_true: ArrayLike, y_pred: ArrayLike, classes: Sequence | None = None, top: int = 12
+) -> Figure:
+    """The most frequent mistakes, true class -> predicted class, as horizontal bars.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of int, shape (n_samples,)
+    classes : sequence of length C, optional
+    top : int
+        At most this many (true, predicted) pairs, largest counts first.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    n_classes = len(classes) if classes is not None else int(max(y_true.max(), y_pred.max())) + 1
+    names = [_short(c) for c in (classes if classes is not None else range(n_classes))]
+    counts = _confusion_counts(y_true, y_pred, n_classes)
+    np.fill_diagonal(counts, 0)
+    flat = np.argsort(-counts, axis=None, kind="stable")[:top]
+    flat = flat[counts.ravel()[flat] > 0]
+    rows, cols = np.unravel_index(flat, counts.shape)
+    fig = _new_figure((FIGSIZE[0], 0.32 * max(len(flat), 3) + 1.4))
+    ax = fig.add_subplot()
+    labels = [f"{names[i]} → {names[j]}" for i, j in zip(rows, cols)]
+    values = counts[rows, cols]
+    ax.barh(np.arange(len(flat)), values, color="C3", alpha=0.8)
+    ax.set_yticks(np.arange(len(flat)), labels, fontsize="small")
+    ax.invert_yaxis()
+    readable_axis(ax.xaxis, values if values.size else [0])
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    total = int((y_true != y_pred).sum())
+    ax.set_xlabel(f"held-out rows ({total:,} mistakes in all)")
+    ax.set_title("Most frequent confusions, true → predicted", fontsize="medium")
+    return fig
+
+
+# ---------------------------------------------------------------- regression
+def pit_histogram(pit: ArrayLike, n_bins: int = 10, title: str | None = None) -> Figure:
     """Histogram of PIT values (as a density) against the flat Uniform(0, 1) density.
 
     Parameters
@@ -146,23 +411,26 @@ def pit_histogram(pit: ArrayLike, n_bins: int = 10) -> Figure:
     pit : ndarray of shape (n_samples,)
         PIT values in [0, 1] (see :func:`probnn.metrics.pit_values`).
     n_bins : int
+    title : str, optional
     """
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    fig = _new_figure()
     ax = fig.add_subplot()
     ax.hist(np.asarray(pit, dtype=np.float64), bins=np.linspace(0, 1, n_bins + 1), density=True,
-            alpha=0.7, edgecolor="white", label="PIT values")
-    ax.axhline(1.0, color="k", ls="--", lw=1, label="uniform (calibrated)")
+            alpha=0.7, edgecolor="white", label="held-out PIT values")
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="uniform: calibrated")
     ax.set_xlim(0, 1)
     ax.set_xlabel("PIT = predicted CDF at the observed value")
     ax.set_ylabel("density")
-    ax.set_title("Probability integral transform")
-    ax.legend(loc="lower center", fontsize="small")
+    ax.set_title(title or "Probability integral transform (PIT)")
+    _legend_below(fig, ax)
     return fig
 
 
-def coverage_curve(
-    y_true: ArrayLike, dist, levels: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
-) -> Figure:
+def _empirical_coverage(y: np.ndarray, dist, levels: np.ndarray) -> np.ndarray:
+    return np.array([interval_coverage(*central_interval(dist, c), y) for c in levels])
+
+
+def coverage_curve(y_true: ArrayLike, dist, levels: Sequence[float] = _COVERAGE_LEVELS) -> Figure:
     """Empirical coverage of central predictive intervals against their nominal coverage.
 
     Parameters
@@ -175,24 +443,30 @@ def coverage_curve(
     """
     y = np.asarray(y_true, dtype=np.float64)
     nominal = np.asarray(levels, dtype=np.float64)
-    empirical = [interval_coverage(*central_interval(dist, c), y) for c in nominal]
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    empirical = _empirical_coverage(y, dist, nominal)
+    fig = _new_figure()
     ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], "k--", lw=1, label="nominal = empirical")
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="honest intervals (empirical = nominal)")
     ax.plot(nominal, empirical, "o-", label="model")
+    _coverage_axes(ax, nominal, empirical)
+    _legend_below(fig, ax, ncols=2)
+    return fig
+
+
+def _coverage_axes(ax, nominal: np.ndarray, empirical: np.ndarray) -> None:
+    low = min(float(nominal.min()), float(np.min(empirical))) - 0.05
     ax.set_xlim(nominal.min() - 0.05, 1.02)
-    ax.set_ylim(min(nominal.min(), min(empirical)) - 0.05, 1.02)
+    ax.set_ylim(max(low, -0.02), 1.02)
     ax.set_xlabel("nominal coverage of the central interval")
     ax.set_ylabel("fraction of targets inside")
     ax.set_title("Predictive interval coverage")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return fig
 
 
 def predicted_vs_observed(
-    y_true: ArrayLike, dist, coverage: float = 0.9, max_points: int = 400
-) -> Figure:
+    y_true: ArrayLike, dist, coverage: float = 0.9, max_points: int = 400,
+    target: str = "target",
+) -> Figure:  # fmt: skip
     """Predicted mean with its central interval against the observed target.
 
     Parameters
@@ -205,6 +479,8 @@ def predicted_vs_observed(
     max_points : int
         At most this many rows are drawn (evenly spaced after sorting by the
         observed value), so that large test sets stay readable.
+    target : str
+        Name of the target, for the axis labels.
     """
     y = np.asarray(y_true, dtype=np.float64)
     mean = np.asarray(dist.mean, dtype=np.float64)
@@ -212,21 +488,140 @@ def predicted_vs_observed(
     inside = (lower <= y) & (y <= upper)
     order = np.argsort(y, kind="stable")
     shown = order[np.unique(np.linspace(0, y.size - 1, min(max_points, y.size)).astype(int))]
-    fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[0] * 0.85), layout="constrained")
+    fig = _new_figure((FIGSIZE[0], FIGSIZE[0] * 0.8))
     ax = fig.add_subplot()
-    for mask, colour, label in ((inside, "C0", "inside interval"),
-                                (~inside, "C3", "outside interval")):
+    for mask, colour, label in ((inside, "C0", "inside its interval"),
+                                (~inside, "C3", "outside its interval")):
         rows = shown[mask[shown]]
         if rows.size:
             # vlines, not errorbar: for skewed or discrete distributions the
             # mean can lie outside its own central interval.
             ax.vlines(y[rows], lower[rows], upper[rows], color=colour, lw=0.6, alpha=0.5)
             ax.plot(y[rows], mean[rows], "o", ms=3, alpha=0.7, color=colour, label=label)
-    lo = min(y.min(), lower.min())
-    hi = max(y.max(), upper.max())
+    finite = np.concatenate([y, lower[np.isfinite(lower)], upper[np.isfinite(upper)]])
+    lo, hi = float(finite.min()), float(finite.max())
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="predicted = observed")
-    ax.set_xlabel("observed")
+    readable_axis(ax.xaxis, [lo, hi])
+    readable_axis(ax.yaxis, [lo, hi])
+    ax.set_xlabel(f"observed {_short(target, 30)}")
     ax.set_ylabel(f"predicted mean and {coverage:.0%} interval")
     ax.set_title("Predicted versus observed")
-    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    _legend_below(fig, ax)
+    return fig
+
+
+# ------------------------------------------------------------------- compare
+def nll_differences(
+    means: Mapping[str, float], standard_errors: Mapping[str, float], best: str
+) -> Figure:
+    """Each family's held-out NLL minus the best's, with two paired standard errors.
+
+    Parameters
+    ----------
+    means : mapping of family name -> mean held-out NLL (nats per example)
+    standard_errors : mapping of family name -> SE of its difference from ``best``
+    best : str
+        The family with the lowest mean NLL.
+    """
+    names = sorted(means, key=means.get)
+    gaps = np.array([means[n] - means[best] for n in names])
+    errors = np.array([2 * standard_errors.get(n, 0.0) if n != best else 0.0 for n in names])
+    errors = np.where(np.isfinite(errors), errors, 0.0)
+    fig = _new_figure((FIGSIZE[0], 0.45 * len(names) + 1.8))
+    ax = fig.add_subplot()
+    ax.barh(np.arange(len(names)), gaps, xerr=errors, color="C0", alpha=0.75, capsize=4)
+    ax.set_yticks(np.arange(len(names)), [_short(n) for n in names])
+    ax.invert_yaxis()
+    ax.axvline(0, color="k", lw=0.8)
+    readable_axis(ax.xaxis, np.concatenate([gaps + errors, [0.0]]))
+    ax.set_xlabel(f"held-out NLL minus {best}'s (nats per example; bars ± 2 paired SE)")
+    ax.set_title("Held-out negative log-likelihood, lower is better", fontsize="medium")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def _panel_grid(n: int, width: float = 2.4, height: float = 2.0):
+    ncols = min(4, n)
+    nrows = math.ceil(n / ncols)
+    fig = _new_figure((width * ncols + 0.9, height * nrows + 1.1))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def pit_by_family(pits: Mapping[str, ArrayLike], n_bins: int = 10) -> Figure:
+    """One PIT histogram per family, on shared axes.
+
+    Parameters
+    ----------
+    pits : mapping of family name -> PIT values of shape (n_samples,)
+    n_bins : int
+    """
+    fig, axes = _panel_grid(len(pits))
+    for ax, (name, pit) in zip(axes, pits.items()):
+        ax.hist(np.asarray(pit, dtype=np.float64), bins=np.linspace(0, 1, n_bins + 1),
+                density=True, alpha=0.7, edgecolor="white")  # fmt: skip
+        ax.axhline(1.0, color="k", ls="--", lw=1)
+        ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+        ax.set_title(_short(name), fontsize="small")
+        ax.tick_params(labelsize="small")
+    fig.suptitle("PIT histogram of each family (flat on the dashed line: calibrated)",
+                 fontsize="medium")  # fmt: skip
+    fig.supxlabel("PIT = predicted CDF at the observed value", fontsize="small")
+    fig.supylabel("density", fontsize="small")
+    return fig
+
+
+def coverage_by_family(y_true: ArrayLike, dists: Mapping[str, object],
+                       levels: Sequence[float] = _COVERAGE_LEVELS) -> Figure:  # fmt: skip
+    """Empirical against nominal coverage of the central intervals, one line per family.
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (n_samples,)
+    dists : mapping of family name -> Distribution of batch shape (n_samples,)
+    levels : sequence of float in (0, 1)
+    """
+    y = np.asarray(y_true, dtype=np.float64)
+    nominal = np.asarray(levels, dtype=np.float64)
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="honest intervals")
+    lowest = []
+    for k, (name, dist) in enumerate(dists.items()):
+        empirical = _empirical_coverage(y, dist, nominal)
+        lowest.append(empirical.min())
+        ax.plot(nominal, empirical, "o-", ms=4, color=f"C{k}", label=_short(name))
+    _coverage_axes(ax, nominal, np.array(lowest))
+    _legend_below(fig, ax, ncols=min(len(dists) + 1, 5))
+    return fig
+
+
+def reliability_by_family(y_true: ArrayLike, probas: Mapping[str, ArrayLike],
+                          n_bins: int = 10) -> Figure:  # fmt: skip
+    """Top-label reliability curves, one line per family.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, shape (n_samples,)
+    probas : mapping of family name -> probabilities, shape (n_samples,) or (n_samples, C)
+    n_bins : int
+    """
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    for k, (name, proba) in enumerate(probas.items()):
+        conf, acc, count = reliability_curve(y_true, proba, n_bins)
+        used = count > 0
+        ax.plot(conf[used], acc[used], "o-", ms=4, color=f"C{k}", label=_short(name))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence (largest predicted probability)")
+    ax.set_ylabel("fraction correct")
+    ax.set_title("Reliability of the most probable class")
+    ax.grid(alpha=0.3)
+    _legend_below(fig, ax, ncols=min(len(probas) + 1, 4))
     return fig

@@ -1,0 +1,275 @@
+"""The model card's facts: what was fitted, how training ended, the best constant model.
+
+Everything here reads a fitted estimator (or its family) and returns plain
+text and numbers for :mod:`probnn.report` and the command line; nothing draws.
+No family is named: what a family is comes from the family object itself
+(``name``, ``is_classifier``, ``constant_raw``, ``get_params``, ``derivation``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import platform
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "METRIC_TEXT",
+    "metric_rows",
+    "file_sha256",
+    "software_versions",
+    "members",
+    "stop_reason",
+    "network_rows",
+    "training_rows",
+    "constant_baseline",
+]
+
+# key -> (name a reader knows, unit, how to read it); units "{target}" are filled in
+METRIC_TEXT: dict[str, tuple[str, str, str]] = {
+    "nll_nats": ("negative log-likelihood", "nats per example",
+                 "minus the mean log-probability (or log-density) of the held-out targets; "
+                 "lower is better"),
+    "nll_bits": ("negative log-likelihood", "bits per example",
+                 "the same, divided by ln 2: the bits a code built from the model needs per "
+                 "held-out target"),
+    "accuracy": ("accuracy", "fraction of rows",
+                 "how often the most probable class is the true one"),
+    "brier": ("Brier score", "squared probability error",
+              "mean squared distance between the predicted class probabilities and the "
+              "one-hot truth; 0 is perfect"),
+    "ece": ("expected calibration error", "probability",
+            "mean gap between confidence and accuracy over 10 confidence bins, weighted by "
+            "their counts; 0 is calibrated"),
+    "rmse": ("root mean squared error", "units of {target}",
+             "of the predicted mean; on the scale of the target"),
+    "mae": ("mean absolute error", "units of {target}", "of the predicted mean"),
+    "coverage": ("{level} interval coverage", "fraction of rows",
+                 "share of held-out targets inside their central {level} predictive interval; "
+                 "honest intervals give about {nominal}"),
+    "pit_ks": ("PIT distance from uniform", "Kolmogorov-Smirnov distance",
+               "largest gap between the PIT values' empirical CDF and the uniform one; "
+               "0 is calibrated"),
+}  # fmt: skip
+
+
+def metric_rows(metrics: Mapping[str, object], coverage: float = 0.9,
+                target: str = "the target") -> list[tuple[str, object, str, str]]:  # fmt: skip
+    """The metrics as rows ``(name, value, unit, how to read)``; unknown keys kept as they are.
+
+    Parameters
+    ----------
+    metrics : mapping of str -> number
+        As :func:`probnn.metrics.classification_metrics` or
+        :func:`probnn.metrics.regression_metrics` return them.
+    coverage : float
+        Nominal coverage of the interval behind ``"coverage"``.
+    target : str
+        Name of the target, for the units of RMSE and MAE.
+    """
+    level = f"{coverage:.0%}"
+    rows = []
+    for key, value in metrics.items():
+        if key not in METRIC_TEXT:
+            rows.append((str(key), value, "", ""))
+            continue
+        name, unit, meaning = METRIC_TEXT[key]
+        fill = dict(level=level, nominal=f"{coverage:g}", target=target)
+        rows.append((name.format(**fill), value, unit.format(**fill), meaning.format(**fill)))
+    return rows
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def software_versions() -> list[tuple[str, str]]:
+    """``(package, version)`` of probnn, Python and the libraries the fit used."""
+    from importlib import metadata
+
+    from probnn._version import __version__
+
+    rows = [("probnn", __version__), ("Python", platform.python_version())]
+    for name in ("numpy", "scipy", "scikit-learn", "pandas", "matplotlib"):
+        try:
+            rows.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            rows.append((name, "not installed"))
+    rows.append(("platform", f"{platform.system()} {platform.machine()}"))
+    return rows
+
+
+def members(estimator) -> list:
+    """The fitted networks of an estimator: its ensemble members, or itself."""
+    return list(getattr(estimator, "estimators_", None) or [estimator])
+
+
+def _one_stop(est) -> tuple[str, bool]:
+    """Why one fitted network stopped, and whether it stopped before its budget."""
+    n, budget = int(est.n_iter_), int(est.max_iter)
+    if est.solver == "lbfgs":
+        if est.converged_:
+            return f"L-BFGS converged after {n} iterations (budget {budget})", True
+        return f"L-BFGS used its whole budget of {budget} iterations without converging", False
+    scores = np.asarray(getattr(est, "validation_scores_", None) or [], dtype=np.float64)
+    best = ""
+    if est.early_stopping and scores.size and np.isfinite(scores).any():
+        k = int(np.nanargmin(scores))
+        best = (f"best validation NLL {scores[k]:.4f} nats per example at epoch {k + 1}, "
+                "whose weights were kept")  # fmt: skip
+    if est.converged_:
+        watched = "validation NLL" if est.early_stopping else "training loss"
+        text = (f"stopped early at epoch {n} of {budget}: the {watched} had not improved for "
+                f"{int(est.n_iter_no_change)} epochs")  # fmt: skip
+        return (f"{text}; {best}" if best else text), True
+    text = f"used the whole budget of {budget} epochs (the loss was still improving)"
+    return (f"{text}; {best}" if best else text), False
+
+
+def stop_reason(estimator) -> str:
+    """One sentence: how many epochs training ran and why it stopped.
+
+    For an ensemble, the members' epochs (range and median) and how many
+    stopped early.
+    """
+    nets = members(estimator)
+    if len(nets) == 1:
+        return _one_stop(nets[0])[0]
+    epochs = np.array([int(m.n_iter_) for m in nets])
+    early = sum(_one_stop(m)[1] for m in nets)
+    return (f"{len(nets)} networks ran {epochs.min()}-{epochs.max()} epochs (median "
+            f"{float(np.median(epochs)):g}); {early} of {len(nets)} stopped early on their "
+            "validation NLL, the others used the whole budget")  # fmt: skip
+
+
+def network_rows(estimator) -> list[tuple[str, str]]:
+    """The network's shape: layers, parameters, activations, dtype (and ensemble size)."""
+    nets = members(estimator)
+    net = nets[0]
+    sizes = [net.coefs_[0].shape[0]] + [c.shape[1] for c in net.coefs_]
+    n_params = sum(c.size for c in net.coefs_) + sum(b.size for b in net.intercepts_)
+    rows = [
+        ("layers (inputs → hidden → raw outputs)", " → ".join(f"{s:,}" for s in sizes)),
+        ("parameters", f"{n_params:,}" + (f" per network, {n_params * len(nets):,} in all"
+                                          if len(nets) > 1 else "")),
+        ("hidden activation", str(net.activation)),
+        ("output link", str(getattr(net, "out_activation_", ""))),
+        ("arithmetic", str(net.dtype)),
+    ]  # fmt: skip
+    if len(nets) > 1:
+        rows.insert(0, ("ensemble", f"{len(nets)} networks from independent seeds; the "
+                                    "prediction is their equally weighted mixture"))  # fmt: skip
+    return rows
+
+
+# (estimator parameter, what it is, the command line's option)
+_SETTINGS = (
+    ("solver", "optimiser", "--solver"),
+    ("learning_rate_init", "learning rate", "--lr"),
+    ("batch_size", "minibatch size", "--batch-size"),
+    ("max_iter", "epoch budget", "--epochs"),
+    ("early_stopping", "early stopping on a validation split", ""),
+    ("validation_fraction", "validation fraction of the training rows", ""),
+    ("n_iter_no_change", "patience (epochs without improvement)", "--patience"),
+    ("tol", "improvement that counts", ""),
+    ("prior", "prior on the weights", "--prior"),
+    ("alpha", "prior strength alpha", "--alpha"),
+    ("dropout", "dropout", ""),
+    ("standardize_target", "target standardised for training", ""),
+    ("family_params", "fixed family parameters", "--family-param"),
+    ("random_state", "seed of the weights and minibatches", "--seed"),
+)  # fmt: skip
+
+
+def training_rows(estimator) -> list[tuple[str, str, str]]:
+    """Every training setting ``(what, value, option)`` of a fitted estimator."""
+    template = getattr(estimator, "estimator", None) if hasattr(estimator, "estimators_") else None
+    params = (template if template is not None else members(estimator)[0]).get_params()
+    rows = []
+    for key, what, option in _SETTINGS:
+        if key not in params:
+            continue
+        value = params[key]
+        if key == "batch_size" and value == "auto":
+            value = "auto: min(200, training rows)"
+        if key == "prior" and value is None:
+            value = "none (maximum likelihood)"
+        if key == "family_params":
+            value = ", ".join(f"{k}={v:g}" for k, v in (value or {}).items()) or "none"
+        rows.append((what, str(value), option))
+    if hasattr(estimator, "estimators_"):
+        rows.append(("ensemble members", str(len(estimator.estimators_)), "--ensemble"))
+        rows.append(("member seeds", ", ".join(str(m.random_state) for m in estimator.estimators_),
+                     "drawn from --seed"))  # fmt: skip
+    return rows
+
+
+def _describe(dist) -> str:
+    from probnn.report.html import format_number
+
+    parts = []
+    for name in ("probs", "loc", "scale", "df", "rate"):
+        value = getattr(dist, name, None)
+        if value is None:
+            continue
+        v = np.asarray(value, dtype=np.float64).ravel()
+        shown = ", ".join(format_number(x) for x in v[:6]) + (", ..." if v.size > 6 else "")
+        parts.append(f"{name} = {shown}" if v.size == 1 else f"{name} = ({shown})")
+    return ", ".join(parts)
+
+
+def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
+                      fixed: Sequence[str] = ()) -> tuple[float, str]:  # fmt: skip
+    """Held-out NLL of the best constant model: the family's MLE on the training targets.
+
+    The constant model ignores x: its raw outputs are ``family.constant_raw(y_train)``
+    (Bernoulli(mean y), the class frequencies, a Normal with the training mean and
+    standard deviation, ...). A fixed ``scale`` that the user did not give (one
+    the estimator estimated) is chosen for the constant model by maximum
+    likelihood on the training targets too.
+
+    Parameters
+    ----------
+    family : Family
+        The fitted model's family, with its parameters in the units of ``y``.
+    y_train, y_test : ndarray of shape (n_train,), (n_test,)
+        Targets as the family takes them (class indices, real values, counts).
+    fixed : sequence of str
+        Names of the family parameters the user fixed.
+
+    Returns
+    -------
+    nll : float
+        Mean NLL of ``y_test`` under the constant model, in nats per example.
+    description : str
+        The constant distribution's parameters.
+    """
+    from scipy import optimize
+
+    from probnn.families import get_family
+
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    params = family.get_params()
+    if params.get("scale") is not None and "scale" not in fixed:
+        raw = np.asarray(family.constant_raw(y_train), dtype=np.float64)
+        tiled = np.broadcast_to(raw, (y_train.shape[0], raw.size))
+
+        def train_nll(log_scale: float) -> float:
+            candidate = get_family(family.name, **{**params, "scale": math.exp(log_scale)})
+            return float(np.mean(candidate.nll(tiled, y_train)))
+
+        spread = float(np.std(y_train)) or 1.0
+        best = optimize.minimize_scalar(train_nll, bracket=(math.log(spread) - 1, math.log(spread)))
+        family = get_family(family.name, **{**params, "scale": math.exp(best.x)})
+    raw = np.asarray(family.constant_raw(y_train), dtype=np.float64)
+    nll = family.nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(), y_test)
+    return float(np.mean(nll)), _describe(family.distribution(raw[None, :]))

@@ -773,7 +773,7 @@ class TabularModel:
             return pd.DataFrame(out)
         out["prediction"] = np.asarray(self.estimator.predict(X))
         dist = self.estimator.predict_dist(X)
-        for name, values in self.estimator.family_.parameter_columns(dist).items():
+        for name, values in _parameter_columns(self.estimator, dist).items():
             out[name] = np.array(values)
         lower, upper = self.estimator.predict_interval(X, coverage=coverage)
         out["lower"], out["upper"] = np.asarray(lower), np.asarray(upper)
@@ -842,6 +842,23 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
         target_labels(frame[target], target)
     else:
         regression_target(frame[target], target, get_family(family))
+
+
+def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
+    """The predicted distribution's parameters as columns, as its family names them.
+
+    An ensemble (no single ``family_``) gives each member's parameters with the
+    member's number appended (``loc_1``, ``scale_1``, ``loc_2``, ...): its
+    prediction is their equal mixture.
+    """
+    family = getattr(estimator, "family_", None)
+    if family is not None:
+        return family.parameter_columns(dist)
+    columns = {}
+    for k, (member, component) in enumerate(zip(estimator.estimators_, dist.components), 1):
+        for name, values in member.family_.parameter_columns(component).items():
+            columns[f"{name}_{k}"] = values
+    return columns
 
 
 def check_target_column(frame: pd.DataFrame, target: str) -> None:

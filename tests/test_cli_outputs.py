@@ -470,3 +470,27 @@ def test_compare_says_when_the_top_two_are_within_noise(tmp_path, capsys, monkey
                 "beats": "normal beats studentt by 0.5000 nats/example"}[verdict]  # fmt: skip
     assert expected in out
     assert "log-density" in out
+
+
+def test_predict_with_an_ensemble_model_writes_each_members_parameters(tmp_path, capsys):
+    # an ensemble has no single family: its prediction is the equal mixture of its members'
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=120)
+    data = tmp_path / "e.csv"
+    pd.DataFrame({"x": x, "y": 2 * x + rng.normal(size=120)}).to_csv(data, index=False)
+    model = tmp_path / "e.safetensors"
+    code, _, err = run(capsys, "fit", data, "--target", "y", "--ensemble", "2", "--epochs", "3",
+                       "--hidden", "4", "--quiet", "--out", model)  # fmt: skip
+    assert code == 0, err
+    out_csv = tmp_path / "p.csv"
+    code, _, err = run(capsys, "predict", model, data, "--out", out_csv)
+    assert code == 0, err
+    table = pd.read_csv(out_csv)
+    assert list(table.columns) == ["prediction", "loc_1", "scale_1", "loc_2", "scale_2",
+                                   "lower", "upper"]  # fmt: skip
+    # the mixture's mean is the members' mean; its 5% quantile solves the mixture cdf
+    np.testing.assert_allclose(table["prediction"], (table["loc_1"] + table["loc_2"]) / 2,
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    cdf = 0.5 * (stats.norm.cdf(table["lower"], table["loc_1"], table["scale_1"])
+                 + stats.norm.cdf(table["lower"], table["loc_2"], table["scale_2"]))
+    np.testing.assert_allclose(cdf, 0.05, atol=1e-5)

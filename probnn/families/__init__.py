@@ -14,7 +14,17 @@ normal          2       mu = z1, sigma = softplus(z2)           Gaussian NLL
 laplace         2 or 1  mu = z1, b = softplus(z2) (or fixed b)  absolute error
 poisson         1       lambda = exp(z)                         Poisson deviance
 studentt        2       mu = z1, sigma = softplus(z2), df fixed Student-t NLL
+negative-binom. 2       mu = exp(z1), alpha = softplus(z2)      NB2 NLL (overdispersed)
+gamma           2       mu = exp(z1), shape = softplus(z2)      gamma NLL
+log-normal      2       log y ~ N(z1, softplus(z2))             Gaussian NLL of log y + log y
+beta            2       m = sigmoid(z1), phi = softplus(z2)     beta NLL
+mixture-normal  3K      softmax weights, K means, K scales      mixture density network NLL
+ordinal         C       P(y <= k) = sigmoid(c_k - z0)           cumulative-logit NLL
 =============== ======= ======================================= ========================
+
+Each family declares what it is (support, target kinds, parameters; see
+:class:`probnn.families.base.Family`); every module of this package is imported
+below, so a new family is one new file.
 """
 
 from __future__ import annotations

@@ -220,3 +220,31 @@ class Distribution:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(batch_shape={tuple(self.batch_shape)}, dtype={self.dtype})"
+
+
+class LocScale(Distribution):
+    """Base of the distributions with a finite real ``loc`` and a positive ``scale``.
+
+    Checks and broadcasts the two parameters once; subclasses say what they mean.
+    """
+
+    def __init__(self, loc: ArrayLike, scale: ArrayLike):
+        name = type(self).__name__
+        self.dtype = param_dtype(loc, scale)
+        loc_, scale_ = as_param(loc, "loc", name), as_param(scale, "scale", name)
+        check_positive(scale_, "scale", name)
+        if not np.isfinite(loc_).all():
+            raise ValueError(f"{name}: loc must be finite; found an infinite value")
+        self._loc, self._scale = np.broadcast_arrays(loc_, scale_)
+        self.batch_shape = tuple(self._loc.shape)
+
+    @property
+    def loc(self) -> NDArray[np.floating]:
+        """The location parameter, shape batch_shape."""
+        return self._out(self._loc)
+
+    @property
+    def scale(self) -> NDArray[np.floating]:
+        """The scale parameter, shape batch_shape."""
+        return self._out(self._scale)
+

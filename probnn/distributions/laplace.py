@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
+from .base import LocScale, data_dtype, fit_inputs
 
 __all__ = ["Laplace"]
 
@@ -25,7 +25,7 @@ def weighted_median(y: NDArray[np.float64], w: NDArray[np.float64]) -> float:
     return float(ys[i])
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """Laplace distribution: density ``exp(-|y - loc| / scale) / (2 scale)``.
 
     Parameters
@@ -35,25 +35,6 @@ class Laplace(Distribution):
     scale : array-like
         Scale ``b`` > 0; the variance is ``2 b**2``.
     """
-
-    def __init__(self, loc: ArrayLike, scale: ArrayLike):
-        self.dtype = param_dtype(loc, scale)
-        loc_, scale_ = as_param(loc, "loc", "Laplace"), as_param(scale, "scale", "Laplace")
-        check_positive(scale_, "scale", "Laplace")
-        if not np.isfinite(loc_).all():
-            raise ValueError("Laplace: loc must be finite; found an infinite value")
-        self._loc, self._scale = np.broadcast_arrays(loc_, scale_)
-        self.batch_shape = tuple(self._loc.shape)
-
-    @property
-    def loc(self) -> NDArray[np.floating]:
-        """Location, shape batch_shape."""
-        return self._out(self._loc)
-
-    @property
-    def scale(self) -> NDArray[np.floating]:
-        """Scale b, shape batch_shape."""
-        return self._out(self._scale)
 
     def affine(self, shift: float, scale: float) -> "Laplace":
         """``Laplace(shift + scale * loc, scale * b)``: the law of ``shift + scale * Y``."""

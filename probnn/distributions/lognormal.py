@@ -7,17 +7,17 @@ The same law as ``scipy.stats.lognorm(s=scale, scale=exp(loc))`` and
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import special
 
-from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
+from .base import LocScale, data_dtype, fit_inputs
 
 __all__ = ["LogNormal"]
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
-class LogNormal(Distribution):
+class LogNormal(LocScale):
     """Log-normal distribution: ``Y = exp(X)`` with ``X ~ Normal(loc, scale**2)``.
 
     Parameters
@@ -33,25 +33,6 @@ class LogNormal(Distribution):
     mean ``exp(loc + scale^2 / 2)``, variance ``expm1(scale^2) exp(2 loc + scale^2)``,
     entropy ``loc + 1/2 + log(scale sqrt(2 pi))``.
     """
-
-    def __init__(self, loc: ArrayLike, scale: ArrayLike):
-        self.dtype = param_dtype(loc, scale)
-        loc_, scale_ = as_param(loc, "loc", "LogNormal"), as_param(scale, "scale", "LogNormal")
-        check_positive(scale_, "scale", "LogNormal")
-        if not np.isfinite(loc_).all():
-            raise ValueError("LogNormal: loc must be finite; found an infinite value")
-        self._loc, self._scale = np.broadcast_arrays(loc_, scale_)
-        self.batch_shape = tuple(self._loc.shape)
-
-    @property
-    def loc(self) -> NDArray[np.floating]:
-        """Mean of ``log Y``, shape batch_shape."""
-        return self._out(self._loc)
-
-    @property
-    def scale(self) -> NDArray[np.floating]:
-        """Standard deviation of ``log Y``, shape batch_shape."""
-        return self._out(self._scale)
 
     def _log_prob(self, y):
         inside = (y > 0) & np.isfinite(y)

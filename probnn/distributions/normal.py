@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import special
 
-from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
+from .base import LocScale, data_dtype, fit_inputs
 
 __all__ = ["Normal"]
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
-class Normal(Distribution):
+class Normal(LocScale):
     """Normal distribution ``N(loc, scale**2)``.
 
     Parameters
@@ -23,25 +23,6 @@ class Normal(Distribution):
     scale : array-like
         Standard deviation, > 0.
     """
-
-    def __init__(self, loc: ArrayLike, scale: ArrayLike):
-        self.dtype = param_dtype(loc, scale)
-        loc_, scale_ = as_param(loc, "loc", "Normal"), as_param(scale, "scale", "Normal")
-        check_positive(scale_, "scale", "Normal")
-        if not np.isfinite(loc_).all():
-            raise ValueError("Normal: loc must be finite; found an infinite value")
-        self._loc, self._scale = np.broadcast_arrays(loc_, scale_)
-        self.batch_shape = tuple(self._loc.shape)
-
-    @property
-    def loc(self) -> NDArray[np.floating]:
-        """Mean, shape batch_shape."""
-        return self._out(self._loc)
-
-    @property
-    def scale(self) -> NDArray[np.floating]:
-        """Standard deviation, shape batch_shape."""
-        return self._out(self._scale)
 
     def affine(self, shift: float, scale: float) -> "Normal":
         """``Normal(shift + scale * loc, scale * scale)``: the law of ``shift + scale * Y``."""

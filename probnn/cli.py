@@ -843,7 +843,7 @@ def _support_problem(frame, target: str, family: str, kind: str) -> str | None:
     from probnn.tabular import regression_target, target_labels
 
     declared = get_family(family)
-    if kind in ("binary", "classes", "ordered-classes") and not declared.is_classifier:
+    if _is_label_kind(kind) and not declared.is_classifier:
         return "a density is not a probability of a class label; the target holds class labels"
     if kind not in declared.target_kinds:
         return (f"{family} models {', '.join(declared.target_kinds)} targets; the target holds "
@@ -868,8 +868,14 @@ def _scores_integers(family: str, kind: str) -> bool:
     return kind in DISCRETE_KINDS and FAMILIES[family].support not in DISCRETE_KINDS
 
 
+def _is_label_kind(kind: str) -> bool:
+    from probnn.families import LABEL_KINDS
+
+    return kind in LABEL_KINDS
+
+
 def _scoring_line(kind: str) -> str:
-    if kind in ("binary", "classes", "ordered-classes"):
+    if _is_label_kind(kind):
         return "scoring: log-probability of each held-out class label"
     if kind not in ("count", "integer"):
         return "scoring: log-density at each held-out target (every family here is a density)"
@@ -1059,7 +1065,7 @@ def _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, 
     def write(folder):
         return write_compare_report(
             folder, title=f"probnn compare {pathlib.Path(args.data).name} --target {args.target}",
-            task="classification" if kind == "labels" else "regression",
+            task="classification" if _is_label_kind(kind) else "regression",
             y_true=first.encode_target(held_out), dists=dists, nll_rows=nll_rows,
             standard_errors=se, best=best, coverage=args.coverage,
             scoring=f"{_scoring_line(kind)}.", verdict=f"Winner: {verdict}.",

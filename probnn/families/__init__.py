@@ -29,11 +29,11 @@ below, so a new family is one new file.
 
 from __future__ import annotations
 
-from probnn.families.base import DISCRETE_KINDS, SUPPORTS, TARGET_KINDS, Family
+from probnn.families.base import DISCRETE_KINDS, LABEL_KINDS, SUPPORTS, TARGET_KINDS, Family
 
 __all__ = [
     "Family", "FAMILIES", "get_family", "register_family", "families_for", "default_family",
-    "TARGET_KINDS", "DISCRETE_KINDS", "SUPPORTS",
+    "TARGET_KINDS", "DISCRETE_KINDS", "LABEL_KINDS", "SUPPORTS",
 ]  # fmt: skip
 
 FAMILIES: dict[str, type[Family]] = {}

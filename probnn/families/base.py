@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from probnn._validation import check_sample_weight, describe_rows, describe_values
 
-__all__ = ["Family", "SUPPORTS", "TARGET_KINDS", "DISCRETE_KINDS"]
+__all__ = ["Family", "SUPPORTS", "TARGET_KINDS", "DISCRETE_KINDS", "LABEL_KINDS"]
 
 # The kinds of target a family can be fitted to, from what probnn sees in the data
 # (probnn.tabular.target_kind). A family declares the kinds it models in ``target_kinds``.
@@ -28,6 +28,8 @@ TARGET_KINDS = (
     "unit-interval",    # real values strictly between 0 and 1
     "real",             # any other real values
 )
+# Kinds whose values are class labels: only classifier families model them.
+LABEL_KINDS = ("binary", "classes", "ordered-classes")
 # Kinds whose values are integers: continuous families are scored on them by the
 # probability of each integer (probnn._discrete.integer_log_prob).
 DISCRETE_KINDS = ("binary", "classes", "ordered-classes", "count", "integer")

@@ -57,8 +57,11 @@ def integer_log_prob(dist, y: ArrayLike) -> NDArray[np.float64]:
 
     Parameters
     ----------
-    dist : Normal, Laplace or StudentT
-        Batch shape ``(n,)`` (or broadcastable with ``y``).
+    dist : Distribution with a cdf
+        Batch shape ``(n,)`` (or broadcastable with ``y``). Normal, Laplace and
+        StudentT are computed in log space from reflected lower tails; a
+        ``Mixture`` as the log-sum-exp of its components' log-probabilities;
+        any other from the difference of its cdf.
     y : array-like of shape (n,)
         Integer-valued targets.
 
@@ -69,7 +72,20 @@ def integer_log_prob(dist, y: ArrayLike) -> NDArray[np.float64]:
         nearest integer; always <= 0 and finite unless the probability is
         below the smallest float (about 1e-308).
     """
+    from probnn.distributions import Laplace, Mixture, Normal, StudentT
+
     y = np.asarray(y, dtype=np.float64)
+    if isinstance(dist, Mixture):
+        # P(interval) = sum_k w_k P_k(interval): a log-sum-exp of the components' log-probabilities
+        terms = [integer_log_prob(c, y) for c in dist.components]
+        log_w = np.asarray(dist.logits, dtype=np.float64)
+        return special.logsumexp(log_w + np.stack(np.broadcast_arrays(*terms)), axis=0)
+    if not isinstance(dist, (Normal, Laplace, StudentT)):
+        # any other distribution with a cdf: the difference of its cdfs (exact in the lower
+        # tail; in a far upper tail the difference of two numbers near 1 loses its digits)
+        with np.errstate(divide="ignore"):
+            return np.log(np.maximum(np.asarray(dist.cdf(y + 0.5), dtype=np.float64)
+                                     - np.asarray(dist.cdf(y - 0.5), dtype=np.float64), 0.0))
     loc = np.asarray(dist.loc, dtype=np.float64)
     scale = np.asarray(dist.scale, dtype=np.float64)
     a = (y - 0.5 - loc) / scale

@@ -494,3 +494,19 @@ def test_predict_with_an_ensemble_model_writes_each_members_parameters(tmp_path,
     cdf = 0.5 * (stats.norm.cdf(table["lower"], table["loc_1"], table["scale_1"])
                  + stats.norm.cdf(table["lower"], table["loc_2"], table["scale_2"]))
     np.testing.assert_allclose(cdf, 0.05, atol=1e-5)
+
+
+def test_integer_log_prob_of_a_mixture_is_its_weighted_components():
+    # compare scores mixture-normal on counts: P(y - 1/2 < Y <= y + 1/2) under the mixture
+    from probnn._discrete import integer_log_prob
+    from probnn.distributions import Mixture, Normal
+
+    y = np.array([0.0, 3.0, 40.0, -7.0])
+    parts = [Normal(loc=np.array([0.0, 2.0, 30.0, 1.0]), scale=np.array([1.0, 0.5, 2.0, 1.0])),
+             Normal(loc=np.array([5.0, 3.0, 35.0, -6.0]), scale=np.array([2.0, 1.0, 0.3, 3.0]))]
+    w = np.array([[0.3, 0.6, 0.5, 0.9], [0.7, 0.4, 0.5, 0.1]])
+    expected = sum(w[k] * (stats.norm.cdf(y + 0.5, c.loc, c.scale)
+                           - stats.norm.cdf(y - 0.5, c.loc, c.scale))
+                   for k, c in enumerate(parts))  # fmt: skip
+    np.testing.assert_allclose(np.exp(integer_log_prob(Mixture(parts, weights=w), y)), expected,
+                               rtol=1e-10)  # fmt: skip

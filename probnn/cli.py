@@ -980,12 +980,13 @@ def _cmd_compare(args) -> int:
     ranked = sorted(means, key=means.get)
     print(f"held-out NLL on {test.size} rows (lower is better):")
     print(f"  {_scoring_line(kind)}")
-    print(f"  {'rank':<5}{'family':<14}{'nats/example':>14}{'bits/example':>14}{'minus best':>12}"
-          f"{'SE':>9}")  # fmt: skip
+    width = max(14, 2 + max(len(f) for f in ranked))  # the longest family name, aligned
+    print(f"  {'rank':<5}{'family':<{width}}{'nats/example':>14}{'bits/example':>14}"
+          f"{'minus best':>12}{'SE':>9}")  # fmt: skip
     for rank, family in enumerate(ranked, 1):
         nll = means[family]
         shown = "-" if family == best else f"{se[family]:.4f}"
-        print(f"  {rank:<5}{family:<14}{nll:>14.4f}{nll / math.log(2):>14.4f}"
+        print(f"  {rank:<5}{family:<{width}}{nll:>14.4f}{nll / math.log(2):>14.4f}"
               f"{nll - means[best]:>12.4f}{shown:>9}")  # fmt: skip
     verdict = f"{best} is the only family that could be fitted."
     if len(ranked) > 1:

@@ -148,8 +148,52 @@ class BaseNetworkEstimator(BaseEstimator):
         )  # fmt: skip
         return np.ascontiguousarray(X), y
 
+    def _validation_rows(self, validation_data, validation_sample_weight):
+        """``(X_val, y_val, weights or None)`` from ``fit``'s arguments (None if not given).
+
+        ``X_val`` is checked against the fitted features (call after ``X``'s
+        validation); ``y_val`` is returned as given, for the subclass to encode.
+        """
+        if validation_data is None:
+            if validation_sample_weight is not None:
+                raise ValueError(
+                    "validation_sample_weight needs validation_data=(X_val, y_val); found "
+                    "validation_data=None"
+                )
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                f"sample_weight_val); found {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+            )
+        Xv, yv, *rest = validation_data
+        wv = rest[0] if rest else None
+        if wv is not None and validation_sample_weight is not None:
+            raise ValueError(
+                "give the validation weights once: as validation_data's third item or as "
+                "validation_sample_weight, not both"
+            )
+        wv = validation_sample_weight if wv is None else wv
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "validation_data needs a stochastic solver (adam, sgd, ...), which scores it "
+                "after every epoch; found solver='lbfgs'"
+            )
+        Xv = validate_data(self, Xv, reset=False, dtype=self._np_dtype())
+        yv = np.asarray(yv)
+        if yv.shape[0] != Xv.shape[0]:
+            raise ValueError(
+                f"validation_data's X_val and y_val must have the same number of rows; found "
+                f"{Xv.shape[0]} and {yv.shape[0]}"
+            )
+        if wv is not None:
+            wv = training_weights(wv, Xv.shape[0])
+        return np.ascontiguousarray(Xv), yv, wv
+
     def _fit_network(
-        self, X, y, sample_weight, family, incremental: bool, fitted: dict | None = None
+        self, X, y, sample_weight, family, incremental: bool, fitted: dict | None = None,
+        validation: tuple | None = None,
     ):
         """Build (or reuse) the network and trainer, then train on ``(X, y)``.
 
@@ -163,6 +207,9 @@ class BaseNetworkEstimator(BaseEstimator):
             The family the network's raw outputs parameterise (its "head").
         incremental : bool
             True for ``partial_fit`` (one pass, keep the optimiser's state).
+        validation : tuple (X_val, y_val, weights or None), optional
+            Validation rows prepared like ``X`` and ``y``, for the trainer
+            (early stopping monitors them instead of a random held-out part).
         fitted : dict, optional
             Further fitted attributes (e.g. ``family_`` when it differs from
             the head) set together with the network, once every setting has
@@ -211,7 +258,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if incremental:
             trainer.partial_fit(X, y, sample_weight)
         else:
-            trainer.fit(X, y, sample_weight)
+            trainer.fit(X, y, sample_weight, validation_data=validation)
         self._copy_fitted(trainer, network, family)
 
     def _layer_sizes_for(self, X, y, family) -> list[int]:
@@ -250,7 +297,7 @@ class BaseNetworkEstimator(BaseEstimator):
         ]
         scores = getattr(trainer, "validation_scores_", None)
         self.validation_scores_ = (
-            [float(v) + offset for v in scores] if self.early_stopping and scores else None
+            [float(v) + offset for v in scores] if scores else None
         )
         self.best_loss_ = (
             None if self.early_stopping else _float_or_none(trainer.best_loss_, offset)

@@ -213,7 +213,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self.standardize_target = standardize_target
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+            validation_data: tuple | None = None,
+            validation_sample_weight: ArrayLike | None = None):
         """Fit by maximum likelihood (or MAP with a prior).
 
         Parameters
@@ -234,12 +236,25 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             duplicated row in expectation over the shuffles, not step for
             step. With ``early_stopping`` the held-out rows keep their
             weights (the validation score is their weighted mean NLL).
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+            Rows to validate on, kept out of training: after every epoch their
+            (weighted) mean NLL in y's units is appended to
+            ``validation_scores_``. With ``early_stopping`` they replace the
+            random held-out ``validation_fraction`` (every row of ``X`` is
+            trained on), training stops when their NLL has not improved for
+            ``n_iter_no_change`` epochs and the weights of the best epoch are
+            restored; without it they are only recorded. ``y_val`` is
+            standardised with the training ``y``'s shift and scale. Needs a
+            stochastic solver (not "lbfgs").
+        validation_sample_weight : array-like of shape (n_val,), optional
+            Weights of the validation rows (or give them as the tuple's third item).
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False,
+                         validation=(validation_data, validation_sample_weight))
 
     @available_if(lambda est: est._check_stochastic())
     def partial_fit(self, X, y, sample_weight=None):
@@ -315,7 +330,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             return 0.0, 1.0
         return _weighted_shift_scale(y, w)
 
-    def _fit(self, X, y, sample_weight, incremental: bool):
+    def _fit(self, X, y, sample_weight, incremental: bool, validation=(None, None)):
         from probnn.families import get_family
         from probnn.families._affine import AffineTarget
 
@@ -332,8 +347,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         shift, scale = self._target_scaling(X, y, w, family, incremental)
         head = self._training_head(family, scale)
         y_fit = AffineTarget(head, shift, scale).standardise(y)
+        rows = self._validation_rows(*validation)
+        if rows is not None:
+            Xv, yv, wv = rows
+            rows = (Xv, AffineTarget(head, shift, scale).standardise(family.check_target(yv)), wv)
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
-        self._fit_network(X, y_fit, w, head, incremental, fitted=fitted)
+        self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows)
         if self._estimates_params(family):
             # the estimated parameters do not move the network's optimum: now that it is
             # fitted, their maximum-likelihood values given it (in the network's units)

@@ -273,11 +273,16 @@ def test_standardize_false_is_the_engine_on_y_as_given(solver):
 
     X, y = _linear(12, n=150)
     y = y + 5  # mean 5, spread 2.5: standardising would change it
-    est = _fit(MLPRegressor((4,), solver=solver, max_iter=20, random_state=3,
+    est = _fit(MLPRegressor((4,), solver=solver, max_iter=20, random_state=3, alpha=1e-4,
+                            early_stopping=False, n_iter_no_change=10, batch_size=200,
                             standardize_target=False), X, y)  # fmt: skip
     family = get_family("normal")
     net = MLP([3, 4, 2], "relu", dtype=np.float32, random_state=3, dropout=0.0)
+    # the estimator's start: the constant model (output weights 0 under a stochastic solver,
+    # biases its MLE)
     net.intercepts[-1][...] = family.constant_raw(y, np.ones(len(y)))
+    if solver != "lbfgs":
+        net.coefs[-1][...] = 0.0
     prior, alpha = "gaussian", 1e-4
     kwargs = {k: v for k, v in est.get_params().items() if k in (
         "solver", "learning_rate_init", "learning_rate", "power_t", "batch_size", "momentum",

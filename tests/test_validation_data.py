@@ -72,7 +72,8 @@ def test_every_training_row_is_trained_on():
         X, y, validation_data=(Xv, yv))
     best_epoch = int(np.argmin(es.validation_scores_)) + 1
     assert best_epoch < es.n_iter_
-    plain = MLPRegressor(family="normal", **{**KW, "max_iter": best_epoch, "n_iter_no_change": 10**6})
+    plain = MLPRegressor(family="normal", early_stopping=False,
+                         **{**KW, "max_iter": best_epoch, "n_iter_no_change": 10**6})
     with pytest.warns(Warning):  # stopped at max_iter on purpose
         plain.fit(X, y)
     for a, b in zip(es.coefs_ + es.intercepts_, plain.coefs_ + plain.intercepts_):
@@ -82,7 +83,7 @@ def test_every_training_row_is_trained_on():
 def test_without_early_stopping_the_rows_are_only_recorded():
     X, y = _regression()
     Xv, yv = _regression(seed=1, n=60)
-    kw = {**KW, "max_iter": 25, "n_iter_no_change": 10**6}
+    kw = {**KW, "max_iter": 25, "n_iter_no_change": 10**6, "early_stopping": False}
     with pytest.warns(Warning):
         rec = MLPRegressor(family="normal", **kw).fit(X, y, validation_data=(Xv, yv))
     with pytest.warns(Warning):
@@ -142,3 +143,41 @@ def test_lbfgs_refuses_validation_data():
     X, y = _regression(n=40)
     with pytest.raises(ValueError, match="stochastic solver"):
         MLPRegressor(solver="lbfgs").fit(X, y, validation_data=(X, y))
+
+
+def test_early_stopping_keeps_the_start_when_no_epoch_beats_it():
+    """Pure noise and a large step: every epoch is worse on the validation rows than the start
+    (the constant model: mean and spread of the training y), which is kept."""
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((120, 5)), 7.0 + 3.0 * rng.standard_normal(120)
+    Xv, yv = rng.standard_normal((40, 5)), 7.0 + 3.0 * rng.standard_normal(40)
+    est = MLPRegressor(family="normal", early_stopping=True, **{**KW, "learning_rate_init": 0.3})
+    est.fit(X, y, validation_data=(Xv, yv))
+    oracle = float(-np.mean(stats.norm.logpdf(yv, y.mean(), y.std())))
+    assert min(est.validation_scores_) > oracle  # no epoch beat the start
+    np.testing.assert_allclose(est.best_validation_score_, oracle, rtol=1e-9)
+    np.testing.assert_allclose(est.predict(Xv), y.mean(), rtol=1e-12)
+    np.testing.assert_allclose(est.predict_dist(Xv).scale, y.std(), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "n, expected",
+    [(30, dict(early_stopping_=False, batch_size_=30, max_iter_=20000, n_iter_no_change_=2000)),
+     (150, dict(early_stopping_=True, batch_size_=32, max_iter_=4000, n_iter_no_change_=400)),
+     (1000, dict(early_stopping_=True, batch_size_=32, max_iter_=690, n_iter_no_change_=69)),
+     (20000, dict(early_stopping_=True, batch_size_=200, max_iter_=223, n_iter_no_change_=23))],
+)
+def test_auto_settings_follow_the_documented_rule(n, expected, monkeypatch):
+    """The rule worked by hand: from 40 rows on, held out max(ceil(n / 10), 20) rows; batch
+    n_train // 50 in [32, 200] (at most n_train); ceil(20000 / steps) epochs; patience
+    max(10, ceil(2000 / steps))."""
+    from probnn.network.training import Trainer
+
+    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self)  # settings only, no training
+    X, y = _regression(n=n)
+    est = MLPRegressor()
+    try:
+        est.fit(X, y)
+    except Exception:  # nothing trained: attributes after the trainer may be missing
+        pass
+    assert {k: getattr(est, k) for k in expected} == expected

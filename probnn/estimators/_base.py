@@ -223,7 +223,11 @@ class BaseNetworkEstimator(BaseEstimator):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); found {self.dropout!r}")
         sizes = self._layer_sizes_for(X, y, family)
-        kwargs = self._trainer_kwargs()
+        kwargs = self._resolve_training(self._trainer_kwargs(), X.shape[0], validation)
+        self.batch_size_ = kwargs["batch_size"]
+        self.max_iter_ = kwargs["max_iter"]
+        self.n_iter_no_change_ = kwargs["n_iter_no_change"]
+        self.early_stopping_ = bool(kwargs["early_stopping"])
         network = getattr(self, "_network", None)
         keep = self._reuses_network(sizes, family, incremental)
         if not keep:
@@ -237,6 +241,11 @@ class BaseNetworkEstimator(BaseEstimator):
             # An infinite MLE (a label never or always seen) cannot be a start.
             bias[~np.isfinite(bias)] = 0.0
             network.intercepts[-1][...] = bias
+            if self._start_at_constant and self.solver != "lbfgs":
+                # ... and exactly there: the output layer's weights 0, so every row starts
+                # at that model (a regressor's scale head at the training spread, nowhere
+                # collapsed); the first step moves them, since the hidden units are not 0
+                network.coefs[-1][...] = 0.0
             self._trainer = None
         trainer = getattr(self, "_trainer", None)
         if trainer is None or (not incremental and self._trainer_kwargs_used != kwargs):
@@ -260,6 +269,26 @@ class BaseNetworkEstimator(BaseEstimator):
         else:
             trainer.fit(X, y, sample_weight, validation_data=validation)
         self._copy_fitted(trainer, network, family)
+
+    # whether a fresh network starts as the constant model (output-layer weights 0) under the
+    # stochastic solvers, where early stopping keeps that start unless an epoch beats it;
+    # L-BFGS keeps the random output layer (from 0 its first steps sit at a saddle, where
+    # rounding differences grow: weights would stop being repetitions to 1e-6)
+    _start_at_constant = False
+
+    def _resolve_training(self, kwargs: dict, n_samples: int, validation) -> dict:
+        """The trainer's settings for ``n_samples`` rows: resolves "auto" values.
+
+        Here only ``batch_size="auto"`` is left to the trainer (``min(200, n)``);
+        :class:`MLPRegressor` sizes its budget and early stopping by the data.
+        """
+        for name in ("max_iter", "n_iter_no_change", "early_stopping"):
+            if isinstance(kwargs[name], str):
+                raise ValueError(
+                    f"{name}={kwargs[name]!r} is not supported by {type(self).__name__}; "
+                    f"give a number{' or a bool' if name == 'early_stopping' else ''}"
+                )
+        return kwargs
 
     def _layer_sizes_for(self, X, y, family) -> list[int]:
         """Layer sizes of a network for inputs ``X`` and targets ``y`` under ``family``."""
@@ -299,12 +328,13 @@ class BaseNetworkEstimator(BaseEstimator):
         self.validation_scores_ = (
             [float(v) + offset for v in scores] if scores else None
         )
+        stopped_early = trainer.early_stopping
         self.best_loss_ = (
-            None if self.early_stopping else _float_or_none(trainer.best_loss_, offset)
+            None if stopped_early else _float_or_none(trainer.best_loss_, offset)
         )
         self.best_validation_score_ = (
             _float_or_none(getattr(trainer, "best_validation_score_", None), offset)
-            if self.early_stopping
+            if stopped_early
             else None
         )
         iter_offset, t_offset = getattr(self, "_count_offset", (0, 0))

@@ -111,6 +111,10 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     family_ : Family
         The likelihood head that was fit.
     converged_ : bool
+    batch_size_, max_iter_, n_iter_no_change_ : int
+    early_stopping_ : bool
+        The settings the last fit trained with (``batch_size="auto"`` is
+        ``min(200, n_samples)`` here; the sized defaults are MLPRegressor's).
         False when ``max_iter`` was reached or the MLE does not exist.
     """
 

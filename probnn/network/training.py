@@ -97,8 +97,11 @@ class Trainer:
     loss_curve_ : list of float
         J per epoch (per iteration for lbfgs).
     validation_scores_ : list of float
-        Mean validation NLL per epoch (early_stopping only).
-    best_loss_, best_validation_score_, n_iter_, t_, converged_
+        Mean validation NLL per epoch (early_stopping or validation_data).
+    best_validation_score_ : float or None
+        With early_stopping, the lowest validation NLL, of the weights kept: those
+        of the best epoch, or the starting weights when no epoch beat them.
+    best_loss_, n_iter_, t_, converged_
 
     ``engine`` (attribute): the optimiser step's path, ``"numpy"``, ``"numba"`` or ``"auto"``
     (None: ``PROBNN_ENGINE``, default auto); see :mod:`probnn.network._fast`.
@@ -248,8 +251,12 @@ class Trainer:
         monitored = Xv is not None
         if self.early_stopping:
             best_params = self.network.copy_params()
-            best_score = np.inf if self.best_validation_score_ is None else (
-                self.best_validation_score_)  # fmt: skip
+            best_score = self.best_validation_score_
+            if best_score is None:
+                # the starting weights are a candidate too: no epoch is kept unless it
+                # beats them on the validation rows
+                best_score = self._validation_nll(Xv, yv, swv)
+                best_score = best_score if np.isfinite(best_score) else np.inf
         self.converged_ = False
         epochs = range(self.max_iter)
         bar = None

@@ -9,7 +9,8 @@ Peers (random_state = split index):
 * ``probnn default``: ``MLPRegressor()``, probnn's defaults (the "normal" family and the
   "auto" rule that sizes the batch, the step budget and early stopping by the data).
 * ``probnn ensemble``: ``EnsembleRegressor()`` with its defaults (5 members of
-  ``probnn.estimators.ensemble.DEFAULT_MEMBER_PARAMS``), the equal mixture of the members.
+  ``probnn.estimators.ensemble.DEFAULT_MEMBER_PARAMS``), the equal mixture of the members, on the
+  first ``ENSEMBLE_SPLITS`` splits.
 * ``probnn member`` (not in ``PEERS`` by default; ``_fit_score`` still knows it): one network of
   the ensemble's member configuration.
 * ``sklearn``: scikit-learn ``MLPRegressor`` with its defaults on standardised y, scored as
@@ -48,6 +49,10 @@ PEERS = ("constant", "probnn default", "probnn ensemble", "sklearn", "torch")
 # the torch loop runs probnn's default budget (about 20,000 steps) at 1-6 ms a step in eager mode
 # on shared cores: it is fitted on the first TORCH_SPLITS splits only (its n says so)
 TORCH_SPLITS = 3
+# the ensemble (five networks of the member configuration, the previous session's 20-split
+# figures in bench/results/latest.md) on the first ENSEMBLE_SPLITS splits, to keep a 20-split
+# run of the single-network peers within an hour on shared cores
+ENSEMBLE_SPLITS = 5
 
 
 def read_split(name: str, k: int):
@@ -234,7 +239,8 @@ def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS) ->
             Xtr, ytr, Xte, yte = load_split(name, k)
             order = peers[k % len(peers):] + peers[:k % len(peers)]
             for p in order:
-                if p == "torch" and k >= TORCH_SPLITS:
+                if (p == "torch" and k >= TORCH_SPLITS) or (
+                        p == "probnn ensemble" and k >= ENSEMBLE_SPLITS):
                     continue
                 with two_threads():
                     rec[p].append(_fit_score(p, Xtr, ytr, Xte, yte, seed=k))

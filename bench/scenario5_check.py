@@ -16,6 +16,8 @@ seconds of
 
 None of these sets was used to choose the rule (that was done on validation rows of concrete,
 energy and yacht: scenario5_search.py). 2 threads; median over REPEATS (default 3) seeds.
+
+``python -m bench.scenario5_check --s34``: see :func:`start_ab`.
 """
 from __future__ import annotations
 
@@ -54,11 +56,61 @@ def _fit(peer: str, seed: int, Xtr, ytr, Xte, yte) -> dict:
     return {"nll": nll, "rmse": rmse, "seconds": sec, "epochs": int(est.n_iter_)}
 
 
+def start_ab(log=print) -> None:
+    """``--s34``: scenarios 3 and 4's probnn regressors (their own fixed configurations, early
+    stopping off as they state), seed 0, with the constant start (the package's) and with a
+    random output layer (before): the one change of this rule that reaches those scenarios."""
+    from bench import scenario3, scenario4
+    from bench._data import load_csv
+
+    log("| scenario | data | peer | NLL, constant start | NLL, random output layer |")
+    log("|---|---|---|---|---|")
+    rows = []
+    for task in ("hetero-normal", "poisson"):
+        Xtr, Xte, ytr, yte, _ = scenario3._data(task, scenario3.N_TRAIN, scenario3.N_TEST, 1000)
+        for peer in scenario3._peers(task):
+            if peer.startswith("probnn"):
+                rows.append(("3", task, peer, lambda p=peer, a=(Xtr, Xte, ytr, yte), t=task:
+                             {"nll": scenario3._fit_score(t, p, 0, scenario3.EPOCHS, *a)[1]}))
+    for name, rel, target, drop, peers in scenario4_sets():
+        frame = load_csv(rel)
+        if frame is None:
+            continue
+        Xtr, Xte, ytr, yte, _ = scenario4._split(frame, target, drop)
+        for peer in peers:
+            rows.append(("4", name, peer, lambda p=peer, a=(Xtr, Xte, ytr, yte):
+                         scenario4._fit_score_regressor(p, 0, scenario4.TAB_EPOCHS, *a)))
+    from probnn.estimators import MLPRegressor
+
+    for scen, data, peer, fit in rows:
+        out = []
+        for start in (True, False):
+            MLPRegressor._start_at_constant = start
+            try:
+                out.append(fit()["nll"])
+            finally:
+                MLPRegressor._start_at_constant = True
+        log(f"| {scen} | {data} | {peer} | {out[0]:.4f} | {out[1]:.4f} |")
+
+
+def scenario4_sets():
+    return (("bike-sharing", "bike-sharing/hour.csv", "cnt",
+             ["instant", "dteday", "casual", "registered"],
+             ["probnn poisson", "probnn normal", "probnn squared_error + const sigma"]),
+            ("california-housing", "california-housing/housing.csv", "median_house_value", [],
+             ["probnn normal", "probnn laplace", "probnn studentt",
+              "probnn squared_error + const sigma"]))
+
+
 def main(argv=None) -> None:
     from bench._data import load_csv
     from bench.scenario4 import _split
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--s34":
+        warnings.simplefilter("ignore")
+        start_ab(lambda m: print(m, flush=True))
+        return
     repeats = int(argv[0]) if argv else 3
     warnings.simplefilter("ignore")
     print("| data | peer | test NLL | RMSE | fit s | epochs |")

@@ -181,3 +181,30 @@ def test_auto_settings_follow_the_documented_rule(n, expected, monkeypatch):
     except Exception:  # nothing trained: attributes after the trainer may be missing
         pass
     assert {k: getattr(est, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    "family, solver, zero",
+    [("normal", "adam", True), ("laplace", "sgd", True), ("poisson", "adam", False),
+     ("normal", "lbfgs", False)],
+)
+def test_the_constant_start_is_for_location_scale_families_under_stochastic_solvers(
+        family, solver, zero, monkeypatch):
+    from probnn.network import MLP
+    from probnn.network.training import Trainer
+
+    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self)  # the start, untrained
+    monkeypatch.setattr(Trainer, "_fit_lbfgs", lambda self, *a, **k: self, raising=False)
+    X, y = _regression(n=80)
+    y = np.round(np.abs(y)) if family == "poisson" else y
+    est = MLPRegressor(family=family, solver=solver, random_state=5)
+    try:
+        est.fit(X, y)
+    except Exception:  # attributes after the trainer may be missing
+        pass
+    last = est._network.coefs[-1]
+    if zero:
+        assert not last.any()
+    else:  # the initialiser's own layer (the same draw as a fresh MLP of that seed)
+        ref = MLP(est._layer_sizes, "relu", dtype=np.float32, random_state=5)
+        np.testing.assert_array_equal(last, ref.coefs[-1])

@@ -241,7 +241,8 @@ class BaseNetworkEstimator(BaseEstimator):
             # An infinite MLE (a label never or always seen) cannot be a start.
             bias[~np.isfinite(bias)] = 0.0
             network.intercepts[-1][...] = bias
-            if self._start_at_constant and self.solver != "lbfgs":
+            if (self._start_at_constant and self.solver != "lbfgs"
+                    and getattr(family, "location_scale", False)):
                 # ... and exactly there: the output layer's weights 0, so every row starts
                 # at that model (a regressor's scale head at the training spread, nowhere
                 # collapsed); the first step moves them, since the hidden units are not 0
@@ -270,10 +271,12 @@ class BaseNetworkEstimator(BaseEstimator):
             trainer.fit(X, y, sample_weight, validation_data=validation)
         self._copy_fitted(trainer, network, family)
 
-    # whether a fresh network starts as the constant model (output-layer weights 0) under the
-    # stochastic solvers, where early stopping keeps that start unless an epoch beats it;
-    # L-BFGS keeps the random output layer (from 0 its first steps sit at a saddle, where
-    # rounding differences grow: weights would stop being repetitions to 1e-6)
+    # whether a fresh network of a location-scale family starts as the constant model
+    # (output-layer weights 0) under the stochastic solvers, where early stopping keeps that
+    # start unless an epoch beats it. L-BFGS keeps the random output layer (from 0 its first
+    # steps sit at a saddle, where rounding differences grow: weights would stop being
+    # repetitions to 1e-6), and so do other families (Poisson on Bike Sharing, scenario 4's
+    # fixed 100 epochs: 7.65 nats from 0 against 7.17 from a random layer)
     _start_at_constant = False
 
     def _resolve_training(self, kwargs: dict, n_samples: int, validation) -> dict:

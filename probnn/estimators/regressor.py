@@ -86,8 +86,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
       iterations for solver="lbfgs", as in scikit-learn.
     - ``n_iter_no_change="auto"``: ``max(10, ceil(2000 / steps_per_epoch))``
       epochs, a patience of about 2,000 steps.
-    - with a stochastic solver (not "lbfgs") the network starts as the best
-      constant model (output-layer weights 0,
+    - with a stochastic solver (not "lbfgs") and a location-scale family
+      ("normal", "normal-fixed", "laplace", "studentt") the network starts as
+      the best constant model (output-layer weights 0,
       biases at the intercept-only MLE: every row's scale at the training
       spread), and early stopping keeps those starting weights unless an
       epoch beats them on the validation rows.

@@ -264,7 +264,7 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
             rows.append((f"Scenario 5 {name}: ensemble NLL <= best published ({best}) with RMSE "
                          f"<= deep ensembles' ({pub['rmse'][1]})", ok,
                          f"NLL {ens['nll']['mean']:.3f} ± {ens['nll']['se']:.3f}, RMSE "
-                         f"{ens['rmse']['mean']:.3f}"))
+                         f"{ens['rmse']['mean']:.3f} (first {ens['nll']['n']} splits)"))
         for label, v in (("default single network", one),
                          ("recommended single network", d.get("probnn member"))):
             if not v:

@@ -62,9 +62,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     one of unit spread; every prediction and score is mapped back to the
     units of ``y``.
 
-    Defaults sized by the data
-    --------------------------
-    Out of the box the training budget is counted in optimiser steps, not
+    **Defaults sized by the data.** Out of the box the training budget is counted in optimiser steps, not
     epochs, and early stopping on the validation NLL (best weights restored)
     is on wherever a validation part of useful size can be held out. For
     ``n`` rows (``n_train`` of them trained on: ``n`` minus the held-out

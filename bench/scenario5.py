@@ -205,11 +205,13 @@ def _mean_se(xs) -> dict | None:
     return {"mean": float(xs.mean()), "se": se, "n": int(xs.size), "max": float(xs.max())}
 
 
-def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS) -> dict:
+def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS, peers=None,
+        first_split: int = 0) -> dict:
     import importlib.util
 
     n_splits = splits or (2 if quick else 20)
-    peers = list(PEERS)
+    only = peers
+    peers = list(PEERS) if only is None else list(only)
     notes = []
     if importlib.util.find_spec("torch") is None:
         peers.remove("torch")
@@ -235,12 +237,12 @@ def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS) ->
             log(f"scenario 5 {name} skipped: {DATA / name} not found")
             continue
         rec = {p: [] for p in peers}
-        for k in range(n_splits):
+        for k in range(first_split, n_splits):
             Xtr, ytr, Xte, yte = load_split(name, k)
             order = peers[k % len(peers):] + peers[:k % len(peers)]
             for p in order:
-                if (p == "torch" and k >= TORCH_SPLITS) or (
-                        p == "probnn ensemble" and k >= ENSEMBLE_SPLITS):
+                if only is None and ((p == "torch" and k >= TORCH_SPLITS) or (
+                        p == "probnn ensemble" and k >= ENSEMBLE_SPLITS)):
                     continue
                 with two_threads():
                     rec[p].append(_fit_score(p, Xtr, ytr, Xte, yte, seed=k))
@@ -314,6 +316,10 @@ def main(argv=None) -> None:
     ap.add_argument("--splits", type=int, default=None)
     ap.add_argument("--sets", default=",".join(SETS),
                     help="comma-separated data sets (default: all three)")
+    ap.add_argument("--peers", default=None,
+                    help="comma-separated peers, all splits (default: all, with the ensemble and "
+                         "torch on their first splits)")
+    ap.add_argument("--from-split", type=int, default=0)
     ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                     help="no run: merge the JSON outputs of runs on separate sets and print "
                          "their table and targets")
@@ -326,7 +332,13 @@ def main(argv=None) -> None:
         parts = [json.loads(Path(f).read_text()) for f in a.merge]
         res = parts[0]
         for other in parts[1:]:
-            res["datasets"].update(other["datasets"])
+            for name, peers_ in other["datasets"].items():
+                mine = res["datasets"].setdefault(name, {})
+                for p, v in peers_.items():
+                    # the runs of one peer on further splits (--from-split) extend its list
+                    runs = mine.get(p, {}).get("runs", []) + v["runs"]
+                    mine[p] = {"runs": runs, **{m: _mean_se([x[m] for x in runs])
+                                                for m in ("nll", "rmse", "seconds")}}
         res["datasets"] = {k: res["datasets"][k] for k in SETS if k in res["datasets"]}
         print(json.dumps(res))
         print("\n".join(markdown(res)))
@@ -338,7 +350,9 @@ def main(argv=None) -> None:
     bad = [x for x in sets if x not in SETS]
     if bad:
         raise SystemExit(f"--sets takes {', '.join(SETS)}; found {', '.join(bad)}")
-    res = run(quick=a.quick, repeats=a.repeats, log=log, splits=a.splits, sets=sets)
+    peers = None if a.peers is None else [x for x in a.peers.split(",") if x]
+    res = run(quick=a.quick, repeats=a.repeats, log=log, splits=a.splits, sets=sets,
+              peers=peers, first_split=a.from_split)
     print(json.dumps(res))
     # the table and the targets for a reader of a standalone run (stdout stays one JSON line)
     log("\n".join(markdown(res)))

@@ -310,7 +310,8 @@ def test_partial_fit_and_warm_start_keep_the_first_scaling():
     assert est.target_shift_ == pytest.approx(np.mean(first), rel=1e-12)
     assert est.target_scale_ == pytest.approx(np.std(first), rel=1e-12)
 
-    warm = _fit(MLPRegressor((4,), max_iter=5, warm_start=True, random_state=0), X[:100], first)
+    warm = _fit(MLPRegressor((4,), max_iter=5, warm_start=True, random_state=0,
+                             early_stopping=False), X[:100], first)
     before = warm.coefs_[0].copy()
     _fit(warm, X[100:], second)
     assert warm.target_shift_ == pytest.approx(np.mean(first), rel=1e-12)
@@ -324,7 +325,7 @@ def test_partial_fit_and_warm_start_keep_the_first_scaling():
 def test_two_warm_fits_equal_one_longer_fit_on_large_targets():
     X, y = _linear(14, n=100)
     kw = dict(hidden_layer_sizes=(4,), solver="sgd", shuffle=False, random_state=0, tol=0.0,
-              n_iter_no_change=10**6)  # fmt: skip
+              n_iter_no_change=10**6, early_stopping=False)  # fmt: skip
     once = _fit(MLPRegressor(max_iter=6, **kw), X, BIG * y)
     twice = _fit(MLPRegressor(max_iter=3, warm_start=True, **kw), X, BIG * y)
     _fit(twice, X, BIG * y)

@@ -25,6 +25,7 @@ import sys
 import warnings
 
 import numpy as np
+from scipy import stats
 
 from bench._common import check_probnn_nll, timed, two_threads
 
@@ -122,7 +123,7 @@ def main(argv=None) -> None:
             continue
         Xtr, Xte, ytr, yte, _ = _split(frame, target, drop)
         ytr, yte = ytr.astype(np.float64), yte.astype(np.float64)
-        const = float(-np.mean(__import__("scipy").stats.norm.logpdf(yte, ytr.mean(), ytr.std())))
+        const = float(-np.mean(stats.norm.logpdf(yte, ytr.mean(), ytr.std())))
         print(f"| {name} ({len(ytr)}+{len(yte)}) | constant Normal | {const:.4f} | "
               f"{np.sqrt(np.mean((yte - ytr.mean()) ** 2)):.1f} | | |", flush=True)
         peers = ["defaults", "previous defaults"] + (["scenario 4's configuration"] if with_s4 else [])

@@ -107,7 +107,9 @@ def _data(task, n_train, n_test, seed):
 def _common_kw(seed, epochs):
     return dict(hidden_layer_sizes=HIDDEN, activation="relu", solver="adam", alpha=ALPHA,
                 learning_rate_init=LR, batch_size=BATCH, max_iter=epochs, tol=0.0,
-                n_iter_no_change=10**9, shuffle=True, random_state=seed)
+                n_iter_no_change=10**9, shuffle=True, random_state=seed,
+                # stated: MLPRegressor's default is "auto" (on for data this large)
+                early_stopping=False)
 
 
 def _peers(task):

@@ -58,7 +58,9 @@ def _split(frame, target, drop, seed=0):
 def _tab_kw(seed, epochs):
     return dict(hidden_layer_sizes=HIDDEN, activation="relu", solver="adam", alpha=1e-4,
                 learning_rate_init=1e-3, batch_size=200, max_iter=epochs, tol=0.0,
-                n_iter_no_change=10**9, shuffle=True, random_state=seed)
+                n_iter_no_change=10**9, shuffle=True, random_state=seed,
+                # stated: MLPRegressor's default is "auto" (on for data this large)
+                early_stopping=False)
 
 
 def _regressor(peer, seed, epochs):

@@ -6,17 +6,18 @@ per example in the units of y (nats) and test RMSE; mean and standard error over
 
 Peers (random_state = split index):
 
-* ``probnn default``: ``MLPRegressor(family="normal")`` with probnn's defaults.
+* ``probnn default``: ``MLPRegressor()``, probnn's defaults (the "normal" family and the
+  "auto" rule that sizes the batch, the step budget and early stopping by the data).
 * ``probnn ensemble``: ``EnsembleRegressor()`` with its defaults (5 members of
-  ``probnn.estimators.ensemble.DEFAULT_MEMBER_PARAMS``), the equal mixture of the members.
-* ``probnn member``: one network of the ensemble's member configuration (the recommended
-  single-network defaults).
+  ``probnn.estimators.ensemble.DEFAULT_MEMBER_PARAMS``), the equal mixture of the members, on the
+  first ``ENSEMBLE_SPLITS`` splits.
+* ``probnn member`` (not in ``PEERS`` by default; ``_fit_score`` still knows it): one network of
+  the ensemble's member configuration.
 * ``sklearn``: scikit-learn ``MLPRegressor`` with its defaults on standardised y, scored as
   Normal(mean, training RMSE).
-* ``torch``: a plain PyTorch Gaussian-NLL loop of the member's size (the member's hidden layers (relu),
-  Adam, batch 32, the member's lr and L2, a fixed budget of ``TORCH_EPOCHS`` epochs: no early stopping),
-  mean and softplus scale heads, on standardised
-  y; skipped with a note when torch is missing.
+* ``torch``: a plain PyTorch Gaussian-NLL loop of the defaults' size and settings (see
+  ``_torch_fit_predict``), early stopping on a random tenth of the training rows, on the first
+  ``TORCH_SPLITS`` splits only (slow in eager mode); skipped with a note when torch is missing.
 * ``constant``: Normal fit on the training y (the floor every model must beat).
 
 All NLLs are computed here with scipy.stats from the predicted parameters (the ensemble's as the
@@ -44,8 +45,14 @@ PUBLISHED = {
     "yacht": {"nll": (1.25, 1.18, 0.20), "rmse": (0.67, 1.58, 0.50)},
 }
 PUBLISHED_NAMES = ("MC dropout", "deep ensembles", "NGBoost")
-TORCH_EPOCHS = 100  # a fixed budget (no early stopping): 16 s a fit at 400 on 2 shared cores
-PEERS = ("constant", "probnn default", "probnn member", "probnn ensemble", "sklearn", "torch")
+PEERS = ("constant", "probnn default", "probnn ensemble", "sklearn", "torch")
+# the torch loop runs probnn's default budget (about 20,000 steps) at 1-6 ms a step in eager mode
+# on shared cores: it is fitted on the first TORCH_SPLITS splits only (its n says so)
+TORCH_SPLITS = 3
+# the ensemble (five networks of the member configuration, the previous session's 20-split
+# figures in bench/results/latest.md) on the first ENSEMBLE_SPLITS splits, to keep a 20-split
+# run of the single-network peers within an hour on shared cores
+ENSEMBLE_SPLITS = 5
 
 
 def read_split(name: str, k: int):
@@ -72,18 +79,40 @@ def load_split(name: str, k: int):
     return standardised_pair(X, y, tr, te)
 
 
+def default_settings(n_rows: int) -> dict:
+    """What ``MLPRegressor()`` trains with on ``n_rows`` rows: its parameters, "auto" resolved."""
+    from probnn.estimators import MLPRegressor
+
+    est = MLPRegressor()
+    out = est._resolve_training(est._trainer_kwargs(), n_rows, None)
+    out["hidden_layer_sizes"] = tuple(est._hidden_sizes())
+    return out
+
+
 def _torch_fit_predict(Xtr, ytr, Xte, seed):
+    """A plain PyTorch Gaussian-NLL loop with probnn's default settings and early stopping.
+
+    The network of ``MLPRegressor()``'s size (its hidden layers, relu), Adam at its learning
+    rate, its L2 (alpha / 2 ||W||^2 / n_rows, added to each minibatch's mean NLL), batch size,
+    epoch budget and patience as probnn's "auto" rule gives them for these rows; a random tenth
+    of the training rows is held out and the epoch with the best validation NLL is kept; mean
+    and softplus scale heads on standardised y; torch's own initialisation.
+    """
     import torch
 
-    from probnn.estimators.ensemble import DEFAULT_MEMBER_PARAMS as P
-
+    P = default_settings(len(ytr))
     # one thread: on a network this small a second one only adds OpenMP waits, which cost
     # 10-100x on shared cores (fits of 100 epochs took 5-120 s with two)
     torch.set_num_threads(1)
     torch.manual_seed(seed)
-    shift, scale = ytr.mean(), ytr.std()
-    X = torch.tensor(Xtr, dtype=torch.float32)
-    Y = torch.tensor((ytr - shift) / scale, dtype=torch.float32)
+    perm = np.random.default_rng(seed).permutation(len(ytr))
+    n_val = int(np.ceil(P["validation_fraction"] * len(ytr)))
+    va, tr = perm[:n_val], perm[n_val:]
+    shift, scale = ytr[tr].mean(), ytr[tr].std()
+    X = torch.tensor(Xtr[tr], dtype=torch.float32)
+    Y = torch.tensor((ytr[tr] - shift) / scale, dtype=torch.float32)
+    Xv = torch.tensor(Xtr[va], dtype=torch.float32)
+    Yv = torch.tensor((ytr[va] - shift) / scale, dtype=torch.float32)
     sizes = [Xtr.shape[1], *P["hidden_layer_sizes"]]
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
@@ -92,16 +121,30 @@ def _torch_fit_predict(Xtr, ytr, Xte, seed):
     opt = torch.optim.Adam(net.parameters(), lr=P["learning_rate_init"])
     n, bs = len(Y), P["batch_size"]
     g = torch.Generator().manual_seed(seed)
-    for _ in range(TORCH_EPOCHS):
+
+    def nll(out, target):
+        var = torch.nn.functional.softplus(out[:, 1]) ** 2
+        return torch.nn.functional.gaussian_nll_loss(out[:, 0], target, var, full=True)
+
+    best, best_state, stale = np.inf, None, 0
+    for _ in range(P["max_iter"]):
         for idx in torch.randperm(n, generator=g).split(bs):
-            out = net(X[idx])
-            var = torch.nn.functional.softplus(out[:, 1]) ** 2
-            loss = torch.nn.functional.gaussian_nll_loss(out[:, 0], Y[idx], var, full=True)
-            # the same L2 as probnn / scikit-learn: alpha / 2 * ||W||^2 / n_rows
             l2 = sum((m.weight ** 2).sum() for m in net if isinstance(m, torch.nn.Linear))
+            loss = nll(net(X[idx]), Y[idx]) + 0.5 * P["alpha"] * l2 / n
             opt.zero_grad()
-            (loss + 0.5 * P["alpha"] * l2 / n).backward()
+            loss.backward()
             opt.step()
+        with torch.no_grad():
+            score = float(nll(net(Xv), Yv))
+        if score < best - P["tol"]:
+            stale = 0
+        else:
+            stale += 1
+        if score < best:
+            best, best_state = score, {k: v.clone() for k, v in net.state_dict().items()}
+        if stale > P["n_iter_no_change"]:
+            break
+    net.load_state_dict(best_state)
     with torch.no_grad():
         out = net(torch.tensor(Xte, dtype=torch.float32)).double().numpy()
     return out[:, 0] * scale + shift, np.logaddexp(0.0, out[:, 1]) * scale
@@ -137,7 +180,7 @@ def _fit_score(peer: str, Xtr, ytr, Xte, yte, seed: int) -> dict:
     elif peer == "probnn member":
         est = default_member().set_params(random_state=seed)
     else:
-        est = MLPRegressor(family="normal", random_state=seed)
+        est = MLPRegressor(random_state=seed)  # the defaults a user gets without arguments
     sec, _ = timed(lambda: est.fit(Xtr, ytr))
     if peer == "probnn ensemble":
         locs = np.array([np.asarray(m.predict_dist(Xte).loc, np.float64) for m in est.estimators_])
@@ -162,11 +205,13 @@ def _mean_se(xs) -> dict | None:
     return {"mean": float(xs.mean()), "se": se, "n": int(xs.size), "max": float(xs.max())}
 
 
-def run(quick: bool, repeats: int, log, splits: int | None = None) -> dict:
+def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS, peers=None,
+        first_split: int = 0) -> dict:
     import importlib.util
 
     n_splits = splits or (2 if quick else 20)
-    peers = list(PEERS)
+    only = peers
+    peers = list(PEERS) if only is None else list(only)
     notes = []
     if importlib.util.find_spec("torch") is None:
         peers.remove("torch")
@@ -177,15 +222,28 @@ def run(quick: bool, repeats: int, log, splits: int | None = None) -> dict:
     out = {"settings": {"splits": n_splits, "member_params": {
         k: (list(v) if isinstance(v, tuple) else v) for k, v in DEFAULT_MEMBER_PARAMS.items()},
         "n_members": 5}, "notes": notes, "datasets": {}}
+    sizes = []
     for name in SETS:
+        if (DATA / name / "data.txt").exists():
+            n = len(load_split(name, 0)[1])
+            d = default_settings(n)
+            sizes.append(f"{name} ({n} rows): hidden {list(d['hidden_layer_sizes'])}, batch "
+                         f"{d['batch_size']}, up to {d['max_iter']} epochs, patience "
+                         f"{d['n_iter_no_change']}, early stopping {d['early_stopping']}, "
+                         f"alpha {d['alpha']}, lr {d['learning_rate_init']}")
+    out["settings"]["default_settings"] = "; ".join(sizes)
+    for name in sets:
         if not (DATA / name / "data.txt").exists():
             log(f"scenario 5 {name} skipped: {DATA / name} not found")
             continue
         rec = {p: [] for p in peers}
-        for k in range(n_splits):
+        for k in range(first_split, n_splits):
             Xtr, ytr, Xte, yte = load_split(name, k)
             order = peers[k % len(peers):] + peers[:k % len(peers)]
             for p in order:
+                if only is None and ((p == "torch" and k >= TORCH_SPLITS) or (
+                        p == "probnn ensemble" and k >= ENSEMBLE_SPLITS)):
+                    continue
                 with two_threads():
                     rec[p].append(_fit_score(p, Xtr, ytr, Xte, yte, seed=k))
                 x = rec[p][-1]
@@ -208,7 +266,7 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
             rows.append((f"Scenario 5 {name}: ensemble NLL <= best published ({best}) with RMSE "
                          f"<= deep ensembles' ({pub['rmse'][1]})", ok,
                          f"NLL {ens['nll']['mean']:.3f} ± {ens['nll']['se']:.3f}, RMSE "
-                         f"{ens['rmse']['mean']:.3f}"))
+                         f"{ens['rmse']['mean']:.3f} (first {ens['nll']['n']} splits)"))
         for label, v in (("default single network", one),
                          ("recommended single network", d.get("probnn member"))):
             if not v:
@@ -229,12 +287,18 @@ def markdown(res: dict) -> list[str]:
              f"First {s['splits']} of the 20 standard splits; x standardised on the training "
              "rows; test NLL per example in y's units (nats) and RMSE: mean ± standard error "
              "over the splits (NLL max: the worst split). Ensemble: 5 members of "
-             f"`{s['member_params']}`; `probnn member` is one such network. scikit-learn: its "
-             "defaults on standardised y, scored as Normal(mean, training RMSE). 2 threads; "
+             f"`{s['member_params']}`. `probnn default`: "
+             "`MLPRegressor()` (its \"auto\" rule on these sizes: "
+             f"{s.get('default_settings', '')}). scikit-learn: its "
+             "defaults on standardised y, scored as Normal(mean, training RMSE). torch: a plain "
+             "Gaussian-NLL loop with the defaults' network and settings, early stopping on a "
+             f"random tenth of the training rows, first {TORCH_SPLITS} splits only. 2 threads (torch: 1); "
              "NLLs with scipy.stats. " + " ".join(res.get("notes", [])), "",
              "| data | peer | test NLL | NLL max | test RMSE | fit s |", "|---|---|---|---|---|---|"]
     for name, d in res["datasets"].items():
         for p, v in d.items():
+            if v["nll"]["n"] != s["splits"]:
+                p = f"{p} (first {v['nll']['n']} splits)"
             lines.append(f"| {name} | {p} | {v['nll']['mean']:.3f} ± {v['nll']['se']:.3f} | "
                          f"{v['nll']['max']:.2f} | {v['rmse']['mean']:.3f} ± "
                          f"{v['rmse']['se']:.3f} | {v['seconds']['mean']:.2f} |")
@@ -250,12 +314,45 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=1, help="unused (splits are the repeats)")
     ap.add_argument("--splits", type=int, default=None)
+    ap.add_argument("--sets", default=",".join(SETS),
+                    help="comma-separated data sets (default: all three)")
+    ap.add_argument("--peers", default=None,
+                    help="comma-separated peers, all splits (default: all, with the ensemble and "
+                         "torch on their first splits)")
+    ap.add_argument("--from-split", type=int, default=0)
+    ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                    help="no run: merge the JSON outputs of runs on separate sets and print "
+                         "their table and targets")
     a = ap.parse_args(argv)
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    res = run(quick=a.quick, repeats=a.repeats, log=log, splits=a.splits)
+    if a.merge:
+        parts = [json.loads(Path(f).read_text()) for f in a.merge]
+        res = parts[0]
+        for other in parts[1:]:
+            for name, peers_ in other["datasets"].items():
+                mine = res["datasets"].setdefault(name, {})
+                for p, v in peers_.items():
+                    # the runs of one peer on further splits (--from-split) extend its list
+                    runs = mine.get(p, {}).get("runs", []) + v["runs"]
+                    mine[p] = {"runs": runs, **{m: _mean_se([x[m] for x in runs])
+                                                for m in ("nll", "rmse", "seconds")}}
+        res["datasets"] = {k: res["datasets"][k] for k in SETS if k in res["datasets"]}
+        print(json.dumps(res))
+        print("\n".join(markdown(res)))
+        print("\n| target | met | figures |\n|---|---|---|")
+        for name, ok, figs in targets(res):
+            print(f"| {name} | {'met' if ok else '**not met**'} | {figs} |")
+        return
+    sets = tuple(x for x in a.sets.split(",") if x)
+    bad = [x for x in sets if x not in SETS]
+    if bad:
+        raise SystemExit(f"--sets takes {', '.join(SETS)}; found {', '.join(bad)}")
+    peers = None if a.peers is None else [x for x in a.peers.split(",") if x]
+    res = run(quick=a.quick, repeats=a.repeats, log=log, splits=a.splits, sets=sets,
+              peers=peers, first_split=a.from_split)
     print(json.dumps(res))
     # the table and the targets for a reader of a standalone run (stdout stays one JSON line)
     log("\n".join(markdown(res)))

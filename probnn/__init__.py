@@ -57,6 +57,8 @@ _EXPORTS = {
     "EnsembleRegressor": "probnn.estimators",
     "GaussianGenerativeClassifier": "probnn.estimators",
     "nll_scorer": "probnn.estimators",
+    # recalibration on held-out rows
+    "recalibrate": "probnn.calibration",
     # model files
     "save_model": "probnn.model_file",
     "load_model": "probnn.model_file",

@@ -23,7 +23,7 @@ def test_warning_without_early_stopping_suggests_it(Est):
     if Est is MLPClassifier:
         y = (y > 0).astype(int)
     with pytest.warns(ConvergenceWarning) as record:
-        Est((4,), max_iter=3, random_state=0).fit(X, y)
+        Est((4,), max_iter=3, random_state=0, early_stopping=False).fit(X, y)
     message = str(record[0].message)
     assert "all max_iter=3 epochs" in message
     assert "still changing by more than tol=0.0001" in message

@@ -110,8 +110,9 @@ def test_sklearn_estimator_checks(estimator, check):
         # as for MLPRegressor (tests/test_sklearn_compat.py, following scikit-learn's own
         # settings for its MLPs): members fitted by L-BFGS in float64 with squared error, where
         # a weight of k is exactly k repeated rows; each member is seeded, so both fits match
+        # (alpha 1e-4: see tests/test_sklearn_compat.py's _LBFGS)
         member = clone(estimator.estimator).set_params(solver="lbfgs", dtype="float64",
-                                                       family="normal-fixed")
+                                                       family="normal-fixed", alpha=1e-4)
         estimator = clone(estimator).set_params(estimator=member)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -273,11 +273,16 @@ def test_standardize_false_is_the_engine_on_y_as_given(solver):
 
     X, y = _linear(12, n=150)
     y = y + 5  # mean 5, spread 2.5: standardising would change it
-    est = _fit(MLPRegressor((4,), solver=solver, max_iter=20, random_state=3,
+    est = _fit(MLPRegressor((4,), solver=solver, max_iter=20, random_state=3, alpha=1e-4,
+                            early_stopping=False, n_iter_no_change=10, batch_size=200,
                             standardize_target=False), X, y)  # fmt: skip
     family = get_family("normal")
     net = MLP([3, 4, 2], "relu", dtype=np.float32, random_state=3, dropout=0.0)
+    # the estimator's start: the constant model (output weights 0 under a stochastic solver,
+    # biases its MLE)
     net.intercepts[-1][...] = family.constant_raw(y, np.ones(len(y)))
+    if solver != "lbfgs":
+        net.coefs[-1][...] = 0.0
     prior, alpha = "gaussian", 1e-4
     kwargs = {k: v for k, v in est.get_params().items() if k in (
         "solver", "learning_rate_init", "learning_rate", "power_t", "batch_size", "momentum",
@@ -305,7 +310,8 @@ def test_partial_fit_and_warm_start_keep_the_first_scaling():
     assert est.target_shift_ == pytest.approx(np.mean(first), rel=1e-12)
     assert est.target_scale_ == pytest.approx(np.std(first), rel=1e-12)
 
-    warm = _fit(MLPRegressor((4,), max_iter=5, warm_start=True, random_state=0), X[:100], first)
+    warm = _fit(MLPRegressor((4,), max_iter=5, warm_start=True, random_state=0,
+                             early_stopping=False), X[:100], first)
     before = warm.coefs_[0].copy()
     _fit(warm, X[100:], second)
     assert warm.target_shift_ == pytest.approx(np.mean(first), rel=1e-12)
@@ -319,7 +325,7 @@ def test_partial_fit_and_warm_start_keep_the_first_scaling():
 def test_two_warm_fits_equal_one_longer_fit_on_large_targets():
     X, y = _linear(14, n=100)
     kw = dict(hidden_layer_sizes=(4,), solver="sgd", shuffle=False, random_state=0, tol=0.0,
-              n_iter_no_change=10**6)  # fmt: skip
+              n_iter_no_change=10**6, early_stopping=False)  # fmt: skip
     once = _fit(MLPRegressor(max_iter=6, **kw), X, BIG * y)
     twice = _fit(MLPRegressor(max_iter=3, warm_start=True, **kw), X, BIG * y)
     _fit(twice, X, BIG * y)

@@ -111,6 +111,10 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     family_ : Family
         The likelihood head that was fit.
     converged_ : bool
+    batch_size_, max_iter_, n_iter_no_change_ : int
+    early_stopping_ : bool
+        The settings the last fit trained with (``batch_size="auto"`` is
+        ``min(200, n_samples)`` here; the sized defaults are MLPRegressor's).
         False when ``max_iter`` was reached or the MLE does not exist.
     """
 
@@ -187,7 +191,9 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         return tags
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+            validation_data: tuple | None = None,
+            validation_sample_weight: ArrayLike | None = None):
         """Fit the network to labels ``y`` by maximum likelihood (or MAP with a prior).
 
         Parameters
@@ -208,12 +214,25 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             step. With ``early_stopping`` the held-out rows keep their
             weights (the validation score is their weighted mean NLL).
             Multiplied by ``class_weight``'s weight of the row's class.
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+            Rows to validate on, kept out of training: after every epoch their
+            (weighted) mean NLL is appended to ``validation_scores_``. With
+            ``early_stopping`` they replace the random held-out
+            ``validation_fraction`` (every row of ``X`` is trained on), training
+            stops when their NLL has not improved for ``n_iter_no_change``
+            epochs and the weights of the best epoch are restored; without it
+            they are only recorded. Their labels must be among the training
+            labels; their weights are multiplied by ``class_weight`` too.
+            Needs a stochastic solver (not "lbfgs").
+        validation_sample_weight : array-like of shape (n_val,), optional
+            Weights of the validation rows (or give them as the tuple's third item).
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+        return self._fit(X, y, sample_weight, classes=None, incremental=False,
+                         validation=(validation_data, validation_sample_weight))
 
     @available_if(lambda est: est._check_stochastic())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -245,7 +264,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             )
         return True
 
-    def _fit(self, X, y, sample_weight, classes, incremental: bool):
+    def _fit(self, X, y, sample_weight, classes, incremental: bool, validation=(None, None)):
         from probnn.families import get_family
 
         reset = not (incremental and hasattr(self, "classes_"))
@@ -274,7 +293,10 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         separable = False
         if not incremental and not self._hidden_sizes() and self._is_unpenalised():
             separable = self._warn_if_separable(X, y_enc, w)
-        self._fit_network(X, y_checked, w, family, incremental)
+        rows = self._validation_rows(*validation)
+        if rows is not None:
+            rows = self._validation_targets(*rows, family, y_enc)
+        self._fit_network(X, y_checked, w, family, incremental, validation=rows)
         if separable:
             self.converged_ = False
         return self
@@ -346,6 +368,29 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         if self._binary_targets:
             return index.astype(np.float64)
         return index
+
+    def _validation_targets(self, Xv, yv, wv, family, y_enc):
+        """Validation rows as the network sees them: class indices, weights times the
+        class weights of the training rows' classes (``class_weight="balanced"`` is
+        computed on the training labels, not the validation ones)."""
+        if yv.ndim == 2 and yv.shape[1] == 1 and not self._multilabel:
+            yv = column_or_1d(yv)
+        yv_enc = self._encode(yv)
+        weights = np.ones(yv_enc.shape[0]) if wv is None else np.asarray(wv, np.float64)
+        if self.class_weight is not None:
+            per_row = self._class_weights(y_enc)
+            per_class = np.zeros(len(self.classes_))
+            per_class[y_enc.astype(np.intp)] = per_row
+            if isinstance(self.class_weight, dict):
+                per_class = self._class_weights(np.arange(len(self.classes_)).astype(y_enc.dtype))
+            weights = weights * per_class[yv_enc.astype(np.intp)]
+        if not weights.sum() > 0:
+            raise ValueError(
+                f"validation rows must carry some weight; found zero weight on all "
+                f"{weights.shape[0]} rows (after class_weight)"
+            )
+        return Xv, family.check_target(yv_enc), (None if wv is None and self.class_weight is None
+                                                 else weights)
 
     def _class_weights(self, y_enc) -> np.ndarray:
         if self.class_weight is None:

@@ -20,7 +20,8 @@ duplicated row in expectation over the shuffles, not step for step (a
 duplicated row can land in two batches, a weighted one lands in one).
 With early stopping the penalty is divided by the weight of the rows left
 for training, and the validation score is the weighted mean NLL of the
-held-out rows (no penalty).
+held-out rows (no penalty). Validation rows given to :meth:`Trainer.fit`
+(``validation_data``) are scored the same way and replace the held-out part.
 """
 
 from __future__ import annotations
@@ -96,8 +97,11 @@ class Trainer:
     loss_curve_ : list of float
         J per epoch (per iteration for lbfgs).
     validation_scores_ : list of float
-        Mean validation NLL per epoch (early_stopping only).
-    best_loss_, best_validation_score_, n_iter_, t_, converged_
+        Mean validation NLL per epoch (early_stopping or validation_data).
+    best_validation_score_ : float or None
+        With early_stopping, the lowest validation NLL, of the weights kept: those
+        of the best epoch, or the starting weights when no epoch beat them.
+    best_loss_, n_iter_, t_, converged_
 
     ``engine`` (attribute): the optimiser step's path, ``"numpy"``, ``"numba"`` or ``"auto"``
     (None: ``PROBNN_ENGINE``, default auto); see :mod:`probnn.network._fast`.
@@ -205,7 +209,7 @@ class Trainer:
         return (float(np.sum(nll, dtype=np.float64)) + self.penalty()) / total, grad
 
     # ---------------------------------------------------------------- fit
-    def fit(self, X, y, sample_weight=None) -> "Trainer":
+    def fit(self, X, y, sample_weight=None, validation_data=None) -> "Trainer":
         """Train until convergence or ``max_iter`` epochs, from the current weights.
 
         Parameters
@@ -213,6 +217,12 @@ class Trainer:
         X : ndarray of shape (n_samples, n_features), the network's dtype
         y : ndarray, targets as ``family.check_target`` returns them
         sample_weight : array-like of shape (n_samples,), optional
+        validation_data : tuple (X_val, y_val, sample_weight_val or None), optional
+            Rows to score after every epoch (their weighted mean NLL, no penalty, in
+            ``validation_scores_``), prepared like ``X`` and ``y``. With
+            ``early_stopping`` they replace the random held-out ``validation_fraction``
+            (all of ``X`` is trained on) and the weights of the best epoch are kept;
+            without it they are only recorded. Not for solver="lbfgs".
 
         Returns
         -------
@@ -228,13 +238,26 @@ class Trainer:
         n = X.shape[0]
         sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
         if self.solver == "lbfgs":
+            if validation_data is not None:
+                raise ValueError(
+                    "validation_data needs a stochastic solver (adam, sgd, ...), which "
+                    "scores it after every epoch; found solver='lbfgs'"
+                )
             return self._fit_lbfgs(X, y, sw)
         Xv = yv = swv = None
-        if self.early_stopping:
+        if validation_data is not None:
+            Xv, yv, swv = self._check_validation(validation_data)
+        elif self.early_stopping:
             X, y, sw, Xv, yv, swv = self._split(X, y, sw)
+        monitored = Xv is not None
+        if self.early_stopping:
             best_params = self.network.copy_params()
-            best_score = np.inf if self.best_validation_score_ is None else (
-                self.best_validation_score_)  # fmt: skip
+            best_score = self.best_validation_score_
+            if best_score is None:
+                # the starting weights are a candidate too: no epoch is kept unless it
+                # beats them on the validation rows
+                best_score = self._validation_nll(Xv, yv, swv)
+                best_score = best_score if np.isfinite(best_score) else np.inf
         self.converged_ = False
         epochs = range(self.max_iter)
         bar = None
@@ -255,9 +278,10 @@ class Trainer:
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-                if self.early_stopping:
+                if monitored:
                     score = self._validation_nll(Xv, yv, swv)
                     self.validation_scores_.append(score)
+                if self.early_stopping:
                     if not np.isfinite(score):
                         self._diverged(self.n_iter_, f"the validation NLL became {score}")
                     improved = score < best_score - self.tol
@@ -337,6 +361,31 @@ class Trainer:
         tr, va = np.sort(tr), np.sort(va)
         sub = (lambda a, i: None if a is None else a[i])
         return X[tr], y[tr], sub(sw, tr), X[va], y[va], sub(sw, va)
+
+    def _check_validation(self, validation_data):
+        """``(X_val, y_val, weights or None)`` checked: the network's dtype, matching rows."""
+        try:
+            Xv, yv, swv = validation_data
+        except (TypeError, ValueError):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val, sample_weight_val or None); "
+                f"found {type(validation_data).__name__}"
+            ) from None
+        Xv = self.network._check_X(Xv)
+        yv = np.asarray(yv)
+        if yv.shape[0] != Xv.shape[0] or Xv.shape[0] == 0:
+            raise ValueError(
+                f"validation_data needs rows, as many in y_val as in X_val; found "
+                f"{Xv.shape[0]} rows in X_val and {yv.shape[0]} in y_val"
+            )
+        if swv is not None:
+            swv = check_sample_weight(swv, Xv.shape[0])
+            if not swv.sum() > 0:
+                raise ValueError(
+                    f"validation sample weights must not all be zero; found zero weight on "
+                    f"all {Xv.shape[0]} validation rows"
+                )
+        return Xv, yv, swv
 
     def _validation_nll(self, X, y, sw) -> float:
         raw = self.network.forward(X)

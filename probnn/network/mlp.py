@@ -12,23 +12,15 @@ from typing import Sequence
 
 import numpy as np
 
+from probnn._validation import make_rng
 from probnn.network.activations import get_activation
 
-__all__ = ["MLP", "make_rng"]
+__all__ = ["MLP", "make_rng"]  # make_rng: probnn._validation's, the one random-state helper
 
 Array = np.ndarray
 
 # Rows of the zero buffer the relu forward compares against (see _ensure_buffers).
 _ZERO_ROWS = 1024
-
-
-def make_rng(random_state) -> np.random.Generator:
-    """A NumPy Generator from None, an int, a Generator or a legacy RandomState."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    return np.random.default_rng(random_state)
 
 
 class MLP:

@@ -380,6 +380,13 @@ def as_1d_target(y: ArrayLike, family: str, what: str) -> np.ndarray:
     return y
 
 
+def check_positive_target(y: ArrayLike, family: str) -> np.ndarray:
+    """Finite targets > 0 of shape (n_samples,); ``ValueError`` naming the others and their rows."""
+    y = as_1d_target(y, family, "positive real numbers")
+    reject(~(np.isfinite(y) & (y > 0)), y, f"{family} targets must be finite and > 0")
+    return y
+
+
 def reject(bad: np.ndarray, y: np.ndarray, message: str) -> None:
     """Raise ``ValueError("<message>; found <values> at rows [...]")`` if any ``bad``."""
     if bad.any():

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from probnn._math import softplus, softplus_inverse
 from probnn._validation import check_sample_weight
 from probnn.families import register_family
-from probnn.families.base import Array, Family, as_1d_target, as_columns, reject, softplus_scale
+from probnn.families.base import Array, Family, as_columns, check_positive_target, softplus_scale
 
 _TEXT = """\
 Gamma family: a positive y, raw outputs (z1, z2), mean mu = exp(z1),
@@ -96,9 +96,7 @@ class GammaFamily(Family):
         ValueError
             Naming values that are <= 0 or not finite, and their rows.
         """
-        y = as_1d_target(y, "Gamma", "positive real numbers")
-        reject(~(np.isfinite(y) & (y > 0)), y, "Gamma targets must be finite and > 0")
-        return y
+        return check_positive_target(y, "Gamma")
 
     def _n_outputs_for(self, y: np.ndarray) -> int:
         return 2

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from probnn._math import softplus
 from probnn.families import register_family
-from probnn.families.base import Array, Family, as_1d_target, as_columns, reject
+from probnn.families.base import Array, Family, as_columns, check_positive_target
 from probnn.families.normal import NormalFamily
 
 _TEXT = """\
@@ -78,9 +78,7 @@ class LogNormalFamily(Family):
         ValueError
             Naming values that are <= 0 or not finite, and their rows.
         """
-        y = as_1d_target(y, "Log-normal", "positive real numbers")
-        reject(~(np.isfinite(y) & (y > 0)), y, "Log-normal targets must be finite and > 0")
-        return y
+        return check_positive_target(y, "Log-normal")
 
     def _n_outputs_for(self, y: np.ndarray) -> int:
         return 2

@@ -8,6 +8,8 @@ writes a report.
 
 from __future__ import annotations
 
+import sys
+
 import pathlib
 
 __all__ = ["run_demo", "demo_data"]
@@ -49,7 +51,8 @@ def run_demo(out: str | pathlib.Path = "probnn-demo-report", quiet: bool = False
     say("model: y ~ Bernoulli(sigmoid(MLP(x))), trained by minimising the NLL")
     model = MLPClassifier(
         hidden_layer_sizes=(32,), family="bernoulli", max_iter=300, random_state=seed,
-        early_stopping=True, progress=False if quiet else 0,  # the bar at once: this fit is short
+        # the bar at once (this fit is short), and only on a terminal: no frames in a log
+        early_stopping=True, progress=False if quiet or not sys.stderr.isatty() else 0,
     )  # fmt: skip
     model.fit(X_train, y_train)
     dist = model.predict_dist(X_test)

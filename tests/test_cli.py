@@ -280,6 +280,12 @@ def test_bike_sharing_fit_infers_poisson(tmp_path):
 
 
 @needs_network
+def test_demo_writes_no_progress_frames_into_a_redirected_log(tmp_path, capsys):
+    code, out, err = run_inprocess(capsys, "demo", "--out", tmp_path / "demo")
+    assert code == 0, err
+    assert "\r" not in err and "epochs:" not in err
+
+
 def test_demo_prints_metrics_and_writes_report(tmp_path, capsys):
     code, out, err = run_inprocess(capsys, "demo", "--out", tmp_path / "demo", "--quiet")
     assert code == 0, err

@@ -20,16 +20,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-__all__ = ["integer_log_prob", "log1mexp"]
+from probnn._math import log1mexp
+
+__all__ = ["integer_log_prob"]
 
 _LN2 = float(np.log(2.0))
-
-
-def log1mexp(x: ArrayLike) -> NDArray[np.float64]:
-    """``log(1 - exp(x))`` for ``x <= 0``, accurate near 0 and for very negative x."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        return np.where(x > -_LN2, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
 
 
 def _standard_log_cdf(dist, z: np.ndarray) -> np.ndarray:

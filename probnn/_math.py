@@ -19,6 +19,7 @@ __all__ = [
     "log_softmax",
     "softmax",
     "xlogy",
+    "log1mexp",
 ]
 
 
@@ -93,3 +94,20 @@ def xlogy(x: ArrayLike, y: ArrayLike) -> NDArray[np.floating]:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = x * np.log(np.where(x == 0, 1, y))
     return np.where(x == 0, np.zeros((), dtype=out.dtype), out)
+
+
+def log1mexp(x: ArrayLike) -> NDArray[np.floating]:
+    """``log(1 - exp(x))`` for ``x <= 0``, accurate at both ends (Maechler, 2012).
+
+    ``log(-expm1(x))`` above ``-log 2`` (where ``1 - e^x`` is small) and
+    ``log1p(-exp(x))`` below; ``-inf`` at ``x = 0``, ``0`` at ``x = -inf``. The log
+    of a difference of two probabilities given as logs: ``log(p - q) = log p +
+    log1mexp(log q - log p)``.
+    """
+    x = _as_float(x)
+    half = x.dtype.type(-np.log(2.0))
+    with np.errstate(divide="ignore"):
+        near = np.log(-np.expm1(np.maximum(x, half)))
+        far = np.log1p(-np.exp(np.minimum(x, half)))
+    return np.where(x > half, near, far)
+

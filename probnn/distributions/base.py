@@ -248,3 +248,23 @@ class LocScale(Distribution):
         """The scale parameter, shape batch_shape."""
         return self._out(self._scale)
 
+
+class ClassDistribution(Distribution):
+    """Base of the distributions over classes ``0..C-1`` held as log-probabilities.
+
+    Subclasses set ``self._logp`` (float64, shape ``batch_shape + (C,)``) and
+    ``n_classes``; the log-probability of a class index is read from it, ``-inf``
+    for anything that is not a class.
+    """
+
+    n_classes: int
+
+    def _log_prob(self, y):
+        shape = np.broadcast_shapes(y.shape, self.batch_shape)
+        y = np.broadcast_to(y, shape)
+        valid = (y == np.floor(y)) & (y >= 0) & (y < self.n_classes)
+        idx = np.where(valid, y, 0).astype(np.intp)
+        logp = np.broadcast_to(self._logp, shape + (self.n_classes,))
+        picked = np.take_along_axis(logp, idx[..., None], axis=-1)[..., 0]
+        return np.where(valid, picked, -np.inf)
+

@@ -7,13 +7,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from probnn._math import log_softmax, softmax
 from probnn._validation import describe_rows, describe_values
-from .base import (Distribution, as_data, data_dtype, exactly_one, fit_inputs,
-                   as_param, param_dtype)
+from .base import (ClassDistribution, as_data, as_param, data_dtype, exactly_one, fit_inputs,
+                   param_dtype)
 
 __all__ = ["Categorical"]
 
 
-class Categorical(Distribution):
+class Categorical(ClassDistribution):
     """Categorical distribution: ``P(Y = k) = p_k`` for integer classes k in 0..C-1.
 
     Parameters
@@ -79,15 +79,6 @@ class Categorical(Distribution):
     def logits(self) -> NDArray[np.floating]:
         """Logits (log-probabilities when built from probs), shape batch_shape + (C,)."""
         return self._out(self._z)
-
-    def _log_prob(self, y):
-        shape = np.broadcast_shapes(y.shape, self.batch_shape)
-        y = np.broadcast_to(y, shape)
-        valid = (y == np.floor(y)) & (y >= 0) & (y < self.n_classes)
-        idx = np.where(valid, y, 0).astype(np.intp)
-        logp = np.broadcast_to(self._logp, shape + (self.n_classes,))
-        picked = np.take_along_axis(logp, idx[..., None], axis=-1)[..., 0]
-        return np.where(valid, picked, -np.inf)
 
     def _mean(self):
         return self._p.copy()

@@ -5,29 +5,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from probnn._math import log_sigmoid, sigmoid
+from probnn._math import log1mexp, log_sigmoid, sigmoid
 from probnn._validation import describe_values
-from .base import Distribution, as_param, data_dtype, fit_inputs, param_dtype
+from .base import ClassDistribution, as_param, data_dtype, fit_inputs, param_dtype
 
-__all__ = ["OrderedLogistic", "log1mexp"]
-
-_LOG_2 = float(np.log(2.0))
+__all__ = ["OrderedLogistic"]
 
 
-def log1mexp(d: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``log(1 - exp(-d))`` for ``d >= 0``, accurate at both ends (Maechler, 2012).
-
-    ``log(-expm1(-d))`` for ``d < log 2`` (where ``1 - e^-d`` is small) and
-    ``log1p(-exp(-d))`` beyond; ``-inf`` at ``d = 0``, ``0`` at ``d = inf``.
-    """
-    d = np.asarray(d, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        small = np.log(-np.expm1(-np.minimum(d, _LOG_2)))
-        large = np.log1p(-np.exp(-np.maximum(d, _LOG_2)))
-    return np.where(d < _LOG_2, small, large)
-
-
-class OrderedLogistic(Distribution):
+class OrderedLogistic(ClassDistribution):
     """Ordered logistic (proportional-odds) distribution on the classes 0..C-1.
 
     ``P(Y <= k) = sigmoid(c_k - eta)`` for ``k = 0..C-2`` with non-decreasing cut
@@ -121,19 +106,10 @@ class OrderedLogistic(Distribution):
         lower, upper = cut[..., :-1], cut[..., 1:]
         with np.errstate(invalid="ignore"):
             gap = np.where(upper == lower, 0.0, upper - lower)
-        logp[..., 1:-1] += log1mexp(gap)
+        logp[..., 1:-1] += log1mexp(-gap)
         return logp
 
     # ------------------------------------------------------------- methods
-    def _log_prob(self, y):
-        shape = np.broadcast_shapes(y.shape, self.batch_shape)
-        y = np.broadcast_to(y, shape)
-        valid = (y == np.floor(y)) & (y >= 0) & (y < self.n_classes)
-        idx = np.where(valid, y, 0).astype(np.intp)
-        logp = np.broadcast_to(self._logp, shape + (self.n_classes,))
-        picked = np.take_along_axis(logp, idx[..., None], axis=-1)[..., 0]
-        return np.where(valid, picked, -np.inf)
-
     def _cdf(self, y):
         shape = np.broadcast_shapes(y.shape, self.batch_shape)
         y = np.broadcast_to(y, shape)

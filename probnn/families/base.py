@@ -387,6 +387,14 @@ def check_positive_target(y: ArrayLike, family: str) -> np.ndarray:
     return y
 
 
+def check_count_target(y: ArrayLike, family: str) -> np.ndarray:
+    """Non-negative integer counts of shape (n_samples,), as floats; ``ValueError`` otherwise."""
+    y = as_1d_target(y, family, "non-negative integer counts")
+    bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
+    reject(bad, y, f"{family} targets must be non-negative integer counts")
+    return y
+
+
 def reject(bad: np.ndarray, y: np.ndarray, message: str) -> None:
     """Raise ``ValueError("<message>; found <values> at rows [...]")`` if any ``bad``."""
     if bad.any():

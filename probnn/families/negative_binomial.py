@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from probnn._math import softplus, softplus_inverse
 from probnn._validation import check_sample_weight
 from probnn.families import register_family
-from probnn.families.base import Array, Family, as_1d_target, as_columns, reject, softplus_scale
+from probnn.families.base import Array, Family, as_columns, check_count_target, softplus_scale
 
 # The raw z2 returned by constant_raw when the counts are not overdispersed (the MLE is the
 # Poisson limit alpha = 0, z2 = -inf): alpha = softplus(-20) = 2e-9, Poisson to ~1e-9.
@@ -92,10 +92,7 @@ class NegativeBinomialFamily(Family):
         ValueError
             Naming values that are negative, not integers or not finite, and their rows.
         """
-        y = as_1d_target(y, "Negative binomial", "non-negative integer counts")
-        bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
-        reject(bad, y, "Negative binomial targets must be non-negative integer counts")
-        return y
+        return check_count_target(y, "Negative binomial")
 
     def _n_outputs_for(self, y: np.ndarray) -> int:
         return 2

@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
 from probnn.families import register_family
-from probnn.families.base import Array, Family, as_1d_target, as_vector, reject, weighted_mean
+from probnn.families.base import Array, Family, as_vector, check_count_target, weighted_mean
 
 _TEXT = """\
 Poisson family: a count y in {0, 1, 2, ...}, raw output z, rate lambda = exp(z).
@@ -68,10 +68,7 @@ class PoissonFamily(Family):
         ValueError
             Naming values that are negative, not integers or not finite, and their rows.
         """
-        y = as_1d_target(y, "Poisson", "non-negative integer counts")
-        bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
-        reject(bad, y, "Poisson targets must be non-negative integer counts")
-        return y
+        return check_count_target(y, "Poisson")
 
     def _n_outputs_for(self, y: np.ndarray) -> int:
         return 1

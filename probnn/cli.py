@@ -88,34 +88,26 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; found {text!r}")
-    return value
+def _number(convert, ok, expected: str):
+    """An argparse type: ``convert(text)`` passing ``ok``, else "expected <expected>; found ..."."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = math.nan
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}; found {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number; found {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0; found {text!r}")
-    return value
+_positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+_positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
+_non_negative_float = _number(float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
+_fraction = _number(float, lambda v: 0.0 < v < 1.0, "a fraction strictly between 0 and 1")
+_coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
 
 
 def _batch_size(text: str) -> int | str:
@@ -138,28 +130,6 @@ def _prior(text: str) -> str | None:
             f"expected one of {', '.join(_PRIORS)}; found {text!r}"
         )
     return _PRIORS[text]
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(
-            f"expected a fraction strictly between 0 and 1; found {text!r}"
-        )
-    return value
-
-
-def _coverage(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1; found {text!r}")
-    return value
 
 
 def _columns(text: str) -> list[str]:

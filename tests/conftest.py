@@ -22,3 +22,30 @@ def pytest_runtest_makereport(item, call):
     if "could not import" in reason:
         report.outcome = "failed"
         report.longrepr = f"PROBNN_STRICT_EXTRAS is set, but {reason}"
+
+
+# ------------------------------------------------- fixtures of the command-line tests
+@pytest.fixture
+def real_csv(tmp_path):
+    """A CSV of 80 rows, y = 2x + standard normal noise."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=80)
+    frame = pd.DataFrame({"x": x, "y": 2.0 * x + rng.normal(size=80)})
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make any training fail loudly: the command line's checks must come before it."""
+    from probnn.tabular import TabularModel
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started before the command line's checks (options, paths)")
+
+    monkeypatch.setattr(TabularModel, "fit", refuse)
+

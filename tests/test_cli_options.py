@@ -32,26 +32,6 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def real_csv(tmp_path):
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=80)
-    frame = pd.DataFrame({"x": x, "y": 2.0 * x + rng.normal(size=80)})
-    path = tmp_path / "data.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    from probnn.tabular import TabularModel
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("training started before the options were checked")
-
-    monkeypatch.setattr(TabularModel, "fit", refuse)
-
-
-@pytest.fixture
 def fit_calls(monkeypatch):
     """Record the keyword arguments of every TabularModel.fit and the fitted estimator."""
     from probnn.tabular import TabularModel

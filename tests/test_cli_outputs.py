@@ -27,7 +27,6 @@ from scipy import stats
 from probnn.cli import main
 
 
-
 def run(capsys, *args) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -40,27 +39,6 @@ def one_error_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("probnn: error: "), err
     return lines[0]
-
-
-@pytest.fixture
-def real_csv(tmp_path):
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=80)
-    frame = pd.DataFrame({"x": x, "y": 2.0 * x + rng.normal(size=80)})
-    path = tmp_path / "data.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    """Make any training fail loudly: the checks must come before it."""
-    from probnn.tabular import TabularModel
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("training started before the output paths were checked")
-
-    monkeypatch.setattr(TabularModel, "fit", refuse)
 
 
 FAST = ("--hidden", "4", "--epochs", "3", "--quiet")

@@ -410,11 +410,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         w = training_weights(sample_weight, X.shape[0])
         shift, scale = self._target_scaling(X, y, w, family, incremental)
         head = self._training_head(family, scale)
-        y_fit = AffineTarget(head, shift, scale).standardise(y)
+        standardisation = AffineTarget(head, shift, scale)
+        y_fit = standardisation.standardise(y)
         rows = self._validation_rows(*validation)
         if rows is not None:
             Xv, yv, wv = rows
-            rows = (Xv, AffineTarget(head, shift, scale).standardise(family.check_target(yv)), wv)
+            rows = (Xv, standardisation.standardise(family.check_target(yv)), wv)
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
         self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows)
         if self._estimates_params(family):

@@ -181,6 +181,19 @@ def test_help_does_not_import_heavy_libraries():
     assert "HEAVY ['pandas']" in out or "HEAVY []" in out
 
 
+def test_the_parser_imports_no_family_and_no_numpy():
+    # building the parser (every --help) must not import the registry: that pulls in numpy
+    # and scipy, a second of start-up where argparse alone takes a tenth
+    code = (
+        "import sys; from probnn.cli import main\n"
+        "for args in (['--help'], ['fit', '--help'], ['compare', '--help']):\n"
+        "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+        "print('LOADED', [m for m in ('numpy', 'scipy', 'probnn.families') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "LOADED []" in out, out
+
+
 # ---------------------------------------------------------------- round trips
 @needs_network
 def test_fit_predict_evaluate_counts(tmp_path, counts_csv):

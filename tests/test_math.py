@@ -65,9 +65,9 @@ def test_log1mexp_matches_400_digit_arithmetic_at_both_ends():
     mpmath = pytest.importorskip("mpmath")
     from probnn._math import log1mexp
 
-    mpmath.mp.dps = 400  # enough digits for the plain formula at x = -1e-300 and -700
     x = np.array([-1e-300, -1e-20, -1e-8, -0.5, -np.log(2.0), -0.7, -1.0, -30.0, -700.0, -1e4])
-    expected = np.array([float(mpmath.log(1 - mpmath.exp(mpmath.mpf(v)))) for v in x])
+    with mpmath.workdps(400):  # enough digits for the plain formula at x = -1e-300 and -700
+        expected = np.array([float(mpmath.log(1 - mpmath.exp(mpmath.mpf(v)))) for v in x])
     np.testing.assert_allclose(log1mexp(x), expected, rtol=1e-14)
     assert log1mexp(np.array(0.0)) == -np.inf and log1mexp(np.array(-np.inf)) == 0.0
     assert log1mexp(np.float32(-0.1)).dtype == np.float32

@@ -164,6 +164,9 @@ def isolated(X, y, hidden, bs=128, reps=None, rounds=7):
     """
     from probnn.families import get_family
     from probnn.network import _fast
+    from probnn.network.activations import ACTIVATIONS
+
+    relu = ACTIVATIONS["relu"].forward
     from probnn.network.mlp import MLP
     from probnn.network.optimizers import make_optimizer
 
@@ -213,7 +216,7 @@ def isolated(X, y, hidden, bs=128, reps=None, rounds=7):
                     kern["bias_relu"](a, net.intercepts[k])
                 else:
                     a += net.intercepts[k]
-                    np.maximum(a, net._zeros_like(a), out=a)
+                    relu(a, out=a)
             outs[-1] += net.intercepts[-1]
 
         def mask_bias_grads(net=net, outs=outs, ds=ds, kern=kern):

@@ -173,7 +173,7 @@ def test_auto_settings_follow_the_documented_rule(n, expected, monkeypatch):
     max(10, ceil(2000 / steps))."""
     from probnn.network.training import Trainer
 
-    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self)  # settings only, no training
+    monkeypatch.setattr(Trainer, "run", lambda self, *a, **k: self)  # settings only, no training
     X, y = _regression(n=n)
     est = MLPRegressor()
     try:
@@ -193,7 +193,7 @@ def test_the_constant_start_is_for_location_scale_families_under_stochastic_solv
     from probnn.network import MLP
     from probnn.network.training import Trainer
 
-    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self)  # the start, untrained
+    monkeypatch.setattr(Trainer, "run", lambda self, *a, **k: self)  # the start, untrained
     monkeypatch.setattr(Trainer, "_fit_lbfgs", lambda self, *a, **k: self, raising=False)
     X, y = _regression(n=80)
     y = np.round(np.abs(y)) if family == "poisson" else y

@@ -10,6 +10,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from probnn._validation import InstanceOf, Options
 from probnn.estimators._base import BaseNetworkEstimator, central_interval_of, training_weights
 
 __all__ = ["MLPRegressor"]
@@ -207,6 +208,17 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         The settings the last fit trained with ("auto" resolved).
     """
 
+    _parameter_constraints: dict = {
+        **BaseNetworkEstimator._parameter_constraints,
+        # "auto": sized by the data (the rule above)
+        **{name: [Options("auto"), *BaseNetworkEstimator._parameter_constraints[name]]
+           for name in ("max_iter", "n_iter_no_change", "early_stopping")},
+        "standardize_target": [Options("auto", True, False)],
+        # which names: the registry, read when fitting (a family may be registered later)
+        "family": [Options(None), InstanceOf(str, "a family name")],
+        "loss": [Options(None), InstanceOf(str, "a scikit-learn loss name")],
+    }  # fmt: skip
+
     def __init__(
         self,
         hidden_layer_sizes=(50, 50),
@@ -369,8 +381,6 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     def _standardizes(self, family) -> bool:
         """Whether a fresh fit of ``family`` standardises the target (checks the setting)."""
         value = self.standardize_target
-        if not (isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and value == "auto")):
-            raise ValueError(f"standardize_target must be True, False or 'auto'; found {value!r}")
         if isinstance(value, str):
             return family.location_scale
         if value and not family.location_scale:
@@ -398,6 +408,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         from probnn.families import get_family
         from probnn.families._affine import AffineTarget
 
+        self._validate_params()
         reset = not (incremental and hasattr(self, "family_"))
         X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
@@ -464,9 +475,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         kwargs = dict(kwargs)
         es = kwargs["early_stopping"]
         stochastic = kwargs["solver"] != "lbfgs"
-        if isinstance(es, str):
-            if es != "auto":
-                raise ValueError(f"early_stopping must be True, False or 'auto'; found {es!r}")
+        if isinstance(es, str):  # "auto"
             vf = float(kwargs["validation_fraction"])
             es = stochastic and (
                 validation is not None or n_samples >= 2 * AUTO_MIN_VALIDATION_ROWS
@@ -493,10 +502,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         for name, value in (("max_iter", budget),
                             ("n_iter_no_change",
                              max(AUTO_MIN_PATIENCE, math.ceil(AUTO_PATIENCE_STEPS / steps)))):
-            given = kwargs[name]
-            if isinstance(given, str):
-                if given != "auto":
-                    raise ValueError(f"{name} must be an integer or 'auto'; found {given!r}")
+            if isinstance(kwargs[name], str):  # "auto"
                 kwargs[name] = value
         return kwargs
 

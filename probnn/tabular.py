@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import numbers
 import os
 import pathlib
 import warnings
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from probnn._validation import describe_rows, describe_values
+from probnn._validation import describe_rows, describe_values, encode_labels
 from probnn.exceptions import DataError, DataWarning
 
 __all__ = [
@@ -590,6 +591,32 @@ def _labels_to_json(labels: np.ndarray) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in labels.tolist()]
 
 
+def _class_indices(labels: np.ndarray, classes, target: str) -> np.ndarray:
+    """Indices ``0..C-1`` of ``labels`` (from :func:`target_labels`) among the sorted
+    ``classes``, by the estimators' label encoder: numbers match numbers (1 == 1.0),
+    text matches text ("1" is not 1).
+
+    Raises
+    ------
+    DataError
+        Naming the unknown labels, their rows and the target column.
+    """
+    text = labels.dtype == object
+    numeric_classes = all(isinstance(c, (numbers.Number, np.number)) for c in classes)
+    classes = np.asarray(classes, dtype=object if text else None)
+    where = f"the classes of target column {target!r} seen in training"
+    if numeric_classes == text:  # numbers against text: none can match
+        everywhere = np.ones(labels.shape[0], dtype=bool)
+        raise DataError(
+            f"labels must be among {where} {list(classes)}; found "
+            f"{describe_values(labels)} at {describe_rows(everywhere)}"
+        )
+    try:
+        return encode_labels(labels, classes, where=where)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+
+
 class TabularModel:
     """Preprocessing + target encoding + a probnn estimator, fitted on one table.
 
@@ -684,7 +711,7 @@ class TabularModel:
 
             labels = target_labels(frame[target], target)
             classes = np.unique(labels)
-            y = np.searchsorted(classes, labels)
+            y = _class_indices(labels, classes, target)
             estimator = MLPClassifier(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator, classes=_labels_to_json(classes))  # fmt: skip
@@ -728,19 +755,7 @@ class TabularModel:
             from probnn.families import get_family
 
             return regression_target(column, self.target, get_family(self.family))
-        labels = target_labels(column, self.target)
-        # plain Python values: 1 == 1.0 match, "1" and 1 do not
-        known = {c: i for i, c in enumerate(self.classes)}
-        keys = _labels_to_json(labels)
-        unknown = np.array([k not in known for k in keys])
-        if unknown.any():
-            raise DataError(
-                f"expected target labels among those seen in training "
-                f"({describe_values(np.asarray([str(c) for c in self.classes], dtype=object))}) "
-                f"in column {self.target!r}; found {describe_values(labels[unknown].astype(str))} "
-                f"at {describe_rows(unknown)}"
-            )
-        return np.array([known[k] for k in keys], dtype=np.intp)
+        return _class_indices(target_labels(column, self.target), self.classes, self.target)
 
     def predict_dist(self, frame: pd.DataFrame):
         """Predictive distribution of the target for each row, batch shape (n_rows,)."""

@@ -617,6 +617,12 @@ def _class_indices(labels: np.ndarray, classes, target: str) -> np.ndarray:
         raise DataError(str(exc)) from None
 
 
+# The settings of a classifier fitted on a table when none are given (a regressor takes
+# MLPRegressor's own defaults, which are sized by the data).
+CLASSIFIER_DEFAULTS = dict(hidden_layer_sizes=(64, 64), max_iter=200, learning_rate_init=1e-3,
+                           alpha=1e-4, n_iter_no_change=10)  # fmt: skip
+
+
 class TabularModel:
     """Preprocessing + target encoding + a probnn estimator, fitted on one table.
 
@@ -656,9 +662,9 @@ class TabularModel:
         target: str,
         *,
         family: str = "auto",
-        hidden: Sequence[int] = (64, 64),
+        hidden: Sequence[int] | None = None,
         solver: str = "adam",
-        epochs: int = 200,
+        epochs: int | None = None,
         seed: int | None = 0,
         impute: bool = False,
         progress: bool = False,
@@ -674,12 +680,15 @@ class TabularModel:
         target : str
         family : str, default="auto"
             ``"auto"`` uses :func:`infer_family`.
-        hidden : sequence of int
-            Hidden layer sizes.
+        hidden : sequence of int, optional
+            Hidden layer sizes. None: :class:`~probnn.estimators.MLPRegressor`'s default
+            for a regression family, ``CLASSIFIER_DEFAULTS``'s for a classifier.
         solver : {"adam", "sgd", "lbfgs"}
-        epochs : int
-            ``max_iter`` of the estimator. With "adam" or "sgd" training stops earlier
-            once the NLL on a validation tenth of ``frame`` stops improving.
+        epochs : int, optional
+            ``max_iter`` of the estimator. None: a regressor's "auto" budget (sized by
+            the rows), a classifier's ``CLASSIFIER_DEFAULTS``. With "adam" or "sgd"
+            training stops earlier once the NLL of held-out validation rows stops
+            improving.
         seed : int or None
         impute : bool
         progress : bool
@@ -698,15 +707,18 @@ class TabularModel:
         features = frame.drop(columns=[target])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
-        params = dict(
-            hidden_layer_sizes=tuple(int(h) for h in hidden), solver=solver,
-            max_iter=int(epochs), random_state=seed, progress=progress, family=family,
-            # stop on a validation tenth's NLL (and keep the best weights), which also gives
-            # the report its validation curve; L-BFGS runs full-batch to its own stopping rule
-            early_stopping=solver != "lbfgs",
-        )  # fmt: skip
+        classifier = is_classifier_family(family)
+        # a regressor keeps MLPRegressor's defaults (sized by the data; early stopping on
+        # validation NLL where it helps); a classifier gets the table's settings, with early
+        # stopping (which also gives the report its validation curve) except under L-BFGS
+        params = dict(CLASSIFIER_DEFAULTS, early_stopping=solver != "lbfgs") if classifier else {}
+        if hidden is not None:
+            params["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
+        if epochs is not None:
+            params["max_iter"] = int(epochs)
         params.update(estimator_params)
-        if is_classifier_family(family):
+        params.update(solver=solver, random_state=seed, progress=progress, family=family)
+        if classifier:
             from probnn.estimators import MLPClassifier
 
             labels = target_labels(frame[target], target)

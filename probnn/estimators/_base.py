@@ -49,7 +49,8 @@ _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 # Fitted attributes the model file carries as metadata (everything else is rebuilt).
 FITTED_SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "converged_",
-                  "batch_size_", "max_iter_", "n_iter_no_change_", "early_stopping_")
+                  "batch_size_", "max_iter_", "n_iter_no_change_", "early_stopping_",
+                  "scale_factor_")
 FITTED_ARRAYS = ("loss_curve_", "validation_scores_")
 
 # The Trainer's keyword arguments that are the estimator's own parameters.

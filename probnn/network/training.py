@@ -137,6 +137,9 @@ class Trainer:
     ----------
     loss_curve_ : list of float
         J per epoch (per iteration for lbfgs).
+    held_out_index_ : ndarray of int or None
+        The rows of the last :meth:`fit`'s ``X`` that early stopping held out (sorted),
+        or None when it held out none (validation_data given, or no early stopping).
     validation_scores_ : list of float
         Mean validation NLL per epoch (early_stopping or validation_data).
     best_validation_score_ : float or None
@@ -289,6 +292,7 @@ class Trainer:
         way, with rows and a positive total weight, and only for a stochastic solver.
         """
         sw = sample_weight
+        self.held_out_index_ = None
         if self.solver == "lbfgs":
             return self._fit_lbfgs(X, y, sw)
         Xv = yv = swv = None
@@ -406,6 +410,7 @@ class Trainer:
             # a class too rare to appear on both sides: fall back to a plain split
             tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=seed)
         tr, va = np.sort(tr), np.sort(va)
+        self.held_out_index_ = va  # rows of X held out (e.g. for a recalibration after training)
         sub = (lambda a, i: None if a is None else a[i])
         return X[tr], y[tr], sub(sw, tr), X[va], y[va], sub(sw, va)
 

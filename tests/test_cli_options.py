@@ -194,6 +194,8 @@ def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, 
         assert training["epoch budget"] == [f"auto: {est.max_iter_}", "--epochs"]
         assert training["minibatch size"] == [f"auto: {est.batch_size_}", "--batch-size"]
         assert est.max_iter_ >= 1 and 1 <= est.batch_size_ <= 64  # 64 training rows
+        what = "predicted scales widened by a factor fitted on the validation rows"
+        assert training[what] == [f"auto: factor {est.scale_factor_:.4g}", ""]
 
 
 def test_prior_none_is_plain_maximum_likelihood(tmp_path, real_csv, capsys):

@@ -193,6 +193,7 @@ _SETTINGS = (
     ("alpha", "prior strength alpha", "--alpha"),
     ("dropout", "dropout", ""),
     ("standardize_target", "target standardised for training", ""),
+    ("recalibrate", "predicted scales widened by a factor fitted on the validation rows", ""),
     ("family_params", "fixed family parameters", "--family-param"),
     ("random_state", "seed of the weights and minibatches", "--seed"),
 )  # fmt: skip
@@ -214,6 +215,10 @@ def training_rows(estimator) -> list[tuple[str, str, str]]:
                 value = f"auto: {used.pop()}"
         if key == "prior" and value is None:
             value = "none (maximum likelihood)"
+        if key == "recalibrate":
+            factors = sorted({float(getattr(m, "scale_factor_", None) or 1.0)
+                              for m in members(estimator)})  # fmt: skip
+            value = f"{value}: factor " + ", ".join(f"{f:.4g}" for f in factors)
         if key == "family_params":
             value = ", ".join(f"{k}={v:g}" for k, v in (value or {}).items()) or "none"
         rows.append((what, str(value), option))

@@ -51,6 +51,10 @@ class Optimizer:
         """Run each update as one compiled pass (``_fast.kernels()``); ``None``: NumPy again."""
         self._kernels = kernels
 
+    def __getstate__(self) -> dict:
+        # numba's compiled functions are this process's; the owner (Trainer) finds them again
+        return {**self.__dict__, "_kernels": None}
+
     def step(self, params: Array, grad: Array, lr: float) -> None:
         """Update ``params`` (shape (n_params,)) in place from ``grad`` with rate ``lr``."""
         self.t += 1

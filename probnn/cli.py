@@ -955,7 +955,7 @@ def _cmd_compare(args) -> int:
     import numpy as np
 
     from probnn.families import FAMILIES
-    from probnn.tabular import Preprocessor, TabularModel, check_target_column, target_kind
+    from probnn.tabular import Preprocessor, check_target_column, target_kind
 
     requested = args.families
     unknown = [f for f in requested or [] if f not in FAMILIES]
@@ -979,7 +979,8 @@ def _cmd_compare(args) -> int:
     problems = {f: _support_problem(frame, args.target, f, kind) for f in families}
     candidates = [f for f in families if problems[f] is None]
     progress = _progress(args) and not _runs_elsewhere(args)  # one bar per process would mix
-    tasks = [dict(frame=frame.iloc[train], target=args.target, family=family, hidden=args.hidden,
+    train_frame = frame.iloc[train]
+    tasks = [dict(frame=train_frame, target=args.target, family=family, hidden=args.hidden,
                   solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
                   progress=progress, **_estimator_params(args),
                   **({"family_params": params_of[family]} if params_of.get(family) else {}))

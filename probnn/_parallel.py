@@ -70,20 +70,24 @@ def worker_threads(n_workers: int) -> int:
 
 
 def _backend(n_jobs: int | None, n_items: int):
-    """The loky backend with a thread limit per worker, or None for the active backend."""
+    """``(backend, n_jobs)`` for ``Parallel``: the loky backend with a thread limit per worker
+    and no more workers than items, or ``(None, n_jobs)`` for the active backend as it is."""
     from joblib import effective_n_jobs
     from joblib._parallel_backends import LokyBackend
     from joblib.parallel import get_active_backend
 
     if n_jobs is None:
-        return None  # joblib's configuration (parallel_config) decides
+        return None, n_jobs  # joblib's configuration (parallel_config) decides
     active, _ = get_active_backend()
-    if not isinstance(active, LokyBackend) or active.inner_max_num_threads is not None:
-        return None  # another backend (dask, threads, ...) or a limit the user chose
+    if (not isinstance(active, LokyBackend) or active.inner_max_num_threads is not None
+            or (active.nesting_level or 0) > 0):
+        # another backend (dask, threads, ...), a limit the user chose, or inside a worker
+        # already (joblib's own choice for nested calls stands)
+        return None, n_jobs
     workers = min(n_items, effective_n_jobs(n_jobs))
     if workers <= 1:
-        return None  # runs sequentially here
-    return LokyBackend(inner_max_num_threads=worker_threads(workers))
+        return None, 1  # runs sequentially here
+    return LokyBackend(inner_max_num_threads=worker_threads(workers)), workers
 
 
 def parallel_map(function: Callable, items: Iterable, n_jobs: int | None = None) -> Iterator:
@@ -110,8 +114,8 @@ def parallel_map(function: Callable, items: Iterable, n_jobs: int | None = None)
     from joblib import Parallel, delayed
 
     items = list(items)  # the backend is chosen now, in the caller's joblib configuration
-    parallel = Parallel(n_jobs=n_jobs, backend=_backend(n_jobs, len(items)),
-                        return_as="generator")  # fmt: skip
+    backend, n_jobs = _backend(n_jobs, len(items))
+    parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
     here = _where()
     results = parallel(delayed(_call)(function, item, here) for item in items)
 

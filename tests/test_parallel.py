@@ -103,20 +103,31 @@ def test_compare_with_two_worker_processes_equals_sequential(table, sequential, 
     assert_same_comparison(run_compare(table, tmp_path / "report", "--jobs", "2"), sequential)
 
 
-def test_ensemble_members_do_not_depend_on_jobs(table, tmp_path):
+def fit_ensemble(path, folder, *options):
+    """The members of ``probnn fit --ensemble 3``, read back from the model file."""
     from probnn.model_file import load_model
 
-    members = []
-    for jobs in ("1", "2"):
-        out = tmp_path / f"model{jobs}.safetensors"
-        code = cli.main(["fit", str(table), "--target", "y", "--ensemble", "3", "--jobs", jobs,
-                         "--out", str(out), "--report", str(tmp_path / f"r{jobs}"), *FAST])
-        assert code == 0
-        members.append(load_model(out).estimator.estimators_)
-    seeds = [[m.random_state for m in ms] for ms in members]
-    assert seeds[0] == seeds[1] and len(set(seeds[0])) == 3
-    for a, b in zip(*members):
+    out = folder / "model.safetensors"
+    code = cli.main(["fit", str(path), "--target", "y", "--ensemble", "3", "--out", str(out),
+                     "--report", str(folder / "report"), "--quiet", *FAST, *options])
+    assert code == 0
+    return load_model(out).estimator.estimators_
+
+
+@pytest.fixture(scope="module")
+def sequential_members(table, tmp_path_factory):
+    return fit_ensemble(table, tmp_path_factory.mktemp("members"))
+
+
+def assert_same_members(members, expected):
+    seeds = [m.random_state for m in expected]
+    assert [m.random_state for m in members] == seeds and len(set(seeds)) == 3
+    for a, b in zip(members, expected):
         np.testing.assert_array_equal(a._network.params, b._network.params)
+
+
+def test_ensemble_members_do_not_depend_on_jobs(table, sequential_members, tmp_path):
+    assert_same_members(fit_ensemble(table, tmp_path, "--jobs", "2"), sequential_members)
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -210,6 +221,13 @@ def test_compare_on_a_local_cluster_equals_sequential(table, sequential, client,
     got = run_compare(table, tmp_path / "report", "--scheduler",
                       client.scheduler_info()["address"])
     assert_same_comparison(got, sequential)
+
+
+@on_the_cluster
+def test_ensemble_on_a_local_cluster_has_the_sequential_members(table, sequential_members,
+                                                                client, tmp_path):  # fmt: skip
+    members = fit_ensemble(table, tmp_path, "--scheduler", client.scheduler_info()["address"])
+    assert_same_members(members, sequential_members)
 
 
 @on_the_cluster

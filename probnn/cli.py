@@ -583,13 +583,16 @@ def _cluster(args):
         from distributed import Client
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed: pip install 'probnn[dask]'") from None
+    from distributed.comm.addressing import get_address_host_port
     from joblib import parallel_config
 
-    try:
-        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
-    except ValueError as exc:  # not an address
+    try:  # before Client(), whose half-built object would take 20 s to say so again
+        get_address_host_port(address)
+    except ValueError as exc:
         raise UsageError(f"--scheduler expects a scheduler address such as "
                          f"tcp://10.0.0.5:8786; found {address!r} ({exc})") from None  # fmt: skip
+    try:
+        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise OSError(f"--scheduler {address}: no Dask scheduler answered within "
                       f"{CONNECT_TIMEOUT_S} s ({exc})") from None  # fmt: skip
@@ -952,10 +955,7 @@ def _row_nll(model, held_out, kind: str):
 
 
 def _cmd_compare(args) -> int:
-    import numpy as np
-
     from probnn.families import FAMILIES
-    from probnn.tabular import Preprocessor, check_target_column, target_kind
 
     requested = args.families
     unknown = [f for f in requested or [] if f not in FAMILIES]
@@ -966,6 +966,16 @@ def _cmd_compare(args) -> int:
         )
     report_dir = pathlib.Path(args.report or f"{pathlib.Path(args.data).stem}-compare-report")
     _check_report_dir(report_dir, "--report", [("the data", args.data)])  # before any work
+    with _cluster(args):  # before reading the data: a wrong --scheduler fails in seconds
+        return _compare(args, requested, report_dir)
+
+
+def _compare(args, requested, report_dir: pathlib.Path) -> int:
+    """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
+    import numpy as np
+
+    from probnn.tabular import Preprocessor, check_target_column, target_kind
+
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
@@ -987,27 +997,26 @@ def _cmd_compare(args) -> int:
              for family in candidates]  # fmt: skip
     from probnn._parallel import parallel_map
 
-    with _cluster(args):
-        # the families' fits run ahead through joblib (--jobs, --scheduler); their results,
-        # lines and report come in the families' order, as in a sequential run
-        fits = iter(parallel_map(_fit_family, tasks, n_jobs=args.jobs))
-        for family in families:
-            if problems[family] is not None:
-                skipped.append((family, problems[family]))
-                continue
-            _say(args, f"fitting {family} ...")
-            model, took, failure = next(fits)
-            if failure is not None:
-                # one family failing to train says something about it; rank the others
-                skipped.append((family, failure))
-                continue
-            seconds[family] = took
-            _end_of_training(args, model.estimator, seconds[family], label=family)
-            try:
-                nll_rows[family] = _row_nll(model, frame.iloc[test], kind)
-                dists[family], fitted[family] = model.predict_dist(frame.iloc[test]), model
-            except DataError as exc:  # e.g. a held-out class label never seen in training
-                skipped.append((family, f"cannot score the held-out rows: {exc}"))
+    # the families' fits run ahead through joblib (--jobs, --scheduler); their results, lines
+    # and report come in the families' order, as in a sequential run
+    fits = iter(parallel_map(_fit_family, tasks, n_jobs=args.jobs))
+    for family in families:
+        if problems[family] is not None:
+            skipped.append((family, problems[family]))
+            continue
+        _say(args, f"fitting {family} ...")
+        model, took, failure = next(fits)
+        if failure is not None:
+            # one family failing to train says something about it; rank the others
+            skipped.append((family, failure))
+            continue
+        seconds[family] = took
+        _end_of_training(args, model.estimator, seconds[family], label=family)
+        try:
+            nll_rows[family] = _row_nll(model, frame.iloc[test], kind)
+            dists[family], fitted[family] = model.predict_dist(frame.iloc[test]), model
+        except DataError as exc:  # e.g. a held-out class label never seen in training
+            skipped.append((family, f"cannot score the held-out rows: {exc}"))
     if not nll_rows:
         raise DataError(
             "expected at least one family that can model the target; all were skipped: "

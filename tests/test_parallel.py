@@ -152,6 +152,11 @@ def test_unreachable_scheduler_is_one_line(table, tmp_path, capsys, monkeypatch,
     err = capsys.readouterr().err
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "--scheduler tcp://127.0.0.1:9: no Dask scheduler answered" in err
+    code = cli.main(["compare", str(table), "--target", "y", "--report", str(tmp_path / "r"),
+                     "--scheduler", "not an address"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--scheduler expects a scheduler address such as tcp://" in err
 
 
 def _classes_data(n=150, seed=0):

@@ -10,7 +10,9 @@ Each measurement is one ``probnn compare`` command in a fresh process (2 BLAS th
 scenario), timed from start to exit: reading the file, the four fits, scoring and the report, as
 a user waits for it. Configurations, interleaved within each repeat:
 
-* ``sequential``: ``--jobs 1``, the families one after the other in the command's process.
+* ``sequential``: ``--jobs 1``, the families one after the other in the command's process,
+  with the harness's 2 BLAS threads; ``sequential, 1 BLAS thread``: the same with
+  ``OMP_NUM_THREADS=1`` (and its siblings). The ratios are taken against the faster of the two.
 * ``loky --jobs 2``: two local worker processes (joblib's loky), each with ``cores // 2`` = 1
   BLAS thread (probnn's limit; the workers are started, and import probnn, in every command).
 * ``loky --jobs 2, 2 threads each``: the same under ``parallel_config(inner_max_num_threads=2)``,
@@ -18,7 +20,9 @@ a user waits for it. Configurations, interleaved within each repeat:
   2 cores. It measures the oversubscription probnn's limit avoids.
 * ``dask --scheduler``: ``--jobs 2 --scheduler ADDRESS`` on a ``dask.distributed.LocalCluster``
   of 2 worker processes with 1 thread each, started once by this scenario and warmed up by one
-  untimed command (a long-lived cluster's workers have probnn imported already).
+  untimed command (a long-lived cluster's workers have probnn imported already). Its workers
+  have 1 BLAS thread each, distributed's default (``pre-spawn-environ``), which the thread
+  variables set in a worker's environment would override: they start without them.
 
 Every command's standard output (the ranking table: NLLs, differences, standard errors, the
 verdict) must be identical to the sequential one's, character for character.
@@ -43,7 +47,9 @@ FAMILIES = "poisson,negative-binomial,normal,laplace"
 DROP = "instant,dteday,casual,registered"
 EPOCHS = 200  # the default budget; early stopping (patience 10) ends each fit sooner
 TARGET_RATIO = 0.65
-CONFIGS = ("sequential", "loky --jobs 2", "loky --jobs 2, 2 threads each", "dask --scheduler")
+CONFIGS = ("sequential", "sequential, 1 BLAS thread", "loky --jobs 2",
+           "loky --jobs 2, 2 threads each", "dask --scheduler")
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 # runs probnn's command line inside parallel_config(inner_max_num_threads=2)
 _OVERSUBSCRIBED = ("import sys\nfrom joblib import parallel_config\nfrom probnn.cli import main\n"
@@ -54,7 +60,7 @@ _OVERSUBSCRIBED = ("import sys\nfrom joblib import parallel_config\nfrom probnn.
 def _command(config: str, data: Path, report: Path, epochs: int, address: str | None):
     argv = ["compare", str(data), "--target", "cnt", "--drop", DROP, "--families", FAMILIES,
             "--epochs", str(epochs), "--seed", "0", "--quiet", "--report", str(report)]
-    if config == "sequential":
+    if config.startswith("sequential"):
         return [sys.executable, "-m", "probnn", *argv]
     if config == "loky --jobs 2":
         return [sys.executable, "-m", "probnn", *argv, "--jobs", "2"]
@@ -63,9 +69,11 @@ def _command(config: str, data: Path, report: Path, epochs: int, address: str | 
     return [sys.executable, "-m", "probnn", *argv, "--jobs", "2", "--scheduler", address]
 
 
-def _measure(cmd: list[str], report: Path) -> dict:
+def _measure(cmd: list[str], report: Path, one_thread: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    if one_thread:
+        env.update({k: "1" for k in THREAD_VARS})
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -89,9 +97,15 @@ def run(quick: bool, repeats: int, log) -> dict:
     epochs, repeats = (3, 1) if quick else (EPOCHS, repeats)
     load_start = list(os.getloadavg())
     runs = {c: [] for c in CONFIGS}
-    with tempfile.TemporaryDirectory() as tmp, \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None) as cluster:  # fmt: skip
+    # distributed gives its workers 1 BLAS thread (pre-spawn-environ), unless the variables are
+    # set where they start, as the harness sets them (2): the workers start without them
+    saved = {k: os.environ.pop(k, None) for k in THREAD_VARS}
+    try:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
+    finally:
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    with tempfile.TemporaryDirectory() as tmp, cluster:
         report = Path(tmp) / "report"
         address = cluster.scheduler_address
         _measure(_command("dask --scheduler", data, report, epochs, address), report)  # warm-up
@@ -99,7 +113,7 @@ def run(quick: bool, repeats: int, log) -> dict:
             order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]
             for config in order:
                 runs[config].append(_measure(_command(config, data, report, epochs, address),
-                                             report))  # fmt: skip
+                                             report, one_thread=config.endswith("thread")))
                 log(f"  scenario 7 repeat {r} {config}: {runs[config][-1]['seconds']:.2f} s")
     reference = runs["sequential"][0]["stdout"]
     out = {"settings": {"data": DATA, "families": FAMILIES, "drop": DROP, "epochs": epochs,
@@ -119,9 +133,14 @@ def run(quick: bool, repeats: int, log) -> dict:
     return out
 
 
+def _sequential(res: dict) -> float:
+    """The faster sequential configuration's median seconds (the stricter baseline)."""
+    return min(res["configs"][c]["seconds"]["median"] for c in CONFIGS[:2]
+               if c in res["configs"])
+
+
 def _ratio(res: dict, config: str) -> float:
-    seq = res["configs"]["sequential"]["seconds"]["median"]
-    return res["configs"][config]["seconds"]["median"] / seq
+    return res["configs"][config]["seconds"]["median"] / _sequential(res)
 
 
 def targets(res: dict) -> list[tuple[str, bool, str]]:
@@ -135,9 +154,9 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
          "ranking and figures exactly", same,
          ", ".join(f"{k}: {c['identical']}/{c['runs']}" for k, c in res["configs"].items())),
         (f"Scenario 7: compare --jobs 2 on a 2-worker LocalCluster at most {TARGET_RATIO}x the "
-         "sequential wall time", r <= TARGET_RATIO,
+         "sequential wall time (the faster of 2 and 1 BLAS threads)", r <= TARGET_RATIO,
          f"{r:.2f} ({res['configs']['dask --scheduler']['seconds']['median']:.1f} s vs "
-         f"{res['configs']['sequential']['seconds']['median']:.1f} s)"),
+         f"{_sequential(res):.1f} s)"),
     ]
 
 
@@ -161,9 +180,11 @@ def markdown(res: dict) -> list[str]:
              "Seconds: median [min, max]. *identical*: runs whose printed ranking table "
              "(NLLs to 4 decimals, SEs, verdict) is the sequential run's, character for character "
              "(tests/test_parallel.py checks the per-row NLLs bit for bit).", "",
+             "*/ sequential*: against the faster of the two sequential rows.", "",
              "| configuration | BLAS threads per process | wall s | / sequential | identical |",
              "|---|---|---|---|---|"]
-    threads = {"sequential": "2 (one process)", "loky --jobs 2": "1 (probnn's limit)",
+    threads = {"sequential": "2 (one process)", "sequential, 1 BLAS thread": "1 (one process)",
+               "loky --jobs 2": "1 (probnn's limit)",
                "loky --jobs 2, 2 threads each": "2 (oversubscribed: 4 on 2 cores)",
                "dask --scheduler": "1 (distributed's default)"}
     for config, c in res["configs"].items():

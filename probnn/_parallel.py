@@ -14,8 +14,9 @@ Two things a plain ``Parallel(n_jobs)(...)`` gets wrong are handled here:
   worker ``cores // N`` threads, but not when ``OMP_NUM_THREADS`` (or a sibling) is set in
   the environment, which then applies to every worker; here the loky workers get
   ``cores // N`` threads in every case, unless ``parallel_config(inner_max_num_threads=)``
-  says otherwise. (``dask.distributed`` workers start with one BLAS thread: distributed's
-  ``pre-spawn-environ`` setting.)
+  says otherwise. (``dask.distributed`` workers start with one BLAS thread, distributed's
+  ``pre-spawn-environ`` setting, unless ``OMP_NUM_THREADS`` and its siblings are set where
+  the workers start: then those apply, to every worker.)
 - Warnings. A warning raised in a worker process would be printed there, in the default
   format, past any filter or ``warnings.showwarning`` of this process (the command line's
   one-line format). Here the worker records its warnings and they are issued again in

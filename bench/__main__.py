@@ -13,6 +13,8 @@ scenario, ``python -m bench.scenarioN``).
 3. Likelihood against the truth on synthetic tasks (``scenario3.py``).
 4. Real data: held-out NLL and accuracy / RMSE (``scenario4.py``).
 5. UCI regression protocol: predictive distributions, ensembles (``scenario5.py``).
+7. ``probnn compare`` of 4 families on 2 worker processes (loky, a Dask LocalCluster) against
+   one after the other (``scenario7.py``; needs the extra ``dask``).
 """
 from __future__ import annotations
 
@@ -152,7 +154,7 @@ def _stat(xs):
 
 
 SCENARIO_MODULES = {2: "bench.scenario2", 3: "bench.scenario3", 4: "bench.scenario4",
-                    5: "bench.scenario5"}
+                    5: "bench.scenario5", 7: "bench.scenario7"}
 
 
 def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log) -> dict:

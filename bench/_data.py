@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# PROBNN_SHARED_DATA points elsewhere, e.g. from a git worktree that has no ../shared beside it
+DATA_DIR = Path(os.environ.get("PROBNN_SHARED_DATA")
+                or Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
 
 
 def _read_idx(path: Path) -> np.ndarray:

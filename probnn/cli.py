@@ -10,6 +10,7 @@ fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import pathlib
@@ -107,6 +108,7 @@ _positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positi
 _non_negative_float = _number(float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
 _fraction = _number(float, lambda v: 0.0 < v < 1.0, "a fraction strictly between 0 and 1")
 _coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
+_jobs = _number(int, lambda v: v >= 1 or v == -1, "a positive integer, or -1 for every core")
 
 
 def _batch_size(text: str) -> int | str:
@@ -226,6 +228,17 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    help="print only the results: no progress bar, no end-of-training line")
 
 
+def _add_parallel_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                   help=f"fit {what} in N worker processes at once (-1: one per core; each "
+                        "worker's BLAS gets cores // N threads); the results are the same as "
+                        "with 1, one after the other")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help=f"fit {what} on the workers of this dask.distributed scheduler, e.g. "
+                        "tcp://10.0.0.5:8786 (needs the extra probnn[dask]; the data travels "
+                        "to the workers, the results come back here; none by default)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``probnn`` command."""
     parser = _Parser(
@@ -254,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fit M networks from independent seeds and predict with their equally "
                         "weighted mixture (a deep ensemble, one model file); regression "
                         "families only")
+    _add_parallel_options(p, "the ensemble's networks (--ensemble M)")
     p.add_argument("--out", metavar="MODEL", help="model file (default: DATA-stem.safetensors)")
     p.add_argument("--report", metavar="DIR",
                    help="report folder (default: MODEL-stem-report beside the model file)")
@@ -290,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated families (default: every registered family that fits "
                         "the target's kind; an unknown name is answered with the list)")
     _add_training_options(p)
+    _add_parallel_options(p, "the families")
     p.add_argument("--report", metavar="DIR",
                    help="report folder (default: DATA-stem-compare-report in the current folder)")
     p.add_argument("--coverage", type=_coverage, default=0.9,
@@ -559,6 +574,45 @@ def _progress(args) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
+def _runs_elsewhere(args) -> bool:
+    """Whether the command's fits run in other processes (--jobs, --scheduler)."""
+    return getattr(args, "jobs", 1) != 1 or bool(getattr(args, "scheduler", None))
+
+
+CONNECT_TIMEOUT_S = 10
+
+
+@contextlib.contextmanager
+def _cluster(args):
+    """joblib's work inside runs on the Dask scheduler of ``--scheduler`` (if given)."""
+    address = getattr(args, "scheduler", None)
+    if not address:
+        yield
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs dask.distributed: pip install 'probnn[dask]'") from None
+    from distributed.comm.addressing import get_address_host_port
+    from joblib import parallel_config
+
+    try:  # before Client(), whose half-built object would take 20 s to say so again
+        get_address_host_port(address)
+    except ValueError as exc:
+        raise UsageError(f"--scheduler expects a scheduler address such as "
+                         f"tcp://10.0.0.5:8786; found {address!r} ({exc})") from None  # fmt: skip
+    try:
+        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"--scheduler {address}: no Dask scheduler answered within "
+                      f"{CONNECT_TIMEOUT_S} s ({exc})") from None  # fmt: skip
+    try:
+        with parallel_config(backend="dask", client=client):
+            yield
+    finally:
+        client.close()
+
+
 def _end_of_training(args, estimator, seconds: float, label: str = "training") -> None:
     """One line on stderr: epochs run, why training stopped, time taken."""
     from probnn.report.card import stop_reason
@@ -576,6 +630,9 @@ def _cmd_fit(args) -> int:
     if family_params and args.family != "auto":
         _check_family_params(args.family, family_params)
     _check_ensemble(args, args.family)
+    if _runs_elsewhere(args) and args.ensemble == 1:
+        raise UsageError("--jobs and --scheduler spread an ensemble's networks over workers "
+                         "(--ensemble M); a single network trains in one process")  # fmt: skip
     raw_frame = _read(args.data)
     frame = _drop(raw_frame, args.drop, args.target)
     check_target_column(frame, args.target)
@@ -592,12 +649,15 @@ def _cmd_fit(args) -> int:
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
-    model = TabularModel.fit(
-        frame.iloc[train], args.target, family=family, hidden=args.hidden, solver=args.solver,
-        epochs=args.epochs, seed=args.seed, impute=args.impute, progress=_progress(args),
-        ensemble=args.ensemble, **_estimator_params(args), **extra,
-    )  # fmt: skip
-    timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
+    with _cluster(args):
+        model = TabularModel.fit(
+            frame.iloc[train], args.target, family=family, hidden=args.hidden,
+            solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+            progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
+            n_jobs=args.jobs, **_estimator_params(args), **extra,
+        )  # fmt: skip
+    timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
+              "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
     held_out = frame.iloc[test]
     metrics = model.evaluate(held_out, coverage=args.coverage)
@@ -688,8 +748,10 @@ def _model_card(model, reason: str, data_rows, timing: dict | None, stopped: str
     train_rows = list(training_rows(model.estimator))
     train_rows.append(("epochs run and why training stopped", stopped, ""))
     if timing:
-        train_rows.append(("training time", f"{timing['training']:.1f} s wall clock, "
-                                            f"{timing['cpu']:.1f} s CPU", ""))  # fmt: skip
+        cpu = (f"{timing['cpu']:.1f} s CPU" if timing["cpu"] is not None
+               else "networks fitted by workers (CPU time not measured)")
+        train_rows.append(("training time", f"{timing['training']:.1f} s wall clock, {cpu}",
+                           "--jobs" if timing["cpu"] is None else ""))  # fmt: skip
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     software = [*software_versions(), ("report written", stamp)]
     return [
@@ -905,10 +967,7 @@ def _row_nll(model, held_out, kind: str):
 
 
 def _cmd_compare(args) -> int:
-    import numpy as np
-
     from probnn.families import FAMILIES
-    from probnn.tabular import Preprocessor, TabularModel, check_target_column, target_kind
 
     requested = args.families
     unknown = [f for f in requested or [] if f not in FAMILIES]
@@ -919,6 +978,16 @@ def _cmd_compare(args) -> int:
         )
     report_dir = pathlib.Path(args.report or f"{pathlib.Path(args.data).stem}-compare-report")
     _check_report_dir(report_dir, "--report", [("the data", args.data)])  # before any work
+    with _cluster(args):  # before reading the data: a wrong --scheduler fails in seconds
+        return _compare(args, requested, report_dir)
+
+
+def _compare(args, requested, report_dir: pathlib.Path) -> int:
+    """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
+    import numpy as np
+
+    from probnn.tabular import Preprocessor, check_target_column, target_kind
+
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
@@ -929,26 +998,32 @@ def _cmd_compare(args) -> int:
     _say(args, f"target kind: {kind}, since {why}")
     _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
     nll_rows, skipped, dists, fitted, seconds = {}, [], {}, {}, {}
+    problems = {f: _support_problem(frame, args.target, f, kind) for f in families}
+    candidates = [f for f in families if problems[f] is None]
+    progress = _progress(args) and not _runs_elsewhere(args)  # one bar per process would mix
+    train_frame = frame.iloc[train]
+    tasks = [dict(frame=train_frame, target=args.target, family=family, hidden=args.hidden,
+                  solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+                  progress=progress, **_estimator_params(args),
+                  **({"family_params": params_of[family]} if params_of.get(family) else {}))
+             for family in candidates]  # fmt: skip
+    from probnn._parallel import parallel_map
+
+    # the families' fits run ahead through joblib (--jobs, --scheduler); their results, lines
+    # and report come in the families' order, as in a sequential run
+    fits = iter(parallel_map(_fit_family, tasks, n_jobs=args.jobs))
     for family in families:
-        problem = _support_problem(frame, args.target, family, kind)
-        if problem is not None:
-            skipped.append((family, problem))
+        if problems[family] is not None:
+            skipped.append((family, problems[family]))
             continue
         _say(args, f"fitting {family} ...")
-        extra = {"family_params": params_of[family]} if params_of.get(family) else {}
-        started = time.perf_counter()
-        try:
-            model = TabularModel.fit(
-                frame.iloc[train], args.target, family=family, hidden=args.hidden,
-                solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-                progress=_progress(args), **_estimator_params(args), **extra,
-            )  # fmt: skip
-            seconds[family] = time.perf_counter() - started
-            _end_of_training(args, model.estimator, seconds[family], label=family)
-        except TrainingDivergedError as exc:
+        model, took, failure = next(fits)
+        if failure is not None:
             # one family failing to train says something about it; rank the others
-            skipped.append((family, f"training diverged: {exc}"))
+            skipped.append((family, failure))
             continue
+        seconds[family] = took
+        _end_of_training(args, model.estimator, seconds[family], label=family)
         try:
             nll_rows[family] = _row_nll(model, frame.iloc[test], kind)
             dists[family], fitted[family] = model.predict_dist(frame.iloc[test]), model
@@ -994,6 +1069,35 @@ def _cmd_compare(args) -> int:
                                  frame.iloc[test])  # fmt: skip
     _say(args, f"report written to {html}")
     return 0
+
+
+def _fit_family(task: dict):
+    """Fit one family of ``compare`` on its training rows (in a joblib worker, or here).
+
+    Parameters
+    ----------
+    task : dict
+        ``frame`` (the training rows), ``target``, ``family`` and the other keyword
+        arguments of :meth:`TabularModel.fit`.
+
+    Returns
+    -------
+    model : TabularModel or None
+    seconds : float or None
+        Wall-clock seconds of the fit.
+    failure : str or None
+        Why the family could not be fitted (training diverged), else None.
+    """
+    from probnn.tabular import TabularModel
+
+    task = dict(task)
+    frame, target = task.pop("frame"), task.pop("target")
+    started = time.perf_counter()
+    try:
+        model = TabularModel.fit(frame, target, **task)
+    except TrainingDivergedError as exc:
+        return None, None, f"training diverged: {exc}"
+    return model, time.perf_counter() - started, None
 
 
 def _family_params_per_family(families: Sequence[str], params: dict[str, float]):

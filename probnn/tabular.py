@@ -669,6 +669,7 @@ class TabularModel:
         impute: bool = False,
         progress: bool = False,
         ensemble: int = 1,
+        n_jobs: int | None = None,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -697,6 +698,9 @@ class TabularModel:
             For a regression family, more than 1 fits an
             :class:`~probnn.estimators.EnsembleRegressor` of that many networks
             (seeds drawn from ``seed``), saved as one model.
+        n_jobs : int or None, default=None
+            The ensemble's networks fitted in parallel through joblib (its ``n_jobs``;
+            None: one after the other, unless ``joblib.parallel_config`` says otherwise).
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -736,7 +740,8 @@ class TabularModel:
             if ensemble > 1:
                 from probnn.estimators import EnsembleRegressor
 
-                estimator = EnsembleRegressor(estimator, n_members=int(ensemble), random_state=seed)
+                estimator = EnsembleRegressor(estimator, n_members=int(ensemble), n_jobs=n_jobs,
+                                              random_state=seed)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator)  # fmt: skip
         try:

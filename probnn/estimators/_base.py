@@ -462,14 +462,9 @@ class BaseNetworkEstimator(BaseEstimator):
         pass
 
     # ------------------------------------------------------------ pickling
-    def __getstate__(self):
-        state = super().__getstate__()
-        # The trainer holds the optimiser's state and a progress bar; a pickled
-        # estimator keeps its weights, not its half-finished optimisation.
-        state.pop("_trainer", None)
-        state.pop("_trainer_kwargs_used", None)
-        return state
-
+    # A pickled estimator keeps its trainer (the optimiser's state, the random generator):
+    # partial_fit after a round trip, as when dask-ml's Incremental moves the estimator
+    # between worker processes, continues exactly as it would have without one.
     def __setstate__(self, state):
         super().__setstate__(state)
         network = state.get("_network")

@@ -49,7 +49,8 @@ def default_member():
     return MLPRegressor(**DEFAULT_MEMBER_PARAMS)  # the default family: Normal, learned scale
 
 
-def _fit_member(estimator, X, y, sample_weight):
+def _fit_member(task):
+    estimator, X, y, sample_weight = task
     if sample_weight is None:
         return estimator.fit(X, y)
     return estimator.fit(X, y, sample_weight=sample_weight)
@@ -67,8 +68,10 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
     n_members : int, default=5
         Number of members M >= 1.
     n_jobs : int or None, default=None
-        Members fitted in parallel through ``joblib.Parallel`` (None: one at a time, -1: all
-        cores).
+        Members fitted in parallel through joblib (``probnn._parallel.parallel_map``: any
+        joblib backend, e.g. ``parallel_config(backend="dask")``; None: one at a time unless
+        ``joblib.parallel_config`` says otherwise, -1: all cores). The members are the same
+        whatever it is: their seeds are drawn before they are dispatched.
     random_state : None, int or RandomState, default=None
         Draws the M member seeds (each member's ``random_state``), so members differ in their
         initial weights and minibatch orders.
@@ -103,7 +106,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        from joblib import Parallel, delayed
+        from probnn._parallel import parallel_map
 
         m = self.n_members
         if not (isinstance(m, (int, np.integer)) and not isinstance(m, bool) and m >= 1):
@@ -111,9 +114,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, 2**31 - 1, size=int(m))
         members = [clone(self._template()).set_params(random_state=int(s)) for s in seeds]
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(est, X, y, sample_weight) for est in members
-        )
+        self.estimators_ = list(parallel_map(
+            _fit_member, [(est, X, y, sample_weight) for est in members], n_jobs=self.n_jobs
+        ))
         self.n_features_in_ = self.estimators_[0].n_features_in_
         if hasattr(self.estimators_[0], "feature_names_in_"):
             self.feature_names_in_ = self.estimators_[0].feature_names_in_

@@ -55,6 +55,16 @@ class Optimizer:
         """Run each update as one compiled pass (``_fast.kernels()``); ``None``: NumPy again."""
         self._kernels = kernels
 
+    def __getstate__(self) -> dict:
+        # numba's compiled functions are this process's; the owner (Trainer) finds them again
+        return {**self.__dict__, "_kernels": None}
+
+    def __setstate__(self, state: dict) -> None:
+        # the state is updated in place: arrays unpickled read-only (joblib hands large arrays
+        # to its workers as read-only memory maps) are copied
+        self.__dict__.update({k: v.copy() if isinstance(v, np.ndarray) and not v.flags.writeable
+                              else v for k, v in state.items()})  # fmt: skip
+
     def step(self, params: Array, grad: Array, lr: float) -> None:
         """Update ``params`` (shape (n_params,)) in place from ``grad`` with rate ``lr``."""
         self.t += 1

@@ -381,6 +381,24 @@ class Trainer:
             "best weights), or monitor a validation score, rather than only raising max_iter"
         )
 
+    # ------------------------------------------------------------ pickling
+    # A pickled trainer keeps the optimiser's state (moments, step count) and its random
+    # generator, so partial_fit goes on after a round trip exactly as without one: dask-ml's
+    # Incremental hands the estimator from one worker process to the next between blocks.
+    # The compiled kernels (numba, process-local) are looked up again on load.
+    def __getstate__(self) -> dict:
+        compiled = self._optimizer is not None and self._optimizer._kernels is not None
+        return {**self.__dict__, "_fused_loss": None, "_compiled": compiled}
+
+    def __setstate__(self, state: dict) -> None:
+        compiled = state.pop("_compiled", False)
+        self.__dict__.update(state)
+        if compiled and _fast.numba_available():  # without numba: the NumPy path goes on
+            kernels = _fast.kernels()
+            self._optimizer.use_fused(kernels)
+            self.network.use_fused(kernels)
+            self._fused_loss = _fast.loss_kernel_for(self.family)
+
     def partial_fit(self, X, y, sample_weight=None) -> "Trainer":
         """One pass over this chunk, keeping the optimiser's state (no stopping rule)."""
         if self.solver == "lbfgs":

@@ -198,11 +198,7 @@ class TableSource:
                     yield Batch(frame, path, file_start, start)
                     file_start += len(frame)
                     start += len(frame)
-            except DataError:
-                raise
             except Exception as exc:  # noqa: BLE001 - a page that cannot be decoded
-                if isinstance(exc, (GeneratorExit, KeyboardInterrupt)):
-                    raise
                 raise DataError(f"expected a readable Parquet file; could not read {path} "
                                 f"after row {file_start:,}: {' '.join(str(exc).split())}") from None  # fmt: skip
 
@@ -556,9 +552,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     declared = get_family(family)
     # the target's values on the fitted rows: class labels, or the standardisation's moments
     scan.end_values()
-    for batch in source.batches(columns):
-        parts = parts_of(batch)
-        fit = batch.frame[parts != TEST]
+    for batch in source.batches([target]):
+        fit = batch.frame[parts_of(batch) != TEST]
         if classifier:
             labels.update(_located(batch, lambda: target_labels(fit[target], target)).tolist())
         else:
@@ -667,8 +662,9 @@ def fit_stream(
     info.preprocessing_seconds = time.perf_counter() - started
     say(f"family: {family} ({info.family_reason})")
     rows = info.rows
-    say(f"streaming {rows['all']:,} rows of {source.path}: training on {rows['train']:,}, "
-        f"validating on {rows['validation']:,}, holding out {rows['test']:,} for testing")
+    say(f"streaming {rows['all']:,} rows of {source.path} (first passes in "
+        f"{info.preprocessing_seconds:.1f} s): training on {rows['train']:,}, validating on "
+        f"{rows['validation']:,}, holding out {rows['test']:,} for testing")
     estimator, first_kwargs, encode = _streaming_estimator(
         family, classes, moments, rows["train"], hidden, epochs, seed, batch_size,
         patience, estimator_params)  # fmt: skip

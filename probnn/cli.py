@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
+    p.add_argument("data", metavar="DATA",
+                   help="CSV or Parquet file with a header row, or a folder of Parquet files")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--family", default="auto", metavar="NAME")
     _set_help(p, "--family", "the distribution of the target given the features: a registered "

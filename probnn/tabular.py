@@ -252,12 +252,14 @@ class TargetScan:
     def observe(self, column: pd.Series) -> None:
         self._scan.observe(column)
 
-    def _keep(self, into, values) -> None:
+    def _keep(self, values) -> None:
+        """Add ``values`` to the distinct values (a dict: first-seen order), up to the cap."""
         for v in values:
-            if self.max_distinct is not None and len(into) >= self.max_distinct and v not in into:
+            if self.max_distinct is not None and len(self.distinct) >= self.max_distinct and (
+                    v not in self.distinct):
                 self.overflow = True
                 return
-            into[v] = None if isinstance(into, dict) else into.add(v)
+            self.distinct[v] = None
 
     def add(self, column: pd.Series) -> None:
         series = column.dropna()
@@ -265,7 +267,7 @@ class TargetScan:
             return
         if self._scan.text_kind() == "thousands":
             series = pd.Series(_parse_text(series, "thousands")[0], index=series.index)
-        self._keep(self.distinct, pd.unique(series))
+        self._keep(pd.unique(series))
         if not self._looks_numeric() or self.bad:
             return
         values, bad = _numeric_values(series)
@@ -451,7 +453,7 @@ class Preprocessor:
         scan.observe(frame)
         scan.end_kinds()
         scan.add(frame)
-        scan.end_values(frame)
+        scan.end_values()
         return self
 
     def scan(self, columns: Sequence[str], *, exact_median: bool = False) -> "PreprocessorScan":
@@ -552,9 +554,52 @@ class Preprocessor:
         frame = frame[self.columns_]
         self._check_missing(frame, fitting=False)
         n = frame.shape[0]
-        blocks = []
+        widths = [len(cats) for cats in self.categories_.values()]
+        out = np.empty((n, len(self.numeric_) + sum(widths)))
+        out[:, : len(self.numeric_)] = self._standardised_numbers(frame)
+        at = len(self.numeric_)
+        for (name, cats), width in zip(self.categories_.items(), widths):
+            column = frame[name]
+            if self.impute and name in self.fill_:
+                column = column.fillna(self.fill_[name])
+            # the one-hot block of text == category, through the categories' codes (-1: unseen)
+            codes = pd.Categorical(column.astype(str).to_numpy(), categories=cats).codes
+            block = out[:, at:at + width]
+            block[...] = 0.0
+            seen = np.flatnonzero(codes >= 0)
+            block[seen, codes[seen]] = 1.0
+            self._warn_unseen(name, column, block)
+            at += width
+        return out
+
+    def _standardised_numbers(self, frame: pd.DataFrame) -> np.ndarray:
+        """The numeric columns as ``(value - centre) / scale``, shape (n_rows, len(numeric_)).
+
+        Plain numeric columns go in one pass when every value is finite and every result
+        in float32's range; otherwise, and for text parsed as numbers, column by column,
+        which names the column and rows of any problem. Both give the same numbers.
+        """
         parsers = getattr(self, "parsers_", {})
-        for name, center, scale in zip(self.numeric_, self.center_, self.scale_):
+        out = np.empty((frame.shape[0], len(self.numeric_)))
+        todo = list(range(len(self.numeric_)))
+        plain = [i for i in todo if self.numeric_[i] not in parsers
+                 and (pd.api.types.is_numeric_dtype(frame[self.numeric_[i]])
+                      or pd.api.types.is_bool_dtype(frame[self.numeric_[i]]))]  # fmt: skip
+        if plain:
+            V = frame[[self.numeric_[i] for i in plain]].to_numpy(dtype=np.float64, na_value=np.nan)
+            centers = np.array([self.center_[i] for i in plain])
+            with np.errstate(invalid="ignore"):
+                in_range = not np.any(np.abs(V) > FLOAT32_MAX)
+            if in_range:
+                if self.impute:
+                    fills = np.array([self.fill_.get(self.numeric_[i], self.center_[i]) for i in plain])
+                    V = np.where(np.isnan(V), fills, V)
+                Z = (V - centers) / np.array([self.scale_[i] for i in plain])
+                if not np.any(np.abs(Z) > FLOAT32_MAX):
+                    out[:, plain] = Z
+                    todo = [i for i in todo if i not in set(plain)]
+        for i in todo:
+            name, center, scale = self.numeric_[i], self.center_[i], self.scale_[i]
             values = self._numeric(frame[name], name, parsers.get(name))
             if self.impute:
                 values = np.where(np.isnan(values), self.fill_.get(name, center), values)
@@ -567,16 +612,8 @@ class Preprocessor:
                     f"{center:g} and standard deviation {scale:g}; found "
                     f"{describe_values(values[huge])} at {describe_rows(huge)}"
                 )
-            blocks.append(z[:, None])
-        for name, cats in self.categories_.items():
-            column = frame[name]
-            if self.impute and name in self.fill_:
-                column = column.fillna(self.fill_[name])
-            text = column.astype(str).to_numpy()
-            block = (text[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
-            self._warn_unseen(name, column, block)
-            blocks.append(block)
-        return np.hstack(blocks) if blocks else np.empty((n, 0))
+            out[:, i] = z
+        return out
 
     def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
         unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
@@ -791,7 +828,7 @@ class PreprocessorScan:
         for name, scan in self._scans.items():
             scan.add(frame[name], capped=self.exact_median)
 
-    def end_values(self, frame: pd.DataFrame | None = None) -> None:
+    def end_values(self) -> None:
         """After the value pass: the statistics; with exact medians, see ``median_columns``."""
         for scan in self._scans.values():
             if scan.numeric:

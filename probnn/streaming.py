@@ -392,7 +392,7 @@ class RunningMetrics:
     Sums over the rows (NLL, squared / absolute error, correct predictions, Brier terms,
     interval hits, the reliability curve's bins) give the same figures as the whole rows
     in memory, to rounding. The PIT's KS distance is read from a histogram of the PIT
-    values on ``pit_bins`` equal bins: within ``1 / pit_bins`` of the exact one. Discrete
+    values on ``pit_bins`` equal bins: at most ``1 / pit_bins`` below the exact one. Discrete
     predictions' randomised PIT draws its uniforms from one generator seeded 0, in row
     order: the same draws as in memory.
 
@@ -467,10 +467,10 @@ class RunningMetrics:
                                * count[used]) / count.sum())  # fmt: skip
             out.update(accuracy=s["correct"] / n, brier=s["brier"] / n, ece=ece)
             return out
-        cdf = np.cumsum(self._bins) / n
+        # sup_t |F_n(t) - t| at the bins' right edges: within 1 / pit_bins below the exact
+        # distance (between two edges F_n and t each move by at most one bin)
         edges = np.arange(1, self.pit_bins + 1) / self.pit_bins
-        below = np.concatenate([[0.0], cdf[:-1]])
-        ks = float(max(np.max(np.abs(cdf - edges)), np.max(np.abs(below - (edges - 1 / self.pit_bins)))))
+        ks = float(np.max(np.abs(np.cumsum(self._bins) / n - edges)))
         out.update(rmse=math.sqrt(s["se"] / n), mae=s["ae"] / n, coverage=s["covered"] / n,
                    pit_ks=ks)  # fmt: skip
         return out
@@ -510,7 +510,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     """The first passes: the preprocessing (on training and validation rows), the target's
     kind (on all rows, as ``probnn fit`` infers a family) and its statistics."""
     from probnn._running import BlockMoments
-    from probnn.tabular import (Preprocessor, TargetScan, check_target_column, infer_family,
+    from probnn.families import get_family
+    from probnn.tabular import (Preprocessor, TargetScan, check_target_column, family_of_kind,
                                 is_classifier_family, regression_target, target_labels)  # fmt: skip
 
     check_target_column(source.columns_frame(), target)
@@ -537,18 +538,11 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         parts = parts_of(batch)
         fit_rows = batch.frame[parts != TEST]
         _located(batch, lambda: (scan.add(fit_rows), target_scan.add(batch.frame[target])))
-    kind, why = target_scan.kind()
     if family == "auto":
-        from probnn.families import families_for
-
-        names = families_for(kind)
-        others = f"; compare would also try {', '.join(names[1:])}" if len(names) > 1 else ""
-        family, info.family_reason = names[0], f"{why}: the default for {kind} targets is {names[0]}{others}"
+        family, info.family_reason = family_of_kind(*target_scan.kind())
     else:
         info.family_reason = f"chosen with --family {family}"
     classifier = is_classifier_family(family)
-    from probnn.families import get_family
-
     declared = get_family(family)
     # the target's values on the fitted rows: class labels, or the standardisation's moments
     scan.end_values()

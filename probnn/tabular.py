@@ -374,9 +374,13 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     reason : str
         One sentence for the user.
     """
+    return family_of_kind(*target_kind(y))
+
+
+def family_of_kind(kind: str, why: str) -> tuple[str, str]:
+    """The registry's default family for a target kind, and the reason :func:`infer_family` gives."""
     from probnn.families import families_for
 
-    kind, why = target_kind(y)
     names = families_for(kind)
     others = f"; compare would also try {', '.join(names[1:])}" if len(names) > 1 else ""
     return names[0], f"{why}: the default for {kind} targets is {names[0]}{others}"

@@ -614,16 +614,21 @@ def _cmd_fit(args) -> int:
     _end_of_training(args, model.estimator, timing["training"])
     held_out = frame.iloc[test]
     metrics = model.evaluate(held_out, coverage=args.coverage)
-    print(f"held-out metrics ({test.size} rows, family {family}):")
-    _print_metrics(metrics, args.coverage)
-
-    from probnn._io import atomic_path
-    from probnn.model_file import save_model
-
     facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
                  held_out=held_out, reason=reason, timing=timing,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
+    return _save_fit(args, model, metrics, test.size, out, report_dir, facts)
+
+
+def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
+              report_dir: pathlib.Path, facts: dict) -> int:  # fmt: skip
+    """The end of ``probnn fit``: held-out metrics printed, the model file and its report."""
+    from probnn._io import atomic_path
+    from probnn.model_file import save_model
+
+    print(f"held-out metrics ({n_test} rows, family {model.family}):")
+    _print_metrics(metrics, args.coverage)
     # Nothing is left behind by a failed run: the model goes to a temporary file, the report
     # is drawn in a temporary folder and moved into place, and only then is the model file
     # renamed over --out (a failing report leaves no new model and the old one untouched).
@@ -661,14 +666,7 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     )  # fmt: skip
     timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
-    rows, metrics = info.rows, info.metrics
-    print(f"held-out metrics ({rows['test']} rows, family {model.family}):")
-    _print_metrics(metrics, args.coverage)
-
-    from probnn._io import atomic_path
-    from probnn.model_file import save_model
-
-    sample = info.test_sample
+    rows, sample = info.rows, info.test_sample
     facts = dict(data=args.data, rows=rows["all"], train=info.train_sample, held_out=sample,
                  reason=info.family_reason, timing=timing,
                  split=f"{rows['train']:,} training rows, {rows['validation']:,} validation rows "
@@ -676,12 +674,7 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
                        f"its row number (--test-size {args.test_size:g}, --seed {args.seed}); "
                        f"metrics over all held-out rows, figures over the first "
                        f"{len(sample):,}")  # fmt: skip
-    with atomic_path(out) as staged:
-        save_model(model, staged)
-        html = _write_model_report(model, metrics, report_dir, args, facts)
-    _say(args, f"model written to {out}")
-    _say(args, f"report written to {html}")
-    return 0
+    return _save_fit(args, model, info.metrics, rows["test"], out, report_dir, facts)
 
 
 def _check_ensemble(args, family: str) -> None:

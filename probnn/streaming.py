@@ -340,7 +340,7 @@ class ShuffleBuffer:
                 i += take
                 continue
             take = min(self.size, len(X) - i)
-            places = self._rng.permutation(self.size)[:take]
+            places = self._rng.choice(self.size, size=take, replace=False)
             out = self._X[places], self._y[places]
             self._X[places] = X[i:i + take]
             self._y[places] = y[i:i + take]

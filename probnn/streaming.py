@@ -37,7 +37,7 @@ from probnn.exceptions import DataError
 __all__ = [
     "TableSource", "Batch", "row_parts", "ShuffleBuffer", "fit_stream", "StreamFit",
     "predict_stream", "evaluate_stream", "RunningMetrics", "READ_ROWS", "BUFFER_ROWS",
-    "STREAM_AUTO_BYTES", "should_stream",
+    "STREAM_AUTO_BYTES", "should_stream", "prefetch",
 ]  # fmt: skip
 
 READ_ROWS = 65_536  # rows per record batch read
@@ -189,7 +189,9 @@ class TableSource:
         for path, n_file in zip(self.files, self._file_rows):
             file_start = 0
             try:
-                reader = pq.ParquetFile(path)
+                # buffered reads of the column chunks (1 MiB at a time, none read ahead whole):
+                # memory bounded by the batch, not by the row group
+                reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
                 for record_batch in reader.iter_batches(batch_size=self.batch_rows, columns=columns,
                                                         use_threads=False):  # fmt: skip
                     frame = record_batch.to_pandas()
@@ -383,6 +385,62 @@ class _Rechunk:
         self._parts = [rest] if len(rest[0]) else []
         self._n = len(rest[0])
         return X[:n], y[:n]
+
+
+# ----------------------------------------------------------------- prefetch
+PREFETCH_BATCHES = 2  # batches read and preprocessed ahead of the training
+
+
+def prefetch(items: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
+    """The items of ``items``, produced in a background thread at most ``depth`` ahead.
+
+    Reading Parquet, NumPy's loops and BLAS release the GIL, so reading and preprocessing
+    the next batches overlaps training on this one. The items come in their order; an
+    exception in the producer is raised here, where the item would have come; leaving the
+    loop early stops the producer (and closes ``items``).
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=max(1, int(depth)))
+    stop = threading.Event()
+    end = object()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((end, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put((end, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="probnn-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = q.get()
+            if error is not None:
+                raise error
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 # ---------------------------------------------------------------- metrics
@@ -676,12 +734,25 @@ def fit_stream(
     rng = np.random.default_rng([int(seed) & (2**63 - 1), 0x5EED])
     buffer = ShuffleBuffer(buffer_rows, rng)
 
-    def rows_of(part):
+    def prepared(part):
         for batch in source.batches(columns):
             frame = batch.frame[parts_of(batch) == part]
             if len(frame):
                 X, y = _located(batch, lambda: (model.transform(frame), encode(model, frame)))
                 yield np.ascontiguousarray(X, dtype=dtype), y
+
+    def rows_of(part):  # read and preprocessed in a second thread while the network trains
+        return prefetch(prepared(part), PREFETCH_BATCHES)
+
+    def training_chunks():
+        """One epoch's training rows: through the buffer, cut into chunks of ``chunk`` rows."""
+        rechunk = _Rechunk(chunk)
+        for X, y in prepared(TRAIN):
+            for Xb, yb in buffer.push(X, y):
+                yield from rechunk.push(Xb, yb)
+        for Xb, yb in buffer.flush():
+            yield from rechunk.push(Xb, yb)
+        yield from rechunk.flush()
 
     def train_on(X, y):
         kwargs = first_kwargs if state["first"] else {}
@@ -696,15 +767,8 @@ def fit_stream(
     for epoch in range(int(epochs)):
         state.update(loss=0.0, n=0)
         tick = time.perf_counter()
-        rechunk = _Rechunk(chunk)
-        for X, y in rows_of(TRAIN):
-            for Xb, yb in buffer.push(X, y):
-                for Xc, yc in rechunk.push(Xb, yb):
-                    train_on(Xc, yc)
-        for Xb, yb in buffer.flush():
-            for Xc, yc in rechunk.push(Xb, yb):
-                train_on(Xc, yc)
-        for Xc, yc in rechunk.flush():
+        # reading, preprocessing and the shuffle buffer in a second thread: here only training
+        for Xc, yc in prefetch(training_chunks(), PREFETCH_BATCHES):
             train_on(Xc, yc)
         info.epoch_seconds.append(time.perf_counter() - tick)
         losses.append(state["loss"] / state["n"])

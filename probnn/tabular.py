@@ -402,6 +402,19 @@ def _check_family_name(name: str) -> None:
 
 
 # ------------------------------------------------------------ preprocessing
+def _category_codes(text: pd.Series, categories: list[str]) -> np.ndarray:
+    """Index of each text in ``categories`` (-1: none of them), shape (n_rows,): the one-hot
+    block's column of each row (Arrow's ``index_in`` when pyarrow is installed)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return pd.Categorical(text, categories=categories).codes
+    values = pa.array(text, from_pandas=True)
+    codes = pc.index_in(values, value_set=pa.array(categories, type=values.type))
+    return codes.fill_null(-1).to_numpy(zero_copy_only=False)
+
+
 class Preprocessor:
     r"""Table -> float matrix: numeric columns standardised, string columns one-hot.
 
@@ -559,49 +572,55 @@ class Preprocessor:
         self._check_missing(frame, fitting=False)
         n = frame.shape[0]
         widths = [len(cats) for cats in self.categories_.values()]
-        out = np.empty((n, len(self.numeric_) + sum(widths)))
-        out[:, : len(self.numeric_)] = self._standardised_numbers(frame)
+        # built one output column per row (each written contiguously), returned transposed
+        columns = np.empty((len(self.numeric_) + sum(widths), n))
+        self._standardise_numbers(frame, columns[: len(self.numeric_)])
         at = len(self.numeric_)
         for (name, cats), width in zip(self.categories_.items(), widths):
             column = frame[name]
             if self.impute and name in self.fill_:
                 column = column.fillna(self.fill_[name])
-            # the one-hot block of text == category, through the categories' codes (-1: unseen)
-            codes = pd.Categorical(column.astype(str).to_numpy(), categories=cats).codes
-            block = out[:, at:at + width]
+            codes = _category_codes(column.astype(str), cats)
+            block = columns[at:at + width]
             block[...] = 0.0
             seen = np.flatnonzero(codes >= 0)
-            block[seen, codes[seen]] = 1.0
-            self._warn_unseen(name, column, block)
+            block[codes[seen], seen] = 1.0
+            self._warn_unseen(name, column, block.T)
             at += width
-        return out
+        return columns.T
 
-    def _standardised_numbers(self, frame: pd.DataFrame) -> np.ndarray:
-        """The numeric columns as ``(value - centre) / scale``, shape (n_rows, len(numeric_)).
+    def _standardise_numbers(self, frame: pd.DataFrame, out: np.ndarray) -> None:
+        """Write the numeric columns as ``(value - centre) / scale`` into ``out``, shape
+        (len(numeric_), n_rows): one row per column.
 
-        Plain numeric columns go in one pass when every value is finite and every result
-        in float32's range; otherwise, and for text parsed as numbers, column by column,
-        which names the column and rows of any problem. Both give the same numbers.
+        Plain numeric columns go in one pass when every value, and every result, is within
+        float32's range (read from each column's extremes: the map is increasing);
+        otherwise, and for text parsed as numbers, column by column, which names the
+        column and rows of any problem. Both give the same numbers.
         """
         parsers = getattr(self, "parsers_", {})
-        out = np.empty((frame.shape[0], len(self.numeric_)))
         todo = list(range(len(self.numeric_)))
         plain = [i for i in todo if self.numeric_[i] not in parsers
                  and (pd.api.types.is_numeric_dtype(frame[self.numeric_[i]])
                       or pd.api.types.is_bool_dtype(frame[self.numeric_[i]]))]  # fmt: skip
-        if plain:
+        if plain and frame.shape[0]:
             V = frame[[self.numeric_[i] for i in plain]].to_numpy(dtype=np.float64, na_value=np.nan)
-            centers = np.array([self.center_[i] for i in plain])
-            with np.errstate(invalid="ignore"):
-                in_range = not np.any(np.abs(V) > FLOAT32_MAX)
+            if self.impute:
+                fills = np.array([self.fill_.get(self.numeric_[i], self.center_[i]) for i in plain])
+                V = np.where(np.isnan(V), fills, V)
+            T = V.T  # one row per column: contiguous when pandas holds them as one block
+            centers = np.array([self.center_[i] for i in plain])[:, None]
+            scales = np.array([self.scale_[i] for i in plain])[:, None]
+            with np.errstate(invalid="ignore", over="ignore"):
+                ends = np.stack([T.min(axis=1), T.max(axis=1)], axis=1)  # NaN: not plain
+                in_range = bool(np.all(np.abs(ends) <= FLOAT32_MAX)) and bool(
+                    np.all(np.abs((ends - centers) / scales) <= FLOAT32_MAX))
             if in_range:
-                if self.impute:
-                    fills = np.array([self.fill_.get(self.numeric_[i], self.center_[i]) for i in plain])
-                    V = np.where(np.isnan(V), fills, V)
-                Z = (V - centers) / np.array([self.scale_[i] for i in plain])
-                if not np.any(np.abs(Z) > FLOAT32_MAX):
-                    out[:, plain] = Z
-                    todo = [i for i in todo if i not in set(plain)]
+                if plain == todo:
+                    np.divide(np.subtract(T, centers, out=out), scales, out=out)
+                    return
+                out[plain] = (T - centers) / scales
+                todo = [i for i in todo if i not in set(plain)]
         for i in todo:
             name, center, scale = self.numeric_[i], self.center_[i], self.scale_[i]
             values = self._numeric(frame[name], name, parsers.get(name))
@@ -616,8 +635,7 @@ class Preprocessor:
                     f"{center:g} and standard deviation {scale:g}; found "
                     f"{describe_values(values[huge])} at {describe_rows(huge)}"
                 )
-            out[:, i] = z
-        return out
+            out[i] = z
 
     def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
         unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
@@ -731,12 +749,14 @@ class _ColumnScan:
             self.parsed += n - missing
             return
         self.textual = True
-        present = column[~absent]
+        # every question below is about each distinct value: ask it once per value
+        counts = column[~absent].value_counts(sort=False)
+        values = pd.Series(counts.index.to_numpy(dtype=object), dtype=object)
         if self.all_str:
             textlike = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
-            self.all_str = textlike and all(isinstance(v, str) for v in present)
+            self.all_str = textlike and all(isinstance(v, str) for v in values)
         if self.all_str:
-            text = present.astype(str)
+            text = values.astype(str)
             if self.thousands:
                 self.thousands = bool(text.str.fullmatch(_THOUSANDS).all())
             self.comma = self.comma or bool(text.str.contains(",", regex=False).any())
@@ -745,7 +765,8 @@ class _ColumnScan:
                     self.dates[fmt] = bool(text.str.fullmatch(pattern).all()) and bool(
                         pd.to_datetime(text, format=fmt, errors="coerce").notna().all()
                     )
-        self.parsed += int(pd.to_numeric(present, errors="coerce").notna().sum())
+        parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+        self.parsed += int(counts.to_numpy()[parsed].sum())
 
     def text_kind(self) -> str | None:
         """:func:`_text_kind` of the whole column."""

@@ -45,7 +45,7 @@ FILE_ROWS = 1_000_000
 N_NUMERIC = 18
 SHOPS = np.array(["north", "south", "east", "west", "centre"], dtype=object)
 EFFECT = np.array([0.0, 0.4, -0.3, 0.8, -0.6])
-EPOCHS = 2
+EPOCHS = 3
 HIDDEN = "64,64"
 IN_MEMORY_ROWS = 1_000_000
 SUBSAMPLE_ROWS = 200_000
@@ -304,7 +304,7 @@ def markdown(res: dict) -> list[str]:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.scenario6")
     ap.add_argument("--quick", action="store_true", help="200,000 rows")
-    ap.add_argument("--repeats", type=int, default=3, help="in-memory epochs timed")
+    ap.add_argument("--repeats", type=int, default=5, help="in-memory epochs timed")
     ap.add_argument("--rows", type=int, default=None, help=f"rows to generate (default {ROWS:,})")
     ap.add_argument("--epochs", type=int, default=None, help=f"epochs (default {EPOCHS})")
     ap.add_argument("--tmp", type=Path, default=None, help="folder for the temporary data")

@@ -549,8 +549,9 @@ class StreamFit:
     train_sample, test_sample : DataFrame
         At most ``REPORT_ROWS`` training / test rows (the first in row order), for the
         report's figures and its best-constant baseline.
-    epoch_seconds : list of float
-        Wall time of each epoch's training pass (validation scoring excluded).
+    epoch_seconds, epoch_cpu_seconds : list of float
+        Wall and CPU time (both threads) of each epoch's training pass (validation scoring
+        excluded).
     preprocessing_seconds : float
     """
 
@@ -560,6 +561,7 @@ class StreamFit:
     train_sample: pd.DataFrame | None = None
     test_sample: pd.DataFrame | None = None
     epoch_seconds: list = field(default_factory=list)
+    epoch_cpu_seconds: list = field(default_factory=list)
     preprocessing_seconds: float = 0.0
 
 
@@ -766,11 +768,12 @@ def fit_stream(
     best, best_weights, waited, converged = math.inf, None, 0, False
     for epoch in range(int(epochs)):
         state.update(loss=0.0, n=0)
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         # reading, preprocessing and the shuffle buffer in a second thread: here only training
         for Xc, yc in prefetch(training_chunks(), PREFETCH_BATCHES):
             train_on(Xc, yc)
         info.epoch_seconds.append(time.perf_counter() - tick)
+        info.epoch_cpu_seconds.append(time.process_time() - tock)
         losses.append(state["loss"] / state["n"])
         line = f"epoch {epoch + 1}: training NLL {losses[-1]:.4f}"
         if early_stopping:
@@ -785,7 +788,7 @@ def fit_stream(
             if score < best:
                 best, best_weights = score, estimator._network.copy_params()
             waited = 0 if improved else waited + 1
-        say(f"{line} ({info.epoch_seconds[-1]:.1f} s)")
+        say(f"{line} ({info.epoch_seconds[-1]:.1f} s, {info.epoch_cpu_seconds[-1]:.1f} s CPU)")
         if early_stopping and waited > patience:
             converged = True
             break

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "describe_rows", "describe_values", "check_sample_weight", "Interval", "POSITIVE",
-    "encode_labels", "make_rng",
+    "Options", "InstanceOf", "check_params", "encode_labels", "make_rng",
 ]
 
 
@@ -113,22 +113,107 @@ class Interval:
             parts.append(("<= " if self.closed in ("right", "both") else "< ") + _fmt(self.high))
         return kind + (" " + " and ".join(parts) if parts else "")
 
-    def check(self, name: str, value, owner: str = "") -> float | int:
-        """``value`` as a float (an int if ``integer``); ``ValueError`` naming it otherwise."""
-        where = f"{owner}: " if owner else ""
+    def satisfied_by(self, value) -> bool:
+        """Whether ``value`` is a number (not a bool, not a string) inside the interval."""
+        if isinstance(value, (bool, np.bool_, str, bytes)):
+            return False
         try:
             number = float(value)
         except (TypeError, ValueError):
-            number = math.nan
+            return False
         low_ok = number >= self.low if self.closed in ("left", "both") else number > self.low
         high_ok = number <= self.high if self.closed in ("right", "both") else number < self.high
         whole = not self.integer or (math.isfinite(number) and number == round(number))
-        if isinstance(value, bool) or not (math.isfinite(number) and low_ok and high_ok and whole):
+        return math.isfinite(number) and low_ok and high_ok and whole
+
+    def check(self, name: str, value, owner: str = "") -> float | int:
+        """``value`` as a float (an int if ``integer``); ``ValueError`` naming it otherwise."""
+        if not self.satisfied_by(value):
+            where = f"{owner}: " if owner else ""
             raise ValueError(f"{where}{name} must be {self.describe()}; found {value!r}")
+        number = float(value)
         return int(round(number)) if self.integer else number
 
 
 POSITIVE = Interval(0.0, math.inf)
+
+
+@dataclass(frozen=True, init=False)
+class Options:
+    """A constraint allowing a fixed set of values (strings, ``None``, booleans ...).
+
+    ``Options("auto")``, ``Options(None)``, ``Options(True, False)``; compared by
+    equality and, for booleans and ``None``, by identity (so ``1`` is not ``True``).
+    """
+
+    values: tuple
+
+    def __init__(self, *values) -> None:
+        object.__setattr__(self, "values", tuple(values))
+
+    def satisfied_by(self, value) -> bool:
+        for allowed in self.values:
+            if allowed is None or isinstance(allowed, bool):
+                if value is allowed or (isinstance(value, np.bool_) and bool(value) is allowed):
+                    return True
+            elif isinstance(value, type(allowed)) and value == allowed:
+                return True
+        return False
+
+    def describe(self) -> str:
+        names = [repr(v) for v in self.values]
+        return " or ".join(names) if len(names) <= 2 else "one of " + ", ".join(names)
+
+
+@dataclass(frozen=True)
+class InstanceOf:
+    """A constraint allowing instances of ``types``, with an optional further test.
+
+    ``InstanceOf(dict)``; ``InstanceOf((tuple, list), "a sequence of integers >= 1",
+    test=...)``.
+    """
+
+    types: type | tuple
+    description: str = ""
+    test: object = None  # callable value -> bool, run after the isinstance check
+
+    def satisfied_by(self, value) -> bool:
+        return isinstance(value, self.types) and (self.test is None or bool(self.test(value)))
+
+    def describe(self) -> str:
+        if self.description:
+            return self.description
+        types = self.types if isinstance(self.types, tuple) else (self.types,)
+        return "an instance of " + " or ".join(t.__name__ for t in types)
+
+
+def check_params(params: dict, constraints: dict, owner: str) -> None:
+    """Check settings against a declarative table, as scikit-learn's ``_parameter_constraints``.
+
+    Parameters
+    ----------
+    params : dict
+        Setting name -> value (e.g. ``estimator.get_params(deep=False)``).
+    constraints : dict
+        Setting name -> list of constraints (:class:`Interval`, :class:`Options`,
+        :class:`InstanceOf`); a value is valid if it satisfies any one of them.
+        Settings absent from the table are not checked.
+    owner : str
+        Names the class in the error message.
+
+    Raises
+    ------
+    ValueError
+        For the first invalid setting, e.g. ``MLPRegressor: alpha must be a finite
+        number >= 0; found -1``.
+    """
+    for name, allowed in constraints.items():
+        if name not in params:
+            continue
+        value = params[name]
+        if not any(c.satisfied_by(value) for c in allowed):
+            ways = " or ".join(c.describe() for c in allowed)
+            raise ValueError(f"{owner}: {name} must be {ways}; found {value!r}")
 
 
 def encode_labels(y: ArrayLike, classes: np.ndarray, where: str = "the classes seen in fit"):

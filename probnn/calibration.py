@@ -33,64 +33,12 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize
 
 from probnn._validation import check_sample_weight
+from probnn.distributions import scaled_distribution
+from probnn.likelihood import fit_log_factor
 
 __all__ = ["recalibrate", "Recalibrated", "scaled_distribution"]
-
-_LOG_BOUND = 12.0  # the parameter is searched in [exp(-12), exp(12)]
-
-
-def scaled_distribution(dist, factor: float):
-    """``dist`` with every scale multiplied by ``factor``, the locations kept.
-
-    Parameters
-    ----------
-    dist : Normal, Laplace, StudentT or Mixture of these
-        Batch shape (n_samples,).
-    factor : float > 0
-
-    Returns
-    -------
-    Distribution of the same type; a Mixture keeps its weights and scales each component
-    about the component's own location.
-
-    Raises
-    ------
-    ValueError
-        For a distribution that is not location-scale (e.g. Poisson).
-    """
-    from probnn.distributions import Laplace, Mixture, Normal, StudentT
-
-    factor = float(factor)
-    if isinstance(dist, Mixture):
-        return Mixture([scaled_distribution(c, factor) for c in dist.components],
-                       logits=dist.logits)
-    if isinstance(dist, Normal):
-        return Normal(dist.loc, factor * dist.scale)
-    if isinstance(dist, Laplace):
-        return Laplace(dist.loc, factor * dist.scale)
-    if isinstance(dist, StudentT):
-        return StudentT(dist.df, loc=dist.loc, scale=factor * dist.scale)
-    raise ValueError(
-        "a scale factor needs location-scale predictive distributions (Normal, Laplace, "
-        f"Student-t, or a Mixture of them); found {type(dist).__name__}"
-    )
-
-
-def _fit_log_factor(objective) -> float:
-    """The minimiser over ``[-_LOG_BOUND, _LOG_BOUND]`` of a smooth 1-D objective."""
-    res = optimize.minimize_scalar(objective, bounds=(-_LOG_BOUND, _LOG_BOUND), method="bounded",
-                                   options={"xatol": 1e-10})  # fmt: skip
-    if not np.isfinite(res.fun):
-        raise ValueError(
-            "the held-out NLL is not finite for any factor in "
-            f"[e^-{_LOG_BOUND:g}, e^{_LOG_BOUND:g}]; the predictions give some held-out row "
-            "zero probability"
-        )
-    return float(res.x)
-
 
 class Recalibrated:
     """A fitted estimator with a temperature (classifier) or scale factor (regressor) applied.
@@ -275,7 +223,7 @@ def recalibrate(estimator, X_val: ArrayLike, y_val: ArrayLike,
         value = float(np.dot(w, rows(math.exp(log_factor))) / w.sum())
         return value if np.isfinite(value) else np.inf
 
-    factor = math.exp(_fit_log_factor(objective))
+    factor = math.exp(fit_log_factor(objective))
     out = Recalibrated(estimator, kind, factor)
     out.report_ = out.report(X_val, y_val, sample_weight)
     return out

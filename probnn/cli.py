@@ -189,26 +189,34 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "repeatable (none by default)")
     p.add_argument("--drop", type=_columns, default=[], metavar="COLS",
                    help="comma-separated columns to ignore (none by default)")
-    p.add_argument("--hidden", type=_hidden, default=(64, 64), metavar="SIZES",
-                   help="hidden layer sizes, comma-separated (default: 64,64)")
+    p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES",
+                   help="hidden layer sizes, comma-separated (default: 50,50 for a regression "
+                        "family, as MLPRegressor; 64,64 for a classifier)")
     p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default="adam",
                    help="optimiser: adam or sgd on minibatches (with early stopping), or "
                         "full-batch L-BFGS")
-    p.add_argument("--epochs", type=_positive_int, default=200, metavar="N",
-                   help="epoch budget; adam and sgd stop earlier once the NLL of a validation "
-                        "tenth of the training rows stops improving (see --patience)")
-    p.add_argument("--lr", type=_positive_float, default=0.001, metavar="RATE",
-                   help="initial learning rate of adam / sgd")
+    p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                   help="epoch budget (default: a regressor's is sized by the rows, about "
+                        "20,000 minibatch steps; a classifier's 200); adam and sgd stop earlier "
+                        "once the NLL of held-out validation rows stops improving (see "
+                        "--patience)")
+    p.add_argument("--lr", type=_positive_float, default=None, metavar="RATE",
+                   help="initial learning rate of adam / sgd (default: 0.003 for a "
+                        "regression family, 0.001 for a classifier)")
     p.add_argument("--batch-size", type=_batch_size, default="auto", metavar="N",
-                   help="rows per minibatch; auto is min(200, training rows)")
-    p.add_argument("--patience", type=_positive_int, default=10, metavar="N",
-                   help="stop once the validation NLL has not improved for this many epochs")
+                   help="rows per minibatch; auto is training rows // 50 within [32, 200] for "
+                        "a regression family, min(200, training rows) for a classifier")
+    p.add_argument("--patience", type=_positive_int, default=None, metavar="N",
+                   help="stop once the validation NLL has not improved for this many epochs "
+                        "(default: a regressor's is about 2,000 minibatch steps, at least 10 "
+                        "epochs; a classifier's 10)")
     p.add_argument("--prior", type=_prior, default="gaussian", metavar="{gaussian,laplace,none}",
                    help="prior on the weights (MAP fit): gaussian is L2, laplace is L1, none "
                         "is plain maximum likelihood")
-    p.add_argument("--alpha", type=_non_negative_float, default=0.0001, metavar="A",
+    p.add_argument("--alpha", type=_non_negative_float, default=None, metavar="A",
                    help="strength of the prior's penalty, divided by the training rows "
-                        "(scikit-learn's alpha); 0 is plain maximum likelihood")
+                        "(scikit-learn's alpha); 0 is plain maximum likelihood (default: 0.01 "
+                        "for a regression family, 0.0001 for a classifier)")
     p.add_argument("--test-size", type=_fraction, default=TEST_FRACTION, metavar="FRACTION",
                    help="fraction of the rows held out for testing (the report's figures)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the split and the weights")
@@ -560,9 +568,11 @@ def _report_files() -> tuple[str, ...]:
 
 
 def _estimator_params(args) -> dict:
-    """The training options of ``fit`` and ``compare`` as estimator parameters."""
-    return dict(learning_rate_init=args.lr, batch_size=args.batch_size,
-                n_iter_no_change=args.patience, prior=args.prior, alpha=args.alpha)  # fmt: skip
+    """The training options of ``fit`` and ``compare`` as estimator parameters: those given
+    (an option left out keeps the estimator's default)."""
+    params = dict(learning_rate_init=args.lr, batch_size=args.batch_size,
+                  n_iter_no_change=args.patience, prior=args.prior, alpha=args.alpha)  # fmt: skip
+    return {k: v for k, v in params.items() if v is not None or k == "prior"}
 
 
 def _progress(args) -> bool:
@@ -824,7 +834,9 @@ def _write_model_report(model, metrics, report_dir, args, facts) -> pathlib.Path
 
 def _short_stop(estimator) -> str:
     """How one network's training ended, short enough for a figure's title."""
-    n, budget = int(estimator.n_iter_), int(estimator.max_iter)
+    from probnn.report.card import used_setting
+
+    n, budget = int(estimator.n_iter_), used_setting(estimator, "max_iter")
     if estimator.solver == "lbfgs":
         return f"L-BFGS, {n} iterations" + ("" if estimator.converged_ else " (the whole budget)")
     if estimator.converged_:

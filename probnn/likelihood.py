@@ -14,7 +14,12 @@ from probnn.distributions import (Bernoulli, Distribution, Laplace, Normal, Pois
                                   StudentT)
 from probnn.distributions.base import fit_inputs
 
-__all__ = ["log_likelihood_grid", "fit_numerical", "observed_information", "standard_errors"]
+__all__ = [
+    "log_likelihood_grid", "fit_numerical", "observed_information", "standard_errors",
+    "fit_log_factor",
+]
+
+LOG_FACTOR_BOUND = 12.0  # a factor is searched in [exp(-12), exp(12)]
 
 
 def log_likelihood_grid(distribution_cls: type[Distribution], y: ArrayLike,
@@ -212,3 +217,26 @@ def standard_errors(dist: Distribution, y: ArrayLike) -> dict[str, float]:
         raise ValueError("standard_errors: the observed information is singular") from exc
     names = _NAMES[type(dist)]
     return {name: float(np.sqrt(cov[i, i])) for i, name in enumerate(names)}
+
+
+def fit_log_factor(objective, bound: float = LOG_FACTOR_BOUND) -> float:
+    """The minimiser over ``[-bound, bound]`` of a smooth 1-D objective of a log factor.
+
+    The one-parameter maximum-likelihood fits (a classifier's temperature, a
+    regressor's scale factor: :mod:`probnn.calibration` and ``MLPRegressor``'s
+    recalibration) pass ``t -> mean NLL at factor exp(t)``; Brent's method, bounded.
+
+    Raises
+    ------
+    ValueError
+        If the objective is not finite at the minimiser (no factor gives every row a
+        positive probability).
+    """
+    res = optimize.minimize_scalar(objective, bounds=(-bound, bound), method="bounded",
+                                   options={"xatol": 1e-10})  # fmt: skip
+    if not np.isfinite(res.fun):
+        raise ValueError(
+            f"the held-out NLL is not finite for any factor in [e^-{bound:g}, e^{bound:g}]; "
+            "the predictions give some held-out row zero probability"
+        )
+    return float(res.x)

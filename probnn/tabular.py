@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import os
 import pathlib
 import warnings
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from probnn._validation import describe_rows, describe_values
+from probnn._validation import describe_rows, describe_values, encode_labels
 from probnn.exceptions import DataError, DataWarning
 
 __all__ = [
@@ -927,6 +928,38 @@ def _labels_to_json(labels: np.ndarray) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in labels.tolist()]
 
 
+def _class_indices(labels: np.ndarray, classes, target: str) -> np.ndarray:
+    """Indices ``0..C-1`` of ``labels`` (from :func:`target_labels`) among the sorted
+    ``classes``, by the estimators' label encoder: numbers match numbers (1 == 1.0),
+    text matches text ("1" is not 1).
+
+    Raises
+    ------
+    DataError
+        Naming the unknown labels, their rows and the target column.
+    """
+    text = labels.dtype == object
+    numeric_classes = all(isinstance(c, (numbers.Number, np.number)) for c in classes)
+    classes = np.asarray(classes, dtype=object if text else None)
+    where = f"the classes of target column {target!r} seen in training"
+    if numeric_classes == text:  # numbers against text: none can match
+        everywhere = np.ones(labels.shape[0], dtype=bool)
+        raise DataError(
+            f"labels must be among {where} {list(classes)}; found "
+            f"{describe_values(labels)} at {describe_rows(everywhere)}"
+        )
+    try:
+        return encode_labels(labels, classes, where=where)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+
+
+# The settings of a classifier fitted on a table when none are given (a regressor takes
+# MLPRegressor's own defaults, which are sized by the data).
+CLASSIFIER_DEFAULTS = dict(hidden_layer_sizes=(64, 64), max_iter=200, learning_rate_init=1e-3,
+                           alpha=1e-4, n_iter_no_change=10)  # fmt: skip
+
+
 class TabularModel:
     """Preprocessing + target encoding + a probnn estimator, fitted on one table.
 
@@ -966,9 +999,9 @@ class TabularModel:
         target: str,
         *,
         family: str = "auto",
-        hidden: Sequence[int] = (64, 64),
+        hidden: Sequence[int] | None = None,
         solver: str = "adam",
-        epochs: int = 200,
+        epochs: int | None = None,
         seed: int | None = 0,
         impute: bool = False,
         progress: bool = False,
@@ -984,12 +1017,15 @@ class TabularModel:
         target : str
         family : str, default="auto"
             ``"auto"`` uses :func:`infer_family`.
-        hidden : sequence of int
-            Hidden layer sizes.
+        hidden : sequence of int, optional
+            Hidden layer sizes. None: :class:`~probnn.estimators.MLPRegressor`'s default
+            for a regression family, ``CLASSIFIER_DEFAULTS``'s for a classifier.
         solver : {"adam", "sgd", "lbfgs"}
-        epochs : int
-            ``max_iter`` of the estimator. With "adam" or "sgd" training stops earlier
-            once the NLL on a validation tenth of ``frame`` stops improving.
+        epochs : int, optional
+            ``max_iter`` of the estimator. None: a regressor's "auto" budget (sized by
+            the rows), a classifier's ``CLASSIFIER_DEFAULTS``. With "adam" or "sgd"
+            training stops earlier once the NLL of held-out validation rows stops
+            improving.
         seed : int or None
         impute : bool
         progress : bool
@@ -1008,20 +1044,23 @@ class TabularModel:
         features = frame.drop(columns=[target])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
-        params = dict(
-            hidden_layer_sizes=tuple(int(h) for h in hidden), solver=solver,
-            max_iter=int(epochs), random_state=seed, progress=progress, family=family,
-            # stop on a validation tenth's NLL (and keep the best weights), which also gives
-            # the report its validation curve; L-BFGS runs full-batch to its own stopping rule
-            early_stopping=solver != "lbfgs",
-        )  # fmt: skip
+        classifier = is_classifier_family(family)
+        # a regressor keeps MLPRegressor's defaults (sized by the data; early stopping on
+        # validation NLL where it helps); a classifier gets the table's settings, with early
+        # stopping (which also gives the report its validation curve) except under L-BFGS
+        params = dict(CLASSIFIER_DEFAULTS, early_stopping=solver != "lbfgs") if classifier else {}
+        if hidden is not None:
+            params["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
+        if epochs is not None:
+            params["max_iter"] = int(epochs)
         params.update(estimator_params)
-        if is_classifier_family(family):
+        params.update(solver=solver, random_state=seed, progress=progress, family=family)
+        if classifier:
             from probnn.estimators import MLPClassifier
 
             labels = target_labels(frame[target], target)
             classes = np.unique(labels)
-            y = np.searchsorted(classes, labels)
+            y = _class_indices(labels, classes, target)
             estimator = MLPClassifier(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator, classes=_labels_to_json(classes))  # fmt: skip
@@ -1065,19 +1104,7 @@ class TabularModel:
             from probnn.families import get_family
 
             return regression_target(column, self.target, get_family(self.family))
-        labels = target_labels(column, self.target)
-        # plain Python values: 1 == 1.0 match, "1" and 1 do not
-        known = {c: i for i, c in enumerate(self.classes)}
-        keys = _labels_to_json(labels)
-        unknown = np.array([k not in known for k in keys])
-        if unknown.any():
-            raise DataError(
-                f"expected target labels among those seen in training "
-                f"({describe_values(np.asarray([str(c) for c in self.classes], dtype=object))}) "
-                f"in column {self.target!r}; found {describe_values(labels[unknown].astype(str))} "
-                f"at {describe_rows(unknown)}"
-            )
-        return np.array([known[k] for k in keys], dtype=np.intp)
+        return _class_indices(target_labels(column, self.target), self.classes, self.target)
 
     def predict_dist(self, frame: pd.DataFrame):
         """Predictive distribution of the target for each row, batch shape (n_rows,)."""

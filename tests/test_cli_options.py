@@ -114,10 +114,17 @@ def test_fit_help_lists_the_training_options_with_defaults(capsys):
     code = main(["fit", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert code == 0
-    for option, default in [("--lr RATE", "0.001"), ("--batch-size N", "auto"),
-                            ("--test-size FRACTION", "0.2"), ("--patience N", "10"),
+    # a regression family's defaults are MLPRegressor's; a classifier's the table's own
+    for option, default in [("--lr RATE", "0.003 for a regression family, 0.001 for a "
+                                          "classifier"),
+                            ("--batch-size N", "auto"), ("--test-size FRACTION", "0.2"),
+                            ("--patience N", "a regressor's is about 2,000 minibatch steps, at "
+                                             "least 10 epochs; a classifier's 10"),
+                            ("--hidden SIZES", "50,50 for a regression family, as MLPRegressor; "
+                                               "64,64 for a classifier"),
                             ("--prior {gaussian,laplace,none}", "gaussian"),
-                            ("--alpha A", "0.0001"), ("--ensemble M", "1"), ("--seed SEED", "0")]:
+                            ("--alpha A", "0.01 for a regression family, 0.0001 for a classifier"),
+                            ("--ensemble M", "1"), ("--seed SEED", "0")]:
         assert option in text
         after = text[text.index(option, text.index("options:")):]
         assert f"(default: {default})" in after[:400], option
@@ -155,6 +162,40 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     assert training["prior strength alpha"] == ["0.5", "--alpha"]
     assert "56 training rows, 24 held out (--test-size 0.3, --seed 7)" in _two_columns(
         card, "data")["rows scored"]
+
+
+@pytest.mark.parametrize("kind", ["regression", "classifier"])
+def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, capsys, kind):
+    # a regression family: MLPRegressor's own defaults (sized by the data), the ones the UCI
+    # benchmark measures; a classifier: the table's settings (tabular.CLASSIFIER_DEFAULTS)
+    from probnn.estimators import MLPRegressor
+    from probnn.model_file import load_model
+
+    data = real_csv
+    if kind == "classifier":
+        frame = pd.read_csv(real_csv)
+        frame["y"] = np.where(frame["y"] > frame["y"].median(), "high", "low")
+        data = tmp_path / "labels.csv"
+        frame.to_csv(data, index=False)
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "fit", data, "--target", "y", "--quiet", "--out", model)
+    assert code == 0, err
+    est = load_model(model).estimator
+    names = ("hidden_layer_sizes", "learning_rate_init", "alpha", "max_iter",
+             "n_iter_no_change", "batch_size")  # fmt: skip
+    expected = (MLPRegressor().get_params() if kind == "regression" else
+                dict(hidden_layer_sizes=(64, 64), learning_rate_init=1e-3, alpha=1e-4,
+                     max_iter=200, n_iter_no_change=10, batch_size="auto"))  # fmt: skip
+    assert {k: est.get_params()[k] for k in names} == {k: expected[k] for k in names}
+    # the report says what "auto" came to, read back from the model file
+    card = tables(tmp_path / "m-report" / "report.html")
+    training = {r[0]: r[1:] for r in card.rows["training"] if r}
+    if kind == "regression":
+        assert training["epoch budget"] == [f"auto: {est.max_iter_}", "--epochs"]
+        assert training["minibatch size"] == [f"auto: {est.batch_size_}", "--batch-size"]
+        assert est.max_iter_ >= 1 and 1 <= est.batch_size_ <= 64  # 64 training rows
+        what = "predicted scales widened by a factor fitted on the validation rows"
+        assert training[what] == [f"auto: factor {est.scale_factor_:.4g}", ""]
 
 
 def test_prior_none_is_plain_maximum_likelihood(tmp_path, real_csv, capsys):

@@ -400,9 +400,9 @@ def test_compare_scores_continuous_families_on_counts_as_probabilities(tmp_path,
     held = frame.iloc[test]
     rows = {}
     for family in ("poisson", "normal"):
-        # the command line's own training defaults (--lr, --alpha, --patience, --batch-size)
+        # the command line's own training defaults: those of MLPRegressor, whose parameters
+        # the options left out keep (--batch-size auto, --prior gaussian)
         model = TabularModel.fit(frame.iloc[train], "y", family=family, hidden=(4,), epochs=3, seed=0,
-                                 learning_rate_init=0.001, alpha=0.0001, n_iter_no_change=10,
                                  batch_size="auto", prior="gaussian")  # fmt: skip
         dist = model.predict_dist(held)
         if family == "poisson":

@@ -136,6 +136,25 @@ def test_activation_derivative_matches_finite_differences(name):
 
 
 @pytest.mark.parametrize("name", ACT_NAMES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_backprop_in_place_matches_finite_differences(name, dtype):
+    # backprop(d, z, a) is what training runs: d *= a'(z) in place
+    act = ACTIVATIONS[name]
+    rng = np.random.default_rng(3)
+    z = (np.linspace(-4, 4, 24) + 0.013).reshape(4, 6)  # off the relu kink at 0
+    d = rng.normal(size=z.shape)
+    h = 1e-6
+    expected = d * (act.forward(z + h) - act.forward(z - h)) / (2 * h)
+    zt, dt = z.astype(dtype), d.astype(dtype)
+    a = act.forward(zt.copy())
+    out = dt.copy()
+    act.backprop(out, zt if act.uses == "z" else None, a if act.uses == "a" else None)
+    assert out.dtype == dtype
+    tol = 1e-5 if dtype == np.float64 else 2e-3
+    np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", ACT_NAMES)
 def test_activation_keeps_float32_and_is_finite_at_extremes(name):
     act = ACTIVATIONS[name]
     z = np.array([-1e4, -30.0, 0.5, 30.0, 1e4], dtype=np.float32)
@@ -254,13 +273,14 @@ def test_constant_model_with_zero_features():
     np.testing.assert_array_equal(net.forward(np.empty((3, 0))), [[1.5, -2.0]] * 3)
 
 
-@pytest.mark.parametrize("zero_rows", [1024, 4])
-def test_training_relu_forward_equals_inference_bit_for_bit(monkeypatch, zero_rows):
-    # training relu compares against a zero buffer of (rows, widest layer); wider or taller
-    # batches than that buffer fall back to one broadcast row of zeros
-    import probnn.network.mlp as mlp
+@pytest.mark.parametrize("zero_limit", [1 << 20, 12])
+def test_training_relu_forward_equals_inference_bit_for_bit(monkeypatch, zero_limit):
+    # relu compares against a shared zero buffer grown to the largest array seen (up to
+    # _ZERO_LIMIT elements); larger arrays fall back to one broadcast row of zeros
+    import probnn.network.activations as activations
 
-    monkeypatch.setattr(mlp, "_ZERO_ROWS", zero_rows)
+    monkeypatch.setattr(activations, "_ZERO_LIMIT", zero_limit)
+    monkeypatch.setattr(activations, "_zero_buffers", {})
     rng = np.random.default_rng(11)
     net = MLP([6, 9, 5, 3], "relu", dtype=np.float32, random_state=2)
     for n in (3, 20, 7):  # buffers grow on 20, then are sliced for 7

@@ -259,7 +259,7 @@ def test_poisson_is_never_standardised():
 
 def test_standardize_target_is_checked():
     X, y = _linear(11, n=30)
-    with pytest.raises(ValueError, match="standardize_target must be True, False or 'auto'"):
+    with pytest.raises(ValueError, match="MLPRegressor: standardize_target must be one of 'auto', True, False; found 'yes'"):
         MLPRegressor(standardize_target="yes").fit(X, y)
     assert not hasattr(MLPRegressor(standardize_target="yes"), "target_scale_")
 

@@ -245,7 +245,7 @@ def test_minibatch_training_reaches_the_logistic_mle(solver):
 def test_fitting_twice_continues_exactly_like_one_longer_run():
     # warm start: the second fit goes on from the weights, optimiser state and random stream
     X, y = classification_data(dtype=np.float32)
-    kw = dict(batch_size=32, tol=-np.inf, random_state=5)  # tol=-inf: never stop early
+    kw = dict(batch_size=32, n_iter_no_change=100, random_state=5)  # never stops early
 
     net_a = MLP([3, 6, 1], random_state=1)
     a = Trainer(net_a, get_family("bernoulli"), max_iter=4, **kw)

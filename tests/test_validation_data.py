@@ -49,8 +49,13 @@ def test_regressor_scores_the_given_rows_and_keeps_the_best_epoch(weighted):
     X, y = _regression()
     Xv, yv = _regression(seed=1, n=60)
     wv = np.random.default_rng(2).uniform(0.2, 3.0, size=60) if weighted else None
-    est = MLPRegressor(family="normal", early_stopping=True, **KW)
+    # recalibrate=False: the network's own predictions (the default then widens its scales by
+    # the factor fitted on these rows, which can only lower their NLL: factor 1 is a candidate)
+    est = MLPRegressor(family="normal", early_stopping=True, recalibrate=False, **KW)
     est.fit(X, y, validation_data=(Xv, yv), validation_sample_weight=wv)
+    recal = MLPRegressor(family="normal", early_stopping=True, **KW)
+    recal.fit(X, y, validation_data=(Xv, yv), validation_sample_weight=wv)
+    assert recal.score_nll(Xv, yv, sample_weight=wv) <= est.score_nll(Xv, yv, sample_weight=wv)
     scores = np.asarray(est.validation_scores_)
     assert len(scores) == est.n_iter_ < KW["max_iter"]  # stopped by the rule
     # the best score is that of the restored weights, computed independently
@@ -59,7 +64,7 @@ def test_regressor_scores_the_given_rows_and_keeps_the_best_epoch(weighted):
     np.testing.assert_allclose(est.best_validation_score_, oracle, rtol=1e-9)
     np.testing.assert_allclose(est.score_nll(Xv, yv, sample_weight=wv), oracle, rtol=1e-9)
     # the 3-tuple form is the same fit
-    est3 = MLPRegressor(family="normal", early_stopping=True, **KW)
+    est3 = MLPRegressor(family="normal", early_stopping=True, recalibrate=False, **KW)
     est3.fit(X, y, validation_data=(Xv, yv, wv))
     np.testing.assert_array_equal(est3.validation_scores_, est.validation_scores_)
 
@@ -151,7 +156,8 @@ def test_early_stopping_keeps_the_start_when_no_epoch_beats_it():
     rng = np.random.default_rng(4)
     X, y = rng.standard_normal((120, 5)), 7.0 + 3.0 * rng.standard_normal(120)
     Xv, yv = rng.standard_normal((40, 5)), 7.0 + 3.0 * rng.standard_normal(40)
-    est = MLPRegressor(family="normal", early_stopping=True, **{**KW, "learning_rate_init": 0.3})
+    est = MLPRegressor(family="normal", early_stopping=True, recalibrate=False,
+                       **{**KW, "learning_rate_init": 0.3})
     est.fit(X, y, validation_data=(Xv, yv))
     oracle = float(-np.mean(stats.norm.logpdf(yv, y.mean(), y.std())))
     assert min(est.validation_scores_) > oracle  # no epoch beat the start
@@ -173,7 +179,7 @@ def test_auto_settings_follow_the_documented_rule(n, expected, monkeypatch):
     max(10, ceil(2000 / steps))."""
     from probnn.network.training import Trainer
 
-    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self)  # settings only, no training
+    monkeypatch.setattr(Trainer, "run", lambda self, *a, **k: self)  # settings only, no training
     X, y = _regression(n=n)
     est = MLPRegressor()
     try:
@@ -193,7 +199,7 @@ def test_the_constant_start_is_for_location_scale_families_under_stochastic_solv
     from probnn.network import MLP
     from probnn.network.training import Trainer
 
-    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self)  # the start, untrained
+    monkeypatch.setattr(Trainer, "run", lambda self, *a, **k: self)  # the start, untrained
     monkeypatch.setattr(Trainer, "_fit_lbfgs", lambda self, *a, **k: self, raising=False)
     X, y = _regression(n=80)
     y = np.round(np.abs(y)) if family == "poisson" else y

@@ -37,4 +37,41 @@ __all__ = [
     "Gamma",
     "LogNormal",
     "Beta",
+    "scaled_distribution",
 ]
+
+
+def scaled_distribution(dist, factor: float):
+    """``dist`` with every scale multiplied by ``factor``, the locations kept.
+
+    Parameters
+    ----------
+    dist : Normal, Laplace, StudentT or Mixture of these
+        Batch shape (n_samples,).
+    factor : float > 0
+
+    Returns
+    -------
+    Distribution of the same type; a Mixture keeps its weights and scales each component
+    about the component's own location.
+
+    Raises
+    ------
+    ValueError
+        For a distribution that is not location-scale (e.g. Poisson).
+    """
+    factor = float(factor)
+    if isinstance(dist, Mixture):
+        return Mixture([scaled_distribution(c, factor) for c in dist.components],
+                       logits=dist.logits)
+    if isinstance(dist, Normal):
+        return Normal(dist.loc, factor * dist.scale)
+    if isinstance(dist, Laplace):
+        return Laplace(dist.loc, factor * dist.scale)
+    if isinstance(dist, StudentT):
+        return StudentT(dist.df, loc=dist.loc, scale=factor * dist.scale)
+    raise ValueError(
+        "a scale factor needs location-scale predictive distributions (Normal, Laplace, "
+        f"Student-t, or a Mixture of them); found {type(dist).__name__}"
+    )
+

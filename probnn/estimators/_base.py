@@ -37,15 +37,20 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from probnn._validation import check_sample_weight
+from probnn._validation import (
+    POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight,
+)
+from probnn.network.mlp import MLP_CONSTRAINTS
+from probnn.network.training import TRAINER_CONSTRAINTS
 
 __all__ = ["BaseNetworkEstimator", "FITTED_ARRAYS", "FITTED_SCALARS", "training_weights"]
 
-_PRIORS = ("gaussian", "laplace", None)
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 # Fitted attributes the model file carries as metadata (everything else is rebuilt).
-FITTED_SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "converged_")
+FITTED_SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "converged_",
+                  "batch_size_", "max_iter_", "n_iter_no_change_", "early_stopping_",
+                  "scale_factor_")
 FITTED_ARRAYS = ("loss_curve_", "validation_scores_")
 
 # The Trainer's keyword arguments that are the estimator's own parameters.
@@ -74,6 +79,11 @@ def training_weights(sample_weight: ArrayLike | None, n_samples: int) -> np.ndar
     return w
 
 
+def _positive_integers(sizes) -> bool:
+    return all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+               for s in sizes)  # fmt: skip
+
+
 class BaseNetworkEstimator(BaseEstimator):
     """Shared machinery of :class:`MLPClassifier` and :class:`MLPRegressor`.
 
@@ -83,56 +93,58 @@ class BaseNetworkEstimator(BaseEstimator):
     """
 
     # ------------------------------------------------------------ parameters
+    # What each setting may be, checked once at the start of fit / partial_fit
+    # (:meth:`_validate_params`), before the data is read; the network's and the
+    # trainer's entries are theirs (one declaration each). Subclasses extend it.
+    _parameter_constraints: dict = {
+        **{name: TRAINER_CONSTRAINTS[name] for name in _TRAINER_PARAMS},
+        "prior": TRAINER_CONSTRAINTS["prior"],
+        "alpha": TRAINER_CONSTRAINTS["alpha"],
+        "activation": MLP_CONSTRAINTS["activation"],
+        "dropout": MLP_CONSTRAINTS["dropout"],
+        "hidden_layer_sizes": [
+            Interval(1, closed="left", integer=True),
+            InstanceOf((tuple, list, np.ndarray), "a sequence of integers >= 1",
+                       test=_positive_integers),
+        ],
+        "prior_scale": [Options(None), POSITIVE],
+        "dtype": [Options(*_DTYPES), Options(*_DTYPES.values())],
+        "family_params": [Options(None), InstanceOf(dict, "a dict")],
+        "warm_start": [Options(True, False)],
+    }
+
+    def _validate_params(self) -> None:
+        """Check every setting against :attr:`_parameter_constraints` (``ValueError``)."""
+        check_params(self.get_params(deep=False), self._parameter_constraints,
+                     type(self).__name__)  # fmt: skip
+
     def _np_dtype(self) -> type:
         dtype = self.dtype
-        if isinstance(dtype, str) and dtype in _DTYPES:
-            return _DTYPES[dtype]
-        if dtype in (np.float32, np.float64):
-            return dtype
-        raise ValueError(f"dtype must be 'float32' or 'float64'; found {dtype!r}")
+        return _DTYPES[dtype] if isinstance(dtype, str) else dtype
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral):
             sizes = [sizes]
-        sizes = list(sizes)
-        bad = [s for s in sizes if not isinstance(s, numbers.Integral) or s < 1]
-        if bad:
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers; found {bad} in {sizes}"
-            )
         return [int(s) for s in sizes]
 
     def _prior_alpha(self) -> tuple[str | None, float]:
         """The prior's name and its strength ``alpha`` (0 means maximum likelihood)."""
-        if self.prior not in _PRIORS:
-            raise ValueError(
-                f"prior must be 'gaussian', 'laplace' or None; found {self.prior!r}"
-            )
         if self.prior is None:
             return None, 0.0
         if self.prior_scale is not None:
             scale = float(self.prior_scale)
-            if not (np.isfinite(scale) and scale > 0):
-                raise ValueError(f"prior_scale must be a positive number; found {self.prior_scale!r}")
             # -log Normal(w; 0, s) = w^2 / (2 s^2) + const; -log Laplace(w; 0, s) = |w| / s + const
             alpha = 1.0 / scale**2 if self.prior == "gaussian" else 1.0 / scale
         else:
             alpha = float(self.alpha)
-            if not (np.isfinite(alpha) and alpha >= 0):
-                raise ValueError(f"alpha must be a non-negative number; found {self.alpha!r}")
         return (self.prior if alpha > 0 else None), alpha
 
     def _is_unpenalised(self) -> bool:
         return self._prior_alpha()[0] is None
 
     def _family_params(self) -> dict:
-        params = self.family_params
-        if params is None:
-            return {}
-        if not isinstance(params, dict):
-            raise ValueError(f"family_params must be a dict or None; found {params!r}")
-        return dict(params)
+        return dict(self.family_params or {})
 
     def _trainer_kwargs(self) -> dict[str, Any]:
         prior, alpha = self._prior_alpha()
@@ -220,8 +232,6 @@ class BaseNetworkEstimator(BaseEstimator):
         from probnn.network.training import Trainer
 
         dropout = float(self.dropout)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1); found {self.dropout!r}")
         sizes = self._layer_sizes_for(X, y, family)
         kwargs = self._resolve_training(self._trainer_kwargs(), X.shape[0], validation)
         self.batch_size_ = kwargs["batch_size"]
@@ -268,7 +278,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if incremental:
             trainer.partial_fit(X, y, sample_weight)
         else:
-            trainer.fit(X, y, sample_weight, validation_data=validation)
+            trainer.run(X, y, sample_weight, validation_data=validation)
         self._copy_fitted(trainer, network, family)
 
     def _end_stream(self, loss_curve, validation_scores, converged, best_validation_score,

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 
-from probnn._validation import describe_rows, describe_values, encode_labels
+from probnn._validation import InstanceOf, Options, describe_rows, describe_values, encode_labels
 from probnn.estimators._base import BaseNetworkEstimator, training_weights
 from probnn.exceptions import SeparationWarning
 
@@ -117,6 +117,13 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         ``min(200, n_samples)`` here; the sized defaults are MLPRegressor's).
         False when ``max_iter`` was reached or the MLE does not exist.
     """
+
+    _parameter_constraints: dict = {
+        **BaseNetworkEstimator._parameter_constraints,
+        # which names: the registry, read when fitting (a family may be registered later)
+        "family": [InstanceOf(str, "'auto' or a family name")],
+        "class_weight": [Options(None, "balanced"), InstanceOf(dict, "a dict")],
+    }  # fmt: skip
 
     def __init__(
         self,
@@ -267,6 +274,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     def _fit(self, X, y, sample_weight, classes, incremental: bool, validation=(None, None)):
         from probnn.families import get_family
 
+        self._validate_params()
         reset = not (incremental and hasattr(self, "classes_"))
         X, y = self._validate_X_y(X, y, reset=reset, multi_output=True)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -405,7 +413,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             present = np.unique(labels)
             weights = np.zeros(len(indices))
             weights[present] = compute_class_weight("balanced", classes=present, y=labels)
-        elif isinstance(self.class_weight, dict):
+        else:  # a dict (the constraint table allows nothing else)
             unknown = [k for k in self.class_weight if k not in set(self.classes_.tolist())]
             if unknown:
                 raise ValueError(
@@ -413,10 +421,6 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
                     f"{list(self.classes_)}"
                 )
             weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
-        else:
-            raise ValueError(
-                f"class_weight must be 'balanced', a dict or None; found {self.class_weight!r}"
-            )
         return weights[labels]
 
     def _require_two_weighted_classes(self, y_enc, w) -> None:

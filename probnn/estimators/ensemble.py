@@ -36,6 +36,9 @@ DEFAULT_MEMBER_PARAMS: dict[str, Any] = dict(
     validation_fraction=0.1,
     n_iter_no_change=100,
     tol=0.0,
+    # the members as measured for the ensemble's figures (their mixture is calibrated by the
+    # averaging); recalibrating each member's scale is untested
+    recalibrate=False,
 )
 
 

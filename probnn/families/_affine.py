@@ -10,6 +10,10 @@ Everything the user sees is in y's units, by one change of variables:
 * distribution: ``Y = shift + scale * U``, :meth:`Distribution.affine`;
 * mean:         ``E[Y] = shift + scale * E[U]``.
 
+A ``spread`` other than 1 (a regressor's recalibrated scale factor) further widens every
+predicted distribution about its own location (:func:`probnn.distributions.scaled_distribution`):
+the mean is unchanged; the density and the NLL are those of the widened distribution.
+
 :class:`AffineTarget` is that map around any family whose ``location_scale``
 is true; with ``shift = 0, scale = 1`` it is the family itself, unchanged.
 """
@@ -21,6 +25,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from probnn.distributions import scaled_distribution
 from probnn.families.base import Family
 
 __all__ = ["AffineTarget"]
@@ -37,6 +42,9 @@ class AffineTarget:
         :meth:`Family.standardised`).
     shift : float, default=0.0
     scale : float > 0, default=1.0
+    spread : float > 0, default=1.0
+        Multiplies every predicted scale (a location-scale family's, about each
+        location); 1 leaves the predictions as the network gives them.
 
     Notes
     -----
@@ -45,8 +53,11 @@ class AffineTarget:
     dtypes and values are exactly the base family's.
     """
 
-    def __init__(self, base: Family, shift: float = 0.0, scale: float = 1.0):
-        shift, scale = float(shift), float(scale)
+    def __init__(self, base: Family, shift: float = 0.0, scale: float = 1.0,
+                 spread: float = 1.0):
+        shift, scale, spread = float(shift), float(scale), float(spread)
+        if not (math.isfinite(spread) and spread > 0):
+            raise ValueError(f"spread must be a finite number > 0; found {spread!r}")
         if not (math.isfinite(shift) and math.isfinite(scale) and scale > 0):
             raise ValueError(
                 f"a target standardisation needs a finite shift and a finite scale > 0; found "
@@ -57,7 +68,10 @@ class AffineTarget:
                 f"family {base.name!r} is not location-scale: its target cannot be shifted "
                 "and rescaled"
             )
-        self.base, self.shift, self.scale = base, shift, scale
+        if spread != 1.0 and not base.location_scale:
+            raise ValueError(f"family {base.name!r} is not location-scale: it has no scale to "
+                             "widen")  # fmt: skip
+        self.base, self.shift, self.scale, self.spread = base, shift, scale, spread
 
     @property
     def identity(self) -> bool:
@@ -80,6 +94,9 @@ class AffineTarget:
 
         Float64 when standardised (the Jacobian term is added in float64).
         """
+        if self.spread != 1.0:
+            y = np.asarray(self.base.check_target(y), dtype=np.float64)
+            return -np.asarray(self.distribution(raw).log_prob(y), dtype=np.float64)
         if self.identity:
             return self.base.nll(raw, y)
         u = self.standardise(self.base.check_target(y))
@@ -88,7 +105,9 @@ class AffineTarget:
     def distribution(self, raw: ArrayLike):
         """The predicted distribution of ``y``, batch shape (n_samples,)."""
         dist = self.base.distribution(raw)
-        return dist if self.identity else dist.affine(self.shift, self.scale)
+        if not self.identity:
+            dist = dist.affine(self.shift, self.scale)
+        return dist if self.spread == 1.0 else scaled_distribution(dist, self.spread)
 
     def mean(self, raw: ArrayLike) -> np.ndarray:
         """``shift + scale * E[U]``, shape (n_samples,), in the base family's dtype."""
@@ -99,4 +118,5 @@ class AffineTarget:
         return out.astype(np.asarray(mean).dtype, copy=False)
 
     def __repr__(self) -> str:
-        return f"AffineTarget({self.base!r}, shift={self.shift!r}, scale={self.scale!r})"
+        spread = "" if self.spread == 1.0 else f", spread={self.spread!r}"
+        return f"AffineTarget({self.base!r}, shift={self.shift!r}, scale={self.scale!r}{spread})"

@@ -12,15 +12,19 @@ from typing import Sequence
 
 import numpy as np
 
-from probnn._validation import make_rng
-from probnn.network.activations import get_activation
+from probnn._validation import Interval, Options, check_params, make_rng
+from probnn.network.activations import ACTIVATIONS, get_activation
 
 __all__ = ["MLP", "make_rng"]  # make_rng: probnn._validation's, the one random-state helper
 
 Array = np.ndarray
 
-# Rows of the zero buffer the relu forward compares against (see _ensure_buffers).
-_ZERO_ROWS = 1024
+# What the network's settings may be (the estimators' tables reuse these entries).
+MLP_CONSTRAINTS = {
+    "activation": [Options(*ACTIVATIONS)],
+    "dropout": [Interval(0.0, 1.0, closed="left")],
+    "init": [Options("auto", "glorot", "he", "zeros")],
+}
 
 
 class MLP:
@@ -79,11 +83,9 @@ class MLP:
             )
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
-            raise ValueError(f"dtype must be a float type; found {self.dtype}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1); found {dropout!r}")
-        if init not in ("auto", "glorot", "he", "zeros"):
-            raise ValueError(f"init must be 'auto', 'glorot', 'he' or 'zeros'; found {init!r}")
+            raise ValueError(f"MLP: dtype must be a float type; found {self.dtype}")
+        check_params(dict(activation=activation, dropout=dropout, init=init),
+                     MLP_CONSTRAINTS, "MLP")  # fmt: skip
         if init == "zeros" and len(sizes) > 2:
             raise ValueError(
                 f"init='zeros' cannot train a network with hidden layers {sizes[1:-1]}: hidden "
@@ -181,13 +183,6 @@ class MLP:
         self._d = [np.empty((n, h), dt) for h in hidden]  # deltas of hidden layers
         self._out = np.empty((n, self.layer_sizes[-1]), dt)
         self._ones = np.ones(n, dt)
-        # relu as maximum(z, zeros) against a zero array of z's shape: NumPy's maximum
-        # against the scalar 0 (a stride-0 operand) misses its SIMD loop, ~6x slower
-        # (12 vs 2 us at 128 x 256). Sized for up to _ZERO_ROWS rows (the flat buffer is
-        # reshaped to each layer's (n, h)); larger batches use one broadcast row.
-        self._relu_fast = self.activation == "relu"
-        self._zeros = (np.zeros(min(n, _ZERO_ROWS) * max(hidden), dt)
-                       if self._relu_fast and hidden else None)  # fmt: skip
         self._cap = n
 
     # ------------------------------------------------------------ forward
@@ -253,9 +248,6 @@ class MLP:
                 np.dot(h, W, out=a)
                 if fused is not None:
                     fused["bias_relu"](a, b)
-                elif self._relu_fast:
-                    a += b
-                    np.maximum(a, self._zeros_like(a), out=a)
                 else:
                     a += b
                     self._act.forward(a, out=a)  # in place: the derivative reads a only
@@ -272,14 +264,6 @@ class MLP:
         np.dot(h, self.coefs[-1], out=out)
         out += self.intercepts[-1]
         return out
-
-    def _zeros_like(self, a: Array) -> Array:
-        """Zeros to compare ``a`` (shape (n, h)) against: a view of the zero buffer."""
-        n, h = a.shape
-        zeros = self._zeros
-        if n * h <= zeros.size:
-            return zeros[: n * h].reshape(n, h)
-        return zeros[:h]
 
     # ----------------------------------------------------------- backward
     def backward(self, delta) -> Array:
@@ -314,7 +298,7 @@ class MLP:
         dot = np.dot
         ones = self._ones[:n]
         coefs, coef_grads, intercept_grads = self.coefs, self.coef_grads, self.intercept_grads
-        relu = self.activation == "relu"
+        act = self._act
         fused = self._fused
         bias_done = False  # the fused relu kernel has filled intercept_grads[k]
         for k in range(self.n_layers - 1, -1, -1):
@@ -341,12 +325,8 @@ class MLP:
                 # one pass: d * [a > 0] and its column sums, the next layer's bias gradient
                 fused["relu_mask_colsum"](d, a, intercept_grads[k - 1])
                 bias_done = True
-            elif relu:
-                # relu' is the indicator a > 0 (a boolean mask: cheaper than copyto/where)
-                np.multiply(d, a > 0, out=d)
-            elif self.activation != "identity":
-                z = self._z[k - 1][:n] if self._z is not None else None
-                d *= self._act.derivative(z, a)
+            else:
+                act.backprop(d, self._z[k - 1][:n] if self._z is not None else None, a)
             delta = d
         return self.grad
 

@@ -4,6 +4,10 @@ Each optimiser keeps its state in buffers of the parameters' size, allocated
 once, and ``step(params, grad, lr)`` is a handful of in-place ufunc calls: no
 per-step temporaries of parameter size. The update rules follow PyTorch's
 ``torch.optim`` definitions (so their single steps can be checked against it).
+
+Contract: the settings (momentum, betas and rho in [0, 1), epsilon > 0) were
+checked by the Trainer's constraint table (``training.TRAINER_CONSTRAINTS``);
+the optimisers trust them.
 """
 
 from __future__ import annotations
@@ -95,8 +99,6 @@ class SGD(Optimizer):
 
     def __init__(self, n_params: int, dtype, momentum: float = 0.9, nesterov: bool = True):
         super().__init__(n_params, dtype)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1); found {momentum!r}")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov) and momentum > 0
         self.v = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
@@ -146,9 +148,6 @@ class Adam(Optimizer):
 
     def __init__(self, n_params: int, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         super().__init__(n_params, dtype)
-        for name, b in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"{name} must be in [0, 1); found {b!r}")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
@@ -216,8 +215,6 @@ class RMSprop(Optimizer):
 
     def __init__(self, n_params: int, dtype, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__(n_params, dtype)
-        if not 0.0 <= rho < 1.0:
-            raise ValueError(f"rho must be in [0, 1); found {rho!r}")
         self.rho, self.epsilon = float(rho), float(epsilon)
         self.v = np.zeros(n_params, dtype=dtype)
 

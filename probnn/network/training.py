@@ -33,7 +33,9 @@ import numpy as np
 from scipy import optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from probnn._validation import check_sample_weight
+from probnn._validation import (
+    POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight,
+)
 from probnn.exceptions import TrainingDivergedError
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network.mlp import MLP, make_rng
@@ -48,6 +50,45 @@ PROGRESS_DELAY_S = 1.0
 Array = np.ndarray
 
 SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
+
+_BOOL = Options(True, False)
+_COUNT = Interval(1, closed="left", integer=True)  # an integer >= 1
+_NON_NEGATIVE = Interval(0.0, closed="left")
+_FRACTION = Interval(0.0, 1.0, closed="left")  # [0, 1)
+
+# What each setting may be: the one declaration, checked when a Trainer is built; the
+# estimators' tables reuse these entries and check them at fit, before the data is touched.
+# The optimisers and kernels behind the Trainer trust it (momentum and betas in [0, 1) ...).
+TRAINER_CONSTRAINTS = {
+    "solver": [Options(*SOLVERS)],
+    "learning_rate": [Options(*SCHEDULES)],
+    "learning_rate_init": [POSITIVE],
+    "power_t": [Interval()],
+    "batch_size": [Options("auto"), _COUNT],
+    "momentum": [_FRACTION],
+    "nesterovs_momentum": [_BOOL],
+    "beta_1": [_FRACTION],
+    "beta_2": [_FRACTION],
+    "epsilon": [POSITIVE],
+    "rho": [_FRACTION],
+    "weight_decay": [_NON_NEGATIVE],
+    "prior": [Options(None, "gaussian", "laplace")],
+    "alpha": [_NON_NEGATIVE],
+    "shuffle": [_BOOL],
+    "max_iter": [_COUNT],
+    "tol": [_NON_NEGATIVE],
+    "n_iter_no_change": [_COUNT],
+    "early_stopping": [_BOOL],
+    "validation_fraction": [_FRACTION],  # > 0 as well with early stopping (checked with it)
+    "max_fun": [_COUNT],
+    "random_state": [
+        Options(None), Interval(0, 2**32 - 1, closed="both", integer=True),
+        InstanceOf((np.random.Generator, np.random.RandomState),
+                   "a numpy Generator or RandomState"),
+    ],
+    "progress": [Options(True, False, None), _NON_NEGATIVE],
+    "verbose": [_BOOL, Interval(0, closed="left", integer=True)],
+}
 
 
 def learning_rate_at(schedule: str, lr0: float, *, t: int = 0, epoch: int = 0,
@@ -96,6 +137,9 @@ class Trainer:
     ----------
     loss_curve_ : list of float
         J per epoch (per iteration for lbfgs).
+    held_out_index_ : ndarray of int or None
+        The rows of the last :meth:`fit`'s ``X`` that early stopping held out (sorted),
+        or None when it held out none (validation_data given, or no early stopping).
     validation_scores_ : list of float
         Mean validation NLL per epoch (early_stopping or validation_data).
     best_validation_score_ : float or None
@@ -116,27 +160,19 @@ class Trainer:
                  tol=1e-4, n_iter_no_change=10, early_stopping=False,
                  validation_fraction=0.1, max_fun=15000, random_state=None, progress=False,
                  verbose=False) -> None:  # fmt: skip
-        if solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; found {solver!r}")
-        if learning_rate not in SCHEDULES:
+        check_params(dict(
+            solver=solver, learning_rate_init=learning_rate_init, learning_rate=learning_rate,
+            power_t=power_t, batch_size=batch_size, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, rho=rho, weight_decay=weight_decay, prior=prior, alpha=alpha,
+            shuffle=shuffle, max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            max_fun=max_fun, random_state=random_state, progress=progress, verbose=verbose,
+        ), TRAINER_CONSTRAINTS, "Trainer")  # fmt: skip
+        if early_stopping and not validation_fraction > 0:
             raise ValueError(
-                f"learning_rate must be one of {', '.join(SCHEDULES)}; found {learning_rate!r}"
-            )
-        if prior not in (None, "gaussian", "laplace"):
-            raise ValueError(f"prior must be None, 'gaussian' or 'laplace'; found {prior!r}")
-        if not alpha >= 0:
-            raise ValueError(f"alpha must be >= 0; found {alpha!r}")
-        if not learning_rate_init > 0:
-            raise ValueError(f"learning_rate_init must be > 0; found {learning_rate_init!r}")
-        if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
-            raise ValueError(f"max_iter must be an integer >= 1; found {max_iter!r}")
-        if batch_size != "auto" and not (
-            isinstance(batch_size, (int, np.integer)) and batch_size >= 1
-        ):
-            raise ValueError(f"batch_size must be 'auto' or an integer >= 1; found {batch_size!r}")
-        if early_stopping and not 0.0 < validation_fraction < 1.0:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1); found {validation_fraction!r}"
+                "Trainer: validation_fraction must be > 0 with early_stopping (it is the share "
+                f"held out to stop on); found {validation_fraction!r}"
             )
         if solver == "lbfgs" and network.dropout > 0:
             raise ValueError(
@@ -146,7 +182,7 @@ class Trainer:
         self.network, self.family = network, family
         self.solver, self.learning_rate_init = solver, float(learning_rate_init)
         self.learning_rate, self.power_t = learning_rate, float(power_t)
-        self.batch_size = batch_size
+        self.batch_size = batch_size if batch_size == "auto" else int(batch_size)
         self.prior, self.alpha = prior, float(alpha)
         self.shuffle, self.max_iter, self.tol = shuffle, int(max_iter), float(tol)
         self.n_iter_no_change = int(n_iter_no_change)
@@ -235,18 +271,33 @@ class Trainer:
         """
         X = self.network._check_X(X)
         y = np.asarray(y)
-        n = X.shape[0]
-        sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
-        if self.solver == "lbfgs":
-            if validation_data is not None:
+        sw = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
+        if validation_data is not None:
+            if self.solver == "lbfgs":
                 raise ValueError(
                     "validation_data needs a stochastic solver (adam, sgd, ...), which "
                     "scores it after every epoch; found solver='lbfgs'"
                 )
+            validation_data = self._check_validation(validation_data)
+        return self.run(X, y, sw, validation_data)
+
+    def run(self, X, y, sample_weight=None, validation_data=None) -> "Trainer":
+        """:meth:`fit` on inputs its caller has checked (the estimators check them once,
+        at their boundary); nothing is checked again.
+
+        Contract: ``X`` C-contiguous in the network's dtype with the network's number of
+        features; ``y`` as ``family.check_target`` returns it, one row per row of ``X``;
+        ``sample_weight`` None or finite non-negative float64 of shape (n_samples,);
+        ``validation_data`` None or ``(X_val, y_val, weights or None)`` prepared the same
+        way, with rows and a positive total weight, and only for a stochastic solver.
+        """
+        sw = sample_weight
+        self.held_out_index_ = None
+        if self.solver == "lbfgs":
             return self._fit_lbfgs(X, y, sw)
         Xv = yv = swv = None
         if validation_data is not None:
-            Xv, yv, swv = self._check_validation(validation_data)
+            Xv, yv, swv = validation_data
         elif self.early_stopping:
             X, y, sw, Xv, yv, swv = self._split(X, y, sw)
         monitored = Xv is not None
@@ -359,6 +410,7 @@ class Trainer:
             # a class too rare to appear on both sides: fall back to a plain split
             tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=seed)
         tr, va = np.sort(tr), np.sort(va)
+        self.held_out_index_ = va  # rows of X held out (e.g. for a recalibration after training)
         sub = (lambda a, i: None if a is None else a[i])
         return X[tr], y[tr], sub(sw, tr), X[va], y[va], sub(sw, va)
 

@@ -120,23 +120,31 @@ def members(estimator) -> list:
     return list(getattr(estimator, "estimators_", None) or [estimator])
 
 
+def used_setting(est, name: str):
+    """The value a fit used for setting ``name``: the fitted ``name_`` where the estimator
+    resolved an "auto" (``max_iter_``, ``batch_size_`` ...), else the parameter."""
+    used = getattr(est, name + "_", None)
+    return getattr(est, name) if used is None else used
+
+
 def _one_stop(est) -> tuple[str, bool]:
     """Why one fitted network stopped, and whether it stopped before its budget."""
-    n, budget = int(est.n_iter_), int(est.max_iter)
+    n, budget = int(est.n_iter_), used_setting(est, "max_iter")
     if est.solver == "lbfgs":
         if est.converged_:
             return f"L-BFGS converged after {n} iterations (budget {budget})", True
         return f"L-BFGS used its whole budget of {budget} iterations without converging", False
     scores = np.asarray(getattr(est, "validation_scores_", None) or [], dtype=np.float64)
     best = ""
-    if est.early_stopping and scores.size and np.isfinite(scores).any():
+    early_stopping = used_setting(est, "early_stopping") is True
+    if early_stopping and scores.size and np.isfinite(scores).any():
         k = int(np.nanargmin(scores))
         best = (f"best validation NLL {scores[k]:.4f} nats per example at epoch {k + 1}, "
                 "whose weights were kept")  # fmt: skip
     if est.converged_:
-        watched = "validation NLL" if est.early_stopping else "training loss"
+        watched = "validation NLL" if early_stopping else "training loss"
         text = (f"stopped early at epoch {n} of {budget}: the {watched} had not improved for "
-                f"{int(est.n_iter_no_change)} epochs")  # fmt: skip
+                f"{used_setting(est, 'n_iter_no_change')} epochs")  # fmt: skip
         return (f"{text}; {best}" if best else text), True
     text = f"used the whole budget of {budget} epochs (the loss was still improving)"
     return (f"{text}; {best}" if best else text), False
@@ -192,6 +200,7 @@ _SETTINGS = (
     ("alpha", "prior strength alpha", "--alpha"),
     ("dropout", "dropout", ""),
     ("standardize_target", "target standardised for training", ""),
+    ("recalibrate", "predicted scales widened by a factor fitted on the validation rows", ""),
     ("family_params", "fixed family parameters", "--family-param"),
     ("random_state", "seed of the weights and minibatches", "--seed"),
 )  # fmt: skip
@@ -200,16 +209,23 @@ _SETTINGS = (
 def training_rows(estimator) -> list[tuple[str, str, str]]:
     """Every training setting ``(what, value, option)`` of a fitted estimator."""
     template = getattr(estimator, "estimator", None) if hasattr(estimator, "estimators_") else None
-    params = (template if template is not None else members(estimator)[0]).get_params()
+    first = members(estimator)[0]
+    params = (template if template is not None else first).get_params()
     rows = []
     for key, what, option in _SETTINGS:
         if key not in params:
             continue
         value = params[key]
-        if key == "batch_size" and value == "auto":
-            value = "auto: min(200, training rows)"
+        if isinstance(value, str) and value == "auto":
+            used = {used_setting(m, key) for m in members(estimator)}
+            if len(used) == 1 and used != {"auto"}:
+                value = f"auto: {used.pop()}"
         if key == "prior" and value is None:
             value = "none (maximum likelihood)"
+        if key == "recalibrate":
+            factors = sorted({float(getattr(m, "scale_factor_", None) or 1.0)
+                              for m in members(estimator)})  # fmt: skip
+            value = f"{value}: factor " + ", ".join(f"{f:.4g}" for f in factors)
         if key == "family_params":
             value = ", ".join(f"{k}={v:g}" for k, v in (value or {}).items()) or "none"
         rows.append((what, str(value), option))

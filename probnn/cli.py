@@ -672,7 +672,8 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
         seed=args.seed, impute=args.impute, test_fraction=args.test_size,
         batch_size=args.batch_size, patience=args.patience, drop=args.drop,
         coverage=args.coverage, log=lambda text: _say(args, text), solver=args.solver,
-        learning_rate_init=args.lr, prior=args.prior, alpha=args.alpha, **extra,
+        **{k: v for k, v in _estimator_params(args).items()
+           if k not in ("batch_size", "n_iter_no_change")}, **extra,
     )  # fmt: skip
     timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])

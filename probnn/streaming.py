@@ -631,8 +631,8 @@ def fit_stream(
     target: str,
     *,
     family: str = "auto",
-    hidden: Sequence[int] = (64, 64),
-    epochs: int = 200,
+    hidden: Sequence[int] | None = None,
+    epochs: int | None = None,
     seed: int = 0,
     impute: bool = False,
     test_fraction: float = 0.2,
@@ -641,7 +641,7 @@ def fit_stream(
     buffer_rows: int = BUFFER_ROWS,
     chunk_rows: int | None = None,
     early_stopping: bool = True,
-    patience: int = 10,
+    patience: int | None = None,
     tol: float = 1e-4,
     drop: Sequence[str] = (),
     coverage: float = 0.9,
@@ -657,9 +657,11 @@ def fit_stream(
     family : str, default="auto"
         "auto" infers it from the target column over all rows (as ``probnn fit`` does).
     hidden, seed, impute
-        As in :meth:`TabularModel.fit <probnn.tabular.TabularModel.fit>`.
-    epochs : int
-        Passes over the training rows at most.
+        As in :meth:`TabularModel.fit <probnn.tabular.TabularModel.fit>` (None: the
+        regressor's defaults, ``CLASSIFIER_DEFAULTS`` for a classifier).
+    epochs : int or None
+        Passes over the training rows at most. None: a regressor's "auto" budget of about
+        20,000 optimiser steps (at least one epoch), a classifier's 200.
     test_fraction, validation_fraction : float
         The parts of :func:`row_parts`: held out for the metrics, and (of the rest)
         scored after every epoch for early stopping.
@@ -672,8 +674,9 @@ def fit_stream(
         Rows per ``partial_fit`` call (each shuffled within by the trainer); None: the
         multiple of the batch size nearest above ``READ_ROWS``.
     early_stopping : bool, default=True
-        Stop once the validation NLL has not improved by ``tol`` for ``patience`` epochs,
-        and keep the weights of the best epoch.
+        Stop once the validation NLL has not improved by ``tol`` for ``patience`` epochs
+        (None: the regressor's "auto" patience of about 2,000 steps, at least 10 epochs; a
+        classifier's 10), and keep the weights of the best epoch.
     drop : sequence of str
         Columns to ignore.
     coverage : float
@@ -766,6 +769,7 @@ def fit_stream(
 
     losses, scores = [], []
     best, best_weights, waited, converged = math.inf, None, 0, False
+    epochs, patience = estimator.max_iter, estimator.n_iter_no_change
     for epoch in range(int(epochs)):
         state.update(loss=0.0, n=0)
         tick, tock = time.perf_counter(), time.process_time()
@@ -829,32 +833,53 @@ def _parts_function(seed: int, test_fraction: float, validation_fraction: float)
 
 def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed, batch_size,
                          patience, params):  # fmt: skip
-    """The estimator, the keywords of its first ``partial_fit`` and the target encoder."""
-    from probnn.tabular import is_classifier_family
+    """The estimator, the keywords of its first ``partial_fit`` and the target encoder.
 
-    settings = dict(hidden_layer_sizes=tuple(int(h) for h in hidden), max_iter=int(epochs),
-                    random_state=seed, family=family, early_stopping=False,
-                    n_iter_no_change=int(patience))  # fmt: skip
-    settings.update(params)
-    settings.pop("progress", None)
+    The settings are :meth:`TabularModel.fit <probnn.tabular.TabularModel.fit>`'s (a
+    regressor's defaults, ``CLASSIFIER_DEFAULTS`` for a classifier), their "auto" values
+    resolved for ``n_train`` training rows: ``max_iter`` and ``n_iter_no_change`` count
+    epochs, early stopping is the streamed fit's own.
+    """
+    from probnn.estimators.regressor import (AUTO_BATCH_ROWS, AUTO_MAX_STEPS, AUTO_MIN_PATIENCE,
+                                             AUTO_PATIENCE_STEPS)  # fmt: skip
+    from probnn.tabular import CLASSIFIER_DEFAULTS, is_classifier_family
+
+    classifier = is_classifier_family(family)
+    settings = dict(CLASSIFIER_DEFAULTS) if classifier else {}
+    if hidden is not None:
+        settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
+    # an option left out (None) keeps the default; prior=None is a choice (no prior)
+    settings.update({k: v for k, v in params.items()
+                     if (v is not None or k == "prior") and k != "progress"})  # fmt: skip
     if settings.get("solver", "adam") == "lbfgs":
         raise ValueError("a streamed fit needs a stochastic solver (adam, sgd, ...); L-BFGS works "
                          "on the whole table in memory")  # fmt: skip
-    if is_classifier_family(family):
+    if batch_size != "auto":
+        bs = int(batch_size)
+    elif classifier:
+        bs = min(200, n_train)
+    else:
+        low, high = AUTO_BATCH_ROWS
+        bs = min(max(low, n_train // 50), high, n_train)
+    steps = math.ceil(n_train / bs)
+    if epochs is None:
+        epochs = settings.get("max_iter", 200) if classifier else math.ceil(AUTO_MAX_STEPS / steps)
+    if patience is None:
+        patience = (settings.get("n_iter_no_change", 10) if classifier
+                    else max(AUTO_MIN_PATIENCE, math.ceil(AUTO_PATIENCE_STEPS / steps)))  # fmt: skip
+    settings.update(batch_size=bs, max_iter=max(1, int(epochs)), n_iter_no_change=int(patience),
+                    random_state=seed, family=family, early_stopping=False)  # fmt: skip
+    encode = lambda model, frame: model.encode_target(frame)  # noqa: E731
+    if classifier:
         from probnn.estimators import MLPClassifier
 
-        bs = min(200, n_train) if batch_size == "auto" else int(batch_size)
-        estimator = MLPClassifier(batch_size=bs, **settings)
-        return estimator, {"classes": np.arange(len(classes))}, lambda model, frame: model.encode_target(frame)
+        return MLPClassifier(**settings), {"classes": np.arange(len(classes))}, encode
     from probnn.estimators import MLPRegressor
-    from probnn.estimators.regressor import AUTO_BATCH_ROWS
 
-    low, high = AUTO_BATCH_ROWS
-    bs = min(max(low, n_train // 50), high, n_train) if batch_size == "auto" else int(batch_size)
-    estimator = MLPRegressor(batch_size=bs, **settings)
+    settings.setdefault("recalibrate", False)  # partial_fit keeps a factor of 1
     std = moments.std
     scaling = (float(moments.mean), std if math.isfinite(std) and std >= np.finfo(np.float64).tiny else 1.0)
-    return estimator, {"target_scaling": scaling}, lambda model, frame: model.encode_target(frame)
+    return MLPRegressor(**settings), {"target_scaling": scaling}, encode
 
 
 def _stream_nll(estimator, chunks) -> float:

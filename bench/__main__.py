@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--scenario N[,M...]] [--repeats R] [--epochs E]``.
+"""``python -m bench [--quick] [--scenario N[,M...]] [--repeats R] [--epochs E] [--rows N]``.
 
 Runs the scenarios and writes bench/results/latest.json and latest.md (``--quick``: a smoke run
 written to quick.json / quick.md instead, so the committed results stay as they are).
@@ -13,6 +13,8 @@ scenario, ``python -m bench.scenarioN``).
 3. Likelihood against the truth on synthetic tasks (``scenario3.py``).
 4. Real data: held-out NLL and accuracy / RMSE (``scenario4.py``).
 5. UCI regression protocol: predictive distributions, ensembles (``scenario5.py``).
+6. Larger than memory: ``probnn fit`` streaming a generated 20-million-row Parquet folder
+   (``scenario6.py``; ``--rows`` scales it down).
 7. ``probnn compare`` of 4 families on 2 worker processes (loky, a Dask LocalCluster) against
    one after the other (``scenario7.py``; needs the extra ``dask``).
 """
@@ -154,16 +156,19 @@ def _stat(xs):
 
 
 SCENARIO_MODULES = {2: "bench.scenario2", 3: "bench.scenario3", 4: "bench.scenario4",
-                    5: "bench.scenario5", 7: "bench.scenario7"}
+                    5: "bench.scenario5", 6: "bench.scenario6", 7: "bench.scenario7"}
 
 
-def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log) -> dict:
+def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log,
+                        rows: int | None = None) -> dict:
     """Run ``python -m bench.scenarioN`` with the measurement environment; relay its log lines."""
     import tempfile
 
     cmd = [sys.executable, "-m", SCENARIO_MODULES[s], "--repeats", str(repeats)]
     if quick:
         cmd.append("--quick")
+    if rows is not None and s == 6:
+        cmd += ["--rows", str(rows)]
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.PIPE,
                                 text=True)
@@ -362,6 +367,8 @@ def main(argv=None) -> None:
     ap.add_argument("--phases-only", action="store_true",
                     help="scenario 1: only the per-phase split of a step (CPU time, robust to "
                          "load), keeping the peers' rows from the last run")
+    ap.add_argument("--rows", type=int, default=None,
+                    help="scenario 6: rows of the generated Parquet folder (default 20 million)")
     a = ap.parse_args(argv)
     chosen = _parse_scenarios(a.scenario)
     epochs = 1 if a.quick else a.epochs
@@ -407,7 +414,7 @@ def main(argv=None) -> None:
                 res["scenario1_gap"] = _scenario1_gap(configs, env, log)
             meta["loadavg_end"] = list(os.getloadavg())
         else:
-            out = _run_scenario_child(s, a.quick, a.repeats, env, log)
+            out = _run_scenario_child(s, a.quick, a.repeats, env, log, rows=a.rows)
         res[f"scenario{s}"] = out
         res["runs"][f"scenario{s}"] = {**meta, "log": log_lines}
         # write after each scenario, so a later failure keeps the finished ones

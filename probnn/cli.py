@@ -239,6 +239,19 @@ def _add_parallel_options(p: argparse.ArgumentParser, what: str) -> None:
                         "to the workers, the results come back here; none by default)")
 
 
+def _add_stream_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--stream", choices=("auto", "yes", "no"), default="auto",
+                   help=f"{what}; auto streams a folder of Parquet files or a file of at least "
+                        "1 GiB")  # fmt: skip
+
+
+def _streams(args) -> bool:
+    """Whether the command reads DATA in record batches (``--stream``)."""
+    from probnn.streaming import should_stream
+
+    return should_stream(args.data, args.stream)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``probnn`` command."""
     parser = _Parser(
@@ -255,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header row")
+    p.add_argument("data", metavar="DATA",
+                   help="CSV or Parquet file with a header row, or a folder of Parquet files")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--family", default="auto", metavar="NAME")
     _set_help(p, "--family", "the distribution of the target given the features: a registered "
@@ -273,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="report folder (default: MODEL-stem-report beside the model file)")
     p.add_argument("--coverage", type=_coverage, default=0.9,
                    help="coverage of the central predictive interval (regression)")
+    _add_stream_option(p, "train on the table in record batches without loading it (a "
+                          "Parquet folder, or a file of 1 GiB or more, under auto): the "
+                          "held-out and validation rows are chosen by a hash of the row "
+                          "number")  # fmt: skip
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("predict", help="predictions and distribution parameters as CSV")
@@ -281,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="CSV file (default: standard output)")
     p.add_argument("--coverage", type=_coverage, default=0.9,
                    help="coverage of the central predictive interval (regression)")
+    _add_stream_option(p, "predict batch by batch, writing the CSV in pieces")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("evaluate", help="NLL and calibration of a saved model on the rows of a "
@@ -295,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="DIR",
                    help="also write an HTML report of the model on these rows into DIR "
                         "(none by default)")
+    _add_stream_option(p, "score batch by batch (the report's figures then show the first "
+                          "rows)")  # fmt: skip
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("compare", help="rank families by held-out NLL on one split")
@@ -633,6 +654,8 @@ def _cmd_fit(args) -> int:
     if _runs_elsewhere(args) and args.ensemble == 1:
         raise UsageError("--jobs and --scheduler spread an ensemble's networks over workers "
                          "(--ensemble M); a single network trains in one process")  # fmt: skip
+    if _streams(args):
+        return _fit_streamed(args, out, report_dir, family_params)
     raw_frame = _read(args.data)
     frame = _drop(raw_frame, args.drop, args.target)
     check_target_column(frame, args.target)
@@ -661,16 +684,21 @@ def _cmd_fit(args) -> int:
     _end_of_training(args, model.estimator, timing["training"])
     held_out = frame.iloc[test]
     metrics = model.evaluate(held_out, coverage=args.coverage)
-    print(f"held-out metrics ({test.size} rows, family {family}):")
-    _print_metrics(metrics, args.coverage)
-
-    from probnn._io import atomic_path
-    from probnn.model_file import save_model
-
     facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
                  held_out=held_out, reason=reason, timing=timing,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
+    return _save_fit(args, model, metrics, test.size, out, report_dir, facts)
+
+
+def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
+              report_dir: pathlib.Path, facts: dict) -> int:  # fmt: skip
+    """The end of ``probnn fit``: held-out metrics printed, the model file and its report."""
+    from probnn._io import atomic_path
+    from probnn.model_file import save_model
+
+    print(f"held-out metrics ({n_test} rows, family {model.family}):")
+    _print_metrics(metrics, args.coverage)
     # Nothing is left behind by a failed run: the model goes to a temporary file, the report
     # is drawn in a temporary folder and moved into place, and only then is the model file
     # renamed over --out (a failing report leaves no new model and the old one untouched).
@@ -680,6 +708,44 @@ def _cmd_fit(args) -> int:
     _say(args, f"model written to {out}")
     _say(args, f"report written to {html}")
     return 0
+
+
+def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_params: dict) -> int:
+    """``probnn fit --stream``: the table in record batches (``probnn.streaming.fit_stream``)."""
+    from probnn.streaming import TableSource, fit_stream
+
+    if args.solver == "lbfgs":
+        raise UsageError("--stream trains by minibatches: use --solver adam or sgd (L-BFGS needs "
+                         "the whole table in memory; --stream no)")  # fmt: skip
+    if args.ensemble > 1:
+        raise UsageError("--ensemble fits several networks on a table in memory; use --stream no")
+    if args.target in args.drop:
+        raise UsageError(f"--drop removes the target column {args.target!r}")
+    source = TableSource(args.data)  # every file opened: a corrupt one is named before training
+    from probnn.tabular import check_target_column
+
+    check_target_column(source.columns_frame(), args.target)
+    extra = {"family_params": family_params} if family_params else {}
+    started, cpu = time.perf_counter(), time.process_time()
+    model, info = fit_stream(
+        source, args.target, family=args.family, hidden=args.hidden, epochs=args.epochs,
+        seed=args.seed, impute=args.impute, test_fraction=args.test_size,
+        batch_size=args.batch_size, patience=args.patience, drop=args.drop,
+        coverage=args.coverage, log=lambda text: _say(args, text), solver=args.solver,
+        **{k: v for k, v in _estimator_params(args).items()
+           if k not in ("batch_size", "n_iter_no_change")}, **extra,
+    )  # fmt: skip
+    timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
+    _end_of_training(args, model.estimator, timing["training"])
+    rows, sample = info.rows, info.test_sample
+    facts = dict(data=args.data, rows=rows["all"], train=info.train_sample, held_out=sample,
+                 reason=info.family_reason, timing=timing,
+                 split=f"{rows['train']:,} training rows, {rows['validation']:,} validation rows "
+                       f"(early stopping), {rows['test']:,} held out, each chosen by a hash of "
+                       f"its row number (--test-size {args.test_size:g}, --seed {args.seed}); "
+                       f"metrics over all held-out rows, figures over the first "
+                       f"{len(sample):,}")  # fmt: skip
+    return _save_fit(args, model, info.metrics, rows["test"], out, report_dir, facts)
 
 
 def _check_ensemble(args, family: str) -> None:
@@ -846,6 +912,8 @@ def _cmd_predict(args) -> int:
         _check_output_file(pathlib.Path(args.out), "--out",
                            [("the model file", args.model), ("the data", args.data)])  # fmt: skip
     model = _load_tabular(args.model)
+    if _streams(args):
+        return _predict_streamed(args, model)
     frame = _read(args.data)
     table = model.predict_table(frame, coverage=args.coverage)
     text = table.to_csv(index=False, float_format="%.17g")
@@ -858,24 +926,49 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _predict_streamed(args, model) -> int:
+    """``probnn predict --stream``: the CSV written batch by batch (to a temporary file that
+    replaces --out once complete)."""
+    from probnn.streaming import TableSource, predict_stream
+
+    source = TableSource(args.data)
+    if not args.out:
+        predict_stream(model, source, sys.stdout.write, coverage=args.coverage)
+        return 0
+    from probnn._io import atomic_path
+
+    with atomic_path(args.out) as staged, open(staged, "wb") as fh:
+        predict_stream(model, source, lambda text: fh.write(text.encode("utf-8")),
+                       coverage=args.coverage)  # fmt: skip
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
     report_dir = pathlib.Path(args.report) if args.report else None
     if report_dir is not None:  # before any work
         _check_report_dir(report_dir, "--report",
                           [("the data", args.data), ("the model file", args.model)])  # fmt: skip
     model = _load_tabular(args.model)
-    frame = _read(args.data)
-    metrics = model.evaluate(frame, coverage=args.coverage)
-    print(f"{args.data}: {frame.shape[0]} rows, family {model.family}")
+    if _streams(args):
+        from probnn.streaming import TableSource, evaluate_stream, head_rows
+
+        source = TableSource(args.data)
+        metrics, n_rows = evaluate_stream(model, source, coverage=args.coverage)
+        frame = head_rows(source) if report_dir is not None else None
+        scored = f"; figures over the first {len(frame):,}" if frame is not None else ""
+    else:
+        frame = _read(args.data)
+        metrics, n_rows, scored = model.evaluate(frame, coverage=args.coverage), frame.shape[0], ""
+    print(f"{args.data}: {n_rows} rows, family {model.family}")
     _print_metrics(metrics, args.coverage)
     if report_dir is not None:
         from probnn.report.card import file_sha256
 
-        facts = dict(data=args.data, rows=frame.shape[0], held_out=frame, train=None,
+        facts = dict(data=args.data, rows=n_rows, held_out=frame, train=None,
                      reason="as saved in the model file", model_file=str(args.model),
                      model_sha=file_sha256(args.model),
-                     split=f"all {frame.shape[0]:,} rows of {args.data} (held out only if the "
-                           "model never saw them)",
+                     split=f"all {n_rows:,} rows of {args.data} (held out only if the "
+                           f"model never saw them){scored}",
                      title=f"probnn evaluate {pathlib.Path(args.model).name} on "
                            f"{pathlib.Path(args.data).name}")  # fmt: skip
         html = _write_model_report(model, metrics, report_dir, args, facts)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import numbers
 import os
 import pathlib
@@ -91,7 +92,9 @@ def sniff_separator(path: str | os.PathLike) -> str:
 
 
 def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet file (chosen by the suffix ``.parquet`` / ``.pq``).
+    """Read a CSV or Parquet file (chosen by the suffix ``.parquet`` / ``.pq``), or a
+    folder of Parquet files (whole, in the order of their sorted paths; see
+    :class:`probnn.streaming.TableSource` to read one in batches).
 
     Parameters
     ----------
@@ -112,8 +115,14 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
     path = pathlib.Path(path)
     if not path.exists():
         raise DataError(f"expected a data file; found nothing at {path}")
+    if path.is_dir():
+        from probnn.streaming import TableSource
+
+        frame = TableSource(path).read_all()
+        frame.columns = [str(c) for c in frame.columns]
+        return frame
     if not path.is_file():
-        raise DataError(f"expected a data file; found a folder at {path}")
+        raise DataError(f"expected a data file; found something else at {path}")
     try:
         if path.suffix.lower() in _PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
@@ -219,6 +228,104 @@ def _plain(value) -> str:
     return str(value.item() if isinstance(value, np.generic) else value)
 
 
+class TargetScan:
+    """What :func:`target_kind` says of a target column given in pieces of rows.
+
+    Two passes over the same pieces: ``observe`` each (is the column text, numbers
+    with thousands separators, numbers?), then ``add`` each; :meth:`kind` answers.
+    With ``max_distinct`` the distinct values kept are capped (a streamed column):
+    beyond the cap, counts are reported as "more than".
+
+    Parameters
+    ----------
+    max_distinct : int or None, default=None
+    """
+
+    def __init__(self, max_distinct: int | None = None):
+        self.max_distinct = max_distinct
+        self._scan = _ColumnScan("target")
+        self.distinct: dict = {}  # first-seen order, as pd.unique
+        self.numbers: set = set()  # distinct numeric values
+        self.overflow = False
+        self.bad = False
+        self.integral, self.low, self.high = True, math.inf, -math.inf
+
+    def observe(self, column: pd.Series) -> None:
+        self._scan.observe(column)
+
+    def _keep(self, values) -> None:
+        """Add ``values`` to the distinct values (a dict: first-seen order), up to the cap."""
+        for v in values:
+            if self.max_distinct is not None and len(self.distinct) >= self.max_distinct and (
+                    v not in self.distinct):
+                self.overflow = True
+                return
+            self.distinct[v] = None
+
+    def add(self, column: pd.Series) -> None:
+        series = column.dropna()
+        if series.empty:
+            return
+        if self._scan.text_kind() == "thousands":
+            series = pd.Series(_parse_text(series, "thousands")[0], index=series.index)
+        self._keep(pd.unique(series))
+        if not self._looks_numeric() or self.bad:
+            return
+        values, bad = _numeric_values(series)
+        if bad.any():
+            self.bad = True
+            return
+        finite = np.isfinite(values)
+        self.integral = self.integral and bool(np.all(finite) and np.all(values == np.round(values)))
+        self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
+        if self.max_distinct is None or len(self.numbers) <= self.max_distinct:
+            self.numbers.update(np.unique(values).tolist())
+
+    def _looks_numeric(self) -> bool:
+        return self._scan.text_kind() == "thousands" or self._scan.looks_numeric()
+
+    def _count(self, n: int) -> str:
+        return f"more than {self.max_distinct:,}" if self.overflow else str(n)
+
+    def kind(self) -> tuple[str, str]:
+        """The kind and the reason, as :func:`target_kind` gives them."""
+        distinct = list(self.distinct)
+        if not distinct:
+            raise DataError("expected target values to choose a family from; found none (all missing)")
+        if len(distinct) == 2 and not self.overflow:
+            shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
+            return "binary", f"the target has exactly two distinct values ({shown})"
+        if len(distinct) < 2:
+            raise DataError(
+                f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
+            )
+        if not self._looks_numeric():
+            return "classes", f"the target holds {self._count(len(distinct))} distinct text labels"
+        if self.bad:
+            return "classes", (f"the target holds {self._count(len(distinct))} distinct labels, "
+                               "not all numbers")  # fmt: skip
+        n_distinct = len(self.numbers)
+        if self.max_distinct is not None and n_distinct > self.max_distinct:
+            self.overflow = True
+        if self.integral and n_distinct <= MAX_INFERRED_CLASSES:
+            return "ordered-classes", (
+                f"the target holds {n_distinct} distinct integers (at most "
+                f"{MAX_INFERRED_CLASSES} are read as ordered class labels)"
+            )
+        low, high = self.low, self.high
+        if self.integral:
+            what = "non-negative integers" if low >= 0 else "integers"
+            return ("count" if low >= 0 else "integer"), (
+                f"the target holds {what} ({self._count(n_distinct)} distinct values, from "
+                f"{low:g} to {high:g})"
+            )
+        if low > 0 and high < 1:
+            return "unit-interval", "the target holds real values strictly between 0 and 1"
+        if low > 0:
+            return "positive", "the target holds positive real values"
+        return "real", "the target holds real values"
+
+
 def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     """What kind of target a column holds (one of ``probnn.families.TARGET_KINDS``), and why.
 
@@ -227,6 +334,7 @@ def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     (ratings, grades); non-negative integers -> "count"; other integers ->
     "integer"; reals all strictly between 0 and 1 -> "unit-interval"; reals
     all > 0 -> "positive"; anything else -> "real". Missing values are ignored.
+    A column read in pieces (a streamed table) is judged by :class:`TargetScan`.
 
     Parameters
     ----------
@@ -240,41 +348,10 @@ def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
         text labels").
     """
     series = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y)
-    series = series.dropna()
-    if series.empty:
-        raise DataError("expected target values to choose a family from; found none (all missing)")
-    series = _thousands_as_numbers(series)
-    distinct = pd.unique(series)
-    if len(distinct) == 2:
-        shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
-        return "binary", f"the target has exactly two distinct values ({shown})"
-    if len(distinct) < 2:
-        raise DataError(
-            f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
-        )
-    if not _looks_numeric(series):
-        return "classes", f"the target holds {len(distinct)} distinct text labels"
-    values, bad = _numeric_values(series)
-    if bad.any():
-        return "classes", f"the target holds {len(distinct)} distinct labels, not all numbers"
-    integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
-    n_distinct = np.unique(values).size
-    if integral and n_distinct <= MAX_INFERRED_CLASSES:
-        return "ordered-classes", (
-            f"the target holds {n_distinct} distinct integers (at most "
-            f"{MAX_INFERRED_CLASSES} are read as ordered class labels)"
-        )
-    if integral:
-        what = "non-negative integers" if values.min() >= 0 else "integers"
-        return ("count" if values.min() >= 0 else "integer"), (
-            f"the target holds {what} ({n_distinct} distinct values, from {values.min():g} to "
-            f"{values.max():g})"
-        )
-    if values.min() > 0 and values.max() < 1:
-        return "unit-interval", "the target holds real values strictly between 0 and 1"
-    if values.min() > 0:
-        return "positive", "the target holds positive real values"
-    return "real", "the target holds real values"
+    scan = TargetScan()
+    scan.observe(series)
+    scan.add(series)
+    return scan.kind()
 
 
 def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
@@ -298,9 +375,13 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     reason : str
         One sentence for the user.
     """
+    return family_of_kind(*target_kind(y))
+
+
+def family_of_kind(kind: str, why: str) -> tuple[str, str]:
+    """The registry's default family for a target kind, and the reason :func:`infer_family` gives."""
     from probnn.families import families_for
 
-    kind, why = target_kind(y)
     names = families_for(kind)
     others = f"; compare would also try {', '.join(names[1:])}" if len(names) > 1 else ""
     return names[0], f"{why}: the default for {kind} targets is {names[0]}{others}"
@@ -322,6 +403,19 @@ def _check_family_name(name: str) -> None:
 
 
 # ------------------------------------------------------------ preprocessing
+def _category_codes(text: pd.Series, categories: list[str]) -> np.ndarray:
+    """Index of each text in ``categories`` (-1: none of them), shape (n_rows,): the one-hot
+    block's column of each row (Arrow's ``index_in`` when pyarrow is installed)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return pd.Categorical(text, categories=categories).codes
+    values = pa.array(text, from_pandas=True)
+    codes = pc.index_in(values, value_set=pa.array(categories, type=values.type))
+    return codes.fill_null(-1).to_numpy(zero_copy_only=False)
+
+
 class Preprocessor:
     r"""Table -> float matrix: numeric columns standardised, string columns one-hot.
 
@@ -373,48 +467,38 @@ class Preprocessor:
     # ------------------------------------------------------------------ fit
     def fit(self, frame: pd.DataFrame) -> "Preprocessor":
         """Learn column types, scales, categories and fill values from ``frame``."""
-        if frame.shape[1] == 0:
-            raise DataError("expected at least one feature column; found none")
-        self.columns_ = [str(c) for c in frame.columns]
-        self.numeric_, self.center_, self.scale_ = [], [], []
-        self.categories_: dict[str, list[str]] = {}
-        self.fill_: dict[str, Any] = {}
-        self.parsers_: dict[str, str] = {}
-        self._check_missing(frame)
-        for name in self.columns_:
-            column = frame[name]
-            kind = _text_kind(column)
-            if kind is not None or _looks_numeric(column):
-                if kind is not None:
-                    self.parsers_[name] = kind
-                values = self._numeric(column, name, kind)
-                present = values[~np.isnan(values)]
-                if present.size == 0:
-                    raise DataError(f"expected numbers in column {name!r}; found only missing values")
-                if self.impute:
-                    self.fill_[name] = float(np.median(present))
-                std = float(present.std())
-                self.numeric_.append(name)
-                self.center_.append(float(present.mean()))
-                self.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
-            else:
-                text = column.dropna().astype(str)
-                if self.impute and column.isna().any():
-                    self.fill_[name] = str(text.mode().iloc[0])
-                self.categories_[name] = sorted(set(text))
-                n_distinct = len(self.categories_[name])
-                if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * len(column):
-                    warnings.warn(
-                        f"column {name!r} looks like an identifier: {n_distinct} distinct values "
-                        f"in {len(column)} rows become {n_distinct} one-hot features that say "
-                        f"nothing about new rows; drop it (--drop {name}) unless it means something",
-                        DataWarning, stacklevel=2,
-                    )  # fmt: skip
+        scan = self.scan(frame.columns)
+        scan.observe(frame)
+        scan.end_kinds()
+        scan.add(frame)
+        scan.end_values()
         return self
 
+    def scan(self, columns: Sequence[str], *, exact_median: bool = False) -> "PreprocessorScan":
+        """A :class:`PreprocessorScan` that fits this preprocessor on a table read in pieces.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The feature columns.
+        exact_median : bool, default=False
+            Find the imputation medians by :class:`probnn._running.ExactMedian` (extra
+            passes, bounded memory) instead of keeping every value (a table in memory).
+        """
+        if len(columns) == 0:
+            raise DataError("expected at least one feature column; found none")
+        return PreprocessorScan(self, [str(c) for c in columns], exact_median=exact_median)
+
     def _check_missing(self, frame: pd.DataFrame, fitting: bool = True) -> None:
-        if fitting and frame.shape[0]:
-            empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+        missing = frame.isna().sum()
+        self._check_missing_counts(
+            {str(c): int(n) for c, n in missing.items()}, frame.shape[0], fitting
+        )
+
+    def _check_missing_counts(self, missing: dict[str, int], n_rows: int, fitting: bool) -> None:
+        """DataError for columns without values (fitting) or missing values (without impute)."""
+        if fitting and n_rows:
+            empty = [name for name, n in missing.items() if n == n_rows]
             if empty:
                 raise DataError(
                     f"column {empty[0]!r} has no values; drop it with --drop {empty[0]}"
@@ -424,9 +508,8 @@ class Preprocessor:
                 )
         if self.impute:
             return
-        counts = frame.isna().sum()
-        counts = counts[counts > 0]
-        if counts.size:
+        counts = {name: n for name, n in missing.items() if n > 0}
+        if counts:
             listed = ", ".join(f"{name!r} ({int(n)})" for name, n in counts.items())
             todo = (
                 "remove those rows or pass --impute (median / most frequent value)"
@@ -489,9 +572,58 @@ class Preprocessor:
         frame = frame[self.columns_]
         self._check_missing(frame, fitting=False)
         n = frame.shape[0]
-        blocks = []
+        widths = [len(cats) for cats in self.categories_.values()]
+        # built one output column per row (each written contiguously), returned transposed
+        columns = np.empty((len(self.numeric_) + sum(widths), n))
+        self._standardise_numbers(frame, columns[: len(self.numeric_)])
+        at = len(self.numeric_)
+        for (name, cats), width in zip(self.categories_.items(), widths):
+            column = frame[name]
+            if self.impute and name in self.fill_:
+                column = column.fillna(self.fill_[name])
+            codes = _category_codes(column.astype(str), cats)
+            block = columns[at:at + width]
+            block[...] = 0.0
+            seen = np.flatnonzero(codes >= 0)
+            block[codes[seen], seen] = 1.0
+            self._warn_unseen(name, column, block.T)
+            at += width
+        return columns.T
+
+    def _standardise_numbers(self, frame: pd.DataFrame, out: np.ndarray) -> None:
+        """Write the numeric columns as ``(value - centre) / scale`` into ``out``, shape
+        (len(numeric_), n_rows): one row per column.
+
+        Plain numeric columns go in one pass when every value, and every result, is within
+        float32's range (read from each column's extremes: the map is increasing);
+        otherwise, and for text parsed as numbers, column by column, which names the
+        column and rows of any problem. Both give the same numbers.
+        """
         parsers = getattr(self, "parsers_", {})
-        for name, center, scale in zip(self.numeric_, self.center_, self.scale_):
+        todo = list(range(len(self.numeric_)))
+        plain = [i for i in todo if self.numeric_[i] not in parsers
+                 and (pd.api.types.is_numeric_dtype(frame[self.numeric_[i]])
+                      or pd.api.types.is_bool_dtype(frame[self.numeric_[i]]))]  # fmt: skip
+        if plain and frame.shape[0]:
+            V = frame[[self.numeric_[i] for i in plain]].to_numpy(dtype=np.float64, na_value=np.nan)
+            if self.impute:
+                fills = np.array([self.fill_.get(self.numeric_[i], self.center_[i]) for i in plain])
+                V = np.where(np.isnan(V), fills, V)
+            T = V.T  # one row per column: contiguous when pandas holds them as one block
+            centers = np.array([self.center_[i] for i in plain])[:, None]
+            scales = np.array([self.scale_[i] for i in plain])[:, None]
+            with np.errstate(invalid="ignore", over="ignore"):
+                ends = np.stack([T.min(axis=1), T.max(axis=1)], axis=1)  # NaN: not plain
+                in_range = bool(np.all(np.abs(ends) <= FLOAT32_MAX)) and bool(
+                    np.all(np.abs((ends - centers) / scales) <= FLOAT32_MAX))
+            if in_range:
+                if plain == todo:
+                    np.divide(np.subtract(T, centers, out=out), scales, out=out)
+                    return
+                out[plain] = (T - centers) / scales
+                todo = [i for i in todo if i not in set(plain)]
+        for i in todo:
+            name, center, scale = self.numeric_[i], self.center_[i], self.scale_[i]
             values = self._numeric(frame[name], name, parsers.get(name))
             if self.impute:
                 values = np.where(np.isnan(values), self.fill_.get(name, center), values)
@@ -504,16 +636,7 @@ class Preprocessor:
                     f"{center:g} and standard deviation {scale:g}; found "
                     f"{describe_values(values[huge])} at {describe_rows(huge)}"
                 )
-            blocks.append(z[:, None])
-        for name, cats in self.categories_.items():
-            column = frame[name]
-            if self.impute and name in self.fill_:
-                column = column.fillna(self.fill_[name])
-            text = column.astype(str).to_numpy()
-            block = (text[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
-            self._warn_unseen(name, column, block)
-            blocks.append(block)
-        return np.hstack(blocks) if blocks else np.empty((n, 0))
+            out[i] = z
 
     def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
         unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
@@ -584,6 +707,220 @@ class Preprocessor:
                 "categorical, exactly once"
             )
         return self
+
+
+# ------------------------------------------------------- a table read in pieces
+# A streamed text column with more distinct values than this is refused (one-hot features
+# by the hundred thousand are an identifier's, not a category's); in memory there is no cap.
+MAX_STREAMED_CATEGORIES = 100_000
+
+
+class _ColumnScan:
+    """What one column holds, from its pieces in row order (see :class:`PreprocessorScan`).
+
+    The kind pass (``observe``) gathers what :func:`_text_kind` and :func:`_looks_numeric`
+    decide on a whole column; the value pass (``add``) the statistics of its kind.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.rows = self.missing = self.parsed = 0
+        self.textual = False  # a piece with values of a non-numeric dtype
+        self.all_str = True  # ... every one of them a str, in an object / string column
+        self.thousands, self.comma = True, False
+        self.dates = dict.fromkeys(_DATE_FORMATS, True)
+        self.parser: str | None = None
+        self.numeric = False
+        self.moments = None
+        self.median = None  # ExactMedian, or a list of the present values (in memory)
+        self.counts: dict[str, int] | None = None
+
+    # -------------------------------------------------------- kind pass
+    def observe(self, column: pd.Series) -> None:
+        n = len(column)
+        absent = column.isna().to_numpy()
+        missing = int(absent.sum())
+        self.rows += n
+        self.missing += missing
+        if missing == n:
+            return
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+            # numbers among text (a CSV column read in chunks) make the column not all text
+            self.all_str = False
+            self.parsed += n - missing
+            return
+        self.textual = True
+        # every question below is about each distinct value: ask it once per value
+        counts = column[~absent].value_counts(sort=False)
+        values = pd.Series(counts.index.to_numpy(dtype=object), dtype=object)
+        if self.all_str:
+            textlike = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+            self.all_str = textlike and all(isinstance(v, str) for v in values)
+        if self.all_str:
+            text = values.astype(str)
+            if self.thousands:
+                self.thousands = bool(text.str.fullmatch(_THOUSANDS).all())
+            self.comma = self.comma or bool(text.str.contains(",", regex=False).any())
+            for fmt, pattern in _DATE_FORMATS.items():
+                if self.dates[fmt]:
+                    self.dates[fmt] = bool(text.str.fullmatch(pattern).all()) and bool(
+                        pd.to_datetime(text, format=fmt, errors="coerce").notna().all()
+                    )
+        parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+        self.parsed += int(counts.to_numpy()[parsed].sum())
+
+    def text_kind(self) -> str | None:
+        """:func:`_text_kind` of the whole column."""
+        if not (self.textual and self.all_str):
+            return None
+        if self.thousands and self.comma:
+            return "thousands"
+        return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
+
+    def looks_numeric(self) -> bool:
+        """:func:`_looks_numeric` of the whole column."""
+        present = self.rows - self.missing
+        return not self.textual or (present > 0 and 2 * self.parsed >= present)
+
+    # ------------------------------------------------------- value pass
+    def start_values(self, impute: bool, exact_median: bool) -> None:
+        from probnn._running import BlockMoments, ExactMedian
+
+        self.parser = self.text_kind()
+        self.numeric = self.parser is not None or self.looks_numeric()
+        if self.numeric:
+            self.moments = BlockMoments()
+            if impute and exact_median:
+                self.median = ExactMedian()
+                self.median.begin_pass()  # its first pass is this value pass
+            elif impute:
+                self.median = []
+        else:
+            self.counts = {}
+
+    def add(self, column: pd.Series, capped: bool) -> None:
+        if self.numeric:
+            values = Preprocessor._numeric(column, self.name, self.parser)
+            self.moments.update(values)
+            if isinstance(self.median, list):
+                self.median.append(values[~np.isnan(values)])
+            elif self.median is not None:
+                self.median.update(values)
+            return
+        for text, n in column.dropna().astype(str).value_counts(sort=False).items():
+            self.counts[text] = self.counts.get(text, 0) + int(n)
+        if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
+            raise DataError(
+                f"expected a text column with at most {MAX_STREAMED_CATEGORIES:,} distinct values "
+                f"to one-hot encode; found more in column {self.name!r}: drop it (--drop "
+                f"{self.name}) or turn it into numbers"
+            )
+
+
+class PreprocessorScan:
+    """Fits a :class:`Preprocessor` on a table given in pieces of consecutive rows.
+
+    The same pieces, in the same order, go through two passes: ``observe`` each,
+    ``end_kinds()``, then ``add`` each and ``end_values(...)``. Imputation medians found
+    exactly in bounded memory (``exact_median``) may need further passes over the numeric
+    columns: while ``median_columns`` is not empty, ``begin_median_pass()``, ``add_median``
+    each piece, ``end_median_pass()``. A table in memory is the one-piece case
+    (:meth:`Preprocessor.fit`), so a streamed table gives bit-identical statistics: means
+    and variances over fixed blocks of rows (:class:`probnn._running.BlockMoments`),
+    category sets and counts, exact medians.
+    """
+
+    def __init__(self, preprocessor: Preprocessor, columns: list[str], exact_median: bool = False):
+        self.preprocessor = preprocessor
+        self.columns = columns
+        self.exact_median = exact_median
+        self._scans = {name: _ColumnScan(name) for name in columns}
+
+    def observe(self, frame: pd.DataFrame) -> None:
+        """Kind pass: the next rows (every feature column)."""
+        for name, scan in self._scans.items():
+            scan.observe(frame[name])
+
+    def end_kinds(self) -> None:
+        """Missing-value errors (as :meth:`Preprocessor.fit` raises them), then each column's kind."""
+        rows = next(iter(self._scans.values())).rows
+        missing = {name: scan.missing for name, scan in self._scans.items()}
+        self.preprocessor._check_missing_counts(missing, rows, fitting=True)
+        for scan in self._scans.values():
+            scan.start_values(self.preprocessor.impute, self.exact_median)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Value pass: the next rows."""
+        for name, scan in self._scans.items():
+            scan.add(frame[name], capped=self.exact_median)
+
+    def end_values(self) -> None:
+        """After the value pass: the statistics; with exact medians, see ``median_columns``."""
+        for scan in self._scans.values():
+            if scan.numeric:
+                scan.moments.finish()
+                if scan.moments.count == 0:
+                    raise DataError(
+                        f"expected numbers in column {scan.name!r}; found only missing values"
+                    )
+                if scan.median is not None and not isinstance(scan.median, list):
+                    scan.median.set_count(scan.moments.count)
+                    scan.median.end_pass()
+        if not self.median_columns:
+            self._finish()
+
+    @property
+    def median_columns(self) -> list[str]:
+        """Numeric columns whose exact median needs another pass."""
+        return [n for n, s in self._scans.items()
+                if s.median is not None and not isinstance(s.median, list) and not s.median.done]  # fmt: skip
+
+    def begin_median_pass(self) -> None:
+        for name in self.median_columns:
+            self._scans[name].median.begin_pass()
+
+    def add_median(self, frame: pd.DataFrame) -> None:
+        for name in self.median_columns:
+            scan = self._scans[name]
+            scan.median.update(Preprocessor._numeric(frame[name], name, scan.parser))
+
+    def end_median_pass(self) -> None:
+        for name in self.median_columns:
+            self._scans[name].median.end_pass()
+        if not self.median_columns:
+            self._finish()
+
+    def _finish(self) -> None:
+        pre = self.preprocessor
+        pre.columns_ = list(self.columns)
+        pre.numeric_, pre.center_, pre.scale_ = [], [], []
+        pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
+        for name, scan in self._scans.items():
+            if scan.numeric:
+                if scan.parser is not None:
+                    pre.parsers_[name] = scan.parser
+                if isinstance(scan.median, list):
+                    pre.fill_[name] = float(np.median(np.concatenate(scan.median)))
+                elif scan.median is not None:
+                    pre.fill_[name] = scan.median.value
+                std = scan.moments.std
+                pre.numeric_.append(name)
+                pre.center_.append(float(scan.moments.mean))
+                pre.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
+                continue
+            counts = scan.counts
+            if pre.impute and scan.missing:
+                most = max(counts.values())
+                pre.fill_[name] = min(text for text, n in counts.items() if n == most)
+            pre.categories_[name] = sorted(counts)
+            n_distinct = len(counts)
+            if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * scan.rows:
+                warnings.warn(
+                    f"column {name!r} looks like an identifier: {n_distinct} distinct values "
+                    f"in {scan.rows} rows become {n_distinct} one-hot features that say "
+                    f"nothing about new rows; drop it (--drop {name}) unless it means something",
+                    DataWarning, stacklevel=4,
+                )  # fmt: skip
 
 
 # --------------------------------------------------------------- the model

@@ -281,6 +281,37 @@ class BaseNetworkEstimator(BaseEstimator):
             trainer.run(X, y, sample_weight, validation_data=validation)
         self._copy_fitted(trainer, network, family)
 
+    def _end_stream(self, loss_curve, validation_scores, converged, best_validation_score,
+                    sample=None) -> None:  # fmt: skip
+        """The history of a streamed fit (:func:`probnn.streaming.fit_stream`), per epoch.
+
+        ``partial_fit`` records one loss per call, a chunk of rows; a streamed fit calls it
+        on many chunks an epoch, scores the validation rows after each epoch and keeps the
+        best epoch's weights (already set): its curves, epoch count and stopping state
+        replace the per-chunk ones, as ``fit`` would have left them.
+
+        Parameters
+        ----------
+        loss_curve : list of float
+            Training NLL (plus penalty) of each epoch, in the target's units.
+        validation_scores : list of float or None
+            Validation NLL of each epoch (None: no early stopping).
+        converged : bool
+            Whether early stopping ended training.
+        best_validation_score : float or None
+        sample : tuple (X, y), optional
+            Training rows on which a regressor re-estimates its estimated parameters
+            (e.g. the noise scale of "normal-fixed") for the weights kept.
+        """
+        self.loss_curve_ = [float(v) for v in loss_curve]
+        self.validation_scores_ = (None if validation_scores is None
+                                   else [float(v) for v in validation_scores])  # fmt: skip
+        self.n_iter_ = len(self.loss_curve_)
+        self.converged_ = bool(converged)
+        self.early_stopping_ = validation_scores is not None
+        self.best_validation_score_ = _float_or_none(best_validation_score)
+        self.best_loss_ = None if self.early_stopping_ else float(min(self.loss_curve_))
+
     # whether a fresh network of a location-scale family starts as the constant model
     # (output-layer weights 0) under the stochastic solvers, where early stopping keeps that
     # start unless an epoch beats it. L-BFGS keeps the random output layer (from 0 its first

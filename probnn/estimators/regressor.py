@@ -362,14 +362,25 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                          validation=(validation_data, validation_sample_weight))
 
     @available_if(lambda est: est._check_stochastic())
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, *, target_scaling=None):
         """One pass of the optimiser over a chunk of data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+        target_scaling : tuple (shift, scale), optional
+            On the call that starts a network: standardise the target with these (the
+            mean and standard deviation of all the rows to come, e.g. from a first
+            pass over a streamed table) instead of this chunk's. Ignored when the
+            family is not standardised, and on later calls (they keep the first's).
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True, target_scaling=target_scaling)
 
     def _check_stochastic(self) -> bool:
         if self.solver not in _STOCHASTIC:
@@ -420,8 +431,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         return bool(value)
 
-    def _target_scaling(self, X, y, w, family, incremental: bool) -> tuple[float, float]:
-        """``(shift, scale)`` for this fit: the first fit's when its network is reused."""
+    def _target_scaling(self, X, y, w, family, incremental: bool,
+                        given: tuple | None = None) -> tuple[float, float]:  # fmt: skip
+        """``(shift, scale)`` for this fit: the first fit's when its network is reused, else
+        ``given`` or the weighted moments of ``y``."""
         fresh = self._standardizes(family)
         if hasattr(self, "target_scale_") and (incremental or self.warm_start):
             shift, scale = self.target_shift_, self.target_scale_
@@ -431,9 +444,16 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                 return shift, scale
         if not fresh:
             return 0.0, 1.0
+        if given is not None:
+            shift, scale = (float(v) for v in given)
+            if not (math.isfinite(shift) and math.isfinite(scale) and scale > 0):
+                raise ValueError(f"target_scaling must be a finite shift and a finite scale > 0; "
+                                 f"found {given!r}")  # fmt: skip
+            return shift, scale
         return _weighted_shift_scale(y, w)
 
-    def _fit(self, X, y, sample_weight, incremental: bool, validation=(None, None)):
+    def _fit(self, X, y, sample_weight, incremental: bool, validation=(None, None),
+             target_scaling=None):  # fmt: skip
         from probnn.families import get_family
         from probnn.families._affine import AffineTarget
 
@@ -448,7 +468,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         y = family.check_target(y)
         w = training_weights(sample_weight, X.shape[0])
-        shift, scale = self._target_scaling(X, y, w, family, incremental)
+        shift, scale = self._target_scaling(X, y, w, family, incremental, target_scaling)
         head = self._training_head(family, scale)
         standardisation = AffineTarget(head, shift, scale)
         y_fit = standardisation.standardise(y)
@@ -459,16 +479,38 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
         self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows)
         if self._estimates_params(family):
-            # the estimated parameters do not move the network's optimum: now that it is
-            # fitted, their maximum-likelihood values given it (in the network's units)
-            params = head.fit_fixed_params(self._network.forward(X), y_fit, w)
-            for name in family.scale_params:
-                params[name] = params[name] * scale
-            self.family_ = get_family(family.name, **params)
+            self._estimate_params(X, y_fit, w, head, family)
         self.scale_factor_ = 1.0 if incremental else self._fit_scale_factor(head, X, y_fit, w, rows)
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
         return self
+
+    def _estimate_params(self, X, y_fit, w, head, family) -> None:
+        """``family_`` with its estimated parameters at their MLE given the network's weights.
+
+        The estimated parameters do not move the network's optimum: once it is fitted,
+        their maximum-likelihood values given it (in the network's units, then y's).
+        """
+        from probnn.families import get_family
+
+        params = head.fit_fixed_params(self._network.forward(X), y_fit, w)
+        for name in family.scale_params:
+            params[name] = params[name] * self.target_scale_
+        self.family_ = get_family(family.name, **params)
+
+    def _end_stream(self, loss_curve, validation_scores, converged, best_validation_score,
+                    sample=None) -> None:  # fmt: skip
+        super()._end_stream(loss_curve, validation_scores, converged, best_validation_score)
+        if sample is not None and self._estimates_params(self.family_):
+            from probnn.families._affine import AffineTarget
+
+            X, y = sample
+            y_fit = AffineTarget(self._head, self.target_shift_, self.target_scale_).standardise(
+                self.family_.check_target(y))
+            self._estimate_params(np.ascontiguousarray(X, dtype=self._np_dtype()), y_fit,
+                                  np.ones(len(y_fit)), self._head, self.family_)  # fmt: skip
+            self._set_predictive()
+            self.scale_ = self.family_.get_params().get("scale")
 
     def _fit_scale_factor(self, head, X, y_fit, w, validation) -> float:
         """``recalibrate``: the maximum-likelihood factor of the predicted scales on the

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import pathlib
 import platform
 from collections.abc import Mapping, Sequence
 
@@ -84,11 +85,17 @@ def metric_rows(metrics: Mapping[str, object], coverage: float = 0.9,
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes, read in blocks."""
+    """Hex SHA-256 of a file's bytes, read in blocks; of a folder (a Parquet dataset),
+    of each file's path relative to it and bytes, the files in sorted order."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    root = pathlib.Path(path)
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    for file in files:
+        if root.is_dir():
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

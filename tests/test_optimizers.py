@@ -169,3 +169,24 @@ def test_flushing_tiny_state_changes_no_weight_and_leaves_no_subnormal(name, mak
     assert subnormal(plain) > 0, "the case must produce subnormal state to test anything"
     assert subnormal(flushed) == 0
     np.testing.assert_array_equal(params, reference)
+
+
+def test_subnormal_weights_are_flushed_to_zero_and_normal_ones_kept():
+    # A Gaussian prior's gradient alone (a unit that never fires): once Adam's epsilon
+    # dominates, the weight decays by a factor each step, and in subnormal float32 the decay
+    # stalls (10 * 2**-149 * 0.955 rounds back to 10 * 2**-149), so without the flush the
+    # weight stays subnormal for good and slows every product that reads it
+    tiny = np.finfo(np.float32).tiny
+    p = np.array([0.5, 1e-3, 20 * tiny, 10 * 2.0**-149, -(2.0**-149)], dtype=np.float32)
+    opt = Adam(p.size, np.float32)
+    for _ in range(Adam.FLUSH_EVERY):
+        opt.step(p, np.float32(1.5e-7) * p, 0.003)
+    assert np.all((p == 0) | (np.abs(p) >= tiny)), p  # nothing subnormal is left
+    assert p[0] > 0.3 and p[1] != 0  # normal weights move by the update only
+    # with the flush off, the subnormal weight is still there after the same steps
+    q = np.array([10 * 2.0**-149], dtype=np.float32)
+    opt_off = Adam(1, np.float32)
+    opt_off.FLUSH_EVERY = 0
+    for _ in range(200):
+        opt_off.step(q, np.float32(1.5e-7) * q, 0.003)
+    assert 0 < abs(float(q[0])) < tiny

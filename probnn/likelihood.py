@@ -12,7 +12,7 @@ from scipy import optimize
 
 from probnn.distributions import (Bernoulli, Distribution, Laplace, Normal, Poisson,
                                   StudentT)
-from probnn.distributions.base import fit_inputs
+from probnn.distributions.base import COUNTS, fit_inputs
 
 __all__ = [
     "log_likelihood_grid", "fit_numerical", "observed_information", "standard_errors",
@@ -87,7 +87,7 @@ _SPECS: dict[type, _Spec] = {
 
 _SUPPORT = {
     Bernoulli: (lambda a: (a != 0) & (a != 1), "values in {0, 1}"),
-    Poisson: (lambda a: (a < 0) | (a != np.floor(a)), "non-negative integer counts"),
+    Poisson: COUNTS,
 }
 
 

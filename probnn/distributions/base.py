@@ -97,6 +97,10 @@ def fit_inputs(
     return arr, w
 
 
+# ``fit_inputs``'s ``(outside, support)`` for counts: off the support, and how to say so
+COUNTS = (lambda a: (a < 0) | (a != np.floor(a)), "non-negative integer counts")
+
+
 def data_dtype(y: ArrayLike) -> np.dtype:
     """The dtype a fitted distribution keeps: float32 data give float32 parameters."""
     return np.dtype(np.float32) if np.asarray(y).dtype == np.float32 else np.dtype(np.float64)

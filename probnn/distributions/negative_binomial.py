@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from probnn._validation import describe_values
-from .base import Distribution, as_param, data_dtype, fit_inputs, param_dtype
+from .base import COUNTS, Distribution, as_param, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["NegativeBinomial", "nb_nll_terms"]
 
@@ -317,8 +317,7 @@ class NegativeBinomial(Distribution):
         -------
         NegativeBinomial with batch_shape ()
         """
-        arr, w = fit_inputs(y, sample_weight, "NegativeBinomial",
-                            lambda a: (a < 0) | (a != np.floor(a)), "non-negative integer counts")
+        arr, w = fit_inputs(y, sample_weight, "NegativeBinomial", *COUNTS)
         mu, alpha = fit_mean_dispersion(arr, w)
         dt = data_dtype(y)
         return cls(mean=np.asarray(mu, dtype=dt), dispersion=np.asarray(alpha, dtype=dt))

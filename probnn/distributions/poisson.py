@@ -8,7 +8,7 @@ from scipy import special, stats
 
 from probnn._math import xlogy
 from probnn._validation import describe_values
-from .base import Distribution, as_param, data_dtype, exactly_one, fit_inputs, param_dtype
+from .base import COUNTS, Distribution, as_param, data_dtype, exactly_one, fit_inputs, param_dtype
 
 __all__ = ["Poisson"]
 
@@ -135,7 +135,6 @@ class Poisson(Distribution):
         -------
         Poisson with batch_shape ()
         """
-        arr, w = fit_inputs(y, sample_weight, "Poisson",
-                            lambda a: (a < 0) | (a != np.floor(a)), "non-negative integer counts")
+        arr, w = fit_inputs(y, sample_weight, "Poisson", *COUNTS)
         rate = np.sum(w * arr) / np.sum(w)
         return cls(rate=np.asarray(rate, dtype=data_dtype(y)))

@@ -840,8 +840,7 @@ def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed
     resolved for ``n_train`` training rows: ``max_iter`` and ``n_iter_no_change`` count
     epochs, early stopping is the streamed fit's own.
     """
-    from probnn.estimators.regressor import (AUTO_BATCH_ROWS, AUTO_MAX_STEPS, AUTO_MIN_PATIENCE,
-                                             AUTO_PATIENCE_STEPS)  # fmt: skip
+    from probnn.estimators.regressor import auto_batch_size, auto_epochs
     from probnn.tabular import CLASSIFIER_DEFAULTS, is_classifier_family
 
     classifier = is_classifier_family(family)
@@ -859,14 +858,12 @@ def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed
     elif classifier:
         bs = min(200, n_train)
     else:
-        low, high = AUTO_BATCH_ROWS
-        bs = min(max(low, n_train // 50), high, n_train)
-    steps = math.ceil(n_train / bs)
+        bs = auto_batch_size(n_train)
+    auto_max_iter, auto_patience = auto_epochs(math.ceil(n_train / bs))
     if epochs is None:
-        epochs = settings.get("max_iter", 200) if classifier else math.ceil(AUTO_MAX_STEPS / steps)
+        epochs = settings.get("max_iter", 200) if classifier else auto_max_iter
     if patience is None:
-        patience = (settings.get("n_iter_no_change", 10) if classifier
-                    else max(AUTO_MIN_PATIENCE, math.ceil(AUTO_PATIENCE_STEPS / steps)))  # fmt: skip
+        patience = settings.get("n_iter_no_change", 10) if classifier else auto_patience
     settings.update(batch_size=bs, max_iter=max(1, int(epochs)), n_iter_no_change=int(patience),
                     random_state=seed, family=family, early_stopping=False)  # fmt: skip
     encode = lambda model, frame: model.encode_target(frame)  # noqa: E731

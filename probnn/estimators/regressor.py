@@ -26,6 +26,20 @@ AUTO_BATCH_ROWS = (32, 200)  # batch_size="auto": n_rows // 50 within these boun
 AUTO_MIN_VALIDATION_ROWS = 20  # early_stopping="auto" holds out at least this many rows (n >= 40)
 
 
+def auto_batch_size(n_train: int) -> int:
+    """``batch_size="auto"``: ``n_train // 50`` within ``AUTO_BATCH_ROWS``, at most ``n_train``."""
+    low, high = AUTO_BATCH_ROWS
+    return min(max(low, n_train // 50), high, n_train)
+
+
+def auto_epochs(steps_per_epoch: int) -> tuple[int, int]:
+    """``(max_iter, n_iter_no_change)`` for "auto", in epochs of ``steps_per_epoch`` steps:
+    about ``AUTO_MAX_STEPS`` optimiser steps in all, a patience of about
+    ``AUTO_PATIENCE_STEPS`` steps but at least ``AUTO_MIN_PATIENCE`` epochs."""
+    return (math.ceil(AUTO_MAX_STEPS / steps_per_epoch),
+            max(AUTO_MIN_PATIENCE, math.ceil(AUTO_PATIENCE_STEPS / steps_per_epoch)))
+
+
 class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     """Multilayer perceptron regressor: ``p(y | x) = family(f_w(x))``, fit by maximum likelihood.
 
@@ -601,16 +615,13 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         n_train = max(n_train, 1)
         bs = kwargs["batch_size"]
         if isinstance(bs, str) and bs == "auto":
-            low, high = AUTO_BATCH_ROWS
-            bs = min(max(low, n_train // 50), high)
-            kwargs["batch_size"] = bs = min(bs, n_train)
+            kwargs["batch_size"] = bs = auto_batch_size(n_train)
         steps = 1 if kwargs["solver"] == "gd" or isinstance(bs, str) else math.ceil(n_train / bs)
+        budget, patience = auto_epochs(steps)
         # L-BFGS counts iterations of the whole objective, not minibatch steps: scikit-learn's
         # 200 (and no dependence on the number of rows, so weights stay repetitions)
-        budget = 200 if not stochastic else math.ceil(AUTO_MAX_STEPS / steps)
-        for name, value in (("max_iter", budget),
-                            ("n_iter_no_change",
-                             max(AUTO_MIN_PATIENCE, math.ceil(AUTO_PATIENCE_STEPS / steps)))):
+        budget = budget if stochastic else 200
+        for name, value in (("max_iter", budget), ("n_iter_no_change", patience)):
             if isinstance(kwargs[name], str):  # "auto"
                 kwargs[name] = value
         return kwargs

@@ -29,14 +29,13 @@ other rows (e.g. a test set), which is the honest check.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from probnn._validation import check_sample_weight
 from probnn.distributions import scaled_distribution
-from probnn.likelihood import fit_log_factor
+from probnn.likelihood import fit_factor
 
 __all__ = ["recalibrate", "Recalibrated", "scaled_distribution"]
 
@@ -219,11 +218,7 @@ def recalibrate(estimator, X_val: ArrayLike, y_val: ArrayLike,
     if not w.sum() > 0:
         raise ValueError("sample_weight must not be all zero; found zero weight on every row")
 
-    def objective(log_factor: float) -> float:
-        value = float(np.dot(w, rows(math.exp(log_factor))) / w.sum())
-        return value if np.isfinite(value) else np.inf
-
-    factor = math.exp(fit_log_factor(objective))
+    factor = fit_factor(rows, w)
     out = Recalibrated(estimator, kind, factor)
     out.report_ = out.report(X_val, y_val, sample_weight)
     return out

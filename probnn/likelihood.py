@@ -4,6 +4,7 @@ Fisher information and standard errors of the maximum-likelihood estimate.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -16,7 +17,7 @@ from probnn.distributions.base import COUNTS, fit_inputs
 
 __all__ = [
     "log_likelihood_grid", "fit_numerical", "observed_information", "standard_errors",
-    "fit_log_factor",
+    "fit_factor",
 ]
 
 LOG_FACTOR_BOUND = 12.0  # a factor is searched in [exp(-12), exp(12)]
@@ -219,19 +220,33 @@ def standard_errors(dist: Distribution, y: ArrayLike) -> dict[str, float]:
     return {name: float(np.sqrt(cov[i, i])) for i, name in enumerate(names)}
 
 
-def fit_log_factor(objective, bound: float = LOG_FACTOR_BOUND) -> float:
-    """The minimiser over ``[-bound, bound]`` of a smooth 1-D objective of a log factor.
+def fit_factor(nll_rows: Callable[[float], NDArray], sample_weight: ArrayLike,
+               bound: float = LOG_FACTOR_BOUND) -> float:
+    """The factor in ``[exp(-bound), exp(bound)]`` minimising a weighted mean NLL.
 
     The one-parameter maximum-likelihood fits (a classifier's temperature, a
-    regressor's scale factor: :mod:`probnn.calibration` and ``MLPRegressor``'s
-    recalibration) pass ``t -> mean NLL at factor exp(t)``; Brent's method, bounded.
+    regressor's scale factor: :func:`probnn.recalibrate` and ``MLPRegressor``'s
+    ``recalibrate``) pass ``factor -> per-row NLL``; the mean is minimised over the
+    log of the factor by Brent's method, bounded, a non-finite mean counting as +inf.
+
+    Parameters
+    ----------
+    nll_rows : callable ``factor -> ndarray of shape (n_samples,)``
+    sample_weight : array-like of shape (n_samples,), non-negative with a positive sum
 
     Raises
     ------
     ValueError
-        If the objective is not finite at the minimiser (no factor gives every row a
+        If the mean is not finite at the minimiser (no factor gives every row a
         positive probability).
     """
+    w = np.asarray(sample_weight, dtype=np.float64)
+    total = w.sum()
+
+    def objective(log_factor: float) -> float:
+        value = float(np.dot(w, nll_rows(math.exp(log_factor))) / total)
+        return value if np.isfinite(value) else np.inf
+
     res = optimize.minimize_scalar(objective, bounds=(-bound, bound), method="bounded",
                                    options={"xatol": 1e-10})  # fmt: skip
     if not np.isfinite(res.fun):
@@ -239,4 +254,4 @@ def fit_log_factor(objective, bound: float = LOG_FACTOR_BOUND) -> float:
             f"the held-out NLL is not finite for any factor in [e^-{bound:g}, e^{bound:g}]; "
             "the predictions give some held-out row zero probability"
         )
-    return float(res.x)
+    return math.exp(float(res.x))

@@ -530,7 +530,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         """``recalibrate``: the maximum-likelihood factor of the predicted scales on the
         validation rows (in the network's units: the factor has none), or 1."""
         from probnn.distributions import scaled_distribution
-        from probnn.likelihood import fit_log_factor
+        from probnn.likelihood import fit_factor
 
         if self.recalibrate is False:
             return 1.0
@@ -552,15 +552,11 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             return 1.0
         dist = head.distribution(np.asarray(self._network.forward(Xv), dtype=np.float64))
         yv = np.asarray(yv, dtype=np.float64)
-        wv = np.ones(yv.shape[0]) if wv is None else np.asarray(wv, dtype=np.float64)
-
-        def mean_nll(log_factor: float) -> float:
-            nll = -scaled_distribution(dist, math.exp(log_factor)).log_prob(yv)
-            return float(np.dot(wv, nll) / wv.sum())
-
+        wv = np.ones(yv.shape[0]) if wv is None else wv
+        factor = fit_factor(lambda f: -scaled_distribution(dist, f).log_prob(yv), wv)
         # never below 1: the rows are few (early stopping's tenth), and sharpening on their
         # luck risks far more NLL on new rows than it can gain (measured: scenario5.md)
-        return max(1.0, math.exp(fit_log_factor(mean_nll)))
+        return max(1.0, factor)
 
     def _set_predictive(self) -> None:
         """The family in y's units that every prediction goes through (``AffineTarget``)."""

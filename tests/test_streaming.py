@@ -239,7 +239,9 @@ def test_early_stopping_keeps_the_best_epoch_as_scored_in_memory(tmp_path):
     parts = row_parts(np.arange(len(frame), dtype=np.uint64), 1, 0.2, 0.1)
     val = frame[parts == 1]
     in_memory = est.score_nll(model.transform(val), val["y"].to_numpy())
-    np.testing.assert_allclose(in_memory, est.best_validation_score_, rtol=1e-10)
+    # float32 forward passes over differently sized blocks of rows: BLAS may pick other
+    # kernels for them (seen on an AMD EPYC: 1.8e-9 apart), so agreement to float32 rounding
+    np.testing.assert_allclose(in_memory, est.best_validation_score_, rtol=1e-6)
     # the held-out metrics over every test row are the in-memory ones on those rows
     expected = model.evaluate(frame[parts == TEST])
     for key, value in info.metrics.items():

@@ -244,9 +244,9 @@ def test_early_stopping_keeps_the_best_epoch_as_scored_in_memory(tmp_path):
     np.testing.assert_allclose(in_memory, est.best_validation_score_, rtol=1e-6)
     # the held-out metrics over every test row are the in-memory ones on those rows
     expected = model.evaluate(frame[parts == TEST])
-    for key, value in info.metrics.items():
-        atol = 2 / 65536 if key == "pit_ks" else 1e-9
-        np.testing.assert_allclose(value, expected[key], rtol=1e-9, atol=atol, err_msg=key)
+    for key, value in info.metrics.items():  # to float32 rounding too (see above)
+        atol = 2 / 65536 if key == "pit_ks" else 1e-7
+        np.testing.assert_allclose(value, expected[key], rtol=1e-6, atol=atol, err_msg=key)
 
 
 # ----------------------------------------------------------- the command

@@ -289,7 +289,7 @@ def test_standardize_false_is_the_engine_on_y_as_given(solver):
         "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "shuffle", "max_iter", "tol",
         "n_iter_no_change", "early_stopping", "validation_fraction", "max_fun",
         "random_state", "progress", "verbose")}  # fmt: skip
-    trainer = Trainer(net, family, prior=prior, alpha=alpha, **kwargs)
+    trainer = Trainer(net, family, prior=prior, alpha=alpha, ema_decay=est.ema_decay_, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         trainer.fit(np.ascontiguousarray(X, dtype=np.float32), y, np.ones(len(y)))

@@ -50,15 +50,15 @@ _DTYPES = {"float32": np.float32, "float64": np.float64}
 # Fitted attributes the model file carries as metadata (everything else is rebuilt).
 FITTED_SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "converged_",
                   "batch_size_", "max_iter_", "n_iter_no_change_", "early_stopping_",
-                  "scale_factor_")
+                  "ema_decay_", "scale_factor_")
 FITTED_ARRAYS = ("loss_curve_", "validation_scores_")
 
 # The Trainer's keyword arguments that are the estimator's own parameters.
 _TRAINER_PARAMS = (
     "solver", "learning_rate_init", "learning_rate", "power_t", "batch_size", "momentum",
     "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "shuffle", "max_iter", "tol",
-    "n_iter_no_change", "early_stopping", "validation_fraction", "max_fun", "random_state",
-    "progress", "verbose",
+    "n_iter_no_change", "early_stopping", "validation_fraction", "max_fun", "ema_decay",
+    "random_state", "progress", "verbose",
 )  # fmt: skip
 
 
@@ -238,6 +238,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self.max_iter_ = kwargs["max_iter"]
         self.n_iter_no_change_ = kwargs["n_iter_no_change"]
         self.early_stopping_ = bool(kwargs["early_stopping"])
+        self.ema_decay_ = None if kwargs["solver"] == "lbfgs" else kwargs["ema_decay"]
         network = getattr(self, "_network", None)
         keep = self._reuses_network(sizes, family, incremental)
         if not keep:

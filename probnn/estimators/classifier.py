@@ -69,6 +69,11 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     early_stopping, validation_fraction, beta_1, beta_2, epsilon,
     n_iter_no_change, max_fun
         As in scikit-learn's MLP. ``learning_rate`` also takes "cosine".
+    ema_decay : float in (0, 1) or None, default=None
+        Polyak averaging: the model is the moving average of the weights with
+        this decay per optimiser step (see :class:`probnn.network.Trainer`);
+        None, the default here, keeps the last step's weights (the averaging
+        was measured for :class:`MLPRegressor`'s defaults, not for classifiers).
     family : {"auto", "bernoulli", "categorical"}, default="auto"
         Likelihood of the labels. "auto": Bernoulli for two classes or
         multi-label targets, Categorical otherwise.
@@ -113,6 +118,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     converged_ : bool
     batch_size_, max_iter_, n_iter_no_change_ : int
     early_stopping_ : bool
+    ema_decay_ : float or None
         The settings the last fit trained with (``batch_size="auto"`` is
         ``min(200, n_samples)`` here; the sized defaults are MLPRegressor's).
         False when ``max_iter`` was reached or the MLE does not exist.
@@ -151,6 +157,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        ema_decay=None,
         family="auto",
         family_params=None,
         prior="gaussian",
@@ -183,6 +190,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.ema_decay = ema_decay
         self.family = family
         self.family_params = family_params
         self.prior = prior

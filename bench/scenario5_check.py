@@ -1,6 +1,6 @@
 """The default rule checked on data it was not chosen on (bench/results/scenario5_check.md).
 
-``python -m bench.scenario5_check [REPEATS]``: on Bike Sharing (hourly, 13903 training rows;
+``python -m bench.scenario5_check [REPEATS] [--peers P,Q]``: on Bike Sharing (hourly, 13903 training rows;
 daily, 585 rows) and California housing (16512 rows), with scenario 4's split (one random
 80 / 20 split, seed 0, features standardised on the training part; California's missing values
 imputed, its category one-hot), test NLL (scipy.stats, probnn's asserted equal), RMSE and fit
@@ -8,6 +8,8 @@ seconds of
 
 * ``defaults``: ``MLPRegressor(random_state=r)``, the package's defaults ("normal" family, the
   "auto" size rule for the batch, step budget and early stopping, alpha, hidden layers);
+* ``defaults without averaging``: ``MLPRegressor(ema_decay=None, learning_rate_init=0.003)``,
+  the defaults before the averaged weights (and their higher rate) were added;
 * ``previous defaults``: the defaults before the rule (hidden (100,), batch min(200, n),
   max_iter 200 epochs, tol 1e-4 over 10 epochs on the training loss, alpha 1e-4, lr 1e-3, a
   random output layer);
@@ -33,6 +35,7 @@ PREVIOUS = dict(hidden_layer_sizes=(100,), batch_size=200, max_iter=200, early_s
                 n_iter_no_change=10, alpha=1e-4, learning_rate_init=1e-3, tol=1e-4)
 SCENARIO4 = dict(hidden_layer_sizes=(64, 64), batch_size=200, max_iter=100, early_stopping=False,
                  n_iter_no_change=10**9, alpha=1e-4, learning_rate_init=1e-3, tol=0.0)
+WITHOUT_AVERAGING = dict(ema_decay=None, learning_rate_init=0.003)
 SETS = (("bike-sharing hourly", "bike-sharing/hour.csv", "cnt",
          ["instant", "dteday", "casual", "registered"], True),
         ("bike-sharing daily", "bike-sharing/day.csv", "cnt",
@@ -45,11 +48,13 @@ def _fit(peer: str, seed: int, Xtr, ytr, Xte, yte) -> dict:
 
     if peer == "defaults":
         est = MLPRegressor(random_state=seed)
+    elif peer == "defaults without averaging":
+        est = MLPRegressor(random_state=seed, **WITHOUT_AVERAGING)
     else:
         est = MLPRegressor(family="normal", random_state=seed,
                            **(PREVIOUS if peer == "previous defaults" else SCENARIO4))
     # the previous defaults and scenario 4 started from a random output layer
-    est._start_at_constant = peer == "defaults"
+    est._start_at_constant = peer.startswith("defaults")
     with two_threads():
         sec, _ = timed(lambda: est.fit(Xtr, ytr))
     nll = check_probnn_nll(est, Xte, yte)
@@ -112,6 +117,10 @@ def main(argv=None) -> None:
         warnings.simplefilter("ignore")
         start_ab(lambda m: print(m, flush=True))
         return
+    chosen = None
+    if "--peers" in argv:  # --peers "defaults,previous defaults": only these
+        i = argv.index("--peers")
+        chosen, argv = argv[i + 1].split(","), argv[:i] + argv[i + 2:]
     repeats = int(argv[0]) if argv else 3
     warnings.simplefilter("ignore")
     print("| data | peer | test NLL | RMSE | fit s | epochs |")
@@ -126,7 +135,9 @@ def main(argv=None) -> None:
         const = float(-np.mean(stats.norm.logpdf(yte, ytr.mean(), ytr.std())))
         print(f"| {name} ({len(ytr)}+{len(yte)}) | constant Normal | {const:.4f} | "
               f"{np.sqrt(np.mean((yte - ytr.mean()) ** 2)):.1f} | | |", flush=True)
-        peers = ["defaults", "previous defaults"] + (["scenario 4's configuration"] if with_s4 else [])
+        peers = ["defaults", "defaults without averaging", "previous defaults"] + (
+            ["scenario 4's configuration"] if with_s4 else [])
+        peers = [p for p in peers if chosen is None or p in chosen]
         for peer in peers:
             runs = [_fit(peer, r, Xtr, ytr, Xte, yte) for r in range(repeats)]
             med = {k: float(np.median([x[k] for x in runs])) for k in runs[0]}

@@ -10,7 +10,9 @@ Test rows are never read, so choosing by these figures does not tune on the test
 standardised on the whole fit part), to see the rule on tiny data. A configuration's ``"_rule"`` entry sets the constants of MLPRegressor's "auto" size rule
 (``probnn.estimators.regressor.AUTO_*``, e.g. ``{"AUTO_PATIENCE_STEPS": 1000}``) and
 ``"start_at_constant"`` (whether a fresh network starts as the constant model) for that row;
-``{"_constant": true}`` scores the constant Normal fitted to the fit rows (the floor).
+``{"_constant": true}`` scores the constant Normal fitted to the fit rows (the floor);
+``"_ensemble": M`` fits ``EnsembleRegressor`` of M members with the row's parameters instead
+(e.g. ``{"_ensemble": 5, "recalibrate": false}``).
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def validation_split(name: str, k: int):
 def main(argv=None) -> None:
     from threadpoolctl import threadpool_limits
 
-    from probnn.estimators import MLPRegressor
+    from probnn.estimators import EnsembleRegressor, MLPRegressor
 
     argv = sys.argv[1:] if argv is None else argv
     configs, k_splits = json.loads(argv[0]), int(argv[1]) if len(argv) > 1 else 3
@@ -70,9 +72,15 @@ def main(argv=None) -> None:
                         rmse.append(float(np.sqrt(np.mean((yf.mean() - yv) ** 2))))
                         steps.append(0)
                         continue
-                    est = MLPRegressor(family="normal", random_state=k, **kw).fit(Xf, yf)
+                    params = {key: v for key, v in kw.items() if key != "_ensemble"}
+                    est = MLPRegressor(family="normal", random_state=k, **params)
+                    if kw.get("_ensemble"):
+                        est = EnsembleRegressor(est, n_members=int(kw["_ensemble"]),
+                                                random_state=k)
+                    est.fit(Xf, yf)
                     nll.append(est.score_nll(Xv, yv))
-                    steps.append(est.t_ // max(1, getattr(est, "batch_size_", 200)))
+                    one = est.estimators_[0] if kw.get("_ensemble") else est
+                    steps.append(one.t_ // max(1, getattr(one, "batch_size_", 200)))
                     rmse.append(float(np.sqrt(np.mean((est.predict(Xv) - yv) ** 2))))
                 parts.append(f"{name}: val {np.mean(nll):.3f} (max {np.max(nll):.2f}) "
                              f"rmse {np.mean(rmse):.2f}")

@@ -122,6 +122,17 @@ def _batch_size(text: str) -> int | str:
         ) from None
 
 
+def _average(text: str) -> float | str:
+    if text.strip() == "none":
+        return "none"  # given, and off: None would read as "not given"
+    try:
+        return _fraction(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a decay strictly between 0 and 1, e.g. 0.995, or 'none'; found {text!r}"
+        ) from None
+
+
 _PRIORS = {"gaussian": "gaussian", "laplace": "laplace", "none": None}
 
 
@@ -203,8 +214,13 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "once the NLL of held-out validation rows stops improving (see "
                         "--patience)")
     p.add_argument("--lr", type=_positive_float, default=None, metavar="RATE",
-                   help="initial learning rate of adam / sgd (default: 0.003 for a "
+                   help="initial learning rate of adam / sgd (default: 0.01 for a "
                         "regression family, 0.001 for a classifier)")
+    p.add_argument("--average", type=_average, default=None, metavar="DECAY",
+                   help="keep the moving average of the weights with this decay per adam / "
+                        "sgd step as the model (Polyak averaging), or none for the last "
+                        "step's weights (default: 0.995 for a regression family, as "
+                        "MLPRegressor; none for a classifier)")
     p.add_argument("--batch-size", type=_batch_size, default="auto", metavar="N",
                    help="rows per minibatch; auto is training rows // 50 within [32, 200] for "
                         "a regression family, min(200, training rows) for a classifier")
@@ -586,8 +602,12 @@ def _estimator_params(args) -> dict:
     """The training options of ``fit`` and ``compare`` as estimator parameters: those given
     (an option left out keeps the estimator's default)."""
     params = dict(learning_rate_init=args.lr, batch_size=args.batch_size,
-                  n_iter_no_change=args.patience, prior=args.prior, alpha=args.alpha)  # fmt: skip
-    return {k: v for k, v in params.items() if v is not None or k == "prior"}
+                  n_iter_no_change=args.patience, prior=args.prior, alpha=args.alpha,
+                  ema_decay=args.average)  # fmt: skip
+    params = {k: v for k, v in params.items() if v is not None or k == "prior"}
+    if params.get("ema_decay") == "none":
+        params["ema_decay"] = None
+    return params
 
 
 def _progress(args) -> bool:

@@ -115,8 +115,10 @@ def test_fit_help_lists_the_training_options_with_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert code == 0
     # a regression family's defaults are MLPRegressor's; a classifier's the table's own
-    for option, default in [("--lr RATE", "0.003 for a regression family, 0.001 for a "
+    for option, default in [("--lr RATE", "0.01 for a regression family, 0.001 for a "
                                           "classifier"),
+                            ("--average DECAY", "0.995 for a regression family, as "
+                                                "MLPRegressor; none for a classifier"),
                             ("--batch-size N", "auto"), ("--test-size FRACTION", "0.2"),
                             ("--patience N", "a regressor's is about 2,000 minibatch steps, at "
                                              "least 10 epochs; a classifier's 10"),
@@ -145,10 +147,10 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "4", "--epochs",
                          "5", "--lr", "0.01", "--batch-size", "16", "--patience", "3", "--prior",
                          "laplace", "--alpha", "0.5", "--test-size", "0.3", "--seed", "7",
-                         "--out", model)  # fmt: skip
+                         "--average", "0.99", "--out", model)  # fmt: skip
     assert code == 0, err
     est = load_model(model).estimator
-    assert est.learning_rate_init == 0.01 and est.batch_size == 16
+    assert est.learning_rate_init == 0.01 and est.batch_size == 16 and est.ema_decay_ == 0.99
     assert est.n_iter_no_change == 3 and est.prior == "laplace" and est.alpha == 0.5
     assert est.random_state == 7 and est.max_iter == 5
     assert "training on 56 rows, holding out 24 for testing" in out  # round(0.3 * 80) = 24
@@ -160,6 +162,7 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     assert training["patience (epochs without improvement)"] == ["3", "--patience"]
     assert training["prior on the weights"] == ["laplace", "--prior"]
     assert training["prior strength alpha"] == ["0.5", "--alpha"]
+    assert training["weights averaged over the steps (decay per step)"] == ["0.99", "--average"]
     assert "56 training rows, 24 held out (--test-size 0.3, --seed 7)" in _two_columns(
         card, "data")["rows scored"]
 
@@ -196,6 +199,20 @@ def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, 
         assert est.max_iter_ >= 1 and 1 <= est.batch_size_ <= 64  # 64 training rows
         what = "predicted scales widened by a factor fitted on the validation rows"
         assert training[what] == [f"auto: factor {est.scale_factor_:.4g}", ""]
+    averaged = training["weights averaged over the steps (decay per step)"]
+    assert averaged == (["auto: 0.995", "--average"] if kind == "regression" else
+                        ["none (the last step's weights)", "--average"])  # fmt: skip
+
+
+def test_average_none_keeps_the_last_steps_weights(tmp_path, real_csv, capsys):
+    from probnn.model_file import load_model
+
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--average", "none",
+                       "--out", model)  # fmt: skip
+    assert code == 0, err
+    est = load_model(model).estimator
+    assert est.ema_decay is None and est.ema_decay_ is None
 
 
 def test_prior_none_is_plain_maximum_likelihood(tmp_path, real_csv, capsys):
@@ -212,7 +229,8 @@ def test_prior_none_is_plain_maximum_likelihood(tmp_path, real_csv, capsys):
                                   ["--batch-size", "some"], ["--test-size", "1"],
                                   ["--test-size", "0"], ["--alpha", "-1"], ["--alpha", "nan"],
                                   ["--prior", "flat"], ["--patience", "0"],
-                                  ["--ensemble", "0"]])  # fmt: skip
+                                  ["--ensemble", "0"], ["--average", "1"],
+                                  ["--average", "off"]])  # fmt: skip
 def test_bad_option_values_are_usage_errors(real_csv, capsys, no_training, args):
     code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, *args)
     assert code == 2

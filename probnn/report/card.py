@@ -198,6 +198,7 @@ _SETTINGS = (
     ("tol", "improvement that counts", ""),
     ("prior", "prior on the weights", "--prior"),
     ("alpha", "prior strength alpha", "--alpha"),
+    ("ema_decay", "weights averaged over the steps (decay per step)", "--average"),
     ("dropout", "dropout", ""),
     ("standardize_target", "target standardised for training", ""),
     ("recalibrate", "predicted scales widened by a factor fitted on the validation rows", ""),
@@ -222,6 +223,8 @@ def training_rows(estimator) -> list[tuple[str, str, str]]:
                 value = f"auto: {used.pop()}"
         if key == "prior" and value is None:
             value = "none (maximum likelihood)"
+        if key == "ema_decay" and value in (None, "auto"):  # "auto" left: lbfgs, no average
+            value = "none (the last step's weights)"
         if key == "recalibrate":
             factors = sorted({float(getattr(m, "scale_factor_", None) or 1.0)
                               for m in members(estimator)})  # fmt: skip

@@ -40,3 +40,19 @@ def test_warning_with_early_stopping_says_the_validation_nll_still_improved():
     assert "all max_iter=3 epochs" in message
     assert "validation NLL" in message
     assert "max_iter" in message
+
+
+def test_a_patience_longer_than_the_budget_is_said_so():
+    # "improved within the last 334 epochs" of a 3-epoch fit would be nonsense
+    X, y = _data()
+    with pytest.warns(ConvergenceWarning) as record:
+        MLPRegressor((4,), max_iter=3, n_iter_no_change=10, early_stopping=True,
+                     random_state=0).fit(X, y)
+    message = str(record[0].message)
+    assert "n_iter_no_change=10 epochs, is longer than the budget" in message
+    assert "within the last" not in message
+    from probnn.families import get_family
+    from probnn.network import MLP, Trainer
+
+    shorter = Trainer(MLP([3, 1]), get_family("normal-fixed"), max_iter=3, n_iter_no_change=2)
+    assert "within the last 2 epochs" in shorter._max_iter_message()

@@ -410,6 +410,10 @@ class Trainer:
         """What the ConvergenceWarning at max_iter says: the fact, then what to do."""
         within = (f"it improved by more than tol within the last {self.n_iter_no_change} "
                   "epochs")  # fmt: skip
+        if self.n_iter_no_change >= self.max_iter:
+            # the stopping rule needs more epochs without improvement than the budget has
+            within = (f"the patience, n_iter_no_change={self.n_iter_no_change} epochs, is "
+                      "longer than the budget, so the stopping rule could not end training")
         if self.early_stopping:
             return (
                 f"training used all max_iter={self.max_iter} epochs and the validation NLL "

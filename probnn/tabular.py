@@ -1073,12 +1073,16 @@ class TabularModel:
             from probnn.families import get_family
 
             y = regression_target(frame[target], target, get_family(family))
-            estimator = MLPRegressor(**params)
             if ensemble > 1:
                 from probnn.estimators import EnsembleRegressor
+                from probnn.estimators.ensemble import DEFAULT_MEMBER_PARAMS
 
-                estimator = EnsembleRegressor(estimator, n_members=int(ensemble), n_jobs=n_jobs,
+                # the members EnsembleRegressor measures by default, as far as options allow
+                member = MLPRegressor(**{**DEFAULT_MEMBER_PARAMS, **params})
+                estimator = EnsembleRegressor(member, n_members=int(ensemble), n_jobs=n_jobs,
                                               random_state=seed)
+            else:
+                estimator = MLPRegressor(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator)  # fmt: skip
         try:

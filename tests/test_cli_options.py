@@ -280,6 +280,8 @@ def test_ensemble_is_one_model_file_that_predict_and_evaluate_load(tmp_path, rea
     members = loaded.estimator.estimators_
     assert len(members) == 3 and len({m.random_state for m in members}) == 3
     assert all(m.max_iter == 3 and m.hidden_layer_sizes == (4,) for m in members)
+    # the members are EnsembleRegressor's default ones (no per-member widening) but for the options
+    assert all(m.recalibrate is False and m.scale_factor_ == 1.0 for m in members)
 
     # evaluate's NLL is that of the equal mixture of the members' Normals (scipy)
     frame = pd.read_csv(real_csv)

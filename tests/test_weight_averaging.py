@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
@@ -179,3 +181,39 @@ def test_two_warm_fits_average_like_one_longer_fit(early_stopping):
         twice.fit(X, y, **fit_kw)
     np.testing.assert_array_equal(twice._network.params, once._network.params)
     np.testing.assert_array_equal(twice.loss_curve_, once.loss_curve_)
+
+
+@settings(max_examples=25, deadline=None)
+@given(decay=st.floats(0.01, 0.999), batch=st.integers(1, 40), seed=st.integers(0, 2**16),
+       epochs=st.integers(1, 4))
+def test_the_average_is_a_convex_combination_of_the_path(decay, batch, seed, epochs):
+    # whatever the decay, warm-up and batch size: every averaged weight lies between the
+    # smallest and largest value that weight took on the path (its start included)
+    X, y = regression_data(40, seed)
+    net = MLP([2, 5, 2], dtype=np.float64, random_state=seed)
+    path = [net.copy_params()]
+    original = Optimizer.step
+
+    def recording(self, params, grad, lr):
+        original(self, params, grad, lr)
+        path.append(params.copy())
+
+    trainer = Trainer(net, get_family("normal"), learning_rate_init=0.05, batch_size=batch,
+                      max_iter=epochs, ema_decay=decay, random_state=seed)
+    Optimizer.step = recording
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            trainer.fit(X, y)
+    finally:
+        Optimizer.step = original
+    path = np.array(path)
+    assert len(path) == 1 + epochs * -(-40 // batch)
+    spread = path.max(0) - path.min(0)
+    slack = 1e-12 * (1 + np.abs(path).max(0))
+    assert np.all(net.params >= path.min(0) - slack)
+    assert np.all(net.params <= path.max(0) + slack)
+    # and it is not just the last step (unless the path did not move)
+    moved = spread > 1e-9
+    if moved.any() and decay > 0.5 and len(path) > 20:
+        assert not np.allclose(net.params[moved], path[-1][moved], rtol=0, atol=1e-12)

@@ -19,7 +19,7 @@ seconds of
 None of these sets was used to choose the rule (that was done on validation rows of concrete,
 energy and yacht: scenario5_search.py). 2 threads; median over REPEATS (default 3) seeds.
 
-``python -m bench.scenario5_check --s34``: see :func:`start_ab`.
+``python -m bench.scenario5_check --s34`` / ``--s34-average``: see :func:`start_ab`.
 """
 from __future__ import annotations
 
@@ -62,14 +62,21 @@ def _fit(peer: str, seed: int, Xtr, ytr, Xte, yte) -> dict:
     return {"nll": nll, "rmse": rmse, "seconds": sec, "epochs": int(est.n_iter_)}
 
 
-def start_ab(log=print) -> None:
+def start_ab(log=print, change: str = "start") -> None:
     """``--s34``: scenarios 3 and 4's probnn regressors (their own fixed configurations, early
     stopping off as they state), seed 0, with the constant start (the package's) and with a
-    random output layer (before): the one change of this rule that reaches those scenarios."""
+    random output layer (before): the one change of this rule that reaches those scenarios.
+    ``--s34-average`` (``change="average"``): with the weights' moving average ("auto", the
+    package's) and without it (``ema_decay=None``), the other change that reaches them."""
     from bench import scenario3, scenario4
     from bench._data import load_csv
 
-    log("| scenario | data | peer | NLL, constant start | NLL, random output layer |")
+    from probnn.estimators import regressor
+
+    if change == "average":
+        log("| scenario | data | peer | NLL, averaged (default) | NLL, ema_decay=None |")
+    else:
+        log("| scenario | data | peer | NLL, constant start | NLL, random output layer |")
     log("|---|---|---|---|---|")
     rows = []
     for task in ("hetero-normal", "poisson"):
@@ -88,14 +95,19 @@ def start_ab(log=print) -> None:
                          scenario4._fit_score_regressor(p, 0, scenario4.TAB_EPOCHS, *a)))
     from probnn.estimators import MLPRegressor
 
+    decay = regressor.AUTO_EMA_DECAY
     for scen, data, peer, fit in rows:
         out = []
-        for start in (True, False):
-            MLPRegressor._start_at_constant = start
+        for on in (True, False):
+            if change == "average":
+                regressor.AUTO_EMA_DECAY = decay if on else None
+            else:
+                MLPRegressor._start_at_constant = on
             try:
                 out.append(fit()["nll"])
             finally:
                 MLPRegressor._start_at_constant = True
+                regressor.AUTO_EMA_DECAY = decay
         log(f"| {scen} | {data} | {peer} | {out[0]:.4f} | {out[1]:.4f} |")
 
 
@@ -113,9 +125,10 @@ def main(argv=None) -> None:
     from bench.scenario4 import _split
 
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "--s34":
+    if argv and argv[0] in ("--s34", "--s34-average"):
         warnings.simplefilter("ignore")
-        start_ab(lambda m: print(m, flush=True))
+        start_ab(lambda m: print(m, flush=True),
+                 "average" if argv[0] == "--s34-average" else "start")
         return
     chosen = None
     if "--peers" in argv:  # --peers "defaults,previous defaults": only these

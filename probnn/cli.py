@@ -219,8 +219,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--average", type=_average, default=None, metavar="DECAY",
                    help="keep the moving average of the weights with this decay per adam / "
                         "sgd step as the model (Polyak averaging), or none for the last "
-                        "step's weights (default: 0.995 for a regression family, as "
-                        "MLPRegressor; none for a classifier)")
+                        "step's weights (default: 0.995, as MLPRegressor and MLPClassifier)")
     p.add_argument("--batch-size", type=_batch_size, default="auto", metavar="N",
                    help="rows per minibatch; auto is training rows // 50 within [32, 200] for "
                         "a regression family, min(200, training rows) for a classifier")

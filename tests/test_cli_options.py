@@ -117,8 +117,7 @@ def test_fit_help_lists_the_training_options_with_defaults(capsys):
     # a regression family's defaults are MLPRegressor's; a classifier's the table's own
     for option, default in [("--lr RATE", "0.01 for a regression family, 0.001 for a "
                                           "classifier"),
-                            ("--average DECAY", "0.995 for a regression family, as "
-                                                "MLPRegressor; none for a classifier"),
+                            ("--average DECAY", "0.995, as MLPRegressor and MLPClassifier"),
                             ("--batch-size N", "auto"), ("--test-size FRACTION", "0.2"),
                             ("--patience N", "a regressor's is about 2,000 minibatch steps, at "
                                              "least 10 epochs; a classifier's 10"),
@@ -200,8 +199,7 @@ def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, 
         what = "predicted scales widened by a factor fitted on the validation rows"
         assert training[what] == [f"auto: factor {est.scale_factor_:.4g}", ""]
     averaged = training["weights averaged over the steps (decay per step)"]
-    assert averaged == (["auto: 0.995", "--average"] if kind == "regression" else
-                        ["none (the last step's weights)", "--average"])  # fmt: skip
+    assert averaged == ["auto: 0.995", "--average"]
 
 
 def test_average_none_keeps_the_last_steps_weights(tmp_path, real_csv, capsys):

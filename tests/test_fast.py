@@ -82,15 +82,18 @@ def _fit_classifier(monkeypatch, engine, **kw):
     return m
 
 
-def test_training_with_compiled_optimiser_alone_bit_identical(monkeypatch):
-    # the optimiser kernels alone (no fused relu layers, no fused loss) change no bit
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_training_with_compiled_optimiser_alone_bit_identical(monkeypatch, ema_decay):
+    # the optimiser kernels alone (no fused relu layers, no fused loss) change no bit, nor
+    # does the compiled moving average of the weights
     pytest.importorskip("numba")
     from probnn.network.mlp import MLP
 
     monkeypatch.setattr(_fast, "loss_kernel_for", lambda family: None)
     monkeypatch.setattr(MLP, "use_fused", lambda self, kernels: None)
-    ref = _fit_classifier(monkeypatch, "numpy")
-    got = _fit_classifier(monkeypatch, "numba")
+    ref = _fit_classifier(monkeypatch, "numpy", ema_decay=ema_decay)
+    got = _fit_classifier(monkeypatch, "numba", ema_decay=ema_decay)
+    assert got.ema_decay_ == ema_decay
     for a, b in zip(ref.coefs_ + ref.intercepts_, got.coefs_ + got.intercepts_):
         np.testing.assert_array_equal(b, a)
 
@@ -107,6 +110,22 @@ def test_training_with_whole_compiled_path_agrees_with_numpy(monkeypatch, dropou
     for a, b in zip(ref.coefs_ + ref.intercepts_, got.coefs_ + got.intercepts_):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_average_kernel_bit_identical_to_numpy(dtype):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=5000).astype(dtype)
+    p = rng.normal(size=5000).astype(dtype)
+    p[:4] = [0.0, -0.0, 1e-30, -1e30]
+    c = dtype(1.0 - 0.995)
+    expected = a.copy()
+    tmp = np.subtract(p, expected)
+    tmp *= c
+    expected += tmp
+    _fast.kernels()["average"](a, p, c)
+    np.testing.assert_array_equal(a, expected)
 
 
 # ----------------------------------------------------------- relu layer kernels

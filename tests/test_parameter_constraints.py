@@ -117,9 +117,14 @@ def test_trainer_and_mlp_check_their_own_tables_when_built_directly():
     with pytest.raises(ValueError, match=r"^MLP: activation must be .*; found 'swish'$"):
         MLP([3, 2, 1], activation="swish")
     # the estimators reuse the Trainer's entries rather than restating them
+    # (or, for a setting they also take as "auto", extend them by that one option)
     for name, allowed in TRAINER_CONSTRAINTS.items():
         if name in MLPClassifier._parameter_constraints:
-            assert MLPClassifier._parameter_constraints[name] is allowed
+            entries = MLPClassifier._parameter_constraints[name]
+            if entries is not allowed:
+                assert name == "ema_decay" and entries[0] == Options("auto")
+                assert len(entries) == len(allowed) + 1
+                assert all(a is b for a, b in zip(entries[1:], allowed))
 
 
 def test_the_regressors_auto_settings_pass_its_table_and_the_classifiers_do_not():

@@ -142,17 +142,18 @@ def test_bad_decays_are_refused():
     with pytest.raises(ValueError, match="ema_decay"):
         MLPRegressor(ema_decay=1.0).fit([[0.0], [1.0]], [0.0, 1.0])
     with pytest.raises(ValueError, match="ema_decay"):
-        MLPClassifier(ema_decay="auto").fit([[0.0], [1.0]], [0, 1])
+        MLPClassifier(ema_decay="on").fit([[0.0], [1.0]], [0, 1])
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_the_regressor_averages_by_default_and_says_so(tmp_path):
+def test_the_estimators_average_by_default_and_say_so(tmp_path):
     X, y = regression_data(200, 5)
     est = MLPRegressor(random_state=0, max_iter=20).fit(X, y)
     assert est.ema_decay_ == 0.995
     assert MLPRegressor(solver="lbfgs", max_iter=5).fit(X, y).ema_decay_ is None
     assert MLPRegressor(ema_decay=None, max_iter=5).fit(X, y).ema_decay_ is None
-    assert MLPClassifier(max_iter=5).fit(X, y > 0).ema_decay_ is None
+    assert MLPClassifier(max_iter=5).fit(X, y > 0).ema_decay_ == 0.995
+    assert MLPClassifier(solver="lbfgs", max_iter=5).fit(X, y > 0).ema_decay_ is None
     path = save_model(est, tmp_path / "m.safetensors")
     loaded = load_model(path)
     assert loaded.ema_decay_ == 0.995

@@ -69,11 +69,15 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     early_stopping, validation_fraction, beta_1, beta_2, epsilon,
     n_iter_no_change, max_fun
         As in scikit-learn's MLP. ``learning_rate`` also takes "cosine".
-    ema_decay : float in (0, 1) or None, default=None
+    ema_decay : float in (0, 1), None or "auto", default="auto"
         Polyak averaging: the model is the moving average of the weights with
         this decay per optimiser step (see :class:`probnn.network.Trainer`);
-        None, the default here, keeps the last step's weights (the averaging
-        was measured for :class:`MLPRegressor`'s defaults, not for classifiers).
+        it scores each epoch on the validation rows, early stopping keeps it,
+        and ``fit`` (not ``partial_fit``) ends with it. "auto": 0.995 (about
+        the last 200 steps) with a stochastic solver, None with "lbfgs". None
+        keeps the last step's weights, as scikit-learn does. Measured: held-out
+        NLL 0.5343 -> 0.5320 (Bernoulli) and 0.4580 -> 0.4527 (5 classes) on
+        bench scenario 3's synthetic tasks, 0.0799 -> 0.0759 on MNIST.
     family : {"auto", "bernoulli", "categorical"}, default="auto"
         Likelihood of the labels. "auto": Bernoulli for two classes or
         multi-label targets, Categorical otherwise.
@@ -157,7 +161,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        ema_decay=None,
+        ema_decay="auto",
         family="auto",
         family_params=None,
         prior="gaussian",

@@ -11,7 +11,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from probnn._validation import InstanceOf, Options
-from probnn.estimators._base import BaseNetworkEstimator, central_interval_of, training_weights
+from probnn.estimators._base import (
+    BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
+)
 
 __all__ = ["MLPRegressor"]
 
@@ -24,7 +26,6 @@ AUTO_PATIENCE_STEPS = 2_000  # steps without improvement before stopping (n_iter
 AUTO_MIN_PATIENCE = 10  # ... but at least this many epochs
 AUTO_BATCH_ROWS = (32, 200)  # batch_size="auto": n_rows // 50 within these bounds
 AUTO_MIN_VALIDATION_ROWS = 20  # early_stopping="auto" holds out at least this many rows (n >= 40)
-AUTO_EMA_DECAY = 0.995  # ema_decay="auto": the weights averaged over about the last 200 steps
 
 
 def auto_batch_size(n_train: int) -> int:
@@ -265,7 +266,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         "recalibrate": [Options("auto", True, False)],
         # "auto": sized by the data (the rule above)
         **{name: [Options("auto"), *BaseNetworkEstimator._parameter_constraints[name]]
-           for name in ("max_iter", "n_iter_no_change", "early_stopping", "ema_decay")},
+           for name in ("max_iter", "n_iter_no_change", "early_stopping")},
         "standardize_target": [Options("auto", True, False)],
         # which names: the registry, read when fitting (a family may be registered later)
         "family": [Options(None), InstanceOf(str, "a family name")],
@@ -631,12 +632,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         # L-BFGS counts iterations of the whole objective, not minibatch steps: scikit-learn's
         # 200 (and no dependence on the number of rows, so weights stay repetitions)
         budget = budget if stochastic else 200
-        if isinstance(kwargs["ema_decay"], str):  # "auto"
-            kwargs["ema_decay"] = AUTO_EMA_DECAY if stochastic else None
         for name, value in (("max_iter", budget), ("n_iter_no_change", patience)):
             if isinstance(kwargs[name], str):  # "auto"
                 kwargs[name] = value
-        return kwargs
+        return resolve_average(kwargs)
 
     def _nll_offset(self) -> float:
         # log of the Jacobian |dy_std / dy| = 1 / scale, per example

@@ -110,6 +110,13 @@ def _build():
             v[i] = vi
             p[i] += gi / (np.sqrt(vi) + eps) * neg_lr
 
+    @jit
+    def average(a, p, c):
+        # the Trainer's moving average of the weights: a += (p - a) * c, in NumPy's order
+        for i in range(a.shape[0]):
+            ai = a[i]
+            a[i] = ai + (p[i] - ai) * c
+
     # ---------------------------------------------------------------- network
     @jit
     def bias_relu(a, b):
@@ -219,7 +226,8 @@ def _build():
             grad[i, 1] = (one - r2) * dlog
 
     return {"adam": adam, "adamw": adamw, "sgd_plain": sgd_plain,
-            "sgd_momentum": sgd_momentum, "rmsprop": rmsprop, "bias_relu": bias_relu,
+            "sgd_momentum": sgd_momentum, "rmsprop": rmsprop, "average": average,
+            "bias_relu": bias_relu,
             "relu_mask_colsum": relu_mask_colsum, "categorical_labels": categorical_labels,
             "bernoulli": bernoulli, "normal": normal}
 

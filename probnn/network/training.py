@@ -640,9 +640,14 @@ class Trainer:
         k = self._average_steps
         self._average_steps = k + 1
         average, tmp = self._average, self._average_tmp
-        np.subtract(params, average, out=tmp)
-        tmp *= tmp.dtype.type(1.0 - min(self.ema_decay, (1.0 + k) / (10.0 + k)))
-        average += tmp
+        c = tmp.dtype.type(1.0 - min(self.ema_decay, (1.0 + k) / (10.0 + k)))
+        kernels = self._optimizer._kernels
+        if kernels is not None:  # one compiled pass, the same arithmetic (tests/test_fast.py)
+            kernels["average"](average, params, c)
+        else:
+            np.subtract(params, average, out=tmp)
+            tmp *= c
+            average += tmp
         if (k + 1) % self._optimizer.FLUSH_EVERY == 0:
             # an average that follows a weight flushed to 0 decays into the subnormals and
             # stalls there (see Optimizer): zero it, as the optimiser does the weights

@@ -249,6 +249,19 @@ def test_early_stopping_keeps_the_best_epoch_as_scored_in_memory(tmp_path):
         np.testing.assert_allclose(value, expected[key], rtol=1e-6, atol=atol, err_msg=key)
 
 
+def test_a_streamed_fit_does_not_claim_averaged_weights(tmp_path):
+    # partial_fit steps without the moving average: neither the estimator nor its report card
+    # may say the weights were averaged
+    from probnn.report.card import training_rows
+
+    _, folder = _regression_folder(tmp_path)
+    model, _ = fit_stream(TableSource(folder, batch_rows=100), "y", hidden=(8,), epochs=2, seed=0)
+    assert model.estimator.ema_decay_ is None
+    rows = {what: value for what, value, _ in training_rows(model.estimator)}
+    assert rows["weights averaged over the steps (decay per step)"] == \
+        "none (the last step's weights)"
+
+
 # ----------------------------------------------------------- the command
 def test_streamed_predict_and_evaluate_equal_in_memory(tmp_path, capsys):
     frame, folder = _regression_folder(tmp_path)

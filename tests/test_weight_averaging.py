@@ -161,11 +161,13 @@ def test_the_estimators_average_by_default_and_say_so(tmp_path):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(X), est.predict(X))
 
 
-def test_partial_fit_does_not_average():
+def test_partial_fit_does_not_average_and_says_so():
     X, y = regression_data(64, 6)
     a = MLPRegressor(random_state=1, ema_decay=0.9).partial_fit(X, y)
     b = MLPRegressor(random_state=1, ema_decay=None).partial_fit(X, y)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert a.ema_decay_ is None  # the report card must not claim an average
+    assert MLPClassifier(random_state=1).partial_fit(X, y > 0, classes=[0, 1]).ema_decay_ is None
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

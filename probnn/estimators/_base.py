@@ -252,7 +252,8 @@ class BaseNetworkEstimator(BaseEstimator):
         self.max_iter_ = kwargs["max_iter"]
         self.n_iter_no_change_ = kwargs["n_iter_no_change"]
         self.early_stopping_ = bool(kwargs["early_stopping"])
-        self.ema_decay_ = None if kwargs["solver"] == "lbfgs" else kwargs["ema_decay"]
+        # partial_fit steps without the average (only fit keeps one): say so
+        self.ema_decay_ = None if incremental else kwargs["ema_decay"]
         network = getattr(self, "_network", None)
         keep = self._reuses_network(sizes, family, incremental)
         if not keep:

@@ -695,8 +695,11 @@ def fit_stream(
     -----
     The network is trained by ``partial_fit`` on consecutive chunks of ``chunk_rows``
     training rows leaving the shuffle buffer: with the buffer off this is exactly
-    ``partial_fit`` called on the training rows cut into those chunks, epoch after epoch.
-    A regressor standardises the target with the mean and standard deviation of the
+    ``partial_fit`` called on the training rows cut into those chunks, epoch after epoch,
+    except that the weights' moving average (``ema_decay``, "auto" as in an in-memory fit:
+    0.995 per step) is kept across the chunks from the weights after the first one, and
+    each epoch scores, and early stopping keeps, the average (``ema_decay=None``: the last
+    step's weights). A regressor standardises the target with the mean and standard deviation of the
     training and validation rows (the first pass), not of its first chunk. The prior's
     penalty is divided by each chunk's rows, ``partial_fit``'s rule, where an in-memory fit
     divides it by all the training rows: on chunks of tens of thousands of rows, and at the
@@ -761,8 +764,12 @@ def fit_stream(
 
     def train_on(X, y):
         kwargs = first_kwargs if state["first"] else {}
-        state["first"] = False
         estimator.partial_fit(X, y, **kwargs)
+        if state["first"]:
+            # the weights' moving average (ema_decay), as an in-memory fit keeps one, from the
+            # weights after the first chunk (its optimiser exists from then on)
+            state["averaging"] = estimator._trainer.start_average()
+        state["first"] = False
         state["loss"] += float(estimator.loss_curve_[-1]) * len(X)
         state["n"] += len(X)
         state["last"] = (X, y)
@@ -770,12 +777,17 @@ def fit_stream(
     losses, scores = [], []
     best, best_weights, waited, converged = math.inf, None, 0, False
     epochs, patience = estimator.max_iter, estimator.n_iter_no_change
+    state["averaging"], raw = False, None
     for epoch in range(int(epochs)):
         state.update(loss=0.0, n=0)
         tick, tock = time.perf_counter(), time.process_time()
+        if raw is not None:  # training goes on from the optimiser's own weights
+            estimator._network.set_params(raw)
         # reading, preprocessing and the shuffle buffer in a second thread: here only training
         for Xc, yc in prefetch(training_chunks(), PREFETCH_BATCHES):
             train_on(Xc, yc)
+        if state["averaging"]:  # the average is what is scored and kept
+            raw = estimator._trainer.swap_in_average()
         info.epoch_seconds.append(time.perf_counter() - tick)
         info.epoch_cpu_seconds.append(time.process_time() - tock)
         losses.append(state["loss"] / state["n"])
@@ -798,8 +810,10 @@ def fit_stream(
             break
     if best_weights is not None:
         estimator._network.set_params(best_weights)
+    estimator._trainer.stop_average()
     estimator._end_stream(losses, scores if early_stopping else None, converged,
                           best if early_stopping else None, sample=state.get("last"))  # fmt: skip
+    estimator.ema_decay_ = estimator._trainer.ema_decay if state["averaging"] else None
     # held-out metrics over every test row, and samples for the report
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
@@ -847,9 +861,10 @@ def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed
     settings = dict(CLASSIFIER_DEFAULTS) if classifier else {}
     if hidden is not None:
         settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
-    # an option left out (None) keeps the default; prior=None is a choice (no prior)
+    # an option left out (None) keeps the default; prior=None (no prior) and ema_decay=None
+    # (no average) are choices
     settings.update({k: v for k, v in params.items()
-                     if (v is not None or k == "prior") and k != "progress"})  # fmt: skip
+                     if (v is not None or k in ("prior", "ema_decay")) and k != "progress"})  # fmt: skip
     if settings.get("solver", "adam") == "lbfgs":
         raise ValueError("a streamed fit needs a stochastic solver (adam, sgd, ...); L-BFGS works "
                          "on the whole table in memory")  # fmt: skip

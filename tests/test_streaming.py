@@ -192,9 +192,15 @@ def _regression_folder(tmp_path, n=600):
     return frame, folder
 
 
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
 @pytest.mark.parametrize("classify", [False, True])
-def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify):
+def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify, ema_decay,
+                                                          monkeypatch):
+    # without the average: partial_fit over the same chunks, bit for bit; with it: the
+    # documented recursion over the weights after each of those steps, from the weights after
+    # the first chunk, worked here in float64
     from probnn.estimators import MLPClassifier, MLPRegressor
+    from probnn.network.optimizers import Optimizer
 
     frame, folder = _regression_folder(tmp_path)
     if classify:
@@ -203,7 +209,7 @@ def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify):
         for extra in sorted(folder.glob("part-00[12].parquet")):
             extra.unlink()
     settings_ = dict(hidden=(8,), epochs=2, seed=4, batch_size=16, buffer_rows=0, chunk_rows=48,
-                     early_stopping=False, learning_rate_init=0.01)  # fmt: skip
+                     early_stopping=False, learning_rate_init=0.01, ema_decay=ema_decay)  # fmt: skip
     model, info = fit_stream(TableSource(folder, batch_rows=37), "y", **settings_)
     parts = row_parts(np.arange(len(frame), dtype=np.uint64), 4, 0.2, 0.0)
     rows = frame[parts == TRAIN]
@@ -219,13 +225,32 @@ def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify):
         reference = MLPRegressor(family="normal", **common)
         first = {"target_scaling": (np.mean(frame["y"][parts != TEST]),
                                     np.std(frame["y"][parts != TEST]))}  # fmt: skip
+    path, original = [], Optimizer.step
+
+    def recording(self, params, grad, lr):
+        original(self, params, grad, lr)
+        path.append(params.astype(np.float64))
+
+    monkeypatch.setattr(Optimizer, "step", recording)
+    after_first = None
     for _ in range(2):
         for start in range(0, len(X), 48):
             reference.partial_fit(X[start:start + 48], y[start:start + 48], **first)
+            if after_first is None:
+                after_first = len(path)
             first = {}
-    for a, b in zip(model.estimator.coefs_ + model.estimator.intercepts_,
-                    reference.coefs_ + reference.intercepts_):  # fmt: skip
-        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(Optimizer, "step", original)
+    got = np.concatenate([a.ravel() for a in model.estimator.coefs_ + model.estimator.intercepts_])
+    want = np.concatenate([a.ravel() for a in reference.coefs_ + reference.intercepts_])
+    if ema_decay is None:
+        np.testing.assert_array_equal(got, want)
+    else:
+        average = path[after_first - 1]
+        for k, w in enumerate(path[after_first:]):
+            d = min(ema_decay, (1.0 + k) / (10.0 + k))
+            average = d * average + (1.0 - d) * w
+        np.testing.assert_allclose(got, average, rtol=1e-5, atol=1e-6)
+        assert np.max(np.abs(got - want)) > 1e-4  # the average, not the last step
     assert model.estimator.n_iter_ == 2 and len(model.estimator.loss_curve_) == 2
     assert info.rows["train"] == len(rows) and info.rows["test"] == int(np.sum(parts == TEST))
 
@@ -249,17 +274,35 @@ def test_early_stopping_keeps_the_best_epoch_as_scored_in_memory(tmp_path):
         np.testing.assert_allclose(value, expected[key], rtol=1e-6, atol=atol, err_msg=key)
 
 
-def test_a_streamed_fit_does_not_claim_averaged_weights(tmp_path):
-    # partial_fit steps without the moving average: neither the estimator nor its report card
-    # may say the weights were averaged
+@pytest.mark.parametrize("ema_decay", ["auto", None])
+def test_a_streamed_fit_says_whether_it_averaged_the_weights(tmp_path, ema_decay):
+    # the estimator and its report card say what the streamed fit did (partial_fit alone
+    # steps without the average; the streamed fit keeps one across its chunks unless told not)
     from probnn.report.card import training_rows
 
     _, folder = _regression_folder(tmp_path)
-    model, _ = fit_stream(TableSource(folder, batch_rows=100), "y", hidden=(8,), epochs=2, seed=0)
-    assert model.estimator.ema_decay_ is None
+    model, _ = fit_stream(TableSource(folder, batch_rows=100), "y", hidden=(8,), epochs=2, seed=0,
+                          ema_decay=ema_decay)  # fmt: skip
     rows = {what: value for what, value, _ in training_rows(model.estimator)}
-    assert rows["weights averaged over the steps (decay per step)"] == \
-        "none (the last step's weights)"
+    averaged = rows["weights averaged over the steps (decay per step)"]
+    if ema_decay is None:
+        assert model.estimator.ema_decay_ is None
+        assert averaged == "none (the last step's weights)"
+    else:
+        assert model.estimator.ema_decay_ == 0.995 and averaged == "auto: 0.995"
+
+
+@pytest.mark.parametrize("option,expected", [([], 0.995), (["--average", "none"], None),
+                                             (["--average", "0.9"], 0.9)])
+def test_the_average_option_reaches_a_streamed_fit(tmp_path, option, expected):
+    from probnn.model_file import load_model
+
+    _, folder = _regression_folder(tmp_path)
+    model_file = tmp_path / "m.safetensors"
+    code = main(["fit", str(folder), "--target", "y", "--epochs", "2", "--hidden", "8",
+                 "--out", str(model_file), "--quiet", *option])  # fmt: skip
+    assert code == 0
+    assert load_model(model_file).estimator.ema_decay_ == expected
 
 
 # ----------------------------------------------------------- the command

@@ -447,8 +447,33 @@ class Trainer:
             self.network.use_fused(kernels)
             self._fused_loss = _fast.loss_kernel_for(self.family)
 
+    # ------------------------------------------- averaging across partial_fit calls
+    # A streamed fit (probnn.streaming) trains by partial_fit on chunks and keeps its own
+    # epochs; it averages the weights as run() does through these three calls.
+    def start_average(self) -> bool:
+        """Average the weights over the steps of the coming :meth:`partial_fit` calls, from
+        the current weights (``ema_decay``, with its warm-up); False (and nothing) when
+        ``ema_decay`` is None. Call after the first ``partial_fit`` (the optimiser exists)."""
+        if self.ema_decay is None or self._optimizer is None:
+            return False
+        self._average, self._average_steps = self.network.copy_params(), 0
+        self._average_tmp = np.empty_like(self._average)
+        return True
+
+    def swap_in_average(self) -> Array:
+        """Put the average into the network (to score or keep it); returns the optimiser's
+        own weights, which ``network.set_params`` puts back before training goes on."""
+        raw = self.network.copy_params()
+        self.network.set_params(self._average)
+        return raw
+
+    def stop_average(self) -> None:
+        """Stop averaging: later :meth:`partial_fit` calls step without it."""
+        self._average = self._average_tmp = None
+
     def partial_fit(self, X, y, sample_weight=None) -> "Trainer":
-        """One pass over this chunk, keeping the optimiser's state (no stopping rule)."""
+        """One pass over this chunk, keeping the optimiser's state (no stopping rule); the
+        weights' average is kept only between :meth:`start_average` and :meth:`stop_average`."""
         if self.solver == "lbfgs":
             raise ValueError("partial_fit needs a stochastic solver; lbfgs works on the whole data")
         X = self.network._check_X(X)

@@ -147,7 +147,8 @@ class Trainer:
         Keep an exponential moving average of the weights with this decay per
         step (after a warm-up, see the module docstring); :meth:`fit` scores,
         keeps and returns the averaged weights. None: the last step's weights.
-        Ignored by "lbfgs" and :meth:`partial_fit`.
+        Ignored by "lbfgs", and by :meth:`partial_fit` outside
+        :meth:`start_average` / :meth:`stop_average` (a streamed fit's epochs).
     Other parameters are scikit-learn's (``MLPClassifier``) or the optimiser's.
 
     Attributes

@@ -767,7 +767,7 @@ def fit_stream(
         estimator.partial_fit(X, y, **kwargs)
         if state["first"]:
             # the weights' moving average (ema_decay), as an in-memory fit keeps one, from the
-            # weights after the first chunk (its optimiser exists from then on)
+            # weights after the first chunk (the estimator builds its trainer on that call)
             state["averaging"] = estimator._trainer.start_average()
         state["first"] = False
         state["loss"] += float(estimator.loss_curve_[-1]) * len(X)

@@ -16,11 +16,19 @@ import math
 
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "make_optimizer", "SOLVERS"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "make_optimizer", "SOLVERS",
+           "zero_subnormals"]
 
 Array = np.ndarray
 
 SOLVERS = ("adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs")
+
+def zero_subnormals(values: Array, tmp: Array) -> None:
+    """Set the entries of ``values`` below the dtype's smallest normal float to zero, in
+    place (``tmp``: a scratch array of the same shape and dtype)."""
+    np.abs(values, out=tmp)
+    values[tmp < np.finfo(values.dtype).tiny] = 0
+
 
 class Optimizer:
     """Base class: ``step(params, grad, lr)`` updates ``params`` (1-D) in place.
@@ -56,8 +64,7 @@ class Optimizer:
     def __init__(self, n_params: int, dtype) -> None:
         self.t = 0
         self._tmp = np.zeros(n_params, dtype=dtype)
-        self._tiny = float(np.finfo(dtype).tiny)  # the smallest normal float
-        self._flush_below = self._tiny * 2.0**26
+        self._flush_below = float(np.finfo(dtype).tiny) * 2.0**26
         self._dt = np.dtype(dtype).type
         self._kernels = None  # compiled kernels (probnn.network._fast), when enabled
 
@@ -92,8 +99,7 @@ class Optimizer:
         the parameters that are subnormal already."""
         tmp = self._tmp
         if params is not None:
-            np.abs(params, out=tmp)
-            params[tmp < self._tiny] = 0
+            zero_subnormals(params, tmp)
         for name in self._state_names:
             state = getattr(self, name)
             if state is None:

@@ -51,7 +51,7 @@ from probnn.exceptions import TrainingDivergedError
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network.mlp import MLP, make_rng
 from probnn.network import _fast
-from probnn.network.optimizers import SOLVERS, make_optimizer
+from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at"]
 
@@ -342,9 +342,9 @@ class Trainer:
                 # fit again on weights this fit left (warm start): the path and its average
                 # go on as in one longer fit
                 raw, self._average, self._average_steps = left[0], left[1], left[2]
+                self._average_tmp = np.empty_like(self._average)
             else:
-                self._average, self._average_steps = self.network.copy_params(), 0
-            self._average_tmp = np.empty_like(self._average)
+                self.start_average()
         self._left_averaging = None
         epochs = range(self.max_iter)
         bar = None
@@ -361,8 +361,7 @@ class Trainer:
                     self.network.set_params(raw)
                 loss = self._epoch(X, y, sw)
                 if averaging:
-                    raw = self.network.copy_params()
-                    self.network.set_params(self._average)
+                    raw = self.swap_in_average()
                 self.n_iter_ += 1
                 self.loss_curve_.append(loss)
                 if bar is not None:
@@ -402,7 +401,7 @@ class Trainer:
             if averaging and raw is not None:
                 self._left_averaging = (raw, self._average, self._average_steps,
                                         self.network.copy_params())  # fmt: skip
-            self._average = self._average_tmp = None  # partial_fit does not average
+            self.stop_average()  # partial_fit does not average
         if not self.converged_:
             warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
         return self
@@ -448,14 +447,14 @@ class Trainer:
             self.network.use_fused(kernels)
             self._fused_loss = _fast.loss_kernel_for(self.family)
 
-    # ------------------------------------------- averaging across partial_fit calls
-    # A streamed fit (probnn.streaming) trains by partial_fit on chunks and keeps its own
-    # epochs; it averages the weights as run() does through these three calls.
+    # ------------------------------------------- the weights' moving average
+    # run() averages the weights through these three calls; a streamed fit
+    # (probnn.streaming), which trains by partial_fit on chunks and keeps its own epochs,
+    # averages them the same way.
     def start_average(self) -> bool:
-        """Average the weights over the steps of the coming :meth:`partial_fit` calls, from
-        the current weights (``ema_decay``, with its warm-up); False (and nothing) when
-        ``ema_decay`` is None. Call after the first ``partial_fit`` (the optimiser exists)."""
-        if self.ema_decay is None or self._optimizer is None:
+        """Average the weights over the steps that follow (``ema_decay``, with its warm-up),
+        from the current weights; False (and nothing) when ``ema_decay`` is None."""
+        if self.ema_decay is None:
             return False
         self._average, self._average_steps = self.network.copy_params(), 0
         self._average_tmp = np.empty_like(self._average)
@@ -677,8 +676,7 @@ class Trainer:
         if (k + 1) % self._optimizer.FLUSH_EVERY == 0:
             # an average that follows a weight flushed to 0 decays into the subnormals and
             # stalls there (see Optimizer): zero it, as the optimiser does the weights
-            np.abs(average, out=tmp)
-            average[tmp < np.finfo(tmp.dtype).tiny] = 0
+            zero_subnormals(average, tmp)
 
     def _fit_lbfgs(self, X, y, sw) -> "Trainer":
         net = self.network

@@ -111,26 +111,25 @@ _coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0
 _jobs = _number(int, lambda v: v >= 1 or v == -1, "a positive integer, or -1 for every core")
 
 
-def _batch_size(text: str) -> int | str:
-    if text.strip() == "auto":
-        return "auto"
-    try:
-        return _positive_int(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer or 'auto'; found {text!r}"
-        ) from None
+def _word_or(word: str, parse, expected: str):
+    """An argparse type: ``word`` itself, or what ``parse`` makes of the text."""
+
+    def convert(text: str):
+        if text.strip() == word:
+            return word
+        try:
+            return parse(text)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"expected {expected} or {word!r}; found {text!r}"
+            ) from None
+
+    return convert
 
 
-def _average(text: str) -> float | str:
-    if text.strip() == "none":
-        return "none"  # given, and off: None would read as "not given"
-    try:
-        return _fraction(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"expected a decay strictly between 0 and 1, e.g. 0.995, or 'none'; found {text!r}"
-        ) from None
+_batch_size = _word_or("auto", _positive_int, "a positive integer")
+# "none" stays a word here: None would read as "not given" (_estimator_params turns it to None)
+_average = _word_or("none", _fraction, "a decay strictly between 0 and 1, e.g. 0.995,")
 
 
 _PRIORS = {"gaussian": "gaussian", "laplace": "laplace", "none": None}

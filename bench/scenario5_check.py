@@ -71,7 +71,7 @@ def start_ab(log=print, change: str = "start") -> None:
     from bench import scenario3, scenario4
     from bench._data import load_csv
 
-    from probnn.estimators import _base
+    from probnn import defaults
 
     if change == "average":
         log("| scenario | data | peer | NLL, averaged (default) | NLL, ema_decay=None |")
@@ -95,19 +95,19 @@ def start_ab(log=print, change: str = "start") -> None:
                          scenario4._fit_score_regressor(p, 0, scenario4.TAB_EPOCHS, *a)))
     from probnn.estimators import MLPRegressor
 
-    decay = _base.AUTO_EMA_DECAY
+    decay = defaults.AUTO_EMA_DECAY
     for scen, data, peer, fit in rows:
         out = []
         for on in (True, False):
             if change == "average":
-                _base.AUTO_EMA_DECAY = decay if on else None
+                defaults.AUTO_EMA_DECAY = decay if on else None
             else:
                 MLPRegressor._start_at_constant = on
             try:
                 out.append(fit()["nll"])
             finally:
                 MLPRegressor._start_at_constant = True
-                _base.AUTO_EMA_DECAY = decay
+                defaults.AUTO_EMA_DECAY = decay
         log(f"| {scen} | {data} | {peer} | {out[0]:.4f} | {out[1]:.4f} |")
 
 

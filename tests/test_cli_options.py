@@ -169,7 +169,7 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
 @pytest.mark.parametrize("kind", ["regression", "classifier"])
 def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, capsys, kind):
     # a regression family: MLPRegressor's own defaults (sized by the data), the ones the UCI
-    # benchmark measures; a classifier: the table's settings (tabular.CLASSIFIER_DEFAULTS)
+    # benchmark measures; a classifier: the table's settings (defaults.TABLE_CLASSIFIER)
     from probnn.estimators import MLPRegressor
     from probnn.model_file import load_model
 

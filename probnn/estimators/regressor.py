@@ -119,9 +119,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     The values were chosen on validation fifths of the training rows of the
     UCI protocol's concrete, energy and yacht sets (never their test rows;
-    ``bench/results/scenario5_search.md``) and checked on Bike Sharing and
+    ``bench/studies/scenario5_search.md``) and checked on Bike Sharing and
     California housing, which took no part in choosing them
-    (``bench/results/scenario5_check.md``). The fitted ``batch_size_``,
+    (``bench/studies/scenario5_check.md``). The fitted ``batch_size_``,
     ``max_iter_``, ``n_iter_no_change_``, ``early_stopping_`` and ``ema_decay_`` say what a
     fit used. Give numbers (and ``early_stopping=True`` / ``False``) to
     choose yourself; ``max_iter`` is always a cap on epochs. On tiny data
@@ -219,7 +219,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         costs far more on new rows than it gains). For a Normal the
         maximum-likelihood factor is ``sqrt(mean(((y - loc) / scale) ** 2))``
         over those rows. Measured on the UCI protocol, 20 splits, paired with
-        ``recalibrate=False`` (``bench/results/scenario5_recalibrate.md``, before
+        ``recalibrate=False`` (``bench/studies/scenario5_recalibrate.md``, before
         the averaged weights): test NLL 3.23 -> 3.12 on concrete, 1.16 -> 0.75
         on yacht; with the averaged weights, on validation rows
         (``scenario5_search.md``): concrete 3.076 -> 3.028, energy and yacht

@@ -1,6 +1,6 @@
-"""The default rule checked on data it was not chosen on (bench/results/scenario5_check.md).
+"""The default rule checked on data it was not chosen on (bench/studies/scenario5_check.md).
 
-``python -m bench.scenario5_check [REPEATS] [--peers P,Q]``: on Bike Sharing (hourly, 13903 training rows;
+``python -m bench.studies.scenario5_check [REPEATS] [--peers P,Q]``: on Bike Sharing (hourly, 13903 training rows;
 daily, 585 rows) and California housing (16512 rows), with scenario 4's split (one random
 80 / 20 split, seed 0, features standardised on the training part; California's missing values
 imputed, its category one-hot), test NLL (scipy.stats, probnn's asserted equal), RMSE and fit
@@ -19,7 +19,7 @@ seconds of
 None of these sets was used to choose the rule (that was done on validation rows of concrete,
 energy and yacht: scenario5_search.py). 2 threads; median over REPEATS (default 3) seeds.
 
-``python -m bench.scenario5_check --s34`` / ``--s34-average``: see :func:`start_ab`.
+``python -m bench.studies.scenario5_check --s34`` / ``--s34-average``: see :func:`start_ab`.
 """
 from __future__ import annotations
 

@@ -264,7 +264,7 @@ def enable_for(optimizer, n_steps: float, engine: str | None = None, network=Non
 # ``family.check_target`` (labels within the raw columns; float targets cast to raw's dtype)
 # and ``raw`` is the network's C-contiguous (n, n_outputs) output. It does not check them
 # again. It returns fresh ``(loss (n,), grad (n, n_outputs))`` that agree with the NumPy
-# family to float32 rounding (tests/test_fast.py), and hands anything outside its hot path
+# family to float32 rounding (tests/test_network_fast.py), and hands anything outside its hot path
 # (one-hot categorical targets, loss without gradient) to the family's own method.
 
 

@@ -20,9 +20,6 @@ ROOT = Path(probnn.__file__).parent
 KNOWN_CYCLES: list[frozenset[str]] = [
     # the restructure into a probnn/tables/ package separates them (issue 21)
     frozenset({"probnn.tabular", "probnn.streaming"}),
-    # a model file's ensemble rebuilds its members through the package's estimator_from_state,
-    # which knows every estimator class, the ensemble's included
-    frozenset({"probnn.estimators", "probnn.estimators.ensemble"}),
 ]
 
 

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from probnn._validation import InstanceOf, Options, describe_rows, describe_values, encode_labels
 from probnn.defaults import CLASSIFIER as _DEFAULT  # the signature's defaults, each with why
 from probnn.estimators._base import BaseNetworkEstimator, training_weights
+from probnn.estimators._state import register_state
 from probnn.exceptions import SeparationWarning
 
 __all__ = ["MLPClassifier", "linearly_separable"]
@@ -26,6 +27,7 @@ _STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
 _LP_SECONDS = 10.0  # time allowed to the separability check
 
 
+@register_state
 class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     """Multilayer perceptron classifier: ``p(y | x) = Bernoulli or Categorical(f_w(x))``.
 

@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from probnn import defaults
+from probnn.estimators._state import estimator_from_params, estimator_from_state, register_state
 
 __all__ = ["EnsembleRegressor", "default_member"]
 
@@ -34,6 +35,7 @@ def _fit_member(task):
     return estimator.fit(X, y, sample_weight=sample_weight)
 
 
+@register_state
 class EnsembleRegressor(RegressorMixin, BaseEstimator):
     """Deep ensemble: ``p(y | x) = (1 / M) sum_m p_m(y | x)``, M independently seeded regressors.
 
@@ -198,8 +200,6 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
 
     def _import_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         """Inverse of :meth:`_export_state` (called by ``estimator_from_state``)."""
-        from probnn.estimators import _CLASSES, estimator_from_state
-
         members = meta.get("members")
         if not isinstance(members, list) or not members:
             raise ValueError("ensemble metadata must list its members; found none")
@@ -210,10 +210,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
             self.estimators_.append(estimator_from_state(own, member_meta))
         template = meta.get("estimator")
         if template is not None:
-            params = dict(template["params"])
-            if isinstance(params.get("hidden_layer_sizes"), list):
-                params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-            self.estimator = _CLASSES[template["class"]](**params)
+            self.estimator = estimator_from_params(template)
         self.n_features_in_ = self.estimators_[0].n_features_in_
         if hasattr(self.estimators_[0], "feature_names_in_"):
             self.feature_names_in_ = self.estimators_[0].feature_names_in_

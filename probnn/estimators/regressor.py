@@ -15,6 +15,7 @@ from probnn._validation import InstanceOf, Options
 from probnn.estimators._base import (
     BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
 )
+from probnn.estimators._state import register_state
 
 __all__ = ["MLPRegressor"]
 
@@ -42,6 +43,7 @@ def auto_epochs(steps_per_epoch: int) -> tuple[int, int]:
 _DEFAULT = defaults.REGRESSOR  # the signature's defaults, each with why
 
 
+@register_state
 class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     """Multilayer perceptron regressor: ``p(y | x) = family(f_w(x))``, fit by maximum likelihood.
 

@@ -19,6 +19,7 @@ import pytest
 from probnn import defaults
 from probnn.cli import main
 from probnn.estimators import EnsembleRegressor, MLPClassifier, MLPRegressor
+from probnn.estimators.ensemble import default_member
 
 ESTIMATORS = {MLPRegressor: defaults.REGRESSOR, MLPClassifier: defaults.CLASSIFIER}
 
@@ -35,7 +36,13 @@ def test_every_entry_of_the_table_is_a_parameter_with_that_default(cls):
     assert set(table) <= set(signature), set(table) - set(signature)
     assert {k: signature[k] for k in table} == dict(table)
     assert cls().get_params()["learning_rate_init"] == table["learning_rate_init"]
-    assert _signature_defaults(EnsembleRegressor)["n_members"] == defaults.ENSEMBLE_MEMBERS
+
+
+def test_the_ensembles_defaults_are_the_tables():
+    assert EnsembleRegressor().n_members == defaults.ENSEMBLE_MEMBERS
+    member = default_member()
+    assert {k: member.get_params()[k] for k in defaults.ENSEMBLE_MEMBER} == dict(
+        defaults.ENSEMBLE_MEMBER)
 
 
 @pytest.mark.parametrize("cls", [MLPRegressor, MLPClassifier, EnsembleRegressor],

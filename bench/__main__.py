@@ -126,7 +126,7 @@ def _scenario1(epochs: int, repeats: int, env: dict, log, configs, previous=None
     return out
 
 
-# the configurations whose step scenario 1 splits into phases (bench.profile_probnn --isolated)
+# the configurations whose step scenario 1 splits into phases (bench.tools.profile_probnn --isolated)
 GAP_CONFIGS = [("256", 128), ("512-512", 128), ("256", 32), ("64", 128)]
 
 
@@ -134,7 +134,7 @@ def _scenario1_gap(configs, env: dict, log) -> list:
     """Per-phase CPU time of a step beyond the matmul floor, for the GAP_CONFIGS measured."""
     out = []
     for hidden, batch in [c for c in GAP_CONFIGS if c in configs]:
-        cmd = [sys.executable, "-m", "bench.profile_probnn", "--isolated", "--json", "--threads",
+        cmd = [sys.executable, "-m", "bench.tools.profile_probnn", "--isolated", "--json", "--threads",
                "1", "--hidden", hidden, "--batch", str(batch)]
         res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         if res.returncode != 0:
@@ -237,10 +237,10 @@ def _scenario1_gap_markdown(res: dict) -> list[str]:
     lines = []
     gaps = res.get("scenario1_gap") or []
     if gaps:
-        from bench.profile_probnn import gap_markdown
+        from bench.tools.profile_probnn import gap_markdown
 
         lines += ["### Where a step's time goes beyond the matrix products", "",
-                  "`python -m bench.profile_probnn --isolated --threads 1` (run by the harness "
+                  "`python -m bench.tools.profile_probnn --isolated --threads 1` (run by the harness "
                   "after the peers): CPU time, one BLAS thread, the least of 7 interleaved "
                   "rounds, so other processes on the machine disturb it less than wall time. "
                   "Each phase is timed alone on one batch (the same "

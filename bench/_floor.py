@@ -1,7 +1,7 @@
 """The matrix-multiply floor: the matmuls of one training step, with nothing else.
 
 Shared by the harness (``bench._worker``, which times whole epochs) and
-``bench.profile_probnn`` (which times each step), so both time exactly the same work.
+``bench.tools.profile_probnn`` (which times each step), so both time exactly the same work.
 """
 from __future__ import annotations
 

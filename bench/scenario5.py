@@ -9,7 +9,7 @@ Peers (random_state = split index):
 * ``probnn default``: ``MLPRegressor()``, probnn's defaults (the "normal" family and the
   "auto" rule that sizes the batch, the step budget and early stopping by the data).
 * ``probnn ensemble``: ``EnsembleRegressor()`` with its defaults (5 members
-  ``MLPRegressor(**probnn.estimators.ensemble.DEFAULT_MEMBER_PARAMS)``, fitted one after the
+  ``MLPRegressor(**probnn.defaults.ENSEMBLE_MEMBER)``, fitted one after the
   other), the equal mixture of the members, on the first ``ENSEMBLE_SPLITS`` splits (all 20).
 * ``probnn member`` (not in ``PEERS`` by default; ``_fit_score`` still knows it): one network of
   the ensemble's member configuration.
@@ -221,10 +221,10 @@ def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS, pe
         peers.remove("torch")
         notes.append("torch peer skipped: torch is not installed")
         log("scenario 5 torch peer skipped: torch is not installed")
-    from probnn.estimators.ensemble import DEFAULT_MEMBER_PARAMS
+    from probnn.defaults import ENSEMBLE_MEMBER
 
     out = {"settings": {"splits": n_splits, "member_params": {
-        k: (list(v) if isinstance(v, tuple) else v) for k, v in DEFAULT_MEMBER_PARAMS.items()},
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in ENSEMBLE_MEMBER.items()},
         "n_members": 5}, "notes": notes, "datasets": {}}
     sizes = []
     for name in SETS:

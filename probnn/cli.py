@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Sequence
 
+from probnn import defaults
 from probnn._version import __version__
 from probnn.exceptions import DataError, TrainingDivergedError
 
@@ -192,6 +193,11 @@ def _set_help(p: argparse.ArgumentParser, option: str, text: str) -> None:
     raise KeyError(option)
 
 
+def _sizes(sizes: Sequence[int]) -> str:
+    """Hidden layer sizes as ``--hidden`` takes them: ``50,50``."""
+    return ",".join(str(size) for size in sizes)
+
+
 def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--family-param", type=_family_param, action="append", default=[],
                    metavar="NAME=VALUE",
@@ -201,38 +207,49 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "repeatable (none by default)")
     p.add_argument("--drop", type=_columns, default=[], metavar="COLS",
                    help="comma-separated columns to ignore (none by default)")
+    # the numbers in these texts are the defaults' own (probnn.defaults)
+    reg, cls = defaults.REGRESSOR, defaults.TABLE_CLASSIFIER
     p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES",
-                   help="hidden layer sizes, comma-separated (default: 50,50 for a regression "
-                        "family, as MLPRegressor; 64,64 for a classifier)")
-    p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default="adam",
+                   help=f"hidden layer sizes, comma-separated (default: "
+                        f"{_sizes(reg['hidden_layer_sizes'])} for a regression family, as "
+                        f"MLPRegressor; {_sizes(cls['hidden_layer_sizes'])} for a classifier)")
+    p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default=reg["solver"],
                    help="optimiser: adam or sgd on minibatches (with early stopping), or "
                         "full-batch L-BFGS")
     p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
-                   help="epoch budget (default: a regressor's is sized by the rows, about "
-                        "20,000 minibatch steps; a classifier's 200); adam and sgd stop earlier "
-                        "once the NLL of held-out validation rows stops improving (see "
-                        "--patience)")
+                   help=f"epoch budget (default: a regressor's is sized by the rows, about "
+                        f"{defaults.AUTO_MAX_STEPS:,} minibatch steps; a classifier's "
+                        f"{cls['max_iter']}); adam and sgd stop earlier once the NLL of held-out "
+                        "validation rows stops improving (see --patience)")
     p.add_argument("--lr", type=_positive_float, default=None, metavar="RATE",
-                   help="initial learning rate of adam / sgd (default: 0.01 for a "
-                        "regression family, 0.001 for a classifier)")
+                   help=f"initial learning rate of adam / sgd (default: "
+                        f"{reg['learning_rate_init']:g} for a regression family, "
+                        f"{cls['learning_rate_init']:g} for a classifier)")
     p.add_argument("--average", type=_average, default=None, metavar="DECAY",
-                   help="keep the moving average of the weights with this decay per adam / "
+                   help=f"keep the moving average of the weights with this decay per adam / "
                         "sgd step as the model (Polyak averaging), or none for the last "
-                        "step's weights (default: 0.995, as MLPRegressor and MLPClassifier)")
+                        f"step's weights (default: {defaults.AUTO_EMA_DECAY:g}, as MLPRegressor "
+                        "and MLPClassifier)")
+    low, high = defaults.AUTO_BATCH_ROWS
     p.add_argument("--batch-size", type=_batch_size, default="auto", metavar="N",
-                   help="rows per minibatch; auto is training rows // 50 within [32, 200] for "
-                        "a regression family, min(200, training rows) for a classifier")
+                   help=f"rows per minibatch; auto is training rows // "
+                        f"{defaults.AUTO_BATCHES_PER_EPOCH} within [{low}, {high}] for a "
+                        f"regression family, min({defaults.SKLEARN_BATCH_ROWS}, training rows) "
+                        "for a classifier")
     p.add_argument("--patience", type=_positive_int, default=None, metavar="N",
-                   help="stop once the validation NLL has not improved for this many epochs "
-                        "(default: a regressor's is about 2,000 minibatch steps, at least 10 "
-                        "epochs; a classifier's 10)")
-    p.add_argument("--prior", type=_prior, default="gaussian", metavar="{gaussian,laplace,none}",
+                   help=f"stop once the validation NLL has not improved for this many epochs "
+                        f"(default: a regressor's is about {defaults.AUTO_PATIENCE_STEPS:,} "
+                        f"minibatch steps, at least {defaults.AUTO_MIN_PATIENCE} epochs; a "
+                        f"classifier's {cls['n_iter_no_change']})")
+    p.add_argument("--prior", type=_prior, default=reg["prior"],
+                   metavar="{gaussian,laplace,none}",
                    help="prior on the weights (MAP fit): gaussian is L2, laplace is L1, none "
                         "is plain maximum likelihood")
     p.add_argument("--alpha", type=_non_negative_float, default=None, metavar="A",
-                   help="strength of the prior's penalty, divided by the training rows "
-                        "(scikit-learn's alpha); 0 is plain maximum likelihood (default: 0.01 "
-                        "for a regression family, 0.0001 for a classifier)")
+                   help=f"strength of the prior's penalty, divided by the training rows "
+                        "(scikit-learn's alpha); 0 is plain maximum likelihood (default: "
+                        f"{reg['alpha']:g} for a regression family, {cls['alpha']:g} for a "
+                        "classifier)")
     p.add_argument("--test-size", type=_fraction, default=TEST_FRACTION, metavar="FRACTION",
                    help="fraction of the rows held out for testing (the report's figures)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the split and the weights")

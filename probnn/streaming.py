@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from probnn import defaults
 from probnn.exceptions import DataError
 
 __all__ = [
@@ -658,7 +659,7 @@ def fit_stream(
         "auto" infers it from the target column over all rows (as ``probnn fit`` does).
     hidden, seed, impute
         As in :meth:`TabularModel.fit <probnn.tabular.TabularModel.fit>` (None: the
-        regressor's defaults, ``CLASSIFIER_DEFAULTS`` for a classifier).
+        regressor's defaults, ``defaults.TABLE_CLASSIFIER`` for a classifier).
     epochs : int or None
         Passes over the training rows at most. None: a regressor's "auto" budget of about
         20,000 optimiser steps (at least one epoch), a classifier's 200.
@@ -850,15 +851,15 @@ def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed
     """The estimator, the keywords of its first ``partial_fit`` and the target encoder.
 
     The settings are :meth:`TabularModel.fit <probnn.tabular.TabularModel.fit>`'s (a
-    regressor's defaults, ``CLASSIFIER_DEFAULTS`` for a classifier), their "auto" values
+    regressor's defaults, ``defaults.TABLE_CLASSIFIER`` for a classifier), their "auto" values
     resolved for ``n_train`` training rows: ``max_iter`` and ``n_iter_no_change`` count
     epochs, early stopping is the streamed fit's own.
     """
     from probnn.estimators.regressor import auto_batch_size, auto_epochs
-    from probnn.tabular import CLASSIFIER_DEFAULTS, is_classifier_family
+    from probnn.tabular import is_classifier_family
 
     classifier = is_classifier_family(family)
-    settings = dict(CLASSIFIER_DEFAULTS) if classifier else {}
+    settings = dict(defaults.TABLE_CLASSIFIER) if classifier else {}
     if hidden is not None:
         settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
     # an option left out (None) keeps the default; prior=None (no prior) and ema_decay=None
@@ -871,14 +872,14 @@ def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed
     if batch_size != "auto":
         bs = int(batch_size)
     elif classifier:
-        bs = min(200, n_train)
+        bs = min(defaults.SKLEARN_BATCH_ROWS, n_train)
     else:
         bs = auto_batch_size(n_train)
     auto_max_iter, auto_patience = auto_epochs(math.ceil(n_train / bs))
     if epochs is None:
-        epochs = settings.get("max_iter", 200) if classifier else auto_max_iter
+        epochs = settings["max_iter"] if classifier else auto_max_iter
     if patience is None:
-        patience = settings.get("n_iter_no_change", 10) if classifier else auto_patience
+        patience = settings["n_iter_no_change"] if classifier else auto_patience
     settings.update(batch_size=bs, max_iter=max(1, int(epochs)), n_iter_no_change=int(patience),
                     random_state=seed, family=family, early_stopping=False)  # fmt: skip
     encode = lambda model, frame: model.encode_target(frame)  # noqa: E731

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from probnn import defaults
 from probnn._validation import describe_rows, describe_values, encode_labels
 from probnn.exceptions import DataError, DataWarning
 
@@ -954,12 +955,6 @@ def _class_indices(labels: np.ndarray, classes, target: str) -> np.ndarray:
         raise DataError(str(exc)) from None
 
 
-# The settings of a classifier fitted on a table when none are given (a regressor takes
-# MLPRegressor's own defaults, which are sized by the data).
-CLASSIFIER_DEFAULTS = dict(hidden_layer_sizes=(64, 64), max_iter=200, learning_rate_init=1e-3,
-                           alpha=1e-4, n_iter_no_change=10)  # fmt: skip
-
-
 class TabularModel:
     """Preprocessing + target encoding + a probnn estimator, fitted on one table.
 
@@ -1020,11 +1015,11 @@ class TabularModel:
             ``"auto"`` uses :func:`infer_family`.
         hidden : sequence of int, optional
             Hidden layer sizes. None: :class:`~probnn.estimators.MLPRegressor`'s default
-            for a regression family, ``CLASSIFIER_DEFAULTS``'s for a classifier.
+            for a regression family, ``defaults.TABLE_CLASSIFIER``'s for a classifier.
         solver : {"adam", "sgd", "lbfgs"}
         epochs : int, optional
             ``max_iter`` of the estimator. None: a regressor's "auto" budget (sized by
-            the rows), a classifier's ``CLASSIFIER_DEFAULTS``. With "adam" or "sgd"
+            the rows), a classifier's ``defaults.TABLE_CLASSIFIER``. With "adam" or "sgd"
             training stops earlier once the NLL of held-out validation rows stops
             improving.
         seed : int or None
@@ -1052,7 +1047,9 @@ class TabularModel:
         # a regressor keeps MLPRegressor's defaults (sized by the data; early stopping on
         # validation NLL where it helps); a classifier gets the table's settings, with early
         # stopping (which also gives the report its validation curve) except under L-BFGS
-        params = dict(CLASSIFIER_DEFAULTS, early_stopping=solver != "lbfgs") if classifier else {}
+        params = {}
+        if classifier:
+            params = dict(defaults.TABLE_CLASSIFIER, early_stopping=solver != "lbfgs")
         if hidden is not None:
             params["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
         if epochs is not None:
@@ -1075,10 +1072,9 @@ class TabularModel:
             y = regression_target(frame[target], target, get_family(family))
             if ensemble > 1:
                 from probnn.estimators import EnsembleRegressor
-                from probnn.estimators.ensemble import DEFAULT_MEMBER_PARAMS
 
                 # the members EnsembleRegressor measures by default, as far as options allow
-                member = MLPRegressor(**{**DEFAULT_MEMBER_PARAMS, **params})
+                member = MLPRegressor(**{**defaults.ENSEMBLE_MEMBER, **params})
                 estimator = EnsembleRegressor(member, n_members=int(ensemble), n_jobs=n_jobs,
                                               random_state=seed)
             else:

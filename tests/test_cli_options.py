@@ -12,14 +12,13 @@ import hashlib
 import math
 import re
 import sys
-from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from _html import read_report
 from probnn.cli import build_parser, main, split_rows
 
 FAST = ("--hidden", "4", "--epochs", "3", "--quiet")
@@ -48,44 +47,8 @@ def fit_calls(monkeypatch):
     return calls
 
 
-class _Tables(HTMLParser):
-    """Every table of a report by id, as rows of cell texts; and the <pre> text."""
-
-    def __init__(self):
-        super().__init__()
-        self.rows, self.pre, self._table, self._in = {}, "", None, None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self._table = dict(attrs).get("id")
-            self.rows[self._table] = []
-        elif tag == "tr":
-            self.rows[self._table].append([])
-        elif tag == "td":
-            self.rows[self._table][-1].append("")
-            self._in = "td"
-        elif tag == "pre":
-            self._in = "pre"
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "pre"):
-            self._in = None
-
-    def handle_data(self, data):
-        if self._in == "td":
-            self.rows[self._table][-1][-1] += data
-        elif self._in == "pre":
-            self.pre += data
-
-
-def tables(path: Path) -> _Tables:
-    parser = _Tables()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser
-
-
 def _two_columns(parser, key) -> dict[str, str]:
-    return {r[0]: r[1] for r in parser.rows[key] if r}
+    return {r[0]: r[1] for r in parser.tables[key] if r}
 
 
 # ---------------------------------------------------------------------------- --help
@@ -154,8 +117,8 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     assert est.random_state == 7 and est.max_iter == 5
     assert "training on 56 rows, holding out 24 for testing" in out  # round(0.3 * 80) = 24
     # and the report's card says so
-    card = tables(tmp_path / "m-report" / "report.html")
-    training = {r[0]: r[1:] for r in card.rows["training"] if r}
+    card = read_report(tmp_path / "m-report" / "report.html")
+    training = {r[0]: r[1:] for r in card.tables["training"] if r}
     assert training["learning rate"] == ["0.01", "--lr"]
     assert training["minibatch size"] == ["16", "--batch-size"]
     assert training["patience (epochs without improvement)"] == ["3", "--patience"]
@@ -169,7 +132,7 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
 @pytest.mark.parametrize("kind", ["regression", "classifier"])
 def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, capsys, kind):
     # a regression family: MLPRegressor's own defaults (sized by the data), the ones the UCI
-    # benchmark measures; a classifier: the table's settings (tabular.CLASSIFIER_DEFAULTS)
+    # benchmark measures; a classifier: the table's settings (defaults.TABLE_CLASSIFIER)
     from probnn.estimators import MLPRegressor
     from probnn.model_file import load_model
 
@@ -190,8 +153,8 @@ def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, 
                      max_iter=200, n_iter_no_change=10, batch_size="auto"))  # fmt: skip
     assert {k: est.get_params()[k] for k in names} == {k: expected[k] for k in names}
     # the report says what "auto" came to, read back from the model file
-    card = tables(tmp_path / "m-report" / "report.html")
-    training = {r[0]: r[1:] for r in card.rows["training"] if r}
+    card = read_report(tmp_path / "m-report" / "report.html")
+    training = {r[0]: r[1:] for r in card.tables["training"] if r}
     if kind == "regression":
         assert training["epoch budget"] == [f"auto: {est.max_iter_}", "--epochs"]
         assert training["minibatch size"] == [f"auto: {est.batch_size_}", "--batch-size"]
@@ -299,7 +262,7 @@ def test_ensemble_is_one_model_file_that_predict_and_evaluate_load(tmp_path, rea
     np.testing.assert_allclose(table["prediction"], mean, rtol=1e-5, atol=1e-6)
     assert np.all(table["lower"] <= table["prediction"]) and np.all(table["prediction"] <= table["upper"])
 
-    card = tables(tmp_path / "e-report" / "report.html")
+    card = read_report(tmp_path / "e-report" / "report.html")
     assert _two_columns(card, "network")["ensemble"].startswith("3 networks")
 
 
@@ -364,7 +327,7 @@ def test_fit_report_is_a_model_card_with_the_best_constant_model(tmp_path, capsy
                          "--hidden", "8", "--epochs", "300", "--lr", "0.02",
                          "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert code == 0, err
-    page = tables(tmp_path / "m-report" / "report.html")
+    page = read_report(tmp_path / "m-report" / "report.html")
     data = _two_columns(page, "data")
     assert data["SHA-256"] == hashlib.sha256(real_csv.read_bytes()).hexdigest()
     assert data["rows in the file"] == "400" and data["target"] == "y"
@@ -378,12 +341,12 @@ def test_fit_report_is_a_model_card_with_the_best_constant_model(tmp_path, capsy
     train, test = split_rows(len(frame), 0)
     y_train, y_test = frame["y"].to_numpy()[train], frame["y"].to_numpy()[test]
     nll0 = float(np.mean(-stats.norm.logpdf(y_test, y_train.mean(), y_train.std())))
-    rows = [r for r in page.rows["baseline"] if r]
+    rows = [r for r in page.tables["baseline"] if r]
     assert rows[0][0].startswith("best constant model") and float(rows[0][1]) == pytest.approx(
         nll0, rel=1e-3)
     nll = float(next(l for l in out.splitlines() if "nats" in l).split()[-1])
     assert float(rows[1][1]) == pytest.approx(nll, abs=1e-3)
-    metrics = {r[0] + " " + r[2]: r[1] for r in page.rows["metrics"] if r}
+    metrics = {r[0] + " " + r[2]: r[1] for r in page.tables["metrics"] if r}
     assert "90% interval coverage fraction of rows" in metrics
     gain = (nll0 - nll) / math.log(2)
     assert gain > 0  # y = 2x + noise: x explains most of y's spread
@@ -399,13 +362,13 @@ def test_evaluate_writes_a_report_for_new_data(tmp_path, real_csv, capsys):
     assert code == 0, err
     code, out, err = run(capsys, "evaluate", model, real_csv, "--report", tmp_path / "ev")
     assert code == 0, err
-    page = tables(tmp_path / "ev" / "report.html")
+    page = read_report(tmp_path / "ev" / "report.html")
     data = _two_columns(page, "data")
     assert data["model SHA-256"] == hashlib.sha256(model.read_bytes()).hexdigest()
     assert data["SHA-256"] == hashlib.sha256(real_csv.read_bytes()).hexdigest()
     assert data["rows scored"].startswith("all 80 rows")
     nats = float(next(l for l in out.splitlines() if "nats" in l).split()[-1])
-    shown = next(r for r in page.rows["metrics"] if r and r[2] == "nats per example")
+    shown = next(r for r in page.tables["metrics"] if r and r[2] == "nats per example")
     assert float(shown[1]) == pytest.approx(nats, rel=1e-3)
     assert {p.name for p in (tmp_path / "ev").iterdir()} >= {"report.html", "pit_histogram.png",
                                                               "coverage.png"}  # fmt: skip
@@ -427,11 +390,11 @@ def test_compare_report_lands_in_the_current_folder_named_after_the_data(tmp_pat
     assert code == 0, err
     report = elsewhere / "data-compare-report" / "report.html"
     assert report.is_file() and f"report written to {report.relative_to(elsewhere)}" in out
-    page = tables(report)
-    ranked = [r[1] for r in page.rows["comparison"] if r]
+    page = read_report(report)
+    ranked = [r[1] for r in page.tables["comparison"] if r]
     printed = [l.split()[1] for l in out.splitlines() if l.strip()[:1].isdigit()]
     assert ranked == printed
-    fits = {r[0]: r[1] for r in page.rows["fits"] if r}
+    fits = {r[0]: r[1] for r in page.tables["fits"] if r}
     assert set(fits) == {"normal", "laplace"} and all("epochs" in v for v in fits.values())
 
 

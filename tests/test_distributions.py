@@ -75,7 +75,7 @@ SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma,
                         D.LogNormal: _lognormal, D.Beta: _beta})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
-            D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_mixture.py
+            D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_distributions_mixture.py
 
 
 def test_mixture_against_scipy():
@@ -365,7 +365,7 @@ def test_laplace_cdf_tails():
     np.testing.assert_allclose(dist.cdf(-y), stats.laplace.sf(y), rtol=1e-12)
 
 
-# --- issue 10 part 2 (fam2): OrderedLogistic (more in tests/test_ordinal.py) ----------
+# --- issue 10 part 2 (fam2): OrderedLogistic (more in tests/test_families_ordinal.py) ----------
 def test_ordered_logistic_against_scipy():
     from scipy import special
 

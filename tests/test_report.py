@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-from html.parser import HTMLParser
 
 import matplotlib.image
 import numpy as np
@@ -15,49 +14,12 @@ from scipy import stats
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import log_loss
 
+from _html import ReportPage, read_report
 from probnn.report import write_report, write_text_figures
 from probnn.report import plots
 from probnn.report.html import EmbeddedFigure, render_html, write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-class _ReportParser(HTMLParser):
-    """Collects the title, the embedded images and every table's rows of cells, by id."""
-
-    def __init__(self):
-        super().__init__()
-        self.images: list[str] = []
-        self.tables: dict[str, list[list[str]]] = {}
-        self.title = ""
-        self._in: str | None = None
-        self._table: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "img":
-            self.images.append(attrs["src"])
-        if tag == "table":
-            self._table = attrs.get("id") or f"table{len(self.tables)}"
-            self.tables[self._table] = []
-        if tag == "tr" and self._table is not None:
-            self.tables[self._table].append([])
-        if tag in ("title", "td"):
-            self._in = tag
-            if tag == "td":
-                self.tables[self._table][-1].append("")
-
-    def handle_endtag(self, tag):
-        if tag == self._in:
-            self._in = None
-        if tag == "table":
-            self._table = None
-
-    def handle_data(self, data):
-        if self._in == "title":
-            self.title += data
-        elif self._in == "td":
-            self.tables[self._table][-1][-1] += data
 
 
 def _decode_png(data: bytes) -> np.ndarray:
@@ -67,17 +29,10 @@ def _decode_png(data: bytes) -> np.ndarray:
     return image
 
 
-def _parse_report(path) -> _ReportParser:
-    parser = _ReportParser()
-    parser.feed(path.read_text(encoding="utf-8"))
-    parser.close()
-    return parser
-
-
 def _check_report(path, expected_pngs):
     """The page parses, every image is an inline PNG equal to a written file."""
     assert path.name == "report.html" and path.is_file()
-    parser = _parse_report(path)
+    parser = read_report(path)
     assert len(parser.images) == len(expected_pngs)
     written = {p.name: p.read_bytes() for p in path.parent.glob("*.png")}
     assert set(written) == set(expected_pngs)
@@ -173,7 +128,7 @@ def test_render_html_escapes_text_and_formats_numbers():
     png = plots.figure_to_png(plots.pit_histogram([0.1, 0.5, 0.9]))
     page = render_html("a < b", {"x & y": 0.123456789, "bad": float("nan")},
                        [EmbeddedFigure("pit.png", png, "flat <is> good")], notes=["n = 3"])
-    parser = _ReportParser()
+    parser = ReportPage()
     parser.feed(page)
     assert parser.title == "a < b"
     assert _table(parser) == {"x & y": "0.1235", "bad": "nan"}

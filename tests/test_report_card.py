@@ -9,7 +9,6 @@ the same arrays.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from scipy import stats
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix as sk_confusion
 
+from _html import read_report
 from probnn.distributions import Bernoulli, Categorical, Laplace, Normal, Poisson, StudentT
 from probnn.distributions.mixture import Mixture
 from probnn.families import get_family
@@ -266,29 +266,6 @@ def test_format_number_never_writes_large_values_in_e_notation(value, text):
 
 
 # ------------------------------------------------------------------- compare report
-class _Tables(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.rows, self._table, self._cell = {}, None, False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self._table = dict(attrs).get("id")
-            self.rows[self._table] = []
-        elif tag == "tr":
-            self.rows[self._table].append([])
-        elif tag == "td":
-            self.rows[self._table][-1].append("")
-            self._cell = True
-
-    def handle_endtag(self, tag):
-        self._cell = self._cell and tag != "td"
-
-    def handle_data(self, data):
-        if self._cell:
-            self.rows[self._table][-1][-1] += data
-
-
 def test_compare_report_table_matches_scipy(tmp_path):
     rng = np.random.default_rng(8)
     n = 200
@@ -303,9 +280,7 @@ def test_compare_report_table_matches_scipy(tmp_path):
     path = write_compare_report(tmp_path / "cmp", title="compare", task="regression", y_true=y,
                                 dists=dists, nll_rows=rows, standard_errors=se, best=best,
                                 coverage=0.8, verdict="a verdict")  # fmt: skip
-    parser = _Tables()
-    parser.feed(path.read_text(encoding="utf-8"))
-    table = {r[1]: r for r in parser.rows["comparison"] if r}
+    table = {r[1]: r for r in read_report(path).tables["comparison"] if r}
     assert table[best][0] == "1" and table[best][5] == "-"
     assert float(table[other][2]) == pytest.approx(rows[other].mean(), rel=1e-3)
     assert float(table[other][4]) == pytest.approx(d.mean(), rel=1e-3)

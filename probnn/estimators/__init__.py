@@ -10,8 +10,7 @@ fitted estimator from the arrays and metadata of its ``_export_state()``.
 
 from __future__ import annotations
 
-import numpy as np
-
+from probnn.estimators._state import estimator_from_state
 from probnn.estimators.classifier import MLPClassifier
 from probnn.estimators.ensemble import EnsembleRegressor
 from probnn.estimators.generative import GaussianGenerativeClassifier
@@ -26,39 +25,3 @@ __all__ = [
     "estimator_from_state",
     "EnsembleRegressor",
 ]
-
-_CLASSES = {
-    cls.__name__: cls for cls in (MLPClassifier, MLPRegressor, GaussianGenerativeClassifier)
-}
-_CLASSES["EnsembleRegressor"] = EnsembleRegressor  # members rebuilt through this function
-
-
-def estimator_from_state(arrays: dict[str, np.ndarray], meta: dict):
-    """Rebuild a fitted estimator from ``_export_state()``'s ``(arrays, meta)``.
-
-    The rebuilt estimator predicts bit for bit what the original predicted.
-
-    Parameters
-    ----------
-    arrays : dict of str -> ndarray
-    meta : dict
-        JSON-able metadata; ``meta["class"]`` names the estimator class and
-        ``meta["params"]`` its constructor parameters.
-
-    Returns
-    -------
-    MLPClassifier, MLPRegressor or GaussianGenerativeClassifier
-    """
-    name = meta.get("class")
-    if name not in _CLASSES:
-        raise ValueError(
-            f"model metadata names estimator class {name!r}; expected one of "
-            f"{', '.join(sorted(_CLASSES))}"
-        )
-    cls = _CLASSES[name]
-    params = dict(meta.get("params", {}))
-    if "hidden_layer_sizes" in params and isinstance(params["hidden_layer_sizes"], list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    estimator = cls(**params)
-    estimator._import_state(arrays, meta)
-    return estimator

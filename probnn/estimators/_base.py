@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from probnn import defaults
 from probnn._validation import (
     POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight,
 )
@@ -53,11 +54,6 @@ FITTED_SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "conv
                   "ema_decay_", "scale_factor_")
 FITTED_ARRAYS = ("loss_curve_", "validation_scores_")
 
-# ema_decay="auto" with a stochastic solver: the model is the moving average of the weights
-# over about the last 200 optimiser steps (chosen on the UCI protocol's validation rows,
-# bench/results/scenario5_search.md; checked on classifiers in scenarios 3 and 4)
-AUTO_EMA_DECAY = 0.995
-
 # The Trainer's keyword arguments that are the estimator's own parameters.
 _TRAINER_PARAMS = (
     "solver", "learning_rate_init", "learning_rate", "power_t", "batch_size", "momentum",
@@ -68,10 +64,10 @@ _TRAINER_PARAMS = (
 
 
 def resolve_average(kwargs: dict) -> dict:
-    """``kwargs`` with ``ema_decay="auto"`` resolved: ``AUTO_EMA_DECAY`` with a stochastic
-    solver, None (no average) with "lbfgs"."""
+    """``kwargs`` with ``ema_decay="auto"`` resolved: ``probnn.defaults.AUTO_EMA_DECAY`` with a
+    stochastic solver, None (no average) with "lbfgs"."""
     if isinstance(kwargs["ema_decay"], str):
-        kwargs["ema_decay"] = AUTO_EMA_DECAY if kwargs["solver"] != "lbfgs" else None
+        kwargs["ema_decay"] = defaults.AUTO_EMA_DECAY if kwargs["solver"] != "lbfgs" else None
     return kwargs
 
 

@@ -16,7 +16,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 
 from probnn._validation import InstanceOf, Options, describe_rows, describe_values, encode_labels
+from probnn.defaults import CLASSIFIER as _DEFAULT  # the signature's defaults, each with why
 from probnn.estimators._base import BaseNetworkEstimator, training_weights
+from probnn.estimators._state import register_state
 from probnn.exceptions import SeparationWarning
 
 __all__ = ["MLPClassifier", "linearly_separable"]
@@ -25,6 +27,7 @@ _STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
 _LP_SECONDS = 10.0  # time allowed to the separability check
 
 
+@register_state
 class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     """Multilayer perceptron classifier: ``p(y | x) = Bernoulli or Categorical(f_w(x))``.
 
@@ -137,37 +140,37 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes=_DEFAULT["hidden_layer_sizes"],
+        activation=_DEFAULT["activation"],
         *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
+        solver=_DEFAULT["solver"],
+        alpha=_DEFAULT["alpha"],
+        batch_size=_DEFAULT["batch_size"],
+        learning_rate=_DEFAULT["learning_rate"],
+        learning_rate_init=_DEFAULT["learning_rate_init"],
+        power_t=_DEFAULT["power_t"],
+        max_iter=_DEFAULT["max_iter"],
+        shuffle=_DEFAULT["shuffle"],
         random_state=None,
-        tol=1e-4,
+        tol=_DEFAULT["tol"],
         verbose=False,
         warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        ema_decay="auto",
+        momentum=_DEFAULT["momentum"],
+        nesterovs_momentum=_DEFAULT["nesterovs_momentum"],
+        early_stopping=_DEFAULT["early_stopping"],
+        validation_fraction=_DEFAULT["validation_fraction"],
+        beta_1=_DEFAULT["beta_1"],
+        beta_2=_DEFAULT["beta_2"],
+        epsilon=_DEFAULT["epsilon"],
+        n_iter_no_change=_DEFAULT["n_iter_no_change"],
+        max_fun=_DEFAULT["max_fun"],
+        ema_decay=_DEFAULT["ema_decay"],
         family="auto",
         family_params=None,
-        prior="gaussian",
+        prior=_DEFAULT["prior"],
         prior_scale=None,
-        dropout=0.0,
-        dtype="float32",
+        dropout=_DEFAULT["dropout"],
+        dtype=_DEFAULT["dtype"],
         class_weight=None,
         progress=False,
     ):

@@ -8,34 +8,24 @@ the equally weighted mixture of their predictive distributions.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from probnn import defaults
+from probnn.estimators._state import estimator_from_params, estimator_from_state, register_state
 
 __all__ = ["EnsembleRegressor", "default_member"]
 
 
-# The members' default configuration: MLPRegressor's own defaults (its data-sized budget, early
-# stopping and averaged weights), without the per-member widening of the scales: the mixture
-# of five members is wider than any one of them already. Chosen on validation fifths of the
-# training rows of the first 5 splits of concrete, energy and yacht (never test rows): these
-# members gave validation NLL 2.919 / 0.307 / -0.015 against 2.931 / 0.310 / -0.011 with the
-# widening and 2.969 / 0.432 / 0.326 for the previous members ((50, 50), batch 32, lr 0.003,
-# patience 100 epochs, no averaging); bench/results/scenario5_search.md.
-DEFAULT_MEMBER_PARAMS: dict[str, Any] = dict(recalibrate=False)
-
-
 def default_member():
     """The ensemble's default member: ``MLPRegressor(recalibrate=False)``, the default
-    "normal" family with a learned scale (``DEFAULT_MEMBER_PARAMS``)."""
+    "normal" family with a learned scale (``probnn.defaults.ENSEMBLE_MEMBER``)."""
     from probnn.estimators.regressor import MLPRegressor
 
-    return MLPRegressor(**DEFAULT_MEMBER_PARAMS)  # the default family: Normal, learned scale
+    return MLPRegressor(**defaults.ENSEMBLE_MEMBER)  # the default family: Normal, learned scale
 
 
 def _fit_member(task):
@@ -45,6 +35,7 @@ def _fit_member(task):
     return estimator.fit(X, y, sample_weight=sample_weight)
 
 
+@register_state
 class EnsembleRegressor(RegressorMixin, BaseEstimator):
     """Deep ensemble: ``p(y | x) = (1 / M) sum_m p_m(y | x)``, M independently seeded regressors.
 
@@ -53,7 +44,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
     estimator : regressor with ``predict_dist`` and ``random_state``, optional
         The member template, cloned M times (e.g. a probnn ``MLPRegressor``). Default:
         :func:`default_member`, an ``MLPRegressor(family="normal")`` with the configuration in
-        ``DEFAULT_MEMBER_PARAMS``.
+        ``probnn.defaults.ENSEMBLE_MEMBER`` (each setting with why).
     n_members : int, default=5
         Number of members M >= 1.
     n_jobs : int or None, default=None
@@ -71,8 +62,8 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, estimator=None, n_members: int = 5, n_jobs: int | None = None,
-                 random_state=None):
+    def __init__(self, estimator=None, n_members: int = defaults.ENSEMBLE_MEMBERS,
+                 n_jobs: int | None = None, random_state=None):
         self.estimator = estimator
         self.n_members = n_members
         self.n_jobs = n_jobs
@@ -209,8 +200,6 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
 
     def _import_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         """Inverse of :meth:`_export_state` (called by ``estimator_from_state``)."""
-        from probnn.estimators import _CLASSES, estimator_from_state
-
         members = meta.get("members")
         if not isinstance(members, list) or not members:
             raise ValueError("ensemble metadata must list its members; found none")
@@ -221,10 +210,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
             self.estimators_.append(estimator_from_state(own, member_meta))
         template = meta.get("estimator")
         if template is not None:
-            params = dict(template["params"])
-            if isinstance(params.get("hidden_layer_sizes"), list):
-                params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-            self.estimator = _CLASSES[template["class"]](**params)
+            self.estimator = estimator_from_params(template)
         self.n_features_in_ = self.estimators_[0].n_features_in_
         if hasattr(self.estimators_[0], "feature_names_in_"):
             self.feature_names_in_ = self.estimators_[0].feature_names_in_

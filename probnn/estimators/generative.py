@@ -31,10 +31,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._math import log_softmax, logsumexp, softmax
 from probnn._validation import check_sample_weight, describe_values, encode_labels
+from probnn.estimators._state import register_state
 
 __all__ = ["GaussianGenerativeClassifier"]
 
 
+@register_state
 class GaussianGenerativeClassifier(ClassifierMixin, BaseEstimator):
     """Gaussian class-conditional densities and class priors, combined by Bayes' rule.
 

@@ -10,38 +10,40 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from probnn import defaults
 from probnn._validation import InstanceOf, Options
 from probnn.estimators._base import (
     BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
 )
+from probnn.estimators._state import register_state
 
 __all__ = ["MLPRegressor"]
 
 _STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
 
-# The size rule behind the "auto" training settings (see MLPRegressor's docstring; chosen on
-# validation rows of the UCI protocol's training parts, bench/results/scenario5_search.md).
-AUTO_MAX_STEPS = 20_000  # optimiser steps the budget allows (max_iter="auto")
-AUTO_PATIENCE_STEPS = 2_000  # steps without improvement before stopping (n_iter_no_change)
-AUTO_MIN_PATIENCE = 10  # ... but at least this many epochs
-AUTO_BATCH_ROWS = (32, 200)  # batch_size="auto": n_rows // 50 within these bounds
-AUTO_MIN_VALIDATION_ROWS = 20  # early_stopping="auto" holds out at least this many rows (n >= 40)
 
-
+# The size rule behind the "auto" training settings (see MLPRegressor's docstring); its
+# constants are probnn.defaults' AUTO_*, read at each call so that a study may set them.
 def auto_batch_size(n_train: int) -> int:
-    """``batch_size="auto"``: ``n_train // 50`` within ``AUTO_BATCH_ROWS``, at most ``n_train``."""
-    low, high = AUTO_BATCH_ROWS
-    return min(max(low, n_train // 50), high, n_train)
+    """``batch_size="auto"``: ``n_train // AUTO_BATCHES_PER_EPOCH`` (50) within
+    ``AUTO_BATCH_ROWS`` ([32, 200]), at most ``n_train``."""
+    low, high = defaults.AUTO_BATCH_ROWS
+    return min(max(low, n_train // defaults.AUTO_BATCHES_PER_EPOCH), high, n_train)
 
 
 def auto_epochs(steps_per_epoch: int) -> tuple[int, int]:
     """``(max_iter, n_iter_no_change)`` for "auto", in epochs of ``steps_per_epoch`` steps:
     about ``AUTO_MAX_STEPS`` optimiser steps in all, a patience of about
     ``AUTO_PATIENCE_STEPS`` steps but at least ``AUTO_MIN_PATIENCE`` epochs."""
-    return (math.ceil(AUTO_MAX_STEPS / steps_per_epoch),
-            max(AUTO_MIN_PATIENCE, math.ceil(AUTO_PATIENCE_STEPS / steps_per_epoch)))
+    return (math.ceil(defaults.AUTO_MAX_STEPS / steps_per_epoch),
+            max(defaults.AUTO_MIN_PATIENCE,
+                math.ceil(defaults.AUTO_PATIENCE_STEPS / steps_per_epoch)))
 
 
+_DEFAULT = defaults.REGRESSOR  # the signature's defaults, each with why
+
+
+@register_state
 class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     """Multilayer perceptron regressor: ``p(y | x) = family(f_w(x))``, fit by maximum likelihood.
 
@@ -119,9 +121,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     The values were chosen on validation fifths of the training rows of the
     UCI protocol's concrete, energy and yacht sets (never their test rows;
-    ``bench/results/scenario5_search.md``) and checked on Bike Sharing and
+    ``bench/studies/scenario5_search.md``) and checked on Bike Sharing and
     California housing, which took no part in choosing them
-    (``bench/results/scenario5_check.md``). The fitted ``batch_size_``,
+    (``bench/studies/scenario5_check.md``). The fitted ``batch_size_``,
     ``max_iter_``, ``n_iter_no_change_``, ``early_stopping_`` and ``ema_decay_`` say what a
     fit used. Give numbers (and ``early_stopping=True`` / ``False``) to
     choose yourself; ``max_iter`` is always a cap on epochs. On tiny data
@@ -219,7 +221,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         costs far more on new rows than it gains). For a Normal the
         maximum-likelihood factor is ``sqrt(mean(((y - loc) / scale) ** 2))``
         over those rows. Measured on the UCI protocol, 20 splits, paired with
-        ``recalibrate=False`` (``bench/results/scenario5_recalibrate.md``, before
+        ``recalibrate=False`` (``bench/studies/scenario5_recalibrate.md``, before
         the averaged weights): test NLL 3.23 -> 3.12 on concrete, 1.16 -> 0.75
         on yacht; with the averaged weights, on validation rows
         (``scenario5_search.md``): concrete 3.076 -> 3.028, energy and yacht
@@ -278,41 +280,41 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(50, 50),
-        activation="relu",
+        hidden_layer_sizes=_DEFAULT["hidden_layer_sizes"],
+        activation=_DEFAULT["activation"],
         *,
         loss=None,
-        solver="adam",
-        alpha=0.01,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.01,
-        power_t=0.5,
-        max_iter="auto",
-        shuffle=True,
+        solver=_DEFAULT["solver"],
+        alpha=_DEFAULT["alpha"],
+        batch_size=_DEFAULT["batch_size"],
+        learning_rate=_DEFAULT["learning_rate"],
+        learning_rate_init=_DEFAULT["learning_rate_init"],
+        power_t=_DEFAULT["power_t"],
+        max_iter=_DEFAULT["max_iter"],
+        shuffle=_DEFAULT["shuffle"],
         random_state=None,
-        tol=1e-4,
+        tol=_DEFAULT["tol"],
         verbose=False,
         warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping="auto",
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change="auto",
-        max_fun=15000,
-        ema_decay="auto",
+        momentum=_DEFAULT["momentum"],
+        nesterovs_momentum=_DEFAULT["nesterovs_momentum"],
+        early_stopping=_DEFAULT["early_stopping"],
+        validation_fraction=_DEFAULT["validation_fraction"],
+        beta_1=_DEFAULT["beta_1"],
+        beta_2=_DEFAULT["beta_2"],
+        epsilon=_DEFAULT["epsilon"],
+        n_iter_no_change=_DEFAULT["n_iter_no_change"],
+        max_fun=_DEFAULT["max_fun"],
+        ema_decay=_DEFAULT["ema_decay"],
         family=None,
         family_params=None,
-        prior="gaussian",
+        prior=_DEFAULT["prior"],
         prior_scale=None,
-        dropout=0.0,
-        dtype="float32",
+        dropout=_DEFAULT["dropout"],
+        dtype=_DEFAULT["dtype"],
         progress=False,
-        standardize_target="auto",
-        recalibrate="auto",
+        standardize_target=_DEFAULT["standardize_target"],
+        recalibrate=_DEFAULT["recalibrate"],
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -612,16 +614,15 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         kwargs = dict(kwargs)
         es = kwargs["early_stopping"]
         stochastic = kwargs["solver"] != "lbfgs"
+        min_rows = defaults.AUTO_MIN_VALIDATION_ROWS
         if isinstance(es, str):  # "auto"
             vf = float(kwargs["validation_fraction"])
-            es = stochastic and (
-                validation is not None or n_samples >= 2 * AUTO_MIN_VALIDATION_ROWS
-            )
+            es = stochastic and (validation is not None or n_samples >= 2 * min_rows)
             if es and validation is None and 0.0 < vf < 1.0 and (
-                math.ceil(vf * n_samples) < AUTO_MIN_VALIDATION_ROWS
+                math.ceil(vf * n_samples) < min_rows
             ):
                 # hold out 20 rows rather than a tenth too small to judge an epoch by
-                kwargs["validation_fraction"] = (AUTO_MIN_VALIDATION_ROWS - 0.5) / n_samples
+                kwargs["validation_fraction"] = (min_rows - 0.5) / n_samples
         kwargs["early_stopping"] = bool(es)
         n_train = n_samples
         if es and validation is None and 0.0 < float(kwargs["validation_fraction"]) < 1.0:
@@ -634,7 +635,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         budget, patience = auto_epochs(steps)
         # L-BFGS counts iterations of the whole objective, not minibatch steps: scikit-learn's
         # 200 (and no dependence on the number of rows, so weights stay repetitions)
-        budget = budget if stochastic else 200
+        budget = budget if stochastic else defaults.LBFGS_MAX_ITER
         for name, value in (("max_iter", budget), ("n_iter_no_change", patience)):
             if isinstance(kwargs[name], str):  # "auto"
                 kwargs[name] = value

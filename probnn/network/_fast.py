@@ -34,7 +34,7 @@ import numpy as np
 __all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "numba_available"]
 
 # n_params x optimiser steps above which compiling pays, measured (python -m
-# bench.profile_probnn --compile-cost / --isolated, AMD EPYC, 1 BLAS thread, CPU time): the
+# bench.tools.profile_probnn --compile-cost / --isolated, AMD EPYC, 1 BLAS thread, CPU time): the
 # compiled path adds 0.65-1.1 CPU s to a fit with numba's cache warm (import numba, load the
 # cached kernels; 2.5-3.3 s the first time, when it compiles them) and saves 2-5 ns per
 # parameter and step at 784-{64,256,1024}-10, batch 128 (optimiser, loss, relu layers). At
@@ -264,7 +264,7 @@ def enable_for(optimizer, n_steps: float, engine: str | None = None, network=Non
 # ``family.check_target`` (labels within the raw columns; float targets cast to raw's dtype)
 # and ``raw`` is the network's C-contiguous (n, n_outputs) output. It does not check them
 # again. It returns fresh ``(loss (n,), grad (n, n_outputs))`` that agree with the NumPy
-# family to float32 rounding (tests/test_fast.py), and hands anything outside its hot path
+# family to float32 rounding (tests/test_network_fast.py), and hands anything outside its hot path
 # (one-hot categorical targets, loss without gradient) to the family's own method.
 
 

@@ -667,7 +667,7 @@ class Trainer:
         average, tmp = self._average, self._average_tmp
         c = tmp.dtype.type(1.0 - min(self.ema_decay, (1.0 + k) / (10.0 + k)))
         kernels = self._optimizer._kernels
-        if kernels is not None:  # one compiled pass, the same arithmetic (tests/test_fast.py)
+        if kernels is not None:  # one compiled pass, the same arithmetic (test_network_fast.py)
             kernels["average"](average, params, c)
         else:
             np.subtract(params, average, out=tmp)

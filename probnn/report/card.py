@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from probnn.report._format import format_number
+
 __all__ = [
     "METRIC_TEXT",
     "metric_rows",
@@ -240,8 +242,6 @@ def training_rows(estimator) -> list[tuple[str, str, str]]:
 
 
 def _describe(dist) -> str:
-    from probnn.report.html import format_number
-
     parts = []
     for name in ("probs", "loc", "scale", "df", "rate"):
         value = getattr(dist, name, None)

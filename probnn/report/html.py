@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import os
 import pathlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from probnn._io import atomic_write
+from probnn.report._format import format_number
+from probnn.report.card import metric_rows
 
 __all__ = ["EmbeddedFigure", "Table", "format_number", "render_html", "write_atomic"]
 
@@ -94,32 +95,6 @@ pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.9em; }
 """
 
 
-def format_number(value) -> str:
-    """A number as a reader takes it in: ``51,763.2`` rather than ``5.176e+04``.
-
-    Integers get thousands separators; floats 4 significant digits below 1,000,
-    one decimal and separators from 1,000, none from 100,000; tiny values
-    scientific. Anything else is ``str(value)``.
-    """
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, str) or not hasattr(value, "__float__"):
-        return str(value)
-    number = float(value)
-    if not math.isfinite(number):
-        return str(number)
-    size = abs(number)
-    if size >= 1e5:
-        return f"{number:,.0f}"
-    if size >= 1e3:
-        return f"{number:,.1f}"
-    if size >= 1e-3 or size == 0:
-        return f"{number:.4g}"
-    return f"{number:.3e}"
-
-
 def _table_html(table: Table) -> list[str]:
     e = html.escape
     key = f' id="{e(table.key)}"' if table.key else ""
@@ -181,8 +156,6 @@ def render_html(
     str
         A complete HTML5 document; all text is escaped.
     """
-    from probnn.report.card import metric_rows
-
     e = html.escape
     parts = [
         "<!DOCTYPE html>",

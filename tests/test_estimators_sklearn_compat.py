@@ -38,11 +38,11 @@ pytestmark = pytest.mark.skipif(
 # ("normal", the default) and alpha=1e-4, 15 rows and 30 features let the variance
 # collapse, the likelihood has no maximum and L-BFGS's path amplifies rounding
 # differences; that family is checked with a firmer prior in
-# test_weight_equivalence.py.
+# test_network_sample_weight_equivalence.py.
 # alpha=1e-4 (scikit-learn's MLP default, MLPRegressor's before its sized defaults): with
 # MLPRegressor's alpha=1e-2 the 15-row, 30-feature objective has several optima and the two
 # L-BFGS paths, which differ only by rounding, end in different ones (predictions 6-20% apart at
-# max_iter 1000-2000, tol 1e-10); the objectives themselves are equal (tests/test_weight_equivalence.py).
+# max_iter 1000-2000, tol 1e-10); the objectives themselves are equal (tests/test_network_sample_weight_equivalence.py).
 _LBFGS = dict(solver="lbfgs", dtype="float64", alpha=1e-4)
 _PER_CHECK_PARAMS = {
     (MLPClassifier, "check_sample_weight_equivalence_on_dense_data"): _LBFGS,

@@ -1,14 +1,14 @@
-"""Configuration search behind the ensemble's member defaults (bench/results/scenario5_search.md).
+"""Configuration search behind the ensemble's member defaults (bench/studies/scenario5_search.md).
 
-``python -m bench.scenario5_search '{"label": {MLPRegressor params}, ...}' [K]``: for each
+``python -m bench.studies.scenario5_search '{"label": {MLPRegressor params}, ...}' [K]``: for each
 configuration, on each of concrete / energy / yacht and each of the first K (default 3) standard
 splits, a random fifth of the *training* rows (seed 100 + split) is held out as validation, x is
 standardised on the other four fifths, ``MLPRegressor(family="normal", random_state=split,
 **params)`` is fit on them, and the validation NLL (mean, max over splits) and RMSE are printed.
 Test rows are never read, so choosing by these figures does not tune on the test sets.
-``python -m bench.scenario5_search CONFIGS K N``: fit on only N rows of each fit part (x stays
+``python -m bench.studies.scenario5_search CONFIGS K N``: fit on only N rows of each fit part (x stays
 standardised on the whole fit part), to see the rule on tiny data. A configuration's ``"_rule"`` entry sets the constants of MLPRegressor's "auto" size rule
-(``probnn.estimators.regressor.AUTO_*``, e.g. ``{"AUTO_PATIENCE_STEPS": 1000}``) and
+(``probnn.defaults.AUTO_*``, e.g. ``{"AUTO_PATIENCE_STEPS": 1000}``) and
 ``"start_at_constant"`` (whether a fresh network starts as the constant model) for that row;
 ``{"_constant": true}`` scores the constant Normal fitted to the fit rows (the floor);
 ``"_ensemble": M`` fits ``EnsembleRegressor`` of M members with the row's parameters instead
@@ -46,7 +46,7 @@ def main(argv=None) -> None:
     n_rows = int(argv[2]) if len(argv) > 2 else None
     warnings.simplefilter("ignore")
     with threadpool_limits(1):
-        from probnn.estimators import regressor as module
+        from probnn import defaults as module
 
         saved = {k: getattr(module, k) for k in dir(module) if k.startswith("AUTO_")}
         for label, kw in configs.items():

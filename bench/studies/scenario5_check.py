@@ -1,6 +1,6 @@
-"""The default rule checked on data it was not chosen on (bench/results/scenario5_check.md).
+"""The default rule checked on data it was not chosen on (bench/studies/scenario5_check.md).
 
-``python -m bench.scenario5_check [REPEATS] [--peers P,Q]``: on Bike Sharing (hourly, 13903 training rows;
+``python -m bench.studies.scenario5_check [REPEATS] [--peers P,Q]``: on Bike Sharing (hourly, 13903 training rows;
 daily, 585 rows) and California housing (16512 rows), with scenario 4's split (one random
 80 / 20 split, seed 0, features standardised on the training part; California's missing values
 imputed, its category one-hot), test NLL (scipy.stats, probnn's asserted equal), RMSE and fit
@@ -19,7 +19,7 @@ seconds of
 None of these sets was used to choose the rule (that was done on validation rows of concrete,
 energy and yacht: scenario5_search.py). 2 threads; median over REPEATS (default 3) seeds.
 
-``python -m bench.scenario5_check --s34`` / ``--s34-average``: see :func:`start_ab`.
+``python -m bench.studies.scenario5_check --s34`` / ``--s34-average``: see :func:`start_ab`.
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def start_ab(log=print, change: str = "start") -> None:
     from bench import scenario3, scenario4
     from bench._data import load_csv
 
-    from probnn.estimators import _base
+    from probnn import defaults
 
     if change == "average":
         log("| scenario | data | peer | NLL, averaged (default) | NLL, ema_decay=None |")
@@ -95,19 +95,19 @@ def start_ab(log=print, change: str = "start") -> None:
                          scenario4._fit_score_regressor(p, 0, scenario4.TAB_EPOCHS, *a)))
     from probnn.estimators import MLPRegressor
 
-    decay = _base.AUTO_EMA_DECAY
+    decay = defaults.AUTO_EMA_DECAY
     for scen, data, peer, fit in rows:
         out = []
         for on in (True, False):
             if change == "average":
-                _base.AUTO_EMA_DECAY = decay if on else None
+                defaults.AUTO_EMA_DECAY = decay if on else None
             else:
                 MLPRegressor._start_at_constant = on
             try:
                 out.append(fit()["nll"])
             finally:
                 MLPRegressor._start_at_constant = True
-                _base.AUTO_EMA_DECAY = decay
+                defaults.AUTO_EMA_DECAY = decay
         log(f"| {scen} | {data} | {peer} | {out[0]:.4f} | {out[1]:.4f} |")
 
 

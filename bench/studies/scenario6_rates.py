@@ -1,11 +1,11 @@
 """Streamed fits of scenario 6's table at several learning rates and averaging decays.
 
-``python -m bench.scenario6_rates [ROWS]`` (default 2,000,000): writes scenario 6's synthetic
-table of ROWS rows to a temporary folder, fits ``fit_stream`` (hidden (64, 64), 3 epochs, seed 0,
+``python -m bench.studies.scenario6_rates [ROWS]`` (default 2,000,000): writes scenario 6's
+synthetic table of ROWS rows to a temporary folder, fits ``fit_stream`` (hidden (64, 64), 3 epochs, seed 0,
 one BLAS thread) with each setting below, and prints the held-out NLL over the streamed test rows
 and the validation NLL per epoch (the truth's NLL is about 0.729). A note on what the defaults'
-rate of 0.01 does on a table far larger than the data it was chosen on (bench/results/
-scenario6.md).
+rate of 0.01 does on a table far larger than the data it was chosen on (its results:
+bench/results/scenario6.md, beside the scenario's own).
 """
 from __future__ import annotations
 

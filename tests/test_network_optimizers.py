@@ -100,7 +100,8 @@ def test_float32_steps_match_torch_float32(name, ours, theirs):
 
 
 def test_make_optimizer_rejects_unknown_solvers():
-    # the settings themselves are checked by the Trainer's table (test_parameter_constraints)
+    # the settings themselves are checked by the Trainer's table
+    # (test_estimators_parameter_constraints)
     with pytest.raises(ValueError, match="solver must be one of"):
         make_optimizer("newton", 3, np.float64)
 

@@ -1,6 +1,6 @@
 """Issue 10's count measurement: negative-binomial against poisson on Bike Sharing (hourly).
 
-``PYTHONPATH=$PWD python -m bench.nb_bike_sharing [FAMILY ...]`` (not part of ``python -m bench``).
+``PYTHONPATH=$PWD python -m bench.studies.nb_bike_sharing [FAMILY ...]`` (not part of ``python -m bench``).
 
 The same MLP (features standardised, hour / month / weekday / season / weather one-hot; two
 hidden layers of 64 ReLU units; Adam, lr 1e-3, early stopping, at most 80 epochs; output

@@ -107,10 +107,10 @@ def test_errors(data):
 )
 def test_sklearn_estimator_checks(estimator, check):
     if getattr(check, "func", check).__name__ == "check_sample_weight_equivalence_on_dense_data":
-        # as for MLPRegressor (tests/test_sklearn_compat.py, following scikit-learn's own
+        # as for MLPRegressor (tests/test_estimators_sklearn_compat.py, following scikit-learn's own
         # settings for its MLPs): members fitted by L-BFGS in float64 with squared error, where
         # a weight of k is exactly k repeated rows; each member is seeded, so both fits match
-        # (alpha 1e-4: see tests/test_sklearn_compat.py's _LBFGS)
+        # (alpha 1e-4: see tests/test_estimators_sklearn_compat.py's _LBFGS)
         member = clone(estimator.estimator).set_params(solver="lbfgs", dtype="float64",
                                                        family="normal-fixed", alpha=1e-4)
         estimator = clone(estimator).set_params(estimator=member)

@@ -1,4 +1,4 @@
-"""Where one probnn epoch on MNIST goes: ``python -m bench.profile_probnn [--hidden 256] [--cprofile]``.
+"""Where one probnn epoch on MNIST goes: ``python -m bench.tools.profile_probnn [--hidden 256] [--cprofile]``.
 
 By default times each phase of every minibatch step (batch gather, forward, loss and gradient,
 backward, optimiser step) with ``perf_counter`` around the Trainer's own calls, over two epochs,
@@ -465,7 +465,7 @@ def compile_cost(repeats: int = 3) -> dict:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench.profile_probnn")
+    ap = argparse.ArgumentParser(prog="python -m bench.tools.profile_probnn")
     ap.add_argument("--hidden", default="256", help="hidden sizes, e.g. 256 or 512-512")
     ap.add_argument("--cprofile", action="store_true", help="print cProfile's table instead")
     ap.add_argument("--isolated", action="store_true",

@@ -1,4 +1,4 @@
-"""``python -m bench.scenario5_recalibrate [SETS] [SPLITS]``: what ``recalibrate`` changes.
+"""``python -m bench.studies.scenario5_recalibrate [SETS] [SPLITS]``: what ``recalibrate`` changes.
 
 On scenario 5's protocol (the standard UCI splits, x standardised on the training rows), each
 split's ``MLPRegressor(random_state=split)`` is fitted twice, with ``recalibrate=False`` and with

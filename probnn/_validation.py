@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 __all__ = [
     "describe_rows", "describe_values", "check_sample_weight", "Interval", "POSITIVE",
     "Options", "InstanceOf", "check_params", "encode_labels", "make_rng", "data_rows",
-    "describe_list",
+    "describe_list", "name_data_rows",
 ]
 
 # The row numbers of a table's rows as its user counts them (1 = the first row after the
@@ -27,7 +27,7 @@ _DATA_ROWS: contextvars.ContextVar = contextvars.ContextVar("probnn_data_rows", 
 
 
 @contextlib.contextmanager
-def data_rows(numbers: ArrayLike) -> Iterator[None]:
+def data_rows(numbers: ArrayLike, files: list | None = None) -> Iterator[None]:
     """Within this block, :func:`describe_rows` names rows as a table's user counts them.
 
     A family's or estimator's check knows only positions in the array it was given; the
@@ -39,15 +39,18 @@ def data_rows(numbers: ArrayLike) -> Iterator[None]:
     ----------
     numbers : array-like of int, shape (n_rows,)
         The data row (1-based, the header not counted) of each position.
+    files : list of (name, first row, rows), optional
+        A table read from several files end to end: rows are named within their file.
     """
-    token = _DATA_ROWS.set(np.asarray(numbers, dtype=np.int64))
+    token = _DATA_ROWS.set((np.asarray(numbers, dtype=np.int64), files))
     try:
         yield
     finally:
         _DATA_ROWS.reset(token)
 
 
-def describe_rows(mask: ArrayLike, limit: int = 10, numbers: ArrayLike | None = None) -> str:
+def describe_rows(mask: ArrayLike, limit: int = 10, numbers: ArrayLike | None = None,
+                  files: list | None = None) -> str:  # fmt: skip
     """Describe where a boolean mask over rows is true, e.g. ``"rows [17, 40]"``.
 
     Positions in an array are 0-based (``"rows [17, 40]"``); rows of a table are named
@@ -63,6 +66,8 @@ def describe_rows(mask: ArrayLike, limit: int = 10, numbers: ArrayLike | None = 
         How many row numbers to list before summarising the rest.
     numbers : array-like of int, shape (n_samples,), optional
         The data row of each position.
+    files : list of (name, first row, rows), optional
+        See :func:`name_data_rows`.
     """
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim > 1:
@@ -70,16 +75,43 @@ def describe_rows(mask: ArrayLike, limit: int = 10, numbers: ArrayLike | None = 
     rows = np.flatnonzero(mask)
     if numbers is None:
         active = _DATA_ROWS.get()
-        numbers = active if active is not None and active.shape == mask.shape else None
+        if active is not None and active[0].shape == mask.shape:
+            numbers, files = active
     if numbers is not None:
-        named = np.asarray(numbers)[rows]
-        shown = ", ".join(str(int(r)) for r in named[:limit])
-        more = f" and {rows.size - limit} more" if rows.size > limit else ""
-        return f"data row{'' if rows.size == 1 else 's'} {shown}{more}"
+        return name_data_rows(np.asarray(numbers)[rows[:limit]], rows.size, files)
     shown = ", ".join(str(int(r)) for r in rows[:limit])
     more = f" and {rows.size - limit} more" if rows.size > limit else ""
     word = "row" if rows.size == 1 else "rows"
     return f"{word} [{shown}]{more}"
+
+
+def name_data_rows(named: ArrayLike, total: int | None = None, files: list | None = None) -> str:
+    """Data rows in words: ``"data rows 18, 41"``, ``"data row 9 of b.parquet"``.
+
+    Parameters
+    ----------
+    named : array-like of int
+        The data rows to show (1-based; of the whole table when ``files`` is given).
+    total : int, optional
+        How many rows there are in all (``len(named)`` by default): the rest are counted.
+    files : list of (name, first row, rows), optional
+        A table read from several files end to end: each file's name, its first row's
+        0-based number in the table and its row count; rows are then named in their file.
+    """
+    named = [int(r) for r in np.asarray(named).ravel()]
+    total = len(named) if total is None else int(total)
+    more = f" and {total - len(named)} more" if total > len(named) else ""
+    word = "data row" if total == 1 else "data rows"
+    if not files:
+        return f"{word} {', '.join(map(str, named))}{more}"
+    groups: dict = {}
+    for r in named:
+        name, local = next(((f, r - start) for f, start, n in files if start < r <= start + n),
+                           (None, r))  # fmt: skip
+        groups.setdefault(name, []).append(local)
+    parts = [", ".join(map(str, rows)) + (f" of {name}" if name is not None else "")
+             for name, rows in groups.items()]  # fmt: skip
+    return f"{word} {' and '.join(parts)}{more}"
 
 
 def describe_values(values: ArrayLike, limit: int = 5) -> str:

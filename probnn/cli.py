@@ -1042,7 +1042,7 @@ def _support_problem(frame, target: str, family: str, kinds: Sequence[str],
             class_order(column, labels, target, family, levels)
             return None
         y = regression_target(column, target, declared)
-        check_trainable_target(y, column.index, target, declared)
+        check_trainable_target(y, column, target, declared)
     except DataError as exc:
         return str(exc)
     return None

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from probnn._validation import data_rows, describe_list, describe_rows, describe_values, encode_labels
+from probnn._validation import (data_rows, describe_list, describe_rows, describe_values,
+                                encode_labels, name_data_rows)  # fmt: skip
 from probnn.exceptions import DataError, DataWarning
 
 __all__ = [
@@ -68,9 +69,24 @@ def row_numbers(index: pd.Index) -> np.ndarray:
     return np.arange(1, len(index) + 1, dtype=np.int64)
 
 
-def _rows(mask: np.ndarray, index: pd.Index) -> str:
-    """:func:`describe_rows` of a mask over a frame's rows, in data rows (:func:`row_numbers`)."""
-    return describe_rows(mask, numbers=row_numbers(index))
+# A table read from a folder of files end to end (read_table) keeps in its ``attrs`` each
+# file's (path, first row, rows), so its rows are named within their file, as when streamed.
+FILES_ATTR = "probnn_files"
+
+
+def _located_rows(where) -> tuple[np.ndarray, list | None]:
+    """The data row of each row of ``where`` (an Index, Series or DataFrame) and the files
+    it was read from (a Parquet folder), if any."""
+    index = where if isinstance(where, pd.Index) else where.index
+    files = None if isinstance(where, pd.Index) else where.attrs.get(FILES_ATTR)
+    return row_numbers(index), files
+
+
+def _rows(mask: np.ndarray, where) -> str:
+    """:func:`describe_rows` of a mask over the rows of ``where`` (an Index, Series or
+    DataFrame), in data rows (:func:`row_numbers`), within their file for a folder."""
+    numbers, files = _located_rows(where)
+    return describe_rows(mask, numbers=numbers, files=files)
 
 
 def check_unique_columns(names: Sequence[str], where: str) -> None:
@@ -183,9 +199,13 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
     if path.is_dir():
         from probnn.streaming import TableSource
 
-        frame = TableSource(path).read_all()
+        source = TableSource(path)
+        frame = source.read_all()
         frame.columns = [str(c) for c in frame.columns]
-        frame.index = pd.RangeIndex(len(frame))  # a folder's rows are counted through its files
+        frame.index = pd.RangeIndex(len(frame))
+        starts = np.concatenate([[0], np.cumsum(source._file_rows)[:-1]]).tolist()
+        frame.attrs[FILES_ATTR] = [(str(f), int(a), int(n))
+                                   for f, a, n in zip(source.files, starts, source._file_rows)]  # fmt: skip
         return frame
     if not path.is_file():
         raise DataError(f"expected a data file; found something else at {path}")
@@ -272,7 +292,9 @@ def _thousands_as_numbers(column: pd.Series) -> pd.Series:
     """A target written with thousands separators, as numbers; any other column as it is."""
     if _text_kind(column) == "thousands":
         values, _ = _parse_text(column, "thousands")
-        return pd.Series(values, index=column.index, name=column.name)
+        out = pd.Series(values, index=column.index, name=column.name)
+        out.attrs.update(column.attrs)  # the files of a folder's rows
+        return out
     return column
 
 
@@ -318,7 +340,7 @@ class TargetScan:
         self.numbers: set = set()  # distinct numeric values
         self.overflow = False
         self.bad = False
-        self.bad_rows: list[int] = []  # data rows (the first few) of values that are not numbers
+        self.bad_rows: list[str] = []  # data rows (the first few) of values that are not numbers
         self.bad_values: list[str] = []
         self.n_bad = 0
         self.rows = 0  # rows with a value
@@ -354,7 +376,10 @@ class TargetScan:
             self.n_bad += int(bad.sum())
             room = 10 - len(self.bad_rows)
             if room > 0:
-                self.bad_rows += row_numbers(series.index)[bad][:room].tolist()
+                numbers, files = _located_rows(column)
+                numbers = numbers[column.notna().to_numpy()][bad][:room]
+                self.bad_rows += [name_data_rows([r], 1, files).removeprefix("data row ")
+                                  for r in numbers]  # fmt: skip
                 self.bad_values += series[bad].astype(str).tolist()[:room]
             values = values[~bad]
             if values.size == 0:
@@ -370,7 +395,7 @@ class TargetScan:
         return self._scan.text_kind() == "thousands" or self._scan.looks_numeric()
 
     def _count(self, n: int) -> str:
-        return f"more than {self.max_distinct:,}" if self.overflow else str(n)
+        return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"
 
     def kind(self) -> tuple[str, str]:
         """The kind and the reason, as :func:`target_kind` gives them."""
@@ -494,7 +519,7 @@ def target_kinds(y: Sequence | np.ndarray | pd.Series) -> tuple[tuple[str, ...],
         For a numeric column with a few values that are not numbers (naming their
         rows), and for text labels that look like an identifier (most seen only once).
     """
-    series = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y)
+    series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object))
     scan = TargetScan(name=str(series.name) if series.name is not None else "target")
     scan.observe(series)
     scan.add(series)
@@ -742,20 +767,20 @@ class Preprocessor:
         if bad.any():
             raise DataError(
                 f"expected {expected} in column {name!r}; found "
-                f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column.index)}"
+                f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
             )
         infinite = np.isinf(values)
         if infinite.any():
             raise DataError(
                 f"expected finite numbers in column {name!r}; found "
-                f"{describe_values(values[infinite])} at {_rows(infinite, column.index)}"
+                f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
             )
         huge = np.abs(values) > FLOAT32_MAX
         if huge.any():
             raise DataError(
                 f"expected numbers within float32's range (|x| <= {FLOAT32_MAX:.4g}, the "
                 f"network's precision) in column {name!r}; found {describe_values(values[huge])} "
-                f"at {_rows(huge, column.index)}"
+                f"at {_rows(huge, column)}"
             )
         return values
 
@@ -846,7 +871,7 @@ class Preprocessor:
                     f"expected values of column {name!r} that stay within float32's range "
                     f"(|z| <= {FLOAT32_MAX:.4g}) once standardised with the training mean "
                     f"{center:g} and standard deviation {scale:g}; found "
-                    f"{describe_values(values[huge])} at {_rows(huge, frame.index)}"
+                    f"{describe_values(values[huge])} at {_rows(huge, frame)}"
                 )
             out[i] = z
 
@@ -1150,7 +1175,7 @@ def _labels_to_json(labels: np.ndarray) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in labels.tolist()]
 
 
-def _class_indices(labels: np.ndarray, classes, target: str, index: pd.Index | None = None) -> np.ndarray:
+def _class_indices(labels: np.ndarray, classes, target: str, where=None) -> np.ndarray:
     """Indices ``0..C-1`` of ``labels`` (from :func:`target_labels`) among ``classes`` (in
     their order: sorted, or the order of ``--levels``), by the estimators' label encoder:
     numbers match numbers (1 == 1.0), text matches text ("1" is not 1).
@@ -1158,23 +1183,23 @@ def _class_indices(labels: np.ndarray, classes, target: str, index: pd.Index | N
     Raises
     ------
     DataError
-        Naming the unknown labels, their data rows (``index``: the frame's) and the
-        target column.
+        Naming the unknown labels, their data rows (``where``: the target column, or its
+        index) and the target column.
     """
     text = labels.dtype == object
     numeric_classes = all(isinstance(c, (numbers.Number, np.number)) for c in classes)
     classes = np.asarray(classes, dtype=object if text else None)
-    numbers_ = row_numbers(index if index is not None else pd.RangeIndex(labels.shape[0]))
+    numbers_, files = _located_rows(where if where is not None else pd.RangeIndex(labels.shape[0]))
     where = f"the classes of target column {target!r} seen in training"
     if numeric_classes == text:  # numbers against text: none can match
         everywhere = np.ones(labels.shape[0], dtype=bool)
         raise DataError(
             f"labels must be among {where} {describe_list(classes)}; found "
-            f"{describe_values(labels)} at {describe_rows(everywhere, numbers=numbers_)}"
+            f"{describe_values(labels)} at {describe_rows(everywhere, numbers=numbers_, files=files)}"
         )
     order = np.argsort(classes, kind="stable")  # the encoder searches sorted classes
     try:
-        with data_rows(numbers_):
+        with data_rows(numbers_, files):
             return order[encode_labels(labels, classes[order], where=where)]
     except ValueError as exc:
         raise DataError(str(exc)) from None
@@ -1230,7 +1255,7 @@ def check_levels(column: pd.Series, labels: np.ndarray, target: str, levels: Seq
     if outside.any():
         raise DataError(
             f"expected target {target!r} to hold only the --levels {describe_list(given)}; "
-            f"found {describe_values(labels[outside])} at {_rows(outside, column.index)}"
+            f"found {describe_values(labels[outside])} at {_rows(outside, column)}"
         )
 
 
@@ -1288,13 +1313,13 @@ def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) ->
     if unseen.any():
         raise DataError(
             f"expected the held-out rows' labels of target {target!r} among the training "
-            f"rows' labels; found {describe_values(labels[unseen])} at {_rows(unseen, held_out.index)}, "
+            f"rows' labels; found {describe_values(labels[unseen])} at {_rows(unseen, held_out)}, "
             "which no training row holds: such a label cannot be learned or scored (merge rare "
             "classes, or use more data)"
         )
 
 
-def check_trainable_target(y: np.ndarray, index: pd.Index, target: str, family,
+def check_trainable_target(y: np.ndarray, where, target: str, family,
                            dtype=np.float32, standardised: bool | None = None,
                            n_rows: int | None = None) -> None:  # fmt: skip
     """DataError, before training, for target values training cannot represent.
@@ -1312,8 +1337,8 @@ def check_trainable_target(y: np.ndarray, index: pd.Index, target: str, family,
     ----------
     y : ndarray of shape (n_rows,), float64
         Targets already checked against the family's support (:func:`regression_target`).
-    index : pandas.Index
-        The frame's index (data rows, :func:`row_numbers`).
+    where : pandas Series, DataFrame or Index
+        The target column, or its index (data rows, :func:`row_numbers`).
     family : Family
     dtype : numpy dtype
         The network's precision.
@@ -1329,7 +1354,7 @@ def check_trainable_target(y: np.ndarray, index: pd.Index, target: str, family,
     if huge.any():
         raise DataError(
             f"expected target {target!r} values whose squares float64 can sum over {n:,} rows "
-            f"(|y| <= {bound:.3g}); found {describe_values(y[huge])} at {_rows(huge, index)}"
+            f"(|y| <= {bound:.3g}); found {describe_values(y[huge])} at {_rows(huge, where)}"
         )
     if standardised is None:
         standardised = family.location_scale
@@ -1349,8 +1374,9 @@ def check_trainable_target(y: np.ndarray, index: pd.Index, target: str, family,
                       for v, c in zip(y[bad][:5], cast[bad][:5]))  # fmt: skip
     raise DataError(
         f"expected target {target!r} values that stay in the support of {family.name} in "
-        f"{np.dtype(dtype).name}, the network's precision; found {shown} at {_rows(bad, index)}: "
-        "rescale the target or train in float64"
+        f"{np.dtype(dtype).name}, the network's precision; found {shown} at {_rows(bad, where)}: "
+        "such values are out of the support to the network: replace them, rescale the target, "
+        "or fit in float64 (the estimators' dtype='float64')"
     )
 
 
@@ -1485,7 +1511,7 @@ class TabularModel:
 
             labels = target_labels(frame[target], target)
             classes = class_order(frame[target], labels, target, family, levels)
-            y = _class_indices(labels, classes, target, frame.index)
+            y = _class_indices(labels, classes, target, frame[target])
             estimator = MLPClassifier(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator, classes=_labels_to_json(classes))  # fmt: skip
@@ -1496,7 +1522,7 @@ class TabularModel:
             y = regression_target(frame[target], target, get_family(family))
             standardise = params.get("standardize_target", "auto")
             check_trainable_target(
-                y, frame.index, target, get_family(family), params.get("dtype", np.float32),
+                y, frame[target], target, get_family(family), params.get("dtype", np.float32),
                 None if standardise == "auto" else bool(standardise))  # fmt: skip
             if ensemble > 1:
                 from probnn.estimators import EnsembleRegressor
@@ -1539,7 +1565,7 @@ class TabularModel:
 
             return regression_target(column, self.target, get_family(self.family))
         return _class_indices(target_labels(column, self.target), self.classes, self.target,
-                              column.index)  # fmt: skip
+                              column)  # fmt: skip
 
     def predict_dist(self, frame: pd.DataFrame):
         """Predictive distribution of the target for each row, batch shape (n_rows,)."""
@@ -1645,7 +1671,7 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
     else:
         declared = get_family(family)
         y = regression_target(frame[target], target, declared)
-        check_trainable_target(y, frame.index, target, declared)
+        check_trainable_target(y, frame[target], target, declared)
 
 
 def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
@@ -1681,7 +1707,7 @@ def _check_target_present(column: pd.Series, target: str) -> None:
     if missing.any():
         raise DataError(
             f"expected a value in every row of target column {target!r}; found "
-            f"{int(missing.sum())} missing at {_rows(missing, column.index)}"
+            f"{int(missing.sum())} missing at {_rows(missing, column)}"
         )
 
 
@@ -1703,7 +1729,7 @@ def target_labels(column: pd.Series, target: str) -> np.ndarray:
             if infinite.any():
                 raise DataError(
                     f"expected finite labels in target column {target!r}; found "
-                    f"{describe_values(values[infinite])} at {_rows(infinite, column.index)}"
+                    f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
                 )
             if np.all(values == np.round(values)):
                 values = values.astype(np.int64)  # 0.0 / 1.0 read back as labels 0 / 1
@@ -1724,16 +1750,16 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
     if bad.any():
         raise DataError(
             f"expected numbers in target column {target!r} for family {family.name}; found "
-            f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column.index)}"
+            f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
         )
     infinite = ~np.isfinite(values)
     if infinite.any():
         raise DataError(
             f"expected finite numbers in target column {target!r}; found "
-            f"{describe_values(values[infinite])} at {_rows(infinite, column.index)}"
+            f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
         )
     try:
-        with data_rows(row_numbers(column.index)):  # the family's rows named as the file's
+        with data_rows(*_located_rows(column)):  # the family's rows named as the file's
             return np.asarray(family.check_target(values), dtype=np.float64)
     except ValueError as exc:
         raise DataError(f"target column {target!r}: {exc}") from None

@@ -288,8 +288,26 @@ def test_a_streamed_bad_value_is_named_at_its_data_row_in_its_file(tmp_path, bad
         fit_stream(TableSource(folder, batch_rows=batch), "y", epochs=1, log=said.append)
     assert "b.parquet: " in str(info.value) and str(info.value).endswith(f"found inf at data row {bad_row}")
     assert said == []  # before training: nothing was said yet
-    with pytest.raises(DataError, match=f"found inf at data row {30 + bad_row}$"):
-        TabularModel.fit(read_table(folder), "y")  # in memory: the folder's rows end to end
+    with pytest.raises(DataError) as info:  # in memory: the same row, of the same file
+        TabularModel.fit(read_table(folder), "y")
+    assert str(info.value).endswith(f"found inf at data row {bad_row} of {folder / 'b.parquet'}")
+
+
+def test_a_folder_read_whole_names_rows_in_their_file(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    _frame(30, y=lambda x, rng: rng.poisson(2.0, x.size)).to_parquet(folder / "a.parquet")
+    second = _frame(20, seed=2, y=lambda x, rng: rng.poisson(2.0, x.size))
+    second.loc[[4, 11], "y"] = -1
+    second.to_parquet(folder / "b.parquet")
+    frame = read_table(folder)
+    with pytest.raises(DataError, match=r"found -1 at data rows 5, 12 of .*b\.parquet$"):
+        TabularModel.fit(frame.iloc[5:], "y", family="poisson")  # the family's own message
+    frame["y"] = frame["y"].astype(object)
+    frame.loc[[2, 41], "y"] = ["n/a", "?"]  # a.parquet row 3, b.parquet row 12
+    with pytest.raises(DataError, match=r"numeric except at data rows 3 of .*a\.parquet \('n/a'\), "
+                                        r"12 of .*b\.parquet \('\?'\)"):
+        target_kind(frame["y"])
 
 
 def test_a_held_out_row_is_checked_before_streamed_training(tmp_path):

@@ -689,6 +689,7 @@ def _cmd_fit(args) -> int:
     if family_params and args.family != "auto":
         _check_family_params(args.family, family_params)
     _check_ensemble(args, args.family)
+    _check_levels(args, args.family)
     if _runs_elsewhere(args) and args.ensemble == 1:
         raise UsageError("--jobs and --scheduler spread an ensemble's networks over workers "
                          "(--ensemble M); a single network trains in one process")  # fmt: skip
@@ -705,6 +706,7 @@ def _cmd_fit(args) -> int:
         _say(args, f"family: {family} ({why})")
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
+    _check_levels(args, family)
     validate_frame(frame, args.target, family, args.impute, args.levels)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
@@ -788,6 +790,15 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
                        f"metrics over all held-out rows, figures over the first "
                        f"{len(sample):,}")  # fmt: skip
     return _save_fit(args, model, info.metrics, rows["test"], out, report_dir, facts)
+
+
+def _check_levels(args, family: str) -> None:
+    """Bad usage: --levels with a family that does not model class labels."""
+    from probnn.tabular import is_classifier_family
+
+    if args.levels is not None and family != "auto" and not is_classifier_family(family):
+        raise UsageError(f"--levels orders class labels; family {family} models numbers, not "
+                         "classes (drop --levels, or choose a class family)")  # fmt: skip
 
 
 def _check_ensemble(args, family: str) -> None:

@@ -109,8 +109,13 @@ def check_unique_columns(names: Sequence[str], where: str) -> None:
 def _csv_header(path: pathlib.Path, sep: str) -> list[str]:
     """The field names of a text table's first record, as written (before pandas renames
     a repeated name)."""
+    if len(sep) != 1:  # a regular expression for pandas: no csv reader of the same rule
+        return []
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        return next(csv.reader(fh, delimiter=sep), [])
+        try:
+            return next(csv.reader(fh, delimiter=sep), [])
+        except csv.Error:  # pandas names what does not parse
+            return []
 
 
 def check_header(path: str | os.PathLike, sep: str | None = None) -> None:
@@ -602,26 +607,10 @@ def families_left_out(column: pd.Series, target: str, tried: Sequence[str]) -> l
             continue
         except DataError as exc:
             reason = str(exc)
-        limit = LEFT_OUT_FRACTION * values.size
-        if 0 < _count_rejected(family, values, limit) <= limit:
+        limit = int(LEFT_OUT_FRACTION * values.size)
+        if 0 < _rejected(family, values, limit + 1).size <= limit:
             out.append((name, reason))
     return out
-
-
-def _count_rejected(family, values: np.ndarray, limit: float) -> int:
-    """How many of ``values`` the family's (elementwise) target check refuses, by halving
-    the rows it refuses; counting stops above ``limit``."""
-    todo, count = [values], 0
-    while todo and count <= limit:
-        part = todo.pop()
-        try:
-            family.check_target(part)
-        except ValueError:
-            if part.size == 1:
-                count += 1
-            else:
-                todo += [part[part.size // 2:], part[: part.size // 2]]
-    return count
 
 
 def is_classifier_family(name: str) -> bool:

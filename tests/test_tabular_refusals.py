@@ -234,6 +234,12 @@ def test_levels_give_the_order_and_are_saved_in_the_model(tmp_path, capsys):
     assert code == 1 and "found extreme at data row 7" in _one_line(err)
 
 
+def test_levels_for_a_family_of_numbers_is_a_usage_error(real_csv, capsys, no_training):
+    code, err = _run(["fit", str(real_csv), "--target", "y", "--family", "normal", "--levels",
+                      "a,b"], capsys)  # fmt: skip
+    assert code == 2 and "--levels" in _one_line(err)
+
+
 def test_an_ordered_categorical_column_gives_the_order(tmp_path):
     frame = _grades()
     frame["grade"] = pd.Categorical(frame["grade"], categories=["low", "medium", "high"], ordered=True)

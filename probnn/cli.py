@@ -39,12 +39,6 @@ def _check_family_name(name: str, option: str = "--family") -> None:
         raise UsageError(f"{option} expects auto or one of {', '.join(FAMILIES)}; found {name!r}")
 
 
-def _families_for(kind: str) -> list[str]:
-    from probnn.families import families_for
-
-    return families_for(kind)
-
-
 MIN_ROWS = 5
 
 
@@ -252,7 +246,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    help=f"random seed for the split and the weights, 0 to {SEED_MAX}")
     p.add_argument("--levels", type=_levels, default=None, metavar="L1,L2,...",
                    help="the class labels of the target in their order, e.g. low,medium,high: "
-                        "an ordered family (ordinal) needs it for text labels, unless the "
+                        "a family of ordered classes needs it for text labels, unless the "
                         "column is an ordered categorical (Parquet); a label not listed is an "
                         "error; saved in the model (none by default)")
     p.add_argument("--impute", action="store_true",

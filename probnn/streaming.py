@@ -583,7 +583,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     ``standardize_target`` of the estimator (``check_trainable_target``)."""
     from probnn._running import BlockMoments
     from probnn.families import get_family
-    from probnn.tabular import (Preprocessor, TargetScan, check_levels, check_target_column,
+    from probnn.tabular import (FILES_ATTR, Preprocessor, TargetScan, check_levels,
+                                check_target_column,
                                 check_trainable_target, family_of_kind, is_classifier_family,
                                 order_classes, ordered_categories, regression_target,
                                 target_labels)  # fmt: skip
@@ -612,7 +613,10 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     for batch in source.batches(columns):
         parts = parts_of(batch)
         fit_rows, test_rows = batch.frame[parts != TEST], batch.frame[parts == TEST]
-        _located(batch, lambda: (scan.add(fit_rows), target_scan.add(batch.frame[target]),
+        column = batch.frame[target].copy()
+        # the scan names its rows after the passes (in kinds()): with their file
+        column.attrs[FILES_ATTR] = [(str(batch.file), 0, batch.file_start + len(column))]
+        _located(batch, lambda: (scan.add(fit_rows), target_scan.add(column),
                                  scan.check_held_out(test_rows)))  # fmt: skip
     if family == "auto":
         family, info.family_reason = family_of_kind(*target_scan.kinds())

@@ -314,6 +314,13 @@ def test_a_folder_read_whole_names_rows_in_their_file(tmp_path):
     with pytest.raises(DataError, match=r"numeric except at data rows 3 of .*a\.parquet \('n/a'\), "
                                         r"12 of .*b\.parquet \('\?'\)"):
         target_kind(frame["y"])
+    # streamed, the same rows of the same files
+    frame["y"] = frame["y"].astype(str)  # Parquet holds one type per column: text here
+    frame.iloc[:30].to_parquet(folder / "a.parquet", index=False)
+    frame.iloc[30:].to_parquet(folder / "b.parquet", index=False)
+    with pytest.raises(DataError, match=r"numeric except at data rows 3 of .*a\.parquet \('n/a'\), "
+                                        r"12 of .*b\.parquet \('\?'\)"):
+        fit_stream(TableSource(folder, batch_rows=7), "y", epochs=1)
 
 
 def test_a_held_out_row_is_checked_before_streamed_training(tmp_path):

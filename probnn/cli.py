@@ -104,7 +104,7 @@ _fraction = _number(float, lambda v: 0.0 < v < 1.0, "a fraction strictly between
 _coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
 _jobs = _number(int, lambda v: v >= 1 or v == -1, "a positive integer, or -1 for every core")
 # scikit-learn's random_state and NumPy's legacy seeds are integers in [0, 2**32 - 1]
-SEED_MAX = 2**32 - 1
+SEED_MAX = 2**32 - 1  # probnn.tabular.SEED_MAX (not imported: the parser stays light)
 _seed = _number(int, lambda v: 0 <= v <= SEED_MAX, f"an integer from 0 to {SEED_MAX} (a NumPy seed)")
 
 

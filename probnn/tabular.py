@@ -132,6 +132,9 @@ def check_header(path: str | os.PathLike, sep: str | None = None) -> None:
         names = _csv_header(path, sniff_separator(path) if sep is None else sep)
     check_unique_columns(names, str(path))
 
+# Seeds of NumPy's legacy generator and scikit-learn's random_state: [0, 2**32 - 1].
+SEED_MAX = 2**32 - 1
+
 # The network computes in float32 by default: every value it sees must fit.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -1477,6 +1480,10 @@ class TabularModel:
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
+        if seed is not None and not (isinstance(seed, numbers.Integral) and 0 <= seed <= SEED_MAX):
+            # the seed is a setting, not the data: said before the target is looked at
+            raise ValueError(f"seed must be None or an integer from 0 to {SEED_MAX} (NumPy's and "
+                             f"scikit-learn's seeds); found {seed!r}")  # fmt: skip
         check_target_column(frame, target)
         if family == "auto":
             family, _ = infer_family(frame[target])

@@ -385,7 +385,23 @@ def test_a_seed_numpy_cannot_take_is_a_usage_error(real_csv, capsys, seed, no_tr
     assert code == 2 and "--seed" in _one_line(err) and "4294967295" in err and "column" not in err
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5])
+def test_the_library_names_the_seed_not_the_target(seed):
+    frame = _frame(20, y=lambda x, rng: x)
+    with pytest.raises(ValueError, match=r"^seed must be .* 4294967295") as info:
+        TabularModel.fit(frame, "y", seed=seed)
+    assert "column" not in str(info.value)
+
+
 def test_the_largest_seed_is_taken_by_every_random_generator(real_csv, capsys, tmp_path):
+    from sklearn.utils import check_random_state
+
+    from probnn import cli, tabular
+
+    assert cli.SEED_MAX == tabular.SEED_MAX
+    check_random_state(cli.SEED_MAX)  # the oracle: scikit-learn's own range of int seeds
+    with pytest.raises(ValueError):
+        check_random_state(cli.SEED_MAX + 1)
     code = main(["fit", str(real_csv), "--target", "y", "--seed", str(2**32 - 1),
                  "--out", str(tmp_path / "m.safetensors"), "--report", str(tmp_path / "r"), *FAST])
     assert code == 0

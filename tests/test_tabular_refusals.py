@@ -234,6 +234,22 @@ def test_levels_give_the_order_and_are_saved_in_the_model(tmp_path, capsys):
     assert code == 1 and "found extreme at data row 7" in _one_line(err)
 
 
+@HYPOTHESIS
+@given(levels=st.lists(st.text(min_size=1, max_size=5), min_size=2, max_size=6, unique=True),
+       picks=st.lists(st.integers(0, 5), max_size=30))  # fmt: skip
+def test_any_label_text_is_encoded_by_its_place_in_levels(levels, picks):
+    from probnn.tabular import _class_indices, class_order
+
+    labels = np.array([levels[i % len(levels)] for i in picks] + levels, dtype=object)
+    column = pd.Series(labels)
+    classes = class_order(column, labels, "y", "ordinal", levels)
+    assert list(classes) == levels
+    # the oracle: each label's place in the list given
+    assert _class_indices(labels, classes, "y", column).tolist() == [levels.index(v) for v in labels]
+    with pytest.raises(DataError, match="--levels"):  # without the order: refused, whatever the text
+        class_order(column, labels, "y", "ordinal")
+
+
 def test_levels_for_a_family_of_numbers_is_a_usage_error(real_csv, capsys, no_training):
     code, err = _run(["fit", str(real_csv), "--target", "y", "--family", "normal", "--levels",
                       "a,b"], capsys)  # fmt: skip

@@ -6,7 +6,10 @@ and where (rows, columns, file). These helpers keep the wording uniform.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,12 +17,46 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "describe_rows", "describe_values", "check_sample_weight", "Interval", "POSITIVE",
-    "Options", "InstanceOf", "check_params", "encode_labels", "make_rng",
+    "Options", "InstanceOf", "check_params", "encode_labels", "make_rng", "data_rows",
+    "describe_list", "name_data_rows",
 ]
 
+# The row numbers of a table's rows as its user counts them (1 = the first row after the
+# header), while ``data_rows`` is active: see :func:`describe_rows`.
+_DATA_ROWS: contextvars.ContextVar = contextvars.ContextVar("probnn_data_rows", default=None)
 
-def describe_rows(mask: ArrayLike, limit: int = 10) -> str:
+
+@contextlib.contextmanager
+def data_rows(numbers: ArrayLike, files: list | None = None) -> Iterator[None]:
+    """Within this block, :func:`describe_rows` names rows as a table's user counts them.
+
+    A family's or estimator's check knows only positions in the array it was given; the
+    table layer knows which row of the file each position is. Any mask of exactly
+    ``len(numbers)`` entries described inside the block is named by these numbers, as
+    ``"data rows 18, 41"``.
+
+    Parameters
+    ----------
+    numbers : array-like of int, shape (n_rows,)
+        The data row (1-based, the header not counted) of each position.
+    files : list of (name, first row, rows), optional
+        A table read from several files end to end: rows are named within their file.
+    """
+    token = _DATA_ROWS.set((np.asarray(numbers, dtype=np.int64), files))
+    try:
+        yield
+    finally:
+        _DATA_ROWS.reset(token)
+
+
+def describe_rows(mask: ArrayLike, limit: int = 10, numbers: ArrayLike | None = None,
+                  files: list | None = None) -> str:  # fmt: skip
     """Describe where a boolean mask over rows is true, e.g. ``"rows [17, 40]"``.
+
+    Positions in an array are 0-based (``"rows [17, 40]"``); rows of a table are named
+    as its user counts them, 1-based with the header not counted (``"data rows 18,
+    41"``), when ``numbers`` is given or a :func:`data_rows` block of the mask's length
+    is active.
 
     Parameters
     ----------
@@ -27,15 +64,54 @@ def describe_rows(mask: ArrayLike, limit: int = 10) -> str:
         True at the offending entries; a 2-D mask is reduced over its columns.
     limit : int
         How many row numbers to list before summarising the rest.
+    numbers : array-like of int, shape (n_samples,), optional
+        The data row of each position.
+    files : list of (name, first row, rows), optional
+        See :func:`name_data_rows`.
     """
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim > 1:
         mask = mask.reshape(mask.shape[0], -1).any(axis=1)
     rows = np.flatnonzero(mask)
+    if numbers is None:
+        active = _DATA_ROWS.get()
+        if active is not None and active[0].shape == mask.shape:
+            numbers, files = active
+    if numbers is not None:
+        return name_data_rows(np.asarray(numbers)[rows[:limit]], rows.size, files)
     shown = ", ".join(str(int(r)) for r in rows[:limit])
     more = f" and {rows.size - limit} more" if rows.size > limit else ""
     word = "row" if rows.size == 1 else "rows"
     return f"{word} [{shown}]{more}"
+
+
+def name_data_rows(named: ArrayLike, total: int | None = None, files: list | None = None) -> str:
+    """Data rows in words: ``"data rows 18, 41"``, ``"data row 9 of b.parquet"``.
+
+    Parameters
+    ----------
+    named : array-like of int
+        The data rows to show (1-based; of the whole table when ``files`` is given).
+    total : int, optional
+        How many rows there are in all (``len(named)`` by default): the rest are counted.
+    files : list of (name, first row, rows), optional
+        A table read from several files end to end: each file's name, its first row's
+        0-based number in the table and its row count; rows are then named in their file.
+    """
+    named = [int(r) for r in np.asarray(named).ravel()]
+    total = len(named) if total is None else int(total)
+    more = f" and {total - len(named)} more" if total > len(named) else ""
+    word = "data row" if total == 1 else "data rows"
+    if not files:
+        return f"{word} {', '.join(map(str, named))}{more}"
+    groups: dict = {}
+    for r in named:
+        name, local = next(((f, r - start) for f, start, n in files if start < r <= start + n),
+                           (None, r))  # fmt: skip
+        groups.setdefault(name, []).append(local)
+    parts = [", ".join(map(str, rows)) + (f" of {name}" if name is not None else "")
+             for name, rows in groups.items()]  # fmt: skip
+    return f"{word} {' and '.join(parts)}{more}"
 
 
 def describe_values(values: ArrayLike, limit: int = 5) -> str:
@@ -44,6 +120,14 @@ def describe_values(values: ArrayLike, limit: int = 5) -> str:
     shown = ", ".join(_fmt(v) for v in values[:limit])
     more = f", ... ({values.size} distinct)" if values.size > limit else ""
     return shown + more
+
+
+def describe_list(values: ArrayLike, limit: int = 10) -> str:
+    """``values`` in their order as a list, e.g. ``"[a, b, c]"``, truncated after ``limit``."""
+    values = list(np.asarray(values, dtype=object).ravel())
+    shown = ", ".join(_fmt(v) for v in values[:limit])
+    more = f", ... ({len(values)} in all)" if len(values) > limit else ""
+    return f"[{shown}{more}]"
 
 
 def _fmt(v) -> str:
@@ -243,7 +327,7 @@ def encode_labels(y: ArrayLike, classes: np.ndarray, where: str = "the classes s
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(
-            f"labels must be among {where} {list(classes)}; found "
+            f"labels must be among {where} {describe_list(classes)}; found "
             f"{describe_values(y[unknown])} at {describe_rows(unknown)}"
         )
     return index

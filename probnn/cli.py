@@ -40,12 +40,6 @@ def _check_family_name(name: str, option: str = "--family") -> None:
         raise UsageError(f"{option} expects auto or one of {', '.join(FAMILIES)}; found {name!r}")
 
 
-def _families_for(kind: str) -> list[str]:
-    from probnn.families import families_for
-
-    return families_for(kind)
-
-
 MIN_ROWS = 5
 
 
@@ -110,6 +104,19 @@ _non_negative_float = _number(float, lambda v: math.isfinite(v) and v >= 0, "a n
 _fraction = _number(float, lambda v: 0.0 < v < 1.0, "a fraction strictly between 0 and 1")
 _coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
 _jobs = _number(int, lambda v: v >= 1 or v == -1, "a positive integer, or -1 for every core")
+# scikit-learn's random_state and NumPy's legacy seeds are integers in [0, 2**32 - 1]
+SEED_MAX = 2**32 - 1  # probnn.tabular.SEED_MAX (not imported: the parser stays light)
+_seed = _number(int, lambda v: 0 <= v <= SEED_MAX, f"an integer from 0 to {SEED_MAX} (a NumPy seed)")
+
+
+def _levels(text: str) -> list[str]:
+    levels = [part.strip() for part in text.split(",")]
+    if len(levels) < 2 or any(not v for v in levels) or len(set(levels)) != len(levels):
+        raise argparse.ArgumentTypeError(
+            f"expected at least two distinct class labels in their order, separated by commas, "
+            f"e.g. low,medium,high; found {text!r}"
+        )
+    return levels
 
 
 def _word_or(word: str, parse, expected: str):
@@ -252,7 +259,13 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "classifier)")
     p.add_argument("--test-size", type=_fraction, default=TEST_FRACTION, metavar="FRACTION",
                    help="fraction of the rows held out for testing (the report's figures)")
-    p.add_argument("--seed", type=int, default=0, help="random seed for the split and the weights")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help=f"random seed for the split and the weights, 0 to {SEED_MAX}")
+    p.add_argument("--levels", type=_levels, default=None, metavar="L1,L2,...",
+                   help="the class labels of the target in their order, e.g. low,medium,high: "
+                        "a family of ordered classes needs it for text labels, unless the "
+                        "column is an ordered categorical (Parquet); a label not listed is an "
+                        "error; saved in the model (none by default)")
     p.add_argument("--impute", action="store_true",
                    help="fill missing feature values (median / most frequent) instead of failing")
     p.add_argument("--quiet", action="store_true",
@@ -678,7 +691,8 @@ def _end_of_training(args, estimator, seconds: float, label: str = "training") -
 
 
 def _cmd_fit(args) -> int:
-    from probnn.tabular import TabularModel, check_target_column, infer_family, validate_frame
+    from probnn.tabular import (TabularModel, check_held_out_labels, check_target_column,
+                                infer_family, is_classifier_family, validate_frame)  # fmt: skip
 
     _check_family_name(args.family)
     out, report_dir = _fit_outputs(args)  # before reading: a bad path fails in a second
@@ -686,6 +700,7 @@ def _cmd_fit(args) -> int:
     if family_params and args.family != "auto":
         _check_family_params(args.family, family_params)
     _check_ensemble(args, args.family)
+    _check_levels(args, args.family)
     if _runs_elsewhere(args) and args.ensemble == 1:
         raise UsageError("--jobs and --scheduler spread an ensemble's networks over workers "
                          "(--ensemble M); a single network trains in one process")  # fmt: skip
@@ -702,8 +717,12 @@ def _cmd_fit(args) -> int:
         _say(args, f"family: {family} ({why})")
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
-    validate_frame(frame, args.target, family, args.impute)
+    _check_levels(args, family)
+    validate_frame(frame, args.target, family, args.impute, args.levels)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
+    if is_classifier_family(family):  # a held-out label never trained on: say so before training
+        check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
+                              args.target)  # fmt: skip
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
@@ -712,7 +731,7 @@ def _cmd_fit(args) -> int:
             frame.iloc[train], args.target, family=family, hidden=args.hidden,
             solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
             progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
-            n_jobs=args.jobs, **_estimator_params(args), **extra,
+            n_jobs=args.jobs, levels=args.levels, **_estimator_params(args), **extra,
         )  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
@@ -767,6 +786,7 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
         seed=args.seed, impute=args.impute, test_fraction=args.test_size,
         batch_size=args.batch_size, patience=args.patience, drop=args.drop,
         coverage=args.coverage, log=lambda text: _say(args, text), solver=args.solver,
+        levels=args.levels,
         **{k: v for k, v in _estimator_params(args).items()
            if k not in ("batch_size", "n_iter_no_change")}, **extra,
     )  # fmt: skip
@@ -781,6 +801,15 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
                        f"metrics over all held-out rows, figures over the first "
                        f"{len(sample):,}")  # fmt: skip
     return _save_fit(args, model, info.metrics, rows["test"], out, report_dir, facts)
+
+
+def _check_levels(args, family: str) -> None:
+    """Bad usage: --levels with a family that does not model class labels."""
+    from probnn.tabular import is_classifier_family
+
+    if args.levels is not None and family != "auto" and not is_classifier_family(family):
+        raise UsageError(f"--levels orders class labels; family {family} models numbers, not "
+                         "classes (drop --levels, or choose a class family)")  # fmt: skip
 
 
 def _check_ensemble(args, family: str) -> None:
@@ -1011,25 +1040,31 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-def _support_problem(frame, target: str, family: str, kind: str) -> str | None:
-    """Why ``family`` cannot model the target column (of ``kind``), or None when it can."""
+def _support_problem(frame, target: str, family: str, kinds: Sequence[str],
+                     levels: Sequence[str] | None = None) -> str | None:  # fmt: skip
+    """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
+    ``probnn.tabular.target_kinds``), or None when it can."""
     from probnn.families import get_family
-    from probnn.tabular import regression_target, target_labels
+    from probnn.tabular import (check_trainable_target, class_order, regression_target,
+                                target_labels)  # fmt: skip
 
     declared = get_family(family)
-    if _is_label_kind(kind) and not declared.is_classifier:
-        return "a density is not a probability of a class label; the target holds class labels"
-    if kind not in declared.target_kinds:
+    if not any(k in declared.target_kinds for k in kinds):
+        if all(_is_label_kind(k) for k in kinds) and not declared.is_classifier:
+            return "a density is not a probability of a class label; the target holds class labels"
         return (f"{family} models {', '.join(declared.target_kinds)} targets; the target holds "
-                f"{kind} values")  # fmt: skip
+                f"{' / '.join(kinds)} values")  # fmt: skip
     column = frame[target]
     try:
         if declared.is_classifier:
-            n = len(set(target_labels(column, target).tolist()))
+            labels = target_labels(column, target)
+            n = len(set(labels.tolist()))
             if declared.support == "binary" and n != 2:
                 return f"{family} needs 2 classes; the target has {n}"
+            class_order(column, labels, target, family, levels)
             return None
-        regression_target(column, target, declared)
+        y = regression_target(column, target, declared)
+        check_trainable_target(y, column, target, declared)
     except DataError as exc:
         return str(exc)
     return None
@@ -1048,13 +1083,17 @@ def _is_label_kind(kind: str) -> bool:
     return kind in LABEL_KINDS
 
 
-def _scoring_line(kind: str) -> str:
+def _scoring_line(kinds: str | Sequence[str]) -> str:
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    kind = kinds[-1]  # a few integers are labels and counts: scored as integers
     if _is_label_kind(kind):
         return "scoring: log-probability of each held-out class label"
     if kind not in ("count", "integer"):
         return "scoring: log-density at each held-out target (every family here is a density)"
-    return ("scoring: log-probability of each held-out integer y; the continuous families by "
-            "P(y - 1/2 < Y <= y + 1/2) = cdf(y + 1/2) - cdf(y - 1/2), not by their density")  # fmt: skip
+    classes = " (the class families: of y as a class label)" if _is_label_kind(kinds[0]) else ""
+    return ("scoring: log-probability of each held-out integer y" + classes + "; the continuous "
+            "families by P(y - 1/2 < Y <= y + 1/2) = cdf(y + 1/2) - cdf(y - 1/2), not by their "
+            "density")  # fmt: skip
 
 
 def paired_standard_errors(nll_rows: dict[str, "object"]) -> tuple[str, dict[str, float]]:
@@ -1114,25 +1153,30 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
     import numpy as np
 
-    from probnn.tabular import Preprocessor, check_target_column, target_kind
+    from probnn.tabular import (Preprocessor, check_target_column, families_left_out,
+                                families_of_kinds, target_kinds)  # fmt: skip
 
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
-    kind, why = target_kind(frame[args.target])
-    families = requested if requested is not None else _families_for(kind)
+    kinds, why = target_kinds(frame[args.target])
+    kind = kinds[0]
+    families = requested if requested is not None else families_of_kinds(kinds)
+    # families the target's kind does not admit because of a few rows (a proportion with
+    # one exact 0 and beta): said with those rows, not silently absent
+    left_out = [] if requested is not None else families_left_out(frame[args.target], args.target, families)
     params_of = _family_params_per_family(families, _family_params(args))
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
-    _say(args, f"target kind: {kind}, since {why}")
+    _say(args, f"target kind: {' and '.join(kinds)}, since {why}")
     _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
     nll_rows, skipped, dists, fitted, seconds = {}, [], {}, {}, {}
-    problems = {f: _support_problem(frame, args.target, f, kind) for f in families}
+    problems = {f: _support_problem(frame, args.target, f, kinds, args.levels) for f in families}
     candidates = [f for f in families if problems[f] is None]
     progress = _progress(args) and not _runs_elsewhere(args)  # one bar per process would mix
     train_frame = frame.iloc[train]
     tasks = [dict(frame=train_frame, target=args.target, family=family, hidden=args.hidden,
                   solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-                  progress=progress, **_estimator_params(args),
+                  progress=progress, levels=args.levels, **_estimator_params(args),
                   **({"family_params": params_of[family]} if params_of.get(family) else {}))
              for family in candidates]  # fmt: skip
     from probnn._parallel import parallel_map
@@ -1155,7 +1199,8 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
         try:
             nll_rows[family] = _row_nll(model, frame.iloc[test], kind)
             dists[family], fitted[family] = model.predict_dist(frame.iloc[test]), model
-        except DataError as exc:  # e.g. a held-out class label never seen in training
+        except (DataError, ValueError) as exc:  # e.g. a held-out class label never seen in
+            # training, or a mixture whose component collapsed onto one integer (scale 0)
             skipped.append((family, f"cannot score the held-out rows: {exc}"))
     if not nll_rows:
         raise DataError(
@@ -1166,7 +1211,7 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)
     print(f"held-out NLL on {test.size} rows (lower is better):")
-    print(f"  {_scoring_line(kind)}")
+    print(f"  {_scoring_line(kinds)}")
     width = max(14, 2 + max(len(f) for f in ranked))  # the longest family name, aligned
     print(f"  {'rank':<5}{'family':<{width}}{'nats/example':>14}{'bits/example':>14}"
           f"{'minus best':>12}{'SE':>9}")  # fmt: skip
@@ -1192,8 +1237,10 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
         print(f"  {verdict}")
     for family, why in skipped:
         print(f"  skipped {family}: {' '.join(why.split())}")
+    for family, why in left_out:
+        print(f"  {family} left out: {' '.join(why.split())}")
     html = _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, best,
-                                 kind, why, skipped, verdict, seconds, (train.size, test.size),
+                                 kinds, why, skipped, verdict, seconds, (train.size, test.size),
                                  frame.iloc[test])  # fmt: skip
     _say(args, f"report written to {html}")
     return 0
@@ -1252,10 +1299,26 @@ def _family_params_per_family(families: Sequence[str], params: dict[str, float])
 def _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, best, kind,
                           why, skipped, verdict, seconds, sizes, held_out) -> pathlib.Path:  # fmt: skip
     """The one report of ``probnn compare``: the families side by side."""
+    import numpy as np
+
     from probnn.report import Table, write_compare_report
     from probnn.report.card import software_versions, stop_reason, training_rows
 
-    first = next(iter(fitted.values()))
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    # class and count families ranked together (a few integers): the report's metrics and
+    # figures are those of the best family's side, the others named in its card
+    classifier = fitted[best].is_classifier
+    other = [f for f, m in fitted.items() if m.is_classifier != classifier]
+    if other:
+        skipped = [*skipped, *((f, f"ranked in the printed table (held-out NLL "
+                                   f"{float(np.mean(nll_rows[f])):.4f}); the report shows the "
+                                   f"{'class' if classifier else 'count and density'} families")
+                               for f in other)]  # fmt: skip
+        fitted = {f: m for f, m in fitted.items() if f not in other}
+        dists = {f: d for f, d in dists.items() if f not in other}
+        nll_rows = {f: r for f, r in nll_rows.items() if f not in other}
+    kind = next((k for k in kinds if _is_label_kind(k) == classifier), kinds[0])
+    first = fitted[best]
     n_train, n_test = sizes
     data_rows = _data_rows(args.data, frame.shape[0], frame, args.target, args.drop, args.impute)
     data_rows.append(("split", f"{n_train:,} training rows, {n_test:,} held out (--test-size "
@@ -1285,7 +1348,7 @@ def _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, 
             task="classification" if _is_label_kind(kind) else "regression",
             y_true=first.encode_target(held_out), dists=dists, nll_rows=nll_rows,
             standard_errors=se, best=best, coverage=args.coverage,
-            scoring=f"{_scoring_line(kind)}.", verdict=f"Winner: {verdict}.",
+            scoring=f"{_scoring_line(kinds)}.", verdict=f"Winner: {verdict}.",
             notes=[f"Winner: {verdict}", f"{len(fitted)} families fitted on one split; "
                    f"{n_test:,} held-out rows scored"],
             card=card,

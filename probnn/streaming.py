@@ -56,7 +56,9 @@ TRAIN, VALIDATION, TEST = 0, 1, 2
 class Batch:
     """Consecutive rows of a table: ``frame`` holds rows ``start .. start + len - 1``.
 
-    ``file`` is the file they come from and ``file_start`` the first one's row in it.
+    ``file`` is the file they come from and ``file_start`` the first one's row in it; the
+    frame's index is each row's 0-based number in its file, so errors name the data row a
+    user sees (``probnn.tabular.row_numbers``: the index + 1).
     """
 
     frame: pd.DataFrame
@@ -70,8 +72,7 @@ class Batch:
         return np.arange(self.start, self.start + len(self.frame), dtype=np.uint64)
 
     def where(self) -> str:
-        stop = self.file_start + len(self.frame) - 1
-        return f"{self.file}, rows {self.file_start:,}-{stop:,} (row numbers below count within them)"
+        return f"{self.file}"
 
 
 def should_stream(path: str | os.PathLike, mode: str = "auto") -> bool:
@@ -150,6 +151,9 @@ class TableSource:
             except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
                 raise DataError(f"expected a readable CSV file; could not parse {self.path}: "
                                 f"{' '.join(str(exc).split())}") from None  # fmt: skip
+            from probnn.tabular import check_header
+
+            check_header(self.path, self.sep)
             self.columns = [str(c) for c in header.columns]
             return
         pq = _parquet()
@@ -164,6 +168,9 @@ class TableSource:
                 raise DataError(f"expected a readable Parquet file; could not read {path}: "
                                 f"{' '.join(str(exc).split())}") from None  # fmt: skip
             names = _data_columns(schema)
+            from probnn.tabular import check_unique_columns
+
+            check_unique_columns(names, str(path))
             if first is None:
                 first = (path, names)
             elif names != first[1]:
@@ -197,7 +204,7 @@ class TableSource:
                                                         use_threads=False):  # fmt: skip
                     frame = record_batch.to_pandas()
                     frame.columns = [str(c) for c in frame.columns]
-                    frame.index = pd.RangeIndex(len(frame))
+                    frame.index = pd.RangeIndex(file_start, file_start + len(frame))
                     yield Batch(frame, path, file_start, start)
                     file_start += len(frame)
                     start += len(frame)
@@ -213,7 +220,7 @@ class TableSource:
                 for frame in reader:
                     frame = frame[columns]
                     frame.columns = [str(c) for c in frame.columns]
-                    frame.index = pd.RangeIndex(len(frame))
+                    frame.index = pd.RangeIndex(start, start + len(frame))
                     yield Batch(frame, self.path, start, start)
                     start += len(frame)
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -254,7 +261,8 @@ def _data_columns(schema) -> list[str]:
 
 
 def _located(batch: Batch, run: Callable[[], object]):
-    """``run()``; a DataError it raises names the batch's file and rows."""
+    """``run()``; a DataError it raises names the batch's file (its rows are the file's
+    data rows, from the batch's index)."""
     try:
         return run()
     except DataError as exc:
@@ -567,18 +575,26 @@ class StreamFit:
 
 
 def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
-                         parts_of: Callable[[Batch], np.ndarray], family: str, info: StreamFit):  # fmt: skip
+                         parts_of: Callable[[Batch], np.ndarray], family: str, info: StreamFit,
+                         levels: Sequence[str] | None = None, training: dict | None = None):  # fmt: skip
     """The first passes: the preprocessing (on training and validation rows), the target's
-    kind (on all rows, as ``probnn fit`` infers a family) and its statistics."""
+    kind (on all rows, as ``probnn fit`` infers a family) and its statistics. The held-out
+    rows are checked here too (features, target, class labels), so that every bad value
+    is named, at its data row, before training. ``training``: ``dtype`` and
+    ``standardize_target`` of the estimator (``check_trainable_target``)."""
     from probnn._running import BlockMoments
     from probnn.families import get_family
-    from probnn.tabular import (Preprocessor, TargetScan, check_target_column, family_of_kind,
-                                is_classifier_family, regression_target, target_labels)  # fmt: skip
+    from probnn.tabular import (FILES_ATTR, Preprocessor, TargetScan, check_levels,
+                                check_target_column,
+                                check_trainable_target, family_of_kind, is_classifier_family,
+                                order_classes, ordered_categories, regression_target,
+                                target_labels)  # fmt: skip
 
     check_target_column(source.columns_frame(), target)
+    training = training or {}
     preprocessor = Preprocessor(impute=impute)
     scan = preprocessor.scan(features, exact_median=True)
-    target_scan = TargetScan(max_distinct=100_000)
+    target_scan = TargetScan(max_distinct=100_000, name=target)
     columns = [*features, target]
     counts = {TRAIN: 0, VALIDATION: 0, TEST: 0}
     for batch in source.batches(columns):
@@ -597,22 +613,44 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     labels: set = set()
     for batch in source.batches(columns):
         parts = parts_of(batch)
-        fit_rows = batch.frame[parts != TEST]
-        _located(batch, lambda: (scan.add(fit_rows), target_scan.add(batch.frame[target])))
+        fit_rows, test_rows = batch.frame[parts != TEST], batch.frame[parts == TEST]
+        column = batch.frame[target].copy()
+        # the scan names its rows after the passes (in kinds()): with their file
+        column.attrs[FILES_ATTR] = [(str(batch.file), 0, batch.file_start + len(column))]
+        _located(batch, lambda: (scan.add(fit_rows), target_scan.add(column),
+                                 scan.check_held_out(test_rows)))  # fmt: skip
     if family == "auto":
-        family, info.family_reason = family_of_kind(*target_scan.kind())
+        family, info.family_reason = family_of_kind(*target_scan.kinds())
     else:
         info.family_reason = f"chosen with --family {family}"
     classifier = is_classifier_family(family)
     declared = get_family(family)
-    # the target's values on the fitted rows: class labels, or the standardisation's moments
+    # the target's values on the fitted rows: class labels, or the standardisation's moments;
+    # the held-out rows' checked as well
     scan.end_values()
+    n_fit = counts[TRAIN] + counts[VALIDATION]
+    dtype = training.get("dtype") or np.float32
+    standardise = training.get("standardize_target", "auto")
+    standardised = None if standardise in ("auto", None) else bool(standardise)
+    held_out_labels: set = set()
+    categories = None
     for batch in source.batches([target]):
-        fit = batch.frame[parts_of(batch) != TEST]
+        parts = parts_of(batch)
+        fit, test = batch.frame[parts != TEST], batch.frame[parts == TEST]
         if classifier:
             labels.update(_located(batch, lambda: target_labels(fit[target], target)).tolist())
+            held_out_labels.update(_located(batch, lambda: target_labels(test[target], target)).tolist())
+            if levels is not None:
+                column = batch.frame[target]
+                _located(batch, lambda: check_levels(column, target_labels(column, target), target, levels))
+            if categories is None:
+                categories = ordered_categories(batch.frame[target])
         else:
-            moments.update(_located(batch, lambda: regression_target(fit[target], target, declared)))
+            y = _located(batch, lambda: regression_target(fit[target], target, declared))
+            _located(batch, lambda: check_trainable_target(y, fit.index, target, declared, dtype,
+                                                           standardised, n_fit))  # fmt: skip
+            moments.update(y)
+            _located(batch, lambda: regression_target(test[target], target, declared))
     while scan.median_columns:
         scan.begin_median_pass()
         for batch in source.batches(features):
@@ -620,11 +658,25 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
             _located(batch, lambda: scan.add_median(fit_rows))
         scan.end_median_pass()
     classes = None
-    if classifier:  # as TabularModel.fit: np.unique of the labels (text stays text)
+    if classifier:  # as TabularModel.fit: np.unique of the labels (text stays text), in order
         text = any(isinstance(v, str) for v in labels)
-        classes = np.unique(np.asarray(list(labels), dtype=object if text else None))
+        present = np.unique(np.asarray(list(labels), dtype=object if text else None))
+        classes = order_classes(present, categories, target, family, levels)
+        if held_out_labels - labels:
+            _unseen_held_out(source, target, parts_of, present)
     moments.finish()
     return preprocessor, family, classes, moments
+
+
+def _unseen_held_out(source: TableSource, target: str, parts_of, seen: np.ndarray) -> None:
+    """DataError naming the first batch's held-out rows whose label no training row holds."""
+    from probnn.tabular import check_held_out_labels
+
+    for batch in source.batches([target]):
+        parts = parts_of(batch)
+        test = batch.frame[parts == TEST]
+        train = pd.Series(seen, dtype=object if seen.dtype == object else None)
+        _located(batch, lambda: check_held_out_labels(train, test[target], target))
 
 
 def fit_stream(
@@ -647,6 +699,7 @@ def fit_stream(
     drop: Sequence[str] = (),
     coverage: float = 0.9,
     log: Callable[[str], None] | None = None,
+    levels: Sequence[str] | None = None,
     **estimator_params,
 ):
     """Fit a :class:`~probnn.tabular.TabularModel` on a table streamed from disk.
@@ -683,6 +736,9 @@ def fit_stream(
     coverage : float
     log : callable, optional
         Called with a line of progress now and then.
+    levels : sequence of str, optional
+        A classifier's classes in their order, as in :meth:`TabularModel.fit
+        <probnn.tabular.TabularModel.fit>`.
     **estimator_params
         Further estimator parameters (``learning_rate_init``, ``alpha``, ``prior``, ...).
 
@@ -722,7 +778,7 @@ def fit_stream(
     info = StreamFit()
     started = time.perf_counter()
     preprocessor, family, classes, moments = _learn_preprocessing(
-        source, target, features, impute, parts_of, family, info)
+        source, target, features, impute, parts_of, family, info, levels, estimator_params)
     info.preprocessing_seconds = time.perf_counter() - started
     say(f"family: {family} ({info.family_reason})")
     rows = info.rows

@@ -89,17 +89,17 @@ BAD_DATA = {
                        "target column 'z'"),
     "text in numeric column": (
         lambda t: ["fit", _write(t, "n.csv", "x,y\n1,0\n2,1\nabc,0\n4,1\n5,0\n6,1\n"), "--target", "y"],
-        r"numbers in column 'x'.*abc at row \[2\]"),
+        r"numbers in column 'x'.*abc at data row 3"),
     "target outside support": (
         lambda t: ["fit", _write(t, "p.csv", "x,y\n1,3\n2,-1\n3,4\n4,5\n5,6\n6,7\n"), "--target", "y",
                    "--family", "poisson"],
-        r"'y'.*-1 at row \[1\]"),
+        r"'y'.*-1 at data row 2"),
     "missing values": (
         lambda t: ["fit", _write(t, "m.csv", "x,y\n1,0\n,1\n3,0\n,1\n5,0\n6,1\n"), "--target", "y"],
         r"'x' \(2\).*--impute"),
     "infinite value": (
         lambda t: ["fit", _write(t, "i.csv", "x,y\n1,0\ninf,1\n3,0\n4,1\n5,0\n6,1\n"), "--target", "y"],
-        r"finite.*'x'.*row \[1\]"),
+        r"finite.*'x'.*data row 2"),
     "too few rows": (lambda t: ["fit", _write(t, "f.csv", "x,y\n1,0\n2,1\n"), "--target", "y"],
                      "at least 5"),
     "not a model file": (

@@ -8,6 +8,7 @@ themselves, numpy (``np.mean``, ``np.std``, ``np.median``).
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 
@@ -157,7 +158,13 @@ def test_target_kind_of_a_column_in_pieces_is_that_of_the_whole(values):
         scan.observe(piece)
     for piece in pieces:
         scan.add(piece)
-    assert scan.kind() == target_kind(column)
+    try:
+        whole = target_kind(column)
+    except DataError as exc:  # a numeric column with a stray string: the same rows named
+        with pytest.raises(DataError, match=re.escape(str(exc))):
+            scan.kind()
+        return
+    assert scan.kind() == whole
 
 
 # ------------------------------------------------------------ row parts
@@ -384,7 +391,7 @@ def test_a_bad_value_deep_in_a_file_names_the_file_and_its_rows(tmp_path):
     part = pd.read_parquet(folder / "part-002.parquet")
     part.loc[part.index[7], "x"] = np.inf
     part.to_parquet(folder / "part-002.parquet", index=False)
-    with pytest.raises(DataError, match=r"part-002\.parquet, rows 0-9 .*finite numbers in column 'x'"):
+    with pytest.raises(DataError, match=r"part-002\.parquet: .*finite numbers in column 'x'; found inf at data row 8$"):
         fit_stream(TableSource(folder, batch_rows=10), "y", epochs=1)
 
 

@@ -159,7 +159,7 @@ def test_impute_uses_training_median_and_mode(frame):
 
 def test_non_numeric_value_in_numeric_column_named_with_rows():
     table = pd.DataFrame({"x": ["1.5", "2", "oops", "4", "n/a"]})
-    with pytest.raises(DataError, match=r"column 'x'.*n/a, oops at rows \[2, 4\]"):
+    with pytest.raises(DataError, match=r"column 'x'.*n/a, oops at data rows 3, 5"):
         Preprocessor().fit(table)
 
 
@@ -167,13 +167,13 @@ def test_non_numeric_value_at_predict_time(frame):
     pre = Preprocessor().fit(frame)
     new = frame.head(3).astype({"x": object})
     new.loc[1, "x"] = "abc"
-    with pytest.raises(DataError, match=r"'x'.*abc at row \[1\]"):
+    with pytest.raises(DataError, match=r"'x'.*abc at data row 2"):
         pre.transform(new)
 
 
 def test_infinite_feature_rejected():
     table = pd.DataFrame({"x": [1.0, np.inf, 3.0]})
-    with pytest.raises(DataError, match=r"finite.*'x'.*row \[1\]"):
+    with pytest.raises(DataError, match=r"finite.*'x'.*data row 2"):
         Preprocessor(impute=True).fit(table)
 
 
@@ -194,18 +194,18 @@ def test_preprocessor_meta_round_trip(frame):
 def test_target_labels_keep_numbers_and_text():
     np.testing.assert_array_equal(target_labels(pd.Series([0.0, 1.0, 1.0]), "y"), [0, 1, 1])
     assert list(target_labels(pd.Series(["b", "a"]), "y")) == ["b", "a"]
-    with pytest.raises(DataError, match=r"missing at row \[1\]"):
+    with pytest.raises(DataError, match=r"missing at data row 2"):
         target_labels(pd.Series(["b", None]), "y")
 
 
 def test_regression_target_outside_support():
     from probnn.families import get_family
 
-    with pytest.raises(DataError, match=r"'count'.*-2.*row \[1\]"):
+    with pytest.raises(DataError, match=r"'count'.*-2.*data row 2"):
         regression_target(pd.Series([3, -2, 5]), "count", get_family("poisson"))
-    with pytest.raises(DataError, match=r"finite.*'count'.*inf at row \[0\]"):
+    with pytest.raises(DataError, match=r"finite.*'count'.*inf at data row 1"):
         regression_target(pd.Series([np.inf, 2.0]), "count", get_family("normal"))
-    with pytest.raises(DataError, match=r"numbers in target column 'count'.*many at row \[2\]"):
+    with pytest.raises(DataError, match=r"numbers in target column 'count'.*many at data row 3"):
         regression_target(pd.Series(["1", "2", "many"]), "count", get_family("normal"))
 
 
@@ -245,5 +245,5 @@ def test_classifier_labels_and_unknown_label(frame):
     table = model.predict_table(frame)
     np.testing.assert_allclose(table["p(high)"] + table["p(low)"], 1.0, rtol=1e-6)
     assert set(table["prediction"]) <= {"high", "low"}
-    with pytest.raises(DataError, match=r"medium at row \[0\]"):
+    with pytest.raises(DataError, match=r"medium at data row 1"):
         model.encode_target(frame.head(2).assign(y=["medium", "low"]))

@@ -45,18 +45,18 @@ def test_class_indices_match_label_encoder_after_the_model_files_round_trip(valu
 
 def test_unknown_labels_name_the_column_the_values_and_the_rows():
     stored = ["high", "low"]
-    with pytest.raises(DataError, match=r"target column 'grade'.*found medium at row \[1\]"):
+    with pytest.raises(DataError, match=r"target column 'grade'.*found medium at data row 2"):
         _class_indices(np.array(["low", "medium"], dtype=object), stored, "grade")
     # 1 and 1.0 are the same class; 1.5 is none of them
     np.testing.assert_array_equal(_class_indices(np.array([1.0, 0.0]), [0, 1], "y"), [1, 0])
-    with pytest.raises(DataError, match=r"found 1.5 at row \[0\]"):
+    with pytest.raises(DataError, match=r"found 1.5 at data row 1"):
         _class_indices(np.array([1.5, 0.0]), [0, 1], "y")
 
 
 def test_text_never_matches_numbers():
     # trained on 0 / 1, given the text "1": unknown (it used to be looked up as a JSON key)
     with pytest.raises(DataError, match=r"labels must be among the classes of target column "
-                                        r"'y' seen in training \[0, 1\]; found .* at rows \[0, 1\]"):
+                                        r"'y' seen in training \[0, 1\]; found .* at data rows 1, 2"):
         _class_indices(np.array(["1", "x"], dtype=object), [0, 1], "y")
-    with pytest.raises(DataError, match=r"found 1 at row \[0\]"):
+    with pytest.raises(DataError, match=r"found 1 at data row 1"):
         _class_indices(np.array([1]), ["0", "1"], "y")

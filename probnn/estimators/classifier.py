@@ -371,6 +371,15 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
                 f"family={family!r} needs one label per sample; found a multi-label "
                 "indicator matrix (use 'auto')"
             )
+        if support == "ordered-classes" and self.classes_.dtype.kind not in "biuf":
+            # classes_ are sorted: for text that is the alphabet (high < low < medium), rarely
+            # the labels' order; the order must come from the labels themselves
+            raise ValueError(
+                f"family={family!r} orders the classes as classes_ sorts them; found text "
+                f"labels {describe_values(self.classes_)}, whose sorted order is alphabetical: "
+                "encode them as integers in their order first, e.g. y = "
+                "pd.Categorical(y, categories=[...], ordered=True).codes"
+            )
         return family
 
     def _encode(self, y) -> np.ndarray:

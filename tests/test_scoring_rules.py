@@ -150,6 +150,32 @@ def test_mixture_of_normals_equals_properscoring_quadrature():
     assert float(crps(mix, 0.3)) == pytest.approx(float(want), rel=RTOL)
 
 
+def test_mixture_of_other_continuous_laws_equals_the_integral():
+    # cross terms E|X_i - X_j'| by quadrature over X_i's quantiles, the rest closed
+    rng = np.random.default_rng(11)
+    n = 3
+    t_loc, t_scale = rng.normal(size=n), np.exp(rng.normal(size=n))
+    l_loc, l_scale = rng.normal(size=n), np.exp(rng.normal(size=n))
+    shape_k, ln_loc, n_loc = np.exp(rng.normal(size=n)), 0.3 * rng.normal(size=n), rng.normal(size=n)
+    w = np.array([0.2, 0.15, 0.2, 0.15, 0.2, 0.1])
+    mix = Mixture([StudentT(3.5, t_loc, t_scale), Laplace(l_loc, l_scale), Gamma(shape_k, 1.0),
+                   LogNormal(ln_loc, 0.5), Normal(n_loc, 0.2), Beta(2.0, np.full(n, 3.0))],
+                  weights=w)
+    y = rng.normal(size=n)
+    for i in range(n):
+        laws = [stats.t(3.5, t_loc[i], t_scale[i]), stats.laplace(l_loc[i], l_scale[i]),
+                stats.gamma(shape_k[i]), stats.lognorm(0.5, scale=np.exp(ln_loc[i])),
+                stats.norm(n_loc[i], 0.2), stats.beta(2.0, 3.0)]
+        want = integral_crps(lambda x: sum(wk * law.cdf(x) for wk, law in zip(w, laws)), y[i])
+        assert float(crps(mix, y)[i]) == pytest.approx(want, rel=1e-7)
+
+
+def test_mixture_with_a_heavy_tail_falls_back_to_the_numerical_rule():
+    mix = Mixture([StudentT(0.9, [0.0], [1.0]), Normal([1.0], [0.5])], weights=[0.5, 0.5])
+    want = integral_crps(lambda x: 0.5 * stats.t.cdf(x, 0.9) + 0.5 * stats.norm.cdf(x, 1.0, 0.5), 0.4)
+    assert float(crps(mix, [0.4])[0]) == pytest.approx(want, rel=1e-5)
+
+
 def test_equal_mixture_of_narrow_normals_is_the_ensemble_crps():
     rng = np.random.default_rng(3)
     members = rng.normal(size=(5, 8))

@@ -39,6 +39,9 @@ _EXPORTS = {
     "cross_entropy": "probnn.information",
     "kl_divergence": "probnn.information",
     "register_kl": "probnn.information",
+    # proper scores of distributions
+    "crps": "probnn.scoring_rules",
+    "register_crps": "probnn.scoring_rules",
     # likelihood tools
     "log_likelihood_grid": "probnn.likelihood",
     "fit_numerical": "probnn.likelihood",
@@ -57,6 +60,9 @@ _EXPORTS = {
     "EnsembleRegressor": "probnn.estimators",
     "GaussianGenerativeClassifier": "probnn.estimators",
     "nll_scorer": "probnn.estimators",
+    "crps_scorer": "probnn.estimators",
+    "predict_dist": "probnn.estimators",
+    "predict_interval": "probnn.estimators",
     # recalibration on held-out rows
     "recalibrate": "probnn.calibration",
     # model files

@@ -78,3 +78,23 @@ def test_streamed_fit_recovers_the_true_noise(namespace):
     assert nll == pytest.approx(0.5 * np.log(2 * np.pi * np.e), abs=0.08)
     mean = namespace["stream_model"].predict(pd.DataFrame({"x": [0.0, 1.0]}))
     np.testing.assert_allclose(mean, [0.0, 2.0], atol=0.2)
+
+
+def test_crps_and_pipeline_figures_quoted(namespace):
+    from scipy import integrate, stats
+
+    ns = namespace
+    # CRPS of N(0, 1) at 0 by its defining integral: 2 int_0^inf (1 - Phi(x))^2 dx
+    half = integrate.quad(lambda x: stats.norm.sf(x) ** 2, 0, np.inf, epsrel=1e-12)[0]
+    assert float(ns["probnn"].crps(ns["probnn"].Normal(0.0, 1.0), 0.0)) == pytest.approx(2 * half)
+    assert ns["search"].best_params_ == {"mlpregressor__alpha": 0.001}
+    # the simulated noise: 0.4 in Lyon and Oslo, 1.5 in Quito
+    true_sigma = np.where(ns["table"]["city"][:3] == "Quito", 1.5, 0.4)
+    scale = ns["probnn"].predict_dist(ns["best"], ns["table"][:3]).scale
+    np.testing.assert_allclose(scale, true_sigma, rtol=0.2)
+    # a Normal forecast with the true mean and sigma has expected CRPS sigma / sqrt(pi)
+    cities = ns["table"]["city"].to_numpy()
+    ideal = np.mean(np.where(cities == "Quito", 1.5, 0.4)) / np.sqrt(np.pi)
+    assert ideal == pytest.approx(0.44, abs=0.005)
+    assert np.all(ns["fold_crps"] > ideal - 0.05) and np.all(ns["fold_crps"] < ideal + 0.1)
+    assert np.mean(ns["fold_crps"]) == pytest.approx(0.48, abs=0.03)

@@ -1,4 +1,13 @@
-"""Scoring by held-out likelihood: the NLL scorer for ``cross_val_score`` and ``GridSearchCV``."""
+"""Predictive distributions and proper scores of a fitted model, Pipelines included.
+
+``predict_dist`` and ``predict_interval`` answer for a probnn estimator or for a
+scikit-learn ``Pipeline`` that ends in one (its transforms applied to the rows first,
+then the last step's method), so a table with text columns, encoded by a
+``ColumnTransformer`` in the Pipeline, keeps its distribution. ``nll_scorer`` and
+``crps_scorer`` score the same objects by held-out negative log-likelihood and
+continuous ranked probability score, negated, as ``cross_val_score`` and
+``GridSearchCV`` maximise.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,77 @@ from numpy.typing import ArrayLike
 
 from probnn._validation import check_sample_weight, encode_labels
 
-__all__ = ["nll_scorer"]
+__all__ = ["nll_scorer", "crps_scorer", "predict_dist", "predict_interval"]
+
+
+def _last_step(estimator, X: ArrayLike):
+    """``(model, rows)``: a Pipeline's last step and ``X`` through the steps before it.
+
+    Nested Pipelines are unwrapped the same way; any other estimator is returned with
+    ``X`` unchanged.
+    """
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(estimator, Pipeline):
+        if len(estimator) > 1:
+            X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
+    return estimator, X
+
+
+def predict_dist(estimator, X: ArrayLike):
+    """The predicted distribution of ``y`` for each row of ``X``.
+
+    Parameters
+    ----------
+    estimator : fitted probnn estimator, or a fitted ``sklearn.pipeline.Pipeline``
+        ending in one (anything with ``predict_dist``: ``MLPRegressor``,
+        ``MLPClassifier``, ``EnsembleRegressor``, a recalibrated model).
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Rows as the estimator (the Pipeline's first step) takes them.
+
+    Returns
+    -------
+    Distribution
+        Batch shape (n_samples,) (a multi-label classifier: (n_samples, k)), in the
+        units of ``y``.
+
+    Raises
+    ------
+    TypeError
+        When the (last) estimator has no ``predict_dist``.
+    """
+    model, rows = _last_step(estimator, X)
+    if not hasattr(model, "predict_dist"):
+        raise TypeError(
+            "predict_dist needs a probnn estimator (or a Pipeline ending in one) with "
+            f"predict_dist; found {type(model).__name__}"
+        )
+    return model.predict_dist(rows)
+
+
+def predict_interval(estimator, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+    """Central predictive interval holding ``y`` with probability ``coverage``.
+
+    The predicted distribution's quantiles at ``(1 - coverage) / 2`` and
+    ``(1 + coverage) / 2``: the estimator's own ``predict_interval`` where it has one.
+
+    Parameters
+    ----------
+    estimator : fitted probnn regressor, or a Pipeline ending in one
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    coverage : float in (0, 1), default=0.9
+
+    Returns
+    -------
+    lower, upper : ndarray of shape (n_samples,)
+    """
+    from probnn.estimators._base import central_interval_of
+
+    model, rows = _last_step(estimator, X)
+    if hasattr(model, "predict_interval"):
+        return model.predict_interval(rows, coverage=coverage)
+    return central_interval_of(predict_dist(model, rows), coverage)
 
 
 def nll_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
@@ -21,8 +100,9 @@ def nll_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike |
     Parameters
     ----------
     estimator : fitted estimator
-        One with ``score_nll(X, y, sample_weight)`` (every probnn estimator),
-        or any scikit-learn classifier with ``predict_log_proba`` and ``classes_``.
+        One with ``score_nll(X, y, sample_weight)`` (every probnn estimator), a
+        ``Pipeline`` ending in one, or any scikit-learn classifier (or Pipeline) with
+        ``predict_log_proba`` and ``classes_``.
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
     sample_weight : array-like of shape (n_samples,), optional
@@ -33,16 +113,70 @@ def nll_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike |
         ``-mean NLL``; greater is better, 0 is the best possible for a
         discrete target.
     """
-    if hasattr(estimator, "score_nll"):
-        return -float(estimator.score_nll(X, y, sample_weight=sample_weight))
-    if not hasattr(estimator, "predict_log_proba"):
+    model, rows = _last_step(estimator, X)
+    if hasattr(model, "score_nll"):
+        return -float(model.score_nll(rows, y, sample_weight=sample_weight))
+    if not hasattr(model, "predict_log_proba"):
         raise TypeError(
             f"nll_scorer needs an estimator with score_nll or predict_log_proba; found "
-            f"{type(estimator).__name__}"
+            f"{type(model).__name__}"
         )
-    log_proba = np.asarray(estimator.predict_log_proba(X), dtype=np.float64)
+    log_proba = np.asarray(model.predict_log_proba(rows), dtype=np.float64)
     y = np.asarray(y)
-    index = encode_labels(y, estimator.classes_, "the estimator's classes")
+    index = encode_labels(y, model.classes_, "the estimator's classes")
     nll = -log_proba[np.arange(y.shape[0]), index]
     w = check_sample_weight(sample_weight, nll.shape[0])
     return -float(np.dot(w, nll) / w.sum())
+
+
+def crps_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+    """Minus the mean continuous ranked probability score of ``y`` (see :func:`probnn.crps`).
+
+    The CRPS is in the units of ``y`` (for classes: of the class index), lower is
+    better; scikit-learn maximises scores, so this returns ``-mean CRPS``.
+
+    Parameters
+    ----------
+    estimator : fitted probnn estimator with ``predict_dist``, or a Pipeline ending in one
+        Regressors, and classifiers whose classes are ordered: two classes (the CRPS
+        is then the Brier score of ``classes_[1]``), ``family="ordinal"`` (the ranked
+        probability score over the class indices, classes in ``classes_``'s order).
+        A ``family="categorical"`` classifier is refused: its classes have no order.
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) (a multi-label classifier: (n_samples, k),
+        whose per-label scores are summed over each row)
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+        ``-sum_i w_i CRPS_i / sum_i w_i``; greater is better, 0 the best possible.
+    """
+    from probnn.scoring_rules import crps
+
+    model, rows = _last_step(estimator, X)
+    dist = predict_dist(model, rows)
+    outcomes = _as_outcomes(model, y)
+    n_rows = dist.batch_shape[0] if dist.batch_shape else 1
+    if outcomes.ndim == 0 or outcomes.shape[0] != n_rows:
+        raise ValueError(
+            f"y must have one value per row of X; found shape {outcomes.shape} for {n_rows} rows"
+        )
+    scores = np.asarray(crps(dist, outcomes), dtype=np.float64)
+    if scores.ndim == 0:
+        scores = scores.reshape(1)
+    per_row = scores.reshape(scores.shape[0], -1).sum(axis=1)
+    w = check_sample_weight(sample_weight, per_row.shape[0])
+    return -float(np.dot(w, per_row) / w.sum())
+
+
+def _as_outcomes(model, y: ArrayLike) -> np.ndarray:
+    """``y`` as the predicted distribution's outcomes: a classifier's labels as class indices."""
+    y = np.asarray(y)
+    owner = getattr(model, "estimator_", model)  # a recalibrated model wraps the estimator
+    if hasattr(owner, "_encode") and hasattr(owner, "classes_"):
+        return owner._encode(y)
+    classes = getattr(owner, "classes_", None)
+    if classes is not None:
+        return encode_labels(y, classes, "the estimator's classes")
+    return y

@@ -1,0 +1,375 @@
+"""The CRPS against properscoring, the defining integral (scipy.integrate.quad of scipy.stats
+cdfs) and direct sums over the integers; the numerical rule against the closed forms."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special, stats
+
+from probnn.distributions import (Bernoulli, Beta, Categorical, Distribution, Gamma, Laplace,
+                                  LogNormal, Mixture, NegativeBinomial, Normal, OrderedLogistic,
+                                  Poisson, StudentT, scaled_distribution)
+from probnn.scoring_rules import crps, crps_numerical
+
+properscoring = pytest.importorskip("properscoring")
+
+RTOL = 1e-6
+finite = dict(allow_nan=False, allow_infinity=False)
+
+
+def integral_crps(cdf, y, lower=-np.inf, upper=np.inf):
+    """``int (F(x) - 1{x >= y})^2 dx`` by scipy's quad, split at y and the support's ends."""
+    def quad(f, a, b):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # quad's accuracy notes on the infinite ranges
+            return integrate.quad(f, a, b, limit=500, epsabs=0.0, epsrel=1e-12)[0]
+
+    below = quad(lambda x: cdf(x) ** 2, lower, min(y, upper)) if y > lower else 0.0
+    above = quad(lambda x: (1.0 - cdf(x)) ** 2, max(y, lower), upper) if y < upper else 0.0
+    # the step alone outside the support: F = 0 on [y, lower), F = 1 on [upper, y)
+    return below + above + max(lower - y, 0.0) + max(y - upper, 0.0)
+
+
+def sum_crps(cdf_at, y, top):
+    """``sum_{k=0}^{top} (F(k) - 1{y <= k})^2`` for integer y (the ranked probability score)."""
+    k = np.arange(top + 1)
+    return float(np.sum((cdf_at(k) - (y <= k)) ** 2))
+
+
+# ----------------------------------------------------------------- continuous closed forms
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-50, 50, **finite), st.floats(1e-3, 1e3, **finite), st.floats(-6, 6, **finite))
+def test_normal_equals_properscoring_and_the_integral(mu, sigma, z):
+    y = mu + sigma * z
+    got = float(crps(Normal(mu, sigma), y))
+    assert got == pytest.approx(properscoring.crps_gaussian(y, mu, sigma), rel=1e-10)
+    assert got == pytest.approx(integral_crps(stats.norm(mu, sigma).cdf, y), rel=RTOL)
+
+
+def test_normal_batch_against_properscoring():
+    rng = np.random.default_rng(0)
+    mu, sigma = rng.normal(size=50), np.exp(rng.normal(size=50))
+    y = rng.normal(size=50) * 3
+    np.testing.assert_allclose(crps(Normal(mu, sigma), y),
+                               properscoring.crps_gaussian(y, mu, sigma), rtol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-20, 20, **finite), st.floats(1e-2, 1e2, **finite), st.floats(-8, 8, **finite))
+def test_laplace_equals_the_integral(mu, b, z):
+    y = mu + b * z
+    assert float(crps(Laplace(mu, b), y)) == pytest.approx(
+        integral_crps(stats.laplace(mu, b).cdf, y), rel=RTOL)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(1.05, 200, **finite), st.floats(-5, 5, **finite), st.floats(0.1, 10, **finite),
+       st.floats(-10, 10, **finite))
+def test_student_t_equals_the_integral(df, mu, s, z):
+    y = mu + s * z
+    assert float(crps(StudentT(df, mu, s), y)) == pytest.approx(
+        integral_crps(stats.t(df, mu, s).cdf, y), rel=RTOL)
+
+
+@pytest.mark.parametrize("df", [0.55, 0.8, 1.0, 1.005])
+def test_student_t_heavy_tails_by_the_numerical_rule(df):
+    # below df = 1.01 the closed form cancels; the integral of (1 - F)^2 ~ x^-2df is finite
+    # down to df = 1/2, and the quantile rule drops levels beyond 1 - 1e-15
+    y = np.array([-3.0, 0.2, 4.0])
+    got = crps(StudentT(df, 0.0, 1.0), y)
+    want = [integral_crps(stats.t(df).cdf, v) for v in y]
+    np.testing.assert_allclose(got, want, rtol=1e-6 if df >= 0.8 else 1e-3)
+
+
+def test_student_t_without_a_finite_crps_is_inf():
+    assert np.isinf(crps(StudentT(0.5, 0.0, 1.0), 1.0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.05, 500, **finite), st.floats(0.01, 100, **finite), st.floats(0.01, 0.99, **finite))
+def test_gamma_equals_the_integral(k, rate, level):
+    law = stats.gamma(k, scale=1 / rate)
+    y = float(law.ppf(level))
+    assert float(crps(Gamma(k, rate), y)) == pytest.approx(
+        integral_crps(law.cdf, y, lower=0.0), rel=RTOL)
+
+
+def test_gamma_outside_the_support():
+    # y < 0: the score is E[X] - y - E|X - X'| / 2, all computed by the integral
+    for y in (-2.0, 0.0):
+        assert float(crps(Gamma(2.5, 1.5), y)) == pytest.approx(
+            integral_crps(stats.gamma(2.5, scale=1 / 1.5).cdf, y, lower=0.0), rel=RTOL)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-3, 3, **finite), st.floats(0.02, 2.5, **finite), st.floats(0.01, 0.99, **finite))
+def test_lognormal_equals_the_integral(mu, s, level):
+    law = stats.lognorm(s, scale=np.exp(mu))
+    y = float(law.ppf(level))
+    assert float(crps(LogNormal(mu, s), y)) == pytest.approx(
+        integral_crps(law.cdf, y, lower=0.0), rel=RTOL)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.1, 300, **finite), st.floats(0.1, 300, **finite), st.floats(-0.2, 1.2, **finite))
+def test_beta_equals_the_integral(a, b, y):
+    assert float(crps(Beta(a, b), y)) == pytest.approx(
+        integral_crps(stats.beta(a, b).cdf, y, lower=0.0, upper=1.0), rel=RTOL)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 2**31 - 1))
+def test_mixture_of_normals_equals_the_integral(k, seed):
+    rng = np.random.default_rng(seed)
+    n = 3
+    loc, scale = rng.normal(size=(k, n)) * 2, np.exp(rng.normal(size=(k, n)))
+    weights = rng.dirichlet(np.ones(k))
+    mix = Mixture([Normal(loc[i], scale[i]) for i in range(k)], weights=weights)
+    y = rng.normal(size=n) * 2
+    for row in range(n):
+        def cdf(x, row=row):
+            return float(np.dot(weights, stats.norm.cdf(x, loc[:, row], scale[:, row])))
+        assert float(crps(mix, y)[row]) == pytest.approx(integral_crps(cdf, y[row]), rel=RTOL)
+
+
+def test_mixture_of_normals_equals_properscoring_quadrature():
+    weights, loc, scale = np.array([0.25, 0.75]), np.array([-1.0, 2.0]), np.array([0.5, 1.5])
+
+    class Law:  # what crps_quadrature integrates: the mixture's cdf from scipy's normals
+        @staticmethod
+        def cdf(x):
+            return np.dot(weights, stats.norm.cdf(x, loc, scale))
+
+    mix = Mixture([Normal(loc[0], scale[0]), Normal(loc[1], scale[1])], weights=weights)
+    want = properscoring.crps_quadrature(0.3, Law, xmin=-30, xmax=30, tol=1e-6)
+    assert float(crps(mix, 0.3)) == pytest.approx(float(want), rel=RTOL)
+
+
+def test_mixture_of_other_continuous_laws_equals_the_integral():
+    # cross terms E|X_i - X_j'| by quadrature over X_i's quantiles, the rest closed
+    rng = np.random.default_rng(11)
+    n = 3
+    t_loc, t_scale = rng.normal(size=n), np.exp(rng.normal(size=n))
+    l_loc, l_scale = rng.normal(size=n), np.exp(rng.normal(size=n))
+    shape_k, ln_loc, n_loc = np.exp(rng.normal(size=n)), 0.3 * rng.normal(size=n), rng.normal(size=n)
+    w = np.array([0.2, 0.15, 0.2, 0.15, 0.2, 0.1])
+    mix = Mixture([StudentT(3.5, t_loc, t_scale), Laplace(l_loc, l_scale), Gamma(shape_k, 1.0),
+                   LogNormal(ln_loc, 0.5), Normal(n_loc, 0.2), Beta(2.0, np.full(n, 3.0))],
+                  weights=w)
+    y = rng.normal(size=n)
+    for i in range(n):
+        laws = [stats.t(3.5, t_loc[i], t_scale[i]), stats.laplace(l_loc[i], l_scale[i]),
+                stats.gamma(shape_k[i]), stats.lognorm(0.5, scale=np.exp(ln_loc[i])),
+                stats.norm(n_loc[i], 0.2), stats.beta(2.0, 3.0)]
+        want = integral_crps(lambda x: sum(wk * law.cdf(x) for wk, law in zip(w, laws)), y[i])
+        assert float(crps(mix, y)[i]) == pytest.approx(want, rel=1e-7)
+
+
+def test_mixture_with_a_heavy_tail_falls_back_to_the_numerical_rule():
+    mix = Mixture([StudentT(0.9, [0.0], [1.0]), Normal([1.0], [0.5])], weights=[0.5, 0.5])
+    want = integral_crps(lambda x: 0.5 * stats.t.cdf(x, 0.9) + 0.5 * stats.norm.cdf(x, 1.0, 0.5), 0.4)
+    assert float(crps(mix, [0.4])[0]) == pytest.approx(want, rel=1e-5)
+
+
+def test_equal_mixture_of_narrow_normals_is_the_ensemble_crps():
+    rng = np.random.default_rng(3)
+    members = rng.normal(size=(5, 8))
+    y = rng.normal(size=8)
+    mix = Mixture([Normal(m, 1e-9) for m in members])
+    np.testing.assert_allclose(crps(mix, y), properscoring.crps_ensemble(y, members.T),
+                               rtol=1e-6, atol=1e-8)
+
+
+# ----------------------------------------------------------------- discrete closed forms
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.0, 300, **finite), st.integers(0, 400))
+def test_poisson_equals_the_sum(rate, y):
+    law = stats.poisson(rate)
+    top = int(law.ppf(1 - 1e-16)) + y + 10
+    want = sum_crps(law.cdf, y, top)
+    assert float(crps(Poisson(rate), y)) == pytest.approx(want, rel=RTOL, abs=1e-300)
+
+
+@pytest.mark.parametrize("rate", [1e6, 1e8])
+def test_poisson_huge_rate_needs_no_sum(rate):
+    law = stats.poisson(rate)
+    width = int(60 * np.sqrt(rate))
+    y = np.array([rate - 3 * np.sqrt(rate), rate, rate + 0.5 * np.sqrt(rate)]).round()
+    k = np.arange(int(rate) - width, int(rate) + width)
+    cdf = law.cdf(k)
+    want = [np.sum((cdf - (v <= k)) ** 2) for v in y]  # the terms outside the window are 0
+    np.testing.assert_allclose(crps(Poisson(rate), y), want, rtol=RTOL)
+
+
+def test_poisson_non_integer_y_is_the_integral_of_the_step_cdf():
+    law = stats.poisson(2.3)
+    for y in (1.4, 3.75, -0.5):
+        knots = list(np.arange(0, 30))
+        below = integrate.quad(lambda x: law.cdf(x) ** 2, -1, y, points=[k for k in knots if k < y],
+                               limit=200)[0] if y > -1 else 0.0
+        above = integrate.quad(lambda x: (1 - law.cdf(x)) ** 2, y, 40,
+                               points=[k for k in knots if k > y], limit=200)[0]
+        assert float(crps(Poisson(2.3), y)) == pytest.approx(below + above, rel=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.01, 500, **finite), st.floats(1e-3, 20, **finite), st.integers(0, 300))
+def test_negative_binomial_equals_the_sum(mean, dispersion, y):
+    law = stats.nbinom(1 / dispersion, 1 / (1 + dispersion * mean))
+    top = int(law.ppf(1 - 1e-15)) + y + 10
+    if top > 2_000_000:
+        return  # the oracle's sum would be too long
+    want = sum_crps(law.cdf, y, top)
+    assert float(crps(NegativeBinomial(mean, dispersion), y)) == pytest.approx(want, rel=RTOL)
+
+
+def test_negative_binomial_with_zero_dispersion_is_the_poisson():
+    y = np.array([0, 2, 7, 30])
+    np.testing.assert_allclose(crps(NegativeBinomial(6.5, 0.0), y), crps(Poisson(6.5), y),
+                               rtol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-6, 6, **finite), st.lists(st.floats(-5, 5, **finite), min_size=1, max_size=5),
+       st.data())
+def test_ordered_logistic_is_the_ranked_probability_score(eta, cuts, data):
+    cuts = np.sort(cuts)
+    n_classes = cuts.size + 1
+    y = data.draw(st.integers(0, n_classes - 1))
+    cdf = special.expit(cuts - eta)  # P(Y <= k), k = 0..C-2
+    want = float(np.sum((cdf - (y <= np.arange(n_classes - 1))) ** 2))
+    assert float(crps(OrderedLogistic(eta, cuts), y)) == pytest.approx(want, rel=1e-10, abs=1e-300)
+
+
+def test_bernoulli_is_the_brier_score():
+    p = np.array([0.0, 0.2, 0.5, 0.9, 1.0])
+    for y in (0, 1):
+        np.testing.assert_allclose(crps(Bernoulli(probs=p), y), (p - y) ** 2, rtol=1e-12)
+    # multi-label: one score per label
+    probs = np.array([[0.1, 0.7], [0.6, 0.3]])
+    labels = np.array([[0, 1], [1, 1]])
+    np.testing.assert_allclose(crps(Bernoulli(probs=probs), labels), (probs - labels) ** 2)
+
+
+def test_mixture_of_poissons_equals_the_sum():
+    rates = np.array([[0.5, 4.0, 20.0], [3.0, 3.5, 60.0]])
+    weights = np.array([0.3, 0.7])
+    mix = Mixture([Poisson(rates[0]), Poisson(rates[1])], weights=weights)
+    y = np.array([1, 9, 40])
+    for i in range(3):
+        want = sum_crps(lambda k: weights[0] * stats.poisson.cdf(k, rates[0, i])
+                        + weights[1] * stats.poisson.cdf(k, rates[1, i]), y[i], 200)
+        assert float(crps(mix, y)[i]) == pytest.approx(want, rel=1e-10)
+
+
+def test_categorical_is_refused_clearly():
+    with pytest.raises(ValueError, match="no order"):
+        crps(Categorical(probs=[[0.2, 0.8]]), [1])
+
+
+# ----------------------------------------------------------------- the numerical rule
+def _cases():
+    rng = np.random.default_rng(7)
+    n = 6
+    mu, s = rng.normal(size=n), np.exp(rng.normal(size=n) * 0.5)
+    return [
+        (Normal(mu, s), mu + s * rng.normal(size=n) * 2, 1e-9),
+        (Laplace(mu, s), mu + s * rng.normal(size=n) * 2, 1e-7),  # a kink at the median
+        (StudentT(np.exp(rng.uniform(0.1, 3, n)), mu, s), mu + 3 * rng.normal(size=n), 1e-8),
+        (Gamma(np.exp(rng.uniform(-2, 4, n)), s), rng.gamma(2.0, size=n), 1e-8),
+        (LogNormal(mu, s), np.exp(mu + rng.normal(size=n)), 1e-8),
+        (Beta(np.exp(rng.normal(size=n)), np.exp(rng.normal(size=n))), rng.uniform(size=n), 1e-8),
+        (Mixture([Normal(mu, s), Normal(mu + 2, 0.3 * s)], weights=[0.4, 0.6]),
+         mu + rng.normal(size=n), 1e-8),
+    ]
+
+
+@pytest.mark.parametrize("dist, y, rtol", _cases(), ids=lambda v: type(v).__name__
+                         if isinstance(v, Distribution) else "")
+def test_numerical_rule_agrees_with_the_closed_forms(dist, y, rtol):
+    np.testing.assert_allclose(crps_numerical(dist, y), crps(dist, y), rtol=rtol)
+
+
+class _Uniform(Distribution):
+    """A distribution probnn does not ship: only cdf and icdf."""
+
+    def __init__(self, low, high):
+        self._low, self._high = np.asarray(low, float), np.asarray(high, float)
+        self.dtype, self.batch_shape = np.dtype(np.float64), np.broadcast(self._low, self._high).shape
+
+    def _cdf(self, y):
+        return np.clip((y - self._low) / (self._high - self._low), 0.0, 1.0)
+
+    def _icdf(self, q):
+        return self._low + q * (self._high - self._low)
+
+
+def test_a_distribution_without_a_closed_form_is_scored_numerically():
+    dist = _Uniform([0.0, -1.0], [1.0, 3.0])
+    y = np.array([0.3, 5.0])
+    want = [integral_crps(stats.uniform(0, 1).cdf, 0.3), integral_crps(stats.uniform(-1, 4).cdf, 5.0)]
+    np.testing.assert_allclose(crps(dist, y), want, rtol=1e-9)
+
+
+def test_a_distribution_without_a_cdf_is_refused():
+    class Opaque(Distribution):
+        dtype, batch_shape = np.dtype(np.float64), (1,)
+
+    with pytest.raises(NotImplementedError, match="Opaque"):
+        crps(Opaque(), [0.0])
+
+
+# ----------------------------------------------------------------- units, shapes, extremes
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-100, 100, **finite), st.floats(1e-3, 1e3, **finite), st.floats(-4, 4, **finite))
+def test_affine_maps_scale_the_crps(shift, scale, y):
+    # a model trained on a standardised target answers in y's units: the CRPS scales by |scale|
+    for dist in (Normal([0.3], [1.2]), Laplace([0.3], [1.2]), StudentT(4.0, [0.3], [1.2]),
+                 Mixture([Normal([0.3], [1.2]), Normal([-1.0], [0.5])], weights=[0.3, 0.7])):
+        mapped = crps(dist.affine(shift, scale), shift + scale * y)
+        np.testing.assert_allclose(mapped, scale * crps(dist, y), rtol=1e-9, atol=1e-12 * scale)
+
+
+def test_scaled_distribution_widens_by_the_factor():
+    dist = Normal(np.array([0.0, 1.0]), np.array([1.0, 2.0]))
+    y = np.array([0.5, -2.0])
+    wide = scaled_distribution(dist, 1.7)
+    np.testing.assert_allclose(crps(wide, y), properscoring.crps_gaussian(y, dist.loc, 1.7 * dist.scale),
+                               rtol=1e-12)
+
+
+def test_float32_in_float32_out_and_shapes():
+    dist = Normal(np.zeros(3, np.float32), np.ones(3, np.float32))
+    out = crps(dist, np.zeros(3))
+    assert out.dtype == np.float32 and out.shape == (3,)
+    assert crps(Normal(0.0, 1.0), np.zeros((2, 4))).shape == (2, 4)
+
+
+def test_bad_observations_are_refused_with_their_rows():
+    with pytest.raises(ValueError, match=r"finite observations.*nan at row \[1\]"):
+        crps(Normal(np.zeros(3), 1.0), [0.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="do not broadcast"):
+        crps(Normal(np.zeros(3), 1.0), np.zeros(4))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-1e4, 1e4, **finite), st.floats(-1e4, 1e4, **finite), st.floats(-1e6, 1e6, **finite))
+def test_raw_outputs_of_1e4_never_give_nan(raw_loc, raw_scale, y):
+    # the families' links: loc = z1, scale = softplus(z2) (> 0 where it does not underflow)
+    scale = np.logaddexp(0.0, raw_scale)
+    if not scale > 0:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outs = [crps(Normal(raw_loc, scale), y), crps(Laplace(raw_loc, scale), y),
+                crps(StudentT(3.0, raw_loc, scale), y),
+                crps(Poisson(log_rate=min(raw_loc, 700.0)), abs(round(y))),
+                crps(Bernoulli(logits=raw_loc), 1.0),
+                crps(OrderedLogistic(raw_loc, [-1.0, 0.0, 2.0]), 2)]
+    for out in outs:
+        assert np.isfinite(out) and out >= 0

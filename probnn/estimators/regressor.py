@@ -504,6 +504,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         head = self._training_head(family, scale)
         standardisation = AffineTarget(head, shift, scale)
         y_fit = standardisation.standardise(y)
+        if reset or not hasattr(self, "_network"):
+            self._check_resolution(y_fit, w, head)
         rows = self._validation_rows(*validation)
         if rows is not None:
             Xv, yv, wv = rows
@@ -516,6 +518,43 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
         return self
+
+    def _check_resolution(self, y_fit: np.ndarray, w: np.ndarray, head) -> None:
+        """Refuse a float32 fit that cannot resolve the target's spread about its location.
+
+        A standardised target (mean 0, standard deviation 1) always can. Otherwise the
+        network's float32 outputs place the predicted mean only to within what one float32
+        step of a raw output moves it (at the best constant model's raw outputs), and the
+        target itself is rounded to float32: if either exceeds the target's standard
+        deviation the fit would answer with rounding, e.g. ``y = 1e9 + N(0, 10)`` or counts
+        around 1e12 under a log link.
+        """
+        if self._np_dtype() != np.float32:
+            return
+        y64 = np.asarray(y_fit, dtype=np.float64)
+        location, spread = _weighted_shift_scale(y64, w)
+        if spread == 1.0 and not np.any(y64 != y64[0]):
+            return  # one distinct value: nothing to resolve
+        raw0 = np.asarray(head.constant_raw(y64, w), dtype=np.float64).ravel()
+        base = float(np.asarray(head.mean(raw0[None, :]), dtype=np.float64).ravel()[0])
+        moved = 0.0
+        for j in np.flatnonzero(np.isfinite(raw0)):  # (an infinite one is at a limit, e.g.
+            # a Gamma shape whose MLE overflows: it does not move the mean)
+            up = raw0.copy()
+            up[j] += float(np.spacing(np.float32(abs(raw0[j]))))
+            mean = float(np.asarray(head.mean(up[None, :]), dtype=np.float64).ravel()[0])
+            moved = max(moved, abs(mean - base))
+        rounding = float(np.spacing(np.float32(np.max(np.abs(y64)))))
+        resolution = max(moved, rounding)
+        if resolution > spread:
+            standardise = (" or standardize_target='auto'" if head.location_scale else "")
+            raise ValueError(
+                f"the target's spread (standard deviation {spread:.6g}) about its location "
+                f"({location:.10g}) is below what float32 training can resolve there "
+                f"(one float32 step moves family {head.name!r}'s predicted mean by "
+                f"{resolution:.3g}); train in float64 (dtype='float64'){standardise}, or "
+                "give the target relative to a nearby origin"
+            )
 
     def _estimate_params(self, X, y_fit, w, head, family) -> None:
         """``family_`` with its estimated parameters at their MLE given the network's weights.

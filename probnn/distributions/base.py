@@ -16,7 +16,11 @@ from scipy import special
 
 from probnn._validation import check_sample_weight, describe_rows, describe_values, make_rng
 
-__all__ = ["Distribution", "count_quantile"]
+__all__ = ["Distribution", "count_quantile", "DISCRETE_SUPPORTS"]
+
+#: The supports (the families' ``SUPPORTS`` vocabulary) whose laws are discrete: a
+#: distribution declaring one of them gets a randomised PIT (:func:`probnn.metrics.pit_values`)
+DISCRETE_SUPPORTS = ("binary", "classes", "ordered-classes", "count")
 
 
 def param_dtype(*params: Any) -> np.dtype:
@@ -200,6 +204,14 @@ class Distribution:
 
     dtype: np.dtype
     batch_shape: tuple[int, ...]
+    #: the set the law lives on, in the families' words (``probnn.families.SUPPORTS``):
+    #: subclasses declare it; what reads it (the PIT) needs no list of types
+    support: str = "real"
+
+    @property
+    def is_discrete(self) -> bool:
+        """Whether the law is on a discrete set (its ``support`` is one of ``DISCRETE_SUPPORTS``)."""
+        return self.support in DISCRETE_SUPPORTS
 
     def _out(self, x: ArrayLike) -> NDArray[np.floating]:
         return np.asarray(x, dtype=np.float64).astype(self.dtype, copy=False)

@@ -193,6 +193,8 @@ class NegativeBinomial(Distribution):
     The entropy has no closed form: it is summed over the pmf.
     """
 
+    support = "count"
+
     def __init__(self, mean: ArrayLike, dispersion: ArrayLike):
         self.dtype = param_dtype(mean, dispersion)
         mu = as_param(mean, "mean", "NegativeBinomial")

@@ -106,6 +106,8 @@ class Poisson(Distribution):
     so the log link never goes through ``log(exp(.))``.
     """
 
+    support = "count"
+
     def __init__(self, rate: ArrayLike | None = None, log_rate: ArrayLike | None = None):
         exactly_one(rate, log_rate, "rate", "log_rate", "Poisson")
         self.dtype = param_dtype(rate if rate is not None else log_rate)

@@ -547,13 +547,13 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         rounding = float(np.spacing(np.float32(np.max(np.abs(y64)))))
         resolution = max(moved, rounding)
         if resolution > spread:
-            standardise = (" or standardize_target='auto'" if head.location_scale else "")
+            standardise = (", or standardise it (standardize_target='auto')"
+                           if head.location_scale else "")  # fmt: skip
             raise ValueError(
                 f"the target's spread (standard deviation {spread:.6g}) about its location "
                 f"({location:.10g}) is below what float32 training can resolve there "
                 f"(one float32 step moves family {head.name!r}'s predicted mean by "
-                f"{resolution:.3g}); train in float64 (dtype='float64'){standardise}, or "
-                "give the target relative to a nearby origin"
+                f"{resolution:.3g}); train in float64 (dtype='float64'){standardise}"
             )
 
     def _estimate_params(self, X, y_fit, w, head, family) -> None:

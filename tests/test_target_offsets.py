@@ -75,6 +75,9 @@ def test_a_target_near_1e9_is_predicted_to_its_noise():
         ("log-normal", lambda x, e: 1e9 + 10 * x + e, {}),
         ("poisson", lambda x, e: np.round(1e12 + 1e6 * e), {}),
         ("normal", lambda x, e: 1e9 + 10 * x + e, {"standardize_target": False}),
+        # the target varies by 5e11 with x, but a Poisson's own noise at 1e12 is 1e6
+        ("poisson", lambda x, e: np.random.default_rng(0).poisson(1e12 * np.exp(0.5 * x)) * 1.0,
+         {}),
     ],
 )
 def test_float32_fits_that_cannot_resolve_the_target_are_refused(family, target, settings_):
@@ -85,3 +88,13 @@ def test_float32_fits_that_cannot_resolve_the_target_are_refused(family, target,
         est.fit(x[:, None], target(x, e))
     assert "dtype='float64'" in str(info.value)
     assert not hasattr(est, "coefs_")  # refused before training
+
+
+def test_counts_float32_can_resolve_are_fitted():
+    # Poisson counts around 1e6: one float32 step of the log rate moves the mean by about 1,
+    # far below its noise of 1,000
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(300)
+    y = rng.poisson(1e6 * np.exp(0.1 * x)).astype(np.float64)
+    est = MLPRegressor((4,), family="poisson", max_iter=20, random_state=0).fit(x[:, None], y)
+    assert est.coefs_[0].dtype == np.float32

@@ -280,14 +280,15 @@ def classification_metrics(y_true: ArrayLike, dist) -> dict[str, float]:
 
 
 def _is_discrete(dist) -> bool:
-    from probnn.distributions import Bernoulli, Categorical, Poisson
-
-    if isinstance(dist, Categorical):
+    """Whether ``dist`` declares a discrete support (``Distribution.support``): a registered
+    distribution or family gets the randomised PIT by declaring it, with no list of types here."""
+    support = getattr(dist, "support", "real")
+    if support == "classes":
         raise ValueError(
-            "the PIT needs ordered outcomes; found a Categorical distribution, whose "
+            f"the PIT needs ordered outcomes; found a {type(dist).__name__} distribution, whose "
             "classes have no order (use the reliability curve instead)"
         )
-    return isinstance(dist, (Bernoulli, Poisson))
+    return bool(getattr(dist, "is_discrete", False))
 
 
 def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
@@ -295,8 +296,9 @@ def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
 
     For a continuous predictive CDF ``F_i``, ``u_i = F_i(y_i)``: if the
     predictions are the true conditional distributions, the ``u_i`` are
-    independent Uniform(0, 1). For a discrete distribution (Poisson, Bernoulli)
-    ``F_i(y_i)`` is not uniform, so the randomised PIT is used instead:
+    independent Uniform(0, 1). For a discrete distribution (one whose ``support`` is
+    binary, ordered classes or counts: ``Distribution.is_discrete``) ``F_i(y_i)`` is not
+    uniform, so the randomised PIT is used instead:
     ``u_i = F_i(y_i - 1) + v_i (F_i(y_i) - F_i(y_i - 1))`` with ``v_i`` uniform,
     which is uniform under the same condition (Czado, Gneiting & Held, 2009).
 

@@ -283,7 +283,10 @@ def test_float32_in_float32_out():
     assert est.coefs_[0].dtype == np.float32
     assert est.predict_proba(X).dtype == np.float32
     reg = _fit(MLPRegressor((4,), max_iter=5, random_state=0), X.astype(np.float32), y * 1.0)
-    assert reg.predict(X).dtype == np.float32
+    assert reg.coefs_[0].dtype == np.float32
+    # predictions are in y's units, mapped back from the float32 network in float64 (issue 20:
+    # a float32 prediction cannot tell 1e9 from 1e9 + 3)
+    assert reg.predict(X).dtype == np.float64
 
 
 # ------------------------------------------------------------------ errors

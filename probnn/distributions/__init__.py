@@ -5,7 +5,7 @@ Each distribution is batched over its parameters' broadcast shape and offers
 ``entropy``, ``sample`` and a maximum-likelihood ``fit``.
 """
 
-from .base import Distribution
+from .base import DISCRETE_SUPPORTS, Distribution
 from .bernoulli import (Bernoulli, bernoulli_pmf_additive, bernoulli_pmf_multiplicative,
                         bernoulli_pmf_piecewise)
 from .categorical import Categorical
@@ -22,6 +22,7 @@ from .beta import Beta
 
 __all__ = [
     "Distribution",
+    "DISCRETE_SUPPORTS",
     "Bernoulli",
     "Categorical",
     "Normal",

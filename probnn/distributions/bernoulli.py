@@ -107,6 +107,8 @@ class Bernoulli(Distribution):
     ``log_sigmoid(+-z)`` (finite for |z| = 1e4), from probs as ``log p`` and ``log1p(-p)``.
     """
 
+    support = "binary"
+
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None):
         exactly_one(probs, logits, "probs", "logits", "Bernoulli")
         self.dtype = param_dtype(probs if probs is not None else logits)

@@ -35,6 +35,8 @@ class Beta(Distribution):
     In mean-precision terms ``m = a / (a + b)``, ``phi = a + b`` (the ``beta`` family's).
     """
 
+    support = "unit-interval"
+
     def __init__(self, concentration1: ArrayLike, concentration0: ArrayLike):
         self.dtype = param_dtype(concentration1, concentration0)
         a = as_param(concentration1, "concentration1", "Beta")

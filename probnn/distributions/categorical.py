@@ -29,6 +29,8 @@ class Categorical(ClassDistribution):
     shape batch_shape + (C,). ``cdf`` / ``icdf`` are not defined (classes are unordered).
     """
 
+    support = "classes"
+
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None):
         exactly_one(probs, logits, "probs", "logits", "Categorical")
         given = probs if probs is not None else logits

@@ -69,6 +69,8 @@ class Gamma(Distribution):
     ``k - log beta + log G(k) + (1 - k) psi(k)``.
     """
 
+    support = "positive"
+
     def __init__(self, concentration: ArrayLike, rate: ArrayLike):
         self.dtype = param_dtype(concentration, rate)
         k = as_param(concentration, "concentration", "Gamma")

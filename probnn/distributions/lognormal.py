@@ -34,6 +34,8 @@ class LogNormal(LocScale):
     entropy ``loc + 1/2 + log(scale sqrt(2 pi))``.
     """
 
+    support = "positive"
+
     def _log_prob(self, y):
         inside = (y > 0) & np.isfinite(y)
         log_y = np.log(np.where(inside, y, 1.0))

@@ -119,6 +119,12 @@ class Mixture(Distribution):
         return self._out(np.exp(self._log_w))
 
     @property
+    def support(self) -> str:  # type: ignore[override]
+        """The components' common support ("real" when they differ)."""
+        supports = {c.support for c in self.components}
+        return supports.pop() if len(supports) == 1 else "real"
+
+    @property
     def logits(self) -> NDArray[np.floating]:
         """Normalised log weights, shape (K,) + batch_shape."""
         return self._out(self._log_w)

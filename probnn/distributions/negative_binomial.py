@@ -33,7 +33,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from probnn._validation import describe_values
-from .base import COUNTS, Distribution, as_param, data_dtype, fit_inputs, param_dtype
+from .poisson import poisson_cdf
+from .base import COUNTS, Distribution, count_quantile, as_param, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["NegativeBinomial", "nb_nll_terms"]
 
@@ -192,6 +193,8 @@ class NegativeBinomial(Distribution):
     The entropy has no closed form: it is summed over the pmf.
     """
 
+    support = "count"
+
     def __init__(self, mean: ArrayLike, dispersion: ArrayLike):
         self.dtype = param_dtype(mean, dispersion)
         mu = as_param(mean, "mean", "NegativeBinomial")
@@ -234,34 +237,20 @@ class NegativeBinomial(Distribution):
             p = 1 / (1 + alpha * mu)
             km = np.maximum(k, 0.0)
             nb = special.betainc(r, km + 1, p)
-        out = np.where(pos, nb, special.pdtr(km, mu))
+        out = np.where(pos, nb, poisson_cdf(km, mu))
         return np.where(k < 0, 0.0, np.where(np.isinf(y), 1.0, out))
 
     def _icdf(self, q):
-        """Smallest integer k with ``cdf(k) >= q``: doubling, then integer bisection."""
+        """Smallest integer k with ``cdf(k) >= q``, by an exact search about the normal guess."""
         q, mu, alpha = np.broadcast_arrays(q, self._mu, self._alpha)
         shape = q.shape
         q, mu, alpha = q.ravel(), mu.ravel(), alpha.ravel()
         sub = NegativeBinomial(mu, alpha)
-        todo = (q > 0) & (q < 1)
-        lo = np.full(q.shape, -1.0)  # cdf(lo) < q
-        hi = np.floor(mu + 3 * np.sqrt(mu + alpha * mu * mu)) + 1  # widened until cdf >= q
-        for _ in range(2100):
-            short = todo & (sub._cdf(hi) < q)
-            if not short.any():
-                break
-            lo = np.where(short, hi, lo)
-            hi = np.where(short, 2 * hi + 1, hi)
-        for _ in range(2200):  # hi - lo halves each step: at most ~2100 steps from 2^2100
-            open_ = todo & (hi - lo > 1)
-            if not open_.any():
-                break
-            mid = np.floor((lo + hi) / 2)
-            reach = sub._cdf(mid) >= q
-            hi = np.where(open_ & reach, mid, hi)
-            lo = np.where(open_ & ~reach, mid, lo)
-        out = np.where(q <= 0, 0.0, np.where(q >= 1, np.inf, hi))
-        return out.reshape(shape)
+        var = mu + alpha * mu * mu
+        sd = np.sqrt(var)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            skew = np.where(var > 0, (1 + 2 * alpha * mu) / np.where(var > 0, sd, 1.0), 0.0)
+        return count_quantile(sub._cdf, q, mu, sd, skew).reshape(shape)
 
     def _mean(self):
         return self._mu.copy()

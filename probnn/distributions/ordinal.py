@@ -43,6 +43,8 @@ class OrderedLogistic(ClassDistribution):
     ``icdf(q)`` is the smallest class k with ``cdf(k) >= q``.
     """
 
+    support = "ordered-classes"
+
     def __init__(self, eta: ArrayLike, cutpoints: ArrayLike):
         self.dtype = param_dtype(eta, cutpoints)
         eta_ = as_param(eta, "eta", "OrderedLogistic")

@@ -14,6 +14,10 @@ A ``spread`` other than 1 (a regressor's recalibrated scale factor) further wide
 predicted distribution about its own location (:func:`probnn.distributions.scaled_distribution`):
 the mean is unchanged; the density and the NLL are those of the widened distribution.
 
+Everything in y's units is computed from the raw outputs cast to float64 (exactly), whatever
+dtype the network was trained in: a float32 ``shift + scale * u`` cannot tell ``1e9`` from
+``1e9 + 3``, and a float32 ``exp(log_rate)`` at ``1e12`` is off by up to 32,768.
+
 :class:`AffineTarget` is that map around any family whose ``location_scale``
 is true; with ``shift = 0, scale = 1`` it is the family itself, unchanged.
 """
@@ -49,8 +53,8 @@ class AffineTarget:
     Notes
     -----
     ``shift = 0, scale = 1`` (a family that is not location-scale, or a fit
-    that did not standardise) passes every call straight to ``base``, so the
-    dtypes and values are exactly the base family's.
+    that did not standardise) passes every call straight to ``base``, with the
+    raw outputs in float64: the results are float64 either way.
     """
 
     def __init__(self, base: Family, shift: float = 0.0, scale: float = 1.0,
@@ -90,33 +94,35 @@ class AffineTarget:
         return (np.asarray(y, dtype=np.float64) - self.shift) / self.scale
 
     def nll(self, raw: ArrayLike, y: ArrayLike) -> np.ndarray:
-        """Per-example NLL of ``y`` (in y's units), shape (n_samples,).
-
-        Float64 when standardised (the Jacobian term is added in float64).
-        """
+        """Per-example NLL of ``y`` (in y's units), shape (n_samples,), float64."""
+        raw = _float64(raw)
         if self.spread != 1.0:
             y = np.asarray(self.base.check_target(y), dtype=np.float64)
             return -np.asarray(self.distribution(raw).log_prob(y), dtype=np.float64)
         if self.identity:
-            return self.base.nll(raw, y)
+            return np.asarray(self.base.nll(raw, y), dtype=np.float64)
         u = self.standardise(self.base.check_target(y))
         return np.asarray(self.base.nll(raw, u), dtype=np.float64) + self.log_scale
 
     def distribution(self, raw: ArrayLike):
-        """The predicted distribution of ``y``, batch shape (n_samples,)."""
-        dist = self.base.distribution(raw)
+        """The predicted distribution of ``y``, batch shape (n_samples,), float64."""
+        dist = self.base.distribution(_float64(raw))
         if not self.identity:
             dist = dist.affine(self.shift, self.scale)
         return dist if self.spread == 1.0 else scaled_distribution(dist, self.spread)
 
     def mean(self, raw: ArrayLike) -> np.ndarray:
-        """``shift + scale * E[U]``, shape (n_samples,), in the base family's dtype."""
-        mean = self.base.mean(raw)
+        """``shift + scale * E[U]``, shape (n_samples,), float64."""
+        mean = np.asarray(self.base.mean(_float64(raw)), dtype=np.float64)
         if self.identity:
             return mean
-        out = np.asarray(mean, dtype=np.float64) * self.scale + self.shift
-        return out.astype(np.asarray(mean).dtype, copy=False)
+        return mean * self.scale + self.shift
 
     def __repr__(self) -> str:
         spread = "" if self.spread == 1.0 else f", spread={self.spread!r}"
         return f"AffineTarget({self.base!r}, shift={self.shift!r}, scale={self.scale!r}{spread})"
+
+
+def _float64(raw: ArrayLike) -> np.ndarray:
+    """The raw outputs in float64 (exact from float32): every result in y's units is float64."""
+    return np.asarray(raw, dtype=np.float64)

@@ -685,7 +685,13 @@ class Trainer:
 
         def fun(w):
             net.set_params(w)
-            f, g = self.objective(X, y, sw)
+            with np.errstate(over="ignore", invalid="ignore"):
+                f, g = self.objective(X, y, sw)
+            if not np.isfinite(f):
+                # a trial step beyond the float range (NLL = inf, gradient inf - inf = NaN):
+                # +inf makes the line search step back, where a NaN makes it extrapolate for
+                # ever; a finite point is never reported as the result
+                return np.inf, np.zeros(w.shape)
             return f, g.astype(np.float64)
 
         def callback(intermediate_result):

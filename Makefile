@@ -7,6 +7,11 @@
 # (tests/test_parallel.py), and STRICT_EXTRAS turns a test skipped for a missing import into a
 # failure, so no oracle or Dask test silently skips in CI. --dist loadgroup keeps the tests that
 # share one Dask LocalCluster (xdist_group "dask-cluster") in one test process: one cluster per run.
+#   make test-min  the suite in a second virtualenv (.venv-min, Python 3.11) holding every runtime
+#                  dependency at exactly its declared floor (pyproject.toml's ">=", read by
+#                  .ci/min_constraints.py): the floors are tested, not only declared. CI runs it
+#                  after `make test`; the optional oracles (torch, numba, dask) are not installed
+#                  there, so their tests skip in this job only.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,7 +19,11 @@ PYTEST_WORKERS ?= 2
 TEST_EXTRAS    ?= test
 STRICT_EXTRAS  ?=
 
-.PHONY: demo test bench clean
+PYTHON_MIN ?= python3.11
+VENV_MIN   := .venv-min
+BIN_MIN    := $(VENV_MIN)/bin
+
+.PHONY: demo test test-min bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +48,22 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-$(TEST_EXTRAS)
 	PROBNN_STRICT_EXTRAS=$(STRICT_EXTRAS) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
+$(BIN_MIN)/python:
+	$(PYTHON_MIN) -m venv $(VENV_MIN)
+	$(BIN_MIN)/python -m pip install --quiet --upgrade pip
+
+# The constraints pin each runtime dependency (and pyarrow, the Parquet path's) to its floor;
+# pip moves an existing .venv-min to new pins whenever pyproject.toml changes.
+$(VENV_MIN)/.installed: pyproject.toml .ci/min_constraints.py | $(BIN_MIN)/python
+	$(BIN_MIN)/python .ci/min_constraints.py parquet > $(VENV_MIN)/constraints.txt
+	$(BIN_MIN)/python -m pip install --quiet -c $(VENV_MIN)/constraints.txt -e '.[test]'
+	touch $@
+
+test-min: $(VENV_MIN)/.installed
+	$(BIN_MIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
+
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV_MIN) build *.egg-info .pytest_cache .hypothesis

@@ -352,7 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL", help="model file written by 'probnn fit'")
     p.add_argument("data", metavar="DATA",
                    help="CSV or Parquet file with the model's feature columns and its target; "
-                        "every row is scored")
+                        "every row is scored, but on the data the model was fitted on (the "
+                        "same SHA-256, which the model file records) only the rows its fit "
+                        "held out")  # fmt: skip
     p.add_argument("--coverage", type=_coverage, default=0.9,
                    help="coverage of the central predictive interval (regression)")
     p.add_argument("--report", metavar="DIR",
@@ -480,6 +482,51 @@ def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
     order = np.random.default_rng(seed).permutation(n)
     n_test = min(n - 1, max(1, int(round(test_fraction * n))))  # both parts non-empty
     return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+# How ``fit`` chose its held-out rows, as its model file records it (``TabularModel.
+# training_data``): in memory by ``split_rows``, streamed by ``probnn.streaming.row_parts``.
+SPLIT_PERMUTATION, SPLIT_ROW_HASH = "permutation", "row-hash"
+
+
+def _training_record(data_sha: str, rows: int, args, rule: str) -> dict:
+    """What ``evaluate`` needs to recognise the fitted data and re-derive its held-out rows."""
+    return {"sha256": data_sha, "rows": int(rows), "split": rule, "seed": int(args.seed),
+            "test_fraction": float(args.test_size)}  # fmt: skip
+
+
+def _held_out_filter(record: dict):
+    """``keep(rows) -> bool mask``: which of the rows (0-based numbers in the table, the
+    order ``fit`` read them in) the fit recorded in ``record`` held out."""
+    import numpy as np
+
+    seed, fraction, n = record["seed"], record["test_fraction"], record["rows"]
+    if record["split"] == SPLIT_ROW_HASH:
+        from probnn.streaming import TEST, row_parts
+
+        # a row is held out when its hash is below test_fraction, whatever the validation part
+        return lambda rows: row_parts(np.asarray(rows, dtype=np.uint64), seed, fraction, 0.0) == TEST
+    mask = np.zeros(n, dtype=bool)
+    mask[split_rows(n, seed, fraction)[1]] = True
+
+    def keep(rows):
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size and rows.max() >= n:
+            raise DataError(f"expected the {n:,} rows the model was fitted on; found more rows "
+                            "in a file with the same SHA-256")  # fmt: skip
+        return mask[rows]
+
+    return keep
+
+
+def _fitted_on(model, data: str) -> dict | None:
+    """The model's record of its training data if ``data`` is that data (same SHA-256)."""
+    record = getattr(model, "training_data", None)
+    if record is None:
+        return None
+    from probnn.report.card import file_sha256
+
+    return record if file_sha256(data) == record["sha256"] else None
 
 
 def _same_path(a: pathlib.Path, b: pathlib.Path) -> bool:
@@ -707,6 +754,9 @@ def _cmd_fit(args) -> int:
     if _streams(args):
         return _fit_streamed(args, out, report_dir, family_params)
     raw_frame = _read(args.data)
+    from probnn.report.card import file_sha256
+
+    data_sha = file_sha256(args.data)  # the model file's and the report's fingerprint of DATA
     frame = _drop(raw_frame, args.drop, args.target)
     check_target_column(frame, args.target)
     family = args.family
@@ -736,10 +786,11 @@ def _cmd_fit(args) -> int:
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
+    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_PERMUTATION)
     held_out = frame.iloc[test]
     metrics = model.evaluate(held_out, coverage=args.coverage)
     facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
-                 held_out=held_out, reason=reason, timing=timing,
+                 held_out=held_out, reason=reason, timing=timing, data_sha=data_sha,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts)
@@ -779,6 +830,9 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     from probnn.tabular import check_target_column
 
     check_target_column(source.columns_frame(), args.target)
+    from probnn.report.card import file_sha256
+
+    data_sha = file_sha256(args.data)  # the model file's and the report's fingerprint of DATA
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
     model, info = fit_stream(
@@ -793,8 +847,9 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
     rows, sample = info.rows, info.test_sample
+    model.training_data = _training_record(data_sha, rows["all"], args, SPLIT_ROW_HASH)
     facts = dict(data=args.data, rows=rows["all"], train=info.train_sample, held_out=sample,
-                 reason=info.family_reason, timing=timing,
+                 reason=info.family_reason, timing=timing, data_sha=data_sha,
                  split=f"{rows['train']:,} training rows, {rows['validation']:,} validation rows "
                        f"(early stopping), {rows['test']:,} held out, each chosen by a hash of "
                        f"its row number (--test-size {args.test_size:g}, --seed {args.seed}); "
@@ -845,7 +900,7 @@ def _staged_report(report_dir: pathlib.Path, write) -> pathlib.Path:
 
 
 def _data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
-               impute: bool) -> list[tuple[str, object]]:  # fmt: skip
+               impute: bool, sha: str | None = None) -> list[tuple[str, object]]:  # fmt: skip
     from probnn.report.card import file_sha256
 
     features = [str(c) for c in frame.columns if c != target]
@@ -853,7 +908,7 @@ def _data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
     shown = ", ".join(features[:12]) + more
     return [
         ("file", str(path)),
-        ("SHA-256", file_sha256(path)),
+        ("SHA-256", sha or file_sha256(path)),
         ("rows in the file", rows),
         ("target", target),
         (f"features ({len(features)})", shown),
@@ -926,7 +981,8 @@ def _write_model_report(model, metrics, report_dir, args, facts) -> pathlib.Path
     first = members(model.estimator)[0]
     stopped = stop_reason(model.estimator)
     data_rows = _data_rows(facts["data"], facts["rows"], held_out, model.target,
-                           getattr(args, "drop", []), model.preprocessor.impute)  # fmt: skip
+                           getattr(args, "drop", []), model.preprocessor.impute,
+                           facts.get("data_sha"))  # fmt: skip
     data_rows.append(("rows scored", facts["split"]))
     if "model_file" in facts:
         data_rows[:0] = [("model file", facts["model_file"]), ("model SHA-256", facts["model_sha"])]
@@ -1013,26 +1069,41 @@ def _cmd_evaluate(args) -> int:
         _check_report_dir(report_dir, "--report",
                           [("the data", args.data), ("the model file", args.model)])  # fmt: skip
     model = _load_tabular(args.model)
+    # On the very data it was fitted on (the SHA-256 its model file records), a model is
+    # scored on the rows its fit held out, the same rows by the same rule: on the rest it
+    # trained, and figures from them would not be held-out figures.
     if _streams(args):
         from probnn.streaming import TableSource, evaluate_stream, head_rows
 
         source = TableSource(args.data)
-        metrics, n_rows = evaluate_stream(model, source, coverage=args.coverage)
-        frame = head_rows(source) if report_dir is not None else None
+        record = _fitted_on(model, args.data)
+        keep = _held_out_filter(record) if record else None
+        metrics, n_rows = evaluate_stream(model, source, coverage=args.coverage, keep=keep)
+        frame = head_rows(source, keep=keep) if report_dir is not None else None
         scored = f"; figures over the first {len(frame):,}" if frame is not None else ""
     else:
         frame = _read(args.data)
+        record = _fitted_on(model, args.data)
+        if record:
+            if frame.shape[0] != record["rows"]:
+                raise DataError(f"expected the {record['rows']:,} rows {args.model} was fitted "
+                                f"on in {args.data} (same SHA-256); read {frame.shape[0]:,}")  # fmt: skip
+            frame = frame[_held_out_filter(record)(range(frame.shape[0]))]
         metrics, n_rows, scored = model.evaluate(frame, coverage=args.coverage), frame.shape[0], ""
+    if record:
+        print(f"{args.model} was fitted on {args.data}: scoring only its {n_rows} held-out rows")
     print(f"{args.data}: {n_rows} rows, family {model.family}")
     _print_metrics(metrics, args.coverage)
     if report_dir is not None:
         from probnn.report.card import file_sha256
 
-        facts = dict(data=args.data, rows=n_rows, held_out=frame, train=None,
-                     reason="as saved in the model file", model_file=str(args.model),
-                     model_sha=file_sha256(args.model),
-                     split=f"all {n_rows:,} rows of {args.data} (held out only if the "
-                           f"model never saw them){scored}",
+        which = (f"the {n_rows:,} rows of {args.data} its fit held out (--test-size "
+                 f"{record['test_fraction']:g}, --seed {record['seed']})" if record else
+                 f"all {n_rows:,} rows of {args.data} (held out only if the model never "
+                 "saw them)")  # fmt: skip
+        facts = dict(data=args.data, rows=record["rows"] if record else n_rows, held_out=frame,
+                     train=None, reason="as saved in the model file", model_file=str(args.model),
+                     model_sha=file_sha256(args.model), split=which + scored,
                      title=f"probnn evaluate {pathlib.Path(args.model).name} on "
                            f"{pathlib.Path(args.data).name}")  # fmt: skip
         html = _write_model_report(model, metrics, report_dir, args, facts)

@@ -988,26 +988,45 @@ def predict_stream(model, source: TableSource, write: Callable[[str], None], *,
     return n
 
 
-def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9) -> tuple[dict, int]:
-    """Held-out metrics of ``model`` over every row of ``source`` (:class:`RunningMetrics`).
+def _kept(batch: Batch, keep: Callable[[np.ndarray], np.ndarray] | None) -> pd.DataFrame:
+    """The batch's rows that ``keep`` (row numbers in the table -> bool mask) keeps."""
+    return batch.frame if keep is None else batch.frame[keep(batch.rows)]
+
+
+def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
+                    keep: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[dict, int]:  # fmt: skip
+    """Held-out metrics of ``model`` over the rows of ``source`` (:class:`RunningMetrics`).
+
+    Parameters
+    ----------
+    model : TabularModel
+    source : TableSource
+    coverage : float
+    keep : callable, optional
+        ``keep(rows) -> bool mask`` of the rows to score, given their numbers in the table
+        (uint64, shape (n,)): the rows a fit held out, on its own data. None: every row.
 
     Returns
     -------
     metrics : dict
     n_rows : int
+        Rows scored.
     """
     running = RunningMetrics(model.is_classifier, coverage)
     for batch in source.batches():
-        y = _located(batch, lambda: model.encode_target(batch.frame))
-        running.update(y, _located(batch, lambda: model.predict_dist(batch.frame)))
+        frame = _kept(batch, keep)
+        if len(frame):
+            y = _located(batch, lambda: model.encode_target(frame))
+            running.update(y, _located(batch, lambda: model.predict_dist(frame)))
     return running.result(), running.n
 
 
-def head_rows(source: TableSource, n: int = REPORT_ROWS) -> pd.DataFrame:
-    """The first ``n`` rows of ``source`` (a report's sample)."""
+def head_rows(source: TableSource, n: int = REPORT_ROWS,
+              keep: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.DataFrame:  # fmt: skip
+    """The first ``n`` rows of ``source`` that ``keep`` keeps (all: None): a report's sample."""
     frames, have = [], 0
     for batch in source.batches():
-        frames.append(batch.frame.iloc[: n - have])
+        frames.append(_kept(batch, keep).iloc[: n - have])
         have += len(frames[-1])
         if have >= n:
             break

@@ -19,6 +19,7 @@ import math
 import numbers
 import os
 import pathlib
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -1406,15 +1407,23 @@ class TabularModel:
         indices ``0..C-1``.
     classes : list or None
         Class labels (index ``k`` names class ``k``) for classifiers.
+    training_data : dict or None
+        What ``probnn fit`` recorded of the data it was fitted on, so ``probnn evaluate`` can
+        recognise that data and score only the rows the fit held out: ``sha256`` (of the
+        file or folder, ``probnn.report.card.file_sha256``), ``rows`` (data rows),
+        ``split`` (the rule: ``"permutation"`` or ``"row-hash"``), ``seed`` and
+        ``test_fraction``. None when not recorded (a model file from before the record, or
+        a model not fitted by the command line).
     """
 
     def __init__(self, *, target: str, family: str, preprocessor: Preprocessor, estimator,
-                 classes: list | None = None):  # fmt: skip
+                 classes: list | None = None, training_data: dict | None = None):  # fmt: skip
         self.target = target
         self.family = family
         self.preprocessor = preprocessor
         self.estimator = estimator
         self.classes = classes
+        self.training_data = training_data
 
     @property
     def is_classifier(self) -> bool:
@@ -1621,6 +1630,8 @@ class TabularModel:
             "preprocessing": self.preprocessor.to_meta(),
             "estimator": est_meta,
         }
+        if self.training_data is not None:
+            meta["training_data"] = self.training_data
         return {f"estimator.{k}": v for k, v in arrays.items()}, meta
 
     @classmethod
@@ -1633,7 +1644,38 @@ class TabularModel:
             target=str(meta["target"]), family=str(meta["family"]),
             preprocessor=Preprocessor.from_meta(meta["preprocessing"]),
             estimator=estimator, classes=meta.get("classes"),
+            training_data=_training_data(meta.get("training_data")),  # absent from older files
         )  # fmt: skip
+
+
+# the split rules ``probnn fit`` records (``probnn.cli.SPLIT_PERMUTATION`` / ``SPLIT_ROW_HASH``)
+_SPLIT_RULES = ("permutation", "row-hash")
+
+
+def _training_data(record) -> dict | None:
+    """A model file's record of its training data, checked (ValueError naming the field)."""
+    if record is None:
+        return None
+
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    checks = {
+        "sha256": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
+        "rows": lambda v: whole(v) and v >= 2,
+        "split": lambda v: v in _SPLIT_RULES,
+        "seed": whole,
+        "test_fraction": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+        and 0.0 < v < 1.0,
+    }  # fmt: skip
+    if not isinstance(record, dict):
+        raise ValueError(f"expected training_data to be a JSON object; found {type(record).__name__}")
+    for key, ok in checks.items():
+        if not ok(record.get(key)):
+            found = repr(record.get(key))
+            found = found if len(found) <= 70 else found[:70] + "..."  # a hostile file's long string
+            raise ValueError(f"expected a valid training_data {key!r}; found {found}")
+    return record
 
 
 # ---------------------------------------------------------------- targets

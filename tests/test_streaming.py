@@ -328,9 +328,10 @@ def test_streamed_predict_and_evaluate_equal_in_memory(tmp_path, capsys):
     assert list(a.columns) == list(b.columns) and len(a) == len(frame)
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-6)
     capsys.readouterr()
-    assert main(["evaluate", str(model_file), str(folder)]) == 0
+    # (on the single file, not the folder the model was fitted on, every row is scored)
+    assert main(["evaluate", str(model_file), str(single), "--stream", "yes"]) == 0
     out_stream = capsys.readouterr().out
-    assert main(["evaluate", str(model_file), str(single)]) == 0
+    assert main(["evaluate", str(model_file), str(single), "--stream", "no"]) == 0
     out_memory = capsys.readouterr().out
     numbers = [[float(v) for v in line.split()[-1:]] for line in out_stream.splitlines()[1:]]
     expected = [[float(v) for v in line.split()[-1:]] for line in out_memory.splitlines()[1:]]

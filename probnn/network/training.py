@@ -436,7 +436,7 @@ class Trainer:
     # The compiled kernels (numba, process-local) are looked up again on load.
     def __getstate__(self) -> dict:
         compiled = self._optimizer is not None and self._optimizer._kernels is not None
-        return {**self.__dict__, "_fused_loss": None, "_compiled": compiled}
+        return {**self.__dict__, "_fused_loss": None, "_steps": None, "_compiled": compiled}
 
     def __setstate__(self, state: dict) -> None:
         compiled = state.pop("_compiled", False)
@@ -591,9 +591,19 @@ class Trainer:
             # the compiled one-pass optimiser step, relu layers and loss (numba, optional) when
             # the fit is large enough for compiling to pay; self.engine / PROBNN_ENGINE force
             # either path
+            self._steps = None
             if _fast.enable_for(self._optimizer, -(-n // bs) * self.max_iter, self.engine,
                                 network=net):
                 self._fused_loss = _fast.loss_kernel_for(self.family)
+        if self._optimizer._kernels is not None:
+            # the whole step compiled (probnn.network._step), where the fit allows it
+            steps = getattr(self, "_steps", None)
+            if steps is None or (steps is not False and steps.cap < bs):
+                steps = self._steps = _fast.compiled_steps(self, bs) or False
+            if steps:
+                loss = steps.epoch(X, y, sw)
+                if loss is not None:
+                    return loss
         weight_sum = float(n if sw is None else sw.sum())
         y, sw, sw_loss, trusted = self._batch_targets(y, sw, n)
         order = self._rng.permutation(n) if self.shuffle else None

@@ -181,7 +181,7 @@ class CompiledSteps:
                     self.D, self.raw, self.loss, self.ones, *common, float(lr), per_step_lr,
                     float(t.power_t), counters, *flush, avg, ema)  # fmt: skip
                 if status != _step.OK:
-                    t._diverged(t.n_iter_ + 1, "the NLL became non-finite in a minibatch")
+                    t._diverged(t.n_iter_ + 1, f"the NLL became {loss_sum} in a minibatch")
             else:
                 loss_sum = self._numpy_loss_epoch(X, yc, swc, sw_loss, rows, bs, lr,
                                                   per_step_lr, counters, common, flush, avg,

@@ -131,11 +131,33 @@ def pairwise_sum(a, lo, n):
 
 @jit
 def np_sum(a, n):
-    # np.sum(a[:n], dtype=float64) of a contiguous vector: the reduction starts from the
-    # first element and adds the pairwise sum of the rest
-    if n == 0:
-        return 0.0
-    return np.float64(a[0]) + pairwise_sum(a, 1, n - 1)
+    """``np.sum(a[:n], dtype=np.float64)`` of a contiguous vector, to the bit: the pairwise
+    sum of all terms; float32 terms are cast in NumPy's buffers of 8192, each summed pairwise
+    and added in turn."""
+    if a.itemsize == 8:
+        return pairwise_sum(a, 0, n)
+    res = 0.0
+    for lo in range(0, n, 8192):
+        res += pairwise_sum(a, lo, min(8192, n - lo))
+    return res
+
+
+@jit
+def mm(a, b, out):
+    """``out = a @ b`` with the BLAS routine NumPy's ``dot`` / ``matmul`` picks for these
+    shapes (gemv where a side is one row or one column, dot for a single entry, else gemm),
+    so that with the same BLAS the roundings are NumPy's."""
+    n, k = a.shape
+    m = b.shape[1]
+    if k == 1 or (n > 1 and m > 1):
+        np.dot(a, b, out)
+    elif n == 1 and m == 1:
+        out[0, 0] = np.dot(np.ascontiguousarray(a[0]), np.ascontiguousarray(b[:, 0]))
+    elif m == 1:
+        out[:, 0] = np.dot(a, np.ascontiguousarray(b[:, 0]))
+    else:
+        out[0, :] = np.dot(np.ascontiguousarray(a[0]), b)
+
 
 @jit
 def forward(X, rows, start, n, params, sizes, w_off, b_off, act, xb, A, raw):
@@ -161,13 +183,13 @@ def forward(X, rows, start, n, params, sizes, w_off, b_off, act, xb, A, raw):
             h = A[l - 1, :n * fi].reshape((n, fi))
         if l == L - 1:
             out = raw[:n]
-            np.dot(h, W, out)
+            mm(h, W, out)
             for i in range(n):
                 for j in range(fo):
                     out[i, j] += b[j]
         else:
             out = A[l, :n * fo].reshape((n, fo))
-            np.dot(h, W, out)
+            mm(h, W, out)
             for i in range(n):
                 for j in range(fo):
                     v = out[i, j] + b[j]
@@ -202,7 +224,7 @@ def backward_step(params, grad, sizes, w_off, b_off, act, xb, A, D, delta, n, on
             h = xb[:n]
         else:
             h = A[l - 1, :n * fi].reshape((n, fi))
-        np.dot(h.T, d, gW)
+        mm(h.T, d, gW)
         if fo == 1:
             # NumPy's ones @ delta of one column is a vector dot (BLAS sdot), not gemv
             gb[0] = np.dot(onesn, d.reshape(n))
@@ -212,7 +234,7 @@ def backward_step(params, grad, sizes, w_off, b_off, act, xb, A, D, delta, n, on
             break
         W = params[w_off[l]:w_off[l] + fi * fo].reshape((fi, fo))
         dn = D[l - 1, :n * fi].reshape((n, fi))
-        np.dot(d, W.T, dn)
+        mm(d, W.T, dn)
         if act == 1:
             for i in range(n):
                 for j in range(fi):
@@ -286,8 +308,8 @@ def epoch(X, y, y_labels, sw, sw_loss, rows, bs, loss_kind, loss_consts, params,
           opt, s1, s2, hyper, lr0, invscaling, power_t, counters, flush_every, tiny,
           flush_below, avg, ema_decay):
     """One epoch of minibatch steps with a compiled loss; ``counters``: [optimiser steps,
-    average steps, samples seen (t_)]. Returns (code, the sum of the rows' weighted NLL);
-    code LOSS_NOT_FINITE: a batch's NLL was not finite (nothing stepped from it)."""
+    average steps, samples seen (t_)]. Returns (code, the sum of the rows' weighted NLL), or
+    (LOSS_NOT_FINITE, the batch's NLL) where a batch's NLL was not finite (no step from it)."""
     n_rows = rows.shape[0]
     dt = params.dtype.type
     loss_sum = 0.0
@@ -332,7 +354,7 @@ def epoch(X, y, y_labels, sw, sw_loss, rows, bs, loss_kind, loss_consts, params,
             bsum = np.float64(b)
         batch_loss = np_sum(lv, b)
         if not math.isfinite(batch_loss):
-            return LOSS_NOT_FINITE, loss_sum
+            return LOSS_NOT_FINITE, batch_loss
         loss_sum += batch_loss
         if bsum <= 0:
             continue

@@ -51,7 +51,8 @@ def _fit(engine, family, X, y, *, sizes=(9, 8), activation="relu", epochs=3, sw=
                     random_state=0, prior="gaussian", alpha=0.05, ema_decay=0.9)
     settings.update(kw)
     t = Trainer(net, family, **settings)
-    t.engine = engine
+    if engine is not None:
+        t.engine = engine
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t.fit(X, y, sample_weight=sw)
@@ -113,10 +114,10 @@ def test_every_family_trains_as_on_the_numpy_path(name):
     ref = _fit("numpy", family, X, y)
     got = _fit("numba", family, X, y)
     assert got._steps, "the compiled whole step was not taken"
-    from probnn.network import _engine, _step
+    from probnn.network import _engine
 
     compiled_loss = _engine.loss_code(family, got._steps._checked(y, None, len(y))[0]) \
-        != _step.LOSS_NONE
+        != _engine.LOSS_NONE
     # a family on its NumPy loss: the same arithmetic throughout
     _assert_same_training(ref, got, exact=SAME_BLAS and not compiled_loss)
 
@@ -252,3 +253,69 @@ def test_batch_sums_are_numpys_pairwise_sums():
         assert k["np_sum"](a, n) == np.sum(a), n  # float64: the batch's weight sum
         a = a.astype(np.float32)
         assert k["np_sum"](a, n) == np.sum(a, dtype=np.float64), n
+
+
+# ------------------------------------------------------------ the engine's choice
+def test_auto_engine_weighs_the_saving_against_the_compile_cost(monkeypatch):
+    # the model: saving = steps x step_saving_s; cost = import (+ compile on a cold cache),
+    # or one more cached specialisation once the kernels are loaded
+    sizes, bs = [8, 50, 50, 2], 32
+    per_step = _fast.step_saving_s(sizes, bs)
+    a, per_layer, per_param, per_row = _fast.STEP_SAVING_US
+    n_params = 8 * 50 + 50 + 50 * 50 + 50 + 50 * 2 + 2
+    assert per_step == pytest.approx(1e-6 * (a + 3 * per_layer + per_param * n_params / 1e3
+                                             + per_row * bs * 110 / 1e3))
+    monkeypatch.setattr(_fast, "_KERNELS", None)  # as in a fresh process
+    monkeypatch.setattr(_fast, "_CACHE_WARM", False)
+    monkeypatch.setattr(_fast, "_cache_warm", lambda: False)
+    just_below = _fast.COMPILE_COST_S + _fast.IMPORT_COST_S
+    assert not _fast.compiled_step_pays(sizes, bs, 0.99 * just_below / per_step)
+    assert _fast.compiled_step_pays(sizes, bs, 1.01 * just_below / per_step)
+    monkeypatch.setattr(_fast, "_cache_warm", lambda: True)
+    assert not _fast.compiled_step_pays(sizes, bs, 0.99 * _fast.IMPORT_COST_S / per_step)
+    assert _fast.compiled_step_pays(sizes, bs, 1.01 * _fast.IMPORT_COST_S / per_step)
+    # early stopping: a quarter of the budget is expected to run
+    steps = 1.01 * _fast.IMPORT_COST_S / per_step / _fast.EARLY_STOPPING_SHARE
+    assert _fast.compiled_step_pays(sizes, bs, steps, early_stopping=True)
+    assert not _fast.compiled_step_pays(sizes, bs, 0.98 * steps, early_stopping=True)
+
+
+def test_auto_engine_in_a_trainer(monkeypatch):
+    monkeypatch.delenv("PROBNN_ENGINE", raising=False)
+    monkeypatch.setattr(_fast, "_cache_warm", lambda: True)
+    family = get_family("normal")
+    X, y = _data(family)
+    small = _fit(None, family, X, y, epochs=2)  # 10 steps: far below any cost
+    assert small._optimizer._kernels is None and small._steps is None
+    big = Trainer(MLP([5, 9, 8, 2], random_state=0), family, batch_size=16, max_iter=10**6,
+                  random_state=0)
+    big.partial_fit(X, y)  # a budget of 5 million steps: compiling pays
+    assert big._optimizer._kernels is not None and big._steps
+
+
+def test_small_networks_train_with_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    original = Trainer._epoch
+
+    def epoch(self, *a, **k):
+        seen.append({i["filepath"]: i["num_threads"] for i in threadpool_info()
+                     if i["user_api"] == "blas"})
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(Trainer, "_epoch", epoch)
+    before = {i["filepath"]: i["num_threads"] for i in threadpool_info()
+              if i["user_api"] == "blas"}
+    if max(before.values(), default=1) == 1:
+        pytest.skip("the BLAS runs one thread already (one core or a limit): nothing to see")
+    family = get_family("normal")
+    X, y = _data(family)
+    _fit("numpy", family, X, y, epochs=2)  # largest product 16 x 9 x 8: one thread
+    assert seen and all(n == 1 for s in seen for n in s.values())
+    after = {i["filepath"]: i["num_threads"] for i in threadpool_info()
+             if i["user_api"] == "blas"}
+    assert after == before  # restored
+    # a product of 200 x 100 x 100 = 2M multiply-adds: the BLAS keeps its threads
+    assert _fast.limit_blas_threads([100, 100, 2], 200) is None
+    assert _fast.limit_blas_threads([8, 50, 50, 2], 200) is not None

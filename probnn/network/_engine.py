@@ -19,10 +19,23 @@ import math
 import numpy as np
 
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
-from probnn.network import _step
 from probnn.network.optimizers import SGD, Adam, AdamW, RMSprop
 
-__all__ = ["CompiledSteps", "unsupported", "loss_code"]
+__all__ = ["CompiledSteps", "Codes", "unsupported", "loss_code"]
+
+
+class Codes:
+    """The codes the kernels of :mod:`probnn.network._step` take (its literals)."""
+
+    ACT_CODES = {"identity": 0, "relu": 1, "tanh": 2}
+    # 0: no compiled loss (the family's NumPy loss runs between forward and backward)
+    LOSS_NONE, LOSS_NORMAL, LOSS_BERNOULLI, LOSS_CATEGORICAL = 0, 1, 2, 3
+    OPT_ADAM, OPT_ADAMW, OPT_SGD, OPT_SGD_MOMENTUM, OPT_RMSPROP = 0, 1, 2, 3, 4
+    PRIOR_NONE, PRIOR_GAUSSIAN, PRIOR_LAPLACE = 0, 1, 2
+    OK, LOSS_NOT_FINITE = 0, 1  # an epoch's return codes
+
+
+LOSS_NONE = Codes.LOSS_NONE
 
 
 def unsupported(trainer) -> str | None:
@@ -30,8 +43,8 @@ def unsupported(trainer) -> str | None:
     net = trainer.network
     if net.dropout:
         return "dropout (its masks come from NumPy's generator)"
-    if net.activation not in _step.ACT_CODES:
-        return f"activation {net.activation!r} (compiled: {', '.join(_step.ACT_CODES)})"
+    if net.activation not in Codes.ACT_CODES:
+        return f"activation {net.activation!r} (compiled: {', '.join(Codes.ACT_CODES)})"
     if net.layer_sizes[0] == 0:
         return "a network without inputs"
     if not isinstance(trainer.family, Family):
@@ -48,12 +61,12 @@ def loss_code(family, y: np.ndarray) -> int:
     fn = _fast.loss_kernel_for(family)
     kernel = getattr(fn, "func", None)
     if kernel is _fast._normal and y.ndim == 1:
-        return _step.LOSS_NORMAL
+        return Codes.LOSS_NORMAL
     if kernel is _fast._bernoulli:
-        return _step.LOSS_BERNOULLI
+        return Codes.LOSS_BERNOULLI
     if kernel is _fast._categorical and y.ndim == 1:
-        return _step.LOSS_CATEGORICAL
-    return _step.LOSS_NONE
+        return Codes.LOSS_CATEGORICAL
+    return Codes.LOSS_NONE
 
 
 def _optimizer_args(opt, dtype):
@@ -64,16 +77,16 @@ def _optimizer_args(opt, dtype):
         hyper[:3] = opt.beta_1, opt.beta_2, opt.epsilon
         if isinstance(opt, AdamW):
             hyper[3] = opt.weight_decay
-            return _step.OPT_ADAMW, opt.m, opt.v, hyper
-        return _step.OPT_ADAM, opt.m, opt.v, hyper
+            return Codes.OPT_ADAMW, opt.m, opt.v, hyper
+        return Codes.OPT_ADAM, opt.m, opt.v, hyper
     if isinstance(opt, SGD):
         if opt.v is None:
-            return _step.OPT_SGD, empty, empty, hyper
+            return Codes.OPT_SGD, empty, empty, hyper
         hyper[4], hyper[5] = opt.momentum, float(opt.nesterov)
-        return _step.OPT_SGD_MOMENTUM, opt.v, empty, hyper
+        return Codes.OPT_SGD_MOMENTUM, opt.v, empty, hyper
     if isinstance(opt, RMSprop):
         hyper[2], hyper[6] = opt.epsilon, opt.rho
-        return _step.OPT_RMSPROP, opt.v, empty, hyper
+        return Codes.OPT_RMSPROP, opt.v, empty, hyper
     raise TypeError(f"no compiled step for {type(opt).__name__}")  # pragma: no cover
 
 
@@ -97,7 +110,7 @@ class CompiledSteps:
             pos += b
         self.w_off = np.asarray(w_off, np.int64)
         self.b_off = np.asarray(b_off, np.int64)
-        self.act = _step.ACT_CODES[net.activation]
+        self.act = Codes.ACT_CODES[net.activation]
         cap = int(batch_size)
         hidden = sizes[1:-1]
         self.xb = np.empty((cap, sizes[0]), dt)
@@ -115,8 +128,8 @@ class CompiledSteps:
     def _prior(self, weight_sum: float):
         t = self.trainer
         if not t._penalised:
-            return _step.PRIOR_NONE, 0.0
-        code = _step.PRIOR_GAUSSIAN if t.prior == "gaussian" else _step.PRIOR_LAPLACE
+            return Codes.PRIOR_NONE, 0.0
+        code = Codes.PRIOR_GAUSSIAN if t.prior == "gaussian" else Codes.PRIOR_LAPLACE
         return code, t.alpha / weight_sum
 
     def _checked(self, y, sw, n):
@@ -127,14 +140,14 @@ class CompiledSteps:
             return key[2]
         t = self.trainer
         yc, swc, sw_loss, trusted = t._batch_targets(y, sw, n)
-        code = loss_code(t.family, yc) if trusted else _step.LOSS_NONE
+        code = loss_code(t.family, yc) if trusted else Codes.LOSS_NONE
         dt = t.network.dtype
         y_float, y_labels = self._empty, np.zeros(0, np.int64)
-        if code == _step.LOSS_NORMAL:
+        if code == Codes.LOSS_NORMAL:
             y_float = np.ascontiguousarray(yc, dt)
-        elif code == _step.LOSS_BERNOULLI:
+        elif code == Codes.LOSS_BERNOULLI:
             y_float = np.ascontiguousarray(yc, dt).reshape(-1)
-        elif code == _step.LOSS_CATEGORICAL:
+        elif code == Codes.LOSS_CATEGORICAL:
             y_labels = np.ascontiguousarray(yc, np.int64)
         out = (yc, swc, sw_loss, trusted, code, y_float, y_labels)
         self._targets = (y, sw, out)
@@ -166,9 +179,9 @@ class CompiledSteps:
         common = (prior, prior_scale, self.opt, self.s1, self.s2, self.hyper)
         flush = (opt.FLUSH_EVERY, float(np.finfo(net.dtype).tiny), opt._flush_below)
         try:
-            if code != _step.LOSS_NONE:
+            if code != Codes.LOSS_NONE:
                 consts = np.zeros(3)
-                if code == _step.LOSS_NORMAL:
+                if code == Codes.LOSS_NORMAL:
                     from probnn.families.base import _SCALE_SERIES_BELOW
                     from probnn.families.normal import HALF_LOG_2PI
 
@@ -180,7 +193,7 @@ class CompiledSteps:
                     net.grad, self.sizes, self.w_off, self.b_off, self.act, self.xb, self.A,
                     self.D, self.raw, self.loss, self.ones, *common, float(lr), per_step_lr,
                     float(t.power_t), counters, *flush, avg, ema)  # fmt: skip
-                if status != _step.OK:
+                if status != Codes.OK:
                     t._diverged(t.n_iter_ + 1, f"the NLL became {loss_sum} in a minibatch")
             else:
                 loss_sum = self._numpy_loss_epoch(X, yc, swc, sw_loss, rows, bs, lr,

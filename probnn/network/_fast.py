@@ -18,20 +18,27 @@ numba is importable; ``import probnn`` never imports numba. Compiled machine cod
 Serial loops: ``parallel=True`` measured slower at these sizes (it fights OpenBLAS's
 spinning worker thread).
 
-``PROBNN_ENGINE`` chooses the path: ``numpy`` (never compile), ``numba`` (always, an error
-if numba is missing), ``auto`` (default: numba when importable and
-``n_params * steps >= FAST_MIN_WORK``).
+- The whole step of small networks (:mod:`probnn.network._step`, driven by
+  :mod:`probnn.network._engine`): forward, loss, backward, prior, optimiser and average in one
+  compiled call per step, or per epoch where the family has a compiled loss.
+
+``PROBNN_ENGINE`` (or ``Trainer.engine``) chooses the path: ``numpy`` (never compile),
+``numba`` (always, an error if numba is missing), ``auto`` (default): numba when importable
+and the fit's expected saving exceeds what compiling costs it (:func:`compiled_step_pays`).
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import importlib.util
 import os
+import sys
 
 import numpy as np
 
-__all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "numba_available"]
+__all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "numba_available",
+           "compiled_step_pays", "step_saving_s", "limit_blas_threads", "precompile"]
 
 # n_params x optimiser steps above which compiling pays, measured (python -m
 # bench.profile_probnn --compile-cost / --isolated, AMD EPYC, 1 BLAS thread, CPU time): the
@@ -39,9 +46,107 @@ __all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "n
 # cached kernels; 2.5-3.3 s the first time, when it compiles them) and saves 2-5 ns per
 # parameter and step at 784-{64,256,1024}-10, batch 128 (optimiser, loss, relu layers). At
 # 5e8 the saving is 1-2.5 s: about break-even with a warm cache, a clear gain above.
+# (The rule for fits the whole compiled step cannot take: dropout, other activations.)
 FAST_MIN_WORK = 5e8
 
+# ---------------------------------------------------------------- the engine's cost model
+# The time the compiled whole step saves per step against the NumPy path, in microseconds:
+#     STEP_SAVING_US[0] + [1] * layers + [2] * n_params / 1e3 + [3] * rows x sum(layer sizes) / 1e3
+# (a fixed part for the ~40 NumPy calls of a step, a part per layer, the optimiser's and the
+# average's passes over the parameters, the per-row work of gathers, bias, activation and
+# deltas). Fitted by least squares to bench scenario 8 (``python -m bench.scenario8``, AMD EPYC,
+# 1 BLAS thread, CPU time: 18 networks 8-200 inputs x (50,) to (100, 100) x batch 32 / 200,
+# normal head, Adam, prior and average); within 15% of every measured saving (68-185 us).
+STEP_SAVING_US = (41.4, 11.9, 2.19, 0.54)
+# What the compiled path costs a process once (CPU seconds, the same machine): importing
+# numba and loading the cached kernels, 0.35-0.4 s; compiling them when numba's cache is
+# cold (a new machine, a new numba or probnn), 18 s; once per machine, then cached on disk.
+# With the kernels loaded already, a fit of another type signature (float64, a family on its
+# NumPy loss) loads one more specialisation from the cache: 30-35 ms.
+IMPORT_COST_S = 0.4
+COMPILE_COST_S = 18.0
+LOAD_COST_S = 0.035
+# With early stopping a fit ends well before its budget: MLPRegressor()'s UCI fits (bench
+# scenario 5) stopped after 18-41% of max_iter; the model counts a quarter of the budget.
+EARLY_STOPPING_SHARE = 0.25
+
 _KERNELS = None
+_CACHE_WARM = False
+
+
+def step_saving_s(layer_sizes, batch_size: int) -> float:
+    """Seconds the compiled whole step saves per step (the calibrated model above)."""
+    sizes = [int(s) for s in layer_sizes]
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    a, per_layer, per_param, per_row = STEP_SAVING_US
+    us = (a + per_layer * (len(sizes) - 1) + per_param * n_params / 1e3
+          + per_row * batch_size * sum(sizes) / 1e3)
+    return us * 1e-6
+
+
+def _cache_warm() -> bool:
+    """Whether numba's on-disk cache holds the step kernels (their index files), where numba
+    looks for them: NUMBA_CACHE_DIR, else beside the module, else numba's user cache folder."""
+    global _CACHE_WARM
+    if _CACHE_WARM or _KERNELS is not None and "probnn.network._step" in sys.modules:
+        return True
+    here = os.path.dirname(os.path.abspath(__file__))
+    roots = [os.environ.get("NUMBA_CACHE_DIR"), os.path.join(here, "__pycache__"),
+             os.path.join(os.path.expanduser("~"), ".cache", "numba")]
+    for root in filter(None, roots):
+        pattern = os.path.join(root, "**", "_step.epoch-*.nbi")
+        if os.path.isdir(root) and next(iter(glob.iglob(pattern, recursive=True)), None):
+            _CACHE_WARM = True
+            return True
+    return False
+
+
+def compiled_step_pays(layer_sizes, batch_size: int, n_steps: float,
+                       early_stopping: bool = False) -> bool:
+    """Whether the compiled whole step is expected to save this fit more than it costs.
+
+    Saving: ``n_steps`` (a quarter of them with early stopping) times :func:`step_saving_s`.
+    Cost: with the kernels loaded in this process, at most loading one more specialisation
+    (``LOAD_COST_S``); else importing numba and loading them (``IMPORT_COST_S``), plus
+    compiling them (``COMPILE_COST_S``) when numba's cache does not hold them yet.
+    """
+    steps = float(n_steps) * (EARLY_STOPPING_SHARE if early_stopping else 1.0)
+    saving = steps * step_saving_s(layer_sizes, batch_size)
+    if _KERNELS is not None and "probnn.network._step" in sys.modules:
+        return saving > LOAD_COST_S
+    cost = IMPORT_COST_S + (0.0 if _cache_warm() else COMPILE_COST_S)
+    return saving > cost
+
+
+# ------------------------------------------------------------------ BLAS threads
+# One BLAS thread when the step's largest product has fewer multiply-adds than this. Measured
+# (AMD EPYC, 2 cores, OpenBLAS 0.3.31, best of 300 calls): 200 x 50 x 50 (0.5M) takes 10.4 us
+# with 1 or 2 threads; 200 x 100 x 100 (2M) 42 us with 1, 28 us with 2. On a loaded machine
+# a product that uses a second thread waits for it: the median of 128 x 784 x 256 went from
+# 0.52 ms (1 thread) to 128 ms (2) at a load average of 17, and scenario 8's batch-200 NumPy
+# steps took 3x longer with the default 2 threads. Below 1M the second thread buys nothing.
+ONE_THREAD_BELOW = 1_000_000
+_CONTROLLER = None
+
+
+def limit_blas_threads(layer_sizes, batch_size: int):
+    """A threadpoolctl limiter holding BLAS to one thread for a network whose products are
+    too small to share (``ONE_THREAD_BELOW``), else None; ``.restore_original_limits()``
+    undoes it."""
+    global _CONTROLLER
+    sizes = [int(s) for s in layer_sizes]
+    largest = max((batch_size * a * b for a, b in zip(sizes[:-1], sizes[1:])), default=0)
+    if largest >= ONE_THREAD_BELOW:
+        return None
+    try:
+        if _CONTROLLER is None:
+            import scipy.linalg  # noqa: F401 - its BLAS (the compiled step's) is loaded first
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER = ThreadpoolController()  # a few ms once: the loaded libraries
+        return _CONTROLLER.limit(limits=1, user_api="blas")
+    except Exception:  # pragma: no cover - threadpoolctl missing or a library it cannot set
+        return None
 
 
 def numba_available() -> bool:
@@ -87,17 +192,31 @@ def compiled_steps(trainer, batch_size: int):
     return _engine.CompiledSteps(trainer, kernels(), batch_size)
 
 
-def enable_for(optimizer, n_steps: float, engine: str | None = None, network=None) -> bool:
+def enable_for(optimizer, n_steps: float, engine: str | None = None, network=None, *,
+               trainer=None, batch_size: int | None = None) -> bool:
     """Switch ``optimizer`` (and ``network``'s relu layers) to the fused kernels if the engine
-    choice says so; True if it did."""
+    choice says so; True if it did.
+
+    Under ``auto``: for a fit the whole compiled step can take (``trainer`` and
+    ``batch_size`` given), :func:`compiled_step_pays`; for the others (dropout, other
+    activations), ``n_params * n_steps >= FAST_MIN_WORK``.
+    """
     choice = engine_choice(engine)
     if choice == "numpy":
         return False
-    if choice == "auto" and (not numba_available()
-                             or optimizer._tmp.size * float(n_steps) < FAST_MIN_WORK):
-        return False
     if choice == "numba" and not numba_available():
         raise ImportError("PROBNN_ENGINE=numba needs numba: pip install 'probnn[fast]'")
+    if choice == "auto":
+        if not numba_available():
+            return False
+        from probnn.network import _engine
+
+        if trainer is not None and batch_size and _engine.unsupported(trainer) is None:
+            if not compiled_step_pays(trainer.network.layer_sizes, batch_size, n_steps,
+                                      trainer.early_stopping):
+                return False
+        elif optimizer._tmp.size * float(n_steps) < FAST_MIN_WORK:
+            return False
     k = kernels()
     optimizer.use_fused(k)
     if network is not None:

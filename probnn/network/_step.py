@@ -42,15 +42,8 @@ from probnn.network._kernels import normal as normal_loss
 
 jit = numba.njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
 
-# activation codes
-ACT_IDENTITY, ACT_RELU, ACT_TANH = 0, 1, 2
-ACT_CODES = {"identity": ACT_IDENTITY, "relu": ACT_RELU, "tanh": ACT_TANH}
-# loss codes: 0 = none compiled (the caller computes the loss between forward and backward)
-LOSS_NONE, LOSS_NORMAL, LOSS_BERNOULLI, LOSS_CATEGORICAL = 0, 1, 2, 3
-# optimiser codes
-OPT_ADAM, OPT_ADAMW, OPT_SGD, OPT_SGD_MOMENTUM, OPT_RMSPROP = 0, 1, 2, 3, 4
-# prior codes
-PRIOR_NONE, PRIOR_GAUSSIAN, PRIOR_LAPLACE = 0, 1, 2
+# The codes the kernels take (activation, loss, optimiser, prior) are listed in
+# probnn.network._engine, which chooses them without importing numba.
 # return codes of an epoch
 OK, LOSS_NOT_FINITE = 0, 1
 

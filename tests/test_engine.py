@@ -319,3 +319,20 @@ def test_small_networks_train_with_one_blas_thread(monkeypatch):
     # a product of 200 x 100 x 100 = 2M multiply-adds: the BLAS keeps its threads
     assert _fast.limit_blas_threads([100, 100, 2], 200) is None
     assert _fast.limit_blas_threads([8, 50, 50, 2], 200) is not None
+
+
+def test_cache_warmth_is_read_from_numbas_cache_folder(tmp_path, monkeypatch):
+    # NUMBA_CACHE_DIR: numba keeps the index of each compiled function there (a folder per
+    # source folder); the model counts the compile cost until the epoch kernel's index is in
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_fast, "_CACHE_WARM", False)
+    monkeypatch.setattr(_fast, "_KERNELS", None)
+    monkeypatch.setattr(_fast.os.path, "expanduser", lambda p: str(tmp_path / "home"))
+    here = _fast.os.path.dirname(_fast.__file__)
+    monkeypatch.setattr(_fast.os.path, "abspath", lambda p: str(tmp_path / "src" / "x.py")
+                        if p == _fast.__file__ else p)
+    assert not _fast._cache_warm()
+    index = tmp_path / here.strip("/") / "_step.epoch-250.py311.nbi"
+    index.parent.mkdir(parents=True)
+    index.write_bytes(b"")
+    assert _fast._cache_warm()

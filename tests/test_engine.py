@@ -336,3 +336,21 @@ def test_cache_warmth_is_read_from_numbas_cache_folder(tmp_path, monkeypatch):
     index.parent.mkdir(parents=True)
     index.write_bytes(b"")
     assert _fast._cache_warm()
+
+
+def test_a_chunk_in_the_same_arrays_trains_on_its_own_targets():
+    # a streamed fit may refill one buffer for every chunk: the compiled step must not keep
+    # the targets it checked for the last chunk
+    family = get_family("normal")
+    X, y = _data(family)
+    y2 = family.check_target(-3.0 * y + 1.0)
+    runs = {}
+    for engine in ("numpy", "numba"):
+        t = Trainer(MLP([5, 9, 8, 2], random_state=0), family, batch_size=16, random_state=0)
+        t.engine = engine
+        buf = y.copy()
+        t.partial_fit(X, buf)
+        buf[...] = y2
+        t.partial_fit(X, buf)
+        runs[engine] = t.network.params.copy()
+    np.testing.assert_allclose(runs["numba"], runs["numpy"], rtol=1e-4, atol=1e-5)

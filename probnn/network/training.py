@@ -318,6 +318,7 @@ class Trainer:
         """
         sw = sample_weight
         self.held_out_index_ = None
+        self._forget_targets()
         if self.solver == "lbfgs":
             return self._fit_lbfgs(X, y, sw)
         Xv = yv = swv = None
@@ -486,6 +487,7 @@ class Trainer:
         n = X.shape[0]
         sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
         threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(n))
+        self._forget_targets()  # a chunk may come in the arrays of the last one
         try:
             loss = self._epoch(X, np.asarray(y), sw)
         finally:
@@ -677,6 +679,13 @@ class Trainer:
         if not np.all(np.isfinite(net.params)):
             self._diverged(self.n_iter_ + 1, "the weights became NaN or infinite")
         return (loss_sum + self.penalty()) / weight_sum
+
+    def _forget_targets(self) -> None:
+        """The compiled step keeps the checked targets of ``y`` from one epoch to the next
+        within :meth:`run`; a new run or chunk may bring new values in the same array."""
+        steps = getattr(self, "_steps", None)
+        if steps:
+            steps._targets = None
 
     def _batch_rows(self, n: int) -> int:
         """Rows per minibatch for ``n`` training rows (all of them for "gd")."""

@@ -89,7 +89,7 @@ def markdown(res: dict, cmd: str, cpu: str, load) -> str:
              f"CPU: {cpu}; load average at the end {', '.join(f'{x:.1f}' for x in load)}. "
              "`MLPRegressor(random_state=0)`, one fresh process per fit, medians over the "
              "repeats. numpy: `PROBNN_ENGINE=numpy` (every fit's path before the compiled "
-             "step); auto: the default (numba 0.6x importable, its cache warm).", "",
+             "step); auto: the default (numba importable, its cache warm).", "",
              "| data / split | first fit CPU s numpy | auto | speed-up | next fit CPU s numpy | "
              "auto | speed-up | per epoch | fit wall s numpy | auto | process CPU s numpy | auto "
              "| epochs numpy / auto | test NLL numpy / auto |",

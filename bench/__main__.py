@@ -17,6 +17,8 @@ scenario, ``python -m bench.scenarioN``).
    (``scenario6.py``; ``--rows`` scales it down).
 7. ``probnn compare`` of 4 families on 2 worker processes (loky, a Dask LocalCluster) against
    one after the other (``scenario7.py``; needs the extra ``dask``).
+8. A small network's step (8-200 features, (50,) to (100, 100), batch 32 and 200) against its
+   matrix products alone and PyTorch, one thread and the default (``scenario8.py``).
 """
 from __future__ import annotations
 
@@ -156,7 +158,8 @@ def _stat(xs):
 
 
 SCENARIO_MODULES = {2: "bench.scenario2", 3: "bench.scenario3", 4: "bench.scenario4",
-                    5: "bench.scenario5", 6: "bench.scenario6", 7: "bench.scenario7"}
+                    5: "bench.scenario5", 6: "bench.scenario6", 7: "bench.scenario7",
+                    8: "bench.scenario8"}
 
 
 def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log,

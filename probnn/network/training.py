@@ -165,8 +165,10 @@ class Trainer:
         of the best epoch, or the starting weights when no epoch beat them.
     best_loss_, n_iter_, t_, converged_
 
-    ``engine`` (attribute): the optimiser step's path, ``"numpy"``, ``"numba"`` or ``"auto"``
-    (None: ``PROBNN_ENGINE``, default auto); see :mod:`probnn.network._fast`.
+    ``engine`` (attribute): the training step's path, ``"numpy"``, ``"numba"`` or ``"auto"``
+    (None: ``PROBNN_ENGINE``, default auto: numba where the model of its cost says it pays);
+    see :mod:`probnn.network._fast`. Small networks train with one BLAS thread
+    (``_fast.limit_blas_threads``).
     """
 
     engine: str | None = None
@@ -316,6 +318,7 @@ class Trainer:
         """
         sw = sample_weight
         self.held_out_index_ = None
+        self._forget_targets()
         if self.solver == "lbfgs":
             return self._fit_lbfgs(X, y, sw)
         Xv = yv = swv = None
@@ -347,6 +350,8 @@ class Trainer:
                 self.start_average()
         self._left_averaging = None
         epochs = range(self.max_iter)
+        # one BLAS thread where the products are too small to share (_fast.limit_blas_threads)
+        threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(X.shape[0]))
         bar = None
         if self.progress is not False and self.progress is not None:
             from tqdm.auto import tqdm
@@ -394,6 +399,8 @@ class Trainer:
                     self.converged_ = True
                     break
         finally:
+            if threads is not None:
+                threads.restore_original_limits()
             if bar is not None:
                 bar.close()
             if self.early_stopping:
@@ -436,7 +443,7 @@ class Trainer:
     # The compiled kernels (numba, process-local) are looked up again on load.
     def __getstate__(self) -> dict:
         compiled = self._optimizer is not None and self._optimizer._kernels is not None
-        return {**self.__dict__, "_fused_loss": None, "_compiled": compiled}
+        return {**self.__dict__, "_fused_loss": None, "_steps": None, "_compiled": compiled}
 
     def __setstate__(self, state: dict) -> None:
         compiled = state.pop("_compiled", False)
@@ -479,7 +486,13 @@ class Trainer:
         X = self.network._check_X(X)
         n = X.shape[0]
         sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
-        loss = self._epoch(X, np.asarray(y), sw)
+        threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(n))
+        self._forget_targets()  # a chunk may come in the arrays of the last one
+        try:
+            loss = self._epoch(X, np.asarray(y), sw)
+        finally:
+            if threads is not None:
+                threads.restore_original_limits()
         self.n_iter_ += 1
         self.loss_curve_.append(loss)
         self.best_loss_ = min(self.best_loss_, loss)
@@ -583,17 +596,24 @@ class Trainer:
         if fresh:
             self._optimizer = make_optimizer(self.solver, net.params.size, net.dtype,
                                              **self._opt_kw)  # fmt: skip
-        if self.solver == "gd":
-            bs = n
-        else:
-            bs = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        bs = self._batch_rows(n)
         if fresh:
             # the compiled one-pass optimiser step, relu layers and loss (numba, optional) when
             # the fit is large enough for compiling to pay; self.engine / PROBNN_ENGINE force
             # either path
+            self._steps = None
             if _fast.enable_for(self._optimizer, -(-n // bs) * self.max_iter, self.engine,
-                                network=net):
+                                network=net, trainer=self, batch_size=bs):
                 self._fused_loss = _fast.loss_kernel_for(self.family)
+        if self._optimizer._kernels is not None:
+            # the whole step compiled (probnn.network._step), where the fit allows it
+            steps = getattr(self, "_steps", None)
+            if steps is None or (steps is not False and steps.cap < bs):
+                steps = self._steps = _fast.compiled_steps(self, bs) or False
+            if steps:
+                loss = steps.epoch(X, y, sw)
+                if loss is not None:
+                    return loss
         weight_sum = float(n if sw is None else sw.sum())
         y, sw, sw_loss, trusted = self._batch_targets(y, sw, n)
         order = self._rng.permutation(n) if self.shuffle else None
@@ -659,6 +679,19 @@ class Trainer:
         if not np.all(np.isfinite(net.params)):
             self._diverged(self.n_iter_ + 1, "the weights became NaN or infinite")
         return (loss_sum + self.penalty()) / weight_sum
+
+    def _forget_targets(self) -> None:
+        """The compiled step keeps the checked targets of ``y`` from one epoch to the next
+        within :meth:`run`; a new run or chunk may bring new values in the same array."""
+        steps = getattr(self, "_steps", None)
+        if steps:
+            steps._targets = None
+
+    def _batch_rows(self, n: int) -> int:
+        """Rows per minibatch for ``n`` training rows (all of them for "gd")."""
+        if self.solver == "gd":
+            return n
+        return min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
 
     def _update_average(self, params: Array) -> None:
         """One step of the weights' moving average: ``a += (1 - d_k) (w - a)`` (ema_decay)."""

@@ -12,6 +12,7 @@ file and never a stray temporary.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pathlib
 import tempfile
@@ -54,7 +55,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     For writers that want a file name rather than bytes (e.g. safetensors'
     ``save_file``). The block writes the temporary file; on success it is
     fsynced, given :func:`default_file_mode` and renamed over ``path``; on any
-    exception (Ctrl-C included) it is removed and the exception propagates.
+    exception (Ctrl-C, and SIGTERM in the ``probnn`` command, included) it is
+    removed and the exception propagates; an ``OSError`` of the write itself (a
+    full disk: ``ENOSPC``) is raised again naming ``path``, not the temporary.
 
     Parameters
     ----------
@@ -76,10 +79,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
             os.fsync(fh.fileno())
         os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and _about_the_write(exc, tmp):
+            # the user knows the destination, not our temporary name beside it
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
+
+
+# A write error that names no file: in a block writing one file, that file's.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+def _about_the_write(exc: OSError, tmp: str) -> bool:
+    """Whether ``exc`` is the failure of writing the temporary file ``tmp``."""
+    if exc.filename is not None:
+        return os.path.abspath(str(exc.filename)) == os.path.abspath(tmp)
+    return exc.errno in _WRITE_ERRNOS
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> pathlib.Path:

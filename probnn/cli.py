@@ -360,12 +360,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C raises KeyboardInterrupt.
+
+    A KeyboardInterrupt: every cleanup that runs on Ctrl-C (``probnn._io``'s temporary
+    files, the report's temporary folder) runs on ``kill`` too.
+    """
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` inside (main thread only: where signals go)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``probnn`` command; returns the exit status."""
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
-        return _run(build_parser(), argv)
+        with _sigterm_as_interrupt():
+            return _run(build_parser(), argv)
     finally:
         warnings.showwarning = shown
 
@@ -385,6 +414,8 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
+    except Terminated:  # after the cleanups: 128 + SIGTERM, as the shell reports a kill
+        return _fail("terminated (SIGTERM)", 143)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, no traceback
@@ -511,7 +542,8 @@ def _check_output_file(out: pathlib.Path, option: str, inputs: Sequence[tuple[st
 
 def _check_report_dir(report: pathlib.Path, option: str, inputs: Sequence[tuple[str, str]],
                       files: Sequence[pathlib.Path] = ()) -> None:  # fmt: skip
-    """Bad usage unless the report folder can be written and holds none of the inputs."""
+    """Bad usage unless the report folder can be written, holds none of the inputs, and is
+    new, empty or a previous report (it holds ``probnn.report.REPORT_MARKER``)."""
     for what, path in inputs:
         if _inside(pathlib.Path(path), report):
             raise UsageError(
@@ -523,11 +555,23 @@ def _check_report_dir(report: pathlib.Path, option: str, inputs: Sequence[tuple[
             raise UsageError(f"{option} {report} is the model file's path; choose another folder")
     if report.exists() and not report.is_dir():
         raise UsageError(f"{option} expects a folder; found a file at {report}")
-    base = _existing_ancestor(report)
-    if not base.is_dir():
-        raise UsageError(f"{option} {report}: {base} is a file, not a folder")
-    if not _can_create_in(base):
-        raise UsageError(f"{option} {report}: the folder {base} is not writable")
+    from probnn.report import report_folder_problem
+
+    problem = report_folder_problem(report)  # the user's own report.html is not ours to replace
+    if problem is not None:
+        raise UsageError(f"{option} {problem}")
+    # the report is drawn in a temporary folder beside it (_staged_report), then moved in
+    for base in dict.fromkeys([_staging_base(report), _existing_ancestor(report)]):
+        if not base.is_dir():
+            raise UsageError(f"{option} {report}: {base} is a file, not a folder")
+        if not _can_create_in(base):
+            raise UsageError(f"{option} {report}: the folder {base} is not writable")
+
+
+def _staging_base(report: pathlib.Path) -> pathlib.Path:
+    """Where a report's temporary folder goes: beside the report folder, never inside it
+    (an empty folder must stay empty until the report is complete)."""
+    return _existing_ancestor(pathlib.Path(os.path.abspath(report)).parent)
 
 
 _LABELS = {
@@ -568,6 +612,7 @@ def _load_tabular(path: str):
 def _cmd_demo(args) -> int:
     from probnn.demo import run_demo
 
+    _check_report_dir(pathlib.Path(args.out), "--out", [])  # before any training
     run_demo(out=args.out, quiet=args.quiet)
     return 0
 
@@ -712,20 +757,31 @@ def _cmd_fit(args) -> int:
 def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
               report_dir: pathlib.Path, facts: dict) -> int:  # fmt: skip
     """The end of ``probnn fit``: held-out metrics printed, the model file and its report."""
-    from probnn._io import atomic_path
     from probnn.model_file import save_model
 
     print(f"held-out metrics ({n_test} rows, family {model.family}):")
     _print_metrics(metrics, args.coverage)
-    # Nothing is left behind by a failed run: the model goes to a temporary file, the report
-    # is drawn in a temporary folder and moved into place, and only then is the model file
-    # renamed over --out (a failing report leaves no new model and the old one untouched).
-    with atomic_path(out) as staged:
-        save_model(model, staged)
-        html = _write_model_report(model, metrics, report_dir, args, facts)
+    # The trained model is saved first (atomically): whatever stops the report afterwards,
+    # the training is not lost, and the one error line says where the model is. The report
+    # is drawn in a temporary folder and moved into place, so it is whole or absent.
+    save_model(model, out)
     _say(args, f"model written to {out}")
+    try:
+        html = _write_model_report(model, metrics, report_dir, args, facts)
+    except Exception as exc:  # noqa: BLE001 - any cause: the model is saved, say so
+        raise DataError(f"the model is saved in {out}, but its report could not be written "
+                        f"into {report_dir}: {_describe_failure(exc)}") from exc  # fmt: skip
     _say(args, f"report written to {html}")
     return 0
+
+
+def _describe_failure(exc: BaseException) -> str:
+    """One exception in a user's words (an OSError as its reason and file)."""
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    if isinstance(exc, (DataError, ValueError, UsageError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc} (an error of probnn's: please report this)"
 
 
 def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_params: dict) -> int:
@@ -784,10 +840,15 @@ def _staged_report(report_dir: pathlib.Path, write) -> pathlib.Path:
     import shutil
     import tempfile
 
-    base = _existing_ancestor(report_dir)
+    base = _staging_base(report_dir)
     staging = pathlib.Path(tempfile.mkdtemp(dir=base, prefix=f".{report_dir.name}.", suffix=".tmp"))
     try:
         html = write(staging)
+        from probnn.report import report_folder_problem
+
+        problem = report_folder_problem(report_dir)  # checked again: the user had all this time
+        if problem is not None:
+            raise FileExistsError(problem)
         report_dir.mkdir(parents=True, exist_ok=True)
         for name in sorted(p.name for p in staging.iterdir()):
             if name != html.name:

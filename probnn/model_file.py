@@ -18,6 +18,7 @@ nothing, never half a model.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ import pathlib
 import struct
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from probnn._io import atomic_path
@@ -87,7 +89,12 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     # temporary file beside the target, fsync, mode 0o666 & ~umask, os.replace; removed
     # whatever stops the write (error, Ctrl-C), so no partial file is left behind
     with atomic_path(path) as tmp:
-        save_file(arrays, str(tmp), metadata=metadata)
+        try:
+            save_file(arrays, str(tmp), metadata=metadata)
+        except SafetensorError as exc:  # its I/O errors (a full disk) come as this type
+            detail = " ".join(str(exc).split())
+            code = errno.ENOSPC if "StorageFull" in detail or "No space" in detail else errno.EIO
+            raise OSError(code, f"{os.strerror(code)} (safetensors: {detail})", str(path)) from exc
     return path
 
 

@@ -1,0 +1,236 @@
+"""No work or file lost, whatever happens around a run (issue 20, part 2, and the file errors
+of part 5): a report goes only into a new, empty or previous report folder; a failure after
+training keeps the model; SIGTERM cleans up as Ctrl-C does; a full disk is one line."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from probnn.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = ("--hidden", "4", "--epochs", "3", "--quiet")
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_line(err: str) -> str:
+    lines = [l for l in err.strip().splitlines() if not l.startswith("probnn: warning: ")]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("probnn: error: "), err
+    assert "internal error" not in lines[0] and "Traceback" not in err, err
+    return lines[0]
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary files and folders of probnn._io / the staged report, anywhere below."""
+    return [str(p) for p in folder.rglob(".*.tmp")]
+
+
+# ------------------------------------------------------------- report folders
+@pytest.mark.parametrize("command", ["fit", "evaluate", "compare", "demo"])
+def test_report_into_a_folder_of_the_users_files_is_refused_before_training(
+        tmp_path, real_csv, capsys, no_training, monkeypatch, command):  # fmt: skip
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.html").write_text("my own report")
+    (mine / "coverage.png").write_bytes(b"my own figure")
+    model = tmp_path / "m.safetensors"
+    args = {"fit": ["fit", real_csv, "--target", "y", *FAST, "--out", model, "--report", mine],
+            "evaluate": ["evaluate", model, real_csv, "--report", mine],
+            "compare": ["compare", real_csv, "--target", "y", *FAST, "--report", mine],
+            "demo": ["demo", "--quiet", "--out", mine]}[command]  # fmt: skip
+    if command == "demo":  # the demo trains an MLPClassifier, not a TabularModel
+        import probnn.estimators
+
+        def refuse(*a, **k):
+            raise AssertionError("the demo trained before checking --out")
+
+        monkeypatch.setattr(probnn.estimators.MLPClassifier, "fit", refuse)
+    code, _, err = run(capsys, *args)
+    line = error_line(err)
+    assert code == 2, err
+    assert "report.html" in line and "not a probnn report" in line and "new or empty" in line
+    assert (mine / "report.html").read_text() == "my own report"
+    assert (mine / "coverage.png").read_bytes() == b"my own figure"
+
+
+def test_report_goes_into_new_empty_or_previous_report_folders(tmp_path, real_csv, capsys):
+    from probnn.report import REPORT_MARKER
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in (tmp_path / "new", empty, tmp_path / "new"):  # the last: a previous report
+        code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST,
+                           "--out", tmp_path / "m.safetensors", "--report", folder)  # fmt: skip
+        assert code == 0, err
+        assert (folder / "report.html").is_file() and (folder / REPORT_MARKER).is_file()
+
+
+def test_write_report_refuses_a_folder_of_the_users_files(tmp_path):
+    from probnn.distributions import Bernoulli
+    from probnn.report import write_report
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        write_report(tmp_path, title="t", task="classification", y_true=np.array([0, 1]),
+                     dist=Bernoulli(probs=np.array([0.3, 0.6])))  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+# ------------------------------------------- a failure after training keeps the model
+def test_dollar_class_labels_fit_and_report(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    labels = np.where(x > 0.4, "$50k_$100k", np.where(x > -0.4, "$0_$50k", "none"))
+    data = tmp_path / "income.csv"
+    pd.DataFrame({"x": x, "z": rng.normal(size=120), "income": labels}).to_csv(data, index=False)
+    code, _, err = run(capsys, "fit", data, "--target", "income", *FAST,
+                       "--out", tmp_path / "m.safetensors", "--report", tmp_path / "rep")  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "rep" / "report.html").is_file()
+    from probnn.model_file import load_model
+
+    assert sorted(load_model(tmp_path / "m.safetensors").classes) == ["$0_$50k", "$50k_$100k", "none"]
+
+
+# ---------------------------------------------------------------- a full disk
+def test_full_disk_while_saving_the_model_is_one_line_and_leaves_nothing(tmp_path, real_csv,
+                                                                         capsys, monkeypatch):  # fmt: skip
+    import probnn.model_file
+
+    def full(tensors, filename, metadata=None):
+        with open(filename, "wb") as fh:
+            fh.write(b"half a model")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as write(2) reports it
+
+    monkeypatch.setattr(probnn.model_file, "save_file", full)
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--out", model,
+                       "--report", tmp_path / "rep")  # fmt: skip
+    line = error_line(err)
+    assert code == 1
+    assert "No space left on device" in line and str(model) in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_full_disk_reported_by_safetensors_is_one_line(tmp_path, fitted_estimator, monkeypatch):
+    import probnn.model_file
+    from safetensors import SafetensorError
+
+    def full(tensors, filename, metadata=None):
+        raise SafetensorError('Error while serializing: IoError(Os { code: 28, kind: '
+                              'StorageFull, message: "No space left on device" })')
+
+    monkeypatch.setattr(probnn.model_file, "save_file", full)
+    with pytest.raises(OSError) as caught:
+        probnn.model_file.save_model(fitted_estimator, tmp_path / "m.safetensors")
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "m.safetensors")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_full_disk_while_writing_predictions(tmp_path, real_csv, capsys, monkeypatch):
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--out", model)
+    assert code == 0, err
+    import probnn._io
+
+    real_open = open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(probnn._io, "open", lambda f, mode="r", *a, **k: Full(real_open(f, mode))
+                        if "w" in mode else real_open(f, mode, *a, **k), raising=False)  # fmt: skip
+    out = tmp_path / "p.csv"
+    code, _, err = run(capsys, "predict", model, real_csv, "--out", out)
+    line = error_line(err)
+    assert code == 1 and "No space left on device" in line and str(out) in line
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.fixture
+def fitted_estimator():
+    from probnn.estimators import GaussianGenerativeClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    return GaussianGenerativeClassifier().fit(X, (X[:, 0] > 0).astype(int))
+
+
+# ------------------------------------------------------------------- SIGTERM
+_SLOW = textwrap.dedent("""
+    import os, sys, time
+    sys.path.insert(0, {repo!r})
+    import {module} as target
+    def slow(*args, **kwargs):
+        print("writing", flush=True)
+        time.sleep(60)
+    setattr(target, {name!r}, slow)
+    from probnn.cli import main
+    sys.exit(main({argv!r}))
+""")
+
+
+def _terminate_while_writing(tmp_path, module: str, name: str, argv: list[str]):
+    """Run ``probnn argv`` with ``module.name`` replaced by a slow write; SIGTERM it there."""
+    script = _SLOW.format(repo=str(REPO), module=module, name=name, argv=[str(a) for a in argv])
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        for line in proc.stdout:
+            if line.strip() == "writing":
+                break
+        else:
+            pytest.fail(f"never reached the write: {proc.stderr.read()}")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err
+
+
+def test_sigterm_during_a_file_write_removes_the_temporary(tmp_path):
+    out = tmp_path / "figs"
+    out.mkdir()
+    code, err = _terminate_while_writing(tmp_path, "os", "fsync", ["figures", "--out", out])
+    assert code == 128 + signal.SIGTERM, err
+    assert "terminated" in error_line(err)
+    assert leftovers(tmp_path) == [] and list(out.iterdir()) == []
+
+
+def test_sigterm_while_drawing_the_report_removes_its_temporary_folder(tmp_path, real_csv):
+    model, report = tmp_path / "m.safetensors", tmp_path / "rep"
+    code, err = _terminate_while_writing(
+        tmp_path, "probnn.report.plots", "figure_to_png",
+        ["fit", real_csv, "--target", "y", *FAST, "--out", model, "--report", report])  # fmt: skip
+    assert code == 128 + signal.SIGTERM, err
+    assert "terminated" in error_line(err)
+    assert leftovers(tmp_path) == [] and not report.exists()
+    assert model.is_file()  # trained and saved before the report began

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 
 from probnn._version import __version__
-from probnn.exceptions import DataError, TrainingDivergedError
+from probnn.exceptions import DataError, NetworkTooLargeError, TrainingDivergedError
 
 __all__ = ["main", "build_parser"]
 
@@ -410,6 +410,8 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     except UsageError as exc:
         return _fail(str(exc), 2)
+    except NetworkTooLargeError as exc:  # --hidden asks for more memory than there is
+        return _fail(f"--hidden: {exc}", 2)
     except (DataError, ValueError, TrainingDivergedError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written

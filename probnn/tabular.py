@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from probnn._validation import describe_rows, describe_values, encode_labels
-from probnn.exceptions import DataError, DataWarning
+from probnn.exceptions import DataError, DataWarning, NetworkTooLargeError
 
 __all__ = [
     "read_table",
@@ -698,10 +698,20 @@ class Preprocessor:
             # a numeric column fills with a float, a string column with text, whatever JSON held
             self.fill_[name] = str(value) if name in by_name else float(value)
         self.parsers_ = {str(k): str(v) for k, v in meta.get("parsers", [])}
+        for name, kind in self.parsers_.items():  # each a parser this probnn has
+            if kind != "thousands" and kind.removeprefix("date:") not in _DATE_FORMATS:
+                raise DataError(f"expected a column parser 'thousands' or 'date:<format>' for "
+                                f"column {name!r} in the model file; found {kind!r}")  # fmt: skip
         known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
-        if set(by_name) - set(self.columns_) or set(self.numeric_) & set(by_name) or set(self.columns_) - known:
+        if not all(math.isfinite(c) for c in self.center_) or not all(
+                math.isfinite(v) and v > 0 for v in self.scale_):  # fmt: skip
+            raise DataError("expected finite centres and finite positive scales of the numeric "
+                            "columns in the model file")  # fmt: skip
+        if (set(by_name) - set(self.columns_) or set(self.numeric_) & set(by_name)
+                or set(self.columns_) != known or len(set(self.columns_)) != len(self.columns_)
+                or len(set(self.numeric_)) != len(self.numeric_)):  # fmt: skip
             raise DataError(
                 "expected every feature column in the model file to be either numeric or "
                 "categorical, exactly once"
@@ -1087,7 +1097,7 @@ class TabularModel:
                         estimator=estimator)  # fmt: skip
         try:
             estimator.fit(X, y)
-        except DataError:
+        except (DataError, NetworkTooLargeError):
             raise
         except ValueError as exc:  # a family's check on the targets, with rows
             raise DataError(f"column {target!r}: {exc}") from None
@@ -1183,12 +1193,21 @@ class TabularModel:
     def _from_state(cls, arrays: dict[str, np.ndarray], meta: dict) -> "TabularModel":
         from probnn.estimators import estimator_from_state
 
+        from probnn.families import FAMILIES
+
+        if meta["family"] not in FAMILIES:
+            raise DataError(f"expected a registered family in the model file; found "
+                            f"{meta['family']!r}")  # fmt: skip
         est_arrays = {k[len("estimator."):]: v for k, v in arrays.items() if k.startswith("estimator.")}
         estimator = estimator_from_state(est_arrays, meta["estimator"])
+        preprocessor = Preprocessor.from_meta(meta["preprocessing"])
+        width = len(preprocessor.feature_names_out_)
+        if getattr(estimator, "n_features_in_", width) != width:
+            raise DataError(f"expected the network to take the {width} features the model "
+                            f"file's preprocessing makes; it takes {estimator.n_features_in_}")  # fmt: skip
         return cls(
             target=str(meta["target"]), family=str(meta["family"]),
-            preprocessor=Preprocessor.from_meta(meta["preprocessing"]),
-            estimator=estimator, classes=meta.get("classes"),
+            preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
         )  # fmt: skip
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from probnn.cli import main
 
@@ -234,3 +236,226 @@ def test_sigterm_while_drawing_the_report_removes_its_temporary_folder(tmp_path,
     assert "terminated" in error_line(err)
     assert leftovers(tmp_path) == [] and not report.exists()
     assert model.is_file()  # trained and saved before the report began
+
+
+# --------------------------------------------------- model files: whatever they say
+@pytest.fixture(scope="module")
+def tabular_model_file(tmp_path_factory):
+    """A fitted TabularModel file (numbers, a category, a date column) and its data."""
+    import warnings
+
+    from probnn.model_file import save_model
+    from probnn.tabular import TabularModel
+
+    rng = np.random.default_rng(5)
+    n = 60
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"x": x, "c": rng.choice(["a", "b"], size=n),
+                          "d": pd.date_range("2020-01-01", periods=n).strftime("%Y-%m-%d"),
+                          "y": 2 * x + rng.normal(size=n)})  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = TabularModel.fit(frame, "y", hidden=(3,), epochs=2)
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    save_model(model, path)
+    return path, frame
+
+
+def _rewrite(path: Path, out: Path, model_json: str) -> Path:
+    """``path`` with its model description replaced (and the checksum made to match, as
+    anyone editing a file can)."""
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    import probnn.model_file as mf
+
+    arrays = load_file(path)
+    with safe_open(str(path), framework="numpy") as fh:
+        meta = dict(fh.metadata())
+    meta["model"] = model_json
+    meta["sha256"] = mf._checksum(model_json, arrays)
+    save_file(arrays, str(out), metadata=meta)
+    return out
+
+
+def _description(path: Path) -> dict:
+    import json
+
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as fh:
+        return json.loads(fh.metadata()["model"])
+
+
+@pytest.mark.parametrize("sizes", [[3, 8000, 8000, 1], [3, 100_000, 100_000, 2], [3, 10**12, 2]])
+def test_declared_layer_sizes_are_checked_against_the_tensors_before_allocating(
+        tabular_model_file, tmp_path, sizes):  # fmt: skip
+    import json
+    import tracemalloc
+
+    from probnn.exceptions import DataError
+    from probnn.model_file import load_model
+
+    path, _ = tabular_model_file
+    meta = _description(path)
+    meta["estimator"]["layer_sizes"] = sizes
+    bad = _rewrite(path, tmp_path / "big.safetensors", json.dumps(meta))
+    assert bad.stat().st_size < 20_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="parameters; a network of layer sizes"):
+            load_model(bad)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20, peak  # nothing of the declared size (>= 256 MB) was allocated
+
+
+@pytest.mark.parametrize("depth", [2_000, 100_000])
+@pytest.mark.parametrize("where", ["model", "header"])
+def test_json_nested_deep_is_a_clear_error(tabular_model_file, tmp_path, capsys, depth, where):
+    import json
+    import struct
+
+    path, frame = tabular_model_file
+    deep = "[" * depth + "]" * depth
+    if where == "model":
+        bad = _rewrite(path, tmp_path / "deep.safetensors", '{"kind": "tabular", "x": ' + deep + "}")
+    else:
+        header = ('{"__metadata__": {"format": "probnn-model", "x": ' + deep + "}}").encode()
+        bad = tmp_path / "deep.safetensors"
+        bad.write_bytes(struct.pack("<Q", len(header)) + header)
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    code, _, err = run(capsys, "predict", bad, data)
+    line = error_line(err)
+    assert code == 1 and str(bad) in line, line
+    json.loads("[]")  # (the json module still works after the refusal)
+
+
+@pytest.mark.parametrize("model_json, expected", [
+    ("{", "to be JSON"),
+    ("[1, 2]", "to be a JSON object"),
+    ('{"kind": "tabular"}', "KeyError"),
+    ('{"kind": "spaceship"}', "model kind"),
+])  # fmt: skip
+def test_model_description_that_does_not_parse(tabular_model_file, tmp_path, capsys,
+                                                model_json, expected):  # fmt: skip
+    path, frame = tabular_model_file
+    bad = _rewrite(path, tmp_path / "bad.safetensors", model_json)
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    code, _, err = run(capsys, "predict", bad, data)
+    line = error_line(err)
+    assert code == 1 and expected in line and str(bad) in line, line
+
+
+def test_unknown_column_parser_in_the_model_file(tabular_model_file, tmp_path, capsys):
+    import json
+
+    path, frame = tabular_model_file
+    meta = _description(path)
+    assert meta["preprocessing"]["parsers"], meta["preprocessing"]  # the date column's
+    meta["preprocessing"]["parsers"] = [[meta["preprocessing"]["parsers"][0][0], "date:%Q"]]
+    bad = _rewrite(path, tmp_path / "bad.safetensors", json.dumps(meta))
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    code, _, err = run(capsys, "predict", bad, data)
+    line = error_line(err)
+    assert code == 1 and "'date:%Q'" in line and str(bad) in line, line
+
+
+def _paths(node, path=()):
+    yield path
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _paths(value, (*path, i))
+
+
+_WRONG = st.sampled_from(["x", "", 7, -1, 0, 0.5, 1e308, 10**30, None, True, [], [1], {},
+                          {"a": 1}, [[1, 2]], [["x", "y"]]])  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])  # fmt: skip
+@given(data=st.data())
+def test_any_value_of_the_wrong_type_in_the_model_file_is_one_line(tabular_model_file, tmp_path,
+                                                                   data):  # fmt: skip
+    """Replace any value of the model description by one of another type: loading and
+    predicting either work or raise ValueError (DataError at load: one line, exit 1),
+    never another exception (the command line's 'internal error')."""
+    import copy
+    import json
+    import warnings
+
+    from probnn.exceptions import DataError
+    from probnn.model_file import load_model
+
+    path, frame = tabular_model_file
+    meta = _description(path)
+    where = data.draw(st.sampled_from(list(_paths(meta))[1:]), label="where")
+    value = data.draw(_WRONG, label="value")
+    edited = copy.deepcopy(meta)
+    node = edited
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    bad = _rewrite(path, tmp_path / "fuzz.safetensors", json.dumps(edited))
+    try:
+        model = load_model(bad)
+    except DataError as exc:
+        assert str(bad) in str(exc)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model.predict_table(frame.drop(columns=["y"]))
+        except ValueError:
+            pass
+
+
+# ------------------------------------------------- networks that do not fit in memory
+def test_hidden_layer_too_large_for_memory_is_refused_by_the_command(tmp_path, real_csv, capsys):
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "100000000",
+                       "--quiet", "--out", tmp_path / "m.safetensors")  # fmt: skip
+    line = error_line(err)
+    assert code == 2, err
+    assert "--hidden" in line and "GiB" in line and "[1, 100000000, 2]" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_network_too_large_is_refused_before_allocating(monkeypatch):
+    import tracemalloc
+
+    import probnn.network.mlp as mlp
+    from probnn.estimators import MLPClassifier
+    from probnn.exceptions import NetworkTooLargeError
+    from probnn.network import MLP
+
+    with pytest.raises(NetworkTooLargeError, match=r"\[2, 1000000, 1000000, 1\].*GiB"):
+        MLP([2, 10**6, 10**6, 1])  # 8 TB of weights and gradient
+    # training needs more than the weights: Adam's moments, the average, a batch's
+    # activations. 200 rows x 5 buffers x 300 units x 4 bytes = 1.2 MB > a 1 MiB budget
+    monkeypatch.setattr(mlp, "memory_budget", lambda: 2**20)
+    X = np.random.default_rng(0).normal(size=(400, 2))
+    y = (X[:, 0] > 0).astype(int)
+    tracemalloc.start()
+    try:
+        with pytest.raises(NetworkTooLargeError, match="for training"):
+            MLPClassifier(hidden_layer_sizes=(300,), max_iter=2).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+    MLPClassifier(hidden_layer_sizes=(30,), max_iter=2).fit(X, y)  # 0.12 MB: fits
+
+
+def test_memory_budget_is_the_machines_memory_or_less():
+    from probnn.network.mlp import memory_budget
+
+    budget = memory_budget()
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert budget is not None and 0 < budget <= physical

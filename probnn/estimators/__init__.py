@@ -56,9 +56,14 @@ def estimator_from_state(arrays: dict[str, np.ndarray], meta: dict):
             f"{', '.join(sorted(_CLASSES))}"
         )
     cls = _CLASSES[name]
+    if not isinstance(meta.get("params", {}), dict):
+        raise ValueError(f"expected the estimator's parameters as a mapping; found "
+                         f"{type(meta['params']).__name__}")  # fmt: skip
     params = dict(meta.get("params", {}))
     if "hidden_layer_sizes" in params and isinstance(params["hidden_layer_sizes"], list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     estimator = cls(**params)
+    if hasattr(estimator, "_parameter_constraints"):  # each setting as a fit would check it
+        estimator._validate_params()
     estimator._import_state(arrays, meta)
     return estimator

@@ -21,11 +21,12 @@ import os
 import pathlib
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
+from probnn._io import LineTooLongError, open_text_table
 from probnn._validation import describe_rows, describe_values, encode_labels
 from probnn.exceptions import DataError, DataWarning, NetworkTooLargeError
 
@@ -69,16 +70,33 @@ _SEPARATORS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
 
 
+# Bounds on a CSV's lines, so that one enormous line (a field that runs on, a file that is
+# not a table) is refused as it is read rather than taking all memory: the header at most
+# MAX_HEADER_BYTES, every other line at most MAX_FIELD_BYTES per column of the header.
+MAX_FIELD_BYTES = 1 << 20
+MAX_HEADER_BYTES = 64 << 20
+
+
 def sniff_separator(path: str | os.PathLike) -> str:
     """The field separator of a text table among ``, ; TAB |``, from its first lines.
 
     The separator chosen splits every sampled line (quotes respected) into the
     same number of fields, more than one, and the most of them; a comma when
-    none does.
+    none does. A gzip file is read decompressed.
+
+    Raises
+    ------
+    DataError
+        If the file is not text (another compression, binary data).
     """
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-        truncated = bool(fh.read(1))
+    try:
+        with open_text_table(path) as fh:
+            head = fh.read(_SNIFF_BYTES)
+            truncated = bool(fh.read(1))
+    except (OSError, EOFError) as exc:  # a gzip file that ends early
+        raise DataError(f"expected a readable CSV file; could not read {path}: {exc}") from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
     text = head.decode("utf-8", errors="replace")
     best, best_fields = ",", 1
     for sep in _SEPARATORS:
@@ -89,6 +107,44 @@ def sniff_separator(path: str | os.PathLike) -> str:
         if len(counts) == 1 and (fields := counts.pop()) > best_fields:
             best, best_fields = sep, fields
     return best
+
+
+def open_csv(path: str | os.PathLike, sep: str) -> tuple[BinaryIO, int]:
+    """A CSV opened for ``pandas.read_csv`` with its lines bounded, and the bound.
+
+    Line 1 (the header) may hold :data:`MAX_HEADER_BYTES`; every other line
+    :data:`MAX_FIELD_BYTES` per column of the header. A longer line raises
+    :class:`probnn._io.LineTooLongError` while it is read (see :func:`line_too_long`).
+
+    Raises
+    ------
+    DataError
+        If the header itself is too long, or the file is not text.
+    """
+    try:
+        with open_text_table(path) as fh:
+            line = fh.readline(MAX_HEADER_BYTES + 1)
+    except (OSError, EOFError) as exc:
+        raise DataError(f"expected a readable CSV file; could not read {path}: {exc}") from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    if len(line.rstrip(b"\r\n")) > MAX_HEADER_BYTES:
+        raise line_too_long(path, LineTooLongError(1, MAX_HEADER_BYTES))
+    fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    limit = max(1, len(fields)) * MAX_FIELD_BYTES
+    return open_text_table(path, line_limit=limit, header_limit=MAX_HEADER_BYTES), limit
+
+
+def line_too_long(path: str | os.PathLike, exc: LineTooLongError) -> DataError:
+    """The one-line error of a CSV line past its bound (:func:`open_csv`)."""
+    if exc.line == 1:
+        return DataError(f"expected a CSV header line of at most {exc.limit:,} bytes; line 1 of "
+                         f"{path} is longer (is it a table?)")  # fmt: skip
+    return DataError(
+        f"expected CSV lines of at most {MAX_FIELD_BYTES:,} bytes per column ({exc.limit:,} "
+        f"bytes here); line {exc.line:,} of {path} is longer: a field that runs on (an "
+        "unclosed quote?) or a file that is not a table"
+    )
 
 
 def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFrame:
@@ -127,7 +183,14 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         if path.suffix.lower() in _PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, sep=sniff_separator(path) if sep is None else sep)
+            sep = sniff_separator(path) if sep is None else sep
+            handle, _ = open_csv(path, sep)
+            with handle:
+                frame = pd.read_csv(handle, sep=sep)
+    except LineTooLongError as exc:
+        raise line_too_long(path, exc) from None
+    except DataError:
+        raise
     except ImportError:
         raise DataError(
             f"expected a Parquet engine to read {path}; found none installed: "
@@ -135,7 +198,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"expected a table with a header and rows; found an empty file {path}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
         kind = "Parquet" if path.suffix.lower() in _PARQUET_SUFFIXES else "CSV"
         detail = " ".join(str(exc).split())
         raise DataError(f"expected a readable {kind} file; could not parse {path}: {detail}") from None

@@ -459,3 +459,116 @@ def test_memory_budget_is_the_machines_memory_or_less():
     budget = memory_budget()
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert budget is not None and 0 < budget <= physical
+
+
+# ------------------------------------------------------------ files that are not tables
+def test_gzipped_csv_is_read_as_the_csv(tmp_path, real_csv, capsys):
+    import gzip
+
+    from probnn.streaming import TableSource
+    from probnn.tabular import read_table
+
+    packed = tmp_path / "data.csv.gz"
+    packed.write_bytes(gzip.compress(real_csv.read_bytes()))
+    plain = pd.read_csv(real_csv)
+    pd.testing.assert_frame_equal(read_table(packed), plain)
+    pd.testing.assert_frame_equal(TableSource(packed, batch_rows=7).read_all(), plain)
+    code, _, err = run(capsys, "fit", packed, "--target", "y", *FAST, "--out",
+                       tmp_path / "m.safetensors", "--stream", "yes")  # fmt: skip
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("content, what", [
+    (lambda text: __import__("bz2").compress(text), "bzip2-compressed"),
+    (lambda text: __import__("lzma").compress(text), "xz-compressed"),
+    (lambda text: b"PK\x03\x04" + text, "zip archive"),
+    (lambda text: b"PAR1" + text, "Parquet file"),
+    (lambda text: text[:20] + b"\x00\x01\x02" + text[20:], "NUL byte at byte 21"),
+    (lambda text: __import__("gzip").compress(b"\x00\xff" * 50), "NUL byte at byte 1"),
+])  # fmt: skip
+@pytest.mark.parametrize("stream", ["no", "yes"])
+def test_binary_or_compressed_data_is_one_line_naming_the_file(tmp_path, real_csv, capsys,
+                                                               no_training, content, what,
+                                                               stream):  # fmt: skip
+    bad = tmp_path / "data2.csv"
+    bad.write_bytes(content(real_csv.read_bytes()))
+    code, _, err = run(capsys, "fit", bad, "--target", "y", *FAST, "--stream", stream,
+                       "--out", tmp_path / "m.safetensors")  # fmt: skip
+    line = error_line(err)
+    assert code == 1 and what in line and str(bad) in line, line
+
+
+def _long_line_file(path: Path, line_bytes: int, at: int = 5) -> Path:
+    rows = [f"{i},{2 * i}" for i in range(10)]
+    rows[at - 2] = "1," + "9" * line_bytes  # file line `at` (line 1 is the header)
+    path.write_text("x,y\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_line_longer_than_its_bound_is_refused_without_reading_it_whole(tmp_path, monkeypatch,
+                                                                          stream):  # fmt: skip
+    import tracemalloc
+
+    import probnn.tabular
+    from probnn.exceptions import DataError
+    from probnn.streaming import TableSource
+    from probnn.tabular import read_table
+
+    monkeypatch.setattr(probnn.tabular, "MAX_FIELD_BYTES", 1024)  # 2 columns: 2 KiB a line
+    data = _long_line_file(tmp_path / "long.csv", 20 * 2**20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as caught:
+            if stream:
+                TableSource(data, batch_rows=4).read_all()
+            else:
+                read_table(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(caught.value)
+    assert "line 5 of" in message and str(data) in message and "2,048 bytes" in message, message
+    assert peak < 4 * 2**20, peak  # not the 20 MiB line
+    # a line at the bound is read
+    assert len(read_table(_long_line_file(tmp_path / "ok.csv", 2048 - 2))) == 10
+
+
+def test_a_header_line_longer_than_its_bound_is_refused(tmp_path, monkeypatch, capsys):
+    import probnn.tabular
+
+    monkeypatch.setattr(probnn.tabular, "MAX_HEADER_BYTES", 4096)
+    data = tmp_path / "wide.csv"
+    data.write_text("y," + "a" * 5000 + "\n1,2\n")
+    for stream in ("no", "yes"):
+        code, _, err = run(capsys, "fit", data, "--target", "y", "--stream", stream)
+        line = error_line(err)
+        assert code == 1 and "header line of at most 4,096 bytes" in line, line
+
+
+@settings(max_examples=200, deadline=None)
+@given(lengths=st.lists(st.integers(0, 40), min_size=1, max_size=12),
+       final_newline=st.booleans(), crlf=st.booleans(),
+       limit=st.integers(1, 30), header_limit=st.integers(1, 60))
+def test_bounded_lines_name_the_first_line_past_its_bound(tmp_path_factory, lengths,
+                                                          final_newline, crlf, limit,
+                                                          header_limit):  # fmt: skip
+    from probnn._io import LineTooLongError, open_text_table
+
+    end = b"\r\n" if crlf else b"\n"
+    lines = [bytes([97 + i % 26]) * n for i, n in enumerate(lengths)]
+    data = end.join(lines) + (end if final_newline else b"")
+    path = tmp_path_factory.mktemp("lines") / "t.csv"
+    path.write_bytes(data)
+    # the oracle: the file split at its newlines (a CR counts as a byte of its line)
+    counted = [len(l) + (1 if crlf and i < len(lines) - 1 or crlf and final_newline else 0)
+               for i, l in enumerate(lines)]  # fmt: skip
+    expected = next((i for i, n in enumerate(counted, 1)
+                     if n > (header_limit if i == 1 else limit)), None)  # fmt: skip
+    try:
+        with open_text_table(path, line_limit=limit, header_limit=header_limit) as fh:
+            assert fh.read() == data
+        found = None
+    except LineTooLongError as exc:
+        found = exc.line
+    assert found == expected

@@ -205,8 +205,9 @@ class _BoundedLines(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         # one read of the file per call, counted as it passes (no copy): pandas asks for
         # 256 KiB at a time; reads longer than the bound are cut to it
-        step = self._step if size is None or size < 0 else min(size, self._step)
-        data = self._raw.read(step)
+        if size is None or size < 0:  # all of it, each piece counted
+            return b"".join(iter(lambda: self.read(self._step), b""))
+        data = self._raw.read(min(size, self._step))
         n = len(data)
         first = data.find(b"\n")
         if first < 0:

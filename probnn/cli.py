@@ -2,7 +2,8 @@
 
 Every failure a user can cause ends with one line on stderr,
 ``probnn: error: ...``, and exit code 1 (bad data or files) or 2 (bad usage);
-never a traceback. Heavy libraries (scikit-learn, matplotlib, pandas) are
+never a traceback. Ctrl-C (130) and SIGTERM (143) remove what was being written.
+``fit`` saves the model before drawing its report: a failing report says where it is. Heavy libraries (scikit-learn, matplotlib, pandas) are
 imported inside the commands, so ``probnn --help`` and ``probnn derive`` start
 fast.
 """

@@ -748,32 +748,47 @@ def _cmd_fit(args) -> int:
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
+    _save_model(args, model, out)  # first: whatever fails after training, the model is kept
     held_out = frame.iloc[test]
-    metrics = model.evaluate(held_out, coverage=args.coverage)
+    with _model_kept(out, "scoring the held-out rows"):
+        metrics = model.evaluate(held_out, coverage=args.coverage)
     facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
                  held_out=held_out, reason=reason, timing=timing,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
-    return _save_fit(args, model, metrics, test.size, out, report_dir, facts)
+    return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
+
+
+def _save_model(args, model, out: pathlib.Path) -> None:
+    """Write the trained model to ``out`` (atomically) and say so."""
+    from probnn.model_file import save_model
+
+    save_model(model, out)
+    _say(args, f"model written to {out}")
+
+
+@contextlib.contextmanager
+def _model_kept(out: pathlib.Path, what: str):
+    """Any failure inside, once the model is saved, is one line saying where the model is."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - any cause: the model is saved, say so
+        raise DataError(f"the model is saved in {out}, but {what} failed: "
+                        f"{_describe_failure(exc)}") from exc  # fmt: skip
 
 
 def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
-              report_dir: pathlib.Path, facts: dict) -> int:  # fmt: skip
+              report_dir: pathlib.Path, facts: dict, saved: bool = False) -> int:  # fmt: skip
     """The end of ``probnn fit``: held-out metrics printed, the model file and its report."""
-    from probnn.model_file import save_model
-
     print(f"held-out metrics ({n_test} rows, family {model.family}):")
     _print_metrics(metrics, args.coverage)
     # The trained model is saved first (atomically): whatever stops the report afterwards,
     # the training is not lost, and the one error line says where the model is. The report
     # is drawn in a temporary folder and moved into place, so it is whole or absent.
-    save_model(model, out)
-    _say(args, f"model written to {out}")
-    try:
+    if not saved:
+        _save_model(args, model, out)
+    with _model_kept(out, f"writing its report into {report_dir}"):
         html = _write_model_report(model, metrics, report_dir, args, facts)
-    except Exception as exc:  # noqa: BLE001 - any cause: the model is saved, say so
-        raise DataError(f"the model is saved in {out}, but its report could not be written "
-                        f"into {report_dir}: {_describe_failure(exc)}") from exc  # fmt: skip
     _say(args, f"report written to {html}")
     return 0
 

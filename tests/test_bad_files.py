@@ -110,6 +110,22 @@ def test_dollar_class_labels_fit_and_report(tmp_path, capsys):
     assert sorted(load_model(tmp_path / "m.safetensors").classes) == ["$0_$50k", "$50k_$100k", "none"]
 
 
+def test_scoring_that_fails_after_training_keeps_the_model(tmp_path, real_csv, capsys,
+                                                          monkeypatch):  # fmt: skip
+    from probnn.model_file import load_model
+    from probnn.tabular import TabularModel
+
+    def broken(self, *args, **kwargs):
+        raise FloatingPointError("scoring broke")
+
+    monkeypatch.setattr(TabularModel, "evaluate", broken)
+    model = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--out", model)
+    line = error_line(err)
+    assert code == 1 and f"the model is saved in {model}" in line and "scoring broke" in line
+    assert load_model(model).target == "y"
+
+
 # ---------------------------------------------------------------- a full disk
 def test_full_disk_while_saving_the_model_is_one_line_and_leaves_nothing(tmp_path, real_csv,
                                                                          capsys, monkeypatch):  # fmt: skip

@@ -45,7 +45,7 @@ def _shown(label: str, drawn: list[str]) -> bool:
                                  len(text) > 8) for text in drawn)  # fmt: skip
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(labels=st.lists(_LABEL, min_size=3, max_size=3, unique=True), title=_LABEL)
 def test_any_class_label_is_drawn_literally(labels, title):
     rng = np.random.default_rng(0)
@@ -58,7 +58,7 @@ def test_any_class_label_is_drawn_literally(labels, title):
         assert _shown(label, drawn), (label, drawn)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names=st.lists(_LABEL, min_size=2, max_size=2, unique=True), target=_LABEL)
 def test_any_family_and_column_name_is_drawn_literally(names, target):
     rng = np.random.default_rng(1)

@@ -98,7 +98,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
 
 
 # A write error that names no file: in a block writing one file, that file's.
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+_WRITE_ERRNOS = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS")
+                 if hasattr(errno, name)}  # (Windows lacks some)
 
 
 def _about_the_write(exc: OSError, tmp: str) -> bool:

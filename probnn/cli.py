@@ -401,6 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    args = None
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -412,7 +413,8 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except UsageError as exc:
         return _fail(str(exc), 2)
     except NetworkTooLargeError as exc:  # --hidden asks for more memory than there is
-        return _fail(f"--hidden: {exc}", 2)
+        trains = getattr(args, "command", None) in ("fit", "compare")
+        return _fail(f"--hidden: {exc}" if trains else str(exc), 2 if trains else 1)
     except (DataError, ValueError, TrainingDivergedError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written

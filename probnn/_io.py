@@ -255,7 +255,8 @@ def open_text_table(path: str | os.PathLike, *, line_limit: int | None = None,
     Returns
     -------
     binary file object
-        Read with ``read`` / ``readline`` or given to ``pandas.read_csv``; close it.
+        Given to ``pandas.read_csv`` or read with ``read`` (and, without bounds, with
+        ``readline``); close it.
 
     Raises
     ------

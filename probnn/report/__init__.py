@@ -282,6 +282,11 @@ def write_report(
     -------
     pathlib.Path
         Path of the written ``report.html``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir`` holds files that are not a probnn report (nothing is written).
     """
     if task not in _TASKS:
         raise ValueError(f"task must be one of {', '.join(_TASKS)}; found {task!r}")
@@ -396,6 +401,11 @@ def write_compare_report(
     -------
     pathlib.Path
         Path of the written ``report.html``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir`` holds files that are not a probnn report (nothing is written).
     """
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)

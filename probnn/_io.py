@@ -1,4 +1,4 @@
-"""Atomic file writes with the user's usual permissions.
+"""Atomic file writes with the user's usual permissions; text tables read with bounds.
 
 Every file probnn writes (model files, prediction CSVs, report pages and
 PNGs, figures) goes through :func:`atomic_write`: the data goes to a temporary
@@ -7,18 +7,28 @@ file in the destination folder, is flushed to disk, given the mode a plain
 leaves ``0o600``), and renamed over the destination with :func:`os.replace`.
 An interrupted or failed write leaves the old file or nothing, never half a
 file and never a stray temporary.
+
+Text tables (CSV) are opened through :func:`open_text_table`: a gzip file is
+read decompressed, another compression or a binary file is refused by its
+first bytes, and no line may be longer than a bound (:class:`LineTooLongError`),
+so a file of one enormous line cannot take all memory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import gzip
+import io
 import os
 import pathlib
 import tempfile
 import threading
 from collections.abc import Iterator
+from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_path", "current_umask", "default_file_mode"]
+__all__ = ["atomic_write", "atomic_path", "current_umask", "default_file_mode",
+           "open_text_table", "not_text", "LineTooLongError"]
 
 _UMASK_LOCK = threading.Lock()
 
@@ -54,7 +64,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     For writers that want a file name rather than bytes (e.g. safetensors'
     ``save_file``). The block writes the temporary file; on success it is
     fsynced, given :func:`default_file_mode` and renamed over ``path``; on any
-    exception (Ctrl-C included) it is removed and the exception propagates.
+    exception (Ctrl-C, and SIGTERM in the ``probnn`` command, included) it is
+    removed and the exception propagates; an ``OSError`` of the write itself (a
+    full disk: ``ENOSPC``) is raised again naming ``path``, not the temporary.
 
     Parameters
     ----------
@@ -76,10 +88,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
             os.fsync(fh.fileno())
         os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and _about_the_write(exc, tmp):
+            # the user knows the destination, not our temporary name beside it
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
+
+
+# A write error that names no file: in a block writing one file, that file's.
+_WRITE_ERRNOS = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS")
+                 if hasattr(errno, name)}  # (Windows lacks some)
+
+
+def _about_the_write(exc: OSError, tmp: str) -> bool:
+    """Whether ``exc`` is the failure of writing the temporary file ``tmp``."""
+    if exc.filename is not None:
+        return os.path.abspath(str(exc.filename)) == os.path.abspath(tmp)
+    return exc.errno in _WRITE_ERRNOS
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> pathlib.Path:
@@ -104,3 +131,157 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> pathlib.Path:
         with open(tmp, "wb") as fh:
             fh.write(payload)
     return pathlib.Path(path)
+
+
+# ------------------------------------------------------------------ reading text tables
+# First bytes of files that are not text: compressed files, and formats a table comes in.
+_MAGIC = (
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"BZh", "a bzip2-compressed file"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx file is one)"),
+    (b"PAR1", "a Parquet file (give it the suffix .parquet)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel / Office file"),
+)
+_SNIFF = 64 * 1024
+
+
+def not_text(head: bytes) -> str | None:
+    """What a file starting with ``head`` is when it is not a text table, else None.
+
+    Parameters
+    ----------
+    head : bytes
+        The file's first bytes (64 KiB or all of it).
+
+    Returns
+    -------
+    str or None
+        E.g. ``"a bzip2-compressed file"``, or ``"binary data (a NUL byte at byte 17)"``.
+    """
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    nul = head.find(b"\x00")
+    if nul >= 0:  # text (UTF-8, Latin-1) never holds NUL; UTF-16 does, and pandas wants UTF-8
+        return f"binary data (a NUL byte at byte {nul + 1:,})"
+    return None
+
+
+class LineTooLongError(ValueError):
+    """A line of a text table is longer than the bound it is read with.
+
+    Attributes
+    ----------
+    line : int
+        The line's number in the file, from 1 (the header is line 1).
+    limit : int
+        The bound, in bytes.
+    """
+
+    def __init__(self, line: int, limit: int):
+        self.line, self.limit = line, limit
+        super().__init__(f"line {line:,} is longer than {limit:,} bytes")
+
+
+class _BoundedLines(io.RawIOBase):
+    """Bytes of ``raw`` that raise :class:`LineTooLongError` once a line grows past its bound.
+
+    Reads are at most ``min(limits)`` bytes, so only the line running across reads needs
+    counting: memory stays bounded by the limit, whatever the file holds. ``read`` is
+    what ``pandas.read_csv`` calls; there is no ``readline``.
+    """
+
+    def __init__(self, raw: BinaryIO, limit: int, first_limit: int):
+        super().__init__()
+        self._raw, self._limit, self._first = raw, int(limit), int(first_limit)
+        self._step = max(1, min(self._limit, self._first, 4 << 20))
+        self._line = 1  # the line being read, from 1
+        self._length = 0  # its bytes so far
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        # one read of the file per call, counted as it passes (no copy): pandas asks for
+        # 256 KiB at a time; reads longer than the bound are cut to it
+        if size is None or size < 0:  # all of it, each piece counted
+            return b"".join(iter(lambda: self.read(self._step), b""))
+        data = self._raw.read(min(size, self._step))
+        n = len(data)
+        first = data.find(b"\n")
+        if first < 0:
+            self._grow(n)
+            return data
+        self._grow(first)  # the line running in from earlier reads ends here
+        # lines wholly inside this read are shorter than it, so within every bound
+        self._line += data.count(b"\n")
+        self._length = 0
+        self._grow(n - data.rfind(b"\n") - 1)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _grow(self, k: int) -> None:
+        self._length += k
+        bound = self._first if self._line == 1 else self._limit
+        if self._length > bound:
+            raise LineTooLongError(self._line, bound)
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+def open_text_table(path: str | os.PathLike, *, line_limit: int | None = None,
+                    header_limit: int | None = None) -> BinaryIO:  # fmt: skip
+    """Open a text table for reading: decompressed if gzip, refused if not text.
+
+    Parameters
+    ----------
+    path : path-like
+    line_limit : int, optional
+        Most bytes a line after the first may have (the newline excluded); a longer one
+        raises :class:`LineTooLongError` as soon as it is read past the bound.
+    header_limit : int, optional
+        The same for line 1 (default: ``line_limit``).
+
+    Returns
+    -------
+    binary file object
+        Given to ``pandas.read_csv`` or read with ``read`` (and, without bounds, with
+        ``readline``); close it.
+
+    Raises
+    ------
+    ValueError
+        If the file is compressed other than with gzip, or holds binary data; the
+        message says which, naming the file.
+    """
+    path = pathlib.Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF)
+    gzipped = head.startswith(b"\x1f\x8b")
+    if gzipped:
+        try:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(_SNIFF)
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"expected a readable gzip-compressed CSV file; {path} is not one "
+                             f"({exc})") from None  # fmt: skip
+    what = not_text(head)
+    if what is not None:
+        raise ValueError(f"expected a CSV text file (or one compressed with gzip); {path} is "
+                         f"{what}")  # fmt: skip
+    raw: BinaryIO = gzip.open(path, "rb") if gzipped else open(path, "rb")
+    if line_limit is None and header_limit is None:
+        return raw
+    limit = line_limit if line_limit is not None else header_limit
+    first = header_limit if header_limit is not None else limit
+    return _BoundedLines(raw, limit, first)

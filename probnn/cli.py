@@ -2,7 +2,8 @@
 
 Every failure a user can cause ends with one line on stderr,
 ``probnn: error: ...``, and exit code 1 (bad data or files) or 2 (bad usage);
-never a traceback. Heavy libraries (scikit-learn, matplotlib, pandas) are
+never a traceback. Ctrl-C (130) and SIGTERM (143) remove what was being written.
+``fit`` saves the model before drawing its report: a failing report says where it is. Heavy libraries (scikit-learn, matplotlib, pandas) are
 imported inside the commands, so ``probnn --help`` and ``probnn derive`` start
 fast.
 """
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 
 from probnn import defaults
 from probnn._version import __version__
-from probnn.exceptions import DataError, TrainingDivergedError
+from probnn.exceptions import DataError, NetworkTooLargeError, TrainingDivergedError
 
 __all__ = ["main", "build_parser"]
 
@@ -392,17 +393,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C raises KeyboardInterrupt.
+
+    A KeyboardInterrupt: every cleanup that runs on Ctrl-C (``probnn._io``'s temporary
+    files, the report's temporary folder) runs on ``kill`` too.
+    """
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` inside (main thread only: where signals go)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``probnn`` command; returns the exit status."""
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
-        return _run(build_parser(), argv)
+        with _sigterm_as_interrupt():
+            return _run(build_parser(), argv)
     finally:
         warnings.showwarning = shown
 
 
 def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    args = None
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -413,10 +444,15 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     except UsageError as exc:
         return _fail(str(exc), 2)
+    except NetworkTooLargeError as exc:  # --hidden asks for more memory than there is
+        trains = getattr(args, "command", None) in ("fit", "compare")
+        return _fail(f"--hidden: {exc}" if trains else str(exc), 2 if trains else 1)
     except (DataError, ValueError, TrainingDivergedError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
+    except Terminated:  # after the cleanups: 128 + SIGTERM, as the shell reports a kill
+        return _fail("terminated (SIGTERM)", 143)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, no traceback
@@ -588,7 +624,8 @@ def _check_output_file(out: pathlib.Path, option: str, inputs: Sequence[tuple[st
 
 def _check_report_dir(report: pathlib.Path, option: str, inputs: Sequence[tuple[str, str]],
                       files: Sequence[pathlib.Path] = ()) -> None:  # fmt: skip
-    """Bad usage unless the report folder can be written and holds none of the inputs."""
+    """Bad usage unless the report folder can be written, holds none of the inputs, and is
+    new, empty or a previous report (it holds ``probnn.report.REPORT_MARKER``)."""
     for what, path in inputs:
         if _inside(pathlib.Path(path), report):
             raise UsageError(
@@ -600,11 +637,23 @@ def _check_report_dir(report: pathlib.Path, option: str, inputs: Sequence[tuple[
             raise UsageError(f"{option} {report} is the model file's path; choose another folder")
     if report.exists() and not report.is_dir():
         raise UsageError(f"{option} expects a folder; found a file at {report}")
-    base = _existing_ancestor(report)
-    if not base.is_dir():
-        raise UsageError(f"{option} {report}: {base} is a file, not a folder")
-    if not _can_create_in(base):
-        raise UsageError(f"{option} {report}: the folder {base} is not writable")
+    from probnn.report import report_folder_problem
+
+    problem = report_folder_problem(report)  # the user's own report.html is not ours to replace
+    if problem is not None:
+        raise UsageError(f"{option} {problem}")
+    # the report is drawn in a temporary folder beside it (_staged_report), then moved in
+    for base in dict.fromkeys([_staging_base(report), _existing_ancestor(report)]):
+        if not base.is_dir():
+            raise UsageError(f"{option} {report}: {base} is a file, not a folder")
+        if not _can_create_in(base):
+            raise UsageError(f"{option} {report}: the folder {base} is not writable")
+
+
+def _staging_base(report: pathlib.Path) -> pathlib.Path:
+    """Where a report's temporary folder goes: beside the report folder, never inside it
+    (an empty folder must stay empty until the report is complete)."""
+    return _existing_ancestor(pathlib.Path(os.path.abspath(report)).parent)
 
 
 _LABELS = {
@@ -645,6 +694,7 @@ def _load_tabular(path: str):
 def _cmd_demo(args) -> int:
     from probnn.demo import run_demo
 
+    _check_report_dir(pathlib.Path(args.out), "--out", [])  # before any training
     run_demo(out=args.out, quiet=args.quiet)
     return 0
 
@@ -787,32 +837,58 @@ def _cmd_fit(args) -> int:
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
     model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_PERMUTATION)
+    _save_model(args, model, out)  # first: whatever fails after training, the model is kept
     held_out = frame.iloc[test]
-    metrics = model.evaluate(held_out, coverage=args.coverage)
+    with _model_kept(out, "scoring the held-out rows"):
+        metrics = model.evaluate(held_out, coverage=args.coverage)
     facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
                  held_out=held_out, reason=reason, timing=timing, data_sha=data_sha,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
-    return _save_fit(args, model, metrics, test.size, out, report_dir, facts)
+    return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
+
+
+def _save_model(args, model, out: pathlib.Path) -> None:
+    """Write the trained model to ``out`` (atomically) and say so."""
+    from probnn.model_file import save_model
+
+    save_model(model, out)
+    _say(args, f"model written to {out}")
+
+
+@contextlib.contextmanager
+def _model_kept(out: pathlib.Path, what: str):
+    """Any failure inside, once the model is saved, is one line saying where the model is."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - any cause: the model is saved, say so
+        raise DataError(f"the model is saved in {out}, but {what} failed: "
+                        f"{_describe_failure(exc)}") from exc  # fmt: skip
 
 
 def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
-              report_dir: pathlib.Path, facts: dict) -> int:  # fmt: skip
+              report_dir: pathlib.Path, facts: dict, saved: bool = False) -> int:  # fmt: skip
     """The end of ``probnn fit``: held-out metrics printed, the model file and its report."""
-    from probnn._io import atomic_path
-    from probnn.model_file import save_model
-
     print(f"held-out metrics ({n_test} rows, family {model.family}):")
     _print_metrics(metrics, args.coverage)
-    # Nothing is left behind by a failed run: the model goes to a temporary file, the report
-    # is drawn in a temporary folder and moved into place, and only then is the model file
-    # renamed over --out (a failing report leaves no new model and the old one untouched).
-    with atomic_path(out) as staged:
-        save_model(model, staged)
+    # The trained model is saved first (atomically): whatever stops the report afterwards,
+    # the training is not lost, and the one error line says where the model is. The report
+    # is drawn in a temporary folder and moved into place, so it is whole or absent.
+    if not saved:
+        _save_model(args, model, out)
+    with _model_kept(out, f"writing its report into {report_dir}"):
         html = _write_model_report(model, metrics, report_dir, args, facts)
-    _say(args, f"model written to {out}")
     _say(args, f"report written to {html}")
     return 0
+
+
+def _describe_failure(exc: BaseException) -> str:
+    """One exception in a user's words (an OSError as its reason and file)."""
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    if isinstance(exc, (DataError, ValueError, UsageError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc} (an error of probnn's: please report this)"
 
 
 def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_params: dict) -> int:
@@ -885,10 +961,15 @@ def _staged_report(report_dir: pathlib.Path, write) -> pathlib.Path:
     import shutil
     import tempfile
 
-    base = _existing_ancestor(report_dir)
+    base = _staging_base(report_dir)
     staging = pathlib.Path(tempfile.mkdtemp(dir=base, prefix=f".{report_dir.name}.", suffix=".tmp"))
     try:
         html = write(staging)
+        from probnn.report import report_folder_problem
+
+        problem = report_folder_problem(report_dir)  # checked again: the user had all this time
+        if problem is not None:
+            raise FileExistsError(problem)
         report_dir.mkdir(parents=True, exist_ok=True)
         for name in sorted(p.name for p in staging.iterdir()):
             if name != html.name:

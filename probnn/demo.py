@@ -40,11 +40,19 @@ def run_demo(out: str | pathlib.Path = "probnn-demo-report", quiet: bool = False
     -------
     dict
         ``nll_nats``, ``nll_bits``, ``accuracy``, ``brier``, ``ece``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out`` holds files that are not a probnn report (checked before training).
     """
     from probnn.estimators import MLPClassifier
     from probnn.metrics import classification_metrics
-    from probnn.report import write_report
+    from probnn.report import report_folder_problem, write_report
 
+    problem = report_folder_problem(out)  # before training, not after
+    if problem is not None:
+        raise FileExistsError(problem)
     X_train, X_test, y_train, y_test = demo_data(seed)
     say = (lambda *a: None) if quiet else print
     say(f"digits 0 vs 1: {len(y_train)} training images, {len(y_test)} held out (8x8 pixels)")

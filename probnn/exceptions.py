@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DataWarning", "TrainingDivergedError", "SeparationWarning"]
+__all__ = ["DataError", "DataWarning", "NetworkTooLargeError", "TrainingDivergedError",
+           "SeparationWarning"]
 
 
 class DataError(ValueError):
@@ -10,6 +11,15 @@ class DataError(ValueError):
 
     The message says what was expected, what was found, and where (row,
     column, file). The command line reports it on one line and exits with 1.
+    """
+
+
+class NetworkTooLargeError(ValueError):
+    """The network asked for does not fit in this machine's memory.
+
+    Raised before anything is allocated; the message gives the layer sizes, the
+    memory they need in GiB and the memory there is. The command line reports
+    it on one line and exits with 2 (a usage error: ``--hidden``).
     """
 
 

@@ -18,6 +18,7 @@ nothing, never half a model.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,11 +26,12 @@ import pathlib
 import struct
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from probnn._io import atomic_path
 from probnn._version import __version__
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, NetworkTooLargeError
 
 __all__ = ["save_model", "load_model", "FORMAT", "FORMAT_VERSION"]
 
@@ -87,7 +89,12 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     # temporary file beside the target, fsync, mode 0o666 & ~umask, os.replace; removed
     # whatever stops the write (error, Ctrl-C), so no partial file is left behind
     with atomic_path(path) as tmp:
-        save_file(arrays, str(tmp), metadata=metadata)
+        try:
+            save_file(arrays, str(tmp), metadata=metadata)
+        except SafetensorError as exc:  # its I/O errors (a full disk) come as this type
+            detail = " ".join(str(exc).split())
+            code = errno.ENOSPC if "StorageFull" in detail or "No space" in detail else errno.EIO
+            raise OSError(code, f"{os.strerror(code)} (safetensors: {detail})", str(path)) from exc
     return path
 
 
@@ -114,6 +121,11 @@ def _read_header(path: pathlib.Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise DataError(
             f"expected a probnn model file (safetensors); found an unreadable header in {path}"
+        ) from None
+    except RecursionError:  # JSON nested deeper than Python's stack: a hostile file
+        raise DataError(
+            f"expected a probnn model file (safetensors); {path}'s header nests JSON deeper "
+            "than any model file does"
         ) from None
     if not isinstance(header, dict):
         raise DataError(f"expected a probnn model file (safetensors); found a malformed header in {path}")
@@ -177,17 +189,33 @@ def load_model(path: str | os.PathLike):
         )
     try:
         meta = json.loads(model_json)
-        kind = meta.pop("kind")
+    except json.JSONDecodeError as exc:
+        raise DataError(f"expected the model description in {path} to be JSON; it is not "
+                        f"({exc})") from None  # fmt: skip
+    except RecursionError:  # JSON nested deeper than Python's stack: a hostile file
+        raise DataError(f"expected a probnn model description in {path}; found JSON nested "
+                        "deeper than any model description is") from None  # fmt: skip
+    if not isinstance(meta, dict):
+        raise DataError(f"expected the model description in {path} to be a JSON object; found "
+                        f"a {type(meta).__name__}")  # fmt: skip
+    kind = meta.pop("kind", None)
+    if kind not in ("tabular", "estimator"):
+        raise DataError(f"expected model kind 'tabular' or 'estimator' in {path}; found {kind!r}")
+    # Rebuilding reads every value as the type it should be: a value of another type (a
+    # string for a size, a list for a mapping) is a bad file, said in one line.
+    try:
         if kind == "tabular":
             from probnn.tabular import TabularModel
 
             return TabularModel._from_state(arrays, meta)
-        if kind == "estimator":
-            from probnn.estimators import estimator_from_state
+        from probnn.estimators import estimator_from_state
 
-            return estimator_from_state(arrays, meta)
-    except DataError:
+        return estimator_from_state(arrays, meta)
+    except NetworkTooLargeError:
         raise
-    except (ValueError, KeyError, TypeError) as exc:
+    except DataError as exc:
         raise DataError(f"expected a valid probnn model description in {path}; {exc}") from None
-    raise DataError(f"expected model kind 'tabular' or 'estimator' in {path}; found {kind!r}")
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError,
+            RecursionError) as exc:  # fmt: skip
+        detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise DataError(f"expected a valid probnn model description in {path}; {detail}") from None

@@ -140,15 +140,22 @@ class TableSource:
             columns differ from the first file's.
         """
         if self.kind == "csv":
-            from probnn.tabular import sniff_separator
+            from probnn._io import LineTooLongError
+            from probnn.tabular import line_too_long, open_csv, sniff_separator
 
             if self.sep is None:
                 self.sep = sniff_separator(self.path)
             try:
-                header = pd.read_csv(self.path, sep=self.sep, nrows=0)
+                handle, _ = open_csv(self.path, self.sep)  # the header's length bounded
+                with handle:
+                    header = pd.read_csv(handle, sep=self.sep, nrows=0)
             except pd.errors.EmptyDataError:
                 raise DataError(f"expected a table with a header and rows; found an empty file {self.path}") from None
-            except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+            except DataError:
+                raise
+            except LineTooLongError as exc:  # (pandas reads ahead of the header)
+                raise line_too_long(self.path, exc) from None
+            except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
                 raise DataError(f"expected a readable CSV file; could not parse {self.path}: "
                                 f"{' '.join(str(exc).split())}") from None  # fmt: skip
             from probnn.tabular import check_header
@@ -213,19 +220,29 @@ class TableSource:
                                 f"after row {file_start:,}: {' '.join(str(exc).split())}") from None  # fmt: skip
 
     def _csv_batches(self, columns: list[str]) -> Iterator[Batch]:
+        from probnn._io import LineTooLongError
+        from probnn.tabular import line_too_long, open_csv
+
         start = 0
+        # every line's bytes bounded (tabular.MAX_FIELD_BYTES per column): memory stays
+        # bounded by the batch, whatever one line of the file holds
+        handle, _ = open_csv(self.path, self.sep)
         try:
-            reader = pd.read_csv(self.path, sep=self.sep, chunksize=self.batch_rows, usecols=columns)
-            with reader:
+            reader = pd.read_csv(handle, sep=self.sep, chunksize=self.batch_rows, usecols=columns)
+            with reader, handle:
                 for frame in reader:
                     frame = frame[columns]
                     frame.columns = [str(c) for c in frame.columns]
                     frame.index = pd.RangeIndex(start, start + len(frame))
                     yield Batch(frame, self.path, start, start)
                     start += len(frame)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        except LineTooLongError as exc:
+            raise line_too_long(self.path, exc) from None
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
             raise DataError(f"expected a readable CSV file; could not parse {self.path} after row "
                             f"{start:,}: {' '.join(str(exc).split())}") from None  # fmt: skip
+        finally:
+            handle.close()
         if self.n_rows is None:
             self.n_rows = start
         if start == 0:

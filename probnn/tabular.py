@@ -22,15 +22,16 @@ import pathlib
 import re
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from probnn import defaults
+from probnn._io import LineTooLongError, open_text_table
 from probnn._validation import (data_rows, describe_list, describe_rows, describe_values,
                                 encode_labels, name_data_rows)  # fmt: skip
-from probnn.exceptions import DataError, DataWarning
+from probnn.exceptions import DataError, DataWarning, NetworkTooLargeError
 
 __all__ = [
     "read_table",
@@ -113,11 +114,15 @@ def _csv_header(path: pathlib.Path, sep: str) -> list[str]:
     a repeated name)."""
     if len(sep) != 1:  # a regular expression for pandas: no csv reader of the same rule
         return []
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        try:
-            return next(csv.reader(fh, delimiter=sep), [])
-        except csv.Error:  # pandas names what does not parse
-            return []
+    try:  # bounded, and through gzip where the file is one (open_csv's rules)
+        with open_text_table(path) as fh:
+            line = fh.readline(MAX_HEADER_BYTES + 1)
+    except (OSError, EOFError, ValueError):
+        return []  # open_csv names what cannot be read
+    try:
+        return next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    except csv.Error:  # pandas names what does not parse
+        return []
 
 
 def check_header(path: str | os.PathLike, sep: str | None = None) -> None:
@@ -160,16 +165,33 @@ _SEPARATORS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
 
 
+# Bounds on a CSV's lines, so that one enormous line (a field that runs on, a file that is
+# not a table) is refused as it is read rather than taking all memory: the header at most
+# MAX_HEADER_BYTES, every other line at most MAX_FIELD_BYTES per column of the header.
+MAX_FIELD_BYTES = 1 << 20
+MAX_HEADER_BYTES = 64 << 20
+
+
 def sniff_separator(path: str | os.PathLike) -> str:
     """The field separator of a text table among ``, ; TAB |``, from its first lines.
 
     The separator chosen splits every sampled line (quotes respected) into the
     same number of fields, more than one, and the most of them; a comma when
-    none does.
+    none does. A gzip file is read decompressed.
+
+    Raises
+    ------
+    DataError
+        If the file is not text (another compression, binary data).
     """
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-        truncated = bool(fh.read(1))
+    try:
+        with open_text_table(path) as fh:
+            head = fh.read(_SNIFF_BYTES)
+            truncated = bool(fh.read(1))
+    except (OSError, EOFError) as exc:  # a gzip file that ends early
+        raise DataError(f"expected a readable CSV file; could not read {path}: {exc}") from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
     text = head.decode("utf-8", errors="replace")
     best, best_fields = ",", 1
     for sep in _SEPARATORS:
@@ -180,6 +202,44 @@ def sniff_separator(path: str | os.PathLike) -> str:
         if len(counts) == 1 and (fields := counts.pop()) > best_fields:
             best, best_fields = sep, fields
     return best
+
+
+def open_csv(path: str | os.PathLike, sep: str) -> tuple[BinaryIO, int]:
+    """A CSV opened for ``pandas.read_csv`` with its lines bounded, and the bound.
+
+    Line 1 (the header) may hold :data:`MAX_HEADER_BYTES`; every other line
+    :data:`MAX_FIELD_BYTES` per column of the header. A longer line raises
+    :class:`probnn._io.LineTooLongError` while it is read (see :func:`line_too_long`).
+
+    Raises
+    ------
+    DataError
+        If the header itself is too long, or the file is not text.
+    """
+    try:
+        with open_text_table(path) as fh:
+            line = fh.readline(MAX_HEADER_BYTES + 1)
+    except (OSError, EOFError) as exc:
+        raise DataError(f"expected a readable CSV file; could not read {path}: {exc}") from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    if len(line.rstrip(b"\r\n")) > MAX_HEADER_BYTES:
+        raise line_too_long(path, LineTooLongError(1, MAX_HEADER_BYTES))
+    fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    limit = max(1, len(fields)) * MAX_FIELD_BYTES
+    return open_text_table(path, line_limit=limit, header_limit=MAX_HEADER_BYTES), limit
+
+
+def line_too_long(path: str | os.PathLike, exc: LineTooLongError) -> DataError:
+    """The one-line error of a CSV line past its bound (:func:`open_csv`)."""
+    if exc.line == 1:
+        return DataError(f"expected a CSV header line of at most {exc.limit:,} bytes; line 1 of "
+                         f"{path} is longer (is it a table?)")  # fmt: skip
+    return DataError(
+        f"expected CSV lines of at most {MAX_FIELD_BYTES:,} bytes per column ({exc.limit:,} "
+        f"bytes here); line {exc.line:,} of {path} is longer: a field that runs on (an "
+        "unclosed quote?) or a file that is not a table"
+    )
 
 
 def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFrame:
@@ -226,7 +286,13 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         else:
             sep = sniff_separator(path) if sep is None else sep
             check_header(path, sep)
-            frame = pd.read_csv(path, sep=sep)
+            handle, _ = open_csv(path, sep)
+            with handle:
+                frame = pd.read_csv(handle, sep=sep)
+    except LineTooLongError as exc:
+        raise line_too_long(path, exc) from None
+    except DataError:
+        raise
     except ImportError:
         raise DataError(
             f"expected a Parquet engine to read {path}; found none installed: "
@@ -234,7 +300,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"expected a table with a header and rows; found an empty file {path}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
         kind = "Parquet" if path.suffix.lower() in _PARQUET_SUFFIXES else "CSV"
         detail = " ".join(str(exc).split())
         raise DataError(f"expected a readable {kind} file; could not parse {path}: {detail}") from None
@@ -929,10 +995,20 @@ class Preprocessor:
             # a numeric column fills with a float, a string column with text, whatever JSON held
             self.fill_[name] = str(value) if name in by_name else float(value)
         self.parsers_ = {str(k): str(v) for k, v in meta.get("parsers", [])}
+        for name, kind in self.parsers_.items():  # each a parser this probnn has
+            if kind != "thousands" and kind.removeprefix("date:") not in _DATE_FORMATS:
+                raise DataError(f"expected a column parser 'thousands' or 'date:<format>' for "
+                                f"column {name!r} in the model file; found {kind!r}")  # fmt: skip
         known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
-        if set(by_name) - set(self.columns_) or set(self.numeric_) & set(by_name) or set(self.columns_) - known:
+        if not all(math.isfinite(c) for c in self.center_) or not all(
+                math.isfinite(v) and v > 0 for v in self.scale_):  # fmt: skip
+            raise DataError("expected finite centres and finite positive scales of the numeric "
+                            "columns in the model file")  # fmt: skip
+        if (set(by_name) - set(self.columns_) or set(self.numeric_) & set(by_name)
+                or set(self.columns_) != known or len(set(self.columns_)) != len(self.columns_)
+                or len(set(self.numeric_)) != len(self.numeric_)):  # fmt: skip
             raise DataError(
                 "expected every feature column in the model file to be either numeric or "
                 "categorical, exactly once"
@@ -1539,7 +1615,7 @@ class TabularModel:
                         estimator=estimator)  # fmt: skip
         try:
             estimator.fit(X, y)
-        except DataError:
+        except (DataError, NetworkTooLargeError):
             raise
         except ValueError as exc:  # a family's check on the targets, with rows
             raise DataError(f"column {target!r}: {exc}") from None
@@ -1638,12 +1714,21 @@ class TabularModel:
     def _from_state(cls, arrays: dict[str, np.ndarray], meta: dict) -> "TabularModel":
         from probnn.estimators import estimator_from_state
 
+        from probnn.families import FAMILIES
+
+        if meta["family"] not in FAMILIES:
+            raise DataError(f"expected a registered family in the model file; found "
+                            f"{meta['family']!r}")  # fmt: skip
         est_arrays = {k[len("estimator."):]: v for k, v in arrays.items() if k.startswith("estimator.")}
         estimator = estimator_from_state(est_arrays, meta["estimator"])
+        preprocessor = Preprocessor.from_meta(meta["preprocessing"])
+        width = len(preprocessor.feature_names_out_)
+        if getattr(estimator, "n_features_in_", width) != width:
+            raise DataError(f"expected the network to take the {width} features the model "
+                            f"file's preprocessing makes; it takes {estimator.n_features_in_}")  # fmt: skip
         return cls(
             target=str(meta["target"]), family=str(meta["family"]),
-            preprocessor=Preprocessor.from_meta(meta["preprocessing"]),
-            estimator=estimator, classes=meta.get("classes"),
+            preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
             training_data=_training_data(meta.get("training_data")),  # absent from older files
         )  # fmt: skip
 

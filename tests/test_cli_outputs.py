@@ -2,7 +2,8 @@
 
 * no output replaces an input (fit's model or report over the data, predict's CSV over the
   data or the model file), and every output path is checked before any training;
-* a failed run writes nothing; files get the user's umask;
+* a failed run writes no half file; a failed report keeps the trained model and says where;
+  files get the user's umask;
 * the report lands beside the model; messages name the command line's options;
 * ``compare`` ranks only likelihoods of one kind, with standard errors.
 
@@ -139,10 +140,12 @@ def test_unwritable_output_folder_fails_before_training(tmp_path, real_csv, caps
     assert code == 2 and "not writable" in one_error_line(err)
 
 
-# ----------------------------------------------------------- a failed run writes nothing
-def test_report_failure_leaves_no_model_and_keeps_the_old_one(tmp_path, real_csv, capsys,
-                                                              monkeypatch):  # fmt: skip
+# ------------------------------------- a failed report writes no half report, loses no model
+def test_report_failure_keeps_the_trained_model_and_says_where(tmp_path, real_csv, capsys,
+                                                               monkeypatch):  # fmt: skip
+    # (issue 20: a report that failed after training used to take the model with it)
     import probnn.report
+    from probnn.model_file import load_model
 
     model = tmp_path / "m.safetensors"
     report = tmp_path / "rep"
@@ -151,16 +154,13 @@ def test_report_failure_leaves_no_model_and_keeps_the_old_one(tmp_path, real_csv
         raise OSError(28, "No space left on device", str(report / "report.html"))
 
     monkeypatch.setattr(probnn.report, "write_report", broken)
-    code, _, err = fit(capsys, real_csv, "--out", model, "--report", report)
-    assert code == 1
-    one_error_line(err)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]  # no model, no temporaries
-
     model.write_bytes(b"the old model")
     code, _, err = fit(capsys, real_csv, "--out", model, "--report", report)
     assert code == 1
-    assert model.read_bytes() == b"the old model"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "m.safetensors"]
+    line = one_error_line(err)
+    assert f"the model is saved in {model}" in line and "No space left on device" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "m.safetensors"]  # no temporaries
+    assert load_model(model).target == "y"  # the new model, whole
 
 
 def test_report_failure_half_way_leaves_no_figures(tmp_path, real_csv, capsys, monkeypatch):
@@ -174,8 +174,8 @@ def test_report_failure_half_way_leaves_no_figures(tmp_path, real_csv, capsys, m
     code, _, err = fit(capsys, real_csv, "--out", tmp_path / "m.safetensors",
                        "--report", tmp_path / "rep")  # fmt: skip
     assert code == 1
-    one_error_line(err)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+    assert "renderer broke" in one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "m.safetensors"]
 
 
 # ------------------------------------------------------------------------ file modes

@@ -42,8 +42,9 @@ def _check_report(path, expected_pngs):
         data = base64.b64decode(src[len(prefix):], validate=True)
         _decode_png(data)
         assert data == written[name]
-    # the atomic writes leave no temporary files behind
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted([*expected_pngs, "report.html"])
+    # the atomic writes leave no temporary files behind (the marker says: a probnn report)
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([*expected_pngs, "report.html",
+                                                                    ".probnn-report"])  # fmt: skip
     return parser
 
 

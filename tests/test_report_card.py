@@ -288,8 +288,8 @@ def test_compare_report_table_matches_scipy(tmp_path):
     low, high = stats.norm.interval(0.8, loc, 1.0)
     assert float(table["normal"][6]) == pytest.approx(np.mean((low <= y) & (y <= high)), abs=5e-4)
     names = sorted(p.name for p in path.parent.iterdir())
-    assert names == ["coverage_by_family.png", "nll_comparison.png", "pit_by_family.png",
-                     "report.html"]  # fmt: skip
+    assert names == [".probnn-report", "coverage_by_family.png", "nll_comparison.png",
+                     "pit_by_family.png", "report.html"]  # fmt: skip
     assert "a verdict" in path.read_text(encoding="utf-8")
 
 

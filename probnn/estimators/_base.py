@@ -239,6 +239,7 @@ class BaseNetworkEstimator(BaseEstimator):
             for a bad setting leaves the estimator as it was.
         """
         from probnn.network import MLP
+        from probnn.network.mlp import TRAINING_COPIES, check_memory
         from probnn.network.training import Trainer
 
         dropout = float(self.dropout)
@@ -253,6 +254,13 @@ class BaseNetworkEstimator(BaseEstimator):
         network = getattr(self, "_network", None)
         keep = self._reuses_network(sizes, family, incremental)
         if not keep:
+            # training's buffers (weights, gradient, Adam's moments, the average, a batch's
+            # activations; L-BFGS: all rows at once) must fit before any is allocated
+            bs = kwargs["batch_size"]
+            rows = X.shape[0] if self.solver == "lbfgs" else min(
+                X.shape[0], 200 if bs == "auto" else int(bs))
+            check_memory(sizes, self._np_dtype(), copies=TRAINING_COPIES, batch_rows=rows,
+                         what="training")  # fmt: skip
             network = MLP(
                 sizes, self.activation, dtype=self._np_dtype(),
                 random_state=self.random_state, dropout=dropout,
@@ -473,14 +481,24 @@ class BaseNetworkEstimator(BaseEstimator):
         from probnn.families import get_family
         from probnn.network import MLP
 
-        sizes = [int(s) for s in meta["layer_sizes"]]
-        network = MLP(sizes, self.activation, dtype=np.dtype(meta["dtype"]).type)
+        from probnn.network.mlp import n_parameters
+
+        declared = meta["layer_sizes"]
+        if not isinstance(declared, list) or not all(
+                isinstance(s, int) and not isinstance(s, bool) for s in declared):
+            raise ValueError(f"expected layer sizes as a list of integers; found {declared!r}")
+        sizes = [int(s) for s in declared]
         params = np.asarray(arrays["params"])
-        if params.shape != network.params.shape:
+        # the declared sizes against the stored tensor, before a network of them is allocated
+        if any(s < 0 for s in sizes) or params.shape != (n_parameters(sizes),):
             raise ValueError(
-                f"model file holds {params.size} parameters; a network of layer sizes "
-                f"{sizes} needs {network.params.size}"
+                f"model file holds {params.size:,} parameters; a network of layer sizes "
+                f"{sizes} needs {n_parameters(sizes):,}"
             )
+        if len(sizes) < 2 or int(meta["n_features_in_"]) != sizes[0]:
+            raise ValueError(f"expected n_features_in_ equal to the first layer size of "
+                             f"{sizes}; found {meta['n_features_in_']!r}")  # fmt: skip
+        network = MLP(sizes, self.activation, dtype=np.dtype(meta["dtype"]).type)
         network.set_params(params.astype(network.params.dtype, copy=False))
         family = get_family(meta["family"]["name"], **meta["family"]["params"])
         self._network = network

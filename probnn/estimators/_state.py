@@ -31,6 +31,9 @@ def estimator_from_params(meta: dict):
             f"model metadata names estimator class {name!r}; expected one of "
             f"{', '.join(sorted(_CLASSES))}"
         )
+    if not isinstance(meta.get("params", {}), dict):
+        raise ValueError(f"expected the estimator's parameters as a mapping; found "
+                         f"{type(meta['params']).__name__}")  # fmt: skip
     params = dict(meta.get("params", {}))
     if "hidden_layer_sizes" in params and isinstance(params["hidden_layer_sizes"], list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
@@ -54,5 +57,7 @@ def estimator_from_state(arrays: dict[str, np.ndarray], meta: dict):
     MLPClassifier, MLPRegressor, GaussianGenerativeClassifier or EnsembleRegressor
     """
     estimator = estimator_from_params(meta)
+    if hasattr(estimator, "_parameter_constraints"):  # each setting as a fit would check it
+        estimator._validate_params()
     estimator._import_state(arrays, meta)
     return estimator

@@ -8,14 +8,17 @@ calls and a prior's penalty touches the coefficients as one slice.
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import numpy as np
 
 from probnn._validation import Interval, Options, check_params, make_rng
+from probnn.exceptions import NetworkTooLargeError
 from probnn.network.activations import ACTIVATIONS, get_activation
 
-__all__ = ["MLP", "make_rng"]  # make_rng: probnn._validation's, the one random-state helper
+__all__ = ["MLP", "make_rng", "n_parameters", "memory_budget", "check_memory",
+           "TRAINING_COPIES"]  # make_rng: probnn._validation's, the one random-state helper
 
 Array = np.ndarray
 
@@ -25,6 +28,83 @@ MLP_CONSTRAINTS = {
     "dropout": [Interval(0.0, 1.0, closed="left")],
     "init": [Options("auto", "glorot", "he", "zeros")],
 }
+
+
+# Copies of the parameter vector that training holds at once: the weights, their gradient,
+# Adam's two moments, the moving average and its scratch buffer, the best epoch's weights.
+TRAINING_COPIES = 7
+# Buffers per hidden unit and batch row while training: activation, pre-activation, delta,
+# and dropout's input and mask.
+_BUFFERS_PER_UNIT = 5
+_GIB = 2.0**30
+
+
+def n_parameters(layer_sizes: Sequence[int]) -> int:
+    """Weights and biases of a network of ``layer_sizes``, in Python integers (no overflow).
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, *hidden, n_outputs]``.
+    """
+    s = [int(v) for v in layer_sizes]
+    return sum(a * b + b for a, b in zip(s[:-1], s[1:]))
+
+
+def memory_budget() -> int | None:
+    """Bytes of memory this process could use at most: the machine's physical memory, or
+    the control group's limit (a container's) when that is lower; None when unknown.
+    """
+    budget = None
+    try:
+        budget = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        pass
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as fh:
+                limit = int(fh.read().strip())  # "max" (no limit) does not parse
+        except (OSError, ValueError):
+            continue
+        if limit > 0 and (budget is None or limit < budget):
+            budget = limit
+    return budget if budget and budget > 0 else None
+
+
+def check_memory(layer_sizes: Sequence[int], dtype, *, copies: int = 2, batch_rows: int = 0,
+                 what: str = "") -> None:  # fmt: skip
+    """Refuse, before anything is allocated, a network whose buffers exceed the memory there is.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, *hidden, n_outputs]``.
+    dtype : numpy float type
+    copies : int
+        Parameter vectors held at once (2 for a network: weights and gradient;
+        :data:`TRAINING_COPIES` while training).
+    batch_rows : int
+        Rows of the largest batch pushed through the network while training
+        (its activations and deltas); 0 for none.
+    what : str
+        What the memory is for, in the message (e.g. "training").
+
+    Raises
+    ------
+    NetworkTooLargeError
+        Naming the layer sizes, the GiB needed and the GiB there are.
+    """
+    sizes = [int(v) for v in layer_sizes]
+    units = _BUFFERS_PER_UNIT * sum(sizes[1:-1]) + sizes[-1] + sizes[0]
+    need = np.dtype(dtype).itemsize * (copies * n_parameters(sizes) + int(batch_rows) * units)
+    budget = memory_budget()
+    if budget is not None and need > budget:
+        task = f" for {what}" if what else ""
+        raise NetworkTooLargeError(
+            f"a network of layer sizes {sizes} ({n_parameters(sizes):,} parameters) needs "
+            f"about {need / _GIB:,.1f} GiB{task}; this machine has {budget / _GIB:,.1f} GiB: "
+            "choose smaller hidden layers"
+        )
 
 
 class MLP:
@@ -92,6 +172,7 @@ class MLP:
                 "units that start equal get equal gradients and stay equal forever; use "
                 "'auto', 'glorot' or 'he'"
             )
+        check_memory(sizes, self.dtype)  # before the allocation that would exhaust it
         self.layer_sizes = sizes
         self.activation = activation
         self._act = get_activation(activation)
@@ -104,8 +185,7 @@ class MLP:
 
     # ----------------------------------------------------------- layout
     def _n_params(self) -> int:
-        s = self.layer_sizes
-        return sum(a * b + b for a, b in zip(s[:-1], s[1:]))
+        return n_parameters(self.layer_sizes)
 
     def _views(self, flat: Array) -> tuple[list[Array], list[Array]]:
         s = self.layer_sizes

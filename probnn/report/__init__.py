@@ -35,17 +35,60 @@ __all__ = [
     "write_text_figures",
     "Table",
     "REPORT_FILES",
+    "REPORT_MARKER",
+    "report_folder_problem",
 ]
 
 _TASKS = ("classification", "regression")
 
+# A report folder holds this file: probnn wrote the folder, and may write into it again.
+REPORT_MARKER = ".probnn-report"
 # every file a report may write into its folder
 REPORT_FILES = (
-    "report.html", "training_curve.png", "reliability.png", "class_reliability.png",
+    REPORT_MARKER, "report.html", "training_curve.png", "reliability.png", "class_reliability.png",
     "confusion_matrix.png", "top_confusions.png", "pit_histogram.png", "coverage.png",
     "predicted_vs_observed.png", "nll_comparison.png", "pit_by_family.png",
     "coverage_by_family.png", "reliability_by_family.png",
 )  # fmt: skip
+
+
+def report_folder_problem(folder: str | os.PathLike) -> str | None:
+    """Why a report may not be written into ``folder``, or None when it may.
+
+    A report goes only where it replaces nothing of the user's: a folder that does not
+    exist yet, an empty one, or one that holds :data:`REPORT_MARKER` (a previous report).
+
+    Parameters
+    ----------
+    folder : path-like
+
+    Returns
+    -------
+    str or None
+        The reason, naming the folder and some of the files in it.
+    """
+    folder = pathlib.Path(folder)
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return f"expected a folder for the report; found a file at {folder}"
+    if (folder / REPORT_MARKER).is_file():
+        return None
+    try:
+        names = sorted(entry.name for entry in folder.iterdir())
+    except OSError as exc:
+        return f"cannot list the report folder {folder} ({exc.strerror or exc})"
+    if not names:
+        return None
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"{folder} already holds files that are not a probnn report ({shown}), which a "
+            "report could replace; choose a new or empty folder, or move those files")  # fmt: skip
+
+
+def _check_folder(folder: pathlib.Path) -> None:
+    problem = report_folder_problem(folder)
+    if problem is not None:
+        raise FileExistsError(problem)
 
 
 def write_text_figures(out_dir: str | os.PathLike) -> list[pathlib.Path]:
@@ -159,7 +202,10 @@ def fit_figures(
 
 
 def _write(out: pathlib.Path, figures, page_args: dict, title: str) -> pathlib.Path:
+    _check_folder(out)
     out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / REPORT_MARKER, "A report written by probnn: probnn may replace the "
+                 "files of this folder when it writes a report here again.\n")  # fmt: skip
     embedded = []
     for name, fig, caption in figures:
         png = plots.figure_to_png(fig)
@@ -194,7 +240,8 @@ def write_report(
     Parameters
     ----------
     out_dir : path-like
-        Folder for ``report.html`` and the PNGs; created if missing.
+        Folder for ``report.html`` and the PNGs; created if missing. An existing
+        folder must be empty or a previous report (see :func:`report_folder_problem`).
     title : str
         Heading of the report.
     task : {"classification", "regression"}
@@ -235,6 +282,11 @@ def write_report(
     -------
     pathlib.Path
         Path of the written ``report.html``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir`` holds files that are not a probnn report (nothing is written).
     """
     if task not in _TASKS:
         raise ValueError(f"task must be one of {', '.join(_TASKS)}; found {task!r}")
@@ -321,7 +373,8 @@ def write_compare_report(
     Parameters
     ----------
     out_dir : path-like
-        Folder for ``report.html`` and the PNGs; created if missing.
+        Folder for ``report.html`` and the PNGs; created if missing. An existing
+        folder must be empty or a previous report (see :func:`report_folder_problem`).
     title : str
     task : {"classification", "regression"}
     y_true : ndarray of shape (n_samples,)
@@ -348,6 +401,11 @@ def write_compare_report(
     -------
     pathlib.Path
         Path of the written ``report.html``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir`` holds files that are not a probnn report (nothing is written).
     """
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)

@@ -9,14 +9,22 @@ Every figure is laid out for reading: legends sit outside the plotting area
 rather than ``2e5`` with an offset, and a confusion matrix with many classes
 drops its per-cell numbers. :func:`layout_problems` checks a figure for
 overlapping text and legends over the data, from matplotlib's own text extents.
+
+Every string is drawn literally: class labels, family and column names and
+titles are the user's text, and matplotlib would read ``$0_$50k`` as
+mathematics (and fail on it). Each figure function here, and each drawing of a
+figure, runs under :func:`literal_text`, which turns mathtext and TeX off.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator, ScalarFormatter
@@ -29,6 +37,7 @@ __all__ = [
     "DPI",
     "MAX_ANNOTATED_CLASSES",
     "figure_to_png",
+    "literal_text",
     "layout_problems",
     "readable_axis",
     "training_curves",
@@ -55,10 +64,34 @@ _COVERAGE_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 _LARGE = 1e4
 
 
+@contextlib.contextmanager
+def literal_text() -> Iterator[None]:
+    """Inside, every Text matplotlib creates draws its string as it is: no mathtext, no TeX.
+
+    matplotlib decides when a Text is created (titles, labels, legends; tick labels at
+    draw time) whether ``$...$`` is mathematics, from ``text.parse_math``; so both the
+    building and the drawing of a figure run inside this context.
+    """
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        yield
+
+
+def _literal(build: Callable[..., Figure]) -> Callable[..., Figure]:
+    """``build`` run under :func:`literal_text` (every figure function of this module)."""
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        with literal_text():
+            return build(*args, **kwargs)
+
+    return wrapper
+
+
 def figure_to_png(fig: Figure, dpi: int = DPI) -> bytes:
     """Render ``fig`` with the Agg canvas and return the PNG file's bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    with literal_text():  # tick labels are made while drawing
+        fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
@@ -120,7 +153,8 @@ def _drawn_texts(fig: Figure):
 
     renderer.draw_text = record
     try:
-        fig.draw(renderer)
+        with literal_text():  # as figure_to_png draws it
+            fig.draw(renderer)
     finally:
         del renderer.draw_text
     return renderer, list(drawn.values())
@@ -172,6 +206,7 @@ def layout_problems(fig: Figure, tolerance: float = 1.0) -> list[str]:
 
 
 # ------------------------------------------------------------------ training
+@_literal
 def training_curves(
     loss_curve: ArrayLike,
     validation_curve: ArrayLike | None = None,
@@ -215,6 +250,7 @@ def training_curves(
 
 
 # ------------------------------------------------------------ classification
+@_literal
 def reliability_diagram(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -> Figure:
     """Top-label reliability diagram with the number of predictions per bin.
 
@@ -250,6 +286,7 @@ def reliability_diagram(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -
     return fig
 
 
+@_literal
 def class_reliability(
     y_true: ArrayLike, proba: ArrayLike, classes: Sequence | None = None, n_bins: int = 10,
     max_classes: int = MAX_ANNOTATED_CLASSES,
@@ -313,6 +350,7 @@ def _confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
     return counts.reshape(n_classes, n_classes)
 
 
+@_literal
 def confusion_matrix(
     y_true: ArrayLike, y_pred: ArrayLike, classes: Sequence | None = None
 ) -> Figure:
@@ -366,6 +404,7 @@ def confusion_matrix(
     return fig
 
 
+@_literal
 def top_confusions(
     y_true: ArrayLike, y_pred: ArrayLike, classes: Sequence | None = None, top: int = 12
 ) -> Figure:
@@ -403,6 +442,7 @@ def top_confusions(
 
 
 # ---------------------------------------------------------------- regression
+@_literal
 def pit_histogram(pit: ArrayLike, n_bins: int = 10, title: str | None = None) -> Figure:
     """Histogram of PIT values (as a density) against the flat Uniform(0, 1) density.
 
@@ -430,6 +470,7 @@ def _empirical_coverage(y: np.ndarray, dist, levels: np.ndarray) -> np.ndarray:
     return np.array([interval_coverage(*central_interval(dist, c), y) for c in levels])
 
 
+@_literal
 def coverage_curve(y_true: ArrayLike, dist, levels: Sequence[float] = _COVERAGE_LEVELS) -> Figure:
     """Empirical coverage of central predictive intervals against their nominal coverage.
 
@@ -463,6 +504,7 @@ def _coverage_axes(ax, nominal: np.ndarray, empirical: np.ndarray) -> None:
     ax.grid(alpha=0.3)
 
 
+@_literal
 def predicted_vs_observed(
     y_true: ArrayLike, dist, coverage: float = 0.9, max_points: int = 400,
     target: str = "target",
@@ -512,6 +554,7 @@ def predicted_vs_observed(
 
 
 # ------------------------------------------------------------------- compare
+@_literal
 def nll_differences(
     means: Mapping[str, float], standard_errors: Mapping[str, float], best: str
 ) -> Figure:
@@ -551,6 +594,7 @@ def _panel_grid(n: int, width: float = 2.4, height: float = 2.0):
     return fig, axes[:n]
 
 
+@_literal
 def pit_by_family(pits: Mapping[str, ArrayLike], n_bins: int = 10) -> Figure:
     """One PIT histogram per family, on shared axes.
 
@@ -575,6 +619,7 @@ def pit_by_family(pits: Mapping[str, ArrayLike], n_bins: int = 10) -> Figure:
     return fig
 
 
+@_literal
 def coverage_by_family(y_true: ArrayLike, dists: Mapping[str, object],
                        levels: Sequence[float] = _COVERAGE_LEVELS) -> Figure:  # fmt: skip
     """Empirical against nominal coverage of the central intervals, one line per family.
@@ -600,6 +645,7 @@ def coverage_by_family(y_true: ArrayLike, dists: Mapping[str, object],
     return fig
 
 
+@_literal
 def reliability_by_family(y_true: ArrayLike, probas: Mapping[str, ArrayLike],
                           n_bins: int = 10) -> Figure:  # fmt: skip
     """Top-label reliability curves, one line per family.

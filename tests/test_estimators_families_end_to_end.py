@@ -94,7 +94,8 @@ def test_ordinal_model_file_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(x), clf.predict_proba(x))
 
 
-def test_compare_offers_ordinal_on_ratings(tmp_path, capsys):
+def test_compare_offers_ordinal_on_ratings(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # compare's report folder goes beside the working directory
     rng = np.random.default_rng(3)
     x = rng.normal(size=400)
     y = np.digitize(2 * x + rng.logistic(size=400), [-2, -0.5, 0.5, 2]) + 1  # ratings 1..5

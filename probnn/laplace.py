@@ -126,6 +126,10 @@ class LaplaceApproximation(BaseEstimator):
         ``P`` (its diagonal for "ggn-diag"); rows and columns of weights with neither
         curvature nor a prior (a bias of a hidden unit no training row activates) are 0:
         those weights stay at their fitted values.
+    prior_mask_ : ndarray of bool, shape (d,)
+        The weights the Gaussian prior covers: all but the output layer's biases, or all
+        where the summed curvature leaves a direction of the output biases flat (a softmax's
+        logits, determined only up to a constant).
     map_weights_ : ndarray of shape (d,)
         ``theta*``, float64.
     classes_ : ndarray
@@ -217,10 +221,13 @@ class LaplaceApproximation(BaseEstimator):
         diagonal = self.hessian == "ggn-diag"
         self._check_memory(d, diagonal)
         curvature = np.zeros(d) if diagonal else np.zeros((d, d))
+        k = network.layer_sizes[-1]
+        output_bias_curvature = np.zeros((k, k))  # sum_i w_i H_i: the output biases' block
         nll_sum = 0.0
         for rows in self._chunks(X.shape[0], network.layer_sizes[-1] * d):
             raw, jac = output_jacobian(network, X[rows], self.subset)
             hess = family.raw_curvature(raw, targets[rows]) * w[rows, None, None]
+            output_bias_curvature += hess.sum(axis=0)
             hj = np.matmul(hess, jac)
             if diagonal:
                 curvature += np.einsum("nkp,nkp->p", jac, hj)
@@ -232,7 +239,13 @@ class LaplaceApproximation(BaseEstimator):
         # the prior covers every weight but the output layer's biases (flat): a flat prior
         # on a hidden bias would leave the posterior improper wherever a relu unit is active
         # on every training row (its bias then moves the outputs as the output bias does)
-        self._is_coef = index < network.params.size - network.layer_sizes[-1]
+        k = network.layer_sizes[-1]
+        self._is_coef = index < network.params.size - k
+        if _rank_deficient(output_bias_curvature):
+            # raw outputs determined only up to a direction (softmax: a constant added to
+            # every logit): the output biases along it have no curvature, so a prior there too
+            self._is_coef[:] = True
+        self.prior_mask_ = self._is_coef
         self._curvature, self._nll_sum = curvature, nll_sum
         self.n_weights_ = d
         if self.prior_precision == "evidence":
@@ -536,6 +549,12 @@ class LaplaceApproximation(BaseEstimator):
         total = _entropy(probs.mean(axis=0), est._multilabel)
         expected = np.mean([_entropy(p, est._multilabel) for p in probs], axis=0)
         return total - expected, expected
+
+
+def _rank_deficient(matrix: Array) -> bool:
+    """Whether a symmetric positive semi-definite matrix is singular to rounding."""
+    values = np.linalg.eigvalsh(matrix)
+    return not values[0] > 1e-10 * max(values[-1], 0.0)
 
 
 def _entropy(probs: Array, multilabel: bool) -> Array:

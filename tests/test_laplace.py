@@ -347,3 +347,28 @@ def test_a_full_matrix_too_large_is_refused_with_its_size(monkeypatch):
     index = parameter_index(est._network, "last-layer")
     np.testing.assert_allclose(diag.posterior_precision_[index], np.diag(full.posterior_precision_),
                                rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_every_family_gets_a_posterior_and_a_finite_predictive(name):
+    rng = np.random.default_rng(zlib.crc32(name.encode()) + 1)
+    family = get_family(name)
+    X = rng.normal(size=(40, 2))
+    y = targets(name, 40, rng)
+    cls = MLPClassifier if family.is_classifier else MLPRegressor
+    est = cls(hidden_layer_sizes=(5,), family=name, max_iter=5, random_state=0).fit(X, y)
+    la = LaplaceApproximation(est, prefit=True, prior_precision="evidence", n_samples=30,
+                              random_state=0).fit(X, y)
+    assert np.isfinite(la.log_evidence_) and la.prior_precision_ > 0
+    # the posterior covariance is a covariance: the precision's inverse, positive definite
+    assert np.all(np.linalg.eigvalsh(la.posterior_precision_) > 0)
+    assert np.isfinite(la.score_nll(X, y))
+    first, second = la.predictive_variance_split(X[:4])
+    assert first.shape == second.shape == (4,)
+    assert np.all(first >= -1e-12) and np.all(second >= 0)
+    if family.is_classifier:
+        proba = la.predict_proba(X[:4])
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    else:
+        lower, upper = la.predict_interval(X[:4], coverage=0.8)
+        assert np.all(lower <= upper)

@@ -65,6 +65,8 @@ _EXPORTS = {
     "predict_interval": "probnn.estimators",
     # recalibration on held-out rows
     "recalibrate": "probnn.calibration",
+    # the Laplace approximation over a network's weights
+    "LaplaceApproximation": "probnn.laplace",
     # model files
     "save_model": "probnn.model_file",
     "load_model": "probnn.model_file",

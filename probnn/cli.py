@@ -22,12 +22,23 @@ import warnings
 from collections.abc import Sequence
 
 from probnn import defaults
+from probnn._split import MIN_ROWS, TEST_FRACTION, split_rows
 from probnn._version import __version__
 from probnn.exceptions import DataError, NetworkTooLargeError, TrainingDivergedError
 
 __all__ = ["main", "build_parser"]
 
-TEST_FRACTION = 0.2
+# Names that moved into the library, still importable from here; looked up on first use so
+# that ``probnn --help`` imports neither numpy nor pandas.
+_MOVED = {"paired_standard_errors": "probnn.compare"}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The parser names no family and imports no family module: building it stays as cheap as
@@ -40,8 +51,6 @@ def _check_family_name(name: str, option: str = "--family") -> None:
     if name != "auto" and name not in FAMILIES:
         raise UsageError(f"{option} expects auto or one of {', '.join(FAMILIES)}; found {name!r}")
 
-
-MIN_ROWS = 5
 
 
 class UsageError(Exception):
@@ -509,17 +518,6 @@ def _drop(frame, columns: list[str], target: str | None = None):
     return frame.drop(columns=columns)
 
 
-def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
-    """Shuffled train / test row indices (the same for every family under one seed)."""
-    import numpy as np
-
-    if n < MIN_ROWS:
-        raise DataError(f"expected at least {MIN_ROWS} data rows to hold some out for testing; found {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = min(n - 1, max(1, int(round(test_fraction * n))))  # both parts non-empty
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
-
-
 # How ``fit`` chose its held-out rows, as its model file records it (``TabularModel.
 # training_data``): in memory by ``split_rows``, streamed by ``probnn.streaming.row_parts``.
 SPLIT_PERMUTATION, SPLIT_ROW_HASH = "permutation", "row-hash"
@@ -980,132 +978,26 @@ def _staged_report(report_dir: pathlib.Path, write) -> pathlib.Path:
     return report_dir / html.name
 
 
-def _data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
-               impute: bool, sha: str | None = None) -> list[tuple[str, object]]:  # fmt: skip
-    from probnn.report.card import file_sha256
-
-    features = [str(c) for c in frame.columns if c != target]
-    more = f", ... ({len(features) - 12} more)" if len(features) > 12 else ""
-    shown = ", ".join(features[:12]) + more
-    return [
-        ("file", str(path)),
-        ("SHA-256", sha or file_sha256(path)),
-        ("rows in the file", rows),
-        ("target", target),
-        (f"features ({len(features)})", shown),
-        ("dropped columns (--drop)", ", ".join(drop) or "none"),
-        ("missing feature values", "filled: median / most frequent (--impute)" if impute
-         else "none allowed"),
-    ]  # fmt: skip
-
-
-def _model_card(model, reason: str, data_rows, timing: dict | None, stopped: str):
-    """The model card's tables: data, family, network, training, software."""
-    import datetime
-
-    from probnn.report import Table
-    from probnn.report.card import members, network_rows, software_versions, training_rows
-
-    family = members(model.estimator)[0].family_
-    params = ", ".join(f"{k}={v:g}" for k, v in family.get_params().items()
-                       if isinstance(v, (int, float))) or "none"  # fmt: skip
-    family_rows = [("family", family.name), ("why", reason), ("the NLL is the", family.loss_name),
-                   ("link", family.link), ("parameters", params)]  # fmt: skip
-    train_rows = list(training_rows(model.estimator))
-    train_rows.append(("epochs run and why training stopped", stopped, ""))
-    if timing:
-        cpu = (f"{timing['cpu']:.1f} s CPU" if timing["cpu"] is not None
-               else "networks fitted by workers (CPU time not measured)")
-        train_rows.append(("training time", f"{timing['training']:.1f} s wall clock, {cpu}",
-                           "--jobs" if timing["cpu"] is None else ""))  # fmt: skip
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    software = [*software_versions(), ("report written", stamp)]
-    return [
-        Table("Data", ["", ""], data_rows, key="data"),
-        Table("Family", ["", ""], family_rows, key="family"),
-        Table("Network", ["", ""], network_rows(model.estimator), key="network"),
-        Table("Training", ["setting", "value", "option"], train_rows, key="training"),
-        Table("Software", ["", ""], software, key="software"),
-    ]
-
-
-def _baseline_table(model, y_train, held_out, metrics, fixed):
-    """The best constant model against the network, and the bits the network adds."""
-    from probnn.report import Table
-    from probnn.report.card import constant_baseline, members
-
-    family = members(model.estimator)[0].family_
-    y_test = model.encode_target(held_out)
-    nll0, described = constant_baseline(family, y_train, y_test, fixed=fixed)
-    nll = float(metrics["nll_nats"])
-    gain = (nll0 - nll) / math.log(2)
-    n = y_test.shape[0]
-    rows = [("best constant model (ignores the features; maximum likelihood on the training "
-             f"targets): {family.name}, {described}", nll0, nll0 / math.log(2)),
-            ("the network", nll, nll / math.log(2))]  # fmt: skip
-    if gain > 0:
-        note = (f"The network adds {gain:.4f} bits of information per example over the best "
-                f"constant model ({gain * n:,.0f} bits over the {n:,} rows).")
-    else:
-        note = (f"The network predicts these rows no better than the best constant model "
-                f"({-gain:.4f} bits per example worse): the features, as learned, do not help.")
-    return Table("Against the best constant model", ["model", "NLL (nats/example)",
-                 "NLL (bits/example)"], rows, note=note, key="baseline")  # fmt: skip
-
-
 def _write_model_report(model, metrics, report_dir, args, facts) -> pathlib.Path:
     """The report of one model on some rows (``fit``: held out; ``evaluate``: a file's)."""
-    from probnn.report import write_report
-    from probnn.report.card import members, stop_reason
+    from probnn.report.model_card import write_model_report
 
-    held_out = facts["held_out"]
-    first = members(model.estimator)[0]
-    stopped = stop_reason(model.estimator)
-    data_rows = _data_rows(facts["data"], facts["rows"], held_out, model.target,
-                           getattr(args, "drop", []), model.preprocessor.impute,
-                           facts.get("data_sha"))  # fmt: skip
-    data_rows.append(("rows scored", facts["split"]))
-    if "model_file" in facts:
-        data_rows[:0] = [("model file", facts["model_file"]), ("model SHA-256", facts["model_sha"])]
-    card = _model_card(model, facts["reason"], data_rows, facts.get("timing"), stopped)
-    fixed = list((getattr(first, "family_params", None) or {}).keys())
-    results = []
-    if facts.get("train") is not None:
-        y_train = model.encode_target(facts["train"])
-        results.append(_baseline_table(model, y_train, held_out, metrics, fixed))
-    several = len(members(model.estimator)) > 1
-    curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
-    family = first.family_
-    notes = [f"{model.target} ~ {family.name} ({family.link}), parameters from a network of "
-             f"the features; {facts['split']}", f"training: {stopped}"]  # fmt: skip
-
-    def write(folder):
-        return write_report(
-            folder, title=facts.get("title") or (
-                f"probnn fit {pathlib.Path(args.data).name} --target {model.target}"),
-            task="classification" if model.is_classifier else "regression",
-            y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
-            classes=[str(c) for c in model.classes] if model.classes is not None else None,
-            loss_curve=getattr(first, "loss_curve_", None),
-            validation_curve=getattr(first, "validation_scores_", None), metrics=metrics,
-            notes=notes, coverage=args.coverage, card=card, results=results,
-            derivation=family.derivation(), target=model.target,
-            stopped=(curve_note + _short_stop(first)) if first.loss_curve_ else None,
-        )  # fmt: skip
-
-    return _staged_report(report_dir, write)
+    facts = dict(facts)
+    title = facts.pop("title", None) or (
+        f"probnn fit {pathlib.Path(args.data).name} --target {model.target}")
+    return _staged_report(report_dir, lambda folder: write_model_report(
+        folder, model, metrics, title=title, coverage=args.coverage,
+        drop=getattr(args, "drop", []), **facts))
 
 
-def _short_stop(estimator) -> str:
-    """How one network's training ended, short enough for a figure's title."""
-    from probnn.report.card import used_setting
+def _write_compare_report(args, report_dir, frame, result) -> pathlib.Path:
+    """The one report of ``probnn compare``: the families side by side."""
+    from probnn.report.model_card import write_comparison_report
 
-    n, budget = int(estimator.n_iter_), used_setting(estimator, "max_iter")
-    if estimator.solver == "lbfgs":
-        return f"L-BFGS, {n} iterations" + ("" if estimator.converged_ else " (the whole budget)")
-    if estimator.converged_:
-        return f"stopped early at epoch {n} of {budget}"
-    return f"used all {budget} epochs"
+    title = f"probnn compare {pathlib.Path(args.data).name} --target {args.target}"
+    return _staged_report(report_dir, lambda folder: write_comparison_report(
+        folder, result, data=args.data, frame=frame, target=args.target, drop=args.drop,
+        impute=args.impute, test_size=args.test_size, seed=args.seed, title=title))
 
 
 def _cmd_predict(args) -> int:
@@ -1192,99 +1084,6 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-def _support_problem(frame, target: str, family: str, kinds: Sequence[str],
-                     levels: Sequence[str] | None = None) -> str | None:  # fmt: skip
-    """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
-    ``probnn.tabular.target_kinds``), or None when it can."""
-    from probnn.families import get_family
-    from probnn.tabular import (check_trainable_target, class_order, regression_target,
-                                target_labels)  # fmt: skip
-
-    declared = get_family(family)
-    if not any(k in declared.target_kinds for k in kinds):
-        if all(_is_label_kind(k) for k in kinds) and not declared.is_classifier:
-            return "a density is not a probability of a class label; the target holds class labels"
-        return (f"{family} models {', '.join(declared.target_kinds)} targets; the target holds "
-                f"{' / '.join(kinds)} values")  # fmt: skip
-    column = frame[target]
-    try:
-        if declared.is_classifier:
-            labels = target_labels(column, target)
-            n = len(set(labels.tolist()))
-            if declared.support == "binary" and n != 2:
-                return f"{family} needs 2 classes; the target has {n}"
-            class_order(column, labels, target, family, levels)
-            return None
-        y = regression_target(column, target, declared)
-        check_trainable_target(y, column, target, declared)
-    except DataError as exc:
-        return str(exc)
-    return None
-
-
-def _scores_integers(family: str, kind: str) -> bool:
-    """Whether a continuous ``family`` is scored on an integer target by P(y - 1/2 < Y <= y + 1/2)."""
-    from probnn.families import DISCRETE_KINDS, FAMILIES
-
-    return kind in DISCRETE_KINDS and FAMILIES[family].support not in DISCRETE_KINDS
-
-
-def _is_label_kind(kind: str) -> bool:
-    from probnn.families import LABEL_KINDS
-
-    return kind in LABEL_KINDS
-
-
-def _scoring_line(kinds: str | Sequence[str]) -> str:
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    kind = kinds[-1]  # a few integers are labels and counts: scored as integers
-    if _is_label_kind(kind):
-        return "scoring: log-probability of each held-out class label"
-    if kind not in ("count", "integer"):
-        return "scoring: log-density at each held-out target (every family here is a density)"
-    classes = " (the class families: of y as a class label)" if _is_label_kind(kinds[0]) else ""
-    return ("scoring: log-probability of each held-out integer y" + classes + "; the continuous "
-            "families by P(y - 1/2 < Y <= y + 1/2) = cdf(y + 1/2) - cdf(y - 1/2), not by their "
-            "density")  # fmt: skip
-
-
-def paired_standard_errors(nll_rows: dict[str, "object"]) -> tuple[str, dict[str, float]]:
-    """The best family by mean NLL and each family's standard error of its difference from it.
-
-    Parameters
-    ----------
-    nll_rows : dict of str -> ndarray of shape (n,)
-        Per-row NLLs of each family on the same held-out rows.
-
-    Returns
-    -------
-    best : str
-    se : dict of str -> float
-        ``std(nll_f - nll_best, ddof=1) / sqrt(n)`` (paired over the rows; 0 for the best).
-    """
-    import numpy as np
-
-    best = min(nll_rows, key=lambda f: float(np.mean(nll_rows[f])))
-    se = {}
-    for family, rows in nll_rows.items():
-        d = np.asarray(rows, dtype=np.float64) - np.asarray(nll_rows[best], dtype=np.float64)
-        se[family] = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
-    return best, se
-
-
-def _row_nll(model, held_out, kind: str):
-    """Per-row held-out NLL of a fitted model, in the scoring the target's kind calls for."""
-    import numpy as np
-
-    from probnn._discrete import integer_log_prob
-
-    y = model.encode_target(held_out)
-    dist = model.predict_dist(held_out)
-    if _scores_integers(model.family, kind):
-        return -integer_log_prob(dist, y)
-    return -np.asarray(dist.log_prob(y), dtype=np.float64)
-
-
 def _cmd_compare(args) -> int:
     from probnn.families import FAMILIES
 
@@ -1303,128 +1102,52 @@ def _cmd_compare(args) -> int:
 
 def _compare(args, requested, report_dir: pathlib.Path) -> int:
     """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
-    import numpy as np
-
-    from probnn.tabular import (Preprocessor, check_target_column, families_left_out,
-                                families_of_kinds, target_kinds)  # fmt: skip
+    from probnn.compare import compare_families
 
     frame = _drop(_read(args.data), args.drop, args.target)
-    check_target_column(frame, args.target)
-    Preprocessor(impute=args.impute).fit(frame.drop(columns=[args.target]))  # errors name file rows
-    kinds, why = target_kinds(frame[args.target])
-    kind = kinds[0]
-    families = requested if requested is not None else families_of_kinds(kinds)
-    # families the target's kind does not admit because of a few rows (a proportion with
-    # one exact 0 and beta): said with those rows, not silently absent
-    left_out = [] if requested is not None else families_left_out(frame[args.target], args.target, families)
-    params_of = _family_params_per_family(families, _family_params(args))
-    train, test = split_rows(frame.shape[0], args.seed, args.test_size)
-    _say(args, f"target kind: {' and '.join(kinds)}, since {why}")
-    _say(args, f"one split for all families: {train.size} training rows, {test.size} held out")
-    nll_rows, skipped, dists, fitted, seconds = {}, [], {}, {}, {}
-    problems = {f: _support_problem(frame, args.target, f, kinds, args.levels) for f in families}
-    candidates = [f for f in families if problems[f] is None]
-    progress = _progress(args) and not _runs_elsewhere(args)  # one bar per process would mix
-    train_frame = frame.iloc[train]
-    tasks = [dict(frame=train_frame, target=args.target, family=family, hidden=args.hidden,
-                  solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-                  progress=progress, levels=args.levels, **_estimator_params(args),
-                  **({"family_params": params_of[family]} if params_of.get(family) else {}))
-             for family in candidates]  # fmt: skip
-    from probnn._parallel import parallel_map
+    from probnn.tabular import check_target_column, families_of_kinds, target_kinds
 
-    # the families' fits run ahead through joblib (--jobs, --scheduler); their results, lines
-    # and report come in the families' order, as in a sequential run
-    fits = iter(parallel_map(_fit_family, tasks, n_jobs=args.jobs))
-    for family in families:
-        if problems[family] is not None:
-            skipped.append((family, problems[family]))
-            continue
+    check_target_column(frame, args.target)
+    params = _family_params(args)
+    if params:  # --family-param is bad usage unless some family tried takes each name
+        tried = requested or families_of_kinds(target_kinds(frame[args.target])[0])
+        params_of = _family_params_per_family(tried, params)
+    else:
+        params_of = {}
+    result = compare_families(
+        frame.drop(columns=[args.target]), frame[args.target], requested,
+        test_size=args.test_size, seed=args.seed, coverage=args.coverage, impute=args.impute,
+        levels=args.levels, family_params=params_of, n_jobs=args.jobs,
+        say=lambda line: _say(args, line), hidden=args.hidden, solver=args.solver,
+        epochs=args.epochs, progress=_progress(args) and not _runs_elsewhere(args),
+        **_estimator_params(args),
+    )  # fmt: skip
+    for family in result.attempted:  # said once all are fitted (one bar per process would mix)
         _say(args, f"fitting {family} ...")
-        model, took, failure = next(fits)
-        if failure is not None:
-            # one family failing to train says something about it; rank the others
-            skipped.append((family, failure))
-            continue
-        seconds[family] = took
-        _end_of_training(args, model.estimator, seconds[family], label=family)
-        try:
-            nll_rows[family] = _row_nll(model, frame.iloc[test], kind)
-            dists[family], fitted[family] = model.predict_dist(frame.iloc[test]), model
-        except (DataError, ValueError) as exc:  # e.g. a held-out class label never seen in
-            # training, or a mixture whose component collapsed onto one integer (scale 0)
-            skipped.append((family, f"cannot score the held-out rows: {exc}"))
-    if not nll_rows:
-        raise DataError(
-            "expected at least one family that can model the target; all were skipped: "
-            + "; ".join(f"{f}: {why}" for f, why in skipped)
-        )
-    best, se = paired_standard_errors(nll_rows)
-    means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
-    ranked = sorted(means, key=means.get)
-    print(f"held-out NLL on {test.size} rows (lower is better):")
-    print(f"  {_scoring_line(kinds)}")
-    width = max(14, 2 + max(len(f) for f in ranked))  # the longest family name, aligned
+        if family in result.trained:
+            _end_of_training(args, result.trained[family].estimator, result.seconds[family],
+                             label=family)  # fmt: skip
+    table = result.table
+    print(f"held-out NLL on {result.test.size} rows (lower is better):")
+    print(f"  {result.scoring}")
+    width = max(14, 2 + max(len(f) for f in table["family"]))  # the longest family name, aligned
     print(f"  {'rank':<5}{'family':<{width}}{'nats/example':>14}{'bits/example':>14}"
           f"{'minus best':>12}{'SE':>9}")  # fmt: skip
-    for rank, family in enumerate(ranked, 1):
-        nll = means[family]
-        shown = "-" if family == best else f"{se[family]:.4f}"
-        print(f"  {rank:<5}{family:<{width}}{nll:>14.4f}{nll / math.log(2):>14.4f}"
-              f"{nll - means[best]:>12.4f}{shown:>9}")  # fmt: skip
-    verdict = f"{best} is the only family that could be fitted."
-    if len(ranked) > 1:
+    for rank, row in enumerate(table.itertuples(index=False), 1):
+        shown = "-" if row.family == result.best else f"{row.se:.4f}"
+        print(f"  {rank:<5}{row.family:<{width}}{row.nll_nats:>14.4f}{row.nll_bits:>14.4f}"
+              f"{row.minus_best:>12.4f}{shown:>9}")  # fmt: skip
+    if len(table) > 1:
         print("  (SE: standard error of the difference from the best, paired over the held-out "
               "rows)")  # fmt: skip
-        second = ranked[1]
-        gap, error = means[second] - means[best], se[second]
-        if gap > 0 and error == 0:
-            verdict = f"{best} beats {second} by {gap:.4f} nats/example on every held-out row"
-        elif not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)
-            verdict = (f"{best} and {second} are within noise: {gap:.4f} nats/example apart, "
-                       f"less than 2 SE ({2 * error:.4f}); another split or seed may order "
-                       "them the other way")  # fmt: skip
-        else:
-            verdict = f"{best} beats {second} by {gap:.4f} nats/example, {gap / error:.1f} SE"
-        print(f"  {verdict}")
-    for family, why in skipped:
+        print(f"  {result.verdict}")
+    for family, why in result.skipped:
         print(f"  skipped {family}: {' '.join(why.split())}")
-    for family, why in left_out:
+    for family, why in result.left_out:
         print(f"  {family} left out: {' '.join(why.split())}")
-    html = _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, best,
-                                 kinds, why, skipped, verdict, seconds, (train.size, test.size),
-                                 frame.iloc[test])  # fmt: skip
+    html = _write_compare_report(args, report_dir, frame, result)
     _say(args, f"report written to {html}")
     return 0
-
-
-def _fit_family(task: dict):
-    """Fit one family of ``compare`` on its training rows (in a joblib worker, or here).
-
-    Parameters
-    ----------
-    task : dict
-        ``frame`` (the training rows), ``target``, ``family`` and the other keyword
-        arguments of :meth:`TabularModel.fit`.
-
-    Returns
-    -------
-    model : TabularModel or None
-    seconds : float or None
-        Wall-clock seconds of the fit.
-    failure : str or None
-        Why the family could not be fitted (training diverged), else None.
-    """
-    from probnn.tabular import TabularModel
-
-    task = dict(task)
-    frame, target = task.pop("frame"), task.pop("target")
-    started = time.perf_counter()
-    try:
-        model = TabularModel.fit(frame, target, **task)
-    except TrainingDivergedError as exc:
-        return None, None, f"training diverged: {exc}"
-    return model, time.perf_counter() - started, None
 
 
 def _family_params_per_family(families: Sequence[str], params: dict[str, float]):
@@ -1446,67 +1169,6 @@ def _family_params_per_family(families: Sequence[str], params: dict[str, float])
             f"({', '.join(families)}) takes that parameter"
         )
     return shares
-
-
-def _write_compare_report(args, report_dir, frame, fitted, dists, nll_rows, se, best, kind,
-                          why, skipped, verdict, seconds, sizes, held_out) -> pathlib.Path:  # fmt: skip
-    """The one report of ``probnn compare``: the families side by side."""
-    import numpy as np
-
-    from probnn.report import Table, write_compare_report
-    from probnn.report.card import software_versions, stop_reason, training_rows
-
-    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
-    # class and count families ranked together (a few integers): the report's metrics and
-    # figures are those of the best family's side, the others named in its card
-    classifier = fitted[best].is_classifier
-    other = [f for f, m in fitted.items() if m.is_classifier != classifier]
-    if other:
-        skipped = [*skipped, *((f, f"ranked in the printed table (held-out NLL "
-                                   f"{float(np.mean(nll_rows[f])):.4f}); the report shows the "
-                                   f"{'class' if classifier else 'count and density'} families")
-                               for f in other)]  # fmt: skip
-        fitted = {f: m for f, m in fitted.items() if f not in other}
-        dists = {f: d for f, d in dists.items() if f not in other}
-        nll_rows = {f: r for f, r in nll_rows.items() if f not in other}
-    kind = next((k for k in kinds if _is_label_kind(k) == classifier), kinds[0])
-    first = fitted[best]
-    n_train, n_test = sizes
-    data_rows = _data_rows(args.data, frame.shape[0], frame, args.target, args.drop, args.impute)
-    data_rows.append(("split", f"{n_train:,} training rows, {n_test:,} held out (--test-size "
-                               f"{args.test_size:g}, --seed {args.seed}), the same for every "
-                               "family"))  # fmt: skip
-    data_rows.append(("target kind", f"{kind}: {why}"))
-    settings = [r for r in training_rows(first.estimator) if r[2] != "--family-param"]
-    fits = [(f, stop_reason(m.estimator), seconds[f]) for f, m in fitted.items()]
-    fits += [(f, f"skipped: {' '.join(reason.split())}", "") for f, reason in skipped]
-    for family, model in fitted.items():
-        params = getattr(model.estimator, "family_params", None) or {}
-        if params:
-            settings.append((f"fixed parameters of {family}",
-                             ", ".join(f"{k}={v:g}" for k, v in params.items()), "--family-param"))
-    card = [
-        Table("Data", ["", ""], data_rows, key="data"),
-        Table("Training (every family)", ["setting", "value", "option"], settings,
-              key="training"),
-        Table("How each family's training ended", ["family", "epochs run and why it stopped",
-              "seconds"], fits, key="fits"),
-        Table("Software", ["", ""], software_versions(), key="software"),
-    ]  # fmt: skip
-
-    def write(folder):
-        return write_compare_report(
-            folder, title=f"probnn compare {pathlib.Path(args.data).name} --target {args.target}",
-            task="classification" if _is_label_kind(kind) else "regression",
-            y_true=first.encode_target(held_out), dists=dists, nll_rows=nll_rows,
-            standard_errors=se, best=best, coverage=args.coverage,
-            scoring=f"{_scoring_line(kinds)}.", verdict=f"Winner: {verdict}.",
-            notes=[f"Winner: {verdict}", f"{len(fitted)} families fitted on one split; "
-                   f"{n_test:,} held-out rows scored"],
-            card=card,
-        )  # fmt: skip
-
-    return _staged_report(report_dir, write)
 
 
 def _cmd_derive(args) -> int:

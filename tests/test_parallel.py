@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from probnn import cli
+from probnn import cli, compare
 from probnn.estimators import MLPClassifier, MLPRegressor, nll_scorer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -47,7 +47,7 @@ def table(tmp_path_factory):
 def run_compare(path, report, *options):
     """``probnn compare``'s stdout (the report path masked) and the per-row NLLs it ranked."""
     ranked = {}
-    real = cli.paired_standard_errors
+    real = compare.paired_standard_errors
 
     def spy(nll_rows):
         ranked.update({f: np.array(rows, copy=True) for f, rows in nll_rows.items()})
@@ -56,7 +56,7 @@ def run_compare(path, report, *options):
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(err):  # fmt: skip
-        mp.setattr(cli, "paired_standard_errors", spy)
+        mp.setattr(compare, "paired_standard_errors", spy)
         # poisson cannot model real targets: skipped between two fitted families
         code = cli.main(["compare", str(path), "--target", "y", "--report", str(report),
                          "--families", "normal,poisson,laplace,studentt", *FAST, *options])

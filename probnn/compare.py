@@ -77,9 +77,9 @@ def scoring_line(kinds: str | Sequence[str]) -> str:
 
 
 def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Sequence[str],
-                     levels: Sequence[str] | None = None) -> str | None:  # fmt: skip
+                     levels: Sequence[str] | None = None, dtype=np.float32) -> str | None:  # fmt: skip
     """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
-    ``probnn.tabular.target_kinds``), or None when it can."""
+    ``probnn.tabular.target_kinds``) when trained in ``dtype``, or None when it can."""
     from probnn.families import get_family
     from probnn.tabular import (check_trainable_target, class_order, regression_target,
                                 target_labels)  # fmt: skip
@@ -100,7 +100,7 @@ def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Seque
             class_order(column, labels, target, family, levels)
             return None
         y = regression_target(column, target, declared)
-        check_trainable_target(y, column, target, declared)
+        check_trainable_target(y, column, target, declared, dtype)
     except DataError as exc:
         return str(exc)
     return None
@@ -343,7 +343,8 @@ def compare_families(
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}")
         say(f"one split for all families: {train.size} training rows, {test.size} held out")
-    problems = {f: _support_problem(frame, target, f, kinds, levels) for f in tried}
+    dtype = fit_params.get("dtype", np.float32)
+    problems = {f: _support_problem(frame, target, f, kinds, levels, dtype) for f in tried}
     params_of = dict(family_params or {})
     train_frame, held_out = frame.iloc[train], frame.iloc[test]
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,

@@ -146,7 +146,7 @@ def test_bad_parallel_options_exit_2_before_training(table, tmp_path, capsys, no
 
 def test_unreachable_scheduler_is_one_line(table, tmp_path, capsys, monkeypatch, no_training):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(cli, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(cli.options, "CONNECT_TIMEOUT_S", 1)
     code = cli.main(["compare", str(table), "--target", "y", "--report", str(tmp_path / "r"),
                      "--scheduler", "tcp://127.0.0.1:9"])
     err = capsys.readouterr().err

@@ -40,10 +40,9 @@ def _cmd_compare(args) -> int:
 def _compare(args, requested, report_dir: pathlib.Path) -> int:
     """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
     from probnn.compare import compare_families
-
-    frame = _drop(_read(args.data), args.drop, args.target)
     from probnn.tabular import check_target_column, families_of_kinds, target_kinds
 
+    frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     params = _family_params(args)
     if params:  # --family-param is bad usage unless some family tried takes each name

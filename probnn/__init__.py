@@ -67,6 +67,9 @@ _EXPORTS = {
     "recalibrate": "probnn.calibration",
     # the Laplace approximation over a network's weights
     "LaplaceApproximation": "probnn.laplace",
+    # families side by side on one table
+    "compare_families": "probnn.compare",
+    "FamilyComparison": "probnn.compare",
     # model files
     "save_model": "probnn.model_file",
     "load_model": "probnn.model_file",

@@ -19,6 +19,10 @@ scenario, ``python -m bench.scenarioN``).
    one after the other (``scenario7.py``; needs the extra ``dask``).
 8. A small network's step (8-200 features, (50,) to (100, 100), batch 32 and 200) against its
    matrix products alone and PyTorch, one thread and the default (``scenario8.py``).
+9. Model selection's measure (issue 22): ``probnn fit``'s default family and network against the
+   right family's constant model and GLM, and ``compare``'s best family, on real tables of every
+   target kind and synthetic ones (``selection.py``, tables in ``_tables.py``; the statsmodels
+   tables need the extra ``bench``'s statsmodels, skipped with a line without it).
 """
 from __future__ import annotations
 
@@ -159,7 +163,7 @@ def _stat(xs):
 
 SCENARIO_MODULES = {2: "bench.scenario2", 3: "bench.scenario3", 4: "bench.scenario4",
                     5: "bench.scenario5", 6: "bench.scenario6", 7: "bench.scenario7",
-                    8: "bench.scenario8"}
+                    8: "bench.scenario8", 9: "bench.selection"}
 
 
 def _run_scenario_child(s: int, quick: bool, repeats: int, env: dict, log,

@@ -1,0 +1,255 @@
+"""The selection suite's tables: real tables of every target kind, and synthetic ones with a
+known truth (``python -m bench.selection``, issue 22).
+
+Nothing is downloaded: the real tables come from files shipped inside installed packages
+(scikit-learn's bundled loaders, statsmodels' ``datasets``) or from ``../shared/data``
+(see its PROVENANCE.md). A table whose source is missing is skipped with one line saying why
+(``Table.load`` returns ``(None, reason)``); statsmodels is used only here, never by probnn.
+
+Each table names its target column and the family that is *right* for its kind (the one
+whose constant model and GLM are the baselines): binary -> bernoulli, classes -> categorical,
+ordered classes -> ordinal, real -> normal, positive skewed -> gamma, overdispersed counts ->
+negative-binomial, proportions -> beta, multimodal -> mixture-normal.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from bench._data import DATA_DIR
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """One table of the suite.
+
+    ``make()`` returns the frame (target included) or raises ``LookupError`` with the reason
+    it is unavailable; ``impute`` is the one non-default option a table needs (missing
+    feature values), said in the results.
+    """
+
+    name: str
+    kind: str          # the kind the table stands for in the suite (see the module docstring)
+    right: str         # the right family for that kind: its constant model and GLM are the baselines
+    target: str
+    source: str        # where the data come from, and its licence
+    make: Callable[[], pd.DataFrame]
+    impute: bool = False
+    needs: str = ""    # an optional package the table needs ("statsmodels")
+
+    def load(self) -> tuple[pd.DataFrame | None, str]:
+        """The frame and "" or None and why it is skipped."""
+        try:
+            return self.make(), ""
+        except LookupError as exc:
+            return None, str(exc)
+
+
+# ---------------------------------------------------------------- synthetic, known truth
+
+def _features(n: int, d: int, seed: int) -> tuple[np.random.Generator, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng, rng.uniform(-1.0, 1.0, size=(n, d))
+
+
+def _frame(x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    out = pd.DataFrame(x, columns=[f"x{j}" for j in range(x.shape[1])])
+    out["y"] = y
+    return out
+
+
+def syn_hetero(n: int) -> pd.DataFrame:
+    """Real, noise that changes with x: y = sin(2 x0) + x1 + (0.1 + 0.5 |x2|) eps."""
+    rng, x = _features(n, 5, 101)
+    y = np.sin(2 * x[:, 0]) + x[:, 1] + (0.1 + 0.5 * np.abs(x[:, 2])) * rng.standard_normal(n)
+    return _frame(x, y)
+
+
+def syn_bimodal(n: int) -> pd.DataFrame:
+    """Multimodal: y = +-2 (P(+) = sigmoid(3 x0)) + x1 + 0.4 eps."""
+    rng, x = _features(n, 4, 102)
+    sign = np.where(rng.uniform(size=n) < 1 / (1 + np.exp(-3 * x[:, 0])), 2.0, -2.0)
+    return _frame(x, sign + x[:, 1] + 0.4 * rng.standard_normal(n))
+
+
+def syn_gamma(n: int) -> pd.DataFrame:
+    """Positive skewed: Gamma(shape 2) with mean exp(1 + 0.8 x0 - 0.5 x1)."""
+    rng, x = _features(n, 5, 103)
+    mean = np.exp(1 + 0.8 * x[:, 0] - 0.5 * x[:, 1])
+    return _frame(x, rng.gamma(2.0, mean / 2.0))
+
+
+def syn_beta(n: int) -> pd.DataFrame:
+    """Proportions: Beta with mean sigmoid(x0 + 0.5 x1), precision 10."""
+    rng, x = _features(n, 4, 104)
+    m = 1 / (1 + np.exp(-(1.5 * x[:, 0] + 0.5 * x[:, 1])))
+    return _frame(x, rng.beta(10 * m, 10 * (1 - m)))
+
+
+def syn_nb(n: int) -> pd.DataFrame:
+    """Overdispersed counts: NB2 with mean exp(1 + 0.7 x0), dispersion 1 (Var = m + m^2)."""
+    rng, x = _features(n, 5, 105)
+    m = np.exp(1 + 0.7 * x[:, 0])
+    return _frame(x, rng.poisson(rng.gamma(1.0, m)))  # Gamma(1/disp, m disp) -> Poisson
+
+
+def syn_ordinal(n: int) -> pd.DataFrame:
+    """Ordered ratings 1-5: a latent 1.5 x0 + x1 + logistic noise cut at -2, -0.7, 0.7, 2."""
+    rng, x = _features(n, 4, 106)
+    latent = 1.5 * x[:, 0] + x[:, 1] + rng.logistic(size=n)
+    return _frame(x, 1 + np.searchsorted([-2.0, -0.7, 0.7, 2.0], latent))
+
+
+# ---------------------------------------------------------------- scikit-learn's bundled sets
+
+def _sklearn(loader: str) -> Callable[[], pd.DataFrame]:
+    def make() -> pd.DataFrame:
+        import sklearn.datasets as ds
+
+        bunch = getattr(ds, loader)()
+        cols = [str(c).replace(" ", "_") for c in (bunch.feature_names if len(bunch.feature_names)
+                                                    else range(bunch.data.shape[1]))]
+        out = pd.DataFrame(np.asarray(bunch.data, dtype=np.float64), columns=cols)
+        out["target"] = bunch.target
+        return out
+    return make
+
+
+# ---------------------------------------------------------------- statsmodels' bundled sets
+
+def _statsmodels(name: str, prepare: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
+    def make() -> pd.DataFrame:
+        try:
+            import statsmodels.api as sm
+        except ImportError as exc:
+            raise LookupError("statsmodels is not installed (extra 'bench')") from exc
+        return prepare(getattr(sm.datasets, name).load_pandas().data.copy())
+    return make
+
+
+def _star98(d: pd.DataFrame) -> pd.DataFrame:
+    # the share of a district's pupils above the national median in maths
+    d["share_above"] = d["NABOVE"] / (d["NABOVE"] + d["NBELOW"])
+    return d.drop(columns=["NABOVE", "NBELOW"])
+
+
+def _anes96(d: pd.DataFrame) -> pd.DataFrame:
+    # party identification 0-6 (strong Democrat ... strong Republican); the vote it explains
+    # and a duplicate column dropped
+    d["PID"] = d["PID"].astype(int)
+    return d.drop(columns=["vote", "logpopul"])
+
+
+def _randhie(d: pd.DataFrame) -> pd.DataFrame:
+    d["mdvis"] = d["mdvis"].astype(int)
+    return d
+
+
+def _grunfeld(d: pd.DataFrame) -> pd.DataFrame:
+    return d.astype({"firm": str})
+
+
+# ---------------------------------------------------------------- ../shared/data
+
+def _shared_csv(relative: str, drop: tuple[str, ...] = ()) -> Callable[[], pd.DataFrame]:
+    def make() -> pd.DataFrame:
+        path = DATA_DIR / relative
+        if not path.exists():
+            raise LookupError(f"{path} not found (../shared/data)")
+        return pd.read_csv(path).drop(columns=list(drop))
+    return make
+
+
+def _uci(name: str) -> Callable[[], pd.DataFrame]:
+    def make() -> pd.DataFrame:
+        folder = DATA_DIR / "uci" / name
+        if not folder.exists():
+            raise LookupError(f"{folder} not found (../shared/data)")
+        data = np.loadtxt(folder / "data.txt")
+        feats = np.loadtxt(folder / "index_features.txt", dtype=int, ndmin=1)
+        target = int(np.loadtxt(folder / "index_target.txt"))
+        out = pd.DataFrame(data[:, feats], columns=[f"x{j}" for j in feats])
+        out["y"] = data[:, target]
+        return out
+    return make
+
+
+_SK = "scikit-learn's bundled copy (BSD-3 package; data: UCI / the original authors)"
+_SM = "statsmodels.datasets"
+
+
+def _sm_source(name: str) -> str:
+    """statsmodels' own source and copyright lines for a data set (or a note when absent)."""
+    try:
+        import statsmodels.api as sm
+    except ImportError:
+        return f"{_SM}.{name} (statsmodels not installed)"
+    mod = getattr(sm.datasets, name)
+    copyright_ = " ".join(str(getattr(mod, "COPYRIGHT", "")).split())
+    title = " ".join(str(getattr(mod, "TITLE", "")).split())
+    return f"{_SM}.{name}: {title}; {copyright_}"
+
+
+def all_tables() -> list[Table]:
+    """Every table of the suite, smallest kinds first within each source."""
+    return [
+        # synthetic (generated here; seeds fixed in the generators)
+        Table("syn-ordinal-150", "ordered classes", "ordinal", "y", "synthetic", lambda: syn_ordinal(150)),
+        Table("syn-bimodal-500", "multimodal", "mixture-normal", "y", "synthetic", lambda: syn_bimodal(500)),
+        Table("syn-beta-500", "proportions", "beta", "y", "synthetic", lambda: syn_beta(500)),
+        Table("syn-nb-3000", "overdispersed counts", "negative-binomial", "y", "synthetic",
+              lambda: syn_nb(3000)),
+        Table("syn-gamma-3000", "positive skewed", "gamma", "y", "synthetic", lambda: syn_gamma(3000)),
+        Table("syn-hetero-20000", "real, changing noise", "normal", "y", "synthetic",
+              lambda: syn_hetero(20000)),
+        # scikit-learn
+        Table("iris", "classes", "categorical", "target", _SK, _sklearn("load_iris")),
+        Table("wine", "classes", "categorical", "target", _SK, _sklearn("load_wine")),
+        Table("diabetes", "real, changing noise", "normal", "target", _SK, _sklearn("load_diabetes")),
+        Table("breast-cancer", "binary", "bernoulli", "target", _SK, _sklearn("load_breast_cancer")),
+        Table("digits", "classes", "categorical", "target", _SK, _sklearn("load_digits")),
+        # statsmodels
+        Table("grunfeld-invest", "positive skewed", "gamma", "invest", _sm_source("grunfeld"),
+              _statsmodels("grunfeld", _grunfeld), needs="statsmodels"),
+        Table("engel-foodexp", "positive skewed", "gamma", "foodexp", _sm_source("engel"),
+              _statsmodels("engel", lambda d: d), needs="statsmodels"),
+        Table("star98-share", "proportions", "beta", "share_above", _sm_source("star98"),
+              _statsmodels("star98", _star98), needs="statsmodels"),
+        Table("anes96-pid", "ordered classes", "ordinal", "PID", _sm_source("anes96"),
+              _statsmodels("anes96", _anes96), needs="statsmodels"),
+        Table("fair-affairs", "real, many zeros", "normal", "affairs", _sm_source("fair"),
+              _statsmodels("fair", lambda d: d), needs="statsmodels"),
+        Table("randhie-mdvis", "overdispersed counts", "negative-binomial", "mdvis",
+              _sm_source("randhie"), _statsmodels("randhie", _randhie), needs="statsmodels"),
+        # ../shared/data
+        Table("yacht", "positive skewed", "gamma", "y", "UCI yacht (../shared/data/uci)", _uci("yacht")),
+        Table("energy", "real, changing noise", "normal", "y", "UCI energy (../shared/data/uci)",
+              _uci("energy")),
+        Table("concrete", "real, changing noise", "normal", "y", "UCI concrete (../shared/data/uci)",
+              _uci("concrete")),
+        Table("bike-day", "overdispersed counts", "negative-binomial", "cnt",
+              "UCI Bike Sharing day.csv (../shared/data), CC BY 4.0",
+              _shared_csv("bike-sharing/day.csv", ("instant", "dteday", "casual", "registered"))),
+        Table("bike-hour", "overdispersed counts", "negative-binomial", "cnt",
+              "UCI Bike Sharing hour.csv (../shared/data), CC BY 4.0",
+              _shared_csv("bike-sharing/hour.csv", ("instant", "dteday", "casual", "registered"))),
+        Table("california", "positive skewed", "gamma", "median_house_value",
+              "California housing (../shared/data; 207 total_bedrooms missing: --impute)",
+              _shared_csv("california-housing/housing.csv"), impute=True),
+    ]
+
+
+# the --quick subset: small tables, one of most kinds
+QUICK = ("syn-ordinal-150", "syn-bimodal-500", "syn-beta-500", "iris", "breast-cancer", "diabetes",
+         "engel-foodexp", "yacht", "bike-day")
+
+
+def write_csv(frame: pd.DataFrame, folder: Path, name: str) -> Path:
+    """The table as a CSV the CLI reads (``probnn fit FILE --target T``)."""
+    path = Path(folder) / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    return path

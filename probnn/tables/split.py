@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["row_parts", "TRAIN", "VALIDATION", "TEST"]
+from probnn.exceptions import DataError
+
+__all__ = ["row_parts", "split_rows", "TRAIN", "VALIDATION", "TEST"]
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
 
@@ -53,3 +55,41 @@ def row_parts(rows: np.ndarray, seed: int, test_fraction: float,
     parts = np.where(u < val_edge, VALIDATION, TRAIN).astype(np.int8)
     parts[u < test_fraction] = TEST
     return parts
+
+
+def split_rows(n: int, seed: int, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Training and held-out rows of a table of ``n`` rows in memory, by :func:`row_parts`.
+
+    Row ``i`` (0-based, in the order the table is read: a folder's files by sorted path)
+    is held out exactly when a streamed fit with the same seed and test fraction holds it
+    out, however its batches are cut: the two paths share one rule. The rows a streamed fit
+    keeps for early stopping are among the training rows here.
+
+    Parameters
+    ----------
+    n : int
+        Rows in the table.
+    seed : int
+    test_fraction : float in (0, 1)
+
+    Returns
+    -------
+    train, test : ndarray of int64
+        Sorted row indices, disjoint, together ``0 .. n - 1``.
+
+    Raises
+    ------
+    DataError
+        When the hash leaves no row to train on or none to hold out (a small table).
+    """
+    held_out = row_parts(np.arange(n, dtype=np.uint64), seed, test_fraction, 0.0) == TEST
+    train, test = np.flatnonzero(~held_out), np.flatnonzero(held_out)
+    check_parts(train.size, test.size, f"{n:,} rows")
+    return train, test
+
+
+def check_parts(n_train: int, n_test: int, where) -> None:
+    """DataError unless the split left rows both to train on and to hold out."""
+    if n_train == 0 or n_test == 0:
+        raise DataError(f"expected rows to train on and to hold out; found {n_train} training "
+                        f"and {n_test} held-out rows in {where}")  # fmt: skip

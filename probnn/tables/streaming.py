@@ -34,7 +34,7 @@ from probnn.exceptions import DataError
 from probnn.tables.model import TabularModel
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
-from probnn.tables.split import TEST, TRAIN, VALIDATION, row_parts
+from probnn.tables.split import TEST, TRAIN, VALIDATION, check_parts, row_parts
 from probnn.tables.targets import (TargetScan, _check_family_name, _labels_to_json,
                                    check_held_out_labels, check_levels, check_target_column,
                                    check_trainable_target, family_of_kind, is_classifier_family,
@@ -340,9 +340,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         _located(batch, lambda: (scan.observe(fit_rows), target_scan.observe(batch.frame[target])))
     info.rows = {"train": counts[TRAIN], "validation": counts[VALIDATION], "test": counts[TEST],
                  "all": sum(counts.values())}  # fmt: skip
-    if counts[TRAIN] == 0 or counts[TEST] == 0:
-        raise DataError(f"expected rows to train on and to hold out; found {counts[TRAIN]} training "
-                        f"and {counts[TEST]} held-out rows in {source.path}")  # fmt: skip
+    check_parts(counts[TRAIN], counts[TEST], source.path)
     scan.end_kinds()
     moments = BlockMoments()
     labels: set = set()

@@ -65,6 +65,11 @@ _EXPORTS = {
     "predict_interval": "probnn.estimators",
     # recalibration on held-out rows
     "recalibrate": "probnn.calibration",
+    # the Laplace approximation over a network's weights
+    "LaplaceApproximation": "probnn.laplace",
+    # families side by side on one table
+    "compare_families": "probnn.compare",
+    "FamilyComparison": "probnn.compare",
     # model files
     "save_model": "probnn.model_file",
     "load_model": "probnn.model_file",

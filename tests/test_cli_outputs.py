@@ -424,7 +424,7 @@ def test_compare_scores_continuous_families_on_counts_as_probabilities(tmp_path,
 @pytest.mark.parametrize("shift, verdict", [(0.01, "within noise"), (0.5, "beats")])
 def test_compare_says_when_the_top_two_are_within_noise(tmp_path, capsys, monkeypatch, shift,
                                                         verdict):  # fmt: skip
-    import probnn.cli
+    import probnn.compare
 
     rng = np.random.default_rng(7)
     x = rng.normal(size=100)
@@ -436,7 +436,7 @@ def test_compare_says_when_the_top_two_are_within_noise(tmp_path, capsys, monkey
     noise = rng.normal(0.0, 0.1, size=20)
     noise -= noise.mean()  # the mean difference is exactly the shift
     made = {"normal": base, "studentt": base + shift + noise}
-    monkeypatch.setattr(probnn.cli, "_row_nll", lambda model, held, kind: made[model.family])
+    monkeypatch.setattr(probnn.compare, "_row_nll", lambda model, held, kind: made[model.family])
     code, out, err = run(capsys, "compare", path, "--target", "y", "--families",
                          "studentt,normal", *FAST, "--report",
                          tmp_path / "cmp")  # fmt: skip

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from probnn import cli
+from probnn import cli, compare
 from probnn.estimators import MLPClassifier, MLPRegressor, nll_scorer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -47,7 +47,7 @@ def table(tmp_path_factory):
 def run_compare(path, report, *options):
     """``probnn compare``'s stdout (the report path masked) and the per-row NLLs it ranked."""
     ranked = {}
-    real = cli.paired_standard_errors
+    real = compare.paired_standard_errors
 
     def spy(nll_rows):
         ranked.update({f: np.array(rows, copy=True) for f, rows in nll_rows.items()})
@@ -56,7 +56,7 @@ def run_compare(path, report, *options):
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(err):  # fmt: skip
-        mp.setattr(cli, "paired_standard_errors", spy)
+        mp.setattr(compare, "paired_standard_errors", spy)
         # poisson cannot model real targets: skipped between two fitted families
         code = cli.main(["compare", str(path), "--target", "y", "--report", str(report),
                          "--families", "normal,poisson,laplace,studentt", *FAST, *options])
@@ -146,7 +146,7 @@ def test_bad_parallel_options_exit_2_before_training(table, tmp_path, capsys, no
 
 def test_unreachable_scheduler_is_one_line(table, tmp_path, capsys, monkeypatch, no_training):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(cli, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(cli.options, "CONNECT_TIMEOUT_S", 1)
     code = cli.main(["compare", str(table), "--target", "y", "--report", str(tmp_path / "r"),
                      "--scheduler", "tcp://127.0.0.1:9"])
     err = capsys.readouterr().err

@@ -98,3 +98,13 @@ def test_crps_and_pipeline_figures_quoted(namespace):
     assert ideal == pytest.approx(0.44, abs=0.005)
     assert np.all(ns["fold_crps"] > ideal - 0.05) and np.all(ns["fold_crps"] < ideal + 0.1)
     assert np.mean(ns["fold_crps"]) == pytest.approx(0.48, abs=0.03)
+
+
+def test_laplace_spread_is_larger_in_the_gap_and_beyond_the_rows(namespace):
+    # the README's comment: the epistemic sd relative to the aleatoric one at x = -2 (among
+    # the rows) is several times smaller than in the gap (0) and beyond the rows (6)
+    ratio = np.sqrt(np.divide(*namespace["laplace"].predictive_variance_split([[-2.0], [0.0], [6.0]])))
+    assert ratio[1] >= 2 * ratio[0] and ratio[2] >= 2 * ratio[0]
+    dist = namespace["laplace"].predict_dist([[0.0]])
+    plain = namespace["laplace"].estimator_.predict_dist([[0.0]])
+    assert dist.scale[0] > plain.scale[0]

@@ -69,13 +69,16 @@ def _poisson_cdf_temme(k: NDArray[np.float64], rate: NDArray[np.float64]) -> NDA
     sigma = (rate - a) / a  # lambda - 1
     eta = np.sign(sigma) * np.sqrt(2.0 * _log1pmx_neg(sigma))
     near = np.abs(sigma) < 0.05
-    en, sn = np.where(near, eta, 1.0), np.where(near, 1.0, sigma)
-    ef = np.where(near, 1.0, eta)
-    c0 = np.where(near, np.polynomial.polynomial.polyval(en, _C0_SERIES), 1 / sn - 1 / ef)
+    en = np.where(near, eta, 1.0)
+    # reciprocals first: a rate far above k (sigma ~ 1e100) must not overflow sigma**3
+    rs, re = 1 / np.where(near, 1.0, sigma), 1 / np.where(near, 1.0, eta)
+    c0 = np.where(near, np.polynomial.polynomial.polyval(en, _C0_SERIES), rs - re)
     c1 = np.where(near, np.polynomial.polynomial.polyval(en, _C1_SERIES),
-                  1 / ef**3 - 1 / sn**3 - 1 / sn**2 - 1 / (12 * sn))  # fmt: skip
+                  re**3 - rs**3 - rs**2 - rs / 12)  # fmt: skip
     main = 0.5 * special.erfc(eta * np.sqrt(a / 2.0))
-    return main + np.exp(-0.5 * a * eta * eta) / np.sqrt(2 * np.pi * a) * (c0 + c1 / a)
+    with np.errstate(over="ignore"):  # a eta^2 beyond float range: exp(-inf) = 0 is exact
+        tail = np.exp(-(a * _log1pmx_neg(sigma)))
+    return main + tail / np.sqrt(2 * np.pi * a) * (c0 + c1 / a)
 
 
 def poisson_cdf(k: NDArray[np.float64], rate: NDArray[np.float64]) -> NDArray[np.float64]:

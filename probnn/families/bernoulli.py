@@ -158,3 +158,11 @@ class BernoulliFamily(Family):
     def derivation(self, latex: bool = False) -> str:
         """Likelihood -> log-likelihood -> loss -> gradient."""
         return _LATEX if latex else _TEXT
+
+    def _raw_hessian(self, raw: Array, y: np.ndarray) -> np.ndarray:
+        """``diag(p (1 - p))`` over the labels, ``p = sigmoid(z)``, shape (n, k, k)."""
+        curvature = sigmoid(raw) * sigmoid(-raw)  # no cancellation in 1 - p near p = 1
+        n, k = raw.shape
+        hess = np.zeros((n, k, k))
+        hess[:, np.arange(k), np.arange(k)] = curvature
+        return hess

@@ -226,3 +226,13 @@ class CategoricalFamily(Family):
     def derivation(self, latex: bool = False) -> str:
         """Likelihood -> log-likelihood -> loss -> gradient."""
         return _LATEX if latex else _TEXT
+
+    def _raw_hessian(self, raw: Array, y: np.ndarray) -> np.ndarray:
+        """``diag(pi) - pi pi^T`` (times the row's total for probability targets), (n, C, C)."""
+        p = softmax(raw, axis=1)
+        hess = -p[:, :, None] * p[:, None, :]
+        c = raw.shape[1]
+        hess[:, np.arange(c), np.arange(c)] += p
+        if y.ndim == 2:
+            hess *= y.sum(axis=1)[:, None, None]
+        return hess

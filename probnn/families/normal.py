@@ -152,6 +152,10 @@ class NormalFixedFamily(Family):
         """Likelihood -> log-likelihood -> loss -> gradient."""
         return _FIXED_LATEX if latex else _FIXED_TEXT
 
+    def _raw_hessian(self, raw: Array, y: np.ndarray) -> np.ndarray:
+        """``d2 nll / dz2 = 1 / sigma^2`` for every row, shape (n, 1, 1)."""
+        return np.full((raw.shape[0], 1, 1), 1.0 / self.scale**2)
+
 
 _TEXT = """\
 Normal family with learned scale: real y, raw outputs (z1, z2),

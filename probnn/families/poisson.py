@@ -102,3 +102,7 @@ class PoissonFamily(Family):
     def derivation(self, latex: bool = False) -> str:
         """Likelihood -> log-likelihood -> loss -> gradient."""
         return _LATEX if latex else _TEXT
+
+    def _raw_hessian(self, raw: Array, y: np.ndarray) -> np.ndarray:
+        """``d2 nll / dz2 = exp(z)``, the rate, shape (n, 1, 1)."""
+        return np.exp(raw)[:, :, None]

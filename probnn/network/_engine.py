@@ -171,7 +171,7 @@ class CompiledSteps:
         avg = t._average if t._average is not None else self._empty
         counters = np.array([opt.t, getattr(t, "_average_steps", 0), t.t_], np.int64)
         per_step_lr = t.learning_rate == "invscaling"
-        from probnn.network.training import learning_rate_at
+        from probnn.network.schedules import learning_rate_at
 
         lr = learning_rate_at(t.learning_rate, t._lr, t=t.t_, epoch=t.n_iter_,
                               max_iter=t.max_iter, power_t=t.power_t)  # fmt: skip
@@ -211,7 +211,7 @@ class CompiledSteps:
     def _numpy_loss_epoch(self, X, y, sw, sw_loss, rows, bs, lr, per_step_lr, counters,
                           common, flush, avg, ema) -> float:
         """The epoch with the family's NumPy loss between a compiled forward and backward."""
-        from probnn.network.training import learning_rate_at
+        from probnn.network.schedules import learning_rate_at
 
         t = self.trainer
         net = t.network

@@ -38,7 +38,7 @@ import sys
 import numpy as np
 
 __all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "numba_available",
-           "compiled_step_pays", "step_saving_s", "limit_blas_threads", "precompile"]
+           "compiled_step_pays", "step_saving_s", "limit_blas_threads"]
 
 # n_params x optimiser steps above which compiling pays, measured (python -m
 # bench.tools.profile_probnn --compile-cost / --isolated, AMD EPYC, 1 BLAS thread, CPU time): the
@@ -181,25 +181,15 @@ def kernels() -> dict:
     return _KERNELS
 
 
-def compiled_steps(trainer, batch_size: int):
-    """The compiled whole step (:class:`probnn.network._engine.CompiledSteps`) for
-    ``trainer``'s fit with batches of up to ``batch_size`` rows, or None where the fit keeps
-    the NumPy loop (``_engine.unsupported`` says why)."""
-    from probnn.network import _engine
-
-    if _engine.unsupported(trainer) is not None:
-        return None
-    return _engine.CompiledSteps(trainer, kernels(), batch_size)
-
-
 def enable_for(optimizer, n_steps: float, engine: str | None = None, network=None, *,
-               trainer=None, batch_size: int | None = None) -> bool:
+               trainer=None, batch_size: int | None = None, whole_step: bool = False) -> bool:
     """Switch ``optimizer`` (and ``network``'s relu layers) to the fused kernels if the engine
     choice says so; True if it did.
 
-    Under ``auto``: for a fit the whole compiled step can take (``trainer`` and
-    ``batch_size`` given), :func:`compiled_step_pays`; for the others (dropout, other
-    activations), ``n_params * n_steps >= FAST_MIN_WORK``.
+    Under ``auto``: for a fit the whole compiled step can take (``whole_step``, as
+    ``_engine.unsupported`` decides, with ``trainer`` and ``batch_size`` given),
+    :func:`compiled_step_pays`; for the others (dropout, other activations),
+    ``n_params * n_steps >= FAST_MIN_WORK``.
     """
     choice = engine_choice(engine)
     if choice == "numpy":
@@ -209,9 +199,7 @@ def enable_for(optimizer, n_steps: float, engine: str | None = None, network=Non
     if choice == "auto":
         if not numba_available():
             return False
-        from probnn.network import _engine
-
-        if trainer is not None and batch_size and _engine.unsupported(trainer) is None:
+        if whole_step and trainer is not None and batch_size:
             if not compiled_step_pays(trainer.network.layer_sizes, batch_size, n_steps,
                                       trainer.early_stopping):
                 return False
@@ -299,32 +287,3 @@ def loss_kernel_for(family):
     if listed is not cls:
         return None
     return functools.partial(fn, family)
-
-
-def precompile() -> float:
-    """Compile the step kernels into numba's on-disk cache (float32 networks: the compiled
-    losses and the NumPy-loss path) so that the engine's model counts no compile cost; returns
-    the seconds it took (next to nothing when the cache holds them already)."""
-    import time
-    import warnings
-
-    from probnn.families import get_family
-    from probnn.network.mlp import MLP
-    from probnn.network.training import Trainer
-
-    started = time.perf_counter()
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(16, 3)).astype(np.float32)
-    targets = {"normal": rng.normal(size=16), "bernoulli": rng.integers(0, 2, 16),
-               "categorical": np.arange(16) % 3, "poisson": rng.poisson(1.0, 16)}
-    for name, y in targets.items():
-        family = get_family(name)
-        y = family.check_target(y)
-        trainer = Trainer(MLP([3, 4, family.n_outputs(y)], random_state=0), family,
-                          batch_size=8, max_iter=1, ema_decay=0.9)
-        trainer.engine = "numba"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            trainer.fit(X, y)
-    return time.perf_counter() - started
-

@@ -50,17 +50,17 @@ from probnn._validation import (
 from probnn.exceptions import TrainingDivergedError
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network.mlp import MLP, make_rng
-from probnn.network import _fast
+from probnn.network import _engine, _fast
 from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
+from probnn.network.schedules import SCHEDULES, learning_rate_at
 
-__all__ = ["Trainer", "SCHEDULES", "learning_rate_at"]
+__all__ = ["Trainer", "SCHEDULES", "learning_rate_at", "precompile"]
 
 # seconds of training before a progress bar appears: short fits stay silent
 PROGRESS_DELAY_S = 1.0
 
 Array = np.ndarray
 
-SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
 
 _BOOL = Options(True, False)
 _COUNT = Interval(1, closed="left", integer=True)  # an integer >= 1
@@ -101,23 +101,6 @@ TRAINER_CONSTRAINTS = {
     "progress": [Options(True, False, None), _NON_NEGATIVE],
     "verbose": [_BOOL, Interval(0, closed="left", integer=True)],
 }
-
-
-def learning_rate_at(schedule: str, lr0: float, *, t: int = 0, epoch: int = 0,
-                     max_iter: int = 1, power_t: float = 0.5) -> float:  # fmt: skip
-    """The learning rate a schedule gives.
-
-    ``constant`` and ``adaptive`` (whose drops the Trainer applies): ``lr0``;
-    ``invscaling``: ``lr0 / (t + 1) ** power_t`` with ``t`` the samples seen
-    (scikit-learn's rule); ``cosine``: ``lr0 (1 + cos(pi epoch / max_iter)) / 2``.
-    """
-    if schedule in ("constant", "adaptive"):
-        return lr0
-    if schedule == "invscaling":
-        return lr0 / (t + 1) ** power_t
-    if schedule == "cosine":
-        return lr0 * 0.5 * (1 + math.cos(math.pi * min(epoch, max_iter) / max(max_iter, 1)))
-    raise ValueError(f"learning_rate must be one of {', '.join(SCHEDULES)}; found {schedule!r}")
 
 
 class Trainer:
@@ -602,14 +585,18 @@ class Trainer:
             # the fit is large enough for compiling to pay; self.engine / PROBNN_ENGINE force
             # either path
             self._steps = None
+            whole_step = _engine.unsupported(self) is None
             if _fast.enable_for(self._optimizer, -(-n // bs) * self.max_iter, self.engine,
-                                network=net, trainer=self, batch_size=bs):
+                                network=net, trainer=self, batch_size=bs,
+                                whole_step=whole_step):  # fmt: skip
                 self._fused_loss = _fast.loss_kernel_for(self.family)
         if self._optimizer._kernels is not None:
             # the whole step compiled (probnn.network._step), where the fit allows it
             steps = getattr(self, "_steps", None)
             if steps is None or (steps is not False and steps.cap < bs):
-                steps = self._steps = _fast.compiled_steps(self, bs) or False
+                steps = self._steps = (  # the NumPy loop where the step cannot be compiled
+                    _engine.CompiledSteps(self, _fast.kernels(), bs)
+                    if _engine.unsupported(self) is None else False)  # fmt: skip
             if steps:
                 loss = steps.epoch(X, y, sw)
                 if loss is not None:
@@ -757,3 +744,30 @@ class Trainer:
                 stacklevel=3,
             )
         return self
+
+
+def precompile() -> float:
+    """Compile the engine's step kernels (``_fast``) into numba's on-disk cache (float32
+    networks: the compiled losses and the NumPy-loss path) so that the engine's model counts no compile cost; returns
+    the seconds it took (next to nothing when the cache holds them already)."""
+    import time
+    import warnings
+
+    from probnn.families import get_family
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 3)).astype(np.float32)
+    targets = {"normal": rng.normal(size=16), "bernoulli": rng.integers(0, 2, 16),
+               "categorical": np.arange(16) % 3, "poisson": rng.poisson(1.0, 16)}
+    for name, y in targets.items():
+        family = get_family(name)
+        y = family.check_target(y)
+        trainer = Trainer(MLP([3, 4, family.n_outputs(y)], random_state=0), family,
+                          batch_size=8, max_iter=1, ema_decay=0.9)
+        trainer.engine = "numba"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trainer.fit(X, y)
+    return time.perf_counter() - started
+

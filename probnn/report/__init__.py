@@ -385,7 +385,7 @@ def write_compare_report(
         Each family's per-row held-out NLL, in the scoring ``scoring`` names.
     standard_errors : mapping of family name -> float
         Standard error of each family's mean difference from ``best``, paired
-        over the rows (see ``probnn.cli.paired_standard_errors``).
+        over the rows (see ``probnn.compare.paired_standard_errors``).
     best : str
         The family with the lowest mean NLL.
     coverage : float

@@ -1,0 +1,80 @@
+"""The command line's errors: bad usage (exit 2), one line on stderr, SIGTERM as Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+
+
+class UsageError(Exception):
+    """Bad command-line usage: exit code 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C raises KeyboardInterrupt.
+
+    A KeyboardInterrupt: every cleanup that runs on Ctrl-C (``probnn._io``'s temporary
+    files, the report's temporary folder) runs on ``kill`` too.
+    """
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` inside (main thread only: where signals go)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# The library's words for a setting -> the option that sets it (a refusal names what to do).
+_OPTION_WORDS = {"(the estimators' dtype='float64')": "(--dtype float64)",
+                 "(dtype='float64')": "(--dtype float64)"}  # fmt: skip
+
+
+def in_option_words(message: str) -> str:
+    """``message`` on one line, with the estimators' settings it names as the command's options."""
+    text = " ".join(str(message).split())
+    for words, option in _OPTION_WORDS.items():
+        text = text.replace(words, option)
+    return text
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"probnn: error: {in_option_words(message)}", file=sys.stderr)
+    return code
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # A user needs the warning's words, not the file and line of our source that raised it.
+    text = " ".join(str(message).split())
+    if getattr(category, "__name__", "") == "ConvergenceWarning":
+        text = _convergence_text(text)
+    print(f"probnn: warning: {text}", file=sys.stderr)
+
+
+def _convergence_text(text: str) -> str:
+    """A ConvergenceWarning in the command line's words (--epochs, not max_iter / tol)."""
+    found = re.search(r"max_iter=(\d+)", text)
+    n = found.group(1) if found else None
+    budget = f"all {n}" if n else "all its"
+    flag = f"--epochs {n}" if n else "--epochs"
+    if "L-BFGS" in text:
+        return (f"L-BFGS used {budget} iterations ({flag}) without converging; the model is "
+                "where it stopped (see the held-out figures)")  # fmt: skip
+    return (f"training used {budget} epochs ({flag}) without early stopping converging; the "
+            "model is where training stopped (see the held-out figures)")  # fmt: skip

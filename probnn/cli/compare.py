@@ -1,0 +1,107 @@
+"""``probnn compare``: :func:`probnn.compare_families` on a file, printed and reported."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Sequence
+
+from probnn.cli._common import (_check_report_dir, _drop, _end_of_training, _progress, _read,
+                                _runs_elsewhere, _say, _staged_report)  # fmt: skip
+from probnn.cli._errors import UsageError, in_option_words
+from probnn.cli.options import _check_family_params, _cluster, _estimator_params, _family_params
+
+
+def _write_compare_report(args, report_dir, frame, result) -> pathlib.Path:
+    """The one report of ``probnn compare``: the families side by side."""
+    from probnn.report.model_card import write_comparison_report
+
+    title = f"probnn compare {pathlib.Path(args.data).name} --target {args.target}"
+    return _staged_report(report_dir, lambda folder: write_comparison_report(
+        folder, result, data=args.data, frame=frame, target=args.target, drop=args.drop,
+        impute=args.impute, test_size=args.test_size, seed=args.seed, title=title))
+
+
+def _cmd_compare(args) -> int:
+    from probnn.families import FAMILIES
+
+    requested = args.families
+    unknown = [f for f in requested or [] if f not in FAMILIES]
+    if unknown or requested == []:
+        raise UsageError(
+            f"--families expects names among {', '.join(FAMILIES)}; found "
+            f"{', '.join(map(repr, unknown)) or 'none'}"
+        )
+    report_dir = pathlib.Path(args.report or f"{pathlib.Path(args.data).stem}-compare-report")
+    _check_report_dir(report_dir, "--report", [("the data", args.data)])  # before any work
+    with _cluster(args):  # before reading the data: a wrong --scheduler fails in seconds
+        return _compare(args, requested, report_dir)
+
+
+def _compare(args, requested, report_dir: pathlib.Path) -> int:
+    """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
+    from probnn.compare import compare_families
+    from probnn.tabular import check_target_column, families_of_kinds, target_kinds
+
+    frame = _drop(_read(args.data), args.drop, args.target)
+    check_target_column(frame, args.target)
+    params = _family_params(args)
+    if params:  # --family-param is bad usage unless some family tried takes each name
+        tried = requested or families_of_kinds(target_kinds(frame[args.target])[0])
+        params_of = _family_params_per_family(tried, params)
+    else:
+        params_of = {}
+    result = compare_families(
+        frame.drop(columns=[args.target]), frame[args.target], requested,
+        test_size=args.test_size, seed=args.seed, coverage=args.coverage, impute=args.impute,
+        levels=args.levels, family_params=params_of, n_jobs=args.jobs,
+        say=lambda line: _say(args, line), hidden=args.hidden, solver=args.solver,
+        epochs=args.epochs, progress=_progress(args) and not _runs_elsewhere(args),
+        **_estimator_params(args),
+    )  # fmt: skip
+    for family in result.attempted:  # said once all are fitted (one bar per process would mix)
+        _say(args, f"fitting {family} ...")
+        if family in result.trained:
+            _end_of_training(args, result.trained[family].estimator, result.seconds[family],
+                             label=family)  # fmt: skip
+    table = result.table
+    print(f"held-out NLL on {result.test.size} rows (lower is better):")
+    print(f"  {result.scoring}")
+    width = max(14, 2 + max(len(f) for f in table["family"]))  # the longest family name, aligned
+    print(f"  {'rank':<5}{'family':<{width}}{'nats/example':>14}{'bits/example':>14}"
+          f"{'minus best':>12}{'SE':>9}")  # fmt: skip
+    for rank, row in enumerate(table.itertuples(index=False), 1):
+        shown = "-" if row.family == result.best else f"{row.se:.4f}"
+        print(f"  {rank:<5}{row.family:<{width}}{row.nll_nats:>14.4f}{row.nll_bits:>14.4f}"
+              f"{row.minus_best:>12.4f}{shown:>9}")  # fmt: skip
+    if len(table) > 1:
+        print("  (SE: standard error of the difference from the best, paired over the held-out "
+              "rows)")  # fmt: skip
+        print(f"  {result.verdict}")
+    for family, why in result.skipped:
+        print(f"  skipped {family}: {in_option_words(why)}")
+    for family, why in result.left_out:
+        print(f"  {family} left out: {' '.join(why.split())}")
+    html = _write_compare_report(args, report_dir, frame, result)
+    _say(args, f"report written to {html}")
+    return 0
+
+
+def _family_params_per_family(families: Sequence[str], params: dict[str, float]):
+    """Each family's share of the ``--family-param`` pairs: those its constructor takes.
+
+    A name no family takes, or a value a family rejects, is bad usage.
+    """
+    from probnn.families import FAMILIES
+
+    shares: dict[str, dict[str, float]] = {}
+    for family in families:
+        takes = set(FAMILIES[family].fixed_params)  # the family declares its parameters
+        shares[family] = {k: v for k, v in params.items() if k in takes}
+        _check_family_params(family, shares[family])
+    unused = [k for k in params if not any(k in share for share in shares.values())]
+    if unused:
+        raise UsageError(
+            f"--family-param {', '.join(unused)}: none of the families compared "
+            f"({', '.join(families)}) takes that parameter"
+        )
+    return shares

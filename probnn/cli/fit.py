@@ -1,0 +1,200 @@
+"""``probnn fit``: a table in, a model file and its report out (in memory or streamed)."""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+import time
+
+from probnn._split import split_rows
+from probnn.cli._common import (_check_output_file, _check_report_dir, _drop, _end_of_training, _inside,
+                                _print_metrics, _progress, _read, _runs_elsewhere, _say,
+                                _write_model_report)  # fmt: skip
+from probnn.cli._errors import UsageError
+from probnn.cli.options import (_check_ensemble, _check_family_name, _check_family_params, _check_levels,
+                                _cluster, _estimator_params, _family_params, _streams)  # fmt: skip
+from probnn.exceptions import DataError
+
+
+# How ``fit`` chose its held-out rows, as its model file records it (``TabularModel.
+# training_data``): in memory by ``split_rows``, streamed by ``probnn.streaming.row_parts``.
+SPLIT_PERMUTATION, SPLIT_ROW_HASH = "permutation", "row-hash"
+
+
+def _training_record(data_sha: str, rows: int, args, rule: str) -> dict:
+    """What ``evaluate`` needs to recognise the fitted data and re-derive its held-out rows."""
+    return {"sha256": data_sha, "rows": int(rows), "split": rule, "seed": int(args.seed),
+            "test_fraction": float(args.test_size)}  # fmt: skip
+
+
+def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
+    """The model file and report folder of ``probnn fit``, checked before any training.
+
+    The model defaults to ``DATA-stem.safetensors`` in the current folder; the report to
+    ``MODEL-stem-report`` beside the model file. Neither may replace the data, and their
+    folders must be writable (bad usage, exit 2, otherwise).
+    """
+    out = pathlib.Path(args.out or f"{pathlib.Path(args.data).stem}.safetensors")
+    report = pathlib.Path(args.report) if args.report else out.parent / f"{out.stem}-report"
+    inputs = [("the data", args.data)]
+    _check_output_file(out, "--out", inputs)
+    _check_report_dir(report, "--report", inputs, files=[out])
+    if _inside(out, report) and out.name in _report_files():
+        raise UsageError(f"--out {out} is a file the report writes; choose another name")
+    return out, report
+
+
+def _report_files() -> tuple[str, ...]:
+    """The files a report may write into its folder."""
+    from probnn.report import REPORT_FILES
+
+    return REPORT_FILES
+
+
+def _cmd_fit(args) -> int:
+    from probnn.tabular import (TabularModel, check_held_out_labels, check_target_column,
+                                infer_family, is_classifier_family, validate_frame)  # fmt: skip
+
+    _check_family_name(args.family)
+    out, report_dir = _fit_outputs(args)  # before reading: a bad path fails in a second
+    family_params = _family_params(args)
+    if family_params and args.family != "auto":
+        _check_family_params(args.family, family_params)
+    _check_ensemble(args, args.family)
+    _check_levels(args, args.family)
+    if _runs_elsewhere(args) and args.ensemble == 1:
+        raise UsageError("--jobs and --scheduler spread an ensemble's networks over workers "
+                         "(--ensemble M); a single network trains in one process")  # fmt: skip
+    if _streams(args):
+        return _fit_streamed(args, out, report_dir, family_params)
+    raw_frame = _read(args.data)
+    from probnn.report.card import file_sha256
+
+    data_sha = file_sha256(args.data)  # the model file's and the report's fingerprint of DATA
+    frame = _drop(raw_frame, args.drop, args.target)
+    check_target_column(frame, args.target)
+    family = args.family
+    reason = f"chosen with --family {family}"
+    if family == "auto":
+        family, why = infer_family(frame[args.target])
+        reason = f"inferred because {why}"
+        _say(args, f"family: {family} ({why})")
+        _check_family_params(family, family_params)
+        _check_ensemble(args, family)
+    _check_levels(args, family)
+    validate_frame(frame, args.target, family, args.impute, args.levels)
+    train, test = split_rows(frame.shape[0], args.seed, args.test_size)
+    if is_classifier_family(family):  # a held-out label never trained on: say so before training
+        check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
+                              args.target)  # fmt: skip
+    _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
+    extra = {"family_params": family_params} if family_params else {}
+    started, cpu = time.perf_counter(), time.process_time()
+    with _cluster(args):
+        model = TabularModel.fit(
+            frame.iloc[train], args.target, family=family, hidden=args.hidden,
+            solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+            progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
+            n_jobs=args.jobs, levels=args.levels, **_estimator_params(args), **extra,
+        )  # fmt: skip
+    timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
+              "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
+    _end_of_training(args, model.estimator, timing["training"])
+    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_PERMUTATION)
+    _save_model(args, model, out)  # first: whatever fails after training, the model is kept
+    held_out = frame.iloc[test]
+    with _model_kept(out, "scoring the held-out rows"):
+        metrics = model.evaluate(held_out, coverage=args.coverage)
+    facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
+                 held_out=held_out, reason=reason, timing=timing, data_sha=data_sha,
+                 split=f"{train.size:,} training rows, {test.size:,} held out "
+                       f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
+    return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
+
+
+def _save_model(args, model, out: pathlib.Path) -> None:
+    """Write the trained model to ``out`` (atomically) and say so."""
+    from probnn.model_file import save_model
+
+    save_model(model, out)
+    _say(args, f"model written to {out}")
+
+
+@contextlib.contextmanager
+
+
+def _model_kept(out: pathlib.Path, what: str):
+    """Any failure inside, once the model is saved, is one line saying where the model is."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - any cause: the model is saved, say so
+        raise DataError(f"the model is saved in {out}, but {what} failed: "
+                        f"{_describe_failure(exc)}") from exc  # fmt: skip
+
+
+def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
+              report_dir: pathlib.Path, facts: dict, saved: bool = False) -> int:  # fmt: skip
+    """The end of ``probnn fit``: held-out metrics printed, the model file and its report."""
+    print(f"held-out metrics ({n_test} rows, family {model.family}):")
+    _print_metrics(metrics, args.coverage)
+    # The trained model is saved first (atomically): whatever stops the report afterwards,
+    # the training is not lost, and the one error line says where the model is. The report
+    # is drawn in a temporary folder and moved into place, so it is whole or absent.
+    if not saved:
+        _save_model(args, model, out)
+    with _model_kept(out, f"writing its report into {report_dir}"):
+        html = _write_model_report(model, metrics, report_dir, args, facts)
+    _say(args, f"report written to {html}")
+    return 0
+
+
+def _describe_failure(exc: BaseException) -> str:
+    """One exception in a user's words (an OSError as its reason and file)."""
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    if isinstance(exc, (DataError, ValueError, UsageError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc} (an error of probnn's: please report this)"
+
+
+def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_params: dict) -> int:
+    """``probnn fit --stream``: the table in record batches (``probnn.streaming.fit_stream``)."""
+    from probnn.streaming import TableSource, fit_stream
+
+    if args.solver == "lbfgs":
+        raise UsageError("--stream trains by minibatches: use --solver adam or sgd (L-BFGS needs "
+                         "the whole table in memory; --stream no)")  # fmt: skip
+    if args.ensemble > 1:
+        raise UsageError("--ensemble fits several networks on a table in memory; use --stream no")
+    if args.target in args.drop:
+        raise UsageError(f"--drop removes the target column {args.target!r}")
+    source = TableSource(args.data)  # every file opened: a corrupt one is named before training
+    from probnn.tabular import check_target_column
+
+    check_target_column(source.columns_frame(), args.target)
+    from probnn.report.card import file_sha256
+
+    data_sha = file_sha256(args.data)  # the model file's and the report's fingerprint of DATA
+    extra = {"family_params": family_params} if family_params else {}
+    started, cpu = time.perf_counter(), time.process_time()
+    model, info = fit_stream(
+        source, args.target, family=args.family, hidden=args.hidden, epochs=args.epochs,
+        seed=args.seed, impute=args.impute, test_fraction=args.test_size,
+        batch_size=args.batch_size, patience=args.patience, drop=args.drop,
+        coverage=args.coverage, log=lambda text: _say(args, text), solver=args.solver,
+        levels=args.levels,
+        **{k: v for k, v in _estimator_params(args).items()
+           if k not in ("batch_size", "n_iter_no_change")}, **extra,
+    )  # fmt: skip
+    timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
+    _end_of_training(args, model.estimator, timing["training"])
+    rows, sample = info.rows, info.test_sample
+    model.training_data = _training_record(data_sha, rows["all"], args, SPLIT_ROW_HASH)
+    facts = dict(data=args.data, rows=rows["all"], train=info.train_sample, held_out=sample,
+                 reason=info.family_reason, timing=timing, data_sha=data_sha,
+                 split=f"{rows['train']:,} training rows, {rows['validation']:,} validation rows "
+                       f"(early stopping), {rows['test']:,} held out, each chosen by a hash of "
+                       f"its row number (--test-size {args.test_size:g}, --seed {args.seed}); "
+                       f"metrics over all held-out rows, figures over the first "
+                       f"{len(sample):,}")  # fmt: skip
+    return _save_fit(args, model, info.metrics, rows["test"], out, report_dir, facts)

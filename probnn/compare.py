@@ -1,0 +1,397 @@
+"""Compare likelihood families on one table: the same split, the same seed, held-out NLL.
+
+:func:`compare_families` is ``probnn compare`` as a library call: each family is fitted
+(a :class:`~probnn.tabular.TabularModel`) on the same training rows, scored on the same
+held-out rows, and ranked by its mean held-out negative log-likelihood, with the standard
+error of its difference from the best paired over those rows. The command line reads the
+file, prints the ranking and writes the report; everything it prints comes from here.
+
+The features are a table as read from a file (``X``: a DataFrame of raw columns, text and
+missing values included); preprocessing is each family's own, fitted on the training rows
+only, as in ``probnn fit``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from probnn._split import TEST_FRACTION, split_rows
+from probnn.exceptions import DataError, TrainingDivergedError
+
+__all__ = ["FamilyComparison", "compare_families", "paired_standard_errors"]
+
+
+def paired_standard_errors(nll_rows: Mapping[str, object]) -> tuple[str, dict[str, float]]:
+    """The best family by mean NLL and each family's standard error of its difference from it.
+
+    Parameters
+    ----------
+    nll_rows : dict of str -> ndarray of shape (n,)
+        Per-row NLLs of each family on the same held-out rows.
+
+    Returns
+    -------
+    best : str
+    se : dict of str -> float
+        ``std(nll_f - nll_best, ddof=1) / sqrt(n)`` (paired over the rows; 0 for the best).
+    """
+    best = min(nll_rows, key=lambda f: float(np.mean(nll_rows[f])))
+    se = {}
+    for family, rows in nll_rows.items():
+        d = np.asarray(rows, dtype=np.float64) - np.asarray(nll_rows[best], dtype=np.float64)
+        se[family] = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
+    return best, se
+
+
+def _is_label_kind(kind: str) -> bool:
+    from probnn.families import LABEL_KINDS
+
+    return kind in LABEL_KINDS
+
+
+def _scores_integers(family: str, kind: str) -> bool:
+    """Whether a continuous ``family`` is scored on an integer target by P(y - 1/2 < Y <= y + 1/2)."""
+    from probnn.families import DISCRETE_KINDS, FAMILIES
+
+    return kind in DISCRETE_KINDS and FAMILIES[family].support not in DISCRETE_KINDS
+
+
+def scoring_line(kinds: str | Sequence[str]) -> str:
+    """How held-out rows of a target of ``kinds`` are scored, in one line."""
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    kind = kinds[-1]  # a few integers are labels and counts: scored as integers
+    if _is_label_kind(kind):
+        return "scoring: log-probability of each held-out class label"
+    if kind not in ("count", "integer"):
+        return "scoring: log-density at each held-out target (every family here is a density)"
+    classes = " (the class families: of y as a class label)" if _is_label_kind(kinds[0]) else ""
+    return ("scoring: log-probability of each held-out integer y" + classes + "; the continuous "
+            "families by P(y - 1/2 < Y <= y + 1/2) = cdf(y + 1/2) - cdf(y - 1/2), not by their "
+            "density")  # fmt: skip
+
+
+def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Sequence[str],
+                     levels: Sequence[str] | None = None, dtype=np.float32) -> str | None:  # fmt: skip
+    """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
+    ``probnn.tabular.target_kinds``) when trained in ``dtype``, or None when it can."""
+    from probnn.families import get_family
+    from probnn.tabular import (check_trainable_target, class_order, regression_target,
+                                target_labels)  # fmt: skip
+
+    declared = get_family(family)
+    if not any(k in declared.target_kinds for k in kinds):
+        if all(_is_label_kind(k) for k in kinds) and not declared.is_classifier:
+            return "a density is not a probability of a class label; the target holds class labels"
+        return (f"{family} models {', '.join(declared.target_kinds)} targets; the target holds "
+                f"{' / '.join(kinds)} values")  # fmt: skip
+    column = frame[target]
+    try:
+        if declared.is_classifier:
+            labels = target_labels(column, target)
+            n = len(set(labels.tolist()))
+            if declared.support == "binary" and n != 2:
+                return f"{family} needs 2 classes; the target has {n}"
+            class_order(column, labels, target, family, levels)
+            return None
+        y = regression_target(column, target, declared)
+        check_trainable_target(y, column, target, declared, dtype)
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def _row_nll(model, held_out: pd.DataFrame, kind: str) -> np.ndarray:
+    """Per-row held-out NLL of a fitted model, in the scoring the target's kind calls for."""
+    from probnn._discrete import integer_log_prob
+
+    y = model.encode_target(held_out)
+    dist = model.predict_dist(held_out)
+    if _scores_integers(model.family, kind):
+        return -integer_log_prob(dist, y)
+    return -np.asarray(dist.log_prob(y), dtype=np.float64)
+
+
+def _fit_family(task: dict):
+    """Fit one family on its training rows (in a joblib worker, or here).
+
+    Parameters
+    ----------
+    task : dict
+        ``frame`` (the training rows), ``target``, ``family`` and the other keyword
+        arguments of :meth:`TabularModel.fit`.
+
+    Returns
+    -------
+    model : TabularModel or None
+    seconds : float or None
+        Wall-clock seconds of the fit.
+    failure : str or None
+        Why the family could not be fitted (training diverged), else None.
+    """
+    from probnn.tabular import TabularModel
+
+    task = dict(task)
+    frame, target = task.pop("frame"), task.pop("target")
+    started = time.perf_counter()
+    try:
+        model = TabularModel.fit(frame, target, **task)
+    except TrainingDivergedError as exc:
+        return None, None, f"training diverged: {exc}"
+    return model, time.perf_counter() - started, None
+
+
+def _verdict(ranked: Sequence[str], means: Mapping[str, float], se: Mapping[str, float]) -> str:
+    """The winner against the runner-up, in words: a win, or within noise (under 2 SE)."""
+    best = ranked[0]
+    if len(ranked) == 1:
+        return f"{best} is the only family that could be fitted."
+    second = ranked[1]
+    gap, error = means[second] - means[best], se[second]
+    if gap > 0 and error == 0:
+        return f"{best} beats {second} by {gap:.4f} nats/example on every held-out row"
+    if not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)
+        return (f"{best} and {second} are within noise: {gap:.4f} nats/example apart, "
+                f"less than 2 SE ({2 * error:.4f}); another split or seed may order "
+                "them the other way")  # fmt: skip
+    return f"{best} beats {second} by {gap:.4f} nats/example, {gap / error:.1f} SE"
+
+
+@dataclasses.dataclass
+class FamilyComparison:
+    """What :func:`compare_families` found.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per scored family, best first: ``family``, ``nll_nats`` and ``nll_bits``
+        (mean held-out NLL per row), ``minus_best`` (nats), ``se`` (standard error of the
+        difference from the best, paired over the held-out rows; NaN for the best),
+        ``coverage`` (empirical coverage of the central ``coverage`` interval) and
+        ``pit_ks`` (KS distance of the PIT values from uniform); the last two NaN for the
+        class-label families.
+    models : dict of str -> TabularModel
+        The fitted models that were scored, in the families' order.
+    best : str
+    verdict : str
+        The winner against the runner-up, in words.
+    kinds : tuple of str
+        The target's kinds (``probnn.tabular.target_kinds``); ``why`` says why.
+    scoring : str
+        How the held-out rows were scored (densities, probabilities of integers, labels).
+    train, test : ndarray of int
+        Positions of the training and the held-out rows in ``X``.
+    nll_rows : dict of str -> ndarray of shape (n_test,)
+        Each scored family's per-row held-out NLL.
+    standard_errors : dict of str -> float
+    dists : dict of str -> Distribution
+        Each scored family's predictions on the held-out rows.
+    trained : dict of str -> TabularModel
+        Every family that trained (also those whose held-out rows could not be scored).
+    seconds : dict of str -> float
+        Wall-clock seconds of each family's fit.
+    skipped : list of (str, str)
+        Families tried but not ranked, and why, in the families' order.
+    left_out : list of (str, str)
+        Families not tried (``families=None``) that a few rows of the target keep out.
+    families : list of str
+        The families tried, in order.
+    attempted : list of str
+        The families whose fit was started (those the target's values admit), in order.
+    coverage : float
+        The nominal coverage of ``table``'s ``coverage`` column.
+    """
+
+    table: pd.DataFrame
+    models: dict
+    best: str
+    verdict: str
+    kinds: tuple
+    why: str
+    scoring: str
+    train: np.ndarray
+    test: np.ndarray
+    nll_rows: dict
+    standard_errors: dict
+    dists: dict
+    trained: dict
+    seconds: dict
+    skipped: list
+    left_out: list
+    families: list
+    attempted: list
+    coverage: float
+
+    @property
+    def ranked(self) -> list[str]:
+        """The scored families, best first."""
+        return self.table["family"].tolist()
+
+
+def _target_frame(X: pd.DataFrame, y) -> tuple[pd.DataFrame, str]:
+    """``X`` with ``y`` as one more column, and that column's name."""
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame of feature columns; found {type(X).__name__}")
+    name = y.name if isinstance(y, pd.Series) and isinstance(y.name, str) else "y"
+    if name in X.columns:
+        raise ValueError(f"the target's name {name!r} is also a column of X; name the target "
+                         "(y.name) differently")  # fmt: skip
+    column = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
+    if len(column) != X.shape[0]:
+        raise ValueError(f"y must have one value per row of X ({X.shape[0]}); found {len(column)}")
+    frame = X.copy()
+    frame[name] = column.set_axis(X.index)  # rows are named by X's index (+ 1, as in a file)
+    return frame, name
+
+
+def _held_out_metrics(model, held_out: pd.DataFrame, dist, coverage: float) -> tuple[float, float]:
+    """Coverage of the central interval and the PIT's KS distance (NaN for class labels)."""
+    from probnn.metrics import regression_metrics
+
+    if model.is_classifier:
+        return math.nan, math.nan
+    y = np.asarray(model.encode_target(held_out), dtype=np.float64)
+    m = regression_metrics(y, dist, coverage=coverage)
+    return m["coverage"], m["pit_ks"]
+
+
+def compare_families(
+    X: pd.DataFrame,
+    y,
+    families: Sequence[str] | None = None,
+    *,
+    test_size: float = TEST_FRACTION,
+    seed: int = 0,
+    coverage: float = 0.9,
+    impute: bool = False,
+    levels: Sequence[str] | None = None,
+    family_params: Mapping[str, Mapping[str, float]] | None = None,
+    n_jobs: int | None = 1,
+    say: Callable[[str], None] | None = None,
+    **fit_params,
+) -> FamilyComparison:
+    """Fit each family on the same training rows and rank them by held-out NLL.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame of shape (n_rows, n_features)
+        The feature columns as read from a file (numbers, text, missing values with
+        ``impute``); each family's model preprocesses them on its training rows.
+    y : pandas.Series or array-like of shape (n_rows,)
+        The target; a Series' name names it in messages (else ``"y"``).
+    families : sequence of str, optional
+        Registered family names to try. Default: every family of the target's kinds
+        (``probnn.tabular.families_of_kinds``), plus, in ``left_out``, those a few rows
+        keep out.
+    test_size : float, default=0.2
+        Fraction of the rows held out (``probnn._split.split_rows``: a permutation by ``seed``).
+    seed : int, default=0
+        The split's and every fit's seed.
+    coverage : float, default=0.9
+        Nominal coverage of the central interval whose empirical coverage is tabled.
+    impute : bool, default=False
+        Fill missing feature values (median / most frequent) instead of refusing them.
+    levels : sequence of str, optional
+        The classes' order for ordered families (``--levels``).
+    family_params : mapping of family name -> dict, optional
+        Fixed parameters of a family's constructor (e.g. a Student-t's ``df``).
+    n_jobs : int or None, default=1
+        Families fitted at once through joblib (``probnn._parallel.parallel_map``); the
+        results are those of a sequential run.
+    say : callable, optional
+        Called with a line of progress (the target's kind, the split) before the fits.
+    **fit_params
+        Passed to :meth:`TabularModel.fit` (``hidden``, ``solver``, ``epochs``,
+        ``progress``, estimator parameters such as ``learning_rate_init``).
+
+    Returns
+    -------
+    FamilyComparison
+        ``.table`` (the ranking, a DataFrame), ``.models`` (the fitted models), ...
+
+    Raises
+    ------
+    DataError
+        For a table the tabular layer refuses (naming rows and columns), or when no
+        family could be fitted and scored (each one's reason in the message).
+    """
+    from probnn._parallel import parallel_map
+    from probnn.families import FAMILIES
+    from probnn.tabular import (Preprocessor, check_target_column, families_left_out,
+                                families_of_kinds, target_kinds)  # fmt: skip
+
+    frame, target = _target_frame(X, y)
+    if families is not None:
+        unknown = [f for f in families if f not in FAMILIES]
+        if unknown or not families:
+            raise ValueError(f"families expects names among {', '.join(FAMILIES)}; found "
+                             f"{', '.join(map(repr, unknown)) or 'none'}")  # fmt: skip
+    check_target_column(frame, target)
+    Preprocessor(impute=impute).fit(frame.drop(columns=[target]))  # errors name file rows
+    kinds, why = target_kinds(frame[target])
+    kind = kinds[0]
+    tried = list(families) if families is not None else families_of_kinds(kinds)
+    # families the target's kind does not admit because of a few rows (a proportion with
+    # one exact 0 and beta): said with those rows, not silently absent
+    left_out = [] if families is not None else families_left_out(frame[target], target, tried)
+    train, test = split_rows(frame.shape[0], seed, test_size)
+    if say is not None:
+        say(f"target kind: {' and '.join(kinds)}, since {why}")
+        say(f"one split for all families: {train.size} training rows, {test.size} held out")
+    dtype = fit_params.get("dtype", np.float32)
+    problems = {f: _support_problem(frame, target, f, kinds, levels, dtype) for f in tried}
+    params_of = dict(family_params or {})
+    train_frame, held_out = frame.iloc[train], frame.iloc[test]
+    tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
+                  levels=levels, **fit_params,
+                  **({"family_params": dict(params_of[family])} if params_of.get(family) else {}))
+             for family in tried if problems[family] is None]  # fmt: skip
+    # the families' fits run ahead through joblib; their results come in the families' order
+    fits = iter(parallel_map(_fit_family, tasks, n_jobs=n_jobs))
+    nll_rows, skipped, dists, models, trained, seconds = {}, [], {}, {}, {}, {}
+    for family in tried:
+        if problems[family] is not None:
+            skipped.append((family, problems[family]))
+            continue
+        model, took, failure = next(fits)
+        if failure is not None:
+            # one family failing to train says something about it; rank the others
+            skipped.append((family, failure))
+            continue
+        trained[family], seconds[family] = model, took
+        try:
+            nll_rows[family] = _row_nll(model, held_out, kind)
+            dists[family], models[family] = model.predict_dist(held_out), model
+        except (DataError, ValueError) as exc:  # e.g. a held-out class label never seen in
+            # training, or a mixture whose component collapsed onto one integer (scale 0)
+            skipped.append((family, f"cannot score the held-out rows: {exc}"))
+    if not nll_rows:
+        raise DataError(
+            "expected at least one family that can model the target; all were skipped: "
+            + "; ".join(f"{f}: {why}" for f, why in skipped)
+        )
+    best, se = paired_standard_errors(nll_rows)
+    means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
+    ranked = sorted(means, key=means.get)
+    rows = []
+    for family in ranked:
+        covered, ks = _held_out_metrics(models[family], held_out, dists[family], coverage)
+        rows.append({"family": family, "nll_nats": means[family],
+                     "nll_bits": means[family] / math.log(2),
+                     "minus_best": means[family] - means[best],
+                     "se": math.nan if family == best else se[family],
+                     "coverage": covered, "pit_ks": ks})  # fmt: skip
+    table = pd.DataFrame(rows, columns=["family", "nll_nats", "nll_bits", "minus_best", "se",
+                                        "coverage", "pit_ks"])  # fmt: skip
+    return FamilyComparison(
+        table=table, models=models, best=best, verdict=_verdict(ranked, means, se),
+        kinds=tuple(kinds), why=why, scoring=scoring_line(kinds), train=train, test=test,
+        nll_rows=nll_rows, standard_errors=se, dists=dists, trained=trained, seconds=seconds,
+        skipped=skipped, left_out=left_out, families=tried,
+        attempted=[f for f in tried if problems[f] is None], coverage=coverage,
+    )  # fmt: skip

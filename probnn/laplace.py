@@ -1,0 +1,581 @@
+"""The Laplace approximation: a Gaussian over a fitted network's weights, and its evidence.
+
+A network fitted by maximum a posteriori knows how noisy ``y`` is (the spread of its
+predicted distribution, the aleatoric part) but not how unsure it is of its own weights
+(the epistemic part). :class:`LaplaceApproximation` puts a Gaussian over the chosen weights
+``theta`` (the output layer's, or all), centred at the fitted ones ``theta*``, with precision
+
+    P = sum_i w_i J_i^T H_i J_i + lambda D,
+
+where ``J_i = d raw_i / d theta`` (:func:`probnn.network.jacobian.output_jacobian`),
+``H_i`` the curvature of row ``i``'s NLL in raw space (:meth:`Family.raw_curvature`: the
+family's own second derivatives, their positive part), ``w_i`` the row's sample weight and
+``D`` the diagonal that is 1 on the coefficients and 0 on the output layer's biases: the
+prior is ``N(0, lambda^-1 I)`` on the coefficients and flat on the output biases, on the
+scale of the summed NLL (with ``subset="all"`` the hidden layers' biases, which training
+leaves unpenalised, get the Gaussian prior too: flat, a hidden relu unit active on every
+training row would move the outputs exactly as the output bias does, and the posterior
+would be improper). That is the generalised Gauss-Newton matrix: for a family whose NLL is convex in
+the raw outputs and a network linear in ``theta`` (no hidden layer) it is the exact Hessian.
+
+The predictive is linearised: the raw outputs ``f(x; theta)`` are Gaussian to first order
+in ``theta``, mean ``f(x; theta*)`` and covariance ``C(x) = J(x) Sigma J(x)^T`` with
+``Sigma = P^-1``, then pushed through the family (:meth:`LaplaceApproximation.predict_dist`).
+
+The evidence (marginal likelihood) of the Laplace approximation, in nats,
+
+    log Z = -sum_i w_i nll_i(theta*) - lambda / 2 ||W*||^2 + (d_W / 2) log lambda
+            + (d_b / 2) log(2 pi) - 1/2 log det P,
+
+(``W`` the ``d_W`` weights with the Gaussian prior) counts the flat prior on the ``d_b``
+output biases as density 1 (an improper prior: ``log Z`` is
+then defined up to that choice, and comparable between values of ``lambda``). A regressor
+that standardised its target is scored in ``y``'s units (``+ log target_scale_`` per row).
+
+Sits beside :mod:`probnn.calibration`, above the estimators (it reads their network, family
+and target standardisation).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.optimize import minimize_scalar
+from scipy.special import xlogy
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from probnn._validation import InstanceOf, Options, check_params, check_sample_weight, make_rng
+
+__all__ = ["LaplaceApproximation", "FULL_MATRIX_BYTES"]
+
+Array = np.ndarray
+
+# The largest posterior covariance (float64, n_weights^2 * 8 bytes) hessian="ggn" builds:
+# 2 GiB is a 16,384-weight subset. Beyond it hessian="ggn-diag" keeps one number per weight.
+FULL_MATRIX_BYTES = 2**31
+# Jacobian chunks: at most this many float64 entries (rows x outputs x weights) at once.
+_CHUNK_ENTRIES = 2**22
+# The search range of prior_precision="evidence", in log lambda (summed-NLL scale).
+_EVIDENCE_BOUNDS = (math.log(1e-6), math.log(1e6))
+
+
+def _is_classifier(estimator) -> bool:
+    return bool(estimator.estimator_.family_.is_classifier)
+
+
+class LaplaceApproximation(BaseEstimator):
+    """A fitted probnn network with a Gaussian posterior over its weights (Laplace).
+
+    A meta-estimator like scikit-learn's ``CalibratedClassifierCV``: :meth:`fit` fits the
+    wrapped :class:`~probnn.MLPRegressor` or :class:`~probnn.MLPClassifier` (or takes it
+    fitted, ``prefit=True``), then the posterior over the chosen weights (see the module's
+    docstring for the formulas), and predicts by integrating over it.
+
+    Parameters
+    ----------
+    estimator : MLPRegressor or MLPClassifier, default=None
+        The network to wrap; None: ``MLPRegressor()``.
+    subset : {"last-layer", "all"}, default="last-layer"
+        The weights the posterior is over; the others stay at their fitted values.
+        "last-layer" (the output layer's ``(n_hidden + 1) * n_outputs`` weights) suits
+        any network; "all" small ones.
+    hessian : {"ggn", "ggn-diag"}, default="ggn"
+        "ggn": the full generalised Gauss-Newton matrix, ``8 * d^2`` bytes for ``d``
+        weights (refused beyond ``FULL_MATRIX_BYTES``, 2 GiB, naming the size); "ggn-diag":
+        its diagonal only (``8 * d`` bytes, weights independent a posteriori).
+    prior_precision : float >= 0, "evidence" or None, default=None
+        ``lambda`` of the prior ``N(0, lambda^-1 I)`` on the coefficients, on the scale of
+        the summed NLL. None: the estimator's own Gaussian prior, ``lambda = alpha`` (its
+        objective is ``(sum_i w_i nll_i + alpha / 2 ||W||^2) / sum_i w_i``, so the MAP
+        fit is the posterior mode for that lambda). "evidence": the lambda that maximises
+        the Laplace evidence, by Brent's method on ``log lambda`` in ``[1e-6, 1e6]`` with
+        the curvature at the fitted weights.
+    predictive : {"auto", "linear", "mc"}, default="auto"
+        How the Gaussian over the raw outputs becomes a distribution of ``y``. "linear"
+        (what "auto" picks where it exists): for regressors whose predicted distribution
+        is a Normal, Laplace or Student-t, the same distribution with its scale widened so
+        that its variance grows by the variance of the location (exact for a Normal);
+        for classifiers with "binary" or "classes" support the probit approximation
+        (MacKay 1992; Lu, Ie and Sha 2020 for classes): logits ``mu_j / sqrt(1 + pi/8
+        C_jj)``. "mc": Monte Carlo over the raw outputs (``n_samples`` draws): a
+        regressor's ``Mixture`` of the family's distributions, a classifier's mean
+        class probabilities. "auto" falls back to "mc" where "linear" does not exist.
+    n_samples : int >= 1, default=100
+        Draws of the raw outputs for "mc" and for a classifier's entropy split.
+    random_state : None, int or Generator, default=None
+    prefit : bool, default=False
+        ``estimator`` is already fitted: :meth:`fit` only computes the posterior.
+
+    Attributes
+    ----------
+    estimator_ : MLPRegressor or MLPClassifier
+        The fitted network (``estimator`` itself with ``prefit=True``).
+    prior_precision_ : float
+        The lambda used.
+    log_evidence_ : float
+        The Laplace evidence at ``prior_precision_``, in nats (see the module's docstring).
+    n_weights_ : int
+        ``d``, the number of weights the posterior is over.
+    posterior_precision_ : ndarray of shape (d, d) or (d,)
+        ``P`` (its diagonal for "ggn-diag"); rows and columns of weights with neither
+        curvature nor a prior (a bias of a hidden unit no training row activates) are 0:
+        those weights stay at their fitted values.
+    prior_mask_ : ndarray of bool, shape (d,)
+        The weights the Gaussian prior covers: all but the output layer's biases, or all
+        where the summed curvature leaves a direction of the output biases flat (a softmax's
+        logits, determined only up to a constant).
+    map_weights_ : ndarray of shape (d,)
+        ``theta*``, float64.
+    classes_ : ndarray
+        Classifiers: the wrapped estimator's classes.
+
+    Notes
+    -----
+    The curvature is that of the training likelihood: a regressor's family at its
+    estimated parameters, on the standardised target; a classifier's sample weights are
+    those given to :meth:`fit` (``class_weight`` is not applied). A regressor's recalibrated
+    ``scale_factor_`` widens the predicted distribution before the epistemic part is added.
+    """
+
+    _parameter_constraints = {
+        "estimator": [Options(None), InstanceOf(BaseEstimator, "a probnn estimator")],
+        "subset": [Options("last-layer", "all")],
+        "hessian": [Options("ggn", "ggn-diag")],
+        "prior_precision": [Options(None, "evidence"),
+                            InstanceOf(numbers.Real, "a number >= 0",
+                                       test=lambda v: v >= 0 and math.isfinite(v))],
+        "predictive": [Options("auto", "linear", "mc")],
+        "n_samples": [InstanceOf(numbers.Integral, "an integer >= 1", test=lambda v: v >= 1)],
+        "prefit": [Options(True, False)],
+    }  # fmt: skip
+
+    def __init__(self, estimator=None, subset="last-layer", hessian="ggn",
+                 prior_precision=None, predictive="auto", n_samples=100,
+                 random_state=None, prefit=False):  # fmt: skip
+        self.estimator = estimator
+        self.subset = subset
+        self.hessian = hessian
+        self.prior_precision = prior_precision
+        self.predictive = predictive
+        self.n_samples = n_samples
+        self.random_state = random_state
+        self.prefit = prefit
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+        """Fit the network (unless ``prefit``), then the posterior over its weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) (or (n_samples, k) multi-label)
+        sample_weight : array-like of shape (n_samples,), optional
+            Passed to the estimator's ``fit``; row ``i``'s curvature and NLL count ``w_i`` times.
+
+        Returns
+        -------
+        self
+        """
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k not in ("random_state",)}  # fmt: skip
+        check_params(params, self._parameter_constraints, type(self).__name__)
+        if self.estimator is None:
+            from probnn.estimators import MLPRegressor
+
+            base = MLPRegressor()
+        else:
+            base = self.estimator
+        if not (hasattr(base, "_prior_alpha") and hasattr(base, "_fit_network")):
+            raise ValueError(
+                "LaplaceApproximation needs a probnn MLPRegressor or MLPClassifier (a network "
+                f"fitted by probnn); found {type(base).__name__}"
+            )
+        if self.prefit:
+            check_is_fitted(base, "coefs_")
+            fitted = base
+        else:
+            fitted = clone(base)
+            fitted.fit(X, y, sample_weight=sample_weight)
+        self.estimator_ = fitted
+        network = fitted._network
+        self.n_features_in_ = network.layer_sizes[0]
+        X = np.ascontiguousarray(validate_data(fitted, X, reset=False, dtype=np.float64))
+        family, targets, log_scale = self._training_targets(y)
+        w = check_sample_weight(sample_weight, X.shape[0])
+        if targets.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y must have the same number of rows; found {X.shape[0]} and "
+                f"{targets.shape[0]}"
+            )
+
+        from probnn.network.jacobian import output_jacobian, parameter_index
+
+        index = parameter_index(network, self.subset)
+        d = index.size
+        diagonal = self.hessian == "ggn-diag"
+        self._check_memory(d, diagonal)
+        curvature = np.zeros(d) if diagonal else np.zeros((d, d))
+        k = network.layer_sizes[-1]
+        output_bias_curvature = np.zeros((k, k))  # sum_i w_i H_i: the output biases' block
+        nll_sum = 0.0
+        for rows in self._chunks(X.shape[0], network.layer_sizes[-1] * d):
+            raw, jac = output_jacobian(network, X[rows], self.subset)
+            hess = family.raw_curvature(raw, targets[rows]) * w[rows, None, None]
+            output_bias_curvature += hess.sum(axis=0)
+            hj = np.matmul(hess, jac)
+            if diagonal:
+                curvature += np.einsum("nkp,nkp->p", jac, hj)
+            else:
+                curvature += jac.reshape(-1, d).T @ hj.reshape(-1, d)
+            nll_sum += float(np.dot(w[rows], family.nll(raw, targets[rows])))
+        nll_sum += log_scale * float(w.sum())
+        self.map_weights_ = np.asarray(network.params[index], dtype=np.float64)
+        # the prior covers every weight but the output layer's biases (flat): a flat prior
+        # on a hidden bias would leave the posterior improper wherever a relu unit is active
+        # on every training row (its bias then moves the outputs as the output bias does)
+        k = network.layer_sizes[-1]
+        self._is_coef = index < network.params.size - k
+        if _rank_deficient(output_bias_curvature):
+            # raw outputs determined only up to a direction (softmax: a constant added to
+            # every logit): the output biases along it have no curvature, so a prior there too
+            self._is_coef[:] = True
+        self.prior_mask_ = self._is_coef
+        self._curvature, self._nll_sum = curvature, nll_sum
+        self.n_weights_ = d
+        if self.prior_precision == "evidence":
+            result = minimize_scalar(lambda t: -self._log_evidence(math.exp(t)),
+                                     bounds=_EVIDENCE_BOUNDS, method="bounded",
+                                     options={"xatol": 1e-4})  # fmt: skip
+            lam = math.exp(result.x)
+        elif self.prior_precision is None:
+            lam = self._prior_from_estimator()
+        else:
+            lam = float(self.prior_precision)
+        self.prior_precision_ = lam
+        self.log_evidence_ = self._log_evidence(lam)
+        free = self._free(lam)
+        precision = self._precision(lam)
+        if diagonal:
+            self.posterior_precision_ = np.zeros(d)
+            self.posterior_precision_[free] = precision
+            self._covariance = np.zeros(d)
+            self._covariance[free] = 1.0 / precision
+        else:
+            self.posterior_precision_ = np.zeros((d, d))
+            self.posterior_precision_[np.ix_(free, free)] = precision
+            sigma = cho_solve(self._cholesky(precision), np.eye(precision.shape[0]))
+            self._covariance = np.zeros((d, d))
+            self._covariance[np.ix_(free, free)] = 0.5 * (sigma + sigma.T)
+        if _is_classifier(self):
+            self.classes_ = fitted.classes_
+        return self
+
+    def _training_targets(self, y) -> tuple[object, np.ndarray, float]:
+        """The family of the network's raw outputs, the targets it scores, and log(scale)."""
+        est = self.estimator_
+        if est.family_.is_classifier:
+            y = np.asarray(y)
+            if y.ndim == 2 and y.shape[1] == 1 and not est._multilabel:
+                y = y[:, 0]
+            return est.family_, est.family_.check_target(est._encode(y)), 0.0
+        pred = est._predictive
+        targets = np.asarray(pred.standardise(pred.base.check_target(y)), dtype=np.float64)
+        return pred.base, targets, pred.log_scale
+
+    def _prior_from_estimator(self) -> float:
+        prior, alpha = self.estimator_._prior_alpha()
+        if prior not in (None, "gaussian"):
+            raise ValueError(
+                f"prior_precision=None maps the estimator's Gaussian prior to lambda; found "
+                f"prior={prior!r} (give prior_precision as a number or 'evidence')"
+            )
+        return float(alpha)
+
+    @staticmethod
+    def _check_memory(d: int, diagonal: bool) -> None:
+        need = 8 * d * d
+        if not diagonal and need > FULL_MATRIX_BYTES:
+            raise ValueError(
+                f"hessian='ggn' over {d:,} weights needs a {need / 2**30:.1f} GiB posterior "
+                f"matrix (8 * d^2 bytes), more than FULL_MATRIX_BYTES = "
+                f"{FULL_MATRIX_BYTES / 2**30:.0f} GiB; use subset='last-layer' or "
+                "hessian='ggn-diag' (8 * d bytes)"
+            )
+
+    @staticmethod
+    def _chunks(n: int, per_row: int):
+        step = max(1, _CHUNK_ENTRIES // max(per_row, 1))
+        for start in range(0, n, step):
+            yield slice(start, min(n, start + step))
+
+    def _free(self, lam: float) -> Array:
+        """The weights the posterior is over at ``lam``: those with a prior or curvature.
+
+        A weight that moves no training row's output (a bias of a hidden unit that is
+        never active) and has a flat prior has no posterior; it stays at its fitted value.
+        """
+        curvature = self._curvature if self._curvature.ndim == 1 else np.diag(self._curvature)
+        return (curvature > 0) | (self._is_coef & (lam > 0))
+
+    def _precision(self, lam: float) -> Array:
+        """``P`` restricted to :meth:`_free` (its diagonal for "ggn-diag")."""
+        free = self._free(lam)
+        prior = lam * self._is_coef[free].astype(np.float64)
+        if self._curvature.ndim == 1:
+            return self._curvature[free] + prior
+        return self._curvature[np.ix_(free, free)] + np.diag(prior)
+
+    def _cholesky(self, precision: Array):
+        try:
+            return cho_factor(precision, lower=True)
+        except LinAlgError:
+            raise ValueError(
+                "the posterior precision is not positive definite: the data and the prior "
+                f"(prior_precision_={self.prior_precision_!r}) leave some combination of the "
+                "weights undetermined; give a larger prior_precision or 'evidence'"
+            ) from None
+
+    def _log_evidence(self, lam: float) -> float:
+        """The Laplace evidence (module docstring) at prior precision ``lam``, in nats."""
+        precision = self._precision(lam)
+        if precision.ndim == 1:
+            if not np.all(precision > 0):  # pragma: no cover - _free keeps positive ones
+                return -math.inf
+            logdet = float(np.sum(np.log(precision)))
+        else:
+            try:
+                factor, _ = cho_factor(precision, lower=True)
+            except LinAlgError:
+                return -math.inf
+            logdet = 2.0 * float(np.sum(np.log(np.diag(factor))))
+        free = self._free(lam)
+        coef = self.map_weights_[self._is_coef]
+        n_free = int(free.sum())
+        if lam > 0:
+            prior = -0.5 * lam * float(coef @ coef) + 0.5 * coef.size * math.log(lam)
+            n_flat = n_free - coef.size
+        else:  # lambda = 0: the coefficients' prior is flat too (density 1)
+            prior, n_flat = 0.0, n_free
+        return -self._nll_sum + prior + 0.5 * n_flat * math.log(2 * math.pi) - 0.5 * logdet
+
+    # ------------------------------------------------------------ predictive
+    def _raw_moments(self, X) -> tuple[Array, Array]:
+        """Raw outputs at the fitted weights (n, k) and their linearised covariance (n, k, k)."""
+        from probnn.network.jacobian import output_jacobian
+
+        check_is_fitted(self, "posterior_precision_")
+        est = self.estimator_
+        X = np.ascontiguousarray(validate_data(est, X, reset=False, dtype=np.float64))
+        k = est._network.layer_sizes[-1]
+        means, covs = [], []
+        for rows in self._chunks(X.shape[0], k * self.n_weights_):
+            raw, jac = output_jacobian(est._network, X[rows], self.subset)
+            if self._covariance.ndim == 1:
+                js = jac * self._covariance
+            else:
+                js = jac @ self._covariance
+            means.append(raw)
+            covs.append(np.einsum("nkp,nlp->nkl", js, jac))
+        return np.concatenate(means), np.concatenate(covs)
+
+    def _raw_samples(self, mean: Array, cov: Array) -> Array:
+        """``n_samples`` draws of the raw outputs, shape (n_samples, n, k)."""
+        values, vectors = np.linalg.eigh(cov)
+        root = vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
+        rng = make_rng(self.random_state)
+        noise = rng.standard_normal((self.n_samples, *mean.shape))
+        return mean[None] + np.einsum("nkj,snj->snk", root, noise)
+
+    def _mode(self) -> str:
+        if self.predictive != "auto":
+            return self.predictive
+        return "linear" if self._has_linear() else "mc"
+
+    def _has_linear(self) -> bool:
+        est = self.estimator_
+        if est.family_.is_classifier:
+            return est.family_.support in ("binary", "classes")
+        from probnn.distributions import Laplace, Normal, StudentT
+
+        return est._predictive.base.location_scale and isinstance(
+            est._predictive.distribution(np.zeros((1, est._network.layer_sizes[-1]))),
+            (Normal, Laplace, StudentT))  # fmt: skip
+
+    def _check_linear(self) -> None:
+        if not self._has_linear():
+            raise ValueError(
+                "predictive='linear' needs a Normal, Laplace or Student-t predictive (regressors) "
+                "or a classifier family with 'binary' or 'classes' support; found family "
+                f"{self.estimator_.family_.name!r}: use predictive='mc'"
+            )
+
+    def _probit_raw(self, mean: Array, cov: Array) -> Array:
+        """Logits ``mu_j / sqrt(1 + pi/8 C_jj)``: the probit approximation of E[link(z)]."""
+        return mean / np.sqrt(1.0 + (math.pi / 8.0) * np.einsum("njj->nj", cov))
+
+    def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
+        """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
+        pred = self.estimator_._predictive
+
+        def value(r):
+            return np.asarray(
+                pred.distribution(r).loc if what == "loc" else pred.mean(r), dtype=np.float64
+            )
+
+        # central differences: the family exposes no derivative of its parameters; loc and
+        # the mean of the registry's location-scale families are linear in raw (exact here)
+        step = 1e-4 * np.maximum(1.0, np.abs(raw))
+        grad = np.empty_like(raw)
+        for j in range(raw.shape[1]):
+            shift = np.zeros_like(raw)
+            shift[:, j] = step[:, j]
+            grad[:, j] = (value(raw + shift) - value(raw - shift)) / (2 * step[:, j])
+        return np.einsum("nk,nkl,nl->n", grad, cov, grad)
+
+    def predict_dist(self, X: ArrayLike):
+        """The predictive distribution of ``y`` (classifiers: of the encoded labels).
+
+        Returns
+        -------
+        Distribution with batch shape (n_samples,)
+            Regressors, "linear": the estimator's distribution (Normal, Laplace, Student-t)
+            with each scale widened by ``sqrt(1 + v / variance)``, ``v`` the linearised
+            variance of the location (Student-t with df <= 2: ``sqrt(1 + v / scale^2)``);
+            "mc": a ``Mixture`` of ``n_samples`` of the family's distributions.
+            Classifiers: the family's distribution at the probit logits ("linear"), or a
+            ``Bernoulli`` / ``Categorical`` of the mean class probabilities ("mc").
+        """
+        mean, cov = self._raw_moments(X)
+        mode = self._mode()
+        if mode == "linear":
+            self._check_linear()
+        est = self.estimator_
+        if est.family_.is_classifier:
+            if mode == "linear":
+                return est.family_.distribution(self._probit_raw(mean, cov))
+            from probnn.distributions import Bernoulli, Categorical
+
+            probs = self._mc_probs(mean, cov).mean(axis=0)
+            if est._multilabel:
+                return Bernoulli(probs=probs)
+            if est.family_.support == "binary":
+                return Bernoulli(probs=probs[:, 1])
+            return Categorical(probs=probs)
+        pred = est._predictive
+        if mode == "mc":
+            from probnn.distributions import Mixture
+
+            return Mixture([pred.distribution(r) for r in self._raw_samples(mean, cov)])
+        return _widened(pred.distribution(mean), self._location_variance(mean, cov, "loc"))
+
+    def _mc_probs(self, mean: Array, cov: Array) -> Array:
+        est = self.estimator_
+        return np.stack([est.family_.class_probs(r, multilabel=est._multilabel)
+                         for r in self._raw_samples(mean, cov)])  # fmt: skip
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Regressors: the predictive mean, (n_samples,). Classifiers: the most probable
+        class of the predictive (each label with probability > 1/2 for multi-label)."""
+        if _is_classifier(self):
+            probs = self.predict_proba(X)
+            if self.estimator_._multilabel:
+                return (probs > 0.5).astype(int)
+            return self.classes_[np.argmax(probs, axis=1)]
+        return np.asarray(self.predict_dist(X).mean)
+
+    @available_if(lambda self: is_classifier(getattr(self, "estimator_", self.estimator)))
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Classifiers: the predictive class probabilities, shape (n_samples, n_classes)
+        (multi-label: each label's probability of 1, (n_samples, k))."""
+        mean, cov = self._raw_moments(X)
+        est = self.estimator_
+        if self._mode() == "mc":
+            return self._mc_probs(mean, cov).mean(axis=0)
+        self._check_linear()
+        return est.family_.class_probs(self._probit_raw(mean, cov), multilabel=est._multilabel)
+
+    def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[Array, Array]:
+        """Regressors: the predictive's central interval holding ``y`` with probability
+        ``coverage``; lower, upper of shape (n_samples,)."""
+        from probnn.estimators._base import central_interval_of
+
+        if _is_classifier(self):
+            raise ValueError("predict_interval is for regressors; this wraps a classifier")
+        return central_interval_of(self.predict_dist(X), coverage)
+
+    def score_nll(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Mean negative log-likelihood of ``y`` under the predictive, in nats (weighted
+        by ``sample_weight``)."""
+        dist = self.predict_dist(X)
+        est = self.estimator_
+        if _is_classifier(self):
+            y = np.asarray(y)
+            if y.ndim == 2 and y.shape[1] == 1 and not est._multilabel:
+                y = y[:, 0]
+            targets = est._encode(y)
+        else:
+            targets = np.asarray(est.family_.check_target(y), dtype=np.float64)
+        nll = -np.asarray(dist.log_prob(targets), dtype=np.float64)
+        if nll.ndim == 2:  # multi-label: the labels' NLLs add
+            nll = nll.sum(axis=1)
+        w = check_sample_weight(sample_weight, nll.shape[0])
+        return float(np.dot(w, nll) / w.sum())
+
+    def predictive_variance_split(self, X: ArrayLike) -> tuple[Array, Array]:
+        """The predictive uncertainty split into the network's and the data's parts.
+
+        Returns
+        -------
+        epistemic, aleatoric : ndarray of shape (n_samples,)
+            Regressors: the linearised variance of the predicted mean (``g^T C g``, ``g =
+            d mean / d raw``) and the variance of the estimator's own predicted
+            distribution, both in y's units squared. Classifiers: the mutual information
+            between the label and the weights and the expected entropy of the label, in
+            nats, by Monte Carlo over the raw outputs (``n_samples`` draws); they add up to
+            the entropy of the mean class probabilities.
+        """
+        mean, cov = self._raw_moments(X)
+        est = self.estimator_
+        if not est.family_.is_classifier:
+            aleatoric = np.asarray(est._predictive.distribution(mean).variance, dtype=np.float64)
+            return self._location_variance(mean, cov, "mean"), aleatoric
+        probs = self._mc_probs(mean, cov)
+        total = _entropy(probs.mean(axis=0), est._multilabel)
+        expected = np.mean([_entropy(p, est._multilabel) for p in probs], axis=0)
+        return total - expected, expected
+
+
+def _rank_deficient(matrix: Array) -> bool:
+    """Whether a symmetric positive semi-definite matrix is singular to rounding."""
+    values = np.linalg.eigvalsh(matrix)
+    return not values[0] > 1e-10 * max(values[-1], 0.0)
+
+
+def _entropy(probs: Array, multilabel: bool) -> Array:
+    """Entropy in nats of class probabilities (n, C), or of k independent labels (n, k)."""
+    if multilabel:
+        return -(xlogy(probs, probs) + xlogy(1 - probs, 1 - probs)).sum(axis=1)
+    return -xlogy(probs, probs).sum(axis=1)
+
+
+def _widened(dist, extra_variance: Array):
+    """``dist`` (Normal, Laplace, Student-t) with each scale widened so that its variance
+    grows by ``extra_variance`` (where the variance is infinite: the scale's square does)."""
+    from probnn.distributions import Laplace, Normal, StudentT
+
+    scale = np.asarray(dist.scale, dtype=np.float64)
+    variance = np.asarray(dist.variance, dtype=np.float64)
+    base = np.where(np.isfinite(variance), variance, scale**2)
+    factor = np.sqrt(1.0 + extra_variance / base)
+    loc = np.asarray(dist.loc, dtype=np.float64)
+    if isinstance(dist, Normal):
+        return Normal(loc, scale * factor)
+    if isinstance(dist, Laplace):
+        return Laplace(loc, scale * factor)
+    return StudentT(np.asarray(dist.df, dtype=np.float64), loc=loc, scale=scale * factor)

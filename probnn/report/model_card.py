@@ -1,0 +1,242 @@
+"""The model card assembled: the tables of facts a report shows beside its figures.
+
+:func:`write_model_report` (one model: ``probnn fit``, ``probnn evaluate --report``) and
+:func:`write_comparison_report` (``probnn compare``) take a fitted model, or a
+:class:`probnn.compare.FamilyComparison`, and plain facts about the data and the split (paths,
+row counts, the options' values), and write the report into a folder. The command line
+only gathers those facts; what the card says and how is decided here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import pathlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from probnn import report as _report  # its writers looked up when called (tests replace them)
+from probnn.report import Table
+from probnn.report.card import (constant_baseline, file_sha256, members, network_rows,
+                                software_versions, stop_reason, training_rows, used_setting)  # fmt: skip
+
+__all__ = ["data_rows", "model_card", "baseline_table", "short_stop", "write_model_report",
+           "write_comparison_report"]
+
+
+def data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
+               impute: bool, sha: str | None = None) -> list[tuple[str, object]]:  # fmt: skip
+    """The card's "Data" rows: the file, its hash and rows, the target, the features."""
+    features = [str(c) for c in frame.columns if c != target]
+    more = f", ... ({len(features) - 12} more)" if len(features) > 12 else ""
+    shown = ", ".join(features[:12]) + more
+    return [
+        ("file", str(path)),
+        ("SHA-256", sha or file_sha256(path)),
+        ("rows in the file", rows),
+        ("target", target),
+        (f"features ({len(features)})", shown),
+        ("dropped columns (--drop)", ", ".join(drop) or "none"),
+        ("missing feature values", "filled: median / most frequent (--impute)" if impute
+         else "none allowed"),
+    ]  # fmt: skip
+
+
+def model_card(model, reason: str, data_rows, timing: dict | None, stopped: str):
+    """The model card's tables: data, family, network, training, software."""
+    family = members(model.estimator)[0].family_
+    params = ", ".join(f"{k}={v:g}" for k, v in family.get_params().items()
+                       if isinstance(v, (int, float))) or "none"  # fmt: skip
+    family_rows = [("family", family.name), ("why", reason), ("the NLL is the", family.loss_name),
+                   ("link", family.link), ("parameters", params)]  # fmt: skip
+    train_rows = list(training_rows(model.estimator))
+    train_rows.append(("epochs run and why training stopped", stopped, ""))
+    if timing:
+        cpu = (f"{timing['cpu']:.1f} s CPU" if timing["cpu"] is not None
+               else "networks fitted by workers (CPU time not measured)")
+        train_rows.append(("training time", f"{timing['training']:.1f} s wall clock, {cpu}",
+                           "--jobs" if timing["cpu"] is None else ""))  # fmt: skip
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    software = [*software_versions(), ("report written", stamp)]
+    return [
+        Table("Data", ["", ""], data_rows, key="data"),
+        Table("Family", ["", ""], family_rows, key="family"),
+        Table("Network", ["", ""], network_rows(model.estimator), key="network"),
+        Table("Training", ["setting", "value", "option"], train_rows, key="training"),
+        Table("Software", ["", ""], software, key="software"),
+    ]
+
+
+def baseline_table(model, y_train, held_out, metrics, fixed):
+    """The best constant model against the network, and the bits the network adds."""
+    family = members(model.estimator)[0].family_
+    y_test = model.encode_target(held_out)
+    nll0, described = constant_baseline(family, y_train, y_test, fixed=fixed)
+    nll = float(metrics["nll_nats"])
+    gain = (nll0 - nll) / math.log(2)
+    n = y_test.shape[0]
+    rows = [("best constant model (ignores the features; maximum likelihood on the training "
+             f"targets): {family.name}, {described}", nll0, nll0 / math.log(2)),
+            ("the network", nll, nll / math.log(2))]  # fmt: skip
+    if gain > 0:
+        note = (f"The network adds {gain:.4f} bits of information per example over the best "
+                f"constant model ({gain * n:,.0f} bits over the {n:,} rows).")
+    else:
+        note = (f"The network predicts these rows no better than the best constant model "
+                f"({-gain:.4f} bits per example worse): the features, as learned, do not help.")
+    return Table("Against the best constant model", ["model", "NLL (nats/example)",
+                 "NLL (bits/example)"], rows, note=note, key="baseline")  # fmt: skip
+
+
+def short_stop(estimator) -> str:
+    """How one network's training ended, short enough for a figure's title."""
+    n, budget = int(estimator.n_iter_), used_setting(estimator, "max_iter")
+    if estimator.solver == "lbfgs":
+        return f"L-BFGS, {n} iterations" + ("" if estimator.converged_ else " (the whole budget)")
+    if estimator.converged_:
+        return f"stopped early at epoch {n} of {budget}"
+    return f"used all {budget} epochs"
+
+
+def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, float], *,
+                       data: str, rows: int, held_out, split: str, reason: str, title: str,
+                       coverage: float = 0.9, drop: Sequence[str] = (), train=None,
+                       timing: Mapping[str, float | None] | None = None,
+                       data_sha: str | None = None, model_file: str | None = None,
+                       model_sha: str | None = None) -> pathlib.Path:  # fmt: skip
+    """The report of one model on some rows (``fit``: held out; ``evaluate``: a file's).
+
+    Parameters
+    ----------
+    folder : path-like
+        Where :func:`probnn.report.write_report` writes.
+    model : TabularModel
+    metrics : dict
+        The model's scores on ``held_out`` (``TabularModel.evaluate``).
+    data : str
+        The data file; ``rows`` its data rows, ``data_sha`` its SHA-256 (computed if None).
+    held_out : DataFrame
+        The rows scored; ``split`` says in words which they are.
+    reason : str
+        Why the family (the card's "why").
+    title : str
+    coverage : float
+    drop : sequence of str
+        Columns dropped before fitting.
+    train : DataFrame, optional
+        The training rows: with them the card compares the best constant model.
+    timing : dict, optional
+        ``training`` (wall-clock seconds) and ``cpu`` (CPU seconds, or None).
+    model_file, model_sha : str, optional
+        The model file scored and its SHA-256 (``evaluate``).
+
+    Returns
+    -------
+    pathlib.Path
+        The written ``report.html``.
+    """
+    first = members(model.estimator)[0]
+    stopped = stop_reason(model.estimator)
+    rows_of_data = data_rows(data, rows, held_out, model.target, drop, model.preprocessor.impute,
+                             data_sha)  # fmt: skip
+    rows_of_data.append(("rows scored", split))
+    if model_file is not None:
+        rows_of_data[:0] = [("model file", model_file), ("model SHA-256", model_sha)]
+    card = model_card(model, reason, rows_of_data, timing, stopped)
+    fixed = list((getattr(first, "family_params", None) or {}).keys())
+    results = []
+    if train is not None:
+        y_train = model.encode_target(train)
+        results.append(baseline_table(model, y_train, held_out, metrics, fixed))
+    several = len(members(model.estimator)) > 1
+    curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
+    family = first.family_
+    notes = [f"{model.target} ~ {family.name} ({family.link}), parameters from a network of "
+             f"the features; {split}", f"training: {stopped}"]  # fmt: skip
+    return _report.write_report(
+        folder, title=title, task="classification" if model.is_classifier else "regression",
+        y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
+        classes=[str(c) for c in model.classes] if model.classes is not None else None,
+        loss_curve=getattr(first, "loss_curve_", None),
+        validation_curve=getattr(first, "validation_scores_", None), metrics=metrics,
+        notes=notes, coverage=coverage, card=card, results=results,
+        derivation=family.derivation(), target=model.target,
+        stopped=(curve_note + short_stop(first)) if first.loss_curve_ else None,
+    )  # fmt: skip
+
+
+def write_comparison_report(folder: str | pathlib.Path, result, *, data: str, frame, target: str,
+                            drop: Sequence[str], impute: bool, test_size: float, seed: int,
+                            title: str) -> pathlib.Path:  # fmt: skip
+    """The one report of ``probnn compare``: the families side by side.
+
+    Parameters
+    ----------
+    folder : path-like
+        Where :func:`probnn.report.write_compare_report` writes.
+    result : FamilyComparison
+        What :func:`probnn.compare_families` found.
+    data : str
+        The data file; ``frame`` its table (after ``drop``), ``target`` the target column.
+    impute : bool
+    test_size : float
+    seed : int
+        The split's options, as the card names them.
+    title : str
+
+    Returns
+    -------
+    pathlib.Path
+        The written ``report.html``.
+    """
+    from probnn.families import LABEL_KINDS
+
+    kinds, best, skipped = result.kinds, result.best, list(result.skipped)
+    fitted, dists, nll_rows = dict(result.models), dict(result.dists), dict(result.nll_rows)
+    # class and count families ranked together (a few integers): the report's metrics and
+    # figures are those of the best family's side, the others named in its card
+    classifier = fitted[best].is_classifier
+    other = [f for f, m in fitted.items() if m.is_classifier != classifier]
+    if other:
+        skipped += [(f, f"ranked in the printed table (held-out NLL "
+                        f"{float(np.mean(nll_rows[f])):.4f}); the report shows the "
+                        f"{'class' if classifier else 'count and density'} families")
+                    for f in other]  # fmt: skip
+        fitted = {f: m for f, m in fitted.items() if f not in other}
+        dists = {f: d for f, d in dists.items() if f not in other}
+        nll_rows = {f: r for f, r in nll_rows.items() if f not in other}
+    kind = next((k for k in kinds if (k in LABEL_KINDS) == classifier), kinds[0])
+    first = fitted[best]
+    n_train, n_test = result.train.size, result.test.size
+    rows_of_data = data_rows(data, frame.shape[0], frame, target, drop, impute)
+    rows_of_data.append(("split", f"{n_train:,} training rows, {n_test:,} held out (--test-size "
+                                  f"{test_size:g}, --seed {seed}), the same for every "
+                                  "family"))  # fmt: skip
+    rows_of_data.append(("target kind", f"{kind}: {result.why}"))
+    settings = [r for r in training_rows(first.estimator) if r[2] != "--family-param"]
+    fits = [(f, stop_reason(m.estimator), result.seconds[f]) for f, m in fitted.items()]
+    fits += [(f, f"skipped: {' '.join(reason.split())}", "") for f, reason in skipped]
+    for family, model in fitted.items():
+        params = getattr(model.estimator, "family_params", None) or {}
+        if params:
+            settings.append((f"fixed parameters of {family}",
+                             ", ".join(f"{k}={v:g}" for k, v in params.items()), "--family-param"))
+    card = [
+        Table("Data", ["", ""], rows_of_data, key="data"),
+        Table("Training (every family)", ["setting", "value", "option"], settings,
+              key="training"),
+        Table("How each family's training ended", ["family", "epochs run and why it stopped",
+              "seconds"], fits, key="fits"),
+        Table("Software", ["", ""], software_versions(), key="software"),
+    ]  # fmt: skip
+    verdict = result.verdict
+    return _report.write_compare_report(
+        folder, title=title, task="classification" if kind in LABEL_KINDS else "regression",
+        y_true=first.encode_target(frame.iloc[result.test]), dists=dists, nll_rows=nll_rows,
+        standard_errors=result.standard_errors, best=best, coverage=result.coverage,
+        scoring=f"{result.scoring}.", verdict=f"Winner: {verdict}.",
+        notes=[f"Winner: {verdict}", f"{len(fitted)} families fitted on one split; "
+               f"{n_test:,} held-out rows scored"],
+        card=card,
+    )  # fmt: skip

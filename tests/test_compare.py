@@ -1,0 +1,115 @@
+"""``probnn.compare_families``: the families ranked on one split, as a library call.
+
+The command line's ``probnn compare`` is this call plus printing: the same table, split and
+seed give the same ranking and figures. The per-row NLLs, the paired standard errors, the
+interval coverage and the PIT distance are checked against scipy.stats on the predicted
+parameters (the oracle), not against the code that computed them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import probnn
+from probnn.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+FAMILIES = ["normal", "laplace", "studentt"]
+SETTINGS = dict(hidden=[4], epochs=5, seed=3, test_size=0.25)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=160)
+    return pd.DataFrame({"x": x, "kind": rng.choice(["a", "b"], size=160),
+                         "y": 1.5 * x + rng.standard_t(3, size=160)})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def result(frame):
+    return probnn.compare_families(frame.drop(columns=["y"]), frame["y"], FAMILIES, **SETTINGS)
+
+
+def test_the_library_gives_the_command_lines_ranking(frame, result, tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    code = main(["compare", str(path), "--target", "y", "--families", ",".join(FAMILIES),
+                 "--hidden", "4", "--epochs", "5", "--seed", "3", "--test-size", "0.25",
+                 "--quiet", "--report", str(tmp_path / "cmp")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    printed = [l.split() for l in out.splitlines() if l.strip()[:1].isdigit()]
+    assert [r[1] for r in printed] == result.table["family"].tolist() == result.ranked
+    for row, (_, expected) in zip(printed, result.table.iterrows()):
+        assert float(row[2]) == pytest.approx(expected["nll_nats"], abs=5e-5)
+        assert float(row[3]) == pytest.approx(expected["nll_bits"], abs=5e-5)
+    assert result.verdict in out
+    assert sorted(result.models) == sorted(FAMILIES)
+
+
+def test_the_table_agrees_with_scipy(frame, result):
+    held_out = frame.iloc[result.test]
+    y = held_out["y"].to_numpy(dtype=np.float64)
+    assert result.test.size == round(0.25 * len(frame))
+    dist = result.dists["normal"]
+    loc, scale = np.asarray(dist.loc, np.float64), np.asarray(dist.scale, np.float64)
+    nll = {"normal": -stats.norm.logpdf(y, loc, scale)}
+    d = result.dists["laplace"]
+    nll["laplace"] = -stats.laplace.logpdf(y, np.asarray(d.loc), np.asarray(d.scale))
+    d = result.dists["studentt"]
+    nll["studentt"] = -stats.t.logpdf(y, np.asarray(d.df), np.asarray(d.loc), np.asarray(d.scale))
+    means = {f: rows.mean() for f, rows in nll.items()}
+    ranked = sorted(means, key=means.get)
+    table = result.table.set_index("family")
+    assert list(table.index) == ranked
+    best = ranked[0]
+    for family in FAMILIES:
+        assert table.loc[family, "nll_nats"] == pytest.approx(means[family], rel=1e-5)
+        assert table.loc[family, "nll_bits"] == pytest.approx(means[family] / math.log(2), rel=1e-5)
+        assert table.loc[family, "minus_best"] == pytest.approx(means[family] - means[best],
+                                                                abs=1e-5)  # fmt: skip
+        diff = nll[family] - nll[best]
+        if family == best:
+            assert math.isnan(table.loc[family, "se"])
+        else:  # the paired SE, from the per-row NLLs with numpy
+            assert table.loc[family, "se"] == pytest.approx(
+                np.std(diff, ddof=1) / np.sqrt(diff.size), rel=1e-4)
+    lo, hi = stats.norm.interval(0.9, loc, scale)
+    assert table.loc["normal", "coverage"] == pytest.approx(np.mean((y >= lo) & (y <= hi)))
+    ks = stats.kstest(stats.norm.cdf(y, loc, scale), "uniform").statistic
+    assert table.loc["normal", "pit_ks"] == pytest.approx(ks, rel=1e-6)
+
+
+def test_families_default_to_the_targets_kind_and_skips_are_said():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=80)
+    X = pd.DataFrame({"x": x})
+    y = pd.Series((x + rng.normal(size=80) > 0).astype(int), name="label")
+    lines = []
+    got = probnn.compare_families(X, y, hidden=[3], epochs=3, say=lines.append)
+    from probnn.families import FAMILIES as REGISTRY
+
+    # the class families of a binary target, read from the registry (the oracle)
+    expected = [f for f in got.families if "binary" in REGISTRY[f].target_kinds]
+    assert expected and set(got.models) <= set(got.families)
+    assert all(math.isnan(v) for v in got.table["coverage"])  # no interval of a class label
+    assert lines[0].startswith("target kind: ") and "16 held out" in lines[1]
+
+
+def test_bad_inputs_say_what_was_expected(frame):
+    X, y = frame.drop(columns=["y"]), frame["y"]
+    with pytest.raises(TypeError, match="X must be a pandas DataFrame"):
+        probnn.compare_families(X.to_numpy(), y)
+    with pytest.raises(ValueError, match="families expects names among .*'nope'"):
+        probnn.compare_families(X, y, ["normal", "nope"])
+    with pytest.raises(ValueError, match="one value per row of X \\(160\\); found 3"):
+        probnn.compare_families(X, y.to_numpy()[:3])
+    with pytest.raises(ValueError, match="'x' is also a column of X"):
+        probnn.compare_families(X, y.rename("x"))

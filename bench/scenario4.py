@@ -10,7 +10,7 @@
   ``loss="poisson"`` and ``loss="squared_error"``.
 * California housing (``housing.csv``): target ``median_house_value`` in dollars (censored at
   500001); the 207 missing ``total_bedrooms`` filled with the training median, the categorical
-  ``ocean_proximity`` one-hot encoded (``probnn.tabular.Preprocessor(impute=True)``). probnn
+  ``ocean_proximity`` one-hot encoded (``probnn.tables.preprocessing.Preprocessor(impute=True)``). probnn
   normal, laplace and studentt (df 3), all with learned scale, vs scikit-learn
   ``loss="squared_error"``.
 * On both regression sets also probnn's own fixed-scale ``loss="squared_error"``, scored like
@@ -43,7 +43,7 @@ RMSE_TOLERANCE = 0.02  # "equal RMSE": within 2 %
 
 
 def _split(frame, target, drop, seed=0):
-    from probnn.tabular import Preprocessor
+    from probnn.tables.preprocessing import Preprocessor
 
     y = frame[target].to_numpy()
     Xf = frame.drop(columns=[target, *drop])

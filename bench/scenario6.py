@@ -54,7 +54,7 @@ SCORED_ROWS = 200_000
 RSS_TARGET_MIB = 1024
 # one BLAS thread for both peers: at batch 200 x 64 units a second thread only waits (measured
 # here under load: 471,000 rows/s with one, 81,000 with two); the streamed fit reads and
-# preprocesses in a second Python thread (probnn.streaming.prefetch)
+# preprocesses in a second Python thread (probnn.tables.streaming.prefetch)
 BLAS_THREADS = 1
 THROUGHPUT_TARGET = 1.5
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -133,7 +133,8 @@ def _training_rows(folder: Path, n: int, part: int, seed: int = 0):
     """The first ``n`` rows of the streamed fit's ``part`` (its hash), in row order."""
     import pandas as pd
 
-    from probnn.streaming import TableSource, row_parts
+    from probnn.tables.sources import TableSource
+    from probnn.tables.split import row_parts
 
     frames, have = [], 0
     for batch in TableSource(folder).batches():
@@ -148,7 +149,7 @@ def _training_rows(folder: Path, n: int, part: int, seed: int = 0):
 def _in_memory_throughput(model, frame, repeats: int, log) -> dict:
     """Rows per second of partial_fit over the same chunk size on preprocessed arrays."""
     from probnn.estimators import MLPRegressor
-    from probnn.streaming import READ_ROWS
+    from probnn.tables.sources import READ_ROWS
 
     X = np.ascontiguousarray(model.transform(frame), dtype=np.float32)
     y = model.encode_target(frame)

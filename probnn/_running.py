@@ -1,7 +1,8 @@
 """Statistics of a column read in pieces that do not depend on where the pieces are cut.
 
-Used by :class:`probnn.tabular.Preprocessor` both on a table in memory (one piece) and on a
-table streamed from disk in record batches (:mod:`probnn.streaming`), so that the two give
+Used by :class:`probnn.tables.preprocessing.Preprocessor` both on a table in memory (one
+piece) and on a table streamed from disk in record batches (:mod:`probnn.tables.streaming`),
+so that the two give
 bit-identical results:
 
 * :class:`BlockMoments`: mean and variance over fixed canonical blocks of ``BLOCK_ROWS``

@@ -59,7 +59,7 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     ----------
     model : TabularModel or fitted estimator
         Anything with ``_export_state() -> (arrays, meta)``: a
-        :class:`probnn.tabular.TabularModel`, ``MLPClassifier``,
+        :class:`probnn.tables.model.TabularModel`, ``MLPClassifier``,
         ``MLPRegressor`` or ``GaussianGenerativeClassifier``.
     path : path-like
         Destination; conventionally ``*.safetensors``. Its folder must exist.
@@ -69,7 +69,7 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     pathlib.Path
         The path written.
     """
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     path = pathlib.Path(path)
     arrays, meta = model._export_state()
@@ -205,7 +205,7 @@ def load_model(path: str | os.PathLike):
     # string for a size, a list for a mapping) is a bad file, said in one line.
     try:
         if kind == "tabular":
-            from probnn.tabular import TabularModel
+            from probnn.tables.model import TabularModel
 
             return TabularModel._from_state(arrays, meta)
         from probnn.estimators import estimator_from_state

@@ -526,12 +526,12 @@ def test_a_line_longer_than_its_bound_is_refused_without_reading_it_whole(tmp_pa
                                                                           stream):  # fmt: skip
     import tracemalloc
 
-    import probnn.tabular
+    import probnn.tables.sources
     from probnn.exceptions import DataError
     from probnn.streaming import TableSource
     from probnn.tabular import read_table
 
-    monkeypatch.setattr(probnn.tabular, "MAX_FIELD_BYTES", 1024)  # 2 columns: 2 KiB a line
+    monkeypatch.setattr(probnn.tables.sources, "MAX_FIELD_BYTES", 1024)  # 2 columns: 2 KiB a line
     data = _long_line_file(tmp_path / "long.csv", 20 * 2**20)
     tracemalloc.start()
     try:
@@ -551,9 +551,9 @@ def test_a_line_longer_than_its_bound_is_refused_without_reading_it_whole(tmp_pa
 
 
 def test_a_header_line_longer_than_its_bound_is_refused(tmp_path, monkeypatch, capsys):
-    import probnn.tabular
+    import probnn.tables.sources
 
-    monkeypatch.setattr(probnn.tabular, "MAX_HEADER_BYTES", 4096)
+    monkeypatch.setattr(probnn.tables.sources, "MAX_HEADER_BYTES", 4096)
     data = tmp_path / "wide.csv"
     data.write_text("y," + "a" * 5000 + "\n1,2\n")
     for stream in ("no", "yes"):

@@ -27,7 +27,8 @@ def main(argv=None) -> None:
     from threadpoolctl import threadpool_limits
 
     from bench.scenario6 import write_dataset
-    from probnn.streaming import TableSource, fit_stream
+    from probnn.tables.sources import TableSource
+    from probnn.tables.streaming import fit_stream
 
     argv = sys.argv[1:] if argv is None else argv
     rows = int(argv[0]) if argv else 2_000_000

@@ -1,0 +1,111 @@
+"""Column parsing: which text is numbers (thousands separators, ISO dates) and how to read it.
+
+The rules a column is judged by, whole (:func:`_text_kind`, :func:`_looks_numeric`) or in
+pieces (``probnn.tables.preprocessing._ColumnScan`` gives the same answers), and the
+parsers that turn such text into float64 values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from probnn.exceptions import DataError
+
+__all__: list[str] = []  # the parsers are the package's own
+
+# The network computes in float32 by default: every value it sees must fit.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+# Text parsed as numbers when every present value of a column matches.
+_THOUSANDS = r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+# ISO dates: one strict pattern (checked first) and the strptime format it stands for.
+_DATE_FORMATS = {
+    "%Y-%m-%d": r"\d{4}-\d{2}-\d{2}",
+    "%Y-%m-%d %H:%M:%S": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+    "%Y-%m-%dT%H:%M:%S": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
+}
+_EPOCH = pd.Timestamp("1970-01-01")
+
+# A string column with more distinct values than this, in more than half of its rows,
+# looks like an identifier.
+_ID_MIN_DISTINCT = 20
+
+
+def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` as float64 and a mask of entries that are present but not numbers."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(column), bool)
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return values, np.isnan(values) & column.notna().to_numpy()
+
+
+def _text_kind(column: pd.Series) -> str | None:
+    """How a text column parses as numbers, when every present value parses the same way.
+
+    Returns ``"thousands"`` (``12,345.5``), ``"date:<strptime format>"`` (ISO dates)
+    or None.
+    """
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return None
+    present = column.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present):
+        return None
+    text = present.astype(str)
+    if text.str.fullmatch(_THOUSANDS).all() and text.str.contains(",", regex=False).any():
+        return "thousands"
+    for fmt, pattern in _DATE_FORMATS.items():
+        if text.str.fullmatch(pattern).all():
+            if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
+                return f"date:{fmt}"
+    return None
+
+
+def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` parsed as ``kind`` (see :func:`_text_kind`): float64 values and a mask
+    of entries that are present but do not parse."""
+    present = column.notna().to_numpy()
+    text = column.astype(str).where(present)
+    if kind == "thousands":
+        ok = text.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+        cleaned = text.where(ok).str.replace(",", "", regex=False)
+        values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    elif kind.startswith("date:"):
+        fmt = kind[len("date:"):]
+        ok = text.str.fullmatch(_DATE_FORMATS[fmt]).fillna(False).to_numpy(dtype=bool)
+        stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
+        values = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        raise DataError(f"expected a column parser 'thousands' or 'date:<format>'; found {kind!r}")
+    return values, present & np.isnan(values)
+
+
+def _describe_kind(kind: str) -> str:
+    if kind == "thousands":
+        return "numbers with thousands separators (like 12,345.5)"
+    return f"dates in the format {kind[len('date:'):]} (like 2020-01-31)"
+
+
+def _thousands_as_numbers(column: pd.Series) -> pd.Series:
+    """A target written with thousands separators, as numbers; any other column as it is."""
+    if _text_kind(column) == "thousands":
+        values, _ = _parse_text(column, "thousands")
+        out = pd.Series(values, index=column.index, name=column.name)
+        out.attrs.update(column.attrs)  # the files of a folder's rows
+        return out
+    return column
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    """True when the column is numeric, or when most of its present values parse as numbers.
+
+    The second case is a numeric column with a few stray strings ("n/a", "12,5"):
+    reporting those beats silently one-hot encoding hundreds of numbers.
+    """
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return True
+    present = column.dropna()
+    if present.empty:
+        return False
+    parsed = pd.to_numeric(present, errors="coerce").notna()
+    return bool(parsed.mean() >= 0.5)

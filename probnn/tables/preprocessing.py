@@ -1,0 +1,563 @@
+"""Features: :class:`Preprocessor` (table -> float matrix) and :class:`PreprocessorScan`, which
+fits the same preprocessor, bit for bit, on a table given in pieces of rows (streamed).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from probnn._validation import describe_values
+from probnn.exceptions import DataError, DataWarning
+from probnn.tables.columns import (_DATE_FORMATS, _ID_MIN_DISTINCT, _THOUSANDS, FLOAT32_MAX,
+                                   _describe_kind, _looks_numeric, _numeric_values, _parse_text,
+                                   _text_kind)  # fmt: skip
+from probnn.tables.sources import _rows
+
+__all__ = ["Preprocessor", "PreprocessorScan"]
+
+
+# ------------------------------------------------------------ preprocessing
+def _category_codes(text: pd.Series, categories: list[str]) -> np.ndarray:
+    """Index of each text in ``categories`` (-1: none of them), shape (n_rows,): the one-hot
+    block's column of each row (Arrow's ``index_in`` when pyarrow is installed)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return pd.Categorical(text, categories=categories).codes
+    values = pa.array(text, from_pandas=True)
+    codes = pc.index_in(values, value_set=pa.array(categories, type=values.type))
+    return codes.fill_null(-1).to_numpy(zero_copy_only=False)
+
+
+class Preprocessor:
+    r"""Table -> float matrix: numeric columns standardised, string columns one-hot.
+
+    Text that is unambiguously a number is read as one, and standardised like
+    any numeric column:
+
+    * ISO dates, when every present value of a column parses with one strict
+      format (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DDTHH:MM:SS``),
+      become days since 1970-01-01 as a float (noon is ``.5``);
+    * numbers with thousands separators, when every present value matches
+      ``-?\d{1,3}(,\d{3})*(\.\d+)?`` (e.g. ``12,345.5``), become that number.
+
+    The model file remembers which columns were parsed and how, so prediction
+    parses the same way (and names any value that does not parse).
+
+    Every value, raw and standardised, must fit float32 (the network's default
+    dtype); a larger one raises :class:`~probnn.exceptions.DataError` naming the
+    column and rows before any training. A :class:`~probnn.exceptions.DataWarning`
+    says when a string column looks like an identifier (more than 20 distinct
+    values, in more than half of the rows) and, in :meth:`transform`, when rows
+    hold categories not seen in training (they encode as all zeros).
+
+    Parameters
+    ----------
+    impute : bool, default=False
+        Fill missing values (numeric: the training median, string: the most
+        frequent training value) instead of raising.
+
+    Attributes
+    ----------
+    numeric_ : list of str
+        Numeric columns, in output order.
+    center_, scale_ : list of float
+        Training mean and standard deviation of each numeric column (scale 1
+        when the column is constant).
+    categories_ : dict of str -> list of str
+        The categories of each string column, in column order (the order of the
+        one-hot blocks); each category gets one output column, and
+        a category not seen in training encodes as all zeros.
+    fill_ : dict of str -> float or str
+        Imputation values (when ``impute``).
+    parsers_ : dict of str -> str
+        Text columns read as numbers: ``"thousands"`` or ``"date:<strptime format>"``.
+    """
+
+    def __init__(self, impute: bool = False):
+        self.impute = impute
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, frame: pd.DataFrame) -> "Preprocessor":
+        """Learn column types, scales, categories and fill values from ``frame``."""
+        scan = self.scan(frame.columns)
+        scan.observe(frame)
+        scan.end_kinds()
+        scan.add(frame)
+        scan.end_values()
+        return self
+
+    def scan(self, columns: Sequence[str], *, exact_median: bool = False) -> "PreprocessorScan":
+        """A :class:`PreprocessorScan` that fits this preprocessor on a table read in pieces.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The feature columns.
+        exact_median : bool, default=False
+            Find the imputation medians by :class:`probnn._running.ExactMedian` (extra
+            passes, bounded memory) instead of keeping every value (a table in memory).
+        """
+        if len(columns) == 0:
+            raise DataError("expected at least one feature column; found none")
+        return PreprocessorScan(self, [str(c) for c in columns], exact_median=exact_median)
+
+    def _check_missing(self, frame: pd.DataFrame, fitting: bool = True) -> None:
+        missing = frame.isna().sum()
+        self._check_missing_counts(
+            {str(c): int(n) for c, n in missing.items()}, frame.shape[0], fitting
+        )
+
+    def _check_missing_counts(self, missing: dict[str, int], n_rows: int, fitting: bool) -> None:
+        """DataError for columns without values (fitting) or missing values (without impute)."""
+        if fitting and n_rows:
+            empty = [name for name, n in missing.items() if n == n_rows]
+            if empty:
+                raise DataError(
+                    f"column {empty[0]!r} has no values; drop it with --drop {empty[0]}"
+                    if len(empty) == 1
+                    else f"columns {', '.join(repr(c) for c in empty)} have no values; drop them "
+                    f"with --drop {','.join(empty)}"
+                )
+        if self.impute:
+            return
+        counts = {name: n for name, n in missing.items() if n > 0}
+        if counts:
+            listed = ", ".join(f"{name!r} ({int(n)})" for name, n in counts.items())
+            todo = (
+                "remove those rows or pass --impute (median / most frequent value)"
+                if fitting
+                else "the model was trained without imputation, so remove those rows or "
+                "retrain the model with --impute"
+            )
+            raise DataError(f"expected no missing values; found missing values in column(s) {listed}; {todo}")
+
+    @staticmethod
+    def _numeric(column: pd.Series, name: str, kind: str | None = None) -> np.ndarray:
+        if kind is None:
+            values, bad = _numeric_values(column)
+            expected = "numbers"
+        else:
+            values, bad = _parse_text(column, kind)
+            expected = _describe_kind(kind)
+        if bad.any():
+            raise DataError(
+                f"expected {expected} in column {name!r}; found "
+                f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
+            )
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise DataError(
+                f"expected finite numbers in column {name!r}; found "
+                f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
+            )
+        huge = np.abs(values) > FLOAT32_MAX
+        if huge.any():
+            raise DataError(
+                f"expected numbers within float32's range (|x| <= {FLOAT32_MAX:.4g}, the "
+                f"network's precision) in column {name!r}; found {describe_values(values[huge])} "
+                f"at {_rows(huge, column)}"
+            )
+        return values
+
+    # ------------------------------------------------------------ transform
+    @property
+    def feature_names_out_(self) -> list[str]:
+        """Names of the output columns: numeric names, then ``column=category``."""
+        names = list(self.numeric_)
+        for name, cats in self.categories_.items():
+            names += [f"{name}={c}" for c in cats]
+        return names
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Encode ``frame`` with what :meth:`fit` learned.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features_out), float64
+        """
+        missing = [c for c in self.columns_ if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"expected the feature column(s) the model was trained on; missing "
+                f"{', '.join(repr(c) for c in missing)}"
+            )
+        frame = frame[self.columns_]
+        self._check_missing(frame, fitting=False)
+        n = frame.shape[0]
+        widths = [len(cats) for cats in self.categories_.values()]
+        # built one output column per row (each written contiguously), returned transposed
+        columns = np.empty((len(self.numeric_) + sum(widths), n))
+        self._standardise_numbers(frame, columns[: len(self.numeric_)])
+        at = len(self.numeric_)
+        for (name, cats), width in zip(self.categories_.items(), widths):
+            column = frame[name]
+            if self.impute and name in self.fill_:
+                column = column.fillna(self.fill_[name])
+            codes = _category_codes(column.astype(str), cats)
+            block = columns[at:at + width]
+            block[...] = 0.0
+            seen = np.flatnonzero(codes >= 0)
+            block[codes[seen], seen] = 1.0
+            self._warn_unseen(name, column, block.T)
+            at += width
+        return columns.T
+
+    def _standardise_numbers(self, frame: pd.DataFrame, out: np.ndarray) -> None:
+        """Write the numeric columns as ``(value - centre) / scale`` into ``out``, shape
+        (len(numeric_), n_rows): one row per column.
+
+        Plain numeric columns go in one pass when every value, and every result, is within
+        float32's range (read from each column's extremes: the map is increasing);
+        otherwise, and for text parsed as numbers, column by column, which names the
+        column and rows of any problem. Both give the same numbers.
+        """
+        parsers = getattr(self, "parsers_", {})
+        todo = list(range(len(self.numeric_)))
+        plain = [i for i in todo if self.numeric_[i] not in parsers
+                 and (pd.api.types.is_numeric_dtype(frame[self.numeric_[i]])
+                      or pd.api.types.is_bool_dtype(frame[self.numeric_[i]]))]  # fmt: skip
+        if plain and frame.shape[0]:
+            V = frame[[self.numeric_[i] for i in plain]].to_numpy(dtype=np.float64, na_value=np.nan)
+            if self.impute:
+                fills = np.array([self.fill_.get(self.numeric_[i], self.center_[i]) for i in plain])
+                V = np.where(np.isnan(V), fills, V)
+            T = V.T  # one row per column: contiguous when pandas holds them as one block
+            centers = np.array([self.center_[i] for i in plain])[:, None]
+            scales = np.array([self.scale_[i] for i in plain])[:, None]
+            with np.errstate(invalid="ignore", over="ignore"):
+                ends = np.stack([T.min(axis=1), T.max(axis=1)], axis=1)  # NaN: not plain
+                in_range = bool(np.all(np.abs(ends) <= FLOAT32_MAX)) and bool(
+                    np.all(np.abs((ends - centers) / scales) <= FLOAT32_MAX))
+            if in_range:
+                if plain == todo:
+                    np.divide(np.subtract(T, centers, out=out), scales, out=out)
+                    return
+                out[plain] = (T - centers) / scales
+                todo = [i for i in todo if i not in set(plain)]
+        for i in todo:
+            name, center, scale = self.numeric_[i], self.center_[i], self.scale_[i]
+            values = self._numeric(frame[name], name, parsers.get(name))
+            if self.impute:
+                values = np.where(np.isnan(values), self.fill_.get(name, center), values)
+            z = (values - center) / scale
+            huge = np.abs(z) > FLOAT32_MAX
+            if huge.any():
+                raise DataError(
+                    f"expected values of column {name!r} that stay within float32's range "
+                    f"(|z| <= {FLOAT32_MAX:.4g}) once standardised with the training mean "
+                    f"{center:g} and standard deviation {scale:g}; found "
+                    f"{describe_values(values[huge])} at {_rows(huge, frame)}"
+                )
+            out[i] = z
+
+    def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
+        unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
+        if not unseen.any():
+            return
+        numbers = pd.to_numeric(column[unseen], errors="coerce").notna().to_numpy()
+        also = (
+            f"; {int(numbers.sum())} of them hold numbers, in a column the model learned as text"
+            if numbers.any()
+            else ""
+        )
+        word = "row holds a category" if unseen.sum() == 1 else "rows hold categories"
+        message = (
+            f"column {name!r}: {int(unseen.sum())} {word} not seen in training "
+            f"({describe_values(column[unseen].astype(str).to_numpy())}), encoded as all zeros{also}"
+        )
+        # the same rows are often transformed more than once (metrics, report): say it once
+        said = self.__dict__.setdefault("_warned", set())
+        if message not in said:
+            said.add(message)
+            warnings.warn(message, DataWarning, stacklevel=3)
+
+    # ---------------------------------------------------------- model files
+    def to_meta(self) -> dict:
+        """JSON-able description (for model files)."""
+        return {
+            "impute": bool(self.impute),
+            "columns": list(self.columns_),
+            "numeric": list(self.numeric_),
+            "center": [float(v) for v in self.center_],
+            "scale": [float(v) for v in self.scale_],
+            # a list of [column, categories] pairs: the order of the one-hot blocks is
+            # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
+            "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
+            "fill": [[str(k), v] for k, v in self.fill_.items()],
+            # text columns read as numbers: "thousands" or "date:<strptime format>"
+            "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
+        }
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "Preprocessor":
+        """Inverse of :meth:`to_meta`."""
+        self = cls(impute=bool(meta["impute"]))
+        self.columns_ = [str(c) for c in meta["columns"]]
+        self.numeric_ = [str(c) for c in meta["numeric"]]
+        self.center_ = [float(v) for v in meta["center"]]
+        self.scale_ = [float(v) for v in meta["scale"]]
+        categories = meta["categories"]
+        pairs = categories.items() if isinstance(categories, dict) else categories
+        by_name = {str(k): [str(c) for c in v] for k, v in pairs}
+        # Blocks follow the column order (a list, so kept by JSON). Files written before
+        # categories became a list hold a dict whose keys were sorted on writing.
+        self.categories_ = {name: by_name[name] for name in self.columns_ if name in by_name}
+        fill = meta["fill"]
+        fill_pairs = fill.items() if isinstance(fill, dict) else fill
+        self.fill_ = {}
+        for name, value in fill_pairs:
+            name = str(name)
+            # a numeric column fills with a float, a string column with text, whatever JSON held
+            self.fill_[name] = str(value) if name in by_name else float(value)
+        self.parsers_ = {str(k): str(v) for k, v in meta.get("parsers", [])}
+        for name, kind in self.parsers_.items():  # each a parser this probnn has
+            if kind != "thousands" and kind.removeprefix("date:") not in _DATE_FORMATS:
+                raise DataError(f"expected a column parser 'thousands' or 'date:<format>' for "
+                                f"column {name!r} in the model file; found {kind!r}")  # fmt: skip
+        known = set(self.numeric_) | set(by_name)
+        if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
+            raise DataError("expected one centre and scale per numeric column in the model file")
+        if not all(math.isfinite(c) for c in self.center_) or not all(
+                math.isfinite(v) and v > 0 for v in self.scale_):  # fmt: skip
+            raise DataError("expected finite centres and finite positive scales of the numeric "
+                            "columns in the model file")  # fmt: skip
+        if (set(by_name) - set(self.columns_) or set(self.numeric_) & set(by_name)
+                or set(self.columns_) != known or len(set(self.columns_)) != len(self.columns_)
+                or len(set(self.numeric_)) != len(self.numeric_)):  # fmt: skip
+            raise DataError(
+                "expected every feature column in the model file to be either numeric or "
+                "categorical, exactly once"
+            )
+        return self
+
+
+# ------------------------------------------------------- a table read in pieces
+# A streamed text column with more distinct values than this is refused (one-hot features
+# by the hundred thousand are an identifier's, not a category's); in memory there is no cap.
+MAX_STREAMED_CATEGORIES = 100_000
+
+
+class _ColumnScan:
+    """What one column holds, from its pieces in row order (see :class:`PreprocessorScan`).
+
+    The kind pass (``observe``) gathers what :func:`_text_kind` and :func:`_looks_numeric`
+    decide on a whole column; the value pass (``add``) the statistics of its kind.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.rows = self.missing = self.parsed = 0
+        self.textual = False  # a piece with values of a non-numeric dtype
+        self.all_str = True  # ... every one of them a str, in an object / string column
+        self.thousands, self.comma = True, False
+        self.dates = dict.fromkeys(_DATE_FORMATS, True)
+        self.parser: str | None = None
+        self.numeric = False
+        self.moments = None
+        self.median = None  # ExactMedian, or a list of the present values (in memory)
+        self.counts: dict[str, int] | None = None
+
+    # -------------------------------------------------------- kind pass
+    def observe(self, column: pd.Series) -> None:
+        n = len(column)
+        absent = column.isna().to_numpy()
+        missing = int(absent.sum())
+        self.rows += n
+        self.missing += missing
+        if missing == n:
+            return
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+            # numbers among text (a CSV column read in chunks) make the column not all text
+            self.all_str = False
+            self.parsed += n - missing
+            return
+        self.textual = True
+        # every question below is about each distinct value: ask it once per value
+        counts = column[~absent].value_counts(sort=False)
+        values = pd.Series(counts.index.to_numpy(dtype=object), dtype=object)
+        if self.all_str:
+            textlike = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+            self.all_str = textlike and all(isinstance(v, str) for v in values)
+        if self.all_str:
+            text = values.astype(str)
+            if self.thousands:
+                self.thousands = bool(text.str.fullmatch(_THOUSANDS).all())
+            self.comma = self.comma or bool(text.str.contains(",", regex=False).any())
+            for fmt, pattern in _DATE_FORMATS.items():
+                if self.dates[fmt]:
+                    self.dates[fmt] = bool(text.str.fullmatch(pattern).all()) and bool(
+                        pd.to_datetime(text, format=fmt, errors="coerce").notna().all()
+                    )
+        parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+        self.parsed += int(counts.to_numpy()[parsed].sum())
+
+    def text_kind(self) -> str | None:
+        """:func:`_text_kind` of the whole column."""
+        if not (self.textual and self.all_str):
+            return None
+        if self.thousands and self.comma:
+            return "thousands"
+        return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
+
+    def looks_numeric(self) -> bool:
+        """:func:`_looks_numeric` of the whole column."""
+        present = self.rows - self.missing
+        return not self.textual or (present > 0 and 2 * self.parsed >= present)
+
+    # ------------------------------------------------------- value pass
+    def start_values(self, impute: bool, exact_median: bool) -> None:
+        from probnn._running import BlockMoments, ExactMedian
+
+        self.parser = self.text_kind()
+        self.numeric = self.parser is not None or self.looks_numeric()
+        if self.numeric:
+            self.moments = BlockMoments()
+            if impute and exact_median:
+                self.median = ExactMedian()
+                self.median.begin_pass()  # its first pass is this value pass
+            elif impute:
+                self.median = []
+        else:
+            self.counts = {}
+
+    def add(self, column: pd.Series, capped: bool) -> None:
+        if self.numeric:
+            values = Preprocessor._numeric(column, self.name, self.parser)
+            self.moments.update(values)
+            if isinstance(self.median, list):
+                self.median.append(values[~np.isnan(values)])
+            elif self.median is not None:
+                self.median.update(values)
+            return
+        for text, n in column.dropna().astype(str).value_counts(sort=False).items():
+            self.counts[text] = self.counts.get(text, 0) + int(n)
+        if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
+            raise DataError(
+                f"expected a text column with at most {MAX_STREAMED_CATEGORIES:,} distinct values "
+                f"to one-hot encode; found more in column {self.name!r}: drop it (--drop "
+                f"{self.name}) or turn it into numbers"
+            )
+
+
+class PreprocessorScan:
+    """Fits a :class:`Preprocessor` on a table given in pieces of consecutive rows.
+
+    The same pieces, in the same order, go through two passes: ``observe`` each,
+    ``end_kinds()``, then ``add`` each and ``end_values(...)``. Imputation medians found
+    exactly in bounded memory (``exact_median``) may need further passes over the numeric
+    columns: while ``median_columns`` is not empty, ``begin_median_pass()``, ``add_median``
+    each piece, ``end_median_pass()``. A table in memory is the one-piece case
+    (:meth:`Preprocessor.fit`), so a streamed table gives bit-identical statistics: means
+    and variances over fixed blocks of rows (:class:`probnn._running.BlockMoments`),
+    category sets and counts, exact medians.
+    """
+
+    def __init__(self, preprocessor: Preprocessor, columns: list[str], exact_median: bool = False):
+        self.preprocessor = preprocessor
+        self.columns = columns
+        self.exact_median = exact_median
+        self._scans = {name: _ColumnScan(name) for name in columns}
+
+    def observe(self, frame: pd.DataFrame) -> None:
+        """Kind pass: the next rows (every feature column)."""
+        for name, scan in self._scans.items():
+            scan.observe(frame[name])
+
+    def end_kinds(self) -> None:
+        """Missing-value errors (as :meth:`Preprocessor.fit` raises them), then each column's kind."""
+        rows = next(iter(self._scans.values())).rows
+        missing = {name: scan.missing for name, scan in self._scans.items()}
+        self.preprocessor._check_missing_counts(missing, rows, fitting=True)
+        for scan in self._scans.values():
+            scan.start_values(self.preprocessor.impute, self.exact_median)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Value pass: the next rows."""
+        for name, scan in self._scans.items():
+            scan.add(frame[name], capped=self.exact_median)
+
+    def check_held_out(self, frame: pd.DataFrame) -> None:
+        """During the value pass: rows held out of the fit, checked as :meth:`add` checks the
+        fitted rows (numbers, finite, within float32; no missing value without imputation),
+        so a bad held-out value is named before training."""
+        if not self.preprocessor.impute:
+            self.preprocessor._check_missing(frame[self.columns], fitting=False)
+        for name, scan in self._scans.items():
+            if scan.numeric:
+                Preprocessor._numeric(frame[name], name, scan.parser)
+
+    def end_values(self) -> None:
+        """After the value pass: the statistics; with exact medians, see ``median_columns``."""
+        for scan in self._scans.values():
+            if scan.numeric:
+                scan.moments.finish()
+                if scan.moments.count == 0:
+                    raise DataError(
+                        f"expected numbers in column {scan.name!r}; found only missing values"
+                    )
+                if scan.median is not None and not isinstance(scan.median, list):
+                    scan.median.set_count(scan.moments.count)
+                    scan.median.end_pass()
+        if not self.median_columns:
+            self._finish()
+
+    @property
+    def median_columns(self) -> list[str]:
+        """Numeric columns whose exact median needs another pass."""
+        return [n for n, s in self._scans.items()
+                if s.median is not None and not isinstance(s.median, list) and not s.median.done]  # fmt: skip
+
+    def begin_median_pass(self) -> None:
+        for name in self.median_columns:
+            self._scans[name].median.begin_pass()
+
+    def add_median(self, frame: pd.DataFrame) -> None:
+        for name in self.median_columns:
+            scan = self._scans[name]
+            scan.median.update(Preprocessor._numeric(frame[name], name, scan.parser))
+
+    def end_median_pass(self) -> None:
+        for name in self.median_columns:
+            self._scans[name].median.end_pass()
+        if not self.median_columns:
+            self._finish()
+
+    def _finish(self) -> None:
+        pre = self.preprocessor
+        pre.columns_ = list(self.columns)
+        pre.numeric_, pre.center_, pre.scale_ = [], [], []
+        pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
+        for name, scan in self._scans.items():
+            if scan.numeric:
+                if scan.parser is not None:
+                    pre.parsers_[name] = scan.parser
+                if isinstance(scan.median, list):
+                    pre.fill_[name] = float(np.median(np.concatenate(scan.median)))
+                elif scan.median is not None:
+                    pre.fill_[name] = scan.median.value
+                std = scan.moments.std
+                pre.numeric_.append(name)
+                pre.center_.append(float(scan.moments.mean))
+                pre.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
+                continue
+            counts = scan.counts
+            if pre.impute and scan.missing:
+                most = max(counts.values())
+                pre.fill_[name] = min(text for text, n in counts.items() if n == most)
+            pre.categories_[name] = sorted(counts)
+            n_distinct = len(counts)
+            if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * scan.rows:
+                warnings.warn(
+                    f"column {name!r} looks like an identifier: {n_distinct} distinct values "
+                    f"in {scan.rows} rows become {n_distinct} one-hot features that say "
+                    f"nothing about new rows; drop it (--drop {name}) unless it means something",
+                    DataWarning, stacklevel=4,
+                )  # fmt: skip

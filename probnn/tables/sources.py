@@ -1,0 +1,512 @@
+"""Reading tables: a CSV or Parquet file, or a folder of Parquet files, whole or in batches.
+
+:func:`read_table` reads a table into memory; a :class:`TableSource` reads it in record
+batches, in one fixed order (the files sorted by path, each file's rows in order), so every
+pass over it sees the same rows in the same pieces. Both bound a CSV's lines as they are
+read (:func:`open_csv`), refuse a header that names a column twice (:func:`check_header`)
+and say what is wrong in the same words (the texts below are written once). A row keeps
+its 0-based number in its file as its index, by which errors name the data row a user
+sees (:func:`row_numbers`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import pathlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from probnn._io import LineTooLongError, open_text_table
+from probnn._validation import describe_rows
+from probnn.exceptions import DataError
+
+__all__ = ["read_table", "sniff_separator", "open_csv", "check_header", "TableSource", "Batch",
+           "should_stream", "row_numbers", "READ_ROWS", "STREAM_AUTO_BYTES"]  # fmt: skip
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+# ------------------------------------------------- what is wrong with a file, in one wording
+def unreadable(kind: str, path, exc: BaseException, *, verb: str = "parse",
+               after: int | None = None) -> DataError:  # fmt: skip
+    """The one-line error of a ``kind`` ("CSV", "Parquet") file that cannot be read: the
+    reader's message on one line, and the rows read before it (``after``), if any."""
+    where = f"{path}" if after is None else f"{path} after row {after:,}"
+    return DataError(f"expected a readable {kind} file; could not {verb} {where}: "
+                     f"{' '.join(str(exc).split())}")  # fmt: skip
+
+
+def empty_file(path) -> DataError:
+    return DataError(f"expected a table with a header and rows; found an empty file {path}")
+
+
+def header_only(path) -> DataError:
+    return DataError(f"expected at least one data row; found only a header in {path}")
+
+
+def no_parquet_engine(what: str, hint: str = "") -> DataError:
+    return DataError(f"expected a Parquet engine to read {what}; found none installed: "
+                     f"pip install 'probnn[parquet]'{hint}")  # fmt: skip
+
+
+def row_numbers(index: pd.Index) -> np.ndarray:
+    """The data row of each row of a frame, as its user counts them: 1 is the first row
+    after the header (a CSV file's line 2, a spreadsheet's row 2).
+
+    A table read by :func:`read_table` (or a batch of :class:`TableSource`)
+    carries each row's 0-based number in its file as its index, which a split keeps: the
+    data row is the index + 1. A frame with any other index is counted by position.
+
+    Parameters
+    ----------
+    index : pandas.Index of length n_rows
+
+    Returns
+    -------
+    ndarray of int64, shape (n_rows,)
+    """
+    if len(index) and pd.api.types.is_integer_dtype(index) and index.min() >= 0:
+        return index.to_numpy(dtype=np.int64) + 1
+    return np.arange(1, len(index) + 1, dtype=np.int64)
+
+
+# A table read from a folder of files end to end (read_table) keeps in its ``attrs`` each
+# file's (path, first row, rows), so its rows are named within their file, as when streamed.
+FILES_ATTR = "probnn_files"
+
+
+def _located_rows(where) -> tuple[np.ndarray, list | None]:
+    """The data row of each row of ``where`` (an Index, Series or DataFrame) and the files
+    it was read from (a Parquet folder), if any."""
+    index = where if isinstance(where, pd.Index) else where.index
+    files = None if isinstance(where, pd.Index) else where.attrs.get(FILES_ATTR)
+    return row_numbers(index), files
+
+
+def _rows(mask: np.ndarray, where) -> str:
+    """:func:`describe_rows` of a mask over the rows of ``where`` (an Index, Series or
+    DataFrame), in data rows (:func:`row_numbers`), within their file for a folder."""
+    numbers, files = _located_rows(where)
+    return describe_rows(mask, numbers=numbers, files=files)
+
+
+def check_unique_columns(names: Sequence[str], where: str) -> None:
+    """DataError naming the column names that occur more than once in a header.
+
+    pandas would read a second ``y`` as ``y.1``, silently a feature beside the target.
+    """
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[str(name)] = seen.get(str(name), 0) + 1
+    twice = [f"{name!r} ({n} times)" for name, n in seen.items() if n > 1]
+    if twice:
+        raise DataError(
+            f"expected each column name once in the header of {where}; found "
+            f"{', '.join(twice[:10])}{', ...' if len(twice) > 10 else ''}: rename or remove "
+            "the repeated columns"
+        )
+
+
+def _csv_header(path: pathlib.Path, sep: str) -> list[str]:
+    """The field names of a text table's first record, as written (before pandas renames
+    a repeated name)."""
+    if len(sep) != 1:  # a regular expression for pandas: no csv reader of the same rule
+        return []
+    try:  # bounded, and through gzip where the file is one (open_csv's rules)
+        with open_text_table(path) as fh:
+            line = fh.readline(MAX_HEADER_BYTES + 1)
+    except (OSError, EOFError, ValueError):
+        return []  # open_csv names what cannot be read
+    try:
+        return next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    except csv.Error:  # pandas names what does not parse
+        return []
+
+
+def check_header(path: str | os.PathLike, sep: str | None = None) -> None:
+    """DataError when a CSV / Parquet file's header names a column more than once."""
+    path = pathlib.Path(path)
+    if path.suffix.lower() in _PARQUET_SUFFIXES:
+        try:
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+        except Exception:  # noqa: BLE001 - unreadable files are named by the reader
+            return
+    else:
+        names = _csv_header(path, sniff_separator(path) if sep is None else sep)
+    check_unique_columns(names, str(path))
+
+# ----------------------------------------------------------------- reading
+_SEPARATORS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 64 * 1024
+
+
+# Bounds on a CSV's lines, so that one enormous line (a field that runs on, a file that is
+# not a table) is refused as it is read rather than taking all memory: the header at most
+# MAX_HEADER_BYTES, every other line at most MAX_FIELD_BYTES per column of the header.
+MAX_FIELD_BYTES = 1 << 20
+MAX_HEADER_BYTES = 64 << 20
+
+
+def sniff_separator(path: str | os.PathLike) -> str:
+    """The field separator of a text table among ``, ; TAB |``, from its first lines.
+
+    The separator chosen splits every sampled line (quotes respected) into the
+    same number of fields, more than one, and the most of them; a comma when
+    none does. A gzip file is read decompressed.
+
+    Raises
+    ------
+    DataError
+        If the file is not text (another compression, binary data).
+    """
+    try:
+        with open_text_table(path) as fh:
+            head = fh.read(_SNIFF_BYTES)
+            truncated = bool(fh.read(1))
+    except (OSError, EOFError) as exc:  # a gzip file that ends early
+        raise unreadable("CSV", path, exc, verb="read") from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    text = head.decode("utf-8", errors="replace")
+    best, best_fields = ",", 1
+    for sep in _SEPARATORS:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
+        if truncated and len(rows) > 1:
+            rows = rows[:-1]  # the sample may end inside a line
+        counts = {len(r) for r in rows[:50]}
+        if len(counts) == 1 and (fields := counts.pop()) > best_fields:
+            best, best_fields = sep, fields
+    return best
+
+
+def open_csv(path: str | os.PathLike, sep: str) -> tuple[BinaryIO, int]:
+    """A CSV opened for ``pandas.read_csv`` with its lines bounded, and the bound.
+
+    Line 1 (the header) may hold :data:`MAX_HEADER_BYTES`; every other line
+    :data:`MAX_FIELD_BYTES` per column of the header. A longer line raises
+    :class:`probnn._io.LineTooLongError` while it is read (see :func:`line_too_long`).
+
+    Raises
+    ------
+    DataError
+        If the header itself is too long, or the file is not text.
+    """
+    try:
+        with open_text_table(path) as fh:
+            line = fh.readline(MAX_HEADER_BYTES + 1)
+    except (OSError, EOFError) as exc:
+        raise unreadable("CSV", path, exc, verb="read") from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    if len(line.rstrip(b"\r\n")) > MAX_HEADER_BYTES:
+        raise line_too_long(path, LineTooLongError(1, MAX_HEADER_BYTES))
+    fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
+    limit = max(1, len(fields)) * MAX_FIELD_BYTES
+    return open_text_table(path, line_limit=limit, header_limit=MAX_HEADER_BYTES), limit
+
+
+def line_too_long(path: str | os.PathLike, exc: LineTooLongError) -> DataError:
+    """The one-line error of a CSV line past its bound (:func:`open_csv`)."""
+    if exc.line == 1:
+        return DataError(f"expected a CSV header line of at most {exc.limit:,} bytes; line 1 of "
+                         f"{path} is longer (is it a table?)")  # fmt: skip
+    return DataError(
+        f"expected CSV lines of at most {MAX_FIELD_BYTES:,} bytes per column ({exc.limit:,} "
+        f"bytes here); line {exc.line:,} of {path} is longer: a field that runs on (an "
+        "unclosed quote?) or a file that is not a table"
+    )
+
+
+def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file (chosen by the suffix ``.parquet`` / ``.pq``), or a
+    folder of Parquet files (whole, in the order of their sorted paths; see
+    :class:`TableSource` to read one in batches).
+
+    Parameters
+    ----------
+    path : path-like
+    sep : str or None, default=None
+        Field separator of a text file; None sniffs it among ``, ; TAB |``
+        (:func:`sniff_separator`). Ignored for Parquet.
+
+    Returns
+    -------
+    DataFrame of shape (n_rows, n_columns)
+
+    Raises
+    ------
+    DataError
+        If the file is missing, is not a readable table, or has no rows.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise DataError(f"expected a data file; found nothing at {path}")
+    if path.is_dir():
+        source = TableSource(path)
+        frame = source.read_all()
+        frame.columns = [str(c) for c in frame.columns]
+        frame.index = pd.RangeIndex(len(frame))
+        starts = np.concatenate([[0], np.cumsum(source._file_rows)[:-1]]).tolist()
+        frame.attrs[FILES_ATTR] = [(str(f), int(a), int(n))
+                                   for f, a, n in zip(source.files, starts, source._file_rows)]  # fmt: skip
+        return frame
+    if not path.is_file():
+        raise DataError(f"expected a data file; found something else at {path}")
+    try:
+        if path.suffix.lower() in _PARQUET_SUFFIXES:
+            check_header(path)
+            frame = pd.read_parquet(path)
+        else:
+            sep = sniff_separator(path) if sep is None else sep
+            check_header(path, sep)
+            handle, _ = open_csv(path, sep)
+            with handle:
+                frame = pd.read_csv(handle, sep=sep)
+    except LineTooLongError as exc:
+        raise line_too_long(path, exc) from None
+    except DataError:
+        raise
+    except ImportError:
+        raise no_parquet_engine(str(path), " (or save the table as CSV)") from None
+    except pd.errors.EmptyDataError:
+        raise empty_file(path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
+        kind = "Parquet" if path.suffix.lower() in _PARQUET_SUFFIXES else "CSV"
+        raise unreadable(kind, path, exc) from None
+    if frame.shape[0] == 0:
+        raise header_only(path)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+READ_ROWS = 65_536  # rows per record batch read
+# ``probnn fit --stream auto`` streams a folder, and a file at least this large
+STREAM_AUTO_BYTES = 1 << 30
+
+
+# ------------------------------------------------------------ in batches
+@dataclass
+class Batch:
+    """Consecutive rows of a table: ``frame`` holds rows ``start .. start + len - 1``.
+
+    ``file`` is the file they come from and ``file_start`` the first one's row in it; the
+    frame's index is each row's 0-based number in its file, so errors name the data row a
+    user sees (:func:`row_numbers`: the index + 1).
+    """
+
+    frame: pd.DataFrame
+    file: pathlib.Path
+    file_start: int
+    start: int
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Row numbers in the whole table (uint64), shape (n_rows,)."""
+        return np.arange(self.start, self.start + len(self.frame), dtype=np.uint64)
+
+    def where(self) -> str:
+        return f"{self.file}"
+
+
+def should_stream(path: str | os.PathLike, mode: str = "auto") -> bool:
+    """Whether ``probnn fit`` streams DATA: ``mode`` "yes" / "no", or "auto" (a folder, or
+    a file of at least ``STREAM_AUTO_BYTES``)."""
+    if mode != "auto":
+        return mode == "yes"
+    path = pathlib.Path(path)
+    return path.is_dir() or (path.is_file() and path.stat().st_size >= STREAM_AUTO_BYTES)
+
+
+class TableSource:
+    """A table read in record batches, in one fixed order.
+
+    Parameters
+    ----------
+    path : path-like
+        A Parquet file (``.parquet`` / ``.pq``), a folder of them (searched recursively,
+        taken in the order of their sorted paths), or a CSV / text file (any other suffix,
+        read with ``pandas.read_csv(chunksize=...)``).
+    batch_rows : int, default=READ_ROWS
+        Rows per batch (a Parquet file's batches also end where the file does).
+    sep : str or None
+        Field separator of a text file; None sniffs it.
+
+    Attributes
+    ----------
+    files : list of pathlib.Path
+    columns : list of str
+    n_rows : int or None
+        Known from the Parquet footers; None for CSV until a pass has counted them.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, batch_rows: int = READ_ROWS,
+                 sep: str | None = None):  # fmt: skip
+        self.path = pathlib.Path(path)
+        self.batch_rows = int(batch_rows)
+        if self.batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1; found {batch_rows!r}")
+        if not self.path.exists():
+            raise DataError(f"expected a data file or a folder of Parquet files; found nothing at {self.path}")
+        if self.path.is_dir():
+            self.files = sorted(p for p in self.path.rglob("*")
+                                if p.is_file() and p.suffix.lower() in _PARQUET_SUFFIXES)  # fmt: skip
+            if not self.files:
+                raise DataError(f"expected Parquet files (*.parquet, *.pq) in the folder {self.path}; found none")
+            self.kind = "parquet"
+        else:
+            self.files = [self.path]
+            self.kind = "parquet" if self.path.suffix.lower() in _PARQUET_SUFFIXES else "csv"
+        self.sep = sep
+        self.n_rows: int | None = None
+        self.columns: list[str] = []
+        self._file_rows: list[int] = []
+        self.check()
+
+    # ------------------------------------------------------------- checks
+    def check(self) -> None:
+        """Open every file's header / footer: a corrupt or foreign file is named at once.
+
+        Raises
+        ------
+        DataError
+            One line naming the first file that cannot be read as a table, or whose
+            columns differ from the first file's.
+        """
+        if self.kind == "csv":
+            if self.sep is None:
+                self.sep = sniff_separator(self.path)
+            try:
+                handle, _ = open_csv(self.path, self.sep)  # the header's length bounded
+                with handle:
+                    header = pd.read_csv(handle, sep=self.sep, nrows=0)
+            except pd.errors.EmptyDataError:
+                raise empty_file(self.path) from None
+            except DataError:
+                raise
+            except LineTooLongError as exc:  # (pandas reads ahead of the header)
+                raise line_too_long(self.path, exc) from None
+            except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
+                raise unreadable("CSV", self.path, exc) from None
+            check_header(self.path, self.sep)
+            self.columns = [str(c) for c in header.columns]
+            return
+        pq = _parquet()
+        first = None
+        self._file_rows = []
+        for path in self.files:
+            try:
+                meta = pq.ParquetFile(path)
+                schema = meta.schema_arrow
+                n = meta.metadata.num_rows
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+                raise unreadable("Parquet", path, exc, verb="read") from None
+            names = _data_columns(schema)
+            check_unique_columns(names, str(path))
+            if first is None:
+                first = (path, names)
+            elif names != first[1]:
+                raise DataError(
+                    f"expected the same columns in every Parquet file of {self.path}; {path} has "
+                    f"{', '.join(map(repr, names[:10]))}, {first[0]} has "
+                    f"{', '.join(map(repr, first[1][:10]))}"
+                )
+            self._file_rows.append(int(n))
+        self.columns = list(first[1])
+        self.n_rows = sum(self._file_rows)
+        if self.n_rows == 0:
+            raise DataError(f"expected at least one data row; found none in {self.path}")
+
+    # ------------------------------------------------------------ batches
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[Batch]:
+        """The table's rows in batches, always in the same order (``columns``: a subset)."""
+        columns = list(self.columns if columns is None else columns)
+        if self.kind == "csv":
+            yield from self._csv_batches(columns)
+            return
+        pq = _parquet()
+        start = 0
+        for path, n_file in zip(self.files, self._file_rows):
+            file_start = 0
+            try:
+                # buffered reads of the column chunks (1 MiB at a time, none read ahead whole):
+                # memory bounded by the batch, not by the row group
+                reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+                for record_batch in reader.iter_batches(batch_size=self.batch_rows, columns=columns,
+                                                        use_threads=False):  # fmt: skip
+                    frame = record_batch.to_pandas()
+                    frame.columns = [str(c) for c in frame.columns]
+                    frame.index = pd.RangeIndex(file_start, file_start + len(frame))
+                    yield Batch(frame, path, file_start, start)
+                    file_start += len(frame)
+                    start += len(frame)
+            except Exception as exc:  # noqa: BLE001 - a page that cannot be decoded
+                raise unreadable("Parquet", path, exc, verb="read", after=file_start) from None
+
+    def _csv_batches(self, columns: list[str]) -> Iterator[Batch]:
+        start = 0
+        # every line's bytes bounded (MAX_FIELD_BYTES per column): memory stays
+        # bounded by the batch, whatever one line of the file holds
+        handle, _ = open_csv(self.path, self.sep)
+        try:
+            reader = pd.read_csv(handle, sep=self.sep, chunksize=self.batch_rows, usecols=columns)
+            with reader, handle:
+                for frame in reader:
+                    frame = frame[columns]
+                    frame.columns = [str(c) for c in frame.columns]
+                    frame.index = pd.RangeIndex(start, start + len(frame))
+                    yield Batch(frame, self.path, start, start)
+                    start += len(frame)
+        except LineTooLongError as exc:
+            raise line_too_long(self.path, exc) from None
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
+            raise unreadable("CSV", self.path, exc, after=start) from None
+        finally:
+            handle.close()
+        if self.n_rows is None:
+            self.n_rows = start
+        if start == 0:
+            raise header_only(self.path)
+
+    def columns_frame(self) -> pd.DataFrame:
+        """An empty frame with the table's columns (for checks that name them)."""
+        return pd.DataFrame(columns=self.columns)
+
+    def read_all(self) -> pd.DataFrame:
+        """The whole table in memory (the in-memory path on the same rows)."""
+        frames = [b.frame for b in self.batches()]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _parquet():
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise no_parquet_engine("Parquet files") from None
+    return pq
+
+
+def _data_columns(schema) -> list[str]:
+    """The schema's columns, less a pandas index stored as a column."""
+    index = set()
+    meta = schema.pandas_metadata or {}
+    for item in meta.get("index_columns", []):
+        if isinstance(item, str):
+            index.add(item)
+    return [str(n) for n in schema.names if n not in index]
+
+
+def _located(batch: Batch, run: Callable[[], object]):
+    """``run()``; a DataError it raises names the batch's file (its rows are the file's
+    data rows, from the batch's index)."""
+    try:
+        return run()
+    except DataError as exc:
+        raise DataError(f"{batch.where()}: {exc}") from None

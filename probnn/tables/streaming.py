@@ -1,0 +1,761 @@
+"""Tables larger than memory: fitted, scored and predicted in record batches.
+
+On a :class:`~probnn.tables.sources.TableSource`:
+
+* :func:`fit_stream` fits a :class:`~probnn.tables.model.TabularModel` without holding the
+  table: a first pass learns the preprocessing and the target's kind (a second one its
+  values' statistics, more only for exact imputation medians), then each epoch streams the
+  training rows through a :class:`ShuffleBuffer` into the estimator's ``partial_fit``.
+  Every row's part (training, validation for early stopping, held out for testing) is a
+  hash of its row number and the seed (:func:`probnn.tables.split.row_parts`):
+  reproducible, stateless, and no second copy of the data. The preprocessing equals, bit
+  for bit, what :meth:`Preprocessor.fit <probnn.tables.preprocessing.Preprocessor.fit>`
+  learns from the same rows in memory
+  (:class:`probnn.tables.preprocessing.PreprocessorScan`).
+* :func:`predict_stream` writes predictions batch by batch; :func:`evaluate_stream`
+  accumulates the held-out metrics (:class:`RunningMetrics`).
+
+Memory is bounded by the reader's batch, the shuffle buffer and the network, not by the
+table. Every problem names the file (a corrupt Parquet file in a folder before any
+training: :meth:`TableSource.check <probnn.tables.sources.TableSource.check>`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from probnn import defaults
+from probnn.exceptions import DataError
+from probnn.tables.model import TabularModel
+from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
+from probnn.tables.split import TEST, TRAIN, VALIDATION, check_parts, row_parts
+from probnn.tables.targets import (TargetScan, _check_family_name, _labels_to_json,
+                                   check_held_out_labels, check_levels, check_target_column,
+                                   check_trainable_target, family_of_kind, is_classifier_family,
+                                   order_classes, ordered_categories, regression_target,
+                                   target_labels)  # fmt: skip
+
+
+__all__ = [
+    "ShuffleBuffer", "fit_stream", "StreamFit", "predict_stream", "evaluate_stream",
+    "RunningMetrics", "BUFFER_ROWS", "prefetch", "head_rows",
+]  # fmt: skip
+
+BUFFER_ROWS = 262_144  # rows the shuffle buffer holds
+# the targets / held-out rows a streamed fit's report draws (its figures need rows in memory)
+REPORT_ROWS = 20_000
+
+
+# ----------------------------------------------------------- shuffle buffer
+class ShuffleBuffer:
+    """Rows in, the same rows out in a random order, holding at most ``size`` rows.
+
+    Until full the buffer only fills. Then each incoming chunk of ``m`` rows takes the
+    places of ``m`` rows drawn at random from the buffer, which go out as one chunk
+    (TensorFlow's ``shuffle(buffer_size)``, a chunk at a time). ``flush`` empties it in
+    a random order. ``size=0`` passes chunks through unchanged.
+
+    Parameters
+    ----------
+    size : int
+    random_state : int or numpy Generator
+    """
+
+    def __init__(self, size: int, random_state):
+        self.size = int(size)
+        self._rng = np.random.default_rng(random_state)
+        self._X = self._y = None
+        self._n = 0
+
+    def push(self, X: np.ndarray, y: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Chunks ready to train on after adding rows ``X`` (n, d) and ``y`` (n, ...)."""
+        if self.size == 0:
+            yield X, y
+            return
+        if self._X is None:
+            self._X = np.empty((self.size, *X.shape[1:]), dtype=X.dtype)
+            self._y = np.empty((self.size, *y.shape[1:]), dtype=y.dtype)
+        i = 0
+        while i < len(X):
+            if self._n < self.size:  # filling
+                take = min(self.size - self._n, len(X) - i)
+                self._X[self._n:self._n + take] = X[i:i + take]
+                self._y[self._n:self._n + take] = y[i:i + take]
+                self._n += take
+                i += take
+                continue
+            take = min(self.size, len(X) - i)
+            places = self._rng.choice(self.size, size=take, replace=False)
+            out = self._X[places], self._y[places]
+            self._X[places] = X[i:i + take]
+            self._y[places] = y[i:i + take]
+            i += take
+            yield out
+
+    def flush(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """What the buffer holds, in a random order, as one chunk (nothing if empty)."""
+        if self.size == 0 or self._n == 0:
+            return
+        order = self._rng.permutation(self._n)
+        out = self._X[order], self._y[order]
+        self._n = 0
+        yield out
+
+
+class _Rechunk:
+    """Rows in pieces of any size out as chunks of exactly ``rows`` rows (the last: fewer)."""
+
+    def __init__(self, rows: int):
+        self.rows = int(rows)
+        self._parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self._n = 0
+
+    def push(self, X, y):
+        if len(X):
+            self._parts.append((X, y))
+            self._n += len(X)
+        while self._n >= self.rows:
+            yield self._take(self.rows)
+
+    def flush(self):
+        if self._n:
+            yield self._take(self._n)
+
+    def _take(self, n):
+        X = np.concatenate([p[0] for p in self._parts]) if len(self._parts) > 1 else self._parts[0][0]
+        y = np.concatenate([p[1] for p in self._parts]) if len(self._parts) > 1 else self._parts[0][1]
+        rest = (X[n:], y[n:])
+        self._parts = [rest] if len(rest[0]) else []
+        self._n = len(rest[0])
+        return X[:n], y[:n]
+
+
+# ----------------------------------------------------------------- prefetch
+PREFETCH_BATCHES = 2  # batches read and preprocessed ahead of the training
+
+
+def prefetch(items: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
+    """The items of ``items``, produced in a background thread at most ``depth`` ahead.
+
+    Reading Parquet, NumPy's loops and BLAS release the GIL, so reading and preprocessing
+    the next batches overlaps training on this one. The items come in their order; an
+    exception in the producer is raised here, where the item would have come; leaving the
+    loop early stops the producer (and closes ``items``).
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=max(1, int(depth)))
+    stop = threading.Event()
+    end = object()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((end, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put((end, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="probnn-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = q.get()
+            if error is not None:
+                raise error
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+# ---------------------------------------------------------------- metrics
+class RunningMetrics:
+    """The held-out metrics of :meth:`TabularModel.evaluate`, from rows scored in pieces.
+
+    Sums over the rows (NLL, squared / absolute error, correct predictions, Brier terms,
+    interval hits, the reliability curve's bins) give the same figures as the whole rows
+    in memory, to rounding. The PIT's KS distance is read from a histogram of the PIT
+    values on ``pit_bins`` equal bins: at most ``1 / pit_bins`` below the exact one. Discrete
+    predictions' randomised PIT draws its uniforms from one generator seeded 0, in row
+    order: the same draws as in memory.
+
+    Parameters
+    ----------
+    classifier : bool
+    coverage : float
+        Nominal coverage of the central interval (regression).
+    pit_bins : int, default=65536
+    """
+
+    def __init__(self, classifier: bool, coverage: float = 0.9, pit_bins: int = 1 << 16):
+        self.classifier, self.coverage, self.pit_bins = classifier, float(coverage), int(pit_bins)
+        self.n = 0
+        self.sums: dict[str, float] = {}
+        self._bins = None
+        self._pit_rng = np.random.default_rng(0)
+
+    def _add(self, key: str, value: float) -> None:
+        self.sums[key] = self.sums.get(key, 0.0) + float(value)
+
+    def update(self, y: np.ndarray, dist) -> None:
+        """Score the next rows: targets ``y`` (n,) as the estimator sees them, and their
+        predicted distributions (batch shape (n,))."""
+        from probnn import metrics
+
+        n = len(y)
+        if n == 0:
+            return
+        self.n += n
+        log_p = np.asarray(dist.log_prob(np.asarray(y)), dtype=np.float64)
+        self._add("nll", -log_p.reshape(n, -1).sum(axis=1).sum())
+        if self.classifier:
+            proba = metrics._class_probabilities(dist)
+            yi, p2, binary = metrics._check_labels_and_proba(y, proba)
+            self._add("correct", np.sum(np.argmax(p2, axis=1) == yi))
+            if binary:
+                self._add("brier", np.sum((p2[:, 1] - yi) ** 2))
+            else:
+                self._add("brier", np.sum(np.sum((p2 - np.eye(p2.shape[1])[yi]) ** 2, axis=1)))
+            confidence, correct = metrics._top_label(yi, p2)
+            edges = np.linspace(0.0, 1.0, 11)
+            index = np.searchsorted(edges[1:-1], confidence, side="left")
+            bins = np.stack([np.bincount(index, minlength=10).astype(np.float64),
+                             np.bincount(index, weights=confidence, minlength=10),
+                             np.bincount(index, weights=correct, minlength=10)])  # fmt: skip
+            self._bins = bins if self._bins is None else self._bins + bins
+            return
+        y = np.asarray(y, dtype=np.float64)
+        error = np.asarray(dist.mean, dtype=np.float64) - y
+        self._add("se", np.sum(error**2))
+        self._add("ae", np.sum(np.abs(error)))
+        lower, upper = metrics.central_interval(dist, self.coverage)
+        self._add("covered", np.sum((lower <= y) & (y <= upper)))
+        pit = np.asarray(metrics.pit_values(dist, y, random_state=self._pit_rng), dtype=np.float64)
+        # right-closed bins, as the empirical CDF counts u <= edge
+        index = np.clip(np.ceil(pit * self.pit_bins).astype(np.int64) - 1, 0, self.pit_bins - 1)
+        counts = np.bincount(index, minlength=self.pit_bins)
+        self._bins = counts if self._bins is None else self._bins + counts
+
+    def result(self) -> dict[str, float]:
+        """The metrics, with the keys and meaning of ``probnn.metrics``' dictionaries."""
+        if self.n == 0:
+            raise DataError("expected rows to score; found none")
+        n, s = self.n, self.sums
+        nll = s["nll"] / n
+        out = {"nll_nats": nll, "nll_bits": nll / math.log(2)}
+        if self.classifier:
+            count, conf, correct = self._bins
+            used = count > 0
+            ece = float(np.sum(np.abs(correct[used] / count[used] - conf[used] / count[used])
+                               * count[used]) / count.sum())  # fmt: skip
+            out.update(accuracy=s["correct"] / n, brier=s["brier"] / n, ece=ece)
+            return out
+        # sup_t |F_n(t) - t| at the bins' right edges: within 1 / pit_bins below the exact
+        # distance (between two edges F_n and t each move by at most one bin)
+        edges = np.arange(1, self.pit_bins + 1) / self.pit_bins
+        ks = float(np.max(np.abs(np.cumsum(self._bins) / n - edges)))
+        out.update(rmse=math.sqrt(s["se"] / n), mae=s["ae"] / n, coverage=s["covered"] / n,
+                   pit_ks=ks)  # fmt: skip
+        return out
+
+
+# ------------------------------------------------------------------- fitting
+@dataclass
+class StreamFit:
+    """What :func:`fit_stream` learned and measured besides the model.
+
+    Attributes
+    ----------
+    rows : dict
+        Rows per part: ``{"train": ..., "validation": ..., "test": ..., "all": ...}``.
+    family_reason : str
+    metrics : dict
+        Held-out metrics over every test row (:class:`RunningMetrics`).
+    train_sample, test_sample : DataFrame
+        At most ``REPORT_ROWS`` training / test rows (the first in row order), for the
+        report's figures and its best-constant baseline.
+    epoch_seconds, epoch_cpu_seconds : list of float
+        Wall and CPU time (both threads) of each epoch's training pass (validation scoring
+        excluded).
+    preprocessing_seconds : float
+    """
+
+    rows: dict = field(default_factory=dict)
+    family_reason: str = ""
+    metrics: dict = field(default_factory=dict)
+    train_sample: pd.DataFrame | None = None
+    test_sample: pd.DataFrame | None = None
+    epoch_seconds: list = field(default_factory=list)
+    epoch_cpu_seconds: list = field(default_factory=list)
+    preprocessing_seconds: float = 0.0
+
+
+def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
+                         parts_of: Callable[[Batch], np.ndarray], family: str, info: StreamFit,
+                         levels: Sequence[str] | None = None, training: dict | None = None):  # fmt: skip
+    """The first passes: the preprocessing (on training and validation rows), the target's
+    kind (on all rows, as ``probnn fit`` infers a family) and its statistics. The held-out
+    rows are checked here too (features, target, class labels), so that every bad value
+    is named, at its data row, before training. ``training``: ``dtype`` and
+    ``standardize_target`` of the estimator (``check_trainable_target``)."""
+    from probnn._running import BlockMoments
+    from probnn.families import get_family
+
+    check_target_column(source.columns_frame(), target)
+    training = training or {}
+    preprocessor = Preprocessor(impute=impute)
+    scan = preprocessor.scan(features, exact_median=True)
+    target_scan = TargetScan(max_distinct=100_000, name=target)
+    columns = [*features, target]
+    counts = {TRAIN: 0, VALIDATION: 0, TEST: 0}
+    for batch in source.batches(columns):
+        parts = parts_of(batch)
+        for part in counts:
+            counts[part] += int(np.sum(parts == part))
+        fit_rows = batch.frame[parts != TEST]
+        _located(batch, lambda: (scan.observe(fit_rows), target_scan.observe(batch.frame[target])))
+    info.rows = {"train": counts[TRAIN], "validation": counts[VALIDATION], "test": counts[TEST],
+                 "all": sum(counts.values())}  # fmt: skip
+    check_parts(counts[TRAIN], counts[TEST], source.path)
+    scan.end_kinds()
+    moments = BlockMoments()
+    labels: set = set()
+    for batch in source.batches(columns):
+        parts = parts_of(batch)
+        fit_rows, test_rows = batch.frame[parts != TEST], batch.frame[parts == TEST]
+        column = batch.frame[target].copy()
+        # the scan names its rows after the passes (in kinds()): with their file
+        column.attrs[FILES_ATTR] = [(str(batch.file), 0, batch.file_start + len(column))]
+        _located(batch, lambda: (scan.add(fit_rows), target_scan.add(column),
+                                 scan.check_held_out(test_rows)))  # fmt: skip
+    if family == "auto":
+        family, info.family_reason = family_of_kind(*target_scan.kinds())
+    else:
+        info.family_reason = f"chosen with --family {family}"
+    classifier = is_classifier_family(family)
+    declared = get_family(family)
+    # the target's values on the fitted rows: class labels, or the standardisation's moments;
+    # the held-out rows' checked as well
+    scan.end_values()
+    n_fit = counts[TRAIN] + counts[VALIDATION]
+    dtype = training.get("dtype") or np.float32
+    standardise = training.get("standardize_target", "auto")
+    standardised = None if standardise in ("auto", None) else bool(standardise)
+    held_out_labels: set = set()
+    categories = None
+    for batch in source.batches([target]):
+        parts = parts_of(batch)
+        fit, test = batch.frame[parts != TEST], batch.frame[parts == TEST]
+        if classifier:
+            labels.update(_located(batch, lambda: target_labels(fit[target], target)).tolist())
+            held_out_labels.update(_located(batch, lambda: target_labels(test[target], target)).tolist())
+            if levels is not None:
+                column = batch.frame[target]
+                _located(batch, lambda: check_levels(column, target_labels(column, target), target, levels))
+            if categories is None:
+                categories = ordered_categories(batch.frame[target])
+        else:
+            y = _located(batch, lambda: regression_target(fit[target], target, declared))
+            _located(batch, lambda: check_trainable_target(y, fit.index, target, declared, dtype,
+                                                           standardised, n_fit))  # fmt: skip
+            moments.update(y)
+            _located(batch, lambda: regression_target(test[target], target, declared))
+    while scan.median_columns:
+        scan.begin_median_pass()
+        for batch in source.batches(features):
+            fit_rows = batch.frame[parts_of(batch) != TEST]
+            _located(batch, lambda: scan.add_median(fit_rows))
+        scan.end_median_pass()
+    classes = None
+    if classifier:  # as TabularModel.fit: np.unique of the labels (text stays text), in order
+        text = any(isinstance(v, str) for v in labels)
+        present = np.unique(np.asarray(list(labels), dtype=object if text else None))
+        classes = order_classes(present, categories, target, family, levels)
+        if held_out_labels - labels:
+            _unseen_held_out(source, target, parts_of, present)
+    moments.finish()
+    return preprocessor, family, classes, moments
+
+
+def _unseen_held_out(source: TableSource, target: str, parts_of, seen: np.ndarray) -> None:
+    """DataError naming the first batch's held-out rows whose label no training row holds."""
+    for batch in source.batches([target]):
+        parts = parts_of(batch)
+        test = batch.frame[parts == TEST]
+        train = pd.Series(seen, dtype=object if seen.dtype == object else None)
+        _located(batch, lambda: check_held_out_labels(train, test[target], target))
+
+
+def fit_stream(
+    source: TableSource,
+    target: str,
+    *,
+    family: str = "auto",
+    hidden: Sequence[int] | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    impute: bool = False,
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.1,
+    batch_size: int | str = "auto",
+    buffer_rows: int = BUFFER_ROWS,
+    chunk_rows: int | None = None,
+    early_stopping: bool = True,
+    patience: int | None = None,
+    tol: float = 1e-4,
+    drop: Sequence[str] = (),
+    coverage: float = 0.9,
+    log: Callable[[str], None] | None = None,
+    levels: Sequence[str] | None = None,
+    **estimator_params,
+):
+    """Fit a :class:`~probnn.tables.model.TabularModel` on a table streamed from disk.
+
+    Parameters
+    ----------
+    source : TableSource
+    target : str
+    family : str, default="auto"
+        "auto" infers it from the target column over all rows (as ``probnn fit`` does).
+    hidden, seed, impute
+        As in :meth:`TabularModel.fit <probnn.tables.model.TabularModel.fit>` (None: the
+        regressor's defaults, ``defaults.TABLE_CLASSIFIER`` for a classifier).
+    epochs : int or None
+        Passes over the training rows at most. None: a regressor's "auto" budget of about
+        20,000 optimiser steps (at least one epoch), a classifier's 200.
+    test_fraction, validation_fraction : float
+        The parts of :func:`row_parts`: held out for the metrics, and (of the rest)
+        scored after every epoch for early stopping.
+    batch_size : int or "auto"
+        Rows per optimiser step; "auto" is the estimator's own rule on the number of
+        training rows (200 on large data).
+    buffer_rows : int, default=BUFFER_ROWS
+        Size of the :class:`ShuffleBuffer` (0: no shuffling across chunks).
+    chunk_rows : int or None
+        Rows per ``partial_fit`` call (each shuffled within by the trainer); None: the
+        multiple of the batch size nearest above ``READ_ROWS``.
+    early_stopping : bool, default=True
+        Stop once the validation NLL has not improved by ``tol`` for ``patience`` epochs
+        (None: the regressor's "auto" patience of about 2,000 steps, at least 10 epochs; a
+        classifier's 10), and keep the weights of the best epoch.
+    drop : sequence of str
+        Columns to ignore.
+    coverage : float
+    log : callable, optional
+        Called with a line of progress now and then.
+    levels : sequence of str, optional
+        A classifier's classes in their order, as in :meth:`TabularModel.fit
+        <probnn.tables.model.TabularModel.fit>`.
+    **estimator_params
+        Further estimator parameters (``learning_rate_init``, ``alpha``, ``prior``, ...).
+
+    Returns
+    -------
+    model : TabularModel
+        The same model file format as an in-memory fit.
+    info : StreamFit
+
+    Notes
+    -----
+    The network is trained by ``partial_fit`` on consecutive chunks of ``chunk_rows``
+    training rows leaving the shuffle buffer: with the buffer off this is exactly
+    ``partial_fit`` called on the training rows cut into those chunks, epoch after epoch,
+    except that the weights' moving average (``ema_decay``, "auto" as in an in-memory fit:
+    0.995 per step) is kept across the chunks from the weights after the first one, and
+    each epoch scores, and early stopping keeps, the average (``ema_decay=None``: the last
+    step's weights). A regressor standardises the target with the mean and standard deviation of the
+    training and validation rows (the first pass), not of its first chunk. The prior's
+    penalty is divided by each chunk's rows, ``partial_fit``'s rule, where an in-memory fit
+    divides it by all the training rows: on chunks of tens of thousands of rows, and at the
+    command line's ``alpha=1e-4``, it is negligible either way.
+    """
+    import time
+
+    say = log or (lambda text: None)
+    if family != "auto":
+        _check_family_name(family)
+    unknown = [c for c in drop if c not in source.columns]
+    if unknown:
+        raise DataError(f"--drop names column(s) {', '.join(map(repr, unknown))} not in the data; "
+                        f"found columns {', '.join(map(repr, source.columns[:20]))}")  # fmt: skip
+    features = [c for c in source.columns if c != target and c not in drop]
+    parts_of = _parts_function(seed, test_fraction, validation_fraction if early_stopping else 0.0)
+    info = StreamFit()
+    started = time.perf_counter()
+    preprocessor, family, classes, moments = _learn_preprocessing(
+        source, target, features, impute, parts_of, family, info, levels, estimator_params)
+    info.preprocessing_seconds = time.perf_counter() - started
+    say(f"family: {family} ({info.family_reason})")
+    rows = info.rows
+    say(f"streaming {rows['all']:,} rows of {source.path} (first passes in "
+        f"{info.preprocessing_seconds:.1f} s): training on {rows['train']:,}, validating on "
+        f"{rows['validation']:,}, holding out {rows['test']:,} for testing")
+    estimator, first_kwargs, encode = _streaming_estimator(
+        family, classes, moments, rows["train"], hidden, epochs, seed, batch_size,
+        patience, estimator_params)  # fmt: skip
+    model = TabularModel(target=target, family=family, preprocessor=preprocessor,
+                         estimator=estimator,
+                         classes=None if classes is None else _labels_to_json(classes))  # fmt: skip
+    bs = estimator.batch_size
+    chunk = int(chunk_rows) if chunk_rows else bs * math.ceil(READ_ROWS / bs)
+    columns = [*features, target]
+    dtype = np.float32 if str(estimator.dtype) == "float32" else np.float64
+    state = {"first": True}
+    rng = np.random.default_rng([int(seed) & (2**63 - 1), 0x5EED])
+    buffer = ShuffleBuffer(buffer_rows, rng)
+
+    def prepared(part):
+        for batch in source.batches(columns):
+            frame = batch.frame[parts_of(batch) == part]
+            if len(frame):
+                X, y = _located(batch, lambda: (model.transform(frame), encode(model, frame)))
+                yield np.ascontiguousarray(X, dtype=dtype), y
+
+    def rows_of(part):  # read and preprocessed in a second thread while the network trains
+        return prefetch(prepared(part), PREFETCH_BATCHES)
+
+    def training_chunks():
+        """One epoch's training rows: through the buffer, cut into chunks of ``chunk`` rows."""
+        rechunk = _Rechunk(chunk)
+        for X, y in prepared(TRAIN):
+            for Xb, yb in buffer.push(X, y):
+                yield from rechunk.push(Xb, yb)
+        for Xb, yb in buffer.flush():
+            yield from rechunk.push(Xb, yb)
+        yield from rechunk.flush()
+
+    def train_on(X, y):
+        kwargs = first_kwargs if state["first"] else {}
+        estimator.partial_fit(X, y, **kwargs)
+        if state["first"]:
+            # the weights' moving average (ema_decay), as an in-memory fit keeps one, from the
+            # weights after the first chunk (the estimator builds its trainer on that call)
+            state["averaging"] = estimator._trainer.start_average()
+        state["first"] = False
+        state["loss"] += float(estimator.loss_curve_[-1]) * len(X)
+        state["n"] += len(X)
+        state["last"] = (X, y)
+
+    losses, scores = [], []
+    best, best_weights, waited, converged = math.inf, None, 0, False
+    epochs, patience = estimator.max_iter, estimator.n_iter_no_change
+    state["averaging"], raw = False, None
+    for epoch in range(int(epochs)):
+        state.update(loss=0.0, n=0)
+        tick, tock = time.perf_counter(), time.process_time()
+        if raw is not None:  # training goes on from the optimiser's own weights
+            estimator._network.set_params(raw)
+        # reading, preprocessing and the shuffle buffer in a second thread: here only training
+        for Xc, yc in prefetch(training_chunks(), PREFETCH_BATCHES):
+            train_on(Xc, yc)
+        if state["averaging"]:  # the average is what is scored and kept
+            raw = estimator._trainer.swap_in_average()
+        info.epoch_seconds.append(time.perf_counter() - tick)
+        info.epoch_cpu_seconds.append(time.process_time() - tock)
+        losses.append(state["loss"] / state["n"])
+        line = f"epoch {epoch + 1}: training NLL {losses[-1]:.4f}"
+        if early_stopping:
+            score = _stream_nll(estimator, rows_of(VALIDATION))
+            scores.append(score)
+            line += f", validation NLL {score:.4f}"
+            if not math.isfinite(score):
+                from probnn.exceptions import TrainingDivergedError
+
+                raise TrainingDivergedError(f"training diverged at epoch {epoch + 1}: the validation NLL became {score}")
+            improved = score < best - tol
+            if score < best:
+                best, best_weights = score, estimator._network.copy_params()
+            waited = 0 if improved else waited + 1
+        say(f"{line} ({info.epoch_seconds[-1]:.1f} s, {info.epoch_cpu_seconds[-1]:.1f} s CPU)")
+        if early_stopping and waited > patience:
+            converged = True
+            break
+    if best_weights is not None:
+        estimator._network.set_params(best_weights)
+    estimator._trainer.stop_average()
+    estimator._end_stream(losses, scores if early_stopping else None, converged,
+                          best if early_stopping else None, sample=state.get("last"))  # fmt: skip
+    estimator.ema_decay_ = estimator._trainer.ema_decay if state["averaging"] else None
+    # held-out metrics over every test row, and samples for the report
+    running = RunningMetrics(model.is_classifier, coverage)
+    tests, trains = [], []
+    n_test = n_train = 0
+    for batch in source.batches(columns):
+        parts = parts_of(batch)
+        test = batch.frame[parts == TEST]
+        if len(test):
+            y = _located(batch, lambda: model.encode_target(test))
+            dist = _located(batch, lambda: model.predict_dist(test))
+            running.update(y, dist)
+            if n_test < REPORT_ROWS:
+                tests.append(test.iloc[: REPORT_ROWS - n_test])
+                n_test += len(tests[-1])
+        train = batch.frame[parts == TRAIN]
+        if n_train < REPORT_ROWS and len(train):
+            trains.append(train.iloc[: REPORT_ROWS - n_train])
+            n_train += len(trains[-1])
+    info.metrics = running.result()
+    info.test_sample = pd.concat(tests, ignore_index=True)
+    info.train_sample = pd.concat(trains, ignore_index=True)
+    return model, info
+
+
+def _parts_function(seed: int, test_fraction: float, validation_fraction: float):
+    def parts_of(batch: Batch) -> np.ndarray:
+        return row_parts(batch.rows, seed, test_fraction, validation_fraction)
+
+    return parts_of
+
+
+def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed, batch_size,
+                         patience, params):  # fmt: skip
+    """The estimator, the keywords of its first ``partial_fit`` and the target encoder.
+
+    The settings are :meth:`TabularModel.fit <probnn.tables.model.TabularModel.fit>`'s (a
+    regressor's defaults, ``defaults.TABLE_CLASSIFIER`` for a classifier), their "auto" values
+    resolved for ``n_train`` training rows: ``max_iter`` and ``n_iter_no_change`` count
+    epochs, early stopping is the streamed fit's own.
+    """
+    from probnn.estimators.regressor import auto_batch_size, auto_epochs
+
+    classifier = is_classifier_family(family)
+    settings = dict(defaults.TABLE_CLASSIFIER) if classifier else {}
+    if hidden is not None:
+        settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
+    # an option left out (None) keeps the default; prior=None (no prior) and ema_decay=None
+    # (no average) are choices
+    settings.update({k: v for k, v in params.items()
+                     if (v is not None or k in ("prior", "ema_decay")) and k != "progress"})  # fmt: skip
+    if settings.get("solver", "adam") == "lbfgs":
+        raise ValueError("a streamed fit needs a stochastic solver (adam, sgd, ...); L-BFGS works "
+                         "on the whole table in memory")  # fmt: skip
+    if batch_size != "auto":
+        bs = int(batch_size)
+    elif classifier:
+        bs = min(defaults.SKLEARN_BATCH_ROWS, n_train)
+    else:
+        bs = auto_batch_size(n_train)
+    auto_max_iter, auto_patience = auto_epochs(math.ceil(n_train / bs))
+    if epochs is None:
+        epochs = settings["max_iter"] if classifier else auto_max_iter
+    if patience is None:
+        patience = settings["n_iter_no_change"] if classifier else auto_patience
+    settings.update(batch_size=bs, max_iter=max(1, int(epochs)), n_iter_no_change=int(patience),
+                    random_state=seed, family=family, early_stopping=False)  # fmt: skip
+    encode = lambda model, frame: model.encode_target(frame)  # noqa: E731
+    if classifier:
+        from probnn.estimators import MLPClassifier
+
+        return MLPClassifier(**settings), {"classes": np.arange(len(classes))}, encode
+    from probnn.estimators import MLPRegressor
+
+    settings.setdefault("recalibrate", False)  # partial_fit keeps a factor of 1
+    std = moments.std
+    scaling = (float(moments.mean), std if math.isfinite(std) and std >= np.finfo(np.float64).tiny else 1.0)
+    return MLPRegressor(**settings), {"target_scaling": scaling}, encode
+
+
+def _stream_nll(estimator, chunks) -> float:
+    """Mean NLL of the estimator over chunks of rows ``(X, y)``."""
+    total, n = 0.0, 0
+    for X, y in chunks:
+        total += float(np.sum(estimator._nll_per_row(X, y), dtype=np.float64))
+        n += len(X)
+    if n == 0:
+        raise DataError("expected validation rows to score; found none (raise --test-size or the data)")
+    return total / n
+
+
+# ------------------------------------------------------------- predicting
+def predict_stream(model, source: TableSource, write: Callable[[str], None], *,
+                   coverage: float = 0.9) -> int:  # fmt: skip
+    """Write ``model.predict_table`` of every row of ``source`` as CSV text, batch by batch.
+
+    Parameters
+    ----------
+    model : TabularModel
+    source : TableSource
+    write : callable
+        Called with consecutive pieces of the CSV text (the header first).
+    coverage : float
+
+    Returns
+    -------
+    int
+        Rows predicted.
+    """
+    n = 0
+    for batch in source.batches():
+        table = _located(batch, lambda: model.predict_table(batch.frame, coverage=coverage))
+        write(table.to_csv(index=False, header=n == 0, float_format="%.17g"))
+        n += len(table)
+    return n
+
+
+def _kept(batch: Batch, keep: Callable[[np.ndarray], np.ndarray] | None) -> pd.DataFrame:
+    """The batch's rows that ``keep`` (row numbers in the table -> bool mask) keeps."""
+    return batch.frame if keep is None else batch.frame[keep(batch.rows)]
+
+
+def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
+                    keep: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[dict, int]:  # fmt: skip
+    """Held-out metrics of ``model`` over the rows of ``source`` (:class:`RunningMetrics`).
+
+    Parameters
+    ----------
+    model : TabularModel
+    source : TableSource
+    coverage : float
+    keep : callable, optional
+        ``keep(rows) -> bool mask`` of the rows to score, given their numbers in the table
+        (uint64, shape (n,)): the rows a fit held out, on its own data. None: every row.
+
+    Returns
+    -------
+    metrics : dict
+    n_rows : int
+        Rows scored.
+    """
+    running = RunningMetrics(model.is_classifier, coverage)
+    for batch in source.batches():
+        frame = _kept(batch, keep)
+        if len(frame):
+            y = _located(batch, lambda: model.encode_target(frame))
+            running.update(y, _located(batch, lambda: model.predict_dist(frame)))
+    return running.result(), running.n
+
+
+def head_rows(source: TableSource, n: int = REPORT_ROWS,
+              keep: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.DataFrame:  # fmt: skip
+    """The first ``n`` rows of ``source`` that ``keep`` keeps (all: None): a report's sample."""
+    frames, have = [], 0
+    for batch in source.batches():
+        frames.append(_kept(batch, keep).iloc[: n - have])
+        have += len(frames[-1])
+        if have >= n:
+            break
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,673 @@
+"""The target column: its kind and the family chosen for it, class labels and their order,
+and the checks a target passes before training.
+
+:func:`target_kind` is the one-piece case of :class:`TargetScan` (a streamed column);
+:func:`infer_family` reads the family registry's default for that kind. Every problem
+raises :class:`probnn.exceptions.DataError` naming the target column and its data rows.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from probnn._validation import (data_rows, describe_list, describe_rows, describe_values,
+                                encode_labels, name_data_rows)  # fmt: skip
+from probnn.exceptions import DataError, DataWarning
+from probnn.tables.columns import (_ID_MIN_DISTINCT, _numeric_values, _parse_text,
+                                   _thousands_as_numbers)  # fmt: skip
+from probnn.tables.preprocessing import Preprocessor, _ColumnScan
+from probnn.tables.sources import _located_rows, _rows, check_unique_columns
+
+__all__ = ["TargetScan", "target_kind", "target_kinds", "infer_family", "family_of_kind",
+           "MAX_INFERRED_CLASSES", "validate_frame", "check_target_column", "target_labels",
+           "regression_target", "class_order", "check_trainable_target"]  # fmt: skip
+
+# An integer target with at most this many distinct values is read as class labels.
+MAX_INFERRED_CLASSES = 10
+
+
+# ------------------------------------------------------------ family choice
+def _plain(value) -> str:
+    """A value as a user wrote it: ``1`` rather than ``np.int64(1)``."""
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
+class TargetScan:
+    """What :func:`target_kind` says of a target column given in pieces of rows.
+
+    Two passes over the same pieces: ``observe`` each (is the column text, numbers
+    with thousands separators, numbers?), then ``add`` each; :meth:`kind` answers.
+    With ``max_distinct`` the distinct values kept are capped (a streamed column):
+    beyond the cap, counts are reported as "more than".
+
+    Parameters
+    ----------
+    max_distinct : int or None, default=None
+    """
+
+    def __init__(self, max_distinct: int | None = None, name: str = "target"):
+        self.max_distinct = max_distinct
+        self.name = name
+        self._scan = _ColumnScan(name)
+        self.distinct: dict = {}  # value -> rows holding it, in first-seen order (as pd.unique)
+        self.numbers: set = set()  # distinct numeric values
+        self.overflow = False
+        self.bad = False
+        self.bad_rows: list[str] = []  # data rows (the first few) of values that are not numbers
+        self.bad_values: list[str] = []
+        self.n_bad = 0
+        self.rows = 0  # rows with a value
+        self.integral, self.low, self.high = True, math.inf, -math.inf
+        self.unit = True  # every value in [0, 1]
+
+    def observe(self, column: pd.Series) -> None:
+        self._scan.observe(column)
+
+    def _keep(self, counts: pd.Series) -> None:
+        """Add distinct values and their row counts (first-seen order), up to the cap."""
+        for v, n in counts.items():
+            if self.max_distinct is not None and len(self.distinct) >= self.max_distinct and (
+                    v not in self.distinct):
+                self.overflow = True
+                return
+            self.distinct[v] = self.distinct.get(v, 0) + int(n)
+
+    def add(self, column: pd.Series) -> None:
+        series = column.dropna()
+        if series.empty:
+            return
+        self.rows += len(series)
+        if self._scan.text_kind() == "thousands":
+            series = pd.Series(_parse_text(series, "thousands")[0], index=series.index)
+        self._keep(series.value_counts(sort=False))
+        if not self._looks_numeric():
+            return
+        values, bad = _numeric_values(series)
+        if bad.any():
+            # a numeric column with a few stray strings: named (kind() says so), not labels
+            self.bad = True
+            self.n_bad += int(bad.sum())
+            room = 10 - len(self.bad_rows)
+            if room > 0:
+                numbers, files = _located_rows(column)
+                numbers = numbers[column.notna().to_numpy()][bad][:room]
+                self.bad_rows += [name_data_rows([r], 1, files).removeprefix("data row ")
+                                  for r in numbers]  # fmt: skip
+                self.bad_values += series[bad].astype(str).tolist()[:room]
+            values = values[~bad]
+            if values.size == 0:
+                return
+        finite = np.isfinite(values)
+        self.integral = self.integral and bool(np.all(finite) and np.all(values == np.round(values)))
+        self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
+        self.unit = self.unit and bool(np.all((values >= 0) & (values <= 1)))
+        if self.max_distinct is None or len(self.numbers) <= self.max_distinct:
+            self.numbers.update(np.unique(values).tolist())
+
+    def _looks_numeric(self) -> bool:
+        return self._scan.text_kind() == "thousands" or self._scan.looks_numeric()
+
+    def _count(self, n: int) -> str:
+        return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"
+
+    def kind(self) -> tuple[str, str]:
+        """The kind and the reason, as :func:`target_kind` gives them."""
+        kinds, why = self.kinds()
+        return kinds[0], why
+
+    def kinds(self) -> tuple[tuple[str, ...], str]:
+        """Every kind the column is (the first: :func:`target_kind`'s), and the reason.
+
+        A few distinct integers are both class labels (``ordered-classes``) and counts or
+        integers: their likelihoods are probabilities of the same events, so ``compare``
+        ranks class and count families side by side.
+
+        Raises
+        ------
+        DataError
+            For a numeric column with values that are not numbers (naming their rows),
+            and for text labels that look like identifiers rather than classes.
+        """
+        distinct = list(self.distinct)
+        if not distinct:
+            raise DataError("expected target values to choose a family from; found none (all missing)")
+        if len(distinct) == 2 and not self.overflow:
+            shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
+            return ("binary",), f"the target has exactly two distinct values ({shown})"
+        if len(distinct) < 2:
+            raise DataError(
+                f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
+            )
+        if not self._looks_numeric():
+            self._check_classes()
+            return ("classes",), f"the target holds {self._count(len(distinct))} distinct text labels"
+        if self.bad:
+            shown = ", ".join(f"{r} ({v!r})" for r, v in zip(self.bad_rows, self.bad_values))
+            more = f" and {self.n_bad - len(self.bad_rows)} more" if self.n_bad > len(self.bad_rows) else ""
+            raise DataError(
+                f"target {self.name!r} is numeric except at data row{'s' if self.n_bad > 1 else ''} "
+                f"{shown}{more}: fix or remove those rows, or pass --family with a class "
+                "family to read every value as a class label"
+            )
+        n_distinct = len(self.numbers)
+        if self.max_distinct is not None and n_distinct > self.max_distinct:
+            self.overflow = True
+        low, high = self.low, self.high
+        if self.integral and n_distinct <= MAX_INFERRED_CLASSES:
+            return ("ordered-classes", "count" if low >= 0 else "integer"), (
+                f"the target holds {n_distinct} distinct integers (at most "
+                f"{MAX_INFERRED_CLASSES} are read as ordered class labels, and as "
+                f"{'counts' if low >= 0 else 'integers'})"
+            )
+        if self.integral:
+            what = "non-negative integers" if low >= 0 else "integers"
+            return ("count" if low >= 0 else "integer",), (
+                f"the target holds {what} ({self._count(n_distinct)} distinct values, from "
+                f"{low:g} to {high:g})"
+            )
+        if low > 0 and high < 1:
+            return ("unit-interval",), "the target holds real values strictly between 0 and 1"
+        if low > 0:
+            return ("positive",), "the target holds positive real values"
+        if self.unit:
+            return ("real",), ("the target holds real values between 0 and 1, some exactly 0 "
+                               "or 1")  # fmt: skip
+        return ("real",), "the target holds real values"
+
+    def _check_classes(self) -> None:
+        """DataError for text labels that look like an identifier: more than
+        ``_ID_MIN_DISTINCT`` of them and most seen in one row only.
+
+        A class seen in one row cannot be learned, and a held-out row's class was then most
+        likely never seen in training: the same rule that calls a feature column an
+        identifier (``_ID_MIN_DISTINCT``), with "seen once" for "distinct".
+        """
+        n_distinct = len(self.distinct)
+        once = sum(1 for n in self.distinct.values() if n == 1)
+        if self.overflow or (n_distinct > _ID_MIN_DISTINCT and 2 * once > n_distinct):
+            raise DataError(
+                f"target {self.name!r} looks like an identifier, not class labels: "
+                f"{self._count(n_distinct)} distinct values in {self.rows:,} rows, "
+                f"{once:,} of them in one row only (a class seen once cannot be learned or "
+                "scored); choose another target, or pass --family with a class family to "
+                "train on these labels anyway"
+            )
+
+
+def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
+    """What kind of target a column holds (one of ``probnn.families.TARGET_KINDS``), and why.
+
+    Rules, in order: two distinct values -> "binary"; strings -> "classes"; at
+    most ``MAX_INFERRED_CLASSES`` distinct integers -> "ordered-classes"
+    (ratings, grades); non-negative integers -> "count"; other integers ->
+    "integer"; reals all strictly between 0 and 1 -> "unit-interval"; reals
+    all > 0 -> "positive"; anything else -> "real". Missing values are ignored.
+    A column read in pieces (a streamed table) is judged by :class:`TargetScan`.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    kind : str
+    reason : str
+        What the column holds, for the user (e.g. "the target holds 12 distinct
+        text labels").
+    """
+    kinds, why = target_kinds(y)
+    return kinds[0], why
+
+
+def target_kinds(y: Sequence | np.ndarray | pd.Series) -> tuple[tuple[str, ...], str]:
+    """Every kind of target a column is (see :meth:`TargetScan.kinds`), the first the
+    one :func:`target_kind` names, and why.
+
+    A few distinct integers are ``("ordered-classes", "count")`` (or ``"integer"`` with
+    negative values): ``probnn compare`` tries the families of both kinds.
+
+    Raises
+    ------
+    DataError
+        For a numeric column with a few values that are not numbers (naming their
+        rows), and for text labels that look like an identifier (most seen only once).
+    """
+    series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object))
+    scan = TargetScan(name=str(series.name) if series.name is not None else "target")
+    scan.observe(series)
+    scan.add(series)
+    return scan.kinds()
+
+
+def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
+    """Choose a likelihood family for a target column, and say why.
+
+    The family is the registry's default for the column's :func:`target_kind`
+    (``probnn.families.default_family``: Bernoulli for two values, categorical
+    for classes, Poisson for counts, a normal with a learned scale for reals);
+    the reason names the other families that fit that kind (those
+    ``probnn compare`` tries).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The target values; missing values are ignored.
+
+    Returns
+    -------
+    name : str
+        A key of :data:`probnn.families.FAMILIES`.
+    reason : str
+        One sentence for the user.
+    """
+    return family_of_kind(*target_kinds(y))
+
+
+def families_of_kinds(kinds: str | Sequence[str]) -> list[str]:
+    """The registered families that fit any of ``kinds``: the first kind's (its default
+    first), then the others' not yet named."""
+    from probnn.families import families_for
+
+    names: list[str] = []
+    for kind in [kinds] if isinstance(kinds, str) else kinds:
+        names += [n for n in families_for(kind) if n not in names]
+    return names
+
+
+def family_of_kind(kind: str | Sequence[str], why: str) -> tuple[str, str]:
+    """The registry's default family for a target kind (the first of several kinds), and the
+    reason :func:`infer_family` gives."""
+    names = families_of_kinds(kind)
+    first = kind if isinstance(kind, str) else kind[0]
+    others = f"; compare would also try {', '.join(names[1:])}" if len(names) > 1 else ""
+    return names[0], f"{why}: the default for {first} targets is {names[0]}{others}"
+
+
+# A family whose support the target misses at no more than this fraction of its rows is
+# named by compare as left out because of those rows (a proportion with one exact 0 and
+# beta), rather than silently absent.
+LEFT_OUT_FRACTION = 0.05
+
+
+def families_left_out(column: pd.Series, target: str, tried: Sequence[str]) -> list[tuple[str, str]]:
+    """Regression families not in ``tried`` that a few rows of the target keep out, and why.
+
+    A family is named when its own target check fails at no more than
+    ``LEFT_OUT_FRACTION`` of the rows; the reason is that check's message (values and
+    data rows).
+
+    Returns
+    -------
+    list of (family name, reason)
+    """
+    from probnn.families import FAMILIES, get_family
+
+    values, bad = _numeric_values(_thousands_as_numbers(column))
+    if bad.any() or np.isnan(values).any():
+        return []
+    out = []
+    for name, cls in FAMILIES.items():
+        if name in tried or cls.is_classifier:
+            continue
+        family = get_family(name)
+        try:
+            regression_target(column, target, family)
+            continue
+        except DataError as exc:
+            reason = str(exc)
+        limit = int(LEFT_OUT_FRACTION * values.size)
+        if 0 < _rejected(family, values, limit + 1).size <= limit:
+            out.append((name, reason))
+    return out
+
+
+def is_classifier_family(name: str) -> bool:
+    """Whether the registered family ``name`` models class labels."""
+    from probnn.families import FAMILIES
+
+    return FAMILIES[name].is_classifier
+
+
+def _check_family_name(name: str) -> None:
+    """DataError unless ``name`` is a registered family."""
+    from probnn.families import FAMILIES
+
+    if name not in FAMILIES:
+        raise DataError(f"expected a family among auto, {', '.join(FAMILIES)}; found {name!r}")
+
+
+# --------------------------------------------------------------- the model
+def _labels_to_json(labels: np.ndarray) -> list:
+    return [v.item() if isinstance(v, np.generic) else v for v in labels.tolist()]
+
+
+def _class_indices(labels: np.ndarray, classes, target: str, where=None) -> np.ndarray:
+    """Indices ``0..C-1`` of ``labels`` (from :func:`target_labels`) among ``classes`` (in
+    their order: sorted, or the order of ``--levels``), by the estimators' label encoder:
+    numbers match numbers (1 == 1.0), text matches text ("1" is not 1).
+
+    Raises
+    ------
+    DataError
+        Naming the unknown labels, their data rows (``where``: the target column, or its
+        index) and the target column.
+    """
+    text = labels.dtype == object
+    numeric_classes = all(isinstance(c, (numbers.Number, np.number)) for c in classes)
+    classes = np.asarray(classes, dtype=object if text else None)
+    numbers_, files = _located_rows(where if where is not None else pd.RangeIndex(labels.shape[0]))
+    where = f"the classes of target column {target!r} seen in training"
+    if numeric_classes == text:  # numbers against text: none can match
+        everywhere = np.ones(labels.shape[0], dtype=bool)
+        raise DataError(
+            f"labels must be among {where} {describe_list(classes)}; found "
+            f"{describe_values(labels)} at {describe_rows(everywhere, numbers=numbers_, files=files)}"
+        )
+    order = np.argsort(classes, kind="stable")  # the encoder searches sorted classes
+    try:
+        with data_rows(numbers_, files):
+            return order[encode_labels(labels, classes[order], where=where)]
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+
+
+def class_order(column: pd.Series, labels: np.ndarray, target: str, family: str,
+                levels: Sequence[str] | None = None) -> np.ndarray:  # fmt: skip
+    """The classes of a target column in the order the model keeps (class ``k`` is the
+    ``k``-th), from its labels (:func:`target_labels`).
+
+    The order, for a family whose classes are ordered (support "ordered-classes"): the
+    given ``levels`` (``--levels``), else an ordered categorical column's (pandas, or a
+    Parquet dictionary column saved as one), else the numeric order of number labels;
+    text labels without any of those are refused: their alphabetical order is rarely
+    their meaning (high < low < medium). Other class families take ``levels`` or the
+    sorted labels.
+
+    Parameters
+    ----------
+    column : Series of shape (n_rows,)
+        The target column as read (its dtype may carry an order).
+    labels : ndarray of shape (n_rows,)
+    levels : sequence of str, optional
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+
+    Raises
+    ------
+    DataError
+        For a label not among ``levels`` (naming its data rows), a level no row holds,
+        or text labels of an ordered family without an order.
+    """
+    if levels is not None:
+        check_levels(column, labels, target, levels)
+    return order_classes(np.unique(labels), ordered_categories(column), target, family, levels)
+
+
+def ordered_categories(column: pd.Series) -> list | None:
+    """The categories of an ordered categorical column (pandas; a Parquet dictionary column
+    saved as one), in their order; None for any other column."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+        return list(dtype.categories)
+    return None
+
+
+def check_levels(column: pd.Series, labels: np.ndarray, target: str, levels: Sequence[str]) -> None:
+    """DataError naming the data rows of labels that are not among ``levels``."""
+    given = _levels_as_labels(levels, labels.dtype == object)
+    outside = ~np.isin(labels, np.asarray(given, dtype=object if labels.dtype == object else None))
+    if outside.any():
+        raise DataError(
+            f"expected target {target!r} to hold only the --levels {describe_list(given)}; "
+            f"found {describe_values(labels[outside])} at {_rows(outside, column)}"
+        )
+
+
+def order_classes(present: np.ndarray, categories: list | None, target: str, family: str,
+                  levels: Sequence[str] | None = None) -> np.ndarray:  # fmt: skip
+    """The classes in the model's order, from the sorted labels present in the training rows,
+    an ordered column's ``categories`` (or None) and ``levels``: see :func:`class_order`."""
+    from probnn.families import FAMILIES
+
+    text = present.dtype == object
+    kind = object if text else None
+    seen = set(present.tolist())
+    if levels is not None:
+        given = _levels_as_labels(levels, text)
+        absent = [g for g in given if g not in seen]
+        if absent:
+            raise DataError(
+                f"expected rows of every level of --levels in target {target!r}; found none "
+                f"of {describe_list(absent)} among the training rows (remove those levels)"
+            )
+        return np.asarray(given, dtype=kind)
+    if categories is not None:
+        order = [str(c) if text else c for c in categories]
+        return np.asarray([c for c in order if c in seen], dtype=kind)
+    if FAMILIES[family].support == "ordered-classes" and text:
+        raise DataError(
+            f"family {family} orders its classes, and target {target!r} holds text labels "
+            f"({describe_values(present)}) whose order probnn cannot know: give it with "
+            f"--levels {','.join(str(v) for v in present[:10])} (in the right order), or save "
+            "the column as an ordered categorical"
+        )
+    return present
+
+
+def _levels_as_labels(levels: Sequence[str], text: bool) -> list:
+    """``--levels`` as labels of the column's type: text, or numbers for number labels."""
+    if text:
+        return [str(v) for v in levels]
+    out = []
+    for v in levels:
+        try:
+            number = float(v)
+        except (TypeError, ValueError):
+            raise DataError(f"expected numbers in --levels for a target of numbers; found {v!r}") from None
+        out.append(int(number) if number.is_integer() else number)
+    return out
+
+
+def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) -> None:
+    """DataError, before training, for held-out rows whose class label no training row holds
+    (they could not be scored)."""
+    seen = np.unique(target_labels(train, target))
+    labels = target_labels(held_out, target)
+    unseen = ~np.isin(labels, seen)
+    if unseen.any():
+        raise DataError(
+            f"expected the held-out rows' labels of target {target!r} among the training "
+            f"rows' labels; found {describe_values(labels[unseen])} at {_rows(unseen, held_out)}, "
+            "which no training row holds: such a label cannot be learned or scored (merge rare "
+            "classes, or use more data)"
+        )
+
+
+def check_trainable_target(y: np.ndarray, where, target: str, family,
+                           dtype=np.float32, standardised: bool | None = None,
+                           n_rows: int | None = None) -> None:  # fmt: skip
+    """DataError, before training, for target values training cannot represent.
+
+    Two limits, each naming the data rows:
+
+    * the target's mean and standard deviation are summed in float64: every ``|y|`` must
+      stay below ``sqrt(float64 max / n) / 2``, so that ``n`` squared deviations sum to
+      a finite number (about 6.7e152 for 1,000 rows; a large offset is fine);
+    * a family trained on y itself (not standardised: not location-scale) sees y in the
+      network's ``dtype``: every value must stay finite and inside the family's support
+      there (a Beta target of 1e-300 is 0 in float32, a count of 1e40 is inf).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_rows,), float64
+        Targets already checked against the family's support (:func:`regression_target`).
+    where : pandas Series, DataFrame or Index
+        The target column, or its index (data rows, :func:`row_numbers`).
+    family : Family
+    dtype : numpy dtype
+        The network's precision.
+    standardised : bool or None
+        Whether the estimator standardises the target; None: when the family is
+        location-scale (``MLPRegressor``'s "auto").
+    n_rows : int or None
+        Rows the statistics sum over (a streamed table's, given in pieces); None: ``len(y)``.
+    """
+    n = max(1, int(n_rows if n_rows is not None else y.size))
+    bound = math.sqrt(np.finfo(np.float64).max / n) / 2
+    huge = np.abs(y) > bound
+    if huge.any():
+        raise DataError(
+            f"expected target {target!r} values whose squares float64 can sum over {n:,} rows "
+            f"(|y| <= {bound:.3g}); found {describe_values(y[huge])} at {_rows(huge, where)}"
+        )
+    if standardised is None:
+        standardised = family.location_scale
+    if standardised or np.dtype(dtype) == np.float64:
+        return
+    with np.errstate(over="ignore", under="ignore"):
+        cast = y.astype(dtype)
+    bad = ~np.isfinite(cast)
+    if not bad.any():
+        try:
+            family.check_target(cast)
+            return
+        except ValueError:
+            bad = np.zeros(y.size, dtype=bool)
+            bad[_rejected(family, cast)] = True
+    shown = ", ".join(f"{v:g} (in {np.dtype(dtype).name}: {c:g})"
+                      for v, c in zip(y[bad][:5], cast[bad][:5]))  # fmt: skip
+    raise DataError(
+        f"expected target {target!r} values that stay in the support of {family.name} in "
+        f"{np.dtype(dtype).name}, the network's precision; found {shown} at {_rows(bad, where)}: "
+        "such values are out of the support to the network: replace them, rescale the target, "
+        "or fit in float64 (the estimators' dtype='float64')"
+    )
+
+
+def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:
+    """Positions (the first ``limit`` or so) of ``values`` the family's elementwise target
+    check refuses, found by halving the rows it refuses."""
+    todo, found = [np.arange(values.size)], []
+    while todo and len(found) < limit:
+        part = todo.pop()
+        try:
+            family.check_target(values[part])
+        except ValueError:
+            if part.size == 1:
+                found.append(int(part[0]))
+            else:
+                todo += [part[part.size // 2:], part[: part.size // 2]]
+    return np.asarray(sorted(found), dtype=np.intp)
+
+
+# ---------------------------------------------------------------- targets
+def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool = False,
+                   levels: Sequence[str] | None = None) -> None:  # fmt: skip
+    """Check a whole table before it is split, so errors name rows of the file.
+
+    Raises
+    ------
+    DataError
+        For a missing target column, missing or non-numeric feature values,
+        targets the family cannot model (or cannot represent in training:
+        :func:`check_trainable_target`), class labels outside ``levels`` or
+        without an order an ordered family needs (:func:`class_order`).
+    """
+    from probnn.families import get_family
+
+    check_target_column(frame, target)
+    features = frame.drop(columns=[target])
+    with warnings.catch_warnings():
+        # the fit on the training rows says the same; here only errors, with rows of the file
+        warnings.simplefilter("ignore", DataWarning)
+        Preprocessor(impute=impute).fit(features).transform(features)
+    _check_family_name(family)
+    if is_classifier_family(family):
+        class_order(frame[target], target_labels(frame[target], target), target, family, levels)
+    else:
+        declared = get_family(family)
+        y = regression_target(frame[target], target, declared)
+        check_trainable_target(y, frame[target], target, declared)
+
+
+
+def check_target_column(frame: pd.DataFrame, target: str) -> None:
+    """Raise DataError unless ``target`` is a column of ``frame``, and each column name
+    occurs once."""
+    if frame.columns.duplicated().any():
+        check_unique_columns([str(c) for c in frame.columns], "the table")
+    if target not in frame.columns:
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:20])
+        more = ", ..." if frame.shape[1] > 20 else ""
+        raise DataError(f"expected a target column {target!r}; found columns {shown}{more}")
+
+
+def _check_target_present(column: pd.Series, target: str) -> None:
+    missing = column.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"expected a value in every row of target column {target!r}; found "
+            f"{int(missing.sum())} missing at {_rows(missing, column)}"
+        )
+
+
+def target_labels(column: pd.Series, target: str) -> np.ndarray:
+    """Class labels of a target column: numbers stay numbers, anything else becomes text.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,)
+    """
+    _check_target_present(column, target)
+    column = _thousands_as_numbers(column)
+    if pd.api.types.is_bool_dtype(column):
+        return column.to_numpy().astype(np.int64)
+    if pd.api.types.is_numeric_dtype(column):
+        values = column.to_numpy()
+        if np.issubdtype(values.dtype, np.floating):
+            infinite = ~np.isfinite(values)
+            if infinite.any():
+                raise DataError(
+                    f"expected finite labels in target column {target!r}; found "
+                    f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
+                )
+            if np.all(values == np.round(values)):
+                values = values.astype(np.int64)  # 0.0 / 1.0 read back as labels 0 / 1
+        return values
+    return column.astype(str).to_numpy(dtype=object)
+
+
+def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
+    """A numeric target column checked against the family's support.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,), float64
+    """
+    _check_target_present(column, target)
+    column = _thousands_as_numbers(column)
+    values, bad = _numeric_values(column)
+    if bad.any():
+        raise DataError(
+            f"expected numbers in target column {target!r} for family {family.name}; found "
+            f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
+        )
+    infinite = ~np.isfinite(values)
+    if infinite.any():
+        raise DataError(
+            f"expected finite numbers in target column {target!r}; found "
+            f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
+        )
+    try:
+        with data_rows(*_located_rows(column)):  # the family's rows named as the file's
+            return np.asarray(family.check_target(values), dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"target column {target!r}: {exc}") from None

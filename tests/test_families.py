@@ -305,6 +305,18 @@ CASES = [
         # y / mu = y e^1e4 beyond the float range with k = 1e4: the NLL ~ k y / mu is too
         overflow=lambda row: row[0] < 0 and row[1] > 0,
     ),
+    # --- issue 25: survival times
+    Case(
+        "weibull",
+        "weibull",
+        {},
+        2,
+        lambda rng, n: 1.5 * rng.weibull(1.3, n),
+        lambda raw, y: stats.weibull_min.logpdf(y, softplus_oracle(raw[:, 1]),
+                                                scale=np.exp(raw[:, 0])),  # fmt: skip
+        # (t / lambda)^k = (t e^1e4)^1e4 beyond the float range: the NLL is too
+        overflow=lambda row: row[0] < 0 and row[1] > 0,
+    ),
     Case(
         "log-normal",
         "log-normal",

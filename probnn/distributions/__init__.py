@@ -19,6 +19,7 @@ from .negative_binomial import NegativeBinomial
 from .gamma import Gamma
 from .lognormal import LogNormal
 from .beta import Beta
+from .weibull import Weibull
 
 __all__ = [
     "Distribution",
@@ -37,6 +38,7 @@ __all__ = [
     "Gamma",
     "LogNormal",
     "Beta",
+    "Weibull",
     "scaled_distribution",
 ]
 

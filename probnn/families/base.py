@@ -488,11 +488,15 @@ _SUPPORT_RANGE = {
 
 
 def _interval_families() -> list[str]:
-    """Names of the registered families that model interval targets."""
-    from probnn.families import FAMILIES
-
-    return [name for name, cls in FAMILIES.items()
-            if cls._censored_loss_gradient is not Family._censored_loss_gradient]  # fmt: skip
+    """Names of the families that model interval targets (each registered family is a
+    subclass of Family: read here without importing the registry, which imports this)."""
+    found, todo = [], list(Family.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.name and cls._censored_loss_gradient is not Family._censored_loss_gradient:
+            found.append(cls.name)
+    return sorted(set(found))
 
 
 def weigh_rows(loss: Array, grad: Array | None, w: Array) -> tuple[Array, Array | None]:

@@ -20,6 +20,7 @@ from .gamma import Gamma
 from .lognormal import LogNormal
 from .beta import Beta
 from .weibull import Weibull
+from .zero_inflated import ZeroInflated
 
 __all__ = [
     "Distribution",
@@ -39,6 +40,7 @@ __all__ = [
     "LogNormal",
     "Beta",
     "Weibull",
+    "ZeroInflated",
     "scaled_distribution",
 ]
 

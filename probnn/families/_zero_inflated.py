@@ -1,0 +1,140 @@
+"""What the zero-inflated count families share: a count family plus a zero logit.
+
+Raw outputs: the count family's columns ``z_c``, then one more, ``z0``, with
+``pi = sigmoid(z0)``. The count family supplies ``L_c(y) = -log p_B(y)`` and its
+gradient (its own kernel, so each count law's stable formulas are reused unchanged):
+
+zero-inflated
+    ``y > 0``: ``L = -log(1 - pi) + L_c(y)``; ``dL/dz_c = dL_c/dz_c``, ``dL/dz0 = pi``.
+    ``y = 0``: ``L = -log(pi + (1 - pi) e^{-L_c(0)})`` (``logaddexp``); with the share of
+    the count law's zero ``rho = (1 - pi) p_B(0) / P(0)``:
+    ``dL/dz_c = rho dL_c(0)/dz_c``, ``dL/dz0 = rho - (1 - pi)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from probnn._math import log_sigmoid, sigmoid
+from probnn._validation import check_sample_weight
+from probnn.families.base import Array, Family, as_raw, check_count_target
+
+__all__ = ["ExcessZerosFamily"]
+
+
+class ExcessZerosFamily(Family):
+    """Base of the zero-inflated families (not registered itself).
+
+    Subclasses set ``name`` and ``count_family`` (a registered count family's name).
+    """
+
+    #: the registry name of the count law's family
+    count_family: str = ""
+
+    is_classifier = False
+    support = "count"
+    target_kinds = ("count",)
+
+    @property
+    def _count(self) -> Family:
+        from probnn.families import get_family
+
+        return get_family(self.count_family)
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """Non-negative integer counts of shape (n_samples,), as floats."""
+        return check_count_target(y, self.name)
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return self._count._n_outputs_for(y) + 1
+
+    def _split(self, raw: Array) -> tuple[Array, Array]:
+        return raw[:, :-1], raw[:, -1]
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        count = self._count
+        zc, z0 = self._split(raw)
+        z0 = z0.astype(np.float64, copy=False)
+        n = raw.shape[0]
+        log_pi, log_not_pi = log_sigmoid(z0), log_sigmoid(-z0)
+        loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
+        loss_0, grad_0 = count._loss_gradient(zc, np.zeros_like(y), need_gradient)
+        loss_y = loss_y.astype(np.float64, copy=False)
+        log_b0 = -loss_0.astype(np.float64, copy=False)  # log p_B(0)
+        zero = y == 0
+        log_p0 = np.logaddexp(log_pi, log_not_pi + log_b0)
+        loss = np.where(zero, -log_p0, -log_not_pi + loss_y)
+        out_loss = loss.astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return out_loss, None
+        grad = np.empty_like(raw)
+        # rho: the count law's share of P(0); 0 off the zeros (and where p_B(0) underflows,
+        # so that an infinite dL_c(0)/dz_c there contributes nothing)
+        rho = np.where(zero, np.exp(log_not_pi + log_b0 - np.where(zero, log_p0, 0.0)), 0.0)
+        active = rho[:, None] > 0
+        part = np.where(active, rho[:, None] * np.where(active, grad_0, 0.0), 0.0)
+        grad[:, :-1] = np.where(zero[:, None], part, grad_y)
+        grad[:, -1] = np.where(zero, rho - sigmoid(-z0), sigmoid(z0))
+        return out_loss, grad
+
+    def distribution(self, raw: ArrayLike):
+        """``ZeroInflated(count distribution, zero_logit=z0)``, batch shape (n_samples,)."""
+        from probnn.distributions.zero_inflated import ZeroInflated
+
+        raw = self._columns(raw)
+        zc, z0 = self._split(raw)
+        return ZeroInflated(self._count.distribution(zc), z0)
+
+    def _columns(self, raw: ArrayLike) -> Array:
+        raw = as_raw(raw)
+        k = self._count._n_outputs_for(np.zeros(1)) + 1
+        if raw.ndim != 2 or raw.shape[1] != k:
+            raise ValueError(f"{self.name} family expects raw outputs of shape (n_samples, {k}); "
+                             f"found shape {raw.shape}")  # fmt: skip
+        return raw
+
+    def parameter_columns(self, dist) -> dict[str, np.ndarray]:
+        """The count law's columns (prefixed ``count_``) and ``zero_probability``."""
+        columns = {f"count_{k}": v for k, v in self._count.parameter_columns(dist.base).items()}
+        columns["zero_probability"] = np.asarray(dist.zero_probability)
+        return columns
+
+    def mean(self, raw: ArrayLike) -> Array:
+        """``E[Y]``, shape (n_samples,)."""
+        return np.asarray(self.distribution(raw).mean)
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """Raw outputs of the constant model's MLE, shape (n_outputs,).
+
+        No closed form: the weighted NLL is minimised numerically (L-BFGS-B with the
+        analytic gradient) from the count family's own constant model and the logit of
+        the share of zeros beyond what that model gives. All counts 0: the count part
+        at its start and ``z0 = inf`` (every zero structural), the MLE's limit.
+        """
+        from scipy.optimize import minimize
+
+        y = self.check_target(y).astype(np.float64)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        total = w.sum()
+        if not total > 0:
+            raise ValueError(f"sample_weight must have a positive sum; found {total}")
+        share0 = float(np.dot(w, y == 0) / total)
+        count = self._count
+        zc = np.asarray(count.constant_raw(y, w), dtype=np.float64)
+        if share0 == 1.0:
+            return np.append(np.where(np.isfinite(zc), zc, 0.0), np.inf)
+        zc = np.where(np.isfinite(zc), zc, 0.0)
+        b0 = float(np.exp(-count.nll(zc[None, :], [0.0])[0]))
+        extra = min(max((share0 - b0) / (1 - b0), 1e-3), 1 - 1e-3) if b0 < 1 else 0.5
+        start = np.append(zc, np.log(extra) - np.log1p(-extra))
+        w_norm = w / total
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            raw = np.broadcast_to(theta, (y.shape[0], theta.size))
+            loss, grad = self.loss_gradient(raw, y, w_norm)
+            return float(loss.sum()), grad.sum(axis=0)
+
+        result = minimize(objective, start, jac=True, method="L-BFGS-B",
+                          options={"gtol": 1e-12, "ftol": 1e-15})  # fmt: skip
+        return result.x

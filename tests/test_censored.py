@@ -119,6 +119,20 @@ def _scipy_cdf_logs(name, params, raw, lower, upper):
         law = stats.poisson(lam)
         return _log_p(law.logcdf(lower), law.logsf(lower), law.logcdf(upper), law.logsf(upper),
                       lower > lam)  # fmt: skip
+    if name == "weibull":
+        law = stats.weibull_min(np.logaddexp(0, raw[:, 1]), scale=np.exp(raw[:, 0]))
+        with np.errstate(divide="ignore"):
+            lo = np.maximum(lower, 0)
+        return _log_p(law.logcdf(lo), law.logsf(lo), law.logcdf(upper), law.logsf(upper),
+                      law.cdf(lo) > 0.5)  # fmt: skip
+    if name == "zero-inflated-poisson":
+        lam, pi = np.exp(raw[:, 0]), special.expit(raw[:, 1])
+        law = stats.poisson(lam)
+        log_count = _log_p(law.logcdf(lower), law.logsf(lower), law.logcdf(upper),
+                           law.logsf(upper), lower > lam)  # fmt: skip
+        with np.errstate(divide="ignore"):
+            structural = np.where(lower < 0, np.log(pi), -np.inf)
+        return np.logaddexp(structural, np.log1p(-pi) + log_count)
     if name == "mixture-normal":
         k = params["n_components"]
         w = special.softmax(raw[:, :k], axis=1)

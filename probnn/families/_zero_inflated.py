@@ -52,30 +52,48 @@ class ExcessZerosFamily(Family):
     def _split(self, raw: Array) -> tuple[Array, Array]:
         return raw[:, :-1], raw[:, -1]
 
+    @property
+    def models_intervals(self) -> bool:
+        """Censored targets when the count family has a censored kernel."""
+        return self._count.models_intervals
+
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
         count = self._count
-        zc, z0 = self._split(raw)
-        z0 = z0.astype(np.float64, copy=False)
-        n = raw.shape[0]
-        log_pi, log_not_pi = log_sigmoid(z0), log_sigmoid(-z0)
+        zc = raw[:, :-1]
         loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
         loss_0, grad_0 = count._loss_gradient(zc, np.zeros_like(y), need_gradient)
-        loss_y = loss_y.astype(np.float64, copy=False)
-        log_b0 = -loss_0.astype(np.float64, copy=False)  # log p_B(0)
-        zero = y == 0
+        return self._mix(raw, y == 0, loss_y, grad_y, loss_0, grad_0, need_gradient)
+
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``P(l < Y <= u) = pi [l < 0] + (1 - pi) P_B(l < Y <= u)``: the same mixing as an
+        exact zero, with the count family's censored NLL in place of ``L_c(0)``."""
+        if not self.models_intervals:  # pragma: no cover - check_interval_target refuses first
+            return super()._censored_loss_gradient(raw, lower, upper, need_gradient)
+        loss_c, grad_c = self._count._censored_loss_gradient(raw[:, :-1], lower, upper,
+                                                             need_gradient)  # fmt: skip
+        return self._mix(raw, lower < 0, loss_c, grad_c, loss_c, grad_c, need_gradient)
+
+    @staticmethod
+    def _mix(raw, with_zero, loss_c, grad_c, loss_c0, grad_c0, need_gradient):
+        """The NLL and gradient of rows whose event holds the structural zero (``with_zero``:
+        ``-log(pi + (1 - pi) e^{-loss_c0})``) or not (``-log(1 - pi) + loss_c``)."""
+        z0 = raw[:, -1].astype(np.float64, copy=False)
+        log_pi, log_not_pi = log_sigmoid(z0), log_sigmoid(-z0)
+        log_b0 = -loss_c0.astype(np.float64, copy=False)  # log P_B(event), e.g. log p_B(0)
         log_p0 = np.logaddexp(log_pi, log_not_pi + log_b0)
-        loss = np.where(zero, -log_p0, -log_not_pi + loss_y)
+        loss = np.where(with_zero, -log_p0, -log_not_pi + loss_c.astype(np.float64, copy=False))
         out_loss = loss.astype(raw.dtype, copy=False)
         if not need_gradient:
             return out_loss, None
         grad = np.empty_like(raw)
-        # rho: the count law's share of P(0); 0 off the zeros (and where p_B(0) underflows,
-        # so that an infinite dL_c(0)/dz_c there contributes nothing)
-        rho = np.where(zero, np.exp(log_not_pi + log_b0 - np.where(zero, log_p0, 0.0)), 0.0)
+        # rho: the count law's share of the event's probability; 0 off those rows (and where
+        # P_B underflows, so that an infinite dL_c/dz_c there contributes nothing)
+        rho = np.where(with_zero,
+                       np.exp(log_not_pi + log_b0 - np.where(with_zero, log_p0, 0.0)), 0.0)
         active = rho[:, None] > 0
-        part = np.where(active, rho[:, None] * np.where(active, grad_0, 0.0), 0.0)
-        grad[:, :-1] = np.where(zero[:, None], part, grad_y)
-        grad[:, -1] = np.where(zero, rho - sigmoid(-z0), sigmoid(z0))
+        part = np.where(active, rho[:, None] * np.where(active, grad_c0, 0.0), 0.0)
+        grad[:, :-1] = np.where(with_zero[:, None], part, grad_c)
+        grad[:, -1] = np.where(with_zero, rho - sigmoid(-z0), sigmoid(z0))
         return out_loss, grad
 
     def distribution(self, raw: ArrayLike):

@@ -369,3 +369,22 @@ def test_fixed_scale_family_estimates_its_scale_on_the_censored_likelihood():
     s_best = math.exp(optimize.minimize_scalar(nll, bounds=(-5, 3), method="bounded",
                                                options={"xatol": 1e-10}).x)  # fmt: skip
     assert_allclose(est.scale_, s_best, rtol=1e-4)
+
+
+def test_ensemble_scores_intervals_as_the_mixture_of_its_members():
+    """The mixture's probability of each row's event is the members' average: checked
+    against each member's Normal by scipy.stats.norm (density where exact, cdf difference else)."""
+    from probnn import EnsembleRegressor
+
+    X, lower, upper = _censored_normal_data(seed=4, n=120)
+    y = np.column_stack([lower, upper])
+    ens = EnsembleRegressor(estimator=MLPRegressor(hidden_layer_sizes=(4,), max_iter=5),
+                            n_members=2, random_state=0).fit(X, y)
+    exact = lower == upper
+    probs = []
+    for est in ens.estimators_:
+        d = est.predict_dist(X)
+        p = np.where(exact, stats.norm.pdf(lower, d.loc, d.scale),
+                     stats.norm.cdf(upper, d.loc, d.scale) - stats.norm.cdf(lower, d.loc, d.scale))
+        probs.append(p)
+    assert_allclose(ens.score_nll(X, y), -np.mean(np.log(np.mean(probs, axis=0))), rtol=1e-5)

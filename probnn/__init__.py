@@ -35,6 +35,8 @@ _EXPORTS = {
     "LogNormal": "probnn.distributions",
     "Beta": "probnn.distributions",
     "Weibull": "probnn.distributions",
+    "LogLogistic": "probnn.distributions",
+    "ZeroInflated": "probnn.distributions",
     # information theory
     "entropy": "probnn.information",
     "cross_entropy": "probnn.information",

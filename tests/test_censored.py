@@ -119,8 +119,9 @@ def _scipy_cdf_logs(name, params, raw, lower, upper):
         law = stats.poisson(lam)
         return _log_p(law.logcdf(lower), law.logsf(lower), law.logcdf(upper), law.logsf(upper),
                       lower > lam)  # fmt: skip
-    if name == "weibull":
-        law = stats.weibull_min(np.logaddexp(0, raw[:, 1]), scale=np.exp(raw[:, 0]))
+    if name in ("weibull", "log-logistic"):
+        law = (stats.weibull_min if name == "weibull" else stats.fisk)(
+            np.logaddexp(0, raw[:, 1]), scale=np.exp(raw[:, 0]))
         with np.errstate(divide="ignore"):
             lo = np.maximum(lower, 0)
         return _log_p(law.logcdf(lo), law.logsf(lo), law.logcdf(upper), law.logsf(upper),

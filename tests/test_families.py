@@ -324,6 +324,14 @@ CASES = [
         # (t / lambda)^k = (t e^1e4)^1e4 beyond the float range: the NLL is too
         overflow=lambda row: row[0] < 0 and row[1] > 0,
     ),
+    Case(
+        "log-logistic",
+        "log-logistic",
+        {},
+        2,
+        lambda rng, n: stats.fisk.rvs(2.5, scale=1.5, size=n, random_state=rng),
+        lambda raw, y: stats.fisk.logpdf(y, softplus_oracle(raw[:, 1]), scale=np.exp(raw[:, 0])),
+    ),
     # --- issue 25: excess zeros (the point mass at 0 mixed in by scipy's pmf, written out)
     Case(
         "zero-inflated-poisson",

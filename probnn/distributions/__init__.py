@@ -20,6 +20,7 @@ from .gamma import Gamma
 from .lognormal import LogNormal
 from .beta import Beta
 from .weibull import Weibull
+from .loglogistic import LogLogistic
 from .zero_inflated import ZeroInflated
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "LogNormal",
     "Beta",
     "Weibull",
+    "LogLogistic",
     "ZeroInflated",
     "scaled_distribution",
 ]

@@ -32,7 +32,7 @@ from probnn._math import log1mexp
 
 __all__ = [
     "log_interval_prob", "log_difference", "location_scale_log_prob",
-    "NORMAL_LAW", "LAPLACE_LAW", "StudentTLaw",
+    "NORMAL_LAW", "LAPLACE_LAW", "LOGISTIC_LAW", "StudentTLaw", "standard_log_prob",
 ]  # fmt: skip
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -124,7 +124,16 @@ class StudentTLaw(_Law):
         return self._log_norm - 0.5 * (self.df + 1) * np.log1p(q)
 
 
+class _LogisticLaw(_Law):
+    def log_cdf(self, r):
+        return -np.logaddexp(0.0, -r)  # log sigmoid(r)
+
+    def log_pdf(self, r):
+        return -np.logaddexp(0.0, -r) - np.logaddexp(0.0, r)
+
+
 NORMAL_LAW = _NormalLaw()
+LOGISTIC_LAW = _LogisticLaw()
 LAPLACE_LAW = _LaplaceLaw()
 
 
@@ -135,6 +144,26 @@ def _standardise(y, loc, scale):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         np.divide(d, scale, out=out, where=d != 0)
     return out
+
+
+def standard_log_prob(law: _Law, r_l, r_u, need_gradient: bool):
+    """``log P(r_l < T <= r_u)`` for T of the standard ``law``, and ``g(r) / P`` at both ends.
+
+    Returns
+    -------
+    log_p : ndarray
+    a_l, a_u : ndarray or None
+        ``g(r_l) / P`` and ``g(r_u) / P`` (``d log P / d r_u = a_u``, ``d log P / d r_l = -a_l``);
+        0 at an infinite end; computed with ``log P`` taken as 0 where it is ``-inf``.
+    possible : ndarray of bool or None
+        ``log_p > -inf``.
+    """
+    log_p = log_interval_prob(law.log_cdf(r_l), law.log_sf(r_l), law.log_cdf(r_u), law.log_sf(r_u))
+    if not need_gradient:
+        return log_p, None, None, None
+    possible = log_p > -np.inf
+    lp = np.where(possible, log_p, 0.0)
+    return log_p, np.exp(law.log_pdf(r_l) - lp), np.exp(law.log_pdf(r_u) - lp), possible
 
 
 def location_scale_log_prob(law: _Law, loc, scale, lower, upper, need_gradient: bool):

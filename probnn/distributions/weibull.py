@@ -29,7 +29,8 @@ def weibull_log_cdf(s: NDArray[np.float64], e: NDArray[np.float64]) -> NDArray[n
     small = e < 1e-5
     with np.errstate(divide="ignore"):
         direct = np.log(-np.expm1(-np.where(small, 1.0, e)))
-    return np.where(small, s - 0.5 * e + e * e / 24, direct)
+    es = np.where(small, e, 0.0)
+    return np.where(small, np.where(small, s, 0.0) - 0.5 * es + es * es / 24, direct)
 
 
 class Weibull(Distribution):

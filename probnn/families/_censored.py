@@ -72,7 +72,9 @@ def log_interval_prob(log_cdf_l, log_sf_l, log_cdf_u, log_sf_u) -> np.ndarray:
 
 
 class _Law:
-    """A standard law (location 0, scale 1): ``log_cdf``, ``log_sf``, ``log_pdf`` of r."""
+    """A standard law (location 0, scale 1): ``log_cdf``, ``log_sf``, ``log_pdf`` of r, and
+    ``log_hazard = log(g / S)`` (``log_reverse_hazard = log(g / F)``), which a law whose
+    logs grow like ``r^2`` forms directly: their difference of two huge logs would lose it."""
 
     def log_cdf(self, r):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -83,6 +85,12 @@ class _Law:
     def log_pdf(self, r):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def log_hazard(self, r):
+        return self.log_pdf(r) - self.log_sf(r)
+
+    def log_reverse_hazard(self, r):  # symmetric laws: g(r) / F(r) = g(-r) / S(-r)
+        return self.log_hazard(-r)
+
 
 class _NormalLaw(_Law):
     def log_cdf(self, r):
@@ -90,6 +98,15 @@ class _NormalLaw(_Law):
 
     def log_pdf(self, r):
         return -0.5 * r * r - _HALF_LOG_2PI
+
+    def log_hazard(self, r):
+        # g / S = sqrt(2 / pi) / erfcx(r / sqrt 2) above 0 (Mills' ratio, no exp(-r^2/2) formed)
+        pos = r > 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            tail = 0.5 * math.log(2 / math.pi) - np.log(special.erfcx(np.where(pos, r, 1.0)
+                                                                      / math.sqrt(2)))
+            direct = self.log_pdf(r) - special.log_ndtr(-np.where(pos, 0.0, r))
+        return np.where(pos, tail, direct)
 
 
 class _LaplaceLaw(_Law):
@@ -100,6 +117,10 @@ class _LaplaceLaw(_Law):
 
     def log_pdf(self, r):
         return -np.abs(r) - _LOG_2
+
+    def log_hazard(self, r):
+        # above 0: g / S = (e^-r / 2) / (e^-r / 2) = 1 exactly
+        return np.where(r > 0, 0.0, self.log_pdf(np.minimum(r, 0.0)) - self.log_sf(np.minimum(r, 0.0)))
 
 
 class StudentTLaw(_Law):
@@ -131,6 +152,9 @@ class _LogisticLaw(_Law):
     def log_pdf(self, r):
         return -np.logaddexp(0.0, -r) - np.logaddexp(0.0, r)
 
+    def log_hazard(self, r):  # g / S = sigmoid(r)
+        return -np.logaddexp(0.0, -r)
+
 
 NORMAL_LAW = _NormalLaw()
 LOGISTIC_LAW = _LogisticLaw()
@@ -146,6 +170,28 @@ def _standardise(y, loc, scale):
     return out
 
 
+def _end_ratios(law: _Law, r_l, r_u, logs):
+    """``g(r_l) / P`` and ``g(r_u) / P`` through the (reverse) hazards, never ``log g - log P``.
+
+    Below the median (``P = F(u) (1 - F(l) / F(u))``, ``D = log F(u) - log F(l)``):
+    ``g(r_u) / P = (g/F)(r_u) / -expm1(-D)``, ``g(r_l) / P = (g/F)(r_l) / expm1(D)``; above
+    it the same with the hazard ``g/S`` and ``E = log S(l) - log S(u)``. An infinite end
+    contributes 0.
+    """
+    lc_l, ls_l, lc_u, ls_u = logs
+    above = lc_l > ls_l
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        d = np.where(lc_l == -np.inf, np.inf, lc_u - lc_l)
+        e = np.where(ls_u == -np.inf, np.inf, ls_l - ls_u)
+        a_l = np.where(above, np.exp(law.log_hazard(r_l)) / -np.expm1(-e),
+                       np.exp(law.log_reverse_hazard(r_l)) / np.expm1(d))
+        a_u = np.where(above, np.exp(law.log_hazard(r_u)) / np.expm1(e),
+                       np.exp(law.log_reverse_hazard(r_u)) / -np.expm1(-d))
+    a_l = np.where(np.isfinite(r_l), a_l, 0.0)
+    a_u = np.where(np.isfinite(r_u), a_u, 0.0)
+    return a_l, a_u
+
+
 def standard_log_prob(law: _Law, r_l, r_u, need_gradient: bool):
     """``log P(r_l < T <= r_u)`` for T of the standard ``law``, and ``g(r) / P`` at both ends.
 
@@ -154,16 +200,16 @@ def standard_log_prob(law: _Law, r_l, r_u, need_gradient: bool):
     log_p : ndarray
     a_l, a_u : ndarray or None
         ``g(r_l) / P`` and ``g(r_u) / P`` (``d log P / d r_u = a_u``, ``d log P / d r_l = -a_l``);
-        0 at an infinite end; computed with ``log P`` taken as 0 where it is ``-inf``.
+        0 at an infinite end; meaningless where ``log_p = -inf``.
     possible : ndarray of bool or None
         ``log_p > -inf``.
     """
-    log_p = log_interval_prob(law.log_cdf(r_l), law.log_sf(r_l), law.log_cdf(r_u), law.log_sf(r_u))
+    logs = (law.log_cdf(r_l), law.log_sf(r_l), law.log_cdf(r_u), law.log_sf(r_u))
+    log_p = log_interval_prob(*logs)
     if not need_gradient:
         return log_p, None, None, None
-    possible = log_p > -np.inf
-    lp = np.where(possible, log_p, 0.0)
-    return log_p, np.exp(law.log_pdf(r_l) - lp), np.exp(law.log_pdf(r_u) - lp), possible
+    a_l, a_u = _end_ratios(law, r_l, r_u, logs)
+    return log_p, a_l, a_u, log_p > -np.inf
 
 
 def location_scale_log_prob(law: _Law, loc, scale, lower, upper, need_gradient: bool):
@@ -187,13 +233,11 @@ def location_scale_log_prob(law: _Law, loc, scale, lower, upper, need_gradient: 
         interval for ``loc``.
     """
     r_l, r_u = _standardise(lower, loc, scale), _standardise(upper, loc, scale)
-    log_p = log_interval_prob(law.log_cdf(r_l), law.log_sf(r_l), law.log_cdf(r_u), law.log_sf(r_u))
+    log_p, a_l, a_u, possible = standard_log_prob(law, r_l, r_u, need_gradient)
     if not need_gradient:
         return log_p, None, None
-    possible = log_p > -np.inf
-    lp = np.where(possible, log_p, 0.0)
-    a_l = np.exp(law.log_pdf(r_l) - lp)  # g(r_l) / P; 0 at an infinite bound
-    a_u = np.exp(law.log_pdf(r_u) - lp)
+    a_l = np.where(possible, a_l, 0.0)  # g(r_l) / P; 0 at an infinite bound
+    a_u = np.where(possible, a_u, 0.0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         d_loc = np.zeros(np.broadcast(a_l, scale).shape)
         diff = a_l - a_u

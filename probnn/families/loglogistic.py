@@ -105,8 +105,9 @@ class LogLogisticFamily(Family):
         loss = (-log_p).astype(raw.dtype, copy=False)
         if not need_gradient:
             return loss, None
-        d_z1 = beta * (a_u - a_l)
-        d_log_beta = np.where(a_l > 0, r_l * a_l, 0.0) - np.where(a_u > 0, r_u * a_u, 0.0)
+        with np.errstate(invalid="ignore"):  # degenerate rows (P = 0) are replaced below
+            d_z1 = beta * (a_u - a_l)
+            d_log_beta = np.where(a_l > 0, r_l * a_l, 0.0) - np.where(a_u > 0, r_u * a_u, 0.0)
         # beyond the float range: the median towards the interval, a wider law
         d_z1 = np.where(possible, d_z1, np.where(r_l >= 0, -np.inf, np.inf))
         d_log_beta = np.where(possible, d_log_beta, np.inf)

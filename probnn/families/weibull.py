@@ -101,7 +101,7 @@ class WeibullFamily(Family):
         """``-log(S(l) - S(u))`` with ``log S = -e``, ``log F = log(1 - e^-e)`` (log space).
 
         ``dS/dz1 = S e k`` and ``dS/dlog k = -S e s``, so with ``A = S e / P``
-        (``exp(s - e - log P)``, 0 at a bound of 0 or inf):
+        (0 at a bound of 0 or inf):
         ``dL/dz1 = -k (A_l - A_u)``, ``dL/dlog k = s_l A_l - s_u A_u``.
         """
         from probnn.distributions.weibull import weibull_log_cdf
@@ -127,10 +127,23 @@ class WeibullFamily(Family):
         if not need_gradient:
             return loss, None
         possible = log_p > -np.inf
-        lp = np.where(possible, log_p, 0.0)
-        with np.errstate(over="ignore", invalid="ignore"):
-            a_l = np.where(in_l, np.exp(s_l - e_l - lp), 0.0)
-            a_u = np.where(in_u, np.exp(s_u - e_u - lp), 0.0)
+        # A = S e / P with P = S(l) (1 - e^-g), g = e_u - e_l: A_l = e_l / -expm1(-g),
+        # A_u = e_u / expm1(g) (never exp(s - e - log P), whose e - log P cancels). Where g
+        # is small (both ends far in the left tail, e's underflowing) the same from s:
+        # e_u / g = 1 / -expm1(-(s_u - s_l)), e_l / g = 1 / expm1(s_u - s_l), times
+        # g / expm1(g) and g / -expm1(-g) (both 1 at g = 0).
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            gap = np.where(in_u, e_u, np.inf) - np.where(in_l, e_l, 0.0)
+            ds = np.where(in_u, s_u, np.inf) - np.where(in_l, s_l, -np.inf)
+            g = np.where(gap > 1, 1.0, gap)
+            phi = np.where(g > 0, g / np.expm1(g), 1.0)
+            psi = np.where(g > 0, g / -np.expm1(-g), 1.0)
+            small_l = np.where(ds > 0, 1 / np.expm1(ds), 0.0) * psi
+            small_u = np.where(ds > 0, 1 / -np.expm1(-ds), 0.0) * phi
+            a_l = np.where(gap > 1, e_l / -np.expm1(-gap), small_l)
+            a_u = np.where(gap > 1, np.where(np.isfinite(e_u), e_u / np.expm1(gap), 0.0), small_u)
+            a_l = np.where(in_l, np.where(in_u, a_l, e_l), 0.0)  # right-censored: A_l = e_l
+            a_u = np.where(in_u, a_u, 0.0)
             d_z1 = -k * (a_l - a_u)
             d_log_k = np.where(a_l > 0, s_l * a_l, 0.0) - np.where(a_u > 0, s_u * a_u, 0.0)
         # beyond the float range: move the scale towards the interval, and lower k

@@ -71,11 +71,35 @@ def _beta(rng):
     return D.Beta(a, b), stats.beta(a, b), rng.uniform(0.01, 0.99, size=4), False
 
 
+def _weibull(rng):
+    lam, k = rng.uniform(0.3, 5, size=4), rng.uniform(0.5, 5, size=4)
+    return D.Weibull(lam, k), stats.weibull_min(k, scale=lam), rng.gamma(2.0, 1.0, size=4), False
+
+
+def _loglogistic(rng):
+    alpha, beta = rng.uniform(0.3, 5, size=4), rng.uniform(2.5, 8, size=4)  # finite variance
+    return (D.LogLogistic(alpha, beta), stats.fisk(beta, scale=alpha), rng.gamma(2.0, 1.0, size=4),
+            False)
+
+
 SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma,
-                        D.LogNormal: _lognormal, D.Beta: _beta})
+                        D.LogNormal: _lognormal, D.Beta: _beta,
+                        D.Weibull: _weibull, D.LogLogistic: _loglogistic})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
-            D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_distributions_mixture.py
+            D.Mixture: "test_mixture_against_scipy",  # more in tests/test_distributions_mixture.py
+            D.ZeroInflated: "test_zero_inflated_against_scipy"}  # more: tests/test_zero_inflated.py
+
+
+def test_zero_inflated_against_scipy():
+    d = D.ZeroInflated(Poisson(rate=np.array([0.5, 4.0])), np.array([-0.3, 1.1]))
+    pi = 1 / (1 + np.exp(-np.array([-0.3, 1.1])))
+    y = np.array([[0.0], [3.0]])
+    mass = np.where(y == 0, pi + (1 - pi) * stats.poisson.pmf(0, [0.5, 4.0]),
+                    (1 - pi) * stats.poisson.pmf(y, [0.5, 4.0]))
+    np.testing.assert_allclose(d.log_prob(y), np.log(mass), rtol=RTOL)
+    np.testing.assert_allclose(d.cdf(y), pi + (1 - pi) * stats.poisson.cdf(y, [0.5, 4.0]),
+                               rtol=RTOL)
 
 
 def test_mixture_against_scipy():

@@ -52,7 +52,7 @@ def poisson_log_pmf(k: NDArray[np.float64], log_rate: NDArray[np.float64]) -> ND
     return term - rate - special.gammaln(k + 1.0)
 
 
-def _log_tail_series(log_pmf_start, first_ratio, step, n_max: int = 20000):
+def _log_tail_series(log_pmf_start, step, n_max: int = 20000):
     """``log_pmf_start + log sum_j t_j`` with ``t_0 = 1``, ``t_j = t_{j-1} * step(j)``.
 
     The ratios are below 1 where a tail is small enough to need this (the terms then
@@ -107,14 +107,14 @@ def poisson_log_cdf_sf(k: ArrayLike, log_rate: ArrayLike) -> tuple[NDArray[np.fl
         kl, zl = kk[low], zz[low]
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             inv_rate = np.exp(-zl)
-            lc[low] = _log_tail_series(poisson_log_pmf(kl, zl), None,
+            lc[low] = _log_tail_series(poisson_log_pmf(kl, zl),
                                        lambda j: np.maximum(kl - j + 1, 0.0) * inv_rate)
     high = ~(sf > _TAIL_BELOW)
     if high.any():
         kh, zh = kk[high], zz[high]
         with np.errstate(over="ignore"):
             rate_h = np.exp(zh)
-        ls[high] = _log_tail_series(poisson_log_pmf(kh + 1, zh), None,
+        ls[high] = _log_tail_series(poisson_log_pmf(kh + 1, zh),
                                     lambda j: rate_h / (kh + 1 + j))
     log_cdf[fin], log_sf[fin] = lc, ls
     return log_cdf, log_sf

@@ -104,7 +104,8 @@ class Family:
     # The Trainer checks the targets once per fit and calls the kernel per minibatch, so a
     # family implements the kernel and never the public methods.
     _FINAL = ("nll", "gradient", "loss_gradient", "_prepare", "censored_nll",
-              "censored_loss_gradient", "check_interval_target", "_interval_loss_gradient")
+              "censored_loss_gradient", "_censored_checked", "check_interval_target",
+              "_interval_loss_gradient")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -292,13 +293,17 @@ class Family:
         -------
         ndarray of shape (n_samples,)
         """
-        return self.censored_loss_gradient(raw, lower, upper, sample_weight, _gradient=False)[0]
+        return self._censored_checked(raw, lower, upper, sample_weight, False)[0]
 
     def censored_loss_gradient(
         self, raw: ArrayLike, lower: ArrayLike, upper: ArrayLike,
-        sample_weight: ArrayLike | None = None, _gradient: bool = True,
-    ) -> tuple[Array, Array | None]:
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[Array, Array]:
         """:meth:`censored_nll` and its gradient with respect to ``raw`` (same shape)."""
+        return self._censored_checked(raw, lower, upper, sample_weight, True)
+
+    def _censored_checked(self, raw, lower, upper, sample_weight, need_gradient: bool):
+        """Check the bounds and ``raw``, then run :meth:`_interval_loss_gradient`."""
         y = self.check_interval_target(np.column_stack([np.ravel(lower), np.ravel(upper)]))
         raw = as_raw(raw)
         one_d = raw.ndim == 1
@@ -310,7 +315,7 @@ class Family:
             )
         self._check_raw_columns(raw2, y[:, 0])
         with _overflow_is_inf():
-            loss, grad = self._interval_loss_gradient(raw2, y, _gradient)
+            loss, grad = self._interval_loss_gradient(raw2, y, need_gradient)
         loss, grad = self._weigh(loss, grad, sample_weight)
         return loss, (grad[:, 0] if one_d and grad is not None else grad)
 

@@ -237,3 +237,18 @@ def test_weibull_fit_orders_the_held_out_rows():
     truth = np.exp(0.6 * X[400:, 0] - 0.3 * X[400:, 1])
     c_truth = brute_force_c(y[400:, 0], event[400:], truth)
     assert c > c_truth - 0.02 and c > 0.6
+
+
+@pytest.mark.filterwarnings("ignore:L-BFGS stopped at max_iter")
+@pytest.mark.parametrize("family", ["weibull", "log-logistic", "zero-inflated-poisson"])
+def test_model_file_round_trips_the_new_families(family, tmp_path):
+    X, y, _ = _survival_data(seed=4, n=120)
+    if family == "zero-inflated-poisson":
+        y = np.floor(y[:, 0])  # counts, exact
+    est = MLPRegressor(family=family, hidden_layer_sizes=(4,), solver="lbfgs", max_iter=30,
+                       random_state=0).fit(X, y)  # fmt: skip
+    path = tmp_path / "model.safetensors"
+    probnn.save_model(est, path)
+    same = probnn.load_model(path)
+    np.testing.assert_array_equal(same.predict(X), est.predict(X))
+    assert same.score_nll(X, y) == est.score_nll(X, y)

@@ -360,9 +360,15 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,), or (n_samples, 2)
             Targets in the family's support (e.g. non-negative integers for
-            "poisson"); others are rejected naming the values and rows.
+            "poisson"); others are rejected naming the values and rows. Shape
+            (n_samples, 2) holds censored and interval targets ``(lower, upper)``:
+            equal bounds are an exact value, ``upper = inf`` right-censored,
+            ``lower = -inf`` (or the support's lower end, e.g. 0) left-censored,
+            otherwise interval-censored; each row is scored by ``-log P(lower < Y <=
+            upper)`` (``Family.check_interval_target``). A family without a cdf kernel
+            (``family.models_intervals`` false) refuses them, naming itself.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each row (None: all 1). The objective is
             ``(sum_i s_i nll_i + penalty) / sum_i s_i``, so with

@@ -37,6 +37,7 @@ _EXPORTS = {
     "Weibull": "probnn.distributions",
     "LogLogistic": "probnn.distributions",
     "ZeroInflated": "probnn.distributions",
+    "Hurdle": "probnn.distributions",
     # information theory
     "entropy": "probnn.information",
     "cross_entropy": "probnn.information",

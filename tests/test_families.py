@@ -363,6 +363,19 @@ CASES = [
         overflow=lambda row: row[0] > 0 and row[1] < 0,
     ),
     Case(
+        "hurdle-poisson",
+        "hurdle-poisson",
+        {},
+        2,
+        lambda rng, n: np.r_[1 + rng.poisson(3.0, 8),
+                             np.where(rng.random(n) < 0.3, 0, 1 + rng.poisson(2.0, n))][:n],
+        lambda raw, y: np.where(
+            y == 0, np.log(special.expit(raw[:, 1])),
+            np.log(special.expit(-raw[:, 1])) + stats.poisson.logpmf(y, np.exp(raw[:, 0]))
+            - stats.poisson.logsf(0, np.exp(raw[:, 0]))),
+        overflow=lambda row: row[0] > 0,  # lambda = e^1e4: the positive counts' NLL ~ lambda
+    ),
+    Case(
         "log-normal",
         "log-normal",
         {},

@@ -155,3 +155,32 @@ def test_zero_inflated_negative_binomial_with_no_hidden_layer():
     alpha = parts(best.x)[1]
     p0 = pi + (1 - pi) * stats.nbinom.pmf(0, 1 / alpha, 1 / (1 + alpha * mu))
     assert_allclose(np.exp(dist.log_prob(np.zeros(len(y)))), p0, rtol=1e-3)
+
+
+def test_hurdle_poisson_with_no_hidden_layer_is_a_logit_and_a_truncated_poisson():
+    """The hurdle likelihood splits: the zero part is a logistic regression of y == 0
+    (scikit-learn's unpenalised LogisticRegression) and the count part statsmodels'
+    zero-truncated Poisson regression (TruncatedLFPoisson) of the positive counts."""
+    from sklearn.linear_model import LogisticRegression
+    from statsmodels.discrete.truncated_model import TruncatedLFPoisson
+
+    X, y = _count_data(2, 800)
+    est = MLPRegressor(family="hurdle-poisson", hidden_layer_sizes=(), solver="lbfgs",
+                       dtype="float64", max_iter=5000, tol=1e-12, random_state=0).fit(X, y)
+    dist = est.predict_dist(X)
+    logit = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10000).fit(X, y == 0)  # no penalty
+    assert_allclose(dist.zero_probability, logit.predict_proba(X)[:, 1], rtol=1e-3)
+    pos = y > 0
+    exog = sm.add_constant(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trunc = TruncatedLFPoisson(y[pos], exog[pos], truncation=0).fit(
+            method="newton", maxiter=200, disp=False)
+    rate = np.exp(exog @ trunc.params)
+    assert_allclose(dist.base.rate, rate, rtol=1e-3)
+    # the mean: P(Y > 0) times the truncated Poisson's mean lambda / (1 - e^-lambda)
+    assert_allclose(dist.mean, logit.predict_proba(X)[:, 0] * rate / -np.expm1(-rate), rtol=1e-3)
+    # the same maximum: the two parts' log-likelihoods add up
+    p0 = logit.predict_proba(X)[:, 1]
+    llf_logit = np.sum(np.where(y == 0, np.log(p0), np.log1p(-p0)))
+    assert_allclose(-est.score_nll(X, y) * len(y), llf_logit + trunc.llf, rtol=1e-7)

@@ -22,6 +22,7 @@ from .beta import Beta
 from .weibull import Weibull
 from .loglogistic import LogLogistic
 from .zero_inflated import ZeroInflated
+from .hurdle import Hurdle
 
 __all__ = [
     "Distribution",
@@ -43,6 +44,7 @@ __all__ = [
     "Weibull",
     "LogLogistic",
     "ZeroInflated",
+    "Hurdle",
     "scaled_distribution",
 ]
 

@@ -24,6 +24,7 @@ weibull         2       lambda = exp(z1), k = softplus(z2)      Weibull NLL (sur
 log-logistic    2       alpha = exp(z1), beta = softplus(z2)    log-logistic NLL (survival)
 zero-infl.-pois 2       lambda = exp(z1), pi = sigmoid(z0)      zero-inflated Poisson NLL
 zero-infl.-nb   3       NB2 (z1, z2), pi = sigmoid(z0)          zero-inflated NB2 NLL
+hurdle-poisson  2       lambda = exp(z1), P(0) = sigmoid(z0)    logit + truncated Poisson NLL
 =============== ======= ======================================= ========================
 
 Each family declares what it is (support, target kinds, parameters; see

@@ -20,7 +20,7 @@ from probnn._math import log_sigmoid, sigmoid
 from probnn._validation import check_sample_weight
 from probnn.families.base import Array, Family, as_raw, check_count_target
 
-__all__ = ["ExcessZerosFamily"]
+__all__ = ["ExcessZerosFamily", "HurdleFamily"]
 
 
 class ExcessZerosFamily(Family):
@@ -156,3 +156,77 @@ class ExcessZerosFamily(Family):
         result = minimize(objective, start, jac=True, method="L-BFGS-B",
                           options={"gtol": 1e-12, "ftol": 1e-15})  # fmt: skip
         return result.x
+
+
+class HurdleFamily(ExcessZerosFamily):
+    """Base of the hurdle families: ``P(0) = pi``, ``P(y) = (1 - pi) p_B(y) / P_B(Y > 0)``.
+
+    With ``T = log P_B(Y > 0)`` from the count family's ``_log_positive_mass``:
+    ``y = 0``: ``L = -log pi``, ``dL/dz0 = pi - 1``, nothing on ``z_c``;
+    ``y > 0``: ``L = -log(1 - pi) + L_c(y) + T``, ``dL/dz_c = dL_c(y)/dz_c + dT/dz_c``,
+    ``dL/dz0 = pi``. The two parts share no parameter: the zero part is a logistic
+    regression of ``y == 0``, the count part a zero-truncated count regression.
+    """
+
+    @property
+    def models_intervals(self) -> bool:
+        return False
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        count = self._count
+        zc = raw[:, :-1]
+        z0 = raw[:, -1].astype(np.float64, copy=False)
+        zero = y == 0
+        loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
+        t, dt = count._log_positive_mass(zc, need_gradient)
+        positive = -log_sigmoid(-z0) + loss_y.astype(np.float64, copy=False) + t
+        loss = np.where(zero, -log_sigmoid(z0), positive).astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return loss, None
+        grad = np.empty_like(raw)
+        grad[:, :-1] = np.where(zero[:, None], 0.0, grad_y + dt)
+        grad[:, -1] = np.where(zero, -sigmoid(-z0), sigmoid(z0))
+        return loss, grad
+
+    def _censored_loss_gradient(self, raw, lower, upper, need_gradient):  # pragma: no cover
+        return Family._censored_loss_gradient(self, raw, lower, upper, need_gradient)
+
+    def distribution(self, raw: ArrayLike):
+        """``Hurdle(count distribution, zero_logit=z0)``, batch shape (n_samples,)."""
+        from probnn.distributions.hurdle import Hurdle
+
+        raw = self._columns(raw)
+        return Hurdle(self._count.distribution(raw[:, :-1]), raw[:, -1])
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """The MLE: the zero part's logit is the log-odds of the zeros' share (closed form);
+        the count part maximises the zero-truncated likelihood of the positive counts
+        (L-BFGS-B from the count family's own constant model of them). No zeros: ``z0 = -inf``;
+        only zeros: ``z0 = inf`` and the count part at 0."""
+        from scipy.optimize import minimize
+
+        y = self.check_target(y).astype(np.float64)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        total = w.sum()
+        if not total > 0:
+            raise ValueError(f"sample_weight must have a positive sum; found {total}")
+        share0 = float(np.dot(w, y == 0) / total)
+        with np.errstate(divide="ignore"):
+            z0 = np.log(share0) - np.log1p(-share0)
+        count = self._count
+        pos = y > 0
+        if not (pos & (w > 0)).any():
+            return np.append(np.zeros(count._n_outputs_for(y)), z0)
+        yp, wp = y[pos], w[pos] / w[pos].sum()
+        start = np.asarray(count.constant_raw(yp, wp), dtype=np.float64)
+        start = np.where(np.isfinite(start), start, 0.0)
+
+        def objective(theta):
+            raw = np.broadcast_to(theta, (yp.shape[0], theta.size))
+            loss, grad = count._loss_gradient(np.ascontiguousarray(raw), yp, True)
+            t, dt = count._log_positive_mass(np.ascontiguousarray(raw), True)
+            return float(np.dot(wp, loss + t)), (wp[:, None] * (grad + dt)).sum(axis=0)
+
+        res = minimize(objective, start, jac=True, method="L-BFGS-B",
+                       options={"gtol": 1e-12, "ftol": 1e-15})  # fmt: skip
+        return np.append(res.x, z0)

@@ -83,6 +83,24 @@ class PoissonFamily(Family):
         rate -= y
         return loss, rate[:, None]
 
+    def _log_positive_mass(self, raw: Array, need_gradient: bool):
+        """``T = log P(Y > 0) = log(1 - e^-lambda)`` per row and ``dT/dz`` (n, 1).
+
+        ``T`` is ``log F`` of an exponential at 1 (``weibull_log_cdf(z, lambda)``: exact where
+        ``lambda`` underflows); ``dT/dz = lambda / expm1(lambda)`` (1 as lambda -> 0).
+        """
+        from probnn.distributions.weibull import weibull_log_cdf
+
+        z = raw[:, 0].astype(np.float64, copy=False)
+        with np.errstate(over="ignore"):
+            rate = np.exp(z)
+        t = weibull_log_cdf(z, rate)
+        if not need_gradient:
+            return t, None
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = np.where(rate > 0, rate / np.expm1(rate), 1.0)
+        return t, np.where(np.isinf(rate), 0.0, d)[:, None]
+
     def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
         """``-log(F(u) - F(l))`` on the integers, ``F`` the Poisson cdf (log space).
 

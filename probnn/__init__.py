@@ -34,6 +34,10 @@ _EXPORTS = {
     "Gamma": "probnn.distributions",
     "LogNormal": "probnn.distributions",
     "Beta": "probnn.distributions",
+    "Weibull": "probnn.distributions",
+    "LogLogistic": "probnn.distributions",
+    "ZeroInflated": "probnn.distributions",
+    "Hurdle": "probnn.distributions",
     # information theory
     "entropy": "probnn.information",
     "cross_entropy": "probnn.information",
@@ -42,6 +46,8 @@ _EXPORTS = {
     # proper scores of distributions
     "crps": "probnn.scoring_rules",
     "register_crps": "probnn.scoring_rules",
+    # survival (time-to-event) scores
+    "concordance_index": "probnn.survival",
     # likelihood tools
     "log_likelihood_grid": "probnn.likelihood",
     "fit_numerical": "probnn.likelihood",

@@ -71,11 +71,56 @@ def _beta(rng):
     return D.Beta(a, b), stats.beta(a, b), rng.uniform(0.01, 0.99, size=4), False
 
 
+def _weibull(rng):
+    lam, k = rng.uniform(0.3, 5, size=4), rng.uniform(0.5, 5, size=4)
+    return D.Weibull(lam, k), stats.weibull_min(k, scale=lam), rng.gamma(2.0, 1.0, size=4), False
+
+
+def _loglogistic(rng):
+    alpha, beta = rng.uniform(0.3, 5, size=4), rng.uniform(2.5, 8, size=4)  # finite variance
+    return (D.LogLogistic(alpha, beta), stats.fisk(beta, scale=alpha), rng.gamma(2.0, 1.0, size=4),
+            False)
+
+
 SCALAR_EXAMPLES.update({D.NegativeBinomial: _negative_binomial, D.Gamma: _gamma,
-                        D.LogNormal: _lognormal, D.Beta: _beta})
+                        D.LogNormal: _lognormal, D.Beta: _beta,
+                        D.Weibull: _weibull, D.LogLogistic: _loglogistic})
 # Categorical (vector-valued parameters) is covered by the named test below.
 EXAMPLES = {**SCALAR_EXAMPLES, Categorical: "test_categorical_against_scipy",
-            D.Mixture: "test_mixture_against_scipy"}  # more in tests/test_distributions_mixture.py
+            D.Mixture: "test_mixture_against_scipy",  # more in tests/test_distributions_mixture.py
+            D.ZeroInflated: "test_zero_inflated_against_scipy",  # more: tests/test_zero_inflated.py
+            D.Hurdle: "test_hurdle_against_scipy"}
+
+
+def test_hurdle_against_scipy():
+    rate, pi = np.array([0.5, 4.0]), 1 / (1 + np.exp(-np.array([-0.3, 1.1])))
+    d = D.Hurdle(Poisson(rate=rate), np.array([-0.3, 1.1]))
+    ys = np.arange(60)[:, None]
+    mass = np.where(ys == 0, pi, (1 - pi) * stats.poisson.pmf(ys, rate) / stats.poisson.sf(0, rate))
+    np.testing.assert_allclose(d.log_prob(ys), np.log(mass), rtol=RTOL)
+    np.testing.assert_allclose(d.cdf(ys), np.cumsum(mass, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(d.mean, (ys * mass).sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(d.variance, (ys**2 * mass).sum(axis=0) - d.mean**2, rtol=1e-10)
+    q = np.array([0.05, 0.5, 0.93])
+    cdf = np.cumsum(mass, axis=0)
+    expected = np.array([[np.argmax(cdf[:, j] >= qi) for j in range(2)] for qi in q])
+    np.testing.assert_allclose(d.icdf(q[:, None]), expected)
+    draws = d.sample(20000, random_state=0)
+    for j in range(2):
+        freq = np.array([(draws[:, j] == y).mean() for y in range(6)])
+        se = np.sqrt(mass[:6, j] * (1 - mass[:6, j]) / 20000)
+        assert (np.abs(freq - mass[:6, j]) <= 5 * se).all()
+
+
+def test_zero_inflated_against_scipy():
+    d = D.ZeroInflated(Poisson(rate=np.array([0.5, 4.0])), np.array([-0.3, 1.1]))
+    pi = 1 / (1 + np.exp(-np.array([-0.3, 1.1])))
+    y = np.array([[0.0], [3.0]])
+    mass = np.where(y == 0, pi + (1 - pi) * stats.poisson.pmf(0, [0.5, 4.0]),
+                    (1 - pi) * stats.poisson.pmf(y, [0.5, 4.0]))
+    np.testing.assert_allclose(d.log_prob(y), np.log(mass), rtol=RTOL)
+    np.testing.assert_allclose(d.cdf(y), pi + (1 - pi) * stats.poisson.cdf(y, [0.5, 4.0]),
+                               rtol=RTOL)
 
 
 def test_mixture_against_scipy():

@@ -113,6 +113,13 @@ def gamma_logpdf(y, mu, k):
     return stats.gamma.logpdf(y, k, scale=mu / k)
 
 
+def zero_inflated_logpmf(y, pi, log_count_pmf, log_count_zero):
+    """log P(y): pi + (1 - pi) p(0) at 0, (1 - pi) p(y) above, by scipy's log-pmf."""
+    with np.errstate(divide="ignore"):
+        zero = np.logaddexp(np.log(pi), np.log1p(-pi) + log_count_zero)
+    return np.where(y == 0, zero, np.log1p(-pi) + log_count_pmf)
+
+
 def _scale_underflows(row):
     return row[1] < 0
 
@@ -304,6 +311,69 @@ CASES = [
         lambda raw, y: gamma_logpdf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1])),
         # y / mu = y e^1e4 beyond the float range with k = 1e4: the NLL ~ k y / mu is too
         overflow=lambda row: row[0] < 0 and row[1] > 0,
+    ),
+    # --- issue 25: survival times
+    Case(
+        "weibull",
+        "weibull",
+        {},
+        2,
+        lambda rng, n: 1.5 * rng.weibull(1.3, n),
+        lambda raw, y: stats.weibull_min.logpdf(y, softplus_oracle(raw[:, 1]),
+                                                scale=np.exp(raw[:, 0])),  # fmt: skip
+        # (t / lambda)^k = (t e^1e4)^1e4 beyond the float range: the NLL is too
+        overflow=lambda row: row[0] < 0 and row[1] > 0,
+    ),
+    Case(
+        "log-logistic",
+        "log-logistic",
+        {},
+        2,
+        lambda rng, n: stats.fisk.rvs(2.5, scale=1.5, size=n, random_state=rng),
+        lambda raw, y: stats.fisk.logpdf(y, softplus_oracle(raw[:, 1]), scale=np.exp(raw[:, 0])),
+    ),
+    # --- issue 25: excess zeros (the point mass at 0 mixed in by scipy's pmf, written out)
+    Case(
+        "zero-inflated-poisson",
+        "zero-inflated-poisson",
+        {},
+        2,
+        # positive counts first: the extreme-raw corners (8 rows at most) overflow only there
+        lambda rng, n: np.r_[1 + rng.poisson(3.0, 8),
+                             np.where(rng.random(n) < 0.3, 0, rng.poisson(3.0, n))][:n],
+        lambda raw, y: zero_inflated_logpmf(
+            y, special.expit(raw[:, 1]), stats.poisson.logpmf(y, np.exp(raw[:, 0])),
+            stats.poisson.logpmf(0, np.exp(raw[:, 0]))),
+        # lambda = e^1e4 beyond the float range: the NLL of a positive count ~ lambda is too
+        overflow=lambda row: row[0] > 0,
+    ),
+    Case(
+        "zero-inflated-negative-binomial",
+        "zero-inflated-negative-binomial",
+        {},
+        3,
+        # mu = 4, alpha = 1: overdispersed enough that the constant MLE has alpha > 0
+        lambda rng, n: np.r_[1 + rng.negative_binomial(1.0, 0.2, 8), np.where(
+            rng.random(n) < 0.3, 0, rng.negative_binomial(1.0, 0.2, n))][:n],
+        lambda raw, y: zero_inflated_logpmf(
+            y, special.expit(raw[:, 2]),
+            nbinom_logpmf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1])),
+            nbinom_logpmf(0, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1]))),
+        # as the negative binomial's: mu = e^1e4 with alpha ~ 0
+        overflow=lambda row: row[0] > 0 and row[1] < 0,
+    ),
+    Case(
+        "hurdle-poisson",
+        "hurdle-poisson",
+        {},
+        2,
+        lambda rng, n: np.r_[1 + rng.poisson(3.0, 8),
+                             np.where(rng.random(n) < 0.3, 0, 1 + rng.poisson(2.0, n))][:n],
+        lambda raw, y: np.where(
+            y == 0, np.log(special.expit(raw[:, 1])),
+            np.log(special.expit(-raw[:, 1])) + stats.poisson.logpmf(y, np.exp(raw[:, 0]))
+            - stats.poisson.logsf(0, np.exp(raw[:, 0]))),
+        overflow=lambda row: row[0] > 0,  # lambda = e^1e4: the positive counts' NLL ~ lambda
     ),
     Case(
         "log-normal",

@@ -19,6 +19,10 @@ from .negative_binomial import NegativeBinomial
 from .gamma import Gamma
 from .lognormal import LogNormal
 from .beta import Beta
+from .weibull import Weibull
+from .loglogistic import LogLogistic
+from .zero_inflated import ZeroInflated
+from .hurdle import Hurdle
 
 __all__ = [
     "Distribution",
@@ -38,6 +42,10 @@ __all__ = [
     "Gamma",
     "LogNormal",
     "Beta",
+    "Weibull",
+    "LogLogistic",
+    "ZeroInflated",
+    "Hurdle",
     "scaled_distribution",
 ]
 

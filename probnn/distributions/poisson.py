@@ -10,7 +10,7 @@ from probnn._math import xlogy
 from probnn._validation import describe_values
 from .base import COUNTS, Distribution, count_quantile, as_param, data_dtype, exactly_one, fit_inputs, param_dtype
 
-__all__ = ["Poisson"]
+__all__ = ["Poisson", "poisson_log_pmf", "poisson_log_cdf_sf"]
 
 # Above this rate the entropy uses its asymptotic series (error below 1e-12 there);
 # below it an explicit sum over the pmf.
@@ -90,6 +90,90 @@ def poisson_cdf(k: NDArray[np.float64], rate: NDArray[np.float64]) -> NDArray[np
         out = np.where(big, _poisson_cdf_temme(np.where(big, k, _TEMME_FROM),
                                                 np.where(big, rate, _TEMME_FROM)), out)  # fmt: skip
     return out
+
+
+# Below this cdf (or survival) the log comes from the tail series: pdtr rounds to
+# subnormals and then to 0 there.
+_TAIL_BELOW = 1e-250
+
+
+def poisson_log_pmf(k: NDArray[np.float64], log_rate: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log P(Y = k) = k z - e^z - log k!`` for finite integers ``k >= 0``, ``z = log rate``.
+
+    ``-inf`` where ``e^z`` overflows (the mass is beyond the float range).
+    """
+    with np.errstate(over="ignore"):
+        rate = np.exp(log_rate)
+    term = np.where(k == 0, 0.0, k * np.where(k == 0, 0.0, log_rate))
+    return term - rate - special.gammaln(k + 1.0)
+
+
+def _log_tail_series(log_pmf_start, step, n_max: int = 20000):
+    """``log_pmf_start + log sum_j t_j`` with ``t_0 = 1``, ``t_j = t_{j-1} * step(j)``.
+
+    The ratios are below 1 where a tail is small enough to need this (the terms then
+    fall geometrically); summed until they no longer change the sum in float64.
+    """
+    total = np.ones_like(log_pmf_start)
+    term = np.ones_like(log_pmf_start)
+    for j in range(1, n_max):
+        term = term * step(j)
+        total += term
+        if not (term > 1e-17 * total).any():
+            break
+    return log_pmf_start + np.log(total)
+
+
+def poisson_log_cdf_sf(k: ArrayLike, log_rate: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``log P(Y <= k)`` and ``log P(Y > k)`` for ``k`` in ``{-inf, 0, 1, ..., +inf}``.
+
+    Parameters
+    ----------
+    k : array-like
+        Integers ``>= 0`` or ``+-inf``; broadcast with ``log_rate``.
+    log_rate : array-like
+        ``z = log lambda``, finite.
+
+    Returns
+    -------
+    log_cdf, log_sf : ndarray, float64
+
+    Notes
+    -----
+    ``scipy.special.pdtr`` / ``pdtrc`` where the probability is above 1e-250; below, the
+    tail's series from its largest term: ``F(k) = p(k) sum_j prod_{i<j} (k - i) / lambda``
+    (far below the mean) and ``S(k) = p(k + 1) sum_j prod_{i<=j} lambda / (k + 1 + i)``
+    (far above), so a bound far in either tail keeps an exact, finite log.
+    """
+    k, z = np.broadcast_arrays(np.asarray(k, dtype=np.float64), np.asarray(log_rate, dtype=np.float64))
+    log_cdf = np.where(k == np.inf, 0.0, -np.inf)
+    log_sf = np.where(k == np.inf, -np.inf, 0.0)
+    fin = np.isfinite(k)
+    if not fin.any():
+        return log_cdf, log_sf
+    kk, zz = k[fin], z[fin]
+    with np.errstate(over="ignore"):
+        rate = np.exp(zz)
+    cdf = special.pdtr(kk, rate)
+    sf = special.pdtrc(kk, rate)
+    with np.errstate(divide="ignore"):
+        lc, ls = np.log(cdf), np.log(sf)
+    low = ~(cdf > _TAIL_BELOW)
+    if low.any():
+        kl, zl = kk[low], zz[low]
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            inv_rate = np.exp(-zl)
+            lc[low] = _log_tail_series(poisson_log_pmf(kl, zl),
+                                       lambda j: np.maximum(kl - j + 1, 0.0) * inv_rate)
+    high = ~(sf > _TAIL_BELOW)
+    if high.any():
+        kh, zh = kk[high], zz[high]
+        with np.errstate(over="ignore"):
+            rate_h = np.exp(zh)
+        ls[high] = _log_tail_series(poisson_log_pmf(kh + 1, zh),
+                                    lambda j: rate_h / (kh + 1 + j))
+    log_cdf[fin], log_sf[fin] = lc, ls
+    return log_cdf, log_sf
 
 
 class Poisson(Distribution):

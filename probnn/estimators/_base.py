@@ -364,6 +364,10 @@ class BaseNetworkEstimator(BaseEstimator):
         It does when there is one, of the same layer sizes, whose raw outputs
         already parameterise ``head`` (the family as the network sees it).
         """
+        from probnn.families._interval import IntervalTargets
+
+        if isinstance(head, IntervalTargets):  # the same outputs, targets laid out as intervals
+            head = head.base
         return (
             getattr(self, "_network", None) is not None
             and (incremental or self.warm_start)

@@ -15,6 +15,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from probnn import defaults
+from probnn._math import logsumexp
+from probnn._validation import check_sample_weight
 from probnn.estimators._state import estimator_from_params, estimator_from_state, register_state
 
 __all__ = ["EnsembleRegressor", "default_member"]
@@ -78,7 +80,8 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,), or (n_samples, 2) of (lower, upper) bounds
+            (censored and interval targets, see ``MLPRegressor.fit``)
         sample_weight : array-like of shape (n_samples,), optional
             Passed to every member's ``fit``.
 
@@ -151,13 +154,25 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,), or (n_samples, 2) of (lower, upper) bounds
+            (censored and interval targets, as ``MLPRegressor`` takes them).
         sample_weight : array-like of shape (n_samples,), optional
 
         Returns
         -------
         float
         """
+        from probnn.families._interval import is_interval_target
+
+        if is_interval_target(y):
+            # (lower, upper) rows: the mixture's probability of each row's event (its
+            # density where exact) is the members' average: -log mean_m exp(-nll_m)
+            check_is_fitted(self, "estimators_")
+            nll = np.stack([np.asarray(est._nll_per_row(X, y), dtype=np.float64)
+                            for est in self.estimators_])  # fmt: skip
+            per_row = np.log(len(self.estimators_)) - logsumexp(-nll, axis=0)
+            w = check_sample_weight(sample_weight, per_row.shape[0])
+            return float(np.dot(w, per_row) / w.sum())
         y = np.asarray(y, dtype=np.float64)
         dist = self.predict_dist(X)
         if y.shape != tuple(dist.batch_shape):

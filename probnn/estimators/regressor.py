@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn import defaults
 from probnn._validation import InstanceOf, Options
@@ -360,9 +360,15 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,), or (n_samples, 2)
             Targets in the family's support (e.g. non-negative integers for
-            "poisson"); others are rejected naming the values and rows.
+            "poisson"); others are rejected naming the values and rows. Shape
+            (n_samples, 2) holds censored and interval targets ``(lower, upper)``:
+            equal bounds are an exact value, ``upper = inf`` right-censored,
+            ``lower = -inf`` (or the support's lower end, e.g. 0) left-censored,
+            otherwise interval-censored; each row is scored by ``-log P(lower < Y <=
+            upper)`` (``Family.check_interval_target``). A family without a cdf kernel
+            (``family.models_intervals`` false) refuses them, naming itself.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each row (None: all 1). The objective is
             ``(sum_i s_i nll_i + penalty) / sum_i s_i``, so with
@@ -491,19 +497,35 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         from probnn.families import get_family
         from probnn.families._affine import AffineTarget
 
+        from probnn.families._interval import IntervalTargets, interval_points, is_interval_target
+
         self._validate_params()
         reset = not (incremental and hasattr(self, "family_"))
-        X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
+        # (lower, upper) targets: censored and interval observations (bounds may be inf)
+        interval = is_interval_target(y)
+        if interval:
+            X = self._validate_X(X, y, reset)
+        else:
+            X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
         if family.is_classifier:
             raise ValueError(
                 f"MLPRegressor needs a regression family; found the classifier family "
                 f"{family.name!r} (use MLPClassifier)"
             )
-        y = family.check_target(y)
+        y = family.check_interval_target(y) if interval else family.check_target(y)
         w = training_weights(sample_weight, X.shape[0])
-        shift, scale = self._target_scaling(X, y, w, family, incremental, target_scaling)
+        if interval:
+            # the target's location and spread from one value per row (a start, not the fit)
+            points, kept = interval_points(y, family.support)
+            y_points, w_points, X_points = points, w[kept], X[kept]
+        else:
+            y_points, w_points, X_points = y, w, X
+        shift, scale = self._target_scaling(X_points, y_points, w_points, family, incremental,
+                                            target_scaling)  # fmt: skip
         head = self._training_head(family, scale)
+        if interval:
+            head = IntervalTargets(head)
         standardisation = AffineTarget(head, shift, scale)
         y_fit = standardisation.standardise(y)
         if reset or not hasattr(self, "_network"):
@@ -511,9 +533,13 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         rows = self._validation_rows(*validation)
         if rows is not None:
             Xv, yv, wv = rows
-            rows = (Xv, standardisation.standardise(family.check_target(yv)), wv)
+            yv = head.check_target(np.column_stack([yv, yv]) if interval and np.ndim(yv) == 1
+                                   else yv) if interval else family.check_target(yv)  # fmt: skip
+            rows = (Xv, standardisation.standardise(yv), wv)
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
         self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows)
+        if interval:
+            self._head = head.base  # the network's outputs, whatever the targets' layout
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
         self.scale_factor_ = 1.0 if incremental else self._fit_scale_factor(head, X, y_fit, w, rows)
@@ -569,6 +595,17 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                 f"(dtype='float64'){standardise}"
             )
 
+    def _validate_X(self, X, y, reset: bool):
+        """Features checked alone (interval targets hold infinite bounds, which
+        scikit-learn's target check refuses); one row per target row."""
+        X = validate_data(self, X, reset=reset, dtype=self._np_dtype(), ensure_min_samples=1)
+        n_y = np.asarray(y).shape[0]
+        if n_y != X.shape[0]:
+            raise ValueError(
+                f"X and y must have the same number of rows; found {X.shape[0]} and {n_y}"
+            )
+        return np.ascontiguousarray(X)
+
     def _estimate_params(self, X, y_fit, w, head, family) -> None:
         """``family_`` with its estimated parameters at their MLE given the network's weights.
 
@@ -612,6 +649,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             Xv, yv, wv = X[held_out], y_fit[held_out], w[held_out]
         else:
             Xv = None
+        if Xv is not None and np.ndim(yv) == 2:
+            # interval targets: the spread factor is fitted on exact targets only
+            if self.recalibrate is True:
+                raise ValueError("recalibrate=True needs exact targets; found interval "
+                                 "targets (y of shape (n_samples, 2))")  # fmt: skip
+            return 1.0
         if Xv is None or not learned_scale:
             if self.recalibrate is True:
                 raise ValueError(
@@ -738,8 +781,13 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     def _nll_per_row(self, X, y) -> np.ndarray:
         check_is_fitted(self, "coefs_")
+        from probnn.families._interval import is_interval_target
+
         raw = self._raw(X)
-        y = self.family_.check_target(y)
+        if is_interval_target(y):  # (lower, upper): -log P(lower < Y <= upper)
+            y = self.family_.check_interval_target(y)
+        else:
+            y = self.family_.check_target(y)
         if raw.shape[0] != y.shape[0]:
             raise ValueError(
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"

@@ -20,6 +20,11 @@ log-normal      2       log y ~ N(z1, softplus(z2))             Gaussian NLL of 
 beta            2       m = sigmoid(z1), phi = softplus(z2)     beta NLL
 mixture-normal  3K      softmax weights, K means, K scales      mixture density network NLL
 ordinal         C       P(y <= k) = sigmoid(c_k - z0)           cumulative-logit NLL
+weibull         2       lambda = exp(z1), k = softplus(z2)      Weibull NLL (survival)
+log-logistic    2       alpha = exp(z1), beta = softplus(z2)    log-logistic NLL (survival)
+zero-infl.-pois 2       lambda = exp(z1), pi = sigmoid(z0)      zero-inflated Poisson NLL
+zero-infl.-nb   3       NB2 (z1, z2), pi = sigmoid(z0)          zero-inflated NB2 NLL
+hurdle-poisson  2       lambda = exp(z1), P(0) = sigmoid(z0)    logit + truncated Poisson NLL
 =============== ======= ======================================= ========================
 
 Each family declares what it is (support, target kinds, parameters; see

@@ -95,7 +95,11 @@ class AffineTarget:
 
     def nll(self, raw: ArrayLike, y: ArrayLike) -> np.ndarray:
         """Per-example NLL of ``y`` (in y's units), shape (n_samples,), float64."""
+        from probnn.families._interval import is_interval_target
+
         raw = _float64(raw)
+        if is_interval_target(y):
+            return self._interval_nll(raw, y)
         if self.spread != 1.0:
             y = np.asarray(self.base.check_target(y), dtype=np.float64)
             return -np.asarray(self.distribution(raw).log_prob(y), dtype=np.float64)
@@ -103,6 +107,24 @@ class AffineTarget:
             return np.asarray(self.base.nll(raw, y), dtype=np.float64)
         u = self.standardise(self.base.check_target(y))
         return np.asarray(self.base.nll(raw, u), dtype=np.float64) + self.log_scale
+
+    def _interval_nll(self, raw: ArrayLike, y: ArrayLike) -> np.ndarray:
+        """Per-row ``-log P(lower < Y <= upper)`` of ``(lower, upper)`` targets in y's units.
+
+        The bounds are standardised like ``y``; a probability needs no Jacobian, so
+        ``log(scale)`` is added to the exact rows (``lower == upper``) only.
+        """
+        if self.spread != 1.0:
+            raise ValueError(
+                "interval targets cannot be scored with a recalibrated spread (spread="
+                f"{self.spread!r}); score them with the network's own scales (spread 1)"
+            )
+        y = self.base.check_interval_target(y)
+        u = self.standardise(y)
+        nll = np.asarray(self.base.censored_nll(raw, u[:, 0], u[:, 1]), dtype=np.float64)
+        if not self.identity:
+            nll += np.where(y[:, 0] == y[:, 1], self.log_scale, 0.0)
+        return nll
 
     def distribution(self, raw: ArrayLike):
         """The predicted distribution of ``y``, batch shape (n_samples,), float64."""

@@ -136,6 +136,14 @@ class LaplaceFamily(Family):
         grad[:, 1] = (1 - r) * dlog
         return loss, grad
 
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``-log(F(r_u) - F(r_l))`` with the standard Laplace cdf (see families._censored)."""
+        from probnn.families._censored import LAPLACE_LAW
+        from probnn.families.normal import censored_location_scale
+
+        return censored_location_scale(LAPLACE_LAW, raw, lower, upper, need_gradient,
+                                       fixed_scale=self.scale)  # fmt: skip
+
     def _loc_scale(self, raw: ArrayLike) -> tuple[Array, Array]:
         if self.scale is not None:
             loc = as_columns(raw, 1, self.name)[:, 0]

@@ -89,6 +89,15 @@ class LogNormalFamily(Family):
         loss += log_y
         return loss, grad
 
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``P(l < Y <= u) = P(log l < log Y <= log u)``: the censored Normal of ``log y``.
+
+        No Jacobian: a probability does not change under the monotone map ``log``.
+        """
+        with np.errstate(divide="ignore"):  # a bound at 0 is log 0 = -inf: no lower bound
+            return _NORMAL._censored_loss_gradient(raw, np.log(np.maximum(lower, 0)),
+                                                   np.log(upper), need_gradient)  # fmt: skip
+
     def distribution(self, raw: ArrayLike):
         """``LogNormal(loc=z1, scale=softplus(z2))``, batch shape (n_samples,)."""
         from probnn.distributions import LogNormal

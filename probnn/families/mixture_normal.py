@@ -182,6 +182,39 @@ class MixtureNormalFamily(Family):
         np.multiply(gamma, -r2, out=grad[:, 2 * k :], where=active)
         return loss, grad
 
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``-log sum_k w_k P_k(l < Y <= u)``, each ``P_k`` a censored Normal in log space.
+
+        ``dL/da_j = w_j - rho_j`` with responsibilities ``rho_k = w_k P_k / P``;
+        ``dL/dm_k = -rho_k d log P_k / d m_k``,
+        ``dL/ds_k = -rho_k d log P_k / d log sigma_k * d log sigma_k / ds_k``.
+        """
+        from probnn.families._censored import NORMAL_LAW, location_scale_log_prob
+
+        k = self.n_components
+        raw64 = raw.astype(np.float64, copy=False)
+        logits, loc, s = raw64[:, :k], raw64[:, k : 2 * k], raw64[:, 2 * k :]
+        scale, _, dlog = softplus_scale(s, need_gradient)
+        log_pk, d_loc, d_log_scale = location_scale_log_prob(
+            NORMAL_LAW, loc, scale, lower[:, None], upper[:, None], need_gradient)
+        terms = log_softmax(logits, axis=1) + log_pk
+        top = terms.max(axis=1, keepdims=True)
+        possible = top[:, 0] > -np.inf
+        top = np.where(possible[:, None], top, 0.0)
+        log_p = top[:, 0] + np.log(np.exp(terms - top).sum(axis=1))
+        loss = (-log_p).astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return loss, None
+        # responsibilities; where no component reaches the interval in floats, equal shares
+        rho = np.where(possible[:, None], np.exp(terms - np.where(possible, log_p, 0)[:, None]),
+                       1.0 / k)  # fmt: skip
+        grad = np.empty_like(raw)
+        grad[:, :k] = softmax(logits, axis=1) - rho
+        active = rho > 0  # a component without responsibility contributes 0, even at inf
+        grad[:, k : 2 * k] = np.where(active, -rho * np.where(active, d_loc, 0), 0)
+        grad[:, 2 * k :] = np.where(active, -rho * np.where(active, d_log_scale, 0) * dlog, 0)
+        return loss, grad
+
     # ------------------------------------------------------------ predictions
     def _columns(self, raw: ArrayLike) -> Array:
         return as_columns(raw, 3 * self.n_components, self.name)

@@ -32,6 +32,35 @@ def check_real_target(y: ArrayLike, family: str) -> np.ndarray:
     return y
 
 
+def censored_location_scale(law, raw: Array, lower, upper, need_gradient: bool,
+                            fixed_scale: float | None = None):
+    """The censored NLL of a location-scale family with ``mu = z1`` and either a fixed
+    scale (one raw output) or ``sigma = softplus(z2)``, and its gradient.
+
+    ``-log P(l < Y <= u)`` from :func:`probnn.families._censored.location_scale_log_prob`;
+    ``dL/dz1 = -d log P / d mu``, ``dL/dz2 = -d log P / d log sigma * d log sigma / dz2``.
+    Float64 inside, ``raw``'s dtype out.
+    """
+    from probnn.families._censored import location_scale_log_prob
+
+    raw64 = raw.astype(np.float64, copy=False)
+    loc = raw64[:, 0]
+    if fixed_scale is None:
+        scale, _, dlog = softplus_scale(raw64[:, 1], need_gradient)
+    else:
+        scale = np.full_like(loc, fixed_scale)
+    log_p, d_loc, d_log_scale = location_scale_log_prob(law, loc, scale, lower, upper,
+                                                        need_gradient)  # fmt: skip
+    loss = (-log_p).astype(raw.dtype, copy=False)
+    if not need_gradient:
+        return loss, None
+    grad = np.empty_like(raw)
+    grad[:, 0] = -d_loc
+    if fixed_scale is None:
+        grad[:, 1] = -d_log_scale * dlog
+    return loss, grad
+
+
 _FIXED_TEXT = """\
 Normal family with fixed scale sigma: real y, raw output z, mean mu = z.
 Likelihood:      p(y | z) = exp(-(y - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2)
@@ -131,6 +160,13 @@ class NormalFixedFamily(Family):
             return loss, None
         residual *= inv_var
         return loss, residual[:, None]
+
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``-log(Phi(r_u) - Phi(r_l))``, ``r = (bound - z) / sigma`` (see families._censored)."""
+        from probnn.families._censored import NORMAL_LAW
+
+        return censored_location_scale(NORMAL_LAW, raw, lower, upper, need_gradient,
+                                       fixed_scale=self.scale)  # fmt: skip
 
     def distribution(self, raw: ArrayLike):
         """``Normal(loc=z, scale=sigma)``, batch shape (n_samples,)."""
@@ -233,6 +269,12 @@ class NormalFamily(Family):
         grad[:, 0] = safe_divide(-r, scale)
         grad[:, 1] = (1 - r2) * dlog
         return loss, grad
+
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``-log(Phi(r_u) - Phi(r_l))``, ``r = (bound - mu) / sigma`` (see families._censored)."""
+        from probnn.families._censored import NORMAL_LAW
+
+        return censored_location_scale(NORMAL_LAW, raw, lower, upper, need_gradient)
 
     def distribution(self, raw: ArrayLike):
         """``Normal(loc=z1, scale=softplus(z2))``, batch shape (n_samples,)."""

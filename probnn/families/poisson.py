@@ -83,6 +83,51 @@ class PoissonFamily(Family):
         rate -= y
         return loss, rate[:, None]
 
+    def _log_positive_mass(self, raw: Array, need_gradient: bool):
+        """``T = log P(Y > 0) = log(1 - e^-lambda)`` per row and ``dT/dz`` (n, 1).
+
+        ``T`` is ``log F`` of an exponential at 1 (``weibull_log_cdf(z, lambda)``: exact where
+        ``lambda`` underflows); ``dT/dz = lambda / expm1(lambda)`` (1 as lambda -> 0).
+        """
+        from probnn.distributions.weibull import weibull_log_cdf
+
+        z = raw[:, 0].astype(np.float64, copy=False)
+        with np.errstate(over="ignore"):
+            rate = np.exp(z)
+        t = weibull_log_cdf(z, rate)
+        if not need_gradient:
+            return t, None
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = np.where(rate > 0, rate / np.expm1(rate), 1.0)
+        return t, np.where(np.isinf(rate), 0.0, d)[:, None]
+
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``-log(F(u) - F(l))`` on the integers, ``F`` the Poisson cdf (log space).
+
+        ``dF(k)/dlambda = -p(k)``, so ``dL/dz = lambda (p(u) - p(l)) / P`` (``p`` = 0 at an
+        infinite bound), each ratio formed as ``exp(z + log p - log P)``.
+        """
+        from probnn.distributions.poisson import poisson_log_cdf_sf, poisson_log_pmf
+        from probnn.families._censored import log_interval_prob
+
+        z = raw[:, 0].astype(np.float64, copy=False)
+        log_p = log_interval_prob(*poisson_log_cdf_sf(lower, z), *poisson_log_cdf_sf(upper, z))
+        loss = (-log_p).astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return loss, None
+        possible = log_p > -np.inf
+        lp = np.where(possible, log_p, 0.0)
+        terms = []
+        for bound in (upper, lower):
+            fin = np.isfinite(bound)
+            log_pmf = poisson_log_pmf(np.where(fin, bound, 0.0), z)
+            terms.append(np.where(fin, np.exp(z + log_pmf - lp), 0.0))
+        # beyond the float range: the interval lies below the mean (+inf) or above it
+        with np.errstate(over="ignore"):
+            limit = np.where(upper < np.exp(z), np.inf, -np.inf)
+        grad = np.where(possible, terms[0] - terms[1], limit)
+        return loss, grad.astype(raw.dtype, copy=False)[:, None]
+
     def distribution(self, raw: ArrayLike):
         """``Poisson(log_rate=z)``, batch shape (n_samples,)."""
         from probnn.distributions import Poisson

@@ -132,6 +132,13 @@ class StudentTFamily(Family):
         grad[:, 1] = (1 - (nu + 1) * w) * dlog
         return loss, grad
 
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``-log(T(r_u) - T(r_l))`` with Student's t cdf of ``df`` (see families._censored)."""
+        from probnn.families._censored import StudentTLaw
+        from probnn.families.normal import censored_location_scale
+
+        return censored_location_scale(StudentTLaw(self.df), raw, lower, upper, need_gradient)
+
     def distribution(self, raw: ArrayLike):
         """``StudentT(df, loc=z1, scale=softplus(z2))``, batch shape (n_samples,)."""
         from probnn.distributions import StudentT

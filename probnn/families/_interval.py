@@ -1,0 +1,158 @@
+"""A family seen through ``(lower, upper)`` targets: the head a censored fit trains.
+
+An estimator given targets of shape (n_samples, 2) trains its network with
+``IntervalTargets(family)``: the same raw outputs, link and distribution, scored by
+``-log P(lower < Y <= upper)`` (:meth:`Family.check_interval_target`,
+:meth:`Family._interval_loss_gradient`). Predictions go through the family itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from probnn._validation import check_sample_weight
+from probnn.families.base import _SUPPORT_RANGE, Array, Family
+
+__all__ = ["IntervalTargets", "is_interval_target", "interval_points"]
+
+# what a family declares, read through the wrapper
+_DECLARED = ("name", "loss_name", "link", "out_activation", "is_classifier", "support",
+             "target_kinds", "default_for", "param_names", "location_scale", "fixed_params",
+             "scale_params", "estimated_params", "sklearn_loss")  # fmt: skip
+
+
+def is_interval_target(y: ArrayLike) -> bool:
+    """Whether ``y`` is laid out as interval targets: shape (n_samples, 2)."""
+    shape = np.asarray(y).shape  # (not np.shape: array-likes without __array_function__)
+    return len(shape) == 2 and shape[1] == 2
+
+
+def interval_points(y: np.ndarray, support: str) -> tuple[np.ndarray, np.ndarray]:
+    """One representative value per checked interval row, and which rows have one.
+
+    The exact value; the midpoint of a bounded interval (an absent bound taken at the
+    support's end where that is finite); the finite bound of a half-open one
+    (``lower + 1`` for counts, whose intervals exclude ``lower``). Only for starting
+    points and the target's scale, never for the likelihood.
+
+    Returns
+    -------
+    points : ndarray of shape (n_kept,)
+    kept : ndarray of bool, shape (n_samples,)
+        False for rows ``(-inf, inf)``, which say nothing about the value.
+    """
+    low, high = _SUPPORT_RANGE.get(support, (-np.inf, np.inf))
+    count = support == "count"
+    lower = np.where(np.isfinite(y[:, 0]), y[:, 0] + (1.0 if count else 0.0),
+                     low + 1.0 if count else low)  # fmt: skip
+    upper = np.where(np.isfinite(y[:, 1]), y[:, 1], high)
+    exact = y[:, 0] == y[:, 1]
+    lo_ok, hi_ok = np.isfinite(lower), np.isfinite(upper)
+    with np.errstate(invalid="ignore"):
+        mid = 0.5 * (lower + upper)
+    points = np.where(lo_ok & hi_ok, mid, np.where(lo_ok, lower, upper))
+    if count:
+        points = np.floor(points)
+    points = np.where(exact, y[:, 0], points)
+    kept = exact | lo_ok | hi_ok
+    return points[kept], kept
+
+
+class IntervalTargets(Family):
+    """``base`` trained on ``(lower, upper)`` targets; everything else is ``base``'s.
+
+    Parameters
+    ----------
+    base : Family
+        A family whose ``models_intervals`` is true.
+    """
+
+    def __init__(self, base: Family):
+        if not base.models_intervals:
+            base.check_interval_target(np.zeros((0, 2)))  # raises, naming the family
+        self.base = base
+        for attr in _DECLARED:
+            setattr(self, attr, getattr(base, attr))
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """``base.check_interval_target``: shape (n_samples, 2), (lower, upper)."""
+        return self.base.check_interval_target(y)
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return self.base._n_outputs_for(y[:, 0])
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        return self.base._interval_loss_gradient(raw, y, need_gradient)
+
+    def distribution(self, raw: ArrayLike):
+        return self.base.distribution(raw)
+
+    def mean(self, raw: ArrayLike) -> Array:
+        return self.base.mean(raw)
+
+    def parameter_columns(self, dist) -> dict[str, np.ndarray]:
+        return self.base.parameter_columns(dist)
+
+    def derivation(self, latex: bool = False) -> str:
+        return self.base.derivation(latex)
+
+    def get_params(self) -> dict:
+        return self.base.get_params()
+
+    def standardised(self, scale: float) -> "IntervalTargets":
+        return IntervalTargets(self.base.standardised(scale))
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """``base.constant_raw`` of one representative value per row (:func:`interval_points`).
+
+        A starting point for the network's output layer, not the censored MLE.
+        """
+        y = self.check_target(y)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        points, kept = interval_points(y, self.support)
+        if not kept.any():
+            raise ValueError("interval targets with no finite bound say nothing about the "
+                             "target: every row is (-inf, inf)")  # fmt: skip
+        return self.base.constant_raw(points, w[kept])
+
+    def fit_fixed_params(self, raw, y, sample_weight=None) -> dict:
+        """The maximum-likelihood fixed scale given the network's outputs, on the censored NLL.
+
+        A 1-D search over ``log scale`` (``scipy.optimize.minimize_scalar``) of the weighted
+        sum of :meth:`Family.censored_nll`; for families whose one estimated parameter is
+        ``scale`` (the fixed-scale families).
+        """
+        from scipy.optimize import minimize_scalar
+
+        if tuple(self.estimated_params) != ("scale",):
+            raise NotImplementedError(
+                f"family {self.name!r} estimates {self.estimated_params} after a fit; with "
+                "interval targets only a fixed 'scale' is estimated"
+            )
+        y = self.check_target(y)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        raw = np.asarray(raw, dtype=np.float64)
+        params = self.base.get_params()
+        cls = type(self.base)
+
+        def objective(log_s: float) -> float:
+            fam = cls(**{**params, "scale": math.exp(log_s)})
+            return float(np.dot(w, fam.censored_nll(raw, y[:, 0], y[:, 1])))
+
+        points, kept = interval_points(y, self.support)
+        spread = float(np.std(points)) if points.size > 1 else 1.0
+        centre = math.log(spread if spread > 0 else 1.0)
+        res = minimize_scalar(objective, bracket=(centre - 1.0, centre + 1.0))
+        return {**params, "scale": math.exp(float(res.x))}
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.base == other.base
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.base))
+
+    def __repr__(self) -> str:
+        return f"IntervalTargets({self.base!r})"

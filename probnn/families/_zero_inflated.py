@@ -1,0 +1,232 @@
+"""What the zero-inflated count families share: a count family plus a zero logit.
+
+Raw outputs: the count family's columns ``z_c``, then one more, ``z0``, with
+``pi = sigmoid(z0)``. The count family supplies ``L_c(y) = -log p_B(y)`` and its
+gradient (its own kernel, so each count law's stable formulas are reused unchanged):
+
+zero-inflated
+    ``y > 0``: ``L = -log(1 - pi) + L_c(y)``; ``dL/dz_c = dL_c/dz_c``, ``dL/dz0 = pi``.
+    ``y = 0``: ``L = -log(pi + (1 - pi) e^{-L_c(0)})`` (``logaddexp``); with the share of
+    the count law's zero ``rho = (1 - pi) p_B(0) / P(0)``:
+    ``dL/dz_c = rho dL_c(0)/dz_c``, ``dL/dz0 = rho - (1 - pi)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from probnn._math import log_sigmoid, sigmoid
+from probnn._validation import check_sample_weight
+from probnn.families.base import Array, Family, as_raw, check_count_target
+
+__all__ = ["ExcessZerosFamily", "HurdleFamily"]
+
+
+class ExcessZerosFamily(Family):
+    """Base of the zero-inflated families (not registered itself).
+
+    Subclasses set ``name`` and ``count_family`` (a registered count family's name).
+    """
+
+    #: the registry name of the count law's family
+    count_family: str = ""
+
+    is_classifier = False
+    support = "count"
+    target_kinds = ("count",)
+
+    @property
+    def _count(self) -> Family:
+        from probnn.families import get_family
+
+        return get_family(self.count_family)
+
+    def check_target(self, y: ArrayLike) -> np.ndarray:
+        """Non-negative integer counts of shape (n_samples,), as floats."""
+        return check_count_target(y, self.name)
+
+    def _n_outputs_for(self, y: np.ndarray) -> int:
+        return self._count._n_outputs_for(y) + 1
+
+    def _split(self, raw: Array) -> tuple[Array, Array]:
+        return raw[:, :-1], raw[:, -1]
+
+    @property
+    def models_intervals(self) -> bool:
+        """Censored targets when the count family has a censored kernel."""
+        return self._count.models_intervals
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        count = self._count
+        zc = raw[:, :-1]
+        loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
+        loss_0, grad_0 = count._loss_gradient(zc, np.zeros_like(y), need_gradient)
+        return self._mix(raw, y == 0, loss_y, grad_y, loss_0, grad_0, need_gradient)
+
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``P(l < Y <= u) = pi [l < 0] + (1 - pi) P_B(l < Y <= u)``: the same mixing as an
+        exact zero, with the count family's censored NLL in place of ``L_c(0)``."""
+        if not self.models_intervals:  # pragma: no cover - check_interval_target refuses first
+            return super()._censored_loss_gradient(raw, lower, upper, need_gradient)
+        loss_c, grad_c = self._count._censored_loss_gradient(raw[:, :-1], lower, upper,
+                                                             need_gradient)  # fmt: skip
+        return self._mix(raw, lower < 0, loss_c, grad_c, loss_c, grad_c, need_gradient)
+
+    @staticmethod
+    def _mix(raw, with_zero, loss_c, grad_c, loss_c0, grad_c0, need_gradient):
+        """The NLL and gradient of rows whose event holds the structural zero (``with_zero``:
+        ``-log(pi + (1 - pi) e^{-loss_c0})``) or not (``-log(1 - pi) + loss_c``)."""
+        z0 = raw[:, -1].astype(np.float64, copy=False)
+        log_pi, log_not_pi = log_sigmoid(z0), log_sigmoid(-z0)
+        log_b0 = -loss_c0.astype(np.float64, copy=False)  # log P_B(event), e.g. log p_B(0)
+        log_p0 = np.logaddexp(log_pi, log_not_pi + log_b0)
+        loss = np.where(with_zero, -log_p0, -log_not_pi + loss_c.astype(np.float64, copy=False))
+        out_loss = loss.astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return out_loss, None
+        grad = np.empty_like(raw)
+        # rho: the count law's share of the event's probability; 0 off those rows (and where
+        # P_B underflows, so that an infinite dL_c/dz_c there contributes nothing)
+        rho = np.where(with_zero,
+                       np.exp(log_not_pi + log_b0 - np.where(with_zero, log_p0, 0.0)), 0.0)
+        active = rho[:, None] > 0
+        part = np.where(active, rho[:, None] * np.where(active, grad_c0, 0.0), 0.0)
+        grad[:, :-1] = np.where(with_zero[:, None], part, grad_c)
+        grad[:, -1] = np.where(with_zero, rho - sigmoid(-z0), sigmoid(z0))
+        return out_loss, grad
+
+    def distribution(self, raw: ArrayLike):
+        """``ZeroInflated(count distribution, zero_logit=z0)``, batch shape (n_samples,)."""
+        from probnn.distributions.zero_inflated import ZeroInflated
+
+        raw = self._columns(raw)
+        zc, z0 = self._split(raw)
+        return ZeroInflated(self._count.distribution(zc), z0)
+
+    def _columns(self, raw: ArrayLike) -> Array:
+        raw = as_raw(raw)
+        k = self._count._n_outputs_for(np.zeros(1)) + 1
+        if raw.ndim != 2 or raw.shape[1] != k:
+            raise ValueError(f"{self.name} family expects raw outputs of shape (n_samples, {k}); "
+                             f"found shape {raw.shape}")  # fmt: skip
+        return raw
+
+    def parameter_columns(self, dist) -> dict[str, np.ndarray]:
+        """The count law's columns (prefixed ``count_``) and ``zero_probability``."""
+        columns = {f"count_{k}": v for k, v in self._count.parameter_columns(dist.base).items()}
+        columns["zero_probability"] = np.asarray(dist.zero_probability)
+        return columns
+
+    def mean(self, raw: ArrayLike) -> Array:
+        """``E[Y]``, shape (n_samples,)."""
+        return np.asarray(self.distribution(raw).mean)
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """Raw outputs of the constant model's MLE, shape (n_outputs,).
+
+        No closed form: the weighted NLL is minimised numerically (L-BFGS-B with the
+        analytic gradient) from the count family's own constant model and the logit of
+        the share of zeros beyond what that model gives. All counts 0: the count part
+        at its start and ``z0 = inf`` (every zero structural), the MLE's limit.
+        """
+        from scipy.optimize import minimize
+
+        y = self.check_target(y).astype(np.float64)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        total = w.sum()
+        if not total > 0:
+            raise ValueError(f"sample_weight must have a positive sum; found {total}")
+        share0 = float(np.dot(w, y == 0) / total)
+        count = self._count
+        zc = np.asarray(count.constant_raw(y, w), dtype=np.float64)
+        if share0 == 1.0:
+            return np.append(np.where(np.isfinite(zc), zc, 0.0), np.inf)
+        zc = np.where(np.isfinite(zc), zc, 0.0)
+        b0 = float(np.exp(-count.nll(zc[None, :], [0.0])[0]))
+        extra = min(max((share0 - b0) / (1 - b0), 1e-3), 1 - 1e-3) if b0 < 1 else 0.5
+        start = np.append(zc, np.log(extra) - np.log1p(-extra))
+        w_norm = w / total
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            raw = np.broadcast_to(theta, (y.shape[0], theta.size))
+            loss, grad = self.loss_gradient(raw, y, w_norm)
+            return float(loss.sum()), grad.sum(axis=0)
+
+        result = minimize(objective, start, jac=True, method="L-BFGS-B",
+                          options={"gtol": 1e-12, "ftol": 1e-15})  # fmt: skip
+        return result.x
+
+
+class HurdleFamily(ExcessZerosFamily):
+    """Base of the hurdle families: ``P(0) = pi``, ``P(y) = (1 - pi) p_B(y) / P_B(Y > 0)``.
+
+    With ``T = log P_B(Y > 0)`` from the count family's ``_log_positive_mass``:
+    ``y = 0``: ``L = -log pi``, ``dL/dz0 = pi - 1``, nothing on ``z_c``;
+    ``y > 0``: ``L = -log(1 - pi) + L_c(y) + T``, ``dL/dz_c = dL_c(y)/dz_c + dT/dz_c``,
+    ``dL/dz0 = pi``. The two parts share no parameter: the zero part is a logistic
+    regression of ``y == 0``, the count part a zero-truncated count regression.
+    """
+
+    @property
+    def models_intervals(self) -> bool:
+        return False
+
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+        count = self._count
+        zc = raw[:, :-1]
+        z0 = raw[:, -1].astype(np.float64, copy=False)
+        zero = y == 0
+        loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
+        t, dt = count._log_positive_mass(zc, need_gradient)
+        positive = -log_sigmoid(-z0) + loss_y.astype(np.float64, copy=False) + t
+        loss = np.where(zero, -log_sigmoid(z0), positive).astype(raw.dtype, copy=False)
+        if not need_gradient:
+            return loss, None
+        grad = np.empty_like(raw)
+        grad[:, :-1] = np.where(zero[:, None], 0.0, grad_y + dt)
+        grad[:, -1] = np.where(zero, -sigmoid(-z0), sigmoid(z0))
+        return loss, grad
+
+    def _censored_loss_gradient(self, raw, lower, upper, need_gradient):  # pragma: no cover
+        return Family._censored_loss_gradient(self, raw, lower, upper, need_gradient)
+
+    def distribution(self, raw: ArrayLike):
+        """``Hurdle(count distribution, zero_logit=z0)``, batch shape (n_samples,)."""
+        from probnn.distributions.hurdle import Hurdle
+
+        raw = self._columns(raw)
+        return Hurdle(self._count.distribution(raw[:, :-1]), raw[:, -1])
+
+    def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """The MLE: the zero part's logit is the log-odds of the zeros' share (closed form);
+        the count part maximises the zero-truncated likelihood of the positive counts
+        (L-BFGS-B from the count family's own constant model of them). No zeros: ``z0 = -inf``;
+        only zeros: ``z0 = inf`` and the count part at 0."""
+        from scipy.optimize import minimize
+
+        y = self.check_target(y).astype(np.float64)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        total = w.sum()
+        if not total > 0:
+            raise ValueError(f"sample_weight must have a positive sum; found {total}")
+        share0 = float(np.dot(w, y == 0) / total)
+        with np.errstate(divide="ignore"):
+            z0 = np.log(share0) - np.log1p(-share0)
+        count = self._count
+        pos = y > 0
+        if not (pos & (w > 0)).any():
+            return np.append(np.zeros(count._n_outputs_for(y)), z0)
+        yp, wp = y[pos], w[pos] / w[pos].sum()
+        start = np.asarray(count.constant_raw(yp, wp), dtype=np.float64)
+        start = np.where(np.isfinite(start), start, 0.0)
+
+        def objective(theta):
+            raw = np.broadcast_to(theta, (yp.shape[0], theta.size))
+            loss, grad = count._loss_gradient(np.ascontiguousarray(raw), yp, True)
+            t, dt = count._log_positive_mass(np.ascontiguousarray(raw), True)
+            return float(np.dot(wp, loss + t)), (wp[:, None] * (grad + dt)).sum(axis=0)
+
+        res = minimize(objective, start, jac=True, method="L-BFGS-B",
+                       options={"gtol": 1e-12, "ftol": 1e-15})  # fmt: skip
+        return np.append(res.x, z0)

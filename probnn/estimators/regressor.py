@@ -524,12 +524,13 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         shift, scale = self._target_scaling(X_points, y_points, w_points, family, incremental,
                                             target_scaling)  # fmt: skip
         head = self._training_head(family, scale)
+        if reset or not hasattr(self, "_network"):  # interval targets: by their points
+            self._check_resolution(AffineTarget(head, shift, scale).standardise(y_points),
+                                   w_points, head)  # fmt: skip
         if interval:
             head = IntervalTargets(head)
         standardisation = AffineTarget(head, shift, scale)
         y_fit = standardisation.standardise(y)
-        if reset or not hasattr(self, "_network"):
-            self._check_resolution(y_fit, w, head)
         rows = self._validation_rows(*validation)
         if rows is not None:
             Xv, yv, wv = rows

@@ -33,6 +33,8 @@ class Hurdle(Distribution):
     mean ``(1 - pi) E[B] / (1 - p_B(0))``.
     """
 
+    support = "count"
+
     def __init__(self, base: Distribution, zero_logit: ArrayLike):
         self.base = base
         logit = as_param(zero_logit, "zero_logit", "Hurdle")

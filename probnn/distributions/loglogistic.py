@@ -39,6 +39,8 @@ class LogLogistic(Distribution):
     inf), variance for ``beta > 2`` (else inf); entropy ``log(alpha / beta) + 2``.
     """
 
+    support = "positive"
+
     def __init__(self, scale: ArrayLike, concentration: ArrayLike):
         self.dtype = param_dtype(scale, concentration)
         alpha = as_param(scale, "scale", "LogLogistic")

@@ -51,6 +51,8 @@ class Weibull(Distribution):
     ``gamma_E (1 - 1/k) + log(lambda / k) + 1``.
     """
 
+    support = "positive"
+
     def __init__(self, scale: ArrayLike, concentration: ArrayLike):
         self.dtype = param_dtype(scale, concentration)
         lam = as_param(scale, "scale", "Weibull")

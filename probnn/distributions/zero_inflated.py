@@ -36,6 +36,8 @@ class ZeroInflated(Distribution):
     ``(1 - pi) (Var B + E[B]^2) - ((1 - pi) E[B])^2``.
     """
 
+    support = "count"
+
     def __init__(self, base: Distribution, zero_logit: ArrayLike):
         self.base = base
         logit = as_param(zero_logit, "zero_logit", "ZeroInflated")

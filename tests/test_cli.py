@@ -148,7 +148,7 @@ def test_bad_usage_exits_2_with_one_line(tmp_path, capsys, case):
 
 def test_real_process_prints_one_line_no_traceback(tmp_path):
     bad = _write(tmp_path, "n.csv", "x,y\n1,0\n2,1\nabc,0\n4,1\n5,0\n6,1\n")
-    for args, code in [(["fit", bad, "--target", "y"], 1), (["fit", bad, "--hidden", "0"], 2),
+    for args, code in [(["fit", bad, "--target", "y"], 1), (["fit", bad, "--hidden", "0,0"], 2),
                        (["evaluate", bad, bad], 1)]:  # fmt: skip
         result = probnn(*args)
         assert result.returncode == code, result.stderr

@@ -241,7 +241,7 @@ def test_report_lands_beside_the_model_named_after_it(tmp_path, real_csv, capsys
 
 # ------------------------------------------------------------------------- messages
 def test_usage_error_names_the_command_once(tmp_path, real_csv, capsys):
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "0")
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "0,0")
     assert code == 2
     line = one_error_line(err)
     assert line.startswith("probnn: error: fit: argument --hidden: ")

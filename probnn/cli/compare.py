@@ -64,7 +64,8 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
             _end_of_training(args, result.trained[family].estimator, result.seconds[family],
                              label=family)  # fmt: skip
     table = result.table
-    print(f"held-out NLL on {result.test.size} rows (lower is better):")
+    glm = " of each family's generalised linear model (--hidden none)" if args.hidden == () else ""
+    print(f"held-out NLL{glm} on {result.test.size} rows (lower is better):")
     print(f"  {result.scoring}")
     width = max(14, 2 + max(len(f) for f in table["family"]))  # the longest family name, aligned
     print(f"  {'rank':<5}{'family':<{width}}{'nats/example':>14}{'bits/example':>14}"

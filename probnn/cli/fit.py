@@ -57,6 +57,8 @@ def _cmd_fit(args) -> int:
 
     _check_family_name(args.family)
     out, report_dir = _fit_outputs(args)  # before reading: a bad path fails in a second
+    if args.hidden == ():
+        _say(args, "no hidden layer (--hidden none): the family's generalised linear model")
     family_params = _family_params(args)
     if family_params and args.family != "auto":
         _check_family_params(args.family, family_params)
@@ -135,17 +137,39 @@ def _model_kept(out: pathlib.Path, what: str):
 def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
               report_dir: pathlib.Path, facts: dict, saved: bool = False) -> int:  # fmt: skip
     """The end of ``probnn fit``: held-out metrics printed, the model file and its report."""
-    print(f"held-out metrics ({n_test} rows, family {model.family}):")
-    _print_metrics(metrics, args.coverage)
     # The trained model is saved first (atomically): whatever stops the report afterwards,
     # the training is not lost, and the one error line says where the model is. The report
     # is drawn in a temporary folder and moved into place, so it is whole or absent.
     if not saved:
         _save_model(args, model, out)
+    print(f"held-out metrics ({n_test} rows, family {model.family}):")
+    _print_metrics(metrics, args.coverage)
+    if facts.get("train") is not None:  # computed once: for this warning and the report
+        from probnn.report.model_card import constant_model
+
+        with _model_kept(out, "scoring the best constant model"):
+            facts["constant"] = constant_model(model, facts["train"], facts["held_out"])
+        warning = _worse_than_constant(model, float(metrics["nll_nats"]), facts["constant"][0])
+        if warning:
+            print(warning)
     with _model_kept(out, f"writing its report into {report_dir}"):
         html = _write_model_report(model, metrics, report_dir, args, facts)
     _say(args, f"report written to {html}")
     return 0
+
+
+def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
+    """The console's warning when the fitted model's held-out NLL is above that of the
+    family's best constant model (which ignores the features); None otherwise."""
+    from probnn.report.card import is_linear
+
+    if not nll > nll0:
+        return None
+    linear = is_linear(model.estimator)
+    what = "generalised linear model" if linear else "network"
+    advice = "another family, or compare" if linear else "--hidden none, another family, or compare"
+    return (f"warning: the {what}'s held-out NLL {nll:.4f} is worse than the best constant "
+            f"{model.family}'s {nll0:.4f} (by {nll - nll0:.4f} nats per example): try {advice}")
 
 
 def _describe_failure(exc: BaseException) -> str:

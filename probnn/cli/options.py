@@ -56,13 +56,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _hidden(text: str) -> tuple[int, ...]:
+    """``--hidden``: layer sizes ``64,64``, or ``none`` / ``0`` for no hidden layer (the GLM)."""
+    if text.strip().lower() in ("none", "0"):
+        return ()  # the raw outputs linear in the features: the family's GLM
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         sizes = ()
     if not sizes or any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(
-            f"expected positive integers separated by commas, e.g. 64,64; found {text!r}"
+            f"expected positive integers separated by commas, e.g. 64,64, or none (no hidden "
+            f"layer); found {text!r}"
         )
     return sizes
 
@@ -201,7 +205,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     # the numbers in these texts are the defaults' own (probnn.defaults)
     reg, cls = defaults.REGRESSOR, defaults.TABLE_CLASSIFIER
     p.add_argument("--hidden", type=_hidden, default=None, metavar="SIZES",
-                   help=f"hidden layer sizes, comma-separated (default: "
+                   help=f"hidden layer sizes, comma-separated, or none (also 0) for no hidden "
+                        f"layer: the family's generalised linear model (default: "
                         f"{_sizes(reg['hidden_layer_sizes'])} for a regression family, as "
                         f"MLPRegressor; {_sizes(cls['hidden_layer_sizes'])} for a classifier)")
     p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default=reg["solver"],

@@ -27,6 +27,9 @@ __all__ = [
     "software_versions",
     "members",
     "stop_reason",
+    "is_linear",
+    "hidden_layers",
+    "network_words",
     "network_rows",
     "training_rows",
     "constant_baseline",
@@ -168,17 +171,38 @@ def stop_reason(estimator) -> str:
             "validation NLL, the others used the whole budget")  # fmt: skip
 
 
+def is_linear(estimator) -> bool:
+    """Whether the fitted network has no hidden layer (``hidden_layer_sizes=()``): its raw
+    outputs are linear in the features, the family's generalised linear model."""
+    return len(members(estimator)[0].coefs_) == 1
+
+
+def hidden_layers(estimator) -> str:
+    """The hidden layers' sizes in words: ``50, 50``, or none (the GLM)."""
+    if is_linear(estimator):
+        return "none: the generalised linear model of the family"
+    return ", ".join(f"{c.shape[1]:,}" for c in members(estimator)[0].coefs_[:-1])
+
+
+def network_words(estimator) -> str:
+    """The fitted model in a few words, for the rows that set it against others."""
+    return ("the generalised linear model (no hidden layer)" if is_linear(estimator)
+            else "the network")  # fmt: skip
+
+
 def network_rows(estimator) -> list[tuple[str, str]]:
     """The network's shape: layers, parameters, activations, dtype (and ensemble size)."""
     nets = members(estimator)
     net = nets[0]
     sizes = [net.coefs_[0].shape[0]] + [c.shape[1] for c in net.coefs_]
     n_params = sum(c.size for c in net.coefs_) + sum(b.size for b in net.intercepts_)
+    linear = is_linear(estimator)
     rows = [
-        ("layers (inputs → hidden → raw outputs)", " → ".join(f"{s:,}" for s in sizes)),
+        ("layers (inputs → hidden → raw outputs)", " → ".join(f"{s:,}" for s in sizes)
+         + (" (no hidden layer: the generalised linear model of the family)" if linear else "")),
         ("parameters", f"{n_params:,}" + (f" per network, {n_params * len(nets):,} in all"
                                           if len(nets) > 1 else "")),
-        ("hidden activation", str(net.activation)),
+        ("hidden activation", "none (no hidden layer)" if linear else str(net.activation)),
         ("output link", str(getattr(net, "out_activation_", ""))),
         ("arithmetic", str(net.dtype)),
     ]  # fmt: skip

@@ -18,11 +18,12 @@ import numpy as np
 
 from probnn import report as _report  # its writers looked up when called (tests replace them)
 from probnn.report import Table
-from probnn.report.card import (constant_baseline, file_sha256, members, network_rows,
-                                software_versions, stop_reason, training_rows, used_setting)  # fmt: skip
+from probnn.report.card import (constant_baseline, file_sha256, hidden_layers, is_linear, members,
+                                network_rows, network_words, software_versions, stop_reason,
+                                training_rows, used_setting)  # fmt: skip
 
-__all__ = ["data_rows", "model_card", "baseline_table", "short_stop", "write_model_report",
-           "write_comparison_report"]
+__all__ = ["data_rows", "model_card", "constant_model", "baseline_table", "short_stop",
+           "write_model_report", "write_comparison_report"]
 
 
 def data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
@@ -68,17 +69,42 @@ def model_card(model, reason: str, data_rows, timing: dict | None, stopped: str)
     ]
 
 
-def baseline_table(model, y_train, held_out, metrics, fixed):
-    """The best constant model against the network, and the bits the network adds."""
+def constant_model(model, train, held_out) -> tuple[float, str]:
+    """Held-out NLL of the family's best constant model, and its parameters in words.
+
+    The constant model is the family's maximum-likelihood fit to the targets of ``train``
+    (ignoring the features), scored on ``held_out``
+    (:func:`probnn.report.card.constant_baseline`); ``probnn fit`` computes it once, for
+    its console warning and for the report.
+
+    Parameters
+    ----------
+    model : TabularModel
+    train, held_out : DataFrame
+        The training and the held-out rows, with the target column.
+
+    Returns
+    -------
+    nll : float
+        Mean NLL over ``held_out``, in nats per example.
+    description : str
+    """
+    first = members(model.estimator)[0]
+    fixed = list((getattr(first, "family_params", None) or {}).keys())
+    return constant_baseline(first.family_, model.encode_target(train),
+                             model.encode_target(held_out), fixed=fixed)  # fmt: skip
+
+
+def baseline_table(model, constant: tuple[float, str], n: int, metrics):
+    """The best constant model (``constant_model``'s answer) against the network on ``n``
+    held-out rows, and the bits the network adds."""
     family = members(model.estimator)[0].family_
-    y_test = model.encode_target(held_out)
-    nll0, described = constant_baseline(family, y_train, y_test, fixed=fixed)
+    nll0, described = constant
     nll = float(metrics["nll_nats"])
     gain = (nll0 - nll) / math.log(2)
-    n = y_test.shape[0]
     rows = [("best constant model (ignores the features; maximum likelihood on the training "
              f"targets): {family.name}, {described}", nll0, nll0 / math.log(2)),
-            ("the network", nll, nll / math.log(2))]  # fmt: skip
+            (network_words(model.estimator), nll, nll / math.log(2))]  # fmt: skip
     if gain > 0:
         note = (f"The network adds {gain:.4f} bits of information per example over the best "
                 f"constant model ({gain * n:,.0f} bits over the {n:,} rows).")
@@ -104,7 +130,8 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
                        coverage: float = 0.9, drop: Sequence[str] = (), train=None,
                        timing: Mapping[str, float | None] | None = None,
                        data_sha: str | None = None, model_file: str | None = None,
-                       model_sha: str | None = None) -> pathlib.Path:  # fmt: skip
+                       model_sha: str | None = None,
+                       constant: tuple[float, str] | None = None) -> pathlib.Path:  # fmt: skip
     """The report of one model on some rows (``fit``: held out; ``evaluate``: a file's).
 
     Parameters
@@ -130,6 +157,8 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
         ``training`` (wall-clock seconds) and ``cpu`` (CPU seconds, or None).
     model_file, model_sha : str, optional
         The model file scored and its SHA-256 (``evaluate``).
+    constant : (float, str), optional
+        :func:`constant_model` of ``train`` and ``held_out``, if already computed.
 
     Returns
     -------
@@ -144,16 +173,18 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     if model_file is not None:
         rows_of_data[:0] = [("model file", model_file), ("model SHA-256", model_sha)]
     card = model_card(model, reason, rows_of_data, timing, stopped)
-    fixed = list((getattr(first, "family_params", None) or {}).keys())
     results = []
     if train is not None:
-        y_train = model.encode_target(train)
-        results.append(baseline_table(model, y_train, held_out, metrics, fixed))
+        if constant is None:
+            constant = constant_model(model, train, held_out)
+        results.append(baseline_table(model, constant, held_out.shape[0], metrics))
     several = len(members(model.estimator)) > 1
     curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
     family = first.family_
-    notes = [f"{model.target} ~ {family.name} ({family.link}), parameters from a network of "
-             f"the features; {split}", f"training: {stopped}"]  # fmt: skip
+    source = ("linear in the features (no hidden layer: the generalised linear model)"
+              if is_linear(model.estimator) else "from a network of the features")
+    notes = [f"{model.target} ~ {family.name} ({family.link}), parameters {source}; {split}",
+             f"training: {stopped}"]  # fmt: skip
     return _report.write_report(
         folder, title=title, task="classification" if model.is_classifier else "regression",
         y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
@@ -215,6 +246,7 @@ def write_comparison_report(folder: str | pathlib.Path, result, *, data: str, fr
                                   "family"))  # fmt: skip
     rows_of_data.append(("target kind", f"{kind}: {result.why}"))
     settings = [r for r in training_rows(first.estimator) if r[2] != "--family-param"]
+    settings.insert(0, ("hidden layers", hidden_layers(first.estimator), "--hidden"))
     fits = [(f, stop_reason(m.estimator), result.seconds[f]) for f, m in fitted.items()]
     fits += [(f, f"skipped: {' '.join(reason.split())}", "") for f, reason in skipped]
     for family, model in fitted.items():

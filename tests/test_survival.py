@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -82,6 +81,7 @@ def test_log_logistic_methods_match_scipy_fisk():
 
 
 def test_weibull_log_cdf_far_in_the_left_tail_matches_mpmath():
+    mpmath = pytest.importorskip("mpmath")  # the oracle extra; strict CI fails on the skip
     d = Weibull(scale=2.0, concentration=3.0)
     for t in (1e-3, 1e-30, 1e-120):
         x = (mpmath.mpf(t) / 2) ** 3

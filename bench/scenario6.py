@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._common import cpu_name
+
 ROWS = 20_000_000
 FILE_ROWS = 1_000_000
 N_NUMERIC = 18
@@ -239,21 +241,11 @@ def run(quick: bool, repeats: int, log, rows: int | None = None, epochs: int | N
                          "nll_subsample": float(nll_sub.mean()), "nll_truth": float(truth.mean()),
                          "diff": float(diff.mean()),
                          "diff_se": float(diff.std(ddof=1) / math.sqrt(diff.size))},
-            "cpu": _cpu(), "loadavg": list(os.getloadavg()),
+            "cpu": cpu_name(), "loadavg": list(os.getloadavg()),
         }  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
-
-
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 # ------------------------------------------------------------------ results

@@ -33,13 +33,14 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from bench._common import cpu_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FEATURES = (8, 50, 200)
@@ -49,24 +50,6 @@ STEPS = 100  # steps per timed epoch
 BUDGET_S = 3.0  # after this many seconds of timed epochs a peer stops repeating (at least 2)
 TARGET = 2.0  # probnn numba / products on the (50, 50), batch-32 cases
 PEERS = ("probnn numpy", "probnn numba", "products", "torch")
-
-
-def cpu_name() -> str:
-    """lscpu's model name (else /proc/cpuinfo's)."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.strip().startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def _spent(times, steps: int) -> bool:

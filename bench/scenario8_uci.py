@@ -124,7 +124,7 @@ def markdown(res: dict, cmd: str, cpu: str, load) -> str:
 def main(argv=None) -> None:
     import argparse
 
-    from bench.scenario8 import cpu_name
+    from bench._common import cpu_name
 
     ap = argparse.ArgumentParser(prog="python -m bench.scenario8_uci")
     ap.add_argument("--splits", type=int, default=1)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._common import cpu_name
 from bench._tables import QUICK, all_tables, write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -349,22 +350,12 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
     return out
 
 
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
-
-
 def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int, log,
         command: str, save=None, max_rows_all_seeds: int = 10**9) -> dict:
     started = time.perf_counter()
     tables = [t for t in all_tables()
               if (names is None and (not quick or t.name in QUICK)) or (names and t.name in names)]
-    res = {"cpu": _cpu(), "cores": os.cpu_count(), "loadavg_start": list(os.getloadavg()),
+    res = {"cpu": cpu_name(), "cores": os.cpu_count(), "loadavg_start": list(os.getloadavg()),
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": command, "seeds": list(range(seeds)), "compare_max_rows": compare_max_rows,
            "max_rows_all_seeds": max_rows_all_seeds,

@@ -23,23 +23,12 @@ from probnn.network import _fast
 from probnn.network.mlp import MLP
 from probnn.network.training import Trainer
 
+from _targets import targets_for
+
 pytest.importorskip("numba")
 
 
-def _targets(family, n: int, rng) -> np.ndarray:
-    """Targets on the family's support (the registry's property, not its name)."""
-    support = family.support
-    if support == "binary":
-        return rng.integers(0, 2, n)
-    if support in ("classes", "ordered-classes"):
-        return np.arange(n) % 3
-    if support == "count":
-        return rng.poisson(2.0, n)
-    if support == "positive":
-        return rng.gamma(2.0, 1.0, n)
-    if support == "unit-interval":
-        return rng.beta(2.0, 3.0, n)
-    return rng.normal(size=n)
+_targets = targets_for  # the family's support decides
 
 
 def _fit(engine, family, X, y, *, sizes=(9, 8), activation="relu", epochs=3, sw=None,

@@ -23,26 +23,16 @@ import probnn.laplace as laplace_module
 from probnn import LaplaceApproximation, MLPClassifier, MLPRegressor
 from probnn.families import FAMILIES, get_family
 from probnn.network import MLP
+
+from _targets import targets_for
 from probnn.network.jacobian import output_jacobian, parameter_index
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def targets(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Valid targets for a registered family, by the support it declares (so a family added
-    to the registry is covered untouched)."""
-    support = get_family(name).support
-    if support == "binary":
-        return rng.integers(0, 2, n)
-    if support in ("classes", "ordered-classes"):
-        return np.arange(n) % 3
-    if support == "count":
-        return rng.poisson(2.0, n)
-    if support == "positive":
-        return rng.gamma(2.0, 1.0, n)
-    if support == "unit-interval":
-        return rng.beta(2.0, 3.0, n)
-    return rng.normal(size=n)
+    """Valid targets for a registered family, by the support it declares."""
+    return targets_for(get_family(name), n, rng)
 
 
 # ------------------------------------------------------------------ Bayesian linear regression

@@ -1,0 +1,84 @@
+"""The regressor's target in float64: its weighted location and spread, and whether a float32
+fit can resolve it (kept apart from ``regressor.py``, which trains and predicts)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["RESOLUTION_MARGIN", "check_resolution", "weighted_shift_scale"]
+
+
+#: a float32 fit that is not standardised must place the mean to within this fraction of
+#: the target's standard deviation (:func:`check_resolution`)
+RESOLUTION_MARGIN = 32
+
+
+def weighted_shift_scale(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and standard deviation (dividing by the total weight) of ``y``.
+
+    A standard deviation of 0 (one distinct value), or one too small to divide
+    by, is taken as 1: then the target is only shifted.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    total = float(w.sum())
+    shift = float(np.dot(w, y) / total)
+    deviation = y - shift
+    # scaled by the largest deviation first, so squares of huge targets do not overflow
+    largest = float(np.max(np.abs(deviation), initial=0.0))
+    scale = 0.0
+    if largest > 0 and math.isfinite(largest):
+        scale = largest * math.sqrt(float(np.dot(w, (deviation / largest) ** 2)) / total)
+    if not (math.isfinite(scale) and scale >= np.finfo(np.float64).tiny):
+        scale = 1.0
+    return shift, scale
+
+
+def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> None:
+    """Refuse a float32 fit that cannot resolve the target's spread about its location.
+
+    A standardised target (mean 0, standard deviation 1) always can. Otherwise the
+    network's float32 outputs place the predicted mean only to within what one float32
+    step of a raw output moves it (at the best constant model's raw outputs), and the
+    target itself is rounded to float32: if either exceeds ``1 / RESOLUTION_MARGIN`` of
+    the noise (the target's standard deviation, or the family's own at the target's mean
+    when smaller) the fit answers with rounding, e.g. ``y = 1e9 + N(0, 10)``, or Poisson
+    counts around 1e9 under the log link (one step moves the mean by 1,900, a sixteenth
+    of its standard deviation of 31,600; measured: a float32 fit covered 47% with its 90%
+    intervals, a float64 one 82%; at 1e8, 87% and 92%).
+    """
+    if dtype != np.float32:
+        return
+    y64 = np.asarray(y_fit, dtype=np.float64)
+    location, spread = weighted_shift_scale(y64, w)
+    if spread == 1.0 and not np.any(y64 != y64[0]):
+        return  # one distinct value: nothing to resolve
+    raw0 = np.asarray(head.constant_raw(y64, w), dtype=np.float64).ravel()
+    base = float(np.asarray(head.mean(raw0[None, :]), dtype=np.float64).ravel()[0])
+    moved = 0.0
+    for j in np.flatnonzero(np.isfinite(raw0)):  # (an infinite one is at a limit, e.g.
+        # a Gamma shape whose MLE overflows: it does not move the mean)
+        up = raw0.copy()
+        up[j] += float(np.spacing(np.float32(abs(raw0[j]))))
+        mean = float(np.asarray(head.mean(up[None, :]), dtype=np.float64).ravel()[0])
+        moved = max(moved, abs(mean - base))
+    if np.all(np.isfinite(raw0)):
+        # the family's own noise at the target's mean, when smaller (a Poisson's sqrt(mean)
+        # under a target that varies far more with the features)
+        noise = float(np.asarray(head.distribution(raw0[None, :]).stddev,
+                                 dtype=np.float64).ravel()[0])  # fmt: skip
+        if math.isfinite(noise) and noise > 0:
+            spread = min(spread, noise)
+    rounding = float(np.spacing(np.float32(np.max(np.abs(y64)))))
+    resolution = max(moved, rounding)
+    if resolution * RESOLUTION_MARGIN > spread:
+        standardise = (", or standardise it (standardize_target='auto')"
+                       if head.location_scale else "")  # fmt: skip
+        raise ValueError(
+            f"the target's spread about its location ({location:.10g}), a standard "
+            f"deviation of {spread:.6g}, is below what float32 training can resolve there "
+            f"(one float32 step moves family {head.name!r}'s predicted mean by "
+            f"{resolution:.3g}, more than 1/{RESOLUTION_MARGIN} of it); train in float64 "
+            f"(dtype='float64'){standardise}"
+        )

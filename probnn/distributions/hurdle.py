@@ -8,15 +8,16 @@ conditioned on ``B > 0``.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from probnn._math import log1mexp, log_sigmoid, sigmoid
-from .base import Distribution, as_param, param_dtype
+from probnn._math import log1mexp
+from .base import Distribution
+from .zero_inflated import ZeroPart
 
 __all__ = ["Hurdle"]
 
 
-class Hurdle(Distribution):
+class Hurdle(ZeroPart):
     """A hurdle count distribution.
 
     Parameters
@@ -33,28 +34,17 @@ class Hurdle(Distribution):
     mean ``(1 - pi) E[B] / (1 - p_B(0))``.
     """
 
-    support = "count"
-
     def __init__(self, base: Distribution, zero_logit: ArrayLike):
-        self.base = base
-        logit = as_param(zero_logit, "zero_logit", "Hurdle")
-        self._logit = np.broadcast_to(logit, base.batch_shape).astype(np.float64)
-        self.dtype = base.dtype if param_dtype(zero_logit) == base.dtype else np.dtype(np.float64)
-        self.batch_shape = tuple(base.batch_shape)
-        self._log_pi = log_sigmoid(self._logit)
-        self._log_not_pi = log_sigmoid(-self._logit)
-        self._log_b0 = np.asarray(base._log_prob(np.zeros(self.batch_shape)), dtype=np.float64)
+        super().__init__(base, zero_logit)
         self._log_b_pos = log1mexp(self._log_b0)  # log(1 - p_B(0))
 
-    @property
-    def zero_probability(self) -> NDArray[np.floating]:
-        """``pi = sigmoid(zero_logit)``, shape batch_shape."""
-        return self._out(sigmoid(self._logit))
+    def _log_keep(self):
+        return self._log_not_pi - self._log_b_pos
 
     def _log_prob(self, y):
         valid = (y >= 0) & (y == np.floor(y)) & np.isfinite(y)
         ys = np.where(valid, y, 1.0)
-        positive = self._log_not_pi + self.base._log_prob(ys) - self._log_b_pos
+        positive = self._log_keep() + self.base._log_prob(ys)
         out = np.where(ys == 0, self._log_pi + 0 * positive, positive)
         return np.where(valid, out, -np.inf)
 
@@ -71,18 +61,6 @@ class Hurdle(Distribution):
             u = np.clip((q - pi) / np.exp(self._log_not_pi), 0.0, 1.0)
             level = np.clip(np.exp(self._log_b0) + u * np.exp(self._log_b_pos), 0.0, 1.0)
         return np.where(q <= pi, 0.0, np.maximum(self.base._icdf(level), 1.0))
-
-    def _moments(self):
-        m = self.base._mean()
-        keep = np.exp(self._log_not_pi - self._log_b_pos)
-        return keep * m, keep * (self.base._variance() + m * m)
-
-    def _mean(self):
-        return self._moments()[0]
-
-    def _variance(self):
-        m, second = self._moments()
-        return second - m * m
 
     def _sample(self, shape, rng):
         zero = rng.random(shape) < np.broadcast_to(np.exp(self._log_pi), shape)

@@ -15,32 +15,19 @@ from numpy.typing import ArrayLike, NDArray
 from probnn._math import log_sigmoid, sigmoid
 from .base import Distribution, as_param, param_dtype
 
-__all__ = ["ZeroInflated"]
+__all__ = ["ZeroInflated", "ZeroPart"]
 
 
-class ZeroInflated(Distribution):
-    """A count distribution with a separate probability of a structural zero.
-
-    Parameters
-    ----------
-    base : Distribution
-        The count law ``B`` (``Poisson`` or ``NegativeBinomial``), batch shape S.
-    zero_logit : array-like, broadcast to S
-        ``logit(pi)``, pi the probability of a structural zero.
-
-    Notes
-    -----
-    ``cdf(y) = pi + (1 - pi) F_B(y)`` for ``y >= 0``; the quantile at ``q`` is 0 up to
-    ``P(0)`` and above it ``B``'s quantile at ``(q - pi) / (1 - pi)`` (``B``'s own
-    search, so any rate works); mean ``(1 - pi) E[B]``, variance
-    ``(1 - pi) (Var B + E[B]^2) - ((1 - pi) E[B])^2``.
-    """
+class ZeroPart(Distribution):
+    """The shared part of a count law with its own probability of zero, ``pi =
+    sigmoid(zero_logit)``, beside a count law ``B`` (:class:`ZeroInflated`, :class:`Hurdle`):
+    the parameters in log space, and the moments from ``B``'s through ``_log_keep``."""
 
     support = "count"
 
     def __init__(self, base: Distribution, zero_logit: ArrayLike):
         self.base = base
-        logit = as_param(zero_logit, "zero_logit", "ZeroInflated")
+        logit = as_param(zero_logit, "zero_logit", type(self).__name__)
         self._logit = np.broadcast_to(logit, base.batch_shape).astype(np.float64)
         self.dtype = base.dtype if param_dtype(zero_logit) == base.dtype else np.dtype(np.float64)
         self.batch_shape = tuple(base.batch_shape)
@@ -58,10 +45,50 @@ class ZeroInflated(Distribution):
         """``logit(pi)``, shape batch_shape."""
         return self._out(self._logit)
 
+    def _log_keep(self):
+        """``log P(Y = y) - log p_B(y)`` for ``y > 0``."""
+        raise NotImplementedError
+
+    def _moments(self):
+        """``E[Y]`` and ``E[Y^2]`` (zeros add nothing to either): ``B``'s, times the
+        factor ``exp(_log_keep())`` that maps ``B``'s positive mass to this law's."""
+        m = self.base._mean()
+        keep = np.exp(self._log_keep())
+        return keep * m, keep * (self.base._variance() + m * m)
+
+    def _mean(self):
+        return self._moments()[0]
+
+    def _variance(self):
+        m, second = self._moments()
+        return second - m * m
+
+
+class ZeroInflated(ZeroPart):
+    """A count distribution with a separate probability of a structural zero.
+
+    Parameters
+    ----------
+    base : Distribution
+        The count law ``B`` (``Poisson`` or ``NegativeBinomial``), batch shape S.
+    zero_logit : array-like, broadcast to S
+        ``logit(pi)``, pi the probability of a structural zero.
+
+    Notes
+    -----
+    ``cdf(y) = pi + (1 - pi) F_B(y)`` for ``y >= 0``; the quantile at ``q`` is 0 up to
+    ``P(0)`` and above it ``B``'s quantile at ``(q - pi) / (1 - pi)`` (``B``'s own
+    search, so any rate works); mean ``(1 - pi) E[B]``, variance
+    ``(1 - pi) (Var B + E[B]^2) - ((1 - pi) E[B])^2``.
+    """
+
+    def _log_keep(self):
+        return self._log_not_pi
+
     def _log_prob(self, y):
         valid = (y >= 0) & (y == np.floor(y)) & np.isfinite(y)
         ys = np.where(valid, y, 1.0)
-        positive = self._log_not_pi + self.base._log_prob(ys)
+        positive = self._log_keep() + self.base._log_prob(ys)
         zero = np.logaddexp(self._log_pi, self._log_not_pi + self._log_b0)
         out = np.where(ys == 0, zero, positive)
         return np.where(valid, out, -np.inf)
@@ -77,19 +104,6 @@ class ZeroInflated(Distribution):
             u = np.clip((q - pi) / np.exp(self._log_not_pi), 0.0, 1.0)
         p0 = np.exp(np.logaddexp(self._log_pi, self._log_not_pi + self._log_b0))
         return np.where(q <= p0, 0.0, np.maximum(self.base._icdf(u), 1.0))
-
-    def _moments(self):
-        """``E[Y]`` and ``E[Y^2]`` (the structural zeros add nothing to either)."""
-        m = self.base._mean()
-        keep = np.exp(self._log_not_pi)
-        return keep * m, keep * (self.base._variance() + m * m)
-
-    def _mean(self):
-        return self._moments()[0]
-
-    def _variance(self):
-        m, second = self._moments()
-        return second - m * m
 
     def _sample(self, shape, rng):
         pi = np.broadcast_to(np.exp(self._log_pi), shape)

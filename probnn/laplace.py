@@ -32,8 +32,10 @@ output biases as density 1 (an improper prior: ``log Z`` is
 then defined up to that choice, and comparable between values of ``lambda``). A regressor
 that standardised its target is scored in ``y``'s units (``+ log target_scale_`` per row).
 
-Sits beside :mod:`probnn.calibration`, above the estimators (it reads their network, family
-and target standardisation).
+Sits beside :mod:`probnn.calibration`, above the estimators: it reads a fitted estimator
+through :meth:`~probnn.estimators.MLPRegressor.fitted_network` (the network, its families, the
+target map and the prior: :class:`probnn.estimators._base.FittedNetwork`) and
+:meth:`~probnn.estimators.MLPRegressor.encode_target`, never its private attributes.
 """
 
 from __future__ import annotations
@@ -67,6 +69,11 @@ _EVIDENCE_BOUNDS = (math.log(1e-6), math.log(1e6))
 
 def _is_classifier(estimator) -> bool:
     return bool(estimator.estimator_.family_.is_classifier)
+
+
+def _view(estimator):
+    """The wrapped estimator's :class:`~probnn.estimators._base.FittedNetwork`."""
+    return estimator.estimator_.fitted_network()
 
 
 class LaplaceApproximation(BaseEstimator):
@@ -191,7 +198,7 @@ class LaplaceApproximation(BaseEstimator):
             base = MLPRegressor()
         else:
             base = self.estimator
-        if not (hasattr(base, "_prior_alpha") and hasattr(base, "_fit_network")):
+        if not hasattr(base, "fitted_network"):
             raise ValueError(
                 "LaplaceApproximation needs a probnn MLPRegressor or MLPClassifier (a network "
                 f"fitted by probnn); found {type(base).__name__}"
@@ -203,10 +210,12 @@ class LaplaceApproximation(BaseEstimator):
             fitted = clone(base)
             fitted.fit(X, y, sample_weight=sample_weight)
         self.estimator_ = fitted
-        network = fitted._network
+        view = fitted.fitted_network()
+        network = view.network
         self.n_features_in_ = network.layer_sizes[0]
         X = np.ascontiguousarray(validate_data(fitted, X, reset=False, dtype=np.float64))
-        family, targets, log_scale = self._training_targets(y)
+        family, log_scale = view.training_family, view.log_scale
+        targets = np.asarray(view.training_targets(y))
         w = check_sample_weight(sample_weight, X.shape[0])
         if targets.shape[0] != X.shape[0]:
             raise ValueError(
@@ -276,20 +285,9 @@ class LaplaceApproximation(BaseEstimator):
             self.classes_ = fitted.classes_
         return self
 
-    def _training_targets(self, y) -> tuple[object, np.ndarray, float]:
-        """The family of the network's raw outputs, the targets it scores, and log(scale)."""
-        est = self.estimator_
-        if est.family_.is_classifier:
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] == 1 and not est._multilabel:
-                y = y[:, 0]
-            return est.family_, est.family_.check_target(est._encode(y)), 0.0
-        pred = est._predictive
-        targets = np.asarray(pred.standardise(pred.base.check_target(y)), dtype=np.float64)
-        return pred.base, targets, pred.log_scale
-
     def _prior_from_estimator(self) -> float:
-        prior, alpha = self.estimator_._prior_alpha()
+        view = _view(self)
+        prior, alpha = view.prior, view.alpha
         if prior not in (None, "gaussian"):
             raise ValueError(
                 f"prior_precision=None maps the estimator's Gaussian prior to lambda; found "
@@ -372,10 +370,11 @@ class LaplaceApproximation(BaseEstimator):
         check_is_fitted(self, "posterior_precision_")
         est = self.estimator_
         X = np.ascontiguousarray(validate_data(est, X, reset=False, dtype=np.float64))
-        k = est._network.layer_sizes[-1]
+        network = _view(self).network
+        k = network.layer_sizes[-1]
         means, covs = [], []
         for rows in self._chunks(X.shape[0], k * self.n_weights_):
-            raw, jac = output_jacobian(est._network, X[rows], self.subset)
+            raw, jac = output_jacobian(network, X[rows], self.subset)
             if self._covariance.ndim == 1:
                 js = jac * self._covariance
             else:
@@ -403,8 +402,9 @@ class LaplaceApproximation(BaseEstimator):
             return est.family_.support in ("binary", "classes")
         from probnn.distributions import Laplace, Normal, StudentT
 
-        return est._predictive.base.location_scale and isinstance(
-            est._predictive.distribution(np.zeros((1, est._network.layer_sizes[-1]))),
+        view = _view(self)
+        return view.training_family.location_scale and isinstance(
+            view.family.distribution(np.zeros((1, view.network.layer_sizes[-1]))),
             (Normal, Laplace, StudentT))  # fmt: skip
 
     def _check_linear(self) -> None:
@@ -421,7 +421,7 @@ class LaplaceApproximation(BaseEstimator):
 
     def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
         """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
-        pred = self.estimator_._predictive
+        pred = _view(self).family
 
         def value(r):
             return np.asarray(
@@ -462,12 +462,12 @@ class LaplaceApproximation(BaseEstimator):
             from probnn.distributions import Bernoulli, Categorical
 
             probs = self._mc_probs(mean, cov).mean(axis=0)
-            if est._multilabel:
+            if _view(self).multilabel:
                 return Bernoulli(probs=probs)
             if est.family_.support == "binary":
                 return Bernoulli(probs=probs[:, 1])
             return Categorical(probs=probs)
-        pred = est._predictive
+        pred = _view(self).family
         if mode == "mc":
             from probnn.distributions import Mixture
 
@@ -475,8 +475,8 @@ class LaplaceApproximation(BaseEstimator):
         return _widened(pred.distribution(mean), self._location_variance(mean, cov, "loc"))
 
     def _mc_probs(self, mean: Array, cov: Array) -> Array:
-        est = self.estimator_
-        return np.stack([est.family_.class_probs(r, multilabel=est._multilabel)
+        view = _view(self)
+        return np.stack([view.family.class_probs(r, multilabel=view.multilabel)
                          for r in self._raw_samples(mean, cov)])  # fmt: skip
 
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -484,7 +484,7 @@ class LaplaceApproximation(BaseEstimator):
         class of the predictive (each label with probability > 1/2 for multi-label)."""
         if _is_classifier(self):
             probs = self.predict_proba(X)
-            if self.estimator_._multilabel:
+            if _view(self).multilabel:
                 return (probs > 0.5).astype(int)
             return self.classes_[np.argmax(probs, axis=1)]
         return np.asarray(self.predict_dist(X).mean)
@@ -494,11 +494,11 @@ class LaplaceApproximation(BaseEstimator):
         """Classifiers: the predictive class probabilities, shape (n_samples, n_classes)
         (multi-label: each label's probability of 1, (n_samples, k))."""
         mean, cov = self._raw_moments(X)
-        est = self.estimator_
         if self._mode() == "mc":
             return self._mc_probs(mean, cov).mean(axis=0)
         self._check_linear()
-        return est.family_.class_probs(self._probit_raw(mean, cov), multilabel=est._multilabel)
+        view = _view(self)
+        return view.family.class_probs(self._probit_raw(mean, cov), multilabel=view.multilabel)
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[Array, Array]:
         """Regressors: the predictive's central interval holding ``y`` with probability
@@ -513,14 +513,7 @@ class LaplaceApproximation(BaseEstimator):
         """Mean negative log-likelihood of ``y`` under the predictive, in nats (weighted
         by ``sample_weight``)."""
         dist = self.predict_dist(X)
-        est = self.estimator_
-        if _is_classifier(self):
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] == 1 and not est._multilabel:
-                y = y[:, 0]
-            targets = est._encode(y)
-        else:
-            targets = np.asarray(est.family_.check_target(y), dtype=np.float64)
+        targets = self.estimator_.encode_target(y)
         nll = -np.asarray(dist.log_prob(targets), dtype=np.float64)
         if nll.ndim == 2:  # multi-label: the labels' NLLs add
             nll = nll.sum(axis=1)
@@ -541,13 +534,13 @@ class LaplaceApproximation(BaseEstimator):
             the entropy of the mean class probabilities.
         """
         mean, cov = self._raw_moments(X)
-        est = self.estimator_
-        if not est.family_.is_classifier:
-            aleatoric = np.asarray(est._predictive.distribution(mean).variance, dtype=np.float64)
+        view = _view(self)
+        if not _is_classifier(self):
+            aleatoric = np.asarray(view.family.distribution(mean).variance, dtype=np.float64)
             return self._location_variance(mean, cov, "mean"), aleatoric
         probs = self._mc_probs(mean, cov)
-        total = _entropy(probs.mean(axis=0), est._multilabel)
-        expected = np.mean([_entropy(p, est._multilabel) for p in probs], axis=0)
+        total = _entropy(probs.mean(axis=0), view.multilabel)
+        expected = np.mean([_entropy(p, view.multilabel) for p in probs], axis=0)
         return total - expected, expected
 
 

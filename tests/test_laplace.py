@@ -364,3 +364,45 @@ def test_every_family_gets_a_posterior_and_a_finite_predictive(name):
     else:
         lower, upper = la.predict_interval(X[:4], coverage=0.8)
         assert np.all(lower <= upper)
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_fitted_network_surface_reproduces_the_estimators_own_nll(kind):
+    # the surface LaplaceApproximation reads (fitted_network, encode_target) against the
+    # estimator's own scoring path: the training family's NLL of the mapped targets plus
+    # log_scale is each row's NLL in y's units (score_nll), and encode_target's targets
+    # give predict_dist's distribution the same NLL
+    from probnn import MLPClassifier
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    if kind == "regressor":
+        y = 50.0 + 7.0 * X[:, 0] + rng.normal(size=60)
+        est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, y)
+    else:
+        y = np.where(X[:, 0] > 0, "b", "a")
+        est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, y)
+    view = est.fitted_network()
+    raw = view.network.forward(X.astype(view.network.params.dtype))
+    nll = view.training_family.nll(raw, view.training_targets(y)) + view.log_scale
+    assert np.mean(nll) == pytest.approx(est.score_nll(X, y), rel=1e-6)
+    direct = -np.asarray(est.predict_dist(X).log_prob(est.encode_target(y)))
+    np.testing.assert_allclose(direct, nll, rtol=1e-5, atol=1e-6)
+    assert view.prior == "gaussian" and view.alpha == est.alpha
+
+
+def test_laplace_reads_no_private_attribute_of_the_estimator():
+    # the estimators' private state may change freely: probnn.laplace goes through
+    # fitted_network() / encode_target() (an attribute "._x" on anything but self is a read
+    # of someone's privates)
+    import ast
+    import inspect
+
+    import probnn.laplace as module
+
+    tree = ast.parse(inspect.getsource(module))
+    found = [node.attr for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+             and not node.attr.startswith("__")
+             and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))]
+    assert found == []

@@ -53,6 +53,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._validation import InstanceOf, Options, check_params, check_sample_weight, make_rng
+from probnn.estimators._state import register_state
 
 __all__ = ["LaplaceApproximation", "FULL_MATRIX_BYTES"]
 
@@ -76,6 +77,7 @@ def _view(estimator):
     return estimator.estimator_.fitted_network()
 
 
+@register_state
 class LaplaceApproximation(BaseEstimator):
     """A fitted probnn network with a Gaussian posterior over its weights (Laplace).
 
@@ -174,6 +176,12 @@ class LaplaceApproximation(BaseEstimator):
         self.random_state = random_state
         self.prefit = prefit
 
+    def _validate_params(self) -> None:
+        """Check every setting against :attr:`_parameter_constraints` (``ValueError``)."""
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k not in ("random_state",)}  # fmt: skip
+        check_params(params, self._parameter_constraints, type(self).__name__)
+
     # ------------------------------------------------------------------ fit
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
         """Fit the network (unless ``prefit``), then the posterior over its weights.
@@ -189,9 +197,7 @@ class LaplaceApproximation(BaseEstimator):
         -------
         self
         """
-        params = {k: v for k, v in self.get_params(deep=False).items()
-                  if k not in ("random_state",)}  # fmt: skip
-        check_params(params, self._parameter_constraints, type(self).__name__)
+        self._validate_params()
         if self.estimator is None:
             from probnn.estimators import MLPRegressor
 
@@ -269,21 +275,28 @@ class LaplaceApproximation(BaseEstimator):
         self.prior_precision_ = lam
         self.log_evidence_ = self._log_evidence(lam)
         free = self._free(lam)
-        precision = self._precision(lam)
+        precision = self._set_precision(lam)
         if diagonal:
-            self.posterior_precision_ = np.zeros(d)
-            self.posterior_precision_[free] = precision
             self._covariance = np.zeros(d)
             self._covariance[free] = 1.0 / precision
         else:
-            self.posterior_precision_ = np.zeros((d, d))
-            self.posterior_precision_[np.ix_(free, free)] = precision
             sigma = cho_solve(self._cholesky(precision), np.eye(precision.shape[0]))
             self._covariance = np.zeros((d, d))
             self._covariance[np.ix_(free, free)] = 0.5 * (sigma + sigma.T)
         if _is_classifier(self):
             self.classes_ = fitted.classes_
         return self
+
+    def _set_precision(self, lam: float) -> Array:
+        """``posterior_precision_`` at ``lam`` (zeros outside :meth:`_free`); returns ``P``
+        restricted to the free weights."""
+        free, precision = self._free(lam), self._precision(lam)
+        self.posterior_precision_ = np.zeros(self._curvature.shape)
+        if self._curvature.ndim == 1:
+            self.posterior_precision_[free] = precision
+        else:
+            self.posterior_precision_[np.ix_(free, free)] = precision
+        return precision
 
     def _prior_from_estimator(self) -> float:
         view = _view(self)
@@ -542,6 +555,106 @@ class LaplaceApproximation(BaseEstimator):
         total = _entropy(probs.mean(axis=0), view.multilabel)
         expected = np.mean([_entropy(p, view.multilabel) for p in probs], axis=0)
         return total - expected, expected
+
+
+    # ------------------------------------------------------------ model files
+    def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The wrapped estimator's arrays (prefixed ``estimator.``) and the posterior's
+        (``laplace.``), with JSON metadata, for :mod:`probnn.model_file`.
+
+        Returns
+        -------
+        arrays : dict of str -> ndarray
+            ``laplace.map_weights`` (d,), ``laplace.prior_mask`` (d,) uint8,
+            ``laplace.curvature`` and ``laplace.covariance`` ((d, d), or (d,) for
+            "ggn-diag"), float64; ``posterior_precision_`` is rebuilt from the curvature.
+        meta : dict
+            ``class``, ``params`` (a ``random_state`` that is not an integer is stored as
+            None), ``estimator`` (the unfitted template, or None), ``fitted_estimator``
+            (the wrapped estimator's own metadata) and ``posterior``: ``prior_precision_``,
+            ``log_evidence_``, ``n_weights_`` and the summed training NLL.
+        """
+        from probnn.estimators._base import _jsonable
+
+        check_is_fitted(self, "posterior_precision_")
+        arrays, est_meta = self.estimator_._export_state()
+        arrays = {f"estimator.{k}": v for k, v in arrays.items()}
+        arrays.update({
+            "laplace.map_weights": self.map_weights_,
+            "laplace.prior_mask": self._is_coef.astype(np.uint8),
+            "laplace.curvature": self._curvature,
+            "laplace.covariance": self._covariance,
+        })  # fmt: skip
+        params = _jsonable({k: v for k, v in self.get_params(deep=False).items()
+                            if k != "estimator"})  # fmt: skip
+        template = None
+        if self.estimator is not None and not self.prefit:
+            template = {"class": type(self.estimator).__name__,
+                        "params": _jsonable(self.estimator.get_params(deep=False))}
+        posterior = {"prior_precision_": float(self.prior_precision_),
+                     "log_evidence_": float(self.log_evidence_),
+                     "n_weights_": int(self.n_weights_), "nll_sum": float(self._nll_sum)}
+        return arrays, {"class": type(self).__name__, "params": params, "estimator": template,
+                        "fitted_estimator": est_meta, "posterior": posterior}  # fmt: skip
+
+    def _import_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        """Inverse of :meth:`_export_state` (called by ``estimator_from_state``); every
+        array's shape is checked against the rebuilt network (ValueError naming it)."""
+        from probnn.estimators._state import estimator_from_params, estimator_from_state
+        from probnn.network.jacobian import parameter_index
+
+        own = {k[len("estimator."):]: v for k, v in arrays.items() if k.startswith("estimator.")}
+        fitted = estimator_from_state(own, meta["fitted_estimator"])
+        if not hasattr(fitted, "fitted_network"):
+            raise ValueError(f"expected a probnn network estimator inside the Laplace "
+                             f"approximation; found {type(fitted).__name__}")  # fmt: skip
+        if meta.get("estimator") is not None:
+            self.estimator = estimator_from_params(meta["estimator"])
+        elif self.prefit:  # the wrapped estimator was given fitted: it is the fitted one
+            self.estimator = fitted
+        network = fitted.fitted_network().network
+        index = parameter_index(network, self.subset)
+        d = index.size
+        square = (d,) if self.hessian == "ggn-diag" else (d, d)
+        shapes = {"map_weights": (d,), "prior_mask": (d,), "curvature": square,
+                  "covariance": square}
+        loaded = {}
+        for name, shape in shapes.items():
+            key = f"laplace.{name}"
+            if key not in arrays:
+                raise ValueError(f"expected the array {key!r}; the file has none")
+            value = np.asarray(arrays[key])
+            if value.shape != shape:
+                raise ValueError(f"expected {key!r} of shape {shape} (subset={self.subset!r}, "
+                                 f"hessian={self.hessian!r}); found {value.shape}")  # fmt: skip
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"expected finite values in {key!r}; found NaN or infinity")
+            loaded[name] = value
+        if not np.array_equal(loaded["map_weights"], network.params[index].astype(np.float64)):
+            raise ValueError("expected 'laplace.map_weights' to be the wrapped network's "
+                             f"weights (subset={self.subset!r}); they differ")  # fmt: skip
+        if not np.isin(loaded["prior_mask"], (0, 1)).all():
+            raise ValueError("expected 'laplace.prior_mask' to hold 0 and 1 only")
+        post = meta["posterior"]
+        lam, evidence, nll_sum = (float(post[k]) for k in ("prior_precision_", "log_evidence_",
+                                                            "nll_sum"))  # fmt: skip
+        if not (math.isfinite(lam) and lam >= 0) or int(post["n_weights_"]) != d:
+            raise ValueError(f"expected prior_precision_ >= 0 and n_weights_ = {d}; found "
+                             f"{post['prior_precision_']!r} and {post['n_weights_']!r}")  # fmt: skip
+        self.estimator_ = fitted
+        self.n_features_in_ = fitted.n_features_in_
+        if hasattr(fitted, "feature_names_in_"):
+            self.feature_names_in_ = fitted.feature_names_in_
+        self.map_weights_ = loaded["map_weights"].astype(np.float64)
+        self._is_coef = loaded["prior_mask"].astype(bool)
+        self.prior_mask_ = self._is_coef
+        self._curvature = loaded["curvature"].astype(np.float64)
+        self._covariance = loaded["covariance"].astype(np.float64)
+        self._nll_sum, self.n_weights_ = nll_sum, d
+        self.prior_precision_, self.log_evidence_ = lam, evidence
+        self._set_precision(lam)
+        if _is_classifier(self):
+            self.classes_ = fitted.classes_
 
 
 def _rank_deficient(matrix: Array) -> bool:

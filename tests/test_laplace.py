@@ -394,7 +394,7 @@ def test_fitted_network_surface_reproduces_the_estimators_own_nll(kind):
 def test_laplace_reads_no_private_attribute_of_the_estimator():
     # the estimators' private state may change freely: probnn.laplace goes through
     # fitted_network() / encode_target() (an attribute "._x" on anything but self is a read
-    # of someone's privates)
+    # of someone's privates; _export_state is the model files' protocol, as for ensembles)
     import ast
     import inspect
 
@@ -403,6 +403,6 @@ def test_laplace_reads_no_private_attribute_of_the_estimator():
     tree = ast.parse(inspect.getsource(module))
     found = [node.attr for node in ast.walk(tree)
              if isinstance(node, ast.Attribute) and node.attr.startswith("_")
-             and not node.attr.startswith("__")
+             and not node.attr.startswith("__") and node.attr != "_export_state"
              and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))]
     assert found == []

@@ -533,6 +533,18 @@ class LaplaceApproximation(BaseEstimator):
         w = check_sample_weight(sample_weight, nll.shape[0])
         return float(np.dot(w, nll) / w.sum())
 
+    def parameter_columns(self, dist) -> dict[str, Array]:
+        """Regressors: the columns ``probnn predict`` writes for :meth:`predict_dist`'s ``dist``.
+
+        The family's own parameters (``loc``, ``scale``, ...) where the predictive is the
+        family's distribution widened ("linear"); ``mean`` and ``sd`` of the Monte Carlo
+        mixture otherwise. Each of shape (n_samples,).
+        """
+        if self._mode() == "linear":
+            return self.estimator_.family_.parameter_columns(dist)
+        return {"mean": np.asarray(dist.mean, dtype=np.float64),
+                "sd": np.sqrt(np.asarray(dist.variance, dtype=np.float64))}
+
     def predictive_variance_split(self, X: ArrayLike) -> tuple[Array, Array]:
         """The predictive uncertainty split into the network's and the data's parts.
 

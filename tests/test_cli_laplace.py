@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from _html import read_report
 from probnn.cli import main, split_rows
 from probnn.model_file import load_model
 
@@ -60,6 +61,11 @@ def test_fit_reports_the_evidence_and_its_prior_precision(table, tmp_path, capsy
     assert match, stdout
     model = load_model(out)
     assert model.posterior == "laplace"
+    # the report: the epistemic figure and the posterior's table beside the held-out NLL
+    page = read_report(tmp_path / "m-report" / "report.html")
+    assert (tmp_path / "m-report" / "epistemic.png").exists()
+    rows = {r[0]: r[1] for r in page.tables["posterior"] if len(r) == 2}
+    assert rows["log evidence of the training rows (Laplace)"].startswith(match[3].rstrip("0"))
     la = model.estimator
     assert int(match[1]) == la.n_weights_ == (la.estimator_.coefs_[-1].shape[0] + 1) * 2
     lam, evidence = float(match[2]), float(match[3])

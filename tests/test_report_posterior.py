@@ -80,3 +80,28 @@ def test_a_model_without_a_posterior_adds_nothing(fitted):
                          preprocessor=model.preprocessor, estimator=model.estimator.estimator_,
                          classes=model.classes)  # fmt: skip
     assert posterior_extras(plain, held_out, plain.evaluate(held_out)) == ([], [])
+
+
+def test_the_gap_picture_draws_a_wider_epistemic_band_in_the_gap():
+    # the README's picture (docs/laplace_gap.py): the drawn epistemic sd is at least twice as
+    # large in the gap (|x| < 0.4) as among the data (1.2 < |x| < 2.8), and the figure is laid out
+    from probnn import LaplaceApproximation, MLPRegressor
+    from probnn.report.posterior import epistemic_band_1d
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-3, -1, 100), rng.uniform(1, 3, 100)])
+    y = np.sin(x) + 0.1 * rng.normal(size=x.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MLPRegressor(hidden_layer_sizes=(32,), activation="tanh", family="normal",
+                           max_iter=300, random_state=0).fit(x[:, None], y)  # fmt: skip
+    la = LaplaceApproximation(est, prefit=True, prior_precision="evidence").fit(x[:, None], y)
+    grid = np.linspace(-5, 5, 401)
+    fig = epistemic_band_1d(la, x, y, grid)
+    assert plots.layout_problems(fig) == []
+    line = next(ln for ln in fig.axes[1].get_lines() if ln.get_label() == "epistemic sd")
+    drawn_x, drawn_sd = line.get_data()
+    np.testing.assert_array_equal(drawn_x, grid)
+    gap = drawn_sd[np.abs(grid) < 0.4].mean()
+    among = drawn_sd[(np.abs(grid) > 1.2) & (np.abs(grid) < 2.8)].mean()
+    assert gap >= 2 * among

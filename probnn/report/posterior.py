@@ -27,7 +27,7 @@ from probnn.report.html import Table
 from probnn.report.plots import FIGSIZE, _legend_below, _new_figure, _short, literal_text, readable_axis
 
 __all__ = ["posterior_table", "epistemic_figure", "epistemic_share", "posterior_extras",
-           "EPISTEMIC_CAPTION"]
+           "epistemic_band_1d", "EPISTEMIC_CAPTION"]
 
 EPISTEMIC_CAPTION = (
     "How much of each held-out row's predictive uncertainty is the network's own (epistemic: "
@@ -172,3 +172,51 @@ def posterior_extras(model, held_out, metrics, coverage: float = 0.9,
         return [], []
     return ([posterior_table(model, held_out, metrics, n_train)],
             [("epistemic.png", epistemic_figure(model, held_out, coverage), EPISTEMIC_CAPTION)])
+
+
+def epistemic_band_1d(la, x, y, grid) -> Figure:
+    """A regressor of one feature: its predictive spread split along the feature.
+
+    The top panel draws the data, the predictive mean and two bands of the same coverage
+    (90%): the network's own predicted distribution (aleatoric) and the posterior predictive
+    (aleatoric and epistemic); the bottom panel both standard deviations and the epistemic
+    one. Where the data have a gap, or end, the epistemic part grows and the posterior's
+    band widens; among the data the two bands agree.
+
+    Parameters
+    ----------
+    la : LaplaceApproximation
+        Fitted on ``x[:, None]`` and ``y``, a regressor with a Normal predictive.
+    x, y : ndarray of shape (n_samples,)
+        The training rows.
+    grid : ndarray of shape (n_points,)
+        Where the bands are drawn, increasing.
+    """
+    grid = np.asarray(grid, dtype=np.float64)
+    epistemic, aleatoric = la.predictive_variance_split(grid[:, None])
+    mean = np.asarray(la.predict(grid[:, None]), dtype=np.float64)
+    z = norm.ppf(0.95)
+    sd_a, sd_total = np.sqrt(aleatoric), np.sqrt(aleatoric + epistemic)
+    with literal_text():
+        fig = _new_figure((FIGSIZE[0] * 1.25, FIGSIZE[1] * 1.35))
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1))
+        top.fill_between(grid, mean - z * sd_total, mean + z * sd_total, color="C1", alpha=0.3,
+                         lw=0, label="90% posterior predictive (data + weights)")
+        top.plot(grid, mean - z * sd_a, color="C0", lw=1, ls="--",
+                 label="90% of the network alone (data's noise)")
+        top.plot(grid, mean + z * sd_a, color="C0", lw=1, ls="--")
+        top.plot(grid, mean, color="k", lw=1.2, label="predicted mean")
+        top.plot(x, y, ".", color="0.3", ms=3, label="training rows")
+        top.set_ylabel("y")
+        top.set_title("Laplace posterior: the epistemic band widens in the gap and outside the data")
+        top.grid(alpha=0.3)
+        bottom.plot(grid, sd_a, color="C0", label="aleatoric sd")
+        bottom.plot(grid, np.sqrt(epistemic), color="C1", label="epistemic sd")
+        bottom.set_xlabel("x")
+        bottom.set_ylabel("sd")
+        bottom.grid(alpha=0.3)
+        handles = [h for ax in (top, bottom) for h in ax.get_legend_handles_labels()[0]]
+        labels = [t for ax in (top, bottom) for t in ax.get_legend_handles_labels()[1]]
+        fig.legend(handles, labels, loc="outside lower center", fontsize="small", ncols=3,
+                   frameon=False)  # fmt: skip
+        return fig

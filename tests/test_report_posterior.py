@@ -85,17 +85,10 @@ def test_a_model_without_a_posterior_adds_nothing(fitted):
 def test_the_gap_picture_draws_a_wider_epistemic_band_in_the_gap():
     # the README's picture (docs/laplace_gap.py): the drawn epistemic sd is at least twice as
     # large in the gap (|x| < 0.4) as among the data (1.2 < |x| < 2.8), and the figure is laid out
-    from probnn import LaplaceApproximation, MLPRegressor
+    from _gap import fitted_gap
     from probnn.report.posterior import epistemic_band_1d
 
-    rng = np.random.default_rng(5)
-    x = np.concatenate([rng.uniform(-3, -1, 100), rng.uniform(1, 3, 100)])
-    y = np.sin(x) + 0.1 * rng.normal(size=x.size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = MLPRegressor(hidden_layer_sizes=(32,), activation="tanh", family="normal",
-                           max_iter=300, random_state=0).fit(x[:, None], y)  # fmt: skip
-    la = LaplaceApproximation(est, prefit=True, prior_precision="evidence").fit(x[:, None], y)
+    la, x, y = fitted_gap()
     grid = np.linspace(-5, 5, 401)
     fig = epistemic_band_1d(la, x, y, grid)
     assert plots.layout_problems(fig) == []

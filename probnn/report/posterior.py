@@ -24,7 +24,7 @@ from scipy.stats import norm
 from probnn.metrics import central_interval
 from probnn.report.card import posterior_facts
 from probnn.report.html import Table
-from probnn.report.plots import FIGSIZE, _legend_below, _new_figure, _short, literal_text, readable_axis
+from probnn.report.plots import FIGSIZE, _legend_below, _new_figure, _observed_axes, literal_text
 
 __all__ = ["posterior_table", "epistemic_figure", "epistemic_share", "posterior_extras",
            "epistemic_band_1d", "EPISTEMIC_CAPTION"]
@@ -131,15 +131,8 @@ def epistemic_figure(model, held_out, coverage: float = 0.9, max_points: int = 4
         left.vlines(y[shown], (mean - half)[shown], (mean + half)[shown], color="C1", lw=2.2,
                     alpha=0.8, label=f"{coverage:.0%} epistemic band (the weights' part)")
         left.plot(y[shown], mean[shown], "o", ms=2.5, color="k", alpha=0.7, label="predicted mean")
-        finite = np.concatenate([y, lower[np.isfinite(lower)], upper[np.isfinite(upper)]])
-        lo, hi = float(finite.min()), float(finite.max())
-        left.plot([lo, hi], [lo, hi], "k--", lw=1, label="predicted = observed")
-        readable_axis(left.xaxis, [lo, hi])
-        readable_axis(left.yaxis, [lo, hi])
-        left.set_xlabel(f"observed {_short(model.target, 30)}")
-        left.set_ylabel("prediction")
-        left.set_title("Predicted versus observed, epistemic band")
-        left.grid(alpha=0.3)
+        _observed_axes(left, y, lower, upper, model.target, "prediction",
+                       "Predicted versus observed, epistemic band")  # fmt: skip
         median = _share_histogram(right, share, "share of the predictive variance that is "
                                                 "epistemic")  # fmt: skip
         right.set_title(f"The network's own share per row (median {median:.3f})")

@@ -397,12 +397,17 @@ class LaplaceApproximation(BaseEstimator):
         return np.concatenate(means), np.concatenate(covs)
 
     def _raw_samples(self, mean: Array, cov: Array) -> Array:
-        """``n_samples`` draws of the raw outputs, shape (n_samples, n, k)."""
+        """``n_samples`` draws of the raw outputs, shape (n_samples, n, k).
+
+        Every row transforms the same ``n_samples`` standard normal vectors by its own
+        covariance (common random numbers): a row's draws, and so its prediction, do not
+        depend on the other rows of the call (``probnn predict`` in batches gives the same).
+        """
         values, vectors = np.linalg.eigh(cov)
         root = vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
         rng = make_rng(self.random_state)
-        noise = rng.standard_normal((self.n_samples, *mean.shape))
-        return mean[None] + np.einsum("nkj,snj->snk", root, noise)
+        noise = rng.standard_normal((self.n_samples, mean.shape[1]))
+        return mean[None] + np.einsum("nkj,sj->snk", root, noise)
 
     def _mode(self) -> str:
         if self.predictive != "auto":

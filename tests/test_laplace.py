@@ -403,3 +403,18 @@ def test_laplace_reads_no_private_attribute_of_the_estimator():
              and not node.attr.startswith("__") and node.attr != "_export_state"
              and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))]
     assert found == []
+
+
+def test_a_rows_monte_carlo_prediction_does_not_depend_on_the_other_rows():
+    # probnn predict --stream scores a table batch by batch: with a seeded Monte Carlo
+    # predictive, a row's distribution must be the same whatever rows share its call
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(60, 2))
+    y = rng.poisson(np.exp(0.4 * X[:, 0]))
+    est = MLPRegressor(hidden_layer_sizes=(4,), family="poisson", max_iter=20, random_state=0)
+    la = LaplaceApproximation(est, predictive="mc", n_samples=9, random_state=3).fit(X, y)
+    whole, part = la.predict_dist(X), la.predict_dist(X[17:23])
+    for a, b in zip(whole.components, part.components):
+        np.testing.assert_array_equal(np.asarray(a.rate)[17:23], np.asarray(b.rate))
+    np.testing.assert_array_equal(la.predictive_variance_split(X[17:23])[0],
+                                  la.predictive_variance_split(X)[0][17:23])

@@ -146,8 +146,9 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
     _print_metrics(metrics, args.coverage)
     from probnn.report.card import posterior_line
 
-    if posterior_line(model.estimator):  # --posterior laplace: its prior and evidence
-        print(posterior_line(model.estimator))
+    line = posterior_line(model.estimator)  # --posterior laplace: its prior and evidence
+    if line:
+        print(line)
     if facts.get("train") is not None:  # computed once: for this warning and the report
         from probnn.report.model_card import constant_model
 

@@ -65,9 +65,10 @@ class TabularModel:
     family : str
         The likelihood family's name.
     preprocessor : Preprocessor
-    estimator : MLPClassifier or MLPRegressor
+    estimator : MLPClassifier, MLPRegressor, EnsembleRegressor or LaplaceApproximation
         Trained on ``preprocessor.transform(frame)``; a classifier sees class
-        indices ``0..C-1``.
+        indices ``0..C-1``. ``fit(posterior="laplace")`` wraps the network in its
+        Laplace posterior (:attr:`posterior`).
     classes : list or None
         Class labels (index ``k`` names class ``k``) for classifiers.
     training_data : dict or None

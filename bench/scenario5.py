@@ -8,6 +8,11 @@ Peers (random_state = split index):
 
 * ``probnn default``: ``MLPRegressor()``, probnn's defaults (the "normal" family and the
   "auto" rule that sizes the batch, the step budget and early stopping by the data).
+* ``probnn laplace``: each split's ``probnn default`` network wrapped in the Laplace posterior
+  of ``probnn fit --posterior laplace`` (``probnn.defaults.TABLE_LAPLACE``: the output layer's
+  weights, the prior's precision chosen by the evidence; ``prefit=True``, so paired with
+  ``probnn default``; ``bench.studies.laplace_uci.laplace_score``); fit s is the posterior's
+  alone. The markdown adds the paired difference from ``probnn default`` and its SE.
 * ``probnn ensemble``: ``EnsembleRegressor()`` with its defaults (5 members
   ``MLPRegressor(**probnn.defaults.ENSEMBLE_MEMBER)``, fitted one after the
   other), the equal mixture of the members, on the first ``ENSEMBLE_SPLITS`` splits (all 20).
@@ -46,6 +51,8 @@ PUBLISHED = {
 }
 PUBLISHED_NAMES = ("MC dropout", "deep ensembles", "NGBoost")
 PEERS = ("constant", "probnn default", "probnn ensemble", "sklearn", "torch")
+# the peer derived from "probnn default" (its network with the Laplace posterior)
+LAPLACE = "probnn laplace"
 # the torch loop runs probnn's default budget (about 20,000 steps; it stops early, after 1-8 s
 # on a quiet AMD EPYC, 1-6 ms a step on shared cores) on the first TORCH_SPLITS splits
 TORCH_SPLITS = 20
@@ -154,7 +161,7 @@ def _torch_fit_predict(Xtr, ytr, Xte, seed):
     return out[:, 0] * scale + shift, np.logaddexp(0.0, out[:, 1]) * scale
 
 
-def _fit_score(peer: str, Xtr, ytr, Xte, yte, seed: int) -> dict:
+def _fit_score(peer: str, Xtr, ytr, Xte, yte, seed: int, laplace: bool = False) -> dict:
     from probnn.estimators import EnsembleRegressor, MLPRegressor
     from probnn.estimators.ensemble import default_member
 
@@ -198,7 +205,12 @@ def _fit_score(peer: str, Xtr, ytr, Xte, yte, seed: int) -> dict:
         nll = float(-np.mean(stats.norm.logpdf(yte, loc, np.asarray(dist.scale, np.float64))))
     ours = est.score_nll(Xte, yte)
     assert abs(ours - nll) <= 2e-4 + 2e-4 * abs(nll), (peer, ours, nll)
-    return {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": sec}
+    out = {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": sec}
+    if peer == "probnn default" and laplace:  # the same network with its Laplace posterior
+        from bench.studies.laplace_uci import laplace_score
+
+        out["laplace"] = laplace_score(est, Xtr, ytr, Xte, yte)
+    return out
 
 
 def _mean_se(xs) -> dict | None:
@@ -242,6 +254,9 @@ def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS, pe
             log(f"scenario 5 {name} skipped: {DATA / name} not found")
             continue
         rec = {p: [] for p in peers}
+        if "probnn default" in rec:  # its network wrapped in the Laplace posterior, paired
+            rec = {q: v for p, v in rec.items()
+                   for q, v in ([(p, v), (LAPLACE, [])] if p == "probnn default" else [(p, v)])}
         for k in range(first_split, n_splits):
             Xtr, ytr, Xte, yte = load_split(name, k)
             order = peers[k % len(peers):] + peers[:k % len(peers)]
@@ -250,7 +265,12 @@ def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS, pe
                         p == "probnn ensemble" and k >= ENSEMBLE_SPLITS)):
                     continue
                 with two_threads():
-                    rec[p].append(_fit_score(p, Xtr, ytr, Xte, yte, seed=k))
+                    rec[p].append(_fit_score(p, Xtr, ytr, Xte, yte, seed=k, laplace=True))
+                if "laplace" in rec[p][-1]:
+                    rec[LAPLACE].append(rec[p][-1].pop("laplace"))
+                    x = rec[LAPLACE][-1]
+                    log(f"  scenario 5 {name} split {k} {LAPLACE}: nll={x['nll']:.4g}, "
+                        f"lambda={x['lambda']:.3g}, seconds={x['seconds']:.3g}")
                 x = rec[p][-1]
                 log(f"  scenario 5 {name} split {k} {p}: nll={x['nll']:.4g}, "
                     f"rmse={x['rmse']:.4g}, seconds={x['seconds']:.3g}")
@@ -291,9 +311,29 @@ def _seed_summary(seed_runs: list) -> dict:
             "worse": int((nll > const[:, None]).sum()), "worst": float(nll.max())}
 
 
+def _laplace_difference(d: dict) -> dict | None:
+    """``probnn laplace`` minus ``probnn default`` per split: mean, SE, n; lambda and seconds."""
+    one, wrapped = d.get("probnn default"), d.get(LAPLACE)
+    if not one or not wrapped or not wrapped["runs"]:
+        return None
+    diff = [b["nll"] - a["nll"] for a, b in zip(one["runs"], wrapped["runs"])]
+    out = _mean_se(diff)
+    out["lambda"] = float(np.median([r["lambda"] for r in wrapped["runs"]]))
+    out["seconds"] = float(np.mean([r["seconds"] for r in wrapped["runs"]]))
+    return out
+
+
 def targets(res: dict) -> list[tuple[str, bool, str]]:
     rows = []
     for name, d in res["datasets"].items():
+        paired = _laplace_difference(d)
+        if paired:
+            ok = paired["mean"] <= paired["se"]
+            rows.append((f"Scenario 5 {name}: the Laplace-wrapped default network's test NLL at "
+                         "or below the plain network's, never worse by more than its SE "
+                         "(issue 24)", ok,
+                         f"difference {paired['mean']:+.4f} ± {paired['se']:.4f} over "
+                         f"{paired['n']} splits"))
         pub = PUBLISHED[name]
         best = min(pub["nll"])
         ens, one, const = d.get("probnn ensemble"), d.get("probnn default"), d.get("constant")
@@ -352,6 +392,16 @@ def markdown(res: dict) -> list[str]:
         for i, who in enumerate(PUBLISHED_NAMES):
             lines.append(f"| {name} | published: {who} | {pub['nll'][i]:.2f} | | "
                          f"{pub['rmse'][i]:.2f} | |")
+    paired = {name: _laplace_difference(d) for name, d in res["datasets"].items()
+              if _laplace_difference(d)}
+    if paired:
+        lines += ["", "`probnn laplace` minus `probnn default` (the same networks, paired over "
+                  "the splits; negative: the posterior predicts the test rows better), and the "
+                  "prior precision the evidence chose (median over the splits):", "",
+                  "| data | NLL difference | its SE | lambda | posterior s |", "|---|---|---|---|---|"]
+        for name, x in paired.items():
+            lines.append(f"| {name} | {x['mean']:+.4f} | {x['se']:.4f} | {x['lambda']:.3g} | "
+                         f"{x['seconds']:.3f} |")
     seeded = {name: _seed_summary(d["probnn default"]["seed_runs"])
               for name, d in res["datasets"].items()
               if d.get("probnn default", {}).get("seed_runs")}

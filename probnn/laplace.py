@@ -32,8 +32,10 @@ output biases as density 1 (an improper prior: ``log Z`` is
 then defined up to that choice, and comparable between values of ``lambda``). A regressor
 that standardised its target is scored in ``y``'s units (``+ log target_scale_`` per row).
 
-Sits beside :mod:`probnn.calibration`, above the estimators (it reads their network, family
-and target standardisation).
+Sits beside :mod:`probnn.calibration`, above the estimators: it reads a fitted estimator
+through :meth:`~probnn.estimators.MLPRegressor.fitted_network` (the network, its families, the
+target map and the prior: :class:`probnn.estimators._base.FittedNetwork`) and
+:meth:`~probnn.estimators.MLPRegressor.encode_target`, never its private attributes.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._validation import InstanceOf, Options, check_params, check_sample_weight, make_rng
+from probnn.estimators._state import register_state
 
 __all__ = ["LaplaceApproximation", "FULL_MATRIX_BYTES"]
 
@@ -69,6 +72,12 @@ def _is_classifier(estimator) -> bool:
     return bool(estimator.estimator_.family_.is_classifier)
 
 
+def _view(estimator):
+    """The wrapped estimator's :class:`~probnn.estimators._base.FittedNetwork`."""
+    return estimator.estimator_.fitted_network()
+
+
+@register_state
 class LaplaceApproximation(BaseEstimator):
     """A fitted probnn network with a Gaussian posterior over its weights (Laplace).
 
@@ -167,6 +176,12 @@ class LaplaceApproximation(BaseEstimator):
         self.random_state = random_state
         self.prefit = prefit
 
+    def _validate_params(self) -> None:
+        """Check every setting against :attr:`_parameter_constraints` (``ValueError``)."""
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k not in ("random_state",)}  # fmt: skip
+        check_params(params, self._parameter_constraints, type(self).__name__)
+
     # ------------------------------------------------------------------ fit
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
         """Fit the network (unless ``prefit``), then the posterior over its weights.
@@ -182,16 +197,14 @@ class LaplaceApproximation(BaseEstimator):
         -------
         self
         """
-        params = {k: v for k, v in self.get_params(deep=False).items()
-                  if k not in ("random_state",)}  # fmt: skip
-        check_params(params, self._parameter_constraints, type(self).__name__)
+        self._validate_params()
         if self.estimator is None:
             from probnn.estimators import MLPRegressor
 
             base = MLPRegressor()
         else:
             base = self.estimator
-        if not (hasattr(base, "_prior_alpha") and hasattr(base, "_fit_network")):
+        if not hasattr(base, "fitted_network"):
             raise ValueError(
                 "LaplaceApproximation needs a probnn MLPRegressor or MLPClassifier (a network "
                 f"fitted by probnn); found {type(base).__name__}"
@@ -203,10 +216,12 @@ class LaplaceApproximation(BaseEstimator):
             fitted = clone(base)
             fitted.fit(X, y, sample_weight=sample_weight)
         self.estimator_ = fitted
-        network = fitted._network
+        view = fitted.fitted_network()
+        network = view.network
         self.n_features_in_ = network.layer_sizes[0]
         X = np.ascontiguousarray(validate_data(fitted, X, reset=False, dtype=np.float64))
-        family, targets, log_scale = self._training_targets(y)
+        family, log_scale = view.training_family, view.log_scale
+        targets = np.asarray(view.training_targets(y))
         w = check_sample_weight(sample_weight, X.shape[0])
         if targets.shape[0] != X.shape[0]:
             raise ValueError(
@@ -260,15 +275,11 @@ class LaplaceApproximation(BaseEstimator):
         self.prior_precision_ = lam
         self.log_evidence_ = self._log_evidence(lam)
         free = self._free(lam)
-        precision = self._precision(lam)
+        precision = self._set_precision(lam)
         if diagonal:
-            self.posterior_precision_ = np.zeros(d)
-            self.posterior_precision_[free] = precision
             self._covariance = np.zeros(d)
             self._covariance[free] = 1.0 / precision
         else:
-            self.posterior_precision_ = np.zeros((d, d))
-            self.posterior_precision_[np.ix_(free, free)] = precision
             sigma = cho_solve(self._cholesky(precision), np.eye(precision.shape[0]))
             self._covariance = np.zeros((d, d))
             self._covariance[np.ix_(free, free)] = 0.5 * (sigma + sigma.T)
@@ -276,20 +287,20 @@ class LaplaceApproximation(BaseEstimator):
             self.classes_ = fitted.classes_
         return self
 
-    def _training_targets(self, y) -> tuple[object, np.ndarray, float]:
-        """The family of the network's raw outputs, the targets it scores, and log(scale)."""
-        est = self.estimator_
-        if est.family_.is_classifier:
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] == 1 and not est._multilabel:
-                y = y[:, 0]
-            return est.family_, est.family_.check_target(est._encode(y)), 0.0
-        pred = est._predictive
-        targets = np.asarray(pred.standardise(pred.base.check_target(y)), dtype=np.float64)
-        return pred.base, targets, pred.log_scale
+    def _set_precision(self, lam: float) -> Array:
+        """``posterior_precision_`` at ``lam`` (zeros outside :meth:`_free`); returns ``P``
+        restricted to the free weights."""
+        free, precision = self._free(lam), self._precision(lam)
+        self.posterior_precision_ = np.zeros(self._curvature.shape)
+        if self._curvature.ndim == 1:
+            self.posterior_precision_[free] = precision
+        else:
+            self.posterior_precision_[np.ix_(free, free)] = precision
+        return precision
 
     def _prior_from_estimator(self) -> float:
-        prior, alpha = self.estimator_._prior_alpha()
+        view = _view(self)
+        prior, alpha = view.prior, view.alpha
         if prior not in (None, "gaussian"):
             raise ValueError(
                 f"prior_precision=None maps the estimator's Gaussian prior to lambda; found "
@@ -372,10 +383,11 @@ class LaplaceApproximation(BaseEstimator):
         check_is_fitted(self, "posterior_precision_")
         est = self.estimator_
         X = np.ascontiguousarray(validate_data(est, X, reset=False, dtype=np.float64))
-        k = est._network.layer_sizes[-1]
+        network = _view(self).network
+        k = network.layer_sizes[-1]
         means, covs = [], []
         for rows in self._chunks(X.shape[0], k * self.n_weights_):
-            raw, jac = output_jacobian(est._network, X[rows], self.subset)
+            raw, jac = output_jacobian(network, X[rows], self.subset)
             if self._covariance.ndim == 1:
                 js = jac * self._covariance
             else:
@@ -385,12 +397,17 @@ class LaplaceApproximation(BaseEstimator):
         return np.concatenate(means), np.concatenate(covs)
 
     def _raw_samples(self, mean: Array, cov: Array) -> Array:
-        """``n_samples`` draws of the raw outputs, shape (n_samples, n, k)."""
+        """``n_samples`` draws of the raw outputs, shape (n_samples, n, k).
+
+        Every row transforms the same ``n_samples`` standard normal vectors by its own
+        covariance (common random numbers): a row's draws, and so its prediction, do not
+        depend on the other rows of the call (``probnn predict`` in batches gives the same).
+        """
         values, vectors = np.linalg.eigh(cov)
         root = vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
         rng = make_rng(self.random_state)
-        noise = rng.standard_normal((self.n_samples, *mean.shape))
-        return mean[None] + np.einsum("nkj,snj->snk", root, noise)
+        noise = rng.standard_normal((self.n_samples, mean.shape[1]))
+        return mean[None] + np.einsum("nkj,sj->snk", root, noise)
 
     def _mode(self) -> str:
         if self.predictive != "auto":
@@ -403,8 +420,9 @@ class LaplaceApproximation(BaseEstimator):
             return est.family_.support in ("binary", "classes")
         from probnn.distributions import Laplace, Normal, StudentT
 
-        return est._predictive.base.location_scale and isinstance(
-            est._predictive.distribution(np.zeros((1, est._network.layer_sizes[-1]))),
+        view = _view(self)
+        return view.training_family.location_scale and isinstance(
+            view.family.distribution(np.zeros((1, view.network.layer_sizes[-1]))),
             (Normal, Laplace, StudentT))  # fmt: skip
 
     def _check_linear(self) -> None:
@@ -421,7 +439,7 @@ class LaplaceApproximation(BaseEstimator):
 
     def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
         """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
-        pred = self.estimator_._predictive
+        pred = _view(self).family
 
         def value(r):
             return np.asarray(
@@ -462,12 +480,12 @@ class LaplaceApproximation(BaseEstimator):
             from probnn.distributions import Bernoulli, Categorical
 
             probs = self._mc_probs(mean, cov).mean(axis=0)
-            if est._multilabel:
+            if _view(self).multilabel:
                 return Bernoulli(probs=probs)
             if est.family_.support == "binary":
                 return Bernoulli(probs=probs[:, 1])
             return Categorical(probs=probs)
-        pred = est._predictive
+        pred = _view(self).family
         if mode == "mc":
             from probnn.distributions import Mixture
 
@@ -475,8 +493,8 @@ class LaplaceApproximation(BaseEstimator):
         return _widened(pred.distribution(mean), self._location_variance(mean, cov, "loc"))
 
     def _mc_probs(self, mean: Array, cov: Array) -> Array:
-        est = self.estimator_
-        return np.stack([est.family_.class_probs(r, multilabel=est._multilabel)
+        view = _view(self)
+        return np.stack([view.family.class_probs(r, multilabel=view.multilabel)
                          for r in self._raw_samples(mean, cov)])  # fmt: skip
 
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -484,7 +502,7 @@ class LaplaceApproximation(BaseEstimator):
         class of the predictive (each label with probability > 1/2 for multi-label)."""
         if _is_classifier(self):
             probs = self.predict_proba(X)
-            if self.estimator_._multilabel:
+            if _view(self).multilabel:
                 return (probs > 0.5).astype(int)
             return self.classes_[np.argmax(probs, axis=1)]
         return np.asarray(self.predict_dist(X).mean)
@@ -494,11 +512,11 @@ class LaplaceApproximation(BaseEstimator):
         """Classifiers: the predictive class probabilities, shape (n_samples, n_classes)
         (multi-label: each label's probability of 1, (n_samples, k))."""
         mean, cov = self._raw_moments(X)
-        est = self.estimator_
         if self._mode() == "mc":
             return self._mc_probs(mean, cov).mean(axis=0)
         self._check_linear()
-        return est.family_.class_probs(self._probit_raw(mean, cov), multilabel=est._multilabel)
+        view = _view(self)
+        return view.family.class_probs(self._probit_raw(mean, cov), multilabel=view.multilabel)
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[Array, Array]:
         """Regressors: the predictive's central interval holding ``y`` with probability
@@ -513,19 +531,24 @@ class LaplaceApproximation(BaseEstimator):
         """Mean negative log-likelihood of ``y`` under the predictive, in nats (weighted
         by ``sample_weight``)."""
         dist = self.predict_dist(X)
-        est = self.estimator_
-        if _is_classifier(self):
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] == 1 and not est._multilabel:
-                y = y[:, 0]
-            targets = est._encode(y)
-        else:
-            targets = np.asarray(est.family_.check_target(y), dtype=np.float64)
+        targets = self.estimator_.encode_target(y)
         nll = -np.asarray(dist.log_prob(targets), dtype=np.float64)
         if nll.ndim == 2:  # multi-label: the labels' NLLs add
             nll = nll.sum(axis=1)
         w = check_sample_weight(sample_weight, nll.shape[0])
         return float(np.dot(w, nll) / w.sum())
+
+    def parameter_columns(self, dist) -> dict[str, Array]:
+        """Regressors: the columns ``probnn predict`` writes for :meth:`predict_dist`'s ``dist``.
+
+        The family's own parameters (``loc``, ``scale``, ...) where the predictive is the
+        family's distribution widened ("linear"); ``mean`` and ``sd`` of the Monte Carlo
+        mixture otherwise. Each of shape (n_samples,).
+        """
+        if self._mode() == "linear":
+            return self.estimator_.family_.parameter_columns(dist)
+        return {"mean": np.asarray(dist.mean, dtype=np.float64),
+                "sd": np.sqrt(np.asarray(dist.variance, dtype=np.float64))}
 
     def predictive_variance_split(self, X: ArrayLike) -> tuple[Array, Array]:
         """The predictive uncertainty split into the network's and the data's parts.
@@ -541,14 +564,114 @@ class LaplaceApproximation(BaseEstimator):
             the entropy of the mean class probabilities.
         """
         mean, cov = self._raw_moments(X)
-        est = self.estimator_
-        if not est.family_.is_classifier:
-            aleatoric = np.asarray(est._predictive.distribution(mean).variance, dtype=np.float64)
+        view = _view(self)
+        if not _is_classifier(self):
+            aleatoric = np.asarray(view.family.distribution(mean).variance, dtype=np.float64)
             return self._location_variance(mean, cov, "mean"), aleatoric
         probs = self._mc_probs(mean, cov)
-        total = _entropy(probs.mean(axis=0), est._multilabel)
-        expected = np.mean([_entropy(p, est._multilabel) for p in probs], axis=0)
+        total = _entropy(probs.mean(axis=0), view.multilabel)
+        expected = np.mean([_entropy(p, view.multilabel) for p in probs], axis=0)
         return total - expected, expected
+
+
+    # ------------------------------------------------------------ model files
+    def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The wrapped estimator's arrays (prefixed ``estimator.``) and the posterior's
+        (``laplace.``), with JSON metadata, for :mod:`probnn.model_file`.
+
+        Returns
+        -------
+        arrays : dict of str -> ndarray
+            ``laplace.map_weights`` (d,), ``laplace.prior_mask`` (d,) uint8,
+            ``laplace.curvature`` and ``laplace.covariance`` ((d, d), or (d,) for
+            "ggn-diag"), float64; ``posterior_precision_`` is rebuilt from the curvature.
+        meta : dict
+            ``class``, ``params`` (a ``random_state`` that is not an integer is stored as
+            None), ``estimator`` (the unfitted template, or None), ``fitted_estimator``
+            (the wrapped estimator's own metadata) and ``posterior``: ``prior_precision_``,
+            ``log_evidence_``, ``n_weights_`` and the summed training NLL.
+        """
+        from probnn.estimators._base import _jsonable
+
+        check_is_fitted(self, "posterior_precision_")
+        arrays, est_meta = self.estimator_._export_state()
+        arrays = {f"estimator.{k}": v for k, v in arrays.items()}
+        arrays.update({
+            "laplace.map_weights": self.map_weights_,
+            "laplace.prior_mask": self._is_coef.astype(np.uint8),
+            "laplace.curvature": self._curvature,
+            "laplace.covariance": self._covariance,
+        })  # fmt: skip
+        params = _jsonable({k: v for k, v in self.get_params(deep=False).items()
+                            if k != "estimator"})  # fmt: skip
+        template = None
+        if self.estimator is not None and not self.prefit:
+            template = {"class": type(self.estimator).__name__,
+                        "params": _jsonable(self.estimator.get_params(deep=False))}
+        posterior = {"prior_precision_": float(self.prior_precision_),
+                     "log_evidence_": float(self.log_evidence_),
+                     "n_weights_": int(self.n_weights_), "nll_sum": float(self._nll_sum)}
+        return arrays, {"class": type(self).__name__, "params": params, "estimator": template,
+                        "fitted_estimator": est_meta, "posterior": posterior}  # fmt: skip
+
+    def _import_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        """Inverse of :meth:`_export_state` (called by ``estimator_from_state``); every
+        array's shape is checked against the rebuilt network (ValueError naming it)."""
+        from probnn.estimators._state import estimator_from_params, estimator_from_state
+        from probnn.network.jacobian import parameter_index
+
+        own = {k[len("estimator."):]: v for k, v in arrays.items() if k.startswith("estimator.")}
+        fitted = estimator_from_state(own, meta["fitted_estimator"])
+        if not hasattr(fitted, "fitted_network"):
+            raise ValueError(f"expected a probnn network estimator inside the Laplace "
+                             f"approximation; found {type(fitted).__name__}")  # fmt: skip
+        if meta.get("estimator") is not None:
+            self.estimator = estimator_from_params(meta["estimator"])
+        elif self.prefit:  # the wrapped estimator was given fitted: it is the fitted one
+            self.estimator = fitted
+        network = fitted.fitted_network().network
+        index = parameter_index(network, self.subset)
+        d = index.size
+        square = (d,) if self.hessian == "ggn-diag" else (d, d)
+        shapes = {"map_weights": (d,), "prior_mask": (d,), "curvature": square,
+                  "covariance": square}
+        loaded = {}
+        for name, shape in shapes.items():
+            key = f"laplace.{name}"
+            if key not in arrays:
+                raise ValueError(f"expected the array {key!r}; the file has none")
+            value = np.asarray(arrays[key])
+            if value.shape != shape:
+                raise ValueError(f"expected {key!r} of shape {shape} (subset={self.subset!r}, "
+                                 f"hessian={self.hessian!r}); found {value.shape}")  # fmt: skip
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"expected finite values in {key!r}; found NaN or infinity")
+            loaded[name] = value
+        if not np.array_equal(loaded["map_weights"], network.params[index].astype(np.float64)):
+            raise ValueError("expected 'laplace.map_weights' to be the wrapped network's "
+                             f"weights (subset={self.subset!r}); they differ")  # fmt: skip
+        if not np.isin(loaded["prior_mask"], (0, 1)).all():
+            raise ValueError("expected 'laplace.prior_mask' to hold 0 and 1 only")
+        post = meta["posterior"]
+        lam, evidence, nll_sum = (float(post[k]) for k in ("prior_precision_", "log_evidence_",
+                                                            "nll_sum"))  # fmt: skip
+        if not (math.isfinite(lam) and lam >= 0) or int(post["n_weights_"]) != d:
+            raise ValueError(f"expected prior_precision_ >= 0 and n_weights_ = {d}; found "
+                             f"{post['prior_precision_']!r} and {post['n_weights_']!r}")  # fmt: skip
+        self.estimator_ = fitted
+        self.n_features_in_ = fitted.n_features_in_
+        if hasattr(fitted, "feature_names_in_"):
+            self.feature_names_in_ = fitted.feature_names_in_
+        self.map_weights_ = loaded["map_weights"].astype(np.float64)
+        self._is_coef = loaded["prior_mask"].astype(bool)
+        self.prior_mask_ = self._is_coef
+        self._curvature = loaded["curvature"].astype(np.float64)
+        self._covariance = loaded["covariance"].astype(np.float64)
+        self._nll_sum, self.n_weights_ = nll_sum, d
+        self.prior_precision_, self.log_evidence_ = lam, evidence
+        self._set_precision(lam)
+        if _is_classifier(self):
+            self.classes_ = fitted.classes_
 
 
 def _rank_deficient(matrix: Array) -> bool:

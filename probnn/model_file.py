@@ -60,7 +60,8 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     model : TabularModel or fitted estimator
         Anything with ``_export_state() -> (arrays, meta)``: a
         :class:`probnn.tables.model.TabularModel`, ``MLPClassifier``,
-        ``MLPRegressor`` or ``GaussianGenerativeClassifier``.
+        ``MLPRegressor``, ``GaussianGenerativeClassifier``, ``EnsembleRegressor`` or
+        ``LaplaceApproximation``.
     path : path-like
         Destination; conventionally ``*.safetensors``. Its folder must exist.
 
@@ -203,6 +204,8 @@ def load_model(path: str | os.PathLike):
         raise DataError(f"expected model kind 'tabular' or 'estimator' in {path}; found {kind!r}")
     # Rebuilding reads every value as the type it should be: a value of another type (a
     # string for a size, a list for a mapping) is a bad file, said in one line.
+    import probnn.laplace  # noqa: F401 - registers LaplaceApproximation with the estimators
+
     try:
         if kind == "tabular":
             from probnn.tables.model import TabularModel

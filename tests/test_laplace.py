@@ -261,12 +261,9 @@ def test_ggn_is_the_exact_hessian_for_a_canonical_link_and_no_hidden_layer(name)
 
 # -------------------------------------------------------------------------------- behaviour
 def test_epistemic_spread_grows_in_the_gap_and_outside_the_data():
-    rng = np.random.default_rng(5)
-    x = np.concatenate([rng.uniform(-3, -1, 100), rng.uniform(1, 3, 100)])
-    y = np.sin(x) + 0.1 * rng.normal(size=x.size)
-    est = MLPRegressor(hidden_layer_sizes=(32,), activation="tanh", family="normal",
-                       max_iter=300, random_state=0).fit(x[:, None], y)  # fmt: skip
-    la = LaplaceApproximation(est, prefit=True, prior_precision="evidence").fit(x[:, None], y)
+    from _gap import fitted_gap  # the README's picture, docs/laplace_gap.py: this very fit
+
+    la, _, _ = fitted_gap()
 
     def ratio(points):  # epistemic sd relative to the network's own predicted sd
         epistemic, aleatoric = la.predictive_variance_split(points[:, None])
@@ -364,3 +361,60 @@ def test_every_family_gets_a_posterior_and_a_finite_predictive(name):
     else:
         lower, upper = la.predict_interval(X[:4], coverage=0.8)
         assert np.all(lower <= upper)
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_fitted_network_surface_reproduces_the_estimators_own_nll(kind):
+    # the surface LaplaceApproximation reads (fitted_network, encode_target) against the
+    # estimator's own scoring path: the training family's NLL of the mapped targets plus
+    # log_scale is each row's NLL in y's units (score_nll), and encode_target's targets
+    # give predict_dist's distribution the same NLL
+    from probnn import MLPClassifier
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    if kind == "regressor":
+        y = 50.0 + 7.0 * X[:, 0] + rng.normal(size=60)
+        est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, y)
+    else:
+        y = np.where(X[:, 0] > 0, "b", "a")
+        est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, y)
+    view = est.fitted_network()
+    raw = view.network.forward(X.astype(view.network.params.dtype))
+    nll = view.training_family.nll(raw, view.training_targets(y)) + view.log_scale
+    assert np.mean(nll) == pytest.approx(est.score_nll(X, y), rel=1e-6)
+    direct = -np.asarray(est.predict_dist(X).log_prob(est.encode_target(y)))
+    np.testing.assert_allclose(direct, nll, rtol=1e-5, atol=1e-6)
+    assert view.prior == "gaussian" and view.alpha == est.alpha
+
+
+def test_laplace_reads_no_private_attribute_of_the_estimator():
+    # the estimators' private state may change freely: probnn.laplace goes through
+    # fitted_network() / encode_target() (an attribute "._x" on anything but self is a read
+    # of someone's privates; _export_state is the model files' protocol, as for ensembles)
+    import ast
+    import inspect
+
+    import probnn.laplace as module
+
+    tree = ast.parse(inspect.getsource(module))
+    found = [node.attr for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+             and not node.attr.startswith("__") and node.attr != "_export_state"
+             and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))]
+    assert found == []
+
+
+def test_a_rows_monte_carlo_prediction_does_not_depend_on_the_other_rows():
+    # probnn predict --stream scores a table batch by batch: with a seeded Monte Carlo
+    # predictive, a row's distribution must be the same whatever rows share its call
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(60, 2))
+    y = rng.poisson(np.exp(0.4 * X[:, 0]))
+    est = MLPRegressor(hidden_layer_sizes=(4,), family="poisson", max_iter=20, random_state=0)
+    la = LaplaceApproximation(est, predictive="mc", n_samples=9, random_state=3).fit(X, y)
+    whole, part = la.predict_dist(X), la.predict_dist(X[17:23])
+    for a, b in zip(whole.components, part.components):
+        np.testing.assert_array_equal(np.asarray(a.rate)[17:23], np.asarray(b.rate))
+    np.testing.assert_array_equal(la.predictive_variance_split(X[17:23])[0],
+                                  la.predictive_variance_split(X)[0][17:23])

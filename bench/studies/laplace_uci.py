@@ -11,7 +11,9 @@ network, so the comparison is paired):
 * ``laplace all diag``: every weight, ``hessian="ggn-diag"``, lambda by the evidence.
 
 Test NLL per example in y's units (nats), mean and standard error over the splits, and the
-paired difference against ``plain`` (mean and its SE). Run by hand (not in ``make bench``):
+paired difference against ``plain`` (mean and its SE). ``make bench`` runs the variant that
+``probnn fit --posterior laplace`` uses (:func:`laplace_score`) as scenario 5's peer ``probnn
+laplace``, beside the plain network and the ensemble; this study runs every variant, by hand:
 
     python -m bench.studies.laplace_uci --splits 20 > bench/studies/laplace_uci.md
 """
@@ -32,6 +34,27 @@ VARIANTS = {
     "laplace evidence": dict(subset="last-layer", prior_precision="evidence"),
     "laplace all diag": dict(subset="all", hessian="ggn-diag", prior_precision="evidence"),
 }
+
+
+def laplace_score(est, Xtr, ytr, Xte, yte) -> dict:
+    """The fitted default network ``est`` wrapped in ``probnn fit --posterior laplace``'s
+    posterior (``defaults.TABLE_LAPLACE``, ``prefit=True``: the same network, so the
+    comparison with ``est`` is paired): test NLL (scipy.stats' Normal density at the
+    predictive's parameters, asserted equal to ``score_nll``), RMSE, seconds, lambda."""
+    from probnn import LaplaceApproximation
+    from probnn.defaults import TABLE_LAPLACE
+    from scipy import stats
+
+    start = time.perf_counter()
+    la = LaplaceApproximation(est, prefit=True, **TABLE_LAPLACE).fit(Xtr, ytr)
+    seconds = time.perf_counter() - start
+    dist = la.predict_dist(Xte)
+    loc, scale = np.asarray(dist.loc, np.float64), np.asarray(dist.scale, np.float64)
+    nll = float(-np.mean(stats.norm.logpdf(yte, loc, scale)))
+    ours = la.score_nll(Xte, yte)
+    assert abs(ours - nll) <= 1e-6 + 1e-6 * abs(nll), (ours, nll)
+    return {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": seconds,
+            "lambda": float(la.prior_precision_)}
 
 
 def run_split(name: str, k: int) -> dict:

@@ -144,6 +144,11 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
         _save_model(args, model, out)
     print(f"held-out metrics ({n_test} rows, family {model.family}):")
     _print_metrics(metrics, args.coverage)
+    from probnn.report.card import posterior_line
+
+    line = posterior_line(model.estimator)  # --posterior laplace: its prior and evidence
+    if line:
+        print(line)
     if facts.get("train") is not None:  # computed once: for this warning and the report
         from probnn.report.model_card import constant_model
 

@@ -261,6 +261,11 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "error; saved in the model (none by default)")
     p.add_argument("--impute", action="store_true",
                    help="fill missing feature values (median / most frequent) instead of failing")
+    p.add_argument("--posterior", choices=("none", "laplace"), default="none",
+                   help="laplace: after the fit, a Gaussian posterior over the output layer's "
+                        "weights (Laplace approximation, prior precision chosen by the "
+                        "evidence); predictions integrate over it, adding the network's own "
+                        "uncertainty to the data's (one network, in memory; not with --ensemble)")
     p.add_argument("--quiet", action="store_true",
                    help="print only the results: no progress bar, no end-of-training line")
 
@@ -298,6 +303,10 @@ def _estimator_params(args) -> dict:
     params = {k: v for k, v in params.items() if v is not None or k == "prior"}
     if params.get("ema_decay") == "none":
         params["ema_decay"] = None
+    if getattr(args, "posterior", "none") != "none":  # TabularModel.fit(posterior=) takes it
+        if getattr(args, "stream", None) is not None and _streams(args):
+            raise UsageError("--posterior laplace needs the table in memory; use --stream no")
+        params["posterior"] = args.posterior
     return params
 
 
@@ -347,7 +356,10 @@ def _check_levels(args, family: str) -> None:
 
 
 def _check_ensemble(args, family: str) -> None:
-    """Bad usage: --ensemble with a classifier's family."""
+    """Bad usage: --ensemble with a classifier's family, or with --posterior laplace."""
+    if getattr(args, "ensemble", 1) > 1 and getattr(args, "posterior", "none") != "none":
+        raise UsageError("--posterior laplace wraps one network; --ensemble M fits M "
+                         "(an ensemble is its own approximation of the posterior)")  # fmt: skip
     if getattr(args, "ensemble", 1) > 1 and family != "auto":
         from probnn.families import get_family
 

@@ -30,7 +30,7 @@ expectation, not step for step (see :mod:`probnn.network.training`).
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -44,7 +44,8 @@ from probnn._validation import (
 from probnn.network.mlp import MLP_CONSTRAINTS
 from probnn.network.training import TRAINER_CONSTRAINTS
 
-__all__ = ["BaseNetworkEstimator", "FITTED_ARRAYS", "FITTED_SCALARS", "training_weights"]
+__all__ = ["BaseNetworkEstimator", "FITTED_ARRAYS", "FITTED_SCALARS", "FittedNetwork",
+           "training_weights"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -61,6 +62,46 @@ _TRAINER_PARAMS = (
     "n_iter_no_change", "early_stopping", "validation_fraction", "max_fun", "ema_decay",
     "random_state", "progress", "verbose",
 )  # fmt: skip
+
+
+class FittedNetwork(NamedTuple):
+    """What a wrapper that reasons about a fitted network's weights reads of its estimator.
+
+    :meth:`BaseNetworkEstimator.fitted_network` returns it; ``probnn.laplace`` reads the
+    estimator through it only, never through its private attributes.
+
+    Attributes
+    ----------
+    network : MLP
+        The fitted network; its parameters are the estimator's own (read, do not modify).
+    family : Family
+        Raw outputs ``(n, n_outputs)`` -> the predicted distribution, in the units of the
+        targets :meth:`~BaseNetworkEstimator.encode_target` returns (a regressor's target
+        standardisation and recalibrated spread included; a classifier's ``family_``).
+    training_family : Family
+        Raw outputs -> the likelihood the network was trained on (a regressor's family on
+        its standardised target; a classifier's ``family_``).
+    training_targets : callable
+        ``y`` (as given to ``fit``) -> the targets ``training_family`` scores, (n,) or (n, k).
+    log_scale : float
+        Added to each row's training NLL gives its NLL in ``y``'s units (the log of a
+        regressor's target scale; 0 for classifiers).
+    multilabel : bool
+        A classifier fitted on a 0/1 matrix of labels.
+    prior : {"gaussian", "laplace"} or None
+    alpha : float
+        The prior's strength on the scale of the summed NLL: the objective is
+        ``(sum_i w_i nll_i + alpha / 2 ||W||^2) / sum_i w_i`` for the Gaussian prior.
+    """
+
+    network: Any
+    family: Any
+    training_family: Any
+    training_targets: Callable[[Any], np.ndarray]
+    log_scale: float
+    multilabel: bool
+    prior: str | None
+    alpha: float
 
 
 def resolve_average(kwargs: dict) -> dict:
@@ -442,6 +483,34 @@ class BaseNetworkEstimator(BaseEstimator):
         nll = np.asarray(self._nll_per_row(X, y), dtype=np.float64)
         w = check_sample_weight(sample_weight, nll.shape[0])
         return float(np.dot(w, nll) / w.sum())
+
+    # ------------------------------------------- the surface wrappers read
+    def fitted_network(self) -> FittedNetwork:
+        """The fitted network, its families and prior, for wrappers (``probnn.laplace``).
+
+        Returns
+        -------
+        FittedNetwork
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        check_is_fitted(self, "coefs_")
+        prior, alpha = self._prior_alpha()
+        family, training_family, training_targets, log_scale = self._likelihood_parts()
+        return FittedNetwork(self._network, family, training_family, training_targets,
+                             float(log_scale), bool(getattr(self, "_multilabel", False)),
+                             prior, float(alpha))  # fmt: skip
+
+    def _likelihood_parts(self) -> tuple:  # pragma: no cover - abstract
+        """``(family, training_family, training_targets, log_scale)`` of :class:`FittedNetwork`."""
+        raise NotImplementedError
+
+    def encode_target(self, y: ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
+        """``y`` as :attr:`FittedNetwork.family`'s distributions score it."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------ model files
     def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:

@@ -531,17 +531,28 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         raw = self._raw(X)  # first: raises NotFittedError on an unfitted estimator
         return self.family_.distribution(raw)
 
-    def _nll_per_row(self, X, y) -> np.ndarray:
-        check_is_fitted(self, "coefs_")
+    def encode_target(self, y: ArrayLike) -> np.ndarray:
+        """Labels -> class indices 0..C-1, shape (n_samples,) (a column of shape
+        (n_samples, 1) taken as the labels; multi-label: the 0/1 matrix as given)."""
+        check_is_fitted(self, "classes_")
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1 and not self._multilabel:
             y = y[:, 0]
+        return self._encode(y)
+
+    def _likelihood_parts(self) -> tuple:
+        family = self.family_
+        return family, family, lambda y: family.check_target(self.encode_target(y)), 0.0
+
+    def _nll_per_row(self, X, y) -> np.ndarray:
+        check_is_fitted(self, "coefs_")
         raw = self._raw(X)
+        y = self.encode_target(y)
         if raw.shape[0] != y.shape[0]:
             raise ValueError(
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
             )
-        return self.family_.nll(raw, self._encode(y))
+        return self.family_.nll(raw, y)
 
     # ---------------------------------------------------------- model files
     def _export_extra(self) -> dict:

@@ -733,6 +733,15 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         """
         return central_interval_of(self.predict_dist(X), coverage)
 
+    def _likelihood_parts(self) -> tuple:
+        pred = self._predictive  # trained on (y - shift) / scale; NLL in y's units + log scale
+        return (pred, pred.base, lambda y: np.asarray(pred.standardise(pred.base.check_target(y)),
+                                                      dtype=np.float64), pred.log_scale)  # fmt: skip
+
+    def encode_target(self, y: ArrayLike) -> np.ndarray:
+        """``y`` checked against the family's support, float64 of shape (n_samples,)."""
+        return np.asarray(self.family_.check_target(y), dtype=np.float64)
+
     def _nll_per_row(self, X, y) -> np.ndarray:
         check_is_fitted(self, "coefs_")
         from probnn.families._interval import is_interval_target

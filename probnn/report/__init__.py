@@ -48,7 +48,7 @@ REPORT_FILES = (
     REPORT_MARKER, "report.html", "training_curve.png", "reliability.png", "class_reliability.png",
     "confusion_matrix.png", "top_confusions.png", "pit_histogram.png", "coverage.png",
     "predicted_vs_observed.png", "nll_comparison.png", "pit_by_family.png",
-    "coverage_by_family.png", "reliability_by_family.png",
+    "coverage_by_family.png", "reliability_by_family.png", "epistemic.png",
 )  # fmt: skip
 
 
@@ -234,6 +234,7 @@ def write_report(
     derivation: str | None = None,
     target: str = "target",
     stopped: str | None = None,
+    extra_figures: Sequence[tuple[str, object, str]] = (),
 ) -> pathlib.Path:
     """Write an HTML report with figures for a model's held-out predictions.
 
@@ -277,6 +278,9 @@ def write_report(
         Name of the target (axis labels and units).
     stopped : str, optional
         How training ended, shown on the training curve.
+    extra_figures : sequence of (file name, Figure, caption)
+        Drawn after the others (a posterior's epistemic figure: ``probnn.report.posterior``);
+        each file name one of ``REPORT_FILES``.
 
     Returns
     -------
@@ -299,6 +303,7 @@ def write_report(
     figures = fit_figures(task=task, y_true=y_true, dist=dist, classes=classes,
                           loss_curve=loss_curve, validation_curve=validation_curve,
                           coverage=coverage, target=target, stopped=stopped)  # fmt: skip
+    figures += list(extra_figures)
     page = dict(metrics=metrics, notes=notes, card=card, results=results, derivation=derivation,
                 coverage=coverage, target=target)  # fmt: skip
     return _write(pathlib.Path(out_dir), figures, page, title)

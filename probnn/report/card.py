@@ -121,8 +121,41 @@ def software_versions() -> list[tuple[str, str]]:
 
 
 def members(estimator) -> list:
-    """The fitted networks of an estimator: its ensemble members, or itself."""
-    return list(getattr(estimator, "estimators_", None) or [estimator])
+    """The fitted networks of an estimator: its ensemble members, the network a posterior
+    (``LaplaceApproximation``) wraps, or itself."""
+    if getattr(estimator, "estimators_", None):
+        return list(estimator.estimators_)
+    return [getattr(estimator, "estimator_", None) or estimator]
+
+
+def posterior_facts(estimator) -> dict | None:
+    """What a Laplace posterior over the network's weights adds, or None without one.
+
+    Returns
+    -------
+    dict or None
+        ``weights`` (how many the posterior is over), ``subset``, ``prior_precision``,
+        ``chosen`` (whether the evidence chose it) and ``log_evidence`` (nats, over the
+        training rows).
+    """
+    if not hasattr(estimator, "log_evidence_"):
+        return None
+    return {"weights": int(estimator.n_weights_), "subset": estimator.subset,
+            "prior_precision": float(estimator.prior_precision_),
+            "chosen": estimator.prior_precision == "evidence",
+            "log_evidence": float(estimator.log_evidence_)}  # fmt: skip
+
+
+def posterior_line(estimator) -> str | None:
+    """The console's line about a Laplace posterior (None without one)."""
+    facts = posterior_facts(estimator)
+    if facts is None:
+        return None
+    where = "the output layer's" if facts["subset"] == "last-layer" else "all"
+    how = "chosen by the evidence" if facts["chosen"] else "given"
+    return (f"Laplace posterior over {where} {facts['weights']:,} weights: prior precision "
+            f"{facts['prior_precision']:.4g} ({how}), log evidence "
+            f"{facts['log_evidence']:.2f} nats")  # fmt: skip
 
 
 def used_setting(est, name: str):

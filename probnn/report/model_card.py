@@ -19,8 +19,8 @@ import numpy as np
 from probnn import report as _report  # its writers looked up when called (tests replace them)
 from probnn.report import Table
 from probnn.report.card import (constant_baseline, file_sha256, hidden_layers, is_linear, members,
-                                network_rows, network_words, software_versions, stop_reason,
-                                training_rows, used_setting)  # fmt: skip
+                                network_rows, network_words, posterior_line, software_versions,
+                                stop_reason, training_rows, used_setting)  # fmt: skip
 
 __all__ = ["data_rows", "model_card", "constant_model", "baseline_table", "short_stop",
            "write_model_report", "write_comparison_report"]
@@ -178,6 +178,11 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
         if constant is None:
             constant = constant_model(model, train, held_out)
         results.append(baseline_table(model, constant, held_out.shape[0], metrics))
+    from probnn.report.posterior import posterior_extras
+
+    tables, figures = posterior_extras(model, held_out, metrics, coverage,
+                                       None if train is None else train.shape[0])  # fmt: skip
+    results += tables
     several = len(members(model.estimator)) > 1
     curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
     family = first.family_
@@ -185,6 +190,8 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
               if is_linear(model.estimator) else "from a network of the features")
     notes = [f"{model.target} ~ {family.name} ({family.link}), parameters {source}; {split}",
              f"training: {stopped}"]  # fmt: skip
+    if posterior_line(model.estimator):
+        notes.append(posterior_line(model.estimator))
     return _report.write_report(
         folder, title=title, task="classification" if model.is_classifier else "regression",
         y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
@@ -194,6 +201,7 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
         notes=notes, coverage=coverage, card=card, results=results,
         derivation=family.derivation(), target=model.target,
         stopped=(curve_note + short_stop(first)) if first.loss_curve_ else None,
+        extra_figures=figures,
     )  # fmt: skip
 
 

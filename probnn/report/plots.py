@@ -540,17 +540,25 @@ def predicted_vs_observed(
             # mean can lie outside its own central interval.
             ax.vlines(y[rows], lower[rows], upper[rows], color=colour, lw=0.6, alpha=0.5)
             ax.plot(y[rows], mean[rows], "o", ms=3, alpha=0.7, color=colour, label=label)
+    _observed_axes(ax, y, lower, upper, target, f"predicted mean and {coverage:.0%} interval",
+                   "Predicted versus observed")  # fmt: skip
+    _legend_below(fig, ax)
+    return fig
+
+
+def _observed_axes(ax, y: np.ndarray, lower: np.ndarray, upper: np.ndarray, target: str,
+                   ylabel: str, title: str) -> None:  # fmt: skip
+    """A predicted-against-observed panel's diagonal, readable axes over the observed values
+    and the intervals' finite ends, labels and grid."""
     finite = np.concatenate([y, lower[np.isfinite(lower)], upper[np.isfinite(upper)]])
     lo, hi = float(finite.min()), float(finite.max())
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="predicted = observed")
     readable_axis(ax.xaxis, [lo, hi])
     readable_axis(ax.yaxis, [lo, hi])
     ax.set_xlabel(f"observed {_short(target, 30)}")
-    ax.set_ylabel(f"predicted mean and {coverage:.0%} interval")
-    ax.set_title("Predicted versus observed")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
-    _legend_below(fig, ax)
-    return fig
 
 
 # ------------------------------------------------------------------- compare

@@ -24,11 +24,33 @@ from probnn.tables.targets import (_check_family_name, _class_indices, _labels_t
                                    infer_family, is_classifier_family, regression_target,
                                    target_labels)  # fmt: skip
 
-__all__ = ["TabularModel", "SEED_MAX"]
+__all__ = ["TabularModel", "SEED_MAX", "POSTERIORS", "laplace_posterior"]
 
 
 # Seeds of NumPy's legacy generator and scikit-learn's random_state: [0, 2**32 - 1].
 SEED_MAX = 2**32 - 1
+# What ``TabularModel.fit(posterior=)`` may wrap the fitted network in.
+POSTERIORS = ("none", "laplace")
+
+
+def laplace_posterior(estimator, X: np.ndarray, y: np.ndarray, seed: int | None = 0):
+    """The fitted ``estimator`` wrapped in its Laplace posterior (``defaults.TABLE_LAPLACE``).
+
+    ``seed`` (None: 0) fixes the draws of a Monte Carlo predictive, so a saved model predicts
+    the same every time.
+
+    Raises
+    ------
+    DataError
+        If the posterior cannot be formed (its message says why).
+    """
+    from probnn.laplace import LaplaceApproximation
+
+    try:
+        return LaplaceApproximation(estimator, prefit=True, random_state=0 if seed is None else seed,
+                                    **defaults.TABLE_LAPLACE).fit(X, y)  # fmt: skip
+    except ValueError as exc:
+        raise DataError(f"the Laplace posterior over the network's weights: {exc}") from None
 
 
 class TabularModel:
@@ -43,9 +65,10 @@ class TabularModel:
     family : str
         The likelihood family's name.
     preprocessor : Preprocessor
-    estimator : MLPClassifier or MLPRegressor
+    estimator : MLPClassifier, MLPRegressor, EnsembleRegressor or LaplaceApproximation
         Trained on ``preprocessor.transform(frame)``; a classifier sees class
-        indices ``0..C-1``.
+        indices ``0..C-1``. ``fit(posterior="laplace")`` wraps the network in its
+        Laplace posterior (:attr:`posterior`).
     classes : list or None
         Class labels (index ``k`` names class ``k``) for classifiers.
     training_data : dict or None
@@ -70,6 +93,11 @@ class TabularModel:
     def is_classifier(self) -> bool:
         return is_classifier_family(self.family)
 
+    @property
+    def posterior(self) -> str:
+        """``"laplace"`` when the network is wrapped in its Laplace posterior, else ``"none"``."""
+        return "laplace" if hasattr(self.estimator, "log_evidence_") else "none"
+
     # ------------------------------------------------------------------ fit
     @classmethod
     def fit(
@@ -87,6 +115,7 @@ class TabularModel:
         ensemble: int = 1,
         n_jobs: int | None = None,
         levels: Sequence[str] | None = None,
+        posterior: str = "none",
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -122,6 +151,11 @@ class TabularModel:
             A classifier's classes in their order (``--levels``; see :func:`class_order`:
             an ordered family needs it for text labels unless the column is an ordered
             categorical). Saved in the model, so prediction and evaluation use it.
+        posterior : {"none", "laplace"}, default="none"
+            "laplace": the fitted network wrapped in a
+            :class:`~probnn.laplace.LaplaceApproximation` (``defaults.TABLE_LAPLACE``: the
+            output layer's weights, the prior's precision chosen by the evidence), whose
+            predictive every prediction then uses. Not with ``ensemble`` > 1.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -129,6 +163,11 @@ class TabularModel:
             # the seed is a setting, not the data: said before the target is looked at
             raise ValueError(f"seed must be None or an integer from 0 to {SEED_MAX} (NumPy's and "
                              f"scikit-learn's seeds); found {seed!r}")  # fmt: skip
+        if posterior not in POSTERIORS:
+            raise ValueError(f"posterior must be one of {', '.join(POSTERIORS)}; found {posterior!r}")
+        if posterior != "none" and ensemble > 1:
+            raise ValueError("posterior='laplace' wraps one network; found ensemble="
+                             f"{ensemble} (an ensemble is its own approximation of the posterior)")
         check_target_column(frame, target)
         if family == "auto":
             family, _ = infer_family(frame[target])
@@ -184,6 +223,8 @@ class TabularModel:
             raise
         except ValueError as exc:  # a family's check on the targets, with rows
             raise DataError(f"column {target!r}: {exc}") from None
+        if posterior == "laplace":
+            model.estimator = laplace_posterior(estimator, X, y, seed)
         return model
 
     # ---------------------------------------------------------------- predict
@@ -338,6 +379,10 @@ def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
     family = getattr(estimator, "family_", None)
     if family is not None:
         return family.parameter_columns(dist)
+    inner = getattr(estimator, "estimator_", None)  # a posterior over one network's weights
+    if inner is not None:
+        columns = getattr(estimator, "parameter_columns", None)
+        return columns(dist) if columns else inner.family_.parameter_columns(dist)
     columns = {}
     for k, (member, component) in enumerate(zip(estimator.estimators_, dist.components), 1):
         for name, values in member.family_.parameter_columns(component).items():

@@ -48,7 +48,7 @@ REPORT_FILES = (
     REPORT_MARKER, "report.html", "training_curve.png", "reliability.png", "class_reliability.png",
     "confusion_matrix.png", "top_confusions.png", "pit_histogram.png", "coverage.png",
     "predicted_vs_observed.png", "nll_comparison.png", "pit_by_family.png",
-    "coverage_by_family.png", "reliability_by_family.png",
+    "coverage_by_family.png", "reliability_by_family.png", "d_calibration.png",
 )  # fmt: skip
 
 
@@ -174,6 +174,19 @@ def fit_figures(
                 "The most frequent mistakes: how many held-out rows of a true class were "
                 "given to another class as the most probable one.",
             ))
+    elif np.ndim(y_true) == 2:  # censored (lower, upper) targets: no single observed value
+        from probnn.survival import d_calibration
+
+        found = d_calibration(dist, y_true)
+        figures.append((
+            "d_calibration.png",
+            plots.d_calibration_histogram(found.counts, found.p_value),
+            "Each held-out row's predicted survival probability S = 1 - F at its observed "
+            "value; a censored row, known only to lie in an interval, is spread evenly over "
+            "the probabilities that interval allows (right-censored at c: over [0, S(c)]). "
+            "Calibrated predictions give a flat histogram on the dashed line (D-calibration, "
+            "Haider et al. 2020); the p-value is the chi-square test of flatness.",
+        ))
     else:
         y = np.asarray(y_true, dtype=np.float64)
         figures.append((

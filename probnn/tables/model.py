@@ -18,6 +18,7 @@ import pandas as pd
 
 from probnn import defaults
 from probnn.exceptions import DataError, NetworkTooLargeError
+from probnn.tables.censoring import Censoring, censored_family, check_censored_family
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.targets import (_check_family_name, _class_indices, _labels_to_json,
                                    check_target_column, check_trainable_target, class_order,
@@ -55,11 +56,16 @@ class TabularModel:
         ``split`` (the rule: ``"permutation"`` or ``"row-hash"``), ``seed`` and
         ``test_fraction``. None when not recorded (a model file from before the record, or
         a model not fitted by the command line).
+    censoring : Censoring or None
+        How the target (and the columns it names) give censored ``(lower, upper)`` bounds
+        (:mod:`probnn.tables.censoring`); None for exact targets.
     """
 
     def __init__(self, *, target: str, family: str, preprocessor: Preprocessor, estimator,
-                 classes: list | None = None, training_data: dict | None = None):  # fmt: skip
+                 classes: list | None = None, training_data: dict | None = None,
+                 censoring: Censoring | None = None):  # fmt: skip
         self.target = target
+        self.censoring = censoring if censoring is not None and censoring.active else None
         self.family = family
         self.preprocessor = preprocessor
         self.estimator = estimator
@@ -87,6 +93,7 @@ class TabularModel:
         ensemble: int = 1,
         n_jobs: int | None = None,
         levels: Sequence[str] | None = None,
+        censoring: Censoring | None = None,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -122,6 +129,9 @@ class TabularModel:
             A classifier's classes in their order (``--levels``; see :func:`class_order`:
             an ordered family needs it for text labels unless the column is an ordered
             categorical). Saved in the model, so prediction and evaluation use it.
+        censoring : Censoring, optional
+            Read the target as censored ``(lower, upper)`` bounds; the columns it names
+            are not features. Saved in the model, so evaluation reads them again.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -130,10 +140,13 @@ class TabularModel:
             raise ValueError(f"seed must be None or an integer from 0 to {SEED_MAX} (NumPy's and "
                              f"scikit-learn's seeds); found {seed!r}")  # fmt: skip
         check_target_column(frame, target)
+        censoring = censoring if censoring is not None and censoring.active else None
         if family == "auto":
-            family, _ = infer_family(frame[target])
+            family, _ = (censored_family if censoring else infer_family)(frame[target])
         _check_family_name(family)
-        features = frame.drop(columns=[target])
+        if censoring is not None:
+            check_censored_family(family)
+        features = frame.drop(columns=[target, *(censoring.columns if censoring else ())])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
         classifier = is_classifier_family(family)
@@ -162,10 +175,15 @@ class TabularModel:
             from probnn.estimators import MLPRegressor
             from probnn.families import get_family
 
-            y = regression_target(frame[target], target, get_family(family))
+            if censoring is not None:
+                y = censoring.bounds(frame, target, get_family(family))
+            else:
+                y = regression_target(frame[target], target, get_family(family))
             standardise = params.get("standardize_target", "auto")
+            exact = y[:, 0] == y[:, 1] if y.ndim == 2 else slice(None)  # censored: exact rows
             check_trainable_target(
-                y, frame[target], target, get_family(family), params.get("dtype", np.float32),
+                y[exact, 0] if y.ndim == 2 else y, frame[target][exact], target,
+                get_family(family), params.get("dtype", np.float32),
                 None if standardise == "auto" else bool(standardise))  # fmt: skip
             if ensemble > 1:
                 from probnn.estimators import EnsembleRegressor
@@ -177,7 +195,7 @@ class TabularModel:
             else:
                 estimator = MLPRegressor(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
-                        estimator=estimator)  # fmt: skip
+                        estimator=estimator, censoring=censoring)  # fmt: skip
         try:
             estimator.fit(X, y)
         except (DataError, NetworkTooLargeError):
@@ -192,7 +210,8 @@ class TabularModel:
         return self.preprocessor.transform(frame)
 
     def encode_target(self, frame: pd.DataFrame) -> np.ndarray:
-        """The target column as the estimator sees it (class indices or floats).
+        """The target column as the estimator sees it (class indices or floats; a censored
+        target's ``(lower, upper)`` bounds, shape (n_rows, 2)).
 
         Raises
         ------
@@ -205,6 +224,8 @@ class TabularModel:
         if not self.is_classifier:
             from probnn.families import get_family
 
+            if self.censoring is not None:
+                return self.censoring.bounds(frame, self.target, get_family(self.family))
             return regression_target(column, self.target, get_family(self.family))
         return _class_indices(target_labels(column, self.target), self.classes, self.target,
                               column)  # fmt: skip
@@ -256,9 +277,37 @@ class TabularModel:
 
         y = self.encode_target(frame)
         dist = self.predict_dist(frame)
+        if self.censoring is not None:  # the censored likelihood, concordance, D-calibration
+            from probnn.survival import censored_metrics
+
+            return censored_metrics(y, dist, self.nll_rows(frame, y))
         if self.is_classifier:
             return metrics.classification_metrics(y, dist)
         return metrics.regression_metrics(y, dist, coverage=coverage)
+
+    def nll_rows(self, frame: pd.DataFrame, y: np.ndarray | None = None) -> np.ndarray:
+        """Each row's held-out NLL, ``-log P(lower < Y <= upper)`` for censored targets.
+
+        Parameters
+        ----------
+        frame : DataFrame of shape (n_rows, n_columns)
+        y : ndarray, optional
+            :meth:`encode_target` of ``frame``, if already computed.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,), float64
+        """
+        from scipy.special import logsumexp
+
+        y = self.encode_target(frame) if y is None else y
+        X = self.transform(frame)
+        members = getattr(self.estimator, "estimators_", None)
+        if members is None:
+            return np.asarray(self.estimator._nll_per_row(X, y), dtype=np.float64)
+        # a mixture's probability of each row's event is its members' average
+        nll = np.stack([np.asarray(m._nll_per_row(X, y), dtype=np.float64) for m in members])
+        return np.log(len(members)) - logsumexp(-nll, axis=0)
 
     # ---------------------------------------------------------- model files
     def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:
@@ -273,6 +322,8 @@ class TabularModel:
         }
         if self.training_data is not None:
             meta["training_data"] = self.training_data
+        if self.censoring is not None:
+            meta["censoring"] = self.censoring.to_meta()
         return {f"estimator.{k}": v for k, v in arrays.items()}, meta
 
     @classmethod
@@ -295,6 +346,7 @@ class TabularModel:
             target=str(meta["target"]), family=str(meta["family"]),
             preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
             training_data=_training_data(meta.get("training_data")),  # absent from older files
+            censoring=Censoring.from_meta(meta["censoring"]) if "censoring" in meta else None,
         )  # fmt: skip
 
 

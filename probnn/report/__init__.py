@@ -347,6 +347,8 @@ def compare_figures(
             "the most probable class equals how often it is right.",
         ))
         return figures
+    if np.ndim(y_true) == 2:  # censored bounds: each family's D-calibration is in its own fit
+        return figures
     y = np.asarray(y_true, dtype=np.float64)
     figures.append((
         "pit_by_family.png",
@@ -423,9 +425,13 @@ def write_compare_report(
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)
     y = np.asarray(y_true)
+    censored = task != "classification" and y.ndim == 2  # (lower, upper) bounds
     if task == "classification":
         columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
                    "SE of the difference", "accuracy", "calibration error (ECE)"]  # fmt: skip
+    elif censored:
+        columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
+                   "SE of the difference", "concordance index", "D-calibration p-value"]  # fmt: skip
     else:
         columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
                    "SE of the difference", f"{coverage:.0%} interval coverage",
@@ -435,6 +441,11 @@ def write_compare_report(
         if task == "classification":
             m = _metrics.classification_metrics(y, dists[family])
             extra = [m["accuracy"], m["ece"]]
+        elif censored:
+            from probnn.survival import censored_metrics
+
+            m = censored_metrics(y.astype(np.float64), dists[family], nll_rows[family])
+            extra = [m.get("concordance", "-"), m["d_calibration_p"]]
         else:
             m = _metrics.regression_metrics(y.astype(np.float64), dists[family], coverage=coverage)
             extra = [m["coverage"], m["pit_ks"]]

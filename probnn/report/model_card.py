@@ -251,7 +251,14 @@ def write_comparison_report(folder: str | pathlib.Path, result, *, data: str, fr
     kind = next((k for k in kinds if (k in LABEL_KINDS) == classifier), kinds[0])
     first = fitted[best]
     n_train, n_test = result.train.size, result.test.size
-    rows_of_data = data_rows(data, frame.shape[0], frame, target, drop, impute)
+    censoring = getattr(first, "censoring", None)
+    shown = frame.drop(columns=list(censoring.columns)) if censoring is not None else frame
+    rows_of_data = data_rows(data, frame.shape[0], shown, target, drop, impute)
+    if censoring is not None:
+        from probnn.report.censored import censored_rows
+
+        rows_of_data.extend(censored_rows(first, frame.iloc[result.train],
+                                          frame.iloc[result.test]))  # fmt: skip
     rows_of_data.append(("split", f"{n_train:,} training rows, {n_test:,} held out (--test-size "
                                   f"{test_size:g}, --seed {seed}), the same for every "
                                   "family"))  # fmt: skip

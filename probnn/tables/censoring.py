@@ -151,9 +151,10 @@ class Censoring:
             _reject(upper < lower, frame[self.upper],
                     f"expected upper bounds (column {self.upper!r}) at or above the target "
                     f"(column {target!r})", given)  # fmt: skip
-            _reject((lower == -np.inf) & (upper == -np.inf), frame[target],
-                    f"expected a finite upper bound where target column {target!r} is -inf",
-                    lower)  # fmt: skip
+            _reject((lower == -np.inf) & np.isinf(upper), frame[self.upper],
+                    f"expected a finite upper bound (column {self.upper!r}) where target "
+                    f"column {target!r} is -inf: a row with neither bound says nothing",
+                    upper)  # fmt: skip
         if self.event is not None:
             events = _numbers(frame[self.event], f"event column {self.event!r}")
             _reject(~np.isin(events, (0.0, 1.0)), frame[self.event],
@@ -186,7 +187,7 @@ def _numbers(column: pd.Series, what: str) -> np.ndarray:
         shown = column[bad].astype(str).to_numpy()[:5]
         raise DataError(f"expected numbers in {what}; found {', '.join(map(repr, shown))} at "
                         f"{_rows(bad, column)}")  # fmt: skip
-    return values
+    return np.array(values, dtype=np.float64)  # a copy: the bounds are changed in place
 
 
 def _reject(mask: np.ndarray, column: pd.Series, message: str, values: np.ndarray) -> None:

@@ -13,6 +13,7 @@ model against ``scipy.stats.weibull_min``'s ``logpdf`` / ``logsf`` and a
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -241,3 +242,25 @@ def test_compare_ranks_families_by_censored_likelihood_and_skips_those_without_a
     assert code == 0, err
     assert_allclose(float(dict(ranked)["weibull"]), _metric(fitted, "NLL (nats per example)"),
                     atol=1e-4)
+
+
+def test_the_readme_survival_example_runs_on_the_bundled_rossi_data(tmp_path, capsys):
+    rossi = Path(__file__).resolve().parents[1] / "examples" / "data" / "rossi.csv"
+    if not rossi.exists():
+        pytest.skip("examples/data/rossi.csv is not beside the tests (installed package)")
+    frame = pd.read_csv(rossi)
+    assert frame.shape == (432, 9) and frame["arrest"].sum() == 114  # Rossi et al.'s counts
+    code, printed, err = run(capsys, "fit", rossi, "--target", "week", "--event", "arrest",
+                             "--family", "weibull", "--hidden", "none", "--solver", "lbfgs",
+                             "--out", tmp_path / "rossi.safetensors", "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert 0.5 < _metric(printed, "concordance index (Harrell's C)") < 1.0
+    assert 0.0 <= _metric(printed, "D-calibration p-value") <= 1.0
+    page = read_report(tmp_path / "rossi-report" / "report.html")
+    data = {r[0]: r[1] for r in page.tables["data"] if r}
+    train, test = (frame.iloc[rows] for rows in split_rows(len(frame), 0, 0.2))
+    for key, part in (("training rows by kind", train), ("rows scored by kind", test)):
+        events = int(part["arrest"].sum())
+        assert data[key] == (f"exact {events:,}, right-censored {len(part) - events:,}, "
+                             "left-censored 0, interval-censored 0")  # fmt: skip
+    assert (tmp_path / "rossi-report" / "d_calibration.png").exists()

@@ -461,3 +461,20 @@ def test_partial_fit_goes_on_with_interval_targets():
     for _ in range(20):
         est.partial_fit(X, y)
     assert est.n_iter_ == 21 and est.score_nll(X, y) < first
+
+
+def test_the_loss_curve_of_a_censored_fit_is_the_nll_of_the_users_targets():
+    """A standardised fit's curves are reported in y's units: the Jacobian log(scale)
+    belongs to the exact rows' densities only, not to the censored rows' probabilities
+    (it was added to every row). Oracle: score_nll of the training rows at the final
+    weights of an L-BFGS fit (whose last curve value is the objective there)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 2))
+    t = np.exp(1.0 + 0.5 * X[:, 0]) * rng.weibull(1.5, 600) * 50
+    c = rng.exponential(200, 600)
+    y = np.column_stack([np.minimum(t, c), np.where(t <= c, np.minimum(t, c), np.inf)])
+    assert 0.2 < np.mean(t > c) < 0.8
+    est = MLPRegressor(family="normal", hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20,
+                       alpha=0.0, random_state=0).fit(X, y)
+    assert est.target_scale_ > 10  # standardised: log(scale) is large
+    assert_allclose(est.loss_curve_[-1], est.score_nll(X, y), rtol=1e-6)

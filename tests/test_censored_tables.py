@@ -21,24 +21,16 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import optimize, stats
 
+from _cli import printed_metric as _metric
+from _cli import run
 from _html import read_report
-from probnn.cli import main, split_rows
+from probnn.cli import split_rows
 from probnn.distributions import Weibull
 from probnn.exceptions import DataError
 from probnn.families import get_family
 from probnn.model_file import load_model
 from probnn.survival import d_calibration
 from probnn.tables.censoring import Censoring, censoring_counts
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _metric(out: str, label: str) -> float:
-    return float(re.search(rf"^  {re.escape(label)}\s+(\S+)$", out, re.M).group(1))
 
 
 def survival_table(n: int = 300, seed: int = 0) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from probnn.families import register_family
-from probnn.families._zero_inflated import HurdleFamily
+from probnn.families._zero_inflated import HurdleFamily, NegativeBinomialCounts
 
 _TEXT = """\
 Hurdle negative binomial family: a count y, raw outputs (z1, z2, z0),
@@ -35,7 +35,7 @@ L &= -\log P(y) = -\log(1 - \pi) + L_{NB}(y) + T \ (y > 0), \qquad T = \log(1 - 
 
 
 @register_family
-class HurdleNegativeBinomialFamily(HurdleFamily):
+class HurdleNegativeBinomialFamily(NegativeBinomialCounts, HurdleFamily):
     """Overdispersed counts whose zeros have their own process: ``pi = sigmoid(z0)``, else a
     zero-truncated NB2(exp(z1), softplus(z2)).
 
@@ -54,11 +54,4 @@ class HurdleNegativeBinomialFamily(HurdleFamily):
 
     name = "hurdle-negative-binomial"
     loss_name = "hurdle negative binomial NLL"
-    link = "mu = exp(z1), alpha = softplus(z2), pi = sigmoid(z0)"
-    out_activation = "exp (mean), softplus (dispersion), sigmoid (zero probability)"
-    param_names = ("count_mean", "count_dispersion", "zero_probability")
-    count_family = "negative-binomial"
-
-    def derivation(self, latex: bool = False) -> str:
-        """Likelihood -> log-likelihood -> loss -> gradient."""
-        return _LATEX if latex else _TEXT
+    derivation_texts = (_TEXT, _LATEX)

@@ -76,10 +76,17 @@ def scoring_line(kinds: str | Sequence[str]) -> str:
             "density")  # fmt: skip
 
 
+_CENSORED_SCORING = ("scoring: -log P(lower < Y <= upper) of each held-out row's bounds (the "
+                     "censored likelihood); exact rows by their density, or, for a continuous "
+                     "family on a count target, by P(y - 1/2 < Y <= y + 1/2)")
+
+
 def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Sequence[str],
-                     levels: Sequence[str] | None = None, dtype=np.float32) -> str | None:  # fmt: skip
+                     levels: Sequence[str] | None = None, dtype=np.float32,
+                     censoring=None) -> str | None:  # fmt: skip
     """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
-    ``probnn.tabular.target_kinds``) when trained in ``dtype``, or None when it can."""
+    ``probnn.tabular.target_kinds``) when trained in ``dtype``, or None when it can; with
+    a ``censoring`` (``probnn.tables.censoring.Censoring``), its bounds."""
     from probnn.families import get_family
     from probnn.tabular import (check_trainable_target, class_order, regression_target,
                                 target_labels)  # fmt: skip
@@ -91,6 +98,14 @@ def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Seque
         return (f"{family} models {', '.join(declared.target_kinds)} targets; the target holds "
                 f"{' / '.join(kinds)} values")  # fmt: skip
     column = frame[target]
+    if censoring is not None:
+        if not declared.models_intervals:
+            return f"{family} has no cdf kernel for censored rows"
+        try:
+            censoring.bounds(frame, target, declared)
+        except DataError as exc:
+            return str(exc)
+        return None
     try:
         if declared.is_classifier:
             labels = target_labels(column, target)
@@ -111,6 +126,11 @@ def _row_nll(model, held_out: pd.DataFrame, kind: str) -> np.ndarray:
     from probnn._discrete import integer_log_prob
 
     y = model.encode_target(held_out)
+    if model.censoring is not None:  # -log P(lower < Y <= upper); exact integers as intervals
+        if _scores_integers(model.family, kind):
+            exact = y[:, 0] == y[:, 1]
+            y = y + np.where(exact, 1.0, 0.0)[:, None] * np.array([-0.5, 0.5])
+        return model.nll_rows(held_out, y)
     dist = model.predict_dist(held_out)
     if _scores_integers(model.family, kind):
         return -integer_log_prob(dist, y)
@@ -253,7 +273,7 @@ def _held_out_metrics(model, held_out: pd.DataFrame, dist, coverage: float) -> t
     """Coverage of the central interval and the PIT's KS distance (NaN for class labels)."""
     from probnn.metrics import regression_metrics
 
-    if model.is_classifier:
+    if model.is_classifier or model.censoring is not None:  # no single value per row
         return math.nan, math.nan
     y = np.asarray(model.encode_target(held_out), dtype=np.float64)
     m = regression_metrics(y, dist, coverage=coverage)
@@ -273,6 +293,7 @@ def compare_families(
     family_params: Mapping[str, Mapping[str, float]] | None = None,
     n_jobs: int | None = 1,
     say: Callable[[str], None] | None = None,
+    censoring=None,
     **fit_params,
 ) -> FamilyComparison:
     """Fit each family on the same training rows and rank them by held-out NLL.
@@ -305,6 +326,11 @@ def compare_families(
         results are those of a sequential run.
     say : callable, optional
         Called with a line of progress (the target's kind, the split) before the fits.
+    censoring : probnn.tables.censoring.Censoring, optional
+        Read ``y`` (with the columns of ``X`` it names, which are then not features) as
+        censored bounds: every family is scored by ``-log P(lower < Y <= upper)`` of the
+        held-out rows (an exact integer, for a continuous family on a count target, as
+        ``(y - 1/2, y + 1/2]``); families without a cdf kernel are skipped.
     **fit_params
         Passed to :meth:`TabularModel.fit` (``hidden``, ``solver``, ``epochs``,
         ``progress``, estimator parameters such as ``learning_rate_init``).
@@ -332,7 +358,9 @@ def compare_families(
             raise ValueError(f"families expects names among {', '.join(FAMILIES)}; found "
                              f"{', '.join(map(repr, unknown)) or 'none'}")  # fmt: skip
     check_target_column(frame, target)
-    Preprocessor(impute=impute).fit(frame.drop(columns=[target]))  # errors name file rows
+    censoring = censoring if censoring is not None and censoring.active else None
+    not_features = [target, *(censoring.columns if censoring else ())]
+    Preprocessor(impute=impute).fit(frame.drop(columns=not_features))  # errors name file rows
     kinds, why = target_kinds(frame[target])
     kind = kinds[0]
     tried = list(families) if families is not None else families_of_kinds(kinds)
@@ -344,7 +372,10 @@ def compare_families(
         say(f"target kind: {' and '.join(kinds)}, since {why}")
         say(f"one split for all families: {train.size} training rows, {test.size} held out")
     dtype = fit_params.get("dtype", np.float32)
-    problems = {f: _support_problem(frame, target, f, kinds, levels, dtype) for f in tried}
+    problems = {f: _support_problem(frame, target, f, kinds, levels, dtype, censoring)
+                for f in tried}  # fmt: skip
+    if censoring is not None:
+        fit_params = {**fit_params, "censoring": censoring}
     params_of = dict(family_params or {})
     train_frame, held_out = frame.iloc[train], frame.iloc[test]
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
@@ -390,7 +421,8 @@ def compare_families(
                                         "coverage", "pit_ks"])  # fmt: skip
     return FamilyComparison(
         table=table, models=models, best=best, verdict=_verdict(ranked, means, se),
-        kinds=tuple(kinds), why=why, scoring=scoring_line(kinds), train=train, test=test,
+        kinds=tuple(kinds), why=why, train=train, test=test,
+        scoring=_CENSORED_SCORING if censoring is not None else scoring_line(kinds),
         nll_rows=nll_rows, standard_errors=se, dists=dists, trained=trained, seconds=seconds,
         skipped=skipped, left_out=left_out, families=tried,
         attempted=[f for f in tried if problems[f] is None], coverage=coverage,

@@ -1,17 +1,23 @@
 """Scores for survival (time-to-event) predictions with right-censored times.
 
 :func:`concordance_index` is Harrell's C: among the pairs whose order of events is
-known, the share the predictions put in the same order.
+known, the share the predictions put in the same order. :func:`d_calibration` is the
+censoring-aware calibration check of Haider et al. (2020): the predicted survival
+probabilities at the observed times, censored rows spread over what they allow.
+:func:`censored_metrics` gathers these with the censored NLL for ``probnn evaluate``.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import math
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from probnn._validation import describe_rows, describe_values
 
-__all__ = ["concordance_index"]
+__all__ = ["concordance_index", "d_calibration", "DCalibration", "censored_metrics"]
 
 
 def _as_vector(values: ArrayLike, name: str) -> np.ndarray:
@@ -121,3 +127,126 @@ def concordance_index(time: ArrayLike, event: ArrayLike, predicted: ArrayLike) -
         raise ValueError("no comparable pair: the concordance index needs at least one "
                          "observed event before another row's time")  # fmt: skip
     return (concordant + 0.5 * ties) / comparable
+
+
+@dataclasses.dataclass(frozen=True)
+class DCalibration:
+    """What :func:`d_calibration` found.
+
+    Attributes
+    ----------
+    counts : ndarray of shape (n_bins,)
+        Rows per bin of the predicted survival probability ``S = 1 - F`` (bin 0 is
+        ``[0, 1/n_bins)``); a censored row adds its share to several bins, so the counts
+        are fractional and sum to the number of rows.
+    statistic : float
+        Pearson's chi-square of the counts against ``n / n_bins`` each.
+    p_value : float
+        Of the chi-square with ``n_bins - 1`` degrees of freedom: a small value says the
+        survival probabilities are not uniform (the model is not D-calibrated).
+    """
+
+    counts: np.ndarray
+    statistic: float
+    p_value: float
+
+
+def _cdf_at(dist, x: np.ndarray, default: float) -> np.ndarray:
+    """``dist.cdf(x)`` where ``x`` is finite, ``default`` (0 at -inf, 1 at +inf) elsewhere."""
+    finite = np.isfinite(x)
+    out = np.full(x.shape, default, dtype=np.float64)
+    if finite.any():
+        safe = np.where(finite, x, 0.0)  # every row evaluated (batch shape), finite ones kept
+        out[finite] = np.asarray(dist.cdf(safe), dtype=np.float64)[finite]
+    return np.where(x == -np.inf, 0.0, np.where(x == np.inf, 1.0, out))
+
+
+def d_calibration(dist, y: ArrayLike, n_bins: int = 10) -> DCalibration:
+    """Distributional calibration of predictions for censored and interval targets.
+
+    Each row's predicted survival probability at its observed value, ``S(y) = 1 - F(y)``,
+    is Uniform(0, 1) under a correct model. A row known only to lie in ``(l, u]`` has
+    ``S(Y)`` uniform on ``[S(u), S(l)]`` under the model, and is spread uniformly over that
+    range (Haider, Hoehn, Davis & Greiner 2020, "Effective ways to build and evaluate
+    individual survival distributions", JMLR 21(85)): a right-censored row at ``c`` spreads
+    over ``[0, S(c)]``, a left-censored one over ``[S(u), 1]``. For a discrete distribution
+    an exact count ``y`` is the interval ``(y - 1, y]`` (the randomised PIT). The histogram
+    of these shares over ``n_bins`` equal bins is flat in expectation; its chi-square
+    against flat is the test.
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictions with batch shape (n_samples,) and a ``cdf``.
+    y : array-like of shape (n_samples, 2)
+        ``(lower, upper)`` rows as ``Family.check_interval_target`` returns them (equal
+        bounds: exact; ``inf`` / ``-inf``: an absent bound); or shape (n_samples,) of
+        exact values.
+    n_bins : int, default=10
+        Haider et al.'s choice.
+
+    Returns
+    -------
+    DCalibration
+    """
+    from scipy import stats
+
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 1:
+        y = np.column_stack([y, y])
+    if y.ndim != 2 or y.shape[1] != 2 or y.shape[0] != dist.batch_shape[0]:
+        raise ValueError(f"y must have shape ({dist.batch_shape[0]}, 2) of (lower, upper) or "
+                         f"({dist.batch_shape[0]},); found shape {y.shape}")  # fmt: skip
+    if not (isinstance(n_bins, int) and n_bins >= 2):
+        raise ValueError(f"n_bins must be an integer of at least 2; found {n_bins!r}")
+    lower, upper = y[:, 0], y[:, 1]
+    if getattr(dist, "is_discrete", False):
+        exact = lower == upper
+        lower = np.where(exact, lower - 1.0, lower)
+    # S(Y) lies in [a, b] = [1 - F(u), 1 - F(l)]; a point where the two agree
+    a = 1.0 - _cdf_at(dist, upper, 1.0)
+    b = 1.0 - _cdf_at(dist, lower, 0.0)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    point = b - a <= 0.0
+    counts = np.zeros(n_bins)
+    np.add.at(counts, np.minimum((a[point] * n_bins).astype(np.intp), n_bins - 1), 1.0)
+    lo, hi = a[~point, None], b[~point, None]
+    overlap = np.clip(np.minimum(hi, edges[None, 1:]) - np.maximum(lo, edges[None, :-1]), 0.0, None)
+    counts += np.sum(overlap / (hi - lo), axis=0)
+    expected = y.shape[0] / n_bins
+    statistic = float(np.sum((counts - expected) ** 2) / expected)
+    return DCalibration(counts=counts, statistic=statistic,
+                        p_value=float(stats.chi2.sf(statistic, n_bins - 1)))  # fmt: skip
+
+
+def censored_metrics(y: np.ndarray, dist, nll_rows: ArrayLike) -> dict[str, float]:
+    """Held-out scores of predictions for censored targets (``probnn evaluate``).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples, 2)
+        Checked ``(lower, upper)`` rows.
+    dist : Distribution
+        Batch shape (n_samples,).
+    nll_rows : array-like of shape (n_samples,)
+        Each row's ``-log P(lower < Y <= upper)`` (the density's NLL where exact).
+
+    Returns
+    -------
+    dict
+        ``nll_nats``, ``nll_bits``; ``concordance`` (Harrell's C of the predicted median
+        against the times, when every row is exact or right-censored and some pair is
+        comparable); ``d_calibration_p`` (:func:`d_calibration`'s p-value).
+    """
+    nll = float(np.mean(np.asarray(nll_rows, dtype=np.float64)))
+    out = {"nll_nats": nll, "nll_bits": nll / math.log(2.0)}
+    lower, upper = y[:, 0], y[:, 1]
+    exact = lower == upper
+    if np.all(exact | (np.isfinite(lower) & (upper == np.inf))):
+        median = np.asarray(dist.icdf(np.full(dist.batch_shape, 0.5)), dtype=np.float64)
+        try:
+            out["concordance"] = concordance_index(lower, exact.astype(np.float64), median)
+        except ValueError:  # no comparable pair (no event before another's time)
+            pass
+    out["d_calibration_p"] = d_calibration(dist, y).p_value
+    return out

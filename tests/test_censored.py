@@ -230,6 +230,37 @@ def test_poisson_tails_match_summed_pmf(z, k, right):
     assert_allclose(-loss[0], expected, rtol=1e-9, atol=1e-15)
 
 
+@pytest.mark.skipif(np.finfo(np.longdouble).eps > 1e-18,
+                    reason="the oracle's running products need 80-bit long doubles")
+@pytest.mark.parametrize("sds", [-8.0, -3.0, 0.0, 3.0, 5.0, 8.0])
+def test_poisson_tails_at_a_rate_of_1e9_match_an_exact_sum(sds):
+    """At rate 1e9, log F(k) / log S(k) against the tail's sum: its first term by mpmath
+    (40 digits), the rest by running products of the pmf's ratios (lambda / j upwards,
+    j / lambda downwards) in 80-bit long doubles (float64's products drift by 1e-10 over
+    the 1e5 terms that matter). scipy's pdtrc, which the survival used, is 72% low 5 sd
+    above the mean."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    z = math.log(1e9)
+    lam = math.exp(z)  # the rate the raw output z means, exactly (not 1e9: 2e-15 apart)
+    k = math.floor(lam + sds * math.sqrt(lam))
+
+    def pmf(j):
+        return mpmath.exp(j * mpmath.log(mpmath.mpf(lam)) - lam - mpmath.loggamma(j + 1))
+
+    n = 4_000_000  # beyond 100 sd: the terms left are below 1e-300 of the first
+    if sds >= 0:  # S(k) = p(k + 1) (1 + sum_j prod_{i <= j} lambda / (k + 1 + i))
+        ratios = np.longdouble(lam) / np.arange(k + 2, k + 2 + n, dtype=np.longdouble)
+        first, lower, upper = pmf(k + 1), k, np.inf
+    else:  # F(k) = p(k) (1 + sum_j prod_{i < j} (k - i) / lambda)
+        ratios = np.arange(k, k - n, -1, dtype=np.longdouble) / np.longdouble(lam)
+        first, lower, upper = pmf(k), -np.inf, k
+    tail = first * mpmath.mpf(repr(float(1 + np.cumprod(ratios).sum(dtype=np.longdouble))))
+    expected = float(mpmath.log(tail))
+    loss = get_family("poisson").censored_nll(np.array([z]), [lower], [upper])
+    assert_allclose(-loss[0], expected, rtol=1e-12, atol=1e-13)
+
+
 # ---------------------------------------------------------------- checks
 def test_interval_targets_are_checked_naming_rows():
     family = get_family("normal")
@@ -430,3 +461,20 @@ def test_partial_fit_goes_on_with_interval_targets():
     for _ in range(20):
         est.partial_fit(X, y)
     assert est.n_iter_ == 21 and est.score_nll(X, y) < first
+
+
+def test_the_loss_curve_of_a_censored_fit_is_the_nll_of_the_users_targets():
+    """A standardised fit's curves are reported in y's units: the Jacobian log(scale)
+    belongs to the exact rows' densities only, not to the censored rows' probabilities
+    (it was added to every row). Oracle: score_nll of the training rows at the final
+    weights of an L-BFGS fit (whose last curve value is the objective there)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 2))
+    t = np.exp(1.0 + 0.5 * X[:, 0]) * rng.weibull(1.5, 600) * 50
+    c = rng.exponential(200, 600)
+    y = np.column_stack([np.minimum(t, c), np.where(t <= c, np.minimum(t, c), np.inf)])
+    assert 0.2 < np.mean(t > c) < 0.8
+    est = MLPRegressor(family="normal", hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20,
+                       alpha=0.0, random_state=0).fit(X, y)
+    assert est.target_scale_ > 10  # standardised: log(scale) is large
+    assert_allclose(est.loss_curve_[-1], est.score_nll(X, y), rtol=1e-6)

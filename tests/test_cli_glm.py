@@ -15,23 +15,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from _cli import printed_metric as _metric
+from _cli import run
 from _html import read_report
-from probnn.cli import main, split_rows
+from probnn.cli import split_rows
 from probnn.model_file import load_model
 
 WARNING = re.compile(r"^warning: the (network|generalised linear model)'s held-out NLL "
                      r"(\S+) is worse than the best constant (\S+)'s (\S+) \(by (\S+) nats per "
                      r"example\): try (.*)$", re.M)  # fmt: skip
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _metric(out: str, label: str) -> float:
-    return float(re.search(rf"^  {re.escape(label)}\s+(\S+)$", out, re.M).group(1))
 
 
 def _split(frame: pd.DataFrame, seed: int = 0, test_size: float = 0.2):

@@ -129,7 +129,8 @@ def test_compare_scores_each_family_under_its_posterior(table, capsys):
 @pytest.mark.parametrize("extra, message", [
     (["--ensemble", "3"], "--posterior laplace wraps one network"),
     (["--stream", "yes"], "--posterior laplace needs the table in memory"),
-], ids=["ensemble", "stream"])  # fmt: skip
+    (["--censored-above", "1"], "--posterior laplace takes exact targets"),
+], ids=["ensemble", "stream", "censored"])  # fmt: skip
 def test_bad_usage_is_one_line_and_exit_2(table, tmp_path, capsys, extra, message):
     path, _ = table
     code, _, err = run(capsys, "fit", path, "--target", "y", "--posterior", "laplace",

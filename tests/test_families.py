@@ -376,6 +376,22 @@ CASES = [
         overflow=lambda row: row[0] > 0,  # lambda = e^1e4: the positive counts' NLL ~ lambda
     ),
     Case(
+        "hurdle-negative-binomial",
+        "hurdle-negative-binomial",
+        {},
+        3,
+        lambda rng, n: np.r_[1 + rng.negative_binomial(1.0, 0.2, 8), np.where(
+            rng.random(n) < 0.3, 0, 1 + rng.negative_binomial(1.0, 0.2, n))][:n],
+        lambda raw, y: np.where(
+            y == 0, np.log(special.expit(raw[:, 2])),
+            np.log(special.expit(-raw[:, 2]))
+            + nbinom_logpmf(y, np.exp(raw[:, 0]), softplus_oracle(raw[:, 1]))
+            - stats.nbinom.logsf(0, 1 / softplus_oracle(raw[:, 1]),
+                                 1 / (1 + softplus_oracle(raw[:, 1]) * np.exp(raw[:, 0])))),
+        # as the negative binomial's: mu = e^1e4 with alpha ~ 0
+        overflow=lambda row: row[0] > 0 and row[1] < 0,
+    ),
+    Case(
         "log-normal",
         "log-normal",
         {},

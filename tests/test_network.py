@@ -38,7 +38,8 @@ def targets(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
     # issue 25: survival times, excess zeros
     if name in ("weibull", "log-logistic"):
         return rng.weibull(1.5, n) * 2.0
-    if name in ("zero-inflated-poisson", "zero-inflated-negative-binomial", "hurdle-poisson"):
+    if name in ("zero-inflated-poisson", "zero-inflated-negative-binomial", "hurdle-poisson",
+                "hurdle-negative-binomial"):
         return np.where(rng.random(n) < 0.3, 0, rng.poisson(3.0, n))
     pytest.skip(f"no target generator for the new family {name!r}; add one here")
 

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from probnn import MLPRegressor
 from probnn.distributions import NegativeBinomial, Poisson, ZeroInflated
@@ -184,3 +184,52 @@ def test_hurdle_poisson_with_no_hidden_layer_is_a_logit_and_a_truncated_poisson(
     p0 = logit.predict_proba(X)[:, 1]
     llf_logit = np.sum(np.where(y == 0, np.log(p0), np.log1p(-p0)))
     assert_allclose(-est.score_nll(X, y) * len(y), llf_logit + trunc.llf, rtol=1e-7)
+
+
+def test_hurdle_negative_binomial_with_no_hidden_layer_is_a_logit_and_a_truncated_nb2():
+    """The hurdle likelihood splits: the zero part is scikit-learn's unpenalised logistic
+    regression of y == 0; the count part is the zero-truncated NB2 regression of the
+    positive counts, here with log alpha's softplus linear in the features as the network
+    has it, maximised directly (scipy.optimize of scipy.stats' ``nbinom.logpmf - logsf(0)``).
+    statsmodels' TruncatedLFNegativeBinomialP (one constant alpha, a nested model) may not
+    do better."""
+    from sklearn.linear_model import LogisticRegression
+    from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1200, 2))
+    mu = np.exp(1.0 + 0.5 * X[:, 0] - 0.3 * X[:, 1])
+    pi = special.expit(-0.5 + 0.8 * X[:, 1])
+    draws = rng.negative_binomial(1 / 0.7, 1 / (1 + 0.7 * mu))  # alpha 0.7
+    while (draws == 0).any():  # the truncated law: positive draws only
+        again = draws == 0
+        draws[again] = rng.negative_binomial(1 / 0.7, 1 / (1 + 0.7 * mu[again]))
+    y = np.where(rng.random(1200) < pi, 0, draws).astype(float)
+    est = MLPRegressor(family="hurdle-negative-binomial", hidden_layer_sizes=(), solver="lbfgs",
+                       dtype="float64", max_iter=5000, tol=1e-12, alpha=0.0,
+                       random_state=0).fit(X, y)
+    dist = est.predict_dist(X)
+    logit = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10000).fit(X, y == 0)
+    assert_allclose(dist.zero_probability, logit.predict_proba(X)[:, 1], rtol=2e-3)
+    pos = y > 0
+    exog = sm.add_constant(X)
+
+    def truncated_nll(theta):
+        m = np.exp(exog[pos] @ theta[:3])
+        a = np.logaddexp(0.0, exog[pos] @ theta[3:])
+        n, p = 1 / a, 1 / (1 + a * m)
+        return -np.sum(stats.nbinom.logpmf(y[pos], n, p) - stats.nbinom.logsf(0, n, p))
+
+    best = optimize.minimize(truncated_nll, np.r_[1.0, 0, 0, 0, 0, 0], method="BFGS",
+                             options={"gtol": 1e-8})
+    assert_allclose(dist.base.mean, np.exp(exog @ best.x[:3]), rtol=2e-3)
+    p0 = logit.predict_proba(X)[:, 1]
+    llf_logit = np.sum(np.where(y == 0, np.log(p0), np.log1p(-p0)))
+    llf = -est.score_nll(X, y) * len(y)
+    assert_allclose(llf, llf_logit - best.fun, rtol=1e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trunc = TruncatedLFNegativeBinomialP(y[pos], exog[pos], truncation=0, p=2).fit(
+            method="bfgs", maxiter=2000, disp=False)
+    assert llf_logit + trunc.llf <= llf + 1e-6
+    assert llf - (llf_logit + trunc.llf) < 5.0  # alpha is constant in the truth

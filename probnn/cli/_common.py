@@ -136,6 +136,8 @@ _LABELS = {
     "mae": "MAE",
     "coverage": "interval coverage",
     "pit_ks": "PIT KS distance from uniform",
+    "concordance": "concordance index (Harrell's C)",
+    "d_calibration_p": "D-calibration p-value",
 }
 
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from probnn.cli._common import (_check_report_dir, _drop, _end_of_training, _progress, _read,
                                 _runs_elsewhere, _say, _staged_report)  # fmt: skip
 from probnn.cli._errors import UsageError, in_option_words
-from probnn.cli.options import _check_family_params, _cluster, _estimator_params, _family_params
+from probnn.cli.options import (_censoring, _check_family_params, _cluster, _estimator_params,
+                                _family_params)  # fmt: skip
 
 
 def _write_compare_report(args, report_dir, frame, result) -> pathlib.Path:
@@ -42,6 +43,7 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     from probnn.compare import compare_families
     from probnn.tabular import check_target_column, families_of_kinds, target_kinds
 
+    censoring = _censoring(args)
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     params = _family_params(args)
@@ -56,7 +58,7 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
         levels=args.levels, family_params=params_of, n_jobs=args.jobs,
         say=lambda line: _say(args, line), hidden=args.hidden, solver=args.solver,
         epochs=args.epochs, progress=_progress(args) and not _runs_elsewhere(args),
-        **_estimator_params(args),
+        censoring=censoring, **_estimator_params(args),
     )  # fmt: skip
     for family in result.attempted:  # said once all are fitted (one bar per process would mix)
         _say(args, f"fitting {family} ...")

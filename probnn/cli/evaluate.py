@@ -8,6 +8,7 @@ import pathlib
 from probnn._split import split_rows
 from probnn.cli._common import (_check_report_dir, _load_tabular, _print_metrics, _read,
                                 _write_model_report)  # fmt: skip
+from probnn.cli._errors import UsageError
 from probnn.cli.fit import SPLIT_ROW_HASH
 from probnn.cli.options import _streams
 from probnn.exceptions import DataError
@@ -57,6 +58,9 @@ def _cmd_evaluate(args) -> int:
     # scored on the rows its fit held out, the same rows by the same rule: on the rest it
     # trained, and figures from them would not be held-out figures.
     if _streams(args):
+        if model.censoring is not None:
+            raise UsageError(f"{args.model} models a censored target, scored with the table in "
+                             "memory, not streamed: use --stream no")  # fmt: skip
         from probnn.streaming import TableSource, evaluate_stream, head_rows
 
         source = TableSource(args.data)

@@ -11,8 +11,9 @@ from probnn.cli._common import (_check_output_file, _check_report_dir, _drop, _e
                                 _print_metrics, _progress, _read, _runs_elsewhere, _say,
                                 _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
-from probnn.cli.options import (_check_ensemble, _check_family_name, _check_family_params, _check_levels,
-                                _cluster, _estimator_params, _family_params, _streams)  # fmt: skip
+from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
+                                _check_levels, _cluster, _estimator_params, _family_params,
+                                _in_memory_only, _streams)  # fmt: skip
 from probnn.exceptions import DataError
 
 
@@ -52,6 +53,7 @@ def _report_files() -> tuple[str, ...]:
 
 
 def _cmd_fit(args) -> int:
+    from probnn.tables.censoring import censored_family
     from probnn.tabular import (TabularModel, check_held_out_labels, check_target_column,
                                 infer_family, is_classifier_family, validate_frame)  # fmt: skip
 
@@ -67,7 +69,9 @@ def _cmd_fit(args) -> int:
     if _runs_elsewhere(args) and args.ensemble == 1:
         raise UsageError("--jobs and --scheduler spread an ensemble's networks over workers "
                          "(--ensemble M); a single network trains in one process")  # fmt: skip
+    censoring = _censoring(args)
     if _streams(args):
+        _in_memory_only(censoring)
         return _fit_streamed(args, out, report_dir, family_params)
     raw_frame = _read(args.data)
     from probnn.report.card import file_sha256
@@ -78,13 +82,13 @@ def _cmd_fit(args) -> int:
     family = args.family
     reason = f"chosen with --family {family}"
     if family == "auto":
-        family, why = infer_family(frame[args.target])
+        family, why = (censored_family if censoring else infer_family)(frame[args.target])
         reason = f"inferred because {why}"
         _say(args, f"family: {family} ({why})")
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
     _check_levels(args, family)
-    validate_frame(frame, args.target, family, args.impute, args.levels)
+    validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
         check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
@@ -97,7 +101,8 @@ def _cmd_fit(args) -> int:
             frame.iloc[train], args.target, family=family, hidden=args.hidden,
             solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
             progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
-            n_jobs=args.jobs, levels=args.levels, **_estimator_params(args), **extra,
+            n_jobs=args.jobs, levels=args.levels, censoring=censoring, **_estimator_params(args),
+            **extra,
         )  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}

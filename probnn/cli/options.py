@@ -281,6 +281,53 @@ def _add_parallel_options(p: argparse.ArgumentParser, what: str) -> None:
                         "to the workers, the results come back here; none by default)")
 
 
+def _add_censoring_options(p: argparse.ArgumentParser) -> None:
+    """``--upper``, ``--event``, ``--censored-above``, ``--censored-below``: a censored target
+    (``probnn.tables.censoring.Censoring``)."""
+    p.add_argument("--upper", metavar="COL",
+                   help="column of upper bounds beside the target, which then holds the lower "
+                        "bound: an empty cell is an exact value, inf right-censored (Y > "
+                        "target), a target of -inf left-censored; scored by -log P(lower < Y "
+                        "<= upper)")  # fmt: skip
+    p.add_argument("--event", metavar="COL",
+                   help="column of events, 1 observed and 0 right-censored (the target is then "
+                        "only a lower bound), as survival tables hold it")  # fmt: skip
+    p.add_argument("--censored-above", type=_number(float, math.isfinite, "a finite number"),
+                   metavar="VALUE", help="a cap: targets at or above VALUE are right-censored "
+                   "at VALUE (Y > VALUE), e.g. California's house values recorded as 500,001")
+    p.add_argument("--censored-below", type=_number(float, math.isfinite, "a finite number"),
+                   metavar="VALUE", help="a detection limit: targets at or below VALUE are "
+                   "left-censored at VALUE (Y <= VALUE)")  # fmt: skip
+
+
+def _censoring(args):
+    """The ``Censoring`` the options ask for, or None (bad usage for a contradiction)."""
+    from probnn.tables.censoring import Censoring
+
+    try:
+        censoring = Censoring(upper=args.upper, event=args.event, above=args.censored_above,
+                              below=args.censored_below)  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(f"--upper / --event / --censored-above / --censored-below: {exc}") from None
+    for option, column in (("--upper", args.upper), ("--event", args.event)):
+        if column is not None and column == args.target:
+            raise UsageError(f"{option} {column!r} is the target column itself")
+        if column is not None and column in getattr(args, "drop", ()):
+            raise UsageError(f"{option} {column!r} is also dropped by --drop")
+    if censoring.active and getattr(args, "posterior", "none") != "none":
+        raise UsageError("--posterior laplace takes exact targets; --upper / --event / "
+                         "--censored-above / --censored-below make this one censored")  # fmt: skip
+    return censoring if censoring.active else None
+
+
+def _in_memory_only(censoring) -> None:
+    """Bad usage: a censored target is read with the table in memory, not streamed."""
+    if censoring is not None:
+        raise UsageError("a censored target (--upper, --event, --censored-above, "
+                         "--censored-below) is read with the table in memory, not streamed: "
+                         "use --stream no")  # fmt: skip
+
+
 def _add_stream_option(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--stream", choices=("auto", "yes", "no"), default="auto",
                    help=f"{what}; auto streams a folder of Parquet files or a file of at least "

@@ -59,11 +59,18 @@ def _log1pmx_neg(sigma: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _poisson_cdf_temme(k: NDArray[np.float64], rate: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``P(Y <= k) = Q(k + 1, rate)`` by Temme's expansion, for ``k + 1`` and ``rate`` large.
+    """``P(Y <= k) = Q(k + 1, rate)`` by Temme's expansion, for ``k + 1`` and ``rate`` large."""
+    return _poisson_cdf_sf_temme(k, rate)[0]
 
-    ``Q(a, x) = erfc(eta sqrt(a / 2)) / 2 + exp(-a eta^2 / 2) / sqrt(2 pi a) (c_0 + c_1 / a)``
-    with ``lambda = x / a``, ``eta = sign(lambda - 1) sqrt(2 (lambda - 1 - log lambda))``;
-    the next term is below ``1e-15`` of the first for ``a >= 1e5``.
+
+def _poisson_cdf_sf_temme(k: NDArray[np.float64], rate: NDArray[np.float64]):
+    """``(P(Y <= k), P(Y > k)) = (Q(k + 1, rate), P(k + 1, rate))`` by Temme's expansion.
+
+    ``Q(a, x) = erfc(eta sqrt(a / 2)) / 2 + R`` and ``P(a, x) = erfc(-eta sqrt(a / 2)) / 2 - R``
+    with ``R = exp(-a eta^2 / 2) / sqrt(2 pi a) (c_0 + c_1 / a)``, ``lambda = x / a``,
+    ``eta = sign(lambda - 1) sqrt(2 (lambda - 1 - log lambda))`` (DLMF 8.12.3-4); the next
+    term is below ``1e-15`` of the first for ``a >= 1e5``. Each tail comes from its own
+    form, so a small one keeps its relative accuracy (no ``1 - Q``).
     """
     a = k + 1.0
     sigma = (rate - a) / a  # lambda - 1
@@ -75,10 +82,11 @@ def _poisson_cdf_temme(k: NDArray[np.float64], rate: NDArray[np.float64]) -> NDA
     c0 = np.where(near, np.polynomial.polynomial.polyval(en, _C0_SERIES), rs - re)
     c1 = np.where(near, np.polynomial.polynomial.polyval(en, _C1_SERIES),
                   re**3 - rs**3 - rs**2 - rs / 12)  # fmt: skip
-    main = 0.5 * special.erfc(eta * np.sqrt(a / 2.0))
     with np.errstate(over="ignore"):  # a eta^2 beyond float range: exp(-inf) = 0 is exact
         tail = np.exp(-(a * _log1pmx_neg(sigma)))
-    return main + tail / np.sqrt(2 * np.pi * a) * (c0 + c1 / a)
+    r = tail / np.sqrt(2 * np.pi * a) * (c0 + c1 / a)
+    y = eta * np.sqrt(a / 2.0)
+    return 0.5 * special.erfc(y) + r, 0.5 * special.erfc(-y) - r
 
 
 def poisson_cdf(k: NDArray[np.float64], rate: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -90,6 +98,19 @@ def poisson_cdf(k: NDArray[np.float64], rate: NDArray[np.float64]) -> NDArray[np
         out = np.where(big, _poisson_cdf_temme(np.where(big, k, _TEMME_FROM),
                                                 np.where(big, rate, _TEMME_FROM)), out)  # fmt: skip
     return out
+
+
+def poisson_cdf_sf(k: NDArray[np.float64], rate: NDArray[np.float64]):
+    """``(P(Y <= k), P(Y > k))`` for integer ``k >= 0``: scipy's ``pdtr`` / ``pdtrc``, and
+    Temme's expansion from ``_TEMME_FROM`` on (each tail in its own form, see
+    :func:`_poisson_cdf_sf_temme`)."""
+    k, rate = np.broadcast_arrays(np.asarray(k, dtype=np.float64), np.asarray(rate, np.float64))
+    big = (k + 1.0 >= _TEMME_FROM) & (rate >= _TEMME_FROM)
+    cdf, sf = special.pdtr(k, rate), special.pdtrc(k, rate)
+    if big.any():
+        q, p = _poisson_cdf_sf_temme(np.where(big, k, _TEMME_FROM), np.where(big, rate, _TEMME_FROM))
+        cdf, sf = np.where(big, q, cdf), np.where(big, p, sf)
+    return cdf, sf
 
 
 # Below this cdf (or survival) the log comes from the tail series: pdtr rounds to
@@ -140,7 +161,9 @@ def poisson_log_cdf_sf(k: ArrayLike, log_rate: ArrayLike) -> tuple[NDArray[np.fl
 
     Notes
     -----
-    ``scipy.special.pdtr`` / ``pdtrc`` where the probability is above 1e-250; below, the
+    :func:`poisson_cdf_sf` (``pdtr`` / ``pdtrc``, Temme's expansion at large counts and
+    rates, where ``pdtrc`` is off by most of a small tail) where the probability is above
+    1e-250; below, the
     tail's series from its largest term: ``F(k) = p(k) sum_j prod_{i<j} (k - i) / lambda``
     (far below the mean) and ``S(k) = p(k + 1) sum_j prod_{i<=j} lambda / (k + 1 + i)``
     (far above), so a bound far in either tail keeps an exact, finite log.
@@ -154,8 +177,7 @@ def poisson_log_cdf_sf(k: ArrayLike, log_rate: ArrayLike) -> tuple[NDArray[np.fl
     kk, zz = k[fin], z[fin]
     with np.errstate(over="ignore"):
         rate = np.exp(zz)
-    cdf = special.pdtr(kk, rate)
-    sf = special.pdtrc(kk, rate)
+    cdf, sf = poisson_cdf_sf(kk, rate)  # Temme's at large counts and rates, not pdtr's
     with np.errstate(divide="ignore"):
         lc, ls = np.log(cdf), np.log(sf)
     low = ~(cdf > _TAIL_BELOW)

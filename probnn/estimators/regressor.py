@@ -528,8 +528,11 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         if reset or not hasattr(self, "_network"):  # interval targets: by their points
             check_resolution(AffineTarget(head, shift, scale).standardise(y_points),
                              w_points, head, self._np_dtype())  # fmt: skip
+        # an exact row's density carries the standardisation's Jacobian, a censored row's
+        # probability does not: the head adds it to the exact rows (curves in y's units)
+        self._jacobian_in_head = interval
         if interval:
-            head = IntervalTargets(head)
+            head = IntervalTargets(head, exact_log_jacobian=math.log(scale))
         standardisation = AffineTarget(head, shift, scale)
         y_fit = standardisation.standardise(y)
         rows = self._validation_rows(*validation)
@@ -689,7 +692,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         return resolve_average(kwargs)
 
     def _nll_offset(self) -> float:
-        # log of the Jacobian |dy_std / dy| = 1 / scale, per example
+        # log of the Jacobian |dy_std / dy| = 1 / scale, per example (interval targets: the
+        # training head added it to the exact rows alone)
+        if getattr(self, "_jacobian_in_head", False):
+            return 0.0
         return math.log(getattr(self, "target_scale_", 1.0))
 
     # -------------------------------------------------------------- predict

@@ -68,12 +68,18 @@ class IntervalTargets(Family):
     ----------
     base : Family
         A family whose ``models_intervals`` is true.
+    exact_log_jacobian : float, default=0.0
+        Added to the NLL of the exact rows only: ``log(scale)`` when the targets are
+        standardised, the Jacobian an exact row's density needs and a censored row's
+        probability does not, so the trainer's curves are the NLL of the user's targets.
+        A constant per row: the gradient is ``base``'s.
     """
 
-    def __init__(self, base: Family):
+    def __init__(self, base: Family, exact_log_jacobian: float = 0.0):
         if not base.models_intervals:
             base.check_interval_target(np.zeros((0, 2)))  # raises, naming the family
         self.base = base
+        self.exact_log_jacobian = float(exact_log_jacobian)
         for attr in _DECLARED:
             setattr(self, attr, getattr(base, attr))
 
@@ -85,7 +91,11 @@ class IntervalTargets(Family):
         return self.base._n_outputs_for(y[:, 0])
 
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
-        return self.base._interval_loss_gradient(raw, y, need_gradient)
+        loss, grad = self.base._interval_loss_gradient(raw, y, need_gradient)
+        if self.exact_log_jacobian:
+            loss = loss + np.where(y[:, 0] == y[:, 1], self.exact_log_jacobian,
+                                   0.0).astype(loss.dtype)  # fmt: skip
+        return loss, grad
 
     def distribution(self, raw: ArrayLike):
         return self.base.distribution(raw)
@@ -103,7 +113,7 @@ class IntervalTargets(Family):
         return self.base.get_params()
 
     def standardised(self, scale: float) -> "IntervalTargets":
-        return IntervalTargets(self.base.standardised(scale))
+        return IntervalTargets(self.base.standardised(scale), self.exact_log_jacobian)
 
     def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """``base.constant_raw`` of one representative value per row (:func:`interval_points`).
@@ -149,10 +159,11 @@ class IntervalTargets(Family):
         return {**params, "scale": math.exp(float(res.x))}
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.base == other.base
+        return (type(self) is type(other) and self.base == other.base
+                and self.exact_log_jacobian == other.exact_log_jacobian)
 
     def __hash__(self) -> int:
-        return hash((type(self), self.base))
+        return hash((type(self), self.base, self.exact_log_jacobian))
 
     def __repr__(self) -> str:
         return f"IntervalTargets({self.base!r})"

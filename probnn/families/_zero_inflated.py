@@ -23,6 +23,24 @@ from probnn.families.base import Array, Family, as_raw, check_count_target
 __all__ = ["ExcessZerosFamily", "HurdleFamily"]
 
 
+class PoissonCounts:
+    """What the excess-zero families whose count law is the Poisson declare alike."""
+
+    link = "lambda = exp(z1), pi = sigmoid(z0)"
+    out_activation = "exp (rate), sigmoid (zero probability)"
+    param_names = ("count_rate", "zero_probability")
+    count_family = "poisson"
+
+
+class NegativeBinomialCounts:
+    """What the excess-zero families whose count law is NB2 declare alike."""
+
+    link = "mu = exp(z1), alpha = softplus(z2), pi = sigmoid(z0)"
+    out_activation = "exp (mean), softplus (dispersion), sigmoid (zero probability)"
+    param_names = ("count_mean", "count_dispersion", "zero_probability")
+    count_family = "negative-binomial"
+
+
 class ExcessZerosFamily(Family):
     """Base of the zero-inflated families (not registered itself).
 
@@ -31,6 +49,8 @@ class ExcessZerosFamily(Family):
 
     #: the registry name of the count law's family
     count_family: str = ""
+    #: the derivation (plain text, LaTeX), set by each family's file
+    derivation_texts: tuple[str, str] = ("", "")
 
     is_classifier = False
     support = "count"
@@ -48,6 +68,10 @@ class ExcessZerosFamily(Family):
 
     def _n_outputs_for(self, y: np.ndarray) -> int:
         return self._count._n_outputs_for(y) + 1
+
+    def derivation(self, latex: bool = False) -> str:
+        """Likelihood -> log-likelihood -> loss -> gradient."""
+        return self.derivation_texts[1 if latex else 0]
 
     def _split(self, raw: Array) -> tuple[Array, Array]:
         return raw[:, :-1], raw[:, -1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from probnn.families import register_family
-from probnn.families._zero_inflated import HurdleFamily
+from probnn.families._zero_inflated import HurdleFamily, PoissonCounts
 
 _TEXT = """\
 Hurdle Poisson family: a count y, raw outputs (z1, z0), rate lambda = exp(z1),
@@ -28,7 +28,7 @@ L &= -\log P(y) \\
 
 
 @register_family
-class HurdlePoissonFamily(HurdleFamily):
+class HurdlePoissonFamily(PoissonCounts, HurdleFamily):
     """Counts whose zeros have their own process: ``pi = sigmoid(z0)``, else a zero-truncated
     Poisson(exp(z1)).
 
@@ -45,11 +45,4 @@ class HurdlePoissonFamily(HurdleFamily):
 
     name = "hurdle-poisson"
     loss_name = "hurdle Poisson NLL"
-    link = "lambda = exp(z1), pi = sigmoid(z0)"
-    out_activation = "exp (rate), sigmoid (zero probability)"
-    param_names = ("count_rate", "zero_probability")
-    count_family = "poisson"
-
-    def derivation(self, latex: bool = False) -> str:
-        """Likelihood -> log-likelihood -> loss -> gradient."""
-        return _LATEX if latex else _TEXT
+    derivation_texts = (_TEXT, _LATEX)

@@ -113,6 +113,53 @@ class NegativeBinomialFamily(Family):
         grad[:, 1] = d_disp * dlog
         return loss, grad
 
+    def _log_positive_mass(self, raw: Array, need_gradient: bool):
+        """``T = log P(Y > 0) = log(1 - (1 + alpha mu)^(-1/alpha))`` per row and ``dT/dz`` (n, 2):
+        the hurdle's truncation at zero.
+
+        With ``x = alpha mu`` (``s = log x = z1 + log alpha``) and ``c = -log P(Y = 0) =
+        log1p(x) / alpha = mu r(x)``, ``r(x) = log1p(x) / x``: ``T = log(-expm1(-c))``,
+        formed as ``log1p(-e^-c)`` for ``c > 1`` and ``log c + log(-expm1(-c) / c)`` below,
+        ``log c = z1 + log r(x)`` (exact where ``mu`` underflows). ``dT/dtheta = (dc/dtheta) /
+        expm1(c)`` with ``dc/dz1 = mu / (1 + x)`` and ``dc/dalpha = mu^2 g(x)``, ``g(x) =
+        (x / (1 + x) - log1p(x)) / x^2`` (-1/2 at 0; its series below ``x = 0.1``), each
+        ratio formed without ``mu`` or ``alpha`` alone. ``alpha -> 0`` is the Poisson's
+        ``log(1 - e^-mu)``.
+        """
+        z1 = raw[:, 0].astype(np.float64, copy=False)
+        _, log_alpha, dlog = softplus_scale(raw[:, 1].astype(np.float64, copy=False), need_gradient)
+        s = z1 + log_alpha
+        low = s <= 0.0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            x = np.exp(np.where(low, s, 0.0))  # x <= 1 where used
+            log1p_x = np.logaddexp(0.0, s)
+            r = np.where(x > 1e-8, log1p_x / np.where(x > 0, x, 1.0), 1.0 - 0.5 * x)
+            mu = np.exp(z1)
+            c = np.where(low, mu * r, log1p_x * np.exp(-log_alpha))
+            log_c = np.where(low, z1 + np.log(r), np.log(log1p_x) - log_alpha)
+            small = c <= 1.0
+            cs = np.where(small & (c > 0), c, 1.0)
+            log_h = np.where(c > 0, np.log(-np.expm1(-cs) / cs), 0.0)
+            t = np.where(small, log_c + log_h, np.log1p(-np.exp(-np.where(small, 1.0, c))))
+        far = ~(c < 700.0)  # P(Y = 0) below e^-700: T = 0 and its gradient 0 in floats
+        t = np.where(far, 0.0, t)
+        if not need_gradient:
+            return t, None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            e = np.where(c > 0, np.expm1(cs) / cs, 1.0)  # expm1(c) / c, c <= 1 here
+            e = np.where(small, e, np.expm1(np.where(far, 1.0, c)) / np.where(far, 1.0, c))
+            sig = 1.0 / (1.0 + np.exp(-s))
+            # g(x) by its series where x < 0.1: sum_k>=2 (-1)^(k+1) (k-1)/k x^(k-2)
+            xs = np.where(x < 0.1, x, 0.0)
+            g = np.zeros_like(xs)
+            for k in range(30, 1, -1):
+                g = g * xs + (-1) ** (k + 1) * (k - 1) / k
+            g = np.where(x < 0.1, g, (x / (1 + x) - log1p_x) / np.where(x > 0, x, 1.0) ** 2)
+            d1 = np.where(low, 1.0 / ((1.0 + x) * r), sig / log1p_x) / e
+            d2 = np.where(low, x * g / r, (sig - log1p_x) / log1p_x) * dlog / e
+        grad = np.column_stack([np.where(far, 0.0, d1), np.where(far, 0.0, d2)])
+        return t, grad
+
     def distribution(self, raw: ArrayLike):
         """``NegativeBinomial(mean=exp(z1), dispersion=softplus(z2))``, batch shape (n_samples,)."""
         from probnn.distributions import NegativeBinomial

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from probnn.families import register_family
-from probnn.families._zero_inflated import ExcessZerosFamily
+from probnn.families._zero_inflated import ExcessZerosFamily, NegativeBinomialCounts
 
 _TEXT = """\
 Zero-inflated negative binomial family: a count y, raw outputs (z1, z2, z0),
@@ -31,7 +31,7 @@ L &= -\log P(y), \qquad \rho = \frac{(1 - \pi)\,\mathrm{NB}(0)}{P(0)} \\
 
 
 @register_family
-class ZeroInflatedNegativeBinomialFamily(ExcessZerosFamily):
+class ZeroInflatedNegativeBinomialFamily(NegativeBinomialCounts, ExcessZerosFamily):
     """Overdispersed counts with excess zeros: ``pi = sigmoid(z0)``, else NB2(exp(z1), softplus(z2)).
 
     Domain
@@ -48,11 +48,4 @@ class ZeroInflatedNegativeBinomialFamily(ExcessZerosFamily):
 
     name = "zero-inflated-negative-binomial"
     loss_name = "zero-inflated negative binomial NLL"
-    link = "mu = exp(z1), alpha = softplus(z2), pi = sigmoid(z0)"
-    out_activation = "exp (mean), softplus (dispersion), sigmoid (zero probability)"
-    param_names = ("count_mean", "count_dispersion", "zero_probability")
-    count_family = "negative-binomial"
-
-    def derivation(self, latex: bool = False) -> str:
-        """Likelihood -> log-likelihood -> loss -> gradient."""
-        return _LATEX if latex else _TEXT
+    derivation_texts = (_TEXT, _LATEX)

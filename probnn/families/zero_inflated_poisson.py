@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from probnn.families import register_family
-from probnn.families._zero_inflated import ExcessZerosFamily
+from probnn.families._zero_inflated import ExcessZerosFamily, PoissonCounts
 
 _TEXT = """\
 Zero-inflated Poisson family: a count y, raw outputs (z1, z0), rate lambda = exp(z1),
@@ -30,7 +30,7 @@ L &= -\log P(y), \qquad \rho = \frac{(1 - \pi) e^{-\lambda}}{P(0)} \\
 
 
 @register_family
-class ZeroInflatedPoissonFamily(ExcessZerosFamily):
+class ZeroInflatedPoissonFamily(PoissonCounts, ExcessZerosFamily):
     """Counts with excess zeros: ``pi = sigmoid(z0)`` structural zeros, else Poisson(exp(z1)).
 
     Domain
@@ -46,11 +46,4 @@ class ZeroInflatedPoissonFamily(ExcessZerosFamily):
 
     name = "zero-inflated-poisson"
     loss_name = "zero-inflated Poisson NLL"
-    link = "lambda = exp(z1), pi = sigmoid(z0)"
-    out_activation = "exp (rate), sigmoid (zero probability)"
-    param_names = ("count_rate", "zero_probability")
-    count_family = "poisson"
-
-    def derivation(self, latex: bool = False) -> str:
-        """Likelihood -> log-likelihood -> loss -> gradient."""
-        return _LATEX if latex else _TEXT
+    derivation_texts = (_TEXT, _LATEX)

@@ -48,7 +48,7 @@ REPORT_FILES = (
     REPORT_MARKER, "report.html", "training_curve.png", "reliability.png", "class_reliability.png",
     "confusion_matrix.png", "top_confusions.png", "pit_histogram.png", "coverage.png",
     "predicted_vs_observed.png", "nll_comparison.png", "pit_by_family.png",
-    "coverage_by_family.png", "reliability_by_family.png", "epistemic.png",
+    "coverage_by_family.png", "reliability_by_family.png", "epistemic.png", "d_calibration.png",
 )  # fmt: skip
 
 
@@ -174,6 +174,19 @@ def fit_figures(
                 "The most frequent mistakes: how many held-out rows of a true class were "
                 "given to another class as the most probable one.",
             ))
+    elif np.ndim(y_true) == 2:  # censored (lower, upper) targets: no single observed value
+        from probnn.survival import d_calibration
+
+        found = d_calibration(dist, y_true)
+        figures.append((
+            "d_calibration.png",
+            plots.d_calibration_histogram(found.counts, found.p_value),
+            "Each held-out row's predicted survival probability S = 1 - F at its observed "
+            "value; a censored row, known only to lie in an interval, is spread evenly over "
+            "the probabilities that interval allows (right-censored at c: over [0, S(c)]). "
+            "Calibrated predictions give a flat histogram on the dashed line (D-calibration, "
+            "Haider et al. 2020); the p-value is the chi-square test of flatness.",
+        ))
     else:
         y = np.asarray(y_true, dtype=np.float64)
         figures.append((
@@ -339,6 +352,8 @@ def compare_figures(
             "the most probable class equals how often it is right.",
         ))
         return figures
+    if np.ndim(y_true) == 2:  # censored bounds: each family's D-calibration is in its own fit
+        return figures
     y = np.asarray(y_true, dtype=np.float64)
     figures.append((
         "pit_by_family.png",
@@ -415,9 +430,13 @@ def write_compare_report(
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)
     y = np.asarray(y_true)
+    censored = task != "classification" and y.ndim == 2  # (lower, upper) bounds
     if task == "classification":
         columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
                    "SE of the difference", "accuracy", "calibration error (ECE)"]  # fmt: skip
+    elif censored:
+        columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
+                   "SE of the difference", "concordance index", "D-calibration p-value"]  # fmt: skip
     else:
         columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
                    "SE of the difference", f"{coverage:.0%} interval coverage",
@@ -427,6 +446,11 @@ def write_compare_report(
         if task == "classification":
             m = _metrics.classification_metrics(y, dists[family])
             extra = [m["accuracy"], m["ece"]]
+        elif censored:
+            from probnn.survival import censored_metrics
+
+            m = censored_metrics(y.astype(np.float64), dists[family], nll_rows[family])
+            extra = [m.get("concordance", "-"), m["d_calibration_p"]]
         else:
             m = _metrics.regression_metrics(y.astype(np.float64), dists[family], coverage=coverage)
             extra = [m["coverage"], m["pit_ks"]]

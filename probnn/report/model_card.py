@@ -167,9 +167,16 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     """
     first = members(model.estimator)[0]
     stopped = stop_reason(model.estimator)
-    rows_of_data = data_rows(data, rows, held_out, model.target, drop, model.preprocessor.impute,
+    censoring = getattr(model, "censoring", None)
+    shown = held_out.drop(columns=list(censoring.columns)) if censoring is not None else held_out
+    rows_of_data = data_rows(data, rows, shown, model.target, drop, model.preprocessor.impute,
                              data_sha)  # fmt: skip
     rows_of_data.append(("rows scored", split))
+    y_true, dist = model.encode_target(held_out), model.predict_dist(held_out)
+    if censoring is not None:
+        from probnn.report.censored import censored_rows
+
+        rows_of_data.extend(censored_rows(model, train, held_out))
     if model_file is not None:
         rows_of_data[:0] = [("model file", model_file), ("model SHA-256", model_sha)]
     card = model_card(model, reason, rows_of_data, timing, stopped)
@@ -183,6 +190,10 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     tables, figures = posterior_extras(model, held_out, metrics, coverage,
                                        None if train is None else train.shape[0])  # fmt: skip
     results += tables
+    if censoring is not None:
+        from probnn.report.censored import censored_table
+
+        results.append(censored_table(y_true, dist, metrics))
     several = len(members(model.estimator)) > 1
     curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
     family = first.family_
@@ -194,7 +205,7 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
         notes.append(posterior_line(model.estimator))
     return _report.write_report(
         folder, title=title, task="classification" if model.is_classifier else "regression",
-        y_true=model.encode_target(held_out), dist=model.predict_dist(held_out),
+        y_true=y_true, dist=dist,
         classes=[str(c) for c in model.classes] if model.classes is not None else None,
         loss_curve=getattr(first, "loss_curve_", None),
         validation_curve=getattr(first, "validation_scores_", None), metrics=metrics,
@@ -248,7 +259,14 @@ def write_comparison_report(folder: str | pathlib.Path, result, *, data: str, fr
     kind = next((k for k in kinds if (k in LABEL_KINDS) == classifier), kinds[0])
     first = fitted[best]
     n_train, n_test = result.train.size, result.test.size
-    rows_of_data = data_rows(data, frame.shape[0], frame, target, drop, impute)
+    censoring = getattr(first, "censoring", None)
+    shown = frame.drop(columns=list(censoring.columns)) if censoring is not None else frame
+    rows_of_data = data_rows(data, frame.shape[0], shown, target, drop, impute)
+    if censoring is not None:
+        from probnn.report.censored import censored_rows
+
+        rows_of_data.extend(censored_rows(first, frame.iloc[result.train],
+                                          frame.iloc[result.test]))  # fmt: skip
     rows_of_data.append(("split", f"{n_train:,} training rows, {n_test:,} held out (--test-size "
                                   f"{test_size:g}, --seed {seed}), the same for every "
                                   "family"))  # fmt: skip

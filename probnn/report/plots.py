@@ -466,6 +466,32 @@ def pit_histogram(pit: ArrayLike, n_bins: int = 10, title: str | None = None) ->
     return fig
 
 
+def d_calibration_histogram(counts: ArrayLike, p_value: float) -> Figure:
+    """D-calibration: rows per bin of the predicted survival probability, censored rows spread.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_bins,)
+        :attr:`probnn.survival.DCalibration.counts` (fractional; summing to the rows).
+    p_value : float
+        Its chi-square test's p-value, shown in the title.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    n_bins = counts.size
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    ax.bar(edges[:-1], counts / counts.sum() * n_bins, width=1.0 / n_bins, align="edge",
+           alpha=0.7, edgecolor="white", label="held-out rows (censored ones spread)")
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="uniform: calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("predicted survival probability S = 1 - F at the observed value")
+    ax.set_ylabel("density")
+    ax.set_title(f"D-calibration (chi-square p = {p_value:.3g})")
+    _legend_below(fig, ax)
+    return fig
+
+
 def _empirical_coverage(y: np.ndarray, dist, levels: np.ndarray) -> np.ndarray:
     return np.array([interval_coverage(*central_interval(dist, c), y) for c in levels])
 

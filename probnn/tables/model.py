@@ -18,6 +18,7 @@ import pandas as pd
 
 from probnn import defaults
 from probnn.exceptions import DataError, NetworkTooLargeError
+from probnn.tables.censoring import Censoring, censored_family, check_censored_family
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.targets import (_check_family_name, _class_indices, _labels_to_json,
                                    check_target_column, check_trainable_target, class_order,
@@ -78,11 +79,16 @@ class TabularModel:
         ``split`` (the rule: ``"permutation"`` or ``"row-hash"``), ``seed`` and
         ``test_fraction``. None when not recorded (a model file from before the record, or
         a model not fitted by the command line).
+    censoring : Censoring or None
+        How the target (and the columns it names) give censored ``(lower, upper)`` bounds
+        (:mod:`probnn.tables.censoring`); None for exact targets.
     """
 
     def __init__(self, *, target: str, family: str, preprocessor: Preprocessor, estimator,
-                 classes: list | None = None, training_data: dict | None = None):  # fmt: skip
+                 classes: list | None = None, training_data: dict | None = None,
+                 censoring: Censoring | None = None):  # fmt: skip
         self.target = target
+        self.censoring = censoring if censoring is not None and censoring.active else None
         self.family = family
         self.preprocessor = preprocessor
         self.estimator = estimator
@@ -116,6 +122,7 @@ class TabularModel:
         n_jobs: int | None = None,
         levels: Sequence[str] | None = None,
         posterior: str = "none",
+        censoring: Censoring | None = None,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -156,6 +163,9 @@ class TabularModel:
             :class:`~probnn.laplace.LaplaceApproximation` (``defaults.TABLE_LAPLACE``: the
             output layer's weights, the prior's precision chosen by the evidence), whose
             predictive every prediction then uses. Not with ``ensemble`` > 1.
+        censoring : Censoring, optional
+            Read the target as censored ``(lower, upper)`` bounds; the columns it names
+            are not features. Saved in the model, so evaluation reads them again.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -169,10 +179,17 @@ class TabularModel:
             raise ValueError("posterior='laplace' wraps one network; found ensemble="
                              f"{ensemble} (an ensemble is its own approximation of the posterior)")
         check_target_column(frame, target)
+        censoring = censoring if censoring is not None and censoring.active else None
+        if posterior != "none" and censoring is not None:
+            # the posterior's curvature is the exact rows' density's (LaplaceApproximation)
+            raise ValueError("posterior='laplace' takes exact targets; found a censored target "
+                             f"({censoring.columns or 'a cap'})")
         if family == "auto":
-            family, _ = infer_family(frame[target])
+            family, _ = (censored_family if censoring else infer_family)(frame[target])
         _check_family_name(family)
-        features = frame.drop(columns=[target])
+        if censoring is not None:
+            check_censored_family(family)
+        features = frame.drop(columns=[target, *(censoring.columns if censoring else ())])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
         classifier = is_classifier_family(family)
@@ -201,10 +218,15 @@ class TabularModel:
             from probnn.estimators import MLPRegressor
             from probnn.families import get_family
 
-            y = regression_target(frame[target], target, get_family(family))
+            if censoring is not None:
+                y = censoring.bounds(frame, target, get_family(family))
+            else:
+                y = regression_target(frame[target], target, get_family(family))
             standardise = params.get("standardize_target", "auto")
+            exact = y[:, 0] == y[:, 1] if y.ndim == 2 else slice(None)  # censored: exact rows
             check_trainable_target(
-                y, frame[target], target, get_family(family), params.get("dtype", np.float32),
+                y[exact, 0] if y.ndim == 2 else y, frame[target][exact], target,
+                get_family(family), params.get("dtype", np.float32),
                 None if standardise == "auto" else bool(standardise))  # fmt: skip
             if ensemble > 1:
                 from probnn.estimators import EnsembleRegressor
@@ -216,7 +238,7 @@ class TabularModel:
             else:
                 estimator = MLPRegressor(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
-                        estimator=estimator)  # fmt: skip
+                        estimator=estimator, censoring=censoring)  # fmt: skip
         try:
             estimator.fit(X, y)
         except (DataError, NetworkTooLargeError):
@@ -233,7 +255,8 @@ class TabularModel:
         return self.preprocessor.transform(frame)
 
     def encode_target(self, frame: pd.DataFrame) -> np.ndarray:
-        """The target column as the estimator sees it (class indices or floats).
+        """The target column as the estimator sees it (class indices or floats; a censored
+        target's ``(lower, upper)`` bounds, shape (n_rows, 2)).
 
         Raises
         ------
@@ -246,6 +269,8 @@ class TabularModel:
         if not self.is_classifier:
             from probnn.families import get_family
 
+            if self.censoring is not None:
+                return self.censoring.bounds(frame, self.target, get_family(self.family))
             return regression_target(column, self.target, get_family(self.family))
         return _class_indices(target_labels(column, self.target), self.classes, self.target,
                               column)  # fmt: skip
@@ -297,9 +322,37 @@ class TabularModel:
 
         y = self.encode_target(frame)
         dist = self.predict_dist(frame)
+        if self.censoring is not None:  # the censored likelihood, concordance, D-calibration
+            from probnn.survival import censored_metrics
+
+            return censored_metrics(y, dist, self.nll_rows(frame, y))
         if self.is_classifier:
             return metrics.classification_metrics(y, dist)
         return metrics.regression_metrics(y, dist, coverage=coverage)
+
+    def nll_rows(self, frame: pd.DataFrame, y: np.ndarray | None = None) -> np.ndarray:
+        """Each row's held-out NLL, ``-log P(lower < Y <= upper)`` for censored targets.
+
+        Parameters
+        ----------
+        frame : DataFrame of shape (n_rows, n_columns)
+        y : ndarray, optional
+            :meth:`encode_target` of ``frame``, if already computed.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,), float64
+        """
+        from scipy.special import logsumexp
+
+        y = self.encode_target(frame) if y is None else y
+        X = self.transform(frame)
+        members = getattr(self.estimator, "estimators_", None)
+        if members is None:
+            return np.asarray(self.estimator._nll_per_row(X, y), dtype=np.float64)
+        # a mixture's probability of each row's event is its members' average
+        nll = np.stack([np.asarray(m._nll_per_row(X, y), dtype=np.float64) for m in members])
+        return np.log(len(members)) - logsumexp(-nll, axis=0)
 
     # ---------------------------------------------------------- model files
     def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:
@@ -314,6 +367,8 @@ class TabularModel:
         }
         if self.training_data is not None:
             meta["training_data"] = self.training_data
+        if self.censoring is not None:
+            meta["censoring"] = self.censoring.to_meta()
         return {f"estimator.{k}": v for k, v in arrays.items()}, meta
 
     @classmethod
@@ -336,6 +391,7 @@ class TabularModel:
             target=str(meta["target"]), family=str(meta["family"]),
             preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
             training_data=_training_data(meta.get("training_data")),  # absent from older files
+            censoring=Censoring.from_meta(meta["censoring"]) if "censoring" in meta else None,
         )  # fmt: skip
 
 

@@ -570,7 +570,7 @@ def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:
 
 # ---------------------------------------------------------------- targets
 def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool = False,
-                   levels: Sequence[str] | None = None) -> None:  # fmt: skip
+                   levels: Sequence[str] | None = None, censoring=None) -> None:  # fmt: skip
     """Check a whole table before it is split, so errors name rows of the file.
 
     Raises
@@ -579,18 +579,21 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
         For a missing target column, missing or non-numeric feature values,
         targets the family cannot model (or cannot represent in training:
         :func:`check_trainable_target`), class labels outside ``levels`` or
-        without an order an ordered family needs (:func:`class_order`).
+        without an order an ordered family needs (:func:`class_order`); with a
+        ``censoring`` (:class:`probnn.tables.censoring.Censoring`), bounds it refuses.
     """
     from probnn.families import get_family
 
     check_target_column(frame, target)
-    features = frame.drop(columns=[target])
+    features = frame.drop(columns=[target, *(censoring.columns if censoring else ())])
     with warnings.catch_warnings():
         # the fit on the training rows says the same; here only errors, with rows of the file
         warnings.simplefilter("ignore", DataWarning)
         Preprocessor(impute=impute).fit(features).transform(features)
     _check_family_name(family)
-    if is_classifier_family(family):
+    if censoring is not None:  # (lower, upper) bounds: checked whole, rows of the file named
+        censoring.bounds(frame, target, get_family(family))  # (a family without a cdf refused)
+    elif is_classifier_family(family):
         class_order(frame[target], target_labels(frame[target], target), target, family, levels)
     else:
         declared = get_family(family)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
+from probnn.network import _fast
 from probnn.network.optimizers import SGD, Adam, AdamW, RMSprop
 
 __all__ = ["CompiledSteps", "Codes", "unsupported", "loss_code"]
@@ -45,6 +46,8 @@ def unsupported(trainer) -> str | None:
         return "dropout (its masks come from NumPy's generator)"
     if net.activation not in Codes.ACT_CODES:
         return f"activation {net.activation!r} (compiled: {', '.join(Codes.ACT_CODES)})"
+    if net.activation == "tanh" and _fast.numpy_loops(net.dtype) is None:
+        return "tanh without NumPy's own loop to call"
     if net.layer_sizes[0] == 0:
         return "a network without inputs"
     if not isinstance(trainer.family, Family):
@@ -56,8 +59,6 @@ def unsupported(trainer) -> str | None:
 
 def loss_code(family, y: np.ndarray) -> int:
     """The compiled loss for ``family`` and checked targets ``y`` (LOSS_NONE: NumPy's)."""
-    from probnn.network import _fast
-
     fn = _fast.loss_kernel_for(family)
     kernel = getattr(fn, "func", None)
     if kernel is _fast._normal and y.ndim == 1:
@@ -111,6 +112,10 @@ class CompiledSteps:
         self.w_off = np.asarray(w_off, np.int64)
         self.b_off = np.asarray(b_off, np.int64)
         self.act = Codes.ACT_CODES[net.activation]
+        # NumPy's exp / log1p / log / tanh loops (unsupported() saw that they are readable
+        # where tanh needs them; the compiled losses are chosen only where they are)
+        loops = _fast.numpy_loops(dt)
+        self.fns = loops if loops is not None else np.zeros(4, np.intp)
         cap = int(batch_size)
         hidden = sizes[1:-1]
         self.xb = np.empty((cap, sizes[0]), dt)
@@ -192,7 +197,7 @@ class CompiledSteps:
                     X, y_float, y_labels, sw_a, swl_a, rows, bs, code, consts, net.params,
                     net.grad, self.sizes, self.w_off, self.b_off, self.act, self.xb, self.A,
                     self.D, self.raw, self.loss, self.ones, *common, float(lr), per_step_lr,
-                    float(t.power_t), counters, *flush, avg, ema)  # fmt: skip
+                    float(t.power_t), counters, *flush, avg, ema, self.fns)  # fmt: skip
                 if status != Codes.OK:
                     t._diverged(t.n_iter_ + 1, f"the NLL became {loss_sum} in a minibatch")
             else:
@@ -227,7 +232,7 @@ class CompiledSteps:
             b = stop - start
             idx = rows[start:stop]
             fwd(X, rows, start, b, params, sizes, w_off, b_off, self.act, self.xb, self.A,
-                self.raw)
+                self.raw, self.fns)
             raw = self.raw[:b]
             yb = y[idx]
             with _overflow_is_inf():

@@ -29,6 +29,7 @@ and the fit's expected saving exceeds what compiling costs it (:func:`compiled_s
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import glob
 import importlib.util
@@ -149,6 +150,54 @@ def limit_blas_threads(layer_sizes, batch_size: int):
         return None
 
 
+# --------------------------------------------------- NumPy's elementwise loops
+_LOOPS: dict = {}
+
+
+def _loop_address(ufunc, dtype) -> int | None:
+    """The address of ``ufunc``'s inner loop for ``dtype -> dtype`` (the function NumPy runs
+    for it, the CPU's SIMD version where NumPy has one), read from the ufunc object
+    (``PyUFuncObject``, numpy/ufuncobject.h: after the object header, ``int nin, nout,
+    nargs, identity``, then the ``functions`` and ``data`` arrays, ``int ntypes,
+    reserved1``, ``name`` and ``types``). None unless every field read agrees with what
+    the ufunc says of itself (name, argument count, its loops' types) and the loop needs
+    no data pointer: another layout means another NumPy, whose loops this does not call."""
+    base = id(ufunc) + object.__basicsize__
+    try:
+        nin, nout, nargs, _ = (ctypes.c_int * 4).from_address(base)
+        functions, data = (ctypes.c_void_p * 2).from_address(base + 16)
+        ntypes = ctypes.c_int.from_address(base + 32).value
+        name, typecodes = (ctypes.c_void_p * 2).from_address(base + 40)
+        if (nin, nout, nargs) != (ufunc.nin, ufunc.nout, ufunc.nargs) or \
+                ntypes != ufunc.ntypes or not functions or not name or not typecodes or \
+                ctypes.string_at(name) != ufunc.__name__.encode():
+            return None
+        codes = ctypes.string_at(typecodes, ntypes * nargs)
+        listed = [[np.dtype(c).num for c in t.replace("->", "")] for t in ufunc.types]
+        if [list(codes[i * nargs:(i + 1) * nargs]) for i in range(ntypes)] != listed:
+            return None
+        i = listed.index([np.dtype(dtype).num] * nargs)
+        if data and ctypes.c_void_p.from_address(data + 8 * i).value:
+            return None
+        return ctypes.c_void_p.from_address(functions + 8 * i).value or None
+    except (ValueError, TypeError, OSError):  # pragma: no cover - not a NumPy ufunc layout
+        return None
+
+
+def numpy_loops(dtype) -> np.ndarray | None:
+    """The addresses of NumPy's exp, log1p, log and tanh loops for ``dtype`` (float32 or
+    float64), in ``_kernels``' order (EXP, LOG1P, LOG, TANH), as an intp array; None where
+    they cannot be read (then the compiled losses and tanh are not used: the NumPy ones are)."""
+    key = np.dtype(dtype)
+    if key not in _LOOPS:
+        if key.kind != "f" or key.itemsize not in (4, 8) or ctypes.sizeof(ctypes.c_void_p) != 8:
+            _LOOPS[key] = None
+        else:
+            found = [_loop_address(u, key) for u in (np.exp, np.log1p, np.log, np.tanh)]
+            _LOOPS[key] = None if None in found else np.array(found, np.intp)
+    return _LOOPS[key]
+
+
 def numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
@@ -226,8 +275,8 @@ def _categorical(family, raw, y, need_gradient):
     if y.ndim != 1 or not need_gradient:
         return family._loss_gradient(raw, y, need_gradient)
     loss = np.empty(raw.shape[0], raw.dtype)
-    grad = np.empty_like(raw)
-    kernels()["categorical_labels"](raw, y, loss, grad)
+    grad = np.empty(raw.shape, raw.dtype)
+    kernels()["categorical_labels"](raw, y, loss, grad, numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -239,8 +288,8 @@ def _bernoulli(family, raw, y, need_gradient):
     if y.dtype != raw.dtype:
         y = y.astype(raw.dtype)
     loss = np.empty(raw.shape[0], raw.dtype)
-    grad = np.empty_like(raw)
-    kernels()["bernoulli"](raw, y, loss, grad)
+    grad = np.empty(raw.shape, raw.dtype)
+    kernels()["bernoulli"](raw, y, loss, grad, numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -254,8 +303,9 @@ def _normal(family, raw, y, need_gradient):
     if y.dtype != raw.dtype:
         y = y.astype(raw.dtype)
     loss = np.empty(raw.shape[0], raw.dtype)
-    grad = np.empty_like(raw)
-    kernels()["normal"](raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI))
+    grad = np.empty(raw.shape, raw.dtype)
+    kernels()["normal"](raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI),
+                        numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -278,7 +328,7 @@ def loss_kernel_for(family):
 
     cls = type(family)
     fn = _LOSSES.get((cls.__module__, cls.__name__))
-    if fn is None:
+    if fn is None or numpy_loops(np.float32) is None or numpy_loops(np.float64) is None:
         return None
     try:
         listed = getattr(importlib.import_module(cls.__module__), cls.__name__)

@@ -339,3 +339,56 @@ def test_a_chunk_in_the_same_arrays_trains_on_its_own_targets():
         t.partial_fit(X, buf)
         runs[engine] = t.network.params.copy()
     np.testing.assert_allclose(runs["numba"], runs["numpy"], rtol=1e-4, atol=1e-5)
+
+
+_FRESH_PROCESS = r"""
+import sys, warnings
+import numpy as np
+from numba.core.registry import cpu_target
+from probnn.families import get_family
+from probnn.network import _fast
+from probnn.network.mlp import MLP
+from probnn.network.training import Trainer
+
+loaded = []
+preload = _fast.preload
+_fast.preload = lambda d, args: loaded.append(preload(d, args)) or loaded[-1]
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 3)).astype(np.float32)
+y = rng.normal(size=40)
+params = {}
+for engine in ("numba", "numpy"):
+    t = Trainer(MLP([3, 8, 2], random_state=0), get_family("normal"), batch_size=8,
+                max_iter=3, ema_decay=0.9, random_state=0)
+    t.engine = engine
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.fit(X, y)
+    params[engine] = t.network.params
+    if engine == "numba":
+        # loaded from the cache before any numba typing registry was installed
+        refreshed = len(cpu_target.target_context._registries) > 0
+print(loaded, refreshed, np.array_equal(params["numba"], params["numpy"]))
+"""
+
+
+def test_a_fresh_process_loads_the_cached_kernels_without_numbas_refresh():
+    # the cost of a process's first compiled fit: numba's first call of a cached function
+    # installs all its typing registries (a third of that cost), which loading needs not;
+    # _fast.preload loads the machine code alone, and it trains as the NumPy path
+    import os
+    import subprocess
+    import sys
+
+    from probnn.network.training import precompile
+
+    precompile()  # numba's cache holds the kernels (a no-op when it did)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    out = subprocess.run([sys.executable, "-c", _FRESH_PROCESS], env=env, cwd=root,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "[True]"  # the epoch kernel, loaded by preload
+    assert out[1] == "False"  # no registry installed
+    if SAME_BLAS:
+        assert out[2] == "True"

@@ -100,8 +100,8 @@ def test_training_with_compiled_optimiser_alone_bit_identical(monkeypatch, ema_d
 
 @pytest.mark.parametrize("dropout", [0.0, 0.25])
 def test_training_with_whole_compiled_path_agrees_with_numpy(monkeypatch, dropout):
-    # fused relu layers and loss change roundings only (bias gradients summed in float64,
-    # libm's exp instead of NumPy's): after 5 epochs the weights agree to ~float32 precision
+    # fused relu layers change roundings only (bias gradients summed in float64): after 5
+    # epochs the weights agree to ~float32 precision
     pytest.importorskip("numba")
     ref = _fit_classifier(monkeypatch, "numpy", dropout=dropout)
     got = _fit_classifier(monkeypatch, "numba", dropout=dropout)
@@ -278,3 +278,41 @@ def test_fused_losses_only_for_the_listed_classes():
     assert _fast.loss_kernel_for(Mine()) is None
     assert _fast.loss_kernel_for(get_family("poisson")) is None
     assert _fast.loss_kernel_for(get_family("categorical")) is not None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_loops_called_from_compiled_code_are_numpys(dtype):
+    # the compiled losses and tanh call NumPy's own inner loops (read from the ufunc objects):
+    # on any vector, extremes and NaN included, they must give the ufunc's results bit for bit
+    pytest.importorskip("numba")
+    from probnn.network._kernels import EXP, LOG, LOG1P, TANH, numpy_loop
+
+    fns = _fast.numpy_loops(dtype)
+    assert fns is not None
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal(1003) * 10.0 ** rng.uniform(-8, 2, 1003)).astype(dtype)
+    x[:8] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, 88.8, -104.0]
+    for code, ufunc, arg in [(EXP, np.exp, x), (LOG1P, np.log1p, np.abs(x)),
+                             (LOG, np.log, np.abs(x)), (TANH, np.tanh, x)]:
+        for n in (1003, 17, 1):
+            out = np.full(n, 7.0, dtype)
+            with np.errstate(all="ignore"):
+                want = ufunc(arg[:n])
+            numpy_loop(fns[code], np.ascontiguousarray(arg[:n]), out, n)
+            np.testing.assert_array_equal(out, want)
+
+
+def test_without_numpys_loops_the_numpy_losses_run(monkeypatch):
+    # another NumPy whose ufunc objects are not laid out as read: no compiled loss, no
+    # compiled tanh; training goes on with the families' NumPy losses
+    pytest.importorskip("numba")
+    from probnn.families import get_family
+    from probnn.network import _engine
+    from probnn.network.mlp import MLP
+    from probnn.network.training import Trainer
+
+    monkeypatch.setattr(_fast, "numpy_loops", lambda dtype: None)
+    assert _fast.loss_kernel_for(get_family("normal")) is None
+    t = Trainer(MLP([3, 4, 2], "tanh", random_state=0), get_family("normal"))
+    assert "tanh" in _engine.unsupported(t)
+    assert _fast._loop_address(np.exp, np.float32) is not None  # the reading itself works

@@ -9,12 +9,15 @@
   backward pass the relu mask with the column sums that are the layer's bias gradient in one
   pass (summed in float64, so equal to BLAS's float32 ``ones @ delta`` to float32 rounding).
 - Loss and gradient of the hot families (:func:`loss_kernel_for`): categorical with integer
-  labels, bernoulli, normal; the NumPy families' formulas row by row, agreeing with them to
-  float32 rounding (libm's exp / log1p instead of NumPy's SIMD ones; tested, +-1e4 included).
+  labels, bernoulli, normal; the NumPy families' formulas in their order, with exp / log1p /
+  log through NumPy's own inner loops (:func:`numpy_loops`; libm's differ from NumPy's SIMD
+  ones in float32 exp for about 4 arguments in 10), so bit-identical to the families
+  (tested, +-1e4 included). Without those loops (another NumPy layout) the NumPy loss runs.
 
 Imported only by :func:`enable_for` when a fit is large enough for compilation to pay and
 numba is importable; ``import probnn`` never imports numba. Compiled machine code is cached
-(``cache=True``: beside this module, or numba's user cache folder when that is read-only).
+(``cache=True``: beside this module, or numba's user cache folder when that is read-only), and
+a process's first fit loads it without numba's typing refresh (:func:`preload`).
 Serial loops: ``parallel=True`` measured slower at these sizes (it fights OpenBLAS's
 spinning worker thread).
 
@@ -60,11 +63,13 @@ FAST_MIN_WORK = 5e8
 # normal head, Adam, prior and average); within 15% of every measured saving (68-185 us).
 STEP_SAVING_US = (41.4, 11.9, 2.19, 0.54)
 # What the compiled path costs a process once (CPU seconds, the same machine): importing
-# numba and loading the cached kernels, 0.35-0.4 s; compiling them when numba's cache is
-# cold (a new machine, a new numba or probnn), 18 s; once per machine, then cached on disk.
+# numba and the kernels' modules, 0.21-0.24 s, and loading the epoch kernel's cached machine
+# code (preload), 0.08-0.09 s (bench.scenario8_uci's breakdown, load average 13-21; 0.4 s
+# before preload skipped numba's typing refresh); compiling them when numba's cache is cold
+# (a new machine, a new numba or probnn), 18 s; once per machine, then cached on disk.
 # With the kernels loaded already, a fit of another type signature (float64, a family on its
 # NumPy loss) loads one more specialisation from the cache: 30-35 ms.
-IMPORT_COST_S = 0.4
+IMPORT_COST_S = 0.3
 COMPILE_COST_S = 18.0
 LOAD_COST_S = 0.035
 # With early stopping a fit ends well before its budget: MLPRegressor()'s UCI fits (bench

@@ -16,11 +16,12 @@ The arithmetic is the NumPy path's, operation for operation and in the buffers' 
 - the prior's gradient, the optimiser update (the kernels of ``_fast``, bit-identical to
   :mod:`probnn.network.optimizers`), its per-step scalars (the same float64 formulas), the
   flush of tiny state every ``FLUSH_EVERY`` steps, and the weights' moving average;
-- the batch's loss and weight sums as NumPy's pairwise summation (:func:`pairwise_sum`).
+- the batch's loss and weight sums as NumPy's pairwise summation (:func:`pairwise_sum`);
+- the families' compiled losses (``_kernels``) and tanh with NumPy's own exp / log1p / log /
+  tanh inner loops (``fns``: :func:`probnn.network._fast.numpy_loops`) on the same vectors.
 
-So with the same BLAS the weights are bit-identical to the NumPy path's except where a
-kernel computes differently: the families' compiled losses (libm's exp / log1p instead of
-NumPy's SIMD ones) and tanh (libm's). Tested in ``tests/test_engine.py``.
+So with the same BLAS the weights are bit-identical to the NumPy path's, for every family
+and activation the step takes. Tested in ``tests/test_engine.py``.
 
 Not compiled (the caller keeps the NumPy path): dropout (its masks come from NumPy's random
 generator), activations other than relu / tanh / identity, networks without inputs, and

@@ -1,19 +1,22 @@
 """Scenario 8, end to end: ``MLPRegressor()`` on UCI concrete, energy and yacht, NumPy path
 against the compiled whole step.
 
-``python -m bench.scenario8_uci [--splits K] [--repeats R] [--protocol-splits S]``. For each data set (split 0..K-1
-of the standard 20, read as in scenario 5) and engine, one fresh process per fit (interleaved,
-``repeats`` times): ``import probnn``, then ``MLPRegressor(random_state=0).fit`` on the split's
-training rows, then its test NLL, then the same fit again in the same process (the cost of
-each further fit of a model selection, an ensemble or a cross-validation; the same weights). Engines: ``numpy`` (``PROBNN_ENGINE=numpy``: the path every
-fit took before the compiled step) and ``auto`` (the default: the cost model picks the
-compiled step where it pays; numba's cache warm). Figures: the fit's CPU time (robust to
-other processes on a shared machine), its wall time, the process's CPU time from start to
-exit (imports included: what a one-off fit costs), the first fit's CPU time in importing
-numba and in loading the cached epoch kernel, epochs, and the test NLL (the same with both
-engines: the compiled step does the NumPy path's arithmetic, NumPy's own exp / log1p / log
-loops included, so with the same BLAS the fits are bit-identical and early stopping ends at
-the same epoch). Results: ``bench/results/scenario8_uci.md``.
+``python -m bench.scenario8_uci [--splits K] [--repeats R] [--protocol-splits S]``. For each
+data set (split 0..K-1 of the standard 20, read as in scenario 5) and engine, one fresh process
+per fit (interleaved, ``repeats`` times): ``import probnn``, then
+``MLPRegressor(random_state=0).fit`` on the split's training rows, then its test NLL, then the
+same fit again in the same process (the cost of each further fit of a model selection, an
+ensemble or a cross-validation; the same weights). Engines: ``numpy``
+(``PROBNN_ENGINE=numpy``: the path every fit took before the compiled step) and ``auto`` (the
+default: the cost model picks the compiled step where it pays; numba's cache warm). Figures:
+the fit's CPU time (robust to other processes on a shared machine), its wall time, the
+process's CPU time from start to exit (imports included: what a one-off fit costs), the first
+fit's CPU time in importing numba and in loading the cached epoch kernel, epochs, and the test
+NLL (the same with both engines: the compiled step does the NumPy path's arithmetic, NumPy's
+own exp / log1p / log loops included, so with the same BLAS the fits are bit-identical and
+early stopping ends at the same epoch). Then the UCI protocol's fits (scenario 5's ``probnn
+default`` on the first S splits, one process per data set and engine). Results:
+``bench/results/scenario8_uci.md``.
 """
 from __future__ import annotations
 

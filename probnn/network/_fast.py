@@ -198,9 +198,25 @@ def numpy_loops(dtype) -> np.ndarray | None:
         if key.kind != "f" or key.itemsize not in (4, 8) or ctypes.sizeof(ctypes.c_void_p) != 8:
             _LOOPS[key] = None
         else:
-            found = [_loop_address(u, key) for u in (np.exp, np.log1p, np.log, np.tanh)]
-            _LOOPS[key] = None if None in found else np.array(found, np.intp)
+            ufuncs = (np.exp, np.log1p, np.log, np.tanh)
+            found = [_loop_address(u, key) for u in ufuncs]
+            ok = None not in found and all(_loop_agrees(u, f, key) for u, f in zip(ufuncs, found))
+            _LOOPS[key] = np.array(found, np.intp) if ok else None
     return _LOOPS[key]
+
+
+def _loop_agrees(ufunc, address: int, dtype) -> bool:
+    """Whether the loop at ``address`` gives ``ufunc``'s results on a probe vector (called
+    through ctypes): a NumPy that runs another loop than its legacy table's is not used."""
+    x = np.linspace(0.001, 20.0, 67, dtype=dtype)
+    out = np.zeros_like(x)
+    loop = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                            ctypes.c_void_p)(address)
+    args = (ctypes.c_void_p * 2)(x.ctypes.data, out.ctypes.data)
+    dims = (ctypes.c_ssize_t * 1)(x.size)
+    steps = (ctypes.c_ssize_t * 2)(x.itemsize, out.itemsize)
+    loop(args, dims, steps, None)
+    return np.array_equal(out, ufunc(x))
 
 
 def numba_available() -> bool:

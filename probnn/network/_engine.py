@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
+from probnn.network import _fast
 from probnn.network.optimizers import SGD, Adam, AdamW, RMSprop
 
 __all__ = ["CompiledSteps", "Codes", "unsupported", "loss_code"]
@@ -45,6 +46,8 @@ def unsupported(trainer) -> str | None:
         return "dropout (its masks come from NumPy's generator)"
     if net.activation not in Codes.ACT_CODES:
         return f"activation {net.activation!r} (compiled: {', '.join(Codes.ACT_CODES)})"
+    if net.activation == "tanh" and _fast.numpy_loops(net.dtype) is None:
+        return "tanh without NumPy's own loop to call"
     if net.layer_sizes[0] == 0:
         return "a network without inputs"
     if not isinstance(trainer.family, Family):
@@ -56,8 +59,6 @@ def unsupported(trainer) -> str | None:
 
 def loss_code(family, y: np.ndarray) -> int:
     """The compiled loss for ``family`` and checked targets ``y`` (LOSS_NONE: NumPy's)."""
-    from probnn.network import _fast
-
     fn = _fast.loss_kernel_for(family)
     kernel = getattr(fn, "func", None)
     if kernel is _fast._normal and y.ndim == 1:
@@ -111,6 +112,10 @@ class CompiledSteps:
         self.w_off = np.asarray(w_off, np.int64)
         self.b_off = np.asarray(b_off, np.int64)
         self.act = Codes.ACT_CODES[net.activation]
+        # NumPy's exp / log1p / log / tanh loops (unsupported() saw that they are readable
+        # where tanh needs them; the compiled losses are chosen only where they are)
+        loops = _fast.numpy_loops(dt)
+        self.fns = loops if loops is not None else np.zeros(4, np.intp)
         cap = int(batch_size)
         hidden = sizes[1:-1]
         self.xb = np.empty((cap, sizes[0]), dt)
@@ -123,6 +128,7 @@ class CompiledSteps:
         self.opt, self.s1, self.s2, self.hyper = _optimizer_args(trainer._optimizer, dt)
         self._empty = np.zeros(0, dt)
         self._targets = None  # (y given, checked targets for the kernel) of the last epoch
+        self._preloaded = False  # whether the kernels' cached code was looked up (preload)
 
     # ---------------------------------------------------------------- helpers
     def _prior(self, weight_sum: float):
@@ -188,11 +194,15 @@ class CompiledSteps:
                     consts[:] = 0.5, _SCALE_SERIES_BELOW, HALF_LOG_2PI
                 sw_a = self._empty.astype(np.float64) if swc is None else swc
                 swl_a = self._empty if swc is None else sw_loss
-                status, loss_sum = self.k["step_epoch"](
-                    X, y_float, y_labels, sw_a, swl_a, rows, bs, code, consts, net.params,
-                    net.grad, self.sizes, self.w_off, self.b_off, self.act, self.xb, self.A,
-                    self.D, self.raw, self.loss, self.ones, *common, float(lr), per_step_lr,
-                    float(t.power_t), counters, *flush, avg, ema)  # fmt: skip
+                args = (X, y_float, y_labels, sw_a, swl_a, rows, bs, code, consts, net.params,
+                        net.grad, self.sizes, self.w_off, self.b_off, self.act, self.xb,
+                        self.A, self.D, self.raw, self.loss, self.ones, *common, float(lr),
+                        per_step_lr, float(t.power_t), counters, *flush, avg, ema,
+                        self.fns)  # fmt: skip
+                if not self._preloaded:
+                    self._preloaded = True
+                    _fast.preload(self.k["step_epoch"], args)
+                status, loss_sum = self.k["step_epoch"](*args)
                 if status != Codes.OK:
                     t._diverged(t.n_iter_ + 1, f"the NLL became {loss_sum} in a minibatch")
             else:
@@ -226,8 +236,11 @@ class CompiledSteps:
             stop = min(start + bs, n)
             b = stop - start
             idx = rows[start:stop]
-            fwd(X, rows, start, b, params, sizes, w_off, b_off, self.act, self.xb, self.A,
-                self.raw)
+            args = (X, rows, start, b, params, sizes, w_off, b_off, self.act, self.xb, self.A,
+                    self.raw, self.fns)
+            if not self._preloaded:
+                _fast.preload(fwd, args)
+            fwd(*args)
             raw = self.raw[:b]
             yb = y[idx]
             with _overflow_is_inf():
@@ -249,7 +262,11 @@ class CompiledSteps:
             if per_step_lr:
                 lr = learning_rate_at(t.learning_rate, t._lr, t=int(counters[2]),
                                       power_t=t.power_t)  # fmt: skip
-            bwd(params, grad, sizes, w_off, b_off, self.act, self.xb, self.A, self.D, g, b,
-                self.ones, *common, float(lr), counters, *flush, avg, ema)
+            args = (params, grad, sizes, w_off, b_off, self.act, self.xb, self.A, self.D, g, b,
+                    self.ones, *common, float(lr), counters, *flush, avg, ema)
+            if not self._preloaded:
+                self._preloaded = True
+                _fast.preload(bwd, args)
+            bwd(*args)
             counters[2] += b
         return loss_sum

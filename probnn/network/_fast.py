@@ -9,12 +9,15 @@
   backward pass the relu mask with the column sums that are the layer's bias gradient in one
   pass (summed in float64, so equal to BLAS's float32 ``ones @ delta`` to float32 rounding).
 - Loss and gradient of the hot families (:func:`loss_kernel_for`): categorical with integer
-  labels, bernoulli, normal; the NumPy families' formulas row by row, agreeing with them to
-  float32 rounding (libm's exp / log1p instead of NumPy's SIMD ones; tested, +-1e4 included).
+  labels, bernoulli, normal; the NumPy families' formulas in their order, with exp / log1p /
+  log through NumPy's own inner loops (:func:`numpy_loops`; libm's differ from NumPy's SIMD
+  ones in float32 exp for about 4 arguments in 10), so bit-identical to the families
+  (tested, +-1e4 included). Without those loops (another NumPy layout) the NumPy loss runs.
 
 Imported only by :func:`enable_for` when a fit is large enough for compilation to pay and
 numba is importable; ``import probnn`` never imports numba. Compiled machine code is cached
-(``cache=True``: beside this module, or numba's user cache folder when that is read-only).
+(``cache=True``: beside this module, or numba's user cache folder when that is read-only), and
+a process's first fit loads it without numba's typing refresh (:func:`preload`).
 Serial loops: ``parallel=True`` measured slower at these sizes (it fights OpenBLAS's
 spinning worker thread).
 
@@ -29,6 +32,7 @@ and the fit's expected saving exceeds what compiling costs it (:func:`compiled_s
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import glob
 import importlib.util
@@ -59,11 +63,13 @@ FAST_MIN_WORK = 5e8
 # normal head, Adam, prior and average); within 15% of every measured saving (68-185 us).
 STEP_SAVING_US = (41.4, 11.9, 2.19, 0.54)
 # What the compiled path costs a process once (CPU seconds, the same machine): importing
-# numba and loading the cached kernels, 0.35-0.4 s; compiling them when numba's cache is
-# cold (a new machine, a new numba or probnn), 18 s; once per machine, then cached on disk.
+# numba and the kernels' modules, 0.21-0.24 s, and loading the epoch kernel's cached machine
+# code (preload), 0.08-0.09 s (bench.scenario8_uci's breakdown, load average 13-21; 0.4 s
+# before preload skipped numba's typing refresh); compiling them when numba's cache is cold
+# (a new machine, a new numba or probnn), 18 s; once per machine, then cached on disk.
 # With the kernels loaded already, a fit of another type signature (float64, a family on its
 # NumPy loss) loads one more specialisation from the cache: 30-35 ms.
-IMPORT_COST_S = 0.4
+IMPORT_COST_S = 0.3
 COMPILE_COST_S = 18.0
 LOAD_COST_S = 0.035
 # With early stopping a fit ends well before its budget: MLPRegressor()'s UCI fits (bench
@@ -149,6 +155,70 @@ def limit_blas_threads(layer_sizes, batch_size: int):
         return None
 
 
+# --------------------------------------------------- NumPy's elementwise loops
+_LOOPS: dict = {}
+
+
+def _loop_address(ufunc, dtype) -> int | None:
+    """The address of ``ufunc``'s inner loop for ``dtype -> dtype`` (the function NumPy runs
+    for it, the CPU's SIMD version where NumPy has one), read from the ufunc object
+    (``PyUFuncObject``, numpy/ufuncobject.h: after the object header, ``int nin, nout,
+    nargs, identity``, then the ``functions`` and ``data`` arrays, ``int ntypes,
+    reserved1``, ``name`` and ``types``). None unless every field read agrees with what
+    the ufunc says of itself (name, argument count, its loops' types) and the loop needs
+    no data pointer: another layout means another NumPy, whose loops this does not call."""
+    base = id(ufunc) + object.__basicsize__
+    try:
+        nin, nout, nargs, _ = (ctypes.c_int * 4).from_address(base)
+        functions, data = (ctypes.c_void_p * 2).from_address(base + 16)
+        ntypes = ctypes.c_int.from_address(base + 32).value
+        name, typecodes = (ctypes.c_void_p * 2).from_address(base + 40)
+        if (nin, nout, nargs) != (ufunc.nin, ufunc.nout, ufunc.nargs) or \
+                ntypes != ufunc.ntypes or not functions or not name or not typecodes or \
+                ctypes.string_at(name) != ufunc.__name__.encode():
+            return None
+        codes = ctypes.string_at(typecodes, ntypes * nargs)
+        listed = [[np.dtype(c).num for c in t.replace("->", "")] for t in ufunc.types]
+        if [list(codes[i * nargs:(i + 1) * nargs]) for i in range(ntypes)] != listed:
+            return None
+        i = listed.index([np.dtype(dtype).num] * nargs)
+        if data and ctypes.c_void_p.from_address(data + 8 * i).value:
+            return None
+        return ctypes.c_void_p.from_address(functions + 8 * i).value or None
+    except (ValueError, TypeError, OSError):  # pragma: no cover - not a NumPy ufunc layout
+        return None
+
+
+def numpy_loops(dtype) -> np.ndarray | None:
+    """The addresses of NumPy's exp, log1p, log and tanh loops for ``dtype`` (float32 or
+    float64), in ``_kernels``' order (EXP, LOG1P, LOG, TANH), as an intp array; None where
+    they cannot be read (then the compiled losses and tanh are not used: the NumPy ones are)."""
+    key = np.dtype(dtype)
+    if key not in _LOOPS:
+        if key.kind != "f" or key.itemsize not in (4, 8) or ctypes.sizeof(ctypes.c_void_p) != 8:
+            _LOOPS[key] = None
+        else:
+            ufuncs = (np.exp, np.log1p, np.log, np.tanh)
+            found = [_loop_address(u, key) for u in ufuncs]
+            ok = None not in found and all(_loop_agrees(u, f, key) for u, f in zip(ufuncs, found))
+            _LOOPS[key] = np.array(found, np.intp) if ok else None
+    return _LOOPS[key]
+
+
+def _loop_agrees(ufunc, address: int, dtype) -> bool:
+    """Whether the loop at ``address`` gives ``ufunc``'s results on a probe vector (called
+    through ctypes): a NumPy that runs another loop than its legacy table's is not used."""
+    x = np.linspace(0.001, 20.0, 67, dtype=dtype)
+    out = np.zeros_like(x)
+    loop = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                            ctypes.c_void_p)(address)
+    args = (ctypes.c_void_p * 2)(x.ctypes.data, out.ctypes.data)
+    dims = (ctypes.c_ssize_t * 1)(x.size)
+    steps = (ctypes.c_ssize_t * 2)(x.itemsize, out.itemsize)
+    loop(args, dims, steps, None)
+    return np.array_equal(out, ufunc(x))
+
+
 def numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
@@ -179,6 +249,38 @@ def kernels() -> dict:
         k.update(_step.build(k))
         _KERNELS = k
     return _KERNELS
+
+
+def preload(dispatcher, args: tuple) -> bool:
+    """Load ``dispatcher``'s machine code for ``args``' types from numba's on-disk cache,
+    without the typing refresh numba's own first call does; True if it is loaded now.
+
+    Numba's first call of a cached function first installs every typing and lowering
+    registry it has (``BaseContext.refresh``: 0.13-0.15 CPU s here, a third of what the
+    compiled path cost a process's first fit), which only compiling needs; loading machine
+    code needs numba's runtime (``rtsys.initialize``) and the helper symbols its target
+    context installs. This is numba's ``Dispatcher.compile`` cache branch without the
+    refresh, under numba's compiler lock. On anything unexpected (another numba, a cache
+    miss) it does nothing and the call loads or compiles as numba does.
+    """
+    try:
+        sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+        if sig in dispatcher.overloads:
+            return False
+        from numba.core.compiler_lock import global_compiler_lock
+        from numba.core.runtime import rtsys
+
+        ctx = dispatcher.targetctx
+        with global_compiler_lock:
+            rtsys.initialize(ctx)
+            cres = dispatcher._cache._load_overload(sig, ctx)
+            if cres is None or cres.objectmode:
+                return False
+            ctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+            dispatcher.add_overload(cres)
+        return True
+    except Exception:  # pragma: no cover - numba's internals moved: its own path
+        return False
 
 
 def enable_for(optimizer, n_steps: float, engine: str | None = None, network=None, *,
@@ -226,8 +328,8 @@ def _categorical(family, raw, y, need_gradient):
     if y.ndim != 1 or not need_gradient:
         return family._loss_gradient(raw, y, need_gradient)
     loss = np.empty(raw.shape[0], raw.dtype)
-    grad = np.empty_like(raw)
-    kernels()["categorical_labels"](raw, y, loss, grad)
+    grad = np.empty(raw.shape, raw.dtype)
+    kernels()["categorical_labels"](raw, y, loss, grad, numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -239,8 +341,8 @@ def _bernoulli(family, raw, y, need_gradient):
     if y.dtype != raw.dtype:
         y = y.astype(raw.dtype)
     loss = np.empty(raw.shape[0], raw.dtype)
-    grad = np.empty_like(raw)
-    kernels()["bernoulli"](raw, y, loss, grad)
+    grad = np.empty(raw.shape, raw.dtype)
+    kernels()["bernoulli"](raw, y, loss, grad, numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -254,8 +356,9 @@ def _normal(family, raw, y, need_gradient):
     if y.dtype != raw.dtype:
         y = y.astype(raw.dtype)
     loss = np.empty(raw.shape[0], raw.dtype)
-    grad = np.empty_like(raw)
-    kernels()["normal"](raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI))
+    grad = np.empty(raw.shape, raw.dtype)
+    kernels()["normal"](raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI),
+                        numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -278,7 +381,7 @@ def loss_kernel_for(family):
 
     cls = type(family)
     fn = _LOSSES.get((cls.__module__, cls.__name__))
-    if fn is None:
+    if fn is None or numpy_loops(np.float32) is None or numpy_loops(np.float64) is None:
         return None
     try:
         listed = getattr(importlib.import_module(cls.__module__), cls.__name__)

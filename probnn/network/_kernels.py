@@ -9,8 +9,52 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 jit = numba.njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
+
+
+# ------------------------------------------------- NumPy's own elementwise loops
+# exp, log1p, log and tanh are NumPy's inner loops (``_fast.numpy_loops``: the addresses of
+# the ufuncs' float32 / float64 loops, SIMD ones where the CPU has them), called on the same
+# contiguous vectors as the NumPy path: libm's functions round differently (float32 exp in
+# about 4 of 10 arguments on AVX-512), and the paths would part at the first step.
+EXP, LOG1P, LOG, TANH = 0, 1, 2, 3
+
+
+@intrinsic
+def _call_loop(typingctx, fn, args, dims, steps):
+    """``fn(args, dims, steps, NULL)``: a NumPy inner loop (PyUFuncGenericFunction) at the
+    address ``fn``; the other arguments are addresses of its pointer / length / stride
+    arrays."""
+    def codegen(context, builder, signature, llargs):
+        i8p = ir.IntType(8).as_pointer()
+        i64p = ir.IntType(64).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i8p.as_pointer(), i64p, i64p, i8p])
+        f = builder.inttoptr(llargs[0], fnty.as_pointer())
+        builder.call(f, [builder.inttoptr(llargs[1], i8p.as_pointer()),
+                         builder.inttoptr(llargs[2], i64p), builder.inttoptr(llargs[3], i64p),
+                         ir.Constant(i8p, None)])
+        return context.get_dummy_value()
+
+    return types.none(types.intp, types.intp, types.intp, types.intp), codegen
+
+
+@jit
+def numpy_loop(fn, x, out, n):
+    """``out[:n] = f(x[:n])`` through NumPy's loop at ``fn`` (contiguous vectors of the same
+    dtype; ``out`` may be ``x``, as NumPy's ``out=``)."""
+    work = np.empty(5, np.intp)
+    work[0] = x.ctypes.data
+    work[1] = out.ctypes.data
+    work[2] = n
+    work[3] = x.itemsize
+    work[4] = out.itemsize
+    base = work.ctypes.data
+    _call_loop(fn, base, base + 2 * work.itemsize, base + 3 * work.itemsize)
+
 
 @jit
 def adam(p, g, m, v, b1, b2, eps, factor):
@@ -96,81 +140,156 @@ def relu_mask_colsum(d, a, gb):
         gb[j] = acc[j]
 
 # ------------------------------------------------------------------ losses
+# The families' NumPy formulas as the NumPy path runs them: the same operations on the same
+# vectors in the same order, exp / log1p / log through NumPy's loops (``fns``, indexed by
+# EXP, LOG1P, LOG), sums along a row as NumPy's (``row_sum``). Bit-identical to the family's
+# ``_loss_gradient`` (tests/test_network_fast.py).
+
+
 @jit
-def categorical_labels(raw, y, loss, grad):
-    # softmax cross-entropy on integer labels, CategoricalFamily._loss_gradient's formulas
-    # row by row: shift by the row maximum, log1p of the other classes' sum, pi_top - 1
-    # as -rest / (1 + rest) without cancellation
+def row_sum(a, lo, n):
+    """``a[lo:lo + n].sum()`` as NumPy sums a row of a C-contiguous matrix, in its dtype:
+    sequential under 8 terms, else 8 running sums combined as a tree, then the rest (rows of
+    up to 128 terms: a family's outputs)."""
+    res = a.dtype.type(0)
+    if n < 8:
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r = np.empty(8, a.dtype)
+    for j in range(8):
+        r[j] = a[lo + j]
+    i = 8
+    while i < n - (n % 8):
+        for j in range(8):
+            r[j] += a[lo + i + j]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@jit
+def categorical_labels(raw, y, loss, grad, fns):
+    # CategoricalFamily._loss_gradient on integer labels: shift by the row maximum (the
+    # first maximum, as argmax), exp of the shifted matrix, the other classes' sum, log1p of
+    # it, pi_top - 1 as -rest / (1 + rest) without cancellation
     n, c = raw.shape
     one = raw.dtype.type(1)
     zero = raw.dtype.type(0)
+    top = np.empty(n, np.int64)
+    shifted = np.empty(n * c, raw.dtype)
     for i in range(n):
-        top = 0
+        t = 0
         m = raw[i, 0]
         for j in range(1, c):
             if raw[i, j] > m:
                 m = raw[i, j]
-                top = j
-        rest = zero
+                t = j
+        top[i] = t
         for j in range(c):
-            e = np.exp(raw[i, j] - m)
-            grad[i, j] = e
-            if j != top:
-                rest += e
+            shifted[i * c + j] = raw[i, j] - m
+    e = grad.reshape(n * c)
+    numpy_loop(fns[0], shifted, e, n * c)
+    rest = np.empty(n, raw.dtype)
+    for i in range(n):
+        e[i * c + top[i]] = zero
+        rest[i] = row_sum(e, i * c, c)
+    log_total = np.empty(n, raw.dtype)
+    numpy_loop(fns[1], rest, log_total, n)
+    for i in range(n):
         yi = y[i]
-        loss[i] = np.log1p(rest) - (raw[i, yi] - m)
-        p_top = one / (one + rest)
+        t = top[i]
+        loss[i] = log_total[i] - shifted[i * c + yi]
+        p_top = one / (one + rest[i])
         for j in range(c):
             grad[i, j] *= p_top
-        grad[i, top] = p_top
-        if yi == top:
-            grad[i, top] = -(rest * p_top)
-        else:
-            grad[i, yi] -= one
+        grad[i, t] = p_top
+        grad[i, yi] -= one
+        if yi == t:
+            grad[i, t] = -(rest[i] * p_top)
+
 
 @jit
-def bernoulli(raw, y, loss, grad):
-    # BernoulliFamily._loss_gradient: nll = softplus(s z), grad = s sigmoid(s z), s = 1 - 2y,
-    # from e = exp(-|t|) (never overflows) as probnn.families.base.softplus_sigmoid
+def _softplus_sigmoid_rows(t, n, k, loss, grad, sign, fns):
+    # probnn.families.base.softplus_sigmoid on t (n * k), its rows summed into loss and the
+    # sigmoid times sign into grad: e = exp(-|t|), softplus = maximum(t, 0) + log1p(e)
+    zero = t.dtype.type(0)
+    one = t.dtype.type(1)
+    m = n * k
+    a = np.empty(m, t.dtype)
+    for i in range(m):
+        a[i] = -abs(t[i])
+    e = np.empty(m, t.dtype)
+    numpy_loop(fns[0], a, e, m)
+    sp = np.empty(m, t.dtype)
+    numpy_loop(fns[1], e, sp, m)
+    for i in range(m):
+        ti = t[i]
+        sp[i] = (ti if (ti >= zero or ti != ti) else zero) + sp[i]  # maximum(t, 0): NaN kept
+        inv = one / (one + e[i])
+        grad[i] = (inv if ti >= zero else e[i] * inv) * sign[i]
+    for i in range(n):
+        loss[i] = row_sum(sp, i * k, k)
+
+
+@jit
+def bernoulli(raw, y, loss, grad, fns):
+    # BernoulliFamily._loss_gradient: nll = softplus(s z) summed over the outputs,
+    # grad = s sigmoid(s z), s = 1 - 2y
     n, k = raw.shape
     one = raw.dtype.type(1)
     two = raw.dtype.type(2)
-    zero = raw.dtype.type(0)
+    sign = np.empty(n * k, raw.dtype)
+    t = np.empty(n * k, raw.dtype)
     for i in range(n):
-        total = zero
         for j in range(k):
             s = one - two * y[i, j]
-            t = s * raw[i, j]
-            e = np.exp(-abs(t))
-            total += (t if t > zero else zero) + np.log1p(e)
-            inv = one / (one + e)
-            grad[i, j] = (inv if t >= zero else e * inv) * s
-        loss[i] = total
+            sign[i * k + j] = s
+            t[i * k + j] = s * raw[i, j]
+    _softplus_sigmoid_rows(t, n, k, loss, grad.reshape(n * k), sign, fns)
+
 
 @jit
-def normal(raw, y, loss, grad, half, series_below, half_log_2pi):
+def normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
     # NormalFamily._loss_gradient: mu = z1, sigma = softplus(z2) with log sigma and
     # d log sigma / dz2 from the series below series_below (probnn.families.base.
     # softplus_scale), and 0 / 0 = 0 for a zero residual (safe_divide)
     n = raw.shape[0]
     one = raw.dtype.type(1)
     zero = raw.dtype.type(0)
+    a = np.empty(n, raw.dtype)
+    for i in range(n):
+        a[i] = -abs(raw[i, 1])
+    e = np.empty(n, raw.dtype)
+    numpy_loop(fns[0], a, e, n)
+    scale = np.empty(n, raw.dtype)
+    numpy_loop(fns[1], e, scale, n)
+    for i in range(n):
+        z2 = raw[i, 1]
+        s = (z2 if (z2 >= zero or z2 != z2) else zero) + scale[i]  # maximum(z2, 0)
+        scale[i] = s
+        a[i] = one if z2 < series_below else s  # log(1) in the tail, which where() drops
+    log_scale = np.empty(n, raw.dtype)
+    numpy_loop(fns[2], a, log_scale, n)
     for i in range(n):
         z1 = raw[i, 0]
         z2 = raw[i, 1]
-        e = np.exp(-abs(z2))
-        scale = (z2 if z2 > zero else zero) + np.log1p(e)
-        half_e = half * e
+        ei = e[i]
+        sc = scale[i]
+        half_e = half * ei
         if z2 < series_below:
-            log_scale = z2 - half_e
+            ls = z2 - half_e
             dlog = one - half_e
         else:
-            log_scale = np.log(scale)
-            inv = one / (one + e)
-            dlog = (inv if z2 >= zero else e * inv) / scale
+            ls = log_scale[i]
+            inv = one / (one + ei)
+            dlog = (inv if z2 >= zero else ei * inv) / sc
         num = y[i] - z1
-        r = num / scale if num != zero else zero
+        r = num / sc if num != zero else zero
         r2 = r * r
-        loss[i] = half * r2 + log_scale + half_log_2pi
-        grad[i, 0] = -r / scale if r != zero else zero
+        loss[i] = half * r2 + ls + half_log_2pi
+        grad[i, 0] = -r / sc if r != zero else zero
         grad[i, 1] = (one - r2) * dlog

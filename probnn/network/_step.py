@@ -16,11 +16,12 @@ The arithmetic is the NumPy path's, operation for operation and in the buffers' 
 - the prior's gradient, the optimiser update (the kernels of ``_fast``, bit-identical to
   :mod:`probnn.network.optimizers`), its per-step scalars (the same float64 formulas), the
   flush of tiny state every ``FLUSH_EVERY`` steps, and the weights' moving average;
-- the batch's loss and weight sums as NumPy's pairwise summation (:func:`pairwise_sum`).
+- the batch's loss and weight sums as NumPy's pairwise summation (:func:`pairwise_sum`);
+- the families' compiled losses (``_kernels``) and tanh with NumPy's own exp / log1p / log /
+  tanh inner loops (``fns``: :func:`probnn.network._fast.numpy_loops`) on the same vectors.
 
-So with the same BLAS the weights are bit-identical to the NumPy path's except where a
-kernel computes differently: the families' compiled losses (libm's exp / log1p instead of
-NumPy's SIMD ones) and tanh (libm's). Tested in ``tests/test_engine.py``.
+So with the same BLAS the weights are bit-identical to the NumPy path's, for every family
+and activation the step takes. Tested in ``tests/test_engine.py``.
 
 Not compiled (the caller keeps the NumPy path): dropout (its masks come from NumPy's random
 generator), activations other than relu / tanh / identity, networks without inputs, and
@@ -35,7 +36,8 @@ import math
 import numba
 import numpy as np
 
-from probnn.network._kernels import adam, adamw, average, rmsprop, sgd_momentum, sgd_plain
+from probnn.network._kernels import TANH, adam, adamw, average, numpy_loop, rmsprop
+from probnn.network._kernels import sgd_momentum, sgd_plain
 from probnn.network._kernels import bernoulli as bernoulli_loss
 from probnn.network._kernels import categorical_labels as categorical_loss
 from probnn.network._kernels import normal as normal_loss
@@ -153,9 +155,10 @@ def mm(a, b, out):
 
 
 @jit
-def forward(X, rows, start, n, params, sizes, w_off, b_off, act, xb, A, raw):
+def forward(X, rows, start, n, params, sizes, w_off, b_off, act, xb, A, raw, fns):
     """Rows ``rows[start:start + n]`` of ``X`` through the network: raw[:n] filled, the
-    hidden activations kept in ``A`` (layer l's in ``A[l, :n * h_l]``)."""
+    hidden activations kept in ``A`` (layer l's in ``A[l, :n * h_l]``); tanh through
+    NumPy's loop (``fns[TANH]``, in place as the NumPy path's ``np.tanh(a, out=a)``)."""
     L = sizes.shape[0] - 1
     fin = sizes[0]
     xv = xb[:n]
@@ -188,9 +191,10 @@ def forward(X, rows, start, n, params, sizes, w_off, b_off, act, xb, A, raw):
                     v = out[i, j] + b[j]
                     if act == 1:  # relu: NumPy's maximum(v, 0), NaN and -0.0 kept
                         v = zero if v < zero else v
-                    elif act == 2:
-                        v = np.tanh(v)
                     out[i, j] = v
+            if act == 2:
+                flat = A[l, :n * fo]
+                numpy_loop(fns[TANH], flat, flat, n * fo)
     return one
 
 @jit
@@ -299,8 +303,9 @@ def backward_step(params, grad, sizes, w_off, b_off, act, xb, A, D, delta, n, on
 def epoch(X, y, y_labels, sw, sw_loss, rows, bs, loss_kind, loss_consts, params, grad,
           sizes, w_off, b_off, act, xb, A, D, raw, loss_buf, ones, prior, prior_scale,
           opt, s1, s2, hyper, lr0, invscaling, power_t, counters, flush_every, tiny,
-          flush_below, avg, ema_decay):
-    """One epoch of minibatch steps with a compiled loss; ``counters``: [optimiser steps,
+          flush_below, avg, ema_decay, fns):
+    """One epoch of minibatch steps with a compiled loss (``fns``: NumPy's loops, as
+    ``_fast.numpy_loops``); ``counters``: [optimiser steps,
     average steps, samples seen (t_)]. Returns (code, the sum of the rows' weighted NLL), or
     (LOSS_NOT_FINITE, the batch's NLL) where a batch's NLL was not finite (no step from it)."""
     n_rows = rows.shape[0]
@@ -312,7 +317,7 @@ def epoch(X, y, y_labels, sw, sw_loss, rows, bs, loss_kind, loss_consts, params,
     for start in range(0, n_rows, bs):
         stop = min(start + bs, n_rows)
         b = stop - start
-        forward(X, rows, start, b, params, sizes, w_off, b_off, act, xb, A, raw)
+        forward(X, rows, start, b, params, sizes, w_off, b_off, act, xb, A, raw, fns)
         rv = raw[:b]
         g = D[D.shape[0] - 1, :b * raw.shape[1]].reshape((b, raw.shape[1]))
         lv = loss_buf[:b]
@@ -321,19 +326,19 @@ def epoch(X, y, y_labels, sw, sw_loss, rows, bs, loss_kind, loss_consts, params,
             for i in range(b):
                 yb[i] = y[rows[start + i]]
             normal_loss(rv, yb, lv, g, dt(loss_consts[0]), dt(loss_consts[1]),
-                        dt(loss_consts[2]))
+                        dt(loss_consts[2]), fns)
         elif loss_kind == 2:
             k_out = raw.shape[1]
             yb2 = np.empty((b, k_out), params.dtype)
             for i in range(b):
                 for j in range(k_out):
                     yb2[i, j] = y[rows[start + i] * k_out + j]
-            bernoulli_loss(rv, yb2, lv, g)
+            bernoulli_loss(rv, yb2, lv, g, fns)
         else:
             yl = np.empty(b, y_labels.dtype)
             for i in range(b):
                 yl[i] = y_labels[rows[start + i]]
-            categorical_loss(rv, yl, lv, g)
+            categorical_loss(rv, yl, lv, g, fns)
         if weighted:
             for i in range(b):
                 r = rows[start + i]

@@ -43,6 +43,11 @@ METRIC_TEXT: dict[str, tuple[str, str, str]] = {
     "nll_bits": ("negative log-likelihood", "bits per example",
                  "the same, divided by ln 2: the bits a code built from the model needs per "
                  "held-out target"),
+    "crps": ("continuous ranked probability score (CRPS)", "units of {target}",
+             "the squared distance between the predicted cdf and the observation's step, "
+             "integrated over y and averaged over the held-out rows: a proper score like "
+             "the NLL, in the target's units and less moved by a few wild rows; lower is "
+             "better"),
     "accuracy": ("accuracy", "fraction of rows",
                  "how often the most probable class is the true one"),
     "brier": ("Brier score", "squared probability error",
@@ -75,7 +80,7 @@ def metric_rows(metrics: Mapping[str, object], coverage: float = 0.9,
     coverage : float
         Nominal coverage of the interval behind ``"coverage"``.
     target : str
-        Name of the target, for the units of RMSE and MAE.
+        Name of the target, for the units of the CRPS, RMSE and MAE.
     """
     level = f"{coverage:.0%}"
     rows = []

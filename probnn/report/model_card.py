@@ -270,5 +270,7 @@ def write_comparison_report(folder: str | pathlib.Path, result, *, data: str, fr
         scoring=f"{result.scoring}.", verdict=f"Winner: {verdict}.",
         notes=[f"Winner: {verdict}", f"{len(fitted)} families fitted on one split; "
                f"{n_test:,} held-out rows scored"],
-        card=card,
+        card=card, crps={row.family: (row.crps, row.crps_se)
+                         for row in result.table.itertuples(index=False)
+                         if row.family in fitted and not math.isnan(row.crps)},
     )  # fmt: skip

@@ -104,3 +104,35 @@ def test_bad_input_is_named():
         probnn.parameter_importance(reg, np.eye(4), np.arange(4.0), features=[7])
     with pytest.raises(ValueError, match="n_repeats must be at least 1"):
         probnn.parameter_importance(reg, np.eye(4), np.arange(4.0), n_repeats=0)
+
+
+def test_the_fit_report_tables_what_moves_each_parameter(tmp_path, capsys):
+    """``probnn fit``'s report: per raw column (a text column is one feature), the NLL's
+    rise and the mean's and the sd's changes; the data say x moves the mean, g the spread."""
+    import html
+    import re
+
+    from probnn.cli import main
+
+    rng = np.random.default_rng(4)
+    g = rng.choice(["calm", "wild"], size=1200)
+    frame = pd.DataFrame({"x": rng.normal(size=1200), "g": g})
+    frame["y"] = 3.0 * frame["x"] + np.where(g == "wild", 3.0, 0.3) * rng.normal(size=1200)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    code = main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--hidden", "16",
+                 "--epochs", "60", "--quiet", "--out", str(tmp_path / "m.safetensors")])
+    assert code == 0, capsys.readouterr().err
+    page = html.unescape((tmp_path / "m-report" / "report.html").read_text())
+    table = re.search(r'<table id="importance">(.*?)</table>', page, flags=re.S).group(1)
+    head = re.findall(r"<th>([^<]*)</th>", table)
+    assert head == ["feature", "NLL rise (nats/example)", "mean: mean |change| (y's units)",
+                    "sd: mean |change| (y's units)"]
+    rows = {r[0]: [float(v.replace(",", "")) for v in r[1:]]
+            for r in (re.findall(r"<td[^>]*>([^<]*)</td>", tr)
+                      for tr in re.findall(r"<tr>(.*?)</tr>", table)) if r}  # fmt: skip
+    assert set(rows) == {"x", "g"}
+    # by hand: shuffling x moves the mean by E|3x - 3x'| = 6 / sqrt(pi); shuffling g swaps
+    # 0.3 and 3.0 on half the rows (p = 1/2: 2 p (1 - p)), so the sd by 2.7 / 2
+    assert rows["x"][1] == pytest.approx(6 / np.sqrt(np.pi), rel=0.25)
+    assert rows["g"][2] == pytest.approx(2.7 / 2, rel=0.3)
+    assert rows["g"][1] < 0.2 * rows["x"][1] and rows["x"][2] < 0.2 * rows["g"][2]

@@ -270,16 +270,16 @@ def training_rows(estimator) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _describe(dist) -> str:
-    parts = []
-    for name in ("probs", "loc", "scale", "df", "rate"):
-        value = getattr(dist, name, None)
-        if value is None:
-            continue
-        v = np.asarray(value, dtype=np.float64).ravel()
-        shown = ", ".join(format_number(x) for x in v[:6]) + (", ..." if v.size > 6 else "")
-        parts.append(f"{name} = {shown}" if v.size == 1 else f"{name} = ({shown})")
-    return ", ".join(parts)
+def _describe(family, dist) -> str:
+    """The constant distribution's parameters in words, as its family names them
+    (``family.parameter_columns``: a negative binomial's mean and dispersion, a hurdle's
+    zero probability), never an empty list."""
+    columns = family.parameter_columns(dist)
+    parts = [f"{name} = {format_number(float(np.asarray(v, dtype=np.float64).ravel()[0]))}"
+             for name, v in list(columns.items())[:8]]  # fmt: skip
+    if len(columns) > 8:
+        parts.append(f"... ({len(columns)} parameters)")
+    return ", ".join(parts) or "no free parameter"
 
 
 def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
@@ -327,4 +327,4 @@ def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
         family = get_family(family.name, **{**params, "scale": math.exp(best.x)})
     raw = np.asarray(family.constant_raw(y_train), dtype=np.float64)
     nll = family.nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(), y_test)
-    return float(np.mean(nll)), _describe(family.distribution(raw[None, :]))
+    return float(np.mean(nll)), _describe(family, family.distribution(raw[None, :]))

@@ -18,6 +18,7 @@ import numpy as np
 
 from probnn import report as _report  # its writers looked up when called (tests replace them)
 from probnn.report import Table
+from probnn.report.importance import importance_table
 from probnn.report.card import (constant_baseline, file_sha256, hidden_layers, is_linear, members,
                                 network_rows, network_words, software_versions, stop_reason,
                                 training_rows, used_setting)  # fmt: skip
@@ -178,6 +179,9 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
         if constant is None:
             constant = constant_model(model, train, held_out)
         results.append(baseline_table(model, constant, held_out.shape[0], metrics))
+    importance = importance_table(model, held_out)
+    if importance is not None:
+        results.append(importance)
     several = len(members(model.estimator)) > 1
     curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
     family = first.family_

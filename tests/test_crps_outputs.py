@@ -135,3 +135,31 @@ def test_compare_on_class_labels_has_no_crps_column(tmp_path, capsys):
     frame.to_csv(path, index=False)
     out = _run(capsys, "compare", path, "--target", "y", *FAST, "--report", tmp_path / "cmp")
     assert "CRPS" not in out
+
+
+@pytest.mark.parametrize("kind", ["zero-inflated", "hurdle"])
+def test_count_laws_without_a_closed_form_are_summed_over_the_integers(kind):
+    """A zero-inflated or hurdle Poisson's CRPS, by its definition over the integers with
+    scipy's Poisson cdf (no warning: the quantile rule once multiplied 0 by inf)."""
+    import warnings
+
+    import probnn
+    from probnn.distributions import Hurdle, Poisson, ZeroInflated
+
+    rate = np.array([0.5, 3.0, 40.0, 900.0])
+    pi = np.array([0.3, 0.01, 0.6, 0.2])
+    y = np.array([0.0, 2.0, 0.0, 870.0])
+    logit = np.log(pi) - np.log1p(-pi)
+    k = np.arange(3000)[:, None]
+    if kind == "zero-inflated":
+        dist = ZeroInflated(Poisson(rate=rate), logit)
+        cdf = pi + (1 - pi) * stats.poisson.cdf(k, rate)
+    else:
+        dist = Hurdle(Poisson(rate=rate), logit)
+        cdf = pi + (1 - pi) * (stats.poisson.cdf(k, rate) - stats.poisson.pmf(0, rate)) / (
+            stats.poisson.sf(0, rate))
+    oracle = np.sum((cdf - (y <= k)) ** 2, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = probnn.crps(dist, y)
+    np.testing.assert_allclose(got, oracle, rtol=1e-9)

@@ -104,8 +104,8 @@ def register_crps(dist_type: type) -> Callable:
     ``broadcast(y.shape, dist.batch_shape)``; :func:`crps` casts it to the
     distribution's dtype.
 
-    Example
-    -------
+    Examples
+    --------
     >>> @register_crps(Normal)          # doctest: +SKIP
     ... def _crps_normal(dist, y): ...
     """

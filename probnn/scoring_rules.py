@@ -601,6 +601,9 @@ _INTEGER_VALUED = (Poisson, NegativeBinomial, Bernoulli, OrderedLogistic)
 # the sum over the integers stops at the mixture's (1 - _LATTICE_TAIL)-quantile (and y)
 _LATTICE_TAIL = 1e-13
 _LATTICE_MAX_POINTS = 2_000_000
+# ... and rows x points at most this many (128 MiB of float64 an array): beyond it, the
+# quantile rule, whose memory does not grow with the counts
+_LATTICE_MAX_CELLS = 1 << 24
 
 
 def _crps_integers(dist: Distribution, y):
@@ -610,7 +613,8 @@ def _crps_integers(dist: Distribution, y):
     y = np.broadcast_to(y, shape)
     top = np.broadcast_to(dist._icdf(np.full(shape, 1.0 - _LATTICE_TAIL)), shape)
     n_points = int(max(np.max(top, initial=0.0), np.max(np.ceil(y), initial=0.0))) + 2
-    if n_points > _LATTICE_MAX_POINTS:
+    cells = n_points * max(1, int(np.prod(shape)))
+    if n_points > _LATTICE_MAX_POINTS or cells > _LATTICE_MAX_CELLS:
         return crps_numerical(dist, y)
     k = np.arange(n_points - 1, dtype=np.float64)
     below = np.moveaxis(np.asarray(dist._cdf(k.reshape((-1,) + (1,) * len(shape))), np.float64),

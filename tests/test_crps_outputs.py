@@ -163,3 +163,24 @@ def test_count_laws_without_a_closed_form_are_summed_over_the_integers(kind):
         warnings.simplefilter("error")
         got = probnn.crps(dist, y)
     np.testing.assert_allclose(got, oracle, rtol=1e-9)
+
+
+def test_a_lattice_too_large_for_memory_falls_back_to_the_quantile_rule(monkeypatch):
+    """Rows x integers beyond the lattice's cell budget: the quantile rule, to its stated
+    accuracy on a step function (about 1e-3), against the same sum over the integers."""
+    import warnings
+
+    import probnn
+    import probnn.scoring_rules as rules
+    from probnn.distributions import Poisson, ZeroInflated
+
+    monkeypatch.setattr(rules, "_LATTICE_MAX_CELLS", 100)
+    rate, pi = np.array([30.0, 200.0]), np.array([0.2, 0.5])
+    y = np.array([0.0, 190.0])
+    k = np.arange(2000)[:, None]
+    cdf = pi + (1 - pi) * stats.poisson.cdf(k, rate)
+    oracle = np.sum((cdf - (y <= k)) ** 2, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = probnn.crps(ZeroInflated(Poisson(rate=rate), np.log(pi / (1 - pi))), y)
+    np.testing.assert_allclose(got, oracle, rtol=5e-3)

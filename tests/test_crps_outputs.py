@@ -127,16 +127,6 @@ def test_compare_tables_the_crps_with_its_paired_standard_error(tmp_path, capsys
     assert "CRPS (target&#x27;s units)" in page and "SE of the CRPS difference" in page
 
 
-def test_compare_on_class_labels_has_no_crps_column(tmp_path, capsys):
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=120)
-    frame = pd.DataFrame({"x": x, "y": (x + rng.normal(size=120) > 0).astype(int)})
-    path = tmp_path / "b.csv"
-    frame.to_csv(path, index=False)
-    out = _run(capsys, "compare", path, "--target", "y", *FAST, "--report", tmp_path / "cmp")
-    assert "CRPS" not in out
-
-
 @pytest.mark.parametrize("kind", ["zero-inflated", "hurdle"])
 def test_count_laws_without_a_closed_form_are_summed_over_the_integers(kind):
     """A zero-inflated or hurdle Poisson's CRPS, by its definition over the integers with

@@ -111,6 +111,21 @@ def test_parameter_importance_figures_quoted(namespace):
     assert moved.loc["city", "sd"] > 0.3 and moved.loc["city", "mean"] > 0.5
 
 
+def test_the_tabular_model_reads_the_shipped_table(namespace):
+    """TabularModel on the shipped daily counts: the date column parsed as a date, and the
+    held-out NLL that of scipy's negative binomial (NB2: n = 1 / alpha, p = 1 / (1 + alpha mu))
+    with the predicted parameters."""
+    from scipy import stats
+
+    model, days = namespace["by_day"], namespace["days"]
+    assert model.preprocessor.parsers_["dteday"].startswith("date:")
+    held = days.iloc[600:]
+    columns = model.estimator.family_.parameter_columns(model.predict_dist(held))
+    mu, alpha = (np.asarray(columns[k], dtype=np.float64) for k in ("mean", "dispersion"))
+    nll = -stats.nbinom.logpmf(held["cnt"], 1 / alpha, 1 / (1 + alpha * mu))
+    assert model.evaluate(held)["nll_nats"] == pytest.approx(nll.mean(), rel=1e-6)
+
+
 def test_laplace_spread_is_larger_in_the_gap_and_beyond_the_rows(namespace):
     # the README's comment: the epistemic sd relative to the aleatoric one at x = -2 (among
     # the rows) is several times smaller than in the gap (0) and beyond the rows (6)

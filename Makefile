@@ -2,6 +2,8 @@
 #   make demo    create .venv, install probnn, run the main job on bundled data
 #   make test    install the test extras, run the suite
 #   make bench   install the benchmark extras (PyTorch CPU), run bench/
+#   make docs    install the docs extra (Sphinx, numpydoc, myst-parser) and build the API
+#                reference and the README's tour into docs/_build/html; warnings are errors
 # CI (.ci/run) runs `make test TEST_EXTRAS=test,oracle,fast,dask STRICT_EXTRAS=1`: the oracle extra
 # adds PyTorch (CPU, pinned) for the tests that compare with torch, dask the Dask cluster tests
 # (tests/test_parallel.py), and STRICT_EXTRAS turns a test skipped for a missing import into a
@@ -23,7 +25,7 @@ PYTHON_MIN ?= python3.11
 VENV_MIN   := .venv-min
 BIN_MIN    := $(VENV_MIN)/bin
 
-.PHONY: demo test test-min bench clean
+.PHONY: demo test test-min bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-$(TEST_EXTRAS): pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[$(TEST_EXTRAS)]'
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
@@ -62,8 +68,14 @@ $(VENV_MIN)/.installed: pyproject.toml .ci/min_constraints.py | $(BIN_MIN)/pytho
 test-min: $(VENV_MIN)/.installed
 	$(BIN_MIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
+# -W: a docstring numpydoc or docutils cannot read fails the build; docs/generated holds
+# autosummary's pages, made afresh each time
+docs: $(VENV)/.installed-docs
+	rm -rf docs/generated docs/_build
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(VENV_MIN) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV_MIN) build *.egg-info .pytest_cache .hypothesis docs/_build docs/generated

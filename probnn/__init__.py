@@ -69,6 +69,9 @@ _EXPORTS = {
     "crps_scorer": "probnn.estimators",
     "predict_dist": "probnn.estimators",
     "predict_interval": "probnn.estimators",
+    # what moves each predicted parameter
+    "parameter_importance": "probnn.inspection",
+    "ParameterImportance": "probnn.inspection",
     # recalibration on held-out rows
     "recalibrate": "probnn.calibration",
     # the Laplace approximation over a network's weights

@@ -33,7 +33,8 @@ def paired_standard_errors(nll_rows: Mapping[str, object]) -> tuple[str, dict[st
     Parameters
     ----------
     nll_rows : dict of str -> ndarray of shape (n,)
-        Per-row NLLs of each family on the same held-out rows.
+        Per-row NLLs (or another per-row score where lower is better, such as the CRPS)
+        of each family on the same held-out rows.
 
     Returns
     -------
@@ -193,8 +194,10 @@ class FamilyComparison:
         (mean held-out NLL per row), ``minus_best`` (nats), ``se`` (standard error of the
         difference from the best, paired over the held-out rows; NaN for the best),
         ``coverage`` (empirical coverage of the central ``coverage`` interval) and
-        ``pit_ks`` (KS distance of the PIT values from uniform); the last two NaN for the
-        class-label families.
+        ``pit_ks`` (KS distance of the PIT values from uniform), ``crps`` (mean held-out
+        CRPS, :func:`probnn.crps`, in the target's units) and ``crps_se`` (standard error
+        of the CRPS's difference from the lowest CRPS, paired over the held-out rows; NaN
+        for that family); the last four NaN for the class-label families.
     models : dict of str -> TabularModel
         The fitted models that were scored, in the families' order.
     best : str
@@ -225,6 +228,8 @@ class FamilyComparison:
         The families whose fit was started (those the target's values admit), in order.
     coverage : float
         The nominal coverage of ``table``'s ``coverage`` column.
+    crps_rows : dict of str -> ndarray of shape (n_test,)
+        Each scored regression family's per-row held-out CRPS, in the target's units.
     """
 
     table: pd.DataFrame
@@ -246,6 +251,7 @@ class FamilyComparison:
     families: list
     attempted: list
     coverage: float
+    crps_rows: dict = dataclasses.field(default_factory=dict)
 
     @property
     def ranked(self) -> list[str]:
@@ -269,15 +275,19 @@ def _target_frame(X: pd.DataFrame, y) -> tuple[pd.DataFrame, str]:
     return frame, name
 
 
-def _held_out_metrics(model, held_out: pd.DataFrame, dist, coverage: float) -> tuple[float, float]:
-    """Coverage of the central interval and the PIT's KS distance (NaN for class labels)."""
-    from probnn.metrics import regression_metrics
+def _held_out_metrics(model, held_out: pd.DataFrame, dist,
+                      coverage: float) -> tuple[float, float, np.ndarray | None]:  # fmt: skip
+    """Coverage of the central interval, the PIT's KS distance and each row's CRPS in the
+    target's units (NaN, NaN, None for class labels, whose classes the CRPS cannot order)."""
+    from probnn import metrics
 
     if model.is_classifier or model.censoring is not None:  # no single value per row
-        return math.nan, math.nan
+        return math.nan, math.nan, None
     y = np.asarray(model.encode_target(held_out), dtype=np.float64)
-    m = regression_metrics(y, dist, coverage=coverage)
-    return m["coverage"], m["pit_ks"]
+    lower, upper = metrics.central_interval(dist, coverage)
+    return (metrics.interval_coverage(lower, upper, y),
+            metrics.ks_distance_uniform(metrics.pit_values(dist, y)),
+            metrics.crps_rows(dist, y))  # fmt: skip
 
 
 def compare_families(
@@ -409,16 +419,23 @@ def compare_families(
     best, se = paired_standard_errors(nll_rows)
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)
+    held = {f: _held_out_metrics(models[f], held_out, dists[f], coverage) for f in ranked}
+    crps_rows = {f: held[f][2] for f in ranked if held[f][2] is not None}
+    # the CRPS's own winner and paired SEs (its ranking may differ from the NLL's)
+    crps_best, crps_se = paired_standard_errors(crps_rows) if crps_rows else (None, {})
     rows = []
     for family in ranked:
-        covered, ks = _held_out_metrics(models[family], held_out, dists[family], coverage)
+        covered, ks, scores = held[family]
         rows.append({"family": family, "nll_nats": means[family],
                      "nll_bits": means[family] / math.log(2),
                      "minus_best": means[family] - means[best],
                      "se": math.nan if family == best else se[family],
-                     "coverage": covered, "pit_ks": ks})  # fmt: skip
+                     "coverage": covered, "pit_ks": ks,
+                     "crps": math.nan if scores is None else float(np.mean(scores)),
+                     "crps_se": (math.nan if scores is None or family == crps_best
+                                 else crps_se[family])})  # fmt: skip
     table = pd.DataFrame(rows, columns=["family", "nll_nats", "nll_bits", "minus_best", "se",
-                                        "coverage", "pit_ks"])  # fmt: skip
+                                        "coverage", "pit_ks", "crps", "crps_se"])  # fmt: skip
     return FamilyComparison(
         table=table, models=models, best=best, verdict=_verdict(ranked, means, se),
         kinds=tuple(kinds), why=why, train=train, test=test,
@@ -426,4 +443,5 @@ def compare_families(
         nll_rows=nll_rows, standard_errors=se, dists=dists, trained=trained, seconds=seconds,
         skipped=skipped, left_out=left_out, families=tried,
         attempted=[f for f in tried if problems[f] is None], coverage=coverage,
+        crps_rows=crps_rows,
     )  # fmt: skip

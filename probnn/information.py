@@ -136,8 +136,8 @@ def kl_divergence(p: ArrayLike | Distribution, q: ArrayLike | Distribution,
 def register_kl(type_p: type, type_q: type) -> Callable:
     """Decorator registering ``fn(P, Q) -> KL(P || Q)`` for a pair of distribution types.
 
-    Example
-    -------
+    Examples
+    --------
     >>> @register_kl(Normal, Normal)          # doctest: +SKIP
     ... def _kl_normal(p, q): ...
     """

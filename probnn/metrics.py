@@ -28,6 +28,8 @@ __all__ = [
     "pit_values",
     "interval_coverage",
     "central_interval",
+    "crps_rows",
+    "mean_crps",
     "ks_distance_uniform",
     "classification_metrics",
     "regression_metrics",
@@ -413,6 +415,34 @@ def central_interval(dist, coverage: float) -> tuple[NDArray, NDArray]:
     return lower, upper
 
 
+def crps_rows(dist, y: ArrayLike) -> NDArray[np.float64] | None:
+    """Each row's CRPS (:func:`probnn.crps`) in float64, or None where the distribution
+    has no CRPS (no closed form and no ``cdf`` / ``icdf``, or an unordered Categorical).
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictions with batch shape ``(n_samples,)``.
+    y : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) or None
+    """
+    from probnn.scoring_rules import crps
+
+    try:
+        return np.asarray(crps(dist, y), dtype=np.float64)
+    except NotImplementedError:
+        return None
+
+
+def mean_crps(dist, y: ArrayLike) -> float | None:
+    """The mean CRPS over the rows (in y's units), or None (see :func:`crps_rows`)."""
+    rows = crps_rows(dist, y)
+    return None if rows is None else float(np.mean(rows))
+
+
 def regression_metrics(y_true: ArrayLike, dist, coverage: float = 0.9) -> dict[str, float]:
     """Held-out scores of a regressor's predictive distributions.
 
@@ -428,8 +458,10 @@ def regression_metrics(y_true: ArrayLike, dist, coverage: float = 0.9) -> dict[s
     Returns
     -------
     dict
-        ``nll_nats``, ``nll_bits`` (mean NLL per example); ``rmse`` and ``mae``
-        of the predictive mean; ``coverage`` (empirical coverage of the central
+        ``nll_nats``, ``nll_bits`` (mean NLL per example); ``crps`` (mean
+        continuous ranked probability score, :func:`probnn.crps`, in y's units; absent
+        for a distribution that has neither a closed form nor a ``cdf`` / ``icdf``);
+        ``rmse`` and ``mae`` of the predictive mean; ``coverage`` (empirical coverage of the central
         interval at the nominal ``coverage``); ``pit_ks`` (KS distance of the PIT
         values from Uniform(0, 1): 0 is perfectly calibrated).
     """
@@ -447,9 +479,11 @@ def regression_metrics(y_true: ArrayLike, dist, coverage: float = 0.9) -> dict[s
     nll = mean_nll(dist, y)
     error = np.asarray(dist.mean, dtype=np.float64) - y
     lower, upper = central_interval(dist, coverage)
+    score = mean_crps(dist, y)
     return {
         "nll_nats": nll,
         "nll_bits": nats_to_bits(nll),
+        **({} if score is None else {"crps": score}),
         "rmse": float(np.sqrt(np.mean(error**2))),
         "mae": float(np.mean(np.abs(error))),
         "coverage": interval_coverage(lower, upper, y),

@@ -45,7 +45,8 @@ def crps(dist: Distribution, y: ArrayLike) -> NDArray[np.floating]:
     units of ``y``; lower is better. Closed forms: Normal, Laplace, Student-t (df >= 1.01),
     Gamma, LogNormal, Beta, a Mixture of Normals, Poisson, NegativeBinomial, Bernoulli
     (the Brier score ``(p - y)^2``) and OrderedLogistic (the ranked probability score
-    ``sum_k (F(k) - 1{y <= k})^2`` over the class indices). A Mixture of the other
+    ``sum_k (F(k) - 1{y <= k})^2`` over the class indices). Other laws on the counts
+    (zero-inflated, hurdle) are summed over the integers by their cdf. A Mixture of the other
     continuous ones gets its cross terms ``E|X_i - X_j'|`` by one-dimensional quadrature,
     a Mixture of count laws the sum over the integers. Other distributions with a
     ``cdf`` and an ``icdf`` are scored by :func:`crps_numerical`.
@@ -88,7 +89,11 @@ def crps(dist: Distribution, y: ArrayLike) -> NDArray[np.floating]:
             f"crps: observations y of shape {y.shape} do not broadcast with the distribution's "
             f"batch shape {tuple(dist.batch_shape)}"
         ) from None
-    fn = _CRPS_REGISTRY.get(type(dist), crps_numerical)
+    # a count law without a closed form (a zero-inflated or hurdle law) is summed over
+    # the integers by its cdf, exactly; the quantile rule resolves a step function only
+    # to about 1e-3
+    default = _crps_integers if getattr(dist, "support", "real") == "count" else crps_numerical
+    fn = _CRPS_REGISTRY.get(type(dist), default)
     return dist._out(fn(dist, y))
 
 
@@ -99,8 +104,8 @@ def register_crps(dist_type: type) -> Callable:
     ``broadcast(y.shape, dist.batch_shape)``; :func:`crps` casts it to the
     distribution's dtype.
 
-    Example
-    -------
+    Examples
+    --------
     >>> @register_crps(Normal)          # doctest: +SKIP
     ... def _crps_normal(dist, y): ...
     """
@@ -193,7 +198,8 @@ def crps_numerical(dist: Distribution, y: ArrayLike) -> NDArray[np.float64]:
         low = np.where(np.isfinite(q), tau * (y - q), 0.0)
         gap = above * right                   # upper piece: 1 - tau in (0, 1 - F(y))
         q = _quantiles(dist, 1.0 - gap)
-        high = np.where(np.isfinite(q), gap * (q - y), 0.0)
+        with np.errstate(invalid="ignore"):  # 0 * inf at a level that rounds to 1: masked
+            high = np.where(np.isfinite(q), gap * (q - y), 0.0)
         # each piece's integrand is >= 0; rounding in Q can leave a tiny negative at a node
         return split * np.maximum(low, 0.0) + above * np.maximum(high, 0.0)
 
@@ -595,6 +601,9 @@ _INTEGER_VALUED = (Poisson, NegativeBinomial, Bernoulli, OrderedLogistic)
 # the sum over the integers stops at the mixture's (1 - _LATTICE_TAIL)-quantile (and y)
 _LATTICE_TAIL = 1e-13
 _LATTICE_MAX_POINTS = 2_000_000
+# ... and rows x points at most this many (128 MiB of float64 an array): beyond it, the
+# quantile rule, whose memory does not grow with the counts
+_LATTICE_MAX_CELLS = 1 << 24
 
 
 def _crps_integers(dist: Distribution, y):
@@ -604,7 +613,8 @@ def _crps_integers(dist: Distribution, y):
     y = np.broadcast_to(y, shape)
     top = np.broadcast_to(dist._icdf(np.full(shape, 1.0 - _LATTICE_TAIL)), shape)
     n_points = int(max(np.max(top, initial=0.0), np.max(np.ceil(y), initial=0.0))) + 2
-    if n_points > _LATTICE_MAX_POINTS:
+    cells = n_points * max(1, int(np.prod(shape)))
+    if n_points > _LATTICE_MAX_POINTS or cells > _LATTICE_MAX_CELLS:
         return crps_numerical(dist, y)
     k = np.arange(n_points - 1, dtype=np.float64)
     below = np.moveaxis(np.asarray(dist._cdf(k.reshape((-1,) + (1,) * len(shape))), np.float64),

@@ -368,6 +368,7 @@ def test_compare_on_class_labels_offers_no_density(tmp_path, capsys):
                          "--report", tmp_path / "cmp")  # fmt: skip
     assert code == 0, err
     assert list(_table(out)) == ["bernoulli"]
+    assert "CRPS" not in out  # class labels have no order: no CRPS column (issue 23)
     code, out, err = run(capsys, "compare", path, "--target", "y", "--families",
                          "laplace,bernoulli,normal", *FAST, "--report",
                          tmp_path / "cmp")  # fmt: skip

@@ -210,7 +210,7 @@ def test_classification_metrics_multiclass_against_sklearn():
 def test_regression_metrics_normal_against_scipy():
     dist, loc, scale, y = _normal_predictions(500, seed=9)
     out = metrics.regression_metrics(y, dist, coverage=0.8)
-    assert set(out) == {"nll_nats", "nll_bits", "rmse", "mae", "coverage", "pit_ks"}
+    assert set(out) == {"nll_nats", "nll_bits", "crps", "rmse", "mae", "coverage", "pit_ks"}
     assert out["nll_nats"] == pytest.approx(-np.mean(stats.norm.logpdf(y, loc, scale)), rel=1e-10)
     assert out["rmse"] == pytest.approx(np.sqrt(np.mean((y - loc) ** 2)), rel=1e-12)
     assert out["mae"] == pytest.approx(mean_absolute_error(y, loc), rel=1e-12)

@@ -296,45 +296,34 @@ def test_incremental_classifier_on_a_dask_dataframe_passes_classes(client):
     np.testing.assert_array_equal(np.asarray(predicted), by_hand.predict(frame[["a", "b", "c", "d"]]))
 
 
-class _TheRunningCluster:
-    """Stands in for ``LocalCluster(...)`` in the README's ``with``: the module's cluster."""
-
-    cluster = None
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __enter__(self):
-        return self.cluster
-
-    def __exit__(self, *exc):
-        return False
-
-
 @on_the_cluster
-def test_the_readme_cluster_examples_run(client, monkeypatch):
-    """The README's ``py`` blocks under "On a cluster", on the module's LocalCluster."""
-    import re
+def test_the_readme_cluster_example_runs_and_scores_as_one_process(client):
+    """``examples/dask_cluster.py`` (the README shows it whole; tests/test_readme_commands.py
+    runs it as a script, with its own LocalCluster): its functions on the module's cluster.
+    The grid search's scores are those of one process, as the README says."""
+    import runpy
     from pathlib import Path
 
+    from joblib import parallel_config
+
     pytest.importorskip("dask_ml")
-    distributed = pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(_TheRunningCluster, "cluster", client.cluster)
-    monkeypatch.setattr(distributed, "LocalCluster", _TheRunningCluster)
-    readme = Path(__file__).resolve().parents[1] / "README.md"
-    if not readme.exists():
-        pytest.skip("README.md is not beside the tests (installed package, not a checkout)")
-    text = readme.read_text(encoding="utf-8")
-    section = text[text.index("### On a cluster"):]
-    blocks = re.findall(r"```py\n(.*?)```", section[:section.index("\n## ")], flags=re.S)
-    assert len(blocks) == 2
-    namespace: dict = {"__name__": "readme"}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for block in blocks:
-            exec(compile(block, str(readme), "exec"), namespace)  # noqa: S102 - our README
-    search = namespace["search"]
+    script = Path(__file__).resolve().parents[1] / "examples" / "dask_cluster.py"
+    if not script.exists():
+        pytest.skip("examples/ is not beside the tests (installed package, not a checkout)")
+    example = runpy.run_path(str(script), run_name="example")  # the __main__ part stays idle
+    rng = np.random.default_rng(0)  # the script's own data
+    X = rng.normal(size=(500, 4))
+    y = X[:, 0] + rng.standard_t(3, size=500)
+    search = example["grid_search"](X, y)
     assert search.best_params_["family"] in ("normal", "laplace", "studentt")
     assert np.isfinite(search.best_score_) and search.best_score_ < 0  # minus an NLL
-    probs = np.asarray(namespace["probs"].compute())
+    with parallel_config(backend="sequential"):
+        alone = example["GridSearchCV"](
+            example["MLPRegressor"](hidden_layer_sizes=(16,), max_iter=30, random_state=0),
+            {"family": ["normal", "laplace", "studentt"]}, scoring=example["nll_scorer"], cv=3)
+        alone.fit(X, y)
+    np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
+                                  alone.cv_results_["mean_test_score"])
+    probs = np.asarray(example["fit_by_blocks"](X, y).compute())
     assert probs.shape == (500, 2)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)

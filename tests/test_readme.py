@@ -100,6 +100,32 @@ def test_crps_and_pipeline_figures_quoted(namespace):
     assert np.mean(ns["fold_crps"]) == pytest.approx(0.48, abs=0.03)
 
 
+def test_parameter_importance_figures_quoted(namespace):
+    """x drives only the mean; the city both (by construction of the README's table).
+    Oracles: E|x - x'| = 2 / sqrt(pi) for independent standard normals; the true sd of a
+    row is 0.4 or 1.5, so shuffling x cannot move it."""
+    moved = namespace["moved"]
+    assert list(moved.columns) == ["nll", "mean", "sd"]
+    assert moved.loc["x", "mean"] == pytest.approx(2 / np.sqrt(np.pi), rel=0.2)
+    assert moved.loc["x", "sd"] < 0.25 * moved.loc["city", "sd"]
+    assert moved.loc["city", "sd"] > 0.3 and moved.loc["city", "mean"] > 0.5
+
+
+def test_the_tabular_model_reads_the_shipped_table(namespace):
+    """TabularModel on the shipped daily counts: the date column parsed as a date, and the
+    held-out NLL that of scipy's negative binomial (NB2: n = 1 / alpha, p = 1 / (1 + alpha mu))
+    with the predicted parameters."""
+    from scipy import stats
+
+    model, days = namespace["by_day"], namespace["days"]
+    assert model.preprocessor.parsers_["dteday"].startswith("date:")
+    held = days.iloc[600:]
+    columns = model.estimator.family_.parameter_columns(model.predict_dist(held))
+    mu, alpha = (np.asarray(columns[k], dtype=np.float64) for k in ("mean", "dispersion"))
+    nll = -stats.nbinom.logpmf(held["cnt"], 1 / alpha, 1 / (1 + alpha * mu))
+    assert model.evaluate(held)["nll_nats"] == pytest.approx(nll.mean(), rel=1e-6)
+
+
 def test_laplace_spread_is_larger_in_the_gap_and_beyond_the_rows(namespace):
     # the README's comment: the epistemic sd relative to the aleatoric one at x = -2 (among
     # the rows) is several times smaller than in the gap (0) and beyond the rows (6)

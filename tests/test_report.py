@@ -109,10 +109,19 @@ def test_regression_report(tmp_path, family):
     parser = _check_report(path, ["training_curve.png", "pit_histogram.png", "coverage.png",
                                   "predicted_vs_observed.png"])
     table = _table(parser)
-    assert set(table) == {NATS, BITS, "root mean squared error [units of target]",
+    crps_name = "continuous ranked probability score (CRPS) [units of target]"
+    assert set(table) == {NATS, BITS, crps_name, "root mean squared error [units of target]",
                           "mean absolute error [units of target]",
                           "80% interval coverage [fraction of rows]",
                           "PIT distance from uniform [Kolmogorov-Smirnov distance]"}  # fmt: skip
+    # the CRPS beside the NLL (issue 23): by its definition, summed over the integers for
+    # the Poisson, properscoring's closed form for the Normal
+    if family == "normal":
+        crps = pytest.importorskip("properscoring").crps_gaussian(y, mu=loc, sig=0.5)
+    else:
+        k = np.arange(80)[:, None]
+        crps = np.sum((stats.poisson.cdf(k, rate) - (y <= k)) ** 2, axis=0)
+    assert float(table[crps_name]) == pytest.approx(np.mean(crps), rel=1e-3)
     # the coverage row names its level and is the share of targets in the 80% interval (scipy)
     if family == "normal":
         low, high = stats.norm.interval(0.8, loc, 0.5)

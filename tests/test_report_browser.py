@@ -200,3 +200,71 @@ def test_console_errors_are_caught(tmp_path):
     state = json.loads(re.search(r'data-probnn-check="([^"]*)"', result.stdout).group(1)
                        .replace("&quot;", '"'))  # fmt: skip
     assert state["images"][0]["natural"] == [0, 0]
+
+
+# ------------------------------------------------- the report at every width (issue 23)
+WIDTHS = (960, 1400, 1920)
+
+# After loading: every table's and cell's rectangle, and whether a cell's content is wider
+# than the cell (clipped or drawn over its neighbour).
+_LAYOUT = """<script>
+window.addEventListener("load", () => {
+  const rect = (el) => { const b = el.getBoundingClientRect();
+                         return [b.left, b.top, b.right, b.bottom]; };
+  const tables = [...document.querySelectorAll("table")].map((t) => {
+    const box = t.parentElement;  // what holds the table: a card, a scroller or the body
+    const scroller = getComputedStyle(box).overflowX;
+    return {id: t.id, rect: rect(t), holder: rect(box), scrolls: scroller === "auto" ||
+            scroller === "scroll",
+            overflowing: [...t.querySelectorAll("td, th")].filter(
+              (c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent.slice(0, 40))};
+  });
+  const cards = [...document.querySelectorAll(".cards > div")].map(rect);
+  const page = {tables: tables, cards: cards, scrollWidth: document.documentElement.scrollWidth,
+                innerWidth: window.innerWidth};
+  document.body.setAttribute("data-probnn-layout", JSON.stringify(page));
+});
+</script>"""
+
+
+def _overlap(a, b, tolerance=1.0) -> bool:
+    return (min(a[2], b[2]) - max(a[0], b[0]) > tolerance
+            and min(a[3], b[3]) - max(a[1], b[1]) > tolerance)  # fmt: skip
+
+
+def _layout(page: Path, width: int) -> dict:
+    check = page.with_name(f"layout-{width}.html")
+    text = page.read_text(encoding="utf-8")
+    check.write_text(text.replace("</body>", _LAYOUT + "\n</body>"), encoding="utf-8")
+    try:
+        result = chromium(f"--window-size={width},2400", "--virtual-time-budget=15000",
+                          "--dump-dom", check.as_uri())  # fmt: skip
+    finally:
+        check.unlink()
+    found = re.search(r'data-probnn-layout="([^"]*)"', result.stdout)
+    assert found, "the layout script did not run: " + result.stderr[-1000:]
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("kind", ["fit-regressor", "compare", "evaluate"])
+def test_tables_hold_their_text_at_every_width(reports, kind, width):
+    """No table runs over its card or another table, no cell's text spills out of its cell,
+    and the page never scrolls sideways (a table wider than the page scrolls in its own box),
+    at the README's 960 px and at 1400 and 1920 px, where the Data card's SHA-256 and row
+    count once ran over the table beside it."""
+    page, _ = reports[kind]
+    state = _layout(page, width)
+    assert state["scrollWidth"] <= state["innerWidth"], (width, state["scrollWidth"])
+    tables = state["tables"]
+    assert any(t["id"] == "data" for t in tables)
+    for table in tables:
+        assert table["overflowing"] == [], (table["id"], width, table["overflowing"])
+        if not table["scrolls"]:  # inside a scrolling box a wide table may extend
+            assert table["rect"][2] <= table["holder"][2] + 1, (table["id"], width)
+    for i, a in enumerate(tables):
+        for b in tables[i + 1:]:
+            assert not _overlap(a["rect"], b["rect"]), (a["id"], b["id"], width)
+    for i, a in enumerate(state["cards"]):
+        for b in state["cards"][i + 1:]:
+            assert not _overlap(a, b), (a, b, width)

@@ -129,6 +129,7 @@ def _staging_base(report: pathlib.Path) -> pathlib.Path:
 _LABELS = {
     "nll_nats": "NLL (nats per example)",
     "nll_bits": "NLL (bits per example)",
+    "crps": "CRPS (units of the target)",
     "accuracy": "accuracy",
     "brier": "Brier score",
     "ece": "expected calibration error",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pathlib
 from collections.abc import Sequence
 
@@ -70,15 +71,21 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     print(f"held-out NLL{glm} on {result.test.size} rows (lower is better):")
     print(f"  {result.scoring}")
     width = max(14, 2 + max(len(f) for f in table["family"]))  # the longest family name, aligned
+    scored = table["crps"].notna()
+    crps_head = f"{'CRPS':>12}{'CRPS SE':>10}" if scored.any() else ""
     print(f"  {'rank':<5}{'family':<{width}}{'nats/example':>14}{'bits/example':>14}"
-          f"{'minus best':>12}{'SE':>9}")  # fmt: skip
+          f"{'minus best':>12}{'SE':>9}{crps_head}")  # fmt: skip
     for rank, row in enumerate(table.itertuples(index=False), 1):
         shown = "-" if row.family == result.best else f"{row.se:.4f}"
+        crps = _crps_cells(row) if scored.any() else ""
         print(f"  {rank:<5}{row.family:<{width}}{row.nll_nats:>14.4f}{row.nll_bits:>14.4f}"
-              f"{row.minus_best:>12.4f}{shown:>9}")  # fmt: skip
+              f"{row.minus_best:>12.4f}{shown:>9}{crps}")  # fmt: skip
     if len(table) > 1:
         print("  (SE: standard error of the difference from the best, paired over the held-out "
               "rows)")  # fmt: skip
+        if scored.any():
+            print(f"  (CRPS: in {args.target}'s units, lower is better; CRPS SE: of the "
+                  "difference from the lowest CRPS, paired over the same rows)")  # fmt: skip
         print(f"  {result.verdict}")
     for family, why in result.skipped:
         print(f"  skipped {family}: {in_option_words(why)}")
@@ -87,6 +94,14 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     html = _write_compare_report(args, report_dir, frame, result)
     _say(args, f"report written to {html}")
     return 0
+
+
+def _crps_cells(row) -> str:
+    """The CRPS and its SE as printed: blank for a class family (NaN), "-" for the lowest."""
+    if math.isnan(row.crps):
+        return " " * 22
+    se = "-" if math.isnan(row.crps_se) else f"{row.crps_se:.4g}"
+    return f"{row.crps:>12.4g}{se:>10}"
 
 
 def _family_params_per_family(families: Sequence[str], params: dict[str, float]):

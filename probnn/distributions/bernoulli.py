@@ -104,7 +104,7 @@ class Bernoulli(Distribution):
     Notes
     -----
     Log-probabilities are taken from the parameter actually given: from logits as
-    ``log_sigmoid(+-z)`` (finite for |z| = 1e4), from probs as ``log p`` and ``log1p(-p)``.
+    ``log_sigmoid(+-z)`` (finite for ``|z|`` = 1e4), from probs as ``log p`` and ``log1p(-p)``.
     """
 
     support = "binary"

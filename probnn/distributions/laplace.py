@@ -69,7 +69,7 @@ class Laplace(LocScale):
 
     @classmethod
     def fit(cls, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "Laplace":
-        """Maximum likelihood: loc = weighted median, scale = weighted mean |y - loc|.
+        """Maximum likelihood: loc = weighted median, scale = weighted mean ``|y - loc|``.
 
         Parameters
         ----------

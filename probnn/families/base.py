@@ -57,8 +57,8 @@ class Family:
     :meth:`mean`, :meth:`constant_raw` and :meth:`derivation`; the public
     ``nll`` / ``gradient`` / ``loss_gradient`` share the input handling here.
 
-    Conventions
-    -----------
+    Notes
+    -----
     ``raw`` has shape ``(n_samples, n_outputs)``; where ``n_outputs`` is 1 a 1-D
     ``raw`` of shape ``(n_samples,)`` is accepted too, and the gradient then has
     that shape. Float32 ``raw`` gives float32 results, anything else float64.

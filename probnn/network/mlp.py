@@ -108,7 +108,9 @@ def check_memory(layer_sizes: Sequence[int], dtype, *, copies: int = 2, batch_ro
 
 
 class MLP:
-    """Multi-layer perceptron: ``raw = f_L(... f_1(X W_1 + b_1) ...) W_L + b_L``.
+    """Multi-layer perceptron from features to a family's raw outputs.
+
+    ``raw = f_L(... f_1(X W_1 + b_1) ...) W_L + b_L``.
 
     Parameters
     ----------

@@ -387,6 +387,7 @@ def write_compare_report(
     notes: Sequence[str] = (),
     card: Sequence[Table] = (),
     results: Sequence[Table] = (),
+    crps: Mapping[str, tuple[float, float]] | None = None,
 ) -> pathlib.Path:
     """Write one HTML report comparing families fitted on the same split.
 
@@ -416,6 +417,10 @@ def write_compare_report(
         The winner and by how much, in words.
     notes, card, results
         As in :func:`write_report`.
+    crps : mapping of family name -> (float, float), optional
+        Each regression family's mean held-out CRPS (in the target's units) and the
+        standard error of its difference from the lowest CRPS (NaN for that family),
+        as ``FamilyComparison.table``'s ``crps`` and ``crps_se``; tabled beside the NLL.
 
     Returns
     -------
@@ -441,6 +446,9 @@ def write_compare_report(
         columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
                    "SE of the difference", f"{coverage:.0%} interval coverage",
                    "PIT distance from uniform"]  # fmt: skip
+    crps = dict(crps or {}) if task != "classification" else {}
+    if crps:
+        columns[6:6] = ["CRPS (target's units)", "SE of the CRPS difference"]
     rows = []
     for rank, family in enumerate(ranked, 1):
         if task == "classification":
@@ -455,10 +463,18 @@ def write_compare_report(
             m = _metrics.regression_metrics(y.astype(np.float64), dists[family], coverage=coverage)
             extra = [m["coverage"], m["pit_ks"]]
         se = "-" if family == best else standard_errors.get(family, math.nan)
+        if crps:
+            score, score_se = crps.get(family, (math.nan, math.nan))
+            extra[0:0] = [score, "-" if math.isnan(score_se) and not math.isnan(score)
+                          else score_se]  # fmt: skip
         rows.append([rank, family, means[family], means[family] / math.log(2),
                      means[family] - means[best], se, *extra])  # fmt: skip
+    crps_note = ("CRPS: continuous ranked probability score, in the target's units (lower is "
+                 "better); its SE is of the difference from the lowest CRPS, paired over the "
+                 "same rows." if crps else "")  # fmt: skip
     note = " ".join(s for s in (scoring, "SE: standard error of the difference from the best, "
-                                "paired over the held-out rows.", verdict) if s)  # fmt: skip
+                                "paired over the held-out rows.", crps_note, verdict)
+                    if s)  # fmt: skip
     table = Table(f"Held-out NLL on {y.shape[0]:,} rows (lower is better)", columns, rows,
                   note=note, key="comparison")  # fmt: skip
     figures = compare_figures(task=task, y_true=y, dists={f: dists[f] for f in ranked},

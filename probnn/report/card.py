@@ -43,6 +43,11 @@ METRIC_TEXT: dict[str, tuple[str, str, str]] = {
     "nll_bits": ("negative log-likelihood", "bits per example",
                  "the same, divided by ln 2: the bits a code built from the model needs per "
                  "held-out target"),
+    "crps": ("continuous ranked probability score (CRPS)", "units of {target}",
+             "the squared distance between the predicted cdf and the observation's step, "
+             "integrated over y and averaged over the held-out rows: a proper score like "
+             "the NLL, in the target's units and less moved by a few wild rows; lower is "
+             "better"),
     "accuracy": ("accuracy", "fraction of rows",
                  "how often the most probable class is the true one"),
     "brier": ("Brier score", "squared probability error",
@@ -83,7 +88,7 @@ def metric_rows(metrics: Mapping[str, object], coverage: float = 0.9,
     coverage : float
         Nominal coverage of the interval behind ``"coverage"``.
     target : str
-        Name of the target, for the units of RMSE and MAE.
+        Name of the target, for the units of the CRPS, RMSE and MAE.
     """
     level = f"{coverage:.0%}"
     rows = []
@@ -306,16 +311,16 @@ def training_rows(estimator) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _describe(dist) -> str:
-    parts = []
-    for name in ("probs", "loc", "scale", "df", "rate"):
-        value = getattr(dist, name, None)
-        if value is None:
-            continue
-        v = np.asarray(value, dtype=np.float64).ravel()
-        shown = ", ".join(format_number(x) for x in v[:6]) + (", ..." if v.size > 6 else "")
-        parts.append(f"{name} = {shown}" if v.size == 1 else f"{name} = ({shown})")
-    return ", ".join(parts)
+def _describe(family, dist) -> str:
+    """The constant distribution's parameters in words, as its family names them
+    (``family.parameter_columns``: a negative binomial's mean and dispersion, a hurdle's
+    zero probability), never an empty list."""
+    columns = family.parameter_columns(dist)
+    parts = [f"{name} = {format_number(float(np.asarray(v, dtype=np.float64).ravel()[0]))}"
+             for name, v in list(columns.items())[:8]]  # fmt: skip
+    if len(columns) > 8:
+        parts.append(f"... ({len(columns)} parameters)")
+    return ", ".join(parts) or "no free parameter"
 
 
 def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
@@ -365,7 +370,7 @@ def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
         family = get_family(family.name, **{**params, "scale": math.exp(best.x)})
     raw = np.asarray(family.constant_raw(y_train), dtype=np.float64)
     nll = family.nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(), y_test)
-    return float(np.mean(nll)), _describe(family.distribution(raw[None, :]))
+    return float(np.mean(nll)), _describe(family, family.distribution(raw[None, :]))
 
 
 def _censored_constant(family, y_train: np.ndarray, y_test: np.ndarray) -> tuple[float, str]:
@@ -388,4 +393,4 @@ def _censored_constant(family, y_train: np.ndarray, y_test: np.ndarray) -> tuple
     raw = best.x if np.isfinite(best.fun) and best.fun <= loss(start)[0] else start
     held = family.censored_nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(),
                                y_test[:, 0], y_test[:, 1])  # fmt: skip
-    return float(np.mean(held)), _describe(family.distribution(raw[None, :]))
+    return float(np.mean(held)), _describe(family, family.distribution(raw[None, :]))

@@ -76,12 +76,14 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 h3 { font-size: 1.05em; margin: 0.8em 0 0.3em; }
 ul.notes { margin-top: 0.3em; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(30em, 1fr));
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(30em, 100%), 1fr));
          gap: 0 2em; }
+.cards > div { min-width: 0; }
+div.table { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; margin: 0.4em 0 0.8em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
-td { overflow-wrap: break-word; }
+td { overflow-wrap: anywhere; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .cards table { width: 100%; }
 p.note { color: #444; font-size: 0.95em; margin-top: 0; }
@@ -98,7 +100,10 @@ pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.9em; }
 def _table_html(table: Table) -> list[str]:
     e = html.escape
     key = f' id="{e(table.key)}"' if table.key else ""
-    parts = [f"<h3>{e(table.heading)}</h3>" if table.heading else "", f"<table{key}>"]
+    # in a box of its own: a table wider than its column scrolls there, never over the
+    # next card (a grid item is as wide as its content unless told otherwise)
+    parts = [f"<h3>{e(table.heading)}</h3>" if table.heading else "", '<div class="table">',
+             f"<table{key}>"]
     if any(str(c) for c in table.columns):
         parts.append("<tr>" + "".join(f"<th>{e(str(c))}</th>" for c in table.columns) + "</tr>")
     for row in table.rows:
@@ -109,6 +114,7 @@ def _table_html(table: Table) -> list[str]:
             cells.append(f"<td{klass}>{e(format_number(value))}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</table>")
+    parts.append("</div>")
     if table.note:
         parts.append(f'<p class="note">{e(table.note)}</p>')
     return [p for p in parts if p]

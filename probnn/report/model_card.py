@@ -18,6 +18,7 @@ import numpy as np
 
 from probnn import report as _report  # its writers looked up when called (tests replace them)
 from probnn.report import Table
+from probnn.report.importance import importance_table
 from probnn.report.card import (constant_baseline, file_sha256, hidden_layers, is_linear, members,
                                 network_rows, network_words, posterior_line, software_versions,
                                 stop_reason, training_rows, used_setting)  # fmt: skip
@@ -194,6 +195,10 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
         from probnn.report.censored import censored_table
 
         results.append(censored_table(y_true, dist, metrics))
+    # permutation importance scores exact rows' NLL; a censored target's table says so instead
+    importance = importance_table(model, held_out) if censoring is None else None
+    if importance is not None:
+        results.append(importance)
     several = len(members(model.estimator)) > 1
     curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
     family = first.family_
@@ -296,5 +301,7 @@ def write_comparison_report(folder: str | pathlib.Path, result, *, data: str, fr
         scoring=f"{result.scoring}.", verdict=f"Winner: {verdict}.",
         notes=[f"Winner: {verdict}", f"{len(fitted)} families fitted on one split; "
                f"{n_test:,} held-out rows scored"],
-        card=card,
+        card=card, crps={row.family: (row.crps, row.crps_se)
+                         for row in result.table.itertuples(index=False)
+                         if row.family in fitted and not math.isnan(row.crps)},
     )  # fmt: skip

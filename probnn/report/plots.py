@@ -259,7 +259,8 @@ def reliability_diagram(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -
     y_true : ndarray of int, shape (n_samples,)
     proba : ndarray of shape (n_samples,) (P(y = 1)) or (n_samples, C)
     n_bins : int
-        Equal-width confidence bins on [0, 1].
+        Equal-width confidence bins on [0, 1]; the axis shows them from the first
+        populated one, and each bar is labelled with its number of predictions.
     """
     conf, acc, count = reliability_curve(y_true, proba, n_bins)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
@@ -268,14 +269,24 @@ def reliability_diagram(y_true: ArrayLike, proba: ArrayLike, n_bins: int = 10) -
     fig = _new_figure((FIGSIZE[0], FIGSIZE[1] * 1.25))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     used = count > 0
-    top.bar(centres[used], acc[used], width=width * 0.9, alpha=0.7, label="fraction correct in bin")
+    # the confidences' own range (the top label's is at least 1/C: from 0.5 for two
+    # classes), from the first populated bin's edge, not [0, 1] half empty
+    low = float(edges[np.argmax(used)]) if used.any() else 0.0
+    bars = top.bar(centres[used], acc[used], width=width * 0.9, alpha=0.7,
+                   label="fraction correct in bin")  # fmt: skip
+    # each bin's count on its bar: a bar of two predictions is not a measurement of 200
+    top.bar_label(bars, labels=[f"n={int(c):,}" for c in count[used]], fontsize="x-small",
+                  padding=2)  # fmt: skip
+    for bar, c in zip(bars, count[used]):  # and fainter the fewer predictions it holds
+        bar.set_alpha(0.2 + 0.5 * min(1.0, c / 30.0))
     top.plot(conf[used], acc[used], "o", color="C1", label="(mean confidence, fraction correct)")
-    top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-    top.set_ylim(0, 1)
+    top.plot([low, 1], [low, 1], "k--", lw=1, label="perfect calibration")
+    top.set_ylim(0, 1.12)
+    top.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     top.set_ylabel("fraction correct")
     top.set_title("Reliability of the most probable class")
     bottom.bar(centres, count, width=width * 0.9, color="grey")
-    bottom.set_xlim(0, 1)
+    bottom.set_xlim(low, 1)
     bottom.set_ylim(0, max(int(count.max()), 1) * 1.15)
     bottom.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
     readable_axis(bottom.yaxis, count)
@@ -605,14 +616,18 @@ def nll_differences(
     gaps = np.array([means[n] - means[best] for n in names])
     errors = np.array([2 * standard_errors.get(n, 0.0) if n != best else 0.0 for n in names])
     errors = np.where(np.isfinite(errors), errors, 0.0)
-    fig = _new_figure((FIGSIZE[0], 0.45 * len(names) + 1.8))
+    # every name in full (families differ in their endings: negative-binomial and
+    # zero-inflated-negative-binomial), the figure widened by the longest one
+    longest = max(len(n) for n in names)
+    fig = _new_figure((FIGSIZE[0] + max(0, longest - 16) * 0.07, 0.45 * len(names) + 2.1))
     ax = fig.add_subplot()
     ax.barh(np.arange(len(names)), gaps, xerr=errors, color="C0", alpha=0.75, capsize=4)
-    ax.set_yticks(np.arange(len(names)), [_short(n) for n in names])
+    ax.set_yticks(np.arange(len(names)), names)
     ax.invert_yaxis()
     ax.axvline(0, color="k", lw=0.8)
     readable_axis(ax.xaxis, np.concatenate([gaps + errors, [0.0]]))
-    ax.set_xlabel(f"held-out NLL minus {best}'s (nats per example; bars ± 2 paired SE)")
+    # two lines: with a long family name one line runs off the figure
+    ax.set_xlabel(f"held-out NLL minus {best}'s\n(nats per example; bars ± 2 paired SE)")
     ax.set_title("Held-out negative log-likelihood, lower is better", fontsize="medium")
     ax.grid(axis="x", alpha=0.3)
     return fig

@@ -316,7 +316,8 @@ class TabularModel:
         """Held-out metrics of ``frame`` (which must hold the target column).
 
         Classifiers: ``nll_nats``, ``nll_bits``, ``accuracy``, ``brier``, ``ece``;
-        regressors: ``nll_nats``, ``nll_bits``, ``rmse``, ``mae``, ``coverage``, ``pit_ks``.
+        regressors: ``nll_nats``, ``nll_bits``, ``crps`` (in the target's units), ``rmse``,
+        ``mae``, ``coverage``, ``pit_ks``.
         """
         from probnn import metrics
 

@@ -196,7 +196,7 @@ def prefetch(items: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
 class RunningMetrics:
     """The held-out metrics of :meth:`TabularModel.evaluate`, from rows scored in pieces.
 
-    Sums over the rows (NLL, squared / absolute error, correct predictions, Brier terms,
+    Sums over the rows (NLL, CRPS, squared / absolute error, correct predictions, Brier terms,
     interval hits, the reliability curve's bins) give the same figures as the whole rows
     in memory, to rounding. The PIT's KS distance is read from a histogram of the PIT
     values on ``pit_bins`` equal bins: at most ``1 / pit_bins`` below the exact one. Discrete
@@ -250,6 +250,9 @@ class RunningMetrics:
             return
         y = np.asarray(y, dtype=np.float64)
         error = np.asarray(dist.mean, dtype=np.float64) - y
+        scores = metrics.crps_rows(dist, y)
+        if scores is not None:
+            self._add("crps", np.sum(scores))
         self._add("se", np.sum(error**2))
         self._add("ae", np.sum(np.abs(error)))
         lower, upper = metrics.central_interval(dist, self.coverage)
@@ -278,6 +281,8 @@ class RunningMetrics:
         # distance (between two edges F_n and t each move by at most one bin)
         edges = np.arange(1, self.pit_bins + 1) / self.pit_bins
         ks = float(np.max(np.abs(np.cumsum(self._bins) / n - edges)))
+        if "crps" in s:
+            out["crps"] = s["crps"] / n
         out.update(rmse=math.sqrt(s["se"] / n), mae=s["ae"] / n, coverage=s["covered"] / n,
                    pit_ks=ks)  # fmt: skip
         return out

@@ -82,7 +82,7 @@ def test_fit_help_lists_the_training_options_with_defaults(capsys):
                                           "classifier"),
                             ("--average DECAY", "0.995, as MLPRegressor and MLPClassifier"),
                             ("--batch-size N", "auto"), ("--test-size FRACTION", "0.2"),
-                            ("--patience N", "a regressor's is about 2,000 minibatch steps, at "
+                            ("--patience N", "a regressor's is about 1,000 minibatch steps, at "
                                              "least 10 epochs; a classifier's 10"),
                             ("--hidden SIZES", "50,50 for a regression family, as MLPRegressor; "
                                                "64,64 for a classifier"),

@@ -44,6 +44,7 @@ import numpy as np
 from scipy import optimize
 from sklearn.exceptions import ConvergenceWarning
 
+from probnn import defaults
 from probnn._validation import (
     POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight,
 )
@@ -53,6 +54,7 @@ from probnn.network.mlp import MLP, make_rng
 from probnn.network import _engine, _fast
 from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
 from probnn.network.schedules import SCHEDULES, learning_rate_at
+from probnn.network.stopping import DROP, STOP, PlateauRule
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at", "precompile"]
 
@@ -121,9 +123,13 @@ class Trainer:
     solver : {"adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs"}
         "gd" is full-batch gradient descent; "lbfgs" runs scipy's L-BFGS-B on
         the full objective.
-    learning_rate : {"constant", "invscaling", "cosine", "adaptive"}
+    learning_rate : {"constant", "invscaling", "cosine", "adaptive", "plateau"}
         "adaptive" divides the rate by 5 whenever the stopping rule counts
-        ``n_iter_no_change`` epochs without improvement, and stops below 1e-6.
+        ``n_iter_no_change`` epochs without improvement, and stops below 1e-6;
+        "plateau" multiplies it by ``defaults.PLATEAU_FACTOR`` there, at most
+        ``defaults.PLATEAU_DROPS`` times, going on from the best epoch's weights
+        with early stopping (``defaults.PLATEAU_FROM_BEST``), and stops at the
+        plateau after the last drop (:class:`~probnn.network.stopping.PlateauRule`).
     batch_size : int or "auto"
         "auto" is ``min(200, n_samples)``.
     ema_decay : float in (0, 1) or None
@@ -211,6 +217,7 @@ class Trainer:
         self.t_ = 0
         self.converged_ = False
         self._no_improvement = 0
+        self._n_drops = 0  # the rate's drops on plateaus so far (learning_rate="plateau")
 
     # --------------------------------------------------------------- prior
     @property
@@ -333,6 +340,7 @@ class Trainer:
                 self.start_average()
         self._left_averaging = None
         epochs = range(self.max_iter)
+        rule = self._stopping_rule(best_score if self.early_stopping else self.best_loss_)
         # one BLAS thread where the products are too small to share (_fast.limit_blas_threads)
         threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(X.shape[0]))
         bar = None
@@ -363,22 +371,26 @@ class Trainer:
                 if self.early_stopping:
                     if not np.isfinite(score):
                         self._diverged(self.n_iter_, f"the validation NLL became {score}")
-                    improved = score < best_score - self.tol
                     if score < best_score:
                         best_score = score
                         best_params = self.network.copy_params()
                     self.best_validation_score_ = float(best_score)
                 else:
-                    improved = loss < self.best_loss_ - self.tol
                     self.best_loss_ = min(self.best_loss_, loss)
-                self._no_improvement = 0 if improved else self._no_improvement + 1
-                if self._no_improvement > self.n_iter_no_change:
-                    if self.learning_rate == "adaptive" and self.solver != "gd" and self._lr > 1e-6:
-                        self._lr /= 5.0
-                        self._no_improvement = 0
-                        if self.verbose:
-                            print(f"Setting learning rate to {self._lr:f}")
-                        continue
+                decision = rule.update(score if self.early_stopping else loss, self._lr)
+                self._no_improvement, self._n_drops = rule.waited, rule.n_drops
+                if decision == DROP:
+                    self._lr /= rule.divisor
+                    if (self.early_stopping and self.learning_rate == "plateau"
+                            and defaults.PLATEAU_FROM_BEST):
+                        # the lower rate goes on from the best epoch's weights (and average)
+                        self.network.set_params(best_params)
+                        if averaging:
+                            raw = best_params.copy()
+                            self._average[...] = best_params
+                    if self.verbose:
+                        print(f"Setting learning rate to {self._lr:f}")
+                elif decision == STOP:
                     self.converged_ = True
                     break
         finally:
@@ -395,6 +407,21 @@ class Trainer:
         if not self.converged_:
             warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
         return self
+
+    def _stopping_rule(self, best: float) -> PlateauRule:
+        """The rule that lowers the rate and stops this run (``learning_rate``), going on from
+        the best score, the epochs waited and the drops made by earlier runs (a warm start)."""
+        kind = self.learning_rate if self.solver != "gd" else "constant"
+        if kind == "plateau":
+            rule = PlateauRule(self.n_iter_no_change, self.tol, drops=defaults.PLATEAU_DROPS,
+                               factor=defaults.PLATEAU_FACTOR)  # fmt: skip
+        elif kind == "adaptive":  # scikit-learn's: / 5 on every plateau, until below 1e-6
+            rule = PlateauRule(self.n_iter_no_change, self.tol, drops=None, min_rate=1e-6)
+        else:
+            rule = PlateauRule(self.n_iter_no_change, self.tol)
+        rule.best, rule.waited = best, self._no_improvement
+        rule.n_drops = getattr(self, "_n_drops", 0)  # a trainer pickled before the rule: none
+        return rule
 
     def _max_iter_message(self) -> str:
         """What the ConvergenceWarning at max_iter says: the fact, then what to do."""

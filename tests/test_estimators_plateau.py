@@ -29,10 +29,11 @@ def test_a_nearly_deterministic_target_trains_past_the_first_plateau():
         warnings.simplefilter("ignore")
         est = MLPRegressor(random_state=0).fit(Xtr, ytr)
     nll = est.score_nll(Xte, yte)
-    # measured: the defaults reach -4.16 (a plain long fit, one layer of 50 at rate 1e-3 with a
-    # patience of 50 epochs, -3.0); the earlier rule stopped at its budget of 400 epochs at
-    # -3.49, and -3.11 on 1,000 rows: more than 1.6 nats above the truth
-    assert nll <= truth + 1.6, (nll, truth)
+    # measured (seeds 0-2, NumPy and compiled paths): the defaults reach -4.05 to -4.37 (a
+    # plain long fit, one layer of 50 at rate 1e-3 with a patience of 50 epochs, -3.0); the
+    # earlier rule stopped at -3.14 (165 epochs) or -3.49 (its budget of 400): more than 2 nats
+    # above the truth
+    assert nll <= truth + 1.7, (nll, truth)
     # the rule ended it, after every drop of the rate, and not the budget
     assert est._trainer.converged_
     assert est._trainer._n_drops == defaults.PLATEAU_DROPS

@@ -10,10 +10,17 @@ without improvement). Lowering the rate on a plateau before stopping (as Keras'
 ``ReduceLROnPlateau``) lets a nearly deterministic target go on improving long after the
 first rate's minibatch noise has flattened its validation curve, where stopping there ended
 such fits far from the truth (``bench/studies/stopping_rule.md``).
+
+The Trainer's schedules: "constant" and the others make no drops; "adaptive" (scikit-learn's)
+divides the rate by 5 on every plateau until it is at or below 1e-6; "plateau" (MLPRegressor's
+default) makes ``defaults.PLATEAU_DROPS`` drops by ``defaults.PLATEAU_FACTOR``, and with early
+stopping each goes on from the best epoch's weights and average (``defaults.PLATEAU_FROM_BEST``).
 """
 from __future__ import annotations
 
 import math
+
+from probnn import defaults
 
 __all__ = ["PlateauRule", "IMPROVED", "WAIT", "DROP", "STOP"]
 
@@ -64,6 +71,15 @@ class PlateauRule:
         self.best = math.inf
         self.waited = 0
         self.n_drops = 0
+
+    @classmethod
+    def for_schedule(cls, schedule: str, patience: int, tol: float) -> "PlateauRule":
+        """The rule of a Trainer's ``learning_rate`` schedule (see the module docstring)."""
+        if schedule == "plateau":
+            return cls(patience, tol, drops=defaults.PLATEAU_DROPS, factor=defaults.PLATEAU_FACTOR)
+        if schedule == "adaptive":  # scikit-learn's: / 5 on every plateau, until below 1e-6
+            return cls(patience, tol, drops=None, min_rate=1e-6)
+        return cls(patience, tol)
 
     def update(self, score: float, rate: float = math.inf) -> str:
         """The decision after an epoch of score ``score`` trained at rate ``rate``.

@@ -126,10 +126,7 @@ class Trainer:
     learning_rate : {"constant", "invscaling", "cosine", "adaptive", "plateau"}
         "adaptive" divides the rate by 5 whenever the stopping rule counts
         ``n_iter_no_change`` epochs without improvement, and stops below 1e-6;
-        "plateau" multiplies it by ``defaults.PLATEAU_FACTOR`` there, at most
-        ``defaults.PLATEAU_DROPS`` times, going on from the best epoch's weights
-        with early stopping (``defaults.PLATEAU_FROM_BEST``), and stops at the
-        plateau after the last drop (:class:`~probnn.network.stopping.PlateauRule`).
+        "plateau": ``defaults.PLATEAU_*``, see :mod:`probnn.network.stopping`.
     batch_size : int or "auto"
         "auto" is ``min(200, n_samples)``.
     ema_decay : float in (0, 1) or None
@@ -340,7 +337,11 @@ class Trainer:
                 self.start_average()
         self._left_averaging = None
         epochs = range(self.max_iter)
-        rule = self._stopping_rule(best_score if self.early_stopping else self.best_loss_)
+        # the stopping rule goes on from earlier runs' best score, wait and drops (warm start)
+        rule = PlateauRule.for_schedule(self.learning_rate if self.solver != "gd" else "constant",
+                                        self.n_iter_no_change, self.tol)  # fmt: skip
+        rule.best = best_score if self.early_stopping else self.best_loss_
+        rule.waited, rule.n_drops = self._no_improvement, getattr(self, "_n_drops", 0)
         # one BLAS thread where the products are too small to share (_fast.limit_blas_threads)
         threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(X.shape[0]))
         bar = None
@@ -381,13 +382,11 @@ class Trainer:
                 self._no_improvement, self._n_drops = rule.waited, rule.n_drops
                 if decision == DROP:
                     self._lr /= rule.divisor
-                    if (self.early_stopping and self.learning_rate == "plateau"
-                            and defaults.PLATEAU_FROM_BEST):
-                        # the lower rate goes on from the best epoch's weights (and average)
+                    if self.early_stopping and self.learning_rate == "plateau" and (
+                            defaults.PLATEAU_FROM_BEST):  # on from the best weights and average
                         self.network.set_params(best_params)
                         if averaging:
-                            raw = best_params.copy()
-                            self._average[...] = best_params
+                            raw, self._average[...] = best_params.copy(), best_params
                     if self.verbose:
                         print(f"Setting learning rate to {self._lr:f}")
                 elif decision == STOP:
@@ -407,21 +406,6 @@ class Trainer:
         if not self.converged_:
             warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
         return self
-
-    def _stopping_rule(self, best: float) -> PlateauRule:
-        """The rule that lowers the rate and stops this run (``learning_rate``), going on from
-        the best score, the epochs waited and the drops made by earlier runs (a warm start)."""
-        kind = self.learning_rate if self.solver != "gd" else "constant"
-        if kind == "plateau":
-            rule = PlateauRule(self.n_iter_no_change, self.tol, drops=defaults.PLATEAU_DROPS,
-                               factor=defaults.PLATEAU_FACTOR)  # fmt: skip
-        elif kind == "adaptive":  # scikit-learn's: / 5 on every plateau, until below 1e-6
-            rule = PlateauRule(self.n_iter_no_change, self.tol, drops=None, min_rate=1e-6)
-        else:
-            rule = PlateauRule(self.n_iter_no_change, self.tol)
-        rule.best, rule.waited = best, self._no_improvement
-        rule.n_drops = getattr(self, "_n_drops", 0)  # a trainer pickled before the rule: none
-        return rule
 
     def _max_iter_message(self) -> str:
         """What the ConvergenceWarning at max_iter says: the fact, then what to do."""

@@ -82,7 +82,7 @@ def test_fit_help_lists_the_training_options_with_defaults(capsys):
                                           "classifier"),
                             ("--average DECAY", "0.995, as MLPRegressor and MLPClassifier"),
                             ("--batch-size N", "auto"), ("--test-size FRACTION", "0.2"),
-                            ("--patience N", "a regressor's is about 2,000 minibatch steps, at "
+                            ("--patience N", "a regressor's is about 1,000 minibatch steps, at "
                                              "least 10 epochs; a classifier's 10"),
                             ("--hidden SIZES", "50,50 for a regression family, as MLPRegressor; "
                                                "64,64 for a classifier"),
@@ -291,9 +291,13 @@ def test_end_of_training_line_and_no_progress_frames_in_a_redirected_log(tmp_pat
     assert len(lines) == 1, err
     est = load_model(model).estimator
     best = int(np.argmin(est.validation_scores_))
+    from probnn import defaults
+
+    # a regressor's rate drops on the plateaus before the last (issue 22), and the line says so
     assert re.fullmatch(
         rf"training: stopped early at epoch {est.n_iter_} of 400: the validation NLL had not "
-        rf"improved for 2 epochs; best validation NLL {est.validation_scores_[best]:.4f} nats "
+        rf"improved for 2 epochs, after {defaults.PLATEAU_DROPS} drops of the learning rate; "
+        rf"best validation NLL {est.validation_scores_[best]:.4f} nats "
         rf"per example at epoch {best + 1}, whose weights were kept \(\d+\.\d s\)", lines[0])
 
 

@@ -239,6 +239,11 @@ def test_stop_reason_names_the_epochs_and_the_best_validation_epoch():
     assert text.startswith(f"stopped early at epoch {est.n_iter_} of 500: the validation NLL "
                            "had not improved for 3 epochs")  # fmt: skip
     assert f"{est.validation_scores_[best]:.4f} nats per example at epoch {best + 1}" in text
+    # the default schedule lowered the rate on the plateaus before the last (issue 22)
+    assert f"after {est._trainer._n_drops} drops of the learning rate" in text
+    from probnn import defaults
+
+    assert est._trainer._n_drops == defaults.PLATEAU_DROPS
 
     import warnings
 

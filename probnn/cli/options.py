@@ -233,7 +233,10 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         f"regression family, min({defaults.SKLEARN_BATCH_ROWS}, training rows) "
                         "for a classifier")
     p.add_argument("--patience", type=_positive_int, default=None, metavar="N",
-                   help=f"stop once the validation NLL has not improved for this many epochs "
+                   help=f"epochs without a better validation NLL that make a plateau: a "
+                        f"regressor's rate is divided by {1 / defaults.PLATEAU_FACTOR:g} on each "
+                        f"of its first {defaults.PLATEAU_DROPS} and the next stops training, a "
+                        f"classifier stops at the first "
                         f"(default: a regressor's is about {defaults.AUTO_PATIENCE_STEPS:,} "
                         f"minibatch steps, at least {defaults.AUTO_MIN_PATIENCE} epochs; a "
                         f"classifier's {cls['n_iter_no_change']})")

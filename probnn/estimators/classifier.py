@@ -71,7 +71,8 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
     random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
     early_stopping, validation_fraction, beta_1, beta_2, epsilon,
     n_iter_no_change, max_fun
-        As in scikit-learn's MLP. ``learning_rate`` also takes "cosine".
+        As in scikit-learn's MLP. ``learning_rate`` also takes "cosine" and
+        "plateau" (see :class:`probnn.MLPRegressor`).
     ema_decay : float in (0, 1), None or "auto", default="auto"
         Polyak averaging: the model is the moving average of the weights with
         this decay per optimiser step (see :class:`probnn.network.Trainer`);

@@ -98,12 +98,19 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
       40 rows (see the note on tiny data below).
     - ``batch_size="auto"``: ``n_train // 50`` clipped to [32, 200] (and to
       ``n_train``): small data get small batches, hence more steps an epoch.
-    - ``max_iter="auto"``: ``ceil(20000 / steps_per_epoch)`` epochs, i.e. a
-      budget of about 20,000 optimiser steps however large the data (yacht's
-      250 rows: 2,500 epochs; California's 16,500: 270 epochs); 200
-      iterations for solver="lbfgs", as in scikit-learn.
-    - ``n_iter_no_change="auto"``: ``max(10, ceil(2000 / steps_per_epoch))``
-      epochs, a patience of about 2,000 steps.
+    - ``max_iter="auto"``: ``ceil(100000 / steps_per_epoch)`` epochs, i.e. a
+      cap of about 100,000 optimiser steps however large the data (yacht's
+      250 rows: 12,500 epochs; California's 16,500: 1,350 epochs), which the
+      plateau rule below ends long before but on nearly deterministic
+      targets; 200 iterations for solver="lbfgs", as in scikit-learn.
+    - ``n_iter_no_change="auto"``: ``max(10, ceil(1000 / steps_per_epoch))``
+      epochs, a patience of about 1,000 steps.
+    - ``learning_rate="plateau"``: after ``n_iter_no_change`` epochs without
+      an improvement of the validation NLL by ``tol`` the rate is divided by
+      5 and training goes on from the best epoch's weights, 3 times; the
+      4th such plateau stops training (``probnn.defaults.PLATEAU_*``). A
+      nearly deterministic target goes on improving at the lower rates
+      where a single plateau stopped it (``bench/studies/stopping_rule.md``).
     - with a stochastic solver (not "lbfgs") and a location-scale family
       ("normal", "normal-fixed", "laplace", "studentt") the network starts as
       the best constant model (output-layer weights 0,
@@ -137,6 +144,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     hidden_layer_sizes : tuple of int, default=(50, 50)
     alpha : float, default=0.01
     learning_rate_init : float, default=0.01
+    learning_rate : str, default="plateau"
+        "plateau": the rate divided by 5 on each of 3 plateaus, then stop (see
+        above); "constant", "invscaling", "cosine" and "adaptive" as in
+        :class:`probnn.MLPClassifier` and scikit-learn.
     batch_size : int or "auto", default="auto"
     max_iter : int or "auto", default="auto"
     early_stopping : bool or "auto", default="auto"
@@ -146,7 +157,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         step of the weights' moving average (None: the last step's weights;
         "auto": 0.995 with a stochastic solver, None with "lbfgs"); it applies
         to ``fit``, not ``partial_fit``.
-    activation, solver, learning_rate, power_t, shuffle, random_state, tol,
+    activation, solver, power_t, shuffle, random_state, tol,
     verbose, warm_start, momentum, nesterovs_momentum,
     validation_fraction, beta_1, beta_2, epsilon, max_fun
         As in :class:`probnn.MLPClassifier` and scikit-learn.

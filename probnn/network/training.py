@@ -44,6 +44,7 @@ import numpy as np
 from scipy import optimize
 from sklearn.exceptions import ConvergenceWarning
 
+from probnn import defaults
 from probnn._validation import (
     POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight,
 )
@@ -53,6 +54,7 @@ from probnn.network.mlp import MLP, make_rng
 from probnn.network import _engine, _fast
 from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
 from probnn.network.schedules import SCHEDULES, learning_rate_at
+from probnn.network.stopping import DROP, STOP, PlateauRule
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at", "precompile"]
 
@@ -121,9 +123,10 @@ class Trainer:
     solver : {"adam", "adamw", "sgd", "rmsprop", "gd", "lbfgs"}
         "gd" is full-batch gradient descent; "lbfgs" runs scipy's L-BFGS-B on
         the full objective.
-    learning_rate : {"constant", "invscaling", "cosine", "adaptive"}
+    learning_rate : {"constant", "invscaling", "cosine", "adaptive", "plateau"}
         "adaptive" divides the rate by 5 whenever the stopping rule counts
-        ``n_iter_no_change`` epochs without improvement, and stops below 1e-6.
+        ``n_iter_no_change`` epochs without improvement, and stops below 1e-6;
+        "plateau": ``defaults.PLATEAU_*``, see :mod:`probnn.network.stopping`.
     batch_size : int or "auto"
         "auto" is ``min(200, n_samples)``.
     ema_decay : float in (0, 1) or None
@@ -211,6 +214,7 @@ class Trainer:
         self.t_ = 0
         self.converged_ = False
         self._no_improvement = 0
+        self._n_drops = 0  # the rate's drops on plateaus so far (learning_rate="plateau")
 
     # --------------------------------------------------------------- prior
     @property
@@ -333,6 +337,11 @@ class Trainer:
                 self.start_average()
         self._left_averaging = None
         epochs = range(self.max_iter)
+        # the stopping rule goes on from earlier runs' best score, wait and drops (warm start)
+        rule = PlateauRule.for_schedule(self.learning_rate if self.solver != "gd" else "constant",
+                                        self.n_iter_no_change, self.tol)  # fmt: skip
+        rule.best = best_score if self.early_stopping else self.best_loss_
+        rule.waited, rule.n_drops = self._no_improvement, getattr(self, "_n_drops", 0)
         # one BLAS thread where the products are too small to share (_fast.limit_blas_threads)
         threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(X.shape[0]))
         bar = None
@@ -363,22 +372,24 @@ class Trainer:
                 if self.early_stopping:
                     if not np.isfinite(score):
                         self._diverged(self.n_iter_, f"the validation NLL became {score}")
-                    improved = score < best_score - self.tol
                     if score < best_score:
                         best_score = score
                         best_params = self.network.copy_params()
                     self.best_validation_score_ = float(best_score)
                 else:
-                    improved = loss < self.best_loss_ - self.tol
                     self.best_loss_ = min(self.best_loss_, loss)
-                self._no_improvement = 0 if improved else self._no_improvement + 1
-                if self._no_improvement > self.n_iter_no_change:
-                    if self.learning_rate == "adaptive" and self.solver != "gd" and self._lr > 1e-6:
-                        self._lr /= 5.0
-                        self._no_improvement = 0
-                        if self.verbose:
-                            print(f"Setting learning rate to {self._lr:f}")
-                        continue
+                decision = rule.update(score if self.early_stopping else loss, self._lr)
+                self._no_improvement, self._n_drops = rule.waited, rule.n_drops
+                if decision == DROP:
+                    self._lr /= rule.divisor
+                    if self.early_stopping and self.learning_rate == "plateau" and (
+                            defaults.PLATEAU_FROM_BEST):  # on from the best weights and average
+                        self.network.set_params(best_params)
+                        if averaging:
+                            raw, self._average[...] = best_params.copy(), best_params
+                    if self.verbose:
+                        print(f"Setting learning rate to {self._lr:f}")
+                elif decision == STOP:
                     self.converged_ = True
                     break
         finally:

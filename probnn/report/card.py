@@ -196,6 +196,9 @@ def _one_stop(est) -> tuple[str, bool]:
         watched = "validation NLL" if early_stopping else "training loss"
         text = (f"stopped early at epoch {n} of {budget}: the {watched} had not improved for "
                 f"{used_setting(est, 'n_iter_no_change')} epochs")  # fmt: skip
+        drops = int(getattr(getattr(est, "_trainer", None), "_n_drops", 0) or 0)
+        if drops:  # learning_rate="plateau" (or "adaptive"): earlier plateaus lowered the rate
+            text += f", after {drops} drop{'s' if drops > 1 else ''} of the learning rate"
         return (f"{text}; {best}" if best else text), True
     text = f"used the whole budget of {budget} epochs (the loss was still improving)"
     return (f"{text}; {best}" if best else text), False

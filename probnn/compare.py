@@ -289,7 +289,7 @@ def compare_families(
         (``probnn.tabular.families_of_kinds``), plus, in ``left_out``, those a few rows
         keep out.
     test_size : float, default=0.2
-        Fraction of the rows held out (``probnn._split.split_rows``: a permutation by ``seed``).
+        Fraction of the rows held out (``probnn._split.split_rows``: the row hash by ``seed``, as a streamed fit).
     seed : int, default=0
         The split's and every fit's seed.
     coverage : float, default=0.9

@@ -17,7 +17,8 @@ from probnn.exceptions import DataError
 
 
 # How ``fit`` chose its held-out rows, as its model file records it (``TabularModel.
-# training_data``): in memory by ``split_rows``, streamed by ``probnn.streaming.row_parts``.
+# training_data``): by the row hash (``probnn.tables.split.row_parts``) in memory and
+# streamed; "permutation" only in files an in-memory fit wrote before (``evaluate`` reads it).
 SPLIT_PERMUTATION, SPLIT_ROW_HASH = "permutation", "row-hash"
 
 
@@ -102,7 +103,7 @@ def _cmd_fit(args) -> int:
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
-    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_PERMUTATION)
+    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH)
     _save_model(args, model, out)  # first: whatever fails after training, the model is kept
     held_out = frame.iloc[test]
     with _model_kept(out, "scoring the held-out rows"):

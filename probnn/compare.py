@@ -347,8 +347,15 @@ def compare_families(
     problems = {f: _support_problem(frame, target, f, kinds, levels, dtype) for f in tried}
     params_of = dict(family_params or {})
     train_frame, held_out = frame.iloc[train], frame.iloc[test]
+    # early stopping's rows by the row hash, as ``probnn fit`` (in memory or streamed) keeps
+    # them: a family's figures here are its fit's
+    from probnn.tables.model import early_stopping_rows
+
+    settings = {k: v for k, v in fit_params.items() if k not in ("progress", "ensemble", "n_jobs")}
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
                   levels=levels, **fit_params,
+                  validation=None if fit_params.get("ensemble", 1) > 1 else
+                  early_stopping_rows(train, family, seed, test_size, **settings),
                   **({"family_params": dict(params_of[family])} if params_of.get(family) else {}))
              for family in tried if problems[family] is None]  # fmt: skip
     # the families' fits run ahead through joblib; their results come in the families' order

@@ -16,8 +16,8 @@ from probnn.tables.split import (_GOLDEN, _mix, row_parts, TEST, TRAIN, VALIDATI
 from probnn.tables.streaming import (BUFFER_ROWS, evaluate_stream, fit_stream, head_rows, _kept,
                                      _learn_preprocessing, _parts_function, predict_stream,
                                      prefetch, PREFETCH_BATCHES, _Rechunk, REPORT_ROWS,
-                                     RunningMetrics, ShuffleBuffer, _stream_nll, StreamFit,
-                                     _streaming_estimator, _unseen_held_out)  # noqa: F401  # fmt: skip
+                                     RunningMetrics, ShuffleBuffer, StreamFit,
+                                     _unseen_held_out)  # noqa: F401  # fmt: skip
 
 __all__ = [
     "TableSource", "Batch", "row_parts", "ShuffleBuffer", "fit_stream", "StreamFit",

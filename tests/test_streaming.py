@@ -204,8 +204,9 @@ def _regression_folder(tmp_path, n=600):
 def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify, ema_decay,
                                                           monkeypatch):
     # without the average: partial_fit over the same chunks, bit for bit; with it: the
-    # documented recursion over the weights after each of those steps, from the weights after
-    # the first chunk, worked here in float64
+    # documented recursion over the weights after each of those steps, from the starting
+    # weights as a fit in memory (issue 21: one loop; it began after the first chunk),
+    # worked here in float64
     from probnn.estimators import MLPClassifier, MLPRegressor
     from probnn.network.optimizers import Optimizer
 
@@ -235,16 +236,15 @@ def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify, em
     path, original = [], Optimizer.step
 
     def recording(self, params, grad, lr):
+        if not path:
+            path.append(params.astype(np.float64))  # the starting weights
         original(self, params, grad, lr)
         path.append(params.astype(np.float64))
 
     monkeypatch.setattr(Optimizer, "step", recording)
-    after_first = None
     for _ in range(2):
         for start in range(0, len(X), 48):
             reference.partial_fit(X[start:start + 48], y[start:start + 48], **first)
-            if after_first is None:
-                after_first = len(path)
             first = {}
     monkeypatch.setattr(Optimizer, "step", original)
     got = np.concatenate([a.ravel() for a in model.estimator.coefs_ + model.estimator.intercepts_])
@@ -252,8 +252,8 @@ def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify, em
     if ema_decay is None:
         np.testing.assert_array_equal(got, want)
     else:
-        average = path[after_first - 1]
-        for k, w in enumerate(path[after_first:]):
+        average = path[0]
+        for k, w in enumerate(path[1:]):
             d = min(ema_decay, (1.0 + k) / (10.0 + k))
             average = d * average + (1.0 - d) * w
         np.testing.assert_allclose(got, average, rtol=1e-5, atol=1e-6)

@@ -90,6 +90,8 @@ def _cmd_fit(args) -> int:
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
         check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
                               args.target)  # fmt: skip
+    # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
+    validation = _validation_rows(train, family, args)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
@@ -98,7 +100,8 @@ def _cmd_fit(args) -> int:
             frame.iloc[train], args.target, family=family, hidden=args.hidden,
             solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
             progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
-            n_jobs=args.jobs, levels=args.levels, **_estimator_params(args), **extra,
+            n_jobs=args.jobs, levels=args.levels, validation=validation,
+            **_estimator_params(args), **extra,
         )  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
@@ -113,6 +116,18 @@ def _cmd_fit(args) -> int:
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
+
+
+def _validation_rows(train, family: str, args):
+    """Which of the training rows early stopping scores (``tables.model.early_stopping_rows``:
+    the row hash of a streamed fit); None for an ensemble (its networks hold out their own)."""
+    from probnn.tables.model import early_stopping_rows
+
+    if args.ensemble > 1:
+        return None
+    return early_stopping_rows(train, family, args.seed, args.test_size, hidden=args.hidden,
+                               epochs=args.epochs, solver=args.solver,
+                               **_estimator_params(args))  # fmt: skip
 
 
 def _save_model(args, model, out: pathlib.Path) -> None:

@@ -41,6 +41,19 @@ def auto_epochs(steps_per_epoch: int) -> tuple[int, int]:
                 math.ceil(defaults.AUTO_PATIENCE_STEPS / steps_per_epoch)))
 
 
+def auto_validation_fraction(n_rows: int, fraction: float) -> float:
+    """``early_stopping="auto"``'s share of ``n_rows`` held out to stop on: 0 (no early
+    stopping) below ``2 * AUTO_MIN_VALIDATION_ROWS`` rows; else ``fraction``, raised to hold
+    out about ``AUTO_MIN_VALIDATION_ROWS`` rows where it would hold out fewer."""
+    min_rows = defaults.AUTO_MIN_VALIDATION_ROWS
+    if n_rows < 2 * min_rows:
+        return 0.0
+    if 0.0 < fraction < 1.0 and math.ceil(fraction * n_rows) < min_rows:
+        # hold out 20 rows rather than a tenth too small to judge an epoch by
+        return (min_rows - 0.5) / n_rows
+    return fraction
+
+
 _DEFAULT = defaults.REGRESSOR  # the signature's defaults, each with why
 
 
@@ -494,7 +507,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         return weighted_shift_scale(y, w)
 
     def _fit(self, X, y, sample_weight, incremental: bool, validation=(None, None),
-             target_scaling=None):  # fmt: skip
+             target_scaling=None, stream=None):  # fmt: skip
         from probnn.families import get_family
         from probnn.families._affine import AffineTarget
 
@@ -539,7 +552,18 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                                    else yv) if interval else family.check_target(yv)  # fmt: skip
             rows = (Xv, standardisation.standardise(yv), wv)
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
-        self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows)
+        if stream is not None:  # fit_chunks: every chunk prepared as this first one
+
+            def prepare(Xc, yc, weights=True):
+                Xc, yc = self._validate_X_y(Xc, yc, reset=False, multi_output=False)
+                yc = standardisation.standardise(family.check_target(yc))
+                return Xc, yc, training_weights(None, Xc.shape[0]) if weights else None
+
+            stream = self._stream_of(stream, X.shape[0], prepare,
+                                     lambda Xv, yv: prepare(Xv, yv, weights=False))  # fmt: skip
+            rows = None if callable(stream[1]) else stream[1]
+        self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows,
+                          stream=stream)  # fmt: skip
         if interval:
             self._head = head.base  # the network's outputs, whatever the targets' layout
         if self._estimates_params(family):
@@ -572,20 +596,6 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         for name in family.scale_params:
             params[name] = params[name] * self.target_scale_
         self.family_ = get_family(family.name, **params)
-
-    def _end_stream(self, loss_curve, validation_scores, converged, best_validation_score,
-                    sample=None) -> None:  # fmt: skip
-        super()._end_stream(loss_curve, validation_scores, converged, best_validation_score)
-        if sample is not None and self._estimates_params(self.family_):
-            from probnn.families._affine import AffineTarget
-
-            X, y = sample
-            y_fit = AffineTarget(self._head, self.target_shift_, self.target_scale_).standardise(
-                self.family_.check_target(y))
-            self._estimate_params(np.ascontiguousarray(X, dtype=self._np_dtype()), y_fit,
-                                  np.ones(len(y_fit)), self._head, self.family_)  # fmt: skip
-            self._set_predictive()
-            self.scale_ = self.family_.get_params().get("scale")
 
     def _fit_scale_factor(self, head, X, y_fit, w, validation) -> float:
         """``recalibrate``: the maximum-likelihood factor of the predicted scales on the
@@ -663,13 +673,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         stochastic = kwargs["solver"] != "lbfgs"
         min_rows = defaults.AUTO_MIN_VALIDATION_ROWS
         if isinstance(es, str):  # "auto"
-            vf = float(kwargs["validation_fraction"])
             es = stochastic and (validation is not None or n_samples >= 2 * min_rows)
-            if es and validation is None and 0.0 < vf < 1.0 and (
-                math.ceil(vf * n_samples) < min_rows
-            ):
-                # hold out 20 rows rather than a tenth too small to judge an epoch by
-                kwargs["validation_fraction"] = (min_rows - 0.5) / n_samples
+            if es and validation is None:
+                kwargs["validation_fraction"] = auto_validation_fraction(
+                    n_samples, float(kwargs["validation_fraction"]))
         kwargs["early_stopping"] = bool(es)
         n_train = n_samples
         if es and validation is None and 0.0 < float(kwargs["validation_fraction"]) < 1.0:

@@ -4,8 +4,9 @@ On a :class:`~probnn.tables.sources.TableSource`:
 
 * :func:`fit_stream` fits a :class:`~probnn.tables.model.TabularModel` without holding the
   table: a first pass learns the preprocessing and the target's kind (a second one its
-  values' statistics, more only for exact imputation medians), then each epoch streams the
-  training rows through a :class:`ShuffleBuffer` into the estimator's ``partial_fit``.
+  values' statistics, more only for exact imputation medians), then the estimator's
+  ``fit_chunks`` trains on the training rows, each epoch streamed through a
+  :class:`ShuffleBuffer` (or, when they fit in it, held as one chunk: the fit in memory).
   Every row's part (training, validation for early stopping, held out for testing) is a
   hash of its row number and the seed (:func:`probnn.tables.split.row_parts`):
   reproducible, stateless, and no second copy of the data. The preprocessing equals, bit
@@ -13,7 +14,7 @@ On a :class:`~probnn.tables.sources.TableSource`:
   learns from the same rows in memory
   (:class:`probnn.tables.preprocessing.PreprocessorScan`).
 * :func:`predict_stream` writes predictions batch by batch; :func:`evaluate_stream`
-  accumulates the held-out metrics (:class:`RunningMetrics`).
+  accumulates the held-out metrics (:class:`probnn.metrics.RunningMetrics`).
 
 Memory is bounded by the reader's batch, the shuffle buffer and the network, not by the
 table. Every problem names the file (a corrupt Parquet file in a folder before any
@@ -31,6 +32,7 @@ import pandas as pd
 
 from probnn import defaults
 from probnn.exceptions import DataError
+from probnn.metrics import RunningMetrics
 from probnn.tables.model import TabularModel
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
@@ -190,97 +192,6 @@ def prefetch(items: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
     finally:
         stop.set()
         worker.join()
-
-
-# ---------------------------------------------------------------- metrics
-class RunningMetrics:
-    """The held-out metrics of :meth:`TabularModel.evaluate`, from rows scored in pieces.
-
-    Sums over the rows (NLL, squared / absolute error, correct predictions, Brier terms,
-    interval hits, the reliability curve's bins) give the same figures as the whole rows
-    in memory, to rounding. The PIT's KS distance is read from a histogram of the PIT
-    values on ``pit_bins`` equal bins: at most ``1 / pit_bins`` below the exact one. Discrete
-    predictions' randomised PIT draws its uniforms from one generator seeded 0, in row
-    order: the same draws as in memory.
-
-    Parameters
-    ----------
-    classifier : bool
-    coverage : float
-        Nominal coverage of the central interval (regression).
-    pit_bins : int, default=65536
-    """
-
-    def __init__(self, classifier: bool, coverage: float = 0.9, pit_bins: int = 1 << 16):
-        self.classifier, self.coverage, self.pit_bins = classifier, float(coverage), int(pit_bins)
-        self.n = 0
-        self.sums: dict[str, float] = {}
-        self._bins = None
-        self._pit_rng = np.random.default_rng(0)
-
-    def _add(self, key: str, value: float) -> None:
-        self.sums[key] = self.sums.get(key, 0.0) + float(value)
-
-    def update(self, y: np.ndarray, dist) -> None:
-        """Score the next rows: targets ``y`` (n,) as the estimator sees them, and their
-        predicted distributions (batch shape (n,))."""
-        from probnn import metrics
-
-        n = len(y)
-        if n == 0:
-            return
-        self.n += n
-        log_p = np.asarray(dist.log_prob(np.asarray(y)), dtype=np.float64)
-        self._add("nll", -log_p.reshape(n, -1).sum(axis=1).sum())
-        if self.classifier:
-            proba = metrics._class_probabilities(dist)
-            yi, p2, binary = metrics._check_labels_and_proba(y, proba)
-            self._add("correct", np.sum(np.argmax(p2, axis=1) == yi))
-            if binary:
-                self._add("brier", np.sum((p2[:, 1] - yi) ** 2))
-            else:
-                self._add("brier", np.sum(np.sum((p2 - np.eye(p2.shape[1])[yi]) ** 2, axis=1)))
-            confidence, correct = metrics._top_label(yi, p2)
-            edges = np.linspace(0.0, 1.0, 11)
-            index = np.searchsorted(edges[1:-1], confidence, side="left")
-            bins = np.stack([np.bincount(index, minlength=10).astype(np.float64),
-                             np.bincount(index, weights=confidence, minlength=10),
-                             np.bincount(index, weights=correct, minlength=10)])  # fmt: skip
-            self._bins = bins if self._bins is None else self._bins + bins
-            return
-        y = np.asarray(y, dtype=np.float64)
-        error = np.asarray(dist.mean, dtype=np.float64) - y
-        self._add("se", np.sum(error**2))
-        self._add("ae", np.sum(np.abs(error)))
-        lower, upper = metrics.central_interval(dist, self.coverage)
-        self._add("covered", np.sum((lower <= y) & (y <= upper)))
-        pit = np.asarray(metrics.pit_values(dist, y, random_state=self._pit_rng), dtype=np.float64)
-        # right-closed bins, as the empirical CDF counts u <= edge
-        index = np.clip(np.ceil(pit * self.pit_bins).astype(np.int64) - 1, 0, self.pit_bins - 1)
-        counts = np.bincount(index, minlength=self.pit_bins)
-        self._bins = counts if self._bins is None else self._bins + counts
-
-    def result(self) -> dict[str, float]:
-        """The metrics, with the keys and meaning of ``probnn.metrics``' dictionaries."""
-        if self.n == 0:
-            raise DataError("expected rows to score; found none")
-        n, s = self.n, self.sums
-        nll = s["nll"] / n
-        out = {"nll_nats": nll, "nll_bits": nll / math.log(2)}
-        if self.classifier:
-            count, conf, correct = self._bins
-            used = count > 0
-            ece = float(np.sum(np.abs(correct[used] / count[used] - conf[used] / count[used])
-                               * count[used]) / count.sum())  # fmt: skip
-            out.update(accuracy=s["correct"] / n, brier=s["brier"] / n, ece=ece)
-            return out
-        # sup_t |F_n(t) - t| at the bins' right edges: within 1 / pit_bins below the exact
-        # distance (between two edges F_n and t each move by at most one bin)
-        edges = np.arange(1, self.pit_bins + 1) / self.pit_bins
-        ks = float(np.max(np.abs(np.cumsum(self._bins) / n - edges)))
-        out.update(rmse=math.sqrt(s["se"] / n), mae=s["ae"] / n, coverage=s["covered"] / n,
-                   pit_ks=ks)  # fmt: skip
-        return out
 
 
 # ------------------------------------------------------------------- fitting
@@ -739,6 +650,8 @@ def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
         if len(frame):
             y = _located(batch, lambda: model.encode_target(frame))
             running.update(y, _located(batch, lambda: model.predict_dist(frame)))
+    if running.n == 0:
+        raise DataError(f"expected rows to score in {source.path}; found none")
     return running.result(), running.n
 
 

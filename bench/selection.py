@@ -112,7 +112,7 @@ def _constant_rows(model, train, held_out, kind: str) -> np.ndarray:
 
 
 def _fit(frame, target, family, seed, defaults, **over):
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     started = time.perf_counter()
     model = TabularModel.fit(frame, target, family=family, seed=seed, **{**defaults, **over})
@@ -132,7 +132,7 @@ def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
     """Measurements (a)-(e) of one table over ``seeds``; compare on the first ``compare_seeds``."""
-    from probnn.tabular import families_of_kinds, infer_family, target_kinds
+    from probnn.tables.targets import families_of_kinds, infer_family, target_kinds
 
     defaults = _cli_defaults(table.impute)
     kinds, _ = target_kinds(frame[table.target])
@@ -360,7 +360,7 @@ def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int,
            "command": command, "seeds": list(range(seeds)), "compare_max_rows": compare_max_rows,
            "max_rows_all_seeds": max_rows_all_seeds,
            "quick": quick, "tables": []}
-    from probnn.tabular import read_table
+    from probnn.tables.sources import read_table
 
     with tempfile.TemporaryDirectory() as tmp:
         for table in tables:
@@ -401,7 +401,7 @@ def check_cli(log) -> None:
             cli_main(["fit", str(path), "--target", table.target, "--quiet", "--out",
                       f"{tmp}/m.safetensors", "--report", f"{tmp}/r"])
         log(buf.getvalue())
-        from probnn.tabular import read_table
+        from probnn.tables.sources import read_table
 
         res = run_table(table, read_table(path), [0], 0, log)
         log(f"bench (a) on the same split: NLL (compare's scoring) {res['seeds'][0]['nll']['auto']:.4f}")

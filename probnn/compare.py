@@ -1,7 +1,7 @@
 """Compare likelihood families on one table: the same split, the same seed, held-out NLL.
 
 :func:`compare_families` is ``probnn compare`` as a library call: each family is fitted
-(a :class:`~probnn.tabular.TabularModel`) on the same training rows, scored on the same
+(a :class:`~probnn.tables.model.TabularModel`) on the same training rows, scored on the same
 held-out rows, and ranked by its mean held-out negative log-likelihood, with the standard
 error of its difference from the best paired over those rows. The command line reads the
 file, prints the ranking and writes the report; everything it prints comes from here.
@@ -79,10 +79,10 @@ def scoring_line(kinds: str | Sequence[str]) -> str:
 def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Sequence[str],
                      levels: Sequence[str] | None = None, dtype=np.float32) -> str | None:  # fmt: skip
     """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
-    ``probnn.tabular.target_kinds``) when trained in ``dtype``, or None when it can."""
+    ``probnn.tables.targets.target_kinds``) when trained in ``dtype``, or None when it can."""
     from probnn.families import get_family
-    from probnn.tabular import (check_trainable_target, class_order, regression_target,
-                                target_labels)  # fmt: skip
+    from probnn.tables.targets import (check_trainable_target, class_order, regression_target,
+                                       target_labels)
 
     declared = get_family(family)
     if not any(k in declared.target_kinds for k in kinds):
@@ -134,7 +134,7 @@ def _fit_family(task: dict):
     failure : str or None
         Why the family could not be fitted (training diverged), else None.
     """
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     task = dict(task)
     frame, target = task.pop("frame"), task.pop("target")
@@ -181,7 +181,7 @@ class FamilyComparison:
     verdict : str
         The winner against the runner-up, in words.
     kinds : tuple of str
-        The target's kinds (``probnn.tabular.target_kinds``); ``why`` says why.
+        The target's kinds (``probnn.tables.targets.target_kinds``); ``why`` says why.
     scoring : str
         How the held-out rows were scored (densities, probabilities of integers, labels).
     train, test : ndarray of int
@@ -286,7 +286,7 @@ def compare_families(
         The target; a Series' name names it in messages (else ``"y"``).
     families : sequence of str, optional
         Registered family names to try. Default: every family of the target's kinds
-        (``probnn.tabular.families_of_kinds``), plus, in ``left_out``, those a few rows
+        (``probnn.tables.targets.families_of_kinds``), plus, in ``left_out``, those a few rows
         keep out.
     test_size : float, default=0.2
         Fraction of the rows held out (``probnn._split.split_rows``: the row hash by ``seed``, as a streamed fit).
@@ -322,8 +322,9 @@ def compare_families(
     """
     from probnn._parallel import parallel_map
     from probnn.families import FAMILIES
-    from probnn.tabular import (Preprocessor, check_target_column, families_left_out,
-                                families_of_kinds, target_kinds)  # fmt: skip
+    from probnn.tables.preprocessing import Preprocessor
+    from probnn.tables.targets import (check_target_column, families_left_out,
+                                       families_of_kinds, target_kinds)
 
     frame, target = _target_frame(X, y)
     if families is not None:

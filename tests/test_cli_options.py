@@ -43,7 +43,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
 @pytest.fixture
 def fit_calls(monkeypatch):
     """Record the keyword arguments of every TabularModel.fit and the fitted estimator."""
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     calls = []
     original = TabularModel.fit.__func__

@@ -380,7 +380,7 @@ def test_compare_on_class_labels_offers_no_density(tmp_path, capsys):
 
 def test_compare_scores_continuous_families_on_counts_as_probabilities(tmp_path, capsys):
     from probnn.cli import split_rows
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     rng = np.random.default_rng(6)
     x = rng.normal(size=150)

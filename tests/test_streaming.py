@@ -1,4 +1,4 @@
-"""Tables read in record batches (``probnn.streaming``) against the same rows in memory.
+"""Tables read in record batches (``probnn.tables.streaming``) against the same rows in memory.
 
 The oracle of every streamed figure is the in-memory path on the same rows (``Preprocessor.fit``,
 ``partial_fit`` on arrays, ``TabularModel.predict_table`` / ``evaluate``) and, for the statistics
@@ -23,11 +23,12 @@ pytest.importorskip("pyarrow")
 from probnn import _running  # noqa: E402
 from probnn.cli import main  # noqa: E402
 from probnn.exceptions import DataError  # noqa: E402
-from probnn.streaming import (  # noqa: E402
-    TEST, TRAIN, ShuffleBuffer, TableSource, evaluate_stream, fit_stream, predict_stream,
-    row_parts,
-)  # fmt: skip
-from probnn.tabular import Preprocessor, TargetScan, target_kind  # noqa: E402
+from probnn.tables.sources import TableSource  # noqa: E402
+from probnn.tables.split import TEST, TRAIN, row_parts  # noqa: E402
+from probnn.tables.streaming import (ShuffleBuffer, evaluate_stream, fit_stream,  # noqa: E402
+                                     predict_stream)  # fmt: skip
+from probnn.tables.preprocessing import Preprocessor  # noqa: E402
+from probnn.tables.targets import TargetScan, target_kind  # noqa: E402
 
 HYPOTHESIS = settings(max_examples=15, deadline=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
@@ -339,7 +340,7 @@ def test_streamed_predict_and_evaluate_equal_in_memory(tmp_path, capsys):
 
 
 def test_csv_read_in_chunks_gives_the_same_preprocessing_and_metrics(tmp_path):
-    from probnn.tabular import read_table
+    from probnn.tables.sources import read_table
 
     frame = _mixed_table(500, seed=9)
     path = tmp_path / "t.csv"
@@ -365,7 +366,7 @@ def test_csv_read_in_chunks_gives_the_same_preprocessing_and_metrics(tmp_path):
 
 
 def test_a_corrupt_parquet_file_is_named_before_training(tmp_path, monkeypatch, capsys):
-    import probnn.streaming as streaming
+    import probnn.tables.streaming as streaming
 
     frame, folder = _regression_folder(tmp_path)
     bad = folder / "part-001.parquet"

@@ -17,7 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from probnn.tabular import Preprocessor, TabularModel, infer_family, read_table
+from probnn.tables.model import TabularModel
+from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.sources import read_table
+from probnn.tables.targets import infer_family
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("probnn.network") is None,

@@ -68,7 +68,8 @@ def _cmd_evaluate(args) -> int:
     # scored on the rows its fit held out, the same rows by the same rule: on the rest it
     # trained, and figures from them would not be held-out figures.
     if _streams(args):
-        from probnn.streaming import TableSource, evaluate_stream, head_rows
+        from probnn.tables.sources import TableSource
+        from probnn.tables.streaming import evaluate_stream, head_rows
 
         source = TableSource(args.data)
         record = _fitted_on(model, args.data)

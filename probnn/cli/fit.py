@@ -53,8 +53,9 @@ def _report_files() -> tuple[str, ...]:
 
 
 def _cmd_fit(args) -> int:
-    from probnn.tabular import (TabularModel, check_held_out_labels, check_target_column,
-                                infer_family, is_classifier_family, validate_frame)  # fmt: skip
+    from probnn.tables.model import TabularModel
+    from probnn.tables.targets import (check_held_out_labels, check_target_column,
+                                       infer_family, is_classifier_family, validate_frame)
 
     _check_family_name(args.family)
     out, report_dir = _fit_outputs(args)  # before reading: a bad path fails in a second
@@ -198,8 +199,9 @@ def _describe_failure(exc: BaseException) -> str:
 
 
 def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_params: dict) -> int:
-    """``probnn fit --stream``: the table in record batches (``probnn.streaming.fit_stream``)."""
-    from probnn.streaming import TableSource, fit_stream
+    """``probnn fit --stream``: the table in record batches (``probnn.tables.streaming.fit_stream``)."""
+    from probnn.tables.sources import TableSource
+    from probnn.tables.streaming import fit_stream
 
     if args.solver == "lbfgs":
         raise UsageError("--stream trains by minibatches: use --solver adam or sgd (L-BFGS needs "
@@ -209,7 +211,7 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     if args.target in args.drop:
         raise UsageError(f"--drop removes the target column {args.target!r}")
     source = TableSource(args.data)  # every file opened: a corrupt one is named before training
-    from probnn.tabular import check_target_column
+    from probnn.tables.targets import check_target_column
 
     check_target_column(source.columns_frame(), args.target)
     from probnn.report.card import file_sha256

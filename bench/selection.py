@@ -5,7 +5,7 @@ model and the GLM of the right family? (issue 22, the measurement the selection 
 
 Per table of ``bench._tables`` (real tables of every target kind from bundled data, and
 synthetic ones with a known truth) and per seed, on the CLI's own split (``probnn.cli.
-split_rows``: a permutation by the seed, 20% held out, as ``probnn fit --seed S``):
+split_rows``: the row hash by the seed, 20% held out, as ``probnn fit --seed S``):
 
 (a) *auto*: the family ``probnn fit --family auto`` picks (``infer_family``) fitted with every
     default (``TabularModel.fit`` with the CLI's default options: the same call ``probnn fit``
@@ -112,10 +112,17 @@ def _constant_rows(model, train, held_out, kind: str) -> np.ndarray:
 
 
 def _fit(frame, target, family, seed, defaults, **over):
-    from probnn.tables.model import TabularModel
+    from probnn.tables.model import TabularModel, early_stopping_rows
 
+    settings = {**defaults, **over}
+    # early stopping's rows by the row hash, as probnn fit keeps them (the frame's index is
+    # the rows' numbers in the table)
+    validation = early_stopping_rows(
+        frame.index.to_numpy(), family, seed, TEST_SIZE,
+        **{k: v for k, v in settings.items() if k not in ("impute", "progress", "levels")})
     started = time.perf_counter()
-    model = TabularModel.fit(frame, target, family=family, seed=seed, **{**defaults, **over})
+    model = TabularModel.fit(frame, target, family=family, seed=seed, validation=validation,
+                             **settings)  # fmt: skip
     return model, time.perf_counter() - started
 
 

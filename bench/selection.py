@@ -66,7 +66,7 @@ def _cli_defaults(impute: bool) -> dict:
     parser = cli.build_parser() if hasattr(cli, "build_parser") else None
     if parser is not None:
         args = parser.parse_args(["fit", "x.csv", "--target", "y"])
-        params = cli._estimator_params(args)
+        params = cli.options._estimator_params(args)
     else:  # the options' defaults as of this scenario's writing
         params = {"prior": "gaussian"}
     return dict(hidden=None, solver="adam", epochs=None, impute=impute, progress=False,
@@ -74,19 +74,19 @@ def _cli_defaults(impute: bool) -> dict:
 
 
 def _row_nll(model, held_out, kind: str) -> np.ndarray:
-    from probnn.cli import _row_nll
+    from probnn.compare import _row_nll
 
     return np.asarray(_row_nll(model, held_out, kind), dtype=np.float64)
 
 
 def _scores_integers(family: str, kind: str) -> bool:
-    from probnn.cli import _scores_integers
+    from probnn.compare import _scores_integers
 
     return _scores_integers(family, kind)
 
 
 def _support_problem(frame, target: str, family: str, kinds) -> str | None:
-    from probnn.cli import _support_problem
+    from probnn.compare import _support_problem
 
     return _support_problem(frame, target, family, kinds, None)
 

@@ -237,10 +237,10 @@ class BaseNetworkEstimator(BaseEstimator):
             the head) set together with the network, once every setting has
             been checked and before training starts, so that a fit refused
             for a bad setting leaves the estimator as it was.
-        stream : tuple (chunks, validation chunks or None, n_rows), optional
+        stream : tuple (chunks, validation chunks or None, n_rows, on_epoch), optional
             :meth:`fit_chunks`: the trainer's chunks (``X``, ``y`` are the first one,
-            which starts the network), callables prepared like them, and the number of
-            training rows the "auto" settings are sized by.
+            which starts the network), callables prepared like them, the number of
+            training rows the "auto" settings are sized by, and the epochs' callback.
         """
         from probnn.network import MLP
         from probnn.network.mlp import TRAINING_COPIES, check_memory
@@ -305,10 +305,13 @@ class BaseNetworkEstimator(BaseEstimator):
         if incremental:
             trainer.partial_fit(X, y, sample_weight)
         elif stream is not None:
-            log = getattr(self, "_epoch_log", None)
-            trainer.run(stream[0], validation, on_epoch=None if log is None else (
-                lambda epoch, loss, score: log(epoch, loss + self._nll_offset(),
-                                               None if score is None else score + self._nll_offset())))
+            log = stream[3]
+            offset = self._nll_offset()  # the trainer's NLL in y's units
+
+            def on_epoch(epoch: int, loss: float, score: float | None) -> None:
+                log(epoch, loss + offset, None if score is None else score + offset)
+
+            trainer.run(stream[0], validation, on_epoch=None if log is None else on_epoch)
         else:
             trainer.train(X, y, sample_weight, validation_data=validation)
         self._copy_fitted(trainer, network, family)
@@ -351,26 +354,22 @@ class BaseNetworkEstimator(BaseEstimator):
             close = getattr(it, "close", None)
             if close is not None:
                 close()  # the epochs read the chunks again from the start
-        self._epoch_log = on_epoch
-        try:
-            return self._fit(X, y, None, incremental=False, stream=(chunks, validation, n_rows),
-                             **first_call)  # fmt: skip
-        finally:
-            self.__dict__.pop("_epoch_log", None)
+        return self._fit(X, y, None, incremental=False,
+                         stream=(chunks, validation, n_rows, on_epoch), **first_call)  # fmt: skip
 
     @staticmethod
     def _stream_of(stream, first_n: int, prepare, prepare_validation):
         """``fit_chunks``' stream as ``_fit_network`` takes it: every chunk prepared as the
         first was (``prepare(X, y) -> (X, y, w)``), validation rows likewise (arrays, or a
         callable of chunks)."""
-        chunks, validation, n_rows = stream
+        chunks, validation, n_rows, on_epoch = stream
         if validation is not None and not callable(validation):
             validation = prepare_validation(*validation)
         elif validation is not None:
             source = validation
             validation = lambda: (prepare_validation(Xv, yv) for Xv, yv in source())  # noqa: E731
         train = lambda: (prepare(X, y) for X, y in chunks())  # noqa: E731
-        return train, validation, first_n if n_rows is None else int(n_rows)
+        return train, validation, first_n if n_rows is None else int(n_rows), on_epoch
 
     # whether a fresh network of a location-scale family starts as the constant model
     # (output-layer weights 0) under the stochastic solvers, where early stopping keeps that

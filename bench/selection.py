@@ -5,7 +5,7 @@ model and the GLM of the right family? (issue 22, the measurement the selection 
 
 Per table of ``bench._tables`` (real tables of every target kind from bundled data, and
 synthetic ones with a known truth) and per seed, on the CLI's own split (``probnn.cli.
-split_rows``: a permutation by the seed, 20% held out, as ``probnn fit --seed S``):
+split_rows``: the row hash by the seed, 20% held out, as ``probnn fit --seed S``):
 
 (a) *auto*: the family ``probnn fit --family auto`` picks (``infer_family``) fitted with every
     default (``TabularModel.fit`` with the CLI's default options: the same call ``probnn fit``
@@ -66,7 +66,7 @@ def _cli_defaults(impute: bool) -> dict:
     parser = cli.build_parser() if hasattr(cli, "build_parser") else None
     if parser is not None:
         args = parser.parse_args(["fit", "x.csv", "--target", "y"])
-        params = cli._estimator_params(args)
+        params = cli.options._estimator_params(args)
     else:  # the options' defaults as of this scenario's writing
         params = {"prior": "gaussian"}
     return dict(hidden=None, solver="adam", epochs=None, impute=impute, progress=False,
@@ -74,19 +74,19 @@ def _cli_defaults(impute: bool) -> dict:
 
 
 def _row_nll(model, held_out, kind: str) -> np.ndarray:
-    from probnn.cli import _row_nll
+    from probnn.compare import _row_nll
 
     return np.asarray(_row_nll(model, held_out, kind), dtype=np.float64)
 
 
 def _scores_integers(family: str, kind: str) -> bool:
-    from probnn.cli import _scores_integers
+    from probnn.compare import _scores_integers
 
     return _scores_integers(family, kind)
 
 
 def _support_problem(frame, target: str, family: str, kinds) -> str | None:
-    from probnn.cli import _support_problem
+    from probnn.compare import _support_problem
 
     return _support_problem(frame, target, family, kinds, None)
 
@@ -112,10 +112,17 @@ def _constant_rows(model, train, held_out, kind: str) -> np.ndarray:
 
 
 def _fit(frame, target, family, seed, defaults, **over):
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel, early_stopping_rows
 
+    settings = {**defaults, **over}
+    # early stopping's rows by the row hash, as probnn fit keeps them (the frame's index is
+    # the rows' numbers in the table)
+    validation = early_stopping_rows(
+        frame.index.to_numpy(), family, seed, TEST_SIZE,
+        **{k: v for k, v in settings.items() if k not in ("impute", "progress", "levels")})
     started = time.perf_counter()
-    model = TabularModel.fit(frame, target, family=family, seed=seed, **{**defaults, **over})
+    model = TabularModel.fit(frame, target, family=family, seed=seed, validation=validation,
+                             **settings)  # fmt: skip
     return model, time.perf_counter() - started
 
 
@@ -132,7 +139,7 @@ def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
     """Measurements (a)-(e) of one table over ``seeds``; compare on the first ``compare_seeds``."""
-    from probnn.tabular import families_of_kinds, infer_family, target_kinds
+    from probnn.tables.targets import families_of_kinds, infer_family, target_kinds
 
     defaults = _cli_defaults(table.impute)
     kinds, _ = target_kinds(frame[table.target])
@@ -360,7 +367,7 @@ def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int,
            "command": command, "seeds": list(range(seeds)), "compare_max_rows": compare_max_rows,
            "max_rows_all_seeds": max_rows_all_seeds,
            "quick": quick, "tables": []}
-    from probnn.tabular import read_table
+    from probnn.tables.sources import read_table
 
     with tempfile.TemporaryDirectory() as tmp:
         for table in tables:
@@ -401,7 +408,7 @@ def check_cli(log) -> None:
             cli_main(["fit", str(path), "--target", table.target, "--quiet", "--out",
                       f"{tmp}/m.safetensors", "--report", f"{tmp}/r"])
         log(buf.getvalue())
-        from probnn.tabular import read_table
+        from probnn.tables.sources import read_table
 
         res = run_table(table, read_table(path), [0], 0, log)
         log(f"bench (a) on the same split: NLL (compare's scoring) {res['seeds'][0]['nll']['auto']:.4f}")

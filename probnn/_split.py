@@ -1,4 +1,8 @@
-"""The in-memory train / test split of a table (``probnn fit``, ``compare``, ``evaluate``)."""
+"""The command line's train / test split of a table in memory (``probnn fit``, ``compare``,
+``evaluate``): the row hash of :mod:`probnn.tables.split`, the rule a streamed fit uses.
+
+This module stays light (no numpy at import): the parser reads ``TEST_FRACTION``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ MIN_ROWS = 5
 
 
 def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
-    """Shuffled train / test row indices (the same for every family under one seed).
+    """Training and held-out row indices by the row hash (:func:`probnn.tables.split.split_rows`).
+
+    Row ``i`` is held out exactly when a streamed fit with the same seed and test fraction
+    holds it out (the same for every family under one seed).
 
     Parameters
     ----------
@@ -21,17 +28,14 @@ def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
     Returns
     -------
     train, test : ndarray of int, sorted
-        Both non-empty: ``round(test_fraction * n)`` held out, at least 1 and at most n - 1.
 
     Raises
     ------
     DataError
-        For fewer than ``MIN_ROWS`` rows.
+        For fewer than ``MIN_ROWS`` rows, or when the hash leaves no row on one side.
     """
-    import numpy as np  # here: the parser reads TEST_FRACTION and stays light
-
     if n < MIN_ROWS:
         raise DataError(f"expected at least {MIN_ROWS} data rows to hold some out for testing; found {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = min(n - 1, max(1, int(round(test_fraction * n))))  # both parts non-empty
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
+    from probnn.tables.split import split_rows as hash_split  # here: numpy only when splitting
+
+    return hash_split(n, seed, test_fraction)

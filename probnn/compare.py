@@ -1,7 +1,7 @@
 """Compare likelihood families on one table: the same split, the same seed, held-out NLL.
 
 :func:`compare_families` is ``probnn compare`` as a library call: each family is fitted
-(a :class:`~probnn.tabular.TabularModel`) on the same training rows, scored on the same
+(a :class:`~probnn.tables.model.TabularModel`) on the same training rows, scored on the same
 held-out rows, and ranked by its mean held-out negative log-likelihood, with the standard
 error of its difference from the best paired over those rows. The command line reads the
 file, prints the ranking and writes the report; everything it prints comes from here.
@@ -86,11 +86,11 @@ def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Seque
                      levels: Sequence[str] | None = None, dtype=np.float32,
                      censoring=None) -> str | None:  # fmt: skip
     """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
-    ``probnn.tabular.target_kinds``) when trained in ``dtype``, or None when it can; with
+    ``probnn.tables.targets.target_kinds``) when trained in ``dtype``, or None when it can; with
     a ``censoring`` (``probnn.tables.censoring.Censoring``), its bounds."""
     from probnn.families import get_family
-    from probnn.tabular import (check_trainable_target, class_order, regression_target,
-                                target_labels)  # fmt: skip
+    from probnn.tables.targets import (check_trainable_target, class_order, regression_target,
+                                       target_labels)
 
     declared = get_family(family)
     if not any(k in declared.target_kinds for k in kinds):
@@ -155,7 +155,7 @@ def _fit_family(task: dict):
     failure : str or None
         Why the family could not be fitted (training diverged), else None.
     """
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     task = dict(task)
     frame, target = task.pop("frame"), task.pop("target")
@@ -204,7 +204,7 @@ class FamilyComparison:
     verdict : str
         The winner against the runner-up, in words.
     kinds : tuple of str
-        The target's kinds (``probnn.tabular.target_kinds``); ``why`` says why.
+        The target's kinds (``probnn.tables.targets.target_kinds``); ``why`` says why.
     scoring : str
         How the held-out rows were scored (densities, probabilities of integers, labels).
     train, test : ndarray of int
@@ -317,10 +317,10 @@ def compare_families(
         The target; a Series' name names it in messages (else ``"y"``).
     families : sequence of str, optional
         Registered family names to try. Default: every family of the target's kinds
-        (``probnn.tabular.families_of_kinds``), plus, in ``left_out``, those a few rows
+        (``probnn.tables.targets.families_of_kinds``), plus, in ``left_out``, those a few rows
         keep out.
     test_size : float, default=0.2
-        Fraction of the rows held out (``probnn._split.split_rows``: a permutation by ``seed``).
+        Fraction of the rows held out (``probnn._split.split_rows``: the row hash by ``seed``, as a streamed fit).
     seed : int, default=0
         The split's and every fit's seed.
     coverage : float, default=0.9
@@ -358,8 +358,9 @@ def compare_families(
     """
     from probnn._parallel import parallel_map
     from probnn.families import FAMILIES
-    from probnn.tabular import (Preprocessor, check_target_column, families_left_out,
-                                families_of_kinds, target_kinds)  # fmt: skip
+    from probnn.tables.preprocessing import Preprocessor
+    from probnn.tables.targets import (check_target_column, families_left_out,
+                                       families_of_kinds, target_kinds)
 
     frame, target = _target_frame(X, y)
     if families is not None:
@@ -388,8 +389,15 @@ def compare_families(
         fit_params = {**fit_params, "censoring": censoring}
     params_of = dict(family_params or {})
     train_frame, held_out = frame.iloc[train], frame.iloc[test]
+    # early stopping's rows by the row hash, as ``probnn fit`` (in memory or streamed) keeps
+    # them: a family's figures here are its fit's
+    from probnn.tables.model import early_stopping_rows
+
+    settings = {k: v for k, v in fit_params.items() if k not in ("progress", "ensemble", "n_jobs")}
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
                   levels=levels, **fit_params,
+                  validation=None if fit_params.get("ensemble", 1) > 1 else
+                  early_stopping_rows(train, family, seed, test_size, **settings),
                   **({"family_params": dict(params_of[family])} if params_of.get(family) else {}))
              for family in tried if problems[family] is None]  # fmt: skip
     # the families' fits run ahead through joblib; their results come in the families' order

@@ -33,6 +33,8 @@ __all__ = [
     "ks_distance_uniform",
     "classification_metrics",
     "regression_metrics",
+    "RunningMetrics",
+    "EXACT_PIT_ROWS",
 ]
 
 _LN2 = np.log(2.0)
@@ -265,16 +267,9 @@ def classification_metrics(y_true: ArrayLike, dist) -> dict[str, float]:
         most probable class), ``brier`` (:func:`brier_score`), ``ece``
         (:func:`expected_calibration_error`, 10 bins).
     """
-    proba = _class_probabilities(dist)
-    y, p2, _ = _check_labels_and_proba(y_true, proba)
-    nll = mean_nll(dist, y)
-    return {
-        "nll_nats": nll,
-        "nll_bits": nats_to_bits(nll),
-        "accuracy": float(np.mean(np.argmax(p2, axis=1) == y)),
-        "brier": brier_score(y, proba),
-        "ece": expected_calibration_error(y, proba),
-    }
+    running = RunningMetrics(classifier=True)
+    running.update(y_true, dist)
+    return running.result()
 
 
 # --------------------------------------------------------------------------
@@ -465,27 +460,147 @@ def regression_metrics(y_true: ArrayLike, dist, coverage: float = 0.9) -> dict[s
         interval at the nominal ``coverage``); ``pit_ks`` (KS distance of the PIT
         values from Uniform(0, 1): 0 is perfectly calibrated).
     """
-    y = np.asarray(y_true, dtype=np.float64)
-    if y.ndim != 1 or tuple(dist.batch_shape) != y.shape:
-        raise ValueError(
-            f"y_true must have shape {tuple(dist.batch_shape)} to match the predictions; "
-            f"found shape {y.shape}"
-        )
-    bad = ~np.isfinite(y)
-    if bad.any():
-        raise ValueError(
-            f"targets must be finite; found {describe_values(y[bad])} at {describe_rows(bad)}"
-        )
-    nll = mean_nll(dist, y)
-    error = np.asarray(dist.mean, dtype=np.float64) - y
-    lower, upper = central_interval(dist, coverage)
-    score = mean_crps(dist, y)
-    return {
-        "nll_nats": nll,
-        "nll_bits": nats_to_bits(nll),
-        **({} if score is None else {"crps": score}),
-        "rmse": float(np.sqrt(np.mean(error**2))),
-        "mae": float(np.mean(np.abs(error))),
-        "coverage": interval_coverage(lower, upper, y),
-        "pit_ks": ks_distance_uniform(pit_values(dist, y)),
-    }
+    running = RunningMetrics(classifier=False, coverage=coverage)
+    running.update(y_true, dist)
+    return running.result()
+
+
+# --------------------------------------------------------------------------
+# accumulated over pieces of rows
+
+# Held-out rows up to which the PIT's KS distance is exact (their PIT values kept, 8 bytes a
+# row: 8 MiB); beyond, a histogram of PIT_BINS bins bounds the memory.
+EXACT_PIT_ROWS = 1 << 20
+PIT_BINS = 1 << 16
+
+
+class RunningMetrics:
+    """The held-out metrics of :func:`classification_metrics` / :func:`regression_metrics`,
+    from rows scored in pieces: ``update(y, dist)`` for each piece, then ``result()``.
+
+    Sums over the rows (NLL, squared / absolute error, correct predictions, Brier terms,
+    interval hits, the reliability curve's bins) give the figures of all the rows at once,
+    to rounding; one update is the in-memory metrics (those functions are one update).
+
+    The PIT's KS distance is exact (:func:`ks_distance_uniform` of every PIT value) while
+    at most ``exact_rows`` rows have been scored: the values are kept. Past that the kept
+    values go into a histogram of ``pit_bins`` equal right-closed bins and the distance is
+    read at the bins' right edges: at most ``1 / pit_bins`` below the exact one (between
+    two edges the empirical CDF and ``t`` each move by at most one bin), in bounded memory.
+    Discrete predictions' randomised PIT draws its uniforms from one generator seeded 0,
+    in row order: the draws of :func:`pit_values` on all the rows at once.
+
+    Parameters
+    ----------
+    classifier : bool
+        Scores of class labels (``classification_metrics``), else of values.
+    coverage : float, default=0.9
+        Nominal coverage of the central interval (regression).
+    exact_rows : int, default=EXACT_PIT_ROWS
+    pit_bins : int, default=PIT_BINS
+    """
+
+    def __init__(self, classifier: bool, coverage: float = 0.9, exact_rows: int = EXACT_PIT_ROWS,
+                 pit_bins: int = PIT_BINS):  # fmt: skip
+        self.classifier, self.coverage = bool(classifier), float(coverage)
+        self.exact_rows, self.pit_bins = int(exact_rows), int(pit_bins)
+        self.n = 0
+        self.sums: dict[str, float] = {}
+        self._bins: NDArray | None = None  # the reliability curve's (3, 10) sums
+        self._pit: list[NDArray] | None = []  # PIT values while exact; None after
+        self._pit_counts: NDArray | None = None
+        self._pit_rng = np.random.default_rng(0)
+
+    def _add(self, key: str, value: float) -> None:
+        self.sums[key] = self.sums.get(key, 0.0) + float(value)
+
+    def update(self, y_true: ArrayLike, dist) -> None:
+        """Score the next rows: targets ``y_true`` (n,) as the estimator sees them (class
+        indices for a classifier), and their predicted distributions (batch shape (n,))."""
+        if self.classifier:
+            self._update_classes(y_true, dist)
+        else:
+            self._update_values(y_true, dist)
+
+    def _nll(self, dist, y: NDArray) -> None:
+        log_p = np.asarray(dist.log_prob(y), dtype=np.float64)
+        per_row = log_p.reshape(y.shape[0], -1).sum(axis=1)
+        self._add("nll", -np.dot(np.ones(per_row.shape[0]), per_row))  # mean_nll's sum
+
+    def _update_classes(self, y_true, dist) -> None:
+        proba = _class_probabilities(dist)
+        y, p2, binary = _check_labels_and_proba(y_true, proba)
+        self.n += y.shape[0]
+        self._nll(dist, y)
+        self._add("correct", np.sum(np.argmax(p2, axis=1) == y))
+        if binary:
+            self._add("brier", np.sum((p2[:, 1] - y) ** 2))
+        else:
+            self._add("brier", np.sum(np.sum((p2 - np.eye(p2.shape[1])[y]) ** 2, axis=1)))
+        confidence, correct = _top_label(y, p2)
+        edges = np.linspace(0.0, 1.0, 11)
+        index = np.searchsorted(edges[1:-1], confidence, side="left")  # right-closed bins
+        bins = np.stack([np.bincount(index, minlength=10).astype(np.float64),
+                         np.bincount(index, weights=confidence, minlength=10),
+                         np.bincount(index, weights=correct, minlength=10)])  # fmt: skip
+        self._bins = bins if self._bins is None else self._bins + bins
+
+    def _update_values(self, y_true, dist) -> None:
+        y = np.asarray(y_true, dtype=np.float64)
+        if y.ndim != 1 or tuple(dist.batch_shape) != y.shape:
+            raise ValueError(
+                f"y_true must have shape {tuple(dist.batch_shape)} to match the predictions; "
+                f"found shape {y.shape}"
+            )
+        bad = ~np.isfinite(y)
+        if bad.any():
+            raise ValueError(
+                f"targets must be finite; found {describe_values(y[bad])} at {describe_rows(bad)}"
+            )
+        if y.size == 0:
+            return
+        self.n += y.size
+        self._nll(dist, y)
+        scores = crps_rows(dist, y)
+        if scores is not None:  # a law without a CRPS (crps_rows) leaves it out
+            self._add("crps", np.sum(scores))
+        error = np.asarray(dist.mean, dtype=np.float64) - y
+        self._add("se", np.sum(error**2))
+        self._add("ae", np.sum(np.abs(error)))
+        lower, upper = central_interval(dist, self.coverage)
+        self._add("covered", np.sum((lower <= y) & (y <= upper)))
+        pit = np.asarray(pit_values(dist, y, random_state=self._pit_rng), dtype=np.float64)
+        if self._pit is not None:
+            self._pit.append(pit)
+            if self.n <= self.exact_rows:
+                return
+            pit, self._pit = np.concatenate(self._pit), None  # too many to keep: a histogram
+        index = np.clip(np.ceil(pit * self.pit_bins).astype(np.int64) - 1, 0, self.pit_bins - 1)
+        counts = np.bincount(index, minlength=self.pit_bins)
+        self._pit_counts = counts if self._pit_counts is None else self._pit_counts + counts
+
+    def result(self) -> dict[str, float]:
+        """The metrics, with the keys and meaning of :func:`classification_metrics` /
+        :func:`regression_metrics`."""
+        if self.n == 0:
+            raise ValueError("expected at least one sample; found 0 rows")
+        n, s = self.n, self.sums
+        nll = s["nll"] / n
+        out = {"nll_nats": nll, "nll_bits": nats_to_bits(nll)}
+        if self.classifier:
+            count, conf, correct = self._bins
+            used = count > 0
+            ece = float(np.sum(count[used] * np.abs(correct[used] / count[used]
+                                                    - conf[used] / count[used])) / count.sum())  # fmt: skip
+            out.update(accuracy=s["correct"] / n, brier=s["brier"] / n, ece=ece)
+            return out
+        if self._pit is not None:
+            ks = ks_distance_uniform(np.concatenate(self._pit))
+        else:  # sup_t |F_n(t) - t| at the bins' right edges
+            edges = np.arange(1, self.pit_bins + 1) / self.pit_bins
+            ks = float(np.max(np.abs(np.cumsum(self._pit_counts) / n - edges)))
+        if "crps" in s:
+            out["crps"] = s["crps"] / n
+        out.update(rmse=float(np.sqrt(s["se"] / n)), mae=s["ae"] / n,
+                   coverage=s["covered"] / n, pit_ks=ks)  # fmt: skip
+        return out

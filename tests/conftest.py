@@ -42,7 +42,7 @@ def real_csv(tmp_path):
 @pytest.fixture
 def no_training(monkeypatch):
     """Make any training fail loudly: the command line's checks must come before it."""
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     def refuse(*args, **kwargs):
         raise AssertionError("training started before the command line's checks (options, paths)")

@@ -113,7 +113,7 @@ def test_dollar_class_labels_fit_and_report(tmp_path, capsys):
 def test_scoring_that_fails_after_training_keeps_the_model(tmp_path, real_csv, capsys,
                                                           monkeypatch):  # fmt: skip
     from probnn.model_file import load_model
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     def broken(self, *args, **kwargs):
         raise FloatingPointError("scoring broke")
@@ -261,7 +261,7 @@ def tabular_model_file(tmp_path_factory):
     import warnings
 
     from probnn.model_file import save_model
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     rng = np.random.default_rng(5)
     n = 60
@@ -481,8 +481,8 @@ def test_memory_budget_is_the_machines_memory_or_less():
 def test_gzipped_csv_is_read_as_the_csv(tmp_path, real_csv, capsys):
     import gzip
 
-    from probnn.streaming import TableSource
-    from probnn.tabular import read_table
+    from probnn.tables.sources import TableSource
+    from probnn.tables.sources import read_table
 
     packed = tmp_path / "data.csv.gz"
     packed.write_bytes(gzip.compress(real_csv.read_bytes()))
@@ -528,8 +528,8 @@ def test_a_line_longer_than_its_bound_is_refused_without_reading_it_whole(tmp_pa
 
     import probnn.tables.sources
     from probnn.exceptions import DataError
-    from probnn.streaming import TableSource
-    from probnn.tabular import read_table
+    from probnn.tables.sources import TableSource
+    from probnn.tables.sources import read_table
 
     monkeypatch.setattr(probnn.tables.sources, "MAX_FIELD_BYTES", 1024)  # 2 columns: 2 KiB a line
     data = _long_line_file(tmp_path / "long.csv", 20 * 2**20)

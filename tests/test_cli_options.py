@@ -24,6 +24,16 @@ from probnn.cli import build_parser, main, split_rows
 FAST = ("--hidden", "4", "--epochs", "3", "--quiet")
 
 
+
+def _hash_held_out(n: int, seed: int, fraction: float) -> int:
+    """How many of ``n`` rows the row hash holds out, each row asked on its own."""
+    import numpy as np
+
+    from probnn.tables.split import TEST, row_parts
+
+    return sum(int(row_parts(np.array([i], dtype=np.uint64), seed, fraction, 0.0)[0] == TEST)
+               for i in range(n))  # fmt: skip
+
 def run(capsys, *args) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -33,7 +43,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
 @pytest.fixture
 def fit_calls(monkeypatch):
     """Record the keyword arguments of every TabularModel.fit and the fitted estimator."""
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     calls = []
     original = TabularModel.fit.__func__
@@ -115,7 +125,10 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     assert est.learning_rate_init == 0.01 and est.batch_size == 16 and est.ema_decay_ == 0.99
     assert est.n_iter_no_change == 3 and est.prior == "laplace" and est.alpha == 0.5
     assert est.random_state == 7 and est.max_iter == 5
-    assert "training on 56 rows, holding out 24 for testing" in out  # round(0.3 * 80) = 24
+    # the rows the row hash holds out, asked row by row (issue 21: the in-memory fit holds
+    # out by the hash, no longer round(0.3 * 80) = 24 of a permutation)
+    n_test = _hash_held_out(80, 7, 0.3)
+    assert f"training on {80 - n_test} rows, holding out {n_test} for testing" in out
     # and the report's card says so
     card = read_report(tmp_path / "m-report" / "report.html")
     training = {r[0]: r[1:] for r in card.tables["training"] if r}
@@ -125,7 +138,7 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     assert training["prior on the weights"] == ["laplace", "--prior"]
     assert training["prior strength alpha"] == ["0.5", "--alpha"]
     assert training["weights averaged over the steps (decay per step)"] == ["0.99", "--average"]
-    assert "56 training rows, 24 held out (--test-size 0.3, --seed 7)" in _two_columns(
+    assert f"{80 - n_test} training rows, {n_test} held out (--test-size 0.3, --seed 7)" in _two_columns(
         card, "data")["rows scored"]
 
 
@@ -206,7 +219,7 @@ def test_compare_hands_every_option_to_every_family(tmp_path, real_csv, capsys, 
                          "--alpha", "0.01", "--test-size", "0.25", "--family-param", "df=5",
                          "--quiet", "--report", tmp_path / "cmp")  # fmt: skip
     assert code == 0, err
-    assert "held-out NLL on 20 rows" in out  # round(0.25 * 80)
+    assert f"held-out NLL on {_hash_held_out(80, 0, 0.25)} rows" in out  # the row hash (issue 21)
     assert [kw["family"] for kw, _ in fit_calls] == ["normal", "studentt"]
     for kwargs, est in fit_calls:
         params = est.get_params()

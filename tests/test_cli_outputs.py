@@ -381,7 +381,7 @@ def test_compare_on_class_labels_offers_no_density(tmp_path, capsys):
 
 def test_compare_scores_continuous_families_on_counts_as_probabilities(tmp_path, capsys):
     from probnn.cli import split_rows
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel, early_stopping_rows
 
     rng = np.random.default_rng(6)
     x = rng.normal(size=150)
@@ -404,8 +404,11 @@ def test_compare_scores_continuous_families_on_counts_as_probabilities(tmp_path,
     for family in ("poisson", "normal"):
         # the command line's own training defaults: those of MLPRegressor, whose parameters
         # the options left out keep (--batch-size auto, --prior gaussian)
+        # early stopping's rows by the row hash, as compare keeps them (issue 21)
+        validation = early_stopping_rows(train, family, 0, 0.2, hidden=(4,), epochs=3,
+                                         batch_size="auto", prior="gaussian")  # fmt: skip
         model = TabularModel.fit(frame.iloc[train], "y", family=family, hidden=(4,), epochs=3, seed=0,
-                                 batch_size="auto", prior="gaussian")  # fmt: skip
+                                 batch_size="auto", prior="gaussian", validation=validation)  # fmt: skip
         dist = model.predict_dist(held)
         if family == "poisson":
             rows[family] = -stats.poisson.logpmf(held["y"], np.asarray(dist.rate, np.float64))

@@ -65,7 +65,7 @@ def _help(capsys) -> str:
 def _classifier_fit():
     """A classifier fitted as ``probnn fit`` fits it without options (one epoch: only its
     settings are read)."""
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     warnings.simplefilter("ignore")  # one epoch does not converge, and need not
     rng = np.random.default_rng(0)

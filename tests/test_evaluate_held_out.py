@@ -2,8 +2,8 @@
 
 The model file records the data's SHA-256 and the split (rule, seed, test fraction, rows), so
 ``evaluate`` recognises the same data (at any path) and re-derives the rows the fit held out,
-by the rule the fit used: ``split_rows``' permutation in memory, ``row_parts``' hash when
-streamed. The oracles: the held-out NLL ``fit`` itself printed, and the NLL recomputed with
+by the rule the fit recorded: ``row_parts``' hash (in memory and streamed, issue 21), or the
+permutation of model files an in-memory fit wrote before. The oracles: the held-out NLL ``fit`` itself printed, and the NLL recomputed with
 scipy from the predicted distribution (``probnn predict``) on the held-out rows.
 """
 
@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from probnn.cli import _held_out_filter, main, split_rows
-from probnn.streaming import TEST, row_parts
+from probnn.cli import _held_out_filter, main
+from probnn.tables.split import TEST, row_parts
 
 FAST = ("--hidden", "4", "--epochs", "5", "--quiet")
 
@@ -45,6 +45,14 @@ def write_csv(path, n: int, seed: int):
     return frame
 
 
+def _permutation_rows(n: int, seed: int, fraction: float) -> np.ndarray:
+    """The rows an in-memory fit held out before issue 21 (model files that record the split
+    "permutation"): the first round(fraction * n) of NumPy's permutation by the seed, at
+    least 1 and at most n - 1."""
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[:min(n - 1, max(1, round(fraction * n)))])
+
+
 def scipy_nll(capsys, model, data, rows=None) -> float:
     """Mean -log N(y | loc, scale) of ``probnn predict``'s parameters over ``rows`` (all: None)."""
     code, out, err = run(capsys, "predict", model, data)
@@ -60,14 +68,17 @@ def test_in_memory_fit_then_evaluate_on_its_file_scores_its_held_out_rows(tmp_pa
     code, fit_out, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
                              "--test-size", "0.25", "--seed", "5", "--out", model, *FAST)  # fmt: skip
     assert code == 0, err
-    assert "held-out metrics (30 rows" in fit_out
+    # the rows of the row hash, asked row by row (issue 21: no longer round(0.25 * 120) = 30
+    # rows of a permutation)
+    held = np.array([i for i in range(120) if row_parts(np.array([i], dtype=np.uint64), 5,
+                                                         0.25, 0.0)[0] == TEST])  # fmt: skip
+    n = held.size
+    assert f"held-out metrics ({n} rows" in fit_out
     from probnn.model_file import load_model
 
     assert load_model(model).training_data == {
         "sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "rows": 120,
-        "split": "permutation", "seed": 5, "test_fraction": 0.25}  # fmt: skip
-
-    held = split_rows(120, 5, 0.25)[1]
+        "split": "row-hash", "seed": 5, "test_fraction": 0.25}  # fmt: skip
     expected = scipy_nll(capsys, model, data, held)
     # the oracle tells the held-out rows from all rows apart (so it can fail)
     assert abs(scipy_nll(capsys, model, data) - expected) > 1e-3
@@ -75,8 +86,8 @@ def test_in_memory_fit_then_evaluate_on_its_file_scores_its_held_out_rows(tmp_pa
         code, out, err = run(capsys, "evaluate", model, data, "--stream", stream)
         assert code == 0, err
         lines = out.splitlines()
-        assert lines[0] == f"{model} was fitted on {data}: scoring only its 30 held-out rows"
-        assert lines[1].startswith(f"{data}: 30 rows")
+        assert lines[0] == f"{model} was fitted on {data}: scoring only its {n} held-out rows"
+        assert lines[1].startswith(f"{data}: {n} rows")
         # the very figures fit printed for its held-out rows
         for words in ("nats", "bits", "RMSE", "MAE", "coverage", "PIT"):
             assert figure(out, words) == figure(fit_out, words), (stream, words)
@@ -87,9 +98,9 @@ def test_in_memory_fit_then_evaluate_on_its_file_scores_its_held_out_rows(tmp_pa
     shutil.copy(data, copy)
     code, out, err = run(capsys, "evaluate", model, copy, "--report", tmp_path / "ev")
     assert code == 0, err
-    assert out.splitlines()[0] == f"{model} was fitted on {copy}: scoring only its 30 held-out rows"
+    assert out.splitlines()[0] == f"{model} was fitted on {copy}: scoring only its {n} held-out rows"
     page = (tmp_path / "ev" / "report.html").read_text(encoding="utf-8")
-    assert f"the 30 rows of {copy} its fit held out (--test-size 0.25, --seed 5)" in page
+    assert f"the {n} rows of {copy} its fit held out (--test-size 0.25, --seed 5)" in page
 
 
 def test_evaluate_on_other_data_scores_every_row_and_says_nothing_more(tmp_path, capsys):
@@ -172,9 +183,32 @@ def test_evaluate_rederives_the_rows_fit_held_out_by_either_rule(n, seed, fracti
     rows = np.arange(n)
     record = {"sha256": "0" * 64, "rows": n, "seed": seed, "test_fraction": fraction}
     kept = _held_out_filter({**record, "split": "permutation"})(rows)
-    np.testing.assert_array_equal(np.flatnonzero(kept), split_rows(n, seed, fraction)[1])
+    np.testing.assert_array_equal(np.flatnonzero(kept), _permutation_rows(n, seed, fraction))
     kept = _held_out_filter({**record, "split": "row-hash"})(rows.astype(np.uint64))
     # a streamed fit's validation part is cut from the rows it did not hold out
     for validation in (0.0, 0.1, 0.5):
         parts = row_parts(rows.astype(np.uint64), seed, fraction, validation)
         np.testing.assert_array_equal(kept, parts == TEST)
+
+
+def test_an_older_model_file_that_recorded_the_permutation_scores_its_rows(tmp_path, capsys):
+    # model files written before issue 21 record the in-memory split "permutation": evaluate
+    # on their data still scores the rows that split held out
+    from probnn.model_file import load_model, save_model
+
+    data, model = tmp_path / "d.csv", tmp_path / "m.safetensors"
+    write_csv(data, 120, seed=6)
+    code, _, err = run(capsys, "fit", data, "--target", "y", "--family", "normal", "--seed", "2",
+                       "--out", model, *FAST)  # fmt: skip
+    assert code == 0, err
+    old = load_model(model)
+    old.training_data = {**old.training_data, "split": "permutation"}
+    save_model(old, model)
+    held = _permutation_rows(120, 2, 0.2)
+    assert held.size == 24  # round(0.2 * 120)
+    expected = scipy_nll(capsys, model, data, held)
+    for stream in ("no", "yes"):
+        code, out, err = run(capsys, "evaluate", model, data, "--stream", stream)
+        assert code == 0, err
+        assert out.splitlines()[0] == f"{model} was fitted on {data}: scoring only its 24 held-out rows"
+        assert figure(out, "nats") == pytest.approx(expected, abs=1e-4)

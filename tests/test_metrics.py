@@ -256,3 +256,61 @@ def test_regression_metrics_heavy_tailed_against_scipy(name):
     lo, hi = ref.interval(0.9)
     assert out["coverage"] == np.mean((lo <= y) & (y <= hi))
     assert out["pit_ks"] == pytest.approx(stats.kstest(ref.cdf(y), "uniform").statistic, rel=1e-8)
+
+
+# ------------------------------------------------- metrics accumulated over pieces of rows
+@pytest.mark.parametrize("pieces", [1, 3, 7])
+def test_running_metrics_over_pieces_are_the_metrics_of_all_rows(pieces):
+    # the oracle: the metrics of all the rows at once (scipy-checked above); in pieces the
+    # sums agree to rounding and the PIT's KS distance is exact while the rows are kept
+    from probnn.distributions import Normal, Poisson
+    from probnn.metrics import RunningMetrics
+
+    rng = np.random.default_rng(5)
+    n = 211
+    for dist, y in [(Normal(rng.normal(size=n), np.exp(rng.normal(size=n))), rng.normal(size=n)),
+                    (Poisson(rate=np.exp(rng.normal(size=n))), rng.poisson(1.0, size=n))]:
+        whole = metrics.regression_metrics(y, dist)
+        running = RunningMetrics(classifier=False)
+        for rows in np.array_split(np.arange(n), pieces):
+            piece = type(dist)(**{k: v[rows] for k, v in _params(dist).items()})
+            running.update(y[rows], piece)
+        got = running.result()
+        assert got.keys() == whole.keys()
+        for key in whole:
+            assert got[key] == pytest.approx(whole[key], rel=1e-12, abs=1e-15), key
+        # past exact_rows: a histogram, within one bin below the exact distance
+        binned = RunningMetrics(classifier=False, exact_rows=50, pit_bins=64)
+        for rows in np.array_split(np.arange(n), pieces):
+            binned.update(y[rows], type(dist)(**{k: v[rows] for k, v in _params(dist).items()}))
+        ks = binned.result()["pit_ks"]
+        assert whole["pit_ks"] - 1 / 64 - 1e-12 <= ks <= whole["pit_ks"] + 1e-12
+
+
+def _params(dist) -> dict:
+    from probnn.distributions import Normal
+
+    if isinstance(dist, Normal):
+        return {"loc": dist.loc, "scale": dist.scale}
+    return {"rate": dist.rate}
+
+
+def test_running_classification_metrics_over_pieces_are_the_metrics_of_all_rows():
+    from probnn.distributions import Categorical
+    from probnn.metrics import RunningMetrics
+
+    rng = np.random.default_rng(6)
+    probs = rng.dirichlet(np.ones(4), size=150)
+    y = rng.integers(0, 4, size=150)
+    whole = metrics.classification_metrics(y, Categorical(probs=probs))
+    running = RunningMetrics(classifier=True)
+    for rows in np.array_split(np.arange(150), 4):
+        running.update(y[rows], Categorical(probs=probs[rows]))
+    got = running.result()
+    for key in whole:
+        assert got[key] == pytest.approx(whole[key], rel=1e-12, abs=1e-15), key
+    # the oracle of the pieces: scikit-learn's log loss and accuracy on all rows
+    from sklearn.metrics import accuracy_score, log_loss
+
+    assert got["nll_nats"] == pytest.approx(log_loss(y, probs, labels=range(4)), rel=1e-12)
+    assert got["accuracy"] == pytest.approx(accuracy_score(y, probs.argmax(axis=1)))

@@ -22,7 +22,8 @@ from probnn._version import __version__
 from probnn.estimators import GaussianGenerativeClassifier
 from probnn.exceptions import DataError
 from probnn.model_file import FORMAT_VERSION, load_model, save_model
-from probnn.tabular import Preprocessor, TabularModel
+from probnn.tables.model import TabularModel
+from probnn.tables.preprocessing import Preprocessor
 
 
 @pytest.fixture

@@ -346,3 +346,28 @@ def test_too_many_classes_for_the_network_are_refused():
     net = MLP([3, 2], dtype=np.float64, random_state=0)
     with pytest.raises(ValueError, match="0..1 for 2 raw output columns"):
         Trainer(net, get_family("categorical"), batch_size=8, max_iter=1).fit(X, y)
+
+
+def test_the_validation_nll_is_float64_at_counts_near_a_billion():
+    # a float32 network predicting Poisson counts near 1e9: the NLL's terms (y log rate,
+    # the rate, log y!) are each about 2e10 and cancel to about 13 nats, which float32
+    # cannot hold (it scored -89.6 nats, so early stopping chose epochs at random). The
+    # oracle: scipy's logpmf at the network's raw outputs in float64.
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 2)).astype(np.float32)
+    y = rng.poisson(1e9, size=64).astype(np.float64)
+    net = MLP([2, 1], dtype=np.float32, random_state=0)
+    net.coefs[0][...] = 0.0
+    net.intercepts[0][...] = np.log(1e9)
+    trainer = Trainer(net, get_family("poisson"), solver="sgd", learning_rate_init=1e-30,
+                      max_iter=1, batch_size=64)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        trainer.fit(X, y, validation_data=(X, y, None))
+    rate = np.exp(net.forward(X).astype(np.float64).ravel())
+    expected = -np.mean(stats.poisson.logpmf(y, rate))
+    assert 10 < expected < 20
+    # float64 itself cancels terms of 2e10 to about 2e10 * 2**-52 = 4e-6 nats
+    assert trainer.validation_scores_[0] == pytest.approx(expected, abs=2e-5)

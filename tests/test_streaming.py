@@ -1,4 +1,4 @@
-"""Tables read in record batches (``probnn.streaming``) against the same rows in memory.
+"""Tables read in record batches (``probnn.tables.streaming``) against the same rows in memory.
 
 The oracle of every streamed figure is the in-memory path on the same rows (``Preprocessor.fit``,
 ``partial_fit`` on arrays, ``TabularModel.predict_table`` / ``evaluate``) and, for the statistics
@@ -23,11 +23,12 @@ pytest.importorskip("pyarrow")
 from probnn import _running  # noqa: E402
 from probnn.cli import main  # noqa: E402
 from probnn.exceptions import DataError  # noqa: E402
-from probnn.streaming import (  # noqa: E402
-    TEST, TRAIN, ShuffleBuffer, TableSource, evaluate_stream, fit_stream, predict_stream,
-    row_parts,
-)  # fmt: skip
-from probnn.tabular import Preprocessor, TargetScan, target_kind  # noqa: E402
+from probnn.tables.sources import TableSource  # noqa: E402
+from probnn.tables.split import TEST, TRAIN, row_parts  # noqa: E402
+from probnn.tables.streaming import (ShuffleBuffer, evaluate_stream, fit_stream,  # noqa: E402
+                                     predict_stream)  # fmt: skip
+from probnn.tables.preprocessing import Preprocessor  # noqa: E402
+from probnn.tables.targets import TargetScan, target_kind  # noqa: E402
 
 HYPOTHESIS = settings(max_examples=15, deadline=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
@@ -204,8 +205,9 @@ def _regression_folder(tmp_path, n=600):
 def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify, ema_decay,
                                                           monkeypatch):
     # without the average: partial_fit over the same chunks, bit for bit; with it: the
-    # documented recursion over the weights after each of those steps, from the weights after
-    # the first chunk, worked here in float64
+    # documented recursion over the weights after each of those steps, from the starting
+    # weights as a fit in memory (issue 21: one loop; it began after the first chunk),
+    # worked here in float64
     from probnn.estimators import MLPClassifier, MLPRegressor
     from probnn.network.optimizers import Optimizer
 
@@ -235,16 +237,15 @@ def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify, em
     path, original = [], Optimizer.step
 
     def recording(self, params, grad, lr):
+        if not path:
+            path.append(params.astype(np.float64))  # the starting weights
         original(self, params, grad, lr)
         path.append(params.astype(np.float64))
 
     monkeypatch.setattr(Optimizer, "step", recording)
-    after_first = None
     for _ in range(2):
         for start in range(0, len(X), 48):
             reference.partial_fit(X[start:start + 48], y[start:start + 48], **first)
-            if after_first is None:
-                after_first = len(path)
             first = {}
     monkeypatch.setattr(Optimizer, "step", original)
     got = np.concatenate([a.ravel() for a in model.estimator.coefs_ + model.estimator.intercepts_])
@@ -252,8 +253,8 @@ def test_streamed_fit_is_partial_fit_over_the_same_chunks(tmp_path, classify, em
     if ema_decay is None:
         np.testing.assert_array_equal(got, want)
     else:
-        average = path[after_first - 1]
-        for k, w in enumerate(path[after_first:]):
+        average = path[0]
+        for k, w in enumerate(path[1:]):
             d = min(ema_decay, (1.0 + k) / (10.0 + k))
             average = d * average + (1.0 - d) * w
         np.testing.assert_allclose(got, average, rtol=1e-5, atol=1e-6)
@@ -339,7 +340,7 @@ def test_streamed_predict_and_evaluate_equal_in_memory(tmp_path, capsys):
 
 
 def test_csv_read_in_chunks_gives_the_same_preprocessing_and_metrics(tmp_path):
-    from probnn.tabular import read_table
+    from probnn.tables.sources import read_table
 
     frame = _mixed_table(500, seed=9)
     path = tmp_path / "t.csv"
@@ -365,7 +366,7 @@ def test_csv_read_in_chunks_gives_the_same_preprocessing_and_metrics(tmp_path):
 
 
 def test_a_corrupt_parquet_file_is_named_before_training(tmp_path, monkeypatch, capsys):
-    import probnn.streaming as streaming
+    import probnn.tables.streaming as streaming
 
     frame, folder = _regression_folder(tmp_path)
     bad = folder / "part-001.parquet"

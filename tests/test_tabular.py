@@ -11,14 +11,10 @@ import pytest
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from probnn.exceptions import DataError, DataWarning
-from probnn.tabular import (
-    Preprocessor,
-    TabularModel,
-    infer_family,
-    read_table,
-    regression_target,
-    target_labels,
-)
+from probnn.tables.model import TabularModel
+from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.sources import read_table
+from probnn.tables.targets import infer_family, regression_target, target_labels
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 needs_network = pytest.mark.skipif(

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from probnn.exceptions import DataError, DataWarning
-from probnn.tabular import Preprocessor, infer_family, regression_target, target_labels
+from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.targets import infer_family, regression_target, target_labels
 
 F32_MAX = float(np.finfo(np.float32).max)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sklearn.preprocessing import LabelEncoder
 
 from probnn.exceptions import DataError
-from probnn.tabular import _class_indices, _labels_to_json, target_labels
+from probnn.tables.targets import _class_indices, _labels_to_json, target_labels
 
 LABELS = st.one_of(
     st.lists(st.integers(-3, 3), min_size=1, max_size=30),

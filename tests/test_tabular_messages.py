@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from probnn.exceptions import DataError
-from probnn.tabular import Preprocessor, infer_family, read_table
+from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.sources import read_table
+from probnn.tables.targets import infer_family
 
 
 def test_missing_values_at_predict_time_do_not_suggest_impute():

@@ -21,12 +21,16 @@ from hypothesis import strategies as st
 
 from probnn.cli import main
 from probnn.exceptions import DataError
-from probnn.tabular import (TabularModel, check_trainable_target, families_left_out, read_table,
-                            target_kind, target_kinds)  # fmt: skip
+from probnn.tables.model import TabularModel
+from probnn.tables.sources import read_table
+from probnn.tables.targets import (check_trainable_target, families_left_out, target_kind,
+                                   target_kinds)
 
 pytest.importorskip("pyarrow")
 
-from probnn.streaming import TEST, TableSource, fit_stream, row_parts  # noqa: E402
+from probnn.tables.sources import TableSource  # noqa: E402
+from probnn.tables.split import TEST, row_parts  # noqa: E402
+from probnn.tables.streaming import fit_stream  # noqa: E402
 
 HYPOTHESIS = settings(max_examples=15, deadline=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
@@ -238,7 +242,7 @@ def test_levels_give_the_order_and_are_saved_in_the_model(tmp_path, capsys):
 @given(levels=st.lists(st.text(min_size=1, max_size=5), min_size=2, max_size=6, unique=True),
        picks=st.lists(st.integers(0, 5), max_size=30))  # fmt: skip
 def test_any_label_text_is_encoded_by_its_place_in_levels(levels, picks):
-    from probnn.tabular import _class_indices, class_order
+    from probnn.tables.targets import _class_indices, class_order
 
     labels = np.array([levels[i % len(levels)] for i in picks] + levels, dtype=object)
     column = pd.Series(labels)

@@ -17,7 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from probnn.tabular import Preprocessor, TabularModel, infer_family, read_table
+from probnn.tables.model import TabularModel
+from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.sources import read_table
+from probnn.tables.targets import infer_family
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("probnn.network") is None,
@@ -134,10 +137,18 @@ def test_cli_fit_then_predict_matches_the_in_memory_model(tmp_path, table):
     table_read = read_table(csv)
     family, _ = infer_family(table_read["y"])
     train, _ = split_rows(table_read.shape[0], 0)
+    # early stopping's rows by the row hash, as a streamed fit's (issue 21)
+    from probnn.tables.model import early_stopping_fraction, estimator_settings
+    from probnn.tables.split import VALIDATION, row_parts
+
+    fraction = early_stopping_fraction(family, train.size,
+                                       estimator_settings(family, (4,), 3, {"solver": "adam"}))  # fmt: skip
+    validation = (row_parts(train.astype(np.uint64), 0, 0.2, fraction) == VALIDATION
+                  if fraction else None)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = TabularModel.fit(table_read.iloc[train], "y", family=family, hidden=(4,),
-                                 epochs=3, seed=0, impute=impute)  # fmt: skip
+                                 epochs=3, seed=0, impute=impute, validation=validation)  # fmt: skip
     expected = model.predict_table(table_read)
     # (round_trip: the 17 significant digits read back bit for bit; the default parser of
     # older pandas, 2.0 at least, can be one ulp off)

@@ -18,7 +18,7 @@ def _say(args, text: str = "") -> None:
 
 
 def _read(path: str):
-    from probnn.tabular import read_table
+    from probnn.tables.sources import read_table
 
     return read_table(path)
 
@@ -152,7 +152,7 @@ def _print_metrics(metrics: dict, coverage: float | None = None) -> None:
 
 def _load_tabular(path: str):
     from probnn.model_file import load_model
-    from probnn.tabular import TabularModel
+    from probnn.tables.model import TabularModel
 
     model = load_model(path)
     if not isinstance(model, TabularModel):

@@ -42,7 +42,7 @@ def _cmd_compare(args) -> int:
 def _compare(args, requested, report_dir: pathlib.Path) -> int:
     """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
     from probnn.compare import compare_families
-    from probnn.tabular import check_target_column, families_of_kinds, target_kinds
+    from probnn.tables.targets import check_target_column, families_of_kinds, target_kinds
 
     censoring = _censoring(args)
     frame = _drop(_read(args.data), args.drop, args.target)

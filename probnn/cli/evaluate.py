@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pathlib
 
-from probnn._split import split_rows
 from probnn.cli._common import (_check_report_dir, _load_tabular, _print_metrics, _read,
                                 _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
-from probnn.cli.fit import SPLIT_ROW_HASH
+from probnn.cli.fit import SPLIT_PERMUTATION
 from probnn.cli.options import _streams
 from probnn.exceptions import DataError
 
@@ -20,13 +19,14 @@ def _held_out_filter(record: dict):
     import numpy as np
 
     seed, fraction, n = record["seed"], record["test_fraction"], record["rows"]
-    if record["split"] == SPLIT_ROW_HASH:
-        from probnn.streaming import TEST, row_parts
+    if record["split"] != SPLIT_PERMUTATION:
+        from probnn.tables.split import TEST, row_parts
 
         # a row is held out when its hash is below test_fraction, whatever the validation part
         return lambda rows: row_parts(np.asarray(rows, dtype=np.uint64), seed, fraction, 0.0) == TEST
+    # a model file written before the in-memory fit held out by the row hash
     mask = np.zeros(n, dtype=bool)
-    mask[split_rows(n, seed, fraction)[1]] = True
+    mask[_permutation_held_out(n, seed, fraction)] = True
 
     def keep(rows):
         rows = np.asarray(rows, dtype=np.int64)
@@ -36,6 +36,17 @@ def _held_out_filter(record: dict):
         return mask[rows]
 
     return keep
+
+
+def _permutation_held_out(n: int, seed: int, fraction: float):
+    """The rows an in-memory ``probnn fit`` held out before it used the row hash (its model
+    file records the split "permutation"): the first ``round(fraction * n)`` (at least 1, at
+    most n - 1) of a permutation by the seed, sorted."""
+    import numpy as np
+
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = min(n - 1, max(1, int(round(fraction * n))))
+    return np.sort(order[:n_test])
 
 
 def _fitted_on(model, data: str) -> dict | None:
@@ -61,7 +72,8 @@ def _cmd_evaluate(args) -> int:
         if model.censoring is not None:
             raise UsageError(f"{args.model} models a censored target, scored with the table in "
                              "memory, not streamed: use --stream no")  # fmt: skip
-        from probnn.streaming import TableSource, evaluate_stream, head_rows
+        from probnn.tables.sources import TableSource
+        from probnn.tables.streaming import evaluate_stream, head_rows
 
         source = TableSource(args.data)
         record = _fitted_on(model, args.data)

@@ -18,7 +18,8 @@ from probnn.exceptions import DataError
 
 
 # How ``fit`` chose its held-out rows, as its model file records it (``TabularModel.
-# training_data``): in memory by ``split_rows``, streamed by ``probnn.streaming.row_parts``.
+# training_data``): by the row hash (``probnn.tables.split.row_parts``) in memory and
+# streamed; "permutation" only in files an in-memory fit wrote before (``evaluate`` reads it).
 SPLIT_PERMUTATION, SPLIT_ROW_HASH = "permutation", "row-hash"
 
 
@@ -54,8 +55,9 @@ def _report_files() -> tuple[str, ...]:
 
 def _cmd_fit(args) -> int:
     from probnn.tables.censoring import censored_family
-    from probnn.tabular import (TabularModel, check_held_out_labels, check_target_column,
-                                infer_family, is_classifier_family, validate_frame)  # fmt: skip
+    from probnn.tables.model import TabularModel
+    from probnn.tables.targets import (check_held_out_labels, check_target_column,
+                                       infer_family, is_classifier_family, validate_frame)
 
     _check_family_name(args.family)
     out, report_dir = _fit_outputs(args)  # before reading: a bad path fails in a second
@@ -93,6 +95,8 @@ def _cmd_fit(args) -> int:
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
         check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
                               args.target)  # fmt: skip
+    # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
+    validation = _validation_rows(train, family, args)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
@@ -101,13 +105,13 @@ def _cmd_fit(args) -> int:
             frame.iloc[train], args.target, family=family, hidden=args.hidden,
             solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
             progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
-            n_jobs=args.jobs, levels=args.levels, censoring=censoring, **_estimator_params(args),
-            **extra,
+            n_jobs=args.jobs, levels=args.levels, censoring=censoring, validation=validation,
+            **_estimator_params(args), **extra,
         )  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
-    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_PERMUTATION)
+    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH)
     _save_model(args, model, out)  # first: whatever fails after training, the model is kept
     held_out = frame.iloc[test]
     with _model_kept(out, "scoring the held-out rows"):
@@ -117,6 +121,18 @@ def _cmd_fit(args) -> int:
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
+
+
+def _validation_rows(train, family: str, args):
+    """Which of the training rows early stopping scores (``tables.model.early_stopping_rows``:
+    the row hash of a streamed fit); None for an ensemble (its networks hold out their own)."""
+    from probnn.tables.model import early_stopping_rows
+
+    if args.ensemble > 1:
+        return None
+    return early_stopping_rows(train, family, args.seed, args.test_size, hidden=args.hidden,
+                               epochs=args.epochs, solver=args.solver,
+                               **_estimator_params(args))  # fmt: skip
 
 
 def _save_model(args, model, out: pathlib.Path) -> None:
@@ -192,8 +208,9 @@ def _describe_failure(exc: BaseException) -> str:
 
 
 def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_params: dict) -> int:
-    """``probnn fit --stream``: the table in record batches (``probnn.streaming.fit_stream``)."""
-    from probnn.streaming import TableSource, fit_stream
+    """``probnn fit --stream``: the table in record batches (``probnn.tables.streaming.fit_stream``)."""
+    from probnn.tables.sources import TableSource
+    from probnn.tables.streaming import fit_stream
 
     if args.solver == "lbfgs":
         raise UsageError("--stream trains by minibatches: use --solver adam or sgd (L-BFGS needs "
@@ -203,7 +220,7 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     if args.target in args.drop:
         raise UsageError(f"--drop removes the target column {args.target!r}")
     source = TableSource(args.data)  # every file opened: a corrupt one is named before training
-    from probnn.tabular import check_target_column
+    from probnn.tables.targets import check_target_column
 
     check_target_column(source.columns_frame(), args.target)
     from probnn.report.card import file_sha256

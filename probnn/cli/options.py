@@ -93,7 +93,7 @@ _fraction = _number(float, lambda v: 0.0 < v < 1.0, "a fraction strictly between
 _coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
 _jobs = _number(int, lambda v: v >= 1 or v == -1, "a positive integer, or -1 for every core")
 # scikit-learn's random_state and NumPy's legacy seeds are integers in [0, 2**32 - 1]
-SEED_MAX = 2**32 - 1  # probnn.tabular.SEED_MAX (not imported: the parser stays light)
+SEED_MAX = 2**32 - 1  # probnn.tables.model.SEED_MAX (not imported: the parser stays light)
 _seed = _number(int, lambda v: 0 <= v <= SEED_MAX, f"an integer from 0 to {SEED_MAX} (a NumPy seed)")
 
 
@@ -339,7 +339,7 @@ def _add_stream_option(p: argparse.ArgumentParser, what: str) -> None:
 
 def _streams(args) -> bool:
     """Whether the command reads DATA in record batches (``--stream``)."""
-    from probnn.streaming import should_stream
+    from probnn.tables.sources import should_stream
 
     return should_stream(args.data, args.stream)
 
@@ -398,7 +398,7 @@ def _cluster(args):
 
 def _check_levels(args, family: str) -> None:
     """Bad usage: --levels with a family that does not model class labels."""
-    from probnn.tabular import is_classifier_family
+    from probnn.tables.targets import is_classifier_family
 
     if args.levels is not None and family != "auto" and not is_classifier_family(family):
         raise UsageError(f"--levels orders class labels; family {family} models numbers, not "

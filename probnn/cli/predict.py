@@ -31,7 +31,8 @@ def _cmd_predict(args) -> int:
 def _predict_streamed(args, model) -> int:
     """``probnn predict --stream``: the CSV written batch by batch (to a temporary file that
     replaces --out once complete)."""
-    from probnn.streaming import TableSource, predict_stream
+    from probnn.tables.sources import TableSource
+    from probnn.tables.streaming import predict_stream
 
     source = TableSource(args.data)
     if not args.out:

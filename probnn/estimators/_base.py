@@ -256,7 +256,7 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _fit_network(
         self, X, y, sample_weight, family, incremental: bool, fitted: dict | None = None,
-        validation: tuple | None = None,
+        validation: tuple | None = None, stream: tuple | None = None,
     ):
         """Build (or reuse) the network and trainer, then train on ``(X, y)``.
 
@@ -278,6 +278,10 @@ class BaseNetworkEstimator(BaseEstimator):
             the head) set together with the network, once every setting has
             been checked and before training starts, so that a fit refused
             for a bad setting leaves the estimator as it was.
+        stream : tuple (chunks, validation chunks or None, n_rows, on_epoch), optional
+            :meth:`fit_chunks`: the trainer's chunks (``X``, ``y`` are the first one,
+            which starts the network), callables prepared like them, the number of
+            training rows the "auto" settings are sized by, and the epochs' callback.
         """
         from probnn.network import MLP
         from probnn.network.mlp import TRAINING_COPIES, check_memory
@@ -285,7 +289,10 @@ class BaseNetworkEstimator(BaseEstimator):
 
         dropout = float(self.dropout)
         sizes = self._layer_sizes_for(X, y, family)
-        kwargs = self._resolve_training(self._trainer_kwargs(), X.shape[0], validation)
+        n_rows = X.shape[0] if stream is None else stream[2]
+        if stream is not None and stream[1] is not None:
+            validation = stream[1]
+        kwargs = self._resolve_training(self._trainer_kwargs(), n_rows, validation)
         self.batch_size_ = kwargs["batch_size"]
         self.max_iter_ = kwargs["max_iter"]
         self.n_iter_no_change_ = kwargs["n_iter_no_change"]
@@ -338,40 +345,72 @@ class BaseNetworkEstimator(BaseEstimator):
             setattr(self, name, value)
         if incremental:
             trainer.partial_fit(X, y, sample_weight)
+        elif stream is not None:
+            log = stream[3]
+            offset = self._nll_offset()  # the trainer's NLL in y's units
+
+            def on_epoch(epoch: int, loss: float, score: float | None) -> None:
+                log(epoch, loss + offset, None if score is None else score + offset)
+
+            trainer.run(stream[0], validation, on_epoch=None if log is None else on_epoch)
         else:
-            trainer.run(X, y, sample_weight, validation_data=validation)
+            trainer.train(X, y, sample_weight, validation_data=validation)
         self._copy_fitted(trainer, network, family)
 
-    def _end_stream(self, loss_curve, validation_scores, converged, best_validation_score,
-                    sample=None) -> None:  # fmt: skip
-        """The history of a streamed fit (:func:`probnn.streaming.fit_stream`), per epoch.
-
-        ``partial_fit`` records one loss per call, a chunk of rows; a streamed fit calls it
-        on many chunks an epoch, scores the validation rows after each epoch and keeps the
-        best epoch's weights (already set): its curves, epoch count and stopping state
-        replace the per-chunk ones, as ``fit`` would have left them.
+    def fit_chunks(self, chunks, *, validation=None, n_rows: int | None = None,
+                   on_epoch=None, **first_call):  # fmt: skip
+        """Fit on training rows that come in chunks, epoch after epoch (a table streamed
+        from disk: :func:`probnn.tables.streaming.fit_stream`); ``fit``'s loop and settings.
 
         Parameters
         ----------
-        loss_curve : list of float
-            Training NLL (plus penalty) of each epoch, in the target's units.
-        validation_scores : list of float or None
-            Validation NLL of each epoch (None: no early stopping).
-        converged : bool
-            Whether early stopping ended training.
-        best_validation_score : float or None
-        sample : tuple (X, y), optional
-            Training rows on which a regressor re-estimates its estimated parameters
-            (e.g. the noise scale of "normal-fixed") for the weights kept.
+        chunks : callable
+            ``chunks()`` returns an iterable of ``(X, y)``: one epoch's training rows, as
+            ``fit`` takes them; called once per epoch. The first chunk starts the network
+            (layer sizes, the output layer at its best constant model, a regressor's
+            target standardisation unless ``target_scaling`` is given). With one chunk of
+            all the rows this is ``fit(X, y, validation_data=validation)`` step for step.
+        validation : tuple (X_val, y_val), callable or None
+            The rows early stopping scores after each epoch: arrays, or a callable
+            returning an iterable of ``(X_val, y_val)`` chunks.
+        n_rows : int, optional
+            Training rows per epoch, which the "auto" settings are sized by (None: the
+            first chunk's).
+        on_epoch : callable, optional
+            ``on_epoch(epoch, loss, validation NLL or None)`` after each epoch, in y's units.
+        **first_call
+            ``classes`` (a classifier's, all of them) or ``target_scaling`` (a regressor's
+            ``(shift, scale)``), as for ``partial_fit``'s first call.
+
+        Returns
+        -------
+        self
         """
-        self.loss_curve_ = [float(v) for v in loss_curve]
-        self.validation_scores_ = (None if validation_scores is None
-                                   else [float(v) for v in validation_scores])  # fmt: skip
-        self.n_iter_ = len(self.loss_curve_)
-        self.converged_ = bool(converged)
-        self.early_stopping_ = validation_scores is not None
-        self.best_validation_score_ = _float_or_none(best_validation_score)
-        self.best_loss_ = None if self.early_stopping_ else float(min(self.loss_curve_))
+        it = iter(chunks())
+        try:
+            X, y = next(it)
+        except StopIteration:
+            raise ValueError("expected training rows in the first chunk; found none") from None
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # the epochs read the chunks again from the start
+        return self._fit(X, y, None, incremental=False,
+                         stream=(chunks, validation, n_rows, on_epoch), **first_call)  # fmt: skip
+
+    @staticmethod
+    def _stream_of(stream, first_n: int, prepare, prepare_validation):
+        """``fit_chunks``' stream as ``_fit_network`` takes it: every chunk prepared as the
+        first was (``prepare(X, y) -> (X, y, w)``), validation rows likewise (arrays, or a
+        callable of chunks)."""
+        chunks, validation, n_rows, on_epoch = stream
+        if validation is not None and not callable(validation):
+            validation = prepare_validation(*validation)
+        elif validation is not None:
+            source = validation
+            validation = lambda: (prepare_validation(Xv, yv) for Xv, yv in source())  # noqa: E731
+        train = lambda: (prepare(X, y) for X, y in chunks())  # noqa: E731
+        return train, validation, first_n if n_rows is None else int(n_rows), on_epoch
 
     # whether a fresh network of a location-scale family starts as the constant model
     # (output-layer weights 0) under the stochastic solvers, where early stopping keeps that

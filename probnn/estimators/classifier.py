@@ -287,7 +287,8 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
             )
         return True
 
-    def _fit(self, X, y, sample_weight, classes, incremental: bool, validation=(None, None)):
+    def _fit(self, X, y, sample_weight, classes=None, incremental: bool = False,
+             validation=(None, None), stream=None):  # fmt: skip
         from probnn.families import get_family
 
         self._validate_params()
@@ -304,7 +305,7 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         y_enc = self._encode(y)
         w = training_weights(sample_weight, X.shape[0])
         w = w * self._class_weights(y_enc)
-        if not incremental:
+        if not incremental and stream is None:  # a stream's first chunk may hold one class
             self._require_two_weighted_classes(y_enc, w)
         if reset:
             params = self._family_params()
@@ -320,7 +321,20 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         rows = self._validation_rows(*validation)
         if rows is not None:
             rows = self._validation_targets(*rows, family, y_enc)
-        self._fit_network(X, y_checked, w, family, incremental, validation=rows)
+        if stream is not None:  # fit_chunks: every chunk prepared as this first one
+
+            def prepare(Xc, yc):
+                Xc, yc = self._validate_X_y(Xc, yc, reset=False, multi_output=True)
+                yc = self._encode(yc)
+                weights = training_weights(None, Xc.shape[0]) * self._class_weights(yc)
+                return Xc, family.check_target(yc), weights
+
+            def prepare_validation(Xv, yv):
+                Xv, yv = self._validate_X_y(Xv, yv, reset=False, multi_output=True)
+                return self._validation_targets(Xv, yv, None, family, y_enc)
+
+            stream = self._stream_of(stream, X.shape[0], prepare, prepare_validation)
+        self._fit_network(X, y_checked, w, family, incremental, validation=rows, stream=stream)
         if separable:
             self.converged_ = False
         return self

@@ -15,30 +15,13 @@ from probnn._validation import InstanceOf, Options
 from probnn.estimators._base import (
     BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
 )
+from probnn.estimators._auto import auto_batch_size, auto_epochs, auto_validation_fraction
 from probnn.estimators._state import register_state
 from probnn.estimators._target import check_resolution, weighted_shift_scale
 
 __all__ = ["MLPRegressor"]
 
 _STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "gd")
-
-
-# The size rule behind the "auto" training settings (see MLPRegressor's docstring); its
-# constants are probnn.defaults' AUTO_*, read at each call so that a study may set them.
-def auto_batch_size(n_train: int) -> int:
-    """``batch_size="auto"``: ``n_train // AUTO_BATCHES_PER_EPOCH`` (50) within
-    ``AUTO_BATCH_ROWS`` ([32, 200]), at most ``n_train``."""
-    low, high = defaults.AUTO_BATCH_ROWS
-    return min(max(low, n_train // defaults.AUTO_BATCHES_PER_EPOCH), high, n_train)
-
-
-def auto_epochs(steps_per_epoch: int) -> tuple[int, int]:
-    """``(max_iter, n_iter_no_change)`` for "auto", in epochs of ``steps_per_epoch`` steps:
-    about ``AUTO_MAX_STEPS`` optimiser steps in all, a patience of about
-    ``AUTO_PATIENCE_STEPS`` steps but at least ``AUTO_MIN_PATIENCE`` epochs."""
-    return (math.ceil(defaults.AUTO_MAX_STEPS / steps_per_epoch),
-            max(defaults.AUTO_MIN_PATIENCE,
-                math.ceil(defaults.AUTO_PATIENCE_STEPS / steps_per_epoch)))
 
 
 _DEFAULT = defaults.REGRESSOR  # the signature's defaults, each with why
@@ -505,7 +488,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         return weighted_shift_scale(y, w)
 
     def _fit(self, X, y, sample_weight, incremental: bool, validation=(None, None),
-             target_scaling=None):  # fmt: skip
+             target_scaling=None, stream=None):  # fmt: skip
         from probnn.families import get_family
         from probnn.families._affine import AffineTarget
 
@@ -553,7 +536,18 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                                    else yv) if interval else family.check_target(yv)  # fmt: skip
             rows = (Xv, standardisation.standardise(yv), wv)
         fitted = {"family_": family, "target_shift_": shift, "target_scale_": scale}
-        self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows)
+        if stream is not None:  # fit_chunks: every chunk prepared as this first one
+
+            def prepare(Xc, yc, weights=True):
+                Xc, yc = self._validate_X_y(Xc, yc, reset=False, multi_output=False)
+                yc = standardisation.standardise(family.check_target(yc))
+                return Xc, yc, training_weights(None, Xc.shape[0]) if weights else None
+
+            stream = self._stream_of(stream, X.shape[0], prepare,
+                                     lambda Xv, yv: prepare(Xv, yv, weights=False))  # fmt: skip
+            rows = None if callable(stream[1]) else stream[1]
+        self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows,
+                          stream=stream)  # fmt: skip
         if interval:
             self._head = head.base  # the network's outputs, whatever the targets' layout
         if self._estimates_params(family):
@@ -586,20 +580,6 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         for name in family.scale_params:
             params[name] = params[name] * self.target_scale_
         self.family_ = get_family(family.name, **params)
-
-    def _end_stream(self, loss_curve, validation_scores, converged, best_validation_score,
-                    sample=None) -> None:  # fmt: skip
-        super()._end_stream(loss_curve, validation_scores, converged, best_validation_score)
-        if sample is not None and self._estimates_params(self.family_):
-            from probnn.families._affine import AffineTarget
-
-            X, y = sample
-            y_fit = AffineTarget(self._head, self.target_shift_, self.target_scale_).standardise(
-                self.family_.check_target(y))
-            self._estimate_params(np.ascontiguousarray(X, dtype=self._np_dtype()), y_fit,
-                                  np.ones(len(y_fit)), self._head, self.family_)  # fmt: skip
-            self._set_predictive()
-            self.scale_ = self.family_.get_params().get("scale")
 
     def _fit_scale_factor(self, head, X, y_fit, w, validation) -> float:
         """``recalibrate``: the maximum-likelihood factor of the predicted scales on the
@@ -677,13 +657,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         stochastic = kwargs["solver"] != "lbfgs"
         min_rows = defaults.AUTO_MIN_VALIDATION_ROWS
         if isinstance(es, str):  # "auto"
-            vf = float(kwargs["validation_fraction"])
             es = stochastic and (validation is not None or n_samples >= 2 * min_rows)
-            if es and validation is None and 0.0 < vf < 1.0 and (
-                math.ceil(vf * n_samples) < min_rows
-            ):
-                # hold out 20 rows rather than a tenth too small to judge an epoch by
-                kwargs["validation_fraction"] = (min_rows - 0.5) / n_samples
+            if es and validation is None:
+                kwargs["validation_fraction"] = auto_validation_fraction(
+                    n_samples, float(kwargs["validation_fraction"]))
         kwargs["early_stopping"] = bool(es)
         n_train = n_samples
         if es and validation is None and 0.0 < float(kwargs["validation_fraction"]) < 1.0:

@@ -62,7 +62,7 @@ def register_family(cls: type[Family]) -> type[Family]:
 def families_for(kind: str) -> list[str]:
     """Names of the registered families that can be fitted to targets of ``kind``.
 
-    ``kind`` is one of :data:`TARGET_KINDS` (see ``probnn.tabular.target_kind``);
+    ``kind`` is one of :data:`TARGET_KINDS` (see ``probnn.tables.targets.target_kind``);
     the family declares the kinds in its ``target_kinds``. The default family
     for the kind comes first, then the others in registration order.
     """

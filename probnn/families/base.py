@@ -17,7 +17,7 @@ from probnn._validation import check_sample_weight, describe_rows, describe_valu
 __all__ = ["Family", "SUPPORTS", "TARGET_KINDS", "DISCRETE_KINDS", "LABEL_KINDS"]
 
 # The kinds of target a family can be fitted to, from what probnn sees in the data
-# (probnn.tabular.target_kind). A family declares the kinds it models in ``target_kinds``.
+# (probnn.tables.targets.target_kind). A family declares the kinds it models in ``target_kinds``.
 TARGET_KINDS = (
     "binary",           # exactly two distinct values
     "classes",          # labels without an order (text, or a few integers)

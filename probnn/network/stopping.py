@@ -22,7 +22,7 @@ import math
 
 from probnn import defaults
 
-__all__ = ["PlateauRule", "IMPROVED", "WAIT", "DROP", "STOP"]
+__all__ = ["PlateauRule", "IMPROVED", "WAIT", "DROP", "STOP", "max_iter_message"]
 
 IMPROVED, WAIT, DROP, STOP = "improved", "wait", "drop", "stop"
 
@@ -103,3 +103,28 @@ class PlateauRule:
             self.waited = 0
             return DROP
         return STOP
+
+
+def max_iter_message(max_iter: int, n_iter_no_change: int, tol: float,
+                     early_stopping: bool) -> str:
+    """What the Trainer's ConvergenceWarning at ``max_iter`` says: the fact, then what to do."""
+    within = (f"it improved by more than tol within the last {n_iter_no_change} "
+              "epochs")  # fmt: skip
+    if n_iter_no_change >= max_iter:
+        # the stopping rule needs more epochs without improvement than the budget has
+        within = (f"the patience, n_iter_no_change={n_iter_no_change} epochs, is "
+                  "longer than the budget, so the stopping rule could not end training")
+    if early_stopping:
+        return (
+            f"training used all max_iter={max_iter} epochs and the validation NLL "
+            f"was still changing by more than tol={tol} ({within}); the weights of "
+            "the best validation epoch were kept. Raising max_iter lets early stopping "
+            "end training where the validation NLL stops improving"
+        )
+    return (
+        f"training used all max_iter={max_iter} epochs and the training loss was "
+        f"still changing by more than tol={tol} ({within}). More epochs fit the "
+        "training rows ever more closely and can overfit them: use early_stopping=True "
+        "(it watches the NLL of a held-out validation_fraction of the rows and keeps the "
+        "best weights), or monitor a validation score, rather than only raising max_iter"
+    )

@@ -41,7 +41,6 @@ import math
 import warnings
 
 import numpy as np
-from scipy import optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from probnn import defaults
@@ -54,7 +53,7 @@ from probnn.network.mlp import MLP, make_rng
 from probnn.network import _engine, _fast
 from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
 from probnn.network.schedules import SCHEDULES, learning_rate_at
-from probnn.network.stopping import DROP, STOP, PlateauRule
+from probnn.network.stopping import DROP, STOP, PlateauRule, max_iter_message
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at", "precompile"]
 
@@ -132,9 +131,9 @@ class Trainer:
     ema_decay : float in (0, 1) or None
         Keep an exponential moving average of the weights with this decay per
         step (after a warm-up, see the module docstring); :meth:`fit` scores,
-        keeps and returns the averaged weights. None: the last step's weights.
-        Ignored by "lbfgs", and by :meth:`partial_fit` outside
-        :meth:`start_average` / :meth:`stop_average` (a streamed fit's epochs).
+        keeps and returns the averaged weights (:meth:`run`, in memory and
+        streamed). None: the last step's weights. Ignored by "lbfgs", and by
+        :meth:`partial_fit` outside :meth:`start_average` / :meth:`stop_average`.
     Other parameters are scikit-learn's (``MLPClassifier``) or the optimiser's.
 
     Attributes
@@ -291,9 +290,9 @@ class Trainer:
                     "scores it after every epoch; found solver='lbfgs'"
                 )
             validation_data = self._check_validation(validation_data)
-        return self.run(X, y, sw, validation_data)
+        return self.train(X, y, sw, validation_data)
 
-    def run(self, X, y, sample_weight=None, validation_data=None) -> "Trainer":
+    def train(self, X, y, sample_weight=None, validation_data=None) -> "Trainer":
         """:meth:`fit` on inputs its caller has checked (the estimators check them once,
         at their boundary); nothing is checked again.
 
@@ -302,25 +301,50 @@ class Trainer:
         ``sample_weight`` None or finite non-negative float64 of shape (n_samples,);
         ``validation_data`` None or ``(X_val, y_val, weights or None)`` prepared the same
         way, with rows and a positive total weight, and only for a stochastic solver.
+        L-BFGS runs on the whole objective; the stochastic solvers hold out early
+        stopping's ``validation_fraction`` (unless ``validation_data`` is given) and
+        :meth:`run` on the rest as one chunk.
         """
         sw = sample_weight
         self.held_out_index_ = None
         self._forget_targets()
         if self.solver == "lbfgs":
             return self._fit_lbfgs(X, y, sw)
-        Xv = yv = swv = None
-        if validation_data is not None:
-            Xv, yv, swv = validation_data
-        elif self.early_stopping:
-            X, y, sw, Xv, yv, swv = self._split(X, y, sw)
-        monitored = Xv is not None
+        if validation_data is None and self.early_stopping:
+            X, y, sw, *validation_data = self._split(X, y, sw)
+        return self.run([(X, y, sw)], validation_data)
+
+    def run(self, chunks, validation=None, on_epoch=None) -> "Trainer":
+        """Train epoch after epoch on row chunks, from the current weights: the one loop of
+        the minibatch solvers, in memory and streamed.
+
+        Each epoch trains on every chunk in turn (minibatches drawn within a chunk, see
+        :meth:`_epoch`); then the weights' average is swapped in, the validation rows are
+        scored, and the stopping rule, the "adaptive" learning rate and the divergence
+        checks act once per epoch.
+
+        Parameters
+        ----------
+        chunks : sequence of (X, y, w) or callable
+            One epoch's training rows, as :meth:`train`'s contract prepares them: a
+            sequence read again each epoch (in memory: one chunk, all the rows), or a
+            callable returning a fresh iterable of chunks per epoch (a table streamed).
+            The penalty is divided by each chunk's total weight.
+        validation : (X_val, y_val, w_val or None), callable or None
+            The rows scored after each epoch (early stopping needs them): arrays, or a
+            callable returning an iterable of such chunks.
+        on_epoch : callable, optional
+            Called after each epoch with ``(epoch, loss, validation score or None)``.
+        """
+        epoch_chunks = chunks if callable(chunks) else (lambda: chunks)
+        monitored = validation is not None
         if self.early_stopping:
             best_params = self.network.copy_params()
             best_score = self.best_validation_score_
             if best_score is None:
                 # the starting weights are a candidate too: no epoch is kept unless it
                 # beats them on the validation rows
-                best_score = self._validation_nll(Xv, yv, swv)
+                best_score = self._validation_nll(validation)
                 best_score = best_score if np.isfinite(best_score) else np.inf
         self.converged_ = False
         averaging = self.ema_decay is not None
@@ -342,8 +366,7 @@ class Trainer:
                                         self.n_iter_no_change, self.tol)  # fmt: skip
         rule.best = best_score if self.early_stopping else self.best_loss_
         rule.waited, rule.n_drops = self._no_improvement, getattr(self, "_n_drops", 0)
-        # one BLAS thread where the products are too small to share (_fast.limit_blas_threads)
-        threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(X.shape[0]))
+        self._threads = None  # set on the first chunk: _epoch_over
         bar = None
         if self.progress is not False and self.progress is not None:
             from tqdm.auto import tqdm
@@ -356,7 +379,7 @@ class Trainer:
             for epoch in epochs:
                 if raw is not None:
                     self.network.set_params(raw)
-                loss = self._epoch(X, y, sw)
+                loss = self._epoch_over(epoch_chunks())
                 if averaging:
                     raw = self.swap_in_average()
                 self.n_iter_ += 1
@@ -366,9 +389,12 @@ class Trainer:
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+                score = None
                 if monitored:
-                    score = self._validation_nll(Xv, yv, swv)
+                    score = self._validation_nll(validation)
                     self.validation_scores_.append(score)
+                if on_epoch is not None:
+                    on_epoch(self.n_iter_, loss, score)
                 if self.early_stopping:
                     if not np.isfinite(score):
                         self._diverged(self.n_iter_, f"the validation NLL became {score}")
@@ -393,8 +419,9 @@ class Trainer:
                     self.converged_ = True
                     break
         finally:
-            if threads is not None:
-                threads.restore_original_limits()
+            if self._threads:
+                self._threads.restore_original_limits()
+            self._threads = self._last_y = None
             if bar is not None:
                 bar.close()
             if self.early_stopping:
@@ -408,27 +435,9 @@ class Trainer:
         return self
 
     def _max_iter_message(self) -> str:
-        """What the ConvergenceWarning at max_iter says: the fact, then what to do."""
-        within = (f"it improved by more than tol within the last {self.n_iter_no_change} "
-                  "epochs")  # fmt: skip
-        if self.n_iter_no_change >= self.max_iter:
-            # the stopping rule needs more epochs without improvement than the budget has
-            within = (f"the patience, n_iter_no_change={self.n_iter_no_change} epochs, is "
-                      "longer than the budget, so the stopping rule could not end training")
-        if self.early_stopping:
-            return (
-                f"training used all max_iter={self.max_iter} epochs and the validation NLL "
-                f"was still changing by more than tol={self.tol} ({within}); the weights of "
-                "the best validation epoch were kept. Raising max_iter lets early stopping "
-                "end training where the validation NLL stops improving"
-            )
-        return (
-            f"training used all max_iter={self.max_iter} epochs and the training loss was "
-            f"still changing by more than tol={self.tol} ({within}). More epochs fit the "
-            "training rows ever more closely and can overfit them: use early_stopping=True "
-            "(it watches the NLL of a held-out validation_fraction of the rows and keeps the "
-            "best weights), or monitor a validation score, rather than only raising max_iter"
-        )
+        """What the ConvergenceWarning at max_iter says (:func:`stopping.max_iter_message`)."""
+        return max_iter_message(self.max_iter, self.n_iter_no_change, self.tol,
+                                self.early_stopping)  # fmt: skip
 
     # ------------------------------------------------------------ pickling
     # A pickled trainer keeps the optimiser's state (moments, step count) and its random
@@ -449,9 +458,8 @@ class Trainer:
             self._fused_loss = _fast.loss_kernel_for(self.family)
 
     # ------------------------------------------- the weights' moving average
-    # run() averages the weights through these three calls; a streamed fit
-    # (probnn.streaming), which trains by partial_fit on chunks and keeps its own epochs,
-    # averages them the same way.
+    # run() averages the weights through these three calls (a caller driving partial_fit
+    # itself may too: bench/scenario8.py).
     def start_average(self) -> bool:
         """Average the weights over the steps that follow (``ema_decay``, with its warm-up),
         from the current weights; False (and nothing) when ``ema_decay`` is None."""
@@ -537,11 +545,45 @@ class Trainer:
                 )
         return Xv, yv, swv
 
-    def _validation_nll(self, X, y, sw) -> float:
-        raw = self.network.forward(X)
-        nll = self.family.nll(raw, y, sw)
-        total = X.shape[0] if sw is None else float(sw.sum())
-        return float(np.sum(nll, dtype=np.float64)) / total
+    def _validation_nll(self, validation) -> float:
+        """Weighted mean NLL of the validation rows (arrays, or a callable of chunks of
+        them), in float64 from the raw outputs: the network's float32 rounds a Poisson's
+        NLL at counts near 1e9 to nonsense (-89.6 nats for 13.5), and early stopping
+        would pick epochs at random."""
+        chunks = validation() if callable(validation) else (validation,)
+        total = weight = 0.0
+        for X, y, sw in chunks:
+            raw = np.asarray(self.network.forward(X), dtype=np.float64)
+            yf = y.astype(np.float64) if y.dtype.kind == "f" else y
+            total += float(np.sum(self.family.nll(raw, yf, sw), dtype=np.float64))
+            weight += X.shape[0] if sw is None else float(sw.sum())
+        if weight == 0:
+            raise ValueError("expected validation rows to score; found none")
+        return total / weight
+
+    def _epoch_over(self, chunks) -> float:
+        """One epoch over the chunks of :meth:`run`: the epoch's J estimate (a chunk's, or
+        the mean of the chunks' weighted by their rows)."""
+        losses, rows, start = [], [], None
+        for X, y, sw in chunks:
+            if self._threads is None:
+                # one BLAS thread where the products are too small to share
+                self._threads = _fast.limit_blas_threads(self.network.layer_sizes,
+                                                         self._batch_rows(X.shape[0])) or False
+            if y is not getattr(self, "_last_y", None):
+                self._forget_targets()  # the compiled step keeps the checked targets of y
+                self._last_y = y
+            if losses and start is None:
+                start = self._epoch_start  # a divergence restores the epoch's first weights
+            losses.append(self._epoch(X, y, sw))
+            rows.append(X.shape[0])
+        if not losses:
+            raise ValueError("cannot train on 0 samples")
+        if start is not None:
+            self._epoch_start = start
+        if len(losses) == 1:
+            return losses[0]
+        return float(np.dot(losses, rows) / np.sum(rows))
 
     def _diverged(self, epoch: int, what: str) -> None:
         """Restore the weights from the start of ``epoch`` (1-based) and raise."""
@@ -710,51 +752,10 @@ class Trainer:
             zero_subnormals(average, tmp)
 
     def _fit_lbfgs(self, X, y, sw) -> "Trainer":
-        net = self.network
-        start = net.copy_params()
-        curve = []
+        """L-BFGS-B on the whole objective (:func:`probnn.network.lbfgs.fit_lbfgs`)."""
+        from probnn.network.lbfgs import fit_lbfgs
 
-        def fun(w):
-            net.set_params(w)
-            with np.errstate(over="ignore", invalid="ignore"):
-                f, g = self.objective(X, y, sw)
-            if not np.isfinite(f):
-                # a trial step beyond the float range (NLL = inf, gradient inf - inf = NaN):
-                # +inf makes the line search step back, where a NaN makes it extrapolate for
-                # ever; a finite point is never reported as the result
-                return np.inf, np.zeros(w.shape)
-            return f, g.astype(np.float64)
-
-        def callback(intermediate_result):
-            curve.append(float(intermediate_result.fun))
-
-        with np.errstate(over="ignore"):
-            res = optimize.minimize(
-                fun, start.astype(np.float64), method="L-BFGS-B", jac=True,
-                callback=callback,
-                options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol,
-                         "ftol": 64 * np.finfo(float).eps},
-            )  # fmt: skip
-        if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
-            net.set_params(start)
-            raise TrainingDivergedError(
-                f"L-BFGS diverged at iteration {res.nit}: the objective became {res.fun}; "
-                "the starting weights were kept"
-            )
-        net.set_params(res.x)
-        self.loss_curve_.extend(curve)
-        self.n_iter_ += int(res.nit)
-        self.t_ += int(res.nit) * X.shape[0]
-        self.best_loss_ = min(self.best_loss_, float(res.fun))
-        self.converged_ = res.status == 0
-        if res.status == 1:
-            warnings.warn(
-                f"L-BFGS stopped at max_iter={self.max_iter} iterations or max_fun="
-                f"{self.max_fun} evaluations before converging: {res.message}",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
+        return fit_lbfgs(self, X, y, sw)
 
 
 def precompile() -> float:

@@ -13,5 +13,4 @@ in memory or streamed. One module a job; imports point one way, down this list:
 * :mod:`~probnn.tables.streaming`: ``fit_stream``, ``predict_stream``, ``evaluate_stream``
   on a ``TableSource``.
 
-``probnn.tabular`` and ``probnn.streaming`` re-export these names for older code.
 """

@@ -25,7 +25,8 @@ from probnn.tables.targets import (_check_family_name, _class_indices, _labels_t
                                    infer_family, is_classifier_family, regression_target,
                                    target_labels)  # fmt: skip
 
-__all__ = ["TabularModel", "SEED_MAX", "POSTERIORS", "laplace_posterior"]
+__all__ = ["TabularModel", "SEED_MAX", "POSTERIORS", "laplace_posterior", "estimator_settings",
+           "early_stopping_fraction", "early_stopping_rows"]
 
 
 # Seeds of NumPy's legacy generator and scikit-learn's random_state: [0, 2**32 - 1].
@@ -123,6 +124,7 @@ class TabularModel:
         levels: Sequence[str] | None = None,
         posterior: str = "none",
         censoring: Censoring | None = None,
+        validation: np.ndarray | None = None,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -166,6 +168,11 @@ class TabularModel:
         censoring : Censoring, optional
             Read the target as censored ``(lower, upper)`` bounds; the columns it names
             are not features. Saved in the model, so evaluation reads them again.
+        validation : ndarray of bool, shape (n_rows,), optional
+            The rows kept for early stopping (scored after each epoch, not trained on;
+            ``probnn fit``: those of the row hash, :func:`early_stopping_fraction`, as a
+            streamed fit keeps). The preprocessing is learned on every row of ``frame``.
+            None: the estimator holds out its own ``validation_fraction``.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -193,17 +200,7 @@ class TabularModel:
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
         classifier = is_classifier_family(family)
-        # a regressor keeps MLPRegressor's defaults (sized by the data; early stopping on
-        # validation NLL where it helps); a classifier gets the table's settings, with early
-        # stopping (which also gives the report its validation curve) except under L-BFGS
-        params = {}
-        if classifier:
-            params = dict(defaults.TABLE_CLASSIFIER, early_stopping=solver != "lbfgs")
-        if hidden is not None:
-            params["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
-        if epochs is not None:
-            params["max_iter"] = int(epochs)
-        params.update(estimator_params)
+        params = estimator_settings(family, hidden, epochs, {**estimator_params, "solver": solver})
         params.update(solver=solver, random_state=seed, progress=progress, family=family)
         if classifier:
             from probnn.estimators import MLPClassifier
@@ -239,8 +236,12 @@ class TabularModel:
                 estimator = MLPRegressor(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator, censoring=censoring)  # fmt: skip
+        fit_args = (X, y)
+        if validation is not None and np.any(validation):
+            keep = np.asarray(validation, dtype=bool)
+            fit_args = (X[~keep], y[~keep], None, (X[keep], y[keep]))
         try:
-            estimator.fit(X, y)
+            estimator.fit(*fit_args)
         except (DataError, NetworkTooLargeError):
             raise
         except ValueError as exc:  # a family's check on the targets, with rows
@@ -445,3 +446,72 @@ def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
         for name, values in member.family_.parameter_columns(component).items():
             columns[f"{name}_{k}"] = values
     return columns
+
+
+def estimator_settings(family: str, hidden: Sequence[int] | None, epochs: int | None,
+                       params: dict) -> dict:  # fmt: skip
+    """The estimator's settings for a table, in memory and streamed: a regressor keeps
+    MLPRegressor's defaults (sized by the data; early stopping on validation NLL where it
+    helps); a classifier gets ``defaults.TABLE_CLASSIFIER``, with early stopping (which also
+    gives the report its validation curve) except under L-BFGS. ``params`` (the caller's
+    options) override them; ``solver`` among them."""
+    settings: dict[str, Any] = {}
+    if is_classifier_family(family):
+        settings = dict(defaults.TABLE_CLASSIFIER,
+                        early_stopping=params.get("solver", "adam") != "lbfgs")  # fmt: skip
+    if hidden is not None:
+        settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
+    if epochs is not None:
+        settings["max_iter"] = int(epochs)
+    settings.update(params)
+    return settings
+
+
+def early_stopping_fraction(family: str, n_fit: int, settings: dict) -> float:
+    """The share of a table's fitted rows (those not held out for testing) that the row
+    hash keeps for early stopping, in memory and streamed: 0 without early stopping (L-BFGS,
+    ``early_stopping=False``, a regressor's "auto" on fewer than 40 rows); else
+    ``validation_fraction``, a regressor's "auto" raised to about 20 rows
+    (:func:`~probnn.estimators._auto.auto_validation_fraction`)."""
+    from probnn.estimators._auto import auto_validation_fraction
+
+    classifier = is_classifier_family(family)
+    base = defaults.CLASSIFIER if classifier else defaults.REGRESSOR
+    if settings.get("solver", base["solver"]) == "lbfgs":
+        return 0.0
+    es = settings.get("early_stopping", base["early_stopping"])
+    fraction = float(settings.get("validation_fraction", base["validation_fraction"]))
+    if es is False:
+        return 0.0
+    if es is True:
+        return fraction
+    return auto_validation_fraction(n_fit, fraction)
+
+
+def early_stopping_rows(rows: np.ndarray, family: str, seed: int, test_fraction: float, *,
+                        hidden: Sequence[int] | None = None, epochs: int | None = None,
+                        solver: str = "adam", **params) -> np.ndarray | None:  # fmt: skip
+    """Which of a table's training rows early stopping scores, by the row hash a streamed
+    fit with the same seed and test fraction uses (``probnn fit``, ``compare``).
+
+    Parameters
+    ----------
+    rows : ndarray of int, shape (n,)
+        The training rows' numbers in the table (those not held out for testing).
+    family, seed, test_fraction
+    hidden, epochs, solver, **params
+        The fit's settings, as :meth:`TabularModel.fit` takes them.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,), or None
+        The mask to give :meth:`TabularModel.fit` as ``validation``; None without early
+        stopping (:func:`early_stopping_fraction` is 0).
+    """
+    from probnn.tables.split import VALIDATION, row_parts
+
+    settings = estimator_settings(family, hidden, epochs, {**params, "solver": solver})
+    fraction = early_stopping_fraction(family, len(rows), settings)
+    if fraction == 0:
+        return None
+    return row_parts(np.asarray(rows, dtype=np.uint64), seed, test_fraction, fraction) == VALIDATION

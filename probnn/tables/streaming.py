@@ -4,8 +4,9 @@ On a :class:`~probnn.tables.sources.TableSource`:
 
 * :func:`fit_stream` fits a :class:`~probnn.tables.model.TabularModel` without holding the
   table: a first pass learns the preprocessing and the target's kind (a second one its
-  values' statistics, more only for exact imputation medians), then each epoch streams the
-  training rows through a :class:`ShuffleBuffer` into the estimator's ``partial_fit``.
+  values' statistics, more only for exact imputation medians), then the estimator's
+  ``fit_chunks`` trains on the training rows, each epoch streamed through a
+  :class:`ShuffleBuffer` (or, when they fit in it, held as one chunk: the fit in memory).
   Every row's part (training, validation for early stopping, held out for testing) is a
   hash of its row number and the seed (:func:`probnn.tables.split.row_parts`):
   reproducible, stateless, and no second copy of the data. The preprocessing equals, bit
@@ -13,7 +14,7 @@ On a :class:`~probnn.tables.sources.TableSource`:
   learns from the same rows in memory
   (:class:`probnn.tables.preprocessing.PreprocessorScan`).
 * :func:`predict_stream` writes predictions batch by batch; :func:`evaluate_stream`
-  accumulates the held-out metrics (:class:`RunningMetrics`).
+  accumulates the held-out metrics (:class:`probnn.metrics.RunningMetrics`).
 
 Memory is bounded by the reader's batch, the shuffle buffer and the network, not by the
 table. Every problem names the file (a corrupt Parquet file in a folder before any
@@ -31,6 +32,7 @@ import pandas as pd
 
 from probnn import defaults
 from probnn.exceptions import DataError
+from probnn.metrics import RunningMetrics
 from probnn.tables.model import TabularModel
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
@@ -192,102 +194,6 @@ def prefetch(items: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
         worker.join()
 
 
-# ---------------------------------------------------------------- metrics
-class RunningMetrics:
-    """The held-out metrics of :meth:`TabularModel.evaluate`, from rows scored in pieces.
-
-    Sums over the rows (NLL, CRPS, squared / absolute error, correct predictions, Brier terms,
-    interval hits, the reliability curve's bins) give the same figures as the whole rows
-    in memory, to rounding. The PIT's KS distance is read from a histogram of the PIT
-    values on ``pit_bins`` equal bins: at most ``1 / pit_bins`` below the exact one. Discrete
-    predictions' randomised PIT draws its uniforms from one generator seeded 0, in row
-    order: the same draws as in memory.
-
-    Parameters
-    ----------
-    classifier : bool
-    coverage : float
-        Nominal coverage of the central interval (regression).
-    pit_bins : int, default=65536
-    """
-
-    def __init__(self, classifier: bool, coverage: float = 0.9, pit_bins: int = 1 << 16):
-        self.classifier, self.coverage, self.pit_bins = classifier, float(coverage), int(pit_bins)
-        self.n = 0
-        self.sums: dict[str, float] = {}
-        self._bins = None
-        self._pit_rng = np.random.default_rng(0)
-
-    def _add(self, key: str, value: float) -> None:
-        self.sums[key] = self.sums.get(key, 0.0) + float(value)
-
-    def update(self, y: np.ndarray, dist) -> None:
-        """Score the next rows: targets ``y`` (n,) as the estimator sees them, and their
-        predicted distributions (batch shape (n,))."""
-        from probnn import metrics
-
-        n = len(y)
-        if n == 0:
-            return
-        self.n += n
-        log_p = np.asarray(dist.log_prob(np.asarray(y)), dtype=np.float64)
-        self._add("nll", -log_p.reshape(n, -1).sum(axis=1).sum())
-        if self.classifier:
-            proba = metrics._class_probabilities(dist)
-            yi, p2, binary = metrics._check_labels_and_proba(y, proba)
-            self._add("correct", np.sum(np.argmax(p2, axis=1) == yi))
-            if binary:
-                self._add("brier", np.sum((p2[:, 1] - yi) ** 2))
-            else:
-                self._add("brier", np.sum(np.sum((p2 - np.eye(p2.shape[1])[yi]) ** 2, axis=1)))
-            confidence, correct = metrics._top_label(yi, p2)
-            edges = np.linspace(0.0, 1.0, 11)
-            index = np.searchsorted(edges[1:-1], confidence, side="left")
-            bins = np.stack([np.bincount(index, minlength=10).astype(np.float64),
-                             np.bincount(index, weights=confidence, minlength=10),
-                             np.bincount(index, weights=correct, minlength=10)])  # fmt: skip
-            self._bins = bins if self._bins is None else self._bins + bins
-            return
-        y = np.asarray(y, dtype=np.float64)
-        error = np.asarray(dist.mean, dtype=np.float64) - y
-        scores = metrics.crps_rows(dist, y)
-        if scores is not None:
-            self._add("crps", np.sum(scores))
-        self._add("se", np.sum(error**2))
-        self._add("ae", np.sum(np.abs(error)))
-        lower, upper = metrics.central_interval(dist, self.coverage)
-        self._add("covered", np.sum((lower <= y) & (y <= upper)))
-        pit = np.asarray(metrics.pit_values(dist, y, random_state=self._pit_rng), dtype=np.float64)
-        # right-closed bins, as the empirical CDF counts u <= edge
-        index = np.clip(np.ceil(pit * self.pit_bins).astype(np.int64) - 1, 0, self.pit_bins - 1)
-        counts = np.bincount(index, minlength=self.pit_bins)
-        self._bins = counts if self._bins is None else self._bins + counts
-
-    def result(self) -> dict[str, float]:
-        """The metrics, with the keys and meaning of ``probnn.metrics``' dictionaries."""
-        if self.n == 0:
-            raise DataError("expected rows to score; found none")
-        n, s = self.n, self.sums
-        nll = s["nll"] / n
-        out = {"nll_nats": nll, "nll_bits": nll / math.log(2)}
-        if self.classifier:
-            count, conf, correct = self._bins
-            used = count > 0
-            ece = float(np.sum(np.abs(correct[used] / count[used] - conf[used] / count[used])
-                               * count[used]) / count.sum())  # fmt: skip
-            out.update(accuracy=s["correct"] / n, brier=s["brier"] / n, ece=ece)
-            return out
-        # sup_t |F_n(t) - t| at the bins' right edges: within 1 / pit_bins below the exact
-        # distance (between two edges F_n and t each move by at most one bin)
-        edges = np.arange(1, self.pit_bins + 1) / self.pit_bins
-        ks = float(np.max(np.abs(np.cumsum(self._bins) / n - edges)))
-        if "crps" in s:
-            out["crps"] = s["crps"] / n
-        out.update(rmse=math.sqrt(s["se"] / n), mae=s["ae"] / n, coverage=s["covered"] / n,
-                   pit_ks=ks)  # fmt: skip
-        return out
-
-
 # ------------------------------------------------------------------- fitting
 @dataclass
 class StreamFit:
@@ -321,7 +227,8 @@ class StreamFit:
 
 def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
                          parts_of: Callable[[Batch], np.ndarray], family: str, info: StreamFit,
-                         levels: Sequence[str] | None = None, training: dict | None = None):  # fmt: skip
+                         levels: Sequence[str] | None = None, training: dict | None = None,
+                         choose_fraction: Callable[[str, int], float] | None = None):  # fmt: skip
     """The first passes: the preprocessing (on training and validation rows), the target's
     kind (on all rows, as ``probnn fit`` infers a family) and its statistics. The held-out
     rows are checked here too (features, target, class labels), so that every bad value
@@ -367,6 +274,9 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     # the held-out rows' checked as well
     scan.end_values()
     n_fit = counts[TRAIN] + counts[VALIDATION]
+    if choose_fraction is not None:  # the validation part, now the family and rows are known
+        parts_of.validation_fraction = choose_fraction(family, n_fit)
+    counts[TRAIN] = counts[VALIDATION] = 0
     dtype = training.get("dtype") or np.float32
     standardise = training.get("standardize_target", "auto")
     standardised = None if standardise in ("auto", None) else bool(standardise)
@@ -374,6 +284,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     categories = None
     for batch in source.batches([target]):
         parts = parts_of(batch)
+        counts[TRAIN] += int(np.sum(parts == TRAIN))
+        counts[VALIDATION] += int(np.sum(parts == VALIDATION))
         fit, test = batch.frame[parts != TEST], batch.frame[parts == TEST]
         if classifier:
             labels.update(_located(batch, lambda: target_labels(fit[target], target)).tolist())
@@ -387,8 +299,9 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
             y = _located(batch, lambda: regression_target(fit[target], target, declared))
             _located(batch, lambda: check_trainable_target(y, fit.index, target, declared, dtype,
                                                            standardised, n_fit))  # fmt: skip
-            moments.update(y)
+            moments.update(y[parts[parts != TEST] == TRAIN])  # the training rows' moments
             _located(batch, lambda: regression_target(test[target], target, declared))
+    info.rows.update(train=counts[TRAIN], validation=counts[VALIDATION])
     while scan.median_columns:
         scan.begin_median_pass()
         for batch in source.batches(features):
@@ -425,7 +338,7 @@ def fit_stream(
     seed: int = 0,
     impute: bool = False,
     test_fraction: float = 0.2,
-    validation_fraction: float = 0.1,
+    validation_fraction: float | None = None,
     batch_size: int | str = "auto",
     buffer_rows: int = BUFFER_ROWS,
     chunk_rows: int | None = None,
@@ -452,17 +365,21 @@ def fit_stream(
     epochs : int or None
         Passes over the training rows at most. None: a regressor's "auto" budget of about
         20,000 optimiser steps (at least one epoch), a classifier's 200.
-    test_fraction, validation_fraction : float
-        The parts of :func:`row_parts`: held out for the metrics, and (of the rest)
-        scored after every epoch for early stopping.
+    test_fraction : float
+        The part of :func:`row_parts` held out for the metrics.
+    validation_fraction : float or None
+        The part of the other rows scored after every epoch for early stopping. None: as a
+        fit in memory keeps it (:func:`~probnn.tables.model.early_stopping_fraction`: 0.1,
+        a regressor's raised to about 20 rows on small tables, none below 40 rows).
     batch_size : int or "auto"
         Rows per optimiser step; "auto" is the estimator's own rule on the number of
         training rows (200 on large data).
     buffer_rows : int, default=BUFFER_ROWS
         Size of the :class:`ShuffleBuffer` (0: no shuffling across chunks).
     chunk_rows : int or None
-        Rows per ``partial_fit`` call (each shuffled within by the trainer); None: the
-        multiple of the batch size nearest above ``READ_ROWS``.
+        Training rows per chunk (each shuffled within by the trainer). None: all of them
+        in one chunk when they fit in the buffer, else the multiple of the batch size
+        nearest above ``READ_ROWS``.
     early_stopping : bool, default=True
         Stop once the validation NLL has not improved by ``tol`` for ``patience`` epochs
         (None: the regressor's "auto" patience of about 2,000 steps, at least 10 epochs; a
@@ -486,17 +403,18 @@ def fit_stream(
 
     Notes
     -----
-    The network is trained by ``partial_fit`` on consecutive chunks of ``chunk_rows``
-    training rows leaving the shuffle buffer: with the buffer off this is exactly
-    ``partial_fit`` called on the training rows cut into those chunks, epoch after epoch,
-    except that the weights' moving average (``ema_decay``, "auto" as in an in-memory fit:
-    0.995 per step) is kept across the chunks from the weights after the first one, and
-    each epoch scores, and early stopping keeps, the average (``ema_decay=None``: the last
-    step's weights). A regressor standardises the target with the mean and standard deviation of the
-    training and validation rows (the first pass), not of its first chunk. The prior's
-    penalty is divided by each chunk's rows, ``partial_fit``'s rule, where an in-memory fit
-    divides it by all the training rows: on chunks of tens of thousands of rows, and at the
-    command line's ``alpha=1e-4``, it is negligible either way.
+    The network is trained by the estimator's ``fit_chunks``, the loop of ``fit``
+    (``Trainer.run``: the weights' average, early stopping on the validation rows, the
+    learning-rate schedule and the divergence checks), on chunks of training rows. When
+    the training rows fit in the buffer they are one chunk in row order, prepared as in
+    memory: the fit is then ``probnn fit --stream no``'s, step for step (the same held-out
+    and validation rows, the same preprocessing, the same figures). Otherwise chunks of
+    ``chunk_rows`` rows leave the shuffle buffer; a regressor standardises the target with
+    the mean and standard deviation of the training rows (the first pass), and the
+    prior's penalty is divided by each chunk's rows where a fit in memory divides it by
+    all the training rows (at the command line's ``alpha`` negligible either way).
+    Validation rows that fit in the buffer are held in memory (a regressor's
+    ``recalibrate`` uses them, as in memory); more are streamed each epoch.
     """
     import time
 
@@ -508,103 +426,103 @@ def fit_stream(
         raise DataError(f"--drop names column(s) {', '.join(map(repr, unknown))} not in the data; "
                         f"found columns {', '.join(map(repr, source.columns[:20]))}")  # fmt: skip
     features = [c for c in source.columns if c != target and c not in drop]
-    parts_of = _parts_function(seed, test_fraction, validation_fraction if early_stopping else 0.0)
+    parts_of = _parts_function(seed, test_fraction, 0.0)
+    estimator_params = {**estimator_params, "n_iter_no_change": patience, "tol": tol,
+                        "batch_size": batch_size, "solver": estimator_params.get("solver")}
+    if not early_stopping:
+        estimator_params["early_stopping"] = False
+
+    def choose_fraction(family: str, n_fit: int) -> float:
+        """The validation part: as a fit in memory keeps it (``early_stopping_fraction``),
+        or ``validation_fraction`` when given."""
+        from probnn.tables.model import early_stopping_fraction, estimator_settings
+
+        settings = estimator_settings(family, hidden, epochs, {
+            k: v for k, v in estimator_params.items() if v is not None})  # fmt: skip
+        fraction = early_stopping_fraction(family, n_fit, settings)
+        if fraction > 0 and validation_fraction is not None:
+            return float(validation_fraction)
+        return fraction
     info = StreamFit()
     started = time.perf_counter()
     preprocessor, family, classes, moments = _learn_preprocessing(
-        source, target, features, impute, parts_of, family, info, levels, estimator_params)
+        source, target, features, impute, parts_of, family, info, levels, estimator_params,
+        choose_fraction)  # fmt: skip
     info.preprocessing_seconds = time.perf_counter() - started
     say(f"family: {family} ({info.family_reason})")
     rows = info.rows
     say(f"streaming {rows['all']:,} rows of {source.path} (first passes in "
         f"{info.preprocessing_seconds:.1f} s): training on {rows['train']:,}, validating on "
         f"{rows['validation']:,}, holding out {rows['test']:,} for testing")
-    estimator, first_kwargs, encode = _streaming_estimator(
-        family, classes, moments, rows["train"], hidden, epochs, seed, batch_size,
-        patience, estimator_params)  # fmt: skip
+    estimator, first_call = _streaming_estimator(family, classes, moments, hidden, epochs, seed,
+                                                 parts_of, estimator_params)  # fmt: skip
     model = TabularModel(target=target, family=family, preprocessor=preprocessor,
                          estimator=estimator,
                          classes=None if classes is None else _labels_to_json(classes))  # fmt: skip
-    bs = estimator.batch_size
-    chunk = int(chunk_rows) if chunk_rows else bs * math.ceil(READ_ROWS / bs)
     columns = [*features, target]
     dtype = np.float32 if str(estimator.dtype) == "float32" else np.float64
-    state = {"first": True}
-    rng = np.random.default_rng([int(seed) & (2**63 - 1), 0x5EED])
-    buffer = ShuffleBuffer(buffer_rows, rng)
 
     def prepared(part):
         for batch in source.batches(columns):
             frame = batch.frame[parts_of(batch) == part]
             if len(frame):
-                X, y = _located(batch, lambda: (model.transform(frame), encode(model, frame)))
+                X, y = _located(batch, lambda: (model.transform(frame), model.encode_target(frame)))
                 yield np.ascontiguousarray(X, dtype=dtype), y
 
-    def rows_of(part):  # read and preprocessed in a second thread while the network trains
-        return prefetch(prepared(part), PREFETCH_BATCHES)
+    def in_memory(part):
+        """The part's rows as one chunk (they fit in the buffer)."""
+        pieces = list(prepared(part))
+        return [(np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))]
 
-    def training_chunks():
-        """One epoch's training rows: through the buffer, cut into chunks of ``chunk`` rows."""
-        rechunk = _Rechunk(chunk)
-        for X, y in prepared(TRAIN):
-            for Xb, yb in buffer.push(X, y):
-                yield from rechunk.push(Xb, yb)
-        for Xb, yb in buffer.flush():
-            yield from rechunk.push(Xb, yb)
-        yield from rechunk.flush()
+    if chunk_rows is None and rows["train"] <= buffer_rows:
+        # the training rows fit in the buffer: one chunk of all of them in row order, as a
+        # fit in memory trains on them (its minibatches drawn within, epoch by epoch; the
+        # target standardised by their own moments)
+        whole = in_memory(TRAIN)
+        epoch_chunks = lambda: iter(whole)  # noqa: E731
+        first_call.pop("target_scaling", None)
+    else:
+        bs = estimator.batch_size if isinstance(estimator.batch_size, int) else 200
+        chunk = int(chunk_rows) if chunk_rows else bs * math.ceil(READ_ROWS / bs)
+        buffer = ShuffleBuffer(buffer_rows, np.random.default_rng([int(seed) & (2**63 - 1), 0x5EED]))
 
-    def train_on(X, y):
-        kwargs = first_kwargs if state["first"] else {}
-        estimator.partial_fit(X, y, **kwargs)
-        if state["first"]:
-            # the weights' moving average (ema_decay), as an in-memory fit keeps one, from the
-            # weights after the first chunk (the estimator builds its trainer on that call)
-            state["averaging"] = estimator._trainer.start_average()
-        state["first"] = False
-        state["loss"] += float(estimator.loss_curve_[-1]) * len(X)
-        state["n"] += len(X)
-        state["last"] = (X, y)
+        def epoch_chunks():
+            """One epoch's training rows: through the buffer, cut into chunks of ``chunk``
+            rows, read and preprocessed in a second thread while the network trains."""
+            def cut():
+                rechunk = _Rechunk(chunk)
+                for X, y in prepared(TRAIN):
+                    for Xb, yb in buffer.push(X, y):
+                        yield from rechunk.push(Xb, yb)
+                for Xb, yb in buffer.flush():
+                    yield from rechunk.push(Xb, yb)
+                yield from rechunk.flush()
 
-    losses, scores = [], []
-    best, best_weights, waited, converged = math.inf, None, 0, False
-    epochs, patience = estimator.max_iter, estimator.n_iter_no_change
-    state["averaging"], raw = False, None
-    for epoch in range(int(epochs)):
-        state.update(loss=0.0, n=0)
+            return prefetch(cut(), PREFETCH_BATCHES)
+
+    validation = None
+    if estimator.early_stopping:
+        validation = (in_memory(VALIDATION)[0] if rows["validation"] <= buffer_rows else
+                      lambda: prefetch(prepared(VALIDATION), PREFETCH_BATCHES))  # fmt: skip
+
+    def timed():
+        """One epoch's chunks, its training time recorded (validation scoring excluded)."""
         tick, tock = time.perf_counter(), time.process_time()
-        if raw is not None:  # training goes on from the optimiser's own weights
-            estimator._network.set_params(raw)
-        # reading, preprocessing and the shuffle buffer in a second thread: here only training
-        for Xc, yc in prefetch(training_chunks(), PREFETCH_BATCHES):
-            train_on(Xc, yc)
-        if state["averaging"]:  # the average is what is scored and kept
-            raw = estimator._trainer.swap_in_average()
+        yield from epoch_chunks()
         info.epoch_seconds.append(time.perf_counter() - tick)
         info.epoch_cpu_seconds.append(time.process_time() - tock)
-        losses.append(state["loss"] / state["n"])
-        line = f"epoch {epoch + 1}: training NLL {losses[-1]:.4f}"
-        if early_stopping:
-            score = _stream_nll(estimator, rows_of(VALIDATION))
-            scores.append(score)
-            line += f", validation NLL {score:.4f}"
-            if not math.isfinite(score):
-                from probnn.exceptions import TrainingDivergedError
 
-                raise TrainingDivergedError(f"training diverged at epoch {epoch + 1}: the validation NLL became {score}")
-            improved = score < best - tol
-            if score < best:
-                best, best_weights = score, estimator._network.copy_params()
-            waited = 0 if improved else waited + 1
-        say(f"{line} ({info.epoch_seconds[-1]:.1f} s, {info.epoch_cpu_seconds[-1]:.1f} s CPU)")
-        if early_stopping and waited > patience:
-            converged = True
-            break
-    if best_weights is not None:
-        estimator._network.set_params(best_weights)
-    estimator._trainer.stop_average()
-    estimator._end_stream(losses, scores if early_stopping else None, converged,
-                          best if early_stopping else None, sample=state.get("last"))  # fmt: skip
-    estimator.ema_decay_ = estimator._trainer.ema_decay if state["averaging"] else None
+    def said(epoch, loss, score):
+        line = f"epoch {epoch}: training NLL {loss:.4f}"
+        if score is not None:
+            line += f", validation NLL {score:.4f}"
+        seconds = f" ({info.epoch_seconds[-1]:.1f} s, {info.epoch_cpu_seconds[-1]:.1f} s CPU)" \
+            if info.epoch_seconds else ""
+        say(line + seconds)
+
+    first_call = {k: v for k, v in first_call.items() if v is not None}
+    estimator.fit_chunks(timed, validation=validation, n_rows=rows["train"], on_epoch=said,
+                         **first_call)  # fmt: skip
     # held-out metrics over every test row, and samples for the report
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
@@ -629,70 +547,51 @@ def fit_stream(
     return model, info
 
 
-def _parts_function(seed: int, test_fraction: float, validation_fraction: float):
-    def parts_of(batch: Batch) -> np.ndarray:
-        return row_parts(batch.rows, seed, test_fraction, validation_fraction)
+class _Parts:
+    """``parts_of(batch)``: each row's part by the row hash (:func:`row_parts`). Which rows
+    are held out for testing never depends on ``validation_fraction``, which a streamed fit
+    settles after its first pass (by the family and the rows, as a fit in memory)."""
 
-    return parts_of
+    def __init__(self, seed: int, test_fraction: float, validation_fraction: float):
+        self.seed, self.test_fraction = seed, test_fraction
+        self.validation_fraction = validation_fraction
+
+    def __call__(self, batch: Batch) -> np.ndarray:
+        return row_parts(batch.rows, self.seed, self.test_fraction, self.validation_fraction)
 
 
-def _streaming_estimator(family, classes, moments, n_train, hidden, epochs, seed, batch_size,
-                         patience, params):  # fmt: skip
-    """The estimator, the keywords of its first ``partial_fit`` and the target encoder.
+def _parts_function(seed: int, test_fraction: float, validation_fraction: float) -> _Parts:
+    return _Parts(seed, test_fraction, validation_fraction)
 
-    The settings are :meth:`TabularModel.fit <probnn.tables.model.TabularModel.fit>`'s (a
-    regressor's defaults, ``defaults.TABLE_CLASSIFIER`` for a classifier), their "auto" values
-    resolved for ``n_train`` training rows: ``max_iter`` and ``n_iter_no_change`` count
-    epochs, early stopping is the streamed fit's own.
-    """
-    from probnn.estimators.regressor import auto_batch_size, auto_epochs
 
-    classifier = is_classifier_family(family)
-    settings = dict(defaults.TABLE_CLASSIFIER) if classifier else {}
-    if hidden is not None:
-        settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
+def _streaming_estimator(family, classes, moments, hidden, epochs, seed, parts_of, params):
+    """The estimator (:func:`~probnn.tables.model.estimator_settings`, as a fit in memory;
+    its "auto" settings resolved by its own rules for the training rows) and the keywords of
+    :meth:`fit_chunks <probnn.estimators.MLPRegressor.fit_chunks>`: a classifier's classes,
+    a regressor's target standardisation from the first pass (used when the training rows
+    come in several chunks)."""
+    from probnn.tables.model import estimator_settings
+
+    settings = {k: v for k, v in params.items()
+                if (v is not None or k in ("prior", "ema_decay")) and k != "progress"}  # fmt: skip
     # an option left out (None) keeps the default; prior=None (no prior) and ema_decay=None
     # (no average) are choices
-    settings.update({k: v for k, v in params.items()
-                     if (v is not None or k in ("prior", "ema_decay")) and k != "progress"})  # fmt: skip
+    settings = estimator_settings(family, hidden, epochs, settings)
     if settings.get("solver", "adam") == "lbfgs":
         raise ValueError("a streamed fit needs a stochastic solver (adam, sgd, ...); L-BFGS works "
                          "on the whole table in memory")  # fmt: skip
-    if batch_size != "auto":
-        bs = int(batch_size)
-    elif classifier:
-        bs = min(defaults.SKLEARN_BATCH_ROWS, n_train)
-    else:
-        bs = auto_batch_size(n_train)
-    auto_max_iter, auto_patience = auto_epochs(math.ceil(n_train / bs))
-    if epochs is None:
-        epochs = settings["max_iter"] if classifier else auto_max_iter
-    if patience is None:
-        patience = settings["n_iter_no_change"] if classifier else auto_patience
-    settings.update(batch_size=bs, max_iter=max(1, int(epochs)), n_iter_no_change=int(patience),
-                    random_state=seed, family=family, early_stopping=False)  # fmt: skip
-    encode = lambda model, frame: model.encode_target(frame)  # noqa: E731
-    if classifier:
+    settings.update(random_state=seed, family=family)
+    if parts_of.validation_fraction == 0:
+        settings["early_stopping"] = False
+    if is_classifier_family(family):
         from probnn.estimators import MLPClassifier
 
-        return MLPClassifier(**settings), {"classes": np.arange(len(classes))}, encode
+        return MLPClassifier(**settings), {"classes": np.arange(len(classes))}
     from probnn.estimators import MLPRegressor
 
-    settings.setdefault("recalibrate", False)  # partial_fit keeps a factor of 1
     std = moments.std
     scaling = (float(moments.mean), std if math.isfinite(std) and std >= np.finfo(np.float64).tiny else 1.0)
-    return MLPRegressor(**settings), {"target_scaling": scaling}, encode
-
-
-def _stream_nll(estimator, chunks) -> float:
-    """Mean NLL of the estimator over chunks of rows ``(X, y)``."""
-    total, n = 0.0, 0
-    for X, y in chunks:
-        total += float(np.sum(estimator._nll_per_row(X, y), dtype=np.float64))
-        n += len(X)
-    if n == 0:
-        raise DataError("expected validation rows to score; found none (raise --test-size or the data)")
-    return total / n
+    return MLPRegressor(**settings), {"target_scaling": scaling}
 
 
 # ------------------------------------------------------------- predicting
@@ -751,6 +650,8 @@ def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
         if len(frame):
             y = _located(batch, lambda: model.encode_target(frame))
             running.update(y, _located(batch, lambda: model.predict_dist(frame)))
+    if running.n == 0:
+        raise DataError(f"expected rows to score in {source.path}; found none")
     return running.result(), running.n
 
 

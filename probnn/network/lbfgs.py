@@ -1,0 +1,67 @@
+"""The trainer's full-batch solver: scipy's L-BFGS-B on the whole objective (``solver="lbfgs"``)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import optimize
+from sklearn.exceptions import ConvergenceWarning
+
+from probnn.exceptions import TrainingDivergedError
+
+__all__ = ["fit_lbfgs"]
+
+
+def fit_lbfgs(trainer, X, y, sw):
+    """L-BFGS-B (scipy) on the trainer's whole objective ``J(w)``, from the network's weights.
+
+    A trial point whose objective overflows is reported as +inf, so the line search steps
+    back; a divergence keeps the starting weights and raises ``TrainingDivergedError``;
+    stopping at ``max_iter`` / ``max_fun`` warns (``ConvergenceWarning``). Returns the trainer.
+    """
+    net = trainer.network
+    start = net.copy_params()
+    curve = []
+
+    def fun(w):
+        net.set_params(w)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f, g = trainer.objective(X, y, sw)
+        if not np.isfinite(f):
+            # a trial step beyond the float range (NLL = inf, gradient inf - inf = NaN):
+            # +inf makes the line search step back, where a NaN makes it extrapolate for
+            # ever; a finite point is never reported as the result
+            return np.inf, np.zeros(w.shape)
+        return f, g.astype(np.float64)
+
+    def callback(intermediate_result):
+        curve.append(float(intermediate_result.fun))
+
+    with np.errstate(over="ignore"):
+        res = optimize.minimize(
+            fun, start.astype(np.float64), method="L-BFGS-B", jac=True,
+            callback=callback,
+            options={"maxiter": trainer.max_iter, "maxfun": trainer.max_fun, "gtol": trainer.tol,
+                     "ftol": 64 * np.finfo(float).eps},
+        )  # fmt: skip
+    if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
+        net.set_params(start)
+        raise TrainingDivergedError(
+            f"L-BFGS diverged at iteration {res.nit}: the objective became {res.fun}; "
+            "the starting weights were kept"
+        )
+    net.set_params(res.x)
+    trainer.loss_curve_.extend(curve)
+    trainer.n_iter_ += int(res.nit)
+    trainer.t_ += int(res.nit) * X.shape[0]
+    trainer.best_loss_ = min(trainer.best_loss_, float(res.fun))
+    trainer.converged_ = res.status == 0
+    if res.status == 1:
+        warnings.warn(
+            f"L-BFGS stopped at max_iter={trainer.max_iter} iterations or max_fun="
+            f"{trainer.max_fun} evaluations before converging: {res.message}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return trainer

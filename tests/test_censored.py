@@ -127,6 +127,29 @@ def _scipy_cdf_logs(name, params, raw, lower, upper):
             lo = np.maximum(lower, 0)
         return _log_p(law.logcdf(lo), law.logsf(lo), law.logcdf(upper), law.logsf(upper),
                       law.cdf(lo) > 0.5)  # fmt: skip
+    if name == "gamma":
+        k = sp(raw[:, 1])
+        law = stats.gamma(k, scale=np.exp(raw[:, 0]) / k)
+        lo = np.maximum(lower, 0)
+        return _log_p(law.logcdf(lo), law.logsf(lo), law.logcdf(upper), law.logsf(upper),
+                      law.cdf(lo) > 0.5)  # fmt: skip
+    if name == "beta":
+        m, phi = special.expit(raw[:, 0]), sp(raw[:, 1])
+        law = stats.beta(m * phi, (1 - m) * phi)
+        lo, hi = np.maximum(lower, 0), np.minimum(upper, 1)
+        return _log_p(law.logcdf(lo), law.logsf(lo), law.logcdf(hi), law.logsf(hi),
+                      law.cdf(lo) > 0.5)  # fmt: skip
+    if name in ("negative-binomial", "zero-inflated-negative-binomial"):
+        mu, alpha = np.exp(raw[:, 0]), sp(raw[:, 1])
+        law = stats.nbinom(1 / alpha, 1 / (1 + alpha * mu))
+        log_count = _log_p(law.logcdf(lower), law.logsf(lower), law.logcdf(upper),
+                           law.logsf(upper), law.cdf(lower) > 0.5)  # fmt: skip
+        if name == "negative-binomial":
+            return log_count
+        pi = special.expit(raw[:, 2])
+        with np.errstate(divide="ignore"):
+            structural = np.where(lower < 0, np.log(pi), -np.inf)
+        return np.logaddexp(structural, np.log1p(-pi) + log_count)
     if name == "zero-inflated-poisson":
         lam, pi = np.exp(raw[:, 0]), special.expit(raw[:, 1])
         law = stats.poisson(lam)
@@ -443,6 +466,11 @@ def test_far_bounds_give_finite_nll_and_gradient(name, params, data):
     elif family.support == "count":
         a = float(data.draw(st.integers(-1, 10**5)))
         b = a + float(data.draw(st.integers(1, 10**5)))
+    elif family.support == "unit-interval":  # both ends far into either tail, in logit
+        a = special.expit(data.draw(st.floats(-35, 35)))
+        b = special.expit(special.logit(a) + data.draw(st.floats(1e-3, 30)))
+        if not a < b:  # the two logits rounded to one float near 1
+            a, b = a - 1e-12, a
     else:  # positive
         a = math.exp(data.draw(st.floats(-30, 14)))
         b = a * math.exp(data.draw(st.floats(1e-3, 30)))

@@ -506,3 +506,112 @@ def test_the_loss_curve_of_a_censored_fit_is_the_nll_of_the_users_targets():
                        alpha=0.0, random_state=0).fit(X, y)
     assert est.target_scale_ > 10  # standardised: log(scale) is large
     assert_allclose(est.loss_curve_[-1], est.score_nll(X, y), rtol=1e-6)
+
+
+# ------------------------------------ families whose shape has no closed-form derivative
+@pytest.mark.parametrize("name, params", family_cases(intervals_only=True))
+def test_gradient_matches_finite_differences_of_scipys_censored_nll(name, params):
+    """The gradient against central differences of -log(F(u) - F(l)) written with scipy's
+    logcdf / logsf (for gamma, beta and NB the shape's derivative is itself numerical)."""
+    family = get_family(name, **params)
+    rng = np.random.default_rng(6)
+    lower, upper = interval_rows(family, rng, 12)
+    cens = lower != upper
+    lower, upper = lower[cens], upper[cens]
+    raw = rng.normal(0, 1, (len(lower), family.n_outputs(SUPPORT_SAMPLES[family.support](rng, 2))))
+    if _scipy_cdf_logs(name, params, raw, lower, upper) is None:
+        pytest.skip(f"no scipy cdf written here for {name}")
+    _, grad = family.censored_loss_gradient(raw, lower, upper)
+    h = 1e-5
+    fd = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        e = np.zeros_like(raw)
+        e[:, j] = h
+        f = lambda t: -_scipy_cdf_logs(name, params, raw + t * e, lower, upper)  # noqa: E731
+        fd[:, j] = (8 * (f(1) - f(-1)) - (f(2) - f(-2))) / (12 * h)
+    assert_allclose(grad, fd, rtol=1e-6, atol=1e-7)
+
+
+def _mp_log(x):
+    return float(__import__("mpmath").log(x))
+
+
+@pytest.mark.parametrize("name, raw, lower, upper", [
+    # gamma: mu = e^-3, k = softplus(2); far above the mean (scipy's sf is 0) and far below
+    ("gamma", [-3.0, 2.0], 1e3, np.inf),
+    ("gamma", [3.0, 2.0], -np.inf, 1e-150),
+    ("gamma", [3.0, 9.0], 1e-120, 1e-100),
+    # beta: m = sigmoid(1), phi = softplus(6); both ends far into the tails
+    ("beta", [1.0, 6.0], -np.inf, 1e-120),
+    ("beta", [-1.0, 60.0], 1 - 1e-12, np.inf),
+    # NB: far above a small mean, far below a large one
+    ("negative-binomial", [-2.0, 0.0], 400.0, np.inf),
+    ("negative-binomial", [8.0, -7.0], -np.inf, 3.0),
+])
+def test_far_tails_of_gamma_beta_nb_match_mpmath(name, raw, lower, upper):
+    """Where scipy's cdf rounds to 0, the log-probability against mpmath's regularised
+    incomplete gamma / beta at 50 digits."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    z1, z2 = (mpmath.mpf(v) for v in raw)
+    sp = mpmath.log(1 + mpmath.exp(z2))
+    if name == "gamma":
+        k, mu = sp, mpmath.exp(z1)
+        cdf = lambda y: mpmath.gammainc(k, 0, k * y / mu, regularized=True)  # noqa: E731
+        sf = lambda y: mpmath.gammainc(k, k * y / mu, mpmath.inf, regularized=True)  # noqa: E731
+    elif name == "beta":
+        m = 1 / (1 + mpmath.exp(-z1))
+        a, b = m * sp, (1 - m) * sp
+        cdf = lambda y: mpmath.betainc(a, b, 0, y, regularized=True)  # noqa: E731
+        sf = lambda y: mpmath.betainc(b, a, 0, 1 - mpmath.mpf(y), regularized=True)  # noqa: E731
+    else:
+        r, p = 1 / sp, 1 / (1 + sp * mpmath.exp(z1))
+        cdf = lambda k: mpmath.betainc(r, k + 1, 0, p, regularized=True)  # noqa: E731
+        sf = lambda k: mpmath.betainc(k + 1, r, 0, 1 - p, regularized=True)  # noqa: E731
+    if upper == np.inf:
+        expected = _mp_log(sf(mpmath.mpf(lower)))
+    elif lower == -np.inf:
+        expected = _mp_log(cdf(mpmath.mpf(upper)))
+    else:
+        expected = _mp_log(cdf(mpmath.mpf(upper)) - cdf(mpmath.mpf(lower)))
+    assert expected < -700  # beyond float64's range as a probability
+    loss, grad = get_family(name).censored_loss_gradient(np.array([raw]), [lower], [upper])
+    assert np.isfinite(grad).all()
+    assert_allclose(-loss[0], expected, rtol=1e-10)
+
+
+def test_no_hidden_layer_censored_gamma_is_the_direct_maximum_likelihood():
+    """A censored gamma fit (right-censored at 3, some rows interval-censored to unit bins)
+    reaches the maximum of a direct scipy.optimize fit of the same likelihood, written with
+    scipy.stats.gamma (mean exp(b + X w), shape softplus(c + X v))."""
+    rng = np.random.default_rng(7)
+    n = 300
+    X = rng.normal(size=(n, 2))
+    y = rng.gamma(2.5, np.exp(0.3 + X @ np.array([0.4, -0.3])) / 2.5)
+    lower, upper = y.copy(), y.copy()
+    capped = y > 3.0
+    lower[capped], upper[capped] = 3.0, np.inf
+    binned = ~capped & (rng.random(n) < 0.3)
+    lower[binned], upper[binned] = np.floor(y[binned]), np.floor(y[binned]) + 1
+    exact, right = lower == upper, np.isinf(upper)
+    inter = ~exact & ~right
+    assert capped.sum() > 20 and inter.sum() > 20
+
+    def nll(t):
+        mu, k = np.exp(t[0] + X @ t[1:3]), np.logaddexp(0, t[3] + X @ t[4:6])
+        law = stats.gamma(k, scale=mu / k)
+        return -(law.logpdf(y)[exact].sum() + law.logsf(lower)[right].sum()
+                 + np.log(law.cdf(upper) - law.cdf(lower))[inter].sum())  # fmt: skip
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        res = optimize.minimize(nll, np.array([0, 0, 0, 1.0, 0, 0]), method="BFGS",
+                                options={"gtol": 1e-9})  # fmt: skip
+        res = optimize.minimize(nll, res.x, method="Nelder-Mead",
+                                options={"xatol": 1e-10, "fatol": 1e-13, "maxfev": 20000})
+    est = MLPRegressor(family="gamma", hidden_layer_sizes=(), solver="lbfgs", dtype="float64",
+                       max_iter=5000, tol=1e-14, random_state=0, standardize_target=False)
+    est.fit(X, np.column_stack([lower, upper]))
+    assert_allclose(est.score_nll(X, np.column_stack([lower, upper])), res.fun / n, rtol=1e-8)
+    assert_allclose(est.predict(X), np.exp(res.x[0] + X @ res.x[1:3]), rtol=1e-3)
+    assert_allclose(est.predict_dist(X).concentration,
+                    np.logaddexp(0, res.x[3] + X @ res.x[4:6]), rtol=1e-3)  # fmt: skip

@@ -43,7 +43,7 @@ from probnn._math import log1mexp
 __all__ = [
     "log_interval_prob", "log_difference", "location_scale_log_prob",
     "NORMAL_LAW", "LAPLACE_LAW", "LOGISTIC_LAW", "StudentTLaw", "standard_log_prob",
-    "central_difference", "bound_logs", "end_ratio",
+    "central_difference", "bound_logs", "end_ratio", "location_shape_gradient",
 ]  # fmt: skip
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -112,6 +112,18 @@ def end_ratio(log_density: np.ndarray, log_p: np.ndarray, bound: np.ndarray) -> 
     with np.errstate(over="ignore", invalid="ignore"):
         r = np.exp(np.where(ok, log_density, 0.0) - np.where(ok, log_p, 0.0))
     return np.where(ok, r, 0.0)
+
+
+def location_shape_gradient(raw, log_p, logs_l, d_z1, d_z2):
+    """The gradient (n, 2) of a censored NLL in a location-type output ``z1`` and a shape
+    ``z2``, in ``raw``'s dtype, from their values where ``P > 0``; where ``P`` is 0 in floats
+    the limits: ``dL/dz1`` ``-inf`` when the interval lies in the upper tail (``F(l) > 1/2``,
+    from ``logs_l = (log F(l), log S(l))``), ``+inf`` below, and ``dL/dz2 = 0``."""
+    possible = log_p > -np.inf
+    grad = np.empty_like(raw)
+    grad[:, 0] = np.where(possible, d_z1, np.where(logs_l[0] > logs_l[1], -np.inf, np.inf))
+    grad[:, 1] = np.where(possible, d_z2, 0.0)
+    return grad
 
 
 class _Law:

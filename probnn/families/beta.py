@@ -174,7 +174,8 @@ class BetaFamily(Family):
         ``P`` is 0 in floats the NLL is ``+inf``, ``dL/dz1`` ``-inf`` / ``+inf`` towards the
         interval and ``dL/dz2`` 0.
         """
-        from probnn.families._censored import bound_logs, central_difference, log_interval_prob
+        from probnn.families._censored import (bound_logs, central_difference,
+                                               location_shape_gradient, log_interval_prob)
 
         raw64 = raw.astype(np.float64, copy=False)
         z1 = raw64[:, 0]
@@ -194,15 +195,10 @@ class BetaFamily(Family):
         loss = (-log_p).astype(raw.dtype, copy=False)
         if not need_gradient:
             return loss, None
-        possible = log_p > -np.inf
-        above = logs[0] > logs[1]  # F(l) > 1/2: the interval lies in the upper tail
         q = phi * sigmoid(z1) * sigmoid(-z1)
         d_z1 = -central_difference(lambda z: log_prob(z, log_phi)[0], z1, 1e-3 / np.sqrt(1 + q))
         d_lphi = -central_difference(lambda t: log_prob(z1, t)[0], log_phi)
-        grad = np.empty_like(raw)
-        grad[:, 0] = np.where(possible, d_z1, np.where(above, -np.inf, np.inf))
-        grad[:, 1] = np.where(possible, d_lphi * dlog, 0.0)
-        return loss, grad
+        return loss, location_shape_gradient(raw, log_p, logs[:2], d_z1, d_lphi * dlog)
 
     def distribution(self, raw: ArrayLike):
         """``Beta(concentration1=m phi, concentration0=(1 - m) phi)``, batch shape (n_samples,)."""

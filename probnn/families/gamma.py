@@ -139,7 +139,7 @@ class GammaFamily(Family):
 
         from probnn.distributions._incomplete import gamma_log_cdf_sf
         from probnn.families._censored import (bound_logs, central_difference, end_ratio,
-                                               log_interval_prob)
+                                               location_shape_gradient, log_interval_prob)
 
         raw64 = raw.astype(np.float64, copy=False)
         z1 = raw64[:, 0]
@@ -163,14 +163,9 @@ class GammaFamily(Family):
             with np.errstate(over="ignore"):
                 log_g = k * log_x - np.exp(log_x) + log_k - gammaln(1 + k)  # x^k e^-x / G(k)
             ratios.append(end_ratio(log_g, log_p, bound))
-        possible = log_p > -np.inf
-        above = logs[0] > logs[1]  # F(l) > 1/2: the interval lies in the upper tail
-        d_z1 = np.where(possible, ratios[1] - ratios[0], np.where(above, -np.inf, np.inf))
         d_log_k = -central_difference(lambda lk: log_prob(lk)[0], log_k)
-        grad = np.empty_like(raw)
-        grad[:, 0] = d_z1
-        grad[:, 1] = np.where(possible, d_log_k * dlog, 0.0)
-        return loss, grad
+        return loss, location_shape_gradient(raw, log_p, logs[:2], ratios[1] - ratios[0],
+                                             d_log_k * dlog)  # fmt: skip
 
     def distribution(self, raw: ArrayLike):
         """``Gamma(concentration=k, rate=k / mu)``, batch shape (n_samples,)."""

@@ -184,7 +184,7 @@ class NegativeBinomialFamily(Family):
         from probnn.distributions._incomplete import beta_log_cdf_sf
         from probnn.distributions.poisson import poisson_log_cdf_sf, poisson_log_pmf
         from probnn.families._censored import (bound_logs, central_difference, end_ratio,
-                                               log_interval_prob)
+                                               location_shape_gradient, log_interval_prob)
 
         raw64 = raw.astype(np.float64, copy=False)
         z1 = raw64[:, 0]
@@ -226,14 +226,9 @@ class NegativeBinomialFamily(Family):
                                  -r * np.logaddexp(0.0, t) - (k + 1) * np.logaddexp(0.0, -t)
                                  - betaln(np.where(poisson, 1.0, r), k + 1))
             ratios.append(end_ratio(log_g, log_p, bound))
-        possible = log_p > -np.inf
-        above = logs[0] > logs[1]  # F(l) > 1/2: the interval lies in the upper tail
-        d_z1 = np.where(possible, ratios[1] - ratios[0], np.where(above, -np.inf, np.inf))
         d_log_alpha = -central_difference(lambda la: log_prob(la)[0], log_alpha)
-        grad = np.empty_like(raw)
-        grad[:, 0] = d_z1
-        grad[:, 1] = np.where(possible & ~poisson, d_log_alpha * dlog, 0.0)
-        return loss, grad
+        return loss, location_shape_gradient(raw, log_p, logs[:2], ratios[1] - ratios[0],
+                                             np.where(poisson, 0.0, d_log_alpha * dlog))
 
     def distribution(self, raw: ArrayLike):
         """``NegativeBinomial(mean=exp(z1), dispersion=softplus(z2))``, batch shape (n_samples,)."""

@@ -89,7 +89,11 @@ def gamma_log_cdf_sf(log_a, log_x):
     # a = 0 (underflowed): all mass at 0 in floats, F = x^a / G(1 + a) = 1 for every x > 0
     limit = (a == 0) | ~np.isfinite(log_x)
     a_s, x_s = np.where(limit, 1.0, a), np.where(limit, 1.0, x)
-    p, q = special.gammainc(a_s, x_s), special.gammaincc(a_s, x_s)
+    p = special.gammainc(a_s, x_s)  # gammaincc only where the upper tail is the smaller
+    q = 1.0 - p
+    upper_tail = p > 0.5
+    if upper_tail.any():
+        q[upper_tail] = special.gammaincc(a_s[upper_tail], x_s[upper_tail])
     at_zero = log_x == -np.inf
     p = np.where(limit, np.where(at_zero, 0.0, 1.0), p)
     q = np.where(limit, np.where(at_zero, 1.0, 0.0), q)
@@ -148,8 +152,13 @@ def beta_log_cdf_sf(a, b, x, x1):
     a, b, x, x1 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x, x1)))
     shape = a.shape
     a, b, x, x1 = a.ravel(), b.ravel(), x.ravel(), x1.ravel()
-    p, q = special.betainc(a, b, x), special.betaincc(a, b, x)
-    lower_small = p <= q
+    # the smaller tail's own function (the other is 1 - it, formed in logs below); betaincc
+    # only where the lower tail is the larger, halving the work of the calls
+    p = special.betainc(a, b, x)
+    lower_small = p <= 0.5
+    q = 1.0 - p
+    if (~lower_small).any():
+        q[~lower_small] = special.betaincc(a[~lower_small], b[~lower_small], x[~lower_small])
     with np.errstate(divide="ignore"):
         log_small = np.log(np.where(lower_small, p, q))
         log_x, log_x1 = np.log(x), np.log(x1)

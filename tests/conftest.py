@@ -49,3 +49,22 @@ def no_training(monkeypatch):
 
     monkeypatch.setattr(TabularModel, "fit", refuse)
 
+
+
+@pytest.fixture
+def family_without_a_cdf():
+    """The name of a regression family without a censored kernel (every registered one has
+    one): the gamma family with the base class's kernel, registered for the test only."""
+    from probnn.families import FAMILIES, register_family
+    from probnn.families.base import Family
+    from probnn.families.gamma import GammaFamily
+
+    class GammaWithoutCdf(GammaFamily):
+        name = "test-gamma-without-cdf"
+        _censored_loss_gradient = Family._censored_loss_gradient
+
+    register_family(GammaWithoutCdf)
+    try:
+        yield GammaWithoutCdf.name
+    finally:
+        FAMILIES.pop(GammaWithoutCdf.name, None)

@@ -42,6 +42,9 @@ def survival_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"x": x, "week": np.minimum(t, c).round(4), "arrest": (t <= c).astype(int)})
 
 
+NO_CDF = "test-gamma-without-cdf"  # the conftest fixture family_without_a_cdf's name
+
+
 # ------------------------------------------------------------------ bounds
 def test_bounds_from_each_rule_worked_by_hand():
     normal = get_family("normal")
@@ -77,10 +80,10 @@ def test_bad_bounds_are_refused_naming_the_row_and_column(column, value, rule, w
         rule.bounds(frame, "y", get_family("weibull"))
 
 
-def test_a_family_without_a_cdf_kernel_and_a_missing_column_are_refused():
+def test_a_family_without_a_cdf_kernel_and_a_missing_column_are_refused(family_without_a_cdf):
     frame = survival_table(20)
-    with pytest.raises(DataError, match="'gamma' does not model censored"):
-        Censoring(event="arrest").bounds(frame, "week", get_family("gamma"))
+    with pytest.raises(DataError, match=f"'{NO_CDF}' does not model censored"):
+        Censoring(event="arrest").bounds(frame, "week", get_family(NO_CDF))
     with pytest.raises(DataError, match=r"expected a column 'died' \(events"):
         Censoring(event="died").bounds(frame, "week", get_family("weibull"))
     with pytest.raises(ValueError, match="not both"):
@@ -189,10 +192,11 @@ def test_censored_above_marks_a_cap_and_the_report_shows_p_above_it(tmp_path, ca
     (["--event", "arrest", "--upper", "x"], 2, "not both"),
     (["--event", "arrest", "--stream", "yes"], 2, "not streamed: use --stream no"),
     (["--event", "week"], 2, "is the target column itself"),
-    (["--event", "arrest", "--family", "gamma"], 1, "'gamma' does not model censored"),
+    (["--event", "arrest", "--family", NO_CDF], 1, f"'{NO_CDF}' does not model censored"),
     (["--censored-above", "inf"], 2, "expected a finite number"),
 ])  # fmt: skip
-def test_fit_refuses_bad_censoring_options(tmp_path, capsys, args, code, words):
+def test_fit_refuses_bad_censoring_options(tmp_path, capsys, args, code, words,
+                                           family_without_a_cdf):
     data = tmp_path / "surv.csv"
     survival_table(60).to_csv(data, index=False)
     got, _, err = run(capsys, "fit", data, "--target", "week", *args, "--out",
@@ -214,19 +218,19 @@ def test_fit_refuses_a_bad_event_before_training(tmp_path, capsys):
     assert "training on" not in out and not (tmp_path / "m.safetensors").exists()
 
 
-def test_compare_ranks_families_by_censored_likelihood_and_skips_those_without_a_cdf(tmp_path,
-                                                                                       capsys):
+def test_compare_ranks_families_by_censored_likelihood_and_skips_those_without_a_cdf(
+        tmp_path, capsys, family_without_a_cdf):
     frame = survival_table()
     data = tmp_path / "surv.csv"
     frame.to_csv(data, index=False)
     code, printed, err = run(capsys, "compare", data, "--target", "week", "--event", "arrest",
-                             "--families", "weibull,normal,gamma", "--hidden", "none",
+                             "--families", f"weibull,normal,gamma,{NO_CDF}", "--hidden", "none",
                              "--solver", "lbfgs", "--report", tmp_path / "cmp", "--quiet")  # fmt: skip
     assert code == 0, err
     assert "censored likelihood" in printed
-    assert "skipped gamma: gamma has no cdf kernel for censored rows" in printed
+    assert f"skipped {NO_CDF}: {NO_CDF} has no cdf kernel for censored rows" in printed
     ranked = re.findall(r"^  \d\s+(\S+)\s+(\S+)", printed, re.M)
-    assert {f for f, _ in ranked} == {"weibull", "normal"}
+    assert {f for f, _ in ranked} == {"weibull", "normal", "gamma"}
     # weibull's row is its fit's held-out censored NLL
     code, fitted, err = run(capsys, "fit", data, "--target", "week", "--event", "arrest",
                             "--family", "weibull", "--hidden", "none", "--solver", "lbfgs",

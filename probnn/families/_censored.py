@@ -19,6 +19,16 @@ For a location-scale family ``F(y) = G((y - mu) / sigma)`` with a standard law `
 each ratio ``g(r) / P`` formed as ``exp(log g(r) - log P)`` (a bound at +-inf has
 ``g = 0`` and contributes 0). :func:`location_scale_log_prob` computes these; a family
 chains them through its own link (``d log sigma / dz2`` of the softplus scale).
+
+A family whose shape enters its cdf through an incomplete gamma or beta function (gamma,
+beta, negative binomial) has no closed form for ``d log P / d shape``: it differentiates
+``log P`` numerically, :func:`central_difference`, a fourth-order central difference in
+a log-shape of the float64 log-probability. With step ``h = 1e-3`` its truncation error
+is ``h^4 f^(5) / 30 ~ 3e-14 f^(5)`` and its rounding error about ``1.5 eps |log P| / h ~
+3e-13 |log P|`` (``eps`` the float64 ulp, ``log P`` accurate to a few ulps), so the
+derivative is good to about ``1e-10`` relative for probabilities that are not far-tail
+(``|log P|`` of order 1-100): far beyond what minibatch training needs, and checked
+against finite differences of scipy's log-cdf in the tests.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from probnn._math import log1mexp
 __all__ = [
     "log_interval_prob", "log_difference", "location_scale_log_prob",
     "NORMAL_LAW", "LAPLACE_LAW", "LOGISTIC_LAW", "StudentTLaw", "standard_log_prob",
+    "central_difference", "bound_logs", "end_ratio", "location_shape_gradient",
 ]  # fmt: skip
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -69,6 +80,50 @@ def log_interval_prob(log_cdf_l, log_sf_l, log_cdf_u, log_sf_u) -> np.ndarray:
     above_median = log_cdf_l > log_sf_l
     return np.where(above_median, log_difference(log_sf_l, log_sf_u),
                     log_difference(log_cdf_u, log_cdf_l))  # fmt: skip
+
+
+def central_difference(f, t: np.ndarray, h: float | np.ndarray = 1e-3) -> np.ndarray:
+    """``df/dt`` by the fourth-order central difference ``(8 (f(t+h) - f(t-h)) - (f(t+2h) -
+    f(t-2h))) / (12 h)``, elementwise for a vectorised ``f`` (accuracy in the module's
+    docstring). Where ``f`` is ``-inf`` at some step (a probability at the float range's
+    edge) the difference is not a number: 0 there, and the caller sets its own limit."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = (8 * (f(t + h) - f(t - h)) - (f(t + 2 * h) - f(t - 2 * h))) / (12 * h)
+    return np.where(np.isfinite(d), d, 0.0)
+
+
+def bound_logs(bound: np.ndarray, log_cdf_sf) -> tuple[np.ndarray, np.ndarray]:
+    """``(log F(b), log S(b))`` at bounds that are ``-inf``, ``+inf`` or finite.
+
+    ``log_cdf_sf(mask)`` gives the two logs at the finite bounds ``bound[mask]``; an
+    absent lower bound (``-inf``) has ``F = 0``, an absent upper one (``+inf``) ``S = 0``.
+    """
+    fin = np.isfinite(bound)
+    lc = np.where(bound > 0, 0.0, -np.inf)
+    ls = np.where(bound > 0, -np.inf, 0.0)
+    if fin.any():
+        lc[fin], ls[fin] = log_cdf_sf(fin)
+    return lc, ls
+
+
+def end_ratio(log_density: np.ndarray, log_p: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """``g(b) / P`` as ``exp(log g - log P)``; 0 at an infinite bound or where ``P = 0``."""
+    ok = np.isfinite(bound) & (log_p > -np.inf)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.exp(np.where(ok, log_density, 0.0) - np.where(ok, log_p, 0.0))
+    return np.where(ok, r, 0.0)
+
+
+def location_shape_gradient(raw, log_p, logs_l, d_z1, d_z2):
+    """The gradient (n, 2) of a censored NLL in a location-type output ``z1`` and a shape
+    ``z2``, in ``raw``'s dtype, from their values where ``P > 0``; where ``P`` is 0 in floats
+    the limits: ``dL/dz1`` ``-inf`` when the interval lies in the upper tail (``F(l) > 1/2``,
+    from ``logs_l = (log F(l), log S(l))``), ``+inf`` below, and ``dL/dz2 = 0``."""
+    possible = log_p > -np.inf
+    grad = np.empty_like(raw)
+    grad[:, 0] = np.where(possible, d_z1, np.where(logs_l[0] > logs_l[1], -np.inf, np.inf))
+    grad[:, 1] = np.where(possible, d_z2, 0.0)
+    return grad
 
 
 class _Law:

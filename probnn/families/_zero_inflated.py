@@ -192,10 +192,6 @@ class HurdleFamily(ExcessZerosFamily):
     regression of ``y == 0``, the count part a zero-truncated count regression.
     """
 
-    @property
-    def models_intervals(self) -> bool:
-        return False
-
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
         count = self._count
         zc = raw[:, :-1]
@@ -212,8 +208,29 @@ class HurdleFamily(ExcessZerosFamily):
         grad[:, -1] = np.where(zero, -sigmoid(-z0), sigmoid(z0))
         return loss, grad
 
-    def _censored_loss_gradient(self, raw, lower, upper, need_gradient):  # pragma: no cover
-        return Family._censored_loss_gradient(self, raw, lower, upper, need_gradient)
+    def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
+        """``P(l < Y <= u) = pi [l < 0] + (1 - pi) P_B(max(l, 0) < Y <= u) / P_B(Y > 0)``.
+
+        The count part's NLL is ``L_c(max(l, 0), u) + T`` (the count family's censored NLL
+        plus the truncation ``T``, as an exact positive count's is ``L_c(y) + T``), mixed
+        with the zero as :meth:`ExcessZerosFamily._mix` does; an event ``(-inf, 0]`` holds
+        the zero only (``P = pi``).
+        """
+        count = self._count
+        zc = raw[:, :-1]
+        only_zero = (lower < 0) & (upper == 0)
+        part = ~only_zero
+        loss_c = np.full(raw.shape[0], np.inf)
+        grad_c = np.zeros((raw.shape[0], zc.shape[1])) if need_gradient else None
+        if part.any():
+            zp = zc[part]
+            lc, gc = count._censored_loss_gradient(zp, np.maximum(lower[part], 0.0), upper[part],
+                                                   need_gradient)  # fmt: skip
+            t, dt = count._log_positive_mass(zp, need_gradient)
+            loss_c[part] = lc.astype(np.float64, copy=False) + t
+            if need_gradient:
+                grad_c[part] = gc + dt
+        return self._mix(raw, lower < 0, loss_c, grad_c, loss_c, grad_c, need_gradient)
 
     def distribution(self, raw: ArrayLike):
         """``Hurdle(count distribution, zero_logit=z0)``, batch shape (n_samples,)."""

@@ -118,11 +118,11 @@ def test_a_classifier_is_less_sure_under_its_posterior(table, tmp_path, capsys):
     assert np.all(np.sign(p - 0.5) == np.sign(plain[:, up] - 0.5))
 
 
-def test_compare_scores_each_family_under_its_posterior(table, capsys):
+def test_compare_scores_each_family_under_its_posterior(table, tmp_path, capsys):
     path, _ = table
     code, stdout, _ = run(capsys, "compare", path, "--target", "y", "--drop", "label",
                           "--families", "normal,laplace", "--posterior", "laplace",
-                          "--epochs", "20", "--quiet")
+                          "--epochs", "20", "--quiet", "--report", tmp_path / "cmp")
     assert code == 0 and "normal" in stdout and "laplace" in stdout
 
 

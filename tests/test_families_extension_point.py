@@ -185,7 +185,8 @@ def test_the_command_line_fits_predicts_evaluates_compares_and_derives_it(
     assert main(["evaluate", str(model), str(data)]) == 0
     assert "family " + NAME in capsys.readouterr().out
     # positive reals: the kind's families include it, and compare ranks it
-    assert main(["compare", str(data), "--target", "y", *common]) == 0
+    assert main(["compare", str(data), "--target", "y", *common,
+                 "--report", str(tmp_path / "cmp")]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert re.search(rf"\n\s+\d\s+{NAME}\s", out), out
     assert main(["derive", NAME]) == 0

@@ -354,7 +354,7 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
                          f"constant in {sm['worse']} of {sm['fits']} fits"))
         for label, v in (("default single network", one),
                          ("recommended single network", d.get("probnn member"))):
-            if not v:
+            if not v or not const:  # a run without the constant peer (--peers) cannot say
                 continue
             worse_than_const = [i for i, (a, c) in enumerate(zip(v["runs"], const["runs"]))
                                 if a["nll"] > c["nll"]]

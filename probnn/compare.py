@@ -273,6 +273,7 @@ def compare_families(
     family_params: Mapping[str, Mapping[str, float]] | None = None,
     n_jobs: int | None = 1,
     say: Callable[[str], None] | None = None,
+    split: tuple[np.ndarray, np.ndarray] | None = None,
     **fit_params,
 ) -> FamilyComparison:
     """Fit each family on the same training rows and rank them by held-out NLL.
@@ -305,6 +306,10 @@ def compare_families(
         results are those of a sequential run.
     say : callable, optional
         Called with a line of progress (the target's kind, the split) before the fits.
+    split : (ndarray of int, ndarray of int), optional
+        The training and the held-out rows' positions in ``X`` (one fold of a
+        cross-validation, ``probnn.selection``); default: ``split_rows`` by ``seed`` and
+        ``test_size``.
     **fit_params
         Passed to :meth:`TabularModel.fit` (``hidden``, ``solver``, ``epochs``,
         ``progress``, estimator parameters such as ``learning_rate_init``).
@@ -339,7 +344,10 @@ def compare_families(
     # families the target's kind does not admit because of a few rows (a proportion with
     # one exact 0 and beta): said with those rows, not silently absent
     left_out = [] if families is not None else families_left_out(frame[target], target, tried)
-    train, test = split_rows(frame.shape[0], seed, test_size)
+    if split is None:
+        train, test = split_rows(frame.shape[0], seed, test_size)
+    else:
+        train, test = (np.asarray(part, dtype=np.intp) for part in split)
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}")
         say(f"one split for all families: {train.size} training rows, {test.size} held out")

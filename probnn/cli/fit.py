@@ -77,14 +77,18 @@ def _cmd_fit(args) -> int:
     check_target_column(frame, args.target)
     family = args.family
     reason = f"chosen with --family {family}"
+    select = family == "auto" and args.ensemble == 1 and not family_params
     if family == "auto":
         family, why = infer_family(frame[args.target])
         reason = f"inferred because {why}"
-        _say(args, f"family: {family} ({why})")
+        if not select:  # an ensemble or a family's parameters: the type's family, said
+            _say(args, f"family: {family} ({why}; no selection by likelihood with "
+                       f"{'--ensemble' if args.ensemble > 1 else '--family-param'})")
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
     _check_levels(args, family)
-    validate_frame(frame, args.target, family, args.impute, args.levels)
+    if not select:
+        validate_frame(frame, args.target, family, args.impute, args.levels)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
         check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
@@ -92,13 +96,24 @@ def _cmd_fit(args) -> int:
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
-    with _cluster(args):
-        model = TabularModel.fit(
-            frame.iloc[train], args.target, family=family, hidden=args.hidden,
-            solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-            progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
-            n_jobs=args.jobs, levels=args.levels, **_estimator_params(args), **extra,
-        )  # fmt: skip
+    selection = None
+    if select:  # every family of the target's kind x {constant, GLM, network}, by held-out NLL
+        from probnn.selection import select_model
+
+        selection = select_model(
+            frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
+            seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
+            hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+        model, reason = selection.model, selection.line
+        print(selection.line)
+    else:
+        with _cluster(args):
+            model = TabularModel.fit(
+                frame.iloc[train], args.target, family=family, hidden=args.hidden,
+                solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+                progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
+                n_jobs=args.jobs, levels=args.levels, **_estimator_params(args), **extra,
+            )  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
@@ -109,6 +124,7 @@ def _cmd_fit(args) -> int:
         metrics = model.evaluate(held_out, coverage=args.coverage)
     facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
                  held_out=held_out, reason=reason, timing=timing, data_sha=data_sha,
+                 selection=None if selection is None else selection.table,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
@@ -199,6 +215,9 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     from probnn.report.card import file_sha256
 
     data_sha = file_sha256(args.data)  # the model file's and the report's fingerprint of DATA
+    if args.family == "auto":
+        _say(args, "--stream: the family is the default for the target's kind (no selection "
+                   "by held-out likelihood on a streamed table; name one with --family)")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
     model, info = fit_stream(

@@ -87,6 +87,7 @@ class TabularModel:
         ensemble: int = 1,
         n_jobs: int | None = None,
         levels: Sequence[str] | None = None,
+        constant: bool = False,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -122,6 +123,12 @@ class TabularModel:
             A classifier's classes in their order (``--levels``; see :func:`class_order`:
             an ordered family needs it for text labels unless the column is an ordered
             categorical). Saved in the model, so prediction and evaluation use it.
+        constant : bool, default=False
+            Fit the family's best constant model, which ignores the features: its
+            generalised linear model (no hidden layer; ``hidden`` is ignored) trained with
+            every input at 0, so only the intercepts learn (the maximum-likelihood constant,
+            under the estimator's prior), then its input weights set to 0. It is saved,
+            loaded and predicted as any model; ``probnn.report.card.is_constant`` tells it.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -136,6 +143,8 @@ class TabularModel:
         features = frame.drop(columns=[target])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
+        if constant:  # an intercept-only fit: the inputs carry nothing
+            X, hidden = np.zeros_like(X), ()
         classifier = is_classifier_family(family)
         # a regressor keeps MLPRegressor's defaults (sized by the data; early stopping on
         # validation NLL where it helps); a classifier gets the table's settings, with early
@@ -184,6 +193,8 @@ class TabularModel:
             raise
         except ValueError as exc:  # a family's check on the targets, with rows
             raise DataError(f"column {target!r}: {exc}") from None
+        if constant:  # weights that never saw a non-zero input: 0, so x is ignored
+            estimator.coefs_[0][...] = 0.0
         return model
 
     # ---------------------------------------------------------------- predict

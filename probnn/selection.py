@@ -15,9 +15,10 @@ registry's ``target_kinds``; a target of class labels only the class families, u
 Each candidate is scored on held-out rows: K-fold cross-validation below
 :data:`LARGE_TABLE` rows (every row held out once), one split (``probnn._split``) above.
 The constants and the GLMs are cheap and scored for every family; networks only for the
-:data:`NETWORK_FAMILIES` families whose constant or GLM scored best (successive halving:
-under K folds a network is fitted on the first fold, and on the others only when it is not
-clearly behind, by more than 2 paired standard errors, the best candidate there). A
+families whose constant or GLM scored best (:data:`NETWORK_FAMILIES`: two under K folds,
+one on one split; successive halving: under K folds a network is fitted on the first fold,
+and on the others only when it is not clearly behind, by more than 2 paired standard
+errors, the best candidate there). A
 candidate that fails (training diverged, a target its family cannot take) is dropped and
 recorded. The *one-standard-error rule* then chooses: of the candidates within one paired
 standard error of the lowest mean NLL, the simplest (constant < GLM < network; the lower
@@ -60,8 +61,10 @@ CAPACITY_WORDS = {"constant": "constant model", "glm": "GLM", "network": "networ
 # would cost K fits.
 LARGE_TABLE = 5000
 N_SPLITS = 5
-# Families whose network is tried: those whose constant or GLM scored best.
-NETWORK_FAMILIES = 2
+# Families whose network is tried ("auto"): those whose constant or GLM scored best, two
+# under K folds (the halving drops the one behind after the first fold), one on one split
+# (a large table, where the networks are the cost).
+NETWORK_FAMILIES = {"folds": 2, "split": 1}
 # A network more than this many paired standard errors behind the best candidate on the
 # first fold is not fitted on the other folds.
 HALVING_SE = 2.0
@@ -314,7 +317,7 @@ def select_model(
     task: str | None = None,
     cv="auto",
     seed: int = 0,
-    network_families: int = NETWORK_FAMILIES,
+    network_families: int | str = "auto",
     impute: bool = False,
     levels: Sequence[str] | None = None,
     family_params: Mapping[str, Mapping[str, float]] | None = None,
@@ -340,8 +343,9 @@ def select_model(
         The folds (:func:`cv_splits`).
     seed : int, default=0
         The folds' and every fit's seed.
-    network_families : int, default=2
-        Families whose network is tried (0: constants and GLMs only).
+    network_families : int or "auto", default="auto"
+        Families whose network is tried (0: constants and GLMs only; "auto":
+        :data:`NETWORK_FAMILIES`, 2 under K folds, 1 on one split).
     impute, levels, family_params, n_jobs
         As :func:`probnn.compare_families` (``n_jobs``: the families of one stage fitted
         at once).
@@ -371,6 +375,8 @@ def select_model(
     kinds, why = target_kinds(frame[target])
     names = _candidate_families(kinds, families, task)
     folds = cv_splits(frame.shape[0], cv, seed)
+    if network_families == "auto":
+        network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
                   n_jobs=n_jobs)  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]
@@ -447,7 +453,7 @@ class _AutoEstimator(BaseEstimator):
 
     _task = "regressor"
 
-    def __init__(self, *, families=None, cv="auto", network_families=NETWORK_FAMILIES,
+    def __init__(self, *, families=None, cv="auto", network_families="auto",
                  hidden=None, solver="adam", epochs=None, impute=False, levels=None,
                  n_jobs=1, random_state=0):  # fmt: skip
         self.families = families
@@ -523,8 +529,8 @@ class AutoRegressor(_AutoEstimator):
         Regression families to try (default: those of the target's kinds).
     cv : "auto", int, None or a splitter, default="auto"
         K-fold below 5,000 rows, one split above (:func:`cv_splits`).
-    network_families : int, default=2
-        Families whose default network is tried.
+    network_families : int or "auto", default="auto"
+        Families whose default network is tried (2 under K folds, 1 on one split).
     hidden, solver, epochs
         The network candidates' ``TabularModel.fit`` arguments (None: the defaults).
     impute, levels, n_jobs, random_state

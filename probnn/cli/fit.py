@@ -177,9 +177,9 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
 def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
     """The console's warning when the fitted model's held-out NLL is above that of the
     family's best constant model (which ignores the features); None otherwise."""
-    from probnn.report.card import is_linear
+    from probnn.report.card import is_constant, is_linear
 
-    if not nll > nll0:
+    if not nll > nll0 or is_constant(model.estimator):  # (a constant model is that model)
         return None
     linear = is_linear(model.estimator)
     what = "generalised linear model" if linear else "network"

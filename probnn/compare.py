@@ -153,6 +153,8 @@ def _verdict(ranked: Sequence[str], means: Mapping[str, float], se: Mapping[str,
         return f"{best} is the only family that could be fitted."
     second = ranked[1]
     gap, error = means[second] - means[best], se[second]
+    if gap == 0 and error == 0:  # the same NLL on every row (e.g. two families' constants)
+        return f"{best} and {second} predict every held-out row with the same probability"
     if gap > 0 and error == 0:
         return f"{best} beats {second} by {gap:.4f} nats/example on every held-out row"
     if not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)

@@ -405,10 +405,11 @@ def select_model(
                 m0 = {c: float(np.mean(r)) for c, r in first.items()}
                 for f in top:
                     c = (f, "network")
-                    if c in m0 and m0[c] - m0[best0] > HALVING_SE * se0[c]:
-                        scores.status[c] = (f"dropped after fold 1: {m0[c] - m0[best0]:+.4f} "
-                                            f"nats, {(m0[c] - m0[best0]) / se0[c]:.1f} SE "
-                                            f"behind {_name(best0)}")  # fmt: skip
+                    gap = m0[c] - m0[best0] if c in m0 else math.nan
+                    if gap > HALVING_SE * se0[c]:  # (an SE of 0: behind on every row)
+                        scores.status[c] = (f"dropped after fold 1: {gap:+.4f} nats, "
+                                            f"{HALVING_SE:g} SE ({se0[c]:.4f}) or more behind "
+                                            f"{_name(best0)}")  # fmt: skip
             _run(features, column, scores, top, "network", range(1, len(folds)), params, common)
     complete = scores.complete()
     if not complete:

@@ -157,3 +157,20 @@ def test_cli_auto_is_no_worse_than_the_constant_and_the_linear_model(tmp_path, c
     assert nll <= min(const, ols) + 0.01, (nll, const, ols, out)
     html = (tmp_path / "m-report" / "report.html").read_text()
     assert 'id="selection"' in html and "Candidates (selection by held-out NLL)" in html
+
+
+def test_two_candidates_equal_on_every_row_are_said_so_not_divided_by_zero():
+    # the categorical and the ordinal constant models are the class frequencies: the same
+    # probability of every held-out label, a difference of 0 with an SE of 0
+    from probnn.compare import _verdict
+
+    text = _verdict(["categorical", "ordinal"], {"categorical": 1.2, "ordinal": 1.2},
+                    {"categorical": 0.0, "ordinal": 0.0})  # fmt: skip
+    assert "same probability" in text
+    X = _table(90, seed=12)
+    y = pd.Series(np.random.default_rng(13).integers(0, 3, size=90), name="grade")
+    sel = select_model(X, y, families=["categorical", "ordinal"], cv=3, network_families=0)
+    rows = sel.nll_rows
+    np.testing.assert_allclose(rows[("categorical", "constant")], rows[("ordinal", "constant")],
+                               rtol=1e-5)  # fmt: skip
+    assert sel.capacity in ("constant", "glm")

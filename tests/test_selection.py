@@ -174,3 +174,15 @@ def test_two_candidates_equal_on_every_row_are_said_so_not_divided_by_zero():
     np.testing.assert_allclose(rows[("categorical", "constant")], rows[("ordinal", "constant")],
                                rtol=1e-5)  # fmt: skip
     assert sel.capacity in ("constant", "glm")
+
+
+def test_a_streamed_fit_keeps_the_type_rule_and_says_so(tmp_path, capsys):
+    frame = _table(60, seed=14).assign(y=lambda f: f["a"] + np.random.default_rng(15).normal(size=60))
+    data = tmp_path / "s.csv"
+    frame.to_csv(data, index=False)
+    code = main(["fit", str(data), "--target", "y", "--hidden", "4", "--epochs", "2", "--stream",
+                 "yes", "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "no selection by held-out likelihood on a streamed table" in out
+    assert "chose " not in out and load_model(tmp_path / "m.safetensors").family == "normal"

@@ -16,9 +16,10 @@ Each candidate is scored on held-out rows: K-fold cross-validation below
 :data:`LARGE_TABLE` rows (every row held out once), one split (``probnn._split``) above.
 The constants and the GLMs are cheap and scored for every family; networks only for the
 families whose constant or GLM scored best (:data:`NETWORK_FAMILIES`: two under K folds,
-one on one split; successive halving: under K folds a network is fitted on the first fold,
-and on the others only when it is not clearly behind, by more than 2 paired standard
-errors, the best candidate there). A
+one on one split). Successive halving under K folds: those networks and that of the kind's
+first family (the registry's default) are fitted on the first fold, and on the others only
+the best :data:`NETWORK_FAMILIES` of them that are not clearly behind (by more than 2
+paired standard errors) the best candidate there. A
 candidate that fails (training diverged, a target its family cannot take) is dropped and
 recorded. The *one-standard-error rule* then chooses: of the candidates within one paired
 standard error of the lowest mean NLL, the simplest (constant < GLM < network; the lower
@@ -240,7 +241,10 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
         failed = dict(result.skipped)
         for f in todo:
             key = (f, capacity)
-            if f in result.nll_rows:
+            if f in result.nll_rows and not np.all(np.isfinite(result.nll_rows[f])):
+                bad = int(np.sum(~np.isfinite(result.nll_rows[f])))
+                scores.status[key] = f"failed: a non-finite NLL on {bad} held-out row(s)"
+            elif f in result.nll_rows:
                 scores.rows.setdefault(key, {})[i] = result.nll_rows[f]
                 scores.seconds[key] = scores.seconds.get(key, 0.0) + result.seconds[f]
                 scores.models[key] = result.models[f]
@@ -394,6 +398,10 @@ def select_model(
         ranked = sorted({c[0] for c in mean}, key=lambda f: min(
             v for c, v in mean.items() if c[0] == f))  # fmt: skip
         top = ranked[:network_families]
+        if len(folds) > 1 and names[0] in ranked and names[0] not in top:
+            # the kind's first family is screened too: a GLM's rank says little of a
+            # network's (a location-scale family's network often wins where its GLM did not)
+            top.append(names[0])
         params = _capacity_params("network", network_params)
         if say is not None and top:
             say(f"training the networks of {', '.join(top)}")
@@ -410,6 +418,12 @@ def select_model(
                         scores.status[c] = (f"dropped after fold 1: {gap:+.4f} nats, "
                                             f"{HALVING_SE:g} SE ({se0[c]:.4f}) or more behind "
                                             f"{_name(best0)}")  # fmt: skip
+                alive = sorted((f for f in top if (f, "network") in m0
+                                and (f, "network") not in scores.status),
+                               key=lambda f: m0[(f, "network")])  # fmt: skip
+                for f in alive[network_families:]:
+                    scores.status[(f, "network")] = (f"dropped after fold 1: not among the "
+                                                     f"{network_families} best networks there")
             _run(features, column, scores, top, "network", range(1, len(folds)), params, common)
     complete = scores.complete()
     if not complete:

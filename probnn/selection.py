@@ -379,6 +379,9 @@ def select_model(
     kinds, why = target_kinds(frame[target])
     names = _candidate_families(kinds, families, task)
     folds = cv_splits(frame.shape[0], cv, seed)
+    if say is not None:
+        say(f"target kind: {' and '.join(kinds)}, since {why}; candidates: {', '.join(names)}, "
+            "each as a constant model, a GLM and a network")
     if network_families == "auto":
         network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,

@@ -143,7 +143,9 @@ def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, 
         data = tmp_path / "labels.csv"
         frame.to_csv(data, index=False)
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", data, "--target", "y", "--quiet", "--out", model)
+    family = "normal" if kind == "regression" else "bernoulli"  # (no selection: one network)
+    code, _, err = run(capsys, "fit", data, "--target", "y", "--family", family, "--quiet",
+                       "--out", model)  # fmt: skip
     assert code == 0, err
     est = load_model(model).estimator
     names = ("hidden_layer_sizes", "learning_rate_init", "alpha", "max_iter",

@@ -80,7 +80,7 @@ def test_overdispersed_counts_choose_the_negative_binomial():
     mean = np.exp(1.0 + 0.6 * X["a"])
     rng = np.random.default_rng(3)
     y = pd.Series(rng.negative_binomial(1.5, 1.5 / (1.5 + mean)), name="visits")  # dispersion 2/3
-    sel = select_model(X, y, network_families=0, seed=0)
+    sel = select_model(X, y, network_families=0, seed=0, cv=3)
     assert sel.family == "negative-binomial" and sel.capacity == "glm", sel.table
     assert sel.line.startswith("chose negative-binomial GLM")
 
@@ -88,14 +88,14 @@ def test_overdispersed_counts_choose_the_negative_binomial():
 def test_noise_chooses_the_constant_and_a_nonlinear_mean_the_network():
     X = _table(300, seed=4)
     noise = pd.Series(np.random.default_rng(5).normal(3.0, 2.0, size=300), name="y")
-    sel = select_model(X, noise, families=["normal"], seed=0, **NET)
+    sel = select_model(X, noise, families=["normal"], seed=0, cv=3, **NET)
     # (a network that early stopping kept near its start, the constant, is within a
     # hair of it: the rule may keep the GLM; never the network)
     assert sel.capacity in ("constant", "glm"), sel.table
     assert is_constant(sel.model.estimator) == (sel.capacity == "constant")
     curve = pd.Series(np.sin(2.5 * X["b"]) + 0.1 * np.random.default_rng(6).normal(size=300),
                       name="y")  # fmt: skip
-    sel = select_model(X, curve, families=["normal"], seed=0, hidden=(16,), epochs=300)
+    sel = select_model(X, curve, families=["normal"], seed=0, cv=3, hidden=(16,), epochs=300)
     assert sel.capacity == "network", sel.table
     assert set(sel.table["capacity"]) == {"constant", "glm", "network"}
 
@@ -134,8 +134,8 @@ def test_auto_estimators_follow_the_scikit_learn_pattern():
 
 def test_cli_auto_is_no_worse_than_the_constant_and_the_linear_model(tmp_path, capsys):
     rng = np.random.default_rng(11)
-    frame = _table(300, seed=10)
-    frame["y"] = 3.0 + 2.0 * frame["a"] - frame["b"] + rng.normal(0.0, 0.5, size=300)
+    frame = _table(200, seed=10)
+    frame["y"] = 3.0 + 2.0 * frame["a"] - frame["b"] + rng.normal(0.0, 0.5, size=200)
     data = tmp_path / "t.csv"
     frame.to_csv(data, index=False)
     code = main(["fit", str(data), "--target", "y", "--hidden", "8", "--epochs", "40",
@@ -145,7 +145,7 @@ def test_cli_auto_is_no_worse_than_the_constant_and_the_linear_model(tmp_path, c
     line = re.search(r"^chose (\S+) (constant model|GLM|network): .*$", out, re.M)
     assert line is not None, out
     nll = float(re.search(r"^  NLL \(nats per example\)\s+(\S+)$", out, re.M).group(1))
-    train, test = split_rows(300, 0, 0.2)
+    train, test = split_rows(200, 0, 0.2)
     tr, te = frame.iloc[train], frame.iloc[test]
     # the constant normal and the least-squares line (ML variance), on the same rows
     const = -np.mean(stats.norm.logpdf(te["y"], tr["y"].mean(), tr["y"].std(ddof=0)))

@@ -87,8 +87,8 @@ def _cmd_fit(args) -> int:
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
     _check_levels(args, family)
-    if not select:
-        validate_frame(frame, args.target, family, args.impute, args.levels)
+    # (selecting: the bad rows the type's family names are those every candidate meets)
+    validate_frame(frame, args.target, family, args.impute, args.levels)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
         check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],

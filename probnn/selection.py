@@ -263,16 +263,18 @@ def _capacity_params(capacity: str, network: Mapping) -> dict:
     return base
 
 
-def _summary(scores: _Scores, chosen, best, se, candidates, network_families) -> pd.DataFrame:
+def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
     """The candidates' table, the scored ones best first, then the dropped and failed."""
     complete = scores.complete()
     mean = {c: float(np.mean(r)) for c, r in complete.items()}
     rows = []
     keys = sorted(complete, key=mean.get)
-    keys += [c for c in candidates if c not in complete and (c in scores.rows or c in scores.status)]
+    keys += [c for c in candidates
+             if c not in complete and (c in scores.rows or c in scores.status)]
     for c in keys:
         folds = scores.rows.get(c, {})
-        nll = mean.get(c, float(np.mean(np.concatenate(list(folds.values())))) if folds else math.nan)
+        partial = float(np.mean(np.concatenate(list(folds.values())))) if folds else math.nan
+        nll = mean.get(c, partial)
         if c in complete:
             status = ("chosen" if c == chosen else "best" if c == best
                       else "within 1 SE" if not mean[c] - mean[best] > se[c] else "scored")
@@ -301,7 +303,8 @@ def selection_line(table: pd.DataFrame, folds: Sequence, n_rows: int) -> str:
     if pick["minus_best"] == 0:
         others = scored[scored["status"] != "chosen"]
         if others.empty:
-            return f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats, the only candidate ({how})"
+            return (f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats, the only "
+                    f"candidate ({how})")
         nxt = others.iloc[0]
         return (f"chose {chosen}: the lowest held-out NLL, {pick['nll_nats']:.4f} nats, vs "
                 f"{_name((nxt['family'], nxt['capacity']))} {nxt['nll_nats']:.4f} "
@@ -391,7 +394,8 @@ def select_model(
     everywhere = range(len(folds))
     for capacity in ("constant", "glm"):
         if say is not None:
-            say(f"scoring {len(names)} families' {CAPACITY_WORDS[capacity]}s on {len(folds)} fold(s)")
+            say(f"scoring {len(names)} families' {CAPACITY_WORDS[capacity]}s on "
+                f"{len(folds)} fold(s)")
         _run(features, column, scores, names, capacity, everywhere,
              _capacity_params(capacity, network_params), common)  # fmt: skip
     hidden = network_params.get("hidden")
@@ -430,13 +434,13 @@ def select_model(
             _run(features, column, scores, top, "network", range(1, len(folds)), params, common)
     complete = scores.complete()
     if not complete:
-        raise DataError("expected at least one candidate scored on every fold; none was: " + "; ".join(
-            f"{_name(c)}: {why}" for c, why in scores.status.items()))  # fmt: skip
+        raise DataError("expected at least one candidate scored on every fold; none was: "
+                        + "; ".join(f"{_name(c)}: {why}" for c, why in scores.status.items()))
     outputs = {c: int(np.asarray(m.estimator.intercepts_[-1]).size)
                for c, m in scores.models.items()}  # fmt: skip
     chosen, best, se = one_standard_error_choice(complete, outputs)
     candidates = [(f, c) for c in CAPACITIES for f in names]
-    table = _summary(scores, chosen, best, se, candidates, network_families)
+    table = _summary(scores, chosen, best, se, candidates)
     line = selection_line(table, folds, frame.shape[0])
     refit = len(folds) > 1 or chosen[1] != "network"
     if refit:

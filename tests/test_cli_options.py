@@ -106,7 +106,8 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     from probnn.model_file import load_model
 
     model = tmp_path / "m.safetensors"
-    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", "--hidden", "4", "--epochs",
+    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                         "--hidden", "4", "--epochs",
                          "5", "--lr", "0.01", "--batch-size", "16", "--patience", "3", "--prior",
                          "laplace", "--alpha", "0.5", "--test-size", "0.3", "--seed", "7",
                          "--average", "0.99", "--out", model)  # fmt: skip
@@ -171,7 +172,8 @@ def test_average_none_keeps_the_last_steps_weights(tmp_path, real_csv, capsys):
     from probnn.model_file import load_model
 
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", *FAST, "--average", "none",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--average", "none",
                        "--out", model)  # fmt: skip
     assert code == 0, err
     est = load_model(model).estimator
@@ -182,7 +184,8 @@ def test_prior_none_is_plain_maximum_likelihood(tmp_path, real_csv, capsys):
     from probnn.model_file import load_model
 
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", *FAST, "--prior", "none",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--prior", "none",
                        "--out", model)  # fmt: skip
     assert code == 0, err
     assert load_model(model).estimator.prior is None
@@ -285,7 +288,8 @@ def test_end_of_training_line_and_no_progress_frames_in_a_redirected_log(tmp_pat
 
     monkeypatch.setattr(training, "PROGRESS_DELAY_S", 0.0)  # a bar at once, were there one
     model = tmp_path / "m.safetensors"
-    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", "--hidden", "8", "--epochs",
+    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                         "--hidden", "8", "--epochs",
                          "400", "--lr", "0.05", "--patience", "2", "--out", model)  # fmt: skip
     assert code == 0, err
     assert "\r" not in err  # capsys's stderr is not a terminal
@@ -300,7 +304,8 @@ def test_end_of_training_line_and_no_progress_frames_in_a_redirected_log(tmp_pat
 
 
 def test_budget_exhausted_says_so(tmp_path, real_csv, capsys):
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", "--hidden", "4", "--epochs", "2",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "4", "--epochs", "2",
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert code == 0
     line = next(l for l in err.splitlines() if l.startswith("training: "))
@@ -309,11 +314,13 @@ def test_budget_exhausted_says_so(tmp_path, real_csv, capsys):
 
 def test_progress_bar_only_on_a_terminal(tmp_path, real_csv, capsys, monkeypatch, fit_calls):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", "--hidden", "4", "--epochs", "2",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "4", "--epochs", "2",
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert code == 0, err
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", "--hidden", "4", "--epochs", "2",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "4", "--epochs", "2",
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert [kw["progress"] for kw, _ in fit_calls] == [True, False]
 
@@ -362,7 +369,8 @@ def test_fit_report_is_a_model_card_with_the_best_constant_model(tmp_path, capsy
 
 def test_evaluate_writes_a_report_for_new_data(tmp_path, real_csv, capsys):
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", *FAST, "--out", model)
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--out", model)
     assert code == 0, err
     new_csv = tmp_path / "new.csv"  # 80 new rows of the same law
     rng = np.random.default_rng(11)

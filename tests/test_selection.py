@@ -177,7 +177,8 @@ def test_two_candidates_equal_on_every_row_are_said_so_not_divided_by_zero():
 
 
 def test_a_streamed_fit_keeps_the_type_rule_and_says_so(tmp_path, capsys):
-    frame = _table(60, seed=14).assign(y=lambda f: f["a"] + np.random.default_rng(15).normal(size=60))
+    noise = np.random.default_rng(15).normal(size=60)
+    frame = _table(60, seed=14).assign(y=lambda f: f["a"] + noise)
     data = tmp_path / "s.csv"
     frame.to_csv(data, index=False)
     code = main(["fit", str(data), "--target", "y", "--hidden", "4", "--epochs", "2", "--stream",

@@ -71,7 +71,8 @@ NETWORK_FAMILIES = {"folds": 2, "split": 1}
 HALVING_SE = 2.0
 
 
-def cv_splits(n_rows: int, cv="auto", seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def cv_splits(n_rows: int, cv="auto", seed: int = 0,
+              labels: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The training and held-out rows of each fold.
 
     Parameters
@@ -83,17 +84,29 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0) -> list[tuple[np.ndarray, n
         ``random_state=seed``); None or 1: one split (``probnn._split.split_rows``, the
         ``fit`` command's rule, 20% held out); an object with ``split(X)``: its folds.
     seed : int
+    labels : ndarray of shape (n_rows,), optional
+        Class labels: ``"auto"`` then keeps each class's share in every fold
+        (``StratifiedKFold``, as many folds as the rarest class has rows, at most
+        :data:`N_SPLITS`), so every fold trains on every class.
 
     Returns
     -------
     list of (ndarray of int, ndarray of int)
     """
-    from sklearn.model_selection import KFold
+    from sklearn.model_selection import KFold, StratifiedKFold
 
     if isinstance(cv, str):
         if cv != "auto":
             raise ValueError(f"cv must be 'auto', an int, None or a splitter; found {cv!r}")
         cv = N_SPLITS if n_rows < LARGE_TABLE else None
+        if cv is not None and labels is not None:
+            rarest = int(np.min(np.unique(np.asarray(labels, dtype=str), return_counts=True)[1]))
+            if rarest >= 2:
+                cv = StratifiedKFold(n_splits=min(N_SPLITS, rarest), shuffle=True,
+                                     random_state=seed)  # fmt: skip
+                splits = cv.split(np.zeros((n_rows, 1)), np.asarray(labels, dtype=str))
+                return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp))
+                        for a, b in splits]  # fmt: skip
     if cv is None or (isinstance(cv, (int, np.integer)) and cv == 1):
         return [split_rows(n_rows, seed, TEST_FRACTION)]
     if isinstance(cv, (int, np.integer)):
@@ -381,7 +394,10 @@ def select_model(
     Preprocessor(impute=impute).fit(frame.drop(columns=[target]))  # errors name file rows
     kinds, why = target_kinds(frame[target])
     names = _candidate_families(kinds, families, task)
-    folds = cv_splits(frame.shape[0], cv, seed)
+    from probnn.families import FAMILIES
+
+    labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None
+    folds = cv_splits(frame.shape[0], cv, seed, labels)
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}; candidates: {', '.join(names)}, "
             "each as a constant model, a GLM and a network")
@@ -433,9 +449,9 @@ def select_model(
                                                      f"{network_families} best networks there")
             _run(features, column, scores, top, "network", range(1, len(folds)), params, common)
     complete = scores.complete()
-    if not complete:
-        raise DataError("expected at least one candidate scored on every fold; none was: "
-                        + "; ".join(f"{_name(c)}: {why}" for c, why in scores.status.items()))
+    if not complete:  # (a tiny table: a class missing from a fold's training rows, ...)
+        return _unscored(frame, target, names[0], scores, folds, kinds, why, network_params,
+                         dict(seed=seed, impute=impute, levels=levels))
     outputs = {c: int(np.asarray(m.estimator.intercepts_[-1]).size)
                for c, m in scores.models.items()}  # fmt: skip
     chosen, best, se = one_standard_error_choice(complete, outputs)
@@ -456,6 +472,22 @@ def select_model(
     return Selection(table=table, family=chosen[0], capacity=chosen[1], model=model,
                      refitted=refit, line=line, kinds=tuple(kinds), why=why, folds=folds,
                      nll_rows=complete)  # fmt: skip
+
+
+def _unscored(frame, target, family, scores, folds, kinds, why, network_params, options):
+    """No candidate could be scored on every fold: the kind's first family's network (the
+    type rule's choice), fitted on all rows and said to be unscored."""
+    from probnn.tables.model import TabularModel
+
+    first = next(iter(scores.status.items()), None)
+    model = TabularModel.fit(frame, target, family=family, **options,
+                             **_capacity_params("network", network_params))  # fmt: skip
+    reason = f" ({_name(first[0])}: {first[1]})" if first else ""
+    line = (f"chose {family} network, unscored: no candidate could be scored on every fold"
+            f"{reason}; the default for the target's kind")  # fmt: skip
+    table = _summary(scores, None, None, {}, list(scores.status))
+    return Selection(table=table, family=family, capacity="network", model=model, refitted=True,
+                     line=line, kinds=tuple(kinds), why=why, folds=folds, nll_rows={})
 
 
 # --------------------------------------------------------------- scikit-learn estimators

@@ -66,7 +66,9 @@ def _cli_defaults(impute: bool) -> dict:
     parser = cli.build_parser() if hasattr(cli, "build_parser") else None
     if parser is not None:
         args = parser.parse_args(["fit", "x.csv", "--target", "y"])
-        params = cli.options._estimator_params(args)
+        from probnn.cli.options import _estimator_params
+
+        params = _estimator_params(args)
     else:  # the options' defaults as of this scenario's writing
         params = {"prior": "gaussian"}
     return dict(hidden=None, solver="adam", epochs=None, impute=impute, progress=False,
@@ -126,6 +128,19 @@ def _fit(frame, target, family, seed, defaults, **over):
     return model, time.perf_counter() - started
 
 
+def _select(frame, target, seed, defaults):
+    """(a): ``probnn fit --family auto``'s selection (``probnn.selection.select_model`` with the
+    CLI's defaults, the call ``fit`` makes) on the training rows; the model, seconds, choice."""
+    from probnn.selection import select_model
+
+    params = dict(defaults)
+    impute, levels = params.pop("impute"), params.pop("levels")
+    started = time.perf_counter()
+    sel = select_model(frame.drop(columns=[target]), frame[target], seed=seed, impute=impute,
+                       levels=levels, **params)
+    return sel.model, time.perf_counter() - started, f"{sel.family} {sel.capacity}"
+
+
 def _coverage(model, held_out) -> float | None:
     if model.is_classifier:
         return None
@@ -155,16 +170,22 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
         train, held = frame.iloc[train_idx], frame.iloc[test_idx]
         rec: dict = {"seed": seed, "n_test": int(test_idx.size)}
         rows: dict[str, np.ndarray] = {}
-        # (a) auto with every default
+        # (a0) one default fit of the type rule's family (before selection): the time unit
         try:
             model, took = _fit(train, table.target, auto, seed, defaults)
+            rows["default"] = _row_nll(model, held, kind)
+            rec.update(default_time=took, default_coverage=_coverage(model, held))
+        except FIT_ERRORS as exc:
+            rec["default_error"], took = " ".join(str(exc).split())[:200], math.nan
+        # (a) auto: probnn fit's selection with every default
+        try:
+            model, sel_took, chosen = _select(train, table.target, seed, defaults)
             rows["auto"] = _row_nll(model, held, kind)
-            rec.update(auto_time=took, auto_coverage=_coverage(model, held),
-                       auto_epochs=int(getattr(model.estimator, "n_iter_", 0) or 0))
+            rec.update(auto_time=sel_took, chosen=chosen, auto_coverage=_coverage(model, held))
             rows["const_auto"] = _constant_rows(model, train, held, kind)
         except FIT_ERRORS as exc:  # probnn fit itself would stop here with this one line
-            rec["auto_error"], took = " ".join(str(exc).split())[:200], math.nan
-            log(f"  scenario 9 {table.name} seed {seed}: auto {auto} failed: {rec['auto_error']}")
+            rec["auto_error"], sel_took = " ".join(str(exc).split())[:200], math.nan
+            log(f"  scenario 9 {table.name} seed {seed}: auto failed: {rec['auto_error']}")
         # (b), (c): the right family's constant and GLM
         try:
             # L-BFGS: a GLM's loss is smooth and small, so it is fitted to convergence (the
@@ -181,8 +202,8 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
         if i < compare_seeds:
             fam_nll, fam_time, skipped = {}, {}, {}
             for fam in candidates:
-                if fam == auto and "auto" in rows:  # (a)'s fit: same data, family, options, seed
-                    fam_nll[fam], fam_time[fam] = float(rows["auto"].mean()), took
+                if fam == auto and "default" in rows:  # (a0)'s fit: same data, family, seed
+                    fam_nll[fam], fam_time[fam] = float(rows["default"].mean()), took
                     continue
                 try:
                     m, t = _fit(train, table.target, fam, seed, defaults)
@@ -202,9 +223,9 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
         rec["diff"] = {k: _paired(rows["auto"], rows[k]) for k in ("const", "glm", "const_auto")
                        if k in rows and "auto" in rows}
         out["seeds"].append(rec)
-        log(f"  scenario 9 {table.name} seed {seed}: auto {auto} "
-            f"{rec['nll'].get('auto', math.nan):.4f} "
-            f"({took:.1f} s), constant {rec['nll'].get('const', math.nan):.4f}, GLM "
+        log(f"  scenario 9 {table.name} seed {seed}: auto {rec.get('chosen')} "
+            f"{rec['nll'].get('auto', math.nan):.4f} ({sel_took:.1f} s; one default {auto} fit "
+            f"{rec['nll'].get('default', math.nan):.4f}, {took:.1f} s), constant {rec['nll'].get('const', math.nan):.4f}, GLM "
             f"{rec['nll'].get('glm', math.nan):.4f}"
             + (f", compare best {rec['best']} {rec['compare_nll'][rec['best']]:.4f} "
                if rec.get("best") else "")
@@ -241,6 +262,9 @@ def summarise(t: dict) -> dict:
         "coverage": _mean(s, lambda r: r.get("auto_coverage")),
         "glm_coverage": _mean(s, lambda r: r.get("glm_coverage")),
         "auto_time": _mean(s, lambda r: r.get("auto_time")),
+        "default": _mean(s, lambda r: r["nll"].get("default")),
+        "default_time": _mean(s, lambda r: r.get("default_time")),
+        "chosen": ", ".join(sorted({r["chosen"] for r in s if "chosen" in r})),
         "compare_time": _mean(cmp_, lambda r: r["compare_time"]),
         "compare_seeds": len(cmp_), "seeds": len(s),
         "best": best, "best_nll": fam_mean.get(best) if best else None,
@@ -256,9 +280,14 @@ def _f(v, fmt=".3f") -> str:
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
 
 
+def _ratio(m: dict) -> str:
+    a, d = m.get("auto_time"), m.get("default_time")
+    return f"{a / d:.1f}" if a and d else "n/a"
+
+
 def markdown(res: dict) -> list[str]:
-    lines = ["## Scenario 9: the default fit against the constant model, the GLM and compare's "
-             "best family (issue 22)", "",
+    lines = ["## Scenario 9: probnn fit's selection (--family auto) against the constant model, "
+             "the GLM and compare's best family (issue 22)", "",
              f"CPU: {res['cpu']} ({res['cores']} logical cores), load average at the start "
              f"{', '.join(f'{x:.1f}' for x in res['loadavg_start'])} and the end "
              f"{', '.join(f'{x:.1f}' for x in res['loadavg_end'])}: the machine is shared, so "
@@ -274,7 +303,11 @@ def markdown(res: dict) -> list[str]:
              f"every seed for tables of at most {res['compare_max_rows']:,} rows, on the first "
              "seed only above. NLL: nats per held-out row, scored as `compare` scores the "
              "target's first kind; mean over seeds. *auto*: `probnn fit DATA --target T` with "
-             "every default (`TabularModel.fit` with the CLI's defaults, the call `fit` makes); "
+             "every default: the selection by held-out NLL (`probnn.selection.select_model` "
+             "with the CLI's defaults on the training rows, the call `fit` makes; *chosen*: "
+             "family and capacity per seed); *default*: one default network of the type rule's "
+             "family (`infer_family`, `fit`'s choice before selection), whose time is the unit "
+             "of *x default* (selection's wall time / one default fit's); "
              "*const*: the right family's best constant model (its `constant_raw`, MLE on the "
              "training rows); *GLM*: the right family with no hidden layer (`hidden=()`, Python "
              "API: `probnn fit --hidden` takes no empty list today), fitted by L-BFGS (the "
@@ -286,9 +319,10 @@ def markdown(res: dict) -> list[str]:
              "compare's fits one after the other. *auto - x*: paired difference over the "
              "held-out rows (positive: auto is worse) +- its standard error pooled over seeds; "
              "**bold**: auto worse than the right family's constant or GLM.", "",
-             "| table | rows | kind (probnn's) | right | auto | NLL auto | const | GLM | best "
-             "family (NLL) | auto - const | auto - GLM | cov auto | cov GLM | s auto | s compare |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| table | rows | kind (probnn's) | right | chosen | NLL auto | default | const | GLM | "
+             "best family (NLL) | auto - const | auto - GLM | cov auto | cov GLM | s auto | "
+             "x default | s compare |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in res["tables"]:
         if "skipped" in t:
             continue
@@ -305,10 +339,11 @@ def markdown(res: dict) -> list[str]:
             best += f", seed 0 (auto there {_f(m['auto_on_compare_seeds'])})"
         lines.append(
             f"| {t['table']} | {t['rows']:,} | {t['kind']} ({', '.join(t['probnn_kinds'])}) | "
-            f"{t['right']} | {t['auto']} | {_f(m['auto'])} | {_f(m['const'])} | {_f(m['glm'])} | "
+            f"{t['right']} | {m.get('chosen') or 'n/a'} | {_f(m['auto'])} | "
+            f"{_f(m.get('default'))} | {_f(m['const'])} | {_f(m['glm'])} | "
             f"{best} | {d('const')} | {d('glm')} | {_f(m['coverage'], '.2f')} | "
             f"{_f(m['glm_coverage'], '.2f')} | {_f(m['auto_time'], '.1f')} | "
-            f"{_f(m['compare_time'], '.1f')} |")
+            f"{_ratio(m)} | {_f(m['compare_time'], '.1f')} |")
     lines += ["", "Reading it: a family's NLL is a density for a continuous family on a real "
               "target, so on a target with a point mass (fair-affairs: most rows exactly 0) a "
               "continuous family can put a spike there and its NLL falls without bound "
@@ -379,7 +414,7 @@ def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int,
             # through a CSV, as a user's table reaches the CLI
             frame = read_table(write_csv(frame, Path(tmp), table.name))
             t0 = time.perf_counter()
-            n_cmp = seeds if frame.shape[0] <= compare_max_rows else 1
+            n_cmp = (seeds if frame.shape[0] <= compare_max_rows else 1) if compare_max_rows else 0
             n_seeds = seeds if frame.shape[0] <= max_rows_all_seeds else 1
             t = run_table(table, frame, list(range(n_seeds)), min(n_cmp, n_seeds), log)
             t["summary"], t["wall_s"] = summarise(t), time.perf_counter() - t0

@@ -78,6 +78,9 @@ _EXPORTS = {
     "LaplaceApproximation": "probnn.laplace",
     # families side by side on one table
     "compare_families": "probnn.compare",
+    "AutoRegressor": "probnn.selection",
+    "AutoClassifier": "probnn.selection",
+    "select_model": "probnn.selection",
     "FamilyComparison": "probnn.compare",
     # model files
     "save_model": "probnn.model_file",

@@ -174,6 +174,8 @@ def _verdict(ranked: Sequence[str], means: Mapping[str, float], se: Mapping[str,
         return f"{best} is the only family that could be fitted."
     second = ranked[1]
     gap, error = means[second] - means[best], se[second]
+    if gap == 0 and error == 0:  # the same NLL on every row (e.g. two families' constants)
+        return f"{best} and {second} predict every held-out row with the same probability"
     if gap > 0 and error == 0:
         return f"{best} beats {second} by {gap:.4f} nats/example on every held-out row"
     if not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)
@@ -304,6 +306,7 @@ def compare_families(
     n_jobs: int | None = 1,
     say: Callable[[str], None] | None = None,
     censoring=None,
+    split: tuple[np.ndarray, np.ndarray] | None = None,
     **fit_params,
 ) -> FamilyComparison:
     """Fit each family on the same training rows and rank them by held-out NLL.
@@ -341,6 +344,10 @@ def compare_families(
         censored bounds: every family is scored by ``-log P(lower < Y <= upper)`` of the
         held-out rows (an exact integer, for a continuous family on a count target, as
         ``(y - 1/2, y + 1/2]``); families without a cdf kernel are skipped.
+    split : (ndarray of int, ndarray of int), optional
+        The training and the held-out rows' positions in ``X`` (one fold of a
+        cross-validation, ``probnn.selection``); default: ``split_rows`` by ``seed`` and
+        ``test_size``.
     **fit_params
         Passed to :meth:`TabularModel.fit` (``hidden``, ``solver``, ``epochs``,
         ``progress``, estimator parameters such as ``learning_rate_init``).
@@ -378,7 +385,10 @@ def compare_families(
     # families the target's kind does not admit because of a few rows (a proportion with
     # one exact 0 and beta): said with those rows, not silently absent
     left_out = [] if families is not None else families_left_out(frame[target], target, tried)
-    train, test = split_rows(frame.shape[0], seed, test_size)
+    if split is None:
+        train, test = split_rows(frame.shape[0], seed, test_size)
+    else:
+        train, test = (np.asarray(part, dtype=np.intp) for part in split)
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}")
         say(f"one split for all families: {train.size} training rows, {test.size} held out")

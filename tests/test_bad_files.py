@@ -52,7 +52,8 @@ def test_report_into_a_folder_of_the_users_files_is_refused_before_training(
     (mine / "report.html").write_text("my own report")
     (mine / "coverage.png").write_bytes(b"my own figure")
     model = tmp_path / "m.safetensors"
-    args = {"fit": ["fit", real_csv, "--target", "y", *FAST, "--out", model, "--report", mine],
+    args = {"fit": ["fit", real_csv, "--target", "y", "--family", "normal",
+        *FAST, "--out", model, "--report", mine],
             "evaluate": ["evaluate", model, real_csv, "--report", mine],
             "compare": ["compare", real_csv, "--target", "y", *FAST, "--report", mine],
             "demo": ["demo", "--quiet", "--out", mine]}[command]  # fmt: skip
@@ -77,7 +78,7 @@ def test_report_goes_into_new_empty_or_previous_report_folders(tmp_path, real_cs
     empty = tmp_path / "empty"
     empty.mkdir()
     for folder in (tmp_path / "new", empty, tmp_path / "new"):  # the last: a previous report
-        code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST,
+        code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", *FAST,
                            "--out", tmp_path / "m.safetensors", "--report", folder)  # fmt: skip
         assert code == 0, err
         assert (folder / "report.html").is_file() and (folder / REPORT_MARKER).is_file()
@@ -120,7 +121,8 @@ def test_scoring_that_fails_after_training_keeps_the_model(tmp_path, real_csv, c
 
     monkeypatch.setattr(TabularModel, "evaluate", broken)
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--out", model)
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--out", model)
     line = error_line(err)
     assert code == 1 and f"the model is saved in {model}" in line and "scoring broke" in line
     assert load_model(model).target == "y"
@@ -138,7 +140,8 @@ def test_full_disk_while_saving_the_model_is_one_line_and_leaves_nothing(tmp_pat
 
     monkeypatch.setattr(probnn.model_file, "save_file", full)
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--out", model,
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--out", model,
                        "--report", tmp_path / "rep")  # fmt: skip
     line = error_line(err)
     assert code == 1
@@ -163,7 +166,8 @@ def test_full_disk_reported_by_safetensors_is_one_line(tmp_path, fitted_estimato
 
 def test_full_disk_while_writing_predictions(tmp_path, real_csv, capsys, monkeypatch):
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--out", model)
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--out", model)
     assert code == 0, err
     import probnn._io
 
@@ -247,7 +251,8 @@ def test_sigterm_while_drawing_the_report_removes_its_temporary_folder(tmp_path,
     model, report = tmp_path / "m.safetensors", tmp_path / "rep"
     code, err = _terminate_while_writing(
         tmp_path, "probnn.report.plots", "figure_to_png",
-        ["fit", real_csv, "--target", "y", *FAST, "--out", model, "--report", report])  # fmt: skip
+        ["fit", real_csv, "--target", "y", "--family", "normal",
+            *FAST, "--out", model, "--report", report])  # fmt: skip
     assert code == 128 + signal.SIGTERM, err
     assert "terminated" in error_line(err)
     assert leftovers(tmp_path) == [] and not report.exists()
@@ -435,7 +440,8 @@ def test_any_value_of_the_wrong_type_in_the_model_file_is_one_line(tabular_model
 
 # ------------------------------------------------- networks that do not fit in memory
 def test_hidden_layer_too_large_for_memory_is_refused_by_the_command(tmp_path, real_csv, capsys):
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "100000000",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "100000000",
                        "--quiet", "--out", tmp_path / "m.safetensors")  # fmt: skip
     line = error_line(err)
     assert code == 2, err

@@ -201,7 +201,7 @@ def test_fit_predict_evaluate_counts(tmp_path, counts_csv):
 
     model = tmp_path / "m.safetensors"
     fit = probnn("fit", counts_csv, "--target", "visits", "--hidden", "16", "--epochs", "30",
-                 "--out", model, "--report", tmp_path / "rep", "--quiet")  # fmt: skip
+                 "--family", "poisson", "--out", model, "--report", tmp_path / "rep", "--quiet")  # fmt: skip
     assert fit.returncode == 0, fit.stderr
     assert model.is_file() and (tmp_path / "rep" / "report.html").is_file()
 
@@ -243,7 +243,8 @@ def test_fit_auto_categorical_from_parquet(tmp_path, classes_csv, capsys):
     code, out, err = run_inprocess(capsys, "fit", parquet, "--target", "pet", "--hidden", "8",
                                    "--epochs", "20", "--out", model, "--report", tmp_path / "r")
     assert code == 0, err
-    assert "family: categorical" in out and "3 distinct text labels" in out
+    # (a target of text labels: selection among the class families, said with the kind)
+    assert "chose categorical" in out and "3 distinct text labels" in out
     code, out, err = run_inprocess(capsys, "predict", model, parquet)
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out))
@@ -286,15 +287,15 @@ def test_compare_ranks_and_skips(tmp_path, capsys):
 @pytest.mark.skipif(not (DATA / "bike-sharing" / "hour.csv").exists(),
                     reason="../shared/data/bike-sharing/hour.csv is not available")  # fmt: skip
 @needs_network
-def test_bike_sharing_fit_infers_poisson(tmp_path):
+def test_bike_sharing_fit_with_poisson(tmp_path):
     table = pd.read_csv(DATA / "bike-sharing" / "hour.csv").sample(2000, random_state=0)
     path = tmp_path / "hour.csv"
     table.to_csv(path, index=False)
     result = probnn("fit", path, "--target", "cnt", "--drop", "instant,dteday,casual,registered",
                     "--epochs", "3", "--hidden", "16", "--out", tmp_path / "bike.safetensors",
-                    "--report", tmp_path / "rep")  # fmt: skip
+                    "--report", tmp_path / "rep", "--family", "poisson")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "family: poisson" in result.stdout
+    assert "family poisson" in result.stdout
     assert (tmp_path / "bike.safetensors").is_file()
 
 

@@ -93,7 +93,7 @@ def test_a_network_worse_than_the_constant_says_so_on_the_console(tmp_path, caps
                           "y": 5.0 + 2.0 * rng.normal(size=60)})  # fmt: skip
     data, out = tmp_path / "noise.csv", tmp_path / "noise.safetensors"
     frame.to_csv(data, index=False)
-    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "auto", "--hidden",
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal", "--hidden",
                              "32,32", "--solver", "lbfgs", "--prior", "none", "--epochs", "200",
                              "--out", out, "--quiet")  # fmt: skip
     assert code == 0, err

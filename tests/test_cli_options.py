@@ -116,7 +116,8 @@ def test_training_options_reach_the_saved_estimator(tmp_path, real_csv, capsys):
     from probnn.model_file import load_model
 
     model = tmp_path / "m.safetensors"
-    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "4", "--epochs",
+    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                         "--hidden", "4", "--epochs",
                          "5", "--lr", "0.01", "--batch-size", "16", "--patience", "3", "--prior",
                          "laplace", "--alpha", "0.5", "--test-size", "0.3", "--seed", "7",
                          "--average", "0.99", "--out", model)  # fmt: skip
@@ -156,7 +157,9 @@ def test_without_options_a_fit_gets_the_estimators_defaults(tmp_path, real_csv, 
         data = tmp_path / "labels.csv"
         frame.to_csv(data, index=False)
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", data, "--target", "y", "--quiet", "--out", model)
+    family = "normal" if kind == "regression" else "bernoulli"  # (no selection: one network)
+    code, _, err = run(capsys, "fit", data, "--target", "y", "--family", family, "--quiet",
+                       "--out", model)  # fmt: skip
     assert code == 0, err
     est = load_model(model).estimator
     names = ("hidden_layer_sizes", "learning_rate_init", "alpha", "max_iter",
@@ -182,7 +185,8 @@ def test_average_none_keeps_the_last_steps_weights(tmp_path, real_csv, capsys):
     from probnn.model_file import load_model
 
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--average", "none",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--average", "none",
                        "--out", model)  # fmt: skip
     assert code == 0, err
     est = load_model(model).estimator
@@ -193,7 +197,8 @@ def test_prior_none_is_plain_maximum_likelihood(tmp_path, real_csv, capsys):
     from probnn.model_file import load_model
 
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--prior", "none",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--prior", "none",
                        "--out", model)  # fmt: skip
     assert code == 0, err
     assert load_model(model).estimator.prior is None
@@ -206,7 +211,7 @@ def test_prior_none_is_plain_maximum_likelihood(tmp_path, real_csv, capsys):
                                   ["--ensemble", "0"], ["--average", "1"],
                                   ["--average", "off"]])  # fmt: skip
 def test_bad_option_values_are_usage_errors(real_csv, capsys, no_training, args):
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, *args)
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal", *FAST, *args)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"probnn: error: fit: argument {args[0]}")
@@ -296,7 +301,8 @@ def test_end_of_training_line_and_no_progress_frames_in_a_redirected_log(tmp_pat
 
     monkeypatch.setattr(training, "PROGRESS_DELAY_S", 0.0)  # a bar at once, were there one
     model = tmp_path / "m.safetensors"
-    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "8", "--epochs",
+    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                         "--hidden", "8", "--epochs",
                          "400", "--lr", "0.05", "--patience", "2", "--out", model)  # fmt: skip
     assert code == 0, err
     assert "\r" not in err  # capsys's stderr is not a terminal
@@ -315,7 +321,8 @@ def test_end_of_training_line_and_no_progress_frames_in_a_redirected_log(tmp_pat
 
 
 def test_budget_exhausted_says_so(tmp_path, real_csv, capsys):
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "4", "--epochs", "2",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "4", "--epochs", "2",
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert code == 0
     line = next(l for l in err.splitlines() if l.startswith("training: "))
@@ -324,11 +331,13 @@ def test_budget_exhausted_says_so(tmp_path, real_csv, capsys):
 
 def test_progress_bar_only_on_a_terminal(tmp_path, real_csv, capsys, monkeypatch, fit_calls):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "4", "--epochs", "2",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "4", "--epochs", "2",
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert code == 0, err
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "4", "--epochs", "2",
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "4", "--epochs", "2",
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert [kw["progress"] for kw, _ in fit_calls] == [True, False]
 
@@ -377,7 +386,8 @@ def test_fit_report_is_a_model_card_with_the_best_constant_model(tmp_path, capsy
 
 def test_evaluate_writes_a_report_for_new_data(tmp_path, real_csv, capsys):
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", *FAST, "--out", model)
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       *FAST, "--out", model)
     assert code == 0, err
     new_csv = tmp_path / "new.csv"  # 80 new rows of the same law
     rng = np.random.default_rng(11)

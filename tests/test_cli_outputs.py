@@ -231,7 +231,8 @@ def test_report_lands_beside_the_model_named_after_it(tmp_path, real_csv, capsys
     models = tmp_path / "models"
     models.mkdir()
     monkeypatch.chdir(elsewhere)
-    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "4", "--epochs", "3",
+    code, out, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                         "--hidden", "4", "--epochs", "3",
                          "--out", models / "m.safetensors")  # fmt: skip
     assert code == 0, err
     assert (models / "m-report" / "report.html").is_file()
@@ -241,7 +242,8 @@ def test_report_lands_beside_the_model_named_after_it(tmp_path, real_csv, capsys
 
 # ------------------------------------------------------------------------- messages
 def test_usage_error_names_the_command_once(tmp_path, real_csv, capsys):
-    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "0,0")
+    code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                       "--hidden", "0,0")
     assert code == 2
     line = one_error_line(err)
     assert line.startswith("probnn: error: fit: argument --hidden: ")
@@ -251,7 +253,8 @@ def test_usage_error_names_the_command_once(tmp_path, real_csv, capsys):
 def test_convergence_warning_names_epochs(tmp_path, real_csv, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("always")
-        code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--hidden", "4",
+        code, _, err = run(capsys, "fit", real_csv, "--target", "y", "--family", "normal",
+                           "--hidden", "4",
                            "--epochs", "2", "--out", tmp_path / "m.safetensors",
                            "--report", tmp_path / "rep", "--quiet")  # fmt: skip
     assert code == 0, err

@@ -125,6 +125,8 @@ def test_cli_fit_then_predict_matches_the_in_memory_model(tmp_path, table):
     csv, model_path, preds = tmp_path / "t.csv", tmp_path / "m.safetensors", tmp_path / "p.csv"
     frame.to_csv(csv, index=False)
     extra = ["--impute"] if impute else []
+    # the type rule's family, as the oracle below (no selection by held-out NLL)
+    extra += ["--family", infer_family(read_table(csv)["y"])[0]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = main(["fit", str(csv), "--target", "y", "--out", str(model_path), "--report",

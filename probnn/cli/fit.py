@@ -83,13 +83,21 @@ def _cmd_fit(args) -> int:
     check_target_column(frame, args.target)
     family = args.family
     reason = f"chosen with --family {family}"
+    posterior = getattr(args, "posterior", "none")
+    # the selection scores exact rows of single networks: otherwise the type's family, said
+    without = ("--ensemble" if args.ensemble > 1 else "--family-param" if family_params
+               else "a censored target" if censoring else "--posterior laplace"
+               if posterior != "none" else None)  # fmt: skip
+    select = family == "auto" and without is None
     if family == "auto":
         family, why = (censored_family if censoring else infer_family)(frame[args.target])
         reason = f"inferred because {why}"
-        _say(args, f"family: {family} ({why})")
+        if not select:
+            _say(args, f"family: {family} ({why}; no selection by likelihood with {without})")
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
     _check_levels(args, family)
+    # (selecting: the bad rows the type's family names are those every candidate meets)
     validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
@@ -100,14 +108,25 @@ def _cmd_fit(args) -> int:
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
-    with _cluster(args):
-        model = TabularModel.fit(
-            frame.iloc[train], args.target, family=family, hidden=args.hidden,
-            solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-            progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
-            n_jobs=args.jobs, levels=args.levels, censoring=censoring, validation=validation,
-            **_estimator_params(args), **extra,
-        )  # fmt: skip
+    selection = None
+    if select:  # every family of the target's kind x {constant, GLM, network}, by held-out NLL
+        from probnn.selection import select_model
+
+        selection = select_model(
+            frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
+            seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
+            hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+        model, reason = selection.model, selection.line
+        print(selection.line)
+    else:
+        with _cluster(args):
+            model = TabularModel.fit(
+                frame.iloc[train], args.target, family=family, hidden=args.hidden,
+                solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+                progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
+                n_jobs=args.jobs, levels=args.levels, censoring=censoring,
+                validation=validation, **_estimator_params(args), **extra,
+            )  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
@@ -118,6 +137,7 @@ def _cmd_fit(args) -> int:
         metrics = model.evaluate(held_out, coverage=args.coverage)
     facts = dict(data=args.data, rows=raw_frame.shape[0], train=frame.iloc[train],
                  held_out=held_out, reason=reason, timing=timing, data_sha=data_sha,
+                 selection=None if selection is None else selection.table,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
@@ -187,9 +207,9 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
 def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
     """The console's warning when the fitted model's held-out NLL is above that of the
     family's best constant model (which ignores the features); None otherwise."""
-    from probnn.report.card import is_linear
+    from probnn.report.card import is_constant, is_linear
 
-    if not nll > nll0:
+    if not nll > nll0 or is_constant(model.estimator):  # (a constant model is that model)
         return None
     linear = is_linear(model.estimator)
     what = "generalised linear model" if linear else "network"
@@ -226,6 +246,9 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     from probnn.report.card import file_sha256
 
     data_sha = file_sha256(args.data)  # the model file's and the report's fingerprint of DATA
+    if args.family == "auto":
+        _say(args, "--stream: the family is the default for the target's kind (no selection "
+                   "by held-out likelihood on a streamed table; name one with --family)")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
     model, info = fit_stream(

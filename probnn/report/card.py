@@ -226,8 +226,17 @@ def is_linear(estimator) -> bool:
     return len(members(estimator)[0].coefs_) == 1
 
 
+def is_constant(estimator) -> bool:
+    """Whether the fitted model is a constant model (``TabularModel.fit(constant=True)``):
+    no hidden layer and every input weight 0, so its predictions ignore the features."""
+    first = members(estimator)[0]
+    return is_linear(estimator) and not np.any(np.asarray(first.coefs_[0]))
+
+
 def hidden_layers(estimator) -> str:
     """The hidden layers' sizes in words: ``50, 50``, or none (the GLM)."""
+    if is_constant(estimator):
+        return "none, and every input weight 0: the family's constant model"
     if is_linear(estimator):
         return "none: the generalised linear model of the family"
     return ", ".join(f"{c.shape[1]:,}" for c in members(estimator)[0].coefs_[:-1])
@@ -235,6 +244,8 @@ def hidden_layers(estimator) -> str:
 
 def network_words(estimator) -> str:
     """The fitted model in a few words, for the rows that set it against others."""
+    if is_constant(estimator):
+        return "the constant model (no hidden layer, input weights 0)"
     return ("the generalised linear model (no hidden layer)" if is_linear(estimator)
             else "the network")  # fmt: skip
 

@@ -116,6 +116,24 @@ def baseline_table(model, constant: tuple[float, str], n: int, metrics):
                  "NLL (bits/example)"], rows, note=note, key="baseline")  # fmt: skip
 
 
+def selection_table(table) -> Table:
+    """The candidates of ``probnn fit``'s selection by held-out NLL (``probnn.selection``'s
+    ``Selection.table``), best first, with why each was chosen, passed over or dropped."""
+    rows = []
+    for r in table.itertuples(index=False):
+        rows.append((r.family, r.capacity, r.nll_nats, r.minus_best, r.se, int(r.folds),
+                     r.seconds, r.status))  # fmt: skip
+    note = ("Each candidate (a family of the target's kind at three capacities: its best "
+            "constant model, its generalised linear model, a network) is scored on held-out "
+            "rows of the training rows (K-fold cross-validation on small tables, one split on "
+            "large ones); the chosen one is the simplest within one standard error (paired "
+            "over those rows) of the lowest NLL. Networks are fitted only for the families "
+            "whose constant or GLM scored best.")  # fmt: skip
+    return Table("Candidates (selection by held-out NLL)",
+                 ["family", "capacity", "NLL (nats/example)", "minus the best", "SE",
+                  "folds", "seconds", "status"], rows, note=note, key="selection")  # fmt: skip
+
+
 def short_stop(estimator) -> str:
     """How one network's training ended, short enough for a figure's title."""
     n, budget = int(estimator.n_iter_), used_setting(estimator, "max_iter")
@@ -132,7 +150,8 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
                        timing: Mapping[str, float | None] | None = None,
                        data_sha: str | None = None, model_file: str | None = None,
                        model_sha: str | None = None,
-                       constant: tuple[float, str] | None = None) -> pathlib.Path:  # fmt: skip
+                       constant: tuple[float, str] | None = None,
+                       selection=None) -> pathlib.Path:  # fmt: skip
     """The report of one model on some rows (``fit``: held out; ``evaluate``: a file's).
 
     Parameters
@@ -160,6 +179,8 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
         The model file scored and its SHA-256 (``evaluate``).
     constant : (float, str), optional
         :func:`constant_model` of ``train`` and ``held_out``, if already computed.
+    selection : pandas.DataFrame, optional
+        The candidates of a selection by held-out NLL (:func:`selection_table`).
 
     Returns
     -------
@@ -199,6 +220,8 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     importance = importance_table(model, held_out) if censoring is None else None
     if importance is not None:
         results.append(importance)
+    if selection is not None:
+        results.append(selection_table(selection))
     several = len(members(model.estimator)) > 1
     curve_note = f"network 1 of {len(members(model.estimator))}; " if several else ""
     family = first.family_

@@ -125,6 +125,7 @@ class TabularModel:
         posterior: str = "none",
         censoring: Censoring | None = None,
         validation: np.ndarray | None = None,
+        constant: bool = False,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -173,6 +174,12 @@ class TabularModel:
             ``probnn fit``: those of the row hash, :func:`early_stopping_fraction`, as a
             streamed fit keeps). The preprocessing is learned on every row of ``frame``.
             None: the estimator holds out its own ``validation_fraction``.
+        constant : bool, default=False
+            Fit the family's best constant model, which ignores the features: its
+            generalised linear model (no hidden layer; ``hidden`` is ignored) trained with
+            every input at 0, so only the intercepts learn (the maximum-likelihood constant,
+            under the estimator's prior), then its input weights set to 0. It is saved,
+            loaded and predicted as any model; ``probnn.report.card.is_constant`` tells it.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``).
         """
@@ -199,6 +206,8 @@ class TabularModel:
         features = frame.drop(columns=[target, *(censoring.columns if censoring else ())])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)
+        if constant:  # an intercept-only fit: the inputs carry nothing
+            X, hidden = np.zeros_like(X), ()
         classifier = is_classifier_family(family)
         params = estimator_settings(family, hidden, epochs, {**estimator_params, "solver": solver})
         params.update(solver=solver, random_state=seed, progress=progress, family=family)
@@ -248,6 +257,8 @@ class TabularModel:
             raise DataError(f"column {target!r}: {exc}") from None
         if posterior == "laplace":
             model.estimator = laplace_posterior(estimator, X, y, seed)
+        if constant:  # weights that never saw a non-zero input: 0, so x is ignored
+            estimator.coefs_[0][...] = 0.0
         return model
 
     # ---------------------------------------------------------------- predict

@@ -1,0 +1,628 @@
+"""Choose the family and the capacity of a model by held-out likelihood.
+
+Of two models of the same data, the one with the lower negative log-likelihood on rows
+it was not fitted on is the better fit. :func:`select_model` applies that rule to the
+candidates ``family x capacity``: every family that fits the target's kinds (the
+registry's ``target_kinds``; a target of class labels only the class families, unless
+``families`` names others) at three capacities, simplest first:
+
+* ``constant``: the family's best constant model, which ignores the features
+  (``TabularModel.fit(constant=True)``: a generalised linear model whose input weights
+  are 0);
+* ``glm``: the family's generalised linear model (no hidden layer, fitted by L-BFGS);
+* ``network``: the default network (or the one the caller's parameters describe).
+
+Each candidate is scored on held-out rows: K-fold cross-validation below
+:data:`LARGE_TABLE` rows (every row held out once), one split (``probnn._split``) above.
+The constants and the GLMs are cheap and scored for every family; networks only for the
+families whose constant or GLM scored best (:data:`NETWORK_FAMILIES`: two under K folds,
+one on one split). Successive halving under K folds: those networks and that of the kind's
+first family (the registry's default) are fitted on the first fold, and on the others only
+the best :data:`NETWORK_FAMILIES` of them that are not clearly behind (by more than 2
+paired standard errors) the best candidate there. A
+candidate that fails (training diverged, a target its family cannot take) is dropped and
+recorded. The *one-standard-error rule* then chooses: of the candidates within one paired
+standard error of the lowest mean NLL, the simplest (constant < GLM < network; the lower
+NLL among equals). The chosen candidate is refitted on all rows, except a network scored
+on one split, which is kept as fitted on the split's training rows (a large table: a
+fraction fewer rows, and no second network's time).
+
+:class:`AutoRegressor` and :class:`AutoClassifier` are the same selection as
+scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,
+``best_estimator_``), in the spirit of ``LassoCV`` and ``HalvingGridSearchCV``.
+Scoring is :mod:`probnn.compare`'s (a density, a label's probability, or an integer's
+probability for a continuous family on counts), through :func:`probnn.compare_families`
+on each fold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+
+from probnn._split import TEST_FRACTION, split_rows
+from probnn.compare import _row_nll, _target_frame, compare_families, paired_standard_errors
+from probnn.exceptions import DataError, SeparationWarning
+
+__all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_splits",
+           "one_standard_error_choice", "select_model"]  # fmt: skip
+
+# The capacities, simplest first: the one-standard-error rule prefers the earlier.
+CAPACITIES = ("constant", "glm", "network")
+CAPACITY_WORDS = {"constant": "constant model", "glm": "GLM", "network": "network"}
+# Tables of at least this many rows are scored on one split, smaller ones by K folds:
+# above it one held-out fifth has >= 1,000 rows, enough for a paired SE, and K networks
+# would cost K fits.
+LARGE_TABLE = 5000
+N_SPLITS = 5
+# Families whose network is tried ("auto"): those whose constant or GLM scored best, two
+# under K folds (the halving drops the one behind after the first fold), one on one split
+# (a large table, where the networks are the cost).
+NETWORK_FAMILIES = {"folds": 2, "split": 1}
+# A network more than this many paired standard errors behind the best candidate on the
+# first fold is not fitted on the other folds.
+HALVING_SE = 2.0
+
+
+def cv_splits(n_rows: int, cv="auto", seed: int = 0,
+              labels: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The training and held-out rows of each fold.
+
+    Parameters
+    ----------
+    n_rows : int
+    cv : "auto", int, None, a scikit-learn splitter or an iterable of (train, test)
+        ``"auto"``: :data:`N_SPLITS` shuffled folds below :data:`LARGE_TABLE` rows, one
+        split above; an int K >= 2: K shuffled folds (``sklearn.model_selection.KFold``,
+        ``random_state=seed``); None or 1: one split (``probnn._split.split_rows``, the
+        ``fit`` command's rule, 20% held out); an object with ``split(X)``: its folds.
+    seed : int
+    labels : ndarray of shape (n_rows,), optional
+        Class labels: ``"auto"`` then keeps each class's share in every fold
+        (``StratifiedKFold``, as many folds as the rarest class has rows, at most
+        :data:`N_SPLITS`), so every fold trains on every class.
+
+    Returns
+    -------
+    list of (ndarray of int, ndarray of int)
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if isinstance(cv, str):
+        if cv != "auto":
+            raise ValueError(f"cv must be 'auto', an int, None or a splitter; found {cv!r}")
+        cv = N_SPLITS if n_rows < LARGE_TABLE else None
+        if cv is not None and labels is not None:
+            rarest = int(np.min(np.unique(np.asarray(labels, dtype=str), return_counts=True)[1]))
+            if rarest >= 2:
+                cv = StratifiedKFold(n_splits=min(N_SPLITS, rarest), shuffle=True,
+                                     random_state=seed)  # fmt: skip
+                splits = cv.split(np.zeros((n_rows, 1)), np.asarray(labels, dtype=str))
+                return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp))
+                        for a, b in splits]  # fmt: skip
+    if cv is None or (isinstance(cv, (int, np.integer)) and cv == 1):
+        return [split_rows(n_rows, seed, TEST_FRACTION)]
+    if isinstance(cv, (int, np.integer)):
+        if cv < 1 or cv > n_rows:
+            raise ValueError(f"cv must be between 1 and the rows ({n_rows}); found {cv}")
+        cv = KFold(n_splits=int(cv), shuffle=True, random_state=seed)
+    splits = cv.split(np.zeros((n_rows, 1))) if hasattr(cv, "split") else cv
+    return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in splits]
+
+
+def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
+                              outputs: Mapping[tuple[str, str], int] | None = None,
+                              ) -> tuple[tuple[str, str], tuple[str, str], dict]:  # fmt: skip
+    """The simplest candidate within one paired standard error of the best.
+
+    Simplest: the first capacity of :data:`CAPACITIES`; among those, the family with the
+    fewest raw outputs (parameters per row: a negative binomial before its zero-inflated
+    form); then the lower mean NLL.
+
+    Parameters
+    ----------
+    nll_rows : dict of (family, capacity) -> ndarray of shape (n,)
+        Each candidate's per-row held-out NLL, on the same rows in the same order.
+    outputs : dict of (family, capacity) -> int, optional
+        Each candidate's number of raw outputs (default: all equal).
+
+    Returns
+    -------
+    chosen, best : (str, str)
+        The candidate chosen, and the one of lowest mean NLL.
+    se : dict of (family, capacity) -> float
+        Each candidate's standard error of its difference from the best, paired over the
+        rows (``probnn.compare.paired_standard_errors``; 0 for the best).
+    """
+    best, se = paired_standard_errors(nll_rows)
+    mean = {c: float(np.mean(rows)) for c, rows in nll_rows.items()}
+    # within noise: behind the best by no more than its SE (a NaN SE, one row, is noise)
+    near = [c for c in nll_rows if not mean[c] - mean[best] > se[c]]
+    outputs = outputs or {}
+    chosen = min(near, key=lambda c: (CAPACITIES.index(c[1]), outputs.get(c, 0), mean[c]))
+    return chosen, best, se
+
+
+@dataclasses.dataclass
+class Selection:
+    """What :func:`select_model` found.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per candidate, the scored ones best first: ``family``, ``capacity``,
+        ``nll_nats`` (mean held-out NLL per row, over the folds it was scored on),
+        ``minus_best`` and ``se`` (its paired difference from the best and that
+        difference's standard error; NaN when not scored on every fold), ``folds``,
+        ``seconds`` (wall-clock, all its fits) and ``status`` (``chosen``, ``best``,
+        ``within 1 SE``, ``scored``, ``dropped: ...`` or ``failed: ...``).
+    family, capacity : str
+        The chosen candidate.
+    model : TabularModel
+        The chosen candidate fitted (see ``refitted``).
+    refitted : bool
+        Whether ``model`` was fitted again on all the rows (else: on the one split's
+        training rows).
+    line : str
+        Why, in one line (what ``probnn fit`` prints).
+    kinds : tuple of str
+    why : str
+        The target's kinds, and why.
+    folds : list of (ndarray, ndarray)
+        Each fold's training and held-out rows.
+    nll_rows : dict of (family, capacity) -> ndarray
+        Per-row held-out NLLs of each candidate scored on every fold, the folds' held-out
+        rows one after the other.
+    """
+
+    table: pd.DataFrame
+    family: str
+    capacity: str
+    model: object
+    refitted: bool
+    line: str
+    kinds: tuple
+    why: str
+    folds: list
+    nll_rows: dict
+
+
+def _candidate_families(kinds: Sequence[str], families: Sequence[str] | None,
+                        task: str | None) -> list[str]:  # fmt: skip
+    """The families tried: those named, else those of the target's kinds (a target of class
+    labels: only the class families), limited to ``task``'s side."""
+    from probnn.families import FAMILIES, LABEL_KINDS
+    from probnn.tables.targets import families_of_kinds
+
+    names = list(families) if families is not None else families_of_kinds(kinds)
+    if families is None and task is None and kinds[0] in LABEL_KINDS:
+        task = "classifier"
+    if task is not None:
+        names = [f for f in names if FAMILIES[f].is_classifier == (task == "classifier")]
+    if not names:
+        raise DataError(f"expected a target a {task} can model; the target holds "
+                        f"{' / '.join(kinds)} values, which no {task} family takes")  # fmt: skip
+    return names
+
+
+class _Scores:
+    """Each candidate's per-fold held-out NLLs, seconds and failures."""
+
+    def __init__(self, folds):
+        self.folds = folds
+        self.rows: dict[tuple[str, str], dict[int, np.ndarray]] = {}
+        self.seconds: dict[tuple[str, str], float] = {}
+        self.status: dict[tuple[str, str], str] = {}
+        self.models: dict[tuple[str, str], object] = {}
+
+    def complete(self) -> dict[tuple[str, str], np.ndarray]:
+        """The candidates scored on every fold, their rows one fold after the other."""
+        k = len(self.folds)
+        return {c: np.concatenate([r[i] for i in range(k)]) for c, r in self.rows.items()
+                if len(r) == k and c not in self.status}  # fmt: skip
+
+    def fold(self, i: int) -> dict[tuple[str, str], np.ndarray]:
+        return {c: r[i] for c, r in self.rows.items() if i in r and c not in self.status}
+
+
+def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids: Iterable[int],
+         params: dict, common: dict) -> None:  # fmt: skip
+    """Fit and score ``families`` at ``capacity`` on the folds ``fold_ids`` (through
+    ``compare_families``: one split, each family's fit, the scoring)."""
+    for i in fold_ids:
+        todo = [f for f in families if (f, capacity) not in scores.status]
+        if not todo:
+            return
+        try:
+            with warnings.catch_warnings():
+                # a candidate's warnings (a GLM's L-BFGS budget, separated classes) are
+                # its score's business; the chosen one's refit warns as any fit
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", SeparationWarning)
+                result = compare_families(X, y, todo, split=scores.folds[i], **common, **params)
+        except DataError as exc:  # every family failed on this fold (each one's reason)
+            for f in todo:
+                scores.status[(f, capacity)] = f"failed: {exc}"
+            continue
+        failed = dict(result.skipped)
+        for f in todo:
+            key = (f, capacity)
+            if f in result.nll_rows and not np.all(np.isfinite(result.nll_rows[f])):
+                bad = int(np.sum(~np.isfinite(result.nll_rows[f])))
+                scores.status[key] = f"failed: a non-finite NLL on {bad} held-out row(s)"
+            elif f in result.nll_rows:
+                scores.rows.setdefault(key, {})[i] = result.nll_rows[f]
+                scores.seconds[key] = scores.seconds.get(key, 0.0) + result.seconds[f]
+                scores.models[key] = result.models[f]
+            else:
+                scores.status[key] = f"failed: {' '.join(str(failed.get(f, '?')).split())}"
+
+
+def _capacity_params(capacity: str, network: Mapping) -> dict:
+    """``TabularModel.fit``'s arguments of a capacity (the network's are the caller's)."""
+    if capacity == "network":
+        return dict(network)
+    base = {k: v for k, v in network.items() if k not in ("hidden", "epochs", "solver")}
+    base.update(hidden=(), solver="lbfgs")
+    if capacity == "constant":
+        base["constant"] = True
+    return base
+
+
+def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
+    """The candidates' table, the scored ones best first, then the dropped and failed."""
+    complete = scores.complete()
+    mean = {c: float(np.mean(r)) for c, r in complete.items()}
+    rows = []
+    keys = sorted(complete, key=mean.get)
+    keys += [c for c in candidates
+             if c not in complete and (c in scores.rows or c in scores.status)]
+    for c in keys:
+        folds = scores.rows.get(c, {})
+        partial = float(np.mean(np.concatenate(list(folds.values())))) if folds else math.nan
+        nll = mean.get(c, partial)
+        if c in complete:
+            status = ("chosen" if c == chosen else "best" if c == best
+                      else "within 1 SE" if not mean[c] - mean[best] > se[c] else "scored")
+        else:
+            status = scores.status.get(c, "not scored")
+        rows.append({"family": c[0], "capacity": c[1], "nll_nats": nll,
+                     "minus_best": mean[c] - mean[best] if c in complete else math.nan,
+                     "se": se.get(c, math.nan) if c in complete and c != best else math.nan,
+                     "folds": len(folds), "seconds": scores.seconds.get(c, math.nan),
+                     "status": status})  # fmt: skip
+    return pd.DataFrame(rows, columns=["family", "capacity", "nll_nats", "minus_best", "se",
+                                       "folds", "seconds", "status"])  # fmt: skip
+
+
+def _name(candidate: tuple[str, str]) -> str:
+    return f"{candidate[0]} {CAPACITY_WORDS[candidate[1]]}"
+
+
+def selection_line(table: pd.DataFrame, folds: Sequence, n_rows: int) -> str:
+    """The choice and why in one line, from the candidates' table."""
+    scored = table[table["folds"] == len(folds)].dropna(subset=["minus_best"])
+    pick = scored[scored["status"] == "chosen"].iloc[0]
+    how = (f"{len(folds)}-fold cross-validation over {n_rows:,} rows" if len(folds) > 1
+           else f"one split, {folds[0][1].size:,} held-out rows")
+    chosen = _name((pick["family"], pick["capacity"]))
+    if pick["minus_best"] == 0:
+        others = scored[scored["status"] != "chosen"]
+        if others.empty:
+            return (f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats, the only "
+                    f"candidate ({how})")
+        nxt = others.iloc[0]
+        return (f"chose {chosen}: the lowest held-out NLL, {pick['nll_nats']:.4f} nats, vs "
+                f"{_name((nxt['family'], nxt['capacity']))} {nxt['nll_nats']:.4f} "
+                f"(+{nxt['minus_best']:.4f} +- {nxt['se']:.4f}) ({how})")  # fmt: skip
+    best = scored.iloc[0]
+    return (f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats vs "
+            f"{_name((best['family'], best['capacity']))} {best['nll_nats']:.4f} "
+            f"(+-{pick['se']:.4f}, within 1 SE: the simplest model within noise of the best) "
+            f"({how})")  # fmt: skip
+
+
+def select_model(
+    X: pd.DataFrame,
+    y,
+    *,
+    families: Sequence[str] | None = None,
+    task: str | None = None,
+    cv="auto",
+    seed: int = 0,
+    network_families: int | str = "auto",
+    impute: bool = False,
+    levels: Sequence[str] | None = None,
+    family_params: Mapping[str, Mapping[str, float]] | None = None,
+    n_jobs: int | None = 1,
+    say: Callable[[str], None] | None = None,
+    **network_params,
+) -> Selection:
+    """Choose a family and a capacity by held-out NLL, and fit the choice.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame of shape (n_rows, n_features)
+        The feature columns as read from a file (each candidate preprocesses its
+        training rows).
+    y : pandas.Series or array-like of shape (n_rows,)
+        The target.
+    families : sequence of str, optional
+        The families tried (default: those of the target's kinds; class labels: the class
+        families).
+    task : {"classifier", "regressor"}, optional
+        Only the families of that side.
+    cv : "auto", int, None or a splitter
+        The folds (:func:`cv_splits`).
+    seed : int, default=0
+        The folds' and every fit's seed.
+    network_families : int or "auto", default="auto"
+        Families whose network is tried (0: constants and GLMs only; "auto":
+        :data:`NETWORK_FAMILIES`, 2 under K folds, 1 on one split).
+    impute, levels, family_params, n_jobs
+        As :func:`probnn.compare_families` (``n_jobs``: the families of one stage fitted
+        at once).
+    say : callable, optional
+        Called with lines of progress.
+    **network_params
+        The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
+        ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
+        but ``hidden``, ``solver`` and ``epochs``. ``hidden=()`` leaves no network.
+
+    Returns
+    -------
+    Selection
+
+    Raises
+    ------
+    DataError
+        For a table the tabular layer refuses, or when no candidate could be scored.
+    """
+    from probnn.tables.model import TabularModel
+    from probnn.tables.preprocessing import Preprocessor
+    from probnn.tables.targets import check_target_column, target_kinds
+
+    frame, target = _target_frame(X, y)
+    check_target_column(frame, target)
+    Preprocessor(impute=impute).fit(frame.drop(columns=[target]))  # errors name file rows
+    kinds, why = target_kinds(frame[target])
+    names = _candidate_families(kinds, families, task)
+    from probnn.families import FAMILIES
+
+    labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None
+    folds = cv_splits(frame.shape[0], cv, seed, labels)
+    if say is not None:
+        say(f"target kind: {' and '.join(kinds)}, since {why}; candidates: {', '.join(names)}, "
+            "each as a constant model, a GLM and a network")
+    if network_families == "auto":
+        network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
+    common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
+                  n_jobs=n_jobs)  # fmt: skip
+    features, column = frame.drop(columns=[target]), frame[target]
+    scores = _Scores(folds)
+    everywhere = range(len(folds))
+    for capacity in ("constant", "glm"):
+        if say is not None:
+            say(f"scoring {len(names)} families' {CAPACITY_WORDS[capacity]}s on "
+                f"{len(folds)} fold(s)")
+        _run(features, column, scores, names, capacity, everywhere,
+             _capacity_params(capacity, network_params), common)  # fmt: skip
+    hidden = network_params.get("hidden")
+    if (hidden is None or len(hidden) > 0) and network_families > 0:
+        simple = scores.complete()
+        mean = {c: float(np.mean(r)) for c, r in simple.items()}
+        ranked = sorted({c[0] for c in mean}, key=lambda f: min(
+            v for c, v in mean.items() if c[0] == f))  # fmt: skip
+        top = ranked[:network_families]
+        if len(folds) > 1 and names[0] in ranked and names[0] not in top:
+            # the kind's first family is screened too: a GLM's rank says little of a
+            # network's (a location-scale family's network often wins where its GLM did not)
+            top.append(names[0])
+        params = _capacity_params("network", network_params)
+        if say is not None and top:
+            say(f"training the networks of {', '.join(top)}")
+        _run(features, column, scores, top, "network", [0], params, common)
+        if len(folds) > 1:  # halving: the networks clearly behind on fold 1 go no further
+            first = scores.fold(0)
+            if first:
+                best0, se0 = paired_standard_errors(first)
+                m0 = {c: float(np.mean(r)) for c, r in first.items()}
+                for f in top:
+                    c = (f, "network")
+                    gap = m0[c] - m0[best0] if c in m0 else math.nan
+                    if gap > HALVING_SE * se0[c]:  # (an SE of 0: behind on every row)
+                        scores.status[c] = (f"dropped after fold 1: {gap:+.4f} nats, "
+                                            f"{HALVING_SE:g} SE ({se0[c]:.4f}) or more behind "
+                                            f"{_name(best0)}")  # fmt: skip
+                alive = sorted((f for f in top if (f, "network") in m0
+                                and (f, "network") not in scores.status),
+                               key=lambda f: m0[(f, "network")])  # fmt: skip
+                for f in alive[network_families:]:
+                    scores.status[(f, "network")] = (f"dropped after fold 1: not among the "
+                                                     f"{network_families} best networks there")
+            _run(features, column, scores, top, "network", range(1, len(folds)), params, common)
+    complete = scores.complete()
+    if not complete:  # (a tiny table: a class missing from a fold's training rows, ...)
+        return _unscored(frame, target, names[0], scores, folds, kinds, why, network_params,
+                         dict(seed=seed, impute=impute, levels=levels))
+    outputs = {c: int(np.asarray(m.estimator.intercepts_[-1]).size)
+               for c, m in scores.models.items()}  # fmt: skip
+    chosen, best, se = one_standard_error_choice(complete, outputs)
+    candidates = [(f, c) for c in CAPACITIES for f in names]
+    table = _summary(scores, chosen, best, se, candidates)
+    line = selection_line(table, folds, frame.shape[0])
+    refit = len(folds) > 1 or chosen[1] != "network"
+    if refit:
+        if say is not None:
+            say(f"refitting {_name(chosen)} on all {frame.shape[0]:,} rows")
+        extra = {"family_params": dict(family_params[chosen[0]])} if (
+            family_params and family_params.get(chosen[0])) else {}  # fmt: skip
+        model = TabularModel.fit(frame, target, family=chosen[0], seed=seed, impute=impute,
+                                 levels=levels, **_capacity_params(chosen[1], network_params),
+                                 **extra)  # fmt: skip
+    else:
+        model = scores.models[chosen]
+    return Selection(table=table, family=chosen[0], capacity=chosen[1], model=model,
+                     refitted=refit, line=line, kinds=tuple(kinds), why=why, folds=folds,
+                     nll_rows=complete)  # fmt: skip
+
+
+def _unscored(frame, target, family, scores, folds, kinds, why, network_params, options):
+    """No candidate could be scored on every fold: the kind's first family's network (the
+    type rule's choice), fitted on all rows and said to be unscored."""
+    from probnn.tables.model import TabularModel
+
+    first = next(iter(scores.status.items()), None)
+    model = TabularModel.fit(frame, target, family=family, **options,
+                             **_capacity_params("network", network_params))  # fmt: skip
+    reason = f" ({_name(first[0])}: {first[1]})" if first else ""
+    line = (f"chose {family} network, unscored: no candidate could be scored on every fold"
+            f"{reason}; the default for the target's kind")  # fmt: skip
+    table = _summary(scores, None, None, {}, list(scores.status))
+    return Selection(table=table, family=family, capacity="network", model=model, refitted=True,
+                     line=line, kinds=tuple(kinds), why=why, folds=folds, nll_rows={})
+
+
+# --------------------------------------------------------------- scikit-learn estimators
+def _as_frame(X, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """``X`` as a DataFrame: a DataFrame as it is, an array with columns ``x0, x1, ...``."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); found shape {array.shape}")
+    return pd.DataFrame(array, columns=list(names) if names is not None
+                        else [f"x{j}" for j in range(array.shape[1])])  # fmt: skip
+
+
+class _AutoEstimator(BaseEstimator):
+    """The selection of :func:`select_model` as a scikit-learn estimator."""
+
+    _task = "regressor"
+
+    def __init__(self, *, families=None, cv="auto", network_families="auto",
+                 hidden=None, solver="adam", epochs=None, impute=False, levels=None,
+                 n_jobs=1, random_state=0):  # fmt: skip
+        self.families = families
+        self.cv = cv
+        self.network_families = network_families
+        self.hidden = hidden
+        self.solver = solver
+        self.epochs = epochs
+        self.impute = impute
+        self.levels = levels
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Select on ``X``, ``y`` and fit the choice.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        frame = _as_frame(X)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        network = {"hidden": self.hidden, "solver": self.solver, "epochs": self.epochs}
+        selection = select_model(
+            frame, y, families=self.families, task=self._task, cv=self.cv,
+            seed=self.random_state, network_families=self.network_families, impute=self.impute,
+            levels=self.levels, n_jobs=self.n_jobs, **network)  # fmt: skip
+        self.selection_ = selection
+        self.cv_results_ = {k: selection.table[k].to_numpy() for k in selection.table.columns}
+        self.best_family_, self.best_capacity_ = selection.family, selection.capacity
+        self.best_estimator_ = selection.model
+        return self
+
+    def _frame(self, X) -> pd.DataFrame:
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "best_estimator_")
+        return _as_frame(X, None if isinstance(X, pd.DataFrame) else self.feature_names_in_)
+
+    def predict(self, X) -> np.ndarray:
+        """The chosen model's prediction (mean, or most probable class), shape (n_samples,)."""
+        return self.best_estimator_.predict(self._frame(X))
+
+    def predict_dist(self, X):
+        """The chosen model's predictive distribution, batch shape (n_samples,)."""
+        return self.best_estimator_.predict_dist(self._frame(X))
+
+    def score_nll(self, X, y) -> float:
+        """Mean NLL of ``y`` in nats, scored as the selection scored (integers' probabilities
+        for a continuous family on counts)."""
+        model = self.best_estimator_
+        frame = self._frame(X).copy()
+        frame[model.target] = np.asarray(y)
+        return float(np.mean(_row_nll(model, frame, self.selection_.kinds[0])))
+
+    def score(self, X, y) -> float:
+        """Mean log-likelihood of ``y`` in nats (higher is better): ``-score_nll``."""
+        return -self.score_nll(X, y)
+
+
+class AutoRegressor(_AutoEstimator):
+    """A regression family and capacity chosen by held-out NLL (:func:`select_model`).
+
+    Parameters
+    ----------
+    families : sequence of str, optional
+        Regression families to try (default: those of the target's kinds).
+    cv : "auto", int, None or a splitter, default="auto"
+        K-fold below 5,000 rows, one split above (:func:`cv_splits`).
+    network_families : int or "auto", default="auto"
+        Families whose default network is tried (2 under K folds, 1 on one split).
+    hidden, solver, epochs
+        The network candidates' ``TabularModel.fit`` arguments (None: the defaults).
+    impute, levels, n_jobs, random_state
+        As :func:`select_model` (``random_state`` is its ``seed``).
+
+    Attributes
+    ----------
+    cv_results_ : dict of str -> ndarray
+        The candidates' table (:attr:`Selection.table`; ``pandas.DataFrame(cv_results_)``).
+    best_family_, best_capacity_ : str
+    best_estimator_ : TabularModel
+        The chosen candidate, fitted.
+    selection_ : Selection
+    """
+
+    _task = "regressor"
+
+    def predict_interval(self, X, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        """Central predictive interval of probability ``coverage``, two arrays (n_samples,)."""
+        model = self.best_estimator_
+        return model.estimator.predict_interval(model.transform(self._frame(X)), coverage=coverage)
+
+
+class AutoClassifier(_AutoEstimator):
+    """A class family and capacity chosen by held-out NLL (:func:`select_model`).
+
+    Parameters and attributes as :class:`AutoRegressor` (the class families only), and
+    ``classes_``: the labels in the model's order.
+    """
+
+    _task = "classifier"
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.classes_ = np.asarray(self.best_estimator_.classes, dtype=object)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), in ``classes_``' order."""
+        model = self.best_estimator_
+        return model.estimator.predict_proba(model.transform(self._frame(X)))

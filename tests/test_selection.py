@@ -1,0 +1,203 @@
+"""Selection of the family and the capacity by held-out NLL (``probnn.selection``, issue 22).
+
+Oracles: the one-standard-error rule on a table worked by hand; scikit-learn's ``KFold``
+for the folds and scipy.stats for the constant model's NLL (a normal with the training
+rows' mean and maximum-likelihood standard deviation) and for an independent fit's density;
+synthetic data whose true family and capacity are known; an ordinary least-squares fit
+(numpy) and the constant normal (scipy) as the bounds ``probnn fit --family auto`` must
+meet on held-out rows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.model_selection import KFold
+
+from probnn.cli import main, split_rows
+from probnn.model_file import load_model, save_model
+from probnn.report.card import is_constant
+from probnn.selection import (AutoClassifier, AutoRegressor, one_standard_error_choice,
+                              select_model)  # fmt: skip
+from probnn.tables.model import TabularModel
+
+NET = dict(hidden=(8,), epochs=40)  # small networks: the tests are about the rule
+
+
+def test_one_standard_error_rule_against_a_table_worked_by_hand():
+    # network best (mean 0.90); GLM 0.95: d = (-0.2, 0.3, -0.2, 0.3), sd = sqrt(0.25/3),
+    # SE = sd / 2 = 0.1443 > 0.05: within noise, and simpler; the constant 1.5 is not
+    rows = {("f", "network"): np.full(4, 0.9), ("f", "glm"): np.array([0.7, 1.2, 0.7, 1.2]),
+            ("f", "constant"): np.full(4, 1.5)}  # fmt: skip
+    chosen, best, se = one_standard_error_choice(rows)
+    assert best == ("f", "network") and chosen == ("f", "glm")
+    assert se[("f", "glm")] == pytest.approx(math.sqrt(0.25 / 3) / 2, rel=1e-12)
+    # GLM (0.9, 1.0, 0.9, 1.0): 0.05 behind, SE sqrt(0.01/3)/2 = 0.0289: not within
+    rows[("f", "glm")] = np.array([0.9, 1.0, 0.9, 1.0])
+    assert one_standard_error_choice(rows)[0] == ("f", "network")
+    # among equals of one capacity, the family of fewer raw outputs, then the lower NLL
+    tie = {("a", "glm"): np.array([1.0, 2.0, 1.0]), ("b", "glm"): np.array([1.1, 1.9, 1.0])}
+    assert one_standard_error_choice(tie, {("a", "glm"): 3, ("b", "glm"): 2})[0] == ("b", "glm")
+    assert one_standard_error_choice(tie)[0] == ("a", "glm")
+
+
+def _table(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.uniform(-2, 2, size=n)})
+
+
+def test_fold_nlls_equal_independent_fits_on_kfold_folds():
+    X = _table(120)
+    y = pd.Series(2.0 + X["a"] - 0.5 * X["b"] + np.random.default_rng(1).normal(size=120), name="y")
+    folds = KFold(n_splits=3, shuffle=True, random_state=7)
+    sel = select_model(X, y, families=["normal"], cv=folds, network_families=0, seed=3)
+    start = 0
+    for train, test in folds.split(X):
+        n = test.size
+        # the constant: a normal with the training mean and ML standard deviation (scipy)
+        expected = -stats.norm.logpdf(y.iloc[test], y.iloc[train].mean(), y.iloc[train].std(ddof=0))
+        got = sel.nll_rows[("normal", "constant")][start:start + n]
+        np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
+        # the GLM: an independent fit on the same training rows, its density by scipy
+        frame = X.assign(y=y)
+        glm = TabularModel.fit(frame.iloc[train], "y", family="normal", hidden=(), solver="lbfgs",
+                               seed=3)  # fmt: skip
+        dist = glm.predict_dist(frame.iloc[test])
+        expected = -stats.norm.logpdf(y.iloc[test], dist.loc, dist.scale)
+        got = sel.nll_rows[("normal", "glm")][start:start + n]
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+        start += n
+    assert start == 120 and sel.table.loc[0, "folds"] == 3
+
+
+def test_overdispersed_counts_choose_the_negative_binomial():
+    X = _table(400, seed=2)
+    mean = np.exp(1.0 + 0.6 * X["a"])
+    rng = np.random.default_rng(3)
+    y = pd.Series(rng.negative_binomial(1.5, 1.5 / (1.5 + mean)), name="visits")  # dispersion 2/3
+    sel = select_model(X, y, network_families=0, seed=0, cv=3)
+    assert sel.family == "negative-binomial" and sel.capacity == "glm", sel.table
+    assert sel.line.startswith("chose negative-binomial GLM")
+
+
+def test_noise_chooses_the_constant_and_a_nonlinear_mean_the_network():
+    X = _table(300, seed=4)
+    noise = pd.Series(np.random.default_rng(5).normal(3.0, 2.0, size=300), name="y")
+    sel = select_model(X, noise, families=["normal"], seed=0, cv=3, **NET)
+    # (a network that early stopping kept near its start, the constant, is within a
+    # hair of it: the rule may keep the GLM; never the network)
+    assert sel.capacity in ("constant", "glm"), sel.table
+    assert is_constant(sel.model.estimator) == (sel.capacity == "constant")
+    curve = pd.Series(np.sin(2.5 * X["b"]) + 0.1 * np.random.default_rng(6).normal(size=300),
+                      name="y")  # fmt: skip
+    sel = select_model(X, curve, families=["normal"], seed=0, cv=3, hidden=(16,), epochs=300)
+    assert sel.capacity == "network", sel.table
+    assert set(sel.table["capacity"]) == {"constant", "glm", "network"}
+
+
+def test_a_constant_model_is_saved_loaded_and_ignores_the_features(tmp_path):
+    frame = _table(80).assign(y=np.random.default_rng(0).gamma(2.0, 1.5, size=80))
+    model = TabularModel.fit(frame, "y", family="gamma", constant=True, solver="lbfgs")
+    path = save_model(model, tmp_path / "c.safetensors")
+    loaded = load_model(path)
+    mean = loaded.predict_dist(frame).mean
+    np.testing.assert_allclose(mean, model.predict_dist(frame).mean, rtol=0)
+    # the gamma's ML mean is the training mean, whatever the features
+    np.testing.assert_allclose(mean, frame["y"].mean(), rtol=1e-4)
+    assert is_constant(loaded.estimator)
+
+
+def test_auto_estimators_follow_the_scikit_learn_pattern():
+    X = _table(200, seed=8).to_numpy()
+    logit = 2.0 * X[:, 0]
+    y = (np.random.default_rng(9).uniform(size=200) < 1 / (1 + np.exp(-logit))).astype(int)
+    clf = AutoClassifier(network_families=0, cv=3).fit(X, y)
+    assert clf.best_family_ == "bernoulli" and clf.best_capacity_ == "glm"
+    results = pd.DataFrame(clf.cv_results_)
+    assert set(results["capacity"]) == {"constant", "glm"}
+    proba = clf.predict_proba(X)
+    assert proba.shape == (200, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    # score is the mean log-likelihood: log of each row's probability of its label
+    expected = np.mean(np.log(proba[np.arange(200), np.searchsorted(clf.classes_, y)]))
+    assert clf.score(X, y) == pytest.approx(expected, rel=1e-5)
+    reg = AutoRegressor(families=["normal", "laplace"], network_families=0, cv=3)
+    reg.fit(X, 1.0 + X[:, 0] + np.random.default_rng(1).normal(size=200))
+    lower, upper = reg.predict_interval(X)
+    assert np.all(lower < upper) and reg.best_family_ in ("normal", "laplace")
+
+
+def test_cli_auto_is_no_worse_than_the_constant_and_the_linear_model(tmp_path, capsys):
+    rng = np.random.default_rng(11)
+    frame = _table(200, seed=10)
+    frame["y"] = 3.0 + 2.0 * frame["a"] - frame["b"] + rng.normal(0.0, 0.5, size=200)
+    data = tmp_path / "t.csv"
+    frame.to_csv(data, index=False)
+    code = main(["fit", str(data), "--target", "y", "--hidden", "8", "--epochs", "40",
+                 "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    line = re.search(r"^chose (\S+) (constant model|GLM|network): .*$", out, re.M)
+    assert line is not None, out
+    nll = float(re.search(r"^  NLL \(nats per example\)\s+(\S+)$", out, re.M).group(1))
+    train, test = split_rows(200, 0, 0.2)
+    tr, te = frame.iloc[train], frame.iloc[test]
+    # the constant normal and the least-squares line (ML variance), on the same rows
+    const = -np.mean(stats.norm.logpdf(te["y"], tr["y"].mean(), tr["y"].std(ddof=0)))
+    A = np.column_stack([np.ones(len(tr)), tr["a"], tr["b"]])
+    beta, *_ = np.linalg.lstsq(A, tr["y"], rcond=None)
+    sd = math.sqrt(np.mean((tr["y"] - A @ beta) ** 2))
+    pred = np.column_stack([np.ones(len(te)), te["a"], te["b"]]) @ beta
+    ols = -np.mean(stats.norm.logpdf(te["y"], pred, sd))
+    assert nll <= min(const, ols) + 0.01, (nll, const, ols, out)
+    html = (tmp_path / "m-report" / "report.html").read_text()
+    assert 'id="selection"' in html and "Candidates (selection by held-out NLL)" in html
+
+
+def test_two_candidates_equal_on_every_row_are_said_so_not_divided_by_zero():
+    # the categorical and the ordinal constant models are the class frequencies: the same
+    # probability of every held-out label, a difference of 0 with an SE of 0
+    from probnn.compare import _verdict
+
+    text = _verdict(["categorical", "ordinal"], {"categorical": 1.2, "ordinal": 1.2},
+                    {"categorical": 0.0, "ordinal": 0.0})  # fmt: skip
+    assert "same probability" in text
+    X = _table(90, seed=12)
+    y = pd.Series(np.random.default_rng(13).integers(0, 3, size=90), name="grade")
+    sel = select_model(X, y, families=["categorical", "ordinal"], cv=3, network_families=0)
+    rows = sel.nll_rows
+    np.testing.assert_allclose(rows[("categorical", "constant")], rows[("ordinal", "constant")],
+                               rtol=1e-5)  # fmt: skip
+    assert sel.capacity in ("constant", "glm")
+
+
+def test_a_streamed_fit_keeps_the_type_rule_and_says_so(tmp_path, capsys):
+    noise = np.random.default_rng(15).normal(size=60)
+    frame = _table(60, seed=14).assign(y=lambda f: f["a"] + noise)
+    data = tmp_path / "s.csv"
+    frame.to_csv(data, index=False)
+    code = main(["fit", str(data), "--target", "y", "--hidden", "4", "--epochs", "2", "--stream",
+                 "yes", "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "no selection by held-out likelihood on a streamed table" in out
+    assert "chose " not in out and load_model(tmp_path / "m.safetensors").family == "normal"
+
+
+def test_class_labels_are_folded_by_class_and_an_unscorable_table_keeps_the_type_rule():
+    X = _table(11, seed=16)
+    y = pd.Series(["a"] * 4 + ["b"] * 4 + ["c"] * 3, name="pet")
+    sel = select_model(X, y, network_families=0)
+    assert len(sel.folds) == 3  # as many folds as the rarest class has rows
+    for train, _ in sel.folds:
+        assert set(y.iloc[train]) == {"a", "b", "c"}
+    # a class of one row: its fold cannot be scored by any class family
+    y1 = pd.Series(["a"] * 5 + ["b"] * 5 + ["c"], name="pet")
+    sel = select_model(X, y1, network_families=0, hidden=(4,), epochs=3)
+    assert sel.line.startswith("chose categorical network, unscored"), sel.line
+    assert sel.model.family == "categorical" and sel.nll_rows == {}

@@ -416,9 +416,10 @@ def test_the_library_names_the_seed_not_the_target(seed):
 def test_the_largest_seed_is_taken_by_every_random_generator(real_csv, capsys, tmp_path):
     from sklearn.utils import check_random_state
 
-    from probnn import cli, tabular
+    from probnn import cli
+    from probnn.tables import model
 
-    assert cli.SEED_MAX == tabular.SEED_MAX
+    assert cli.SEED_MAX == model.SEED_MAX
     check_random_state(cli.SEED_MAX)  # the oracle: scikit-learn's own range of int seeds
     with pytest.raises(ValueError):
         check_random_state(cli.SEED_MAX + 1)

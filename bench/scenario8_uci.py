@@ -146,7 +146,14 @@ def _one(name: str, k: int, engine: str) -> dict:
     out = subprocess.run([sys.executable, "-c", _CHILD, name, str(k)], cwd=ROOT,
                          env=_env(engine), capture_output=True, text=True,
                          check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    res = json.loads(out.strip().splitlines()[-1])
+    if engine == "auto" and not res["compiled"]:
+        # with numba's cache cold the cost model counts the 18 s compile and keeps NumPy:
+        # the "auto" column would time the NumPy path again
+        raise SystemExit("the auto fit did not take the compiled step; warm numba's cache "
+                         "first: python -c 'from probnn.network import training; "
+                         "training.precompile()'")
+    return res
 
 
 def run(splits: int, repeats: int, log) -> dict:

@@ -154,6 +154,26 @@ def test_sample_weights(name):
     _assert_same_training(ref, got, exact=SAME_BLAS)
 
 
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "poisson"])
+def test_early_stopping_scores_and_stops_as_numpy(name):
+    # the validation rows scored after every epoch (the weights' average swapped in), the
+    # best epoch's weights kept, the plateau rule's drops: each engine's scores equal
+    family = get_family(name)
+    X, y = _data(family, n=120)
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, len(y))
+    kw = dict(epochs=12, early_stopping=True, validation_fraction=0.25, sw=sw,
+              learning_rate="plateau", n_iter_no_change=2, learning_rate_init=0.05)
+    ref = _fit("numpy", family, X, y, **kw)
+    got = _fit("numba", family, X, y, **kw)
+    assert got._steps and len(ref.validation_scores_) == ref.n_iter_
+    assert got.n_iter_ == ref.n_iter_
+    if SAME_BLAS:
+        assert got.validation_scores_ == ref.validation_scores_
+    else:
+        np.testing.assert_allclose(got.validation_scores_, ref.validation_scores_, rtol=1e-5)
+    _assert_same_training(ref, got, exact=SAME_BLAS)
+
+
 @pytest.mark.parametrize("activation", ["tanh", "identity"])
 @pytest.mark.parametrize("name", ["normal", "poisson"])
 def test_other_compiled_activations(activation, name):

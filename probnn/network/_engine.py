@@ -21,6 +21,7 @@ import numpy as np
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network import _fast
 from probnn.network.optimizers import SGD, Adam, AdamW, RMSprop
+from probnn.network.schedules import learning_rate_at
 
 __all__ = ["CompiledSteps", "Codes", "unsupported", "loss_code"]
 
@@ -129,6 +130,7 @@ class CompiledSteps:
         self._empty = np.zeros(0, dt)
         self._targets = None  # (y given, checked targets for the kernel) of the last epoch
         self._preloaded = False  # whether the kernels' cached code was looked up (preload)
+        self._tiny = float(np.finfo(dt).tiny)
 
     # ---------------------------------------------------------------- helpers
     def _prior(self, weight_sum: float):
@@ -155,7 +157,18 @@ class CompiledSteps:
             y_float = np.ascontiguousarray(yc, dt).reshape(-1)
         elif code == Codes.LOSS_CATEGORICAL:
             y_labels = np.ascontiguousarray(yc, np.int64)
-        out = (yc, swc, sw_loss, trusted, code, y_float, y_labels)
+        # the epoch kernel's loss constants, weights and their sum, once per fit
+        consts = np.zeros(3)
+        if code == Codes.LOSS_NORMAL:
+            from probnn.families.base import _SCALE_SERIES_BELOW
+            from probnn.families.normal import HALF_LOG_2PI
+
+            consts[:] = 0.5, _SCALE_SERIES_BELOW, HALF_LOG_2PI
+        sw_a = self._empty.astype(np.float64) if swc is None else swc
+        swl_a = self._empty if swc is None else sw_loss
+        weight_sum = float(n if sw is None else sw.sum())
+        out = (yc, swc, sw_loss, trusted, code, y_float, y_labels, consts, sw_a, swl_a,
+               weight_sum)
         self._targets = (y, sw, out)
         return out
 
@@ -166,8 +179,8 @@ class CompiledSteps:
         net = t.network
         n = X.shape[0]
         bs = min(self.cap, n)
-        weight_sum = float(n if sw is None else sw.sum())
-        yc, swc, sw_loss, trusted, code, y_float, y_labels = self._checked(y, sw, n)
+        yc, swc, sw_loss, trusted, code, y_float, y_labels, consts, sw_a, swl_a, \
+            weight_sum = self._checked(y, sw, n)
         if not trusted:
             return None  # the caller's NumPy loop names the problem
         rows = t._rng.permutation(n) if t.shuffle else np.arange(n)
@@ -177,23 +190,13 @@ class CompiledSteps:
         avg = t._average if t._average is not None else self._empty
         counters = np.array([opt.t, getattr(t, "_average_steps", 0), t.t_], np.int64)
         per_step_lr = t.learning_rate == "invscaling"
-        from probnn.network.schedules import learning_rate_at
-
         lr = learning_rate_at(t.learning_rate, t._lr, t=t.t_, epoch=t.n_iter_,
                               max_iter=t.max_iter, power_t=t.power_t)  # fmt: skip
         ema = float(t.ema_decay) if t.ema_decay is not None else 0.0
         common = (prior, prior_scale, self.opt, self.s1, self.s2, self.hyper)
-        flush = (opt.FLUSH_EVERY, float(np.finfo(net.dtype).tiny), opt._flush_below)
+        flush = (opt.FLUSH_EVERY, self._tiny, opt._flush_below)
         try:
             if code != Codes.LOSS_NONE:
-                consts = np.zeros(3)
-                if code == Codes.LOSS_NORMAL:
-                    from probnn.families.base import _SCALE_SERIES_BELOW
-                    from probnn.families.normal import HALF_LOG_2PI
-
-                    consts[:] = 0.5, _SCALE_SERIES_BELOW, HALF_LOG_2PI
-                sw_a = self._empty.astype(np.float64) if swc is None else swc
-                swl_a = self._empty if swc is None else sw_loss
                 args = (X, y_float, y_labels, sw_a, swl_a, rows, bs, code, consts, net.params,
                         net.grad, self.sizes, self.w_off, self.b_off, self.act, self.xb,
                         self.A, self.D, self.raw, self.loss, self.ones, *common, float(lr),
@@ -214,15 +217,13 @@ class CompiledSteps:
             if t._average is not None:
                 t._average_steps = int(counters[1])
             t.t_ = int(counters[2])
-        if not np.all(np.isfinite(net.params)):
+        if not np.isfinite(net.params).all():
             t._diverged(t.n_iter_ + 1, "the weights became NaN or infinite")
         return (loss_sum + t.penalty()) / weight_sum
 
     def _numpy_loss_epoch(self, X, y, sw, sw_loss, rows, bs, lr, per_step_lr, counters,
                           common, flush, avg, ema) -> float:
         """The epoch with the family's NumPy loss between a compiled forward and backward."""
-        from probnn.network.schedules import learning_rate_at
-
         t = self.trainer
         net = t.network
         dt = net.dtype.type

@@ -51,6 +51,7 @@ from probnn.exceptions import TrainingDivergedError
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network.mlp import MLP, make_rng
 from probnn.network import _engine, _fast
+from probnn.network._scoring import validation_scorer
 from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
 from probnn.network.schedules import SCHEDULES, learning_rate_at
 from probnn.network.stopping import DROP, STOP, PlateauRule, max_iter_message
@@ -338,13 +339,14 @@ class Trainer:
         """
         epoch_chunks = chunks if callable(chunks) else (lambda: chunks)
         monitored = validation is not None
+        score_validation = validation_scorer(self.network, self.family, validation)
         if self.early_stopping:
             best_params = self.network.copy_params()
             best_score = self.best_validation_score_
             if best_score is None:
                 # the starting weights are a candidate too: no epoch is kept unless it
                 # beats them on the validation rows
-                best_score = self._validation_nll(validation)
+                best_score = score_validation()
                 best_score = best_score if np.isfinite(best_score) else np.inf
         self.converged_ = False
         averaging = self.ema_decay is not None
@@ -391,7 +393,7 @@ class Trainer:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
                 score = None
                 if monitored:
-                    score = self._validation_nll(validation)
+                    score = score_validation()
                     self.validation_scores_.append(score)
                 if on_epoch is not None:
                     on_epoch(self.n_iter_, loss, score)
@@ -549,17 +551,8 @@ class Trainer:
         """Weighted mean NLL of the validation rows (arrays, or a callable of chunks of
         them), in float64 from the raw outputs: the network's float32 rounds a Poisson's
         NLL at counts near 1e9 to nonsense (-89.6 nats for 13.5), and early stopping
-        would pick epochs at random."""
-        chunks = validation() if callable(validation) else (validation,)
-        total = weight = 0.0
-        for X, y, sw in chunks:
-            raw = np.asarray(self.network.forward(X), dtype=np.float64)
-            yf = y.astype(np.float64) if y.dtype.kind == "f" else y
-            total += float(np.sum(self.family.nll(raw, yf, sw), dtype=np.float64))
-            weight += X.shape[0] if sw is None else float(sw.sum())
-        if weight == 0:
-            raise ValueError("expected validation rows to score; found none")
-        return total / weight
+        would pick epochs at random. :meth:`run` keeps one scorer (the targets checked once)."""
+        return validation_scorer(self.network, self.family, validation)()
 
     def _epoch_over(self, chunks) -> float:
         """One epoch over the chunks of :meth:`run`: the epoch's J estimate (a chunk's, or

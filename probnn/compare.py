@@ -307,6 +307,7 @@ def compare_families(
     say: Callable[[str], None] | None = None,
     censoring=None,
     split: tuple[np.ndarray, np.ndarray] | None = None,
+    calibration: bool = True,
     **fit_params,
 ) -> FamilyComparison:
     """Fit each family on the same training rows and rank them by held-out NLL.
@@ -348,6 +349,10 @@ def compare_families(
         The training and the held-out rows' positions in ``X`` (one fold of a
         cross-validation, ``probnn.selection``); default: ``split_rows`` by ``seed`` and
         ``test_size``.
+    calibration : bool, default=True
+        Score the coverage, the PIT's KS distance and the CRPS too (False: those columns
+        NaN and ``crps_rows`` empty; the ranking by NLL is the same, and a count family's
+        CRPS, a numerical integral over its quantiles, can cost many times its fit).
     **fit_params
         Passed to :meth:`TabularModel.fit` (``hidden``, ``solver``, ``epochs``,
         ``progress``, estimator parameters such as ``learning_rate_init``).
@@ -437,7 +442,8 @@ def compare_families(
     best, se = paired_standard_errors(nll_rows)
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)
-    held = {f: _held_out_metrics(models[f], held_out, dists[f], coverage) for f in ranked}
+    held = {f: _held_out_metrics(models[f], held_out, dists[f], coverage) if calibration
+            else (math.nan, math.nan, None) for f in ranked}  # fmt: skip
     crps_rows = {f: held[f][2] for f in ranked if held[f][2] is not None}
     # the CRPS's own winner and paired SEs (its ranking may differ from the NLL's)
     crps_best, crps_se = paired_standard_errors(crps_rows) if crps_rows else (None, {})

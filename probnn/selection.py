@@ -14,6 +14,11 @@ registry's ``target_kinds``; a target of class labels only the class families, u
 
 Each candidate is scored on held-out rows: K-fold cross-validation below
 :data:`LARGE_TABLE` rows (every row held out once), one split (``probnn._split``) above.
+On one split with more than :data:`SCREEN_ROWS` training rows the constants and GLMs are
+screened: fitted on that many of the training rows, scored on all the held-out rows, and
+only those that could be chosen (within :data:`SCREEN_SE` paired standard errors plus
+:data:`SCREEN_NATS` of the best candidate) fitted again on all the training rows; the
+others keep their screened scores, said in the table (``screened out``).
 The constants and the GLMs are cheap and scored for every family; networks only for the
 families whose constant or GLM scored best (:data:`NETWORK_FAMILIES`: two under K folds,
 one on one split). Successive halving under K folds: those networks and that of the kind's
@@ -69,6 +74,15 @@ NETWORK_FAMILIES = {"folds": 2, "split": 1}
 # A network more than this many paired standard errors behind the best candidate on the
 # first fold is not fitted on the other folds.
 HALVING_SE = 2.0
+# On one split with more training rows than this, the constants and GLMs are screened:
+# fitted on this many of the training rows (a GLM has tens of parameters: a few thousand
+# rows pin it down), scored on all the held-out rows; only those within SCREEN_SE paired
+# standard errors (plus SCREEN_NATS, what fewer rows can cost a fit) of the best candidate
+# are fitted again on all the training rows and scored, the others are recorded as
+# screened out with their screened NLL.
+SCREEN_ROWS = 4000
+SCREEN_SE = 3.0
+SCREEN_NATS = 0.05
 
 
 def cv_splits(n_rows: int, cv="auto", seed: int = 0,
@@ -221,6 +235,8 @@ class _Scores:
         self.seconds: dict[tuple[str, str], float] = {}
         self.status: dict[tuple[str, str], str] = {}
         self.models: dict[tuple[str, str], object] = {}
+        # scored, with a word on how (a screened candidate's fit on fewer training rows)
+        self.notes: dict[tuple[str, str], str] = {}
 
     def complete(self) -> dict[tuple[str, str], np.ndarray]:
         """The candidates scored on every fold, their rows one fold after the other."""
@@ -265,6 +281,48 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
                 scores.status[key] = f"failed: {' '.join(str(failed.get(f, '?')).split())}"
 
 
+def _screen_split(folds: Sequence, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """One split's screening fold: :data:`SCREEN_ROWS` of its training rows (drawn by
+    ``seed``, in order) and all its held-out rows; None under K folds or on fewer rows."""
+    if len(folds) != 1 or folds[0][0].size <= SCREEN_ROWS:
+        return None
+    train, test = folds[0]
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(train, size=SCREEN_ROWS, replace=False)), test
+
+
+def _refit_screened(X, y, scores: _Scores, screened: _Scores, network: Mapping, common: dict,
+                    say: Callable[[str], None] | None) -> None:  # fmt: skip
+    """Fit again on all the split's training rows the screened constants and GLMs that
+    could be chosen: those within :data:`SCREEN_SE` paired standard errors plus
+    :data:`SCREEN_NATS` of the best candidate (screened, or a network scored on the split),
+    and those that failed on the subsample. The others keep their screened scores (fitted
+    on the subsample; never within one SE of the best, so never chosen) and say so."""
+    rows = {**screened.complete(), **scores.complete()}
+    keep: dict[str, list[str]] = {"constant": [], "glm": []}
+    for c in screened.status:  # (a mixture's component collapsed on fewer rows, ...)
+        keep[c[1]].append(c[0])
+    if rows:
+        best, se = paired_standard_errors(rows)
+        mean = {c: float(np.mean(r)) for c, r in rows.items()}
+        n = screened.folds[0][0].size
+        for c in screened.complete():
+            if mean[c] - mean[best] <= SCREEN_SE * se[c] + SCREEN_NATS:
+                keep[c[1]].append(c[0])
+            else:
+                scores.rows[c] = dict(screened.rows[c])
+                scores.seconds[c] = screened.seconds[c]
+                scores.models[c] = screened.models[c]
+                scores.notes[c] = f"screened out: fitted on {n:,} of the training rows"
+    for capacity, families in keep.items():
+        if families:
+            if say is not None:
+                say(f"refitting the {CAPACITY_WORDS[capacity]}s of {', '.join(families)} on "
+                    f"all {scores.folds[0][0].size:,} training rows")
+            _run(X, y, scores, families, capacity, [0], _capacity_params(capacity, network),
+                 common)  # fmt: skip
+
+
 def _capacity_params(capacity: str, network: Mapping) -> dict:
     """``TabularModel.fit``'s arguments of a capacity (the network's are the caller's)."""
     if capacity == "network":
@@ -290,7 +348,8 @@ def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
         nll = mean.get(c, partial)
         if c in complete:
             status = ("chosen" if c == chosen else "best" if c == best
-                      else "within 1 SE" if not mean[c] - mean[best] > se[c] else "scored")
+                      else "within 1 SE" if not mean[c] - mean[best] > se[c]
+                      else scores.notes.get(c, "scored"))  # fmt: skip
         else:
             status = scores.status.get(c, "not scored")
         rows.append({"family": c[0], "capacity": c[1], "nll_nats": nll,
@@ -403,20 +462,26 @@ def select_model(
             "each as a constant model, a GLM and a network")
     if network_families == "auto":
         network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
+    # calibration=False: the selection ranks by NLL alone; the CRPS of a count family (a
+    # numerical integral over its quantiles) cost 40x the fits on Bike Sharing hourly
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
-                  n_jobs=n_jobs)  # fmt: skip
+                  n_jobs=n_jobs, calibration=False)  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]
     scores = _Scores(folds)
     everywhere = range(len(folds))
+    screen = _screen_split(folds, seed)
+    # the simple candidates' scores: on every fold, or on the screening subsample
+    simple_scores = scores if screen is None else _Scores([screen])
     for capacity in ("constant", "glm"):
         if say is not None:
-            say(f"scoring {len(names)} families' {CAPACITY_WORDS[capacity]}s on "
-                f"{len(folds)} fold(s)")
-        _run(features, column, scores, names, capacity, everywhere,
+            on = (f"{len(folds)} fold(s)" if screen is None else
+                  f"{screen[0].size:,} of the {folds[0][0].size:,} training rows")
+            say(f"scoring {len(names)} families' {CAPACITY_WORDS[capacity]}s on {on}")
+        _run(features, column, simple_scores, names, capacity, range(len(simple_scores.folds)),
              _capacity_params(capacity, network_params), common)  # fmt: skip
     hidden = network_params.get("hidden")
     if (hidden is None or len(hidden) > 0) and network_families > 0:
-        simple = scores.complete()
+        simple = simple_scores.complete()
         mean = {c: float(np.mean(r)) for c, r in simple.items()}
         ranked = sorted({c[0] for c in mean}, key=lambda f: min(
             v for c, v in mean.items() if c[0] == f))  # fmt: skip
@@ -448,6 +513,8 @@ def select_model(
                     scores.status[(f, "network")] = (f"dropped after fold 1: not among the "
                                                      f"{network_families} best networks there")
             _run(features, column, scores, top, "network", range(1, len(folds)), params, common)
+    if screen is not None:
+        _refit_screened(features, column, scores, simple_scores, network_params, common, say)
     complete = scores.complete()
     if not complete:  # (a tiny table: a class missing from a fold's training rows, ...)
         return _unscored(frame, target, names[0], scores, folds, kinds, why, network_params,

@@ -87,6 +87,17 @@ def test_the_table_agrees_with_scipy(frame, result):
     assert table.loc["normal", "pit_ks"] == pytest.approx(ks, rel=1e-6)
 
 
+def test_without_calibration_the_ranking_is_the_same_and_the_rest_nan(frame, result):
+    # what the selection asks for: the NLLs as scored with the calibration columns, those NaN
+    bare = probnn.compare_families(frame.drop(columns=["y"]), frame["y"], FAMILIES,
+                                   calibration=False, **SETTINGS)  # fmt: skip
+    assert bare.ranked == result.ranked and bare.crps_rows == {}
+    for family in FAMILIES:
+        np.testing.assert_array_equal(bare.nll_rows[family], result.nll_rows[family])
+    assert bare.table[["coverage", "pit_ks", "crps", "crps_se"]].isna().all().all()
+    assert result.table[["coverage", "pit_ks", "crps"]].notna().all().all()
+
+
 def test_families_default_to_the_targets_kind_and_skips_are_said():
     rng = np.random.default_rng(2)
     x = rng.normal(size=80)

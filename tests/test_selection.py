@@ -75,6 +75,42 @@ def test_fold_nlls_equal_independent_fits_on_kfold_folds():
     assert start == 120 and sel.table.loc[0, "folds"] == 3
 
 
+def test_a_large_tables_simple_candidates_are_screened_on_a_subsample_and_close_ones_refit():
+    # 6,000 rows: one split, 4,800 training rows; the constants and GLMs are fitted on 4,000
+    # of them; the GLM of the true family is refitted on all (the best), the constants and
+    # the sigma-fixed GLM (against noise whose scale grows with b) are far behind and keep
+    # their screening
+    X = _table(6000, seed=4)
+    noise = 0.3 * np.exp(X["b"]) * np.random.default_rng(5).normal(size=6000)
+    y = pd.Series(2.0 + 3.0 * X["a"] + noise, name="y")
+    sel = select_model(X, y, families=["normal", "normal-fixed"], network_families=0, seed=2)
+    (train, test), = sel.folds
+    assert train.size > 4000 and [t.size for t in split_rows(6000, 2, 0.2)] == [train.size, test.size]
+    subsample = np.sort(np.random.default_rng(2).choice(train, size=4000, replace=False))
+    frame = X.assign(y=y)
+    table = sel.table.set_index(["family", "capacity"])
+    assert (sel.family, sel.capacity) == ("normal", "glm")
+    glm = TabularModel.fit(frame.iloc[train], "y", family="normal", hidden=(), solver="lbfgs",
+                           seed=2)  # fmt: skip
+    dist = glm.predict_dist(frame.iloc[test])
+    np.testing.assert_allclose(sel.nll_rows[("normal", "glm")],
+                               -stats.norm.logpdf(y.iloc[test], dist.loc, dist.scale),
+                               rtol=1e-5, atol=1e-5)  # fmt: skip
+    # the constant normal on the subsample: its mean and ML standard deviation (scipy)
+    sub = y.iloc[subsample]
+    np.testing.assert_allclose(sel.nll_rows[("normal", "constant")],
+                               -stats.norm.logpdf(y.iloc[test], sub.mean(), sub.std(ddof=0)),
+                               rtol=2e-3, atol=2e-3)  # fmt: skip
+    fixed = TabularModel.fit(frame.iloc[subsample], "y", family="normal-fixed", hidden=(),
+                             solver="lbfgs", seed=2).predict_dist(frame.iloc[test])  # fmt: skip
+    np.testing.assert_allclose(sel.nll_rows[("normal-fixed", "glm")],
+                               -stats.norm.logpdf(y.iloc[test], fixed.loc, fixed.scale),
+                               rtol=1e-5, atol=1e-5)  # fmt: skip
+    for c in [("normal", "constant"), ("normal-fixed", "constant"), ("normal-fixed", "glm")]:
+        assert table.loc[c, "status"].startswith("screened out: fitted on 4,000")
+    assert table.loc[("normal", "glm"), "status"] == "chosen"
+
+
 def test_overdispersed_counts_choose_the_negative_binomial():
     X = _table(400, seed=2)
     mean = np.exp(1.0 + 0.6 * X["a"])

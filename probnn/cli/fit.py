@@ -115,6 +115,7 @@ def _cmd_fit(args) -> int:
         selection = select_model(
             frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
+            n_jobs=args.jobs,  # a stage's families at once, where cores allow
             hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         print(selection.line)

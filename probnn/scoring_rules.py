@@ -483,7 +483,31 @@ def _crps_poisson(dist: Poisson, y):
     pmf = np.exp(dist._log_prob(np.maximum(m, 0.0))) * (m >= 0)
     cdf = dist._cdf(y)
     spread = lam * (special.i0e(2.0 * lam) + special.i1e(2.0 * lam))
-    return (y - lam) * (2.0 * cdf - 1.0) + 2.0 * lam * pmf - spread
+    out = (y - lam) * (2.0 * cdf - 1.0) + 2.0 * lam * pmf - spread
+    # Below y = 1 and rate 1 the closed form is a difference of terms of size lam whose value
+    # is about lam^2 (at y = 0): it cancels (1e-4 relative at lam = 1e-12). There the score
+    # is summed over the integers instead, each tail P(X > k) without cancellation.
+    lam, y, out = np.broadcast_arrays(lam, y, np.asarray(out, dtype=np.result_type(out, float)))
+    small = (y < 1.0) & (lam < 1.0)
+    if np.any(small):
+        out = out.copy()
+        out[small] = _crps_poisson_small(lam[small], y[small])
+    return out
+
+
+_SMALL_RATE_TERMS = 30  # P(X > k) < lam^(k + 1) / (k + 1)!: beyond 30 terms, nothing for lam < 1
+
+
+def _crps_poisson_small(lam, y):
+    """The Poisson's CRPS for ``y < 1`` and rate ``lam < 1`` as ``int (F(x) - 1{x >= y})^2 dx``:
+    ``max(0, -y)`` below 0, then on ``[0, 1)`` the share ``y`` (if positive) of ``F(0)^2`` and
+    the rest of ``S(0)^2``, then ``S(k)^2`` on each ``[k, k + 1)``, ``S(k) = P(X > k)`` by
+    scipy's ``pdtrc`` (``-expm1(-lam)`` for k = 0)."""
+    below = np.clip(y, 0.0, 1.0)  # the share of [0, 1) below y
+    total = np.maximum(0.0, -y) + below * np.exp(-2.0 * lam) + (1.0 - below) * np.expm1(-lam) ** 2
+    for k in range(1, _SMALL_RATE_TERMS):
+        total = total + special.pdtrc(k, lam) ** 2
+    return total
 
 
 # Gauss-Legendre nodes for the characteristic-function integral of the NB's E|X - X'|:

@@ -35,10 +35,14 @@ def integral_crps(cdf, y, lower=-np.inf, upper=np.inf):
     return below + above + max(lower - y, 0.0) + max(y - upper, 0.0)
 
 
-def sum_crps(cdf_at, y, top):
-    """``sum_{k=0}^{top} (F(k) - 1{y <= k})^2`` for integer y (the ranked probability score)."""
+def sum_crps(cdf_at, y, top, sf_at=None):
+    """``sum_{k=0}^{top} (F(k) - 1{y <= k})^2`` for integer y (the ranked probability score);
+    with ``sf_at`` the terms at and above y are ``S(k)^2``, exact where ``1 - F(k)`` cancels
+    (a rate of 1e-12)."""
     k = np.arange(top + 1)
-    return float(np.sum((cdf_at(k) - (y <= k)) ** 2))
+    if sf_at is None:
+        return float(np.sum((cdf_at(k) - (y <= k)) ** 2))
+    return float(np.sum(np.where(y <= k, sf_at(k), cdf_at(k)) ** 2))
 
 
 # ----------------------------------------------------------------- continuous closed forms
@@ -191,8 +195,19 @@ def test_equal_mixture_of_narrow_normals_is_the_ensemble_crps():
 def test_poisson_equals_the_sum(rate, y):
     law = stats.poisson(rate)
     top = int(law.ppf(1 - 1e-16)) + y + 10
-    want = sum_crps(law.cdf, y, top)
+    want = sum_crps(law.cdf, y, top, law.sf)
     assert float(crps(Poisson(rate), y)) == pytest.approx(want, rel=RTOL, abs=1e-300)
+
+
+@pytest.mark.parametrize("rate", [1e-12, 1e-6, 0.3])
+@pytest.mark.parametrize("y", [0.0, 0.5, -0.5])
+def test_poisson_small_rate_below_one_does_not_cancel(rate, y):
+    # hand-worked: int (F(x) - 1{x >= y})^2 dx = max(0, -y) + y+ F(0)^2 + (1 - y+) S(0)^2
+    # + sum_{k >= 1} S(k)^2, with S(0) = 1 - exp(-rate) (expm1, exact), S(k) by scipy's sf
+    below = min(max(y, 0.0), 1.0)
+    want = (max(0.0, -y) + below * np.exp(-2 * rate) + (1 - below) * np.expm1(-rate) ** 2
+            + sum(stats.poisson.sf(k, rate) ** 2 for k in range(1, 40)))
+    assert float(crps(Poisson(rate), y)) == pytest.approx(want, rel=1e-12, abs=1e-300)
 
 
 @pytest.mark.parametrize("rate", [1e6, 1e8])

@@ -228,6 +228,9 @@ def run(quick: bool, repeats: int, log, splits: int | None = None, sets=SETS, pe
     n_splits = splits or (2 if quick else 20)
     only = peers
     peers = list(PEERS) if only is None else list(only)
+    # "probnn laplace" is not fitted: it is each "probnn default" network wrapped (below); named
+    # in --peers it would record the plain network's scores under its name as well
+    peers = [p for p in peers if p != LAPLACE]
     notes = []
     if importlib.util.find_spec("torch") is None:
         peers.remove("torch")

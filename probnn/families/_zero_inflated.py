@@ -146,6 +146,16 @@ class ExcessZerosFamily(Family):
         """``E[Y]``, shape (n_samples,)."""
         return np.asarray(self.distribution(raw).mean)
 
+    def _zero_share(self, y: ArrayLike, sample_weight: ArrayLike | None):
+        """The constant model's inputs: ``y`` as float64, the weights (ones when None) and the
+        weighted share of zeros; a weight total that is not positive is refused."""
+        y = self.check_target(y).astype(np.float64)
+        w = check_sample_weight(sample_weight, y.shape[0])
+        total = w.sum()
+        if not total > 0:
+            raise ValueError(f"sample_weight must have a positive sum; found {total}")
+        return y, w, float(np.dot(w, y == 0) / total)
+
     def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """Raw outputs of the constant model's MLE, shape (n_outputs,).
 
@@ -156,12 +166,7 @@ class ExcessZerosFamily(Family):
         """
         from scipy.optimize import minimize
 
-        y = self.check_target(y).astype(np.float64)
-        w = check_sample_weight(sample_weight, y.shape[0])
-        total = w.sum()
-        if not total > 0:
-            raise ValueError(f"sample_weight must have a positive sum; found {total}")
-        share0 = float(np.dot(w, y == 0) / total)
+        y, w, share0 = self._zero_share(y, sample_weight)
         count = self._count
         zc = np.asarray(count.constant_raw(y, w), dtype=np.float64)
         if share0 == 1.0:
@@ -170,7 +175,7 @@ class ExcessZerosFamily(Family):
         b0 = float(np.exp(-count.nll(zc[None, :], [0.0])[0]))
         extra = min(max((share0 - b0) / (1 - b0), 1e-3), 1 - 1e-3) if b0 < 1 else 0.5
         start = np.append(zc, np.log(extra) - np.log1p(-extra))
-        w_norm = w / total
+        w_norm = w / w.sum()  # the positive total _zero_share checked
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             raw = np.broadcast_to(theta, (y.shape[0], theta.size))
@@ -246,12 +251,7 @@ class HurdleFamily(ExcessZerosFamily):
         only zeros: ``z0 = inf`` and the count part at 0."""
         from scipy.optimize import minimize
 
-        y = self.check_target(y).astype(np.float64)
-        w = check_sample_weight(sample_weight, y.shape[0])
-        total = w.sum()
-        if not total > 0:
-            raise ValueError(f"sample_weight must have a positive sum; found {total}")
-        share0 = float(np.dot(w, y == 0) / total)
+        y, w, share0 = self._zero_share(y, sample_weight)
         with np.errstate(divide="ignore"):
             z0 = np.log(share0) - np.log1p(-share0)
         count = self._count

@@ -329,8 +329,8 @@ def markdown(res: dict) -> list[str]:
              "held-out rows (positive: auto is worse) +- its standard error pooled over seeds; "
              "**bold**: auto worse than the right family's constant or GLM.", "",
              "| table | rows | kind (probnn's) | right | chosen | NLL auto | default | const | GLM | "
-             "best family (NLL) | auto - const | auto - GLM | cov auto | cov exp | cov GLM | s auto | "
-             "x default | s compare |",
+             "best family (NLL) | auto - const | auto - GLM | cov auto | cov exp | cov GLM | "
+             "s auto | x default | s compare |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in res["tables"]:
         if "skipped" in t:
@@ -351,8 +351,8 @@ def markdown(res: dict) -> list[str]:
             f"{t['right']} | {m.get('chosen') or 'n/a'} | {_f(m['auto'])} | "
             f"{_f(m.get('default'))} | {_f(m['const'])} | {_f(m['glm'])} | "
             f"{best} | {d('const')} | {d('glm')} | {_f(m['coverage'], '.2f')} | "
-            f"{_f(m.get('coverage_expected'), '.2f')} | {_f(m['glm_coverage'], '.2f')} | {_f(m['auto_time'], '.1f')} | "
-            f"{_ratio(m)} | {_f(m['compare_time'], '.1f')} |")
+            f"{_f(m.get('coverage_expected'), '.2f')} | {_f(m['glm_coverage'], '.2f')} | "
+            f"{_f(m['auto_time'], '.1f')} | {_ratio(m)} | {_f(m['compare_time'], '.1f')} |")
     lines += ["", "Reading it: a family's NLL is a density for a continuous family on a real "
               "target, so on a target with a point mass (fair-affairs: most rows exactly 0) a "
               "continuous family can put a spike there and its NLL falls without bound "

@@ -282,7 +282,7 @@ def _target_frame(X: pd.DataFrame, y) -> tuple[pd.DataFrame, str]:
 
 
 def _held_out_metrics(model, held_out: pd.DataFrame, dist,
-                      coverage: float) -> tuple[float, float, float, np.ndarray | None]:  # fmt: skip
+                      coverage: float) -> tuple[float, float, float, np.ndarray | None]:
     """Coverage of the central interval and the model's own mass of it, the PIT's KS distance
     and each row's CRPS in the target's units (NaN, NaN, NaN, None for class labels, whose
     classes the CRPS cannot order)."""

@@ -645,7 +645,6 @@ class RunningMetrics:
             ks = float(np.max(np.abs(np.cumsum(self._pit_counts) / n - edges)))
         if "crps" in s:
             out["crps"] = s["crps"] / n
-        out.update(rmse=float(np.sqrt(s["se"] / n)), mae=s["ae"] / n,
-                   coverage=s["covered"] / n, coverage_expected=self.coverage + s["mass_excess"] / n,
-                   pit_ks=ks)  # fmt: skip
+        out.update(rmse=float(np.sqrt(s["se"] / n)), mae=s["ae"] / n, coverage=s["covered"] / n,
+                   coverage_expected=self.coverage + s["mass_excess"] / n, pit_ks=ks)  # fmt: skip
         return out

@@ -255,7 +255,7 @@ class OrdinalFamily(Family):
         return self.log_probs(raw)
 
     def distribution(self, raw: ArrayLike):
-        """``OrderedLogistic(eta=z_0, cutpoints=c, log_gaps=log softplus(z_2..))``: batch (n_samples,).
+        """``OrderedLogistic(eta=z_0, cutpoints=c, log_gaps=log softplus(z_{2..C-1}))``, batch (n,).
 
         The cut points are summed in float64 (then held in the raw outputs' dtype), and
         the gaps ``softplus(z_{k+1})`` are passed as their logs besides: a gap that the

@@ -61,7 +61,8 @@ METRIC_TEXT: dict[str, tuple[str, str, str]] = {
     "mae": ("mean absolute error", "units of {target}", "of the predicted mean"),
     "coverage": ("{level} interval coverage", "fraction of rows",
                  "share of held-out targets inside their central {level} predictive interval; "
-                 "honest intervals give about {nominal}; for counts, about the next row"),
+                 "honest intervals give about {nominal} (a count law's: about the model's own mass "
+                 "of them, more than {nominal})"),
     "coverage_expected": ("the model's own mass of those intervals", "fraction of probability",
                           "the predicted probability of each row's {level} interval, averaged "
                           "over the held-out rows: what a calibrated model's coverage is. "

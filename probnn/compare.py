@@ -195,11 +195,15 @@ class FamilyComparison:
         One row per scored family, best first: ``family``, ``nll_nats`` and ``nll_bits``
         (mean held-out NLL per row), ``minus_best`` (nats), ``se`` (standard error of the
         difference from the best, paired over the held-out rows; NaN for the best),
-        ``coverage`` (empirical coverage of the central ``coverage`` interval) and
-        ``pit_ks`` (KS distance of the PIT values from uniform), ``crps`` (mean held-out
-        CRPS, :func:`probnn.crps`, in the target's units) and ``crps_se`` (standard error
-        of the CRPS's difference from the lowest CRPS, paired over the held-out rows; NaN
-        for that family); the last four NaN for the class-label families.
+        ``coverage`` (empirical coverage of the central ``coverage`` interval),
+        ``coverage_expected`` (the model's own mass of those intervals, averaged over the
+        rows, :func:`probnn.metrics.interval_mass`: ``coverage`` for a continuous family,
+        more for a count family, whose intervals hold their ends' whole masses; what a
+        calibrated model's ``coverage`` is) and ``pit_ks`` (KS distance of the PIT values
+        from uniform), ``crps`` (mean held-out CRPS, :func:`probnn.crps`, in the target's
+        units) and ``crps_se`` (standard error of the CRPS's difference from the lowest
+        CRPS, paired over the held-out rows; NaN for that family); the last five NaN for
+        the class-label families.
     models : dict of str -> TabularModel
         The fitted models that were scored, in the families' order.
     best : str
@@ -278,16 +282,19 @@ def _target_frame(X: pd.DataFrame, y) -> tuple[pd.DataFrame, str]:
 
 
 def _held_out_metrics(model, held_out: pd.DataFrame, dist,
-                      coverage: float) -> tuple[float, float, np.ndarray | None]:  # fmt: skip
-    """Coverage of the central interval, the PIT's KS distance and each row's CRPS in the
-    target's units (NaN, NaN, None for class labels, whose classes the CRPS cannot order)."""
+                      coverage: float) -> tuple[float, float, float, np.ndarray | None]:
+    """Coverage of the central interval and the model's own mass of it, the PIT's KS distance
+    and each row's CRPS in the target's units (NaN, NaN, NaN, None for class labels, whose
+    classes the CRPS cannot order)."""
     from probnn import metrics
 
     if model.is_classifier or model.censoring is not None:  # no single value per row
-        return math.nan, math.nan, None
+        return math.nan, math.nan, math.nan, None
     y = np.asarray(model.encode_target(held_out), dtype=np.float64)
     lower, upper = metrics.central_interval(dist, coverage)
     return (metrics.interval_coverage(lower, upper, y),
+            coverage + float(np.mean(metrics.interval_mass(dist, lower, upper, coverage)
+                                     - coverage)),  # exactly the nominal for a continuous law
             metrics.ks_distance_uniform(metrics.pit_values(dist, y)),
             metrics.crps_rows(dist, y))  # fmt: skip
 
@@ -443,23 +450,24 @@ def compare_families(
     means = {f: float(np.mean(rows)) for f, rows in nll_rows.items()}
     ranked = sorted(means, key=means.get)
     held = {f: _held_out_metrics(models[f], held_out, dists[f], coverage) if calibration
-            else (math.nan, math.nan, None) for f in ranked}  # fmt: skip
-    crps_rows = {f: held[f][2] for f in ranked if held[f][2] is not None}
+            else (math.nan, math.nan, math.nan, None) for f in ranked}  # fmt: skip
+    crps_rows = {f: held[f][3] for f in ranked if held[f][3] is not None}
     # the CRPS's own winner and paired SEs (its ranking may differ from the NLL's)
     crps_best, crps_se = paired_standard_errors(crps_rows) if crps_rows else (None, {})
     rows = []
     for family in ranked:
-        covered, ks, scores = held[family]
+        covered, expected, ks, scores = held[family]
         rows.append({"family": family, "nll_nats": means[family],
                      "nll_bits": means[family] / math.log(2),
                      "minus_best": means[family] - means[best],
                      "se": math.nan if family == best else se[family],
-                     "coverage": covered, "pit_ks": ks,
+                     "coverage": covered, "coverage_expected": expected, "pit_ks": ks,
                      "crps": math.nan if scores is None else float(np.mean(scores)),
                      "crps_se": (math.nan if scores is None or family == crps_best
                                  else crps_se[family])})  # fmt: skip
     table = pd.DataFrame(rows, columns=["family", "nll_nats", "nll_bits", "minus_best", "se",
-                                        "coverage", "pit_ks", "crps", "crps_se"])  # fmt: skip
+                                        "coverage", "coverage_expected", "pit_ks", "crps",
+                                        "crps_se"])  # fmt: skip
     return FamilyComparison(
         table=table, models=models, best=best, verdict=_verdict(ranked, means, se),
         kinds=tuple(kinds), why=why, train=train, test=test,

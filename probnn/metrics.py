@@ -28,6 +28,7 @@ __all__ = [
     "pit_values",
     "interval_coverage",
     "central_interval",
+    "interval_mass",
     "crps_rows",
     "mean_crps",
     "ks_distance_uniform",
@@ -410,6 +411,42 @@ def central_interval(dist, coverage: float) -> tuple[NDArray, NDArray]:
     return lower, upper
 
 
+def interval_mass(dist, lower: ArrayLike, upper: ArrayLike,
+                  coverage: float) -> NDArray[np.float64]:  # fmt: skip
+    """Each row's predicted probability of its own central interval, ``P(lower <= Y <= upper)``.
+
+    What a calibrated model's interval coverage should be, read from the model itself. A
+    continuous law's central interval holds exactly ``coverage`` of its mass
+    (``F(F^-1(1 - t)) - F(F^-1(t)) = 1 - 2t``). A discrete law's (``dist.is_discrete``)
+    holds at least that: ``F^-1`` is the smallest value whose cdf reaches the level, so
+    both ends' whole masses are inside, ``F(upper) - F(lower - 1)`` (a count law with
+    ``P(0) = 0.3`` has all its zeros inside ``[0, upper]``). The interval coverage of a
+    calibrated count model is then this, not ``coverage``.
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictions with batch shape ``(n_samples,)`` and a ``cdf``.
+    lower, upper : ndarray of shape (n_samples,)
+        The central interval, as :func:`central_interval` gives it for ``coverage``.
+    coverage : float
+        Its nominal coverage in (0, 1).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_samples,)
+    """
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must lie strictly between 0 and 1; found {coverage!r}")
+    lo = np.asarray(lower, dtype=np.float64)
+    if not getattr(dist, "is_discrete", False):
+        return np.full(lo.shape, float(coverage))
+    hi = np.asarray(upper, dtype=np.float64)
+    top = np.asarray(dist.cdf(hi), dtype=np.float64)
+    below = np.asarray(dist.cdf(lo - 1.0), dtype=np.float64)  # P(Y < lower): 0 below the support
+    return top - below
+
+
 def crps_rows(dist, y: ArrayLike) -> NDArray[np.float64] | None:
     """Each row's CRPS (:func:`probnn.crps`) in float64, or None where the distribution
     has no CRPS (no closed form and no ``cdf`` / ``icdf``, or an unordered Categorical).
@@ -457,7 +494,10 @@ def regression_metrics(y_true: ArrayLike, dist, coverage: float = 0.9) -> dict[s
         continuous ranked probability score, :func:`probnn.crps`, in y's units; absent
         for a distribution that has neither a closed form nor a ``cdf`` / ``icdf``);
         ``rmse`` and ``mae`` of the predictive mean; ``coverage`` (empirical coverage of the central
-        interval at the nominal ``coverage``); ``pit_ks`` (KS distance of the PIT
+        interval at the nominal ``coverage``); ``coverage_expected`` (the model's own mass of
+        those intervals, :func:`interval_mass`, averaged over the rows: ``coverage`` for a
+        continuous law, more for a discrete one, whose intervals hold their ends' whole
+        masses; what ``coverage`` should be); ``pit_ks`` (KS distance of the PIT
         values from Uniform(0, 1): 0 is perfectly calibrated).
     """
     running = RunningMetrics(classifier=False, coverage=coverage)
@@ -569,6 +609,10 @@ class RunningMetrics:
         self._add("ae", np.sum(np.abs(error)))
         lower, upper = central_interval(dist, self.coverage)
         self._add("covered", np.sum((lower <= y) & (y <= upper)))
+        # summed as the excess over the nominal: exactly 0, so exactly the nominal, for a
+        # continuous law (a sum of n copies of 0.9 divided by n need not be 0.9)
+        self._add("mass_excess", np.sum(interval_mass(dist, lower, upper, self.coverage)
+                                        - self.coverage))  # fmt: skip
         pit = np.asarray(pit_values(dist, y, random_state=self._pit_rng), dtype=np.float64)
         if self._pit is not None:
             self._pit.append(pit)
@@ -601,6 +645,6 @@ class RunningMetrics:
             ks = float(np.max(np.abs(np.cumsum(self._pit_counts) / n - edges)))
         if "crps" in s:
             out["crps"] = s["crps"] / n
-        out.update(rmse=float(np.sqrt(s["se"] / n)), mae=s["ae"] / n,
-                   coverage=s["covered"] / n, pit_ks=ks)  # fmt: skip
+        out.update(rmse=float(np.sqrt(s["se"] / n)), mae=s["ae"] / n, coverage=s["covered"] / n,
+                   coverage_expected=self.coverage + s["mass_excess"] / n, pit_ks=ks)  # fmt: skip
         return out

@@ -225,6 +225,17 @@ def test_fit_predict_evaluate_counts(tmp_path, counts_csv):
     bits = float(next(l for l in ev.stdout.splitlines() if "bits" in l).split()[-1])
     assert nats == pytest.approx(nll, abs=1e-4)
     assert bits == pytest.approx(nll / math.log(2), abs=1e-4)
+    # the coverage line says the model's own mass of its 90% intervals beside the coverage:
+    # a count law's interval holds its ends' whole masses, F(hi) - F(lo - 1) (scipy)
+    line = next(l for l in ev.stdout.splitlines() if "coverage of the 90% interval" in l)
+    rate, seen = table["rate"][held], y[held]
+    lo, hi = stats.poisson.ppf(0.05, rate), stats.poisson.ppf(0.95, rate)
+    mass = np.mean(stats.poisson.cdf(hi, rate) - stats.poisson.cdf(lo - 1, rate))
+    said = re.search(r"interval +([\d.]+) \(the model's own mass of those intervals: ([\d.]+)\)$",
+                     line)  # fmt: skip
+    assert said, line
+    assert float(said.group(1)) == pytest.approx(np.mean((lo <= seen) & (seen <= hi)), abs=1e-4)
+    assert float(said.group(2)) == pytest.approx(mass, abs=1e-4)
 
     # a second predict from the same file gives the very same numbers
     again = probnn("predict", model, counts_csv, "--coverage", "0.8")
@@ -313,3 +324,16 @@ def test_demo_prints_metrics_and_writes_report(tmp_path, capsys):
         assert word in out
     assert (tmp_path / "demo" / "report.html").is_file()
     assert str(tmp_path / "demo") in out
+
+
+def test_the_coverage_line_adds_the_models_own_mass_only_where_it_is_not_the_nominal(capsys):
+    from probnn.cli._common import _print_metrics
+
+    _print_metrics({"nll_nats": 1.5, "coverage": 0.88, "coverage_expected": 0.9}, 0.9)
+    continuous = capsys.readouterr().out.splitlines()
+    assert continuous[1].split() == ["coverage", "of", "the", "90%", "interval", "0.8800"]
+    assert len(continuous) == 2  # no line of its own
+    _print_metrics({"coverage": 0.96, "coverage_expected": 0.9512, "pit_ks": 0.01}, 0.9)
+    counts = capsys.readouterr().out.splitlines()
+    assert counts[0].endswith("0.9600 (the model's own mass of those intervals: 0.9512)")
+    assert len(counts) == 2

@@ -85,6 +85,8 @@ def test_the_table_agrees_with_scipy(frame, result):
     assert table.loc["normal", "coverage"] == pytest.approx(np.mean((y >= lo) & (y <= hi)))
     ks = stats.kstest(stats.norm.cdf(y, loc, scale), "uniform").statistic
     assert table.loc["normal", "pit_ks"] == pytest.approx(ks, rel=1e-6)
+    # a continuous family's interval holds the nominal coverage of its own mass, exactly
+    assert (table["coverage_expected"] == 0.9).all()
 
 
 def test_without_calibration_the_ranking_is_the_same_and_the_rest_nan(frame, result):
@@ -94,8 +96,28 @@ def test_without_calibration_the_ranking_is_the_same_and_the_rest_nan(frame, res
     assert bare.ranked == result.ranked and bare.crps_rows == {}
     for family in FAMILIES:
         np.testing.assert_array_equal(bare.nll_rows[family], result.nll_rows[family])
-    assert bare.table[["coverage", "pit_ks", "crps", "crps_se"]].isna().all().all()
-    assert result.table[["coverage", "pit_ks", "crps"]].notna().all().all()
+    assert bare.table[["coverage", "coverage_expected", "pit_ks", "crps",
+                       "crps_se"]].isna().all().all()  # fmt: skip
+    assert result.table[["coverage", "coverage_expected", "pit_ks", "crps"]].notna().all().all()
+
+
+def test_a_count_familys_own_mass_of_its_intervals_against_scipy():
+    # counts with many zeros: the Poisson's central 90% interval [F^-1(0.05), F^-1(0.95)]
+    # holds its ends' whole masses, F(hi) - F(lo - 1) by scipy on the predicted rates
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=300)
+    X = pd.DataFrame({"x": x})
+    y = pd.Series(rng.poisson(np.exp(0.8 * x - 0.5)), name="count")
+    got = probnn.compare_families(X, y, ["poisson", "normal"], hidden=(), solver="lbfgs")
+    table = got.table.set_index("family")
+    rate = np.asarray(got.dists["poisson"].rate, dtype=np.float64)
+    lo, hi = stats.poisson.ppf(0.05, rate), stats.poisson.ppf(0.95, rate)
+    mass = stats.poisson.cdf(hi, rate) - stats.poisson.cdf(lo - 1, rate)
+    assert table.loc["poisson", "coverage_expected"] == pytest.approx(mass.mean(), rel=1e-6)
+    y_test = y.to_numpy()[got.test]
+    covered = np.mean((lo <= y_test) & (y_test <= hi))
+    assert table.loc["poisson", "coverage"] == pytest.approx(covered)
+    assert mass.mean() > 0.93 and table.loc["normal", "coverage_expected"] == 0.9
 
 
 def test_families_default_to_the_targets_kind_and_skips_are_said():

@@ -293,3 +293,113 @@ def test_a_linear_network_learns_the_proportional_odds_model():
     eta = net.forward(X_test)[:, 0] - net.forward(X_test)[:, 1]
     true_eta = 1.5 * X_test[:, 0] - X_test[:, 1] + 1.0
     assert np.corrcoef(eta, true_eta)[0, 1] > 0.99
+
+
+# ------------------------------- gaps below the cut points' rounding (issue 22)
+# two rows of the raw outputs of the ordinal GLM on scikit-learn's digits (seed 0, fold 0)
+# whose held-out class had probability exactly 0 in the distribution: softplus(-84.8) =
+# 1.5e-37 added to the cut point -34 rounds away in float32 (class 7's gap is z_8 = -94.6),
+# and softplus(-160.1) underflows in float32 (class 1's own gap is z_2)
+DIGITS_RAW = np.array([
+    [30.977837, -34.03468, -84.798325, -37.444344, -62.4265, 3.418285, 19.095528, -94.55528,
+     -29.208124, -92.16084],
+    [-33.6219, 30.366203, -160.12076, -177.91418, -254.11316, 384.69965, -25.669369, -102.31506,
+     -217.98204, 150.85522],
+], dtype=np.float32)
+
+
+def mp_log_probs(raw):
+    """log P(Y = k) from the raw outputs in mpmath: the exact cut points, then the log of the
+    difference of the logistic cdfs at neighbouring ones, with digits enough for the gaps."""
+    mpmath = pytest.importorskip("mpmath")
+    raw = [float(v) for v in raw]  # float32 values are exact in float64
+    with mpmath.workdps(60 + int(sum(abs(v) for v in raw) / 2)):  # e^-|c - eta| resolved
+        eta = mpmath.mpf(raw[0])
+        cut = [mpmath.mpf(raw[1])]
+        for z in raw[2:]:
+            cut.append(cut[-1] + mpmath.log1p(mpmath.exp(mpmath.mpf(z))))
+        cdf = [mpmath.mpf(0)] + [1 / (1 + mpmath.exp(eta - c)) for c in cut] + [mpmath.mpf(1)]
+        return np.array([float(mpmath.log(cdf[k + 1] - cdf[k])) for k in range(len(raw))])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_gap_the_cut_points_round_away_keeps_its_class_probability(dtype):
+    family = get_family("ordinal")
+    raw = DIGITS_RAW.astype(dtype)
+    dist = family.distribution(raw)
+    assert dist.log_probs.dtype == dtype
+    expected = np.array([mp_log_probs(row) for row in raw])
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(dist.log_probs, expected, rtol=rtol)
+    assert_allclose(family.log_probs(raw), expected, rtol=rtol)
+    # the held-out labels of those rows (7 and 1): the distribution's -log P is the NLL
+    y = np.array([7, 1])
+    assert_allclose(-dist.log_prob(y), family.nll(raw, y), rtol=rtol)
+
+
+def test_a_gap_below_the_smallest_float_keeps_its_class_probability():
+    # z_2 = -1e4: the gap e^-1e4 underflows even in float64; P(1) = s(3) s(-3) e^-1e4 (1 + ...)
+    raw = np.array([[0.0, 3.0, -1e4, 2.0]])
+    dist = get_family("ordinal").distribution(raw)
+    expected = mp_log_probs(raw[0])
+    assert_allclose(expected[1], math.log(special.expit(3) * special.expit(-3)) - 1e4, rtol=1e-15)
+    assert_allclose(dist.log_probs[0], expected, rtol=1e-12)
+
+
+def test_log_gaps_hand_worked():
+    # eta = 0, cut points -34, -34 + 1e-37, -30: the middle gap is lost in the cut points
+    # (a genuine zero gap by the cut points alone) and kept by log_gaps
+    cut = [-34.0, -34.0, -30.0]
+    assert OrderedLogistic(0.0, cut).log_prob(1) == -np.inf
+    dist = OrderedLogistic(0.0, cut, log_gaps=[math.log(1e-37), math.log(4.0)])
+    # P(1) = s(-34 + 1e-37) - s(-34) = s'(-34) 1e-37 (1 + O(1e-37)), s' = s(-34) s(34)
+    expected = math.log(special.expit(-34.0) * special.expit(34.0) * 1e-37)
+    assert_allclose(dist.log_prob(1), expected, rtol=1e-14)
+    assert_allclose(dist.log_prob(2), np.log(special.expit(-30.0) - special.expit(-34.0)),
+                    rtol=1e-13)  # fmt: skip
+    with pytest.raises(ValueError, match=r"log_gaps need a last axis of C - 2 = 2"):
+        OrderedLogistic(0.0, cut, log_gaps=[0.0])
+    with pytest.raises(ValueError, match="log_gaps must not contain NaN"):
+        OrderedLogistic(0.0, cut, log_gaps=[0.0, np.nan])
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n_classes=st.integers(2, 7))
+def test_every_class_keeps_a_finite_log_probability(data, n_classes):
+    raw = data.draw(hnp.arrays(np.float64, (5, n_classes), elements=finite_raw))
+    family = get_family("ordinal")
+    for log_probs in (family.distribution(raw).log_probs, family.log_probs(raw)):
+        assert np.isfinite(log_probs).all()
+        assert_allclose(special.logsumexp(log_probs, axis=1), 0.0, atol=1e-6)
+    assert np.isfinite(family.distribution(raw.astype(np.float32)).log_probs).all()
+    assert_allclose(family.distribution(raw).log_probs, family.log_probs(raw),
+                    rtol=1e-12, atol=1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize("label", range(10))
+def test_gradient_at_the_digits_raw_outputs_is_finite_and_matches_finite_differences(label):
+    family = get_family("ordinal")
+    raw = DIGITS_RAW.astype(np.float64)
+    y = np.full(2, label)
+    grad = family.gradient(raw, y)
+    assert np.isfinite(grad).all()
+    h = 1e-6
+    numeric = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        step = np.zeros_like(raw)
+        step[:, j] = h
+        numeric[:, j] = (family.nll(raw + step, y) - family.nll(raw - step, y)) / (2 * h)
+    assert_allclose(grad, numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_the_ordinal_glm_on_digits_has_a_finite_held_out_nll():
+    # the report of issue 22: fold 0 of seed 0 had two held-out rows of probability 0
+    datasets = pytest.importorskip("sklearn.datasets")
+    from probnn import compare_families
+    from probnn.selection import cv_splits
+
+    frame = datasets.load_digits(as_frame=True).frame
+    split = cv_splits(len(frame), "auto", 0, frame["target"].to_numpy())[0]
+    result = compare_families(frame.drop(columns="target"), frame["target"], ["ordinal"],
+                              hidden=(), solver="lbfgs", split=split, calibration=False)  # fmt: skip
+    assert np.isfinite(result.nll_rows["ordinal"]).all()

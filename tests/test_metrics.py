@@ -210,7 +210,9 @@ def test_classification_metrics_multiclass_against_sklearn():
 def test_regression_metrics_normal_against_scipy():
     dist, loc, scale, y = _normal_predictions(500, seed=9)
     out = metrics.regression_metrics(y, dist, coverage=0.8)
-    assert set(out) == {"nll_nats", "nll_bits", "crps", "rmse", "mae", "coverage", "pit_ks"}
+    assert set(out) == {"nll_nats", "nll_bits", "crps", "rmse", "mae", "coverage",
+                        "coverage_expected", "pit_ks"}  # fmt: skip
+    assert out["coverage_expected"] == 0.8  # a continuous law: the nominal, exactly
     assert out["nll_nats"] == pytest.approx(-np.mean(stats.norm.logpdf(y, loc, scale)), rel=1e-10)
     assert out["rmse"] == pytest.approx(np.sqrt(np.mean((y - loc) ** 2)), rel=1e-12)
     assert out["mae"] == pytest.approx(mean_absolute_error(y, loc), rel=1e-12)
@@ -314,3 +316,101 @@ def test_running_classification_metrics_over_pieces_are_the_metrics_of_all_rows(
 
     assert got["nll_nats"] == pytest.approx(log_loss(y, probs, labels=range(4)), rel=1e-12)
     assert got["accuracy"] == pytest.approx(accuracy_score(y, probs.argmax(axis=1)))
+
+
+# ------------------------------------- the model's own mass of its central intervals (issue 22)
+def _count_oracle(pmf: np.ndarray, coverage: float) -> np.ndarray:
+    """From each row's pmf over 0..K-1 (scipy), by hand: the central interval's ends (the
+    smallest k whose cdf reaches (1 - c)/2 and (1 + c)/2) and its mass F(hi) - F(lo - 1)."""
+    cdf = np.cumsum(pmf, axis=1)
+    tail = (1 - coverage) / 2
+    lo = np.argmax(cdf >= tail, axis=1)
+    hi = np.argmax(cdf >= 1 - tail, axis=1)
+    rows = np.arange(pmf.shape[0])
+    below = np.where(lo >= 1, cdf[rows, np.maximum(lo - 1, 0)], 0.0)
+    return lo, hi, cdf[rows, hi] - below
+
+
+def _count_laws(name: str, rng):
+    """A probnn count law of 40 rows and its pmf over 0..399 from scipy.stats."""
+    from probnn.distributions import Hurdle, NegativeBinomial, Poisson, ZeroInflated
+
+    k = np.arange(400)[None, :]
+    mu = rng.uniform(0.05, 30.0, size=40)
+    alpha = rng.uniform(0.05, 2.0, size=40)
+    logit = rng.normal(-0.5, 1.0, size=40)
+    pi = 1 / (1 + np.exp(-logit))
+    poisson = stats.poisson.pmf(k, mu[:, None])
+    nbinom = stats.nbinom.pmf(k, 1 / alpha[:, None], 1 / (1 + alpha[:, None] * mu[:, None]))
+    if name == "poisson":
+        return Poisson(rate=mu), poisson
+    if name == "negative-binomial":
+        return NegativeBinomial(mean=mu, dispersion=alpha), nbinom
+    if name == "zero-inflated-nb":  # P(0) = pi + (1 - pi) NB(0), P(k) = (1 - pi) NB(k)
+        pmf = (1 - pi[:, None]) * nbinom
+        pmf[:, 0] += pi
+        return ZeroInflated(NegativeBinomial(mean=mu, dispersion=alpha), logit), pmf
+    # hurdle: P(0) = pi, P(k) = (1 - pi) Poisson(k) / (1 - Poisson(0)) for k >= 1
+    pmf = (1 - pi[:, None]) * poisson / stats.poisson.sf(0, mu[:, None])
+    pmf[:, 0] = pi
+    return Hurdle(Poisson(rate=mu), logit), pmf
+
+
+@pytest.mark.parametrize("name", ["poisson", "negative-binomial", "zero-inflated-nb", "hurdle"])
+@pytest.mark.parametrize("coverage", [0.9, 0.5])
+def test_interval_mass_of_count_laws_against_scipy(name, coverage):
+    dist, pmf = _count_laws(name, np.random.default_rng(12))
+    lo, hi, mass = _count_oracle(pmf, coverage)
+    lower, upper = metrics.central_interval(dist, coverage)
+    np.testing.assert_array_equal(lower, lo)
+    np.testing.assert_array_equal(upper, hi)
+    got = metrics.interval_mass(dist, lower, upper, coverage)
+    np.testing.assert_allclose(got, mass, rtol=1e-10)
+    assert np.all(got >= coverage - 1e-12)  # the ends' whole masses are inside
+
+
+def test_interval_mass_hand_worked_and_continuous():
+    from probnn.distributions import Normal, Poisson, ZeroInflated
+
+    # Poisson(1): cdf 0.3679, 0.7358, 0.9197, 0.9810; the 90% interval is [0, 3] (cdf(2) <
+    # 0.95 <= cdf(3)) and holds F(3) = 0.98101 of the mass
+    dist = Poisson(rate=np.array([1.0]))
+    lower, upper = metrics.central_interval(dist, 0.9)
+    assert (lower[0], upper[0]) == (0.0, 3.0)
+    assert metrics.interval_mass(dist, lower, upper, 0.9)[0] == pytest.approx(
+        np.exp(-1) * (1 + 1 + 1 / 2 + 1 / 6), rel=1e-14)
+    # P(0) = 0.3 (structural zeros 0.3, over a Poisson of rate 40 whose own P(0) is e^-40):
+    # the 90% interval starts at 0 and holds all of the zeros, 0.3 + 0.7 F_40(hi)
+    zi = ZeroInflated(Poisson(rate=np.array([40.0])), np.log(0.3 / 0.7))
+    lower, upper = metrics.central_interval(zi, 0.9)
+    assert lower[0] == 0.0 and upper[0] > 40
+    by_hand = 0.3 + 0.7 * stats.poisson.cdf(upper[0], 40.0)
+    assert metrics.interval_mass(zi, lower, upper, 0.9)[0] == pytest.approx(by_hand, rel=1e-12)
+    assert by_hand > 0.95
+    normal = Normal(np.zeros(3), np.ones(3))
+    assert np.all(metrics.interval_mass(normal, *metrics.central_interval(normal, 0.8), 0.8) == 0.8)
+    with pytest.raises(ValueError, match="strictly between 0 and 1; found 1.5"):
+        metrics.interval_mass(normal, np.zeros(3), np.ones(3), 1.5)
+
+
+def test_a_calibrated_count_model_covers_its_own_mass_not_the_nominal():
+    # y drawn from the predicted laws themselves: coverage agrees with coverage_expected
+    # (within 5 binomial SEs) and both are well above the nominal 0.9
+    from probnn.distributions import NegativeBinomial, ZeroInflated
+
+    rng = np.random.default_rng(13)
+    n = 20_000
+    mu, alpha = rng.uniform(0.2, 3.0, n), rng.uniform(0.2, 1.0, n)
+    logit = np.full(n, np.log(0.3 / 0.7))
+    dist = ZeroInflated(NegativeBinomial(mean=mu, dispersion=alpha), logit)
+    y = np.where(rng.uniform(size=n) < 0.3, 0,
+                 stats.nbinom.rvs(1 / alpha, 1 / (1 + alpha * mu), random_state=rng))  # fmt: skip
+    out = metrics.regression_metrics(y.astype(float), dist, coverage=0.9)
+    expected = out["coverage_expected"]
+    se = np.sqrt(expected * (1 - expected) / n)
+    assert abs(out["coverage"] - expected) < 5 * se
+    assert expected > 0.93
+    pmf = stats.nbinom.pmf(np.arange(200)[None, :], 1 / alpha[:, None],
+                           1 / (1 + alpha[:, None] * mu[:, None])) * 0.7  # fmt: skip
+    pmf[:, 0] += 0.3
+    assert expected == pytest.approx(np.mean(_count_oracle(pmf, 0.9)[2]), rel=1e-10)

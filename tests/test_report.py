@@ -93,6 +93,9 @@ def test_multiclass_report_uses_given_metrics_and_skips_absent_curve(tmp_path):
     assert _table(parser) == {"held-out NLL": "1.25", "n": "90"}
 
 
+OWN_MASS = "the model's own mass of those intervals [fraction of probability]"
+
+
 @pytest.mark.parametrize("family", ["normal", "poisson"])
 def test_regression_report(tmp_path, family):
     from probnn.distributions import Normal, Poisson
@@ -112,7 +115,7 @@ def test_regression_report(tmp_path, family):
     crps_name = "continuous ranked probability score (CRPS) [units of target]"
     assert set(table) == {NATS, BITS, crps_name, "root mean squared error [units of target]",
                           "mean absolute error [units of target]",
-                          "80% interval coverage [fraction of rows]",
+                          "80% interval coverage [fraction of rows]", OWN_MASS,
                           "PIT distance from uniform [Kolmogorov-Smirnov distance]"}  # fmt: skip
     # the CRPS beside the NLL (issue 23): by its definition, summed over the integers for
     # the Poisson, properscoring's closed form for the Normal
@@ -127,6 +130,12 @@ def test_regression_report(tmp_path, family):
         low, high = stats.norm.interval(0.8, loc, 0.5)
         assert float(table["80% interval coverage [fraction of rows]"]) == pytest.approx(
             np.mean((low <= y) & (y <= high)), abs=5e-4)
+        assert float(table[OWN_MASS]) == 0.8
+    else:  # the Poisson's 80% intervals hold their ends' whole masses: F(hi) - F(lo - 1)
+        low, high = stats.poisson.ppf(0.1, rate), stats.poisson.ppf(0.9, rate)
+        mass = stats.poisson.cdf(high, rate) - stats.poisson.cdf(low - 1, rate)
+        assert float(table[OWN_MASS]) == pytest.approx(mass.mean(), abs=5e-4)
+        assert mass.mean() > 0.85
 
 
 def test_unknown_task_is_rejected(tmp_path):

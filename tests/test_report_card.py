@@ -8,6 +8,7 @@ the same arrays.
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -255,11 +256,13 @@ def test_stop_reason_names_the_epochs_and_the_best_validation_epoch():
 
 
 def test_metric_rows_name_units_and_coverage_level():
-    rows = metric_rows({"rmse": 51763.2, "coverage": 0.53, "other": 1}, coverage=0.8,
-                       target="price")  # fmt: skip
+    rows = metric_rows({"rmse": 51763.2, "coverage": 0.53, "coverage_expected": 0.91,
+                        "other": 1}, coverage=0.8, target="price")  # fmt: skip
     assert rows[0][:3] == ("root mean squared error", 51763.2, "units of price")
     assert rows[1][0] == "80% interval coverage" and "about 0.8" in rows[1][3]
-    assert rows[2] == ("other", 1, "", "")
+    assert rows[2][:2] == ("the model's own mass of those intervals", 0.91)
+    assert "Exactly 0.8 for a continuous law" in rows[2][3] and "80% interval" in rows[2][3]
+    assert rows[3] == ("other", 1, "", "")
 
 
 @pytest.mark.parametrize("value, text", [(51763.2, "51,763.2"), (5584.4564, "5,584.5"),
@@ -292,10 +295,38 @@ def test_compare_report_table_matches_scipy(tmp_path):
     assert float(table[other][5]) == pytest.approx(se[other], rel=1e-3)
     low, high = stats.norm.interval(0.8, loc, 1.0)
     assert float(table["normal"][6]) == pytest.approx(np.mean((low <= y) & (y <= high)), abs=5e-4)
+    assert float(table["normal"][7]) == float(table["studentt"][7]) == 0.8  # continuous: nominal
     names = sorted(p.name for p in path.parent.iterdir())
     assert names == [".probnn-report", "coverage_by_family.png", "nll_comparison.png",
                      "pit_by_family.png", "report.html"]  # fmt: skip
     assert "a verdict" in path.read_text(encoding="utf-8")
+
+
+def test_compare_report_tables_a_count_familys_own_mass_of_its_intervals(tmp_path):
+    from probnn.distributions import NegativeBinomial
+
+    rng = np.random.default_rng(9)
+    n = 200
+    mu, alpha = np.exp(rng.normal(-0.5, 0.7, size=n)), 0.5
+    y = stats.nbinom.rvs(1 / alpha, 1 / (1 + alpha * mu), random_state=rng).astype(float)
+    dists = {"poisson": Poisson(rate=mu),
+             "negative-binomial": NegativeBinomial(mu, np.full(n, alpha))}
+    nb = stats.nbinom(1 / alpha, 1 / (1 + alpha * mu))
+    rows = {"poisson": -stats.poisson.logpmf(y, mu), "negative-binomial": -nb.logpmf(y)}
+    path = write_compare_report(tmp_path / "cmp", title="counts", task="regression", y_true=y,
+                                dists=dists, nll_rows=rows, standard_errors={}, best="poisson",
+                                coverage=0.9)  # fmt: skip
+    table = {r[1]: r for r in read_report(path).tables["comparison"] if r}
+    text = html.unescape(path.read_text(encoding="utf-8"))
+    order = [text.index(name) for name in ("90% interval coverage", "own mass of those intervals",
+                                           "PIT distance from uniform")]  # the columns
+    assert order == sorted(order)
+    for family, law in (("poisson", stats.poisson(mu)), ("negative-binomial", nb)):
+        low, high = law.ppf(0.05), law.ppf(0.95)
+        mass = law.cdf(high) - law.cdf(low - 1)  # the ends' whole masses inside
+        assert float(table[family][7]) == pytest.approx(mass.mean(), abs=5e-4)
+        assert mass.mean() > 0.93
+    assert "Model's own mass: each row's predicted probability" in text
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15))

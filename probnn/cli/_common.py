@@ -143,11 +143,20 @@ _LABELS = {
 
 
 def _print_metrics(metrics: dict, coverage: float | None = None) -> None:
+    """One line a metric; the model's own mass of the intervals (``coverage_expected``) goes
+    on the coverage's line, and only where it is not the nominal coverage (a count law)."""
+    expected = metrics.get("coverage_expected")
     for key, value in metrics.items():
+        if key == "coverage_expected":
+            continue
         label = _LABELS.get(key, key)
         if key == "coverage" and coverage is not None:
             label = f"coverage of the {coverage:.0%} interval"
-        print(f"  {label:<34} {value:.4f}")
+        line = f"  {label:<34} {value:.4f}"
+        if key == "coverage" and expected is not None and (
+                coverage is None or abs(expected - coverage) > 5e-5):
+            line += f" (the model's own mass of those intervals: {expected:.4f})"
+        print(line)
 
 
 def _load_tabular(path: str):

@@ -9,7 +9,35 @@ from probnn._math import log1mexp, log_sigmoid, sigmoid
 from probnn._validation import describe_values
 from .base import ClassDistribution, as_param, data_dtype, fit_inputs, param_dtype
 
-__all__ = ["OrderedLogistic"]
+__all__ = ["OrderedLogistic", "log1mexp_of_exp"]
+
+# below this log gap, g = e^lg < 2e-9 and log(1 - e^-g) = lg + log1p(-g/2 + g^2/6 - ...)
+# = lg - g/2 to within g^2/24 < 2e-19 (the log1mexp of an underflowed g would be -inf)
+_SMALL_LOG_GAP = -20.0
+
+
+def log1mexp_of_exp(log_gap: ArrayLike) -> NDArray[np.float64]:
+    """``log(1 - exp(-g))`` for ``g = exp(log_gap)``, finite for every finite ``log_gap``.
+
+    The log of a class's share ``1 - e^{-(c_k - c_{k-1})}`` from the log of its gap:
+    :func:`probnn._math.log1mexp` of ``-g`` where ``g`` is not small, and the series
+    ``log_gap - g/2`` (error below ``g^2/24``) where it is, which stays finite where ``g``
+    itself underflows (``log_gap`` below about -745). ``-inf`` gives ``-inf``, ``+inf`` 0.
+
+    Parameters
+    ----------
+    log_gap : array-like
+        ``log g``, float64.
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``log_gap``
+    """
+    lg = np.asarray(log_gap, dtype=np.float64)
+    small = lg < _SMALL_LOG_GAP
+    with np.errstate(over="ignore"):  # an infinite gap: log1mexp(-inf) = 0
+        g = np.exp(np.where(small, 0.0, lg))
+    return np.where(small, lg - np.exp(np.minimum(lg, _SMALL_LOG_GAP)) / 2, log1mexp(-g))
 
 
 class OrderedLogistic(ClassDistribution):
@@ -34,6 +62,15 @@ class OrderedLogistic(ClassDistribution):
     cutpoints : array-like of shape (..., C - 1), C >= 2
         Non-decreasing along the last axis; ``-inf`` / ``+inf`` allowed (a class
         of probability 0). Broadcast with ``eta`` to the batch shape.
+    log_gaps : array-like of shape (..., C - 2), optional
+        ``log(c_k - c_{k-1})``, k = 1..C-2, where the gaps are known more precisely
+        than the difference of the rounded cut points: a gap far below the cut
+        points' rounding unit (``1e-37`` beside ``-34``) is lost in ``c_k``, and one
+        below the smallest float in the gap itself, yet each leaves its class a
+        positive probability. ``-inf`` is a gap of 0, ``+inf`` an infinite one.
+        By default the differences of ``cutpoints``. Not checked against them:
+        the caller vouches that they are the same gaps (``families.ordinal`` passes
+        ``log softplus`` of its raw outputs). Broadcast with the batch shape.
 
     Notes
     -----
@@ -45,8 +82,8 @@ class OrderedLogistic(ClassDistribution):
 
     support = "ordered-classes"
 
-    def __init__(self, eta: ArrayLike, cutpoints: ArrayLike):
-        self.dtype = param_dtype(eta, cutpoints)
+    def __init__(self, eta: ArrayLike, cutpoints: ArrayLike, log_gaps: ArrayLike | None = None):
+        self.dtype = param_dtype(eta, cutpoints, *(() if log_gaps is None else (log_gaps,)))
         eta_ = as_param(eta, "eta", "OrderedLogistic")
         cut = as_param(cutpoints, "cutpoints", "OrderedLogistic")
         if not np.isfinite(eta_).all():
@@ -71,6 +108,15 @@ class OrderedLogistic(ClassDistribution):
         self.batch_shape = tuple(shape)
         self._eta = np.broadcast_to(eta_, shape)
         self._cut = np.broadcast_to(cut, shape + (cut.shape[-1],))
+        self._log_gaps = None
+        if log_gaps is not None:
+            lg = as_param(log_gaps, "log_gaps", "OrderedLogistic")
+            if lg.ndim == 0 or lg.shape[-1] != cut.shape[-1] - 1:
+                raise ValueError(
+                    "OrderedLogistic: log_gaps need a last axis of C - 2 = "
+                    f"{cut.shape[-1] - 1} gaps (shape (..., C - 2)); found shape {lg.shape}"
+                )
+            self._log_gaps = np.broadcast_to(lg, shape + (lg.shape[-1],))
         self._logp = self._log_probs()
 
     # ---------------------------------------------------------------- params
@@ -104,6 +150,9 @@ class OrderedLogistic(ClassDistribution):
         logp = np.zeros(self.batch_shape + (self.n_classes,))
         logp[..., :-1] += log_sigmoid(cut - eta)  # log P(Y <= k), k < C - 1
         logp[..., 1:] += log_sigmoid(eta - cut)  # log P(Y > k - 1), k > 0
+        if self._log_gaps is not None:
+            logp[..., 1:-1] += log1mexp_of_exp(self._log_gaps)
+            return logp
         # the gap between neighbouring cut points (0 where both are the same infinity)
         lower, upper = cut[..., :-1], cut[..., 1:]
         with np.errstate(invalid="ignore"):

@@ -32,6 +32,25 @@ from probnn._validation import Interval, check_sample_weight
 from probnn.families import register_family
 from probnn.families.base import Array, Family, as_raw, as_real_target, reject
 
+# above this z, softplus(z) > 2e-9 and its log is taken directly; below, log softplus(z) =
+# z + log(log1p(x) / x) = z + log1p(-x/2 + ...) with x = e^z, z - x/2 to within 5x^2/24
+_SMALL_Z = -20.0
+
+
+def log_softplus(z: Array) -> Array:
+    """``log(softplus(z))`` = ``log(log(1 + e^z))``, finite for every finite ``z``.
+
+    ``log(softplus(z))`` above ``z = -20``; below, the series ``z - e^z / 2`` (error
+    below ``e^{2z}/4``), which stays finite where ``softplus(z)`` underflows to 0
+    (``z`` below about -745 in float64). ``-inf`` gives ``-inf``.
+    """
+    z = np.asarray(z)
+    small = z < _SMALL_Z
+    with np.errstate(divide="ignore"):
+        direct = np.log(softplus(np.where(small, 0.0, z).astype(z.dtype)))
+    return np.where(small, z - np.exp(np.minimum(z, _SMALL_Z)) / 2, direct)
+
+
 _TEXT = """\
 Ordinal family (cumulative logits): a class y in 0..C-1, raw outputs z_0..z_{C-1},
                  eta = z_0, cut points c_0 = z_1, c_k = c_{k-1} + softplus(z_{k+1}) (increasing).
@@ -236,16 +255,22 @@ class OrdinalFamily(Family):
         return self.log_probs(raw)
 
     def distribution(self, raw: ArrayLike):
-        """``OrderedLogistic(eta=z_0, cutpoints=c)``: batch shape (n_samples,), C classes.
+        """``OrderedLogistic(eta=z_0, cutpoints=c, log_gaps=log softplus(z_{2..C-1}))``, batch (n,).
 
-        The distribution sees the cut points, not the raw gaps: where a gap
-        ``softplus(z_{k+1})`` underflows (z below about -745) its class has
-        ``log_prob = -inf`` there, while :meth:`nll` keeps ``log_sigmoid(z_{k+1})``.
+        The cut points are summed in float64 (then held in the raw outputs' dtype), and
+        the gaps ``softplus(z_{k+1})`` are passed as their logs besides: a gap that the
+        sum rounds away (``softplus(-85) = 1e-37`` added to a cut point of -34, in
+        float32 or float64) or that underflows (``z`` below about -103 in float32,
+        -745 in float64) would otherwise leave its class a probability of exactly 0,
+        where :meth:`nll` has ``log_sigmoid(z_{k+1})``. ``log_prob`` is then finite
+        for every finite raw output, as the NLL is.
         """
         from probnn.distributions import OrderedLogistic
 
         raw = self._raw(raw)
-        return OrderedLogistic(eta=raw[:, 0], cutpoints=self._cutpoints(raw))
+        wide = raw.astype(np.float64)
+        return OrderedLogistic(eta=raw[:, 0], cutpoints=self._cutpoints(wide).astype(raw.dtype),
+                               log_gaps=log_softplus(wide[:, 2:]).astype(raw.dtype))
 
     def mean(self, raw: ArrayLike) -> Array:
         """Class probabilities ``P(y = k)``, shape (n_samples, C) (``predict_proba``)."""

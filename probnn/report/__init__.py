@@ -445,7 +445,7 @@ def write_compare_report(
     else:
         columns = ["rank", "family", "NLL (nats/example)", "NLL (bits/example)", "minus best",
                    "SE of the difference", f"{coverage:.0%} interval coverage",
-                   "PIT distance from uniform"]  # fmt: skip
+                   "model's own mass of those intervals", "PIT distance from uniform"]  # fmt: skip
     crps = dict(crps or {}) if task != "classification" else {}
     if crps:
         columns[6:6] = ["CRPS (target's units)", "SE of the CRPS difference"]
@@ -461,7 +461,7 @@ def write_compare_report(
             extra = [m.get("concordance", "-"), m["d_calibration_p"]]
         else:
             m = _metrics.regression_metrics(y.astype(np.float64), dists[family], coverage=coverage)
-            extra = [m["coverage"], m["pit_ks"]]
+            extra = [m["coverage"], m["coverage_expected"], m["pit_ks"]]
         se = "-" if family == best else standard_errors.get(family, math.nan)
         if crps:
             score, score_se = crps.get(family, (math.nan, math.nan))
@@ -472,8 +472,13 @@ def write_compare_report(
     crps_note = ("CRPS: continuous ranked probability score, in the target's units (lower is "
                  "better); its SE is of the difference from the lowest CRPS, paired over the "
                  "same rows." if crps else "")  # fmt: skip
+    mass_note = ("Model's own mass: each row's predicted probability of its own interval, "
+                 "averaged, what a calibrated family's coverage is: the nominal for a "
+                 "continuous family, more for a count family, whose intervals hold their "
+                 "ends' whole masses." if task != "classification" and not censored
+                 else "")  # fmt: skip
     note = " ".join(s for s in (scoring, "SE: standard error of the difference from the best, "
-                                "paired over the held-out rows.", crps_note, verdict)
+                                "paired over the held-out rows.", crps_note, mass_note, verdict)
                     if s)  # fmt: skip
     table = Table(f"Held-out NLL on {y.shape[0]:,} rows (lower is better)", columns, rows,
                   note=note, key="comparison")  # fmt: skip

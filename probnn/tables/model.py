@@ -329,7 +329,8 @@ class TabularModel:
 
         Classifiers: ``nll_nats``, ``nll_bits``, ``accuracy``, ``brier``, ``ece``;
         regressors: ``nll_nats``, ``nll_bits``, ``crps`` (in the target's units), ``rmse``,
-        ``mae``, ``coverage``, ``pit_ks``.
+        ``mae``, ``coverage``, ``coverage_expected`` (the model's own mass of those intervals:
+        the level ``coverage`` for a continuous family, at least it for a discrete one), ``pit_ks``.
         """
         from probnn import metrics
 

@@ -17,6 +17,7 @@ sample and one batch, never the table.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -157,11 +158,20 @@ class SampleSelection:
         str
             The chosen family.
         """
+        from sklearn.exceptions import ConvergenceWarning
+
+        from probnn.exceptions import SeparationWarning
         from probnn.selection import CAPACITY_WORDS, select_model
 
         sample = self.frame()
-        self.selection = select_model(sample.drop(columns=[self.target]), sample[self.target],
-                                      seed=self.seed, say=self.say, **self.select_params)
+        with warnings.catch_warnings():
+            # the model select_model fits last (the choice, on the sample) is not the one
+            # the stream trains: its warnings (an L-BFGS budget) would speak of another fit
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", SeparationWarning)
+            self.selection = select_model(sample.drop(columns=[self.target]),
+                                          sample[self.target], seed=self.seed, say=self.say,
+                                          **self.select_params)  # fmt: skip
         chosen = f"chose {self.selection.family} {CAPACITY_WORDS[self.selection.capacity]}"
         rows = (f"all {n_fit:,} training rows" if len(sample) >= n_fit else
                 f"a sample of {len(sample):,} of the {n_fit:,} training rows")  # fmt: skip

@@ -212,17 +212,18 @@ def test_two_candidates_equal_on_every_row_are_said_so_not_divided_by_zero():
     assert sel.capacity in ("constant", "glm")
 
 
-def test_a_streamed_fit_keeps_the_type_rule_and_says_so(tmp_path, capsys):
-    noise = np.random.default_rng(15).normal(size=60)
-    frame = _table(60, seed=14).assign(y=lambda f: f["a"] + noise)
+def test_a_streamed_fit_with_a_family_param_keeps_the_type_rule_and_says_so(tmp_path, capsys):
+    # as in memory; a streamed fit selects otherwise (tests/test_streaming_selection.py)
+    labels = np.random.default_rng(15).choice(["cat", "dog", "emu"], size=60)
+    frame = _table(60, seed=14).assign(y=labels)
     data = tmp_path / "s.csv"
     frame.to_csv(data, index=False)
     code = main(["fit", str(data), "--target", "y", "--hidden", "4", "--epochs", "2", "--stream",
-                 "yes", "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
+                 "yes", "--family-param", "n_classes=3", "--out", str(tmp_path / "m.safetensors")])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "no selection by held-out likelihood on a streamed table" in out
-    assert "chose " not in out and load_model(tmp_path / "m.safetensors").family == "normal"
+    assert "no selection by likelihood with --family-param" in out
+    assert "chose " not in out and load_model(tmp_path / "m.safetensors").family == "categorical"
 
 
 def test_class_labels_are_folded_by_class_and_an_unscorable_table_keeps_the_type_rule():

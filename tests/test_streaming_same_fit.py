@@ -61,8 +61,8 @@ def test_streamed_and_in_memory_fits_are_the_same_fit(tmp_path, capsys, classifi
     outs, models = {}, {}
     for stream in ("no", "yes"):
         models[stream] = tmp_path / f"{stream}.safetensors"
-        # a named family: --family auto selects by likelihood in memory only (a streamed
-        # fit keeps the type's family and says so), which is not what is compared here
+        # a named family: --family auto selects by likelihood first (on the same rows in
+        # both paths: test_streaming_selection.py), which is not what is compared here
         code, out, err = run(capsys, "fit", data, "--target", "y", "--stream", stream,
                              "--family", "bernoulli" if classifier else "normal",
                              "--out", models[stream], *FAST)  # fmt: skip

@@ -247,9 +247,12 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     from probnn.report.card import file_sha256
 
     data_sha = file_sha256(args.data)  # the model file's and the report's fingerprint of DATA
-    if args.family == "auto":
+    # --family auto: family and capacity by held-out NLL on a sample of the training rows
+    # (tables.stream_selection), but with --family-param (as in memory: the type's family)
+    select = args.family == "auto" and not family_params
+    if args.family == "auto" and not select:
         _say(args, "--stream: the family is the default for the target's kind (no selection "
-                   "by held-out likelihood on a streamed table; name one with --family)")
+                   "by likelihood with --family-param)")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
     model, info = fit_stream(
@@ -257,7 +260,7 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
         seed=args.seed, impute=args.impute, test_fraction=args.test_size,
         batch_size=args.batch_size, patience=args.patience, drop=args.drop,
         coverage=args.coverage, log=lambda text: _say(args, text), solver=args.solver,
-        levels=args.levels,
+        levels=args.levels, select=select, n_jobs=args.jobs, announce=print,
         **{k: v for k, v in _estimator_params(args).items()
            if k not in ("batch_size", "n_iter_no_change")}, **extra,
     )  # fmt: skip
@@ -267,6 +270,7 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     model.training_data = _training_record(data_sha, rows["all"], args, SPLIT_ROW_HASH)
     facts = dict(data=args.data, rows=rows["all"], train=info.train_sample, held_out=sample,
                  reason=info.family_reason, timing=timing, data_sha=data_sha,
+                 selection=None if info.selection is None else info.selection.table,
                  split=f"{rows['train']:,} training rows, {rows['validation']:,} validation rows "
                        f"(early stopping), {rows['test']:,} held out, each chosen by a hash of "
                        f"its row number (--test-size {args.test_size:g}, --seed {args.seed}); "

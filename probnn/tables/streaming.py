@@ -37,6 +37,7 @@ from probnn.tables.model import TabularModel
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
 from probnn.tables.split import TEST, TRAIN, VALIDATION, check_parts, row_parts
+from probnn.tables.stream_selection import SELECTION_ROWS
 from probnn.tables.targets import (TargetScan, _check_family_name, _labels_to_json,
                                    check_held_out_labels, check_levels, check_target_column,
                                    check_trainable_target, family_of_kind, is_classifier_family,
@@ -213,6 +214,10 @@ class StreamFit:
         Wall and CPU time (both threads) of each epoch's training pass (validation scoring
         excluded).
     preprocessing_seconds : float
+    selection : probnn.selection.Selection or None
+        ``fit_stream(select=True)``'s selection on the sample (its ``table``: the candidates).
+    selection_rows : int
+        The sample's rows (0 without a selection).
     """
 
     rows: dict = field(default_factory=dict)
@@ -223,17 +228,22 @@ class StreamFit:
     epoch_seconds: list = field(default_factory=list)
     epoch_cpu_seconds: list = field(default_factory=list)
     preprocessing_seconds: float = 0.0
+    selection: object = None
+    selection_rows: int = 0
 
 
 def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
                          parts_of: Callable[[Batch], np.ndarray], family: str, info: StreamFit,
                          levels: Sequence[str] | None = None, training: dict | None = None,
-                         choose_fraction: Callable[[str, int], float] | None = None):  # fmt: skip
+                         choose_fraction: Callable[[str, int], float] | None = None,
+                         sample=None):  # fmt: skip
     """The first passes: the preprocessing (on training and validation rows), the target's
     kind (on all rows, as ``probnn fit`` infers a family) and its statistics. The held-out
     rows are checked here too (features, target, class labels), so that every bad value
     is named, at its data row, before training. ``training``: ``dtype`` and
-    ``standardize_target`` of the estimator (``check_trainable_target``)."""
+    ``standardize_target`` of the estimator (``check_trainable_target``). ``sample``: a
+    :class:`~probnn.tables.stream_selection.SampleSelection` offered the values pass's rows;
+    with family "auto" it chooses the family once every row has been checked."""
     from probnn._running import BlockMoments
     from probnn.families import get_family
 
@@ -264,8 +274,13 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         column.attrs[FILES_ATTR] = [(str(batch.file), 0, batch.file_start + len(column))]
         _located(batch, lambda: (scan.add(fit_rows), target_scan.add(column),
                                  scan.check_held_out(test_rows)))  # fmt: skip
+        if sample is not None:
+            sample.add(batch, parts)
     if family == "auto":
         family, info.family_reason = family_of_kind(*target_scan.kinds())
+        if sample is not None:  # by held-out NLL on the sample, of the rows checked above
+            family = sample.choose(counts[TRAIN] + counts[VALIDATION])
+            info.family_reason = sample.line
     else:
         info.family_reason = f"chosen with --family {family}"
     classifier = is_classifier_family(family)
@@ -349,6 +364,10 @@ def fit_stream(
     coverage: float = 0.9,
     log: Callable[[str], None] | None = None,
     levels: Sequence[str] | None = None,
+    select: bool = False,
+    selection_rows: int = SELECTION_ROWS,
+    n_jobs: int | None = 1,
+    announce: Callable[[str], None] | None = None,
     **estimator_params,
 ):
     """Fit a :class:`~probnn.tables.model.TabularModel` on a table streamed from disk.
@@ -392,6 +411,19 @@ def fit_stream(
     levels : sequence of str, optional
         A classifier's classes in their order, as in :meth:`TabularModel.fit
         <probnn.tables.model.TabularModel.fit>`.
+    select : bool, default=False
+        With family "auto": choose family and capacity by held-out NLL
+        (:func:`probnn.selection.select_model`, as ``probnn fit --stream no``) on a sample
+        of at most ``selection_rows`` of the rows not held out for testing
+        (:class:`~probnn.tables.stream_selection.SampleSelection`, drawn in the values
+        pass), then stream-train the choice (``hidden`` for a network, none for a GLM, a
+        constant model: :func:`~probnn.tables.stream_selection.stream_capacity`). False:
+        the type's family (``family_of_kind``).
+    selection_rows : int, default=SELECTION_ROWS
+    n_jobs : int or None, default=1
+        The selection's ``n_jobs``.
+    announce : callable, optional
+        Called with the selection's line (default: ``log``).
     **estimator_params
         Further estimator parameters (``learning_rate_init``, ``alpha``, ``prior``, ...).
 
@@ -421,6 +453,9 @@ def fit_stream(
     say = log or (lambda text: None)
     if family != "auto":
         _check_family_name(family)
+    if select and (family != "auto" or "family_params" in estimator_params):
+        raise ValueError("select=True chooses the family: give family='auto' and no "
+                         "family_params")  # fmt: skip
     unknown = [c for c in drop if c not in source.columns]
     if unknown:
         raise DataError(f"--drop names column(s) {', '.join(map(repr, unknown))} not in the data; "
@@ -444,12 +479,25 @@ def fit_stream(
             return float(validation_fraction)
         return fraction
     info = StreamFit()
+    sample = None
+    if select and family == "auto":
+        from probnn.tables.stream_selection import SampleSelection
+
+        sample = SampleSelection(target, seed, size=selection_rows, say=say, impute=impute,
+                                 levels=levels, n_jobs=n_jobs, hidden=hidden, epochs=epochs,
+                                 **_selection_params(estimator_params))  # fmt: skip
     started = time.perf_counter()
     preprocessor, family, classes, moments = _learn_preprocessing(
         source, target, features, impute, parts_of, family, info, levels, estimator_params,
-        choose_fraction)  # fmt: skip
+        choose_fraction, sample)  # fmt: skip
     info.preprocessing_seconds = time.perf_counter() - started
-    say(f"family: {family} ({info.family_reason})")
+    constant = False
+    if sample is not None:
+        info.selection, info.selection_rows = sample.selection, len(sample)
+        hidden, constant = sample.training(hidden)
+        (announce or say)(sample.line)
+    else:
+        say(f"family: {family} ({info.family_reason})")
     rows = info.rows
     say(f"streaming {rows['all']:,} rows of {source.path} (first passes in "
         f"{info.preprocessing_seconds:.1f} s): training on {rows['train']:,}, validating on "
@@ -467,6 +515,8 @@ def fit_stream(
             frame = batch.frame[parts_of(batch) == part]
             if len(frame):
                 X, y = _located(batch, lambda: (model.transform(frame), model.encode_target(frame)))
+                if constant:  # an intercept-only fit, as TabularModel.fit(constant=True)
+                    X = np.zeros_like(X)
                 yield np.ascontiguousarray(X, dtype=dtype), y
 
     def in_memory(part):
@@ -523,6 +573,8 @@ def fit_stream(
     first_call = {k: v for k, v in first_call.items() if v is not None}
     estimator.fit_chunks(timed, validation=validation, n_rows=rows["train"], on_epoch=said,
                          **first_call)  # fmt: skip
+    if constant:  # weights that never saw a non-zero input: 0, so the features are ignored
+        estimator.coefs_[0][...] = 0.0
     # held-out metrics over every test row, and samples for the report
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
@@ -558,6 +610,13 @@ class _Parts:
 
     def __call__(self, batch: Batch) -> np.ndarray:
         return row_parts(batch.rows, self.seed, self.test_fraction, self.validation_fraction)
+
+
+def _selection_params(params: dict) -> dict:
+    """``select_model``'s network options from ``fit_stream``'s estimator parameters: those
+    given (None: the default, but a prior of None, none), as ``probnn fit`` passes them in
+    memory."""
+    return {k: v for k, v in params.items() if (v is not None or k == "prior") and k != "progress"}
 
 
 def _parts_function(seed: int, test_fraction: float, validation_fraction: float) -> _Parts:

@@ -345,7 +345,8 @@ def _capacity_params(capacity: str, network: Mapping, evidence: bool = False) ->
     base.update(hidden=(), solver="lbfgs")
     if capacity == "constant":
         base["constant"] = True
-    elif evidence and not {"alpha", "prior", "prior_scale"} & set(network):
+    elif evidence and network.get("prior", "gaussian") == "gaussian" and \
+            network.get("alpha") is None and network.get("prior_scale") is None:
         base["alpha"] = "evidence"
     return base
 

@@ -72,10 +72,17 @@ def test_selection_glms_take_the_evidence_prior_below_the_large_table_rule():
     assert sel.capacity == "glm" and 120 < EVIDENCE_BELOW
     evidence = sel.model.estimator.evidence_
     assert sel.model.estimator.alpha == max(evidence, key=evidence.get)
+    # the command line names the default prior ("gaussian", no alpha): still the evidence's
+    sel = select_model(frame, pd.Series(y, name="y"), families=["normal-fixed"],
+                       network_families=0, prior="gaussian")
+    assert hasattr(sel.model.estimator, "evidence_")
     # the caller's own prior is kept
     sel = select_model(frame, pd.Series(y, name="y"), families=["normal-fixed"],
                        network_families=0, alpha=0.5)
     assert sel.model.estimator.alpha == 0.5 and not hasattr(sel.model.estimator, "evidence_")
+    sel = select_model(frame, pd.Series(y, name="y"), families=["normal-fixed"],
+                       network_families=0, prior="laplace")
+    assert not hasattr(sel.model.estimator, "evidence_")
 
 
 def test_refuses_a_prior_it_cannot_choose():

@@ -14,44 +14,56 @@ the wrong side then costs tens of nats (UCI iris, a categorical GLM at ``alpha =
 held-out NLL 1.03 nats, against 0.18 at the evidence's ``alpha``). Where the data pin the
 weights down the evidence's ``alpha`` changes little.
 
-:func:`fit_by_evidence` searches ``log10 alpha`` on a grid of decades from a strong prior
-down (each fit starts from the previous one's weights: ``warm_start``), stops once the
-evidence has fallen on :data:`PATIENCE` decades in a row after its best, then tries the
-half-decades beside the best. The evidence of a family whose NLL is not convex in its raw
-outputs uses the positive part of the curvature (``Family.raw_curvature``).
+:func:`fit_by_evidence` fits at ``alpha = 10^START``, jumps to MacKay's re-estimate of
+``alpha`` from that fit (1992: ``gamma / ||w||^2``, ``gamma`` the number of well-determined
+coefficients) rounded to a half-decade, then climbs the evidence by half-decades (each fit
+starts from the previous one's weights: ``warm_start``) until it falls on both sides of the
+best: about 4-6 fits. The evidence of a family whose NLL is not convex in its raw outputs
+uses the positive part of the curvature (``Family.raw_curvature``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["DECADES", "PATIENCE", "fit_by_evidence"]
+__all__ = ["HIGHEST", "LOWEST", "START", "fit_by_evidence"]
 
-#: log10 of the prior precisions tried, strongest first (on the summed NLL's scale:
-#: ``alpha`` of probnn's estimators, whose objective is ``(sum nll + alpha/2 ||W||^2) / n``)
-DECADES = (3, 2, 1, 0, -1, -2, -3, -4, -5, -6)
-#: decades in a row the evidence may fall below its best before the search stops
-PATIENCE = 2
+#: log10 of the first prior precision tried (on the summed NLL's scale: ``alpha`` of
+#: probnn's estimators, whose objective is ``(sum nll + alpha/2 ||W||^2) / n``): a unit
+#: prior on the coefficients of standardised features
+START = 0.0
+#: the range of log10 alpha searched
+LOWEST, HIGHEST = -6.0, 4.0
 
 
-def _log_evidence(estimator, X, y, sample_weight) -> float:
-    """The Laplace evidence of the fitted ``estimator`` at its own ``alpha`` (nats);
-    -inf where the posterior cannot be formed."""
+def _evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float, float]:
+    """The Laplace evidence of the fitted ``estimator`` at its own ``alpha`` (nats; -inf
+    where the posterior cannot be formed) and MacKay's re-estimate of ``alpha``:
+    ``gamma / ||w||^2``, ``gamma = sum_i (1 - alpha / p_i)`` over the eigenvalues ``p_i``
+    of the coefficients' posterior precision (the well-determined directions; MacKay 1992,
+    eq. 4.9), NaN where it cannot be formed."""
     from probnn.laplace import LaplaceApproximation
 
     try:
         laplace = LaplaceApproximation(estimator, prefit=True, subset="all")
-        return float(laplace.fit(X, y, sample_weight=sample_weight).log_evidence_)
+        laplace.fit(X, y, sample_weight=sample_weight)
     except (ValueError, np.linalg.LinAlgError):
-        return -math.inf
+        return -math.inf, math.nan
+    alpha, mask = laplace.prior_precision_, laplace.prior_mask_
+    coef = laplace.map_weights_[mask]
+    precision = laplace.posterior_precision_
+    block = precision[np.ix_(mask, mask)] if precision.ndim == 2 else precision[mask]
+    values = np.linalg.eigvalsh(block) if block.ndim == 2 else block
+    gamma = float(np.sum(1.0 - alpha / values[values > 0]))
+    norm = float(coef @ coef)
+    guess = gamma / norm if norm > 0 and gamma > 0 else math.nan
+    return float(laplace.log_evidence_), guess
 
 
-def fit_by_evidence(estimator, X, y, sample_weight=None, *,
-                    decades: Sequence[float] = DECADES):  # fmt: skip
+def fit_by_evidence(estimator, X, y, sample_weight=None):
     """Fit ``estimator`` at the Gaussian prior strength ``alpha`` of largest evidence.
 
     Parameters
@@ -63,8 +75,6 @@ def fit_by_evidence(estimator, X, y, sample_weight=None, *,
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,) (a censored target is refused)
     sample_weight : ndarray of shape (n_samples,), optional
-    decades : sequence of float
-        ``log10 alpha`` values, strongest prior first (:data:`DECADES`).
 
     Returns
     -------
@@ -87,6 +97,7 @@ def fit_by_evidence(estimator, X, y, sample_weight=None, *,
         if np.any(y2[:, 0] != y2[:, 1]):
             raise ValueError("the evidence needs exact targets; found a censored target")
     scores: dict[float, float] = {}
+    guesses: dict[float, float] = {}
     fits: dict[float, object] = {}
     current = clone(estimator).set_params(warm_start=True)
 
@@ -95,25 +106,31 @@ def fit_by_evidence(estimator, X, y, sample_weight=None, *,
         if alpha not in scores:
             current.set_params(alpha=alpha)
             current.fit(X, y, sample_weight=sample_weight)
-            scores[alpha] = _log_evidence(current, X, y, sample_weight)
+            scores[alpha], guesses[alpha] = _evidence_and_guess(current, X, y, sample_weight)
             fits[alpha] = _frozen(current)
         return scores[alpha]
 
-    best, behind = None, 0
-    for log_alpha in decades:
-        value = trial(log_alpha)
-        if best is None or value > scores[10.0**best]:
-            best, behind = log_alpha, 0
-        else:
-            behind += 1
-            if behind >= PATIENCE:
-                break
-    if best is None or not math.isfinite(scores[10.0**best]):
+    # a first fit at START, then MacKay's re-estimate from it (rounded to a half-decade),
+    # then half-decade steps uphill until the evidence falls on both sides of the best
+    trial(START)
+    guess = guesses[10.0**START]
+    here = START if not math.isfinite(guess) else float(
+        np.clip(round(2 * math.log10(guess)) / 2, LOWEST, HIGHEST))  # fmt: skip
+    trial(here)
+    while True:
+        best = max(scores, key=scores.get)
+        here = math.log10(best)
+        moves = [step for step in (here - 0.5, here + 0.5)
+                 if LOWEST <= step <= HIGHEST and 10.0**step not in scores]  # fmt: skip
+        if not moves:
+            break
+        for step in moves:
+            trial(step)
+        if max(scores, key=scores.get) == best:
+            break
+    if not math.isfinite(max(scores.values())):
         raise ValueError("no prior strength gave a finite Laplace evidence (the curvature "
                          "leaves some combination of the weights undetermined)")
-    for log_alpha in (best + 0.5, best - 0.5):  # the half-decades beside the best
-        # (each warm-started from the last fit: the MAP under a convex objective is one point)
-        trial(log_alpha)
     chosen = max(scores, key=scores.get)
     fitted = fits[chosen]
     fitted.set_params(warm_start=estimator.get_params().get("warm_start", False))

@@ -40,7 +40,7 @@ def _glm(**kw):
 def test_evidence_matches_the_exact_marginal_likelihood_and_picks_its_best():
     X, y = _linear_data()
     fitted = fit_by_evidence(_glm(), X, y)
-    assert len(fitted.evidence_) >= 5
+    assert len(fitted.evidence_) >= 3  # the start, the re-estimate, its neighbours
     for alpha, value in fitted.evidence_.items():
         assert value == pytest.approx(_exact_log_evidence(X, y, alpha), rel=1e-7, abs=1e-6)
     exact = {a: _exact_log_evidence(X, y, a) for a in fitted.evidence_}

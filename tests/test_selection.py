@@ -66,7 +66,7 @@ def test_fold_nlls_equal_independent_fits_on_kfold_folds():
         # the GLM: an independent fit on the same training rows, its density by scipy
         frame = X.assign(y=y)
         glm = TabularModel.fit(frame.iloc[train], "y", family="normal", hidden=(), solver="lbfgs",
-                               seed=3)  # fmt: skip
+                               seed=3, alpha="evidence")  # fmt: skip
         dist = glm.predict_dist(frame.iloc[test])
         expected = -stats.norm.logpdf(y.iloc[test], dist.loc, dist.scale)
         got = sel.nll_rows[("normal", "glm")][start:start + n]
@@ -117,8 +117,16 @@ def test_overdispersed_counts_choose_the_negative_binomial():
     rng = np.random.default_rng(3)
     y = pd.Series(rng.negative_binomial(1.5, 1.5 / (1.5 + mean)), name="visits")  # dispersion 2/3
     sel = select_model(X, y, network_families=0, seed=0, cv=3)
-    assert sel.family == "negative-binomial" and sel.capacity == "glm", sel.table
-    assert sel.line.startswith("chose negative-binomial GLM")
+    # the negative binomial or one of its excess-zero forms, which contain it nearly (on
+    # 400 rows they are within noise of it: the evidence's priors left the hurdle's GLM
+    # 1.3 SE ahead on these folds); never the Poisson, whose variance is the mean's
+    nb = ("negative-binomial", "hurdle-negative-binomial", "zero-inflated-negative-binomial")
+    assert sel.family in nb and sel.capacity == "glm", sel.table
+    assert sel.line.startswith(f"chose {sel.family} GLM")
+    table = sel.table.set_index(["family", "capacity"])
+    assert table.loc[("poisson", "glm"), "minus_best"] > 3 * table.loc[("poisson", "glm"), "se"]
+    assert table.loc[("negative-binomial", "glm"), "minus_best"] < 2 * max(
+        table.loc[("negative-binomial", "glm"), "se"], 1e-12)
 
 
 def test_noise_chooses_the_constant_and_a_nonlinear_mean_the_network():

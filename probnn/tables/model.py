@@ -181,12 +181,21 @@ class TabularModel:
             under the estimator's prior), then its input weights set to 0. It is saved,
             loaded and predicted as any model; ``probnn.report.card.is_constant`` tells it.
         **estimator_params
-            Further estimator parameters (e.g. ``learning_rate_init``).
+            Further estimator parameters (e.g. ``learning_rate_init``). ``alpha="evidence"``:
+            the Gaussian prior's strength of largest Laplace evidence
+            (:func:`probnn.evidence.fit_by_evidence`; small networks such as a GLM, one
+            network on exact targets).
         """
         if seed is not None and not (isinstance(seed, numbers.Integral) and 0 <= seed <= SEED_MAX):
             # the seed is a setting, not the data: said before the target is looked at
             raise ValueError(f"seed must be None or an integer from 0 to {SEED_MAX} (NumPy's and "
                              f"scikit-learn's seeds); found {seed!r}")  # fmt: skip
+        by_evidence = estimator_params.get("alpha") == "evidence"
+        if by_evidence:
+            if ensemble > 1 or censoring is not None and censoring.active:
+                raise ValueError("alpha='evidence' fits one network on exact targets; found "
+                                 f"ensemble={ensemble}, censoring={censoring!r}")
+            estimator_params = {k: v for k, v in estimator_params.items() if k != "alpha"}
         if posterior not in POSTERIORS:
             raise ValueError(f"posterior must be one of {', '.join(POSTERIORS)}; found {posterior!r}")
         if posterior != "none" and ensemble > 1:
@@ -250,7 +259,13 @@ class TabularModel:
             keep = np.asarray(validation, dtype=bool)
             fit_args = (X[~keep], y[~keep], None, (X[keep], y[keep]))
         try:
-            estimator.fit(*fit_args)
+            if by_evidence:  # empirical Bayes: the prior's strength of largest evidence
+                from probnn.evidence import fit_by_evidence
+
+                estimator = fit_by_evidence(estimator, *fit_args[:2])
+                model.estimator = estimator
+            else:
+                estimator.fit(*fit_args)
         except (DataError, NetworkTooLargeError):
             raise
         except ValueError as exc:  # a family's check on the targets, with rows

@@ -495,6 +495,11 @@ def fit_stream(
     if sample is not None:
         info.selection, info.selection_rows = sample.selection, len(sample)
         hidden, constant = sample.training(hidden)
+        chosen = getattr(sample.selection.model, "estimator", None)
+        if sample.selection.capacity == "glm" and hasattr(chosen, "evidence_"):
+            # the prior the evidence chose on the sample (a precision on the summed NLL's
+            # scale, the same for any number of rows)
+            estimator_params = {**estimator_params, "alpha": float(chosen.alpha)}
         (announce or say)(sample.line)
     else:
         say(f"family: {family} ({info.family_reason})")

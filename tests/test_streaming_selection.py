@@ -204,3 +204,20 @@ def test_bad_data_is_one_line_exit_1_as_without_selection(tmp_path, capsys):
 def test_select_needs_family_auto():
     with pytest.raises(ValueError, match="family='auto'"):
         fit_stream(None, "y", family="normal", select=True)
+
+
+def test_a_chosen_glm_is_streamed_with_the_prior_the_evidence_chose(tmp_path):
+    # a linear mean: the GLM is chosen on the sample, its alpha by the evidence (below
+    # EVIDENCE_BELOW rows), and the streamed GLM takes that alpha, not the default's
+    n = 1_500
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["y"] = 1.0 + 2.0 * frame["a"] - frame["b"] + 0.5 * rng.normal(size=n)
+    path = tmp_path / "linear.csv"
+    frame.to_csv(path, index=False)
+    model, info = fit_stream(TableSource(path, batch_rows=256), "y", hidden=(), seed=1,
+                             select=True, selection_rows=600)  # fmt: skip
+    assert info.selection.capacity == "glm", info.selection.table
+    chosen = info.selection.model.estimator
+    assert chosen.alpha == max(chosen.evidence_, key=chosen.evidence_.get)
+    assert model.estimator.alpha == chosen.alpha

@@ -102,7 +102,8 @@ def write_dataset(folder: Path, rows: int, seed: int = 0, log=print) -> float:
 
 # ------------------------------------------------------------- measurements
 def _streamed_fit(folder: Path, work: Path, epochs: int, env: dict, log) -> dict:
-    cmd = [sys.executable, "-m", "probnn", "fit", str(folder), "--target", "y",
+    # the family named: the scenario times streamed training, not --family auto's selection
+    cmd = [sys.executable, "-m", "probnn", "fit", str(folder), "--target", "y", "--family", "normal",
            "--epochs", str(epochs), "--hidden", HIDDEN, "--seed", "0",
            "--out", str(work / "stream.safetensors"), "--report", str(work / "stream-report")]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -184,7 +185,7 @@ def _subsample_fit(folder: Path, work: Path, env: dict, n: int, log) -> tuple[Pa
     path = work / "subsample.parquet"
     sub.to_parquet(path, index=False)
     cmd = [sys.executable, "-m", "probnn", "fit", str(path), "--target", "y", "--stream", "no",
-           "--epochs", str(SUBSAMPLE_EPOCHS), "--hidden", HIDDEN, "--seed", "0", "--quiet",
+           "--family", "normal", "--epochs", str(SUBSAMPLE_EPOCHS), "--hidden", HIDDEN, "--seed", "0", "--quiet",
            "--out", str(work / "sub.safetensors"), "--report", str(work / "sub-report")]
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)

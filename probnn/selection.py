@@ -59,7 +59,7 @@ from probnn.compare import _row_nll, _target_frame, compare_families, paired_sta
 from probnn.exceptions import DataError, SeparationWarning
 
 __all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_splits",
-           "one_standard_error_choice", "select_model"]  # fmt: skip
+           "one_standard_error_choice", "point_mass_note", "select_model"]  # fmt: skip
 
 # The capacities, simplest first: the one-standard-error rule prefers the earlier.
 CAPACITIES = ("constant", "glm", "network")
@@ -82,6 +82,11 @@ HALVING_SE = 2.0
 # standard errors (plus SCREEN_NATS, what fewer rows can cost a fit) of the best candidate
 # are fitted again on all the training rows and scored, the others are recorded as
 # screened out with their screened NLL.
+# A real target with at least this share of its rows exactly at its smallest or largest
+# value holds a point mass there (point_mass_note): 5% of the rows is far more than rounding
+# stacks on one end of a continuous target, and enough for a density's spike to dominate
+# the mean NLL.
+POINT_MASS_SHARE = 0.05
 SCREEN_ROWS = 4000
 # Below this many rows a GLM's prior strength is chosen by its evidence (probnn.evidence,
 # about 6-10 warm-started fits and a Laplace curvature each): there a near-flat prior lets a
@@ -204,6 +209,8 @@ class Selection:
     nll_rows : dict of (family, capacity) -> ndarray
         Per-row held-out NLLs of each candidate scored on every fold, the folds' held-out
         rows one after the other.
+    notes : list of str
+        What the reader should know of the scores (:func:`point_mass_note`).
     """
 
     table: pd.DataFrame
@@ -216,6 +223,38 @@ class Selection:
     why: str
     folds: list
     nll_rows: dict
+    notes: list = dataclasses.field(default_factory=list)
+
+
+def point_mass_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
+    """A warning when a target of real values holds a point mass at its smallest or largest
+    value (at least :data:`POINT_MASS_SHARE` of the rows exactly there), else None.
+
+    A density can put a spike on such an atom: its NLL there has no lower bound, so the
+    continuous families' held-out NLLs measure the spike, not the fit, and are not
+    comparable with a probability (statsmodels' fair affairs: 68% of the rows exactly 0,
+    where a Student-t network's scale collapsed to 0.0008). Reading the atom's rows as
+    censored there (a Tobit model) scores every family on the same measure. Counts and
+    class labels are probabilities already: no note.
+    """
+    from probnn.families import DISCRETE_KINDS
+
+    if not kinds or kinds[0] in DISCRETE_KINDS:
+        return None
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    if values.empty:
+        return None
+    shares = values.value_counts(normalize=True)
+    value, share = float(shares.index[0]) + 0.0, float(shares.iloc[0])  # (-0.0 is 0)
+    low, high = float(values.min()), float(values.max())
+    if share < POINT_MASS_SHARE or value not in (low, high) or low == high:
+        return None
+    side, option = ("smallest", "--censored-below") if value == low else ("largest",
+                                                                          "--censored-above")
+    return (f"{share:.0%} of the target's rows are exactly {value:g}, its {side} value: a "
+            f"density can spike there and its NLL has no lower bound, so the continuous "
+            f"families' held-out NLLs are not comparable with a probability; {option} "
+            f"{value:g} reads those rows as censored there (a Tobit model)")
 
 
 def _candidate_families(kinds: Sequence[str], families: Sequence[str] | None,
@@ -470,6 +509,7 @@ def select_model(
     Preprocessor(impute=impute).fit(frame.drop(columns=[target]))  # errors name file rows
     kinds, why = target_kinds(frame[target])
     names = _candidate_families(kinds, families, task)
+    note = point_mass_note(frame[target], kinds)
     from probnn.families import FAMILIES
 
     labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None
@@ -557,7 +597,7 @@ def select_model(
         model = scores.models[chosen]
     return Selection(table=table, family=chosen[0], capacity=chosen[1], model=model,
                      refitted=refit, line=line, kinds=tuple(kinds), why=why, folds=folds,
-                     nll_rows=complete)  # fmt: skip
+                     nll_rows=complete, notes=[note] if note else [])  # fmt: skip
 
 
 def _unscored(frame, target, family, scores, folds, kinds, why, network_params, options):

@@ -246,3 +246,39 @@ def test_class_labels_are_folded_by_class_and_an_unscorable_table_keeps_the_type
     sel = select_model(X, y1, network_families=0, hidden=(4,), epochs=3)
     assert sel.line.startswith("chose categorical network, unscored"), sel.line
     assert sel.model.family == "categorical" and sel.nll_rows == {}
+
+
+def test_a_point_mass_at_the_end_of_a_real_target_is_said():
+    from probnn.selection import POINT_MASS_SHARE, point_mass_note
+
+    rng = np.random.default_rng(9)
+    y = pd.Series(np.where(rng.uniform(size=400) < 0.4, 0.0, rng.gamma(2.0, 1.3, size=400)))
+    note = point_mass_note(y, ("positive",))
+    share = float(np.mean(y == 0))
+    assert note.startswith(f"{share:.0%} of the target's rows are exactly 0, its smallest value")
+    assert "--censored-below 0" in note
+    assert point_mass_note(-y, ("real",)).count("--censored-above 0") == 1
+    # below the share, an interior atom (rounding), counts: no note
+    sparse = y.copy()
+    sparse[sparse == 0] = rng.gamma(2.0, 1.3, size=int((sparse == 0).sum()))
+    sparse.iloc[: int(POINT_MASS_SHARE * 400) - 1] = 0.0
+    assert point_mass_note(sparse, ("positive",)) is None
+    interior = pd.Series(np.r_[np.full(100, 1.5), rng.normal(size=300)])
+    assert point_mass_note(interior, ("real",)) is None
+    assert point_mass_note(pd.Series(rng.poisson(0.3, size=400)), ("count",)) is None
+
+
+def test_the_command_line_warns_of_a_point_mass(tmp_path, capsys):
+    from probnn.cli import main
+
+    rng = np.random.default_rng(10)
+    n = 150
+    x = rng.normal(size=n)
+    y = np.where(rng.uniform(size=n) < 0.5, 0.0, np.exp(0.5 * x + rng.normal(size=n)))
+    path = tmp_path / "mass.csv"
+    pd.DataFrame({"x": x, "y": y}).to_csv(path, index=False)
+    code = main(["fit", str(path), "--target", "y", "--hidden", "none", "--quiet",
+                 "--out", str(tmp_path / "m.safetensors"), "--report", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "warning: " in out and "of the target's rows are exactly 0" in out

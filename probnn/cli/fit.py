@@ -119,6 +119,8 @@ def _cmd_fit(args) -> int:
             hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         print(selection.line)
+        for note in selection.notes:
+            print(f"warning: {note}")
     else:
         with _cluster(args):
             model = TabularModel.fit(

@@ -353,3 +353,38 @@ def test_compare_ranks_the_learned_scale_normal_on_house_prices(tmp_path, capsys
     ranked = re.findall(r"^\s+\d+\s+(\S+)\s+(\S+)", out, flags=re.M)
     assert sorted(f for f, _ in ranked) == ["laplace", "normal"] and "skipped" not in out
     assert all(math.isfinite(float(nll)) for _, nll in ranked)
+
+
+@pytest.mark.parametrize("family, solver", [("mixture-normal", "adam"), ("normal", "lbfgs"),
+                                            ("poisson", "adam")])
+def test_a_fit_fits_the_constant_model_once(monkeypatch, family, solver):
+    # the float32 resolution check's constant model is the output layer's start: fitted
+    # once per fit (it was twice), and the fit is bit for bit the one that fits it again
+    from probnn.estimators import regressor
+    from probnn.families import get_family
+
+    X, y = _heteroscedastic(300, seed=3)
+    if family == "poisson":
+        y = np.random.default_rng(3).poisson(np.exp(1 + X[:, 0])).astype(float)
+    cls = type(get_family(family))
+    calls = []
+    real = cls.constant_raw
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "constant_raw", counted)
+    params = dict(family=family, solver=solver, hidden_layer_sizes=(8,), max_iter=5,
+                  random_state=0)
+    once = _fit(MLPRegressor(**params), X, y)
+    assert len(calls) == 1
+    # the same fit with the check's constant model not handed on: fitted again, same weights
+    check = regressor.check_resolution
+    monkeypatch.setattr(regressor, "check_resolution", lambda *a: [check(*a), None][1])
+    calls.clear()
+    twice = _fit(MLPRegressor(**params), X, y)
+    assert len(calls) == 2
+    for a, b in zip(once._network.coefs + once._network.intercepts,
+                    twice._network.coefs + twice._network.intercepts):
+        np.testing.assert_array_equal(a, b)

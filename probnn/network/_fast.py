@@ -235,7 +235,7 @@ def _build():
     from probnn.network import _kernels as m
 
     names = ("adam", "adamw", "sgd_plain", "sgd_momentum", "rmsprop", "average", "bias_relu",
-             "relu_mask_colsum", "categorical_labels", "bernoulli", "normal")
+             "relu_mask_colsum", "categorical_labels", "bernoulli", "normal", "mixture_normal")
     return {name: getattr(m, name) for name in names}
 
 
@@ -362,12 +362,29 @@ def _normal(family, raw, y, need_gradient):
     return loss, grad
 
 
+def _mixture_normal(family, raw, y, need_gradient):
+    if not need_gradient:
+        return family._loss_gradient(raw, y, need_gradient)
+    from probnn.families.base import _SCALE_SERIES_BELOW
+    from probnn.families.mixture_normal import HALF_LOG_2PI
+
+    dt = raw.dtype.type
+    if y.dtype != raw.dtype:
+        y = y.astype(raw.dtype)
+    loss = np.empty(raw.shape[0], raw.dtype)
+    grad = np.empty(raw.shape, raw.dtype)
+    kernels()["mixture_normal"](raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW),
+                                dt(HALF_LOG_2PI), numpy_loops(raw.dtype))  # fmt: skip
+    return loss, grad
+
+
 # (module, class name) of each family with a fused loss: looked up lazily, so this module
 # imports no family and a renamed or removed class only means the NumPy loss is used
 _LOSSES = {
     ("probnn.families.categorical", "CategoricalFamily"): _categorical,
     ("probnn.families.bernoulli", "BernoulliFamily"): _bernoulli,
     ("probnn.families.normal", "NormalFamily"): _normal,
+    ("probnn.families.mixture_normal", "MixtureNormalFamily"): _mixture_normal,
 }
 
 

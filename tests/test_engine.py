@@ -19,7 +19,7 @@ import pytest
 
 from probnn.exceptions import TrainingDivergedError
 from probnn.families import FAMILIES, get_family
-from probnn.network import _fast
+from probnn.network import _engine, _fast
 from probnn.network.mlp import MLP
 from probnn.network.training import Trainer
 
@@ -103,6 +103,8 @@ def test_every_family_trains_as_on_the_numpy_path(name):
     ref = _fit("numpy", family, X, y)
     got = _fit("numba", family, X, y)
     assert got._steps, "the compiled whole step was not taken"
+    if name in ("normal", "mixture-normal"):  # the whole epoch in one call, loss included
+        assert got._steps._targets[2][4] != _engine.Codes.LOSS_NONE
     # the same arithmetic throughout: a compiled loss runs the family's formulas in NumPy's
     # order with NumPy's own exp / log1p / log loops, the others are the family's NumPy loss
     _assert_same_training(ref, got, exact=SAME_BLAS)
@@ -141,7 +143,8 @@ def test_flush_of_tiny_state_and_average_as_numpy():
     np.testing.assert_array_equal(got._optimizer.m == 0, ref._optimizer.m == 0)
 
 
-@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "poisson"])
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal",
+                                  "poisson"])
 def test_sample_weights(name):
     # zero weights, and batches whose weights sum to 0 (skipped, as on the NumPy path)
     family = get_family(name)
@@ -154,7 +157,8 @@ def test_sample_weights(name):
     _assert_same_training(ref, got, exact=SAME_BLAS)
 
 
-@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "poisson"])
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal",
+                                  "poisson"])
 def test_early_stopping_scores_and_stops_as_numpy(name):
     # the validation rows scored after every epoch (the weights' average swapped in), the
     # best epoch's weights kept, the plateau rule's drops: each engine's scores equal
@@ -217,7 +221,7 @@ def test_numpy_engine_never_compiles():
     assert getattr(t, "_steps", None) is None and t._optimizer._kernels is None
 
 
-@pytest.mark.parametrize("name", ["categorical", "normal", "poisson"])
+@pytest.mark.parametrize("name", ["categorical", "normal", "mixture-normal", "poisson"])
 def test_divergence_raises_and_keeps_the_epoch_start(name):
     # the compiled epoch stops where the NumPy loop does, with its message and weights
     family = get_family(name)

@@ -320,7 +320,9 @@ class BaseNetworkEstimator(BaseEstimator):
             # Start the output layer at the best constant model (the MLE without
             # inputs), so training begins where the intercept-only fit ends.
             if constant is None:
-                constant = family.constant_raw(y, sample_weight)
+                from probnn.estimators._target import constant_raw
+
+                constant = constant_raw(family, y, sample_weight)
             bias = np.array(constant, dtype=np.float64)  # (a copy: the limits set to 0)
             # An infinite MLE (a label never or always seen) cannot be a start.
             bias[~np.isfinite(bias)] = 0.0

@@ -20,8 +20,9 @@ RESOLUTION_MARGIN = 32
 
 
 #: how many constant models :func:`constant_raw` remembers (the selection fits a family's
-#: constant model, its GLM and perhaps its network on the same rows, each starting there)
-CONSTANT_CACHE_SIZE = 8
+#: constant model, its GLM and perhaps its network on the same rows, each starting there;
+#: every family's constant models come first, then every GLM: up to ~20 families apart)
+CONSTANT_CACHE_SIZE = 64
 _CONSTANTS: OrderedDict = OrderedDict()
 _CONSTANTS_LOCK = threading.Lock()
 
@@ -37,7 +38,7 @@ def _digest(a) -> tuple:
 
 def constant_raw(family, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``family.constant_raw(y, w)`` as float64, remembered for the last
-    :data:`CONSTANT_CACHE_SIZE` (family, y, w).
+    :data:`CONSTANT_CACHE_SIZE` (family, y, w) (a few hundred bytes each).
 
     A family's constant model is a deterministic function of its parameters, the targets
     and the weights, so a later fit with the same three (the selection's constant model,

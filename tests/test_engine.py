@@ -19,7 +19,7 @@ import pytest
 
 from probnn.exceptions import TrainingDivergedError
 from probnn.families import FAMILIES, get_family
-from probnn.network import _fast
+from probnn.network import _engine, _fast
 from probnn.network.mlp import MLP
 from probnn.network.training import Trainer
 
@@ -103,6 +103,8 @@ def test_every_family_trains_as_on_the_numpy_path(name):
     ref = _fit("numpy", family, X, y)
     got = _fit("numba", family, X, y)
     assert got._steps, "the compiled whole step was not taken"
+    if name in ("normal", "mixture-normal"):  # the whole epoch in one call, loss included
+        assert got._steps._targets[2][4] != _engine.Codes.LOSS_NONE
     # the same arithmetic throughout: a compiled loss runs the family's formulas in NumPy's
     # order with NumPy's own exp / log1p / log loops, the others are the family's NumPy loss
     _assert_same_training(ref, got, exact=SAME_BLAS)
@@ -141,7 +143,8 @@ def test_flush_of_tiny_state_and_average_as_numpy():
     np.testing.assert_array_equal(got._optimizer.m == 0, ref._optimizer.m == 0)
 
 
-@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "poisson"])
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal",
+                                  "poisson"])
 def test_sample_weights(name):
     # zero weights, and batches whose weights sum to 0 (skipped, as on the NumPy path)
     family = get_family(name)
@@ -154,7 +157,8 @@ def test_sample_weights(name):
     _assert_same_training(ref, got, exact=SAME_BLAS)
 
 
-@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "poisson"])
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal",
+                                  "poisson"])
 def test_early_stopping_scores_and_stops_as_numpy(name):
     # the validation rows scored after every epoch (the weights' average swapped in), the
     # best epoch's weights kept, the plateau rule's drops: each engine's scores equal
@@ -217,7 +221,7 @@ def test_numpy_engine_never_compiles():
     assert getattr(t, "_steps", None) is None and t._optimizer._kernels is None
 
 
-@pytest.mark.parametrize("name", ["categorical", "normal", "poisson"])
+@pytest.mark.parametrize("name", ["categorical", "normal", "mixture-normal", "poisson"])
 def test_divergence_raises_and_keeps_the_epoch_start(name):
     # the compiled epoch stops where the NumPy loop does, with its message and weights
     family = get_family(name)
@@ -412,3 +416,45 @@ def test_a_fresh_process_loads_the_cached_kernels_without_numbas_refresh():
     assert out[1] == "False"  # no registry installed
     if SAME_BLAS:
         assert out[2] == "True"
+
+
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal"])
+def test_lbfgs_with_the_compiled_loss_as_numpy(name, monkeypatch):
+    # full-batch L-BFGS: the objective's loss and gradient from the compiled loss (bit for bit
+    # the family's), so every evaluation, step and the result are the NumPy path's
+    family = get_family(name)
+    X, y = _data(family, n=90)
+    sw = np.random.default_rng(6).uniform(0.5, 2.0, len(y))
+    used = []
+    real = _fast.lbfgs_loss_for
+
+    def spy(*args):
+        used.append(real(*args))
+        return used[-1]
+
+    monkeypatch.setattr(_fast, "lbfgs_loss_for", spy)
+    ref = _fit("numpy", family, X, y, sizes=(), solver="lbfgs", epochs=30, sw=sw)
+    got = _fit("numba", family, X, y, sizes=(), solver="lbfgs", epochs=30, sw=sw)
+    assert used[0] is None and used[1] is not None and got._lbfgs_loss is None
+    np.testing.assert_array_equal(got.network.params, ref.network.params)
+    assert got.loss_curve_ == ref.loss_curve_ and got.n_iter_ == ref.n_iter_
+
+
+def test_lbfgs_takes_the_compiled_loss_under_auto_only_once_loaded(monkeypatch):
+    # auto: no numba import for an L-BFGS fit; with the kernels loaded (a compiled step ran
+    # in this process, or the selection loaded them) and the family's kernel compiled or
+    # cached, fits of at least LBFGS_MIN_ROW_EVALS rows x max_iter take them
+    family = get_family("mixture-normal")
+    monkeypatch.setattr(_fast, "_KERNELS", None)
+    assert _fast.lbfgs_loss_for(family, 10**6, 200, "auto") is None
+    _fast.kernels()
+    monkeypatch.setattr(_fast, "_kernel_ready", lambda name: True)
+    assert _fast.lbfgs_loss_for(family, 10**6, 200, "auto") is not None
+    small = int(_fast.LBFGS_MIN_ROW_EVALS // 200) - 1
+    assert _fast.lbfgs_loss_for(family, small, 200, "auto") is None
+    assert _fast.lbfgs_loss_for(family, 10**6, 200, "numpy") is None
+    assert _fast.lbfgs_loss_for(get_family("poisson"), 10**6, 200, "numba") is None
+    # a kernel numba's cache does not hold would be compiled first (seconds): not under auto
+    monkeypatch.setattr(_fast, "_kernel_ready", lambda name: False)
+    assert _fast.lbfgs_loss_for(family, 10**6, 200, "auto") is None
+    assert _fast.lbfgs_loss_for(family, 10**6, 200, "numba") is not None

@@ -353,3 +353,73 @@ def test_compare_ranks_the_learned_scale_normal_on_house_prices(tmp_path, capsys
     ranked = re.findall(r"^\s+\d+\s+(\S+)\s+(\S+)", out, flags=re.M)
     assert sorted(f for f, _ in ranked) == ["laplace", "normal"] and "skipped" not in out
     assert all(math.isfinite(float(nll)) for _, nll in ranked)
+
+
+@pytest.mark.parametrize("family, solver", [("mixture-normal", "adam"), ("normal", "lbfgs"),
+                                            ("poisson", "adam")])
+def test_a_fit_fits_the_constant_model_once(monkeypatch, family, solver):
+    # the float32 resolution check's constant model is the output layer's start: fitted
+    # once per fit (it was twice), and the fit is bit for bit the one that fits it again
+    from probnn.estimators import _target, regressor
+    from probnn.families import get_family
+
+    X, y = _heteroscedastic(300, seed=3)
+    if family == "poisson":
+        y = np.random.default_rng(3).poisson(np.exp(1 + X[:, 0])).astype(float)
+    cls = type(get_family(family))
+    calls = []
+    real = cls.constant_raw
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "constant_raw", counted)
+    monkeypatch.setattr(_target, "CONSTANT_CACHE_SIZE", 0)  # every fit fits its own
+    monkeypatch.setattr(_target, "_CONSTANTS", type(_target._CONSTANTS)())
+    params = dict(family=family, solver=solver, hidden_layer_sizes=(8,), max_iter=5,
+                  random_state=0)
+    once = _fit(MLPRegressor(**params), X, y)
+    assert len(calls) == 1
+    # the same fit with the check's constant model not handed on: fitted again, same weights
+    check = regressor.check_resolution
+    monkeypatch.setattr(regressor, "check_resolution", lambda *a: [check(*a), None][1])
+    calls.clear()
+    twice = _fit(MLPRegressor(**params), X, y)
+    assert len(calls) == 2
+    for a, b in zip(once._network.coefs + once._network.intercepts,
+                    twice._network.coefs + twice._network.intercepts):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fits_on_the_same_rows_share_their_constant_model(monkeypatch):
+    # the selection fits a family's constant model, GLM and network on the same rows: the
+    # constant model (a deterministic function of family, targets and weights) is fitted
+    # once, and each fit starts where it would have (oracle: a fit with nothing remembered)
+    from probnn.estimators import _target
+    from probnn.families.mixture_normal import MixtureNormalFamily
+
+    X, y = _heteroscedastic(300, seed=4)
+    calls = []
+    real = MixtureNormalFamily.constant_raw
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(MixtureNormalFamily, "constant_raw", counted)
+    monkeypatch.setattr(_target, "_CONSTANTS", type(_target._CONSTANTS)())
+    glm = dict(family="mixture-normal", hidden_layer_sizes=(), solver="lbfgs", max_iter=20,
+               random_state=0)
+    net = dict(family="mixture-normal", hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    fits = [_fit(MLPRegressor(**kw), X, y) for kw in (glm, net, glm)]
+    assert len(calls) == 1
+    _fit(MLPRegressor(**glm), X, y, sample_weight=np.full(len(y), 2.0))  # other weights
+    _fit(MLPRegressor(family_params={"n_components": 2}, **glm), X, y)  # another family
+    assert len(calls) == 3
+    monkeypatch.setattr(_target, "CONSTANT_CACHE_SIZE", 0)  # nothing remembered
+    monkeypatch.setattr(_target, "_CONSTANTS", type(_target._CONSTANTS)())
+    for kw, remembered in zip((glm, net), fits):
+        fresh = _fit(MLPRegressor(**kw), X, y)
+        np.testing.assert_array_equal(fresh._network.params, remembered._network.params)
+    assert len(calls) == 5

@@ -267,3 +267,22 @@ def test_constant_raw_on_many_rows_fits_group_means_closely(monkeypatch):
     assert_allclose(special.softmax(grouped[:2]), special.softmax(full[:2]), atol=1e-3)
     assert_allclose(grouped[2:4], full[2:4], atol=1e-3)
     assert_allclose(softplus_oracle(grouped[4:]), softplus_oracle(full[4:]), rtol=1e-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 40), st.sampled_from([np.float32, np.float64]),
+       st.data())
+def test_row_reductions_are_numpys_bit_for_bit(k, n, dtype, data):
+    # the mixture's column-wise row max / sum / argmax (cheaper on many short rows) against
+    # NumPy's reductions, the oracle: ties, signed zeros, infinities and NaN included
+    from probnn.families.mixture_normal import _row_argmax, _row_max, _row_sum
+
+    values = st.one_of(st.floats(-1e4, 1e4, width=32), st.sampled_from(
+        [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0]))  # fmt: skip
+    a = data.draw(hnp.arrays(dtype, (n, k), elements=values))
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.testing.assert_array_equal(_row_max(a), a.max(axis=1))
+        np.testing.assert_array_equal(_row_argmax(a), a.argmax(axis=1))
+        finite = np.where(np.isfinite(a), a, 1.5).astype(dtype)
+        got, want = _row_sum(finite), finite.sum(axis=1)
+    assert got.tobytes() == want.tobytes()  # (the sign of a zero sum too)

@@ -268,6 +268,40 @@ def test_fused_normal_loss_agrees_with_family(dtype):
     assert not np.isnan(loss).any() and not np.isnan(grad).any()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_fused_mixture_normal_loss_agrees_with_family(dtype, k):
+    # the NumPy loss is the reference: extreme raws (+-1e4), scales on the series side of
+    # log sigma, zero residuals over underflowed scales, rows whose every density underflows
+    # (+inf, the responsibility to the nearest component, shared between exact ties)
+    pytest.importorskip("numba")
+    from probnn.families import get_family
+
+    rng = np.random.default_rng(11 + k)
+    n = 240
+    raw = (rng.normal(size=(n, 3 * k)) * 3).astype(dtype)
+    raw[:4] = np.array([1e4, -1e4, 30.0, -30.0])[:, None]
+    raw[4] = 0.0
+    y = rng.normal(size=n) * 2
+    s = raw[:, 2 * k:]
+    s[10:20] = rng.choice([-19.0, -20.0, -21.0, -60.0, -200.0], size=(10, k))
+    y[10:15] = raw[10:15, k]  # zero residuals over tiny scales: 0 / 0 = 0
+    s[20:40] = -1e4  # every density underflows: NLL +inf
+    y[20:40] = 5e3
+    raw[30:40, k:2 * k] = 0.0  # ... with every component equally near: shared equally
+    raw[40:50, :k] = raw[40:50, :1]  # tied weights
+    family = get_family("mixture-normal", n_components=k)
+    want_loss, want_grad = family.loss_gradient(raw, y)
+    assert np.isinf(want_loss[20:40]).all() and np.isfinite(want_loss[40:]).all()
+    fn = _fast.loss_kernel_for(family)
+    loss, grad = fn(raw, family.check_target(y).astype(dtype), True)
+    assert loss.dtype == dtype and grad.dtype == dtype and grad.shape == raw.shape
+    # bit for bit: the same operations, NumPy's exp / log1p / log loops on the same vectors
+    np.testing.assert_array_equal(loss, want_loss)
+    np.testing.assert_array_equal(grad, want_grad)
+    assert not np.isnan(grad).any()
+
+
 def test_fused_losses_only_for_the_listed_classes():
     from probnn.families import get_family
     from probnn.families.categorical import CategoricalFamily
@@ -318,7 +352,7 @@ def test_without_numpys_loops_the_numpy_losses_run(monkeypatch):
     assert _fast._loop_address(np.exp, np.float32) is not None  # the reading itself works
 
 
-@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical"])
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal"])
 def test_fused_losses_bit_identical_on_any_raw(name):
     # any finite raw outputs within +-1e4, any batch size and class count: the compiled loss
     # and gradient equal the family's NumPy ones bit for bit
@@ -336,9 +370,9 @@ def test_fused_losses_bit_identical_on_any_raw(name):
     @settings(max_examples=40, deadline=None)
     @given(st.integers(1, 40), st.integers(2, 12), st.data())
     def check(n, c, data):
-        k = {"normal": 2, "bernoulli": 1, "categorical": c}[name]
+        k = {"normal": 2, "bernoulli": 1, "categorical": c, "mixture-normal": 9}[name]
         raw = data.draw(arrays(np.float32, (n, k), elements=values))
-        if name == "normal":
+        if name in ("normal", "mixture-normal"):
             y = data.draw(arrays(np.float32, n, elements=values))
         elif name == "bernoulli":
             y = data.draw(arrays(np.float32, n, elements=st.sampled_from([0.0, 1.0])))

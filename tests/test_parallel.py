@@ -131,8 +131,12 @@ def test_ensemble_members_do_not_depend_on_jobs(table, sequential_members, tmp_p
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["fit", "{data}", "--target", "y", "--jobs", "2", "--out", "{tmp}/m.safetensors"],
-     "--jobs and --scheduler spread an ensemble's networks"),
+    (["fit", "{data}", "--target", "y", "--family", "normal", "--jobs", "2", "--out",
+      "{tmp}/m.safetensors"], "--jobs spreads a selection's families (--family auto) or an "),
+    (["fit", "{data}", "--target", "y", "--posterior", "laplace", "--jobs", "2", "--out",
+      "{tmp}/m.safetensors"], "a single network trains in one process"),
+    (["fit", "{data}", "--target", "y", "--scheduler", "tcp://127.0.0.1:9", "--out",
+      "{tmp}/m.safetensors"], "--scheduler an ensemble's"),
     (["compare", "{data}", "--target", "y", "--jobs", "0"], "--jobs: expected a positive "
                                                             "integer, or -1"),
     (["compare", "{data}", "--target", "y", "--jobs", "two"], "--jobs: expected a positive"),
@@ -142,6 +146,21 @@ def test_bad_parallel_options_exit_2_before_training(table, tmp_path, capsys, no
     code = cli.main([a.format(data=table, tmp=tmp_path) for a in argv])
     err = capsys.readouterr().err
     assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_selects_with_workers_as_in_one_process(table, tmp_path, capsys):
+    # fit --family auto --jobs 2: the selection's families in two worker processes, the
+    # same candidates' scores, choice and held-out metrics as --jobs 1 (the oracle)
+    printed = []
+    for jobs in ("1", "2"):
+        out = tmp_path / jobs
+        out.mkdir()
+        code = cli.main(["fit", str(table), "--target", "y", *FAST, "--jobs", jobs, "--quiet",
+                         "--out", str(out / "m.safetensors")])  # fmt: skip
+        text, err = capsys.readouterr()
+        assert code == 0, err
+        printed.append(text.replace(str(out), "OUT"))
+    assert "chose " in printed[0] and printed[1] == printed[0]
 
 
 def test_unreachable_scheduler_is_one_line(table, tmp_path, capsys, monkeypatch, no_training):

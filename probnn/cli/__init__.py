@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fit M networks from independent seeds and predict with their equally "
                         "weighted mixture (a deep ensemble, one model file); regression "
                         "families only")
-    _add_parallel_options(p, "the ensemble's networks (--ensemble M)")
+    _add_parallel_options(p, "the selection's families (--family auto) or the ensemble's "
+                             "networks (--ensemble M)", "the ensemble's networks (--ensemble M)")
     p.add_argument("--out", metavar="MODEL", help="model file (default: DATA-stem.safetensors)")
     p.add_argument("--report", metavar="DIR",
                    help="report folder (default: MODEL-stem-report beside the model file)")

@@ -68,10 +68,18 @@ def _cmd_fit(args) -> int:
         _check_family_params(args.family, family_params)
     _check_ensemble(args, args.family)
     _check_levels(args, args.family)
-    if _runs_elsewhere(args) and args.ensemble == 1:
-        raise UsageError("--jobs and --scheduler spread an ensemble's networks over workers "
-                         "(--ensemble M); a single network trains in one process")  # fmt: skip
     censoring = _censoring(args)
+    posterior = getattr(args, "posterior", "none")
+    # the selection scores exact rows of single networks: otherwise the type's family, said
+    without = ("--ensemble" if args.ensemble > 1 else "--family-param" if family_params
+               else "a censored target" if censoring else "--posterior laplace"
+               if posterior != "none" else None)  # fmt: skip
+    select = args.family == "auto" and without is None and not _streams(args)
+    if _runs_elsewhere(args) and args.ensemble == 1 and (getattr(args, "scheduler", None)
+                                                         or not select):  # fmt: skip
+        raise UsageError("--jobs spreads a selection's families (--family auto) or an "
+                         "ensemble's networks (--ensemble M) over worker processes, "
+                         "--scheduler an ensemble's; a single network trains in one process")
     if _streams(args):
         _in_memory_only(censoring)
         return _fit_streamed(args, out, report_dir, family_params)
@@ -83,12 +91,6 @@ def _cmd_fit(args) -> int:
     check_target_column(frame, args.target)
     family = args.family
     reason = f"chosen with --family {family}"
-    posterior = getattr(args, "posterior", "none")
-    # the selection scores exact rows of single networks: otherwise the type's family, said
-    without = ("--ensemble" if args.ensemble > 1 else "--family-param" if family_params
-               else "a censored target" if censoring else "--posterior laplace"
-               if posterior != "none" else None)  # fmt: skip
-    select = family == "auto" and without is None
     if family == "auto":
         family, why = (censored_family if censoring else infer_family)(frame[args.target])
         reason = f"inferred because {why}"

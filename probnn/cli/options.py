@@ -273,13 +273,15 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    help="print only the results: no progress bar, no end-of-training line")
 
 
-def _add_parallel_options(p: argparse.ArgumentParser, what: str) -> None:
+def _add_parallel_options(p: argparse.ArgumentParser, what: str,
+                          on_cluster: str | None = None) -> None:
     p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                    help=f"fit {what} in N worker processes at once (-1: one per core; each "
                         "worker's BLAS gets cores // N threads); the results are the same as "
                         "with 1, one after the other")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help=f"fit {what} on the workers of this dask.distributed scheduler, e.g. "
+                   help=f"fit {on_cluster or what} on the workers of this dask.distributed "
+                        "scheduler, e.g. "
                         "tcp://10.0.0.5:8786 (needs the extra probnn[dask]; the data travels "
                         "to the workers, the results come back here; none by default)")
 

@@ -257,6 +257,7 @@ class BaseNetworkEstimator(BaseEstimator):
     def _fit_network(
         self, X, y, sample_weight, family, incremental: bool, fitted: dict | None = None,
         validation: tuple | None = None, stream: tuple | None = None,
+        constant: np.ndarray | None = None,
     ):
         """Build (or reuse) the network and trainer, then train on ``(X, y)``.
 
@@ -282,6 +283,9 @@ class BaseNetworkEstimator(BaseEstimator):
             :meth:`fit_chunks`: the trainer's chunks (``X``, ``y`` are the first one,
             which starts the network), callables prepared like them, the number of
             training rows the "auto" settings are sized by, and the epochs' callback.
+        constant : ndarray, optional
+            ``family.constant_raw(y, sample_weight)`` where the caller has it already
+            (:func:`probnn.estimators._target.check_resolution`): not fitted again.
         """
         from probnn.network import MLP
         from probnn.network.mlp import TRAINING_COPIES, check_memory
@@ -315,7 +319,11 @@ class BaseNetworkEstimator(BaseEstimator):
             )  # fmt: skip
             # Start the output layer at the best constant model (the MLE without
             # inputs), so training begins where the intercept-only fit ends.
-            bias = np.asarray(family.constant_raw(y, sample_weight), dtype=np.float64)
+            if constant is None:
+                from probnn.estimators._target import constant_raw
+
+                constant = constant_raw(family, y, sample_weight)
+            bias = np.array(constant, dtype=np.float64)  # (a copy: the limits set to 0)
             # An infinite MLE (a label never or always seen) cannot be a start.
             bias[~np.isfinite(bias)] = 0.0
             network.intercepts[-1][...] = bias

@@ -519,9 +519,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         shift, scale = self._target_scaling(X_points, y_points, w_points, family, incremental,
                                             target_scaling)  # fmt: skip
         head = self._training_head(family, scale)
+        constant = None
         if reset or not hasattr(self, "_network"):  # interval targets: by their points
-            check_resolution(AffineTarget(head, shift, scale).standardise(y_points),
-                             w_points, head, self._np_dtype())  # fmt: skip
+            constant = check_resolution(AffineTarget(head, shift, scale).standardise(y_points),
+                                        w_points, head, self._np_dtype())  # fmt: skip
         # an exact row's density carries the standardisation's Jacobian, a censored row's
         # probability does not: the head adds it to the exact rows (curves in y's units)
         self._jacobian_in_head = interval
@@ -546,8 +547,11 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             stream = self._stream_of(stream, X.shape[0], prepare,
                                      lambda Xv, yv: prepare(Xv, yv, weights=False))  # fmt: skip
             rows = None if callable(stream[1]) else stream[1]
+        # the check's constant model is the output layer's start when fitted to the same
+        # float64 targets and weights under the same head (not interval targets' points)
+        same = not interval and np.asarray(y_fit).dtype == np.float64
         self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows,
-                          stream=stream)  # fmt: skip
+                          stream=stream, constant=constant if same else None)  # fmt: skip
         if interval:
             self._head = head.base  # the network's outputs, whatever the targets' layout
         if self._estimates_params(family):

@@ -31,7 +31,7 @@ class Codes:
 
     ACT_CODES = {"identity": 0, "relu": 1, "tanh": 2}
     # 0: no compiled loss (the family's NumPy loss runs between forward and backward)
-    LOSS_NONE, LOSS_NORMAL, LOSS_BERNOULLI, LOSS_CATEGORICAL = 0, 1, 2, 3
+    LOSS_NONE, LOSS_NORMAL, LOSS_BERNOULLI, LOSS_CATEGORICAL, LOSS_MIXTURE_NORMAL = 0, 1, 2, 3, 4
     OPT_ADAM, OPT_ADAMW, OPT_SGD, OPT_SGD_MOMENTUM, OPT_RMSPROP = 0, 1, 2, 3, 4
     PRIOR_NONE, PRIOR_GAUSSIAN, PRIOR_LAPLACE = 0, 1, 2
     OK, LOSS_NOT_FINITE = 0, 1  # an epoch's return codes
@@ -68,6 +68,8 @@ def loss_code(family, y: np.ndarray) -> int:
         return Codes.LOSS_BERNOULLI
     if kernel is _fast._categorical and y.ndim == 1:
         return Codes.LOSS_CATEGORICAL
+    if kernel is _fast._mixture_normal and y.ndim == 1:
+        return Codes.LOSS_MIXTURE_NORMAL
     return Codes.LOSS_NONE
 
 
@@ -151,7 +153,7 @@ class CompiledSteps:
         code = loss_code(t.family, yc) if trusted else Codes.LOSS_NONE
         dt = t.network.dtype
         y_float, y_labels = self._empty, np.zeros(0, np.int64)
-        if code == Codes.LOSS_NORMAL:
+        if code in (Codes.LOSS_NORMAL, Codes.LOSS_MIXTURE_NORMAL):
             y_float = np.ascontiguousarray(yc, dt)
         elif code == Codes.LOSS_BERNOULLI:
             y_float = np.ascontiguousarray(yc, dt).reshape(-1)
@@ -159,7 +161,7 @@ class CompiledSteps:
             y_labels = np.ascontiguousarray(yc, np.int64)
         # the epoch kernel's loss constants, weights and their sum, once per fit
         consts = np.zeros(3)
-        if code == Codes.LOSS_NORMAL:
+        if code in (Codes.LOSS_NORMAL, Codes.LOSS_MIXTURE_NORMAL):  # (the same constants)
             from probnn.families.base import _SCALE_SERIES_BELOW
             from probnn.families.normal import HALF_LOG_2PI
 

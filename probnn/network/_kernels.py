@@ -293,3 +293,174 @@ def normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
         loss[i] = half * r2 + ls + half_log_2pi
         grad[i, 0] = -r / sc if r != zero else zero
         grad[i, 1] = (one - r2) * dlog
+
+
+@jit
+def _row_max(x, lo, k):
+    # np.max of a row: the largest entry, NaN where one is NaN
+    m = x[lo]
+    for j in range(1, k):
+        v = x[lo + j]
+        if m != m:
+            break
+        if v > m or v != v:
+            m = v
+    return m
+
+
+@jit
+def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
+    # MixtureNormalFamily._loss_gradient, operation for operation: softplus_scale of the
+    # s columns, r = safe_divide(y - m, sigma), log_softmax(a) - r^2 / 2 - log sigma -
+    # log(2 pi) / 2, the log-sum-exp about the row's top term (argmax: the first maximum,
+    # or the first NaN), responsibilities, the underflowed rows' nearest components, and
+    # the gradient where the responsibility is positive; every (n, K) temporary a
+    # contiguous vector as NumPy's, exp / log1p / log through NumPy's loops
+    n = raw.shape[0]
+    k = raw.shape[1] // 3
+    m = n * k
+    dt = raw.dtype
+    one = dt.type(1)
+    zero = dt.type(0)
+    # softplus_scale(s): e = exp(-|s|), scale = maximum(s, 0) + log1p(e), log scale
+    # (series below series_below), d log scale / ds
+    a = np.empty(m, dt)
+    for i in range(n):
+        for j in range(k):
+            a[i * k + j] = -abs(raw[i, 2 * k + j])
+    e = np.empty(m, dt)
+    numpy_loop(fns[0], a, e, m)
+    scale = np.empty(m, dt)
+    numpy_loop(fns[1], e, scale, m)
+    for i in range(n):
+        for j in range(k):
+            s = raw[i, 2 * k + j]
+            q = i * k + j
+            scale[q] = (s if (s >= zero or s != s) else zero) + scale[q]  # maximum(s, 0)
+            a[q] = one if s < series_below else scale[q]  # log(1) in the tail
+    log_scale = np.empty(m, dt)
+    numpy_loop(fns[2], a, log_scale, m)
+    dlog = np.empty(m, dt)
+    r = np.empty(m, dt)
+    for i in range(n):
+        yi = y[i]
+        for j in range(k):
+            s = raw[i, 2 * k + j]
+            q = i * k + j
+            eq = e[q]
+            sc = scale[q]
+            half_e = half * eq
+            if s < series_below:
+                log_scale[q] = s - half_e
+                dlog[q] = one - half_e
+            else:
+                inv = one / (one + eq)
+                dlog[q] = (inv if s >= zero else eq * inv) / sc
+            num = yi - raw[i, k + j]
+            r[q] = num / sc if num != zero else zero  # safe_divide: 0 / 0 = 0
+    # log_softmax(a): shifted = a - max, minus log of the row sums of exp(shifted)
+    shifted = np.empty(m, dt)
+    for i in range(n):
+        top = _row_max(raw[i], 0, k)
+        for j in range(k):
+            shifted[i * k + j] = raw[i, j] - top
+    ex = np.empty(m, dt)
+    numpy_loop(fns[0], shifted, ex, m)
+    sums = np.empty(n, dt)
+    for i in range(n):
+        sums[i] = row_sum(ex, i * k, k)
+    lse = np.empty(n, dt)
+    numpy_loop(fns[2], sums, lse, n)
+    terms = np.empty(m, dt)
+    tops = np.empty(n, np.int64)
+    for i in range(n):
+        for j in range(k):
+            q = i * k + j
+            rq = r[q]
+            t = shifted[q] - lse[i]
+            t = t - half * (rq * rq)
+            t = t - log_scale[q]
+            terms[q] = t - half_log_2pi
+        t = 0
+        best = terms[i * k]
+        for j in range(1, k):  # argmax: the first maximum, or the first NaN
+            if best != best:
+                break
+            v = terms[i * k + j]
+            if v > best or v != v:
+                best = v
+                t = j
+        tops[i] = t
+    # the log-sum-exp about the top term; -inf everywhere: +inf, responsibilities below
+    e2 = np.empty(m, dt)
+    for i in range(n):
+        l_top = terms[i * k + tops[i]]
+        c = l_top if l_top > -np.inf else zero
+        for j in range(k):
+            e2[i * k + j] = terms[i * k + j] - c
+    numpy_loop(fns[0], e2, e2, m)
+    rest = np.empty(n, dt)
+    for i in range(n):
+        e2[i * k + tops[i]] = zero
+        rest[i] = row_sum(e2, i * k, k)
+    log_rest = np.empty(n, dt)
+    numpy_loop(fns[1], rest, log_rest, n)
+    lost = 0
+    for i in range(n):
+        l_top = terms[i * k + tops[i]]
+        if l_top > -np.inf:
+            loss[i] = -l_top - log_rest[i]
+        else:
+            loss[i] = np.inf
+            lost += 1
+        d = one + rest[i]
+        for j in range(k):
+            e2[i * k + j] = e2[i * k + j] / d  # gamma
+        e2[i * k + tops[i]] = one / d
+    if lost > 0:
+        # every density underflowed: the responsibility to the smallest log|y - mu| -
+        # log sigma, shared equally between ties (NumPy: bool / count in float64)
+        rows = np.empty(lost, np.int64)
+        p = 0
+        for i in range(n):
+            if not terms[i * k + tops[i]] > -np.inf:
+                rows[p] = i
+                p += 1
+        dist = np.empty(lost * k, dt)
+        for p in range(lost):
+            i = rows[p]
+            for j in range(k):
+                dist[p * k + j] = abs(y[i] - raw[i, k + j])
+        numpy_loop(fns[2], dist, dist, lost * k)
+        for p in range(lost):
+            i = rows[p]
+            for j in range(k):
+                dist[p * k + j] = dist[p * k + j] - log_scale[i * k + j]
+            low = dist[p * k]
+            for j in range(1, k):  # np.min: NaN where one is NaN
+                v = dist[p * k + j]
+                if low != low:
+                    break
+                if v < low or v != v:
+                    low = v
+            count = 0
+            for j in range(k):
+                if dist[p * k + j] == low:
+                    count += 1
+            for j in range(k):
+                share = (1.0 if dist[p * k + j] == low else 0.0) / count  # 0 / 0: NaN
+                e2[i * k + j] = dt.type(share)
+    for i in range(n):
+        s_sum = sums[i]
+        for j in range(k):
+            q = i * k + j
+            g = e2[q]
+            grad[i, j] = ex[q] / s_sum - g  # softmax(a) - gamma
+            if g > zero:
+                rq = r[q]
+                mr = -rq
+                grad[i, k + j] = g * (mr / scale[q] if mr != zero else zero)
+                grad[i, 2 * k + j] = g * -((rq * rq - one) * dlog[q])
+            else:
+                grad[i, k + j] = zero
+                grad[i, 2 * k + j] = zero

@@ -40,6 +40,7 @@ from probnn.network._kernels import TANH, adam, adamw, average, numpy_loop, rmsp
 from probnn.network._kernels import sgd_momentum, sgd_plain
 from probnn.network._kernels import bernoulli as bernoulli_loss
 from probnn.network._kernels import categorical_labels as categorical_loss
+from probnn.network._kernels import mixture_normal as mixture_normal_loss
 from probnn.network._kernels import normal as normal_loss
 
 jit = numba.njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
@@ -321,12 +322,16 @@ def epoch(X, y, y_labels, sw, sw_loss, rows, bs, loss_kind, loss_consts, params,
         rv = raw[:b]
         g = D[D.shape[0] - 1, :b * raw.shape[1]].reshape((b, raw.shape[1]))
         lv = loss_buf[:b]
-        if loss_kind == 1:
+        if loss_kind == 1 or loss_kind == 4:
             yb = np.empty(b, params.dtype)
             for i in range(b):
                 yb[i] = y[rows[start + i]]
-            normal_loss(rv, yb, lv, g, dt(loss_consts[0]), dt(loss_consts[1]),
-                        dt(loss_consts[2]), fns)
+            if loss_kind == 1:
+                normal_loss(rv, yb, lv, g, dt(loss_consts[0]), dt(loss_consts[1]),
+                            dt(loss_consts[2]), fns)
+            else:
+                mixture_normal_loss(rv, yb, lv, g, dt(loss_consts[0]), dt(loss_consts[1]),
+                                    dt(loss_consts[2]), fns)
         elif loss_kind == 2:
             k_out = raw.shape[1]
             yb2 = np.empty((b, k_out), params.dtype)

@@ -249,7 +249,14 @@ class Trainer:
         n = X.shape[0]
         w = None if sample_weight is None else check_sample_weight(sample_weight, n)
         raw = self.network.forward(X, training=True, rng=self._rng)
-        nll, g = self.family.loss_gradient(raw, y, w)
+        fused = getattr(self, "_lbfgs_loss", None)  # (fit_lbfgs: _fast.lbfgs_loss_for)
+        if fused is None:
+            nll, g = self.family.loss_gradient(raw, y, w)
+        else:  # Family.loss_gradient with the compiled loss (bit-identical) in the middle
+            raw2, yc, _ = self.family._prepare(raw, y)
+            with _overflow_is_inf():
+                nll, g = fused(raw2, yc, True)
+            nll, g = self.family._weigh(nll, g, w)
         total = float(n if w is None else w.sum())
         g = g.reshape(raw.shape) / raw.dtype.type(total)
         grad = self.network.backward(g).copy()
@@ -748,7 +755,14 @@ class Trainer:
         """L-BFGS-B on the whole objective (:func:`probnn.network.lbfgs.fit_lbfgs`)."""
         from probnn.network.lbfgs import fit_lbfgs
 
-        return fit_lbfgs(self, X, y, sw)
+        # the family's compiled loss where numba is loaded already (or the engine says so)
+        self._lbfgs_loss = (_fast.lbfgs_loss_for(self.family, X.shape[0], self.max_iter,
+                                                 self.engine)
+                            if isinstance(self.family, Family) else None)  # fmt: skip
+        try:
+            return fit_lbfgs(self, X, y, sw)
+        finally:
+            self._lbfgs_loss = None
 
 
 def precompile() -> float:

@@ -538,7 +538,6 @@ def select_model(
     features, column = frame.drop(columns=[target]), frame[target]
     scores = _Scores(folds)
     evidence = frame.shape[0] < EVIDENCE_BELOW
-    everywhere = range(len(folds))
     screen = _screen_split(folds, seed)
     # the simple candidates' scores: on every fold, or on the screening subsample
     simple_scores = scores if screen is None else _Scores([screen])

@@ -458,3 +458,46 @@ def test_lbfgs_takes_the_compiled_loss_under_auto_only_once_loaded(monkeypatch):
     monkeypatch.setattr(_fast, "_kernel_ready", lambda name: False)
     assert _fast.lbfgs_loss_for(family, 10**6, 200, "auto") is None
     assert _fast.lbfgs_loss_for(family, 10**6, 200, "numba") is not None
+
+
+def test_lbfgs_and_the_constant_model_run_small_fits_on_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    # L-BFGS's objective over all rows and a constant model's optimiser (a mixture-normal
+    # GLM on 4,000 rows: 1.5 s wall with two threads, 0.6 s with one, at a load of 6)
+    from probnn.estimators import MLPRegressor
+    from probnn.estimators import _target
+    from probnn.families.mixture_normal import MixtureNormalFamily
+
+    seen = []
+
+    def blas_threads():
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+
+    objective = Trainer.objective
+
+    def watched(self, *args, **kwargs):
+        blas_threads()
+        return objective(self, *args, **kwargs)
+
+    constant = MixtureNormalFamily.constant_raw
+
+    def watched_constant(self, *args, **kwargs):
+        blas_threads()
+        return constant(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "objective", watched)
+    monkeypatch.setattr(MixtureNormalFamily, "constant_raw", watched_constant)
+    monkeypatch.setattr(_target, "_CONSTANTS", type(_target._CONSTANTS)())
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + rng.normal(size=300)
+    import scipy.linalg  # noqa: F401 - its BLAS loaded, so the limit below reaches it
+
+    with threadpool_limits(limits=2, user_api="blas"):  # two threads, whatever the machine
+        before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        MLPRegressor(family="mixture-normal", hidden_layer_sizes=(), solver="lbfgs",
+                     max_iter=20).fit(X, y)
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert set(before) == {2} and after == before  # restored after each fit
+    assert len(seen) > 2 and all(n == 1 for s in seen for n in s)

@@ -36,6 +36,19 @@ def _digest(a) -> tuple:
     return a.dtype.str, a.shape, hashlib.blake2b(a.tobytes(), digest_size=16).digest()
 
 
+def _fitted_constant(family, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``family.constant_raw(y, w)`` as float64, with one BLAS thread: a constant model's
+    optimiser (a few parameters, elementwise losses) only pays a second thread's wake-ups."""
+    from probnn.network._fast import limit_blas_threads
+
+    threads = limit_blas_threads((1, 1), 1)
+    try:
+        return np.array(family.constant_raw(y, w), dtype=np.float64)
+    finally:
+        if threads is not None:
+            threads.restore_original_limits()
+
+
 def constant_raw(family, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``family.constant_raw(y, w)`` as float64, remembered for the last
     :data:`CONSTANT_CACHE_SIZE` (family, y, w) (a few hundred bytes each).
@@ -50,18 +63,18 @@ def constant_raw(family, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     from probnn.families.base import Family
 
     if not (isinstance(family, Family) and type(family).__hash__ is Family.__hash__):
-        return np.array(family.constant_raw(y, w), dtype=np.float64)
+        return _fitted_constant(family, y, w)
     try:
         key = (type(family), tuple(sorted(family.get_params().items())), _digest(y), _digest(w))
         hash(key)
     except TypeError:  # a parameter that does not hash, targets not numbers: fitted anew
-        return np.array(family.constant_raw(y, w), dtype=np.float64)
+        return _fitted_constant(family, y, w)
     with _CONSTANTS_LOCK:
         hit = _CONSTANTS.get(key)
         if hit is not None:
             _CONSTANTS.move_to_end(key)
             return hit.copy()
-    value = np.array(family.constant_raw(y, w), dtype=np.float64)
+    value = _fitted_constant(family, y, w)
     with _CONSTANTS_LOCK:
         _CONSTANTS[key] = value.copy()
         while len(_CONSTANTS) > CONSTANT_CACHE_SIZE:

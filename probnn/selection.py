@@ -572,7 +572,9 @@ def select_model(
                 m0 = {c: float(np.mean(r)) for c, r in first.items()}
                 for f in top:
                     c = (f, "network")
-                    gap = m0[c] - m0[best0] if c in m0 else math.nan
+                    if c not in m0:  # failed on fold 1 (recorded): nothing to compare
+                        continue
+                    gap = m0[c] - m0[best0]
                     if gap > HALVING_SE * se0[c]:  # (an SE of 0: behind on every row)
                         scores.status[c] = (f"dropped after fold 1: {gap:+.4f} nats, "
                                             f"{HALVING_SE:g} SE ({se0[c]:.4f}) or more behind "

@@ -282,3 +282,25 @@ def test_the_command_line_warns_of_a_point_mass(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "warning: " in out and "of the target's rows are exactly 0" in out
+
+
+def test_a_network_that_fails_on_the_first_fold_is_recorded_not_a_crash(monkeypatch):
+    # the halving read the paired SE of a network that had failed on fold 1 (KeyError; bench's
+    # R suite, a mixture-normal network on a small table)
+    from probnn.exceptions import TrainingDivergedError
+
+    fit = TabularModel.fit.__func__
+
+    def diverging(cls, frame, target, **kw):
+        if kw.get("family") == "laplace" and kw.get("hidden") != ():
+            raise TrainingDivergedError("the NLL became inf")
+        return fit(cls, frame, target, **kw)
+
+    monkeypatch.setattr(TabularModel, "fit", classmethod(diverging))
+    X = _table(90, seed=7)
+    y = pd.Series(1.0 + X["a"] + np.random.default_rng(8).standard_t(3, size=90), name="y")
+    sel = select_model(X, y, families=["normal", "laplace"], cv=3, seed=0, hidden=(4,),
+                       epochs=20)
+    table = sel.table.set_index(["family", "capacity"])
+    assert table.loc[("laplace", "network"), "status"].startswith("failed: training diverged")
+    assert (sel.family, sel.capacity) in set(table.index)

@@ -304,3 +304,19 @@ def test_a_network_that_fails_on_the_first_fold_is_recorded_not_a_crash(monkeypa
     table = sel.table.set_index(["family", "capacity"])
     assert table.loc[("laplace", "network"), "status"].startswith("failed: training diverged")
     assert (sel.family, sel.capacity) in set(table.index)
+
+
+def test_too_few_rows_to_stop_a_network_leave_constants_and_glms():
+    from probnn import defaults
+
+    n = 45  # 5 folds: 36 training rows each, below 2 * AUTO_MIN_VALIDATION_ROWS
+    assert n * 4 // 5 < 2 * defaults.AUTO_MIN_VALIDATION_ROWS
+    X = _table(n, seed=11)
+    y = pd.Series(2.0 + X["a"] + np.random.default_rng(12).normal(size=n), name="y")
+    sel = select_model(X, y, families=["normal"], seed=0)
+    assert set(sel.table["capacity"]) == {"constant", "glm"}
+    assert any(note.startswith("no network tried: the folds' 36 training rows")
+               for note in sel.notes)
+    # a budget of the caller's keeps the network
+    sel = select_model(X, y, families=["normal"], seed=0, epochs=30)
+    assert "network" in set(sel.table["capacity"])

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _tables import mixed_table as table
 from probnn.cli import main
 from probnn.tables.split import TEST, row_parts
 
@@ -26,19 +27,6 @@ def run(capsys, *args) -> tuple[int, str, str]:
     return code, out, err
 
 
-def table(n: int, classifier: bool) -> pd.DataFrame:
-    rng = np.random.default_rng(11)
-    x = rng.normal(size=n)
-    colour = rng.choice(["red", "green", "blue"], size=n).astype(object)
-    z = rng.normal(size=n)
-    signal = 1.5 * x + (colour == "red") - 0.5 * z
-    if classifier:
-        y = np.where(signal + rng.logistic(size=n) > 0, "yes", "no")
-    else:
-        y = 3.0 + signal + 0.5 * rng.normal(size=n)
-    z[rng.random(n) < 0.1] = np.nan  # missing values, imputed
-    colour[rng.random(n) < 0.05] = None
-    return pd.DataFrame({"x": x, "colour": colour, "z": z, "y": y})
 
 
 def figures(out: str) -> list[str]:

@@ -17,6 +17,7 @@ import pytest
 from _html import read_report
 from scipy import stats
 
+from _tables import mixed_table
 from probnn.cli import main
 from probnn.tables.sources import TableSource
 from probnn.tables.split import TEST, row_parts, split_rows
@@ -40,19 +41,6 @@ def chose(out: str) -> str:
     return lines[0]
 
 
-def mixed_table(n: int, classifier: bool, seed: int = 11) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    colour = rng.choice(["red", "green", "blue"], size=n).astype(object)
-    z = rng.normal(size=n)
-    signal = 1.5 * x + (colour == "red") - 0.5 * z
-    if classifier:
-        y = np.where(signal + rng.logistic(size=n) > 0, "yes", "no")
-    else:
-        y = 3.0 + signal + 0.5 * rng.normal(size=n)
-    z[rng.random(n) < 0.1] = np.nan  # missing values, imputed
-    colour[rng.random(n) < 0.05] = None
-    return pd.DataFrame({"x": x, "colour": colour, "z": z, "y": y})
 
 
 # ------------------------------------------------------------------ the sample

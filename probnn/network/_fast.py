@@ -403,36 +403,31 @@ def _bernoulli(family, raw, y, need_gradient):
     return loss, grad
 
 
-def _normal(family, raw, y, need_gradient):
+def _normal_like(kernel: str, family, raw, y, need_gradient):
+    """The compiled loss ``kernel`` ("normal" or "mixture_normal": the same constants, a
+    scale's softplus series and log sqrt(2 pi)), or the family's NumPy loss without a
+    gradient."""
     if not need_gradient:
         return family._loss_gradient(raw, y, need_gradient)
     from probnn.families.base import _SCALE_SERIES_BELOW
-    from probnn.families.normal import HALF_LOG_2PI
+    from probnn.families.normal import HALF_LOG_2PI  # (mixture_normal's is the same float)
 
     dt = raw.dtype.type
     if y.dtype != raw.dtype:
         y = y.astype(raw.dtype)
     loss = np.empty(raw.shape[0], raw.dtype)
     grad = np.empty(raw.shape, raw.dtype)
-    _run("normal", raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI),
+    _run(kernel, raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI),
          numpy_loops(raw.dtype))
     return loss, grad
 
 
-def _mixture_normal(family, raw, y, need_gradient):
-    if not need_gradient:
-        return family._loss_gradient(raw, y, need_gradient)
-    from probnn.families.base import _SCALE_SERIES_BELOW
-    from probnn.families.mixture_normal import HALF_LOG_2PI
+def _normal(family, raw, y, need_gradient):
+    return _normal_like("normal", family, raw, y, need_gradient)
 
-    dt = raw.dtype.type
-    if y.dtype != raw.dtype:
-        y = y.astype(raw.dtype)
-    loss = np.empty(raw.shape[0], raw.dtype)
-    grad = np.empty(raw.shape, raw.dtype)
-    _run("mixture_normal", raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW),
-         dt(HALF_LOG_2PI), numpy_loops(raw.dtype))
-    return loss, grad
+
+def _mixture_normal(family, raw, y, need_gradient):
+    return _normal_like("mixture_normal", family, raw, y, need_gradient)
 
 
 # (module, class name) of each family with a fused loss: looked up lazily, so this module

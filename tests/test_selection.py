@@ -320,3 +320,18 @@ def test_too_few_rows_to_stop_a_network_leave_constants_and_glms():
     # a budget of the caller's keeps the network
     sel = select_model(X, y, families=["normal"], seed=0, epochs=30)
     assert "network" in set(sel.table["capacity"])
+
+
+def test_a_candidate_clearly_behind_a_better_one_is_not_chosen():
+    # the network is best but noisy; the constant is within its SE, yet the GLM beats the
+    # constant on every row by 0.3 (worked by hand: paired SE 0): the GLM is chosen
+    rng = np.random.default_rng(0)
+    glm = 1.0 + 0.05 * rng.normal(size=40)
+    rows = {("f", "network"): glm - 0.35 + 5.0 * np.tile([1.0, -1.0], 20),
+            ("f", "glm"): glm, ("f", "constant"): glm + 0.3}
+    mean = {c: r.mean() for c, r in rows.items()}
+    best = min(mean, key=mean.get)
+    d = rows[("f", "constant")] - rows[best]
+    assert best == ("f", "network")
+    assert mean[("f", "constant")] - mean[best] <= d.std(ddof=1) / np.sqrt(40)  # within 1 SE
+    assert one_standard_error_choice(rows)[0] == ("f", "glm")

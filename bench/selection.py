@@ -308,7 +308,7 @@ def markdown(res: dict) -> list[str]:
                 f"{res['total_s'] / 60:.1f} min." if res.get("merged")
                 else f"{res['total_s'] / 60:.1f} min in all."), "",
              f"Seeds {res['seeds']} (tables above {res.get('max_rows_all_seeds', 10**9):,} rows: "
-             "seed 0 only, for time; the CLI's split: a permutation by the seed, "
+             "seed 0 only, for time; the CLI's split: the row hash by the seed, "
              f"{TEST_SIZE:.0%} held out, as `probnn fit --seed S`); compare's families on "
              f"every seed for tables of at most {res['compare_max_rows']:,} rows, on the first "
              "seed only above. NLL: nats per held-out row, scored as `compare` scores the "

@@ -106,3 +106,28 @@ def test_tabular_model_alpha_evidence_round_trips(tmp_path):
     with pytest.raises(ValueError, match="exact targets"):
         TabularModel.fit(frame, "y", family="normal", hidden=(), solver="lbfgs",
                          alpha="evidence", ensemble=2)
+
+
+def test_the_command_line_fits_a_glm_at_the_evidences_alpha(tmp_path, capsys):
+    from probnn.cli import main
+    from probnn.model_file import load_model
+
+    X, y = _linear_data(seed=5, n=120)
+    path = tmp_path / "lin.csv"
+    pd.DataFrame(X, columns=list("abcd")).assign(y=y).to_csv(path, index=False)
+    out = tmp_path / "m.safetensors"
+    code = main(["fit", str(path), "--target", "y", "--family", "normal", "--hidden", "none",
+                 "--solver", "lbfgs", "--alpha", "evidence", "--quiet", "--out", str(out),
+                 "--report", str(tmp_path / "r")])  # fmt: skip
+    assert code == 0
+    alpha = load_model(out).estimator.alpha
+    # a half-decade step of the search (probnn.evidence), not a default
+    assert float(2 * math.log10(alpha)).is_integer()
+    for bad, says in ((["--alpha", "evidence"], "use it with --hidden none --solver lbfgs"),
+                      (["--alpha", "evidence", "--hidden", "none", "--solver", "lbfgs",
+                        "--prior", "laplace"], "chooses a Gaussian prior's strength"),
+                      (["--alpha", "often"], "expected a number >= 0 or 'evidence'")):
+        code = main(["fit", str(path), "--target", "y", "--family", "normal", "--quiet",
+                     "--out", str(tmp_path / "x.safetensors"), *bad])
+        err = capsys.readouterr().err
+        assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err

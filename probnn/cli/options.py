@@ -124,6 +124,7 @@ def _word_or(word: str, parse, expected: str):
 
 
 _batch_size = _word_or("auto", _positive_int, "a positive integer")
+_alpha = _word_or("evidence", _non_negative_float, "a number >= 0")
 # "none" stays a word here: None would read as "not given" (_estimator_params turns it to None)
 _average = _word_or("none", _fraction, "a decay strictly between 0 and 1, e.g. 0.995,")
 
@@ -244,11 +245,12 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    metavar="{gaussian,laplace,none}",
                    help="prior on the weights (MAP fit): gaussian is L2, laplace is L1, none "
                         "is plain maximum likelihood")
-    p.add_argument("--alpha", type=_non_negative_float, default=None, metavar="A",
+    p.add_argument("--alpha", type=_alpha, default=None, metavar="A",
                    help=f"strength of the prior's penalty, divided by the training rows "
-                        "(scikit-learn's alpha); 0 is plain maximum likelihood (default: "
-                        f"{reg['alpha']:g} for a regression family, {cls['alpha']:g} for a "
-                        "classifier)")
+                        "(scikit-learn's alpha); 0 is plain maximum likelihood; evidence (with "
+                        "--hidden none --solver lbfgs): the Gaussian prior's strength of largest "
+                        f"Laplace evidence (default: {reg['alpha']:g} for a regression family, "
+                        f"{cls['alpha']:g} for a classifier)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="precision of the network's training: float64 for a target float32 cannot "
                         "resolve (e.g. counts about 1e12 that vary by a millionth) (default: "
@@ -346,6 +348,25 @@ def _streams(args) -> bool:
     return should_stream(args.data, args.stream)
 
 
+def _check_evidence(args) -> None:
+    """Bad usage: ``--alpha evidence`` (``probnn.evidence``) needs one GLM fitted to its MAP by
+    L-BFGS, on exact targets in memory, under a Gaussian prior."""
+    if getattr(args, "hidden", None) != () or getattr(args, "solver", None) != "lbfgs":
+        raise UsageError("--alpha evidence chooses a GLM's prior by the evidence at its MAP: use "
+                         "it with --hidden none --solver lbfgs")  # fmt: skip
+    if args.prior != "gaussian":
+        raise UsageError(f"--alpha evidence chooses a Gaussian prior's strength; found --prior "
+                         f"{'none' if args.prior is None else args.prior}")  # fmt: skip
+    if getattr(args, "ensemble", 1) > 1:
+        raise UsageError("--alpha evidence fits one GLM; --ensemble M fits M networks")
+    if any(getattr(args, name, None) is not None
+           for name in ("upper", "event", "censored_above", "censored_below")):
+        raise UsageError("--alpha evidence takes exact targets; --upper / --event / "
+                         "--censored-above / --censored-below make this one censored")
+    if getattr(args, "stream", None) is not None and _streams(args):
+        raise UsageError("--alpha evidence needs the table in memory (L-BFGS); use --stream no")
+
+
 def _estimator_params(args) -> dict:
     """The training options of ``fit`` and ``compare`` as estimator parameters: those given
     (an option left out keeps the estimator's default)."""
@@ -355,6 +376,8 @@ def _estimator_params(args) -> dict:
     params = {k: v for k, v in params.items() if v is not None or k == "prior"}
     if params.get("ema_decay") == "none":
         params["ema_decay"] = None
+    if params.get("alpha") == "evidence":
+        _check_evidence(args)
     if getattr(args, "posterior", "none") != "none":  # TabularModel.fit(posterior=) takes it
         if getattr(args, "stream", None) is not None and _streams(args):
             raise UsageError("--posterior laplace needs the table in memory; use --stream no")

@@ -55,6 +55,7 @@ def _unchecked_networks(folds: Sequence, names: Sequence[str], network: Mapping)
     GasolineYield, a normal network's held-out NLL 3e8 after 70 s), and the GLM already has
     a weight for every few rows. A caller's own ``epochs`` or ``early_stopping`` is kept."""
     from probnn import defaults
+    from probnn.estimators._auto import auto_validation_fraction
     from probnn.families import FAMILIES
 
     if network.get("epochs") is not None or network.get("early_stopping") not in (None, "auto"):
@@ -62,7 +63,8 @@ def _unchecked_networks(folds: Sequence, names: Sequence[str], network: Mapping)
     if all(FAMILIES[f].is_classifier for f in names):  # (a classifier's budget is epochs)
         return None
     smallest = min(train.size for train, _ in folds)
-    if smallest >= 2 * defaults.AUTO_MIN_VALIDATION_ROWS:
+    fraction = network.get("validation_fraction", defaults.REGRESSOR["validation_fraction"])
+    if auto_validation_fraction(smallest, fraction) > 0:  # "auto"'s own rule holds rows out
         return None
     return (f"no network tried: the folds' {smallest} training rows are too few to hold any "
             f"out for early stopping (below {2 * defaults.AUTO_MIN_VALIDATION_ROWS}), so a "

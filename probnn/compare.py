@@ -24,7 +24,7 @@ import pandas as pd
 from probnn._split import TEST_FRACTION, split_rows
 from probnn.exceptions import DataError, TrainingDivergedError
 
-__all__ = ["FamilyComparison", "compare_families", "paired_standard_errors"]
+__all__ = ["FamilyComparison", "compare_families", "paired_difference", "paired_standard_errors"]
 
 
 def paired_standard_errors(nll_rows: Mapping[str, object]) -> tuple[str, dict[str, float]]:
@@ -43,11 +43,16 @@ def paired_standard_errors(nll_rows: Mapping[str, object]) -> tuple[str, dict[st
         ``std(nll_f - nll_best, ddof=1) / sqrt(n)`` (paired over the rows; 0 for the best).
     """
     best = min(nll_rows, key=lambda f: float(np.mean(nll_rows[f])))
-    se = {}
-    for family, rows in nll_rows.items():
-        d = np.asarray(rows, dtype=np.float64) - np.asarray(nll_rows[best], dtype=np.float64)
-        se[family] = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
-    return best, se
+    return best, {family: paired_difference(rows, nll_rows[best])[1]
+                  for family, rows in nll_rows.items()}  # fmt: skip
+
+
+def paired_difference(rows, other) -> tuple[float, float]:
+    """The mean of ``rows - other`` (per-row scores on the same rows) and its standard error,
+    ``std(rows - other, ddof=1) / sqrt(n)`` (NaN for one row)."""
+    d = np.asarray(rows, dtype=np.float64) - np.asarray(other, dtype=np.float64)
+    se = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
+    return float(np.mean(d)), se
 
 
 def _is_label_kind(kind: str) -> bool:

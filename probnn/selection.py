@@ -55,7 +55,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from probnn._split import TEST_FRACTION, split_rows
-from probnn.compare import _row_nll, _target_frame, compare_families, paired_standard_errors
+from probnn.compare import (_row_nll, _target_frame, compare_families, paired_difference,
+                            paired_standard_errors)
 from probnn._selection_notes import POINT_MASS_SHARE, _unchecked_networks, point_mass_note
 from probnn.exceptions import DataError, SeparationWarning
 
@@ -185,11 +186,10 @@ def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
 
 
 def _clearly_behind(rows: np.ndarray, other: np.ndarray) -> bool:
-    """Whether ``rows``' mean NLL exceeds ``other``'s by more than one paired standard error."""
-    d = np.asarray(rows, dtype=np.float64) - np.asarray(other, dtype=np.float64)
-    if d.size < 2:
-        return False
-    return bool(np.mean(d) > np.std(d, ddof=1) / math.sqrt(d.size))
+    """Whether ``rows``' mean NLL exceeds ``other``'s by more than one paired standard error
+    (a NaN SE, one row, is noise)."""
+    gap, se = paired_difference(rows, other)
+    return bool(gap > se)
 
 
 @dataclasses.dataclass

@@ -39,14 +39,10 @@ def _digest(a) -> tuple:
 def _fitted_constant(family, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``family.constant_raw(y, w)`` as float64, with one BLAS thread: a constant model's
     optimiser (a few parameters, elementwise losses) only pays a second thread's wake-ups."""
-    from probnn.network._fast import limit_blas_threads
+    from probnn.network._fast import blas_threads_for
 
-    threads = limit_blas_threads((1, 1), 1)
-    try:
+    with blas_threads_for((1, 1), 1):  # (products of one multiply-add: always one thread)
         return np.array(family.constant_raw(y, w), dtype=np.float64)
-    finally:
-        if threads is not None:
-            threads.restore_original_limits()
 
 
 def constant_raw(family, y: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ and the fit's expected saving exceeds what compiling costs it (:func:`compiled_s
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import glob
@@ -42,7 +43,8 @@ import sys
 import numpy as np
 
 __all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "numba_available",
-           "compiled_step_pays", "step_saving_s", "limit_blas_threads", "lbfgs_loss_for"]
+           "compiled_step_pays", "step_saving_s", "limit_blas_threads", "blas_threads_for",
+           "lbfgs_loss_for"]
 
 # n_params x optimiser steps above which compiling pays, measured (python -m
 # bench.tools.profile_probnn --compile-cost / --isolated, AMD EPYC, 1 BLAS thread, CPU time): the
@@ -153,6 +155,18 @@ def limit_blas_threads(layer_sizes, batch_size: int):
         return _CONTROLLER.limit(limits=1, user_api="blas")
     except Exception:  # pragma: no cover - threadpoolctl missing or a library it cannot set
         return None
+
+
+@contextlib.contextmanager
+def blas_threads_for(layer_sizes, rows: int):
+    """:func:`limit_blas_threads` for the block: one BLAS thread while it runs where the
+    products are too small to share, the original limits restored after it."""
+    threads = limit_blas_threads(layer_sizes, rows)
+    try:
+        yield
+    finally:
+        if threads is not None:
+            threads.restore_original_limits()
 
 
 # --------------------------------------------------- NumPy's elementwise loops

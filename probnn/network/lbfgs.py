@@ -38,23 +38,18 @@ def fit_lbfgs(trainer, X, y, sw):
     def callback(intermediate_result):
         curve.append(float(intermediate_result.fun))
 
-    from probnn.network._fast import limit_blas_threads
+    from probnn.network._fast import blas_threads_for
 
     # one BLAS thread where the products over all rows are too small to share (as the
     # minibatch solvers): a second thread's wake-ups cost more than they save there (a
     # mixture-normal GLM on 4,000 rows: 1.5 s wall with 2 threads, 0.6 s with 1, load 6)
-    threads = limit_blas_threads(net.layer_sizes, X.shape[0])
-    try:
-        with np.errstate(over="ignore"):
-            res = optimize.minimize(
-                fun, start.astype(np.float64), method="L-BFGS-B", jac=True,
-                callback=callback,
-                options={"maxiter": trainer.max_iter, "maxfun": trainer.max_fun,
-                         "gtol": trainer.tol, "ftol": 64 * np.finfo(float).eps},
-            )  # fmt: skip
-    finally:
-        if threads is not None:
-            threads.restore_original_limits()
+    with blas_threads_for(net.layer_sizes, X.shape[0]), np.errstate(over="ignore"):
+        res = optimize.minimize(
+            fun, start.astype(np.float64), method="L-BFGS-B", jac=True,
+            callback=callback,
+            options={"maxiter": trainer.max_iter, "maxfun": trainer.max_fun,
+                     "gtol": trainer.tol, "ftol": 64 * np.finfo(float).eps},
+        )  # fmt: skip
     if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
         net.set_params(start)
         raise TrainingDivergedError(

@@ -497,13 +497,9 @@ class Trainer:
         X = self.network._check_X(X)
         n = X.shape[0]
         sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
-        threads = _fast.limit_blas_threads(self.network.layer_sizes, self._batch_rows(n))
         self._forget_targets()  # a chunk may come in the arrays of the last one
-        try:
+        with _fast.blas_threads_for(self.network.layer_sizes, self._batch_rows(n)):
             loss = self._epoch(X, np.asarray(y), sw)
-        finally:
-            if threads is not None:
-                threads.restore_original_limits()
         self.n_iter_ += 1
         self.loss_curve_.append(loss)
         self.best_loss_ = min(self.best_loss_, loss)

@@ -97,6 +97,11 @@ class Family:
     estimated_params: tuple[str, ...] = ()
     #: the scikit-learn ``loss=`` name whose objective this family's NLL is, if any
     sklearn_loss: str | None = None
+    #: a positive family whose ``log y`` is location-scale with the spread in raw output 1
+    #: as ``softplus(z2)``: ``"scale"`` (log y's scale, as the log-normal's sigma) or
+    #: ``"shape"`` (its inverse, as the log-logistic's and Weibull's shape); None: none.
+    #: What :meth:`widened_raw` widens (a regressor's ``recalibrate``).
+    log_spread: str | None = None
 
     # The public nll / gradient / loss_gradient validate (here, once) and then call the
     # kernel _loss_gradient, whose contract is: raw of shape (n, n_outputs) in float32 or
@@ -144,6 +149,43 @@ class Family:
             )
 
     # ------------------------------------------------------------- loss, grad
+    def widened_raw(self, raw: ArrayLike, factor: float) -> Array:
+        """The raw outputs of the predicted distributions widened by ``factor`` in log space.
+
+        For a family with ``log_spread``: ``log y``'s scale multiplied by ``factor`` about
+        its location (the median ``y`` is kept), by rewriting raw output 1 (a log-normal's
+        ``sigma`` times ``factor``; a log-logistic's or Weibull's shape divided by it). The
+        location-scale families are widened on their distributions instead
+        (:func:`probnn.distributions.scaled_distribution`).
+
+        Parameters
+        ----------
+        raw : array-like of shape (n_samples, 2)
+        factor : float > 0
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2), float64
+
+        Raises
+        ------
+        ValueError
+            For a family without ``log_spread``.
+        """
+        if self.log_spread not in ("scale", "shape"):
+            raise ValueError(f"family {self.name!r} has no spread in log space to widen")
+        out = np.array(raw, dtype=np.float64)  # a copy
+        z = out[:, 1]
+        # log softplus(z), exact where softplus(z) underflows (z below -30: softplus = e^z)
+        log_v = np.where(z < -30.0, z, np.log(np.logaddexp(0.0, np.maximum(z, -30.0))))
+        log_v = log_v + (1.0 if self.log_spread == "scale" else -1.0) * np.log(float(factor))
+        # softplus^-1(e^log_v) = log(expm1(e^log_v)), e^log_v itself where it underflows
+        v = np.exp(np.minimum(log_v, 700.0))
+        with np.errstate(over="ignore"):
+            inverse = v + np.log(-np.expm1(-np.maximum(v, 1e-300)))
+        out[:, 1] = np.where(log_v < -30.0, log_v, inverse)
+        return out
+
     def nll(self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """Negative log-likelihood of each example.
 

@@ -62,6 +62,7 @@ class LogLogisticFamily(Family):
     is_classifier = False
     out_activation = "exp (scale), softplus (shape)"
     support = "positive"
+    log_spread = "shape"
     target_kinds = ("positive",)
     param_names = ("scale", "concentration")
 

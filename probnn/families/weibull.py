@@ -67,6 +67,7 @@ class WeibullFamily(Family):
     is_classifier = False
     out_activation = "exp (scale), softplus (shape)"
     support = "positive"
+    log_spread = "shape"
     target_kinds = ("positive",)
     param_names = ("scale", "concentration")
 

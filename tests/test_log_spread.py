@@ -1,9 +1,9 @@
-"""Widening a positive family's spread in log space (``Family.widened_raw``) and a regressor's
-``recalibrate`` for the log-normal, log-logistic and Weibull families.
+"""Widening a positive family's spread parameter (``Family.widened_raw``) and a regressor's
+``recalibrate`` for the log-normal, log-logistic, Weibull and gamma families.
 
-Oracles: scipy.stats (``lognorm``, ``fisk``, ``weibull_min``) with ``log y``'s scale multiplied
+Oracles: scipy.stats (``lognorm``, ``fisk``, ``weibull_min``, ``gamma``) with the spread widened
 by the factor by hand (a log-normal's ``s`` times it; a log-logistic's or Weibull's shape ``c``
-divided by it); for the log-normal the maximum-likelihood factor has a closed form worked by
+divided by it; a gamma's shape divided by its square at the same mean); for the log-normal the maximum-likelihood factor has a closed form worked by
 hand from the NLL ``log s + z^2 / (2 s^2) + const`` with ``z = (log y - mu) / sigma``:
 ``s^2 = sum_i w_i z_i^2 / sum_i w_i``; for the others scipy's bounded scalar minimiser of the
 scipy NLL.
@@ -35,10 +35,13 @@ def _scipy(name, raw, factor=1.0):
         return stats.lognorm(s=v * factor, scale=np.exp(z1))
     if name == "log-logistic":
         return stats.fisk(c=v / factor, scale=np.exp(z1))
-    return stats.weibull_min(c=v / factor, scale=np.exp(z1))
+    if name == "weibull":
+        return stats.weibull_min(c=v / factor, scale=np.exp(z1))
+    shape = v / factor**2  # gamma: the mean exp(z1) kept, the standard deviation times factor
+    return stats.gamma(a=shape, scale=np.exp(z1) / shape)
 
 
-FAMILIES = ("log-normal", "log-logistic", "weibull")
+FAMILIES = ("log-normal", "log-logistic", "weibull", "gamma")
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -63,16 +66,16 @@ def test_widened_raw_is_finite_for_raw_outputs_of_1e4(z, log_factor):
         family = get_family(name)
         widened = family.widened_raw(np.array([[0.0, z]]), float(np.exp(log_factor)))
         assert np.all(np.isfinite(widened))
-        # the spread in log space moved by the factor: log softplus(z') - log softplus(z)
-        sign = 1.0 if family.log_spread == "scale" else -1.0
+        # the spread parameter times factor ** power: log softplus(z') - log softplus(z)
+        sign = {"log-normal": 1.0, "log-logistic": -1.0, "weibull": -1.0, "gamma": -2.0}[name]
         log_v = z if z < -30 else np.log(_softplus(z))
         log_w = widened[0, 1] if widened[0, 1] < -30 else np.log(_softplus(widened[0, 1]))
         assert log_w - log_v == pytest.approx(sign * log_factor, abs=1e-9 * max(1.0, abs(z)))
 
 
-def test_a_family_without_a_log_spread_refuses_to_widen():
-    with pytest.raises(ValueError, match="no spread in log space"):
-        get_family("gamma").widened_raw(np.zeros((2, 2)), 2.0)
+def test_a_family_without_a_spread_parameter_refuses_to_widen():
+    with pytest.raises(ValueError, match="no spread parameter"):
+        get_family("poisson").widened_raw(np.zeros((2, 2)), 2.0)
 
 
 def _positive(n, seed, noise):
@@ -86,7 +89,7 @@ SMALL = dict(hidden_layer_sizes=(8,), max_iter=60, random_state=0)
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_recalibrate_fits_the_log_spread_factor_by_maximum_likelihood(name):
+def test_recalibrate_fits_the_spread_factor_by_maximum_likelihood(name):
     X, y = _positive(200, 0, 1.0)
     Xv, yv = _positive(80, 1, 3.0)  # noisier validation rows: the network is overconfident
     wv = np.random.default_rng(2).uniform(0.5, 2.0, size=80)

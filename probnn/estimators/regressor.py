@@ -223,11 +223,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         within 0.02 either way.
 
         - "auto": for the families whose network outputs the scale ("normal",
-          "studentt", "mixture-normal"; not the fixed-scale ones), and for those
-          whose ``log y`` is location-scale with a learned scale ("log-normal",
-          "log-logistic", "weibull": ``log y``'s scale times the factor, the
-          median kept; ``Family.log_spread``), when training held out validation
-          rows; otherwise ``scale_factor_`` is 1.
+          "studentt", "mixture-normal"; not the fixed-scale ones), and for the
+          positive families with a learned spread (``Family.spread_power``:
+          "log-normal", "log-logistic", "weibull", whose ``log y`` scale is
+          multiplied, the median kept; "gamma", whose standard deviation is, the
+          mean kept), when training held out validation rows; otherwise
+          ``scale_factor_`` is 1.
         - True: as "auto", and a ``ValueError`` where there are no validation
           rows or no learned scale.
         - False: ``scale_factor_`` is 1.
@@ -596,7 +597,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
         if self.recalibrate is False:
             return 1.0
-        learned_scale = (head.location_scale and not head.scale_params) or head.log_spread
+        learned_scale = (head.location_scale and not head.scale_params) or (
+            head.spread_power is not None)
         held_out = getattr(self._trainer, "held_out_index_", None)
         if validation is not None:
             Xv, yv, wv = validation
@@ -621,7 +623,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         raw = np.asarray(self._network.forward(Xv), dtype=np.float64)
         yv = np.asarray(yv, dtype=np.float64)
         wv = np.ones(yv.shape[0]) if wv is None else wv
-        if head.log_spread:  # log y's scale, on the raw outputs (Family.widened_raw)
+        if head.spread_power is not None:  # on the raw outputs (Family.widened_raw)
             factor = fit_factor(lambda f: head.nll(head.widened_raw(raw, f), yv), wv)
         else:
             dist = head.distribution(raw)

@@ -97,11 +97,13 @@ class Family:
     estimated_params: tuple[str, ...] = ()
     #: the scikit-learn ``loss=`` name whose objective this family's NLL is, if any
     sklearn_loss: str | None = None
-    #: a positive family whose ``log y`` is location-scale with the spread in raw output 1
-    #: as ``softplus(z2)``: ``"scale"`` (log y's scale, as the log-normal's sigma) or
-    #: ``"shape"`` (its inverse, as the log-logistic's and Weibull's shape); None: none.
-    #: What :meth:`widened_raw` widens (a regressor's ``recalibrate``).
-    log_spread: str | None = None
+    #: a family whose raw output 1 is ``softplus^-1`` of a spread parameter that widening the
+    #: predicted distributions by a factor ``f`` (a regressor's ``recalibrate``) multiplies by
+    #: ``f ** spread_power``, output 0 kept: 1 for the log-normal's sigma (``log y``'s scale),
+    #: -1 for the log-logistic's and Weibull's shape (its inverse), -2 for the gamma's shape
+    #: (its standard deviation times ``f`` at the same mean); None: none
+    #: (:meth:`widened_raw`; the location-scale families are widened on their distributions)
+    spread_power: int | None = None
 
     # The public nll / gradient / loss_gradient validate (here, once) and then call the
     # kernel _loss_gradient, whose contract is: raw of shape (n, n_outputs) in float32 or
@@ -150,11 +152,13 @@ class Family:
 
     # ------------------------------------------------------------- loss, grad
     def widened_raw(self, raw: ArrayLike, factor: float) -> Array:
-        """The raw outputs of the predicted distributions widened by ``factor`` in log space.
+        """The raw outputs of the predicted distributions widened by ``factor``.
 
-        For a family with ``log_spread``: ``log y``'s scale multiplied by ``factor`` about
-        its location (the median ``y`` is kept), by rewriting raw output 1 (a log-normal's
-        ``sigma`` times ``factor``; a log-logistic's or Weibull's shape divided by it). The
+        For a family with ``spread_power``: raw output 1 rewritten so that its spread
+        parameter is multiplied by ``factor ** spread_power`` (a log-normal's ``log y``
+        scale times ``factor``, the median kept; a log-logistic's or Weibull's shape divided
+        by it, the median kept; a gamma's shape divided by ``factor ** 2``, the mean kept),
+        in log space: no overflow or underflow for raw outputs of +-1e4. The
         location-scale families are widened on their distributions instead
         (:func:`probnn.distributions.scaled_distribution`).
 
@@ -170,15 +174,15 @@ class Family:
         Raises
         ------
         ValueError
-            For a family without ``log_spread``.
+            For a family without ``spread_power``.
         """
-        if self.log_spread not in ("scale", "shape"):
-            raise ValueError(f"family {self.name!r} has no spread in log space to widen")
+        if self.spread_power is None:
+            raise ValueError(f"family {self.name!r} has no spread parameter to widen")
         out = np.array(raw, dtype=np.float64)  # a copy
         z = out[:, 1]
         # log softplus(z), exact where softplus(z) underflows (z below -30: softplus = e^z)
         log_v = np.where(z < -30.0, z, np.log(np.logaddexp(0.0, np.maximum(z, -30.0))))
-        log_v = log_v + (1.0 if self.log_spread == "scale" else -1.0) * np.log(float(factor))
+        log_v = log_v + self.spread_power * np.log(float(factor))
         # softplus^-1(e^log_v) = log(expm1(e^log_v)), e^log_v itself where it underflows
         v = np.exp(np.minimum(log_v, 700.0))
         with np.errstate(over="ignore"):

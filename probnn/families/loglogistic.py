@@ -62,7 +62,7 @@ class LogLogisticFamily(Family):
     is_classifier = False
     out_activation = "exp (scale), softplus (shape)"
     support = "positive"
-    log_spread = "shape"
+    spread_power = -1
     target_kinds = ("positive",)
     param_names = ("scale", "concentration")
 

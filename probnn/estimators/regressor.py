@@ -223,8 +223,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         within 0.02 either way.
 
         - "auto": for the families whose network outputs the scale ("normal",
-          "studentt", "mixture-normal"; not the fixed-scale ones) when training
-          held out validation rows; otherwise ``scale_factor_`` is 1.
+          "studentt", "mixture-normal"; not the fixed-scale ones), and for the
+          positive families with a learned spread (``Family.spread_power``:
+          "log-normal", "log-logistic", "weibull", whose ``log y`` scale is
+          multiplied, the median kept; "gamma", whose standard deviation is, the
+          mean kept), when training held out validation rows; otherwise
+          ``scale_factor_`` is 1.
         - True: as "auto", and a ``ValueError`` where there are no validation
           rows or no learned scale.
         - False: ``scale_factor_`` is 1.
@@ -593,7 +597,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
         if self.recalibrate is False:
             return 1.0
-        learned_scale = head.location_scale and not head.scale_params
+        learned_scale = (head.location_scale and not head.scale_params) or (
+            head.spread_power is not None)
         held_out = getattr(self._trainer, "held_out_index_", None)
         if validation is not None:
             Xv, yv, wv = validation
@@ -615,10 +620,14 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                     + ("no validation rows" if Xv is None else f"family {head.name!r}")
                 )
             return 1.0
-        dist = head.distribution(np.asarray(self._network.forward(Xv), dtype=np.float64))
+        raw = np.asarray(self._network.forward(Xv), dtype=np.float64)
         yv = np.asarray(yv, dtype=np.float64)
         wv = np.ones(yv.shape[0]) if wv is None else wv
-        factor = fit_factor(lambda f: -scaled_distribution(dist, f).log_prob(yv), wv)
+        if head.spread_power is not None:  # on the raw outputs (Family.widened_raw)
+            factor = fit_factor(lambda f: head.nll(head.widened_raw(raw, f), yv), wv)
+        else:
+            dist = head.distribution(raw)
+            factor = fit_factor(lambda f: -scaled_distribution(dist, f).log_prob(yv), wv)
         # never below 1: the rows are few (early stopping's tenth), and sharpening on their
         # luck risks far more NLL on new rows than it can gain (measured: scenario5.md)
         return max(1.0, factor)

@@ -12,7 +12,11 @@ Everything the user sees is in y's units, by one change of variables:
 
 A ``spread`` other than 1 (a regressor's recalibrated scale factor) further widens every
 predicted distribution about its own location (:func:`probnn.distributions.scaled_distribution`):
-the mean is unchanged; the density and the NLL are those of the widened distribution.
+the mean is unchanged; the density and the NLL are those of the widened distribution. For a
+positive family with a spread parameter (``Family.spread_power``: the log-normal, log-logistic
+and Weibull, whose ``log y`` is widened about its location, the median kept; the gamma, whose
+standard deviation is multiplied at the same mean) it widens that parameter on the raw outputs
+instead (``Family.widened_raw``), and every prediction follows from them.
 
 Everything in y's units is computed from the raw outputs cast to float64 (exactly), whatever
 dtype the network was trained in: a float32 ``shift + scale * u`` cannot tell ``1e9`` from
@@ -72,9 +76,9 @@ class AffineTarget:
                 f"family {base.name!r} is not location-scale: its target cannot be shifted "
                 "and rescaled"
             )
-        if spread != 1.0 and not base.location_scale:
-            raise ValueError(f"family {base.name!r} is not location-scale: it has no scale to "
-                             "widen")  # fmt: skip
+        if spread != 1.0 and not (base.location_scale or base.spread_power is not None):
+            raise ValueError(f"family {base.name!r} is not location-scale and has no spread "
+                             "parameter to widen")  # fmt: skip
         self.base, self.shift, self.scale, self.spread = base, shift, scale, spread
 
     @property
@@ -97,10 +101,10 @@ class AffineTarget:
         """Per-example NLL of ``y`` (in y's units), shape (n_samples,), float64."""
         from probnn.families._interval import is_interval_target
 
-        raw = _float64(raw)
+        raw = self._raw(raw)
         if is_interval_target(y):
             return self._interval_nll(raw, y)
-        if self.spread != 1.0:
+        if self.spread != 1.0 and not self.base.spread_power is not None:
             y = np.asarray(self.base.check_target(y), dtype=np.float64)
             return -np.asarray(self.distribution(raw).log_prob(y), dtype=np.float64)
         if self.identity:
@@ -114,7 +118,7 @@ class AffineTarget:
         The bounds are standardised like ``y``; a probability needs no Jacobian, so
         ``log(scale)`` is added to the exact rows (``lower == upper``) only.
         """
-        if self.spread != 1.0:
+        if self.spread != 1.0 and not self.base.spread_power is not None:
             raise ValueError(
                 "interval targets cannot be scored with a recalibrated spread (spread="
                 f"{self.spread!r}); score them with the network's own scales (spread 1)"
@@ -128,17 +132,27 @@ class AffineTarget:
 
     def distribution(self, raw: ArrayLike):
         """The predicted distribution of ``y``, batch shape (n_samples,), float64."""
-        dist = self.base.distribution(_float64(raw))
+        dist = self.base.distribution(self._raw(raw))
         if not self.identity:
             dist = dist.affine(self.shift, self.scale)
-        return dist if self.spread == 1.0 else scaled_distribution(dist, self.spread)
+        if self.spread == 1.0 or self.base.spread_power is not None:
+            return dist
+        return scaled_distribution(dist, self.spread)
 
     def mean(self, raw: ArrayLike) -> np.ndarray:
         """``shift + scale * E[U]``, shape (n_samples,), float64."""
-        mean = np.asarray(self.base.mean(_float64(raw)), dtype=np.float64)
+        mean = np.asarray(self.base.mean(self._raw(raw)), dtype=np.float64)
         if self.identity:
             return mean
         return mean * self.scale + self.shift
+
+    def _raw(self, raw: ArrayLike) -> np.ndarray:
+        """The raw outputs in float64, widened by ``spread`` for a family with a spread
+        parameter (``Family.widened_raw``: every prediction then follows from them)."""
+        raw = _float64(raw)
+        if self.spread != 1.0 and self.base.spread_power is not None:
+            return self.base.widened_raw(raw, self.spread)
+        return raw
 
     def __repr__(self) -> str:
         spread = "" if self.spread == 1.0 else f", spread={self.spread!r}"

@@ -97,6 +97,13 @@ class Family:
     estimated_params: tuple[str, ...] = ()
     #: the scikit-learn ``loss=`` name whose objective this family's NLL is, if any
     sklearn_loss: str | None = None
+    #: a family whose raw output 1 is ``softplus^-1`` of a spread parameter that widening the
+    #: predicted distributions by a factor ``f`` (a regressor's ``recalibrate``) multiplies by
+    #: ``f ** spread_power``, output 0 kept: 1 for the log-normal's sigma (``log y``'s scale),
+    #: -1 for the log-logistic's and Weibull's shape (its inverse), -2 for the gamma's shape
+    #: (its standard deviation times ``f`` at the same mean); None: none
+    #: (:meth:`widened_raw`; the location-scale families are widened on their distributions)
+    spread_power: int | None = None
 
     # The public nll / gradient / loss_gradient validate (here, once) and then call the
     # kernel _loss_gradient, whose contract is: raw of shape (n, n_outputs) in float32 or
@@ -144,6 +151,45 @@ class Family:
             )
 
     # ------------------------------------------------------------- loss, grad
+    def widened_raw(self, raw: ArrayLike, factor: float) -> Array:
+        """The raw outputs of the predicted distributions widened by ``factor``.
+
+        For a family with ``spread_power``: raw output 1 rewritten so that its spread
+        parameter is multiplied by ``factor ** spread_power`` (a log-normal's ``log y``
+        scale times ``factor``, the median kept; a log-logistic's or Weibull's shape divided
+        by it, the median kept; a gamma's shape divided by ``factor ** 2``, the mean kept),
+        in log space: no overflow or underflow for raw outputs of +-1e4. The
+        location-scale families are widened on their distributions instead
+        (:func:`probnn.distributions.scaled_distribution`).
+
+        Parameters
+        ----------
+        raw : array-like of shape (n_samples, 2)
+        factor : float > 0
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2), float64
+
+        Raises
+        ------
+        ValueError
+            For a family without ``spread_power``.
+        """
+        if self.spread_power is None:
+            raise ValueError(f"family {self.name!r} has no spread parameter to widen")
+        out = np.array(raw, dtype=np.float64)  # a copy
+        z = out[:, 1]
+        # log softplus(z), exact where softplus(z) underflows (z below -30: softplus = e^z)
+        log_v = np.where(z < -30.0, z, np.log(np.logaddexp(0.0, np.maximum(z, -30.0))))
+        log_v = log_v + self.spread_power * np.log(float(factor))
+        # softplus^-1(e^log_v) = log(expm1(e^log_v)), e^log_v itself where it underflows
+        v = np.exp(np.minimum(log_v, 700.0))
+        with np.errstate(over="ignore"):
+            inverse = v + np.log(-np.expm1(-np.maximum(v, 1e-300)))
+        out[:, 1] = np.where(log_v < -30.0, log_v, inverse)
+        return out
+
     def nll(self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """Negative log-likelihood of each example.
 

@@ -85,6 +85,7 @@ class GammaFamily(Family):
     is_classifier = False
     out_activation = "exp (mean), softplus (shape)"
     support = "positive"
+    spread_power = -2
     target_kinds = ("positive",)
     param_names = ("concentration", "rate")
 

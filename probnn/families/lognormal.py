@@ -67,6 +67,7 @@ class LogNormalFamily(Family):
     is_classifier = False
     out_activation = "identity (log-scale loc), softplus (log-scale scale)"
     support = "positive"
+    spread_power = 1
     target_kinds = ("positive",)
     param_names = ("loc", "scale")
 

@@ -67,6 +67,7 @@ class WeibullFamily(Family):
     is_classifier = False
     out_activation = "exp (scale), softplus (shape)"
     support = "positive"
+    spread_power = -1
     target_kinds = ("positive",)
     param_names = ("scale", "concentration")
 

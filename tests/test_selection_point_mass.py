@@ -142,7 +142,7 @@ def _csv(tmp_path, X, y, name="tobit.csv"):
 
 
 def test_fit_says_in_one_line_that_the_atom_is_read_as_censored(tmp_path, capsys):
-    X, y = tobit(250, seed=8)
+    X, y = tobit(150, seed=8)
     data, out = _csv(tmp_path, X, y), tmp_path / "m.safetensors"
     code, printed, err = run(capsys, "fit", data, "--target", "y", "--hidden", "none",
                              "--out", out, "--quiet")  # fmt: skip
@@ -157,17 +157,11 @@ def test_fit_says_in_one_line_that_the_atom_is_read_as_censored(tmp_path, capsys
     assert code == 0, err
     assert printed_metric(again, "NLL (nats per example)") == printed_metric(
         printed, "NLL (nats per example)")
-    # the opt-out: today's densities and warning
-    code, printed, err = run(capsys, "fit", data, "--target", "y", "--hidden", "none",
-                             "--point-mass", "density", "--out", tmp_path / "d.safetensors",
-                             "--quiet")  # fmt: skip
-    assert code == 0, err
-    assert "warning: " in printed and "--censored-below 0 reads those rows" in printed
-    assert load_model(tmp_path / "d.safetensors").censoring is None
+    # (the opt-out, --point-mass density: tests/test_selection.py's warning test)
 
 
 def test_fit_family_auto_with_an_explicit_censoring_selects_among_censored_families(tmp_path, capsys):
-    X, y = tobit(250, seed=9)
+    X, y = tobit(120, seed=9)
     data, out = _csv(tmp_path, X, y), tmp_path / "m.safetensors"
     code, printed, err = run(capsys, "fit", data, "--target", "y", "--censored-below", "0.5",
                              "--hidden", "none", "--out", out, "--quiet")  # fmt: skip

@@ -178,3 +178,14 @@ def test_point_mass_is_bad_usage_where_no_selection_reads_it(tmp_path, capsys, e
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert code == 2 and "--point-mass censor sets how the selection" in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_compare_warns_of_a_point_mass_it_scores_by_densities(tmp_path, capsys):
+    X, y = tobit(80, seed=11)
+    data = _csv(tmp_path, X, y)
+    code, printed, err = run(capsys, "compare", data, "--target", "y", "--families",
+                             "normal,laplace", "--hidden", "none", "--quiet",
+                             "--report", tmp_path / "cmp")  # fmt: skip
+    assert code == 0, err
+    warned = [line for line in printed.splitlines() if line.startswith("warning: ")]
+    assert warned == [f"warning: {point_mass_note(y, ('real',))}"]

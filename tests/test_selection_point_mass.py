@@ -176,7 +176,7 @@ def test_point_mass_is_bad_usage_where_no_selection_reads_it(tmp_path, capsys, e
     data = _csv(tmp_path, X, y)
     code, _, err = run(capsys, "fit", data, "--target", "y", *extra, "--point-mass", "censor",
                        "--out", tmp_path / "m.safetensors")  # fmt: skip
-    assert code == 2 and "--point-mass censor sets how the selection" in err
+    assert code == 2 and "--point-mass censor sets how the selection" in err, err
     assert err.count("\n") == 1 and "Traceback" not in err
 
 

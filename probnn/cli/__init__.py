@@ -27,7 +27,7 @@ from probnn.cli.compare import _cmd_compare
 from probnn.cli.evaluate import _cmd_evaluate, _held_out_filter
 from probnn.cli.fit import SPLIT_PERMUTATION, SPLIT_ROW_HASH, _cmd_fit
 from probnn.cli.misc import _cmd_demo, _cmd_derive, _cmd_figures
-from probnn.cli.options import (CONNECT_TIMEOUT_S, SEED_MAX, _add_censoring_options, _add_point_mass_option,
+from probnn.cli.options import (CONNECT_TIMEOUT_S, SEED_MAX, _add_censoring_options,
                                 _add_parallel_options, _add_stream_option, _add_training_options, _columns, _coverage,
                                 _Parser, _positive_int, _set_help)  # fmt: skip
 from probnn.cli.predict import _cmd_predict
@@ -77,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "the target's kind, said with why")
     _add_training_options(p)
     _add_censoring_options(p)
-    _add_point_mass_option(p)
+    p.add_argument("--point-mass", choices=("censor", "density"), default=None,
+                   help="--family auto on a real target with 5%% or more of its rows exactly at "
+                        "its smallest (largest) value: censor (the default) reads those rows as "
+                        "left- (right-) censored there, a Tobit model, and scores and fits every "
+                        "family so; density scores each family's density (a spike there can "
+                        "win) and only warns")  # fmt: skip
     p.add_argument("--ensemble", type=_positive_int, default=1, metavar="M",
                    help="fit M networks from independent seeds and predict with their equally "
                         "weighted mixture (a deep ensemble, one model file); regression "

@@ -13,7 +13,7 @@ from probnn.cli._common import (_check_output_file, _check_report_dir, _drop, _e
 from probnn.cli._errors import UsageError
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
                                 _check_levels, _cluster, _estimator_params, _family_params,
-                                _in_memory_only, _point_mass, _streams)  # fmt: skip
+                                _in_memory_only, _streams)  # fmt: skip
 from probnn.exceptions import DataError
 
 
@@ -75,7 +75,10 @@ def _cmd_fit(args) -> int:
     without = ("--ensemble" if args.ensemble > 1 else "--family-param" if family_params
                else "--posterior laplace" if posterior != "none" else None)  # fmt: skip
     select = args.family == "auto" and without is None and not _streams(args)
-    point_mass = _point_mass(args, select and censoring is None)
+    if args.point_mass is not None and not (select and censoring is None):
+        raise UsageError(f"--point-mass {args.point_mass} sets how the selection (--family auto, "
+                         "in memory, no explicit censoring) scores a point mass; it has no "
+                         "effect here")  # fmt: skip
     if _runs_elsewhere(args) and args.ensemble == 1 and (getattr(args, "scheduler", None)
                                                          or not select):  # fmt: skip
         raise UsageError("--jobs spreads a selection's families (--family auto) or an "
@@ -119,7 +122,7 @@ def _cmd_fit(args) -> int:
             frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
-            censoring=censoring, point_mass=point_mass, hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+            censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out
             print(f"{selection.point_mass}; --point-mass density to score densities")

@@ -327,29 +327,6 @@ def _censoring(args):
     return censoring if censoring.active else None
 
 
-def _add_point_mass_option(p: argparse.ArgumentParser) -> None:
-    """``--point-mass {censor,density}``: how ``fit --family auto``'s selection reads a real
-    target with a point mass at its smallest or largest value (``select_model(point_mass=)``)."""
-    p.add_argument("--point-mass", choices=("censor", "density"), default=None,
-                   help="--family auto, a real target with 5%% or more of its rows exactly at "
-                        "its smallest (largest) value: censor (the default) reads those rows "
-                        "as left- (right-) censored there, a Tobit model, and scores and fits "
-                        "every family so; density scores them by each family's density (a "
-                        "spike there can win) and only warns")  # fmt: skip
-
-
-def _point_mass(args, select: bool) -> str:
-    """``--point-mass`` for the selection ("censor" unless said); bad usage where no selection
-    runs in memory (``--family NAME``, ``--stream``, an explicit censoring), which it would not
-    change."""
-    given = getattr(args, "point_mass", None)
-    if given is not None and not select:
-        raise UsageError(f"--point-mass {given} sets how the selection (--family auto, in "
-                         "memory, without --ensemble, --family-param or --posterior laplace) "
-                         "scores a point mass; it has no effect here")  # fmt: skip
-    return given or "censor"
-
-
 def _in_memory_only(censoring) -> None:
     """Bad usage: a censored target is read with the table in memory, not streamed."""
     if censoring is not None:

@@ -27,7 +27,14 @@ split_rows``: the row hash by the seed, 20% held out, as ``probnn fit --seed S``
 (e) wall times of (a) and of (d) (its families one after the other, as ``compare --jobs 1``).
 
 Every NLL is per held-out row in nats, scored as ``compare`` scores the target's first kind
-(a continuous family on an integer target: ``P(y - 1/2 < Y <= y + 1/2)``). Means over seeds;
+(a continuous family on an integer target: ``P(y - 1/2 < Y <= y + 1/2)``). A real target with
+a point mass at an end, which the selection reads as censored there (``select_model``'s
+``point_mass="censor"``: fair-affairs' zeros, ReadingSkills' 0.99), is *measured* so too: the
+references (a0), (b), (c), (d) are fitted and scored with the same censoring (the censored
+likelihood, ``-log P(Y <= 0)`` on the atom's rows), so every NLL of the row is on one measure,
+which its ``measure`` column names; the 90% intervals' coverage is then of the value recorded
+(the latent interval moved to the bound, ``probnn._selection_notes.observed_interval``).
+``--point-mass density``: the selection and the references on densities (the behaviour before). Means over seeds;
 "SE" is the paired standard error of auto minus the baseline over the held-out rows, pooled
 over seeds. Results: ``bench/results/selection.json`` / ``selection.md`` (``--quick``:
 ``selection-quick.*``).
@@ -91,10 +98,10 @@ def _scores_integers(family: str, kind: str) -> bool:
     return _scores_integers(family, kind)
 
 
-def _support_problem(frame, target: str, family: str, kinds) -> str | None:
+def _support_problem(frame, target: str, family: str, kinds, censoring=None) -> str | None:
     from probnn.compare import _support_problem
 
-    return _support_problem(frame, target, family, kinds, None)
+    return _support_problem(frame, target, family, kinds, None, censoring=censoring)
 
 
 def _family_of(model):
@@ -103,10 +110,17 @@ def _family_of(model):
     return members(model.estimator)[0].family_
 
 
-def _constant_rows(model, train, held_out, kind: str) -> np.ndarray:
-    """Per-row held-out NLL of ``model``'s family's best constant model (MLE on ``train``)."""
+def _constant_rows(model, train, held_out, kind: str, censoring=None, seed: int = 0,
+                   defaults: dict | None = None) -> np.ndarray:  # fmt: skip
+    """Per-row held-out NLL of ``model``'s family's best constant model (MLE on ``train``;
+    with a ``censoring``, its censored MLE, ``TabularModel.fit(constant=True)``, scored by the
+    censored likelihood)."""
     from probnn._discrete import integer_log_prob
 
+    if censoring is not None:
+        const, _ = _fit(train, model.target, model.family, seed, defaults, hidden=(),
+                        solver="lbfgs", constant=True, censoring=censoring)  # fmt: skip
+        return _row_nll(const, held_out, kind)
     family = _family_of(model)
     y_tr = np.asarray(model.encode_target(train))
     y_te = np.asarray(model.encode_target(held_out))
@@ -132,7 +146,7 @@ def _fit(frame, target, family, seed, defaults, **over):
     return model, time.perf_counter() - started
 
 
-def _select(frame, target, seed, defaults):
+def _select(frame, target, seed, defaults, point_mass: str = "censor"):
     """(a): ``probnn fit --family auto``'s selection (``probnn.selection.select_model`` with the
     CLI's defaults, the call ``fit`` makes) on the training rows; the model, seconds, choice."""
     from probnn.selection import select_model
@@ -141,19 +155,55 @@ def _select(frame, target, seed, defaults):
     impute, levels = params.pop("impute"), params.pop("levels")
     started = time.perf_counter()
     sel = select_model(frame.drop(columns=[target]), frame[target], seed=seed, impute=impute,
-                       levels=levels, **params)
+                       levels=levels, point_mass=point_mass, **params)
     return sel.model, time.perf_counter() - started, f"{sel.family} {sel.capacity}"
+
+
+def _measure(frame, target: str, point_mass: str):
+    """The censoring every NLL of a table is measured with (the selection's reading of a point
+    mass at an end, ``probnn._selection_notes.selection_censoring``), and its name."""
+    from probnn._selection_notes import selection_censoring
+    from probnn.tables.targets import target_kinds
+
+    kinds, _ = target_kinds(frame[target])
+    censoring, _, _ = selection_censoring(frame[target], kinds, None, point_mass)
+    return censoring, "density" if censoring is None else f"censored: {censoring.describe()}"
 
 
 def _coverage(model, held_out, prefix: str) -> dict:
     """``{prefix}_coverage``: the 90% intervals' held-out coverage, and
     ``{prefix}_coverage_expected``: the model's own mass of those intervals (what a
-    calibrated model's coverage is: 0.90 for a continuous family, more for a count one)."""
+    calibrated model's coverage is: 0.90 for a continuous family, more for a count one).
+    A model of a target censored at a bound: the intervals of the value recorded."""
     if model.is_classifier:
         return {}
+    if model.censoring is not None:
+        return _censored_coverage(model, held_out, prefix)
     m = model.evaluate(held_out, coverage=COVERAGE)
     return {f"{prefix}_coverage": float(m["coverage"]),
             f"{prefix}_coverage_expected": float(m["coverage_expected"])}
+
+
+def _censored_coverage(model, held_out, prefix: str) -> dict:
+    """``_coverage`` of a model fitted with ``Censoring(below=)`` / ``(above=)``: its latent
+    central interval moved to the bound (``observed_interval``: the quantiles of
+    ``max(Y, below)`` / ``min(Y, above)``) against the recorded targets, and that interval's
+    mass under the model, ``P(Y_obs <= upper) - P(Y_obs < lower)`` (at least 0.90: an end at
+    the bound holds the atom's whole mass)."""
+    from probnn._selection_notes import observed_interval
+
+    c = model.censoring
+    if c.columns:
+        return {}
+    lower, upper = model.estimator.predict_interval(model.transform(held_out), coverage=COVERAGE)
+    lower, upper = observed_interval(lower, upper, c)
+    y = held_out[model.target].to_numpy(dtype=np.float64)
+    dist = model.predict_dist(held_out)
+    cdf = lambda v: np.asarray(dist.cdf(v), dtype=np.float64)  # noqa: E731
+    top = np.where(upper >= c.above, 1.0, cdf(upper)) if c.above is not None else cdf(upper)
+    bottom = np.where(lower <= c.below, 0.0, cdf(lower)) if c.below is not None else cdf(lower)
+    return {f"{prefix}_coverage": float(np.mean((lower <= y) & (y <= upper))),
+            f"{prefix}_coverage_expected": float(np.mean(top - bottom))}
 
 
 def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -161,37 +211,48 @@ def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
 
 
-def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
-    """Measurements (a)-(e) of one table over ``seeds``; compare on the first ``compare_seeds``."""
+def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
+              point_mass: str = "censor") -> dict:  # fmt: skip
+    """Measurements (a)-(e) of one table over ``seeds``; compare on the first ``compare_seeds``.
+
+    Each seed's measure (densities, or the censoring a point mass is read as) is that of the
+    selection on its training rows; the references are fitted and scored with it."""
+    from probnn.tables.censoring import censored_family
     from probnn.tables.targets import families_of_kinds, infer_family, target_kinds
 
     defaults = _cli_defaults(table.impute)
     kinds, _ = target_kinds(frame[table.target])
     kind = kinds[0]
-    auto, _ = infer_family(frame[table.target])
+    whole, measure = _measure(frame, table.target, point_mass)
+    auto, _ = (censored_family if whole is not None else infer_family)(frame[table.target])
     candidates = [f for f in families_of_kinds(kinds)
-                  if _support_problem(frame, table.target, f, kinds) is None]
+                  if _support_problem(frame, table.target, f, kinds, whole) is None]
     out = {"table": table.name, "rows": int(frame.shape[0]), "features": int(frame.shape[1] - 1),
            "kind": table.kind, "probnn_kinds": list(kinds), "right": table.right, "auto": auto,
-           "source": table.source, "impute": table.impute, "candidates": candidates, "seeds": []}
+           "source": table.source, "impute": table.impute, "candidates": candidates,
+           "measure": measure, "point_mass": point_mass, "seeds": []}
     for i, seed in enumerate(seeds):
         train_idx, test_idx = _split_rows(frame.shape[0], seed)
         train, held = frame.iloc[train_idx], frame.iloc[test_idx]
         rec: dict = {"seed": seed, "n_test": int(test_idx.size)}
         rows: dict[str, np.ndarray] = {}
+        # the selection's measure on these training rows (None: densities)
+        censoring, rec["measure"] = _measure(train, table.target, point_mass)
+        cens = {} if censoring is None else {"censoring": censoring}
         # (a0) one default fit of the type rule's family (before selection): the time unit
         try:
-            model, took = _fit(train, table.target, auto, seed, defaults)
+            model, took = _fit(train, table.target, auto, seed, defaults, **cens)
             rows["default"] = _row_nll(model, held, kind)
             rec.update(default_time=took, **_coverage(model, held, "default"))
         except FIT_ERRORS as exc:
             rec["default_error"], took = " ".join(str(exc).split())[:200], math.nan
         # (a) auto: probnn fit's selection with every default
         try:
-            model, sel_took, chosen = _select(train, table.target, seed, defaults)
+            model, sel_took, chosen = _select(train, table.target, seed, defaults, point_mass)
             rows["auto"] = _row_nll(model, held, kind)
             rec.update(auto_time=sel_took, chosen=chosen, **_coverage(model, held, "auto"))
-            rows["const_auto"] = _constant_rows(model, train, held, kind)
+            rows["const_auto"] = _constant_rows(model, train, held, kind, censoring, seed,
+                                                defaults)  # fmt: skip
         except FIT_ERRORS as exc:  # probnn fit itself would stop here with this one line
             rec["auto_error"], sel_took = " ".join(str(exc).split())[:200], math.nan
             log(f"  scenario 9 {table.name} seed {seed}: auto failed: {rec['auto_error']}")
@@ -200,9 +261,9 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
             # L-BFGS: a GLM's loss is smooth and small, so it is fitted to convergence (the
             # minibatch defaults stop a classifier's GLM after 200 epochs, short of its MLE)
             glm, glm_took = _fit(train, table.target, table.right, seed, defaults, hidden=(),
-                                 solver="lbfgs")
+                                 solver="lbfgs", **cens)  # fmt: skip
             rows["glm"] = _row_nll(glm, held, kind)
-            rows["const"] = _constant_rows(glm, train, held, kind)
+            rows["const"] = _constant_rows(glm, train, held, kind, censoring, seed, defaults)
             rec.update(glm_time=glm_took, **_coverage(glm, held, "glm"))
         except FIT_ERRORS as exc:
             rec["glm_error"] = " ".join(str(exc).split())[:200]
@@ -215,7 +276,7 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
                     fam_nll[fam], fam_time[fam] = float(rows["default"].mean()), took
                     continue
                 try:
-                    m, t = _fit(train, table.target, fam, seed, defaults)
+                    m, t = _fit(train, table.target, fam, seed, defaults, **cens)
                     r = _row_nll(m, held, kind)
                 except FIT_ERRORS as exc:
                     skipped[fam] = " ".join(str(exc).split())[:200]
@@ -232,7 +293,7 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log) -> dict:
         rec["diff"] = {k: _paired(rows["auto"], rows[k]) for k in ("const", "glm", "const_auto")
                        if k in rows and "auto" in rows}
         out["seeds"].append(rec)
-        log(f"  scenario 9 {table.name} seed {seed}: auto {rec.get('chosen')} "
+        log(f"  scenario 9 {table.name} seed {seed} ({rec['measure']}): auto {rec.get('chosen')} "
             f"{rec['nll'].get('auto', math.nan):.4f} ({sel_took:.1f} s; one default {auto} fit "
             f"{rec['nll'].get('default', math.nan):.4f}, {took:.1f} s), constant {rec['nll'].get('const', math.nan):.4f}, GLM "
             f"{rec['nll'].get('glm', math.nan):.4f}"
@@ -331,11 +392,14 @@ def markdown(res: dict) -> list[str]:
              "whole masses); times: wall seconds of auto's fit and of "
              "compare's fits one after the other. *auto - x*: paired difference over the "
              "held-out rows (positive: auto is worse) +- its standard error pooled over seeds; "
-             "**bold**: auto worse than the right family's constant or GLM.", "",
-             "| table | rows | kind (probnn's) | right | chosen | NLL auto | default | const | GLM | "
-             "best family (NLL) | auto - const | auto - GLM | cov auto | cov exp | cov GLM | "
-             "s auto | x default | s compare |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "**bold**: auto worse than the right family's constant or GLM. *measure*: what "
+             "every NLL of the row is (density, or the censored likelihood where the selection "
+             "reads a point mass at an end as censored there, the references fitted and scored "
+             "with the same censoring; cov then of the value recorded).", "",
+             "| table | rows | kind (probnn's) | right | measure | chosen | NLL auto | default | "
+             "const | GLM | best family (NLL) | auto - const | auto - GLM | cov auto | cov exp | "
+             "cov GLM | s auto | x default | s compare |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in res["tables"]:
         if "skipped" in t:
             continue
@@ -352,7 +416,7 @@ def markdown(res: dict) -> list[str]:
             best += f", seed 0 (auto there {_f(m['auto_on_compare_seeds'])})"
         lines.append(
             f"| {t['table']} | {t['rows']:,} | {t['kind']} ({', '.join(t['probnn_kinds'])}) | "
-            f"{t['right']} | {m.get('chosen') or 'n/a'} | {_f(m['auto'])} | "
+            f"{t['right']} | {_measures(t)} | {m.get('chosen') or 'n/a'} | {_f(m['auto'])} | "
             f"{_f(m.get('default'))} | {_f(m['const'])} | {_f(m['glm'])} | "
             f"{best} | {d('const')} | {d('glm')} | {_f(m['coverage'], '.2f')} | "
             f"{_f(m.get('coverage_expected'), '.2f')} | {_f(m['glm_coverage'], '.2f')} | "
@@ -387,6 +451,12 @@ def markdown(res: dict) -> list[str]:
     return lines
 
 
+def _measures(t: dict) -> str:
+    """The measures of a table's seeds, in words (results before the measure: density)."""
+    seen = sorted({r.get("measure", "density") for r in t["seeds"]})
+    return "; ".join(seen) or t.get("measure", "density")
+
+
 def targets(res: dict) -> list[tuple[str, bool, str]]:
     """Issue 22's bar: auto at or below the right family's constant and GLM; coverage 85-95%."""
     out = []
@@ -406,7 +476,8 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
 
 
 def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int, log,
-        command: str, save=None, max_rows_all_seeds: int = 10**9, suite: str = "main") -> dict:
+        command: str, save=None, max_rows_all_seeds: int = 10**9, suite: str = "main",
+        point_mass: str = "censor") -> dict:  # fmt: skip
     started = time.perf_counter()
     tables = ([t for t in all_tables() if t.name in names] if names else
               [t for t in suite_tables(suite) if not quick or t.name in QUICK])
@@ -429,7 +500,8 @@ def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int,
             t0 = time.perf_counter()
             n_cmp = (seeds if frame.shape[0] <= compare_max_rows else 1) if compare_max_rows else 0
             n_seeds = seeds if frame.shape[0] <= max_rows_all_seeds else 1
-            t = run_table(table, frame, list(range(n_seeds)), min(n_cmp, n_seeds), log)
+            t = run_table(table, frame, list(range(n_seeds)), min(n_cmp, n_seeds), log,
+                          point_mass)  # fmt: skip
             t["summary"], t["wall_s"] = summarise(t), time.perf_counter() - t0
             res["tables"].append(t)
             log(f"scenario 9 {table.name}: {t['wall_s']:.0f} s")
@@ -480,6 +552,10 @@ def main(argv=None) -> None:
     ap.add_argument("--stem", default=None, help="results file name (default selection)")
     ap.add_argument("--merge", default=None,
                     help="comma-separated JSON results (parallel runs) to merge into --stem")
+    ap.add_argument("--point-mass", default="censor", choices=("censor", "density"),
+                    help="a real target's point mass at an end: read as censored by the "
+                         "selection and every reference (censor, probnn's default), or "
+                         "densities throughout (density: the behaviour before)")
     ap.add_argument("--check-cli", action="store_true",
                     help="run probnn fit itself on one table against (a)")
     a = ap.parse_args(argv)
@@ -524,7 +600,7 @@ def main(argv=None) -> None:
         save(res)
         return
     res = run(a.quick, seeds, a.tables.split(",") if a.tables else None, a.compare_max_rows, log,
-              command.strip(), save, a.max_rows_all_seeds, a.suite)
+              command.strip(), save, a.max_rows_all_seeds, a.suite, a.point_mass)
     save(res)
     print(json.dumps(res))
 

@@ -1,5 +1,6 @@
 """What the model selection tells its reader beside its choice (:mod:`probnn.selection`):
-a warning when the scores cannot be compared, or why a capacity was not tried."""
+a point mass at an end of a real target (read as censored there, or a warning that the
+densities' scores cannot be compared), or why a capacity was not tried."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["POINT_MASS_SHARE", "point_mass_note"]
+__all__ = ["POINT_MASS_SHARE", "observed_interval", "point_mass", "point_mass_censoring",
+           "point_mass_note", "selection_censoring"]
 
 # A real target with at least this share of its rows exactly at its smallest or largest
 # value holds a point mass there (point_mass_note): 5% of the rows is far more than rounding
@@ -16,16 +18,22 @@ __all__ = ["POINT_MASS_SHARE", "point_mass_note"]
 POINT_MASS_SHARE = 0.05
 
 
-def point_mass_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
-    """A warning when a target of real values holds a point mass at its smallest or largest
-    value (at least :data:`POINT_MASS_SHARE` of the rows exactly there), else None.
+def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, str] | None:
+    """The point mass at an end of a target of real values, or None.
 
-    A density can put a spike on such an atom: its NLL there has no lower bound, so the
-    continuous families' held-out NLLs measure the spike, not the fit, and are not
-    comparable with a probability (statsmodels' fair affairs: 68% of the rows exactly 0,
-    where a Student-t network's scale collapsed to 0.0008). Reading the atom's rows as
-    censored there (a Tobit model) scores every family on the same measure. Counts and
-    class labels are probabilities already: no note.
+    Parameters
+    ----------
+    column : pandas.Series
+        The target column.
+    kinds : sequence of str
+        Its kinds (``probnn.tables.targets.target_kinds``); counts and class labels are
+        probabilities already, and hold no point mass in this sense.
+
+    Returns
+    -------
+    (value, share, side) or None
+        The value (the target's smallest or largest), the share of the rows exactly there
+        (at least :data:`POINT_MASS_SHARE`), and ``"smallest"`` or ``"largest"``.
     """
     from probnn.families import DISCRETE_KINDS
 
@@ -39,12 +47,61 @@ def point_mass_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
     low, high = float(values.min()), float(values.max())
     if share < POINT_MASS_SHARE or value not in (low, high) or low == high:
         return None
-    side, option = ("smallest", "--censored-below") if value == low else ("largest",
-                                                                          "--censored-above")
+    return value, share, "smallest" if value == low else "largest"
+
+
+def point_mass_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
+    """A warning when a target of real values holds a point mass at its smallest or largest
+    value (at least :data:`POINT_MASS_SHARE` of the rows exactly there, :func:`point_mass`),
+    else None.
+
+    A density can put a spike on such an atom: its NLL there has no lower bound, so the
+    continuous families' held-out NLLs measure the spike, not the fit, and are not
+    comparable with a probability (statsmodels' fair affairs: 68% of the rows exactly 0,
+    where a Student-t network's scale collapsed to 0.0008). Reading the atom's rows as
+    censored there (a Tobit model) scores every family on the same measure. Counts and
+    class labels are probabilities already: no note. The selection says this only when
+    told to score densities (``point_mass="density"``); otherwise it reads the atom as
+    censored (:func:`point_mass_censoring`).
+    """
+    found = point_mass(column, kinds)
+    if found is None:
+        return None
+    value, share, side = found
+    option = "--censored-below" if side == "smallest" else "--censored-above"
     return (f"{share:.0%} of the target's rows are exactly {value:g}, its {side} value: a "
             f"density can spike there and its NLL has no lower bound, so the continuous "
             f"families' held-out NLLs are not comparable with a probability; {option} "
             f"{value:g} reads those rows as censored there (a Tobit model)")
+
+
+def point_mass_censoring(column: pd.Series, kinds: Sequence[str]):
+    """The censoring that reads a target's point mass at an end as censored there, and the
+    sentence that says so; None without such a point mass (:func:`point_mass`).
+
+    An atom at the smallest value ``v`` is read as left-censored, ``Y <= v``
+    (``Censoring(below=v)``, a Tobit model); at the largest, right-censored, ``Y > v``
+    (``Censoring(above=v)``). Every family is then scored by ``-log P(Y <= v)`` on those
+    rows, a probability, and by its density elsewhere: no spike can win.
+
+    Returns
+    -------
+    (probnn.tables.censoring.Censoring, str) or None
+    """
+    from probnn.tables.censoring import Censoring
+
+    found = point_mass(column, kinds)
+    if found is None:
+        return None
+    value, share, side = found
+    if side == "smallest":
+        censoring, how, model = Censoring(below=value), "left-censored", " (a Tobit model)"
+    else:
+        censoring, how, model = Censoring(above=value), "right-censored", ""
+    return censoring, (f"{share:.0%} of the target's rows are exactly {value:g}, its {side} "
+                       f"value: read as {how} there{model}, so every family is scored on the "
+                       "same measure, a probability on those rows (a density could spike "
+                       "there)")
 
 
 def _unchecked_networks(folds: Sequence, names: Sequence[str], network: Mapping) -> str | None:
@@ -69,3 +126,42 @@ def _unchecked_networks(folds: Sequence, names: Sequence[str], network: Mapping)
     return (f"no network tried: the folds' {smallest} training rows are too few to hold any "
             f"out for early stopping (below {2 * defaults.AUTO_MIN_VALIDATION_ROWS}), so a "
             "network would train its whole budget unchecked; constants and GLMs only")
+
+
+def selection_censoring(column: pd.Series, kinds: Sequence[str], censoring, point_mass: str):
+    """How the selection reads its target: ``(censoring, said, note)``.
+
+    The caller's own ``censoring`` (active) is kept; else, with ``point_mass="censor"``, a
+    point mass at an end is read as censored there (:func:`point_mass_censoring`, ``said``
+    the sentence); with ``"density"`` every row is scored by its density and ``note`` is
+    :func:`point_mass_note`'s warning. The two others are None.
+
+    Raises
+    ------
+    ValueError
+        For a ``point_mass`` other than ``"censor"`` or ``"density"``.
+    """
+    if point_mass not in ("censor", "density"):
+        raise ValueError(f"point_mass must be 'censor' or 'density'; found {point_mass!r}")
+    if censoring is not None and censoring.active:
+        return censoring, None, None
+    if point_mass == "censor":
+        found = point_mass_censoring(column, kinds)
+        if found is not None:
+            return found[0], found[1], None
+    return None, None, point_mass_note(column, kinds)
+
+
+def observed_interval(lower, upper, censoring):
+    """A censored model's central interval ``(lower, upper)`` of the latent ``Y`` as one of
+    the value recorded: ``max(Y, below)`` under ``Censoring(below=)``, ``min(Y, above)``
+    under ``Censoring(above=)`` (whose quantiles are the latent ones moved to the bound), so
+    an interval wholly beyond the bound is the atom itself. Unchanged without such bounds."""
+    import numpy as np
+
+    lower, upper = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+    if censoring is not None and censoring.below is not None:
+        lower, upper = np.maximum(lower, censoring.below), np.maximum(upper, censoring.below)
+    if censoring is not None and censoring.above is not None:
+        lower, upper = np.minimum(lower, censoring.above), np.minimum(upper, censoring.above)
+    return lower, upper

@@ -39,7 +39,12 @@ scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,
 ``best_estimator_``), in the spirit of ``LassoCV`` and ``HalvingGridSearchCV``.
 Scoring is :mod:`probnn.compare`'s (a density, a label's probability, or an integer's
 probability for a continuous family on counts), through :func:`probnn.compare_families`
-on each fold.
+on each fold. A real target with a point mass at its smallest or largest value (at least
+:data:`POINT_MASS_SHARE` of its rows exactly there) is read as censored there
+(``point_mass="censor"``, :func:`probnn._selection_notes.point_mass_censoring`): a density
+could spike on the atom and win without bound, so every candidate is scored, and the choice
+fitted, by the censored likelihood (families without a cdf kernel, or whose support cannot
+hold the bound, are skipped with the reason); a caller's ``censoring`` likewise.
 """
 
 from __future__ import annotations
@@ -57,7 +62,8 @@ from sklearn.exceptions import ConvergenceWarning
 from probnn._split import TEST_FRACTION, split_rows
 from probnn.compare import (_row_nll, _target_frame, compare_families, paired_difference,
                             paired_standard_errors)
-from probnn._selection_notes import POINT_MASS_SHARE, _unchecked_networks, point_mass_note
+from probnn._selection_notes import (POINT_MASS_SHARE, _unchecked_networks, observed_interval,
+                                     point_mass_note, selection_censoring)  # fmt: skip
 from probnn.exceptions import DataError, SeparationWarning
 
 __all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_splits",
@@ -224,6 +230,11 @@ class Selection:
         rows one after the other.
     notes : list of str
         What the reader should know of the scores (:func:`point_mass_note`).
+    censoring : probnn.tables.censoring.Censoring or None
+        How the target was read: the caller's censoring, or the one a point mass at an end
+        was read as (``point_mass``); None for exact targets.
+    point_mass : str or None
+        Why a point mass was read as censored, in one line (None otherwise).
     """
 
     table: pd.DataFrame
@@ -237,6 +248,8 @@ class Selection:
     folds: list
     nll_rows: dict
     notes: list = dataclasses.field(default_factory=list)
+    censoring: object = None
+    point_mass: str | None = None
 
 
 def _candidate_families(kinds: Sequence[str], families: Sequence[str] | None,
@@ -452,6 +465,8 @@ def select_model(
     family_params: Mapping[str, Mapping[str, float]] | None = None,
     n_jobs: int | None = 1,
     say: Callable[[str], None] | None = None,
+    censoring=None,
+    point_mass: str = "censor",
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -480,6 +495,16 @@ def select_model(
         at once).
     say : callable, optional
         Called with lines of progress.
+    censoring : probnn.tables.censoring.Censoring, optional
+        Read ``y`` (with the columns of ``X`` it names) as censored bounds: every candidate
+        is scored and the choice fitted by the censored likelihood (``compare_families``'
+        ``censoring``; families without a cdf kernel skipped, with the reason).
+    point_mass : {"censor", "density"}, default="censor"
+        Without ``censoring``, a real target with :data:`POINT_MASS_SHARE` of its rows
+        exactly at its smallest (largest) value: ``"censor"`` reads those rows as left-
+        (right-) censored there (a Tobit model; ``Selection.point_mass`` says so),
+        ``"density"`` scores them by each family's density and only warns
+        (``Selection.notes``).
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -500,17 +525,19 @@ def select_model(
 
     frame, target = _target_frame(X, y)
     check_target_column(frame, target)
-    Preprocessor(impute=impute).fit(frame.drop(columns=[target]))  # errors name file rows
+    given = censoring.columns if censoring is not None else ()
+    Preprocessor(impute=impute).fit(frame.drop(columns=[target, *given]))  # errors name rows
     kinds, why = target_kinds(frame[target])
     names = _candidate_families(kinds, families, task)
-    note = point_mass_note(frame[target], kinds)
+    censoring, said, note = selection_censoring(frame[target], kinds, censoring, point_mass)
     from probnn.families import FAMILIES
 
     labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None
     folds = cv_splits(frame.shape[0], cv, seed, labels)
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}; candidates: {', '.join(names)}, "
-            "each as a constant model, a GLM and a network")
+            "each as a constant model, a GLM and a network"
+            + (f"; censored: {censoring.describe()}" if censoring is not None else ""))
     if network_families == "auto":
         network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
     notes = [note] if note else []
@@ -521,10 +548,11 @@ def select_model(
     # calibration=False: the selection ranks by NLL alone; the CRPS of a count family (a
     # numerical integral over its quantiles) cost 40x the fits on Bike Sharing hourly
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
-                  n_jobs=n_jobs, calibration=False)  # fmt: skip
+                  n_jobs=n_jobs, calibration=False, censoring=censoring)  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]
     scores = _Scores(folds)
-    evidence = frame.shape[0] < EVIDENCE_BELOW
+    # (the evidence's Laplace curvature is of exact targets: a censored GLM keeps the prior)
+    evidence = frame.shape[0] < EVIDENCE_BELOW and censoring is None
     screen = _screen_split(folds, seed)
     # the simple candidates' scores: on every fold, or on the screening subsample
     simple_scores = scores if screen is None else _Scores([screen])
@@ -577,8 +605,9 @@ def select_model(
         _refit_screened(features, column, scores, simple_scores, network_params, common, say)
     complete = scores.complete()
     if not complete:  # (a tiny table: a class missing from a fold's training rows, ...)
-        return _unscored(frame, target, names[0], scores, folds, kinds, why, network_params,
-                         dict(seed=seed, impute=impute, levels=levels))
+        return dataclasses.replace(_unscored(
+            frame, target, names[0], scores, folds, kinds, why, network_params,
+            dict(seed=seed, impute=impute, levels=levels, censoring=censoring)), point_mass=said)
     outputs = {c: int(np.asarray(m.estimator.intercepts_[-1]).size)
                for c, m in scores.models.items()}  # fmt: skip
     chosen, best, se = one_standard_error_choice(complete, outputs)
@@ -592,14 +621,15 @@ def select_model(
         extra = {"family_params": dict(family_params[chosen[0]])} if (
             family_params and family_params.get(chosen[0])) else {}  # fmt: skip
         model = TabularModel.fit(frame, target, family=chosen[0], seed=seed, impute=impute,
-                                 levels=levels,
+                                 levels=levels, censoring=censoring,
                                  **_capacity_params(chosen[1], network_params, evidence),
                                  **extra)  # fmt: skip
     else:
         model = scores.models[chosen]
     return Selection(table=table, family=chosen[0], capacity=chosen[1], model=model,
                      refitted=refit, line=line, kinds=tuple(kinds), why=why, folds=folds,
-                     nll_rows=complete, notes=notes)  # fmt: skip
+                     nll_rows=complete, notes=notes, censoring=censoring,
+                     point_mass=said)  # fmt: skip
 
 
 def _unscored(frame, target, family, scores, folds, kinds, why, network_params, options):
@@ -615,7 +645,8 @@ def _unscored(frame, target, family, scores, folds, kinds, why, network_params, 
             f"{reason}; the default for the target's kind")  # fmt: skip
     table = _summary(scores, None, None, {}, list(scores.status))
     return Selection(table=table, family=family, capacity="network", model=model, refitted=True,
-                     line=line, kinds=tuple(kinds), why=why, folds=folds, nll_rows={})
+                     line=line, kinds=tuple(kinds), why=why, folds=folds, nll_rows={},
+                     censoring=options.get("censoring"))
 
 
 # --------------------------------------------------------------- scikit-learn estimators
@@ -637,7 +668,7 @@ class _AutoEstimator(BaseEstimator):
 
     def __init__(self, *, families=None, cv="auto", network_families="auto",
                  hidden=None, solver="adam", epochs=None, impute=False, levels=None,
-                 n_jobs=1, random_state=0):  # fmt: skip
+                 n_jobs=1, random_state=0, point_mass="censor"):  # fmt: skip
         self.families = families
         self.cv = cv
         self.network_families = network_families
@@ -648,6 +679,7 @@ class _AutoEstimator(BaseEstimator):
         self.levels = levels
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.point_mass = point_mass
 
     def fit(self, X, y):
         """Select on ``X``, ``y`` and fit the choice.
@@ -668,7 +700,8 @@ class _AutoEstimator(BaseEstimator):
         selection = select_model(
             frame, y, families=self.families, task=self._task, cv=self.cv,
             seed=self.random_state, network_families=self.network_families, impute=self.impute,
-            levels=self.levels, n_jobs=self.n_jobs, **network)  # fmt: skip
+            levels=self.levels, n_jobs=self.n_jobs, point_mass=self.point_mass,
+            **network)  # fmt: skip
         self.selection_ = selection
         self.cv_results_ = {k: selection.table[k].to_numpy() for k in selection.table.columns}
         self.best_family_, self.best_capacity_ = selection.family, selection.capacity
@@ -715,8 +748,9 @@ class AutoRegressor(_AutoEstimator):
         Families whose default network is tried (2 under K folds, 1 on one split).
     hidden, solver, epochs
         The network candidates' ``TabularModel.fit`` arguments (None: the defaults).
-    impute, levels, n_jobs, random_state
-        As :func:`select_model` (``random_state`` is its ``seed``).
+    impute, levels, n_jobs, random_state, point_mass
+        As :func:`select_model` (``random_state`` is its ``seed``; ``point_mass="censor"``
+        reads a point mass at an end of ``y`` as censored there, a Tobit model).
 
     Attributes
     ----------
@@ -731,9 +765,13 @@ class AutoRegressor(_AutoEstimator):
     _task = "regressor"
 
     def predict_interval(self, X, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central predictive interval of probability ``coverage``, two arrays (n_samples,)."""
+        """Central predictive interval of probability ``coverage``, two arrays (n_samples,);
+        of the value recorded where ``y`` was read as censored at a bound (a point mass: the
+        latent interval moved to the bound, :func:`probnn._selection_notes.observed_interval`)."""
         model = self.best_estimator_
-        return model.estimator.predict_interval(model.transform(self._frame(X)), coverage=coverage)
+        lower, upper = model.estimator.predict_interval(model.transform(self._frame(X)),
+                                                        coverage=coverage)  # fmt: skip
+        return observed_interval(lower, upper, model.censoring)
 
 
 class AutoClassifier(_AutoEstimator):

@@ -268,7 +268,9 @@ def test_a_point_mass_at_the_end_of_a_real_target_is_said():
     assert point_mass_note(pd.Series(rng.poisson(0.3, size=400)), ("count",)) is None
 
 
-def test_the_command_line_warns_of_a_point_mass(tmp_path, capsys):
+def test_the_command_line_warns_of_a_point_mass_scored_as_densities(tmp_path, capsys):
+    # --point-mass density: the densities kept, and the warning (the default reads the atom as
+    # censored: tests/test_selection_point_mass.py)
     from probnn.cli import main
 
     rng = np.random.default_rng(10)
@@ -278,6 +280,7 @@ def test_the_command_line_warns_of_a_point_mass(tmp_path, capsys):
     path = tmp_path / "mass.csv"
     pd.DataFrame({"x": x, "y": y}).to_csv(path, index=False)
     code = main(["fit", str(path), "--target", "y", "--hidden", "none", "--quiet",
+                 "--point-mass", "density",
                  "--out", str(tmp_path / "m.safetensors"), "--report", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert code == 0

@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "the target's kind, said with why")
     _add_training_options(p)
     _add_censoring_options(p)
+    p.add_argument("--point-mass", choices=("censor", "density"), default=None,
+                   help="--family auto on a real target with 5%% or more of its rows exactly at "
+                        "its smallest (largest) value: censor (the default) reads those rows as "
+                        "left- (right-) censored there, a Tobit model, and scores and fits every "
+                        "family so; density scores each family's density (a spike there can "
+                        "win) and only warns")  # fmt: skip
     p.add_argument("--ensemble", type=_positive_int, default=1, metavar="M",
                    help="fit M networks from independent seeds and predict with their equally "
                         "weighted mixture (a deep ensemble, one model file); regression "

@@ -91,6 +91,12 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
         print(f"  skipped {family}: {in_option_words(why)}")
     for family, why in result.left_out:
         print(f"  {family} left out: {' '.join(why.split())}")
+    if censoring is None:  # densities on a point mass: the ranking rewards a spike, say so
+        from probnn._selection_notes import point_mass_note
+
+        note = point_mass_note(frame[args.target], result.kinds)
+        if note:
+            print(f"warning: {note}")
     html = _write_compare_report(args, report_dir, frame, result)
     _say(args, f"report written to {html}")
     return 0

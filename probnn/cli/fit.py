@@ -70,11 +70,15 @@ def _cmd_fit(args) -> int:
     _check_levels(args, args.family)
     censoring = _censoring(args)
     posterior = getattr(args, "posterior", "none")
-    # the selection scores exact rows of single networks: otherwise the type's family, said
+    # the selection scores single networks (a censored target by its censored likelihood):
+    # otherwise the type's family, said
     without = ("--ensemble" if args.ensemble > 1 else "--family-param" if family_params
-               else "a censored target" if censoring else "--posterior laplace"
-               if posterior != "none" else None)  # fmt: skip
+               else "--posterior laplace" if posterior != "none" else None)  # fmt: skip
     select = args.family == "auto" and without is None and not _streams(args)
+    if args.point_mass is not None and not (select and censoring is None):
+        raise UsageError(f"--point-mass {args.point_mass} sets how the selection (--family auto, "
+                         "in memory, no explicit censoring) scores a point mass; it has no "
+                         "effect here")  # fmt: skip
     if _runs_elsewhere(args) and args.ensemble == 1 and (getattr(args, "scheduler", None)
                                                          or not select):  # fmt: skip
         raise UsageError("--jobs spreads a selection's families (--family auto) or an "
@@ -118,8 +122,10 @@ def _cmd_fit(args) -> int:
             frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
-            hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+            censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
+        if selection.point_mass:  # a point mass read as censored: said, with the way out
+            print(f"{selection.point_mass}; --point-mass density to score densities")
         print(selection.line)
         for note in selection.notes:
             print(f"warning: {note}")

@@ -4,7 +4,9 @@
 known, the share the predictions put in the same order. :func:`d_calibration` is the
 censoring-aware calibration check of Haider et al. (2020): the predicted survival
 probabilities at the observed times, censored rows spread over what they allow.
-:func:`censored_metrics` gathers these with the censored NLL for ``probnn evaluate``.
+:func:`censored_metrics` gathers these with the censored NLL for ``probnn evaluate``, and for
+a target censored at fixed bounds (a detection limit, a cap) :func:`recorded_coverage`, the
+coverage of the central interval of the value recorded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from numpy.typing import ArrayLike
 
 from probnn._validation import describe_rows, describe_values
 
-__all__ = ["concordance_index", "d_calibration", "DCalibration", "censored_metrics"]
+__all__ = ["concordance_index", "d_calibration", "DCalibration", "censored_metrics",
+           "recorded_coverage"]
 
 
 def _as_vector(values: ArrayLike, name: str) -> np.ndarray:
@@ -219,7 +222,59 @@ def d_calibration(dist, y: ArrayLike, n_bins: int = 10) -> DCalibration:
                         p_value=float(stats.chi2.sf(statistic, n_bins - 1)))  # fmt: skip
 
 
-def censored_metrics(y: np.ndarray, dist, nll_rows: ArrayLike) -> dict[str, float]:
+def recorded_coverage(dist, recorded: ArrayLike, below: float | None, above: float | None,
+                      coverage: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Coverage of the central interval of the *recorded* value of a target censored at
+    fixed bounds, and the model's own probability of it, per row.
+
+    A target left-censored at ``below`` and right-censored at ``above`` is recorded as
+    ``clip(Y, below, above)``: its central interval is ``[clip(lo), clip(hi)]``, with
+    ``[lo, hi]`` the central ``coverage`` interval of ``Y``. Under the model that interval
+    holds the recorded value with probability
+    ``F(below) [lo <= below] + (F(min(hi, above)) - F(max(lo, below)))+ + S(above) [hi >= above]``:
+    the interval's own mass, and more where it reaches a bound and so takes the whole atom
+    there (what a calibrated model's coverage is, as a count law's in
+    :func:`probnn.metrics.interval_mass`).
+
+    Parameters
+    ----------
+    dist : Distribution
+        Continuous predictions of ``Y``, batch shape (n_samples,).
+    recorded : array-like of shape (n_samples,)
+        The values recorded, within ``[below, above]``.
+    below, above : float or None
+        The bounds (None: none on that side).
+    coverage : float in (0, 1)
+
+    Returns
+    -------
+    covered : ndarray of bool, shape (n_samples,)
+    mass : ndarray of float64, shape (n_samples,)
+    """
+    from probnn.metrics import central_interval
+
+    recorded = np.asarray(recorded, dtype=np.float64)
+    lo, hi = (np.asarray(v, dtype=np.float64) for v in central_interval(dist, coverage))
+    b = -np.inf if below is None else float(below)
+    a = np.inf if above is None else float(above)
+    covered = (np.clip(lo, b, a) <= recorded) & (recorded <= np.clip(hi, b, a))
+
+    def cdf(x):
+        x = np.broadcast_to(np.asarray(x, dtype=np.float64), lo.shape)
+        out = np.where(x == np.inf, 1.0, 0.0)
+        finite = np.isfinite(x)
+        if finite.any():
+            values = np.asarray(dist.cdf(np.where(finite, x, 0.0)), dtype=np.float64)
+            out = np.where(finite, values, out)
+        return out
+
+    inside = np.maximum(cdf(np.minimum(hi, a)) - cdf(np.maximum(lo, b)), 0.0)
+    mass = inside + np.where(lo <= b, cdf(b), 0.0) + np.where(hi >= a, 1.0 - cdf(a), 0.0)
+    return covered, np.minimum(mass, 1.0)
+
+
+def censored_metrics(y: np.ndarray, dist, nll_rows: ArrayLike, coverage: float | None = None,
+                     bounds: tuple[float | None, float | None] | None = None) -> dict[str, float]:  # fmt: skip
     """Held-out scores of predictions for censored targets (``probnn evaluate``).
 
     Parameters
@@ -230,18 +285,32 @@ def censored_metrics(y: np.ndarray, dist, nll_rows: ArrayLike) -> dict[str, floa
         Batch shape (n_samples,).
     nll_rows : array-like of shape (n_samples,)
         Each row's ``-log P(lower < Y <= upper)`` (the density's NLL where exact).
+    coverage : float in (0, 1), optional
+    bounds : (below, above), optional
+        A target censored at fixed bounds (a detection limit ``below``, a cap ``above``;
+        None on a side without one): with ``coverage``, the coverage of the value
+        recorded (:func:`recorded_coverage`) is measured too.
 
     Returns
     -------
     dict
-        ``nll_nats``, ``nll_bits``; ``concordance`` (Harrell's C of the predicted median
-        against the times, when every row is exact or right-censored and some pair is
-        comparable); ``d_calibration_p`` (:func:`d_calibration`'s p-value).
+        ``nll_nats``, ``nll_bits``; ``coverage`` and ``coverage_expected`` (the recorded
+        value's interval coverage and the model's own mass of it, averaged: with
+        ``coverage`` and ``bounds``, for continuous predictions); ``concordance``
+        (Harrell's C of the predicted median against the times, when every row is exact or
+        right-censored and some pair is comparable); ``d_calibration_p``
+        (:func:`d_calibration`'s p-value).
     """
     nll = float(np.mean(np.asarray(nll_rows, dtype=np.float64)))
     out = {"nll_nats": nll, "nll_bits": nll / math.log(2.0)}
     lower, upper = y[:, 0], y[:, 1]
     exact = lower == upper
+    if coverage is not None and bounds is not None and not getattr(dist, "is_discrete", False):
+        below, above = bounds
+        recorded = np.where(exact | ~np.isfinite(upper), lower, upper)  # the bound if censored
+        covered, mass = recorded_coverage(dist, recorded, below, above, coverage)
+        out["coverage"] = float(np.mean(covered))
+        out["coverage_expected"] = float(np.mean(mass))
     if np.all(exact | (np.isfinite(lower) & (upper == np.inf))):
         median = np.asarray(dist.icdf(np.full(dist.batch_shape, 0.5)), dtype=np.float64)
         try:

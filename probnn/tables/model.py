@@ -345,7 +345,9 @@ class TabularModel:
         Classifiers: ``nll_nats``, ``nll_bits``, ``accuracy``, ``brier``, ``ece``;
         regressors: ``nll_nats``, ``nll_bits``, ``crps`` (in the target's units), ``rmse``,
         ``mae``, ``coverage``, ``coverage_expected`` (the model's own mass of those intervals:
-        the level ``coverage`` for a continuous family, at least it for a discrete one), ``pit_ks``.
+        the level ``coverage`` for a continuous family, at least it for a discrete one), ``pit_ks``;
+        censored targets: :func:`probnn.survival.censored_metrics` (at fixed bounds, a
+        detection limit or a cap, with the coverage of the value recorded).
         """
         from probnn import metrics
 
@@ -354,7 +356,10 @@ class TabularModel:
         if self.censoring is not None:  # the censored likelihood, concordance, D-calibration
             from probnn.survival import censored_metrics
 
-            return censored_metrics(y, dist, self.nll_rows(frame, y))
+            fixed = not self.censoring.columns  # a detection limit or a cap: the recorded value
+            bounds = (self.censoring.below, self.censoring.above) if fixed else None
+            return censored_metrics(y, dist, self.nll_rows(frame, y), coverage=coverage,
+                                    bounds=bounds)  # fmt: skip
         if self.is_classifier:
             return metrics.classification_metrics(y, dist)
         return metrics.regression_metrics(y, dist, coverage=coverage)

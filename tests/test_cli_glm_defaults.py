@@ -95,3 +95,12 @@ def test_hidden_none_keeps_a_given_alpha_and_solver(tmp_path, capsys):
         assert code == 0, err
         estimator = load_model(out).estimator
         assert (estimator.solver, estimator.alpha) == (solver, alpha)
+
+
+def test_the_help_states_the_evidences_rows(capsys):
+    from probnn.cli import main
+    from probnn.selection import EVIDENCE_BELOW
+
+    assert main(["fit", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"whose default it is below {EVIDENCE_BELOW:,} training rows" in text

@@ -97,9 +97,7 @@ def test_fit_help_lists_the_training_options_with_defaults(capsys):
                             ("--hidden SIZES", "50,50 for a regression family, as MLPRegressor; "
                                                "64,64 for a classifier"),
                             ("--prior {gaussian,laplace,none}", "gaussian"),
-                            ("--alpha A", "evidence for --hidden none below 5,000 training "
-                                         "rows; else 0.01 for a regression family, 0.0001 "
-                                         "for a classifier"),
+                            ("--alpha A", "0.01 for a regression family, 0.0001 for a classifier"),
                             ("--solver {adam,sgd,lbfgs}", "lbfgs for --hidden none in memory, as "
                                                           "--family auto's GLMs; else adam"),
                             ("--ensemble M", "1"), ("--seed SEED", "0")]:

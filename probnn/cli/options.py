@@ -249,9 +249,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=_alpha, default=None, metavar="A",
                    help=f"strength of the prior's penalty, divided by the training rows "
                         "(scikit-learn's alpha); 0 is plain maximum likelihood; evidence (with "
-                        "--hidden none --solver lbfgs): the Gaussian prior's strength of largest "
-                        "Laplace evidence (default: evidence for --hidden none below 5,000 "
-                        f"training rows; else {reg['alpha']:g} for a regression family, "
+                        "--hidden none --solver lbfgs, whose default it is below 5,000 training "
+                        "rows): the Gaussian prior's strength of largest Laplace evidence "
+                        f"(default: {reg['alpha']:g} for a regression family, "
                         f"{cls['alpha']:g} for a classifier)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="precision of the network's training: float64 for a target float32 cannot "

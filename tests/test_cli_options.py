@@ -98,6 +98,8 @@ def test_fit_help_lists_the_training_options_with_defaults(capsys):
                                                "64,64 for a classifier"),
                             ("--prior {gaussian,laplace,none}", "gaussian"),
                             ("--alpha A", "0.01 for a regression family, 0.0001 for a classifier"),
+                            ("--solver {adam,sgd,lbfgs}", "lbfgs for --hidden none in memory, as "
+                                                          "--family auto's GLMs; else adam"),
                             ("--ensemble M", "1"), ("--seed SEED", "0")]:
         assert option in text
         after = text[text.index(option, text.index("options:")):]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from probnn.cli._common import (_check_report_dir, _drop, _end_of_training, _progress, _read,
                                 _runs_elsewhere, _say, _staged_report)  # fmt: skip
 from probnn.cli._errors import UsageError, in_option_words
+from probnn.cli._glm import settle_glm
 from probnn.cli.options import (_censoring, _check_family_params, _cluster, _estimator_params,
                                 _family_params)  # fmt: skip
 
@@ -41,6 +42,7 @@ def _cmd_compare(args) -> int:
 
 def _compare(args, requested, report_dir: pathlib.Path) -> int:
     """``probnn compare`` once its options are checked (and its scheduler, if any, reached)."""
+    from probnn._split import split_rows
     from probnn.compare import compare_families
     from probnn.tables.targets import check_target_column, families_of_kinds, target_kinds
 
@@ -53,6 +55,10 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
         params_of = _family_params_per_family(tried, params)
     else:
         params_of = {}
+    # the GLM's rules (cli._glm) on the rows compare_families trains on (its split_rows)
+    train, _ = split_rows(frame.shape[0], args.seed, args.test_size)
+    settle_glm(args, requested or families_of_kinds(target_kinds(frame[args.target])[0]),
+               train.size)  # fmt: skip
     result = compare_families(
         frame.drop(columns=[args.target]), frame[args.target], requested,
         test_size=args.test_size, seed=args.seed, coverage=args.coverage, impute=args.impute,

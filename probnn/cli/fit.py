@@ -11,6 +11,7 @@ from probnn.cli._common import (_check_output_file, _check_report_dir, _drop, _e
                                 _print_metrics, _progress, _read, _runs_elsewhere, _say,
                                 _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
+from probnn.cli._glm import default_solver, settle_glm
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
                                 _check_levels, _cluster, _estimator_params, _family_params,
                                 _in_memory_only, _streams)  # fmt: skip
@@ -86,6 +87,7 @@ def _cmd_fit(args) -> int:
                          "--scheduler an ensemble's; a single network trains in one process")
     if _streams(args):
         _in_memory_only(censoring)
+        default_solver(args)
         return _fit_streamed(args, out, report_dir, family_params)
     raw_frame = _read(args.data)
     from probnn.report.card import file_sha256
@@ -106,6 +108,7 @@ def _cmd_fit(args) -> int:
     # (selecting: the bad rows the type's family names are those every candidate meets)
     validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
+    settle_glm(args, [family], train.size, select)  # the GLM's rules (cli._glm)
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
         check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
                               args.target)  # fmt: skip

@@ -210,9 +210,10 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         f"layer: the family's generalised linear model (default: "
                         f"{_sizes(reg['hidden_layer_sizes'])} for a regression family, as "
                         f"MLPRegressor; {_sizes(cls['hidden_layer_sizes'])} for a classifier)")
-    p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default=reg["solver"],
-                   help="optimiser: adam or sgd on minibatches (with early stopping), or "
-                        "full-batch L-BFGS")
+    p.add_argument("--solver", choices=("adam", "sgd", "lbfgs"), default=None,
+                   help=f"optimiser: adam or sgd on minibatches (with early stopping), or "
+                        f"full-batch L-BFGS (default: lbfgs for --hidden none in memory, as "
+                        f"--family auto's GLMs; else {reg['solver']})")
     p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                    help=f"epoch budget (default: a regressor's is sized by the rows, about "
                         f"{defaults.AUTO_MAX_STEPS:,} minibatch steps; a classifier's "
@@ -248,8 +249,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=_alpha, default=None, metavar="A",
                    help=f"strength of the prior's penalty, divided by the training rows "
                         "(scikit-learn's alpha); 0 is plain maximum likelihood; evidence (with "
-                        "--hidden none --solver lbfgs): the Gaussian prior's strength of largest "
-                        f"Laplace evidence (default: {reg['alpha']:g} for a regression family, "
+                        "--hidden none --solver lbfgs, whose default it is below 5,000 training "
+                        "rows): the Gaussian prior's strength of largest Laplace evidence "
+                        f"(default: {reg['alpha']:g} for a regression family, "
                         f"{cls['alpha']:g} for a classifier)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="precision of the network's training: float64 for a target float32 cannot "

@@ -268,7 +268,9 @@ class MixtureNormalFamily(Family):
         With K = 1 this is the Normal MLE. Constant ``y`` gives every mean at
         that value and every scale 0 (``s = -inf``), the limit of the likelihood.
         Data with fewer distinct values than K can drive a component's scale
-        to 0 as well: the result is then a start, not an optimum. Above
+        to 0 as well: the result is then a start, not an optimum (a polish that takes a
+        mean outside the targets' range, running off along such a component's unbounded
+        likelihood, is not kept: EM's fit is returned). Above
         ``_MAX_ROWS`` rows the fit is to the weighted means of ``_MAX_ROWS``
         groups of neighbouring sorted targets (each with its group's weight):
         a close approximation while the groups are narrow next to the
@@ -301,7 +303,12 @@ class MixtureNormalFamily(Family):
 
         result = minimize(objective, theta, jac=True, method="L-BFGS-B",
                           options={"maxiter": _POLISH_ITER, "gtol": 1e-12, "ftol": 1e-15})
-        if np.isfinite(result.x).all() and result.fun <= objective(theta)[0]:
+        # at a stationary point every mean is a responsibility-weighted average of the
+        # targets, inside their range: a polish outside it ran off along an unbounded
+        # direction (a component shrinking onto a repeated value, whose NLL has no floor,
+        # dragging the others' raw outputs to 1e22: a third of the targets at 0.99)
+        inside = np.all((result.x[k : 2 * k] >= y_std.min()) & (result.x[k : 2 * k] <= y_std.max()))
+        if np.isfinite(result.x).all() and inside and result.fun <= objective(theta)[0]:
             theta = result.x
         logits, mu, s = theta[:k], theta[k : 2 * k], theta[2 * k :]
         order = np.argsort(mu, kind="stable")

@@ -1,0 +1,101 @@
+"""What ``probnn fit`` and ``compare`` fit when the network is the family's GLM, or should be.
+
+* ``--hidden none`` in memory is the selection's GLM (``probnn.selection``): L-BFGS unless
+  ``--solver`` says otherwise, and below ``selection.EVIDENCE_BELOW`` training rows, unless
+  ``--alpha`` or a prior other than the Gaussian is given, the Gaussian prior's strength of
+  largest Laplace evidence (``--alpha evidence``, :mod:`probnn.evidence`).
+* A regression family's default network on a table too small to hold rows out for early
+  stopping (``estimators._auto.auto_validation_fraction``: fewer than
+  ``2 * defaults.AUTO_MIN_VALIDATION_ROWS`` training rows) would train its whole budget
+  (about ``defaults.AUTO_MAX_STEPS`` steps) unchecked (R's GasolineYield, 25 training rows: a
+  normal network's held-out NLL about 3e8): there the GLM is fitted instead, said in one line,
+  unless ``--hidden`` or ``--epochs`` sets the network (``--family auto`` tries no network
+  there either: ``probnn._selection_notes``).
+
+The functions change ``args`` in place (``hidden``, ``solver``, ``alpha``), so every later use
+of the options (the early-stopping rows, the report's settings) sees what is fitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["default_solver", "glm_by_evidence", "glm_for_a_tiny_table", "settle_glm"]
+
+
+def _in_memory(args) -> bool:
+    """Whether the command holds the table in memory (``compare`` always does)."""
+    from probnn.cli.options import _streams
+
+    return getattr(args, "stream", None) is None or not _streams(args)
+
+
+def default_solver(args) -> None:
+    """``--solver`` left out: L-BFGS for ``--hidden none`` in memory (the selection's GLMs'
+    optimiser: full batch, to the MAP), else the regressor's default (adam)."""
+    from probnn import defaults
+
+    if args.solver is None:
+        glm = args.hidden == () and _in_memory(args)
+        args.solver = "lbfgs" if glm else defaults.REGRESSOR["solver"]
+
+
+def glm_by_evidence(args, n_train: int) -> str | None:
+    """``--hidden none`` without ``--alpha`` on fewer than ``selection.EVIDENCE_BELOW``
+    training rows: ``args.alpha = "evidence"`` where the evidence applies (L-BFGS, a Gaussian
+    prior, one model on exact targets in memory), as the selection's GLMs. Returns the line
+    that says so, or None where nothing changed."""
+    from probnn.selection import EVIDENCE_BELOW
+
+    censored = any(getattr(args, name, None) is not None
+                   for name in ("upper", "event", "censored_above", "censored_below"))  # fmt: skip
+    if (args.hidden != () or args.alpha is not None or args.prior != "gaussian"
+            or args.solver != "lbfgs" or getattr(args, "ensemble", 1) > 1 or censored
+            or not _in_memory(args) or n_train >= EVIDENCE_BELOW):  # fmt: skip
+        return None
+    args.alpha = "evidence"
+    return (f"the GLM's Gaussian prior: its strength of largest Laplace evidence (below "
+            f"{EVIDENCE_BELOW:,} training rows, as --family auto's GLMs; --alpha A sets it)")
+
+
+def glm_for_a_tiny_table(args, families: Sequence[str], n_train: int) -> str | None:
+    """The family's GLM instead of the default network where early stopping can hold no
+    rows out of ``n_train`` (``args.hidden = ()``, L-BFGS unless ``--solver`` was given).
+
+    Only where the network is the default one (no ``--hidden``, no ``--epochs``), in memory,
+    and some family of ``families`` is a regression family (a classifier's default network
+    keeps its own early stopping); an ``--ensemble`` of such networks (each unchecked) becomes
+    one of GLMs. Returns the line that says so, or None where nothing changed.
+    """
+    from probnn import defaults
+    from probnn.estimators._auto import auto_validation_fraction
+    from probnn.families import FAMILIES
+
+    if (args.hidden is not None or args.epochs is not None or not _in_memory(args)
+            or all(FAMILIES[f].is_classifier for f in families)):  # fmt: skip
+        return None
+    if auto_validation_fraction(n_train, defaults.REGRESSOR["validation_fraction"]) > 0:
+        return None
+    args.hidden = ()
+    args.solver = args.solver or "lbfgs"
+    return (f"note: {n_train} training rows are too few to hold any out for early stopping "
+            f"(below {2 * defaults.AUTO_MIN_VALIDATION_ROWS}), so the default network would "
+            "train its whole budget unchecked: fitting the family's generalised linear model "
+            "instead (--hidden SIZES or --epochs N fits a network)")
+
+
+def settle_glm(args, families: Sequence[str], n_train: int, select: bool = False) -> None:
+    """:func:`glm_for_a_tiny_table`, :func:`default_solver` and :func:`glm_by_evidence` in
+    that order (the first and last not under ``--family auto``'s selection, ``select``, which
+    has rules of its own), each change said: the GLM in place of the network even with
+    ``--quiet`` (it is not the model the options name), the evidence's prior as progress."""
+    from probnn.cli._common import _say
+
+    if not select:
+        note = glm_for_a_tiny_table(args, families, n_train)
+        if note:
+            print(note)
+    default_solver(args)
+    line = None if select else glm_by_evidence(args, n_train)
+    if line:
+        _say(args, line)

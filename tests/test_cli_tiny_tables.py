@@ -1,0 +1,133 @@
+"""A regression family's default network on a table too small to hold rows out for early
+stopping (``estimators._auto.auto_validation_fraction``) would train its whole budget unchecked:
+``probnn fit`` / ``compare`` fit the family's GLM there instead, said in one line
+(``probnn.cli._glm``).
+
+Oracle: scipy's Normal NLL of the constant model (the training rows' MLE), which the GLM of a
+linear target beats, as the unchecked network (held-out NLL about 2e8 on this table) did not;
+the model's own figure recomputed by scipy from its predicted loc and scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from _cli import printed_metric as _metric
+from _cli import run
+from probnn.cli import split_rows
+from probnn.model_file import load_model
+
+NOTE = "too few to hold any out for early stopping"
+
+
+def _three_classes(n_per: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [4.0, 1.0], [1.0, 4.0]])
+    X = np.concatenate([c + rng.normal(size=(n_per, 2)) for c in centres])
+    labels = np.repeat(["a", "b", "c"], n_per)
+    return pd.DataFrame(X, columns=["x1", "x2"]).assign(species=labels)
+
+
+def _linear_table(n: int, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = 2.0 + X @ np.array([1.0, -0.5, 0.25]) + 0.5 * rng.normal(size=n)
+    return pd.DataFrame(X, columns=list("abc")).assign(y=y)
+
+
+def test_a_tiny_table_fits_the_glm_not_an_unchecked_network(tmp_path, capsys):
+    frame = _linear_table(30)
+    data, out = tmp_path / "tiny.csv", tmp_path / "tiny.safetensors"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
+                             "--out", out, "--quiet")  # fmt: skip
+    assert code == 0, err
+    notes = [line for line in printed.splitlines() if NOTE in line]
+    assert len(notes) == 1 and "--hidden SIZES or --epochs N" in notes[0], printed  # even --quiet
+    estimator = load_model(out).estimator
+    assert estimator.hidden_layer_sizes == () and estimator.solver == "lbfgs"
+    # the oracle: the constant Normal (the training rows' MLE) scored by scipy; the GLM of a
+    # linear target beats it (the unchecked default network scored about 2e8 nats here)
+    train_rows, test_rows = split_rows(len(frame), 0, 0.2)
+    y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
+    constant = -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
+    found = _metric(printed, "NLL (nats per example)")
+    assert found < constant - 0.3
+    # the model's own figure is scipy's Normal NLL of its predicted loc and scale
+    dist = load_model(out).predict_dist(frame.iloc[test_rows])
+    loc, scale = (np.asarray(v, dtype=np.float64).ravel() for v in (dist.loc, dist.scale))
+    assert found == pytest.approx(-np.mean(stats.norm.logpdf(y_test, loc, scale)), abs=1e-4)
+    assert "warning" not in printed
+
+
+@pytest.mark.parametrize("options", [["--hidden", "4", "--epochs", "3"], ["--epochs", "2"]])
+def test_a_tiny_table_keeps_a_network_the_options_set(tmp_path, capsys, options):
+    data = tmp_path / "tiny.csv"
+    _linear_table(30).to_csv(data, index=False)
+    out = tmp_path / "net.safetensors"
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
+                             "--out", out, "--quiet", *options)  # fmt: skip
+    assert code == 0, err
+    assert NOTE not in printed
+    assert len(load_model(out).estimator.hidden_layer_sizes) > 0
+
+
+def test_a_table_with_rows_for_early_stopping_keeps_the_default_network(tmp_path, capsys):
+    data = tmp_path / "fifty.csv"
+    _linear_table(60).to_csv(data, index=False)  # over 40 training rows: 20 to stop on
+    out = tmp_path / "net.safetensors"
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
+                             "--out", out, "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert NOTE not in printed
+    assert load_model(out).estimator.hidden_layer_sizes == (50, 50)
+
+
+def test_a_tiny_class_table_keeps_the_classifiers_network(tmp_path, capsys):
+    # a classifier's default network stops early on its own held-out rows
+    frame = _three_classes(n_per=10, seed=2)
+    data, out = tmp_path / "c.csv", tmp_path / "c.safetensors"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "species", "--family",
+                             "categorical", "--out", out, "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert NOTE not in printed
+    assert len(load_model(out).estimator.hidden_layer_sizes) > 0
+
+
+def test_compare_on_a_tiny_table_compares_the_glms(tmp_path, capsys):
+    frame = _linear_table(30)
+    data = tmp_path / "tiny.csv"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "compare", data, "--target", "y", "--families",
+                             "normal-fixed,laplace", "--report", tmp_path / "r", "--quiet")
+    assert code == 0, err
+    assert sum(NOTE in line for line in printed.splitlines()) == 1
+    assert "generalised linear model (--hidden none)" in printed
+    # every family's row beats the constant Normal (the training rows' MLE, scored by scipy)
+    train_rows, test_rows = split_rows(len(frame), 0, 0.2)
+    y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
+    constant = -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
+    rows = [line.split() for line in printed.splitlines() if line.startswith("  ")
+            and line.split()[0].isdigit()]  # fmt: skip
+    assert len(rows) == 2 and all(float(r[2]) < constant for r in rows), printed
+
+
+def test_a_tiny_tables_ensemble_is_one_of_glms(tmp_path, capsys):
+    frame = _linear_table(30)
+    data, out = tmp_path / "tiny.csv", tmp_path / "ens.safetensors"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
+                             "--ensemble", "2", "--out", out, "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert NOTE in printed
+    members = load_model(out).estimator.estimators_
+    assert len(members) == 2 and all(m.hidden_layer_sizes == () for m in members)
+    # scipy's NLL of the constant Normal (the training rows' MLE): the GLMs' mixture beats it
+    train_rows, test_rows = split_rows(len(frame), 0, 0.2)
+    y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
+    constant = -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
+    assert _metric(printed, "NLL (nats per example)") < constant - 0.3

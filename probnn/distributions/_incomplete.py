@@ -134,7 +134,7 @@ def _log_beta_cf(a, b, x, log_x, log_x1):
         return a * log_x + b * log_x1 - np.log(a) - special.betaln(a, b) - np.log(cf)
 
 
-def beta_log_cdf_sf(a, b, x, x1):
+def beta_log_cdf_sf(a, b, x, x1, log_x=None, log_x1=None):
     """``(log I_x(a, b), log I_{1-x}(b, a))``: the Beta(a, b) cdf and survival at x, in logs.
 
     Parameters
@@ -144,14 +144,39 @@ def beta_log_cdf_sf(a, b, x, x1):
     x, x1 : ndarray
         ``x`` in [0, 1] and ``x1 = 1 - x``, each given accurately (so that a point near
         either end keeps its digits); broadcast together.
+    log_x, log_x1 : ndarray, optional
+        ``log x`` and ``log(1 - x)``, where the caller has them more accurately than the
+        floats ``x`` and ``x1`` hold them: a point within ``e^-745`` of an end, where ``x1``
+        (or ``x``) underflows to 0 but its log is finite (the negative binomial's ``1 - p
+        = sigmoid(-t)`` for ``t`` beyond 745). The tail that depends on the end is then
+        formed from the logs (its continued fraction's prefactor ``x^a (1 - x)^b``).
 
     Returns
     -------
     log_cdf, log_sf : ndarray of float64, never NaN.
     """
-    a, b, x, x1 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x, x1)))
+    arrays = [np.asarray(v, dtype=np.float64) for v in (a, b, x, x1)]
+    with np.errstate(divide="ignore"):
+        arrays.append(np.log(arrays[2]) if log_x is None else np.asarray(log_x, np.float64))
+        arrays.append(np.log(arrays[3]) if log_x1 is None else np.asarray(log_x1, np.float64))
+    a, b, x, x1, log_x, log_x1 = np.broadcast_arrays(*arrays)
     shape = a.shape
-    a, b, x, x1 = a.ravel(), b.ravel(), x.ravel(), x1.ravel()
+    a, b, x, x1, log_x, log_x1 = (v.ravel() for v in (a, b, x, x1, log_x, log_x1))
+    # I_x(a, b) = 1 - I_{1-x}(b, a): evaluated at the smaller of x and 1 - x, whose digits the
+    # caller gave exactly (scipy's betainc at x = 1 - 1e-9 would read the float x, and lose
+    # 7 digits of 1 - x: a geometric law of mean 1e9 had its median off by 58 counts)
+    flip = x > x1
+    if flip.any():
+        a, b = np.where(flip, b, a), np.where(flip, a, b)
+        x, x1 = np.where(flip, x1, x), np.where(flip, x, x1)
+        log_x, log_x1 = np.where(flip, log_x1, log_x), np.where(flip, log_x, log_x1)
+    log_cdf, log_sf = _beta_log_tails(a, b, x, x1, log_x, log_x1)
+    return (np.where(flip, log_sf, log_cdf).reshape(shape),
+            np.where(flip, log_cdf, log_sf).reshape(shape))
+
+
+def _beta_log_tails(a, b, x, x1, log_x, log_x1):
+    """:func:`beta_log_cdf_sf` on flat arrays, at the smaller end's point (``x <= 1/2``)."""
     # the smaller tail's own function (the other is 1 - it, formed in logs below); betaincc
     # only where the lower tail is the larger, halving the work of the calls
     p = special.betainc(a, b, x)
@@ -161,8 +186,8 @@ def beta_log_cdf_sf(a, b, x, x1):
         q[~lower_small] = special.betaincc(a[~lower_small], b[~lower_small], x[~lower_small])
     with np.errstate(divide="ignore"):
         log_small = np.log(np.where(lower_small, p, q))
-        log_x, log_x1 = np.log(x), np.log(x1)
-    redo = (np.where(lower_small, p, q) < _TINY) & (x > 0) & (x1 > 0) & (a > 0) & (b > 0)
+    redo = ((np.where(lower_small, p, q) < _TINY) & np.isfinite(log_x) & np.isfinite(log_x1)
+            & (a > 0) & (b > 0))
     if redo.any():
         ar, br, xr, x1r = a[redo], b[redo], x[redo], x1[redo]
         lxr, lx1r = log_x[redo], log_x1[redo]
@@ -174,5 +199,5 @@ def beta_log_cdf_sf(a, b, x, x1):
             fixed[~lo] = _log_beta_cf(br[~lo], ar[~lo], x1r[~lo], lx1r[~lo], lxr[~lo])
         log_small[redo] = fixed
     log_large = np.log1p(-np.exp(log_small))
-    return (np.where(lower_small, log_small, log_large).reshape(shape),
-            np.where(lower_small, log_large, log_small).reshape(shape))
+    return (np.where(lower_small, log_small, log_large),
+            np.where(lower_small, log_large, log_small))

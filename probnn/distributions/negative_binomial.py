@@ -36,7 +36,11 @@ from probnn._validation import describe_values
 from .poisson import poisson_cdf
 from .base import COUNTS, Distribution, count_quantile, as_param, data_dtype, fit_inputs, param_dtype
 
-__all__ = ["NegativeBinomial", "nb_nll_terms"]
+__all__ = ["NegativeBinomial", "nb_nll_terms", "POISSON_BELOW_LOG_ALPHA"]
+
+# Below this log(alpha) (r > 4e15) the cdf is the Poisson's: the NB's differs by about
+# alpha mu^2 relative, and the incomplete beta's shape r is beyond what it resolves.
+POISSON_BELOW_LOG_ALPHA = -36.0
 
 # Below this dispersion (r = 1 / alpha above 100) D(y, r) and its derivative come from
 # Stirling's series, whose truncation error there is below 1e-20.
@@ -229,15 +233,28 @@ class NegativeBinomial(Distribution):
         return np.where(valid, -nll, -np.inf)
 
     def _cdf(self, y):
+        """``F(k) = I_p(r, k + 1)``, ``p = 1 / (1 + alpha mu)``, by the mirror ``I_{1-p}(k + 1,
+        r)`` of :func:`~probnn.distributions._incomplete.beta_log_cdf_sf` with ``1 - p =
+        sigmoid(t)``, ``t = log mu + log alpha``, and the logs of both ends exact: scipy's
+        ``betainc(r, k + 1, p)`` loses digits for a large ``r`` (a small dispersion), and
+        ``p`` in floats is 0 where ``alpha mu`` overflows though ``P(Y = 0) = p^r`` is not."""
+        from probnn.distributions._incomplete import beta_log_cdf_sf
+
         k = np.floor(y)
-        mu, alpha = self._mu, self._alpha
-        pos = alpha > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = 1 / np.where(pos, alpha, 1.0)
-            p = 1 / (1 + alpha * mu)
-            km = np.maximum(k, 0.0)
-            nb = special.betainc(r, km + 1, p)
-        out = np.where(pos, nb, poisson_cdf(km, mu))
+        km, mu, log_mu, log_alpha = np.broadcast_arrays(np.maximum(k, 0.0), self._mu,
+                                                        self._log_mu, self._log_alpha)  # fmt: skip
+        poisson = log_alpha < POISSON_BELOW_LOG_ALPHA  # alpha = 0 included
+        out = np.empty(km.shape)
+        if poisson.any():
+            out[poisson] = poisson_cdf(km[poisson], mu[poisson])
+        nb = ~poisson
+        if nb.any():
+            t = log_mu[nb] + log_alpha[nb]
+            with np.errstate(over="ignore"):
+                r = np.exp(-log_alpha[nb])
+            _, log_f = beta_log_cdf_sf(km[nb] + 1, r, special.expit(t), special.expit(-t),
+                                       -np.logaddexp(0.0, -t), -np.logaddexp(0.0, t))
+            out[nb] = np.exp(log_f)
         return np.where(k < 0, 0.0, np.where(np.isinf(y), 1.0, out))
 
     def _icdf(self, q):

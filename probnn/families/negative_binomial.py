@@ -20,9 +20,9 @@ from probnn.families.base import Array, Family, as_columns, check_count_target, 
 # The raw z2 returned by constant_raw when the counts are not overdispersed (the MLE is the
 # Poisson limit alpha = 0, z2 = -inf): alpha = softplus(-20) = 2e-9, Poisson to ~1e-9.
 POISSON_LIMIT_Z2 = -20.0
-# Below this log(alpha) (r > 4e15) a censored row is scored by the Poisson's cdf: the NB's
-# differs by about alpha mu^2 relative, and betainc's shape r is beyond what it resolves.
-_POISSON_BELOW = -36.0
+# Below this log(alpha) (r > 4e15) a censored row is scored by the Poisson's cdf, as the
+# distribution's cdf is (the NB's differs by about alpha mu^2 relative).
+from probnn.distributions.negative_binomial import POISSON_BELOW_LOG_ALPHA as _POISSON_BELOW  # noqa: E402
 
 _TEXT = """\
 Negative binomial (NB2): a count y in {0, 1, 2, ...}, raw outputs (z1, z2),
@@ -167,10 +167,10 @@ class NegativeBinomialFamily(Family):
         """``-log(F(u) - F(l))`` on the integers (log space), with ``p = 1 / (1 + alpha mu)``:
         ``F(k) = I_p(r, k + 1)``, ``S(k) = I_{1-p}(k + 1, r)``.
 
-        Both logs come from :func:`probnn.distributions._incomplete.beta_log_cdf_sf` with the
-        count's shape ``k + 1`` first (scipy's ``betainc(r, k + 1, p)`` loses digits for a
-        large ``r``, its mirror does not), ``p = sigmoid(-t)`` and ``1 - p = sigmoid(t)``,
-        ``t = z1 + log alpha``, each accurate. ``dF(k)/dz1 = -g(k)``, ``g(k) = p^r
+        Both logs come from :func:`probnn.distributions._incomplete.beta_log_cdf_sf`, which
+        evaluates at the smaller of ``p = sigmoid(-t)`` and ``1 - p = sigmoid(t)``, ``t = z1 +
+        log alpha``, each given accurately with its log (exact where it underflows: a mean
+        of ``e^1334`` with ``alpha`` 8699 has ``p = e^-1343`` and ``P(Y = 0) = 0.86``). ``dF(k)/dz1 = -g(k)``, ``g(k) = p^r
         (1 - p)^(k + 1) / B(r, k + 1)``, so ``dL/dz1 = (g(u) - g(l)) / P``; ``d log P /
         d log alpha`` has no closed form: a fourth-order central difference in ``log alpha``
         (:func:`probnn.families._censored.central_difference`, about 1e-10 relative). Below
@@ -201,7 +201,10 @@ class NegativeBinomialFamily(Family):
                 t = z1[m][nb] + la[m][nb]
                 with np.errstate(over="ignore"):
                     r = np.exp(-la[m][nb])
-                ls[nb], lc[nb] = beta_log_cdf_sf(bound[m][nb] + 1, r, expit(t), expit(-t))
+                # 1 - p = sigmoid(t) and p = sigmoid(-t), with their logs exact where either
+                # underflows (a mean of e^1334: p = e^-1343, P(Y = 0) = p^r still 0.86)
+                ls[nb], lc[nb] = beta_log_cdf_sf(bound[m][nb] + 1, r, expit(t), expit(-t),
+                                                 -np.logaddexp(0.0, -t), -np.logaddexp(0.0, t))
             return lc, ls
 
         def log_prob(la):

@@ -407,12 +407,21 @@ def _censored_constant(family, y_train: np.ndarray, y_test: np.ndarray) -> tuple
     n = y_train.shape[0]
 
     def loss(raw: np.ndarray) -> tuple[float, np.ndarray]:
+        # a line search may try points where the likelihood is degenerate (a hurdle's share of
+        # zeros on a target without any runs off to -inf); they score +inf, and warn nothing
+        if not np.all(np.isfinite(raw)):
+            return math.inf, np.zeros(raw.size)
         tiled = np.broadcast_to(raw, (n, raw.size)).copy()
-        nll, grad = family.censored_loss_gradient(tiled, y_train[:, 0], y_train[:, 1])
-        return float(np.mean(nll)), np.mean(grad, axis=0)
+        with np.errstate(all="ignore"):
+            nll, grad = family.censored_loss_gradient(tiled, y_train[:, 0], y_train[:, 1])
+            value, gradient = float(np.mean(nll)), np.mean(grad, axis=0)
+        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+            return math.inf, np.zeros(raw.size)
+        return value, gradient
 
     best = optimize.minimize(loss, start, jac=True, method="L-BFGS-B")
-    raw = best.x if np.isfinite(best.fun) and best.fun <= loss(start)[0] else start
+    good = np.isfinite(best.fun) and np.all(np.isfinite(best.x))
+    raw = best.x if good and best.fun <= loss(start)[0] else start
     held = family.censored_nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(),
                                y_test[:, 0], y_test[:, 1])  # fmt: skip
     return float(np.mean(held)), _describe(family, family.distribution(raw[None, :]))

@@ -2,12 +2,21 @@
 
 Its own module so that the Trainer (``training``) and the compiled engine (``_engine``) read
 one rule without importing each other.
+
+"plateau" (MLPRegressor's default) also warms up: :func:`warmup_factor` raises the rate
+linearly over its first ``defaults.PLATEAU_WARMUP_STEPS`` optimiser steps, one factor per
+epoch (the rate an epoch trains at is the factor at its last step). At the full rate from the
+first step, Adam's first steps (each weight moved by about the rate, all at once) left 80-90%
+of the second layer's ReLU units dead on the naval-like task within 5-20 epochs, and no lower
+rate later revives a dead unit (``bench/studies/stopping_rule.md``, "Warm-up").
 """
 from __future__ import annotations
 
 import math
 
-__all__ = ["SCHEDULES", "learning_rate_at"]
+from probnn import defaults
+
+__all__ = ["SCHEDULES", "learning_rate_at", "warming_up", "warmup_factor"]
 
 SCHEDULES = ("constant", "invscaling", "cosine", "adaptive", "plateau")
 
@@ -27,3 +36,33 @@ def learning_rate_at(schedule: str, lr0: float, *, t: int = 0, epoch: int = 0,
     if schedule == "cosine":
         return lr0 * 0.5 * (1 + math.cos(math.pi * min(epoch, max_iter) / max(max_iter, 1)))
     raise ValueError(f"learning_rate must be one of {', '.join(SCHEDULES)}; found {schedule!r}")
+
+
+def warmup_factor(schedule: str, steps_done: int, steps_in_epoch: int) -> float:
+    """The share of its rate the next epoch trains at: ``min(1, (steps_done + steps_in_epoch)
+    / defaults.PLATEAU_WARMUP_STEPS)`` under "plateau" (a linear warm-up, whose last epoch may
+    reach the full rate early), 1 under every other schedule or without a warm-up.
+
+    Parameters
+    ----------
+    schedule : str
+        The Trainer's ``learning_rate``.
+    steps_done : int
+        Optimiser steps taken before the epoch (all of the fit's, warm starts included: a
+        warm start goes on at the rate it reached).
+    steps_in_epoch : int
+        Optimiser steps the epoch takes.
+    """
+    steps = defaults.PLATEAU_WARMUP_STEPS
+    if schedule != "plateau" or steps <= 0:
+        return 1.0
+    return min(1.0, (steps_done + steps_in_epoch) / steps)
+
+
+def warming_up(schedule: str, steps_done: int) -> bool:
+    """Whether the epoch that ended after ``steps_done`` optimiser steps trained below the full
+    rate ("plateau"'s warm-up): its score then starts no plateau (``PlateauRule.update``'s
+    ``warming``), so the full rate gets the whole patience (``defaults.PLATEAU_WAIT_AFTER_WARMUP``;
+    without it, False)."""
+    return (schedule == "plateau" and defaults.PLATEAU_WAIT_AFTER_WARMUP
+            and steps_done < defaults.PLATEAU_WARMUP_STEPS)

@@ -81,8 +81,10 @@ class PlateauRule:
             return cls(patience, tol, drops=None, min_rate=1e-6)
         return cls(patience, tol)
 
-    def update(self, score: float, rate: float = math.inf) -> str:
-        """The decision after an epoch of score ``score`` trained at rate ``rate``.
+    def update(self, score: float, rate: float = math.inf, *, warming: bool = False) -> str:
+        """The decision after an epoch of score ``score`` trained at rate ``rate``;
+        ``warming``: the epoch trained below its full rate (a warm-up), and is not waited
+        out (an improvement still counts).
 
         Returns
         -------
@@ -92,7 +94,7 @@ class PlateauRule:
         """
         improved = score < self.best - self.tol
         self.best = min(self.best, score)
-        self.waited = 0 if improved else self.waited + 1
+        self.waited = 0 if improved else self.waited + (not warming)
         if improved:
             return IMPROVED
         if self.waited <= self.patience:

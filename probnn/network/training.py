@@ -53,7 +53,7 @@ from probnn.network.mlp import MLP, make_rng
 from probnn.network import _engine, _fast
 from probnn.network._scoring import validation_scorer
 from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
-from probnn.network.schedules import SCHEDULES, learning_rate_at
+from probnn.network.schedules import SCHEDULES, learning_rate_at, warming_up, warmup_factor
 from probnn.network.stopping import DROP, STOP, PlateauRule, max_iter_message
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at", "precompile"]
@@ -413,7 +413,8 @@ class Trainer:
                     self.best_validation_score_ = float(best_score)
                 else:
                     self.best_loss_ = min(self.best_loss_, loss)
-                decision = rule.update(score if self.early_stopping else loss, self._lr)
+                decision = rule.update(score if self.early_stopping else loss, self._lr,
+                                       warming=warming_up(self.learning_rate, self._optimizer.t))
                 self._no_improvement, self._n_drops = rule.waited, rule.n_drops
                 if decision == DROP:
                     self._lr /= rule.divisor
@@ -666,7 +667,8 @@ class Trainer:
         # the rate changes within an epoch only under invscaling (with the samples seen)
         per_step_lr = self.learning_rate == "invscaling"
         lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_, epoch=self.n_iter_,
-                              max_iter=self.max_iter, power_t=self.power_t)  # fmt: skip
+                              max_iter=self.max_iter, power_t=self.power_t) * warmup_factor(
+            self.learning_rate, self._optimizer.t, -(-n // bs))  # fmt: skip
         loss_sum = 0.0
         for start in range(0, n, bs):
             stop = min(start + bs, n)

@@ -3,9 +3,17 @@ per setting (bench/studies/stopping_rule.md, "The nearly deterministic target").
 
 ``python -m bench.studies.naval_profile '{"label": {rule}, ...}' SEEDS [--sets naval,...]``:
 a rule is as in ``bench.studies.stopping_rule`` (MLPRegressor parameters plus ``"_rule"``,
-constants of ``probnn.defaults``). Printed per fit (JSON, one line): the validation NLL (y's
+constants of ``probnn.defaults``), and ``"_warmup": E``: the trial warm-up the study measured
+before the rule existed (the rate times ``min(1, (epoch + 1) / E)``; use it with
+``"_rule": {"PLATEAU_WARMUP_STEPS": 0}``, as the profile's other rows, which were measured
+before the warm-up was the default). Printed per fit (JSON, one line): the validation NLL (y's
 units), the truth's, the epochs, each plateau's epoch with the best validation score (the
-network's standardised units) reached before it, and the fit's CPU seconds.
+network's standardised units) reached before it, the curve at some epochs, and the fit's CPU
+seconds.
+
+``python -m bench.studies.naval_profile --dead [TASK]``: the share of each hidden layer's ReLU
+units that are dead (0 on every training row) after 1, 5, 20 and 40 epochs at the defaults'
+first rate, without and with the warm-up (seeds 0 and 1).
 """
 from __future__ import annotations
 
@@ -64,17 +72,49 @@ def _one(job):
         for k, v in saved.items():
             setattr(defaults, k, v)
     curve = list(est._trainer.validation_scores_)
-    pick = sorted({0, 4, 9, 19, 49, 99, 199, 499, 999, 1999, len(curve) - 1} & set(range(len(curve))))
-    return dict(label=label, task=name, seed=seed, nll=round(nll, 3), truth=truth and round(truth, 3),
+    pick = sorted({0, 4, 9, 19, 49, 99, 199, 499, 999, 1999, len(curve) - 1}
+                  & set(range(len(curve))))
+    return dict(label=label, task=name, seed=seed, nll=round(nll, 3),
+                truth=truth and round(truth, 3),
                 epochs=int(est.n_iter_), cpu=round(cpu, 1), events=events,
                 curve={i + 1: round(curve[i], 3) for i in pick},
                 scale=float(getattr(est, "scale_factor_", float("nan")) or float("nan")))
+
+
+def dead_units(name: str = "naval") -> None:
+    """Print the dead share of each hidden layer after a few epochs, warm-up off and on."""
+    import numpy as np
+
+    from bench.studies.stopping_rule import task
+    from probnn import defaults
+    from probnn.estimators import MLPRegressor
+
+    warnings.simplefilter("ignore")
+    for seed in (0, 1):
+        Xf, yf = task(name, seed)[:2]
+        for steps in (0, 1000):
+            defaults.PLATEAU_WARMUP_STEPS = steps
+            for epochs in (1, 5, 20, 40):
+                est = MLPRegressor(random_state=seed, max_iter=epochs, n_iter_no_change=1000)
+                est.fit(Xf, yf)
+                net = est._trainer.network
+                W, b = net._views(net.params)
+                a, dead = Xf.astype(net.dtype), []
+                for i in range(len(W) - 1):
+                    a = np.maximum(a @ W[i] + b[i], 0)
+                    dead.append(round(float(np.mean((a > 0).sum(0) == 0)), 2))
+                print(json.dumps(dict(task=name, seed=seed, warmup_steps=steps, epochs=epochs,
+                                      validation=round(est._trainer.validation_scores_[-1], 3),
+                                      dead=dead)), flush=True)
 
 
 def main(argv=None) -> None:
     from multiprocessing import get_context
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--dead":
+        dead_units(*argv[1:2])
+        return
     sets = ("naval",)
     if "--sets" in argv:
         i = argv.index("--sets")

@@ -14,7 +14,9 @@ such fits far from the truth (``bench/studies/stopping_rule.md``).
 The Trainer's schedules: "constant" and the others make no drops; "adaptive" (scikit-learn's)
 divides the rate by 5 on every plateau until it is at or below 1e-6; "plateau" (MLPRegressor's
 default) makes ``defaults.PLATEAU_DROPS`` drops by ``defaults.PLATEAU_FACTOR``, and with early
-stopping each goes on from the best epoch's weights and average (``defaults.PLATEAU_FROM_BEST``).
+stopping each goes on from the best epoch's weights and average (``defaults.PLATEAU_FROM_BEST``);
+"plateau" also warms its rate up (:func:`probnn.network.schedules.warmup_factor`), and the
+epochs of the warm-up start no plateau (``update``'s ``warming``).
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from probnn import defaults
 from probnn.families import get_family
 from probnn.network import _fast
 from probnn.network.mlp import MLP
-from probnn.network.schedules import warmup_factor
+from probnn.network.schedules import warming_up, warmup_factor
 from probnn.network.training import Trainer
 
 ENGINES = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
@@ -25,14 +25,20 @@ ENGINES = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
 
 def test_the_factor_by_hand(monkeypatch):
     monkeypatch.setattr(defaults, "PLATEAU_WARMUP_STEPS", 1000)
-    assert warmup_factor("plateau", 0, 50) == 50 / 1000
-    assert warmup_factor("plateau", 500, 50) == 550 / 1000
-    assert warmup_factor("plateau", 980, 50) == 1.0  # the last epoch reaches the full rate
-    assert warmup_factor("plateau", 10**6, 7) == 1.0
+    assert warmup_factor("plateau", 0, 50, 20) == 50 / 1000
+    assert warmup_factor("plateau", 500, 50, 20) == 550 / 1000
+    assert warmup_factor("plateau", 980, 50, 20) == 1.0  # the last epoch reaches the full rate
+    assert warmup_factor("plateau", 10**6, 7, 143) == 1.0
+    # at most one patience: 2 epochs of 50 steps warm up over 100 steps, not 1,000
+    assert warmup_factor("plateau", 0, 50, 2) == 50 / 100
+    assert warmup_factor("plateau", 50, 50, 2) == 1.0
     for schedule in ("constant", "adaptive", "invscaling", "cosine"):
-        assert warmup_factor(schedule, 0, 50) == 1.0  # only "plateau" warms up
+        assert warmup_factor(schedule, 0, 50, 20) == 1.0  # only "plateau" warms up
     monkeypatch.setattr(defaults, "PLATEAU_WARMUP_STEPS", 0)
-    assert warmup_factor("plateau", 0, 50) == 1.0  # no warm-up
+    assert warmup_factor("plateau", 0, 50, 20) == 1.0  # no warm-up
+    assert warming_up(0.5) and not warming_up(1.0)
+    monkeypatch.setattr(defaults, "PLATEAU_WAIT_AFTER_WARMUP", False)
+    assert not warming_up(0.5)
 
 
 def _fit(engine, schedule, rate, epochs=1):
@@ -91,9 +97,8 @@ def test_warming_epochs_are_not_waited_out():
 
 @pytest.mark.parametrize("wait", [True, False])
 def test_the_first_plateau_waits_for_the_full_rate(wait, monkeypatch):
-    # a rate so small that no epoch improves by tol: without waiting, the first plateau
-    # (a drop) comes after 1 + patience epochs; waiting, after the warm-up's 4 epochs (5
-    # steps each, 20 steps) and then 1 + patience at the full rate
+    # a rate so small that no epoch improves by tol: the warm-up is min(20 steps, a patience
+    # of 4 epochs of 5 steps) = 20 steps, epochs 1-3 (steps 5, 10, 15) below the full rate
     monkeypatch.setattr(defaults, "PLATEAU_WARMUP_STEPS", 20)
     monkeypatch.setattr(defaults, "PLATEAU_WAIT_AFTER_WARMUP", wait)
     rng = np.random.default_rng(0)
@@ -102,14 +107,13 @@ def test_the_first_plateau_waits_for_the_full_rate(wait, monkeypatch):
     family = get_family("normal")
     t = Trainer(MLP([5, 4, 2], "relu", random_state=0), family, learning_rate="plateau",
                 learning_rate_init=1e-12, batch_size=16, max_iter=11, tol=1.0,
-                n_iter_no_change=2, random_state=0)  # fmt: skip
+                n_iter_no_change=4, random_state=0)  # fmt: skip
     t.engine = "numpy"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t.fit(X, y)
-    drops = t._n_drops
     # by hand, epochs 1-11: the first improves on the starting loss (inf), no later one by
-    # tol. Not waiting: epochs 2, 3, 4 make the first plateau (a drop at 4), then drops at 7
-    # and 10: 3. Waiting: epochs 1-3 end below the full rate (steps 5, 10, 15 < 20) and are
-    # not counted; 4, 5, 6 make the first plateau (a drop at 6), then a drop at 9: 2
-    assert drops == (2 if wait else 3)
+    # tol. Not waiting: epochs 2-6 make the first plateau (a drop at 6), 7-11 the second (a
+    # drop at 11): 2. Waiting: epochs 2 and 3 are not counted; 4-8 make the first plateau (a
+    # drop at 8), and 9-11 are not yet the second: 1
+    assert t._n_drops == (1 if wait else 2)

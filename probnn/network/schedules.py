@@ -38,10 +38,13 @@ def learning_rate_at(schedule: str, lr0: float, *, t: int = 0, epoch: int = 0,
     raise ValueError(f"learning_rate must be one of {', '.join(SCHEDULES)}; found {schedule!r}")
 
 
-def warmup_factor(schedule: str, steps_done: int, steps_in_epoch: int) -> float:
+def warmup_factor(schedule: str, steps_done: int, steps_in_epoch: int,
+                  patience: int) -> float:
     """The share of its rate the next epoch trains at: ``min(1, (steps_done + steps_in_epoch)
-    / defaults.PLATEAU_WARMUP_STEPS)`` under "plateau" (a linear warm-up, whose last epoch may
-    reach the full rate early), 1 under every other schedule or without a warm-up.
+    / W)`` under "plateau", a linear warm-up over ``W = min(defaults.PLATEAU_WARMUP_STEPS,
+    patience * steps_in_epoch)`` steps (about 1,000 with MLPRegressor's "auto" patience, at
+    most one patience with a patience given in epochs), whose last epoch may reach the full
+    rate early; 1 under every other schedule or without a warm-up.
 
     Parameters
     ----------
@@ -52,17 +55,17 @@ def warmup_factor(schedule: str, steps_done: int, steps_in_epoch: int) -> float:
         warm start goes on at the rate it reached).
     steps_in_epoch : int
         Optimiser steps the epoch takes.
+    patience : int
+        The stopping rule's ``n_iter_no_change``, in epochs.
     """
-    steps = defaults.PLATEAU_WARMUP_STEPS
+    steps = min(defaults.PLATEAU_WARMUP_STEPS, patience * steps_in_epoch)
     if schedule != "plateau" or steps <= 0:
         return 1.0
     return min(1.0, (steps_done + steps_in_epoch) / steps)
 
 
-def warming_up(schedule: str, steps_done: int) -> bool:
-    """Whether the epoch that ended after ``steps_done`` optimiser steps trained below the full
-    rate ("plateau"'s warm-up): its score then starts no plateau (``PlateauRule.update``'s
-    ``warming``), so the full rate gets the whole patience (``defaults.PLATEAU_WAIT_AFTER_WARMUP``;
-    without it, False)."""
-    return (schedule == "plateau" and defaults.PLATEAU_WAIT_AFTER_WARMUP
-            and steps_done < defaults.PLATEAU_WARMUP_STEPS)
+def warming_up(share: float) -> bool:
+    """Whether an epoch trained at ``share`` (:func:`warmup_factor`) of its rate is not
+    waited out by the stopping rule (``PlateauRule.update``'s ``warming``): below the full
+    rate, with ``defaults.PLATEAU_WAIT_AFTER_WARMUP``; the full rate gets the whole patience."""
+    return bool(defaults.PLATEAU_WAIT_AFTER_WARMUP) and share < 1.0

@@ -215,6 +215,7 @@ class Trainer:
         self.converged_ = False
         self._no_improvement = 0
         self._n_drops = 0  # the rate's drops on plateaus so far (learning_rate="plateau")
+        self._rate_share = 1.0  # the last epoch's share of its rate (the warm-up: _warmup)
 
     # --------------------------------------------------------------- prior
     @property
@@ -414,7 +415,7 @@ class Trainer:
                 else:
                     self.best_loss_ = min(self.best_loss_, loss)
                 decision = rule.update(score if self.early_stopping else loss, self._lr,
-                                       warming=warming_up(self.learning_rate, self._optimizer.t))
+                                       warming=warming_up(self._rate_share))
                 self._no_improvement, self._n_drops = rule.waited, rule.n_drops
                 if decision == DROP:
                     self._lr /= rule.divisor
@@ -443,6 +444,13 @@ class Trainer:
         if not self.converged_:
             warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
         return self
+
+    def _warmup(self, steps_in_epoch: int) -> float:
+        """The epoch's share of its rate (:func:`~probnn.network.schedules.warmup_factor`),
+        kept for the stopping rule (``warming``)."""
+        self._rate_share = warmup_factor(self.learning_rate, self._optimizer.t, steps_in_epoch,
+                                         self.n_iter_no_change)  # fmt: skip
+        return self._rate_share
 
     def _max_iter_message(self) -> str:
         """What the ConvergenceWarning at max_iter says (:func:`stopping.max_iter_message`)."""
@@ -667,8 +675,8 @@ class Trainer:
         # the rate changes within an epoch only under invscaling (with the samples seen)
         per_step_lr = self.learning_rate == "invscaling"
         lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_, epoch=self.n_iter_,
-                              max_iter=self.max_iter, power_t=self.power_t) * warmup_factor(
-            self.learning_rate, self._optimizer.t, -(-n // bs))  # fmt: skip
+                              max_iter=self.max_iter, power_t=self.power_t) * self._warmup(
+            -(-n // bs))  # fmt: skip
         loss_sum = 0.0
         for start in range(0, n, bs):
             stop = min(start + bs, n)

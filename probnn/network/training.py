@@ -215,7 +215,7 @@ class Trainer:
         self.converged_ = False
         self._no_improvement = 0
         self._n_drops = 0  # the rate's drops on plateaus so far (learning_rate="plateau")
-        self._rate_share = 1.0  # the last epoch's share of its rate (the warm-up: _warmup)
+        self._rate_share, self._running = 1.0, False  # run()'s warm-up (_warmup)
 
     # --------------------------------------------------------------- prior
     @property
@@ -376,7 +376,7 @@ class Trainer:
                                         self.n_iter_no_change, self.tol)  # fmt: skip
         rule.best = best_score if self.early_stopping else self.best_loss_
         rule.waited, rule.n_drops = self._no_improvement, getattr(self, "_n_drops", 0)
-        self._threads = None  # set on the first chunk: _epoch_over
+        self._threads, self._running = None, not callable(chunks)  # (a stream: no warm-up)
         bar = None
         if self.progress is not False and self.progress is not None:
             from tqdm.auto import tqdm
@@ -432,7 +432,7 @@ class Trainer:
         finally:
             if self._threads:
                 self._threads.restore_original_limits()
-            self._threads = self._last_y = None
+            self._threads, self._last_y, self._running = None, None, False
             if bar is not None:
                 bar.close()
             if self.early_stopping:
@@ -446,9 +446,10 @@ class Trainer:
         return self
 
     def _warmup(self, steps_in_epoch: int) -> float:
-        """The epoch's share of its rate (:func:`~probnn.network.schedules.warmup_factor`),
-        kept for the stopping rule (``warming``)."""
-        self._rate_share = warmup_factor(self.learning_rate, self._optimizer.t, steps_in_epoch,
+        """The epoch's share of its rate in :meth:`run` (:func:`~probnn.network.schedules.
+        warmup_factor`; 1 in partial_fit), kept for the stopping rule (``warming``)."""
+        schedule = self.learning_rate if getattr(self, "_running", False) else "constant"
+        self._rate_share = warmup_factor(schedule, self._optimizer.t, steps_in_epoch,
                                          self.n_iter_no_change)  # fmt: skip
         return self._rate_share
 

@@ -51,9 +51,9 @@ def _one(job):
     events, update = [], stopping.PlateauRule.update
     count = [0]
 
-    def logged(self, score, rate=float("inf")):
+    def logged(self, score, rate=float("inf"), **kw):
         count[0] += 1
-        decision = update(self, score, rate)
+        decision = update(self, score, rate, **kw)
         if decision in (stopping.DROP, stopping.STOP):
             events.append((count[0], decision, round(self.best, 3), rate))
         return decision

@@ -3,9 +3,11 @@
 Its own module so that the Trainer (``training``) and the compiled engine (``_engine``) read
 one rule without importing each other.
 
-"plateau" (MLPRegressor's default) also warms up: :func:`warmup_factor` raises the rate
-linearly over its first ``defaults.PLATEAU_WARMUP_STEPS`` optimiser steps, one factor per
-epoch (the rate an epoch trains at is the factor at its last step). At the full rate from the
+"plateau" (MLPRegressor's default) also warms up in a fit in memory (``Trainer.run`` on
+arrays; not in ``partial_fit`` nor a streamed fit, which keep a constant rate):
+:func:`warmup_factor` raises the rate linearly over its first ``defaults.PLATEAU_WARMUP_STEPS``
+optimiser steps (at most one patience), one factor per epoch (the rate an epoch trains at is
+the factor at its last step). At the full rate from the
 first step, Adam's first steps (each weight moved by about the rate, all at once) left 80-90%
 of the second layer's ReLU units dead on the naval-like task within 5-20 epochs, and no lower
 rate later revives a dead unit (``bench/studies/stopping_rule.md``, "Warm-up").

@@ -62,7 +62,8 @@ PLATEAU_FROM_BEST = True  # ... and with early stopping each drop goes on from t
 #   weights: going on from the last ones, the drops found nothing better on any task of the
 #   study (the naval-like fit of seed 1 stayed at -3.05 nats; from the best: -4.51)
 PLATEAU_WARMUP_STEPS = 1_000  # ... and the rate rises linearly to learning_rate_init over the
-#   first steps (one factor an epoch; at most one patience; fits in memory only): at the full
+#   first steps (one factor an epoch; at most one patience and a tenth of the budget; not in
+#   partial_fit): at the full
 #   rate at once, Adam's first steps left 84% of the second layer's ReLU units dead on the
 #   naval-like task after one epoch; naval-like validation NLL -5.37 -> -7.05 over 8 seeds,
 #   other tasks within noise (stopping_rule.md, "Warm-up")

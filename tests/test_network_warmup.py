@@ -29,7 +29,8 @@ def test_the_factor_by_hand(monkeypatch):
     assert warmup_factor("plateau", 500, 50, 20) == 550 / 1000
     assert warmup_factor("plateau", 980, 50, 20) == 1.0  # the last epoch reaches the full rate
     assert warmup_factor("plateau", 10**6, 7, 143) == 1.0
-    # at most one patience: 2 epochs of 50 steps warm up over 100 steps, not 1,000
+    # at most one patience or a tenth of the budget: 2 epochs of 50 steps warm up over 100
+    # steps, not 1,000
     assert warmup_factor("plateau", 0, 50, 2) == 50 / 100
     assert warmup_factor("plateau", 50, 50, 2) == 1.0
     for schedule in ("constant", "adaptive", "invscaling", "cosine"):
@@ -41,19 +42,29 @@ def test_the_factor_by_hand(monkeypatch):
     assert not warming_up(0.5)
 
 
+class _Stop(Exception):
+    pass
+
+
 def _fit(engine, schedule, rate, epochs=1):
+    """``epochs`` epochs of a fit whose budget is 1,000 epochs (a tenth of the budget, 100
+    epochs, and the patience do not shorten the warm-up)."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 5)).astype(np.float32)
     y = (X[:, 0] - X[:, 1] ** 2 + 0.1 * rng.standard_normal(80)).astype(np.float32)
     family = get_family("normal")
     net = MLP([5, 9, 8, family.n_outputs(y)], "relu", random_state=0)
     t = Trainer(net, family, learning_rate=schedule, learning_rate_init=rate, batch_size=16,
-                max_iter=epochs, tol=0, n_iter_no_change=10**6, random_state=0,
+                max_iter=1000, tol=0, n_iter_no_change=10**6, random_state=0,
                 ema_decay=0.9)  # fmt: skip
     t.engine = engine
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t.fit(X, y)
+
+    def stop(epoch, loss, score):
+        if epoch == epochs:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        t.run([(X, family.check_target(y), None)], None, on_epoch=stop)
     return t
 
 
@@ -106,12 +117,16 @@ def test_the_first_plateau_waits_for_the_full_rate(wait, monkeypatch):
     y = X[:, 0].astype(np.float32)
     family = get_family("normal")
     t = Trainer(MLP([5, 4, 2], "relu", random_state=0), family, learning_rate="plateau",
-                learning_rate_init=1e-12, batch_size=16, max_iter=11, tol=1.0,
+                learning_rate_init=1e-12, batch_size=16, max_iter=40, tol=1.0,
                 n_iter_no_change=4, random_state=0)  # fmt: skip
     t.engine = "numpy"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t.fit(X, y)
+
+    def stop(epoch, loss, score):  # a budget of 40 epochs (its tenth is the patience); the
+        if epoch == 12:  # rule decides after epochs 1-11 (this call comes before its decision)
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        t.run([(X, family.check_target(y), None)], None, on_epoch=stop)
     # by hand, epochs 1-11: the first improves on the starting loss (inf), no later one by
     # tol. Not waiting: epochs 2-6 make the first plateau (a drop at 6), 7-11 the second (a
     # drop at 11): 2. Waiting: epochs 2 and 3 are not counted; 4-8 make the first plateau (a

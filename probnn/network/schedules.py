@@ -3,11 +3,11 @@
 Its own module so that the Trainer (``training``) and the compiled engine (``_engine``) read
 one rule without importing each other.
 
-"plateau" (MLPRegressor's default) also warms up in a fit in memory (``Trainer.run`` on
-arrays; not in ``partial_fit`` nor a streamed fit, which keep a constant rate):
-:func:`warmup_factor` raises the rate linearly over its first ``defaults.PLATEAU_WARMUP_STEPS``
-optimiser steps (at most one patience), one factor per epoch (the rate an epoch trains at is
-the factor at its last step). At the full rate from the
+"plateau" (MLPRegressor's default) also warms up in a fit (``Trainer.run``, in memory or
+streamed; not in ``partial_fit``, which keeps a constant rate): :func:`warmup_factor` raises
+the rate linearly over its first ``defaults.PLATEAU_WARMUP_STEPS`` optimiser steps (at most one
+patience and a tenth of the budget), one factor per epoch (the rate an epoch trains at is the
+factor at its last step). At the full rate from the
 first step, Adam's first steps (each weight moved by about the rate, all at once) left 80-90%
 of the second layer's ReLU units dead on the naval-like task within 5-20 epochs, and no lower
 rate later revives a dead unit (``bench/studies/stopping_rule.md``, "Warm-up").
@@ -41,12 +41,12 @@ def learning_rate_at(schedule: str, lr0: float, *, t: int = 0, epoch: int = 0,
 
 
 def warmup_factor(schedule: str, steps_done: int, steps_in_epoch: int,
-                  patience: int) -> float:
+                  epochs: float) -> float:
     """The share of its rate the next epoch trains at: ``min(1, (steps_done + steps_in_epoch)
     / W)`` under "plateau", a linear warm-up over ``W = min(defaults.PLATEAU_WARMUP_STEPS,
-    patience * steps_in_epoch)`` steps (about 1,000 with MLPRegressor's "auto" patience, at
-    most one patience with a patience given in epochs), whose last epoch may reach the full
-    rate early; 1 under every other schedule or without a warm-up.
+    epochs * steps_in_epoch)`` steps (1,000 with MLPRegressor's "auto" patience and budget;
+    less where the Trainer's patience or a tenth of its budget is shorter), whose last epoch
+    may reach the full rate early; 1 under every other schedule or without a warm-up.
 
     Parameters
     ----------
@@ -57,10 +57,11 @@ def warmup_factor(schedule: str, steps_done: int, steps_in_epoch: int,
         warm start goes on at the rate it reached).
     steps_in_epoch : int
         Optimiser steps the epoch takes.
-    patience : int
-        The stopping rule's ``n_iter_no_change``, in epochs.
+    epochs : float
+        The most epochs the warm-up may last: the Trainer's ``min(n_iter_no_change,
+        max_iter / 10)``.
     """
-    steps = min(defaults.PLATEAU_WARMUP_STEPS, patience * steps_in_epoch)
+    steps = min(defaults.PLATEAU_WARMUP_STEPS, epochs * steps_in_epoch)
     if schedule != "plateau" or steps <= 0:
         return 1.0
     return min(1.0, (steps_done + steps_in_epoch) / steps)

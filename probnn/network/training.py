@@ -376,7 +376,7 @@ class Trainer:
                                         self.n_iter_no_change, self.tol)  # fmt: skip
         rule.best = best_score if self.early_stopping else self.best_loss_
         rule.waited, rule.n_drops = self._no_improvement, getattr(self, "_n_drops", 0)
-        self._threads, self._running = None, not callable(chunks)  # (a stream: no warm-up)
+        self._threads, self._running = None, True  # _threads: set on the first chunk
         bar = None
         if self.progress is not False and self.progress is not None:
             from tqdm.auto import tqdm
@@ -450,7 +450,7 @@ class Trainer:
         warmup_factor`; 1 in partial_fit), kept for the stopping rule (``warming``)."""
         schedule = self.learning_rate if getattr(self, "_running", False) else "constant"
         self._rate_share = warmup_factor(schedule, self._optimizer.t, steps_in_epoch,
-                                         self.n_iter_no_change)  # fmt: skip
+                                         min(self.n_iter_no_change, self.max_iter / 10))
         return self._rate_share
 
     def _max_iter_message(self) -> str:

@@ -73,11 +73,12 @@ def test_every_training_row_is_trained_on():
     """No random tenth held out: the best epoch's weights are those of a plain fit of that length."""
     X, y = _regression()
     Xv, yv = _regression(seed=1, n=60)
-    es = MLPRegressor(family="normal", early_stopping=True, **KW).fit(
+    # a constant rate: "plateau"'s warm-up lasts one patience, which the plain fit's differs in
+    es = MLPRegressor(family="normal", early_stopping=True, learning_rate="constant", **KW).fit(
         X, y, validation_data=(Xv, yv))
     best_epoch = int(np.argmin(es.validation_scores_)) + 1
     assert best_epoch < es.n_iter_
-    plain = MLPRegressor(family="normal", early_stopping=False,
+    plain = MLPRegressor(family="normal", early_stopping=False, learning_rate="constant",
                          **{**KW, "max_iter": best_epoch, "n_iter_no_change": 10**6})
     with pytest.warns(Warning):  # stopped at max_iter on purpose
         plain.fit(X, y)

@@ -1,7 +1,8 @@
 """The stopping rule behind MLPRegressor's defaults, chosen on validation rows only
 (bench/studies/stopping_rule.md).
 
-``python -m bench.studies.stopping_rule '{"label": {rule}, ...}' [SEEDS] [--sets a,b]``: each
+``python -m bench.studies.stopping_rule '{"label": {rule}, ...}' [SEEDS] [--sets a,b]``
+(``--from FILE``: the tables again from an earlier run's printed JSON lines): each
 rule is fitted as ``MLPRegressor(random_state=seed, **params)`` on the *fit* part of each task
 and scored (NLL per row, y's units) on its *validation* part; test rows are never read. A rule
 is a dict of MLPRegressor parameters plus ``"_rule"``: constants of ``probnn.defaults`` set for
@@ -14,7 +15,9 @@ that row (``AUTO_MAX_STEPS``, ``AUTO_PATIENCE_STEPS``, ``AUTO_MIN_PATIENCE``, ``
   unread), of which a random fifth (seed 100 + seed) is the validation part;
 * synthetic tasks with a known truth (``SYNTHETIC``), drawn afresh for each seed, 80 / 20:
   ``naval`` (11,934 rows, 16 correlated features from two latent factors, the target a smooth
-  function of them with noise sd 1e-3 of its range), ``kin8nm`` (8,192 rows: the reach of an
+  function of them with noise sd 1e-3 of its range), ``smooth`` (10,000 rows, a second nearly
+  deterministic target built otherwise: 12 features mixing 3 continuous factors, see
+  ``_smooth``), ``kin8nm`` (8,192 rows: the reach of an
   8-joint arm, noise sd 0.1 of the target's), ``power`` (9,568 rows, 4 correlated weather
   features, heteroscedastic noise) and ``wine`` (1,599 rows, 11 features, an integer
   quality 3-8 rounded from a noisy latent score).
@@ -33,7 +36,8 @@ import warnings
 
 import numpy as np
 
-TASKS = ("concrete", "energy", "yacht", "wine", "kin8nm", "power", "naval", "bike", "california")
+TASKS = ("concrete", "energy", "yacht", "wine", "kin8nm", "power", "naval", "smooth", "bike",
+         "california")
 
 
 # ------------------------------------------------------------------ synthetic tasks with truth
@@ -51,6 +55,20 @@ def _naval(rng, n=11934):
     X[:, [3, 9]] = 1.0
     sd = 5e-5
     return X, decay + sd * rng.standard_normal(n), np.full(n, sd), decay
+
+
+def _smooth(rng, n=10000):
+    """A second nearly deterministic target, built differently from ``_naval``: three
+    continuous latent factors seen through 12 features (linear and squared mixtures of them,
+    no lever, no constant column), the target a smooth non-additive function of the factors
+    (a product, a sine, a square) with noise sd 3e-3 (about 1e-3 of its range)."""
+    z = rng.uniform(-1.0, 1.0, (n, 3))
+    A, B = rng.normal(0, 1, (3, 8)), rng.normal(0, 1, (3, 4))
+    X = np.column_stack([z @ A, 0.3 * (z @ B) ** 2])
+    X *= 1.0 + 1e-5 * rng.standard_normal(X.shape)
+    mean = z[:, 0] * z[:, 1] + np.sin(2.0 * z[:, 2]) + 0.5 * z[:, 0] ** 2
+    sd = 3e-3
+    return X, mean + sd * rng.standard_normal(n), np.full(n, sd), mean
 
 
 def _kin8nm(rng, n=8192):
@@ -82,7 +100,7 @@ def _wine(rng, n=1599):
     return X, np.clip(np.round(noisy), 3, 8), None, latent
 
 
-SYNTHETIC = {"naval": _naval, "kin8nm": _kin8nm, "power": _power, "wine": _wine}
+SYNTHETIC = {"naval": _naval, "smooth": _smooth, "kin8nm": _kin8nm, "power": _power, "wine": _wine}
 
 
 def _standardised(X, fit, va):
@@ -153,6 +171,29 @@ def _one(job):
                 cpu=cpu, drops=int(getattr(est._trainer, "_n_drops", 0)))
 
 
+def paired(out, sets, labels) -> None:
+    """Each rule against the first, paired over seeds: mean difference of validation NLL with
+    its standard error, and the median over seeds of the fit CPU-time ratio."""
+    base = labels[0]
+    print(f"| task | rule | {base} | rule | rule - {base} (SE) | truth | CPU ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name in sets:
+        ref = {r["seed"]: r for r in out if r["task"] == name and r["label"] == base}
+        for label in labels[1:]:
+            rs = {r["seed"]: r for r in out if r["task"] == name and r["label"] == label}
+            seeds = sorted(set(ref) & set(rs))
+            if not seeds:
+                continue
+            d = np.array([rs[s]["nll"] - ref[s]["nll"] for s in seeds])
+            se = d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else float("nan")
+            ratio = np.median([rs[s]["cpu"] / ref[s]["cpu"] for s in seeds])
+            truths = [ref[s]["truth"] for s in seeds if ref[s]["truth"] is not None]
+            truth = f"{np.mean(truths):.3f}" if truths else ""
+            print(f"| {name} | {label} | {np.mean([ref[s]['nll'] for s in seeds]):.3f} | "
+                  f"{np.mean([rs[s]['nll'] for s in seeds]):.3f} | {d.mean():+.3f} ({se:.3f}) "
+                  f"| {truth} | {ratio:.2f} |")
+
+
 def main(argv=None) -> None:
     from multiprocessing import get_context
 
@@ -161,6 +202,11 @@ def main(argv=None) -> None:
     if "--sets" in argv:
         i = argv.index("--sets")
         sets, argv = tuple(argv[i + 1].split(",")), argv[:i] + argv[i + 2:]
+    if argv[0] == "--from":  # summarise the JSON lines of an earlier run: --from FILE
+        out = [json.loads(line) for line in open(argv[1]) if line.startswith("{")]
+        labels = list(dict.fromkeys(r["label"] for r in out))
+        paired(out, [t for t in TASKS if any(r["task"] == t for r in out)], labels)
+        return
     rules, seeds = json.loads(argv[0]), int(argv[1]) if len(argv) > 1 else 2
     jobs = [(label, rule, name, s) for name in sets for s in range(seeds)
             for label, rule in rules.items()]
@@ -169,6 +215,7 @@ def main(argv=None) -> None:
         for r in pool.imap_unordered(_one, jobs):
             out.append(r)
             print(json.dumps(r), flush=True)
+    paired(out, sets, list(rules))
     print("| task | rule | validation NLL | truth | epochs | fit CPU s |")
     print("|---|---|---|---|---|---|")
     for name in sets:

@@ -94,6 +94,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
       4th such plateau stops training (``probnn.defaults.PLATEAU_*``). A
       nearly deterministic target goes on improving at the lower rates
       where a single plateau stopped it (``bench/studies/stopping_rule.md``).
+      The rate first rises linearly over about 1,000 steps (one value an
+      epoch), and the first plateau is counted from the full rate on.
     - with a stochastic solver (not "lbfgs") and a location-scale family
       ("normal", "normal-fixed", "laplace", "studentt") the network starts as
       the best constant model (output-layer weights 0,

@@ -193,7 +193,8 @@ class CompiledSteps:
         counters = np.array([opt.t, getattr(t, "_average_steps", 0), t.t_], np.int64)
         per_step_lr = t.learning_rate == "invscaling"
         lr = learning_rate_at(t.learning_rate, t._lr, t=t.t_, epoch=t.n_iter_,
-                              max_iter=t.max_iter, power_t=t.power_t)  # fmt: skip
+                              max_iter=t.max_iter, power_t=t.power_t) * t._warmup(
+            -(-n // bs))  # fmt: skip
         ema = float(t.ema_decay) if t.ema_decay is not None else 0.0
         common = (prior, prior_scale, self.opt, self.s1, self.s2, self.hyper)
         flush = (opt.FLUSH_EVERY, self._tiny, opt._flush_below)

@@ -14,7 +14,9 @@ such fits far from the truth (``bench/studies/stopping_rule.md``).
 The Trainer's schedules: "constant" and the others make no drops; "adaptive" (scikit-learn's)
 divides the rate by 5 on every plateau until it is at or below 1e-6; "plateau" (MLPRegressor's
 default) makes ``defaults.PLATEAU_DROPS`` drops by ``defaults.PLATEAU_FACTOR``, and with early
-stopping each goes on from the best epoch's weights and average (``defaults.PLATEAU_FROM_BEST``).
+stopping each goes on from the best epoch's weights and average (``defaults.PLATEAU_FROM_BEST``);
+"plateau" also warms its rate up (:func:`probnn.network.schedules.warmup_factor`), and the
+epochs of the warm-up start no plateau (``update``'s ``warming``).
 """
 from __future__ import annotations
 
@@ -81,8 +83,10 @@ class PlateauRule:
             return cls(patience, tol, drops=None, min_rate=1e-6)
         return cls(patience, tol)
 
-    def update(self, score: float, rate: float = math.inf) -> str:
-        """The decision after an epoch of score ``score`` trained at rate ``rate``.
+    def update(self, score: float, rate: float = math.inf, *, warming: bool = False) -> str:
+        """The decision after an epoch of score ``score`` trained at rate ``rate``;
+        ``warming``: the epoch trained below its full rate (a warm-up), and is not waited
+        out (an improvement still counts).
 
         Returns
         -------
@@ -92,7 +96,7 @@ class PlateauRule:
         """
         improved = score < self.best - self.tol
         self.best = min(self.best, score)
-        self.waited = 0 if improved else self.waited + 1
+        self.waited = 0 if improved else self.waited + (not warming)
         if improved:
             return IMPROVED
         if self.waited <= self.patience:

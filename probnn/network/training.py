@@ -53,7 +53,7 @@ from probnn.network.mlp import MLP, make_rng
 from probnn.network import _engine, _fast
 from probnn.network._scoring import validation_scorer
 from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
-from probnn.network.schedules import SCHEDULES, learning_rate_at
+from probnn.network.schedules import SCHEDULES, learning_rate_at, warming_up, warmup_factor
 from probnn.network.stopping import DROP, STOP, PlateauRule, max_iter_message
 
 __all__ = ["Trainer", "SCHEDULES", "learning_rate_at", "precompile"]
@@ -215,6 +215,7 @@ class Trainer:
         self.converged_ = False
         self._no_improvement = 0
         self._n_drops = 0  # the rate's drops on plateaus so far (learning_rate="plateau")
+        self._rate_share, self._running = 1.0, False  # run()'s warm-up (_warmup)
 
     # --------------------------------------------------------------- prior
     @property
@@ -375,7 +376,7 @@ class Trainer:
                                         self.n_iter_no_change, self.tol)  # fmt: skip
         rule.best = best_score if self.early_stopping else self.best_loss_
         rule.waited, rule.n_drops = self._no_improvement, getattr(self, "_n_drops", 0)
-        self._threads = None  # set on the first chunk: _epoch_over
+        self._threads, self._running = None, True  # _threads: set on the first chunk
         bar = None
         if self.progress is not False and self.progress is not None:
             from tqdm.auto import tqdm
@@ -413,7 +414,8 @@ class Trainer:
                     self.best_validation_score_ = float(best_score)
                 else:
                     self.best_loss_ = min(self.best_loss_, loss)
-                decision = rule.update(score if self.early_stopping else loss, self._lr)
+                decision = rule.update(score if self.early_stopping else loss, self._lr,
+                                       warming=warming_up(self._rate_share))
                 self._no_improvement, self._n_drops = rule.waited, rule.n_drops
                 if decision == DROP:
                     self._lr /= rule.divisor
@@ -430,7 +432,7 @@ class Trainer:
         finally:
             if self._threads:
                 self._threads.restore_original_limits()
-            self._threads = self._last_y = None
+            self._threads, self._last_y, self._running = None, None, False
             if bar is not None:
                 bar.close()
             if self.early_stopping:
@@ -442,6 +444,14 @@ class Trainer:
         if not self.converged_:
             warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
         return self
+
+    def _warmup(self, steps_in_epoch: int) -> float:
+        """The epoch's share of its rate in :meth:`run` (:func:`~probnn.network.schedules.
+        warmup_factor`; 1 in partial_fit), kept for the stopping rule (``warming``)."""
+        schedule = self.learning_rate if getattr(self, "_running", False) else "constant"
+        self._rate_share = warmup_factor(schedule, self._optimizer.t, steps_in_epoch,
+                                         min(self.n_iter_no_change, self.max_iter / 10))
+        return self._rate_share
 
     def _max_iter_message(self) -> str:
         """What the ConvergenceWarning at max_iter says (:func:`stopping.max_iter_message`)."""
@@ -666,7 +676,8 @@ class Trainer:
         # the rate changes within an epoch only under invscaling (with the samples seen)
         per_step_lr = self.learning_rate == "invscaling"
         lr = learning_rate_at(self.learning_rate, self._lr, t=self.t_, epoch=self.n_iter_,
-                              max_iter=self.max_iter, power_t=self.power_t)  # fmt: skip
+                              max_iter=self.max_iter, power_t=self.power_t) * self._warmup(
+            -(-n // bs))  # fmt: skip
         loss_sum = 0.0
         for start in range(0, n, bs):
             stop = min(start + bs, n)

@@ -19,22 +19,16 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import warnings
 
 
 def _one(job):
     label, rule, name, seed = job
-    from threadpoolctl import threadpool_limits
-
-    from bench.studies.stopping_rule import task
-    from probnn import defaults
-    from probnn.estimators import MLPRegressor
+    from bench.studies.stopping_rule import fit_on_task
     from probnn.network import stopping
 
     warnings.simplefilter("ignore")
     rule = dict(rule)
-    consts = rule.pop("_rule", {})
     warmup = rule.pop("_warmup", 0)  # epochs of a linear warm-up of the rate (a trial)
     if warmup:
         from probnn.network import _engine, schedules, training
@@ -45,9 +39,6 @@ def _one(job):
             return base(schedule, lr0, **kw) * min(1.0, (kw.get("epoch", 0) + 1) / warmup)
 
         _engine.learning_rate_at = training.learning_rate_at = warmed
-    saved = {k: getattr(defaults, k) for k in consts}
-    for k, v in consts.items():
-        setattr(defaults, k, v)
     events, update = [], stopping.PlateauRule.update
     count = [0]
 
@@ -60,17 +51,9 @@ def _one(job):
 
     stopping.PlateauRule.update = logged
     try:
-        Xf, yf, Xv, yv, truth = task(name, seed)
-        with threadpool_limits(1):
-            est = MLPRegressor(random_state=seed, **rule)
-            c0 = time.process_time()
-            est.fit(Xf, yf)
-            cpu = time.process_time() - c0
-        nll = float(est.score_nll(Xv, yv))
+        est, nll, cpu, truth = fit_on_task(name, seed, rule)
     finally:
         stopping.PlateauRule.update = update
-        for k, v in saved.items():
-            setattr(defaults, k, v)
     curve = list(est._trainer.validation_scores_)
     pick = sorted({0, 4, 9, 19, 49, 99, 199, 499, 999, 1999, len(curve) - 1}
                   & set(range(len(curve))))

@@ -143,14 +143,15 @@ def task(name: str, seed: int):
     return Xf, ytr[fit], Xv, ytr[va], None
 
 
-def _one(job):
-    label, rule, name, seed = job
+def fit_on_task(name: str, seed: int, rule: dict):
+    """``MLPRegressor(random_state=seed, **rule)`` fitted on task ``name``'s fit part (one BLAS
+    thread), with the ``probnn.defaults`` constants of ``rule["_rule"]`` set for the fit only;
+    returns ``(estimator, validation NLL, fit CPU seconds, the truth's NLL or None)``."""
     from threadpoolctl import threadpool_limits
 
     from probnn import defaults
     from probnn.estimators import MLPRegressor
 
-    warnings.simplefilter("ignore")
     rule = dict(rule)
     consts = rule.pop("_rule", {})
     saved = {k: getattr(defaults, k) for k in consts}
@@ -167,6 +168,13 @@ def _one(job):
     finally:
         for k, v in saved.items():
             setattr(defaults, k, v)
+    return est, nll, cpu, truth
+
+
+def _one(job):
+    label, rule, name, seed = job
+    warnings.simplefilter("ignore")
+    est, nll, cpu, truth = fit_on_task(name, seed, rule)
     return dict(label=label, task=name, seed=seed, nll=nll, truth=truth, epochs=int(est.n_iter_),
                 cpu=cpu, drops=int(getattr(est._trainer, "_n_drops", 0)))
 

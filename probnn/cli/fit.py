@@ -125,7 +125,8 @@ def _cmd_fit(args) -> int:
             frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
-            censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+            censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
+            solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out
             print(f"{selection.point_mass}; --point-mass density to score densities")

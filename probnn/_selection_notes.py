@@ -75,6 +75,35 @@ def point_mass_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
             f"{value:g} reads those rows as censored there (a Tobit model)")
 
 
+def heap_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
+    """A warning when a target of real values holds a heap *inside* its range: one value,
+    neither its smallest nor its largest, with at least :data:`POINT_MASS_SHARE` of the rows
+    exactly there (a rounded or coded value: R's geyser durations, 18% recorded as exactly 4
+    minutes, the night's "long"), else None.
+
+    A density can spike on such a heap as on a point mass at an end, and its NLL there has no
+    lower bound, but no censoring reads it (the value stands for an interval the table does
+    not give); ``--upper COL`` can give those rows their intervals. Counts and class labels
+    are probabilities already: no note.
+    """
+    from probnn.families import DISCRETE_KINDS
+
+    if not kinds or kinds[0] in DISCRETE_KINDS:
+        return None
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    if values.empty:
+        return None
+    low, high = float(values.min()), float(values.max())
+    shares = values[(values > low) & (values < high)].value_counts() / values.size
+    if shares.empty or float(shares.iloc[0]) < POINT_MASS_SHARE:
+        return None
+    value, share = float(shares.index[0]) + 0.0, float(shares.iloc[0])
+    return (f"{share:.0%} of the target's rows are exactly {value:g}, inside its range (a "
+            "rounded or coded value?): a density can spike on such a heap and its NLL there has "
+            "no lower bound, so the continuous families' held-out NLLs may reward the spike; "
+            "--upper COL can give those rows the interval they stand for")
+
+
 def point_mass_censoring(column: pd.Series, kinds: Sequence[str]):
     """The censoring that reads a target's point mass at an end as censored there, and the
     sentence that says so; None without such a point mass (:func:`point_mass`).

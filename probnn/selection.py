@@ -62,8 +62,9 @@ from sklearn.exceptions import ConvergenceWarning
 from probnn._split import TEST_FRACTION, split_rows
 from probnn.compare import (_row_nll, _target_frame, compare_families, paired_difference,
                             paired_standard_errors)
-from probnn._selection_notes import (POINT_MASS_SHARE, _unchecked_networks, observed_interval,
-                                     point_mass_note, selection_censoring)  # fmt: skip
+from probnn._selection_notes import (POINT_MASS_SHARE, _unchecked_networks, heap_note,
+                                     observed_interval, point_mass_note,
+                                     selection_censoring)  # fmt: skip
 from probnn.exceptions import DataError, SeparationWarning
 
 __all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_splits",
@@ -229,7 +230,8 @@ class Selection:
         Per-row held-out NLLs of each candidate scored on every fold, the folds' held-out
         rows one after the other.
     notes : list of str
-        What the reader should know of the scores (:func:`point_mass_note`).
+        What the reader should know of the scores (:func:`point_mass_note`; a heap inside
+        a real target's range, ``_selection_notes.heap_note``).
     censoring : probnn.tables.censoring.Censoring or None
         How the target was read: the caller's censoring, or the one a point mass at an end
         was read as (``point_mass``); None for exact targets.
@@ -540,7 +542,7 @@ def select_model(
             + (f"; censored: {censoring.describe()}" if censoring is not None else ""))
     if network_families == "auto":
         network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
-    notes = [note] if note else []
+    notes = [n for n in (note, heap_note(frame[target], kinds)) if n]
     unchecked = _unchecked_networks(folds, names, network_params)
     if unchecked and network_families > 0:
         network_families = 0

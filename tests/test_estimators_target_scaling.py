@@ -355,6 +355,19 @@ def test_compare_ranks_the_learned_scale_normal_on_house_prices(tmp_path, capsys
     assert all(math.isfinite(float(nll)) for _, nll in ranked)
 
 
+def _count_constant_fits(monkeypatch, family_class) -> list:
+    """``family_class.constant_raw`` patched to append to the returned list on every call."""
+    calls = []
+    real = family_class.constant_raw
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(family_class, "constant_raw", counted)
+    return calls
+
+
 @pytest.mark.parametrize("family, solver", [("mixture-normal", "adam"), ("normal", "lbfgs"),
                                             ("poisson", "adam")])
 def test_a_fit_fits_the_constant_model_once(monkeypatch, family, solver):
@@ -366,15 +379,7 @@ def test_a_fit_fits_the_constant_model_once(monkeypatch, family, solver):
     X, y = _heteroscedastic(300, seed=3)
     if family == "poisson":
         y = np.random.default_rng(3).poisson(np.exp(1 + X[:, 0])).astype(float)
-    cls = type(get_family(family))
-    calls = []
-    real = cls.constant_raw
-
-    def counted(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(cls, "constant_raw", counted)
+    calls = _count_constant_fits(monkeypatch, type(get_family(family)))
     monkeypatch.setattr(_target, "CONSTANT_CACHE_SIZE", 0)  # every fit fits its own
     monkeypatch.setattr(_target, "_CONSTANTS", type(_target._CONSTANTS)())
     params = dict(family=family, solver=solver, hidden_layer_sizes=(8,), max_iter=5,
@@ -400,14 +405,7 @@ def test_fits_on_the_same_rows_share_their_constant_model(monkeypatch):
     from probnn.families.mixture_normal import MixtureNormalFamily
 
     X, y = _heteroscedastic(300, seed=4)
-    calls = []
-    real = MixtureNormalFamily.constant_raw
-
-    def counted(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(MixtureNormalFamily, "constant_raw", counted)
+    calls = _count_constant_fits(monkeypatch, MixtureNormalFamily)
     monkeypatch.setattr(_target, "_CONSTANTS", type(_target._CONSTANTS)())
     glm = dict(family="mixture-normal", hidden_layer_sizes=(), solver="lbfgs", max_iter=20,
                random_state=0)

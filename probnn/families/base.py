@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from probnn._math import softplus_inverse
 from probnn._validation import check_sample_weight, describe_rows, describe_values
 
 __all__ = ["Family", "SUPPORTS", "TARGET_KINDS", "DISCRETE_KINDS", "LABEL_KINDS"]
@@ -179,15 +180,12 @@ class Family:
         if self.spread_power is None:
             raise ValueError(f"family {self.name!r} has no spread parameter to widen")
         out = np.array(raw, dtype=np.float64)  # a copy
-        z = out[:, 1]
-        # log softplus(z), exact where softplus(z) underflows (z below -30: softplus = e^z)
-        log_v = np.where(z < -30.0, z, np.log(np.logaddexp(0.0, np.maximum(z, -30.0))))
+        _, log_v, _ = softplus_scale(out[:, 1], False)  # exact where softplus underflows
         log_v = log_v + self.spread_power * np.log(float(factor))
-        # softplus^-1(e^log_v) = log(expm1(e^log_v)), e^log_v itself where it underflows
-        v = np.exp(np.minimum(log_v, 700.0))
-        with np.errstate(over="ignore"):
-            inverse = v + np.log(-np.expm1(-np.maximum(v, 1e-300)))
-        out[:, 1] = np.where(log_v < -30.0, log_v, inverse)
+        # softplus^-1(e^log_v); below e^-30 it is log_v itself to float precision
+        out[:, 1] = log_v
+        body = log_v >= -30.0
+        out[body, 1] = softplus_inverse(np.exp(np.minimum(log_v[body], 700.0)))
         return out
 
     def nll(self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:

@@ -18,6 +18,17 @@ __all__ = ["POINT_MASS_SHARE", "observed_interval", "point_mass", "point_mass_ce
 POINT_MASS_SHARE = 0.05
 
 
+def _real_values(column: pd.Series, kinds: Sequence[str]) -> pd.Series | None:
+    """The target's numbers where it holds real values (not counts or class labels, which
+    are probabilities already), else None."""
+    from probnn.families import DISCRETE_KINDS
+
+    if not kinds or kinds[0] in DISCRETE_KINDS:
+        return None
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    return None if values.empty else values
+
+
 def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, str] | None:
     """The point mass at an end of a target of real values, or None.
 
@@ -35,12 +46,8 @@ def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, s
         The value (the target's smallest or largest), the share of the rows exactly there
         (at least :data:`POINT_MASS_SHARE`), and ``"smallest"`` or ``"largest"``.
     """
-    from probnn.families import DISCRETE_KINDS
-
-    if not kinds or kinds[0] in DISCRETE_KINDS:
-        return None
-    values = pd.to_numeric(column, errors="coerce").dropna()
-    if values.empty:
+    values = _real_values(column, kinds)
+    if values is None:
         return None
     shares = values.value_counts(normalize=True)
     value, share = float(shares.index[0]) + 0.0, float(shares.iloc[0])  # (-0.0 is 0)
@@ -86,12 +93,8 @@ def heap_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
     not give); ``--upper COL`` can give those rows their intervals. Counts and class labels
     are probabilities already: no note.
     """
-    from probnn.families import DISCRETE_KINDS
-
-    if not kinds or kinds[0] in DISCRETE_KINDS:
-        return None
-    values = pd.to_numeric(column, errors="coerce").dropna()
-    if values.empty:
+    values = _real_values(column, kinds)
+    if values is None:
         return None
     low, high = float(values.min()), float(values.max())
     shares = values[(values > low) & (values < high)].value_counts() / values.size

@@ -36,7 +36,7 @@ from probnn._validation import describe_values
 from .poisson import poisson_cdf
 from .base import COUNTS, Distribution, count_quantile, as_param, data_dtype, fit_inputs, param_dtype
 
-__all__ = ["NegativeBinomial", "nb_nll_terms", "POISSON_BELOW_LOG_ALPHA"]
+__all__ = ["NegativeBinomial", "nb_log_cdf_sf", "nb_nll_terms", "POISSON_BELOW_LOG_ALPHA"]
 
 # Below this log(alpha) (r > 4e15) the cdf is the Poisson's: the NB's differs by about
 # alpha mu^2 relative, and the incomplete beta's shape r is beyond what it resolves.
@@ -178,6 +178,38 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
     return nll, d_mean, d_disp
 
 
+def nb_log_cdf_sf(k: ArrayLike, log_mu: ArrayLike,
+                  log_alpha: ArrayLike) -> tuple[NDArray, NDArray]:  # fmt: skip
+    """``(log F(k), log S(k))`` of NB2 at integers ``k >= 0``, from ``log mu`` and ``log alpha``.
+
+    ``F(k) = I_p(r, k + 1)``, ``S(k) = I_{1-p}(k + 1, r)``, ``r = 1 / alpha``, ``p = 1 / (1 +
+    alpha mu) = sigmoid(-t)``, ``t = log mu + log alpha``: both ends and their logs are given
+    exactly to :func:`~probnn.distributions._incomplete.beta_log_cdf_sf`, which evaluates at the
+    smaller. scipy's ``betainc(r, k + 1, p)`` at ``p`` near 1 loses digits (a small dispersion:
+    0.350 for 0.406 at ``alpha = 3e-16``), and ``p`` in floats is 0 where ``alpha mu`` overflows
+    though ``P(Y = 0) = p^r`` is not (a mean of ``e^1334`` with ``alpha`` 8699: 0.86).
+
+    Parameters
+    ----------
+    k, log_mu, log_alpha : ndarray
+        Broadcast together; ``log_alpha`` finite (the Poisson limit is the caller's).
+
+    Returns
+    -------
+    log_cdf, log_sf : ndarray of float64
+    """
+    from probnn.distributions._incomplete import beta_log_cdf_sf
+
+    log_alpha = np.asarray(log_alpha, dtype=np.float64)
+    t = np.asarray(log_mu, dtype=np.float64) + log_alpha
+    with np.errstate(over="ignore"):
+        r = np.exp(-log_alpha)
+    log_sf, log_cdf = beta_log_cdf_sf(np.asarray(k, dtype=np.float64) + 1, r, special.expit(t),
+                                      special.expit(-t), -np.logaddexp(0.0, -t),
+                                      -np.logaddexp(0.0, t))  # fmt: skip
+    return log_cdf, log_sf
+
+
 class NegativeBinomial(Distribution):
     """Negative binomial (NB2) by its mean and dispersion: ``Var Y = mu + alpha mu^2``.
 
@@ -233,13 +265,8 @@ class NegativeBinomial(Distribution):
         return np.where(valid, -nll, -np.inf)
 
     def _cdf(self, y):
-        """``F(k) = I_p(r, k + 1)``, ``p = 1 / (1 + alpha mu)``, by the mirror ``I_{1-p}(k + 1,
-        r)`` of :func:`~probnn.distributions._incomplete.beta_log_cdf_sf` with ``1 - p =
-        sigmoid(t)``, ``t = log mu + log alpha``, and the logs of both ends exact: scipy's
-        ``betainc(r, k + 1, p)`` loses digits for a large ``r`` (a small dispersion), and
-        ``p`` in floats is 0 where ``alpha mu`` overflows though ``P(Y = 0) = p^r`` is not."""
-        from probnn.distributions._incomplete import beta_log_cdf_sf
-
+        """``F(k)`` by :func:`nb_log_cdf_sf` (the Poisson's below
+        ``POISSON_BELOW_LOG_ALPHA``)."""
         k = np.floor(y)
         km, mu, log_mu, log_alpha = np.broadcast_arrays(np.maximum(k, 0.0), self._mu,
                                                         self._log_mu, self._log_alpha)  # fmt: skip
@@ -249,12 +276,7 @@ class NegativeBinomial(Distribution):
             out[poisson] = poisson_cdf(km[poisson], mu[poisson])
         nb = ~poisson
         if nb.any():
-            t = log_mu[nb] + log_alpha[nb]
-            with np.errstate(over="ignore"):
-                r = np.exp(-log_alpha[nb])
-            _, log_f = beta_log_cdf_sf(km[nb] + 1, r, special.expit(t), special.expit(-t),
-                                       -np.logaddexp(0.0, -t), -np.logaddexp(0.0, t))
-            out[nb] = np.exp(log_f)
+            out[nb] = np.exp(nb_log_cdf_sf(km[nb], log_mu[nb], log_alpha[nb])[0])
         return np.where(k < 0, 0.0, np.where(np.isinf(y), 1.0, out))
 
     def _icdf(self, q):

@@ -167,10 +167,8 @@ class NegativeBinomialFamily(Family):
         """``-log(F(u) - F(l))`` on the integers (log space), with ``p = 1 / (1 + alpha mu)``:
         ``F(k) = I_p(r, k + 1)``, ``S(k) = I_{1-p}(k + 1, r)``.
 
-        Both logs come from :func:`probnn.distributions._incomplete.beta_log_cdf_sf`, which
-        evaluates at the smaller of ``p = sigmoid(-t)`` and ``1 - p = sigmoid(t)``, ``t = z1 +
-        log alpha``, each given accurately with its log (exact where it underflows: a mean
-        of ``e^1334`` with ``alpha`` 8699 has ``p = e^-1343`` and ``P(Y = 0) = 0.86``). ``dF(k)/dz1 = -g(k)``, ``g(k) = p^r
+        Both logs come from :func:`probnn.distributions.negative_binomial.nb_log_cdf_sf`
+        (the distribution's cdf too), exact where ``p`` or ``1 - p`` underflows or nears 1. ``dF(k)/dz1 = -g(k)``, ``g(k) = p^r
         (1 - p)^(k + 1) / B(r, k + 1)``, so ``dL/dz1 = (g(u) - g(l)) / P``; ``d log P /
         d log alpha`` has no closed form: a fourth-order central difference in ``log alpha``
         (:func:`probnn.families._censored.central_difference`, about 1e-10 relative). Below
@@ -179,9 +177,9 @@ class NegativeBinomialFamily(Family):
         is 0 in floats the NLL is ``+inf``, ``dL/dz1`` ``-inf`` / ``+inf`` towards the
         interval and ``dL/dz2`` 0.
         """
-        from scipy.special import betaln, expit
+        from scipy.special import betaln
 
-        from probnn.distributions._incomplete import beta_log_cdf_sf
+        from probnn.distributions.negative_binomial import nb_log_cdf_sf
         from probnn.distributions.poisson import poisson_log_cdf_sf, poisson_log_pmf
         from probnn.families._censored import (bound_logs, central_difference, end_ratio,
                                                location_shape_gradient, log_interval_prob)
@@ -198,13 +196,7 @@ class NegativeBinomialFamily(Family):
                 lc[pm], ls[pm] = poisson_log_cdf_sf(bound[m][pm], z1[m][pm])
             nb = ~pm
             if nb.any():
-                t = z1[m][nb] + la[m][nb]
-                with np.errstate(over="ignore"):
-                    r = np.exp(-la[m][nb])
-                # 1 - p = sigmoid(t) and p = sigmoid(-t), with their logs exact where either
-                # underflows (a mean of e^1334: p = e^-1343, P(Y = 0) = p^r still 0.86)
-                ls[nb], lc[nb] = beta_log_cdf_sf(bound[m][nb] + 1, r, expit(t), expit(-t),
-                                                 -np.logaddexp(0.0, -t), -np.logaddexp(0.0, t))
+                lc[nb], ls[nb] = nb_log_cdf_sf(bound[m][nb], z1[m][nb], la[m][nb])
             return lc, ls
 
         def log_prob(la):

@@ -40,15 +40,13 @@ def default_solver(args) -> None:
         args.solver = "lbfgs" if glm else defaults.REGRESSOR["solver"]
 
 
-def glm_by_evidence(args, n_train: int) -> str | None:
+def glm_by_evidence(args, n_train: int, censored: bool = False) -> str | None:
     """``--hidden none`` without ``--alpha`` on fewer than ``selection.EVIDENCE_BELOW``
     training rows: ``args.alpha = "evidence"`` where the evidence applies (L-BFGS, a Gaussian
-    prior, one model on exact targets in memory), as the selection's GLMs. Returns the line
-    that says so, or None where nothing changed."""
+    prior, one model on exact targets in memory: not ``censored``), as the selection's GLMs.
+    Returns the line that says so, or None where nothing changed."""
     from probnn.selection import EVIDENCE_BELOW
 
-    censored = any(getattr(args, name, None) is not None
-                   for name in ("upper", "event", "censored_above", "censored_below"))  # fmt: skip
     if (args.hidden != () or args.alpha is not None or args.prior != "gaussian"
             or args.solver != "lbfgs" or getattr(args, "ensemble", 1) > 1 or censored
             or not _in_memory(args) or n_train >= EVIDENCE_BELOW):  # fmt: skip
@@ -84,11 +82,13 @@ def glm_for_a_tiny_table(args, families: Sequence[str], n_train: int) -> str | N
             "instead (--hidden SIZES or --epochs N fits a network)")
 
 
-def settle_glm(args, families: Sequence[str], n_train: int, select: bool = False) -> None:
+def settle_glm(args, families: Sequence[str], n_train: int, select: bool = False,
+               censored: bool = False) -> None:
     """:func:`glm_for_a_tiny_table`, :func:`default_solver` and :func:`glm_by_evidence` in
     that order (the first and last not under ``--family auto``'s selection, ``select``, which
     has rules of its own), each change said: the GLM in place of the network even with
-    ``--quiet`` (it is not the model the options name), the evidence's prior as progress."""
+    ``--quiet`` (it is not the model the options name), the evidence's prior as progress.
+    ``censored``: the command's target is censored (``options._censoring``)."""
     from probnn.cli._common import _say
 
     if not select:
@@ -96,6 +96,6 @@ def settle_glm(args, families: Sequence[str], n_train: int, select: bool = False
         if note:
             print(note)
     default_solver(args)
-    line = None if select else glm_by_evidence(args, n_train)
+    line = None if select else glm_by_evidence(args, n_train, censored)
     if line:
         _say(args, line)

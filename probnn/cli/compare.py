@@ -58,7 +58,7 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     # the GLM's rules (cli._glm) on the rows compare_families trains on (its split_rows)
     train, _ = split_rows(frame.shape[0], args.seed, args.test_size)
     settle_glm(args, requested or families_of_kinds(target_kinds(frame[args.target])[0]),
-               train.size)  # fmt: skip
+               train.size, censored=censoring is not None)  # fmt: skip
     result = compare_families(
         frame.drop(columns=[args.target]), frame[args.target], requested,
         test_size=args.test_size, seed=args.seed, coverage=args.coverage, impute=args.impute,

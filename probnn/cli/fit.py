@@ -108,7 +108,7 @@ def _cmd_fit(args) -> int:
     # (selecting: the bad rows the type's family names are those every candidate meets)
     validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
-    settle_glm(args, [family], train.size, select)  # the GLM's rules (cli._glm)
+    settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     if is_classifier_family(family):  # a held-out label never trained on: say so before training
         check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
                               args.target)  # fmt: skip

@@ -39,9 +39,55 @@ def test_n_components_is_a_fixed_parameter_that_round_trips():
     family = get_family("mixture-normal", n_components=5)
     assert family.n_components == 5 and family.n_outputs([0.0, 1.0]) == 15
     params = json.loads(json.dumps(family.get_params()))
-    assert params == {"n_components": 5}
+    assert params == {"n_components": 5, "min_scale": 0.0}
     assert get_family("mixture-normal", **params) == family
     assert get_family("mixture-normal").n_components == 3
+    assert get_family("mixture-normal", n_components=5) == get_family(
+        "mixture-normal", n_components=5, min_scale=0)  # a file without min_scale reads as 0
+
+
+# ------------------------------------------------------------- min_scale
+def test_min_scale_nll_and_gradient_against_scipy_and_finite_differences():
+    # sigma_k = min_scale + softplus(s_k): the NLL is scipy's mixture of those Normals, and
+    # the gradient matches central differences (float64)
+    rng = np.random.default_rng(3)
+    family = get_family("mixture-normal", n_components=3, min_scale=0.2)
+    raw = rng.normal(0, 2, (40, 9))
+    raw[:5, 6:] = -40.0  # softplus underflows: sigma is the floor itself
+    y = rng.normal(0, 2, 40)
+    w = special.softmax(raw[:, :3], axis=1)
+    sigma = 0.2 + softplus_oracle(raw[:, 6:])
+    oracle = -special.logsumexp(np.log(w) + stats.norm.logpdf(y[:, None], raw[:, 3:6], sigma),
+                                axis=1)  # fmt: skip
+    loss, grad = family.loss_gradient(raw, y)
+    assert_allclose(loss, oracle, rtol=1e-12)
+    assert_allclose(family.distribution(raw).log_prob(y), -oracle, rtol=1e-12)
+    h = 1e-6
+    for j in range(9):
+        step = np.zeros_like(raw)
+        step[:, j] = h
+        numeric = (family.nll(raw + step, y) - family.nll(raw - step, y)) / (2 * h)
+        assert_allclose(grad[:, j], numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_min_scale_bounds_the_density_on_a_heap_and_follows_standardisation():
+    # a heap: 30% of the rows at exactly 4.0, the rest recorded to h = 1/60: the constant
+    # fit spiked on it (a scale of 2e-16, a density of 5e14 at 4.0); its scales are now at
+    # least h / sqrt(2 pi), the targets' resolution, with or without the family's min_scale,
+    # so no component's peak exceeds w_k / h <= 1 / h (hand-worked bound)
+    rng = np.random.default_rng(0)
+    h = 1 / 60
+    y = np.round(np.r_[np.full(60, 4.0), rng.normal(2.0, 0.3, 70), rng.normal(4.3, 0.4, 70)] / h) * h
+    floor = h / math.sqrt(2 * math.pi)
+    family = get_family("mixture-normal", n_components=3, min_scale=floor)
+    for fitted in (get_family("mixture-normal", n_components=3), family):
+        dist = fitted.distribution(fitted.constant_raw(y)[None, :])
+        assert np.all(np.array([c.scale for c in dist.components]) >= floor * (1 - 1e-9))
+        assert float(np.exp(dist.log_prob(np.array([4.0])))[0]) <= 1 / h
+    # standardised for y / 10: the floor in those units is a tenth; predictions map back
+    assert family.standardised(10.0).min_scale == pytest.approx(floor / 10, rel=1e-15)
+    assert family.standardised(10.0).standardised(0.1) == family or math.isclose(
+        family.standardised(10.0).standardised(0.1).min_scale, floor, rel_tol=1e-15)
 
 
 @pytest.mark.parametrize("bad", [0, -2, 2.5, "three", True, math.inf])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -312,6 +313,28 @@ def test_fused_losses_only_for_the_listed_classes():
     assert _fast.loss_kernel_for(Mine()) is None
     assert _fast.loss_kernel_for(get_family("poisson")) is None
     assert _fast.loss_kernel_for(get_family("categorical")) is not None
+    # a parameter the kernel does not take (a mixture's floor on its scales): NumPy's loss
+    assert _fast.loss_kernel_for(get_family("mixture-normal", min_scale=0.1)) is None
+
+
+def test_compiled_engine_trains_a_floored_mixture_as_numpy_does(monkeypatch):
+    # min_scale is not in the compiled kernel: the engine must take the family's NumPy loss
+    # (a kernel without the floor would train another model); same BLAS: bit for bit
+    pytest.importorskip("numba")
+    from probnn.estimators import MLPRegressor
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 3))
+    y = np.where(rng.random(300) < 0.3, 1.0, X[:, 0] + rng.normal(0, 0.5, 300))
+    fits = {}
+    for engine in ("numpy", "numba"):
+        monkeypatch.setenv("PROBNN_ENGINE", engine)
+        model = MLPRegressor(family="mixture-normal", family_params={"min_scale": 0.05},
+                             hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits[engine] = model.fit(X, y).predict_dist(X).log_prob(y)
+    np.testing.assert_array_equal(fits["numba"], fits["numpy"])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -40,3 +40,26 @@ def test_the_selection_carries_the_note():
     X = pd.DataFrame({"x": np.random.default_rng(3).normal(size=200)})
     sel = select_model(X, pd.Series(y, name="y"), families=["normal"], cv=2, hidden=())
     assert any("inside its range" in n for n in sel.notes), sel.notes
+
+
+def test_on_a_heap_the_mixtures_scales_keep_the_targets_resolution():
+    # targets recorded to h = 1/60 with 30% of them exactly 4.0: without a floor the
+    # mixture's constant and GLM shrank a component onto 4.0 (a density of e^12 there);
+    # the selection gives every mixture candidate min_scale = h / sqrt(2 pi), so no density
+    # it scores or returns exceeds 1 / h (the bound, by hand: w_k / (sigma_k sqrt(2 pi)))
+    import math
+
+    rng = np.random.default_rng(4)
+    h = 1 / 60
+    x = rng.normal(size=300)
+    y = np.round((2.5 + 0.8 * x + rng.normal(0, 0.5, 300)) / h) * h
+    y[rng.uniform(size=300) < 0.3] = 4.0
+    X = pd.DataFrame({"x": x})
+    sel = select_model(X, pd.Series(y, name="y"), families=["mixture-normal"], cv=3,
+                       network_families=0)  # fmt: skip
+    family = sel.model.estimator.family_
+    gap = float(np.diff(np.unique(y)).min())
+    assert family.min_scale == gap / math.sqrt(2 * math.pi)
+    dist = sel.model.predict_dist(X)
+    assert float(np.exp(dist.log_prob(np.full(300, 4.0))).max()) <= 1 / h
+    assert min(float(np.min(c.scale)) for c in dist.components) >= family.min_scale * (1 - 1e-9)

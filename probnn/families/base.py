@@ -105,6 +105,12 @@ class Family:
     #: (its standard deviation times ``f`` at the same mean); None: none
     #: (:meth:`widened_raw`; the location-scale families are widened on their distributions)
     spread_power: int | None = None
+    #: a fixed parameter, in y's units, that keeps every density the family can put out at
+    #: most ``1 / h`` for targets recorded to a resolution ``h``, given as ``h / sqrt(2 pi)``
+    #: (a mixture's smallest component scale: on a heap, one value held by many rows, its
+    #: components could otherwise spike without bound); None: the family cannot spike
+    #: (:func:`probnn.selection.select_model` sets it on a target with a heap)
+    resolution_param: str | None = None
 
     # The public nll / gradient / loss_gradient validate (here, once) and then call the
     # kernel _loss_gradient, whose contract is: raw of shape (n, n_outputs) in float32 or

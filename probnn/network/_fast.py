@@ -463,13 +463,17 @@ def loss_kernel_for(family):
     """The fused ``(raw, y, need_gradient) -> (loss, grad)`` for ``family``, or None.
 
     Only for an instance of exactly a listed class whose ``_loss_gradient`` is that class's
-    own (a subclass that overrides it keeps its NumPy method). See the contract above.
+    own (a subclass that overrides it keeps its NumPy method), and whose
+    ``compiled_loss_applies`` is not false (a mixture with a ``min_scale``, which the
+    kernel does not take). See the contract above.
     """
     import importlib
 
     cls = type(family)
     fn = _LOSSES.get((cls.__module__, cls.__name__))
     if fn is None or numpy_loops(np.float32) is None or numpy_loops(np.float64) is None:
+        return None
+    if not getattr(family, "compiled_loss_applies", True):  # parameters the kernel lacks
         return None
     try:
         listed = getattr(importlib.import_module(cls.__module__), cls.__name__)

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from probnn._validation import describe_rows, describe_values
 
 __all__ = ["concordance_index", "d_calibration", "DCalibration", "censored_metrics",
-           "recorded_coverage"]
+           "recorded_coverage", "recorded_mean"]
 
 
 def _as_vector(values: ArrayLike, name: str) -> np.ndarray:
@@ -271,6 +271,110 @@ def recorded_coverage(dist, recorded: ArrayLike, below: float | None, above: flo
     inside = np.maximum(cdf(np.minimum(hi, a)) - cdf(np.maximum(lo, b)), 0.0)
     mass = inside + np.where(lo <= b, cdf(b), 0.0) + np.where(hi >= a, 1.0 - cdf(a), 0.0)
     return covered, np.minimum(mass, 1.0)
+
+
+def recorded_mean(dist, below: float | None, above: float | None) -> np.ndarray:
+    """Mean of the value recorded of a target censored at fixed bounds,
+    ``E[clip(Y, below, above)]``, per row (``probnn predict``'s ``prediction``).
+
+    With the lower partial moment ``L(c) = E[(c - Y)+] = int_{-inf}^c F(t) dt`` and
+    ``clip(Y, b, a) = Y + (b - Y)+ - (Y - a)+ = a + (b - Y)+ - (a - Y)+`` (``b < a``):
+    ``E[max(Y, b)] = E[Y] + L(b)`` (a detection limit: the Tobit mean), ``E[min(Y, a)] =
+    a - L(a)`` (a cap; no need of ``E[Y]``, which a heavy tail may lack) and
+    ``E[clip(Y, b, a)] = a + L(b) - L(a)``. For a normal ``N(mu, sigma^2)`` the closed form
+    (:func:`_normal_recorded_mean`); for a mixture (an ensemble's, mixture-normal's) its
+    components' means weighted; else ``L`` is, for a law on the counts,
+    the finite sum ``sum_{k < floor(c)} F(k) + (c - floor(c)) F(floor(c))``; for any other
+    law with ``cdf`` and ``icdf``, ``int_0^F(c) (c - Q(tau)) d tau`` by the tanh-sinh rule of
+    :func:`probnn.scoring_rules.crps_numerical` (about 1e-10 relative for a smooth quantile
+    function, 1e-6 across a kink such as a Laplace's median).
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictions of the latent ``Y``, batch shape (n_samples,).
+    below, above : float or None
+        The bounds (None: none on that side; both None: the mean of ``Y``).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_samples,)
+    """
+    from probnn.distributions import Mixture, Normal
+
+    if type(dist) is Normal and (below is not None or above is not None):
+        return _normal_recorded_mean(dist._loc, dist._scale, below, above)
+    if isinstance(dist, Mixture):  # a mean is linear in the law: the components' own forms
+        means = dist._stack(lambda c: np.broadcast_to(recorded_mean(c, below, above),
+                                                      dist.batch_shape))  # fmt: skip
+        return np.sum(np.exp(dist._log_w) * means, axis=0)
+    if above is None:
+        mean = np.asarray(dist._mean(), dtype=np.float64)
+        return mean if below is None else mean + _lower_partial_moment(dist, float(below))
+    out = float(above) - _lower_partial_moment(dist, float(above))
+    return out if below is None else out + _lower_partial_moment(dist, float(below))
+
+
+def _normal_recorded_mean(loc: np.ndarray, scale: np.ndarray, below: float | None,
+                          above: float | None) -> np.ndarray:  # fmt: skip
+    """``E[clip(Y, b, a)]`` for ``Y ~ N(loc, scale^2)``: with ``h(u) = E[(Z - u)+] =
+    phi(u) - u Phi(-u)``, ``E[(Y - c)+] = scale h((c - loc) / scale)`` and
+
+    * ``b + scale (h(alpha) - h(beta))`` (``alpha = (b - loc) / scale``, ``beta = (a - loc) /
+      scale``; ``h(beta) = 0`` without a cap: the Tobit mean), where ``loc <= a``;
+    * ``a - scale (h(-beta) - h(-alpha))`` (the same by ``clip = a - (a - Y)+ + (b - Y)+``),
+      where ``loc > a`` or without a limit.
+
+    Each row takes the form whose terms are small beside its answer, so a mean far beyond a
+    bound gives the bound plus the tail's own small part, not a difference of large terms
+    (a row with ``loc = -30``, ``scale = 1`` below a limit 0: ``h(30)``, about 1.6e-199, where
+    ``E[Y] + E[(0 - Y)+]`` gives a rounding error of either sign, about 1e-15)."""
+    from scipy import special
+
+    def h(u):  # above 0 through erfcx, Phi(-u) = phi(u) sqrt(pi / 2) erfcx(u / sqrt 2):
+        # the two terms cancel to phi(u) / u^2 there, and no separate tail value adds its error
+        phi = np.exp(-0.5 * u * u) / math.sqrt(2.0 * math.pi)
+        positive = np.maximum(u, 0.0)  # (the other branch's rows: erfcx overflows below 0)
+        mills = math.sqrt(0.5 * math.pi) * special.erfcx(positive / math.sqrt(2.0))
+        return np.where(u > 0, phi * (1.0 - u * mills), phi - u * special.ndtr(-u))
+
+    alpha = None if below is None else (below - loc) / scale
+    beta = None if above is None else (above - loc) / scale
+    from_below = from_above = None
+    if below is not None:
+        from_below = below + scale * (h(alpha) - (0.0 if beta is None else h(beta)))
+    if above is not None:
+        from_above = above - scale * (h(-beta) - (0.0 if alpha is None else h(-alpha)))
+    if from_above is None:
+        return from_below
+    if from_below is None:
+        return from_above
+    return np.where(loc <= above, from_below, from_above)
+
+
+def _lower_partial_moment(dist, c: float) -> np.ndarray:
+    """``E[(c - Y)+] = int_{-inf}^c F(t) dt`` per row, float64 (:func:`recorded_mean`)."""
+    from probnn.scoring_rules import _quantiles, _tanh_sinh_rule
+
+    shape = tuple(dist.batch_shape)
+    if dist.support == "count":  # F is a step function on 0, 1, 2, ...
+        whole = math.floor(c)
+        if whole < 0:
+            return np.zeros(shape)
+        total = (c - whole) * np.asarray(dist._cdf(np.full(shape, float(whole))), dtype=np.float64)
+        for start in range(0, whole, 256):  # blocks of counts: memory (256, n_samples)
+            k = np.arange(start, min(whole, start + 256), dtype=np.float64)[:, None]
+            total = total + np.sum(np.asarray(dist._cdf(k), dtype=np.float64), axis=0)
+        return total
+    split = np.broadcast_to(np.asarray(dist._cdf(np.full(shape, c)), dtype=np.float64), shape)
+
+    def pieces(left, right):
+        q = _quantiles(dist, split * left)  # levels tau in (0, F(c))
+        # levels that round to 0 (Q = -inf) are left out, as in crps_numerical; Q(tau) <= c
+        # below F(c), so a negative c - Q is Q's rounding at a node and counts as 0
+        return split * np.where(np.isfinite(q), np.maximum(c - q, 0.0), 0.0)
+
+    return _tanh_sinh_rule(pieces, len(shape))
 
 
 def censored_metrics(y: np.ndarray, dist, nll_rows: ArrayLike, coverage: float | None = None,

@@ -100,7 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "number")  # fmt: skip
     p.set_defaults(func=_cmd_fit)
 
-    p = sub.add_parser("predict", help="predictions and distribution parameters as CSV")
+    p = sub.add_parser("predict", help="predictions and distribution parameters as CSV",
+                       epilog="columns: prediction (a regressor's predicted mean, a classifier's "
+                              "most probable label), p(LABEL) per class, the parameters of the "
+                              "target's predicted distribution (e.g. loc, scale) and lower, upper "
+                              "(its central interval of probability --coverage). A target "
+                              "censored at fixed bounds (fit's --censored-below / "
+                              "--censored-above, or a point mass read as censored) is recorded "
+                              "as clip(Y, below, above): prediction, lower and upper are that "
+                              "recorded value's mean (below a limit, the Tobit mean) and interval "
+                              "(Y's moved to the bounds), the parameters Y's own. Survival "
+                              "censoring (--event / --upper) keeps Y's throughout.")  # fmt: skip
     p.add_argument("model", metavar="MODEL", help="model file written by 'probnn fit'")
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's feature columns")
     p.add_argument("--out", metavar="FILE", help="CSV file (default: standard output)")

@@ -321,6 +321,16 @@ class TabularModel:
         regressors the distribution's parameters (the family's
         ``parameter_columns``: e.g. ``loc``, ``scale``) and ``lower``, ``upper``:
         the central interval holding the target with probability ``coverage``.
+
+        A regressor's ``prediction`` is the target's predicted mean. For a target censored at
+        fixed bounds (a detection limit ``below``, a cap ``above``: what is recorded is
+        ``clip(Y, below, above)``), ``prediction``, ``lower`` and ``upper`` are those of the
+        value recorded: its mean (:func:`probnn.survival.recorded_mean`; below a limit, the
+        Tobit mean) and the latent interval moved to the bounds
+        (:func:`probnn._selection_notes.observed_interval`, whose quantiles are the latent
+        ones clipped; an interval reaching a bound holds its atom, so at least ``coverage``);
+        the parameters stay those of the latent ``Y``. Censoring read from columns (events,
+        upper bounds: survival times) keeps the latent ``Y``'s mean and interval.
         """
         X = self.transform(frame)
         out: dict[str, np.ndarray] = {}
@@ -336,6 +346,12 @@ class TabularModel:
         for name, values in _parameter_columns(self.estimator, dist).items():
             out[name] = np.array(values)
         lower, upper = self.estimator.predict_interval(X, coverage=coverage)
+        if self.censoring is not None and not self.censoring.columns:  # fixed bounds
+            from probnn._selection_notes import observed_interval
+            from probnn.survival import recorded_mean
+
+            out["prediction"] = recorded_mean(dist, self.censoring.below, self.censoring.above)
+            lower, upper = observed_interval(lower, upper, self.censoring)
         out["lower"], out["upper"] = np.asarray(lower), np.asarray(upper)
         return pd.DataFrame(out)
 

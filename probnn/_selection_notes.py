@@ -5,31 +5,17 @@ mixture's scales), or why a capacity was not tried."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
+from probnn.tables import resolution as _resolution
+
 __all__ = ["POINT_MASS_SHARE", "observed_interval", "point_mass", "point_mass_censoring",
-           "point_mass_note", "resolution_floors", "selection_censoring"]
+           "point_mass_note", "selection_censoring"]
 
-# A real target with at least this share of its rows exactly at its smallest or largest
-# value holds a point mass there (point_mass_note): 5% of the rows is far more than rounding
-# stacks on one end of a continuous target, and enough for a density's spike to dominate
-# the mean NLL.
-POINT_MASS_SHARE = 0.05
-
-
-def _real_values(column: pd.Series, kinds: Sequence[str]) -> pd.Series | None:
-    """The target's numbers where it holds real values (not counts or class labels, which
-    are probabilities already), else None."""
-    from probnn.families import DISCRETE_KINDS
-
-    if not kinds or kinds[0] in DISCRETE_KINDS:
-        return None
-    values = pd.to_numeric(column, errors="coerce").dropna()
-    return None if values.empty else values
+POINT_MASS_SHARE = _resolution.POINT_MASS_SHARE
+_real_values = _resolution.real_values
 
 
 def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, str] | None:
@@ -96,7 +82,7 @@ def heap_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
     not give); ``--upper COL`` can give those rows their intervals. Counts and class labels
     are probabilities already: no note.
     """
-    found = _heap(column, kinds)
+    found = _resolution.heap(column, kinds)
     if found is None:
         return None
     value, share, _ = found
@@ -105,47 +91,6 @@ def heap_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
             "no lower bound, so the continuous families' held-out NLLs may reward the spike (a "
             "mixture's components are kept no narrower than the targets' resolution); "
             "--upper COL can give those rows the interval they stand for")
-
-
-def _heap(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, float] | None:
-    """``(value, share, resolution)`` of a real target's largest heap inside its range (at
-    least :data:`POINT_MASS_SHARE` of the rows), the resolution the smallest gap between two
-    distinct values; None without one."""
-    values = _real_values(column, kinds)
-    if values is None:
-        return None
-    low, high = float(values.min()), float(values.max())
-    shares = values[(values > low) & (values < high)].value_counts() / values.size
-    if shares.empty or float(shares.iloc[0]) < POINT_MASS_SHARE:
-        return None
-    resolution = float(np.diff(np.unique(values.to_numpy(dtype=np.float64))).min())
-    return float(shares.index[0]) + 0.0, float(shares.iloc[0]), resolution
-
-
-def resolution_floors(column: pd.Series, kinds: Sequence[str], families: Sequence[str],
-                      family_params: Mapping[str, Mapping] | None) -> dict | None:
-    """``family_params`` with each family's ``resolution_param`` (the registry's: a
-    mixture's ``min_scale``) set to ``h / sqrt(2 pi)`` on a target with a heap inside its
-    range (:func:`heap_note`), ``h`` the targets' resolution, unless the caller set it.
-
-    On a heap a mixture's component can shrink onto the one value and its density there
-    grows without bound: cross-validation then rewards the spike on the folds that hold
-    the heap's rows (R's geyser: a spiked constant mixture chosen over the GLM, 0.31 nats
-    worse on the test rows). With the floor no density exceeds ``1 / h``, what a value
-    recorded to a resolution ``h`` can hold. Without a heap: ``family_params`` as given.
-    """
-    from probnn.families import FAMILIES
-
-    found = _heap(column, kinds)
-    if found is None:
-        return family_params
-    floor = found[2] / math.sqrt(2 * math.pi)
-    params = {name: dict(p) for name, p in (family_params or {}).items()}
-    for name in families:
-        key = FAMILIES[name].resolution_param
-        if key is not None and key not in params.get(name, {}):
-            params.setdefault(name, {})[key] = floor
-    return params
 
 
 def point_mass_censoring(column: pd.Series, kinds: Sequence[str]):

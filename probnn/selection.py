@@ -63,7 +63,7 @@ from probnn._split import TEST_FRACTION, split_rows
 from probnn.compare import (_row_nll, _target_frame, compare_families, paired_difference,
                             paired_standard_errors)
 from probnn._selection_notes import (POINT_MASS_SHARE, _unchecked_networks, heap_note,
-                                     observed_interval, point_mass_note, resolution_floors,
+                                     observed_interval, point_mass_note,
                                      selection_censoring)  # fmt: skip
 from probnn.exceptions import DataError, SeparationWarning
 
@@ -543,7 +543,6 @@ def select_model(
     if network_families == "auto":
         network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
     notes = [n for n in (note, heap_note(frame[target], kinds)) if n]
-    family_params = resolution_floors(frame[target], kinds, names, family_params)
     unchecked = _unchecked_networks(folds, names, network_params)
     if unchecked and network_families > 0:
         network_families = 0

@@ -109,7 +109,8 @@ class Family:
     #: most ``1 / h`` for targets recorded to a resolution ``h``, given as ``h / sqrt(2 pi)``
     #: (a mixture's smallest component scale: on a heap, one value held by many rows, its
     #: components could otherwise spike without bound); None: the family cannot spike
-    #: (:func:`probnn.selection.select_model` sets it on a target with a heap)
+    #: (every tabular fit sets it on a target with a heap:
+    #: :func:`probnn.tables.resolution.with_resolution_floor`)
     resolution_param: str | None = None
 
     # The public nll / gradient / loss_gradient validate (here, once) and then call the

@@ -112,8 +112,9 @@ class MixtureNormalFamily(Family):
         a rounded or coded value) has a density without bound; with targets recorded to
         a resolution ``h``, ``min_scale = h / sqrt(2 pi)`` keeps every component's peak
         density at most ``w_k / h``, what its whole weight on one recorded value of width
-        ``h`` gives. :func:`probnn.selection.select_model` sets it so on a target with a
-        heap (the family's ``resolution_param``); 0 leaves the scales free.
+        ``h`` gives. Every tabular fit sets it so on a target with a heap
+        (:func:`probnn.tables.resolution.with_resolution_floor`, through the family's
+        ``resolution_param``); 0 leaves the scales free.
     """
 
     name = "mixture-normal"

@@ -20,6 +20,7 @@ from probnn import defaults
 from probnn.exceptions import DataError, NetworkTooLargeError
 from probnn.tables.censoring import Censoring, censored_family, check_censored_family
 from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.resolution import with_resolution_floor
 from probnn.tables.targets import (_check_family_name, _class_indices, _labels_to_json,
                                    check_target_column, check_trainable_target, class_order,
                                    infer_family, is_classifier_family, regression_target,
@@ -212,6 +213,11 @@ class TabularModel:
         _check_family_name(family)
         if censoring is not None:
             check_censored_family(family)
+        # a family that can spike on a heap (a mixture) keeps the targets' resolution
+        floored = with_resolution_floor(frame[target], family,
+                                        estimator_params.get("family_params"))  # fmt: skip
+        if floored is not None:
+            estimator_params = {**estimator_params, "family_params": floored}
         features = frame.drop(columns=[target, *(censoring.columns if censoring else ())])
         preprocessor = Preprocessor(impute=impute).fit(features)
         X = preprocessor.transform(features)

@@ -176,3 +176,23 @@ def test_predict_keeps_the_latent_variable_under_survival_censoring(tmp_path, ca
     assert_allclose(table["prediction"], loc, rtol=1e-6)  # the latent mean
     assert_allclose(table["lower"], stats.norm.ppf(0.05, loc, scale), rtol=1e-5, atol=1e-6)
     assert_allclose(table["upper"], stats.norm.ppf(0.95, loc, scale), rtol=1e-5, atol=1e-6)
+
+
+def test_the_python_api_predicts_the_recorded_mean_as_predict_does():
+    # AutoRegressor.predict and TabularModel.predict gave the latent mean of a Tobit model
+    # (negative on rows whose recorded value can only be >= 0); now scipy's Tobit mean at the
+    # parameters the model predicts, the same numbers as predict's column
+    from probnn.selection import AutoRegressor
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=300)
+    y = np.maximum(0.0, x + 0.5 * rng.normal(size=300))
+    X = pd.DataFrame({"x": x})
+    auto = AutoRegressor(families=["normal"], cv=3, network_families=0).fit(X, y)
+    model = auto.best_estimator_
+    assert model.censoring == Censoring(below=0.0)
+    dist = model.predict_dist(X.assign(y=y))
+    want = _tobit_mean(np.asarray(dist.loc), np.asarray(dist.scale), 0.0, None)
+    assert_allclose(auto.predict(X), want, rtol=1e-9, atol=1e-12)
+    assert_allclose(model.predict(X), model.predict_table(X)["prediction"], rtol=0, atol=0)
+    assert (auto.predict(X) > 0).all()

@@ -313,12 +313,23 @@ class TabularModel:
         return self.estimator.predict_dist(self.transform(frame))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Most probable label (classifiers) or predicted mean (regressors), shape (n_rows,)."""
+        """Most probable label (classifiers) or predicted mean (regressors), shape (n_rows,);
+        for a target censored at fixed bounds, the mean of the value recorded, as
+        :meth:`predict_table`'s ``prediction``."""
         X = self.transform(frame)
         if self.is_classifier:
             index = np.asarray(self.estimator.predict(X), dtype=np.intp)
             return np.asarray(self.classes, dtype=object)[index]
+        if self._fixed_bounds():
+            from probnn.survival import recorded_mean
+
+            return recorded_mean(self.estimator.predict_dist(X), self.censoring.below,
+                                 self.censoring.above)  # fmt: skip
         return self.estimator.predict(X)
+
+    def _fixed_bounds(self) -> bool:
+        """Whether the target is censored at fixed bounds (a limit, a cap: not columns)."""
+        return self.censoring is not None and not self.censoring.columns
 
     def predict_table(self, frame: pd.DataFrame, coverage: float = 0.9) -> pd.DataFrame:
         """Predictions with the distribution's parameters, one row per input row.
@@ -352,7 +363,7 @@ class TabularModel:
         for name, values in _parameter_columns(self.estimator, dist).items():
             out[name] = np.array(values)
         lower, upper = self.estimator.predict_interval(X, coverage=coverage)
-        if self.censoring is not None and not self.censoring.columns:  # fixed bounds
+        if self._fixed_bounds():
             from probnn._selection_notes import observed_interval
             from probnn.survival import recorded_mean
 

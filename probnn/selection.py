@@ -32,7 +32,8 @@ recorded. The *one-standard-error rule* then chooses: of the candidates within o
 standard error of the lowest mean NLL, the simplest (constant < GLM < network; the lower
 NLL among equals). The chosen candidate is refitted on all rows, except a network scored
 on one split, which is kept as fitted on the split's training rows (a large table: a
-fraction fewer rows, and no second network's time).
+fraction fewer rows, and no second network's time); a regression network scored by K folds
+is refitted as a deep ensemble of :data:`ENSEMBLE_REFIT` such networks (``ensemble``).
 
 :class:`AutoRegressor` and :class:`AutoClassifier` are the same selection as
 scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,
@@ -59,12 +60,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
+from probnn import defaults
 from probnn._split import TEST_FRACTION, split_rows
 from probnn.compare import (_row_nll, _target_frame, compare_families, paired_difference,
                             paired_standard_errors)
-from probnn._selection_notes import (POINT_MASS_SHARE, _unchecked_networks, heap_note,
-                                     observed_interval, point_mass_note,
-                                     selection_censoring)  # fmt: skip
+from probnn._selection_notes import (CAPACITY_WORDS, POINT_MASS_SHARE, _name,
+                                     _unchecked_networks, heap_note, observed_interval,
+                                     point_mass_note, selection_censoring,
+                                     selection_line)  # fmt: skip
 from probnn.exceptions import DataError, SeparationWarning
 
 __all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_splits",
@@ -72,7 +75,6 @@ __all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_spl
 
 # The capacities, simplest first: the one-standard-error rule prefers the earlier.
 CAPACITIES = ("constant", "glm", "network")
-CAPACITY_WORDS = {"constant": "constant model", "glm": "GLM", "network": "network"}
 # Tables of at least this many rows are scored on one split, smaller ones by K folds:
 # above it one held-out fifth has >= 1,000 rows, enough for a paired SE, and K networks
 # would cost K fits.
@@ -102,6 +104,9 @@ SCREEN_ROWS = 4000
 EVIDENCE_BELOW = LARGE_TABLE
 SCREEN_SE = 3.0
 SCREEN_NATS = 0.05
+# A regression network chosen by K folds is refitted as an ensemble of this many networks
+# (defaults.ENSEMBLE_MEMBERS, the M = 5 of deep ensembles): see select_model's ``ensemble``.
+ENSEMBLE_REFIT = defaults.ENSEMBLE_MEMBERS
 
 
 def cv_splits(n_rows: int, cv="auto", seed: int = 0,
@@ -215,7 +220,8 @@ class Selection:
     family, capacity : str
         The chosen candidate.
     model : TabularModel
-        The chosen candidate fitted (see ``refitted``).
+        The chosen candidate fitted (see ``refitted``; a regression network chosen by K
+        folds: an ensemble of such networks, see :func:`select_model`'s ``ensemble``).
     refitted : bool
         Whether ``model`` was fitted again on all the rows (else: on the one split's
         training rows).
@@ -426,33 +432,6 @@ def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
                                        "folds", "seconds", "status"])  # fmt: skip
 
 
-def _name(candidate: tuple[str, str]) -> str:
-    return f"{candidate[0]} {CAPACITY_WORDS[candidate[1]]}"
-
-
-def selection_line(table: pd.DataFrame, folds: Sequence, n_rows: int) -> str:
-    """The choice and why in one line, from the candidates' table."""
-    scored = table[table["folds"] == len(folds)].dropna(subset=["minus_best"])
-    pick = scored[scored["status"] == "chosen"].iloc[0]
-    how = (f"{len(folds)}-fold cross-validation over {n_rows:,} rows" if len(folds) > 1
-           else f"one split, {folds[0][1].size:,} held-out rows")
-    chosen = _name((pick["family"], pick["capacity"]))
-    if pick["minus_best"] == 0:
-        others = scored[scored["status"] != "chosen"]
-        if others.empty:
-            return (f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats, the only "
-                    f"candidate ({how})")
-        nxt = others.iloc[0]
-        return (f"chose {chosen}: the lowest held-out NLL, {pick['nll_nats']:.4f} nats, vs "
-                f"{_name((nxt['family'], nxt['capacity']))} {nxt['nll_nats']:.4f} "
-                f"(+{nxt['minus_best']:.4f} +- {nxt['se']:.4f}) ({how})")  # fmt: skip
-    best = scored.iloc[0]
-    return (f"chose {chosen}: held-out NLL {pick['nll_nats']:.4f} nats vs "
-            f"{_name((best['family'], best['capacity']))} {best['nll_nats']:.4f} "
-            f"(+-{pick['se']:.4f}, within 1 SE: the simplest model within noise of the best) "
-            f"({how})")  # fmt: skip
-
-
 def select_model(
     X: pd.DataFrame,
     y,
@@ -469,6 +448,7 @@ def select_model(
     say: Callable[[str], None] | None = None,
     censoring=None,
     point_mass: str = "censor",
+    ensemble: int | str = "auto",
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -507,6 +487,16 @@ def select_model(
         (right-) censored there (a Tobit model; ``Selection.point_mass`` says so),
         ``"density"`` scores them by each family's density and only warns
         (``Selection.notes``).
+    ensemble : int or "auto", default="auto"
+        The networks of the refitted choice when it is a regression family's network
+        scored by K folds: "auto" :data:`ENSEMBLE_REFIT` (an ``EnsembleRegressor``, a deep
+        ensemble of the chosen network, fitted on all the rows; 1 for censored targets),
+        or that many (1: one network). A single network is one draw of its training's
+        randomness: on small tables one draw can put a few rows at tens of nats (R
+        Boston, yacht: intervals holding 70% of the test rows), and the mixture of five
+        averages that away. The folds scored one network each, so the ensemble's score is
+        at most theirs in expectation; a large table's network (one split) is kept as
+        scored.
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -525,6 +515,8 @@ def select_model(
     from probnn.tables.preprocessing import Preprocessor
     from probnn.tables.targets import check_target_column, target_kinds
 
+    if ensemble != "auto" and not (isinstance(ensemble, int) and ensemble >= 1):
+        raise ValueError(f"ensemble must be 'auto' or an integer >= 1; found {ensemble!r}")
     frame, target = _target_frame(X, y)
     check_target_column(frame, target)
     given = censoring.columns if censoring is not None else ()
@@ -618,10 +610,19 @@ def select_model(
     line = selection_line(table, folds, frame.shape[0])
     refit = len(folds) > 1 or chosen[1] != "network"
     if refit:
+        members = 1
+        if chosen[1] == "network" and not FAMILIES[chosen[0]].is_classifier:
+            members = (ENSEMBLE_REFIT if censoring is None else 1) if ensemble == "auto" \
+                else int(ensemble)  # fmt: skip
+        if members > 1:
+            line += f"; refitted on all {frame.shape[0]:,} rows as an ensemble of {members}"
         if say is not None:
-            say(f"refitting {_name(chosen)} on all {frame.shape[0]:,} rows")
+            say(f"refitting {_name(chosen)} on all {frame.shape[0]:,} rows"
+                + (f" ({members} networks)" if members > 1 else ""))
         extra = {"family_params": dict(family_params[chosen[0]])} if (
             family_params and family_params.get(chosen[0])) else {}  # fmt: skip
+        if members > 1:
+            extra.update(ensemble=members, n_jobs=n_jobs)
         model = TabularModel.fit(frame, target, family=chosen[0], seed=seed, impute=impute,
                                  levels=levels, censoring=censoring,
                                  **_capacity_params(chosen[1], network_params, evidence),

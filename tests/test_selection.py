@@ -338,3 +338,31 @@ def test_a_candidate_clearly_behind_a_better_one_is_not_chosen():
     assert best == ("f", "network")
     assert mean[("f", "constant")] - mean[best] <= d.std(ddof=1) / np.sqrt(40)  # within 1 SE
     assert one_standard_error_choice(rows)[0] == ("f", "glm")
+
+
+def test_a_regression_network_chosen_by_folds_is_refitted_as_an_ensemble():
+    # the refit is a deep ensemble of ENSEMBLE_REFIT networks, each fitted on all the rows
+    # with the chosen settings; its density is the members' mixture (by hand: the log of
+    # the mean of their densities); ensemble=1 keeps one network
+    from scipy.special import logsumexp
+
+    from probnn.estimators import EnsembleRegressor, MLPRegressor
+    from probnn.selection import ENSEMBLE_REFIT
+
+    X = _table(300, seed=4)
+    curve = pd.Series(np.sin(2.5 * X["b"]) + 0.1 * np.random.default_rng(6).normal(size=300),
+                      name="y")  # fmt: skip
+    options = dict(families=["normal"], seed=0, cv=3, hidden=(16,), epochs=300)
+    sel = select_model(X, curve, **options)
+    assert sel.capacity == "network" and sel.refitted
+    ensemble = sel.model.estimator
+    assert isinstance(ensemble, EnsembleRegressor) and len(ensemble.estimators_) == ENSEMBLE_REFIT
+    assert sel.line.endswith(f"as an ensemble of {ENSEMBLE_REFIT}")
+    Xt = sel.model.transform(X)
+    members = np.stack([m.predict_dist(Xt).log_prob(curve.to_numpy()) for m in ensemble.estimators_])
+    assert np.allclose(ensemble.predict_dist(Xt).log_prob(curve.to_numpy()),
+                       logsumexp(members, axis=0) - math.log(ENSEMBLE_REFIT), rtol=1e-6, atol=1e-9)
+    single = select_model(X, curve, ensemble=1, **options)
+    assert isinstance(single.model.estimator, MLPRegressor) and "ensemble" not in single.line
+    with pytest.raises(ValueError, match="ensemble must be 'auto' or an integer >= 1"):
+        select_model(X, curve, ensemble=0, **options)

@@ -170,10 +170,11 @@ class SampleSelection:
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", SeparationWarning)
             # point_mass="density": a streamed fit trains exact targets only, so its choice
-            # is scored as it will be trained
+            # is scored as it will be trained; ensemble=1: the stream trains its own model
             self.selection = select_model(sample.drop(columns=[self.target]),
                                           sample[self.target], seed=self.seed, say=self.say,
-                                          point_mass="density", **self.select_params)  # fmt: skip
+                                          point_mass="density", ensemble=1,
+                                          **self.select_params)  # fmt: skip
         chosen = f"chose {self.selection.family} {CAPACITY_WORDS[self.selection.capacity]}"
         rows = (f"all {n_fit:,} training rows" if len(sample) >= n_fit else
                 f"a sample of {len(sample):,} of the {n_fit:,} training rows")  # fmt: skip

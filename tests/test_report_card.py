@@ -336,3 +336,25 @@ def test_format_number_reads_back_to_the_value(value):
     back = float(text.replace(",", ""))
     # 4 significant digits, or one decimal / none from 1,000 / 100,000 on
     assert back == pytest.approx(value, rel=5e-4, abs=0.5 if abs(value) >= 1e5 else 0.05)
+
+
+def test_an_ensembles_stop_reason_names_the_others_only_when_there_are_some():
+    # "5 of 5 stopped early ..., the others used the whole budget" spoke of no network
+    import warnings
+
+    from probnn.estimators import EnsembleRegressor, MLPRegressor
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + rng.normal(size=300)
+    member = MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, n_iter_no_change=3,
+                          max_iter=500, learning_rate_init=0.05)  # fmt: skip
+    ens = EnsembleRegressor(member, n_members=2, random_state=0).fit(X, y)
+    assert all(m.n_iter_ < 500 for m in ens.estimators_)
+    assert stop_reason(ens).endswith("2 of 2 stopped early on their validation NLL")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        short = EnsembleRegressor(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2),
+                                  n_members=2, random_state=0).fit(X, y)  # fmt: skip
+    assert stop_reason(short).endswith("0 of 2 stopped early on their validation NLL, the "
+                                       "others used the whole budget")  # fmt: skip

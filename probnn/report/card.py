@@ -223,9 +223,10 @@ def stop_reason(estimator) -> str:
         return _one_stop(nets[0])[0]
     epochs = np.array([int(m.n_iter_) for m in nets])
     early = sum(_one_stop(m)[1] for m in nets)
+    rest = "" if early == len(nets) else ", the others used the whole budget"
     return (f"{len(nets)} networks ran {epochs.min()}-{epochs.max()} epochs (median "
             f"{float(np.median(epochs)):g}); {early} of {len(nets)} stopped early on their "
-            "validation NLL, the others used the whole budget")  # fmt: skip
+            f"validation NLL{rest}")  # fmt: skip
 
 
 def is_linear(estimator) -> bool:

@@ -124,6 +124,14 @@ class ExcessZerosFamily(Family):
         """The NLL and gradient of rows whose event holds the structural zero (``with_zero``:
         ``-log(pi + (1 - pi) e^{-loss_c0})``) or not (``-log(1 - pi) + loss_c``)."""
         z0 = raw[:, -1].astype(np.float64, copy=False)
+        if not with_zero.any():  # no row's event holds the zero: the second case on every row
+            loss = -log_sigmoid(-z0) + loss_c.astype(np.float64, copy=False)
+            if not need_gradient:
+                return loss.astype(raw.dtype, copy=False), None
+            grad = np.empty_like(raw)
+            grad[:, :-1] = grad_c
+            grad[:, -1] = sigmoid(z0)
+            return loss.astype(raw.dtype, copy=False), grad
         log_pi, log_not_pi = log_sigmoid(z0), log_sigmoid(-z0)
         log_b0 = -loss_c0.astype(np.float64, copy=False)  # log P_B(event), e.g. log p_B(0)
         log_p0 = np.logaddexp(log_pi, log_not_pi + log_b0)

@@ -13,6 +13,7 @@ import pytest
 
 from probnn._math import log_sigmoid, sigmoid
 from probnn.families import get_family
+from probnn.families.base import softplus_scale
 
 ZERO_INFLATED = ["zero-inflated-poisson", "zero-inflated-negative-binomial"]
 
@@ -114,3 +115,26 @@ def test_censored_rows_without_the_zero_mix_as_before(name):
         want = _old_mix(raw, low < 0, lc, gc, lc, gc, True)
         np.testing.assert_array_equal(loss, want[0])
         np.testing.assert_array_equal(grad, want[1])
+
+
+@pytest.mark.parametrize("need_gradient", [True, False])
+def test_the_hurdles_truncation_of_a_row_does_not_depend_on_the_others(need_gradient):
+    """``NegativeBinomialFamily._log_positive_mass`` evaluates ``g(x)``'s series only where
+    some row has ``x = alpha mu < 0.1``. Oracle: rows of one regime evaluated alone against
+    the same rows among rows of the other (both forms evaluated, chosen entry by entry)."""
+    count = get_family("negative-binomial")
+    rng = np.random.default_rng(9)
+    n = 300
+    raw = np.column_stack([rng.normal(2.0, 2.0, n), rng.normal(-1.0, 3.0, n)])
+    raw[::3, 0] -= 8.0  # alpha mu well below 0.1 on these (and some others)
+    t_all, d_all = count._log_positive_mass(raw, need_gradient)
+    _, log_alpha, _ = softplus_scale(raw[:, 1], False)
+    x_small = raw[:, 0] + log_alpha < np.log(0.1)
+    for regime in (x_small, ~x_small):
+        assert 0 < regime.sum() < n
+        t, d = count._log_positive_mass(raw[regime], need_gradient)
+        np.testing.assert_array_equal(t, t_all[regime])
+        if need_gradient:
+            np.testing.assert_array_equal(d, d_all[regime])
+        else:
+            assert d is None and d_all is None

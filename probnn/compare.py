@@ -127,8 +127,9 @@ def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Seque
     return None
 
 
-def _row_nll(model, held_out: pd.DataFrame, kind: str) -> np.ndarray:
-    """Per-row held-out NLL of a fitted model, in the scoring the target's kind calls for."""
+def _row_nll(model, held_out: pd.DataFrame, kind: str, dist=None) -> np.ndarray:
+    """Per-row held-out NLL of a fitted model, in the scoring the target's kind calls for
+    (``dist``: the model's predictions on ``held_out`` where the caller has them already)."""
     from probnn._discrete import integer_log_prob
 
     y = model.encode_target(held_out)
@@ -137,10 +138,45 @@ def _row_nll(model, held_out: pd.DataFrame, kind: str) -> np.ndarray:
             exact = y[:, 0] == y[:, 1]
             y = y + np.where(exact, 1.0, 0.0)[:, None] * np.array([-0.5, 0.5])
         return model.nll_rows(held_out, y)
-    dist = model.predict_dist(held_out)
+    if dist is None:
+        dist = model.predict_dist(held_out)
     if _scores_integers(model.family, kind):
         return -integer_log_prob(dist, y)
     return -np.asarray(dist.log_prob(y), dtype=np.float64)
+
+
+def _shared_preprocessing(train_frame: pd.DataFrame, not_features: Sequence[str],
+                          impute: bool) -> tuple | None:  # fmt: skip
+    """The features' preprocessing learned on the training rows, and their transform (the
+    matrix read-only): what every family's :meth:`TabularModel.fit` would learn from the same
+    rows, learned once (``prepared``). None where it fails: each fit then names the problem,
+    as it would alone."""
+    from probnn.tables.preprocessing import Preprocessor
+
+    features = train_frame.drop(columns=list(not_features))
+    try:
+        preprocessor = Preprocessor(impute=impute).fit(features)
+        X = preprocessor.transform(features)
+    except DataError:
+        return None
+    X.flags.writeable = False
+    return preprocessor, X
+
+
+class _HeldOut:
+    """The held-out rows' predictions: the rows transformed once by the preprocessor the
+    families share (:func:`_shared_preprocessing`), else by each model's own."""
+
+    def __init__(self, frame: pd.DataFrame, shared: tuple | None) -> None:
+        self.frame, self.shared, self.X = frame, shared, None
+
+    def predict_dist(self, model):
+        """``model.predict_dist(frame)``, the same numbers."""
+        if self.shared is None or model.preprocessor is not self.shared[0]:
+            return model.predict_dist(self.frame)  # e.g. a model fitted in another process
+        if self.X is None:
+            self.X = model.transform(self.frame)
+        return model.estimator.predict_dist(self.X)
 
 
 def _fit_family(task: dict):
@@ -424,14 +460,16 @@ def compare_families(
     from probnn.tables.model import early_stopping_rows
 
     settings = {k: v for k, v in fit_params.items() if k not in ("progress", "ensemble", "n_jobs")}
+    shared = _shared_preprocessing(train_frame, not_features, impute)
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
-                  levels=levels, **fit_params,
+                  levels=levels, prepared=shared, **fit_params,
                   validation=None if fit_params.get("ensemble", 1) > 1 else
                   early_stopping_rows(train, family, seed, test_size, **settings),
                   **({"family_params": dict(params_of[family])} if params_of.get(family) else {}))
              for family in tried if problems[family] is None]  # fmt: skip
     # the families' fits run ahead through joblib; their results come in the families' order
     fits = iter(parallel_map(_fit_family, tasks, n_jobs=n_jobs))
+    held = _HeldOut(held_out, shared)
     nll_rows, skipped, dists, models, trained, seconds = {}, [], {}, {}, {}, {}
     for family in tried:
         if problems[family] is not None:
@@ -444,8 +482,9 @@ def compare_families(
             continue
         trained[family], seconds[family] = model, took
         try:
-            nll_rows[family] = _row_nll(model, held_out, kind)
-            dists[family], models[family] = model.predict_dist(held_out), model
+            dist = held.predict_dist(model)  # once: the NLL's and the table's
+            nll_rows[family] = _row_nll(model, held_out, kind, dist)
+            dists[family], models[family] = dist, model
         except (DataError, ValueError) as exc:  # e.g. a held-out class label never seen in
             # training, or a mixture whose component collapsed onto one integer (scale 0)
             skipped.append((family, f"cannot score the held-out rows: {exc}"))

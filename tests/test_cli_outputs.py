@@ -443,7 +443,7 @@ def test_compare_says_when_the_top_two_are_within_noise(tmp_path, capsys, monkey
     noise = rng.normal(0.0, 0.1, size=20)
     noise -= noise.mean()  # the mean difference is exactly the shift
     made = {"normal": base, "studentt": base + shift + noise}
-    monkeypatch.setattr(probnn.compare, "_row_nll", lambda model, held, kind: made[model.family])
+    monkeypatch.setattr(probnn.compare, "_row_nll", lambda model, held, kind, dist=None: made[model.family])
     code, out, err = run(capsys, "compare", path, "--target", "y", "--families",
                          "studentt,normal", *FAST, "--report",
                          tmp_path / "cmp")  # fmt: skip

@@ -175,3 +175,58 @@ def test_a_family_that_refuses_its_training_rows_is_skipped_not_the_comparison(m
     assert list(result.table["family"]) == ["normal"]
     assert ("laplace", "laplace refuses these rows") in result.skipped
     assert np.all(np.isfinite(result.nll_rows["normal"]))
+
+
+def test_the_families_share_one_preprocessing_and_score_as_alone(frame, result, monkeypatch):
+    """The features are preprocessed once for every family (each fit would learn the same)
+    and the held-out rows transformed once: oracle, each family fitted alone by
+    ``TabularModel.fit`` on the training rows and scored on the held-out rows, whose
+    predictions and NLLs must be the same to the bit."""
+    from probnn.tables.model import TabularModel, early_stopping_rows
+    from probnn.tables.preprocessing import Preprocessor
+
+    train, held_out = frame.iloc[result.train], frame.iloc[result.test]
+    settings = {k: v for k, v in SETTINGS.items() if k not in ("seed", "test_size")}
+    for family in FAMILIES:
+        alone = TabularModel.fit(train, "y", family=family, seed=SETTINGS["seed"],
+                                 validation=early_stopping_rows(result.train, family,
+                                                                SETTINGS["seed"], 0.25,
+                                                                **settings),
+                                 **settings)  # fmt: skip
+        dist = alone.predict_dist(held_out)
+        y = held_out["y"].to_numpy(dtype=np.float64)
+        np.testing.assert_array_equal(result.nll_rows[family], -np.asarray(dist.log_prob(y)))
+        shared = result.models[family]
+        np.testing.assert_array_equal(shared.estimator.coefs_[0], alone.estimator.coefs_[0])
+        assert shared.preprocessor is result.models[FAMILIES[0]].preprocessor
+    fits, transforms = [], []
+    fit, transform = Preprocessor.fit, Preprocessor.transform
+    monkeypatch.setattr(Preprocessor, "fit", lambda self, f: fits.append(len(f)) or fit(self, f))
+    monkeypatch.setattr(Preprocessor, "transform",
+                        lambda self, f: transforms.append(len(f)) or transform(self, f))
+    probnn.compare_families(frame.drop(columns=["y"]), frame["y"], FAMILIES, **SETTINGS)
+    # the whole table's check, then the training rows once, and the held-out rows once
+    assert fits == [len(frame), result.train.size]
+    assert transforms == [result.train.size, result.test.size]
+
+
+def test_a_preprocessing_that_fails_on_the_training_rows_is_each_familys_failure(monkeypatch):
+    """Where the shared preprocessing cannot be learned (None, not an error), each family's
+    fit learns its own and names any problem as it would alone (nothing is shared)."""
+    from probnn import compare
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=80)
+    missing = pd.DataFrame({"x": np.where(np.arange(80) == 5, np.nan, x), "y": x})
+    assert compare._shared_preprocessing(missing, ["y"], False) is None  # (impute off)
+    calls = []
+
+    def refuse(train_frame, not_features, impute):
+        calls.append(train_frame.shape[0])
+        return None
+
+    monkeypatch.setattr(compare, "_shared_preprocessing", refuse)
+    got = probnn.compare_families(pd.DataFrame({"x": x}), pd.Series(x + rng.normal(size=80)),
+                                  ["normal", "laplace"], **SETTINGS)  # fmt: skip
+    assert calls and sorted(got.models) == ["laplace", "normal"]
+    assert got.models["normal"].preprocessor is not got.models["laplace"].preprocessor

@@ -532,3 +532,41 @@ def test_parameter_columns_are_the_links_by_hand(name, expected):
     for key in want:
         assert cols[key].shape == (3,)
         assert_allclose(cols[key], want[key], rtol=1e-14)
+
+
+@pytest.mark.parametrize("need_gradient", [True, False])
+def test_nb_nll_terms_of_a_row_do_not_depend_on_the_others(need_gradient):
+    """``nb_nll_terms`` evaluates each regime (``alpha mu`` below or above 1; ``alpha`` below
+    or above the series' threshold) only where some entry takes it. Oracle: the same rows
+    evaluated among rows of the other regimes (where both branches are evaluated and
+    chosen entry by entry) give the same numbers to the bit; and the gradient holds against
+    central finite differences."""
+    from probnn.distributions.negative_binomial import nb_nll_terms
+
+    rng = np.random.default_rng(5)
+    n = 400
+    y = np.round(rng.lognormal(3.0, 1.5, n))
+    y[::9] = 0.0
+    log_mean = np.log(y + 0.5) + rng.normal(0.0, 1.0, n)
+    log_alpha = np.where(np.arange(n) % 2 == 0, rng.normal(-8.0, 1.0, n), rng.normal(1.0, 1.0, n))
+    log_mean[::4] -= 12.0  # alpha mu < 1 on these and some others
+    mixed = nb_nll_terms(y, log_mean, log_alpha, need_gradient)
+    t = log_mean + log_alpha
+    small_alpha = np.exp(log_alpha) < 0.01
+    for regime in (t <= 0, t > 0, small_alpha, ~small_alpha, (t > 0) & ~small_alpha):
+        assert 0 < regime.sum() < n
+        alone = nb_nll_terms(y[regime], log_mean[regime], log_alpha[regime], need_gradient)
+        for got, want in zip(alone, mixed):
+            if want is None:
+                assert got is None
+            else:
+                assert_array_equal(got, want[regime])
+    if need_gradient:
+        h = 1e-6
+        for i, d in ((1, mixed[1]), (2, mixed[2])):
+            up = [log_mean, log_alpha][i - 1] + h
+            down = [log_mean, log_alpha][i - 1] - h
+            args_up = (y, up, log_alpha) if i == 1 else (y, log_mean, up)
+            args_down = (y, down, log_alpha) if i == 1 else (y, log_mean, down)
+            numeric = (nb_nll_terms(*args_up)[0] - nb_nll_terms(*args_down)[0]) / (2 * h)
+            assert_allclose(d, numeric, rtol=1e-5, atol=1e-6)

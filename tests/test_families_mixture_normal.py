@@ -332,3 +332,32 @@ def test_row_reductions_are_numpys_bit_for_bit(k, n, dtype, data):
         finite = np.where(np.isfinite(a), a, 1.5).astype(dtype)
         got, want = _row_sum(finite), finite.sum(axis=1)
     assert got.tobytes() == want.tobytes()  # (the sign of a zero sum too)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("need_gradient", [True, False])
+def test_one_row_broadcast_over_the_targets_gives_every_rows_numbers(dtype, need_gradient):
+    """A constant model's objective broadcasts one row of raw outputs over the targets; the
+    kernel then computes the weights' and scales' functions on that row once. Oracle: the
+    same rows written out (a contiguous array), computed row by row: the same NLL and
+    gradient to the bit, also where every density underflows (the nearest component) and
+    where a scale's softplus underflows (its series)."""
+    family = get_family("mixture-normal", n_components=3)
+    rng = np.random.default_rng(8)
+    y = rng.normal(0.0, 3.0, size=300).astype(dtype)
+    rows = [np.array([0.3, -1.0, 2.0, -2.0, 0.5, 3.0, 0.2, -1.5, 1.0]),
+            np.array([0.0, 0.0, 0.0, -1.0, 0.0, 1.0, -200.0, 0.0, -30.0]),  # scale series
+            np.array([0.0, 1.0, 0.0, -1.0, 0.0, 1.0, -1e4, -1e4, -1e4 + 5])]  # scales 0
+    for one in rows:
+        broadcast = np.broadcast_to(one.astype(dtype), (y.size, 9))
+        assert broadcast.strides[0] == 0
+        with np.errstate(over="ignore"):
+            got = family._loss_gradient(broadcast, y, need_gradient)
+            want = family._loss_gradient(np.ascontiguousarray(broadcast), y, need_gradient)
+        assert np.isinf(got[0]).all() == (one[-1] < -100)  # every density underflows
+        for a, b in zip(got, want):
+            if b is None:
+                assert a is None
+            else:
+                assert a.dtype == b.dtype and a.shape == b.shape
+                np.testing.assert_array_equal(a, b)

@@ -96,13 +96,19 @@ def _d_and_e(y, alpha, log_alpha, need_e):
     d = np.empty(y.shape)
     e = np.empty(y.shape) if need_e else None
     direct = ~series
-    if direct.any():  # r <= 100: finite
+    some_direct, some_series = bool(direct.any()), bool(series.any())
+    # one branch on every entry: the arrays themselves, not copies of all their entries
+    if y.ndim and not some_series:
+        direct = slice(None)
+    elif y.ndim and not some_direct:
+        series = slice(None)
+    if some_direct:  # r <= 100: finite
         yd, lad = y[direct], log_alpha[direct]
         r = np.exp(-lad)
         d[direct] = special.gammaln(yd + r) - special.gammaln(r) + yd * lad
         if need_e:
             e[direct] = r * (special.digamma(yd + r) - special.digamma(r)) - yd
-    if series.any():
+    if some_series:
         ys, a = y[series], alpha[series]
         u = ys * a
         q = _log1pmx_over_x(u)
@@ -125,6 +131,29 @@ def _d_and_e(y, alpha, log_alpha, need_e):
                 inv_power *= inv_sq
             e[series] = e_series
     return d, e
+
+
+def _where(condition: NDArray[np.bool_], if_true, if_false) -> NDArray[np.float64]:
+    """``np.where(condition, if_true(), if_false())`` of two full-shape branches given as
+    functions, evaluating a branch only where some entry takes it: the same numbers (each
+    branch is elementwise), without the series of the other regime on every row."""
+    if condition.all():
+        return if_true()
+    if not condition.any():
+        return if_false()
+    return np.where(condition, if_true(), if_false())
+
+
+class _Once:
+    """A value computed at its first call, then kept."""
+
+    def __init__(self, compute) -> None:
+        self.compute, self.value = compute, None
+
+    def __call__(self):
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
 
 
 def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
@@ -160,20 +189,22 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
         # exp(log softplus(t) - log alpha) (r itself may overflow where alpha underflows).
         x = np.exp(np.minimum(t, 0.0))
         tp = np.where(neg, 1.0, t)
-        r_sp = np.where(neg, np.exp(log_mean) * _log1p_over_x(x),
-                        np.exp(np.log(_softplus(tp)) - np.where(neg, 0.0, la)))
+        sp_tp = _Once(lambda: _softplus(tp))  # softplus(t) where t > 0: r_sp's and m's
+        r_sp = _where(neg, lambda: np.exp(log_mean) * _log1p_over_x(x),
+                      lambda: np.exp(np.log(sp_tp()) - np.where(neg, 0.0, la)))
         d, e = _d_and_e(y, alpha, la, need_gradient)
         # y softplus(t) - y log mu = y (softplus(-|t|) - min(log mu, log r)): no large terms cancel
         y_term = np.where(y > 0, y * (s - b), 0.0)
         nll = r_sp - d + y_term + special.gammaln(y + 1)
         if not need_gradient:
             return nll, None, None
-        sig_t = np.where(neg, x / (1 + x), 1 / (1 + np.exp(-np.abs(t))))  # sigmoid(t)
+        sig_t = _where(neg, lambda: x / (1 + x),
+                       lambda: 1 / (1 + np.exp(-np.abs(t))))  # sigmoid(t)
         # (mu - y) / (1 + alpha mu) = exp(log(mu r / (mu + r))) - y sigmoid(-t)
         d_mean = np.exp(b - s) - y * (1 - sig_t)
         # mu (log(1 + x) / x - 1 / (1 + x)) = r (softplus(t) - sigmoid(t))
-        m = np.where(neg, np.exp(log_mean + np.minimum(t, 0.0)) * _h_over_x(x),
-                     np.exp(-np.where(neg, 0.0, la)) * (_softplus(tp) - sig_t))
+        m = _where(neg, lambda: np.exp(log_mean + np.minimum(t, 0.0)) * _h_over_x(x),
+                   lambda: np.exp(-np.where(neg, 0.0, la)) * (sp_tp() - sig_t))
         d_disp = e + y * sig_t - m
     return nll, d_mean, d_disp
 

@@ -41,6 +41,27 @@ class NegativeBinomialCounts:
     count_family = "negative-binomial"
 
 
+def _at_zero_rows(count: Family, zc: Array, y: np.ndarray, zero: np.ndarray, loss_y: Array,
+                  grad_y: Array | None, need_gradient: bool) -> tuple[Array, Array | None]:
+    """The count law's NLL of a zero (and its gradient) on the rows where ``y`` is 0; 0 on the
+    others, which :meth:`ExcessZerosFamily._mix` reads from ``loss_y`` instead.
+
+    Each row's numbers are those of ``count._loss_gradient(zc, zeros)`` on every row (the
+    kernels are elementwise: a row's result does not depend on the others), without its cost
+    on the rows that hold no zero: a target without zeros pays for one count law, not two.
+    """
+    loss_0 = np.zeros_like(loss_y)
+    grad_0 = np.zeros_like(grad_y) if need_gradient else None
+    rows = np.flatnonzero(zero)
+    if rows.size:
+        part, grad_part = count._loss_gradient(zc[rows], np.zeros(rows.size, y.dtype),
+                                               need_gradient)  # fmt: skip
+        loss_0[rows] = part
+        if need_gradient:
+            grad_0[rows] = grad_part
+    return loss_0, grad_0
+
+
 class ExcessZerosFamily(Family):
     """Base of the zero-inflated families (not registered itself).
 
@@ -84,9 +105,10 @@ class ExcessZerosFamily(Family):
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
         count = self._count
         zc = raw[:, :-1]
+        zero = y == 0
         loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
-        loss_0, grad_0 = count._loss_gradient(zc, np.zeros_like(y), need_gradient)
-        return self._mix(raw, y == 0, loss_y, grad_y, loss_0, grad_0, need_gradient)
+        loss_0, grad_0 = _at_zero_rows(count, zc, y, zero, loss_y, grad_y, need_gradient)
+        return self._mix(raw, zero, loss_y, grad_y, loss_0, grad_0, need_gradient)
 
     def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
         """``P(l < Y <= u) = pi [l < 0] + (1 - pi) P_B(l < Y <= u)``: the same mixing as an
@@ -102,6 +124,14 @@ class ExcessZerosFamily(Family):
         """The NLL and gradient of rows whose event holds the structural zero (``with_zero``:
         ``-log(pi + (1 - pi) e^{-loss_c0})``) or not (``-log(1 - pi) + loss_c``)."""
         z0 = raw[:, -1].astype(np.float64, copy=False)
+        if not with_zero.any():  # no row's event holds the zero: the second case on every row
+            loss = -log_sigmoid(-z0) + loss_c.astype(np.float64, copy=False)
+            if not need_gradient:
+                return loss.astype(raw.dtype, copy=False), None
+            grad = np.empty_like(raw)
+            grad[:, :-1] = grad_c
+            grad[:, -1] = sigmoid(z0)
+            return loss.astype(raw.dtype, copy=False), grad
         log_pi, log_not_pi = log_sigmoid(z0), log_sigmoid(-z0)
         log_b0 = -loss_c0.astype(np.float64, copy=False)  # log P_B(event), e.g. log p_B(0)
         log_p0 = np.logaddexp(log_pi, log_not_pi + log_b0)

@@ -174,11 +174,18 @@ class MixtureNormalFamily(Family):
     # ------------------------------------------------------------- loss, grad
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
         k = self.n_components
-        logits, loc, s = raw[:, :k], raw[:, k : 2 * k], raw[:, 2 * k :]
+        loc = raw[:, k : 2 * k]
+        # one row of raw outputs broadcast over every target (a constant model's objective,
+        # constant_raw): the weights' and scales' functions of that row, computed once, are
+        # the numbers every row would compute (elementwise), broadcast against the residuals
+        row = raw[:1] if raw.shape[0] > 1 and raw.strides[0] == 0 else raw
+        logits, s = row[:, :k], row[:, 2 * k :]
         scale, log_scale, dlog = self._scales(s, need_gradient)
         r = safe_divide(y[:, None] - loc, scale)
         r2 = r * r
         terms = _log_softmax_rows(logits)
+        if row is not raw:
+            terms = np.broadcast_to(terms, r.shape).copy()
         terms -= 0.5 * r2
         terms -= log_scale
         terms -= HALF_LOG_2PI
@@ -204,7 +211,8 @@ class MixtureNormalFamily(Family):
             # (shared equally between exact ties, as the true responsibilities are)
             lost = ~possible
             with np.errstate(divide="ignore"):
-                log_r = np.log(np.abs(y[lost, None] - loc[lost])) - log_scale[lost]
+                log_r = (np.log(np.abs(y[lost, None] - loc[lost]))
+                         - np.broadcast_to(log_scale, r.shape)[lost])  # fmt: skip
             nearest = log_r == log_r.min(axis=1, keepdims=True)
             gamma[lost] = nearest / nearest.sum(axis=1, keepdims=True)
         # a component without responsibility contributes 0, even where its r is inf

@@ -23,6 +23,7 @@ POISSON_LIMIT_Z2 = -20.0
 # Below this log(alpha) (r > 4e15) a censored row is scored by the Poisson's cdf, as the
 # distribution's cdf is (the NB's differs by about alpha mu^2 relative).
 from probnn.distributions.negative_binomial import POISSON_BELOW_LOG_ALPHA as _POISSON_BELOW  # noqa: E402
+from probnn.distributions.negative_binomial import _where  # noqa: E402
 
 _TEXT = """\
 Negative binomial (NB2): a count y in {0, 1, 2, ...}, raw outputs (z1, z2),
@@ -54,6 +55,14 @@ L(z, y) &= (y + r)\operatorname{softplus}(t) - y z_1 - D(y, r) + \log y!
   - r\big(\operatorname{softplus}(t) - \sigma(t)\big)\Big]
   \frac{\sigma(z_2)}{\operatorname{softplus}(z_2)}
 \end{aligned}"""
+
+
+def _g_series(xs: np.ndarray) -> np.ndarray:
+    """``g(x) = sum_{k>=2} (-1)^(k+1) (k-1)/k x^(k-2)`` by Horner (``x < 0.1``)."""
+    g = np.zeros_like(xs)
+    for k in range(30, 1, -1):
+        g = g * xs + (-1) ** (k + 1) * (k - 1) / k
+    return g
 
 
 @register_family
@@ -152,12 +161,10 @@ class NegativeBinomialFamily(Family):
             e = np.where(c > 0, np.expm1(cs) / cs, 1.0)  # expm1(c) / c, c <= 1 here
             e = np.where(small, e, np.expm1(np.where(far, 1.0, c)) / np.where(far, 1.0, c))
             sig = 1.0 / (1.0 + np.exp(-s))
-            # g(x) by its series where x < 0.1: sum_k>=2 (-1)^(k+1) (k-1)/k x^(k-2)
-            xs = np.where(x < 0.1, x, 0.0)
-            g = np.zeros_like(xs)
-            for k in range(30, 1, -1):
-                g = g * xs + (-1) ** (k + 1) * (k - 1) / k
-            g = np.where(x < 0.1, g, (x / (1 + x) - log1p_x) / np.where(x > 0, x, 1.0) ** 2)
+            # g(x) by its series where x < 0.1: sum_k>=2 (-1)^(k+1) (k-1)/k x^(k-2) (each
+            # form evaluated only where some row takes it)
+            g = _where(x < 0.1, lambda: _g_series(np.where(x < 0.1, x, 0.0)),
+                       lambda: (x / (1 + x) - log1p_x) / np.where(x > 0, x, 1.0) ** 2)
             d1 = np.where(low, 1.0 / ((1.0 + x) * r), sig / log1p_x) / e
             d2 = np.where(low, x * g / r, (sig - log1p_x) / log1p_x) * dlog / e
         grad = np.column_stack([np.where(far, 0.0, d1), np.where(far, 0.0, d2)])

@@ -127,6 +127,7 @@ class TabularModel:
         censoring: Censoring | None = None,
         validation: np.ndarray | None = None,
         constant: bool = False,
+        prepared: tuple[Preprocessor, np.ndarray] | None = None,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -181,6 +182,12 @@ class TabularModel:
             every input at 0, so only the intercepts learn (the maximum-likelihood constant,
             under the estimator's prior), then its input weights set to 0. It is saved,
             loaded and predicted as any model; ``probnn.report.card.is_constant`` tells it.
+        prepared : (Preprocessor, ndarray), optional
+            A preprocessor already fitted on ``frame``'s feature columns (with this
+            ``impute``) and its transform of them, which the fit then uses instead of fitting
+            its own: :func:`probnn.compare_families` fits them once for all the families on
+            the same rows (the same numbers; the models share the preprocessor, which
+            nothing changes once fitted). Trusted, not checked.
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``). ``alpha="evidence"``:
             the Gaussian prior's strength of largest Laplace evidence
@@ -219,8 +226,11 @@ class TabularModel:
         if floored is not None:
             estimator_params = {**estimator_params, "family_params": floored}
         features = frame.drop(columns=[target, *(censoring.columns if censoring else ())])
-        preprocessor = Preprocessor(impute=impute).fit(features)
-        X = preprocessor.transform(features)
+        if prepared is not None:
+            preprocessor, X = prepared
+        else:
+            preprocessor = Preprocessor(impute=impute).fit(features)
+            X = preprocessor.transform(features)
         if constant:  # an intercept-only fit: the inputs carry nothing
             X, hidden = np.zeros_like(X), ()
         classifier = is_classifier_family(family)

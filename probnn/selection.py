@@ -65,9 +65,8 @@ from probnn._split import TEST_FRACTION, split_rows
 from probnn.compare import (_row_nll, _target_frame, compare_families, paired_difference,
                             paired_standard_errors)
 from probnn._selection_notes import (CAPACITY_WORDS, POINT_MASS_SHARE, _name,
-                                     _unchecked_networks, heap_note, observed_interval,
-                                     point_mass_note, selection_censoring,
-                                     selection_line)  # fmt: skip
+                                     _unchecked_networks, heap_note, point_mass_note,
+                                     selection_censoring, selection_line)  # fmt: skip
 from probnn.exceptions import DataError, SeparationWarning
 
 __all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_splits",
@@ -770,11 +769,14 @@ class AutoRegressor(_AutoEstimator):
     def predict_interval(self, X, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval of probability ``coverage``, two arrays (n_samples,);
         of the value recorded where ``y`` was read as censored at a bound (a point mass: the
-        latent interval moved to the bound, :func:`probnn._selection_notes.observed_interval`)."""
-        model = self.best_estimator_
+        latent interval moved to the bound, :func:`probnn.survival.recorded_interval`)."""
+        from probnn.survival import recorded_interval
+
+        model, censoring = self.best_estimator_, self.best_estimator_.censoring
         lower, upper = model.estimator.predict_interval(model.transform(self._frame(X)),
                                                         coverage=coverage)  # fmt: skip
-        return observed_interval(lower, upper, model.censoring)
+        return recorded_interval(lower, upper, *((None, None) if censoring is None
+                                                 else (censoring.below, censoring.above)))
 
 
 class AutoClassifier(_AutoEstimator):

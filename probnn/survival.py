@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from probnn._validation import describe_rows, describe_values
 
 __all__ = ["concordance_index", "d_calibration", "DCalibration", "censored_metrics",
-           "recorded_coverage", "recorded_mean"]
+           "recorded_coverage", "recorded_interval", "recorded_mean"]
 
 
 def _as_vector(values: ArrayLike, name: str) -> np.ndarray:
@@ -222,6 +222,18 @@ def d_calibration(dist, y: ArrayLike, n_bins: int = 10) -> DCalibration:
                         p_value=float(stats.chi2.sf(statistic, n_bins - 1)))  # fmt: skip
 
 
+def recorded_interval(lower: ArrayLike, upper: ArrayLike, below: float | None,
+                      above: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The central interval ``(lower, upper)`` of a latent ``Y`` as one of the value recorded,
+    ``clip(Y, below, above)``: the quantiles of the clipped value are the latent ones clipped,
+    so an interval wholly beyond a bound is that bound's atom itself. Float64 arrays; no
+    bound (None) on a side leaves that side as it is."""
+    b = -np.inf if below is None else float(below)
+    a = np.inf if above is None else float(above)
+    return (np.clip(np.asarray(lower, dtype=np.float64), b, a),
+            np.clip(np.asarray(upper, dtype=np.float64), b, a))
+
+
 def recorded_coverage(dist, recorded: ArrayLike, below: float | None, above: float | None,
                       coverage: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Coverage of the central interval of the *recorded* value of a target censored at
@@ -257,7 +269,8 @@ def recorded_coverage(dist, recorded: ArrayLike, below: float | None, above: flo
     lo, hi = (np.asarray(v, dtype=np.float64) for v in central_interval(dist, coverage))
     b = -np.inf if below is None else float(below)
     a = np.inf if above is None else float(above)
-    covered = (np.clip(lo, b, a) <= recorded) & (recorded <= np.clip(hi, b, a))
+    clipped_lo, clipped_hi = recorded_interval(lo, hi, below, above)
+    covered = (clipped_lo <= recorded) & (recorded <= clipped_hi)
 
     def cdf(x):
         x = np.broadcast_to(np.asarray(x, dtype=np.float64), lo.shape)

@@ -330,16 +330,21 @@ class TabularModel:
         if self.is_classifier:
             index = np.asarray(self.estimator.predict(X), dtype=np.intp)
             return np.asarray(self.classes, dtype=object)[index]
-        if self._fixed_bounds():
-            from probnn.survival import recorded_mean
-
-            return recorded_mean(self.estimator.predict_dist(X), self.censoring.below,
-                                 self.censoring.above)  # fmt: skip
-        return self.estimator.predict(X)
+        return self._predicted_mean(X)
 
     def _fixed_bounds(self) -> bool:
         """Whether the target is censored at fixed bounds (a limit, a cap: not columns)."""
         return self.censoring is not None and not self.censoring.columns
+
+    def _predicted_mean(self, X: np.ndarray, dist=None) -> np.ndarray:
+        """A regressor's predicted mean of the transformed rows ``X``: the estimator's, or
+        at fixed bounds the recorded value's (``dist``: the predictions, where at hand)."""
+        if not self._fixed_bounds():
+            return np.asarray(self.estimator.predict(X))
+        from probnn.survival import recorded_mean
+
+        dist = self.estimator.predict_dist(X) if dist is None else dist
+        return recorded_mean(dist, self.censoring.below, self.censoring.above)
 
     def predict_table(self, frame: pd.DataFrame, coverage: float = 0.9) -> pd.DataFrame:
         """Predictions with the distribution's parameters, one row per input row.
@@ -354,7 +359,7 @@ class TabularModel:
         ``clip(Y, below, above)``), ``prediction``, ``lower`` and ``upper`` are those of the
         value recorded: its mean (:func:`probnn.survival.recorded_mean`; below a limit, the
         Tobit mean) and the latent interval moved to the bounds
-        (:func:`probnn._selection_notes.observed_interval`, whose quantiles are the latent
+        (:func:`probnn.survival.recorded_interval`, whose quantiles are the latent
         ones clipped; an interval reaching a bound holds its atom, so at least ``coverage``);
         the parameters stay those of the latent ``Y``. Censoring read from columns (events,
         upper bounds: survival times) keeps the latent ``Y``'s mean and interval.
@@ -368,17 +373,16 @@ class TabularModel:
             for k, label in enumerate(self.classes):
                 out[f"p({label})"] = proba[:, k]
             return pd.DataFrame(out)
-        out["prediction"] = np.asarray(self.estimator.predict(X))
         dist = self.estimator.predict_dist(X)
+        out["prediction"] = self._predicted_mean(X, dist)
         for name, values in _parameter_columns(self.estimator, dist).items():
             out[name] = np.array(values)
         lower, upper = self.estimator.predict_interval(X, coverage=coverage)
         if self._fixed_bounds():
-            from probnn._selection_notes import observed_interval
-            from probnn.survival import recorded_mean
+            from probnn.survival import recorded_interval
 
-            out["prediction"] = recorded_mean(dist, self.censoring.below, self.censoring.above)
-            lower, upper = observed_interval(lower, upper, self.censoring)
+            lower, upper = recorded_interval(lower, upper, self.censoring.below,
+                                             self.censoring.above)  # fmt: skip
         out["lower"], out["upper"] = np.asarray(lower), np.asarray(upper)
         return pd.DataFrame(out)
 

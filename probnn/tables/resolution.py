@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from probnn.tables.split import sample_keys
+
 __all__ = ["POINT_MASS_SHARE", "StreamedHeap", "heap", "needs_floor", "real_values",
            "with_resolution_floor"]
 
@@ -81,7 +83,7 @@ class StreamedHeap:
     that fits in memory, or any target recorded to a resolution coarse enough to matter,
     the floor is the in-memory fit's). Beyond, the counts are dropped and :meth:`heap` is
     the same rule on a uniform sample of ``sample`` rows (those of smallest hash key of
-    their row number, :func:`probnn.tables.stream_selection.sample_keys`: the same however
+    their row number, :func:`probnn.tables.split.sample_keys`: the same however
     the table is cut into batches), with the exact smallest and largest values as the
     range's ends. Then a heap's share is the sample's (binomial standard error
     ``sqrt(s (1 - s) / sample)``: 0.0007 at :data:`POINT_MASS_SHARE` with 100,000 rows),
@@ -109,8 +111,6 @@ class StreamedHeap:
     def add(self, values: np.ndarray, rows: np.ndarray) -> None:
         """Count a piece's target values ``values`` (float, shape (n,)) held by the table's
         rows ``rows`` (row numbers, shape (n,)); values that are not finite are skipped."""
-        from probnn.tables.stream_selection import sample_keys
-
         values = np.asarray(values, dtype=np.float64)
         finite = np.isfinite(values)
         values, rows = values[finite], np.asarray(rows)[finite]

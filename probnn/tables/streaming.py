@@ -460,7 +460,10 @@ def fit_stream(
     prior's penalty is divided by each chunk's rows where a fit in memory divides it by
     all the training rows (at the command line's ``alpha`` negligible either way).
     Validation rows that fit in the buffer are held in memory (a regressor's
-    ``recalibrate`` uses them, as in memory); more are streamed each epoch.
+    ``recalibrate`` uses them, as in memory); more are streamed each epoch. A mixture on a
+    target with a heap inside its range keeps the targets' resolution as in memory
+    (:func:`~probnn.tables.resolution.with_resolution_floor`, from the fitted rows'
+    values counted in the last first pass: :class:`~probnn.tables.resolution.StreamedHeap`).
     """
     import time
 

@@ -14,12 +14,15 @@ Counts and class labels are probabilities already: neither applies.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["POINT_MASS_SHARE", "heap", "real_values", "with_resolution_floor"]
+from probnn.tables.split import sample_keys
+
+__all__ = ["POINT_MASS_SHARE", "StreamedHeap", "heap", "needs_floor", "real_values",
+           "with_resolution_floor"]
 
 # A real target with at least this share of its rows exactly at one value holds a heap
 # there: 5% of the rows is far more than rounding stacks on one value of a continuous
@@ -27,12 +30,17 @@ __all__ = ["POINT_MASS_SHARE", "heap", "real_values", "with_resolution_floor"]
 POINT_MASS_SHARE = 0.05
 
 
+def _real(kinds: Sequence[str]) -> bool:
+    """Whether a target of these kinds holds real values (not counts or class labels)."""
+    from probnn.families import DISCRETE_KINDS
+
+    return bool(kinds) and kinds[0] not in DISCRETE_KINDS
+
+
 def real_values(column: pd.Series, kinds: Sequence[str]) -> pd.Series | None:
     """The target's numbers where it holds real values (not counts or class labels, which
     are probabilities already), else None."""
-    from probnn.families import DISCRETE_KINDS
-
-    if not kinds or kinds[0] in DISCRETE_KINDS:
+    if not _real(kinds):
         return None
     values = pd.to_numeric(column, errors="coerce").dropna()
     return None if values.empty else values
@@ -48,21 +56,116 @@ def heap(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, float] 
         there (at least :data:`POINT_MASS_SHARE`), and the targets' resolution (the
         smallest gap between two distinct values).
     """
-    from probnn.families.base import resolution
-
     values = real_values(column, kinds)
     if values is None:
         return None
-    low, high = float(values.min()), float(values.max())
-    shares = values[(values > low) & (values < high)].value_counts() / values.size
+    return _largest_heap(values.value_counts(sort=False), float(values.min()), float(values.max()))
+
+
+def _largest_heap(counts: pd.Series, low: float, high: float) -> tuple[float, float, float] | None:
+    """:func:`heap` of rows counted by value (``counts``: rows per distinct value, its index
+    the values), the range's ends ``low`` and ``high`` given."""
+    from probnn.families.base import resolution
+
+    values = counts.index.to_numpy(dtype=np.float64)
+    shares = counts[(values > low) & (values < high)].sort_values(ascending=False) / counts.sum()
     if shares.empty or float(shares.iloc[0]) < POINT_MASS_SHARE:
         return None
-    return (float(shares.index[0]) + 0.0, float(shares.iloc[0]),
-            resolution(values.to_numpy(dtype=np.float64)))
+    return float(shares.index[0]) + 0.0, float(shares.iloc[0]), resolution(values)
 
 
-def with_resolution_floor(column: pd.Series, family: str,
-                          family_params: Mapping[str, object] | None) -> dict | None:
+class StreamedHeap:
+    """:func:`heap` of a real target given in pieces (a streamed table's training rows),
+    in bounded memory.
+
+    While the pieces hold at most ``max_distinct`` distinct values, the rows of each are
+    counted and :meth:`heap` is exactly :func:`heap` of the whole column (so on a table
+    that fits in memory, or any target recorded to a resolution coarse enough to matter,
+    the floor is the in-memory fit's). Beyond, the counts are dropped and :meth:`heap` is
+    the same rule on a uniform sample of ``sample`` rows (those of smallest hash key of
+    their row number, :func:`probnn.tables.split.sample_keys`: the same however
+    the table is cut into batches), with the exact smallest and largest values as the
+    range's ends. Then a heap's share is the sample's (binomial standard error
+    ``sqrt(s (1 - s) / sample)``: 0.0007 at :data:`POINT_MASS_SHARE` with 100,000 rows),
+    and the resolution is the sample's smallest gap, never smaller than the table's (a
+    subset holds no closer pair): the floor is then at least the in-memory fit's and no
+    density exceeds ``1 / h`` for the table's resolution ``h`` either. Memory: at most
+    ``max_distinct`` counts and ``2 * sample`` sampled values, whatever the rows.
+
+    Parameters
+    ----------
+    max_distinct : int, default=100_000
+    sample : int, default=100_000
+    seed : int, default=0
+        The sample's key.
+    """
+
+    def __init__(self, max_distinct: int = 100_000, sample: int = 100_000, seed: int = 0):
+        self.max_distinct, self.sample, self.seed = int(max_distinct), int(sample), int(seed)
+        self.rows = 0
+        self.low, self.high = math.inf, -math.inf
+        self._values: np.ndarray | None = np.empty(0)  # distinct values (None: too many)
+        self._counts = np.empty(0, dtype=np.int64)
+        self._keys, self._kept = np.empty(0, dtype=np.uint64), np.empty(0)
+
+    def add(self, values: np.ndarray, rows: np.ndarray) -> None:
+        """Count a piece's target values ``values`` (float, shape (n,)) held by the table's
+        rows ``rows`` (row numbers, shape (n,)); values that are not finite are skipped."""
+        values = np.asarray(values, dtype=np.float64)
+        finite = np.isfinite(values)
+        values, rows = values[finite], np.asarray(rows)[finite]
+        if values.size == 0:
+            return
+        self.rows += values.size
+        self.low = min(self.low, float(values.min()))
+        self.high = max(self.high, float(values.max()))
+        if self._values is not None:
+            new, counts = np.unique(values, return_counts=True)
+            distinct, where = np.unique(np.concatenate([self._values, new]), return_inverse=True)
+            if distinct.size > self.max_distinct:  # too many to count: the sample answers
+                self._values, self._counts = None, np.empty(0, dtype=np.int64)
+            else:
+                self._values, self._counts = distinct, np.bincount(
+                    where, np.concatenate([self._counts, counts]), distinct.size).astype(np.int64)
+        keys = sample_keys(rows, self.seed)
+        if self._keys.size >= self.sample:  # full: only a key below the largest kept enters
+            below = keys < self._keys.max()
+            keys, values = keys[below], values[below]
+        self._keys = np.concatenate([self._keys, keys])
+        self._kept = np.concatenate([self._kept, values])
+        if self._keys.size > 2 * self.sample:
+            self._shrink()
+
+    def _shrink(self) -> None:
+        if self._keys.size > self.sample:
+            smallest = np.argpartition(self._keys, self.sample - 1)[: self.sample]
+            self._keys, self._kept = self._keys[smallest], self._kept[smallest]
+
+    def heap(self, kinds: Sequence[str]) -> tuple[float, float, float] | None:
+        """The largest heap inside the range, as :func:`heap` gives it (exact while the
+        values are few, else from the sample), or None; None too for a target whose
+        ``kinds`` are not real values."""
+        if not _real(kinds) or self.rows == 0:
+            return None
+        if self._values is not None:
+            counts = pd.Series(self._counts, index=self._values)
+        else:
+            self._shrink()
+            counts = pd.Series(self._kept).value_counts(sort=False)
+        return _largest_heap(counts, self.low, self.high)
+
+
+def needs_floor(family: str, family_params: Mapping[str, object] | None) -> bool:
+    """Whether :func:`with_resolution_floor` may set a parameter of ``family``: its
+    registry entry names a ``resolution_param`` that ``family_params`` leaves unset."""
+    from probnn.families import FAMILIES
+
+    key = FAMILIES[family].resolution_param
+    return key is not None and not (family_params and key in family_params)
+
+
+def with_resolution_floor(target: pd.Series | Callable[[], tuple[float, float, float] | None],
+                          family: str, family_params: Mapping[str, object] | None) -> dict | None:
     """``family``'s parameters with its ``resolution_param`` set to ``h / sqrt(2 pi)`` on a
     target with a heap inside its range (:func:`heap`), unless the caller set it.
 
@@ -72,14 +175,22 @@ def with_resolution_floor(column: pd.Series, family: str,
     worse on the test rows; its density at the heap 1e5 for values recorded to 1/60).
     ``sigma_k >= h / sqrt(2 pi)`` keeps ``w_k / (sigma_k sqrt(2 pi)) <= 1 / h``. Other
     families, or no heap: the parameters as given.
+
+    Parameters
+    ----------
+    target : Series or callable
+        The target column, or a function giving its heap as :func:`heap` does (a streamed
+        target's, :meth:`StreamedHeap.heap`), called only when :func:`needs_floor`.
+    family : str
+    family_params : mapping or None
     """
     from probnn.families import FAMILIES
     from probnn.tables.targets import target_kinds
 
-    key = FAMILIES[family].resolution_param
-    if key is None or (family_params and key in family_params):
+    if not needs_floor(family, family_params):
         return None if family_params is None else dict(family_params)
-    found = heap(column, target_kinds(column)[0])
+    found = target() if callable(target) else heap(target, target_kinds(target)[0])
     if found is None:
         return None if family_params is None else dict(family_params)
+    key = FAMILIES[family].resolution_param
     return {**(family_params or {}), key: found[2] / math.sqrt(2 * math.pi)}

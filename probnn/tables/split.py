@@ -10,7 +10,7 @@ import numpy as np
 
 from probnn.exceptions import DataError
 
-__all__ = ["row_parts", "split_rows", "TRAIN", "VALIDATION", "TEST"]
+__all__ = ["row_parts", "sample_keys", "split_rows", "TRAIN", "VALIDATION", "TEST"]
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
 
@@ -93,3 +93,31 @@ def check_parts(n_train: int, n_test: int, where) -> None:
     if n_train == 0 or n_test == 0:
         raise DataError(f"expected rows to train on and to hold out; found {n_train} training "
                         f"and {n_test} held-out rows in {where}")  # fmt: skip
+
+
+# a sample's key: the row hash of row_parts with another seed, so a sample drawn by it
+# (tables.stream_selection, tables.resolution) does not follow the rows that row_parts
+# sends to validation (those of smallest u)
+_SAMPLE_SALT = 0x53A3_9E5E_1EC7_0001
+
+
+def sample_keys(rows: np.ndarray, seed: int) -> np.ndarray:
+    """Each row's sampling key, ``splitmix64(row + golden * splitmix64(seed ^ salt))``.
+
+    Distinct rows have distinct keys (both maps are bijections of uint64), so the rows of
+    the smallest keys are one set, with no ties.
+
+    Parameters
+    ----------
+    rows : ndarray of uint64, shape (n,)
+        Row numbers in the whole table.
+    seed : int
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,)
+    """
+    salted = np.uint64((int(seed) & (2**64 - 1)) ^ _SAMPLE_SALT)
+    key = _mix(np.array([salted]))[0]
+    with np.errstate(over="ignore"):
+        return _mix(np.asarray(rows, dtype=np.uint64) + _GOLDEN * key)

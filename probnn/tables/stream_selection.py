@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from probnn.tables.sources import Batch
-from probnn.tables.split import _GOLDEN, TEST, _mix
+from probnn.tables.split import TEST, sample_keys
 
 __all__ = ["SELECTION_ROWS", "SampleSelection", "sample_keys", "stream_capacity"]
 
@@ -37,33 +37,6 @@ __all__ = ["SELECTION_ROWS", "SampleSelection", "sample_keys", "stream_capacity"
 # against the GLMs. Its cost is that one network and the L-BFGS fits, whatever the table's
 # size; below 5,000 rows the same selection would cost 5 folds' networks.
 SELECTION_ROWS = 20_000
-# the sample's key: the row hash of split.row_parts with another seed, so the sample does
-# not follow the rows that row_parts sends to validation (those of smallest u)
-_SAMPLE_SALT = 0x53A3_9E5E_1EC7_0001
-
-
-def sample_keys(rows: np.ndarray, seed: int) -> np.ndarray:
-    """Each row's sampling key, ``splitmix64(row + golden * splitmix64(seed ^ salt))``.
-
-    Distinct rows have distinct keys (both maps are bijections of uint64), so the rows of
-    the smallest keys are one set, with no ties.
-
-    Parameters
-    ----------
-    rows : ndarray of uint64, shape (n,)
-        Row numbers in the whole table.
-    seed : int
-
-    Returns
-    -------
-    ndarray of uint64, shape (n,)
-    """
-    salted = np.uint64((int(seed) & (2**64 - 1)) ^ _SAMPLE_SALT)
-    key = _mix(np.array([salted]))[0]
-    with np.errstate(over="ignore"):
-        return _mix(np.asarray(rows, dtype=np.uint64) + _GOLDEN * key)
-
-
 def stream_capacity(capacity: str, hidden: Sequence[int] | None) -> tuple[Sequence[int] | None, bool]:
     """How a streamed fit trains a chosen capacity: ``(hidden, constant)``.
 

@@ -35,6 +35,7 @@ from probnn.exceptions import DataError
 from probnn.metrics import RunningMetrics
 from probnn.tables.model import TabularModel
 from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
 from probnn.tables.split import TEST, TRAIN, VALIDATION, check_parts, row_parts
 from probnn.tables.stream_selection import SELECTION_ROWS
@@ -241,9 +242,14 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     kind (on all rows, as ``probnn fit`` infers a family) and its statistics. The held-out
     rows are checked here too (features, target, class labels), so that every bad value
     is named, at its data row, before training. ``training``: ``dtype`` and
-    ``standardize_target`` of the estimator (``check_trainable_target``). ``sample``: a
+    ``standardize_target`` of the estimator (``check_trainable_target``), its
+    ``family_params``. ``sample``: a
     :class:`~probnn.tables.stream_selection.SampleSelection` offered the values pass's rows;
-    with family "auto" it chooses the family once every row has been checked."""
+    with family "auto" it chooses the family once every row has been checked. Returns the
+    preprocessor, the family, a classifier's classes, the training targets' moments and the
+    family's parameters with the floor of a heaped target's resolution
+    (:func:`~probnn.tables.resolution.with_resolution_floor`, from the last pass's fitted
+    rows: :class:`~probnn.tables.resolution.StreamedHeap`), or None to leave them as given."""
     from probnn._running import BlockMoments
     from probnn.families import get_family
 
@@ -297,6 +303,10 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     standardised = None if standardise in ("auto", None) else bool(standardise)
     held_out_labels: set = set()
     categories = None
+    # a mixture on a heaped target keeps the targets' resolution, as TabularModel.fit's
+    # does: the fitted rows' values counted (bounded: tables.resolution.StreamedHeap)
+    heaps = (StreamedHeap() if not classifier and needs_floor(family, training.get("family_params"))
+             else None)  # fmt: skip
     for batch in source.batches([target]):
         parts = parts_of(batch)
         counts[TRAIN] += int(np.sum(parts == TRAIN))
@@ -315,6 +325,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
             _located(batch, lambda: check_trainable_target(y, fit.index, target, declared, dtype,
                                                            standardised, n_fit))  # fmt: skip
             moments.update(y[parts[parts != TEST] == TRAIN])  # the training rows' moments
+            if heaps is not None:
+                heaps.add(y, batch.rows[parts != TEST])
             _located(batch, lambda: regression_target(test[target], target, declared))
     info.rows.update(train=counts[TRAIN], validation=counts[VALIDATION])
     while scan.median_columns:
@@ -331,7 +343,9 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         if held_out_labels - labels:
             _unseen_held_out(source, target, parts_of, present)
     moments.finish()
-    return preprocessor, family, classes, moments
+    floored = None if heaps is None else with_resolution_floor(
+        lambda: heaps.heap(target_scan.kinds()[0]), family, training.get("family_params"))
+    return preprocessor, family, classes, moments, floored
 
 
 def _unseen_held_out(source: TableSource, target: str, parts_of, seen: np.ndarray) -> None:
@@ -446,7 +460,10 @@ def fit_stream(
     prior's penalty is divided by each chunk's rows where a fit in memory divides it by
     all the training rows (at the command line's ``alpha`` negligible either way).
     Validation rows that fit in the buffer are held in memory (a regressor's
-    ``recalibrate`` uses them, as in memory); more are streamed each epoch.
+    ``recalibrate`` uses them, as in memory); more are streamed each epoch. A mixture on a
+    target with a heap inside its range keeps the targets' resolution as in memory
+    (:func:`~probnn.tables.resolution.with_resolution_floor`, from the fitted rows'
+    values counted in the last first pass: :class:`~probnn.tables.resolution.StreamedHeap`).
     """
     import time
 
@@ -487,9 +504,11 @@ def fit_stream(
                                  levels=levels, n_jobs=n_jobs, hidden=hidden, epochs=epochs,
                                  **_selection_params(estimator_params))  # fmt: skip
     started = time.perf_counter()
-    preprocessor, family, classes, moments = _learn_preprocessing(
+    preprocessor, family, classes, moments, floored = _learn_preprocessing(
         source, target, features, impute, parts_of, family, info, levels, estimator_params,
         choose_fraction, sample)  # fmt: skip
+    if floored is not None:  # the mixture's floor on a heaped target (tables.resolution)
+        estimator_params = {**estimator_params, "family_params": floored}
     info.preprocessing_seconds = time.perf_counter() - started
     constant = False
     if sample is not None:

@@ -36,6 +36,7 @@ from probnn.families.normal import NormalFamily
 
 SETS = ("concrete", "energy", "yacht", "boston", "wine", "kin8nm", "power", "naval")
 _BETA_FAMILIES: dict = {}
+ROWS: list | None = None  # --rows FILE: each fit's rows for the widening rules (factor_rules)
 
 
 def beta_family(beta: float, normalise: bool) -> str:
@@ -94,7 +95,15 @@ def fit_one(label: str, rule: dict, name: str, seed: int) -> dict:
         est.fit(Xf, yf)
         cpu = time.process_time() - c0
         dist = est.predict_dist(Xv)
+        held = est._trainer.held_out_index_
+        tenth = est.predict_dist(Xf[held]) if held is not None else None
     loc, scale = np.asarray(dist.loc, float), np.asarray(dist.scale, float)
+    if ROWS is not None and tenth is not None:
+        # the unwidened predictions on early stopping's tenth and on the validation fifth
+        f = est.scale_factor_
+        ROWS.append(dict(label=label, task=name, seed=seed,
+                         tenth=np.column_stack([yf[held], tenth.loc, tenth.scale / f]),
+                         fifth=np.column_stack([yv, loc, scale / f])))
     rows = -stats.norm.logpdf(yv, loc, scale)
     z = (yv - loc) / scale
     # the factor of the widened scales that is best on the validation fifth itself
@@ -157,6 +166,11 @@ def main(argv=None) -> None:
         paired(out, present, labels)
         factors(out, present, labels)
         return
+    global ROWS
+    rows_file = None
+    if "--rows" in argv:
+        i = argv.index("--rows")
+        rows_file, argv, ROWS = argv[i + 1], argv[:i] + argv[i + 2:], []
     rules, seeds = json.loads(argv[0]), int(argv[1]) if len(argv) > 1 else 2
     warnings.simplefilter("ignore")
     out = []
@@ -166,6 +180,11 @@ def main(argv=None) -> None:
                 r = fit_one(label, rule, name, s)
                 out.append(r)
                 print(json.dumps(r), flush=True)
+    if rows_file:
+        import pickle
+
+        with open(rows_file, "wb") as fh:
+            pickle.dump(ROWS, fh)
     paired(out, sets, list(rules))
     factors(out, sets, list(rules))
 

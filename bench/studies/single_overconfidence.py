@@ -20,6 +20,13 @@ Printed per fit (JSON): the validation NLL, its worst row, RMSE, epochs, fit CPU
 widening factor the fit chose (``scale_factor_``, on early stopping's tenth), and post-hoc
 factors on the same fit: ``oracle`` (the maximum-likelihood factor on the validation fifth
 itself: the most one factor could gain, not a rule) and the validation NLL under it.
+
+``--rows FILE`` keeps each fit's unwidened predictions on early stopping's tenth and on the
+validation fifth (pickle); ``--rules FILE`` then scores widening rules fitted on the tenth
+(``WIDENING_RULES``) on the fifth, paired with the maximum-likelihood factor of at least 1
+(the rule before this study). ``--where SETS SEEDS``: for the default network, whether the
+validation rows with ``|z| > 4`` lie far from the fit rows (nearest-neighbour distance in
+standardised x, over the fit rows' own) or have a large leverage in the last hidden layer.
 """
 from __future__ import annotations
 
@@ -153,12 +160,130 @@ def factors(out, sets, labels) -> None:
                       f"{np.mean([r['nll_oracle'] for r in rs]):.3f} |")
 
 
+# ------------------------------------------------------------------ widening rules, offline
+def _nll(y, loc, sd):
+    from scipy import stats
+
+    return -stats.norm.logpdf(y, loc, sd)
+
+
+def _ml2(t):
+    """The maximum-likelihood square factor of a Normal on rows ``t = (y, loc, sd)``."""
+    y, m, s = t.T
+    return float(np.mean(((y - m) / s) ** 2))
+
+
+def _additive(t, free_factor: bool, floor: bool = False):
+    """``sd' = sqrt((c sd)^2 + tau^2)``, (c, tau >= 0) by maximum likelihood on ``t``: the
+    held-out error's part the variance head never sees (the mean's own error), taken as
+    the same on every row."""
+    from scipy import optimize
+
+    y, m, s = t.T
+    ref = float(np.median(s))
+
+    def f(p):
+        c = math.exp(p[0]) if free_factor else 1.0
+        return float(np.mean(_nll(y, m, np.sqrt((c * s) ** 2 + (ref * math.exp(p[1])) ** 2))))
+
+    best = min((optimize.minimize(f, [0.0, u], method="L-BFGS-B",
+                                  bounds=[(-3, 3) if free_factor else (0, 0), (-30, 5)])
+                for u in (-6, -3, -1, 0)), key=lambda r: r.fun)
+    c, tau = (math.exp(best.x[0]) if free_factor else 1.0), ref * math.exp(best.x[1])
+    if floor and c < 1:
+        return _additive(t, False)
+    return lambda sd: np.sqrt((c * sd) ** 2 + tau**2)
+
+
+def _t_variance(t):
+    """A Student-t fitted to the tenth's z; the factor its variance (df > 2), at least 1."""
+    from scipy import stats
+
+    y, m, s = t.T
+    df, _, sc = stats.t.fit((y - m) / s, floc=0)
+    df = max(df, 2.05)
+    c = max(1.0, math.sqrt(sc**2 * df / (df - 2)))
+    return lambda sd: c * sd
+
+
+WIDENING_RULES = {
+    "ml, at least 1 (before)": lambda t: (lambda sd, c=max(1.0, math.sqrt(_ml2(t))): c * sd),
+    "ml (no floor)": lambda t: (lambda sd, c=math.sqrt(_ml2(t)): c * sd),
+    "t-variance": _t_variance,
+    "posterior mean, n - 2": lambda t: (
+        lambda sd, c=max(1.0, math.sqrt(_ml2(t) * len(t) / (len(t) - 2))): c * sd),
+    "c sd (+) tau": lambda t: _additive(t, True),
+    "sd (+) tau": lambda t: _additive(t, False),
+    "c >= 1, (+) tau": lambda t: _additive(t, True, floor=True),
+}
+
+
+def rules_table(path: str) -> None:
+    import pickle
+
+    with open(path, "rb") as fh:
+        rows = [r for r in pickle.load(fh) if r["label"] == "default"]
+    names = list(WIDENING_RULES)
+    print("| task | fits | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for task_name in dict.fromkeys(r["task"] for r in rows):
+        rs = [r for r in rows if r["task"] == task_name]
+        res = {k: np.array([np.mean(_nll(*r["fifth"].T[:2], rule(r["tenth"])(r["fifth"][:, 2])))
+                            for r in rs]) for k, rule in WIDENING_RULES.items()}
+        base = res[names[0]]
+        cells = [f"{base.mean():.3f}"] + [
+            f"{(res[k] - base).mean():+.3f} ({(res[k] - base).std(ddof=1) / math.sqrt(len(rs)):.3f})"
+            for k in names[1:]]
+        print(f"| {task_name} | {len(rs)} | " + " | ".join(cells) + " |")
+
+
+# ------------------------------------------------------------------ where the large |z| lie
+def where(sets, seeds: int) -> None:
+    from scipy import stats
+    from threadpoolctl import threadpool_limits
+
+    from probnn.estimators import MLPRegressor
+
+    for name in sets:
+        zs, dist, lev = [], [], []
+        for s in range(seeds):
+            Xf, yf, Xv, yv = task(name, s)
+            with threadpool_limits(1):
+                est = MLPRegressor(random_state=s).fit(Xf, yf)
+            d = est.predict_dist(Xv)
+            zs += list(np.abs((yv - d.loc) / d.scale))
+            near = np.sqrt(((Xv[:, None, :] - Xf[None]) ** 2).sum(-1)).min(1)
+            own = np.sqrt(((Xf[:, None, :] - Xf[None]) ** 2).sum(-1))
+            np.fill_diagonal(own, np.inf)
+            dist += list(near / np.median(own.min(1)))
+            h, hv = Xf, Xv  # the last hidden layer's features, with a constant
+            for W, b in zip(est.coefs_[:-1], est.intercepts_[:-1]):
+                h, hv = np.maximum(h @ W + b, 0), np.maximum(hv @ W + b, 0)
+            h, hv = np.c_[h, np.ones(len(h))], np.c_[hv, np.ones(len(hv))]
+            inv = np.linalg.inv(h.T @ h + 1e-3 * np.eye(h.shape[1]))
+            lev += list(np.einsum("ij,ij->i", hv @ inv, hv) * len(h))
+        z, dist, lev = map(np.array, (zs, dist, lev))
+        big = z > 4
+        print(f"| {name} | {len(z)} | {big.sum()} | {stats.spearmanr(z, dist)[0]:.2f} | "
+              f"{np.median(dist):.2f} / {np.median(dist[big]):.2f} | "
+              f"{stats.spearmanr(z, lev)[0]:.2f} | {np.median(lev):.1f} / {np.median(lev[big]):.1f} |")
+
+
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     sets = SETS
     if "--sets" in argv:
         i = argv.index("--sets")
         sets, argv = tuple(argv[i + 1].split(",")), argv[:i] + argv[i + 2:]
+    if argv[0] == "--rules":
+        rules_table(argv[1])
+        return
+    if argv[0] == "--where":
+        print("| task | rows | rows with abs(z) > 4 | Spearman (abs(z), distance) | median distance "
+              "all / abs(z) > 4 | Spearman (abs(z), leverage) | median leverage all / abs(z) > 4 |")
+        print("|---|---|---|---|---|---|---|")
+        where(argv[1].split(","), int(argv[2]))
+        return
     if argv[0] == "--from":
         out = [json.loads(line) for line in open(argv[1]) if line.startswith("{")]
         labels = list(dict.fromkeys(r["label"] for r in out))

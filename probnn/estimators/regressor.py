@@ -217,7 +217,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         factor only widens: 1 if the estimate is below 1 (on a tenth of a few
         hundred rows, sharpening on their luck costs far more on new rows than
         it gains). For a Normal the maximum-likelihood factor is
-        ``sqrt(mean(((y - loc) / scale) ** 2))`` over those rows. Measured on the UCI protocol, 20 splits, paired with
+        ``sqrt(mean(((y - loc) / scale) ** 2))`` over those rows. Measured on
+        the UCI protocol, 20 splits, paired with
         ``recalibrate=False`` (``bench/studies/scenario5_recalibrate.md``, before
         the averaged weights): test NLL 3.23 -> 3.12 on concrete, 1.16 -> 0.75
         on yacht; with the averaged weights, on validation rows

@@ -110,6 +110,8 @@ REGRESSOR: MappingProxyType = MappingProxyType({
     "standardize_target": "auto",  # location-scale families train on y in standard units
     "recalibrate": "auto",  # widen the predicted scales on the validation rows: a single
     #   network's learned variance is too small on new rows (scenario5_recalibrate.md)
+    "recalibrate_estimate": "posterior",  # the widening's square at its posterior mean given
+    #   the held-out rows, not their maximum likelihood (single_overconfidence.md)
 })  # fmt: skip
 
 CLASSIFIER: MappingProxyType = MappingProxyType({

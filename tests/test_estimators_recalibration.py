@@ -3,7 +3,10 @@
 Oracles: for a Normal the maximum-likelihood factor has a closed form,
 ``s^2 = sum_i w_i z_i^2 / sum_i w_i`` with ``z = (y - loc) / scale`` (worked by hand from the
 NLL ``log s + z^2 / (2 s^2)``), and the NLL is convex in ``log s``, so the best factor of at
-least 1 is ``max(1, s)``; scipy.stats for the densities.
+least 1 is ``max(1, s)``; scipy.stats for the densities. The default estimate
+(``recalibrate_estimate="posterior"``) is the posterior mean of ``s^2`` under the prior
+``1 / s^2``: scipy.stats.invgamma's mean, and the factor of least expected NLL over that
+posterior found by quadrature and a bounded minimiser.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ def test_the_factor_is_the_closed_form_maximum_likelihood_on_the_validation_rows
     X, y = _data()
     Xv, yv = _data(80, seed=1, noise=NOISY)
     wv = np.random.default_rng(2).uniform(0.5, 2.0, size=80)
-    fit = MLPRegressor(**SMALL).fit(X, y, validation_data=(Xv, yv, wv))
+    fit = MLPRegressor(**SMALL, recalibrate_estimate="mle").fit(X, y,
+                                                                validation_data=(Xv, yv, wv))
     raw = MLPRegressor(**SMALL, recalibrate=False).fit(X, y, validation_data=(Xv, yv, wv))
     np.testing.assert_array_equal(fit.coefs_[0], raw.coefs_[0])  # the same network
     d = raw.predict_dist(Xv)
@@ -61,7 +65,7 @@ def test_the_factor_is_the_closed_form_maximum_likelihood_on_the_validation_rows
 
 def test_auto_uses_the_rows_early_stopping_held_out():
     X, y = _data(300)
-    fit = MLPRegressor(**SMALL, early_stopping=True).fit(X, y)
+    fit = MLPRegressor(**SMALL, early_stopping=True, recalibrate_estimate="mle").fit(X, y)
     held = fit._trainer.held_out_index_
     assert held is not None and held.size == 30
     # oracle: the closed form on those rows, from the unrecalibrated predictions
@@ -70,6 +74,50 @@ def test_auto_uses_the_rows_early_stopping_held_out():
     scale = np.asarray(d.scale, np.float64) / fit.scale_factor_
     expected = max(1.0, np.sqrt(np.mean(((y[held] - loc) / scale) ** 2)))
     assert fit.scale_factor_ == pytest.approx(expected, rel=1e-5)
+
+
+def _posterior_oracle(z):
+    """The factor of least expected NLL of a new row, ``log f + s^2 / (2 f^2)`` averaged over
+    the posterior of ``s^2`` given ``z ~ N(0, s^2)`` under the prior ``1 / s^2``:
+    ``InvGamma(n / 2, sum z^2 / 2)`` (scipy), by quadrature and a bounded minimiser; and that
+    posterior's mean."""
+    from scipy import integrate, optimize
+
+    post = stats.invgamma(a=z.size / 2, scale=np.sum(z**2) / 2)
+
+    def expected_nll(log_f):
+        f2 = np.exp(2 * log_f)
+        return integrate.quad(lambda v: post.pdf(v) * (0.5 * np.log(f2) + v / (2 * f2)),
+                              0, np.inf, limit=200)[0]
+
+    best = optimize.minimize_scalar(expected_nll, bounds=(-3, 3), method="bounded",
+                                    options={"xatol": 1e-9})
+    return np.exp(best.x), post.mean()
+
+
+def test_the_default_factor_is_the_posterior_mean_of_its_square():
+    X, y = _data()
+    Xv, yv = _data(25, seed=1, noise=NOISY)  # few rows: the posterior's widening is visible
+    fit = MLPRegressor(**SMALL).fit(X, y, validation_data=(Xv, yv))
+    mle = MLPRegressor(**SMALL, recalibrate_estimate="mle").fit(X, y, validation_data=(Xv, yv))
+    raw = MLPRegressor(**SMALL, recalibrate=False).fit(X, y, validation_data=(Xv, yv))
+    np.testing.assert_array_equal(fit.coefs_[0], raw.coefs_[0])  # the same network
+    d = raw.predict_dist(Xv)
+    z = (yv - np.asarray(d.loc, np.float64)) / np.asarray(d.scale, np.float64)
+    best, mean = _posterior_oracle(z)
+    assert best == pytest.approx(np.sqrt(mean), rel=1e-5)  # the claim: f^2 = E[s^2]
+    assert best > 1.05
+    assert fit.scale_factor_ == pytest.approx(best, rel=1e-5)
+    assert mle.scale_factor_ == pytest.approx(np.sqrt(np.mean(z**2)), rel=1e-6)
+    # equal weights of any size are the same rows (n is the weights' effective count)
+    heavy = MLPRegressor(**SMALL).fit(X, y, validation_data=(Xv, yv, np.full(25, 3.0)))
+    assert heavy.scale_factor_ == pytest.approx(fit.scale_factor_, rel=1e-7)
+    # unequal weights: n = (sum w)^2 / sum w^2 rows, worked by hand on the closed form
+    wv = np.r_[np.ones(20), np.full(5, 2.0)]
+    weighted = MLPRegressor(**SMALL).fit(X, y, validation_data=(Xv, yv, wv))
+    n = 30.0**2 / 40.0
+    expected = np.sqrt(np.dot(wv, z**2) / wv.sum() * n / (n - 2))
+    assert weighted.scale_factor_ == pytest.approx(expected, rel=1e-6)
 
 
 def test_the_factor_never_sharpens():
@@ -116,7 +164,8 @@ def test_true_refuses_what_it_cannot_do_and_partial_fit_resets_the_factor():
 def test_other_learned_scale_families_are_recalibrated_about_each_location(family):
     X, y = _data(200)
     Xv, yv = _data(60, seed=5, noise=NOISY)
-    fit = MLPRegressor(**SMALL, family=family).fit(X, y, validation_data=(Xv, yv))
+    fit = MLPRegressor(**SMALL, family=family, recalibrate_estimate="mle").fit(
+        X, y, validation_data=(Xv, yv))
     raw = MLPRegressor(**SMALL, family=family, recalibrate=False).fit(
         X, y, validation_data=(Xv, yv))
     factor = fit.scale_factor_

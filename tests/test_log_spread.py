@@ -93,7 +93,8 @@ def test_recalibrate_fits_the_spread_factor_by_maximum_likelihood(name):
     X, y = _positive(200, 0, 1.0)
     Xv, yv = _positive(80, 1, 3.0)  # noisier validation rows: the network is overconfident
     wv = np.random.default_rng(2).uniform(0.5, 2.0, size=80)
-    fit = MLPRegressor(family=name, **SMALL).fit(X, y, validation_data=(Xv, yv, wv))
+    fit = MLPRegressor(family=name, recalibrate_estimate="mle", **SMALL).fit(
+        X, y, validation_data=(Xv, yv, wv))
     plain = MLPRegressor(family=name, recalibrate=False, **SMALL).fit(
         X, y, validation_data=(Xv, yv, wv))
     np.testing.assert_array_equal(fit.coefs_[0], plain.coefs_[0])  # the same network

@@ -18,6 +18,7 @@ from probnn.estimators._base import (
 from probnn.estimators._auto import auto_batch_size, auto_epochs, auto_validation_fraction
 from probnn.estimators._state import register_state
 from probnn.estimators._target import check_resolution, weighted_shift_scale
+from probnn.estimators._widening import scale_factor
 
 __all__ = ["MLPRegressor"]
 
@@ -208,16 +209,16 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     recalibrate : bool or "auto", default="auto"
         After training, multiply every predicted scale by one factor,
-        ``scale_factor_``, fitted by maximum likelihood on the validation rows
-        (those early stopping held out, or ``validation_data``): a single
+        ``scale_factor_``, fitted on the validation rows (those early stopping
+        held out, or ``validation_data``; see ``recalibrate_estimate``): a single
         network's learned variance is usually too small on new rows, and one
         number fitted on rows it was not trained on undoes most of that
         (:func:`probnn.recalibrate` does the same on rows you choose). The
-        factor only widens: it is the maximum-likelihood factor, or 1 if that
-        is below 1 (on a tenth of a few hundred rows, sharpening on their luck
-        costs far more on new rows than it gains). For a Normal the
-        maximum-likelihood factor is ``sqrt(mean(((y - loc) / scale) ** 2))``
-        over those rows. Measured on the UCI protocol, 20 splits, paired with
+        factor only widens: 1 if the estimate is below 1 (on a tenth of a few
+        hundred rows, sharpening on their luck costs far more on new rows than
+        it gains). For a Normal the maximum-likelihood factor is
+        ``sqrt(mean(((y - loc) / scale) ** 2))`` over those rows. Measured on
+        the UCI protocol, 20 splits, paired with
         ``recalibrate=False`` (``bench/studies/scenario5_recalibrate.md``, before
         the averaged weights): test NLL 3.23 -> 3.12 on concrete, 1.16 -> 0.75
         on yacht; with the averaged weights, on validation rows
@@ -236,6 +237,14 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         - False: ``scale_factor_`` is 1.
 
         ``partial_fit`` sets ``scale_factor_`` to 1 (the network has moved on).
+    recalibrate_estimate : {"posterior", "mle"}, default="posterior"
+        "mle": the maximum-likelihood factor. "posterior": its square moved to
+        the posterior mean given the n validation rows, ``n / (n - 2)`` times
+        it (for a Normal ``sum(z ** 2) / (n - 2)``, the factor of least expected
+        NLL on new rows under the prior ``1 / factor**2``; n the weights'
+        effective count): a factor too small costs more than one too large, and
+        on a few dozen rows the estimate is uncertain. On validation rows of the
+        UCI sets it gained 0.002-0.016 nats (``bench/studies/single_overconfidence.md``).
     Attributes
     ----------
     coefs_, intercepts_, loss_curve_, best_loss_, validation_scores_,
@@ -270,6 +279,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     _parameter_constraints: dict = {
         **BaseNetworkEstimator._parameter_constraints,
         "recalibrate": [Options("auto", True, False)],
+        "recalibrate_estimate": [Options("posterior", "mle")],
         # "auto": sized by the data (the rule above)
         **{name: [Options("auto"), *BaseNetworkEstimator._parameter_constraints[name]]
            for name in ("max_iter", "n_iter_no_change", "early_stopping")},
@@ -316,6 +326,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         progress=False,
         standardize_target=_DEFAULT["standardize_target"],
         recalibrate=_DEFAULT["recalibrate"],
+        recalibrate_estimate=_DEFAULT["recalibrate_estimate"],
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -351,6 +362,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self.progress = progress
         self.standardize_target = standardize_target
         self.recalibrate = recalibrate
+        self.recalibrate_estimate = recalibrate_estimate
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
@@ -562,7 +574,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             self._head = head.base  # the network's outputs, whatever the targets' layout
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
-        self.scale_factor_ = 1.0 if incremental else self._fit_scale_factor(head, X, y_fit, w, rows)
+        self.scale_factor_ = 1.0 if incremental else scale_factor(self, head, X, y_fit, w, rows)
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
         return self
@@ -590,49 +602,6 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         for name in family.scale_params:
             params[name] = params[name] * self.target_scale_
         self.family_ = get_family(family.name, **params)
-
-    def _fit_scale_factor(self, head, X, y_fit, w, validation) -> float:
-        """``recalibrate``: the maximum-likelihood factor of the predicted scales on the
-        validation rows (in the network's units: the factor has none), or 1."""
-        from probnn.distributions import scaled_distribution
-        from probnn.likelihood import fit_factor
-
-        if self.recalibrate is False:
-            return 1.0
-        learned_scale = (head.location_scale and not head.scale_params) or (
-            head.spread_power is not None)
-        held_out = getattr(self._trainer, "held_out_index_", None)
-        if validation is not None:
-            Xv, yv, wv = validation
-        elif held_out is not None:
-            Xv, yv, wv = X[held_out], y_fit[held_out], w[held_out]
-        else:
-            Xv = None
-        if Xv is not None and np.ndim(yv) == 2:
-            # interval targets: the spread factor is fitted on exact targets only
-            if self.recalibrate is True:
-                raise ValueError("recalibrate=True needs exact targets; found interval "
-                                 "targets (y of shape (n_samples, 2))")  # fmt: skip
-            return 1.0
-        if Xv is None or not learned_scale:
-            if self.recalibrate is True:
-                raise ValueError(
-                    "recalibrate=True needs validation rows (early stopping's, or "
-                    "validation_data) and a family whose network outputs the scale; found "
-                    + ("no validation rows" if Xv is None else f"family {head.name!r}")
-                )
-            return 1.0
-        raw = np.asarray(self._network.forward(Xv), dtype=np.float64)
-        yv = np.asarray(yv, dtype=np.float64)
-        wv = np.ones(yv.shape[0]) if wv is None else wv
-        if head.spread_power is not None:  # on the raw outputs (Family.widened_raw)
-            factor = fit_factor(lambda f: head.nll(head.widened_raw(raw, f), yv), wv)
-        else:
-            dist = head.distribution(raw)
-            factor = fit_factor(lambda f: -scaled_distribution(dist, f).log_prob(yv), wv)
-        # never below 1: the rows are few (early stopping's tenth), and sharpening on their
-        # luck risks far more NLL on new rows than it can gain (measured: scenario5.md)
-        return max(1.0, factor)
 
     def _set_predictive(self) -> None:
         """The family in y's units that every prediction goes through (``AffineTarget``)."""

@@ -34,7 +34,7 @@ a point mass at an end, which the selection reads as censored there (``select_mo
 references (a0), (b), (c), (d) are fitted and scored with the same censoring (the censored
 likelihood, ``-log P(Y <= 0)`` on the atom's rows), so every NLL of the row is on one measure,
 which its ``measure`` column names; the 90% intervals' coverage is then of the value recorded
-(the latent interval moved to the bound, ``probnn._selection_notes.observed_interval``).
+(``probnn.survival.recorded_coverage``: the latent interval clipped to the bound).
 ``--point-mass density``: the selection and the references on densities (the behaviour before). Means over seeds;
 "SE" is the paired standard error of auto minus the baseline over the held-out rows, pooled
 over seeds. Results: ``bench/results/selection.json`` / ``selection.md`` (``--quick``:
@@ -186,25 +186,21 @@ def _coverage(model, held_out, prefix: str) -> dict:
 
 
 def _censored_coverage(model, held_out, prefix: str) -> dict:
-    """``_coverage`` of a model fitted with ``Censoring(below=)`` / ``(above=)``: its latent
-    central interval moved to the bound (``observed_interval``: the quantiles of
-    ``max(Y, below)`` / ``min(Y, above)``) against the recorded targets, and that interval's
-    mass under the model, ``P(Y_obs <= upper) - P(Y_obs < lower)`` (at least 0.90: an end at
-    the bound holds the atom's whole mass)."""
-    from probnn._selection_notes import observed_interval
+    """``_coverage`` of a model fitted with ``Censoring(below=)`` / ``(above=)``: the 90%
+    interval of the value recorded, ``clip(Y, below, above)`` (``probnn.survival.
+    recorded_coverage``: the latent interval clipped to the bounds, an atom's unspent tail
+    moved to the other end) against the recorded targets, and its mass under the model,
+    ``P(R <= upper) - P(R < lower)`` (at least 0.90)."""
+    from probnn.survival import recorded_coverage
 
     c = model.censoring
     if c.columns:
         return {}
-    lower, upper = model.estimator.predict_interval(model.transform(held_out), coverage=COVERAGE)
-    lower, upper = observed_interval(lower, upper, c)
     y = held_out[model.target].to_numpy(dtype=np.float64)
-    dist = model.predict_dist(held_out)
-    cdf = lambda v: np.asarray(dist.cdf(v), dtype=np.float64)  # noqa: E731
-    top = np.where(upper >= c.above, 1.0, cdf(upper)) if c.above is not None else cdf(upper)
-    bottom = np.where(lower <= c.below, 0.0, cdf(lower)) if c.below is not None else cdf(lower)
-    return {f"{prefix}_coverage": float(np.mean((lower <= y) & (y <= upper))),
-            f"{prefix}_coverage_expected": float(np.mean(top - bottom))}
+    covered, mass = recorded_coverage(model.predict_dist(held_out), y, c.below, c.above,
+                                      COVERAGE)  # fmt: skip
+    return {f"{prefix}_coverage": float(np.mean(covered)),
+            f"{prefix}_coverage_expected": float(np.mean(mass))}
 
 
 def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

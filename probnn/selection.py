@@ -767,16 +767,15 @@ class AutoRegressor(_AutoEstimator):
     _task = "regressor"
 
     def predict_interval(self, X, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central predictive interval of probability ``coverage``, two arrays (n_samples,);
-        of the value recorded where ``y`` was read as censored at a bound (a point mass: the
-        latent interval moved to the bound, :func:`probnn.survival.recorded_interval`)."""
-        from probnn.survival import recorded_interval
+        """Predictive interval of probability ``coverage``, two arrays (n_samples,); of the
+        value recorded where ``y`` was read as censored at a bound (a point mass there:
+        :func:`probnn.metrics.central_interval` with the bounds)."""
+        from probnn.metrics import central_interval
 
         model, censoring = self.best_estimator_, self.best_estimator_.censoring
-        lower, upper = model.estimator.predict_interval(model.transform(self._frame(X)),
-                                                        coverage=coverage)  # fmt: skip
-        return recorded_interval(lower, upper, *((None, None) if censoring is None
-                                                 else (censoring.below, censoring.above)))
+        dist = model.estimator.predict_dist(model.transform(self._frame(X)))
+        return central_interval(dist, coverage, *((None, None) if censoring is None
+                                                  else (censoring.below, censoring.above)))
 
 
 class AutoClassifier(_AutoEstimator):

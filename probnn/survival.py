@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from probnn._validation import describe_rows, describe_values
 
 __all__ = ["concordance_index", "d_calibration", "DCalibration", "censored_metrics",
-           "recorded_coverage", "recorded_interval", "recorded_mean"]
+           "recorded_coverage", "recorded_mean"]
 
 
 def _as_vector(values: ArrayLike, name: str) -> np.ndarray:
@@ -222,31 +222,17 @@ def d_calibration(dist, y: ArrayLike, n_bins: int = 10) -> DCalibration:
                         p_value=float(stats.chi2.sf(statistic, n_bins - 1)))  # fmt: skip
 
 
-def recorded_interval(lower: ArrayLike, upper: ArrayLike, below: float | None,
-                      above: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """The central interval ``(lower, upper)`` of a latent ``Y`` as one of the value recorded,
-    ``clip(Y, below, above)``: the quantiles of the clipped value are the latent ones clipped,
-    so an interval wholly beyond a bound is that bound's atom itself. Float64 arrays; no
-    bound (None) on a side leaves that side as it is."""
-    b = -np.inf if below is None else float(below)
-    a = np.inf if above is None else float(above)
-    return (np.clip(np.asarray(lower, dtype=np.float64), b, a),
-            np.clip(np.asarray(upper, dtype=np.float64), b, a))
-
-
 def recorded_coverage(dist, recorded: ArrayLike, below: float | None, above: float | None,
                       coverage: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Coverage of the central interval of the *recorded* value of a target censored at
-    fixed bounds, and the model's own probability of it, per row.
+    """Coverage of the interval of the *recorded* value of a target censored at fixed bounds,
+    and the model's own probability of it, per row.
 
     A target left-censored at ``below`` and right-censored at ``above`` is recorded as
-    ``clip(Y, below, above)``: its central interval is ``[clip(lo), clip(hi)]``, with
-    ``[lo, hi]`` the central ``coverage`` interval of ``Y``. Under the model that interval
-    holds the recorded value with probability
-    ``F(below) [lo <= below] + (F(min(hi, above)) - F(max(lo, below)))+ + S(above) [hi >= above]``:
-    the interval's own mass, and more where it reaches a bound and so takes the whole atom
-    there (what a calibrated model's coverage is, as a count law's in
-    :func:`probnn.metrics.interval_mass`).
+    ``R = clip(Y, below, above)``, with an atom at each bound: its interval is
+    :func:`probnn.metrics.central_interval` with the bounds (``Y``'s central interval clipped,
+    the tail mass a bound's atom leaves unspent moved to the other end), and under the model
+    it holds ``R`` with probability ``P(R <= upper) - P(R < lower)``
+    (:func:`probnn.metrics.interval_mass`): what a calibrated model's coverage is.
 
     Parameters
     ----------
@@ -263,27 +249,12 @@ def recorded_coverage(dist, recorded: ArrayLike, below: float | None, above: flo
     covered : ndarray of bool, shape (n_samples,)
     mass : ndarray of float64, shape (n_samples,)
     """
-    from probnn.metrics import central_interval
+    from probnn.metrics import central_interval, interval_mass
 
     recorded = np.asarray(recorded, dtype=np.float64)
-    lo, hi = (np.asarray(v, dtype=np.float64) for v in central_interval(dist, coverage))
-    b = -np.inf if below is None else float(below)
-    a = np.inf if above is None else float(above)
-    clipped_lo, clipped_hi = recorded_interval(lo, hi, below, above)
-    covered = (clipped_lo <= recorded) & (recorded <= clipped_hi)
-
-    def cdf(x):
-        x = np.broadcast_to(np.asarray(x, dtype=np.float64), lo.shape)
-        out = np.where(x == np.inf, 1.0, 0.0)
-        finite = np.isfinite(x)
-        if finite.any():
-            values = np.asarray(dist.cdf(np.where(finite, x, 0.0)), dtype=np.float64)
-            out = np.where(finite, values, out)
-        return out
-
-    inside = np.maximum(cdf(np.minimum(hi, a)) - cdf(np.maximum(lo, b)), 0.0)
-    mass = inside + np.where(lo <= b, cdf(b), 0.0) + np.where(hi >= a, 1.0 - cdf(a), 0.0)
-    return covered, np.minimum(mass, 1.0)
+    lower, upper = central_interval(dist, coverage, below, above)
+    covered = (lower <= recorded) & (recorded <= upper)
+    return covered, interval_mass(dist, lower, upper, coverage, below, above)
 
 
 def recorded_mean(dist, below: float | None, above: float | None) -> np.ndarray:

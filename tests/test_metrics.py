@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, mean_absolute_error
@@ -320,15 +322,25 @@ def test_running_classification_metrics_over_pieces_are_the_metrics_of_all_rows(
 
 # ------------------------------------- the model's own mass of its central intervals (issue 22)
 def _count_oracle(pmf: np.ndarray, coverage: float) -> np.ndarray:
-    """From each row's pmf over 0..K-1 (scipy), by hand: the central interval's ends (the
-    smallest k whose cdf reaches (1 - c)/2 and (1 + c)/2) and its mass F(hi) - F(lo - 1)."""
+    """From each row's pmf over 0..K-1 (scipy), by hand: the interval's ends and its mass
+    F(hi) - F(lo - 1). The equal-tailed ends are the smallest k whose cdf reaches (1 - c)/2 and
+    (1 + c)/2; then, with a = 1 - c, either the lower end is kept and the upper is the smallest
+    k leaving at most a outside in all, or the upper end is kept and the lower is the largest k
+    leaving less than a outside; the one of less mass (the first on a tie)."""
     cdf = np.cumsum(pmf, axis=1)
-    tail = (1 - coverage) / 2
+    tail, a = (1 - coverage) / 2, 1 - coverage
+    rows, k = np.arange(pmf.shape[0]), np.arange(pmf.shape[1])
+    left = np.concatenate([np.zeros((pmf.shape[0], 1)), cdf[:, :-1]], axis=1)  # P(Y < k)
     lo = np.argmax(cdf >= tail, axis=1)
     hi = np.argmax(cdf >= 1 - tail, axis=1)
-    rows = np.arange(pmf.shape[0])
-    below = np.where(lo >= 1, cdf[rows, np.maximum(lo - 1, 0)], 0.0)
-    return lo, hi, cdf[rows, hi] - below
+    outside_low, outside_high = left[rows, lo], 1 - cdf[rows, hi]
+    hi_a = np.argmax(outside_low[:, None] + (1 - cdf) <= a, axis=1)
+    lo_b = np.max(np.where(left + outside_high[:, None] < a, k, 0), axis=1)
+    mass_a = cdf[rows, hi_a] - outside_low
+    mass_b = cdf[rows, hi] - left[rows, lo_b]
+    first = mass_a <= mass_b
+    return (np.where(first, lo, lo_b), np.where(first, hi_a, hi),
+            np.where(first, mass_a, mass_b))
 
 
 def _count_laws(name: str, rng):
@@ -369,24 +381,64 @@ def test_interval_mass_of_count_laws_against_scipy(name, coverage):
     assert np.all(got >= coverage - 1e-12)  # the ends' whole masses are inside
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), coverage=st.floats(0.05, 0.99),
+       name=st.sampled_from(["poisson", "negative-binomial", "zero-inflated-nb", "hurdle"]))
+def test_a_count_laws_interval_holds_coverage_within_the_equal_tailed_one(seed, coverage, name):
+    # whatever the law and level: the interval holds at least the coverage (scipy's pmf), lies
+    # within scipy's equal-tailed interval, and is the by-hand rule's (_count_oracle)
+    dist, pmf = _count_laws(name, np.random.default_rng(seed))
+    lower, upper = metrics.central_interval(dist, coverage)
+    cdf = np.cumsum(pmf, axis=1)
+    rows = np.arange(pmf.shape[0])
+    mass = cdf[rows, upper.astype(int)] - np.where(
+        lower >= 1, cdf[rows, np.maximum(lower.astype(int) - 1, 0)], 0.0)
+    assert np.all(mass >= coverage - 1e-9)
+    tail = (1 - coverage) / 2
+    assert np.all(lower >= np.argmax(cdf >= tail - 1e-12, axis=1))
+    assert np.all(upper <= np.argmax(cdf >= 1 - tail - 1e-12, axis=1))
+    lo, hi, by_hand = _count_oracle(pmf, coverage)
+    near = np.abs(cdf - tail).min(axis=1) > 1e-9  # no cdf value within rounding of a level
+    np.testing.assert_array_equal(lower[near], lo[near])
+    np.testing.assert_array_equal(upper[near], hi[near])
+    np.testing.assert_allclose(metrics.interval_mass(dist, lower, upper, coverage), mass,
+                               rtol=1e-9)  # fmt: skip
+
+
+def test_a_binary_laws_interval_by_hand():
+    # P(1) = p: the 90% interval is {1} where p >= 0.9, {0} where p <= 0.1, else [0, 1]
+    # (the equal-tailed one was [0, 1] for 0.05 < p < 0.95)
+    from probnn.distributions import Bernoulli
+
+    p = np.array([0.02, 0.07, 0.5, 0.92, 0.97])
+    lower, upper = metrics.central_interval(Bernoulli(probs=p), 0.9)
+    np.testing.assert_array_equal(lower, [0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(upper, [0, 0, 1, 1, 1])
+
+
 def test_interval_mass_hand_worked_and_continuous():
     from probnn.distributions import Normal, Poisson, ZeroInflated
 
-    # Poisson(1): cdf 0.3679, 0.7358, 0.9197, 0.9810; the 90% interval is [0, 3] (cdf(2) <
-    # 0.95 <= cdf(3)) and holds F(3) = 0.98101 of the mass
+    # Poisson(1): cdf 0.3679, 0.7358, 0.9197, 0.9810; the equal-tailed 90% interval is
+    # [0, 3] (cdf(2) < 0.95 <= cdf(3)), holding 0.98101; nothing lies below 0, so the lower
+    # tail's 5% goes to the upper end: [0, 2], the smallest upper end with cdf >= 0.9,
+    # holding F(2) = 0.91970 (keeping 3 and raising 0 is no interval: cdf(0) > 0.1 - 0.019)
     dist = Poisson(rate=np.array([1.0]))
     lower, upper = metrics.central_interval(dist, 0.9)
-    assert (lower[0], upper[0]) == (0.0, 3.0)
+    assert (lower[0], upper[0]) == (0.0, 2.0)
     assert metrics.interval_mass(dist, lower, upper, 0.9)[0] == pytest.approx(
-        np.exp(-1) * (1 + 1 + 1 / 2 + 1 / 6), rel=1e-14)
+        np.exp(-1) * (1 + 1 + 1 / 2), rel=1e-14)
     # P(0) = 0.3 (structural zeros 0.3, over a Poisson of rate 40 whose own P(0) is e^-40):
-    # the 90% interval starts at 0 and holds all of the zeros, 0.3 + 0.7 F_40(hi)
+    # the 90% interval starts at 0 and holds all of the zeros, 0.3 + 0.7 F_40(hi); with no
+    # mass below 0, hi is the smallest count with 0.3 + 0.7 F_40(hi) >= 0.9, so the mass is
+    # within one atom, 0.7 max pmf_40 = 0.044, of 0.9 (the equal-tailed [0, 52] held 0.97)
     zi = ZeroInflated(Poisson(rate=np.array([40.0])), np.log(0.3 / 0.7))
     lower, upper = metrics.central_interval(zi, 0.9)
-    assert lower[0] == 0.0 and upper[0] > 40
+    hi = stats.poisson.ppf(0.6 / 0.7, 40.0)  # F_40(hi) >= (0.9 - 0.3) / 0.7
+    assert (lower[0], upper[0]) == (0.0, hi)
     by_hand = 0.3 + 0.7 * stats.poisson.cdf(upper[0], 40.0)
     assert metrics.interval_mass(zi, lower, upper, 0.9)[0] == pytest.approx(by_hand, rel=1e-12)
-    assert by_hand > 0.95
+    assert 0.9 <= by_hand < 0.9 + 0.7 * stats.poisson.pmf(40, 40.0)
     normal = Normal(np.zeros(3), np.ones(3))
     assert np.all(metrics.interval_mass(normal, *metrics.central_interval(normal, 0.8), 0.8) == 0.8)
     with pytest.raises(ValueError, match="strictly between 0 and 1; found 1.5"):
@@ -395,7 +447,7 @@ def test_interval_mass_hand_worked_and_continuous():
 
 def test_a_calibrated_count_model_covers_its_own_mass_not_the_nominal():
     # y drawn from the predicted laws themselves: coverage agrees with coverage_expected
-    # (within 5 binomial SEs) and both are well above the nominal 0.9
+    # (within 5 binomial SEs) and both are at least the nominal 0.9
     from probnn.distributions import NegativeBinomial, ZeroInflated
 
     rng = np.random.default_rng(13)
@@ -409,7 +461,7 @@ def test_a_calibrated_count_model_covers_its_own_mass_not_the_nominal():
     expected = out["coverage_expected"]
     se = np.sqrt(expected * (1 - expected) / n)
     assert abs(out["coverage"] - expected) < 5 * se
-    assert expected > 0.93
+    assert expected >= 0.9
     pmf = stats.nbinom.pmf(np.arange(200)[None, :], 1 / alpha[:, None],
                            1 / (1 + alpha[:, None] * mu[:, None])) * 0.7  # fmt: skip
     pmf[:, 0] += 0.3

@@ -21,6 +21,7 @@ from numpy.testing import assert_allclose
 from scipy import integrate, stats
 
 from _cli import run
+from _intervals import recorded_interval
 from probnn.distributions import Laplace, Mixture, Normal, Poisson, StudentT
 from probnn.model_file import load_model
 from probnn.survival import recorded_mean
@@ -147,10 +148,15 @@ def test_predict_writes_the_recorded_values_mean_and_interval(tmp_path, capsys, 
     want = _tobit_mean(loc, scale, below, above)  # (a difference of terms: 1e-15 absolute)
     assert_allclose(table["prediction"], want, rtol=1e-9, atol=1e-12)
     assert (table["prediction"] > below).all()
-    top = np.inf if above is None else above
-    for column, level in (("lower", 0.05), ("upper", 0.95)):
-        want = np.clip(stats.norm.ppf(level, loc, scale), below, top)
-        assert_allclose(table[column], want, rtol=1e-5, atol=1e-6)
+    want = recorded_interval(stats.norm(loc, scale), 0.9, below, above)
+    for column, ends in zip(("lower", "upper"), want):
+        assert_allclose(table[column], ends, rtol=1e-5, atol=1e-6)
+    # rows whose latent interval reaches the limit: the upper end is the quantile at 0.9
+    at_limit = stats.norm.ppf(0.05, loc, scale) <= below
+    upper = np.minimum(stats.norm.ppf(0.9, loc, scale), np.inf if above is None else above)
+    assert at_limit.any()
+    assert_allclose(table["upper"][at_limit], np.maximum(upper, below)[at_limit], rtol=1e-5,
+                    atol=1e-6)  # fmt: skip
     assert (table["lower"] >= below).all() and (table["lower"] == below).any()
 
 

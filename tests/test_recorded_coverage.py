@@ -28,12 +28,16 @@ def test_worked_cases_left_censored_at_zero():
     lo, hi = loc - z * scale, loc + z * scale
     recorded = np.array([0.0, 0.0, 0.0, 1.0])  # three at the limit, one exact
     covered, mass = recorded_coverage(dist, recorded, 0.0, None, 0.9)
-    # row 0: interval [-4.6, -1.4] -> recorded interval [0, 0]: holds 0; mass F(0) + 0
-    # row 1: [-1.1, 2.1] -> [0, 2.1]: holds 0; mass F(0) + F(2.1) - F(0) = F(hi)
+    # A latent interval reaching 0 leaves nothing recorded below it (the atom at 0 is inside),
+    # so its lower tail's 5% goes to the upper end, Y's quantile at 0.9 (z90 = 1.2816):
+    # row 0: interval [-4.6, -1.4] -> [0, max(0, -3 + 1.28)] = [0, 0]: holds 0; mass F(0)
+    # row 1: [-1.1, 2.1] -> [0, 0.5 + 1.28]: holds 0; mass F(0.5 + z90) = 0.9
     # row 2: [3.4, 6.6]: does not reach 0; mass 0.9
-    # row 3: [-1.6, 1.6] -> [0, 1.6] holds 1; mass F(hi)
+    # row 3: [-1.6, 1.6] -> [0, 1.28] holds 1; mass 0.9
+    z90 = stats.norm.ppf(0.9)
+    assert lo[1] < 0 and 0.5 + z90 < hi[1] and lo[3] < 0 < 1.0 < z90
     np.testing.assert_array_equal(covered, [True, True, False, True])
-    expected = [stats.norm.cdf(0, -3.0), stats.norm.cdf(hi[1], 0.5), 0.9, stats.norm.cdf(hi[3])]
+    expected = [stats.norm.cdf(0, -3.0), 0.9, 0.9, 0.9]
     np.testing.assert_allclose(mass, expected, rtol=1e-9)
 
 

@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
+from _intervals import recorded_interval
 from probnn.model_file import load_model
 from probnn.selection import AutoRegressor, point_mass_note, select_model
 from probnn.tables.censoring import Censoring
@@ -68,12 +69,14 @@ def test_a_left_point_mass_is_read_as_left_censored_and_scored_by_scipys_tobit_l
     dist = est.predict_dist(X_new)
     expected = censored_oracle(dist, y_new.to_numpy(), below=0.0)
     assert_allclose(est.score_nll(X_new, y_new), expected.mean(), rtol=1e-5)
-    # its intervals are of the value recorded: the latent quantiles moved up to 0
+    # its intervals are of the value recorded: the latent quantiles moved up to 0 (and the
+    # upper end at the latent 0.9 quantile where the lower end is the atom at 0)
     lower, upper = est.predict_interval(X_new, coverage=0.9)
     law = {"Normal": stats.norm, "Laplace": stats.laplace}[type(dist).__name__]
     ref = law(loc=np.asarray(dist.loc, dtype=np.float64), scale=np.asarray(dist.scale, dtype=np.float64))
-    assert_allclose(lower, np.maximum(ref.ppf(0.05), 0.0), rtol=1e-4, atol=1e-6)
-    assert_allclose(upper, np.maximum(ref.ppf(0.95), 0.0), rtol=1e-4, atol=1e-6)
+    want_lower, want_upper = recorded_interval(ref, 0.9, below=0.0)
+    assert_allclose(lower, want_lower, rtol=1e-4, atol=1e-6)
+    assert_allclose(upper, want_upper, rtol=1e-4, atol=1e-6)
     assert np.any(upper == 0.0)  # some rows' interval is the atom itself
 
 

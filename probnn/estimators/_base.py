@@ -657,10 +657,10 @@ class BaseNetworkEstimator(BaseEstimator):
 
 
 def central_interval_of(dist, coverage: float) -> tuple[np.ndarray, np.ndarray]:
-    """A regressor's central predictive interval: ``dist``'s quantiles at ``(1 -/+ coverage) / 2``.
-
-    Unlike :func:`probnn.metrics.central_interval` (float64, for scoring) the bounds keep the
-    distribution's dtype, as every prediction does.
+    """A regressor's predictive interval of probability ``coverage``:
+    :func:`probnn.metrics.central_interval` (equal-tailed for a continuous law; a discrete
+    law's unspent tail mass moved to the other end), in the distribution's dtype, as every
+    prediction is.
 
     Parameters
     ----------
@@ -671,10 +671,12 @@ def central_interval_of(dist, coverage: float) -> tuple[np.ndarray, np.ndarray]:
     -------
     lower, upper : ndarray of shape (n_samples,)
     """
+    from probnn.metrics import central_interval
+
     coverage = float(coverage)
     if not 0.0 < coverage < 1.0:
         raise ValueError(f"coverage must be strictly between 0 and 1; found {coverage}")
-    return dist.icdf((1.0 - coverage) / 2.0), dist.icdf((1.0 + coverage) / 2.0)
+    return tuple(v.astype(dist.dtype, copy=False) for v in central_interval(dist, coverage))
 
 
 def _float_or_none(value, offset: float = 0.0) -> float | None:

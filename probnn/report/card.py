@@ -62,12 +62,12 @@ METRIC_TEXT: dict[str, tuple[str, str, str]] = {
     "coverage": ("{level} interval coverage", "fraction of rows",
                  "share of held-out targets inside their central {level} predictive interval; "
                  "honest intervals give about {nominal} (a count law's: about the model's own mass "
-                 "of them, more than {nominal})"),
+                 "of them, at least {nominal})"),
     "coverage_expected": ("the model's own mass of those intervals", "fraction of probability",
                           "the predicted probability of each row's {level} interval, averaged "
                           "over the held-out rows: what a calibrated model's coverage is. "
-                          "Exactly {nominal} for a continuous law; more for a count law, "
-                          "whose interval holds its ends' whole masses (all the zeros, when "
+                          "Exactly {nominal} for a continuous law; at least that for a count "
+                          "law, whose interval holds its ends' whole masses (all the zeros, when "
                           "0 is its lower end), so a coverage above {nominal} there is "
                           "discreteness, not miscalibration"),
     "pit_ks": ("PIT distance from uniform", "Kolmogorov-Smirnov distance",

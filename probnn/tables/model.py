@@ -358,9 +358,8 @@ class TabularModel:
         fixed bounds (a detection limit ``below``, a cap ``above``: what is recorded is
         ``clip(Y, below, above)``), ``prediction``, ``lower`` and ``upper`` are those of the
         value recorded: its mean (:func:`probnn.survival.recorded_mean`; below a limit, the
-        Tobit mean) and the latent interval moved to the bounds
-        (:func:`probnn.survival.recorded_interval`, whose quantiles are the latent
-        ones clipped; an interval reaching a bound holds its atom, so at least ``coverage``);
+        Tobit mean) and interval (:func:`probnn.metrics.central_interval` with the bounds: the
+        latent quantiles clipped, a bound's atom's unspent tail mass moved to the other end);
         the parameters stay those of the latent ``Y``. Censoring read from columns (events,
         upper bounds: survival times) keeps the latent ``Y``'s mean and interval.
         """
@@ -377,12 +376,13 @@ class TabularModel:
         out["prediction"] = self._predicted_mean(X, dist)
         for name, values in _parameter_columns(self.estimator, dist).items():
             out[name] = np.array(values)
-        lower, upper = self.estimator.predict_interval(X, coverage=coverage)
         if self._fixed_bounds():
-            from probnn.survival import recorded_interval
+            from probnn.metrics import central_interval
 
-            lower, upper = recorded_interval(lower, upper, self.censoring.below,
-                                             self.censoring.above)  # fmt: skip
+            lower, upper = central_interval(dist, coverage, self.censoring.below,
+                                            self.censoring.above)  # fmt: skip
+        else:
+            lower, upper = self.estimator.predict_interval(X, coverage=coverage)
         out["lower"], out["upper"] = np.asarray(lower), np.asarray(upper)
         return pd.DataFrame(out)
 

@@ -1,6 +1,8 @@
 """Mixture distribution against scipy.stats / numpy oracles."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from probnn.distributions import Laplace, Normal
@@ -130,3 +132,30 @@ def test_components_of_broadcastable_batch_shapes():
     cdf = 0.5 * stats.norm.cdf(x) + 0.5 * stats.norm.cdf(x, [1.0, 2.0], 2.0)
     np.testing.assert_allclose(cdf, 0.7, rtol=1e-10)
     assert m.sample(3, random_state=0).shape == (3, 2)
+
+
+# ------------------------------------------------------ a mixture of laws on the integers
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), q=st.floats(1e-6, 1 - 1e-6))
+def test_a_count_mixtures_quantile_is_the_smallest_integer_reaching_the_level(seed, q):
+    # oracle: scipy's negative-binomial and Poisson cdfs summed on a lattice, the first
+    # integer whose mixture cdf reaches q (the quantile of a law on the integers)
+    from probnn.distributions import NegativeBinomial, Poisson
+
+    rng = np.random.default_rng(seed)
+    n = 6
+    mu = np.exp(rng.normal(2.0, 1.5, (3, n)))
+    alpha = rng.uniform(0.05, 1.5, n)
+    w = rng.dirichlet(np.ones(3))
+    mix = Mixture([NegativeBinomial(mean=mu[0], dispersion=alpha), Poisson(mu[1]),
+                   NegativeBinomial(mean=mu[2], dispersion=alpha)], weights=w)  # fmt: skip
+    k = np.arange(20_000)[:, None]
+    r = 1 / alpha
+    cdf = (w[0] * stats.nbinom.cdf(k, r, r / (r + mu[0])) + w[1] * stats.poisson.cdf(k, mu[1])
+           + w[2] * stats.nbinom.cdf(k, r, r / (r + mu[2])))  # fmt: skip
+    got = mix.icdf(np.full(n, q))
+    near = np.min(np.abs(cdf - q), axis=0) > 1e-9  # no lattice value within rounding of q
+    np.testing.assert_array_equal(got[near], np.argmax(cdf >= q, axis=0)[near])
+    assert np.all(got == np.floor(got))
+    # the lattice cdf the CRPS sums is the same law's cdf
+    np.testing.assert_allclose(mix.lattice_cdf(50), cdf[:50], rtol=1e-10, atol=1e-14)

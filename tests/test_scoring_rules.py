@@ -282,6 +282,21 @@ def test_mixture_of_poissons_equals_the_sum():
         assert float(crps(mix, y)[i]) == pytest.approx(want, rel=1e-10)
 
 
+def test_mixture_of_negative_binomials_with_large_counts_equals_the_sum():
+    # a Laplace posterior's predictive of a count GLM: many similar negative binomials, counts
+    # in the hundreds (the lattice summed by the components' masses; scipy's cdf the oracle)
+    rng = np.random.default_rng(3)
+    n, k_comps, alpha = 4, 30, 0.05
+    mu = np.exp(rng.normal(5.0, 0.5, n))[None, :] * np.exp(rng.normal(0, 0.1, (k_comps, n)))
+    mix = Mixture([NegativeBinomial(mean=m, dispersion=np.full(n, alpha)) for m in mu])
+    y = rng.poisson(mu[0]).astype(float)
+    r = 1 / alpha
+    for i in range(n):
+        want = sum_crps(lambda k: np.mean(stats.nbinom.cdf(k[:, None], r, r / (r + mu[None, :, i])),
+                                          axis=1), y[i], 4000)
+        assert float(crps(mix, y)[i]) == pytest.approx(want, rel=1e-9)
+
+
 def test_categorical_is_refused_clearly():
     with pytest.raises(ValueError, match="no order"):
         crps(Categorical(probs=[[0.2, 0.8]]), [1])

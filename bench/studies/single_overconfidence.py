@@ -124,26 +124,19 @@ def fit_one(label: str, rule: dict, name: str, seed: int) -> dict:
 
 def paired(out, sets, labels) -> None:
     """Each rule against the first, paired over seeds (mean difference and its SE)."""
+    from bench.studies.stopping_rule import paired_pairs
+
     base = labels[0]
     print(f"| task | rule | {base} | rule | rule - {base} (SE) | worst row {base} / rule | "
           "RMSE | CPU ratio |")
     print("|---|---|---|---|---|---|---|---|")
-    for name in sets:
-        ref = {r["seed"]: r for r in out if r["task"] == name and r["label"] == base}
-        for label in labels[1:]:
-            rs = {r["seed"]: r for r in out if r["task"] == name and r["label"] == label}
-            seeds = sorted(set(ref) & set(rs))
-            if not seeds:
-                continue
-            d = np.array([rs[s]["nll"] - ref[s]["nll"] for s in seeds])
-            se = d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else float("nan")
-            ratio = np.median([rs[s]["cpu"] / ref[s]["cpu"] for s in seeds])
-            print(f"| {name} | {label} | {np.mean([ref[s]['nll'] for s in seeds]):.3f} | "
-                  f"{np.mean([rs[s]['nll'] for s in seeds]):.3f} | {d.mean():+.3f} ({se:.3f}) | "
-                  f"{np.mean([ref[s]['worst'] for s in seeds]):.1f} / "
-                  f"{np.mean([rs[s]['worst'] for s in seeds]):.1f} | "
-                  f"{np.mean([ref[s]['rmse'] for s in seeds]):.3g} / "
-                  f"{np.mean([rs[s]['rmse'] for s in seeds]):.3g} | {ratio:.2f} |")
+    for name, label, ref, rs, seeds, diff, se, ratio in paired_pairs(out, sets, labels):
+        print(f"| {name} | {label} | {np.mean([ref[s]['nll'] for s in seeds]):.3f} | "
+              f"{np.mean([rs[s]['nll'] for s in seeds]):.3f} | {diff:+.3f} ({se:.3f}) | "
+              f"{np.mean([ref[s]['worst'] for s in seeds]):.1f} / "
+              f"{np.mean([rs[s]['worst'] for s in seeds]):.1f} | "
+              f"{np.mean([ref[s]['rmse'] for s in seeds]):.3g} / "
+              f"{np.mean([rs[s]['rmse'] for s in seeds]):.3g} | {ratio:.2f} |")
 
 
 def factors(out, sets, labels) -> None:

@@ -179,12 +179,11 @@ def _one(job):
                 cpu=cpu, drops=int(getattr(est._trainer, "_n_drops", 0)))
 
 
-def paired(out, sets, labels) -> None:
-    """Each rule against the first, paired over seeds: mean difference of validation NLL with
-    its standard error, and the median over seeds of the fit CPU-time ratio."""
+def paired_pairs(out, sets, labels):
+    """Each rule's fits against the first rule's, paired over seeds: yields the task, the
+    rule, both rules' records by seed, the seeds, the mean NLL difference, its standard error
+    and the median over seeds of the fit CPU-time ratio."""
     base = labels[0]
-    print(f"| task | rule | {base} | rule | rule - {base} (SE) | truth | CPU ratio |")
-    print("|---|---|---|---|---|---|---|")
     for name in sets:
         ref = {r["seed"]: r for r in out if r["task"] == name and r["label"] == base}
         for label in labels[1:]:
@@ -195,11 +194,21 @@ def paired(out, sets, labels) -> None:
             d = np.array([rs[s]["nll"] - ref[s]["nll"] for s in seeds])
             se = d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else float("nan")
             ratio = np.median([rs[s]["cpu"] / ref[s]["cpu"] for s in seeds])
-            truths = [ref[s]["truth"] for s in seeds if ref[s]["truth"] is not None]
-            truth = f"{np.mean(truths):.3f}" if truths else ""
-            print(f"| {name} | {label} | {np.mean([ref[s]['nll'] for s in seeds]):.3f} | "
-                  f"{np.mean([rs[s]['nll'] for s in seeds]):.3f} | {d.mean():+.3f} ({se:.3f}) "
-                  f"| {truth} | {ratio:.2f} |")
+            yield name, label, ref, rs, seeds, d.mean(), se, ratio
+
+
+def paired(out, sets, labels) -> None:
+    """Each rule against the first, paired over seeds: mean difference of validation NLL with
+    its standard error, and the median over seeds of the fit CPU-time ratio."""
+    base = labels[0]
+    print(f"| task | rule | {base} | rule | rule - {base} (SE) | truth | CPU ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name, label, ref, rs, seeds, diff, se, ratio in paired_pairs(out, sets, labels):
+        truths = [ref[s]["truth"] for s in seeds if ref[s]["truth"] is not None]
+        truth = f"{np.mean(truths):.3f}" if truths else ""
+        print(f"| {name} | {label} | {np.mean([ref[s]['nll'] for s in seeds]):.3f} | "
+              f"{np.mean([rs[s]['nll'] for s in seeds]):.3f} | {diff:+.3f} ({se:.3f}) "
+              f"| {truth} | {ratio:.2f} |")
 
 
 def main(argv=None) -> None:

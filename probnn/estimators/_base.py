@@ -671,12 +671,9 @@ def central_interval_of(dist, coverage: float) -> tuple[np.ndarray, np.ndarray]:
     -------
     lower, upper : ndarray of shape (n_samples,)
     """
-    from probnn.metrics import central_interval
+    from probnn.metrics import central_interval  # (which checks the coverage)
 
-    coverage = float(coverage)
-    if not 0.0 < coverage < 1.0:
-        raise ValueError(f"coverage must be strictly between 0 and 1; found {coverage}")
-    return tuple(v.astype(dist.dtype, copy=False) for v in central_interval(dist, coverage))
+    return tuple(v.astype(dist.dtype, copy=False) for v in central_interval(dist, float(coverage)))
 
 
 def _float_or_none(value, offset: float = 0.0) -> float | None:

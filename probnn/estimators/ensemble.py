@@ -133,7 +133,8 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         return np.asarray(self.predict_dist(X).mean)
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central interval of the mixture: its quantiles at ``(1 -/+ coverage) / 2``.
+        """Central interval of the mixture: its quantiles at ``(1 -/+ coverage) / 2``
+        (:func:`probnn.metrics.central_interval`).
 
         Parameters
         ----------

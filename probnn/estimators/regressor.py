@@ -698,7 +698,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         """Central predictive interval holding ``y`` with probability ``coverage``.
 
         The bounds are the predicted distribution's quantiles at
-        ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``.
+        ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``; for a discrete family the
+        tail mass one end leaves unspent goes to the other end
+        (:func:`probnn.metrics.central_interval`).
 
         Parameters
         ----------

@@ -376,13 +376,17 @@ class TabularModel:
         out["prediction"] = self._predicted_mean(X, dist)
         for name, values in _parameter_columns(self.estimator, dist).items():
             out[name] = np.array(values)
+        # the interval of the distribution just predicted (every estimator's predict_interval
+        # is central_interval_of its predict_dist): one forward pass, not two
         if self._fixed_bounds():
             from probnn.metrics import central_interval
 
             lower, upper = central_interval(dist, coverage, self.censoring.below,
                                             self.censoring.above)  # fmt: skip
         else:
-            lower, upper = self.estimator.predict_interval(X, coverage=coverage)
+            from probnn.estimators._base import central_interval_of
+
+            lower, upper = central_interval_of(dist, coverage)
         out["lower"], out["upper"] = np.asarray(lower), np.asarray(upper)
         return pd.DataFrame(out)
 

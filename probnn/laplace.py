@@ -112,7 +112,8 @@ class LaplaceApproximation(BaseEstimator):
         that its variance grows by the variance of the location (exact for a Normal);
         for classifiers with "binary" or "classes" support the probit approximation
         (MacKay 1992; Lu, Ie and Sha 2020 for classes): logits ``mu_j / sqrt(1 + pi/8
-        C_jj)``. "mc": Monte Carlo over the raw outputs (``n_samples`` draws): a
+        C_jj)``, a softmax's taken centred (their mean over classes subtracted, which no
+        class probability depends on). "mc": Monte Carlo over the raw outputs (``n_samples`` draws): a
         regressor's ``Mixture`` of the family's distributions, a classifier's mean
         class probabilities. "auto" falls back to "mc" where "linear" does not exist.
     n_samples : int >= 1, default=100
@@ -434,7 +435,19 @@ class LaplaceApproximation(BaseEstimator):
             )
 
     def _probit_raw(self, mean: Array, cov: Array) -> Array:
-        """Logits ``mu_j / sqrt(1 + pi/8 C_jj)``: the probit approximation of E[link(z)]."""
+        """Logits ``mu_j / sqrt(1 + pi/8 C_jj)``: the probit approximation of E[link(z)].
+
+        A softmax's logits (``raw_shift_invariant``) are first centred, ``z - mean_j z_j``
+        (the same class probabilities, so the same predictive): the probit approximation
+        reads each logit's variance, and the variance along ``(1, ..., 1)``, which no class
+        probability depends on, would otherwise pull every prediction toward uniform (a
+        nearly separable softmax GLM's prior leaves that direction wide).
+        """
+        view = _view(self)
+        if view.family.raw_shift_invariant and not view.multilabel:
+            centre = np.eye(mean.shape[1]) - 1.0 / mean.shape[1]
+            mean = mean @ centre
+            cov = np.einsum("ij,njk,kl->nil", centre, cov, centre)
         return mean / np.sqrt(1.0 + (math.pi / 8.0) * np.einsum("njj->nj", cov))
 
     def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:

@@ -9,11 +9,14 @@ differences of the backpropagated gradient.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 from scipy.optimize import minimize_scalar
 from scipy.special import expit
@@ -421,3 +424,45 @@ def test_a_rows_monte_carlo_prediction_does_not_depend_on_the_other_rows():
         np.testing.assert_array_equal(np.asarray(a.rate)[17:23], np.asarray(b.rate))
     np.testing.assert_array_equal(la.predictive_variance_split(X[17:23])[0],
                                   la.predictive_variance_split(X)[0][17:23])
+
+
+# ------------------------------------------------------------------------- softmax classes
+@functools.lru_cache(maxsize=None)
+def _softmax_glm(prior_precision):
+    """A 3-class softmax GLM on overlapping classes, with its Laplace posterior: the rows pin
+    the logits' differences down, only the prior their common direction."""
+    rng = np.random.default_rng(5)
+    centres = np.array([[0.0, 1.5], [1.5, -1.0], [-1.5, -1.0]])
+    y = np.repeat(np.arange(3), 200)
+    X = centres[y] + rng.normal(size=(600, 2))
+    est = MLPClassifier(hidden_layer_sizes=(), dtype="float64", solver="lbfgs",
+                        alpha=prior_precision, max_iter=500).fit(X, y)  # fmt: skip
+    la = LaplaceApproximation(est, subset="all", prefit=True).fit(X, y)
+    Xs = np.array([[0.0, 0.0], [1.5, 0.5], [0.0, 3.0], [4.0, -4.0], [-2.0, -2.0]])
+    return la, Xs
+
+
+def test_softmax_probit_predictive_is_close_to_the_expected_softmax_over_its_gaussian():
+    # a weak prior leaves the logits' common direction wide; no class probability depends
+    # on it, so the predictive must not either
+    la, Xs = _softmax_glm(prior_precision=1e-3)
+    mean, cov = la._raw_moments(Xs)
+    rng = np.random.default_rng(0)
+    draws = np.stack([rng.multivariate_normal(m, c, size=40000) for m, c in zip(mean, cov)])
+    logits = draws - draws.max(axis=2, keepdims=True)
+    expected = (np.exp(logits) / np.exp(logits).sum(axis=2, keepdims=True)).mean(axis=1)
+    proba = la.predict_proba(Xs)
+    np.testing.assert_allclose(proba, expected, atol=0.02)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shift=st.floats(0.0, 1e4), rows=st.integers(1, 5))
+def test_softmax_probit_predictive_ignores_the_logits_common_direction(shift, rows):
+    la, Xs = _softmax_glm(prior_precision=1.0)
+    mean, cov = la._raw_moments(Xs[:rows])
+    one = np.ones(mean.shape[1])
+    wider = cov + shift * np.outer(one, one)  # a common logit, N(0, shift): softmax ignores it
+    family = la.estimator_.family_
+    np.testing.assert_allclose(family.class_probs(la._probit_raw(mean, wider)),
+                               family.class_probs(la._probit_raw(mean, cov)), atol=1e-9)
+

@@ -77,6 +77,10 @@ class Family:
     is_classifier: bool = False
     #: the set the distribution lives on, one of ``SUPPORTS``
     support: str = "real"
+    #: adding one number to every raw output leaves the distribution as it was (a softmax's
+    #: logits): that direction of the raw outputs carries no information, so an
+    #: approximation that reads their spread (a Laplace posterior's probit predictive) drops it
+    raw_shift_invariant: bool = False
     #: the target kinds (``TARGET_KINDS``) this family can be fitted to
     target_kinds: tuple[str, ...] = ()
     #: the target kinds for which this family is the texts' default choice

@@ -69,6 +69,7 @@ class CategoricalFamily(Family):
     is_classifier = True
     out_activation = "softmax"
     support = "classes"
+    raw_shift_invariant = True
     target_kinds = ("classes", "ordered-classes")
     default_for = ("classes", "ordered-classes")
     param_names = ("probs",)

@@ -147,16 +147,17 @@ def _fit(frame, target, family, seed, defaults, **over):
     return model, time.perf_counter() - started
 
 
-def _select(frame, target, seed, defaults, point_mass: str = "censor"):
+def _select(frame, target, seed, defaults, point_mass: str = "censor", kinds=None):
     """(a): ``probnn fit --family auto``'s selection (``probnn.selection.select_model`` with the
-    CLI's defaults, the call ``fit`` makes) on the training rows; the model, seconds, choice."""
+    CLI's defaults, the call ``fit`` makes) on the training rows, the candidates of ``kinds``
+    (the whole column's, as the CLI reads them); the model, seconds, choice."""
     from probnn.selection import select_model
 
     params = dict(defaults)
     impute, levels = params.pop("impute"), params.pop("levels")
     started = time.perf_counter()
     sel = select_model(frame.drop(columns=[target]), frame[target], seed=seed, impute=impute,
-                       levels=levels, point_mass=point_mass, **params)
+                       levels=levels, point_mass=point_mass, kinds=kinds, **params)
     return sel.model, time.perf_counter() - started, f"{sel.family} {sel.capacity}"
 
 
@@ -218,7 +219,7 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
     from probnn.tables.targets import families_of_kinds, infer_family, target_kinds
 
     defaults = _cli_defaults(table.impute)
-    kinds, _ = target_kinds(frame[table.target])
+    kinds, why = target_kinds(frame[table.target])
     kind = kinds[0]
     whole, measure = _measure(frame, table.target, point_mass)
     auto, _ = (censored_family if whole is not None else infer_family)(frame[table.target])
@@ -245,7 +246,8 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
             rec["default_error"], took = " ".join(str(exc).split())[:200], math.nan
         # (a) auto: probnn fit's selection with every default
         try:
-            model, sel_took, chosen = _select(train, table.target, seed, defaults, point_mass)
+            model, sel_took, chosen = _select(train, table.target, seed, defaults, point_mass,
+                                              (kinds, why))  # fmt: skip
             rows["auto"] = _row_nll(model, held, kind)
             rec.update(auto_time=sel_took, chosen=chosen, **_coverage(model, held, "auto"))
             rows["const_auto"] = _constant_rows(model, train, held, kind, censoring, seed,

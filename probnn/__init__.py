@@ -78,8 +78,8 @@ _EXPORTS = {
     "LaplaceApproximation": "probnn.laplace",
     # families side by side on one table
     "compare_families": "probnn.compare",
-    "AutoRegressor": "probnn.selection",
-    "AutoClassifier": "probnn.selection",
+    "AutoRegressor": "probnn.auto",
+    "AutoClassifier": "probnn.auto",
     "select_model": "probnn.selection",
     "FamilyComparison": "probnn.compare",
     # model files

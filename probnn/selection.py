@@ -35,8 +35,8 @@ on one split, which is kept as fitted on the split's training rows (a large tabl
 fraction fewer rows, and no second network's time); a regression network scored by K folds
 is refitted as a deep ensemble of :data:`ENSEMBLE_REFIT` such networks (``ensemble``).
 
-:class:`AutoRegressor` and :class:`AutoClassifier` are the same selection as
-scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,
+:class:`probnn.auto.AutoRegressor` and :class:`~probnn.auto.AutoClassifier` are the same
+selection as scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,
 ``best_estimator_``), in the spirit of ``LassoCV`` and ``HalvingGridSearchCV``.
 Scoring is :mod:`probnn.compare`'s (a density, a label's probability, or an integer's
 probability for a continuous family on counts), through :func:`probnn.compare_families`
@@ -57,20 +57,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from probnn import defaults
 from probnn._split import TEST_FRACTION, split_rows
-from probnn.compare import (_row_nll, _target_frame, compare_families, paired_difference,
+from probnn.compare import (_target_frame, compare_families, paired_difference,
                             paired_standard_errors)
 from probnn._selection_notes import (CAPACITY_WORDS, POINT_MASS_SHARE, _name,
                                      _unchecked_networks, heap_note, point_mass_note,
                                      selection_censoring, selection_line)  # fmt: skip
 from probnn.exceptions import DataError, SeparationWarning
 
-__all__ = ["AutoClassifier", "AutoRegressor", "CAPACITIES", "Selection", "cv_splits",
-           "one_standard_error_choice", "point_mass_note", "select_model"]  # fmt: skip
+__all__ = ["CAPACITIES", "Selection", "cv_splits", "one_standard_error_choice",
+           "point_mass_note", "select_model"]  # fmt: skip
 
 # The capacities, simplest first: the one-standard-error rule prefers the earlier.
 CAPACITIES = ("constant", "glm", "network")
@@ -448,6 +447,7 @@ def select_model(
     censoring=None,
     point_mass: str = "censor",
     ensemble: int | str = "auto",
+    kinds: tuple[Sequence[str], str] | None = None,
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -496,6 +496,10 @@ def select_model(
         averages that away. The folds scored one network each, so the ensemble's score is
         at most theirs in expectation; a large table's network (one split) is kept as
         scored.
+    kinds : (kinds, why), optional
+        The target's kinds and the reason, as :func:`probnn.tables.targets.target_kinds`
+        gives them, read from more rows than ``y`` (the whole column, held-out rows too:
+        a family whose support misses a held-out value could not score it). None: ``y``'s.
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -520,7 +524,7 @@ def select_model(
     check_target_column(frame, target)
     given = censoring.columns if censoring is not None else ()
     Preprocessor(impute=impute).fit(frame.drop(columns=[target, *given]))  # errors name rows
-    kinds, why = target_kinds(frame[target])
+    kinds, why = target_kinds(frame[target]) if kinds is None else (tuple(kinds[0]), kinds[1])
     names = _candidate_families(kinds, families, task)
     censoring, said, note = selection_censoring(frame[target], kinds, censoring, point_mass)
     from probnn.families import FAMILIES
@@ -649,150 +653,3 @@ def _unscored(frame, target, family, scores, folds, kinds, why, network_params, 
     return Selection(table=table, family=family, capacity="network", model=model, refitted=True,
                      line=line, kinds=tuple(kinds), why=why, folds=folds, nll_rows={},
                      censoring=options.get("censoring"))
-
-
-# --------------------------------------------------------------- scikit-learn estimators
-def _as_frame(X, names: Sequence[str] | None = None) -> pd.DataFrame:
-    """``X`` as a DataFrame: a DataFrame as it is, an array with columns ``x0, x1, ...``."""
-    if isinstance(X, pd.DataFrame):
-        return X
-    array = np.asarray(X)
-    if array.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features); found shape {array.shape}")
-    return pd.DataFrame(array, columns=list(names) if names is not None
-                        else [f"x{j}" for j in range(array.shape[1])])  # fmt: skip
-
-
-class _AutoEstimator(BaseEstimator):
-    """The selection of :func:`select_model` as a scikit-learn estimator."""
-
-    _task = "regressor"
-
-    def __init__(self, *, families=None, cv="auto", network_families="auto",
-                 hidden=None, solver="adam", epochs=None, impute=False, levels=None,
-                 n_jobs=1, random_state=0, point_mass="censor"):  # fmt: skip
-        self.families = families
-        self.cv = cv
-        self.network_families = network_families
-        self.hidden = hidden
-        self.solver = solver
-        self.epochs = epochs
-        self.impute = impute
-        self.levels = levels
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.point_mass = point_mass
-
-    def fit(self, X, y):
-        """Select on ``X``, ``y`` and fit the choice.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-
-        Returns
-        -------
-        self
-        """
-        frame = _as_frame(X)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
-        network = {"hidden": self.hidden, "solver": self.solver, "epochs": self.epochs}
-        selection = select_model(
-            frame, y, families=self.families, task=self._task, cv=self.cv,
-            seed=self.random_state, network_families=self.network_families, impute=self.impute,
-            levels=self.levels, n_jobs=self.n_jobs, point_mass=self.point_mass,
-            **network)  # fmt: skip
-        self.selection_ = selection
-        self.cv_results_ = {k: selection.table[k].to_numpy() for k in selection.table.columns}
-        self.best_family_, self.best_capacity_ = selection.family, selection.capacity
-        self.best_estimator_ = selection.model
-        return self
-
-    def _frame(self, X) -> pd.DataFrame:
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "best_estimator_")
-        return _as_frame(X, None if isinstance(X, pd.DataFrame) else self.feature_names_in_)
-
-    def predict(self, X) -> np.ndarray:
-        """The chosen model's prediction (mean, or most probable class), shape (n_samples,)."""
-        return self.best_estimator_.predict(self._frame(X))
-
-    def predict_dist(self, X):
-        """The chosen model's predictive distribution, batch shape (n_samples,)."""
-        return self.best_estimator_.predict_dist(self._frame(X))
-
-    def score_nll(self, X, y) -> float:
-        """Mean NLL of ``y`` in nats, scored as the selection scored (integers' probabilities
-        for a continuous family on counts)."""
-        model = self.best_estimator_
-        frame = self._frame(X).copy()
-        frame[model.target] = np.asarray(y)
-        return float(np.mean(_row_nll(model, frame, self.selection_.kinds[0])))
-
-    def score(self, X, y) -> float:
-        """Mean log-likelihood of ``y`` in nats (higher is better): ``-score_nll``."""
-        return -self.score_nll(X, y)
-
-
-class AutoRegressor(_AutoEstimator):
-    """A regression family and capacity chosen by held-out NLL (:func:`select_model`).
-
-    Parameters
-    ----------
-    families : sequence of str, optional
-        Regression families to try (default: those of the target's kinds).
-    cv : "auto", int, None or a splitter, default="auto"
-        K-fold below 5,000 rows, one split above (:func:`cv_splits`).
-    network_families : int or "auto", default="auto"
-        Families whose default network is tried (2 under K folds, 1 on one split).
-    hidden, solver, epochs
-        The network candidates' ``TabularModel.fit`` arguments (None: the defaults).
-    impute, levels, n_jobs, random_state, point_mass
-        As :func:`select_model` (``random_state`` is its ``seed``; ``point_mass="censor"``
-        reads a point mass at an end of ``y`` as censored there, a Tobit model).
-
-    Attributes
-    ----------
-    cv_results_ : dict of str -> ndarray
-        The candidates' table (:attr:`Selection.table`; ``pandas.DataFrame(cv_results_)``).
-    best_family_, best_capacity_ : str
-    best_estimator_ : TabularModel
-        The chosen candidate, fitted.
-    selection_ : Selection
-    """
-
-    _task = "regressor"
-
-    def predict_interval(self, X, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Predictive interval of probability ``coverage``, two arrays (n_samples,); of the
-        value recorded where ``y`` was read as censored at a bound (a point mass there:
-        :func:`probnn.metrics.central_interval` with the bounds)."""
-        from probnn.metrics import central_interval
-
-        model, censoring = self.best_estimator_, self.best_estimator_.censoring
-        dist = model.estimator.predict_dist(model.transform(self._frame(X)))
-        return central_interval(dist, coverage, *((None, None) if censoring is None
-                                                  else (censoring.below, censoring.above)))
-
-
-class AutoClassifier(_AutoEstimator):
-    """A class family and capacity chosen by held-out NLL (:func:`select_model`).
-
-    Parameters and attributes as :class:`AutoRegressor` (the class families only), and
-    ``classes_``: the labels in the model's order.
-    """
-
-    _task = "classifier"
-
-    def fit(self, X, y):
-        super().fit(X, y)
-        self.classes_ = np.asarray(self.best_estimator_.classes, dtype=object)
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), in ``classes_``' order."""
-        model = self.best_estimator_
-        return model.estimator.predict_proba(model.transform(self._frame(X)))

@@ -188,7 +188,7 @@ def test_the_python_api_predicts_the_recorded_mean_as_predict_does():
     # AutoRegressor.predict and TabularModel.predict gave the latent mean of a Tobit model
     # (negative on rows whose recorded value can only be >= 0); now scipy's Tobit mean at the
     # parameters the model predicts, the same numbers as predict's column
-    from probnn.selection import AutoRegressor
+    from probnn.auto import AutoRegressor
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=300)

@@ -22,7 +22,8 @@ from sklearn.model_selection import KFold
 from probnn.cli import main, split_rows
 from probnn.model_file import load_model, save_model
 from probnn.report.card import is_constant
-from probnn.selection import (AutoClassifier, AutoRegressor, one_standard_error_choice,
+from probnn.auto import AutoClassifier, AutoRegressor
+from probnn.selection import (one_standard_error_choice,
                               select_model)  # fmt: skip
 from probnn.tables.model import TabularModel
 

@@ -14,7 +14,8 @@ from scipy import stats
 
 from _intervals import recorded_interval
 from probnn.model_file import load_model
-from probnn.selection import AutoRegressor, point_mass_note, select_model
+from probnn.auto import AutoRegressor
+from probnn.selection import point_mass_note, select_model
 from probnn.tables.censoring import Censoring
 from _cli import printed_metric, run
 

@@ -58,7 +58,8 @@ def _cmd_fit(args) -> int:
     from probnn.tables.censoring import censored_family
     from probnn.tables.model import TabularModel
     from probnn.tables.targets import (check_held_out_labels, check_target_column,
-                                       infer_family, is_classifier_family, validate_frame)
+                                       infer_family, is_classifier_family, target_kinds,
+                                       validate_frame)
 
     _check_family_name(args.family)
     out, report_dir = _fit_outputs(args)  # before reading: a bad path fails in a second
@@ -126,6 +127,7 @@ def _cmd_fit(args) -> int:
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
             censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
+            kinds=target_kinds(frame[args.target]),  # the held-out rows' values too
             solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out

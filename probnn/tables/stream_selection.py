@@ -118,13 +118,16 @@ class SampleSelection:
         whole = pd.concat(self._frames) if len(self._frames) > 1 else self._frames[0]
         return whole.sort_index(kind="stable")
 
-    def choose(self, n_fit: int) -> str:
+    def choose(self, n_fit: int, kinds: tuple | None = None) -> str:
         """Select family and capacity on the sample (:func:`probnn.selection.select_model`).
 
         Parameters
         ----------
         n_fit : int
             The table's non-test rows, which the sample was drawn from (for the line).
+        kinds : (kinds, why), optional
+            The target's kinds over every row of the table (``TargetScan.kinds``): the
+            candidates are the families whose support holds the held-out values too.
 
         Returns
         -------
@@ -146,7 +149,7 @@ class SampleSelection:
             # is scored as it will be trained; ensemble=1: the stream trains its own model
             self.selection = select_model(sample.drop(columns=[self.target]),
                                           sample[self.target], seed=self.seed, say=self.say,
-                                          point_mass="density", ensemble=1,
+                                          point_mass="density", ensemble=1, kinds=kinds,
                                           **self.select_params)  # fmt: skip
         chosen = f"chose {self.selection.family} {CAPACITY_WORDS[self.selection.capacity]}"
         rows = (f"all {n_fit:,} training rows" if len(sample) >= n_fit else

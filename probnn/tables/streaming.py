@@ -285,7 +285,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     if family == "auto":
         family, info.family_reason = family_of_kind(*target_scan.kinds())
         if sample is not None:  # by held-out NLL on the sample, of the rows checked above
-            family = sample.choose(counts[TRAIN] + counts[VALIDATION])
+            family = sample.choose(counts[TRAIN] + counts[VALIDATION], target_scan.kinds())
             info.family_reason = sample.line
     else:
         info.family_reason = f"chosen with --family {family}"

@@ -660,11 +660,12 @@ def _crps_count_mixture(dist: Mixture, y):
     over its own window ``[lo, hi)``, lo and hi its ``1e-13`` and ``1 - 1e-13`` quantiles.
 
     Below lo the cdf is under 1e-13 and from hi on above ``1 - 1e-13``: there each integer adds
-    ``1{k >= y}`` (below) or ``1{k < y}`` (above), counted as ``max(0, lo - y) + max(0, y -
-    hi)``, exact up to 2e-13 of each (against one lattice from 0 to the largest row's quantile,
-    summed point by point for every row). Inside, ``F(k) = F(lo - 1) + sum`` of the mixture's
-    masses from lo, each component's by :func:`nb_mixture_pmf_run`; rows of similar widths are
-    summed together (at most ``_WINDOW_CHUNK`` rows x points at a time).
+    ``1{k >= y}`` (below) or ``1{k < y}`` (above), counted at once as ``max(0, lo - y) + max(0,
+    y - hi)``, each term exact to 2e-13 (rather than one lattice from 0 to the largest row's
+    quantile for every row, and y's beyond it). Inside, ``F(k) = F(lo - 1) + sum`` of the
+    mixture's masses from lo, by :func:`~probnn.distributions.negative_binomial.
+    nb_mixture_pmf_run`; rows sorted by width, each chunk of them (at most ``_WINDOW_CHUNK``
+    rows x points) padded to its widest.
     """
     from probnn.distributions.negative_binomial import nb_mixture_pmf_run
 

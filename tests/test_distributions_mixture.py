@@ -159,3 +159,27 @@ def test_a_count_mixtures_quantile_is_the_smallest_integer_reaching_the_level(se
     assert np.all(got == np.floor(got))
     # the lattice cdf the CRPS sums is the same law's cdf
     np.testing.assert_allclose(mix.lattice_cdf(50), cdf[:50], rtol=1e-10, atol=1e-14)
+
+
+def test_a_count_mixtures_quantile_with_components_far_apart():
+    # issue 22: the quantile is searched on the mixture's own cdf from its normal guess (no
+    # longer bracketed by the components' own quantiles); rows whose components lie far apart
+    # (two modes, the guess between them) or whose counts are near 0 or in the thousands.
+    # Oracle: scipy's cdfs summed on a lattice, the first integer whose cdf reaches q
+    from probnn.distributions import NegativeBinomial
+
+    mu = np.array([[5.0, 0.05, 3000.0, 40.0], [5000.0, 2.0, 3100.0, 40.0]])
+    alpha = np.array([[0.02, 1.0, 0.7, 0.0], [0.05, 0.3, 0.01, 0.0]])
+    w = np.array([[0.5, 0.9, 0.3, 0.4], [0.5, 0.1, 0.7, 0.6]])
+    comps = [NegativeBinomial(mean=mu[c], dispersion=alpha[c]) for c in range(2)]
+    mix = Mixture(comps, weights=w)
+    k = np.arange(200_000)[:, None]
+    cdf = np.zeros((k.size, mu.shape[1]))
+    for c in range(2):
+        r = 1.0 / np.where(alpha[c] > 0, alpha[c], 1.0)
+        nb = stats.nbinom.cdf(k, r, r / (r + mu[c]))
+        cdf += w[c] * np.where(alpha[c] > 0, nb, stats.poisson.cdf(k, mu[c]))
+    for q in (1e-10, 0.01, 0.3, 0.5, 0.51, 0.9, 0.999, 1 - 1e-10):
+        got = mix.icdf(np.full(mu.shape[1], q))
+        near = np.min(np.abs(cdf - q), axis=0) > 1e-9  # no lattice value within rounding of q
+        np.testing.assert_array_equal(got[near], np.argmax(cdf >= q, axis=0)[near])

@@ -297,6 +297,41 @@ def test_mixture_of_negative_binomials_with_large_counts_equals_the_sum():
         assert float(crps(mix, y)[i]) == pytest.approx(want, rel=1e-9)
 
 
+def test_mixture_of_count_laws_with_windows_far_apart_equals_the_sum():
+    # each row is summed over its own window of the integers (issue 22): rows with counts near
+    # 0 and in the thousands in one call, observations far below and far above a row's bulk
+    # (one beyond two million, where one lattice for all rows was too long), a Poisson
+    # component beside negative binomials. Oracle: scipy's cdfs on one lattice from 0 for every
+    # row, summed by numpy, each integer beyond it adding 1 (scipy's sf there is below 1e-16)
+    rng = np.random.default_rng(22)
+    mu = np.array([0.02, 0.8, 6.0, 40.0, 900.0, 4000.0, 7000.0, 3.0])
+    alpha = np.array([2.0, 0.3, 0.01, 0.5, 0.05, 0.35, 0.02, 0.0])
+    k_comps = 5
+    mus = mu * np.exp(rng.normal(0.0, 0.2, (k_comps, mu.size)))
+    alphas = alpha * np.exp(rng.normal(0.0, 0.3, (k_comps, mu.size)))
+    weights = rng.dirichlet(np.ones(k_comps), size=mu.size).T
+    comps = [NegativeBinomial(mean=mus[c], dispersion=alphas[c]) for c in range(k_comps - 1)]
+    comps.append(Poisson(mus[-1]))
+    mix = Mixture(comps, weights=weights)
+    y = np.array([0.0, 250.0, 3_000_000.0, 0.0, 20_000.0, 0.0, 3.0, -3.0])
+    top = 120_000
+    k = np.arange(-5, top + 1)[:, None]
+    cdf = np.zeros((k.size, mu.size))
+    for c in range(k_comps):
+        if c < k_comps - 1:  # dispersion 0 (the last row): the Poisson limit
+            r = 1.0 / np.where(alpha > 0, alphas[c], 1.0)
+            laws = (stats.nbinom(r, r / (r + mus[c])), stats.poisson(mus[c]))
+            law_cdf = np.where(alpha > 0, laws[0].cdf(k), laws[1].cdf(k))
+            law_sf = np.where(alpha > 0, laws[0].sf(top), laws[1].sf(top))
+        else:
+            law_cdf, law_sf = stats.poisson.cdf(k, mus[c]), stats.poisson.sf(top, mus[c])
+        cdf += weights[c] * law_cdf
+        assert np.all(law_sf < 1e-16)
+    want = np.sum((cdf - (k >= y)) ** 2, axis=0) + np.maximum(y - top - 1, 0.0)
+    got = crps(mix, y)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
 def test_categorical_is_refused_clearly():
     with pytest.raises(ValueError, match="no order"):
         crps(Categorical(probs=[[0.2, 0.8]]), [1])

@@ -209,6 +209,69 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
     return nll, d_mean, d_disp
 
 
+# nb_mixture_pmf_run: one exact log-mass (nb_nll_terms) every at most this many integers, the masses
+# between by the ratio of consecutive ones
+_RUN_BLOCK = 64
+# ... and fewer where the ratios could multiply past this (exp(600) of 1e308)
+_RUN_LOG_GROWTH = 600.0
+
+
+def nb_mixture_pmf_run(start: ArrayLike, n: int, log_mu: ArrayLike, log_alpha: ArrayLike,
+                       weights: ArrayLike) -> NDArray[np.float64]:  # fmt: skip
+    """``sum_c w_c P_c(Y = start + j)`` for ``j = 0..n-1``: masses of mixtures of NB2 laws.
+
+    Each component's masses: every ``B``-th integer's is ``exp`` of :func:`nb_nll_terms`'
+    log-mass (the law's own ``_log_prob``); the ``B - 1`` after it are it times the running
+    product of the ratios of consecutive masses, ``P(k + 1) / P(k) = mu (1 + alpha k) / ((1
+    + alpha mu)(k + 1))`` (the recurrence ``(k + 1) f(k + 1) = (1 - p)(k + r) f(k)``): a few
+    flops per integer rather than log-gamma functions, and at most ``B`` roundings of
+    ``1e-16`` in a row (``gammaln(k + r)`` alone carries ``1e-16 k log k`` of absolute error).
+    A ratio is at most ``R = max(1, alpha) mu / (1 + alpha mu)``; ``B = 64``, fewer where
+    ``R^B`` could pass ``e^600``, so the products stay finite and a mass under ``e^-745`` (0 in
+    float64) makes none after it larger than ``e^-145``.
+
+    Parameters
+    ----------
+    start : array-like of shape (m,)
+        Integers ``>= 0``, the first point of each mixture's run (float64).
+    n : int
+        Points per run.
+    log_mu, log_alpha : array-like of shape (K, m)
+        The components' ``log mu`` and ``log alpha`` (``-inf``: the Poisson limit).
+    weights : array-like of shape (K, m)
+        The components' weights.
+
+    Returns
+    -------
+    ndarray of float64, shape ``(n, m)``
+    """
+    start = np.asarray(start, dtype=np.float64)
+    log_mu, log_alpha, weights = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (log_mu, log_alpha, weights)))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        log_c = log_mu - np.logaddexp(0.0, log_mu + log_alpha)  # log(mu / (1 + alpha mu))
+        growth = np.max(log_c + np.maximum(log_alpha, 0.0), initial=0.0)
+        c, alpha = np.exp(log_c), np.exp(log_alpha)
+    block = int(min(_RUN_BLOCK, max(1.0, _RUN_LOG_GROWTH // max(growth, 1.0))))
+    n_blocks = max(-(-int(n) // block), 1)
+    # laid out (block, n_blocks, m): each step of the running product is one contiguous slab
+    first = start + block * np.arange(n_blocks, dtype=np.float64)[:, None]
+    k = first + np.arange(block - 1, dtype=np.float64)[:, None, None]
+    inv = 1.0 / (k + 1.0)
+    total = np.zeros((block, n_blocks) + start.shape)
+    run = np.empty_like(total)
+    for i in range(log_mu.shape[0]):
+        anchor, _, _ = nb_nll_terms(first, log_mu[i], log_alpha[i])
+        run[0] = np.exp(-anchor) * weights[i]
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.multiply(alpha[i] * k + 1.0, c[i] * inv, out=run[1:])
+        for j in range(1, block):  # the running product, slab by slab
+            np.multiply(run[j - 1], run[j], out=run[j])
+        total += run
+    # a law at 0 (mu = 0): the ratio is 0, and so is every mass after the anchor
+    return total.transpose(1, 0, 2).reshape((n_blocks * block,) + start.shape)[:n]
+
+
 def nb_log_cdf_sf(k: ArrayLike, log_mu: ArrayLike,
                   log_alpha: ArrayLike) -> tuple[NDArray, NDArray]:  # fmt: skip
     """``(log F(k), log S(k))`` of NB2 at integers ``k >= 0``, from ``log mu`` and ``log alpha``.

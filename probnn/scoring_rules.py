@@ -426,7 +426,7 @@ def _crps_mixture(dist: Mixture, y):
         return first - 0.5 * second
     if all(type(c) in (NegativeBinomial, Poisson) for c in comps):
         return _crps_count_mixture(dist, y)
-    if all(type(c) in _INTEGER_VALUED for c in comps):
+    if all(type(c) in _INTEGER_VALUED or getattr(c, "support", None) == "count" for c in comps):
         return _crps_integers(dist, y, dist.lattice_cdf)
     if all(type(c) in _MEAN_ABS and _finite_mean(c) for c in comps):
         first = sum(w[i] * _MEAN_ABS[type(c)](c, y) for i, c in enumerate(comps))
@@ -623,6 +623,8 @@ def _crps_categorical(dist: Categorical, y):
     )
 
 
+# laws on the integers from 0 besides those whose support is "count" (a hurdle's, a
+# zero-inflated law's): a mixture of them is scored by the sum over the integers
 _INTEGER_VALUED = (Poisson, NegativeBinomial, Bernoulli, OrderedLogistic)
 # the sum over the integers stops at the mixture's (1 - _LATTICE_TAIL)-quantile (and y)
 _LATTICE_TAIL = 1e-13

@@ -96,7 +96,28 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
             detail = " ".join(str(exc).split())
             code = errno.ENOSPC if "StorageFull" in detail or "No space" in detail else errno.EIO
             raise OSError(code, f"{os.strerror(code)} (safetensors: {detail})", str(path)) from exc
+        _sort_header(tmp)
     return path
+
+
+def _sort_header(path: pathlib.Path) -> None:
+    """Rewrite a safetensors file's JSON header with its keys sorted, in place.
+
+    The library writes the header's entries (the metadata's and the tensors') in a hash
+    map's order, which changes from one call to the next: the same model gave files that
+    differed in bytes. Sorted, the same model is the same file (its SHA-256 too). The same
+    entries in another order have the same length, so the header keeps its size and the
+    tensors' offsets; what is left is padded with spaces, as the library pads.
+    """
+    with open(path, "r+b") as fh:
+        (n,) = _HEADER_LEN.unpack(fh.read(_HEADER_LEN.size))
+        header = json.loads(fh.read(n).decode("utf-8"))
+        text = json.dumps(header, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")  # fmt: skip
+        if len(text) > n:  # (not for a header the library wrote compactly): leave it
+            return
+        fh.seek(_HEADER_LEN.size)
+        fh.write(text + b" " * (n - len(text)))
 
 
 def _read_header(path: pathlib.Path) -> dict:

@@ -191,3 +191,15 @@ def test_interrupted_first_save_leaves_nothing(tmp_path, fitted, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         save_model(fitted[0], tmp_path / "new.safetensors")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_model_is_the_same_file(tmp_path, fitted):
+    # safetensors writes its header's entries in a hash map's order, which changed from one
+    # save to the next: the same model gave files with different bytes (and SHA-256)
+    model, X = fitted
+    paths = [save_model(model, tmp_path / f"m{i}.safetensors") for i in range(6)]
+    first = paths[0].read_bytes()
+    assert all(p.read_bytes() == first for p in paths[1:])
+    # ... still a valid safetensors file: the library's own reader and load_model agree
+    assert set(load_file(str(paths[0]))) == set(load_file(str(paths[1])))
+    np.testing.assert_array_equal(load_model(paths[0]).predict_proba(X), model.predict_proba(X))

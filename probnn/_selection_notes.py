@@ -69,10 +69,11 @@ def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, s
     values = _real_values(column, kinds)
     if values is None:
         return None
-    shares = values.value_counts(normalize=True)
-    value, share = float(shares.index[0]) + 0.0, float(shares.iloc[0])  # (-0.0 is 0)
+    counts = values.value_counts()
+    value, share = float(counts.index[0]) + 0.0, float(counts.iloc[0] / counts.sum())  # (-0.0 is 0)
     low, high = float(values.min()), float(values.max())
-    if share < POINT_MASS_SHARE or value not in (low, high) or low == high:
+    if share < POINT_MASS_SHARE or counts.iloc[0] < _resolution.POINT_MASS_ROWS or \
+            value not in (low, high) or low == high:
         return None
     return value, share, "smallest" if value == low else "largest"
 

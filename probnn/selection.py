@@ -115,8 +115,8 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     ----------
     n_rows : int
     cv : "auto", int, None, a scikit-learn splitter or an iterable of (train, test)
-        ``"auto"``: :data:`N_SPLITS` shuffled folds below :data:`LARGE_TABLE` rows, one
-        split above; an int K >= 2: K shuffled folds (``sklearn.model_selection.KFold``,
+        ``"auto"``: :data:`N_SPLITS` shuffled folds below :data:`LARGE_TABLE` rows (one a
+        row below ``N_SPLITS`` rows), one split above; an int K >= 2: K shuffled folds (``sklearn.model_selection.KFold``,
         ``random_state=seed``); None or 1: one split (``probnn._split.split_rows``, the
         ``fit`` command's rule, 20% held out); an object with ``split(X)``: its folds.
     seed : int
@@ -134,7 +134,8 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     if isinstance(cv, str):
         if cv != "auto":
             raise ValueError(f"cv must be 'auto', an int, None or a splitter; found {cv!r}")
-        cv = N_SPLITS if n_rows < LARGE_TABLE else None
+        # (a tiny table: a fold per row, each row held out once, rather than a refusal)
+        cv = min(N_SPLITS, n_rows) if n_rows < LARGE_TABLE else None
         if cv is not None and labels is not None:
             rarest = int(np.min(np.unique(np.asarray(labels, dtype=str), return_counts=True)[1]))
             if rarest >= 2:

@@ -131,3 +131,31 @@ def test_a_tiny_tables_ensemble_is_one_of_glms(tmp_path, capsys):
     y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
     constant = -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
     assert _metric(printed, "NLL (nats per example)") < constant - 0.3
+
+
+def test_a_table_of_six_rows_is_selected_by_a_fold_per_row(tmp_path, capsys):
+    # 4 training rows: the five folds of --family auto were refused with the splitter's words
+    # ("cv must be between 1 and the rows (4); found 5"); now each row is held out once. And
+    # every value is one row of four (25%), no heap and no point mass: a value held by one row
+    # is what any continuous sample has (before: a heap warning on 25% of the rows)
+    frame = _linear_table(6)
+    data = tmp_path / "six.csv"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--out",
+                             tmp_path / "six.safetensors")  # fmt: skip
+    assert code == 0, err
+    assert "(4-fold cross-validation over 4 rows)" in printed, printed
+    assert "exactly" not in printed and "censored" not in printed, printed
+
+
+def test_one_row_at_the_smallest_value_is_no_point_mass():
+    from probnn._selection_notes import point_mass
+    from probnn.tables.resolution import heap
+
+    y = pd.Series(np.linspace(0.0, 1.0, 12) ** 2)  # 12 distinct values: each 1/12 > 5%
+    assert point_mass(y, ("positive",)) is None and heap(y, ("positive",)) is None
+    # two rows at the smallest value of 12 (17%, 2 rows): a point mass; two inside: a heap
+    y2 = pd.Series(np.r_[0.0, 0.0, np.linspace(0.1, 1.0, 10)])
+    assert point_mass(y2, ("real",)) == (0.0, 2 / 12, "smallest")
+    y3 = pd.Series(np.r_[0.5, 0.5, np.linspace(0.0, 1.0, 10)])
+    assert heap(y3, ("real",))[:2] == (0.5, 2 / 12)

@@ -21,13 +21,16 @@ import pandas as pd
 
 from probnn.tables.split import sample_keys
 
-__all__ = ["POINT_MASS_SHARE", "StreamedHeap", "heap", "needs_floor", "real_values",
-           "with_resolution_floor"]
+__all__ = ["POINT_MASS_ROWS", "POINT_MASS_SHARE", "StreamedHeap", "heap", "needs_floor",
+           "real_values", "with_resolution_floor"]
 
 # A real target with at least this share of its rows exactly at one value holds a heap
 # there: 5% of the rows is far more than rounding stacks on one value of a continuous
 # target, and enough for a density's spike to dominate the mean NLL.
 POINT_MASS_SHARE = 0.05
+# ... and at least this many rows: on a table of under 20 rows one row is 5%, and a value
+# held by one row is what every continuous sample has, no heap
+POINT_MASS_ROWS = 2
 
 
 def _real(kinds: Sequence[str]) -> bool:
@@ -68,8 +71,9 @@ def _largest_heap(counts: pd.Series, low: float, high: float) -> tuple[float, fl
     from probnn.families.base import resolution
 
     values = counts.index.to_numpy(dtype=np.float64)
-    shares = counts[(values > low) & (values < high)].sort_values(ascending=False) / counts.sum()
-    if shares.empty or float(shares.iloc[0]) < POINT_MASS_SHARE:
+    inside = counts[(values > low) & (values < high)].sort_values(ascending=False)
+    shares = inside / counts.sum()
+    if shares.empty or float(shares.iloc[0]) < POINT_MASS_SHARE or inside.iloc[0] < POINT_MASS_ROWS:
         return None
     return float(shares.index[0]) + 0.0, float(shares.iloc[0]), resolution(values)
 

@@ -49,8 +49,9 @@ def crps(dist: Distribution, y: ArrayLike) -> NDArray[np.floating]:
     (the Brier score ``(p - y)^2``) and OrderedLogistic (the ranked probability score
     ``sum_k (F(k) - 1{y <= k})^2`` over the class indices). Other laws on the counts
     (zero-inflated, hurdle) are summed over the integers by their cdf. A Mixture of the other
-    continuous ones gets its cross terms ``E|X_i - X_j'|`` by one-dimensional quadrature,
-    a Mixture of count laws the sum over the integers. Other distributions with a
+    continuous ones gets its cross terms ``E|X_i - X_j'|`` by one-dimensional quadrature
+    (above 8 components ``E|X - X'| / 2`` as one integral of ``F (1 - F)``), a Mixture of
+    count laws the sum over the integers. Other distributions with a
     ``cdf`` and an ``icdf`` are scored by :func:`crps_numerical`.
 
     Parameters

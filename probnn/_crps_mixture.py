@@ -28,7 +28,7 @@ _CELL = 4.0
 _MAX_BUCKET = 40
 _MIN_DF = 1.5  # a heavier Student-t tail than this outruns the nodes: the pairwise formula
 _POWER = 3.0  # the partition's tails: a group's share falls as distance^-6
-_ROW_CHUNK = 1024  # rows per block: the nodes take (nodes x rows) floats per component
+_ROW_CHUNK = 256  # rows per block: a block's arrays are (nodes x rows), up to 1792 nodes
 
 _POSITIVE = (Beta, Gamma, LogNormal)
 
@@ -219,10 +219,12 @@ def _half_gini_rows(pairs, w, med, spread, space, rows, rule):
                 below += w[i] * f
                 above += w[i] * s
             # partition of unity: group j's share log W_j - p log(S_j^2 + (ell - M_j)^2)
-            logs = np.stack([log_weight[j]
-                             - 2.0 * _POWER * np.log(np.hypot(scale[j], ell - centre[j]))
-                             for j in range(weight.shape[0])])
-            share = np.exp(logs[g] - special.logsumexp(logs, axis=0))
+            def log_phi(j):
+                return log_weight[j] - 2.0 * _POWER * np.log(np.hypot(scale[j], ell - centre[j]))
+            norm = log_phi(0)
+            for j in range(1, weight.shape[0]):    # one (nodes x rows) array at a time
+                norm = np.logaddexp(norm, log_phi(j))
+            share = np.exp(log_phi(g) - norm)
             with np.errstate(invalid="ignore", over="ignore"):
                 val = below * above * jac * share * dell
             return np.where(np.isfinite(val), val, 0.0)

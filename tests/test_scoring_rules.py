@@ -493,7 +493,8 @@ def _many(family, k, n, multimodal, rng):
     if family == "beta":
         a = np.where(far, 40.0, 2.0) * rng.uniform(0.7, 1.4, (k, n))
         b = np.where(far, 2.0, 30.0) * rng.uniform(0.7, 1.4, (k, n))
-        comps, laws = [Beta(a[i], b[i]) for i in range(k)], [stats.beta(a[:, r], b[:, r]) for r in range(n)]
+        comps = [Beta(a[i], b[i]) for i in range(k)]
+        laws = [stats.beta(a[:, r], b[:, r]) for r in range(n)]
         return comps, laws, (0.0, 1.0), [-0.5, 1e-3, 0.05, 0.5, 0.97, 1.7]
     if family == "gamma":
         shape_k = rng.uniform(0.5, 5.0, (k, n))
@@ -542,7 +543,8 @@ def test_mixture_of_many_components_equals_the_pairwise_formula(monkeypatch):
     import probnn.scoring_rules as scoring_rules
     rng = np.random.default_rng(5)
     n, k = 3, 12
-    df, loc, scale = rng.uniform(1.5, 5.0, (k, n)), rng.normal(0.0, 3.0, (k, n)), rng.uniform(0.3, 2.0, (k, n))
+    df, loc = rng.uniform(1.5, 5.0, (k, n)), rng.normal(0.0, 3.0, (k, n))
+    scale = rng.uniform(0.3, 2.0, (k, n))
     mixes = [Mixture([StudentT(df[i], loc[i], scale[i]) if i % 2 else Laplace(loc[i], scale[i])
                       for i in range(k)]),
              Mixture([Beta(1.0 + df[i], 1.0 + scale[i]) for i in range(k)])]
@@ -565,8 +567,8 @@ def test_mixture_of_many_components_takes_no_pairwise_cross_terms(monkeypatch):
     rng = np.random.default_rng(8)
     a, b = rng.uniform(2.0, 4.0, (100, 2)), rng.uniform(2.0, 4.0, (100, 2))
     mix = Mixture([Beta(a[i], b[i]) for i in range(100)])
-    want = [integral_crps(lambda x: float(np.mean(stats.beta.cdf(x, a[:, r], b[:, r]))), 0.4, 0.0, 1.0)
-            for r in range(2)]
+    want = [integral_crps(lambda x: float(np.mean(stats.beta.cdf(x, a[:, r], b[:, r]))), 0.4,
+                          0.0, 1.0) for r in range(2)]
     np.testing.assert_allclose(crps(mix, 0.4), want, rtol=1e-8)
 
 

@@ -467,3 +467,126 @@ def test_mixture_of_hurdle_and_zero_inflated_laws_is_the_sum_over_the_integers()
     want = np.sum((cdf - (k >= y)) ** 2, axis=0)
     got = crps(Mixture(comps, weights=weights), y)
     np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------
+# many-component mixtures (issue 22): E|X - X'| / 2 as one integral of F (1 - F) over x
+
+def piecewise_integral_crps(cdf, y, points, lower=-np.inf, upper=np.inf):
+    """``int (F(x) - 1{x >= y})^2 dx`` by quad on the segments between ``points`` and y."""
+    edges = np.unique(np.clip(np.concatenate([[lower, upper, y], points]), lower, upper))
+    total = max(lower - y, 0.0) + max(y - upper, 0.0)   # the step alone outside the support
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for a, b in zip(edges[:-1], edges[1:]):
+            step = 1.0 if a >= y else 0.0
+            total += integrate.quad(lambda x: (cdf(x) - step) ** 2, a, b, limit=500,
+                                    epsabs=0.0, epsrel=1e-12)[0]
+    return total
+
+
+def _many(family, k, n, multimodal, rng):
+    """K components per row of one family (two far-apart groups if multimodal), their
+    scipy.stats laws (one frozen vectorised law per row), the support and the observations."""
+    half = np.arange(k)[:, None] % 2 == 1
+    far = half if multimodal else np.zeros((k, 1), dtype=bool)
+    if family == "beta":
+        a = np.where(far, 40.0, 2.0) * rng.uniform(0.7, 1.4, (k, n))
+        b = np.where(far, 2.0, 30.0) * rng.uniform(0.7, 1.4, (k, n))
+        comps = [Beta(a[i], b[i]) for i in range(k)]
+        laws = [stats.beta(a[:, r], b[:, r]) for r in range(n)]
+        return comps, laws, (0.0, 1.0), [-0.5, 1e-3, 0.05, 0.5, 0.97, 1.7]
+    if family == "gamma":
+        shape_k = rng.uniform(0.5, 5.0, (k, n))
+        rate = np.where(far, 0.01, 1.0) * rng.uniform(0.5, 2.0, (k, n))
+        comps = [Gamma(shape_k[i], rate[i]) for i in range(k)]
+        laws = [stats.gamma(shape_k[:, r], scale=1.0 / rate[:, r]) for r in range(n)]
+        return comps, laws, (0.0, np.inf), [-3.0, 1e-4, 1.0, 30.0, 300.0, 1e5]
+    if family == "lognormal":
+        mu = rng.normal(0.0, 0.2, (k, n)) + np.where(far, 8.0, 0.0)
+        s = rng.uniform(0.1, 1.0, (k, n))
+        comps = [LogNormal(mu[i], s[i]) for i in range(k)]
+        laws = [stats.lognorm(s[:, r], scale=np.exp(mu[:, r])) for r in range(n)]
+        return comps, laws, (0.0, np.inf), [-1.0, 1e-3, 1.0, 100.0, 3000.0, 1e6]
+    loc = rng.normal(0.0, 0.3, (k, n)) + np.where(far, 60.0, 0.0)
+    scale = rng.uniform(0.2, 1.5, (k, n))
+    if family == "studentt":
+        df = rng.uniform(1.5, 5.0, (k, n))
+        comps = [StudentT(df[i], loc[i], scale[i]) for i in range(k)]
+        laws = [stats.t(df[:, r], loc[:, r], scale[:, r]) for r in range(n)]
+    else:
+        comps = [Laplace(loc[i], scale[i]) for i in range(k)]
+        laws = [stats.laplace(loc[:, r], scale[:, r]) for r in range(n)]
+    return comps, laws, (-np.inf, np.inf), [-1e4, -5.0, 0.0, 30.0, 61.0, 1e4]
+
+
+@pytest.mark.parametrize("multimodal", [False, True])
+@pytest.mark.parametrize("family,k", [("beta", 100), ("gamma", 40), ("lognormal", 30),
+                                      ("studentt", 20), ("laplace", 60)])
+def test_mixture_of_many_components_equals_the_integral(family, k, multimodal):
+    rng = np.random.default_rng(abs(hash((family, multimodal))) % 2**32)
+    n = 6
+    comps, laws, (lower, upper), y = _many(family, k, n, multimodal, rng)
+    weights = rng.dirichlet(np.ones(k), size=n).T                          # (K, n)
+    got = crps(Mixture(comps, weights=weights), np.array(y))
+    for r in range(n):
+        law = laws[r]
+        points = np.quantile(law.median(), np.linspace(0.0, 1.0, 9))      # the groups' centres
+        want = piecewise_integral_crps(lambda x: float(weights[:, r] @ law.cdf(x)), y[r],
+                                       np.concatenate([points, law.ppf(1e-6), law.ppf(1 - 1e-6)]),
+                                       lower, upper)
+        assert got[r] == pytest.approx(want, rel=1e-8, abs=1e-13)
+
+
+def test_mixture_of_many_components_equals_the_pairwise_formula(monkeypatch):
+    # the same mixtures through the pairwise path (cross terms over the quantiles)
+    import probnn.scoring_rules as scoring_rules
+    rng = np.random.default_rng(5)
+    n, k = 3, 12
+    df, loc = rng.uniform(1.5, 5.0, (k, n)), rng.normal(0.0, 3.0, (k, n))
+    scale = rng.uniform(0.3, 2.0, (k, n))
+    mixes = [Mixture([StudentT(df[i], loc[i], scale[i]) if i % 2 else Laplace(loc[i], scale[i])
+                      for i in range(k)]),
+             Mixture([Beta(1.0 + df[i], 1.0 + scale[i]) for i in range(k)])]
+    ys = [np.array([-20.0, 0.5, 7.0]), np.array([0.02, 0.6, 1.3])]
+    got = [crps(m, y) for m, y in zip(mixes, ys)]
+    monkeypatch.setattr(scoring_rules, "_PAIRWISE_MAX_COMPONENTS", 10**9)
+    want = [crps(m, y) for m, y in zip(mixes, ys)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-8)
+
+
+def test_mixture_of_many_components_takes_no_pairwise_cross_terms(monkeypatch):
+    # issue 22: a Laplace posterior's predictive (100 components) took 4950 cross terms,
+    # each a quadrature over a component's quantiles: minutes for 60 rows
+    import probnn.scoring_rules as scoring_rules
+
+    def refuse(first, second):
+        raise AssertionError("pairwise cross term")
+    monkeypatch.setattr(scoring_rules, "_cross_mean_abs", refuse)
+    rng = np.random.default_rng(8)
+    a, b = rng.uniform(2.0, 4.0, (100, 2)), rng.uniform(2.0, 4.0, (100, 2))
+    mix = Mixture([Beta(a[i], b[i]) for i in range(100)])
+    want = [integral_crps(lambda x: float(np.mean(stats.beta.cdf(x, a[:, r], b[:, r]))), 0.4,
+                          0.0, 1.0) for r in range(2)]
+    np.testing.assert_allclose(crps(mix, 0.4), want, rtol=1e-8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(9, 30), st.floats(0.0, 80.0, **finite), st.floats(1.5, 6.0, **finite),
+       st.floats(-100.0, 100.0, **finite), st.integers(0, 2**31))
+def test_mixture_of_many_components_matches_the_pairwise_formula_property(k, gap, df, y, seed):
+    import probnn.scoring_rules as scoring_rules
+    rng = np.random.default_rng(seed)
+    loc = rng.normal(size=k) + gap * (np.arange(k) % 2)
+    scale = np.exp(rng.normal(0.0, 0.7, size=k))
+    mix = Mixture([StudentT(df, [loc[i]], [scale[i]]) if i % 3 else Laplace([loc[i]], [scale[i]])
+                   for i in range(k)], weights=rng.dirichlet(np.ones(k)))
+    got = crps(mix, [y])
+    threshold = scoring_rules._PAIRWISE_MAX_COMPONENTS
+    try:
+        scoring_rules._PAIRWISE_MAX_COMPONENTS = 10**9
+        want = crps(mix, [y])
+    finally:
+        scoring_rules._PAIRWISE_MAX_COMPONENTS = threshold
+    np.testing.assert_allclose(got, want, rtol=1e-7)

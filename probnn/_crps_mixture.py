@@ -1,0 +1,232 @@
+"""Half the Gini mean difference ``E|X - X'| / 2`` of a mixture of many continuous laws, in O(K).
+
+``E|X - X'| / 2 = int F(x) (1 - F(x)) dx`` for X, X' independent draws of the mixture
+``F = sum_k w_k F_k``: one integral over x whose integrand needs the K components' cdfs and
+survival functions at each node, where the pairwise (Grimit et al.) formula needs K(K - 1)/2
+cross terms, each an integral over a component's quantiles. :mod:`probnn.scoring_rules` uses
+this for a mixture of more than a handful of components (a Laplace posterior's Monte Carlo
+predictive has 100); see :func:`mixture_half_gini` for the rule and its accuracy.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from probnn.distributions import Beta, Distribution, Gamma, Laplace, LogNormal, Normal, StudentT
+
+__all__ = ["mixture_half_gini"]
+
+# Components are grouped by their spread in buckets of a factor _BUCKET, and within a bucket by
+# their median in cells _CELL bucket-spreads wide; each group takes a share of the integrand,
+# falling as (distance / scale)^(-2 _POWER) away from it.
+_BUCKET = 4.0
+_CELL = 4.0
+_MAX_BUCKET = 40
+_MIN_DF = 1.5  # a heavier Student-t tail than this outruns the nodes: the pairwise formula
+_POWER = 3.0  # the partition's tails: a group's share falls as distance^-6
+_ROW_CHUNK = 256  # rows per block: a block's arrays are (nodes x rows), up to 1792 nodes
+
+_POSITIVE = (Beta, Gamma, LogNormal)
+
+
+def _flat(param, shape) -> NDArray[np.float64]:
+    return np.broadcast_to(np.asarray(param, dtype=np.float64), shape).reshape(-1)
+
+
+def _cdf_sf_fn(c: Distribution, shape) -> Callable | None:
+    """``(x, xc, rows) -> (F(x), 1 - F(x))`` for the batch entries ``rows``, each computed from
+    its own side (no ``1 - F`` cancellation in a tail); ``xc`` is ``1 - x`` where the
+    coordinate gives it exactly (logit), else None."""
+    kind = type(c)
+    if kind in (Normal, Laplace, StudentT):
+        loc, scale = _flat(c._loc, shape), _flat(c._scale, shape)
+        df = _flat(c._df, shape) if kind is StudentT else None
+
+        def symmetric(x, xc, rows):
+            z = (x - loc[rows]) / scale[rows]
+            if kind is Normal:
+                return special.ndtr(z), special.ndtr(-z)
+            if kind is StudentT:
+                return special.stdtr(df[rows], z), special.stdtr(df[rows], -z)
+            lower = 0.5 * np.exp(np.minimum(z, 0.0))
+            upper = 0.5 * np.exp(-np.maximum(z, 0.0))
+            return np.where(z < 0, lower, 1.0 - upper), np.where(z > 0, upper, 1.0 - lower)
+        return symmetric
+    if kind is Gamma:
+        k, rate = _flat(c._k, shape), _flat(c._beta, shape)
+
+        def gamma(x, xc, rows):
+            with np.errstate(over="ignore", invalid="ignore"):  # x = inf beyond exp's range
+                u = rate[rows] * np.maximum(x, 0.0)
+            return special.gammainc(k[rows], u), special.gammaincc(k[rows], u)
+        return gamma
+    if kind is LogNormal:
+        mu, s = _flat(c._loc, shape), _flat(c._scale, shape)
+
+        def lognormal(x, xc, rows):
+            with np.errstate(divide="ignore"):
+                w = (np.log(np.maximum(x, 0.0)) - mu[rows]) / s[rows]
+            return special.ndtr(w), special.ndtr(-w)
+        return lognormal
+    if kind is Beta:
+        a, b = _flat(c._a, shape), _flat(c._b, shape)
+
+        def beta(x, xc, rows):
+            xc = 1.0 - x if xc is None else xc
+            return (special.betainc(a[rows], b[rows], np.clip(x, 0.0, 1.0)),
+                    special.betainc(b[rows], a[rows], np.clip(xc, 0.0, 1.0)))
+        return beta
+    return None
+
+
+def _space(components) -> str:
+    """The coordinate ``l`` the rule integrates in: logit x on [0, 1], log x on x > 0, else x."""
+    if all(type(c) is Beta for c in components):
+        return "logit"
+    if all(type(c) in _POSITIVE for c in components):
+        return "log"
+    return "real"
+
+
+def _to_space(q, space):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if space == "log":
+            return np.log(q)
+        if space == "logit":
+            return np.log(q) - np.log1p(-q)
+    return q
+
+
+def _from_space(ell, space):
+    """``x``, ``1 - x`` (None unless exact) and ``dx / dl`` at the coordinates ``ell``."""
+    if space == "log":
+        with np.errstate(over="ignore"):
+            x = np.exp(ell)
+        return x, None, x
+    if space == "logit":
+        x, xc = special.expit(ell), special.expit(-ell)
+        return x, xc, x * xc
+    return ell, None, np.ones_like(ell)
+
+
+def mixture_half_gini(components, log_weights, batch_shape, rule) -> NDArray[np.float64] | None:
+    """``E|X - X'| / 2 = int F (1 - F) dx`` of ``Mixture(components)``, batch-shaped; or None.
+
+    The integral is taken in a coordinate ``l`` that maps the support onto the real line
+    (x itself; log x for positive laws; logit x for laws on [0, 1]), with the integrand
+    ``g(l) = F (1 - F) dx/dl``, ``F`` and ``1 - F`` each summed from the components' own cdfs
+    and survival functions (no cancellation in a tail). The components are grouped per row
+    (by spread, within a factor 4, and by median, within cells 4 spreads wide; a spread is
+    half the interquartile range in ``l``, from three quantiles per component and row: the
+    only quantiles taken); group ``j``, of centre ``M_j``, scale ``S_j`` (its widest spread,
+    or half its range of medians) and weight ``W_j`` (its members'), takes the share
+    ``pi_j = W_j phi_j / sum_i W_i phi_i`` of the integrand, ``phi_j = (S_j^2 + (l -
+    M_j)^2)^-3``: close to 1 near its own components (the narrowest group where groups nest)
+    and below ``(S / distance)^6`` at another group's. Each share is integrated by the
+    tanh-sinh rule ``rule`` over the levels ``tau`` of ``l = M_j + S_j sinh(logit tau)``:
+    nodes spaced about ``h S_j`` near the group, ``h |l - M_j| log|l - M_j|`` away from it,
+    reaching ``e^52 S_j`` (a Student-t tail with df >= 1.5 is left below 1e-11). Cost:
+    (groups x nodes x K) cdf evaluations per row. Accuracy measured against scipy quad of
+    ``(F - 1{x >= y})^2`` and against the pairwise formula (tests/test_scoring_rules.py),
+    with the rule down to h = 1/512: 1e-12 relative or better for mixtures of 20-100 Beta,
+    Gamma, LogNormal and Student-t (df 1.5-5) components, unimodal or with modes far apart;
+    about 1e-9 with Laplace components (the kink of their density at the mode), 3e-9 at
+    worst seen.
+
+    Returns None (the caller falls back to the pairwise formula) for a component type
+    without a cdf pair here, a Student-t with df < 1.5 (its tail outruns the nodes: 2e-11
+    relative measured at df = 1.5, 1e-6 at 1.3, 2e-4 at 1.2), or a component whose quartiles
+    are not finite and distinct in ``l``.
+    """
+    shape = tuple(batch_shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    k = len(components)
+    pairs = [_cdf_sf_fn(c, shape) for c in components]
+    if any(p is None for p in pairs):
+        return None
+    if any(type(c) is StudentT and not np.all(np.asarray(c._df) >= _MIN_DF) for c in components):
+        return None
+    space = _space(components)
+    levels = {}
+    for p in (0.25, 0.5, 0.75):
+        levels[p] = np.stack([_to_space(_flat(c._icdf(np.full(shape, p)), shape), space)
+                              for c in components])                       # (K, n)
+    med = levels[0.5]
+    spread = 0.5 * (levels[0.75] - levels[0.25])
+    if not (np.all(np.isfinite(med)) and np.all(np.isfinite(spread)) and np.all(spread > 0)):
+        return None
+    w = np.exp(np.broadcast_to(log_weights, (k,) + shape).reshape(k, n))
+    out = np.empty(n)
+    for start in range(0, n, _ROW_CHUNK):
+        rows = slice(start, start + _ROW_CHUNK)
+        out[rows] = _half_gini_rows(pairs, w[:, rows], med[:, rows], spread[:, rows],
+                                    space, rows, rule)
+    return out.reshape(shape)
+
+
+def _groups(w, med, spread):
+    """Each row's Cauchy references: weights, centres and scales, shaped (C, n)."""
+    k, n = med.shape
+    widest = spread.max(axis=0)
+    bucket = np.clip(np.floor(np.log(widest / spread) / np.log(_BUCKET)), 0, _MAX_BUCKET)
+    unit = widest * _BUCKET ** -bucket
+    cell = np.floor(med / (_CELL * unit))
+    order = np.lexsort((cell.T, bucket.T), axis=-1).T                   # (K, n)
+    b_s, c_s = (np.take_along_axis(a, order, axis=0) for a in (bucket, cell))
+    new = np.ones((k, n), dtype=bool)
+    new[1:] = (b_s[1:] != b_s[:-1]) | (c_s[1:] != c_s[:-1])
+    gid = np.empty((k, n), dtype=np.int64)
+    np.put_along_axis(gid, order, np.cumsum(new, axis=0) - 1, axis=0)  # group of each component
+    n_groups = int(gid.max()) + 1
+    cols = np.broadcast_to(np.arange(n), (k, n))
+    weight = np.zeros((n_groups, n))
+    np.add.at(weight, (gid, cols), w)
+    low = np.full((n_groups, n), np.inf)
+    high = np.full((n_groups, n), -np.inf)
+    scale = np.zeros((n_groups, n))
+    np.minimum.at(low, (gid, cols), med)
+    np.maximum.at(high, (gid, cols), med)
+    np.maximum.at(scale, (gid, cols), spread)
+    empty = ~np.isfinite(low)                                           # padding: weight 0
+    low, high = np.where(empty, 0.0, low), np.where(empty, 0.0, high)
+    scale = np.where(empty, 1.0, scale)
+    return weight, 0.5 * (low + high), np.maximum(scale, 0.5 * (high - low))
+
+
+def _half_gini_rows(pairs, w, med, spread, space, rows, rule):
+    weight, centre, scale = _groups(w, med, spread)
+    keep = weight.max(axis=1) > 0
+    weight, centre, scale = weight[keep], centre[keep], scale[keep]
+    with np.errstate(divide="ignore"):
+        log_weight = np.log(weight)
+
+    total = np.zeros(w.shape[1])
+    for g in range(weight.shape[0]):
+        def pieces(left, right, g=g):
+            with np.errstate(divide="ignore"):
+                u = np.log(left) - np.log(right)                       # logit of the level
+            ell = centre[g] + scale[g] * np.sinh(u)                     # (N, n)
+            dell = scale[g] * np.cosh(u) / (left * right)               # d ell / d level
+            x, xc, jac = _from_space(ell, space)
+            below = np.zeros_like(ell)
+            above = np.zeros_like(ell)
+            for i, pair in enumerate(pairs):
+                f, s = pair(x, xc, rows)
+                below += w[i] * f
+                above += w[i] * s
+            # partition of unity: group j's share log W_j - p log(S_j^2 + (ell - M_j)^2)
+            def log_phi(j):
+                return log_weight[j] - 2.0 * _POWER * np.log(np.hypot(scale[j], ell - centre[j]))
+            norm = log_phi(0)
+            for j in range(1, weight.shape[0]):    # one (nodes x rows) array at a time
+                norm = np.logaddexp(norm, log_phi(j))
+            share = np.exp(log_phi(g) - norm)
+            with np.errstate(invalid="ignore", over="ignore"):
+                val = below * above * jac * share * dell
+            return np.where(np.isfinite(val), val, 0.0)
+        total += rule(pieces, 1)
+    return total

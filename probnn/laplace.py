@@ -113,9 +113,10 @@ class LaplaceApproximation(BaseEstimator):
         for classifiers with "binary" or "classes" support the probit approximation
         (MacKay 1992; Lu, Ie and Sha 2020 for classes): logits ``mu_j / sqrt(1 + pi/8
         C_jj)``, a softmax's taken centred (their mean over classes subtracted, which no
-        class probability depends on). "mc": Monte Carlo over the raw outputs (``n_samples`` draws): a
-        regressor's ``Mixture`` of the family's distributions, a classifier's mean
-        class probabilities. "auto" falls back to "mc" where "linear" does not exist.
+        class probability depends on). "mc": Monte Carlo over the raw outputs
+        (``n_samples`` draws): a regressor's ``Mixture`` of the family's distributions, a
+        classifier's mean class probabilities. "auto" falls back to "mc" where "linear"
+        does not exist.
     n_samples : int >= 1, default=100
         Draws of the raw outputs for "mc" and for a classifier's entropy split.
     random_state : None, int or Generator, default=None

@@ -116,9 +116,10 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     n_rows : int
     cv : "auto", int, None, a scikit-learn splitter or an iterable of (train, test)
         ``"auto"``: :data:`N_SPLITS` shuffled folds below :data:`LARGE_TABLE` rows (one a
-        row below ``N_SPLITS`` rows), one split above; an int K >= 2: K shuffled folds (``sklearn.model_selection.KFold``,
-        ``random_state=seed``); None or 1: one split (``probnn._split.split_rows``, the
-        ``fit`` command's rule, 20% held out); an object with ``split(X)``: its folds.
+        row below ``N_SPLITS`` rows), one split above; an int K >= 2: K shuffled folds
+        (``sklearn.model_selection.KFold``, ``random_state=seed``); None or 1: one split
+        (``probnn._split.split_rows``, the ``fit`` command's rule, 20% held out); an
+        object with ``split(X)``: its folds.
     seed : int
     labels : ndarray of shape (n_rows,), optional
         Class labels: ``"auto"`` then keeps each class's share in every fold

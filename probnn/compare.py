@@ -448,7 +448,8 @@ def compare_families(
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}")
         say(f"one split for all families: {train.size} training rows, {test.size} held out")
-    dtype = fit_params.get("dtype", np.float32)
+    # no dtype given: a fit trains in float64 where float32 cannot hold the target
+    dtype = fit_params.get("dtype") or np.float64
     problems = {f: _support_problem(frame, target, f, kinds, levels, dtype, censoring)
                 for f in tried}  # fmt: skip
     if censoring is not None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DataWarning", "NetworkTooLargeError", "TrainingDivergedError",
-           "SeparationWarning"]
+__all__ = ["DataError", "DataWarning", "NetworkTooLargeError", "PrecisionError",
+           "PrecisionWarning", "TrainingDivergedError", "SeparationWarning"]
 
 
 class DataError(ValueError):
@@ -11,6 +11,21 @@ class DataError(ValueError):
 
     The message says what was expected, what was found, and where (row,
     column, file). The command line reports it on one line and exits with 1.
+    """
+
+
+class PrecisionError(DataError):
+    """The target cannot be trained on in float32, the network's default precision.
+
+    Raised before training when a float32 value of the target leaves the family's
+    support (a count of 1e40 is inf in float32) or when one float32 step of the
+    network's outputs or of the target moves the prediction by more than a small
+    fraction of the target's spread (``y = 1e9 + N(0, 10)`` not standardised; a few
+    huge outliers that set the standardisation's scale far above the other rows'
+    spread). Float64 training resolves these. ``probnn.tables.TabularModel.fit`` (and
+    so ``probnn fit``, ``compare`` and the model selection) trains in float64 instead
+    when no ``dtype`` was given, and says so with a :class:`PrecisionWarning`; an
+    estimator given ``dtype="float32"`` raises it.
     """
 
 
@@ -46,3 +61,8 @@ class DataWarning(UserWarning):
     or categories at predict time that the model never saw in training
     (encoded as all zeros). The command line prints it as ``probnn: warning: ...``.
     """
+
+
+class PrecisionWarning(DataWarning):
+    """Trained in float64, since float32 could not represent or resolve the target
+    (:class:`PrecisionError`); no ``dtype`` was given. The model is saved in float64."""

@@ -66,7 +66,7 @@ from probnn.compare import (_target_frame, compare_families, paired_difference,
 from probnn._selection_notes import (CAPACITY_WORDS, POINT_MASS_SHARE, _name,
                                      _unchecked_networks, heap_note, point_mass_note,
                                      selection_censoring, selection_line)  # fmt: skip
-from probnn.exceptions import DataError, SeparationWarning
+from probnn.exceptions import DataError, PrecisionWarning, SeparationWarning
 
 __all__ = ["CAPACITIES", "Selection", "cv_splits", "one_standard_error_choice",
            "point_mass_note", "select_model"]  # fmt: skip
@@ -314,6 +314,7 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
                 # its score's business; the chosen one's refit warns as any fit
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", SeparationWarning)
+                warnings.simplefilter("ignore", PrecisionWarning)
                 result = compare_families(X, y, todo, split=scores.folds[i], **common, **params)
         except DataError as exc:  # every family failed on this fold (each one's reason)
             for f in todo:

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pandas as pd
 import pytest
 
@@ -296,6 +298,39 @@ def test_compare_ranks_and_skips(tmp_path, capsys):
     assert float(rows[1][4]) == pytest.approx(nats[1] - nats[0], abs=2e-4)
     assert float(rows[0][3]) == pytest.approx(nats[0] / math.log(2), abs=2e-4)
     assert "skipped poisson" in out
+
+
+def test_compare_keeps_its_columns_apart_at_any_size(tmp_path, capsys):
+    # three huge outliers: a normal family's held-out NLL is about 1e7 nats, whose four
+    # decimals ran into the next columns ("12058502.4746 17396741.720712058500.3030...")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=300)
+    y = x + rng.normal(size=300)
+    y[:3] = [1e6, -1e6, 5e5]
+    path = tmp_path / "o.csv"
+    pd.DataFrame({"x": x, "y": y}).to_csv(path, index=False)
+    code, out, err = run_inprocess(capsys, "compare", path, "--target", "y", "--families",
+                                   "normal,studentt", "--hidden", "none", "--solver", "lbfgs",
+                                   "--quiet", "--report", tmp_path / "cmp")  # fmt: skip
+    assert code == 0, err
+    rows = [l.split() for l in out.splitlines() if l.strip()[:1].isdigit()]
+    assert [len(r) for r in rows] == [8, 8] and rows[1][1] == "normal"
+    nats, bits, minus = (float(rows[1][i]) for i in (2, 3, 4))
+    assert bits == pytest.approx(nats / math.log(2), rel=1e-4)
+    assert minus == pytest.approx(nats - float(rows[0][2]), rel=1e-4)
+    float(rows[1][5]), float(rows[1][6]), float(rows[1][7])  # SE, CRPS, CRPS SE: numbers
+
+
+@given(st.floats(min_value=-1e300, max_value=1e300), st.sampled_from([9, 12, 14]))
+@settings(max_examples=200, deadline=None)
+def test_a_compare_cell_is_a_number_with_a_space_before_it(value, width):
+    from probnn.cli.compare import _cell
+
+    text = _cell(value, width)
+    assert len(text) == width and text[0] == " "
+    # at least 2 significant digits (9 characters hold "-1.2e+300" only as "-1e+300")
+    rel = 0.06 if width > 9 or abs(value) < 1e99 else 0.5
+    assert float(text) == pytest.approx(value, rel=rel, abs=5e-5)
 
 
 @pytest.mark.skipif(not (DATA / "bike-sharing" / "hour.csv").exists(),

@@ -379,8 +379,8 @@ def test_a_beta_target_that_is_0_in_float32_is_named(tmp_path, capsys, no_traini
     frame.loc[12, "y"] = 1e-300
     path = tmp_path / "b.csv"
     frame.to_csv(path, index=False)
-    code, err = _run(["fit", str(path), "--target", "y", "--family", "beta",
-                      "--out", str(tmp_path / "m.st")], capsys)  # fmt: skip
+    code, err = _run(["fit", str(path), "--target", "y", "--family", "beta", "--dtype",
+                      "float32", "--out", str(tmp_path / "m.st")], capsys)  # fmt: skip
     assert code == 1 and "data row 13" in _one_line(err) and "float32" in err
 
 

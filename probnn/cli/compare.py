@@ -82,10 +82,10 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     print(f"  {'rank':<5}{'family':<{width}}{'nats/example':>14}{'bits/example':>14}"
           f"{'minus best':>12}{'SE':>9}{crps_head}")  # fmt: skip
     for rank, row in enumerate(table.itertuples(index=False), 1):
-        shown = "-" if row.family == result.best else f"{row.se:.4f}"
+        shown = "-".rjust(9) if row.family == result.best else _cell(row.se, 9)
         crps = _crps_cells(row) if scored.any() else ""
-        print(f"  {rank:<5}{row.family:<{width}}{row.nll_nats:>14.4f}{row.nll_bits:>14.4f}"
-              f"{row.minus_best:>12.4f}{shown:>9}{crps}")  # fmt: skip
+        print(f"  {rank:<5}{row.family:<{width}}{_cell(row.nll_nats, 14)}"
+              f"{_cell(row.nll_bits, 14)}{_cell(row.minus_best, 12)}{shown}{crps}")  # fmt: skip
     if len(table) > 1:
         print("  (SE: standard error of the difference from the best, paired over the held-out "
               "rows)")  # fmt: skip
@@ -106,6 +106,17 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     html = _write_compare_report(args, report_dir, frame, result)
     _say(args, f"report written to {html}")
     return 0
+
+
+def _cell(value: float, width: int) -> str:
+    """``value`` right-aligned in ``width`` characters with at least one space before it:
+    four decimals, or as many significant digits as fit (an NLL of 1.2e7 nats would run
+    into the next column)."""
+    text = f"{value:.4f}"
+    digits = 5
+    while len(text) >= width and digits >= 1:
+        text, digits = f"{value:.{digits}g}", digits - 1
+    return text.rjust(width)
 
 
 def _crps_cells(row) -> str:

@@ -107,7 +107,8 @@ def _cmd_fit(args) -> int:
         _check_ensemble(args, family)
     _check_levels(args, family)
     # (selecting: the bad rows the type's family names are those every candidate meets)
-    validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring)
+    validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring,
+                   dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     if is_classifier_family(family):  # a held-out label never trained on: say so before training

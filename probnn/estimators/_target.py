@@ -10,6 +10,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from probnn.exceptions import PrecisionError
+
 __all__ = ["CONSTANT_CACHE_SIZE", "RESOLUTION_MARGIN", "check_resolution", "constant_raw",
            "weighted_shift_scale"]  # fmt: skip
 
@@ -99,7 +101,8 @@ def weighted_shift_scale(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 
 def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarray | None:
-    """Refuse a float32 fit that cannot resolve the target's spread about its location.
+    """Refuse a float32 fit that cannot resolve the target's spread about its location
+    (:class:`~probnn.exceptions.PrecisionError`).
 
     A standardised target (mean 0, standard deviation 1) always can. Otherwise the
     network's float32 outputs place the predicted mean only to within what one float32
@@ -146,7 +149,7 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
     if resolution * RESOLUTION_MARGIN > spread:
         standardise = (", or standardise it (standardize_target='auto')"
                        if head.location_scale else "")  # fmt: skip
-        raise ValueError(
+        raise PrecisionError(
             f"the target's spread about its location ({location:.10g}), a standard "
             f"deviation of {spread:.6g}, is below what float32 training can resolve there "
             f"(one float32 step moves family {head.name!r}'s predicted mean by "

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numbers
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from probnn import defaults
-from probnn.exceptions import DataError, NetworkTooLargeError
+from probnn.exceptions import DataError, NetworkTooLargeError, PrecisionError, PrecisionWarning
 from probnn.tables.censoring import Censoring, censored_family, check_censored_family
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import with_resolution_floor
@@ -234,6 +235,10 @@ class TabularModel:
         if constant:  # an intercept-only fit: the inputs carry nothing
             X, hidden = np.zeros_like(X), ()
         classifier = is_classifier_family(family)
+        # no dtype given: float32, or float64 where float32 cannot hold or resolve the target
+        dtype_given = estimator_params.get("dtype") is not None
+        estimator_params = {k: v for k, v in estimator_params.items()
+                            if k != "dtype" or dtype_given}  # fmt: skip
         params = estimator_settings(family, hidden, epochs, {**estimator_params, "solver": solver})
         params.update(solver=solver, random_state=seed, progress=progress, family=family)
         if classifier:
@@ -246,7 +251,6 @@ class TabularModel:
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator, classes=_labels_to_json(classes))  # fmt: skip
         else:
-            from probnn.estimators import MLPRegressor
             from probnn.families import get_family
 
             if censoring is not None:
@@ -255,37 +259,41 @@ class TabularModel:
                 y = regression_target(frame[target], target, get_family(family))
             standardise = params.get("standardize_target", "auto")
             exact = y[:, 0] == y[:, 1] if y.ndim == 2 else slice(None)  # censored: exact rows
-            check_trainable_target(
-                y[exact, 0] if y.ndim == 2 else y, frame[target][exact], target,
-                get_family(family), params.get("dtype", np.float32),
-                None if standardise == "auto" else bool(standardise))  # fmt: skip
-            if ensemble > 1:
-                from probnn.estimators import EnsembleRegressor
-
-                # the members EnsembleRegressor measures by default, as far as options allow
-                member = MLPRegressor(**{**defaults.ENSEMBLE_MEMBER, **params})
-                estimator = EnsembleRegressor(member, n_members=int(ensemble), n_jobs=n_jobs,
-                                              random_state=seed)
-            else:
-                estimator = MLPRegressor(**params)
+            try:
+                check_trainable_target(
+                    y[exact, 0] if y.ndim == 2 else y, frame[target][exact], target,
+                    get_family(family), params.get("dtype", np.float32),
+                    None if standardise == "auto" else bool(standardise))  # fmt: skip
+            except PrecisionError as exc:
+                if dtype_given:
+                    raise
+                params["dtype"] = _in_float64(exc)
+            estimator = _regressor(params, ensemble, n_jobs, seed)
             model = cls(target=target, family=family, preprocessor=preprocessor,
                         estimator=estimator, censoring=censoring)  # fmt: skip
         fit_args = (X, y)
         if validation is not None and np.any(validation):
             keep = np.asarray(validation, dtype=bool)
             fit_args = (X[~keep], y[~keep], None, (X[keep], y[keep]))
-        try:
-            if by_evidence:  # empirical Bayes: the prior's strength of largest evidence
-                from probnn.evidence import fit_by_evidence
+        while True:
+            try:
+                if by_evidence:  # empirical Bayes: the prior's strength of largest evidence
+                    from probnn.evidence import fit_by_evidence
 
-                estimator = fit_by_evidence(estimator, *fit_args[:2])
-                model.estimator = estimator
-            else:
-                estimator.fit(*fit_args)
-        except (DataError, NetworkTooLargeError):
-            raise
-        except ValueError as exc:  # a family's check on the targets, with rows
-            raise DataError(f"column {target!r}: {exc}") from None
+                    estimator = fit_by_evidence(estimator, *fit_args[:2])
+                    model.estimator = estimator
+                else:
+                    estimator.fit(*fit_args)
+                break
+            except PrecisionError as exc:  # raised before training starts
+                if dtype_given or classifier or params.get("dtype") == "float64":
+                    raise PrecisionError(f"column {target!r}: {exc}") from None
+                params["dtype"] = _in_float64(exc, target)
+                estimator = model.estimator = _regressor(params, ensemble, n_jobs, seed)
+            except (DataError, NetworkTooLargeError):
+                raise
+            except ValueError as exc:  # a family's check on the targets, with rows
+                raise DataError(f"column {target!r}: {exc}") from None
         if posterior == "laplace":
             model.estimator = laplace_posterior(estimator, X, y, seed)
         if constant:  # weights that never saw a non-zero input: 0, so x is ignored
@@ -529,6 +537,30 @@ def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
         for name, values in member.family_.parameter_columns(component).items():
             columns[f"{name}_{k}"] = values
     return columns
+
+
+def _regressor(params: dict, ensemble: int, n_jobs, seed):
+    """An unfitted MLPRegressor of ``params``, or an ensemble of ``ensemble`` of them."""
+    from probnn.estimators import MLPRegressor
+
+    if ensemble > 1:
+        from probnn.estimators import EnsembleRegressor
+
+        # the members EnsembleRegressor measures by default, as far as options allow
+        member = MLPRegressor(**{**defaults.ENSEMBLE_MEMBER, **params})
+        return EnsembleRegressor(member, n_members=int(ensemble), n_jobs=n_jobs, random_state=seed)
+    return MLPRegressor(**params)
+
+
+def _in_float64(problem: PrecisionError, target: str | None = None) -> str:
+    """``"float64"``, having said with a :class:`PrecisionWarning` why float32 would not do."""
+    # the problem without its remedy (float64: taken)
+    why = " ".join(str(problem).split()).split("; train in float64")[0]
+    why = why.split(": such values are out of the support")[0]
+    where = f"column {target!r}: " if target is not None and not why.startswith("column") else ""
+    warnings.warn(f"{where}trained in float64, since float32 training cannot hold this target "
+                  f"({why})", PrecisionWarning, stacklevel=3)  # fmt: skip
+    return "float64"
 
 
 def estimator_settings(family: str, hidden: Sequence[int] | None, epochs: int | None,

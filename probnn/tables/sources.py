@@ -24,7 +24,7 @@ import pandas as pd
 
 from probnn._io import LineTooLongError, open_text_table
 from probnn._validation import describe_rows
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, PrecisionError
 
 __all__ = ["read_table", "sniff_separator", "open_csv", "check_header", "TableSource", "Batch",
            "should_stream", "row_numbers", "READ_ROWS", "STREAM_AUTO_BYTES"]  # fmt: skip
@@ -508,5 +508,6 @@ def _located(batch: Batch, run: Callable[[], object]):
     data rows, from the batch's index)."""
     try:
         return run()
-    except DataError as exc:
-        raise DataError(f"{batch.where()}: {exc}") from None
+    except DataError as exc:  # (a PrecisionError stays one: float64 may be taken instead)
+        raise (PrecisionError if isinstance(exc, PrecisionError) else DataError)(
+            f"{batch.where()}: {exc}") from None

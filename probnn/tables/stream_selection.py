@@ -136,7 +136,7 @@ class SampleSelection:
         """
         from sklearn.exceptions import ConvergenceWarning
 
-        from probnn.exceptions import SeparationWarning
+        from probnn.exceptions import PrecisionWarning, SeparationWarning
         from probnn.selection import CAPACITY_WORDS, select_model
 
         sample = self.frame()
@@ -145,6 +145,7 @@ class SampleSelection:
             # the stream trains: its warnings (an L-BFGS budget) would speak of another fit
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", SeparationWarning)
+            warnings.simplefilter("ignore", PrecisionWarning)  # (the stream's fit says it)
             # point_mass="density": a streamed fit trains exact targets only, so its choice
             # is scored as it will be trained; ensemble=1: the stream trains its own model
             self.selection = select_model(sample.drop(columns=[self.target]),

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from probnn import defaults
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, PrecisionError
 from probnn.metrics import RunningMetrics
-from probnn.tables.model import TabularModel
+from probnn.tables.model import TabularModel, _in_float64
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
@@ -219,6 +219,9 @@ class StreamFit:
         ``fit_stream(select=True)``'s selection on the sample (its ``table``: the candidates).
     selection_rows : int
         The sample's rows (0 without a selection).
+    dtype : str or None
+        ``"float64"`` where no ``dtype`` was given and float32 could not hold or resolve the
+        target (:class:`~probnn.exceptions.PrecisionWarning` says why), else None.
     """
 
     rows: dict = field(default_factory=dict)
@@ -231,6 +234,7 @@ class StreamFit:
     preprocessing_seconds: float = 0.0
     selection: object = None
     selection_rows: int = 0
+    dtype: str | None = None
 
 
 def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
@@ -298,6 +302,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     if choose_fraction is not None:  # the validation part, now the family and rows are known
         parts_of.validation_fraction = choose_fraction(family, n_fit)
     counts[TRAIN] = counts[VALIDATION] = 0
+    # no dtype given: float32, or float64 where float32 cannot hold the target (as in memory)
+    dtype_given = training.get("dtype") is not None
     dtype = training.get("dtype") or np.float32
     standardise = training.get("standardize_target", "auto")
     standardised = None if standardise in ("auto", None) else bool(standardise)
@@ -322,8 +328,14 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
                 categories = ordered_categories(batch.frame[target])
         else:
             y = _located(batch, lambda: regression_target(fit[target], target, declared))
-            _located(batch, lambda: check_trainable_target(y, fit.index, target, declared, dtype,
-                                                           standardised, n_fit))  # fmt: skip
+            try:
+                _located(batch, lambda: check_trainable_target(y, fit.index, target, declared,
+                                                               dtype, standardised, n_fit))
+            except PrecisionError as exc:
+                if dtype_given or dtype == np.float64:
+                    raise
+                dtype = np.float64
+                info.dtype = _in_float64(exc)
             moments.update(y[parts[parts != TEST] == TRAIN])  # the training rows' moments
             if heaps is not None:
                 heaps.add(y, batch.rows[parts != TEST])
@@ -526,6 +538,8 @@ def fit_stream(
     say(f"streaming {rows['all']:,} rows of {source.path} (first passes in "
         f"{info.preprocessing_seconds:.1f} s): training on {rows['train']:,}, validating on "
         f"{rows['validation']:,}, holding out {rows['test']:,} for testing")
+    if info.dtype is not None:
+        estimator_params = {**estimator_params, "dtype": info.dtype}
     estimator, first_call = _streaming_estimator(family, classes, moments, hidden, epochs, seed,
                                                  parts_of, estimator_params)  # fmt: skip
     model = TabularModel(target=target, family=family, preprocessor=preprocessor,
@@ -548,7 +562,8 @@ def fit_stream(
         pieces = list(prepared(part))
         return [(np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))]
 
-    if chunk_rows is None and rows["train"] <= buffer_rows:
+    in_buffer = chunk_rows is None and rows["train"] <= buffer_rows
+    if in_buffer:
         # the training rows fit in the buffer: one chunk of all of them in row order, as a
         # fit in memory trains on them (its minibatches drawn within, epoch by epoch; the
         # target standardised by their own moments)
@@ -595,8 +610,22 @@ def fit_stream(
         say(line + seconds)
 
     first_call = {k: v for k, v in first_call.items() if v is not None}
-    estimator.fit_chunks(timed, validation=validation, n_rows=rows["train"], on_epoch=said,
-                         **first_call)  # fmt: skip
+    try:
+        estimator.fit_chunks(timed, validation=validation, n_rows=rows["train"], on_epoch=said,
+                             **first_call)  # fmt: skip
+    except PrecisionError as exc:  # float32 cannot resolve the target: before training
+        if estimator_params.get("dtype") is not None or classes is not None:
+            raise
+        dtype = np.float64  # the chunks prepared again, in float64
+        estimator.set_params(dtype=_in_float64(exc, target))
+        if in_buffer:
+            whole = in_memory(TRAIN)
+        if estimator.early_stopping and rows["validation"] <= buffer_rows:
+            validation = in_memory(VALIDATION)[0]
+        info.epoch_seconds.clear()
+        info.epoch_cpu_seconds.clear()
+        estimator.fit_chunks(timed, validation=validation, n_rows=rows["train"], on_epoch=said,
+                             **first_call)  # fmt: skip
     if constant:  # weights that never saw a non-zero input: 0, so the features are ignored
         estimator.coefs_[0][...] = 0.0
     # held-out metrics over every test row, and samples for the report

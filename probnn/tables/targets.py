@@ -18,7 +18,7 @@ import pandas as pd
 
 from probnn._validation import (data_rows, describe_list, describe_rows, describe_values,
                                 encode_labels, name_data_rows)  # fmt: skip
-from probnn.exceptions import DataError, DataWarning
+from probnn.exceptions import DataError, DataWarning, PrecisionError
 from probnn.tables.columns import (_ID_MIN_DISTINCT, _numeric_values, _parse_text,
                                    _thousands_as_numbers)  # fmt: skip
 from probnn.tables.preprocessing import Preprocessor, _ColumnScan
@@ -503,7 +503,8 @@ def check_trainable_target(y: np.ndarray, where, target: str, family,
       a finite number (about 6.7e152 for 1,000 rows; a large offset is fine);
     * a family trained on y itself (not standardised: not location-scale) sees y in the
       network's ``dtype``: every value must stay finite and inside the family's support
-      there (a Beta target of 1e-300 is 0 in float32, a count of 1e40 is inf).
+      there (a Beta target of 1e-300 is 0 in float32, a count of 1e40 is inf): else a
+      :class:`~probnn.exceptions.PrecisionError` (float64 would hold them).
 
     Parameters
     ----------
@@ -544,7 +545,7 @@ def check_trainable_target(y: np.ndarray, where, target: str, family,
             bad[_rejected(family, cast)] = True
     shown = ", ".join(f"{v:g} (in {np.dtype(dtype).name}: {c:g})"
                       for v, c in zip(y[bad][:5], cast[bad][:5]))  # fmt: skip
-    raise DataError(
+    raise PrecisionError(
         f"expected target {target!r} values that stay in the support of {family.name} in "
         f"{np.dtype(dtype).name}, the network's precision; found {shown} at {_rows(bad, where)}: "
         "such values are out of the support to the network: replace them, rescale the target, "
@@ -570,8 +571,10 @@ def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:
 
 # ---------------------------------------------------------------- targets
 def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool = False,
-                   levels: Sequence[str] | None = None, censoring=None) -> None:  # fmt: skip
-    """Check a whole table before it is split, so errors name rows of the file.
+                   levels: Sequence[str] | None = None, censoring=None,
+                   dtype=np.float32) -> None:  # fmt: skip
+    """Check a whole table before it is split, so errors name rows of the file; ``dtype``:
+    the network's precision (a fit given none takes float64 where float32 fails).
 
     Raises
     ------
@@ -598,7 +601,7 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
     else:
         declared = get_family(family)
         y = regression_target(frame[target], target, declared)
-        check_trainable_target(y, frame[target], target, declared)
+        check_trainable_target(y, frame[target], target, declared, dtype)
 
 
 

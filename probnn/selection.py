@@ -66,7 +66,7 @@ from probnn.compare import (_target_frame, compare_families, paired_difference,
 from probnn._selection_notes import (CAPACITY_WORDS, POINT_MASS_SHARE, _name,
                                      _unchecked_networks, heap_note, point_mass_note,
                                      selection_censoring, selection_line)  # fmt: skip
-from probnn.exceptions import DataError, PrecisionWarning, SeparationWarning
+from probnn.exceptions import DataError, DataWarning, SeparationWarning
 
 __all__ = ["CAPACITIES", "Selection", "cv_splits", "one_standard_error_choice",
            "point_mass_note", "select_model"]  # fmt: skip
@@ -310,11 +310,13 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
             return
         try:
             with warnings.catch_warnings():
-                # a candidate's warnings (a GLM's L-BFGS budget, separated classes) are
-                # its score's business; the chosen one's refit warns as any fit
+                # a candidate's warnings (a GLM's L-BFGS budget, separated classes, an
+                # identifier column, a fold's unseen categories, float64 taken) are its
+                # score's business, once per fold and candidate; the chosen one's refit warns
+                # as any fit
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", SeparationWarning)
-                warnings.simplefilter("ignore", PrecisionWarning)
+                warnings.simplefilter("ignore", DataWarning)
                 result = compare_families(X, y, todo, split=scores.folds[i], **common, **params)
         except DataError as exc:  # every family failed on this fold (each one's reason)
             for f in todo:
@@ -526,7 +528,9 @@ def select_model(
     frame, target = _target_frame(X, y)
     check_target_column(frame, target)
     given = censoring.columns if censoring is not None else ()
-    Preprocessor(impute=impute).fit(frame.drop(columns=[target, *given]))  # errors name rows
+    with warnings.catch_warnings(record=True) as table_warnings:  # errors name rows; its
+        warnings.simplefilter("always")  # warnings are said by the refit (or at the end)
+        Preprocessor(impute=impute).fit(frame.drop(columns=[target, *given]))
     kinds, why = target_kinds(frame[target]) if kinds is None else (tuple(kinds[0]), kinds[1])
     names = _candidate_families(kinds, families, task)
     censoring, said, note = selection_censoring(frame[target], kinds, censoring, point_mass)
@@ -633,8 +637,10 @@ def select_model(
                                  levels=levels, censoring=censoring,
                                  **_capacity_params(chosen[1], network_params, evidence),
                                  **extra)  # fmt: skip
-    else:
+    else:  # a candidate's model, whose fit said nothing: the table's warnings said here
         model = scores.models[chosen]
+        for said_once in table_warnings:
+            warnings.warn(said_once.message, said_once.category, stacklevel=2)
     return Selection(table=table, family=chosen[0], capacity=chosen[1], model=model,
                      refitted=refit, line=line, kinds=tuple(kinds), why=why, folds=folds,
                      nll_rows=complete, notes=notes, censoring=censoring,

@@ -136,7 +136,7 @@ class SampleSelection:
         """
         from sklearn.exceptions import ConvergenceWarning
 
-        from probnn.exceptions import PrecisionWarning, SeparationWarning
+        from probnn.exceptions import DataWarning, SeparationWarning
         from probnn.selection import CAPACITY_WORDS, select_model
 
         sample = self.frame()
@@ -145,7 +145,9 @@ class SampleSelection:
             # the stream trains: its warnings (an L-BFGS budget) would speak of another fit
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", SeparationWarning)
-            warnings.simplefilter("ignore", PrecisionWarning)  # (the stream's fit says it)
+            # the sample's data warnings (an identifier, float64 taken): the stream's own
+            # passes and fit say them for the whole table
+            warnings.simplefilter("ignore", DataWarning)
             # point_mass="density": a streamed fit trains exact targets only, so its choice
             # is scored as it will be trained; ensemble=1: the stream trains its own model
             self.selection = select_model(sample.drop(columns=[self.target]),

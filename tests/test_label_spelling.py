@@ -17,8 +17,15 @@ import pytest
 from _cli import run
 
 from probnn.exceptions import DataWarning
+from probnn.tables.columns import _forget_said
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.targets import class_order, target_labels
+
+
+@pytest.fixture(autouse=True)
+def _say_again():
+    """Each test starts as a new process would: no spelling warning said yet."""
+    _forget_said()
 
 
 def _yes_no(n: int = 300) -> pd.DataFrame:
@@ -113,3 +120,20 @@ def test_fit_says_it_once_with_every_rows_count(tmp_path, capsys, monkeypatch, s
     assert len(feature) == 1, err
     assert re.search(r"'Male', 'male ' \(\d+, \d+ rows\)|'male ', 'Male' \(\d+, \d+ rows\)",
                      feature[0])  # fmt: skip
+
+
+def test_a_library_selection_says_it_once_with_the_tables_rows():
+    from probnn import select_model
+
+    frame = _yes_no()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        select_model(frame[["x"]], frame["y"], hidden=(4,), epochs=5)
+    [text] = _spelling_warnings(caught)  # not once per fold and family
+    counts = Counter(frame["y"])
+    assert _shown(text, ["yes", " YES ", "Yes"], counts)
+    # a second fit in the same process says nothing more, as Python's "once" would
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        class_order(frame["y"], target_labels(frame["y"], "y"), "y", "categorical")
+    assert _spelling_warnings(caught) == []

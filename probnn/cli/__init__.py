@@ -16,6 +16,7 @@ reports), ``options`` (the options several commands share) and one module per co
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 from collections.abc import Sequence
 
@@ -170,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``probnn`` command; returns the exit status."""
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
-    _said.clear()  # each command says its keyed warnings once
+    _said.clear()  # each command says its keyed warnings once (pandas not imported for it)
+    columns = sys.modules.get("probnn.tables.columns")
+    if columns is not None:
+        columns._forget_said()
     try:
         with _sigterm_as_interrupt():
             return _run(build_parser(), argv)

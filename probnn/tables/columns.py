@@ -119,13 +119,25 @@ def _spelling(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+# The keys of the spelling warnings said in this process: once each, as Python's "once"
+# action would, since a selection's folds and families each fit the column again (with their
+# rows' counts) and its ``catch_warnings`` blocks reset the registry that says a text once.
+_SAID: set = set()
+
+
+def _forget_said() -> None:
+    """Say each spelling warning again (a new command)."""
+    _SAID.clear()
+
+
 def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
     """A :class:`~probnn.exceptions.DataWarning` for distinct text values of a column that
     differ only in case or whitespace (``'yes'``, ``' YES '``, ``'Yes'``), with their rows.
 
     Each stays a value of its own (a class, a one-hot feature): probnn does not guess that
-    they are one. The warning carries ``key`` = ``("spelling", name, role)``, so that a
-    command says it once, however many fits (folds, families) see the column.
+    they are one. Said once per process for one column and one set of such values (the
+    first fit to see them, with its rows), however many fits (folds, families) follow; the
+    warning's ``key`` lets a command line say it once when fits run in other processes.
 
     Parameters
     ----------
@@ -144,6 +156,10 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
     if not found:
         return
     found.sort(key=lambda g: (-sum(n for _, n in g), g[0][0]))
+    key = ("spelling", name, role, tuple(sorted(v for g in found for v, _ in g)))
+    if key in _SAID:
+        return
+    _SAID.add(key)
     case = any(len({" ".join(v.split()) for v, _ in g}) > 1 for g in found)
     space = any(len({v.casefold() for v, _ in g}) > 1 for g in found)
     how = "case or spaces" if case and space else "case" if case else "spaces"
@@ -161,6 +177,5 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
         said = (f"{noun} differ only in {how} in {len(found)} groups: {'; '.join(shown)}{more}: "
                 f"each is {each} of its own; if a group means")
     message = DataWarning(f"{name}: {said} one {one}, clean the column (strip spaces, one case)")
-    message.key = ("spelling", name, role)
-    # raised here, whichever fit sees the column: Python's registry says one text once
+    message.key = key
     warnings.warn(message, stacklevel=1)

@@ -137,3 +137,12 @@ def test_a_library_selection_says_it_once_with_the_tables_rows():
         warnings.simplefilter("always")
         class_order(frame["y"], target_labels(frame["y"], "y"), "y", "categorical")
     assert _spelling_warnings(caught) == []
+
+
+def test_an_unknown_label_with_spaces_is_quoted():
+    from probnn.exceptions import DataError
+    from probnn.tables.targets import _class_indices
+
+    # trained on yes / no, given ' yes': "found yes" read as nonsense; the spaces are shown
+    with pytest.raises(DataError, match=r"\[no, yes\]; found ' yes' at data row 2$"):
+        _class_indices(np.array(["no", " yes"], dtype=object), ["no", "yes"], "y")

@@ -71,7 +71,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         if key in _said:
             return
         _said.add(key)
-    text = " ".join(str(message).split())
+    # one line (a keyed warning is, and may quote values with runs of spaces)
+    text = str(message) if key is not None else " ".join(str(message).split())
     if getattr(category, "__name__", "") == "ConvergenceWarning":
         text = _convergence_text(text)
     print(f"probnn: warning: {text}", file=sys.stderr)

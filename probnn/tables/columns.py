@@ -7,8 +7,9 @@ parsers that turn such text into float64 values.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -128,6 +129,18 @@ _SAID: set = set()
 def _forget_said() -> None:
     """Say each spelling warning again (a new command)."""
     _SAID.clear()
+
+
+@contextlib.contextmanager
+def unsaid() -> Iterator[None]:
+    """Spelling warnings said within are not remembered as said: for fits whose warnings
+    are silenced (a selection's candidates), so that the fit kept says them."""
+    before = set(_SAID)
+    try:
+        yield
+    finally:
+        _SAID.clear()
+        _SAID.update(before)
 
 
 def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:

@@ -148,3 +148,17 @@ def test_point_mass_density_still_scores_densities_and_warns_of_both_ends(tmp_pa
     warned = [line for line in printed.splitlines() if line.startswith("warning: ")]
     assert any("--censored-below 0 --censored-above 1" in line for line in warned), printed
     assert load_model(tmp_path / "m.safetensors").censoring is None
+
+
+def test_a_streamed_fit_warns_of_both_ends(tmp_path, capsys):
+    """The streamed selection scores densities (a stream trains exact targets): its warning
+    names both ends, as the in-memory fit's ``--point-mass density`` does."""
+    data = _csv(tmp_path, proportion())
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--stream", "yes",
+                             "--hidden", "none", "--quiet", "--out", tmp_path / "m.safetensors",
+                             "--report", tmp_path / "r")  # fmt: skip
+    assert code == 0, err
+    warned = [line for line in printed.splitlines() if line.startswith("warning: ")]
+    assert any(line.startswith("warning: 7% of the target's rows are exactly 0, its smallest "
+                               "value, and 5% exactly 1, its largest: a density can spike")
+               and "--censored-below 0 --censored-above 1" in line for line in warned), printed

@@ -77,7 +77,8 @@ def test_streaming_a_censored_target_stays_bad_usage(tmp_path, capsys):
 
 def test_the_library_refuses_it_too():
     frame = times(120)
-    with pytest.raises(DataError, match="all 120 training rows right-censored .each has event column 'e'"):
+    with pytest.raises(DataError,
+                       match="all 120 training rows right-censored .each has event column 'e'"):
         TabularModel.fit(frame, "y", family="normal", hidden=(), censoring=Censoring(event="e"))
     with pytest.raises(DataError, match="right-censored"):
         select_model(frame.drop(columns="y"), frame["y"], censoring=Censoring(event="e"),

@@ -225,9 +225,9 @@ class Censoring:
             where, other = "below", "right-censored"
         how = "each has " + " or ".join(h for h in how if h)
         exact = "exact (observed) row" + (", an interval with finite bounds" if self.upper else "")
+        n = int(np.isfinite(y).any(axis=1).sum())  # (a row (-inf, inf) says nothing)
         raise DataError(f"target column {target!r}: expected at least one {exact} or some rows "
-                        f"{other}; "
-                        f"found all {np.isfinite(y).any(axis=1).sum():,} {rows} {side}-censored ({how}): the censored "
+                        f"{other}; found all {n:,} {rows} {side}-censored ({how}): the censored "
                         f"likelihood has no maximum (a model's mass would move {where} every "
                         "bound without end)")  # fmt: skip
 

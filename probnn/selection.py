@@ -539,6 +539,8 @@ def select_model(
     kinds, why = target_kinds(frame[target]) if kinds is None else (tuple(kinds[0]), kinds[1])
     names = _candidate_families(kinds, families, task)
     censoring, said, note = selection_censoring(frame[target], kinds, censoring, point_mass)
+    if censoring is not None:  # every row censored on one side: no maximum to select by
+        censoring.check_trainable(frame, target)
     from probnn.families import FAMILIES
 
     labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None

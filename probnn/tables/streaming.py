@@ -536,6 +536,8 @@ def fit_stream(
             # scale, the same for any number of rows)
             estimator_params = {**estimator_params, "alpha": float(chosen.alpha)}
         (announce or say)(sample.line)
+        for note in sample.selection.notes:  # (a point mass scored by densities, a heap)
+            (announce or say)(f"warning: {note}")
     else:
         say(f"family: {family} ({info.family_reason})")
     rows = info.rows

@@ -607,7 +607,8 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
             warnings.warn_explicit(said.message, said.category, said.filename, said.lineno)
     _check_family_name(family)
     if censoring is not None:  # (lower, upper) bounds: checked whole, rows of the file named
-        censoring.bounds(frame, target, get_family(family))  # (a family without a cdf refused)
+        y = censoring.bounds(frame, target, get_family(family))  # (no cdf: refused)
+        censoring.check_has_maximum(y, target)
     elif is_classifier_family(family):
         class_order(frame[target], target_labels(frame[target], target), target, family, levels)
     else:

@@ -46,7 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from probnn._validation import describe_values
-from .poisson import poisson_cdf
+from .poisson import _HALF_LOG_2PI, _SADDLE_FROM, _log1pmx_over_sq, _stirlerr, poisson_cdf
 from .base import COUNTS, Distribution, count_quantile, as_param, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["NegativeBinomial", "nb_log_cdf_sf", "nb_nll_terms", "POISSON_BELOW_LOG_ALPHA"]
@@ -75,39 +75,6 @@ def _log1pmx_over_x(u: NDArray[np.float64]) -> NDArray[np.float64]:
         series = us * ((-1) ** k / (k + 1) + series)
     ub = np.where(small, 1.0, u)
     return np.where(small, series, (np.log1p(ub) - ub) / ub)
-
-
-# From this count up the NLL is the saddle-point form (_nll_large_counts): below, the direct
-# form's rounding, ~1e-16 y log y, is under 2e-13 nats
-_SADDLE_FROM = 256.0
-_HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
-# stirlerr(n) = sum_k STIRLERR[k] n^-(2k+1) for n > 15 (Stirling's series; the next term's
-# 3617/122400 n^-13 is below 1e-17 there)
-_STIRLERR_SERIES = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360)
-
-
-def _stirlerr(n: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``log n! - ((n + 1/2) log n - n + log(2 pi) / 2)`` for ``n > 0`` (``0`` at ``inf``)."""
-    big = n > 15
-    inv = 1 / np.where(big, n, 16.0)
-    inv_sq = inv * inv
-    series = np.zeros_like(inv)
-    for coef in _STIRLERR_SERIES[::-1]:
-        series = series * inv_sq + coef
-    ns = np.where(big, 1.0, n)
-    direct = special.gammaln(ns + 1) - (ns + 0.5) * np.log(ns) + ns - _HALF_LOG_2PI
-    return np.where(big, series * inv, direct)
-
-
-def _log1pmx_over_sq(v: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``(log(1 + v) - v) / v^2`` for ``v > -1`` (``-1/2`` at 0); a series for ``|v| < 0.1``."""
-    small = np.abs(v) < 0.1
-    vs = np.where(small, v, 0.0)
-    series = np.zeros_like(vs)
-    for k in range(18, 1, -1):  # sum_{k>=2} (-1)^(k+1) v^(k-2) / k, Horner from the top
-        series = series * vs + (-1.0) ** (k + 1) / k
-    vb = np.where(small, 1.0, v)
-    return np.where(small, series, (np.log1p(vb) - vb) / (vb * vb))
 
 
 def _nll_large_counts(y, log_mean, log_alpha):

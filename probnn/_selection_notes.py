@@ -12,7 +12,7 @@ import pandas as pd
 
 from probnn.tables import resolution as _resolution
 
-__all__ = ["POINT_MASS_SHARE", "point_mass", "point_mass_censoring",
+__all__ = ["POINT_MASS_SHARE", "point_mass", "point_masses", "point_mass_censoring",
            "point_mass_note", "selection_censoring"]
 
 POINT_MASS_SHARE = _resolution.POINT_MASS_SHARE
@@ -78,10 +78,42 @@ def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, s
     return value, share, "smallest" if value == low else "largest"
 
 
+def point_masses(column: pd.Series, kinds: Sequence[str]) -> list[tuple[float, float, str]]:
+    """The point masses at the ends of a target of real values, smallest end first: none,
+    :func:`point_mass`'s one, or both ends.
+
+    The other end is a point mass too when it holds, by :func:`point_mass`'s rule,
+    :data:`POINT_MASS_SHARE` of the rows and ``POINT_MASS_ROWS`` at least, and two distinct
+    values lie between the ends (with fewer, every row but one would be censored, which a
+    spike on that one row or a step between the ends fits without bound). A proportion with
+    exact 0s and 1s (6% each) holds both: reading only the larger as censored left the other a
+    density could spike on (a mixture's component of scale 0.001 on the 1s, held-out NLL 0.40
+    against the best constant's -0.86).
+
+    Returns
+    -------
+    list of (value, share, side)
+        As :func:`point_mass` returns them; ``side`` ``"smallest"`` or ``"largest"``.
+    """
+    found = point_mass(column, kinds)
+    if found is None:
+        return []
+    values = _real_values(column, kinds)
+    low, high = float(values.min()), float(values.max())
+    other, side = (high, "largest") if found[2] == "smallest" else (low, "smallest")
+    at_other = int((values == other).sum())
+    inside = values[(values > low) & (values < high)]
+    if at_other < _resolution.POINT_MASS_ROWS or at_other / values.size < POINT_MASS_SHARE \
+            or inside.nunique() < 2:
+        return [found]
+    second = (other + 0.0, at_other / values.size, side)  # (-0.0 is 0)
+    return [found, second] if found[2] == "smallest" else [second, found]
+
+
 def point_mass_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
     """A warning when a target of real values holds a point mass at its smallest or largest
-    value (at least :data:`POINT_MASS_SHARE` of the rows exactly there, :func:`point_mass`),
-    else None.
+    value, or both (at least :data:`POINT_MASS_SHARE` of the rows exactly there,
+    :func:`point_masses`), else None.
 
     A density can put a spike on such an atom: its NLL there has no lower bound, so the
     continuous families' held-out NLLs measure the spike, not the fit, and are not
@@ -92,15 +124,24 @@ def point_mass_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
     told to score densities (``point_mass="density"``); otherwise it reads the atom as
     censored (:func:`point_mass_censoring`).
     """
-    found = point_mass(column, kinds)
-    if found is None:
+    found = point_masses(column, kinds)
+    if not found:
         return None
-    value, share, side = found
-    option = "--censored-below" if side == "smallest" else "--censored-above"
-    return (f"{share:.0%} of the target's rows are exactly {value:g}, its {side} value: a "
-            f"density can spike there and its NLL has no lower bound, so the continuous "
-            f"families' held-out NLLs are not comparable with a probability; {option} "
-            f"{value:g} reads those rows as censored there (a Tobit model)")
+    options = " ".join(f"{'--censored-below' if side == 'smallest' else '--censored-above'} "
+                       f"{value:g}" for value, _, side in found)  # fmt: skip
+    return (f"{_exactly(found)}: a density can spike there and its NLL has no lower bound, so "
+            "the continuous families' held-out NLLs are not comparable with a probability; "
+            f"{options} reads those rows as censored there (a Tobit model)")
+
+
+def _exactly(found: Sequence[tuple[float, float, str]]) -> str:
+    """The point masses in words: "5% of the target's rows are exactly 0, its smallest value"
+    (and "..., and 6% exactly 1, its largest" for both ends)."""
+    (value, share, side), *more = found
+    words = f"{share:.0%} of the target's rows are exactly {value:g}, its {side} value"
+    for value, share, side in more:
+        words += f", and {share:.0%} exactly {value:g}, its {side}"
+    return words
 
 
 def heap_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
@@ -126,13 +167,14 @@ def heap_note(column: pd.Series, kinds: Sequence[str]) -> str | None:
 
 
 def point_mass_censoring(column: pd.Series, kinds: Sequence[str]):
-    """The censoring that reads a target's point mass at an end as censored there, and the
-    sentence that says so; None without such a point mass (:func:`point_mass`).
+    """The censoring that reads a target's point masses at its ends as censored there, and
+    the sentence that says so; None without such a point mass (:func:`point_masses`).
 
     An atom at the smallest value ``v`` is read as left-censored, ``Y <= v``
     (``Censoring(below=v)``, a Tobit model); at the largest, right-censored, ``Y > v``
-    (``Censoring(above=v)``). Every family is then scored by ``-log P(Y <= v)`` on those
-    rows, a probability, and by its density elsewhere: no spike can win.
+    (``Censoring(above=v)``); atoms at both ends as both (``Censoring(below=v, above=u)``).
+    Every family is then scored by ``-log P(Y <= v)`` (``-log P(Y > u)``) on those rows, a
+    probability, and by its density elsewhere: no spike can win.
 
     Returns
     -------
@@ -140,18 +182,20 @@ def point_mass_censoring(column: pd.Series, kinds: Sequence[str]):
     """
     from probnn.tables.censoring import Censoring
 
-    found = point_mass(column, kinds)
-    if found is None:
+    found = point_masses(column, kinds)
+    if not found:
         return None
-    value, share, side = found
-    if side == "smallest":
-        censoring, how, model = Censoring(below=value), "left-censored", " (a Tobit model)"
+    limits = {("below" if side == "smallest" else "above"): value for value, _, side in found}
+    censoring = Censoring(**limits)
+    if len(found) == 2:
+        how, model = "left-censored and right-censored there", " (a two-limit Tobit model)"
+    elif "below" in limits:
+        how, model = "left-censored there", " (a Tobit model)"
     else:
-        censoring, how, model = Censoring(above=value), "right-censored", ""
-    return censoring, (f"{share:.0%} of the target's rows are exactly {value:g}, its {side} "
-                       f"value: read as {how} there{model}, so every family is scored on the "
-                       "same measure, a probability on those rows (a density could spike "
-                       "there)")
+        how, model = "right-censored there", ""
+    return censoring, (f"{_exactly(found)}: read as {how}{model}, so every family is scored "
+                       "on the same measure, a probability on those rows (a density could "
+                       "spike there)")
 
 
 def _unchecked_networks(folds: Sequence, names: Sequence[str], network: Mapping) -> str | None:

@@ -133,6 +133,8 @@ def describe_list(values: ArrayLike, limit: int = 10) -> str:
 def _fmt(v) -> str:
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v)) if abs(v) < 1e15 else repr(float(v))
+    if isinstance(v, str) and (v != " ".join(v.split()) or not v):
+        return repr(v)  # ' yes' is not yes: whitespace a reader would not see, quoted
     return str(v)
 
 

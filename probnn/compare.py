@@ -433,6 +433,8 @@ def compare_families(
                              f"{', '.join(map(repr, unknown)) or 'none'}")  # fmt: skip
     check_target_column(frame, target)
     censoring = censoring if censoring is not None and censoring.active else None
+    if censoring is not None:  # every row censored on one side: no maximum to compare by
+        censoring.check_trainable(frame, target)
     not_features = [target, *(censoring.columns if censoring else ())]
     Preprocessor(impute=impute).fit(frame.drop(columns=not_features))  # errors name file rows
     kinds, why = target_kinds(frame[target])

@@ -29,9 +29,9 @@ from scipy import special
 from probnn._crps_mixture import mixture_half_gini
 from probnn._math import sigmoid
 from probnn._validation import describe_rows, describe_values
-from probnn.distributions import (Bernoulli, Beta, Categorical, Distribution, Gamma, Laplace,
-                                  LogNormal, Mixture, NegativeBinomial, Normal, OrderedLogistic,
-                                  Poisson, StudentT)
+from probnn.distributions import (Bernoulli, Beta, Categorical, Distribution, Gamma, Hurdle,
+                                  Laplace, LogNormal, Mixture, NegativeBinomial, Normal,
+                                  OrderedLogistic, Poisson, StudentT, ZeroInflated)
 
 __all__ = ["crps", "crps_numerical", "register_crps"]
 
@@ -500,11 +500,7 @@ def _crps_poisson(dist: Poisson, y):
     "Calibration tests for count data", TEST 23, 2014; Jordan, Krueger & Lerch 2019), the
     Bessel terms exponentially scaled (``i0e``, ``i1e``): exact at any rate, no sum."""
     lam = dist._rate
-    m = np.floor(y)
-    pmf = np.exp(dist._log_prob(np.maximum(m, 0.0))) * (m >= 0)
-    cdf = dist._cdf(y)
-    spread = lam * (special.i0e(2.0 * lam) + special.i1e(2.0 * lam))
-    out = (y - lam) * (2.0 * cdf - 1.0) + 2.0 * lam * pmf - spread
+    out = _count_mean_abs(dist, y) - _poisson_half_gini(lam)
     # Below y = 1 and rate 1 the closed form is a difference of terms of size lam whose value
     # is about lam^2 (at y = 0): it cancels (1e-4 relative at lam = 1e-12). There the score
     # is summed over the integers instead, each tail P(X > k) without cancellation.
@@ -514,6 +510,23 @@ def _crps_poisson(dist: Poisson, y):
         out = out.copy()
         out[small] = _crps_poisson_small(lam[small], y[small])
     return out
+
+
+def _count_mean_abs(dist: Poisson | NegativeBinomial, y):
+    """``E|X - y| = (y - mu)(2 F(y) - 1) + 2 mu (1 + alpha m) f(m)``, ``m = floor y``, of a
+    Poisson (``alpha = 0``) or NB2: from ``sum_{k <= m} k f(k) = mu F(m) - mu (1 + alpha m)
+    f(m)``, which follows from the pmf's ratio ``(k + 1) f(k + 1) = q (k + r) f(k)``."""
+    poisson = type(dist) is Poisson
+    mu, alpha = (dist._rate, 0.0) if poisson else (dist._mu, dist._alpha)
+    m = np.floor(y)
+    pmf = np.exp(dist._log_prob(np.maximum(m, 0.0))) * (m >= 0)
+    m0 = np.maximum(m, 0.0)
+    return (y - mu) * (2.0 * dist._cdf(y) - 1.0) + 2.0 * mu * (1.0 + alpha * m0) * pmf
+
+
+def _poisson_half_gini(lam):
+    """``E|X - X'| / 2 = lam e^{-2 lam} (I_0(2 lam) + I_1(2 lam))`` of a Poisson."""
+    return lam * (special.i0e(2.0 * lam) + special.i1e(2.0 * lam))
 
 
 _SMALL_RATE_TERMS = 30  # P(X > k) < lam^(k + 1) / (k + 1)!: beyond 30 terms, nothing for lam < 1
@@ -586,17 +599,56 @@ def _nb_half_gini_rows(mu, alpha):
 
 @register_crps(NegativeBinomial)
 def _crps_negative_binomial(dist: NegativeBinomial, y):
-    """``E|X - y| - E|X - X'| / 2`` with ``E|X - y| = (y - mu)(2 F(y) - 1) + 2 mu (1 + alpha
-    m) f(m)``, ``m = floor y``: from ``sum_{k <= m} k f(k) = mu F(m) - mu (1 + alpha m) f(m)``,
-    which follows from the pmf's ratio ``(k + 1) f(k + 1) = q (k + r) f(k)``. The Poisson
-    limit (alpha = 0) gives the Poisson form. ``E|X - X'|`` by :func:`_nb_half_gini`."""
-    mu, alpha = dist._mu, dist._alpha
+    """``E|X - y| - E|X - X'| / 2``: :func:`_count_mean_abs` (the Poisson limit, alpha = 0,
+    gives the Poisson form) and :func:`_nb_half_gini`."""
     shape = np.broadcast_shapes(y.shape, dist.batch_shape)
-    m = np.floor(y)
-    pmf = np.exp(dist._log_prob(np.maximum(m, 0.0))) * (m >= 0)
-    first = (y - mu) * (2.0 * dist._cdf(y) - 1.0) + 2.0 * mu * (1.0 + alpha * np.maximum(m, 0.0)) * pmf
-    mu_b, alpha_b = (np.broadcast_to(a, shape) for a in (mu, alpha))
-    return first - _nb_half_gini(mu_b, alpha_b).reshape(shape)
+    mu_b, alpha_b = (np.broadcast_to(a, shape) for a in (dist._mu, dist._alpha))
+    return _count_mean_abs(dist, y) - _nb_half_gini(mu_b, alpha_b).reshape(shape)
+
+
+# a hurdle or zero-inflated law whose count law puts at least this mass at 0 is summed over
+# the integers (its support is short there): the closed form's differences cancel as P_B(0) -> 1
+_ZERO_PART_CLOSED_BELOW = 0.1
+
+
+@register_crps(Hurdle)
+@register_crps(ZeroInflated)
+def _crps_zero_part(dist: Hurdle | ZeroInflated, y):
+    """``E|Z - y| - E|Z - Z'| / 2`` of ``Z = 0`` with probability pi, else ``T``: ``pi |y| + (1
+    - pi) A_T(y) - pi (1 - pi) E[T] - (1 - pi)^2 G_T``, ``A_T(y) = E|T - y|``, ``G_T = E|T -
+    T'| / 2``. A zero-inflated law's ``T`` is its count law ``B``; a hurdle's is ``B`` given
+    ``B > 0``, with ``b0 = P_B(0)``: ``A_T = (A_B(y) - b0 |y|) / (1 - b0)``, ``E[T] = E[B] /
+    (1 - b0)``, ``G_T = (G_B - b0 E[B]) / (1 - b0)^2`` (``B`` is 0 or ``T``). ``A_B`` and
+    ``G_B`` are the Poisson's or NB2's closed forms, so no row needs the quantiles of a law
+    whose counts are ~1e11 (the sum over the integers took seconds a row there); rows whose
+    ``b0`` is ``_ZERO_PART_CLOSED_BELOW`` or more, and other count laws, are summed over the
+    integers (:func:`_crps_integers`)."""
+    base = dist.base
+    shape = np.broadcast_shapes(y.shape, dist.batch_shape)
+    b0 = np.broadcast_to(np.exp(dist._log_b0), shape)
+    closed = b0 < _ZERO_PART_CLOSED_BELOW
+    if type(base) not in (Poisson, NegativeBinomial) or not closed.any():
+        return _crps_integers(dist, y)
+    yb = np.broadcast_to(y, shape)
+    sub = dict(rate=base._rate) if type(base) is Poisson else dict(mean=base._mu,
+                                                                    dispersion=base._alpha)
+    pick = {k: np.broadcast_to(v, shape)[closed] for k, v in sub.items()}
+    b, yc, b0c = type(base)(**pick), yb[closed], b0[closed]
+    half = _poisson_half_gini(b._rate) if type(b) is Poisson else _nb_half_gini(b._mu, b._alpha)
+    mean_abs, mean = _count_mean_abs(b, yc), np.asarray(b._mean())
+    if type(dist) is Hurdle:
+        keep = 1.0 - b0c
+        mean_abs = (mean_abs - b0c * np.abs(yc)) / keep
+        half, mean = (half - b0c * mean) / keep**2, mean / keep
+    pi = np.broadcast_to(np.exp(dist._log_pi), shape)[closed]
+    not_pi = np.broadcast_to(np.exp(dist._log_not_pi), shape)[closed]
+    out = np.empty(shape)
+    out[closed] = pi * np.abs(yc) + not_pi * mean_abs - pi * not_pi * mean - not_pi**2 * half
+    if not closed.all():
+        out[~closed] = _crps_integers(type(dist)(type(base)(**{k: np.broadcast_to(v, shape)[
+            ~closed] for k, v in sub.items()}), np.broadcast_to(dist._logit, shape)[~closed]),
+            yb[~closed])
+    return out
 
 
 def _lattice(y, below, above, n_points):

@@ -304,6 +304,8 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
          params: dict, common: dict) -> None:  # fmt: skip
     """Fit and score ``families`` at ``capacity`` on the folds ``fold_ids`` (through
     ``compare_families``: one split, each family's fit, the scoring)."""
+    from probnn.tables.columns import unsaid
+
     for i in fold_ids:
         todo = [f for f in families if (f, capacity) not in scores.status]
         if not todo:
@@ -317,7 +319,9 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", SeparationWarning)
                 warnings.simplefilter("ignore", DataWarning)
-                result = compare_families(X, y, todo, split=scores.folds[i], **common, **params)
+                with unsaid():
+                    result = compare_families(X, y, todo, split=scores.folds[i], **common,
+                                              **params)  # fmt: skip
         except DataError as exc:  # every family failed on this fold (each one's reason)
             for f in todo:
                 scores.status[(f, capacity)] = f"failed: {exc}"
@@ -520,6 +524,7 @@ def select_model(
         For a table the tabular layer refuses, or when no candidate could be scored.
     """
     from probnn.tables.model import TabularModel
+    from probnn.tables.columns import unsaid
     from probnn.tables.preprocessing import Preprocessor
     from probnn.tables.targets import check_target_column, target_kinds
 
@@ -528,12 +533,14 @@ def select_model(
     frame, target = _target_frame(X, y)
     check_target_column(frame, target)
     given = censoring.columns if censoring is not None else ()
-    with warnings.catch_warnings(record=True) as table_warnings:  # errors name rows; its
-        warnings.simplefilter("always")  # warnings are said by the refit (or at the end)
+    with warnings.catch_warnings(record=True) as table_warnings, unsaid():  # errors name
+        warnings.simplefilter("always")  # rows; its warnings: said by the refit (or at the end)
         Preprocessor(impute=impute).fit(frame.drop(columns=[target, *given]))
     kinds, why = target_kinds(frame[target]) if kinds is None else (tuple(kinds[0]), kinds[1])
     names = _candidate_families(kinds, families, task)
     censoring, said, note = selection_censoring(frame[target], kinds, censoring, point_mass)
+    if censoring is not None:  # every row censored on one side: no maximum to select by
+        censoring.check_trainable(frame, target)
     from probnn.families import FAMILIES
 
     labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None

@@ -570,3 +570,44 @@ def test_nb_nll_terms_of_a_row_do_not_depend_on_the_others(need_gradient):
             args_down = (y, down, log_alpha) if i == 1 else (y, log_mean, down)
             numeric = (nb_nll_terms(*args_up)[0] - nb_nll_terms(*args_down)[0]) / (2 * h)
             assert_allclose(d, numeric, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("y", [3e5, 1e8, 1.598e12, 1e15])
+def test_nb_log_prob_of_huge_counts_is_exact(mp, y):
+    """At counts of 1e5 to 1e15 ``y log mu`` and ``log y!`` are each ~``y log y`` and cancel to
+    an NLL of ~15-40 nats: summed directly their roundings were the NLL's error (0.3 nats at
+    1e15, 5e-4 at 1e11: noise that stalled L-BFGS on a table of counts near 1e11). Oracle:
+    mpmath's log-gamma at 50 digits, at the mean the kernel sees (``exp(log mu)`` in floats),
+    from the Poisson limit (``alpha = 0``) to ``alpha = 30``."""
+    sd = math.sqrt(y)
+    for mu in (y - 3 * sd, y, y + 2 * sd, 0.5 * y, 40.0 * y):
+        for alpha in (0.0, 1e-20, 1e-13, 1e-9, 1e-3, 0.5, 30.0):
+            with np.errstate(divide="ignore"):
+                dist = NegativeBinomial(mean=np.array([mu]), dispersion=np.array([alpha]))
+            got = dist.log_prob(np.array([y]))[0]
+            m, yy = mp.mpf(float(np.exp(np.log(mu)))), mp.mpf(y)
+            if alpha == 0:
+                want = yy * mp.log(m) - m - mp.loggamma(yy + 1)
+            else:
+                r = 1 / mp.mpf(alpha)
+                want = (mp.loggamma(yy + r) - mp.loggamma(r) - mp.loggamma(yy + 1)
+                        + r * mp.log(r / (r + m)) + yy * mp.log(m / (r + m)))
+            assert_allclose(got, float(want), rtol=1e-13, atol=1e-12,
+                            err_msg=f"y={y:g}, mu={mu:g}, alpha={alpha:g}")
+
+
+@pytest.mark.parametrize("y", [300.0, 1e8, 1.598e12, 1e15])
+def test_poisson_log_prob_of_huge_counts_is_exact(mp, y):
+    """The Poisson's ``y log mu - mu - log y!`` cancels the same ~``y log y`` terms as the NB's
+    (5e-4 nats of rounding at 1e11): the distribution's and the family's NLL against mpmath at
+    the rate the kernel sees (``exp(log rate)`` in floats)."""
+    family = get_family("poisson")
+    sd = math.sqrt(y)
+    for mu in (y - 3 * sd, y, y + 2 * sd, 0.5 * y, 40.0 * y):
+        log_mu = np.log(mu)
+        m = mp.mpf(float(np.exp(log_mu)))
+        want = float(-(y * mp.log(m) - m - mp.loggamma(mp.mpf(y) + 1)))
+        got = -Poisson(rate=np.array([mu])).log_prob(np.array([y]))[0]
+        assert_allclose(got, want, rtol=1e-13, atol=1e-12, err_msg=f"y={y:g}, mu={mu:g}")
+        got = family.nll(np.array([[log_mu]]), np.array([y]))[0]
+        assert_allclose(got, want, rtol=1e-13, atol=1e-12, err_msg=f"family: y={y:g}, mu={mu:g}")

@@ -138,3 +138,25 @@ def test_the_hurdles_truncation_of_a_row_does_not_depend_on_the_others(need_grad
             np.testing.assert_array_equal(d, d_all[regime])
         else:
             assert d is None and d_all is None
+
+
+@pytest.mark.parametrize("name", ["hurdle-poisson", "hurdle-negative-binomial"])
+def test_a_hurdle_glm_on_counts_without_zeros_keeps_p0_near_zero(name):
+    """Counts near e^25 (no zeros: the zero part's MLE is P(0) = 0): the GLM starts its zero
+    logit at -20 rather than 0 (P(0) = 1/2), from where L-BFGS stopped with P(0) from 0.17 to
+    0.79 (hurdle-poisson) or rising to 1 with x (hurdle-negative-binomial). Oracle: the
+    Poisson NLL at the true means (scipy.stats), which the fit should come within 0.05 nats of."""
+    from scipy import stats as sps
+
+    from probnn import MLPRegressor
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=300)
+    y = rng.poisson(np.exp(25 + x)).astype(np.float64)
+    X = ((x - x.mean()) / x.std())[:, None]
+    model = MLPRegressor(hidden_layer_sizes=(), family=name, solver="lbfgs", dtype="float64",
+                         alpha=0.0, random_state=0).fit(X, y)  # fmt: skip
+    dist = model.predict_dist(X)
+    assert np.max(dist.zero_probability) < 1e-6
+    truth = -np.mean(sps.poisson.logpmf(y, np.exp(25 + x)))
+    assert -np.mean(dist.log_prob(y)) < truth + 0.05

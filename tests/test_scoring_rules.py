@@ -590,3 +590,42 @@ def test_mixture_of_many_components_matches_the_pairwise_formula_property(k, gap
     finally:
         scoring_rules._PAIRWISE_MAX_COMPONENTS = threshold
     np.testing.assert_allclose(got, want, rtol=1e-7)
+
+
+@pytest.mark.parametrize("kind", [Hurdle, ZeroInflated])
+@pytest.mark.parametrize("count", ["negative-binomial", "poisson"])
+def test_zero_part_laws_equal_the_integral_of_their_step_cdf(kind, count):
+    """A hurdle's or zero-inflated law's CRPS by its closed form from the count law's
+    ``E|B - y|`` and ``E|B - B'|`` (rows with ``P_B(0) < 0.1``) or the sum over the integers
+    (the others: means 0.5 and 4): oracle, ``int (F - 1{x >= y})^2`` over the steps of scipy's
+    cdf, non-integer y included."""
+    mu = np.array([30.0, 4.0, 0.5, 200.0, 12.0, 3.0])
+    alpha = np.array([0.3, 1.5, 0.2, 0.01, 1e-9, 0.05]) if count != "poisson" else 0 * mu
+    pi = special.expit(np.array([-1.0, 0.5, -2.0, -3.0, 1.0, -40.0]))
+    y = np.array([0.0, 3.0, 1.0, 250.0, 7.5, 0.25])
+    k = np.arange(20000.0)[:, None]
+    if count == "poisson":
+        base, law = Poisson(rate=mu), stats.poisson(mu)
+    else:
+        base, law = NegativeBinomial(mu, alpha), stats.nbinom(1 / alpha, 1 / (1 + alpha * mu))
+    b0 = law.pmf(0)
+    cdf = (pi + (1 - pi) * (law.cdf(k) - b0) / (1 - b0) if kind is Hurdle
+           else pi + (1 - pi) * law.cdf(k))
+    share = np.clip(y - k, 0.0, 1.0)
+    want = np.sum(cdf**2 * share + (1 - cdf) ** 2 * (1 - share), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = crps(kind(base, special.logit(pi)), y)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", [Hurdle, ZeroInflated])
+def test_zero_part_laws_of_huge_counts_need_no_quantile_rule(kind):
+    """Counts near 1e11 (a table whose hurdle model's evaluation took 4 s a row in the quantile
+    rule, 1e-4 relative): the closed form. Oracle: with pi = e^-60 and ``P_B(0)`` below 1e-300
+    the law is its count law, whose own CRPS is exact (tested against sums above)."""
+    mu = np.array([1e11, 2.7e11, 5e9])
+    y = np.array([1.00001e11, 2.6e11, 4.8e9])
+    for base in (NegativeBinomial(mu, np.array([1e-12, 1e-6, 0.3])), Poisson(rate=mu)):
+        got = crps(kind(base, np.full(3, -60.0)), y)
+        np.testing.assert_allclose(got, crps(base, y), rtol=1e-12)

@@ -16,13 +16,14 @@ reports), ``options`` (the options several commands share) and one module per co
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 from collections.abc import Sequence
 
 from probnn._split import MIN_ROWS, TEST_FRACTION, split_rows
 from probnn._version import __version__
-from probnn.cli._errors import (Terminated, UsageError, _convergence_text, _fail, _show_warning,
-                                _sigterm_as_interrupt)  # fmt: skip
+from probnn.cli._errors import (Terminated, UsageError, _convergence_text, _fail, _said,
+                                _show_warning, _sigterm_as_interrupt)  # fmt: skip
 from probnn.cli.compare import _cmd_compare
 from probnn.cli.evaluate import _cmd_evaluate, _held_out_filter
 from probnn.cli.fit import SPLIT_PERMUTATION, SPLIT_ROW_HASH, _cmd_fit
@@ -170,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``probnn`` command; returns the exit status."""
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
+    _said.clear()  # each command says its keyed warnings once (pandas not imported for it)
+    columns = sys.modules.get("probnn.tables.columns")
+    if columns is not None:
+        columns._forget_said()
     try:
         with _sigterm_as_interrupt():
             return _run(build_parser(), argv)

@@ -3,6 +3,7 @@ reports written whole into their folder, the lines printed."""
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 import sys
@@ -142,6 +143,19 @@ _LABELS = {
 }
 
 
+# Metrics in the target's units: their scale is the data's, so they keep significant digits.
+_TARGET_UNITS = ("crps", "rmse", "mae")
+
+
+def _figure(key: str, value: float) -> str:
+    """A metric as printed: four decimals; a metric in the target's units below 0.1 in
+    magnitude (where four decimals keep fewer than four significant digits, and a target of
+    scale 1e-9 would read 0.0000) with four significant digits (``1.000e-09``)."""
+    if key in _TARGET_UNITS and value != 0 and math.isfinite(value) and abs(value) < 0.1:
+        return f"{value:#.4g}"
+    return f"{value:.4f}"
+
+
 def _print_metrics(metrics: dict, coverage: float | None = None) -> None:
     """One line a metric; the model's own mass of the intervals (``coverage_expected``) goes
     on the coverage's line, and only where it is not the nominal coverage (a count law)."""
@@ -152,7 +166,7 @@ def _print_metrics(metrics: dict, coverage: float | None = None) -> None:
         label = _LABELS.get(key, key)
         if key == "coverage" and coverage is not None:
             label = f"coverage of the {coverage:.0%} interval"
-        line = f"  {label:<34} {value:.4f}"
+        line = f"  {label:<34} {_figure(key, value)}"
         if key == "coverage" and expected is not None and (
                 coverage is None or abs(expected - coverage) > 5e-5):
             line += f" (the model's own mass of those intervals: {expected:.4f})"

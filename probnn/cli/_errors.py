@@ -59,9 +59,20 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+# The ``key`` of each warning said in this command (a warning with a ``key`` attribute, as
+# a column's labels that differ only in case, is said once however many fits raise it).
+_said: set = set()
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # A user needs the warning's words, not the file and line of our source that raised it.
-    text = " ".join(str(message).split())
+    key = getattr(message, "key", None)
+    if key is not None:
+        if key in _said:
+            return
+        _said.add(key)
+    # one line (a keyed warning is, and may quote values with runs of spaces)
+    text = str(message) if key is not None else " ".join(str(message).split())
     if getattr(category, "__name__", "") == "ConvergenceWarning":
         text = _convergence_text(text)
     print(f"probnn: warning: {text}", file=sys.stderr)

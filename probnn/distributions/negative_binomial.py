@@ -24,6 +24,19 @@ no large terms cancelling whichever of ``mu`` and ``r`` is the larger).
 
 ``D`` comes from ``gammaln`` where ``r < 100`` and from Stirling's series in ``1 / r`` above
 (the ``gammaln`` difference cancels there), so the Poisson limit is reached smoothly.
+
+Large counts (``y >= 256``): ``y log mu`` and ``log y!`` are each about ``y log y`` and
+cancel to the NLL, so their roundings (``1e-16 y log y``: 5e-4 nats at ``y = 1e11``, 0.3 at
+``1e15``) would be the NLL's error, noise enough to stall an optimiser. There the NLL is
+Loader's saddle-point form (R's ``dnbinom_mu``: the mass as ``r / (r + y)`` times a
+binomial's, each ``x log(x / M) + M - x`` a deviance formed from ``y - mu`` without
+cancelling terms)::
+
+    -log P(y) = bd0(y, M_y) + bd0(r, M_r) + stirlerr(y) + stirlerr(r) - stirlerr(r + y)
+                + log(2 pi y) / 2 + log1p(alpha y) / 2
+
+``M_y = mu (r + y) / (r + mu)``, ``M_r = r (r + y) / (r + mu)``, ``stirlerr(n) = log n! -
+(n + 1/2) log n + n - log(2 pi) / 2``: exact to a few ulps of the NLL itself.
 """
 
 from __future__ import annotations
@@ -33,7 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from probnn._validation import describe_values
-from .poisson import poisson_cdf
+from .poisson import _HALF_LOG_2PI, _SADDLE_FROM, _log1pmx_over_sq, _stirlerr, poisson_cdf
 from .base import COUNTS, Distribution, count_quantile, as_param, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["NegativeBinomial", "nb_log_cdf_sf", "nb_nll_terms", "POISSON_BELOW_LOG_ALPHA"]
@@ -62,6 +75,36 @@ def _log1pmx_over_x(u: NDArray[np.float64]) -> NDArray[np.float64]:
         series = us * ((-1) ** k / (k + 1) + series)
     ub = np.where(small, 1.0, u)
     return np.where(small, series, (np.log1p(ub) - ub) / ub)
+
+
+def _nll_large_counts(y, log_mean, log_alpha):
+    """``-log P(Y = y)`` of NB2 by the saddle-point form (module docstring), for ``y >= 1``,
+    ``mu = exp(log_mean)`` a positive normal float and ``alpha`` finite (``0``: Poisson).
+
+    With ``u = alpha y``, ``x = alpha mu``, ``dev = y - mu``: ``bd0(y, M_y) = y log1p(w) -
+    dev / (1 + x)``, ``w = dev / (mu (1 + u))``, formed as ``y w^2 l(w) + dev^2 / (mu (1 + u)
+    (1 + x))`` for ``|w| < 0.1`` (``l(v) = (log1p(v) - v) / v^2``); ``bd0(r, M_r) = r log1p(v)
+    + dev / (1 + x)``, ``v = -alpha dev / (1 + u)``, formed as ``alpha dev^2 (l(v) / (1 + u)^2
+    + 1 / ((1 + u)(1 + x)))`` for ``|v| < 0.1`` (0 at ``alpha = 0``).
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        mu, alpha = np.exp(log_mean), np.exp(log_alpha)
+        u, x, dev = alpha * y, alpha * mu, y - mu
+        w = dev / (mu * (1 + u))
+        v = -alpha * dev / (1 + u)
+        near_w, near_v = np.abs(w) < 0.1, np.abs(v) < 0.1
+        term_y = np.where(near_w,
+                          y * w * w * _log1pmx_over_sq(w) + dev * dev / (mu * (1 + u) * (1 + x)),
+                          y * np.log1p(np.where(near_w, 0.0, w)) - dev / (1 + x))
+        vf = np.where(near_v, 0.0, v)
+        term_r = np.where(near_v,
+                          alpha * dev * dev * (_log1pmx_over_sq(v) / (1 + u) ** 2
+                                               + 1 / ((1 + u) * (1 + x))),
+                          np.log1p(vf) / np.where(near_v, 1.0, alpha) + dev / (1 + x))
+        r = 1 / alpha
+        stir = np.where(alpha > 0, _stirlerr(r) - _stirlerr(r + y), 0.0)
+    return (term_y + term_r + _stirlerr(y) + stir + _HALF_LOG_2PI + 0.5 * np.log(y)
+            + 0.5 * np.log1p(u))
 
 
 def _log1p_over_x(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -196,6 +239,11 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
         # y softplus(t) - y log mu = y (softplus(-|t|) - min(log mu, log r)): no large terms cancel
         y_term = np.where(y > 0, y * (s - b), 0.0)
         nll = r_sp - d + y_term + special.gammaln(y + 1)
+        # large counts: the saddle-point form, free of the y log y terms' rounding
+        large = (y >= _SADDLE_FROM) & (np.abs(log_mean) < 690.0) & (la < 690.0)
+        if large.any():
+            nll = np.array(nll, dtype=np.float64)  # (a 0-d result is a scalar)
+            nll[large] = _nll_large_counts(y[large], log_mean[large], la[large])
         if not need_gradient:
             return nll, None, None
         sig_t = _where(neg, lambda: x / (1 + x),

@@ -324,7 +324,11 @@ class BaseNetworkEstimator(BaseEstimator):
 
                 constant = constant_raw(family, y, sample_weight)
             bias = np.array(constant, dtype=np.float64)  # (a copy: the limits set to 0)
-            # An infinite MLE (a label never or always seen) cannot be a start.
+            # An infinite MLE (a label never or always seen) cannot be a start: 0, or where
+            # the family says, a finite stand-in for its limit (a hurdle's zero logit)
+            finite_start = getattr(family, "finite_start", None)
+            if finite_start is not None:
+                bias = np.array(finite_start(bias), dtype=np.float64)
             bias[~np.isfinite(bias)] = 0.0
             network.intercepts[-1][...] = bias
             if (self._start_at_constant and self.solver != "lbfgs"

@@ -510,7 +510,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         from probnn.families import get_family
         from probnn.families._affine import AffineTarget
 
-        from probnn.families._interval import IntervalTargets, interval_points, is_interval_target
+        from probnn.families._interval import (IntervalTargets, check_has_maximum,
+                                               interval_points, is_interval_target)
 
         self._validate_params()
         reset = not (incremental and hasattr(self, "family_"))
@@ -528,6 +529,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         y = family.check_interval_target(y) if interval else family.check_target(y)
         w = training_weights(sample_weight, X.shape[0])
+        if interval and not incremental and stream is None:  # (a chunk is not all the rows)
+            check_has_maximum(y, w)
         if interval:
             # the target's location and spread from one value per row (a start, not the fit)
             points, kept = interval_points(y, family.support)

@@ -16,7 +16,8 @@ from numpy.typing import ArrayLike
 from probnn._validation import check_sample_weight
 from probnn.families.base import _SUPPORT_RANGE, Array, Family
 
-__all__ = ["IntervalTargets", "is_interval_target", "interval_points"]
+__all__ = ["IntervalTargets", "is_interval_target", "interval_points", "one_sided",
+           "check_has_maximum"]
 
 # what a family declares, read through the wrapper
 _DECLARED = ("name", "loss_name", "link", "out_activation", "is_classifier", "support",
@@ -59,6 +60,71 @@ def interval_points(y: np.ndarray, support: str) -> tuple[np.ndarray, np.ndarray
     points = np.where(exact, y[:, 0], points)
     kept = exact | lo_ok | hi_ok
     return points[kept], kept
+
+
+def one_sided(y: np.ndarray, sample_weight: ArrayLike | None = None) -> str | None:
+    """``"right"`` when every row of checked bounds ``y`` is right-censored, ``"left"`` when
+    every one is left-censored, else None: the one case whose censored likelihood has no
+    maximum.
+
+    Each right-censored row's ``P(Y > lower)`` grows to 1 as the distribution moves up, so
+    with nothing else (no exact row, no interval with finite bounds, no row censored on the
+    other side) the NLL falls towards 0 as the location runs off to ``+inf`` (a positive
+    family's scale to infinity) and no fit attains it; likewise below for left-censored
+    rows. Exact rows, finite intervals or rows censored on both sides bound it (a finite
+    MLE can exist there: not this function's concern). Rows of weight 0 and rows
+    ``(-inf, inf)``, which say nothing, are not counted; with none left, None.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples, 2)
+        ``(lower, upper)`` as :meth:`Family.check_interval_target` returns them.
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    {"right", "left"} or None
+    """
+    lower, upper = y[:, 0], y[:, 1]
+    counted = _counted(y, sample_weight)
+    if not counted.any():
+        return None
+    if np.all(np.isfinite(lower[counted]) & (upper[counted] == np.inf)):
+        return "right"
+    if np.all((lower[counted] == -np.inf) & np.isfinite(upper[counted])):
+        return "left"
+    return None
+
+
+def _counted(y: np.ndarray, sample_weight: ArrayLike | None) -> np.ndarray:
+    """The rows that say something of the target: some finite bound, a positive weight."""
+    counted = np.isfinite(y[:, 0]) | np.isfinite(y[:, 1])
+    if sample_weight is not None:
+        counted &= np.asarray(sample_weight, dtype=np.float64).reshape(-1) > 0
+    return counted
+
+
+def check_has_maximum(y: np.ndarray, sample_weight: ArrayLike | None = None) -> None:
+    """ValueError when every row of checked bounds ``y`` is censored on the same side
+    (:func:`one_sided`), whose likelihood has no maximum, before any training.
+
+    Raises
+    ------
+    ValueError
+        Saying what was expected and what was found.
+    """
+    side = one_sided(y, sample_weight)
+    if side is None:
+        return
+    n = int(np.count_nonzero(_counted(y, sample_weight)))
+    others = f" (and {len(y) - n} of weight 0 or no finite bound)" if n < len(y) else ""
+    bound, where = ("upper = inf", "above") if side == "right" else ("lower = -inf", "below")
+    raise ValueError(
+        "interval targets: expected at least one exact row (lower == upper), an interval "
+        f"with finite bounds, or rows censored on the other side; found all {n} rows "
+        f"{side}-censored ({bound}){others}: the censored likelihood then has no maximum "
+        f"(a model's mass moves {where} every bound without end)"
+    )
 
 
 class IntervalTargets(Family):

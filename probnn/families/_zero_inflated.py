@@ -20,7 +20,13 @@ from probnn._math import log_sigmoid, sigmoid
 from probnn._validation import check_sample_weight
 from probnn.families.base import Array, Family, as_raw, check_count_target
 
-__all__ = ["ExcessZerosFamily", "HurdleFamily"]
+__all__ = ["ExcessZerosFamily", "HurdleFamily", "ZERO_LOGIT_START"]
+
+#: |z0| a network starts from where the constant model's zero logit is infinite (a target with
+#: no zeros: -inf, P(0) = 0; only zeros: +inf): P(0) = sigmoid(-20) = 2e-9, as the NB's
+#: Poisson-limit stand-in. (From 0, P(0) = 1/2, L-BFGS spent its steps on the zero part and
+#: could stop with P(0) near 1 on a table of counts near 1e11 that held no zero.)
+ZERO_LOGIT_START = 20.0
 
 
 class PoissonCounts:
@@ -175,6 +181,17 @@ class ExcessZerosFamily(Family):
     def mean(self, raw: ArrayLike) -> Array:
         """``E[Y]``, shape (n_samples,)."""
         return np.asarray(self.distribution(raw).mean)
+
+    def finite_start(self, constant: np.ndarray) -> np.ndarray:
+        """The output layer's start from the constant model's raw outputs ``constant``: an
+        infinite zero logit as ``+-ZERO_LOGIT_START`` (the limit it stands for, to 2e-9 in
+        P(0)), the count part's infinities as 0."""
+        start = np.array(constant, dtype=np.float64)
+        z0 = start[-1]
+        start[~np.isfinite(start)] = 0.0
+        if np.isinf(z0):
+            start[-1] = np.copysign(ZERO_LOGIT_START, z0)
+        return start
 
     def _zero_share(self, y: ArrayLike, sample_weight: ArrayLike | None):
         """The constant model's inputs: ``y`` as float64, the weights (ones when None) and the

@@ -78,6 +78,10 @@ class PoissonFamily(Family):
         rate = np.exp(z)
         loss = rate - y * z
         loss += gammaln(y + 1)
+        if y.size and y.max() >= 256.0:  # large counts: exact to a few ulps (not y log y's)
+            from probnn.distributions.poisson import _with_large_counts
+
+            loss = _with_large_counts(loss, y, z).astype(raw.dtype, copy=False)
         if not need_gradient:
             return loss, None
         rate -= y

@@ -131,6 +131,22 @@ class Censoring:
             A missing column, a missing or non-numeric value, an event that is not 0 or 1,
             an upper bound below its target, a family without a cdf; naming rows and columns.
         """
+        y = self.raw_bounds(frame, target)
+        try:
+            with data_rows(*_located_rows(frame[target])):  # the family's rows named as the file's
+                return np.asarray(family.check_interval_target(y), dtype=np.float64)
+        except ValueError as exc:
+            raise DataError(f"target column {target!r}: {exc}") from None
+
+    def raw_bounds(self, frame: pd.DataFrame, target: str) -> np.ndarray:
+        """The target as ``(lower, upper)`` rows before any family reads them (:meth:`bounds`
+        without the family's check: no bound moved to the support's end).
+
+        Raises
+        ------
+        DataError
+            As :meth:`bounds`, but for the family's own check.
+        """
         for name in self.columns:
             if name not in frame.columns:
                 shown = ", ".join(repr(c) for c in list(frame.columns)[:20])
@@ -168,12 +184,52 @@ class Censoring:
         if self.below is not None:
             floored = exact & (upper <= self.below)
             lower[floored], upper[floored] = -np.inf, self.below
-        y = np.column_stack([lower, upper])
-        try:
-            with data_rows(*_located_rows(frame[target])):  # the family's rows named as the file's
-                return np.asarray(family.check_interval_target(y), dtype=np.float64)
-        except ValueError as exc:
-            raise DataError(f"target column {target!r}: {exc}") from None
+        return np.column_stack([lower, upper])
+
+    def check_trainable(self, frame: pd.DataFrame, target: str) -> None:
+        """:meth:`check_has_maximum` on :meth:`raw_bounds`, for a caller with no family yet
+        (the selection, before its candidates): a support's end moves bounds only to
+        ``-inf`` / ``+inf``, so a table one-sided here is one-sided under every family."""
+        self.check_has_maximum(self.raw_bounds(frame, target), target)
+
+    def check_has_maximum(self, y: np.ndarray, target: str, rows: str = "rows") -> None:
+        """DataError when every row of bounds ``y`` (as :meth:`bounds` returns them) is
+        censored on the same side, before any training: that censored likelihood has no
+        maximum (``probnn.families._interval.one_sided``, the estimators' own check), said
+        in the words of this censoring's columns and values.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_rows, 2)
+        target : str
+            The target column's name.
+        rows : str, default="rows"
+            What the rows are, e.g. "training rows".
+        """
+        from probnn.families._interval import one_sided
+
+        side = one_sided(y)
+        if side is None:
+            return
+        if side == "right":
+            how = [f"event column {self.event!r} 0" if self.event is not None else None,
+                   f"upper-bound column {self.upper!r} inf" if self.upper is not None else None,
+                   f"target column {target!r} at or above the cap {self.above:g}"
+                   if self.above is not None else None]  # fmt: skip
+            where, other = "above", "left-censored"
+        else:
+            how = [f"target column {target!r} at or below the limit {self.below:g}"
+                   if self.below is not None else None,
+                   f"target column {target!r} -inf (or the support's lower end) with a finite "
+                   f"upper bound in column {self.upper!r}" if self.upper is not None else None]
+            where, other = "below", "right-censored"
+        how = "each has " + " or ".join(h for h in how if h)
+        exact = "exact (observed) row" + (", an interval with finite bounds" if self.upper else "")
+        n = int(np.isfinite(y).any(axis=1).sum())  # (a row (-inf, inf) says nothing)
+        raise DataError(f"target column {target!r}: expected at least one {exact} or some rows "
+                        f"{other}; found all {n:,} {rows} {side}-censored ({how}): the censored "
+                        f"likelihood has no maximum (a model's mass would move {where} every "
+                        "bound without end)")  # fmt: skip
 
     def _role(self, name: str) -> str:
         return "upper bounds" if name == self.upper else "events: 1 observed, 0 censored"

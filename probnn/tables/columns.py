@@ -7,10 +7,14 @@ parsers that turn such text into float64 values.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 import pandas as pd
 
-from probnn.exceptions import DataError
+from probnn.exceptions import DataError, DataWarning
 
 __all__: list[str] = []  # the parsers are the package's own
 
@@ -109,3 +113,82 @@ def _looks_numeric(column: pd.Series) -> bool:
         return False
     parsed = pd.to_numeric(present, errors="coerce").notna()
     return bool(parsed.mean() >= 0.5)
+
+
+def _spelling(text: str) -> str:
+    """A text value with its case folded and its runs of whitespace made one space, stripped."""
+    return " ".join(text.split()).casefold()
+
+
+# The keys of the spelling warnings said in this process: once each, as Python's "once"
+# action would, since a selection's folds and families each fit the column again (with their
+# rows' counts) and its ``catch_warnings`` blocks reset the registry that says a text once.
+_SAID: set = set()
+
+
+def _forget_said() -> None:
+    """Say each spelling warning again (a new command)."""
+    _SAID.clear()
+
+
+@contextlib.contextmanager
+def unsaid() -> Iterator[None]:
+    """Spelling warnings said within are not remembered as said: for fits whose warnings
+    are silenced (a selection's candidates), so that the fit kept says them."""
+    before = set(_SAID)
+    try:
+        yield
+    finally:
+        _SAID.clear()
+        _SAID.update(before)
+
+
+def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
+    """A :class:`~probnn.exceptions.DataWarning` for distinct text values of a column that
+    differ only in case or whitespace (``'yes'``, ``' YES '``, ``'Yes'``), with their rows.
+
+    Each stays a value of its own (a class, a one-hot feature): probnn does not guess that
+    they are one. Said once per process for one column and one set of such values (the
+    first fit to see them, with its rows), however many fits (folds, families) follow; the
+    warning's ``key`` lets a command line say it once when fits run in other processes.
+
+    Parameters
+    ----------
+    counts : mapping of value -> int
+        The column's distinct values and their rows; values that are not text are ignored.
+    name : str
+        The column, as the message names it (``"target 'y'"``, ``"column 'sex'"``).
+    role : {"target", "feature"}
+        What a value is: a class label, or a category one-hot encoded.
+    """
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for value, n in counts.items():
+        if isinstance(value, str):
+            groups.setdefault(_spelling(value), []).append((value, int(n)))
+    found = [sorted(g, key=lambda vn: (-vn[1], vn[0])) for g in groups.values() if len(g) > 1]
+    if not found:
+        return
+    found.sort(key=lambda g: (-sum(n for _, n in g), g[0][0]))
+    key = ("spelling", name, role, tuple(sorted(v for g in found for v, _ in g)))
+    if key in _SAID:
+        return
+    _SAID.add(key)
+    case = any(len({" ".join(v.split()) for v, _ in g}) > 1 for g in found)
+    space = any(len({v.casefold() for v, _ in g}) > 1 for g in found)
+    how = "case or spaces" if case and space else "case" if case else "spaces"
+    shown = []
+    for group in found[:3]:
+        values = ", ".join(repr(v) for v, _ in group[:5]) + (", ..." if len(group) > 5 else "")
+        rows = ", ".join(f"{n:,}" for _, n in group[:5])
+        shown.append(f"{values} ({rows} rows)")
+    noun, each, one = (("class labels", "a class", "class") if role == "target" else
+                       ("categories", "a one-hot feature", "category"))  # fmt: skip
+    if len(found) == 1:
+        said = f"{noun} {shown[0]} differ only in {how}: each is {each} of its own; if they mean"
+    else:
+        more = f"; and {len(found) - 3} more groups" if len(found) > 3 else ""
+        said = (f"{noun} differ only in {how} in {len(found)} groups: {'; '.join(shown)}{more}: "
+                f"each is {each} of its own; if a group means")
+    message = DataWarning(f"{name}: {said} one {one}, clean the column (strip spaces, one case)")
+    message.key = key
+    warnings.warn(message, stacklevel=1)

@@ -255,6 +255,9 @@ class TabularModel:
 
             if censoring is not None:
                 y = censoring.bounds(frame, target, get_family(family))
+                trained = np.ones(len(y), dtype=bool) if validation is None else \
+                    ~np.asarray(validation, dtype=bool)
+                censoring.check_has_maximum(y[trained], target, "training rows")
             else:
                 y = regression_target(frame[target], target, get_family(family))
             standardise = params.get("standardize_target", "auto")

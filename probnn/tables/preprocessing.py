@@ -16,7 +16,7 @@ from probnn._validation import describe_values
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _ID_MIN_DISTINCT, _THOUSANDS, FLOAT32_MAX,
                                    _describe_kind, _looks_numeric, _numeric_values, _parse_text,
-                                   _text_kind)  # fmt: skip
+                                   _text_kind, _warn_spelling_variants)  # fmt: skip
 from probnn.tables.sources import _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
@@ -553,6 +553,7 @@ class PreprocessorScan:
                 most = max(counts.values())
                 pre.fill_[name] = min(text for text, n in counts.items() if n == most)
             pre.categories_[name] = sorted(counts)
+            _warn_spelling_variants(counts, f"column {name!r}", "feature")
             n_distinct = len(counts)
             if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * scan.rows:
                 warnings.warn(

@@ -137,10 +137,11 @@ class SampleSelection:
         from sklearn.exceptions import ConvergenceWarning
 
         from probnn.exceptions import DataWarning, SeparationWarning
+        from probnn.tables.columns import unsaid
         from probnn.selection import CAPACITY_WORDS, select_model
 
         sample = self.frame()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), unsaid():
             # the model select_model fits last (the choice, on the sample) is not the one
             # the stream trains: its warnings (an L-BFGS budget) would speak of another fit
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -33,6 +33,7 @@ import pandas as pd
 from probnn import defaults
 from probnn.exceptions import DataError, PrecisionError
 from probnn.metrics import RunningMetrics
+from probnn.tables.columns import _warn_spelling_variants
 from probnn.tables.model import TabularModel, _in_float64
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
@@ -286,6 +287,9 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
                                  scan.check_held_out(test_rows)))  # fmt: skip
         if sample is not None:
             sample.add(batch, parts)
+    # text labels that differ only in case or spaces: said with every row's count (the scan's),
+    # before any fit on a sample says it with the sample's
+    _warn_spelling_variants(target_scan.distinct, f"target {target!r}", "target")
     if family == "auto":
         family, info.family_reason = family_of_kind(*target_scan.kinds())
         if sample is not None:  # by held-out NLL on the sample, of the rows checked above
@@ -532,6 +536,8 @@ def fit_stream(
             # scale, the same for any number of rows)
             estimator_params = {**estimator_params, "alpha": float(chosen.alpha)}
         (announce or say)(sample.line)
+        for note in sample.selection.notes:  # (a point mass scored by densities, a heap)
+            (announce or say)(f"warning: {note}")
     else:
         say(f"family: {family} ({info.family_reason})")
     rows = info.rows

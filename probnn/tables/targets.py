@@ -20,7 +20,7 @@ from probnn._validation import (data_rows, describe_list, describe_rows, describ
                                 encode_labels, name_data_rows)  # fmt: skip
 from probnn.exceptions import DataError, DataWarning, PrecisionError
 from probnn.tables.columns import (_ID_MIN_DISTINCT, _numeric_values, _parse_text,
-                                   _thousands_as_numbers)  # fmt: skip
+                                   _thousands_as_numbers, _warn_spelling_variants)  # fmt: skip
 from probnn.tables.preprocessing import Preprocessor, _ColumnScan
 from probnn.tables.sources import _located_rows, _rows, check_unique_columns
 
@@ -408,7 +408,8 @@ def class_order(column: pd.Series, labels: np.ndarray, target: str, family: str,
     """
     if levels is not None:
         check_levels(column, labels, target, levels)
-    return order_classes(np.unique(labels), ordered_categories(column), target, family, levels)
+    present, counts = np.unique(labels, return_counts=True)
+    return order_classes(present, ordered_categories(column), target, family, levels, counts)
 
 
 def ordered_categories(column: pd.Series) -> list | None:
@@ -432,12 +433,20 @@ def check_levels(column: pd.Series, labels: np.ndarray, target: str, levels: Seq
 
 
 def order_classes(present: np.ndarray, categories: list | None, target: str, family: str,
-                  levels: Sequence[str] | None = None) -> np.ndarray:  # fmt: skip
+                  levels: Sequence[str] | None = None,
+                  counts: Sequence[int] | None = None) -> np.ndarray:  # fmt: skip
     """The classes in the model's order, from the sorted labels present in the training rows,
-    an ordered column's ``categories`` (or None) and ``levels``: see :func:`class_order`."""
+    an ordered column's ``categories`` (or None) and ``levels``: see :func:`class_order`.
+
+    ``counts`` (the rows of each label of ``present``): text labels that differ only in case
+    or whitespace (``'yes'``, ``' YES '``) are each a class of their own, with a
+    :class:`~probnn.exceptions.DataWarning` naming them and their rows.
+    """
     from probnn.families import FAMILIES
 
     text = present.dtype == object
+    if text and counts is not None:
+        _warn_spelling_variants(dict(zip(present.tolist(), counts)), f"target {target!r}", "target")
     kind = object if text else None
     seen = set(present.tolist())
     if levels is not None:
@@ -589,13 +598,17 @@ def validate_frame(frame: pd.DataFrame, target: str, family: str, impute: bool =
 
     check_target_column(frame, target)
     features = frame.drop(columns=[target, *(censoring.columns if censoring else ())])
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
         # the fit on the training rows says the same; here only errors, with rows of the file
-        warnings.simplefilter("ignore", DataWarning)
+        warnings.simplefilter("always", DataWarning)
         Preprocessor(impute=impute).fit(features).transform(features)
+    for said in caught:  # but a warning said once per command: with the whole table's rows
+        if not issubclass(said.category, DataWarning) or getattr(said.message, "key", None):
+            warnings.warn_explicit(said.message, said.category, said.filename, said.lineno)
     _check_family_name(family)
     if censoring is not None:  # (lower, upper) bounds: checked whole, rows of the file named
-        censoring.bounds(frame, target, get_family(family))  # (a family without a cdf refused)
+        y = censoring.bounds(frame, target, get_family(family))  # (no cdf: refused)
+        censoring.check_has_maximum(y, target)
     elif is_classifier_family(family):
         class_order(frame[target], target_labels(frame[target], target), target, family, levels)
     else:

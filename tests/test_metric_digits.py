@@ -1,0 +1,64 @@
+"""Held-out metrics in the target's units keep their significant digits, however small the
+target's scale (a target of scale 1e-9 printed CRPS, RMSE and MAE as 0.0000).
+
+Oracle: numpy's RMSE and MAE of ``probnn predict``'s predictions against the true targets,
+and hand-worked formats (ordinary values print exactly as before: four decimals).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _cli import printed_metric, run
+
+
+def _tiny(seed: int, n: int) -> pd.DataFrame:
+    r = np.random.default_rng(seed)
+    x = r.normal(size=n)
+    return pd.DataFrame({"x": x, "y": 1e-9 * (2 * x + r.normal(size=n))})
+
+
+@pytest.mark.parametrize("key, value, text", [
+    ("rmse", 756.2642, "756.2642"),  # the README's figures, as they were
+    ("mae", 0.4187, "0.4187"),
+    ("crps", 0.1, "0.1000"),
+    ("nll_nats", -19.30112, "-19.3011"),
+    ("ece", 0.0599, "0.0599"),  # a probability's four decimals are its precision
+    ("ece", 1e-9, "0.0000"),
+    ("rmse", 0.0, "0.0000"),
+    ("rmse", 1.0003e-9, "1.000e-09"),
+    ("crps", 5.6594e-10, "5.659e-10"),
+    ("mae", -0.0123456, "-0.01235"),
+    ("mae", 0.0856, "0.08560"),
+])  # fmt: skip
+def test_figures(key, value, text):
+    from probnn.cli._common import _figure
+
+    assert _figure(key, value) == text
+
+
+@pytest.mark.parametrize("stream", ["no", "yes"])
+def test_tiny_target_metrics_read_back_to_numpys(tmp_path, capsys, monkeypatch, stream):
+    monkeypatch.chdir(tmp_path)
+    _tiny(4, 300).to_csv("tiny.csv", index=False)
+    new = _tiny(5, 100)
+    new.to_csv("new.csv", index=False)
+    code, out, err = run(capsys, "fit", "tiny.csv", "--target", "y", "--family", "normal",
+                         "--hidden", "4", "--epochs", "30", "--stream", stream)  # fmt: skip
+    assert code == 0, err
+    fitted = {k: printed_metric(out, k) for k in ("RMSE", "MAE", "CRPS (units of the target)")}
+    assert all(0 < v < 1e-7 for v in fitted.values()), out
+    # the fit's held-out rows, scored again by evaluate: the same figures
+    code, again, err = run(capsys, "evaluate", "tiny.safetensors", "tiny.csv", "--stream", stream)
+    assert code == 0, err
+    for label, value in fitted.items():
+        assert printed_metric(again, label) == pytest.approx(value, rel=1e-3)
+    # new rows: the printed RMSE / MAE against numpy's on predict's means
+    code, scored, err = run(capsys, "evaluate", "tiny.safetensors", "new.csv", "--stream", stream)
+    assert code == 0, err
+    code, _, err = run(capsys, "predict", "tiny.safetensors", "new.csv", "--out", "p.csv")
+    assert code == 0, err
+    error = pd.read_csv("p.csv")["prediction"].to_numpy() - new["y"].to_numpy()
+    assert printed_metric(scored, "RMSE") == pytest.approx(np.sqrt(np.mean(error**2)), rel=1e-3)
+    assert printed_metric(scored, "MAE") == pytest.approx(np.mean(np.abs(error)), rel=1e-3)

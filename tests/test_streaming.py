@@ -405,3 +405,15 @@ def test_streaming_refuses_lbfgs_and_ensembles_as_usage(tmp_path, capsys):
                      "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
         assert code == 2, extra
         assert "--stream no" in capsys.readouterr().err
+
+
+def test_a_csv_stream_left_early_closes_quietly(tmp_path):
+    # stopping after the first batch closes the generator: the reader must close before its
+    # file (pandas 2.0, the floor, raised "I/O operation on closed file" from close(), which
+    # Python printed as an ignored exception's traceback when the generator was collected)
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"x": np.arange(50.0), "y": np.arange(50.0)}).to_csv(path, index=False)
+    batches = TableSource(path, batch_rows=10).batches(["x", "y"])
+    first = next(batches)
+    assert first.frame.shape == (10, 2)
+    batches.close()  # raised DataError before

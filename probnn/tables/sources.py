@@ -457,7 +457,9 @@ class TableSource:
         handle, _ = open_csv(self.path, self.sep)
         try:
             reader = pd.read_csv(handle, sep=self.sep, chunksize=self.batch_rows, usecols=columns)
-            with reader, handle:
+            # (the reader closed before its file: closed after, pandas 2.0's reader raised
+            # "I/O operation on closed file" when a caller stopped reading early)
+            with handle, reader:
                 for frame in reader:
                     frame = frame[columns]
                     frame.columns = [str(c) for c in frame.columns]

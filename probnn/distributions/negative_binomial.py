@@ -199,7 +199,8 @@ class _Once:
         return self.value
 
 
-def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
+def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False,
+                 large_from: float = _SADDLE_FROM):
     """NB2 negative log-mass of counts ``y`` and its derivatives, from ``log mu`` and ``log alpha``.
 
     Parameters
@@ -211,6 +212,9 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
         the Poisson limit), float64.
     need_gradient : bool
         Whether to return the derivatives too.
+    large_from : float
+        Counts from which the NLL is the saddle-point form (a family's training loss
+        passes ``poisson._SADDLE_TRAINING_FROM``: cheaper, and exact enough below it).
 
     Returns
     -------
@@ -240,7 +244,7 @@ def nb_nll_terms(y, log_mean, log_dispersion, need_gradient: bool = False):
         y_term = np.where(y > 0, y * (s - b), 0.0)
         nll = r_sp - d + y_term + special.gammaln(y + 1)
         # large counts: the saddle-point form, free of the y log y terms' rounding
-        large = (y >= _SADDLE_FROM) & (np.abs(log_mean) < 690.0) & (la < 690.0)
+        large = (y >= large_from) & (np.abs(log_mean) < 690.0) & (la < 690.0)
         if large.any():
             nll = np.array(nll, dtype=np.float64)  # (a 0-d result is a scalar)
             nll[large] = _nll_large_counts(y[large], log_mean[large], la[large])

@@ -117,6 +117,11 @@ def poisson_cdf_sf(k: NDArray[np.float64], rate: NDArray[np.float64]):
 # (poisson_nll_large_counts, negative_binomial._nll_large_counts): below, the direct form's
 # rounding, ~1e-16 y log y, is under 2e-13 nats
 _SADDLE_FROM = 256.0
+# ... and in the families' training losses (every minibatch: the saddle-point form costs
+# about 7x the direct one), from this count up: below it the direct form's rounding, about
+# 1.1e-16 y log y, is under 2e-9 nats a row, far below what an optimiser's steps can see;
+# above it that rounding grows to the 5e-4 nats at 1e11 that stalled L-BFGS
+_SADDLE_TRAINING_FROM = 2.0**20
 _HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
 # stirlerr(n) = sum_k STIRLERR[k] n^-(2k+1) for n > 15 (Stirling's series; the next term's
 # 3617/122400 n^-13 is below 1e-17 there)
@@ -168,12 +173,12 @@ def poisson_nll_large_counts(y: NDArray[np.float64],
     return bd0 + _stirlerr(y) + _HALF_LOG_2PI + 0.5 * np.log(y)
 
 
-def _with_large_counts(nll, y, log_rate):
-    """``nll`` with the rows of counts from ``_SADDLE_FROM`` (and a rate within the float
+def _with_large_counts(nll, y, log_rate, large_from: float = _SADDLE_FROM):
+    """``nll`` with the rows of counts from ``large_from`` (and a rate within the float
     range) replaced by :func:`poisson_nll_large_counts` (float64)."""
     y, log_rate = np.broadcast_arrays(np.asarray(y, dtype=np.float64),
                                       np.asarray(log_rate, dtype=np.float64))
-    large = (y >= _SADDLE_FROM) & (np.abs(log_rate) < 690.0)
+    large = (y >= large_from) & (np.abs(log_rate) < 690.0)
     if not large.any():
         return nll
     nll = np.array(np.broadcast_to(nll, large.shape))

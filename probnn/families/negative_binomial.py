@@ -111,11 +111,13 @@ class NegativeBinomialFamily(Family):
 
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
         from probnn.distributions.negative_binomial import nb_nll_terms
+        from probnn.distributions.poisson import _SADDLE_TRAINING_FROM
 
         raw64 = raw.astype(np.float64, copy=False)
         _, log_alpha, dlog = softplus_scale(raw64[:, 1], need_gradient)
         loss, d_mean, d_disp = nb_nll_terms(
-            y.astype(np.float64, copy=False), raw64[:, 0], log_alpha, need_gradient
+            y.astype(np.float64, copy=False), raw64[:, 0], log_alpha, need_gradient,
+            large_from=_SADDLE_TRAINING_FROM,  # (the direct form is exact enough below)
         )
         loss = loss.astype(raw.dtype, copy=False)
         if not need_gradient:

@@ -142,3 +142,18 @@ def test_streamed_and_in_memory_fits_fall_back_alike(tmp_path, capsys):
     for a, b in zip(streamed.coefs_ + streamed.intercepts_,
                     in_memory.coefs_ + in_memory.intercepts_):  # fmt: skip
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_chunked_stream_says_it_took_float64(tmp_path):
+    # chunks of 64 rows: the float32 refusal comes from the first chunk's fit (the
+    # resolution check), not from the first pass; the fit is retried in float64 and the
+    # StreamFit says so, as it does for a target float32 cannot hold
+    from probnn.tables.sources import TableSource
+    from probnn.tables.streaming import fit_stream
+
+    path = tmp_path / "outliers.csv"
+    _outlier_table(300, seed=3).to_csv(path, index=False)
+    with pytest.warns(PrecisionWarning, match="trained in float64"):
+        model, info = fit_stream(TableSource(path), "y", family="studentt", hidden=(), epochs=3,
+                                 seed=0, chunk_rows=64)  # fmt: skip
+    assert model.estimator.dtype == info.dtype == "float64"

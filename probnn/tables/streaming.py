@@ -623,7 +623,8 @@ def fit_stream(
         if estimator_params.get("dtype") is not None or classes is not None:
             raise
         dtype = np.float64  # the chunks prepared again, in float64
-        estimator.set_params(dtype=_in_float64(exc, target))
+        info.dtype = _in_float64(exc, target)
+        estimator.set_params(dtype=info.dtype)
         if in_buffer:
             whole = in_memory(TRAIN)
         if estimator.early_stopping and rows["validation"] <= buffer_rows:

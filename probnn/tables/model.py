@@ -290,7 +290,7 @@ class TabularModel:
                 break
             except PrecisionError as exc:  # raised before training starts
                 if dtype_given or classifier or params.get("dtype") == "float64":
-                    raise PrecisionError(f"column {target!r}: {exc}") from None
+                    raise exc.located(f"column {target!r}") from None
                 params["dtype"] = _in_float64(exc, target)
                 estimator = model.estimator = _regressor(params, ensemble, n_jobs, seed)
             except (DataError, NetworkTooLargeError):
@@ -557,9 +557,7 @@ def _regressor(params: dict, ensemble: int, n_jobs, seed):
 
 def _in_float64(problem: PrecisionError, target: str | None = None) -> str:
     """``"float64"``, having said with a :class:`PrecisionWarning` why float32 would not do."""
-    # the problem without its remedy (float64: taken)
-    why = " ".join(str(problem).split()).split("; train in float64")[0]
-    why = why.split(": such values are out of the support")[0]
+    why = " ".join(problem.problem.split())  # without its remedy (float64: taken)
     where = f"column {target!r}: " if target is not None and not why.startswith("column") else ""
     warnings.warn(f"{where}trained in float64, since float32 training cannot hold this target "
                   f"({why})", PrecisionWarning, stacklevel=3)  # fmt: skip

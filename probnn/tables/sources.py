@@ -510,6 +510,7 @@ def _located(batch: Batch, run: Callable[[], object]):
     data rows, from the batch's index)."""
     try:
         return run()
-    except DataError as exc:  # (a PrecisionError stays one: float64 may be taken instead)
-        raise (PrecisionError if isinstance(exc, PrecisionError) else DataError)(
-            f"{batch.where()}: {exc}") from None
+    except PrecisionError as exc:  # stays one: float64 may be taken instead
+        raise exc.located(batch.where()) from None
+    except DataError as exc:
+        raise DataError(f"{batch.where()}: {exc}") from None

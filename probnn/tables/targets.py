@@ -554,12 +554,12 @@ def check_trainable_target(y: np.ndarray, where, target: str, family,
             bad[_rejected(family, cast)] = True
     shown = ", ".join(f"{v:g} (in {np.dtype(dtype).name}: {c:g})"
                       for v, c in zip(y[bad][:5], cast[bad][:5]))  # fmt: skip
+    problem = (f"expected target {target!r} values that stay in the support of {family.name} "
+               f"in {np.dtype(dtype).name}, the network's precision; found {shown} at "
+               f"{_rows(bad, where)}")  # fmt: skip
     raise PrecisionError(
-        f"expected target {target!r} values that stay in the support of {family.name} in "
-        f"{np.dtype(dtype).name}, the network's precision; found {shown} at {_rows(bad, where)}: "
-        "such values are out of the support to the network: replace them, rescale the target, "
-        "or fit in float64 (the estimators' dtype='float64')"
-    )
+        f"{problem}: such values are out of the support to the network: replace them, rescale "
+        "the target, or fit in float64 (the estimators' dtype='float64')", problem=problem)
 
 
 def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:

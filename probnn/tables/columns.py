@@ -36,6 +36,15 @@ _EPOCH = pd.Timestamp("1970-01-01")
 _ID_MIN_DISTINCT = 20
 
 
+def _none_hint(values) -> str:
+    """A clause for an error naming values that are not numbers, when one is the word None:
+    probnn reads it as text, not as a missing value (``probnn._io.MISSING_MARKERS``)."""
+    if any(isinstance(v, str) and v.strip().casefold() == "none" for v in values):
+        return ("; None is read as text, not as a missing value: write a missing value as an "
+                "empty field or NA")  # fmt: skip
+    return ""
+
+
 def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``column`` as float64 and a mask of entries that are present but not numbers."""
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):

@@ -15,8 +15,8 @@ import pandas as pd
 from probnn._validation import describe_values
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _ID_MIN_DISTINCT, _THOUSANDS, FLOAT32_MAX,
-                                   _describe_kind, _looks_numeric, _numeric_values, _parse_text,
-                                   _text_kind, _warn_spelling_variants)  # fmt: skip
+                                   _describe_kind, _looks_numeric, _none_hint, _numeric_values,
+                                   _parse_text, _text_kind, _warn_spelling_variants)  # fmt: skip
 from probnn.tables.sources import _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
@@ -148,9 +148,10 @@ class Preprocessor:
             values, bad = _parse_text(column, kind)
             expected = _describe_kind(kind)
         if bad.any():
+            found = column[bad].astype(str).to_numpy()
             raise DataError(
                 f"expected {expected} in column {name!r}; found "
-                f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
+                f"{describe_values(found)} at {_rows(bad, column)}{_none_hint(found)}"
             )
         infinite = np.isinf(values)
         if infinite.any():

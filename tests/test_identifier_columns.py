@@ -17,6 +17,7 @@ import pytest
 
 from _cli import run
 from probnn.model_file import load_model
+from probnn.tables.columns import _forget_said
 from probnn.tables.preprocessing import Preprocessor
 
 FAST = ("--family", "normal", "--hidden", "4", "--epochs", "15", "--quiet", "--seed", "3")
@@ -54,6 +55,8 @@ def test_an_identifier_column_is_dropped_with_one_warning(tmp_path, capsys, stre
         else:
             assert said == [], err
     assert load_model(models["auto"]).preprocessor.columns_ == ["x", "city"]
+    card = (tmp_path / "auto" / "report.html").read_text()
+    assert "identifier columns left out" in card
     # the same fit as with the column dropped by hand (the file also records the drop)
     with_id = _predictions(capsys, models["auto"], data)
     pd.testing.assert_frame_equal(with_id, _predictions(capsys, models["by-hand"], data))
@@ -67,6 +70,7 @@ def test_the_preprocessor_records_the_dropped_column():
     frame = _table(60).drop(columns=["y"])
     frame.loc[5, "id"] = np.nan  # a missing id: the present values are still all distinct
     pre = Preprocessor(impute=True)
+    _forget_said()  # said once per process: this test's fit says it
     with pytest.warns(Warning, match="'id'.*dropped"):
         pre.fit(frame)
     assert pre.columns_ == ["x", "city"] and pre.dropped_ == ["id"]

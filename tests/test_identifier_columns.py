@@ -38,7 +38,11 @@ def _predictions(capsys, model, data) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("stream", ["no", "yes"])
-def test_an_identifier_column_is_dropped_with_one_warning(tmp_path, capsys, stream):
+def test_an_identifier_column_is_dropped_with_one_warning(tmp_path, capsys, monkeypatch, stream):
+    import probnn.cli.fit
+
+    reports = []  # the model card checked once (in memory); its drawing takes seconds
+    monkeypatch.setattr(probnn.cli.fit, "_write_model_report", lambda *a: reports.append(a) or a[2])
     data = tmp_path / "t.csv"
     frame = _table(120)
     frame.to_csv(data, index=False)
@@ -55,8 +59,12 @@ def test_an_identifier_column_is_dropped_with_one_warning(tmp_path, capsys, stre
         else:
             assert said == [], err
     assert load_model(models["auto"]).preprocessor.columns_ == ["x", "city"]
-    card = (tmp_path / "auto" / "report.html").read_text()
-    assert "identifier columns left out" in card
+    from probnn.report.model_card import write_model_report
+
+    model, metrics, folder, args, facts = reports[0]
+    facts = {k: v for k, v in facts.items() if k != "title"}
+    write_model_report(folder, model, metrics, title="t", coverage=0.9, drop=[], **facts)
+    assert "identifier columns left out" in (folder / "report.html").read_text()
     # the same fit as with the column dropped by hand (the file also records the drop)
     with_id = _predictions(capsys, models["auto"], data)
     pd.testing.assert_frame_equal(with_id, _predictions(capsys, models["by-hand"], data))
@@ -91,3 +99,18 @@ def test_a_few_distinct_labels_are_kept():
     frame = pd.DataFrame({"kind": list("abcdefghij"), "x": np.arange(10.0)})
     pre = Preprocessor().fit(frame)
     assert pre.columns_ == ["kind", "x"]
+
+
+def test_streamed_past_the_category_cap_an_identifier_is_named(monkeypatch):
+    # streamed, distinct values are counted up to a cap (bounded memory): an identifier longer
+    # than that cannot be known as one, so it is refused, and said to look like one
+    import probnn.tables.preprocessing as preprocessing
+    from probnn.exceptions import DataError
+
+    monkeypatch.setattr(preprocessing, "MAX_STREAMED_CATEGORIES", 30)
+    frame = _table(60).drop(columns=["y"])
+    scan = Preprocessor().scan(frame.columns, exact_median=True)
+    scan.observe(frame)
+    scan.end_kinds()
+    with pytest.raises(DataError, match=r"column 'id' \(every one distinct so far"):
+        scan.add(frame)

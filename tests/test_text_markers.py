@@ -30,6 +30,15 @@ MARKERS = ["", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "#N/A", "#N/A N
 AIRBAGS = ["None", "Driver only", "Driver & Passenger", "none"]
 
 
+@pytest.fixture
+def no_report(monkeypatch):
+    """``probnn fit`` without its HTML report (not what is tested here; seconds a fit)."""
+    import probnn.cli.fit
+
+    monkeypatch.setattr(probnn.cli.fit, "_write_model_report",
+                        lambda model, metrics, folder, args, facts: folder)  # fmt: skip
+
+
 def _write(path, rows: list[list[str]]) -> None:
     with open(path, "w", newline="") as fh:
         csv.writer(fh).writerows(rows)
@@ -73,7 +82,8 @@ def _parses_as_float(text: str) -> bool:
     return True
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(labels=st.lists(_LABEL, min_size=1, max_size=12))
 @example(labels=["None", "none", "NONE", "na", "Null", " NA", "N A", "nil", "-"])
 def test_labels_outside_the_markers_read_back_as_written(tmp_path, labels):
@@ -92,7 +102,8 @@ def _cars(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("stream", ["no", "yes"])
-def test_a_model_trained_on_the_label_none_predicts_it_as_that_label(tmp_path, capsys, stream):
+def test_a_model_trained_on_the_label_none_predicts_it_as_that_label(tmp_path, capsys, stream,
+                                                                    no_report):
     data = _cars(120)
     text = data.astype(str).to_numpy().tolist()
     text[3][0] = "NA"  # R's missing value: imputed, not a category
@@ -112,7 +123,7 @@ def test_a_model_trained_on_the_label_none_predicts_it_as_that_label(tmp_path, c
     assert len(pd.read_csv(io.StringIO(out))) == 2
 
 
-def test_a_class_labelled_none_is_a_class(tmp_path, capsys):
+def test_a_class_labelled_none_is_a_class(tmp_path, capsys, no_report):
     data = _cars(90)[["Horsepower", "Price", "AirBags"]]
     path, model = tmp_path / "cars.csv", tmp_path / "m.safetensors"
     _write(path, [list(data.columns), *data.astype(str).to_numpy().tolist()])

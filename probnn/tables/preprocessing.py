@@ -165,7 +165,8 @@ class Preprocessor:
             found = column[bad].astype(str).to_numpy()
             raise DataError(
                 f"expected {expected} in column {name!r}; found "
-                f"{describe_values(found)} at {_rows(bad, column)}{_none_hint(found)}"
+                f"{describe_values(found)} at {_rows(bad, column)}"
+                f"{_none_hint(found)}"
             )
         infinite = np.isinf(values)
         if infinite.any():
@@ -470,9 +471,13 @@ class _ColumnScan:
         for text, n in column.dropna().astype(str).value_counts(sort=False).items():
             self.counts[text] = self.counts.get(text, 0) + int(n)
         if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
+            # an identifier (every value distinct) is dropped in memory; streamed, that cannot
+            # be known in bounded memory past the cap, so it is named
+            distinct = max(self.counts.values()) == 1
+            ids = " (every one distinct so far: an identifier?)" if distinct else ""
             raise DataError(
                 f"expected a text column with at most {MAX_STREAMED_CATEGORIES:,} distinct values "
-                f"to one-hot encode; found more in column {self.name!r}: drop it (--drop "
+                f"to one-hot encode; found more in column {self.name!r}{ids}: drop it (--drop "
                 f"{self.name}) or turn it into numbers"
             )
 

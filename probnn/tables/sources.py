@@ -2,9 +2,11 @@
 
 :func:`read_table` reads a table into memory; a :class:`TableSource` reads it in record
 batches, in one fixed order (the files sorted by path, each file's rows in order), so every
-pass over it sees the same rows in the same pieces. Both bound a CSV's lines as they are
-read (:func:`open_csv`), refuse a header that names a column twice (:func:`check_header`)
-and say what is wrong in the same words (the texts below are written once). A row keeps
+pass over it sees the same rows in the same pieces. Both read a CSV field as missing by one
+rule (:data:`probnn._io.MISSING_MARKERS`: empty, ``NA``, ``NaN``, ``NULL``, ...; the word
+``None`` is text), bound a CSV's lines as they are read (:func:`open_csv`), refuse a header
+that names a column twice (:func:`check_header`) and say what is wrong in the same words
+(the texts below are written once). A row keeps
 its 0-based number in its file as its index, by which errors name the data row a user
 sees (:func:`row_numbers`).
 """

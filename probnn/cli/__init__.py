@@ -69,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
     p.add_argument("data", metavar="DATA",
-                   help="CSV or Parquet file with a header row, or a folder of Parquet files")
+                   help="CSV or Parquet file with a header row, or a folder of Parquet files; a "
+                        "CSV field is missing when empty or NA, N/A, n/a, NaN, nan, NULL, null, "
+                        "#N/A, <NA> (as R and pandas write it; the word None is text, a label), "
+                        "in fit, predict and evaluate alike; a text column whose values are all "
+                        "distinct (an identifier) is dropped from the features")  # fmt: skip
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--family", default="auto", metavar="NAME")
     _set_help(p, "--family", "the distribution of the target given the features: a registered "

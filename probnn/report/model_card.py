@@ -191,8 +191,12 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     stopped = stop_reason(model.estimator)
     censoring = getattr(model, "censoring", None)
     shown = held_out.drop(columns=list(censoring.columns)) if censoring is not None else held_out
-    rows_of_data = data_rows(data, rows, shown, model.target, drop, model.preprocessor.impute,
-                             data_sha)  # fmt: skip
+    dropped = [c for c in getattr(model.preprocessor, "dropped_", []) if c in shown.columns]
+    rows_of_data = data_rows(data, rows, shown.drop(columns=dropped), model.target, drop,
+                             model.preprocessor.impute, data_sha)  # fmt: skip
+    if dropped:  # identifiers: every value distinct (Preprocessor)
+        rows_of_data.insert(-1, ("identifier columns left out (every value distinct)",
+                                 ", ".join(dropped)))  # fmt: skip
     rows_of_data.append(("rows scored", split))
     y_true, dist = model.encode_target(held_out), model.predict_dist(held_out)
     if censoring is not None:

@@ -32,8 +32,18 @@ _DATE_FORMATS = {
 _EPOCH = pd.Timestamp("1970-01-01")
 
 # A string column with more distinct values than this, in more than half of its rows,
-# looks like an identifier.
+# looks like an identifier; a feature column with more present values than this, every one
+# distinct, is one, and is left out of the features (``Preprocessor``).
 _ID_MIN_DISTINCT = 20
+
+
+def _none_hint(values) -> str:
+    """A clause for an error naming values that are not numbers, when one is the word None:
+    probnn reads it as text, not as a missing value (``probnn._io.MISSING_MARKERS``)."""
+    if any(isinstance(v, str) and v.strip().casefold() == "none" for v in values):
+        return ("; None is read as text, not as a missing value: write a missing value as an "
+                "empty field or NA")  # fmt: skip
+    return ""
 
 
 def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -190,5 +200,22 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
         said = (f"{noun} differ only in {how} in {len(found)} groups: {'; '.join(shown)}{more}: "
                 f"each is {each} of its own; if a group means")
     message = DataWarning(f"{name}: {said} one {one}, clean the column (strip spaces, one case)")
+    message.key = key
+    warnings.warn(message, stacklevel=1)
+
+
+def _warn_identifier_dropped(name: str) -> None:
+    """The :class:`~probnn.exceptions.DataWarning` of a text feature column left out of the
+    features because every present value is distinct (an identifier): said once per process
+    for the column, however many fits (folds, families) drop it; keyed as the spelling
+    warnings are."""
+    key = ("identifier", name)
+    if key in _SAID:
+        return
+    _SAID.add(key)
+    message = DataWarning(
+        f"column {name!r} dropped from the features: every one of its values is distinct (an "
+        "identifier), so a new row's value is never one the model learned from"
+    )
     message.key = key
     warnings.warn(message, stacklevel=1)

@@ -15,8 +15,9 @@ import pandas as pd
 from probnn._validation import describe_values
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _ID_MIN_DISTINCT, _THOUSANDS, FLOAT32_MAX,
-                                   _describe_kind, _looks_numeric, _numeric_values, _parse_text,
-                                   _text_kind, _warn_spelling_variants)  # fmt: skip
+                                   _describe_kind, _looks_numeric, _none_hint, _numeric_values,
+                                   _parse_text, _text_kind, _warn_identifier_dropped,
+                                   _warn_spelling_variants)  # fmt: skip
 from probnn.tables.sources import _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
@@ -53,10 +54,19 @@ class Preprocessor:
 
     Every value, raw and standardised, must fit float32 (the network's default
     dtype); a larger one raises :class:`~probnn.exceptions.DataError` naming the
-    column and rows before any training. A :class:`~probnn.exceptions.DataWarning`
-    says when a string column looks like an identifier (more than 20 distinct
-    values, in more than half of the rows) and, in :meth:`transform`, when rows
-    hold categories not seen in training (they encode as all zeros).
+    column and rows before any training.
+
+    A string column whose present values are all distinct, more than 20 of them,
+    is an identifier (``id0001``, ``id0002``, ...): no new row's value is one seen
+    in training, so its one-hot features (one per training row) could not help a
+    prediction. It is left out of the features (``dropped_``, kept in the model
+    file, so prediction ignores the column, present or not), with a
+    :class:`~probnn.exceptions.DataWarning`. Numbers are never dropped (an index
+    1..n cannot be told from a time). A
+    :class:`~probnn.exceptions.DataWarning` also says when a string column looks
+    like an identifier (more than 20 distinct values, in more than half of the
+    rows, some repeated) and, in :meth:`transform`, when rows hold categories not
+    seen in training (they encode as all zeros).
 
     Parameters
     ----------
@@ -66,6 +76,10 @@ class Preprocessor:
 
     Attributes
     ----------
+    columns_ : list of str
+        The feature columns, in the order of the table (less ``dropped_``).
+    dropped_ : list of str
+        Identifier columns left out of the features.
     numeric_ : list of str
         Numeric columns, in output order.
     center_, scale_ : list of float
@@ -148,9 +162,11 @@ class Preprocessor:
             values, bad = _parse_text(column, kind)
             expected = _describe_kind(kind)
         if bad.any():
+            found = column[bad].astype(str).to_numpy()
             raise DataError(
                 f"expected {expected} in column {name!r}; found "
-                f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
+                f"{describe_values(found)} at {_rows(bad, column)}"
+                f"{_none_hint(found)}"
             )
         infinite = np.isinf(values)
         if infinite.any():
@@ -282,7 +298,7 @@ class Preprocessor:
     # ---------------------------------------------------------- model files
     def to_meta(self) -> dict:
         """JSON-able description (for model files)."""
-        return {
+        meta = {
             "impute": bool(self.impute),
             "columns": list(self.columns_),
             "numeric": list(self.numeric_),
@@ -295,6 +311,10 @@ class Preprocessor:
             # text columns read as numbers: "thousands" or "date:<strptime format>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
+        dropped = getattr(self, "dropped_", [])
+        if dropped:  # written only when there are some: other models' files are unchanged
+            meta["dropped"] = [str(c) for c in dropped]
+        return meta
 
     @classmethod
     def from_meta(cls, meta: dict) -> "Preprocessor":
@@ -318,6 +338,10 @@ class Preprocessor:
             # a numeric column fills with a float, a string column with text, whatever JSON held
             self.fill_[name] = str(value) if name in by_name else float(value)
         self.parsers_ = {str(k): str(v) for k, v in meta.get("parsers", [])}
+        self.dropped_ = [str(c) for c in meta.get("dropped", [])]  # absent from older files
+        if set(self.dropped_) & set(self.columns_):
+            raise DataError("expected the dropped identifier columns in the model file to be "
+                            "no feature columns")  # fmt: skip
         for name, kind in self.parsers_.items():  # each a parser this probnn has
             if kind != "thousands" and kind.removeprefix("date:") not in _DATE_FORMATS:
                 raise DataError(f"expected a column parser 'thousands' or 'date:<format>' for "
@@ -412,6 +436,13 @@ class _ColumnScan:
         present = self.rows - self.missing
         return not self.textual or (present > 0 and 2 * self.parsed >= present)
 
+    def identifier(self) -> bool:
+        """After the value pass: a text column whose present values, more than
+        ``_ID_MIN_DISTINCT``, are all distinct (an identifier, left out of the features)."""
+        present = self.rows - self.missing
+        return (not self.numeric and present > _ID_MIN_DISTINCT
+                and len(self.counts) == present)  # fmt: skip
+
     # ------------------------------------------------------- value pass
     def start_values(self, impute: bool, exact_median: bool) -> None:
         from probnn._running import BlockMoments, ExactMedian
@@ -440,9 +471,13 @@ class _ColumnScan:
         for text, n in column.dropna().astype(str).value_counts(sort=False).items():
             self.counts[text] = self.counts.get(text, 0) + int(n)
         if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
+            # an identifier (every value distinct) is dropped in memory; streamed, that cannot
+            # be known in bounded memory past the cap, so it is named
+            distinct = max(self.counts.values()) == 1
+            ids = " (every one distinct so far: an identifier?)" if distinct else ""
             raise DataError(
                 f"expected a text column with at most {MAX_STREAMED_CATEGORIES:,} distinct values "
-                f"to one-hot encode; found more in column {self.name!r}: drop it (--drop "
+                f"to one-hot encode; found more in column {self.name!r}{ids}: drop it (--drop "
                 f"{self.name}) or turn it into numbers"
             )
 
@@ -532,10 +567,21 @@ class PreprocessorScan:
 
     def _finish(self) -> None:
         pre = self.preprocessor
-        pre.columns_ = list(self.columns)
+        pre.dropped_ = [name for name, scan in self._scans.items() if scan.identifier()]
+        if len(pre.dropped_) == len(self.columns):
+            raise DataError(
+                f"expected a feature column that is not an identifier; every present value of "
+                f"{', '.join(map(repr, pre.dropped_))} is distinct, which says nothing about a "
+                f"new row: add a feature column"
+            )
+        for name in pre.dropped_:
+            _warn_identifier_dropped(name)
+        pre.columns_ = [name for name in self.columns if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_ = [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
         for name, scan in self._scans.items():
+            if name in pre.dropped_:
+                continue
             if scan.numeric:
                 if scan.parser is not None:
                     pre.parsers_[name] = scan.parser

@@ -2,9 +2,11 @@
 
 :func:`read_table` reads a table into memory; a :class:`TableSource` reads it in record
 batches, in one fixed order (the files sorted by path, each file's rows in order), so every
-pass over it sees the same rows in the same pieces. Both bound a CSV's lines as they are
-read (:func:`open_csv`), refuse a header that names a column twice (:func:`check_header`)
-and say what is wrong in the same words (the texts below are written once). A row keeps
+pass over it sees the same rows in the same pieces. Both read a CSV field as missing by one
+rule (:data:`probnn._io.MISSING_MARKERS`: empty, ``NA``, ``NaN``, ``NULL``, ...; the word
+``None`` is text), bound a CSV's lines as they are read (:func:`open_csv`), refuse a header
+that names a column twice (:func:`check_header`) and say what is wrong in the same words
+(the texts below are written once). A row keeps
 its 0-based number in its file as its index, by which errors name the data row a user
 sees (:func:`row_numbers`).
 """
@@ -22,7 +24,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from probnn._io import LineTooLongError, open_text_table
+from probnn._io import CSV_MISSING, LineTooLongError, open_text_table
 from probnn._validation import describe_rows
 from probnn.exceptions import DataError, PrecisionError
 
@@ -269,7 +271,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
             check_header(path, sep)
             handle, _ = open_csv(path, sep)
             with handle:
-                frame = pd.read_csv(handle, sep=sep)
+                frame = pd.read_csv(handle, sep=sep, **CSV_MISSING)
     except LineTooLongError as exc:
         raise line_too_long(path, exc) from None
     except DataError:
@@ -386,7 +388,7 @@ class TableSource:
             try:
                 handle, _ = open_csv(self.path, self.sep)  # the header's length bounded
                 with handle:
-                    header = pd.read_csv(handle, sep=self.sep, nrows=0)
+                    header = pd.read_csv(handle, sep=self.sep, nrows=0, **CSV_MISSING)
             except pd.errors.EmptyDataError:
                 raise empty_file(self.path) from None
             except DataError:
@@ -456,7 +458,8 @@ class TableSource:
         # bounded by the batch, whatever one line of the file holds
         handle, _ = open_csv(self.path, self.sep)
         try:
-            reader = pd.read_csv(handle, sep=self.sep, chunksize=self.batch_rows, usecols=columns)
+            reader = pd.read_csv(handle, sep=self.sep, chunksize=self.batch_rows, usecols=columns,
+                                 **CSV_MISSING)
             # (the reader closed before its file: closed after, pandas 2.0's reader raised
             # "I/O operation on closed file" when a caller stopped reading early)
             with handle, reader:

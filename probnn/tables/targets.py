@@ -19,7 +19,7 @@ import pandas as pd
 from probnn._validation import (data_rows, describe_list, describe_rows, describe_values,
                                 encode_labels, name_data_rows)  # fmt: skip
 from probnn.exceptions import DataError, DataWarning, PrecisionError
-from probnn.tables.columns import (_ID_MIN_DISTINCT, _numeric_values, _parse_text,
+from probnn.tables.columns import (_ID_MIN_DISTINCT, _none_hint, _numeric_values, _parse_text,
                                    _thousands_as_numbers, _warn_spelling_variants)  # fmt: skip
 from probnn.tables.preprocessing import Preprocessor, _ColumnScan
 from probnn.tables.sources import _located_rows, _rows, check_unique_columns
@@ -153,7 +153,7 @@ class TargetScan:
             raise DataError(
                 f"target {self.name!r} is numeric except at data row{'s' if self.n_bad > 1 else ''} "
                 f"{shown}{more}: fix or remove those rows, or pass --family with a class "
-                "family to read every value as a class label"
+                f"family to read every value as a class label{_none_hint(self.bad_values)}"
             )
         n_distinct = len(self.numbers)
         if self.max_distinct is not None and n_distinct > self.max_distinct:
@@ -675,9 +675,10 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
     column = _thousands_as_numbers(column)
     values, bad = _numeric_values(column)
     if bad.any():
+        found = column[bad].astype(str).to_numpy()
         raise DataError(
             f"expected numbers in target column {target!r} for family {family.name}; found "
-            f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
+            f"{describe_values(found)} at {_rows(bad, column)}{_none_hint(found)}"
         )
     infinite = ~np.isfinite(values)
     if infinite.any():

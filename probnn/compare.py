@@ -508,8 +508,8 @@ def compare_families(
             dist = held.predict_dist(model)  # once: the NLL's and the table's
             nll_rows[family] = _row_nll(model, held_out, kind, dist)
             dists[family], models[family] = dist, model
-        except (DataError, ValueError) as exc:  # e.g. a held-out class label never seen in
-            # training, or a mixture whose component collapsed onto one integer (scale 0)
+        except (DataError, ValueError) as exc:  # e.g. a mixture whose component collapsed
+            # onto one integer (scale 0); (a class family's model knows every label: classes)
             skipped.append((family, f"cannot score the held-out rows: {exc}"))
     if not nll_rows:
         raise DataError(

@@ -480,7 +480,7 @@ def compare_families(
     shared = _shared_preprocessing(train_frame, not_features, impute)
     # a class family's model on the training rows knows every label of the column: a label
     # rarer than the folds, absent from these training rows, is scored too (its held-out
-    # rows at the small probability the Jeffreys prior leaves it, TabularModel.fit)
+    # rows at the small probability its half pseudo-count leaves it, TabularModel.fit)
     classes = {f: _column_classes(frame, target, f, levels) for f in tried
                if problems[f] is None and FAMILIES[f].is_classifier}  # fmt: skip
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,

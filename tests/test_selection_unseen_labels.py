@@ -2,7 +2,7 @@
 
 A label held by one row is missing from the training rows of the fold that holds it out.
 The fold's models know every label of the column (``TabularModel.fit(classes=)``) and,
-where a label has no training row, learn under the Jeffreys prior's half-counts
+where a label has no training row, learn with half a pseudo-count of every label
 (``probnn.tables.model.JEFFREYS_COUNT``), so the label's held-out rows cost a finite NLL.
 
 Oracles: the Krichevsky-Trofimov estimate ``(n_k + 1/2) / (n + C/2)`` worked by hand (and

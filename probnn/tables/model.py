@@ -36,9 +36,10 @@ SEED_MAX = 2**32 - 1
 # What ``TabularModel.fit(posterior=)`` may wrap the fitted network in.
 POSTERIORS = ("none", "laplace")
 # A classifier whose training rows miss some of its ``classes`` (a rare label absent from a
-# fold) learns from this many pseudo-counts of every class besides its rows: the Jeffreys
-# prior Dirichlet(1/2), whose constant model is the Krichevsky-Trofimov estimate
-# (n_k + 1/2) / (n + C/2); see ``TabularModel.fit``'s ``classes``.
+# fold) learns from this many pseudo-counts of every class besides its rows: the add-1/2
+# rule, whose constant model is the Krichevsky-Trofimov estimate (n_k + 1/2) / (n + C/2),
+# the predictive of the Jeffreys prior Dirichlet(1/2); see ``TabularModel.fit``'s
+# ``classes``.
 JEFFREYS_COUNT = 0.5
 
 
@@ -202,14 +203,16 @@ class TabularModel:
             label of the column, as scikit-learn's ``partial_fit(classes=)``. Default: the
             classes of ``frame``'s rows. Where some class has no training row (a label rarer
             than the folds), its maximum-likelihood probability is 0 and no fit has a
-            finite optimum: the model then learns under the Jeffreys prior Dirichlet(1/2)
-            on the class probabilities at the features' origin (each numeric column at its
-            training mean, no category of a text column), a data-augmentation prior (Bedrick,
-            Christensen and Johnson 1996; Greenland 2007): one pseudo-row at ``x = 0``
-            per class, of weight :data:`JEFFREYS_COUNT` (1/2). The constant model is then
-            the Krichevsky-Trofimov estimate ``(n_k + 1/2) / (n + C/2)``; a GLM or network
-            gives the class a small positive probability. With every class among the
-            training rows nothing is added (the same fit as without ``classes``).
+            finite optimum: the model then learns with half a pseudo-count of every class at
+            the features' origin (each numeric column at its training mean, no category of
+            a text column), a data-augmentation prior (Bedrick, Christensen and Johnson
+            1996; Greenland 2007): one pseudo-row at ``x = 0`` per class, of weight
+            :data:`JEFFREYS_COUNT` (1/2), i.e. the log-density of a Dirichlet(3/2) on the
+            class probabilities there added to the log-likelihood. The constant model is
+            then the Krichevsky-Trofimov estimate ``(n_k + 1/2) / (n + C/2)`` (the
+            predictive of the Jeffreys prior Dirichlet(1/2)); a GLM or network gives the
+            class a small positive probability. With every class among the training rows
+            nothing is added (the same fit as without ``classes``).
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``). ``alpha="evidence"``:
             the Gaussian prior's strength of largest Laplace evidence
@@ -632,7 +635,7 @@ def early_stopping_fraction(family: str, n_fit: int, settings: dict) -> float:
 
 def _with_every_class(fit_args: tuple, n_classes: int) -> tuple:
     """``estimator.fit``'s arguments ``(X, y[, sample_weight, validation])``, with the
-    Jeffreys prior's pseudo-rows added where a class of ``0..n_classes-1`` has no training
+    add-1/2 pseudo-rows added where a class of ``0..n_classes-1`` has no training
     row (see :meth:`TabularModel.fit`'s ``classes``): one row per class at ``x = 0`` of weight
     :data:`JEFFREYS_COUNT`, the real rows weighing 1. Unchanged when every class has a row.
     """

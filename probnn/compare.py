@@ -127,6 +127,20 @@ def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Seque
     return None
 
 
+def _column_classes(frame: pd.DataFrame, target: str, family: str,
+                    levels: Sequence[str] | None) -> np.ndarray:
+    """The classes of the whole target column in ``family``'s order (those a model fitted on
+    all the rows keeps: ``probnn.tables.targets.class_order``)."""
+    import warnings
+
+    from probnn.tables.targets import class_order, target_labels
+
+    column = frame[target]
+    with warnings.catch_warnings():  # (spelling variants: said by _support_problem's call)
+        warnings.simplefilter("ignore")
+        return class_order(column, target_labels(column, target), target, family, levels)
+
+
 def _row_nll(model, held_out: pd.DataFrame, kind: str, dist=None) -> np.ndarray:
     """Per-row held-out NLL of a fitted model, in the scoring the target's kind calls for
     (``dist``: the model's predictions on ``held_out`` where the caller has them already)."""
@@ -464,8 +478,14 @@ def compare_families(
 
     settings = {k: v for k, v in fit_params.items() if k not in ("progress", "ensemble", "n_jobs")}
     shared = _shared_preprocessing(train_frame, not_features, impute)
+    # a class family's model on the training rows knows every label of the column: a label
+    # rarer than the folds, absent from these training rows, is scored too (its held-out
+    # rows at the small probability its half pseudo-count leaves it, TabularModel.fit)
+    classes = {f: _column_classes(frame, target, f, levels) for f in tried
+               if problems[f] is None and FAMILIES[f].is_classifier}  # fmt: skip
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
                   levels=levels, prepared=shared, **fit_params,
+                  **({"classes": classes[family]} if family in classes else {}),
                   validation=None if fit_params.get("ensemble", 1) > 1 else
                   early_stopping_rows(train, family, seed, test_size, **settings),
                   **({"family_params": dict(params_of[family])} if params_of.get(family) else {}))
@@ -488,8 +508,8 @@ def compare_families(
             dist = held.predict_dist(model)  # once: the NLL's and the table's
             nll_rows[family] = _row_nll(model, held_out, kind, dist)
             dists[family], models[family] = dist, model
-        except (DataError, ValueError) as exc:  # e.g. a held-out class label never seen in
-            # training, or a mixture whose component collapsed onto one integer (scale 0)
+        except (DataError, ValueError) as exc:  # e.g. a mixture whose component collapsed
+            # onto one integer (scale 0); (a class family's model knows every label: classes)
             skipped.append((family, f"cannot score the held-out rows: {exc}"))
     if not nll_rows:
         raise DataError(

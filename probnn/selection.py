@@ -124,7 +124,10 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     labels : ndarray of shape (n_rows,), optional
         Class labels: ``"auto"`` then keeps each class's share in every fold
         (``StratifiedKFold``, as many folds as the rarest class has rows, at most
-        :data:`N_SPLITS`), so every fold trains on every class.
+        :data:`N_SPLITS`), so every fold trains on every class; a class of one row cannot
+        be in every fold's training rows: then :data:`N_SPLITS` stratified folds (the
+        one-row class's fold scores it by the probability its model, which knows every
+        class, leaves it: ``TabularModel.fit``'s ``classes``).
 
     Returns
     -------
@@ -138,11 +141,19 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
         # (a tiny table: a fold per row, each row held out once, rather than a refusal)
         cv = min(N_SPLITS, n_rows) if n_rows < LARGE_TABLE else None
         if cv is not None and labels is not None:
-            rarest = int(np.min(np.unique(np.asarray(labels, dtype=str), return_counts=True)[1]))
-            if rarest >= 2:
-                cv = StratifiedKFold(n_splits=min(N_SPLITS, rarest), shuffle=True,
-                                     random_state=seed)  # fmt: skip
-                splits = cv.split(np.zeros((n_rows, 1)), np.asarray(labels, dtype=str))
+            text = np.asarray(labels, dtype=str)
+            counts = np.unique(text, return_counts=True)[1]
+            rarest = int(np.min(counts))
+            # a label of one row is missing from its fold's training rows whatever the folds
+            # (the fold's model still scores it: TabularModel.fit's classes); the other
+            # labels keep their shares, in K folds where the commonest label fills them
+            k = min(N_SPLITS, rarest) if rarest >= 2 else \
+                cv if int(np.max(counts)) >= cv else 0  # fmt: skip
+            if k >= 2:
+                cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+                with warnings.catch_warnings():  # (the one-row label's "fewer than n_splits")
+                    warnings.simplefilter("ignore", UserWarning)
+                    splits = list(cv.split(np.zeros((n_rows, 1)), text))
                 return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp))
                         for a, b in splits]  # fmt: skip
     if cv is None or (isinstance(cv, (int, np.integer)) and cv == 1):
@@ -615,7 +626,7 @@ def select_model(
     if screen is not None:
         _refit_screened(features, column, scores, simple_scores, network_params, common, say)
     complete = scores.complete()
-    if not complete:  # (a tiny table: a class missing from a fold's training rows, ...)
+    if not complete:  # (every candidate failed on some fold: diverged, refused, ...)
         return dataclasses.replace(_unscored(
             frame, target, names[0], scores, folds, kinds, why, network_params,
             dict(seed=seed, impute=impute, levels=levels, censoring=censoring)), point_mass=said)

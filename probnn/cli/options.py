@@ -267,7 +267,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "column is an ordered categorical (Parquet); a label not listed is an "
                         "error; saved in the model (none by default)")
     p.add_argument("--impute", action="store_true",
-                   help="fill missing feature values (median / most frequent) instead of failing")
+                   help="fill missing feature values (median / most frequent) instead of failing; "
+                        "each column with missing values gets a 0/1 missing-value indicator "
+                        "feature, so filled-in rows can be predicted less certain")
     p.add_argument("--posterior", choices=("none", "laplace"), default="none",
                    help="laplace: after the fit, a Gaussian posterior over the output layer's "
                         "weights (Laplace approximation, prior precision chosen by the "

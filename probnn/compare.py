@@ -395,7 +395,8 @@ def compare_families(
     coverage : float, default=0.9
         Nominal coverage of the central interval whose empirical coverage is tabled.
     impute : bool, default=False
-        Fill missing feature values (median / most frequent) instead of refusing them.
+        Fill missing feature values (median / most frequent) instead of refusing them, with a
+        0/1 missing-value indicator feature per column with missing training values.
     levels : sequence of str, optional
         The classes' order for ordered families (``--levels``).
     family_params : mapping of family name -> dict, optional

@@ -61,9 +61,10 @@ def test_iso_dates_become_days_since_1970():
     days = np.array([(datetime.date.fromisoformat(d) - epoch).days for d in dates if d], float)
     assert days.tolist() == [18262.0, -1.0, 11016.0, 19919.0]
     X = pre.transform(frame)
-    assert pre.feature_names_out_ == ["when", "k"]
+    assert pre.feature_names_out_ == ["when", "k", "missingindicator_when"]
     expected = (np.array([days[0], days[1], days[2], np.median(days), days[3]]) - days.mean()) / days.std()
     np.testing.assert_allclose(X[:, 0], expected, rtol=1e-12)
+    assert X[:, 2].tolist() == [0.0, 0.0, 0.0, 1.0, 0.0]  # the missing date's row
     # the model file remembers the parsing, so predict does the same
     np.testing.assert_array_equal(_round_trip(pre).transform(frame), X)
 

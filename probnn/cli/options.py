@@ -268,7 +268,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "error; saved in the model (none by default)")
     p.add_argument("--impute", action="store_true",
                    help="fill missing feature values (median / most frequent) instead of failing "
-                        "(missing: an empty CSV field or NA, NaN, NULL, ...; not the word None)")
+                        "(missing: an empty CSV field or NA, NaN, NULL, ...; not the word None); "
+                        "each column with missing values gets a 0/1 missing-value indicator "
+                        "feature, so filled-in rows can be predicted less certain")
     p.add_argument("--posterior", choices=("none", "laplace"), default="none",
                    help="laplace: after the fit, a Gaussian posterior over the output layer's "
                         "weights (Laplace approximation, prior precision chosen by the "

@@ -40,7 +40,8 @@ def data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
         ("target", target),
         (f"features ({len(features)})", shown),
         ("dropped columns (--drop)", ", ".join(drop) or "none"),
-        ("missing feature values", "filled: median / most frequent (--impute)" if impute
+        ("missing feature values", "filled: median / most frequent, with a 0/1 indicator "
+         "feature per column with missing values (--impute)" if impute
          else "none allowed"),
     ]  # fmt: skip
 

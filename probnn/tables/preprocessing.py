@@ -72,7 +72,13 @@ class Preprocessor:
     ----------
     impute : bool, default=False
         Fill missing values (numeric: the training median, string: the most
-        frequent training value) instead of raising.
+        frequent training value) instead of raising, and give each column
+        with missing values in the training rows a 0/1 missing-value indicator
+        feature (as scikit-learn's ``SimpleImputer(add_indicator=True)``), so a
+        model can learn that a filled-in row is less certain. A column without
+        missing values in training gets none; a row missing there when
+        predicting is filled all the same, with a warning that no indicator
+        was learned for it.
 
     Attributes
     ----------
@@ -91,6 +97,9 @@ class Preprocessor:
         a category not seen in training encodes as all zeros.
     fill_ : dict of str -> float or str
         Imputation values (when ``impute``).
+    indicators_ : list of str
+        Columns, in column order, with missing values in the training rows (when
+        ``impute``): each has a 0/1 indicator output column, after the one-hot blocks.
     parsers_ : dict of str -> str
         Text columns read as numbers: ``"thousands"`` or ``"date:<strptime format>"``.
     """
@@ -186,11 +195,12 @@ class Preprocessor:
     # ------------------------------------------------------------ transform
     @property
     def feature_names_out_(self) -> list[str]:
-        """Names of the output columns: numeric names, then ``column=category``."""
+        """Names of the output columns: numeric names, then ``column=category``, then
+        ``missingindicator_column`` (scikit-learn's name)."""
         names = list(self.numeric_)
         for name, cats in self.categories_.items():
             names += [f"{name}={c}" for c in cats]
-        return names
+        return names + [f"missingindicator_{name}" for name in getattr(self, "indicators_", [])]
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode ``frame`` with what :meth:`fit` learned.
@@ -210,7 +220,8 @@ class Preprocessor:
         n = frame.shape[0]
         widths = [len(cats) for cats in self.categories_.values()]
         # built one output column per row (each written contiguously), returned transposed
-        columns = np.empty((len(self.numeric_) + sum(widths), n))
+        indicators = getattr(self, "indicators_", [])  # absent: a preprocessor of an older probnn
+        columns = np.empty((len(self.numeric_) + sum(widths) + len(indicators), n))
         self._standardise_numbers(frame, columns[: len(self.numeric_)])
         at = len(self.numeric_)
         for (name, cats), width in zip(self.categories_.items(), widths):
@@ -224,7 +235,39 @@ class Preprocessor:
             block[codes[seen], seen] = 1.0
             self._warn_unseen(name, column, block.T)
             at += width
+        for name in indicators:
+            columns[at] = frame[name].isna().to_numpy()
+            at += 1
+        if self.impute:
+            self._warn_no_indicator(frame)
         return columns.T
+
+    def _warn_no_indicator(self, frame: pd.DataFrame) -> None:
+        """Warn of missing values in columns that had none in the training rows: they are
+        filled, but the model learned no missing-value indicator for them."""
+        learned = set(getattr(self, "indicators_", []))
+        counts = {name: int(n) for name, n in frame.isna().sum().items()
+                  if n and name not in learned}  # fmt: skip
+        if not counts:
+            return
+        filled = []
+        for name, n in counts.items():
+            if name in self.fill_:
+                value = self.fill_[name]
+                how = (f"filled with the training median {value:.6g}" if isinstance(value, float)
+                       else f"filled with the most frequent training value {value!r}")  # fmt: skip
+            else:
+                how = "encoded as no category: all zeros"
+            filled.append(f"{name!r} ({n} {'row' if n == 1 else 'rows'}, {how})")
+        message = (
+            f"missing values in column(s) without any in the training rows: {', '.join(filled)}; "
+            "the model learned no missing-value indicator for them, so those rows' predictions "
+            "do not allow for the unknown values (their intervals are too narrow)"
+        )
+        said = self.__dict__.setdefault("_warned", set())
+        if message not in said:
+            said.add(message)
+            warnings.warn(message, DataWarning, stacklevel=3)
 
     def _standardise_numbers(self, frame: pd.DataFrame, out: np.ndarray) -> None:
         """Write the numeric columns as ``(value - centre) / scale`` into ``out``, shape
@@ -314,6 +357,9 @@ class Preprocessor:
         dropped = getattr(self, "dropped_", [])
         if dropped:  # written only when there are some: other models' files are unchanged
             meta["dropped"] = [str(c) for c in dropped]
+        indicators = [str(c) for c in getattr(self, "indicators_", [])]
+        if indicators:  # absent (none) otherwise: a table without missing values writes as before
+            meta["indicators"] = indicators  # columns with a missing-value indicator output
         return meta
 
     @classmethod
@@ -342,6 +388,11 @@ class Preprocessor:
         if set(self.dropped_) & set(self.columns_):
             raise DataError("expected the dropped identifier columns in the model file to be "
                             "no feature columns")  # fmt: skip
+        self.indicators_ = [str(c) for c in meta.get("indicators", [])]
+        if (set(self.indicators_) - set(self.columns_) or len(set(self.indicators_))
+                != len(self.indicators_) or self.indicators_ and not self.impute):  # fmt: skip
+            raise DataError("expected missing-value indicators of distinct feature columns, "
+                            "with imputation, in the model file")
         for name, kind in self.parsers_.items():  # each a parser this probnn has
             if kind != "thousands" and kind.removeprefix("date:") not in _DATE_FORMATS:
                 raise DataError(f"expected a column parser 'thousands' or 'date:<format>' for "
@@ -579,6 +630,8 @@ class PreprocessorScan:
         pre.columns_ = [name for name in self.columns if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_ = [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
+        pre.indicators_ = [name for name, scan in self._scans.items()
+                           if pre.impute and scan.missing and name not in pre.dropped_]
         for name, scan in self._scans.items():
             if name in pre.dropped_:
                 continue

@@ -746,7 +746,8 @@ def _crps_count_mixture(dist: Mixture, y):
 
     shape = np.broadcast_shapes(y.shape, dist.batch_shape)
     n_rows = int(np.prod(shape))
-    lo = np.broadcast_to(dist._icdf(np.full(dist.batch_shape, _LATTICE_TAIL)), shape).ravel()
+    lo_full = np.broadcast_to(dist._icdf(np.full(dist.batch_shape, _LATTICE_TAIL)), shape)
+    lo = lo_full.ravel()
     hi = np.broadcast_to(dist._icdf(np.full(dist.batch_shape, 1.0 - _LATTICE_TAIL)), shape).ravel()
     width = hi - lo
     if np.max(width, initial=0.0) > _LATTICE_MAX_POINTS or np.sum(width) > _LATTICE_MAX_CELLS:
@@ -758,7 +759,8 @@ def _crps_count_mixture(dist: Mixture, y):
                          for i in (0, 1))  # fmt: skip
     w = np.exp(np.broadcast_to(dist._w_for(len(shape)), (len(params),) + shape).reshape(
         len(params), n_rows))
-    start = np.broadcast_to(dist._cdf(np.maximum(lo - 1.0, 0.0)), shape).ravel() * (lo > 0)
+    # F(lo - 1) of shape `shape` (lo raveled is (1,) for a scalar batch and y: no broadcast back)
+    start = np.broadcast_to(dist._cdf(np.maximum(lo_full - 1.0, 0.0)), shape).ravel() * (lo > 0)
     y = np.broadcast_to(y, shape).ravel()
     out = np.maximum(lo - y, 0.0) + np.maximum(y - hi, 0.0)
     order = np.argsort(width, kind="stable")

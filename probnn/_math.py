@@ -134,6 +134,24 @@ def _even_series(coefs: tuple, x: NDArray[np.floating], power: int) -> NDArray[n
     return out / x**power
 
 
+def _by_size(df: ArrayLike, series, direct) -> NDArray[np.floating]:
+    """``series(x)`` where ``x = df / 2 >= 25``, ``direct(x)`` below, each on its own entries
+    only; once for a batch of one df repeated (a family's rows, the usual case)."""
+    df = _as_float(df)
+    x = np.asarray(0.5 * df)
+    if x.size > 1 and np.all(x == x.flat[0]):
+        return np.full(x.shape, _by_size(df.flat[0], series, direct), dtype=df.dtype)
+    big = x >= _STUDENT_SERIES_FROM
+    if big.all():
+        return np.asarray(series(x)).astype(df.dtype, copy=False)
+    if not big.any():
+        return np.asarray(direct(x)).astype(df.dtype, copy=False)
+    out = np.empty_like(x)
+    out[big] = series(x[big])
+    out[~big] = direct(x[~big])
+    return out
+
+
 def student_t_log_norm(df: ArrayLike) -> NDArray[np.floating]:
     """Log of Student's t normaliser ``G((df + 1) / 2) / (G(df / 2) sqrt(df pi))``.
 
@@ -145,14 +163,8 @@ def student_t_log_norm(df: ArrayLike) -> NDArray[np.floating]:
     ``betaln`` is itself 1e-9 off for ``df`` near 1e6). Every Student-t density, loss and
     CRPS in probnn takes its normaliser from here; ``-log(2 pi)/2`` (Normal's) as df -> inf.
     """
-    df = _as_float(df)
-    x = 0.5 * df
-    big = x >= _STUDENT_SERIES_FROM
-    xs = np.where(big, x, _STUDENT_SERIES_FROM)
-    series = _even_series(_LOG_NORM_SERIES, xs, 1) - _HALF_LOG_2PI
-    xd = np.where(big, 1.0, x)
-    direct = -special.betaln(0.5, xd) - 0.5 * np.log(2 * xd)
-    return np.where(big, series, direct).astype(df.dtype, copy=False)
+    return _by_size(df, lambda x: _even_series(_LOG_NORM_SERIES, x, 1) - _HALF_LOG_2PI,
+                    lambda x: -special.betaln(0.5, x) - 0.5 * np.log(2 * x))
 
 
 def student_t_digamma_gap(df: ArrayLike) -> NDArray[np.floating]:
@@ -164,11 +176,5 @@ def student_t_digamma_gap(df: ArrayLike) -> NDArray[np.floating]:
     17/(2048x^8) + 31/(2048x^10)`` at ``x = df / 2``, is used instead. Used by the
     Student-t entropy.
     """
-    df = _as_float(df)
-    x = 0.5 * df
-    big = x >= _STUDENT_SERIES_FROM
-    xs = np.where(big, x, _STUDENT_SERIES_FROM)
-    series = _even_series(_GAP_SERIES, xs, 2) + 0.5 / xs
-    xd = np.where(big, 1.0, x)
-    direct = special.digamma(xd + 0.5) - special.digamma(xd)
-    return np.where(big, series, direct).astype(df.dtype, copy=False)
+    return _by_size(df, lambda x: _even_series(_GAP_SERIES, x, 2) + 0.5 / x,
+                    lambda x: special.digamma(x + 0.5) - special.digamma(x))

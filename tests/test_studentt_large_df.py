@@ -61,6 +61,19 @@ def test_math_helpers_at_the_series_switch_and_far_out(df):
     assert float(student_t_digamma_gap(df)) == pytest.approx(_mp_gap(df), rel=1e-13)
 
 
+def test_math_helpers_on_a_batch_of_mixed_and_repeated_df():
+    from probnn._math import student_t_digamma_gap, student_t_log_norm
+
+    mixed = np.array([SPOT_DF, SPOT_DF[::-1]])  # both sides of the switch in one array
+    want = np.vectorize(_mp_log_norm)(mixed)
+    np.testing.assert_allclose(student_t_log_norm(mixed), want, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(student_t_digamma_gap(mixed), np.vectorize(_mp_gap)(mixed),
+                               rtol=1e-13)
+    repeated = np.full((3, 2), 1e15)
+    np.testing.assert_allclose(student_t_log_norm(repeated), _mp_log_norm(1e15), rtol=1e-15)
+    assert student_t_log_norm(np.float32(4.0)).dtype == np.float32
+
+
 @settings(max_examples=100, deadline=None)
 @given(LOG10_DF, st.floats(-50.0, 50.0))
 def test_log_prob_matches_scipy(u, y):

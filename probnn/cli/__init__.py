@@ -52,6 +52,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# The held-out figures whose convention varies in the literature, said in fit's and evaluate's help.
+_METRICS_EPILOG = ("held-out figures of a class family: the Brier score is scikit-learn's "
+                   "brier_score_loss: for two classes the mean of (P(y = 1) - y)^2, 0 to 1, "
+                   "whichever family (bernoulli, or a two-class categorical or ordinal); for "
+                   "more classes the mean over the rows of the sum over the classes of "
+                   "(P(y = k) - [y = k])^2, 0 to 2")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``probnn`` command."""
     parser = _Parser(
@@ -67,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only the results")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
+    p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it",
+                       epilog=_METRICS_EPILOG)
     p.add_argument("data", metavar="DATA",
                    help="CSV or Parquet file with a header row, or a folder of Parquet files")
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
@@ -122,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="NLL and calibration of a saved model on the rows of a "
                                         "file (held-out figures only if the model never saw "
-                                        "those rows)")  # fmt: skip
+                                        "those rows)", epilog=_METRICS_EPILOG)  # fmt: skip
     p.add_argument("model", metavar="MODEL", help="model file written by 'probnn fit'")
     p.add_argument("data", metavar="DATA",
                    help="CSV or Parquet file with the model's feature columns and its target; "

@@ -2,7 +2,9 @@
 
 Every failure a user can cause ends with one line on stderr,
 ``probnn: error: ...``, and exit code 1 (bad data or files) or 2 (bad usage);
-never a traceback. Ctrl-C (130) and SIGTERM (143) remove what was being written.
+never a traceback. Ctrl-C (130) and SIGTERM (143) remove what was being written. A reader
+that leaves early (``probnn predict ... | head``) ends the command quietly, with 141 (128 +
+SIGPIPE), as Unix tools end.
 ``fit`` saves the model before drawing its report: a failing report says where it is. Heavy libraries (scikit-learn, matplotlib, pandas) are
 imported inside the commands, so ``probnn --help`` and ``probnn derive`` start
 fast.
@@ -23,7 +25,8 @@ from collections.abc import Sequence
 from probnn._split import MIN_ROWS, TEST_FRACTION, split_rows
 from probnn._version import __version__
 from probnn.cli._errors import (Terminated, UsageError, _convergence_text, _fail, _said,
-                                _show_warning, _sigterm_as_interrupt)  # fmt: skip
+                                _show_warning, _sigterm_as_interrupt, end_on_closed_stdout,
+                                stdout_gone)  # fmt: skip
 from probnn.cli.compare import _cmd_compare
 from probnn.cli.evaluate import _cmd_evaluate, _held_out_filter
 from probnn.cli.fit import SPLIT_PERMUTATION, SPLIT_ROW_HASH, _cmd_fit
@@ -186,7 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         columns._forget_said()
     try:
         with _sigterm_as_interrupt():
-            return _run(build_parser(), argv)
+            code = _run(build_parser(), argv)
+        sys.stdout.flush()  # a reader gone found here (`probnn --help | head`), not at exit
+        return code
+    except BrokenPipeError:
+        return end_on_closed_stdout() if stdout_gone() else _fail("Broken pipe", 1)
     finally:
         warnings.showwarning = shown
 
@@ -209,6 +216,8 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except (DataError, ValueError, TrainingDivergedError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written
+        if isinstance(exc, BrokenPipeError) and stdout_gone():  # `probnn ... | head`
+            return end_on_closed_stdout()
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
     except Terminated:  # after the cleanups: 128 + SIGTERM, as the shell reports a kill
         return _fail("terminated (SIGTERM)", 143)

@@ -452,7 +452,7 @@ def compare_families(
         censoring.check_trainable(frame, target)
     not_features = [target, *(censoring.columns if censoring else ())]
     Preprocessor(impute=impute).fit(frame.drop(columns=not_features))  # errors name file rows
-    kinds, why = target_kinds(frame[target])
+    kinds, why = target_kinds(frame[target], levels)
     kind = kinds[0]
     tried = list(families) if families is not None else families_of_kinds(kinds)
     # families the target's kind does not admit because of a few rows (a proportion with

@@ -547,7 +547,8 @@ def select_model(
     with warnings.catch_warnings(record=True) as table_warnings, unsaid():  # errors name
         warnings.simplefilter("always")  # rows; its warnings: said by the refit (or at the end)
         Preprocessor(impute=impute).fit(frame.drop(columns=[target, *given]))
-    kinds, why = target_kinds(frame[target]) if kinds is None else (tuple(kinds[0]), kinds[1])
+    kinds, why = (target_kinds(frame[target], levels) if kinds is None
+                  else (tuple(kinds[0]), kinds[1]))
     names = _candidate_families(kinds, families, task)
     censoring, said, note = selection_censoring(frame[target], kinds, censoring, point_mass)
     if censoring is not None:  # every row censored on one side: no maximum to select by

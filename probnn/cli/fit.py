@@ -99,7 +99,8 @@ def _cmd_fit(args) -> int:
     family = args.family
     reason = f"chosen with --family {family}"
     if family == "auto":
-        family, why = (censored_family if censoring else infer_family)(frame[args.target])
+        family, why = (censored_family(frame[args.target]) if censoring
+                       else infer_family(frame[args.target], args.levels))
         reason = f"inferred because {why}"
         if not select:
             _say(args, f"family: {family} ({why}; no selection by likelihood with {without})")
@@ -128,7 +129,7 @@ def _cmd_fit(args) -> int:
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
             censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
-            kinds=target_kinds(frame[args.target]),  # the held-out rows' values too
+            kinds=target_kinds(frame[args.target], args.levels),  # the held-out rows' values too
             solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out

@@ -264,7 +264,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--levels", type=_levels, default=None, metavar="L1,L2,...",
                    help="the class labels of the target in their order, e.g. low,medium,high: "
                         "a family of ordered classes needs it for text labels, unless the "
-                        "column is an ordered categorical (Parquet); a label not listed is an "
+                        "column is an ordered categorical (Parquet); with an order, compare and "
+                        "--family auto try the ordinal family too; a label not listed is an "
                         "error; saved in the model (none by default)")
     p.add_argument("--impute", action="store_true",
                    help="fill missing feature values (median / most frequent) instead of failing "

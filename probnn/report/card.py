@@ -51,8 +51,11 @@ METRIC_TEXT: dict[str, tuple[str, str, str]] = {
     "accuracy": ("accuracy", "fraction of rows",
                  "how often the most probable class is the true one"),
     "brier": ("Brier score", "squared probability error",
-              "mean squared distance between the predicted class probabilities and the "
-              "one-hot truth; 0 is perfect"),
+              "scikit-learn's brier_score_loss: for two classes the mean of (P(y = 1) - y)^2, "
+              "0 to 1, whichever family (a Bernoulli and a two-class categorical agree); for "
+              "more classes the mean squared distance between the predicted class "
+              "probabilities and the one-hot truth, summed over the classes, 0 to 2; 0 is "
+              "perfect"),
     "ece": ("expected calibration error", "probability",
             "mean gap between confidence and accuracy over 10 confidence bins, weighted by "
             "their counts; 0 is calibrated"),

@@ -225,12 +225,24 @@ def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     return kinds[0], why
 
 
-def target_kinds(y: Sequence | np.ndarray | pd.Series) -> tuple[tuple[str, ...], str]:
+def target_kinds(y: Sequence | np.ndarray | pd.Series,
+                 levels: Sequence[str] | None = None) -> tuple[tuple[str, ...], str]:  # fmt: skip
     """Every kind of target a column is (see :meth:`TargetScan.kinds`), the first the
     one :func:`target_kind` names, and why.
 
     A few distinct integers are ``("ordered-classes", "count")`` (or ``"integer"`` with
-    negative values): ``probnn compare`` tries the families of both kinds.
+    negative values): ``probnn compare`` tries the families of both kinds. Text labels
+    (three or more) given an order are ``("ordered-classes",)``: the column is an ordered
+    categorical (pandas; a Parquet column saved as one), or ``levels`` (``--levels``) names
+    exactly its labels. Without an order they are ``("classes",)``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+    levels : sequence of str, optional
+        The class labels in their order (``--levels``); they order the column's text
+        labels only when they name exactly those labels (else the fit's own check of
+        ``levels`` names the difference).
 
     Raises
     ------
@@ -242,10 +254,19 @@ def target_kinds(y: Sequence | np.ndarray | pd.Series) -> tuple[tuple[str, ...],
     scan = TargetScan(name=str(series.name) if series.name is not None else "target")
     scan.observe(series)
     scan.add(series)
-    return scan.kinds()
+    kinds, why = scan.kinds()
+    if kinds != ("classes",):
+        return kinds, why
+    if ordered_categories(series) is not None:
+        return ("ordered-classes",), f"{why}, ordered by the column's ordered categorical type"
+    if levels is not None and sorted(map(str, levels)) == sorted(
+            str(v) for v, n in scan.distinct.items() if n):  # (a categorical's unused: 0 rows)
+        return ("ordered-classes",), f"{why}, ordered by --levels"
+    return kinds, why
 
 
-def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
+def infer_family(y: Sequence | np.ndarray | pd.Series,
+                 levels: Sequence[str] | None = None) -> tuple[str, str]:  # fmt: skip
     """Choose a likelihood family for a target column, and say why.
 
     The family is the registry's default for the column's :func:`target_kind`
@@ -258,6 +279,8 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     ----------
     y : array-like of shape (n_samples,)
         The target values; missing values are ignored.
+    levels : sequence of str, optional
+        The class labels in their order (``--levels``): see :func:`target_kinds`.
 
     Returns
     -------
@@ -266,7 +289,7 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     reason : str
         One sentence for the user.
     """
-    return family_of_kind(*target_kinds(y))
+    return family_of_kind(*target_kinds(y, levels))
 
 
 def families_of_kinds(kinds: str | Sequence[str]) -> list[str]:

@@ -67,19 +67,27 @@ def _convention(column: pd.Series) -> str | None:
 
 
 def _comma_kind(name, convention: str | None, thousands: bool, decimal: bool,
-                example: tuple[str, str] | None) -> str | None:  # fmt: skip
+                example: tuple[str, str] | None, ungrouped: str | None) -> str | None:  # fmt: skip
     """The reading of a column whose present values hold a comma somewhere: ``"thousands"``,
     ``"decimal"`` or None (not numbers), from whether every value fits each grammar.
 
     A column is read with thousands separators only when no value contradicts it (a group
     of other than 3 digits, a first group "0") and its file is not ``;``-separated; with a
     decimal comma only when every value is one and its file is not ``,``-separated (nor
-    a table without separator). Where both fit and the file does not say (tab, ``|``),
-    DataError: ``example`` is a value with a comma and the data rows of such values.
+    a table without separator: there such a column is refused, ``ungrouped`` the first
+    value that is no grouped number). Where both fit and the file does not say (tab,
+    ``|``), DataError: ``example`` is a value with a comma and the data rows of such values.
     """
     if convention == "decimal":
         return "decimal" if decimal else None
     if convention == "thousands":
+        if decimal and not thousands:
+            raise DataError(
+                f"expected numbers with thousands separators in column {name!r} of a "
+                f"','-separated file (or a table without separator); found {ungrouped!r}, a "
+                "decimal comma: write the numbers with decimal points, or save the file "
+                "separated by ';', whose commas are read as decimal marks"
+            )
         return "thousands" if thousands else None
     if thousands and decimal:
         value, rows = example if example is not None else ("?", "some rows")
@@ -135,7 +143,8 @@ def _text_kind(column: pd.Series) -> str | None:
         decimal = bool(text.str.fullmatch(_DECIMAL).all())
         convention = _convention(column)
         example = _comma_example(column, text) if convention is None and thousands and decimal else None
-        kind = _comma_kind(column.name, convention, thousands, decimal, example)
+        ungrouped = None if thousands else str(text[~text.str.fullmatch(_THOUSANDS)].iloc[0])
+        kind = _comma_kind(column.name, convention, thousands, decimal, example, ungrouped)
         if kind is not None:
             return kind
     for fmt, pattern in _DATE_FORMATS.items():

@@ -19,7 +19,7 @@ from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _T
                                    _looks_numeric, _numeric_values, _parse_text, _text_kind,
                                    _warn_spelling_variants)  # fmt: skip
 from probnn._validation import name_data_rows
-from probnn.tables.sources import _located_rows, _rows
+from probnn.tables.sources import SEPARATOR_ATTR, _located_rows, _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
 
@@ -376,6 +376,7 @@ class _ColumnScan:
         self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
         self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
         self.stamps = False  # a piece of a datetime dtype
+        self.ungrouped: str | None = None  # the first value that is no grouped number
         self.dates = dict.fromkeys(_DATE_FORMATS, True)
         self.parser: str | None = None
         self.numeric = False
@@ -394,8 +395,18 @@ class _ColumnScan:
             return
         if pd.api.types.is_datetime64_any_dtype(column):
             self.stamps = True
+        if (pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+                and column.attrs.get(SEPARATOR_ATTR) is not None):  # fmt: skip
+            # a CSV's chunk of plain numbers: text as pandas read it, judged as its text was
+            # (beyond 999 or with a decimal point it contradicts grouping, resp. a decimal comma)
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~absent]
+            self.thousands = self.thousands and bool(np.all(np.abs(values) < 1000))
+            self.decimal = self.decimal and bool(np.all(values == np.round(values)))
+            self.dates = dict.fromkeys(self.dates, False)
+            self.parsed += n - missing
+            return
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-            # numbers among text (a CSV column read in chunks) make the column not all text
+            # numbers among text (a Parquet column's pieces) make the column not all text
             self.all_str = False
             self.parsed += n - missing
             return
@@ -409,7 +420,10 @@ class _ColumnScan:
         if self.all_str:
             text = values.astype(str)
             if self.thousands:
-                self.thousands = bool(text.str.fullmatch(_THOUSANDS).all())
+                grouped = text.str.fullmatch(_THOUSANDS)
+                self.thousands = bool(grouped.all())
+                if not self.thousands:
+                    self.ungrouped = str(text[~grouped].iloc[0])
             if self.decimal:
                 self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
             if not self.comma:
@@ -449,7 +463,8 @@ class _ColumnScan:
             if self.example is not None:
                 value, count, files = self.example
                 example = (value, name_data_rows(self.comma_rows, count, files))
-            kind = _comma_kind(self.name, self.convention, self.thousands, self.decimal, example)
+            kind = _comma_kind(self.name, self.convention, self.thousands, self.decimal, example,
+                               self.ungrouped)
             if kind is not None:
                 return kind
         return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)

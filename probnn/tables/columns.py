@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import pandas as pd
 
+from probnn._validation import name_data_rows
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.sources import SEPARATOR_ATTR, _located_rows
-from probnn._validation import name_data_rows
 
 __all__: list[str] = []  # the parsers are the package's own
 
@@ -74,14 +74,14 @@ def _comma_kind(name, convention: str | None, thousands: bool, decimal: bool,
     A column is read with thousands separators only when no value contradicts it (a group
     of other than 3 digits, a first group "0") and its file is not ``;``-separated; with a
     decimal comma only when every value is one and its file is not ``,``-separated (nor
-    a table without separator: there such a column is refused, ``ungrouped`` the first
-    value that is no grouped number). Where both fit and the file does not say (tab,
+    a table without separator: there such a column is refused when ``ungrouped``, the first
+    value with a comma that is no grouped number, is one). Where both fit and the file does not say (tab,
     ``|``), DataError: ``example`` is a value with a comma and the data rows of such values.
     """
     if convention == "decimal":
         return "decimal" if decimal else None
     if convention == "thousands":
-        if decimal and not thousands:
+        if decimal and not thousands and ungrouped is not None:
             raise DataError(
                 f"expected numbers with thousands separators in column {name!r} of a "
                 f"','-separated file (or a table without separator); found {ungrouped!r}, a "
@@ -142,8 +142,10 @@ def _text_kind(column: pd.Series) -> str | None:
         thousands = bool(text.str.fullmatch(_THOUSANDS).all())
         decimal = bool(text.str.fullmatch(_DECIMAL).all())
         convention = _convention(column)
-        example = _comma_example(column, text) if convention is None and thousands and decimal else None
-        ungrouped = None if thousands else str(text[~text.str.fullmatch(_THOUSANDS)].iloc[0])
+        ambiguous = convention is None and thousands and decimal
+        example = _comma_example(column, text) if ambiguous else None
+        bad = text.str.contains(",", regex=False) & ~text.str.fullmatch(_THOUSANDS)
+        ungrouped = str(text[bad].iloc[0]) if bad.any() else None
         kind = _comma_kind(column.name, convention, thousands, decimal, example, ungrouped)
         if kind is not None:
             return kind

@@ -376,7 +376,7 @@ class _ColumnScan:
         self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
         self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
         self.stamps = False  # a piece of a datetime dtype
-        self.ungrouped: str | None = None  # the first value that is no grouped number
+        self.ungrouped: str | None = None  # the first value with a comma, not grouped
         self.dates = dict.fromkeys(_DATE_FORMATS, True)
         self.parser: str | None = None
         self.numeric = False
@@ -419,11 +419,11 @@ class _ColumnScan:
             self.all_str = textlike and all(isinstance(v, str) for v in values)
         if self.all_str:
             text = values.astype(str)
-            if self.thousands:
-                grouped = text.str.fullmatch(_THOUSANDS)
-                self.thousands = bool(grouped.all())
-                if not self.thousands:
-                    self.ungrouped = str(text[~grouped].iloc[0])
+            grouped = text.str.fullmatch(_THOUSANDS)
+            self.thousands = self.thousands and bool(grouped.all())
+            bad = text.str.contains(",", regex=False) & ~grouped
+            if self.ungrouped is None and bad.any():
+                self.ungrouped = str(text[bad].iloc[0])
             if self.decimal:
                 self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
             if not self.comma:

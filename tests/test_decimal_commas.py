@@ -237,3 +237,23 @@ def test_chunks_of_plain_numbers_read_as_the_whole_column(tmp_path):
         assert _fit_scan(TableSource(path, batch_rows=rows), ["x"]).to_meta() == in_memory.to_meta()
     oracle = np.array([float(v.replace(",", ".")) for v in values])
     np.testing.assert_allclose(in_memory.center_, [oracle.mean()], rtol=1e-12)
+
+
+def test_parquet_date32_column_reads_as_dates(tmp_path):
+    """pyarrow gives a ``date32`` column as ``datetime.date`` objects: dates, not categories."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    days = [datetime.date(2020, 1, 31), None, datetime.date(1969, 12, 30), datetime.date(2024, 2, 29)]
+    pq.write_table(pa.table({"d": pa.array(days, pa.date32()), "k": list("abab")}), tmp_path / "d.parquet")
+    oracle = np.array([(d - datetime.date(1970, 1, 1)).days for d in days if d is not None], float)
+    pre = Preprocessor(impute=True).fit(read_table(tmp_path / "d.parquet"))
+    assert pre.parsers_ == {"d": "datetime"} and pre.fill_["d"] == np.median(oracle)
+    np.testing.assert_allclose(pre.center_, [oracle.mean()], rtol=1e-12)
+    streamed = Preprocessor(impute=True)
+    scan = streamed.scan(["d", "k"])
+    for step in ("observe", "add"):
+        for batch in TableSource(tmp_path / "d.parquet", batch_rows=1).batches():
+            getattr(scan, step)(batch.frame)
+        scan.end_kinds() if step == "observe" else scan.end_values()
+    assert streamed.to_meta() == pre.to_meta()

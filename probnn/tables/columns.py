@@ -9,6 +9,7 @@ parsers that turn such text into float64 values.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import warnings
 from collections.abc import Iterator, Mapping
 
@@ -130,7 +131,7 @@ def _text_kind(column: pd.Series) -> str | None:
     DataError
         For text whose commas read both ways in a file that does not say which.
     """
-    if pd.api.types.is_datetime64_any_dtype(column):
+    if _stamps(column) is not None:
         return "datetime"
     if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
         return None
@@ -156,6 +157,24 @@ def _text_kind(column: pd.Series) -> str | None:
     return None
 
 
+def _is_dates(values) -> bool:
+    """Whether every value is a date or datetime object (a Parquet ``date32`` column's)."""
+    return len(values) > 0 and all(isinstance(v, datetime.date) for v in values)
+
+
+def _stamps(column: pd.Series) -> pd.Series | None:
+    """A datetime column (a datetime dtype, or objects that are all dates) as datetime64; None
+    for any other column."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    if not pd.api.types.is_object_dtype(column) or not _is_dates(column.dropna()):
+        return None
+    try:
+        return pd.Series(pd.to_datetime(column), index=column.index)
+    except (ValueError, TypeError):  # naive and aware datetimes mixed: aware ones by instant
+        return pd.Series(pd.to_datetime(column, utc=True), index=column.index)
+
+
 def _days(stamps: pd.Series) -> np.ndarray:
     """Datetimes as days since 1970-01-01 (float64, NaN where missing); a timezone-aware
     one by its instant, days since 1970-01-01 00:00 UTC."""
@@ -173,8 +192,8 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """
     present = column.notna().to_numpy()
     dates = kind == "datetime" or kind.startswith("date:")
-    if dates and pd.api.types.is_datetime64_any_dtype(column):
-        values = _days(column)
+    if dates and (stamps := _stamps(column)) is not None:
+        values = _days(stamps)
         return values, present & np.isnan(values)
     if kind in ("thousands", "decimal") and (pd.api.types.is_numeric_dtype(column)
                                              or pd.api.types.is_bool_dtype(column)):  # fmt: skip

@@ -16,7 +16,7 @@ from probnn._validation import describe_values
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
                                    FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
-                                   _looks_numeric, _numeric_values, _parse_text, _text_kind,
+                                   _is_dates, _looks_numeric, _numeric_values, _parse_text, _text_kind,
                                    _warn_spelling_variants)  # fmt: skip
 from probnn._validation import name_data_rows
 from probnn.tables.sources import SEPARATOR_ATTR, _located_rows, _rows
@@ -417,6 +417,8 @@ class _ColumnScan:
         if self.all_str:
             textlike = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
             self.all_str = textlike and all(isinstance(v, str) for v in values)
+            if not self.all_str and pd.api.types.is_object_dtype(column) and _is_dates(values):
+                self.stamps = True  # date objects (a Parquet date32 column)
         if self.all_str:
             text = values.astype(str)
             grouped = text.str.fullmatch(_THOUSANDS)

@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from probnn._validation import describe_values
+from probnn._validation import describe_values, name_data_rows
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.columns import (_DATE_FORMATS, _ID_MIN_DISTINCT, _THOUSANDS, FLOAT32_MAX,
-                                   _describe_kind, _looks_numeric, _none_hint, _numeric_values,
+from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
+                                   FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
+                                   _is_dates, _looks_numeric, _none_hint, _numeric_values,
                                    _parse_text, _text_kind, _warn_identifier_dropped,
                                    _warn_spelling_variants)  # fmt: skip
-from probnn.tables.sources import _rows
+from probnn.tables.sources import SEPARATOR_ATTR, _located_rows, _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
 
@@ -46,8 +47,17 @@ class Preprocessor:
     * ISO dates, when every present value of a column parses with one strict
       format (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DDTHH:MM:SS``),
       become days since 1970-01-01 as a float (noon is ``.5``);
+    * datetime columns (a Parquet file's, naive or timezone-aware) become days
+      since 1970-01-01 the same way (an aware one by its instant: days since
+      1970-01-01 00:00 UTC);
     * numbers with thousands separators, when every present value matches
-      ``-?\d{1,3}(,\d{3})*(\.\d+)?`` (e.g. ``12,345.5``), become that number.
+      ``-?([1-9]\d{0,2}(,\d{3})+|\d{1,3})(\.\d+)?`` (e.g. ``12,345.5``; not in a
+      ``;``-separated file), become that number;
+    * numbers with a decimal comma (``3,616``, ``1.234,5``) in a ``;``-separated
+      file, whose commas are decimal marks, become that number. In a file separated
+      by tabs or ``|``, a column whose commas read both ways (every value ``3,616``
+      or ``-1,250``) is refused rather than guessed; a value that contradicts one
+      reading (``0,125``, ``3,5``, ``1,234,567``, ``12,345.5``) settles it.
 
     The model file remembers which columns were parsed and how, so prediction
     parses the same way (and names any value that does not parse).
@@ -101,7 +111,8 @@ class Preprocessor:
         Columns, in column order, with missing values in the training rows (when
         ``impute``): each has a 0/1 indicator output column, after the one-hot blocks.
     parsers_ : dict of str -> str
-        Text columns read as numbers: ``"thousands"`` or ``"date:<strptime format>"``.
+        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"`` or
+        ``"date:<strptime format>"``.
     """
 
     def __init__(self, impute: bool = False):
@@ -351,7 +362,7 @@ class Preprocessor:
             # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
             "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
             "fill": [[str(k), v] for k, v in self.fill_.items()],
-            # text columns read as numbers: "thousands" or "date:<strptime format>"
+            # columns read as numbers: "thousands", "decimal", "datetime" or "date:<format>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
         dropped = getattr(self, "dropped_", [])
@@ -394,9 +405,11 @@ class Preprocessor:
             raise DataError("expected missing-value indicators of distinct feature columns, "
                             "with imputation, in the model file")
         for name, kind in self.parsers_.items():  # each a parser this probnn has
-            if kind != "thousands" and kind.removeprefix("date:") not in _DATE_FORMATS:
-                raise DataError(f"expected a column parser 'thousands' or 'date:<format>' for "
-                                f"column {name!r} in the model file; found {kind!r}")  # fmt: skip
+            if (kind not in ("thousands", "decimal", "datetime")
+                    and kind.removeprefix("date:") not in _DATE_FORMATS):  # fmt: skip
+                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
+                                f"'date:<format>' for column {name!r} in the model file; found "
+                                f"{kind!r}")  # fmt: skip
         known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
@@ -432,7 +445,12 @@ class _ColumnScan:
         self.rows = self.missing = self.parsed = 0
         self.textual = False  # a piece with values of a non-numeric dtype
         self.all_str = True  # ... every one of them a str, in an object / string column
-        self.thousands, self.comma = True, False
+        self.thousands, self.decimal, self.comma = True, True, False
+        self.convention: str | None = "thousands"  # what its file's commas are (_convention)
+        self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
+        self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
+        self.stamps = False  # a piece of a datetime dtype
+        self.ungrouped: str | None = None  # the first value with a comma, not grouped
         self.dates = dict.fromkeys(_DATE_FORMATS, True)
         self.parser: str | None = None
         self.numeric = False
@@ -449,8 +467,20 @@ class _ColumnScan:
         self.missing += missing
         if missing == n:
             return
+        if pd.api.types.is_datetime64_any_dtype(column):
+            self.stamps = True
+        if (pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+                and column.attrs.get(SEPARATOR_ATTR) is not None):  # fmt: skip
+            # a CSV's chunk of plain numbers: text as pandas read it, judged as its text was
+            # (beyond 999 or with a decimal point it contradicts grouping, resp. a decimal comma)
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~absent]
+            self.thousands = self.thousands and bool(np.all(np.abs(values) < 1000))
+            self.decimal = self.decimal and bool(np.all(values == np.round(values)))
+            self.dates = dict.fromkeys(self.dates, False)
+            self.parsed += n - missing
+            return
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-            # numbers among text (a CSV column read in chunks) make the column not all text
+            # numbers among text (a Parquet column's pieces) make the column not all text
             self.all_str = False
             self.parsed += n - missing
             return
@@ -461,11 +491,23 @@ class _ColumnScan:
         if self.all_str:
             textlike = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
             self.all_str = textlike and all(isinstance(v, str) for v in values)
+            if not self.all_str and pd.api.types.is_object_dtype(column) and _is_dates(values):
+                self.stamps = True  # date objects (a Parquet date32 column)
         if self.all_str:
             text = values.astype(str)
-            if self.thousands:
-                self.thousands = bool(text.str.fullmatch(_THOUSANDS).all())
-            self.comma = self.comma or bool(text.str.contains(",", regex=False).any())
+            grouped = text.str.fullmatch(_THOUSANDS)
+            self.thousands = self.thousands and bool(grouped.all())
+            bad = text.str.contains(",", regex=False) & ~grouped
+            if self.ungrouped is None and bad.any():
+                self.ungrouped = str(text[bad].iloc[0])
+            if self.decimal:
+                self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
+            if not self.comma:
+                self.convention = _convention(column)
+            if text.str.contains(",", regex=False).any():
+                self.comma = True
+                if self.convention is None and self.thousands and self.decimal:
+                    self._note_commas(column, absent)
             for fmt, pattern in _DATE_FORMATS.items():
                 if self.dates[fmt]:
                     self.dates[fmt] = bool(text.str.fullmatch(pattern).all()) and bool(
@@ -474,12 +516,33 @@ class _ColumnScan:
         parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
         self.parsed += int(counts.to_numpy()[parsed].sum())
 
+    def _note_commas(self, column: pd.Series, absent: np.ndarray) -> None:
+        """Keep a value with a comma and the data rows of such values (an ambiguous one's error)."""
+        text = column[~absent].astype(str)
+        has = text.str.contains(",", regex=False).to_numpy(dtype=bool)
+        numbers, files = _located_rows(column)
+        numbers = numbers[~absent][has]
+        if self.example is None:
+            self.example = (str(text[has].iloc[0]), 0, files)
+        value, count, files = self.example
+        self.example = (value, count + int(has.sum()), files)
+        self.comma_rows += numbers[:10 - len(self.comma_rows)].tolist()
+
     def text_kind(self) -> str | None:
         """:func:`_text_kind` of the whole column."""
+        if self.stamps:
+            return "datetime"
         if not (self.textual and self.all_str):
             return None
-        if self.thousands and self.comma:
-            return "thousands"
+        if self.comma:
+            example = None
+            if self.example is not None:
+                value, count, files = self.example
+                example = (value, name_data_rows(self.comma_rows, count, files))
+            kind = _comma_kind(self.name, self.convention, self.thousands, self.decimal, example,
+                               self.ungrouped)
+            if kind is not None:
+                return kind
         return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
 
     def looks_numeric(self) -> bool:

@@ -81,6 +81,9 @@ def row_numbers(index: pd.Index) -> np.ndarray:
 # A table read from a folder of files end to end (read_table) keeps in its ``attrs`` each
 # file's (path, first row, rows), so its rows are named within their file, as when streamed.
 FILES_ATTR = "probnn_files"
+# A table read from a CSV file keeps its field separator in its ``attrs``: it says what a
+# comma in a number means (``probnn.tables.columns._convention``: ";" files write decimal commas).
+SEPARATOR_ATTR = "probnn_separator"
 
 
 def _located_rows(where) -> tuple[np.ndarray, list | None]:
@@ -286,6 +289,8 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
     if frame.shape[0] == 0:
         raise header_only(path)
     frame.columns = [str(c) for c in frame.columns]
+    if path.suffix.lower() not in _PARQUET_SUFFIXES:
+        frame.attrs[SEPARATOR_ATTR] = sep
     return frame
 
 
@@ -467,6 +472,7 @@ class TableSource:
                     frame = frame[columns]
                     frame.columns = [str(c) for c in frame.columns]
                     frame.index = pd.RangeIndex(start, start + len(frame))
+                    frame.attrs[SEPARATOR_ATTR] = self.sep
                     yield Batch(frame, self.path, start, start)
                     start += len(frame)
         except LineTooLongError as exc:

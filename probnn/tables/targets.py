@@ -83,8 +83,8 @@ class TargetScan:
         if series.empty:
             return
         self.rows += len(series)
-        if self._scan.text_kind() == "thousands":
-            series = pd.Series(_parse_text(series, "thousands")[0], index=series.index)
+        if (kind := self._scan.text_kind()) in ("thousands", "decimal"):
+            series = pd.Series(_parse_text(series, kind)[0], index=series.index)
         self._keep(series.value_counts(sort=False))
         if not self._looks_numeric():
             return
@@ -111,7 +111,7 @@ class TargetScan:
             self.numbers.update(np.unique(values).tolist())
 
     def _looks_numeric(self) -> bool:
-        return self._scan.text_kind() == "thousands" or self._scan.looks_numeric()
+        return self._scan.text_kind() in ("thousands", "decimal") or self._scan.looks_numeric()
 
     def _count(self, n: int) -> str:
         return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"

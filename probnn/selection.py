@@ -258,7 +258,6 @@ class Selection:
     notes: list = dataclasses.field(default_factory=list)
     censoring: object = None
     point_mass: str | None = None
-    widening: float = 1.0
 
 
 def _candidate_families(kinds: Sequence[str], families: Sequence[str] | None,
@@ -288,9 +287,6 @@ class _Scores:
         self.seconds: dict[tuple[str, str], float] = {}
         self.status: dict[tuple[str, str], str] = {}
         self.models: dict[tuple[str, str], object] = {}
-        # the constants' and GLMs' model of each fold (the chosen one's scales are widened
-        # on the folds' held-out rows: probnn._selection_widening)
-        self.fold_models: dict[tuple[str, str], dict[int, object]] = {}
         # scored, with a word on how (a screened candidate's fit on fewer training rows)
         self.notes: dict[tuple[str, str], str] = {}
 
@@ -340,8 +336,6 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
                 scores.rows.setdefault(key, {})[i] = result.nll_rows[f]
                 scores.seconds[key] = scores.seconds.get(key, 0.0) + result.seconds[f]
                 scores.models[key] = result.models[f]
-                if capacity != "network":
-                    scores.fold_models.setdefault(key, {})[i] = result.models[f]
             else:
                 scores.status[key] = f"failed: {' '.join(str(failed.get(f, '?')).split())}"
 
@@ -654,18 +648,10 @@ def select_model(
         model = scores.models[chosen]
         for said_once in table_warnings:
             warnings.warn(said_once.message, said_once.category, stacklevel=2)
-    widening = 1.0
-    if refit and chosen[1] != "network" and network_params.get("recalibrate", "auto") is not False:
-        from probnn._selection_widening import fold_widening, widen
-
-        widening = fold_widening(scores.fold_models.get(chosen, {}), folds, frame, kinds[0])
-        if widening > 1.0:
-            widen(model, widening)
-            line += f"; its scales widened x{widening:.3f} by the folds' held-out rows"
     return Selection(table=table, family=chosen[0], capacity=chosen[1], model=model,
                      refitted=refit, line=line, kinds=tuple(kinds), why=why, folds=folds,
                      nll_rows=complete, notes=notes, censoring=censoring,
-                     point_mass=said, widening=widening)  # fmt: skip
+                     point_mass=said)  # fmt: skip
 
 
 def _unscored(frame, target, family, scores, folds, kinds, why, network_params, options):

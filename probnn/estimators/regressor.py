@@ -16,6 +16,8 @@ from probnn.estimators._base import (
     BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
 )
 from probnn.estimators._auto import auto_batch_size, auto_epochs, auto_validation_fraction
+from probnn.estimators._folds import applies as fold_rule_applies
+from probnn.estimators._folds import cross_validated_epochs
 from probnn.estimators._state import register_state
 from probnn.estimators._target import check_resolution, weighted_shift_scale
 from probnn.estimators._widening import scale_factor
@@ -537,6 +539,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             y_points, w_points, X_points = points, w[kept], X[kept]
         else:
             y_points, w_points, X_points = y, w, X
+        # a table too small to hold validation rows out: its epochs and widening by folds
+        folds = cross_validated_epochs(self, X, y, w) if fold_rule_applies(
+            self, X.shape[0], validation[0], interval, incremental, stream) else None
         shift, scale = self._target_scaling(X_points, y_points, w_points, family, incremental,
                                             target_scaling)  # fmt: skip
         head = self._training_head(family, scale)
@@ -572,12 +577,14 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         # float64 targets and weights under the same head (not interval targets' points)
         same = not interval and np.asarray(y_fit).dtype == np.float64
         self._fit_network(X, y_fit, w, head, incremental, fitted=fitted, validation=rows,
-                          stream=stream, constant=constant if same else None)  # fmt: skip
+                          stream=stream, constant=constant if same else None,
+                          on_epoch=folds.stop if folds else getattr(self, "_fold_on_epoch", None))
         if interval:
             self._head = head.base  # the network's outputs, whatever the targets' layout
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
-        self.scale_factor_ = 1.0 if incremental else scale_factor(self, head, X, y_fit, w, rows)
+        self.scale_factor_ = (1.0 if incremental else folds.factor if folds
+                              else scale_factor(self, head, X, y_fit, w, rows))  # fmt: skip
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
         return self

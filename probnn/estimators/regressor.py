@@ -80,8 +80,13 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
       rows at the default 0.1, 20 rows: fewer cannot judge an epoch; on 60
       to 120 rows of the search's sets this cut the validation NLL from
       tens to thousands of nats without early stopping to within about
-      0.3 nats of the constant model or below it). Off for "lbfgs" and below
-      40 rows (see the note on tiny data below).
+      0.3 nats of the constant model or below it). Off for "lbfgs". Below 40
+      rows (4 or more, exact targets, no warm start) the epochs are chosen by
+      5 folds instead: each trained with these settings, its held-out NLL
+      after every epoch; the epoch (in optimiser steps) of least pooled NLL is
+      that of one fit on all rows, whose scales are widened on the folds'
+      held-out rows (``recalibrate``). Unchecked, that fit's learned scale
+      collapsed (R's FoodExpenditure: 2.4e19 nats; ``bench/studies/tiny_tables.md``).
     - ``batch_size="auto"``: ``n_train // 50`` clipped to [32, 200] (and to
       ``n_train``): small data get small batches, hence more steps an epoch.
     - ``max_iter="auto"``: ``ceil(100000 / steps_per_epoch)`` epochs, i.e. a
@@ -232,8 +237,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
           positive families with a learned spread (``Family.spread_power``:
           "log-normal", "log-logistic", "weibull", whose ``log y`` scale is
           multiplied, the median kept; "gamma", whose standard deviation is, the
-          mean kept), when training held out validation rows; otherwise
-          ``scale_factor_`` is 1.
+          mean kept), when training held out validation rows (or below 40 rows
+          the folds did, above); otherwise ``scale_factor_`` is 1.
         - True: as "auto", and a ``ValueError`` where there are no validation
           rows or no learned scale.
         - False: ``scale_factor_`` is 1.

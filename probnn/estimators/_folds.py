@@ -26,11 +26,12 @@ __all__ = ["FoldChoice", "applies", "cross_validated_epochs"]
 class FoldChoice:
     """What the folds chose: ``epochs`` of the fit on all rows, the widening ``factor`` (1
     where ``recalibrate`` is off or the family has no learned scale) and the folds' pooled
-    held-out NLL per epoch, ``curve`` (in y's units)."""
+    held-out NLL per epoch, ``curve``, and each fold's, ``scores`` (in y's units)."""
 
     epochs: int
     factor: float
     curve: np.ndarray
+    scores: np.ndarray | None = None
 
     def stop(self, epoch: int, loss: float, score) -> bool:
         """The fit on all rows' ``on_epoch``: stop after ``epochs``."""
@@ -114,7 +115,7 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     if estimator.recalibrate is not False:
         factor = _held_out_factor(estimator, [fold_fit(t, h, best) for t, h in splits],
                                   splits, X, y, w)  # fmt: skip
-    return FoldChoice(epochs, factor, curve)
+    return FoldChoice(epochs, factor, curve, scores)
 
 
 def _held_out_factor(estimator, folds, splits, X, y, w) -> float:

@@ -103,12 +103,13 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
         return fold
 
     folds = [fold_fit(train, held) for train, held in splits]
-    length = min(len(f.validation_scores_) for f in folds)
+    curves = [list(f.validation_scores_ or ()) for f in folds]
+    length = min(map(len, curves))
     totals = np.array([w[held].sum() for _, held in splits])
-    scores = np.array([f.validation_scores_[:length] for f in folds], dtype=np.float64)
+    scores = np.array([c[:length] for c in curves], dtype=np.float64)
     scores[~np.isfinite(scores)] = np.inf
     curve = totals @ scores / totals.sum()  # (inf where any fold diverged)
-    best = int(np.argmin(curve)) + 1
+    best = int(np.argmin(curve)) + 1 if length else 1  # (no epoch: a budget of none)
     steps = best * _steps_per_epoch(estimator.batch_size, len(splits[0][0]))
     epochs = max(1, round(steps / _steps_per_epoch(estimator.batch_size, n)))
     factor = 1.0

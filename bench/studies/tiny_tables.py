@@ -7,7 +7,8 @@ the rule (FoodExpenditure, the case it was built on, is listed apart).
 
 Run: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 python -m
 bench.studies.tiny_tables [part] [parts]`` (results: ``tiny_tables.md``; ``part`` of ``parts``
-runs every parts-th case, the raw rows as JSON lines on stdout, ``--summarise FILES`` joins them).
+runs every parts-th case, the raw rows as JSON lines on stdout; a third argument, say
+``new``, runs only those models; ``--summarise FILES`` joins them, later files' fields last).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def _split(case):
     return X[tr], y[tr], X[te], y[te], truth
 
 
-def run_case(case) -> dict:
+def run_case(case, only=None) -> dict:
     from probnn import MLPRegressor
 
     Xtr, ytr, Xte, yte, truth = _split(case)
@@ -131,6 +132,7 @@ def run_case(case) -> dict:
               "old": dict(early_stopping=False), "new": {}}
     if case[2] >= OLD_SEEDS:
         del models["old"]
+    models = {k: v for k, v in models.items() if only is None or k in only}
     for key, params in models.items():
         t = time.process_time()
         with warnings.catch_warnings():
@@ -165,10 +167,16 @@ def summarise(rows) -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--summarise"]:
-        rows = [json.loads(line) for f in sys.argv[2:] for line in open(f) if line.strip()]
-        print(summarise(rows))
+        merged = {}  # a later file's fields replace an earlier one's (a rerun of one model)
+        for f in sys.argv[2:]:
+            for line in open(f):
+                if line.strip():
+                    row = json.loads(line)
+                    merged.setdefault((row["group"], row["table"], row["seed"]), {}).update(row)
+        print(summarise(list(merged.values())))
         sys.exit(0)
     part, parts = (int(a) for a in sys.argv[1:3]) if len(sys.argv) > 2 else (0, 1)
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else None  # e.g. "new"
     for i, case in enumerate(cases()):
         if i % parts == part:
-            print(json.dumps(run_case(case)), flush=True)
+            print(json.dumps(run_case(case, only)), flush=True)

@@ -19,7 +19,7 @@ import numpy as np
 from probnn import defaults
 from probnn.estimators._auto import auto_batch_size, auto_validation_fraction
 
-__all__ = ["FoldChoice", "applies", "cross_validated_epochs"]
+__all__ = ["FoldChoice", "applies", "cross_validated_epochs", "one_se_epoch"]
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,25 @@ def _steps_per_epoch(batch_size, n_rows: int) -> int:
     return math.ceil(n_rows / bs)
 
 
+def one_se_epoch(curve: np.ndarray, scores: np.ndarray) -> int:
+    """The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani and Friedman, ESL
+    7.10): the first epoch (1-based) whose pooled held-out NLL ``curve`` is within one
+    standard error of its minimum, the error that of the mean of the folds' ``scores`` there
+    (their spread over the square root of their number). An earlier epoch's scales are less
+    sharpened; later minima on so few rows are mostly chance."""
+    best = int(np.argmin(curve))
+    se = float(np.std(scores[:, best], ddof=1)) / math.sqrt(scores.shape[0])
+    if not np.isfinite(se):
+        return best + 1
+    return int(np.argmax(curve <= curve[best] + se)) + 1
+
+
 def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     """K folds (``defaults.AUTO_CV_FOLDS``, fewer on fewer than twice as many rows), each
     trained with the estimator's settings and no early stopping, its held-out NLL recorded
-    after every epoch (``validation_scores_``); the epoch of least pooled NLL, counted in
-    optimiser steps, is converted to epochs of a fit on all ``n`` rows. A fold stops early
+    after every epoch (``validation_scores_``); the epoch of the pooled NLL's one-standard-
+    error rule (:func:`one_se_epoch`), counted in optimiser steps, is converted to epochs of
+    a fit on all ``n`` rows. A fold stops early
     once its held-out NLL has gone a patience without a new best (``_Patience``); the curve
     ends with the shortest fold. The widening factor:
     the folds trained again to that epoch, the maximum-likelihood factor of all ``n`` held-out
@@ -109,7 +123,7 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     scores = np.array([c[:length] for c in curves], dtype=np.float64)
     scores[~np.isfinite(scores)] = np.inf
     curve = totals @ scores / totals.sum()  # (inf where any fold diverged)
-    best = int(np.argmin(curve)) + 1 if length else 1  # (no epoch: a budget of none)
+    best = one_se_epoch(curve, scores) if length else 1  # (no epoch: a budget of none)
     steps = best * _steps_per_epoch(estimator.batch_size, len(splits[0][0]))
     epochs = max(1, round(steps / _steps_per_epoch(estimator.batch_size, n)))
     factor = 1.0

@@ -90,3 +90,17 @@ def test_a_true_on_epoch_stops_the_trainer_there_without_a_warning(recwarn):
     trainer.train(X, y, on_epoch=lambda epoch, loss, score: epoch >= 7)
     assert trainer.n_iter_ == 7 and len(trainer.loss_curve_) == 7
     assert not [w for w in recwarn if "max_iter" in str(w.message)]
+
+
+def test_the_one_standard_error_rule_takes_the_first_epoch_within_one_error():
+    import statistics
+
+    curve = np.array([3.0, 2.5, 2.0, 1.9, 2.2])
+    scores = np.array([[3.0, 2.4, 2.1, 1.5, 2.0], [3.0, 2.6, 1.9, 2.3, 2.4],
+                       [3.0, 2.5, 2.0, 1.9, 2.2]])
+    # by hand: the minimum 1.9 at epoch 4; the folds there 1.5, 2.3, 1.9
+    se = statistics.stdev([1.5, 2.3, 1.9]) / 3 ** 0.5  # 0.2309
+    assert 2.0 <= 1.9 + se < 2.5
+    assert _folds.one_se_epoch(curve, scores) == 3
+    # no spread among the folds: the minimum itself
+    assert _folds.one_se_epoch(curve, np.tile(curve, (3, 1))) == 4

@@ -51,9 +51,9 @@ AUTO_BATCH_ROWS = (32, 200)  # ... within these bounds: 32 keeps a step's gradie
 AUTO_MIN_VALIDATION_ROWS = 20  # early_stopping="auto" holds out at least this many (n >= 40):
 #   fewer cannot judge an epoch (on 60-120 rows this cut the validation NLL from tens or
 #   thousands of nats to within about 0.3 nats of the constant model)
-AUTO_CV_FOLDS = 5  # ... and on fewer rows the epochs by this many folds' pooled held-out NLL,
-#   then one fit on all rows (estimators._folds): K-fold's usual 5, not tuned; checked on tiny
-#   tables none of which chose it (R's, subsamples, synthetic: bench/studies/tiny_tables.md)
+AUTO_CV_FOLDS = 5  # ... and on fewer rows the epochs by this many folds (K-fold's usual 5, not
+#   tuned), the one-SE rule on their pooled held-out NLL (chosen on 10 R tables), then one fit on
+#   all rows; checked on subsamples and synthetic tasks (bench/studies/tiny_tables.md)
 AUTO_EMA_DECAY = 0.995  # ema_decay="auto" with a stochastic solver: the model is the average
 #   of about the last 200 steps' weights (the search's choice; scenarios 3 and 4 for classifiers)
 LBFGS_MAX_ITER = 200  # max_iter="auto" under L-BFGS: scikit-learn's iterations of the whole

@@ -83,10 +83,11 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
       0.3 nats of the constant model or below it). Off for "lbfgs". Below 40
       rows (4 or more, exact targets, no warm start) the epochs are chosen by
       5 folds instead: each trained with these settings, its held-out NLL
-      after every epoch; the epoch (in optimiser steps) of least pooled NLL is
-      that of one fit on all rows, whose scales are widened on the folds'
-      held-out rows (``recalibrate``). Unchecked, that fit's learned scale
-      collapsed (R's FoodExpenditure: 2.4e19 nats; ``bench/studies/tiny_tables.md``).
+      after every epoch; the first epoch (in optimiser steps) within one
+      standard error of the least pooled NLL is that of one fit on all rows,
+      whose scales are widened on the folds' held-out rows (``recalibrate``).
+      Unchecked, that fit's learned scale collapsed (R's FoodExpenditure:
+      2.4e19 nats held out; ``bench/studies/tiny_tables.md``).
     - ``batch_size="auto"``: ``n_train // 50`` clipped to [32, 200] (and to
       ``n_train``): small data get small batches, hence more steps an epoch.
     - ``max_iter="auto"``: ``ceil(100000 / steps_per_epoch)`` epochs, i.e. a

@@ -579,8 +579,8 @@ def select_model(
     known = {} if classes is None else {"classes": classes}  # (class families only)
     # a label no row of y holds: y's rows are not the column's kind (two labels of three
     # are binary), the column's kinds are
-    absent = classes is not None and labels is not None and \
-        np.setdiff1d(np.asarray(classes, dtype=str), np.asarray(labels, dtype=str)).size > 0
+    absent = classes is not None and np.setdiff1d(
+        np.asarray(classes, dtype=str), frame[target].to_numpy().astype(str)).size > 0
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
                   n_jobs=n_jobs, calibration=False, censoring=censoring, **known,
                   **({"kinds": (kinds, why)} if absent else {}))  # fmt: skip

@@ -112,7 +112,8 @@ def _cmd_fit(args) -> int:
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     # a class model knows every label of the column, held-out rows' too: a label whose
     # every row is held out is scored (its half pseudo-count's probability), said here
-    classes = _column_classes(frame[args.target], args.target, family, args.levels)
+    kinds = target_kinds(frame[args.target]) if select else None  # (held-out rows' values too)
+    classes = _column_classes(frame[args.target], args.target, family, args.levels, kinds)
     known = {} if classes is None else {"classes": classes}
     unseen = _unseen_labels(frame[args.target], train, test, classes, args.target)
     if unseen:
@@ -131,7 +132,7 @@ def _cmd_fit(args) -> int:
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
             censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
-            kinds=target_kinds(frame[args.target]),  # the held-out rows' values too
+            kinds=kinds,  # the held-out rows' values too
             classes=classes, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out
@@ -165,19 +166,19 @@ def _cmd_fit(args) -> int:
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
 
 
-def _column_classes(column, target: str, family: str, levels):
+def _column_classes(column, target: str, family: str, levels, kinds=None):
     """The classes of the whole target column (held-out rows too) in the model's order
     (``tables.targets.class_order``): ``family``'s, or with a family that is no class
-    family (the selection's type rule) the first class family of the column's kinds; None
-    when no class family models the column."""
+    family, selecting among the families of the column's ``kinds`` (``target_kinds``), the
+    first class family's; None when no class family models the column."""
     import warnings
 
     from probnn.families import FAMILIES
-    from probnn.tables.targets import class_order, families_of_kinds, target_kinds, target_labels
+    from probnn.tables.targets import class_order, families_of_kinds, target_labels
 
     if not FAMILIES[family].is_classifier:
-        family = next((f for f in families_of_kinds(target_kinds(column)[0])
-                       if FAMILIES[f].is_classifier), None)  # fmt: skip
+        family = next((f for f in families_of_kinds(kinds[0]) if FAMILIES[f].is_classifier),
+                      None) if kinds is not None else None  # fmt: skip
         if family is None:
             return None
     try:

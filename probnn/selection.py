@@ -468,6 +468,7 @@ def select_model(
     point_mass: str = "censor",
     ensemble: int | str = "auto",
     kinds: tuple[Sequence[str], str] | None = None,
+    classes: Sequence | None = None,
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -520,6 +521,12 @@ def select_model(
         The target's kinds and the reason, as :func:`probnn.tables.targets.target_kinds`
         gives them, read from more rows than ``y`` (the whole column, held-out rows too:
         a family whose support misses a held-out value could not score it). None: ``y``'s.
+    classes : sequence, optional
+        A class target's classes in their order (:func:`probnn.tables.targets.class_order`),
+        read from more rows than ``y`` (``probnn fit``'s whole column: a label whose every
+        row is held out has none here). Every class family's model, on the folds and
+        refitted, knows them and gives a label without training rows the probability of its
+        half pseudo-count (``TabularModel.fit``'s ``classes``). None: ``y``'s.
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -570,8 +577,14 @@ def select_model(
         notes.append(unchecked)
     # calibration=False: the selection ranks by NLL alone; the CRPS of a count family (a
     # numerical integral over its quantiles) cost 40x the fits on Bike Sharing hourly
+    known = {} if classes is None else {"classes": classes}  # (class families only)
+    # a label no row of y holds: y's rows are not the column's kind (two labels of three
+    # are binary), the column's kinds are
+    absent = classes is not None and np.setdiff1d(
+        np.asarray(classes, dtype=str), frame[target].to_numpy().astype(str)).size > 0
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
-                  n_jobs=n_jobs, calibration=False, censoring=censoring)  # fmt: skip
+                  n_jobs=n_jobs, calibration=False, censoring=censoring, **known,
+                  **({"kinds": (kinds, why)} if absent else {}))  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]
     scores = _Scores(folds)
     # (the evidence's Laplace curvature is of exact targets: a censored GLM keeps the prior)
@@ -630,7 +643,8 @@ def select_model(
     if not complete:  # (every candidate failed on some fold: diverged, refused, ...)
         return dataclasses.replace(_unscored(
             frame, target, names[0], scores, folds, kinds, why, network_params,
-            dict(seed=seed, impute=impute, levels=levels, censoring=censoring)), point_mass=said)
+            dict(seed=seed, impute=impute, levels=levels, censoring=censoring,
+                 **(known if FAMILIES[names[0]].is_classifier else {}))), point_mass=said)
     outputs = {c: int(np.asarray(m.estimator.intercepts_[-1]).size)
                for c, m in scores.models.items()}  # fmt: skip
     chosen, best, se = one_standard_error_choice(complete, outputs)
@@ -652,6 +666,8 @@ def select_model(
             family_params and family_params.get(chosen[0])) else {}  # fmt: skip
         if members > 1:
             extra.update(ensemble=members, n_jobs=n_jobs)
+        if FAMILIES[chosen[0]].is_classifier:
+            extra.update(known)
         model = TabularModel.fit(frame, target, family=chosen[0], seed=seed, impute=impute,
                                  levels=levels, censoring=censoring,
                                  **_capacity_params(chosen[1], network_params, evidence),

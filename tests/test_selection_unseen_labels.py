@@ -147,3 +147,36 @@ def test_every_label_among_the_training_rows_fits_as_without_classes():
                                  **params)  # fmt: skip
         np.testing.assert_array_equal(after.predict_dist(frame).probs,
                                       before.predict_dist(frame).probs)
+
+
+def test_the_selection_given_the_columns_classes_scores_a_label_its_rows_lack():
+    # probnn fit's training rows hold a and b only (a binary target there); the column's
+    # third label c is held out: every class model knows it, the constant by (n_k + 1/2) /
+    # (n + 3/2)
+    X = _table(30, seed=7)
+    y = pd.Series(["a"] * 18 + ["b"] * 12, name="pet")
+    classes = np.array(["a", "b", "c"], dtype=object)
+    sel = select_model(X, y, network_families=0, classes=classes,
+                       kinds=(("classes",), "3 distinct text labels"))  # fmt: skip
+    assert "unscored" not in sel.line, sel.line
+    assert sel.family == "categorical" and sel.model.classes == ["a", "b", "c"]
+    expected = []  # the constant's per-row NLL, fold by fold
+    for train, test in sel.folds:
+        counts = y.iloc[train].value_counts().reindex(classes, fill_value=0)
+        prob = (counts + 0.5) / (train.size + 1.5)
+        expected.extend(-np.log(prob[y.iloc[test]].to_numpy()))
+    np.testing.assert_allclose(sel.nll_rows[("categorical", "constant")], expected, rtol=1e-5)
+    assert 0.0 < _proba(sel.model, X.iloc[:1])[0, 2] < 1.0  # c, refitted on all 30 rows
+
+
+def test_the_reports_constant_baseline_gives_a_label_without_training_rows_its_half_count():
+    from probnn.report.model_card import constant_model
+
+    frame = _table(12).assign(pet=["a"] * 8 + ["b"] * 4)
+    model = TabularModel.fit(frame, "pet", family="categorical", hidden=(), solver="lbfgs",
+                             classes=np.array(["a", "b", "c"], dtype=object))  # fmt: skip
+    held_out = frame.iloc[:3].assign(pet=["a", "b", "c"])
+    nll, _ = constant_model(model, frame, held_out)
+    # (n_k + 1/2) / (n + 3/2), n = 12: 8.5, 4.5 and 0.5 over 13.5
+    expected = -np.mean(np.log(np.array([8.5, 4.5, 0.5]) / 13.5))
+    assert nll == pytest.approx(expected, rel=1e-9)

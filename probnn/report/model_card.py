@@ -77,7 +77,10 @@ def constant_model(model, train, held_out) -> tuple[float, str]:
     The constant model is the family's maximum-likelihood fit to the targets of ``train``
     (ignoring the features), scored on ``held_out``
     (:func:`probnn.report.card.constant_baseline`); ``probnn fit`` computes it once, for
-    its console warning and for the report.
+    its console warning and for the report. Where a class of the model has no training
+    row, with half a pseudo-count of every class, as the model learnt
+    (``TabularModel.fit``'s ``classes``): the Krichevsky-Trofimov ``(n_k + 1/2) / (n + C/2)``,
+    not the maximum likelihood's 0 (an infinite NLL for its held-out rows).
 
     Parameters
     ----------
@@ -93,8 +96,15 @@ def constant_model(model, train, held_out) -> tuple[float, str]:
     """
     first = members(model.estimator)[0]
     fixed = list((getattr(first, "family_params", None) or {}).keys())
-    return constant_baseline(first.family_, model.encode_target(train),
-                             model.encode_target(held_out), fixed=fixed)  # fmt: skip
+    y, weight = model.encode_target(train), None
+    if model.is_classifier and np.unique(y).size < len(model.classes):
+        from probnn.tables.model import JEFFREYS_COUNT
+
+        n_classes = len(model.classes)
+        y = np.concatenate([y, np.arange(n_classes, dtype=y.dtype)])
+        weight = np.concatenate([np.ones(y.size - n_classes), np.full(n_classes, JEFFREYS_COUNT)])
+    return constant_baseline(first.family_, y, model.encode_target(held_out), fixed=fixed,
+                             sample_weight=weight)  # fmt: skip
 
 
 def baseline_table(model, constant: tuple[float, str], n: int, metrics):

@@ -509,8 +509,9 @@ def _levels_as_labels(levels: Sequence[str], text: bool) -> list:
 
 
 def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) -> None:
-    """DataError, before training, for held-out rows whose class label no training row holds
-    (they could not be scored)."""
+    """DataError, before a streamed fit's training, for held-out rows whose class label no
+    training row holds: its minibatches take no pseudo-counts, so it could not score them (a
+    fit in memory does: ``TabularModel.fit``'s ``classes``)."""
     seen = np.unique(target_labels(train, target))
     labels = target_labels(held_out, target)
     unseen = ~np.isin(labels, seen)
@@ -518,7 +519,8 @@ def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) ->
         raise DataError(
             f"expected the held-out rows' labels of target {target!r} among the training "
             f"rows' labels; found {describe_values(labels[unseen])} at {_rows(unseen, held_out)}, "
-            "which no training row holds: such a label cannot be learned or scored (merge rare "
+            "which no training row holds: a streamed fit cannot learn or score such a label "
+            "(--stream no scores it by half a pseudo-count of every label; or merge rare "
             "classes, or use more data)"
         )
 

@@ -11,7 +11,8 @@ file and never a stray temporary.
 Text tables (CSV) are opened through :func:`open_text_table`: a gzip file is
 read decompressed, another compression or a binary file is refused by its
 first bytes, and no line may be longer than a bound (:class:`LineTooLongError`),
-so a file of one enormous line cannot take all memory.
+so a file of one enormous line cannot take all memory, and read with one rule for which
+fields are missing values (:data:`MISSING_MARKERS`, :data:`CSV_MISSING`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,21 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 __all__ = ["atomic_write", "atomic_path", "current_umask", "default_file_mode",
-           "open_text_table", "not_text", "LineTooLongError"]
+           "open_text_table", "not_text", "LineTooLongError", "MISSING_MARKERS", "CSV_MISSING"]
+
+# The fields of a text table (CSV) read as a missing value, in every column and by every
+# reader (a file in memory or streamed; fit, predict, evaluate, compare): an empty field, R's
+# NA, and the markers NumPy, pandas, Excel, SQL tools and C runtimes write for one; matched
+# exactly (case and spaces as written). pandas' default list less "None", which pandas 2.0
+# added: an English word and a real category (Cars93's AirBags "None"), so "None" and "none"
+# stay text. Pinned here rather than taken from pandas, so every pandas version reads a file
+# the same way (a model trained on the label "None" sees it as that label at predict time).
+MISSING_MARKERS = frozenset({
+    "", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "#N/A", "#N/A N/A", "#NA", "<NA>",
+    "NULL", "null", "-1.#IND", "1.#IND", "-1.#QNAN", "1.#QNAN",
+})
+# ``pandas.read_csv`` options that read exactly MISSING_MARKERS as missing
+CSV_MISSING = {"keep_default_na": False, "na_values": sorted(MISSING_MARKERS)}
 
 _UMASK_LOCK = threading.Lock()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
 __all__ = [
     "softplus",
@@ -20,6 +21,8 @@ __all__ = [
     "softmax",
     "xlogy",
     "log1mexp",
+    "student_t_log_norm",
+    "student_t_digamma_gap",
 ]
 
 
@@ -111,3 +114,67 @@ def log1mexp(x: ArrayLike) -> NDArray[np.floating]:
         far = np.log1p(-np.exp(np.minimum(x, half)))
     return np.where(x > half, near, far)
 
+
+
+# x = df / 2 >= 25: the series below; their first omitted terms are below 1e-17 of the sum
+_STUDENT_SERIES_FROM = 25.0
+# log G(x + 1/2) - log G(x) - log(x)/2 = sum c_k x^(1-2k), c_k = (2^(1-2k) - 2) B_2k / (2k (2k-1))
+_LOG_NORM_SERIES = (-1 / 8, 1 / 192, -1 / 640, 17 / 14336, -31 / 18432)
+# its derivative: psi(x + 1/2) - psi(x) - 1/(2x) = sum d_k x^-2k, d_k = (2 - 2^(1-2k)) B_2k / (2k)
+_GAP_SERIES = (1 / 8, -1 / 64, 1 / 128, -17 / 2048, 31 / 2048)
+_HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
+
+
+def _even_series(coefs: tuple, x: NDArray[np.floating], power: int) -> NDArray[np.floating]:
+    """``sum_k coefs[k] x^-(power + 2k)`` by Horner's rule in ``1 / x^2``."""
+    inv2 = 1.0 / (x * x)
+    out = np.zeros_like(x)
+    for c in reversed(coefs):
+        out = out * inv2 + c
+    return out / x**power
+
+
+def _by_size(df: ArrayLike, series, direct) -> NDArray[np.floating]:
+    """``series(x)`` where ``x = df / 2 >= 25``, ``direct(x)`` below, each on its own entries
+    only; once for a batch of one df repeated (a family's rows, the usual case)."""
+    df = _as_float(df)
+    x = np.asarray(0.5 * df)
+    if x.size > 1 and np.all(x == x.flat[0]):
+        return np.full(x.shape, _by_size(df.flat[0], series, direct), dtype=df.dtype)
+    big = x >= _STUDENT_SERIES_FROM
+    if big.all():
+        return np.asarray(series(x)).astype(df.dtype, copy=False)
+    if not big.any():
+        return np.asarray(direct(x)).astype(df.dtype, copy=False)
+    out = np.empty_like(x)
+    out[big] = series(x[big])
+    out[~big] = direct(x[~big])
+    return out
+
+
+def student_t_log_norm(df: ArrayLike) -> NDArray[np.floating]:
+    """Log of Student's t normaliser ``G((df + 1) / 2) / (G(df / 2) sqrt(df pi))``.
+
+    The difference ``gammaln((df+1)/2) - gammaln(df/2)`` cancels for large ``df`` (3 nats
+    off at 1e15). Below ``df = 50`` this is ``-betaln(1/2, df/2) - log(df)/2``
+    (``B(1/2, df/2) = sqrt(pi) G(df/2) / G((df+1)/2)``); from 50 on, Stirling's series of
+    ``log G(x + 1/2) - log G(x)`` at ``x = df / 2`` gives ``-log(2 pi)/2 - 1/(8x) +
+    1/(192x^3) - 1/(640x^5) + 17/(14336x^7) - 31/(18432x^9)``, free of cancellation (scipy's
+    ``betaln`` is itself 1e-9 off for ``df`` near 1e6). Every Student-t density, loss and
+    CRPS in probnn takes its normaliser from here; ``-log(2 pi)/2`` (Normal's) as df -> inf.
+    """
+    return _by_size(df, lambda x: _even_series(_LOG_NORM_SERIES, x, 1) - _HALF_LOG_2PI,
+                    lambda x: -special.betaln(0.5, x) - 0.5 * np.log(2 * x))
+
+
+def student_t_digamma_gap(df: ArrayLike) -> NDArray[np.floating]:
+    """``psi((df + 1) / 2) - psi(df / 2)`` (``psi`` = digamma), accurate for every ``df > 0``.
+
+    The direct difference of two digammas (each ``~ log(df / 2)``) cancels for large
+    ``df`` (the gap is ``~ 1 / df``); from ``df = 50`` on, the derivative of the series in
+    :func:`student_t_log_norm`, ``1/(2x) + 1/(8x^2) - 1/(64x^4) + 1/(128x^6) -
+    17/(2048x^8) + 31/(2048x^10)`` at ``x = df / 2``, is used instead. Used by the
+    Student-t entropy.
+    """
+    return _by_size(df, lambda x: _even_series(_GAP_SERIES, x, 2) + 0.5 / x,
+                    lambda x: special.digamma(x + 0.5) - special.digamma(x))

@@ -30,6 +30,18 @@ def _as_frame(X, names: Sequence[str] | None = None) -> pd.DataFrame:
                         else [f"x{j}" for j in range(array.shape[1])])  # fmt: skip
 
 
+def _internal_target(y, columns):
+    """``y`` named apart from ``columns``: its name (or ``"y"``, unnamed) where free, else that
+    name with ``" (target)"`` appended until free. The target's name is internal to the
+    selection here, so a y named as one of X's columns (y = f(X.a), named "a") is fine."""
+    name = y.name if isinstance(y, pd.Series) and isinstance(y.name, str) else "y"
+    if name not in columns:
+        return y
+    while name in columns:
+        name += " (target)"
+    return pd.Series(np.asarray(y), name=name)
+
+
 class _AutoEstimator(BaseEstimator):
     """The selection of :func:`select_model` as a scikit-learn estimator."""
 
@@ -63,6 +75,7 @@ class _AutoEstimator(BaseEstimator):
         self
         """
         frame = _as_frame(X)
+        y = _internal_target(y, frame.columns)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         network = {"hidden": self.hidden, "solver": self.solver, "epochs": self.epochs}
@@ -81,7 +94,19 @@ class _AutoEstimator(BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "best_estimator_")
+        if not isinstance(X, pd.DataFrame):
+            n = np.shape(X)[1] if np.ndim(X) == 2 else None
+            if n is not None and n != self.n_features_in_:
+                raise ValueError(f"X has {n} features, but {type(self).__name__} is expecting "
+                                 f"{self.n_features_in_} features as input")  # fmt: skip
         return _as_frame(X, None if isinstance(X, pd.DataFrame) else self.feature_names_in_)
+
+    def _model_to_save(self):
+        """The chosen model, what :func:`probnn.save_model` writes for this selection."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_
 
     def predict(self, X) -> np.ndarray:
         """The chosen model's prediction (mean, or most probable class), shape (n_samples,)."""

@@ -89,13 +89,14 @@ _CENSORED_SCORING = ("scoring: -log P(lower < Y <= upper) of each held-out row's
 
 def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Sequence[str],
                      levels: Sequence[str] | None = None, dtype=np.float32,
-                     censoring=None) -> str | None:  # fmt: skip
+                     censoring=None, classes=None) -> str | None:  # fmt: skip
     """Why ``family`` cannot model the target column (of ``kinds``: every kind it is, see
     ``probnn.tables.targets.target_kinds``) when trained in ``dtype``, or None when it can; with
-    a ``censoring`` (``probnn.tables.censoring.Censoring``), its bounds."""
+    a ``censoring`` (``probnn.tables.censoring.Censoring``), its bounds; with ``classes`` (the
+    whole column's, ``compare_families``'), a class family's classes are those."""
     from probnn.families import get_family
-    from probnn.tables.targets import (check_trainable_target, class_order, regression_target,
-                                       target_labels)
+    from probnn.tables.targets import (check_trainable_target, class_order, order_classes,
+                                       ordered_categories, regression_target, target_labels)
 
     declared = get_family(family)
     if not any(k in declared.target_kinds for k in kinds):
@@ -115,16 +116,34 @@ def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Seque
     try:
         if declared.is_classifier:
             labels = target_labels(column, target)
-            n = len(set(labels.tolist()))
+            n = len(set(labels.tolist())) if classes is None else len(classes)
             if declared.support == "binary" and n != 2:
                 return f"{family} needs 2 classes; the target has {n}"
-            class_order(column, labels, target, family, levels)
+            if classes is None:
+                class_order(column, labels, target, family, levels)
+            else:  # (the order's refusals: text labels of an ordered family, ...)
+                order_classes(np.asarray(classes), ordered_categories(column), target, family,
+                              levels)  # fmt: skip
             return None
         y = regression_target(column, target, declared)
         check_trainable_target(y, column, target, declared, dtype)
     except DataError as exc:
         return str(exc)
     return None
+
+
+def _column_classes(frame: pd.DataFrame, target: str, family: str,
+                    levels: Sequence[str] | None) -> np.ndarray:
+    """The classes of the whole target column in ``family``'s order (those a model fitted on
+    all the rows keeps: ``probnn.tables.targets.class_order``)."""
+    import warnings
+
+    from probnn.tables.targets import class_order, target_labels
+
+    column = frame[target]
+    with warnings.catch_warnings():  # (spelling variants: said by _support_problem's call)
+        warnings.simplefilter("ignore")
+        return class_order(column, target_labels(column, target), target, family, levels)
 
 
 def _row_nll(model, held_out: pd.DataFrame, kind: str, dist=None) -> np.ndarray:
@@ -359,6 +378,8 @@ def compare_families(
     censoring=None,
     split: tuple[np.ndarray, np.ndarray] | None = None,
     calibration: bool = True,
+    classes: Sequence | None = None,
+    kinds: tuple[Sequence[str], str] | None = None,
     **fit_params,
 ) -> FamilyComparison:
     """Fit each family on the same training rows and rank them by held-out NLL.
@@ -381,7 +402,8 @@ def compare_families(
     coverage : float, default=0.9
         Nominal coverage of the central interval whose empirical coverage is tabled.
     impute : bool, default=False
-        Fill missing feature values (median / most frequent) instead of refusing them.
+        Fill missing feature values (median / most frequent) instead of refusing them, with a
+        0/1 missing-value indicator feature per column with missing training values.
     levels : sequence of str, optional
         The classes' order for ordered families (``--levels``).
     family_params : mapping of family name -> dict, optional
@@ -404,6 +426,15 @@ def compare_families(
         Score the coverage, the PIT's KS distance and the CRPS too (False: those columns
         NaN and ``crps_rows`` empty; the ranking by NLL is the same, and a count family's
         CRPS, a numerical integral over its quantiles, can cost many times its fit).
+    classes : sequence, optional
+        A class target's classes in their order (:func:`probnn.tables.targets.class_order`)
+        when more rows than ``y``'s say what they are: ``probnn fit``'s whole column, whose
+        held-out rows :func:`probnn.selection.select_model` never sees. Every class family's
+        model knows them (``TabularModel.fit``'s ``classes``). Default: those of ``y``.
+    kinds : (kinds, why), optional
+        The target's kinds (:func:`probnn.tables.targets.target_kinds`) read from more rows
+        than ``y``'s, with ``classes``: rows holding two of three labels are binary, the
+        column is not. None: ``y``'s.
     **fit_params
         Passed to :meth:`TabularModel.fit` (``hidden``, ``solver``, ``epochs``,
         ``progress``, estimator parameters such as ``learning_rate_init``).
@@ -437,7 +468,8 @@ def compare_families(
         censoring.check_trainable(frame, target)
     not_features = [target, *(censoring.columns if censoring else ())]
     Preprocessor(impute=impute).fit(frame.drop(columns=not_features))  # errors name file rows
-    kinds, why = target_kinds(frame[target])
+    kinds, why = (target_kinds(frame[target], levels) if kinds is None
+                  else (tuple(kinds[0]), kinds[1]))  # fmt: skip
     kind = kinds[0]
     tried = list(families) if families is not None else families_of_kinds(kinds)
     # families the target's kind does not admit because of a few rows (a proportion with
@@ -452,7 +484,8 @@ def compare_families(
         say(f"one split for all families: {train.size} training rows, {test.size} held out")
     # no dtype given: a fit trains in float64 where float32 cannot hold the target
     dtype = fit_params.get("dtype") or np.float64
-    problems = {f: _support_problem(frame, target, f, kinds, levels, dtype, censoring)
+    problems = {f: _support_problem(frame, target, f, kinds, levels, dtype, censoring,
+                                    classes if FAMILIES[f].is_classifier else None)
                 for f in tried}  # fmt: skip
     if censoring is not None:
         fit_params = {**fit_params, "censoring": censoring}
@@ -464,8 +497,15 @@ def compare_families(
 
     settings = {k: v for k, v in fit_params.items() if k not in ("progress", "ensemble", "n_jobs")}
     shared = _shared_preprocessing(train_frame, not_features, impute)
+    # a class family's model on the training rows knows every label of the column: a label
+    # rarer than the folds, absent from these training rows, is scored too (its held-out
+    # rows at the small probability its half pseudo-count leaves it, TabularModel.fit)
+    given = classes
+    classes = {f: _column_classes(frame, target, f, levels) if given is None else np.asarray(given)
+               for f in tried if problems[f] is None and FAMILIES[f].is_classifier}  # fmt: skip
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
                   levels=levels, prepared=shared, **fit_params,
+                  **({"classes": classes[family]} if family in classes else {}),
                   validation=None if fit_params.get("ensemble", 1) > 1 else
                   early_stopping_rows(train, family, seed, test_size, **settings),
                   **({"family_params": dict(params_of[family])} if params_of.get(family) else {}))
@@ -488,8 +528,8 @@ def compare_families(
             dist = held.predict_dist(model)  # once: the NLL's and the table's
             nll_rows[family] = _row_nll(model, held_out, kind, dist)
             dists[family], models[family] = dist, model
-        except (DataError, ValueError) as exc:  # e.g. a held-out class label never seen in
-            # training, or a mixture whose component collapsed onto one integer (scale 0)
+        except (DataError, ValueError) as exc:  # e.g. a mixture whose component collapsed
+            # onto one integer (scale 0); (a class family's model knows every label: classes)
             skipped.append((family, f"cannot score the held-out rows: {exc}"))
     if not nll_rows:
         raise DataError(

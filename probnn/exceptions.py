@@ -26,7 +26,26 @@ class PrecisionError(DataError):
     so ``probnn fit``, ``compare`` and the model selection) trains in float64 instead
     when no ``dtype`` was given, and says so with a :class:`PrecisionWarning`; an
     estimator given ``dtype="float32"`` raises it.
+
+    Parameters
+    ----------
+    message : str
+        The problem and its remedy (training in float64), as printed.
+    problem : str, optional
+        The problem alone, for a caller that takes the remedy itself and says why
+        (default: ``message``).
     """
+
+    def __init__(self, message: str, problem: str | None = None):
+        super().__init__(message)
+        self.problem = message if problem is None else problem
+
+    def __reduce__(self):  # (from a worker process: the problem kept apart)
+        return PrecisionError, (str(self), self.problem)
+
+    def located(self, where: str) -> PrecisionError:
+        """The same error with ``where`` (a column, a file) put before its text."""
+        return PrecisionError(f"{where}: {self}", problem=f"{where}: {self.problem}")
 
 
 class NetworkTooLargeError(ValueError):

@@ -141,10 +141,15 @@ def _check_labels_and_proba(y_true: ArrayLike, proba: ArrayLike):
 def brier_score(y_true: ArrayLike, proba: ArrayLike) -> float:
     """Brier score: mean squared distance between predicted probabilities and outcomes.
 
-    Binary (``proba`` of shape ``(n,)`` holding P(y = 1)): ``mean_i (p_i - y_i)^2``,
-    the convention of ``sklearn.metrics.brier_score_loss``. Multiclass (``proba``
-    of shape ``(n, C)``): Brier's original ``mean_i sum_k (p_ik - [y_i = k])^2``,
-    which lies in [0, 2]. Lower is better; 0 is a perfect, certain prediction.
+    The convention of ``sklearn.metrics.brier_score_loss`` (its default,
+    ``scale_by_half="auto"``), set by the number of classes, not by how the
+    probabilities are given: two classes (``proba`` of shape ``(n,)`` holding
+    P(y = 1), as a Bernoulli gives it, or of shape ``(n, 2)``, as a two-class
+    categorical or ordinal does) ``mean_i (p_i - y_i)^2`` with ``p_i = P(y_i = 1)``,
+    in [0, 1]; ``C > 2`` classes (``(n, C)``) Brier's original
+    ``mean_i sum_k (p_ik - [y_i = k])^2``, in [0, 2] (for two classes that sum is twice
+    the binary form, so a Bernoulli and a categorical model of the same probabilities
+    score the same). Lower is better; 0 is a perfect, certain prediction.
 
     Parameters
     ----------
@@ -157,8 +162,8 @@ def brier_score(y_true: ArrayLike, proba: ArrayLike) -> float:
     -------
     float
     """
-    y, p2, binary = _check_labels_and_proba(y_true, proba)
-    if binary:
+    y, p2, _ = _check_labels_and_proba(y_true, proba)
+    if p2.shape[1] == 2:  # two classes, however given: the binary form
         return float(np.mean((p2[:, 1] - y) ** 2))
     onehot = np.eye(p2.shape[1])[y]
     return float(np.mean(np.sum((p2 - onehot) ** 2, axis=1)))
@@ -625,11 +630,11 @@ class RunningMetrics:
 
     def _update_classes(self, y_true, dist) -> None:
         proba = _class_probabilities(dist)
-        y, p2, binary = _check_labels_and_proba(y_true, proba)
+        y, p2, _ = _check_labels_and_proba(y_true, proba)
         self.n += y.shape[0]
         self._nll(dist, y)
         self._add("correct", np.sum(np.argmax(p2, axis=1) == y))
-        if binary:
+        if p2.shape[1] == 2:  # two classes, however given: brier_score's binary form
             self._add("brier", np.sum((p2[:, 1] - y) ** 2))
         else:
             self._add("brier", np.sum(np.sum((p2 - np.eye(p2.shape[1])[y]) ** 2, axis=1)))

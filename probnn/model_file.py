@@ -61,7 +61,8 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
         Anything with ``_export_state() -> (arrays, meta)``: a
         :class:`probnn.tables.model.TabularModel`, ``MLPClassifier``,
         ``MLPRegressor``, ``GaussianGenerativeClassifier``, ``EnsembleRegressor`` or
-        ``LaplaceApproximation``.
+        ``LaplaceApproximation``; or a fitted ``AutoRegressor`` / ``AutoClassifier``, whose
+        chosen model (``best_estimator_``, a TabularModel) is saved, and loads back as that.
     path : path-like
         Destination; conventionally ``*.safetensors``. Its folder must exist.
 
@@ -69,10 +70,25 @@ def save_model(model, path: str | os.PathLike) -> pathlib.Path:
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    TypeError
+        For anything else (a scikit-learn ``Pipeline``: save its probnn step instead).
     """
     from probnn.tables.model import TabularModel
 
     path = pathlib.Path(path)
+    if hasattr(model, "_model_to_save"):  # AutoRegressor / AutoClassifier: the chosen model
+        model = model._model_to_save()
+    if not hasattr(model, "_export_state"):
+        hint = (" (a scikit-learn Pipeline: save its probnn step, pipeline[-1], and keep the "
+                "preprocessing steps apart)" if hasattr(model, "steps") else "")
+        raise TypeError(
+            "save_model expects a TabularModel, a fitted probnn estimator (MLPRegressor, "
+            "MLPClassifier, GaussianGenerativeClassifier, EnsembleRegressor, "
+            "LaplaceApproximation) or a fitted AutoRegressor/AutoClassifier; found "
+            f"{type(model).__name__}{hint}")
     arrays, meta = model._export_state()
     kind = "tabular" if isinstance(model, TabularModel) else "estimator"
     arrays = {str(k): np.ascontiguousarray(v) for k, v in arrays.items()}

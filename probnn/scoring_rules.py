@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from probnn._crps_mixture import mixture_half_gini
-from probnn._math import sigmoid
+from probnn._math import sigmoid, student_t_log_norm
 from probnn._validation import describe_rows, describe_values
 from probnn.distributions import (Bernoulli, Beta, Categorical, Distribution, Gamma, Hurdle,
                                   Laplace, LogNormal, Mixture, NegativeBinomial, Normal,
@@ -315,12 +315,14 @@ def _studentt(dist: StudentT):
         with np.errstate(over="ignore"):
             w = d / s
             # f(w) (nu + w^2) = nu c (1 + w^2/nu)^(-(nu - 1)/2): one power, 0 at w = inf
-            log_fw = (special.gammaln(0.5 * (nu + 1)) - special.gammaln(0.5 * nu)
-                      + 0.5 * np.log(nu / np.pi) - 0.5 * (nu - 1) * np.log1p(w * w / nu))
+            log_fw = (student_t_log_norm(nu) + np.log(nu)
+                      - 0.5 * (nu - 1) * np.log1p(w * w / nu))  # fmt: skip
         return d * (2.0 * special.stdtr(nu, w) - 1.0) + 2.0 * s * np.exp(log_fw) / (nu - 1.0)
 
-    const = 2.0 * np.sqrt(nu) * np.exp(special.betaln(0.5, nu - 0.5)
-                                       - 2.0 * special.betaln(0.5, 0.5 * nu))
+    # betaln(1/2, b) = -student_t_log_norm(2b) - log(2b)/2: scipy's betaln drifts 1e-9 near 1e6
+    const = 2.0 * np.sqrt(nu) * np.exp(2.0 * student_t_log_norm(nu) + np.log(nu)
+                                       - student_t_log_norm(2.0 * nu - 1.0)
+                                       - 0.5 * np.log(2.0 * nu - 1.0))
     return mean_abs, s * const / (nu - 1.0)
 
 
@@ -744,7 +746,8 @@ def _crps_count_mixture(dist: Mixture, y):
 
     shape = np.broadcast_shapes(y.shape, dist.batch_shape)
     n_rows = int(np.prod(shape))
-    lo = np.broadcast_to(dist._icdf(np.full(dist.batch_shape, _LATTICE_TAIL)), shape).ravel()
+    lo_full = np.broadcast_to(dist._icdf(np.full(dist.batch_shape, _LATTICE_TAIL)), shape)
+    lo = lo_full.ravel()
     hi = np.broadcast_to(dist._icdf(np.full(dist.batch_shape, 1.0 - _LATTICE_TAIL)), shape).ravel()
     width = hi - lo
     if np.max(width, initial=0.0) > _LATTICE_MAX_POINTS or np.sum(width) > _LATTICE_MAX_CELLS:
@@ -756,7 +759,8 @@ def _crps_count_mixture(dist: Mixture, y):
                          for i in (0, 1))  # fmt: skip
     w = np.exp(np.broadcast_to(dist._w_for(len(shape)), (len(params),) + shape).reshape(
         len(params), n_rows))
-    start = np.broadcast_to(dist._cdf(np.maximum(lo - 1.0, 0.0)), shape).ravel() * (lo > 0)
+    # F(lo - 1) of shape `shape` (lo raveled is (1,) for a scalar batch and y: no broadcast back)
+    start = np.broadcast_to(dist._cdf(np.maximum(lo_full - 1.0, 0.0)), shape).ravel() * (lo > 0)
     y = np.broadcast_to(y, shape).ravel()
     out = np.maximum(lo - y, 0.0) + np.maximum(y - hi, 0.0)
     order = np.argsort(width, kind="stable")

@@ -124,7 +124,10 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     labels : ndarray of shape (n_rows,), optional
         Class labels: ``"auto"`` then keeps each class's share in every fold
         (``StratifiedKFold``, as many folds as the rarest class has rows, at most
-        :data:`N_SPLITS`), so every fold trains on every class.
+        :data:`N_SPLITS`), so every fold trains on every class; a class of one row cannot
+        be in every fold's training rows: then :data:`N_SPLITS` stratified folds (the
+        one-row class's fold scores it by the probability its model, which knows every
+        class, leaves it: ``TabularModel.fit``'s ``classes``).
 
     Returns
     -------
@@ -138,11 +141,19 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
         # (a tiny table: a fold per row, each row held out once, rather than a refusal)
         cv = min(N_SPLITS, n_rows) if n_rows < LARGE_TABLE else None
         if cv is not None and labels is not None:
-            rarest = int(np.min(np.unique(np.asarray(labels, dtype=str), return_counts=True)[1]))
-            if rarest >= 2:
-                cv = StratifiedKFold(n_splits=min(N_SPLITS, rarest), shuffle=True,
-                                     random_state=seed)  # fmt: skip
-                splits = cv.split(np.zeros((n_rows, 1)), np.asarray(labels, dtype=str))
+            text = np.asarray(labels, dtype=str)
+            counts = np.unique(text, return_counts=True)[1]
+            rarest = int(np.min(counts))
+            # a label of one row is missing from its fold's training rows whatever the folds
+            # (the fold's model still scores it: TabularModel.fit's classes); the other
+            # labels keep their shares, in K folds where the commonest label fills them
+            k = min(N_SPLITS, rarest) if rarest >= 2 else \
+                cv if int(np.max(counts)) >= cv else 0  # fmt: skip
+            if k >= 2:
+                cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+                with warnings.catch_warnings():  # (the one-row label's "fewer than n_splits")
+                    warnings.simplefilter("ignore", UserWarning)
+                    splits = list(cv.split(np.zeros((n_rows, 1)), text))
                 return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp))
                         for a, b in splits]  # fmt: skip
     if cv is None or (isinstance(cv, (int, np.integer)) and cv == 1):
@@ -457,6 +468,7 @@ def select_model(
     point_mass: str = "censor",
     ensemble: int | str = "auto",
     kinds: tuple[Sequence[str], str] | None = None,
+    classes: Sequence | None = None,
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -509,6 +521,12 @@ def select_model(
         The target's kinds and the reason, as :func:`probnn.tables.targets.target_kinds`
         gives them, read from more rows than ``y`` (the whole column, held-out rows too:
         a family whose support misses a held-out value could not score it). None: ``y``'s.
+    classes : sequence, optional
+        A class target's classes in their order (:func:`probnn.tables.targets.class_order`),
+        read from more rows than ``y`` (``probnn fit``'s whole column: a label whose every
+        row is held out has none here). Every class family's model, on the folds and
+        refitted, knows them and gives a label without training rows the probability of its
+        half pseudo-count (``TabularModel.fit``'s ``classes``). None: ``y``'s.
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -536,7 +554,8 @@ def select_model(
     with warnings.catch_warnings(record=True) as table_warnings, unsaid():  # errors name
         warnings.simplefilter("always")  # rows; its warnings: said by the refit (or at the end)
         Preprocessor(impute=impute).fit(frame.drop(columns=[target, *given]))
-    kinds, why = target_kinds(frame[target]) if kinds is None else (tuple(kinds[0]), kinds[1])
+    kinds, why = (target_kinds(frame[target], levels) if kinds is None
+                  else (tuple(kinds[0]), kinds[1]))
     names = _candidate_families(kinds, families, task)
     censoring, said, note = selection_censoring(frame[target], kinds, censoring, point_mass)
     if censoring is not None:  # every row censored on one side: no maximum to select by
@@ -558,8 +577,14 @@ def select_model(
         notes.append(unchecked)
     # calibration=False: the selection ranks by NLL alone; the CRPS of a count family (a
     # numerical integral over its quantiles) cost 40x the fits on Bike Sharing hourly
+    known = {} if classes is None else {"classes": classes}  # (class families only)
+    # a label no row of y holds: y's rows are not the column's kind (two labels of three
+    # are binary), the column's kinds are
+    absent = classes is not None and np.setdiff1d(
+        np.asarray(classes, dtype=str), frame[target].to_numpy().astype(str)).size > 0
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
-                  n_jobs=n_jobs, calibration=False, censoring=censoring)  # fmt: skip
+                  n_jobs=n_jobs, calibration=False, censoring=censoring, **known,
+                  **({"kinds": (kinds, why)} if absent else {}))  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]
     scores = _Scores(folds)
     # (the evidence's Laplace curvature is of exact targets: a censored GLM keeps the prior)
@@ -615,10 +640,11 @@ def select_model(
     if screen is not None:
         _refit_screened(features, column, scores, simple_scores, network_params, common, say)
     complete = scores.complete()
-    if not complete:  # (a tiny table: a class missing from a fold's training rows, ...)
+    if not complete:  # (every candidate failed on some fold: diverged, refused, ...)
         return dataclasses.replace(_unscored(
             frame, target, names[0], scores, folds, kinds, why, network_params,
-            dict(seed=seed, impute=impute, levels=levels, censoring=censoring)), point_mass=said)
+            dict(seed=seed, impute=impute, levels=levels, censoring=censoring,
+                 **(known if FAMILIES[names[0]].is_classifier else {}))), point_mass=said)
     outputs = {c: int(np.asarray(m.estimator.intercepts_[-1]).size)
                for c, m in scores.models.items()}  # fmt: skip
     chosen, best, se = one_standard_error_choice(complete, outputs)
@@ -640,6 +666,8 @@ def select_model(
             family_params and family_params.get(chosen[0])) else {}  # fmt: skip
         if members > 1:
             extra.update(ensemble=members, n_jobs=n_jobs)
+        if FAMILIES[chosen[0]].is_classifier:
+            extra.update(known)
         model = TabularModel.fit(frame, target, family=chosen[0], seed=seed, impute=impute,
                                  levels=levels, censoring=censoring,
                                  **_capacity_params(chosen[1], network_params, evidence),

@@ -157,3 +157,15 @@ def test_a_chunked_stream_says_it_took_float64(tmp_path):
         model, info = fit_stream(TableSource(path), "y", family="studentt", hidden=(), epochs=3,
                                  seed=0, chunk_rows=64)  # fmt: skip
     assert model.estimator.dtype == info.dtype == "float64"
+
+
+def test_a_precision_error_keeps_its_problem_apart_from_its_remedy_when_located_and_pickled():
+    import pickle
+
+    from probnn.exceptions import PrecisionError
+
+    error = PrecisionError("x is too close to y; train in float64", problem="x is too close to y")
+    moved = pickle.loads(pickle.dumps(error.located("column 'y'")))
+    assert isinstance(moved, PrecisionError)
+    assert str(moved) == "column 'y': x is too close to y; train in float64"
+    assert moved.problem == "column 'y': x is too close to y"

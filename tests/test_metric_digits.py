@@ -31,6 +31,14 @@ def _tiny(seed: int, n: int) -> pd.DataFrame:
     ("crps", 5.6594e-10, "5.659e-10"),
     ("mae", -0.0123456, "-0.01235"),
     ("mae", 0.0856, "0.08560"),
+    # from 1e6 on, an exponent: four decimals of 4.5e29 are 34 digits to count by eye
+    ("crps", 449505077847774077625173016576.0, "4.495e+29"),
+    ("rmse", 1e6, "1.000e+06"),
+    ("nll_nats", -2.5e7, "-2.500e+07"),
+    ("mae", 999999.99996, "1.000e+06"),  # four decimals would round it to 1000000.0000
+    ("rmse", 999999.9999, "999999.9999"),  # below: as before
+    ("crps", 123456.789, "123456.7890"),
+    ("crps", float("inf"), "inf"),
 ])  # fmt: skip
 def test_figures(key, value, text):
     from probnn.cli._common import _figure

@@ -185,18 +185,62 @@ def test_identifiers_as_a_target_are_refused_before_training(tmp_path, capsys, n
     assert target_kind(pd.Series(["a", "b", "c", "d"] * 30))[0] == "classes"
 
 
-def test_held_out_labels_never_trained_on_are_named_before_training(tmp_path, capsys, no_training):
+def _held_out_c_seed(n: int = 40) -> int:
+    """A seed whose split holds out row 38 (label c, data row 39) and trains on row 39 (d)."""
     from probnn.cli import split_rows
 
+    return next(s for s in range(100) if 38 in split_rows(n, s, 0.2)[1]
+                and 39 in split_rows(n, s, 0.2)[0])  # fmt: skip
+
+
+def test_a_held_out_label_never_trained_on_is_scored_with_a_warning(tmp_path, capsys):
+    # (it was refused, exit 1, before the selection: about 1 seed in 5 for a one-row label)
+    from probnn.cli import split_rows
+    from probnn.model_file import load_model
+
+    # x constant: the GLM is the constant model, so the held-out rows' probabilities are the
+    # add-1/2 (Krichevsky-Trofimov) estimate (n_k + 1/2) / (n + C/2) worked by hand
+    frame = pd.DataFrame({"x": 1.0, "y": ["a", "b"] * 19 + ["c", "d"]})  # c, d once each
+    path = tmp_path / "u.csv"
+    frame.to_csv(path, index=False)
+    seed = _held_out_c_seed()
+    code = main(["fit", str(path), "--target", "y", "--family", "categorical", "--hidden",
+                 "none", "--solver", "lbfgs", "--seed", str(seed), "--quiet",
+                 "--out", str(tmp_path / "m.st")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    warning = [line for line in out.splitlines() if "no training row" in line]
+    assert len(warning) == 1 and warning[0].startswith("warning: ")
+    assert "label [c] of target 'y' (1 held-out row)" in warning[0]
+    assert "Krichevsky-Trofimov" in warning[0]
+    train, test = split_rows(40, seed, 0.2)
+    counts = frame["y"].iloc[train].value_counts().reindex(list("abcd"), fill_value=0)
+    assert counts["c"] == 0 and counts["d"] == 1
+    prob = (counts + 0.5) / (train.size + 4 / 2)
+    model = load_model(tmp_path / "m.st")
+    p_c = model.predict_dist(frame.iloc[[38]]).probs[0, model.classes.index("c")]
+    assert p_c == pytest.approx(prob["c"], rel=1e-5)  # -log p_c: its held-out NLL
+    nll = float(np.mean(-np.log(prob[frame["y"].iloc[test]].to_numpy())))
+    assert f"NLL (nats per example) {nll:.4f}" in " ".join(out.split())
+    # the selection (--family auto) scores it too: a finite held-out NLL
+    code = main(["fit", str(path), "--target", "y", "--seed", str(seed), "--quiet",
+                 "--out", str(tmp_path / "a.st")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "label [c]" in out and "unscored" not in out
+    model = load_model(tmp_path / "a.st")
+    p_c = model.predict_dist(frame.iloc[[38]]).probs[0, model.classes.index("c")]
+    assert 0.0 < p_c < 1.0
+
+
+def test_a_streamed_fit_refuses_a_held_out_label_never_trained_on(tmp_path, capsys, no_training):
     frame = _frame(40, y=["a", "b"] * 19 + ["c", "d"])  # c, d once each
     path = tmp_path / "u.csv"
     frame.to_csv(path, index=False)
-    # a seed whose split holds out row 38 (label c, data row 39) and trains on row 39 (d)
-    seed = next(s for s in range(100) if 38 in split_rows(40, s, 0.2)[1] and 39 in split_rows(40, s, 0.2)[0])
     code, err = _run(["fit", str(path), "--target", "y", "--family", "categorical", "--seed",
-                      str(seed), "--out", str(tmp_path / "m.st")], capsys)  # fmt: skip
+                      str(_held_out_c_seed()), "--stream", "yes",
+                      "--out", str(tmp_path / "m.st")], capsys)  # fmt: skip
     assert code == 1 and "which no training row holds" in _one_line(err)
-    assert "found c at data row 39," in err
+    assert "found c at data row 39," in err and "--stream no" in err
 
 
 # ----------------------------------------------------------- 3. ordinal on text labels

@@ -2,7 +2,9 @@
 
 Every failure a user can cause ends with one line on stderr,
 ``probnn: error: ...``, and exit code 1 (bad data or files) or 2 (bad usage);
-never a traceback. Ctrl-C (130) and SIGTERM (143) remove what was being written.
+never a traceback. Ctrl-C (130) and SIGTERM (143) remove what was being written. A reader
+that leaves early (``probnn predict ... | head``) ends the command quietly, with 141 (128 +
+SIGPIPE), as Unix tools end.
 ``fit`` saves the model before drawing its report: a failing report says where it is. Heavy libraries (scikit-learn, matplotlib, pandas) are
 imported inside the commands, so ``probnn --help`` and ``probnn derive`` start
 fast.
@@ -23,7 +25,8 @@ from collections.abc import Sequence
 from probnn._split import MIN_ROWS, TEST_FRACTION, split_rows
 from probnn._version import __version__
 from probnn.cli._errors import (Terminated, UsageError, _convergence_text, _fail, _said,
-                                _show_warning, _sigterm_as_interrupt)  # fmt: skip
+                                _show_warning, _sigterm_as_interrupt, end_on_closed_stdout,
+                                stdout_gone)  # fmt: skip
 from probnn.cli.compare import _cmd_compare
 from probnn.cli.evaluate import _cmd_evaluate, _held_out_filter
 from probnn.cli.fit import SPLIT_PERMUTATION, SPLIT_ROW_HASH, _cmd_fit
@@ -52,6 +55,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# The held-out figures whose convention varies in the literature, said in fit's and evaluate's help.
+_METRICS_EPILOG = ("held-out figures of a class family: the Brier score is scikit-learn's "
+                   "brier_score_loss: for two classes the mean of (P(y = 1) - y)^2, 0 to 1, "
+                   "whichever family (bernoulli, or a two-class categorical or ordinal); for "
+                   "more classes the mean over the rows of the sum over the classes of "
+                   "(P(y = k) - [y = k])^2, 0 to 2")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``probnn`` command."""
     parser = _Parser(
@@ -67,9 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only the results")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it")
+    p = sub.add_parser("fit", help="fit a model to a CSV / Parquet file and save it",
+                       epilog=_METRICS_EPILOG)
     p.add_argument("data", metavar="DATA",
-                   help="CSV or Parquet file with a header row, or a folder of Parquet files")
+                   help="CSV or Parquet file with a header row, or a folder of Parquet files; a "
+                        "CSV field is missing when empty or NA, N/A, n/a, NaN, nan, NULL, null, "
+                        "#N/A, <NA> (as R and pandas write it; the word None is text, a label), "
+                        "in fit, predict and evaluate alike; a text column whose values are all "
+                        "distinct (an identifier) is dropped from the features")  # fmt: skip
     p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
     p.add_argument("--family", default="auto", metavar="NAME")
     _set_help(p, "--family", "the distribution of the target given the features: a registered "
@@ -122,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="NLL and calibration of a saved model on the rows of a "
                                         "file (held-out figures only if the model never saw "
-                                        "those rows)")  # fmt: skip
+                                        "those rows)", epilog=_METRICS_EPILOG)  # fmt: skip
     p.add_argument("model", metavar="MODEL", help="model file written by 'probnn fit'")
     p.add_argument("data", metavar="DATA",
                    help="CSV or Parquet file with the model's feature columns and its target; "
@@ -177,7 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         columns._forget_said()
     try:
         with _sigterm_as_interrupt():
-            return _run(build_parser(), argv)
+            code = _run(build_parser(), argv)
+        sys.stdout.flush()  # a reader gone found here (`probnn --help | head`), not at exit
+        return code
+    except BrokenPipeError:
+        return end_on_closed_stdout() if stdout_gone() else _fail("Broken pipe", 1)
     finally:
         warnings.showwarning = shown
 
@@ -200,6 +220,8 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except (DataError, ValueError, TrainingDivergedError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # e.g. an output folder that cannot be written
+        if isinstance(exc, BrokenPipeError) and stdout_gone():  # `probnn ... | head`
+            return end_on_closed_stdout()
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
     except Terminated:  # after the cleanups: 128 + SIGTERM, as the shell reports a kill
         return _fail("terminated (SIGTERM)", 143)

@@ -147,11 +147,20 @@ _LABELS = {
 _TARGET_UNITS = ("crps", "rmse", "mae")
 
 
+# From this magnitude on, any figure prints with an exponent: four decimals of a CRPS of
+# 4.5e29 are 34 digits, whose count has to be read off by eye.
+_EXPONENT_FROM = 1e6
+
+
 def _figure(key: str, value: float) -> str:
     """A metric as printed: four decimals; a metric in the target's units below 0.1 in
     magnitude (where four decimals keep fewer than four significant digits, and a target of
-    scale 1e-9 would read 0.0000) with four significant digits (``1.000e-09``)."""
-    if key in _TARGET_UNITS and value != 0 and math.isfinite(value) and abs(value) < 0.1:
+    scale 1e-9 would read 0.0000), and any figure of magnitude ``_EXPONENT_FROM`` (1e6) or
+    more, with four significant digits and an exponent (``1.000e-09``, ``4.496e+29``)."""
+    if not math.isfinite(value):
+        return f"{value:.4f}"
+    small = key in _TARGET_UNITS and value != 0 and abs(value) < 0.1
+    if small or abs(round(value, 4)) >= _EXPONENT_FROM:  # (as four decimals would round it)
         return f"{value:#.4g}"
     return f"{value:.4f}"
 

@@ -41,6 +41,45 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+# 128 + SIGPIPE: the status a shell reports for a tool stopped because its reader left.
+SIGPIPE_EXIT = 141
+
+
+def stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has left (``probnn ... | head``), so a
+    ``BrokenPipeError`` is the reader's end, not another pipe's (a scheduler's socket).
+
+    A pipe with no reader polls as an error (Linux) or a hang-up; where there is no
+    ``poll`` (Windows), any broken pipe is taken for standard output's, as Python's recipe
+    does. Standard output without a descriptor (a test's capture) is not gone.
+    """
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def end_on_closed_stdout() -> int:
+    """The end of a command whose reader left: quietly, as Unix tools end, with
+    ``SIGPIPE_EXIT``. Standard output goes to ``os.devnull``, so that the interpreter's last
+    flush of what is still buffered does not fail again ("Exception ignored ... Broken
+    pipe"): the recipe of Python's ``signal`` docs, "Note on SIGPIPE"."""
+    import os
+
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return SIGPIPE_EXIT
+
+
 # The library's words for a setting -> the option that sets it (a refusal names what to do).
 _OPTION_WORDS = {"(the estimators' dtype='float64')": "(--dtype float64)",
                  "(dtype='float64')": "(--dtype float64)"}  # fmt: skip

@@ -50,14 +50,16 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     frame = _drop(_read(args.data), args.drop, args.target)
     check_target_column(frame, args.target)
     params = _family_params(args)
+    # (text labels ordered by --levels: ordered classes, as compare_families reads them)
+    kinds = target_kinds(frame[args.target], args.levels)[0]
     if params:  # --family-param is bad usage unless some family tried takes each name
-        tried = requested or families_of_kinds(target_kinds(frame[args.target])[0])
+        tried = requested or families_of_kinds(kinds)
         params_of = _family_params_per_family(tried, params)
     else:
         params_of = {}
     # the GLM's rules (cli._glm) on the rows compare_families trains on (its split_rows)
     train, _ = split_rows(frame.shape[0], args.seed, args.test_size)
-    settle_glm(args, requested or families_of_kinds(target_kinds(frame[args.target])[0]),
+    settle_glm(args, requested or families_of_kinds(kinds),
                train.size, censored=censoring is not None)  # fmt: skip
     result = compare_families(
         frame.drop(columns=[args.target]), frame[args.target], requested,

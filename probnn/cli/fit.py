@@ -57,8 +57,7 @@ def _report_files() -> tuple[str, ...]:
 def _cmd_fit(args) -> int:
     from probnn.tables.censoring import censored_family
     from probnn.tables.model import TabularModel
-    from probnn.tables.targets import (check_held_out_labels, check_target_column,
-                                       infer_family, is_classifier_family, target_kinds,
+    from probnn.tables.targets import (check_target_column, infer_family, target_kinds,
                                        validate_frame)
 
     _check_family_name(args.family)
@@ -99,7 +98,8 @@ def _cmd_fit(args) -> int:
     family = args.family
     reason = f"chosen with --family {family}"
     if family == "auto":
-        family, why = (censored_family if censoring else infer_family)(frame[args.target])
+        family, why = (censored_family(frame[args.target]) if censoring
+                       else infer_family(frame[args.target], args.levels))
         reason = f"inferred because {why}"
         if not select:
             _say(args, f"family: {family} ({why}; no selection by likelihood with {without})")
@@ -111,9 +111,14 @@ def _cmd_fit(args) -> int:
                    dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
     train, test = split_rows(frame.shape[0], args.seed, args.test_size)
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
-    if is_classifier_family(family):  # a held-out label never trained on: say so before training
-        check_held_out_labels(frame[args.target].iloc[train], frame[args.target].iloc[test],
-                              args.target)  # fmt: skip
+    # a class model knows every label of the column, held-out rows' too: a label whose
+    # every row is held out is scored (its half pseudo-count's probability), said here
+    kinds = target_kinds(frame[args.target], args.levels) if select else None  # (held-out rows too)
+    classes = _column_classes(frame[args.target], args.target, family, args.levels, kinds)
+    known = {} if classes is None else {"classes": classes}
+    unseen = _unseen_labels(frame[args.target], train, test, classes, args.target)
+    if unseen:
+        print(f"warning: {unseen}")
     # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
     validation = _validation_rows(train, family, args)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
@@ -128,8 +133,8 @@ def _cmd_fit(args) -> int:
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
             censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
-            kinds=target_kinds(frame[args.target]),  # the held-out rows' values too
-            solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+            kinds=kinds,  # the held-out rows' values too
+            classes=classes, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out
             print(f"{selection.point_mass}; --point-mass density to score densities")
@@ -143,7 +148,7 @@ def _cmd_fit(args) -> int:
                 solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
                 progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
                 n_jobs=args.jobs, levels=args.levels, censoring=censoring,
-                validation=validation, **_estimator_params(args), **extra,
+                validation=validation, **_estimator_params(args), **extra, **known,
             )  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
@@ -157,8 +162,56 @@ def _cmd_fit(args) -> int:
                  held_out=held_out, reason=reason, timing=timing, data_sha=data_sha,
                  selection=None if selection is None else selection.table,
                  split=f"{train.size:,} training rows, {test.size:,} held out "
-                       f"(--test-size {args.test_size:g}, --seed {args.seed})")  # fmt: skip
+                       f"(--test-size {args.test_size:g}, --seed {args.seed})"
+                       + (f"; {unseen}" if unseen else ""))  # fmt: skip
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
+
+
+def _column_classes(column, target: str, family: str, levels, kinds=None):
+    """The classes of the whole target column (held-out rows too) in the model's order
+    (``tables.targets.class_order``): ``family``'s, or with a family that is no class
+    family, selecting among the families of the column's ``kinds`` (``target_kinds``), the
+    first class family's; None when no class family models the column."""
+    import warnings
+
+    from probnn.families import FAMILIES
+    from probnn.tables.targets import class_order, families_of_kinds, target_labels
+
+    if not FAMILIES[family].is_classifier:
+        family = next((f for f in families_of_kinds(kinds[0]) if FAMILIES[f].is_classifier),
+                      None) if kinds is not None else None  # fmt: skip
+        if family is None:
+            return None
+    try:
+        with warnings.catch_warnings():  # (spelling variants: said by validate_frame)
+            warnings.simplefilter("ignore")
+            return class_order(column, target_labels(column, target), target, family, levels)
+    except DataError:  # (that family's refusal: the selection says it, and scores the others)
+        return None
+
+
+def _unseen_labels(column, train, test, classes, target: str) -> str | None:
+    """The console's warning (without its "warning: ") for held-out labels that no training
+    row holds, which the model scores by half a pseudo-count of every class; None if none."""
+    import numpy as np
+
+    from probnn._validation import describe_list
+    from probnn.tables.model import JEFFREYS_COUNT
+    from probnn.tables.targets import target_labels
+
+    if classes is None:
+        return None
+    labels = target_labels(column, target)
+    seen = set(labels[train].tolist())
+    unseen = [c for c in classes.tolist() if c not in seen]
+    if not unseen:
+        return None
+    rows = int(np.isin(labels[test], np.asarray(unseen, dtype=labels.dtype)).sum())
+    return (f"no training row holds label{'s' if len(unseen) > 1 else ''} "
+            f"{describe_list(unseen)} of target {target!r} ({rows} held-out row"
+            f"{'s' if rows != 1 else ''}): the model learns with {JEFFREYS_COUNT:g} pseudo-count "
+            f"of every label (the add-1/2, Krichevsky-Trofimov rule: a constant model's "
+            f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
 
 
 def _validation_rows(train, family: str, args):

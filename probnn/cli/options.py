@@ -264,10 +264,14 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--levels", type=_levels, default=None, metavar="L1,L2,...",
                    help="the class labels of the target in their order, e.g. low,medium,high: "
                         "a family of ordered classes needs it for text labels, unless the "
-                        "column is an ordered categorical (Parquet); a label not listed is an "
+                        "column is an ordered categorical (Parquet); with an order, compare and "
+                        "--family auto try the ordinal family too; a label not listed is an "
                         "error; saved in the model (none by default)")
     p.add_argument("--impute", action="store_true",
-                   help="fill missing feature values (median / most frequent) instead of failing")
+                   help="fill missing feature values (median / most frequent) instead of failing "
+                        "(missing: an empty CSV field or NA, NaN, NULL, ...; not the word None); "
+                        "each column with missing values gets a 0/1 missing-value indicator "
+                        "feature, so filled-in rows can be predicted less certain")
     p.add_argument("--posterior", choices=("none", "laplace"), default="none",
                    help="laplace: after the fit, a Gaussian posterior over the output layer's "
                         "weights (Laplace approximation, prior precision chosen by the "

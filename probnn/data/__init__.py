@@ -51,4 +51,6 @@ def bike_sharing_daily():
     """
     import pandas as pd
 
-    return pd.read_csv(path("bike-sharing-day.csv"))
+    from probnn._io import CSV_MISSING  # the missing values probnn's own readers read
+
+    return pd.read_csv(path("bike-sharing-day.csv"), **CSV_MISSING)

@@ -291,7 +291,7 @@ class Distribution:
         raise NotImplementedError
 
     def _entropy(self) -> NDArray[np.float64]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no entropy")
 
     def _sample(self, shape: tuple[int, ...], rng: np.random.Generator) -> NDArray[np.float64]:
         raise NotImplementedError

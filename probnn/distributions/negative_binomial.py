@@ -82,10 +82,11 @@ def _nll_large_counts(y, log_mean, log_alpha):
     ``mu = exp(log_mean)`` a positive normal float and ``alpha`` finite (``0``: Poisson).
 
     With ``u = alpha y``, ``x = alpha mu``, ``dev = y - mu``: ``bd0(y, M_y) = y log1p(w) -
-    dev / (1 + x)``, ``w = dev / (mu (1 + u))``, formed as ``y w^2 l(w) + dev^2 / (mu (1 + u)
-    (1 + x))`` for ``|w| < 0.1`` (``l(v) = (log1p(v) - v) / v^2``); ``bd0(r, M_r) = r log1p(v)
-    + dev / (1 + x)``, ``v = -alpha dev / (1 + u)``, formed as ``alpha dev^2 (l(v) / (1 + u)^2
-    + 1 / ((1 + u)(1 + x)))`` for ``|v| < 0.1`` (0 at ``alpha = 0``).
+    dev / (1 + x)``, ``w = dev / (mu (1 + u))``, formed as ``y w^2 l(w) + w dev / (1 + x)``
+    for ``|w| < 0.1`` (``l(v) = (log1p(v) - v) / v^2``); ``bd0(r, M_r) = r log1p(v) + dev /
+    (1 + x)``, ``v = -alpha dev / (1 + u)``, formed as ``-v dev (l(v) / (1 + u) + 1 / (1 +
+    x))`` for ``|v| < 0.1`` (0 at ``alpha = 0``). (No product of two large factors: ``dev^2``
+    overflows from counts of 1e154.)
     """
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         mu, alpha = np.exp(log_mean), np.exp(log_alpha)
@@ -93,14 +94,17 @@ def _nll_large_counts(y, log_mean, log_alpha):
         w = dev / (mu * (1 + u))
         v = -alpha * dev / (1 + u)
         near_w, near_v = np.abs(w) < 0.1, np.abs(v) < 0.1
+        # 1 + w = y (1 + x) / (mu (1 + u)) and 1 + v = (1 + x) / (1 + u) may round to 0 far
+        # below -1/2 (log1p: -inf): there their logs are taken apart
+        log_w = np.where(w > -0.5, np.log1p(np.where(near_w, 0.0, w)),
+                         np.log(y) + np.log1p(x) - log_mean - np.log1p(u))
         term_y = np.where(near_w,
-                          y * w * w * _log1pmx_over_sq(w) + dev * dev / (mu * (1 + u) * (1 + x)),
-                          y * np.log1p(np.where(near_w, 0.0, w)) - dev / (1 + x))
-        vf = np.where(near_v, 0.0, v)
+                          y * w * w * _log1pmx_over_sq(w) + w * dev / (1 + x),
+                          y * log_w - dev / (1 + x))
+        log_v = np.where(v > -0.5, np.log1p(np.where(near_v, 0.0, v)), np.log1p(x) - np.log1p(u))
         term_r = np.where(near_v,
-                          alpha * dev * dev * (_log1pmx_over_sq(v) / (1 + u) ** 2
-                                               + 1 / ((1 + u) * (1 + x))),
-                          np.log1p(vf) / np.where(near_v, 1.0, alpha) + dev / (1 + x))
+                          -v * dev * (_log1pmx_over_sq(v) / (1 + u) + 1 / (1 + x)),
+                          log_v / np.where(near_v, 1.0, alpha) + dev / (1 + x))
         r = 1 / alpha
         stir = np.where(alpha > 0, _stirlerr(r) - _stirlerr(r + y), 0.0)
     return (term_y + term_r + _stirlerr(y) + stir + _HALF_LOG_2PI + 0.5 * np.log(y)

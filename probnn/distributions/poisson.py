@@ -159,17 +159,20 @@ def poisson_nll_large_counts(y: NDArray[np.float64],
 
     ``y log mu`` and ``log y!`` are each about ``y log y`` and cancel, so their direct sum
     carries ``1e-16 y log y`` of rounding (5e-4 nats at ``y = 1e11``); here the deviance
-    ``bd0 = y log(y / mu) + mu - y`` comes from ``dev = y - mu``: ``y w^2 l(w) + dev^2 / mu``,
+    ``bd0 = y log(y / mu) + mu - y`` comes from ``dev = y - mu``: ``y w^2 l(w) + w dev``,
     ``w = dev / mu``, ``l(w) = (log1p(w) - w) / w^2``, for ``|w| < 0.1``, else ``y log1p(w) -
-    dev``: a few ulps of the NLL.
+    dev`` (``log1p(w)`` as ``log y - log mu`` below ``w = -1/2``, where ``1 + w`` may round
+    to 0): a few ulps of the NLL.
     """
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         mu = np.exp(log_rate)
         dev = y - mu
         w = dev / mu
         near = np.abs(w) < 0.1
-        bd0 = np.where(near, y * w * w * _log1pmx_over_sq(w) + dev * dev / mu,
-                       y * np.log1p(np.where(near, 0.0, w)) - dev)
+        # far below the mean, 1 + w = y / mu rounds to 0 (log1p: -inf): the logs apart
+        log_ratio = np.where(w > -0.5, np.log1p(np.where(near, 0.0, w)), np.log(y) - log_rate)
+        bd0 = np.where(near, y * w * w * _log1pmx_over_sq(w) + w * dev,  # (dev^2 overflows)
+                       y * log_ratio - dev)
     return bd0 + _stirlerr(y) + _HALF_LOG_2PI + 0.5 * np.log(y)
 
 

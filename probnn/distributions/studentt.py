@@ -6,6 +6,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from probnn._math import student_t_digamma_gap, student_t_log_norm
+
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["StudentT"]
@@ -15,9 +17,7 @@ _LOG_DF_BOUNDS = (np.log(0.05), np.log(1e6))
 
 def _log_density(y, df, loc, scale):
     t = (y - loc) / scale
-    return (special.gammaln(0.5 * (df + 1.0)) - special.gammaln(0.5 * df)
-            - 0.5 * np.log(df * np.pi) - np.log(scale)
-            - 0.5 * (df + 1.0) * np.log1p(t * t / df))
+    return student_t_log_norm(df) - np.log(scale) - 0.5 * (df + 1.0) * np.log1p(t * t / df)
 
 
 class StudentT(Distribution):
@@ -88,10 +88,10 @@ class StudentT(Distribution):
         return np.where(df > 2, v, np.where(df > 1, np.inf, np.nan))
 
     def _entropy(self):
-        # (df+1)/2 [psi((df+1)/2) - psi(df/2)] + log(sqrt(df) B(df/2, 1/2)) + log scale
+        # (df+1)/2 [psi((df+1)/2) - psi(df/2)] + log(sqrt(df) B(df/2, 1/2)) + log scale, both
+        # parts from _math's cancellation-free forms (the digamma gap is ~ 1/df)
         df = self._df
-        h = (0.5 * (df + 1.0) * (special.digamma(0.5 * (df + 1.0)) - special.digamma(0.5 * df))
-             + 0.5 * np.log(df) + special.betaln(0.5 * df, 0.5))
+        h = 0.5 * (df + 1.0) * student_t_digamma_gap(df) - student_t_log_norm(df)
         return h + np.log(self._scale)
 
     def _sample(self, shape, rng):

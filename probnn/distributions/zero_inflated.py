@@ -56,6 +56,15 @@ class ZeroPart(Distribution):
         keep = np.exp(self._log_keep())
         return keep * m, keep * (self.base._variance() + m * m)
 
+    def _entropy(self):
+        """``-sum_y P(y) log P(y)`` over the counts up to the quantile ``1 - 1e-15`` (of a
+        zero-inflated or a hurdle law alike)."""
+        top = float(np.max(self._icdf(np.full(self.batch_shape, 1 - 1e-15)), initial=0.0))
+        ys = np.arange(top + 1).reshape((-1,) + (1,) * len(self.batch_shape))
+        lp = self._log_prob(np.broadcast_to(ys, ys.shape[:1] + self.batch_shape).astype(float))
+        finite = np.isfinite(lp)
+        return -np.sum(np.where(finite, np.exp(lp) * lp, 0.0), axis=0)
+
     def _mean(self):
         return self._moments()[0]
 
@@ -109,11 +118,3 @@ class ZeroInflated(ZeroPart):
         pi = np.broadcast_to(np.exp(self._log_pi), shape)
         structural = rng.random(shape) < pi
         return np.where(structural, 0.0, self.base._sample(shape, rng))
-
-    def _entropy(self):
-        """``-sum_y P(y) log P(y)`` over the counts up to the quantile ``1 - 1e-15``."""
-        top = float(np.max(self._icdf(np.full(self.batch_shape, 1 - 1e-15)), initial=0.0))
-        ys = np.arange(top + 1).reshape((-1,) + (1,) * len(self.batch_shape))
-        lp = self._log_prob(np.broadcast_to(ys, ys.shape[:1] + self.batch_shape).astype(float))
-        finite = np.isfinite(lp)
-        return -np.sum(np.where(finite, np.exp(lp) * lp, 0.0), axis=0)

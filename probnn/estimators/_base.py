@@ -257,7 +257,7 @@ class BaseNetworkEstimator(BaseEstimator):
     def _fit_network(
         self, X, y, sample_weight, family, incremental: bool, fitted: dict | None = None,
         validation: tuple | None = None, stream: tuple | None = None,
-        constant: np.ndarray | None = None,
+        constant: np.ndarray | None = None, on_epoch=None,
     ):
         """Build (or reuse) the network and trainer, then train on ``(X, y)``.
 
@@ -286,6 +286,9 @@ class BaseNetworkEstimator(BaseEstimator):
         constant : ndarray, optional
             ``family.constant_raw(y, sample_weight)`` where the caller has it already
             (:func:`probnn.estimators._target.check_resolution`): not fitted again.
+        on_epoch : callable, optional
+            In memory, ``Trainer.run``'s: ``on_epoch(epoch, loss, validation score or None)``
+            after each epoch, in the trainer's units; a true return value stops training.
         """
         from probnn.network import MLP
         from probnn.network.mlp import TRAINING_COPIES, check_memory
@@ -366,7 +369,7 @@ class BaseNetworkEstimator(BaseEstimator):
 
             trainer.run(stream[0], validation, on_epoch=None if log is None else on_epoch)
         else:
-            trainer.train(X, y, sample_weight, validation_data=validation)
+            trainer.train(X, y, sample_weight, validation_data=validation, on_epoch=on_epoch)
         self._copy_fitted(trainer, network, family)
 
     def fit_chunks(self, chunks, *, validation=None, n_rows: int | None = None,

@@ -149,11 +149,10 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
     if resolution * RESOLUTION_MARGIN > spread:
         standardise = (", or standardise it (standardize_target='auto')"
                        if head.location_scale else "")  # fmt: skip
-        raise PrecisionError(
-            f"the target's spread about its location ({location:.10g}), a standard "
-            f"deviation of {spread:.6g}, is below what float32 training can resolve there "
-            f"(one float32 step moves family {head.name!r}'s predicted mean by "
-            f"{resolution:.3g}, more than 1/{RESOLUTION_MARGIN} of it); train in float64 "
-            f"(dtype='float64'){standardise}"
-        )
+        problem = (f"the target's spread about its location ({location:.10g}), a standard "
+                   f"deviation of {spread:.6g}, is below what float32 training can resolve "
+                   f"there (one float32 step moves family {head.name!r}'s predicted mean by "
+                   f"{resolution:.3g}, more than 1/{RESOLUTION_MARGIN} of it)")  # fmt: skip
+        raise PrecisionError(f"{problem}; train in float64 (dtype='float64'){standardise}",
+                             problem=problem)
     return constant

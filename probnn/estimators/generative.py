@@ -207,7 +207,8 @@ class GaussianGenerativeClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.log_joint(X), axis=1)]
+        joint = self.log_joint(X)  # checks the fit first: NotFittedError, not classes_ missing
+        return self.classes_[np.argmax(joint, axis=1)]
 
     def score_samples(self, X: ArrayLike) -> np.ndarray:
         """``ln p(x)`` under the fitted mixture, shape (n_samples,)."""

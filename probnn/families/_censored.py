@@ -38,7 +38,7 @@ import math
 import numpy as np
 from scipy import special
 
-from probnn._math import log1mexp
+from probnn._math import log1mexp, student_t_log_norm
 
 __all__ = [
     "log_interval_prob", "log_difference", "location_scale_log_prob",
@@ -183,15 +183,20 @@ class StudentTLaw(_Law):
 
     def __init__(self, df: float):
         self.df = float(df)
-        self._log_norm = float(special.gammaln((df + 1) / 2) - special.gammaln(df / 2)
-                               - 0.5 * math.log(df * math.pi))  # fmt: skip
+        self._log_norm = float(student_t_log_norm(df))
 
     def log_cdf(self, r):
         nu = self.df
         with np.errstate(over="ignore", divide="ignore"):
-            # x = nu / (nu + r^2), formed so that a huge r gives x -> 0, not inf / inf
-            x = 1 / (1 + (r / math.sqrt(nu)) ** 2)
-            tail = 0.5 * special.betainc(0.5 * nu, 0.5, x)  # P(T <= -|r|)
+            # P(T <= -|r|) = I_x(nu/2, 1/2) / 2 = (1 - I_{1-x}(1/2, nu/2)) / 2, x = nu / (nu + r^2):
+            # the first from x = 1 / (1 + q), q = r^2 / nu, where x <= 1/2 (a huge r gives x -> 0,
+            # not inf / inf), the second from 1 - x = 1 / (1 + 1/q) where x > 1/2 (x rounds to 1
+            # and loses r^2 / nu there for large nu)
+            q = (r / math.sqrt(nu)) ** 2
+            near = q < 1
+            tail = 0.5 * np.where(
+                near, special.betaincc(0.5, 0.5 * nu, 1 / (1 + 1 / np.where(near, q, 1.0))),
+                special.betainc(0.5 * nu, 0.5, 1 / (1 + np.where(near, 1.0, q))))
             return np.where(r < 0, np.log(tail), np.log1p(-tail))
 
     def log_pdf(self, r):

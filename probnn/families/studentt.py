@@ -7,9 +7,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
-from scipy.special import gammaln
 
-from probnn._math import softplus, softplus_inverse
+from probnn._math import softplus, softplus_inverse, student_t_log_norm
 from probnn._validation import POSITIVE, check_sample_weight
 from probnn.families import register_family
 from probnn.families.base import (
@@ -65,7 +64,8 @@ class StudentTFamily(Family):
     Formula
         ``nll = (nu + 1) / 2 * log(1 + r^2 / nu) + log(sigma) + c(nu)`` with
         ``r = (y - mu) / sigma`` and
-        ``c(nu) = gammaln(nu / 2) - gammaln((nu + 1) / 2) + log(nu pi) / 2``.
+        ``c(nu) = gammaln(nu / 2) - gammaln((nu + 1) / 2) + log(nu pi) / 2``
+        (computed by ``probnn._math.student_t_log_norm``, exact for large ``nu``).
         ``log(1 + r^2 / nu)`` is computed from ``log|y - mu| - log(sigma)``, so
         the NLL stays finite even where ``sigma`` underflows.
     Loss
@@ -96,9 +96,8 @@ class StudentTFamily(Family):
             raise ValueError(f"df must be a finite number > 0; found {df!r}")
         self.df = df
         self._log_df = math.log(df)
-        self._constant = float(
-            gammaln(df / 2) - gammaln((df + 1) / 2) + 0.5 * math.log(df * math.pi)
-        )
+        # c(nu) = -log normaliser, from _math: the gammaln difference cancels for large df
+        self._constant = -float(student_t_log_norm(df))
 
     def get_params(self) -> dict:
         return {"df": self.df}

@@ -301,7 +301,7 @@ class Trainer:
             validation_data = self._check_validation(validation_data)
         return self.train(X, y, sw, validation_data)
 
-    def train(self, X, y, sample_weight=None, validation_data=None) -> "Trainer":
+    def train(self, X, y, sample_weight=None, validation_data=None, on_epoch=None) -> "Trainer":
         """:meth:`fit` on inputs its caller has checked (the estimators check them once,
         at their boundary); nothing is checked again.
 
@@ -312,7 +312,7 @@ class Trainer:
         way, with rows and a positive total weight, and only for a stochastic solver.
         L-BFGS runs on the whole objective; the stochastic solvers hold out early
         stopping's ``validation_fraction`` (unless ``validation_data`` is given) and
-        :meth:`run` on the rest as one chunk.
+        :meth:`run` on the rest as one chunk (``on_epoch`` as there).
         """
         sw = sample_weight
         self.held_out_index_ = None
@@ -321,7 +321,7 @@ class Trainer:
             return self._fit_lbfgs(X, y, sw)
         if validation_data is None and self.early_stopping:
             X, y, sw, *validation_data = self._split(X, y, sw)
-        return self.run([(X, y, sw)], validation_data)
+        return self.run([(X, y, sw)], validation_data, on_epoch)
 
     def run(self, chunks, validation=None, on_epoch=None) -> "Trainer":
         """Train epoch after epoch on row chunks, from the current weights: the one loop of
@@ -343,7 +343,8 @@ class Trainer:
             The rows scored after each epoch (early stopping needs them): arrays, or a
             callable returning an iterable of such chunks.
         on_epoch : callable, optional
-            Called after each epoch with ``(epoch, loss, validation score or None)``.
+            Called after each epoch with ``(epoch, loss, validation score or None)``; a
+            true return value stops training there, as the stopping rule's stop would.
         """
         epoch_chunks = chunks if callable(chunks) else (lambda: chunks)
         monitored = validation is not None
@@ -403,8 +404,7 @@ class Trainer:
                 if monitored:
                     score = score_validation()
                     self.validation_scores_.append(score)
-                if on_epoch is not None:
-                    on_epoch(self.n_iter_, loss, score)
+                stop = on_epoch is not None and bool(on_epoch(self.n_iter_, loss, score))
                 if self.early_stopping:
                     if not np.isfinite(score):
                         self._diverged(self.n_iter_, f"the validation NLL became {score}")
@@ -414,8 +414,9 @@ class Trainer:
                     self.best_validation_score_ = float(best_score)
                 else:
                     self.best_loss_ = min(self.best_loss_, loss)
-                decision = rule.update(score if self.early_stopping else loss, self._lr,
-                                       warming=warming_up(self._rate_share))
+                warming = warming_up(self._rate_share)
+                decision = STOP if stop else rule.update(score if self.early_stopping else loss,
+                                                         self._lr, warming=warming)  # fmt: skip
                 self._no_improvement, self._n_drops = rule.waited, rule.n_drops
                 if decision == DROP:
                     self._lr /= rule.divisor

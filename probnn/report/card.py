@@ -51,8 +51,11 @@ METRIC_TEXT: dict[str, tuple[str, str, str]] = {
     "accuracy": ("accuracy", "fraction of rows",
                  "how often the most probable class is the true one"),
     "brier": ("Brier score", "squared probability error",
-              "mean squared distance between the predicted class probabilities and the "
-              "one-hot truth; 0 is perfect"),
+              "scikit-learn's brier_score_loss: for two classes the mean of (P(y = 1) - y)^2, "
+              "0 to 1, whichever family (a Bernoulli and a two-class categorical agree); for "
+              "more classes the mean squared distance between the predicted class "
+              "probabilities and the one-hot truth, summed over the classes, 0 to 2; 0 is "
+              "perfect"),
     "ece": ("expected calibration error", "probability",
             "mean gap between confidence and accuracy over 10 confidence bins, weighted by "
             "their counts; 0 is calibrated"),
@@ -347,7 +350,8 @@ def _describe(family, dist) -> str:
 
 
 def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
-                      fixed: Sequence[str] = ()) -> tuple[float, str]:  # fmt: skip
+                      fixed: Sequence[str] = (),
+                      sample_weight: ArrayLike | None = None) -> tuple[float, str]:  # fmt: skip
     """Held-out NLL of the best constant model: the family's MLE on the training targets.
 
     The constant model ignores x: its raw outputs are ``family.constant_raw(y_train)``
@@ -364,6 +368,9 @@ def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
         Targets as the family takes them (class indices, real values, counts).
     fixed : sequence of str
         Names of the family parameters the user fixed.
+    sample_weight : ndarray of shape (n_train,), optional
+        The training targets' weights (a class family's pseudo-rows: ``constant_model``);
+        only for a family without a scale to choose.
 
     Returns
     -------
@@ -391,7 +398,7 @@ def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
         spread = float(np.std(y_train)) or 1.0
         best = optimize.minimize_scalar(train_nll, bracket=(math.log(spread) - 1, math.log(spread)))
         family = get_family(family.name, **{**params, "scale": math.exp(best.x)})
-    raw = np.asarray(family.constant_raw(y_train), dtype=np.float64)
+    raw = np.asarray(family.constant_raw(y_train, sample_weight), dtype=np.float64)
     nll = family.nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(), y_test)
     return float(np.mean(nll)), _describe(family, family.distribution(raw[None, :]))
 

@@ -40,7 +40,8 @@ def data_rows(path: str, rows: int, frame, target: str, drop: Sequence[str],
         ("target", target),
         (f"features ({len(features)})", shown),
         ("dropped columns (--drop)", ", ".join(drop) or "none"),
-        ("missing feature values", "filled: median / most frequent (--impute)" if impute
+        ("missing feature values", "filled: median / most frequent, with a 0/1 indicator "
+         "feature per column with missing values (--impute)" if impute
          else "none allowed"),
     ]  # fmt: skip
 
@@ -76,7 +77,10 @@ def constant_model(model, train, held_out) -> tuple[float, str]:
     The constant model is the family's maximum-likelihood fit to the targets of ``train``
     (ignoring the features), scored on ``held_out``
     (:func:`probnn.report.card.constant_baseline`); ``probnn fit`` computes it once, for
-    its console warning and for the report.
+    its console warning and for the report. Where a class of the model has no training
+    row, with half a pseudo-count of every class, as the model learnt
+    (``TabularModel.fit``'s ``classes``): the Krichevsky-Trofimov ``(n_k + 1/2) / (n + C/2)``,
+    not the maximum likelihood's 0 (an infinite NLL for its held-out rows).
 
     Parameters
     ----------
@@ -92,8 +96,15 @@ def constant_model(model, train, held_out) -> tuple[float, str]:
     """
     first = members(model.estimator)[0]
     fixed = list((getattr(first, "family_params", None) or {}).keys())
-    return constant_baseline(first.family_, model.encode_target(train),
-                             model.encode_target(held_out), fixed=fixed)  # fmt: skip
+    y, weight = model.encode_target(train), None
+    if model.is_classifier and np.unique(y).size < len(model.classes):
+        from probnn.tables.model import JEFFREYS_COUNT
+
+        n_classes = len(model.classes)
+        y = np.concatenate([y, np.arange(n_classes, dtype=y.dtype)])
+        weight = np.concatenate([np.ones(y.size - n_classes), np.full(n_classes, JEFFREYS_COUNT)])
+    return constant_baseline(first.family_, y, model.encode_target(held_out), fixed=fixed,
+                             sample_weight=weight)  # fmt: skip
 
 
 def baseline_table(model, constant: tuple[float, str], n: int, metrics):
@@ -191,8 +202,12 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     stopped = stop_reason(model.estimator)
     censoring = getattr(model, "censoring", None)
     shown = held_out.drop(columns=list(censoring.columns)) if censoring is not None else held_out
-    rows_of_data = data_rows(data, rows, shown, model.target, drop, model.preprocessor.impute,
-                             data_sha)  # fmt: skip
+    dropped = [c for c in getattr(model.preprocessor, "dropped_", []) if c in shown.columns]
+    rows_of_data = data_rows(data, rows, shown.drop(columns=dropped), model.target, drop,
+                             model.preprocessor.impute, data_sha)  # fmt: skip
+    if dropped:  # identifiers: every value distinct (Preprocessor)
+        rows_of_data.insert(-1, ("identifier columns left out (every value distinct)",
+                                 ", ".join(dropped)))  # fmt: skip
     rows_of_data.append(("rows scored", split))
     y_true, dist = model.encode_target(held_out), model.predict_dist(held_out)
     if censoring is not None:

@@ -1,4 +1,5 @@
-"""Column parsing: which text is numbers (thousands separators, ISO dates) and how to read it.
+"""Column parsing: which text is numbers (thousands separators, decimal commas, ISO dates,
+datetime columns) and how to read it.
 
 The rules a column is judged by, whole (:func:`_text_kind`, :func:`_looks_numeric`) or in
 pieces (``probnn.tables.preprocessing._ColumnScan`` gives the same answers), and the
@@ -8,21 +9,29 @@ parsers that turn such text into float64 values.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import warnings
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
+from probnn._validation import name_data_rows
 from probnn.exceptions import DataError, DataWarning
+from probnn.tables.sources import SEPARATOR_ATTR, _located_rows
 
 __all__: list[str] = []  # the parsers are the package's own
 
 # The network computes in float32 by default: every value it sees must fit.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-# Text parsed as numbers when every present value of a column matches.
-_THOUSANDS = r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+# Text parsed as numbers when every present value of a column matches one grammar.
+# Thousands separators: groups of 3 digits after a first group that is not 0 ("0,125" is
+# no grouped number), then a decimal point.
+_THOUSANDS = r"-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d{1,3})(?:\.\d+)?"
+# A decimal comma ("3,616", "-0,5"), after digits grouped by dots only when it is there
+# ("1.234,5"; "1.234" alone is the number 1.234).
+_DECIMAL = r"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+(?:,\d+)?)"
 # ISO dates: one strict pattern (checked first) and the strptime format it stands for.
 _DATE_FORMATS = {
     "%Y-%m-%d": r"\d{4}-\d{2}-\d{2}",
@@ -32,8 +41,18 @@ _DATE_FORMATS = {
 _EPOCH = pd.Timestamp("1970-01-01")
 
 # A string column with more distinct values than this, in more than half of its rows,
-# looks like an identifier.
+# looks like an identifier; a feature column with more present values than this, every one
+# distinct, is one, and is left out of the features (``Preprocessor``).
 _ID_MIN_DISTINCT = 20
+
+
+def _none_hint(values) -> str:
+    """A clause for an error naming values that are not numbers, when one is the word None:
+    probnn reads it as text, not as a missing value (``probnn._io.MISSING_MARKERS``)."""
+    if any(isinstance(v, str) and v.strip().casefold() == "none" for v in values):
+        return ("; None is read as text, not as a missing value: write a missing value as an "
+                "empty field or NA")  # fmt: skip
+    return ""
 
 
 def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -44,20 +63,103 @@ def _numeric_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, np.isnan(values) & column.notna().to_numpy()
 
 
-def _text_kind(column: pd.Series) -> str | None:
-    """How a text column parses as numbers, when every present value parses the same way.
+def _convention(column: pd.Series) -> str | None:
+    """What a comma in the numbers of ``column``'s file means, by the file's separator.
 
-    Returns ``"thousands"`` (``12,345.5``), ``"date:<strptime format>"`` (ISO dates)
-    or None.
+    ``"decimal"`` in a ``;``-separated CSV (the decimal-comma convention: its commas are
+    decimal marks, never thousands separators); ``"thousands"`` in a ``,``-separated CSV
+    (a field with a comma had to be quoted: ``"12,345"``) and in a table that is no CSV
+    (Parquet, a DataFrame); None in a tab- or ``|``-separated CSV, where either is written.
     """
+    sep = column.attrs.get(SEPARATOR_ATTR)
+    if sep == ";":
+        return "decimal"
+    return "thousands" if sep in (None, ",") else None
+
+
+def _comma_kind(name, convention: str | None, thousands: bool, decimal: bool,
+                example: tuple[str, str] | None, ungrouped: str | None) -> str | None:  # fmt: skip
+    """The reading of a column whose present values hold a comma somewhere: ``"thousands"``,
+    ``"decimal"`` or None (not numbers), from whether every value fits each grammar.
+
+    A column is read with thousands separators only when no value contradicts it (a group
+    of other than 3 digits, a first group "0") and its file is not ``;``-separated; with a
+    decimal comma only when every value is one and its file is not ``,``-separated (nor
+    a table without separator: there such a column is refused when ``ungrouped``, the first
+    value with a comma that is no grouped number, is one). Where both fit and the file does not say (tab,
+    ``|``), DataError: ``example`` is a value with a comma and the data rows of such values.
+    """
+    if convention == "decimal":
+        return "decimal" if decimal else None
+    if convention == "thousands":
+        if decimal and not thousands and ungrouped is not None:
+            raise DataError(
+                f"expected numbers with thousands separators in column {name!r} of a "
+                f"','-separated file (or a table without separator); found {ungrouped!r}, a "
+                "decimal comma: write the numbers with decimal points, or save the file "
+                "separated by ';', whose commas are read as decimal marks"
+            )
+        return "thousands" if thousands else None
+    if thousands and decimal:
+        value, rows = example if example is not None else ("?", "some rows")
+        grouped, point = _comma_number(value, "thousands"), _comma_number(value, "decimal")
+        raise DataError(
+            f"expected numbers whose commas say what they are in column {name!r}; found "
+            f"{value!r} at {rows}, {grouped:g} with a thousands separator or {point:g} with "
+            "a decimal comma, and no value of the column tells which (a file separated by tabs "
+            "or '|'): write the numbers without thousands separators, or save the file "
+            "separated by ';' (decimal commas) or ',' (thousands separators)"
+        )
+    return "thousands" if thousands else "decimal" if decimal else None
+
+
+def _comma_number(text: str, kind: str) -> float:
+    """One value of a ``kind`` ("thousands" / "decimal") column as a number."""
+    if kind == "thousands":
+        return float(text.replace(",", ""))
+    return float(text.replace(".", "").replace(",", "."))
+
+
+def _comma_example(column: pd.Series, text: pd.Series) -> tuple[str, str]:
+    """A present value of ``column`` with a comma (``text``: its present values as text),
+    and the data rows of the values with one."""
+    has = text.str.contains(",", regex=False).to_numpy(dtype=bool)
+    numbers, files = _located_rows(column)
+    numbers = numbers[column.notna().to_numpy()][has]
+    return str(text[has].iloc[0]), name_data_rows(numbers[:10], numbers.size, files)
+
+
+def _text_kind(column: pd.Series) -> str | None:
+    """How a column parses as numbers, when every present value parses the same way.
+
+    Returns ``"datetime"`` (a datetime column, naive or timezone-aware),
+    ``"thousands"`` (``12,345.5``), ``"decimal"`` (``3,616`` in a ``;``-separated
+    file; see :func:`_comma_kind`), ``"date:<strptime format>"`` (ISO dates) or None.
+
+    Raises
+    ------
+    DataError
+        For text whose commas read both ways in a file that does not say which.
+    """
+    if _stamps(column) is not None:
+        return "datetime"
     if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
         return None
     present = column.dropna()
     if present.empty or not all(isinstance(v, str) for v in present):
         return None
     text = present.astype(str)
-    if text.str.fullmatch(_THOUSANDS).all() and text.str.contains(",", regex=False).any():
-        return "thousands"
+    if text.str.contains(",", regex=False).any():
+        thousands = bool(text.str.fullmatch(_THOUSANDS).all())
+        decimal = bool(text.str.fullmatch(_DECIMAL).all())
+        convention = _convention(column)
+        ambiguous = convention is None and thousands and decimal
+        example = _comma_example(column, text) if ambiguous else None
+        bad = text.str.contains(",", regex=False) & ~text.str.fullmatch(_THOUSANDS)
+        ungrouped = str(text[bad].iloc[0]) if bad.any() else None
+        kind = _comma_kind(column.name, convention, thousands, decimal, example, ungrouped)
+        if kind is not None:
+            return kind
     for fmt, pattern in _DATE_FORMATS.items():
         if text.str.fullmatch(pattern).all():
             if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
@@ -65,35 +167,111 @@ def _text_kind(column: pd.Series) -> str | None:
     return None
 
 
+def _is_dates(values) -> bool:
+    """Whether every value is a date or datetime object (a Parquet ``date32`` column's)."""
+    return len(values) > 0 and all(isinstance(v, datetime.date) for v in values)
+
+
+def _stamps(column: pd.Series) -> pd.Series | None:
+    """A datetime column (a datetime dtype, or objects that are all dates) as datetime64; None
+    for any other column."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    if not pd.api.types.is_object_dtype(column) or not _is_dates(column.dropna()):
+        return None
+    try:
+        return pd.Series(pd.to_datetime(column), index=column.index)
+    except (ValueError, TypeError):  # naive and aware datetimes mixed: aware ones by instant
+        return pd.Series(pd.to_datetime(column, utc=True), index=column.index)
+
+
+def _days(stamps: pd.Series) -> np.ndarray:
+    """Datetimes as days since 1970-01-01 (float64, NaN where missing); a timezone-aware
+    one by its instant, days since 1970-01-01 00:00 UTC."""
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """``column`` parsed as ``kind`` (see :func:`_text_kind`): float64 values and a mask
-    of entries that are present but do not parse."""
+    of entries that are present but do not parse.
+
+    A column already of numbers (a comma kind) or of datetimes (a date kind) is taken as
+    it is: a model trained on text reads the same values from a numeric file.
+    """
     present = column.notna().to_numpy()
+    dates = kind == "datetime" or kind.startswith("date:")
+    if dates and (stamps := _stamps(column)) is not None:
+        values = _days(stamps)
+        return values, present & np.isnan(values)
+    if kind in ("thousands", "decimal") and (pd.api.types.is_numeric_dtype(column)
+                                             or pd.api.types.is_bool_dtype(column)):  # fmt: skip
+        return _numeric_values(column)
     text = column.astype(str).where(present)
-    if kind == "thousands":
-        ok = text.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
-        cleaned = text.where(ok).str.replace(",", "", regex=False)
+    if kind in ("thousands", "decimal"):
+        if kind == "thousands" and _convention(column) == "decimal":
+            _refuse_thousands_in_decimal_file(column, text)
+        ok = text.str.fullmatch(_THOUSANDS if kind == "thousands" else _DECIMAL)
+        ok = ok.fillna(False).to_numpy(dtype=bool)
+        cleaned = text.where(ok)
+        if kind == "thousands":
+            cleaned = cleaned.str.replace(",", "", regex=False)
+        else:
+            cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    elif kind.startswith("date:"):
-        fmt = kind[len("date:"):]
-        ok = text.str.fullmatch(_DATE_FORMATS[fmt]).fillna(False).to_numpy(dtype=bool)
-        stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
-        values = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+    elif dates:
+        formats = list(_DATE_FORMATS) if kind == "datetime" else [kind[len("date:"):]]
+        values = np.full(len(column), np.nan)
+        for fmt in formats:  # (ISO text for a datetime column: any of the formats, by value)
+            ok = text.str.fullmatch(_DATE_FORMATS[fmt]).fillna(False).to_numpy(dtype=bool)
+            ok = ok & np.isnan(values)
+            if ok.any():
+                stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
+                values = np.where(ok, _days(pd.Series(stamps)), values)
     else:
-        raise DataError(f"expected a column parser 'thousands' or 'date:<format>'; found {kind!r}")
+        raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
+                        f"'date:<format>'; found {kind!r}")  # fmt: skip
     return values, present & np.isnan(values)
+
+
+def _refuse_thousands_in_decimal_file(column: pd.Series, text: pd.Series) -> None:
+    """DataError when a column the model read with thousands separators holds commas in a
+    ``;``-separated file, whose commas are decimal marks: the two readings differ."""
+    has = text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    if not has.any():
+        return
+    value = str(text[has].iloc[0])
+    numbers, files = _located_rows(column)
+    rows = name_data_rows(numbers[has][:10], int(has.sum()), files)
+    try:
+        readings = (f": {_comma_number(value, 'thousands'):g} as the model reads it, "
+                    f"{_comma_number(value, 'decimal'):g} with a decimal comma")  # fmt: skip
+    except ValueError:
+        readings = ""
+    raise DataError(
+        f"expected column {column.name!r} written as the model was trained on it, with "
+        f"thousands separators; found {value!r} at {rows} in a ';'-separated file, whose "
+        f"commas are decimal marks{readings}: write the numbers without separators"
+    )
 
 
 def _describe_kind(kind: str) -> str:
     if kind == "thousands":
         return "numbers with thousands separators (like 12,345.5)"
+    if kind == "decimal":
+        return "numbers with a decimal comma (like 3,25)"
+    if kind == "datetime":
+        return "dates (a datetime column, or ISO text like 2020-01-31)"
     return f"dates in the format {kind[len('date:'):]} (like 2020-01-31)"
 
 
 def _thousands_as_numbers(column: pd.Series) -> pd.Series:
-    """A target written with thousands separators, as numbers; any other column as it is."""
-    if _text_kind(column) == "thousands":
-        values, _ = _parse_text(column, "thousands")
+    """A target written with thousands separators or decimal commas, as numbers; any other
+    column as it is."""
+    kind = _text_kind(column)
+    if kind in ("thousands", "decimal"):
+        values, _ = _parse_text(column, kind)
         out = pd.Series(values, index=column.index, name=column.name)
         out.attrs.update(column.attrs)  # the files of a folder's rows
         return out
@@ -190,5 +368,22 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
         said = (f"{noun} differ only in {how} in {len(found)} groups: {'; '.join(shown)}{more}: "
                 f"each is {each} of its own; if a group means")
     message = DataWarning(f"{name}: {said} one {one}, clean the column (strip spaces, one case)")
+    message.key = key
+    warnings.warn(message, stacklevel=1)
+
+
+def _warn_identifier_dropped(name: str) -> None:
+    """The :class:`~probnn.exceptions.DataWarning` of a text feature column left out of the
+    features because every present value is distinct (an identifier): said once per process
+    for the column, however many fits (folds, families) drop it; keyed as the spelling
+    warnings are."""
+    key = ("identifier", name)
+    if key in _SAID:
+        return
+    _SAID.add(key)
+    message = DataWarning(
+        f"column {name!r} dropped from the features: every one of its values is distinct (an "
+        "identifier), so a new row's value is never one the model learned from"
+    )
     message.key = key
     warnings.warn(message, stacklevel=1)

@@ -35,6 +35,12 @@ __all__ = ["TabularModel", "SEED_MAX", "POSTERIORS", "laplace_posterior", "estim
 SEED_MAX = 2**32 - 1
 # What ``TabularModel.fit(posterior=)`` may wrap the fitted network in.
 POSTERIORS = ("none", "laplace")
+# A classifier whose training rows miss some of its ``classes`` (a rare label absent from a
+# fold) learns from this many pseudo-counts of every class besides its rows: the add-1/2
+# rule, whose constant model is the Krichevsky-Trofimov estimate (n_k + 1/2) / (n + C/2),
+# the predictive of the Jeffreys prior Dirichlet(1/2); see ``TabularModel.fit``'s
+# ``classes``.
+JEFFREYS_COUNT = 0.5
 
 
 def laplace_posterior(estimator, X: np.ndarray, y: np.ndarray, seed: int | None = 0):
@@ -129,6 +135,7 @@ class TabularModel:
         validation: np.ndarray | None = None,
         constant: bool = False,
         prepared: tuple[Preprocessor, np.ndarray] | None = None,
+        classes: Sequence | None = None,
         **estimator_params,
     ) -> "TabularModel":
         """Fit preprocessing and an estimator on ``frame``.
@@ -189,6 +196,23 @@ class TabularModel:
             its own: :func:`probnn.compare_families` fits them once for all the families on
             the same rows (the same numbers; the models share the preprocessor, which
             nothing changes once fitted). Trusted, not checked.
+        classes : sequence, optional
+            A classifier's classes in the model's order, when more rows than ``frame``'s
+            say what they are: :func:`probnn.compare_families` gives those of the whole
+            column (:func:`class_order`), so that a fold's model has an output for every
+            label of the column, as scikit-learn's ``partial_fit(classes=)``. Default: the
+            classes of ``frame``'s rows. Where some class has no training row (a label rarer
+            than the folds), its maximum-likelihood probability is 0 and no fit has a
+            finite optimum: the model then learns with half a pseudo-count of every class at
+            the features' origin (each numeric column at its training mean, no category of
+            a text column), a data-augmentation prior (Bedrick, Christensen and Johnson
+            1996; Greenland 2007): one pseudo-row at ``x = 0`` per class, of weight
+            :data:`JEFFREYS_COUNT` (1/2), i.e. the log-density of a Dirichlet(3/2) on the
+            class probabilities there added to the log-likelihood. The constant model is
+            then the Krichevsky-Trofimov estimate ``(n_k + 1/2) / (n + C/2)`` (the
+            predictive of the Jeffreys prior Dirichlet(1/2)); a GLM or network gives the
+            class a small positive probability. With every class among the training rows
+            nothing is added (the same fit as without ``classes``).
         **estimator_params
             Further estimator parameters (e.g. ``learning_rate_init``). ``alpha="evidence"``:
             the Gaussian prior's strength of largest Laplace evidence
@@ -245,7 +269,8 @@ class TabularModel:
             from probnn.estimators import MLPClassifier
 
             labels = target_labels(frame[target], target)
-            classes = class_order(frame[target], labels, target, family, levels)
+            classes = class_order(frame[target], labels, target, family, levels) \
+                if classes is None else np.asarray(classes)  # fmt: skip
             y = _class_indices(labels, classes, target, frame[target])
             estimator = MLPClassifier(**params)
             model = cls(target=target, family=family, preprocessor=preprocessor,
@@ -278,19 +303,21 @@ class TabularModel:
         if validation is not None and np.any(validation):
             keep = np.asarray(validation, dtype=bool)
             fit_args = (X[~keep], y[~keep], None, (X[keep], y[keep]))
+        if classifier:
+            fit_args = _with_every_class(fit_args, len(classes))
         while True:
             try:
                 if by_evidence:  # empirical Bayes: the prior's strength of largest evidence
                     from probnn.evidence import fit_by_evidence
 
-                    estimator = fit_by_evidence(estimator, *fit_args[:2])
+                    estimator = fit_by_evidence(estimator, *fit_args[:3])
                     model.estimator = estimator
                 else:
                     estimator.fit(*fit_args)
                 break
             except PrecisionError as exc:  # raised before training starts
                 if dtype_given or classifier or params.get("dtype") == "float64":
-                    raise PrecisionError(f"column {target!r}: {exc}") from None
+                    raise exc.located(f"column {target!r}") from None
                 params["dtype"] = _in_float64(exc, target)
                 estimator = model.estimator = _regressor(params, ensemble, n_jobs, seed)
             except (DataError, NetworkTooLargeError):
@@ -557,9 +584,7 @@ def _regressor(params: dict, ensemble: int, n_jobs, seed):
 
 def _in_float64(problem: PrecisionError, target: str | None = None) -> str:
     """``"float64"``, having said with a :class:`PrecisionWarning` why float32 would not do."""
-    # the problem without its remedy (float64: taken)
-    why = " ".join(str(problem).split()).split("; train in float64")[0]
-    why = why.split(": such values are out of the support")[0]
+    why = " ".join(problem.problem.split())  # without its remedy (float64: taken)
     where = f"column {target!r}: " if target is not None and not why.startswith("column") else ""
     warnings.warn(f"{where}trained in float64, since float32 training cannot hold this target "
                   f"({why})", PrecisionWarning, stacklevel=3)  # fmt: skip
@@ -604,6 +629,22 @@ def early_stopping_fraction(family: str, n_fit: int, settings: dict) -> float:
     if es is True:
         return fraction
     return auto_validation_fraction(n_fit, fraction)
+
+
+def _with_every_class(fit_args: tuple, n_classes: int) -> tuple:
+    """``estimator.fit``'s arguments ``(X, y[, sample_weight, validation])``, with the
+    add-1/2 pseudo-rows added where a class of ``0..n_classes-1`` has no training
+    row (see :meth:`TabularModel.fit`'s ``classes``): one row per class at ``x = 0`` of weight
+    :data:`JEFFREYS_COUNT`, the real rows weighing 1. Unchanged when every class has a row.
+    """
+    X, y = fit_args[0], fit_args[1]
+    if np.unique(y).size == n_classes:
+        return fit_args
+    pseudo = np.zeros((n_classes, X.shape[1]), dtype=X.dtype)
+    X = np.concatenate([X, pseudo])
+    y = np.concatenate([y, np.arange(n_classes, dtype=y.dtype)])
+    weight = np.concatenate([np.ones(fit_args[0].shape[0]), np.full(n_classes, JEFFREYS_COUNT)])
+    return (X, y, weight, *fit_args[3:])
 
 
 def early_stopping_rows(rows: np.ndarray, family: str, seed: int, test_fraction: float, *,

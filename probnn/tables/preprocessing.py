@@ -12,12 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from probnn._validation import describe_values
+from probnn._validation import describe_values, name_data_rows
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.columns import (_DATE_FORMATS, _ID_MIN_DISTINCT, _THOUSANDS, FLOAT32_MAX,
-                                   _describe_kind, _looks_numeric, _numeric_values, _parse_text,
-                                   _text_kind, _warn_spelling_variants)  # fmt: skip
-from probnn.tables.sources import _rows
+from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
+                                   FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
+                                   _is_dates, _looks_numeric, _none_hint, _numeric_values,
+                                   _parse_text, _text_kind, _warn_identifier_dropped,
+                                   _warn_spelling_variants)  # fmt: skip
+from probnn.tables.sources import SEPARATOR_ATTR, _located_rows, _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
 
@@ -45,27 +47,55 @@ class Preprocessor:
     * ISO dates, when every present value of a column parses with one strict
       format (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DDTHH:MM:SS``),
       become days since 1970-01-01 as a float (noon is ``.5``);
+    * datetime columns (a Parquet file's, naive or timezone-aware) become days
+      since 1970-01-01 the same way (an aware one by its instant: days since
+      1970-01-01 00:00 UTC);
     * numbers with thousands separators, when every present value matches
-      ``-?\d{1,3}(,\d{3})*(\.\d+)?`` (e.g. ``12,345.5``), become that number.
+      ``-?([1-9]\d{0,2}(,\d{3})+|\d{1,3})(\.\d+)?`` (e.g. ``12,345.5``; not in a
+      ``;``-separated file), become that number;
+    * numbers with a decimal comma (``3,616``, ``1.234,5``) in a ``;``-separated
+      file, whose commas are decimal marks, become that number. In a file separated
+      by tabs or ``|``, a column whose commas read both ways (every value ``3,616``
+      or ``-1,250``) is refused rather than guessed; a value that contradicts one
+      reading (``0,125``, ``3,5``, ``1,234,567``, ``12,345.5``) settles it.
 
     The model file remembers which columns were parsed and how, so prediction
     parses the same way (and names any value that does not parse).
 
     Every value, raw and standardised, must fit float32 (the network's default
     dtype); a larger one raises :class:`~probnn.exceptions.DataError` naming the
-    column and rows before any training. A :class:`~probnn.exceptions.DataWarning`
-    says when a string column looks like an identifier (more than 20 distinct
-    values, in more than half of the rows) and, in :meth:`transform`, when rows
-    hold categories not seen in training (they encode as all zeros).
+    column and rows before any training.
+
+    A string column whose present values are all distinct, more than 20 of them,
+    is an identifier (``id0001``, ``id0002``, ...): no new row's value is one seen
+    in training, so its one-hot features (one per training row) could not help a
+    prediction. It is left out of the features (``dropped_``, kept in the model
+    file, so prediction ignores the column, present or not), with a
+    :class:`~probnn.exceptions.DataWarning`. Numbers are never dropped (an index
+    1..n cannot be told from a time). A
+    :class:`~probnn.exceptions.DataWarning` also says when a string column looks
+    like an identifier (more than 20 distinct values, in more than half of the
+    rows, some repeated) and, in :meth:`transform`, when rows hold categories not
+    seen in training (they encode as all zeros).
 
     Parameters
     ----------
     impute : bool, default=False
         Fill missing values (numeric: the training median, string: the most
-        frequent training value) instead of raising.
+        frequent training value) instead of raising, and give each column
+        with missing values in the training rows a 0/1 missing-value indicator
+        feature (as scikit-learn's ``SimpleImputer(add_indicator=True)``), so a
+        model can learn that a filled-in row is less certain. A column without
+        missing values in training gets none; a row missing there when
+        predicting is filled all the same, with a warning that no indicator
+        was learned for it.
 
     Attributes
     ----------
+    columns_ : list of str
+        The feature columns, in the order of the table (less ``dropped_``).
+    dropped_ : list of str
+        Identifier columns left out of the features.
     numeric_ : list of str
         Numeric columns, in output order.
     center_, scale_ : list of float
@@ -77,8 +107,12 @@ class Preprocessor:
         a category not seen in training encodes as all zeros.
     fill_ : dict of str -> float or str
         Imputation values (when ``impute``).
+    indicators_ : list of str
+        Columns, in column order, with missing values in the training rows (when
+        ``impute``): each has a 0/1 indicator output column, after the one-hot blocks.
     parsers_ : dict of str -> str
-        Text columns read as numbers: ``"thousands"`` or ``"date:<strptime format>"``.
+        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"`` or
+        ``"date:<strptime format>"``.
     """
 
     def __init__(self, impute: bool = False):
@@ -148,9 +182,11 @@ class Preprocessor:
             values, bad = _parse_text(column, kind)
             expected = _describe_kind(kind)
         if bad.any():
+            found = column[bad].astype(str).to_numpy()
             raise DataError(
                 f"expected {expected} in column {name!r}; found "
-                f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
+                f"{describe_values(found)} at {_rows(bad, column)}"
+                f"{_none_hint(found)}"
             )
         infinite = np.isinf(values)
         if infinite.any():
@@ -170,11 +206,12 @@ class Preprocessor:
     # ------------------------------------------------------------ transform
     @property
     def feature_names_out_(self) -> list[str]:
-        """Names of the output columns: numeric names, then ``column=category``."""
+        """Names of the output columns: numeric names, then ``column=category``, then
+        ``missingindicator_column`` (scikit-learn's name)."""
         names = list(self.numeric_)
         for name, cats in self.categories_.items():
             names += [f"{name}={c}" for c in cats]
-        return names
+        return names + [f"missingindicator_{name}" for name in getattr(self, "indicators_", [])]
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode ``frame`` with what :meth:`fit` learned.
@@ -194,7 +231,8 @@ class Preprocessor:
         n = frame.shape[0]
         widths = [len(cats) for cats in self.categories_.values()]
         # built one output column per row (each written contiguously), returned transposed
-        columns = np.empty((len(self.numeric_) + sum(widths), n))
+        indicators = getattr(self, "indicators_", [])  # absent: a preprocessor of an older probnn
+        columns = np.empty((len(self.numeric_) + sum(widths) + len(indicators), n))
         self._standardise_numbers(frame, columns[: len(self.numeric_)])
         at = len(self.numeric_)
         for (name, cats), width in zip(self.categories_.items(), widths):
@@ -208,7 +246,39 @@ class Preprocessor:
             block[codes[seen], seen] = 1.0
             self._warn_unseen(name, column, block.T)
             at += width
+        for name in indicators:
+            columns[at] = frame[name].isna().to_numpy()
+            at += 1
+        if self.impute:
+            self._warn_no_indicator(frame)
         return columns.T
+
+    def _warn_no_indicator(self, frame: pd.DataFrame) -> None:
+        """Warn of missing values in columns that had none in the training rows: they are
+        filled, but the model learned no missing-value indicator for them."""
+        learned = set(getattr(self, "indicators_", []))
+        counts = {name: int(n) for name, n in frame.isna().sum().items()
+                  if n and name not in learned}  # fmt: skip
+        if not counts:
+            return
+        filled = []
+        for name, n in counts.items():
+            if name in self.fill_:
+                value = self.fill_[name]
+                how = (f"filled with the training median {value:.6g}" if isinstance(value, float)
+                       else f"filled with the most frequent training value {value!r}")  # fmt: skip
+            else:
+                how = "encoded as no category: all zeros"
+            filled.append(f"{name!r} ({n} {'row' if n == 1 else 'rows'}, {how})")
+        message = (
+            f"missing values in column(s) without any in the training rows: {', '.join(filled)}; "
+            "the model learned no missing-value indicator for them, so those rows' predictions "
+            "do not allow for the unknown values (their intervals are too narrow)"
+        )
+        said = self.__dict__.setdefault("_warned", set())
+        if message not in said:
+            said.add(message)
+            warnings.warn(message, DataWarning, stacklevel=3)
 
     def _standardise_numbers(self, frame: pd.DataFrame, out: np.ndarray) -> None:
         """Write the numeric columns as ``(value - centre) / scale`` into ``out``, shape
@@ -282,7 +352,7 @@ class Preprocessor:
     # ---------------------------------------------------------- model files
     def to_meta(self) -> dict:
         """JSON-able description (for model files)."""
-        return {
+        meta = {
             "impute": bool(self.impute),
             "columns": list(self.columns_),
             "numeric": list(self.numeric_),
@@ -292,9 +362,16 @@ class Preprocessor:
             # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
             "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
             "fill": [[str(k), v] for k, v in self.fill_.items()],
-            # text columns read as numbers: "thousands" or "date:<strptime format>"
+            # columns read as numbers: "thousands", "decimal", "datetime" or "date:<format>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
+        dropped = getattr(self, "dropped_", [])
+        if dropped:  # written only when there are some: other models' files are unchanged
+            meta["dropped"] = [str(c) for c in dropped]
+        indicators = [str(c) for c in getattr(self, "indicators_", [])]
+        if indicators:  # absent (none) otherwise: a table without missing values writes as before
+            meta["indicators"] = indicators  # columns with a missing-value indicator output
+        return meta
 
     @classmethod
     def from_meta(cls, meta: dict) -> "Preprocessor":
@@ -318,10 +395,21 @@ class Preprocessor:
             # a numeric column fills with a float, a string column with text, whatever JSON held
             self.fill_[name] = str(value) if name in by_name else float(value)
         self.parsers_ = {str(k): str(v) for k, v in meta.get("parsers", [])}
+        self.dropped_ = [str(c) for c in meta.get("dropped", [])]  # absent from older files
+        if set(self.dropped_) & set(self.columns_):
+            raise DataError("expected the dropped identifier columns in the model file to be "
+                            "no feature columns")  # fmt: skip
+        self.indicators_ = [str(c) for c in meta.get("indicators", [])]
+        if (set(self.indicators_) - set(self.columns_) or len(set(self.indicators_))
+                != len(self.indicators_) or self.indicators_ and not self.impute):  # fmt: skip
+            raise DataError("expected missing-value indicators of distinct feature columns, "
+                            "with imputation, in the model file")
         for name, kind in self.parsers_.items():  # each a parser this probnn has
-            if kind != "thousands" and kind.removeprefix("date:") not in _DATE_FORMATS:
-                raise DataError(f"expected a column parser 'thousands' or 'date:<format>' for "
-                                f"column {name!r} in the model file; found {kind!r}")  # fmt: skip
+            if (kind not in ("thousands", "decimal", "datetime")
+                    and kind.removeprefix("date:") not in _DATE_FORMATS):  # fmt: skip
+                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
+                                f"'date:<format>' for column {name!r} in the model file; found "
+                                f"{kind!r}")  # fmt: skip
         known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
@@ -357,7 +445,12 @@ class _ColumnScan:
         self.rows = self.missing = self.parsed = 0
         self.textual = False  # a piece with values of a non-numeric dtype
         self.all_str = True  # ... every one of them a str, in an object / string column
-        self.thousands, self.comma = True, False
+        self.thousands, self.decimal, self.comma = True, True, False
+        self.convention: str | None = "thousands"  # what its file's commas are (_convention)
+        self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
+        self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
+        self.stamps = False  # a piece of a datetime dtype
+        self.ungrouped: str | None = None  # the first value with a comma, not grouped
         self.dates = dict.fromkeys(_DATE_FORMATS, True)
         self.parser: str | None = None
         self.numeric = False
@@ -374,8 +467,20 @@ class _ColumnScan:
         self.missing += missing
         if missing == n:
             return
+        if pd.api.types.is_datetime64_any_dtype(column):
+            self.stamps = True
+        if (pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+                and column.attrs.get(SEPARATOR_ATTR) is not None):  # fmt: skip
+            # a CSV's chunk of plain numbers: text as pandas read it, judged as its text was
+            # (beyond 999 or with a decimal point it contradicts grouping, resp. a decimal comma)
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~absent]
+            self.thousands = self.thousands and bool(np.all(np.abs(values) < 1000))
+            self.decimal = self.decimal and bool(np.all(values == np.round(values)))
+            self.dates = dict.fromkeys(self.dates, False)
+            self.parsed += n - missing
+            return
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-            # numbers among text (a CSV column read in chunks) make the column not all text
+            # numbers among text (a Parquet column's pieces) make the column not all text
             self.all_str = False
             self.parsed += n - missing
             return
@@ -386,11 +491,23 @@ class _ColumnScan:
         if self.all_str:
             textlike = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
             self.all_str = textlike and all(isinstance(v, str) for v in values)
+            if not self.all_str and pd.api.types.is_object_dtype(column) and _is_dates(values):
+                self.stamps = True  # date objects (a Parquet date32 column)
         if self.all_str:
             text = values.astype(str)
-            if self.thousands:
-                self.thousands = bool(text.str.fullmatch(_THOUSANDS).all())
-            self.comma = self.comma or bool(text.str.contains(",", regex=False).any())
+            grouped = text.str.fullmatch(_THOUSANDS)
+            self.thousands = self.thousands and bool(grouped.all())
+            bad = text.str.contains(",", regex=False) & ~grouped
+            if self.ungrouped is None and bad.any():
+                self.ungrouped = str(text[bad].iloc[0])
+            if self.decimal:
+                self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
+            if not self.comma:
+                self.convention = _convention(column)
+            if text.str.contains(",", regex=False).any():
+                self.comma = True
+                if self.convention is None and self.thousands and self.decimal:
+                    self._note_commas(column, absent)
             for fmt, pattern in _DATE_FORMATS.items():
                 if self.dates[fmt]:
                     self.dates[fmt] = bool(text.str.fullmatch(pattern).all()) and bool(
@@ -399,18 +516,46 @@ class _ColumnScan:
         parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
         self.parsed += int(counts.to_numpy()[parsed].sum())
 
+    def _note_commas(self, column: pd.Series, absent: np.ndarray) -> None:
+        """Keep a value with a comma and the data rows of such values (an ambiguous one's error)."""
+        text = column[~absent].astype(str)
+        has = text.str.contains(",", regex=False).to_numpy(dtype=bool)
+        numbers, files = _located_rows(column)
+        numbers = numbers[~absent][has]
+        if self.example is None:
+            self.example = (str(text[has].iloc[0]), 0, files)
+        value, count, files = self.example
+        self.example = (value, count + int(has.sum()), files)
+        self.comma_rows += numbers[:10 - len(self.comma_rows)].tolist()
+
     def text_kind(self) -> str | None:
         """:func:`_text_kind` of the whole column."""
+        if self.stamps:
+            return "datetime"
         if not (self.textual and self.all_str):
             return None
-        if self.thousands and self.comma:
-            return "thousands"
+        if self.comma:
+            example = None
+            if self.example is not None:
+                value, count, files = self.example
+                example = (value, name_data_rows(self.comma_rows, count, files))
+            kind = _comma_kind(self.name, self.convention, self.thousands, self.decimal, example,
+                               self.ungrouped)
+            if kind is not None:
+                return kind
         return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
 
     def looks_numeric(self) -> bool:
         """:func:`_looks_numeric` of the whole column."""
         present = self.rows - self.missing
         return not self.textual or (present > 0 and 2 * self.parsed >= present)
+
+    def identifier(self) -> bool:
+        """After the value pass: a text column whose present values, more than
+        ``_ID_MIN_DISTINCT``, are all distinct (an identifier, left out of the features)."""
+        present = self.rows - self.missing
+        return (not self.numeric and present > _ID_MIN_DISTINCT
+                and len(self.counts) == present)  # fmt: skip
 
     # ------------------------------------------------------- value pass
     def start_values(self, impute: bool, exact_median: bool) -> None:
@@ -440,9 +585,13 @@ class _ColumnScan:
         for text, n in column.dropna().astype(str).value_counts(sort=False).items():
             self.counts[text] = self.counts.get(text, 0) + int(n)
         if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
+            # an identifier (every value distinct) is dropped in memory; streamed, that cannot
+            # be known in bounded memory past the cap, so it is named
+            distinct = max(self.counts.values()) == 1
+            ids = " (every one distinct so far: an identifier?)" if distinct else ""
             raise DataError(
                 f"expected a text column with at most {MAX_STREAMED_CATEGORIES:,} distinct values "
-                f"to one-hot encode; found more in column {self.name!r}: drop it (--drop "
+                f"to one-hot encode; found more in column {self.name!r}{ids}: drop it (--drop "
                 f"{self.name}) or turn it into numbers"
             )
 
@@ -532,10 +681,23 @@ class PreprocessorScan:
 
     def _finish(self) -> None:
         pre = self.preprocessor
-        pre.columns_ = list(self.columns)
+        pre.dropped_ = [name for name, scan in self._scans.items() if scan.identifier()]
+        if len(pre.dropped_) == len(self.columns):
+            raise DataError(
+                f"expected a feature column that is not an identifier; every present value of "
+                f"{', '.join(map(repr, pre.dropped_))} is distinct, which says nothing about a "
+                f"new row: add a feature column"
+            )
+        for name in pre.dropped_:
+            _warn_identifier_dropped(name)
+        pre.columns_ = [name for name in self.columns if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_ = [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
+        pre.indicators_ = [name for name, scan in self._scans.items()
+                           if pre.impute and scan.missing and name not in pre.dropped_]
         for name, scan in self._scans.items():
+            if name in pre.dropped_:
+                continue
             if scan.numeric:
                 if scan.parser is not None:
                     pre.parsers_[name] = scan.parser

@@ -2,9 +2,11 @@
 
 :func:`read_table` reads a table into memory; a :class:`TableSource` reads it in record
 batches, in one fixed order (the files sorted by path, each file's rows in order), so every
-pass over it sees the same rows in the same pieces. Both bound a CSV's lines as they are
-read (:func:`open_csv`), refuse a header that names a column twice (:func:`check_header`)
-and say what is wrong in the same words (the texts below are written once). A row keeps
+pass over it sees the same rows in the same pieces. Both read a CSV field as missing by one
+rule (:data:`probnn._io.MISSING_MARKERS`: empty, ``NA``, ``NaN``, ``NULL``, ...; the word
+``None`` is text), bound a CSV's lines as they are read (:func:`open_csv`), refuse a header
+that names a column twice (:func:`check_header`) and say what is wrong in the same words
+(the texts below are written once). A row keeps
 its 0-based number in its file as its index, by which errors name the data row a user
 sees (:func:`row_numbers`).
 """
@@ -22,7 +24,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from probnn._io import LineTooLongError, open_text_table
+from probnn._io import CSV_MISSING, LineTooLongError, open_text_table
 from probnn._validation import describe_rows
 from probnn.exceptions import DataError, PrecisionError
 
@@ -79,6 +81,9 @@ def row_numbers(index: pd.Index) -> np.ndarray:
 # A table read from a folder of files end to end (read_table) keeps in its ``attrs`` each
 # file's (path, first row, rows), so its rows are named within their file, as when streamed.
 FILES_ATTR = "probnn_files"
+# A table read from a CSV file keeps its field separator in its ``attrs``: it says what a
+# comma in a number means (``probnn.tables.columns._convention``: ";" files write decimal commas).
+SEPARATOR_ATTR = "probnn_separator"
 
 
 def _located_rows(where) -> tuple[np.ndarray, list | None]:
@@ -269,7 +274,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
             check_header(path, sep)
             handle, _ = open_csv(path, sep)
             with handle:
-                frame = pd.read_csv(handle, sep=sep)
+                frame = pd.read_csv(handle, sep=sep, **CSV_MISSING)
     except LineTooLongError as exc:
         raise line_too_long(path, exc) from None
     except DataError:
@@ -284,6 +289,8 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
     if frame.shape[0] == 0:
         raise header_only(path)
     frame.columns = [str(c) for c in frame.columns]
+    if path.suffix.lower() not in _PARQUET_SUFFIXES:
+        frame.attrs[SEPARATOR_ATTR] = sep
     return frame
 
 
@@ -386,7 +393,7 @@ class TableSource:
             try:
                 handle, _ = open_csv(self.path, self.sep)  # the header's length bounded
                 with handle:
-                    header = pd.read_csv(handle, sep=self.sep, nrows=0)
+                    header = pd.read_csv(handle, sep=self.sep, nrows=0, **CSV_MISSING)
             except pd.errors.EmptyDataError:
                 raise empty_file(self.path) from None
             except DataError:
@@ -456,7 +463,8 @@ class TableSource:
         # bounded by the batch, whatever one line of the file holds
         handle, _ = open_csv(self.path, self.sep)
         try:
-            reader = pd.read_csv(handle, sep=self.sep, chunksize=self.batch_rows, usecols=columns)
+            reader = pd.read_csv(handle, sep=self.sep, chunksize=self.batch_rows, usecols=columns,
+                                 **CSV_MISSING)
             # (the reader closed before its file: closed after, pandas 2.0's reader raised
             # "I/O operation on closed file" when a caller stopped reading early)
             with handle, reader:
@@ -464,6 +472,7 @@ class TableSource:
                     frame = frame[columns]
                     frame.columns = [str(c) for c in frame.columns]
                     frame.index = pd.RangeIndex(start, start + len(frame))
+                    frame.attrs[SEPARATOR_ATTR] = self.sep
                     yield Batch(frame, self.path, start, start)
                     start += len(frame)
         except LineTooLongError as exc:
@@ -510,6 +519,7 @@ def _located(batch: Batch, run: Callable[[], object]):
     data rows, from the batch's index)."""
     try:
         return run()
-    except DataError as exc:  # (a PrecisionError stays one: float64 may be taken instead)
-        raise (PrecisionError if isinstance(exc, PrecisionError) else DataError)(
-            f"{batch.where()}: {exc}") from None
+    except PrecisionError as exc:  # stays one: float64 may be taken instead
+        raise exc.located(batch.where()) from None
+    except DataError as exc:
+        raise DataError(f"{batch.where()}: {exc}") from None

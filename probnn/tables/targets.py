@@ -19,7 +19,7 @@ import pandas as pd
 from probnn._validation import (data_rows, describe_list, describe_rows, describe_values,
                                 encode_labels, name_data_rows)  # fmt: skip
 from probnn.exceptions import DataError, DataWarning, PrecisionError
-from probnn.tables.columns import (_ID_MIN_DISTINCT, _numeric_values, _parse_text,
+from probnn.tables.columns import (_ID_MIN_DISTINCT, _none_hint, _numeric_values, _parse_text,
                                    _thousands_as_numbers, _warn_spelling_variants)  # fmt: skip
 from probnn.tables.preprocessing import Preprocessor, _ColumnScan
 from probnn.tables.sources import _located_rows, _rows, check_unique_columns
@@ -83,8 +83,8 @@ class TargetScan:
         if series.empty:
             return
         self.rows += len(series)
-        if self._scan.text_kind() == "thousands":
-            series = pd.Series(_parse_text(series, "thousands")[0], index=series.index)
+        if (kind := self._scan.text_kind()) in ("thousands", "decimal"):
+            series = pd.Series(_parse_text(series, kind)[0], index=series.index)
         self._keep(series.value_counts(sort=False))
         if not self._looks_numeric():
             return
@@ -111,7 +111,7 @@ class TargetScan:
             self.numbers.update(np.unique(values).tolist())
 
     def _looks_numeric(self) -> bool:
-        return self._scan.text_kind() == "thousands" or self._scan.looks_numeric()
+        return self._scan.text_kind() in ("thousands", "decimal") or self._scan.looks_numeric()
 
     def _count(self, n: int) -> str:
         return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"
@@ -153,7 +153,7 @@ class TargetScan:
             raise DataError(
                 f"target {self.name!r} is numeric except at data row{'s' if self.n_bad > 1 else ''} "
                 f"{shown}{more}: fix or remove those rows, or pass --family with a class "
-                "family to read every value as a class label"
+                f"family to read every value as a class label{_none_hint(self.bad_values)}"
             )
         n_distinct = len(self.numbers)
         if self.max_distinct is not None and n_distinct > self.max_distinct:
@@ -225,12 +225,24 @@ def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     return kinds[0], why
 
 
-def target_kinds(y: Sequence | np.ndarray | pd.Series) -> tuple[tuple[str, ...], str]:
+def target_kinds(y: Sequence | np.ndarray | pd.Series,
+                 levels: Sequence[str] | None = None) -> tuple[tuple[str, ...], str]:  # fmt: skip
     """Every kind of target a column is (see :meth:`TargetScan.kinds`), the first the
     one :func:`target_kind` names, and why.
 
     A few distinct integers are ``("ordered-classes", "count")`` (or ``"integer"`` with
-    negative values): ``probnn compare`` tries the families of both kinds.
+    negative values): ``probnn compare`` tries the families of both kinds. Text labels
+    (three or more) given an order are ``("ordered-classes",)``: the column is an ordered
+    categorical (pandas; a Parquet column saved as one), or ``levels`` (``--levels``) names
+    exactly its labels. Without an order they are ``("classes",)``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+    levels : sequence of str, optional
+        The class labels in their order (``--levels``); they order the column's text
+        labels only when they name exactly those labels (else the fit's own check of
+        ``levels`` names the difference).
 
     Raises
     ------
@@ -242,10 +254,19 @@ def target_kinds(y: Sequence | np.ndarray | pd.Series) -> tuple[tuple[str, ...],
     scan = TargetScan(name=str(series.name) if series.name is not None else "target")
     scan.observe(series)
     scan.add(series)
-    return scan.kinds()
+    kinds, why = scan.kinds()
+    if kinds != ("classes",):
+        return kinds, why
+    if ordered_categories(series) is not None:
+        return ("ordered-classes",), f"{why}, ordered by the column's ordered categorical type"
+    if levels is not None and sorted(map(str, levels)) == sorted(
+            str(v) for v, n in scan.distinct.items() if n):  # (a categorical's unused: 0 rows)
+        return ("ordered-classes",), f"{why}, ordered by --levels"
+    return kinds, why
 
 
-def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
+def infer_family(y: Sequence | np.ndarray | pd.Series,
+                 levels: Sequence[str] | None = None) -> tuple[str, str]:  # fmt: skip
     """Choose a likelihood family for a target column, and say why.
 
     The family is the registry's default for the column's :func:`target_kind`
@@ -258,6 +279,8 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     ----------
     y : array-like of shape (n_samples,)
         The target values; missing values are ignored.
+    levels : sequence of str, optional
+        The class labels in their order (``--levels``): see :func:`target_kinds`.
 
     Returns
     -------
@@ -266,7 +289,7 @@ def infer_family(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     reason : str
         One sentence for the user.
     """
-    return family_of_kind(*target_kinds(y))
+    return family_of_kind(*target_kinds(y, levels))
 
 
 def families_of_kinds(kinds: str | Sequence[str]) -> list[str]:
@@ -486,8 +509,9 @@ def _levels_as_labels(levels: Sequence[str], text: bool) -> list:
 
 
 def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) -> None:
-    """DataError, before training, for held-out rows whose class label no training row holds
-    (they could not be scored)."""
+    """DataError, before a streamed fit's training, for held-out rows whose class label no
+    training row holds: its minibatches take no pseudo-counts, so it could not score them (a
+    fit in memory does: ``TabularModel.fit``'s ``classes``)."""
     seen = np.unique(target_labels(train, target))
     labels = target_labels(held_out, target)
     unseen = ~np.isin(labels, seen)
@@ -495,7 +519,8 @@ def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) ->
         raise DataError(
             f"expected the held-out rows' labels of target {target!r} among the training "
             f"rows' labels; found {describe_values(labels[unseen])} at {_rows(unseen, held_out)}, "
-            "which no training row holds: such a label cannot be learned or scored (merge rare "
+            "which no training row holds: a streamed fit cannot learn or score such a label "
+            "(--stream no scores it by half a pseudo-count of every label; or merge rare "
             "classes, or use more data)"
         )
 
@@ -554,12 +579,12 @@ def check_trainable_target(y: np.ndarray, where, target: str, family,
             bad[_rejected(family, cast)] = True
     shown = ", ".join(f"{v:g} (in {np.dtype(dtype).name}: {c:g})"
                       for v, c in zip(y[bad][:5], cast[bad][:5]))  # fmt: skip
+    problem = (f"expected target {target!r} values that stay in the support of {family.name} "
+               f"in {np.dtype(dtype).name}, the network's precision; found {shown} at "
+               f"{_rows(bad, where)}")  # fmt: skip
     raise PrecisionError(
-        f"expected target {target!r} values that stay in the support of {family.name} in "
-        f"{np.dtype(dtype).name}, the network's precision; found {shown} at {_rows(bad, where)}: "
-        "such values are out of the support to the network: replace them, rescale the target, "
-        "or fit in float64 (the estimators' dtype='float64')"
-    )
+        f"{problem}: such values are out of the support to the network: replace them, rescale "
+        "the target, or fit in float64 (the estimators' dtype='float64')", problem=problem)
 
 
 def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:
@@ -675,9 +700,10 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
     column = _thousands_as_numbers(column)
     values, bad = _numeric_values(column)
     if bad.any():
+        found = column[bad].astype(str).to_numpy()
         raise DataError(
             f"expected numbers in target column {target!r} for family {family.name}; found "
-            f"{describe_values(column[bad].astype(str).to_numpy())} at {_rows(bad, column)}"
+            f"{describe_values(found)} at {_rows(bad, column)}{_none_hint(found)}"
         )
     infinite = ~np.isfinite(values)
     if infinite.any():

@@ -1,0 +1,159 @@
+"""``MLPRegressor``'s epochs on a table too small to hold validation rows out (fewer than
+``2 * defaults.AUTO_MIN_VALIDATION_ROWS``): chosen by K-fold cross-validation, then one fit on
+all the rows for that many steps, its scales widened by the factor of the folds' held-out rows.
+
+Without it such a fit trains its whole budget with nothing held out, and a learned scale
+collapses onto the training rows (R's FoodExpenditure, 30 training rows: a held-out NLL of
+2.4e19 nats). Every row is held out once, so the curve the epochs are chosen on is scored on
+all ``n`` rows, where one split would score on a handful.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from probnn import defaults
+from probnn.estimators._auto import auto_batch_size, auto_validation_fraction
+
+__all__ = ["FoldChoice", "applies", "cross_validated_epochs", "one_se_epoch"]
+
+
+@dataclass(frozen=True)
+class FoldChoice:
+    """What the folds chose: ``epochs`` of the fit on all rows, the widening ``factor`` (1
+    where ``recalibrate`` is off or the family has no learned scale) and the folds' pooled
+    held-out NLL per epoch, ``curve``, and each fold's, ``scores`` (in y's units)."""
+
+    epochs: int
+    factor: float
+    curve: np.ndarray
+    scores: np.ndarray | None = None
+
+    def stop(self, epoch: int, loss: float, score) -> bool:
+        """The fit on all rows' ``on_epoch``: stop after ``epochs``."""
+        return epoch >= self.epochs
+
+
+class _Patience:
+    """A fold's ``on_epoch``: stop once its held-out NLL has gone ``patience`` epochs (the
+    fit's ``n_iter_no_change_``) without a new best; its path is not changed (the rate's
+    drops follow the training loss, as in the fit on all rows), only cut short."""
+
+    def __init__(self, fold) -> None:
+        self.fold, self.best, self.waited = fold, math.inf, 0
+
+    def __call__(self, epoch: int, loss: float, score: float) -> bool:
+        if score < self.best:
+            self.best, self.waited = score, 0
+        else:
+            self.waited += 1
+        return self.waited > self.fold.n_iter_no_change_
+
+
+def applies(estimator, n_rows: int, validation, interval: bool, incremental: bool,
+            stream) -> bool:  # fmt: skip
+    """Whether ``fit`` chooses its epochs by folds: ``early_stopping="auto"`` with a stochastic
+    solver, in memory, on exact targets, without ``validation_data`` or a warm start, where
+    early stopping would hold out no rows, on 4 rows or more (two folds of two)."""
+    return (isinstance(estimator.early_stopping, str) and estimator.solver != "lbfgs"
+            and validation is None and not interval and not incremental and stream is None
+            and not estimator.warm_start and n_rows >= 4
+            and auto_validation_fraction(n_rows, float(estimator.validation_fraction)) == 0.0)
+
+
+def _steps_per_epoch(batch_size, n_rows: int) -> int:
+    bs = auto_batch_size(n_rows) if batch_size == "auto" else min(int(batch_size), n_rows)
+    return math.ceil(n_rows / bs)
+
+
+def one_se_epoch(curve: np.ndarray, scores: np.ndarray) -> int:
+    """The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani and Friedman, ESL
+    7.10): the first epoch (1-based) whose pooled held-out NLL ``curve`` is within one
+    standard error of its minimum, the error that of the mean of the folds' ``scores`` there
+    (their spread over the square root of their number). An earlier epoch's scales are less
+    sharpened; later minima on so few rows are mostly chance."""
+    best = int(np.argmin(curve))
+    se = float(np.std(scores[:, best], ddof=1)) / math.sqrt(scores.shape[0])
+    if not np.isfinite(se):
+        return best + 1
+    return int(np.argmax(curve <= curve[best] + se)) + 1
+
+
+def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
+    """K folds (``defaults.AUTO_CV_FOLDS``, fewer on fewer than twice as many rows), each
+    trained with the estimator's settings and no early stopping, its held-out NLL recorded
+    after every epoch (``validation_scores_``); the epoch of the pooled NLL's one-standard-
+    error rule (:func:`one_se_epoch`), counted in optimiser steps, is converted to epochs of
+    a fit on all ``n`` rows. A fold stops early
+    once its held-out NLL has gone a patience without a new best (``_Patience``); the curve
+    ends with the shortest fold. The widening factor:
+    the folds trained again to that epoch, the maximum-likelihood factor of all ``n`` held-out
+    rows' scales (:func:`probnn.likelihood.fit_factor`), ``recalibrate_estimate``'s estimate
+    of it on ``n`` rows, at least 1 (as :func:`~probnn.estimators._widening.scale_factor`).
+    """
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import KFold
+    from sklearn.utils import check_random_state
+
+    n = X.shape[0]
+    k = min(defaults.AUTO_CV_FOLDS, n // 2)
+    seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
+    splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(X))
+    settings = dict(early_stopping=False, recalibrate=False, verbose=False, progress=False,
+                    warm_start=False)  # fmt: skip
+
+    def fold_fit(train, held, epochs=None):
+        fold = clone(estimator).set_params(**settings)
+        fold._fold_on_epoch = (_Patience(fold) if epochs is None
+                               else FoldChoice(epochs, 1.0, np.empty(0)).stop)  # fmt: skip
+        with warnings.catch_warnings():  # the budget is the folds' business, not the user's
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fold.fit(X[train], y[train], w[train], validation_data=(X[held], y[held], w[held]))
+        return fold
+
+    folds = [fold_fit(train, held) for train, held in splits]
+    curves = [list(f.validation_scores_ or ()) for f in folds]
+    length = min(map(len, curves))
+    totals = np.array([w[held].sum() for _, held in splits])
+    scores = np.array([c[:length] for c in curves], dtype=np.float64)
+    scores[~np.isfinite(scores)] = np.inf
+    curve = totals @ scores / totals.sum()  # (inf where any fold diverged)
+    best = one_se_epoch(curve, scores) if length else 1  # (no epoch: a budget of none)
+    steps = best * _steps_per_epoch(estimator.batch_size, len(splits[0][0]))
+    epochs = max(1, round(steps / _steps_per_epoch(estimator.batch_size, n)))
+    factor = 1.0
+    if estimator.recalibrate is not False:
+        factor = _held_out_factor(estimator, [fold_fit(t, h, best) for t, h in splits],
+                                  splits, X, y, w)  # fmt: skip
+    return FoldChoice(epochs, factor, curve, scores)
+
+
+def _held_out_factor(estimator, folds, splits, X, y, w) -> float:
+    """The widening factor of the folds' predicted scales on their held-out rows, pooled (1
+    for a family without a learned scale)."""
+    from probnn.estimators._widening import posterior_factor
+    from probnn.families._affine import AffineTarget
+    from probnn.likelihood import fit_factor
+
+    head = folds[0]._predictive.base
+    if not ((head.location_scale and not head.scale_params) or head.spread_power is not None):
+        return 1.0
+    parts = []
+    for fold, (_, held) in zip(folds, splits):
+        p = fold._predictive
+        parts.append((p, np.asarray(fold._raw(X[held]), dtype=np.float64), y[held]))
+
+    def nll_rows(f: float) -> np.ndarray:
+        return np.concatenate([AffineTarget(p.base, p.shift, p.scale, spread=f).nll(raw, yh)
+                               for p, raw, yh in parts])  # fmt: skip
+
+    wv = np.concatenate([w[held] for _, held in splits])
+    factor = fit_factor(nll_rows, wv)
+    if estimator.recalibrate_estimate == "posterior":
+        factor = posterior_factor(factor, wv)
+    return max(1.0, factor)

@@ -16,14 +16,17 @@ from probnn import crps
 from probnn.distributions import NegativeBinomial, Poisson
 
 mp = pytest.importorskip("mpmath")  # the oracle extra (make test installs it)
-mp.mp.dps = 700  # y log(mu / (r + mu)) loses log10(mu / r) digits: up to 600 here
+DIGITS = 700  # y log(mu / (r + mu)) loses log10(mu / r) digits: up to 600 here (set per call:
+#   other test modules set mpmath's global precision when they are imported)
 
 
+@mp.workdps(DIGITS)
 def _poisson(log_rate: float, y: float):
     mu = mp.e ** mp.mpf(log_rate)
     return float(mp.mpf(y) * mp.mpf(log_rate) - mu - mp.loggamma(mp.mpf(y) + 1))
 
 
+@mp.workdps(DIGITS)
 def _negative_binomial(mean: float, alpha: float, y: float):
     m, a, y = mp.mpf(mean), mp.mpf(alpha), mp.mpf(y)
     r = 1 / a
@@ -59,6 +62,7 @@ def test_count_log_masses_are_mpmath_s_anywhere(log_mean, y, log_alpha):
         _negative_binomial(mean, alpha, y), rel=1e-11, abs=1e-8)
 
 
+@mp.workdps(50)
 def test_a_count_far_below_a_huge_mean_has_a_finite_crps():
     # E|X - y| - E|X - X'|/2 = (mu - y) - mu e^{-2 mu} (I0 + I1)(2 mu) for y far below mu
     mu = mp.e ** 43

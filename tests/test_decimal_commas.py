@@ -53,15 +53,9 @@ def _standardised(values: np.ndarray) -> np.ndarray:
 
 def _fit_scan(source: TableSource, columns) -> Preprocessor:
     """Preprocessor.scan over the source's batches (as fit_stream drives it)."""
-    pre = Preprocessor()
-    scan = pre.scan(columns)
-    for batch in source.batches(columns):
-        scan.observe(batch.frame)
-    scan.end_kinds()
-    for batch in source.batches(columns):
-        scan.add(batch.frame)
-    scan.end_values()
-    return pre
+    from _scan import scan_stream
+
+    return scan_stream(source, columns)
 
 
 # ---------------------------------------------------------------- ';' files

@@ -88,23 +88,13 @@ def test_a_table_without_missing_values_is_encoded_as_without_imputation():
 
 
 def test_streamed_scan_learns_the_same_indicators(tmp_path):
+    from _scan import scan_stream
+
     frame = _table()
     frame.to_csv(tmp_path / "t.csv", index=False)
     columns = list(frame.columns)
     source = TableSource(tmp_path / "t.csv", batch_rows=3)  # the gaps in different pieces
-    pre = Preprocessor(impute=True)
-    scan = pre.scan(columns, exact_median=True)
-    for b in source.batches(columns):
-        scan.observe(b.frame)
-    scan.end_kinds()
-    for b in source.batches(columns):
-        scan.add(b.frame)
-    scan.end_values()
-    while scan.median_columns:
-        scan.begin_median_pass()
-        for b in source.batches(columns):
-            scan.add_median(b.frame)
-        scan.end_median_pass()
+    pre = scan_stream(source, columns, impute=True)
     in_memory = Preprocessor(impute=True).fit(frame)
     assert pre.indicators_ == ["x", "shop"]
     assert pre.to_meta() == in_memory.to_meta()

@@ -57,21 +57,9 @@ def _write_parquet_folder(frame: pd.DataFrame, folder, cuts) -> None:
 
 
 def _scan_stream(source: TableSource, columns, impute: bool) -> Preprocessor:
-    """Preprocessor.scan driven over the source's batches, as fit_stream drives it."""
-    pre = Preprocessor(impute=impute)
-    scan = pre.scan(columns, exact_median=True)
-    for b in source.batches(columns):
-        scan.observe(b.frame)
-    scan.end_kinds()
-    for b in source.batches(columns):
-        scan.add(b.frame)
-    scan.end_values()
-    while scan.median_columns:
-        scan.begin_median_pass()
-        for b in source.batches(columns):
-            scan.add_median(b.frame)
-        scan.end_median_pass()
-    return pre
+    from _scan import scan_stream
+
+    return scan_stream(source, columns, impute)
 
 
 # --------------------------------------------------------------- statistics

@@ -1,11 +1,14 @@
 """A regression family's default network on a table too small to hold rows out for early
-stopping (``estimators._auto.auto_validation_fraction``) would train its whole budget unchecked:
-``probnn fit`` / ``compare`` fit the family's GLM there instead, said in one line
-(``probnn.cli._glm``).
+stopping (``estimators._auto.auto_validation_fraction``) chooses its epochs by folds
+(``estimators._folds``): ``probnn fit`` / ``compare`` fit it there as anywhere. Where the
+folds do not apply (a censored target, L-BFGS) it would train its whole budget unchecked, and
+the family's GLM is fitted instead, said in one line (``probnn.cli._glm``); ``--hidden none``
+is the GLM on any table.
 
-Oracle: scipy's Normal NLL of the constant model (the training rows' MLE), which the GLM of a
-linear target beats, as the unchecked network (held-out NLL about 2e8 on this table) did not;
-the model's own figure recomputed by scipy from its predicted loc and scale.
+Oracle: scipy's Normal NLL of the constant model (the training rows' MLE), which both the
+network and the GLM of a linear target beat, as the unchecked network (held-out NLL about 2e8
+on this table) did not; the model's own figure recomputed by scipy from its predicted loc and
+scale.
 """
 
 from __future__ import annotations
@@ -38,29 +41,69 @@ def _linear_table(n: int, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame(X, columns=list("abc")).assign(y=y)
 
 
-def test_a_tiny_table_fits_the_glm_not_an_unchecked_network(tmp_path, capsys):
+def _constant_nll(frame: pd.DataFrame) -> float:
+    """scipy's NLL, on ``fit``'s held-out rows, of the training rows' Normal MLE."""
+    train_rows, test_rows = split_rows(len(frame), 0, 0.2)
+    y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
+    return -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
+
+
+def _scipy_nll(out, frame: pd.DataFrame) -> float:
+    """scipy's Normal NLL of the saved model's predicted loc and scale on the held-out rows."""
+    _, test_rows = split_rows(len(frame), 0, 0.2)
+    dist = load_model(out).predict_dist(frame.iloc[test_rows])
+    loc, scale = (np.asarray(v, dtype=np.float64).ravel() for v in (dist.loc, dist.scale))
+    return -np.mean(stats.norm.logpdf(frame["y"].iloc[test_rows], loc, scale))
+
+
+def test_a_tiny_table_fits_the_default_network_its_folds_check(tmp_path, capsys):
+    # before: the GLM in its place, said in a note (the network "would train its whole budget
+    # unchecked"); now the network's epochs are chosen by folds, and it beats the constant
     frame = _linear_table(30)
     data, out = tmp_path / "tiny.csv", tmp_path / "tiny.safetensors"
     frame.to_csv(data, index=False)
     code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
                              "--out", out, "--quiet")  # fmt: skip
     assert code == 0, err
-    notes = [line for line in printed.splitlines() if NOTE in line]
-    assert len(notes) == 1 and "--hidden SIZES or --epochs N" in notes[0], printed  # even --quiet
+    assert NOTE not in printed, printed
+    assert load_model(out).estimator.hidden_layer_sizes == (50, 50)
+    found = _metric(printed, "NLL (nats per example)")
+    assert found < _constant_nll(frame)  # the oracle: scipy's constant Normal (1.39; 1.14 here)
+    assert found == pytest.approx(_scipy_nll(out, frame), abs=1e-4)
+    assert "warning" not in printed
+
+
+def test_hidden_none_on_a_tiny_table_is_the_glm(tmp_path, capsys):
+    frame = _linear_table(30)
+    data, out = tmp_path / "tiny.csv", tmp_path / "glm.safetensors"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
+                             "--hidden", "none", "--out", out, "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert NOTE not in printed
     estimator = load_model(out).estimator
     assert estimator.hidden_layer_sizes == () and estimator.solver == "lbfgs"
-    # the oracle: the constant Normal (the training rows' MLE) scored by scipy; the GLM of a
-    # linear target beats it (the unchecked default network scored about 2e8 nats here)
-    train_rows, test_rows = split_rows(len(frame), 0, 0.2)
-    y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
-    constant = -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
     found = _metric(printed, "NLL (nats per example)")
-    assert found < constant - 0.3
-    # the model's own figure is scipy's Normal NLL of its predicted loc and scale
-    dist = load_model(out).predict_dist(frame.iloc[test_rows])
-    loc, scale = (np.asarray(v, dtype=np.float64).ravel() for v in (dist.loc, dist.scale))
-    assert found == pytest.approx(-np.mean(stats.norm.logpdf(y_test, loc, scale)), abs=1e-4)
-    assert "warning" not in printed
+    assert found < _constant_nll(frame) - 0.3
+    assert found == pytest.approx(_scipy_nll(out, frame), abs=1e-4)
+
+
+@pytest.mark.parametrize("options", [["--solver", "lbfgs"], ["--censored-below", "-100"]])
+def test_a_tiny_table_fits_the_glm_where_the_folds_do_not_apply(tmp_path, capsys, options):
+    # L-BFGS and censored targets: the folds choose no epochs, so the default network would
+    # train its whole budget unchecked; the GLM instead, said even with --quiet
+    frame = _linear_table(30)
+    data, out = tmp_path / "tiny.csv", tmp_path / "tiny.safetensors"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
+                             "--out", out, "--quiet", *options)  # fmt: skip
+    assert code == 0, err
+    notes = [line for line in printed.splitlines() if NOTE in line]
+    assert len(notes) == 1 and "--hidden SIZES or --epochs N" in notes[0], printed
+    estimator = load_model(out).estimator
+    assert estimator.hidden_layer_sizes == () and estimator.solver == "lbfgs"
+    # no row lies below -100: the censored likelihood is the density, scored as the constant
+    assert _metric(printed, "NLL (nats per example)") < _constant_nll(frame) - 0.3
 
 
 @pytest.mark.parametrize("options", [["--hidden", "4", "--epochs", "3"], ["--epochs", "2"]])
@@ -98,39 +141,33 @@ def test_a_tiny_class_table_keeps_the_classifiers_network(tmp_path, capsys):
     assert len(load_model(out).estimator.hidden_layer_sizes) > 0
 
 
-def test_compare_on_a_tiny_table_compares_the_glms(tmp_path, capsys):
+def test_compare_on_a_tiny_table_compares_the_networks(tmp_path, capsys):
     frame = _linear_table(30)
     data = tmp_path / "tiny.csv"
     frame.to_csv(data, index=False)
     code, printed, err = run(capsys, "compare", data, "--target", "y", "--families",
                              "normal-fixed,laplace", "--report", tmp_path / "r", "--quiet")
     assert code == 0, err
-    assert sum(NOTE in line for line in printed.splitlines()) == 1
-    assert "generalised linear model (--hidden none)" in printed
+    assert NOTE not in printed and "generalised linear model" not in printed, printed
     # every family's row beats the constant Normal (the training rows' MLE, scored by scipy)
-    train_rows, test_rows = split_rows(len(frame), 0, 0.2)
-    y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
-    constant = -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
+    constant = _constant_nll(frame)
     rows = [line.split() for line in printed.splitlines() if line.startswith("  ")
             and line.split()[0].isdigit()]  # fmt: skip
     assert len(rows) == 2 and all(float(r[2]) < constant for r in rows), printed
 
 
-def test_a_tiny_tables_ensemble_is_one_of_glms(tmp_path, capsys):
+def test_a_tiny_tables_ensemble_is_one_of_networks_the_folds_check(tmp_path, capsys):
     frame = _linear_table(30)
     data, out = tmp_path / "tiny.csv", tmp_path / "ens.safetensors"
     frame.to_csv(data, index=False)
     code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
                              "--ensemble", "2", "--out", out, "--quiet")  # fmt: skip
     assert code == 0, err
-    assert NOTE in printed
+    assert NOTE not in printed
     members = load_model(out).estimator.estimators_
-    assert len(members) == 2 and all(m.hidden_layer_sizes == () for m in members)
-    # scipy's NLL of the constant Normal (the training rows' MLE): the GLMs' mixture beats it
-    train_rows, test_rows = split_rows(len(frame), 0, 0.2)
-    y_train, y_test = frame["y"].iloc[train_rows], frame["y"].iloc[test_rows]
-    constant = -np.mean(stats.norm.logpdf(y_test, y_train.mean(), y_train.std(ddof=0)))
-    assert _metric(printed, "NLL (nats per example)") < constant - 0.3
+    assert len(members) == 2 and all(m.hidden_layer_sizes == (50, 50) for m in members)
+    # scipy's NLL of the constant Normal (the training rows' MLE, 1.39): the mixture beats it
+    assert _metric(printed, "NLL (nats per example)") < _constant_nll(frame)
 
 
 def test_a_table_of_six_rows_is_selected_by_a_fold_per_row(tmp_path, capsys):

@@ -94,7 +94,7 @@ def cases():
     return out
 
 
-def _split(case):
+def _split(case, standardise: bool = True):
     group, name, seed, source = case
     rng = np.random.default_rng(1000 + seed)
     truth = None
@@ -113,16 +113,40 @@ def _split(case):
         X, y = _synthetic(source[1], n + 5000, rng)
         tr, te = np.arange(n), np.arange(n, n + 5000)
         truth = _truth_nll(source[1], X[te], y[te])
+    if not standardise:
+        return X[tr], y[tr], X[te], y[te], truth
     mu, sd = X[tr].mean(0), X[tr].std(0)
     sd[sd == 0] = 1.0
     X = (X - mu) / sd
     return X[tr], y[tr], X[te], y[te], truth
 
 
+def _cli_fit(Xtr, ytr, seed, options=()):
+    """What ``probnn fit DATA --target y --family normal --seed SEED OPTIONS`` fits on these
+    training rows: the options parsed by the CLI's own parser and settled by
+    ``cli._glm.settle_glm``, then ``TabularModel.fit`` on the raw columns as ``fit`` calls it.
+    Returns the model and the settled (hidden, solver, alpha)."""
+    from probnn.cli import _glm, build_parser
+    from probnn.cli.fit import _validation_rows
+    from probnn.cli.options import _estimator_params
+    from probnn.tables.model import TabularModel
+
+    args = build_parser().parse_args(["fit", "d.csv", "--target", "y", "--family", "normal",
+                                      "--seed", str(seed), "--quiet", *options])
+    _glm.settle_glm(args, ["normal"], len(ytr))
+    frame = pd.DataFrame(Xtr, columns=[f"x{i}" for i in range(Xtr.shape[1])]).assign(y=ytr)
+    model = TabularModel.fit(frame, "y", family="normal", hidden=args.hidden, solver=args.solver,
+                             epochs=args.epochs, seed=args.seed, impute=args.impute,
+                             validation=_validation_rows(np.arange(len(ytr)), "normal", args),
+                             **_estimator_params(args))  # fmt: skip
+    return model, (args.hidden, args.solver, args.alpha)
+
+
 def run_case(case, only=None) -> dict:
     from probnn import MLPRegressor
 
     Xtr, ytr, Xte, yte, truth = _split(case)
+    Xraw_tr, _, Xraw_te, _, _ = _split(case, standardise=False)
     row = {"group": case[0], "table": case[1], "seed": case[2], "n_train": len(ytr),
            "truth": truth}
     row["constant"] = float(-stats.norm.logpdf(yte, ytr.mean(), ytr.std()).mean())
@@ -132,9 +156,20 @@ def run_case(case, only=None) -> dict:
               "old": dict(early_stopping=False), "new": {}}
     if case[2] >= OLD_SEEDS:
         del models["old"]
+    # probnn fit --family normal: --hidden none (what it fitted below 40 rows before), default
+    models.update(cli_glm=("--hidden", "none"), cli_net=())
     models = {k: v for k, v in models.items() if only is None or k in only}
     for key, params in models.items():
         t = time.process_time()
+        if key.startswith("cli"):  # the CLI's own preprocessing: the raw columns
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m, settings = _cli_fit(Xraw_tr, ytr, case[2], params)
+            Xte_frame = pd.DataFrame(Xraw_te, columns=[f"x{i}" for i in range(Xte.shape[1])])
+            row[key] = float(m.evaluate(Xte_frame.assign(y=yte))["nll_nats"])
+            row[key + "_s"] = time.process_time() - t
+            row[key + "_settings"] = repr(settings)
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             m = MLPRegressor(random_state=case[2], **params)
@@ -154,7 +189,7 @@ def summarise(rows) -> str:
     def ms(s):
         return f"{s.mean():.3g} ± {s.std(ddof=1) / np.sqrt(len(s)):.2g}" if len(s) > 1 else \
             f"{s.mean():.3g}"
-    df["old_s"] = df.get("old_s", np.nan)
+    df["old"], df["old_s"] = df.get("old", np.nan), df.get("old_s", np.nan)
     for (group, table), g in list(df.groupby(["group", "table"], sort=False)) + [
             (("all", "unseen"), df[df.group != "design"])]:
         truth = ms(g.truth.dropna()) if g.truth.notna().any() else ""
@@ -165,15 +200,43 @@ def summarise(rows) -> str:
     return "\n".join(lines)
 
 
+def summarise_cli(rows) -> str:
+    """The CLI's two arms: ``probnn fit --family normal`` as it was below 40 rows (the GLM,
+    ``cli_glm``) and as it is (the default network, ``cli_net``), beside the constant; the
+    largest gap of each to the study's own GLM and network (the same model: about 0)."""
+    df = pd.DataFrame(rows)
+    df = df[df.cli_net.notna()]
+    lines = ["| group | table | cases | constant | CLI GLM (before) | CLI network (now) | "
+             "network - GLM, paired (max) | network - constant (max) | max abs vs study |",
+             "|" + "---|" * 9]
+
+    def ms(s):
+        return f"{s.mean():.3g} ± {s.std(ddof=1) / np.sqrt(len(s)):.2g}"
+    for (group, table), g in list(df.groupby(["group", "table"], sort=False)) + [
+            (("all", "unseen"), df[df.group != "design"]),
+            (("subsample+synthetic", "unseen by v2"), df[df.group.isin(["subsample",
+                                                                         "synthetic"])])]:
+        same = max(np.nanmax(np.abs(g.cli_glm - g.glm) / np.maximum(1, np.abs(g.glm))),
+                   np.nanmax(np.abs(g.cli_net - g.new)))
+        d, c = g.cli_net - g.cli_glm, g.cli_net - g.constant
+        lines.append(f"| {group} | {table} | {len(g)} | {ms(g.constant)} | {ms(g.cli_glm)} | "
+                     f"{ms(g.cli_net)} | {ms(d)} ({d.max():.3g}) | {ms(c)} ({c.max():.3g}) | "
+                     f"{same:.2g} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--summarise"]:
         merged = {}  # a later file's fields replace an earlier one's (a rerun of one model)
         for f in sys.argv[2:]:
             for line in open(f):
-                if line.strip():
+                if line.startswith("{"):  # (not a line the CLI's code printed)
                     row = json.loads(line)
                     merged.setdefault((row["group"], row["table"], row["seed"]), {}).update(row)
         print(summarise(list(merged.values())))
+        if any("cli_net" in row for row in merged.values()):
+            print()
+            print(summarise_cli(list(merged.values())))
         sys.exit(0)
     part, parts = (int(a) for a in sys.argv[1:3]) if len(sys.argv) > 2 else (0, 1)
     only = sys.argv[3].split(",") if len(sys.argv) > 3 else None  # e.g. "new"

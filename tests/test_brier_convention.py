@@ -19,6 +19,12 @@ from sklearn.metrics import brier_score_loss
 from probnn import metrics
 from probnn.distributions import Bernoulli, Categorical
 
+try:  # scikit-learn's multi-class brier_score_loss (1.7 on); the floor, 1.6, is binary only
+    brier_score_loss([0, 1, 2], np.full((3, 3), 1 / 3), labels=[0, 1, 2])
+    _SKLEARN_TAKES_COLUMNS = True
+except (TypeError, ValueError):
+    _SKLEARN_TAKES_COLUMNS = False
+
 
 def _two_classes(seed: int = 3, n: int = 200):
     r = np.random.default_rng(seed)
@@ -32,7 +38,8 @@ def test_two_columns_score_as_scikit_learns_binary_brier():
     p = 1 / (1 + np.exp(-logits))
     proba = np.column_stack([1 - p, p])
     oracle = brier_score_loss(y, p)
-    assert brier_score_loss(y, proba) == pytest.approx(oracle, rel=1e-12)  # sklearn agrees
+    if _SKLEARN_TAKES_COLUMNS:  # (scikit-learn 1.7 on: the two columns too, the same figure)
+        assert brier_score_loss(y, proba) == pytest.approx(oracle, rel=1e-12)
     assert metrics.brier_score(y, proba) == pytest.approx(oracle, rel=1e-12)
     assert metrics.brier_score(y, p) == pytest.approx(oracle, rel=1e-12)
 
@@ -53,7 +60,11 @@ def test_more_classes_sum_over_the_classes_as_scikit_learn_does():
     logits = r.normal(size=(300, 4))
     proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     y = r.integers(0, 4, size=300)
-    oracle = brier_score_loss(y, proba, labels=[0, 1, 2, 3])
+    onehot = np.eye(4)[y]
+    oracle = np.mean(np.sum((proba - onehot) ** 2, axis=1))  # the multi-class form, by hand
+    if _SKLEARN_TAKES_COLUMNS:  # and scikit-learn's, where it has it (1.7 on)
+        sklearn = brier_score_loss(y, proba, labels=[0, 1, 2, 3])
+        assert sklearn == pytest.approx(oracle, rel=1e-12)
     assert metrics.brier_score(y, proba) == pytest.approx(oracle, rel=1e-12)
     got = metrics.classification_metrics(y, Categorical(logits=logits))["brier"]
     assert got == pytest.approx(oracle, rel=1e-10)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import mpmath as mp
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,6 +18,8 @@ from scipy import integrate, stats
 
 import probnn
 from probnn.distributions import Normal, StudentT
+
+mp = pytest.importorskip("mpmath")  # the oracle extra (make test installs it)
 
 LOG10_DF = st.floats(math.log10(0.5), 20.0)  # df = 10^u, 0.5 to 1e20
 SPOT_DF = [0.5, 3.0, 49.9, 50.0, 1e3, 1e6, 1e12, 1e15, 1e20]

@@ -132,20 +132,6 @@ def _support_problem(frame: pd.DataFrame, target: str, family: str, kinds: Seque
     return None
 
 
-def _column_classes(frame: pd.DataFrame, target: str, family: str,
-                    levels: Sequence[str] | None) -> np.ndarray:
-    """The classes of the whole target column in ``family``'s order (those a model fitted on
-    all the rows keeps: ``probnn.tables.targets.class_order``)."""
-    import warnings
-
-    from probnn.tables.targets import class_order, target_labels
-
-    column = frame[target]
-    with warnings.catch_warnings():  # (spelling variants: said by _support_problem's call)
-        warnings.simplefilter("ignore")
-        return class_order(column, target_labels(column, target), target, family, levels)
-
-
 def _row_nll(model, held_out: pd.DataFrame, kind: str, dist=None) -> np.ndarray:
     """Per-row held-out NLL of a fitted model, in the scoring the target's kind calls for
     (``dist``: the model's predictions on ``held_out`` where the caller has them already)."""
@@ -453,7 +439,7 @@ def compare_families(
     from probnn._parallel import parallel_map
     from probnn.families import FAMILIES
     from probnn.tables.preprocessing import Preprocessor
-    from probnn.tables.targets import (check_target_column, families_left_out,
+    from probnn.tables.targets import (check_target_column, column_classes, families_left_out,
                                        families_of_kinds, target_kinds)
 
     frame, target = _target_frame(X, y)
@@ -501,7 +487,8 @@ def compare_families(
     # rarer than the folds, absent from these training rows, is scored too (its held-out
     # rows at the small probability its half pseudo-count leaves it, TabularModel.fit)
     given = classes
-    classes = {f: _column_classes(frame, target, f, levels) if given is None else np.asarray(given)
+    classes = {f: column_classes(frame[target], target, f, levels) if given is None
+               else np.asarray(given)
                for f in tried if problems[f] is None and FAMILIES[f].is_classifier}  # fmt: skip
     tasks = [dict(frame=train_frame, target=target, family=family, seed=seed, impute=impute,
                   levels=levels, prepared=shared, **fit_params,

@@ -169,13 +169,11 @@ def _cmd_fit(args) -> int:
 
 def _column_classes(column, target: str, family: str, levels, kinds=None):
     """The classes of the whole target column (held-out rows too) in the model's order
-    (``tables.targets.class_order``): ``family``'s, or with a family that is no class
+    (``tables.targets.column_classes``): ``family``'s, or with a family that is no class
     family, selecting among the families of the column's ``kinds`` (``target_kinds``), the
     first class family's; None when no class family models the column."""
-    import warnings
-
     from probnn.families import FAMILIES
-    from probnn.tables.targets import class_order, families_of_kinds, target_labels
+    from probnn.tables.targets import column_classes, families_of_kinds
 
     if not FAMILIES[family].is_classifier:
         family = next((f for f in families_of_kinds(kinds[0]) if FAMILIES[f].is_classifier),
@@ -183,9 +181,7 @@ def _column_classes(column, target: str, family: str, levels, kinds=None):
         if family is None:
             return None
     try:
-        with warnings.catch_warnings():  # (spelling variants: said by validate_frame)
-            warnings.simplefilter("ignore")
-            return class_order(column, target_labels(column, target), target, family, levels)
+        return column_classes(column, target, family, levels)
     except DataError:  # (that family's refusal: the selection says it, and scores the others)
         return None
 

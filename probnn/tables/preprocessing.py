@@ -275,10 +275,7 @@ class Preprocessor:
             "the model learned no missing-value indicator for them, so those rows' predictions "
             "do not allow for the unknown values (their intervals are too narrow)"
         )
-        said = self.__dict__.setdefault("_warned", set())
-        if message not in said:
-            said.add(message)
-            warnings.warn(message, DataWarning, stacklevel=3)
+        self._warn_once(message)
 
     def _standardise_numbers(self, frame: pd.DataFrame, out: np.ndarray) -> None:
         """Write the numeric columns as ``(value - centre) / scale`` into ``out``, shape
@@ -343,11 +340,15 @@ class Preprocessor:
             f"column {name!r}: {int(unseen.sum())} {word} not seen in training "
             f"({describe_values(column[unseen].astype(str).to_numpy())}), encoded as all zeros{also}"
         )
-        # the same rows are often transformed more than once (metrics, report): say it once
+        self._warn_once(message)
+
+    def _warn_once(self, message: str) -> None:
+        """A :class:`DataWarning` of :meth:`transform`, said once per preprocessor: the same
+        rows are often transformed more than once (metrics, report)."""
         said = self.__dict__.setdefault("_warned", set())
         if message not in said:
             said.add(message)
-            warnings.warn(message, DataWarning, stacklevel=3)
+            warnings.warn(message, DataWarning, stacklevel=4)
 
     # ---------------------------------------------------------- model files
     def to_meta(self) -> dict:

@@ -435,6 +435,17 @@ def class_order(column: pd.Series, labels: np.ndarray, target: str, family: str,
     return order_classes(present, ordered_categories(column), target, family, levels, counts)
 
 
+def column_classes(column: pd.Series, target: str, family: str,
+                   levels: Sequence[str] | None = None) -> np.ndarray:
+    """The classes of the whole target ``column`` (held-out rows too) in ``family``'s order,
+    those a model fitted on all its rows keeps (:func:`class_order`), for a model fitted on
+    some of them (a fold, ``probnn fit``'s training rows) that must know every label. The
+    spelling warnings are the caller's to say (their check of the column says them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return class_order(column, target_labels(column, target), target, family, levels)
+
+
 def ordered_categories(column: pd.Series) -> list | None:
     """The categories of an ordered categorical column (pandas; a Parquet dictionary column
     saved as one), in their order; None for any other column."""

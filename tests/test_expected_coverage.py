@@ -170,3 +170,26 @@ def test_compare_dots_each_count_familys_own_mass():
     assert np.all(own >= x)
     assert "its own mass of them" in caption
 
+
+def test_bench_coverage_bar_is_centred_on_the_own_mass():
+    from bench.selection import coverage_bar
+
+    # randhie-mdvis' figure: 0.957 of 4141 rows against an own mass of 0.956: calibrated,
+    # z = 0.001 / sqrt(0.956 * 0.044 / 4141)
+    seeds = [{"seed": 0, "n_test": 4141, "auto_coverage": 0.957, "auto_coverage_expected": 0.956}]
+    bar = coverage_bar(seeds)
+    assert bar["met"] and bar["shifted"]
+    assert (bar["low"], bar["high"]) == pytest.approx((0.906, 1.006))
+    assert bar["z"] == pytest.approx(0.001 / math.sqrt(0.956 * 0.044 / 4141), rel=1e-9)
+    # two seeds: the SE of the mean of the two differences, sqrt(v1 + v2) / 2
+    two = seeds + [{"seed": 1, "n_test": 1000, "auto_coverage": 0.9,
+                    "auto_coverage_expected": 0.95}]
+    v = 0.956 * 0.044 / 4141 + 0.95 * 0.05 / 1000
+    assert coverage_bar(two)["z"] == pytest.approx((0.9285 - 0.953) / (math.sqrt(v) / 2))
+    # a continuous law: 85-95% as before, 0.96 a miss; records without the own mass alike
+    cont = [{"seed": 0, "n_test": 100, "auto_coverage": 0.96, "auto_coverage_expected": 0.9}]
+    assert coverage_bar(cont)["met"] is False and not coverage_bar(cont)["shifted"]
+    old = [{"seed": 0, "n_test": 100, "auto_coverage": 0.94}]
+    bar = coverage_bar(old)
+    assert bar["met"] and (bar["low"], bar["high"]) == (0.85, 0.95)
+    assert coverage_bar([{"seed": 0, "n_test": 100}]) is None

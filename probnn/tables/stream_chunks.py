@@ -177,9 +177,13 @@ def with_pseudo_rows(chunks: Iterable[tuple], n_classes: int) -> Iterator[tuple]
     """
     it = iter(chunks)
     try:
-        first = next(it)
-    except StopIteration:
-        return
-    # every chunk misses the class (no training row holds it): the rows are always added
-    yield _with_every_class(first, n_classes)
-    yield from it
+        first = next(it, None)
+        if first is None:
+            return
+        # every chunk misses the class (no training row holds it): the rows are always added
+        yield _with_every_class(first, n_classes)
+        yield from it
+    finally:  # left early (the first chunk only starts the network): the reader closed now
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()

@@ -191,8 +191,7 @@ def _unseen_labels(column, train, test, classes, target: str) -> str | None:
     row holds, which the model scores by half a pseudo-count of every class; None if none."""
     import numpy as np
 
-    from probnn._validation import describe_list
-    from probnn.tables.model import JEFFREYS_COUNT
+    from probnn.tables.model import unseen_labels_warning
     from probnn.tables.targets import target_labels
 
     if classes is None:
@@ -203,11 +202,7 @@ def _unseen_labels(column, train, test, classes, target: str) -> str | None:
     if not unseen:
         return None
     rows = int(np.isin(labels[test], np.asarray(unseen, dtype=labels.dtype)).sum())
-    return (f"no training row holds label{'s' if len(unseen) > 1 else ''} "
-            f"{describe_list(unseen)} of target {target!r} ({rows} held-out row"
-            f"{'s' if rows != 1 else ''}): the model learns with {JEFFREYS_COUNT:g} pseudo-count "
-            f"of every label (the add-1/2, Krichevsky-Trofimov rule: a constant model's "
-            f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
+    return unseen_labels_warning(unseen, rows, target)
 
 
 def _validation_rows(train, family: str, args):
@@ -341,5 +336,6 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
                        f"(early stopping), {rows['test']:,} held out, each chosen by a hash of "
                        f"its row number (--test-size {args.test_size:g}, --seed {args.seed}); "
                        f"metrics over all held-out rows, figures over the first "
-                       f"{len(sample):,}")  # fmt: skip
+                       f"{len(sample):,}"
+                       + (f"; {info.unseen_labels}" if info.unseen_labels else ""))  # fmt: skip
     return _save_fit(args, model, info.metrics, rows["test"], out, report_dir, facts)

@@ -647,6 +647,28 @@ def _with_every_class(fit_args: tuple, n_classes: int) -> tuple:
     return (X, y, weight, *fit_args[3:])
 
 
+def unseen_labels_warning(unseen: Sequence, rows: int, target: str) -> str:
+    """``probnn fit``'s warning (without its "warning: "), in memory and streamed, for class
+    labels of the target that no training row holds, only held-out ones: the model scores
+    them by half a pseudo-count of every class (:meth:`TabularModel.fit`'s ``classes``).
+
+    Parameters
+    ----------
+    unseen : sequence of labels
+        The labels, in the model's class order.
+    rows : int
+        The held-out rows that hold them.
+    target : str
+    """
+    from probnn._validation import describe_list
+
+    return (f"no training row holds label{'s' if len(unseen) > 1 else ''} "
+            f"{describe_list(list(unseen))} of target {target!r} ({rows} held-out row"
+            f"{'s' if rows != 1 else ''}): the model learns with {JEFFREYS_COUNT:g} pseudo-count "
+            f"of every label (the add-1/2, Krichevsky-Trofimov rule: a constant model's "
+            f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
+
+
 def early_stopping_rows(rows: np.ndarray, family: str, seed: int, test_fraction: float, *,
                         hidden: Sequence[int] | None = None, epochs: int | None = None,
                         solver: str = "adam", **params) -> np.ndarray | None:  # fmt: skip

@@ -446,6 +446,40 @@ def column_classes(column: pd.Series, target: str, family: str,
         return class_order(column, target_labels(column, target), target, family, levels)
 
 
+def scan_classes(scan: TargetScan, kinds: Sequence[str], target: str,
+                 levels: Sequence[str] | None = None,
+                 categories: list | None = None) -> np.ndarray | None:  # fmt: skip
+    """The classes of a streamed column, from its :class:`TargetScan` (every row's distinct
+    values, held-out rows' too), as ``probnn fit`` in memory gives its selection the whole
+    column's (:func:`column_classes` with the first class family of the column's ``kinds``):
+    the selection's class models then know a label that only held-out rows hold.
+
+    Parameters
+    ----------
+    scan : TargetScan
+        After both passes.
+    kinds : sequence of str
+        The column's kinds (``scan.kinds()[0]``).
+    levels : sequence of str, optional
+    categories : list, optional
+        An ordered categorical column's categories (:func:`ordered_categories`).
+
+    Returns
+    -------
+    ndarray of shape (n_classes,), or None
+        None where no class family models the column, or that family refuses its labels
+        (the selection says so).
+    """
+    family = next((f for f in families_of_kinds(kinds) if is_classifier_family(f)), None)
+    if family is None or scan.overflow:
+        return None
+    present = np.unique(target_labels(pd.Series(list(scan.distinct)), target))
+    try:
+        return order_classes(present, categories, target, family, levels)
+    except DataError:
+        return None
+
+
 def ordered_categories(column: pd.Series) -> list | None:
     """The categories of an ordered categorical column (pandas; a Parquet dictionary column
     saved as one), in their order; None for any other column."""
@@ -517,23 +551,6 @@ def _levels_as_labels(levels: Sequence[str], text: bool) -> list:
             raise DataError(f"expected numbers in --levels for a target of numbers; found {v!r}") from None
         out.append(int(number) if number.is_integer() else number)
     return out
-
-
-def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) -> None:
-    """DataError, before a streamed fit's training, for held-out rows whose class label no
-    training row holds: its minibatches take no pseudo-counts, so it could not score them (a
-    fit in memory does: ``TabularModel.fit``'s ``classes``)."""
-    seen = np.unique(target_labels(train, target))
-    labels = target_labels(held_out, target)
-    unseen = ~np.isin(labels, seen)
-    if unseen.any():
-        raise DataError(
-            f"expected the held-out rows' labels of target {target!r} among the training "
-            f"rows' labels; found {describe_values(labels[unseen])} at {_rows(unseen, held_out)}, "
-            "which no training row holds: a streamed fit cannot learn or score such a label "
-            "(--stream no scores it by half a pseudo-count of every label; or merge rare "
-            "classes, or use more data)"
-        )
 
 
 def check_trainable_target(y: np.ndarray, where, target: str, family,

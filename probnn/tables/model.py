@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from probnn import defaults
-from probnn.exceptions import DataError, NetworkTooLargeError, PrecisionError, PrecisionWarning
+from probnn.exceptions import (DataError, DataWarning, NetworkTooLargeError, PrecisionError,
+                               PrecisionWarning)  # fmt: skip
 from probnn.tables.censoring import Censoring, censored_family, check_censored_family
 from probnn.tables.columns import _comma_reading, _numbers_as_recorded
 from probnn.tables.preprocessing import Preprocessor
@@ -460,13 +461,18 @@ class TabularModel:
         ``mae``, ``coverage``, ``coverage_expected`` (the model's own mass of those intervals:
         the level ``coverage`` for a continuous family, at least it for a discrete one), ``pit_ks``;
         censored targets: :func:`probnn.survival.censored_metrics` (at fixed bounds, a
-        detection limit or a cap, with the coverage of the value recorded).
+        detection limit or a cap, with the coverage of the value recorded). A
+        :class:`~probnn.exceptions.DataWarning` for each fixed limit ``frame`` looks recorded
+        otherwise than with (:meth:`Censoring.limit_notes`: values beyond it, scored as
+        censored there; or a point mass short of it, scored by the density).
         """
         from probnn import metrics
 
         y = self.encode_target(frame)
         dist = self.predict_dist(frame)
         if self.censoring is not None:  # the censored likelihood, concordance, D-calibration
+            for note in self.censoring.limit_notes(self._target_as_recorded(frame), self.target):
+                warnings.warn(note, DataWarning, stacklevel=2)
             from probnn.survival import censored_metrics
 
             fixed = not self.censoring.columns  # a detection limit or a cap: the recorded value

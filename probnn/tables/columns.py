@@ -278,6 +278,44 @@ def _thousands_as_numbers(column: pd.Series) -> pd.Series:
     return column
 
 
+def _comma_reading(column: pd.Series) -> str | None:
+    """How a target column's text was read as numbers, which a model records so that it
+    reads other files alike: ``"thousands"`` or ``"decimal"`` (:func:`_text_kind`), else
+    None (numbers as written, or no numbers)."""
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return None
+    kind = _text_kind(column)
+    return kind if kind in ("thousands", "decimal") else None
+
+
+def _numbers_as_recorded(column: pd.Series, kind: str | None) -> pd.Series:
+    """A target column read as its model read the training file's.
+
+    ``kind`` is the reading the model recorded (:func:`_comma_reading`): a decimal comma is
+    then one whatever the file's separator, as a feature's recorded parser reads it
+    (``"12,345"`` in a ``,``-separated file is 12.345 to a model that read decimal commas).
+    None (plain numbers, or a model file from before the record): the column's own file
+    says, as :func:`_thousands_as_numbers`. A numeric column is taken as it is; text with
+    values ``kind`` does not parse is left to the target's checks, which name them.
+
+    Raises
+    ------
+    DataError
+        A ``"thousands"`` reading of commas in a ``;``-separated file, whose commas are
+        decimal marks (:func:`_parse_text`'s refusal): the numbers would differ.
+    """
+    if kind is None:
+        return _thousands_as_numbers(column)
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return column
+    values, bad = _parse_text(column, kind)
+    if bad.any():
+        return column
+    out = pd.Series(values, index=column.index, name=column.name)
+    out.attrs.update(column.attrs)  # the files of a folder's rows
+    return out
+
+
 def _looks_numeric(column: pd.Series) -> bool:
     """True when the column is numeric, or when most of its present values parse as numbers.
 

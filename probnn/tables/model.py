@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from probnn import defaults
-from probnn.exceptions import DataError, NetworkTooLargeError, PrecisionError, PrecisionWarning
+from probnn.exceptions import (DataError, DataWarning, NetworkTooLargeError, PrecisionError,
+                               PrecisionWarning)  # fmt: skip
 from probnn.tables.censoring import Censoring, censored_family, check_censored_family
+from probnn.tables.columns import _comma_reading, _numbers_as_recorded
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import with_resolution_floor
 from probnn.tables.targets import (_check_family_name, _class_indices, _labels_to_json,
@@ -91,12 +93,21 @@ class TabularModel:
     censoring : Censoring or None
         How the target (and the columns it names) give censored ``(lower, upper)`` bounds
         (:mod:`probnn.tables.censoring`); None for exact targets.
+    target_parser : {"thousands", "decimal"} or None
+        How the training file's text of a regression target was read as numbers (a
+        ``;``-separated file's decimal commas, a ``,``-separated one's thousands
+        separators), so that every file is read alike (:meth:`encode_target`), as
+        ``preprocessor.parsers_`` does for the features; None for plain numbers, class
+        labels (a label read otherwise is no class of the model's, and said so), or a model
+        file from before the record: each file is then read by its own separator.
     """
 
     def __init__(self, *, target: str, family: str, preprocessor: Preprocessor, estimator,
                  classes: list | None = None, training_data: dict | None = None,
-                 censoring: Censoring | None = None):  # fmt: skip
+                 censoring: Censoring | None = None,
+                 target_parser: str | None = None):  # fmt: skip
         self.target = target
+        self.target_parser = target_parser
         self.censoring = censoring if censoring is not None and censoring.active else None
         self.family = family
         self.preprocessor = preprocessor
@@ -298,7 +309,8 @@ class TabularModel:
                 params["dtype"] = _in_float64(exc)
             estimator = _regressor(params, ensemble, n_jobs, seed)
             model = cls(target=target, family=family, preprocessor=preprocessor,
-                        estimator=estimator, censoring=censoring)  # fmt: skip
+                        estimator=estimator, censoring=censoring,
+                        target_parser=_comma_reading(frame[target]))  # fmt: skip
         fit_args = (X, y)
         if validation is not None and np.any(validation):
             keep = np.asarray(validation, dtype=bool)
@@ -346,6 +358,7 @@ class TabularModel:
             in training, or values outside the family's support.
         """
         check_target_column(frame, self.target)
+        frame = self._target_as_recorded(frame)
         column = frame[self.target]
         if not self.is_classifier:
             from probnn.families import get_family
@@ -355,6 +368,18 @@ class TabularModel:
             return regression_target(column, self.target, get_family(self.family))
         return _class_indices(target_labels(column, self.target), self.classes, self.target,
                               column)  # fmt: skip
+
+    def _target_as_recorded(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its target column read as the training file's was
+        (:attr:`target_parser`); unchanged where nothing was recorded."""
+        if self.target_parser is None:
+            return frame
+        column = _numbers_as_recorded(frame[self.target], self.target_parser)
+        if column is frame[self.target]:
+            return frame
+        frame = frame.copy(deep=False)  # (its attrs kept: the rows' files)
+        frame[self.target] = column
+        return frame
 
     def predict_dist(self, frame: pd.DataFrame):
         """Predictive distribution of the target for each row, batch shape (n_rows,)."""
@@ -436,13 +461,18 @@ class TabularModel:
         ``mae``, ``coverage``, ``coverage_expected`` (the model's own mass of those intervals:
         the level ``coverage`` for a continuous family, at least it for a discrete one), ``pit_ks``;
         censored targets: :func:`probnn.survival.censored_metrics` (at fixed bounds, a
-        detection limit or a cap, with the coverage of the value recorded).
+        detection limit or a cap, with the coverage of the value recorded). A
+        :class:`~probnn.exceptions.DataWarning` for each fixed limit ``frame`` looks recorded
+        otherwise than with (:meth:`Censoring.limit_notes`: values beyond it, scored as
+        censored there; or a point mass short of it, scored by the density).
         """
         from probnn import metrics
 
         y = self.encode_target(frame)
         dist = self.predict_dist(frame)
         if self.censoring is not None:  # the censored likelihood, concordance, D-calibration
+            for note in self.censoring.limit_notes(self._target_as_recorded(frame), self.target):
+                warnings.warn(note, DataWarning, stacklevel=2)
             from probnn.survival import censored_metrics
 
             fixed = not self.censoring.columns  # a detection limit or a cap: the recorded value
@@ -492,6 +522,8 @@ class TabularModel:
             meta["training_data"] = self.training_data
         if self.censoring is not None:
             meta["censoring"] = self.censoring.to_meta()
+        if self.target_parser is not None:  # absent otherwise: other models' files as before
+            meta["target_parser"] = self.target_parser
         return {f"estimator.{k}": v for k, v in arrays.items()}, meta
 
     @classmethod
@@ -515,11 +547,21 @@ class TabularModel:
             preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
             training_data=_training_data(meta.get("training_data")),  # absent from older files
             censoring=Censoring.from_meta(meta["censoring"]) if "censoring" in meta else None,
+            target_parser=_target_parser(meta.get("target_parser")),  # absent from older files
         )  # fmt: skip
 
 
 # the split rules ``probnn fit`` records (``probnn.cli.SPLIT_PERMUTATION`` / ``SPLIT_ROW_HASH``)
 _SPLIT_RULES = ("permutation", "row-hash")
+
+
+def _target_parser(value) -> str | None:
+    """A model file's record of how its target's text was read (ValueError otherwise)."""
+    if value is None or value in ("thousands", "decimal"):
+        return value
+    shown = repr(value)
+    raise ValueError(f"expected target_parser 'thousands' or 'decimal'; found "
+                     f"{shown if len(shown) <= 70 else shown[:70] + '...'}")  # fmt: skip
 
 
 def _training_data(record) -> dict | None:

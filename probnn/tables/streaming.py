@@ -91,6 +91,8 @@ class StreamFit:
         its "warning: ") that ``probnn fit`` says, in memory the same
         (:func:`~probnn.tables.model.unseen_labels_warning`); the model scores such a label
         by half a pseudo-count of every class. None otherwise.
+    target_parser : str or None
+        How a regression target's text was read (``TabularModel.target_parser``).
     """
 
     rows: dict = field(default_factory=dict)
@@ -105,6 +107,7 @@ class StreamFit:
     selection_rows: int = 0
     dtype: str | None = None
     unseen_labels: str | None = None
+    target_parser: str | None = None
 
 
 def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
@@ -176,6 +179,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     else:
         info.family_reason = f"chosen with --family {family}"
     classifier = is_classifier_family(family)
+    info.target_parser = None if classifier else target_scan.comma_reading()
     declared = get_family(family)
     # the target's values on the fitted rows: class labels, or the standardisation's moments;
     # the held-out rows' checked as well
@@ -426,7 +430,7 @@ def fit_stream(
     estimator, first_call = _streaming_estimator(family, classes, moments, hidden, epochs, seed,
                                                  parts_of, estimator_params)  # fmt: skip
     model = TabularModel(target=target, family=family, preprocessor=preprocessor,
-                         estimator=estimator,
+                         estimator=estimator, target_parser=info.target_parser,
                          classes=None if classes is None else _labels_to_json(classes))  # fmt: skip
     columns = [*features, target]
     dtype = np.float32 if str(estimator.dtype) == "float32" else np.float64

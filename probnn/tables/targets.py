@@ -113,6 +113,12 @@ class TargetScan:
     def _looks_numeric(self) -> bool:
         return self._scan.text_kind() in ("thousands", "decimal") or self._scan.looks_numeric()
 
+    def comma_reading(self) -> str | None:
+        """``"thousands"`` or ``"decimal"`` where the column's text was read so, else None:
+        what a model records (``TabularModel.target_parser``), as ``_comma_reading``."""
+        kind = self._scan.text_kind()
+        return kind if kind in ("thousands", "decimal") else None
+
     def _count(self, n: int) -> str:
         return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"
 

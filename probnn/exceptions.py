@@ -91,6 +91,6 @@ class ExtrapolationWarning(DataWarning):
     """Rows to predict lie far outside the training rows' range: beyond a numeric column's
     training ``[low, high]`` by more than its width (:mod:`probnn.tables.extrapolation`).
 
-    Their predictions extrapolate the fit, with a spread no wider for it. The message says how
+    Their predictions extrapolate what the fit learned inside the range. The message says how
     many rows, the farthest value of each column against its range, and the first row.
     """

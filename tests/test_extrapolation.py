@@ -59,7 +59,7 @@ def test_cli_predict_names_rows_far_outside_once_and_still_writes(capsys, tmp_pa
     assert said == [
         f"probnn: warning: 2 rows lie far outside the training rows' range, beyond it by more "
         f"than its width (column 'x': 50 against {low:.6g}..{high:.6g}; first: data row 2): "
-        "their predictions extrapolate, with a spread no wider for it"
+        "their predictions extrapolate what the fit learned inside it"
     ]
 
 

@@ -1,8 +1,9 @@
 """Rows far outside the training rows' range: one :class:`~probnn.exceptions.ExtrapolationWarning`.
 
 A network's prediction at a feature value far beyond any training row is an extrapolation of
-whatever shape the fit took inside the range (a ReLU network's: linear, at any slope), yet it
-comes with the same narrow spread as one inside: nothing in the likelihood widens it. So
+whatever shape the fit took inside the range (a ReLU network's: linear, at any slope), and its
+spread is the fit's guess there too (nothing in the likelihood widens it; an ensemble's or a
+Laplace posterior's spread may, by an amount no row checked). So
 :meth:`~probnn.tables.preprocessing.Preprocessor.transform` names such rows.
 
 The rule. A numeric column's training rows span ``[low, high]``, of width ``w = high - low``; a
@@ -11,9 +12,14 @@ value is *far* when it lies beyond that range by more than its width: ``x > high
 held-out rows of a random split almost never meet it: a new row exceeds the training maximum
 with probability ``1 / (n + 1)`` whatever the distribution (the rows are exchangeable), and
 beyond the maximum by more than the range, for a light tail (normal, exponential) never in
-practice; only a heavy power tail (incomes, populations) ever does, rarely, and then the row is
-an extrapolation all the same. A column constant in training (``w = 0``) makes every other
-value far: the network never saw it vary, so its weights on it are untrained.
+practice; only a heavy power tail (incomes, populations) or a lone wrong value ever does, and
+then the row is an extrapolation all the same. Measured on the 76 tables of ``bench._tables`` that
+load, 20 random splits each (``split_rows``, test fraction 0.2): it fired on 28 of 1,520 splits,
+33 of about 690,000 held-out rows, each a lone outlier (an arrest probability of 2.75 in
+``h2-crime-rate``, payments three times the income in ``h2-hmda-deny``, a pixel of ``digits`` lit
+in no training row); beyond the range at all (no margin) fired on 728 splits. A column constant
+in training (``w = 0``) makes every other value far: the network never saw it vary, so its
+weights on it are untrained.
 
 Only numeric columns are checked (standardised, dates included); a category not seen in
 training has its own warning. Models saved before the training range was recorded
@@ -83,7 +89,7 @@ class FarRows:
         verb = "row lies" if self.rows == 1 else "rows lie"
         return (f"{self.rows:,} {verb} far outside the training rows' range, beyond it by more "
                 f"than its width ({'; '.join(shown)}; first: {self.first}): their predictions "
-                "extrapolate, with a spread no wider for it")  # fmt: skip
+                "extrapolate what the fit learned inside it")  # fmt: skip
 
 
 def far_rows(preprocessor, Z: np.ndarray, frame: pd.DataFrame) -> FarRows | None:
@@ -159,7 +165,10 @@ def tallied(preprocessor) -> Iterator[FarRows]:
     try:
         yield tally
     finally:
-        preprocessor._far_tally = outer
+        if outer is None:  # (nothing left on the preprocessor: a model pickles as before)
+            del preprocessor._far_tally
+        else:
+            preprocessor._far_tally = outer
     if tally.rows:
         if outer is not None:
             outer.add(tally)

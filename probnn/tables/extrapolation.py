@@ -118,9 +118,7 @@ def far_rows(preprocessor, Z: np.ndarray, frame: pd.DataFrame) -> FarRows | None
     # the bounds mapped as transform maps a value, so a value equal to a bound maps equal to it
     upper = ((high + width) - center) / scale
     lower = ((low - width) - center) / scale
-    with np.errstate(invalid="ignore"):
-        beyond = np.maximum(Z - upper[:, None], lower[:, None] - Z)  # > 0: far
-    far = beyond > 0
+    far = (Z > upper[:, None]) | (Z < lower[:, None])  # (NaN compares False)
     rows = far.any(axis=0)
     if not rows.any():
         return None
@@ -128,9 +126,10 @@ def far_rows(preprocessor, Z: np.ndarray, frame: pd.DataFrame) -> FarRows | None
     found = FarRows(rows=int(rows.sum()),
                     first=name_data_rows([numbers[np.argmax(rows)]], files=files))  # fmt: skip
     for i in np.flatnonzero(far.any(axis=1)):
-        j = int(np.argmax(np.where(far[i], beyond[i], -np.inf)))
+        beyond = np.where(far[i], np.maximum(Z[i] - upper[i], lower[i] - Z[i]), -np.inf)
+        j = int(np.argmax(beyond))
         value = float(Z[i, j] * scale[i] + center[i])
-        found.columns[preprocessor.numeric_[i]] = (value, float(beyond[i, j] * scale[i]),
+        found.columns[preprocessor.numeric_[i]] = (value, float(beyond[j] * scale[i]),
                                                    float(low[i]), float(high[i]))  # fmt: skip
     return found
 

@@ -19,6 +19,7 @@ from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _T
                                    _is_dates, _looks_numeric, _none_hint, _numeric_values,
                                    _parse_text, _text_kind, _warn_identifier_dropped,
                                    _warn_spelling_variants)  # fmt: skip
+from probnn.tables.extrapolation import note_far_rows
 from probnn.tables.sources import SEPARATOR_ATTR, _located_rows, _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
@@ -101,6 +102,11 @@ class Preprocessor:
     center_, scale_ : list of float
         Training mean and standard deviation of each numeric column (scale 1
         when the column is constant).
+    range_ : list of (float, float) or None
+        Training minimum and maximum of each numeric column; :meth:`transform`
+        warns (:class:`~probnn.exceptions.ExtrapolationWarning`) of rows beyond it
+        by more than its width (:mod:`probnn.tables.extrapolation`). None: a model
+        file written before it was recorded (no check).
     categories_ : dict of str -> list of str
         The categories of each string column, in column order (the order of the
         one-hot blocks); each category gets one output column, and
@@ -234,6 +240,7 @@ class Preprocessor:
         indicators = getattr(self, "indicators_", [])  # absent: a preprocessor of an older probnn
         columns = np.empty((len(self.numeric_) + sum(widths) + len(indicators), n))
         self._standardise_numbers(frame, columns[: len(self.numeric_)])
+        note_far_rows(self, columns[: len(self.numeric_)], frame)
         at = len(self.numeric_)
         for (name, cats), width in zip(self.categories_.items(), widths):
             column = frame[name]
@@ -366,6 +373,9 @@ class Preprocessor:
             # columns read as numbers: "thousands", "decimal", "datetime" or "date:<format>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
+        ranges = getattr(self, "range_", None)
+        if ranges is not None:  # the training rows' (low, high) of each numeric column
+            meta["range"] = [[float(low), float(high)] for low, high in ranges]
         dropped = getattr(self, "dropped_", [])
         if dropped:  # written only when there are some: other models' files are unchanged
             meta["dropped"] = [str(c) for c in dropped]
@@ -411,6 +421,12 @@ class Preprocessor:
                 raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
                                 f"'date:<format>' for column {name!r} in the model file; found "
                                 f"{kind!r}")  # fmt: skip
+        ranges = meta.get("range")  # absent from files written before it was recorded
+        self.range_ = None if ranges is None else [(float(lo), float(hi)) for lo, hi in ranges]
+        if self.range_ is not None and (len(self.range_) != len(self.numeric_) or not all(
+                math.isfinite(lo) and math.isfinite(hi) and lo <= hi for lo, hi in self.range_)):  # fmt: skip
+            raise DataError("expected one finite training range (low <= high) per numeric "
+                            "column in the model file")  # fmt: skip
         known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
@@ -456,6 +472,7 @@ class _ColumnScan:
         self.parser: str | None = None
         self.numeric = False
         self.moments = None
+        self.low, self.high = math.inf, -math.inf  # of the present values (a numeric column)
         self.median = None  # ExactMedian, or a list of the present values (in memory)
         self.counts: dict[str, int] | None = None
 
@@ -578,6 +595,10 @@ class _ColumnScan:
         if self.numeric:
             values = Preprocessor._numeric(column, self.name, self.parser)
             self.moments.update(values)
+            present = values[~np.isnan(values)]
+            if present.size:
+                self.low = min(self.low, float(present.min()))
+                self.high = max(self.high, float(present.max()))
             if isinstance(self.median, list):
                 self.median.append(values[~np.isnan(values)])
             elif self.median is not None:
@@ -692,7 +713,7 @@ class PreprocessorScan:
         for name in pre.dropped_:
             _warn_identifier_dropped(name)
         pre.columns_ = [name for name in self.columns if name not in pre.dropped_]
-        pre.numeric_, pre.center_, pre.scale_ = [], [], []
+        pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
         pre.indicators_ = [name for name, scan in self._scans.items()
                            if pre.impute and scan.missing and name not in pre.dropped_]
@@ -710,6 +731,7 @@ class PreprocessorScan:
                 pre.numeric_.append(name)
                 pre.center_.append(float(scan.moments.mean))
                 pre.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
+                pre.range_.append((scan.low, scan.high))
                 continue
             counts = scan.counts
             if pre.impute and scan.missing:

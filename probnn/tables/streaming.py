@@ -35,6 +35,7 @@ from probnn import defaults
 from probnn.exceptions import DataError, PrecisionError
 from probnn.metrics import RunningMetrics
 from probnn.tables.columns import _warn_spelling_variants
+from probnn.tables.extrapolation import tallied
 from probnn.tables.model import TabularModel, _in_float64, unseen_labels_warning
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
@@ -528,20 +529,21 @@ def fit_stream(
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
     n_test = n_train = 0
-    for batch in source.batches(columns):
-        parts = parts_of(batch)
-        test = batch.frame[parts == TEST]
-        if len(test):
-            y = _located(batch, lambda: model.encode_target(test))
-            dist = _located(batch, lambda: model.predict_dist(test))
-            running.update(y, dist)
-            if n_test < REPORT_ROWS:
-                tests.append(test.iloc[: REPORT_ROWS - n_test])
-                n_test += len(tests[-1])
-        train = batch.frame[parts == TRAIN]
-        if n_train < REPORT_ROWS and len(train):
-            trains.append(train.iloc[: REPORT_ROWS - n_train])
-            n_train += len(trains[-1])
+    with tallied(model.preprocessor):  # held-out rows far outside the range: one warning
+        for batch in source.batches(columns):
+            parts = parts_of(batch)
+            test = batch.frame[parts == TEST]
+            if len(test):
+                y = _located(batch, lambda: model.encode_target(test))
+                dist = _located(batch, lambda: model.predict_dist(test))
+                running.update(y, dist)
+                if n_test < REPORT_ROWS:
+                    tests.append(test.iloc[: REPORT_ROWS - n_test])
+                    n_test += len(tests[-1])
+            train = batch.frame[parts == TRAIN]
+            if n_train < REPORT_ROWS and len(train):
+                trains.append(train.iloc[: REPORT_ROWS - n_train])
+                n_train += len(trains[-1])
     info.metrics = running.result()
     info.test_sample = pd.concat(tests, ignore_index=True)
     info.train_sample = pd.concat(trains, ignore_index=True)
@@ -621,10 +623,11 @@ def predict_stream(model, source: TableSource, write: Callable[[str], None], *,
         Rows predicted.
     """
     n = 0
-    for batch in source.batches():
-        table = _located(batch, lambda: model.predict_table(batch.frame, coverage=coverage))
-        write(table.to_csv(index=False, header=n == 0, float_format="%.17g"))
-        n += len(table)
+    with tallied(model.preprocessor):  # rows far outside the training range: one warning
+        for batch in source.batches():
+            table = _located(batch, lambda: model.predict_table(batch.frame, coverage=coverage))
+            write(table.to_csv(index=False, header=n == 0, float_format="%.17g"))
+            n += len(table)
     return n
 
 
@@ -653,11 +656,12 @@ def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
         Rows scored.
     """
     running = RunningMetrics(model.is_classifier, coverage)
-    for batch in source.batches():
-        frame = _kept(batch, keep)
-        if len(frame):
-            y = _located(batch, lambda: model.encode_target(frame))
-            running.update(y, _located(batch, lambda: model.predict_dist(frame)))
+    with tallied(model.preprocessor):  # rows far outside the training range: one warning
+        for batch in source.batches():
+            frame = _kept(batch, keep)
+            if len(frame):
+                y = _located(batch, lambda: model.encode_target(frame))
+                running.update(y, _located(batch, lambda: model.predict_dist(frame)))
     if running.n == 0:
         raise DataError(f"expected rows to score in {source.path}; found none")
     return running.result(), running.n

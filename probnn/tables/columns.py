@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from probnn._say_once import per_command
 from probnn._validation import name_data_rows
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.sources import SEPARATOR_ATTR, _located_rows
@@ -336,27 +337,21 @@ def _spelling(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-# The keys of the spelling warnings said in this process: once each, as Python's "once"
+# The keys of the spelling warnings said in this command: once each, as Python's "once"
 # action would, since a selection's folds and families each fit the column again (with their
 # rows' counts) and its ``catch_warnings`` blocks reset the registry that says a text once.
-_SAID: set = set()
+_SAID = per_command()
 
 
 def _forget_said() -> None:
-    """Say each spelling warning again (a new command)."""
-    _SAID.clear()
+    """Say each spelling warning again (a new command, or a test)."""
+    _SAID.forget()
 
 
-@contextlib.contextmanager
-def unsaid() -> Iterator[None]:
+def unsaid() -> contextlib.AbstractContextManager[None]:
     """Spelling warnings said within are not remembered as said: for fits whose warnings
     are silenced (a selection's candidates), so that the fit kept says them."""
-    before = set(_SAID)
-    try:
-        yield
-    finally:
-        _SAID.clear()
-        _SAID.update(before)
+    return _SAID.unsaid()
 
 
 def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
@@ -386,9 +381,8 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
         return
     found.sort(key=lambda g: (-sum(n for _, n in g), g[0][0]))
     key = ("spelling", name, role, tuple(sorted(v for g in found for v, _ in g)))
-    if key in _SAID:
+    if not _SAID.first_time(key):
         return
-    _SAID.add(key)
     case = any(len({" ".join(v.split()) for v, _ in g}) > 1 for g in found)
     space = any(len({v.casefold() for v, _ in g}) > 1 for g in found)
     how = "case or spaces" if case and space else "case" if case else "spaces"
@@ -416,9 +410,8 @@ def _warn_identifier_dropped(name: str) -> None:
     for the column, however many fits (folds, families) drop it; keyed as the spelling
     warnings are."""
     key = ("identifier", name)
-    if key in _SAID:
+    if not _SAID.first_time(key):
         return
-    _SAID.add(key)
     message = DataWarning(
         f"column {name!r} dropped from the features: every one of its values is distinct (an "
         "identifier), so a new row's value is never one the model learned from"

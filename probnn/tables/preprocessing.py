@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from probnn._say_once import SayOnce
 from probnn._validation import describe_values, name_data_rows
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
@@ -352,9 +353,7 @@ class Preprocessor:
     def _warn_once(self, message: str) -> None:
         """A :class:`DataWarning` of :meth:`transform`, said once per preprocessor: the same
         rows are often transformed more than once (metrics, report)."""
-        said = self.__dict__.setdefault("_warned", set())
-        if message not in said:
-            said.add(message)
+        if self.__dict__.setdefault("_said", SayOnce()).first_time(message):
             warnings.warn(message, DataWarning, stacklevel=4)
 
     # ---------------------------------------------------------- model files

@@ -215,18 +215,6 @@ def _separator_line(line: bytes) -> str | None:
     return sep if sep not in "\r\n\"" else None
 
 
-def declared_separator(path: str | os.PathLike) -> str | None:
-    """The separator line 1 of a text table declares (``sep=;``, as Excel writes it), or None.
-
-    Such a line is no header: :func:`open_csv` skips it.
-    """
-    try:
-        with open_text_table(path) as fh:
-            return _separator_line(fh.readline(64))
-    except (OSError, EOFError, ValueError):
-        return None  # the readers name what cannot be read
-
-
 def not_utf8(path: str | os.PathLike, exc: UnicodeDecodeError,
              sep: str | None = None) -> DataError:  # fmt: skip
     """The one-line error of a text table that is not UTF-8: the line, character and column
@@ -274,7 +262,7 @@ def not_utf8(path: str | os.PathLike, exc: UnicodeDecodeError,
 
 def sniff_separator(path: str | os.PathLike) -> str:
     """The field separator of a text table among ``, ; TAB |``, from its first lines; the one
-    line 1 declares where it is Excel's ``sep=X`` (:func:`declared_separator`).
+    line 1 declares where it is Excel's ``sep=X`` (a line :func:`open_csv` reads past).
 
     The separator chosen splits every sampled line (quotes respected) into the
     same number of fields, more than one, and the most of them; a comma when

@@ -1,5 +1,5 @@
 """Column parsing: which text is numbers (thousands separators, decimal commas, ISO dates,
-datetime columns) and how to read it.
+datetime and duration columns) and how to read it.
 
 The rules a column is judged by, whole (:func:`_text_kind`, :func:`_looks_numeric`) or in
 pieces (``probnn.tables.preprocessing._ColumnScan`` gives the same answers), and the
@@ -19,7 +19,7 @@ import pandas as pd
 from probnn._say_once import per_command
 from probnn._validation import name_data_rows
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.sources import SEPARATOR_ATTR, _located_rows
+from probnn.tables.sources import NESTED_ATTR, SEPARATOR_ATTR, _located_rows
 
 __all__: list[str] = []  # the parsers are the package's own
 
@@ -133,7 +133,8 @@ def _comma_example(column: pd.Series, text: pd.Series) -> tuple[str, str]:
 def _text_kind(column: pd.Series) -> str | None:
     """How a column parses as numbers, when every present value parses the same way.
 
-    Returns ``"datetime"`` (a datetime column, naive or timezone-aware),
+    Returns ``"datetime"`` (a datetime column, naive or timezone-aware), ``"timedelta"``
+    (a duration column: a Parquet ``duration``, pandas' ``timedelta64``),
     ``"thousands"`` (``12,345.5``), ``"decimal"`` (``3,616`` in a ``;``-separated
     file; see :func:`_comma_kind`), ``"date:<strptime format>"`` (ISO dates) or None.
 
@@ -144,6 +145,8 @@ def _text_kind(column: pd.Series) -> str | None:
     """
     if _stamps(column) is not None:
         return "datetime"
+    if pd.api.types.is_timedelta64_dtype(column):
+        return "timedelta"
     if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
         return None
     present = column.dropna()
@@ -202,6 +205,12 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     it is: a model trained on text reads the same values from a numeric file.
     """
     present = column.notna().to_numpy()
+    if kind == "timedelta":  # days, the unit of the dates' days since 1970
+        if not pd.api.types.is_timedelta64_dtype(column):  # text ("1 days 02:00:00") read as such
+            column = pd.Series(pd.to_timedelta(column.astype(str).where(present), errors="coerce"),
+                               index=column.index)  # fmt: skip
+        values = (column / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, present & np.isnan(values)
     dates = kind == "datetime" or kind.startswith("date:")
     if dates and (stamps := _stamps(column)) is not None:
         values = _days(stamps)
@@ -231,8 +240,8 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
                 stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
                 values = np.where(ok, _days(pd.Series(stamps)), values)
     else:
-        raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
-                        f"'date:<format>'; found {kind!r}")  # fmt: skip
+        raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime', "
+                        f"'timedelta' or 'date:<format>'; found {kind!r}")  # fmt: skip
     return values, present & np.isnan(values)
 
 
@@ -264,6 +273,8 @@ def _describe_kind(kind: str) -> str:
         return "numbers with a decimal comma (like 3,25)"
     if kind == "datetime":
         return "dates (a datetime column, or ISO text like 2020-01-31)"
+    if kind == "timedelta":
+        return "durations (a timedelta column, or text like '1 days 02:00:00')"
     return f"dates in the format {kind[len('date:'):]} (like 2020-01-31)"
 
 
@@ -418,3 +429,42 @@ def _warn_identifier_dropped(name: str) -> None:
     )
     message.key = key
     warnings.warn(message, stacklevel=1)
+
+
+def _warn_row_label_dropped(name: str) -> None:
+    """The :class:`~probnn.exceptions.DataWarning` of a column under an empty header left out
+    of the features because every value is distinct (a row label: the index pandas'
+    ``to_csv`` and R's ``write.csv`` write); said once per process, keyed as the identifier
+    warning is."""
+    key = ("identifier", name)
+    if key in _SAID:
+        return
+    _SAID.add(key)
+    message = DataWarning(
+        f"column {name!r} (an empty header) dropped from the features: a distinct value in every "
+        "row under an empty header is a row label (the index pandas' to_csv and R's write.csv "
+        "write), not a measurement; name the column in the header to use it as a feature"
+    )
+    message.key = key
+    warnings.warn(message, stacklevel=1)
+
+
+_NESTED_VALUES = (list, tuple, dict, set, np.ndarray)
+
+
+def _refuse_nested(column: pd.Series, name: str) -> None:
+    """DataError for a column of lists, structs or maps (nested Parquet types), which no
+    number or category stands for: by its Arrow type where the reader recorded it
+    (``NESTED_ATTR``), else by its values (an object column holding lists or dicts)."""
+    arrow = column.attrs.get(NESTED_ATTR, {}).get(name)
+    if arrow is None and pd.api.types.is_object_dtype(column):
+        first = column.first_valid_index()  # (a column of them holds them throughout)
+        value = None if first is None else column.loc[first]
+        if isinstance(value, _NESTED_VALUES):
+            arrow = f"{type(value).__name__} values"
+    if arrow is not None:
+        raise DataError(
+            f"expected numbers, text or dates in column {name!r}; found the nested type {arrow} "
+            f"(lists, structs and maps are not features): drop it (--drop {name}) or write its "
+            "parts as columns of their own"
+        )

@@ -18,10 +18,11 @@ from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
                                    FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
                                    _is_dates, _looks_numeric, _none_hint, _numeric_values,
-                                   _parse_text, _text_kind, _warn_identifier_dropped,
+                                   _parse_text, _refuse_nested, _text_kind,
+                                   _warn_identifier_dropped, _warn_row_label_dropped,
                                    _warn_spelling_variants)  # fmt: skip
 from probnn.tables.extrapolation import note_far_rows
-from probnn.tables.sources import SEPARATOR_ATTR, _located_rows, _rows
+from probnn.tables.sources import SEPARATOR_ATTR, UNNAMED_ATTR, _located_rows, _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
 
@@ -51,7 +52,7 @@ class Preprocessor:
       become days since 1970-01-01 as a float (noon is ``.5``);
     * datetime columns (a Parquet file's, naive or timezone-aware) become days
       since 1970-01-01 the same way (an aware one by its instant: days since
-      1970-01-01 00:00 UTC);
+      1970-01-01 00:00 UTC); duration columns (``timedelta64``) become days;
     * numbers with thousands separators, when every present value matches
       ``-?([1-9]\d{0,2}(,\d{3})+|\d{1,3})(\.\d+)?`` (e.g. ``12,345.5``; not in a
       ``;``-separated file), become that number;
@@ -73,8 +74,13 @@ class Preprocessor:
     in training, so its one-hot features (one per training row) could not help a
     prediction. It is left out of the features (``dropped_``, kept in the model
     file, so prediction ignores the column, present or not), with a
-    :class:`~probnn.exceptions.DataWarning`. Numbers are never dropped (an index
-    1..n cannot be told from a time). A
+    :class:`~probnn.exceptions.DataWarning`. A column under an empty header
+    (pandas reads it as ``Unnamed: N``; the file's header as written tells it from a
+    column named so) whose every value is present and distinct is a row label, the
+    index ``DataFrame.to_csv`` and R's ``write.csv`` write, and is dropped the same
+    way; one with no value at all (Excel's trailing empty columns) is ignored.
+    Named numbers are never dropped (an index 1..n cannot be told from a time
+    step). Lists, structs and maps (nested Parquet types) are refused by name. A
     :class:`~probnn.exceptions.DataWarning` also says when a string column looks
     like an identifier (more than 20 distinct values, in more than half of the
     rows, some repeated) and, in :meth:`transform`, when rows hold categories not
@@ -97,7 +103,7 @@ class Preprocessor:
     columns_ : list of str
         The feature columns, in the order of the table (less ``dropped_``).
     dropped_ : list of str
-        Identifier columns left out of the features.
+        Identifier columns and row labels left out of the features.
     numeric_ : list of str
         Numeric columns, in output order.
     center_, scale_ : list of float
@@ -118,8 +124,8 @@ class Preprocessor:
         Columns, in column order, with missing values in the training rows (when
         ``impute``): each has a 0/1 indicator output column, after the one-hot blocks.
     parsers_ : dict of str -> str
-        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"`` or
-        ``"date:<strptime format>"``.
+        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"``,
+        ``"timedelta"`` (days) or ``"date:<strptime format>"``.
     """
 
     def __init__(self, impute: bool = False):
@@ -369,7 +375,7 @@ class Preprocessor:
             # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
             "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
             "fill": [[str(k), v] for k, v in self.fill_.items()],
-            # columns read as numbers: "thousands", "decimal", "datetime" or "date:<format>"
+            # columns read as numbers: "thousands", "decimal", "datetime", "timedelta", "date:<f>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
         ranges = getattr(self, "range_", None)
@@ -415,11 +421,11 @@ class Preprocessor:
             raise DataError("expected missing-value indicators of distinct feature columns, "
                             "with imputation, in the model file")
         for name, kind in self.parsers_.items():  # each a parser this probnn has
-            if (kind not in ("thousands", "decimal", "datetime")
+            if (kind not in ("thousands", "decimal", "datetime", "timedelta")
                     and kind.removeprefix("date:") not in _DATE_FORMATS):  # fmt: skip
-                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
-                                f"'date:<format>' for column {name!r} in the model file; found "
-                                f"{kind!r}")  # fmt: skip
+                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime', "
+                                f"'timedelta' or 'date:<format>' for column {name!r} in the model "
+                                f"file; found {kind!r}")  # fmt: skip
         ranges = meta.get("range")  # absent from files written before it was recorded
         self.range_ = None if ranges is None else [(float(lo), float(hi)) for lo, hi in ranges]
         if self.range_ is not None and (len(self.range_) != len(self.numeric_) or not all(
@@ -466,6 +472,10 @@ class _ColumnScan:
         self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
         self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
         self.stamps = False  # a piece of a datetime dtype
+        self.durations = False  # a piece of a timedelta dtype
+        self.unnamed = False  # under an empty header (UNNAMED_ATTR)
+        self.labels: set | None = set()  # its distinct values while they are all distinct
+        self.aside: str | None = None  # "label" (a row label) or "empty": not a feature
         self.ungrouped: str | None = None  # the first value with a comma, not grouped
         self.dates = dict.fromkeys(_DATE_FORMATS, True)
         self.parser: str | None = None
@@ -476,13 +486,21 @@ class _ColumnScan:
         self.counts: dict[str, int] | None = None
 
     # -------------------------------------------------------- kind pass
-    def observe(self, column: pd.Series) -> None:
+    def observe(self, column: pd.Series, capped: bool = False) -> None:
+        _refuse_nested(column, self.name)
         n = len(column)
         absent = column.isna().to_numpy()
         missing = int(absent.sum())
         self.rows += n
         self.missing += missing
+        self.unnamed = self.unnamed or self.name in column.attrs.get(UNNAMED_ATTR, ())
+        if self.unnamed:
+            self._observe_labels(column, absent, capped)
         if missing == n:
+            return
+        if pd.api.types.is_timedelta64_dtype(column):
+            self.durations = True
+            self.parsed += n - missing
             return
         if pd.api.types.is_datetime64_any_dtype(column):
             self.stamps = True
@@ -533,6 +551,39 @@ class _ColumnScan:
         parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
         self.parsed += int(counts.to_numpy()[parsed].sum())
 
+    def _observe_labels(self, column: pd.Series, absent: np.ndarray, capped: bool) -> None:
+        """Keep the distinct values of a column under an empty header while every one is
+        present and distinct (a row label); streamed (``capped``), past
+        ``MAX_STREAMED_CATEGORIES`` such values the column is named, as a text column is."""
+        if self.labels is None:
+            return
+        if absent.any():
+            self.labels = None
+            return
+        values = column.tolist()
+        before = len(self.labels)
+        self.labels.update(values)
+        if len(self.labels) != before + len(values):
+            self.labels = None
+        elif capped and len(self.labels) > MAX_STREAMED_CATEGORIES:
+            raise DataError(
+                f"expected at most {MAX_STREAMED_CATEGORIES:,} distinct values in column "
+                f"{self.name!r}, under an empty header, to tell a row label in a streamed fit; "
+                f"found more, every one distinct so far (a row label?): drop it (--drop "
+                f"{self.name}) or name it in the header"
+            )
+
+    def set_aside(self) -> str | None:
+        """After the kind pass: ``"label"`` for a column under an empty header whose values
+        are all present and distinct (a row label), ``"empty"`` for one without a value;
+        None for a feature."""
+        if self.unnamed and self.missing == self.rows:
+            self.aside = "empty"
+        elif self.unnamed and self.labels is not None and self.rows > 0:
+            self.aside = "label"
+        self.labels = None
+        return self.aside
+
     def _note_commas(self, column: pd.Series, absent: np.ndarray) -> None:
         """Keep a value with a comma and the data rows of such values (an ambiguous one's error)."""
         text = column[~absent].astype(str)
@@ -549,6 +600,8 @@ class _ColumnScan:
         """:func:`_text_kind` of the whole column."""
         if self.stamps:
             return "datetime"
+        if self.durations:
+            return "timedelta"
         if not (self.textual and self.all_str):
             return None
         if self.comma:
@@ -635,39 +688,48 @@ class PreprocessorScan:
         self.columns = columns
         self.exact_median = exact_median
         self._scans = {name: _ColumnScan(name) for name in columns}
+        self._active = list(columns)  # the features, less row labels and empty columns
 
     def observe(self, frame: pd.DataFrame) -> None:
         """Kind pass: the next rows (every feature column)."""
         for name, scan in self._scans.items():
-            scan.observe(frame[name])
+            scan.observe(frame[name], capped=self.exact_median)
 
     def end_kinds(self) -> None:
-        """Missing-value errors (as :meth:`Preprocessor.fit` raises them), then each column's kind."""
+        """Row labels and empty columns under empty headers set aside, missing-value errors
+        (as :meth:`Preprocessor.fit` raises them), then each column's kind."""
         rows = next(iter(self._scans.values())).rows
-        missing = {name: scan.missing for name, scan in self._scans.items()}
-        self.preprocessor._check_missing_counts(missing, rows, fitting=True)
         for scan in self._scans.values():
-            scan.start_values(self.preprocessor.impute, self.exact_median)
+            scan.set_aside()
+        self._active = [name for name, scan in self._scans.items() if scan.aside is None]
+        if not self._active:
+            raise DataError("expected a feature column; found only columns under an empty header "
+                            "that are row labels or empty: add a feature column")  # fmt: skip
+        missing = {name: self._scans[name].missing for name in self._active}
+        self.preprocessor._check_missing_counts(missing, rows, fitting=True)
+        for name in self._active:
+            self._scans[name].start_values(self.preprocessor.impute, self.exact_median)
 
     def add(self, frame: pd.DataFrame) -> None:
         """Value pass: the next rows."""
-        for name, scan in self._scans.items():
-            scan.add(frame[name], capped=self.exact_median)
+        for name in self._active:
+            self._scans[name].add(frame[name], capped=self.exact_median)
 
     def check_held_out(self, frame: pd.DataFrame) -> None:
         """During the value pass: rows held out of the fit, checked as :meth:`add` checks the
         fitted rows (numbers, finite, within float32; no missing value without imputation),
         so a bad held-out value is named before training."""
         if not self.preprocessor.impute:
-            self.preprocessor._check_missing(frame[self.columns], fitting=False)
-        for name, scan in self._scans.items():
+            self.preprocessor._check_missing(frame[self._active], fitting=False)
+        for name in self._active:
+            scan = self._scans[name]
             if scan.numeric:
                 Preprocessor._numeric(frame[name], name, scan.parser)
 
     def end_values(self) -> None:
         """After the value pass: the statistics; with exact medians, see ``median_columns``."""
         for scan in self._scans.values():
-            if scan.numeric:
+            if scan.numeric and scan.aside is None:
                 scan.moments.finish()
                 if scan.moments.count == 0:
                     raise DataError(
@@ -702,22 +764,26 @@ class PreprocessorScan:
 
     def _finish(self) -> None:
         pre = self.preprocessor
-        pre.dropped_ = [name for name, scan in self._scans.items() if scan.identifier()]
-        if len(pre.dropped_) == len(self.columns):
+        pre.dropped_ = [name for name, scan in self._scans.items() if scan.aside == "label"
+                        or scan.aside is None and scan.identifier()]  # fmt: skip
+        if not [name for name in self._active if name not in pre.dropped_]:
             raise DataError(
                 f"expected a feature column that is not an identifier; every present value of "
                 f"{', '.join(map(repr, pre.dropped_))} is distinct, which says nothing about a "
                 f"new row: add a feature column"
             )
         for name in pre.dropped_:
-            _warn_identifier_dropped(name)
-        pre.columns_ = [name for name in self.columns if name not in pre.dropped_]
+            if self._scans[name].aside == "label":
+                _warn_row_label_dropped(name)
+            else:
+                _warn_identifier_dropped(name)
+        pre.columns_ = [name for name in self._active if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
         pre.indicators_ = [name for name, scan in self._scans.items()
-                           if pre.impute and scan.missing and name not in pre.dropped_]
+                           if pre.impute and scan.missing and name in pre.columns_]
         for name, scan in self._scans.items():
-            if name in pre.dropped_:
+            if name not in pre.columns_:
                 continue
             if scan.numeric:
                 if scan.parser is not None:

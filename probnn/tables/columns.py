@@ -437,9 +437,8 @@ def _warn_row_label_dropped(name: str) -> None:
     ``to_csv`` and R's ``write.csv`` write); said once per process, keyed as the identifier
     warning is."""
     key = ("identifier", name)
-    if key in _SAID:
+    if not _SAID.first_time(key):
         return
-    _SAID.add(key)
     message = DataWarning(
         f"column {name!r} (an empty header) dropped from the features: a distinct value in every "
         "row under an empty header is a row label (the index pandas' to_csv and R's write.csv "

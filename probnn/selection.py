@@ -107,8 +107,8 @@ SCREEN_NATS = 0.05
 ENSEMBLE_REFIT = defaults.ENSEMBLE_MEMBERS
 
 
-def cv_splits(n_rows: int, cv="auto", seed: int = 0,
-              labels: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def cv_splits(n_rows: int, cv="auto", seed: int = 0, labels: np.ndarray | None = None,
+              groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The training and held-out rows of each fold.
 
     Parameters
@@ -128,6 +128,10 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
         be in every fold's training rows: then :data:`N_SPLITS` stratified folds (the
         one-row class's fold scores it by the probability its model, which knows every
         class, leaves it: ``TabularModel.fit``'s ``classes``).
+    groups : ndarray of int, shape (n_rows,), optional
+        Each row's group (``tables.copies.copy_groups``: a row and its copies): the folds
+        of ``cv`` (an int or "auto", without ``labels``) are then folds of the groups, and
+        one split the row hash of the group's key, so a group is on one side of each.
 
     Returns
     -------
@@ -135,6 +139,8 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
+    if groups is not None:
+        return _group_splits(n_rows, cv, seed, np.asarray(groups))
     if isinstance(cv, str):
         if cv != "auto":
             raise ValueError(f"cv must be 'auto', an int, None or a splitter; found {cv!r}")
@@ -164,6 +170,24 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
         cv = KFold(n_splits=int(cv), shuffle=True, random_state=seed)
     splits = cv.split(np.zeros((n_rows, 1))) if hasattr(cv, "split") else cv
     return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in splits]
+
+
+def _group_splits(n_rows: int, cv, seed: int, groups: np.ndarray):
+    """:func:`cv_splits` of groups: K shuffled folds of the distinct groups (``KFold``, as
+    "auto" or an int K says, at most one fold per group), or the row hash of each row's
+    group key (``split_rows``' rule on the keys)."""
+    from sklearn.model_selection import KFold
+
+    distinct, inverse = np.unique(groups, return_inverse=True)
+    k = (min(N_SPLITS, distinct.size) if n_rows < LARGE_TABLE else None) if cv == "auto" else cv
+    if k is None or k == 1:
+        return [split_rows(n_rows, seed, TEST_FRACTION, keys=groups)]
+    if not isinstance(k, (int, np.integer)) or not 2 <= k <= distinct.size:
+        raise ValueError(f"cv must be 'auto', or an int between 1 and the groups ({distinct.size}) "
+                         f"with groups; found {cv!r}")  # fmt: skip
+    folds = KFold(n_splits=int(k), shuffle=True, random_state=seed).split(distinct)
+    return [(np.flatnonzero(~np.isin(inverse, held)).astype(np.intp),
+             np.flatnonzero(np.isin(inverse, held)).astype(np.intp)) for _, held in folds]
 
 
 def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],

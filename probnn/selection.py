@@ -130,8 +130,8 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0, labels: np.ndarray | None =
         class, leaves it: ``TabularModel.fit``'s ``classes``).
     groups : ndarray of int, shape (n_rows,), optional
         Each row's group (``tables.copies.copy_groups``: a row and its copies): the folds
-        of ``cv`` (an int or "auto", without ``labels``) are then folds of the groups, and
-        one split the row hash of the group's key, so a group is on one side of each.
+        of ``cv`` ("auto", an int or None; ``labels`` then unused) are folds of the groups,
+        and one split the row hash of the group's key, so a group is on one side of each.
 
     Returns
     -------
@@ -139,7 +139,7 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0, labels: np.ndarray | None =
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    if groups is not None:
+    if groups is not None and (cv is None or isinstance(cv, (str, int, np.integer))):
         return _group_splits(n_rows, cv, seed, np.asarray(groups))
     if isinstance(cv, str):
         if cv != "auto":
@@ -493,6 +493,7 @@ def select_model(
     ensemble: int | str = "auto",
     kinds: tuple[Sequence[str], str] | None = None,
     classes: Sequence | None = None,
+    groups: np.ndarray | None = None,
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -551,6 +552,10 @@ def select_model(
         row is held out has none here). Every class family's model, on the folds and
         refitted, knows them and gives a label without training rows the probability of its
         half pseudo-count (``TabularModel.fit``'s ``classes``). None: ``y``'s.
+    groups : ndarray of int, shape (n_rows,), optional
+        Each row's group, kept on one side of every fold and of each fold's early stopping
+        (``tables.copies.copy_groups``: a row with its copies; :func:`cv_splits`). None:
+        each row its own.
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -587,7 +592,7 @@ def select_model(
     from probnn.families import FAMILIES
 
     labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None
-    folds = cv_splits(frame.shape[0], cv, seed, labels)
+    folds = cv_splits(frame.shape[0], cv, seed, labels, groups)
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}; candidates: {', '.join(names)}, "
             "each as a constant model, a GLM and a network"
@@ -607,6 +612,7 @@ def select_model(
     absent = classes is not None and np.setdiff1d(
         np.asarray(classes, dtype=str), frame[target].to_numpy().astype(str)).size > 0
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
+                  **({"groups": groups} if groups is not None else {}),
                   n_jobs=n_jobs, calibration=False, censoring=censoring, **known,
                   **({"kinds": (kinds, why)} if absent else {}))  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]

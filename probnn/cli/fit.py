@@ -52,14 +52,10 @@ class _TableContent:
         """The keys the row hash splits ``rows`` (table row numbers) by."""
         return rows if self.keys is None else self.keys[rows]
 
-    def folds(self, train, args) -> dict:
-        """``select_model``'s ``cv``: the selection's folds of the training rows, a row's
-        copies in one fold (none given where the table has no copies)."""
-        if self.keys is None:
-            return {}
-        from probnn.selection import cv_splits
-
-        return {"cv": cv_splits(train.size, "auto", args.seed, groups=self.keys[train])}
+    def folds(self, train) -> dict:
+        """``select_model``'s ``groups``: the selection's folds of the training rows and
+        their early stopping keep a row's copies on one side (none where there are none)."""
+        return {} if self.keys is None else {"groups": self.keys[train]}
 
     def record(self, train, test) -> dict:
         """The model file's record of the table by content (``tables.model._training_data``)."""
@@ -180,7 +176,7 @@ def _cmd_fit(args) -> int:
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
             censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
             kinds=kinds,  # the held-out rows' values too
-            classes=classes, solver=args.solver, epochs=args.epochs, **content.folds(train, args),
+            classes=classes, solver=args.solver, epochs=args.epochs, **content.folds(train),
             **_estimator_params(args))  # fmt: skip
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out

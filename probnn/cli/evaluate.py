@@ -130,7 +130,8 @@ def _cmd_evaluate(args) -> int:
         _check_report_dir(report_dir, "--report",
                           [("the data", args.data), ("the model file", args.model)])  # fmt: skip
     model = _load_tabular(args.model)
-    # On the very data it was fitted on (the SHA-256 its model file records), a model is
+    # On the very data it was fitted on (the SHA-256 its model file records, or in memory the
+    # digest of the rows' values: tables.copies), a model is
     # scored on the rows its fit held out, the same rows by the same rule: on the rest it
     # trained, and figures from them would not be held-out figures.
     if _streams(args):
@@ -142,7 +143,8 @@ def _cmd_evaluate(args) -> int:
 
         source = TableSource(args.data)
         record, how = _fitted_on(model, args.data)  # (by its bytes: the table is not read whole)
-        keys = _copy_keys(record, _read(args.data)) if record else None  # (fitted in memory)
+        copies = record and record.get("copies")  # (a fit in memory: the table fits in memory)
+        keys = _copy_keys(record, _read(args.data)) if copies else None
         keep = _held_out_filter(record, keys) if record else None
         metrics, n_rows = evaluate_stream(model, source, coverage=args.coverage, keep=keep)
         frame = head_rows(source, keep=keep) if report_dir is not None else None

@@ -179,6 +179,7 @@ def _group_splits(n_rows: int, cv, seed: int, groups: np.ndarray):
     from sklearn.model_selection import KFold
 
     distinct, inverse = np.unique(groups, return_inverse=True)
+    inverse = inverse.reshape(-1)
     k = (min(N_SPLITS, distinct.size) if n_rows < LARGE_TABLE else None) if cv == "auto" else cv
     if k is None or k == 1:
         return [split_rows(n_rows, seed, TEST_FRACTION, keys=groups)]
@@ -186,8 +187,13 @@ def _group_splits(n_rows: int, cv, seed: int, groups: np.ndarray):
         raise ValueError(f"cv must be 'auto', or an int between 1 and the groups ({distinct.size}) "
                          f"with groups; found {cv!r}")  # fmt: skip
     folds = KFold(n_splits=int(k), shuffle=True, random_state=seed).split(distinct)
-    return [(np.flatnonzero(~np.isin(inverse, held)).astype(np.intp),
-             np.flatnonzero(np.isin(inverse, held)).astype(np.intp)) for _, held in folds]
+    splits = []
+    for _, held in folds:
+        out = np.zeros(distinct.size, dtype=bool)
+        out[held] = True
+        splits.append((np.flatnonzero(~out[inverse]).astype(np.intp),
+                       np.flatnonzero(out[inverse]).astype(np.intp)))  # fmt: skip
+    return splits
 
 
 def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],

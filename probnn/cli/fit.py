@@ -59,12 +59,13 @@ class _TableContent:
 
     def record(self, train, test) -> dict:
         """The model file's record of the table by content (``tables.model._training_data``)."""
-        import numpy as np
-
-        from probnn.tables.copies import content_sha256, training_row_hashes
+        from probnn.tables.copies import (content_sha256, count_training_rows, distinct_sorted,
+                                          training_row_hashes)  # fmt: skip
 
         hashes, sampled = training_row_hashes(self.digests[train])
-        repeats = int(np.count_nonzero(np.isin(self.digests[test], self.digests[train])))
+        # held-out rows that repeat a training row: what fresh rows of the law do (evaluate)
+        repeats = count_training_rows(self.digests[test], distinct_sorted(self.digests[train]),
+                                      sampled=False)[0]  # fmt: skip
         return {"columns": self.columns, "content_sha256": content_sha256(self.digests),
                 "held_out_rows": int(test.size), "held_out_repeats": repeats,
                 "copies": self.keys is not None, "row_hashes": hashes,

@@ -107,8 +107,8 @@ SCREEN_NATS = 0.05
 ENSEMBLE_REFIT = defaults.ENSEMBLE_MEMBERS
 
 
-def cv_splits(n_rows: int, cv="auto", seed: int = 0,
-              labels: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def cv_splits(n_rows: int, cv="auto", seed: int = 0, labels: np.ndarray | None = None,
+              groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The training and held-out rows of each fold.
 
     Parameters
@@ -128,6 +128,10 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
         be in every fold's training rows: then :data:`N_SPLITS` stratified folds (the
         one-row class's fold scores it by the probability its model, which knows every
         class, leaves it: ``TabularModel.fit``'s ``classes``).
+    groups : ndarray of int, shape (n_rows,), optional
+        Each row's group (``tables.copies.copy_groups``: a row and its copies): the folds
+        of ``cv`` ("auto", an int or None; ``labels`` then unused) are folds of the groups,
+        and one split the row hash of the group's key, so a group is on one side of each.
 
     Returns
     -------
@@ -135,6 +139,8 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
+    if groups is not None and (cv is None or isinstance(cv, (str, int, np.integer))):
+        return _group_splits(n_rows, cv, seed, np.asarray(groups))
     if isinstance(cv, str):
         if cv != "auto":
             raise ValueError(f"cv must be 'auto', an int, None or a splitter; found {cv!r}")
@@ -164,6 +170,30 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
         cv = KFold(n_splits=int(cv), shuffle=True, random_state=seed)
     splits = cv.split(np.zeros((n_rows, 1))) if hasattr(cv, "split") else cv
     return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in splits]
+
+
+def _group_splits(n_rows: int, cv, seed: int, groups: np.ndarray):
+    """:func:`cv_splits` of groups: K shuffled folds of the distinct groups (``KFold``, as
+    "auto" or an int K says, at most one fold per group), or the row hash of each row's
+    group key (``split_rows``' rule on the keys)."""
+    from sklearn.model_selection import KFold
+
+    distinct, inverse = np.unique(groups, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    k = (min(N_SPLITS, distinct.size) if n_rows < LARGE_TABLE else None) if cv == "auto" else cv
+    if k is None or k == 1:
+        return [split_rows(n_rows, seed, TEST_FRACTION, keys=groups)]
+    if not isinstance(k, (int, np.integer)) or not 2 <= k <= distinct.size:
+        raise ValueError(f"cv must be 'auto', or an int between 1 and the groups ({distinct.size}) "
+                         f"with groups; found {cv!r}")  # fmt: skip
+    folds = KFold(n_splits=int(k), shuffle=True, random_state=seed).split(distinct)
+    splits = []
+    for _, held in folds:
+        out = np.zeros(distinct.size, dtype=bool)
+        out[held] = True
+        splits.append((np.flatnonzero(~out[inverse]).astype(np.intp),
+                       np.flatnonzero(out[inverse]).astype(np.intp)))  # fmt: skip
+    return splits
 
 
 def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
@@ -469,6 +499,7 @@ def select_model(
     ensemble: int | str = "auto",
     kinds: tuple[Sequence[str], str] | None = None,
     classes: Sequence | None = None,
+    groups: np.ndarray | None = None,
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -527,6 +558,10 @@ def select_model(
         row is held out has none here). Every class family's model, on the folds and
         refitted, knows them and gives a label without training rows the probability of its
         half pseudo-count (``TabularModel.fit``'s ``classes``). None: ``y``'s.
+    groups : ndarray of int, shape (n_rows,), optional
+        Each row's group, kept on one side of every fold and of each fold's early stopping
+        (``tables.copies.copy_groups``: a row with its copies; :func:`cv_splits`). None:
+        each row its own.
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -563,7 +598,7 @@ def select_model(
     from probnn.families import FAMILIES
 
     labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None
-    folds = cv_splits(frame.shape[0], cv, seed, labels)
+    folds = cv_splits(frame.shape[0], cv, seed, labels, groups)
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}; candidates: {', '.join(names)}, "
             "each as a constant model, a GLM and a network"
@@ -583,6 +618,7 @@ def select_model(
     absent = classes is not None and np.setdiff1d(
         np.asarray(classes, dtype=str), frame[target].to_numpy().astype(str)).size > 0
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
+                  **({"groups": groups} if groups is not None else {}),
                   n_jobs=n_jobs, calibration=False, censoring=censoring, **known,
                   **({"kinds": (kinds, why)} if absent else {}))  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]

@@ -58,7 +58,10 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     else:
         params_of = {}
     # the GLM's rules (cli._glm) on the rows compare_families trains on (its split_rows)
-    train, _ = split_rows(frame.shape[0], args.seed, args.test_size)
+    from probnn.cli.fit import _TableContent  # (a row's copies kept on one side, said)
+
+    groups = _TableContent(frame, args.target).keys
+    train, _ = split_rows(frame.shape[0], args.seed, args.test_size, groups)
     settle_glm(args, requested or families_of_kinds(kinds),
                train.size, censored=censoring is not None)  # fmt: skip
     result = compare_families(
@@ -67,7 +70,8 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
         levels=args.levels, family_params=params_of, n_jobs=args.jobs,
         say=lambda line: _say(args, line), hidden=args.hidden, solver=args.solver,
         epochs=args.epochs, progress=_progress(args) and not _runs_elsewhere(args),
-        censoring=censoring, **_estimator_params(args),
+        censoring=censoring, **({} if groups is None else {"groups": groups}),
+        **_estimator_params(args),
     )  # fmt: skip
     for family in result.attempted:  # said once all are fitted (one bar per process would mix)
         _say(args, f"fitting {family} ...")

@@ -30,6 +30,48 @@ def _training_record(data_sha: str, rows: int, args, rule: str) -> dict:
             "test_fraction": float(args.test_size)}  # fmt: skip
 
 
+class _TableContent:
+    """The rows of a table in memory by their values (``tables.copies``): what the model file
+    records so ``evaluate`` knows its training rows in another file, and the split's keys
+    where whole rows of a continuous target repeat (copies, kept on one side of every split:
+    said in one warning line)."""
+
+    def __init__(self, frame, target: str) -> None:
+        from probnn.tables.copies import copy_groups, row_digests
+
+        self.columns = [str(c) for c in frame.columns]
+        self.digests = row_digests(frame, self.columns)
+        self.keys = copy_groups(frame, target, self.columns, self.digests)
+        if self.keys is not None:
+            copies = int(frame.shape[0] - len(set(self.keys.tolist())))
+            print(f"warning: {copies:,} rows repeat another row exactly (every column, the "
+                  f"target's continuous values too), copies rather than draws: each row is "
+                  f"kept on one side of the split, and of the folds, with its copies")  # fmt: skip
+
+    def rows(self, rows):
+        """The keys the row hash splits ``rows`` (table row numbers) by."""
+        return rows if self.keys is None else self.keys[rows]
+
+    def folds(self, train) -> dict:
+        """``select_model``'s ``groups``: the selection's folds of the training rows and
+        their early stopping keep a row's copies on one side (none where there are none)."""
+        return {} if self.keys is None else {"groups": self.keys[train]}
+
+    def record(self, train, test) -> dict:
+        """The model file's record of the table by content (``tables.model._training_data``)."""
+        from probnn.tables.copies import (content_sha256, count_training_rows, distinct_sorted,
+                                          training_row_hashes)  # fmt: skip
+
+        hashes, sampled = training_row_hashes(self.digests[train])
+        # held-out rows that repeat a training row: what fresh rows of the law do (evaluate)
+        repeats = count_training_rows(self.digests[test], distinct_sorted(self.digests[train]),
+                                      sampled=False)[0]  # fmt: skip
+        return {"columns": self.columns, "content_sha256": content_sha256(self.digests),
+                "held_out_rows": int(test.size), "held_out_repeats": repeats,
+                "copies": self.keys is not None, "row_hashes": hashes,
+                "row_hashes_sampled": sampled}  # fmt: skip
+
+
 def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
     """The model file and report folder of ``probnn fit``, checked before any training.
 
@@ -109,7 +151,8 @@ def _cmd_fit(args) -> int:
     # (selecting: the bad rows the type's family names are those every candidate meets)
     validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring,
                    dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
-    train, test = split_rows(frame.shape[0], args.seed, args.test_size)
+    content = _TableContent(frame, args.target)  # its rows' digests; a row's copies kept with it
+    train, test = split_rows(frame.shape[0], args.seed, args.test_size, content.keys)
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     # a class model knows every label of the column, held-out rows' too: a label whose
     # every row is held out is scored (its half pseudo-count's probability), said here
@@ -120,7 +163,7 @@ def _cmd_fit(args) -> int:
     if unseen:
         print(f"warning: {unseen}")
     # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
-    validation = _validation_rows(train, family, args)
+    validation = _validation_rows(content.rows(train), family, args)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
@@ -134,7 +177,8 @@ def _cmd_fit(args) -> int:
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
             censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
             kinds=kinds,  # the held-out rows' values too
-            classes=classes, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+            classes=classes, solver=args.solver, epochs=args.epochs, **content.folds(train),
+            **_estimator_params(args))  # fmt: skip
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out
             print(f"{selection.point_mass}; --point-mass density to score densities")
@@ -153,7 +197,8 @@ def _cmd_fit(args) -> int:
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
-    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH)
+    model.training_data = {**_training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH),
+                           **content.record(train, test)}  # fmt: skip
     _save_model(args, model, out)  # first: whatever fails after training, the model is kept
     held_out = frame.iloc[test]
     with _model_kept(out, "scoring the held-out rows"):

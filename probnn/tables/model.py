@@ -518,13 +518,16 @@ class TabularModel:
             "preprocessing": self.preprocessor.to_meta(),
             "estimator": est_meta,
         }
-        if self.training_data is not None:
-            meta["training_data"] = self.training_data
+        arrays = {f"estimator.{k}": v for k, v in arrays.items()}
+        if self.training_data is not None:  # (its rows' digests: an array beside the JSON)
+            meta["training_data"] = {k: v for k, v in self.training_data.items() if k != "row_hashes"}
+            if "row_hashes" in self.training_data:
+                arrays["training_data.row_hashes"] = self.training_data["row_hashes"]
         if self.censoring is not None:
             meta["censoring"] = self.censoring.to_meta()
         if self.target_parser is not None:  # absent otherwise: other models' files as before
             meta["target_parser"] = self.target_parser
-        return {f"estimator.{k}": v for k, v in arrays.items()}, meta
+        return arrays, meta
 
     @classmethod
     def _from_state(cls, arrays: dict[str, np.ndarray], meta: dict) -> "TabularModel":
@@ -545,7 +548,8 @@ class TabularModel:
         return cls(
             target=str(meta["target"]), family=str(meta["family"]),
             preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
-            training_data=_training_data(meta.get("training_data")),  # absent from older files
+            training_data=_training_data(meta.get("training_data"),  # absent from older files
+                                         arrays.get("training_data.row_hashes")),  # fmt: skip
             censoring=Censoring.from_meta(meta["censoring"]) if "censoring" in meta else None,
             target_parser=_target_parser(meta.get("target_parser")),  # absent from older files
         )  # fmt: skip
@@ -564,8 +568,9 @@ def _target_parser(value) -> str | None:
                      f"{shown if len(shown) <= 70 else shown[:70] + '...'}")  # fmt: skip
 
 
-def _training_data(record) -> dict | None:
-    """A model file's record of its training data, checked (ValueError naming the field)."""
+def _training_data(record, row_hashes=None) -> dict | None:
+    """A model file's record of its training data, checked (ValueError naming the field);
+    its record by content (``tables.copies.content_fields``) where the file has one."""
     if record is None:
         return None
 
@@ -587,7 +592,9 @@ def _training_data(record) -> dict | None:
             found = repr(record.get(key))
             found = found if len(found) <= 70 else found[:70] + "..."  # a hostile file's long string
             raise ValueError(f"expected a valid training_data {key!r}; found {found}")
-    return record
+    from probnn.tables.copies import content_fields
+
+    return content_fields(record, row_hashes)
 
 
 def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:

@@ -137,3 +137,20 @@ def test_a_class_model_of_counts_refuses_a_larger_count_naming_the_count_familie
     with pytest.raises(DataError) as info:
         model.encode_target(text.head(2).assign(cnt=["few", "none"]))
     assert "--family poisson" not in str(info.value)
+
+
+def test_tiny_folds_keep_the_class_networks_and_leave_out_the_count_networks():
+    # 45 rows of a rating 1-5 (an ordered logit in x1): the folds' 36 training rows are too
+    # few for a count network's early stopping (no count network), but a class network's
+    # budget is its epochs: the class networks are tried as without the count families
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"x1": rng.normal(size=45), "x2": rng.normal(size=45)})
+    latent = 1.5 * X["x1"].to_numpy() + rng.logistic(size=45)
+    y = pd.Series(1 + np.searchsorted([-2.0, -0.7, 0.7, 2.0], latent), name="rating")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sel = select_model(X, y)
+    tried = set(zip(sel.table["family"], sel.table["capacity"]))
+    assert {("categorical", "network"), ("ordinal", "network")} <= tried, sel.table
+    assert not {("poisson", "network"), ("negative-binomial", "network")} & tried
+    assert ("poisson", "glm") in tried and not any("no network tried" in n for n in sel.notes)

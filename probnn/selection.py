@@ -34,7 +34,8 @@ standard error of the lowest mean NLL, the simplest (constant < GLM < network; t
 NLL among equals; on a few counts a count family before a class family). The chosen
 candidate is refitted on all rows, except a network scored on one split, which is kept as
 fitted on the split's training rows (a large table: a fraction fewer rows, and no second
-network's time); a regression network scored by K folds is refitted as a deep ensemble of :data:`ENSEMBLE_REFIT` such networks (``ensemble``).
+network's time); a regression network scored by K folds is refitted as a deep ensemble of
+:data:`ENSEMBLE_REFIT` such networks (``ensemble``).
 
 :class:`probnn.auto.AutoRegressor` and :class:`~probnn.auto.AutoClassifier` are the same
 selection as scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,

@@ -65,6 +65,25 @@ def laplace_posterior(estimator, X: np.ndarray, y: np.ndarray, seed: int | None 
         raise DataError(f"the Laplace posterior over the network's weights: {exc}") from None
 
 
+def _count_hint(family: str, classes, column: pd.Series) -> str:
+    """What to say when a class model's labels are counts and a row holds one it never saw
+    (a count beyond its largest label): that the model is a class model over the labels
+    seen, and the count families that score every count; "" for other labels."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    known = np.asarray([c for c in classes if isinstance(c, (numbers.Number, np.number))],
+                       dtype=np.float64)  # fmt: skip
+    if known.size != len(classes) or not (_all_counts(known) and _all_counts(values)):
+        return ""
+    return (f"; the model ({family}) is a class model over the labels its training rows held: "
+            f"to score any count, fit with --family poisson or --family negative-binomial")
+
+
+def _all_counts(values: np.ndarray) -> bool:
+    """Whether ``values`` (shape (n,)) are n >= 1 non-negative integers."""
+    return values.size > 0 and bool(np.all(np.isfinite(values) & (values >= 0)
+                                           & (values == np.round(values))))  # fmt: skip
+
+
 class TabularModel:
     """Preprocessing + target encoding + a probnn estimator, fitted on one table.
 
@@ -366,8 +385,11 @@ class TabularModel:
             if self.censoring is not None:
                 return self.censoring.bounds(frame, self.target, get_family(self.family))
             return regression_target(column, self.target, get_family(self.family))
-        return _class_indices(target_labels(column, self.target), self.classes, self.target,
-                              column)  # fmt: skip
+        try:
+            return _class_indices(target_labels(column, self.target), self.classes,
+                                  self.target, column)  # fmt: skip
+        except DataError as exc:
+            raise DataError(f"{exc}{_count_hint(self.family, self.classes, column)}") from None
 
     def _target_as_recorded(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with its target column read as the training file's was

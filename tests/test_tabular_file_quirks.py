@@ -136,9 +136,9 @@ def test_row_names_written_by_r_are_a_row_label(tmp_path):
 
 def test_streamed_past_the_cap_a_row_label_is_named(tmp_path, monkeypatch):
     # streamed, distinct values are kept up to a cap (bounded memory), as a text column's
-    import probnn.tables.preprocessing as preprocessing
+    import probnn.tables.preprocessing_scan as preprocessing_scan
 
-    monkeypatch.setattr(preprocessing, "MAX_STREAMED_CATEGORIES", 30)
+    monkeypatch.setattr(preprocessing_scan, "MAX_STREAMED_CATEGORIES", 30)
     path = tmp_path / "indexed.csv"
     _table(60).to_csv(path)
     with pytest.raises(DataError, match=r"column 'Unnamed: 0', under an empty header.*--drop"):

@@ -17,7 +17,7 @@ from probnn.estimators._base import (
 )
 from probnn.estimators._auto import auto_batch_size, auto_epochs, auto_validation_fraction
 from probnn.estimators._folds import applies as fold_rule_applies
-from probnn.estimators._folds import cross_validated_epochs
+from probnn.estimators._folds import cross_validated_epochs, set_constant_scale
 from probnn.estimators._state import register_state
 from probnn.estimators._target import check_resolution, weighted_shift_scale
 from probnn.estimators._widening import scale_factor
@@ -86,6 +86,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
       after every epoch; the first epoch (in optimiser steps) within one
       standard error of the least pooled NLL is that of one fit on all rows,
       whose scales are widened on the folds' held-out rows (``recalibrate``).
+      A learned scale (or spread) is made one constant unless the folds find
+      it better by more than one standard error (``estimators._folds``).
       Unchecked, that fit's learned scale collapsed (R's FoodExpenditure:
       2.4e19 nats held out; ``bench/studies/tiny_tables.md``).
     - ``batch_size="auto"``: ``n_train // 50`` clipped to [32, 200] (and to
@@ -587,6 +589,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                           on_epoch=folds.stop if folds else getattr(self, "_fold_on_epoch", None))
         if interval:
             self._head = head.base  # the network's outputs, whatever the targets' layout
+        if folds is not None and folds.constant_scale:  # the folds chose one scale for all x
+            set_constant_scale(self, X, y_fit, w, head)
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
         self.scale_factor_ = (1.0 if incremental else folds.factor if folds

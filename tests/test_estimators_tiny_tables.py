@@ -59,7 +59,10 @@ def test_the_factor_is_the_maximum_likelihood_one_of_the_folds_held_out_rows():
         parts = _folds._held_out_parts(folds, splits, X, y, w)
         found = _folds._held_out_factor(est, parts, splits, w)
         dists = [f.predict_dist(X[held]) for f, (_, held) in zip(folds, splits)]
-        loc, scale = (np.concatenate([getattr(d, k) for d in dists]) for k in ("loc", "scale"))
+        loc = np.concatenate([d.loc for d in dists])
+        # each fold's held-out scales bounded below by its least on its training rows
+        scale = np.concatenate([np.maximum(d.scale, f.predict_dist(X[train]).scale.min())
+                                for d, f, (train, _) in zip(dists, folds, splits)])
         yh = np.concatenate([y[held] for _, held in splits])
         res = optimize.minimize_scalar(
             lambda t: -stats.norm.logpdf(yh, loc, np.exp(t) * scale).mean(),
@@ -189,3 +192,40 @@ def test_the_one_standard_error_rule_between_a_learned_and_a_constant_scale():
     near = np.full(6, 1.05)
     assert by_hand(near, 1.2)
     assert _folds._prefers_constant_scale(parts(near, 1.2), w, splits) is True
+
+
+def _t3_heteroscedastic(seed: int):
+    """``bench/studies/tiny_tables_scale.py``'s "t3-heteroscedastic" case: 20-39 training
+    rows and 5,000 fresh ones of y = x + (0.5 + 0.5 |x|) N(0, 1), x Student-t (3 df), x
+    standardised on the training rows; returns them and the fresh rows' true sd."""
+    rng = np.random.default_rng(1000 + seed)
+    n = int(rng.integers(20, 40))
+    x = rng.standard_t(3, size=(n + 5000, 1))
+    sd = 0.5 + 0.5 * np.abs(x[:, 0])
+    y = x[:, 0] + sd * rng.normal(size=n + 5000)
+    X = (x - x[:n].mean(0)) / x[:n].std(0)
+    return X[:n], y[:n], X[n:], y[n:], x[n:, 0], sd[n:]
+
+
+def test_a_kept_learned_scale_is_never_below_its_least_on_the_training_rows(tmp_path):
+    from probnn.model_file import load_model, save_model
+
+    # before: fresh rows scored 3.5e5 nats a row (the scale head's extrapolation)
+    X, y, X_new, y_new, loc_new, sd_new = _t3_heteroscedastic(9)
+    model = MLPRegressor(random_state=9).fit(X, y)
+    assert model.scale_floor_ is not None  # the folds kept the learned scale
+    scales = np.asarray(model.predict_dist(X_new).scale)
+    least = np.asarray(model.predict_dist(X).scale).min()
+    assert scales.min() >= least * (1 - 1e-6)
+    # the raw network, unbounded, goes below it far from the training rows
+    raw = model._network.forward(np.ascontiguousarray(X_new, dtype=np.float32))
+    assert raw[:, 1].min() < model.scale_floor_
+    # oracle: scipy's Normal on the fresh rows, of the constant model and of the truth
+    nll = model.score_nll(X_new, y_new)
+    constant = -stats.norm.logpdf(y_new, y.mean(), y.std()).mean()
+    truth = -stats.norm.logpdf(y_new, loc_new, sd_new).mean()
+    assert truth < nll < constant + 1.0, (truth, nll, constant)
+    # the model file keeps the bound
+    save_model(model, tmp_path / "m.safetensors")
+    again = load_model(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(again.predict_dist(X_new).scale, model.predict_dist(X_new).scale)

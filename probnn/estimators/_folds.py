@@ -27,7 +27,7 @@ from probnn import defaults
 from probnn.estimators._auto import auto_batch_size, auto_validation_fraction
 
 __all__ = ["FoldChoice", "applies", "constant_scale_applies", "cross_validated_epochs",
-           "fit_constant_scale", "one_se_epoch"]
+           "bound_scale", "fit_constant_scale", "one_se_epoch"]
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,12 @@ def _has_learned_scale(head) -> bool:
                 or head.spread_power is not None)  # fmt: skip
 
 
+def _spread_grows(head) -> bool:
+    """Whether raw output 1 widens the distribution as it grows (a location-scale family's
+    scale, the log-normal's sigma; not the gamma's, Weibull's or log-logistic's shape)."""
+    return bool(head.location_scale or (head.spread_power or 0) > 0)
+
+
 def constant_scale_applies(head) -> bool:
     """Whether the folds also score the constant-scale variant: a learned scale or spread
     (normal, laplace, studentt, log-normal, gamma, weibull, log-logistic; not a fixed or
@@ -207,7 +213,10 @@ def _held_out_parts(folds, splits, X, y, w) -> list:
         raw = np.asarray(fold._raw(X[held]), dtype=np.float64)
         c = None
         if raw.ndim == 2 and raw.shape[1] == 2:
-            c = fit_constant_scale(p, fold._raw(X[train]), y[train], w[train])
+            raw_train = fold._raw(X[train])
+            c = fit_constant_scale(p, raw_train, y[train], w[train])
+            if _spread_grows(p.base):  # bound_scale's bound
+                np.maximum(raw[:, 1], np.min(raw_train[:, 1]), out=raw[:, 1])
         parts.append((p, raw, y[held], c))
     return parts
 
@@ -258,15 +267,27 @@ def _held_out_factor(estimator, parts, splits, w) -> float:
     return max(1.0, factor)
 
 
-def set_constant_scale(estimator, X, y_fit, w, head) -> None:
-    """The fit on all rows with its scale output made one constant, as the folds chose
-    (``FoldChoice.constant_scale``): the output layer's weights into it zeroed, its bias the
-    maximum-likelihood raw scale of the training rows (standardised ``y_fit`` under the
-    training ``head``) given the network's locations."""
+def bound_scale(estimator, folds: FoldChoice, X, y_fit, w, head) -> float | None:
+    """The fit on all rows' scale output as the folds chose (``FoldChoice.constant_scale``):
+    one constant, the output layer's weights into it zeroed and its bias the maximum-likelihood
+    raw scale of the training rows (standardised ``y_fit`` under the training ``head``) given
+    the network's locations (returns None); or the learned one, whose least raw value on the
+    training rows is returned where that output grows with the spread (``_spread_grows``):
+    ``scale_floor_``, below which ``_raw`` never predicts it (the folds score it so too).
+
+    A learned scale shrinks away from the rows it was fitted on where nothing held out
+    scored it (heptathlon, 20 rows: 1.7 points on a held-out athlete outside the training
+    rows' box, 27 at least on the training rows; 50.5 nats a row held out, 7.7 with the bound);
+    None where the family has no learned scale in the second of two outputs."""
     from probnn.families._affine import AffineTarget
 
     network = estimator._network
     raw = np.asarray(network.forward(X), dtype=np.float64)
+    if not (constant_scale_applies(head) and raw.ndim == 2 and raw.shape[1] == 2):
+        return None
+    if not folds.constant_scale:  # (a bound where raw output 1 grows with the spread)
+        return float(np.min(raw[:, 1])) if _spread_grows(head) else None
     value = fit_constant_scale(AffineTarget(head, 0.0, 1.0), raw, y_fit, w)
     network.coefs[-1][:, 1] = 0.0
     network.intercepts[-1][1] = value
+    return None

@@ -11,7 +11,7 @@ from probnn.cli._common import (_check_output_file, _check_report_dir, _drop, _e
                                 _print_metrics, _progress, _read, _runs_elsewhere, _say,
                                 _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
-from probnn.cli._glm import default_solver, settle_glm
+from probnn.cli._glm import checks_glm_by_folds, default_solver, glm_fold_warning, settle_glm
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
                                 _check_levels, _cluster, _estimator_params, _family_params,
                                 _in_memory_only, _streams)  # fmt: skip
@@ -186,17 +186,25 @@ def _cmd_fit(args) -> int:
         for note in selection.notes:
             print(f"warning: {note}")
     else:
-        with _cluster(args):
-            model = TabularModel.fit(
-                frame.iloc[train], args.target, family=family, hidden=args.hidden,
+        def fit(rows, validation=None, progress=False):
+            return TabularModel.fit(
+                rows, args.target, family=family, hidden=args.hidden,
                 solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-                progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
+                progress=progress, ensemble=args.ensemble,
                 n_jobs=args.jobs, levels=args.levels, censoring=censoring,
                 validation=validation, **_estimator_params(args), **extra, **known,
             )  # fmt: skip
+
+        with _cluster(args):
+            model = fit(frame.iloc[train], validation,
+                        _progress(args) and not _runs_elsewhere(args))  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
+    if not select and checks_glm_by_folds(args, family, train.size, censoring is not None):
+        warning = glm_fold_warning(frame.iloc[train], fit, args.seed)  # cli._glm: < 40 rows
+        if warning:
+            print(warning)
     model.training_data = {**_training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH),
                            **content.record(train, test)}  # fmt: skip
     _save_model(args, model, out)  # first: whatever fails after training, the model is kept

@@ -519,7 +519,11 @@ class BaseNetworkEstimator(BaseEstimator):
         """Raw network outputs, shape (n_samples, n_outputs), for new data."""
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, reset=False, dtype=self._np_dtype())
-        return self._network.forward(np.ascontiguousarray(X))
+        raw = self._network.forward(np.ascontiguousarray(X))
+        floor = getattr(self, "scale_floor_", None)  # a tiny table's regressor (_folds)
+        if floor is not None:
+            np.maximum(raw[:, 1], floor, out=raw[:, 1])
+        return raw
 
     def _nll_per_row(self, X, y) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

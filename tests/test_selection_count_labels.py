@@ -154,3 +154,29 @@ def test_tiny_folds_keep_the_class_networks_and_leave_out_the_count_networks():
     assert {("categorical", "network"), ("ordinal", "network")} <= tried, sel.table
     assert not {("poisson", "network"), ("negative-binomial", "network")} & tried
     assert ("poisson", "glm") in tried and not any("no network tried" in n for n in sel.notes)
+
+
+def test_fit_says_the_pseudo_count_only_when_a_class_model_is_chosen(tmp_path, capsys,
+                                                                     monkeypatch):  # fmt: skip
+    """A count no training row holds (only a held-out row): a class model would score it by
+    half a pseudo-count, which fit says; a count family scores any count, so when the
+    selection chooses one there is nothing to say (before: said whatever was chosen)."""
+    from _cli import run
+
+    from probnn._split import split_rows
+    from probnn.families import FAMILIES
+    from probnn.model_file import load_model
+
+    X, y, _ = _poisson_table(200, 1)
+    _, test = split_rows(200, 0, 0.2)
+    y = y.copy()
+    y.iloc[test[0]] = 15  # far above every other count: held out only
+    assert (y == 15).sum() == 1
+    monkeypatch.chdir(tmp_path)
+    X.assign(cnt=y).to_csv(tmp_path / "counts.csv", index=False)
+    code, out, err = run(capsys, "fit", "counts.csv", "--target", "cnt", "--seed", "0",
+                         "--out", "m.probnn", "--quiet")  # fmt: skip
+    assert code == 0, err
+    family = load_model(tmp_path / "m.probnn").family
+    assert not FAMILIES[family].is_classifier, out  # the Poisson law's counts: a count family
+    assert "pseudo-count" not in out + err

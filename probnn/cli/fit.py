@@ -160,7 +160,7 @@ def _cmd_fit(args) -> int:
     classes = _column_classes(frame[args.target], args.target, family, args.levels, kinds)
     known = {} if classes is None else {"classes": classes}
     unseen = _unseen_labels(frame[args.target], train, test, classes, args.target)
-    if unseen:
+    if unseen and not select:  # (selecting: said only if a class model is chosen, below)
         print(f"warning: {unseen}")
     # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
     validation = _validation_rows(content.rows(train), family, args)
@@ -185,6 +185,10 @@ def _cmd_fit(args) -> int:
         print(selection.line)
         for note in selection.notes:
             print(f"warning: {note}")
+        from probnn.families import FAMILIES
+
+        if unseen and FAMILIES[model.family].is_classifier:  # a count family scores any count
+            print(f"warning: {unseen}")
     else:
         def fit(rows, validation=None, progress=False):
             return TabularModel.fit(

@@ -20,17 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from probnn.cli import main
+from _cli import run
+
 from probnn.selection import cv_splits
 from probnn.tables.split import TEST, row_parts
 
 FIT = ("--family", "normal", "--quiet")  # the default network: it learns its training rows
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def nats(out: str) -> float:

@@ -21,18 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from probnn.cli import main
+from _cli import run
+
 from probnn.tables.copies import (ROW_HASH_CAP, content_sha256, count_training_rows,
                                   row_digests, training_row_hashes)  # fmt: skip
 from probnn.tables.split import TEST, row_parts
 
 FAST = ("--family", "normal", "--hidden", "4", "--epochs", "5", "--quiet")
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def nats(out: str) -> float:

@@ -415,35 +415,21 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
     warnings.warn(message, stacklevel=1)
 
 
-def _warn_identifier_dropped(name: str) -> None:
-    """The :class:`~probnn.exceptions.DataWarning` of a text feature column left out of the
-    features because every present value is distinct (an identifier): said once per process
-    for the column, however many fits (folds, families) drop it; keyed as the spelling
-    warnings are."""
+def _warn_identifier_dropped(name: str, row_label: bool = False) -> None:
+    """The :class:`~probnn.exceptions.DataWarning` of a feature column left out of the
+    features because every value is distinct: a text identifier, or (``row_label``) any column
+    under an empty header, a row label (the index pandas' ``to_csv`` and R's ``write.csv``
+    write); said once per process for the column, however many fits (folds, families) drop
+    it; keyed as the spelling warnings are."""
     key = ("identifier", name)
     if not _SAID.first_time(key):
         return
-    message = DataWarning(
-        f"column {name!r} dropped from the features: every one of its values is distinct (an "
-        "identifier), so a new row's value is never one the model learned from"
-    )
-    message.key = key
-    warnings.warn(message, stacklevel=1)
-
-
-def _warn_row_label_dropped(name: str) -> None:
-    """The :class:`~probnn.exceptions.DataWarning` of a column under an empty header left out
-    of the features because every value is distinct (a row label: the index pandas'
-    ``to_csv`` and R's ``write.csv`` write); said once per process, keyed as the identifier
-    warning is."""
-    key = ("identifier", name)
-    if not _SAID.first_time(key):
-        return
-    message = DataWarning(
-        f"column {name!r} (an empty header) dropped from the features: a distinct value in every "
-        "row under an empty header is a row label (the index pandas' to_csv and R's write.csv "
-        "write), not a measurement; name the column in the header to use it as a feature"
-    )
+    why = ("(an empty header) dropped from the features: a distinct value in every row under an "
+           "empty header is a row label (the index pandas' to_csv and R's write.csv write), not "
+           "a measurement; name the column in the header to use it as a feature") if row_label \
+        else ("dropped from the features: every one of its values is distinct (an identifier), "
+              "so a new row's value is never one the model learned from")  # fmt: skip
+    message = DataWarning(f"column {name!r} {why}")
     message.key = key
     warnings.warn(message, stacklevel=1)
 

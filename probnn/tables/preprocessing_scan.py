@@ -19,7 +19,7 @@ from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _T
                                    FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
                                    _is_dates, _none_hint, _numeric_values, _parse_text,
                                    _refuse_nested, _warn_identifier_dropped,
-                                   _warn_row_label_dropped, _warn_spelling_variants)  # fmt: skip
+                                   _warn_spelling_variants)  # fmt: skip
 from probnn.tables.sources import SEPARATOR_ATTR, UNNAMED_ATTR, _located_rows, _rows
 
 if TYPE_CHECKING:  # (the preprocessor imports this module: its type only, for the hints)
@@ -385,10 +385,7 @@ class PreprocessorScan:
                 f"new row: add a feature column"
             )
         for name in pre.dropped_:
-            if self._scans[name].aside == "label":
-                _warn_row_label_dropped(name)
-            else:
-                _warn_identifier_dropped(name)
+            _warn_identifier_dropped(name, row_label=self._scans[name].aside == "label")
         pre.columns_ = [name for name in self._active if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}

@@ -6,8 +6,9 @@ import math
 import pathlib
 from collections.abc import Sequence
 
-from probnn.cli._common import (_check_report_dir, _drop, _end_of_training, _progress, _read,
-                                _runs_elsewhere, _say, _staged_report)  # fmt: skip
+from probnn.cli._common import (_check_report_dir, _check_rows_for, _drop, _end_of_training,
+                                _progress, _read, _runs_elsewhere, _say,
+                                _staged_report)  # fmt: skip
 from probnn.cli._errors import UsageError, in_option_words
 from probnn.cli._glm import settle_glm
 from probnn.cli.options import (_censoring, _check_family_params, _cluster, _estimator_params,
@@ -62,6 +63,8 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
 
     groups = _TableContent(frame, args.target).keys
     train, _ = split_rows(frame.shape[0], args.seed, args.test_size, groups)
+    for family, share in params_of.items():  # (a mixture of more components than rows)
+        _check_rows_for(family, share, train.size)
     settle_glm(args, requested or families_of_kinds(kinds),
                train.size, censored=censoring is not None)  # fmt: skip
     result = compare_families(

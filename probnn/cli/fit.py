@@ -7,9 +7,9 @@ import pathlib
 import time
 
 from probnn._split import split_rows
-from probnn.cli._common import (_check_output_file, _check_report_dir, _drop, _end_of_training, _inside,
-                                _print_metrics, _progress, _read, _runs_elsewhere, _say,
-                                _write_model_report)  # fmt: skip
+from probnn.cli._common import (_check_output_file, _check_report_dir, _check_rows_for, _drop,
+                                _end_of_training, _inside, _print_metrics, _progress, _read,
+                                _runs_elsewhere, _say, _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
 from probnn.cli._glm import checks_glm_by_folds, default_solver, glm_fold_warning, settle_glm
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
@@ -148,22 +148,27 @@ def _cmd_fit(args) -> int:
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
     _check_levels(args, family)
+    # the row count first: a wide table of 3 rows is refused before its columns are read
+    split_rows(frame.shape[0], args.seed, args.test_size)
     # (selecting: the bad rows the type's family names are those every candidate meets)
     validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring,
                    dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
     content = _TableContent(frame, args.target)  # its rows' digests; a row's copies kept with it
     train, test = split_rows(frame.shape[0], args.seed, args.test_size, content.keys)
+    # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
+    validation = _validation_rows(content.rows(train), family, args)
+    _check_rows_for(family, family_params, train.size,
+                    0 if validation is None else int(validation.sum()))
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     # a class model knows every label of the column, held-out rows' too: a label whose
     # every row is held out is scored (its half pseudo-count's probability), said here
     kinds = target_kinds(frame[args.target], args.levels) if select else None  # (held-out rows too)
     classes = _column_classes(frame[args.target], args.target, family, args.levels, kinds)
     known = {} if classes is None else {"classes": classes}
+    _check_n_classes(family_params, classes)
     unseen = _unseen_labels(frame[args.target], train, test, classes, args.target)
     if unseen and not select:  # (selecting: said only if a class model is chosen, below)
         print(f"warning: {unseen}")
-    # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
-    validation = _validation_rows(content.rows(train), family, args)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
@@ -260,6 +265,16 @@ def _unseen_labels(column, train, test, classes, target: str) -> str | None:
         return None
     rows = int(np.isin(labels[test], np.asarray(unseen, dtype=labels.dtype)).sum())
     return unseen_labels_warning(unseen, rows, target)
+
+
+def _check_n_classes(family_params: dict, classes) -> None:
+    """Bad usage: ``n_classes`` above the target's classes (its labels and --levels): a class
+    with no label can be neither named nor learnt, and each costs a network output per row
+    (n_classes=1e6 on 120 rows took 4 GB)."""
+    n_classes = family_params.get("n_classes")
+    if classes is not None and n_classes is not None and n_classes > len(classes):
+        raise UsageError(f"--family-param n_classes={n_classes:g}: the target has {len(classes):,} "
+                         "classes (its labels, and any --levels); name the others with --levels")
 
 
 def _validation_rows(train, family: str, args):

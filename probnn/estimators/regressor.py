@@ -542,6 +542,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                 f"{family.name!r} (use MLPClassifier)"
             )
         y = family.check_interval_target(y) if interval else family.check_target(y)
+        if reset and stream is None and not hasattr(self, "_fold_on_epoch"):
+            # a mixture of more components than the rows given (not a stream's first chunk,
+            # nor a fold's share of them: _folds)
+            getattr(family, "check_n_rows", lambda n_rows: None)(X.shape[0])
         w = training_weights(sample_weight, X.shape[0])
         if interval and not incremental and stream is None:  # (a chunk is not all the rows)
             check_has_maximum(y, w)

@@ -423,6 +423,10 @@ def fit_stream(
     if info.unseen_labels:  # (a label only held-out rows hold: scored, as in memory)
         (announce or say)(f"warning: {info.unseen_labels}")
     rows = info.rows
+    from probnn.families import get_family  # (refused: a mixture of more components than rows)
+
+    fitted_family = get_family(family, **(estimator_params.get("family_params") or {}))
+    getattr(fitted_family, "check_n_rows", lambda n_rows: None)(rows["train"])
     say(f"streaming {rows['all']:,} rows of {source.path} (first passes in "
         f"{info.preprocessing_seconds:.1f} s): training on {rows['train']:,}, validating on "
         f"{rows['validation']:,}, holding out {rows['test']:,} for testing")

@@ -564,11 +564,13 @@ def check_trainable_target(y: np.ndarray, where, target: str, family,
                            n_rows: int | None = None) -> None:  # fmt: skip
     """DataError, before training, for target values training cannot represent.
 
-    Two limits, each naming the data rows:
+    Three limits (the first and last naming the data rows):
 
     * the target's mean and standard deviation are summed in float64: every ``|y|`` must
       stay below ``sqrt(float64 max / n) / 2``, so that ``n`` squared deviations sum to
       a finite number (about 6.7e152 for 1,000 rows; a large offset is fine);
+    * a target that varies must vary by a standard deviation of at least float64's smallest
+      normal number (``check_resolvable_spread``: subnormal targets cannot be resolved);
     * a family trained on y itself (not standardised: not location-scale) sees y in the
       network's ``dtype``: every value must stay finite and inside the family's support
       there (a Beta target of 1e-300 is 0 in float32, a count of 1e40 is inf): else a
@@ -597,6 +599,9 @@ def check_trainable_target(y: np.ndarray, where, target: str, family,
             f"expected target {target!r} values whose squares float64 can sum over {n:,} rows "
             f"(|y| <= {bound:.3g}); found {describe_values(y[huge])} at {_rows(huge, where)}"
         )
+    from probnn.estimators._target import check_resolvable_spread
+
+    check_resolvable_spread(y, target=f"target {target!r}")  # (subnormal: float64 neither)
     if standardised is None:
         standardised = family.location_scale
     if standardised or np.dtype(dtype) == np.float64:

@@ -110,11 +110,14 @@ def _training_rows_warning(model, record_owner: str, data: str, frame) -> str | 
 
     from probnn.tables.copies import count_training_rows
 
-    found, checked = count_training_rows(digests, record["row_hashes"], record["row_hashes_sampled"])
+    found, checked = count_training_rows(digests, record["row_hashes"],
+                                         record["row_hashes_sampled"])  # fmt: skip
     held = record["held_out_rows"]
     share = record["held_out_repeats"] / held if held else 0.0
     expected = checked * share
-    spread = math.sqrt(checked * share * (1 - share) + checked**2 * share * (1 - share) / max(held, 1))
+    # binomial noise of the rows checked, plus that of the share the held-out rows estimate
+    variance = checked * share * (1 - share) + checked**2 * share * (1 - share) / max(held, 1)
+    spread = math.sqrt(variance)
     if found == 0 or found <= expected + 3 * spread:
         return None
     of = (f"of the {checked:,} rows whose digests fall in the model file's sample of them"

@@ -155,11 +155,11 @@ def _cmd_fit(args) -> int:
                    dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
     content = _TableContent(frame, args.target)  # its rows' digests; a row's copies kept with it
     train, test = split_rows(frame.shape[0], args.seed, args.test_size, content.keys)
+    settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
-    validation = _validation_rows(content.rows(train), family, args)
+    validation = _validation_rows(content.rows(train), family, args)  # (after the solver's set)
     _check_rows_for(family, family_params, train.size,
                     0 if validation is None else int(validation.sum()))
-    settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     # a class model knows every label of the column, held-out rows' too: a label whose
     # every row is held out is scored (its half pseudo-count's probability), said here
     kinds = target_kinds(frame[args.target], args.levels) if select else None  # (held-out rows too)

@@ -224,12 +224,14 @@ class Censoring:
         exact = (lower == upper) & np.isfinite(lower)
         values, n = lower[exact], len(lower)
         notes = []
-        for limit, side, name, end, event in (
-                (self.below, "below", "detection limit", "smallest", "left-censored there, by P(Y <= {:g})"),
-                (self.above, "above", "cap", "largest", "right-censored there, by P(Y > {:g})")):  # fmt: skip
+        sides = ((self.below, "below", "detection limit", "smallest",
+                  "left-censored there, by P(Y <= {:g})"),
+                 (self.above, "above", "cap", "largest", "right-censored there, by P(Y > {:g})"))
+        for limit, side, name, end, event in sides:
             if limit is None:
                 continue
-            beyond = np.unique(values[values < limit] if side == "below" else values[values > limit])
+            past = values < limit if side == "below" else values > limit
+            beyond = np.unique(values[past])
             head = f"target column {target!r}: "
             if beyond.size >= 2:
                 count = int(np.isin(values, beyond).sum())

@@ -82,7 +82,9 @@ def distinct_sorted(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted, by a sort (NumPy 2.4's ``np.unique`` of random uint64
     hashes them into a set, 15x slower on a million rows)."""
     ordered = np.sort(np.asarray(values).reshape(-1))
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
+    if not ordered.size:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
 def training_row_hashes(digests: np.ndarray) -> tuple[np.ndarray, bool]:

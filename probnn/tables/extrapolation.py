@@ -81,8 +81,9 @@ class FarRows:
 
     def message(self) -> str:
         """The warning's one line."""
+        named = list(self.columns.items())[:NAMED_COLUMNS]
         shown = [f"column {name!r}: {value:.6g} against {low:.6g}..{high:.6g}"
-                 for name, (value, _, low, high) in list(self.columns.items())[:NAMED_COLUMNS]]  # fmt: skip
+                 for name, (value, _, low, high) in named]  # fmt: skip
         more = len(self.columns) - NAMED_COLUMNS
         if more > 0:
             shown.append(f"and {more} more column{'s' if more > 1 else ''}")

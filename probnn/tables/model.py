@@ -542,7 +542,8 @@ class TabularModel:
         }
         arrays = {f"estimator.{k}": v for k, v in arrays.items()}
         if self.training_data is not None:  # (its rows' digests: an array beside the JSON)
-            meta["training_data"] = {k: v for k, v in self.training_data.items() if k != "row_hashes"}
+            meta["training_data"] = {k: v for k, v in self.training_data.items()
+                                     if k != "row_hashes"}  # fmt: skip
             if "row_hashes" in self.training_data:
                 arrays["training_data.row_hashes"] = self.training_data["row_hashes"]
         if self.censoring is not None:

@@ -456,8 +456,58 @@ def _measures(t: dict) -> str:
     return "; ".join(seen) or t.get("measure", "density")
 
 
+# issue 22's coverage bar about the nominal 0.90: 85-95%
+COVERAGE_BAND = 0.05
+
+
+def coverage_bar(seeds: list[dict], prefix: str = "auto") -> dict | None:
+    """Issue 22's coverage bar, 85-95%, about what a calibrated model covers.
+
+    A count law's 90% interval of whole counts holds its ends' whole masses, so a calibrated
+    model's coverage is its own mass of the intervals (``{prefix}_coverage_expected``: 0.955
+    on some count tables), not 0.90; the band of +-5 points is centred there, and is 85-95%
+    for a continuous law (own mass 0.90 exactly). The binomial z of coverage minus own mass
+    (held-out rows independent given the model) says whether a miss is more than noise.
+
+    Parameters
+    ----------
+    seeds : list of dict
+        A table's seed records (``{prefix}_coverage``, ``{prefix}_coverage_expected``,
+        ``n_test``).
+    prefix : str
+        Whose coverage: ``auto``, ``glm`` or ``default``.
+
+    Returns
+    -------
+    dict or None
+        ``coverage`` and ``expected`` (means over the seeds that have both), ``low`` and
+        ``high`` (the band), ``shifted`` (whether the own mass moved it off 85-95%), ``z``
+        (NaN without ``n_test``), ``met``; None where no seed has a coverage.
+    """
+    both = [r for r in seeds if r.get(f"{prefix}_coverage") is not None
+            and r.get(f"{prefix}_coverage_expected") is not None]  # fmt: skip
+    if not both:
+        cov = _mean(seeds, lambda r: r.get(f"{prefix}_coverage"))
+        if cov is None:
+            return None
+        both, expected = [], COVERAGE  # results from before the own mass was recorded
+    else:
+        cov = float(np.mean([r[f"{prefix}_coverage"] for r in both]))
+        expected = float(np.mean([r[f"{prefix}_coverage_expected"] for r in both]))
+    # the CLI's rule for printing the own mass: only where it is not the nominal
+    shift = expected - COVERAGE if abs(expected - COVERAGE) > 5e-5 else 0.0
+    low, high = 0.85 + shift, 0.95 + shift
+    var = [r[f"{prefix}_coverage_expected"] * (1 - r[f"{prefix}_coverage_expected"])
+           / r["n_test"] for r in both if r.get("n_test")]  # fmt: skip
+    z = ((cov - expected) / (math.sqrt(sum(var)) / len(var))
+         if both and len(var) == len(both) and sum(var) > 0 else math.nan)
+    return dict(coverage=cov, expected=expected, low=low, high=high, shifted=shift != 0.0, z=z,
+                met=low <= cov <= high)
+
+
 def targets(res: dict) -> list[tuple[str, bool, str]]:
-    """Issue 22's bar: auto at or below the right family's constant and GLM; coverage 85-95%."""
+    """Issue 22's bar: auto at or below the right family's constant and GLM; coverage 85-95%
+    (about the model's own mass of its intervals, for a count law: :func:`coverage_bar`)."""
     out = []
     for t in res["tables"]:
         if "skipped" in t:
@@ -468,9 +518,14 @@ def targets(res: dict) -> list[tuple[str, bool, str]]:
         if worst is not None:
             out.append((f"scenario 9 {t['table']}: auto <= constant and GLM of {t['right']}",
                         worst <= 0, f"auto - min(const, GLM) = {worst:+.3f} nats"))
-        if m["coverage"] is not None:
+        bar = coverage_bar(t["seeds"]) if m["coverage"] is not None else None
+        if bar is not None and not bar["shifted"]:
             out.append((f"scenario 9 {t['table']}: 90% intervals hold 85-95%",
-                        0.85 <= m["coverage"] <= 0.95, f"{m['coverage']:.2f}"))
+                        bar["met"], f"{bar['coverage']:.2f}"))
+        elif bar is not None:
+            out.append((f"scenario 9 {t['table']}: 90% intervals hold 85-95%, about their "
+                        f"own mass {bar['expected']:.3f} ({bar['low']:.3f}-{bar['high']:.3f})",
+                        bar["met"], f"{bar['coverage']:.3f} (z {bar['z']:+.2f})"))
     return out
 
 

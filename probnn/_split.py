@@ -12,7 +12,7 @@ TEST_FRACTION = 0.2
 MIN_ROWS = 5
 
 
-def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
+def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION, keys=None):
     """Training and held-out row indices by the row hash (:func:`probnn.tables.split.split_rows`).
 
     Row ``i`` is held out exactly when a streamed fit with the same seed and test fraction
@@ -24,6 +24,9 @@ def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
         Rows of the table.
     seed : int
     test_fraction : float, default=0.2
+    keys : ndarray of int, shape (n,), optional
+        Rows of one key go to one side (``tables.copies.copy_groups``: a row's copies kept
+        with it); default: each row its own.
 
     Returns
     -------
@@ -38,4 +41,4 @@ def split_rows(n: int, seed: int, test_fraction: float = TEST_FRACTION):
         raise DataError(f"expected at least {MIN_ROWS} data rows to hold some out for testing; found {n}")
     from probnn.tables.split import split_rows as hash_split  # here: numpy only when splitting
 
-    return hash_split(n, seed, test_fraction)
+    return hash_split(n, seed, test_fraction, keys)

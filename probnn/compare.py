@@ -366,6 +366,7 @@ def compare_families(
     calibration: bool = True,
     classes: Sequence | None = None,
     kinds: tuple[Sequence[str], str] | None = None,
+    groups: np.ndarray | None = None,
     **fit_params,
 ) -> FamilyComparison:
     """Fit each family on the same training rows and rank them by held-out NLL.
@@ -421,6 +422,10 @@ def compare_families(
         The target's kinds (:func:`probnn.tables.targets.target_kinds`) read from more rows
         than ``y``'s, with ``classes``: rows holding two of three labels are binary, the
         column is not. None: ``y``'s.
+    groups : ndarray of int, shape (n_rows,), optional
+        Each row's group, kept on one side of the split (``split`` not given) and of early
+        stopping's (``tables.copies.copy_groups``: a row with its copies). None: each row
+        its own.
     **fit_params
         Passed to :meth:`TabularModel.fit` (``hidden``, ``solver``, ``epochs``,
         ``progress``, estimator parameters such as ``learning_rate_init``).
@@ -462,7 +467,7 @@ def compare_families(
     # one exact 0 and beta): said with those rows, not silently absent
     left_out = [] if families is not None else families_left_out(frame[target], target, tried)
     if split is None:
-        train, test = split_rows(frame.shape[0], seed, test_size)
+        train, test = split_rows(frame.shape[0], seed, test_size, keys=groups)
     else:
         train, test = (np.asarray(part, dtype=np.intp) for part in split)
     if say is not None:
@@ -494,7 +499,8 @@ def compare_families(
                   levels=levels, prepared=shared, **fit_params,
                   **({"classes": classes[family]} if family in classes else {}),
                   validation=None if fit_params.get("ensemble", 1) > 1 else
-                  early_stopping_rows(train, family, seed, test_size, **settings),
+                  early_stopping_rows(train if groups is None else np.asarray(groups)[train],
+                                      family, seed, test_size, **settings),  # fmt: skip
                   **({"family_params": dict(params_of[family])} if params_of.get(family) else {}))
              for family in tried if problems[family] is None]  # fmt: skip
     # the families' fits run ahead through joblib; their results come in the families' order

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DataWarning", "NetworkTooLargeError", "PrecisionError",
-           "PrecisionWarning", "TrainingDivergedError", "SeparationWarning"]
+__all__ = ["DataError", "DataWarning", "ExtrapolationWarning", "NetworkTooLargeError",
+           "PrecisionError", "PrecisionWarning", "TrainingDivergedError", "SeparationWarning"]
 
 
 class DataError(ValueError):
@@ -85,3 +85,12 @@ class DataWarning(UserWarning):
 class PrecisionWarning(DataWarning):
     """Trained in float64, since float32 could not represent or resolve the target
     (:class:`PrecisionError`); no ``dtype`` was given. The model is saved in float64."""
+
+
+class ExtrapolationWarning(DataWarning):
+    """Rows to predict lie far outside the training rows' range: beyond a numeric column's
+    training ``[low, high]`` by more than its width (:mod:`probnn.tables.extrapolation`).
+
+    Their predictions extrapolate what the fit learned inside the range. The message says how
+    many rows, the farthest value of each column against its range, and the first row.
+    """

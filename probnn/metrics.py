@@ -12,6 +12,7 @@ Arrays go in, Python floats (or arrays for curves) come out.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -615,6 +616,17 @@ class RunningMetrics:
     def _add(self, key: str, value: float) -> None:
         self.sums[key] = self.sums.get(key, 0.0) + float(value)
 
+    def _add_squares(self, error: NDArray) -> None:
+        """Add ``sum(error**2)`` kept as ``se_unit**2 * se``, ``se_unit`` the largest
+        ``|error|`` so far (as LAPACK's dnrm2): errors of 1e-300 square to 0 in float64."""
+        largest = float(np.max(np.abs(error), initial=0.0))
+        unit = self.sums.get("se_unit", 0.0)
+        if largest > unit:  # a new unit: the sum so far rescaled to it
+            self.sums["se"] = self.sums.get("se", 0.0) * (unit / largest) ** 2
+            self.sums["se_unit"] = unit = largest
+        if unit > 0:
+            self._add("se", np.sum((error / unit) ** 2))
+
     def update(self, y_true: ArrayLike, dist) -> None:
         """Score the next rows: targets ``y_true`` (n,) as the estimator sees them (class
         indices for a classifier), and their predicted distributions (batch shape (n,))."""
@@ -666,7 +678,7 @@ class RunningMetrics:
         if scores is not None:  # a law without a CRPS (crps_rows) leaves it out
             self._add("crps", np.sum(scores))
         error = np.asarray(dist.mean, dtype=np.float64) - y
-        self._add("se", np.sum(error**2))
+        self._add_squares(error)
         self._add("ae", np.sum(np.abs(error)))
         lower, upper = central_interval(dist, self.coverage)
         self._add("covered", np.sum((lower <= y) & (y <= upper)))
@@ -706,6 +718,7 @@ class RunningMetrics:
             ks = float(np.max(np.abs(np.cumsum(self._pit_counts) / n - edges)))
         if "crps" in s:
             out["crps"] = s["crps"] / n
-        out.update(rmse=float(np.sqrt(s["se"] / n)), mae=s["ae"] / n, coverage=s["covered"] / n,
+        rmse = s.get("se_unit", 0.0) * math.sqrt(s.get("se", 0.0) / n)
+        out.update(rmse=rmse, mae=s["ae"] / n, coverage=s["covered"] / n,
                    coverage_expected=self.coverage + s["mass_excess"] / n, pit_ks=ks)  # fmt: skip
         return out

@@ -4,7 +4,8 @@ Of two models of the same data, the one with the lower negative log-likelihood o
 it was not fitted on is the better fit. :func:`select_model` applies that rule to the
 candidates ``family x capacity``: every family that fits the target's kinds (the
 registry's ``target_kinds``; a target of class labels only the class families, unless
-``families`` names others) at three capacities, simplest first:
+``families`` names others, and a few counts the class families and
+:data:`COUNT_FAMILIES_OF_LABELS`) at three capacities, simplest first:
 
 * ``constant``: the family's best constant model, which ignores the features
   (``TabularModel.fit(constant=True)``: a generalised linear model whose input weights
@@ -30,10 +31,11 @@ paired standard errors) the best candidate there. A
 candidate that fails (training diverged, a target its family cannot take) is dropped and
 recorded. The *one-standard-error rule* then chooses: of the candidates within one paired
 standard error of the lowest mean NLL, the simplest (constant < GLM < network; the lower
-NLL among equals). The chosen candidate is refitted on all rows, except a network scored
-on one split, which is kept as fitted on the split's training rows (a large table: a
-fraction fewer rows, and no second network's time); a regression network scored by K folds
-is refitted as a deep ensemble of :data:`ENSEMBLE_REFIT` such networks (``ensemble``).
+NLL among equals; on a few counts a count family before a class family). The chosen
+candidate is refitted on all rows, except a network scored on one split, which is kept as
+fitted on the split's training rows (a large table: a fraction fewer rows, and no second
+network's time); a regression network scored by K folds is refitted as a deep ensemble of
+:data:`ENSEMBLE_REFIT` such networks (``ensemble``).
 
 :class:`probnn.auto.AutoRegressor` and :class:`~probnn.auto.AutoClassifier` are the same
 selection as scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,
@@ -53,7 +55,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -105,10 +107,20 @@ SCREEN_NATS = 0.05
 # A regression network chosen by K folds is refitted as an ensemble of this many networks
 # (defaults.ENSEMBLE_MEMBERS, the M = 5 of deep ensembles): see select_model's ``ensemble``.
 ENSEMBLE_REFIT = defaults.ENSEMBLE_MEMBERS
+# A few distinct non-negative integers are class labels and counts (target kinds
+# ("ordered-classes", "count")): besides the class families, "auto" tries these count
+# families, the count kind's default (Poisson) and its one-parameter overdispersed
+# generalisation. A class model's support is the labels seen; a count law's is every count,
+# so the likelihood can choose between "ratings" and "counts" (their NLLs are log-masses of the
+# same integers) and a count model chosen scores a larger count at evaluate. The other count
+# families (zero-inflated, hurdle: extra mass at 0, which a class model's free label
+# probabilities already have) and the continuous families (by interval probability) are not
+# tried unless named: all thirteen cost 7-10x the CPU on r-wine-rating for +0.034 nats.
+COUNT_FAMILIES_OF_LABELS = ("poisson", "negative-binomial")
 
 
-def cv_splits(n_rows: int, cv="auto", seed: int = 0,
-              labels: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def cv_splits(n_rows: int, cv="auto", seed: int = 0, labels: np.ndarray | None = None,
+              groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The training and held-out rows of each fold.
 
     Parameters
@@ -128,6 +140,10 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
         be in every fold's training rows: then :data:`N_SPLITS` stratified folds (the
         one-row class's fold scores it by the probability its model, which knows every
         class, leaves it: ``TabularModel.fit``'s ``classes``).
+    groups : ndarray of int, shape (n_rows,), optional
+        Each row's group (``tables.copies.copy_groups``: a row and its copies): the folds
+        of ``cv`` ("auto", an int or None; ``labels`` then unused) are folds of the groups,
+        and one split the row hash of the group's key, so a group is on one side of each.
 
     Returns
     -------
@@ -135,6 +151,8 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
+    if groups is not None and (cv is None or isinstance(cv, (str, int, np.integer))):
+        return _group_splits(n_rows, cv, seed, np.asarray(groups))
     if isinstance(cv, str):
         if cv != "auto":
             raise ValueError(f"cv must be 'auto', an int, None or a splitter; found {cv!r}")
@@ -166,8 +184,33 @@ def cv_splits(n_rows: int, cv="auto", seed: int = 0,
     return [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in splits]
 
 
+def _group_splits(n_rows: int, cv, seed: int, groups: np.ndarray):
+    """:func:`cv_splits` of groups: K shuffled folds of the distinct groups (``KFold``, as
+    "auto" or an int K says, at most one fold per group), or the row hash of each row's
+    group key (``split_rows``' rule on the keys)."""
+    from sklearn.model_selection import KFold
+
+    distinct, inverse = np.unique(groups, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    k = (min(N_SPLITS, distinct.size) if n_rows < LARGE_TABLE else None) if cv == "auto" else cv
+    if k is None or k == 1:
+        return [split_rows(n_rows, seed, TEST_FRACTION, keys=groups)]
+    if not isinstance(k, (int, np.integer)) or not 2 <= k <= distinct.size:
+        raise ValueError(f"cv must be 'auto', or an int between 1 and the groups ({distinct.size}) "
+                         f"with groups; found {cv!r}")  # fmt: skip
+    folds = KFold(n_splits=int(k), shuffle=True, random_state=seed).split(distinct)
+    splits = []
+    for _, held in folds:
+        out = np.zeros(distinct.size, dtype=bool)
+        out[held] = True
+        splits.append((np.flatnonzero(~out[inverse]).astype(np.intp),
+                       np.flatnonzero(out[inverse]).astype(np.intp)))  # fmt: skip
+    return splits
+
+
 def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
                               outputs: Mapping[tuple[str, str], int] | None = None,
+                              covering: Collection[str] = (),
                               ) -> tuple[tuple[str, str], tuple[str, str], dict]:  # fmt: skip
     """The simplest candidate within one paired standard error of the best, and of every
     candidate with a lower mean NLL (paired over the rows: a candidate clearly beaten by
@@ -175,7 +218,8 @@ def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
 
     Simplest: the first capacity of :data:`CAPACITIES`; among those, the family with the
     fewest raw outputs (parameters per row: a negative binomial before its zero-inflated
-    form); then the lower mean NLL.
+    form); then the lower mean NLL. Before all these, a family of ``covering`` (whose support
+    holds every value the target's kind can take) is preferred to the others.
 
     Parameters
     ----------
@@ -183,6 +227,13 @@ def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
         Each candidate's per-row held-out NLL, on the same rows in the same order.
     outputs : dict of (family, capacity) -> int, optional
         Each candidate's number of raw outputs (default: all equal).
+    covering : collection of str, optional
+        The families whose support is the target's whole kind where others' is not: on a
+        target of few counts, the count families (their support every count) against the
+        class families (the labels seen). Within noise of each other the count family is
+        chosen whatever its capacity: the folds cannot show the class model's blind spot (it
+        was given every label of the column, held-out rows' too, and no fold holds a count
+        beyond them), while on new rows a larger count is a refusal, not a cost.
 
     Returns
     -------
@@ -204,7 +255,8 @@ def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
             and not any(_clearly_behind(nll_rows[c], nll_rows[d]) for d in nll_rows
                         if mean[d] < mean[c])]  # fmt: skip
     outputs = outputs or {}
-    chosen = min(near, key=lambda c: (CAPACITIES.index(c[1]), outputs.get(c, 0), mean[c]))
+    chosen = min(near, key=lambda c: (c[0] not in covering, CAPACITIES.index(c[1]),
+                                      outputs.get(c, 0), mean[c]))  # fmt: skip
     return chosen, best, se
 
 
@@ -274,13 +326,16 @@ class Selection:
 def _candidate_families(kinds: Sequence[str], families: Sequence[str] | None,
                         task: str | None) -> list[str]:  # fmt: skip
     """The families tried: those named, else those of the target's kinds (a target of class
-    labels: only the class families), limited to ``task``'s side."""
+    labels: the class families, and :data:`COUNT_FAMILIES_OF_LABELS` where the labels are
+    also counts), limited to ``task``'s side."""
     from probnn.families import FAMILIES, LABEL_KINDS
     from probnn.tables.targets import families_of_kinds
 
     names = list(families) if families is not None else families_of_kinds(kinds)
     if families is None and task is None and kinds[0] in LABEL_KINDS:
-        task = "classifier"
+        counts = [f for f in COUNT_FAMILIES_OF_LABELS
+                  if any(k in FAMILIES[f].target_kinds for k in kinds[1:])]  # fmt: skip
+        return [f for f in names if FAMILIES[f].is_classifier] + counts
     if task is not None:
         names = [f for f in names if FAMILIES[f].is_classifier == (task == "classifier")]
     if not names:
@@ -469,6 +524,7 @@ def select_model(
     ensemble: int | str = "auto",
     kinds: tuple[Sequence[str], str] | None = None,
     classes: Sequence | None = None,
+    groups: np.ndarray | None = None,
     **network_params,
 ) -> Selection:
     """Choose a family and a capacity by held-out NLL, and fit the choice.
@@ -527,6 +583,10 @@ def select_model(
         row is held out has none here). Every class family's model, on the folds and
         refitted, knows them and gives a label without training rows the probability of its
         half pseudo-count (``TabularModel.fit``'s ``classes``). None: ``y``'s.
+    groups : ndarray of int, shape (n_rows,), optional
+        Each row's group, kept on one side of every fold and of each fold's early stopping
+        (``tables.copies.copy_groups``: a row with its copies; :func:`cv_splits`). None:
+        each row its own.
     **network_params
         The network candidates' arguments of :meth:`TabularModel.fit` (``hidden``,
         ``solver``, ``epochs``, estimator parameters); the constants and GLMs take those
@@ -562,8 +622,13 @@ def select_model(
         censoring.check_trainable(frame, target)
     from probnn.families import FAMILIES
 
-    labels = frame[target].to_numpy() if all(FAMILIES[f].is_classifier for f in names) else None
-    folds = cv_splits(frame.shape[0], cv, seed, labels)
+    # stratified folds whenever a class family is tried: its every fold trains on every class
+    # (a count family is indifferent to the folds' make-up)
+    labels = frame[target].to_numpy() if any(FAMILIES[f].is_classifier for f in names) else None
+    folds = cv_splits(frame.shape[0], cv, seed, labels, groups)
+    # the count families beside class families (a few counts): their support holds every count
+    covering = [f for f in names if not FAMILIES[f].is_classifier] if labels is not None \
+        and "count" in kinds else []  # fmt: skip
     if say is not None:
         say(f"target kind: {' and '.join(kinds)}, since {why}; candidates: {', '.join(names)}, "
             "each as a constant model, a GLM and a network"
@@ -572,7 +637,12 @@ def select_model(
         network_families = NETWORK_FAMILIES["folds" if len(folds) > 1 else "split"]
     notes = [n for n in (note, heap_note(frame[target], kinds)) if n]
     unchecked = _unchecked_networks(folds, names, network_params)
-    if unchecked and network_families > 0:
+    count_networks = True  # (a few counts: whether the count families' networks are tried)
+    if unchecked and network_families > 0 and covering:
+        # a classifier's budget is epochs: its networks as before (r-wine-rating's 59
+        # training rows: the ordinal network, 1.42 nats, not the categorical constant, 1.87)
+        count_networks = False
+    elif unchecked and network_families > 0:
         network_families = 0
         notes.append(unchecked)
     # calibration=False: the selection ranks by NLL alone; the CRPS of a count family (a
@@ -583,6 +653,7 @@ def select_model(
     absent = classes is not None and np.setdiff1d(
         np.asarray(classes, dtype=str), frame[target].to_numpy().astype(str)).size > 0
     common = dict(seed=seed, impute=impute, levels=levels, family_params=family_params,
+                  **({"groups": groups} if groups is not None else {}),
                   n_jobs=n_jobs, calibration=False, censoring=censoring, **known,
                   **({"kinds": (kinds, why)} if absent else {}))  # fmt: skip
     features, column = frame.drop(columns=[target]), frame[target]
@@ -607,7 +678,12 @@ def select_model(
         mean = {c: float(np.mean(r)) for c, r in simple.items()}
         ranked = sorted({c[0] for c in mean}, key=lambda f: min(
             v for c, v in mean.items() if c[0] == f))  # fmt: skip
-        top = ranked[:network_families]
+        # a few counts: the class families' networks as without the count families (a count
+        # GLM ranked high must not take a class network's place: a GLM's rank says little of
+        # a network's, below), and a count family's where its constant or GLM ranks among
+        # the network_families best of all
+        top = [f for f in ranked if f not in covering][:network_families] + [
+            f for f in ranked[:network_families] if f in covering and count_networks]
         if len(folds) > 1 and names[0] in ranked and names[0] not in top:
             # the kind's first family is screened too: a GLM's rank says little of a
             # network's (a location-scale family's network often wins where its GLM did not)
@@ -647,7 +723,7 @@ def select_model(
                  **(known if FAMILIES[names[0]].is_classifier else {}))), point_mass=said)
     outputs = {c: int(np.asarray(m.estimator.intercepts_[-1]).size)
                for c, m in scores.models.items()}  # fmt: skip
-    chosen, best, se = one_standard_error_choice(complete, outputs)
+    chosen, best, se = one_standard_error_choice(complete, outputs, covering)
     candidates = [(f, c) for c in CAPACITIES for f in names]
     table = _summary(scores, chosen, best, se, candidates)
     line = selection_line(table, folds, frame.shape[0])

@@ -13,6 +13,8 @@ scale.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,3 +198,50 @@ def test_one_row_at_the_smallest_value_is_no_point_mass():
     assert point_mass(y2, ("real",)) == (0.0, 2 / 12, "smallest")
     y3 = pd.Series(np.r_[0.5, 0.5, np.linspace(0.0, 1.0, 10)])
     assert heap(y3, ("real",))[:2] == (0.5, 2 / 12)
+
+
+FOLD_WARNING = "folds of the 21 training rows the generalised linear model's held-out NLL"
+
+
+def _folds_constant_nll(frame: pd.DataFrame, seed: int = 0) -> float:
+    """scipy's Normal NLL of each fold's constant (its training rows' MLE) on its held-out
+    rows, pooled over ``fit``'s 5 shuffled folds of its training rows."""
+    from sklearn.model_selection import KFold
+
+    train_rows, _ = split_rows(len(frame), seed, 0.2)
+    y = frame["y"].to_numpy()[train_rows]
+    rows = [-stats.norm.logpdf(y[held], y[part].mean(), y[part].std())
+            for part, held in KFold(5, shuffle=True, random_state=seed).split(y)]
+    return float(np.concatenate(rows).mean())
+
+
+def test_hidden_none_on_a_tiny_table_says_when_its_folds_score_worse_than_a_constant(
+        tmp_path, capsys):  # fmt: skip
+    # 30 rows, 21 to train on: the Normal GLM's log-scale, linear in x, with the evidence's
+    # prior on 16-17 rows, predicts scales of 1e-4 on rows of other folds (held-out NLL
+    # 1e4-1e6 a row); before, nothing said so (its 9 held-out rows happened to score well)
+    frame = _linear_table(30)
+    data, out = tmp_path / "tiny.csv", tmp_path / "glm.safetensors"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal",
+                             "--hidden", "none", "--out", out, "--quiet")
+    assert code == 0, err
+    lines = [line for line in printed.splitlines() if FOLD_WARNING in line]
+    assert len(lines) == 1, printed
+    glm, constant = (float(v.rstrip(",")) for v in
+                     re.findall(r"NLL is (\S+), worse than the best constant model's (\S+) ",
+                                lines[0])[0])  # fmt: skip
+    assert constant == pytest.approx(_folds_constant_nll(frame), rel=1e-3)  # scipy's
+    assert glm > constant + 10
+
+
+def test_a_tiny_tables_glm_that_its_folds_find_no_worse_than_a_constant_says_nothing(
+        tmp_path, capsys):  # fmt: skip
+    # normal-fixed: the GLM is least squares with one sigma, the law's own form here
+    frame = _linear_table(30)
+    data, out = tmp_path / "tiny.csv", tmp_path / "glm.safetensors"
+    frame.to_csv(data, index=False)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal-fixed",
+                             "--hidden", "none", "--out", out, "--quiet")
+    assert code == 0, err
+    assert "folds of the" not in printed and "warning" not in printed, printed

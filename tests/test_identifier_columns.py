@@ -104,10 +104,10 @@ def test_a_few_distinct_labels_are_kept():
 def test_streamed_past_the_category_cap_an_identifier_is_named(monkeypatch):
     # streamed, distinct values are counted up to a cap (bounded memory): an identifier longer
     # than that cannot be known as one, so it is refused, and said to look like one
-    import probnn.tables.preprocessing as preprocessing
+    import probnn.tables.preprocessing_scan as preprocessing_scan
     from probnn.exceptions import DataError
 
-    monkeypatch.setattr(preprocessing, "MAX_STREAMED_CATEGORIES", 30)
+    monkeypatch.setattr(preprocessing_scan, "MAX_STREAMED_CATEGORIES", 30)
     frame = _table(60).drop(columns=["y"])
     scan = Preprocessor().scan(frame.columns, exact_median=True)
     scan.observe(frame)

@@ -232,15 +232,7 @@ def test_a_held_out_label_never_trained_on_is_scored_with_a_warning(tmp_path, ca
     assert 0.0 < p_c < 1.0
 
 
-def test_a_streamed_fit_refuses_a_held_out_label_never_trained_on(tmp_path, capsys, no_training):
-    frame = _frame(40, y=["a", "b"] * 19 + ["c", "d"])  # c, d once each
-    path = tmp_path / "u.csv"
-    frame.to_csv(path, index=False)
-    code, err = _run(["fit", str(path), "--target", "y", "--family", "categorical", "--seed",
-                      str(_held_out_c_seed()), "--stream", "yes",
-                      "--out", str(tmp_path / "m.st")], capsys)  # fmt: skip
-    assert code == 1 and "which no training row holds" in _one_line(err)
-    assert "found c at data row 39," in err and "--stream no" in err
+# (streamed, such a label is scored as in memory: tests/test_streaming_unseen_labels.py)
 
 
 # ----------------------------------------------------------- 3. ordinal on text labels

@@ -22,9 +22,10 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from probnn._say_once import forget_all as forget_said
 from probnn._split import MIN_ROWS, TEST_FRACTION, split_rows
 from probnn._version import __version__
-from probnn.cli._errors import (Terminated, UsageError, _convergence_text, _fail, _said,
+from probnn.cli._errors import (Terminated, UsageError, _convergence_text, _fail,
                                 _show_warning, _sigterm_as_interrupt, end_on_closed_stdout,
                                 stdout_gone)  # fmt: skip
 from probnn.cli.compare import _cmd_compare
@@ -187,10 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``probnn`` command; returns the exit status."""
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
-    _said.clear()  # each command says its keyed warnings once (pandas not imported for it)
-    columns = sys.modules.get("probnn.tables.columns")
-    if columns is not None:
-        columns._forget_said()
+    forget_said()  # each command says its keyed warnings once (the tables' spelling ones too)
     try:
         with _sigterm_as_interrupt():
             code = _run(build_parser(), argv)

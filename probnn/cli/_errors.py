@@ -6,6 +6,8 @@ import contextlib
 import re
 import sys
 
+from probnn._say_once import per_command
+
 
 class UsageError(Exception):
     """Bad command-line usage: exit code 2."""
@@ -100,16 +102,14 @@ def _fail(message: str, code: int) -> int:
 
 # The ``key`` of each warning said in this command (a warning with a ``key`` attribute, as
 # a column's labels that differ only in case, is said once however many fits raise it).
-_said: set = set()
+_said = per_command()
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # A user needs the warning's words, not the file and line of our source that raised it.
     key = getattr(message, "key", None)
-    if key is not None:
-        if key in _said:
-            return
-        _said.add(key)
+    if key is not None and not _said.first_time(key):
+        return
     # one line (a keyed warning is, and may quote values with runs of spaces)
     text = str(message) if key is not None else " ".join(str(message).split())
     if getattr(category, "__name__", "") == "ConvergenceWarning":

@@ -6,8 +6,9 @@ import math
 import pathlib
 from collections.abc import Sequence
 
-from probnn.cli._common import (_check_report_dir, _drop, _end_of_training, _progress, _read,
-                                _runs_elsewhere, _say, _staged_report)  # fmt: skip
+from probnn.cli._common import (_check_report_dir, _check_rows_for, _drop, _end_of_training,
+                                _progress, _read, _runs_elsewhere, _say,
+                                _staged_report)  # fmt: skip
 from probnn.cli._errors import UsageError, in_option_words
 from probnn.cli._glm import settle_glm
 from probnn.cli.options import (_censoring, _check_family_params, _cluster, _estimator_params,
@@ -58,7 +59,12 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
     else:
         params_of = {}
     # the GLM's rules (cli._glm) on the rows compare_families trains on (its split_rows)
-    train, _ = split_rows(frame.shape[0], args.seed, args.test_size)
+    from probnn.cli.fit import _TableContent  # (a row's copies kept on one side, said)
+
+    groups = _TableContent(frame, args.target).keys
+    train, _ = split_rows(frame.shape[0], args.seed, args.test_size, groups)
+    for family, share in params_of.items():  # (a mixture of more components than rows)
+        _check_rows_for(family, share, train.size)
     settle_glm(args, requested or families_of_kinds(kinds),
                train.size, censored=censoring is not None)  # fmt: skip
     result = compare_families(
@@ -67,7 +73,8 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
         levels=args.levels, family_params=params_of, n_jobs=args.jobs,
         say=lambda line: _say(args, line), hidden=args.hidden, solver=args.solver,
         epochs=args.epochs, progress=_progress(args) and not _runs_elsewhere(args),
-        censoring=censoring, **_estimator_params(args),
+        censoring=censoring, **({} if groups is None else {"groups": groups}),
+        **_estimator_params(args),
     )  # fmt: skip
     for family in result.attempted:  # said once all are fitted (one bar per process would mix)
         _say(args, f"fitting {family} ...")

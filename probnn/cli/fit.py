@@ -7,11 +7,11 @@ import pathlib
 import time
 
 from probnn._split import split_rows
-from probnn.cli._common import (_check_output_file, _check_report_dir, _drop, _end_of_training, _inside,
-                                _print_metrics, _progress, _read, _runs_elsewhere, _say,
-                                _write_model_report)  # fmt: skip
+from probnn.cli._common import (_check_output_file, _check_report_dir, _check_rows_for, _drop,
+                                _end_of_training, _inside, _print_metrics, _progress, _read,
+                                _runs_elsewhere, _say, _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
-from probnn.cli._glm import default_solver, settle_glm
+from probnn.cli._glm import checks_glm_by_folds, default_solver, glm_fold_warning, settle_glm
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
                                 _check_levels, _cluster, _estimator_params, _family_params,
                                 _in_memory_only, _streams)  # fmt: skip
@@ -28,6 +28,48 @@ def _training_record(data_sha: str, rows: int, args, rule: str) -> dict:
     """What ``evaluate`` needs to recognise the fitted data and re-derive its held-out rows."""
     return {"sha256": data_sha, "rows": int(rows), "split": rule, "seed": int(args.seed),
             "test_fraction": float(args.test_size)}  # fmt: skip
+
+
+class _TableContent:
+    """The rows of a table in memory by their values (``tables.copies``): what the model file
+    records so ``evaluate`` knows its training rows in another file, and the split's keys
+    where whole rows of a continuous target repeat (copies, kept on one side of every split:
+    said in one warning line)."""
+
+    def __init__(self, frame, target: str) -> None:
+        from probnn.tables.copies import copy_groups, row_digests
+
+        self.columns = [str(c) for c in frame.columns]
+        self.digests = row_digests(frame, self.columns)
+        self.keys = copy_groups(frame, target, self.columns, self.digests)
+        if self.keys is not None:
+            copies = int(frame.shape[0] - len(set(self.keys.tolist())))
+            print(f"warning: {copies:,} rows repeat another row exactly (every column, the "
+                  f"target's continuous values too), copies rather than draws: each row is "
+                  f"kept on one side of the split, and of the folds, with its copies")  # fmt: skip
+
+    def rows(self, rows):
+        """The keys the row hash splits ``rows`` (table row numbers) by."""
+        return rows if self.keys is None else self.keys[rows]
+
+    def folds(self, train) -> dict:
+        """``select_model``'s ``groups``: the selection's folds of the training rows and
+        their early stopping keep a row's copies on one side (none where there are none)."""
+        return {} if self.keys is None else {"groups": self.keys[train]}
+
+    def record(self, train, test) -> dict:
+        """The model file's record of the table by content (``tables.model._training_data``)."""
+        from probnn.tables.copies import (content_sha256, count_training_rows, distinct_sorted,
+                                          training_row_hashes)  # fmt: skip
+
+        hashes, sampled = training_row_hashes(self.digests[train])
+        # held-out rows that repeat a training row: what fresh rows of the law do (evaluate)
+        repeats = count_training_rows(self.digests[test], distinct_sorted(self.digests[train]),
+                                      sampled=False)[0]  # fmt: skip
+        return {"columns": self.columns, "content_sha256": content_sha256(self.digests),
+                "held_out_rows": int(test.size), "held_out_repeats": repeats,
+                "copies": self.keys is not None, "row_hashes": hashes,
+                "row_hashes_sampled": sampled}  # fmt: skip
 
 
 def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
@@ -106,21 +148,27 @@ def _cmd_fit(args) -> int:
         _check_family_params(family, family_params)
         _check_ensemble(args, family)
     _check_levels(args, family)
+    # the row count first: a wide table of 3 rows is refused before its columns are read
+    split_rows(frame.shape[0], args.seed, args.test_size)
     # (selecting: the bad rows the type's family names are those every candidate meets)
     validate_frame(frame, args.target, family, args.impute, args.levels, censoring=censoring,
                    dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
-    train, test = split_rows(frame.shape[0], args.seed, args.test_size)
+    content = _TableContent(frame, args.target)  # its rows' digests; a row's copies kept with it
+    train, test = split_rows(frame.shape[0], args.seed, args.test_size, content.keys)
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
+    # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
+    validation = _validation_rows(content.rows(train), family, args)  # (after the solver's set)
+    _check_rows_for(family, family_params, train.size,
+                    0 if validation is None else int(validation.sum()))
     # a class model knows every label of the column, held-out rows' too: a label whose
     # every row is held out is scored (its half pseudo-count's probability), said here
     kinds = target_kinds(frame[args.target], args.levels) if select else None  # (held-out rows too)
     classes = _column_classes(frame[args.target], args.target, family, args.levels, kinds)
     known = {} if classes is None else {"classes": classes}
+    _check_n_classes(family_params, classes)
     unseen = _unseen_labels(frame[args.target], train, test, classes, args.target)
-    if unseen:
+    if unseen and not select:  # (selecting: said only if a class model is chosen, below)
         print(f"warning: {unseen}")
-    # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
-    validation = _validation_rows(train, family, args)
     _say(args, f"training on {train.size} rows, holding out {test.size} for testing")
     extra = {"family_params": family_params} if family_params else {}
     started, cpu = time.perf_counter(), time.process_time()
@@ -134,26 +182,40 @@ def _cmd_fit(args) -> int:
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
             censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
             kinds=kinds,  # the held-out rows' values too
-            classes=classes, solver=args.solver, epochs=args.epochs, **_estimator_params(args))
+            classes=classes, solver=args.solver, epochs=args.epochs, **content.folds(train),
+            **_estimator_params(args))  # fmt: skip
         model, reason = selection.model, selection.line
         if selection.point_mass:  # a point mass read as censored: said, with the way out
             print(f"{selection.point_mass}; --point-mass density to score densities")
         print(selection.line)
         for note in selection.notes:
             print(f"warning: {note}")
+        from probnn.families import FAMILIES
+
+        if unseen and FAMILIES[model.family].is_classifier:  # a count family scores any count
+            print(f"warning: {unseen}")
     else:
-        with _cluster(args):
-            model = TabularModel.fit(
-                frame.iloc[train], args.target, family=family, hidden=args.hidden,
+        def fit(rows, validation=None, progress=False):
+            return TabularModel.fit(
+                rows, args.target, family=family, hidden=args.hidden,
                 solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
-                progress=_progress(args) and not _runs_elsewhere(args), ensemble=args.ensemble,
+                progress=progress, ensemble=args.ensemble,
                 n_jobs=args.jobs, levels=args.levels, censoring=censoring,
                 validation=validation, **_estimator_params(args), **extra, **known,
             )  # fmt: skip
+
+        with _cluster(args):
+            model = fit(frame.iloc[train], validation,
+                        _progress(args) and not _runs_elsewhere(args))  # fmt: skip
     timing = {"training": time.perf_counter() - started,  # the CPU of workers elsewhere: unknown
               "cpu": None if _runs_elsewhere(args) else time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
-    model.training_data = _training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH)
+    if not select and checks_glm_by_folds(args, family, train.size, censoring is not None):
+        warning = glm_fold_warning(frame.iloc[train], fit, args.seed)  # cli._glm: < 40 rows
+        if warning:
+            print(warning)
+    model.training_data = {**_training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH),
+                           **content.record(train, test)}  # fmt: skip
     _save_model(args, model, out)  # first: whatever fails after training, the model is kept
     held_out = frame.iloc[test]
     with _model_kept(out, "scoring the held-out rows"):
@@ -191,8 +253,7 @@ def _unseen_labels(column, train, test, classes, target: str) -> str | None:
     row holds, which the model scores by half a pseudo-count of every class; None if none."""
     import numpy as np
 
-    from probnn._validation import describe_list
-    from probnn.tables.model import JEFFREYS_COUNT
+    from probnn.tables.model import unseen_labels_warning
     from probnn.tables.targets import target_labels
 
     if classes is None:
@@ -203,11 +264,17 @@ def _unseen_labels(column, train, test, classes, target: str) -> str | None:
     if not unseen:
         return None
     rows = int(np.isin(labels[test], np.asarray(unseen, dtype=labels.dtype)).sum())
-    return (f"no training row holds label{'s' if len(unseen) > 1 else ''} "
-            f"{describe_list(unseen)} of target {target!r} ({rows} held-out row"
-            f"{'s' if rows != 1 else ''}): the model learns with {JEFFREYS_COUNT:g} pseudo-count "
-            f"of every label (the add-1/2, Krichevsky-Trofimov rule: a constant model's "
-            f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
+    return unseen_labels_warning(unseen, rows, target)
+
+
+def _check_n_classes(family_params: dict, classes) -> None:
+    """Bad usage: ``n_classes`` above the target's classes (its labels and --levels): a class
+    with no label can be neither named nor learnt, and each costs a network output per row
+    (n_classes=1e6 on 120 rows took 4 GB)."""
+    n_classes = family_params.get("n_classes")
+    if classes is not None and n_classes is not None and n_classes > len(classes):
+        raise UsageError(f"--family-param n_classes={n_classes:g}: the target has {len(classes):,} "
+                         "classes (its labels, and any --levels); name the others with --levels")
 
 
 def _validation_rows(train, family: str, args):
@@ -341,5 +408,6 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
                        f"(early stopping), {rows['test']:,} held out, each chosen by a hash of "
                        f"its row number (--test-size {args.test_size:g}, --seed {args.seed}); "
                        f"metrics over all held-out rows, figures over the first "
-                       f"{len(sample):,}")  # fmt: skip
+                       f"{len(sample):,}"
+                       + (f"; {info.unseen_labels}" if info.unseen_labels else ""))  # fmt: skip
     return _save_fit(args, model, info.metrics, rows["test"], out, report_dir, facts)

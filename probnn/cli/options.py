@@ -1,5 +1,6 @@
 """The options several commands share (training, family parameters, --levels, --seed,
---stream, --jobs / --scheduler) and the parsers of their values.
+--stream, --jobs / --scheduler); the parsers of their values are in
+:mod:`probnn.cli.options_values` (re-exported here).
 
 The parser names no family and imports no family module: building it stays as cheap as
 argparse (``probnn --help`` in about 0.1 s, not the second numpy and scipy take). The
@@ -16,11 +17,12 @@ from collections.abc import Sequence
 from probnn import defaults
 from probnn._split import TEST_FRACTION
 from probnn.cli._errors import UsageError
-
-
-# The parser names no family and imports no family module: building it stays as cheap as
-# argparse (``probnn --help`` in about 0.1 s, not the second numpy and scipy take). The
-# commands check a family name against the registry when they run.
+# the value parsers, re-exported: the commands and tests import them from here
+from probnn.cli.options_values import (  # noqa: F401
+    _PRIORS, SEED_MAX, _alpha, _average, _batch_size, _columns, _coverage, _family_param,
+    _fraction, _hidden, _jobs, _levels, _non_negative_float, _number, _positive_float,
+    _positive_int, _prior, _seed, _word_or,
+)
 
 
 def _check_family_name(name: str, option: str = "--family") -> None:
@@ -53,109 +55,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         command = self.prog.removeprefix("probnn").strip()
         raise UsageError(f"{command}: {message}" if command else message)
-
-
-def _hidden(text: str) -> tuple[int, ...]:
-    """``--hidden``: layer sizes ``64,64``, or ``none`` / ``0`` for no hidden layer (the GLM)."""
-    if text.strip().lower() in ("none", "0"):
-        return ()  # the raw outputs linear in the features: the family's GLM
-    try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        sizes = ()
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(
-            f"expected positive integers separated by commas, e.g. 64,64, or none (no hidden "
-            f"layer); found {text!r}"
-        )
-    return sizes
-
-
-def _number(convert, ok, expected: str):
-    """An argparse type: ``convert(text)`` passing ``ok``, else "expected <expected>; found ..."."""
-
-    def parse(text: str):
-        try:
-            value = convert(text)
-        except ValueError:
-            value = math.nan
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}; found {text!r}")
-        return value
-
-    return parse
-
-
-_positive_int = _number(int, lambda v: v >= 1, "a positive integer")
-_positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
-_non_negative_float = _number(float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
-_fraction = _number(float, lambda v: 0.0 < v < 1.0, "a fraction strictly between 0 and 1")
-_coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
-_jobs = _number(int, lambda v: v >= 1 or v == -1, "a positive integer, or -1 for every core")
-# scikit-learn's random_state and NumPy's legacy seeds are integers in [0, 2**32 - 1]
-SEED_MAX = 2**32 - 1  # probnn.tables.model.SEED_MAX (not imported: the parser stays light)
-_seed = _number(int, lambda v: 0 <= v <= SEED_MAX, f"an integer from 0 to {SEED_MAX} (a NumPy seed)")
-
-
-def _levels(text: str) -> list[str]:
-    levels = [part.strip() for part in text.split(",")]
-    if len(levels) < 2 or any(not v for v in levels) or len(set(levels)) != len(levels):
-        raise argparse.ArgumentTypeError(
-            f"expected at least two distinct class labels in their order, separated by commas, "
-            f"e.g. low,medium,high; found {text!r}"
-        )
-    return levels
-
-
-def _word_or(word: str, parse, expected: str):
-    """An argparse type: ``word`` itself, or what ``parse`` makes of the text."""
-
-    def convert(text: str):
-        if text.strip() == word:
-            return word
-        try:
-            return parse(text)
-        except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(
-                f"expected {expected} or {word!r}; found {text!r}"
-            ) from None
-
-    return convert
-
-
-_batch_size = _word_or("auto", _positive_int, "a positive integer")
-_alpha = _word_or("evidence", _non_negative_float, "a number >= 0")
-# "none" stays a word here: None would read as "not given" (_estimator_params turns it to None)
-_average = _word_or("none", _fraction, "a decay strictly between 0 and 1, e.g. 0.995,")
-
-
-_PRIORS = {"gaussian": "gaussian", "laplace": "laplace", "none": None}
-
-
-def _prior(text: str) -> str | None:
-    if text not in _PRIORS:
-        raise argparse.ArgumentTypeError(
-            f"expected one of {', '.join(_PRIORS)}; found {text!r}"
-        )
-    return _PRIORS[text]
-
-
-def _columns(text: str) -> list[str]:
-    return [c.strip() for c in text.split(",") if c.strip()]
-
-
-def _family_param(text: str) -> tuple[str, float]:
-    name, sep, value = text.partition("=")
-    name = name.strip()
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not sep or not name.isidentifier() or not math.isfinite(number):
-        raise argparse.ArgumentTypeError(
-            f"expected NAME=NUMBER, e.g. scale=2.5 or df=4; found {text!r}"
-        )
-    return name, number
 
 
 def _family_params(args) -> dict[str, float]:
@@ -395,8 +294,6 @@ CONNECT_TIMEOUT_S = 10
 
 
 @contextlib.contextmanager
-
-
 def _cluster(args):
     """joblib's work inside runs on the Dask scheduler of ``--scheduler`` (if given)."""
     address = getattr(args, "scheduler", None)

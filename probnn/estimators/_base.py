@@ -380,11 +380,12 @@ class BaseNetworkEstimator(BaseEstimator):
         Parameters
         ----------
         chunks : callable
-            ``chunks()`` returns an iterable of ``(X, y)``: one epoch's training rows, as
-            ``fit`` takes them; called once per epoch. The first chunk starts the network
-            (layer sizes, the output layer at its best constant model, a regressor's
-            target standardisation unless ``target_scaling`` is given). With one chunk of
-            all the rows this is ``fit(X, y, validation_data=validation)`` step for step.
+            ``chunks()`` returns an iterable of ``(X, y)`` or ``(X, y, sample_weight)``:
+            one epoch's training rows, as ``fit`` takes them; called once per epoch. The
+            first chunk starts the network (layer sizes, the output layer at its best
+            constant model, a regressor's target standardisation unless ``target_scaling``
+            is given). With one chunk of all the rows this is ``fit(X, y, sample_weight,
+            validation_data=validation)`` step for step.
         validation : tuple (X_val, y_val), callable or None
             The rows early stopping scores after each epoch: arrays, or a callable
             returning an iterable of ``(X_val, y_val)`` chunks.
@@ -403,28 +404,33 @@ class BaseNetworkEstimator(BaseEstimator):
         """
         it = iter(chunks())
         try:
-            X, y = next(it)
+            X, y, *weight = next(it)
         except StopIteration:
             raise ValueError("expected training rows in the first chunk; found none") from None
         finally:
             close = getattr(it, "close", None)
             if close is not None:
                 close()  # the epochs read the chunks again from the start
-        return self._fit(X, y, None, incremental=False,
+        return self._fit(X, y, weight[0] if weight else None, incremental=False,
                          stream=(chunks, validation, n_rows, on_epoch), **first_call)  # fmt: skip
 
     @staticmethod
     def _stream_of(stream, first_n: int, prepare, prepare_validation):
         """``fit_chunks``' stream as ``_fit_network`` takes it: every chunk prepared as the
-        first was (``prepare(X, y) -> (X, y, w)``), validation rows likewise (arrays, or a
-        callable of chunks)."""
+        first was (``prepare(X, y) -> (X, y, w)``, ``w`` times the chunk's own sample
+        weights where it has them), validation rows likewise (arrays, or a callable of
+        chunks)."""
         chunks, validation, n_rows, on_epoch = stream
         if validation is not None and not callable(validation):
             validation = prepare_validation(*validation)
         elif validation is not None:
             source = validation
             validation = lambda: (prepare_validation(Xv, yv) for Xv, yv in source())  # noqa: E731
-        train = lambda: (prepare(X, y) for X, y in chunks())  # noqa: E731
+        def weighed(X, y, *weight):
+            X, y, w = prepare(X, y)
+            return (X, y, w * check_sample_weight(weight[0], X.shape[0])) if weight else (X, y, w)
+
+        train = lambda: (weighed(*chunk) for chunk in chunks())  # noqa: E731
         return train, validation, first_n if n_rows is None else int(n_rows), on_epoch
 
     # whether a fresh network of a location-scale family starts as the constant model
@@ -513,7 +519,11 @@ class BaseNetworkEstimator(BaseEstimator):
         """Raw network outputs, shape (n_samples, n_outputs), for new data."""
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, reset=False, dtype=self._np_dtype())
-        return self._network.forward(np.ascontiguousarray(X))
+        raw = self._network.forward(np.ascontiguousarray(X))
+        floor = getattr(self, "scale_floor_", None)  # a tiny table's regressor (_folds)
+        if floor is not None:
+            np.maximum(raw[:, 1], floor, out=raw[:, 1])
+        return raw
 
     def _nll_per_row(self, X, y) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -6,6 +6,13 @@ Without it such a fit trains its whole budget with nothing held out, and a learn
 collapses onto the training rows (R's FoodExpenditure, 30 training rows: a held-out NLL of
 2.4e19 nats). Every row is held out once, so the curve the epochs are chosen on is scored on
 all ``n`` rows, where one split would score on a handful.
+
+For a family whose second output is a learned scale or spread (``constant_scale_applies``),
+the folds also score the same networks with that output made one constant (its maximum-
+likelihood value given the locations, on each fold's training rows) and keep the constant
+scale unless the learned one is better by more than one standard error: on 20-39 rows a scale
+that varies with x extrapolates to rows the folds never saw (yacht subsamples: 81.7 nats a row
+held out against the constant model's 4.18; ``bench/studies/tiny_tables.md``).
 """
 
 from __future__ import annotations
@@ -19,19 +26,22 @@ import numpy as np
 from probnn import defaults
 from probnn.estimators._auto import auto_batch_size, auto_validation_fraction
 
-__all__ = ["FoldChoice", "applies", "cross_validated_epochs", "one_se_epoch"]
+__all__ = ["FoldChoice", "applies", "constant_scale_applies", "cross_validated_epochs",
+           "bound_scale", "fit_constant_scale", "one_se_epoch"]
 
 
 @dataclass(frozen=True)
 class FoldChoice:
     """What the folds chose: ``epochs`` of the fit on all rows, the widening ``factor`` (1
-    where ``recalibrate`` is off or the family has no learned scale) and the folds' pooled
-    held-out NLL per epoch, ``curve``, and each fold's, ``scores`` (in y's units)."""
+    where ``recalibrate`` is off or the family has no learned scale), the folds' pooled
+    held-out NLL per epoch, ``curve``, and each fold's, ``scores`` (in y's units), and whether
+    the fit on all rows makes its scale output one constant, ``constant_scale``."""
 
     epochs: int
     factor: float
     curve: np.ndarray
     scores: np.ndarray | None = None
+    constant_scale: bool = False
 
     def stop(self, epoch: int, loss: float, score) -> bool:
         """The fit on all rows' ``on_epoch``: stop after ``epochs``."""
@@ -126,34 +136,158 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     best = one_se_epoch(curve, scores) if length else 1  # (no epoch: a budget of none)
     steps = best * _steps_per_epoch(estimator.batch_size, len(splits[0][0]))
     epochs = max(1, round(steps / _steps_per_epoch(estimator.batch_size, n)))
-    factor = 1.0
-    if estimator.recalibrate is not False:
-        factor = _held_out_factor(estimator, [fold_fit(t, h, best) for t, h in splits],
-                                  splits, X, y, w)  # fmt: skip
-    return FoldChoice(epochs, factor, curve, scores)
+    factor, constant = 1.0, False
+    head = _training_head(estimator, y, w)
+    learned = _has_learned_scale(head)
+    if (estimator.recalibrate is not False and learned) or constant_scale_applies(head):
+        refits = [fold_fit(t, h, best) for t, h in splits]
+        parts = _held_out_parts(refits, splits, X, y, w)
+        constant = constant_scale_applies(head) and _prefers_constant_scale(parts, w, splits)
+        if constant:
+            parts = [(p, _with_scale(raw, c), yh) for p, raw, yh, c in parts]
+        if estimator.recalibrate is not False:
+            factor = _held_out_factor(estimator, parts, splits, w)
+    return FoldChoice(epochs, factor, curve, scores, constant)
 
 
-def _held_out_factor(estimator, folds, splits, X, y, w) -> float:
-    """The widening factor of the folds' predicted scales on their held-out rows, pooled (1
-    for a family without a learned scale)."""
+def _training_head(estimator, y, w):
+    """The family ``estimator`` trains with (fixed or estimated parameters resolved)."""
+    from probnn.families import get_family
+
+    family = get_family(estimator._family_name(), **estimator._family_params())
+    return estimator._training_head(family, 1.0)
+
+
+def _has_learned_scale(head) -> bool:
+    """Whether the network outputs the family's scale or spread (what the widening widens)."""
+    return bool((head.location_scale and not head.scale_params)
+                or head.spread_power is not None)  # fmt: skip
+
+
+def _spread_grows(head) -> bool:
+    """Whether raw output 1 widens the distribution as it grows (a location-scale family's
+    scale, the log-normal's sigma; not the gamma's, Weibull's or log-logistic's shape)."""
+    return bool(head.location_scale or (head.spread_power or 0) > 0)
+
+
+def constant_scale_applies(head) -> bool:
+    """Whether the folds also score the constant-scale variant: a learned scale or spread
+    (normal, laplace, studentt, log-normal, gamma, weibull, log-logistic; not a fixed or
+    estimated scale), in the second of two raw outputs (checked on the outputs: not a
+    mixture)."""
+    return _has_learned_scale(head)
+
+
+def _with_scale(raw: np.ndarray, value: float) -> np.ndarray:
+    out = np.array(raw, dtype=np.float64, copy=True)
+    out[:, 1] = value
+    return out
+
+
+def fit_constant_scale(predictive, raw, y, w) -> float:
+    """The raw scale output (column 1) of largest weighted likelihood of ``y`` given the
+    other output of ``raw`` (shape (n, 2)): one scale for every row, the locations kept.
+    A bounded one-dimensional search, 12 units either side of the rows' own raw scales."""
+    from scipy.optimize import minimize_scalar
+
+    from probnn.families._affine import AffineTarget
+
+    family = AffineTarget(predictive.base, predictive.shift, predictive.scale)
+    raw = np.asarray(raw, dtype=np.float64)
+    total = float(np.sum(w))
+
+    def nll(value: float) -> float:
+        return float(w @ family.nll(_with_scale(raw, value), y)) / total
+
+    lo, hi = float(np.min(raw[:, 1])) - 12.0, float(np.max(raw[:, 1])) + 12.0
+    return float(minimize_scalar(nll, bounds=(lo, hi), method="bounded",
+                                 options={"xatol": 1e-8}).x)  # fmt: skip
+
+
+def _held_out_parts(folds, splits, X, y, w) -> list:
+    """Each fold's (predictive, raw outputs of its held-out rows, their y, the constant raw
+    scale of its training rows (None without the variant))."""
+    parts = []
+    for fold, (train, held) in zip(folds, splits):
+        p = fold._predictive
+        raw = np.asarray(fold._raw(X[held]), dtype=np.float64)
+        c = None
+        if raw.ndim == 2 and raw.shape[1] == 2:
+            raw_train = fold._raw(X[train])
+            c = fit_constant_scale(p, raw_train, y[train], w[train])
+            if _spread_grows(p.base):  # bound_scale's bound
+                np.maximum(raw[:, 1], np.min(raw_train[:, 1]), out=raw[:, 1])
+        parts.append((p, raw, y[held], c))
+    return parts
+
+
+def _prefers_constant_scale(parts, w, splits) -> bool:
+    """The one-standard-error rule between the learned scale and one constant scale: the
+    constant (the simpler) unless the learned scale's pooled held-out NLL is lower by more
+    than one standard error of its folds' mean NLL (as :func:`one_se_epoch`)."""
+    from probnn.families._affine import AffineTarget
+
+    if any(c is None for *_, c in parts):  # (not two raw outputs)
+        return False
+    learned, constant = [], []
+    for (p, raw, yh, c), (_, held) in zip(parts, splits):
+        family, wh = AffineTarget(p.base, p.shift, p.scale), w[held]
+        learned.append(float(wh @ family.nll(raw, yh)) / wh.sum())
+        constant.append(float(wh @ family.nll(_with_scale(raw, c), yh)) / wh.sum())
+    totals = np.array([w[held].sum() for _, held in splits])
+    learned_nll, constant_nll = (totals @ np.nan_to_num(np.array(v), nan=np.inf) / totals.sum()
+                                 for v in (learned, constant))  # fmt: skip
+    if not np.isfinite(constant_nll):
+        return False
+    if constant_nll <= learned_nll:
+        return True
+    se = float(np.std(learned, ddof=1)) / math.sqrt(len(learned))
+    return bool(constant_nll <= learned_nll + se)
+
+
+def _held_out_factor(estimator, parts, splits, w) -> float:
+    """The widening factor of the folds' predicted scales on their held-out rows, pooled
+    (``parts``: each fold's predictive, held-out raw outputs and y; 1 for a family without a
+    learned scale)."""
     from probnn.estimators._widening import posterior_factor
     from probnn.families._affine import AffineTarget
     from probnn.likelihood import fit_factor
 
-    head = folds[0]._predictive.base
-    if not ((head.location_scale and not head.scale_params) or head.spread_power is not None):
+    if not _has_learned_scale(parts[0][0].base):
         return 1.0
-    parts = []
-    for fold, (_, held) in zip(folds, splits):
-        p = fold._predictive
-        parts.append((p, np.asarray(fold._raw(X[held]), dtype=np.float64), y[held]))
 
     def nll_rows(f: float) -> np.ndarray:
         return np.concatenate([AffineTarget(p.base, p.shift, p.scale, spread=f).nll(raw, yh)
-                               for p, raw, yh in parts])  # fmt: skip
+                               for p, raw, yh, *_ in parts])  # fmt: skip
 
     wv = np.concatenate([w[held] for _, held in splits])
     factor = fit_factor(nll_rows, wv)
     if estimator.recalibrate_estimate == "posterior":
         factor = posterior_factor(factor, wv)
     return max(1.0, factor)
+
+
+def bound_scale(estimator, folds: FoldChoice, X, y_fit, w, head) -> float | None:
+    """The fit on all rows' scale output as the folds chose (``FoldChoice.constant_scale``):
+    one constant, the output layer's weights into it zeroed and its bias the maximum-likelihood
+    raw scale of the training rows (standardised ``y_fit`` under the training ``head``) given
+    the network's locations (returns None); or the learned one, whose least raw value on the
+    training rows is returned where that output grows with the spread (``_spread_grows``):
+    ``scale_floor_``, below which ``_raw`` never predicts it (the folds score it so too).
+
+    A learned scale shrinks away from the rows it was fitted on where nothing held out
+    scored it (heptathlon, 20 rows: 1.7 points on a held-out athlete outside the training
+    rows' box, 27 at least on the training rows; 50.5 nats a row held out, 7.7 with the bound);
+    None where the family has no learned scale in the second of two outputs."""
+    from probnn.families._affine import AffineTarget
+
+    network = estimator._network
+    raw = np.asarray(network.forward(X), dtype=np.float64)
+    if not (constant_scale_applies(head) and raw.ndim == 2 and raw.shape[1] == 2):
+        return None
+    if not folds.constant_scale:  # (a bound where raw output 1 grows with the spread)
+        return float(np.min(raw[:, 1])) if _spread_grows(head) else None
+    value = fit_constant_scale(AffineTarget(head, 0.0, 1.0), raw, y_fit, w)
+    network.coefs[-1][:, 1] = 0.0
+    network.intercepts[-1][1] = value
+    return None

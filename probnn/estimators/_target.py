@@ -10,10 +10,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from probnn.exceptions import PrecisionError
+from probnn.exceptions import DataError, PrecisionError
 
-__all__ = ["CONSTANT_CACHE_SIZE", "RESOLUTION_MARGIN", "check_resolution", "constant_raw",
-           "weighted_shift_scale"]  # fmt: skip
+__all__ = ["CONSTANT_CACHE_SIZE", "RESOLUTION_MARGIN", "check_resolution",
+           "check_resolvable_spread", "constant_raw", "weighted_shift_scale"]  # fmt: skip
 
 
 #: a float32 fit that is not standardised must place the mean to within this fraction of
@@ -86,6 +86,34 @@ def weighted_shift_scale(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     A standard deviation of 0 (one distinct value), or one too small to divide
     by, is taken as 1: then the target is only shifted.
     """
+    shift, spread = _weighted_moments(y, w)
+    if not (math.isfinite(spread) and spread >= np.finfo(np.float64).tiny):
+        spread = 1.0
+    return shift, spread
+
+
+def check_resolvable_spread(y: np.ndarray, w: np.ndarray | None = None,
+                            target: str = "the target") -> None:  # fmt: skip
+    """DataError for targets (shape (n,)) that vary, but by a standard deviation below
+    float64's smallest normal number (2.2e-308): subnormal numbers hold fewer significant
+    digits the smaller they are, and a scale that small has no finite reciprocal, so no
+    density, standardisation or scale estimate would be trustworthy (e.g. ``N(1, 1) *
+    1e-310``). Targets of 1e-300 are normal numbers: trained on and scored as any others.
+    """
+    w = np.ones(np.shape(y)[0]) if w is None else np.asarray(w, dtype=np.float64)
+    _, spread = _weighted_moments(y, w)
+    tiny = float(np.finfo(np.float64).tiny)
+    if 0 < spread < tiny:
+        raise DataError(
+            f"expected {target} to vary by a standard deviation float64 can resolve (at least "
+            f"its smallest normal number, {tiny:.3g}); found {spread:.3g}, whose subnormal "
+            "values hold too few significant digits to fit or score: rescale the target "
+            "(e.g. multiply it by 1e300)"
+        )
+
+
+def _weighted_moments(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and standard deviation of ``y`` (0 for one distinct value)."""
     y = np.asarray(y, dtype=np.float64)
     total = float(w.sum())
     shift = float(np.dot(w, y) / total)
@@ -95,8 +123,6 @@ def weighted_shift_scale(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     scale = 0.0
     if largest > 0 and math.isfinite(largest):
         scale = largest * math.sqrt(float(np.dot(w, (deviation / largest) ** 2)) / total)
-    if not (math.isfinite(scale) and scale >= np.finfo(np.float64).tiny):
-        scale = 1.0
     return shift, scale
 
 
@@ -121,6 +147,7 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
         it, so the fit can start its output layer there without fitting it again; None
         where the check needed no constant model (float64 training, one distinct value).
     """
+    check_resolvable_spread(y_fit, w)  # (float64 cannot either)
     if dtype != np.float32:
         return None
     y64 = np.asarray(y_fit, dtype=np.float64)

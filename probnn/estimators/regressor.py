@@ -17,7 +17,7 @@ from probnn.estimators._base import (
 )
 from probnn.estimators._auto import auto_batch_size, auto_epochs, auto_validation_fraction
 from probnn.estimators._folds import applies as fold_rule_applies
-from probnn.estimators._folds import cross_validated_epochs
+from probnn.estimators._folds import bound_scale, cross_validated_epochs
 from probnn.estimators._state import register_state
 from probnn.estimators._target import check_resolution, weighted_shift_scale
 from probnn.estimators._widening import scale_factor
@@ -86,6 +86,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
       after every epoch; the first epoch (in optimiser steps) within one
       standard error of the least pooled NLL is that of one fit on all rows,
       whose scales are widened on the folds' held-out rows (``recalibrate``).
+      A learned scale (or spread) is made one constant unless the folds find
+      it better by more than one standard error; one kept is never predicted
+      below its least on the training rows (``scale_floor_``; ``_folds``).
       Unchecked, that fit's learned scale collapsed (R's FoodExpenditure:
       2.4e19 nats held out; ``bench/studies/tiny_tables.md``).
     - ``batch_size="auto"``: ``n_train // 50`` clipped to [32, 200] (and to
@@ -282,6 +285,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     scale_factor_ : float
         The factor every predicted scale is multiplied by (``recalibrate``);
         1 when none was fitted.
+    scale_floor_ : float or None
+        Below 40 rows, the least raw scale output on the training rows, under
+        which none is predicted; None elsewhere.
     """
 
     _parameter_constraints: dict = {
@@ -536,6 +542,10 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                 f"{family.name!r} (use MLPClassifier)"
             )
         y = family.check_interval_target(y) if interval else family.check_target(y)
+        if reset and stream is None and not hasattr(self, "_fold_on_epoch"):
+            # a mixture of more components than the rows given (not a stream's first chunk,
+            # nor a fold's share of them: _folds)
+            getattr(family, "check_n_rows", lambda n_rows: None)(X.shape[0])
         w = training_weights(sample_weight, X.shape[0])
         if interval and not incremental and stream is None:  # (a chunk is not all the rows)
             check_has_maximum(y, w)
@@ -587,6 +597,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                           on_epoch=folds.stop if folds else getattr(self, "_fold_on_epoch", None))
         if interval:
             self._head = head.base  # the network's outputs, whatever the targets' layout
+        # a tiny table (_folds): one scale for every x, or the learned one bounded below
+        self.scale_floor_ = None if folds is None else bound_scale(self, folds, X, y_fit, w, head)
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
         self.scale_factor_ = (1.0 if incremental else folds.factor if folds
@@ -756,12 +768,11 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     # ------------------------------------------------------------ model files
     def _export_extra(self) -> dict:
-        return {
-            "target_scaling": {
-                "shift": float(self.target_shift_),
-                "scale": float(self.target_scale_),
-            }
-        }
+        extra = {"target_scaling": {"shift": float(self.target_shift_),
+                                    "scale": float(self.target_scale_)}}  # fmt: skip
+        if getattr(self, "scale_floor_", None) is not None:  # (only a tiny table's: _folds)
+            extra["scale_floor"] = float(self.scale_floor_)
+        return extra
 
     def _import_extra(self, meta: dict) -> None:
         scaling = meta.get("target_scaling")
@@ -777,6 +788,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                 f"shift={shift!r}, scale={scale!r}"
             )
         self.target_shift_, self.target_scale_ = shift, scale
+        self.scale_floor_ = meta.get("scale_floor")  # (absent from older files: no floor)
         # the file's family is in y's units (an estimated sigma too); the network was
         # trained with the head
         self._head = self._training_head(self.family_, scale)

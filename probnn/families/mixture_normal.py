@@ -172,6 +172,17 @@ class MixtureNormalFamily(Family):
     def _n_outputs_for(self, y: np.ndarray) -> int:
         return 3 * self.n_components
 
+    def check_n_rows(self, n_rows: int) -> None:
+        """ValueError for more components than training rows: a component needs a row of
+        its own to be identified (more are only relabellings and duplicates), and the work
+        and memory grow with rows x components (n_components=1e6 on 120 rows took 5 GB)."""
+        if self.n_components > n_rows:
+            raise ValueError(
+                f"{self.name} n_components={self.n_components:,} needs at most as many "
+                f"components as training rows ({n_rows:,}): more cannot be identified; "
+                f"choose n_components <= {n_rows:,}"
+            )
+
     # ------------------------------------------------------------- loss, grad
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
         k = self.n_components

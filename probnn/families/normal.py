@@ -151,15 +151,17 @@ class NormalFixedFamily(Family):
         return 1
 
     def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
-        residual = raw[:, 0] - y
-        inv_var = 1 / self.scale**2
-        loss = residual * residual
-        loss *= 0.5 * inv_var
+        # divided by sigma before squaring: sigma**2 underflows to 0 below about 1e-154
+        # (targets of 1e-300 are normal float64 numbers, and so is their NLL)
+        standardised = raw[:, 0] - y
+        standardised /= self.scale
+        loss = standardised * standardised
+        loss *= 0.5
         loss += math.log(self.scale) + HALF_LOG_2PI
         if not need_gradient:
             return loss, None
-        residual *= inv_var
-        return loss, residual[:, None]
+        standardised /= self.scale
+        return loss, standardised[:, None]
 
     def _censored_loss_gradient(self, raw: Array, lower, upper, need_gradient: bool):
         """``-log(Phi(r_u) - Phi(r_l))``, ``r = (bound - z) / sigma`` (see families._censored)."""

@@ -1,4 +1,7 @@
-"""The validation rows a training run scores after every epoch, checked once.
+"""The validation rows a training run scores after every epoch: held out, checked, scored.
+
+:func:`hold_out` draws early stopping's held-out rows; :func:`check_validation_data` checks the
+rows a caller gives instead (``Trainer.fit(validation_data=)``).
 
 :meth:`Trainer.run` scores the weights on the same validation arrays after each of hundreds or
 thousands of epochs. ``family.nll`` checks the targets (and weights) on every call; here they
@@ -16,7 +19,7 @@ import numpy as np
 from probnn._validation import check_sample_weight
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 
-__all__ = ["ValidationRows", "validation_scorer"]
+__all__ = ["ValidationRows", "validation_scorer", "hold_out", "check_validation_data"]
 
 
 class ValidationRows:
@@ -37,7 +40,7 @@ class ValidationRows:
 
     def __init__(self, family, X: np.ndarray, y: np.ndarray, sw, n_outputs: int) -> None:
         self.family, self.X, self.sw = family, X, sw
-        # the NLL in float64 from float64 targets: see Trainer's validation score
+        # the NLL in float64 from float64 targets: see validation_scorer
         self.y = y.astype(np.float64) if y.dtype.kind == "f" else y
         self.weight = X.shape[0] if sw is None else float(sw.sum())
         self.trusted = isinstance(family, Family)
@@ -69,7 +72,11 @@ class ValidationRows:
 def validation_scorer(network, family, validation):
     """A function of no arguments: the weighted mean validation NLL of ``network``'s current
     weights on ``validation`` (``(X, y, w or None)``, or a callable returning an iterable of
-    such chunks: a table streamed, checked chunk by chunk as it comes)."""
+    such chunks: a table streamed, checked chunk by chunk as it comes).
+
+    In float64 from the raw outputs: the network's float32 rounds a Poisson's NLL at counts
+    near 1e9 to nonsense (-89.6 nats for 13.5), and early stopping would pick epochs at random.
+    """
     k = network.layer_sizes[-1]
     if not callable(validation):
         rows = None
@@ -97,3 +104,64 @@ def validation_scorer(network, family, validation):
         return total / weight
 
     return streamed
+
+
+def hold_out(X: np.ndarray, y: np.ndarray, sw, fraction: float, seed: int, stratify: bool):
+    """Early stopping's split: ``fraction`` of the rows held out, by ``seed``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    y : ndarray of shape (n_rows,) or (n_rows, k)
+    sw : ndarray of shape (n_rows,) or None
+    fraction : float in (0, 1)
+    seed : int
+    stratify : bool
+        Stratify by ``y`` (class labels), where every class is common enough to fall on both
+        sides; a plain split otherwise.
+
+    Returns
+    -------
+    X_train, y_train, sw_train, X_val, y_val, sw_val, held_out : ndarray
+        The rows in their order (``sw_*`` None without weights); ``held_out`` the sorted
+        indices of the held-out rows (e.g. for a recalibration after training).
+    """
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(X.shape[0])
+    try:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=seed,
+                                  stratify=y if stratify else None)  # fmt: skip
+    except ValueError:
+        # a class too rare to appear on both sides: fall back to a plain split
+        tr, va = train_test_split(idx, test_size=fraction, random_state=seed)
+    tr, va = np.sort(tr), np.sort(va)
+    sub = (lambda a, i: None if a is None else a[i])
+    return X[tr], y[tr], sub(sw, tr), X[va], y[va], sub(sw, va), va
+
+
+def check_validation_data(network, validation_data) -> tuple:
+    """``(X_val, y_val, weights or None)`` checked: ``network``'s dtype, matching rows, and a
+    positive total weight."""
+    try:
+        Xv, yv, swv = validation_data
+    except (TypeError, ValueError):
+        raise ValueError(
+            "validation_data must be a tuple (X_val, y_val, sample_weight_val or None); "
+            f"found {type(validation_data).__name__}"
+        ) from None
+    Xv = network._check_X(Xv)
+    yv = np.asarray(yv)
+    if yv.shape[0] != Xv.shape[0] or Xv.shape[0] == 0:
+        raise ValueError(
+            f"validation_data needs rows, as many in y_val as in X_val; found "
+            f"{Xv.shape[0]} rows in X_val and {yv.shape[0]} in y_val"
+        )
+    if swv is not None:
+        swv = check_sample_weight(swv, Xv.shape[0])
+        if not swv.sum() > 0:
+            raise ValueError(
+                f"validation sample weights must not all be zero; found zero weight on "
+                f"all {Xv.shape[0]} validation rows"
+            )
+    return Xv, yv, swv

@@ -23,16 +23,10 @@ for training, and the validation score is the weighted mean NLL of the
 held-out rows (no penalty). Validation rows given to :meth:`Trainer.fit`
 (``validation_data``) are scored the same way and replace the held-out part.
 
-With ``ema_decay`` (Polyak averaging, as an exponential moving average) the
-model is the average of the weights along the path, not the last step's:
-after each optimiser step ``a <- d_k a + (1 - d_k) w`` with
-``d_k = min(ema_decay, (1 + k) / (10 + k))`` at the k-th step of the fit (the
-warm-up keeps a short fit from being mostly its starting weights). The average
-is what each epoch scores on the validation rows, what early stopping keeps
-and what ``fit`` leaves in the network; the optimiser goes on from the raw
-weights. Averaging out the minibatch noise of the last few hundred steps is
-nearly free and, on small data, buys the larger learning rate a well-fitted
-mean needs without its noise (measured: ``bench/results/scenario5.md``).
+With ``ema_decay`` (Polyak averaging) the model is the average of the weights
+along the path, not the last step's: :mod:`probnn.network.averaging`. Early
+stopping's held-out rows and the validation rows are checked and scored by
+:mod:`probnn.network._scoring`.
 """
 
 from __future__ import annotations
@@ -51,8 +45,9 @@ from probnn.exceptions import TrainingDivergedError
 from probnn.families.base import Family, _overflow_is_inf, weigh_rows
 from probnn.network.mlp import MLP, make_rng
 from probnn.network import _engine, _fast
-from probnn.network._scoring import validation_scorer
-from probnn.network.optimizers import SOLVERS, make_optimizer, zero_subnormals
+from probnn.network._scoring import check_validation_data, hold_out, validation_scorer
+from probnn.network.averaging import WeightAverage
+from probnn.network.optimizers import SOLVERS, make_optimizer
 from probnn.network.schedules import SCHEDULES, learning_rate_at, warming_up, warmup_factor
 from probnn.network.stopping import DROP, STOP, PlateauRule, max_iter_message
 
@@ -105,7 +100,7 @@ TRAINER_CONSTRAINTS = {
 }
 
 
-class Trainer:
+class Trainer(WeightAverage):
     """Chooses the MLP's weights by minimising
 
          J(w) = (sum_i s_i * nll_i(w)  +  penalty(W)) / sum_i s_i
@@ -298,7 +293,7 @@ class Trainer:
                     "validation_data needs a stochastic solver (adam, sgd, ...), which "
                     "scores it after every epoch; found solver='lbfgs'"
                 )
-            validation_data = self._check_validation(validation_data)
+            validation_data = check_validation_data(self.network, validation_data)
         return self.train(X, y, sw, validation_data)
 
     def train(self, X, y, sample_weight=None, validation_data=None, on_epoch=None) -> "Trainer":
@@ -360,16 +355,7 @@ class Trainer:
         self.converged_ = False
         averaging = self.ema_decay is not None
         # with averaging: the optimiser's own weights, while the network holds the average
-        raw = None
-        if averaging:
-            left = self._left_averaging
-            if left is not None and np.array_equal(self.network.params, left[3]):
-                # fit again on weights this fit left (warm start): the path and its average
-                # go on as in one longer fit
-                raw, self._average, self._average_steps = left[0], left[1], left[2]
-                self._average_tmp = np.empty_like(self._average)
-            else:
-                self.start_average()
+        raw = self._resume_average() if averaging else None  # (a warm start goes on)
         self._left_averaging = None
         epochs = range(self.max_iter)
         # the stopping rule goes on from earlier runs' best score, wait and drops (warm start)
@@ -439,8 +425,7 @@ class Trainer:
             if self.early_stopping:
                 self.network.set_params(best_params)
             if averaging and raw is not None:
-                self._left_averaging = (raw, self._average, self._average_steps,
-                                        self.network.copy_params())  # fmt: skip
+                self._leave_average(raw)
             self.stop_average()  # partial_fit does not average
         if not self.converged_:
             warnings.warn(self._max_iter_message(), ConvergenceWarning, stacklevel=2)
@@ -477,29 +462,6 @@ class Trainer:
             self.network.use_fused(kernels)
             self._fused_loss = _fast.loss_kernel_for(self.family)
 
-    # ------------------------------------------- the weights' moving average
-    # run() averages the weights through these three calls (a caller driving partial_fit
-    # itself may too: bench/scenario8.py).
-    def start_average(self) -> bool:
-        """Average the weights over the steps that follow (``ema_decay``, with its warm-up),
-        from the current weights; False (and nothing) when ``ema_decay`` is None."""
-        if self.ema_decay is None:
-            return False
-        self._average, self._average_steps = self.network.copy_params(), 0
-        self._average_tmp = np.empty_like(self._average)
-        return True
-
-    def swap_in_average(self) -> Array:
-        """Put the average into the network (to score or keep it); returns the optimiser's
-        own weights, which ``network.set_params`` puts back before training goes on."""
-        raw = self.network.copy_params()
-        self.network.set_params(self._average)
-        return raw
-
-    def stop_average(self) -> None:
-        """Stop averaging: later :meth:`partial_fit` calls step without it."""
-        self._average = self._average_tmp = None
-
     def partial_fit(self, X, y, sample_weight=None) -> "Trainer":
         """One pass over this chunk, keeping the optimiser's state (no stopping rule); the
         weights' average is kept only between :meth:`start_average` and :meth:`stop_average`."""
@@ -518,55 +480,13 @@ class Trainer:
 
     # ----------------------------------------------------------- helpers
     def _split(self, X, y, sw):
-        """Hold out validation_fraction (stratified for classifiers where possible)."""
-        from sklearn.model_selection import train_test_split
-
-        n = X.shape[0]
+        """Hold out validation_fraction (stratified for classifiers where possible):
+        ``(X, y, sw)`` to train on, then the held-out rows' (:func:`_scoring.hold_out`)."""
         seed = int(self._rng.integers(0, 2**31 - 1))
-        stratify = y if (getattr(self.family, "is_classifier", False) and y.ndim == 1) else None
-        idx = np.arange(n)
-        try:
-            tr, va = train_test_split(idx, test_size=self.validation_fraction,
-                                      random_state=seed, stratify=stratify)  # fmt: skip
-        except ValueError:
-            # a class too rare to appear on both sides: fall back to a plain split
-            tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=seed)
-        tr, va = np.sort(tr), np.sort(va)
-        self.held_out_index_ = va  # rows of X held out (e.g. for a recalibration after training)
-        sub = (lambda a, i: None if a is None else a[i])
-        return X[tr], y[tr], sub(sw, tr), X[va], y[va], sub(sw, va)
-
-    def _check_validation(self, validation_data):
-        """``(X_val, y_val, weights or None)`` checked: the network's dtype, matching rows."""
-        try:
-            Xv, yv, swv = validation_data
-        except (TypeError, ValueError):
-            raise ValueError(
-                "validation_data must be a tuple (X_val, y_val, sample_weight_val or None); "
-                f"found {type(validation_data).__name__}"
-            ) from None
-        Xv = self.network._check_X(Xv)
-        yv = np.asarray(yv)
-        if yv.shape[0] != Xv.shape[0] or Xv.shape[0] == 0:
-            raise ValueError(
-                f"validation_data needs rows, as many in y_val as in X_val; found "
-                f"{Xv.shape[0]} rows in X_val and {yv.shape[0]} in y_val"
-            )
-        if swv is not None:
-            swv = check_sample_weight(swv, Xv.shape[0])
-            if not swv.sum() > 0:
-                raise ValueError(
-                    f"validation sample weights must not all be zero; found zero weight on "
-                    f"all {Xv.shape[0]} validation rows"
-                )
-        return Xv, yv, swv
-
-    def _validation_nll(self, validation) -> float:
-        """Weighted mean NLL of the validation rows (arrays, or a callable of chunks of
-        them), in float64 from the raw outputs: the network's float32 rounds a Poisson's
-        NLL at counts near 1e9 to nonsense (-89.6 nats for 13.5), and early stopping
-        would pick epochs at random. :meth:`run` keeps one scorer (the targets checked once)."""
-        return validation_scorer(self.network, self.family, validation)()
+        stratify = getattr(self.family, "is_classifier", False) and y.ndim == 1
+        *rows, self.held_out_index_ = hold_out(X, y, sw, self.validation_fraction, seed,
+                                               stratify)  # fmt: skip
+        return rows
 
     def _epoch_over(self, chunks) -> float:
         """One epoch over the chunks of :meth:`run`: the epoch's J estimate (a chunk's, or
@@ -740,24 +660,6 @@ class Trainer:
         if self.solver == "gd":
             return n
         return min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-
-    def _update_average(self, params: Array) -> None:
-        """One step of the weights' moving average: ``a += (1 - d_k) (w - a)`` (ema_decay)."""
-        k = self._average_steps
-        self._average_steps = k + 1
-        average, tmp = self._average, self._average_tmp
-        c = tmp.dtype.type(1.0 - min(self.ema_decay, (1.0 + k) / (10.0 + k)))
-        kernels = self._optimizer._kernels
-        if kernels is not None:  # one compiled pass, the same arithmetic (test_network_fast.py)
-            kernels["average"](average, params, c)
-        else:
-            np.subtract(params, average, out=tmp)
-            tmp *= c
-            average += tmp
-        if (k + 1) % self._optimizer.FLUSH_EVERY == 0:
-            # an average that follows a weight flushed to 0 decays into the subnormals and
-            # stalls there (see Optimizer): zero it, as the optimiser does the weights
-            zero_subnormals(average, tmp)
 
     def _fit_lbfgs(self, X, y, sw) -> "Trainer":
         """L-BFGS-B on the whole objective (:func:`probnn.network.lbfgs.fit_lbfgs`)."""

@@ -197,19 +197,29 @@ def fit_figures(
             "histogram on the dashed line; a U shape means intervals too narrow, a hump in the "
             "middle too wide, a slope a biased mean.",
         ))
+        # a count law's intervals hold their ends' whole masses: more than the level
+        own = plots.expected_coverage(dist, [coverage])
         figures.append((
             "coverage.png",
             plots.coverage_curve(y, dist),
             "Fraction of held-out targets inside the central predictive interval, for several "
             "nominal coverages. Points on the diagonal are honest intervals; below it the "
-            "intervals are too narrow, above it too wide.",
-        ))
+            "intervals are too narrow, above it too wide."
+            + ("" if own is None else
+               " A count law's interval of whole counts holds its ends' whole masses, more than "
+               "the nominal coverage: honest intervals lie on the dotted line of the model's own "
+               "mass of them, above the diagonal."),
+        ))  # fmt: skip
+        outside = (f"about {1 - coverage:.0%} of them should." if own is None else
+                   f"about {1 - own[0]:.1%} of them should (the model's own mass of those "
+                   f"intervals is {own[0]:.1%}, not {coverage:.0%}: a count law's interval holds "
+                   "its ends' whole masses).")  # fmt: skip
         figures.append((
             "predicted_vs_observed.png",
             plots.predicted_vs_observed(y, dist, coverage=coverage, target=target),
             f"Predicted mean (dot) and {coverage:.0%} central interval (line) against the "
             "observed target; on the dashed line the mean equals the observation. Red rows fall "
-            f"outside their interval; about {1 - coverage:.0%} of them should.",
+            f"outside their interval; {outside}",
         ))
     return figures
 
@@ -366,8 +376,11 @@ def compare_figures(
         "coverage_by_family.png",
         plots.coverage_by_family(y, dists),
         "Fraction of held-out targets inside each family's central interval against the "
-        "nominal coverage; on the diagonal the intervals are honest.",
-    ))
+        "nominal coverage; on the diagonal the intervals are honest."
+        + (" A count family's interval of whole counts holds its ends' whole masses, more than "
+           "the nominal coverage: its honest line is the dotted one of its own mass of them."
+           if any(getattr(d, "is_discrete", False) for d in dists.values()) else ""),
+    ))  # fmt: skip
     return figures
 
 

@@ -395,12 +395,22 @@ def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
             candidate = get_family(family.name, **{**params, "scale": math.exp(log_scale)})
             return float(np.mean(candidate.nll(tiled, y_train)))
 
-        spread = float(np.std(y_train)) or 1.0
+        spread = _spread(y_train)
         best = optimize.minimize_scalar(train_nll, bracket=(math.log(spread) - 1, math.log(spread)))
         family = get_family(family.name, **{**params, "scale": math.exp(best.x)})
     raw = np.asarray(family.constant_raw(y_train, sample_weight), dtype=np.float64)
     nll = family.nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(), y_test)
     return float(np.mean(nll)), _describe(family, family.distribution(raw[None, :]))
+
+
+def _spread(y: np.ndarray) -> float:
+    """Standard deviation of ``y`` (shape (n,)) scaled by its largest deviation first, so
+    that targets of 1e-300 do not square to 0 (``np.std`` would give 0); 1 for none."""
+    deviation = np.asarray(y, dtype=np.float64) - float(np.mean(y))
+    largest = float(np.max(np.abs(deviation), initial=0.0))
+    if not largest > 0:
+        return 1.0
+    return largest * math.sqrt(float(np.mean((deviation / largest) ** 2)))
 
 
 def _censored_constant(family, y_train: np.ndarray, y_test: np.ndarray) -> tuple[float, str]:

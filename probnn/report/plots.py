@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator, ScalarFormatter
 from numpy.typing import ArrayLike
 
-from probnn.metrics import central_interval, interval_coverage, reliability_curve
+from probnn.metrics import central_interval, interval_coverage, interval_mass, reliability_curve
 
 __all__ = [
     "FIGSIZE",
@@ -47,6 +47,7 @@ __all__ = [
     "top_confusions",
     "pit_histogram",
     "coverage_curve",
+    "expected_coverage",
     "predicted_vs_observed",
     "nll_differences",
     "pit_by_family",
@@ -507,9 +508,33 @@ def _empirical_coverage(y: np.ndarray, dist, levels: np.ndarray) -> np.ndarray:
     return np.array([interval_coverage(*central_interval(dist, c), y) for c in levels])
 
 
+def expected_coverage(dist, levels: ArrayLike) -> np.ndarray | None:
+    """A discrete law's own mass of its central intervals at each nominal level, averaged
+    over the rows (:func:`probnn.metrics.interval_mass`): what a calibrated model's coverage
+    is, at least the level, since an integer interval holds its ends' whole masses; None for
+    a continuous law, whose interval holds exactly the level.
+
+    Parameters
+    ----------
+    dist : Distribution
+        Predictions with batch shape ``(n_samples,)``.
+    levels : array-like of float in (0, 1), shape (n_levels,)
+
+    Returns
+    -------
+    ndarray of shape (n_levels,), or None
+    """
+    if not getattr(dist, "is_discrete", False):
+        return None
+    return np.array([float(np.mean(interval_mass(dist, *central_interval(dist, c), c)))
+                     for c in np.asarray(levels, dtype=np.float64)])  # fmt: skip
+
+
 @_literal
 def coverage_curve(y_true: ArrayLike, dist, levels: Sequence[float] = _COVERAGE_LEVELS) -> Figure:
-    """Empirical coverage of central predictive intervals against their nominal coverage.
+    """Empirical coverage of central predictive intervals against their nominal coverage;
+    for a discrete law also its own mass of them (:func:`expected_coverage`), the line an
+    honest model's points lie on.
 
     Parameters
     ----------
@@ -522,10 +547,16 @@ def coverage_curve(y_true: ArrayLike, dist, levels: Sequence[float] = _COVERAGE_
     y = np.asarray(y_true, dtype=np.float64)
     nominal = np.asarray(levels, dtype=np.float64)
     empirical = _empirical_coverage(y, dist, nominal)
+    expected = expected_coverage(dist, nominal)
     fig = _new_figure()
     ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], "k--", lw=1, label="honest intervals (empirical = nominal)")
+    honest = ("honest intervals (empirical = nominal)" if expected is None
+              else "the nominal coverage")  # fmt: skip
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label=honest)
     ax.plot(nominal, empirical, "o-", label="model")
+    if expected is not None:  # a count law: a calibrated model covers its own mass, not the level
+        ax.plot(nominal, expected, "s:", color="C2",
+                label="honest intervals: the model's own mass of them")  # fmt: skip
     _coverage_axes(ax, nominal, empirical)
     _legend_below(fig, ax, ncols=2)
     return fig
@@ -671,7 +702,8 @@ def pit_by_family(pits: Mapping[str, ArrayLike], n_bins: int = 10) -> Figure:
 @_literal
 def coverage_by_family(y_true: ArrayLike, dists: Mapping[str, object],
                        levels: Sequence[float] = _COVERAGE_LEVELS) -> Figure:  # fmt: skip
-    """Empirical against nominal coverage of the central intervals, one line per family.
+    """Empirical against nominal coverage of the central intervals, one line per family; a
+    discrete family's own mass of them (:func:`expected_coverage`) dotted in its colour.
 
     Parameters
     ----------
@@ -689,6 +721,9 @@ def coverage_by_family(y_true: ArrayLike, dists: Mapping[str, object],
         empirical = _empirical_coverage(y, dist, nominal)
         lowest.append(empirical.min())
         ax.plot(nominal, empirical, "o-", ms=4, color=f"C{k}", label=_short(name))
+        expected = expected_coverage(dist, nominal)
+        if expected is not None:  # a count family's honest line: its own mass (dotted)
+            ax.plot(nominal, expected, ":", lw=1, color=f"C{k}")
     _coverage_axes(ax, nominal, np.array(lowest))
     _legend_below(fig, ax, ncols=min(len(dists) + 1, 5))
     return fig

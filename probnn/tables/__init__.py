@@ -4,6 +4,7 @@ in memory or streamed. One module a job; imports point one way, down this list:
 * :mod:`~probnn.tables.sources`: reading a CSV / Parquet file or a folder of Parquet files,
   whole (``read_table``) or in record batches (``TableSource``), and what is wrong with one;
 * :mod:`~probnn.tables.columns`: which text is numbers (thousands separators, ISO dates);
+* :mod:`~probnn.tables.extrapolation`: rows far outside the training rows' range (one warning);
 * :mod:`~probnn.tables.preprocessing`: ``Preprocessor`` and its streamed ``PreprocessorScan``;
 * :mod:`~probnn.tables.targets`: the target's kind and family (``TargetScan``,
   ``target_kind``, ``infer_family``), class labels and their order, the target checks;

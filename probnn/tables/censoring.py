@@ -147,6 +147,19 @@ class Censoring:
         DataError
             As :meth:`bounds`, but for the family's own check.
         """
+        lower, upper = self._column_bounds(frame, target)
+        exact = lower == upper
+        if self.above is not None:
+            capped = exact & (lower >= self.above)
+            lower[capped], upper[capped] = self.above, np.inf
+        if self.below is not None:
+            floored = exact & (upper <= self.below)
+            lower[floored], upper[floored] = -np.inf, self.below
+        return np.column_stack([lower, upper])
+
+    def _column_bounds(self, frame: pd.DataFrame, target: str) -> tuple[np.ndarray, np.ndarray]:
+        """The target's ``(lower, upper)`` bounds, each of shape (n_rows,), from the target
+        and the columns named here, before the fixed limits (``above``, ``below``)."""
         for name in self.columns:
             if name not in frame.columns:
                 shown = ", ".join(repr(c) for c in list(frame.columns)[:20])
@@ -177,14 +190,70 @@ class Censoring:
                     f"expected 1 (observed) or 0 (right-censored) in event column "
                     f"{self.event!r}", events)  # fmt: skip
             upper[events == 0.0] = np.inf
-        exact = lower == upper
-        if self.above is not None:
-            capped = exact & (lower >= self.above)
-            lower[capped], upper[capped] = self.above, np.inf
-        if self.below is not None:
-            floored = exact & (upper <= self.below)
-            lower[floored], upper[floored] = -np.inf, self.below
-        return np.column_stack([lower, upper])
+        return lower, upper
+
+    def limit_notes(self, frame: pd.DataFrame, target: str) -> list[str]:
+        """What a table to be scored says against the fixed limits (``below``, ``above``),
+        one sentence a side (none where it agrees), for a warning: the limits are the
+        model's, read the same on every table, but a table recorded with other limits (or
+        none) is then scored on other events than its values.
+
+        * rows beyond a limit at two or more distinct values: a table recorded with the
+          limit holds at most one value beyond it (the limit itself, or a stand-in such as
+          California's 500,001 above 500,000), so these are values the limit would have
+          hidden; they are scored as censored at the limit (``P(Y <= below)``), a true
+          event of theirs, not by their values;
+        * no row at or beyond a limit and a point mass at the table's end on that side
+          (``tables.resolution.POINT_MASS_SHARE`` of the rows, ``POINT_MASS_ROWS`` at
+          least, the rule by which ``fit`` reads a point mass as censored): the table may
+          be censored there, a limit other than the model's; those rows are scored as
+          exact values, by the density.
+
+        Parameters
+        ----------
+        frame : DataFrame of shape (n_rows, n_columns)
+        target : str
+
+        Returns
+        -------
+        list of str
+        """
+        from probnn.tables.resolution import POINT_MASS_ROWS, POINT_MASS_SHARE
+
+        lower, upper = self._column_bounds(frame, target)
+        exact = (lower == upper) & np.isfinite(lower)
+        values, n = lower[exact], len(lower)
+        notes = []
+        sides = ((self.below, "below", "detection limit", "smallest",
+                  "left-censored there, by P(Y <= {:g})"),
+                 (self.above, "above", "cap", "largest", "right-censored there, by P(Y > {:g})"))
+        for limit, side, name, end, event in sides:
+            if limit is None:
+                continue
+            past = values < limit if side == "below" else values > limit
+            beyond = np.unique(values[past])
+            head = f"target column {target!r}: "
+            if beyond.size >= 2:
+                count = int(np.isin(values, beyond).sum())
+                notes.append(
+                    f"{head}{count:,} of {n:,} rows lie {side} the model's {name} {limit:g}, at "
+                    f"{beyond.size:,} distinct values from {beyond[0]:g} to {beyond[-1]:g}: "
+                    f"scored as {event.format(limit)}, not by their values (a table recorded "
+                    f"with that {name} holds at most one value {side} it)")  # fmt: skip
+                continue
+            censored = (upper <= limit) if side == "below" else (lower >= limit)
+            if censored.any() or values.size == 0:
+                continue
+            edge = values.min() if side == "below" else values.max()
+            at = int((values == edge).sum())
+            if at >= POINT_MASS_ROWS and at / n >= POINT_MASS_SHARE:
+                notes.append(
+                    f"{head}{at:,} of {n:,} rows ({at / n:.0%}) sit at {edge:g}, its {end} "
+                    f"value, and none at or {side} the model's {name} {limit:g}: scored as "
+                    f"exact values, by the density; if the table was recorded with a {name} "
+                    f"at {edge:g}, those rows are censored there and these figures do not "
+                    "measure them")  # fmt: skip
+        return notes
 
     def check_trainable(self, frame: pd.DataFrame, target: str) -> None:
         """:meth:`check_has_maximum` on :meth:`raw_bounds`, for a caller with no family yet

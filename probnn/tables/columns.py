@@ -1,5 +1,5 @@
 """Column parsing: which text is numbers (thousands separators, decimal commas, ISO dates,
-datetime columns) and how to read it.
+datetime and duration columns) and how to read it.
 
 The rules a column is judged by, whole (:func:`_text_kind`, :func:`_looks_numeric`) or in
 pieces (``probnn.tables.preprocessing._ColumnScan`` gives the same answers), and the
@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import datetime
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from probnn._say_once import per_command
 from probnn._validation import name_data_rows
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.sources import SEPARATOR_ATTR, _located_rows
+from probnn.tables.sources import NESTED_ATTR, SEPARATOR_ATTR, _located_rows
 
 __all__: list[str] = []  # the parsers are the package's own
 
@@ -132,7 +133,8 @@ def _comma_example(column: pd.Series, text: pd.Series) -> tuple[str, str]:
 def _text_kind(column: pd.Series) -> str | None:
     """How a column parses as numbers, when every present value parses the same way.
 
-    Returns ``"datetime"`` (a datetime column, naive or timezone-aware),
+    Returns ``"datetime"`` (a datetime column, naive or timezone-aware), ``"timedelta"``
+    (a duration column: a Parquet ``duration``, pandas' ``timedelta64``),
     ``"thousands"`` (``12,345.5``), ``"decimal"`` (``3,616`` in a ``;``-separated
     file; see :func:`_comma_kind`), ``"date:<strptime format>"`` (ISO dates) or None.
 
@@ -143,6 +145,8 @@ def _text_kind(column: pd.Series) -> str | None:
     """
     if _stamps(column) is not None:
         return "datetime"
+    if pd.api.types.is_timedelta64_dtype(column):
+        return "timedelta"
     if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
         return None
     present = column.dropna()
@@ -201,6 +205,12 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     it is: a model trained on text reads the same values from a numeric file.
     """
     present = column.notna().to_numpy()
+    if kind == "timedelta":  # days, the unit of the dates' days since 1970
+        if not pd.api.types.is_timedelta64_dtype(column):  # text ("1 days 02:00:00") read as such
+            column = pd.Series(pd.to_timedelta(column.astype(str).where(present), errors="coerce"),
+                               index=column.index)  # fmt: skip
+        values = (column / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, present & np.isnan(values)
     dates = kind == "datetime" or kind.startswith("date:")
     if dates and (stamps := _stamps(column)) is not None:
         values = _days(stamps)
@@ -230,8 +240,8 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
                 stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
                 values = np.where(ok, _days(pd.Series(stamps)), values)
     else:
-        raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
-                        f"'date:<format>'; found {kind!r}")  # fmt: skip
+        raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime', "
+                        f"'timedelta' or 'date:<format>'; found {kind!r}")  # fmt: skip
     return values, present & np.isnan(values)
 
 
@@ -263,6 +273,8 @@ def _describe_kind(kind: str) -> str:
         return "numbers with a decimal comma (like 3,25)"
     if kind == "datetime":
         return "dates (a datetime column, or ISO text like 2020-01-31)"
+    if kind == "timedelta":
+        return "durations (a timedelta column, or text like '1 days 02:00:00')"
     return f"dates in the format {kind[len('date:'):]} (like 2020-01-31)"
 
 
@@ -276,6 +288,44 @@ def _thousands_as_numbers(column: pd.Series) -> pd.Series:
         out.attrs.update(column.attrs)  # the files of a folder's rows
         return out
     return column
+
+
+def _comma_reading(column: pd.Series) -> str | None:
+    """How a target column's text was read as numbers, which a model records so that it
+    reads other files alike: ``"thousands"`` or ``"decimal"`` (:func:`_text_kind`), else
+    None (numbers as written, or no numbers)."""
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return None
+    kind = _text_kind(column)
+    return kind if kind in ("thousands", "decimal") else None
+
+
+def _numbers_as_recorded(column: pd.Series, kind: str | None) -> pd.Series:
+    """A target column read as its model read the training file's.
+
+    ``kind`` is the reading the model recorded (:func:`_comma_reading`): a decimal comma is
+    then one whatever the file's separator, as a feature's recorded parser reads it
+    (``"12,345"`` in a ``,``-separated file is 12.345 to a model that read decimal commas).
+    None (plain numbers, or a model file from before the record): the column's own file
+    says, as :func:`_thousands_as_numbers`. A numeric column is taken as it is; text with
+    values ``kind`` does not parse is left to the target's checks, which name them.
+
+    Raises
+    ------
+    DataError
+        A ``"thousands"`` reading of commas in a ``;``-separated file, whose commas are
+        decimal marks (:func:`_parse_text`'s refusal): the numbers would differ.
+    """
+    if kind is None:
+        return _thousands_as_numbers(column)
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return column
+    values, bad = _parse_text(column, kind)
+    if bad.any():
+        return column
+    out = pd.Series(values, index=column.index, name=column.name)
+    out.attrs.update(column.attrs)  # the files of a folder's rows
+    return out
 
 
 def _looks_numeric(column: pd.Series) -> bool:
@@ -298,27 +348,21 @@ def _spelling(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-# The keys of the spelling warnings said in this process: once each, as Python's "once"
+# The keys of the spelling warnings said in this command: once each, as Python's "once"
 # action would, since a selection's folds and families each fit the column again (with their
 # rows' counts) and its ``catch_warnings`` blocks reset the registry that says a text once.
-_SAID: set = set()
+_SAID = per_command()
 
 
 def _forget_said() -> None:
-    """Say each spelling warning again (a new command)."""
-    _SAID.clear()
+    """Say each spelling warning again (a new command, or a test)."""
+    _SAID.forget()
 
 
-@contextlib.contextmanager
-def unsaid() -> Iterator[None]:
+def unsaid() -> contextlib.AbstractContextManager[None]:
     """Spelling warnings said within are not remembered as said: for fits whose warnings
     are silenced (a selection's candidates), so that the fit kept says them."""
-    before = set(_SAID)
-    try:
-        yield
-    finally:
-        _SAID.clear()
-        _SAID.update(before)
+    return _SAID.unsaid()
 
 
 def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
@@ -348,9 +392,8 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
         return
     found.sort(key=lambda g: (-sum(n for _, n in g), g[0][0]))
     key = ("spelling", name, role, tuple(sorted(v for g in found for v, _ in g)))
-    if key in _SAID:
+    if not _SAID.first_time(key):
         return
-    _SAID.add(key)
     case = any(len({" ".join(v.split()) for v, _ in g}) > 1 for g in found)
     space = any(len({v.casefold() for v, _ in g}) > 1 for g in found)
     how = "case or spaces" if case and space else "case" if case else "spaces"
@@ -372,18 +415,41 @@ def _warn_spelling_variants(counts: Mapping, name: str, role: str) -> None:
     warnings.warn(message, stacklevel=1)
 
 
-def _warn_identifier_dropped(name: str) -> None:
-    """The :class:`~probnn.exceptions.DataWarning` of a text feature column left out of the
-    features because every present value is distinct (an identifier): said once per process
-    for the column, however many fits (folds, families) drop it; keyed as the spelling
-    warnings are."""
+def _warn_identifier_dropped(name: str, row_label: bool = False) -> None:
+    """The :class:`~probnn.exceptions.DataWarning` of a feature column left out of the
+    features because every value is distinct: a text identifier, or (``row_label``) any column
+    under an empty header, a row label (the index pandas' ``to_csv`` and R's ``write.csv``
+    write); said once per process for the column, however many fits (folds, families) drop
+    it; keyed as the spelling warnings are."""
     key = ("identifier", name)
-    if key in _SAID:
+    if not _SAID.first_time(key):
         return
-    _SAID.add(key)
-    message = DataWarning(
-        f"column {name!r} dropped from the features: every one of its values is distinct (an "
-        "identifier), so a new row's value is never one the model learned from"
-    )
+    why = ("(an empty header) dropped from the features: a distinct value in every row under an "
+           "empty header is a row label (the index pandas' to_csv and R's write.csv write), not "
+           "a measurement; name the column in the header to use it as a feature") if row_label \
+        else ("dropped from the features: every one of its values is distinct (an identifier), "
+              "so a new row's value is never one the model learned from")  # fmt: skip
+    message = DataWarning(f"column {name!r} {why}")
     message.key = key
     warnings.warn(message, stacklevel=1)
+
+
+_NESTED_VALUES = (list, tuple, dict, set, np.ndarray)
+
+
+def _refuse_nested(column: pd.Series, name: str) -> None:
+    """DataError for a column of lists, structs or maps (nested Parquet types), which no
+    number or category stands for: by its Arrow type where the reader recorded it
+    (``NESTED_ATTR``), else by its values (an object column holding lists or dicts)."""
+    arrow = column.attrs.get(NESTED_ATTR, {}).get(name)
+    if arrow is None and pd.api.types.is_object_dtype(column):
+        first = column.first_valid_index()  # (a column of them holds them throughout)
+        value = None if first is None else column.loc[first]
+        if isinstance(value, _NESTED_VALUES):
+            arrow = f"{type(value).__name__} values"
+    if arrow is not None:
+        raise DataError(
+            f"expected numbers, text or dates in column {name!r}; found the nested type {arrow} "
+            f"(lists, structs and maps are not features): drop it (--drop {name}) or write its "
+            "parts as columns of their own"
+        )

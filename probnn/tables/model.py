@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from probnn import defaults
-from probnn.exceptions import DataError, NetworkTooLargeError, PrecisionError, PrecisionWarning
+from probnn.exceptions import (DataError, DataWarning, NetworkTooLargeError, PrecisionError,
+                               PrecisionWarning)  # fmt: skip
 from probnn.tables.censoring import Censoring, censored_family, check_censored_family
+from probnn.tables.columns import _comma_reading, _numbers_as_recorded
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import with_resolution_floor
 from probnn.tables.targets import (_check_family_name, _class_indices, _labels_to_json,
@@ -63,6 +65,25 @@ def laplace_posterior(estimator, X: np.ndarray, y: np.ndarray, seed: int | None 
         raise DataError(f"the Laplace posterior over the network's weights: {exc}") from None
 
 
+def _count_hint(family: str, classes, column: pd.Series) -> str:
+    """What to say when a class model's labels are counts and a row holds one it never saw
+    (a count beyond its largest label): that the model is a class model over the labels
+    seen, and the count families that score every count; "" for other labels."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    known = np.asarray([c for c in classes if isinstance(c, (numbers.Number, np.number))],
+                       dtype=np.float64)  # fmt: skip
+    if known.size != len(classes) or not (_all_counts(known) and _all_counts(values)):
+        return ""
+    return (f"; the model ({family}) is a class model over the labels its training rows held: "
+            f"to score any count, fit with --family poisson or --family negative-binomial")
+
+
+def _all_counts(values: np.ndarray) -> bool:
+    """Whether ``values`` (shape (n,)) are n >= 1 non-negative integers."""
+    return values.size > 0 and bool(np.all(np.isfinite(values) & (values >= 0)
+                                           & (values == np.round(values))))  # fmt: skip
+
+
 class TabularModel:
     """Preprocessing + target encoding + a probnn estimator, fitted on one table.
 
@@ -91,12 +112,21 @@ class TabularModel:
     censoring : Censoring or None
         How the target (and the columns it names) give censored ``(lower, upper)`` bounds
         (:mod:`probnn.tables.censoring`); None for exact targets.
+    target_parser : {"thousands", "decimal"} or None
+        How the training file's text of a regression target was read as numbers (a
+        ``;``-separated file's decimal commas, a ``,``-separated one's thousands
+        separators), so that every file is read alike (:meth:`encode_target`), as
+        ``preprocessor.parsers_`` does for the features; None for plain numbers, class
+        labels (a label read otherwise is no class of the model's, and said so), or a model
+        file from before the record: each file is then read by its own separator.
     """
 
     def __init__(self, *, target: str, family: str, preprocessor: Preprocessor, estimator,
                  classes: list | None = None, training_data: dict | None = None,
-                 censoring: Censoring | None = None):  # fmt: skip
+                 censoring: Censoring | None = None,
+                 target_parser: str | None = None):  # fmt: skip
         self.target = target
+        self.target_parser = target_parser
         self.censoring = censoring if censoring is not None and censoring.active else None
         self.family = family
         self.preprocessor = preprocessor
@@ -298,7 +328,8 @@ class TabularModel:
                 params["dtype"] = _in_float64(exc)
             estimator = _regressor(params, ensemble, n_jobs, seed)
             model = cls(target=target, family=family, preprocessor=preprocessor,
-                        estimator=estimator, censoring=censoring)  # fmt: skip
+                        estimator=estimator, censoring=censoring,
+                        target_parser=_comma_reading(frame[target]))  # fmt: skip
         fit_args = (X, y)
         if validation is not None and np.any(validation):
             keep = np.asarray(validation, dtype=bool)
@@ -346,6 +377,7 @@ class TabularModel:
             in training, or values outside the family's support.
         """
         check_target_column(frame, self.target)
+        frame = self._target_as_recorded(frame)
         column = frame[self.target]
         if not self.is_classifier:
             from probnn.families import get_family
@@ -353,8 +385,23 @@ class TabularModel:
             if self.censoring is not None:
                 return self.censoring.bounds(frame, self.target, get_family(self.family))
             return regression_target(column, self.target, get_family(self.family))
-        return _class_indices(target_labels(column, self.target), self.classes, self.target,
-                              column)  # fmt: skip
+        try:
+            return _class_indices(target_labels(column, self.target), self.classes,
+                                  self.target, column)  # fmt: skip
+        except DataError as exc:
+            raise DataError(f"{exc}{_count_hint(self.family, self.classes, column)}") from None
+
+    def _target_as_recorded(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its target column read as the training file's was
+        (:attr:`target_parser`); unchanged where nothing was recorded."""
+        if self.target_parser is None:
+            return frame
+        column = _numbers_as_recorded(frame[self.target], self.target_parser)
+        if column is frame[self.target]:
+            return frame
+        frame = frame.copy(deep=False)  # (its attrs kept: the rows' files)
+        frame[self.target] = column
+        return frame
 
     def predict_dist(self, frame: pd.DataFrame):
         """Predictive distribution of the target for each row, batch shape (n_rows,)."""
@@ -436,13 +483,18 @@ class TabularModel:
         ``mae``, ``coverage``, ``coverage_expected`` (the model's own mass of those intervals:
         the level ``coverage`` for a continuous family, at least it for a discrete one), ``pit_ks``;
         censored targets: :func:`probnn.survival.censored_metrics` (at fixed bounds, a
-        detection limit or a cap, with the coverage of the value recorded).
+        detection limit or a cap, with the coverage of the value recorded). A
+        :class:`~probnn.exceptions.DataWarning` for each fixed limit ``frame`` looks recorded
+        otherwise than with (:meth:`Censoring.limit_notes`: values beyond it, scored as
+        censored there; or a point mass short of it, scored by the density).
         """
         from probnn import metrics
 
         y = self.encode_target(frame)
         dist = self.predict_dist(frame)
         if self.censoring is not None:  # the censored likelihood, concordance, D-calibration
+            for note in self.censoring.limit_notes(self._target_as_recorded(frame), self.target):
+                warnings.warn(note, DataWarning, stacklevel=2)
             from probnn.survival import censored_metrics
 
             fixed = not self.censoring.columns  # a detection limit or a cap: the recorded value
@@ -488,11 +540,17 @@ class TabularModel:
             "preprocessing": self.preprocessor.to_meta(),
             "estimator": est_meta,
         }
-        if self.training_data is not None:
-            meta["training_data"] = self.training_data
+        arrays = {f"estimator.{k}": v for k, v in arrays.items()}
+        if self.training_data is not None:  # (its rows' digests: an array beside the JSON)
+            meta["training_data"] = {k: v for k, v in self.training_data.items()
+                                     if k != "row_hashes"}  # fmt: skip
+            if "row_hashes" in self.training_data:
+                arrays["training_data.row_hashes"] = self.training_data["row_hashes"]
         if self.censoring is not None:
             meta["censoring"] = self.censoring.to_meta()
-        return {f"estimator.{k}": v for k, v in arrays.items()}, meta
+        if self.target_parser is not None:  # absent otherwise: other models' files as before
+            meta["target_parser"] = self.target_parser
+        return arrays, meta
 
     @classmethod
     def _from_state(cls, arrays: dict[str, np.ndarray], meta: dict) -> "TabularModel":
@@ -513,8 +571,10 @@ class TabularModel:
         return cls(
             target=str(meta["target"]), family=str(meta["family"]),
             preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
-            training_data=_training_data(meta.get("training_data")),  # absent from older files
+            training_data=_training_data(meta.get("training_data"),  # absent from older files
+                                         arrays.get("training_data.row_hashes")),  # fmt: skip
             censoring=Censoring.from_meta(meta["censoring"]) if "censoring" in meta else None,
+            target_parser=_target_parser(meta.get("target_parser")),  # absent from older files
         )  # fmt: skip
 
 
@@ -522,8 +582,18 @@ class TabularModel:
 _SPLIT_RULES = ("permutation", "row-hash")
 
 
-def _training_data(record) -> dict | None:
-    """A model file's record of its training data, checked (ValueError naming the field)."""
+def _target_parser(value) -> str | None:
+    """A model file's record of how its target's text was read (ValueError otherwise)."""
+    if value is None or value in ("thousands", "decimal"):
+        return value
+    shown = repr(value)
+    raise ValueError(f"expected target_parser 'thousands' or 'decimal'; found "
+                     f"{shown if len(shown) <= 70 else shown[:70] + '...'}")  # fmt: skip
+
+
+def _training_data(record, row_hashes=None) -> dict | None:
+    """A model file's record of its training data, checked (ValueError naming the field);
+    its record by content (``tables.copies.content_fields``) where the file has one."""
     if record is None:
         return None
 
@@ -545,7 +615,9 @@ def _training_data(record) -> dict | None:
             found = repr(record.get(key))
             found = found if len(found) <= 70 else found[:70] + "..."  # a hostile file's long string
             raise ValueError(f"expected a valid training_data {key!r}; found {found}")
-    return record
+    from probnn.tables.copies import content_fields
+
+    return content_fields(record, row_hashes)
 
 
 def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
@@ -645,6 +717,28 @@ def _with_every_class(fit_args: tuple, n_classes: int) -> tuple:
     y = np.concatenate([y, np.arange(n_classes, dtype=y.dtype)])
     weight = np.concatenate([np.ones(fit_args[0].shape[0]), np.full(n_classes, JEFFREYS_COUNT)])
     return (X, y, weight, *fit_args[3:])
+
+
+def unseen_labels_warning(unseen: Sequence, rows: int, target: str) -> str:
+    """``probnn fit``'s warning (without its "warning: "), in memory and streamed, for class
+    labels of the target that no training row holds, only held-out ones: the model scores
+    them by half a pseudo-count of every class (:meth:`TabularModel.fit`'s ``classes``).
+
+    Parameters
+    ----------
+    unseen : sequence of labels
+        The labels, in the model's class order.
+    rows : int
+        The held-out rows that hold them.
+    target : str
+    """
+    from probnn._validation import describe_list
+
+    return (f"no training row holds label{'s' if len(unseen) > 1 else ''} "
+            f"{describe_list(list(unseen))} of target {target!r} ({rows} held-out row"
+            f"{'s' if rows != 1 else ''}): the model learns with {JEFFREYS_COUNT:g} pseudo-count "
+            f"of every label (the add-1/2, Krichevsky-Trofimov rule: a constant model's "
+            f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
 
 
 def early_stopping_rows(rows: np.ndarray, family: str, seed: int, test_fraction: float, *,

@@ -7,19 +7,20 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from probnn._validation import describe_values, name_data_rows
+from probnn._say_once import SayOnce
+from probnn._validation import describe_values
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
-                                   FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
-                                   _is_dates, _looks_numeric, _none_hint, _numeric_values,
-                                   _parse_text, _text_kind, _warn_identifier_dropped,
-                                   _warn_spelling_variants)  # fmt: skip
-from probnn.tables.sources import SEPARATOR_ATTR, _located_rows, _rows
+from probnn.tables.columns import _DATE_FORMATS, FLOAT32_MAX
+from probnn.tables.extrapolation import note_far_rows
+# (the scan's names re-exported: the streamed half of this module's job, imported from here)
+from probnn.tables.preprocessing_scan import (MAX_STREAMED_CATEGORIES,  # noqa: F401
+                                              PreprocessorScan, _ColumnScan,
+                                              numeric_column)  # fmt: skip
+from probnn.tables.sources import _rows
 
 __all__ = ["Preprocessor", "PreprocessorScan"]
 
@@ -49,7 +50,7 @@ class Preprocessor:
       become days since 1970-01-01 as a float (noon is ``.5``);
     * datetime columns (a Parquet file's, naive or timezone-aware) become days
       since 1970-01-01 the same way (an aware one by its instant: days since
-      1970-01-01 00:00 UTC);
+      1970-01-01 00:00 UTC); duration columns (``timedelta64``) become days;
     * numbers with thousands separators, when every present value matches
       ``-?([1-9]\d{0,2}(,\d{3})+|\d{1,3})(\.\d+)?`` (e.g. ``12,345.5``; not in a
       ``;``-separated file), become that number;
@@ -71,8 +72,13 @@ class Preprocessor:
     in training, so its one-hot features (one per training row) could not help a
     prediction. It is left out of the features (``dropped_``, kept in the model
     file, so prediction ignores the column, present or not), with a
-    :class:`~probnn.exceptions.DataWarning`. Numbers are never dropped (an index
-    1..n cannot be told from a time). A
+    :class:`~probnn.exceptions.DataWarning`. A column under an empty header
+    (pandas reads it as ``Unnamed: N``; the file's header as written tells it from a
+    column named so) whose every value is present and distinct is a row label, the
+    index ``DataFrame.to_csv`` and R's ``write.csv`` write, and is dropped the same
+    way; one with no value at all (Excel's trailing empty columns) is ignored.
+    Named numbers are never dropped (an index 1..n cannot be told from a time
+    step). Lists, structs and maps (nested Parquet types) are refused by name. A
     :class:`~probnn.exceptions.DataWarning` also says when a string column looks
     like an identifier (more than 20 distinct values, in more than half of the
     rows, some repeated) and, in :meth:`transform`, when rows hold categories not
@@ -95,12 +101,17 @@ class Preprocessor:
     columns_ : list of str
         The feature columns, in the order of the table (less ``dropped_``).
     dropped_ : list of str
-        Identifier columns left out of the features.
+        Identifier columns and row labels left out of the features.
     numeric_ : list of str
         Numeric columns, in output order.
     center_, scale_ : list of float
         Training mean and standard deviation of each numeric column (scale 1
         when the column is constant).
+    range_ : list of (float, float) or None
+        Training minimum and maximum of each numeric column; :meth:`transform`
+        warns (:class:`~probnn.exceptions.ExtrapolationWarning`) of rows beyond it
+        by more than its width (:mod:`probnn.tables.extrapolation`). None: a model
+        file written before it was recorded (no check).
     categories_ : dict of str -> list of str
         The categories of each string column, in column order (the order of the
         one-hot blocks); each category gets one output column, and
@@ -111,8 +122,8 @@ class Preprocessor:
         Columns, in column order, with missing values in the training rows (when
         ``impute``): each has a 0/1 indicator output column, after the one-hot blocks.
     parsers_ : dict of str -> str
-        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"`` or
-        ``"date:<strptime format>"``.
+        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"``,
+        ``"timedelta"`` (days) or ``"date:<strptime format>"``.
     """
 
     def __init__(self, impute: bool = False):
@@ -173,35 +184,7 @@ class Preprocessor:
             )
             raise DataError(f"expected no missing values; found missing values in column(s) {listed}; {todo}")
 
-    @staticmethod
-    def _numeric(column: pd.Series, name: str, kind: str | None = None) -> np.ndarray:
-        if kind is None:
-            values, bad = _numeric_values(column)
-            expected = "numbers"
-        else:
-            values, bad = _parse_text(column, kind)
-            expected = _describe_kind(kind)
-        if bad.any():
-            found = column[bad].astype(str).to_numpy()
-            raise DataError(
-                f"expected {expected} in column {name!r}; found "
-                f"{describe_values(found)} at {_rows(bad, column)}"
-                f"{_none_hint(found)}"
-            )
-        infinite = np.isinf(values)
-        if infinite.any():
-            raise DataError(
-                f"expected finite numbers in column {name!r}; found "
-                f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
-            )
-        huge = np.abs(values) > FLOAT32_MAX
-        if huge.any():
-            raise DataError(
-                f"expected numbers within float32's range (|x| <= {FLOAT32_MAX:.4g}, the "
-                f"network's precision) in column {name!r}; found {describe_values(values[huge])} "
-                f"at {_rows(huge, column)}"
-            )
-        return values
+    _numeric = staticmethod(numeric_column)
 
     # ------------------------------------------------------------ transform
     @property
@@ -234,6 +217,7 @@ class Preprocessor:
         indicators = getattr(self, "indicators_", [])  # absent: a preprocessor of an older probnn
         columns = np.empty((len(self.numeric_) + sum(widths) + len(indicators), n))
         self._standardise_numbers(frame, columns[: len(self.numeric_)])
+        note_far_rows(self, columns[: len(self.numeric_)], frame)
         at = len(self.numeric_)
         for (name, cats), width in zip(self.categories_.items(), widths):
             column = frame[name]
@@ -345,9 +329,7 @@ class Preprocessor:
     def _warn_once(self, message: str) -> None:
         """A :class:`DataWarning` of :meth:`transform`, said once per preprocessor: the same
         rows are often transformed more than once (metrics, report)."""
-        said = self.__dict__.setdefault("_warned", set())
-        if message not in said:
-            said.add(message)
+        if self.__dict__.setdefault("_said", SayOnce()).first_time(message):
             warnings.warn(message, DataWarning, stacklevel=4)
 
     # ---------------------------------------------------------- model files
@@ -363,9 +345,12 @@ class Preprocessor:
             # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
             "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
             "fill": [[str(k), v] for k, v in self.fill_.items()],
-            # columns read as numbers: "thousands", "decimal", "datetime" or "date:<format>"
+            # columns read as numbers: "thousands", "decimal", "datetime", "timedelta", "date:<f>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
+        ranges = getattr(self, "range_", None)
+        if ranges is not None:  # the training rows' (low, high) of each numeric column
+            meta["range"] = [[float(low), float(high)] for low, high in ranges]
         dropped = getattr(self, "dropped_", [])
         if dropped:  # written only when there are some: other models' files are unchanged
             meta["dropped"] = [str(c) for c in dropped]
@@ -406,11 +391,17 @@ class Preprocessor:
             raise DataError("expected missing-value indicators of distinct feature columns, "
                             "with imputation, in the model file")
         for name, kind in self.parsers_.items():  # each a parser this probnn has
-            if (kind not in ("thousands", "decimal", "datetime")
+            if (kind not in ("thousands", "decimal", "datetime", "timedelta")
                     and kind.removeprefix("date:") not in _DATE_FORMATS):  # fmt: skip
-                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime' or "
-                                f"'date:<format>' for column {name!r} in the model file; found "
-                                f"{kind!r}")  # fmt: skip
+                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime', "
+                                f"'timedelta' or 'date:<format>' for column {name!r} in the model "
+                                f"file; found {kind!r}")  # fmt: skip
+        ranges = meta.get("range")  # absent from files written before it was recorded
+        self.range_ = None if ranges is None else [(float(lo), float(hi)) for lo, hi in ranges]
+        if self.range_ is not None and (len(self.range_) != len(self.numeric_) or not all(
+                math.isfinite(lo) and math.isfinite(hi) and lo <= hi for lo, hi in self.range_)):  # fmt: skip
+            raise DataError("expected one finite training range (low <= high) per numeric "
+                            "column in the model file")  # fmt: skip
         known = set(self.numeric_) | set(by_name)
         if not (len(self.numeric_) == len(self.center_) == len(self.scale_)):
             raise DataError("expected one centre and scale per numeric column in the model file")
@@ -426,302 +417,3 @@ class Preprocessor:
                 "categorical, exactly once"
             )
         return self
-
-
-# ------------------------------------------------------- a table read in pieces
-# A streamed text column with more distinct values than this is refused (one-hot features
-# by the hundred thousand are an identifier's, not a category's); in memory there is no cap.
-MAX_STREAMED_CATEGORIES = 100_000
-
-
-class _ColumnScan:
-    """What one column holds, from its pieces in row order (see :class:`PreprocessorScan`).
-
-    The kind pass (``observe``) gathers what :func:`_text_kind` and :func:`_looks_numeric`
-    decide on a whole column; the value pass (``add``) the statistics of its kind.
-    """
-
-    def __init__(self, name: str):
-        self.name = name
-        self.rows = self.missing = self.parsed = 0
-        self.textual = False  # a piece with values of a non-numeric dtype
-        self.all_str = True  # ... every one of them a str, in an object / string column
-        self.thousands, self.decimal, self.comma = True, True, False
-        self.convention: str | None = "thousands"  # what its file's commas are (_convention)
-        self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
-        self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
-        self.stamps = False  # a piece of a datetime dtype
-        self.ungrouped: str | None = None  # the first value with a comma, not grouped
-        self.dates = dict.fromkeys(_DATE_FORMATS, True)
-        self.parser: str | None = None
-        self.numeric = False
-        self.moments = None
-        self.median = None  # ExactMedian, or a list of the present values (in memory)
-        self.counts: dict[str, int] | None = None
-
-    # -------------------------------------------------------- kind pass
-    def observe(self, column: pd.Series) -> None:
-        n = len(column)
-        absent = column.isna().to_numpy()
-        missing = int(absent.sum())
-        self.rows += n
-        self.missing += missing
-        if missing == n:
-            return
-        if pd.api.types.is_datetime64_any_dtype(column):
-            self.stamps = True
-        if (pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-                and column.attrs.get(SEPARATOR_ATTR) is not None):  # fmt: skip
-            # a CSV's chunk of plain numbers: text as pandas read it, judged as its text was
-            # (beyond 999 or with a decimal point it contradicts grouping, resp. a decimal comma)
-            values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~absent]
-            self.thousands = self.thousands and bool(np.all(np.abs(values) < 1000))
-            self.decimal = self.decimal and bool(np.all(values == np.round(values)))
-            self.dates = dict.fromkeys(self.dates, False)
-            self.parsed += n - missing
-            return
-        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-            # numbers among text (a Parquet column's pieces) make the column not all text
-            self.all_str = False
-            self.parsed += n - missing
-            return
-        self.textual = True
-        # every question below is about each distinct value: ask it once per value
-        counts = column[~absent].value_counts(sort=False)
-        values = pd.Series(counts.index.to_numpy(dtype=object), dtype=object)
-        if self.all_str:
-            textlike = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
-            self.all_str = textlike and all(isinstance(v, str) for v in values)
-            if not self.all_str and pd.api.types.is_object_dtype(column) and _is_dates(values):
-                self.stamps = True  # date objects (a Parquet date32 column)
-        if self.all_str:
-            text = values.astype(str)
-            grouped = text.str.fullmatch(_THOUSANDS)
-            self.thousands = self.thousands and bool(grouped.all())
-            bad = text.str.contains(",", regex=False) & ~grouped
-            if self.ungrouped is None and bad.any():
-                self.ungrouped = str(text[bad].iloc[0])
-            if self.decimal:
-                self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
-            if not self.comma:
-                self.convention = _convention(column)
-            if text.str.contains(",", regex=False).any():
-                self.comma = True
-                if self.convention is None and self.thousands and self.decimal:
-                    self._note_commas(column, absent)
-            for fmt, pattern in _DATE_FORMATS.items():
-                if self.dates[fmt]:
-                    self.dates[fmt] = bool(text.str.fullmatch(pattern).all()) and bool(
-                        pd.to_datetime(text, format=fmt, errors="coerce").notna().all()
-                    )
-        parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
-        self.parsed += int(counts.to_numpy()[parsed].sum())
-
-    def _note_commas(self, column: pd.Series, absent: np.ndarray) -> None:
-        """Keep a value with a comma and the data rows of such values (an ambiguous one's error)."""
-        text = column[~absent].astype(str)
-        has = text.str.contains(",", regex=False).to_numpy(dtype=bool)
-        numbers, files = _located_rows(column)
-        numbers = numbers[~absent][has]
-        if self.example is None:
-            self.example = (str(text[has].iloc[0]), 0, files)
-        value, count, files = self.example
-        self.example = (value, count + int(has.sum()), files)
-        self.comma_rows += numbers[:10 - len(self.comma_rows)].tolist()
-
-    def text_kind(self) -> str | None:
-        """:func:`_text_kind` of the whole column."""
-        if self.stamps:
-            return "datetime"
-        if not (self.textual and self.all_str):
-            return None
-        if self.comma:
-            example = None
-            if self.example is not None:
-                value, count, files = self.example
-                example = (value, name_data_rows(self.comma_rows, count, files))
-            kind = _comma_kind(self.name, self.convention, self.thousands, self.decimal, example,
-                               self.ungrouped)
-            if kind is not None:
-                return kind
-        return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
-
-    def looks_numeric(self) -> bool:
-        """:func:`_looks_numeric` of the whole column."""
-        present = self.rows - self.missing
-        return not self.textual or (present > 0 and 2 * self.parsed >= present)
-
-    def identifier(self) -> bool:
-        """After the value pass: a text column whose present values, more than
-        ``_ID_MIN_DISTINCT``, are all distinct (an identifier, left out of the features)."""
-        present = self.rows - self.missing
-        return (not self.numeric and present > _ID_MIN_DISTINCT
-                and len(self.counts) == present)  # fmt: skip
-
-    # ------------------------------------------------------- value pass
-    def start_values(self, impute: bool, exact_median: bool) -> None:
-        from probnn._running import BlockMoments, ExactMedian
-
-        self.parser = self.text_kind()
-        self.numeric = self.parser is not None or self.looks_numeric()
-        if self.numeric:
-            self.moments = BlockMoments()
-            if impute and exact_median:
-                self.median = ExactMedian()
-                self.median.begin_pass()  # its first pass is this value pass
-            elif impute:
-                self.median = []
-        else:
-            self.counts = {}
-
-    def add(self, column: pd.Series, capped: bool) -> None:
-        if self.numeric:
-            values = Preprocessor._numeric(column, self.name, self.parser)
-            self.moments.update(values)
-            if isinstance(self.median, list):
-                self.median.append(values[~np.isnan(values)])
-            elif self.median is not None:
-                self.median.update(values)
-            return
-        for text, n in column.dropna().astype(str).value_counts(sort=False).items():
-            self.counts[text] = self.counts.get(text, 0) + int(n)
-        if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
-            # an identifier (every value distinct) is dropped in memory; streamed, that cannot
-            # be known in bounded memory past the cap, so it is named
-            distinct = max(self.counts.values()) == 1
-            ids = " (every one distinct so far: an identifier?)" if distinct else ""
-            raise DataError(
-                f"expected a text column with at most {MAX_STREAMED_CATEGORIES:,} distinct values "
-                f"to one-hot encode; found more in column {self.name!r}{ids}: drop it (--drop "
-                f"{self.name}) or turn it into numbers"
-            )
-
-
-class PreprocessorScan:
-    """Fits a :class:`Preprocessor` on a table given in pieces of consecutive rows.
-
-    The same pieces, in the same order, go through two passes: ``observe`` each,
-    ``end_kinds()``, then ``add`` each and ``end_values(...)``. Imputation medians found
-    exactly in bounded memory (``exact_median``) may need further passes over the numeric
-    columns: while ``median_columns`` is not empty, ``begin_median_pass()``, ``add_median``
-    each piece, ``end_median_pass()``. A table in memory is the one-piece case
-    (:meth:`Preprocessor.fit`), so a streamed table gives bit-identical statistics: means
-    and variances over fixed blocks of rows (:class:`probnn._running.BlockMoments`),
-    category sets and counts, exact medians.
-    """
-
-    def __init__(self, preprocessor: Preprocessor, columns: list[str], exact_median: bool = False):
-        self.preprocessor = preprocessor
-        self.columns = columns
-        self.exact_median = exact_median
-        self._scans = {name: _ColumnScan(name) for name in columns}
-
-    def observe(self, frame: pd.DataFrame) -> None:
-        """Kind pass: the next rows (every feature column)."""
-        for name, scan in self._scans.items():
-            scan.observe(frame[name])
-
-    def end_kinds(self) -> None:
-        """Missing-value errors (as :meth:`Preprocessor.fit` raises them), then each column's kind."""
-        rows = next(iter(self._scans.values())).rows
-        missing = {name: scan.missing for name, scan in self._scans.items()}
-        self.preprocessor._check_missing_counts(missing, rows, fitting=True)
-        for scan in self._scans.values():
-            scan.start_values(self.preprocessor.impute, self.exact_median)
-
-    def add(self, frame: pd.DataFrame) -> None:
-        """Value pass: the next rows."""
-        for name, scan in self._scans.items():
-            scan.add(frame[name], capped=self.exact_median)
-
-    def check_held_out(self, frame: pd.DataFrame) -> None:
-        """During the value pass: rows held out of the fit, checked as :meth:`add` checks the
-        fitted rows (numbers, finite, within float32; no missing value without imputation),
-        so a bad held-out value is named before training."""
-        if not self.preprocessor.impute:
-            self.preprocessor._check_missing(frame[self.columns], fitting=False)
-        for name, scan in self._scans.items():
-            if scan.numeric:
-                Preprocessor._numeric(frame[name], name, scan.parser)
-
-    def end_values(self) -> None:
-        """After the value pass: the statistics; with exact medians, see ``median_columns``."""
-        for scan in self._scans.values():
-            if scan.numeric:
-                scan.moments.finish()
-                if scan.moments.count == 0:
-                    raise DataError(
-                        f"expected numbers in column {scan.name!r}; found only missing values"
-                    )
-                if scan.median is not None and not isinstance(scan.median, list):
-                    scan.median.set_count(scan.moments.count)
-                    scan.median.end_pass()
-        if not self.median_columns:
-            self._finish()
-
-    @property
-    def median_columns(self) -> list[str]:
-        """Numeric columns whose exact median needs another pass."""
-        return [n for n, s in self._scans.items()
-                if s.median is not None and not isinstance(s.median, list) and not s.median.done]  # fmt: skip
-
-    def begin_median_pass(self) -> None:
-        for name in self.median_columns:
-            self._scans[name].median.begin_pass()
-
-    def add_median(self, frame: pd.DataFrame) -> None:
-        for name in self.median_columns:
-            scan = self._scans[name]
-            scan.median.update(Preprocessor._numeric(frame[name], name, scan.parser))
-
-    def end_median_pass(self) -> None:
-        for name in self.median_columns:
-            self._scans[name].median.end_pass()
-        if not self.median_columns:
-            self._finish()
-
-    def _finish(self) -> None:
-        pre = self.preprocessor
-        pre.dropped_ = [name for name, scan in self._scans.items() if scan.identifier()]
-        if len(pre.dropped_) == len(self.columns):
-            raise DataError(
-                f"expected a feature column that is not an identifier; every present value of "
-                f"{', '.join(map(repr, pre.dropped_))} is distinct, which says nothing about a "
-                f"new row: add a feature column"
-            )
-        for name in pre.dropped_:
-            _warn_identifier_dropped(name)
-        pre.columns_ = [name for name in self.columns if name not in pre.dropped_]
-        pre.numeric_, pre.center_, pre.scale_ = [], [], []
-        pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
-        pre.indicators_ = [name for name, scan in self._scans.items()
-                           if pre.impute and scan.missing and name not in pre.dropped_]
-        for name, scan in self._scans.items():
-            if name in pre.dropped_:
-                continue
-            if scan.numeric:
-                if scan.parser is not None:
-                    pre.parsers_[name] = scan.parser
-                if isinstance(scan.median, list):
-                    pre.fill_[name] = float(np.median(np.concatenate(scan.median)))
-                elif scan.median is not None:
-                    pre.fill_[name] = scan.median.value
-                std = scan.moments.std
-                pre.numeric_.append(name)
-                pre.center_.append(float(scan.moments.mean))
-                pre.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
-                continue
-            counts = scan.counts
-            if pre.impute and scan.missing:
-                most = max(counts.values())
-                pre.fill_[name] = min(text for text, n in counts.items() if n == most)
-            pre.categories_[name] = sorted(counts)
-            _warn_spelling_variants(counts, f"column {name!r}", "feature")
-            n_distinct = len(counts)
-            if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * scan.rows:
-                warnings.warn(
-                    f"column {name!r} looks like an identifier: {n_distinct} distinct values "
-                    f"in {scan.rows} rows become {n_distinct} one-hot features that say "
-                    f"nothing about new rows; drop it (--drop {name}) unless it means something",
-                    DataWarning, stacklevel=4,
-                )  # fmt: skip

@@ -13,8 +13,10 @@ sees (:func:`row_numbers`).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import os
 import pathlib
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +31,8 @@ from probnn._validation import describe_rows
 from probnn.exceptions import DataError, PrecisionError
 
 __all__ = ["read_table", "sniff_separator", "open_csv", "check_header", "TableSource", "Batch",
-           "should_stream", "row_numbers", "READ_ROWS", "STREAM_AUTO_BYTES"]  # fmt: skip
+           "should_stream", "row_numbers", "READ_ROWS", "STREAM_AUTO_BYTES", "UNNAMED_ATTR",
+           "NESTED_ATTR"]  # fmt: skip
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -84,6 +87,14 @@ FILES_ATTR = "probnn_files"
 # A table read from a CSV file keeps its field separator in its ``attrs``: it says what a
 # comma in a number means (``probnn.tables.columns._convention``: ";" files write decimal commas).
 SEPARATOR_ATTR = "probnn_separator"
+# A table read from a file keeps in its ``attrs`` the columns whose header field is empty
+# (pandas names them "Unnamed: N"; a column literally named so in the header is not one):
+# where every value is distinct such a column is a row label, the index pandas' ``to_csv``
+# and R's ``write.csv`` write (``probnn.tables.preprocessing``).
+UNNAMED_ATTR = "probnn_unnamed"
+# ... and its Parquet columns of nested types (list, struct, map, union) with their Arrow type,
+# which no feature can be made of (``probnn.tables.preprocessing`` refuses them by name).
+NESTED_ATTR = "probnn_nested"
 
 
 def _located_rows(where) -> tuple[np.ndarray, list | None]:
@@ -104,11 +115,14 @@ def _rows(mask: np.ndarray, where) -> str:
 def check_unique_columns(names: Sequence[str], where: str) -> None:
     """DataError naming the column names that occur more than once in a header.
 
-    pandas would read a second ``y`` as ``y.1``, silently a feature beside the target.
+    pandas would read a second ``y`` as ``y.1``, silently a feature beside the target. Empty
+    names are no names (pandas reads each as its own "Unnamed: N"; Excel's trailing empty
+    columns): they may repeat.
     """
     seen: dict[str, int] = {}
     for name in names:
-        seen[str(name)] = seen.get(str(name), 0) + 1
+        if str(name).strip():
+            seen[str(name)] = seen.get(str(name), 0) + 1
     twice = [f"{name!r} ({n} times)" for name, n in seen.items() if n > 1]
     if twice:
         raise DataError(
@@ -126,12 +140,40 @@ def _csv_header(path: pathlib.Path, sep: str) -> list[str]:
     try:  # bounded, and through gzip where the file is one (open_csv's rules)
         with open_text_table(path) as fh:
             line = fh.readline(MAX_HEADER_BYTES + 1)
+            if _separator_line(line) is not None:
+                line = fh.readline(MAX_HEADER_BYTES + 1)
     except (OSError, EOFError, ValueError):
         return []  # open_csv names what cannot be read
     try:
         return next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
     except csv.Error:  # pandas names what does not parse
         return []
+
+
+def unnamed_columns(path: str | os.PathLike, sep: str, columns: Sequence[str]) -> list[str]:
+    """The columns (as pandas names them) of a CSV whose header field is empty or blank.
+
+    Told by position from the header as written, so a column the header names
+    ``Unnamed: 0`` is not one; [] where pandas read another number of columns.
+    """
+    fields = _csv_header(pathlib.Path(path), sep)
+    if len(fields) != len(columns):
+        return []
+    return [str(c) for c, field in zip(columns, fields) if not field.strip()]
+
+
+def nested_columns(schema) -> dict[str, str]:
+    """The columns of an Arrow schema of a nested type (list, struct, map, union) and
+    their types, as Arrow writes them."""
+    import pyarrow as pa
+
+    nested = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list,
+              pa.types.is_struct, pa.types.is_map, pa.types.is_union)  # fmt: skip
+    out = {}
+    for field in schema:
+        if any(test(field.type) for test in nested) or str(field.type).startswith("list_view"):
+            out[str(field.name)] = str(field.type)
+    return out
 
 
 def check_header(path: str | os.PathLike, sep: str | None = None) -> None:
@@ -160,8 +202,67 @@ MAX_FIELD_BYTES = 1 << 20
 MAX_HEADER_BYTES = 64 << 20
 
 
+# Excel's separator declaration, line 1 of a CSV saved with one: ``sep=;`` (quoted by some)
+_SEP_LINE = re.compile(rb'(?:\xef\xbb\xbf)?"?sep=(.)"?[ \t]*\r?\n?')
+
+
+def _separator_line(line: bytes) -> str | None:
+    """The separator a CSV's first line declares (Excel's ``sep=,``), or None."""
+    match = _SEP_LINE.fullmatch(line)
+    if match is None:
+        return None
+    sep = match.group(1).decode("latin-1")
+    return sep if sep not in "\r\n\"" else None
+
+
+def not_utf8(path: str | os.PathLike, exc: UnicodeDecodeError,
+             sep: str | None = None) -> DataError:  # fmt: skip
+    """The one-line error of a text table that is not UTF-8: the line, character and column
+    (``sep``: the file's separator) of the first byte that does not decode, and what to do.
+
+    The file is read again (only when it failed) to find that line. probnn guesses no other
+    encoding: a byte such as 0xe9 is a letter in cp1252, Latin-1, Latin-9, ... alike, and
+    a wrong guess would silently rename categories.
+    """
+    byte = bytes(exc.object[exc.start:exc.start + 1])
+    line, column, prefix = 1, 1, ""  # prefix: the failing line's text before the byte
+    try:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        with open_text_table(path) as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                try:
+                    text, bad = decoder.decode(chunk), None
+                except UnicodeDecodeError as error:
+                    text, bad = error.object[:error.start].decode("utf-8"), error
+                line += text.count("\n")
+                tail = text.rsplit("\n", 1)
+                prefix = (tail[-1] if len(tail) > 1 else prefix + text)[-(1 << 20):]
+                column = len(prefix) + 1
+                if bad is not None:
+                    byte = bytes(bad.object[bad.start:bad.start + 1])
+                    break
+            else:
+                line = None
+    except (OSError, EOFError, ValueError):
+        line = None
+    where = ""
+    if line is not None:
+        where = f" at line {line:,}, character {column:,}"
+        header = _csv_header(pathlib.Path(path), sep) if sep else []
+        fields = next(csv.reader([prefix], delimiter=sep), [""]) if sep else []
+        if 0 < len(fields) <= len(header) and line > 1:
+            where += f" (column {header[len(fields) - 1]!r})"
+    latin = byte.decode("cp1252", errors="replace")
+    return DataError(
+        f"expected a UTF-8 text file; {path} is not UTF-8: the byte 0x{byte.hex()}{where} "
+        f"(read as {latin!r} in Windows-1252 / Latin-1) does not decode: save the file as UTF-8 "
+        "(Excel: \"CSV UTF-8\"; iconv -f cp1252 -t utf-8)"
+    )
+
+
 def sniff_separator(path: str | os.PathLike) -> str:
-    """The field separator of a text table among ``, ; TAB |``, from its first lines.
+    """The field separator of a text table among ``, ; TAB |``, from its first lines; the one
+    line 1 declares where it is Excel's ``sep=X`` (a line :func:`open_csv` reads past).
 
     The separator chosen splits every sampled line (quotes respected) into the
     same number of fields, more than one, and the most of them; a comma when
@@ -180,6 +281,9 @@ def sniff_separator(path: str | os.PathLike) -> str:
         raise unreadable("CSV", path, exc, verb="read") from None
     except ValueError as exc:
         raise DataError(str(exc)) from None
+    first = head.split(b"\n", 1)
+    if (declared := _separator_line(first[0] + b"\n")) is not None:
+        return declared
     text = head.decode("utf-8", errors="replace")
     best, best_fields = ",", 1
     for sep in _SEPARATORS:
@@ -198,6 +302,8 @@ def open_csv(path: str | os.PathLike, sep: str) -> tuple[BinaryIO, int]:
     Line 1 (the header) may hold :data:`MAX_HEADER_BYTES`; every other line
     :data:`MAX_FIELD_BYTES` per column of the header. A longer line raises
     :class:`probnn._io.LineTooLongError` while it is read (see :func:`line_too_long`).
+    Excel's separator declaration (line 1 ``sep=;``) is read past: the handle starts at
+    the header, line 2.
 
     Raises
     ------
@@ -207,15 +313,22 @@ def open_csv(path: str | os.PathLike, sep: str) -> tuple[BinaryIO, int]:
     try:
         with open_text_table(path) as fh:
             line = fh.readline(MAX_HEADER_BYTES + 1)
+            declared = _separator_line(line) is not None
+            if declared:
+                line = fh.readline(MAX_HEADER_BYTES + 1)
     except (OSError, EOFError) as exc:
         raise unreadable("CSV", path, exc, verb="read") from None
     except ValueError as exc:
         raise DataError(str(exc)) from None
     if len(line.rstrip(b"\r\n")) > MAX_HEADER_BYTES:
-        raise line_too_long(path, LineTooLongError(1, MAX_HEADER_BYTES))
+        raise line_too_long(path, LineTooLongError(1 + declared, MAX_HEADER_BYTES))
     fields = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep), [])
     limit = max(1, len(fields)) * MAX_FIELD_BYTES
-    return open_text_table(path, line_limit=limit, header_limit=MAX_HEADER_BYTES), limit
+    handle = open_text_table(path, line_limit=limit, header_limit=MAX_HEADER_BYTES)
+    if declared:  # (line 2, the header, within the line bound: its fields are that long)
+        handle = io.BufferedReader(handle)
+        handle.readline()
+    return handle, limit
 
 
 def line_too_long(path: str | os.PathLike, exc: LineTooLongError) -> DataError:
@@ -262,6 +375,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         starts = np.concatenate([[0], np.cumsum(source._file_rows)[:-1]]).tolist()
         frame.attrs[FILES_ATTR] = [(str(f), int(a), int(n))
                                    for f, a, n in zip(source.files, starts, source._file_rows)]  # fmt: skip
+        source._mark(frame)
         return frame
     if not path.is_file():
         raise DataError(f"expected a data file; found something else at {path}")
@@ -269,6 +383,9 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         if path.suffix.lower() in _PARQUET_SUFFIXES:
             check_header(path)
             frame = pd.read_parquet(path)
+            import pyarrow.parquet as pq
+
+            nested = nested_columns(pq.read_schema(path))
         else:
             sep = sniff_separator(path) if sep is None else sep
             check_header(path, sep)
@@ -279,6 +396,8 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         raise line_too_long(path, exc) from None
     except DataError:
         raise
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc, sep) from None
     except ImportError:
         raise no_parquet_engine(str(path), " (or save the table as CSV)") from None
     except pd.errors.EmptyDataError:
@@ -291,6 +410,13 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
     frame.columns = [str(c) for c in frame.columns]
     if path.suffix.lower() not in _PARQUET_SUFFIXES:
         frame.attrs[SEPARATOR_ATTR] = sep
+        unnamed = unnamed_columns(path, sep, frame.columns)
+    else:
+        unnamed = [c for c in frame.columns if not c.strip()]
+        if nested:
+            frame.attrs[NESTED_ATTR] = nested
+    if unnamed:
+        frame.attrs[UNNAMED_ATTR] = unnamed
     return frame
 
 
@@ -374,6 +500,8 @@ class TableSource:
         self.sep = sep
         self.n_rows: int | None = None
         self.columns: list[str] = []
+        self.unnamed: list[str] = []  # columns under an empty header (UNNAMED_ATTR)
+        self.nested: dict[str, str] = {}  # Parquet columns of nested types (NESTED_ATTR)
         self._file_rows: list[int] = []
         self.check()
 
@@ -400,10 +528,13 @@ class TableSource:
                 raise
             except LineTooLongError as exc:  # (pandas reads ahead of the header)
                 raise line_too_long(self.path, exc) from None
-            except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
+            except UnicodeDecodeError as exc:
+                raise not_utf8(self.path, exc, self.sep) from None
+            except (pd.errors.ParserError, ValueError, OSError, EOFError) as exc:
                 raise unreadable("CSV", self.path, exc) from None
             check_header(self.path, self.sep)
             self.columns = [str(c) for c in header.columns]
+            self.unnamed = unnamed_columns(self.path, self.sep, self.columns)
             return
         pq = _parquet()
         first = None
@@ -419,6 +550,7 @@ class TableSource:
             check_unique_columns(names, str(path))
             if first is None:
                 first = (path, names)
+                self.nested = {k: v for k, v in nested_columns(schema).items() if k in names}
             elif names != first[1]:
                 raise DataError(
                     f"expected the same columns in every Parquet file of {self.path}; {path} has "
@@ -427,6 +559,7 @@ class TableSource:
                 )
             self._file_rows.append(int(n))
         self.columns = list(first[1])
+        self.unnamed = [c for c in self.columns if not c.strip()]
         self.n_rows = sum(self._file_rows)
         if self.n_rows == 0:
             raise DataError(f"expected at least one data row; found none in {self.path}")
@@ -451,6 +584,7 @@ class TableSource:
                     frame = record_batch.to_pandas()
                     frame.columns = [str(c) for c in frame.columns]
                     frame.index = pd.RangeIndex(file_start, file_start + len(frame))
+                    self._mark(frame)
                     yield Batch(frame, path, file_start, start)
                     file_start += len(frame)
                     start += len(frame)
@@ -473,11 +607,14 @@ class TableSource:
                     frame.columns = [str(c) for c in frame.columns]
                     frame.index = pd.RangeIndex(start, start + len(frame))
                     frame.attrs[SEPARATOR_ATTR] = self.sep
+                    self._mark(frame)
                     yield Batch(frame, self.path, start, start)
                     start += len(frame)
         except LineTooLongError as exc:
             raise line_too_long(self.path, exc) from None
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
+        except UnicodeDecodeError as exc:
+            raise not_utf8(self.path, exc, self.sep) from None
+        except (pd.errors.ParserError, ValueError, OSError, EOFError) as exc:
             raise unreadable("CSV", self.path, exc, after=start) from None
         finally:
             handle.close()
@@ -485,6 +622,14 @@ class TableSource:
             self.n_rows = start
         if start == 0:
             raise header_only(self.path)
+
+    def _mark(self, frame: pd.DataFrame) -> None:
+        """A batch's ``attrs``: its columns under an empty header, its nested ones (as
+        :func:`read_table` marks a table)."""
+        if unnamed := [c for c in self.unnamed if c in frame.columns]:
+            frame.attrs[UNNAMED_ATTR] = unnamed
+        if nested := {k: v for k, v in self.nested.items() if k in frame.columns}:
+            frame.attrs[NESTED_ATTR] = nested
 
     def columns_frame(self) -> pd.DataFrame:
         """An empty frame with the table's columns (for checks that name them)."""

@@ -57,7 +57,8 @@ def row_parts(rows: np.ndarray, seed: int, test_fraction: float,
     return parts
 
 
-def split_rows(n: int, seed: int, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def split_rows(n: int, seed: int, test_fraction: float,
+               keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Training and held-out rows of a table of ``n`` rows in memory, by :func:`row_parts`.
 
     Row ``i`` (0-based, in the order the table is read: a folder's files by sorted path)
@@ -71,6 +72,9 @@ def split_rows(n: int, seed: int, test_fraction: float) -> tuple[np.ndarray, np.
         Rows in the table.
     seed : int
     test_fraction : float in (0, 1)
+    keys : ndarray of int, shape (n,), optional
+        Each row's key for the hash in place of its row number: rows of one key go to one
+        side (``tables.copies.copy_groups``, a row's copies). Default: the row numbers.
 
     Returns
     -------
@@ -82,7 +86,8 @@ def split_rows(n: int, seed: int, test_fraction: float) -> tuple[np.ndarray, np.
     DataError
         When the hash leaves no row to train on or none to hold out (a small table).
     """
-    held_out = row_parts(np.arange(n, dtype=np.uint64), seed, test_fraction, 0.0) == TEST
+    rows = np.arange(n, dtype=np.uint64) if keys is None else np.asarray(keys, dtype=np.uint64)
+    held_out = row_parts(rows, seed, test_fraction, 0.0) == TEST
     train, test = np.flatnonzero(~held_out), np.flatnonzero(held_out)
     check_parts(train.size, test.size, f"{n:,} rows")
     return train, test

@@ -118,7 +118,7 @@ class SampleSelection:
         whole = pd.concat(self._frames) if len(self._frames) > 1 else self._frames[0]
         return whole.sort_index(kind="stable")
 
-    def choose(self, n_fit: int, kinds: tuple | None = None) -> str:
+    def choose(self, n_fit: int, kinds: tuple | None = None, classes=None) -> str:
         """Select family and capacity on the sample (:func:`probnn.selection.select_model`).
 
         Parameters
@@ -128,6 +128,10 @@ class SampleSelection:
         kinds : (kinds, why), optional
             The target's kinds over every row of the table (``TargetScan.kinds``): the
             candidates are the families whose support holds the held-out values too.
+        classes : ndarray, optional
+            A class target's classes over every row of the table
+            (:func:`~probnn.tables.targets.scan_classes`): the class models know a label
+            that only held-out rows hold (``select_model``'s ``classes``, as in memory).
 
         Returns
         -------
@@ -154,7 +158,7 @@ class SampleSelection:
             self.selection = select_model(sample.drop(columns=[self.target]),
                                           sample[self.target], seed=self.seed, say=self.say,
                                           point_mass="density", ensemble=1, kinds=kinds,
-                                          **self.select_params)  # fmt: skip
+                                          classes=classes, **self.select_params)  # fmt: skip
         chosen = f"chose {self.selection.family} {CAPACITY_WORDS[self.selection.capacity]}"
         rows = (f"all {n_fit:,} training rows" if len(sample) >= n_fit else
                 f"a sample of {len(sample):,} of the {n_fit:,} training rows")  # fmt: skip

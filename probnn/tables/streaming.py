@@ -6,7 +6,8 @@ On a :class:`~probnn.tables.sources.TableSource`:
   table: a first pass learns the preprocessing and the target's kind (a second one its
   values' statistics, more only for exact imputation medians), then the estimator's
   ``fit_chunks`` trains on the training rows, each epoch streamed through a
-  :class:`ShuffleBuffer` (or, when they fit in it, held as one chunk: the fit in memory).
+  :class:`~probnn.tables.stream_chunks.ShuffleBuffer` (or, when they fit in it, held as
+  one chunk: the fit in memory; :mod:`probnn.tables.stream_chunks`).
   Every row's part (training, validation for early stopping, held out for testing) is a
   hash of its row number and the seed (:func:`probnn.tables.split.row_parts`):
   reproducible, stateless, and no second copy of the data. The preprocessing equals, bit
@@ -24,7 +25,7 @@ training: :meth:`TableSource.check <probnn.tables.sources.TableSource.check>`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,17 +35,20 @@ from probnn import defaults
 from probnn.exceptions import DataError, PrecisionError
 from probnn.metrics import RunningMetrics
 from probnn.tables.columns import _warn_spelling_variants
-from probnn.tables.model import TabularModel, _in_float64
+from probnn.tables.extrapolation import tallied
+from probnn.tables.model import TabularModel, _in_float64, unseen_labels_warning
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
 from probnn.tables.split import TEST, TRAIN, VALIDATION, check_parts, row_parts
+from probnn.tables.stream_chunks import (PREFETCH_BATCHES, ShuffleBuffer, _Rechunk, prefetch,
+                                         with_pseudo_rows)  # fmt: skip
 from probnn.tables.stream_selection import SELECTION_ROWS
 from probnn.tables.targets import (TargetScan, _check_family_name, _labels_to_json,
-                                   check_held_out_labels, check_levels, check_target_column,
+                                   check_levels, check_target_column,
                                    check_trainable_target, family_of_kind, is_classifier_family,
                                    order_classes, ordered_categories, regression_target,
-                                   target_labels)  # fmt: skip
+                                   scan_classes, target_labels)  # fmt: skip
 
 
 __all__ = [
@@ -55,146 +59,6 @@ __all__ = [
 BUFFER_ROWS = 262_144  # rows the shuffle buffer holds
 # the targets / held-out rows a streamed fit's report draws (its figures need rows in memory)
 REPORT_ROWS = 20_000
-
-
-# ----------------------------------------------------------- shuffle buffer
-class ShuffleBuffer:
-    """Rows in, the same rows out in a random order, holding at most ``size`` rows.
-
-    Until full the buffer only fills. Then each incoming chunk of ``m`` rows takes the
-    places of ``m`` rows drawn at random from the buffer, which go out as one chunk
-    (TensorFlow's ``shuffle(buffer_size)``, a chunk at a time). ``flush`` empties it in
-    a random order. ``size=0`` passes chunks through unchanged.
-
-    Parameters
-    ----------
-    size : int
-    random_state : int or numpy Generator
-    """
-
-    def __init__(self, size: int, random_state):
-        self.size = int(size)
-        self._rng = np.random.default_rng(random_state)
-        self._X = self._y = None
-        self._n = 0
-
-    def push(self, X: np.ndarray, y: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Chunks ready to train on after adding rows ``X`` (n, d) and ``y`` (n, ...)."""
-        if self.size == 0:
-            yield X, y
-            return
-        if self._X is None:
-            self._X = np.empty((self.size, *X.shape[1:]), dtype=X.dtype)
-            self._y = np.empty((self.size, *y.shape[1:]), dtype=y.dtype)
-        i = 0
-        while i < len(X):
-            if self._n < self.size:  # filling
-                take = min(self.size - self._n, len(X) - i)
-                self._X[self._n:self._n + take] = X[i:i + take]
-                self._y[self._n:self._n + take] = y[i:i + take]
-                self._n += take
-                i += take
-                continue
-            take = min(self.size, len(X) - i)
-            places = self._rng.choice(self.size, size=take, replace=False)
-            out = self._X[places], self._y[places]
-            self._X[places] = X[i:i + take]
-            self._y[places] = y[i:i + take]
-            i += take
-            yield out
-
-    def flush(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """What the buffer holds, in a random order, as one chunk (nothing if empty)."""
-        if self.size == 0 or self._n == 0:
-            return
-        order = self._rng.permutation(self._n)
-        out = self._X[order], self._y[order]
-        self._n = 0
-        yield out
-
-
-class _Rechunk:
-    """Rows in pieces of any size out as chunks of exactly ``rows`` rows (the last: fewer)."""
-
-    def __init__(self, rows: int):
-        self.rows = int(rows)
-        self._parts: list[tuple[np.ndarray, np.ndarray]] = []
-        self._n = 0
-
-    def push(self, X, y):
-        if len(X):
-            self._parts.append((X, y))
-            self._n += len(X)
-        while self._n >= self.rows:
-            yield self._take(self.rows)
-
-    def flush(self):
-        if self._n:
-            yield self._take(self._n)
-
-    def _take(self, n):
-        X = np.concatenate([p[0] for p in self._parts]) if len(self._parts) > 1 else self._parts[0][0]
-        y = np.concatenate([p[1] for p in self._parts]) if len(self._parts) > 1 else self._parts[0][1]
-        rest = (X[n:], y[n:])
-        self._parts = [rest] if len(rest[0]) else []
-        self._n = len(rest[0])
-        return X[:n], y[:n]
-
-
-# ----------------------------------------------------------------- prefetch
-PREFETCH_BATCHES = 2  # batches read and preprocessed ahead of the training
-
-
-def prefetch(items: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
-    """The items of ``items``, produced in a background thread at most ``depth`` ahead.
-
-    Reading Parquet, NumPy's loops and BLAS release the GIL, so reading and preprocessing
-    the next batches overlaps training on this one. The items come in their order; an
-    exception in the producer is raised here, where the item would have come; leaving the
-    loop early stops the producer (and closes ``items``).
-    """
-    import queue
-    import threading
-
-    q: queue.Queue = queue.Queue(maxsize=max(1, int(depth)))
-    stop = threading.Event()
-    end = object()
-
-    def put(entry) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((item, None)):
-                    return
-            put((end, None))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put((end, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=produce, name="probnn-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = q.get()
-            if error is not None:
-                raise error
-            if item is end:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
 
 
 # ------------------------------------------------------------------- fitting
@@ -223,6 +87,13 @@ class StreamFit:
     dtype : str or None
         ``"float64"`` where no ``dtype`` was given and float32 could not hold or resolve the
         target (:class:`~probnn.exceptions.PrecisionWarning` says why), else None.
+    unseen_labels : str or None
+        Where some class label is held only by held-out rows: the warning line (without
+        its "warning: ") that ``probnn fit`` says, in memory the same
+        (:func:`~probnn.tables.model.unseen_labels_warning`); the model scores such a label
+        by half a pseudo-count of every class. None otherwise.
+    target_parser : str or None
+        How a regression target's text was read (``TabularModel.target_parser``).
     """
 
     rows: dict = field(default_factory=dict)
@@ -236,6 +107,8 @@ class StreamFit:
     selection: object = None
     selection_rows: int = 0
     dtype: str | None = None
+    unseen_labels: str | None = None
+    target_parser: str | None = None
 
 
 def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
@@ -251,10 +124,14 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     ``family_params``. ``sample``: a
     :class:`~probnn.tables.stream_selection.SampleSelection` offered the values pass's rows;
     with family "auto" it chooses the family once every row has been checked. Returns the
-    preprocessor, the family, a classifier's classes, the training targets' moments and the
-    family's parameters with the floor of a heaped target's resolution
+    preprocessor, the family, a classifier's classes (every row's labels, held-out rows'
+    too, as ``probnn fit`` in memory), the training targets' moments, the family's
+    parameters with the floor of a heaped target's resolution
     (:func:`~probnn.tables.resolution.with_resolution_floor`, from the last pass's fitted
-    rows: :class:`~probnn.tables.resolution.StreamedHeap`), or None to leave them as given."""
+    rows: :class:`~probnn.tables.resolution.StreamedHeap`) or None to leave them as given,
+    and whether some class has no row in the training part (its model then learns with the
+    add-1/2 pseudo-rows: :func:`~probnn.tables.stream_chunks.with_pseudo_rows`). A label
+    that no row but held-out ones holds is said in ``info.unseen_labels``."""
     from probnn._running import BlockMoments
     from probnn.families import get_family
 
@@ -265,8 +142,11 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     target_scan = TargetScan(max_distinct=100_000, name=target)
     columns = [*features, target]
     counts = {TRAIN: 0, VALIDATION: 0, TEST: 0}
+    categories: list | None | bool = False  # an ordered column's order: its first batch's
     for batch in source.batches(columns):
         parts = parts_of(batch)
+        if categories is False:
+            categories = ordered_categories(batch.frame[target])
         for part in counts:
             counts[part] += int(np.sum(parts == part))
         fit_rows = batch.frame[parts != TEST]
@@ -293,11 +173,14 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     if family == "auto":
         family, info.family_reason = family_of_kind(*target_scan.kinds())
         if sample is not None:  # by held-out NLL on the sample, of the rows checked above
-            family = sample.choose(counts[TRAIN] + counts[VALIDATION], target_scan.kinds())
+            kinds = target_scan.kinds()
+            family = sample.choose(counts[TRAIN] + counts[VALIDATION], kinds, classes=scan_classes(
+                target_scan, kinds[0], target, levels, categories))  # fmt: skip
             info.family_reason = sample.line
     else:
         info.family_reason = f"chosen with --family {family}"
     classifier = is_classifier_family(family)
+    info.target_parser = None if classifier else target_scan.comma_reading()
     declared = get_family(family)
     # the target's values on the fitted rows: class labels, or the standardisation's moments;
     # the held-out rows' checked as well
@@ -311,8 +194,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     dtype = training.get("dtype") or np.float32
     standardise = training.get("standardize_target", "auto")
     standardised = None if standardise in ("auto", None) else bool(standardise)
-    held_out_labels: set = set()
-    categories = None
+    held_out_labels: dict = {}  # label -> held-out rows (the warning counts a label's rows)
+    trained_labels: set = set()  # the training part's (not early stopping's) labels
     # a mixture on a heaped target keeps the targets' resolution, as TabularModel.fit's
     # does: the fitted rows' values counted (bounded: tables.resolution.StreamedHeap)
     heaps = (StreamedHeap() if not classifier and needs_floor(family, training.get("family_params"))
@@ -323,13 +206,14 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         counts[VALIDATION] += int(np.sum(parts == VALIDATION))
         fit, test = batch.frame[parts != TEST], batch.frame[parts == TEST]
         if classifier:
-            labels.update(_located(batch, lambda: target_labels(fit[target], target)).tolist())
-            held_out_labels.update(_located(batch, lambda: target_labels(test[target], target)).tolist())
+            fitted = _located(batch, lambda: target_labels(fit[target], target))
+            labels.update(fitted.tolist())
+            trained_labels.update(fitted[parts[parts != TEST] == TRAIN].tolist())
+            for label in _located(batch, lambda: target_labels(test[target], target)).tolist():
+                held_out_labels[label] = held_out_labels.get(label, 0) + 1
             if levels is not None:
                 column = batch.frame[target]
                 _located(batch, lambda: check_levels(column, target_labels(column, target), target, levels))
-            if categories is None:
-                categories = ordered_categories(batch.frame[target])
         else:
             y = _located(batch, lambda: regression_target(fit[target], target, declared))
             try:
@@ -351,26 +235,22 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
             fit_rows = batch.frame[parts_of(batch) != TEST]
             _located(batch, lambda: scan.add_median(fit_rows))
         scan.end_median_pass()
-    classes = None
-    if classifier:  # as TabularModel.fit: np.unique of the labels (text stays text), in order
-        text = any(isinstance(v, str) for v in labels)
-        present = np.unique(np.asarray(list(labels), dtype=object if text else None))
+    classes, untrained = None, False
+    if classifier:  # as probnn fit in memory: the whole column's labels (column_classes)
+        every = labels | set(held_out_labels)
+        text = any(isinstance(v, str) for v in every)
+        present = np.unique(np.asarray(list(every), dtype=object if text else None))
         classes = order_classes(present, categories, target, family, levels)
-        if held_out_labels - labels:
-            _unseen_held_out(source, target, parts_of, present)
+        # a class no training row holds: learnt by half a pseudo-count of every class
+        untrained = len(trained_labels) < len(classes)
+        unseen = [c for c in classes.tolist() if c not in labels]
+        if unseen:
+            rows = sum(held_out_labels.get(c, 0) for c in unseen)
+            info.unseen_labels = unseen_labels_warning(unseen, rows, target)
     moments.finish()
     floored = None if heaps is None else with_resolution_floor(
         lambda: heaps.heap(target_scan.kinds()[0]), family, training.get("family_params"))
-    return preprocessor, family, classes, moments, floored
-
-
-def _unseen_held_out(source: TableSource, target: str, parts_of, seen: np.ndarray) -> None:
-    """DataError naming the first batch's held-out rows whose label no training row holds."""
-    for batch in source.batches([target]):
-        parts = parts_of(batch)
-        test = batch.frame[parts == TEST]
-        train = pd.Series(seen, dtype=object if seen.dtype == object else None)
-        _located(batch, lambda: check_held_out_labels(train, test[target], target))
+    return preprocessor, family, classes, moments, floored, untrained
 
 
 def fit_stream(
@@ -520,7 +400,7 @@ def fit_stream(
                                  levels=levels, n_jobs=n_jobs, hidden=hidden, epochs=epochs,
                                  **_selection_params(estimator_params))  # fmt: skip
     started = time.perf_counter()
-    preprocessor, family, classes, moments, floored = _learn_preprocessing(
+    preprocessor, family, classes, moments, floored, untrained = _learn_preprocessing(
         source, target, features, impute, parts_of, family, info, levels, estimator_params,
         choose_fraction, sample)  # fmt: skip
     if floored is not None:  # the mixture's floor on a heaped target (tables.resolution)
@@ -540,7 +420,13 @@ def fit_stream(
             (announce or say)(f"warning: {note}")
     else:
         say(f"family: {family} ({info.family_reason})")
+    if info.unseen_labels:  # (a label only held-out rows hold: scored, as in memory)
+        (announce or say)(f"warning: {info.unseen_labels}")
     rows = info.rows
+    from probnn.families import get_family  # (refused: a mixture of more components than rows)
+
+    fitted_family = get_family(family, **(estimator_params.get("family_params") or {}))
+    getattr(fitted_family, "check_n_rows", lambda n_rows: None)(rows["train"])
     say(f"streaming {rows['all']:,} rows of {source.path} (first passes in "
         f"{info.preprocessing_seconds:.1f} s): training on {rows['train']:,}, validating on "
         f"{rows['validation']:,}, holding out {rows['test']:,} for testing")
@@ -549,7 +435,7 @@ def fit_stream(
     estimator, first_call = _streaming_estimator(family, classes, moments, hidden, epochs, seed,
                                                  parts_of, estimator_params)  # fmt: skip
     model = TabularModel(target=target, family=family, preprocessor=preprocessor,
-                         estimator=estimator,
+                         estimator=estimator, target_parser=info.target_parser,
                          classes=None if classes is None else _labels_to_json(classes))  # fmt: skip
     columns = [*features, target]
     dtype = np.float32 if str(estimator.dtype) == "float32" else np.float64
@@ -568,12 +454,20 @@ def fit_stream(
         pieces = list(prepared(part))
         return [(np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))]
 
+    def training_chunks(chunks):
+        """An epoch's chunks, where a class has no training row the first with the add-1/2
+        pseudo-rows (``TabularModel.fit(classes=)``'s, in memory; see ``with_pseudo_rows``)."""
+        return with_pseudo_rows(chunks, len(classes)) if untrained else chunks
+
+    # the rows "auto" settings are sized by: the training rows and any pseudo-rows, as in memory
+    n_rows = rows["train"] + (len(classes) if untrained else 0)
+
     in_buffer = chunk_rows is None and rows["train"] <= buffer_rows
     if in_buffer:
         # the training rows fit in the buffer: one chunk of all of them in row order, as a
         # fit in memory trains on them (its minibatches drawn within, epoch by epoch; the
         # target standardised by their own moments)
-        whole = in_memory(TRAIN)
+        whole = list(training_chunks(in_memory(TRAIN)))
         epoch_chunks = lambda: iter(whole)  # noqa: E731
         first_call.pop("target_scaling", None)
     else:
@@ -593,7 +487,7 @@ def fit_stream(
                     yield from rechunk.push(Xb, yb)
                 yield from rechunk.flush()
 
-            return prefetch(cut(), PREFETCH_BATCHES)
+            return prefetch(training_chunks(cut()), PREFETCH_BATCHES)
 
     validation = None
     if estimator.early_stopping:
@@ -617,7 +511,7 @@ def fit_stream(
 
     first_call = {k: v for k, v in first_call.items() if v is not None}
     try:
-        estimator.fit_chunks(timed, validation=validation, n_rows=rows["train"], on_epoch=said,
+        estimator.fit_chunks(timed, validation=validation, n_rows=n_rows, on_epoch=said,
                              **first_call)  # fmt: skip
     except PrecisionError as exc:  # float32 cannot resolve the target: before training
         if estimator_params.get("dtype") is not None or classes is not None:
@@ -626,12 +520,12 @@ def fit_stream(
         info.dtype = _in_float64(exc, target)
         estimator.set_params(dtype=info.dtype)
         if in_buffer:
-            whole = in_memory(TRAIN)
+            whole = list(training_chunks(in_memory(TRAIN)))
         if estimator.early_stopping and rows["validation"] <= buffer_rows:
             validation = in_memory(VALIDATION)[0]
         info.epoch_seconds.clear()
         info.epoch_cpu_seconds.clear()
-        estimator.fit_chunks(timed, validation=validation, n_rows=rows["train"], on_epoch=said,
+        estimator.fit_chunks(timed, validation=validation, n_rows=n_rows, on_epoch=said,
                              **first_call)  # fmt: skip
     if constant:  # weights that never saw a non-zero input: 0, so the features are ignored
         estimator.coefs_[0][...] = 0.0
@@ -639,20 +533,21 @@ def fit_stream(
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
     n_test = n_train = 0
-    for batch in source.batches(columns):
-        parts = parts_of(batch)
-        test = batch.frame[parts == TEST]
-        if len(test):
-            y = _located(batch, lambda: model.encode_target(test))
-            dist = _located(batch, lambda: model.predict_dist(test))
-            running.update(y, dist)
-            if n_test < REPORT_ROWS:
-                tests.append(test.iloc[: REPORT_ROWS - n_test])
-                n_test += len(tests[-1])
-        train = batch.frame[parts == TRAIN]
-        if n_train < REPORT_ROWS and len(train):
-            trains.append(train.iloc[: REPORT_ROWS - n_train])
-            n_train += len(trains[-1])
+    with tallied(model.preprocessor):  # held-out rows far outside the range: one warning
+        for batch in source.batches(columns):
+            parts = parts_of(batch)
+            test = batch.frame[parts == TEST]
+            if len(test):
+                y = _located(batch, lambda: model.encode_target(test))
+                dist = _located(batch, lambda: model.predict_dist(test))
+                running.update(y, dist)
+                if n_test < REPORT_ROWS:
+                    tests.append(test.iloc[: REPORT_ROWS - n_test])
+                    n_test += len(tests[-1])
+            train = batch.frame[parts == TRAIN]
+            if n_train < REPORT_ROWS and len(train):
+                trains.append(train.iloc[: REPORT_ROWS - n_train])
+                n_train += len(trains[-1])
     info.metrics = running.result()
     info.test_sample = pd.concat(tests, ignore_index=True)
     info.train_sample = pd.concat(trains, ignore_index=True)
@@ -732,10 +627,11 @@ def predict_stream(model, source: TableSource, write: Callable[[str], None], *,
         Rows predicted.
     """
     n = 0
-    for batch in source.batches():
-        table = _located(batch, lambda: model.predict_table(batch.frame, coverage=coverage))
-        write(table.to_csv(index=False, header=n == 0, float_format="%.17g"))
-        n += len(table)
+    with tallied(model.preprocessor):  # rows far outside the training range: one warning
+        for batch in source.batches():
+            table = _located(batch, lambda: model.predict_table(batch.frame, coverage=coverage))
+            write(table.to_csv(index=False, header=n == 0, float_format="%.17g"))
+            n += len(table)
     return n
 
 
@@ -764,11 +660,12 @@ def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
         Rows scored.
     """
     running = RunningMetrics(model.is_classifier, coverage)
-    for batch in source.batches():
-        frame = _kept(batch, keep)
-        if len(frame):
-            y = _located(batch, lambda: model.encode_target(frame))
-            running.update(y, _located(batch, lambda: model.predict_dist(frame)))
+    with tallied(model.preprocessor):  # rows far outside the training range: one warning
+        for batch in source.batches():
+            frame = _kept(batch, keep)
+            if len(frame):
+                y = _located(batch, lambda: model.encode_target(frame))
+                running.update(y, _located(batch, lambda: model.predict_dist(frame)))
     if running.n == 0:
         raise DataError(f"expected rows to score in {source.path}; found none")
     return running.result(), running.n

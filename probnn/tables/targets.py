@@ -113,6 +113,12 @@ class TargetScan:
     def _looks_numeric(self) -> bool:
         return self._scan.text_kind() in ("thousands", "decimal") or self._scan.looks_numeric()
 
+    def comma_reading(self) -> str | None:
+        """``"thousands"`` or ``"decimal"`` where the column's text was read so, else None:
+        what a model records (``TabularModel.target_parser``), as ``_comma_reading``."""
+        kind = self._scan.text_kind()
+        return kind if kind in ("thousands", "decimal") else None
+
     def _count(self, n: int) -> str:
         return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"
 
@@ -446,6 +452,40 @@ def column_classes(column: pd.Series, target: str, family: str,
         return class_order(column, target_labels(column, target), target, family, levels)
 
 
+def scan_classes(scan: TargetScan, kinds: Sequence[str], target: str,
+                 levels: Sequence[str] | None = None,
+                 categories: list | None = None) -> np.ndarray | None:  # fmt: skip
+    """The classes of a streamed column, from its :class:`TargetScan` (every row's distinct
+    values, held-out rows' too), as ``probnn fit`` in memory gives its selection the whole
+    column's (:func:`column_classes` with the first class family of the column's ``kinds``):
+    the selection's class models then know a label that only held-out rows hold.
+
+    Parameters
+    ----------
+    scan : TargetScan
+        After both passes.
+    kinds : sequence of str
+        The column's kinds (``scan.kinds()[0]``).
+    levels : sequence of str, optional
+    categories : list, optional
+        An ordered categorical column's categories (:func:`ordered_categories`).
+
+    Returns
+    -------
+    ndarray of shape (n_classes,), or None
+        None where no class family models the column, or that family refuses its labels
+        (the selection says so).
+    """
+    family = next((f for f in families_of_kinds(kinds) if is_classifier_family(f)), None)
+    if family is None or scan.overflow:
+        return None
+    present = np.unique(target_labels(pd.Series(list(scan.distinct)), target))
+    try:
+        return order_classes(present, categories, target, family, levels)
+    except DataError:
+        return None
+
+
 def ordered_categories(column: pd.Series) -> list | None:
     """The categories of an ordered categorical column (pandas; a Parquet dictionary column
     saved as one), in their order; None for any other column."""
@@ -519,33 +559,18 @@ def _levels_as_labels(levels: Sequence[str], text: bool) -> list:
     return out
 
 
-def check_held_out_labels(train: pd.Series, held_out: pd.Series, target: str) -> None:
-    """DataError, before a streamed fit's training, for held-out rows whose class label no
-    training row holds: its minibatches take no pseudo-counts, so it could not score them (a
-    fit in memory does: ``TabularModel.fit``'s ``classes``)."""
-    seen = np.unique(target_labels(train, target))
-    labels = target_labels(held_out, target)
-    unseen = ~np.isin(labels, seen)
-    if unseen.any():
-        raise DataError(
-            f"expected the held-out rows' labels of target {target!r} among the training "
-            f"rows' labels; found {describe_values(labels[unseen])} at {_rows(unseen, held_out)}, "
-            "which no training row holds: a streamed fit cannot learn or score such a label "
-            "(--stream no scores it by half a pseudo-count of every label; or merge rare "
-            "classes, or use more data)"
-        )
-
-
 def check_trainable_target(y: np.ndarray, where, target: str, family,
                            dtype=np.float32, standardised: bool | None = None,
                            n_rows: int | None = None) -> None:  # fmt: skip
     """DataError, before training, for target values training cannot represent.
 
-    Two limits, each naming the data rows:
+    Three limits (the first and last naming the data rows):
 
     * the target's mean and standard deviation are summed in float64: every ``|y|`` must
       stay below ``sqrt(float64 max / n) / 2``, so that ``n`` squared deviations sum to
       a finite number (about 6.7e152 for 1,000 rows; a large offset is fine);
+    * a target that varies must vary by a standard deviation of at least float64's smallest
+      normal number (``check_resolvable_spread``: subnormal targets cannot be resolved);
     * a family trained on y itself (not standardised: not location-scale) sees y in the
       network's ``dtype``: every value must stay finite and inside the family's support
       there (a Beta target of 1e-300 is 0 in float32, a count of 1e40 is inf): else a
@@ -574,6 +599,9 @@ def check_trainable_target(y: np.ndarray, where, target: str, family,
             f"expected target {target!r} values whose squares float64 can sum over {n:,} rows "
             f"(|y| <= {bound:.3g}); found {describe_values(y[huge])} at {_rows(huge, where)}"
         )
+    from probnn.estimators._target import check_resolvable_spread
+
+    check_resolvable_spread(y, target=f"target {target!r}")  # (subnormal: float64 neither)
     if standardised is None:
         standardised = family.location_scale
     if standardised or np.dtype(dtype) == np.float64:

@@ -15,7 +15,7 @@ from probnn._validation import InstanceOf, Options
 from probnn.estimators._base import (
     BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
 )
-from probnn.estimators._auto import auto_batch_size, auto_epochs, auto_validation_fraction
+from probnn.estimators._auto import resolve_training
 from probnn.estimators._folds import applies as fold_rule_applies
 from probnn.estimators._folds import bound_scale, cross_validated_epochs
 from probnn.estimators._state import register_state
@@ -663,33 +663,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     _start_at_constant = True
 
     def _resolve_training(self, kwargs: dict, n_samples: int, validation) -> dict:
-        """The "auto" settings for ``n_samples`` training rows (the rule in the class docstring)."""
-        kwargs = dict(kwargs)
-        es = kwargs["early_stopping"]
-        stochastic = kwargs["solver"] != "lbfgs"
-        min_rows = defaults.AUTO_MIN_VALIDATION_ROWS
-        if isinstance(es, str):  # "auto"
-            es = stochastic and (validation is not None or n_samples >= 2 * min_rows)
-            if es and validation is None:
-                kwargs["validation_fraction"] = auto_validation_fraction(
-                    n_samples, float(kwargs["validation_fraction"]))
-        kwargs["early_stopping"] = bool(es)
-        n_train = n_samples
-        if es and validation is None and 0.0 < float(kwargs["validation_fraction"]) < 1.0:
-            n_train = n_samples - math.ceil(float(kwargs["validation_fraction"]) * n_samples)
-        n_train = max(n_train, 1)
-        bs = kwargs["batch_size"]
-        if isinstance(bs, str) and bs == "auto":
-            kwargs["batch_size"] = bs = auto_batch_size(n_train)
-        steps = 1 if kwargs["solver"] == "gd" or isinstance(bs, str) else math.ceil(n_train / bs)
-        budget, patience = auto_epochs(steps)
-        # L-BFGS counts iterations of the whole objective, not minibatch steps: scikit-learn's
-        # 200 (and no dependence on the number of rows, so weights stay repetitions)
-        budget = budget if stochastic else defaults.LBFGS_MAX_ITER
-        for name, value in (("max_iter", budget), ("n_iter_no_change", patience)):
-            if isinstance(kwargs[name], str):  # "auto"
-                kwargs[name] = value
-        return resolve_average(kwargs)
+        """The "auto" settings for ``n_samples`` training rows (the rule in the class docstring:
+        ``estimators._auto.resolve_training``), the weights' average resolved."""
+        return resolve_average(resolve_training(kwargs, n_samples, validation))
 
     def _nll_offset(self) -> float:
         # log of the Jacobian |dy_std / dy| = 1 / scale, per example (interval targets: the

@@ -92,10 +92,9 @@ def _copy_keys(record: dict, frame):
     its first copy), else None."""
     if not record.get("copies"):
         return None
-    import numpy as np
+    from probnn.tables.copies import first_copies
 
-    _, first, inverse = np.unique(_digests(record, frame), return_index=True, return_inverse=True)
-    return first[inverse.reshape(-1)]
+    return first_copies(_digests(record, frame))
 
 
 def _training_rows_warning(model, record_owner: str, data: str, frame) -> str | None:

@@ -21,8 +21,9 @@ import pandas as pd
 
 from probnn.tables.split import _GOLDEN, _mix
 
-__all__ = ["ROW_HASH_CAP", "content_sha256", "copy_groups", "count_training_rows",
-           "distinct_sorted", "row_digests", "training_row_hashes"]  # fmt: skip
+__all__ = ["ROW_HASH_CAP", "content_checks", "content_sha256", "copy_groups",
+           "count_training_rows", "distinct_sorted", "first_copies", "row_digests",
+           "training_row_hashes", "with_row_hashes"]  # fmt: skip
 
 # The most training-row hashes a model file keeps: 65,536 x 8 bytes = 512 KiB. Above, the
 # distinct training rows of the smallest hashes (a uniform sample, since the hashes are):
@@ -129,6 +130,14 @@ def count_training_rows(digests: np.ndarray, hashes: np.ndarray,
     return int(np.count_nonzero(found)), int(digests.size)
 
 
+def first_copies(digests: np.ndarray) -> np.ndarray:
+    """Each row's key, the row number of the first row of equal digest, shape (n,) int64:
+    the split keys of a table whose copies are kept together (``fit`` and ``evaluate``'s
+    re-derived split by this one rule)."""
+    _, first, inverse = np.unique(digests, return_index=True, return_inverse=True)
+    return first[inverse.reshape(-1)].astype(np.int64)
+
+
 def _pairs(digests: np.ndarray) -> float:
     """Pairs of rows of equal digest."""
     counts = np.unique(digests, return_counts=True)[1].astype(np.float64)
@@ -175,8 +184,8 @@ def copy_groups(frame: pd.DataFrame, target: str, columns: list[str],
     if distinct_sorted(digests).size == digests.size or pd.api.types.is_bool_dtype(column) \
             or not pd.api.types.is_numeric_dtype(column):  # fmt: skip
         return None
-    _, first, inverse = np.unique(digests, return_index=True, return_inverse=True)
-    values = column.to_numpy(dtype=np.float64, na_value=np.nan)[np.sort(first)]
+    keys = first_copies(digests)
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)[np.unique(keys)]
     values = values[np.isfinite(values)]
     if 2 * distinct_sorted(values).size < values.size:
         return None
@@ -188,20 +197,20 @@ def copy_groups(frame: pd.DataFrame, target: str, columns: list[str],
     features = row_digests(frame, [c for c in columns if c != target])
     if 2 * _pairs(digests) < _pairs(features):
         return None
-    return first[inverse.reshape(-1)].astype(np.int64)
+    return keys
 
 
-def content_fields(record: dict, hashes) -> dict:
-    """A model file's record of its training table by content, checked (ValueError naming
-    the field), with the training-row digests (the file's ``training_data.row_hashes``)
-    put back as ``row_hashes``; a record without them (an older file) as it is."""
+def content_checks(record: dict) -> dict:
+    """The checks of a model file's record of its training table by content (field -> a
+    predicate), which ``tables.model`` runs with the record's other fields; none for a record
+    without it (an older file)."""
     if "content_sha256" not in record:
-        return record
+        return {}
 
     def whole(v) -> bool:
         return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
-    checks = {
+    return {
         "columns": lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
         "content_sha256": lambda v: isinstance(v, str) and len(v) == 64
         and all(c in "0123456789abcdef" for c in v),
@@ -210,10 +219,14 @@ def content_fields(record: dict, hashes) -> dict:
         "copies": lambda v: isinstance(v, bool),
         "row_hashes_sampled": lambda v: isinstance(v, bool),
     }  # fmt: skip
-    for key, ok in checks.items():
-        if not ok(record.get(key)):
-            raise ValueError(f"expected a valid training_data {key!r}; found "
-                             f"{str(record.get(key))[:70]!r}")  # fmt: skip
+
+
+def with_row_hashes(record: dict, hashes) -> dict:
+    """A checked record by content with the training-row digests (the file's
+    ``training_data.row_hashes``) put back as ``row_hashes`` (ValueError where they are not
+    distinct uint64 in increasing order); a record without it (an older file) as it is."""
+    if "content_sha256" not in record:
+        return record
     if hashes is None or hashes.dtype != np.uint64 or hashes.ndim != 1 \
             or np.any(hashes[1:] <= hashes[:-1]):  # fmt: skip
         raise ValueError("expected training_data.row_hashes, the training rows' distinct "

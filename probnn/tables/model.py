@@ -593,7 +593,8 @@ def _target_parser(value) -> str | None:
 
 def _training_data(record, row_hashes=None) -> dict | None:
     """A model file's record of its training data, checked (ValueError naming the field);
-    its record by content (``tables.copies.content_fields``) where the file has one."""
+    its record by content (``tables.copies.content_checks``, ``with_row_hashes``) where the
+    file has one."""
     if record is None:
         return None
 
@@ -610,14 +611,14 @@ def _training_data(record, row_hashes=None) -> dict | None:
     }  # fmt: skip
     if not isinstance(record, dict):
         raise ValueError(f"expected training_data to be a JSON object; found {type(record).__name__}")
-    for key, ok in checks.items():
+    from probnn.tables.copies import content_checks, with_row_hashes
+
+    for key, ok in {**checks, **content_checks(record)}.items():
         if not ok(record.get(key)):
             found = repr(record.get(key))
             found = found if len(found) <= 70 else found[:70] + "..."  # a hostile file's long string
             raise ValueError(f"expected a valid training_data {key!r}; found {found}")
-    from probnn.tables.copies import content_fields
-
-    return content_fields(record, row_hashes)
+    return with_row_hashes(record, row_hashes)
 
 
 def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:

@@ -72,7 +72,7 @@ def point_mass(column: pd.Series, kinds: Sequence[str]) -> tuple[float, float, s
     counts = values.value_counts()
     value, share = float(counts.index[0]) + 0.0, float(counts.iloc[0] / counts.sum())  # (-0.0 is 0)
     low, high = float(values.min()), float(values.max())
-    if share < POINT_MASS_SHARE or counts.iloc[0] < _resolution.POINT_MASS_ROWS or \
+    if not _resolution.is_point_mass(int(counts.iloc[0]), int(counts.sum())) or \
             value not in (low, high) or low == high:
         return None
     return value, share, "smallest" if value == low else "largest"
@@ -103,8 +103,7 @@ def point_masses(column: pd.Series, kinds: Sequence[str]) -> list[tuple[float, f
     other, side = (high, "largest") if found[2] == "smallest" else (low, "smallest")
     at_other = int((values == other).sum())
     inside = values[(values > low) & (values < high)]
-    if at_other < _resolution.POINT_MASS_ROWS or at_other / values.size < POINT_MASS_SHARE \
-            or inside.nunique() < 2:
+    if not _resolution.is_point_mass(at_other, values.size) or inside.nunique() < 2:
         return [found]
     second = (other + 0.0, at_other / values.size, side)  # (-0.0 is 0)
     return [found, second] if found[2] == "smallest" else [second, found]

@@ -218,7 +218,7 @@ class Censoring:
         -------
         list of str
         """
-        from probnn.tables.resolution import POINT_MASS_ROWS, POINT_MASS_SHARE
+        from probnn.tables.resolution import is_point_mass
 
         lower, upper = self._column_bounds(frame, target)
         exact = (lower == upper) & np.isfinite(lower)
@@ -234,7 +234,7 @@ class Censoring:
             beyond = np.unique(values[past])
             head = f"target column {target!r}: "
             if beyond.size >= 2:
-                count = int(np.isin(values, beyond).sum())
+                count = int(past.sum())  # (the rows at those values)
                 notes.append(
                     f"{head}{count:,} of {n:,} rows lie {side} the model's {name} {limit:g}, at "
                     f"{beyond.size:,} distinct values from {beyond[0]:g} to {beyond[-1]:g}: "
@@ -246,7 +246,7 @@ class Censoring:
                 continue
             edge = values.min() if side == "below" else values.max()
             at = int((values == edge).sum())
-            if at >= POINT_MASS_ROWS and at / n >= POINT_MASS_SHARE:
+            if is_point_mass(at, n):
                 notes.append(
                     f"{head}{at:,} of {n:,} rows ({at / n:.0%}) sit at {edge:g}, its {end} "
                     f"value, and none at or {side} the model's {name} {limit:g}: scored as "

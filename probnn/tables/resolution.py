@@ -21,8 +21,8 @@ import pandas as pd
 
 from probnn.tables.split import sample_keys
 
-__all__ = ["POINT_MASS_ROWS", "POINT_MASS_SHARE", "StreamedHeap", "heap", "needs_floor",
-           "real_values", "with_resolution_floor"]
+__all__ = ["POINT_MASS_ROWS", "POINT_MASS_SHARE", "StreamedHeap", "heap", "is_point_mass",
+           "needs_floor", "real_values", "with_resolution_floor"]
 
 # A real target with at least this share of its rows exactly at one value holds a heap
 # there: 5% of the rows is far more than rounding stacks on one value of a continuous
@@ -31,6 +31,12 @@ POINT_MASS_SHARE = 0.05
 # ... and at least this many rows: on a table of under 20 rows one row is 5%, and a value
 # held by one row is what every continuous sample has, no heap
 POINT_MASS_ROWS = 2
+
+
+def is_point_mass(rows: int, n_rows: int) -> bool:
+    """Whether ``rows`` of ``n_rows`` exactly at one value are a heap there (a point mass):
+    :data:`POINT_MASS_ROWS` at least and :data:`POINT_MASS_SHARE` of the rows."""
+    return rows >= POINT_MASS_ROWS and rows / n_rows >= POINT_MASS_SHARE
 
 
 def _real(kinds: Sequence[str]) -> bool:
@@ -73,7 +79,7 @@ def _largest_heap(counts: pd.Series, low: float, high: float) -> tuple[float, fl
     values = counts.index.to_numpy(dtype=np.float64)
     inside = counts[(values > low) & (values < high)].sort_values(ascending=False)
     shares = inside / counts.sum()
-    if shares.empty or float(shares.iloc[0]) < POINT_MASS_SHARE or inside.iloc[0] < POINT_MASS_ROWS:
+    if shares.empty or not is_point_mass(int(inside.iloc[0]), int(counts.sum())):
         return None
     return float(shares.index[0]) + 0.0, float(shares.iloc[0]), resolution(values)
 

@@ -149,16 +149,15 @@ def glm_fold_warning(train, fit, seed: int) -> str | None:
     import warnings
 
     import numpy as np
-    from sklearn.model_selection import KFold
 
     from probnn import defaults
-    from probnn.report.model_card import constant_model
-
     from probnn.exceptions import DataError
+    from probnn.report.model_card import constant_model
+    from probnn.selection import cv_splits
 
     k = min(defaults.AUTO_CV_FOLDS, len(train) // 2)
     diffs, glm, const = [], 0.0, 0.0
-    for part, held in KFold(k, shuffle=True, random_state=seed).split(np.arange(len(train))):
+    for part, held in cv_splits(len(train), k, seed):  # (K shuffled folds, seeded)
         try:
             with warnings.catch_warnings():  # (the fit on all rows said its warnings)
                 warnings.simplefilter("ignore")

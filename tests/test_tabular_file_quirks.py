@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from _cli import run
+from _scan import scan_stream
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import _forget_said
 from probnn.tables.preprocessing import Preprocessor
@@ -60,16 +61,7 @@ def _fit_preprocessor(frame: pd.DataFrame) -> tuple[Preprocessor, list[str]]:
 
 def _streamed_preprocessor(path, features: list[str], batch_rows: int = 7) -> Preprocessor:
     """The preprocessor fitted as a streamed fit fits it: batches, bounded statistics."""
-    source = TableSource(path, batch_rows=batch_rows)
-    pre = Preprocessor()
-    scan = pre.scan(features, exact_median=True)
-    for batch in source.batches(features):
-        scan.observe(batch.frame)
-    scan.end_kinds()
-    for batch in source.batches(features):
-        scan.add(batch.frame)
-    scan.end_values()
-    return pre
+    return scan_stream(TableSource(path, batch_rows=batch_rows), features)
 
 
 # ------------------------------------------------------------------ row labels

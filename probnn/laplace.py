@@ -243,6 +243,7 @@ class LaplaceApproximation(BaseEstimator):
         nll_sum = 0.0
         for rows in self._chunks(X.shape[0], network.layer_sizes[-1] * d):
             raw, jac = output_jacobian(network, X[rows], self.subset)
+            raw = self._floored(raw, jac)  # the function the estimator predicts
             hess = family.raw_curvature(raw, targets[rows]) * w[rows, None, None]
             output_bias_curvature += hess.sum(axis=0)
             hj = np.matmul(hess, jac)

@@ -243,6 +243,7 @@ class LaplaceApproximation(BaseEstimator):
         nll_sum = 0.0
         for rows in self._chunks(X.shape[0], network.layer_sizes[-1] * d):
             raw, jac = output_jacobian(network, X[rows], self.subset)
+            raw = self._floored(raw, jac)  # the function the estimator predicts
             hess = family.raw_curvature(raw, targets[rows]) * w[rows, None, None]
             output_bias_curvature += hess.sum(axis=0)
             hj = np.matmul(hess, jac)
@@ -390,6 +391,7 @@ class LaplaceApproximation(BaseEstimator):
         means, covs = [], []
         for rows in self._chunks(X.shape[0], k * self.n_weights_):
             raw, jac = output_jacobian(network, X[rows], self.subset)
+            raw = self._floored(np.array(raw, dtype=np.float64), jac)
             if self._covariance.ndim == 1:
                 js = jac * self._covariance
             else:
@@ -397,6 +399,20 @@ class LaplaceApproximation(BaseEstimator):
             means.append(raw)
             covs.append(np.einsum("nkp,nlp->nkl", js, jac))
         return np.concatenate(means), np.concatenate(covs)
+
+    def _floored(self, raw: Array, jac: Array | None = None) -> Array:
+        """``raw`` (n, k) or draws (s, n, k) with the scale output (column 1) at least the
+        estimator's ``scale_floor`` (a tiny table's regressor), as its own ``_raw``; where the
+        floor holds, the output is flat in the weights, so ``jac`` (n, k, p)'s row 1 is
+        zeroed in place (the linearisation of ``max(f, floor)``)."""
+        floor = _view(self).scale_floor
+        if floor is None:
+            return raw
+        below = raw[..., 1] < floor
+        raw[..., 1][below] = floor
+        if jac is not None:
+            jac[below, 1, :] = 0.0
+        return raw
 
     def _raw_samples(self, mean: Array, cov: Array) -> Array:
         """``n_samples`` draws of the raw outputs, shape (n_samples, n, k).
@@ -409,7 +425,7 @@ class LaplaceApproximation(BaseEstimator):
         root = vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
         rng = make_rng(self.random_state)
         noise = rng.standard_normal((self.n_samples, mean.shape[1]))
-        return mean[None] + np.einsum("nkj,sj->snk", root, noise)
+        return self._floored(mean[None] + np.einsum("nkj,sj->snk", root, noise))
 
     def _mode(self) -> str:
         if self.predictive != "auto":

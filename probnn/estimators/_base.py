@@ -92,6 +92,9 @@ class FittedNetwork(NamedTuple):
     alpha : float
         The prior's strength on the scale of the summed NLL: the objective is
         ``(sum_i w_i nll_i + alpha / 2 ||W||^2) / sum_i w_i`` for the Gaussian prior.
+    scale_floor : float or None
+        The least raw scale output (column 1) the estimator predicts (a tiny table's
+        regressor: ``scale_floor_``); None: no floor.
     """
 
     network: Any
@@ -102,6 +105,7 @@ class FittedNetwork(NamedTuple):
     multilabel: bool
     prior: str | None
     alpha: float
+    scale_floor: float | None = None
 
 
 def resolve_average(kwargs: dict) -> dict:
@@ -566,7 +570,7 @@ class BaseNetworkEstimator(BaseEstimator):
         family, training_family, training_targets, log_scale = self._likelihood_parts()
         return FittedNetwork(self._network, family, training_family, training_targets,
                              float(log_scale), bool(getattr(self, "_multilabel", False)),
-                             prior, float(alpha))  # fmt: skip
+                             prior, float(alpha), getattr(self, "scale_floor_", None))  # fmt: skip
 
     def _likelihood_parts(self) -> tuple:  # pragma: no cover - abstract
         """``(family, training_family, training_targets, log_scale)`` of :class:`FittedNetwork`."""

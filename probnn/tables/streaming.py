@@ -10,7 +10,10 @@ On a :class:`~probnn.tables.sources.TableSource`:
   one chunk: the fit in memory; :mod:`probnn.tables.stream_chunks`).
   Every row's part (training, validation for early stopping, held out for testing) is a
   hash of its row number and the seed (:func:`probnn.tables.split.row_parts`):
-  reproducible, stateless, and no second copy of the data. The preprocessing equals, bit
+  reproducible, stateless, and no second copy of the data. Where whole rows of a
+  continuous target repeat (copies: :class:`~probnn.tables.copies.CopyScan` in the first
+  pass), of its digest instead, so a row's copies share its part, as ``probnn fit`` in
+  memory keeps them (``tables.copies.copy_groups``). The preprocessing equals, bit
   for bit, what :meth:`Preprocessor.fit <probnn.tables.preprocessing.Preprocessor.fit>`
   learns from the same rows in memory
   (:class:`probnn.tables.preprocessing.PreprocessorScan`).

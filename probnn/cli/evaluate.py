@@ -37,6 +37,7 @@ def _held_out_filter(record: dict, keys=None):
                 hashed = rows if keys is None else keys[rows]
             return row_parts(hashed.astype(np.uint64), seed, fraction, 0.0) == TEST
 
+        keep.needs_frame = bool(by_digest)  # (evaluate_stream then gives it the rows too)
         return keep
     # a model file written before the in-memory fit held out by the row hash
     mask = np.zeros(n, dtype=bool)

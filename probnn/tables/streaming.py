@@ -690,9 +690,13 @@ def predict_stream(model, source: TableSource, write: Callable[[str], None], *,
 
 
 def _kept(batch: Batch, keep: Callable[..., np.ndarray] | None) -> pd.DataFrame:
-    """The batch's rows that ``keep`` (row numbers in the table and those rows -> bool
-    mask) keeps."""
-    return batch.frame if keep is None else batch.frame[keep(batch.rows, batch.frame)]
+    """The batch's rows that ``keep`` (row numbers in the table -> bool mask; and the rows
+    themselves where ``keep.needs_frame``) keeps."""
+    if keep is None:
+        return batch.frame
+    if getattr(keep, "needs_frame", False):
+        return batch.frame[keep(batch.rows, batch.frame)]
+    return batch.frame[keep(batch.rows)]
 
 
 def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
@@ -705,9 +709,10 @@ def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
     source : TableSource
     coverage : float
     keep : callable, optional
-        ``keep(rows, frame) -> bool mask`` of the rows to score, given their numbers in the
-        table (uint64, shape (n,)) and the rows: the rows a fit held out, on its own data
-        (where its rows' copies were kept together, by their values). None: every row.
+        ``keep(rows) -> bool mask`` of the rows to score, given their numbers in the table
+        (uint64, shape (n,)): the rows a fit held out, on its own data. With a true
+        attribute ``needs_frame``, ``keep(rows, frame)``, given the rows too (a fit that
+        kept a row's copies together split by their values). None: every row.
 
     Returns
     -------

@@ -3,6 +3,7 @@ table the model was fitted on)."""
 
 from __future__ import annotations
 
+import functools
 import pathlib
 
 from probnn.cli._common import (_check_report_dir, _load_tabular, _print_metrics, _read,
@@ -64,13 +65,14 @@ def _permutation_held_out(n: int, seed: int, fraction: float):
     return np.sort(order[:n_test])
 
 
-def _fitted_on(model, data: str, digests=None) -> tuple[dict | None, str]:
+def _fitted_on(model, data: str, content=None) -> tuple[dict | None, str]:
     """The model's record of its training data if ``data`` is that data, and how it was
-    known: the file's SHA-256, or (``digests``, its rows' digests in the fit's columns, or
-    their :func:`content_sha256 <probnn.tables.copies.content_sha256>` streamed) the digest
-    of its rows' values (``tables.copies``: the same table in a file of other bytes, CRLF
-    line endings, one more newline, a Parquet copy), said in the console's line ("" for the
-    same file); (None, "") otherwise."""
+    known: the file's SHA-256, or (``content()``, asked only then: the rows' digests in the
+    fit's columns, or their :func:`content_sha256 <probnn.tables.copies.content_sha256>`
+    streamed; None where it cannot tell) the digest of its rows' values
+    (``tables.copies``: the same table in a file of other bytes, CRLF line endings, one
+    more newline, a Parquet copy), said in the console's line ("" for the same file);
+    (None, "") otherwise."""
     record = getattr(model, "training_data", None)
     if record is None:
         return None, ""
@@ -78,6 +80,7 @@ def _fitted_on(model, data: str, digests=None) -> tuple[dict | None, str]:
 
     if file_sha256(data) == record["sha256"]:
         return record, ""
+    digests = None if content is None else content()
     if digests is not None:
         from probnn.tables.copies import content_sha256
 
@@ -164,10 +167,10 @@ def _cmd_evaluate(args) -> int:
         _check_report_dir(report_dir, "--report",
                           [("the data", args.data), ("the model file", args.model)])  # fmt: skip
     model = _load_tabular(args.model)
-    # On the very data it was fitted on (the SHA-256 its model file records, or in memory the
-    # digest of the rows' values: tables.copies), a model is
-    # scored on the rows its fit held out, the same rows by the same rule: on the rest it
-    # trained, and figures from them would not be held-out figures.
+    # On the very data it was fitted on (the SHA-256 its model file records, or the digest of
+    # the rows' values: tables.copies, in memory or streamed), a model is scored on the rows
+    # its fit held out, the same rows by the same rule: on the rest it trained, and figures
+    # from them would not be held-out figures.
     if _streams(args):
         if model.censoring is not None:
             raise UsageError(f"{args.model} models a censored target, scored with the table in "
@@ -176,41 +179,40 @@ def _cmd_evaluate(args) -> int:
         from probnn.tables.streaming import evaluate_stream, head_rows
 
         source = TableSource(args.data)
-        record, how = _fitted_on(model, args.data)  # by its bytes, else by its rows' digests:
         owned = getattr(model, "training_data", None) or {}
-        older = owned.get("copies") and owned.get("copy_key") != "digest"  # (first copies)
-        content = _streamed_content(owned, source, bool(older)) \
-            if record is None or older else None  # fmt: skip
+        older = bool(owned.get("copies")) and owned.get("copy_key") != "digest"  # (first copies)
+        # its rows' digests streamed once, only where its bytes are not the fit's or an older
+        # file's copies need every row's key
+        content = functools.cache(lambda: _streamed_content(owned, source, older))
+        record, how = _fitted_on(model, args.data, lambda: (content() or (None,))[0])
         keys = None
-        if content is not None:
-            if record is None:
-                record, how = _fitted_on(model, args.data, content[0])
-            if record is None:
-                warning = _training_rows_warning(owned, args.model, args.data, *content[1:3])
-                if warning:
-                    print(warning)
-            elif older:
-                keys = _copy_keys(record, content[3])
+        if record is None and content() is not None:
+            warning = _training_rows_warning(owned, args.model, args.data, *content()[1:3])
+            if warning:
+                print(warning)
+        elif record is not None and older:
+            keys = _copy_keys(record, content()[3])
         keep = _held_out_filter(record, keys) if record else None
         metrics, n_rows = evaluate_stream(model, source, coverage=args.coverage, keep=keep)
         frame = head_rows(source, keep=keep) if report_dir is not None else None
         scored = f"; figures over the first {len(frame):,}" if frame is not None else ""
     else:
         frame = _read(args.data)
-        digests = _digests(getattr(model, "training_data", None) or {}, frame)  # (once)
+        owned = getattr(model, "training_data", None) or {}
+        digests = functools.cache(lambda: _digests(owned, frame))  # (computed once, if asked)
         record, how = _fitted_on(model, args.data, digests)
         if record:
             if frame.shape[0] != record["rows"]:
                 raise DataError(f"expected the {record['rows']:,} rows {args.model} was fitted "
                                 f"on in {args.data} (same SHA-256); read {frame.shape[0]:,}")  # fmt: skip
-            keep = _held_out_filter(record, _copy_keys(record, digests))
+            older = record.get("copies") and record.get("copy_key") != "digest"
+            keep = _held_out_filter(record, _copy_keys(record, digests()) if older else None)
             frame = frame[keep(range(frame.shape[0]), frame)]
-        elif digests is not None and digests.size:
+        elif digests() is not None and digests().size:
             from probnn.tables.copies import count_training_rows
 
-            owned = model.training_data
             warning = _training_rows_warning(owned, args.model, args.data, *count_training_rows(
-                digests, owned["row_hashes"], owned["row_hashes_sampled"]))  # fmt: skip
+                digests(), owned["row_hashes"], owned["row_hashes_sampled"]))  # fmt: skip
             if warning:
                 print(warning)
         metrics, n_rows, scored = model.evaluate(frame, coverage=args.coverage), frame.shape[0], ""

@@ -21,10 +21,10 @@ import pandas as pd
 
 from probnn.tables.split import _GOLDEN, _mix
 
-__all__ = ["COPY_SCAN_ROWS", "ContentScan", "CopyScan", "ROW_HASH_CAP", "content_checks", "content_sha256",
-           "content_record", "copies_warning", "copy_groups", "count_training_rows", "distinct_counts",
-           "distinct_sorted", "first_copies", "row_digests", "training_row_hashes",
-           "with_row_hashes"]  # fmt: skip
+__all__ = ["COPY_SCAN_ROWS", "ContentScan", "CopyScan", "ROW_HASH_CAP", "content_checks",
+           "content_record", "content_sha256", "copies_warning", "copy_groups",
+           "count_training_rows", "distinct_counts", "distinct_sorted", "first_copies",
+           "row_digests", "training_row_hashes", "with_row_hashes"]  # fmt: skip
 
 # The most training-row hashes a model file keeps: 65,536 x 8 bytes = 512 KiB. Above, the
 # distinct training rows of the smallest hashes (a uniform sample, since the hashes are):
@@ -267,9 +267,10 @@ def copies_warning(copies: int, estimated: bool = False) -> str:
 
 # The distinct rows (and distinct feature vectors) a streamed fit counts its copies on: those
 # of the smallest digests, a uniform sample of them (digests are hashes) with every copy of
-# each, 24 bytes a row. A table of fewer distinct rows is counted exactly: the decision of
-# copy_groups in memory; above, the pairs are estimated from the sample (a table whose
-# copies are 1/4 of its rows shows them in ~65,000 of the sample's rows).
+# each. A table of fewer distinct rows is counted exactly: the decision of copy_groups in
+# memory; above, the pairs are estimated from the sample (a relative error of about
+# 1/sqrt(distinct rows with a copy in it)). No data chose it: a memory bound, 12 MiB for both
+# samples (24 bytes a digest), the shuffle buffer's rows (streaming.BUFFER_ROWS).
 COPY_SCAN_ROWS = 262_144
 
 
@@ -293,8 +294,8 @@ class _Smallest:
         order = np.argsort(keys, kind="stable")  # (a value kept: its first row's)
         keys = keys[order]
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-        counts = np.add.reduceat(np.concatenate([self.counts, np.ones(digests.size, np.int64)])[order],
-                                 starts)  # fmt: skip
+        ones = np.ones(digests.size, np.int64)
+        counts = np.add.reduceat(np.concatenate([self.counts, ones])[order], starts)
         values = np.concatenate([self.values, values])[order][starts]
         keys = keys[starts]
         if keys.size > self.cap:
@@ -338,11 +339,11 @@ class CopyScan:
         if not self.numeric:
             return
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        fraction, several = _continuous(np.concatenate([self._seen, values]))
-        self.fraction |= fraction
-        self.several |= several
-        if not self.several:
-            self._seen = distinct_sorted(np.concatenate([self._seen, values[np.isfinite(values)]]))
+        finite = values[np.isfinite(values)]
+        self.fraction |= bool(np.any(finite != np.round(finite)))
+        if not self.several:  # (as _continuous on every value so far)
+            self._seen = distinct_sorted(np.concatenate([self._seen, finite]))[:3]
+            self.several = self._seen.size > 2
         self._whole.add(row_digests(frame, self.columns), values)
         self._features.add(row_digests(frame, self.features))
 

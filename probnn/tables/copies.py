@@ -290,6 +290,8 @@ class _Smallest:
             digests, values = digests[keep], values[keep]
         if not digests.size:
             return
+        first = np.argsort(digests, kind="stable")  # two sorted runs: timsort merges them
+        digests, values = digests[first], values[first]
         keys = np.concatenate([self.keys, digests])
         order = np.argsort(keys, kind="stable")  # (a value kept: its first row's)
         keys = keys[order]

@@ -34,19 +34,16 @@ class _TableContent:
     """The rows of a table in memory by their values (``tables.copies``): what the model file
     records so ``evaluate`` knows its training rows in another file, and the split's keys
     where whole rows of a continuous target repeat (copies, kept on one side of every split:
-    said in one warning line)."""
+    said in one warning line; a streamed fit keys and says them alike)."""
 
     def __init__(self, frame, target: str) -> None:
-        from probnn.tables.copies import copy_groups, row_digests
+        from probnn.tables.copies import copies_warning, copy_groups, distinct_sorted, row_digests
 
         self.columns = [str(c) for c in frame.columns]
         self.digests = row_digests(frame, self.columns)
         self.keys = copy_groups(frame, target, self.columns, self.digests)
         if self.keys is not None:
-            copies = int(frame.shape[0] - len(set(self.keys.tolist())))
-            print(f"warning: {copies:,} rows repeat another row exactly (every column, the "
-                  f"target's continuous values too), copies rather than draws: each row is "
-                  f"kept on one side of the split, and of the folds, with its copies")  # fmt: skip
+            print(copies_warning(int(frame.shape[0] - distinct_sorted(self.digests).size)))
 
     def rows(self, rows):
         """The keys the row hash splits ``rows`` (table row numbers) by."""
@@ -59,17 +56,9 @@ class _TableContent:
 
     def record(self, train, test) -> dict:
         """The model file's record of the table by content (``tables.model._training_data``)."""
-        from probnn.tables.copies import (content_sha256, count_training_rows, distinct_sorted,
-                                          training_row_hashes)  # fmt: skip
+        from probnn.tables.copies import content_record
 
-        hashes, sampled = training_row_hashes(self.digests[train])
-        # held-out rows that repeat a training row: what fresh rows of the law do (evaluate)
-        repeats = count_training_rows(self.digests[test], distinct_sorted(self.digests[train]),
-                                      sampled=False)[0]  # fmt: skip
-        return {"columns": self.columns, "content_sha256": content_sha256(self.digests),
-                "held_out_rows": int(test.size), "held_out_repeats": repeats,
-                "copies": self.keys is not None, "row_hashes": hashes,
-                "row_hashes_sampled": sampled}  # fmt: skip
+        return content_record(self.columns, self.digests, train, test, self.keys is not None)
 
 
 def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
@@ -400,7 +389,8 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
     rows, sample = info.rows, info.test_sample
-    model.training_data = _training_record(data_sha, rows["all"], args, SPLIT_ROW_HASH)
+    model.training_data = {**_training_record(data_sha, rows["all"], args, SPLIT_ROW_HASH),
+                           **info.content}  # (its rows' values: tables.copies.ContentScan)
     facts = dict(data=args.data, rows=rows["all"], train=info.train_sample, held_out=sample,
                  reason=info.family_reason, timing=timing, data_sha=data_sha,
                  selection=None if info.selection is None else info.selection.table,

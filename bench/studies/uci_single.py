@@ -41,9 +41,14 @@ def task(name: str, seed: int):
     boston: ``single_overconfidence.task``; the synthetic stand-ins, Bike Sharing hourly and
     California: ``stopping_rule.task``; scikit-learn's diabetes (442 rows) and Bike Sharing
     daily (731 rows, count ``cnt``): a random fifth (seed 100 + seed) of the rows scored, x
-    standardised on the other four fifths."""
+    standardised on the other four fifths. ``test:SET``: split ``seed``'s training and *test*
+    rows of the UCI protocol (``bench.scenario5.load_split``): a check after the choice."""
     from bench.studies import single_overconfidence, stopping_rule
 
+    if name.startswith("test:"):  # a check on the protocol's test rows: never used to choose
+        from bench.scenario5 import load_split
+
+        return (*load_split(name[5:], seed), None)
     if name in ("concrete", "energy", "yacht", "boston"):
         return (*single_overconfidence.task(name, seed), None)
     if name not in ("diabetes", "bike-day"):
@@ -236,7 +241,7 @@ def main(argv=None) -> None:
     if argv[0] == "--from":
         out = [json.loads(line) for line in open(argv[1]) if line.startswith("{")]
         labels = list(dict.fromkeys(r["label"] for r in out))
-        paired(out, [t for t in SETS if any(r["task"] == t for r in out)], labels)
+        paired(out, list(dict.fromkeys(r["task"] for r in out)), labels)
         return
     seeds = [int(s) for s in argv[0].split(",")] if "," in argv[0] else range(int(argv[0]))
     warnings.simplefilter("ignore")

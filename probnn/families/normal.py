@@ -191,8 +191,16 @@ class NormalFixedFamily(Family):
         return _FIXED_LATEX if latex else _FIXED_TEXT
 
     def _raw_hessian(self, raw: Array, y: np.ndarray) -> np.ndarray:
-        """``d2 nll / dz2 = 1 / sigma^2`` for every row, shape (n, 1, 1)."""
-        return np.full((raw.shape[0], 1, 1), 1.0 / self.scale**2)
+        """``d2 nll / dz2 = 1 / sigma^2`` for every row, shape (n, 1, 1).
+
+        Formed as ``(1 / sigma) / sigma`` in float64: Python's ``sigma**2`` raised
+        OverflowError above sigma ~ 1.3e154 and gave 0 (ZeroDivisionError) below ~1.5e-162;
+        now the float value (0 at 1e200, where 1e-400 underflows; +inf at 1e-200).
+        """
+        inverse = np.float64(1.0) / np.float64(self.scale)
+        with np.errstate(over="ignore", under="ignore"):
+            curvature = inverse / np.float64(self.scale)
+        return np.full((raw.shape[0], 1, 1), curvature)
 
 
 _TEXT = """\

@@ -80,16 +80,19 @@ def grouped_importance(estimator, encoded: np.ndarray, outcomes: np.ndarray,
     base_params = natural_parameters(base_dist)
     base_nll = float(np.mean(_rows_nll(base_dist, outcomes)))
 
+    shuffled = encoded.copy()  # one buffer: each group's columns shuffled, then put back
+
     def measure(group: list[str]) -> np.ndarray:
         columns = np.concatenate([blocks[f] for f in group])
-        shuffled = encoded.copy()
         shuffled[:, columns] = encoded[rng.permutation(n)[:, None], columns]
         dist = estimator.predict_dist(shuffled)
         params = natural_parameters(dist)
         with np.errstate(invalid="ignore"):  # inf - inf where a moment is infinite
             moves = [np.nanmean(np.abs(params[k] - base_params[k]))
                      if np.isfinite(base_params[k]).any() else np.nan for k in base_params]
-        return np.array([np.mean(_rows_nll(dist, outcomes)) - base_nll, *moves])
+        rise = np.mean(_rows_nll(dist, outcomes)) - base_nll
+        shuffled[:, columns] = encoded[:, columns]
+        return np.array([rise, *moves])
 
     groups, levels = _split(list(features)), 1
     while any(len(g) > 1 for g in groups):

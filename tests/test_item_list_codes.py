@@ -15,8 +15,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from probnn.exceptions import DataWarning
+from probnn.exceptions import DataError, DataWarning
 from probnn.tables import columns
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import TableSource, read_table
@@ -111,3 +113,24 @@ def test_a_code_column_is_a_category_at_predict_time(tmp_path):
     names = pre.feature_names_out_
     hot = [names[i] for i in encoded.argmax(axis=1)]
     assert hot == ["code=1,2", "code=3", "code=2,3"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["1,2", "2,3", "1,3", "3", "12", "0,5", "3,2", "1,25", "-1",
+                                 "2,10", "10,12", "7"]), min_size=1, max_size=12),
+       st.integers(1, 4))  # fmt: skip
+def test_streamed_chunks_read_codes_as_the_whole_column(tmp_path_factory, values, batch):
+    # whatever the mix, the streamed scan (chunks of `batch` rows, some read by pandas as
+    # plain numbers) decides as the whole column does
+    path = _file(tmp_path_factory.mktemp("s"), values, n=len(values))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        try:
+            whole = Preprocessor().fit(read_table(path)[["code"]]).to_meta()
+        except DataError as e:
+            whole = type(e)
+        try:
+            streamed = _scan(TableSource(path, batch_rows=batch)).to_meta()
+        except DataError as e:
+            streamed = type(e)
+    assert streamed == whole

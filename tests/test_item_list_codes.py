@@ -115,7 +115,8 @@ def test_a_code_column_is_a_category_at_predict_time(tmp_path):
     assert hot == ["code=1,2", "code=3", "code=2,3"]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(["1,2", "2,3", "1,3", "3", "12", "0,5", "3,2", "1,25", "-1",
                                  "2,10", "10,12", "7"]), min_size=1, max_size=12),
        st.integers(1, 4))  # fmt: skip

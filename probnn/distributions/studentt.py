@@ -88,8 +88,8 @@ def _lower_quantile(df: NDArray, q: NDArray) -> NDArray:
 # every df from |t| ~ 1.3e154 on, where the cdf is 1e-16 at df = 0.1 and 3e-172 at df = 1.1)
 _SQUARE_SAFE = 1e150
 _LOG_2 = float(np.log(2.0))
-_STDTR_TINY = 1e-290
-_LOG_FLOAT_TINY = float(np.log(np.finfo(np.float64).tiny))  # below it stdtr's lower tail is subnormal (digits lost) or 0
+_STDTR_TINY = 1e-290  # below it stdtr's lower tail is subnormal (digits lost) or 0
+_LOG_FLOAT_TINY = float(np.log(np.finfo(np.float64).tiny))
 
 
 def log1p_square_over_df(t: NDArray, df: NDArray) -> NDArray:

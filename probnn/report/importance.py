@@ -89,6 +89,8 @@ def _wide_importance(model, rows, features: list[str], seed: int):
     n_encoded = len(model.preprocessor.feature_names_out_)
     bound = groups.prediction_bound(len(features), N_REPEATS)
     n_rows = min(rows.shape[0], max(groups.MIN_ROWS, WORK_BUDGET // (bound * n_encoded)))
+    all_rows = rows.shape[0]
+    exact_work = all_rows * len(features) * (1 + N_REPEATS * len(features))
     rows = rows.iloc[:n_rows]
     encoded = model.transform(rows)
     blocks = groups.encoded_blocks(model.preprocessor, encoded.shape[1])
@@ -102,9 +104,9 @@ def _wide_importance(model, rows, features: list[str], seed: int):
                        columns=["nll", *parameters]).sort_values("nll", ascending=False)
     how = (f"The {len(features):,} feature columns are too many to shuffle one at a time "
            f"within the work budget ({WORK_BUDGET:.0e} rows x columns x predictions; one at a "
-           f"time would read {rows.shape[0] * len(features) * (1 + N_REPEATS * len(features)):.1e}"
-           f" on these rows): on {n_rows:,} held-out rows, whole groups of consecutive columns "
-           f"were shuffled ({groups.BRANCHES} groups, the {groups.KEPT} whose shuffle raised "
+           f"time would read {exact_work:.1e} on {all_rows:,} rows): on {n_rows:,} held-out "
+           f"rows, whole groups of consecutive columns were shuffled ({groups.BRANCHES} "
+           f"groups, the {groups.KEPT} whose shuffle raised "
            f"the NLL most split again into {groups.BRANCHES}, {levels} levels down to single "
            f"columns), and the {len(names)} columns reached shuffled one at a time "
            f"({N_REPEATS} permutations, mean shown); columns in groups not followed are not "

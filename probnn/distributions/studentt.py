@@ -222,7 +222,9 @@ class StudentT(Distribution):
         redo = ((np.abs(t) > _SQUARE_SAFE) | (out < _STDTR_TINY)) & np.isfinite(t)
         if redo.any():
             out = np.array(out, dtype=np.float64)  # (a writable copy)
-            out[redo] = np.exp(standard_log_cdf_sf(df[redo], t[redo])[0])
+            log_cdf, log_sf = standard_log_cdf_sf(df[redo], t[redo])
+            # above 0 as 1 - S (one rounding), below as F itself
+            out[redo] = np.where(t[redo] > 0, -np.expm1(log_sf), np.exp(log_cdf))
         return out
 
     def _icdf(self, q):

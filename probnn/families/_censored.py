@@ -209,9 +209,16 @@ class StudentTLaw(_Law):
         return out
 
     def log_pdf(self, r):
-        # (t^2 overflowed to a log density of -inf beyond |r| ~ 1e154)
-        r = np.asarray(r, dtype=np.float64)
-        return self._log_norm - 0.5 * (self.df + 1) * log1p_square_over_df(r, self.df)
+        with np.errstate(over="ignore"):
+            q = (r / math.sqrt(self.df)) ** 2
+        out = self._log_norm - 0.5 * (self.df + 1) * np.log1p(q)
+        # q overflowed to a log density of -inf beyond |r| ~ 1e154: the log form there
+        far = np.isinf(q) & np.isfinite(r)
+        if np.any(far):
+            r_far = np.broadcast_to(np.asarray(r, dtype=np.float64), far.shape)[far]
+            out = np.array(out, dtype=np.float64)
+            out[far] = self._log_norm - 0.5 * (self.df + 1) * log1p_square_over_df(r_far, self.df)
+        return out
 
 
 class _LogisticLaw(_Law):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -191,8 +192,23 @@ class NormalFixedFamily(Family):
         return _FIXED_LATEX if latex else _FIXED_TEXT
 
     def _raw_hessian(self, raw: Array, y: np.ndarray) -> np.ndarray:
-        """``d2 nll / dz2 = 1 / sigma^2`` for every row, shape (n, 1, 1)."""
-        return np.full((raw.shape[0], 1, 1), 1.0 / self.scale**2)
+        """``d2 nll / dz2 = 1 / sigma^2`` for every row, shape (n, 1, 1).
+
+        ``1 / sigma**2`` where ``sigma**2`` is a normal float; elsewhere ``(1 / sigma) /
+        sigma`` in float64: Python's ``sigma**2`` raised OverflowError above sigma ~ 1.3e154
+        and gave 0 (ZeroDivisionError) below ~1.5e-162, where the float value is 0 (1e-400
+        underflows, at sigma 1e200) and +inf (at 1e-200).
+        """
+        try:
+            square = self.scale**2
+        except OverflowError:
+            square = math.inf
+        if sys.float_info.min <= square < math.inf:  # the value as it always was
+            curvature = 1.0 / square
+        else:
+            with np.errstate(over="ignore", under="ignore"):
+                curvature = np.float64(1.0) / np.float64(self.scale) / np.float64(self.scale)
+        return np.full((raw.shape[0], 1, 1), curvature)
 
 
 _TEXT = """\

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
+from .poisson import _log1pmx_over_sq
 
 __all__ = ["Gamma"]
 
@@ -148,6 +149,23 @@ class Gamma(Distribution):
         return cls(concentration=np.asarray(k, dtype=dt), rate=np.asarray(k / mean, dtype=dt))
 
 
+def _log_ratio_gap(y: NDArray[np.float64], mean: float) -> NDArray[np.float64]:
+    """``d - log(1 + d)`` with ``d = (y - mean) / mean``, elementwise, without cancelling.
+
+    ``log(mean) - mean(log y)`` is the weighted sum of these (the weighted ``d`` sum to 0),
+    but formed as that difference two numbers near ``log(mean)`` cancel: at a coefficient of
+    variation of 1e-8 (``y = 1e9 +- 10``) nothing is left and the shape came out infinite.
+    ``y - mean`` is exact for ``y`` near ``mean``; a series serves ``|d| < 0.1`` and
+    ``log y - log mean`` replaces ``log1p(d)`` below ``d = -1/2`` (``1 + d`` may round to 0).
+    """
+    d = (y - mean) / mean
+    small = np.abs(d) < 0.1
+    near = -d * d * _log1pmx_over_sq(np.where(small, d, 0.0))
+    far = np.where(d < -0.5, d - (np.log(y) - np.log(mean)),
+                   d - np.log1p(np.where(small, 0.0, np.maximum(d, -0.5))))  # fmt: skip
+    return np.where(small, near, far)
+
+
 def fit_mean_shape(y: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[float, float]:
     """The Gamma MLE ``(mean, shape)`` of positive ``y`` with weights ``w`` (positive sum).
 
@@ -156,7 +174,7 @@ def fit_mean_shape(y: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[floa
     """
     w = w / w.sum()
     mean = float(np.sum(w * y))
-    s = float(np.log(mean) - np.sum(w * np.log(y)))
+    s = float(np.sum(w * _log_ratio_gap(y, mean)))
     if not s > 0:
         return mean, np.inf
     # log k - psi(k) falls from +inf to 0; Minka's approximation as the starting point

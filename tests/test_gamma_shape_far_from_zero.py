@@ -64,3 +64,35 @@ def test_gamma_family_constant_model_far_from_zero_is_scored():
     expected = _shape_mp(y, np.ones(y.size))
     assert float(np.asarray(dist.concentration).ravel()[0]) == pytest.approx(expected, rel=1e-6)
     assert np.isfinite(np.asarray(dist.log_prob(y))).all()
+
+
+def _gamma_logpdf_mp(y: float, k: float, rate: float) -> float:
+    """log p(y) of Gamma(k, rate) at 50 digits (mpmath), from the float inputs as given."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(50):
+        y, k, rate = mpmath.mpf(y), mpmath.mpf(k), mpmath.mpf(rate)
+        return float(k * mpmath.log(rate) + (k - 1) * mpmath.log(y) - rate * y - mpmath.loggamma(k))
+
+
+@settings(max_examples=60, deadline=None)
+@given(log10_k=st.floats(-2.0, 24.0), log10_mean=st.floats(-8.0, 12.0), z=st.floats(-6.0, 6.0))
+@example(log10_k=14.0, log10_mean=9.0, z=0.7)
+@example(log10_k=18.0, log10_mean=9.0, z=0.7)
+@example(log10_k=24.0, log10_mean=9.0, z=-3.0)
+def test_gamma_log_density_matches_mpmath_at_any_shape(log10_k, log10_mean, z):
+    """Hostile trial 5, F8: ``k log beta + (k - 1) log y - beta y - lgamma(k)`` cancels four
+    terms of size ``k log k``: at ``k = 1e18`` the log-density of a point 0.7 standard deviations
+    from the mean came out 0 instead of -1.16. The tolerance is the problem's own condition:
+    ``y`` and the rate are known to an ulp, and ``d log p / d log y`` is ``k (u - 1)`` with
+    ``u = rate y / k``."""
+    from probnn.distributions import Gamma
+
+    k, mean = 10.0**log10_k, 10.0**log10_mean
+    y = mean * (1.0 + z / np.sqrt(k)) if z / np.sqrt(k) > -0.9 else mean * 0.1
+    rate = k / mean
+    expected = _gamma_logpdf_mp(y, k, rate)
+    got = float(Gamma(np.array([k]), np.array([rate])).log_prob(np.array([y]))[0])
+    eps = np.finfo(float).eps
+    # d log p / d log y = k (u - 1); u itself is formed to an ulp or two
+    condition = k * (abs(rate * y / k - 1.0) + 4 * eps) + abs(expected) + abs(np.log(y)) + 1.0
+    assert abs(got - expected) <= 8 * eps * condition + 1e-12, (got, expected)

@@ -92,10 +92,19 @@ class Gamma(Distribution):
         return self._out(self._beta)
 
     def _log_prob(self, y):
+        # -c(k) - k (u - 1 - log u) - log y, u = beta y / k: the textbook k log beta + (k - 1)
+        # log y - beta y - lgamma(k) cancels four terms of size k log k (all digits at k = 1e18)
         k, beta = self._k, self._beta
         inside = (y > 0) & np.isfinite(y)
         ys = np.where(inside, y, 1.0)
-        out = k * np.log(beta) + special.xlogy(k - 1, ys) - beta * ys - special.gammaln(k)
+        log_k = np.log(k)
+        c, _ = shape_terms(k, log_k, False)
+        u = ys * (beta / k)
+        w = u - 1.0
+        small = np.abs(w) < 0.1
+        near = -w * w * _log1pmx_over_sq(np.where(small, w, 0.0))
+        far = w - (np.log(ys) + np.log(beta) - log_k)  # (log u without forming u: it may underflow)
+        out = -c - k * np.where(small, near, far) - np.log(ys)
         return np.where(inside, out, -np.inf)
 
     def _cdf(self, y):

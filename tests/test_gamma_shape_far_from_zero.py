@@ -96,3 +96,30 @@ def test_gamma_log_density_matches_mpmath_at_any_shape(log10_k, log10_mean, z):
     # d log p / d log y = k (u - 1); u itself is formed to an ulp or two
     condition = k * (abs(rate * y / k - 1.0) + 4 * eps) + abs(expected) + abs(np.log(y)) + 1.0
     assert abs(got - expected) <= 8 * eps * condition + 1e-12, (got, expected)
+
+
+@pytest.mark.parametrize("k", [0.5, 3.0, 1e3, 1e14, 1e18, 1e24])
+@pytest.mark.parametrize("z", [-2.0, 0.7])
+def test_gamma_crps_at_any_shape(k, z):
+    """Hostile trial 5, F8: the CRPS's ``u^k e^-u / Gamma(k)`` cancelled like the density (k =
+    1e18: CRPS -0.20 where the normal limit gives 0.42; 1e24: inf). Oracles: the integral of
+    ``(F(x) - 1{x >= y})^2`` with scipy's cdf for small shapes; for large ones the normal
+    limit, off by the skewness ``2 / sqrt(k)`` and by the float spacing of the mean."""
+    from scipy import integrate, stats
+
+    import probnn
+    from probnn.distributions import Gamma, Normal
+
+    mean = 1e9
+    sd = mean / np.sqrt(k)
+    y = max(mean + z * sd, mean * 1e-3)
+    got = float(probnn.crps(Gamma(np.array([k]), np.array([k / mean])), np.array([y]))[0])
+    if k <= 1e3:
+        law = stats.gamma(k, scale=mean / k)
+        lo, hi = law.ppf(1e-15), law.isf(1e-15)
+        below = integrate.quad(lambda x: law.cdf(x) ** 2, 0.0, y, points=[lo], limit=200)[0]
+        above = integrate.quad(lambda x: law.sf(x) ** 2, y, max(hi, y), limit=200)[0]
+        assert got == pytest.approx(below + above, rel=1e-7)
+    else:
+        limit = float(probnn.crps(Normal(np.array([mean]), np.array([sd])), np.array([y]))[0])
+        assert abs(got - limit) <= 10 / np.sqrt(k) * limit + 8 * np.spacing(mean)

@@ -35,7 +35,9 @@ NLL among equals; on a few counts a count family before a class family). The cho
 candidate is refitted on all rows, except a network scored on one split, which is kept as
 fitted on the split's training rows (a large table: a fraction fewer rows, and no second
 network's time); a regression network scored by K folds is refitted as a deep ensemble of
-:data:`ENSEMBLE_REFIT` such networks (``ensemble``).
+:data:`ENSEMBLE_REFIT` such networks (``ensemble``). A chosen negative-binomial count law (plain, hurdle or
+zero-inflated) has its dispersion widened by the factor its folds' held-out rows cross-fit
+(:func:`probnn.estimators._widening.cross_fitted_dispersion`; 1 where that does not help).
 
 :class:`probnn.auto.AutoRegressor` and :class:`~probnn.auto.AutoClassifier` are the same
 selection as scikit-learn estimators (``cv_results_``, ``best_family_``, ``best_capacity_``,
@@ -353,6 +355,8 @@ class _Scores:
         self.seconds: dict[tuple[str, str], float] = {}
         self.status: dict[tuple[str, str], str] = {}
         self.models: dict[tuple[str, str], object] = {}
+        # each fold's model of a negative-binomial count law (cross_fitted_dispersion)
+        self.fold_models: dict[tuple[str, str], dict[int, object]] = {}
         # scored, with a word on how (a screened candidate's fit on fewer training rows)
         self.notes: dict[tuple[str, str], str] = {}
 
@@ -370,6 +374,8 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
          params: dict, common: dict) -> None:  # fmt: skip
     """Fit and score ``families`` at ``capacity`` on the folds ``fold_ids`` (through
     ``compare_families``: one split, each family's fit, the scoring)."""
+    from probnn.families import FAMILIES
+    from probnn.families._affine import has_dispersion
     from probnn.tables.columns import unsaid
 
     for i in fold_ids:
@@ -402,6 +408,8 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
                 scores.rows.setdefault(key, {})[i] = result.nll_rows[f]
                 scores.seconds[key] = scores.seconds.get(key, 0.0) + result.seconds[f]
                 scores.models[key] = result.models[f]
+                if has_dispersion(FAMILIES[f]):
+                    scores.fold_models.setdefault(key, {})[i] = result.models[f]
             else:
                 scores.status[key] = f"failed: {' '.join(str(failed.get(f, '?')).split())}"
 
@@ -752,6 +760,12 @@ def select_model(
         model = scores.models[chosen]
         for said_once in table_warnings:
             warnings.warn(said_once.message, said_once.category, stacklevel=2)
+    if censoring is None and len(scores.fold_models.get(chosen, ())) == len(folds):
+        # a count law's NB2 dispersion, widened where the folds' held-out rows say so
+        from probnn.estimators._widening import cross_fitted_dispersion, set_dispersion_factor
+
+        set_dispersion_factor(model.estimator, cross_fitted_dispersion(
+            scores.fold_models[chosen], frame, folds, seed))  # fmt: skip
     return Selection(table=table, family=chosen[0], capacity=chosen[1], model=model,
                      refitted=refit, line=line, kinds=tuple(kinds), why=why, folds=folds,
                      nll_rows=complete, notes=notes, censoring=censoring,

@@ -152,3 +152,16 @@ def test_a_file_without_the_factor_loads_with_the_networks_own_dispersion(nb_reg
     again = load_model(tmp_path / "m.safetensors")
     assert again.dispersion_factor_ == 1.0
     np.testing.assert_allclose(again._nll_per_row(X, y), model._nll_per_row(X, y))
+
+
+def test_the_report_card_names_an_adopted_factor_only(nb_regressor):
+    from probnn.report.card import training_rows
+
+    model, _, _ = nb_regressor
+    assert not any(r[0] == "dispersion widened" for r in training_rows(model))
+    set_dispersion_factor(model, 1.25)
+    try:
+        assert ("dispersion widened", "factor 1.25", "--family auto (cross-fitted)") in \
+            training_rows(model)
+    finally:
+        set_dispersion_factor(model, 1.0)

@@ -165,3 +165,29 @@ def test_the_report_card_names_an_adopted_factor_only(nb_regressor):
             training_rows(model)
     finally:
         set_dispersion_factor(model, 1.0)
+
+
+@pytest.mark.parametrize("dispersion", [False, True])
+def test_the_selection_widens_only_when_asked_with_every_folds_model(monkeypatch, dispersion):
+    import pandas as pd
+
+    import probnn.estimators._widening as widening
+    from probnn.selection import select_model
+
+    calls = []
+
+    def fake(fold_models, frame, folds, seed=0):
+        calls.append((sorted(fold_models), len(folds), frame.shape[0]))
+        return 1.5
+
+    monkeypatch.setattr(widening, "cross_fitted_dispersion", fake)
+    table, mu = _nb_table(200, 0.5, seed=6)
+    X = pd.DataFrame({"x": np.log(mu)})
+    sel = select_model(X, table["y"], families=["negative-binomial"], cv=2, network_families=0,
+                       dispersion=dispersion)
+    assert sel.family == "negative-binomial"
+    factor = sel.model.estimator.dispersion_factor_
+    if dispersion:
+        assert calls == [([0, 1], 2, 200)] and factor == 1.5
+    else:
+        assert calls == [] and factor == 1.0

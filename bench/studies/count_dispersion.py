@@ -7,13 +7,16 @@ with earlier runs by table and seed).
 Per table and seed, on scenario 9's split (``bench.selection``: 20% of the rows held out by
 the CLI's row hash): ``probnn fit --family auto``'s selection with every default, then on the
 held-out rows the same fitted model twice, with the dispersion factor ``c`` the selection
-cross-fitted (``estimators._widening.cross_fitted_dispersion``) and with ``c = 1`` (the
+cross-fitted (``select_model(dispersion=True)``: ``estimators._widening.
+cross_fitted_dispersion``) and with ``c = 1`` (the
 model before this change: every other number of the fit is identical): the mean NLL, their
 paired difference with its standard error, the 90% intervals' coverage and the model's own
 mass of them (``coverage_bar``'s z), and the share of rows in each far tail (``F(y) < 0.01``
 below, ``P(Y >= y) < 0.01`` above; a calibrated model puts at most 1% there). Tables above
 ``MAX_ROWS_ALL_SEEDS`` rows (default 10,000): seed 0 only. Also ``syn-poisson-3000``, counts
-from a Poisson law (the factor must stay 1 there, or be harmless).
+from a Poisson law (the factor must stay 1 there, or be harmless). ``TABLE:nb``: the
+selection among the negative-binomial family's capacities alone (a Poisson table's choice is
+a Poisson law, which has no dispersion).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bench._tables import _features, _frame
-from bench.selection import COVERAGE, _cli_defaults, _select, _split_rows
+from bench.selection import COVERAGE, _cli_defaults, _split_rows
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "count_dispersion.json"
 
@@ -69,22 +72,43 @@ def _at(model, held: pd.DataFrame, factor: float) -> dict:
                 above_1pct=float(np.mean(above)))  # fmt: skip
 
 
+def _select(frame, target, seed, defaults, families=None):
+    """``bench.selection._select`` (``probnn fit --family auto``'s selection, every default)
+    with ``dispersion=True``; ``families``: those alone."""
+    from probnn.selection import select_model
+
+    params = dict(defaults)
+    impute, levels = params.pop("impute"), params.pop("levels")
+    started = time.perf_counter()
+    sel = select_model(frame.drop(columns=[target]), frame[target], seed=seed, impute=impute,
+                       levels=levels, families=families, dispersion=True, **params)  # fmt: skip
+    return sel.model, time.perf_counter() - started, f"{sel.family} {sel.capacity}"
+
+
+def _select_nb(frame, target, seed, defaults):
+    """The selection among the negative-binomial family's capacities alone."""
+    return _select(frame, target, seed, defaults, ["negative-binomial"])
+
+
 def run(name: str, seeds: int, max_rows_all_seeds: int) -> list[dict]:
+    """``name``, or ``name:nb``: the negative-binomial family alone (its capacities)."""
+    name, nb_only = name.removesuffix(":nb"), name.endswith(":nb")
+    select = _select_nb if nb_only else _select
     target, frame, impute = _table(name)
     out = []
     for seed in range(seeds if frame.shape[0] <= max_rows_all_seeds else 1):
         train_idx, test_idx = _split_rows(frame.shape[0], seed)
         train, held = frame.iloc[train_idx], frame.iloc[test_idx]
         started = time.perf_counter()
-        model, took, chosen = _select(train, target, seed, _cli_defaults(impute))
+        model, took, chosen = select(train, target, seed, _cli_defaults(impute))
         factors = {getattr(e, "dispersion_factor_", 1.0) for e in _members(model.estimator)}
         factor = factors.pop()
         if model.is_classifier or not hasattr(_members(model.estimator)[0], "dispersion_factor_"):
-            out.append(dict(table=name, seed=seed, chosen=chosen, factor=None))
+            out.append(dict(table=name + ":nb" * nb_only, seed=seed, chosen=chosen, factor=None))
             continue
         after, before = _at(model, held, factor), _at(model, held, 1.0)
         d = after.pop("nll_rows") - before.pop("nll_rows")
-        rec = dict(table=name, seed=seed, rows=int(frame.shape[0]), n_test=int(test_idx.size),
+        rec = dict(table=name + ":nb" * nb_only, seed=seed, rows=int(frame.shape[0]), n_test=int(test_idx.size),
                    chosen=chosen, factor=factor, d_nll=float(d.mean()),
                    d_nll_se=float(d.std(ddof=1) / math.sqrt(d.size)), before=before, after=after,
                    seconds=round(time.perf_counter() - started, 1))  # fmt: skip

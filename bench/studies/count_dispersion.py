@@ -1,6 +1,6 @@
 """Issue 22's count intervals: the selection's cross-fitted NB2 dispersion factor, measured.
 
-``PYTHONPATH=$PWD python -m bench.studies.count_dispersion TABLE[,TABLE...] SEEDS [MAX_ROWS_ALL_SEEDS]``
+``PYTHONPATH=$PWD python -m bench.studies.count_dispersion TABLE[,TABLE...] SEEDS [MAX_ROWS_ALL_SEEDS [FIRST_SEED]]``
 (not part of ``python -m bench``; results: ``bench/results/count_dispersion.json``, merged
 with earlier runs by table and seed).
 
@@ -14,8 +14,8 @@ paired difference with its standard error, the 90% intervals' coverage and the m
 mass of them (``coverage_bar``'s z), and the share of rows in each far tail (``F(y) < 0.01``
 below, ``P(Y >= y) < 0.01`` above; a calibrated model puts at most 1% there). Tables above
 ``MAX_ROWS_ALL_SEEDS`` rows (default 10,000): seed 0 only. Also ``syn-poisson-3000``, counts
-from a Poisson law (the factor must stay 1 there, or be harmless). ``TABLE:nb``: the
-selection among the negative-binomial family's capacities alone (a Poisson table's choice is
+from a Poisson law (the factor must stay 1 there, or be harmless). ``TABLE:FAMILY``: the
+selection among that family's capacities alone (``nb``: negative-binomial) (a Poisson table's choice is
 a Poisson law, which has no dispersion).
 """
 
@@ -85,30 +85,29 @@ def _select(frame, target, seed, defaults, families=None):
     return sel.model, time.perf_counter() - started, f"{sel.family} {sel.capacity}"
 
 
-def _select_nb(frame, target, seed, defaults):
-    """The selection among the negative-binomial family's capacities alone."""
-    return _select(frame, target, seed, defaults, ["negative-binomial"])
 
 
-def run(name: str, seeds: int, max_rows_all_seeds: int) -> list[dict]:
-    """``name``, or ``name:nb``: the negative-binomial family alone (its capacities)."""
-    name, nb_only = name.removesuffix(":nb"), name.endswith(":nb")
-    select = _select_nb if nb_only else _select
+def run(name: str, seeds: int, max_rows_all_seeds: int, first: int = 0) -> list[dict]:
+    """``name``, or ``name:FAMILY``: that family alone (its capacities); seeds from
+    ``first``."""
+    label = name
+    name, _, family = name.partition(":")
+    families = None if not family else ["negative-binomial" if family == "nb" else family]
     target, frame, impute = _table(name)
     out = []
-    for seed in range(seeds if frame.shape[0] <= max_rows_all_seeds else 1):
+    for seed in range(first, seeds if frame.shape[0] <= max_rows_all_seeds else first + 1):
         train_idx, test_idx = _split_rows(frame.shape[0], seed)
         train, held = frame.iloc[train_idx], frame.iloc[test_idx]
         started = time.perf_counter()
-        model, took, chosen = select(train, target, seed, _cli_defaults(impute))
+        model, took, chosen = _select(train, target, seed, _cli_defaults(impute), families)
         factors = {getattr(e, "dispersion_factor_", 1.0) for e in _members(model.estimator)}
         factor = factors.pop()
         if model.is_classifier or not hasattr(_members(model.estimator)[0], "dispersion_factor_"):
-            out.append(dict(table=name + ":nb" * nb_only, seed=seed, chosen=chosen, factor=None))
+            out.append(dict(table=label, seed=seed, chosen=chosen, factor=None))
             continue
         after, before = _at(model, held, factor), _at(model, held, 1.0)
         d = after.pop("nll_rows") - before.pop("nll_rows")
-        rec = dict(table=name + ":nb" * nb_only, seed=seed, rows=int(frame.shape[0]), n_test=int(test_idx.size),
+        rec = dict(table=label, seed=seed, rows=int(frame.shape[0]), n_test=int(test_idx.size),
                    chosen=chosen, factor=factor, d_nll=float(d.mean()),
                    d_nll_se=float(d.std(ddof=1) / math.sqrt(d.size)), before=before, after=after,
                    seconds=round(time.perf_counter() - started, 1))  # fmt: skip
@@ -125,9 +124,10 @@ def main(argv: list[str]) -> None:
     names = argv[0].split(",")
     seeds = int(argv[1]) if len(argv) > 1 else 3
     max_rows = int(argv[2]) if len(argv) > 2 else 10_000
+    first = int(argv[3]) if len(argv) > 3 else 0
     old = json.loads(OUT.read_text()) if OUT.exists() else []
     for name in names:
-        new = run(name, seeds, max_rows)
+        new = run(name, seeds, max_rows, first)
         keys = {(r["table"], r["seed"]) for r in new}
         old = [r for r in old if (r["table"], r["seed"]) not in keys] + new
         tmp = OUT.with_suffix(".tmp")

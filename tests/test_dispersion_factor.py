@@ -161,7 +161,7 @@ def test_the_report_card_names_an_adopted_factor_only(nb_regressor):
     assert not any(r[0] == "dispersion widened" for r in training_rows(model))
     set_dispersion_factor(model, 1.25)
     try:
-        assert ("dispersion widened", "factor 1.25", "--family auto (cross-fitted)") in \
+        assert ("dispersion widened", "factor 1.25", "select_model(dispersion=True)") in \
             training_rows(model)
     finally:
         set_dispersion_factor(model, 1.0)

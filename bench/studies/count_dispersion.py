@@ -1,6 +1,7 @@
 """Issue 22's count intervals: the selection's cross-fitted NB2 dispersion factor, measured.
 
-``PYTHONPATH=$PWD python -m bench.studies.count_dispersion TABLE[,TABLE...] SEEDS [MAX_ROWS_ALL_SEEDS [FIRST_SEED]]``
+``PYTHONPATH=$PWD python -m bench.studies.count_dispersion TABLE[,TABLE...] SEEDS
+[MAX_ROWS_ALL_SEEDS [FIRST_SEED]]``
 (not part of ``python -m bench``; results: ``bench/results/count_dispersion.json``, merged
 with earlier runs by table and seed).
 
@@ -8,15 +9,15 @@ Per table and seed, on scenario 9's split (``bench.selection``: 20% of the rows 
 the CLI's row hash): ``probnn fit --family auto``'s selection with every default, then on the
 held-out rows the same fitted model twice, with the dispersion factor ``c`` the selection
 cross-fitted (``select_model(dispersion=True)``: ``estimators._widening.
-cross_fitted_dispersion``) and with ``c = 1`` (the
-model before this change: every other number of the fit is identical): the mean NLL, their
+cross_fitted_dispersion``) and with ``c = 1`` (the model before this change: every other
+number of the fit is identical): the mean NLL, their
 paired difference with its standard error, the 90% intervals' coverage and the model's own
 mass of them (``coverage_bar``'s z), and the share of rows in each far tail (``F(y) < 0.01``
 below, ``P(Y >= y) < 0.01`` above; a calibrated model puts at most 1% there). Tables above
 ``MAX_ROWS_ALL_SEEDS`` rows (default 10,000): seed 0 only. Also ``syn-poisson-3000``, counts
 from a Poisson law (the factor must stay 1 there, or be harmless). ``TABLE:FAMILY``: the
-selection among that family's capacities alone (``nb``: negative-binomial) (a Poisson table's choice is
-a Poisson law, which has no dispersion).
+selection among that family's capacities alone (``nb``: negative-binomial; a Poisson table's
+choice is a Poisson law, which has no dispersion).
 """
 
 from __future__ import annotations

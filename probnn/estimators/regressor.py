@@ -288,7 +288,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     dispersion_factor_ : float
         The factor every predicted negative-binomial dispersion is multiplied by
         (its own, or the count law's of a hurdle or zero-inflated family), at least
-        1; set after the fit by the family selection
+        1; set after the fit by ``select_model(dispersion=True)``
         (:func:`probnn.estimators._widening.cross_fitted_dispersion`), 1 otherwise.
     scale_floor_ : float or None
         Below 40 rows, the least raw scale output on the training rows, under

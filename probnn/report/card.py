@@ -335,7 +335,7 @@ def training_rows(estimator) -> list[tuple[str, str, str]]:
     dispersion = sorted({float(getattr(m, "dispersion_factor_", 1.0)) for m in members(estimator)})
     if dispersion != [1.0]:
         rows.append(("dispersion widened", "factor " + ", ".join(f"{f:.4g}" for f in dispersion),
-                     "--family auto (cross-fitted)"))
+                     "select_model(dispersion=True)"))
     if hasattr(estimator, "estimators_"):
         rows.append(("ensemble members", str(len(estimator.estimators_)), "--ensemble"))
         rows.append(("member seeds", ", ".join(str(m.random_state) for m in estimator.estimators_),

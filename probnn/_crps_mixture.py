@@ -63,7 +63,10 @@ def _cdf_sf_fn(c: Distribution, shape) -> Callable | None:
             if kind is Normal:
                 return special.ndtr(z), special.ndtr(-z)
             if kind is StudentT:
-                return special.stdtr(df[rows], z), special.stdtr(df[rows], -z)
+                # the law's own cdf (not scipy's stdtr, which squares z: 0 beyond |z| ~ 1e154),
+                # each side from its own tail by symmetry
+                unit = StudentT(df[rows])
+                return unit._cdf(z), unit._cdf(-z)
             lower = 0.5 * np.exp(np.minimum(z, 0.0))
             upper = 0.5 * np.exp(-np.maximum(z, 0.0))
             return np.where(z < 0, lower, 1.0 - upper), np.where(z > 0, upper, 1.0 - lower)

@@ -467,8 +467,8 @@ class LaplaceApproximation(BaseEstimator):
             cov = np.einsum("ij,njk,kl->nil", centre, cov, centre)
         return mean / np.sqrt(1.0 + (math.pi / 8.0) * np.einsum("njj->nj", cov))
 
-    def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
-        """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
+    def _location_grad(self, raw: Array, what: str) -> Array:
+        """``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n, k)."""
         pred = _view(self).family
 
         def value(r):
@@ -484,7 +484,22 @@ class LaplaceApproximation(BaseEstimator):
             shift = np.zeros_like(raw)
             shift[:, j] = step[:, j]
             grad[:, j] = (value(raw + shift) - value(raw - shift)) / (2 * step[:, j])
+        return grad
+
+    def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
+        """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
+        grad = self._location_grad(raw, what)
         return np.einsum("nk,nkl,nl->n", grad, cov, grad)
+
+    def _location_sd(self, raw: Array, cov: Array) -> Array:
+        """``sqrt(g^T C g)``, ``g = d loc / d raw``, (n,), finite wherever it is a float: ``g``
+        is divided by its largest entry first (a target in units of 1e200 gives g ~ 1e200,
+        whose square overflows; units of 1e-200, one that underflows to 0)."""
+        grad = self._location_grad(raw, "loc")
+        size = np.max(np.abs(grad), axis=1)
+        unit = grad / np.where(size > 0, size, 1.0)[:, None]
+        # C is positive semi-definite: a negative quadratic form is rounding
+        return size * np.sqrt(np.maximum(np.einsum("nk,nkl,nl->n", unit, cov, unit), 0.0))
 
     def predict_dist(self, X: ArrayLike):
         """The predictive distribution of ``y`` (classifiers: of the encoded labels).
@@ -520,7 +535,7 @@ class LaplaceApproximation(BaseEstimator):
             from probnn.distributions import Mixture
 
             return Mixture([pred.distribution(r) for r in self._raw_samples(mean, cov)])
-        return _widened(pred.distribution(mean), self._location_variance(mean, cov, "loc"))
+        return _widened(pred.distribution(mean), self._location_sd(mean, cov))
 
     def _mc_probs(self, mean: Array, cov: Array) -> Array:
         view = _view(self)
@@ -717,18 +732,30 @@ def _entropy(probs: Array, multilabel: bool) -> Array:
     return -xlogy(probs, probs).sum(axis=1)
 
 
-def _widened(dist, extra_variance: Array):
+def _widened(dist, extra_sd: Array):
     """``dist`` (Normal, Laplace, Student-t) with each scale widened so that its variance
-    grows by ``extra_variance`` (where the variance is infinite: the scale's square does)."""
+    grows by ``extra_sd^2`` (where the variance is infinite: the scale's square does).
+
+    The variance is ``c scale^2`` (``c`` the variance of the same law at scale 1), so the
+    widened scale is ``sqrt(scale^2 + extra_sd^2 / c) = hypot(scale, extra_sd / sqrt(c))``:
+    no square is formed, so scales near 1e200 or 1e-200 neither overflow nor underflow.
+    """
     from probnn.distributions import Laplace, Normal, StudentT
 
     scale = np.asarray(dist.scale, dtype=np.float64)
-    variance = np.asarray(dist.variance, dtype=np.float64)
-    base = np.where(np.isfinite(variance), variance, scale**2)
-    factor = np.sqrt(1.0 + extra_variance / base)
     loc = np.asarray(dist.loc, dtype=np.float64)
     if isinstance(dist, Normal):
-        return Normal(loc, scale * factor)
+        unit = Normal(np.zeros_like(loc), np.ones_like(scale))
+    elif isinstance(dist, Laplace):
+        unit = Laplace(np.zeros_like(loc), np.ones_like(scale))
+    else:
+        df = np.asarray(dist.df, dtype=np.float64)
+        unit = StudentT(df, loc=np.zeros_like(loc), scale=np.ones_like(scale))
+    unit_variance = np.asarray(unit.variance, dtype=np.float64)
+    per_scale = np.sqrt(np.where(np.isfinite(unit_variance), unit_variance, 1.0))
+    widened = np.hypot(scale, extra_sd / per_scale)
+    if isinstance(dist, Normal):
+        return Normal(loc, widened)
     if isinstance(dist, Laplace):
-        return Laplace(loc, scale * factor)
-    return StudentT(np.asarray(dist.df, dtype=np.float64), loc=loc, scale=scale * factor)
+        return Laplace(loc, widened)
+    return StudentT(df, loc=loc, scale=widened)

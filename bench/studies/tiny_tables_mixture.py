@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import logsumexp
 
+from bench.studies import json_lines
 from bench.studies import tiny_tables as tt
 from bench.studies import tiny_tables_scale as ts
 
@@ -93,8 +94,7 @@ def summarise(rows) -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--summarise"]:
-        print(summarise([json.loads(line) for f in sys.argv[2:] for line in open(f)
-                         if line.startswith("{")]))  # fmt: skip
+        print(summarise(json_lines(*sys.argv[2:])))
         sys.exit(0)
     part, parts = (int(a) for a in sys.argv[1:3]) if len(sys.argv) > 2 else (0, 1)
     for i, case in enumerate(cases()):

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bench.studies import json_lines
 from bench.studies.tiny_tables import _large
 
 SLOPES = {"null": 0.0, "linear": 1.0, "strong": 3.0}
@@ -89,8 +90,7 @@ def summarise(rows) -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--summarise"]:
-        print(summarise([json.loads(line) for f in sys.argv[2:] for line in open(f)
-                         if line.startswith("{")]))  # fmt: skip
+        print(summarise(json_lines(*sys.argv[2:])))
         sys.exit(0)
     n, kinds, seeds = int(sys.argv[1]), sys.argv[2].split(","), int(sys.argv[3])
     for kind in kinds:

@@ -32,6 +32,8 @@ import warnings
 
 import numpy as np
 
+from bench.studies import json_lines
+
 SETS = ("concrete", "energy", "yacht", "boston", "wine", "kin8nm", "power", "naval", "smooth",
         "diabetes", "bike-day", "bike", "california")
 
@@ -239,7 +241,7 @@ def main(argv=None) -> None:
             value, argv = tuple(argv[i + 1].split(",")), argv[:i] + argv[i + 2:]
             sets, rules = (value, rules) if flag == "--sets" else (sets, value)
     if argv[0] == "--from":
-        out = [json.loads(line) for line in open(argv[1]) if line.startswith("{")]
+        out = json_lines(argv[1])
         labels = list(dict.fromkeys(r["label"] for r in out))
         paired(out, list(dict.fromkeys(r["task"] for r in out)), labels)
         return

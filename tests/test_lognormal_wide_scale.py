@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from probnn.distributions import LogNormal
+from probnn.metrics import regression_metrics
 from probnn.scoring_rules import crps
 
 
@@ -56,4 +57,20 @@ def test_crps_of_a_wide_lognormal_is_the_integral(mu, s, y):
         got = float(crps(LogNormal(mu, s), y))
     # exp(mu + s^2 / 2 + log Phi(.)) carries the rounding of an exponent ~ s^2 / 2
     assert got == pytest.approx(oracle, rel=1e-14 * max(1.0, s * s))
+
+
+def test_crps_past_float_max_is_inf_and_metrics_have_no_nan():
+    """Hostile5's widest row: the CRPS is ~e^(s^2 / 4) (a lower bound by quadrature passes float
+    max), so inf; the mean overflows, so RMSE and MAE are inf, not nan."""
+    mu, s, y = 20.72, 3.6e5, 1e9
+    assert _integral_crps(mu, s, y, around_peak_only=True) > np.finfo(np.float64).max
+    dist = LogNormal(np.array([mu, 20.7232]), np.array([s, 0.05]))
+    ys = np.array([y, 1e9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = crps(dist, ys)
+        metrics = regression_metrics(ys, dist)
+    assert scores[0] == np.inf and np.isfinite(scores[1])
+    assert metrics["crps"] == np.inf
+    assert metrics["rmse"] == np.inf and metrics["mae"] == np.inf
 

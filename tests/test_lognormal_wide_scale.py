@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from probnn.distributions import LogNormal
+from probnn.inspection import parameter_importance
 from probnn.metrics import regression_metrics
 from probnn.scoring_rules import crps
 
@@ -74,3 +75,19 @@ def test_crps_past_float_max_is_inf_and_metrics_have_no_nan():
     assert metrics["crps"] == np.inf
     assert metrics["rmse"] == np.inf and metrics["mae"] == np.inf
 
+
+class _WideLogNormal:
+    """A fitted model's stand-in: log-scale 40 (a mean past float max) where x > 0, else 0.05."""
+
+    def predict_dist(self, X):
+        return LogNormal(np.full(len(X), 20.72), np.where(np.asarray(X)[:, 0] > 0, 40.0, 0.05))
+
+
+def test_importance_of_an_infinite_mean_warns_nothing():
+    """The report's importance table: a permutation moves the mean by inf; the spread of such
+    importances over the repeats is nan (undefined), said without numpy's bare warning."""
+    X = np.random.default_rng(0).normal(size=(20, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = parameter_importance(_WideLogNormal(), X, np.full(20, 1e9), n_repeats=3)
+    assert np.isfinite(result.importances["nll"].iloc[0])

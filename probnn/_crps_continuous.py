@@ -164,6 +164,22 @@ def _lognormal(dist: LogNormal):
     return mean_abs, m * special.erf(0.5 * s)
 
 
+@register_crps(LogNormal)
+def _lognormal_crps(dist: LogNormal, y):
+    """The kernel form's difference for ``s < 1``; from ``s = 1`` (where it loses digits: 1e-6 at
+    s = 10, all at 20; nan where ``m`` overflows, hostile5 F3) the same CRPS as ``y (2 Phi(w) - 1)
+    + 2 m [Phi(-s / sqrt 2) - Phi(w - s)]``, each ``m Phi(.)`` one exp of a sum of logs."""
+    mean_abs, half_gini = _lognormal(dist)
+    mu, s = dist._loc, dist._scale
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        near = mean_abs(y) - half_gini
+        w, t = (np.log(np.maximum(y, 0.0)) - mu) / s, mu + 0.5 * s * s
+        far = y * (2.0 * special.ndtr(w) - 1.0) + 2.0 * (
+            np.exp(t + special.log_ndtr(-s / np.sqrt(2.0))) - np.exp(t + special.log_ndtr(w - s)))
+    out = np.where(s >= 1.0, far, near)
+    return np.where(np.isnan(out) & np.isinf(half_gini), np.inf, out)  # the mean past float max
+
+
 @_kernel_form(Beta)
 def _beta(dist: Beta):
     """``E|X - z| = (z - m)(2 F(z) - 1) + 2 x^a (1 - x)^b / ((a + b) B(a, b))`` with ``x`` = z

@@ -197,8 +197,9 @@ def parameter_importance(estimator, X, y: ArrayLike, *, n_repeats: int = 5,
                 runs[r, 1:] = [np.nanmean(np.abs(params[k] - base_params[k]))
                                if np.isfinite(base_params[k]).any() else np.nan
                                for k in base_params]  # fmt: skip
-        means.append(runs.mean(axis=0))
-        stds.append(runs.std(axis=0))
+        with np.errstate(invalid="ignore"):  # an infinite importance has no spread: nan
+            means.append(runs.mean(axis=0))
+            stds.append(runs.std(axis=0))
     index = pd.Index([str(f) if not isinstance(f, str) else f for f in features], name="feature")
     baseline = {"nll": float(np.mean(base_nll))}
     baseline.update({k: float(np.nanmean(np.abs(np.where(np.isfinite(v), v, np.nan))))

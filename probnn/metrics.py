@@ -511,8 +511,9 @@ class RunningMetrics:
         if largest > unit:  # a new unit: the sum so far rescaled to it
             self.sums["se"] = self.sums.get("se", 0.0) * (unit / largest) ** 2
             self.sums["se_unit"] = unit = largest
-        if unit > 0:
-            self._add("se", np.sum((error / unit) ** 2))
+        if unit > 0:  # an infinite error (a mean past float max) counts 1: the RMSE is inf
+            scaled = error / unit if np.isfinite(unit) else np.isinf(error).astype(np.float64)
+            self._add("se", np.sum(scaled ** 2))
 
     def update(self, y_true: ArrayLike, dist) -> None:
         """Score the next rows: targets ``y_true`` (n,) as the estimator sees them (class

@@ -62,6 +62,10 @@ def censored_location_scale(law, raw: Array, lower, upper, need_gradient: bool,
     return loss, grad
 
 
+# normal-fixed's scale s: s^2 and 1 / s^2 are float64 numbers for s in these (an RMS residual,
+# fit_fixed_params', is at most sqrt(float max) = 1.34e154)
+_FIXED_SCALE_RANGE = (2.0**-511, 1.3e154)
+
 _FIXED_TEXT = """\
 Normal family with fixed scale sigma: real y, raw output z, mean mu = z.
 Likelihood:      p(y | z) = exp(-(y - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2)
@@ -123,6 +127,12 @@ class NormalFixedFamily(Family):
         scale = float(scale)
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"scale must be a finite number > 0; found {scale!r}")
+        low, high = _FIXED_SCALE_RANGE
+        if not low <= scale <= high:  # hostile5 F6: 1e300 gave 'internal error OverflowError'
+            raise ValueError(
+                f"normal-fixed: scale must be in [{low:.2g}, {high:.2g}], where its square and "
+                f"1 / its square (the loss's and its curvature's factors) are float64 numbers; "
+                f"found {scale:g}")
         self.scale = scale
 
     def get_params(self) -> dict:

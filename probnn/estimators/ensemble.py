@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from probnn import defaults
 from probnn._math import logsumexp
-from probnn._validation import check_sample_weight
+from probnn._validation import weighted_mean
 from probnn.estimators._state import estimator_from_params, estimator_from_state, register_state
 
 __all__ = ["EnsembleRegressor", "default_member"]
@@ -172,8 +172,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
             nll = np.stack([np.asarray(est._nll_per_row(X, y), dtype=np.float64)
                             for est in self.estimators_])  # fmt: skip
             per_row = np.log(len(self.estimators_)) - logsumexp(-nll, axis=0)
-            w = check_sample_weight(sample_weight, per_row.shape[0])
-            return float(np.dot(w, per_row) / w.sum())
+            return weighted_mean(per_row, sample_weight)
         y = np.asarray(y, dtype=np.float64)
         dist = self.predict_dist(X)
         if y.shape != tuple(dist.batch_shape):

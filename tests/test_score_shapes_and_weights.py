@@ -13,6 +13,7 @@ closed-form CRPS of a normal law (Gneiting & Raftery, 2007).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,3 +125,35 @@ def test_nll_scorer_scores_an_auto_regressor_with_weights():
     assert probnn.nll_scorer(auto, X, y, sample_weight=weights) == pytest.approx(
         -rows[:30].mean(), rel=1e-6)
     assert auto.score(X, y[:, None]) == pytest.approx(-rows.mean(), rel=1e-6)
+
+
+def test_ensemble_takes_a_numpy_generator_as_its_random_state():
+    """MLPRegressor and LaplaceApproximation take a Generator; the ensemble raised numpy's
+    'cannot be used to seed a numpy.random.RandomState instance'."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    y = X[:, 0] + rng.normal(size=40)
+
+    def fitted(random_state):
+        member = probnn.MLPRegressor(hidden_layer_sizes=(2,), max_iter=2)
+        return probnn.EnsembleRegressor(member, n_members=2, random_state=random_state).fit(X, y)
+
+    first = fitted(np.random.default_rng(7))
+    again = fitted(np.random.default_rng(7))
+    seeds = np.random.default_rng(7).integers(0, 2**31 - 1, size=2)
+    assert [est.random_state for est in first.estimators_] == [int(s) for s in seeds]
+    np.testing.assert_array_equal(first.predict(X), again.predict(X))
+
+
+def test_a_loaded_selection_names_the_frame_it_needs(tmp_path):
+    """An AutoRegressor fitted on an array saves a tabular model with columns x0, x1; given
+    the array again it failed with AttributeError ('ndarray' has no attribute 'columns')."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(50, 2))
+    y = X[:, 0] + 0.5 * rng.normal(size=50)
+    auto = probnn.AutoRegressor(families=["normal"], epochs=2).fit(X, y)
+    loaded = probnn.load_model(probnn.save_model(auto, tmp_path / "auto.probnn"))
+    with pytest.raises(TypeError, match=r"DataFrame .*'x0', 'x1'.*found ndarray"):
+        loaded.predict(X)
+    frame = pd.DataFrame(X, columns=["x0", "x1"])
+    np.testing.assert_array_equal(loaded.predict(frame), auto.predict(X))

@@ -54,7 +54,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         joblib backend, e.g. ``parallel_config(backend="dask")``; None: one at a time unless
         ``joblib.parallel_config`` says otherwise, -1: all cores). The members are the same
         whatever it is: their seeds are drawn before they are dispatched.
-    random_state : None, int or RandomState, default=None
+    random_state : None, int, RandomState or Generator, default=None
         Draws the M member seeds (each member's ``random_state``), so members differ in their
         initial weights and minibatch orders.
 
@@ -94,8 +94,10 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         m = self.n_members
         if not (isinstance(m, (int, np.integer)) and not isinstance(m, bool) and m >= 1):
             raise ValueError(f"n_members must be an integer >= 1; found {m!r}")
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(0, 2**31 - 1, size=int(m))
+        if isinstance(self.random_state, np.random.Generator):  # as MLPRegressor accepts
+            seeds = self.random_state.integers(0, 2**31 - 1, size=int(m))
+        else:  # int / None / RandomState: the seeds drawn as before
+            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=int(m))
         members = [clone(self._template()).set_params(random_state=int(s)) for s in seeds]
         self.estimators_ = list(parallel_map(
             _fit_member, [(est, X, y, sample_weight) for est in members], n_jobs=self.n_jobs

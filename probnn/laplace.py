@@ -515,6 +515,7 @@ class LaplaceApproximation(BaseEstimator):
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Regressors: the predictive mean, (n_samples,). Classifiers: the most probable
         class of the predictive (each label with probability > 1/2 for multi-label)."""
+        check_is_fitted(self, "posterior_precision_")  # not estimator_'s AttributeError
         if _is_classifier(self):
             probs = self.predict_proba(X)
             if _view(self).multilabel:

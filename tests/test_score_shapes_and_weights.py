@@ -157,3 +157,11 @@ def test_a_loaded_selection_names_the_frame_it_needs(tmp_path):
         loaded.predict(X)
     frame = pd.DataFrame(X, columns=["x0", "x1"])
     np.testing.assert_array_equal(loaded.predict(frame), auto.predict(X))
+
+
+def test_an_unfitted_laplace_approximation_raises_not_fitted_on_predict():
+    """scikit-learn's own check: predict raised AttributeError (no estimator_) instead."""
+    from sklearn.utils.estimator_checks import check_estimators_unfitted
+
+    model = probnn.LaplaceApproximation(probnn.MLPRegressor(hidden_layer_sizes=(2,)))
+    check_estimators_unfitted("LaplaceApproximation", model)

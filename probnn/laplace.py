@@ -52,7 +52,8 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from probnn._validation import InstanceOf, Options, check_params, check_sample_weight, make_rng
+from probnn._validation import (InstanceOf, Options, check_params, check_sample_weight, make_rng,
+                                weighted_mean)
 from probnn.estimators._state import register_state
 
 __all__ = ["LaplaceApproximation", "FULL_MATRIX_BYTES"]
@@ -545,6 +546,7 @@ class LaplaceApproximation(BaseEstimator):
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Regressors: the predictive mean, (n_samples,). Classifiers: the most probable
         class of the predictive (each label with probability > 1/2 for multi-label)."""
+        check_is_fitted(self, "posterior_precision_")  # not estimator_'s AttributeError
         if _is_classifier(self):
             probs = self.predict_proba(X)
             if _view(self).multilabel:
@@ -580,8 +582,7 @@ class LaplaceApproximation(BaseEstimator):
         nll = -np.asarray(dist.log_prob(targets), dtype=np.float64)
         if nll.ndim == 2:  # multi-label: the labels' NLLs add
             nll = nll.sum(axis=1)
-        w = check_sample_weight(sample_weight, nll.shape[0])
-        return float(np.dot(w, nll) / w.sum())
+        return weighted_mean(nll, sample_weight)
 
     def parameter_columns(self, dist) -> dict[str, Array]:
         """Regressors: the columns ``probnn predict`` writes for :meth:`predict_dist`'s ``dist``.

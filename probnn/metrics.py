@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from probnn._central_interval import central_interval, interval_mass
-from probnn._validation import check_sample_weight, describe_rows, describe_values
+from probnn._validation import (check_outcomes, describe_rows, describe_values,
+                                weighted_mean)
 
 __all__ = [
     "nats_to_bits",
@@ -77,24 +78,27 @@ def mean_nll(dist, y: ArrayLike, sample_weight: ArrayLike | None = None) -> floa
         Predictive distributions with batch shape ``(n_samples,)`` (or
         ``(n_samples, k)`` for independent labels); must have ``log_prob``.
     y : ndarray of shape (n_samples,) or (n_samples, k)
-        Observed targets.
+        Observed targets: the batch shape (a column vector (n_samples, 1) is flattened;
+        another shape raises ValueError rather than broadcast against the batch).
     sample_weight : ndarray of shape (n_samples,), optional
-        Non-negative weights; equal weights if None.
+        Non-negative weights with a positive sum; equal weights if None.
 
     Returns
     -------
     float
         The weighted mean NLL in nats (``inf`` if a target has probability 0).
     """
-    log_p = np.asarray(dist.log_prob(np.asarray(y)), dtype=np.float64)
+    log_p = np.asarray(dist.log_prob(_observed(dist, y)), dtype=np.float64)
     if log_p.ndim == 0:
         log_p = log_p.reshape(1)
     per_row = log_p.reshape(log_p.shape[0], -1).sum(axis=1)
-    w = check_sample_weight(sample_weight, per_row.shape[0])
-    total = w.sum()
-    if total <= 0:
-        raise ValueError("sample_weight must have a positive sum; found all weights 0")
-    return float(-np.dot(w, per_row) / total)
+    return -weighted_mean(per_row, sample_weight)
+
+
+def _observed(dist, y: ArrayLike) -> np.ndarray:
+    """``y`` checked against ``dist``'s batch (:func:`probnn._validation.check_outcomes`)."""
+    batch = getattr(dist, "batch_shape", None)
+    return np.asarray(y) if batch is None else check_outcomes(y, batch)
 
 
 # --------------------------------------------------------------------------
@@ -312,7 +316,7 @@ def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
     dist : Distribution
         Predictions with batch shape ``(n_samples,)`` and a ``cdf``.
     y : ndarray of shape (n_samples,)
-        Observed targets.
+        Observed targets (a column vector (n_samples, 1) is flattened).
     random_state : None, int, numpy Generator or RandomState
         Source of the ``v_i`` for discrete distributions; fixed by default so
         that the same predictions always give the same PIT values.
@@ -323,7 +327,7 @@ def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
         Values in [0, 1] in the distribution's dtype; a histogram of them
         should be flat.
     """
-    y = np.asarray(y)
+    y = _observed(dist, y)
     upper = np.asarray(dist.cdf(y))
     if upper.dtype.kind != "f":
         upper = upper.astype(np.float64)
@@ -413,7 +417,7 @@ def crps_rows(dist, y: ArrayLike) -> NDArray[np.float64] | None:
     from probnn.scoring_rules import crps
 
     try:
-        return np.asarray(crps(dist, y), dtype=np.float64)
+        return np.asarray(crps(dist, _observed(dist, y)), dtype=np.float64)
     except NotImplementedError:
         return None
 

@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn import defaults
 from probnn._validation import (
-    POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight,
+    POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight, weighted_mean,
 )
 from probnn.network.mlp import MLP_CONSTRAINTS
 from probnn.network.training import TRAINER_CONSTRAINTS
@@ -548,9 +548,7 @@ class BaseNetworkEstimator(BaseEstimator):
             Lower is better; ``0`` only for certain, correct predictions of a
             discrete target.
         """
-        nll = np.asarray(self._nll_per_row(X, y), dtype=np.float64)
-        w = check_sample_weight(sample_weight, nll.shape[0])
-        return float(np.dot(w, nll) / w.sum())
+        return weighted_mean(self._nll_per_row(X, y), sample_weight)
 
     # ------------------------------------------- the surface wrappers read
     def fitted_network(self) -> FittedNetwork:

@@ -122,12 +122,14 @@ def _first_holding_bounded(r: _Recorded, icdf, tail: float, coverage: float):
         return (np.where(d <= atom_below, r.below, r.clip(icdf(d))),
                 np.where(d <= atom_above, r.above, r.clip(icdf(1.0 - d))))
 
+    # the mass at d = 1 - c is c exactly but for rounding in the law's dtype (float32: 1e-7)
+    slack = 16 * np.finfo(np.dtype(getattr(r.dist, "dtype", np.float64))).eps
     best = np.full(shape, tail)
     for d in (1.0 - coverage, 0.5, atom_below, atom_above):
         d = np.clip(d, tail, 0.5)
         lower, upper = ends(d)
         mass = r.at_most(upper) - r.less(lower)
-        best = np.where((mass >= coverage - 1e-12) & (d > best), d, best)
+        best = np.where((mass >= coverage - slack) & (d > best), d, best)
     return ends(best)
 
 

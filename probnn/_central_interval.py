@@ -1,7 +1,9 @@
 """The central predictive interval of a distribution, and the model's own mass of it.
 
 :func:`central_interval` (equal-tailed for a continuous law; for a discrete law, or a value
-recorded at fixed bounds, the tail mass one end leaves unspent goes to the other end) and
+recorded at fixed bounds, the narrowest equal-tailed interval ``[F^-1(d), F^-1(1 - d)]``,
+``d >= (1 - c) / 2``, holding the level: the tail mass one end leaves unspent goes to the
+other end, and a level's interval lies within a higher level's) and
 :func:`interval_mass` (``P(lower <= Y <= upper)`` under the predicted law: what a calibrated
 model's interval coverage should be), both through ``_Recorded``, the cdf of the value
 recorded. Split from :mod:`probnn.metrics`, which re-exports both: they are read as metrics
@@ -51,13 +53,15 @@ def central_interval(dist, coverage: float, below: float | None = None,
     exactly ``t``, so ``F^-1(t)`` leaves ``P(Y < F^-1(t)) <= t`` outside, often much less (none
     below a count law's ``P(0) >= t``: ``[0, F^-1(0.95)]`` holds 95% or more); a target
     recorded as ``clip(Y, below, above)`` (censored at fixed bounds) has an atom at each bound.
-    The tail mass one end leaves unspent then goes to the other: per row, of
-    ``[F^-1(t), F^-1(coverage + P(R < F^-1(t)))]`` and
-    ``[F^-1(1 - coverage - P(R > F^-1(1-t))), F^-1(1-t)]`` (quantiles of the value recorded,
-    ``R``), the one holding less, the first on a tie. Both leave at most ``1 - coverage``
-    outside and lie within the equal-tailed interval: the interval holds at least
-    ``coverage`` (:func:`interval_mass`), and for a continuous law without bounds it is the
-    equal-tailed one.
+    The interval is then, of the equal-tailed intervals ``J(d) = [F^-1(d), F^-1(1 - d)]`` of
+    the value recorded ``R`` (``t <= d <= 1/2``; a bound inside where its atom reaches ``d``),
+    the narrowest holding ``coverage``: the tail mass one end leaves unspent goes to the
+    other end as far as ``J`` allows. The ``J(d)`` are nested (a count is in ``J(d)`` while
+    ``d <= min(P(R <= k), P(R >= k))``, the lower end on a tie), so the intervals of two
+    levels are too, which a per-level choice of the end that takes the leftover is not (a
+    negative binomial's 50% interval was ``[1, 3]``, its 60% one ``[0, 2]``). It lies within
+    the equal-tailed interval (``J(t)``) and holds at least ``coverage``
+    (:func:`interval_mass`); for a continuous law without bounds it is the equal-tailed one.
 
     Parameters
     ----------

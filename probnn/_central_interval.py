@@ -1,7 +1,9 @@
 """The central predictive interval of a distribution, and the model's own mass of it.
 
 :func:`central_interval` (equal-tailed for a continuous law; for a discrete law, or a value
-recorded at fixed bounds, the tail mass one end leaves unspent goes to the other end) and
+recorded at fixed bounds, the narrowest equal-tailed interval ``[F^-1(d), F^-1(1 - d)]``,
+``d >= (1 - c) / 2``, holding the level: the tail mass one end leaves unspent goes to the
+other end, and a level's interval lies within a higher level's) and
 :func:`interval_mass` (``P(lower <= Y <= upper)`` under the predicted law: what a calibrated
 model's interval coverage should be), both through ``_Recorded``, the cdf of the value
 recorded. Split from :mod:`probnn.metrics`, which re-exports both: they are read as metrics
@@ -51,13 +53,15 @@ def central_interval(dist, coverage: float, below: float | None = None,
     exactly ``t``, so ``F^-1(t)`` leaves ``P(Y < F^-1(t)) <= t`` outside, often much less (none
     below a count law's ``P(0) >= t``: ``[0, F^-1(0.95)]`` holds 95% or more); a target
     recorded as ``clip(Y, below, above)`` (censored at fixed bounds) has an atom at each bound.
-    The tail mass one end leaves unspent then goes to the other: per row, of
-    ``[F^-1(t), F^-1(coverage + P(R < F^-1(t)))]`` and
-    ``[F^-1(1 - coverage - P(R > F^-1(1-t))), F^-1(1-t)]`` (quantiles of the value recorded,
-    ``R``), the one holding less, the first on a tie. Both leave at most ``1 - coverage``
-    outside and lie within the equal-tailed interval: the interval holds at least
-    ``coverage`` (:func:`interval_mass`), and for a continuous law without bounds it is the
-    equal-tailed one.
+    The interval is then, of the equal-tailed intervals ``J(d) = [F^-1(d), F^-1(1 - d)]`` of
+    the value recorded ``R`` (``t <= d <= 1/2``; a bound inside where its atom reaches ``d``),
+    the narrowest holding ``coverage``: the tail mass one end leaves unspent goes to the
+    other end as far as ``J`` allows. The ``J(d)`` are nested (a count is in ``J(d)`` while
+    ``d <= min(P(R <= k), P(R >= k))``, the lower end on a tie), so the intervals of two
+    levels are too, which a per-level choice of the end that takes the leftover is not (a
+    negative binomial's 50% interval was ``[1, 3]``, its 60% one ``[0, 2]``). It lies within
+    the equal-tailed interval (``J(t)``) and holds at least ``coverage``
+    (:func:`interval_mass`); for a continuous law without bounds it is the equal-tailed one.
 
     Parameters
     ----------
@@ -85,11 +89,52 @@ def central_interval(dist, coverage: float, below: float | None = None,
         return lower, upper
     r = _Recorded(dist, below, above)
     lower, upper = r.clip(lower), r.clip(upper)
-    left, top = r.less(lower), r.at_most(upper)
-    upper_a = r.clip(icdf(np.minimum(coverage + left, 1.0 - tail)))
-    lower_b = r.clip(icdf(np.maximum(1.0 - coverage - (1.0 - top), tail)))
-    first = r.at_most(upper_a) - left <= top - r.less(lower_b)
-    return np.where(first, lower, lower_b), np.where(first, upper_a, upper)
+    if getattr(dist, "is_discrete", False):
+        return _first_holding_discrete(r, lower, upper, coverage)
+    return _first_holding_bounded(r, icdf, tail, coverage)
+
+
+def _first_holding_discrete(r: _Recorded, lower, upper, coverage: float):
+    """Of the equal-tailed intervals ``[F^-1(d), F^-1(1 - d)]`` (``d >= t``) of a law on
+    consecutive integers, the narrowest holding ``coverage``: from the equal-tailed one, drop
+    the end an equal-tailed interval of a larger ``d`` drops first (the upper where
+    ``P(R >= upper) <= P(R <= lower)``, else the lower) while what is left holds ``coverage``."""
+    for _ in range(64):  # an end's atom holds more than the excess after a step or two
+        deep_low, deep_up = r.at_most(lower), 1.0 - r.less(upper)
+        drop_upper = deep_up <= deep_low
+        lo = np.where(drop_upper, lower, lower + 1.0)
+        hi = np.where(drop_upper, upper - 1.0, upper)
+        keep = (lo <= hi) & (r.at_most(hi) - r.less(lo) >= coverage)
+        if not keep.any():
+            break
+        lower, upper = np.where(keep, lo, lower), np.where(keep, hi, upper)
+    return lower, upper
+
+
+def _first_holding_bounded(r: _Recorded, icdf, tail: float, coverage: float):
+    """The same for a continuous law recorded at fixed bounds: of ``J(d) = [F^-1(d),
+    F^-1(1 - d)]`` clipped, whose mass falls as ``d`` grows, the one of the largest ``d`` in
+    ``[t, 1/2]`` holding ``coverage``. That ``d`` is ``t``; ``1 - c`` (one bound's atom inside,
+    mass ``1 - d``); a bound's atom ``P(R = below)``, ``P(R = above)`` (the mass falls past it);
+    or ``1/2``."""
+    shape = r.dist.batch_shape
+    atom_below = r.at_most(np.full(shape, r.below))  # P(R = below); 0 without the bound
+    atom_above = 1.0 - r.less(np.full(shape, r.above))
+
+    def ends(d):  # J(d), a bound inside where its atom reaches d (icdf(P(R = below)) may
+        # round above the bound)
+        return (np.where(d <= atom_below, r.below, r.clip(icdf(d))),
+                np.where(d <= atom_above, r.above, r.clip(icdf(1.0 - d))))
+
+    # the mass at d = 1 - c is c exactly but for rounding in the law's dtype (float32: 1e-7)
+    slack = 16 * np.finfo(np.dtype(getattr(r.dist, "dtype", np.float64))).eps
+    best = np.full(shape, tail)
+    for d in (1.0 - coverage, 0.5, atom_below, atom_above):
+        d = np.clip(d, tail, 0.5)
+        lower, upper = ends(d)
+        mass = r.at_most(upper) - r.less(lower)
+        best = np.where((mass >= coverage - slack) & (d > best), d, best)
+    return ends(best)
 
 
 def interval_mass(dist, lower: ArrayLike, upper: ArrayLike, coverage: float,

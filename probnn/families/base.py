@@ -336,6 +336,11 @@ class Family(IntervalMethods):
         """Constructor parameters (JSON-able), e.g. ``{"scale": 1.0}``."""
         return {}
 
+    def check_given_params(self) -> None:
+        """Raise ValueError where a parameter a user gave (``--family-param``) is one the
+        family takes but training cannot hold; parameters the library fits (a target's own
+        scale, however small) are not checked here."""
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"get_family({self.name!r}{', ' if params else ''}{params})"

@@ -62,8 +62,7 @@ def censored_location_scale(law, raw: Array, lower, upper, need_gradient: bool,
     return loss, grad
 
 
-# normal-fixed's scale s: s^2 and 1 / s^2 are float64 numbers for s in these (an RMS residual,
-# fit_fixed_params', is at most sqrt(float max) = 1.34e154)
+# a given normal-fixed scale s: s^2 and 1 / s^2 are float64 numbers for s in these
 _FIXED_SCALE_RANGE = (2.0**-511, 1.3e154)
 
 _FIXED_TEXT = """\
@@ -127,16 +126,21 @@ class NormalFixedFamily(Family):
         scale = float(scale)
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"scale must be a finite number > 0; found {scale!r}")
-        low, high = _FIXED_SCALE_RANGE
-        if not low <= scale <= high:  # hostile5 F6: 1e300 gave 'internal error OverflowError'
-            raise ValueError(
-                f"normal-fixed: scale must be in [{low:.2g}, {high:.2g}], where its square and "
-                f"1 / its square (the loss's and its curvature's factors) are float64 numbers; "
-                f"found {scale:g}")
         self.scale = scale
 
     def get_params(self) -> dict:
         return {"scale": self.scale}
+
+    def check_given_params(self) -> None:
+        """A given scale whose square or reciprocal square leaves float64 (hostile5 F6: 1e300
+        gave 'internal error OverflowError', 1e-300 an infinite loss) is refused; a fitted
+        one, a tiny target's own residual scale, is not."""
+        low, high = _FIXED_SCALE_RANGE
+        if not low <= self.scale <= high:
+            raise ValueError(
+                f"normal-fixed: scale must be in [{low:.2g}, {high:.2g}], where its square and "
+                f"1 / its square (the loss's and its curvature's factors) are float64 numbers; "
+                f"found {self.scale:g}")
 
     def fit_fixed_params(self, raw, y, sample_weight=None) -> dict:
         """``{"scale": sigma}``, sigma's MLE given the means: the weighted residual RMS.

@@ -70,3 +70,30 @@ def test_auto_chooses_by_likelihood_with_the_option(prices, option, tmp_path, ca
         assert "--ensemble 3: the chosen" in chose[0] and "fitted once" in chose[0]
     else:
         assert model.posterior == "laplace" and "Laplace posterior" in chose[0]
+
+
+def test_a_network_kept_from_one_split_is_refitted_as_the_ensemble_or_wrapped():
+    """The selection keeps the network of its one split (a large table): ``--ensemble M``
+    fits M networks of its family, ``--posterior laplace`` wraps it over that split's
+    training rows (``cli._chosen.apply_option``; one split forced here by ``cv=1``)."""
+    from argparse import Namespace
+
+    from probnn.cli._chosen import apply_option
+    from probnn.selection import select_model
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-3, 3, 300)
+    rows = pd.DataFrame({"x": x, "y": np.sin(2 * x) + 0.1 * rng.standard_normal(300)})
+    selection = select_model(rows[["x"]], rows["y"], cv=1, ensemble=1, families=["normal"],
+                             hidden=(16,), epochs=200)  # fmt: skip
+    assert selection.capacity == "network" and not selection.refitted  # (sin(2x): no GLM)
+    asked = []
+    model, line = apply_option(selection, rows, Namespace(ensemble=3, seed=0), "none",
+                               lambda family: asked.append(family) or "the ensemble")
+    assert model == "the ensemble" and asked == ["normal"]
+    assert line.endswith("refitted on all 300 training rows as an ensemble of 3 (--ensemble 3)")
+    fitted_on = selection.folds[0][0].size
+    model, line = apply_option(selection, rows, Namespace(ensemble=1, seed=0), "laplace", None)
+    assert model.posterior == "laplace"
+    assert line.endswith(f"wrapped in its Laplace posterior over the {fitted_on} rows it was "
+                         "fitted on")

@@ -102,10 +102,10 @@ def _cmd_fit(args) -> int:
     _check_levels(args, args.family)
     censoring = _censoring(args)
     posterior = getattr(args, "posterior", "none")
-    # the selection scores single networks (a censored target by its censored likelihood):
-    # otherwise the type's family, said
-    without = ("--ensemble" if args.ensemble > 1 else "--family-param" if family_params
-               else "--posterior laplace" if posterior != "none" else None)  # fmt: skip
+    # the selection scores single networks (a censored target by its censored likelihood);
+    # --ensemble M and --posterior laplace then apply to its choice (cli._chosen); with
+    # --family-param (a parameter of a named family): the type's family, said
+    without = "--family-param" if family_params else None
     select = args.family == "auto" and without is None and not _streams(args)
     if args.point_mass is not None and not (select and censoring is None):
         raise UsageError(f"--point-mass {args.point_mass} sets how the selection (--family auto, "
@@ -163,20 +163,31 @@ def _cmd_fit(args) -> int:
     started, cpu = time.perf_counter(), time.process_time()
     selection = None
     if select:  # every family of the target's kind x {constant, GLM, network}, by held-out NLL
+        from probnn.cli._chosen import apply_option, selection_keywords
         from probnn.selection import select_model
 
+        params = {k: v for k, v in _estimator_params(args).items() if k != "posterior"}
         selection = select_model(
             frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
-            censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
+            censoring=censoring, hidden=args.hidden,
             kinds=kinds,  # the held-out rows' values too
             classes=classes, solver=args.solver, epochs=args.epochs, **content.folds(train),
-            **_estimator_params(args))  # fmt: skip
-        model, reason = selection.model, selection.line
+            **selection_keywords(args, posterior), **params)  # fmt: skip
+
+        def fit_ensemble(chosen):  # --ensemble M of the network the selection kept (one split)
+            with _cluster(args):
+                return TabularModel.fit(
+                    frame.iloc[train], args.target, family=chosen, hidden=args.hidden,
+                    solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+                    ensemble=args.ensemble, n_jobs=args.jobs, levels=args.levels,
+                    censoring=selection.censoring, **params)  # fmt: skip
+
+        model, reason = apply_option(selection, frame.iloc[train], args, posterior, fit_ensemble)
         if selection.point_mass:  # a point mass read as censored: said, with the way out
             print(f"{selection.point_mass}; --point-mass density to score densities")
-        print(selection.line)
+        print(reason)
         for note in selection.notes:
             print(f"warning: {note}")
         from probnn.families import FAMILIES

@@ -127,7 +127,8 @@ _HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
 
 def _even_series(coefs: tuple, x: NDArray[np.floating], power: int) -> NDArray[np.floating]:
     """``sum_k coefs[k] x^-(power + 2k)`` by Horner's rule in ``1 / x^2``."""
-    inv2 = 1.0 / (x * x)
+    with np.errstate(over="ignore"):  # x^2 past float max (df ~1e300): 1 / inf = 0, right
+        inv2 = 1.0 / (x * x)
     out = np.zeros_like(x)
     for c in reversed(coefs):
         out = out * inv2 + c

@@ -164,6 +164,53 @@ def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int, dtype=n
     return w
 
 
+def weighted_mean(values: ArrayLike, sample_weight: ArrayLike | None) -> float:
+    """``sum_i w_i v_i / sum_i w_i`` of per-row scores (the plain mean if ``sample_weight``
+    is None).
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,) or None
+
+    Raises
+    ------
+    ValueError
+        If the weights are invalid (:func:`check_sample_weight`) or all zero: a mean over
+        no weight is undefined, and a silent ``nan`` would rank last in a search.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    w = check_sample_weight(sample_weight, values.shape[0])
+    total = float(w.sum())
+    if not total > 0:
+        raise ValueError("sample_weight must have a positive sum to average over; "
+                         f"found zero weight on all {values.shape[0]} rows")
+    return float(np.dot(w, values) / total)
+
+
+def check_outcomes(y: ArrayLike, batch_shape: tuple[int, ...], who: str = "y") -> np.ndarray:
+    """``y`` as one observation per predicted distribution: shape ``batch_shape``.
+
+    A column vector ``(n, 1)`` against a batch ``(n,)`` is flattened (as scikit-learn
+    treats a column-vector ``y``). Any other shape is refused: a distribution's methods
+    broadcast, so ``(n, 1)`` against ``(n,)`` would score every row against every
+    observation (an ``n x n`` table) and a mean over it is a wrong number, not an error.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` does not have the batch's shape (or its column-vector form).
+    """
+    y = np.asarray(y)
+    batch = tuple(batch_shape)
+    if y.shape == batch:
+        return y
+    if len(batch) == 1 and y.shape == (*batch, 1):
+        return y.reshape(batch)
+    raise ValueError(f"{who} must have one value per row (the predictions' shape {batch}); "
+                     f"found shape {y.shape}")
+
+
 # ------------------------------------------------------------ parameter constraints
 @dataclass(frozen=True)
 class Interval:

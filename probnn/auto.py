@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from probnn._validation import check_outcomes, weighted_mean
 from probnn.compare import _row_nll
 from probnn.selection import select_model
 
@@ -116,17 +117,19 @@ class _AutoEstimator(BaseEstimator):
         """The chosen model's predictive distribution, batch shape (n_samples,)."""
         return self.best_estimator_.predict_dist(self._frame(X))
 
-    def score_nll(self, X, y) -> float:
+    def score_nll(self, X, y, sample_weight=None) -> float:
         """Mean NLL of ``y`` in nats, scored as the selection scored (integers' probabilities
-        for a continuous family on counts)."""
+        for a continuous family on counts); weighted by ``sample_weight`` (shape
+        (n_samples,)) as ``sum_i s_i nll_i / sum_i s_i``, so that :func:`probnn.nll_scorer`
+        (which passes it) scores a selection like any other estimator."""
         model = self.best_estimator_
         frame = self._frame(X).copy()
-        frame[model.target] = np.asarray(y)
-        return float(np.mean(_row_nll(model, frame, self.selection_.kinds[0])))
+        frame[model.target] = check_outcomes(y, (len(frame),))
+        return weighted_mean(_row_nll(model, frame, self.selection_.kinds[0]), sample_weight)
 
-    def score(self, X, y) -> float:
+    def score(self, X, y, sample_weight=None) -> float:
         """Mean log-likelihood of ``y`` in nats (higher is better): ``-score_nll``."""
-        return -self.score_nll(X, y)
+        return -self.score_nll(X, y, sample_weight=sample_weight)
 
 
 class AutoRegressor(_AutoEstimator):

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from probnn._validation import check_sample_weight
+from probnn._validation import check_sample_weight, weighted_mean
 from probnn.distributions import scaled_distribution
 from probnn.likelihood import fit_factor
 
@@ -147,8 +147,7 @@ class Recalibrated:
 
 
 def _mean(nll: np.ndarray, sample_weight) -> float:
-    w = check_sample_weight(sample_weight, nll.shape[0])
-    return float(np.dot(w, nll) / w.sum())
+    return weighted_mean(nll, sample_weight)
 
 
 def _objective_rows(estimator, kind: str, X, y):

@@ -61,7 +61,8 @@ class TrainingDivergedError(FloatingPointError):
     """The training loss became NaN or infinite.
 
     The network keeps the last weights whose loss was finite; the message says
-    at which epoch it happened and suggests a smaller learning rate.
+    at which epoch (L-BFGS: iteration) it happened and, for the minibatch solvers,
+    suggests a smaller learning rate.
     """
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from probnn._validation import check_outcomes
 from probnn.estimators.scoring import _as_outcomes, predict_dist
 
 __all__ = ["ParameterImportance", "parameter_importance", "natural_parameters"]
@@ -183,6 +184,7 @@ def parameter_importance(estimator, X, y: ArrayLike, *, n_repeats: int = 5,
     rng = np.random.default_rng(random_state)
 
     base_dist = predict_dist(estimator, X)
+    outcomes = check_outcomes(outcomes, base_dist.batch_shape)  # (n, 1) would broadcast to n x n
     base_params = natural_parameters(base_dist)
     base_nll = _rows_nll(base_dist, outcomes)
     names = ["nll", *base_params]
@@ -197,8 +199,9 @@ def parameter_importance(estimator, X, y: ArrayLike, *, n_repeats: int = 5,
                 runs[r, 1:] = [np.nanmean(np.abs(params[k] - base_params[k]))
                                if np.isfinite(base_params[k]).any() else np.nan
                                for k in base_params]  # fmt: skip
-        means.append(runs.mean(axis=0))
-        stds.append(runs.std(axis=0))
+        with np.errstate(invalid="ignore"):  # an infinite importance has no spread: nan
+            means.append(runs.mean(axis=0))
+            stds.append(runs.std(axis=0))
     index = pd.Index([str(f) if not isinstance(f, str) else f for f in features], name="feature")
     baseline = {"nll": float(np.mean(base_nll))}
     baseline.update({k: float(np.nanmean(np.abs(np.where(np.isfinite(v), v, np.nan))))

@@ -52,7 +52,8 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from probnn._validation import InstanceOf, Options, check_params, check_sample_weight, make_rng
+from probnn._validation import (InstanceOf, Options, check_params, check_sample_weight, make_rng,
+                                weighted_mean)
 from probnn.estimators._state import register_state
 
 __all__ = ["LaplaceApproximation", "FULL_MATRIX_BYTES"]
@@ -243,6 +244,7 @@ class LaplaceApproximation(BaseEstimator):
         nll_sum = 0.0
         for rows in self._chunks(X.shape[0], network.layer_sizes[-1] * d):
             raw, jac = output_jacobian(network, X[rows], self.subset)
+            raw = self._floored(raw, jac)  # the function the estimator predicts
             hess = family.raw_curvature(raw, targets[rows]) * w[rows, None, None]
             output_bias_curvature += hess.sum(axis=0)
             hj = np.matmul(hess, jac)
@@ -390,6 +392,7 @@ class LaplaceApproximation(BaseEstimator):
         means, covs = [], []
         for rows in self._chunks(X.shape[0], k * self.n_weights_):
             raw, jac = output_jacobian(network, X[rows], self.subset)
+            raw = self._floored(np.array(raw, dtype=np.float64), jac)
             if self._covariance.ndim == 1:
                 js = jac * self._covariance
             else:
@@ -397,6 +400,20 @@ class LaplaceApproximation(BaseEstimator):
             means.append(raw)
             covs.append(np.einsum("nkp,nlp->nkl", js, jac))
         return np.concatenate(means), np.concatenate(covs)
+
+    def _floored(self, raw: Array, jac: Array | None = None) -> Array:
+        """``raw`` (n, k) or draws (s, n, k) with the scale output (column 1) at least the
+        estimator's ``scale_floor`` (a tiny table's regressor), as its own ``_raw``; where the
+        floor holds, the output is flat in the weights, so ``jac`` (n, k, p)'s row 1 is
+        zeroed in place (the linearisation of ``max(f, floor)``)."""
+        floor = _view(self).scale_floor
+        if floor is None:
+            return raw
+        below = raw[..., 1] < floor
+        raw[..., 1][below] = floor
+        if jac is not None:
+            jac[below, 1, :] = 0.0
+        return raw
 
     def _raw_samples(self, mean: Array, cov: Array) -> Array:
         """``n_samples`` draws of the raw outputs, shape (n_samples, n, k).
@@ -409,7 +426,7 @@ class LaplaceApproximation(BaseEstimator):
         root = vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
         rng = make_rng(self.random_state)
         noise = rng.standard_normal((self.n_samples, mean.shape[1]))
-        return mean[None] + np.einsum("nkj,sj->snk", root, noise)
+        return self._floored(mean[None] + np.einsum("nkj,sj->snk", root, noise))
 
     def _mode(self) -> str:
         if self.predictive != "auto":
@@ -451,8 +468,8 @@ class LaplaceApproximation(BaseEstimator):
             cov = np.einsum("ij,njk,kl->nil", centre, cov, centre)
         return mean / np.sqrt(1.0 + (math.pi / 8.0) * np.einsum("njj->nj", cov))
 
-    def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
-        """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
+    def _location_grad(self, raw: Array, what: str) -> Array:
+        """``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n, k)."""
         pred = _view(self).family
 
         def value(r):
@@ -468,7 +485,22 @@ class LaplaceApproximation(BaseEstimator):
             shift = np.zeros_like(raw)
             shift[:, j] = step[:, j]
             grad[:, j] = (value(raw + shift) - value(raw - shift)) / (2 * step[:, j])
+        return grad
+
+    def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
+        """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
+        grad = self._location_grad(raw, what)
         return np.einsum("nk,nkl,nl->n", grad, cov, grad)
+
+    def _location_sd(self, raw: Array, cov: Array) -> Array:
+        """``sqrt(g^T C g)``, ``g = d loc / d raw``, (n,), finite wherever it is a float: ``g``
+        is divided by its largest entry first (a target in units of 1e200 gives g ~ 1e200,
+        whose square overflows; units of 1e-200, one that underflows to 0)."""
+        grad = self._location_grad(raw, "loc")
+        size = np.max(np.abs(grad), axis=1)
+        unit = grad / np.where(size > 0, size, 1.0)[:, None]
+        # C is positive semi-definite: a negative quadratic form is rounding
+        return size * np.sqrt(np.maximum(np.einsum("nk,nkl,nl->n", unit, cov, unit), 0.0))
 
     def predict_dist(self, X: ArrayLike):
         """The predictive distribution of ``y`` (classifiers: of the encoded labels).
@@ -504,7 +536,7 @@ class LaplaceApproximation(BaseEstimator):
             from probnn.distributions import Mixture
 
             return Mixture([pred.distribution(r) for r in self._raw_samples(mean, cov)])
-        return _widened(pred.distribution(mean), self._location_variance(mean, cov, "loc"))
+        return _widened(pred.distribution(mean), self._location_sd(mean, cov))
 
     def _mc_probs(self, mean: Array, cov: Array) -> Array:
         view = _view(self)
@@ -514,6 +546,7 @@ class LaplaceApproximation(BaseEstimator):
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Regressors: the predictive mean, (n_samples,). Classifiers: the most probable
         class of the predictive (each label with probability > 1/2 for multi-label)."""
+        check_is_fitted(self, "posterior_precision_")  # not estimator_'s AttributeError
         if _is_classifier(self):
             probs = self.predict_proba(X)
             if _view(self).multilabel:
@@ -549,8 +582,7 @@ class LaplaceApproximation(BaseEstimator):
         nll = -np.asarray(dist.log_prob(targets), dtype=np.float64)
         if nll.ndim == 2:  # multi-label: the labels' NLLs add
             nll = nll.sum(axis=1)
-        w = check_sample_weight(sample_weight, nll.shape[0])
-        return float(np.dot(w, nll) / w.sum())
+        return weighted_mean(nll, sample_weight)
 
     def parameter_columns(self, dist) -> dict[str, Array]:
         """Regressors: the columns ``probnn predict`` writes for :meth:`predict_dist`'s ``dist``.
@@ -701,18 +733,30 @@ def _entropy(probs: Array, multilabel: bool) -> Array:
     return -xlogy(probs, probs).sum(axis=1)
 
 
-def _widened(dist, extra_variance: Array):
+def _widened(dist, extra_sd: Array):
     """``dist`` (Normal, Laplace, Student-t) with each scale widened so that its variance
-    grows by ``extra_variance`` (where the variance is infinite: the scale's square does)."""
+    grows by ``extra_sd^2`` (where the variance is infinite: the scale's square does).
+
+    The variance is ``c scale^2`` (``c`` the variance of the same law at scale 1), so the
+    widened scale is ``sqrt(scale^2 + extra_sd^2 / c) = hypot(scale, extra_sd / sqrt(c))``:
+    no square is formed, so scales near 1e200 or 1e-200 neither overflow nor underflow.
+    """
     from probnn.distributions import Laplace, Normal, StudentT
 
     scale = np.asarray(dist.scale, dtype=np.float64)
-    variance = np.asarray(dist.variance, dtype=np.float64)
-    base = np.where(np.isfinite(variance), variance, scale**2)
-    factor = np.sqrt(1.0 + extra_variance / base)
     loc = np.asarray(dist.loc, dtype=np.float64)
     if isinstance(dist, Normal):
-        return Normal(loc, scale * factor)
+        unit = Normal(np.zeros_like(loc), np.ones_like(scale))
+    elif isinstance(dist, Laplace):
+        unit = Laplace(np.zeros_like(loc), np.ones_like(scale))
+    else:
+        df = np.asarray(dist.df, dtype=np.float64)
+        unit = StudentT(df, loc=np.zeros_like(loc), scale=np.ones_like(scale))
+    unit_variance = np.asarray(unit.variance, dtype=np.float64)
+    per_scale = np.sqrt(np.where(np.isfinite(unit_variance), unit_variance, 1.0))
+    widened = np.hypot(scale, extra_sd / per_scale)
+    if isinstance(dist, Normal):
+        return Normal(loc, widened)
     if isinstance(dist, Laplace):
-        return Laplace(loc, scale * factor)
-    return StudentT(np.asarray(dist.df, dtype=np.float64), loc=loc, scale=scale * factor)
+        return Laplace(loc, widened)
+    return StudentT(df, loc=loc, scale=widened)

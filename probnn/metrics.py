@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from probnn._validation import check_sample_weight, describe_rows, describe_values
+from probnn._central_interval import central_interval, interval_mass
+from probnn._validation import (check_outcomes, describe_rows, describe_values,
+                                weighted_mean)
 
 __all__ = [
     "nats_to_bits",
@@ -76,24 +78,27 @@ def mean_nll(dist, y: ArrayLike, sample_weight: ArrayLike | None = None) -> floa
         Predictive distributions with batch shape ``(n_samples,)`` (or
         ``(n_samples, k)`` for independent labels); must have ``log_prob``.
     y : ndarray of shape (n_samples,) or (n_samples, k)
-        Observed targets.
+        Observed targets: the batch shape (a column vector (n_samples, 1) is flattened;
+        another shape raises ValueError rather than broadcast against the batch).
     sample_weight : ndarray of shape (n_samples,), optional
-        Non-negative weights; equal weights if None.
+        Non-negative weights with a positive sum; equal weights if None.
 
     Returns
     -------
     float
         The weighted mean NLL in nats (``inf`` if a target has probability 0).
     """
-    log_p = np.asarray(dist.log_prob(np.asarray(y)), dtype=np.float64)
+    log_p = np.asarray(dist.log_prob(_observed(dist, y)), dtype=np.float64)
     if log_p.ndim == 0:
         log_p = log_p.reshape(1)
     per_row = log_p.reshape(log_p.shape[0], -1).sum(axis=1)
-    w = check_sample_weight(sample_weight, per_row.shape[0])
-    total = w.sum()
-    if total <= 0:
-        raise ValueError("sample_weight must have a positive sum; found all weights 0")
-    return float(-np.dot(w, per_row) / total)
+    return -weighted_mean(per_row, sample_weight)
+
+
+def _observed(dist, y: ArrayLike) -> np.ndarray:
+    """``y`` checked against ``dist``'s batch (:func:`probnn._validation.check_outcomes`)."""
+    batch = getattr(dist, "batch_shape", None)
+    return np.asarray(y) if batch is None else check_outcomes(y, batch)
 
 
 # --------------------------------------------------------------------------
@@ -311,7 +316,7 @@ def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
     dist : Distribution
         Predictions with batch shape ``(n_samples,)`` and a ``cdf``.
     y : ndarray of shape (n_samples,)
-        Observed targets.
+        Observed targets (a column vector (n_samples, 1) is flattened).
     random_state : None, int, numpy Generator or RandomState
         Source of the ``v_i`` for discrete distributions; fixed by default so
         that the same predictions always give the same PIT values.
@@ -322,7 +327,7 @@ def pit_values(dist, y: ArrayLike, random_state=0) -> NDArray:
         Values in [0, 1] in the distribution's dtype; a histogram of them
         should be flat.
     """
-    y = np.asarray(y)
+    y = _observed(dist, y)
     upper = np.asarray(dist.cdf(y))
     if upper.dtype.kind != "f":
         upper = upper.astype(np.float64)
@@ -395,120 +400,6 @@ def interval_coverage(lower: ArrayLike, upper: ArrayLike, y: ArrayLike) -> float
     return float(np.mean((lo <= y) & (y <= hi)))
 
 
-class _Recorded:
-    """The cdf of the value recorded, ``R = clip(Y, below, above)`` (no bound: ``R = Y``), at
-    points within ``[below, above]``: ``P(R <= x)`` and ``P(R < x)``. A discrete law lives on
-    consecutive integers, so ``P(Y < k) = F(k - 1)``."""
-
-    def __init__(self, dist, below: float | None, above: float | None):
-        self.dist = dist
-        self.below = -np.inf if below is None else float(below)
-        self.above = np.inf if above is None else float(above)
-        self.step = 1.0 if getattr(dist, "is_discrete", False) else 0.0
-
-    def _cdf(self, x):
-        x = np.asarray(x, dtype=np.float64)
-        finite = np.isfinite(x)
-        values = np.asarray(self.dist.cdf(np.where(finite, x, 0.0)), dtype=np.float64)
-        return np.where(finite, values, np.where(x > 0, 1.0, 0.0))
-
-    def clip(self, x):
-        return np.clip(np.asarray(x, dtype=np.float64), self.below, self.above)
-
-    def at_most(self, x):
-        return np.where(x >= self.above, 1.0, self._cdf(x))
-
-    def less(self, x):
-        return np.where(x <= self.below, 0.0, self._cdf(x - self.step))
-
-
-def central_interval(dist, coverage: float, below: float | None = None,
-                     above: float | None = None) -> tuple[NDArray, NDArray]:  # fmt: skip
-    """Predictive interval of probability ``coverage``: equal-tailed, ``[F^-1(t), F^-1(1-t)]``
-    with ``t = (1 - coverage) / 2``, for a continuous law.
-
-    Where the law has atoms the equal-tailed interval holds more than ``coverage``. A discrete
-    law (``dist.is_discrete``: binary, ordered classes, counts) seldom has a value whose cdf is
-    exactly ``t``, so ``F^-1(t)`` leaves ``P(Y < F^-1(t)) <= t`` outside, often much less (none
-    below a count law's ``P(0) >= t``: ``[0, F^-1(0.95)]`` holds 95% or more); a target
-    recorded as ``clip(Y, below, above)`` (censored at fixed bounds) has an atom at each bound.
-    The tail mass one end leaves unspent then goes to the other: per row, of
-    ``[F^-1(t), F^-1(coverage + P(R < F^-1(t)))]`` and
-    ``[F^-1(1 - coverage - P(R > F^-1(1-t))), F^-1(1-t)]`` (quantiles of the value recorded,
-    ``R``), the one holding less, the first on a tie. Both leave at most ``1 - coverage``
-    outside and lie within the equal-tailed interval: the interval holds at least
-    ``coverage`` (:func:`interval_mass`), and for a continuous law without bounds it is the
-    equal-tailed one.
-
-    Parameters
-    ----------
-    dist : Distribution
-        Predictions with an ``icdf`` (and a ``cdf`` where discrete or bounded).
-    coverage : float
-        Nominal coverage ``c`` in (0, 1).
-    below, above : float or None, default=None
-        Fixed bounds the target is recorded at (a detection limit, a cap); None: none.
-
-    Returns
-    -------
-    lower, upper : ndarray of float64, shape batch_shape
-    """
-    if not 0.0 < coverage < 1.0:
-        raise ValueError(f"coverage must lie strictly between 0 and 1; found {coverage!r}")
-    tail = (1.0 - coverage) / 2.0
-
-    def icdf(q):
-        q = np.array(np.broadcast_to(q, dist.batch_shape), dtype=np.float64)
-        return np.asarray(dist.icdf(q), dtype=np.float64)
-
-    lower, upper = icdf(tail), icdf(1.0 - tail)
-    if not getattr(dist, "is_discrete", False) and below is None and above is None:
-        return lower, upper
-    r = _Recorded(dist, below, above)
-    lower, upper = r.clip(lower), r.clip(upper)
-    left, top = r.less(lower), r.at_most(upper)
-    upper_a = r.clip(icdf(np.minimum(coverage + left, 1.0 - tail)))
-    lower_b = r.clip(icdf(np.maximum(1.0 - coverage - (1.0 - top), tail)))
-    first = r.at_most(upper_a) - left <= top - r.less(lower_b)
-    return np.where(first, lower, lower_b), np.where(first, upper_a, upper)
-
-
-def interval_mass(dist, lower: ArrayLike, upper: ArrayLike, coverage: float,
-                  below: float | None = None, above: float | None = None) -> NDArray[np.float64]:
-    """Each row's predicted probability of its own interval, ``P(lower <= Y <= upper)``.
-
-    What a calibrated model's interval coverage should be, read from the model itself. A
-    continuous law's :func:`central_interval` holds exactly ``coverage`` of its mass
-    (``F(F^-1(1 - t)) - F(F^-1(t)) = 1 - 2t``). A discrete law's (``dist.is_discrete``), or
-    that of a value recorded at fixed bounds, holds at least that: both ends' whole atoms are
-    inside, ``F(upper) - F(lower - 1)`` for a count law (one with ``P(0) = 0.3`` has all its
-    zeros inside ``[0, upper]``), and a bound's whole atom where an end is at the bound. The
-    interval coverage of a calibrated model is then this, not ``coverage``.
-
-    Parameters
-    ----------
-    dist : Distribution
-        Predictions with batch shape ``(n_samples,)`` and a ``cdf``.
-    lower, upper : ndarray of shape (n_samples,)
-        The interval, as :func:`central_interval` gives it for ``coverage``.
-    coverage : float
-        Its nominal coverage in (0, 1).
-    below, above : float or None, default=None
-        Fixed bounds the target is recorded at (:func:`central_interval`).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_samples,)
-    """
-    if not 0.0 < coverage < 1.0:
-        raise ValueError(f"coverage must lie strictly between 0 and 1; found {coverage!r}")
-    lo = np.asarray(lower, dtype=np.float64)
-    if not getattr(dist, "is_discrete", False) and below is None and above is None:
-        return np.full(lo.shape, float(coverage))
-    r = _Recorded(dist, below, above)
-    return np.minimum(r.at_most(np.asarray(upper, dtype=np.float64)) - r.less(lo), 1.0)
-
-
 def crps_rows(dist, y: ArrayLike) -> NDArray[np.float64] | None:
     """Each row's CRPS (:func:`probnn.crps`) in float64, or None where the distribution
     has no CRPS (no closed form and no ``cdf`` / ``icdf``, or an unordered Categorical).
@@ -526,7 +417,7 @@ def crps_rows(dist, y: ArrayLike) -> NDArray[np.float64] | None:
     from probnn.scoring_rules import crps
 
     try:
-        return np.asarray(crps(dist, y), dtype=np.float64)
+        return np.asarray(crps(dist, _observed(dist, y)), dtype=np.float64)
     except NotImplementedError:
         return None
 
@@ -624,8 +515,9 @@ class RunningMetrics:
         if largest > unit:  # a new unit: the sum so far rescaled to it
             self.sums["se"] = self.sums.get("se", 0.0) * (unit / largest) ** 2
             self.sums["se_unit"] = unit = largest
-        if unit > 0:
-            self._add("se", np.sum((error / unit) ** 2))
+        if unit > 0:  # an infinite error (a mean past float max) counts 1: the RMSE is inf
+            scaled = error / unit if np.isfinite(unit) else np.isinf(error).astype(np.float64)
+            self._add("se", np.sum(scaled ** 2))
 
     def update(self, y_true: ArrayLike, dist) -> None:
         """Score the next rows: targets ``y_true`` (n,) as the estimator sees them (class

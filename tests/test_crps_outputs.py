@@ -161,7 +161,7 @@ def test_a_lattice_too_large_for_memory_falls_back_to_the_quantile_rule(monkeypa
     import warnings
 
     import probnn
-    import probnn.scoring_rules as rules
+    import probnn._crps_discrete as rules  # the laws on the integers: their limits and fallback
     from probnn.distributions import Poisson, ZeroInflated
 
     monkeypatch.setattr(rules, "_LATTICE_MAX_CELLS", 100)

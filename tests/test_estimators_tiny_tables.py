@@ -229,3 +229,30 @@ def test_a_kept_learned_scale_is_never_below_its_least_on_the_training_rows(tmp_
     save_model(model, tmp_path / "m.safetensors")
     again = load_model(tmp_path / "m.safetensors")
     np.testing.assert_array_equal(again.predict_dist(X_new).scale, model.predict_dist(X_new).scale)
+
+
+@pytest.mark.parametrize("predictive", ["linear", "mc"])
+def test_the_laplace_predictive_honours_the_scale_floor(predictive):
+    from probnn.laplace import LaplaceApproximation
+
+    # before: the Laplace predictive read the raw network, unbounded: on these fresh rows its
+    # scales went below the floor the estimator keeps (the estimator's own: 2.2 nats a row)
+    X, y, X_new, y_new, loc_new, sd_new = _t3_heteroscedastic(9)
+    model = MLPRegressor(random_state=9).fit(X, y)
+    assert model.scale_floor_ is not None
+    # a tight posterior (a strong prior): the predictive is nearly the network's own
+    laplace = LaplaceApproximation(model, prefit=True, predictive=predictive, n_samples=20,
+                                   prior_precision=1e6, random_state=0).fit(X, y)
+    least = np.asarray(model.predict_dist(X).scale).min()
+    dist = laplace.predict_dist(X_new)
+    if predictive == "linear":  # the estimator's own scale (floored), widened: never less
+        own = np.asarray(model.predict_dist(X_new).scale)
+        assert np.all(np.asarray(dist.scale) >= own * (1 - 1e-9))
+        assert np.asarray(dist.scale).min() >= least * (1 - 1e-6)
+    else:  # every draw's scale at least the floor
+        assert min(np.asarray(c.scale).min() for c in dist.components) >= least * (1 - 1e-6)
+    # oracle: scipy's Normal on the fresh rows, the constant model's and the truth's NLL
+    nll = laplace.score_nll(X_new, y_new)
+    constant = -stats.norm.logpdf(y_new, y.mean(), y.std()).mean()
+    truth = -stats.norm.logpdf(y_new, loc_new, sd_new).mean()
+    assert truth < nll < constant + 1.0, (truth, nll, constant)

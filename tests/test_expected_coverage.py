@@ -84,18 +84,58 @@ def test_no_discrete_interval_holds_less_than_its_level_under_scipy(seed, name, 
                                rtol=0, atol=1e-8)  # fmt: skip
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), name=st.sampled_from(LAWS),
+       levels=st.lists(st.floats(0.02, 0.99), min_size=2, max_size=6, unique=True))
+def test_discrete_intervals_are_nested_in_the_level(seed, name, levels):
+    # hostile trial F9: the 50% interval of a negative binomial row was [1, 3], its 60% one
+    # [0, 2]. For levels c1 < c2 the c1 interval lies within the c2 one, and each holds at
+    # least its level under scipy's law
+    dist, cdf = _laws(name, np.random.default_rng(seed))
+    ends = [metrics.central_interval(dist, c) for c in sorted(levels)]
+    for c, (lower, upper) in zip(sorted(levels), ends):
+        assert np.all(cdf(upper) - np.where(lower >= 1, cdf(lower - 1), 0.0) >= c - 1e-9)
+    for (lo1, hi1), (lo2, hi2) in zip(ends, ends[1:]):
+        assert np.all(lo2 <= lo1) and np.all(hi1 <= hi2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), below=st.sampled_from([0.0, None]),
+       above=st.sampled_from([1.5, None]),
+       levels=st.lists(st.floats(0.02, 0.99), min_size=2, max_size=6, unique=True))
+def test_intervals_of_a_value_recorded_at_bounds_are_nested(seed, below, above, levels):
+    # a normal law recorded as clip(Y, 0, 1.5): nested in the level, each holding its level
+    # (scipy's mass, the bounds' atoms inside); no bound: the equal-tailed interval itself
+    rng = np.random.default_rng(seed)
+    loc, scale = rng.normal(0.5, 1.0, 20), np.exp(rng.normal(-0.5, 0.5, 20))
+    law, dist = stats.norm(loc, scale), Normal(loc, scale)
+    b = -np.inf if below is None else below
+    a = np.inf if above is None else above
+    ends = [metrics.central_interval(dist, c, below, above) for c in sorted(levels)]
+    for c, (lower, upper) in zip(sorted(levels), ends):
+        mass = np.where(upper >= a, 1.0, law.cdf(upper)) - np.where(lower <= b, 0.0,
+                                                                  law.cdf(lower))  # fmt: skip
+        assert np.all(mass >= c - 1e-9)
+        if below is None and above is None:
+            np.testing.assert_allclose([lower, upper], law.ppf([[(1 - c) / 2], [(1 + c) / 2]]),
+                                       rtol=1e-9, atol=1e-9)  # fmt: skip
+    for (lo1, hi1), (lo2, hi2) in zip(ends, ends[1:]):
+        assert np.all(lo2 <= lo1 + 1e-12) and np.all(hi1 <= hi2 + 1e-12)
+
+
 def test_expected_coverage_worked_by_hand():
     # Poisson(1): P(0) = P(1) = e^-1, P(2) = e^-1 / 2, F(2) = 0.9197. The 90% interval is
-    # [0, 2] (nothing below 0: the lower tail's 5% goes up), holding 2.5 e^-1. At 50% the
-    # equal-tailed [F^-1(.25), F^-1(.75)] = [0, 2]; keeping 0 gives [0, F^-1(.5)] = [0, 1]
-    # (2 e^-1 = 0.736), keeping 2 gives [F^-1(.5 - P(Y > 2)), 2] = [1, 2] (1.5 e^-1 = 0.552):
-    # the one holding less
+    # [0, 2] (nothing below 0: the lower tail's 5% goes up), holding 2.5 e^-1. At 50%: the
+    # equal-tailed [F^-1(d), F^-1(1 - d)] holds 0 while d <= F(0) = 0.368 and 2 while
+    # d < P(Y >= 2) = 0.264, so the narrowest of them holding 50% is [0, 1] (d = 0.368,
+    # 2 e^-1 = 0.736; the narrower [1, 1] holds 0.368). [1, 2] (1.5 e^-1) is none of them: a
+    # 60% interval, [0, 2], would not contain it
     dist = Poisson(rate=np.full(4, 1.0))
     got = plots.expected_coverage(dist, [0.9, 0.5])
     e = math.exp(-1.0)
-    np.testing.assert_allclose(got, [2.5 * e, 1.5 * e], rtol=1e-12)
+    np.testing.assert_allclose(got, [2.5 * e, 2 * e], rtol=1e-12)
     assert got[0] == pytest.approx(stats.poisson.pmf([0, 1, 2], 1.0).sum(), rel=1e-12)
-    assert got[1] == pytest.approx(stats.poisson.pmf([1, 2], 1.0).sum(), rel=1e-12)
+    assert got[1] == pytest.approx(stats.poisson.pmf([0, 1], 1.0).sum(), rel=1e-12)
     # a negative binomial of mean 3, dispersion 0.5 (r = 2, p = 0.4): the rows' mean of scipy's
     # pmf sums over each interval
     nb = NegativeBinomial(mean=np.array([3.0, 0.4]), dispersion=np.array([0.5, 0.5]))

@@ -11,6 +11,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, mean_absolute_error
 
 from probnn import metrics
+from _intervals import grown_interval
 
 
 # ---------------------------------------------------------------- units
@@ -322,25 +323,9 @@ def test_running_classification_metrics_over_pieces_are_the_metrics_of_all_rows(
 
 # ------------------------------------- the model's own mass of its central intervals (issue 22)
 def _count_oracle(pmf: np.ndarray, coverage: float) -> np.ndarray:
-    """From each row's pmf over 0..K-1 (scipy), by hand: the interval's ends and its mass
-    F(hi) - F(lo - 1). The equal-tailed ends are the smallest k whose cdf reaches (1 - c)/2 and
-    (1 + c)/2; then, with a = 1 - c, either the lower end is kept and the upper is the smallest
-    k leaving at most a outside in all, or the upper end is kept and the lower is the largest k
-    leaving less than a outside; the one of less mass (the first on a tie)."""
-    cdf = np.cumsum(pmf, axis=1)
-    tail, a = (1 - coverage) / 2, 1 - coverage
-    rows, k = np.arange(pmf.shape[0]), np.arange(pmf.shape[1])
-    left = np.concatenate([np.zeros((pmf.shape[0], 1)), cdf[:, :-1]], axis=1)  # P(Y < k)
-    lo = np.argmax(cdf >= tail, axis=1)
-    hi = np.argmax(cdf >= 1 - tail, axis=1)
-    outside_low, outside_high = left[rows, lo], 1 - cdf[rows, hi]
-    hi_a = np.argmax(outside_low[:, None] + (1 - cdf) <= a, axis=1)
-    lo_b = np.max(np.where(left + outside_high[:, None] < a, k, 0), axis=1)
-    mass_a = cdf[rows, hi_a] - outside_low
-    mass_b = cdf[rows, hi] - left[rows, lo_b]
-    first = mass_a <= mass_b
-    return (np.where(first, lo, lo_b), np.where(first, hi_a, hi),
-            np.where(first, mass_a, mass_b))
+    """From each row's pmf over 0..K-1 (scipy), by hand: the interval grown from the median,
+    the side with more mass beyond first (``_intervals.grown_interval``), its ends and mass."""
+    return grown_interval(np.cumsum(pmf, axis=1), coverage)
 
 
 def _count_laws(name: str, rng):

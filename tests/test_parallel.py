@@ -108,7 +108,8 @@ def fit_ensemble(path, folder, *options):
     from probnn.model_file import load_model
 
     out = folder / "model.safetensors"
-    code = cli.main(["fit", str(path), "--target", "y", "--ensemble", "3", "--out", str(out),
+    code = cli.main(["fit", str(path), "--target", "y", "--family", "normal", "--ensemble", "3",
+                     "--out", str(out),
                      "--report", str(folder / "report"), "--quiet", *FAST, *options])
     assert code == 0
     return load_model(out).estimator.estimators_
@@ -133,7 +134,8 @@ def test_ensemble_members_do_not_depend_on_jobs(table, sequential_members, tmp_p
 @pytest.mark.parametrize("argv, expected", [
     (["fit", "{data}", "--target", "y", "--family", "normal", "--jobs", "2", "--out",
       "{tmp}/m.safetensors"], "--jobs spreads a selection's families (--family auto) or an "),
-    (["fit", "{data}", "--target", "y", "--posterior", "laplace", "--jobs", "2", "--out",
+    (["fit", "{data}", "--target", "y", "--family", "normal", "--posterior", "laplace",
+      "--jobs", "2", "--out",
       "{tmp}/m.safetensors"], "a single network trains in one process"),
     (["fit", "{data}", "--target", "y", "--scheduler", "tcp://127.0.0.1:9", "--out",
       "{tmp}/m.safetensors"], "--scheduler an ensemble's"),

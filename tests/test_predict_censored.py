@@ -151,9 +151,12 @@ def test_predict_writes_the_recorded_values_mean_and_interval(tmp_path, capsys, 
     want = recorded_interval(stats.norm(loc, scale), 0.9, below, above)
     for column, ends in zip(("lower", "upper"), want):
         assert_allclose(table[column], ends, rtol=1e-5, atol=1e-6)
-    # rows whose latent interval reaches the limit: the upper end is the quantile at 0.9
+    # rows whose latent interval reaches the limit (its atom P(Y <= 0) >= 5%): the narrowest
+    # equal-tailed interval holding 90% is [0, F^-1(1 - d)], d = min(P(Y <= 0), 10%): the
+    # quantile at 0.9 where the atom holds the lower tail's 10%, else at 1 - P(Y <= 0)
     at_limit = stats.norm.ppf(0.05, loc, scale) <= below
-    upper = np.minimum(stats.norm.ppf(0.9, loc, scale), np.inf if above is None else above)
+    d = np.minimum(stats.norm.cdf(below, loc, scale), 0.1)
+    upper = np.minimum(stats.norm.ppf(1 - d, loc, scale), np.inf if above is None else above)
     assert at_limit.any()
     assert_allclose(table["upper"][at_limit], np.maximum(upper, below)[at_limit], rtol=1e-5,
                     atol=1e-6)  # fmt: skip

@@ -318,13 +318,18 @@ def test_streamed_predict_and_evaluate_equal_in_memory(tmp_path, capsys):
     assert list(a.columns) == list(b.columns) and len(a) == len(frame)
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-6)
     capsys.readouterr()
-    # (on the single file, not the folder the model was fitted on, every row is scored)
+    # the single file holds the folder's rows (other bytes): both know them by content and
+    # score the fit's held-out rows (the streamed fit records its rows by content)
     assert main(["evaluate", str(model_file), str(single), "--stream", "yes"]) == 0
     out_stream = capsys.readouterr().out
     assert main(["evaluate", str(model_file), str(single), "--stream", "no"]) == 0
     out_memory = capsys.readouterr().out
-    numbers = [[float(v) for v in line.split()[-1:]] for line in out_stream.splitlines()[1:]]
-    expected = [[float(v) for v in line.split()[-1:]] for line in out_memory.splitlines()[1:]]
+    first = out_memory.splitlines()[0]
+    assert out_stream.splitlines()[0] == first
+    assert first.startswith(f"{model_file} was fitted on {single} (the same rows, in a file of "
+                            "other bytes): scoring only its ")  # fmt: skip
+    numbers = [[float(v) for v in line.split()[-1:]] for line in out_stream.splitlines()[2:]]
+    expected = [[float(v) for v in line.split()[-1:]] for line in out_memory.splitlines()[2:]]
     np.testing.assert_allclose(numbers, expected, atol=2e-4)  # printed to 4 decimals
 
 

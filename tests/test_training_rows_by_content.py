@@ -55,9 +55,10 @@ def fitted(tmp_path, capsys):
     return frame, data, model, held
 
 
+@pytest.mark.parametrize("stream", ["no", "yes"])
 @pytest.mark.parametrize("variant", ["crlf", "newline", "parquet"])
 def test_the_same_rows_in_a_file_of_other_bytes_are_scored_on_the_held_out_rows(
-        tmp_path, capsys, fitted, variant):  # fmt: skip
+        tmp_path, capsys, fitted, variant, stream):  # fmt: skip
     frame, data, model, held = fitted
     if variant == "parquet":
         pytest.importorskip("pyarrow")
@@ -68,21 +69,22 @@ def test_the_same_rows_in_a_file_of_other_bytes_are_scored_on_the_held_out_rows(
         text = data.read_bytes()
         other.write_bytes(text.replace(b"\n", b"\r\n") if variant == "crlf" else text + b"\n")
     assert other.read_bytes() != data.read_bytes()
-    code, out, err = run(capsys, "evaluate", model, other)
+    code, out, err = run(capsys, "evaluate", model, other, "--stream", stream)
     assert code == 0, err
     assert out.splitlines()[0] == (f"{model} was fitted on {other} (the same rows, in a file of "
                                    f"other bytes): scoring only its {held.size} held-out rows")  # fmt: skip
     assert nats(out) == pytest.approx(scipy_nll(capsys, model, data, frame, held), abs=1e-4)
 
 
-def test_a_superset_of_the_training_rows_is_said_to_hold_them(tmp_path, capsys, fitted):
+@pytest.mark.parametrize("stream", ["no", "yes"])
+def test_a_superset_of_the_training_rows_is_said_to_hold_them(tmp_path, capsys, fitted, stream):
     frame, data, model, held = fitted
     rng = np.random.default_rng(9)
     x = rng.normal(size=40)
     fresh = pd.DataFrame({"x": x, "g": "a", "y": 2 * x + rng.normal(size=40)})
     bigger = tmp_path / "bigger.csv"
     pd.concat([frame, fresh], ignore_index=True).to_csv(bigger, index=False)
-    code, out, err = run(capsys, "evaluate", model, bigger)
+    code, out, err = run(capsys, "evaluate", model, bigger, "--stream", stream)
     assert code == 0, err
     trained = 150 - held.size  # every training row, none of the fresh or held-out rows
     assert out.splitlines()[0] == (f"warning: {trained} of 190 rows of {bigger} are rows {model} "
@@ -91,7 +93,7 @@ def test_a_superset_of_the_training_rows_is_said_to_hold_them(tmp_path, capsys, 
     # fresh rows and the held-out rows alone: nothing said
     only = tmp_path / "fresh.csv"
     pd.concat([frame.iloc[held], fresh], ignore_index=True).to_csv(only, index=False)
-    code, out, err = run(capsys, "evaluate", model, only)
+    code, out, err = run(capsys, "evaluate", model, only, "--stream", stream)
     assert code == 0, err
     assert "warning" not in out and "fitted on" not in out
 

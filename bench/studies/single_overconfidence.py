@@ -41,6 +41,8 @@ import numpy as np
 from probnn.families import register_family
 from probnn.families.normal import NormalFamily
 
+from bench.studies import json_lines
+
 SETS = ("concrete", "energy", "yacht", "boston", "wine", "kin8nm", "power", "naval")
 _BETA_FAMILIES: dict = {}
 ROWS: list | None = None  # --rows FILE: each fit's rows for the widening rules (factor_rules)
@@ -278,7 +280,7 @@ def main(argv=None) -> None:
         where(argv[1].split(","), int(argv[2]))
         return
     if argv[0] == "--from":
-        out = [json.loads(line) for line in open(argv[1]) if line.startswith("{")]
+        out = json_lines(argv[1])
         labels = list(dict.fromkeys(r["label"] for r in out))
         present = [t for t in SETS if any(r["task"] == t for r in out)]
         paired(out, present, labels)

@@ -36,6 +36,8 @@ import warnings
 
 import numpy as np
 
+from bench.studies import json_lines
+
 TASKS = ("concrete", "energy", "yacht", "wine", "kin8nm", "power", "naval", "smooth", "bike",
          "california")
 
@@ -220,7 +222,7 @@ def main(argv=None) -> None:
         i = argv.index("--sets")
         sets, argv = tuple(argv[i + 1].split(",")), argv[:i] + argv[i + 2:]
     if argv[0] == "--from":  # summarise the JSON lines of an earlier run: --from FILE
-        out = [json.loads(line) for line in open(argv[1]) if line.startswith("{")]
+        out = json_lines(argv[1])
         labels = list(dict.fromkeys(r["label"] for r in out))
         paired(out, [t for t in TASKS if any(r["task"] == t for r in out)], labels)
         return

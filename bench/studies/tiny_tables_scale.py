@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bench.studies import json_lines
 from bench.studies.tiny_tables import _large
 
 LARGE = ("california", "bike-day", "concrete", "energy", "yacht")
@@ -85,8 +86,7 @@ def run_case(case) -> dict:
 
 
 def _rows(path):
-    return {(r["group"], r["table"], r["seed"]): r
-            for r in map(json.loads, (line for line in open(path) if line.startswith("{")))}
+    return {(r["group"], r["table"], r["seed"]): r for r in json_lines(path)}
 
 
 def summarise(before_path, after_path) -> str:

@@ -3,6 +3,7 @@ table the model was fitted on)."""
 
 from __future__ import annotations
 
+import functools
 import pathlib
 
 from probnn.cli._common import (_check_report_dir, _load_tabular, _print_metrics, _read,
@@ -14,26 +15,36 @@ from probnn.exceptions import DataError
 
 
 def _held_out_filter(record: dict, keys=None):
-    """``keep(rows) -> bool mask``: which of the rows (0-based numbers in the table, the
-    order ``fit`` read them in) the fit recorded in ``record`` held out; ``keys``: each
-    row's key for the hash where the fit kept a row's copies together (:func:`_copy_keys`)."""
+    """``keep(rows, frame=None) -> bool mask``: which of the rows (0-based numbers in the
+    table, the order ``fit`` read them in; ``frame``: those rows) the fit recorded in
+    ``record`` held out; ``keys``: each row's key for the hash where the fit kept a row's
+    copies together by their first copy (:func:`_copy_keys`, an older file). A fit that
+    keyed them by their digests (``copy_key``) needs ``frame``: they are its rows'."""
     import numpy as np
 
     seed, fraction, n = record["seed"], record["test_fraction"], record["rows"]
     if record["split"] != SPLIT_PERMUTATION:
         from probnn.tables.split import TEST, row_parts
 
-        def keep(rows):  # held out: the row's (or its key's) hash below test_fraction
+        by_digest = record.get("copies") and record.get("copy_key") == "digest"
+
+        def keep(rows, frame=None):  # held out: the row's (or its key's) hash below test_fraction
             rows = np.asarray(rows, dtype=np.int64)
-            hashed = rows if keys is None else keys[rows]
+            if by_digest:
+                if frame is None:
+                    raise ValueError("the rows' values are needed: the fit kept copies together")
+                hashed = _digests(record, frame)
+            else:
+                hashed = rows if keys is None else keys[rows]
             return row_parts(hashed.astype(np.uint64), seed, fraction, 0.0) == TEST
 
+        keep.needs_frame = bool(by_digest)  # (evaluate_stream then gives it the rows too)
         return keep
     # a model file written before the in-memory fit held out by the row hash
     mask = np.zeros(n, dtype=bool)
     mask[_permutation_held_out(n, seed, fraction)] = True
 
-    def keep(rows):
+    def keep(rows, frame=None):
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size and rows.max() >= n:
             raise DataError(f"expected the {n:,} rows the model was fitted on; found more rows "
@@ -54,12 +65,14 @@ def _permutation_held_out(n: int, seed: int, fraction: float):
     return np.sort(order[:n_test])
 
 
-def _fitted_on(model, data: str, frame=None) -> tuple[dict | None, str]:
+def _fitted_on(model, data: str, content=None) -> tuple[dict | None, str]:
     """The model's record of its training data if ``data`` is that data, and how it was
-    known: the file's SHA-256, or (``frame``, the table read) the digest of its rows' values
-    in the fit's columns (``tables.copies``: the same table in a file of other bytes, CRLF
-    line endings, one more newline, a Parquet copy), said in the console's line ("" for the
-    same file); (None, "") otherwise."""
+    known: the file's SHA-256, or (``content()``, asked only then: the rows' digests in the
+    fit's columns, or their :func:`content_sha256 <probnn.tables.copies.content_sha256>`
+    streamed; None where it cannot tell) the digest of its rows' values
+    (``tables.copies``: the same table in a file of other bytes, CRLF line endings, one
+    more newline, a Parquet copy), said in the console's line ("" for the same file);
+    (None, "") otherwise."""
     record = getattr(model, "training_data", None)
     if record is None:
         return None, ""
@@ -67,11 +80,12 @@ def _fitted_on(model, data: str, frame=None) -> tuple[dict | None, str]:
 
     if file_sha256(data) == record["sha256"]:
         return record, ""
-    digests = _digests(record, frame)
+    digests = None if content is None else content()
     if digests is not None:
         from probnn.tables.copies import content_sha256
 
-        if content_sha256(digests) == record["content_sha256"]:
+        sha = digests if isinstance(digests, str) else content_sha256(digests)
+        if sha == record["content_sha256"]:
             return record, " (the same rows, in a file of other bytes)"
     return None, ""
 
@@ -87,30 +101,25 @@ def _digests(record: dict, frame):
     return row_digests(frame.rename(columns=str), record["columns"])
 
 
-def _copy_keys(record: dict, frame):
-    """Each row's split key where the fit kept a row's copies together (the row number of
-    its first copy), else None."""
-    if not record.get("copies"):
+def _copy_keys(record: dict, digests):
+    """Each row's split key where the fit kept a row's copies together by their first copy
+    (the row number of its first copy: an older file), else None (none, or keyed by the
+    rows' digests: :func:`_held_out_filter`)."""
+    if not record.get("copies") or record.get("copy_key") == "digest":
         return None
     from probnn.tables.copies import first_copies
 
-    return first_copies(_digests(record, frame))
+    return first_copies(digests)
 
 
-def _training_rows_warning(model, record_owner: str, data: str, frame) -> str | None:
-    """One line when more of ``data``'s rows are training rows of the model than fresh rows
-    would be (the fit's held-out rows' share of repeats, plus three standard errors of the
-    count, that share's own error included): their scores are not held-out scores."""
-    record = getattr(model, "training_data", None)
-    digests = _digests(record or {}, frame)
-    if digests is None or digests.size == 0:
-        return None
+def _training_rows_warning(record: dict, record_owner: str, data: str, found: int,
+                           checked: int) -> str | None:  # fmt: skip
+    """One line when more of ``data``'s rows are training rows of the model (``found`` of
+    ``checked``: :func:`~probnn.tables.copies.count_training_rows`) than fresh rows would
+    be (the fit's held-out rows' share of repeats, plus three standard errors of the count,
+    that share's own error included): their scores are not held-out scores."""
     import math
 
-    from probnn.tables.copies import count_training_rows
-
-    found, checked = count_training_rows(digests, record["row_hashes"],
-                                         record["row_hashes_sampled"])  # fmt: skip
     held = record["held_out_rows"]
     share = record["held_out_repeats"] / held if held else 0.0
     expected = checked * share
@@ -126,16 +135,42 @@ def _training_rows_warning(model, record_owner: str, data: str, frame) -> str | 
             "the scores are optimistic, not held-out scores")
 
 
+def _streamed_content(record: dict, source, keep_digests: bool):
+    """One pass over ``source`` (bounded memory: a batch at a time) for its rows' digests
+    over the fit's columns: their ``content_sha256``, how many are training rows and of how
+    many checked, and (``keep_digests``, an older file's copies keyed by their first copy)
+    the digests; None where the record or the table cannot tell (an older file, a column
+    missing)."""
+    import hashlib
+
+    import numpy as np
+
+    from probnn.tables.copies import count_training_rows
+
+    if "content_sha256" not in record or not set(record["columns"]) <= set(source.columns):
+        return None
+    sha, found, checked, kept = hashlib.sha256(), 0, 0, []
+    for batch in source.batches(record["columns"]):
+        digests = _digests(record, batch.frame)
+        sha.update(np.asarray(digests, dtype="<u8").tobytes())
+        counts = count_training_rows(digests, record["row_hashes"], record["row_hashes_sampled"])
+        found, checked = found + counts[0], checked + counts[1]
+        if keep_digests:
+            kept.append(digests)
+    digests = np.concatenate(kept) if kept else None
+    return sha.hexdigest(), found, checked, digests
+
+
 def _cmd_evaluate(args) -> int:
     report_dir = pathlib.Path(args.report) if args.report else None
     if report_dir is not None:  # before any work
         _check_report_dir(report_dir, "--report",
                           [("the data", args.data), ("the model file", args.model)])  # fmt: skip
     model = _load_tabular(args.model)
-    # On the very data it was fitted on (the SHA-256 its model file records, or in memory the
-    # digest of the rows' values: tables.copies), a model is
-    # scored on the rows its fit held out, the same rows by the same rule: on the rest it
-    # trained, and figures from them would not be held-out figures.
+    # On the very data it was fitted on (the SHA-256 its model file records, or the digest of
+    # the rows' values: tables.copies, in memory or streamed), a model is scored on the rows
+    # its fit held out, the same rows by the same rule: on the rest it trained, and figures
+    # from them would not be held-out figures.
     if _streams(args):
         if model.censoring is not None:
             raise UsageError(f"{args.model} models a censored target, scored with the table in "
@@ -144,24 +179,40 @@ def _cmd_evaluate(args) -> int:
         from probnn.tables.streaming import evaluate_stream, head_rows
 
         source = TableSource(args.data)
-        record, how = _fitted_on(model, args.data)  # (by its bytes: the table is not read whole)
-        copies = record and record.get("copies")  # (a fit in memory: the table fits in memory)
-        keys = _copy_keys(record, _read(args.data)) if copies else None
+        owned = getattr(model, "training_data", None) or {}
+        older = bool(owned.get("copies")) and owned.get("copy_key") != "digest"  # (first copies)
+        # its rows' digests streamed once, only where its bytes are not the fit's or an older
+        # file's copies need every row's key
+        content = functools.cache(lambda: _streamed_content(owned, source, older))
+        record, how = _fitted_on(model, args.data, lambda: (content() or (None,))[0])
+        keys = None
+        if record is None and content() is not None:
+            warning = _training_rows_warning(owned, args.model, args.data, *content()[1:3])
+            if warning:
+                print(warning)
+        elif record is not None and older:
+            keys = _copy_keys(record, content()[3])
         keep = _held_out_filter(record, keys) if record else None
         metrics, n_rows = evaluate_stream(model, source, coverage=args.coverage, keep=keep)
         frame = head_rows(source, keep=keep) if report_dir is not None else None
         scored = f"; figures over the first {len(frame):,}" if frame is not None else ""
     else:
         frame = _read(args.data)
-        record, how = _fitted_on(model, args.data, frame)
+        owned = getattr(model, "training_data", None) or {}
+        digests = functools.cache(lambda: _digests(owned, frame))  # (computed once, if asked)
+        record, how = _fitted_on(model, args.data, digests)
         if record:
             if frame.shape[0] != record["rows"]:
                 raise DataError(f"expected the {record['rows']:,} rows {args.model} was fitted "
                                 f"on in {args.data} (same SHA-256); read {frame.shape[0]:,}")  # fmt: skip
-            keep = _held_out_filter(record, _copy_keys(record, frame))
-            frame = frame[keep(range(frame.shape[0]))]
-        else:
-            warning = _training_rows_warning(model, args.model, args.data, frame)
+            older = record.get("copies") and record.get("copy_key") != "digest"
+            keep = _held_out_filter(record, _copy_keys(record, digests()) if older else None)
+            frame = frame[keep(range(frame.shape[0]), frame)]
+        elif digests() is not None and digests().size:
+            from probnn.tables.copies import count_training_rows
+
+            warning = _training_rows_warning(owned, args.model, args.data, *count_training_rows(
+                digests(), owned["row_hashes"], owned["row_hashes_sampled"]))  # fmt: skip
             if warning:
                 print(warning)
         metrics, n_rows, scored = model.evaluate(frame, coverage=args.coverage), frame.shape[0], ""

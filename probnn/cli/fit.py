@@ -34,19 +34,16 @@ class _TableContent:
     """The rows of a table in memory by their values (``tables.copies``): what the model file
     records so ``evaluate`` knows its training rows in another file, and the split's keys
     where whole rows of a continuous target repeat (copies, kept on one side of every split:
-    said in one warning line)."""
+    said in one warning line; a streamed fit keys and says them alike)."""
 
     def __init__(self, frame, target: str) -> None:
-        from probnn.tables.copies import copy_groups, row_digests
+        from probnn.tables.copies import copies_warning, copy_groups, distinct_sorted, row_digests
 
         self.columns = [str(c) for c in frame.columns]
         self.digests = row_digests(frame, self.columns)
         self.keys = copy_groups(frame, target, self.columns, self.digests)
         if self.keys is not None:
-            copies = int(frame.shape[0] - len(set(self.keys.tolist())))
-            print(f"warning: {copies:,} rows repeat another row exactly (every column, the "
-                  f"target's continuous values too), copies rather than draws: each row is "
-                  f"kept on one side of the split, and of the folds, with its copies")  # fmt: skip
+            print(copies_warning(int(frame.shape[0] - distinct_sorted(self.digests).size)))
 
     def rows(self, rows):
         """The keys the row hash splits ``rows`` (table row numbers) by."""
@@ -59,17 +56,9 @@ class _TableContent:
 
     def record(self, train, test) -> dict:
         """The model file's record of the table by content (``tables.model._training_data``)."""
-        from probnn.tables.copies import (content_sha256, count_training_rows, distinct_sorted,
-                                          training_row_hashes)  # fmt: skip
+        from probnn.tables.copies import content_record
 
-        hashes, sampled = training_row_hashes(self.digests[train])
-        # held-out rows that repeat a training row: what fresh rows of the law do (evaluate)
-        repeats = count_training_rows(self.digests[test], distinct_sorted(self.digests[train]),
-                                      sampled=False)[0]  # fmt: skip
-        return {"columns": self.columns, "content_sha256": content_sha256(self.digests),
-                "held_out_rows": int(test.size), "held_out_repeats": repeats,
-                "copies": self.keys is not None, "row_hashes": hashes,
-                "row_hashes_sampled": sampled}  # fmt: skip
+        return content_record(self.columns, self.digests, train, test, self.keys is not None)
 
 
 def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
@@ -113,10 +102,10 @@ def _cmd_fit(args) -> int:
     _check_levels(args, args.family)
     censoring = _censoring(args)
     posterior = getattr(args, "posterior", "none")
-    # the selection scores single networks (a censored target by its censored likelihood):
-    # otherwise the type's family, said
-    without = ("--ensemble" if args.ensemble > 1 else "--family-param" if family_params
-               else "--posterior laplace" if posterior != "none" else None)  # fmt: skip
+    # the selection scores single networks (a censored target by its censored likelihood);
+    # --ensemble M and --posterior laplace then apply to its choice (cli._chosen); with
+    # --family-param (a parameter of a named family): the type's family, said
+    without = "--family-param" if family_params else None
     select = args.family == "auto" and without is None and not _streams(args)
     if args.point_mass is not None and not (select and censoring is None):
         raise UsageError(f"--point-mass {args.point_mass} sets how the selection (--family auto, "
@@ -174,20 +163,31 @@ def _cmd_fit(args) -> int:
     started, cpu = time.perf_counter(), time.process_time()
     selection = None
     if select:  # every family of the target's kind x {constant, GLM, network}, by held-out NLL
+        from probnn.cli._chosen import apply_option, selection_keywords
         from probnn.selection import select_model
 
+        params = {k: v for k, v in _estimator_params(args).items() if k != "posterior"}
         selection = select_model(
             frame.iloc[train].drop(columns=[args.target]), frame[args.target].iloc[train],
             seed=args.seed, impute=args.impute, levels=args.levels, say=lambda t: _say(args, t),
             n_jobs=args.jobs,  # a stage's families at once, where cores allow
-            censoring=censoring, point_mass=args.point_mass or "censor", hidden=args.hidden,
+            censoring=censoring, hidden=args.hidden,
             kinds=kinds,  # the held-out rows' values too
             classes=classes, solver=args.solver, epochs=args.epochs, **content.folds(train),
-            **_estimator_params(args))  # fmt: skip
-        model, reason = selection.model, selection.line
+            **selection_keywords(args, posterior), **params)  # fmt: skip
+
+        def fit_ensemble(chosen):  # --ensemble M of the network the selection kept (one split)
+            with _cluster(args):
+                return TabularModel.fit(
+                    frame.iloc[train], args.target, family=chosen, hidden=args.hidden,
+                    solver=args.solver, epochs=args.epochs, seed=args.seed, impute=args.impute,
+                    ensemble=args.ensemble, n_jobs=args.jobs, levels=args.levels,
+                    censoring=selection.censoring, **params)  # fmt: skip
+
+        model, reason = apply_option(selection, frame.iloc[train], args, posterior, fit_ensemble)
         if selection.point_mass:  # a point mass read as censored: said, with the way out
             print(f"{selection.point_mass}; --point-mass density to score densities")
-        print(selection.line)
+        print(reason)
         for note in selection.notes:
             print(f"warning: {note}")
         from probnn.families import FAMILIES
@@ -332,6 +332,9 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
         warning = _worse_than_constant(model, float(metrics["nll_nats"]), facts["constant"][0])
         if warning:
             print(warning)
+    warning = _coverage_far_below(metrics, n_test, args.coverage)
+    if warning:
+        print(warning)
     with _model_kept(out, f"writing its report into {report_dir}"):
         html = _write_model_report(model, metrics, report_dir, args, facts)
     _say(args, f"report written to {html}")
@@ -350,6 +353,26 @@ def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
     advice = "another family, or compare" if linear else "--hidden none, another family, or compare"
     return (f"warning: the {what}'s held-out NLL {nll:.4f} is worse than the best constant "
             f"{model.family}'s {nll0:.4f} (by {nll - nll0:.4f} nats per example): try {advice}")
+
+
+def _coverage_far_below(metrics: dict, n_test: int, coverage: float) -> str | None:
+    """The console's warning when the held-out rows inside the central interval are too few
+    for a calibrated model: a binomial probability (n_test rows, each inside with the
+    interval's mass) of so few below 1e-6 (a Poisson network on counts ~1e12 held 0 of 63 at
+    90% and said nothing, its constant worse still: hostile5 F4); None otherwise."""
+    from scipy import stats
+
+    got, mass = metrics.get("coverage"), metrics.get("coverage_expected")
+    if got is None or mass is None or not n_test > 0:
+        return None
+    inside = int(round(got * n_test))
+    p = float(stats.binom.cdf(inside, n_test, mass))
+    if not p < 1e-6:
+        return None
+    return (f"warning: the {coverage:g} central interval held {inside} of the {n_test} "
+            f"held-out rows ({got:.3f}; a calibrated model holds {mass:.3f}, so few with "
+            f"probability {p:.1g}): its spread is too narrow or its location off; try --hidden "
+            f"none, another family, or compare")
 
 
 def _describe_failure(exc: BaseException) -> str:
@@ -400,7 +423,8 @@ def _fit_streamed(args, out: pathlib.Path, report_dir: pathlib.Path, family_para
     timing = {"training": time.perf_counter() - started, "cpu": time.process_time() - cpu}
     _end_of_training(args, model.estimator, timing["training"])
     rows, sample = info.rows, info.test_sample
-    model.training_data = _training_record(data_sha, rows["all"], args, SPLIT_ROW_HASH)
+    model.training_data = {**_training_record(data_sha, rows["all"], args, SPLIT_ROW_HASH),
+                           **info.content}  # (its rows' values: tables.copies.ContentScan)
     facts = dict(data=args.data, rows=rows["all"], train=info.train_sample, held_out=sample,
                  reason=info.family_reason, timing=timing, data_sha=data_sha,
                  selection=None if info.selection is None else info.selection.table,

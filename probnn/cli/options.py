@@ -74,7 +74,7 @@ def _check_family_params(family: str, params: dict[str, float]) -> None:
     from probnn.families import get_family
 
     try:
-        get_family(family, **params)
+        get_family(family, **params).check_given_params()
     except (ValueError, TypeError) as exc:
         raise UsageError(f"--family-param: {exc}") from None
 

@@ -12,7 +12,7 @@ from ._incomplete import beta_log_cdf_sf
 
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
 
-__all__ = ["StudentT"]
+__all__ = ["StudentT", "log1p_square_over_df", "standard_log_cdf_sf"]
 
 _LOG_DF_BOUNDS = (np.log(0.05), np.log(1e6))
 
@@ -83,9 +83,82 @@ def _lower_quantile(df: NDArray, q: NDArray) -> NDArray:
     return out
 
 
+# beyond |t| = 1e150, t^2 is within a factor 1e8 of overflow: x = df / (df + t^2) and the
+# density's 1 + t^2 / df are formed from logs there (scipy's stdtr squares t, and gave 0 for
+# every df from |t| ~ 1.3e154 on, where the cdf is 1e-16 at df = 0.1 and 3e-172 at df = 1.1)
+_SQUARE_SAFE = 1e150
+_LOG_2 = float(np.log(2.0))
+_STDTR_TINY = 1e-290  # below it stdtr's lower tail is subnormal (digits lost) or 0
+_LOG_FLOAT_TINY = float(np.log(np.finfo(np.float64).tiny))
+
+
+def log1p_square_over_df(t: NDArray, df: NDArray) -> NDArray:
+    """``log(1 + t^2 / df)`` for any finite t (``2 log|t| - log df + log1p(df / t^2)`` where
+    t^2 would overflow)."""
+    r = np.abs(t)
+    far = r > _SQUARE_SAFE
+    if not far.any():
+        return np.log1p(t * t / df)
+    near_r = np.where(far, 1.0, r)
+    far_r = np.where(far, r, 1.0)
+    with np.errstate(divide="ignore"):
+        far_value = 2.0 * np.log(far_r) - np.log(df) + np.log1p((np.sqrt(df) / far_r) ** 2)
+    return np.where(far, far_value, np.log1p(near_r * near_r / df))
+
+
 def _log_density(y, df, loc, scale):
     t = (y - loc) / scale
-    return student_t_log_norm(df) - np.log(scale) - 0.5 * (df + 1.0) * np.log1p(t * t / df)
+    log_kernel = log1p_square_over_df(t, df)
+    return student_t_log_norm(df) - np.log(scale) - 0.5 * (df + 1.0) * log_kernel
+
+
+def standard_log_cdf_sf(df: ArrayLike, t: ArrayLike) -> tuple[NDArray, NDArray]:
+    """``(log F(t), log(1 - F(t)))`` of the standard t with ``df`` degrees of freedom.
+
+    Finite for every finite t (``-inf`` only where the float underflows past ``e^-745``
+    in logs, i.e. never for df below ~1e6 at |t| below the largest float). The smaller
+    tail is ``I_x(df/2, 1/2) / 2`` with ``x = df / (df + t^2)``: scipy's ``stdtr`` where
+    ``t^2`` is finite and its value a normal float (so ordinary values are stdtr's own),
+    elsewhere the project's log incomplete beta with ``log x = log df - 2 log|t| -
+    log1p(df / t^2)`` given in logs (x itself underflows). The larger tail is
+    ``1/2 + I_{1-x}(1/2, df/2) / 2``, never ``1 - tiny``'s cancellation.
+
+    Parameters
+    ----------
+    df : array-like
+        Degrees of freedom, > 0.
+    t : array-like
+        Points; broadcasts with ``df``.
+
+    Returns
+    -------
+    log_cdf, log_sf : ndarray of float64, the broadcast shape.
+    """
+    df, t = np.broadcast_arrays(np.asarray(df, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    shape = t.shape
+    df, t = df.ravel(), t.ravel()
+    r = np.abs(t)
+    with np.errstate(over="ignore", under="ignore"):
+        small_tail = special.stdtr(df, -r)  # P(T <= -|t|)
+    redo = ((r > _SQUARE_SAFE) | (small_tail < _STDTR_TINY)) & np.isfinite(r)
+    with np.errstate(divide="ignore"):
+        log_small = np.log(small_tail)
+        log_large = np.log1p(-small_tail)
+    if redo.any():
+        dr, rr = df[redo], r[redo]
+        with np.errstate(divide="ignore", under="ignore"):
+            log_x1 = -np.log1p((np.sqrt(dr) / rr) ** 2)  # log(t^2 / (df + t^2))
+            log_x = np.log(dr) - 2.0 * np.log(rr) + log_x1
+            # a subnormal x has lost digits (scipy's betainc read 1e-316 and was 8e-9 off in
+            # log): 0 sends the incomplete beta to its prefactor formed from log x
+            x = np.where(log_x < _LOG_FLOAT_TINY, 0.0, np.exp(log_x))
+            x1 = np.exp(log_x1)
+        log_i, log_j = beta_log_cdf_sf(0.5 * dr, 0.5, x, x1, log_x, log_x1)
+        log_small[redo] = log_i - _LOG_2
+        log_large[redo] = np.log1p(np.exp(log_j)) - _LOG_2
+    lower = t < 0
+    return (np.where(lower, log_small, log_large).reshape(shape),
+            np.where(lower, log_large, log_small).reshape(shape))
 
 
 class StudentT(Distribution):
@@ -141,7 +214,18 @@ class StudentT(Distribution):
         return _log_density(y, self._df, self._loc, self._scale)
 
     def _cdf(self, y):
-        return special.stdtr(self._df, (y - self._loc) / self._scale)
+        t = (y - self._loc) / self._scale
+        df, t = np.broadcast_arrays(self._df, t)
+        out = np.asarray(special.stdtr(df, t))
+        # stdtr squares t: 0 (or 1) beyond |t| ~ 1.3e154 whatever df; the tail underflows
+        # from ~1e-308 on; both from the log form there
+        redo = ((np.abs(t) > _SQUARE_SAFE) | (out < _STDTR_TINY)) & np.isfinite(t)
+        if redo.any():
+            out = np.array(out, dtype=np.float64)  # (a writable copy)
+            log_cdf, log_sf = standard_log_cdf_sf(df[redo], t[redo])
+            # above 0 as 1 - S (one rounding), below as F itself
+            out[redo] = np.where(t[redo] > 0, -np.expm1(log_sf), np.exp(log_cdf))
+        return out
 
     def _icdf(self, q):
         # each tail from its own probability (1 - q exact in floats for q >= 1/2), by symmetry

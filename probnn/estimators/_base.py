@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn import defaults
 from probnn._validation import (
-    POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight,
+    POSITIVE, InstanceOf, Interval, Options, check_params, check_sample_weight, weighted_mean,
 )
 from probnn.network.mlp import MLP_CONSTRAINTS
 from probnn.network.training import TRAINER_CONSTRAINTS
@@ -92,6 +92,9 @@ class FittedNetwork(NamedTuple):
     alpha : float
         The prior's strength on the scale of the summed NLL: the objective is
         ``(sum_i w_i nll_i + alpha / 2 ||W||^2) / sum_i w_i`` for the Gaussian prior.
+    scale_floor : float or None
+        The least raw scale output (column 1) the estimator predicts (a tiny table's
+        regressor: ``scale_floor_``); None: no floor.
     """
 
     network: Any
@@ -102,6 +105,7 @@ class FittedNetwork(NamedTuple):
     multilabel: bool
     prior: str | None
     alpha: float
+    scale_floor: float | None = None
 
 
 def resolve_average(kwargs: dict) -> dict:
@@ -544,9 +548,7 @@ class BaseNetworkEstimator(BaseEstimator):
             Lower is better; ``0`` only for certain, correct predictions of a
             discrete target.
         """
-        nll = np.asarray(self._nll_per_row(X, y), dtype=np.float64)
-        w = check_sample_weight(sample_weight, nll.shape[0])
-        return float(np.dot(w, nll) / w.sum())
+        return weighted_mean(self._nll_per_row(X, y), sample_weight)
 
     # ------------------------------------------- the surface wrappers read
     def fitted_network(self) -> FittedNetwork:
@@ -566,7 +568,7 @@ class BaseNetworkEstimator(BaseEstimator):
         family, training_family, training_targets, log_scale = self._likelihood_parts()
         return FittedNetwork(self._network, family, training_family, training_targets,
                              float(log_scale), bool(getattr(self, "_multilabel", False)),
-                             prior, float(alpha))  # fmt: skip
+                             prior, float(alpha), getattr(self, "scale_floor_", None))  # fmt: skip
 
     def _likelihood_parts(self) -> tuple:  # pragma: no cover - abstract
         """``(family, training_family, training_targets, log_scale)`` of :class:`FittedNetwork`."""

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from probnn import defaults
 from probnn._math import logsumexp
-from probnn._validation import check_sample_weight
+from probnn._validation import weighted_mean
 from probnn.estimators._state import estimator_from_params, estimator_from_state, register_state
 
 __all__ = ["EnsembleRegressor", "default_member"]
@@ -54,7 +54,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         joblib backend, e.g. ``parallel_config(backend="dask")``; None: one at a time unless
         ``joblib.parallel_config`` says otherwise, -1: all cores). The members are the same
         whatever it is: their seeds are drawn before they are dispatched.
-    random_state : None, int or RandomState, default=None
+    random_state : None, int, RandomState or Generator, default=None
         Draws the M member seeds (each member's ``random_state``), so members differ in their
         initial weights and minibatch orders.
 
@@ -94,8 +94,10 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         m = self.n_members
         if not (isinstance(m, (int, np.integer)) and not isinstance(m, bool) and m >= 1):
             raise ValueError(f"n_members must be an integer >= 1; found {m!r}")
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(0, 2**31 - 1, size=int(m))
+        if isinstance(self.random_state, np.random.Generator):  # as MLPRegressor accepts
+            seeds = self.random_state.integers(0, 2**31 - 1, size=int(m))
+        else:  # int / None / RandomState: the seeds drawn as before
+            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=int(m))
         members = [clone(self._template()).set_params(random_state=int(s)) for s in seeds]
         self.estimators_ = list(parallel_map(
             _fit_member, [(est, X, y, sample_weight) for est in members], n_jobs=self.n_jobs
@@ -172,8 +174,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
             nll = np.stack([np.asarray(est._nll_per_row(X, y), dtype=np.float64)
                             for est in self.estimators_])  # fmt: skip
             per_row = np.log(len(self.estimators_)) - logsumexp(-nll, axis=0)
-            w = check_sample_weight(sample_weight, per_row.shape[0])
-            return float(np.dot(w, per_row) / w.sum())
+            return weighted_mean(per_row, sample_weight)
         y = np.asarray(y, dtype=np.float64)
         dist = self.predict_dist(X)
         if y.shape != tuple(dist.batch_shape):

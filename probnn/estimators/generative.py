@@ -30,7 +30,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._math import log_softmax, logsumexp, softmax
-from probnn._validation import check_sample_weight, describe_values, encode_labels
+from probnn._validation import (check_outcomes, check_sample_weight, describe_values,
+                                encode_labels, weighted_mean)
 from probnn.estimators._state import register_state
 
 __all__ = ["GaussianGenerativeClassifier"]
@@ -222,11 +223,10 @@ class GaussianGenerativeClassifier(ClassifierMixin, BaseEstimator):
         float
         """
         log_post = self.predict_log_proba(X)
-        y = np.asarray(y)
+        y = check_outcomes(y, log_post.shape[:1])
         index = encode_labels(y, self.classes_)
         nll = -log_post[np.arange(y.shape[0]), index]
-        w = check_sample_weight(sample_weight, nll.shape[0])
-        return float(np.dot(w, nll) / w.sum())
+        return weighted_mean(nll, sample_weight)
 
     # ---------------------------------------------------------- model files
     def _export_state(self) -> tuple[dict[str, np.ndarray], dict]:

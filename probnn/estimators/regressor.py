@@ -285,6 +285,11 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     scale_factor_ : float
         The factor every predicted scale is multiplied by (``recalibrate``);
         1 when none was fitted.
+    dispersion_factor_ : float
+        The factor every predicted negative-binomial dispersion is multiplied by
+        (its own, or the count law's of a hurdle or zero-inflated family), at least
+        1; set after the fit by ``select_model(dispersion=True)``
+        (:func:`probnn.estimators._widening.cross_fitted_dispersion`), 1 otherwise.
     scale_floor_ : float or None
         Below 40 rows, the least raw scale output on the training rows, under
         which none is predicted; None elsewhere.
@@ -603,6 +608,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             self._estimate_params(X, y_fit, w, head, family)
         self.scale_factor_ = (1.0 if incremental else folds.factor if folds
                               else scale_factor(self, head, X, y_fit, w, rows))  # fmt: skip
+        self.dispersion_factor_ = 1.0  # (set after the fit: _widening.set_dispersion_factor)
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
         return self
@@ -639,6 +645,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self._predictive = AffineTarget(
             self.family_.standardised(scale), self.target_shift_, scale,
             spread=getattr(self, "scale_factor_", None) or 1.0,
+            dispersion=getattr(self, "dispersion_factor_", None) or 1.0,
         )
 
     def _estimates_params(self, family) -> bool:
@@ -748,6 +755,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                                     "scale": float(self.target_scale_)}}  # fmt: skip
         if getattr(self, "scale_floor_", None) is not None:  # (only a tiny table's: _folds)
             extra["scale_floor"] = float(self.scale_floor_)
+        if getattr(self, "dispersion_factor_", 1.0) != 1.0:  # (a selection's count law only)
+            extra["dispersion_factor"] = float(self.dispersion_factor_)
         return extra
 
     def _import_extra(self, meta: dict) -> None:
@@ -765,6 +774,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         self.target_shift_, self.target_scale_ = shift, scale
         self.scale_floor_ = meta.get("scale_floor")  # (absent from older files: no floor)
+        # absent from older files and where none was fitted: the network's own dispersions
+        self.dispersion_factor_ = float(meta.get("dispersion_factor", 1.0))
         # the file's family is in y's units (an estimated sigma too); the network was
         # trained with the head
         self._head = self._training_head(self.family_, scale)

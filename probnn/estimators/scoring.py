@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from probnn._validation import check_sample_weight, encode_labels
+from probnn._validation import check_outcomes, encode_labels, weighted_mean
 
 __all__ = ["nll_scorer", "crps_scorer", "predict_dist", "predict_interval"]
 
@@ -122,11 +122,9 @@ def nll_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike |
             f"{type(model).__name__}"
         )
     log_proba = np.asarray(model.predict_log_proba(rows), dtype=np.float64)
-    y = np.asarray(y)
+    y = check_outcomes(y, log_proba.shape[:1])
     index = encode_labels(y, model.classes_, "the estimator's classes")
-    nll = -log_proba[np.arange(y.shape[0]), index]
-    w = check_sample_weight(sample_weight, nll.shape[0])
-    return -float(np.dot(w, nll) / w.sum())
+    return -weighted_mean(-log_proba[np.arange(y.shape[0]), index], sample_weight)
 
 
 def crps_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
@@ -156,18 +154,13 @@ def crps_scorer(estimator, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike 
 
     model, rows = _last_step(estimator, X)
     dist = predict_dist(model, rows)
-    outcomes = _as_outcomes(model, y)
-    n_rows = dist.batch_shape[0] if dist.batch_shape else 1
-    if outcomes.ndim == 0 or outcomes.shape[0] != n_rows:
-        raise ValueError(
-            f"y must have one value per row of X; found shape {outcomes.shape} for {n_rows} rows"
-        )
+    # a column-vector y against (n,) predictions would broadcast to an n x n table
+    outcomes = check_outcomes(_as_outcomes(model, y), dist.batch_shape)
     scores = np.asarray(crps(dist, outcomes), dtype=np.float64)
     if scores.ndim == 0:
         scores = scores.reshape(1)
     per_row = scores.reshape(scores.shape[0], -1).sum(axis=1)
-    w = check_sample_weight(sample_weight, per_row.shape[0])
-    return -float(np.dot(w, per_row) / w.sum())
+    return -weighted_mean(per_row, sample_weight)
 
 
 def _as_outcomes(model, y: ArrayLike) -> np.ndarray:

@@ -16,7 +16,9 @@ the mean is unchanged; the density and the NLL are those of the widened distribu
 positive family with a spread parameter (``Family.spread_power``: the log-normal, log-logistic
 and Weibull, whose ``log y`` is widened about its location, the median kept; the gamma, whose
 standard deviation is multiplied at the same mean) it widens that parameter on the raw outputs
-instead (``Family.widened_raw``), and every prediction follows from them.
+instead (``Family.widened_raw``), and every prediction follows from them. A ``dispersion``
+other than 1 multiplies a negative binomial's dispersion ``alpha`` (its own, or the count law's
+inside a hurdle or zero-inflated family: raw output 1 in each) on the raw outputs, the mean kept.
 
 Everything in y's units is computed from the raw outputs cast to float64 (exactly), whatever
 dtype the network was trained in: a float32 ``shift + scale * u`` cannot tell ``1e9`` from
@@ -53,6 +55,9 @@ class AffineTarget:
     spread : float > 0, default=1.0
         Multiplies every predicted scale (a location-scale family's, about each
         location); 1 leaves the predictions as the network gives them.
+    dispersion : float > 0, default=1.0
+        Multiplies every predicted NB2 dispersion ``alpha`` (a count law whose
+        :func:`has_dispersion`); 1 leaves them as the network gives them.
 
     Notes
     -----
@@ -62,8 +67,14 @@ class AffineTarget:
     """
 
     def __init__(self, base: Family, shift: float = 0.0, scale: float = 1.0,
-                 spread: float = 1.0):
+                 spread: float = 1.0, dispersion: float = 1.0):
         shift, scale, spread = float(shift), float(scale), float(spread)
+        dispersion = float(dispersion)
+        if not (math.isfinite(dispersion) and dispersion > 0):
+            raise ValueError(f"dispersion must be a finite number > 0; found {dispersion!r}")
+        if dispersion != 1.0 and not has_dispersion(base):
+            raise ValueError(f"family {base.name!r} has no negative-binomial dispersion to "
+                             "widen")  # fmt: skip
         if not (math.isfinite(spread) and spread > 0):
             raise ValueError(f"spread must be a finite number > 0; found {spread!r}")
         if not (math.isfinite(shift) and math.isfinite(scale) and scale > 0):
@@ -80,6 +91,7 @@ class AffineTarget:
             raise ValueError(f"family {base.name!r} is not location-scale and has no spread "
                              "parameter to widen")  # fmt: skip
         self.base, self.shift, self.scale, self.spread = base, shift, scale, spread
+        self.dispersion = dispersion
 
     @property
     def identity(self) -> bool:
@@ -152,11 +164,46 @@ class AffineTarget:
         raw = _float64(raw)
         if self.spread != 1.0 and self.base.spread_power is not None:
             return self.base.widened_raw(raw, self.spread)
+        if self.dispersion != 1.0:
+            return dispersed_raw(raw, self.dispersion)
         return raw
 
     def __repr__(self) -> str:
         spread = "" if self.spread == 1.0 else f", spread={self.spread!r}"
+        spread += "" if self.dispersion == 1.0 else f", dispersion={self.dispersion!r}"
         return f"AffineTarget({self.base!r}, shift={self.shift!r}, scale={self.scale!r}{spread})"
+
+
+def has_dispersion(family: Family) -> bool:
+    """Whether ``family``'s count law is the NB2 whose dispersion ``alpha = softplus(z2)`` is
+    raw output 1: "negative-binomial" and its hurdle and zero-inflated forms."""
+    return getattr(family, "count_family", family.name) == "negative-binomial"
+
+
+def dispersed_raw(raw: ArrayLike, factor: float) -> np.ndarray:
+    """``raw`` (float64, a copy) with output 1 rewritten so that ``alpha = softplus(z2)`` is
+    multiplied by ``factor``, in log space (as ``Family.widened_raw``: no overflow or
+    underflow for raw outputs of +-1e4); the other outputs (the mean, a zero's logit) kept.
+
+    Parameters
+    ----------
+    raw : array-like of shape (n_samples, n_outputs), n_outputs >= 2
+    factor : float > 0
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), float64
+    """
+    from probnn._math import softplus_inverse
+    from probnn.families.base import softplus_scale
+
+    out = np.array(raw, dtype=np.float64)
+    _, log_alpha, _ = softplus_scale(out[:, 1], False)  # exact where softplus underflows
+    log_alpha = log_alpha + math.log(float(factor))
+    out[:, 1] = log_alpha  # softplus^-1(e^v) = v to float precision below e^-30
+    body = log_alpha >= -30.0
+    out[body, 1] = softplus_inverse(np.exp(np.minimum(log_alpha[body], 700.0)))
+    return out
 
 
 def _float64(raw: ArrayLike) -> np.ndarray:

@@ -39,6 +39,7 @@ import numpy as np
 from scipy import special
 
 from probnn._math import log1mexp, student_t_log_norm
+from probnn.distributions.studentt import log1p_square_over_df, standard_log_cdf_sf
 
 __all__ = [
     "log_interval_prob", "log_difference", "location_scale_log_prob",
@@ -197,12 +198,27 @@ class StudentTLaw(_Law):
             tail = 0.5 * np.where(
                 near, special.betaincc(0.5, 0.5 * nu, 1 / (1 + 1 / np.where(near, q, 1.0))),
                 special.betainc(0.5 * nu, 0.5, 1 / (1 + np.where(near, 1.0, q))))
-            return np.where(r < 0, np.log(tail), np.log1p(-tail))
+            out = np.where(r < 0, np.log(tail), np.log1p(-tail))
+        # beyond |r| ~ 1e154 q overflows (tail 0) and below 1e-290 the tail is subnormal: the
+        # log form there (elsewhere these values are unchanged)
+        redo = ((tail < 1e-290) | (np.abs(r) > 1e150)) & np.isfinite(r)
+        if np.any(redo):
+            r_b = np.broadcast_to(r, out.shape)
+            out = np.array(out, dtype=np.float64)
+            out[redo] = standard_log_cdf_sf(nu, r_b[redo])[0]
+        return out
 
     def log_pdf(self, r):
         with np.errstate(over="ignore"):
             q = (r / math.sqrt(self.df)) ** 2
-        return self._log_norm - 0.5 * (self.df + 1) * np.log1p(q)
+        out = self._log_norm - 0.5 * (self.df + 1) * np.log1p(q)
+        # q overflowed to a log density of -inf beyond |r| ~ 1e154: the log form there
+        far = np.isinf(q) & np.isfinite(r)
+        if np.any(far):
+            r_far = np.broadcast_to(np.asarray(r, dtype=np.float64), far.shape)[far]
+            out = np.array(out, dtype=np.float64)
+            out[far] = self._log_norm - 0.5 * (self.df + 1) * log1p_square_over_df(r_far, self.df)
+        return out
 
 
 class _LogisticLaw(_Law):

@@ -1,19 +1,27 @@
-"""The base class of the likelihood heads, and raw-space helpers they share.
+"""The base class of the likelihood heads.
 
 A family turns a network's raw outputs ``raw`` (shape ``(n_samples, n_outputs)``)
 into the parameters of a distribution over the target, and scores a target by
 that distribution's negative log-likelihood (NLL). Everything is computed from
 ``raw`` directly (logits, log rates, softplus-inverse scales), never from
-probabilities that were rounded first.
+probabilities that were rounded first. ``Family``'s methods for censored and interval
+targets are in :mod:`probnn.families._interval_methods` (its base class); the raw-space
+helpers the families share are in :mod:`probnn.families._helpers`, re-exported here.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from probnn._math import softplus_inverse
-from probnn._validation import check_sample_weight, describe_rows, describe_values
+from probnn._validation import check_sample_weight
+# the families (and the network's training loop) import these from here
+from probnn.families._helpers import (  # noqa: F401 - re-exported
+    _SCALE_SERIES_BELOW, Array, _overflow_is_inf, as_1d_target, as_columns, as_raw,
+    as_real_target, as_vector, check_count_target, check_positive_target, reject, resolution,
+    safe_divide, softplus_scale, softplus_sigmoid, weigh_rows, weighted_mean)
+from probnn.families._interval_methods import _SUPPORT_RANGE, IntervalMethods  # noqa: F401
 
 __all__ = ["Family", "SUPPORTS", "TARGET_KINDS", "DISCRETE_KINDS", "LABEL_KINDS"]
 
@@ -37,26 +45,16 @@ DISCRETE_KINDS = ("binary", "classes", "ordered-classes", "count", "integer")
 # The sets a family's distribution lives on (``Family.support``).
 SUPPORTS = ("binary", "classes", "ordered-classes", "count", "positive", "unit-interval", "real")
 
-Array = NDArray[np.floating]
 
-# Below this raw value the softplus scale is computed from its series
-# softplus(z) = e^z - e^{2z}/2 + ...: the next term is below float64 precision.
-_SCALE_SERIES_BELOW = -20.0
-
-# Where the exact NLL exceeds the float range (a residual over an underflowed
-# scale, exp of a huge log rate) the honest result is +inf: no warning for it.
-# Invalid operations (NaN) still warn.
-def _overflow_is_inf() -> np.errstate:
-    return np.errstate(over="ignore", divide="ignore")
-
-
-class Family:
+class Family(IntervalMethods):
     """A likelihood head: raw network outputs -> distribution -> NLL and gradient.
 
     Subclasses set the class attributes, implement :meth:`check_target`,
     :meth:`_n_outputs_for`, :meth:`_loss_gradient`, :meth:`distribution`,
     :meth:`mean`, :meth:`constant_raw` and :meth:`derivation`; the public
-    ``nll`` / ``gradient`` / ``loss_gradient`` share the input handling here.
+    ``nll`` / ``gradient`` / ``loss_gradient`` share the input handling here. The
+    methods for censored and interval targets come from the base class
+    :class:`~probnn.families._interval_methods.IntervalMethods`.
 
     Notes
     -----
@@ -253,164 +251,6 @@ class Family:
         """Per-example NLL (n,) and, if asked, its gradient (n, n_outputs)."""
         raise NotImplementedError
 
-    # ------------------------------------------------------- interval targets
-    @property
-    def models_intervals(self) -> bool:
-        """Whether the family scores censored and interval targets (it has a cdf kernel).
-
-        A family that implements :meth:`_censored_loss_gradient` accepts targets of
-        shape (n_samples, 2) holding ``(lower, upper)``; the others refuse them by name.
-        """
-        return type(self)._censored_loss_gradient is not Family._censored_loss_gradient
-
-    def check_interval_target(self, y: ArrayLike) -> np.ndarray:
-        """Validated ``(lower, upper)`` targets, shape (n_samples, 2), float.
-
-        Each row says ``lower < Y <= upper``; ``lower == upper`` is an exact
-        observation (scored by the density or mass, as a 1-D target is). ``upper =
-        inf`` is right-censored, ``lower = -inf`` (or at or below the lower end of the
-        support, e.g. 0 for positive targets) left-censored, anything else
-        interval-censored. Bounds beyond the support are moved to ``-inf`` / ``+inf``
-        (the same event); bounds of a count family are rounded down to integers
-        (``P(l < Y <= u) = F(floor u) - F(floor l)``).
-
-        Raises
-        ------
-        ValueError
-            If the family has no cdf (naming it), the shape is not (n_samples, 2), a bound
-            is NaN, ``lower > upper``, an exact value is outside the family's targets, or
-            an interval holds no value of the support; naming the values and rows.
-        """
-        if not self.models_intervals:
-            raise ValueError(
-                f"family {self.name!r} does not model censored or interval targets (y of "
-                "shape (n_samples, 2) holding lower and upper bounds): it has no cdf "
-                "kernel; give one target per row, or choose a family that has one ("
-                + ", ".join(_interval_families()) + ")"
-            )
-        y = as_real_target(y, self.name, "numbers (lower and upper bounds)")
-        if y.ndim != 2 or y.shape[1] != 2:
-            raise ValueError(
-                f"{self.name} interval targets must have shape (n_samples, 2) holding "
-                f"(lower, upper); found shape {y.shape}"
-            )
-        y = np.array(y, dtype=np.float64 if y.dtype.itemsize < 8 else y.dtype)
-        lower, upper = y[:, 0], y[:, 1]
-        reject(np.isnan(y).any(axis=1), y, f"{self.name} interval bounds must not be NaN")
-        reject(lower > upper, y, f"{self.name} interval targets need lower <= upper")
-        exact = lower == upper
-        reject(exact & ~np.isfinite(lower), y,
-               f"{self.name} exact targets (lower == upper) must be finite")  # fmt: skip
-        if exact.any():
-            self._check_exact_rows(y, exact)
-        low, high = _SUPPORT_RANGE.get(self.support, (-np.inf, np.inf))
-        cens = ~exact
-        if self.support == "count":
-            with np.errstate(invalid="ignore"):
-                y[cens] = np.floor(y[cens])
-        # at or below the support's lower end: no value is excluded from below
-        y[cens & (lower <= low), 0] = -np.inf
-        y[cens & (upper >= high), 1] = np.inf
-        empty = cens & ((upper <= low) | (lower >= high) | (lower == upper))
-        reject(empty, y, f"{self.name} interval targets must hold some value of the "
-               f"{self.support} support (lower < Y <= upper)")  # fmt: skip
-        return y
-
-    def _check_exact_rows(self, y: np.ndarray, exact: np.ndarray) -> None:
-        """``check_target`` on the exact rows, with the rows named as the user numbers them."""
-        try:
-            self.check_target(y[exact, 0])
-        except ValueError:
-            bad = np.zeros(len(y), dtype=bool)
-            for i in np.flatnonzero(exact):
-                try:
-                    self.check_target(y[i : i + 1, 0])
-                except ValueError:
-                    bad[i] = True
-            reject(bad, y[:, 0], f"{self.name} exact targets (lower == upper) must be valid "
-                   "targets of the family")  # fmt: skip
-            raise
-
-    def censored_nll(
-        self, raw: ArrayLike, lower: ArrayLike, upper: ArrayLike,
-        sample_weight: ArrayLike | None = None,
-    ) -> Array:
-        """Per-example ``-log P(lower < Y <= upper)`` (the density's NLL where equal).
-
-        Parameters
-        ----------
-        raw : ndarray of shape (n_samples, n_outputs) or (n_samples,)
-        lower, upper : array-like of shape (n_samples,)
-            See :meth:`check_interval_target`.
-        sample_weight : array-like of shape (n_samples,), optional
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self._censored_checked(raw, lower, upper, sample_weight, False)[0]
-
-    def censored_loss_gradient(
-        self, raw: ArrayLike, lower: ArrayLike, upper: ArrayLike,
-        sample_weight: ArrayLike | None = None,
-    ) -> tuple[Array, Array]:
-        """:meth:`censored_nll` and its gradient with respect to ``raw`` (same shape)."""
-        return self._censored_checked(raw, lower, upper, sample_weight, True)
-
-    def _censored_checked(self, raw, lower, upper, sample_weight, need_gradient: bool):
-        """Check the bounds and ``raw``, then run :meth:`_interval_loss_gradient`."""
-        y = self.check_interval_target(np.column_stack([np.ravel(lower), np.ravel(upper)]))
-        raw = as_raw(raw)
-        one_d = raw.ndim == 1
-        raw2 = raw[:, None] if one_d else raw
-        if raw2.ndim != 2 or raw2.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"raw outputs must have shape (n_samples, n_outputs) with one row per "
-                f"interval; found shape {raw.shape} for {y.shape[0]} intervals"
-            )
-        self._check_raw_columns(raw2, y[:, 0])
-        with _overflow_is_inf():
-            loss, grad = self._interval_loss_gradient(raw2, y, need_gradient)
-        loss, grad = self._weigh(loss, grad, sample_weight)
-        return loss, (grad[:, 0] if one_d and grad is not None else grad)
-
-    def _interval_loss_gradient(
-        self, raw: Array, y: np.ndarray, need_gradient: bool
-    ) -> tuple[Array, Array | None]:
-        """Kernel for checked interval targets ``y`` (n, 2): exact rows by the density
-        (:meth:`_loss_gradient`), the others by :meth:`_censored_loss_gradient`."""
-        lower, upper = y[:, 0], y[:, 1]
-        exact = lower == upper
-        loss = np.empty(raw.shape[0], dtype=raw.dtype)
-        grad = np.empty_like(raw) if need_gradient else None
-        for rows, kernel, args in (
-            (exact, self._loss_gradient, lambda m: (lower[m].astype(raw.dtype, copy=False),)),
-            (~exact, self._censored_loss_gradient, lambda m: (lower[m], upper[m])),
-        ):
-            if rows.all():
-                part_loss, part_grad = kernel(raw, *args(rows), need_gradient)
-            elif rows.any():
-                part_loss, part_grad = kernel(raw[rows], *args(rows), need_gradient)
-            else:
-                continue
-            loss[rows] = part_loss
-            if need_gradient:
-                grad[rows] = part_grad
-        return loss, grad
-
-    def _censored_loss_gradient(
-        self, raw: Array, lower: np.ndarray, upper: np.ndarray, need_gradient: bool
-    ) -> tuple[Array, Array | None]:  # pragma: no cover - families without a cdf
-        """``-log P(lower < Y <= upper)`` per row (n,) and its gradient (n, n_outputs).
-
-        Contract: ``lower < upper`` in float64 as :meth:`check_interval_target` returns
-        them (``-inf`` / ``+inf`` for absent bounds, never an exact row); results in
-        ``raw``'s dtype. Computed in log space (log-cdf, log-survival and ``log1mexp``
-        of their difference, :mod:`probnn.families._censored`) with the gradient by the
-        chain rule through the family's link.
-        """
-        raise NotImplementedError
-
     # ------------------------------------------------------------ predictions
     def distribution(self, raw: ArrayLike):  # pragma: no cover - abstract
         """The predicted distribution, batch shape ``(n_samples,)``."""
@@ -495,6 +335,11 @@ class Family:
     def get_params(self) -> dict:
         """Constructor parameters (JSON-able), e.g. ``{"scale": 1.0}``."""
         return {}
+
+    def check_given_params(self) -> None:
+        """Raise ValueError where a parameter a user gave (``--family-param``) is one the
+        family takes but training cannot hold; parameters the library fits (a target's own
+        scale, however small) are not checked here."""
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -594,206 +439,3 @@ class Family:
                 _, down = self._loss_gradient(raw - shift, y, True)
             hess[:, j, :] = (up - down) / (2 * step[:, j, None])
         return 0.5 * (hess + hess.transpose(0, 2, 1))
-
-
-# ---------------------------------------------------------------------- helpers
-# The closure of each support, for interval bounds: a bound at or beyond an end
-# excludes nothing (F = 0 below the lower end, 1 above the upper).
-_SUPPORT_RANGE = {
-    "real": (-np.inf, np.inf),
-    "positive": (0.0, np.inf),
-    "unit-interval": (0.0, 1.0),
-    "count": (-1.0, np.inf),  # bounds are floored: P(-1 < Y <= u) = F(u)
-}
-
-
-def _interval_families() -> list[str]:
-    """Names of the families that model interval targets (each registered family is a
-    subclass of Family: read here without importing the registry, which imports this)."""
-    found, todo = [], list(Family.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.name and cls._censored_loss_gradient is not Family._censored_loss_gradient:
-            try:  # a family whose kernel depends on its parameters says so by instance
-                if not cls().models_intervals:
-                    continue
-            except Exception:  # noqa: BLE001 - a family that needs parameters: by class
-                pass
-            found.append(cls.name)
-    return sorted(set(found))
-
-
-def weigh_rows(loss: Array, grad: Array | None, w: Array) -> tuple[Array, Array | None]:
-    """``loss`` (n,) and the rows of ``grad`` (n, k) times checked weights ``w`` (n,), in place."""
-    loss *= w
-    if grad is not None:
-        grad *= w[:, None]
-    return loss, grad
-
-
-def as_raw(raw: ArrayLike) -> Array:
-    """``raw`` as a float array: float32 and float64 kept, anything else float64."""
-    raw = np.asarray(raw)
-    if raw.dtype.kind != "f" or raw.dtype.itemsize > 8:
-        raw = raw.astype(np.float64)
-    elif raw.dtype.itemsize < 4:
-        raw = raw.astype(np.float32)
-    return raw
-
-
-def as_real_target(y: ArrayLike, family: str, what: str = "real numbers") -> np.ndarray:
-    """Targets as a float array; ``ValueError`` naming non-numeric entries."""
-    y = np.asarray(y)
-    if y.dtype.kind == "b":
-        return y.astype(np.float64)
-    if y.dtype.kind in "iu":
-        return y.astype(np.float64)
-    if y.dtype.kind == "f":
-        return y if y.dtype.itemsize in (4, 8) else y.astype(np.float64)
-    try:
-        return y.astype(np.float64)
-    except (TypeError, ValueError):
-        flat = y.ravel()
-        bad = np.array([not _is_number(v) for v in flat]).reshape(y.shape)
-        raise ValueError(
-            f"{family} targets must be {what}; found {describe_values(y[bad].astype(str))} "
-            f"at {describe_rows(bad)}"
-        ) from None
-
-
-def _is_number(v) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def as_1d_target(y: ArrayLike, family: str, what: str) -> np.ndarray:
-    """One target per row: shape (n,) (a single column (n, 1) is flattened)."""
-    y = as_real_target(y, family, what)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(
-            f"{family} targets must have shape (n_samples,); found shape {y.shape}"
-        )
-    return y
-
-
-def check_positive_target(y: ArrayLike, family: str) -> np.ndarray:
-    """Finite targets > 0 of shape (n_samples,); ``ValueError`` naming the others and their rows."""
-    y = as_1d_target(y, family, "positive real numbers")
-    reject(~(np.isfinite(y) & (y > 0)), y, f"{family} targets must be finite and > 0")
-    return y
-
-
-def check_count_target(y: ArrayLike, family: str) -> np.ndarray:
-    """Non-negative integer counts of shape (n_samples,), as floats; ``ValueError`` otherwise."""
-    y = as_1d_target(y, family, "non-negative integer counts")
-    bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
-    reject(bad, y, f"{family} targets must be non-negative integer counts")
-    return y
-
-
-def reject(bad: np.ndarray, y: np.ndarray, message: str) -> None:
-    """Raise ``ValueError("<message>; found <values> at rows [...]")`` if any ``bad``."""
-    if bad.any():
-        raise ValueError(f"{message}; found {describe_values(y[bad])} at {describe_rows(bad)}")
-
-
-def softplus_sigmoid(t: Array, need_sigmoid: bool) -> tuple[Array, Array | None]:
-    """``softplus(t)`` and ``sigmoid(t)`` sharing one ``exp(-|t|)``.
-
-    The same formulas as :mod:`probnn._math`, fused because the training loop
-    wants both on every minibatch.
-    """
-    e = np.exp(-np.abs(t))
-    sp = np.maximum(t, 0)
-    sp += np.log1p(e)
-    if not need_sigmoid:
-        return sp, None
-    inv = 1 / (1 + e)
-    return sp, np.where(t >= 0, inv, e * inv)
-
-
-def resolution(y: np.ndarray) -> float:
-    """The targets' resolution: the smallest gap between two distinct values of ``y`` (0
-    for fewer than two). A value recorded to this resolution stands for a cell that wide,
-    so no density fitted to it need exceed ``1 / resolution`` (the mixture's ``min_scale``,
-    ``probnn.tables.resolution``)."""
-    gaps = np.diff(np.unique(y))
-    return float(gaps.min()) if gaps.size else 0.0
-
-
-def softplus_scale(z: Array, need_gradient: bool) -> tuple[Array, Array, Array | None]:
-    """Scale ``s = softplus(z)``, ``log s``, and ``d log s / dz``, finite for all finite z.
-
-    For ``z`` far below zero ``s`` underflows to 0 (``s ~ e^z``), so ``log s``
-    and ``d log s / dz = sigmoid(z) / s`` come from the series instead:
-    ``log s = z - e^z / 2 + O(e^{2z})`` and ``d log s / dz = 1 - e^z / 2 + O(e^{2z})``.
-
-    Parameters
-    ----------
-    z : ndarray of shape (n_samples,)
-
-    Returns
-    -------
-    scale, log_scale : ndarray of shape (n_samples,)
-    dlog_scale : ndarray of shape (n_samples,) or None
-    """
-    e = np.exp(-np.abs(z))
-    scale = np.maximum(z, 0)
-    scale += np.log1p(e)
-    tail = z < _SCALE_SERIES_BELOW  # there e == exp(z)
-    half_e = 0.5 * e
-    # log(1) in the tail keeps log() away from an underflowed 0; where() discards it.
-    log_scale = np.where(tail, z - half_e, np.log(np.where(tail, 1, scale)))
-    if not need_gradient:
-        return scale, log_scale, None
-    inv = 1 / (1 + e)
-    sig = np.where(z >= 0, inv, e * inv)
-    dlog = np.where(tail, 1 - half_e, sig / np.where(tail, 1, scale))
-    return scale, log_scale, dlog
-
-
-def safe_divide(num: Array, den: Array) -> Array:
-    """``num / den`` with ``0 / 0 = 0`` (a zero residual over an underflowed scale)."""
-    out = np.zeros(np.broadcast(num, den).shape, dtype=np.result_type(num, den))
-    np.divide(num, den, out=out, where=num != 0)
-    return out
-
-
-def weighted_mean(y: np.ndarray, sample_weight: ArrayLike | None, axis: int = 0) -> np.ndarray:
-    """Mean of ``y`` over rows weighted by ``sample_weight`` (checked, positive total)."""
-    w = check_sample_weight(sample_weight, y.shape[0], dtype=np.float64)
-    total = w.sum()
-    if not total > 0:
-        raise ValueError(f"sample_weight must have a positive sum; found {total}")
-    return np.tensordot(w, y, axes=(0, axis)) / total
-
-
-def as_vector(raw: ArrayLike) -> Array:
-    """A one-output ``raw`` of shape (n,) or (n, 1) as shape (n,)."""
-    raw = as_raw(raw)
-    if raw.ndim == 2 and raw.shape[1] == 1:
-        return raw[:, 0]
-    if raw.ndim != 1:
-        raise ValueError(
-            f"raw outputs must have shape (n_samples,) or (n_samples, 1); found shape {raw.shape}"
-        )
-    return raw
-
-
-def as_columns(raw: ArrayLike, k: int, family: str) -> Array:
-    """``raw`` as shape (n, k), with an error naming the expected shape."""
-    raw = as_raw(raw)
-    if k == 1 and raw.ndim == 1:
-        return raw[:, None]
-    if raw.ndim != 2 or raw.shape[1] != k:
-        raise ValueError(
-            f"{family} family expects raw outputs of shape (n_samples, {k}); "
-            f"found shape {raw.shape}"
-        )
-    return raw

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -60,6 +61,9 @@ def censored_location_scale(law, raw: Array, lower, upper, need_gradient: bool,
         grad[:, 1] = -d_log_scale * dlog
     return loss, grad
 
+
+# a given normal-fixed scale s: s^2 and 1 / s^2 are float64 numbers for s in these
+_FIXED_SCALE_RANGE = (2.0**-511, 1.3e154)
 
 _FIXED_TEXT = """\
 Normal family with fixed scale sigma: real y, raw output z, mean mu = z.
@@ -127,6 +131,17 @@ class NormalFixedFamily(Family):
     def get_params(self) -> dict:
         return {"scale": self.scale}
 
+    def check_given_params(self) -> None:
+        """A given scale whose square or reciprocal square leaves float64 (hostile5 F6: 1e300
+        gave 'internal error OverflowError', 1e-300 an infinite loss) is refused; a fitted
+        one, a tiny target's own residual scale, is not."""
+        low, high = _FIXED_SCALE_RANGE
+        if not low <= self.scale <= high:
+            raise ValueError(
+                f"normal-fixed: scale must be in [{low:.2g}, {high:.2g}], where its square and "
+                f"1 / its square (the loss's and its curvature's factors) are float64 numbers; "
+                f"found {self.scale:g}")
+
     def fit_fixed_params(self, raw, y, sample_weight=None) -> dict:
         """``{"scale": sigma}``, sigma's MLE given the means: the weighted residual RMS.
 
@@ -191,8 +206,23 @@ class NormalFixedFamily(Family):
         return _FIXED_LATEX if latex else _FIXED_TEXT
 
     def _raw_hessian(self, raw: Array, y: np.ndarray) -> np.ndarray:
-        """``d2 nll / dz2 = 1 / sigma^2`` for every row, shape (n, 1, 1)."""
-        return np.full((raw.shape[0], 1, 1), 1.0 / self.scale**2)
+        """``d2 nll / dz2 = 1 / sigma^2`` for every row, shape (n, 1, 1).
+
+        ``1 / sigma**2`` where ``sigma**2`` is a normal float; elsewhere ``(1 / sigma) /
+        sigma`` in float64: Python's ``sigma**2`` raised OverflowError above sigma ~ 1.3e154
+        and gave 0 (ZeroDivisionError) below ~1.5e-162, where the float value is 0 (1e-400
+        underflows, at sigma 1e200) and +inf (at 1e-200).
+        """
+        try:
+            square = self.scale**2
+        except OverflowError:
+            square = math.inf
+        if sys.float_info.min <= square < math.inf:  # the value as it always was
+            curvature = 1.0 / square
+        else:
+            with np.errstate(over="ignore", under="ignore"):
+                curvature = np.float64(1.0) / np.float64(self.scale) / np.float64(self.scale)
+        return np.full((raw.shape[0], 1, 1), curvature)
 
 
 _TEXT = """\

@@ -22,6 +22,9 @@ from probnn.families.base import (
 from probnn.families.laplace import weighted_median
 from probnn.families.normal import check_real_target
 
+# the largest df: (df + 1) / 2 must be a float32 number (the loss's factor, in float32 training)
+_DF_MAX = float(np.finfo(np.float32).max) / 2
+
 _TEXT = """\
 Student-t family: real y, raw outputs (z1, z2), mu = z1, sigma = softplus(z2),
                  fixed degrees of freedom nu; r = (y - mu) / sigma.
@@ -94,6 +97,11 @@ class StudentTFamily(Family):
         df = float(df)
         if not (math.isfinite(df) and df > 0):
             raise ValueError(f"df must be a finite number > 0; found {df!r}")
+        if df > _DF_MAX:  # hostile5 F6: df = 1e300 made float32 training's loss inf
+            raise ValueError(
+                f"studentt: df must be at most {_DF_MAX:.2g}, where float32 training still holds "
+                f"(df + 1) / 2 (from about 1e16 on the law is the normal's to float64's digits: "
+                f"use the normal family); found {df:g}")
         self.df = df
         self._log_df = math.log(df)
         # c(nu) = -log normaliser, from _math: the gammaln difference cancels for large df

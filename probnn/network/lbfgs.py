@@ -43,17 +43,31 @@ def fit_lbfgs(trainer, X, y, sw):
     # one BLAS thread where the products over all rows are too small to share (as the
     # minibatch solvers): a second thread's wake-ups cost more than they save there (a
     # mixture-normal GLM on 4,000 rows: 1.5 s wall with 2 threads, 0.6 s with 1, load 6)
-    with blas_threads_for(net.layer_sizes, X.shape[0]), np.errstate(over="ignore"):
-        res = optimize.minimize(
-            fun, start.astype(np.float64), method="L-BFGS-B", jac=True,
-            callback=callback,
-            options={"maxiter": trainer.max_iter, "maxfun": trainer.max_fun,
-                     "gtol": trainer.tol, "ftol": 64 * np.finfo(float).eps},
-        )  # fmt: skip
+    def minimize(w0):
+        with blas_threads_for(net.layer_sizes, X.shape[0]), np.errstate(over="ignore"):
+            return optimize.minimize(
+                fun, w0.astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=callback,
+                options={"maxiter": trainer.max_iter, "maxfun": trainer.max_fun,
+                         "gtol": trainer.tol, "ftol": 64 * np.finfo(float).eps},
+            )  # fmt: skip
+
+    res = minimize(start)
+    # fun sets the weights it scores: here the start's
+    at_start = not np.isfinite(res.fun) and not np.isfinite(fun(start)[0])
+    if at_start and np.any(net.coefs[-1]):
+        # the start itself is past the float range (a Weibull shape ~7e11 turns a 0.1 output
+        # weight into exp(1e10), hostile5 F10): again with the output weights 0, every row at
+        # the output layer's biases (the estimator sets them to the family's constant model)
+        net.coefs[-1][...] = 0.0
+        start = net.copy_params()
+        res = minimize(start)
+        at_start = not np.isfinite(res.fun) and not np.isfinite(fun(start)[0])
     if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
         net.set_params(start)
+        where = " at its start, the constant model: try another family" if at_start else ""
         raise TrainingDivergedError(
-            f"L-BFGS diverged at iteration {res.nit}: the objective became {res.fun}; "
+            f"L-BFGS diverged at iteration {res.nit}: the objective became {res.fun}{where}; "
             "the starting weights were kept"
         )
     net.set_params(res.x)

@@ -330,6 +330,12 @@ def training_rows(estimator) -> list[tuple[str, str, str]]:
         if key == "family_params":
             value = ", ".join(f"{k}={v:g}" for k, v in (value or {}).items()) or "none"
         rows.append((what, str(value), option))
+    # the selection's cross-fitted widening of a negative binomial's dispersion (only where
+    # it was adopted: estimators._widening.cross_fitted_dispersion)
+    dispersion = sorted({float(getattr(m, "dispersion_factor_", 1.0)) for m in members(estimator)})
+    if dispersion != [1.0]:
+        rows.append(("dispersion widened", "factor " + ", ".join(f"{f:.4g}" for f in dispersion),
+                     "select_model(dispersion=True)"))
     if hasattr(estimator, "estimators_"):
         rows.append(("ensemble members", str(len(estimator.estimators_)), "--ensemble"))
         rows.append(("member seeds", ", ".join(str(m.random_state) for m in estimator.estimators_),

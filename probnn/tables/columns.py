@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,15 @@ _THOUSANDS = r"-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d{1,3})(?:\.\d+)?"
 # A decimal comma ("3,616", "-0,5"), after digits grouped by dots only when it is there
 # ("1.234,5"; "1.234" alone is the number 1.234).
 _DECIMAL = r"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+(?:,\d+)?)"
+# Lists of items ("1,2": items 1 and 2) fit the decimal-comma grammar too. A column that would
+# be decimal commas is read as such text when every value with a comma is two whole numbers
+# without a leading zero, the first the smaller (a sorted list), every value without one a
+# whole number, and some number stands first in one value and second in another (items of
+# one set: "1,2", "2,3", "1,3"). Decimals seldom do all of it: a leading 0 ("0,5"), a fraction
+# with one ("1,05") or not above the whole part ("3,2") is a number; heights "1,65", "1,72"
+# put no 1 after a comma, half steps "1,5" .. "4,5" no 5 before one.
+_ITEM_PAIR = re.compile(r"([1-9]\d*),([1-9]\d*)")
+_ITEM = re.compile(r"\d+")
 # ISO dates: one strict pattern (checked first) and the strptime format it stands for.
 _DATE_FORMATS = {
     "%Y-%m-%d": r"\d{4}-\d{2}-\d{2}",
@@ -114,6 +124,70 @@ def _comma_kind(name, convention: str | None, thousands: bool, decimal: bool,
     return "thousands" if thousands else "decimal" if decimal else None
 
 
+class _ItemLists:
+    """Whether a column's text reads as sorted pairs of items (see ``_ITEM_PAIR``), judged
+    from its distinct values in pieces (the whole column, or a streamed scan's chunks)."""
+
+    def __init__(self):
+        self.pairs = True
+        self.first: set[str] = set()
+        self.second: set[str] = set()
+        self.example: str | None = None
+
+    def observe(self, values: Iterable[str]) -> None:
+        """Take a piece's distinct values (text)."""
+        for value in values if self.pairs else ():
+            if "," not in value:
+                if _ITEM.fullmatch(value) is None:
+                    self.stop()
+                continue
+            match = _ITEM_PAIR.fullmatch(value)
+            if match is None or int(match[1]) >= int(match[2]):
+                self.stop()
+                continue
+            self.first.add(match[1])
+            self.second.add(match[2])
+            self.example = self.example or value
+
+    def observe_numbers(self, values: np.ndarray) -> None:
+        """Take a piece pandas read as numbers (no comma in it): whole, not negative."""
+        if self.pairs and not bool(np.all((values >= 0) & (values == np.round(values)))):
+            self.stop()
+
+    def stop(self) -> None:
+        self.pairs = False
+        self.first, self.second = set(), set()
+
+    def lists(self) -> bool:
+        """Every comma a list's, and some item both first and second."""
+        return self.pairs and self.example is not None and bool(self.first & self.second)
+
+
+def _item_list_example(text: pd.Series) -> str | None:
+    """A value with a comma of ``text`` (present values as str) where every value reads as
+    a list of items (:class:`_ItemLists`); None where the text is no such column."""
+    if not text.str.contains(",", regex=False).any():
+        return None
+    items = _ItemLists()
+    items.observe(text.unique())
+    return items.example if items.lists() else None
+
+
+def _warn_item_lists(name, example: str) -> None:
+    """The :class:`~probnn.exceptions.DataWarning` of a column read as text though its commas
+    would be decimal commas; said once per process for the column."""
+    key = ("item lists", name)
+    if not _SAID.first_time(key):
+        return
+    message = DataWarning(
+        f"column {name!r} read as text, not numbers with a decimal comma: each value with a "
+        f"comma ({example!r}) is a sorted pair of whole numbers, and some number stands both "
+        "first and second (lists of items, like '1,2' and '2,3'); to read numbers, write "
+        "them with decimal points (1.2)")
+    message.key = key
+    warnings.warn(message, stacklevel=1)
+
+
 def _comma_number(text: str, kind: str) -> float:
     """One value of a ``kind`` ("thousands" / "decimal") column as a number."""
     if kind == "thousands":
@@ -161,6 +235,10 @@ def _text_kind(column: pd.Series) -> str | None:
         example = _comma_example(column, text) if ambiguous else None
         bad = text.str.contains(",", regex=False) & ~text.str.fullmatch(_THOUSANDS)
         ungrouped = str(text[bad].iloc[0]) if bad.any() else None
+        lists = _item_list_example(text) if decimal else None
+        if lists is not None:  # text, whatever the file's commas are (no error either)
+            _warn_item_lists(column.name, lists)
+            return None
         kind = _comma_kind(column.name, convention, thousands, decimal, example, ungrouped)
         if kind is not None:
             return kind
@@ -339,6 +417,8 @@ def _looks_numeric(column: pd.Series) -> bool:
     present = column.dropna()
     if present.empty:
         return False
+    if all(isinstance(v, str) for v in present) and _item_list_example(present) is not None:
+        return False  # lists of items ("1,2", "1"): text, though some values are numbers
     parsed = pd.to_numeric(present, errors="coerce").notna()
     return bool(parsed.mean() >= 0.5)
 

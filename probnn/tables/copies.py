@@ -21,9 +21,10 @@ import pandas as pd
 
 from probnn.tables.split import _GOLDEN, _mix
 
-__all__ = ["ROW_HASH_CAP", "content_checks", "content_sha256", "copy_groups",
-           "count_training_rows", "distinct_sorted", "first_copies", "row_digests",
-           "training_row_hashes", "with_row_hashes"]  # fmt: skip
+__all__ = ["COPY_SCAN_ROWS", "ContentScan", "CopyScan", "ROW_HASH_CAP", "content_checks",
+           "content_record", "content_sha256", "copies_warning", "copy_groups",
+           "count_training_rows", "distinct_counts", "distinct_sorted", "first_copies",
+           "row_digests", "training_row_hashes", "with_row_hashes"]  # fmt: skip
 
 # The most training-row hashes a model file keeps: 65,536 x 8 bytes = 512 KiB. Above, the
 # distinct training rows of the smallest hashes (a uniform sample, since the hashes are):
@@ -88,21 +89,50 @@ def distinct_sorted(values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
-def training_row_hashes(digests: np.ndarray) -> tuple[np.ndarray, bool]:
+def training_row_hashes(digests: np.ndarray, distinct: bool = False) -> tuple[np.ndarray, bool]:
     """The training rows' distinct digests a model file keeps, sorted, and whether they are
     a sample (more than :data:`ROW_HASH_CAP`: the smallest, a uniform sample).
 
     Parameters
     ----------
     digests : ndarray of uint64, shape (n_train,)
+    distinct : bool, default=False
+        Whether ``digests`` are already distinct and sorted (:func:`distinct_sorted`).
 
     Returns
     -------
     hashes : ndarray of uint64, shape (<= ROW_HASH_CAP,)
     sampled : bool
     """
-    distinct = distinct_sorted(np.asarray(digests, dtype=np.uint64))
-    return distinct[:ROW_HASH_CAP], distinct.size > ROW_HASH_CAP
+    digests = np.asarray(digests, dtype=np.uint64)
+    if not distinct:
+        digests = distinct_sorted(digests)
+    return digests[:ROW_HASH_CAP], digests.size > ROW_HASH_CAP
+
+
+def content_record(columns: list[str], digests: np.ndarray, train: np.ndarray, test: np.ndarray,
+                   copies: bool) -> dict:  # fmt: skip
+    """A model file's record of its table by content (``tables.model._training_data``):
+    the table's digest, its training rows' (:func:`training_row_hashes`), how many held-out
+    rows repeat a training row (what fresh rows of the law do: ``evaluate``'s yardstick),
+    and whether the split was keyed by the rows' digests (their copies kept together).
+
+    Parameters
+    ----------
+    columns : list of str
+    digests : ndarray of uint64, shape (n,)
+        :func:`row_digests` of the table's rows over ``columns``.
+    train, test : ndarray of int
+        The training (early stopping's included) and held-out rows.
+    copies : bool
+    """
+    distinct = distinct_sorted(digests[train])  # (sorted once: the hashes and the repeats)
+    hashes, sampled = training_row_hashes(distinct, distinct=True)
+    repeats = count_training_rows(digests[test], distinct, sampled=False)[0]
+    return {"columns": list(columns), "content_sha256": content_sha256(digests),
+            "held_out_rows": int(np.asarray(test).size), "held_out_repeats": repeats,
+            "copies": bool(copies), **({"copy_key": "digest"} if copies else {}),
+            "row_hashes": hashes, "row_hashes_sampled": sampled}  # fmt: skip
 
 
 def count_training_rows(digests: np.ndarray, hashes: np.ndarray,
@@ -132,28 +162,51 @@ def count_training_rows(digests: np.ndarray, hashes: np.ndarray,
 
 def first_copies(digests: np.ndarray) -> np.ndarray:
     """Each row's key, the row number of the first row of equal digest, shape (n,) int64:
-    the split keys of a table whose copies are kept together (``fit`` and ``evaluate``'s
-    re-derived split by this one rule)."""
+    the split keys of a table whose copies were kept together by a fit before its keys were
+    the digests themselves (a model file without ``copy_key``: ``evaluate`` re-derives them)."""
     _, first, inverse = np.unique(digests, return_index=True, return_inverse=True)
     return first[inverse.reshape(-1)].astype(np.int64)
 
 
-def _pairs(digests: np.ndarray) -> float:
-    """Pairs of rows of equal digest."""
-    counts = np.unique(digests, return_counts=True)[1].astype(np.float64)
+def _pairs(counts: np.ndarray) -> float:
+    """Pairs of rows of equal digest, given each distinct digest's rows."""
+    counts = np.asarray(counts, dtype=np.float64)
     return float(np.sum(counts * (counts - 1.0) / 2.0))
+
+
+def _continuous(values: np.ndarray) -> tuple[bool, bool]:
+    """Of a numeric target's values: (some finite value is not an integer, more than two
+    distinct finite values)."""
+    finite = values[np.isfinite(values)]
+    return bool(np.any(finite != np.round(finite))), distinct_sorted(finite).size > 2
+
+
+def _are_copies(counts: np.ndarray, values: np.ndarray, feature_counts: np.ndarray,
+                share: float = 1.0, feature_share: float = 1.0) -> bool:  # fmt: skip
+    """:func:`copy_groups`' rule on a numeric target of continuous kind, from the rows of
+    each distinct row (``counts``), its target (``values``) and the rows of each distinct
+    feature vector (``feature_counts``); ``share`` and ``feature_share``: the part of the
+    digests' range those were counted on (1: all rows; :class:`CopyScan`'s sample below)."""
+    if not counts.size or counts.max() < 2:
+        return False
+    values = values[np.isfinite(values)]
+    if 2 * distinct_sorted(values).size < values.size:
+        return False
+    return 2 * _pairs(counts) / share >= _pairs(feature_counts) / feature_share
 
 
 def copy_groups(frame: pd.DataFrame, target: str, columns: list[str],
                 digests: np.ndarray) -> np.ndarray | None:  # fmt: skip
-    """Each row's group key, the row number of its first copy, where a table's repeated
-    rows are copies; None where it has none, or its repeats are ties of its law.
+    """Each row's group key, its digest, where a table's repeated rows are copies; None
+    where it has none, or its repeats are ties of its law.
 
     Repeated rows are copies when all of these hold (a law with a density repeats a value
     with probability zero; a count, a class or a height to the inch repeats by its law):
 
-    - the target's kind (:func:`~probnn.tables.targets.target_kinds`) is not one of the
-      registry's ``DISCRETE_KINDS`` (labels, counts, integers): real, positive, unit-interval;
+    - the target is numeric and of a continuous kind: not one of the registry's
+      ``DISCRETE_KINDS`` (:func:`~probnn.tables.targets.target_kinds` of a numeric column
+      says ``binary`` for two distinct values, counts, integers or ordered classes for
+      integers: some value is not an integer and there are more than two);
     - its values seldom tie: the distinct rows hold at least half as many distinct target
       values as there are distinct rows (Galton's children, 14 heights: not);
     - rows that agree on every feature mostly agree on the target too: of the pairs of rows
@@ -164,8 +217,9 @@ def copy_groups(frame: pd.DataFrame, target: str, columns: list[str],
       1/2 lies in the gap.
 
     A split by these keys (``tables.split.row_parts`` of the key, not the row number) keeps
-    a row's copies with it; a table without repeated rows keeps its split (its keys are its
-    row numbers: this returns None).
+    a row's copies with it, and is a streamed fit's, batch by batch (:class:`CopyScan`
+    decides there); a table without repeated rows keeps its split (its keys are its row
+    numbers: this returns None).
 
     Parameters
     ----------
@@ -178,26 +232,178 @@ def copy_groups(frame: pd.DataFrame, target: str, columns: list[str],
 
     Returns
     -------
-    ndarray of int64, shape (n,), or None
+    ndarray of uint64, shape (n,), or None
     """
     column = frame[target]
-    if distinct_sorted(digests).size == digests.size or pd.api.types.is_bool_dtype(column) \
-            or not pd.api.types.is_numeric_dtype(column):  # fmt: skip
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
         return None
-    keys = first_copies(digests)
-    values = column.to_numpy(dtype=np.float64, na_value=np.nan)[np.unique(keys)]
-    values = values[np.isfinite(values)]
-    if 2 * distinct_sorted(values).size < values.size:
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not all(_continuous(values)):
         return None
-    from probnn.families.base import DISCRETE_KINDS
-    from probnn.tables.targets import target_kinds
+    order = np.argsort(digests, kind="stable")
+    ordered = digests[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    if starts.size == digests.size:
+        return None
+    counts = np.diff(np.append(starts, digests.size))
+    features = distinct_counts(row_digests(frame, [c for c in columns if c != target]))
+    return digests if _are_copies(counts, values[order[starts]], features) else None
 
-    if target_kinds(column)[0][0] in DISCRETE_KINDS:  # the registry's integer and label kinds
-        return None
-    features = row_digests(frame, [c for c in columns if c != target])
-    if 2 * _pairs(digests) < _pairs(features):
-        return None
-    return keys
+
+def distinct_counts(digests: np.ndarray) -> np.ndarray:
+    """The rows of each distinct digest (in the digests' order)."""
+    ordered = np.sort(digests)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return np.diff(np.append(starts, ordered.size))
+
+
+def copies_warning(copies: int, estimated: bool = False) -> str:
+    """The one warning line of a fit whose table holds copies (in memory and streamed)."""
+    about = "about " if estimated else ""
+    return (f"warning: {about}{copies:,} rows repeat another row exactly (every column, the "
+            "target's continuous values too), copies rather than draws: each row is kept on one "
+            "side of the split, and of the folds, with its copies")  # fmt: skip
+
+
+# The distinct rows (and distinct feature vectors) a streamed fit counts its copies on: those
+# of the smallest digests, a uniform sample of them (digests are hashes) with every copy of
+# each. A table of fewer distinct rows is counted exactly: the decision of copy_groups in
+# memory; above, the pairs are estimated from the sample (a relative error of about
+# 1/sqrt(distinct rows with a copy in it)). No data chose it: a memory bound, 12 MiB for both
+# samples (24 bytes a digest), the shuffle buffer's rows (streaming.BUFFER_ROWS).
+COPY_SCAN_ROWS = 262_144
+
+
+class _Smallest:
+    """The ``cap`` smallest distinct digests seen, with each one's rows and first value."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.full = int(cap), False
+        self.keys = np.empty(0, dtype=np.uint64)
+        self.counts = np.empty(0, dtype=np.int64)
+        self.values = np.empty(0, dtype=np.float64)
+
+    def add(self, digests: np.ndarray, values: np.ndarray | None = None) -> None:
+        values = np.zeros(digests.size) if values is None else values
+        if self.full:  # only a digest below the largest kept enters
+            keep = digests <= self.keys[-1]
+            digests, values = digests[keep], values[keep]
+        if not digests.size:
+            return
+        first = np.argsort(digests, kind="stable")  # two sorted runs: timsort merges them
+        digests, values = digests[first], values[first]
+        keys = np.concatenate([self.keys, digests])
+        order = np.argsort(keys, kind="stable")  # (a value kept: its first row's)
+        keys = keys[order]
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        ones = np.ones(digests.size, np.int64)
+        counts = np.add.reduceat(np.concatenate([self.counts, ones])[order], starts)
+        values = np.concatenate([self.values, values])[order][starts]
+        keys = keys[starts]
+        if keys.size > self.cap:
+            self.full = True
+            keys, counts, values = keys[:self.cap], counts[:self.cap], values[:self.cap]
+        self.keys, self.counts, self.values = keys, counts, values
+
+    @property
+    def share(self) -> float:
+        """The part of the digests' range counted (1: every digest)."""
+        return (float(self.keys[-1]) + 1.0) / 2.0**64 if self.full else 1.0
+
+
+class CopyScan:
+    """:func:`copy_groups`' decision on a table given in batches, in bounded memory (a
+    streamed fit's first pass: ``tables.streaming``): exact up to ``cap`` distinct rows and
+    distinct feature vectors, above that estimated on the rows of the smallest digests.
+
+    Parameters
+    ----------
+    target : str
+    columns : list of str
+        The columns used, ``target`` among them, in the table's order (those ``probnn fit``
+        digests in memory).
+    cap : int, default=COPY_SCAN_ROWS
+    """
+
+    def __init__(self, target: str, columns: list[str], cap: int = COPY_SCAN_ROWS) -> None:
+        self.target, self.columns = target, list(columns)
+        self.features = [c for c in self.columns if c != target]
+        self.rows, self.numeric, self.fraction, self.several = 0, True, False, False
+        self._whole, self._features = _Smallest(cap), _Smallest(cap)
+        self._seen = np.empty(0)  # up to three distinct finite target values
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Count a batch's rows (a frame holding ``columns``)."""
+        self.rows += frame.shape[0]
+        column = frame[self.target]
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            self.numeric = False
+        if not self.numeric:
+            return
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = values[np.isfinite(values)]
+        self.fraction |= bool(np.any(finite != np.round(finite)))
+        if not self.several:  # (as _continuous on every value so far)
+            self._seen = distinct_sorted(np.concatenate([self._seen, finite]))[:3]
+            self.several = self._seen.size > 2
+        self._whole.add(row_digests(frame, self.columns), values)
+        self._features.add(row_digests(frame, self.features))
+
+    @property
+    def copies(self) -> bool:
+        """Whether the table's repeated rows are copies (:func:`copy_groups` not None)."""
+        return self.numeric and self.fraction and self.several and _are_copies(
+            self._whole.counts, self._whole.values, self._features.counts,
+            self._whole.share, self._features.share)  # fmt: skip
+
+    def warning(self) -> str:
+        """:func:`copies_warning` of the rows that repeat another (estimated beyond ``cap``)."""
+        distinct = self._whole.keys.size / self._whole.share
+        return copies_warning(int(round(self.rows - distinct)), self._whole.full)
+
+
+class ContentScan:
+    """:func:`content_record` of a table given in batches, in bounded memory (a streamed
+    fit's last pass): the digests' SHA-256 updated batch by batch, the training rows' distinct
+    digests of the :data:`ROW_HASH_CAP` smallest, and the held-out rows' as many, whose
+    common range counts the held-out rows that repeat a training row (exact while neither
+    holds more: the record of a fit in memory, field for field).
+
+    Parameters
+    ----------
+    columns : list of str
+        The columns a fit in memory digests (the table's, in its order, less those dropped).
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = list(columns)
+        self._sha = hashlib.sha256()
+        self._train, self._test = _Smallest(ROW_HASH_CAP), _Smallest(ROW_HASH_CAP)
+        self._n_test = 0
+
+    def add(self, frame: pd.DataFrame, held_out: np.ndarray) -> None:
+        """A batch's rows (a frame holding ``columns``) and which of them are held out."""
+        digests = row_digests(frame, self.columns)
+        self._sha.update(np.asarray(digests, dtype="<u8").tobytes())
+        self._train.add(digests[~held_out])
+        self._test.add(digests[held_out])
+        self._n_test += int(np.count_nonzero(held_out))
+
+    def record(self, copies: bool) -> dict:
+        """The model file's record by content, as :func:`content_record` writes it."""
+        hashes, sampled = self._train.keys, self._train.full
+        edge = min(hashes[-1] if sampled else np.uint64(2**64 - 1),
+                   self._test.keys[-1] if self._test.full else np.uint64(2**64 - 1))
+        within = self._test.keys <= edge  # (both counted in full up to the edge)
+        checked = int(self._test.counts[within].sum())
+        found = np.isin(self._test.keys[within], hashes)
+        repeats = int(self._test.counts[within][found].sum())
+        if checked < self._n_test:  # the range's share of the held-out rows, scaled
+            repeats = int(round(repeats * self._n_test / max(checked, 1)))
+        return {"columns": self.columns, "content_sha256": self._sha.hexdigest(),
+                "held_out_rows": self._n_test, "held_out_repeats": repeats,
+                "copies": bool(copies), **({"copy_key": "digest"} if copies else {}),
+                "row_hashes": hashes, "row_hashes_sampled": bool(sampled)}  # fmt: skip
 
 
 def content_checks(record: dict) -> dict:
@@ -217,6 +423,7 @@ def content_checks(record: dict) -> dict:
         "held_out_rows": whole,
         "held_out_repeats": lambda v: whole(v) and v <= record.get("held_out_rows", -1),
         "copies": lambda v: isinstance(v, bool),
+        "copy_key": lambda v: v in (None, "digest"),  # (absent: keys by first copy, older)
         "row_hashes_sampled": lambda v: isinstance(v, bool),
     }  # fmt: skip
 

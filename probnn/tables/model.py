@@ -568,6 +568,7 @@ class TabularModel:
         if getattr(estimator, "n_features_in_", width) != width:
             raise DataError(f"expected the network to take the {width} features the model "
                             f"file's preprocessing makes; it takes {estimator.n_features_in_}")  # fmt: skip
+        _check_agrees(str(meta["family"]), meta.get("classes"), estimator)
         return cls(
             target=str(meta["target"]), family=str(meta["family"]),
             preprocessor=preprocessor, estimator=estimator, classes=meta.get("classes"),
@@ -576,6 +577,23 @@ class TabularModel:
             censoring=Censoring.from_meta(meta["censoring"]) if "censoring" in meta else None,
             target_parser=_target_parser(meta.get("target_parser")),  # absent from older files
         )  # fmt: skip
+
+
+def _check_agrees(family: str, classes, estimator) -> None:
+    """Refuse a model file whose family or class labels contradict its network (ValueError):
+    a hand-edited description would otherwise predict by one law and read targets by another,
+    or index labels past their end."""
+    inner = getattr(estimator, "estimator_", estimator)  # a Laplace posterior's network
+    names = {getattr(getattr(m, "family_", None), "name", family)
+             for m in getattr(inner, "estimators_", None) or [inner]}  # an ensemble's members
+    if names != {family}:
+        raise ValueError(f"expected family {family!r}, as the model file names it, to be its "
+                         f"network's; found {', '.join(sorted(map(repr, names)))}")  # fmt: skip
+    n_classes = len(getattr(inner, "classes_", ()))
+    if is_classifier_family(family) != isinstance(classes, list) or \
+            (isinstance(classes, list) and len(classes) != n_classes):  # fmt: skip
+        raise ValueError(f"expected one class label per class of the network ({n_classes}); "
+                         f"found {len(classes) if isinstance(classes, list) else repr(classes)}")
 
 
 # the split rules ``probnn fit`` records (``probnn.cli.SPLIT_PERMUTATION`` / ``SPLIT_ROW_HASH``)

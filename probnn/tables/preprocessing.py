@@ -203,6 +203,14 @@ class Preprocessor:
         -------
         ndarray of shape (n_rows, n_features_out), float64
         """
+        if not isinstance(frame, pd.DataFrame):  # e.g. a loaded AutoRegressor given an array
+            shown = ", ".join(repr(c) for c in self.columns_[:5])
+            more = f" and {len(self.columns_) - 5} more" if len(self.columns_) > 5 else ""
+            raise TypeError(
+                f"a tabular model reads a pandas DataFrame with the columns it was trained on "
+                f"({shown}{more}); found {type(frame).__name__}: wrap an array as "
+                f"pd.DataFrame(X, columns=[...]) in that order"
+            )
         missing = [c for c in self.columns_ if c not in frame.columns]
         if missing:
             raise DataError(

@@ -17,9 +17,9 @@ from probnn._validation import describe_values, name_data_rows
 from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
                                    FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
-                                   _is_dates, _none_hint, _numeric_values, _parse_text,
-                                   _refuse_nested, _warn_identifier_dropped,
-                                   _warn_spelling_variants)  # fmt: skip
+                                   _is_dates, _ItemLists, _none_hint, _numeric_values,
+                                   _parse_text, _refuse_nested, _warn_identifier_dropped,
+                                   _warn_item_lists, _warn_spelling_variants)  # fmt: skip
 from probnn.tables.sources import SEPARATOR_ATTR, UNNAMED_ATTR, _located_rows, _rows
 
 if TYPE_CHECKING:  # (the preprocessor imports this module: its type only, for the hints)
@@ -89,6 +89,7 @@ class _ColumnScan:
         self.labels: set | None = set()  # its distinct values while they are all distinct
         self.aside: str | None = None  # "label" (a row label) or "empty": not a feature
         self.ungrouped: str | None = None  # the first value with a comma, not grouped
+        self.items = _ItemLists()  # whether its commas are lists of items ("1,2")
         self.dates = dict.fromkeys(_DATE_FORMATS, True)
         self.parser: str | None = None
         self.numeric = False
@@ -123,6 +124,7 @@ class _ColumnScan:
             values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~absent]
             self.thousands = self.thousands and bool(np.all(np.abs(values) < 1000))
             self.decimal = self.decimal and bool(np.all(values == np.round(values)))
+            self.items.observe_numbers(values)
             self.dates = dict.fromkeys(self.dates, False)
             self.parsed += n - missing
             return
@@ -149,6 +151,7 @@ class _ColumnScan:
                 self.ungrouped = str(text[bad].iloc[0])
             if self.decimal:
                 self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
+                self.items.observe(text)
             if not self.comma:
                 self.convention = _convention(column)
             if text.str.contains(",", regex=False).any():
@@ -221,15 +224,24 @@ class _ColumnScan:
             if self.example is not None:
                 value, count, files = self.example
                 example = (value, name_data_rows(self.comma_rows, count, files))
+            if self._item_lists():  # text, whatever the file's commas are (no error either)
+                _warn_item_lists(self.name, self.items.example)
+                return None
             kind = _comma_kind(self.name, self.convention, self.thousands, self.decimal, example,
                                self.ungrouped)
             if kind is not None:
                 return kind
         return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
 
+    def _item_lists(self) -> bool:
+        """Text of lists of items ("1,2"), which the decimal-comma grammar also fits."""
+        return self.textual and self.all_str and self.comma and self.decimal and self.items.lists()
+
     def looks_numeric(self) -> bool:
         """:func:`_looks_numeric` of the whole column."""
         present = self.rows - self.missing
+        if self._item_lists():
+            return False
         return not self.textual or (present > 0 and 2 * self.parsed >= present)
 
     def identifier(self) -> bool:

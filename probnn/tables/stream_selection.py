@@ -86,6 +86,9 @@ class SampleSelection:
         self._keys = np.empty(0, dtype=np.uint64)
         self.selection = None
         self.line = ""
+        # the columns whose digests key the table's copies (fit_stream sets them where its
+        # rows hold copies): the selection's folds then keep a row's copies on one side
+        self.group_columns: list[str] | None = None
 
     def __len__(self) -> int:
         return int(self._keys.size)
@@ -145,6 +148,11 @@ class SampleSelection:
         from probnn.selection import CAPACITY_WORDS, select_model
 
         sample = self.frame()
+        groups = {}
+        if self.group_columns is not None:  # (as select_model's groups in memory)
+            from probnn.tables.copies import row_digests
+
+            groups = {"groups": row_digests(sample, self.group_columns)}
         with warnings.catch_warnings(), unsaid():
             # the model select_model fits last (the choice, on the sample) is not the one
             # the stream trains: its warnings (an L-BFGS budget) would speak of another fit
@@ -158,7 +166,8 @@ class SampleSelection:
             self.selection = select_model(sample.drop(columns=[self.target]),
                                           sample[self.target], seed=self.seed, say=self.say,
                                           point_mass="density", ensemble=1, kinds=kinds,
-                                          classes=classes, **self.select_params)  # fmt: skip
+                                          classes=classes, **groups,
+                                          **self.select_params)  # fmt: skip
         chosen = f"chose {self.selection.family} {CAPACITY_WORDS[self.selection.capacity]}"
         rows = (f"all {n_fit:,} training rows" if len(sample) >= n_fit else
                 f"a sample of {len(sample):,} of the {n_fit:,} training rows")  # fmt: skip

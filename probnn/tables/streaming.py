@@ -10,7 +10,10 @@ On a :class:`~probnn.tables.sources.TableSource`:
   one chunk: the fit in memory; :mod:`probnn.tables.stream_chunks`).
   Every row's part (training, validation for early stopping, held out for testing) is a
   hash of its row number and the seed (:func:`probnn.tables.split.row_parts`):
-  reproducible, stateless, and no second copy of the data. The preprocessing equals, bit
+  reproducible, stateless, and no second copy of the data. Where whole rows of a
+  continuous target repeat (copies: :class:`~probnn.tables.copies.CopyScan` in the first
+  pass), of its digest instead, so a row's copies share its part, as ``probnn fit`` in
+  memory keeps them (``tables.copies.copy_groups``). The preprocessing equals, bit
   for bit, what :meth:`Preprocessor.fit <probnn.tables.preprocessing.Preprocessor.fit>`
   learns from the same rows in memory
   (:class:`probnn.tables.preprocessing.PreprocessorScan`).
@@ -94,6 +97,9 @@ class StreamFit:
         by half a pseudo-count of every class. None otherwise.
     target_parser : str or None
         How a regression target's text was read (``TabularModel.target_parser``).
+    content : dict
+        The model file's record of the table by content (``tables.copies.ContentScan``, as
+        ``probnn fit`` in memory records it): ``evaluate`` knows its rows in another file.
     """
 
     rows: dict = field(default_factory=dict)
@@ -109,13 +115,37 @@ class StreamFit:
     dtype: str | None = None
     unseen_labels: str | None = None
     target_parser: str | None = None
+    content: dict = field(default_factory=dict)
+
+
+def _first_pass(source: TableSource, columns: list[str], impute: bool, parts_of, copies):
+    """The first pass: the preprocessing's and the target's kinds observed (on the rows
+    not held out, the target on all), each part's rows counted, and ``copies``
+    (a :class:`~probnn.tables.copies.CopyScan`, or None) offered every row."""
+    target = columns[-1]
+    preprocessor = Preprocessor(impute=impute)
+    scan = preprocessor.scan(columns[:-1], exact_median=True)
+    target_scan = TargetScan(max_distinct=100_000, name=target)
+    counts = {TRAIN: 0, VALIDATION: 0, TEST: 0}
+    categories: list | None | bool = False  # an ordered column's order: its first batch's
+    for batch in source.batches(columns):
+        parts = parts_of(batch)
+        if categories is False:
+            categories = ordered_categories(batch.frame[target])
+        for part in counts:
+            counts[part] += int(np.sum(parts == part))
+        fit_rows = batch.frame[parts != TEST]
+        _located(batch, lambda: (scan.observe(fit_rows), target_scan.observe(batch.frame[target])))
+        if copies is not None:
+            copies.add(batch.frame)
+    return preprocessor, scan, target_scan, counts, categories
 
 
 def _learn_preprocessing(source: TableSource, target: str, features: list[str], impute: bool,
                          parts_of: Callable[[Batch], np.ndarray], family: str, info: StreamFit,
                          levels: Sequence[str] | None = None, training: dict | None = None,
                          choose_fraction: Callable[[str, int], float] | None = None,
-                         sample=None):  # fmt: skip
+                         sample=None, announce: Callable[[str], None] = print):  # fmt: skip
     """The first passes: the preprocessing (on training and validation rows), the target's
     kind (on all rows, as ``probnn fit`` infers a family) and its statistics. The held-out
     rows are checked here too (features, target, class labels), so that every bad value
@@ -137,20 +167,17 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
 
     check_target_column(source.columns_frame(), target)
     training = training or {}
-    preprocessor = Preprocessor(impute=impute)
-    scan = preprocessor.scan(features, exact_median=True)
-    target_scan = TargetScan(max_distinct=100_000, name=target)
     columns = [*features, target]
-    counts = {TRAIN: 0, VALIDATION: 0, TEST: 0}
-    categories: list | None | bool = False  # an ordered column's order: its first batch's
-    for batch in source.batches(columns):
-        parts = parts_of(batch)
-        if categories is False:
-            categories = ordered_categories(batch.frame[target])
-        for part in counts:
-            counts[part] += int(np.sum(parts == part))
-        fit_rows = batch.frame[parts != TEST]
-        _located(batch, lambda: (scan.observe(fit_rows), target_scan.observe(batch.frame[target])))
+    copies = parts_of.copy_scan(target)
+    preprocessor, scan, target_scan, counts, categories = _first_pass(
+        source, columns, impute, parts_of, copies)  # fmt: skip
+    if copies is not None and copies.copies:  # keyed by their digests, as in memory: again
+        announce(copies.warning())
+        parts_of.keyed = copies.columns
+        preprocessor, scan, target_scan, counts, categories = _first_pass(
+            source, columns, impute, parts_of, None)  # fmt: skip
+        if sample is not None:  # (the selection's folds keep a row's copies on one side)
+            sample.group_columns = copies.columns
     info.rows = {"train": counts[TRAIN], "validation": counts[VALIDATION], "test": counts[TEST],
                  "all": sum(counts.values())}  # fmt: skip
     check_parts(counts[TRAIN], counts[TEST], source.path)
@@ -200,7 +227,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     # does: the fitted rows' values counted (bounded: tables.resolution.StreamedHeap)
     heaps = (StreamedHeap() if not classifier and needs_floor(family, training.get("family_params"))
              else None)  # fmt: skip
-    for batch in source.batches([target]):
+    for batch in source.batches(parts_of.read([target])):
         parts = parts_of(batch)
         counts[TRAIN] += int(np.sum(parts == TRAIN))
         counts[VALIDATION] += int(np.sum(parts == VALIDATION))
@@ -231,7 +258,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     info.rows.update(train=counts[TRAIN], validation=counts[VALIDATION])
     while scan.median_columns:
         scan.begin_median_pass()
-        for batch in source.batches(features):
+        for batch in source.batches(parts_of.read(features)):
             fit_rows = batch.frame[parts_of(batch) != TEST]
             _located(batch, lambda: scan.add_median(fit_rows))
         scan.end_median_pass()
@@ -374,7 +401,8 @@ def fit_stream(
         raise DataError(f"--drop names column(s) {', '.join(map(repr, unknown))} not in the data; "
                         f"found columns {', '.join(map(repr, source.columns[:20]))}")  # fmt: skip
     features = [c for c in source.columns if c != target and c not in drop]
-    parts_of = _parts_function(seed, test_fraction, 0.0)
+    # (the columns a fit in memory digests: its rows' copies, if any, kept on one side)
+    parts_of = _Parts(seed, test_fraction, 0.0, [c for c in source.columns if c not in drop])
     estimator_params = {**estimator_params, "n_iter_no_change": patience, "tol": tol,
                         "batch_size": batch_size, "solver": estimator_params.get("solver")}
     if not early_stopping:
@@ -402,7 +430,7 @@ def fit_stream(
     started = time.perf_counter()
     preprocessor, family, classes, moments, floored, untrained = _learn_preprocessing(
         source, target, features, impute, parts_of, family, info, levels, estimator_params,
-        choose_fraction, sample)  # fmt: skip
+        choose_fraction, sample, announce or say)  # fmt: skip
     if floored is not None:  # the mixture's floor on a heaped target (tables.resolution)
         estimator_params = {**estimator_params, "family_params": floored}
     info.preprocessing_seconds = time.perf_counter() - started
@@ -533,9 +561,13 @@ def fit_stream(
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
     n_test = n_train = 0
+    from probnn.tables.copies import ContentScan
+
+    content = ContentScan(parts_of.columns)  # the model file's record of the rows' values
     with tallied(model.preprocessor):  # held-out rows far outside the range: one warning
         for batch in source.batches(columns):
             parts = parts_of(batch)
+            content.add(batch.frame, parts == TEST)
             test = batch.frame[parts == TEST]
             if len(test):
                 y = _located(batch, lambda: model.encode_target(test))
@@ -549,22 +581,48 @@ def fit_stream(
                 trains.append(train.iloc[: REPORT_ROWS - n_train])
                 n_train += len(trains[-1])
     info.metrics = running.result()
+    info.content = content.record(parts_of.keyed is not None)
     info.test_sample = pd.concat(tests, ignore_index=True)
     info.train_sample = pd.concat(trains, ignore_index=True)
     return model, info
 
 
 class _Parts:
-    """``parts_of(batch)``: each row's part by the row hash (:func:`row_parts`). Which rows
-    are held out for testing never depends on ``validation_fraction``, which a streamed fit
-    settles after its first pass (by the family and the rows, as a fit in memory)."""
+    """``parts_of(batch)``: each row's part by the row hash (:func:`row_parts`) of its row
+    number, or where the table's rows hold copies (``keyed``: the columns, set by
+    :meth:`copy_scan`'s decision) of its digest, as ``probnn fit`` in memory keeps a row's
+    copies on one side (``tables.copies.copy_groups``). Which rows are held out for testing
+    never depends on ``validation_fraction``, which a streamed fit settles after its first
+    pass (by the family and the rows, as a fit in memory)."""
 
-    def __init__(self, seed: int, test_fraction: float, validation_fraction: float):
+    def __init__(self, seed: int, test_fraction: float, validation_fraction: float,
+                 columns: list[str] | None = None):  # fmt: skip
         self.seed, self.test_fraction = seed, test_fraction
         self.validation_fraction = validation_fraction
+        self.columns, self.keyed = columns, None
+
+    def copy_scan(self, target: str):
+        """The first pass's :class:`~probnn.tables.copies.CopyScan` (None: no columns)."""
+        from probnn.tables.copies import CopyScan
+
+        return None if self.columns is None else CopyScan(target, self.columns)
+
+    def read(self, columns: list[str]) -> list[str]:
+        """``columns`` and those the parts are keyed by."""
+        return columns + [c for c in self.keyed or () if c not in columns]
 
     def __call__(self, batch: Batch) -> np.ndarray:
-        return row_parts(batch.rows, self.seed, self.test_fraction, self.validation_fraction)
+        if self.keyed is None:
+            keys = batch.rows
+        else:
+            from probnn.tables.copies import row_digests
+
+            keys = row_digests(batch.frame, self.keyed)
+        return row_parts(keys, self.seed, self.test_fraction, self.validation_fraction)
+
+
+def _parts_function(seed: int, test_fraction: float, validation_fraction: float) -> _Parts:
+    return _Parts(seed, test_fraction, validation_fraction)
 
 
 def _selection_params(params: dict) -> dict:
@@ -572,10 +630,6 @@ def _selection_params(params: dict) -> dict:
     given (None: the default, but a prior of None, none), as ``probnn fit`` passes them in
     memory."""
     return {k: v for k, v in params.items() if (v is not None or k == "prior") and k != "progress"}
-
-
-def _parts_function(seed: int, test_fraction: float, validation_fraction: float) -> _Parts:
-    return _Parts(seed, test_fraction, validation_fraction)
 
 
 def _streaming_estimator(family, classes, moments, hidden, epochs, seed, parts_of, params):
@@ -635,13 +689,18 @@ def predict_stream(model, source: TableSource, write: Callable[[str], None], *,
     return n
 
 
-def _kept(batch: Batch, keep: Callable[[np.ndarray], np.ndarray] | None) -> pd.DataFrame:
-    """The batch's rows that ``keep`` (row numbers in the table -> bool mask) keeps."""
-    return batch.frame if keep is None else batch.frame[keep(batch.rows)]
+def _kept(batch: Batch, keep: Callable[..., np.ndarray] | None) -> pd.DataFrame:
+    """The batch's rows that ``keep`` (row numbers in the table -> bool mask; and the rows
+    themselves where ``keep.needs_frame``) keeps."""
+    if keep is None:
+        return batch.frame
+    if getattr(keep, "needs_frame", False):
+        return batch.frame[keep(batch.rows, batch.frame)]
+    return batch.frame[keep(batch.rows)]
 
 
 def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
-                    keep: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[dict, int]:  # fmt: skip
+                    keep: Callable[..., np.ndarray] | None = None) -> tuple[dict, int]:  # fmt: skip
     """Held-out metrics of ``model`` over the rows of ``source`` (:class:`RunningMetrics`).
 
     Parameters
@@ -651,7 +710,9 @@ def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
     coverage : float
     keep : callable, optional
         ``keep(rows) -> bool mask`` of the rows to score, given their numbers in the table
-        (uint64, shape (n,)): the rows a fit held out, on its own data. None: every row.
+        (uint64, shape (n,)): the rows a fit held out, on its own data. With a true
+        attribute ``needs_frame``, ``keep(rows, frame)``, given the rows too (a fit that
+        kept a row's copies together split by their values). None: every row.
 
     Returns
     -------
@@ -672,7 +733,7 @@ def evaluate_stream(model, source: TableSource, *, coverage: float = 0.9,
 
 
 def head_rows(source: TableSource, n: int = REPORT_ROWS,
-              keep: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.DataFrame:  # fmt: skip
+              keep: Callable[..., np.ndarray] | None = None) -> pd.DataFrame:  # fmt: skip
     """The first ``n`` rows of ``source`` that ``keep`` keeps (all: None): a report's sample."""
     frames, have = [], 0
     for batch in source.batches():

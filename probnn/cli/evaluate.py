@@ -18,24 +18,27 @@ def _held_out_filter(record: dict, keys=None):
     """``keep(rows, frame=None) -> bool mask``: which of the rows (0-based numbers in the
     table, the order ``fit`` read them in; ``frame``: those rows) the fit recorded in
     ``record`` held out; ``keys``: each row's key for the hash where the fit kept a row's
-    copies together by their first copy (:func:`_copy_keys`, an older file). A fit that
-    keyed them by their digests (``copy_key``) needs ``frame``: they are its rows'."""
+    copies together (:func:`_copy_keys`). A fit that keyed them by their digests
+    (``copy_key``), given no ``keys``, needs ``frame``: the digests are of its rows (a
+    streamed table, read a batch at a time)."""
     import numpy as np
 
     seed, fraction, n = record["seed"], record["test_fraction"], record["rows"]
     if record["split"] != SPLIT_PERMUTATION:
         from probnn.tables.split import TEST, row_parts
 
-        by_digest = record.get("copies") and record.get("copy_key") == "digest"
+        by_digest = keys is None and record.get("copies") and record.get("copy_key") == "digest"
 
         def keep(rows, frame=None):  # held out: the row's (or its key's) hash below test_fraction
             rows = np.asarray(rows, dtype=np.int64)
-            if by_digest:
+            if keys is not None:
+                hashed = keys[rows]
+            elif by_digest:
                 if frame is None:
                     raise ValueError("the rows' values are needed: the fit kept copies together")
                 hashed = _digests(record, frame)
             else:
-                hashed = rows if keys is None else keys[rows]
+                hashed = rows
             return row_parts(hashed.astype(np.uint64), seed, fraction, 0.0) == TEST
 
         keep.needs_frame = bool(by_digest)  # (evaluate_stream then gives it the rows too)
@@ -102,11 +105,13 @@ def _digests(record: dict, frame):
 
 
 def _copy_keys(record: dict, digests):
-    """Each row's split key where the fit kept a row's copies together by their first copy
-    (the row number of its first copy: an older file), else None (none, or keyed by the
-    rows' digests: :func:`_held_out_filter`)."""
-    if not record.get("copies") or record.get("copy_key") == "digest":
+    """Each row's split key where the fit kept a row's copies together (``digests``: the
+    rows' in the fit's columns): the digest itself (``copy_key`` "digest"), or the row number
+    of its first copy (an older file); None where it kept none."""
+    if not record.get("copies"):
         return None
+    if record.get("copy_key") == "digest":
+        return digests
     from probnn.tables.copies import first_copies
 
     return first_copies(digests)
@@ -205,9 +210,10 @@ def _cmd_evaluate(args) -> int:
             if frame.shape[0] != record["rows"]:
                 raise DataError(f"expected the {record['rows']:,} rows {args.model} was fitted "
                                 f"on in {args.data} (same SHA-256); read {frame.shape[0]:,}")  # fmt: skip
-            older = record.get("copies") and record.get("copy_key") != "digest"
-            keep = _held_out_filter(record, _copy_keys(record, digests()) if older else None)
-            frame = frame[keep(range(frame.shape[0]), frame)]
+            # (a fit that kept copies together hashed their keys: the digests computed once)
+            keep = _held_out_filter(record, _copy_keys(record, digests())
+                                    if record.get("copies") else None)  # fmt: skip
+            frame = frame[keep(range(frame.shape[0]))]
         elif digests() is not None and digests().size:
             from probnn.tables.copies import count_training_rows
 

@@ -86,7 +86,12 @@ def distinct_sorted(values: np.ndarray) -> np.ndarray:
     ordered = np.sort(np.asarray(values).reshape(-1))
     if not ordered.size:
         return ordered
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    return ordered[_run_starts(ordered)]
+
+
+def _run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of the sorted ``ordered`` starts (int indices)."""
+    return np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
 
 
 def training_row_hashes(digests: np.ndarray, distinct: bool = False) -> tuple[np.ndarray, bool]:
@@ -242,7 +247,7 @@ def copy_groups(frame: pd.DataFrame, target: str, columns: list[str],
         return None
     order = np.argsort(digests, kind="stable")
     ordered = digests[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    starts = _run_starts(ordered)
     if starts.size == digests.size:
         return None
     counts = np.diff(np.append(starts, digests.size))
@@ -253,7 +258,7 @@ def copy_groups(frame: pd.DataFrame, target: str, columns: list[str],
 def distinct_counts(digests: np.ndarray) -> np.ndarray:
     """The rows of each distinct digest (in the digests' order)."""
     ordered = np.sort(digests)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    starts = _run_starts(ordered)
     return np.diff(np.append(starts, ordered.size))
 
 
@@ -295,7 +300,7 @@ class _Smallest:
         keys = np.concatenate([self.keys, digests])
         order = np.argsort(keys, kind="stable")  # (a value kept: its first row's)
         keys = keys[order]
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        starts = _run_starts(keys)
         ones = np.ones(digests.size, np.int64)
         counts = np.add.reduceat(np.concatenate([self.counts, ones])[order], starts)
         values = np.concatenate([self.values, values])[order][starts]

@@ -48,7 +48,8 @@ def importance_table(model, held_out, *, seed: int = 0) -> Table | None:
     if rows.shape[0] < 2 or not features:
         return None
     exact_work = rows.shape[0] * len(features) * (1 + N_REPEATS * len(features))
-    wide = _wide_importance(model, rows, features, seed) if exact_work > WORK_BUDGET else None
+    wide = (_wide_importance(model, rows, features, seed, exact_work)
+            if exact_work > WORK_BUDGET else None)  # fmt: skip
     if wide is not None:
         imp, parameters, baseline_values, how = wide
     else:
@@ -76,9 +77,10 @@ def importance_table(model, held_out, *, seed: int = 0) -> Table | None:
                  note=note, key="importance")  # fmt: skip
 
 
-def _wide_importance(model, rows, features: list[str], seed: int):
+def _wide_importance(model, rows, features: list[str], seed: int, exact_work: int):
     """The grouped search of :mod:`probnn.report._importance_groups` on as many of ``rows``
-    as the work budget allows; ``(importances, parameters, baseline, how)``, or None where
+    as the work budget allows (``exact_work``: what one column at a time would read, said in
+    the note); ``(importances, parameters, baseline, how)``, or None where
     the encoded layout is not the preprocessor's known one (the exact path then runs)."""
     import numpy as np
     import pandas as pd
@@ -90,7 +92,6 @@ def _wide_importance(model, rows, features: list[str], seed: int):
     bound = groups.prediction_bound(len(features), N_REPEATS)
     n_rows = min(rows.shape[0], max(groups.MIN_ROWS, WORK_BUDGET // (bound * n_encoded)))
     all_rows = rows.shape[0]
-    exact_work = all_rows * len(features) * (1 + N_REPEATS * len(features))
     rows = rows.iloc[:n_rows]
     encoded = model.transform(rows)
     blocks = groups.encoded_blocks(model.preprocessor, encoded.shape[1])

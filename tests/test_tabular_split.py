@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from probnn.exceptions import DataError
 from probnn.tables.sources import TableSource, read_table
 from probnn.tables.split import TEST, row_parts, split_rows
-from probnn.tables.streaming import _parts_function
+from probnn.tables.streaming import _Parts
 
 
 @settings(max_examples=200, deadline=None)
@@ -42,7 +42,7 @@ def test_a_one_row_table_cannot_be_split():
 
 def _held_out_ids_streamed(path, batch_rows: int, seed: int, fraction: float) -> list[int]:
     """The ``id`` of every row a streamed fit holds out, read batch by batch."""
-    parts_of = _parts_function(seed, fraction, 0.1)  # fit_stream's own rule
+    parts_of = _Parts(seed, fraction, 0.1)  # fit_stream's own rule
     ids = []
     for batch in TableSource(path, batch_rows=batch_rows).batches():
         ids += batch.frame["id"][parts_of(batch) == TEST].tolist()

@@ -621,10 +621,6 @@ class _Parts:
         return row_parts(keys, self.seed, self.test_fraction, self.validation_fraction)
 
 
-def _parts_function(seed: int, test_fraction: float, validation_fraction: float) -> _Parts:
-    return _Parts(seed, test_fraction, validation_fraction)
-
-
 def _selection_params(params: dict) -> dict:
     """``select_model``'s network options from ``fit_stream``'s estimator parameters: those
     given (None: the default, but a prior of None, none), as ``probnn fit`` passes them in

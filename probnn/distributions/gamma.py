@@ -99,12 +99,9 @@ class Gamma(Distribution):
         ys = np.where(inside, y, 1.0)
         log_k = np.log(k)
         c, _ = shape_terms(k, log_k, False)
-        u = ys * (beta / k)
-        w = u - 1.0
-        small = np.abs(w) < 0.1
-        near = -w * w * _log1pmx_over_sq(np.where(small, w, 0.0))
-        far = w - (np.log(ys) + np.log(beta) - log_k)  # (log u without forming u: it may underflow)
-        out = -c - k * np.where(small, near, far) - np.log(ys)
+        w = ys * (beta / k) - 1.0
+        # (log u without forming u: it may underflow)
+        out = -c - k * _minus_log1p(w, np.log(ys) + np.log(beta) - log_k) - np.log(ys)
         return np.where(inside, out, -np.inf)
 
     def _cdf(self, y):
@@ -168,11 +165,16 @@ def _log_ratio_gap(y: NDArray[np.float64], mean: float) -> NDArray[np.float64]:
     ``log y - log mean`` replaces ``log1p(d)`` below ``d = -1/2`` (``1 + d`` may round to 0).
     """
     d = (y - mean) / mean
-    small = np.abs(d) < 0.1
-    near = -d * d * _log1pmx_over_sq(np.where(small, d, 0.0))
-    far = np.where(d < -0.5, d - (np.log(y) - np.log(mean)),
-                   d - np.log1p(np.where(small, 0.0, np.maximum(d, -0.5))))  # fmt: skip
-    return np.where(small, near, far)
+    return _minus_log1p(d, np.where(d < -0.5, np.log(y) - np.log(mean),
+                                    np.log1p(np.maximum(d, -0.5))))  # fmt: skip
+
+
+def _minus_log1p(x: NDArray[np.float64], log1p_x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``x - log(1 + x)`` (``x > -1``) without cancelling: a series where ``|x| < 0.1``,
+    elsewhere ``x - log1p_x``, the caller's ``log(1 + x)`` (formed from logs where ``1 + x``
+    itself would round or underflow)."""
+    small = np.abs(x) < 0.1
+    return np.where(small, -x * x * _log1pmx_over_sq(np.where(small, x, 0.0)), x - log1p_x)
 
 
 def fit_mean_shape(y: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[float, float]:

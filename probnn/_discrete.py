@@ -25,7 +25,6 @@ from probnn._math import log1mexp
 __all__ = ["integer_log_prob"]
 
 _LN2 = float(np.log(2.0))
-_LOG_STDTR_TINY = float(np.log(1e-290))  # below it stdtr's tail is subnormal (digits lost)
 
 
 def _standard_log_cdf(dist, z: np.ndarray) -> np.ndarray:
@@ -39,13 +38,13 @@ def _standard_log_cdf(dist, z: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             return np.where(z <= 0, z - _LN2, np.log1p(-0.5 * np.exp(-np.abs(z))))
     if isinstance(dist, StudentT):
-        from probnn.distributions.studentt import standard_log_cdf_sf
+        from probnn.distributions.studentt import _SQUARE_SAFE, _STDTR_TINY, standard_log_cdf_sf
 
         df = np.asarray(dist.df, dtype=np.float64)
         with np.errstate(divide="ignore"):
             out = np.log(special.stdtr(df, z))
         # stdtr is 0 beyond |z| ~ 1e154 and subnormal below 1e-290: the log form there
-        redo = (out < _LOG_STDTR_TINY) | (np.abs(z) > 1e150)
+        redo = (out < np.log(_STDTR_TINY)) | (np.abs(z) > _SQUARE_SAFE)
         if np.any(redo):
             df_b, z_b = np.broadcast_arrays(df, z)
             out = np.array(np.broadcast_to(out, z_b.shape), dtype=np.float64)

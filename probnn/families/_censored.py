@@ -39,7 +39,8 @@ import numpy as np
 from scipy import special
 
 from probnn._math import log1mexp, student_t_log_norm
-from probnn.distributions.studentt import log1p_square_over_df, standard_log_cdf_sf
+from probnn.distributions.studentt import (_SQUARE_SAFE, _STDTR_TINY, log1p_square_over_df,
+                                           standard_log_cdf_sf)
 
 __all__ = [
     "log_interval_prob", "log_difference", "location_scale_log_prob",
@@ -201,7 +202,7 @@ class StudentTLaw(_Law):
             out = np.where(r < 0, np.log(tail), np.log1p(-tail))
         # beyond |r| ~ 1e154 q overflows (tail 0) and below 1e-290 the tail is subnormal: the
         # log form there (elsewhere these values are unchanged)
-        redo = ((tail < 1e-290) | (np.abs(r) > 1e150)) & np.isfinite(r)
+        redo = ((tail < _STDTR_TINY) | (np.abs(r) > _SQUARE_SAFE)) & np.isfinite(r)
         if np.any(redo):
             r_b = np.broadcast_to(r, out.shape)
             out = np.array(out, dtype=np.float64)

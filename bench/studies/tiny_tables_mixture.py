@@ -59,13 +59,16 @@ def run_case(case) -> dict:
     finally:
         _folds._held_out_parts = original
     lo, hi = Xtr.min(0), Xtr.max(0)
+    net = float(m.score_nll(Xte, yte))  # the estimator's predictive (since s38: the mixture)
+    members, m.fold_members_ = list(getattr(m, "fold_members_", [])), []  # all rows alone:
     log_p = [np.asarray(f.predict_dist(Xte).log_prob(yte), dtype=np.float64)
              for f in [m, *captured["folds"]]]  # fmt: skip
     mixture = -(logsumexp(np.array(log_p), axis=0) - np.log(len(log_p))).mean()
+    single, clamped = (float(m.score_nll(x, yte)) for x in (Xte, np.clip(Xte, lo, hi)))
+    m.fold_members_ = members
     return dict(src=src, group=group, table=name, seed=seed, n=len(ytr), truth=truth,
                 constant=float(-stats.norm.logpdf(yte, ytr.mean(), ytr.std()).mean()),
-                net=float(m.score_nll(Xte, yte)),
-                clamped=float(m.score_nll(np.clip(Xte, lo, hi), yte)),
+                net=net, single=single, clamped=clamped,
                 mixture=float(mixture), folds=[float(-lp.mean()) for lp in log_p[1:]],
                 epochs=int(m.n_iter_),
                 outside=float(np.mean(np.any((Xte < lo) | (Xte > hi), axis=1))))

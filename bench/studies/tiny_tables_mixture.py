@@ -10,7 +10,8 @@ Cases: ``tiny_tables.py``'s yacht subsamples (seeds 0-9, where yacht 8 was seen)
 was seen there; neither rule was chosen on them: both are textbook rules, not tuned).
 
 Run: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m bench.studies.tiny_tables_mixture
-PART PARTS > F.jsonl``; ``--summarise FILES``.
+PART PARTS > F.jsonl``; ``--summarise FILES``; ``--compare BEFORE AFTER`` (one file each, the
+same cases, before and after the mixture was built into ``MLPRegressor``: session 38).
 """
 
 from __future__ import annotations
@@ -95,7 +96,35 @@ def summarise(rows) -> str:
     return "\n".join(lines)
 
 
+def compare(before, after) -> str:
+    """Before (main: ``net`` the fit on all rows alone, ``mixture`` the mixture scored after
+    the fact with the folds' own learned scales) against after (``net``: the estimator's
+    mixture, its members treated as the fit on all rows), paired by case."""
+    keys = ["src", "table", "seed"]
+    df = pd.DataFrame(before).merge(pd.DataFrame(after), on=keys, suffixes=("", "_after"))
+    df["set"] = np.where(df.src == "tt", "study (yacht 0-9)", "unseen (tiny_tables_scale)")
+
+    def ms(s):
+        return f"{s.mean():.3g} ± {s.std(ddof=1) / np.sqrt(len(s)):.2g} ({s.max():.3g})"
+
+    lines = ["| set | table | cases | constant | before: network | s37's mixture | after | "
+             "after - constant | after < before | > constant + 0.5: before / s37 / after |",
+             "|" + "---|" * 10]
+    groups = list(df.groupby(["set", "table"], sort=False)) + [
+        (("all", ""), df), (("unseen", "all"), df[df.src == "ts"])]
+    for (s, table), g in groups:
+        worse = "/".join(str(int(((g[k] - g.constant) > 0.5).sum()))
+                         for k in ("net", "mixture", "net_after"))  # fmt: skip
+        lines.append(f"| {s} | {table} | {len(g)} | {ms(g.constant)} | {ms(g.net)} | "
+                     f"{ms(g.mixture)} | {ms(g.net_after)} | {ms(g.net_after - g.constant)} | "
+                     f"{int((g.net_after < g.net).sum())} | {worse} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--compare"]:
+        print(compare(json_lines(sys.argv[2]), json_lines(sys.argv[3])))
+        sys.exit(0)
     if sys.argv[1:2] == ["--summarise"]:
         print(summarise(json_lines(*sys.argv[2:])))
         sys.exit(0)

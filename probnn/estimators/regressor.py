@@ -701,7 +701,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Distribution
             The family's distribution with batch shape (n_samples,), e.g.
             ``Normal(loc, scale)``, in the units of ``y`` (also when the
-            target was standardised for training).
+            target was standardised for training); below the early-stopping
+            threshold a ``Mixture`` of it and the fold networks' (``_folds``).
         """
         raw = self._raw(X)
         return fold_distribution(self, X, raw)

@@ -167,7 +167,20 @@ def test_wrappers_of_a_tiny_tables_regressor(tiny):
     factor = calibrated.scale_factor_
     np.testing.assert_allclose([c.scale for c in dist.components], factor * scale, rtol=1e-6)
     # an ensemble of such regressors: the equal mixture of their mixtures
-    ensemble = EnsembleRegressor(MLPRegressor(), n_members=2, random_state=0).fit(X, y)
+    small = MLPRegressor(hidden_layer_sizes=(8,), max_iter=50)  # (kept short: the wiring)
+    ensemble = EnsembleRegressor(small, n_members=2, random_state=0).fit(X, y)
     members = [m._nll_per_row(X_new, y_new) for m in ensemble.estimators_]
     expected = np.log(2) - logsumexp(-np.array(members), axis=0)
     assert ensemble.score_nll(X_new, y_new) == pytest.approx(expected.mean(), rel=1e-9)
+
+
+def test_probnn_predict_writes_each_components_parameters(tiny):
+    from probnn.tables.model import _parameter_columns
+
+    X, y, model = tiny
+    dist = model.predict_dist(X[:4])
+    columns = _parameter_columns(model, dist)
+    assert list(columns) == [f"{p}_{k}" for k in range(1, 7) for p in ("loc", "scale")]
+    for k, component in enumerate(dist.components, 1):
+        np.testing.assert_array_equal(columns[f"loc_{k}"], component.loc)
+        np.testing.assert_array_equal(columns[f"scale_{k}"], component.scale)

@@ -17,7 +17,7 @@ from probnn.estimators._base import (
 )
 from probnn.estimators._auto import resolve_training
 from probnn.estimators._folds import applies as fold_rule_applies
-from probnn.estimators._folds import bound_scale, cross_validated_epochs
+from probnn.estimators._folds import bound_scale, cross_validated_epochs, fold_distribution, fold_mean, fold_nll
 from probnn.estimators._state import register_state
 from probnn.estimators._target import check_resolution, weighted_shift_scale
 from probnn.estimators._widening import scale_factor
@@ -604,6 +604,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             self._head = head.base  # the network's outputs, whatever the targets' layout
         # a tiny table (_folds): one scale for every x, or the learned one bounded below
         self.scale_floor_ = None if folds is None else bound_scale(self, folds, X, y_fit, w, head)
+        self.fold_members_ = list(folds.members) if folds else []  # the predictive's (_folds)
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
         self.scale_factor_ = (1.0 if incremental else folds.factor if folds
@@ -690,7 +691,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         ndarray of shape (n_samples,)
         """
         raw = self._raw(X)  # first: raises NotFittedError on an unfitted estimator
-        return self._predictive.mean(raw)
+        return fold_mean(self, X, raw)
 
     def predict_dist(self, X: ArrayLike):
         """The predicted distribution of ``y`` for each row of ``X``.
@@ -700,10 +701,11 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Distribution
             The family's distribution with batch shape (n_samples,), e.g.
             ``Normal(loc, scale)``, in the units of ``y`` (also when the
-            target was standardised for training).
+            target was standardised for training); below the early-stopping
+            threshold a ``Mixture`` of it and the fold networks' (``_folds``).
         """
         raw = self._raw(X)
-        return self._predictive.distribution(raw)
+        return fold_distribution(self, X, raw)
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval holding ``y`` with probability ``coverage``.
@@ -747,7 +749,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
             )
         # -log p(y) = -log p_std((y - shift) / scale) + log(scale)
-        return self._predictive.nll(raw, y)
+        return fold_nll(self, X, raw, y)
 
     # ------------------------------------------------------------ model files
     def _export_extra(self) -> dict:

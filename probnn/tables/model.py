@@ -646,16 +646,18 @@ def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
     member's number appended (``loc_1``, ``scale_1``, ``loc_2``, ...): its
     prediction is their equal mixture.
     """
+    from probnn.estimators._folds import fold_parameter_columns  # (a tiny table's mixture)
+
     family = getattr(estimator, "family_", None)
     if family is not None:
-        return family.parameter_columns(dist)
+        return fold_parameter_columns(estimator, family, dist)
     inner = getattr(estimator, "estimator_", None)  # a posterior over one network's weights
     if inner is not None:
         columns = getattr(estimator, "parameter_columns", None)
         return columns(dist) if columns else inner.family_.parameter_columns(dist)
     columns = {}
     for k, (member, component) in enumerate(zip(estimator.estimators_, dist.components), 1):
-        for name, values in member.family_.parameter_columns(component).items():
+        for name, values in fold_parameter_columns(member, member.family_, component).items():
             columns[f"{name}_{k}"] = values
     return columns
 

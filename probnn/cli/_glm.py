@@ -21,7 +21,7 @@
   log-scale, linear in x, extrapolates (1e6-1e67 nats a row on 39 of 80 subsample and
   synthetic splits of ``tiny_tables.md``), and the command's own held-out rows are a handful.
 
-* ``--family NAME`` with a network (in memory, no ``--posterior``) is scored against that
+* ``--family NAME`` with a network (in memory) is scored against that
   family's GLM, the selection's (fitted as ``--hidden none`` would fit it, on the same
   training rows), on the same held-out rows, and a console warning says when the network is
   worse by more than noise (:func:`network_glm_warning`); skipped, and said, on tables where
@@ -207,8 +207,8 @@ def network_glm_warning(args, model, train, held_out, family: str, censoring=Non
     generalised linear model fitted on ``train`` (the same rows the network was given) by
     more than :data:`GLM_CHECK_SE` paired standard errors; None otherwise.
 
-    Only for a network (hidden layers) of an explicit ``--family`` in memory without
-    ``--posterior`` (whose predictive scores as a whole, not by row); the GLM is the
+    Only for a network (hidden layers; an ensemble of them, or with ``--posterior
+    laplace`` its predictive) of an explicit ``--family`` in memory; the GLM is the
     selection's (``selection._capacity_params``: L-BFGS, the command's prior, and below
     ``selection.EVIDENCE_BELOW`` rows of exact targets the evidence's strength), as
     ``--hidden none`` fits it. Where its cost passes :data:`GLM_CHECK_CELLS` it is not
@@ -242,8 +242,7 @@ def network_glm_warning(args, model, train, held_out, family: str, censoring=Non
     from probnn.selection import EVIDENCE_BELOW, _capacity_params
     from probnn.tables.model import TabularModel
 
-    if (args.family == "auto" or is_linear(model.estimator) or model.posterior != "none"
-            or len(held_out) < 2):  # fmt: skip
+    if args.family == "auto" or is_linear(model.estimator) or len(held_out) < 2:
         return None
     first = members(model.estimator)[0]
     cells = len(train) * (np.asarray(first.coefs_[0]).shape[0] + 1) * np.asarray(
@@ -266,16 +265,28 @@ def network_glm_warning(args, model, train, held_out, family: str, censoring=Non
                                    impute=args.impute, levels=args.levels, censoring=censoring,
                                    **known, **params)  # fmt: skip
             y = model.encode_target(held_out)
-            diff = model.nll_rows(held_out, y) - glm.nll_rows(held_out, glm.encode_target(held_out))
-    except (DataError, ValueError):
+            net = _nll_rows(model, held_out, y)
+            diff = net - glm.nll_rows(held_out, glm.encode_target(held_out))
+    except (DataError, ValueError, ArithmeticError):  # (a GLM these rows refuse: no advice)
         return None
     if not np.all(np.isfinite(diff)):
         return None
     gap, se = float(np.mean(diff)), float(np.std(diff, ddof=1)) / math.sqrt(diff.size)
     if not gap > GLM_CHECK_SE * se:
         return None
-    nll = float(np.mean(model.nll_rows(held_out, y)))
-    return (f"warning: the network's held-out NLL {nll:.4f} is worse than the {family} "
+    nll, n = float(np.mean(net)), len(members(model.estimator))
+    what = "network's" if n == 1 else f"{n}-network ensemble's"
+    return (f"warning: the {what} held-out NLL {nll:.4f} is worse than the {family} "
             f"generalised linear model's {nll - gap:.4f} (no hidden layer, fitted on the same "
             f"training rows; by {gap:.4f} nats per example, paired standard error {se:.2g} over "
             f"the {diff.size:,} held-out rows): try --hidden none, or --family auto")
+
+
+def _nll_rows(model, frame, y):
+    """Each row's NLL under ``model``: its predictive's where it is wrapped in a Laplace
+    posterior (exact targets only: ``TabularModel.fit``), else :meth:`TabularModel.nll_rows`."""
+    import numpy as np
+
+    if model.posterior == "none":
+        return model.nll_rows(frame, y)
+    return -np.asarray(model.predict_dist(frame).log_prob(y), dtype=np.float64)

@@ -337,9 +337,11 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
         if warning:
             print(warning)
     check = facts.pop("glm_check", None)  # (not the report's: a console line)
-    warning = check() if check is not None else None
-    if warning:
-        print(warning)
+    if check is not None:
+        with _model_kept(out, "comparing the network with its GLM"):
+            warning = check()
+        if warning:
+            print(warning)
     warning = _coverage_far_below(metrics, n_test, args.coverage)
     if warning:
         print(warning)

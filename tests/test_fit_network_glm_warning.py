@@ -126,3 +126,20 @@ def test_above_the_cost_ceiling_the_glm_is_not_fitted_and_that_is_said(tmp_path,
     said = [t for t in printed.splitlines() if "not compared with the normal-fixed" in t]
     assert len(said) == 1 and "above the check's 1e+01" in said[0], printed
     assert LINE.search(printed) is None
+
+
+@pytest.mark.parametrize("option, who", [(["--ensemble", "2"], "2-network ensemble's"),
+                                         (["--posterior", "laplace"], "network's")])
+def test_an_ensemble_and_a_laplace_predictive_are_scored_as_printed(tmp_path, capsys, option,
+                                                                    who):
+    # their rows' NLLs (a mixture of members; the posterior's predictive) average to the
+    # held-out figure the command prints, which evaluate computes by its own path
+    frame, data = _linear_table(tmp_path)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--family", "normal-fixed",
+                             "--hidden", "4", "--epochs", "3", *option,
+                             "--out", tmp_path / "m.safetensors", "--quiet")  # fmt: skip
+    assert code == 0, err
+    line = [t for t in printed.splitlines() if "generalised linear model's" in t]
+    assert len(line) == 1 and line[0].startswith(f"warning: the {who} held-out NLL "), printed
+    nll = float(re.search(r"held-out NLL (\S+) is worse", line[0]).group(1))
+    assert nll == pytest.approx(_metric(printed, "NLL (nats per example)"), abs=1e-4)

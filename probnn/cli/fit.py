@@ -11,7 +11,8 @@ from probnn.cli._common import (_check_output_file, _check_report_dir, _check_ro
                                 _end_of_training, _inside, _print_metrics, _progress, _read,
                                 _runs_elsewhere, _say, _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
-from probnn.cli._glm import checks_glm_by_folds, default_solver, glm_fold_warning, settle_glm
+from probnn.cli._glm import (checks_glm_by_folds, default_solver, glm_fold_warning,
+                             network_glm_warning, settle_glm)  # fmt: skip
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
                                 _check_levels, _cluster, _estimator_params, _family_params,
                                 _in_memory_only, _streams)  # fmt: skip
@@ -226,6 +227,9 @@ def _cmd_fit(args) -> int:
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})"
                        + (f"; {unseen}" if unseen else ""))  # fmt: skip
+    if not select:  # an explicit family's network against its GLM (cli._glm; only printed)
+        facts["glm_check"] = lambda: network_glm_warning(
+            args, model, frame.iloc[train], held_out, family, censoring, family_params, classes)
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
 
 
@@ -330,6 +334,12 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
         with _model_kept(out, "scoring the best constant model"):
             facts["constant"] = constant_model(model, facts["train"], facts["held_out"])
         warning = _worse_than_constant(model, float(metrics["nll_nats"]), facts["constant"][0])
+        if warning:
+            print(warning)
+    check = facts.pop("glm_check", None)  # (not the report's: a console line)
+    if check is not None:
+        with _model_kept(out, "comparing the network with its GLM"):
+            warning = check()
         if warning:
             print(warning)
     warning = _coverage_far_below(metrics, n_test, args.coverage)

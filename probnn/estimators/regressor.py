@@ -15,11 +15,13 @@ from probnn._validation import InstanceOf, Options
 from probnn.estimators._base import (
     BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
 )
+from probnn.estimators import _last_layer
 from probnn.estimators._auto import resolve_training
 from probnn.estimators._folds import applies as fold_rule_applies
 from probnn.estimators._folds import bound_scale, cross_validated_epochs
 from probnn.estimators._state import register_state
-from probnn.estimators._target import check_resolution, weighted_shift_scale
+from probnn.estimators._target import (check_resolution, regression_family_name,
+                                       weighted_shift_scale)
 from probnn.estimators._widening import scale_factor
 
 __all__ = ["MLPRegressor"]
@@ -256,6 +258,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         effective count): a factor too small costs more than one too large, and
         on a few dozen rows the estimate is uncertain. On validation rows of the
         UCI sets it gained 0.002-0.016 nats (``bench/studies/single_overconfidence.md``).
+    predictive : {"auto", "plug-in"}, default="auto"
+        "auto": where the family's linearised predictive is closed form (Normal, Laplace,
+        Student-t) the output layer's weight uncertainty is added to ``predict_dist`` and
+        the scores: a Laplace posterior over those weights, fitted with the network and
+        stored (:mod:`probnn.estimators._last_layer`; ``bench/studies/uci_single.md``).
+        "plug-in": the network's own distribution at its fitted weights.
     Attributes
     ----------
     coefs_, intercepts_, loss_curve_, best_loss_, validation_scores_,
@@ -293,12 +301,15 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     scale_floor_ : float or None
         Below 40 rows, the least raw scale output on the training rows, under
         which none is predicted; None elsewhere.
+    predictive_ : {"last-layer", "plug-in"}
+        What ``predict_dist`` gives; ``last_layer_prior_precision_`` the evidence's lambda.
     """
 
     _parameter_constraints: dict = {
         **BaseNetworkEstimator._parameter_constraints,
         "recalibrate": [Options("auto", True, False)],
         "recalibrate_estimate": [Options("posterior", "mle")],
+        "predictive": [Options("auto", "plug-in")],
         # "auto": sized by the data (the rule above)
         **{name: [Options("auto"), *BaseNetworkEstimator._parameter_constraints[name]]
            for name in ("max_iter", "n_iter_no_change", "early_stopping")},
@@ -346,6 +357,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         standardize_target=_DEFAULT["standardize_target"],
         recalibrate=_DEFAULT["recalibrate"],
         recalibrate_estimate=_DEFAULT["recalibrate_estimate"],
+        predictive=_DEFAULT["predictive"],
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -382,6 +394,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self.standardize_target = standardize_target
         self.recalibrate = recalibrate
         self.recalibrate_estimate = recalibrate_estimate
+        self.predictive = predictive
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
@@ -464,31 +477,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     def _family_name(self) -> str:
         """The registry name of the family to fit (``family``, or the one ``loss`` names)."""
-        from probnn.families import FAMILIES, default_family
-
-        if self.loss is not None:
-            by_loss = {cls.sklearn_loss: name for name, cls in FAMILIES.items()
-                       if cls.sklearn_loss and not cls.is_classifier}  # fmt: skip
-            if self.loss not in by_loss:
-                raise ValueError(
-                    f"loss must be {', '.join(repr(k) for k in sorted(by_loss))} or None; "
-                    f"found {self.loss!r}"
-                )
-            if self.family is not None:
-                raise ValueError(
-                    f"give either loss or family, not both; found loss={self.loss!r} and "
-                    f"family={self.family!r}"
-                )
-            return by_loss[self.loss]
-        if self.family is None:
-            return default_family("real")
-        regression = sorted(name for name, cls in FAMILIES.items() if not cls.is_classifier)
-        if self.family not in regression:
-            raise ValueError(
-                f"MLPRegressor family must be one of {', '.join(regression)}; "
-                f"found {self.family!r}"
-            )
-        return self.family
+        return regression_family_name(self.family, self.loss)
 
     def _standardizes(self, family) -> bool:
         """Whether a fresh fit of ``family`` standardises the target (checks the setting)."""
@@ -611,6 +600,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self.dispersion_factor_ = 1.0  # (set after the fit: _widening.set_dispersion_factor)
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
+        _last_layer.fit_posterior(self, X, y_fit, w, not (incremental or interval or stream))
         return self
 
     def _validate_X(self, X, y, reset: bool):
@@ -702,8 +692,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             ``Normal(loc, scale)``, in the units of ``y`` (also when the
             target was standardised for training).
         """
-        raw = self._raw(X)
-        return self._predictive.distribution(raw)
+        dist = _last_layer.predictive_dist(self, X)
+        return self._predictive.distribution(self._raw(X)) if dist is None else dist
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval holding ``y`` with probability ``coverage``.
@@ -746,10 +736,22 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             raise ValueError(
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
             )
+        dist = None if y.ndim == 2 else _last_layer.predictive_dist(self, X)
+        if dist is not None:
+            return -np.asarray(dist.log_prob(y), dtype=np.float64)
         # -log p(y) = -log p_std((y - shift) / scale) + log(scale)
         return self._predictive.nll(raw, y)
 
     # ------------------------------------------------------------ model files
+    def _export_state(self) -> tuple[dict, dict]:
+        arrays, meta = super()._export_state()
+        _last_layer.export(self, arrays, meta)
+        return arrays, meta
+
+    def _import_state(self, arrays: dict, meta: dict) -> None:
+        super()._import_state(arrays, meta)
+        _last_layer.restore(self, arrays, meta)
+
     def _export_extra(self) -> dict:
         extra = {"target_scaling": {"shift": float(self.target_shift_),
                                     "scale": float(self.target_scale_)}}  # fmt: skip

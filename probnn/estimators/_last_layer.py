@@ -1,0 +1,144 @@
+"""MLPRegressor's default predictive: the output layer's weight uncertainty (Laplace).
+
+With ``predictive="auto"`` (the default) a fit ends by putting a Gaussian over the output
+layer's ``(n_hidden + 1) * n_outputs`` weights, as ``LaplaceApproximation(est,
+**probnn.defaults.TABLE_LAPLACE)`` does over the same network (:mod:`probnn.network.ggn`: the
+full generalised Gauss-Newton matrix on the rows given to ``fit``, the prior precision of
+largest Laplace evidence, the output biases' prior flat), and predicts with its linearised
+predictive: the fitted family's Normal, Laplace or Student-t, scale widened so that its
+variance grows by the linearised variance of the location (after the recalibrated
+``scale_factor_``). The mean (``predict``) is the network's own.
+
+Where it applies: a family whose linearised predictive is closed form (location-scale,
+predicting a Normal, Laplace or Student-t: "normal", "normal-fixed", "laplace", "studentt";
+never a count or positive family, so never a Monte Carlo mixture), exact targets, a ``fit``
+(not ``partial_fit`` nor a streamed fit, whose rows are not all in memory), and a posterior
+that costs little: its multiply-adds ``n k d^2`` at most ``_FREE_MULTIPLY_ADDS`` (a few
+seconds) or a tenth of training's (about ``6 P n`` an epoch, ``P`` the weights). Elsewhere,
+with ``predictive="plug-in"``, or where the posterior precision is singular, the network's
+own distribution (``predictive_ == "plug-in"``).
+
+The covariance is stored in the model file (``last_layer_covariance``, with
+``last_layer.prior_precision`` in the metadata); a file without them predicts plug-in, as
+before. Sits below :mod:`probnn.laplace` (which it does not import).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from sklearn.utils.validation import validate_data
+
+from probnn.network import ggn
+from probnn.network.jacobian import parameter_index
+
+Array = np.ndarray
+
+# A posterior of at most this many multiply-adds (n k d^2) is always computed: seconds on one
+# core (the default network on 20,000 rows needs 4e8); above, at most a tenth of training's.
+_FREE_MULTIPLY_ADDS = 2**33
+_TRAINING_SHARE = 0.1
+_MAX_WEIGHTS = 4096  # the covariance's 8 d^2 bytes: 128 MiB
+
+
+def _closed_form(view) -> bool:
+    from probnn.distributions import Laplace, Normal, StudentT
+
+    probe = view.family.distribution(np.zeros((1, view.network.layer_sizes[-1])))
+    return bool(view.training_family.location_scale) and isinstance(
+        probe, (Normal, Laplace, StudentT))
+
+
+def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
+    """Set ``est.predictive_`` and, where the posterior applies, its covariance.
+
+    Parameters
+    ----------
+    est : MLPRegressor, fitted (``_set_predictive`` done)
+    X : ndarray of shape (n, n_features)
+        The rows the network was fitted on.
+    y_fit : ndarray of shape (n,)
+        Their targets as the network was trained on them (standardised).
+    w : ndarray of shape (n,)
+        Their weights.
+    applies : bool
+        False for ``partial_fit``, a streamed fit and interval targets.
+    """
+    est._last_layer_covariance, est.last_layer_prior_precision_ = None, None
+    est.predictive_ = "plug-in"
+    if est.predictive != "auto" or not applies:
+        return
+    view = est.fitted_network()
+    network, k = view.network, view.network.layer_sizes[-1]
+    d = (network.layer_sizes[-2] + 1) * k
+    cost = X.shape[0] * k * d * d
+    training = 6.0 * network.params.size * X.shape[0] * max(int(est.n_iter_ or 0), 1)
+    if (d > _MAX_WEIGHTS or not _closed_form(view)
+            or cost > max(_FREE_MULTIPLY_ADDS, _TRAINING_SHARE * training)):
+        return
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    curvature, bias_curvature, nll_sum = ggn.curvature(
+        network, X, np.asarray(y_fit, dtype=np.float64), w, view.training_family,
+        "last-layer", floor=view.scale_floor)
+    weights = np.asarray(network.params[parameter_index(network, "last-layer")], dtype=np.float64)
+    is_coef = np.arange(d) < d - k  # the output biases' prior is flat
+    if ggn.rank_deficient(bias_curvature):
+        is_coef[:] = True
+    nll_sum += view.log_scale * float(w.sum())
+    lam = ggn.evidence_precision(
+        lambda value: ggn.log_evidence(curvature, is_coef, weights, nll_sum, value))
+    free = ggn.free_weights(curvature, is_coef, lam)
+    try:
+        sigma = cho_solve(cho_factor(ggn.precision(curvature, is_coef, lam), lower=True),
+                          np.eye(int(free.sum())))  # fmt: skip
+    except LinAlgError:  # a direction neither the data nor the prior determine: plug-in
+        return
+    covariance = np.zeros((d, d))
+    covariance[np.ix_(free, free)] = 0.5 * (sigma + sigma.T)
+    est._last_layer_covariance, est.last_layer_prior_precision_ = covariance, lam
+    est.predictive_ = "last-layer"
+
+
+def predictive_dist(est, X):
+    """The linearised predictive of ``X``'s rows (batch shape (n,), the network's dtype), or
+    None where the fit stored no posterior (plug-in)."""
+    covariance = getattr(est, "_last_layer_covariance", None)
+    if covariance is None:
+        return None
+    X = np.ascontiguousarray(validate_data(est, X, reset=False, dtype=np.float64))
+    mean, cov = ggn.raw_moments(est._network, X, covariance, "last-layer",
+                                getattr(est, "scale_floor_", None))  # fmt: skip
+    family = est._predictive
+    dist = ggn.widened(family.distribution(mean), ggn.location_sd(family, mean, cov))
+    dtype = est._np_dtype()
+    if dtype == np.float64:
+        return dist
+    loc, scale = (np.asarray(v, dtype=dtype) for v in (dist.loc, dist.scale))
+    if hasattr(dist, "df"):
+        return type(dist)(np.asarray(dist.df, dtype=dtype), loc=loc, scale=scale)
+    return type(dist)(loc, scale)
+
+
+def export(est, arrays: dict, meta: dict) -> None:
+    """Add the posterior (if any) to a model file's ``arrays`` and ``meta``, in place."""
+    covariance = getattr(est, "_last_layer_covariance", None)
+    if covariance is not None:
+        arrays["last_layer_covariance"] = np.array(covariance, dtype=np.float64)
+        meta["last_layer"] = {"prior_precision": float(est.last_layer_prior_precision_)}
+
+
+def restore(est, arrays: dict, meta: dict) -> None:
+    """Inverse of :func:`export` (a file without the posterior: plug-in, as before)."""
+    est._last_layer_covariance, est.last_layer_prior_precision_ = None, None
+    est.predictive_ = "plug-in"
+    if "last_layer_covariance" not in arrays:
+        return
+    d = (est._layer_sizes[-2] + 1) * est._layer_sizes[-1]
+    covariance = np.asarray(arrays["last_layer_covariance"], dtype=np.float64)
+    if covariance.shape != (d, d) or not np.all(np.isfinite(covariance)):
+        raise ValueError(f"expected 'last_layer_covariance' of shape {(d, d)}, finite; found "
+                         f"shape {covariance.shape}")  # fmt: skip
+    est._last_layer_covariance = covariance
+    est.last_layer_prior_precision_ = float(meta.get("last_layer", {}).get("prior_precision",
+                                                                          float("nan")))
+    est.predictive_ = "last-layer"

@@ -77,7 +77,7 @@ def test_no_hidden_layer_and_a_fixed_noise_is_bayesian_linear_regressions_predic
     noise = 0.4
     est = MLPRegressor(hidden_layer_sizes=(), family="normal-fixed", family_params={"scale": noise},
                        solver="lbfgs", alpha=1e-8, standardize_target=False, dtype="float64",
-                       random_state=0).fit(X, y)
+                       random_state=0, predictive="last-layer").fit(X, y)
     assert est.predictive_ == "last-layer"
     Phi = np.column_stack([X, np.ones(len(y))])
     lam = est.last_layer_prior_precision_
@@ -96,6 +96,10 @@ def test_plug_in_where_the_predictive_is_not_closed_form_or_the_fit_partial():
     X, y = _data()
     counts = np.random.default_rng(0).poisson(np.exp(0.3 * X[:, 0]))
     assert MLPRegressor(family="poisson", **_SMALL).fit(X, counts).predictive_ == "plug-in"
+    # "auto": a fixed or estimated sigma keeps its documented scale_ (the network's one output)
+    fixed = MLPRegressor(family="normal-fixed", **_SMALL).fit(X, y)
+    assert fixed.predictive_ == "plug-in"
+    np.testing.assert_allclose(fixed.predict_dist(X).scale, fixed.scale_, rtol=1e-12)
     est = MLPRegressor(**_SMALL).partial_fit(X, y)
     assert est.predictive_ == "plug-in"
     np.testing.assert_array_equal(np.asarray(est.predict_dist(X).loc), est._predictive.distribution(

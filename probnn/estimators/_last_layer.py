@@ -10,8 +10,10 @@ variance grows by the linearised variance of the location (after the recalibrate
 ``scale_factor_``). The mean (``predict``) is the network's own.
 
 Where it applies: a family whose linearised predictive is closed form (location-scale,
-predicting a Normal, Laplace or Student-t: "normal", "normal-fixed", "laplace", "studentt";
-never a count or positive family, so never a Monte Carlo mixture), exact targets, a ``fit``
+predicting a Normal, Laplace or Student-t; never a count or positive family, so never a Monte
+Carlo mixture) and, with "auto", whose network outputs the scale too ("normal", "laplace",
+"studentt": a fixed or estimated sigma, "normal-fixed", keeps its documented ``scale_``;
+``predictive="last-layer"`` includes it), exact targets, a ``fit``
 (not ``partial_fit`` nor a streamed fit, whose rows are not all in memory), and a posterior
 that costs little: its multiply-adds ``n k d^2`` at most ``_FREE_MULTIPLY_ADDS`` (a few
 seconds) or a tenth of training's (about ``6 P n`` an epoch, ``P`` the weights). Elsewhere,
@@ -66,10 +68,12 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     """
     est._last_layer_covariance, est.last_layer_prior_precision_ = None, None
     est.predictive_ = "plug-in"
-    if est.predictive != "auto" or not applies:
+    if est.predictive == "plug-in" or not applies:
         return
     view = est.fitted_network()
     network, k = view.network, view.network.layer_sizes[-1]
+    if est.predictive == "auto" and k < 2:  # the scale is not the network's: plug-in
+        return
     d = (network.layer_sizes[-2] + 1) * k
     cost = X.shape[0] * k * d * d
     training = 6.0 * network.params.size * X.shape[0] * max(int(est.n_iter_ or 0), 1)

@@ -258,12 +258,14 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         effective count): a factor too small costs more than one too large, and
         on a few dozen rows the estimate is uncertain. On validation rows of the
         UCI sets it gained 0.002-0.016 nats (``bench/studies/single_overconfidence.md``).
-    predictive : {"auto", "plug-in"}, default="auto"
-        "auto": where the family's linearised predictive is closed form (Normal, Laplace,
-        Student-t) the output layer's weight uncertainty is added to ``predict_dist`` and
-        the scores: a Laplace posterior over those weights, fitted with the network and
-        stored (:mod:`probnn.estimators._last_layer`; ``bench/studies/uci_single.md``).
-        "plug-in": the network's own distribution at its fitted weights.
+    predictive : {"auto", "last-layer", "plug-in"}, default="auto"
+        "last-layer": where the family's linearised predictive is closed form (Normal,
+        Laplace, Student-t) the output layer's weight uncertainty is added to
+        ``predict_dist`` and the scores: a Laplace posterior over those weights, fitted
+        with the network and stored (:mod:`probnn.estimators._last_layer`;
+        ``bench/studies/uci_single.md``). "auto": the same where the network outputs the
+        scale too ("normal", "laplace", "studentt"). "plug-in": the network's own
+        distribution at its fitted weights.
     Attributes
     ----------
     coefs_, intercepts_, loss_curve_, best_loss_, validation_scores_,
@@ -309,7 +311,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         **BaseNetworkEstimator._parameter_constraints,
         "recalibrate": [Options("auto", True, False)],
         "recalibrate_estimate": [Options("posterior", "mle")],
-        "predictive": [Options("auto", "plug-in")],
+        "predictive": [Options("auto", "last-layer", "plug-in")],
         # "auto": sized by the data (the rule above)
         **{name: [Options("auto"), *BaseNetworkEstimator._parameter_constraints[name]]
            for name in ("max_iter", "n_iter_no_change", "early_stopping")},

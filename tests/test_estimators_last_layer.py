@@ -135,3 +135,25 @@ def test_the_ggn_helpers_rank_and_free_weights():
     assert ggn.free_weights(curvature, is_coef, 1.0).tolist() == [True, True, False]
     assert ggn.rank_deficient(np.ones((2, 2)))
     assert not ggn.rank_deficient(np.eye(2))
+
+
+@pytest.mark.parametrize("floor", [None, 0.3])
+def test_the_output_layers_structured_curvature_and_moments_are_the_jacobians(floor):
+    # the structured path (J_i = I_k (x) phi_i^T) against the per-row Jacobian's, which the
+    # finite-difference test above holds; a scale floor zeroes the floored rows' scale output
+    from probnn.families import get_family
+
+    X, y = _data(50)
+    network = MLPRegressor(**_SMALL).fit(X, y)._network
+    family, w = get_family("normal"), np.linspace(0.5, 2.0, 50)
+    targets = (y - y.mean()) / y.std()
+    generic = ggn.curvature(network, X, targets, w, family, "last-layer", floor=floor)
+    structured = ggn.last_layer_curvature(network, X, targets, w, family, floor=floor)
+    for a, b in zip(generic, structured):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    d = generic[0].shape[0]
+    root = np.random.default_rng(0).normal(size=(d, d))
+    sigma = root @ root.T / d
+    for a, b in zip(ggn.raw_moments(network, X, sigma, "last-layer", floor),
+                    ggn.last_layer_moments(network, X, sigma, floor)):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)

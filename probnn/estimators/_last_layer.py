@@ -81,9 +81,9 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
             or cost > max(_FREE_MULTIPLY_ADDS, _TRAINING_SHARE * training)):
         return
     X = np.ascontiguousarray(X, dtype=np.float64)
-    curvature, bias_curvature, nll_sum = ggn.curvature(
+    curvature, bias_curvature, nll_sum = ggn.last_layer_curvature(
         network, X, np.asarray(y_fit, dtype=np.float64), w, view.training_family,
-        "last-layer", floor=view.scale_floor)
+        floor=view.scale_floor)
     weights = np.asarray(network.params[parameter_index(network, "last-layer")], dtype=np.float64)
     is_coef = np.arange(d) < d - k  # the output biases' prior is flat
     if ggn.rank_deficient(bias_curvature):
@@ -109,11 +109,13 @@ def predictive_dist(est, X):
     covariance = getattr(est, "_last_layer_covariance", None)
     if covariance is None:
         return None
+    # the location is the network's own (``predict``'s, in its dtype); the Jacobian's pass in
+    # float64 gives the location's variance
+    plug_in = est._predictive.distribution(est._raw(X))
     X = np.ascontiguousarray(validate_data(est, X, reset=False, dtype=np.float64))
-    mean, cov = ggn.raw_moments(est._network, X, covariance, "last-layer",
-                                getattr(est, "scale_floor_", None))  # fmt: skip
-    family = est._predictive
-    dist = ggn.widened(family.distribution(mean), ggn.location_sd(family, mean, cov))
+    mean, cov = ggn.last_layer_moments(est._network, X, covariance,
+                                       getattr(est, "scale_floor_", None))  # fmt: skip
+    dist = ggn.widened(plug_in, ggn.location_sd(est._predictive, mean, cov))
     dtype = est._np_dtype()
     if dtype == np.float64:
         return dist
@@ -125,6 +127,10 @@ def predictive_dist(est, X):
 
 def export(est, arrays: dict, meta: dict) -> None:
     """Add the posterior (if any) to a model file's ``arrays`` and ``meta``, in place."""
+    if meta["params"].get("predictive") == "auto":
+        # the default is left out: a file without a posterior is byte for byte what it was,
+        # and an earlier probnn reads one with a posterior as the plug-in network
+        del meta["params"]["predictive"]
     covariance = getattr(est, "_last_layer_covariance", None)
     if covariance is not None:
         arrays["last_layer_covariance"] = np.array(covariance, dtype=np.float64)

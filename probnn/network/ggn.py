@@ -31,8 +31,9 @@ from scipy.optimize import minimize_scalar
 
 from probnn.network.jacobian import output_jacobian, parameter_index
 
-__all__ = ["curvature", "evidence_precision", "floored", "free_weights", "location_grad",
-           "location_sd", "log_evidence", "precision", "rank_deficient", "raw_moments",
+__all__ = ["curvature", "evidence_precision", "floored", "free_weights", "last_layer_curvature",
+           "last_layer_moments", "location_grad", "location_sd", "log_evidence", "precision",
+           "rank_deficient", "raw_moments",
            "row_chunks", "widened", "EVIDENCE_BOUNDS"]  # fmt: skip
 
 Array = np.ndarray
@@ -109,6 +110,63 @@ def curvature(network, X: Array, targets: Array, weights: Array, family, subset:
             ggn += jac.reshape(-1, d).T @ hj.reshape(-1, d)
         nll_sum += float(np.dot(weights[rows], family.nll(raw, targets[rows])))
     return ggn, output_bias_curvature, nll_sum
+
+
+def _features(network, X: Array) -> tuple[Array, Array]:
+    """The output layer's inputs with a 1 appended, ``phi`` (n, p), and the raw outputs (n, k),
+    float64: ``raw = phi @ [W; b]``, so ``d raw_j / d [W; b][a, b] = phi_a [b == j]``."""
+    h = np.asarray(network._check_X(X), dtype=np.float64)
+    for W, b in zip(network.coefs[:-1], network.intercepts[:-1]):
+        h = network._act.forward(h @ np.asarray(W, dtype=np.float64) + np.asarray(b, np.float64))
+    phi = np.column_stack([h, np.ones(h.shape[0])])
+    last = np.vstack([np.asarray(network.coefs[-1], np.float64),
+                      np.asarray(network.intercepts[-1], np.float64)[None]])  # fmt: skip
+    return phi, phi @ last
+
+
+def last_layer_curvature(network, X: Array, targets: Array, weights: Array, family,
+                         floor: float | None = None) -> tuple[Array, Array, float]:
+    """:func:`curvature` of the output layer's weights, by its structure: ``J_i = I_k (x)
+    phi_i^T`` (``phi_i`` the output layer's inputs and a 1, so the GGN's block of outputs
+    ``(j, l)`` is ``Phi^T diag(w H_jl) Phi``, one product per pair; the same matrix as
+    ``curvature(network, X, ..., "last-layer")``, in ``n k^2 p^2`` multiply-adds without
+    the per-row Jacobian."""
+    phi, raw = _features(network, X)
+    n, p = phi.shape
+    k = raw.shape[1]
+    below = None if floor is None else raw[:, 1] < floor
+    raw = floored(raw, None, floor)
+    hess = family.raw_curvature(raw, targets) * weights[:, None, None]
+    output_bias_curvature = hess.sum(axis=0)  # (as curvature's: every row's H)
+    if below is not None:  # the floored scale output is flat in the weights
+        hess[below, 1, :] = 0.0
+        hess[below, :, 1] = 0.0
+    ggn = np.empty((p, k, p, k))
+    for j in range(k):
+        for m in range(k):
+            ggn[:, j, :, m] = phi.T @ (phi * hess[:, j, m][:, None])
+    nll_sum = float(np.dot(weights, family.nll(raw, targets)))
+    return ggn.reshape(p * k, p * k), output_bias_curvature, nll_sum
+
+
+def last_layer_moments(network, X: Array, covariance: Array,
+                       floor: float | None = None) -> tuple[Array, Array]:
+    """:func:`raw_moments` of the output layer's weights (``covariance`` (d, d)) by the same
+    structure: ``C_jl(x) = phi^T Sigma_jl phi``."""
+    phi, raw = _features(network, X)
+    n, p = phi.shape
+    k = raw.shape[1]
+    below = None if floor is None else raw[:, 1] < floor
+    raw = floored(raw, None, floor)
+    blocks = covariance.reshape(p, k, p, k)
+    cov = np.empty((n, k, k))
+    for j in range(k):
+        for m in range(k):
+            cov[:, j, m] = np.einsum("na,na->n", phi @ blocks[:, j, :, m], phi)
+    if below is not None:
+        cov[below, 1, :] = 0.0
+        cov[below, :, 1] = 0.0
+    return raw, cov
 
 
 def rank_deficient(matrix: Array) -> bool:

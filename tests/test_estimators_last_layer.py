@@ -157,3 +157,13 @@ def test_the_output_layers_structured_curvature_and_moments_are_the_jacobians(fl
     for a, b in zip(ggn.raw_moments(network, X, sigma, "last-layer", floor),
                     ggn.last_layer_moments(network, X, sigma, floor)):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def test_plug_in_dist_is_the_network_at_its_fitted_weights():
+    from probnn.estimators._last_layer import plug_in_dist
+
+    X, y = _data()
+    est = MLPRegressor(**_SMALL).fit(X, y)
+    plug = MLPRegressor(predictive="plug-in", **_SMALL).fit(X, y)
+    np.testing.assert_array_equal(plug_in_dist(est, X).scale, plug.predict_dist(X).scale)
+    np.testing.assert_array_equal(plug_in_dist(plug, X).scale, plug.predict_dist(X).scale)

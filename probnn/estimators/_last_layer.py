@@ -125,6 +125,14 @@ def predictive_dist(est, X):
     return type(dist)(loc, scale)
 
 
+def plug_in_dist(est, X):
+    """The network's own distribution at its fitted weights (``predictive="plug-in"``'s),
+    whatever the fit stored; an estimator without one (a classifier): its ``predict_dist``."""
+    if getattr(est, "_last_layer_covariance", None) is None:
+        return est.predict_dist(X)
+    return est._predictive.distribution(est._raw(X))
+
+
 def export(est, arrays: dict, meta: dict) -> None:
     """Add the posterior (if any) to a model file's ``arrays`` and ``meta``, in place."""
     if meta["params"].get("predictive") == "auto":

@@ -692,7 +692,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Distribution
             The family's distribution with batch shape (n_samples,), e.g.
             ``Normal(loc, scale)``, in the units of ``y`` (also when the
-            target was standardised for training).
+            target was standardised for training); with ``predictive_ ==
+            "last-layer"`` its scale widened by the output layer's weight uncertainty.
         """
         dist = _last_layer.predictive_dist(self, X)
         return self._predictive.distribution(self._raw(X)) if dist is None else dist

@@ -31,6 +31,10 @@ def test_the_default_predictive_is_laplace_approximations_on_the_same_network(fa
     X, y = _data()
     est = MLPRegressor(family=family, **_SMALL).fit(X, y)
     assert est.predictive_ == "last-layer"
+    # (every hidden unit fires on some training row: no weight left out, see the module)
+    from probnn.network.ggn import _features
+
+    assert np.all(np.abs(_features(est._network, X)[0]).max(axis=0) > 0)
     la = LaplaceApproximation(est, prefit=True, **defaults.TABLE_LAPLACE).fit(X, y)
     assert est.last_layer_prior_precision_ == pytest.approx(la.prior_precision_, rel=1e-10)
     Xt, yt = _data(40, seed=1)
@@ -167,3 +171,17 @@ def test_plug_in_dist_is_the_network_at_its_fitted_weights():
     plug = MLPRegressor(predictive="plug-in", **_SMALL).fit(X, y)
     np.testing.assert_array_equal(plug_in_dist(est, X).scale, plug.predict_dist(X).scale)
     np.testing.assert_array_equal(plug_in_dist(plug, X).scale, plug.predict_dist(X).scale)
+
+
+def test_an_input_zero_on_every_training_row_gets_no_posterior():
+    # TabularModel's constant model: trained on zeroed features, their weights then set to 0;
+    # the posterior must not give them the prior's variance (x would then move the scale)
+    X, y = _data()
+    est = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", dtype="float64",
+                       random_state=0).fit(np.zeros_like(X), y)
+    assert est.predictive_ == "last-layer"
+    est.coefs_[0][...] = 0.0
+    scales = np.asarray(est.predict_dist(X).scale)
+    assert np.ptp(scales) < 1e-12 * scales.max()  # the bias's variance alone: one scale
+    plug = np.asarray(est._predictive.distribution(est._raw(X)).scale)
+    assert np.all(scales >= plug) and np.all(scales < plug * 1.05)

@@ -18,7 +18,10 @@ Carlo mixture) and, with "auto", whose network outputs the scale too ("normal", 
 that costs little: its multiply-adds ``n k d^2`` at most ``_FREE_MULTIPLY_ADDS`` (a few
 seconds) or a tenth of training's (about ``6 P n`` an epoch, ``P`` the weights). Elsewhere,
 with ``predictive="plug-in"``, or where the posterior precision is singular, the network's
-own distribution (``predictive_ == "plug-in"``).
+own distribution (``predictive_ == "plug-in"``). One departure from ``LaplaceApproximation``: the weights of an
+output-layer input that is 0 on every training row (a hidden unit that never fired; a constant
+model's zeroed features, ``TabularModel.fit(constant=True)``) are left out of the posterior
+rather than given the prior's variance, so such an input that fires on a new row adds nothing.
 
 The covariance is stored in the model file (``last_layer_covariance``, with
 ``last_layer.prior_precision`` in the metadata); a file without them predicts plug-in, as
@@ -88,6 +91,10 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     is_coef = np.arange(d) < d - k  # the output biases' prior is flat
     if ggn.rank_deficient(bias_curvature):
         is_coef[:] = True
+    # a weight of an input that is 0 on every training row (a hidden unit that never fired,
+    # or a constant model's zeroed features) gets no posterior: it stays at its fitted value,
+    # where LaplaceApproximation would give it the prior's variance
+    is_coef &= np.diag(curvature) > 0
     nll_sum += view.log_scale * float(w.sum())
     lam = ggn.evidence_precision(
         lambda value: ggn.log_evidence(curvature, is_coef, weights, nll_sum, value))

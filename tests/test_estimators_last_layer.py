@@ -175,13 +175,26 @@ def test_plug_in_dist_is_the_network_at_its_fitted_weights():
 
 def test_an_input_zero_on_every_training_row_gets_no_posterior():
     # TabularModel's constant model: trained on zeroed features, their weights then set to 0;
-    # the posterior must not give them the prior's variance (x would then move the scale)
+    # the posterior must not give them the prior's variance (x would then move the scale):
+    # a constant model keeps its maximum-likelihood plug-in (the selection's reference)
     X, y = _data()
     est = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", dtype="float64",
                        random_state=0).fit(np.zeros_like(X), y)
-    assert est.predictive_ == "last-layer"
+    assert est.predictive_ == "plug-in"
     est.coefs_[0][...] = 0.0
     scales = np.asarray(est.predict_dist(X).scale)
-    assert np.ptp(scales) < 1e-12 * scales.max()  # the bias's variance alone: one scale
-    plug = np.asarray(est._predictive.distribution(est._raw(X)).scale)
-    assert np.all(scales >= plug) and np.all(scales < plug * 1.05)
+    assert np.ptp(scales) == 0
+    # one feature that is 0 on every training row: its weight has no posterior, the others do
+    Xz = X.copy()
+    Xz[:, 2] = 0.0
+    glm = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", dtype="float64",
+                       random_state=0).fit(Xz, y)
+    assert glm.predictive_ == "last-layer"
+    shifted = X.copy()
+    shifted[:, 2] = 5.0  # the unseen input fires: no variance from its weight
+    def epistemic(rows):  # the Normal's variance added by the posterior
+        return (np.asarray(glm.predict_dist(rows).scale) ** 2
+                - np.asarray(glm._predictive.distribution(glm._raw(rows)).scale) ** 2)
+
+    np.testing.assert_allclose(epistemic(shifted), epistemic(Xz), rtol=1e-8, atol=1e-12)
+    assert np.all(epistemic(Xz) > 0)

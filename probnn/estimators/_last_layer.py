@@ -21,7 +21,8 @@ with ``predictive="plug-in"``, or where the posterior precision is singular, the
 own distribution (``predictive_ == "plug-in"``). One departure from ``LaplaceApproximation``: the weights of an
 output-layer input that is 0 on every training row (a hidden unit that never fired; a constant
 model's zeroed features, ``TabularModel.fit(constant=True)``) are left out of the posterior
-rather than given the prior's variance, so such an input that fires on a new row adds nothing.
+rather than given the prior's variance, so such an input that fires on a new row adds nothing;
+where that is every input (a constant model) the predictive stays the plug-in MLE.
 
 The covariance is stored in the model file (``last_layer_covariance``, with
 ``last_layer.prior_precision`` in the metadata); a file without them predicts plug-in, as
@@ -95,6 +96,8 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     # or a constant model's zeroed features) gets no posterior: it stays at its fitted value,
     # where LaplaceApproximation would give it the prior's variance
     is_coef &= np.diag(curvature) > 0
+    if not is_coef[:d - k].any():  # no input ever non-zero: a constant model, its MLE plug-in
+        return
     nll_sum += view.log_scale * float(w.sum())
     lam = ggn.evidence_precision(
         lambda value: ggn.log_evidence(curvature, is_coef, weights, nll_sum, value))

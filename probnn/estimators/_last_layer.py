@@ -113,9 +113,10 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     est.predictive_ = "last-layer"
 
 
-def predictive_dist(est, X):
-    """The linearised predictive of ``X``'s rows (batch shape (n,), the network's dtype), or
-    None where the fit stored no posterior (plug-in)."""
+def predictive_dist(est, X, float64: bool = False):
+    """The linearised predictive of ``X``'s rows (batch shape (n,), the network's dtype, or
+    float64 with ``float64``: the scores' log-densities), or None where the fit stored no
+    posterior (plug-in)."""
     covariance = getattr(est, "_last_layer_covariance", None)
     if covariance is None:
         return None
@@ -129,9 +130,16 @@ def predictive_dist(est, X):
     dtype = est._np_dtype()
     if dtype == np.float64:
         return dist
-    loc, scale = (np.asarray(v, dtype=dtype) for v in (dist.loc, dist.scale))
+    # the parameters rounded to the network's dtype (what predict_dist gives); the scores
+    # take those same numbers in float64, so their log-densities are not float32's
+    out = np.float64 if float64 else dtype
+
+    def rounded(value):
+        return np.asarray(np.asarray(value, dtype=dtype), dtype=out)
+
+    loc, scale = rounded(dist.loc), rounded(dist.scale)
     if hasattr(dist, "df"):
-        return type(dist)(np.asarray(dist.df, dtype=dtype), loc=loc, scale=scale)
+        return type(dist)(rounded(dist.df), loc=loc, scale=scale)
     return type(dist)(loc, scale)
 
 

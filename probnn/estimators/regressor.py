@@ -739,7 +739,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             raise ValueError(
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
             )
-        dist = None if y.ndim == 2 else _last_layer.predictive_dist(self, X)
+        dist = None if y.ndim == 2 else _last_layer.predictive_dist(self, X, float64=True)
         if dist is not None:
             return -np.asarray(dist.log_prob(y), dtype=np.float64)
         # -log p(y) = -log p_std((y - shift) / scale) + log(scale)

@@ -52,7 +52,7 @@ def test_the_factor_is_the_maximum_likelihood_one_of_the_folds_held_out_rows():
     w = np.ones(len(y))
     splits = list(KFold(4, shuffle=True, random_state=0).split(X))
     folds = [MLPRegressor(hidden_layer_sizes=(8,), early_stopping=False, recalibrate=False,
-                          max_iter=300, random_state=0).fit(X[train], y[train])
+                          max_iter=300, random_state=0, predictive="plug-in").fit(X[train], y[train])
              for train, _ in splits]  # fmt: skip
     for estimate in ("mle", "posterior"):
         est = MLPRegressor(recalibrate_estimate=estimate)
@@ -132,7 +132,7 @@ def test_a_learned_scale_does_not_extrapolate_to_rows_the_folds_never_saw(law, s
     # unless the learned one wins on them by more than one standard error
     X, y = law(30, seed)
     X_new, y_new = law(5000, 10_000 + seed)
-    model = MLPRegressor(random_state=seed).fit(X, y)
+    model = MLPRegressor(random_state=seed, predictive="plug-in").fit(X, y)
     nll = model.score_nll(X_new, y_new)
     constant = -stats.norm.logpdf(y_new, y.mean(), y.std()).mean()
     truth = -stats.norm.logpdf(y_new, X_new[:, 0], 1.0).mean()
@@ -241,7 +241,7 @@ def test_the_laplace_predictive_honours_the_scale_floor(predictive):
     # before: the Laplace predictive read the raw network, unbounded: on these fresh rows its
     # scales went below the floor the estimator keeps (the estimator's own: 2.2 nats a row)
     X, y, X_new, y_new, loc_new, sd_new = _t3_heteroscedastic(9)
-    model = MLPRegressor(random_state=9).fit(X, y)
+    model = MLPRegressor(random_state=9, predictive="plug-in").fit(X, y)
     assert model.scale_floor_ is not None
     # a tight posterior (a strong prior): the predictive is nearly the network's own
     laplace = LaplaceApproximation(model, prefit=True, predictive=predictive, n_samples=20,

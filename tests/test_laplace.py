@@ -381,7 +381,7 @@ def test_fitted_network_surface_reproduces_the_estimators_own_nll(kind):
         # recalibrate=False: the surface is the training likelihood, which a recalibrated
         # scale_factor_ does not enter (LaplaceApproximation applies it itself, Notes)
         est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=30, random_state=0,
-                           recalibrate=False).fit(X, y)
+                           recalibrate=False, predictive="plug-in").fit(X, y)
     else:
         y = np.where(X[:, 0] > 0, "b", "a")
         est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, y)

@@ -13,7 +13,8 @@ import numpy as np
 from probnn.exceptions import DataError, PrecisionError
 
 __all__ = ["CONSTANT_CACHE_SIZE", "RESOLUTION_MARGIN", "check_resolution",
-           "check_resolvable_spread", "constant_raw", "weighted_shift_scale"]  # fmt: skip
+           "check_resolvable_spread", "constant_raw", "regression_family_name",
+           "weighted_shift_scale"]  # fmt: skip
 
 
 #: a float32 fit that is not standardised must place the mean to within this fraction of
@@ -183,3 +184,34 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
         raise PrecisionError(f"{problem}; train in float64 (dtype='float64'){standardise}",
                              problem=problem)
     return constant
+
+
+def regression_family_name(family: str | None, loss: str | None) -> str:
+    """The registry name of the family an ``MLPRegressor`` fits: ``family``, the one ``loss``
+    (a scikit-learn loss name) names, or the default real family; ValueError naming the
+    choices for anything else or for both given (moved here from ``regressor.py``)."""
+    from probnn.families import FAMILIES, default_family
+
+    if loss is not None:
+        by_loss = {cls.sklearn_loss: name for name, cls in FAMILIES.items()
+                   if cls.sklearn_loss and not cls.is_classifier}  # fmt: skip
+        if loss not in by_loss:
+            raise ValueError(
+                f"loss must be {', '.join(repr(k) for k in sorted(by_loss))} or None; "
+                f"found {loss!r}"
+            )
+        if family is not None:
+            raise ValueError(
+                f"give either loss or family, not both; found loss={loss!r} and "
+                f"family={family!r}"
+            )
+        return by_loss[loss]
+    if family is None:
+        return default_family("real")
+    regression = sorted(name for name, cls in FAMILIES.items() if not cls.is_classifier)
+    if family not in regression:
+        raise ValueError(
+            f"MLPRegressor family must be one of {', '.join(regression)}; "
+            f"found {family!r}"
+        )
+    return family

@@ -139,7 +139,7 @@ def test_forty_rows_and_a_refit_have_no_members(tiny):
     model = MLPRegressor(random_state=0, max_iter=20).fit(X, y)
     assert model.fold_members_ == []
     arrays, meta = model._export_state()
-    assert set(arrays) == {"params"} and "fold_members" not in meta
+    assert not any(name.startswith("fold") for name in arrays) and "fold_members" not in meta
     # more training of the fit on all rows leaves the folds behind: the network alone
     import copy
 

@@ -126,6 +126,8 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(X))
     settings = dict(early_stopping=False, recalibrate=False, verbose=False, progress=False,
                     warm_start=False)  # fmt: skip
+    if "predictive" in estimator.get_params():  # the members are the mixture's, not wrapped
+        settings["predictive"] = "plug-in"
 
     def fold_fit(train, held, epochs=None):
         fold = clone(estimator).set_params(**settings)

@@ -1,0 +1,44 @@
+"""Targets far from unit scale through the CLI's paths (hostile trial 7).
+
+F2: ``probnn fit --family normal`` on targets of about 1e-300 fitted, then ended "scoring the
+best constant model failed: Normal: scale must be finite and > 0; found 0" (exit 1): the
+normal family's constant standard deviation squared deviations of 1e-300 to 0. Oracle: numpy's
+standard deviation of the same numbers at unit scale, times the factor (a law scaled by c has
+c times the standard deviation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probnn._math import softplus
+from probnn.cli import main
+from probnn.families import get_family
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from([-300, -200, -160, -120, 0, 120, 160, 200, 300]), st.integers(0, 2**32 - 1))
+def test_normal_constant_scale_is_the_standard_deviation_at_any_scale(exponent, seed):
+    unit = np.random.default_rng(seed).lognormal(size=30)
+    factor = 10.0 ** exponent
+    raw = get_family("normal").constant_raw(unit * factor)
+    assert raw[0] == pytest.approx(np.mean(unit) * factor, rel=1e-12)
+    assert float(softplus(np.array([raw[1]]))[0]) == pytest.approx(np.std(unit) * factor,
+                                                                   rel=1e-9)
+
+
+def test_fit_normal_on_targets_of_1e_minus_300_ends_well(tmp_path, capsys, monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=60)
+    pd.DataFrame({"x": x, "y": np.exp(x + rng.normal(size=60)) * 1e-300}).to_csv(
+        tmp_path / "tiny.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code = main(["fit", "tiny.csv", "--target", "y", "--family", "normal", "--hidden", "none",
+                 "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "failed" not in err

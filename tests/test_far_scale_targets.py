@@ -42,3 +42,16 @@ def test_fit_normal_on_targets_of_1e_minus_300_ends_well(tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert code == 0, err
     assert "failed" not in err
+
+
+def test_whole_floats_beyond_2_to_the_53_are_not_read_as_counts():
+    # F3: 1e150 times a log-normal is whole in float64 (its spacing there is ~1e134): read as
+    # counts, --family auto chose a Poisson (held-out NLL 1.2e150, 90% intervals holding none)
+    from probnn.tables.targets import target_kind
+
+    y = np.random.default_rng(2).lognormal(size=50) * 1e150
+    assert np.all(y == np.round(y))  # what made them counts
+    assert target_kind(y)[0] == "positive"
+    assert target_kind(-y)[0] == "real"
+    counts = np.arange(50, dtype=np.float64) * 1e12  # whole counts below 2**53 stay counts
+    assert target_kind(counts)[0] == "count"

@@ -138,14 +138,15 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
     when smaller) the fit answers with rounding, e.g. ``y = 1e9 + N(0, 10)``, or Poisson
     counts around 1e9 under the log link (one step moves the mean by 1,900, a sixteenth
     of its standard deviation of 31,600; measured: a float32 fit covered 47% with its 90%
-    intervals, a float64 one 82%; at 1e8, 87% and 92%).
+    intervals, a float64 one 82%; at 1e8, 87% and 92%). A float64 fit whose raw outputs
+    cannot place the mean either is a DataError (:func:`_check_float64_resolution`).
 
     Returns
     -------
     ndarray of float64 or None
         ``head.constant_raw(y_fit, w)`` (``y_fit`` as float64) where the check computed
         it, so the fit can start its output layer there without fitting it again; None
-        where the check needed no constant model (float64 training, one distinct value).
+        where the fit computes it itself (float64 training, one distinct value).
     """
     check_resolvable_spread(y_fit, w)  # (float64 cannot either)
     y64 = np.asarray(y_fit, dtype=np.float64)

@@ -99,3 +99,20 @@ def test_auto_does_not_choose_a_family_that_cannot_resolve_the_target(tmp_path, 
     held = frame.iloc[test]
     law = -np.mean(stats.norm.logpdf(held.y - 1e15 - held.x))
     assert abs(nll - law) < 0.25, (nll, law)
+
+
+@pytest.mark.parametrize("exponent", [-300, -200, 200, 300])
+def test_mixture_normal_constant_model_scores_alike_at_any_scale(exponent):
+    # F2b: --family auto on targets of 1e-300 chose a mixture-normal constant model, then
+    # ended "scoring the best constant model failed" (exit 1): its constant's spread squared
+    # to 0, every scale -inf. Oracle: a density of y * c is the density of y over c, so the
+    # held-out NLL moves by log(c) exactly
+    from probnn.report.card import constant_baseline
+
+    unit = np.random.default_rng(3).lognormal(size=120)
+    factor = 10.0 ** exponent
+    family = get_family("mixture-normal")
+    nll, _ = constant_baseline(family, unit[:90], unit[90:])
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        far, _ = constant_baseline(family, unit[:90] * factor, unit[90:] * factor)
+    assert far == pytest.approx(nll + np.log(factor), rel=1e-9, abs=1e-9)

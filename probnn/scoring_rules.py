@@ -145,7 +145,8 @@ def _crps_mixture(dist: Mixture, y):
         mu = mu.reshape(w.shape[:1] + (1,) * (w.ndim - mu.ndim) + mu.shape[1:])
         sd = sd.reshape(mu.shape)
         first = np.sum(w * _abs_normal(mu - y, sd), axis=0)
-        pair = _abs_normal(mu[:, None] - mu[None, :], np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2))
+        # hypot: sd^2 underflows to 0 below ~1e-154 (0 / 0 = nan) and overflows above ~1e154
+        pair = _abs_normal(mu[:, None] - mu[None, :], np.hypot(sd[:, None], sd[None, :]))
         second = np.sum(w[:, None] * w[None, :] * pair, axis=(0, 1))
         return first - 0.5 * second
     if all(type(c) in (NegativeBinomial, Poisson) for c in comps):

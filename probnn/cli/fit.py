@@ -7,9 +7,10 @@ import pathlib
 import time
 
 from probnn._split import split_rows
-from probnn.cli._common import (_check_output_file, _check_report_dir, _check_rows_for, _drop,
-                                _end_of_training, _inside, _print_metrics, _progress, _read,
-                                _runs_elsewhere, _say, _write_model_report)  # fmt: skip
+from probnn.cli._common import (_check_output_file, _check_report_dir, _check_rows_for,
+                                _check_training_targets, _drop, _end_of_training, _inside,
+                                _print_metrics, _progress, _read, _runs_elsewhere, _say,
+                                _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
 from probnn.cli._glm import (checks_glm_by_folds, default_solver, glm_fold_warning,
                              network_glm_warning, settle_glm)  # fmt: skip
@@ -145,6 +146,10 @@ def _cmd_fit(args) -> int:
                    dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
     content = _TableContent(frame, args.target)  # its rows' digests; a row's copies kept with it
     train, test = split_rows(frame.shape[0], args.seed, args.test_size, content.keys)
+    from probnn.families import FAMILIES
+
+    _check_training_targets(frame[args.target], train, frame.shape[0], select, not select
+                            and censoring is None and not FAMILIES[family].is_classifier)
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
     validation = _validation_rows(content.rows(train), family, args)  # (after the solver's set)
@@ -191,8 +196,6 @@ def _cmd_fit(args) -> int:
         print(reason)
         for note in selection.notes:
             print(f"warning: {note}")
-        from probnn.families import FAMILIES
-
         if unseen and FAMILIES[model.family].is_classifier:  # a count family scores any count
             print(f"warning: {unseen}")
     else:

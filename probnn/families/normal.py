@@ -225,6 +225,10 @@ class NormalFixedFamily(Family):
         return np.full((raw.shape[0], 1, 1), curvature)
 
 
+# deviations whose squares (and their sum over ~1e20 rows) are normal floats
+_SQUARES_SAFE = (1e-140, 1e140)
+
+
 _TEXT = """\
 Normal family with learned scale: real y, raw outputs (z1, z2),
                  mu = z1, sigma = softplus(z2) = log(1 + exp(z2)).
@@ -326,7 +330,13 @@ class NormalFamily(Family):
         """
         y = self.check_target(y).astype(np.float64)
         mu = weighted_mean(y, sample_weight)
-        sd = np.sqrt(weighted_mean((y - mu) ** 2, sample_weight))
+        deviation = y - mu
+        largest = float(np.max(np.abs(deviation), initial=0.0))
+        if _SQUARES_SAFE[0] <= largest <= _SQUARES_SAFE[1]:  # as it always was
+            sd = np.sqrt(weighted_mean(deviation**2, sample_weight))
+        else:  # squares under- / overflow (targets of 1e-300: sd 0, the scale's log -inf)
+            sd = largest * np.sqrt(weighted_mean((deviation / largest) ** 2, sample_weight)) \
+                if largest > 0 else 0.0
         with np.errstate(divide="ignore"):
             return np.array([mu, softplus_inverse(sd)])
 

@@ -30,6 +30,10 @@ def _plain(value) -> str:
     return str(value.item() if isinstance(value, np.generic) else value)
 
 
+# from here on every float64 is a whole number (its spacing is 2 or more)
+_WHOLE_FLOATS_END = 2.0**53
+
+
 class TargetScan:
     """What :func:`target_kind` says of a target column given in pieces of rows.
 
@@ -96,7 +100,10 @@ class TargetScan:
             if values.size == 0:
                 return
         finite = np.isfinite(values)
-        self.integral = self.integral and bool(np.all(finite) and np.all(values == np.round(values)))
+        # beyond 2**53 every float64 is whole, which then says nothing of counts (1e150 * a
+        # log-normal read as counts: a Poisson chosen, its 90% intervals holding none)
+        self.integral = self.integral and bool(np.all(finite) and np.all(values == np.round(values))
+                                               and np.all(np.abs(values) <= _WHOLE_FLOATS_END))
         self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
         self.unit = self.unit and bool(np.all((values >= 0) & (values <= 1)))
         if self.max_distinct is None or len(self.numbers) <= self.max_distinct:

@@ -127,7 +127,9 @@ def predictive_dist(est, X, float64: bool = False):
     mean, cov = ggn.last_layer_moments(est._network, X, covariance,
                                        getattr(est, "scale_floor_", None))  # fmt: skip
     dist = ggn.widened(plug_in, ggn.location_sd(est._predictive, mean, cov))
-    dtype = est._np_dtype()
+    # the plug-in's own dtype, not the network's: a float32 network's target scaling gives
+    # float64 parameters in y's units (1e-300 targets: float32 would round the scale to 0)
+    dtype = np.asarray(plug_in.scale).dtype
     if dtype == np.float64:
         return dist
     # the parameters rounded to the network's dtype (what predict_dist gives); the scores

@@ -265,17 +265,14 @@ def _crps_count_mixture(dist: Mixture, y):
     settle, by :func:`_crps_count_window`. A batch with no such row is the window's alone."""
     shape = np.broadcast_shapes(y.shape, dist.batch_shape)
     n_rows = int(np.prod(shape))
-    rates = [(c._rate, np.zeros(())) if type(c) is Poisson else (c._mu, c._alpha)
-             for c in dist.components]
-    mu, alpha = (np.stack([np.broadcast_to(p[i], shape).ravel() for p in rates]).astype(float)
-                 for i in (0, 1))  # fmt: skip
-    w = np.exp(np.broadcast_to(dist._w_for(len(shape)), (len(rates),) + shape).reshape(
-        len(rates), n_rows))
+    w = np.exp(np.broadcast_to(dist._w_for(len(shape)), (len(dist.components),) + shape).reshape(
+        len(dist.components), n_rows))
+    mu, alpha, w, closed = _count_pieces(dist.components, w, shape)
     mean = np.sum(w * mu, axis=0)
     var = np.sum(w * (mu + alpha * mu * mu + (mu - mean) ** 2), axis=0)
-    wide = np.flatnonzero(var >= _CF_MIN_SD**2)
+    wide = np.flatnonzero((var >= _CF_MIN_SD**2) & closed)
     if wide.size == 0:
-        return _crps_count_window(dist, y)
+        return _crps_count_rows(dist, y, shape, None)
     yb = np.broadcast_to(y, shape).ravel()
     out = np.full(n_rows, np.nan)
     half, settled = count_mixture_half_gini(mu[:, wide], alpha[:, wide], w[:, wide])
@@ -286,12 +283,68 @@ def _crps_count_mixture(dist: Mixture, y):
         out[rows] = mean_abs - half[settled]
     rest = np.flatnonzero(np.isnan(out))
     if rest.size:
-        comps = [Poisson(np.broadcast_to(c._rate, shape).ravel()[rest]) if type(c) is Poisson
-                 else NegativeBinomial(mean=np.broadcast_to(c._mu, shape).ravel()[rest],
-                                       dispersion=np.broadcast_to(c._alpha, shape).ravel()[rest])
-                 for c in dist.components]  # fmt: skip
-        out[rest] = _crps_count_window(Mixture(comps, weights=w[:, rest]), yb[rest])
+        out[rest] = _crps_count_rows(dist, yb, shape, rest)
     return out.reshape(shape)
+
+
+def _count_pieces(components, w, shape):
+    """The mixture as a signed mixture of NB2 laws (Poisson: ``alpha = 0``; the law at 0: ``mu =
+    0``), ``(mu, alpha, weight)`` each (pieces, rows), and per row whether every Hurdle's count
+    law has ``P_B(0) < _ZERO_PART_CLOSED_BELOW``. A zero-inflated law is ``pi`` at 0 plus ``1 -
+    pi`` of B; a hurdle ``pi - (1 - pi) b0 / (1 - b0)`` at 0 (may be negative) plus ``(1 - pi)
+    / (1 - b0)`` of B, ``b0 = P_B(0)``: bounded factors below that b0 (as
+    :func:`_crps_zero_part`)."""
+    mu, alpha, weight = [], [], []
+    closed = np.ones(w.shape[1], dtype=bool)
+
+    def flat(v):
+        return np.broadcast_to(v, shape).ravel().astype(float)
+
+    for c, wc in zip(components, w):
+        base, zero = (c.base, True) if type(c) in (Hurdle, ZeroInflated) else (c, False)
+        rate = (flat(base._rate), np.zeros(wc.shape)) if type(base) is Poisson else (
+            flat(base._mu), flat(base._alpha))
+        if not zero:
+            mu.append(rate[0]), alpha.append(rate[1]), weight.append(wc)
+            continue
+        pi, not_pi = flat(np.exp(c._log_pi)), flat(np.exp(c._log_not_pi))
+        if type(c) is Hurdle:
+            b0 = flat(np.exp(c._log_b0))
+            closed &= b0 < _ZERO_PART_CLOSED_BELOW
+            keep = np.maximum(1.0 - b0, 1.0 - _ZERO_PART_CLOSED_BELOW)
+            at_zero, of_base = pi - not_pi * b0 / keep, not_pi / keep
+        else:
+            at_zero, of_base = pi, not_pi
+        mu += [np.zeros(wc.shape), rate[0]]
+        alpha += [np.zeros(wc.shape), rate[1]]
+        weight += [wc * at_zero, wc * of_base]
+    return np.stack(mu), np.stack(alpha), np.stack(weight), closed
+
+
+def _crps_count_rows(dist: Mixture, y, shape, rows):
+    """The sum over the integers of the mixture's ``rows`` (flat indices of ``shape``; None:
+    all of ``dist`` and y as given): :func:`_crps_count_window` for NBs and Poissons, else
+    :func:`_crps_integers` by the mixture's ``lattice_cdf``."""
+    simple = all(type(c) in (NegativeBinomial, Poisson) for c in dist.components)
+    if rows is None:
+        return _crps_count_window(dist, y) if simple else _crps_integers(dist, y, dist.lattice_cdf)
+    w = np.exp(np.broadcast_to(dist._w_for(len(shape)), (len(dist.components),) + shape).reshape(
+        len(dist.components), -1))[:, rows]
+    sub = Mixture([_rows_of(c, shape, rows) for c in dist.components], weights=w)
+    return _crps_count_window(sub, y[rows]) if simple else _crps_integers(sub, y[rows],
+                                                                         sub.lattice_cdf)
+
+
+def _rows_of(c: Distribution, shape, rows) -> Distribution:
+    """The count law ``c`` (NB2, Poisson, or a Hurdle / ZeroInflated of one) at flat ``rows``."""
+    def pick(v):
+        return np.broadcast_to(v, shape).ravel()[rows]
+
+    if type(c) in (Hurdle, ZeroInflated):
+        return type(c)(_rows_of(c.base, shape, rows), pick(c._logit))
+    if type(c) is Poisson:
+        return Poisson(pick(c._rate))
+    return NegativeBinomial(mean=pick(c._mu), dispersion=pick(c._alpha))
 
 
 def _crps_count_window(dist: Mixture, y):
@@ -391,20 +444,23 @@ def _cf_plan(mu, alpha, w):
     conj(phi_j)`` is below 1e-18 and nothing oscillates; below it the phase differences grow
     at most as fast as the spread ``omega`` of the live components' means, slowing beyond ``t
     ~ 1 / (alpha mu)`` (a NB's phase flattens there): ``damp`` their least ``alpha mu``."""
-    live = w > 0
+    live = w != 0
     mean = np.sum(w * mu, axis=0)
     var = np.sum(w * (mu + alpha * mu * mu + (mu - mean) ** 2), axis=0)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         gap = np.where(alpha > 0, np.expm1(_CF_GONE * alpha) / (2.0 * alpha * mu * (1.0 + alpha * mu)),
                        _CF_GONE / (2.0 * mu))  # the 1 - cos t at which |phi_c|^2 = 1e-18
         x_lo = -36.0 - 0.5 * np.log(var)
-    gap = np.where(live & (mu > 0), np.nan_to_num(gap, nan=np.inf), 0.0)
+    # a law at 0 (mu = 0) never fades: inf; a piece of weight 0 does not count: 0
+    gap = np.where(live, np.where(mu > 0, np.nan_to_num(gap, nan=np.inf), np.inf), 0.0)
     t_c = np.sort(np.arccos(1.0 - np.minimum(gap, 2.0)), axis=0)
     t_osc = t_c[-2] if len(mu) > 1 else t_c[-1]
     x_top = np.full(x_lo.shape, np.log(np.pi))
     x_osc = np.minimum(np.maximum(np.log(np.maximum(t_osc, 1e-300)), x_lo + 1.0), x_top)
     omega = np.max(np.where(live, mu, -np.inf), axis=0) - np.min(np.where(live, mu, np.inf), axis=0)
-    damp = np.min(np.where(live, alpha * mu, np.inf), axis=0)
+    # the law at 0's phase is flat: its cross terms turn at the other's rate
+    damp = np.min(np.where(live & (mu > 0), alpha * mu, np.inf), axis=0)
+    damp = np.where(np.isfinite(damp), damp, 0.0)
     return x_lo, x_osc, x_top, omega / _CF_PHASE, damp
 
 
@@ -470,7 +526,8 @@ def count_mixture_half_gini(mu, alpha, w):
     Parameters
     ----------
     mu, alpha, w : ndarray of shape (K, n)
-        The components' means, dispersions (0: Poisson) and weights (summing to 1).
+        The components' means, dispersions (0: Poisson) and weights (summing to 1; some may
+        be negative, as a hurdle's pieces: see :func:`_count_pieces`).
 
     Returns
     -------

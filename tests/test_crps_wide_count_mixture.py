@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import probnn._crps_discrete as rules
-from probnn.distributions import Mixture, NegativeBinomial, Poisson
+from probnn.distributions import Hurdle, Mixture, NegativeBinomial, Poisson, ZeroInflated
 from probnn.scoring_rules import crps
 
 
@@ -106,3 +106,27 @@ def test_stacked_components_give_each_components_values():
             each = np.stack([np.broadcast_to(c._log_prob(y), each.shape[1:]) for c in comps])
             np.testing.assert_array_equal(mix._stack_at("_log_prob", y), each)
     assert Mixture([Poisson(mu[0]), NegativeBinomial(mu[1], alpha[1])])._stacked(1) is None
+
+
+@pytest.mark.parametrize("kind", [Hurdle, ZeroInflated])
+def test_wide_zero_part_mixture_equals_the_sum(kind):
+    # a Laplace predictive of a hurdle / zero-inflated NB on counts ~1e4: the law at 0 and B's
+    # pieces (a hurdle's at-0 weight pi - (1 - pi) b0 / (1 - b0)); oracle: the cdf by hand
+    # from scipy's, pi + (1 - pi) F_B (zero-inflated), pi + (1 - pi) (F_B - b0) / (1 - b0)
+    mu = np.array([[1.0e4, 5.0e3, 2.0], [1.1e4, 5.5e3, 2.5]])
+    alpha = np.array([[0.3, 0.05, 0.5], [0.35, 0.06, 0.4]])
+    pi = np.array([[0.05, 0.3, 0.02], [0.07, 0.25, 0.5]])
+    w = np.array([0.45, 0.55])
+    comps = [kind(NegativeBinomial(mu[c], alpha[c]), np.log(pi[c] / (1 - pi[c]))) for c in range(2)]
+    y = np.array([0.0, 4_321.0, 3.0])
+    top = 400_000
+    k = np.arange(top)
+    want = []
+    for i in range(3):
+        cdf = 0.0
+        for c in range(2):
+            base = _law(mu[c, i], alpha[c, i])
+            b0 = base.pmf(0) if kind is Hurdle else 0.0
+            cdf = cdf + w[c] * (pi[c, i] + (1 - pi[c, i]) * (base.cdf(k) - b0) / (1 - b0))
+        want.append(np.sum((cdf - (k >= y[i])) ** 2))
+    np.testing.assert_allclose(crps(Mixture(comps, weights=w), y), want, rtol=1e-10)

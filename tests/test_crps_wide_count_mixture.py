@@ -130,3 +130,17 @@ def test_wide_zero_part_mixture_equals_the_sum(kind):
             cdf = cdf + w[c] * (pi[c, i] + (1 - pi[c, i]) * (base.cdf(k) - b0) / (1 - b0))
         want.append(np.sum((cdf - (k >= y[i])) ** 2))
     np.testing.assert_allclose(crps(Mixture(comps, weights=w), y), want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("kind", [Hurdle, ZeroInflated])
+def test_stacked_zero_part_components_give_each_components_values(kind):
+    rng = np.random.default_rng(6)
+    mu, alpha = np.exp(rng.normal(3.0, 1.0, (3, 4))), np.exp(rng.normal(-1.0, 1.0, (3, 4)))
+    logit = rng.normal(0.0, 1.0, (3, 4))
+    k = np.arange(0.0, 300.0, 3.0)[:, None]
+    for bases in ([NegativeBinomial(m, a) for m, a in zip(mu, alpha)], [Poisson(m) for m in mu]):
+        comps = [kind(b, z) for b, z in zip(bases, logit)]
+        mix = Mixture(comps, weights=[0.2, 0.3, 0.5])
+        for method in ("_cdf", "_log_prob"):
+            each = np.stack([getattr(c, method)(k) for c in comps])
+            np.testing.assert_array_equal(mix._stack_at(method, k), each)

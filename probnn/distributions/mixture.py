@@ -144,25 +144,35 @@ class Mixture(Distribution):
 
     def _stacked(self, ndim: int) -> Distribution | None:
         """The K components as one law of batch shape ``(K,) + (1,) * extra + batch_shape``
-        (to broadcast with y of ``ndim``) where all are negative binomials or all Poissons,
-        else None: one call of its cdf on K x rows entries, where K calls on the rows each
-        pay numpy's overhead on the incomplete beta function's dozens of steps (a Laplace
-        posterior's 100-draw predictive: 100x the calls; the same values entry by entry)."""
+        (to broadcast with y of ``ndim``) where all are negative binomials, all Poissons, or
+        all hurdle (or zero-inflated) laws of one of those, else None: one call of its cdf on
+        K x rows entries, where K calls on the rows each pay numpy's overhead on the
+        incomplete beta function's dozens of steps (a Laplace posterior's 100-draw
+        predictive: 100x the calls; the same values entry by entry)."""
+        from .hurdle import Hurdle
         from .negative_binomial import NegativeBinomial
         from .poisson import Poisson
+        from .zero_inflated import ZeroInflated
 
-        kind = type(self.components[0])
-        if kind not in (NegativeBinomial, Poisson) or any(type(c) is not kind
-                                                          for c in self.components):
+        outer = type(self.components[0])
+        zero = outer in (Hurdle, ZeroInflated)
+        bases = [c.base if zero else c for c in self.components]
+        kind = type(bases[0])
+        if (kind not in (NegativeBinomial, Poisson) or any(type(b) is not kind for b in bases)
+                or any(type(c) is not outer for c in self.components)):
             return None
         cache = self.__dict__.setdefault("_stacked_cache", {})
         extra = max(ndim - len(self.batch_shape), 0)
         if extra not in cache:
-            names = ("_mu", "_alpha") if kind is NegativeBinomial else ("_rate",)
             shape = (len(self.components),) + (1,) * extra + self.batch_shape
-            params = [np.stack([np.broadcast_to(getattr(c, name), self.batch_shape)
-                                for c in self.components]).reshape(shape) for name in names]
-            cache[extra] = kind(*params)
+
+            def stacked(laws, name):
+                return np.stack([np.broadcast_to(getattr(law, name), self.batch_shape)
+                                 for law in laws]).reshape(shape)
+
+            names = ("_mu", "_alpha") if kind is NegativeBinomial else ("_rate",)
+            law = kind(*(stacked(bases, name) for name in names))
+            cache[extra] = outer(law, stacked(self.components, "_logit")) if zero else law
         return cache[extra]
 
     def _stack_at(self, method: str, y) -> NDArray[np.float64]:

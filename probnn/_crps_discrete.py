@@ -453,8 +453,9 @@ def _cf_plan(mu, alpha, w):
     mean = np.sum(w * mu, axis=0)
     var = np.sum(w * (mu + alpha * mu * mu + (mu - mean) ** 2), axis=0)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        gap = np.where(alpha > 0, np.expm1(_CF_GONE * alpha) / (2.0 * alpha * mu * (1.0 + alpha * mu)),
-                       _CF_GONE / (2.0 * mu))  # the 1 - cos t at which |phi_c|^2 = 1e-18
+        gap = np.where(alpha > 0,  # the 1 - cos t at which |phi_c|^2 = 1e-18
+                       np.expm1(_CF_GONE * alpha) / (2.0 * alpha * mu * (1.0 + alpha * mu)),
+                       _CF_GONE / (2.0 * mu))
         x_lo = -36.0 - 0.5 * np.log(var)
     # a law at 0 (mu = 0) never fades: inf; a piece of weight 0 does not count: 0
     gap = np.where(live, np.where(mu > 0, np.nan_to_num(gap, nan=np.inf), np.inf), 0.0)

@@ -280,7 +280,14 @@ def _crps_count_mixture(dist: Mixture, y):
         return _crps_count_rows(dist, y, shape, None)
     yb = np.broadcast_to(y, shape).ravel()
     out = np.full(n_rows, np.nan)
-    half, settled = count_mixture_half_gini(mu[:, wide], alpha[:, wide], w[:, wide])
+    # the law at 0 apart (its cross terms with a count law of mean m turn at rate m): X = 0
+    # with weight a, else M, ``E|X - X'| / 2 = a (1 - a) E[M] + (1 - a)^2 E|M - M'| / 2``
+    at_zero = np.sum(np.where(mu[:, wide] == 0, w[:, wide], 0.0), axis=0)
+    keep = 1.0 - at_zero
+    w_m = np.where(mu[:, wide] == 0, 0.0, w[:, wide]) / np.where(keep > 0, keep, 1.0)
+    half, settled = count_mixture_half_gini(mu[:, wide], alpha[:, wide], w_m)
+    half = at_zero * keep * np.sum(w_m * mu[:, wide], axis=0) + keep**2 * half
+    settled &= keep > 0
     rows = wide[settled]
     if rows.size:
         laws = NegativeBinomial(mean=mu[:, rows], dispersion=alpha[:, rows])  # alpha 0: Poisson

@@ -35,7 +35,8 @@ from probnn._crps_continuous import _HALF_GINI, _MEAN_ABS, _STUDENT_CLOSED_DF, _
 from probnn._crps_discrete import _INTEGER_VALUED, _crps_count_mixture, _crps_integers
 from probnn._crps_mixture import mixture_half_gini
 from probnn._validation import describe_rows, describe_values
-from probnn.distributions import Distribution, Mixture, NegativeBinomial, Normal, Poisson, StudentT
+from probnn.distributions import (Distribution, Hurdle, Mixture, NegativeBinomial, Normal, Poisson,
+                                  StudentT, ZeroInflated)
 
 __all__ = ["crps", "crps_numerical", "register_crps"]
 
@@ -149,7 +150,8 @@ def _crps_mixture(dist: Mixture, y):
         pair = _abs_normal(mu[:, None] - mu[None, :], np.hypot(sd[:, None], sd[None, :]))
         second = np.sum(w[:, None] * w[None, :] * pair, axis=(0, 1))
         return first - 0.5 * second
-    if all(type(c) in (NegativeBinomial, Poisson) for c in comps):
+    if all(type(c) in (NegativeBinomial, Poisson) or (type(c) in (Hurdle, ZeroInflated) and type(
+            c.base) in (NegativeBinomial, Poisson)) for c in comps):
         return _crps_count_mixture(dist, y)
     if all(type(c) in _INTEGER_VALUED or getattr(c, "support", None) == "count" for c in comps):
         return _crps_integers(dist, y, dist.lattice_cdf)

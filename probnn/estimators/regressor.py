@@ -541,6 +541,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         else:
             X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
+        if reset:  # a given scale whose square leaves float64: refused as --family-param's
+            family.check_given_params()
         if family.is_classifier:
             raise ValueError(
                 f"MLPRegressor needs a regression family; found the classifier family "

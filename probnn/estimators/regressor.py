@@ -19,7 +19,7 @@ from probnn.estimators._auto import resolve_training
 from probnn.estimators._folds import applies as fold_rule_applies
 from probnn.estimators._folds import bound_scale, cross_validated_epochs
 from probnn.estimators._state import register_state
-from probnn.estimators._target import check_resolution, weighted_shift_scale
+from probnn.estimators._target import check_not_constant, check_resolution, weighted_shift_scale
 from probnn.estimators._widening import scale_factor
 
 __all__ = ["MLPRegressor"]
@@ -554,6 +554,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             # nor a fold's share of them: _folds)
             getattr(family, "check_n_rows", lambda n_rows: None)(X.shape[0])
         w = training_weights(sample_weight, X.shape[0])
+        if not (incremental or interval or stream is not None or hasattr(self, "_fold_on_epoch")):
+            check_not_constant(y, w, family)  # (a chunk, a fold's share may be constant)
         if interval and not incremental and stream is None:  # (a chunk is not all the rows)
             check_has_maximum(y, w)
         if interval:

@@ -1,5 +1,6 @@
 """The CRPS of the continuous laws in closed form: Normal, Laplace, Student-t (df >= 1.01, and
-by the numerical rule below), Gamma, LogNormal, Beta.
+by the numerical rule below), Gamma, LogNormal, Beta; and a mixture of LogNormals
+(:func:`lognormal_mixture_crps`).
 
 Each is ``E|X - z| - E|X - X'| / 2`` (Gneiting & Raftery 2007, eq. 21), kept as its two
 terms in ``_MEAN_ABS`` and ``_HALF_GINI`` (keyed by the distribution's type) for the mixture

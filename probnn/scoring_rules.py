@@ -47,8 +47,8 @@ def crps(dist: Distribution, y: ArrayLike) -> NDArray[np.floating]:
 
     ``CRPS(F, y) = int (F(x) - 1{x >= y})^2 dx = E|X - y| - E|X - X'| / 2``, in the
     units of ``y``; lower is better. Closed forms: Normal, Laplace, Student-t (df >= 1.01),
-    Gamma, LogNormal, Beta, a Mixture of Normals (of LogNormals), Poisson, NegativeBinomial, Bernoulli
-    (the Brier score ``(p - y)^2``) and OrderedLogistic (the ranked probability score
+    Gamma, LogNormal, Beta, a Mixture of Normals (of LogNormals), Poisson, NegativeBinomial,
+    Bernoulli (the Brier score ``(p - y)^2``) and OrderedLogistic (the ranked probability score
     ``sum_k (F(k) - 1{y <= k})^2`` over the class indices). Other laws on the counts
     (zero-inflated, hurdle) are summed over the integers by their cdf. A Mixture of the other
     continuous ones gets its cross terms ``E|X_i - X_j'|`` by one-dimensional quadrature

@@ -483,6 +483,17 @@ class LaplaceApproximation(BaseEstimator):
             raise ValueError("predict_interval is for regressors; this wraps a classifier")
         return central_interval_of(self.predict_dist(X), coverage)
 
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """The wrapped estimator's ``score`` of :meth:`predict`: scikit-learn's own
+        (``ClassifierMixin.score``, the accuracy, for a classifier; ``RegressorMixin.score``,
+        R^2, for a regressor), as :class:`~probnn.MLPClassifier` and
+        :class:`~probnn.MLPRegressor` take them. (:meth:`score_nll` scores the predictive.)"""
+        from sklearn.base import ClassifierMixin, RegressorMixin
+
+        check_is_fitted(self, "posterior_precision_")
+        mixin = ClassifierMixin if _is_classifier(self) else RegressorMixin
+        return mixin.score(self, X, y, sample_weight=sample_weight)
+
     def score_nll(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Mean negative log-likelihood of ``y`` under the predictive, in nats (weighted
         by ``sample_weight``)."""

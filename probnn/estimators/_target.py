@@ -113,6 +113,29 @@ def check_resolvable_spread(y: np.ndarray, w: np.ndarray | None = None,
         )
 
 
+def check_not_constant(y: np.ndarray, w: np.ndarray, family) -> None:
+    """DataError for a target of one value (on the rows of positive weight) under a family of
+    a continuous law whose spread the network fits: its likelihood grows without bound as the
+    spread shrinks, so training ran to a scale of 0 ("Normal: scale must be finite and > 0",
+    after 20,000 epochs from ``probnn fit --family normal``) or an NLL of 1e20 (log-normal,
+    gamma). A spread fixed or floored (normal-fixed, a given ``scale``, a mixture's
+    ``min_scale``) and the count families (a constant count is a Poisson's MLE) fit it.
+    """
+    if family.support not in ("real", "positive", "unit-interval"):
+        return
+    params = family.get_params()
+    if any(params.get(p) for p in (*family.scale_params, family.resolution_param) if p):
+        return
+    kept = np.asarray(y)[np.asarray(w) > 0]
+    if kept.size > 1 and np.all(kept == kept[0]):  # (one row: scikit-learn's own checks)
+        raise DataError(
+            f"expected a target with at least two distinct values for family {family.name!r}, "
+            f"whose fitted spread would shrink to 0 on one; found {kept[0]:.17g} on every row "
+            f"(float64 rounds away a variation below its precision there); family "
+            f"'normal-fixed' fits a constant (squared error)"
+        )
+
+
 def _weighted_moments(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Weighted mean and standard deviation of ``y`` (0 for one distinct value)."""
     y = np.asarray(y, dtype=np.float64)

@@ -21,8 +21,8 @@ from probnn.estimators._folds import applies as fold_rule_applies
 from probnn.estimators._folds import (bound_scale, cross_validated_epochs, fold_distribution,
                                       fold_mean, fold_nll)
 from probnn.estimators._state import register_state
-from probnn.estimators._target import (check_resolution, regression_family_name,
-                                       weighted_shift_scale)
+from probnn.estimators._target import (check_not_constant, check_resolution,
+                                       regression_family_name, weighted_shift_scale)
 from probnn.estimators._widening import scale_factor
 
 __all__ = ["MLPRegressor"]
@@ -533,6 +533,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         else:
             X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
+        if reset:  # a given scale whose square leaves float64: refused as --family-param's
+            family.check_given_params()
         if family.is_classifier:
             raise ValueError(
                 f"MLPRegressor needs a regression family; found the classifier family "
@@ -544,6 +546,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             # nor a fold's share of them: _folds)
             getattr(family, "check_n_rows", lambda n_rows: None)(X.shape[0])
         w = training_weights(sample_weight, X.shape[0])
+        if not (incremental or interval or stream is not None or hasattr(self, "_fold_on_epoch")):
+            check_not_constant(y, w, family)  # (a chunk, a fold's share may be constant)
         if interval and not incremental and stream is None:  # (a chunk is not all the rows)
             check_has_maximum(y, w)
         if interval:

@@ -154,7 +154,12 @@ class NormalFixedFamily(Family):
         """
         y = self.check_target(y).astype(np.float64)
         r = y - np.asarray(as_vector(raw), dtype=np.float64)
-        sigma = math.sqrt(float(weighted_mean(r * r, sample_weight)))
+        with np.errstate(over="ignore"):
+            sigma = math.sqrt(float(weighted_mean(r * r, sample_weight)))
+        largest = float(np.max(np.abs(r), initial=0.0))
+        if not math.isfinite(sigma) and math.isfinite(largest):
+            # residuals beyond ~1e154 square past float max: their RMS by the largest one
+            sigma = largest * math.sqrt(float(weighted_mean((r / largest) ** 2, sample_weight)))
         floor = math.sqrt(np.finfo(np.float64).eps)
         return {"scale": sigma if sigma > floor else floor}
 

@@ -239,9 +239,7 @@ def test_hidden_none_on_a_tiny_table_says_when_its_folds_score_worse_than_a_cons
                      re.findall(r"NLL is (\S+), worse than the best constant model's (\S+) ",
                                 lines[0])[0])  # fmt: skip
     assert constant == pytest.approx(_folds_constant_nll(frame), rel=1e-3)  # scipy's
-    # (plug-in 1e4-1e6 a row; the last layer's posterior, which for a GLM is every weight,
-    # widens the far rows' scales, so several nats, still far above the constant)
-    assert glm > constant + 3
+    assert glm > constant + 10
 
 
 def test_a_tiny_tables_glm_that_its_folds_find_no_worse_than_a_constant_says_nothing(

@@ -69,13 +69,18 @@ def estimator_settings(family: str, hidden: Sequence[int] | None, epochs: int | 
                        params: dict) -> dict:  # fmt: skip
     """The estimator's settings for a table, in memory and streamed: a regressor keeps
     MLPRegressor's defaults (sized by the data; early stopping on validation NLL where it
-    helps); a classifier gets ``defaults.TABLE_CLASSIFIER``, with early stopping (which also
+    helps) but its plug-in predictive; a classifier gets ``defaults.TABLE_CLASSIFIER``, with early stopping (which also
     gives the report its validation curve) except under L-BFGS. ``params`` (the caller's
     options) override them; ``solver`` among them."""
     settings: dict[str, Any] = {}
     if is_classifier_family(family):
         settings = dict(defaults.TABLE_CLASSIFIER,
                         early_stopping=params.get("solver", "adam") != "lbfgs")  # fmt: skip
+    else:
+        # a table's network predicts by its own law, as a streamed fit does (its rows are not
+        # in memory for the output layer's posterior): the same fit either way;
+        # ``--posterior laplace`` adds the posterior
+        settings["predictive"] = "plug-in"
     if hidden is not None:
         settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
     if epochs is not None:

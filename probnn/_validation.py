@@ -181,11 +181,18 @@ def weighted_mean(values: ArrayLike, sample_weight: ArrayLike | None) -> float:
     """
     values = np.asarray(values, dtype=np.float64)
     w = check_sample_weight(sample_weight, values.shape[0])
-    total = float(w.sum())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(w.sum())
+        mean = float(np.dot(w, values) / total) if total > 0 else math.nan
     if not total > 0:
         raise ValueError("sample_weight must have a positive sum to average over; "
                          f"found zero weight on all {values.shape[0]} rows")
-    return float(np.dot(w, values) / total)
+    if not (math.isfinite(mean) and np.finfo(np.float64).tiny <= total < math.inf):
+        # weights whose sums overflow (1e308) or lose digits (subnormal): the mean is a ratio
+        w = w / w.max()
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(np.dot(w, values) / w.sum())
+    return mean
 
 
 def check_outcomes(y: ArrayLike, batch_shape: tuple[int, ...], who: str = "y") -> np.ndarray:
@@ -349,6 +356,21 @@ def check_params(params: dict, constraints: dict, owner: str) -> None:
             raise ValueError(f"{owner}: {name} must be {ways}; found {value!r}")
 
 
+def unsortable_labels(y: ArrayLike) -> str:
+    """What makes class labels unsortable for NumPy (``np.unique`` raised TypeError, as
+    scikit-learn's classifiers let it), e.g. ``"found None or NaN at rows [1, 3]"``: the
+    missing labels, else the text among other kinds (numbers). ``y`` of shape (n_samples,)."""
+    flat = np.asarray(y, dtype=object).ravel()
+    missing = np.array([v is None or (isinstance(v, float) and v != v) for v in flat])
+    if missing.any():
+        return f"found None or NaN at {describe_rows(missing)}"
+    text = np.array([isinstance(v, (str, bytes)) for v in flat])
+    others = ", ".join(sorted({type(v).__name__ for v in flat[~text]}))
+    if text.any() and not text.all():
+        return f"found text at {describe_rows(text)}; {others} at {describe_rows(~text)}"
+    return f"found labels of the kinds {others}"
+
+
 def encode_labels(y: ArrayLike, classes: np.ndarray, where: str = "the classes seen in fit"):
     """Class indices ``0..C-1`` of labels ``y`` in the sorted array ``classes``.
 
@@ -372,7 +394,11 @@ def encode_labels(y: ArrayLike, classes: np.ndarray, where: str = "the classes s
     """
     y = np.asarray(y)
     classes = np.asarray(classes)
-    index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+    try:
+        index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+    except TypeError:  # None among text labels, text against number classes
+        raise ValueError(f"labels must be among {where} {describe_list(classes)}; "
+                         f"{unsortable_labels(y)}") from None
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(

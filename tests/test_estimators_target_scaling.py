@@ -94,6 +94,26 @@ def test_constant_target_is_shifted_not_divided_by_zero():
     np.testing.assert_allclose(est.predict(X), 7.0, atol=1e-9)
 
 
+@pytest.mark.parametrize("family", ["normal", "log-normal", "gamma"])
+def test_a_constant_target_under_a_fitted_spread_is_refused_before_training(family):
+    """``y = 1 + 1e-25 N(0, 1)`` is 1 on every row in float64: its likelihood grows without
+    bound as the fitted spread shrinks. MLPRegressor(family="normal") trained to a scale of 0
+    and then raised "Normal: scale must be finite and > 0; found 0" (``probnn fit --family
+    normal``: after 20,000 epochs); log-normal and gamma reported NLLs of 1e20. Ones with a
+    fixed or floored spread, or counts, still fit it (the test above; Poisson's MLE is y)."""
+    from probnn.exceptions import DataError
+
+    X, _ = _linear(3, n=50)
+    y = 1.0 + 1e-25 * np.random.default_rng(0).normal(size=50)
+    assert np.all(y == 1.0)  # the oracle: float64 itself
+    with pytest.raises(DataError, match=f"at least two distinct values for family '{family}'"):
+        MLPRegressor(family=family, hidden_layer_sizes=(), max_iter=5).fit(X, y)
+    fixed = _fit(MLPRegressor(family="laplace", family_params={"scale": 0.5}, **GLM), X, y)
+    np.testing.assert_allclose(fixed.predict(X), 1.0, atol=1e-9)
+    counts = _fit(MLPRegressor(family="poisson", **GLM), X, np.full(50, 3.0))
+    np.testing.assert_allclose(counts.predict(X), 3.0, rtol=1e-6)
+
+
 def test_linear_fit_does_not_depend_on_the_units_of_y():
     X, y = _linear(4)
     small = _fit(MLPRegressor(family="normal-fixed", prior=None, random_state=0, **GLM), X, y)
@@ -170,7 +190,8 @@ def test_loss_curve_is_the_training_nll_in_the_units_of_y():
     # which score_nll (checked against scipy above) computes independently
     X, y = _linear(6, n=200)
     est = _fit(MLPRegressor((4,), family="normal", prior=None, solver="lbfgs", max_iter=200,
-                            dtype="float64", random_state=0), X, BIG * y)  # fmt: skip
+                            dtype="float64", random_state=0, predictive="plug-in"),
+               X, BIG * y)  # fmt: skip (the training likelihood: the network's own)
     assert est.loss_curve_[-1] == pytest.approx(est.score_nll(X, BIG * y), rel=1e-10)
     assert est.best_loss_ == pytest.approx(est.score_nll(X, BIG * y), rel=1e-10)
 

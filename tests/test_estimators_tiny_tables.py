@@ -52,7 +52,7 @@ def test_the_factor_is_the_maximum_likelihood_one_of_the_folds_held_out_rows():
     w = np.ones(len(y))
     splits = list(KFold(4, shuffle=True, random_state=0).split(X))
     folds = [MLPRegressor(hidden_layer_sizes=(8,), early_stopping=False, recalibrate=False,
-                          max_iter=300, random_state=0).fit(X[train], y[train])
+                          max_iter=300, random_state=0, predictive="plug-in").fit(X[train], y[train])
              for train, _ in splits]  # fmt: skip
     for estimate in ("mle", "posterior"):
         est = MLPRegressor(recalibrate_estimate=estimate)
@@ -132,13 +132,14 @@ def test_a_learned_scale_does_not_extrapolate_to_rows_the_folds_never_saw(law, s
     # unless the learned one wins on them by more than one standard error
     X, y = law(30, seed)
     X_new, y_new = law(5000, 10_000 + seed)
-    model = MLPRegressor(random_state=seed).fit(X, y)
+    model = MLPRegressor(random_state=seed, predictive="plug-in").fit(X, y)
     nll = model.score_nll(X_new, y_new)
     constant = -stats.norm.logpdf(y_new, y.mean(), y.std()).mean()
     truth = -stats.norm.logpdf(y_new, X_new[:, 0], 1.0).mean()
     assert truth < nll < constant + 0.1, (truth, nll, constant)
-    scales = model.predict_dist(X_new).scale
-    assert np.ptp(scales) == 0  # the constant scale was chosen here
+    # the constant scale was chosen here: by the fit on all rows and each fold member
+    for component in model.predict_dist(X_new).components:
+        assert np.ptp(component.scale) == 0
 
 
 def test_the_constant_scale_is_the_maximum_likelihood_one_given_the_locations():
@@ -156,7 +157,7 @@ def test_the_constant_scale_is_the_maximum_likelihood_one_given_the_locations():
 def test_the_fit_on_all_rows_keeps_the_chosen_constant_scale():
     X, y = _heavy_tailed_features(30, 1)
     model = MLPRegressor(random_state=1).fit(X, y)
-    dist = model.predict_dist(X)
+    dist = model.predict_dist(X).components[0]  # the fit on all rows (then the folds')
     # one scale: the training residuals' RMS (the Normal's MLE given the network's means)
     # times the folds' widening factor
     rms = np.sqrt(np.mean((y - np.asarray(dist.loc)) ** 2))
@@ -214,8 +215,9 @@ def test_a_kept_learned_scale_is_never_below_its_least_on_the_training_rows(tmp_
     X, y, X_new, y_new, loc_new, sd_new = _t3_heteroscedastic(9)
     model = MLPRegressor(random_state=9).fit(X, y)
     assert model.scale_floor_ is not None  # the folds kept the learned scale
-    scales = np.asarray(model.predict_dist(X_new).scale)
-    least = np.asarray(model.predict_dist(X).scale).min()
+    own = model._predictive  # the fit on all rows (the mixture's first component)
+    scales = np.asarray(own.distribution(model._raw(X_new)).scale)
+    least = np.asarray(own.distribution(model._raw(X)).scale).min()
     assert scales.min() >= least * (1 - 1e-6)
     # the raw network, unbounded, goes below it far from the training rows
     raw = model._network.forward(np.ascontiguousarray(X_new, dtype=np.float32))
@@ -228,7 +230,8 @@ def test_a_kept_learned_scale_is_never_below_its_least_on_the_training_rows(tmp_
     # the model file keeps the bound
     save_model(model, tmp_path / "m.safetensors")
     again = load_model(tmp_path / "m.safetensors")
-    np.testing.assert_array_equal(again.predict_dist(X_new).scale, model.predict_dist(X_new).scale)
+    for a, b in zip(again.predict_dist(X_new).components, model.predict_dist(X_new).components):
+        np.testing.assert_array_equal(a.scale, b.scale)
 
 
 @pytest.mark.parametrize("predictive", ["linear", "mc"])
@@ -238,15 +241,16 @@ def test_the_laplace_predictive_honours_the_scale_floor(predictive):
     # before: the Laplace predictive read the raw network, unbounded: on these fresh rows its
     # scales went below the floor the estimator keeps (the estimator's own: 2.2 nats a row)
     X, y, X_new, y_new, loc_new, sd_new = _t3_heteroscedastic(9)
-    model = MLPRegressor(random_state=9).fit(X, y)
+    model = MLPRegressor(random_state=9, predictive="plug-in").fit(X, y)
     assert model.scale_floor_ is not None
     # a tight posterior (a strong prior): the predictive is nearly the network's own
     laplace = LaplaceApproximation(model, prefit=True, predictive=predictive, n_samples=20,
                                    prior_precision=1e6, random_state=0).fit(X, y)
-    least = np.asarray(model.predict_dist(X).scale).min()
+    # (the posterior is over the fit on all rows: the mixture's first component)
+    least = np.asarray(model.predict_dist(X).components[0].scale).min()
     dist = laplace.predict_dist(X_new)
     if predictive == "linear":  # the estimator's own scale (floored), widened: never less
-        own = np.asarray(model.predict_dist(X_new).scale)
+        own = np.asarray(model.predict_dist(X_new).components[0].scale)
         assert np.all(np.asarray(dist.scale) >= own * (1 - 1e-9))
         assert np.asarray(dist.scale).min() >= least * (1 - 1e-6)
     else:  # every draw's scale at least the floor

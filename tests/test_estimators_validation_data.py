@@ -42,6 +42,8 @@ def _normal_nll(est, X, y, w=None):
 
 KW = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, batch_size=32, max_iter=300,
           n_iter_no_change=15, tol=0.0, random_state=3, dtype="float64")
+# a regressor's own distribution (what early stopping scores), not the last layer's posterior
+PLUG_IN = dict(predictive="plug-in")
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -51,9 +53,9 @@ def test_regressor_scores_the_given_rows_and_keeps_the_best_epoch(weighted):
     wv = np.random.default_rng(2).uniform(0.2, 3.0, size=60) if weighted else None
     # recalibrate=False: the network's own predictions (the default then widens its scales by
     # the factor fitted on these rows, which can only lower their NLL: factor 1 is a candidate)
-    est = MLPRegressor(family="normal", early_stopping=True, recalibrate=False, **KW)
+    est = MLPRegressor(family="normal", early_stopping=True, recalibrate=False, **KW, **PLUG_IN)
     est.fit(X, y, validation_data=(Xv, yv), validation_sample_weight=wv)
-    recal = MLPRegressor(family="normal", early_stopping=True, **KW)
+    recal = MLPRegressor(family="normal", early_stopping=True, **KW, **PLUG_IN)
     recal.fit(X, y, validation_data=(Xv, yv), validation_sample_weight=wv)
     assert recal.score_nll(Xv, yv, sample_weight=wv) <= est.score_nll(Xv, yv, sample_weight=wv)
     scores = np.asarray(est.validation_scores_)
@@ -64,7 +66,7 @@ def test_regressor_scores_the_given_rows_and_keeps_the_best_epoch(weighted):
     np.testing.assert_allclose(est.best_validation_score_, oracle, rtol=1e-9)
     np.testing.assert_allclose(est.score_nll(Xv, yv, sample_weight=wv), oracle, rtol=1e-9)
     # the 3-tuple form is the same fit
-    est3 = MLPRegressor(family="normal", early_stopping=True, recalibrate=False, **KW)
+    est3 = MLPRegressor(family="normal", early_stopping=True, recalibrate=False, **KW, **PLUG_IN)
     est3.fit(X, y, validation_data=(Xv, yv, wv))
     np.testing.assert_array_equal(est3.validation_scores_, est.validation_scores_)
 
@@ -160,7 +162,7 @@ def test_early_stopping_keeps_the_start_when_no_epoch_beats_it():
     # at a constant rate: the default "plateau" schedule goes on from the start at rates 5,
     # 25, 125 times smaller, where a chance fit of the noise can beat it on 40 rows
     est = MLPRegressor(family="normal", early_stopping=True, recalibrate=False,
-                       learning_rate="constant", **{**KW, "learning_rate_init": 0.3})
+                       learning_rate="constant", **{**KW, "learning_rate_init": 0.3}, **PLUG_IN)
     est.fit(X, y, validation_data=(Xv, yv))
     oracle = float(-np.mean(stats.norm.logpdf(yv, y.mean(), y.std())))
     assert min(est.validation_scores_) > oracle  # no epoch beat the start

@@ -312,6 +312,27 @@ def test_fit_fits_a_clone_and_monte_carlo_gives_a_mixture_for_any_family():
         clone(la).set_params(predictive="linear").fit(X, y).predict_dist(X[:2])
 
 
+def test_score_is_the_wrapped_estimators_kind_of_score_of_the_predictive():
+    """``score`` as MLPRegressor's and MLPClassifier's (scikit-learn's mixins): R^2 of
+    :meth:`predict` for a regressor, accuracy for a classifier; sample weights taken. Oracles:
+    ``1 - SS_res / SS_tot`` and the share of matching labels, written out here."""
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(60, 2))
+    y = 2.0 * X[:, 0] + rng.normal(size=60)
+    w = rng.uniform(0.5, 2.0, size=60)
+    la = LaplaceApproximation(MLPRegressor(hidden_layer_sizes=(), max_iter=50, random_state=0)
+                              ).fit(X, y)  # fmt: skip
+    pred = la.predict(X)
+    r2 = 1.0 - np.sum(w * (y - pred) ** 2) / np.sum(w * (y - np.average(y, weights=w)) ** 2)
+    assert la.score(X, y, sample_weight=w) == pytest.approx(r2, rel=1e-12)
+    labels = np.where(X[:, 0] + 0.3 * rng.normal(size=60) > 0, "up", "down")
+    lc = LaplaceApproximation(MLPClassifier(hidden_layer_sizes=(), max_iter=50, random_state=0)
+                              ).fit(X, labels)  # fmt: skip
+    hits = lc.predict(X) == labels
+    assert lc.score(X, labels) == pytest.approx(hits.mean(), rel=1e-12)
+    assert lc.score(X, labels, sample_weight=w) == pytest.approx(np.sum(w * hits) / w.sum())
+
+
 def test_refusals_name_what_was_expected():
     X, y = np.random.default_rng(8).normal(size=(20, 2)), np.arange(20.0)
     from sklearn.linear_model import LinearRegression
@@ -381,7 +402,7 @@ def test_fitted_network_surface_reproduces_the_estimators_own_nll(kind):
         # recalibrate=False: the surface is the training likelihood, which a recalibrated
         # scale_factor_ does not enter (LaplaceApproximation applies it itself, Notes)
         est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=30, random_state=0,
-                           recalibrate=False).fit(X, y)
+                           recalibrate=False, predictive="plug-in").fit(X, y)
     else:
         y = np.where(X[:, 0] > 0, "b", "a")
         est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, y)

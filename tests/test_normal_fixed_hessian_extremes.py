@@ -46,3 +46,56 @@ def test_raw_curvature_at_extreme_scales_does_not_raise():
     for scale in (1e-200, 1e200):
         curvature = NormalFixedFamily(scale=scale).raw_curvature(np.zeros((2, 1)), np.ones(2))
         assert curvature.shape == (2, 1, 1)
+
+
+# ------------------------------------------------------------- the laws at such scales
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1.0, 1e160, 1e300])
+def test_the_scale_laws_standard_deviation_is_their_scale_where_the_variance_leaves_float64(
+        scale):  # fmt: skip
+    """``stddev`` was ``sqrt(variance)``: +inf past ~1.3e154 (the variance overflows, with
+    numpy's bare "overflow encountered in square": three of them on a fit of normal-fixed with
+    scale=1e300) and 0 below ~1e-154 (it underflows). Oracles: the laws' standard deviations
+    by hand, ``sigma``, ``sqrt(2) b``, ``s sqrt(df / (df - 2))``, and the variance by mpmath
+    (inf where it passes float max)."""
+    import warnings
+
+    from probnn.distributions import Laplace, Normal, StudentT
+
+    with mp.workdps(30):
+        want_var = float(mp.mpf(scale) ** 2)  # inf / 0.0 where the float range ends
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        normal, laplace, student = Normal(0.0, scale), Laplace(0.0, scale), StudentT(5.0, 0.0, scale)
+        assert float(normal.stddev) == scale
+        assert float(laplace.stddev) == pytest.approx(np.sqrt(2.0) * scale, rel=1e-15)
+        assert float(student.stddev) == pytest.approx(np.sqrt(5.0 / 3.0) * scale, rel=1e-15)
+        variance = float(normal.variance)
+    if want_var in (0.0, np.inf):
+        assert variance == want_var
+    else:  # (a subnormal one within its ulp, 5e-324)
+        assert variance == pytest.approx(want_var, rel=1e-15, abs=1e-323)
+
+
+def test_the_fitted_scale_of_residuals_past_1e154_is_their_rms():
+    """``fit_fixed_params``'s ``sqrt(mean(r^2))`` overflowed (inf, after numpy's warning) for
+    residuals whose squares pass float max; by hand: ``sqrt((1 + 4) / 2) 1e300``."""
+    import warnings
+
+    family = NormalFixedFamily()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = family.fit_fixed_params(np.zeros((2, 1)), np.array([1e300, -2e300]))["scale"]
+    assert got == pytest.approx(np.sqrt(2.5) * 1e300, rel=1e-15)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e200])
+def test_mlpregressor_refuses_a_given_scale_out_of_float64s_reach_as_the_cli_does(scale):
+    """The CLI's --family-param refuses these (hostile5 F6); the estimator trained: 1e-300 ended
+    in TrainingDivergedError ("try a smaller learning_rate_init"), 1e200 in a network whose
+    gradients are 1e-400 = 0."""
+    from probnn import MLPRegressor
+
+    X = np.random.default_rng(0).normal(size=(30, 1))
+    est = MLPRegressor(hidden_layer_sizes=(), family="normal-fixed", family_params={"scale": scale})
+    with pytest.raises(ValueError, match="normal-fixed: scale must be in"):
+        est.fit(X, X[:, 0])

@@ -131,3 +131,24 @@ def test_censored_law_and_integer_scores_log_cdf_far_out(df, r):
         want_pdf = float(mp.loggamma((m + 1) / 2) - mp.loggamma(m / 2) - mp.log(m * mp.pi) / 2
                          - (m + 1) / 2 * mp.log1p(mp.mpf(r) ** 2 / m))
     assert _close_log(float(law.log_pdf(np.array([r]))[0]), want_pdf)
+
+
+@pytest.mark.parametrize("df", [1.01, 1.5, 30.0, 1e6])
+@pytest.mark.parametrize("z", [-1e300, -1e155, 1e10, 1e155, 1e300])
+def test_crps_far_out_is_the_closed_form_at_40_digits(df, z):
+    """The closed-form CRPS reads scipy's stdtr (which squares z): checked, not changed, for the
+    hostile leftovers (|z| 1e10 to 1e300, df 1.01 to 1e6): there ``d (2 F(w) - 1)`` is ``|d|``
+    to well below an ulp, so stdtr's 0 / 1 loses nothing. Oracle: Jordan, Krueger & Lerch's
+    formula (appendix A) in mpmath, with the cdf from its incomplete beta."""
+    from probnn.scoring_rules import crps
+
+    with mp.workdps(40):
+        nu, d = mp.mpf(df), mp.mpf(z)
+        tail = mp.betainc(nu / 2, mp.mpf(1) / 2, 0, nu / (nu + d * d), regularized=True) / 2
+        cdf = 1 - tail if d > 0 else tail
+        density = mp.exp(mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2)
+                         - mp.log(mp.sqrt(nu * mp.pi)) - (nu + 1) / 2 * mp.log1p(d * d / nu))
+        half_gini = (2 * mp.sqrt(nu) * mp.beta(mp.mpf(1) / 2, nu - mp.mpf(1) / 2)
+                     / ((nu - 1) * mp.beta(mp.mpf(1) / 2, nu / 2) ** 2))
+        want = float(d * (2 * cdf - 1) + 2 * density * (nu + d * d) / (nu - 1) - half_gini)
+    assert float(crps(StudentT(df), z)) == pytest.approx(want, rel=1e-15)

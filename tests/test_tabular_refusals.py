@@ -274,6 +274,27 @@ def test_levels_give_the_order_and_are_saved_in_the_model(tmp_path, capsys):
     assert code == 1 and "found extreme at data row 7" in _one_line(err)
 
 
+def test_levels_name_labels_with_their_spaces_as_the_table_reads_them(tmp_path, capsys):
+    """A CSV field keeps its spaces (' low' is a label of its own, not low); --levels stripped
+    each level, so a table holding ' low' and 'very high ' could not be ordered at all."""
+    frame = _grades()
+    frame["grade"] = frame["grade"].map({"low": " low", "medium": "medium", "high": "very high "})
+    path, model = tmp_path / "g.csv", tmp_path / "m.safetensors"
+    frame.to_csv(path, index=False)
+    assert read_table(path)["grade"].isin([" low", "medium", "very high "]).all()  # as read
+    code = main(["fit", str(path), "--target", "grade", "--family", "ordinal", "--levels",
+                 " low,medium,very high ", "--out", str(model), *FAST])  # fmt: skip
+    assert code == 0
+    from probnn.model_file import load_model
+
+    assert load_model(model).classes == [" low", "medium", "very high "]
+    capsys.readouterr()
+    # the stripped words are other labels: named, quoted so that the spaces show
+    code, err = _run(["fit", str(path), "--target", "grade", "--family", "ordinal", "--levels",
+                      "low,medium,very high", "--out", str(model), *FAST], capsys)  # fmt: skip
+    assert code == 1 and "found ' low', 'very high '" in _one_line(err)
+
+
 @HYPOTHESIS
 @given(levels=st.lists(st.text(min_size=1, max_size=5), min_size=2, max_size=6, unique=True),
        picks=st.lists(st.integers(0, 5), max_size=30))  # fmt: skip

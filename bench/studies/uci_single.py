@@ -9,6 +9,8 @@ never read. One process, one BLAS thread. Each seed fits ``MLPRegressor(random_s
 once on the fit part, then scores the rules that reuse it:
 
 * ``default``: that network as it is;
+* ``auto``: the same network with the posterior ``MLPRegressor()`` now fits itself
+  (``predictive="auto"``, ``probnn.estimators._last_layer``; "default" is ``predictive="plug-in"``);
 * ``laplace``: the last layer's Laplace posterior over it (``defaults.TABLE_LAPLACE``: full GGN,
   the evidence's prior precision; probnn fit --posterior laplace);
 * ``refit``: a second network, the same seed, trained on *all* fit rows (early stopping's tenth
@@ -71,7 +73,7 @@ def task(name: str, seed: int):
     mu, sd = X[fit].mean(0), X[fit].std(0)
     sd[sd == 0] = 1.0
     return (X[fit] - mu) / sd, y[fit], (X[va] - mu) / sd, y[va], None
-RULES = ("default", "laplace", "refit", "refit+laplace", "refit-steps", "evidence-alpha")
+RULES = ("default", "auto", "laplace", "refit", "refit+laplace", "refit-steps", "evidence-alpha")
 
 
 def lineage(scores: list[float], decisions: list[str], start: float) -> list[int]:
@@ -151,12 +153,25 @@ def fits(name: str, seed: int, rules) -> list[dict]:
         stopping.PlateauRule.update = recording
         try:
             c0 = time.process_time()
-            est = MLPRegressor(random_state=seed).fit(Xf, yf)
+            # "default": the network's own distribution (MLPRegressor's default before the
+            # last layer's posterior became it, predictive="plug-in"); "auto": today's default
+            est = MLPRegressor(random_state=seed, predictive="plug-in").fit(Xf, yf)
             cpu = time.process_time() - c0
         finally:
             stopping.PlateauRule.update = original
         if "default" in rules:
             score("default", est, cpu, est.n_iter_)
+        if "auto" in rules:  # the same network with the posterior MLPRegressor() fits
+            import copy
+
+            from probnn.estimators import _last_layer
+
+            c0 = time.process_time()
+            auto = copy.deepcopy(est)
+            auto.predictive = "auto"
+            _last_layer.fit_posterior(auto, Xf.astype(auto._np_dtype()), (yf - est.target_shift_)
+                                      / est.target_scale_, np.ones(len(yf)), True)
+            score("auto", auto, cpu + time.process_time() - c0, est.n_iter_)
         if "laplace" in rules:
             c0 = time.process_time()
             lap = LaplaceApproximation(est, prefit=True, **defaults.TABLE_LAPLACE).fit(Xf, yf)

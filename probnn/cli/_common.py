@@ -54,6 +54,25 @@ def _check_rows_for(family: str, family_params: dict, n_train: int,
         raise UsageError(f"--family-param: {exc}{held}") from None
 
 
+def _check_training_targets(column, train, n_rows: int, select: bool, values: bool) -> None:
+    """DataError where the split left too little to fit: fewer training rows than
+    ``--family auto``'s folds need (``select``: 2), or (``values``: a family fitted to the
+    target's values, not its bounds nor a class label's pseudo-counts) one target value
+    only, whose fitted spread is 0 (``--test-size 0.999``: a normal fitted to 1 row, then
+    "scoring the best constant model failed: scale ... found 0"; compare ranked 1-row fits).
+    ``column``: the target, all rows; ``train``: the training rows' positions."""
+    where = (f"{len(train):,} training row{'' if len(train) == 1 else 's'} of {n_rows:,} "
+             "(--test-size, --seed)")
+    if select and len(train) < 2:  # (below 5 rows its folds hold out one row each)
+        raise DataError("expected at least 2 training rows for --family auto's cross-"
+                        f"validation (one to fit, one to hold out); found {where}")  # fmt: skip
+    seen = column.iloc[train].dropna().unique() if values else ()
+    if values and len(seen) < 2:
+        raise DataError(f"expected at least two distinct target values to train on; found "
+                        f"only {seen[0]} in {where}" if len(seen) else
+                        f"expected target values to train on; found none in {where}")  # fmt: skip
+
+
 def _same_path(a: pathlib.Path, b: pathlib.Path) -> bool:
     """Whether two paths name the same file (hard and symbolic links included)."""
     try:

@@ -6,9 +6,9 @@ import math
 import pathlib
 from collections.abc import Sequence
 
-from probnn.cli._common import (_check_report_dir, _check_rows_for, _drop, _end_of_training,
-                                _progress, _read, _runs_elsewhere, _say,
-                                _staged_report)  # fmt: skip
+from probnn.cli._common import (_check_report_dir, _check_rows_for, _check_training_targets,
+                                _drop, _end_of_training, _progress, _read, _runs_elsewhere,
+                                _say, _staged_report)  # fmt: skip
 from probnn.cli._errors import UsageError, in_option_words
 from probnn.cli._glm import settle_glm
 from probnn.cli.options import (_censoring, _check_family_params, _cluster, _estimator_params,
@@ -63,6 +63,7 @@ def _compare(args, requested, report_dir: pathlib.Path) -> int:
 
     groups = _TableContent(frame, args.target).keys
     train, _ = split_rows(frame.shape[0], args.seed, args.test_size, groups)
+    _check_training_targets(frame[args.target], train, frame.shape[0], False, censoring is None)
     for family, share in params_of.items():  # (a mixture of more components than rows)
         _check_rows_for(family, share, train.size)
     settle_glm(args, requested or families_of_kinds(kinds),

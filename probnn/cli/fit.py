@@ -7,11 +7,13 @@ import pathlib
 import time
 
 from probnn._split import split_rows
-from probnn.cli._common import (_check_output_file, _check_report_dir, _check_rows_for, _drop,
-                                _end_of_training, _inside, _print_metrics, _progress, _read,
-                                _runs_elsewhere, _say, _write_model_report)  # fmt: skip
+from probnn.cli._common import (_check_output_file, _check_report_dir, _check_rows_for,
+                                _check_training_targets, _drop, _end_of_training, _inside,
+                                _print_metrics, _progress, _read, _runs_elsewhere, _say,
+                                _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
-from probnn.cli._glm import checks_glm_by_folds, default_solver, glm_fold_warning, settle_glm
+from probnn.cli._glm import (checks_glm_by_folds, default_solver, glm_fold_warning,
+                             network_glm_warning, settle_glm)  # fmt: skip
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
                                 _check_levels, _cluster, _estimator_params, _family_params,
                                 _in_memory_only, _streams)  # fmt: skip
@@ -144,6 +146,10 @@ def _cmd_fit(args) -> int:
                    dtype=args.dtype or "float64")  # (none given: float64 where float32 fails)
     content = _TableContent(frame, args.target)  # its rows' digests; a row's copies kept with it
     train, test = split_rows(frame.shape[0], args.seed, args.test_size, content.keys)
+    from probnn.families import FAMILIES
+
+    _check_training_targets(frame[args.target], train, frame.shape[0], select, not select
+                            and censoring is None and not FAMILIES[family].is_classifier)
     settle_glm(args, [family], train.size, select, censoring is not None)  # cli._glm
     # early stopping's rows by the same hash as a streamed fit's (tables.split.row_parts)
     validation = _validation_rows(content.rows(train), family, args)  # (after the solver's set)
@@ -190,8 +196,6 @@ def _cmd_fit(args) -> int:
         print(reason)
         for note in selection.notes:
             print(f"warning: {note}")
-        from probnn.families import FAMILIES
-
         if unseen and FAMILIES[model.family].is_classifier:  # a count family scores any count
             print(f"warning: {unseen}")
     else:
@@ -226,6 +230,9 @@ def _cmd_fit(args) -> int:
                  split=f"{train.size:,} training rows, {test.size:,} held out "
                        f"(--test-size {args.test_size:g}, --seed {args.seed})"
                        + (f"; {unseen}" if unseen else ""))  # fmt: skip
+    if not select:  # an explicit family's network against its GLM (cli._glm; only printed)
+        facts["glm_check"] = lambda: network_glm_warning(
+            args, model, frame.iloc[train], held_out, family, censoring, family_params, classes)
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
 
 
@@ -330,6 +337,12 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
         with _model_kept(out, "scoring the best constant model"):
             facts["constant"] = constant_model(model, facts["train"], facts["held_out"])
         warning = _worse_than_constant(model, float(metrics["nll_nats"]), facts["constant"][0])
+        if warning:
+            print(warning)
+    check = facts.pop("glm_check", None)  # (not the report's: a console line)
+    if check is not None:
+        with _model_kept(out, "comparing the network with its GLM"):
+            warning = check()
         if warning:
             print(warning)
     warning = _coverage_far_below(metrics, n_test, args.coverage)

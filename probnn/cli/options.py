@@ -161,7 +161,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, default=0,
                    help=f"random seed for the split and the weights, 0 to {SEED_MAX}")
     p.add_argument("--levels", type=_levels, default=None, metavar="L1,L2,...",
-                   help="the class labels of the target in their order, e.g. low,medium,high: "
+                   help="the class labels of the target in their order, e.g. low,medium,high, "
+                        "each exactly as the table holds it (spaces count, as in its fields): "
                         "a family of ordered classes needs it for text labels, unless the "
                         "column is an ordered categorical (Parquet); with an order, compare and "
                         "--family auto try the ordinal family too; a label not listed is an "

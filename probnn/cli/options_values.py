@@ -55,7 +55,9 @@ _seed = _number(int, lambda v: 0 <= v <= SEED_MAX, f"an integer from 0 to {SEED_
 
 
 def _levels(text: str) -> list[str]:
-    levels = [part.strip() for part in text.split(",")]
+    # each label exactly as typed between the commas, spaces kept: a CSV field's are part of
+    # it (' low' is read as ' low', a label of its own), and a level must name it
+    levels = text.split(",")
     if len(levels) < 2 or any(not v for v in levels) or len(set(levels)) != len(levels):
         raise argparse.ArgumentTypeError(
             f"expected at least two distinct class labels in their order, separated by commas, "

@@ -247,7 +247,7 @@ class Distribution:
     @property
     def stddev(self) -> NDArray[np.floating]:
         """Standard deviation ``sqrt(variance)``, shape batch_shape."""
-        return self._out(np.sqrt(self._variance()))
+        return self._out(self._stddev())
 
     def entropy(self) -> NDArray[np.floating]:
         """Entropy in nats, shape batch_shape."""
@@ -289,6 +289,10 @@ class Distribution:
 
     def _variance(self) -> NDArray[np.float64]:
         raise NotImplementedError
+
+    def _stddev(self) -> NDArray[np.float64]:
+        # a scale law overrides it: its variance overflows from a scale of ~1e154 on
+        return np.sqrt(self._variance())
 
     def _entropy(self) -> NDArray[np.float64]:
         raise NotImplementedError(f"{type(self).__name__} has no entropy")

@@ -63,7 +63,14 @@ class Laplace(LocScale):
         return self._loc.copy()
 
     def _variance(self):
-        return 2.0 * self._scale**2
+        with np.errstate(over="ignore"):  # inf from a scale of ~1e154 on: past float max
+            return 2.0 * self._scale**2
+
+    def _stddev(self):
+        # sqrt(2) b where 2 b^2 is no normal float (b beyond ~1e154 or below ~1e-154)
+        variance = self._variance()
+        normal = (variance >= np.finfo(np.float64).tiny) & (variance < np.inf)
+        return np.where(normal, np.sqrt(variance), np.sqrt(2.0) * self._scale)
 
     def _entropy(self):
         return 1.0 + np.log(2.0 * self._scale)

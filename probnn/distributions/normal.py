@@ -29,11 +29,13 @@ class Normal(LocScale):
         return Normal(loc=self._out(shift + scale * self._loc), scale=self._out(scale * self._scale))
 
     def _log_prob(self, y):
-        z = (y - self._loc) / self._scale
-        return -0.5 * z * z - np.log(self._scale) - _HALF_LOG_2PI
+        with np.errstate(over="ignore"):  # -inf where z^2 / 2 passes float max
+            z = (y - self._loc) / self._scale
+            return -0.5 * z * z - np.log(self._scale) - _HALF_LOG_2PI
 
     def _cdf(self, y):
-        return special.ndtr((y - self._loc) / self._scale)
+        with np.errstate(over="ignore"):  # z = +-inf: 1 or 0
+            return special.ndtr((y - self._loc) / self._scale)
 
     def _icdf(self, q):
         return self._loc + self._scale * special.ndtri(q)
@@ -42,7 +44,11 @@ class Normal(LocScale):
         return self._loc.copy()
 
     def _variance(self):
-        return self._scale**2
+        with np.errstate(over="ignore"):  # inf from a scale of ~1.3e154 on: past float max
+            return self._scale**2
+
+    def _stddev(self):
+        return self._scale.copy()
 
     def _entropy(self):
         # 0.5 log(2 pi e sigma^2)

@@ -239,9 +239,19 @@ class StudentT(Distribution):
 
     def _variance(self):
         df = self._df
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             v = self._scale**2 * df / (df - 2.0)
         return np.where(df > 2, v, np.where(df > 1, np.inf, np.nan))
+
+    def _stddev(self):
+        # s sqrt(df / (df - 2)) where the variance is no normal float (s beyond ~1e154 or
+        # below ~1e-154); sqrt(variance), the same to an ulp, elsewhere
+        df, variance = self._df, self._variance()
+        normal = (variance >= np.finfo(np.float64).tiny) & (variance < np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = self._scale * np.sqrt(df / (df - 2.0))
+        sd = np.where(normal, np.sqrt(np.where(normal, variance, 1.0)), scaled)
+        return np.where(df > 2, sd, np.where(df > 1, np.inf, np.nan))
 
     def _entropy(self):
         # (df+1)/2 [psi((df+1)/2) - psi(df/2)] + log(sqrt(df) B(df/2, 1/2)) + log scale, both

@@ -610,6 +610,9 @@ class BaseNetworkEstimator(BaseEstimator):
             },
         }
         meta.update(self._export_extra())
+        from probnn.estimators._folds import export_fold_members  # (a tiny table's regressor)
+
+        export_fold_members(self, arrays, meta)
         return arrays, meta
 
     def _export_extra(self) -> dict:
@@ -657,6 +660,10 @@ class BaseNetworkEstimator(BaseEstimator):
         self.n_outputs_ = sizes[-1]
         self.out_activation_ = family.out_activation
         self._import_extra(meta)
+        if meta.get("fold_members") is not None:  # (a tiny table's regressor: _folds)
+            from probnn.estimators._folds import import_fold_members
+
+            import_fold_members(self, arrays, meta)
 
     def _import_extra(self, meta: dict) -> None:
         pass

@@ -13,6 +13,12 @@ likelihood value given the locations, on each fold's training rows) and keep the
 scale unless the learned one is better by more than one standard error: on 20-39 rows a scale
 that varies with x extrapolates to rows the folds never saw (yacht subsamples: 81.7 nats a row
 held out against the constant model's 4.18; ``bench/studies/tiny_tables.md``).
+
+The predictive is the equal-weight mixture of the fit on all rows and the K fold networks
+trained again to the chosen epoch (``fold_members_``; each with the fit on all rows' scale
+rule, floor and widening): on so few rows the folds can be optimistic about the one epoch
+they chose (yacht subsample 8: folds 2.6-3.0 nats, the fit on all rows 73 on new rows), and a
+mixture of K + 1 is never worse than its best member by more than log(K + 1) a row.
 """
 
 from __future__ import annotations
@@ -27,21 +33,25 @@ from probnn import defaults
 from probnn.estimators._auto import auto_batch_size, auto_validation_fraction
 
 __all__ = ["FoldChoice", "applies", "constant_scale_applies", "cross_validated_epochs",
-           "bound_scale", "fit_constant_scale", "one_se_epoch"]
+           "bound_scale", "fit_constant_scale", "one_se_epoch", "fold_mean", "fold_distribution",
+           "fold_nll", "fold_parameter_columns", "export_fold_members", "import_fold_members"]
 
 
 @dataclass(frozen=True)
 class FoldChoice:
     """What the folds chose: ``epochs`` of the fit on all rows, the widening ``factor`` (1
     where ``recalibrate`` is off or the family has no learned scale), the folds' pooled
-    held-out NLL per epoch, ``curve``, and each fold's, ``scores`` (in y's units), and whether
-    the fit on all rows makes its scale output one constant, ``constant_scale``."""
+    held-out NLL per epoch, ``curve``, and each fold's, ``scores`` (in y's units), whether
+    the fit on all rows makes its scale output one constant, ``constant_scale``, and the fold
+    networks trained again to ``epochs``, ``members`` (fitted ``MLPRegressor``s, the scale
+    rule, floor and ``factor`` applied as to the fit on all rows; :func:`fold_distribution`)."""
 
     epochs: int
     factor: float
     curve: np.ndarray
     scores: np.ndarray | None = None
     constant_scale: bool = False
+    members: tuple = ()
 
     def stop(self, epoch: int, loss: float, score) -> bool:
         """The fit on all rows' ``on_epoch``: stop after ``epochs``."""
@@ -116,6 +126,8 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(X))
     settings = dict(early_stopping=False, recalibrate=False, verbose=False, progress=False,
                     warm_start=False)  # fmt: skip
+    if "predictive" in estimator.get_params():  # the members are the mixture's, not wrapped
+        settings["predictive"] = "plug-in"
 
     def fold_fit(train, held, epochs=None):
         fold = clone(estimator).set_params(**settings)
@@ -139,15 +151,40 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     factor, constant = 1.0, False
     head = _training_head(estimator, y, w)
     learned = _has_learned_scale(head)
+    refits = [fold_fit(t, h, best) for t, h in splits]  # (the mixture's members, below)
     if (estimator.recalibrate is not False and learned) or constant_scale_applies(head):
-        refits = [fold_fit(t, h, best) for t, h in splits]
         parts = _held_out_parts(refits, splits, X, y, w)
         constant = constant_scale_applies(head) and _prefers_constant_scale(parts, w, splits)
         if constant:
-            parts = [(p, _with_scale(raw, c), yh) for p, raw, yh, c in parts]
+            parts = [(p, _with_scale(raw, c), yh, c) for p, raw, yh, c in parts]
         if estimator.recalibrate is not False:
             factor = _held_out_factor(estimator, parts, splits, w)
-    return FoldChoice(epochs, factor, curve, scores, constant)
+        members = [_as_member(f, X[t], c, constant, factor, head)
+                   for f, (t, _), (*_, c) in zip(refits, splits, parts)]  # fmt: skip
+    else:
+        members = [_as_member(f, X[t], None, False, factor, head) for f, (t, _) in zip(refits, splits)]
+    return FoldChoice(epochs, factor, curve, scores, constant, tuple(members))
+
+
+def _as_member(fold, X_train, constant_raw, constant: bool, factor: float, head):
+    """A fold network as a member of the predictive mixture, as the folds scored it and as the
+    fit on all rows is treated (:func:`bound_scale`): its scale output one constant
+    (``constant_raw``, the fold's training rows' MLE) where the folds chose one, else floored
+    at its least on the fold's training rows where that output grows with the spread; widened
+    by ``factor``. Its trainer and fold hook dropped (never trained further)."""
+    fold.__dict__.pop("_fold_on_epoch", None)
+    fold._trainer = None
+    network = fold._network
+    if constant and constant_raw is not None:
+        network.coefs[-1][:, 1] = 0.0
+        network.intercepts[-1][1] = constant_raw
+    elif constant_scale_applies(head) and _spread_grows(head):
+        raw = np.asarray(network.forward(X_train), dtype=np.float64)
+        if raw.ndim == 2 and raw.shape[1] == 2:
+            fold.scale_floor_ = float(np.min(raw[:, 1]))
+    fold.scale_factor_ = float(factor)
+    fold._set_predictive()
+    return fold
 
 
 def _training_head(estimator, y, w):
@@ -291,3 +328,98 @@ def bound_scale(estimator, folds: FoldChoice, X, y_fit, w, head) -> float | None
     network.coefs[-1][:, 1] = 0.0
     network.intercepts[-1][1] = value
     return None
+
+
+# ------------------------------------------------ the predictive: a mixture with the folds
+def _members_raw(estimator, X, raw) -> list:
+    """``[(predictive, raw outputs)]`` of the fit on all rows (``raw``, from ``_raw(X)``) and
+    of each fold member (``fold_members_``), on the same rows."""
+    from sklearn.utils.validation import validate_data
+
+    rows = np.ascontiguousarray(validate_data(estimator, X, reset=False,
+                                              dtype=estimator._np_dtype()))  # fmt: skip
+    return [(estimator._predictive, raw)] + [(m._predictive, m._raw(rows))
+                                             for m in estimator.fold_members_]  # fmt: skip
+
+
+def fold_mean(estimator, X, raw) -> np.ndarray:
+    """``MLPRegressor.predict``: the predictive's mean, shape (n_samples,); with fold members
+    the mean of the members' means (the equal-weight mixture's)."""
+    if not getattr(estimator, "fold_members_", None):
+        return estimator._predictive.mean(raw)
+    means = [np.asarray(p.mean(r), dtype=np.float64) for p, r in _members_raw(estimator, X, raw)]
+    return np.mean(means, axis=0).astype(np.asarray(estimator._predictive.mean(raw)).dtype)
+
+
+def fold_distribution(estimator, X, raw):
+    """``MLPRegressor.predict_dist``: the family's distribution of ``raw``; with fold members
+    the equal-weight :class:`~probnn.distributions.Mixture` of the fit on all rows' (first)
+    and the members' distributions, batch shape (n_samples,)."""
+    if not getattr(estimator, "fold_members_", None):
+        return estimator._predictive.distribution(raw)
+    from probnn.distributions import Mixture
+
+    return Mixture([p.distribution(r) for p, r in _members_raw(estimator, X, raw)])
+
+
+def fold_nll(estimator, X, raw, y) -> np.ndarray:
+    """``MLPRegressor``'s NLL per row of exact or (lower, upper) targets ``y``, shape
+    (n_samples,); with fold members ``log M - logsumexp_m(-nll_m)`` over the M members' own
+    NLLs (each with its standardisation's Jacobian): the equal-weight mixture's."""
+    if not getattr(estimator, "fold_members_", None):
+        return estimator._predictive.nll(raw, y)
+    from scipy.special import logsumexp
+
+    nll = np.array([np.asarray(p.nll(r, y), dtype=np.float64)
+                    for p, r in _members_raw(estimator, X, raw)])  # fmt: skip
+    with np.errstate(invalid="ignore"):
+        return math.log(nll.shape[0]) - logsumexp(-nll, axis=0)
+
+
+def fold_parameter_columns(estimator, family, dist) -> dict[str, np.ndarray]:
+    """The columns ``probnn predict`` writes for ``estimator``'s ``dist``: the family's own;
+    with fold members each component's, numbered as an ensemble's members (``loc_1``,
+    ``scale_1``, ``loc_2``, ...; 1 is the fit on all rows)."""
+    if not getattr(estimator, "fold_members_", None):
+        return family.parameter_columns(dist)
+    return {f"{name}_{k}": values for k, component in enumerate(dist.components, 1)
+            for name, values in family.parameter_columns(component).items()}  # fmt: skip
+
+
+def export_fold_members(estimator, arrays: dict, meta: dict) -> None:
+    """A model file's fold members (none: nothing written, the file as before): each
+    member's arrays prefixed ``fold{k}.`` into ``arrays``, their metadata listed under
+    ``meta["fold_members"]``."""
+    members = getattr(estimator, "fold_members_", None)
+    if not members:
+        return
+    listed = []
+    for k, member in enumerate(members):
+        own, own_meta = member._export_state()
+        arrays.update({f"fold{k}.{name}": value for name, value in own.items()})
+        listed.append(own_meta)
+    meta["fold_members"] = listed
+
+
+def import_fold_members(estimator, arrays: dict, meta: dict) -> None:
+    """Inverse of :func:`export_fold_members`: ``fold_members_`` (empty where the file has
+    none: older files, and every fit the folds did not choose). ValueError on a member that
+    is not a regressor of the same features."""
+    from probnn.estimators._state import estimator_from_state
+
+    listed = meta.get("fold_members")
+    members = []
+    if listed is not None:
+        if not isinstance(listed, list):
+            raise ValueError(f"expected fold_members to be a list; found {type(listed).__name__}")
+        for k, own_meta in enumerate(listed):
+            prefix = f"fold{k}."
+            own = {n[len(prefix):]: v for n, v in arrays.items() if n.startswith(prefix)}
+            member = estimator_from_state(own, own_meta)
+            if (type(member) is not type(estimator) or getattr(member, "fold_members_", None)
+                    or member.n_features_in_ != estimator.n_features_in_):
+                raise ValueError(f"expected fold member {k} to be a {type(estimator).__name__} "
+                                 f"of {estimator.n_features_in_} features without members of "
+                                 "its own")  # fmt: skip
+            members.append(member)
+    estimator.fold_members_ = members

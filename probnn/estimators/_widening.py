@@ -88,10 +88,12 @@ def scale_factor(estimator, head, X, y_fit, w, validation) -> float:
 
 def set_dispersion_factor(estimator, factor: float) -> None:
     """Multiply every predicted NB2 dispersion of a fitted regressor (each member's, for an
-    ensemble) by ``factor`` (``dispersion_factor_``; 1: the network's own), in place."""
+    ensemble, and each tiny table's fold member: ``_folds``) by ``factor``
+    (``dispersion_factor_``; 1: the network's own), in place."""
     for member in getattr(estimator, "estimators_", None) or [estimator]:
-        member.dispersion_factor_ = float(factor)
-        member._set_predictive()
+        for one in [member, *(getattr(member, "fold_members_", None) or ())]:
+            one.dispersion_factor_ = float(factor)
+            one._set_predictive()
 
 
 def cross_fitted_dispersion(fold_models, frame, folds, seed: int = 0) -> float:

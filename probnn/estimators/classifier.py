@@ -15,7 +15,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 
-from probnn._validation import InstanceOf, Options, describe_rows, describe_values, encode_labels
+from probnn._validation import (InstanceOf, Options, describe_rows, describe_values, encode_labels,
+                                unsortable_labels)
 from probnn.defaults import CLASSIFIER as _DEFAULT  # the signature's defaults, each with why
 from probnn.estimators._base import BaseNetworkEstimator, training_weights
 from probnn.estimators._state import register_state
@@ -296,7 +297,11 @@ class MLPClassifier(ClassifierMixin, BaseNetworkEstimator):
         X, y = self._validate_X_y(X, y, reset=reset, multi_output=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except TypeError:  # labels that do not sort (None among text): scikit-learn's TypeError
+            raise ValueError(f"{type(self).__name__}: class labels must be all text or all "
+                             f"numbers, none missing; {unsortable_labels(y)}") from None
         if reset:
             self._set_classes(y, classes)
             name = self._family_name()

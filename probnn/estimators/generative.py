@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._math import log_softmax, logsumexp, softmax
 from probnn._validation import (check_outcomes, check_sample_weight, describe_values,
-                                encode_labels, weighted_mean)
+                                encode_labels, unsortable_labels, weighted_mean)
 from probnn.estimators._state import register_state
 
 __all__ = ["GaussianGenerativeClassifier"]
@@ -86,8 +86,14 @@ class GaussianGenerativeClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except TypeError:  # labels that do not sort (None among text): scikit-learn's TypeError
+            raise ValueError(f"{type(self).__name__}: class labels must be all text or all "
+                             f"numbers, none missing; {unsortable_labels(y)}") from None
         w = check_sample_weight(sample_weight, X.shape[0])
+        if w.max() > 0:  # the estimates are ratios of weights: 1e308's sums overflowed, and
+            w = w / w.max()  # subnormal ones lost their digits
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_classes, n_features = len(self.classes_), X.shape[1]
         if n_classes < 2:

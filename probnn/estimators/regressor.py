@@ -15,11 +15,14 @@ from probnn._validation import InstanceOf, Options
 from probnn.estimators._base import (
     BaseNetworkEstimator, central_interval_of, resolve_average, training_weights,
 )
+from probnn.estimators import _last_layer
 from probnn.estimators._auto import resolve_training
 from probnn.estimators._folds import applies as fold_rule_applies
-from probnn.estimators._folds import bound_scale, cross_validated_epochs
+from probnn.estimators._folds import (bound_scale, cross_validated_epochs, fold_distribution,
+                                      fold_mean, fold_nll)
 from probnn.estimators._state import register_state
-from probnn.estimators._target import check_resolution, weighted_shift_scale
+from probnn.estimators._target import (check_not_constant, check_resolution,
+                                       regression_family_name, weighted_shift_scale)
 from probnn.estimators._widening import scale_factor
 
 __all__ = ["MLPRegressor"]
@@ -256,6 +259,14 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         effective count): a factor too small costs more than one too large, and
         on a few dozen rows the estimate is uncertain. On validation rows of the
         UCI sets it gained 0.002-0.016 nats (``bench/studies/single_overconfidence.md``).
+    predictive : {"auto", "last-layer", "plug-in"}, default="auto"
+        "last-layer": where the family's linearised predictive is closed form (Normal,
+        Laplace, Student-t) the output layer's weight uncertainty is added to
+        ``predict_dist`` and the scores: a Laplace posterior over those weights, fitted
+        with the network and stored (:mod:`probnn.estimators._last_layer`;
+        ``bench/studies/uci_single.md``). "auto": the same where the network outputs the
+        scale too ("normal", "laplace", "studentt"). "plug-in": the network's own
+        distribution at its fitted weights.
     Attributes
     ----------
     coefs_, intercepts_, loss_curve_, best_loss_, validation_scores_,
@@ -293,12 +304,15 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
     scale_floor_ : float or None
         Below 40 rows, the least raw scale output on the training rows, under
         which none is predicted; None elsewhere.
+    predictive_ : {"last-layer", "plug-in"}
+        What ``predict_dist`` gives; ``last_layer_prior_precision_`` the evidence's lambda.
     """
 
     _parameter_constraints: dict = {
         **BaseNetworkEstimator._parameter_constraints,
         "recalibrate": [Options("auto", True, False)],
         "recalibrate_estimate": [Options("posterior", "mle")],
+        "predictive": [Options("auto", "last-layer", "plug-in")],
         # "auto": sized by the data (the rule above)
         **{name: [Options("auto"), *BaseNetworkEstimator._parameter_constraints[name]]
            for name in ("max_iter", "n_iter_no_change", "early_stopping")},
@@ -346,6 +360,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         standardize_target=_DEFAULT["standardize_target"],
         recalibrate=_DEFAULT["recalibrate"],
         recalibrate_estimate=_DEFAULT["recalibrate_estimate"],
+        predictive=_DEFAULT["predictive"],
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -382,6 +397,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self.standardize_target = standardize_target
         self.recalibrate = recalibrate
         self.recalibrate_estimate = recalibrate_estimate
+        self.predictive = predictive
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
@@ -464,31 +480,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
 
     def _family_name(self) -> str:
         """The registry name of the family to fit (``family``, or the one ``loss`` names)."""
-        from probnn.families import FAMILIES, default_family
-
-        if self.loss is not None:
-            by_loss = {cls.sklearn_loss: name for name, cls in FAMILIES.items()
-                       if cls.sklearn_loss and not cls.is_classifier}  # fmt: skip
-            if self.loss not in by_loss:
-                raise ValueError(
-                    f"loss must be {', '.join(repr(k) for k in sorted(by_loss))} or None; "
-                    f"found {self.loss!r}"
-                )
-            if self.family is not None:
-                raise ValueError(
-                    f"give either loss or family, not both; found loss={self.loss!r} and "
-                    f"family={self.family!r}"
-                )
-            return by_loss[self.loss]
-        if self.family is None:
-            return default_family("real")
-        regression = sorted(name for name, cls in FAMILIES.items() if not cls.is_classifier)
-        if self.family not in regression:
-            raise ValueError(
-                f"MLPRegressor family must be one of {', '.join(regression)}; "
-                f"found {self.family!r}"
-            )
-        return self.family
+        return regression_family_name(self.family, self.loss)
 
     def _standardizes(self, family) -> bool:
         """Whether a fresh fit of ``family`` standardises the target (checks the setting)."""
@@ -541,6 +533,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         else:
             X, y = self._validate_X_y(X, y, reset=reset, multi_output=False)
         family = get_family(self._family_name(), **self._family_params()) if reset else self.family_
+        if reset:  # a given scale whose square leaves float64: refused as --family-param's
+            family.check_given_params()
         if family.is_classifier:
             raise ValueError(
                 f"MLPRegressor needs a regression family; found the classifier family "
@@ -552,6 +546,8 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             # nor a fold's share of them: _folds)
             getattr(family, "check_n_rows", lambda n_rows: None)(X.shape[0])
         w = training_weights(sample_weight, X.shape[0])
+        if not (incremental or interval or stream is not None or hasattr(self, "_fold_on_epoch")):
+            check_not_constant(y, w, family)  # (a chunk, a fold's share may be constant)
         if interval and not incremental and stream is None:  # (a chunk is not all the rows)
             check_has_maximum(y, w)
         if interval:
@@ -604,6 +600,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             self._head = head.base  # the network's outputs, whatever the targets' layout
         # a tiny table (_folds): one scale for every x, or the learned one bounded below
         self.scale_floor_ = None if folds is None else bound_scale(self, folds, X, y_fit, w, head)
+        self.fold_members_ = list(folds.members) if folds else []  # the predictive's (_folds)
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
         self.scale_factor_ = (1.0 if incremental else folds.factor if folds
@@ -611,6 +608,9 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         self.dispersion_factor_ = 1.0  # (set after the fit: _widening.set_dispersion_factor)
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")
+        # a tiny table's fold mixture already carries the weights' uncertainty (_folds)
+        _last_layer.fit_posterior(self, X, y_fit, w,
+                                  not (incremental or interval or stream or self.fold_members_))
         return self
 
     def _validate_X(self, X, y, reset: bool):
@@ -690,7 +690,7 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         ndarray of shape (n_samples,)
         """
         raw = self._raw(X)  # first: raises NotFittedError on an unfitted estimator
-        return self._predictive.mean(raw)
+        return fold_mean(self, X, raw)
 
     def predict_dist(self, X: ArrayLike):
         """The predicted distribution of ``y`` for each row of ``X``.
@@ -700,10 +700,13 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         Distribution
             The family's distribution with batch shape (n_samples,), e.g.
             ``Normal(loc, scale)``, in the units of ``y`` (also when the
-            target was standardised for training).
+            target was standardised for training); with ``predictive_ ==
+            "last-layer"`` its scale widened by the output layer's weight uncertainty;
+            below the early-stopping threshold a ``Mixture`` of it and the fold networks'
+            (``_folds``).
         """
-        raw = self._raw(X)
-        return self._predictive.distribution(raw)
+        dist = _last_layer.predictive_dist(self, X)
+        return fold_distribution(self, X, self._raw(X)) if dist is None else dist
 
     def predict_interval(self, X: ArrayLike, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval holding ``y`` with probability ``coverage``.
@@ -746,10 +749,22 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             raise ValueError(
                 f"X and y must have the same number of rows; found {raw.shape[0]} and {y.shape[0]}"
             )
+        dist = None if y.ndim == 2 else _last_layer.predictive_dist(self, X, float64=True)
+        if dist is not None:
+            return -np.asarray(dist.log_prob(y), dtype=np.float64)
         # -log p(y) = -log p_std((y - shift) / scale) + log(scale)
-        return self._predictive.nll(raw, y)
+        return fold_nll(self, X, raw, y)
 
     # ------------------------------------------------------------ model files
+    def _export_state(self) -> tuple[dict, dict]:
+        arrays, meta = super()._export_state()
+        _last_layer.export(self, arrays, meta)
+        return arrays, meta
+
+    def _import_state(self, arrays: dict, meta: dict) -> None:
+        super()._import_state(arrays, meta)
+        _last_layer.restore(self, arrays, meta)
+
     def _export_extra(self) -> dict:
         extra = {"target_scaling": {"shift": float(self.target_shift_),
                                     "scale": float(self.target_scale_)}}  # fmt: skip

@@ -38,7 +38,7 @@ from probnn._validation import Interval, check_sample_weight
 from probnn.families import register_family
 from probnn.families.base import (Array, Family, as_columns, resolution, safe_divide,
                                   softplus_scale)
-from probnn.families.normal import check_real_target
+from probnn.families.normal import _SQUARES_SAFE, check_real_target
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -346,7 +346,11 @@ class MixtureNormalFamily(Family):
         w = w / total
         k = self.n_components
         centre = float(w @ y)
-        spread = float(np.sqrt(w @ (y - centre) ** 2))
+        largest = float(np.max(np.abs(y - centre), initial=0.0))
+        if largest == 0 or _SQUARES_SAFE[0] <= largest <= _SQUARES_SAFE[1]:  # as always
+            spread = float(np.sqrt(w @ (y - centre) ** 2))
+        else:  # squares under- / overflow (targets of 1e-300: spread 0, every scale -inf)
+            spread = largest * float(np.sqrt(w @ ((y - centre) / largest) ** 2))
         if spread == 0:
             return np.concatenate(
                 [np.full(k, -math.log(k)), np.full(k, centre), np.full(k, -np.inf)]

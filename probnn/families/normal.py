@@ -154,7 +154,12 @@ class NormalFixedFamily(Family):
         """
         y = self.check_target(y).astype(np.float64)
         r = y - np.asarray(as_vector(raw), dtype=np.float64)
-        sigma = math.sqrt(float(weighted_mean(r * r, sample_weight)))
+        with np.errstate(over="ignore"):
+            sigma = math.sqrt(float(weighted_mean(r * r, sample_weight)))
+        largest = float(np.max(np.abs(r), initial=0.0))
+        if not math.isfinite(sigma) and math.isfinite(largest):
+            # residuals beyond ~1e154 square past float max: their RMS by the largest one
+            sigma = largest * math.sqrt(float(weighted_mean((r / largest) ** 2, sample_weight)))
         floor = math.sqrt(np.finfo(np.float64).eps)
         return {"scale": sigma if sigma > floor else floor}
 
@@ -223,6 +228,10 @@ class NormalFixedFamily(Family):
             with np.errstate(over="ignore", under="ignore"):
                 curvature = np.float64(1.0) / np.float64(self.scale) / np.float64(self.scale)
         return np.full((raw.shape[0], 1, 1), curvature)
+
+
+# deviations whose squares (and their sum over ~1e20 rows) are normal floats
+_SQUARES_SAFE = (1e-140, 1e140)
 
 
 _TEXT = """\
@@ -326,7 +335,13 @@ class NormalFamily(Family):
         """
         y = self.check_target(y).astype(np.float64)
         mu = weighted_mean(y, sample_weight)
-        sd = np.sqrt(weighted_mean((y - mu) ** 2, sample_weight))
+        deviation = y - mu
+        largest = float(np.max(np.abs(deviation), initial=0.0))
+        if _SQUARES_SAFE[0] <= largest <= _SQUARES_SAFE[1]:  # as it always was
+            sd = np.sqrt(weighted_mean(deviation**2, sample_weight))
+        else:  # squares under- / overflow (targets of 1e-300: sd 0, the scale's log -inf)
+            sd = largest * np.sqrt(weighted_mean((deviation / largest) ** 2, sample_weight)) \
+                if largest > 0 else 0.0
         with np.errstate(divide="ignore"):
             return np.array([mu, softplus_inverse(sd)])
 

@@ -67,7 +67,10 @@ def posterior_table(model, held_out, metrics, n_train: int | None = None) -> Tab
     facts = posterior_facts(model.estimator)
     network = model.estimator.estimator_
     X, y = model.transform(held_out), model.encode_target(held_out)
-    plain = float(np.mean(-np.asarray(network.predict_dist(X).log_prob(y), dtype=np.float64)))
+    # the network at its fitted weights (a regressor's own last-layer predictive left out)
+    from probnn.estimators._last_layer import plug_in_dist
+
+    plain = float(np.mean(-np.asarray(plug_in_dist(network, X).log_prob(y), dtype=np.float64)))
     nll = float(metrics["nll_nats"])
     where = "the output layer's" if facts["subset"] == "last-layer" else "all"
     how = "chosen by maximising the evidence" if facts["chosen"] else "given"

@@ -4,22 +4,31 @@ A :class:`TabularModel` is what ``probnn fit`` trains and a model file holds: th
 preprocessing learned from the training rows (numeric columns standardised, string
 columns one-hot encoded, optional imputation), the target encoding (class labels for
 classifiers) and a fitted :class:`~probnn.estimators.MLPClassifier` or
-:class:`~probnn.estimators.MLPRegressor`.
+:class:`~probnn.estimators.MLPRegressor`. The estimator's settings and early stopping's
+rows (:mod:`probnn.tables._model_settings`), a class model's labels beyond its training rows
+(:mod:`probnn.tables._model_classes`) and a model file's checks
+(:mod:`probnn.tables._model_file_checks`) are split from here and re-exported.
 """
 
 from __future__ import annotations
 
 import numbers
-import re
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from probnn import defaults
-from probnn.exceptions import (DataError, DataWarning, NetworkTooLargeError, PrecisionError,
-                               PrecisionWarning)  # fmt: skip
+from probnn.exceptions import DataError, DataWarning, NetworkTooLargeError, PrecisionError
+# (re-exported: what the fit trains, the labels it misses and the model file's checks, split
+# from this module and imported from here)
+from probnn.tables._model_classes import (JEFFREYS_COUNT, _all_counts,  # noqa: F401
+                                          _count_hint, _with_every_class,
+                                          unseen_labels_warning)  # fmt: skip
+from probnn.tables._model_file_checks import (_SPLIT_RULES, _check_agrees,  # noqa: F401
+                                              _target_parser, _training_data)  # fmt: skip
+from probnn.tables._model_settings import (_in_float64, _regressor,  # noqa: F401
+                                           early_stopping_fraction, early_stopping_rows,
+                                           estimator_settings, laplace_posterior)  # fmt: skip
 from probnn.tables.censoring import Censoring, censored_family, check_censored_family
 from probnn.tables.columns import _comma_reading, _numbers_as_recorded
 from probnn.tables.preprocessing import Preprocessor
@@ -37,51 +46,6 @@ __all__ = ["TabularModel", "SEED_MAX", "POSTERIORS", "laplace_posterior", "estim
 SEED_MAX = 2**32 - 1
 # What ``TabularModel.fit(posterior=)`` may wrap the fitted network in.
 POSTERIORS = ("none", "laplace")
-# A classifier whose training rows miss some of its ``classes`` (a rare label absent from a
-# fold) learns from this many pseudo-counts of every class besides its rows: the add-1/2
-# rule, whose constant model is the Krichevsky-Trofimov estimate (n_k + 1/2) / (n + C/2),
-# the predictive of the Jeffreys prior Dirichlet(1/2); see ``TabularModel.fit``'s
-# ``classes``.
-JEFFREYS_COUNT = 0.5
-
-
-def laplace_posterior(estimator, X: np.ndarray, y: np.ndarray, seed: int | None = 0):
-    """The fitted ``estimator`` wrapped in its Laplace posterior (``defaults.TABLE_LAPLACE``).
-
-    ``seed`` (None: 0) fixes the draws of a Monte Carlo predictive, so a saved model predicts
-    the same every time.
-
-    Raises
-    ------
-    DataError
-        If the posterior cannot be formed (its message says why).
-    """
-    from probnn.laplace import LaplaceApproximation
-
-    try:
-        return LaplaceApproximation(estimator, prefit=True, random_state=0 if seed is None else seed,
-                                    **defaults.TABLE_LAPLACE).fit(X, y)  # fmt: skip
-    except ValueError as exc:
-        raise DataError(f"the Laplace posterior over the network's weights: {exc}") from None
-
-
-def _count_hint(family: str, classes, column: pd.Series) -> str:
-    """What to say when a class model's labels are counts and a row holds one it never saw
-    (a count beyond its largest label): that the model is a class model over the labels
-    seen, and the count families that score every count; "" for other labels."""
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
-    known = np.asarray([c for c in classes if isinstance(c, (numbers.Number, np.number))],
-                       dtype=np.float64)  # fmt: skip
-    if known.size != len(classes) or not (_all_counts(known) and _all_counts(values)):
-        return ""
-    return (f"; the model ({family}) is a class model over the labels its training rows held: "
-            f"to score any count, fit with --family poisson or --family negative-binomial")
-
-
-def _all_counts(values: np.ndarray) -> bool:
-    """Whether ``values`` (shape (n,)) are n >= 1 non-negative integers."""
-    return values.size > 0 and bool(np.all(np.isfinite(values) & (values >= 0)
-                                           & (values == np.round(values))))  # fmt: skip
 
 
 class TabularModel:
@@ -579,66 +543,6 @@ class TabularModel:
         )  # fmt: skip
 
 
-def _check_agrees(family: str, classes, estimator) -> None:
-    """Refuse a model file whose family or class labels contradict its network (ValueError):
-    a hand-edited description would otherwise predict by one law and read targets by another,
-    or index labels past their end."""
-    inner = getattr(estimator, "estimator_", estimator)  # a Laplace posterior's network
-    names = {getattr(getattr(m, "family_", None), "name", family)
-             for m in getattr(inner, "estimators_", None) or [inner]}  # an ensemble's members
-    if names != {family}:
-        raise ValueError(f"expected family {family!r}, as the model file names it, to be its "
-                         f"network's; found {', '.join(sorted(map(repr, names)))}")  # fmt: skip
-    n_classes = len(getattr(inner, "classes_", ()))
-    if is_classifier_family(family) != isinstance(classes, list) or \
-            (isinstance(classes, list) and len(classes) != n_classes):  # fmt: skip
-        raise ValueError(f"expected one class label per class of the network ({n_classes}); "
-                         f"found {len(classes) if isinstance(classes, list) else repr(classes)}")
-
-
-# the split rules ``probnn fit`` records (``probnn.cli.SPLIT_PERMUTATION`` / ``SPLIT_ROW_HASH``)
-_SPLIT_RULES = ("permutation", "row-hash")
-
-
-def _target_parser(value) -> str | None:
-    """A model file's record of how its target's text was read (ValueError otherwise)."""
-    if value is None or value in ("thousands", "decimal"):
-        return value
-    shown = repr(value)
-    raise ValueError(f"expected target_parser 'thousands' or 'decimal'; found "
-                     f"{shown if len(shown) <= 70 else shown[:70] + '...'}")  # fmt: skip
-
-
-def _training_data(record, row_hashes=None) -> dict | None:
-    """A model file's record of its training data, checked (ValueError naming the field);
-    its record by content (``tables.copies.content_checks``, ``with_row_hashes``) where the
-    file has one."""
-    if record is None:
-        return None
-
-    def whole(v) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool)
-
-    checks = {
-        "sha256": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
-        "rows": lambda v: whole(v) and v >= 2,
-        "split": lambda v: v in _SPLIT_RULES,
-        "seed": whole,
-        "test_fraction": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-        and 0.0 < v < 1.0,
-    }  # fmt: skip
-    if not isinstance(record, dict):
-        raise ValueError(f"expected training_data to be a JSON object; found {type(record).__name__}")
-    from probnn.tables.copies import content_checks, with_row_hashes
-
-    for key, ok in {**checks, **content_checks(record)}.items():
-        if not ok(record.get(key)):
-            found = repr(record.get(key))
-            found = found if len(found) <= 70 else found[:70] + "..."  # a hostile file's long string
-            raise ValueError(f"expected a valid training_data {key!r}; found {found}")
-    return with_row_hashes(record, row_hashes)
-
-
 def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
     """The predicted distribution's parameters as columns, as its family names them.
 
@@ -646,144 +550,17 @@ def _parameter_columns(estimator, dist) -> dict[str, np.ndarray]:
     member's number appended (``loc_1``, ``scale_1``, ``loc_2``, ...): its
     prediction is their equal mixture.
     """
+    from probnn.estimators._folds import fold_parameter_columns  # (a tiny table's mixture)
+
     family = getattr(estimator, "family_", None)
     if family is not None:
-        return family.parameter_columns(dist)
+        return fold_parameter_columns(estimator, family, dist)
     inner = getattr(estimator, "estimator_", None)  # a posterior over one network's weights
     if inner is not None:
         columns = getattr(estimator, "parameter_columns", None)
         return columns(dist) if columns else inner.family_.parameter_columns(dist)
     columns = {}
     for k, (member, component) in enumerate(zip(estimator.estimators_, dist.components), 1):
-        for name, values in member.family_.parameter_columns(component).items():
+        for name, values in fold_parameter_columns(member, member.family_, component).items():
             columns[f"{name}_{k}"] = values
     return columns
-
-
-def _regressor(params: dict, ensemble: int, n_jobs, seed):
-    """An unfitted MLPRegressor of ``params``, or an ensemble of ``ensemble`` of them."""
-    from probnn.estimators import MLPRegressor
-
-    if ensemble > 1:
-        from probnn.estimators import EnsembleRegressor
-
-        # the members EnsembleRegressor measures by default, as far as options allow
-        member = MLPRegressor(**{**defaults.ENSEMBLE_MEMBER, **params})
-        return EnsembleRegressor(member, n_members=int(ensemble), n_jobs=n_jobs, random_state=seed)
-    return MLPRegressor(**params)
-
-
-def _in_float64(problem: PrecisionError, target: str | None = None) -> str:
-    """``"float64"``, having said with a :class:`PrecisionWarning` why float32 would not do."""
-    why = " ".join(problem.problem.split())  # without its remedy (float64: taken)
-    where = f"column {target!r}: " if target is not None and not why.startswith("column") else ""
-    warnings.warn(f"{where}trained in float64, since float32 training cannot hold this target "
-                  f"({why})", PrecisionWarning, stacklevel=3)  # fmt: skip
-    return "float64"
-
-
-def estimator_settings(family: str, hidden: Sequence[int] | None, epochs: int | None,
-                       params: dict) -> dict:  # fmt: skip
-    """The estimator's settings for a table, in memory and streamed: a regressor keeps
-    MLPRegressor's defaults (sized by the data; early stopping on validation NLL where it
-    helps); a classifier gets ``defaults.TABLE_CLASSIFIER``, with early stopping (which also
-    gives the report its validation curve) except under L-BFGS. ``params`` (the caller's
-    options) override them; ``solver`` among them."""
-    settings: dict[str, Any] = {}
-    if is_classifier_family(family):
-        settings = dict(defaults.TABLE_CLASSIFIER,
-                        early_stopping=params.get("solver", "adam") != "lbfgs")  # fmt: skip
-    if hidden is not None:
-        settings["hidden_layer_sizes"] = tuple(int(h) for h in hidden)
-    if epochs is not None:
-        settings["max_iter"] = int(epochs)
-    settings.update(params)
-    return settings
-
-
-def early_stopping_fraction(family: str, n_fit: int, settings: dict) -> float:
-    """The share of a table's fitted rows (those not held out for testing) that the row
-    hash keeps for early stopping, in memory and streamed: 0 without early stopping (L-BFGS,
-    ``early_stopping=False``, a regressor's "auto" on fewer than 40 rows); else
-    ``validation_fraction``, a regressor's "auto" raised to about 20 rows
-    (:func:`~probnn.estimators._auto.auto_validation_fraction`)."""
-    from probnn.estimators._auto import auto_validation_fraction
-
-    classifier = is_classifier_family(family)
-    base = defaults.CLASSIFIER if classifier else defaults.REGRESSOR
-    if settings.get("solver", base["solver"]) == "lbfgs":
-        return 0.0
-    es = settings.get("early_stopping", base["early_stopping"])
-    fraction = float(settings.get("validation_fraction", base["validation_fraction"]))
-    if es is False:
-        return 0.0
-    if es is True:
-        return fraction
-    return auto_validation_fraction(n_fit, fraction)
-
-
-def _with_every_class(fit_args: tuple, n_classes: int) -> tuple:
-    """``estimator.fit``'s arguments ``(X, y[, sample_weight, validation])``, with the
-    add-1/2 pseudo-rows added where a class of ``0..n_classes-1`` has no training
-    row (see :meth:`TabularModel.fit`'s ``classes``): one row per class at ``x = 0`` of weight
-    :data:`JEFFREYS_COUNT`, the real rows weighing 1. Unchanged when every class has a row.
-    """
-    X, y = fit_args[0], fit_args[1]
-    if np.unique(y).size == n_classes:
-        return fit_args
-    pseudo = np.zeros((n_classes, X.shape[1]), dtype=X.dtype)
-    X = np.concatenate([X, pseudo])
-    y = np.concatenate([y, np.arange(n_classes, dtype=y.dtype)])
-    weight = np.concatenate([np.ones(fit_args[0].shape[0]), np.full(n_classes, JEFFREYS_COUNT)])
-    return (X, y, weight, *fit_args[3:])
-
-
-def unseen_labels_warning(unseen: Sequence, rows: int, target: str) -> str:
-    """``probnn fit``'s warning (without its "warning: "), in memory and streamed, for class
-    labels of the target that no training row holds, only held-out ones: the model scores
-    them by half a pseudo-count of every class (:meth:`TabularModel.fit`'s ``classes``).
-
-    Parameters
-    ----------
-    unseen : sequence of labels
-        The labels, in the model's class order.
-    rows : int
-        The held-out rows that hold them.
-    target : str
-    """
-    from probnn._validation import describe_list
-
-    return (f"no training row holds label{'s' if len(unseen) > 1 else ''} "
-            f"{describe_list(list(unseen))} of target {target!r} ({rows} held-out row"
-            f"{'s' if rows != 1 else ''}): the model learns with {JEFFREYS_COUNT:g} pseudo-count "
-            f"of every label (the add-1/2, Krichevsky-Trofimov rule: a constant model's "
-            f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
-
-
-def early_stopping_rows(rows: np.ndarray, family: str, seed: int, test_fraction: float, *,
-                        hidden: Sequence[int] | None = None, epochs: int | None = None,
-                        solver: str = "adam", **params) -> np.ndarray | None:  # fmt: skip
-    """Which of a table's training rows early stopping scores, by the row hash a streamed
-    fit with the same seed and test fraction uses (``probnn fit``, ``compare``).
-
-    Parameters
-    ----------
-    rows : ndarray of int, shape (n,)
-        The training rows' numbers in the table (those not held out for testing).
-    family, seed, test_fraction
-    hidden, epochs, solver, **params
-        The fit's settings, as :meth:`TabularModel.fit` takes them.
-
-    Returns
-    -------
-    ndarray of bool, shape (n,), or None
-        The mask to give :meth:`TabularModel.fit` as ``validation``; None without early
-        stopping (:func:`early_stopping_fraction` is 0).
-    """
-    from probnn.tables.split import VALIDATION, row_parts
-
-    settings = estimator_settings(family, hidden, epochs, {**params, "solver": solver})
-    fraction = early_stopping_fraction(family, len(rows), settings)
-    if fraction == 0:
-        return None
-    return row_parts(np.asarray(rows, dtype=np.uint64), seed, test_fraction, fraction) == VALIDATION

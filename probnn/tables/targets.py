@@ -4,11 +4,13 @@ and the checks a target passes before training.
 :func:`target_kind` is the one-piece case of :class:`TargetScan` (a streamed column);
 :func:`infer_family` reads the family registry's default for that kind. Every problem
 raises :class:`probnn.exceptions.DataError` naming the target column and its data rows.
+:class:`TargetScan` lives in :mod:`probnn.tables._target_scan` and
+:func:`check_trainable_target` in :mod:`probnn.tables._target_precision`; both are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 from collections.abc import Sequence
@@ -17,195 +19,22 @@ import numpy as np
 import pandas as pd
 
 from probnn._validation import (data_rows, describe_list, describe_rows, describe_values,
-                                encode_labels, name_data_rows)  # fmt: skip
-from probnn.exceptions import DataError, DataWarning, PrecisionError
-from probnn.tables.columns import (_ID_MIN_DISTINCT, _none_hint, _numeric_values, _parse_text,
-                                   _thousands_as_numbers, _warn_spelling_variants)  # fmt: skip
-from probnn.tables.preprocessing import Preprocessor, _ColumnScan
+                                encode_labels)  # fmt: skip
+from probnn.exceptions import DataError, DataWarning
+# (re-exported: the streamed column's scan and the precision checks, imported from here)
+from probnn.tables._target_precision import _rejected, check_trainable_target  # noqa: F401
+from probnn.tables._target_scan import MAX_INFERRED_CLASSES, TargetScan, _plain  # noqa: F401
+from probnn.tables.columns import (_none_hint, _numeric_values, _thousands_as_numbers,
+                                   _warn_spelling_variants)  # fmt: skip
+from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import _located_rows, _rows, check_unique_columns
 
 __all__ = ["TargetScan", "target_kind", "target_kinds", "infer_family", "family_of_kind",
            "MAX_INFERRED_CLASSES", "validate_frame", "check_target_column", "target_labels",
            "regression_target", "class_order", "check_trainable_target"]  # fmt: skip
 
-# An integer target with at most this many distinct values is read as class labels.
-MAX_INFERRED_CLASSES = 10
-
 
 # ------------------------------------------------------------ family choice
-def _plain(value) -> str:
-    """A value as a user wrote it: ``1`` rather than ``np.int64(1)``."""
-    return str(value.item() if isinstance(value, np.generic) else value)
-
-
-class TargetScan:
-    """What :func:`target_kind` says of a target column given in pieces of rows.
-
-    Two passes over the same pieces: ``observe`` each (is the column text, numbers
-    with thousands separators, numbers?), then ``add`` each; :meth:`kind` answers.
-    With ``max_distinct`` the distinct values kept are capped (a streamed column):
-    beyond the cap, counts are reported as "more than".
-
-    Parameters
-    ----------
-    max_distinct : int or None, default=None
-    """
-
-    def __init__(self, max_distinct: int | None = None, name: str = "target"):
-        self.max_distinct = max_distinct
-        self.name = name
-        self._scan = _ColumnScan(name)
-        self.distinct: dict = {}  # value -> rows holding it, in first-seen order (as pd.unique)
-        self.numbers: set = set()  # distinct numeric values
-        self.overflow = False
-        self.bad = False
-        self.bad_rows: list[str] = []  # data rows (the first few) of values that are not numbers
-        self.bad_values: list[str] = []
-        self.n_bad = 0
-        self.rows = 0  # rows with a value
-        self.integral, self.low, self.high = True, math.inf, -math.inf
-        self.unit = True  # every value in [0, 1]
-
-    def observe(self, column: pd.Series) -> None:
-        self._scan.observe(column)
-
-    def _keep(self, counts: pd.Series) -> None:
-        """Add distinct values and their row counts (first-seen order), up to the cap."""
-        for v, n in counts.items():
-            if self.max_distinct is not None and len(self.distinct) >= self.max_distinct and (
-                    v not in self.distinct):
-                self.overflow = True
-                return
-            self.distinct[v] = self.distinct.get(v, 0) + int(n)
-
-    def add(self, column: pd.Series) -> None:
-        series = column.dropna()
-        if series.empty:
-            return
-        self.rows += len(series)
-        if (kind := self._scan.text_kind()) in ("thousands", "decimal"):
-            series = pd.Series(_parse_text(series, kind)[0], index=series.index)
-        self._keep(series.value_counts(sort=False))
-        if not self._looks_numeric():
-            return
-        values, bad = _numeric_values(series)
-        if bad.any():
-            # a numeric column with a few stray strings: named (kind() says so), not labels
-            self.bad = True
-            self.n_bad += int(bad.sum())
-            room = 10 - len(self.bad_rows)
-            if room > 0:
-                numbers, files = _located_rows(column)
-                numbers = numbers[column.notna().to_numpy()][bad][:room]
-                self.bad_rows += [name_data_rows([r], 1, files).removeprefix("data row ")
-                                  for r in numbers]  # fmt: skip
-                self.bad_values += series[bad].astype(str).tolist()[:room]
-            values = values[~bad]
-            if values.size == 0:
-                return
-        finite = np.isfinite(values)
-        self.integral = self.integral and bool(np.all(finite) and np.all(values == np.round(values)))
-        self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
-        self.unit = self.unit and bool(np.all((values >= 0) & (values <= 1)))
-        if self.max_distinct is None or len(self.numbers) <= self.max_distinct:
-            self.numbers.update(np.unique(values).tolist())
-
-    def _looks_numeric(self) -> bool:
-        return self._scan.text_kind() in ("thousands", "decimal") or self._scan.looks_numeric()
-
-    def comma_reading(self) -> str | None:
-        """``"thousands"`` or ``"decimal"`` where the column's text was read so, else None:
-        what a model records (``TabularModel.target_parser``), as ``_comma_reading``."""
-        kind = self._scan.text_kind()
-        return kind if kind in ("thousands", "decimal") else None
-
-    def _count(self, n: int) -> str:
-        return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"
-
-    def kind(self) -> tuple[str, str]:
-        """The kind and the reason, as :func:`target_kind` gives them."""
-        kinds, why = self.kinds()
-        return kinds[0], why
-
-    def kinds(self) -> tuple[tuple[str, ...], str]:
-        """Every kind the column is (the first: :func:`target_kind`'s), and the reason.
-
-        A few distinct integers are both class labels (``ordered-classes``) and counts or
-        integers: their likelihoods are probabilities of the same events, so ``compare``
-        ranks class and count families side by side.
-
-        Raises
-        ------
-        DataError
-            For a numeric column with values that are not numbers (naming their rows),
-            and for text labels that look like identifiers rather than classes.
-        """
-        distinct = list(self.distinct)
-        if not distinct:
-            raise DataError("expected target values to choose a family from; found none (all missing)")
-        if len(distinct) == 2 and not self.overflow:
-            shown = describe_values(np.asarray([str(v) for v in distinct], dtype=object))
-            return ("binary",), f"the target has exactly two distinct values ({shown})"
-        if len(distinct) < 2:
-            raise DataError(
-                f"expected a target with at least two distinct values; found only {_plain(distinct[0])}"
-            )
-        if not self._looks_numeric():
-            self._check_classes()
-            return ("classes",), f"the target holds {self._count(len(distinct))} distinct text labels"
-        if self.bad:
-            shown = ", ".join(f"{r} ({v!r})" for r, v in zip(self.bad_rows, self.bad_values))
-            more = f" and {self.n_bad - len(self.bad_rows)} more" if self.n_bad > len(self.bad_rows) else ""
-            raise DataError(
-                f"target {self.name!r} is numeric except at data row{'s' if self.n_bad > 1 else ''} "
-                f"{shown}{more}: fix or remove those rows, or pass --family with a class "
-                f"family to read every value as a class label{_none_hint(self.bad_values)}"
-            )
-        n_distinct = len(self.numbers)
-        if self.max_distinct is not None and n_distinct > self.max_distinct:
-            self.overflow = True
-        low, high = self.low, self.high
-        if self.integral and n_distinct <= MAX_INFERRED_CLASSES:
-            return ("ordered-classes", "count" if low >= 0 else "integer"), (
-                f"the target holds {n_distinct} distinct integers (at most "
-                f"{MAX_INFERRED_CLASSES} are read as ordered class labels, and as "
-                f"{'counts' if low >= 0 else 'integers'})"
-            )
-        if self.integral:
-            what = "non-negative integers" if low >= 0 else "integers"
-            return ("count" if low >= 0 else "integer",), (
-                f"the target holds {what} ({self._count(n_distinct)} distinct values, from "
-                f"{low:g} to {high:g})"
-            )
-        if low > 0 and high < 1:
-            return ("unit-interval",), "the target holds real values strictly between 0 and 1"
-        if low > 0:
-            return ("positive",), "the target holds positive real values"
-        if self.unit:
-            return ("real",), ("the target holds real values between 0 and 1, some exactly 0 "
-                               "or 1")  # fmt: skip
-        return ("real",), "the target holds real values"
-
-    def _check_classes(self) -> None:
-        """DataError for text labels that look like an identifier: more than
-        ``_ID_MIN_DISTINCT`` of them and most seen in one row only.
-
-        A class seen in one row cannot be learned, and a held-out row's class was then most
-        likely never seen in training: the same rule that calls a feature column an
-        identifier (``_ID_MIN_DISTINCT``), with "seen once" for "distinct".
-        """
-        n_distinct = len(self.distinct)
-        once = sum(1 for n in self.distinct.values() if n == 1)
-        if self.overflow or (n_distinct > _ID_MIN_DISTINCT and 2 * once > n_distinct):
-            raise DataError(
-                f"target {self.name!r} looks like an identifier, not class labels: "
-                f"{self._count(n_distinct)} distinct values in {self.rows:,} rows, "
-                f"{once:,} of them in one row only (a class seen once cannot be learned or "
-                "scored); choose another target, or pass --family with a class family to "
-                "train on these labels anyway"
-            )
-
-
 def target_kind(y: Sequence | np.ndarray | pd.Series) -> tuple[str, str]:
     """What kind of target a column holds (one of ``probnn.families.TARGET_KINDS``), and why.
 
@@ -557,89 +386,6 @@ def _levels_as_labels(levels: Sequence[str], text: bool) -> list:
             raise DataError(f"expected numbers in --levels for a target of numbers; found {v!r}") from None
         out.append(int(number) if number.is_integer() else number)
     return out
-
-
-def check_trainable_target(y: np.ndarray, where, target: str, family,
-                           dtype=np.float32, standardised: bool | None = None,
-                           n_rows: int | None = None) -> None:  # fmt: skip
-    """DataError, before training, for target values training cannot represent.
-
-    Three limits (the first and last naming the data rows):
-
-    * the target's mean and standard deviation are summed in float64: every ``|y|`` must
-      stay below ``sqrt(float64 max / n) / 2``, so that ``n`` squared deviations sum to
-      a finite number (about 6.7e152 for 1,000 rows; a large offset is fine);
-    * a target that varies must vary by a standard deviation of at least float64's smallest
-      normal number (``check_resolvable_spread``: subnormal targets cannot be resolved);
-    * a family trained on y itself (not standardised: not location-scale) sees y in the
-      network's ``dtype``: every value must stay finite and inside the family's support
-      there (a Beta target of 1e-300 is 0 in float32, a count of 1e40 is inf): else a
-      :class:`~probnn.exceptions.PrecisionError` (float64 would hold them).
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_rows,), float64
-        Targets already checked against the family's support (:func:`regression_target`).
-    where : pandas Series, DataFrame or Index
-        The target column, or its index (data rows, :func:`row_numbers`).
-    family : Family
-    dtype : numpy dtype
-        The network's precision.
-    standardised : bool or None
-        Whether the estimator standardises the target; None: when the family is
-        location-scale (``MLPRegressor``'s "auto").
-    n_rows : int or None
-        Rows the statistics sum over (a streamed table's, given in pieces); None: ``len(y)``.
-    """
-    n = max(1, int(n_rows if n_rows is not None else y.size))
-    bound = math.sqrt(np.finfo(np.float64).max / n) / 2
-    huge = np.abs(y) > bound
-    if huge.any():
-        raise DataError(
-            f"expected target {target!r} values whose squares float64 can sum over {n:,} rows "
-            f"(|y| <= {bound:.3g}); found {describe_values(y[huge])} at {_rows(huge, where)}"
-        )
-    from probnn.estimators._target import check_resolvable_spread
-
-    check_resolvable_spread(y, target=f"target {target!r}")  # (subnormal: float64 neither)
-    if standardised is None:
-        standardised = family.location_scale
-    if standardised or np.dtype(dtype) == np.float64:
-        return
-    with np.errstate(over="ignore", under="ignore"):
-        cast = y.astype(dtype)
-    bad = ~np.isfinite(cast)
-    if not bad.any():
-        try:
-            family.check_target(cast)
-            return
-        except ValueError:
-            bad = np.zeros(y.size, dtype=bool)
-            bad[_rejected(family, cast)] = True
-    shown = ", ".join(f"{v:g} (in {np.dtype(dtype).name}: {c:g})"
-                      for v, c in zip(y[bad][:5], cast[bad][:5]))  # fmt: skip
-    problem = (f"expected target {target!r} values that stay in the support of {family.name} "
-               f"in {np.dtype(dtype).name}, the network's precision; found {shown} at "
-               f"{_rows(bad, where)}")  # fmt: skip
-    raise PrecisionError(
-        f"{problem}: such values are out of the support to the network: replace them, rescale "
-        "the target, or fit in float64 (the estimators' dtype='float64')", problem=problem)
-
-
-def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:
-    """Positions (the first ``limit`` or so) of ``values`` the family's elementwise target
-    check refuses, found by halving the rows it refuses."""
-    todo, found = [np.arange(values.size)], []
-    while todo and len(found) < limit:
-        part = todo.pop()
-        try:
-            family.check_target(values[part])
-        except ValueError:
-            if part.size == 1:
-                found.append(int(part[0]))
-            else:
-                todo += [part[part.size // 2:], part[: part.size // 2]]
-    return np.asarray(sorted(found), dtype=np.intp)
 
 
 # ---------------------------------------------------------------- targets

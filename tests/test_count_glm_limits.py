@@ -62,7 +62,9 @@ def test_a_zero_inflated_poisson_glm_on_counts_without_zeros_is_the_poisson_glm(
     assert [str(w.message) for w in caught] == []
     rate = _poisson_glm_oracle(x[train], y[train], x[test])
     pi = np.asarray(dist.zero_probability, dtype=np.float64)
-    assert np.all(np.isfinite(pi)) and np.all(pi < 1e-9)  # the MLE's 0, honestly approached
+    # the MLE's 0, approached to the optimiser's tolerance (1e-13 with today's scipy L-BFGS,
+    # about 1e-7 at the declared scipy floor, make test-min)
+    assert np.all(np.isfinite(pi)) and np.all(pi < 1e-6)
     np.testing.assert_allclose(p0, stats.poisson.pmf(0, rate), rtol=2e-3)  # exp(-lambda)
     assert np.all(np.isfinite(nll))
     assert nll.mean() == pytest.approx(-stats.poisson.logpmf(y[test], rate).mean(), abs=1e-4)

@@ -2,11 +2,11 @@
 
 ``_first_holding_discrete`` moves one end of the equal-tailed interval by one count a step; it
 took four cdfs a step (a Laplace predictive of 100 hurdle negative binomials on counts ~1e5
-spent 96 of its fit's 108 s there, under cProfile) and now takes one, carrying ``F`` at the ends it already
-has. Oracle: the former algorithm, kept here as it was, on random mixtures of hurdle, zero-
-inflated, negative binomial and Poisson components (one kind stacked, or kinds mixed), plain
-laws, fixed bounds, and laws whose 64-step bound stops the walk (a hurdle's large zero atom and
-counts ~1e5): the intervals are equal, integer for integer.
+spent 96 of its fit's 108 s there, under cProfile) and now takes one, carrying ``F`` at the
+ends it already has. Oracle: the former algorithm, kept here as it was, on random mixtures of
+hurdle, zero-inflated, negative binomial and Poisson components (one kind stacked, or kinds
+mixed), plain laws, fixed bounds, and laws whose 64-step bound stops the walk (a hurdle's
+large zero atom and counts ~1e5): the intervals are equal, integer for integer.
 """
 
 from __future__ import annotations

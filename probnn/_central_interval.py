@@ -15,6 +15,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+# steps of _first_holding_discrete: an end's atom holds more than the excess after a step or
+# two, but for a law with a large atom at one end (a hurdle's zeros) and wide, thin masses at
+# the other (counts ~1e5) this bound is what stops it
+_DISCRETE_STEPS = 64
+
 
 class _Recorded:
     """The cdf of the value recorded, ``R = clip(Y, below, above)`` (no bound: ``R = Y``), at
@@ -36,11 +41,14 @@ class _Recorded:
     def clip(self, x):
         return np.clip(np.asarray(x, dtype=np.float64), self.below, self.above)
 
-    def at_most(self, x):
-        return np.where(x >= self.above, 1.0, self._cdf(x))
+    def at_most(self, x, cdf_at_x=None):
+        """``P(R <= x)``; ``cdf_at_x``: ``F(x)`` where already known."""
+        return np.where(x >= self.above, 1.0, self._cdf(x) if cdf_at_x is None else cdf_at_x)
 
-    def less(self, x):
-        return np.where(x <= self.below, 0.0, self._cdf(x - self.step))
+    def less(self, x, cdf_before_x=None):
+        """``P(R < x)``; ``cdf_before_x``: ``F(x - step)`` where already known."""
+        values = self._cdf(x - self.step) if cdf_before_x is None else cdf_before_x
+        return np.where(x <= self.below, 0.0, values)
 
 
 def central_interval(dist, coverage: float, below: float | None = None,
@@ -99,15 +107,34 @@ def _first_holding_discrete(r: _Recorded, lower, upper, coverage: float):
     consecutive integers, the narrowest holding ``coverage``: from the equal-tailed one, drop
     the end an equal-tailed interval of a larger ``d`` drops first (the upper where
     ``P(R >= upper) <= P(R <= lower)``, else the lower) while what is left holds ``coverage``."""
-    for _ in range(64):  # an end's atom holds more than the excess after a step or two
-        deep_low, deep_up = r.at_most(lower), 1.0 - r.less(upper)
+    # F at lower - 1, lower, upper - 1 and upper, carried from step to step: a step moves one
+    # end by one, so it needs F at one new point (past the end it moved), where each step
+    # took four cdfs (a wide count mixture's cdf is seconds: 100 incomplete beta functions a
+    # row); the same values at the same points, so the same comparisons and the same ends
+    cdf_before_low, cdf_low = r._cdf(lower - 1.0), r._cdf(lower)
+    cdf_before_up, cdf_up = r._cdf(upper - 1.0), r._cdf(upper)
+    for step in range(_DISCRETE_STEPS):
+        deep_low = r.at_most(lower, cdf_low)
+        deep_up = 1.0 - r.less(upper, cdf_before_up)
         drop_upper = deep_up <= deep_low
         lo = np.where(drop_upper, lower, lower + 1.0)
         hi = np.where(drop_upper, upper - 1.0, upper)
-        keep = (lo <= hi) & (r.at_most(hi) - r.less(lo) >= coverage)
+        # F(hi) and F(lo - 1) are carried: hi = upper - 1 or upper, lo - 1 = lower - 1 or lower
+        mass = (r.at_most(hi, np.where(drop_upper, cdf_before_up, cdf_up))
+                - r.less(lo, np.where(drop_upper, cdf_before_low, cdf_low)))
+        keep = (lo <= hi) & (mass >= coverage)
         if not keep.any():
             break
         lower, upper = np.where(keep, lo, lower), np.where(keep, hi, upper)
+        if step == _DISCRETE_STEPS - 1:
+            break
+        # the one new point: F(upper - 1) past a dropped upper end, F(lower) past a lower one
+        fresh = r._cdf(np.where(drop_upper, upper - 1.0, lower))
+        up_moved, low_moved = keep & drop_upper, keep & ~drop_upper
+        cdf_up = np.where(up_moved, cdf_before_up, cdf_up)
+        cdf_before_up = np.where(up_moved, fresh, cdf_before_up)
+        cdf_before_low = np.where(low_moved, cdf_low, cdf_before_low)
+        cdf_low = np.where(low_moved, fresh, cdf_low)
     return lower, upper
 
 

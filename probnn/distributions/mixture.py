@@ -155,6 +155,8 @@ class Mixture(Distribution):
         from .zero_inflated import ZeroInflated
 
         outer = type(self.components[0])
+        if any(type(c) is not outer for c in self.components):
+            return None  # (a hurdle beside a plain law has no .base to stack)
         zero = outer in (Hurdle, ZeroInflated)
         bases = [c.base if zero else c for c in self.components]
         kind = type(bases[0])

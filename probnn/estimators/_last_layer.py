@@ -92,6 +92,10 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     is_coef = np.arange(d) < d - k  # the output biases' prior is flat
     if ggn.rank_deficient(bias_curvature):
         is_coef[:] = True
+    fixed = ggn.fixed_saturated(network, parameter_index(network, "last-layer"),
+                                bias_curvature, float(w.sum()))  # fmt: skip
+    if fixed.any():  # a saturated output's weights stay at their fitted values
+        curvature, is_coef = ggn.without(curvature, fixed), is_coef & ~fixed
     # a weight of an input that is 0 on every training row (a hidden unit that never fired,
     # or a constant model's zeroed features) gets no posterior: it stays at its fitted value,
     # where LaplaceApproximation would give it the prior's variance

@@ -169,6 +169,41 @@ def last_layer_moments(network, X: Array, covariance: Array,
     return raw, cov
 
 
+# An output whose summed curvature is below this share of the rows' total weight (a mean
+# curvature of 1e-8 a row: a Bernoulli head's p (1 - p) with p within 1e-8 of 0 or 1) is
+# saturated: its maximum likelihood lies at a boundary (a hurdle's zero head on counts with no
+# zero), where a Gaussian at the mode is no approximation: with a flat prior on its bias half
+# the Monte Carlo draws put P(0) above 1/2 (the plug-in fit: 2.5e-9), with the prior's variance
+# on its weights still 0.07. Its output layer's weights stay at their fitted values.
+SATURATED_CURVATURE = 1e-8
+
+
+def fixed_saturated(network, index: Array, bias_curvature: Array, weight_sum: float) -> Array:
+    """Which of the weights ``index`` (positions in ``network.params``) feed a saturated output
+    directly (its output-layer coefficients and bias), (len(index),) bool: those the posterior
+    leaves at their fitted values (:data:`SATURATED_CURVATURE`)."""
+    k = network.layer_sizes[-1]
+    saturated = np.diag(bias_curvature) <= SATURATED_CURVATURE * weight_sum
+    if not saturated.any():
+        return np.zeros(index.size, dtype=bool)
+    # params: every layer's coefficients (row-major (fan_in, fan_out)), then every bias
+    coef_start = network.n_coef_params - network.layer_sizes[-2] * k
+    head = np.full(network.params.size, -1)
+    head[coef_start:network.n_coef_params] = np.arange(network.n_coef_params - coef_start) % k
+    head[network.params.size - k:] = np.arange(k)
+    heads = head[index]
+    return (heads >= 0) & saturated[np.maximum(heads, 0)]
+
+
+def without(ggn: Array, fixed: Array) -> Array:
+    """``ggn`` ((d, d), or its diagonal (d,)) with the ``fixed`` weights' rows and columns 0."""
+    ggn = np.array(ggn, dtype=np.float64)
+    ggn[fixed] = 0.0
+    if ggn.ndim == 2:
+        ggn[:, fixed] = 0.0
+    return ggn
+
+
 def rank_deficient(matrix: Array) -> bool:
     """Whether a symmetric positive semi-definite matrix is singular to rounding."""
     values = np.linalg.eigvalsh(matrix)

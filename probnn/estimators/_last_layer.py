@@ -92,8 +92,7 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     is_coef = np.arange(d) < d - k  # the output biases' prior is flat
     if ggn.rank_deficient(bias_curvature):
         is_coef[:] = True
-    fixed = ggn.fixed_saturated(network, parameter_index(network, "last-layer"),
-                                bias_curvature, float(w.sum()))  # fmt: skip
+    fixed = ggn.fixed_saturated(network, parameter_index(network, "last-layer"), bias_curvature)
     if fixed.any():  # a saturated output's weights stay at their fitted values
         curvature, is_coef = ggn.without(curvature, fixed), is_coef & ~fixed
     # a weight of an input that is 0 on every training row (a hidden unit that never fired,

@@ -169,21 +169,22 @@ def last_layer_moments(network, X: Array, covariance: Array,
     return raw, cov
 
 
-# An output whose summed curvature is below this share of the rows' total weight (a mean
-# curvature of 1e-8 a row: a Bernoulli head's p (1 - p) with p within 1e-8 of 0 or 1) is
-# saturated: its maximum likelihood lies at a boundary (a hurdle's zero head on counts with no
-# zero), where a Gaussian at the mode is no approximation: with a flat prior on its bias half
-# the Monte Carlo draws put P(0) above 1/2 (the plug-in fit: 2.5e-9), with the prior's variance
-# on its weights still 0.07. Its output layer's weights stay at their fitted values.
-SATURATED_CURVATURE = 1e-8
+# An output whose bias has a summed curvature below this (the precision the rows give it: a
+# flat prior's posterior sd above one unit of its raw output, a logit or a log-rate) is not
+# determined by the rows, and where it is its maximum lies at a boundary (a hurdle's zero head
+# on counts with no zero: n P(0) (1 - P(0)) ~ 1e-6), a Gaussian at the mode is no
+# approximation: with a flat prior on its bias half the Monte Carlo draws put P(0) above 1/2
+# (the plug-in fit: 2.5e-9), with the prior's variance on its weights still 0.07. Such an
+# output's own output-layer weights stay at their fitted values.
+SATURATED_CURVATURE = 1.0
 
 
-def fixed_saturated(network, index: Array, bias_curvature: Array, weight_sum: float) -> Array:
+def fixed_saturated(network, index: Array, bias_curvature: Array) -> Array:
     """Which of the weights ``index`` (positions in ``network.params``) feed a saturated output
     directly (its output-layer coefficients and bias), (len(index),) bool: those the posterior
     leaves at their fitted values (:data:`SATURATED_CURVATURE`)."""
     k = network.layer_sizes[-1]
-    saturated = np.diag(bias_curvature) <= SATURATED_CURVATURE * weight_sum
+    saturated = np.diag(bias_curvature) < SATURATED_CURVATURE
     if not saturated.any():
         return np.zeros(index.size, dtype=bool)
     # params: every layer's coefficients (row-major (fan_in, fan_out)), then every bias

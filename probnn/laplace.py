@@ -250,7 +250,8 @@ class LaplaceApproximation(BaseEstimator):
             # raw outputs determined only up to a direction (softmax: a constant added to
             # every logit): the output biases along it have no curvature, so a prior there too
             self._is_coef[:] = True
-        fixed = _ggn.fixed_saturated(network, index, output_bias_curvature)
+        fixed = (np.zeros(d, dtype=bool) if _is_classifier(self)
+                 else _ggn.fixed_saturated(network, index, output_bias_curvature))  # fmt: skip
         if fixed.any():  # a saturated output's own weights stay at their fitted values
             curvature, self._is_coef = _ggn.without(curvature, fixed), self._is_coef & ~fixed
         self.prior_mask_ = self._is_coef

@@ -182,10 +182,13 @@ SATURATED_CURVATURE = 1.0
 def fixed_saturated(network, index: Array, bias_curvature: Array) -> Array:
     """Which of the weights ``index`` (positions in ``network.params``) feed a saturated output
     directly (its output-layer coefficients and bias), (len(index),) bool: those the posterior
-    leaves at their fitted values (:data:`SATURATED_CURVATURE`)."""
+    leaves at their fitted values (:data:`SATURATED_CURVATURE`); none where every output is
+    saturated. For a regression family's extra heads (a hurdle's zero, an inflation, a
+    dispersion): a classifier's logits on separable rows are saturated too, and there the
+    prior with the probit predictive is the remedy, so :mod:`probnn.laplace` does not ask."""
     k = network.layer_sizes[-1]
     saturated = np.diag(bias_curvature) < SATURATED_CURVATURE
-    if not saturated.any():
+    if not saturated.any() or saturated.all():  # (every output: nothing left to widen, as before)
         return np.zeros(index.size, dtype=bool)
     # params: every layer's coefficients (row-major (fan_in, fan_out)), then every bias
     coef_start = network.n_coef_params - network.layer_sizes[-2] * k

@@ -265,7 +265,7 @@ def network_glm_warning(args, model, train, held_out, family: str, censoring=Non
                                    impute=args.impute, levels=args.levels, censoring=censoring,
                                    **known, **params)  # fmt: skip
             y = model.encode_target(held_out)
-            net = _nll_rows(model, held_out, y)
+            net = model.nll_rows(held_out, y)
             diff = net - glm.nll_rows(held_out, glm.encode_target(held_out))
     except (DataError, ValueError, ArithmeticError):  # (a GLM these rows refuse: no advice)
         return None
@@ -281,12 +281,3 @@ def network_glm_warning(args, model, train, held_out, family: str, censoring=Non
             f"training rows; by {gap:.4f} nats per example, paired standard error {se:.2g} over "
             f"the {diff.size:,} held-out rows): try --hidden none, or --family auto")
 
-
-def _nll_rows(model, frame, y):
-    """Each row's NLL under ``model``: its predictive's where it is wrapped in a Laplace
-    posterior (exact targets only: ``TabularModel.fit``), else :meth:`TabularModel.nll_rows`."""
-    import numpy as np
-
-    if model.posterior == "none":
-        return model.nll_rows(frame, y)
-    return -np.asarray(model.predict_dist(frame).log_prob(y), dtype=np.float64)

@@ -486,6 +486,9 @@ class TabularModel:
 
         y = self.encode_target(frame) if y is None else y
         X = self.transform(frame)
+        if self.posterior != "none":  # its predictive's (exact targets only: fit refuses
+            # censoring with a posterior)
+            return -np.asarray(self.estimator.predict_dist(X).log_prob(y), dtype=np.float64)
         members = getattr(self.estimator, "estimators_", None)
         if members is None:
             return np.asarray(self.estimator._nll_per_row(X, y), dtype=np.float64)

@@ -104,3 +104,15 @@ def test_rows_of_weight_zero_far_away_do_not_stop_the_fit(dtype, outlier):
     model = MLPRegressor(random_state=0, dtype=dtype, max_iter=300).fit(X, y, sample_weight=w)
     law = -stats.norm.logpdf(yt, loc=Xt[:, 0], scale=0.1).mean()
     assert model.score_nll(Xt, yt) < law + 0.5
+
+
+def test_laplace_approximation_ignores_rows_of_weight_zero_far_away():
+    # before: "array must not contain infs or NaNs" (the GGN's 0 x inf curvature)
+    from probnn import LaplaceApproximation
+
+    X, y, w, Xt, yt = _outlier_rows()
+    y[:12] = 1e200
+    base = MLPRegressor(random_state=0, dtype="float64", max_iter=200, predictive="plug-in")
+    posterior = LaplaceApproximation(base).fit(X, y, sample_weight=w)
+    law = -stats.norm.logpdf(yt, loc=Xt[:, 0], scale=0.1).mean()
+    assert posterior.score_nll(Xt, yt) < law + 0.6

@@ -229,6 +229,8 @@ class LaplaceApproximation(BaseEstimator):
                 f"X and y must have the same number of rows; found {X.shape[0]} and "
                 f"{targets.shape[0]}"
             )
+        if not np.all(w > 0):  # a row of weight 0 adds nothing, even at an infinite NLL (0 x inf)
+            X, targets, w = X[w > 0], targets[w > 0], w[w > 0]
 
         from probnn.network.jacobian import parameter_index
 

@@ -84,6 +84,9 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     if (d > _MAX_WEIGHTS or not _closed_form(view)
             or cost > max(_FREE_MULTIPLY_ADDS, _TRAINING_SHARE * training)):
         return
+    weighed = np.asarray(w) > 0
+    if not weighed.all():  # a row of weight 0 adds nothing, even at an infinite NLL (0 x inf)
+        X, y_fit, w = X[weighed], np.asarray(y_fit)[weighed], np.asarray(w)[weighed]
     X = np.ascontiguousarray(X, dtype=np.float64)
     curvature, bias_curvature, nll_sum = ggn.last_layer_curvature(
         network, X, np.asarray(y_fit, dtype=np.float64), w, view.training_family,

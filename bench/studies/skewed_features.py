@@ -101,7 +101,8 @@ def list_triggers() -> list[dict]:
     return rows
 
 
-def measure(names: list[str], variants: list[str], seeds: int, out: Path) -> dict:
+def measure(names: list[str], variants: list[str], seeds: int, out: Path,
+            max_rows_all_seeds: int = 10**9) -> dict:
     from bench._tables import all_tables, write_csv
     from bench.selection import _cli_defaults, _fit, _row_nll, _select, _split_rows
     from probnn.tables.sources import read_table
@@ -118,7 +119,7 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path) -> dic
         kinds, why = target_kinds(frame[table.target])
         defaults = _cli_defaults(table.impute)
         entry: dict = {"table": table.name, "rows": int(frame.shape[0]), "logs": logs, "seeds": []}
-        for seed in range(seeds):
+        for seed in range(seeds if frame.shape[0] <= max_rows_all_seeds else 1):
             train_idx, test_idx = _split_rows(frame.shape[0], seed)
             rec: dict = {"seed": seed, "n_test": int(test_idx.size)}
             for variant in ["raw", *variants]:
@@ -185,6 +186,8 @@ def main(argv=None) -> None:
     ap.add_argument("--variants", default="beside")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--out", default="skewed_features.json")
+    ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,
+                    help="tables with more rows run seed 0 only (as bench.selection's option)")
     ap.add_argument("--report", default="", help="comma-separated JSON files: markdown rows")
     a = ap.parse_args(argv)
     if a.report:
@@ -193,7 +196,7 @@ def main(argv=None) -> None:
     if a.triggers:
         list_triggers()
         return
-    measure(a.tables.split(","), a.variants.split(","), a.seeds, Path(a.out))
+    measure(a.tables.split(","), a.variants.split(","), a.seeds, Path(a.out), a.max_rows_all_seeds)
 
 
 if __name__ == "__main__":

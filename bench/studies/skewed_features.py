@@ -44,6 +44,12 @@ import numpy as np
 import pandas as pd
 
 RESID_SD_MIN = 0.5  # nats of log-mean per unit exponent a GLM on x cannot follow (see above)
+# The derived-column guard (stop 39): x stays raw when log x = a + p log z for another positive
+# feature z, exactly up to rounding (sqrt(1 - corr**2) <= POWER_TOL: a stored derived value
+# rounded to 3 significant digits), with p != 1 (|p - 1| > POWER_TOL): x = c z**p is a term
+# built for the shape of z's effect (exper**2), which log x would flatten into log z. p = 1
+# (x a rescaled copy of z) is no guard: resid_sd is scale-free, so z is logged with x.
+POWER_TOL = 1e-3
 
 
 def spread(values: np.ndarray) -> dict | None:
@@ -73,6 +79,32 @@ def triggered(frame: pd.DataFrame, target: str) -> dict[str, dict]:
     return out
 
 
+def powers_of_others(frame: pd.DataFrame, target: str, names: list[str]) -> dict[str, tuple]:
+    """Of the triggered ``names``: those that are an exact power (not 1) of another positive
+    feature, -> (that feature, the power p); the guard leaves them raw."""
+    positive = {}
+    for name in frame.columns:
+        if name == target or not pd.api.types.is_numeric_dtype(frame[name]) \
+                or pd.api.types.is_bool_dtype(frame[name]):
+            continue
+        v = frame[name].to_numpy(dtype=float, na_value=np.nan)
+        if np.nanmin(v) > 0:
+            positive[str(name)] = np.log(v)
+    out = {}
+    for x in names:
+        for z, lz in positive.items():
+            lx = positive[x]
+            both = ~np.isnan(lx) & ~np.isnan(lz)
+            if z == x or both.sum() < 3 or lz[both].std() == 0:
+                continue
+            r = np.corrcoef(lx[both], lz[both])[0, 1]
+            p = r * lx[both].std() / lz[both].std()
+            if math.sqrt(max(0.0, 1 - r * r)) <= POWER_TOL and abs(p - 1) > POWER_TOL:
+                out[x] = (z, float(p))
+                break
+    return out
+
+
 def with_logs(frame: pd.DataFrame, names: list[str], variant: str) -> pd.DataFrame:
     if variant == "raw":
         return frame
@@ -95,9 +127,12 @@ def list_triggers() -> list[dict]:
         if frame is None:
             continue
         found = triggered(frame, table.target)
-        rows.append({"table": table.name, "rows": int(frame.shape[0]), "features": found})
+        guarded = powers_of_others(frame, table.target, list(found))
+        rows.append({"table": table.name, "rows": int(frame.shape[0]), "features": found,
+                     "guarded": guarded})
         print(table.name, frame.shape[0], {k: {m: round(x, 3) for m, x in v.items()}
-                                          for k, v in found.items()} or "-", flush=True)
+                                          for k, v in found.items()} or "-",
+              f"guard: {guarded}" if guarded else "", flush=True)
     return rows
 
 

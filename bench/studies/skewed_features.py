@@ -137,7 +137,7 @@ def list_triggers() -> list[dict]:
 
 
 def measure(names: list[str], variants: list[str], seeds: int, out: Path,
-            max_rows_all_seeds: int = 10**9) -> dict:
+            max_rows_all_seeds: int = 10**9, seed_list: list[int] | None = None) -> dict:
     from bench._tables import all_tables, write_csv
     from bench.selection import _cli_defaults, _fit, _row_nll, _select, _split_rows
     from probnn.tables.sources import read_table
@@ -154,7 +154,8 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
         kinds, why = target_kinds(frame[table.target])
         defaults = _cli_defaults(table.impute)
         entry: dict = {"table": table.name, "rows": int(frame.shape[0]), "logs": logs, "seeds": []}
-        for seed in range(seeds if frame.shape[0] <= max_rows_all_seeds else 1):
+        seed_order = seed_list if seed_list is not None else range(seeds)
+        for seed in [s for s in seed_order if s == 0 or frame.shape[0] <= max_rows_all_seeds]:
             train_idx, test_idx = _split_rows(frame.shape[0], seed)
             rec: dict = {"seed": seed, "n_test": int(test_idx.size)}
             for variant in ["raw", *variants]:
@@ -197,8 +198,15 @@ def report(paths: list[str]) -> list[str]:
     lines = ["| table | rows | log columns | seeds | variant | auto raw | auto variant | "
              "auto: variant - raw | GLM raw | GLM variant | GLM: variant - raw | chosen raw -> variant |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    merged: dict[str, dict] = {}  # one table's seeds from several runs (files) together
     for path in paths:
         for entry in json.loads(Path(path).read_text())["tables"]:
+            if entry["table"] in merged:
+                merged[entry["table"]]["seeds"] += entry["seeds"]
+            else:
+                merged[entry["table"]] = {**entry, "seeds": list(entry["seeds"])}
+    for entry in merged.values():
+        if True:
             seeds = entry["seeds"]
             variants = [v for v in seeds[0] if v not in ("seed", "n_test", "raw")]
             for v in variants:
@@ -223,6 +231,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default="skewed_features.json")
     ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,
                     help="tables with more rows run seed 0 only (as bench.selection's option)")
+    ap.add_argument("--seed-list", default="", help="comma-separated seeds (instead of 0..seeds-1)")
     ap.add_argument("--report", default="", help="comma-separated JSON files: markdown rows")
     a = ap.parse_args(argv)
     if a.report:
@@ -231,7 +240,8 @@ def main(argv=None) -> None:
     if a.triggers:
         list_triggers()
         return
-    measure(a.tables.split(","), a.variants.split(","), a.seeds, Path(a.out), a.max_rows_all_seeds)
+    measure(a.tables.split(","), a.variants.split(","), a.seeds, Path(a.out), a.max_rows_all_seeds,
+            [int(s) for s in a.seed_list.split(",")] if a.seed_list else None)
 
 
 if __name__ == "__main__":

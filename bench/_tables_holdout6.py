@@ -79,7 +79,12 @@ def holdout6_tables() -> list[Table]:
         # (2,724 rows, 62% exactly 0: a point mass at the low end)
         t("h6-budgetuk-wfood", "proportions", "beta", "wfood", "Ecdat", "BudgetUK",
           lambda d: d.drop(columns=["wfuel", "wcloth", "walc", "wtrans", "wother"])),
-        t("h6-tobacco-share", "proportions, 62% at 0", "beta", "stobacco", "Ecdat", "Tobacco"),
+        # Written down first as beta; changed after the first run (stopped, not kept) failed
+        # the beta GLM on seed 0: the selection reads the atom at 0 as left-censored (the
+        # bench's measure) and a beta has no mass at or below 0 (`found -inf, 0`), as
+        # h4-k401k-prate's atom at 1 did: the right family is the normal censored at 0
+        # (Tobin's model of such a share)
+        t("h6-tobacco-share", "proportions, 62% at 0", "normal", "stobacco", "Ecdat", "Tobacco"),
         # multimodal: mice's body weight by sex, diet, generation, litter, bone density and
         # fat (780 rows, a few features missing); hawks' tail length in whole mm by species
         # (838 rows, three species' modes; a count to probnn)

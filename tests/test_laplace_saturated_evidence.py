@@ -58,3 +58,16 @@ def test_a_saturated_heads_evidence_is_the_other_heads_glm_evidence(lam):
                 + _poisson_glm_log_evidence(X[:, 0], y, lam, (count_bias, count_coef)))
     # Laplace's error for a Poisson GLM on 200 rows: O(1/n) nats
     assert laplace.log_evidence_ == pytest.approx(expected, abs=0.05)
+
+
+def test_a_saturated_inflation_head_leaves_the_poisson_glms_prior_strength():
+    """On counts with no zero a zero-inflated Poisson GLM is the Poisson GLM (its inflation
+    at 0, fixed), so the evidence chooses the Poisson GLM's prior strength for it: the
+    nested model's own search is the oracle (it has no saturated head, no rank-deficiency)."""
+    from probnn.evidence import fit_by_evidence
+
+    X, y = _no_zero_counts(200, 0)
+    glm = {"hidden_layer_sizes": (), "solver": "lbfgs", "random_state": 0}
+    inflated = fit_by_evidence(MLPRegressor(family="zero-inflated-poisson", **glm), X, y)
+    poisson = fit_by_evidence(MLPRegressor(family="poisson", **glm), X, y)
+    assert inflated.alpha == poisson.alpha

@@ -243,7 +243,7 @@ def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
     # network's wide SE but clearly behind the GLM). On scenario 9's 35 tables x seeds it
     # changed one choice: R ReadingSkills seed 1, the normal-fixed GLM (behind the beta GLM
     # on the folds) -> the beta GLM, held out -0.381 -> -0.534 nats
-    near = [c for c in nll_rows if not mean[c] - mean[best] > se[c]
+    near = [c for c in nll_rows if not _clearly_behind(nll_rows[c], nll_rows[best])
             and not any(_clearly_behind(nll_rows[c], nll_rows[d]) for d in nll_rows
                         if mean[d] < mean[c])]  # fmt: skip
     outputs = outputs or {}
@@ -256,7 +256,8 @@ def _clearly_behind(rows: np.ndarray, other: np.ndarray) -> bool:
     """Whether ``rows``' mean NLL exceeds ``other``'s by more than one paired standard error
     (a NaN SE, one row, is noise)."""
     gap, se = paired_difference(rows, other)
-    return bool(gap > se)
+    # (a gap below the fits' own tolerance is none: NB behind its zero-inflated form by 5e-5)
+    return bool(gap > se and gap > defaults.REGRESSOR["tol"])
 
 
 @dataclasses.dataclass

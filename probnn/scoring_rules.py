@@ -139,6 +139,15 @@ def _crps_mixture(dist: Mixture, y):
     :func:`probnn._crps_continuous.lognormal_mixture_crps` (closed form, no cancellation). A
     mixture of count distributions by the sum over the integers; any other mixture by
     :func:`crps_numerical`."""
+    if any(isinstance(c, Mixture) for c in dist.components):
+        # a Laplace predictive of a mixture family (100 mixtures of K): one mixture of its
+        # leaves, by the kernel form (an integral of F (1 - F) above _PAIRWISE_MAX_COMPONENTS),
+        # where the nested one went to crps_numerical (each quantile a bisection of the
+        # nested cdf: 633 of a 300-row mixture-normal fit's 755 s under cProfile)
+        dist = _flattened(dist)
+        if all(type(c) in _MEAN_ABS and _finite_mean(c) for c in dist.components):
+            shape = np.broadcast_shapes(y.shape, dist.batch_shape)
+            return _crps_kernel_mixture(dist, np.exp(dist._w_for(len(shape))), y)
     comps = dist.components
     shape = np.broadcast_shapes(y.shape, dist.batch_shape)
     w = np.exp(dist._w_for(len(shape)))                     # (K, ...)
@@ -164,6 +173,19 @@ def _crps_mixture(dist: Mixture, y):
     if all(type(c) in _MEAN_ABS and _finite_mean(c) for c in comps):
         return _crps_kernel_mixture(dist, w, y)
     return crps_numerical(dist, y)
+
+
+def _flattened(dist: Mixture) -> Mixture:
+    """A mixture of mixtures as one mixture of its leaves, weights multiplied."""
+    shape = dist.batch_shape
+    leaves, log_w = [], []
+    for outer, c in zip(dist._w_for(len(shape)), dist.components):
+        inner = _flattened(c) if isinstance(c, Mixture) else None
+        for lw, leaf in (zip(inner._w_for(len(shape)), inner.components) if inner is not None
+                         else [(0.0, c)]):  # fmt: skip
+            leaves.append(leaf)
+            log_w.append(np.broadcast_to(outer + lw, shape))
+    return Mixture(leaves, logits=np.stack(log_w))
 
 
 def _crps_kernel_mixture(dist: Mixture, w, y):

@@ -168,8 +168,9 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
     ----------
     estimator : MLPRegressor or MLPClassifier
         Unfitted; its ``prior`` must be "gaussian" (the default) and ``prior_scale``
-        unset. Small networks only: the evidence needs the ``d x d`` curvature of all
-        ``d`` weights (a GLM's ``(n_features + 1) * n_outputs``).
+        unset. Small networks, or few rows: the evidence needs the ``d x d`` curvature
+        of all ``d`` weights (a GLM's ``(n_features + 1) * n_outputs``), or where the rows
+        times the outputs ``m`` are fewer, ``m x d`` numbers (row space).
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,) (a censored target is refused)
     sample_weight : ndarray of shape (n_samples,), optional

@@ -138,7 +138,8 @@ def _row_space_evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float
 
     # P = lam D + J^T H J (the free weights) maps the span of J's rows and of the flat
     # weights' axes (orthonormal basis U, q columns) to itself, and is lam I beside it
-    on_flat = np.eye(free.sum())[:, flat[free]]
+    on_flat = np.zeros((free.sum(), flat.sum()))  # the flat weights' axes (not eye(d): d^2)
+    on_flat[np.flatnonzero(flat[free]), np.arange(flat.sum())] = 1.0
     basis, _ = np.linalg.qr(np.hstack([jac[:, free].T, on_flat]))
     inside = projected(free, basis) + lam * (np.eye(basis.shape[1])
                                               - basis[flat[free]].T @ basis[flat[free]])

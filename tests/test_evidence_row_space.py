@@ -96,3 +96,25 @@ def test_a_table_too_wide_for_the_dense_posterior_gets_an_evidence():
     estimator, X, y, w = _fitted("normal-fixed", 30, 20_000, (), 1)
     evidence, guess = _evidence_and_guess(estimator, X, y, w)
     assert math.isfinite(evidence) and guess > 0
+
+
+def test_a_wide_table_with_several_outputs_builds_no_d_by_d_matrix(monkeypatch):
+    # a student-t GLM (3 outputs, flat output biases) on 12 rows x 400 columns: every array
+    # the row-space evidence allocates stays far below d^2 = 1203^2 numbers
+    estimator, X, y, w = _fitted("studentt", 12, 400, (), 2)
+    d = estimator.fitted_network().network.params.size
+    eye = np.eye
+    for name in ("eye", "zeros", "empty", "ones"):
+        original = getattr(np, name)
+
+        def guarded(shape, *args, _original=original, **kwargs):
+            size = shape * (args[0] if args and args[0] else shape) if _original is eye \
+                else int(np.prod(shape))  # fmt: skip
+            assert size < d * d / 4, f"np.{_original.__name__}({shape})"
+            return _original(shape, *args, **kwargs)
+
+        monkeypatch.setattr(np, name, guarded)
+    evidence, guess = _row_space_evidence_and_guess(estimator, X, y, w)
+    monkeypatch.undo()
+    oracle_evidence, _, rounding = _dense_oracle(estimator, X, y, w)
+    assert evidence == pytest.approx(oracle_evidence, rel=1e-8, abs=1e-8 + rounding)

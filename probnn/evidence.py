@@ -121,12 +121,10 @@ def _row_space_evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float
     if lam <= 0:  # pragma: no cover - the evidence's alphas are positive
         return -math.inf, math.nan
     output_bias_curvature = hess.sum(axis=0)
-    is_coef = np.arange(d) < d - k
-    if ggn.rank_deficient(output_bias_curvature):
-        is_coef[:] = True
-    if not estimator.family_.is_classifier:  # a saturated output's own weights stay fixed
-        fixed = ggn.fixed_saturated(network, np.arange(d), output_bias_curvature)
-        jac[:, :, fixed], is_coef = 0.0, is_coef & ~fixed
+    # the prior's reach and the saturated outputs' fixed weights as probnn.laplace has them
+    is_coef, fixed = ggn.output_prior(network, np.arange(d), output_bias_curvature,
+                                      saturation=not estimator.family_.is_classifier)
+    jac[:, :, fixed] = 0.0
     flat = (np.einsum("nkd,nkd->d", jac, np.matmul(hess, jac)) > 0) & ~is_coef  # no prior
     free = is_coef | flat
     jac = jac.reshape(n * k, d)

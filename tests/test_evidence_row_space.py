@@ -118,3 +118,25 @@ def test_a_wide_table_with_several_outputs_builds_no_d_by_d_matrix(monkeypatch):
     monkeypatch.undo()
     oracle_evidence, _, rounding = _dense_oracle(estimator, X, y, w)
     assert evidence == pytest.approx(oracle_evidence, rel=1e-8, abs=1e-8 + rounding)
+
+
+def test_a_saturated_head_leaves_the_other_biases_flat_in_row_space_too():
+    """A zero-inflated Poisson GLM on counts with no zero on a wide table (fewer rows than
+    weights): its inflation head saturates, and the count head's bias keeps its flat prior
+    (``ggn.output_prior``, as in probnn.laplace): the row-space evidence equals the dense
+    posterior's written out with numpy."""
+    rng = np.random.default_rng(5)
+    n, d = 30, 40
+    X = rng.normal(size=(n, d))
+    y = rng.poisson(np.exp(1.5 + 0.3 * X[:, 0])) + 1  # no zero
+    estimator = MLPRegressor(family="zero-inflated-poisson", hidden_layer_sizes=(),
+                             solver="lbfgs", max_iter=500, alpha=1.0, random_state=0,
+                             dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(X, y)
+    w = np.ones(n)
+    evidence, gamma, rounding = _dense_oracle(estimator, X, y, w)
+    got, got_gamma = _row_space_evidence_and_guess(estimator, X, y, w)
+    assert got == pytest.approx(evidence, rel=1e-8 + rounding, abs=1e-8)
+    assert got_gamma == pytest.approx(gamma, rel=1e-6 + rounding)

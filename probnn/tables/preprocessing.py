@@ -155,9 +155,11 @@ class Preprocessor:
         return PreprocessorScan(self, [str(c) for c in columns], exact_median=exact_median)
 
     def _check_missing(self, frame: pd.DataFrame, fitting: bool = True) -> None:
-        missing = frame.isna().sum()
+        # one array sum, not pandas' sum column by column (a wide table's permutation
+        # importance transforms it once per shuffle: F^2 pandas calls)
+        missing = frame.isna().to_numpy().sum(axis=0)
         self._check_missing_counts(
-            {str(c): int(n) for c, n in missing.items()}, frame.shape[0], fitting
+            {str(c): int(n) for c, n in zip(frame.columns, missing)}, frame.shape[0], fitting
         )
 
     def _check_missing_counts(self, missing: dict[str, int], n_rows: int, fitting: bool) -> None:
@@ -304,9 +306,10 @@ class Preprocessor:
         """
         parsers = getattr(self, "parsers_", {})
         todo = list(range(len(self.numeric_)))
+        dtypes = dict(zip(frame.columns, frame.dtypes))  # not one frame[name] a column
         plain = [i for i in todo if self.numeric_[i] not in parsers
-                 and (pd.api.types.is_numeric_dtype(frame[self.numeric_[i]])
-                      or pd.api.types.is_bool_dtype(frame[self.numeric_[i]]))]  # fmt: skip
+                 and (pd.api.types.is_numeric_dtype(dtypes[self.numeric_[i]])
+                      or pd.api.types.is_bool_dtype(dtypes[self.numeric_[i]]))]  # fmt: skip
         if plain and frame.shape[0]:
             V = frame[[self.numeric_[i] for i in plain]].to_numpy(dtype=np.float64, na_value=np.nan)
             if self.impute:

@@ -1,6 +1,7 @@
 """h6-cars-dist seed 0: the mixture-normal constant (TabularModel.fit(constant=True), as select_model
-fits it) on each CV fold, its raw outputs and held-out NLL, next to the family's constant_raw."""
-import pickle, tempfile, warnings
+fits it) on each CV fold, its raw outputs and held-out NLL, next to the family's constant_raw. ``--floor``: with min_scale = 1/sqrt(2 pi), the resolution
+floor for integers (h = 1)."""
+import pickle, sys, tempfile, warnings
 from pathlib import Path
 import numpy as np
 from bench._tables import all_tables, write_csv
@@ -16,12 +17,13 @@ with tempfile.TemporaryDirectory() as tmp:
     frame = read_table(write_csv(frame, Path(tmp), table.name))
 tr, te = B._split_rows(frame.shape[0], 0)
 train = frame.iloc[tr]
+floor = {"family_params": {"min_scale": 1 / np.sqrt(2 * np.pi)}} if "--floor" in sys.argv else {}
 P = pickle.load(open(f"/tmp/eqcite/{name}.pkl", "rb"))
 y = train["dist"].to_numpy(float)
 print("train y sorted", np.sort(y))
 for i, (a, b) in enumerate(P["folds"]):
     fa, fb = train.iloc[a], train.iloc[b]
-    m = TabularModel.fit(fa, "dist", family="mixture-normal", seed=0, hidden=(), solver="lbfgs", constant=True, progress=False)
+    m = TabularModel.fit(fa, "dist", family="mixture-normal", seed=0, hidden=(), solver="lbfgs", constant=True, progress=False, **floor)
     fam = m.estimator.family_ if hasattr(m.estimator, "family_") else None
     raw = np.asarray(m.estimator.intercepts_[-1])
     k = 3

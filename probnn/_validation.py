@@ -181,6 +181,8 @@ def weighted_mean(values: ArrayLike, sample_weight: ArrayLike | None) -> float:
     """
     values = np.asarray(values, dtype=np.float64)
     w = check_sample_weight(sample_weight, values.shape[0])
+    if np.any(w == 0):  # a row of weight 0 counts for nothing, even an infinite NLL (0 x inf)
+        values = np.where(w == 0, 0.0, values)
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(w.sum())
         mean = float(np.dot(w, values) / total) if total > 0 else math.nan

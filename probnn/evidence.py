@@ -44,7 +44,18 @@ def _evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float, float]:
     where the posterior cannot be formed) and MacKay's re-estimate of ``alpha``:
     ``gamma / ||w||^2``, ``gamma = sum_i (1 - alpha / p_i)`` over the eigenvalues ``p_i``
     of the coefficients' posterior precision (the well-determined directions; MacKay 1992,
-    eq. 4.9), NaN where it cannot be formed."""
+    eq. 4.9), NaN where it cannot be formed. In row space where the rows times the outputs
+    are fewer than the weights (:func:`_row_space_evidence_and_guess`: a wide table's GLM),
+    else from the dense posterior (the same numbers to rounding)."""
+    network = estimator.fitted_network().network
+    if np.shape(X)[0] * network.layer_sizes[-1] < network.params.size:
+        return _row_space_evidence_and_guess(estimator, X, y, sample_weight)
+    return _dense_evidence_and_guess(estimator, X, y, sample_weight)
+
+
+def _dense_evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float, float]:
+    """:func:`_evidence_and_guess` from the ``d x d`` posterior precision of
+    :class:`probnn.laplace.LaplaceApproximation` (``n k d^2 + d^3``)."""
     from probnn.laplace import LaplaceApproximation
 
     try:
@@ -63,6 +74,92 @@ def _evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float, float]:
     return float(laplace.log_evidence_), guess
 
 
+def _row_space_evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float, float]:
+    """:func:`_evidence_and_guess` for fewer rows x outputs (``m``) than weights (``d``), in
+    row space: the same quantities without a ``d x d`` matrix.
+
+    The GGN is ``G = J^T H J``, ``J`` (m, d) the rows' Jacobians stacked and ``H`` their
+    curvatures, block-diagonal (m, m; not always positive semi-definite: a family's
+    curvature is the positive part of its entries). ``P = lam D + G`` over the free weights
+    (``D`` 1 on the coefficients, 0 on the flat output biases) maps the span ``S`` of ``J``'s
+    rows and of the flat weights' axes to itself and is ``lam I`` on its complement, so with
+    ``U`` an orthonormal basis of ``S`` (``q <= m + k`` columns, by QR):
+
+    - ``log det P = (d_free - q) log lam + log det(U^T P U)`` (q x q, by Cholesky);
+    - the coefficients' block ``lam I + J_c^T H J_c`` has the eigenvalues ``lam + e``
+      (``e`` those of ``J_c^T H J_c`` on the span of ``J_c``'s rows) and ``lam``, so
+      MacKay's ``gamma = sum e / (lam + e)``.
+
+    Mirrors :meth:`probnn.laplace.LaplaceApproximation.fit` with ``subset="all"``, the prior
+    the estimator's ``alpha`` (its free weights, the saturated outputs' fixed weights, the
+    prior on the output biases where their curvature is singular); the dense computation is
+    the oracle of ``tests/test_evidence_row_space.py``. Cost: ``d m^2 + m^3`` per ``alpha``
+    against ``n k d^2 + d^3``; memory ``8 m d`` bytes against ``8 d^2``.
+    """
+    from sklearn.utils.validation import validate_data
+
+    from probnn._validation import check_sample_weight
+    from probnn.network import ggn
+    from probnn.network.jacobian import output_jacobian
+
+    try:
+        view = estimator.fitted_network()
+        network, family = view.network, view.training_family
+        X = np.ascontiguousarray(validate_data(estimator, X, reset=False, dtype=np.float64))
+        targets = np.asarray(view.training_targets(y))
+        w = check_sample_weight(sample_weight, X.shape[0])
+        if targets.shape[0] != X.shape[0]:
+            raise ValueError("X and y must have the same number of rows")
+        raw, jac = output_jacobian(network, X, "all")  # (n, k), (n, k, d)
+        raw = ggn.floored(raw, jac, view.scale_floor)
+        hess = family.raw_curvature(raw, targets) * w[:, None, None]  # (n, k, k)
+        nll_sum = float(np.dot(w, family.nll(raw, targets))) + view.log_scale * float(w.sum())
+    except (ValueError, np.linalg.LinAlgError):
+        return -math.inf, math.nan
+    n, k, d = jac.shape
+    lam = float(view.alpha)
+    if lam <= 0:  # pragma: no cover - the evidence's alphas are positive
+        return -math.inf, math.nan
+    output_bias_curvature = hess.sum(axis=0)
+    # the prior's reach and the saturated outputs' fixed weights as probnn.laplace has them
+    is_coef, fixed = ggn.output_prior(network, np.arange(d), output_bias_curvature,
+                                      saturation=not estimator.family_.is_classifier)
+    jac[:, :, fixed] = 0.0
+    flat = (np.einsum("nkd,nkd->d", jac, np.matmul(hess, jac)) > 0) & ~is_coef  # no prior
+    free = is_coef | flat
+    jac = jac.reshape(n * k, d)
+
+    def projected(columns, basis):  # basis^T J^T H J basis (J's given columns), symmetric
+        moved = jac[:, columns] @ basis
+        inner = moved.T @ np.matmul(hess, moved.reshape(n, k, -1)).reshape(n * k, -1)
+        return 0.5 * (inner + inner.T)
+
+    # P = lam D + J^T H J (the free weights) maps the span of J's rows and of the flat
+    # weights' axes (orthonormal basis U, q columns) to itself, and is lam I beside it
+    on_flat = np.zeros((free.sum(), flat.sum()))  # the flat weights' axes (not eye(d): d^2)
+    on_flat[np.flatnonzero(flat[free]), np.arange(flat.sum())] = 1.0
+    basis, _ = np.linalg.qr(np.hstack([jac[:, free].T, on_flat]))
+    inside = projected(free, basis) + lam * (np.eye(basis.shape[1])
+                                              - basis[flat[free]].T @ basis[flat[free]])
+    try:
+        factor = np.linalg.cholesky(inside)
+    except np.linalg.LinAlgError:
+        return -math.inf, math.nan
+    logdet = ((free.sum() - basis.shape[1]) * math.log(lam)
+              + 2.0 * float(np.sum(np.log(np.diag(factor)))))
+    # the coefficients' block lam I + J_c^T H J_c: eigenvalues lam + e (e those of the
+    # curvature projected on the span of J_c's rows) and lam
+    eigen = np.linalg.eigvalsh(projected(is_coef, np.linalg.qr(jac[:, is_coef].T)[0]))
+    eigen = eigen[lam + eigen > 0]
+    coef = np.asarray(network.params, dtype=np.float64)[is_coef]
+    norm = float(coef @ coef)
+    evidence = (-nll_sum - 0.5 * lam * norm + 0.5 * coef.size * math.log(lam)
+                + 0.5 * int(flat.sum()) * math.log(2 * math.pi) - 0.5 * logdet)
+    gamma = float(np.sum(eigen / (lam + eigen)))
+    guess = gamma / norm if norm > 0 and gamma > 0 else math.nan
+    return evidence, guess
+
+
 def fit_by_evidence(estimator, X, y, sample_weight=None):
     """Fit ``estimator`` at the Gaussian prior strength ``alpha`` of largest evidence.
 
@@ -70,8 +167,9 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
     ----------
     estimator : MLPRegressor or MLPClassifier
         Unfitted; its ``prior`` must be "gaussian" (the default) and ``prior_scale``
-        unset. Small networks only: the evidence needs the ``d x d`` curvature of all
-        ``d`` weights (a GLM's ``(n_features + 1) * n_outputs``).
+        unset. Small networks, or few rows: the evidence needs the ``d x d`` curvature
+        of all ``d`` weights (a GLM's ``(n_features + 1) * n_outputs``), or where the rows
+        times the outputs ``m`` are fewer, ``m x d`` numbers (row space).
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,) (a censored target is refused)
     sample_weight : ndarray of shape (n_samples,), optional

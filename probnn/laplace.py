@@ -55,7 +55,6 @@ from probnn._validation import (InstanceOf, Options, check_params, check_sample_
                                 weighted_mean)
 from probnn.estimators._state import register_state
 from probnn.network import ggn as _ggn
-from probnn.network.ggn import rank_deficient as _rank_deficient
 from probnn.network.ggn import widened as _widened
 
 __all__ = ["LaplaceApproximation", "FULL_MATRIX_BYTES"]
@@ -229,6 +228,8 @@ class LaplaceApproximation(BaseEstimator):
                 f"X and y must have the same number of rows; found {X.shape[0]} and "
                 f"{targets.shape[0]}"
             )
+        if not np.all(w > 0):  # a row of weight 0 adds nothing, even at an infinite NLL (0 x inf)
+            X, targets, w = X[w > 0], targets[w > 0], w[w > 0]
 
         from probnn.network.jacobian import parameter_index
 
@@ -243,17 +244,12 @@ class LaplaceApproximation(BaseEstimator):
         self.map_weights_ = np.asarray(network.params[index], dtype=np.float64)
         # the prior covers every weight but the output layer's biases (flat): a flat prior
         # on a hidden bias would leave the posterior improper wherever a relu unit is active
-        # on every training row (its bias then moves the outputs as the output bias does)
-        k = network.layer_sizes[-1]
-        self._is_coef = index < network.params.size - k
-        if _rank_deficient(output_bias_curvature):
-            # raw outputs determined only up to a direction (softmax: a constant added to
-            # every logit): the output biases along it have no curvature, so a prior there too
-            self._is_coef[:] = True
-        fixed = (np.zeros(d, dtype=bool) if _is_classifier(self)
-                 else _ggn.fixed_saturated(network, index, output_bias_curvature))  # fmt: skip
-        if fixed.any():  # a saturated output's own weights stay at their fitted values
-            curvature, self._is_coef = _ggn.without(curvature, fixed), self._is_coef & ~fixed
+        # on every training row (its bias then moves the outputs as the output bias does);
+        # a saturated output's own weights stay at their fitted values (not a classifier's)
+        self._is_coef, fixed = _ggn.output_prior(network, index, output_bias_curvature,
+                                                 saturation=not _is_classifier(self))
+        if fixed.any():
+            curvature = _ggn.without(curvature, fixed)
         self.prior_mask_ = self._is_coef
         self._curvature, self._nll_sum = curvature, nll_sum
         self.n_weights_ = d

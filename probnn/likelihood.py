@@ -242,9 +242,10 @@ def fit_factor(nll_rows: Callable[[float], NDArray], sample_weight: ArrayLike,
     """
     w = np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
+    weighed = w > 0  # a row of weight 0 counts for nothing, even at an infinite NLL (0 x inf)
 
     def objective(log_factor: float) -> float:
-        value = float(np.dot(w, nll_rows(math.exp(log_factor))) / total)
+        value = float(np.dot(w[weighed], nll_rows(math.exp(log_factor))[weighed]) / total)
         return value if np.isfinite(value) else np.inf
 
     res = optimize.minimize_scalar(objective, bounds=(-bound, bound), method="bounded",

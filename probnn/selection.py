@@ -53,22 +53,23 @@ hold the bound, are skipped with the reason); a caller's ``censoring`` likewise.
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
 
 from probnn import defaults
 from probnn._split import TEST_FRACTION, split_rows
-from probnn.compare import (_target_frame, compare_families, paired_difference,
-                            paired_standard_errors)
+from probnn.compare import _target_frame, paired_difference, paired_standard_errors
 from probnn._selection_notes import (CAPACITY_WORDS, POINT_MASS_SHARE, _name,
                                      _unchecked_networks, heap_note, point_mass_note,
                                      selection_censoring, selection_line)  # fmt: skip
-from probnn.exceptions import DataError, DataWarning, SeparationWarning
+# the candidates' scores on the folds, and a large table's screening (their constants too)
+from probnn._selection_scores import _capacity_params, _run, _Scores, _summary
+from probnn._selection_screening import (SCREEN_NATS, SCREEN_ROWS, SCREEN_SE,  # noqa: F401
+                                         _load_compiled_kernels, _refit_screened, _screen_split)
+from probnn.exceptions import DataError
 
 __all__ = ["CAPACITIES", "Selection", "cv_splits", "one_standard_error_choice",
            "point_mass_note", "select_model"]  # fmt: skip
@@ -87,13 +88,6 @@ NETWORK_FAMILIES = {"folds": 2, "split": 1}
 # A network more than this many paired standard errors behind the best candidate on the
 # first fold is not fitted on the other folds.
 HALVING_SE = 2.0
-# On one split with more training rows than this, the constants and GLMs are screened:
-# fitted on this many of the training rows (a GLM has tens of parameters: a few thousand
-# rows pin it down), scored on all the held-out rows; only those within SCREEN_SE paired
-# standard errors (plus SCREEN_NATS, what fewer rows can cost a fit) of the best candidate
-# are fitted again on all the training rows and scored, the others are recorded as
-# screened out with their screened NLL.
-SCREEN_ROWS = 4000
 # Below this many rows a GLM's prior strength is chosen by its evidence (probnn.evidence,
 # about 6-10 warm-started fits and a Laplace curvature each): there a near-flat prior lets a
 # GLM on separable classes grow its weights until one held-out row costs tens of nats (iris:
@@ -102,8 +96,6 @@ SCREEN_ROWS = 4000
 # zero-inflated family's evidence search would cost more than the network (California: the
 # GLMs' 2 s became 45 s).
 EVIDENCE_BELOW = LARGE_TABLE
-SCREEN_SE = 3.0
-SCREEN_NATS = 0.05
 # A regression network chosen by K folds is refitted as an ensemble of this many networks
 # (defaults.ENSEMBLE_MEMBERS, the M = 5 of deep ensembles): see select_model's ``ensemble``.
 ENSEMBLE_REFIT = defaults.ENSEMBLE_MEMBERS
@@ -251,7 +243,7 @@ def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
     # network's wide SE but clearly behind the GLM). On scenario 9's 35 tables x seeds it
     # changed one choice: R ReadingSkills seed 1, the normal-fixed GLM (behind the beta GLM
     # on the folds) -> the beta GLM, held out -0.381 -> -0.534 nats
-    near = [c for c in nll_rows if not mean[c] - mean[best] > se[c]
+    near = [c for c in nll_rows if not _clearly_behind(nll_rows[c], nll_rows[best])
             and not any(_clearly_behind(nll_rows[c], nll_rows[d]) for d in nll_rows
                         if mean[d] < mean[c])]  # fmt: skip
     outputs = outputs or {}
@@ -264,7 +256,8 @@ def _clearly_behind(rows: np.ndarray, other: np.ndarray) -> bool:
     """Whether ``rows``' mean NLL exceeds ``other``'s by more than one paired standard error
     (a NaN SE, one row, is noise)."""
     gap, se = paired_difference(rows, other)
-    return bool(gap > se)
+    # (a gap below the fits' own tolerance is none: NB behind its zero-inflated form by 5e-5)
+    return bool(gap > se and gap > defaults.REGRESSOR["tol"])
 
 
 @dataclasses.dataclass
@@ -342,173 +335,6 @@ def _candidate_families(kinds: Sequence[str], families: Sequence[str] | None,
         raise DataError(f"expected a target a {task} can model; the target holds "
                         f"{' / '.join(kinds)} values, which no {task} family takes")  # fmt: skip
     return names
-
-
-class _Scores:
-    """Each candidate's per-fold held-out NLLs, seconds and failures."""
-
-    def __init__(self, folds):
-        self.folds = folds
-        self.rows: dict[tuple[str, str], dict[int, np.ndarray]] = {}
-        self.seconds: dict[tuple[str, str], float] = {}
-        self.status: dict[tuple[str, str], str] = {}
-        self.models: dict[tuple[str, str], object] = {}
-        # each fold's model of a negative-binomial count law (select_model's dispersion=True)
-        self.fold_models: dict[tuple[str, str], dict[int, object]] | None = None
-        # scored, with a word on how (a screened candidate's fit on fewer training rows)
-        self.notes: dict[tuple[str, str], str] = {}
-
-    def complete(self) -> dict[tuple[str, str], np.ndarray]:
-        """The candidates scored on every fold, their rows one fold after the other."""
-        k = len(self.folds)
-        return {c: np.concatenate([r[i] for i in range(k)]) for c, r in self.rows.items()
-                if len(r) == k and c not in self.status}  # fmt: skip
-
-    def fold(self, i: int) -> dict[tuple[str, str], np.ndarray]:
-        return {c: r[i] for c, r in self.rows.items() if i in r and c not in self.status}
-
-
-def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids: Iterable[int],
-         params: dict, common: dict) -> None:  # fmt: skip
-    """Fit and score ``families`` at ``capacity`` on the folds ``fold_ids`` (through
-    ``compare_families``: one split, each family's fit, the scoring)."""
-    from probnn.families import FAMILIES
-    from probnn.families._affine import has_dispersion
-    from probnn.tables.columns import unsaid
-
-    for i in fold_ids:
-        todo = [f for f in families if (f, capacity) not in scores.status]
-        if not todo:
-            return
-        try:
-            with warnings.catch_warnings():
-                # a candidate's warnings (a GLM's L-BFGS budget, separated classes, an
-                # identifier column, a fold's unseen categories, float64 taken) are its
-                # score's business, once per fold and candidate; the chosen one's refit warns
-                # as any fit
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                warnings.simplefilter("ignore", SeparationWarning)
-                warnings.simplefilter("ignore", DataWarning)
-                with unsaid():
-                    result = compare_families(X, y, todo, split=scores.folds[i], **common,
-                                              **params)  # fmt: skip
-        except DataError as exc:  # every family failed on this fold (each one's reason)
-            for f in todo:
-                scores.status[(f, capacity)] = f"failed: {exc}"
-            continue
-        failed = dict(result.skipped)
-        for f in todo:
-            key = (f, capacity)
-            if f in result.nll_rows and not np.all(np.isfinite(result.nll_rows[f])):
-                bad = int(np.sum(~np.isfinite(result.nll_rows[f])))
-                scores.status[key] = f"failed: a non-finite NLL on {bad} held-out row(s)"
-            elif f in result.nll_rows:
-                scores.rows.setdefault(key, {})[i] = result.nll_rows[f]
-                scores.seconds[key] = scores.seconds.get(key, 0.0) + result.seconds[f]
-                scores.models[key] = result.models[f]
-                if scores.fold_models is not None and has_dispersion(FAMILIES[f]):
-                    scores.fold_models.setdefault(key, {})[i] = result.models[f]
-            else:
-                scores.status[key] = f"failed: {' '.join(str(failed.get(f, '?')).split())}"
-
-
-def _load_compiled_kernels() -> None:
-    """Load the compiled kernels (numba, engine ``auto``, their machine code in numba's cache)
-    before the constants and GLMs of a large table, whose network's compiled step loads them
-    anyway: the full-batch fits then take the families' compiled losses
-    (:func:`probnn.network._fast.lbfgs_loss_for`; the same weights, 0.2 s less for the
-    mixture-normal GLM on 4,000 rows)."""
-    from probnn.network import _fast
-
-    if _fast.engine_choice() == "auto" and _fast.numba_available() and _fast._cache_warm():
-        _fast.kernels()
-
-
-def _screen_split(folds: Sequence, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """One split's screening fold: :data:`SCREEN_ROWS` of its training rows (drawn by
-    ``seed``, in order) and all its held-out rows; None under K folds or on fewer rows."""
-    if len(folds) != 1 or folds[0][0].size <= SCREEN_ROWS:
-        return None
-    train, test = folds[0]
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(train, size=SCREEN_ROWS, replace=False)), test
-
-
-def _refit_screened(X, y, scores: _Scores, screened: _Scores, network: Mapping, common: dict,
-                    say: Callable[[str], None] | None) -> None:  # fmt: skip
-    """Fit again on all the split's training rows the screened constants and GLMs that
-    could be chosen: those within :data:`SCREEN_SE` paired standard errors plus
-    :data:`SCREEN_NATS` of the best candidate (screened, or a network scored on the split),
-    and those that failed on the subsample. The others keep their screened scores (fitted
-    on the subsample; never within one SE of the best, so never chosen) and say so."""
-    rows = {**screened.complete(), **scores.complete()}
-    keep: dict[str, list[str]] = {"constant": [], "glm": []}
-    for c in screened.status:  # (a mixture's component collapsed on fewer rows, ...)
-        keep[c[1]].append(c[0])
-    if rows:
-        best, se = paired_standard_errors(rows)
-        mean = {c: float(np.mean(r)) for c, r in rows.items()}
-        n = screened.folds[0][0].size
-        for c in screened.complete():
-            if mean[c] - mean[best] <= SCREEN_SE * se[c] + SCREEN_NATS:
-                keep[c[1]].append(c[0])
-            else:
-                scores.rows[c] = dict(screened.rows[c])
-                scores.seconds[c] = screened.seconds[c]
-                scores.models[c] = screened.models[c]
-                scores.notes[c] = f"screened out: fitted on {n:,} of the training rows"
-    for capacity, families in keep.items():
-        if families:
-            if say is not None:
-                say(f"refitting the {CAPACITY_WORDS[capacity]}s of {', '.join(families)} on "
-                    f"all {scores.folds[0][0].size:,} training rows")
-            _run(X, y, scores, families, capacity, [0], _capacity_params(capacity, network),
-                 common)  # fmt: skip
-
-
-def _capacity_params(capacity: str, network: Mapping, evidence: bool = False) -> dict:
-    """``TabularModel.fit``'s arguments of a capacity (the network's are the caller's).
-
-    ``evidence``: a GLM's prior strength chosen by its evidence (``alpha="evidence"``,
-    :mod:`probnn.evidence`) unless the caller set the prior (:data:`EVIDENCE_BELOW`).
-    """
-    if capacity == "network":
-        return dict(network)
-    base = {k: v for k, v in network.items() if k not in ("hidden", "epochs", "solver")}
-    base.update(hidden=(), solver="lbfgs")
-    if capacity == "constant":
-        base["constant"] = True
-    elif evidence and network.get("prior", "gaussian") == "gaussian" and \
-            network.get("alpha") is None and network.get("prior_scale") is None:
-        base["alpha"] = "evidence"
-    return base
-
-
-def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
-    """The candidates' table, the scored ones best first, then the dropped and failed."""
-    complete = scores.complete()
-    mean = {c: float(np.mean(r)) for c, r in complete.items()}
-    rows = []
-    keys = sorted(complete, key=mean.get)
-    keys += [c for c in candidates
-             if c not in complete and (c in scores.rows or c in scores.status)]
-    for c in keys:
-        folds = scores.rows.get(c, {})
-        partial = float(np.mean(np.concatenate(list(folds.values())))) if folds else math.nan
-        nll = mean.get(c, partial)
-        if c in complete:
-            status = ("chosen" if c == chosen else "best" if c == best
-                      else "within 1 SE" if not mean[c] - mean[best] > se[c]
-                      else scores.notes.get(c, "scored"))  # fmt: skip
-        else:
-            status = scores.status.get(c, "not scored")
-        rows.append({"family": c[0], "capacity": c[1], "nll_nats": nll,
-                     "minus_best": mean[c] - mean[best] if c in complete else math.nan,
-                     "se": se.get(c, math.nan) if c in complete and c != best else math.nan,
-                     "folds": len(folds), "seconds": scores.seconds.get(c, math.nan),
-                     "status": status})  # fmt: skip
-    return pd.DataFrame(rows, columns=["family", "capacity", "nll_nats", "minus_best", "se",
-                                       "folds", "seconds", "status"])  # fmt: skip
 
 
 def select_model(

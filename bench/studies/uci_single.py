@@ -193,16 +193,23 @@ def fits(name: str, seed: int, rules) -> list[dict]:
             out[-1]["alpha"] = float(lam)
         if not {"refit", "refit+laplace", "refit-steps"} & set(rules):
             return out
+
+        def refit_along(path: list[int]):
+            """A network on all fit rows, the same seed, that replays ``path``'s rates without
+            early stopping; its scales widened by the first fit's factor."""
+            stopping.PlateauRule.update = _replaying(path)
+            try:
+                refit = MLPRegressor(random_state=seed, early_stopping=False).fit(Xf, yf)
+            finally:
+                stopping.PlateauRule.update = original
+            refit.scale_factor_ = est.scale_factor_
+            return refit
+
         # the starting weights' score is not kept: taken as beaten by the first better epoch
         path = lineage(list(est.validation_scores_), log, np.inf)
         c0 = time.process_time()
         if path:
-            stopping.PlateauRule.update = _replaying(path)
-            try:
-                ref = MLPRegressor(random_state=seed, early_stopping=False).fit(Xf, yf)
-            finally:
-                stopping.PlateauRule.update = original
-            ref.scale_factor_ = est.scale_factor_
+            ref = refit_along(path)
         else:  # the first fit kept its starting weights
             ref = est
         cpu2 = cpu + time.process_time() - c0
@@ -218,12 +225,7 @@ def fits(name: str, seed: int, rules) -> list[dict]:
             m = round(len(path) * (len(yf) - len(held)) / len(yf))
             steps_path = [path[int(i * len(path) / m)] for i in range(m)]
             c0 = time.process_time()
-            stopping.PlateauRule.update = _replaying(steps_path)
-            try:
-                ref2 = MLPRegressor(random_state=seed, early_stopping=False).fit(Xf, yf)
-            finally:
-                stopping.PlateauRule.update = original
-            ref2.scale_factor_ = est.scale_factor_
+            ref2 = refit_along(steps_path)
             score("refit-steps", ref2, cpu + time.process_time() - c0, m)
     return out
 

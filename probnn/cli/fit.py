@@ -12,6 +12,8 @@ from probnn.cli._common import (_check_output_file, _check_report_dir, _check_ro
                                 _print_metrics, _progress, _read, _runs_elsewhere, _say,
                                 _write_model_report)  # fmt: skip
 from probnn.cli._errors import UsageError
+from probnn.cli._fit_labels import _check_n_classes, _column_classes, _unseen_labels
+from probnn.cli._fit_warnings import _coverage_far_below, _worse_than_constant
 from probnn.cli._glm import (checks_glm_by_folds, default_solver, glm_fold_warning,
                              network_glm_warning, settle_glm)  # fmt: skip
 from probnn.cli.options import (_censoring, _check_ensemble, _check_family_name, _check_family_params,
@@ -236,54 +238,6 @@ def _cmd_fit(args) -> int:
     return _save_fit(args, model, metrics, test.size, out, report_dir, facts, saved=True)
 
 
-def _column_classes(column, target: str, family: str, levels, kinds=None):
-    """The classes of the whole target column (held-out rows too) in the model's order
-    (``tables.targets.column_classes``): ``family``'s, or with a family that is no class
-    family, selecting among the families of the column's ``kinds`` (``target_kinds``), the
-    first class family's; None when no class family models the column."""
-    from probnn.families import FAMILIES
-    from probnn.tables.targets import column_classes, families_of_kinds
-
-    if not FAMILIES[family].is_classifier:
-        family = next((f for f in families_of_kinds(kinds[0]) if FAMILIES[f].is_classifier),
-                      None) if kinds is not None else None  # fmt: skip
-        if family is None:
-            return None
-    try:
-        return column_classes(column, target, family, levels)
-    except DataError:  # (that family's refusal: the selection says it, and scores the others)
-        return None
-
-
-def _unseen_labels(column, train, test, classes, target: str) -> str | None:
-    """The console's warning (without its "warning: ") for held-out labels that no training
-    row holds, which the model scores by half a pseudo-count of every class; None if none."""
-    import numpy as np
-
-    from probnn.tables.model import unseen_labels_warning
-    from probnn.tables.targets import target_labels
-
-    if classes is None:
-        return None
-    labels = target_labels(column, target)
-    seen = set(labels[train].tolist())
-    unseen = [c for c in classes.tolist() if c not in seen]
-    if not unseen:
-        return None
-    rows = int(np.isin(labels[test], np.asarray(unseen, dtype=labels.dtype)).sum())
-    return unseen_labels_warning(unseen, rows, target)
-
-
-def _check_n_classes(family_params: dict, classes) -> None:
-    """Bad usage: ``n_classes`` above the target's classes (its labels and --levels): a class
-    with no label can be neither named nor learnt, and each costs a network output per row
-    (n_classes=1e6 on 120 rows took 4 GB)."""
-    n_classes = family_params.get("n_classes")
-    if classes is not None and n_classes is not None and n_classes > len(classes):
-        raise UsageError(f"--family-param n_classes={n_classes:g}: the target has {len(classes):,} "
-                         "classes (its labels, and any --levels); name the others with --levels")
-
-
 def _validation_rows(train, family: str, args):
     """Which of the training rows early stopping scores (``tables.model.early_stopping_rows``:
     the row hash of a streamed fit); None for an ensemble (its networks hold out their own)."""
@@ -352,40 +306,6 @@ def _save_fit(args, model, metrics: dict, n_test: int, out: pathlib.Path,
         html = _write_model_report(model, metrics, report_dir, args, facts)
     _say(args, f"report written to {html}")
     return 0
-
-
-def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
-    """The console's warning when the fitted model's held-out NLL is above that of the
-    family's best constant model (which ignores the features); None otherwise."""
-    from probnn.report.card import is_constant, is_linear
-
-    if not nll > nll0 or is_constant(model.estimator):  # (a constant model is that model)
-        return None
-    linear = is_linear(model.estimator)
-    what = "generalised linear model" if linear else "network"
-    advice = "another family, or compare" if linear else "--hidden none, another family, or compare"
-    return (f"warning: the {what}'s held-out NLL {nll:.4f} is worse than the best constant "
-            f"{model.family}'s {nll0:.4f} (by {nll - nll0:.4f} nats per example): try {advice}")
-
-
-def _coverage_far_below(metrics: dict, n_test: int, coverage: float) -> str | None:
-    """The console's warning when the held-out rows inside the central interval are too few
-    for a calibrated model: a binomial probability (n_test rows, each inside with the
-    interval's mass) of so few below 1e-6 (a Poisson network on counts ~1e12 held 0 of 63 at
-    90% and said nothing, its constant worse still: hostile5 F4); None otherwise."""
-    from scipy import stats
-
-    got, mass = metrics.get("coverage"), metrics.get("coverage_expected")
-    if got is None or mass is None or not n_test > 0:
-        return None
-    inside = int(round(got * n_test))
-    p = float(stats.binom.cdf(inside, n_test, mass))
-    if not p < 1e-6:
-        return None
-    return (f"warning: the {coverage:g} central interval held {inside} of the {n_test} "
-            f"held-out rows ({got:.3f}; a calibrated model holds {mass:.3f}, so few with "
-            f"probability {p:.1g}): its spread is too narrow or its location off; try --hidden "
-            f"none, another family, or compare")
 
 
 def _describe_failure(exc: BaseException) -> str:

@@ -350,3 +350,46 @@ class ClassDistribution(Distribution):
         picked = np.take_along_axis(logp, idx[..., None], axis=-1)[..., 0]
         return np.where(valid, picked, -np.inf)
 
+
+# Below this a variance is recomputed in scaled units (``stddev_in_range``): a sum's term that
+# underflows there can hold more than eps of the sum (float64's smallest normal over eps).
+_VARIANCE_FLOOR = np.finfo(np.float64).tiny / np.finfo(np.float64).eps
+
+
+def stddev_in_range(variance: NDArray[np.float64], coefficients, magnitudes,
+                    factor: float = 1.0) -> NDArray[np.float64]:
+    """``sqrt(variance)``, but where the variance left float range (inf, or below ~1e-292)
+    ``factor * sqrt(sum_k c_k a_k^2)`` computed in units of a power of 2 near the largest
+    ``|a_k|``, so that no square overflows or underflows though the standard deviation is a
+    float (a mixture of components of scale 1e200: variance 1e400, sd 1e200).
+
+    Parameters
+    ----------
+    variance : ndarray of shape S
+        The variance ``factor^2 sum_k c_k a_k^2`` as computed plainly.
+    coefficients, magnitudes : sequences of arrays broadcast to S
+        ``c_k`` (finite; some may be negative where the sum is not) and ``a_k``.
+    factor : float, default=1
+        A power of 2 the caller divided the ``a_k`` by (to keep their differences finite).
+
+    Returns
+    -------
+    ndarray of shape S
+        Bit for bit ``sqrt(variance)`` where that is in range; inf where the sd itself is not.
+    """
+    variance = np.asarray(variance, dtype=np.float64)
+    plain = np.sqrt(np.maximum(variance, 0.0))
+    far = ~(np.isfinite(variance) & (variance >= _VARIANCE_FLOOR))
+    if not far.any():
+        return plain
+    shape = variance.shape
+    mags = [np.broadcast_to(np.abs(np.asarray(a, dtype=np.float64)), shape) for a in magnitudes]
+    largest = np.max(np.stack(mags), axis=0) if mags else np.zeros(shape)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        usable = np.isfinite(largest) & (largest > 0)
+        unit = np.where(usable, np.ldexp(1.0, np.frexp(np.where(usable, largest, 1.0))[1]), 1.0)
+        total = sum(np.asarray(c, dtype=np.float64) * (a / unit) ** 2
+                    for c, a in zip(coefficients, mags))  # fmt: skip
+        scaled = factor * (unit * np.sqrt(np.maximum(total, 0.0)))  # unit * factor: 2^1024
+        scaled = np.where(usable, scaled, np.where(np.isfinite(largest), 0.0, np.inf))
+    return np.where(far, scaled, plain)

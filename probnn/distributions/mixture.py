@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from .base import Distribution, as_param, count_quantile, param_dtype
+from .base import Distribution, as_param, count_quantile, param_dtype, stddev_in_range
 
 __all__ = ["Mixture"]
 
@@ -234,7 +234,7 @@ class Mixture(Distribution):
         bracket."""
         shape = q.shape
         mean = np.broadcast_to(self._mean(), shape).ravel()
-        sd = np.sqrt(np.broadcast_to(self._variance(), shape)).ravel()
+        sd = np.broadcast_to(self._stddev(), shape).ravel()
         flat = q.ravel()
 
         def cdf(k):
@@ -300,7 +300,20 @@ class Mixture(Distribution):
         mus = self._stack(lambda c: np.broadcast_to(c._mean(), self.batch_shape))
         vs = self._stack(lambda c: np.broadcast_to(c._variance(), self.batch_shape))
         mu = np.sum(w * mus, axis=0)
-        return np.sum(w * (vs + (mus - mu) ** 2), axis=0)
+        with np.errstate(over="ignore"):  # inf past float max (``_stddev`` stays in range)
+            return np.sum(w * (vs + (mus - mu) ** 2), axis=0)
+
+    def _stddev(self):
+        """``sqrt`` of the law of total variance; where the variance leaves float range
+        (components of scale 1e200, or 1e-200) from the components' own standard deviations
+        and the halved deviations of their means, in scaled units (``stddev_in_range``)."""
+        variance = self._variance()
+        w = np.exp(self._log_w)
+        mus = self._stack(lambda c: np.broadcast_to(c._mean(), self.batch_shape))
+        sds = self._stack(lambda c: np.broadcast_to(c._stddev(), self.batch_shape))
+        mu = np.sum(w * mus, axis=0)  # |mu| <= max |mu_k|: no overflow
+        halved_deviations = 0.5 * mus - 0.5 * mu  # the difference of two halves stays finite
+        return stddev_in_range(variance, [*w, *w], [*(0.5 * sds), *halved_deviations], 2.0)
 
     def _entropy(self):
         raise NotImplementedError("Mixture has no closed-form entropy")

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from probnn._math import log_sigmoid, sigmoid
-from .base import Distribution, as_param, param_dtype
+from .base import Distribution, as_param, param_dtype, stddev_in_range
 
 __all__ = ["ZeroInflated", "ZeroPart"]
 
@@ -69,8 +69,26 @@ class ZeroPart(Distribution):
         return self._moments()[0]
 
     def _variance(self):
-        m, second = self._moments()
-        return second - m * m
+        """``k Var B + k (1 - k) E[B]^2`` with ``k = exp(_log_keep())``: the same as
+        ``E[Y^2] - E[Y]^2`` without its cancellation (a rate of 1e17 with P(0) ~ 1e-26 gave
+        0), ``1 - k`` by ``expm1``."""
+        keep, spread = self._variance_terms()
+        m = self.base._mean()
+        with np.errstate(over="ignore"):  # inf past float max (``_stddev`` stays in range)
+            return np.maximum(keep * self.base._variance() + spread * m * m, 0.0)
+
+    def _variance_terms(self):
+        """``k`` and ``k (1 - k)`` of :meth:`_variance`."""
+        log_keep = self._log_keep()
+        keep = np.exp(log_keep)
+        return keep, keep * -np.expm1(log_keep)
+
+    def _stddev(self):
+        """``sqrt(variance)``; where that leaves float range, from ``B``'s standard deviation
+        and mean in scaled units (``stddev_in_range``)."""
+        keep, spread = self._variance_terms()
+        return stddev_in_range(self._variance(), [keep, spread],
+                               [self.base._stddev(), self.base._mean()])  # fmt: skip
 
 
 class ZeroInflated(ZeroPart):

@@ -29,6 +29,7 @@ expectation, not step for step (see :mod:`probnn.network.training`).
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Callable, NamedTuple
 
@@ -116,6 +117,14 @@ def resolve_average(kwargs: dict) -> dict:
     return kwargs
 
 
+#: The least largest sample weight and the most total weight a fit takes: float64's square
+#: roots of its smallest normal and its largest number, where the squares of the weights and
+#: of their total stay normal floats (the weights' effective number of rows
+#: ``(sum w)^2 / sum w^2``); as for a fixed ``scale`` (``families.normal``).
+WEIGHT_RANGE = (math.sqrt(float(np.finfo(np.float64).tiny)),
+                math.sqrt(float(np.finfo(np.float64).max)))
+
+
 def training_weights(sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray:
     """Checked sample weights (ones if None) with a positive total.
 
@@ -125,12 +134,36 @@ def training_weights(sample_weight: ArrayLike | None, n_samples: int) -> np.ndar
         If the shape is wrong, a weight is negative or not finite, or all are zero.
     """
     w = check_sample_weight(sample_weight, n_samples)
-    if not w.sum() > 0:
+    with np.errstate(over="ignore"):  # an overflowing total is refused below
+        total = float(w.sum())
+    if not total > 0:
         raise ValueError(
             f"sample_weight must not be all zero (nothing to learn from); found zero "
             f"weight on all {n_samples} rows"
         )
+    low, high = WEIGHT_RANGE
+    largest = float(w.max())
+    if not (low <= largest and total <= high):
+        # the fit's squares of weights and of their total (the effective number of rows,
+        # (sum w)^2 / sum w^2) overflow above, underflow below
+        raise ValueError(
+            f"sample_weight must total at most {high:.3g} and its largest be at least "
+            f"{low:.3g}, so that a fit's squares of weights and of their total stay in "
+            f"float64's range; found total {total:.3g}, largest {largest:.3g}: the weights "
+            f"count rows against the prior (alpha / sum of weights, as scikit-learn's), so "
+            f"divide them by a constant c and alpha by the same c for the same fit"
+        )
     return w
+
+
+def weight_unit(sample_weight: np.ndarray | None) -> float:
+    """The power of 2 that brings the largest of ``sample_weight`` (shape (n,), checked,
+    positive total) into [1, 2); 1 for None. Dividing the weights and the prior's ``alpha`` by
+    it leaves the training objective ``(sum w nll + alpha P) / sum w`` as it was, exactly."""
+    if sample_weight is None:
+        return 1.0
+    largest = float(np.max(sample_weight))
+    return math.ldexp(1.0, math.frexp(largest)[1] - 1) if largest > 0 else 1.0
 
 
 def _positive_integers(sizes) -> bool:
@@ -300,10 +333,19 @@ class BaseNetworkEstimator(BaseEstimator):
 
         dropout = float(self.dropout)
         sizes = self._layer_sizes_for(X, y, family)
+        # the trainer's weights in units where the largest is in [1, 2) and the prior's alpha
+        # in the same units: (sum w nll + alpha P) / sum w is unchanged (powers of 2: bit for
+        # bit), and weights of 1e100 or 1e-100 do not leave float32 when cast (inf, 0)
+        unit = 1.0 if incremental or stream is not None else weight_unit(sample_weight)
+        if unit != 1.0:
+            sample_weight = sample_weight / unit
+            if validation is not None and len(validation) > 2 and validation[2] is not None:
+                validation = (*validation[:2], validation[2] / weight_unit(validation[2]))
         n_rows = X.shape[0] if stream is None else stream[2]
         if stream is not None and stream[1] is not None:
             validation = stream[1]
         kwargs = self._resolve_training(self._trainer_kwargs(), n_rows, validation)
+        kwargs["alpha"] = kwargs["alpha"] / unit
         self.batch_size_ = kwargs["batch_size"]
         self.max_iter_ = kwargs["max_iter"]
         self.n_iter_no_change_ = kwargs["n_iter_no_change"]

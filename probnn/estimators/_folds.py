@@ -103,7 +103,7 @@ def one_se_epoch(curve: np.ndarray, scores: np.ndarray) -> int:
     return int(np.argmax(curve <= curve[best] + se)) + 1
 
 
-def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
+def cross_validated_epochs(estimator, X, y, w) -> FoldChoice | None:
     """K folds (``defaults.AUTO_CV_FOLDS``, fewer on fewer than twice as many rows), each
     trained with the estimator's settings and no early stopping, its held-out NLL recorded
     after every epoch (``validation_scores_``); the epoch of the pooled NLL's one-standard-
@@ -117,13 +117,13 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     """
     from sklearn.base import clone
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import KFold
     from sklearn.utils import check_random_state
 
     n = X.shape[0]
-    k = min(defaults.AUTO_CV_FOLDS, n // 2)
     seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
-    splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(X))
+    splits = _weighted_splits(w, seed)
+    if splits is None:  # fewer than 4 rows of positive weight: as on fewer than 4 rows
+        return None
     settings = dict(early_stopping=False, recalibrate=False, verbose=False, progress=False,
                     warm_start=False)  # fmt: skip
     if "predictive" in estimator.get_params():  # the members are the mixture's, not wrapped
@@ -164,6 +164,26 @@ def cross_validated_epochs(estimator, X, y, w) -> FoldChoice:
     else:
         members = [_as_member(f, X[t], None, False, factor, head) for f, (t, _) in zip(refits, splits)]
     return FoldChoice(epochs, factor, curve, scores, constant, tuple(members))
+
+
+def _weighted_splits(w: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """K shuffled folds (``defaults.AUTO_CV_FOLDS``, fewer on fewer than twice as many rows)
+    of the rows of positive weight, each a (training, held-out) pair of row indices into
+    ``w`` (n,); the rows of weight 0 join every fold's training rows, where they count for
+    nothing. A fold's held-out rows of weight 0 alone would score nothing (an NLL averaged
+    over no weight). With no weight 0, KFold's own splits of all ``n`` rows; None with fewer
+    than 4 rows of positive weight (two folds of two, as :func:`applies` asks of all rows)."""
+    from sklearn.model_selection import KFold
+
+    positive = np.flatnonzero(w > 0)
+    if positive.size < 4:
+        return None
+    k = min(defaults.AUTO_CV_FOLDS, positive.size // 2)
+    if positive.size == w.size:
+        return list(KFold(n_splits=k, shuffle=True, random_state=seed).split(w))
+    unweighted = np.flatnonzero(w == 0)
+    return [(np.sort(np.concatenate([positive[train], unweighted])), positive[held])
+            for train, held in KFold(n_splits=k, shuffle=True, random_state=seed).split(positive)]
 
 
 def _as_member(fold, X_train, constant_raw, constant: bool, factor: float, head):

@@ -84,17 +84,19 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     if (d > _MAX_WEIGHTS or not _closed_form(view)
             or cost > max(_FREE_MULTIPLY_ADDS, _TRAINING_SHARE * training)):
         return
+    weighed = np.asarray(w) > 0
+    if not weighed.all():  # a row of weight 0 adds nothing, even at an infinite NLL (0 x inf)
+        X, y_fit, w = X[weighed], np.asarray(y_fit)[weighed], np.asarray(w)[weighed]
     X = np.ascontiguousarray(X, dtype=np.float64)
     curvature, bias_curvature, nll_sum = ggn.last_layer_curvature(
         network, X, np.asarray(y_fit, dtype=np.float64), w, view.training_family,
         floor=view.scale_floor)
     weights = np.asarray(network.params[parameter_index(network, "last-layer")], dtype=np.float64)
-    is_coef = np.arange(d) < d - k  # the output biases' prior is flat
-    if ggn.rank_deficient(bias_curvature):
-        is_coef[:] = True
-    fixed = ggn.fixed_saturated(network, parameter_index(network, "last-layer"), bias_curvature)
-    if fixed.any():  # a saturated output's weights stay at their fitted values
-        curvature, is_coef = ggn.without(curvature, fixed), is_coef & ~fixed
+    # the output biases' prior is flat; a saturated output's weights stay at their fitted values
+    is_coef, fixed = ggn.output_prior(network, parameter_index(network, "last-layer"),
+                                      bias_curvature)  # fmt: skip
+    if fixed.any():
+        curvature = ggn.without(curvature, fixed)
     # a weight of an input that is 0 on every training row (a hidden unit that never fired,
     # or a constant model's zeroed features) gets no posterior: it stays at its fitted value,
     # where LaplaceApproximation would give it the prior's variance

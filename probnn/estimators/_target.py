@@ -182,7 +182,8 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
         return None
     constant = constant_raw(head, y64, w)
     moved, spread = _mean_step(head, constant, spread, np.float32)
-    rounding = float(np.spacing(np.float32(np.max(np.abs(y64)))))
+    # the largest target the fit weighs (a row of weight 0 is not fitted: its size is no limit)
+    rounding = float(np.spacing(np.float32(np.max(np.abs(y64[np.asarray(w) > 0])))))
     resolution = max(moved, rounding)
     if resolution * RESOLUTION_MARGIN > spread:
         standardise = (", or standardise it (standardize_target='auto')"

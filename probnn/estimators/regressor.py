@@ -20,9 +20,10 @@ from probnn.estimators._auto import resolve_training
 from probnn.estimators._folds import applies as fold_rule_applies
 from probnn.estimators._folds import (bound_scale, cross_validated_epochs, fold_distribution,
                                       fold_mean, fold_nll)
+from probnn.estimators._regressor_file import RegressorModelFile
+from probnn.estimators._regressor_units import TargetUnits
 from probnn.estimators._state import register_state
-from probnn.estimators._target import (check_not_constant, check_resolution,
-                                       regression_family_name, weighted_shift_scale)
+from probnn.estimators._target import check_not_constant, check_resolution
 from probnn.estimators._widening import scale_factor
 
 __all__ = ["MLPRegressor"]
@@ -34,7 +35,7 @@ _DEFAULT = defaults.REGRESSOR  # the signature's defaults, each with why
 
 
 @register_state
-class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
+class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkEstimator):
     """Multilayer perceptron regressor: ``p(y | x) = family(f_w(x))``, fit by maximum likelihood.
 
     A drop-in for :class:`sklearn.neural_network.MLPRegressor` whose outputs
@@ -478,44 +479,6 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         return True
 
-    def _family_name(self) -> str:
-        """The registry name of the family to fit (``family``, or the one ``loss`` names)."""
-        return regression_family_name(self.family, self.loss)
-
-    def _standardizes(self, family) -> bool:
-        """Whether a fresh fit of ``family`` standardises the target (checks the setting)."""
-        value = self.standardize_target
-        if isinstance(value, str):
-            return family.location_scale
-        if value and not family.location_scale:
-            raise ValueError(
-                f"standardize_target=True needs a location-scale family; found family "
-                f"{family.name!r}, whose targets cannot be shifted and rescaled (use "
-                "standardize_target='auto' or False)"
-            )
-        return bool(value)
-
-    def _target_scaling(self, X, y, w, family, incremental: bool,
-                        given: tuple | None = None) -> tuple[float, float]:  # fmt: skip
-        """``(shift, scale)`` for this fit: the first fit's when its network is reused, else
-        ``given`` or the weighted moments of ``y``."""
-        fresh = self._standardizes(family)
-        if hasattr(self, "target_scale_") and (incremental or self.warm_start):
-            shift, scale = self.target_shift_, self.target_scale_
-            head = self._training_head(family, scale)
-            if self._reuses_network(self._layer_sizes_for(X, y, head), head, incremental):
-                # the weights predict the target in these units: keep them
-                return shift, scale
-        if not fresh:
-            return 0.0, 1.0
-        if given is not None:
-            shift, scale = (float(v) for v in given)
-            if not (math.isfinite(shift) and math.isfinite(scale) and scale > 0):
-                raise ValueError(f"target_scaling must be a finite shift and a finite scale > 0; "
-                                 f"found {given!r}")  # fmt: skip
-            return shift, scale
-        return weighted_shift_scale(y, w)
-
     def _fit(self, X, y, sample_weight, incremental: bool, validation=(None, None),
              target_scaling=None, stream=None):  # fmt: skip
         from probnn.families import get_family
@@ -624,62 +587,12 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
             )
         return np.ascontiguousarray(X)
 
-    def _estimate_params(self, X, y_fit, w, head, family) -> None:
-        """``family_`` with its estimated parameters at their MLE given the network's weights.
-
-        The estimated parameters do not move the network's optimum: once it is fitted,
-        their maximum-likelihood values given it (in the network's units, then y's).
-        """
-        from probnn.families import get_family
-
-        params = head.fit_fixed_params(self._network.forward(X), y_fit, w)
-        for name in family.scale_params:
-            params[name] = params[name] * self.target_scale_
-        self.family_ = get_family(family.name, **params)
-
-    def _set_predictive(self) -> None:
-        """The family in y's units that every prediction goes through (``AffineTarget``)."""
-        from probnn.families._affine import AffineTarget
-
-        scale = self.target_scale_
-        self._predictive = AffineTarget(
-            self.family_.standardised(scale), self.target_shift_, scale,
-            spread=getattr(self, "scale_factor_", None) or 1.0,
-            dispersion=getattr(self, "dispersion_factor_", None) or 1.0,
-        )
-
-    def _estimates_params(self, family) -> bool:
-        """Whether the family's ``estimated_params`` are estimated after the fit (none given)."""
-        given = self._family_params()
-        return bool(family.estimated_params) and not any(p in given for p in family.estimated_params)
-
-    def _training_head(self, family, scale: float):
-        """The family the network is trained with, for the target divided by ``scale``.
-
-        With parameters to estimate the network is trained at their defaults on the
-        (standardised) target (sigma = 1 for "normal-fixed": squared error);
-        otherwise the family itself, a fixed scale divided by ``scale``.
-        """
-        if self._estimates_params(family):
-            from probnn.families import get_family
-
-            kept = {k: v for k, v in family.get_params().items() if k not in family.estimated_params}
-            return get_family(family.name, **kept)
-        return family.standardised(scale)
-
     _start_at_constant = True
 
     def _resolve_training(self, kwargs: dict, n_samples: int, validation) -> dict:
         """The "auto" settings for ``n_samples`` training rows (the rule in the class docstring:
         ``estimators._auto.resolve_training``), the weights' average resolved."""
         return resolve_average(resolve_training(kwargs, n_samples, validation))
-
-    def _nll_offset(self) -> float:
-        # log of the Jacobian |dy_std / dy| = 1 / scale, per example (interval targets: the
-        # training head added it to the exact rows alone)
-        if getattr(self, "_jacobian_in_head", False):
-            return 0.0
-        return math.log(getattr(self, "target_scale_", 1.0))
 
     # -------------------------------------------------------------- predict
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -755,44 +668,3 @@ class MLPRegressor(RegressorMixin, BaseNetworkEstimator):
         # -log p(y) = -log p_std((y - shift) / scale) + log(scale)
         return fold_nll(self, X, raw, y)
 
-    # ------------------------------------------------------------ model files
-    def _export_state(self) -> tuple[dict, dict]:
-        arrays, meta = super()._export_state()
-        _last_layer.export(self, arrays, meta)
-        return arrays, meta
-
-    def _import_state(self, arrays: dict, meta: dict) -> None:
-        super()._import_state(arrays, meta)
-        _last_layer.restore(self, arrays, meta)
-
-    def _export_extra(self) -> dict:
-        extra = {"target_scaling": {"shift": float(self.target_shift_),
-                                    "scale": float(self.target_scale_)}}  # fmt: skip
-        if getattr(self, "scale_floor_", None) is not None:  # (only a tiny table's: _folds)
-            extra["scale_floor"] = float(self.scale_floor_)
-        if getattr(self, "dispersion_factor_", 1.0) != 1.0:  # (a selection's count law only)
-            extra["dispersion_factor"] = float(self.dispersion_factor_)
-        return extra
-
-    def _import_extra(self, meta: dict) -> None:
-        scaling = meta.get("target_scaling")
-        if scaling is None:
-            # a file from before targets were standardised: fit on y as given
-            scaling = {"shift": 0.0, "scale": 1.0}
-            if "standardize_target" not in meta.get("params", {}):
-                self.standardize_target = False
-        shift, scale = float(scaling["shift"]), float(scaling["scale"])
-        if not (math.isfinite(shift) and math.isfinite(scale) and scale > 0):
-            raise ValueError(
-                f"target_scaling must hold a finite shift and a finite scale > 0; found "
-                f"shift={shift!r}, scale={scale!r}"
-            )
-        self.target_shift_, self.target_scale_ = shift, scale
-        self.scale_floor_ = meta.get("scale_floor")  # (absent from older files: no floor)
-        # absent from older files and where none was fitted: the network's own dispersions
-        self.dispersion_factor_ = float(meta.get("dispersion_factor", 1.0))
-        # the file's family is in y's units (an estimated sigma too); the network was
-        # trained with the head
-        self._head = self._training_head(self.family_, scale)
-        self._set_predictive()
-        self.scale_ = self.family_.get_params().get("scale")

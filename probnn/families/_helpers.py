@@ -28,10 +28,20 @@ def _overflow_is_inf() -> np.errstate:
 
 
 def weigh_rows(loss: Array, grad: Array | None, w: Array) -> tuple[Array, Array | None]:
-    """``loss`` (n,) and the rows of ``grad`` (n, k) times checked weights ``w`` (n,), in place."""
-    loss *= w
-    if grad is not None:
-        grad *= w[:, None]
+    """``loss`` (n,) and the rows of ``grad`` (n, k) times checked weights ``w`` (n,), in place.
+
+    A row of weight 0 contributes exactly 0, even where its own NLL is infinite (0 x inf is
+    nan: a zero-weight outlier under a scale the weighted rows sharpened stopped training).
+    """
+    with np.errstate(invalid="ignore"):  # (0 x inf, set to 0 below)
+        loss *= w
+        if grad is not None:
+            grad *= w[:, None]
+    unweighted = w == 0
+    if unweighted.any():
+        loss[unweighted] = 0.0
+        if grad is not None:
+            grad[unweighted] = 0.0
     return loss, grad
 
 

@@ -29,6 +29,29 @@ __all__ = ["ExcessZerosFamily", "HurdleFamily", "ZERO_LOGIT_START"]
 ZERO_LOGIT_START = 20.0
 
 
+def _effective_rows(w: np.ndarray) -> float:
+    """Kish's effective number of rows ``(sum w)^2 / sum w^2`` of weights ``w`` (shape (n,),
+    non-negative, some positive): ``n`` for equal weights, the same for ``c w``; computed on
+    ``w / max(w)`` so that weights near the float limits neither overflow nor underflow."""
+    scaled = w / w.max()
+    return float(scaled.sum() ** 2 / np.dot(scaled, scaled))
+
+
+def _all_on_one_side(y: np.ndarray, w: np.ndarray) -> int:
+    """-1 where no row of positive weight holds a zero, +1 where every one does, else 0
+    (``y``, ``w`` of shape (n,); read from the rows, not the weighted share, which rounding
+    could leave a hair off 1)."""
+    held = w > 0
+    zero = y[held] == 0
+    return -1 if not zero.any() else 1 if zero.all() else 0
+
+
+def _kt_boundary_logit(w: np.ndarray) -> float:
+    """``|logit|`` of the Krichevsky-Trofimov share ``(0 + 1/2) / (n + 1)`` of an outcome no
+    row of weights ``w`` holds, ``n = _effective_rows(w)``: ``log(n + 1/2) - log(1/2)``."""
+    return float(np.log(2.0 * _effective_rows(w) + 1.0))
+
+
 class PoissonCounts:
     """What the excess-zero families whose count law is the Poisson declare alike."""
 
@@ -209,7 +232,8 @@ class ExcessZerosFamily(Family):
         No closed form: the weighted NLL is minimised numerically (L-BFGS-B with the
         analytic gradient) from the count family's own constant model and the logit of
         the share of zeros beyond what that model gives. All counts 0: the count part
-        at its start and ``z0 = inf`` (every zero structural), the MLE's limit.
+        at its start and ``z0 = inf`` (every zero structural), the MLE's limit
+        (:meth:`reference_raw` scores held-out rows instead).
         """
         from scipy.optimize import minimize
 
@@ -232,6 +256,24 @@ class ExcessZerosFamily(Family):
         result = minimize(objective, start, jac=True, method="L-BFGS-B",
                           options={"gtol": 1e-12, "ftol": 1e-15})  # fmt: skip
         return result.x
+
+    def reference_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """The constant model that scores held-out rows, shape (n_outputs,): the MLE
+        (:meth:`constant_raw`), but where every row holds a zero.
+
+        There the MLE's ``P(0) = 1`` scores a held-out positive count at an infinite NLL; as
+        :meth:`HurdleFamily.reference_raw`, ``P(0)`` is the Krichevsky-Trofimov
+        ``(n + 1/2) / (n + 1)`` instead: the count part at its start (``p_B(0) = b0``), the
+        inflation ``pi = (P(0) - b0) / (1 - b0)`` making up the rest. No zeros need no rule:
+        the count law keeps ``P(0) > 0``.
+        """
+        raw = np.array(self.constant_raw(y, sample_weight), dtype=np.float64)
+        y, w, _ = self._zero_share(y, sample_weight)
+        if _all_on_one_side(y, w) == 1:
+            b0 = float(np.exp(-self._count.nll(raw[None, :-1], [0.0])[0]))
+            p_positive = 1.0 / (1.0 + np.exp(_kt_boundary_logit(w)))
+            raw[-1] = np.log1p(-b0 - p_positive) - np.log(p_positive)
+        return raw
 
 
 class HurdleFamily(ExcessZerosFamily):
@@ -295,7 +337,8 @@ class HurdleFamily(ExcessZerosFamily):
         """The MLE: the zero part's logit is the log-odds of the zeros' share (closed form);
         the count part maximises the zero-truncated likelihood of the positive counts
         (L-BFGS-B from the count family's own constant model of them). No zeros: ``z0 = -inf``;
-        only zeros: ``z0 = inf`` and the count part at 0."""
+        only zeros: ``z0 = inf`` and the count part at 0 (:meth:`reference_raw` scores
+        held-out rows instead)."""
         from scipy.optimize import minimize
 
         y, w, share0 = self._zero_share(y, sample_weight)
@@ -318,3 +361,22 @@ class HurdleFamily(ExcessZerosFamily):
         res = minimize(objective, start, jac=True, method="L-BFGS-B",
                        options={"gtol": 1e-12, "ftol": 1e-15})  # fmt: skip
         return np.append(res.x, z0)
+
+    def reference_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """The constant model that scores held-out rows, shape (n_outputs,): the MLE
+        (:meth:`constant_raw`), but where the rows hold no zero (or only zeros).
+
+        There the zero part's MLE, ``P(0) = 0`` (1), lies at its boundary, with no finite
+        optimum, and scores a held-out zero (positive count) at an infinite NLL. The zero part
+        is a two-class model of ``y == 0``, so it takes the rule the class models take for a
+        label without training rows (``tables.model.JEFFREYS_COUNT``): half a pseudo-count of
+        each outcome, the Krichevsky-Trofimov ``P(0) = (1/2) / (n + 1)`` (only zeros:
+        ``(n + 1/2) / (n + 1)``), ``n`` the rows' effective count (:func:`_effective_rows`).
+        The count part is the MLE's (at 0 for only zeros: no positive count to fit).
+        """
+        raw = np.array(self.constant_raw(y, sample_weight), dtype=np.float64)
+        y, w, _ = self._zero_share(y, sample_weight)
+        side = _all_on_one_side(y, w)
+        if side:
+            raw[-1] = side * _kt_boundary_logit(w)
+        return raw

@@ -278,6 +278,13 @@ class Family(IntervalMethods):
         """Raw outputs, shape ``(n_outputs,)``, of the best constant model (the MLE)."""
         raise NotImplementedError
 
+    def reference_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
+        """Raw outputs, shape ``(n_outputs,)``, of the constant model that scores rows it was
+        not fitted on (``probnn fit``'s reference): :meth:`constant_raw`, the MLE, unless a
+        family says otherwise where the MLE lies at a boundary with no finite optimum (a
+        hurdle's ``P(0) = 0`` on rows without a zero: ``HurdleFamily.reference_raw``)."""
+        return self.constant_raw(y, sample_weight)
+
     def derivation(self, latex: bool = False) -> str:  # pragma: no cover - abstract
         """Likelihood -> log-likelihood -> loss -> gradient, as text or LaTeX."""
         raise NotImplementedError

@@ -187,8 +187,8 @@ def fixed_saturated(network, index: Array, bias_curvature: Array) -> Array:
     dispersion): a classifier's logits on separable rows are saturated too, and there the
     prior with the probit predictive is the remedy, so :mod:`probnn.laplace` does not ask."""
     k = network.layer_sizes[-1]
-    saturated = np.diag(bias_curvature) < SATURATED_CURVATURE
-    if not saturated.any() or saturated.all():  # (every output: nothing left to widen, as before)
+    saturated = saturated_outputs(bias_curvature)
+    if not saturated.any():
         return np.zeros(index.size, dtype=bool)
     # params: every layer's coefficients (row-major (fan_in, fan_out)), then every bias
     coef_start = network.n_coef_params - network.layer_sizes[-2] * k
@@ -197,6 +197,49 @@ def fixed_saturated(network, index: Array, bias_curvature: Array) -> Array:
     head[network.params.size - k:] = np.arange(k)
     heads = head[index]
     return (heads >= 0) & saturated[np.maximum(heads, 0)]
+
+
+def saturated_outputs(bias_curvature: Array) -> Array:
+    """Which outputs are saturated (:data:`SATURATED_CURVATURE`), (k,) bool; none where every
+    output is (nothing left to widen, as before)."""
+    saturated = np.diag(bias_curvature) < SATURATED_CURVATURE
+    return saturated if not saturated.all() else np.zeros_like(saturated)
+
+
+def output_prior(network, index: Array, bias_curvature: Array,
+                 saturation: bool = True) -> tuple[Array, Array]:
+    """Which of the weights ``index`` the Gaussian prior covers and which stay fixed.
+
+    Parameters
+    ----------
+    network : the fitted network
+    index : ndarray of shape (d,)
+        The weights' positions in ``network.params``.
+    bias_curvature : ndarray of shape (k, k)
+        The output biases' summed curvature.
+    saturation : bool
+        Whether a saturated output's weights stay fixed (:func:`fixed_saturated`; a regression
+        family's extra heads, not a classifier's logits).
+
+    Returns
+    -------
+    is_coef : ndarray of shape (d,), bool
+        Every weight but the output layer's biases (their prior is flat), and those too where
+        the outputs left are determined only up to a direction (softmax: a constant added to
+        every logit); never a fixed weight.
+    fixed : ndarray of shape (d,), bool
+    """
+    k = network.layer_sizes[-1]
+    is_coef = index < network.params.size - k
+    fixed = (fixed_saturated(network, index, bias_curvature) if saturation
+             else np.zeros(index.size, dtype=bool))  # fmt: skip
+    # the direction a saturated output's bias leaves undetermined is its own, and its weights
+    # are fixed: the other outputs' biases keep their flat prior (a prior on a count head's
+    # bias, log-mean ~ 1-5, cost the evidence lam b^2 / 2 and pulled lam down)
+    kept = ~saturated_outputs(bias_curvature) if fixed.any() else np.ones(k, dtype=bool)
+    if rank_deficient(np.asarray(bias_curvature)[np.ix_(kept, kept)]):
+        is_coef[:] = True
+    return is_coef & ~fixed, fixed
 
 
 def without(ggn: Array, fixed: Array) -> Array:

@@ -404,7 +404,7 @@ def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
         spread = _spread(y_train)
         best = optimize.minimize_scalar(train_nll, bracket=(math.log(spread) - 1, math.log(spread)))
         family = get_family(family.name, **{**params, "scale": math.exp(best.x)})
-    raw = np.asarray(family.constant_raw(y_train, sample_weight), dtype=np.float64)
+    raw = np.asarray(family.reference_raw(y_train, sample_weight), dtype=np.float64)
     nll = family.nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(), y_test)
     return float(np.mean(nll)), _describe(family, family.distribution(raw[None, :]))
 

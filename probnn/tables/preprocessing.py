@@ -155,9 +155,11 @@ class Preprocessor:
         return PreprocessorScan(self, [str(c) for c in columns], exact_median=exact_median)
 
     def _check_missing(self, frame: pd.DataFrame, fitting: bool = True) -> None:
-        missing = frame.isna().sum()
+        # one array sum, not pandas' sum column by column (a wide table's permutation
+        # importance transforms it once per shuffle: F^2 pandas calls)
+        missing = frame.isna().to_numpy().sum(axis=0)
         self._check_missing_counts(
-            {str(c): int(n) for c, n in missing.items()}, frame.shape[0], fitting
+            {str(c): int(n) for c, n in zip(frame.columns, missing)}, frame.shape[0], fitting
         )
 
     def _check_missing_counts(self, missing: dict[str, int], n_rows: int, fitting: bool) -> None:
@@ -223,6 +225,7 @@ class Preprocessor:
         widths = [len(cats) for cats in self.categories_.values()]
         # built one output column per row (each written contiguously), returned transposed
         indicators = getattr(self, "indicators_", [])  # absent: a preprocessor of an older probnn
+        self._check_memory(n, len(self.numeric_) + sum(widths) + len(indicators))
         columns = np.empty((len(self.numeric_) + sum(widths) + len(indicators), n))
         self._standardise_numbers(frame, columns[: len(self.numeric_)])
         note_far_rows(self, columns[: len(self.numeric_)], frame)
@@ -244,6 +247,29 @@ class Preprocessor:
         if self.impute:
             self._warn_no_indicator(frame)
         return columns.T
+
+    def _check_memory(self, n_rows: int, n_columns: int) -> None:
+        """DataError, before anything is allocated, where the encoded features (float64) and
+        the fit's copy of them exceed the memory there is (``probnn.network.mlp``'s budget):
+        a categorical column of tens of thousands of categories one-hot encoded, which would
+        otherwise end in a MemoryError or the kernel killing the process."""
+        from probnn.network.mlp import memory_budget
+
+        need = 2 * 8 * n_rows * n_columns
+        budget = memory_budget()
+        if budget is None or need <= budget:
+            return
+        widest, categories = max(self.categories_.items(), key=lambda item: len(item[1]),
+                                 default=(None, ()))  # fmt: skip
+        gib = 2.0**30
+        cause = (f"; column {widest!r} alone has {len(categories):,} categories: drop it "
+                 f"(--drop {widest}) or group its rare categories" if widest is not None
+                 and len(categories) >= n_columns // 2 else "")  # fmt: skip
+        raise DataError(
+            f"the encoded features of {n_rows:,} rows x {n_columns:,} columns need about "
+            f"{need / gib:,.1f} GiB (with the fit's copy); this machine has "
+            f"{budget / gib:,.1f} GiB{cause}"
+        )
 
     def _warn_no_indicator(self, frame: pd.DataFrame) -> None:
         """Warn of missing values in columns that had none in the training rows: they are
@@ -280,9 +306,10 @@ class Preprocessor:
         """
         parsers = getattr(self, "parsers_", {})
         todo = list(range(len(self.numeric_)))
+        dtypes = dict(zip(frame.columns, frame.dtypes))  # not one frame[name] a column
         plain = [i for i in todo if self.numeric_[i] not in parsers
-                 and (pd.api.types.is_numeric_dtype(frame[self.numeric_[i]])
-                      or pd.api.types.is_bool_dtype(frame[self.numeric_[i]]))]  # fmt: skip
+                 and (pd.api.types.is_numeric_dtype(dtypes[self.numeric_[i]])
+                      or pd.api.types.is_bool_dtype(dtypes[self.numeric_[i]]))]  # fmt: skip
         if plain and frame.shape[0]:
             V = frame[[self.numeric_[i] for i in plain]].to_numpy(dtype=np.float64, na_value=np.nan)
             if self.impute:

@@ -164,6 +164,19 @@ def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int, dtype=n
     return w
 
 
+def weighed_rows(w: np.ndarray, *arrays):
+    """``w`` (n,), checked weights, and each of ``arrays`` (first axis n) on the rows of
+    positive weight only; the inputs themselves where every weight is positive.
+
+    A row of weight 0 counts for nothing, even where its NLL or curvature is infinite (0 x
+    inf is nan): the Laplace posteriors and the evidence leave such rows out before summing.
+    """
+    weighed = np.asarray(w) > 0
+    if weighed.all():
+        return (w, *arrays)
+    return (np.asarray(w)[weighed], *(np.asarray(a)[weighed] for a in arrays))
+
+
 def weighted_mean(values: ArrayLike, sample_weight: ArrayLike | None) -> float:
     """``sum_i w_i v_i / sum_i w_i`` of per-row scores (the plain mean if ``sample_weight``
     is None).

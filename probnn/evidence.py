@@ -98,7 +98,7 @@ def _row_space_evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float
     """
     from sklearn.utils.validation import validate_data
 
-    from probnn._validation import check_sample_weight
+    from probnn._validation import check_sample_weight, weighed_rows
     from probnn.network import ggn
     from probnn.network.jacobian import output_jacobian
 
@@ -110,6 +110,7 @@ def _row_space_evidence_and_guess(estimator, X, y, sample_weight) -> tuple[float
         w = check_sample_weight(sample_weight, X.shape[0])
         if targets.shape[0] != X.shape[0]:
             raise ValueError("X and y must have the same number of rows")
+        w, X, targets = weighed_rows(w, X, targets)  # as probnn.laplace (0 x inf is nan)
         raw, jac = output_jacobian(network, X, "all")  # (n, k), (n, k, d)
         raw = ggn.floored(raw, jac, view.scale_floor)
         hess = family.raw_curvature(raw, targets) * w[:, None, None]  # (n, k, k)

@@ -52,7 +52,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from probnn._validation import (InstanceOf, Options, check_params, check_sample_weight, make_rng,
-                                weighted_mean)
+                                weighed_rows, weighted_mean)
 from probnn.estimators._state import register_state
 from probnn.network import ggn as _ggn
 from probnn.network.ggn import widened as _widened
@@ -228,8 +228,7 @@ class LaplaceApproximation(BaseEstimator):
                 f"X and y must have the same number of rows; found {X.shape[0]} and "
                 f"{targets.shape[0]}"
             )
-        if not np.all(w > 0):  # a row of weight 0 adds nothing, even at an infinite NLL (0 x inf)
-            X, targets, w = X[w > 0], targets[w > 0], w[w > 0]
+        w, X, targets = weighed_rows(w, X, targets)  # (0 x an infinite NLL is nan)
 
         from probnn.network.jacobian import parameter_index
 

@@ -140,3 +140,19 @@ def test_a_saturated_head_leaves_the_other_biases_flat_in_row_space_too():
     got, got_gamma = _row_space_evidence_and_guess(estimator, X, y, w)
     assert got == pytest.approx(evidence, rel=1e-8 + rounding, abs=1e-8)
     assert got_gamma == pytest.approx(gamma, rel=1e-6 + rounding)
+
+
+def test_a_row_of_weight_zero_counts_for_nothing_in_row_space_too():
+    """A row of weight 0 far outside the others (its NLL past float range) adds nothing to
+    the evidence, as in probnn.laplace (0 x inf is nan): the row-space evidence equals the
+    dense posterior's, and the evidence of the same fit without that row."""
+    estimator, X, y, w = _fitted("normal-fixed", 20, 30, (), 2)
+    X_far = np.vstack([X, X[:1]])
+    y_far = np.append(y, 1e200)
+    w_far = np.append(w, 0.0)
+    evidence, gamma, rounding = _dense_oracle(estimator, X_far, y_far, w_far)
+    got, got_gamma = _row_space_evidence_and_guess(estimator, X_far, y_far, w_far)
+    without, _ = _row_space_evidence_and_guess(estimator, X, y, w)
+    assert got == pytest.approx(evidence, rel=1e-8, abs=1e-8 + rounding)
+    assert got == pytest.approx(without, rel=1e-12)
+    assert got_gamma == pytest.approx(gamma, rel=1e-7 + rounding)

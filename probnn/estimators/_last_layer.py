@@ -35,6 +35,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.utils.validation import validate_data
 
+from probnn._validation import weighed_rows
 from probnn.network import ggn
 from probnn.network.jacobian import parameter_index
 
@@ -84,17 +85,15 @@ def fit_posterior(est, X: Array, y_fit: Array, w: Array, applies: bool) -> None:
     if (d > _MAX_WEIGHTS or not _closed_form(view)
             or cost > max(_FREE_MULTIPLY_ADDS, _TRAINING_SHARE * training)):
         return
-    weighed = np.asarray(w) > 0
-    if not weighed.all():  # a row of weight 0 adds nothing, even at an infinite NLL (0 x inf)
-        X, y_fit, w = X[weighed], np.asarray(y_fit)[weighed], np.asarray(w)[weighed]
+    w, X, y_fit = weighed_rows(w, X, y_fit)  # (0 x an infinite NLL is nan)
     X = np.ascontiguousarray(X, dtype=np.float64)
     curvature, bias_curvature, nll_sum = ggn.last_layer_curvature(
         network, X, np.asarray(y_fit, dtype=np.float64), w, view.training_family,
         floor=view.scale_floor)
-    weights = np.asarray(network.params[parameter_index(network, "last-layer")], dtype=np.float64)
+    index = parameter_index(network, "last-layer")
+    weights = np.asarray(network.params[index], dtype=np.float64)
     # the output biases' prior is flat; a saturated output's weights stay at their fitted values
-    is_coef, fixed = ggn.output_prior(network, parameter_index(network, "last-layer"),
-                                      bias_curvature)  # fmt: skip
+    is_coef, fixed = ggn.output_prior(network, index, bias_curvature)
     if fixed.any():
         curvature = ggn.without(curvature, fixed)
     # a weight of an input that is 0 on every training row (a hidden unit that never fired,

@@ -69,9 +69,9 @@ def estimator_settings(family: str, hidden: Sequence[int] | None, epochs: int | 
                        params: dict) -> dict:  # fmt: skip
     """The estimator's settings for a table, in memory and streamed: a regressor keeps
     MLPRegressor's defaults (sized by the data; early stopping on validation NLL where it
-    helps) but its plug-in predictive; a classifier gets ``defaults.TABLE_CLASSIFIER``, with early stopping (which also
-    gives the report its validation curve) except under L-BFGS. ``params`` (the caller's
-    options) override them; ``solver`` among them."""
+    helps) but its plug-in predictive; a classifier gets ``defaults.TABLE_CLASSIFIER``, with
+    early stopping (which also gives the report its validation curve) except under L-BFGS.
+    ``params`` (the caller's options) override them; ``solver`` among them."""
     settings: dict[str, Any] = {}
     if is_classifier_family(family):
         settings = dict(defaults.TABLE_CLASSIFIER,

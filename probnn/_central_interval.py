@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 # counts and never search)
 _WALK_STEPS = 32
 
+
 class _Recorded:
     """The cdf of the value recorded, ``R = clip(Y, below, above)`` (no bound: ``R = Y``), at
     points within ``[below, above]``: ``P(R <= x)`` and ``P(R < x)``. A discrete law lives on

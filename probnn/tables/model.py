@@ -325,7 +325,7 @@ class TabularModel:
         if constant:  # weights that never saw a non-zero input: 0, so x is ignored
             estimator.coefs_[0][...] = 0.0
             if not classifier:  # a hurdle's P(0) by the KT rule where no row holds a zero
-                _constant_at_reference(estimator, get_family(family), fit_args[1])
+                _constant_at_reference(estimator, family, fit_args[1])
         return model
 
     # ---------------------------------------------------------------- predict

@@ -127,7 +127,8 @@ def test_a_percent_column_with_other_text_stays_text(tmp_path, values):
     assert _scanned(path, ["v"], 1).to_meta() == pre.to_meta()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=3, max_size=25),
        style=st.sampled_from(["repr", "1", "3", "g"]))  # fmt: skip
 def test_floats_written_with_a_percent_sign_read_back_equal(tmp_path_factory, values, style):

@@ -22,6 +22,7 @@ from probnn.exceptions import DataError, DataWarning, NetworkTooLargeError, Prec
 # (re-exported: what the fit trains, the labels it misses and the model file's checks, split
 # from this module and imported from here)
 from probnn.tables._model_classes import (JEFFREYS_COUNT, _all_counts,  # noqa: F401
+                                          _constant_at_reference,
                                           _count_hint, _with_every_class,
                                           unseen_labels_warning)  # fmt: skip
 from probnn.tables._model_file_checks import (_SPLIT_RULES, _check_agrees,  # noqa: F401
@@ -76,7 +77,7 @@ class TabularModel:
     censoring : Censoring or None
         How the target (and the columns it names) give censored ``(lower, upper)`` bounds
         (:mod:`probnn.tables.censoring`); None for exact targets.
-    target_parser : {"thousands", "decimal"} or None
+    target_parser : {"thousands", "decimal", "percent"} or None
         How the training file's text of a regression target was read as numbers (a
         ``;``-separated file's decimal commas, a ``,``-separated one's thousands
         separators), so that every file is read alike (:meth:`encode_target`), as
@@ -323,6 +324,8 @@ class TabularModel:
             model.estimator = laplace_posterior(estimator, X, y, seed)
         if constant:  # weights that never saw a non-zero input: 0, so x is ignored
             estimator.coefs_[0][...] = 0.0
+            if not classifier:  # a hurdle's P(0) by the KT rule where no row holds a zero
+                _constant_at_reference(estimator, family, fit_args[1])
         return model
 
     # ---------------------------------------------------------------- predict

@@ -58,7 +58,10 @@ class Preprocessor:
       file, whose commas are decimal marks, become that number. In a file separated
       by tabs or ``|``, a column whose commas read both ways (every value ``3,616``
       or ``-1,250``) is refused rather than guessed; a value that contradicts one
-      reading (``0,125``, ``3,5``, ``1,234,567``, ``12,345.5``) settles it.
+      reading (``0,125``, ``3,5``, ``1,234,567``, ``12,345.5``) settles it;
+    * percentages, when every present value is a number followed by ``%``
+      (``12.3%``, ``-0.5%``, ``1e-05%``), become the number before the sign (12.3):
+      a file written without the sign reads the same numbers.
 
     The model file remembers which columns were parsed and how, so prediction
     parses the same way (and names any value that does not parse).
@@ -122,7 +125,7 @@ class Preprocessor:
         Columns, in column order, with missing values in the training rows (when
         ``impute``): each has a 0/1 indicator output column, after the one-hot blocks.
     parsers_ : dict of str -> str
-        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"``,
+        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"percent"``, ``"datetime"``,
         ``"timedelta"`` (days) or ``"date:<strptime format>"``.
     """
 
@@ -380,7 +383,8 @@ class Preprocessor:
             # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
             "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
             "fill": [[str(k), v] for k, v in self.fill_.items()],
-            # columns read as numbers: "thousands", "decimal", "datetime", "timedelta", "date:<f>"
+            # columns read as numbers: "thousands", "decimal", "percent" (an optional kind: older
+            # files hold none), "datetime", "timedelta", "date:<f>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
         ranges = getattr(self, "range_", None)
@@ -426,11 +430,11 @@ class Preprocessor:
             raise DataError("expected missing-value indicators of distinct feature columns, "
                             "with imputation, in the model file")
         for name, kind in self.parsers_.items():  # each a parser this probnn has
-            if (kind not in ("thousands", "decimal", "datetime", "timedelta")
+            if (kind not in ("thousands", "decimal", "percent", "datetime", "timedelta")
                     and kind.removeprefix("date:") not in _DATE_FORMATS):  # fmt: skip
-                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime', "
-                                f"'timedelta' or 'date:<format>' for column {name!r} in the model "
-                                f"file; found {kind!r}")  # fmt: skip
+                raise DataError(f"expected a column parser 'thousands', 'decimal', 'percent', "
+                                f"'datetime', 'timedelta' or 'date:<format>' for column {name!r} "
+                                f"in the model file; found {kind!r}")  # fmt: skip
         ranges = meta.get("range")  # absent from files written before it was recorded
         self.range_ = None if ranges is None else [(float(lo), float(hi)) for lo, hi in ranges]
         if self.range_ is not None and (len(self.range_) != len(self.numeric_) or not all(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from probnn._validation import describe_values, name_data_rows
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
+from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _PERCENT, _THOUSANDS,
                                    FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
                                    _is_dates, _ItemLists, _none_hint, _numeric_values,
                                    _parse_text, _refuse_nested, _warn_identifier_dropped,
@@ -80,6 +80,7 @@ class _ColumnScan:
         self.textual = False  # a piece with values of a non-numeric dtype
         self.all_str = True  # ... every one of them a str, in an object / string column
         self.thousands, self.decimal, self.comma = True, True, False
+        self.percent = True  # every text value so far a percentage ("12.3%": _PERCENT)
         self.convention: str | None = "thousands"  # what its file's commas are (_convention)
         self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
         self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
@@ -126,6 +127,7 @@ class _ColumnScan:
             self.decimal = self.decimal and bool(np.all(values == np.round(values)))
             self.items.observe_numbers(values)
             self.dates = dict.fromkeys(self.dates, False)
+            self.percent = False
             self.parsed += n - missing
             return
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
@@ -149,6 +151,8 @@ class _ColumnScan:
             bad = text.str.contains(",", regex=False) & ~grouped
             if self.ungrouped is None and bad.any():
                 self.ungrouped = str(text[bad].iloc[0])
+            if self.percent:
+                self.percent = bool(text.str.fullmatch(_PERCENT).all())
             if self.decimal:
                 self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
                 self.items.observe(text)
@@ -231,6 +235,8 @@ class _ColumnScan:
                                self.ungrouped)
             if kind is not None:
                 return kind
+        if self.percent:
+            return "percent"
         return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
 
     def _item_lists(self) -> bool:

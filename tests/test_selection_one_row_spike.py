@@ -1,7 +1,7 @@
 """The one-standard-error rule where one held-out row's NLL dwarfs the others'.
 
 A target with a sentinel value (99999999 among values about 10) gave a Weibull GLM a fold
-NLL of 1e47 on that row; the paired differences ``d`` were then that one row's ``L`` and
+NLL of about 1e48 on that row; the paired differences ``d`` were then that one row's ``L`` and
 O(1) elsewhere, where ``mean(d)`` and ``std(d, ddof=1) / sqrt(n)`` are both ``L / n`` to
 float64's precision: whatever the other rows said, a candidate with one such row was never
 "clearly behind" and ``probnn fit`` chose it (held out 3.79 nats against the Student-t

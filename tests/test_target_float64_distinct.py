@@ -36,7 +36,8 @@ def test_the_oracle_rounds_these_values_together():
 @pytest.mark.parametrize("as_text", [False, True])
 def test_values_float64_merges_are_refused(as_text):
     values = _spread()
-    column = pd.Series([str(v) for v in values] if as_text else np.array(values, np.int64), name="y")
+    column = pd.Series([str(v) for v in values] if as_text else np.array(values, np.int64),
+                       name="y")
     with pytest.raises(DataError, match="float64 tells apart.*subtract an offset"):
         regression_target(column, "y", get_family("normal"))
 
@@ -55,7 +56,8 @@ def test_the_command_line_says_so_in_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(1)
     x = rng.normal(size=60)
-    pd.DataFrame({"x": x, "y": [str(BASE + int(500 + 100 * v)) for v in x]}).to_csv("t.csv", index=False)
+    written = [str(BASE + int(500 + 100 * v)) for v in x]
+    pd.DataFrame({"x": x, "y": written}).to_csv("t.csv", index=False)
     code, out, err = run(capsys, "fit", "t.csv", "--target", "y", "--family", "normal",
                          "--hidden", "none", "--quiet")  # fmt: skip
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -114,9 +114,10 @@ def check_distinct_in_float64(column, values: np.ndarray, target: str) -> None:
 
     A target written as whole numbers beyond ``2**53`` (int64 or text: ids, amounts in
     cents about 1e18) is read into float64, whose numbers there are whole but sparse:
-    ``2**62 + 422`` and ``2**62 + 351`` are both ``2**62 + 512``. A model of what remains
-    claims a precision the data do not have (intervals of width 0 that the written values
-    fall outside). Only the exact values can tell (a float column has lost them already).
+    ``2**62 + 422`` and ``2**62 + 351`` are both ``2**62`` (floats 1,024 apart there). A
+    model of what remains claims a precision the data do not have (intervals of width 0
+    that the written values fall outside). Only the exact values can tell (a float column
+    has lost them already).
 
     Parameters
     ----------

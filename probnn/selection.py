@@ -61,7 +61,7 @@ import pandas as pd
 
 from probnn import defaults
 from probnn._split import TEST_FRACTION, split_rows
-from probnn.compare import _target_frame, paired_difference, paired_standard_errors
+from probnn.compare import _target_frame, gap_exceeds_se, paired_difference, paired_standard_errors
 from probnn._selection_notes import (CAPACITY_WORDS, POINT_MASS_SHARE, _name,
                                      _unchecked_networks, heap_note, point_mass_note,
                                      selection_censoring, selection_line)  # fmt: skip
@@ -257,7 +257,7 @@ def _clearly_behind(rows: np.ndarray, other: np.ndarray) -> bool:
     (a NaN SE, one row, is noise)."""
     gap, se = paired_difference(rows, other)
     # (a gap below the fits' own tolerance is none: NB behind its zero-inflated form by 5e-5)
-    return bool(gap > se and gap > defaults.REGRESSOR["tol"])
+    return bool(gap > defaults.REGRESSOR["tol"] and gap_exceeds_se(rows, other))
 
 
 @dataclasses.dataclass

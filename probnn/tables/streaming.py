@@ -47,7 +47,8 @@ from probnn.tables.split import TEST, TRAIN, VALIDATION, check_parts, row_parts
 from probnn.tables.stream_chunks import (PREFETCH_BATCHES, ShuffleBuffer, _Rechunk, prefetch,
                                          with_pseudo_rows)  # fmt: skip
 from probnn.tables.stream_selection import SELECTION_ROWS
-from probnn.tables.targets import (TargetScan, _check_family_name, _labels_to_json,
+from probnn.tables.targets import (TargetScan, _check_family_name, _check_target_present,
+                                   _labels_to_json,
                                    check_levels, check_target_column,
                                    check_trainable_target, family_of_kind, is_classifier_family,
                                    order_classes, ordered_categories, regression_target,
@@ -135,6 +136,8 @@ def _first_pass(source: TableSource, columns: list[str], impute: bool, parts_of,
         for part in counts:
             counts[part] += int(np.sum(parts == part))
         fit_rows = batch.frame[parts != TEST]
+        # a batch's missing targets named at once, held-out rows' too (as in memory)
+        _located(batch, lambda: _check_target_present(batch.frame[target], target))
         _located(batch, lambda: (scan.observe(fit_rows), target_scan.observe(batch.frame[target])))
         if copies is not None:
             copies.add(batch.frame)

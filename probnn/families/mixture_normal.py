@@ -270,6 +270,11 @@ class MixtureNormalFamily(Family):
         grad[:, 2 * k :] = np.where(active, -rho * np.where(active, d_log_scale, 0) * dlog, 0)
         return loss, grad
 
+    @staticmethod
+    def _em(y, w, log_w, mu, sd, floor):
+        """constant_raw's start: EM for these components (a subclass's own, :func:`_em`)."""
+        return _em(y, w, log_w, mu, sd, floor)
+
     def _component_law(self):
         """The components' standard law, for the censored likelihood (a subclass's own)."""
         from probnn.families._censored import NORMAL_LAW
@@ -368,7 +373,7 @@ class MixtureNormalFamily(Family):
         if y.shape[0] > _MAX_ROWS:
             y_std, w = _group_means(y_std, w, _MAX_ROWS)
         start = (np.full(k, -math.log(k)), _weighted_quantiles(y_std, w, k), np.ones(k))
-        log_w, mu, sd = _em(y_std, w, *start, floor=max(floor, given))
+        log_w, mu, sd = self._em(y_std, w, *start, floor=max(floor, given))
         # (EM's scale at the family's own floor: softplus(s) just above 0, not -inf)
         excess = np.maximum(sd - given, np.finfo(np.float64).tiny) if given > 0 else sd
         theta = np.concatenate([log_w, mu, softplus_inverse(excess)])

@@ -45,7 +45,7 @@ from probnn._math import softplus, student_t_log_norm
 from probnn._validation import POSITIVE
 from probnn.families import register_family
 from probnn.families.base import Array, safe_divide, softplus_sigmoid
-from probnn.families.mixture_normal import (MixtureNormalFamily, _log_softmax_rows,
+from probnn.families.mixture_normal import (_EM_STEPS, MixtureNormalFamily, _log_softmax_rows,
                                             _row_argmax, _row_sum, _softmax_rows)
 from probnn.families.normal import check_real_target
 from probnn.families.studentt import _DF_MAX
@@ -222,12 +222,42 @@ class MixtureStudentTFamily(MixtureNormalFamily):
     def constant_raw(self, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Array:
         """Raw outputs of a constant K-component Student-t mixture fitted to ``y``, (3K,).
 
-        The mixture-normal's procedure with this family's likelihood: EM for Normals from
-        the weighted quantiles gives the start, and L-BFGS-B on this family's summed NLL
+        The mixture-normal's procedure with this family's likelihood: EM for Student-t
+        components (:meth:`_em`) from the weighted quantiles gives the start, and L-BFGS-B
+        on this family's summed NLL
         (on standardised ``y``, with the same scale floor on heaped targets) polishes it to
         a local minimum; components sorted by location, logits normalised.
         """
         return super().constant_raw(y, sample_weight)
+
+    def _em(self, y: np.ndarray, w: np.ndarray, log_w: np.ndarray, mu: np.ndarray,
+            sd: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """constant_raw's start: :data:`_EM_STEPS` steps of EM for a weighted Student-t mixture.
+
+        The EM of Peel and McLachlan (2000) with ``df`` fixed: each row's responsibility
+        ``gamma_ik`` and its weight ``u_ik = (nu + 1) / (nu + r_ik^2)`` (a far row counts
+        little); M-step weights ``sum_i w_i gamma_ik``, locations the ``w gamma u``-weighted
+        means, scales ``sqrt(sum_i w_i gamma_ik u_ik (y_i - mu_k)^2 / sum_i w_i gamma_ik)``,
+        each at least ``floor``. (The Normals' EM would let a broad component take the far
+        rows and a second one straddle two modes: a worse local optimum the polish cannot
+        leave.) Stops early, keeping the last good step, as the Normals' does.
+        """
+        nu = self.df
+        for _ in range(_EM_STEPS):
+            r2 = ((y[:, None] - mu) / sd) ** 2
+            log_terms = log_w - 0.5 * (nu + 1) * np.log1p(r2 / nu) - np.log(sd)
+            gamma = np.exp(_log_softmax_rows(log_terms)) * w[:, None]
+            mass = gamma.sum(axis=0)
+            if not (mass > 0).all():
+                break
+            weighted = gamma * ((nu + 1) / (nu + r2))
+            new_mu = (weighted.T @ y) / weighted.sum(axis=0)
+            new_var = np.einsum("ik,ik->k", weighted, (y[:, None] - new_mu) ** 2) / mass
+            new_var = np.maximum(new_var, floor**2)
+            if not (np.isfinite(new_var).all() and (new_var > 0).all()):
+                break
+            log_w, mu, sd = np.log(mass), new_mu, np.sqrt(new_var)
+        return log_w, mu, sd
 
     def derivation(self, latex: bool = False) -> str:
         """Likelihood -> log-likelihood -> loss -> gradient."""

@@ -137,3 +137,19 @@ def test_constant_fit_beats_the_mixture_normal_on_held_out_outliers():
         theta = family.constant_raw(train)
         scores[name] = family.nll(np.broadcast_to(theta, (len(test), 6)), test).mean()
     assert scores["mixture-studentt"] < scores["mixture-normal"] - 0.05, scores
+
+
+@pytest.mark.parametrize("cv, tried", [(3, True), (None, False)])
+def test_selection_tries_it_under_folds_and_not_on_one_split(cv, tried):
+    # declared by the family (tried_on_one_split): no compiled kernel, so not on the large
+    # tables' one split, where one network is fitted and the selection's time is capped
+    import pandas as pd
+
+    from probnn.selection import select_model
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=120)})
+    y = pd.Series(np.where(rng.random(120) < 0.5, -3.0, 3.0) + rng.normal(0, 0.5, 120))
+    sel = select_model(X, y, cv=cv, network_families=0, families=None)
+    assert ("mixture-studentt" in set(sel.table["family"])) is tried
+    assert "mixture-normal" in set(sel.table["family"])

@@ -38,8 +38,9 @@ def main(argv: list[str]) -> None:
         d = na - nb
         se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
         changes.append(d.mean())
-        picks = "; ".join(f"{s}: {seeds_b[s]['chosen']}" + (
-            "" if seeds_a[s]["chosen"] == seeds_b[s]["chosen"] else f" -> **{seeds_a[s]['chosen']}**")
+        picks = "; ".join(
+            f"{s}: {seeds_b[s]['chosen']}" + ("" if seeds_a[s]["chosen"] == seeds_b[s]["chosen"]
+                                             else f" -> **{seeds_a[s]['chosen']}**")
             for s in common)
         tb = np.mean([seeds_b[s]["auto_time"] for s in common])
         ta = np.mean([seeds_a[s]["auto_time"] for s in common])

@@ -464,6 +464,8 @@ def select_model(
     # (a count family is indifferent to the folds' make-up)
     labels = frame[target].to_numpy() if any(FAMILIES[f].is_classifier for f in names) else None
     folds = cv_splits(frame.shape[0], cv, seed, labels, groups)
+    if families is None and len(folds) == 1:  # a family may decline one split (its cost)
+        names = [f for f in names if FAMILIES[f].tried_on_one_split]
     # the count families beside class families (a few counts): their support holds every count
     covering = [f for f in names if not FAMILIES[f].is_classifier] if labels is not None \
         and "count" in kinds else []  # fmt: skip

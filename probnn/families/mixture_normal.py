@@ -244,14 +244,14 @@ class MixtureNormalFamily(Family):
         ``dL/dm_k = -rho_k d log P_k / d m_k``,
         ``dL/ds_k = -rho_k d log P_k / d log sigma_k * d log sigma_k / ds_k``.
         """
-        from probnn.families._censored import NORMAL_LAW, location_scale_log_prob
+        from probnn.families._censored import location_scale_log_prob
 
         k = self.n_components
         raw64 = raw.astype(np.float64, copy=False)
         logits, loc, s = raw64[:, :k], raw64[:, k : 2 * k], raw64[:, 2 * k :]
         scale, _, dlog = self._scales(s, need_gradient)
         log_pk, d_loc, d_log_scale = location_scale_log_prob(
-            NORMAL_LAW, loc, scale, lower[:, None], upper[:, None], need_gradient)
+            self._component_law(), loc, scale, lower[:, None], upper[:, None], need_gradient)
         terms = log_softmax(logits, axis=1) + log_pk
         top = terms.max(axis=1, keepdims=True)
         possible = top[:, 0] > -np.inf
@@ -269,6 +269,17 @@ class MixtureNormalFamily(Family):
         grad[:, k : 2 * k] = np.where(active, -rho * np.where(active, d_loc, 0), 0)
         grad[:, 2 * k :] = np.where(active, -rho * np.where(active, d_log_scale, 0) * dlog, 0)
         return loss, grad
+
+    @staticmethod
+    def _em(y, w, log_w, mu, sd, floor):
+        """constant_raw's start: EM for these components (a subclass's own, :func:`_em`)."""
+        return _em(y, w, log_w, mu, sd, floor)
+
+    def _component_law(self):
+        """The components' standard law, for the censored likelihood (a subclass's own)."""
+        from probnn.families._censored import NORMAL_LAW
+
+        return NORMAL_LAW
 
     # ------------------------------------------------------------ predictions
     def _columns(self, raw: ArrayLike) -> Array:
@@ -362,7 +373,7 @@ class MixtureNormalFamily(Family):
         if y.shape[0] > _MAX_ROWS:
             y_std, w = _group_means(y_std, w, _MAX_ROWS)
         start = (np.full(k, -math.log(k)), _weighted_quantiles(y_std, w, k), np.ones(k))
-        log_w, mu, sd = _em(y_std, w, *start, floor=max(floor, given))
+        log_w, mu, sd = self._em(y_std, w, *start, floor=max(floor, given))
         # (EM's scale at the family's own floor: softplus(s) just above 0, not -inf)
         excess = np.maximum(sd - given, np.finfo(np.float64).tiny) if given > 0 else sd
         theta = np.concatenate([log_w, mu, softplus_inverse(excess)])

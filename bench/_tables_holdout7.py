@@ -97,7 +97,7 @@ def holdout7_tables() -> list[Table]:
         t("h7-fringe-peratio", "censored-at-0 share, 28% at 0", "normal", "peratio",
           "wooldridge", "fringe", _fringe_pension_share),
         # multimodal: students' heights in inches (1,320 rows with a height; 0.5-inch
-        # values; two modes, by sex) from speed and gender (both missing on a few rows);
+        # values; two modes, by sex) from speed (missing on a few rows) and gender;
         # eicosenoic acid in olive oils (572 oils; 249 at 0.01-0.03, the rest 0.06-0.58: two
         # modes) by region, area and the seven other fatty acids
         t("h7-speedgenderheight-height", "multimodal", "mixture-normal", "height",

@@ -661,5 +661,6 @@ def _pooled(draws: list):
         return Mixture(draws)
     leaves = [c for d in draws for c in d.components]
     # (normalised log weights of each draw's components, (K,) + batch, less log S)
-    log_w = np.concatenate([d._w_for(len(d.batch_shape)) for d in draws]) - math.log(len(draws))
+    log_w = np.concatenate([np.asarray(d.logits, dtype=np.float64) for d in draws])
+    log_w -= math.log(len(draws))
     return Mixture(leaves, logits=log_w)

@@ -58,7 +58,8 @@ def model():
     return fitted
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(2, 12), seed=st.integers(0, 2**32 - 1), data=st.data())
 def test_encoded_shuffles_equal_raw_shuffles(model, n, seed, data):
     rows = _table(np.random.default_rng(seed), n)

@@ -54,10 +54,10 @@ def importance_table(model, held_out, *, seed: int = 0) -> Table | None:
     exact_work = rows.shape[0] * len(features) * (1 + N_REPEATS * len(features))
     wide = (_wide_importance(model, rows, features, seed, exact_work)
             if exact_work > WORK_BUDGET else None)  # fmt: skip
-    exact = None if wide is not None else _encoded_importance(model, rows, features, seed)
     if wide is not None:
         imp, parameters, baseline_values, how = wide
     else:
+        exact = _encoded_importance(model, rows, features, seed)
         if exact is None:  # an encoded layout not the preprocessor's known one: the raw table
             result = parameter_importance(model, rows, model.encode_target(rows),
                                           n_repeats=N_REPEATS, random_state=seed,

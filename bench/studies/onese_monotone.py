@@ -31,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+# where each table-seed's folds' rows are pickled (None: not kept); ONESE_ROWS overrides
+ROWS_DIR = Path(__import__("os").environ.get("ONESE_ROWS", "/tmp/onese/rows"))
+
 
 def near_old(nll_rows, mean):
     """main's near set: not clearly behind the best, nor any candidate of lower mean."""
@@ -48,6 +51,23 @@ def near_new(nll_rows, mean):
     kept = near_old(nll_rows, mean)
     cut = min((mean[c] for c in nll_rows if c not in kept), default=math.inf)
     return [c for c in kept if mean[c] < cut]
+
+
+def near_dominated(nll_rows, mean, outputs, covering):
+    """The alternative: main's near set less each candidate dominated by one left out (a
+    lower mean and at least as simple by the rule's own order: covering, capacity, outputs).
+    Walked in the order of the mean, so a candidate left out for being dominated dominates
+    in turn."""
+    from probnn.selection import CAPACITIES
+
+    kept = set(near_old(nll_rows, mean))
+    simple = {c: (c[0] not in covering, CAPACITIES.index(c[1]), outputs.get(c, 0))
+              for c in nll_rows}
+    out = []
+    for c in sorted(nll_rows, key=mean.get):
+        if c not in kept or any(mean[d] < mean[c] and simple[d] <= simple[c] for d in out):
+            out.append(c)
+    return [c for c in nll_rows if c not in out]
 
 
 def choose(nll_rows, outputs, covering, near):
@@ -92,8 +112,10 @@ def run_one(table, frame, seed: int) -> dict:
     original = S.one_standard_error_choice
 
     def recording(nll_rows, outputs=None, covering=()):
+        # main's choice whatever this checkout's rule is (the refit and held-out model)
         seen.update(rows=dict(nll_rows), outputs=dict(outputs or {}), covering=list(covering))
-        return original(nll_rows, outputs, covering)
+        _, best, se = original(nll_rows, outputs, covering)
+        return choose(nll_rows, outputs, covering, near_old), best, se
 
     S.one_standard_error_choice = recording
     t0 = time.perf_counter()
@@ -115,6 +137,20 @@ def run_one(table, frame, seed: int) -> dict:
     new = choose(rows, outputs, covering, near_new)
     assert old == (sel.family, sel.capacity), (old, sel.family, sel.capacity)
     mean = {c: float(np.mean(r)) for c, r in rows.items()}
+    if ROWS_DIR is not None:  # the folds' rows, to weigh other rules offline
+        import pickle
+
+        ROWS_DIR.mkdir(parents=True, exist_ok=True)
+        with open(ROWS_DIR / f"{table.name}_s{seed}.pkl", "wb") as f:
+            pickle.dump({"rows": rows, "outputs": outputs, "covering": covering}, f)
+    kept = near_old(rows, mean)
+    out = [c for c in rows if c not in kept]
+    if out:  # the candidate of lowest mean left out: where the new rule cuts
+        from probnn.compare import paired_difference, paired_standard_errors
+
+        cut = min(out, key=mean.get)
+        gap, se = paired_difference(rows[cut], rows[paired_standard_errors(rows)[0]])
+        rec["cut"] = {"candidate": " ".join(cut), "gap": gap, "se": se}
     rec.update(candidates=len(rows), old=" ".join(old), new=" ".join(new),
                near_old=[" ".join(c) for c in near_old(rows, mean)],
                near_new=[" ".join(c) for c in near_new(rows, mean)],
@@ -155,10 +191,18 @@ def main(argv):
 
 
 def summary(paths):
-    recs = [json.loads(line) for p in paths for line in open(p) if line.strip()]
+    recs = {}
+    for r in (json.loads(line) for p in paths for line in open(p) if line.strip()):
+        if "old" in r or (r["table"], r["seed"]) not in recs:  # a scored record wins
+            recs[(r["table"], r["seed"])] = r
+    recs = list(recs.values())
     done = [r for r in recs if "old" in r]
     changed = [r for r in done if r["changed"]]
-    print(f"{len(recs)} table-seeds run, {len(done)} scored, {len(changed)} changed")
+    smaller = [r for r in done if set(r["near_new"]) != set(r["near_old"])]
+    print(f"{len(recs)} table-seeds run, {len(done)} scored, {len(changed)} choices changed; "
+          f"near set smaller on {len(smaller)}: "
+          + "; ".join(f"{r['table']} s{r['seed']} drops {sorted(set(r['near_old']) - set(r['near_new']))}"
+                      for r in smaller))
     for r in changed:
         print(f"{r['table']} s{r['seed']}: {r['old']} -> {r['new']}: held out "
               f"{r.get('diff', math.nan):+.4f} +- {r.get('diff_se') or math.nan:.4f} (n {r.get('n_test')})")

@@ -135,6 +135,8 @@ def run_one(table, frame, seed: int) -> dict:
     rows, outputs, covering = seen["rows"], seen["outputs"], seen["covering"]
     old = choose(rows, outputs, covering, near_old)
     new = choose(rows, outputs, covering, near_new)
+    dom = choose(rows, outputs, covering,
+                 lambda r, m: near_dominated(r, m, outputs, covering))  # fmt: skip
     assert old == (sel.family, sel.capacity), (old, sel.family, sel.capacity)
     mean = {c: float(np.mean(r)) for c, r in rows.items()}
     if ROWS_DIR is not None:  # the folds' rows, to weigh other rules offline
@@ -154,7 +156,9 @@ def run_one(table, frame, seed: int) -> dict:
     rec.update(candidates=len(rows), old=" ".join(old), new=" ".join(new),
                near_old=[" ".join(c) for c in near_old(rows, mean)],
                near_new=[" ".join(c) for c in near_new(rows, mean)],
-               cv_old=mean[old], cv_new=mean[new], changed=old != new)
+               cv_old=mean[old], cv_new=mean[new], changed=old != new, dominated=" ".join(dom))
+    if dom not in (old, new):  # (not seen: the alternative differs only where the prefix does)
+        rec["note"] = "the dominance rule's choice differs from both: not scored"
     if old != new:
         kind = kinds[0]
         model_new = refit(train, table.target, new, seed, defaults, sel.censoring)

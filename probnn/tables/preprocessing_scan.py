@@ -20,6 +20,7 @@ from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _T
                                    _is_dates, _ItemLists, _none_hint, _numeric_values,
                                    _parse_text, _refuse_nested, _warn_identifier_dropped,
                                    _warn_item_lists, _warn_spelling_variants)  # fmt: skip
+from probnn.tables.log_scale import MAX_COLUMNS, LogScan, warn_logged
 from probnn.tables.sources import SEPARATOR_ATTR, UNNAMED_ATTR, _located_rows, _rows
 
 if TYPE_CHECKING:  # (the preprocessor imports this module: its type only, for the hints)
@@ -267,7 +268,8 @@ class _ColumnScan:
         else:
             self.counts = {}
 
-    def add(self, column: pd.Series, capped: bool) -> None:
+    def add(self, column: pd.Series, capped: bool) -> np.ndarray | None:
+        """The next rows; a numeric column's values, shape (n_rows,) (else None)."""
         if self.numeric:
             values = numeric_column(column, self.name, self.parser)
             self.moments.update(values)
@@ -279,7 +281,7 @@ class _ColumnScan:
                 self.median.append(values[~np.isnan(values)])
             elif self.median is not None:
                 self.median.update(values)
-            return
+            return values
         for text, n in column.dropna().astype(str).value_counts(sort=False).items():
             self.counts[text] = self.counts.get(text, 0) + int(n)
         if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
@@ -313,6 +315,7 @@ class PreprocessorScan:
         self.exact_median = exact_median
         self._scans = {name: _ColumnScan(name) for name in columns}
         self._active = list(columns)  # the features, less row labels and empty columns
+        self._logs: LogScan | None = None  # the numeric columns' log rule (after end_kinds)
 
     def observe(self, frame: pd.DataFrame) -> None:
         """Kind pass: the next rows (every feature column)."""
@@ -333,11 +336,18 @@ class PreprocessorScan:
         self.preprocessor._check_missing_counts(missing, rows, fitting=True)
         for name in self._active:
             self._scans[name].start_values(self.preprocessor.impute, self.exact_median)
+        numeric = [name for name in self._active if self._scans[name].numeric]
+        self._logs = LogScan(numeric) if numeric and len(numeric) <= MAX_COLUMNS else None
 
     def add(self, frame: pd.DataFrame) -> None:
         """Value pass: the next rows."""
+        numbers = []
         for name in self._active:
-            self._scans[name].add(frame[name], capped=self.exact_median)
+            values = self._scans[name].add(frame[name], capped=self.exact_median)
+            if values is not None:
+                numbers.append(values)
+        if self._logs is not None:
+            self._logs.update(np.column_stack(numbers))
 
     def check_held_out(self, frame: pd.DataFrame) -> None:
         """During the value pass: rows held out of the fit, checked as :meth:`add` checks the
@@ -401,6 +411,9 @@ class PreprocessorScan:
         pre.columns_ = [name for name in self._active if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
+        # numeric columns read as log x (probnn.tables.log_scale), in column order
+        logs = self._logs.finish() if self._logs is not None else None
+        pre.logged_ = [name for name in logs.chosen() if name in pre.columns_] if logs else []
         pre.indicators_ = [name for name, scan in self._scans.items()
                            if pre.impute and scan.missing and name in pre.columns_]
         for name, scan in self._scans.items():
@@ -413,11 +426,15 @@ class PreprocessorScan:
                     pre.fill_[name] = float(np.median(np.concatenate(scan.median)))
                 elif scan.median is not None:
                     pre.fill_[name] = scan.median.value
-                std = scan.moments.std
+                moments, low, high = scan.moments, scan.low, scan.high
+                if name in pre.logged_:  # standardised, and its range kept, as log x
+                    moments = logs.log_moments[logs.names.index(name)]
+                    low, high = math.log(low), math.log(high)
+                std = moments.std
                 pre.numeric_.append(name)
-                pre.center_.append(float(scan.moments.mean))
+                pre.center_.append(float(moments.mean))
                 pre.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
-                pre.range_.append((scan.low, scan.high))
+                pre.range_.append((low, high))
                 continue
             counts = scan.counts
             if pre.impute and scan.missing:
@@ -433,3 +450,4 @@ class PreprocessorScan:
                     f"nothing about new rows; drop it (--drop {name}) unless it means something",
                     DataWarning, stacklevel=4,
                 )  # fmt: skip
+        warn_logged(pre.logged_)

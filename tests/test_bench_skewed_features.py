@@ -50,7 +50,7 @@ def test_glm_with_the_log_column_recovers_the_power_law(monkeypatch):
     from probnn.tables import log_scale
     from probnn.tables.model import TabularModel
 
-    monkeypatch.setattr(log_scale, "RESID_SD_MIN", np.inf)  # raw: x as main read it (no log)
+    monkeypatch.setattr(log_scale, "SPAN_MIN", np.inf)  # raw: x as main read it (no log)
 
     rng = np.random.default_rng(0)
     x = 10.0 ** rng.uniform(-2.0, 4.0, 400)  # six orders of magnitude, as body weights

@@ -144,6 +144,10 @@ class Preprocessor:
         scan.end_kinds()
         scan.add(frame)
         scan.end_values()
+        while scan.median_columns:  # the log rule's order statistics (one pass, usually)
+            scan.begin_median_pass()
+            scan.add_median(frame)
+            scan.end_median_pass()
         return self
 
     def scan(self, columns: Sequence[str], *, exact_median: bool = False) -> "PreprocessorScan":

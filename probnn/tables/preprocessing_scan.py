@@ -301,7 +301,8 @@ class PreprocessorScan:
 
     The same pieces, in the same order, go through two passes: ``observe`` each,
     ``end_kinds()``, then ``add`` each and ``end_values(...)``. Imputation medians found
-    exactly in bounded memory (``exact_median``) may need further passes over the numeric
+    exactly in bounded memory (``exact_median``), and the log rule's order statistics (in
+    memory too: :mod:`probnn.tables.log_scale`), may need further passes over the numeric
     columns: while ``median_columns`` is not empty, ``begin_median_pass()``, ``add_median``
     each piece, ``end_median_pass()``. A table in memory is the one-piece case
     (:meth:`Preprocessor.fit`), so a streamed table gives bit-identical statistics: means
@@ -372,27 +373,44 @@ class PreprocessorScan:
                 if scan.median is not None and not isinstance(scan.median, list):
                     scan.median.set_count(scan.moments.count)
                     scan.median.end_pass()
+        if self._logs is not None:
+            self._logs.finish()  # (its order statistics may need passes: median_columns)
         if not self.median_columns:
             self._finish()
 
-    @property
-    def median_columns(self) -> list[str]:
-        """Numeric columns whose exact median needs another pass."""
+    def _medians_left(self) -> list[str]:
         return [n for n, s in self._scans.items()
                 if s.median is not None and not isinstance(s.median, list) and not s.median.done]  # fmt: skip
 
+    @property
+    def median_columns(self) -> list[str]:
+        """Numeric columns that need another pass: an exact median, or the log rule's order
+        statistics (:class:`~probnn.tables.log_scale.LogScan`, in memory too)."""
+        logs = self._logs.pending if self._logs is not None else []
+        medians = self._medians_left()
+        return medians + [name for name in logs if name not in medians]
+
     def begin_median_pass(self) -> None:
-        for name in self.median_columns:
+        for name in self._medians_left():
             self._scans[name].median.begin_pass()
+        if self._logs is not None:
+            self._logs.begin_pass()
 
     def add_median(self, frame: pd.DataFrame) -> None:
+        medians = self._medians_left()
         for name in self.median_columns:
             scan = self._scans[name]
-            scan.median.update(numeric_column(frame[name], name, scan.parser))
+            values = numeric_column(frame[name], name, scan.parser)
+            if name in medians:
+                scan.median.update(values)
+            if self._logs is not None and name in self._logs.pending:
+                self._logs.update_pass(name, values)
 
     def end_median_pass(self) -> None:
-        for name in self.median_columns:
+        for name in self._medians_left():
             self._scans[name].median.end_pass()
+        if self._logs is not None:
+            self._logs.end_pass()
         if not self.median_columns:
             self._finish()
 
@@ -412,7 +430,7 @@ class PreprocessorScan:
         pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
         # numeric columns read as log x (probnn.tables.log_scale), in column order
-        logs = self._logs.finish() if self._logs is not None else None
+        logs = self._logs
         pre.logged_ = [name for name in logs.chosen() if name in pre.columns_] if logs else []
         pre.indicators_ = [name for name, scan in self._scans.items()
                            if pre.impute and scan.missing and name in pre.columns_]

@@ -107,6 +107,16 @@ def powers_of_others(frame: pd.DataFrame, target: str, names: list[str]) -> dict
     return out
 
 
+def span_rule(frame: pd.DataFrame, target: str) -> list[str]:
+    """The columns probnn's own rule (:mod:`probnn.tables.log_scale`, stop 40: q95 / q05 >= 100
+    at confidence bounds, with the power guard) reads as log x on ``frame``'s features."""
+    from probnn.tables.preprocessing import Preprocessor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(Preprocessor(impute=True).fit(frame.drop(columns=[target])).logged_)
+
+
 def with_logs(frame: pd.DataFrame, names: list[str], variant: str) -> pd.DataFrame:
     if variant == "raw":
         return frame
@@ -130,16 +140,22 @@ def list_triggers() -> list[dict]:
             continue
         found = triggered(frame, table.target)
         guarded = powers_of_others(frame, table.target, list(found))
+        try:
+            span = span_rule(frame, table.target)
+        except Exception as exc:  # (a table the preprocessor refuses: said, not fatal)
+            span = [f"error: {exc}"]
         rows.append({"table": table.name, "rows": int(frame.shape[0]), "features": found,
-                     "guarded": guarded})
-        print(table.name, frame.shape[0], {k: {m: round(x, 3) for m, x in v.items()}
-                                          for k, v in found.items()} or "-",
-              f"guard: {guarded}" if guarded else "", flush=True)
+                     "guarded": guarded, "span_rule": span})
+        if found or span:
+            print(table.name, frame.shape[0], {k: {m: round(x, 3) for m, x in v.items()}
+                                              for k, v in found.items()} or "-",
+                  f"guard: {guarded}" if guarded else "", f"| span rule: {span}", flush=True)
     return rows
 
 
 def measure(names: list[str], variants: list[str], seeds: int, out: Path,
-            max_rows_all_seeds: int = 10**9, seed_list: list[int] | None = None) -> dict:
+            max_rows_all_seeds: int = 10**9, seed_list: list[int] | None = None,
+            rule: str = "resid_sd") -> dict:
     from bench._tables import all_tables, write_csv
     from bench.selection import _cli_defaults, _fit, _row_nll, _select, _split_rows
     from probnn.tables.sources import read_table
@@ -152,7 +168,7 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             warnings.simplefilter("ignore")
             with tempfile.TemporaryDirectory() as tmp:
                 frame = read_table(write_csv(table.make(), Path(tmp), table.name))
-        logs = list(triggered(frame, table.target))
+        logs = span_rule(frame, table.target) if rule == "span" else list(triggered(frame, table.target))
         kinds, why = target_kinds(frame[table.target])
         defaults = _cli_defaults(table.impute)
         entry: dict = {"table": table.name, "rows": int(frame.shape[0]), "logs": logs, "seeds": []}
@@ -236,6 +252,9 @@ def main(argv=None) -> None:
     ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,
                     help="tables with more rows run seed 0 only (as bench.selection's option)")
     ap.add_argument("--seed-list", default="", help="comma-separated seeds (instead of 0..seeds-1)")
+    ap.add_argument("--rule", default="resid_sd", choices=["resid_sd", "span"],
+                    help="which columns to log: stop 38-39's resid_sd >= 0.5 (no guard), or "
+                         "probnn.tables.log_scale's rule (stop 40: q95/q05 >= 100, guarded)")
     ap.add_argument("--report", default="", help="comma-separated JSON files: markdown rows")
     a = ap.parse_args(argv)
     if a.report:
@@ -245,7 +264,7 @@ def main(argv=None) -> None:
         list_triggers()
         return
     measure(a.tables.split(","), a.variants.split(","), a.seeds, Path(a.out), a.max_rows_all_seeds,
-            [int(s) for s in a.seed_list.split(",")] if a.seed_list else None)
+            [int(s) for s in a.seed_list.split(",")] if a.seed_list else None, a.rule)
 
 
 if __name__ == "__main__":

@@ -161,6 +161,9 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
     from probnn.tables.sources import read_table
     from probnn.tables.targets import target_kinds
 
+    from probnn.tables import log_scale
+
+    span_min = log_scale.SPAN_MIN
     res: dict = {"seeds": seeds, "variants": variants, "tables": []}
     by_name = {t.name: t for t in all_tables()}
     for table in [by_name[name] for name in names]:  # in the order asked
@@ -168,7 +171,9 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             warnings.simplefilter("ignore")
             with tempfile.TemporaryDirectory() as tmp:
                 frame = read_table(write_csv(table.make(), Path(tmp), table.name))
-        logs = span_rule(frame, table.target) if rule == "span" else list(triggered(frame, table.target))
+        log_scale.SPAN_MIN = span_min  # (the variants below set it per fit)
+        logs = (span_rule(frame, table.target) if rule == "span"
+                else list(triggered(frame, table.target)))  # fmt: skip
         kinds, why = target_kinds(frame[table.target])
         defaults = _cli_defaults(table.impute)
         entry: dict = {"table": table.name, "rows": int(frame.shape[0]), "logs": logs, "seeds": []}
@@ -177,7 +182,10 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             train_idx, test_idx = _split_rows(frame.shape[0], seed)
             rec: dict = {"seed": seed, "n_test": int(test_idx.size)}
             for variant in ["raw", *variants]:
-                f = with_logs(frame, logs, variant)
+                # "rule": the table as is, read by probnn's own rule (each fit decides on its
+                # training rows); every other variant with that rule off (main's reading)
+                log_scale.SPAN_MIN = span_min if variant == "rule" else math.inf
+                f = with_logs(frame, logs, "raw" if variant == "rule" else variant)
                 train, held = f.iloc[train_idx], f.iloc[test_idx]
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
@@ -195,6 +203,7 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             entry["seeds"].append(rec)
             out.write_text(json.dumps(res | {"tables": res["tables"] + [entry]}))
         res["tables"].append(entry)
+    log_scale.SPAN_MIN = span_min
     out.write_text(json.dumps(res))
     return res
 
@@ -246,7 +255,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--triggers", action="store_true")
     ap.add_argument("--tables", default="")
-    ap.add_argument("--variants", default="beside")
+    ap.add_argument("--variants", default="beside",
+                    help="beside, instead (the study's column edit) and rule (probnn's own)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--out", default="skewed_features.json")
     ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,

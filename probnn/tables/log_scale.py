@@ -22,8 +22,8 @@ confidence bounds, ``q05`` from above and ``q95`` from below, each at ``1 - ALPH
 (:func:`tail_rank`: the 0-based ranks ``k`` and ``n - 1 - k``, ``k`` the binomial
 ``(n, 0.05)`` quantile at ``1 - ALPHA``), so a column whose true central 90% spans less than
 100 fires with probability below ``2 ALPHA`` whatever ``n`` (a uniform one from zero: below
-1e-7 at every ``n``), moving the trigger takes more than 5% of the rows, and a column of
-fewer than 8 values never fires.
+2e-6 at every ``n``, 1e-11 from ``n = 100``), moving the trigger takes more than 5% of the
+rows, and a column of fewer than 8 values never fires.
 
 The guard. A column that is an exact power ``x = c z**p`` (p != 1) of another positive feature
 ``z`` (``expersq = exper**2``) was built for the shape of ``z``'s effect; its log would be

@@ -25,7 +25,9 @@ Findings (``skewed_features.md``): *instead* helps where a power law holds (h5-m
 -1.26 nats per row); *beside* is fragile (a fold's held-out extreme of the raw column, exp'd
 by a log-link GLM). Stop 39, all 20 triggering tables: mean -0.13 nats for auto, but
 h2-crime-rate worse by 2.3 SE, and a uniform column from zero sits on the threshold
-(resid_sd -> 1/2), so the rule fires on it by chance: the default is unchanged.
+(resid_sd -> 1/2), so the rule fires on it by chance: the default is unchanged. Stop 40:
+probnn's own rule (``probnn.tables.log_scale``: q95/q05 >= 100 at confidence bounds, guarded;
+``--rule span --variants rule``) on the 6 tables it fires on: adopted (mean auto -0.21).
 
 Run: ``OMP_NUM_THREADS=1 python -m bench.studies.skewed_features --triggers`` (cheap) and
 ``... --tables T1,T2 --variants beside,instead --seeds 3 --out FILE.json``.

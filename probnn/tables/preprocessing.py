@@ -127,6 +127,13 @@ class Preprocessor:
     parsers_ : dict of str -> str
         Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"percent"``, ``"datetime"``,
         ``"timedelta"`` (days) or ``"date:<strptime format>"``.
+    logged_ : list of str
+        Numeric columns read as ``log x`` (every training value > 0, spanning orders of
+        magnitude: :mod:`probnn.tables.log_scale`), with a
+        :class:`~probnn.exceptions.DataWarning`; their ``center_``, ``scale_`` and ``range_``
+        are of ``log x``. A value <= 0 met later is read as the training minimum, with a
+        :class:`~probnn.exceptions.DataWarning` naming its rows. Empty in a model file
+        written before the rule (read as before).
     """
 
     def __init__(self, impute: bool = False):
@@ -140,6 +147,10 @@ class Preprocessor:
         scan.end_kinds()
         scan.add(frame)
         scan.end_values()
+        while scan.median_columns:  # the log rule's order statistics (one pass, usually)
+            scan.begin_median_pass()
+            scan.add_median(frame)
+            scan.end_median_pass()
         return self
 
     def scan(self, columns: Sequence[str], *, exact_median: bool = False) -> "PreprocessorScan":
@@ -308,9 +319,11 @@ class Preprocessor:
         column and rows of any problem. Both give the same numbers.
         """
         parsers = getattr(self, "parsers_", {})
+        logged = set(getattr(self, "logged_", ()))  # absent: a preprocessor of an older probnn
         todo = list(range(len(self.numeric_)))
         dtypes = dict(zip(frame.columns, frame.dtypes))  # not one frame[name] a column
         plain = [i for i in todo if self.numeric_[i] not in parsers
+                 and self.numeric_[i] not in logged  # (log x: column by column, below)
                  and (pd.api.types.is_numeric_dtype(dtypes[self.numeric_[i]])
                       or pd.api.types.is_bool_dtype(dtypes[self.numeric_[i]]))]  # fmt: skip
         if plain and frame.shape[0]:
@@ -336,6 +349,8 @@ class Preprocessor:
             values = self._numeric(frame[name], name, parsers.get(name))
             if self.impute:
                 values = np.where(np.isnan(values), self.fill_.get(name, center), values)
+            if name in logged:
+                values = self._log_values(name, values, frame, i)
             z = (values - center) / scale
             huge = np.abs(z) > FLOAT32_MAX
             if huge.any():
@@ -346,6 +361,20 @@ class Preprocessor:
                     f"{describe_values(values[huge])} at {_rows(huge, frame)}"
                 )
             out[i] = z
+
+    def _log_values(self, name: str, values: np.ndarray, frame: pd.DataFrame,
+                    i: int) -> np.ndarray:  # fmt: skip
+        """``log`` of a logged column's values, shape (n_rows,); a value <= 0 (never met in
+        training) is read as the training minimum, with a warning naming its rows."""
+        low = math.exp(self.range_[i][0])
+        bad = values <= 0  # (NaN compares False)
+        if bad.any():
+            self._warn_once(
+                f"column {name!r}, read as log(x) (every training value > 0), holds "
+                f"{describe_values(values[bad])} at {_rows(bad, frame)}: read as the training "
+                f"minimum {low:.6g}")  # fmt: skip
+            values = np.where(bad, low, values)
+        return np.log(values)
 
     def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
         unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
@@ -393,6 +422,9 @@ class Preprocessor:
         dropped = getattr(self, "dropped_", [])
         if dropped:  # written only when there are some: other models' files are unchanged
             meta["dropped"] = [str(c) for c in dropped]
+        logged = [str(c) for c in getattr(self, "logged_", [])]
+        if logged:  # absent (none) otherwise: a table the log rule leaves writes as before
+            meta["log"] = logged  # numeric columns read as log x (center, scale, range of log x)
         indicators = [str(c) for c in getattr(self, "indicators_", [])]
         if indicators:  # absent (none) otherwise: a table without missing values writes as before
             meta["indicators"] = indicators  # columns with a missing-value indicator output
@@ -435,8 +467,15 @@ class Preprocessor:
                 raise DataError(f"expected a column parser 'thousands', 'decimal', 'percent', "
                                 f"'datetime', 'timedelta' or 'date:<format>' for column {name!r} "
                                 f"in the model file; found {kind!r}")  # fmt: skip
+        self.logged_ = [str(c) for c in meta.get("log", [])]  # absent: none (older files too)
+        if set(self.logged_) - set(self.numeric_) or len(set(self.logged_)) != len(self.logged_):
+            raise DataError("expected the columns read as log(x) in the model file to be "
+                            "distinct numeric columns")  # fmt: skip
         ranges = meta.get("range")  # absent from files written before it was recorded
         self.range_ = None if ranges is None else [(float(lo), float(hi)) for lo, hi in ranges]
+        if self.logged_ and self.range_ is None:  # (a value <= 0 is read as the range's low)
+            raise DataError("expected the training range of the columns read as log(x) in the "
+                            "model file")  # fmt: skip
         if self.range_ is not None and (len(self.range_) != len(self.numeric_) or not all(
                 math.isfinite(lo) and math.isfinite(hi) and lo <= hi for lo, hi in self.range_)):  # fmt: skip
             raise DataError("expected one finite training range (low <= high) per numeric "

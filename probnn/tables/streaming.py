@@ -276,7 +276,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
             info.unseen_labels = unseen_labels_warning(unseen, rows, target)
     moments.finish()
     floored = None if heaps is None else with_resolution_floor(
-        lambda: heaps.heap(target_scan.kinds()[0]), family, training.get("family_params"))
+        lambda: heaps.resolution(target_scan.kinds()[0]), family, training.get("family_params"))
     return preprocessor, family, classes, moments, floored, untrained
 
 

@@ -2,7 +2,7 @@
 on n rows a model with n - 1 features passes through every row and its predicted scale
 collapses to 0 (before: the default network on 3 training rows, held-out NLL 8e64, exit 0).
 The Python API and the command line, in memory and streamed, refuse alike in one line; a
-constant model needs 2 rows. Oracle: the rows counted by hand (the row hash's split, named by
+constant model needs 2 rows (so ``--family auto`` on 3 training rows still chooses a constant). Oracle: the rows counted by hand (the row hash's split, named by
 ``probnn.cli.split_rows``) and a line through two points worked by hand."""
 
 from __future__ import annotations
@@ -61,3 +61,6 @@ def test_the_command_line_refuses_three_training_rows_in_memory_and_streamed(tmp
         lines = [line for line in err.splitlines() if line.startswith("probnn: error")]
         assert len(lines) == 1 and lines[0].endswith("found 3"), (stream, err)
         assert "Traceback" not in err and not (tmp_path / "m.safetensors").exists()
+    # the selection still fits a constant model there (its 2-row folds score the constants)
+    code, printed, err = run(capsys, "fit", data, "--target", "y", "--out", tmp_path / "a.safetensors")
+    assert code == 0 and "constant model" in printed, (printed, err)

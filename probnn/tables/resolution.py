@@ -12,7 +12,7 @@ it puts out exceeds ``1 / h``: what a value recorded to a resolution ``h`` can h
 An integer target (counts, integers) is scored by a continuous family as
 ``P(y - 1/2 < Y <= y + 1/2)`` (:func:`probnn.compare._scores_integers`), and trained on its
 density: there a component can shrink onto any one row's value, heap or not (R's cars: the
-mixture-normal constant's scale 0 on 2 of 5 folds of 31 rows), so such a family is floored
+mixture-normal constant's scale 0 on 3 of 15 folds of 40 rows), so such a family is floored
 at the integers' unit, ``h = 1``, on every integer target. Class labels are probabilities
 already: nothing applies.
 """

@@ -113,7 +113,8 @@ class MixtureNormalFamily(Family):
         a rounded or coded value) has a density without bound; with targets recorded to
         a resolution ``h``, ``min_scale = h / sqrt(2 pi)`` keeps every component's peak
         density at most ``w_k / h``, what its whole weight on one recorded value of width
-        ``h`` gives. Every tabular fit sets it so on a target with a heap
+        ``h`` gives. Every tabular fit sets it so on a target with a heap,
+        and at ``h = 1`` on an integer target
         (:func:`probnn.tables.resolution.with_resolution_floor`, through the family's
         ``resolution_param``); 0 leaves the scales free.
     """

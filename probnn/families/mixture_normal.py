@@ -156,6 +156,27 @@ class MixtureNormalFamily(Family):
             return self
         return type(self)(self.n_components, self.min_scale / scale)
 
+    def movable_start(self, constant: np.ndarray) -> np.ndarray:
+        """A network's output layer's start from the constant model's raw outputs
+        ``constant``, shape (3K,), where the inputs can move it: as given without a floor;
+        with one, every scale output at least ``softplus^-1(min_scale)`` (the component's
+        scale at least ``2 min_scale``).
+
+        A component the constant fit leaves at the floor has ``softplus(s)`` ~ 1e-308 (or
+        ``s = -inf``), whose ``d sigma / ds = sigmoid(s)`` is as small: no optimiser could
+        move it off the floor (Adam's step is ~ g / eps). At ``softplus(s) = min_scale``,
+        ``d log sigma / ds = (1 - exp(-min_scale)) / (2 min_scale)`` ~ 1/2, half the rate of
+        a free small component (-> 1): training can move it either way. Not for an
+        intercept-only fit (the constant model), whose start is its fit already.
+        """
+        start = np.array(constant, dtype=np.float64)
+        if self.min_scale == 0:
+            return start
+        k = self.n_components
+        lowest = float(softplus_inverse(np.float64(self.min_scale)))
+        start[2 * k :] = np.where(start[2 * k :] < lowest, lowest, start[2 * k :])  # (NaN kept)
+        return start
+
     def _scales(self, s: Array, need_gradient: bool) -> tuple[Array, Array, Array | None]:
         """``sigma = min_scale + softplus(s)``, ``log sigma`` and ``d log sigma / ds``."""
         scale, log_scale, dlog = softplus_scale(s, need_gradient)

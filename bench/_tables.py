@@ -181,7 +181,9 @@ R_LICENCES = {"MASS": "GPL-2 | GPL-3", "AER": "GPL-2 | GPL-3", "pscl": "GPL-2",
               "psych": "GPL (>= 2)", "lme4": "GPL (>= 2)", "lattice": "GPL (>= 2)",
               "modeldata": "MIT + file LICENSE",
               # the h6- batch's new package (bench/_tables_holdout6.py): likewise from memory
-              "geepack": "GPL (>= 3)"}
+              "geepack": "GPL (>= 3)",
+              # the h7- batch's new packages (bench/_tables_holdout7.py): likewise from memory
+              "texmex": "GPL (>= 2)", "openintro": "GPL-3"}
 
 
 def _rdataset(package: str, name: str,
@@ -371,9 +373,10 @@ def holdout_tables() -> list[Table]:
 
 
 def _holdout6() -> list[Table]:
-    # the sixth batch lives in its own module, which imports this one's helpers
+    # the sixth and seventh batches live in their own modules, which import this one's helpers
     from bench._tables_holdout6 import holdout6_tables
-    return holdout6_tables()
+    from bench._tables_holdout7 import holdout7_tables
+    return holdout6_tables() + holdout7_tables()
 
 
 def holdout2_tables() -> list[Table]:

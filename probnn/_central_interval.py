@@ -23,6 +23,15 @@ from numpy.typing import ArrayLike, NDArray
 _WALK_STEPS = 32
 
 
+def check_coverage(coverage: float) -> None:
+    """ValueError unless ``0 < coverage < 1`` with an upper tail level ``1 - (1 - c) / 2``
+    below 1 in float64 (``c <= 1 - 2**-52``): the largest float below 1 made the upper end
+    ``icdf(1.0) = inf`` while the lower end stayed finite."""
+    if not (0.0 < coverage < 1.0 and 1.0 - (1.0 - coverage) / 2.0 < 1.0):
+        raise ValueError(f"coverage must lie strictly between 0 and 1; found {coverage!r} (at "
+                         "most 1 - 2**-52, whose tails float64 holds)")  # fmt: skip
+
+
 class _Recorded:
     """The cdf of the value recorded, ``R = clip(Y, below, above)`` (no bound: ``R = Y``), at
     points within ``[below, above]``: ``P(R <= x)`` and ``P(R < x)``. A discrete law lives on
@@ -88,8 +97,7 @@ def central_interval(dist, coverage: float, below: float | None = None,
     -------
     lower, upper : ndarray of float64, shape batch_shape
     """
-    if not 0.0 < coverage < 1.0:
-        raise ValueError(f"coverage must lie strictly between 0 and 1; found {coverage!r}")
+    check_coverage(coverage)
     tail = (1.0 - coverage) / 2.0
 
     def icdf(q):
@@ -303,8 +311,7 @@ def interval_mass(dist, lower: ArrayLike, upper: ArrayLike, coverage: float,
     -------
     ndarray of float64, shape (n_samples,)
     """
-    if not 0.0 < coverage < 1.0:
-        raise ValueError(f"coverage must lie strictly between 0 and 1; found {coverage!r}")
+    check_coverage(coverage)
     lo = np.asarray(lower, dtype=np.float64)
     if not getattr(dist, "is_discrete", False) and below is None and above is None:
         return np.full(lo.shape, float(coverage))

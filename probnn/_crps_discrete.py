@@ -240,6 +240,8 @@ def _crps_integers(dist: Distribution, y, lattice_cdf: Callable | None = None):
     shape = np.broadcast_shapes(y.shape, dist.batch_shape)
     y = np.broadcast_to(y, shape)
     top = np.broadcast_to(dist._icdf(np.full(shape, 1.0 - _LATTICE_TAIL)), shape)
+    if not np.all(np.isfinite(top)):  # a quantile that ran off float range: no lattice to sum
+        return crps_numerical(dist, y)
     n_points = int(max(np.max(top, initial=0.0), np.max(np.ceil(y), initial=0.0))) + 2
     cells = n_points * max(1, int(np.prod(shape)))
     if n_points > _LATTICE_MAX_POINTS or cells > _LATTICE_MAX_CELLS:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
-from probnn.compare import compare_families
+from probnn.compare import compare_families, gap_exceeds_se
 from probnn.exceptions import DataError, DataWarning, SeparationWarning
 
 
@@ -117,7 +117,7 @@ def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
         nll = mean.get(c, partial)
         if c in complete:
             status = ("chosen" if c == chosen else "best" if c == best
-                      else "within 1 SE" if not mean[c] - mean[best] > se[c]
+                      else "within 1 SE" if not gap_exceeds_se(complete[c], complete[best])
                       else scores.notes.get(c, "scored"))  # fmt: skip
         else:
             status = scores.status.get(c, "not scored")

@@ -17,6 +17,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,8 @@ import pandas as pd
 from probnn._split import TEST_FRACTION, split_rows
 from probnn.exceptions import DataError, TrainingDivergedError
 
-__all__ = ["FamilyComparison", "compare_families", "paired_difference", "paired_standard_errors"]
+__all__ = ["FamilyComparison", "compare_families", "gap_exceeds_se", "paired_difference",
+           "paired_standard_errors"]
 
 
 def paired_standard_errors(nll_rows: Mapping[str, object]) -> tuple[str, dict[str, float]]:
@@ -51,8 +53,31 @@ def paired_difference(rows, other) -> tuple[float, float]:
     """The mean of ``rows - other`` (per-row scores on the same rows) and its standard error,
     ``std(rows - other, ddof=1) / sqrt(n)`` (NaN for one row)."""
     d = np.asarray(rows, dtype=np.float64) - np.asarray(other, dtype=np.float64)
-    se = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
+    with np.errstate(over="ignore"):  # (squares beyond float64: an infinite SE)
+        se = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
     return float(np.mean(d)), se
+
+
+def gap_exceeds_se(rows, other) -> bool:
+    """Whether the mean of ``d = rows - other`` exceeds its standard error
+    (:func:`paired_difference`), decided exactly where float64 cannot.
+
+    ``mean(d) > std(d, ddof=1) / sqrt(n)`` is, squared and multiplied out,
+    ``sum(d) > 0 and sum(d)**2 > sum(d**2)``. Where one row's difference dwarfs the others'
+    (a held-out NLL of 1e40 on one row) both sides are that row's ``|d| / n`` to float64's
+    precision, and the other rows, behind by a nat each, are lost in the rounding: the
+    comparison is then made in exact rationals, as it is where the squares leave float64's
+    normal range. Float64 errs by far less than the ``1e-6`` of the two sides that sends a
+    comparison there, so no other answer changes.
+    """
+    gap, se = paired_difference(rows, other)
+    d = np.asarray(rows, np.float64) - np.asarray(other, np.float64)
+    trusted = 1e-150 < se < 1e150 and abs(gap - se) > 1e-6 * se
+    if not gap > 0 or trusted or d.size < 2 or not np.isfinite(d).all():
+        return bool(gap > se)  # (a NaN SE, one row: False)
+    d = [Fraction(v) for v in d]
+    total = sum(d)
+    return total > 0 and total * total > sum(v * v for v in d)
 
 
 def _is_label_kind(kind: str) -> bool:

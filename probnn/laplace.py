@@ -419,7 +419,8 @@ class LaplaceApproximation(BaseEstimator):
             Regressors, "linear": the estimator's distribution (Normal, Laplace, Student-t)
             with each scale widened by ``sqrt(1 + v / variance)``, ``v`` the linearised
             variance of the location (Student-t with df <= 2: ``sqrt(1 + v / scale^2)``);
-            "mc": a ``Mixture`` of ``n_samples`` of the family's distributions.
+            "mc": a ``Mixture`` of ``n_samples`` of the family's distributions (a mixture
+            family's: one ``Mixture`` of their components, :func:`_pooled`).
             Classifiers: the family's distribution at the probit logits ("linear"), or a
             ``Bernoulli`` / ``Categorical`` of the mean class probabilities ("mc").
         """
@@ -441,9 +442,7 @@ class LaplaceApproximation(BaseEstimator):
             return Categorical(probs=probs)
         pred = _view(self).family
         if mode == "mc":
-            from probnn.distributions import Mixture
-
-            return Mixture([pred.distribution(r) for r in self._raw_samples(mean, cov)])
+            return _pooled([pred.distribution(r) for r in self._raw_samples(mean, cov)])
         return _widened(pred.distribution(mean), self._location_sd(mean, cov))
 
     def _mc_probs(self, mean: Array, cov: Array) -> Array:
@@ -644,3 +643,24 @@ def _entropy(probs: Array, multilabel: bool) -> Array:
     if multilabel:
         return -(xlogy(probs, probs) + xlogy(1 - probs, 1 - probs)).sum(axis=1)
     return -xlogy(probs, probs).sum(axis=1)
+
+
+def _pooled(draws: list):
+    """The equal-weight ``Mixture`` of the Monte Carlo draws' predictives, batch shape (n,).
+
+    Where each draw's predictive is itself a ``Mixture`` (a mixture family: K Normals), the
+    mixture of S mixtures is the one mixture of their S K components with weights
+    ``pi_sk / S``: the same law, whose cdf is one weighted sum over components the stacked
+    laws evaluate at once and whose quantiles bracket with the components' closed-form
+    quantiles, where the nested one bisected each draw's mixture for its quantile inside
+    each step of the outer bisection (a 300-row mixture-normal fit's report: minutes).
+    """
+    from probnn.distributions import Mixture
+
+    if not all(type(d) is Mixture for d in draws):
+        return Mixture(draws)
+    leaves = [c for d in draws for c in d.components]
+    # (normalised log weights of each draw's components, (K,) + batch, less log S)
+    log_w = np.concatenate([np.asarray(d.logits, dtype=np.float64) for d in draws])
+    log_w -= math.log(len(draws))
+    return Mixture(leaves, logits=log_w)

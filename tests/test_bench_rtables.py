@@ -64,7 +64,14 @@ H_ROWS = {"h-stressanxiety": 166, "h-weathertask": 345, "h-titanic-survived": 13
           "h6-auto-mpg": 392, "h6-slid-wages": 7425 - 3278,
           "h6-equationcitations-cites": 649, "h6-somerville-visits": 659,
           "h6-smoke-cigs": 807, "h6-budgetuk-wfood": 1519, "h6-tobacco-share": 2724,
-          "h6-miceweights-bodyweight": 780, "h6-hawktail-tail": 838}
+          "h6-miceweights-bodyweight": 780, "h6-hawktail-tail": 838,
+          # the h7- batch (bench/_tables_holdout7.py)
+          "h7-smarket-direction": 1250, "h7-yogurt-choice": 2412, "h7-mode-choice": 453,
+          "h7-ces11-importance": 2231, "h7-socatt-numpos": 1056,
+          "h7-teachingratings-eval": 463, "h7-summer-o3": 578, "h7-diamond-price": 308,
+          "h7-grouseticks-ticks": 403, "h7-mdvis-numvisit": 2227, "h7-doctor-visits": 485,
+          "h7-usseatbelts-seatbelt": 765 - 209, "h7-fringe-peratio": 616,
+          "h7-speedgenderheight-height": 1325 - 5, "h7-olive-eicosenoic": 572}
 H_MISSING = {"h-titanic-survived": {"age"},
              "h-chile-vote": {"age", "education", "income", "statusquo"},
              "h-txhousing-median": {"sales", "volume", "listings", "inventory"},
@@ -82,7 +89,8 @@ H_MISSING = {"h-titanic-survived": {"age"},
              - {"A2", "O2"} | {"education"},
              "h6-politicalinformation-y": {"age", "length"},
              "h6-slid-wages": {"education", "language"},
-             "h6-miceweights-bodyweight": {"bone_density", "percent_fat"}}
+             "h6-miceweights-bodyweight": {"bone_density", "percent_fat"},
+             "h7-speedgenderheight-height": {"speed"}}
 
 
 def test_suites_split_the_tables():

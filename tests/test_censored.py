@@ -29,7 +29,8 @@ SUPPORT_SAMPLES = {
 }
 # parameters beyond the defaults, so that each variant of a family is covered
 VARIANTS = {"laplace": [{}, {"scale": 1.7}], "normal-fixed": [{"scale": 0.8}],
-            "mixture-normal": [{"n_components": 2}], "studentt": [{"df": 4.0}]}  # fmt: skip
+            "mixture-normal": [{"n_components": 2}], "studentt": [{"df": 4.0}],
+            "mixture-studentt": [{"n_components": 2, "df": 2.5}]}  # fmt: skip
 
 
 def family_cases(intervals_only: bool = False):
@@ -172,12 +173,12 @@ def _scipy_cdf_logs(name, params, raw, lower, upper):
         with np.errstate(divide="ignore"):
             structural = np.where(lower < 0, np.log(pi), -np.inf)
         return np.logaddexp(structural, np.log1p(-pi) + log_count)
-    if name == "mixture-normal":
+    if name in ("mixture-normal", "mixture-studentt"):
         k = params["n_components"]
         w = special.softmax(raw[:, :k], axis=1)
         loc, scale = raw[:, k:2 * k], sp(raw[:, 2 * k:])
         rl, ru = (lower[:, None] - loc) / scale, (upper[:, None] - loc) / scale
-        n = stats.norm
+        n = stats.norm if name == "mixture-normal" else stats.t(params["df"])
         log_pk = _log_p(n.logcdf(rl), n.logsf(rl), n.logcdf(ru), n.logsf(ru), rl > 0)
         return special.logsumexp(np.log(w) + log_pk, axis=1)
     return None

@@ -83,6 +83,14 @@ def mixture_normal_logpdf(raw, y, k):
     return special.logsumexp(log_w + stats.norm.logpdf(y[:, None], raw[:, k : 2 * k], scale), axis=1)
 
 
+def mixture_studentt_logpdf(raw, y, k, df):
+    """log sum_j softmax(a)_j t_df(y | m_j, softplus(s_j)) by scipy, raw = [a, m, s]."""
+    log_w = special.log_softmax(raw[:, :k], axis=1)
+    scale = softplus_oracle(raw[:, 2 * k :])
+    return special.logsumexp(log_w + stats.t.logpdf(y[:, None], df, raw[:, k : 2 * k], scale),
+                             axis=1)
+
+
 def ordinal_probs(raw):
     """P(y = k) = expit(c_k - eta) - expit(c_{k-1} - eta), raw = [eta, c_0, softplus^-1 gaps].
 
@@ -265,6 +273,23 @@ CASES = [
         lambda rng, n: rng.normal(1.0, 2.0, n),
         lambda raw, y: mixture_normal_logpdf(raw, y, 1),
         overflow=lambda row: bool(row[2] < 0),
+    ),
+    # --- issue 22: mixture-studentt (the mixture-normal's layout, Student-t components) --
+    Case(
+        "mixture-studentt",
+        "mixture-studentt",
+        {},
+        9,
+        lambda rng, n: modes(rng, n, [-4.0, 0.0, 5.0], [0.7, 1.0, 1.5]),
+        lambda raw, y: mixture_studentt_logpdf(raw, y, 3, 3.0),
+    ),
+    Case(
+        "mixture-studentt-K2-df1.5",
+        "mixture-studentt",
+        {"n_components": 2, "df": 1.5},
+        6,
+        lambda rng, n: modes(rng, n, [-2.0, 3.0], [0.5, 1.0]),
+        lambda raw, y: mixture_studentt_logpdf(raw, y, 2, 1.5),
     ),
     # --- issue 10 part 2 (fam2): ordinal ----------------------------------------------
     Case(
@@ -656,7 +681,7 @@ def test_constant_raw_minimises_the_summed_nll(case):
     family = case.family()
     theta = family.constant_raw(y, sample_weight=w)
     assert theta.shape == (family.n_outputs(y),)
-    if case.name == "mixture-normal":
+    if case.name in ("mixture-normal", "mixture-studentt"):
         # A constant mixture's likelihood has no unique maximiser (relabelled components;
         # a component shrunk onto one point makes it unbounded), so constant_raw promises a
         # local minimum from a deterministic start: checked below by its own oracles.

@@ -58,11 +58,14 @@ def test_the_selection_scores_every_candidate_on_a_target_with_huge_outliers():
     oracle = _student_t_line_nll(train, test)
     assert 1.419 < oracle < 1.6  # N(0, 1) noise: 1.419 nats; the t line pays for its tails
     nll = -float(np.mean(chosen.model.predict_dist(test).log_prob(test.y.to_numpy())))
-    best = chosen.table[chosen.table.status == "best"]
-    assert (best.family.item(), best.capacity.item()) == ("studentt", "glm")
+    best = chosen.table[chosen.table.minus_best == 0]
+    # a Student-t line, or a mixture of Student-t's lines (which holds the t line as its
+    # K = 1 case: stop 40's mixture-studentt is best here); before, a Laplace constant 9
+    # nats behind
+    assert best.family.item() in ("studentt", "mixture-studentt")
+    assert best.capacity.item() == "glm"
     # the one-SE rule may take a simpler candidate within noise of it (the outliers' rows
-    # make that noise large: here a two-component normal mixture's constant); before, a
-    # Laplace constant 9 nats behind
+    # make that noise large)
     assert nll <= oracle + 0.3
     failed = chosen.table[chosen.table.status.str.startswith("failed")]
     assert failed.empty, failed

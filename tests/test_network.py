@@ -24,7 +24,7 @@ def targets(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.poisson(2.0, n)
     if name in ("normal-fixed", "normal", "laplace", "studentt"):
         return rng.normal(size=n)
-    if name == "mixture-normal":
+    if name in ("mixture-normal", "mixture-studentt"):
         return rng.normal(size=n)
     if name == "ordinal":
         return np.arange(n) % 3

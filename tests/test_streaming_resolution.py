@@ -123,3 +123,18 @@ def test_the_streamed_heap_is_exact_below_its_cap_and_sampled_above():
     for scan in (StreamedHeap(), StreamedHeap(max_distinct=20, sample=500)):
         scan.add(smooth, np.arange(smooth.size, dtype=np.uint64))
         assert scan.heap(("real",)) is None
+
+
+def test_a_streamed_mixture_on_integers_has_the_units_floor(tmp_path):
+    # whole numbers without a heap inside their range: the floor is the integers' unit
+    # (h = 1, what P(y - 1/2 < Y <= y + 1/2) scores), in memory and streamed alike
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "y": rng.poisson(200, 300)})
+    source = TableSource(_written(frame, tmp_path / "t"), batch_rows=64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        streamed, _ = fit_stream(source, "y", family="mixture-normal", hidden=(), epochs=2,
+                                 seed=SEED)  # fmt: skip
+    assert heap(frame["y"].astype(float), ("real",)) is None  # (read as reals: no heap)
+    assert streamed.estimator.family_.min_scale == pytest.approx(1 / math.sqrt(2 * math.pi),
+                                                                  rel=1e-12)  # fmt: skip

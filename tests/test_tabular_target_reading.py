@@ -125,6 +125,6 @@ def test_a_model_file_with_an_unknown_target_reading_is_refused(files, tmp_path)
     model = TabularModel.fit(read_table(paths["semicolon"]), "y", family="normal", hidden=(),
                              solver="lbfgs")  # fmt: skip
     arrays, meta = model._export_state()
-    with pytest.raises(ValueError, match="expected target_parser 'thousands' or 'decimal'; "
-                                         "found 'comma'"):  # fmt: skip
+    with pytest.raises(ValueError, match="expected target_parser 'thousands', 'decimal' or "
+                                         "'percent'; found 'comma'"):  # fmt: skip
         TabularModel._from_state(arrays, {**meta, "target_parser": "comma"})

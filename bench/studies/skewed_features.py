@@ -25,7 +25,9 @@ Findings (``skewed_features.md``): *instead* helps where a power law holds (h5-m
 -1.26 nats per row); *beside* is fragile (a fold's held-out extreme of the raw column, exp'd
 by a log-link GLM). Stop 39, all 20 triggering tables: mean -0.13 nats for auto, but
 h2-crime-rate worse by 2.3 SE, and a uniform column from zero sits on the threshold
-(resid_sd -> 1/2), so the rule fires on it by chance: the default is unchanged.
+(resid_sd -> 1/2), so the rule fires on it by chance: the default is unchanged. Stop 40:
+probnn's own rule (``probnn.tables.log_scale``: q95/q05 >= 100 at confidence bounds, guarded;
+``--rule span --variants rule``) on the 6 tables it fires on: adopted (mean auto -0.21).
 
 Run: ``OMP_NUM_THREADS=1 python -m bench.studies.skewed_features --triggers`` (cheap) and
 ``... --tables T1,T2 --variants beside,instead --seeds 3 --out FILE.json``.
@@ -107,6 +109,16 @@ def powers_of_others(frame: pd.DataFrame, target: str, names: list[str]) -> dict
     return out
 
 
+def span_rule(frame: pd.DataFrame, target: str) -> list[str]:
+    """The columns probnn's own rule (:mod:`probnn.tables.log_scale`, stop 40: q95 / q05 >= 100
+    at confidence bounds, with the power guard) reads as log x on ``frame``'s features."""
+    from probnn.tables.preprocessing import Preprocessor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(Preprocessor(impute=True).fit(frame.drop(columns=[target])).logged_)
+
+
 def with_logs(frame: pd.DataFrame, names: list[str], variant: str) -> pd.DataFrame:
     if variant == "raw":
         return frame
@@ -130,21 +142,30 @@ def list_triggers() -> list[dict]:
             continue
         found = triggered(frame, table.target)
         guarded = powers_of_others(frame, table.target, list(found))
+        try:
+            span = span_rule(frame, table.target)
+        except Exception as exc:  # (a table the preprocessor refuses: said, not fatal)
+            span = [f"error: {exc}"]
         rows.append({"table": table.name, "rows": int(frame.shape[0]), "features": found,
-                     "guarded": guarded})
-        print(table.name, frame.shape[0], {k: {m: round(x, 3) for m, x in v.items()}
-                                          for k, v in found.items()} or "-",
-              f"guard: {guarded}" if guarded else "", flush=True)
+                     "guarded": guarded, "span_rule": span})
+        if found or span:
+            print(table.name, frame.shape[0], {k: {m: round(x, 3) for m, x in v.items()}
+                                              for k, v in found.items()} or "-",
+                  f"guard: {guarded}" if guarded else "", f"| span rule: {span}", flush=True)
     return rows
 
 
 def measure(names: list[str], variants: list[str], seeds: int, out: Path,
-            max_rows_all_seeds: int = 10**9, seed_list: list[int] | None = None) -> dict:
+            max_rows_all_seeds: int = 10**9, seed_list: list[int] | None = None,
+            rule: str = "resid_sd") -> dict:
     from bench._tables import all_tables, write_csv
     from bench.selection import _cli_defaults, _fit, _row_nll, _select, _split_rows
     from probnn.tables.sources import read_table
     from probnn.tables.targets import target_kinds
 
+    from probnn.tables import log_scale
+
+    span_min = log_scale.SPAN_MIN
     res: dict = {"seeds": seeds, "variants": variants, "tables": []}
     by_name = {t.name: t for t in all_tables()}
     for table in [by_name[name] for name in names]:  # in the order asked
@@ -152,7 +173,9 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             warnings.simplefilter("ignore")
             with tempfile.TemporaryDirectory() as tmp:
                 frame = read_table(write_csv(table.make(), Path(tmp), table.name))
-        logs = list(triggered(frame, table.target))
+        log_scale.SPAN_MIN = span_min  # (the variants below set it per fit)
+        logs = (span_rule(frame, table.target) if rule == "span"
+                else list(triggered(frame, table.target)))  # fmt: skip
         kinds, why = target_kinds(frame[table.target])
         defaults = _cli_defaults(table.impute)
         entry: dict = {"table": table.name, "rows": int(frame.shape[0]), "logs": logs, "seeds": []}
@@ -161,7 +184,10 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             train_idx, test_idx = _split_rows(frame.shape[0], seed)
             rec: dict = {"seed": seed, "n_test": int(test_idx.size)}
             for variant in ["raw", *variants]:
-                f = with_logs(frame, logs, variant)
+                # "rule": the table as is, read by probnn's own rule (each fit decides on its
+                # training rows); every other variant with that rule off (main's reading)
+                log_scale.SPAN_MIN = span_min if variant == "rule" else math.inf
+                f = with_logs(frame, logs, "raw" if variant == "rule" else variant)
                 train, held = f.iloc[train_idx], f.iloc[test_idx]
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
@@ -179,6 +205,7 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             entry["seeds"].append(rec)
             out.write_text(json.dumps(res | {"tables": res["tables"] + [entry]}))
         res["tables"].append(entry)
+    log_scale.SPAN_MIN = span_min
     out.write_text(json.dumps(res))
     return res
 
@@ -230,12 +257,16 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--triggers", action="store_true")
     ap.add_argument("--tables", default="")
-    ap.add_argument("--variants", default="beside")
+    ap.add_argument("--variants", default="beside",
+                    help="beside, instead (the study's column edit) and rule (probnn's own)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--out", default="skewed_features.json")
     ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,
                     help="tables with more rows run seed 0 only (as bench.selection's option)")
     ap.add_argument("--seed-list", default="", help="comma-separated seeds (instead of 0..seeds-1)")
+    ap.add_argument("--rule", default="resid_sd", choices=["resid_sd", "span"],
+                    help="which columns to log: stop 38-39's resid_sd >= 0.5 (no guard), or "
+                         "probnn.tables.log_scale's rule (stop 40: q95/q05 >= 100, guarded)")
     ap.add_argument("--report", default="", help="comma-separated JSON files: markdown rows")
     a = ap.parse_args(argv)
     if a.report:
@@ -245,7 +276,7 @@ def main(argv=None) -> None:
         list_triggers()
         return
     measure(a.tables.split(","), a.variants.split(","), a.seeds, Path(a.out), a.max_rows_all_seeds,
-            [int(s) for s in a.seed_list.split(",")] if a.seed_list else None)
+            [int(s) for s in a.seed_list.split(",")] if a.seed_list else None, a.rule)
 
 
 if __name__ == "__main__":

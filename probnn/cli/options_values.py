@@ -47,7 +47,9 @@ _positive_int = _number(int, lambda v: v >= 1, "a positive integer")
 _positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
 _non_negative_float = _number(float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
 _fraction = _number(float, lambda v: 0.0 < v < 1.0, "a fraction strictly between 0 and 1")
-_coverage = _number(float, lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
+# (1 - 2**-53, the largest float below 1, has an upper tail level of 1.0: an infinite end)
+_coverage = _number(float, lambda v: 0.0 < v < 1.0 and 1.0 - (1.0 - v) / 2.0 < 1.0,
+                    "a number strictly between 0 and 1, at most 1 - 2**-52")  # fmt: skip
 _jobs = _number(int, lambda v: v >= 1 or v == -1, "a positive integer, or -1 for every core")
 # scikit-learn's random_state and NumPy's legacy seeds are integers in [0, 2**32 - 1]
 SEED_MAX = 2**32 - 1  # probnn.tables.model.SEED_MAX (not imported: the parser stays light)

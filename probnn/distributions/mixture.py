@@ -144,13 +144,15 @@ class Mixture(Distribution):
 
     def _stacked(self, ndim: int) -> Distribution | None:
         """The K components as one law of batch shape ``(K,) + (1,) * extra + batch_shape``
-        (to broadcast with y of ``ndim``) where all are negative binomials, all Poissons, or
-        all hurdle (or zero-inflated) laws of one of those, else None: one call of its cdf on
-        K x rows entries, where K calls on the rows each pay numpy's overhead on the
-        incomplete beta function's dozens of steps (a Laplace posterior's 100-draw
-        predictive: 100x the calls; the same values entry by entry)."""
+        (to broadcast with y of ``ndim``) where all are negative binomials, all Poissons, all
+        Normals, or all hurdle (or zero-inflated) laws of one of those, else None: one call
+        of its cdf on K x rows entries, where K calls on the rows each pay numpy's overhead
+        on the incomplete beta function's dozens of steps (a Laplace posterior's 100-draw
+        predictive: 100x the calls; a mixture family's pooled draws, the bisection's every
+        step; the same values entry by entry)."""
         from .hurdle import Hurdle
         from .negative_binomial import NegativeBinomial
+        from .normal import Normal
         from .poisson import Poisson
         from .zero_inflated import ZeroInflated
 
@@ -160,7 +162,8 @@ class Mixture(Distribution):
         zero = outer in (Hurdle, ZeroInflated)
         bases = [c.base if zero else c for c in self.components]
         kind = type(bases[0])
-        if (kind not in (NegativeBinomial, Poisson) or any(type(b) is not kind for b in bases)
+        if (kind not in (NegativeBinomial, Poisson, Normal)
+                or any(type(b) is not kind for b in bases)
                 or any(type(c) is not outer for c in self.components)):
             return None
         cache = self.__dict__.setdefault("_stacked_cache", {})
@@ -172,7 +175,8 @@ class Mixture(Distribution):
                 return np.stack([np.broadcast_to(getattr(law, name), self.batch_shape)
                                  for law in laws]).reshape(shape)
 
-            names = ("_mu", "_alpha") if kind is NegativeBinomial else ("_rate",)
+            names = {NegativeBinomial: ("_mu", "_alpha"), Poisson: ("_rate",),
+                     Normal: ("_loc", "_scale")}[kind]  # fmt: skip
             law = kind(*(stacked(bases, name) for name in names))
             cache[extra] = outer(law, stacked(self.components, "_logit")) if zero else law
         return cache[extra]

@@ -378,6 +378,12 @@ class BaseNetworkEstimator(BaseEstimator):
             finite_start = getattr(family, "finite_start", None)
             if finite_start is not None:
                 bias = np.array(finite_start(bias), dtype=np.float64)
+            # ... and where the inputs can move it, one the gradient can move off the
+            # family's bounds (a floored mixture component: d sigma / ds ~ 1e-308 there);
+            # inputs all 0 (the constant model) keep the constant's own fit
+            movable_start = getattr(family, "movable_start", None)
+            if movable_start is not None and np.any(X):
+                bias = np.array(movable_start(bias), dtype=np.float64)
             bias[~np.isfinite(bias)] = 0.0
             network.intercepts[-1][...] = bias
             if (self._start_at_constant and self.solver != "lbfgs"

@@ -19,6 +19,7 @@ gamma           2       mu = exp(z1), shape = softplus(z2)      gamma NLL
 log-normal      2       log y ~ N(z1, softplus(z2))             Gaussian NLL of log y + log y
 beta            2       m = sigmoid(z1), phi = softplus(z2)     beta NLL
 mixture-normal  3K      softmax weights, K means, K scales      mixture density network NLL
+mixture-stud.t  3K      as mixture-normal, Student-t (df fixed) robust mixture density network NLL
 ordinal         C       P(y <= k) = sigmoid(c_k - z0)           cumulative-logit NLL
 weibull         2       lambda = exp(z1), k = softplus(z2)      Weibull NLL (survival)
 log-logistic    2       alpha = exp(z1), beta = softplus(z2)    log-logistic NLL (survival)

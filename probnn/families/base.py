@@ -114,6 +114,10 @@ class Family(IntervalMethods):
     #: (every tabular fit sets it on a target with a heap:
     #: :func:`probnn.tables.resolution.with_resolution_floor`)
     resolution_param: str | None = None
+    #: whether ``probnn.selection`` tries this family, unnamed, when it scores candidates on
+    #: one split (a large table, where one network is fitted and the time is the cost);
+    #: under K folds every family of the target's kinds is tried
+    tried_on_one_split: bool = True
 
     # The public nll / gradient / loss_gradient validate (here, once) and then call the
     # kernel _loss_gradient, whose contract is: raw of shape (n, n_outputs) in float32 or

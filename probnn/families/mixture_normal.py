@@ -113,7 +113,8 @@ class MixtureNormalFamily(Family):
         a rounded or coded value) has a density without bound; with targets recorded to
         a resolution ``h``, ``min_scale = h / sqrt(2 pi)`` keeps every component's peak
         density at most ``w_k / h``, what its whole weight on one recorded value of width
-        ``h`` gives. Every tabular fit sets it so on a target with a heap
+        ``h`` gives. Every tabular fit sets it so on a target with a heap,
+        and at ``h = 1`` on an integer target
         (:func:`probnn.tables.resolution.with_resolution_floor`, through the family's
         ``resolution_param``); 0 leaves the scales free.
     """
@@ -154,6 +155,27 @@ class MixtureNormalFamily(Family):
         if scale == 1.0 or self.min_scale == 0:
             return self
         return type(self)(self.n_components, self.min_scale / scale)
+
+    def movable_start(self, constant: np.ndarray) -> np.ndarray:
+        """A network's output layer's start from the constant model's raw outputs
+        ``constant``, shape (3K,), where the inputs can move it: as given without a floor;
+        with one, every scale output at least ``softplus^-1(min_scale)`` (the component's
+        scale at least ``2 min_scale``).
+
+        A component the constant fit leaves at the floor has ``softplus(s)`` ~ 1e-308 (or
+        ``s = -inf``), whose ``d sigma / ds = sigmoid(s)`` is as small: no optimiser could
+        move it off the floor (Adam's step is ~ g / eps). At ``softplus(s) = min_scale``,
+        ``d log sigma / ds = (1 - exp(-min_scale)) / (2 min_scale)`` ~ 1/2, half the rate of
+        a free small component (-> 1): training can move it either way. Not for an
+        intercept-only fit (the constant model), whose start is its fit already.
+        """
+        start = np.array(constant, dtype=np.float64)
+        if self.min_scale == 0:
+            return start
+        k = self.n_components
+        lowest = float(softplus_inverse(np.float64(self.min_scale)))
+        start[2 * k :] = np.where(start[2 * k :] < lowest, lowest, start[2 * k :])  # (NaN kept)
+        return start
 
     def _scales(self, s: Array, need_gradient: bool) -> tuple[Array, Array, Array | None]:
         """``sigma = min_scale + softplus(s)``, ``log sigma`` and ``d log sigma / ds``."""
@@ -244,14 +266,14 @@ class MixtureNormalFamily(Family):
         ``dL/dm_k = -rho_k d log P_k / d m_k``,
         ``dL/ds_k = -rho_k d log P_k / d log sigma_k * d log sigma_k / ds_k``.
         """
-        from probnn.families._censored import NORMAL_LAW, location_scale_log_prob
+        from probnn.families._censored import location_scale_log_prob
 
         k = self.n_components
         raw64 = raw.astype(np.float64, copy=False)
         logits, loc, s = raw64[:, :k], raw64[:, k : 2 * k], raw64[:, 2 * k :]
         scale, _, dlog = self._scales(s, need_gradient)
         log_pk, d_loc, d_log_scale = location_scale_log_prob(
-            NORMAL_LAW, loc, scale, lower[:, None], upper[:, None], need_gradient)
+            self._component_law(), loc, scale, lower[:, None], upper[:, None], need_gradient)
         terms = log_softmax(logits, axis=1) + log_pk
         top = terms.max(axis=1, keepdims=True)
         possible = top[:, 0] > -np.inf
@@ -269,6 +291,17 @@ class MixtureNormalFamily(Family):
         grad[:, k : 2 * k] = np.where(active, -rho * np.where(active, d_loc, 0), 0)
         grad[:, 2 * k :] = np.where(active, -rho * np.where(active, d_log_scale, 0) * dlog, 0)
         return loss, grad
+
+    @staticmethod
+    def _em(y, w, log_w, mu, sd, floor):
+        """constant_raw's start: EM for these components (a subclass's own, :func:`_em`)."""
+        return _em(y, w, log_w, mu, sd, floor)
+
+    def _component_law(self):
+        """The components' standard law, for the censored likelihood (a subclass's own)."""
+        from probnn.families._censored import NORMAL_LAW
+
+        return NORMAL_LAW
 
     # ------------------------------------------------------------ predictions
     def _columns(self, raw: ArrayLike) -> Array:
@@ -362,7 +395,7 @@ class MixtureNormalFamily(Family):
         if y.shape[0] > _MAX_ROWS:
             y_std, w = _group_means(y_std, w, _MAX_ROWS)
         start = (np.full(k, -math.log(k)), _weighted_quantiles(y_std, w, k), np.ones(k))
-        log_w, mu, sd = _em(y_std, w, *start, floor=max(floor, given))
+        log_w, mu, sd = self._em(y_std, w, *start, floor=max(floor, given))
         # (EM's scale at the family's own floor: softplus(s) just above 0, not -inf)
         excess = np.maximum(sd - given, np.finfo(np.float64).tiny) if given > 0 else sd
         theta = np.concatenate([log_w, mu, softplus_inverse(excess)])

@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-__all__ = ["BRANCHES", "KEPT", "MIN_ROWS", "encoded_blocks", "grouped_importance",
-           "prediction_bound"]  # fmt: skip
+__all__ = ["BRANCHES", "KEPT", "MIN_ROWS", "EncodedShuffles", "encoded_blocks",
+           "grouped_importance", "prediction_bound"]  # fmt: skip
 
 BRANCHES = 16  # groups each set of columns is split into
 KEPT = 4  # groups followed down at each level (their columns are the ones ranked)
@@ -58,6 +58,71 @@ def _split(group: list[str]) -> list[list[str]]:
     return [group[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
 
+class EncodedShuffles:
+    """Shuffles of raw feature columns done on their encoded blocks: the rows of a raw column
+    permuted are the same rows of its encoded columns permuted, since every encoding of
+    :class:`~probnn.tables.preprocessing.Preprocessor` reads a row's own values only
+    (standardised or log-scaled numbers, parsed text, fill values, one-hot blocks,
+    missing-value indicators), so the table is encoded once instead of once a shuffle.
+
+    Parameters
+    ----------
+    estimator : fitted probnn estimator (``predict_dist`` on encoded rows)
+    encoded : ndarray of shape (n_rows, n_encoded)
+    outcomes : ndarray, the rows' targets as the estimator scores them
+    blocks : dict of feature -> encoded column indices (:func:`encoded_blocks`)
+    rng : Generator
+        Draws one permutation of the rows a shuffle (``rng.permutation(n_rows)``, in the
+        order :func:`probnn.parameter_importance` draws them).
+    """
+
+    def __init__(self, estimator, encoded: np.ndarray, outcomes: np.ndarray,
+                 blocks: dict[str, np.ndarray], rng: np.random.Generator):  # fmt: skip
+        from probnn._validation import check_outcomes
+        from probnn.inspection import _rows_nll, natural_parameters
+
+        self.estimator, self.encoded, self.blocks, self.rng = estimator, encoded, blocks, rng
+        base_dist = estimator.predict_dist(encoded)
+        self.outcomes = check_outcomes(outcomes, base_dist.batch_shape)
+        self.base_params = natural_parameters(base_dist)
+        self.base_nll = float(np.mean(_rows_nll(base_dist, self.outcomes)))
+        self.parameters = list(self.base_params)
+        # one buffer: each group's columns shuffled, then put back
+        self.shuffled = encoded.copy()
+
+    def measure(self, group: list[str]) -> np.ndarray:
+        """``[nll rise, mean |change| of each parameter]`` of one shuffle of ``group``'s
+        columns (one permutation of the rows for all of them)."""
+        from probnn.inspection import _rows_nll, natural_parameters
+
+        encoded, shuffled, base_params = self.encoded, self.shuffled, self.base_params
+        columns = np.concatenate([self.blocks[f] for f in group])
+        shuffled[:, columns] = encoded[self.rng.permutation(encoded.shape[0])[:, None], columns]
+        dist = self.estimator.predict_dist(shuffled)
+        params = natural_parameters(dist)
+        with np.errstate(invalid="ignore"):  # inf - inf where a moment is infinite
+            moves = [np.nanmean(np.abs(params[k] - base_params[k]))
+                     if np.isfinite(base_params[k]).any() else np.nan for k in base_params]
+        rise = np.mean(_rows_nll(dist, self.outcomes)) - self.base_nll
+        shuffled[:, columns] = encoded[:, columns]
+        return np.array([rise, *moves])
+
+    def one_at_a_time(self, features: list[str], n_repeats: int) -> np.ndarray:
+        """Each of ``features`` shuffled alone ``n_repeats`` times: the mean ``[nll rise,
+        |change| of each parameter]``, shape (len(features), 1 + n_parameters)."""
+        with np.errstate(invalid="ignore"):  # an infinite importance: nan, as the exact path
+            return np.array([np.mean([self.measure([f]) for _ in range(n_repeats)], axis=0)
+                             for f in features]).reshape(len(features), 1 + len(self.parameters))
+
+    def baseline(self) -> dict[str, float]:
+        """The unshuffled held-out NLL and each parameter's mean absolute value."""
+        baseline = {"nll": self.base_nll}
+        baseline.update({k: float(np.nanmean(np.abs(np.where(np.isfinite(v), v, np.nan))))
+                         if np.isfinite(v).any() else float("nan")
+                         for k, v in self.base_params.items()})  # fmt: skip
+        return baseline
+
+
 def grouped_importance(estimator, encoded: np.ndarray, outcomes: np.ndarray,
                        blocks: dict[str, np.ndarray], features: list[str], *,
                        n_repeats: int, rng: np.random.Generator):  # fmt: skip
@@ -73,27 +138,8 @@ def grouped_importance(estimator, encoded: np.ndarray, outcomes: np.ndarray,
     blocks : dict of feature -> encoded column indices (:func:`encoded_blocks`)
     features : list of str, in the table's order
     """
-    from probnn.inspection import _rows_nll, natural_parameters
-
-    n = encoded.shape[0]
-    base_dist = estimator.predict_dist(encoded)
-    base_params = natural_parameters(base_dist)
-    base_nll = float(np.mean(_rows_nll(base_dist, outcomes)))
-
-    shuffled = encoded.copy()  # one buffer: each group's columns shuffled, then put back
-
-    def measure(group: list[str]) -> np.ndarray:
-        columns = np.concatenate([blocks[f] for f in group])
-        shuffled[:, columns] = encoded[rng.permutation(n)[:, None], columns]
-        dist = estimator.predict_dist(shuffled)
-        params = natural_parameters(dist)
-        with np.errstate(invalid="ignore"):  # inf - inf where a moment is infinite
-            moves = [np.nanmean(np.abs(params[k] - base_params[k]))
-                     if np.isfinite(base_params[k]).any() else np.nan for k in base_params]
-        rise = np.mean(_rows_nll(dist, outcomes)) - base_nll
-        shuffled[:, columns] = encoded[:, columns]
-        return np.array([rise, *moves])
-
+    shuffles = EncodedShuffles(estimator, encoded, outcomes, blocks, rng)
+    measure = shuffles.measure
     groups, levels = _split(list(features)), 1
     while any(len(g) > 1 for g in groups):
         rises = np.array([measure(g)[0] for g in groups])
@@ -102,9 +148,5 @@ def grouped_importance(estimator, encoded: np.ndarray, outcomes: np.ndarray,
         groups = [part for g in kept for part in _split(g)]
         levels += 1
     names = [g[0] for g in groups]
-    means = np.array([np.mean([measure([f]) for _ in range(n_repeats)], axis=0) for f in names])
-    baseline = {"nll": base_nll}
-    baseline.update({k: float(np.nanmean(np.abs(np.where(np.isfinite(v), v, np.nan))))
-                     if np.isfinite(v).any() else float("nan")
-                     for k, v in base_params.items()})  # fmt: skip
-    return names, means, list(base_params), baseline, levels
+    means = shuffles.one_at_a_time(names, n_repeats)
+    return names, means, shuffles.parameters, shuffles.baseline(), levels

@@ -33,6 +33,7 @@ __all__ = [
     "network_rows",
     "training_rows",
     "constant_baseline",
+    "constant_rule",
 ]
 
 # key -> (name a reader knows, unit, how to read it); units "{target}" are filled in
@@ -407,6 +408,43 @@ def constant_baseline(family, y_train: ArrayLike, y_test: ArrayLike,
     raw = np.asarray(family.reference_raw(y_train, sample_weight), dtype=np.float64)
     nll = family.nll(np.broadcast_to(raw, (y_test.shape[0], raw.size)).copy(), y_test)
     return float(np.mean(nll)), _describe(family, family.distribution(raw[None, :]))
+
+
+# How constant_baseline's model is fitted, for the report's label: the MLE, ...
+MAXIMUM_LIKELIHOOD = "maximum likelihood on the training targets"
+
+
+def constant_rule(family, y_train: ArrayLike, sample_weight: ArrayLike | None = None) -> str:
+    """How :func:`constant_baseline` fits its constant model on ``y_train``, in words for the
+    report's label: the maximum likelihood, but the Krichevsky-Trofimov rule (half a
+    pseudo-count of each outcome) where that is what it scores with: a class model whose
+    ``sample_weight`` holds its pseudo-rows (some class has no training row), and a family
+    whose reference departs from its MLE (``Family.reference_raw``: a hurdle's ``P(0)`` on
+    training targets with no zero, or only zeros).
+
+    Parameters
+    ----------
+    family : Family
+    y_train : ndarray of shape (n_train,) or (n_train, 2)
+        The training targets, as :func:`constant_baseline` takes them.
+    sample_weight : ndarray of shape (n_train,), optional
+        A class family's pseudo-rows' weights (``constant_model``).
+    """
+    from probnn.families.base import Family
+
+    y = np.asarray(y_train)
+    if family.is_classifier and sample_weight is not None:
+        return ("the training classes' shares with half a pseudo-count of every class, the "
+                "Krichevsky-Trofimov (n_k + 1/2) / (n + C/2): some class has no training row")
+    if y.ndim != 1 or type(family).reference_raw is Family.reference_raw:
+        return MAXIMUM_LIKELIHOOD
+    mle = np.asarray(family.constant_raw(y), dtype=np.float64)
+    if np.array_equal(mle, np.asarray(family.reference_raw(y), dtype=np.float64)):
+        return MAXIMUM_LIKELIHOOD
+    which = ("(n + 1/2) / (n + 1): every training target is 0" if np.all(y == 0)
+             else "(1/2) / (n + 1): no training target is 0")  # fmt: skip
+    return (f"{MAXIMUM_LIKELIHOOD}, but P(0) by the Krichevsky-Trofimov rule, half a "
+            f"pseudo-count of zero and of non-zero, {which}")
 
 
 def _spread(y: np.ndarray) -> float:

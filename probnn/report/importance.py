@@ -19,13 +19,12 @@ MAX_FEATURES = 20
 # rows x columns x predictions read by the permutations: each column shuffled in turn costs
 # rows F (1 + N_REPEATS F); past this, columns are shuffled in groups (_importance_groups).
 # 2000 rows reach it at F = 408 columns (7,000+ predictions' worth of time: a minute or two
-# here); every bundled and shared table but mnist (784 pixels) is far below
+# here); every bundled and shared table but mnist (784 pixels) is far below. The rows are
+# encoded once and shuffled in the encoded space (_importance_groups.EncodedShuffles), so a
+# shuffle costs its prediction only: no fixed cost a raw column (each shuffle transforming
+# the raw table again cost ~33 us a column whatever the rows: 30 rows x 5,000 columns took
+# an hour)
 WORK_BUDGET = 1_000_000_000
-# a column's fixed cost in one prediction, in rows: each shuffle transforms the raw table
-# again, ~33 us a column in pandas whatever the rows (1,000 columns: 33 ms), where the budget
-# above reads ~0.1 us a row x column; without it 9 held-out rows of a 5,000-column table
-# were 'cheap' and took an hour (15,001 transforms)
-COLUMN_ROWS = 300
 
 
 def importance_table(model, held_out, *, seed: int = 0) -> Table | None:
@@ -52,17 +51,20 @@ def importance_table(model, held_out, *, seed: int = 0) -> Table | None:
     features = [c for c in model.preprocessor.columns_ if c in rows.columns]
     if rows.shape[0] < 2 or not features:
         return None
-    exact_work = (rows.shape[0] + COLUMN_ROWS) * len(features) * (1 + N_REPEATS * len(features))
+    exact_work = rows.shape[0] * len(features) * (1 + N_REPEATS * len(features))
     wide = (_wide_importance(model, rows, features, seed, exact_work)
             if exact_work > WORK_BUDGET else None)  # fmt: skip
     if wide is not None:
         imp, parameters, baseline_values, how = wide
     else:
-        result = parameter_importance(model, rows, model.encode_target(rows),
-                                      n_repeats=N_REPEATS, random_state=seed,
-                                      features=features)  # fmt: skip
-        imp, parameters, baseline_values = (result.importances.sort_values("nll", ascending=False),
-                                            result.parameters, result.baseline)  # fmt: skip
+        exact = _encoded_importance(model, rows, features, seed)
+        if exact is None:  # an encoded layout not the preprocessor's known one: the raw table
+            result = parameter_importance(model, rows, model.encode_target(rows),
+                                          n_repeats=N_REPEATS, random_state=seed,
+                                          features=features)  # fmt: skip
+            exact = result.importances, result.parameters, result.baseline
+        imp, parameters, baseline_values = exact
+        imp = imp.sort_values("nll", ascending=False)
         how = (f"Each feature column shuffled across {rows.shape[0]:,} held-out rows "
                f"({N_REPEATS} permutations, mean shown)")  # fmt: skip
     units = "" if model.is_classifier else f" ({model.target}'s units)"
@@ -80,6 +82,32 @@ def importance_table(model, held_out, *, seed: int = 0) -> Table | None:
             f"values: {baseline}." + (f" Showing {shown}." if shown else ""))  # fmt: skip
     return Table("What moves each parameter (permutation importance)", columns, table_rows,
                  note=note, key="importance")  # fmt: skip
+
+
+def _encoded_importance(model, rows, features: list[str], seed: int):
+    """:func:`probnn.parameter_importance`'s importances (its mean over ``N_REPEATS``
+    permutations a column, the same permutations of ``seed``) with the rows encoded once
+    and each raw column's encoded block shuffled (:class:`EncodedShuffles`), the same
+    numbers without transforming the raw table once a shuffle; ``(importances,
+    parameters, baseline)``, or None where the encoded layout is not the preprocessor's
+    known one."""
+    import numpy as np
+    import pandas as pd
+
+    from probnn.estimators.scoring import _as_outcomes
+    from probnn.report import _importance_groups as groups
+
+    encoded = model.transform(rows)
+    blocks = groups.encoded_blocks(model.preprocessor, encoded.shape[1])
+    if blocks is None:
+        return None
+    outcomes = _as_outcomes(model, model.encode_target(rows))
+    shuffles = groups.EncodedShuffles(model.estimator, encoded, outcomes, blocks,
+                                      np.random.default_rng(seed))  # fmt: skip
+    means = shuffles.one_at_a_time(features, N_REPEATS)
+    imp = pd.DataFrame(means, index=pd.Index(features, name="feature"),
+                       columns=["nll", *shuffles.parameters])  # fmt: skip
+    return imp, shuffles.parameters, shuffles.baseline()
 
 
 def _wide_importance(model, rows, features: list[str], seed: int, exact_work: int):

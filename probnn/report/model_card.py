@@ -19,9 +19,10 @@ import numpy as np
 from probnn import report as _report  # its writers looked up when called (tests replace them)
 from probnn.report import Table
 from probnn.report.importance import importance_table
-from probnn.report.card import (constant_baseline, file_sha256, hidden_layers, is_linear, members,
-                                network_rows, network_words, posterior_line, software_versions,
-                                stop_reason, training_rows, used_setting)  # fmt: skip
+from probnn.report.card import (MAXIMUM_LIKELIHOOD, constant_baseline, constant_rule,
+                                file_sha256, hidden_layers, is_linear, members, network_rows,
+                                network_words, posterior_line, software_versions, stop_reason,
+                                training_rows, used_setting)  # fmt: skip
 
 __all__ = ["data_rows", "model_card", "constant_model", "baseline_table", "short_stop",
            "write_model_report", "write_comparison_report"]
@@ -96,6 +97,14 @@ def constant_model(model, train, held_out) -> tuple[float, str]:
     """
     first = members(model.estimator)[0]
     fixed = list((getattr(first, "family_params", None) or {}).keys())
+    y, weight = _constant_targets(model, train)
+    return constant_baseline(first.family_, y, model.encode_target(held_out), fixed=fixed,
+                             sample_weight=weight)  # fmt: skip
+
+
+def _constant_targets(model, train) -> tuple[np.ndarray, np.ndarray | None]:
+    """The targets of ``train`` the constant model is fitted on, and their weights: a class
+    model's with half a pseudo-row of every class where some class has no training row."""
     y, weight = model.encode_target(train), None
     if model.is_classifier and np.unique(y).size < len(model.classes):
         from probnn.tables.model import JEFFREYS_COUNT
@@ -103,19 +112,21 @@ def constant_model(model, train, held_out) -> tuple[float, str]:
         n_classes = len(model.classes)
         y = np.concatenate([y, np.arange(n_classes, dtype=y.dtype)])
         weight = np.concatenate([np.ones(y.size - n_classes), np.full(n_classes, JEFFREYS_COUNT)])
-    return constant_baseline(first.family_, y, model.encode_target(held_out), fixed=fixed,
-                             sample_weight=weight)  # fmt: skip
+    return y, weight
 
 
-def baseline_table(model, constant: tuple[float, str], n: int, metrics):
+def baseline_table(model, constant: tuple[float, str], n: int, metrics, train=None):
     """The best constant model (``constant_model``'s answer) against the network on ``n``
-    held-out rows, and the bits the network adds."""
+    held-out rows, and the bits the network adds; its label says how the constant model was
+    fitted on ``train`` (``report.card.constant_rule``; None: by maximum likelihood)."""
     family = members(model.estimator)[0].family_
     nll0, described = constant
     nll = float(metrics["nll_nats"])
     gain = (nll0 - nll) / math.log(2)
-    rows = [("best constant model (ignores the features; maximum likelihood on the training "
-             f"targets): {family.name}, {described}", nll0, nll0 / math.log(2)),
+    how = (MAXIMUM_LIKELIHOOD if train is None
+           else constant_rule(family, *_constant_targets(model, train)))  # fmt: skip
+    rows = [(f"best constant model (ignores the features; {how}): {family.name}, {described}",
+             nll0, nll0 / math.log(2)),
             (network_words(model.estimator), nll, nll / math.log(2))]  # fmt: skip
     if gain > 0:
         note = (f"The network adds {gain:.4f} bits of information per example over the best "
@@ -208,6 +219,9 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     if dropped:  # identifiers: every value distinct (Preprocessor)
         rows_of_data.insert(-1, ("identifier columns left out (every value distinct)",
                                  ", ".join(dropped)))  # fmt: skip
+    logged = list(getattr(model.preprocessor, "logged_", []))  # (probnn.tables.log_scale)
+    if logged:
+        rows_of_data.insert(-1, ("columns read as log(x) (orders of magnitude)", ", ".join(logged)))
     rows_of_data.append(("rows scored", split))
     y_true, dist = model.encode_target(held_out), model.predict_dist(held_out)
     if censoring is not None:
@@ -221,7 +235,7 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
     if train is not None:
         if constant is None:
             constant = constant_model(model, train, held_out)
-        results.append(baseline_table(model, constant, held_out.shape[0], metrics))
+        results.append(baseline_table(model, constant, held_out.shape[0], metrics, train))
     from probnn.report.posterior import posterior_extras
 
     tables, figures = posterior_extras(model, held_out, metrics, coverage,

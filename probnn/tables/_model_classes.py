@@ -1,7 +1,8 @@
 """A class model's labels beyond its training rows: the add-1/2 pseudo-rows of every class
 where some class has no training row (``JEFFREYS_COUNT``, ``_with_every_class``), the
-warning that names such labels (:func:`unseen_labels_warning`), and the hint for a count a
-class model never saw (``_count_hint``).
+warning that names such labels (:func:`unseen_labels_warning`), the hint for a count a
+class model never saw (``_count_hint``), and the same add-1/2 rule for the zero part of a
+hurdle's or zero-inflated family's constant model (:func:`_constant_at_reference`).
 
 Split from :mod:`probnn.tables.model`, which re-exports every name here.
 """
@@ -79,3 +80,29 @@ def unseen_labels_warning(unseen: Sequence, rows: int, target: str) -> str:
             f"{'s' if rows != 1 else ''}): the model learns with {JEFFREYS_COUNT:g} pseudo-count "
             f"of every label (the add-1/2, Krichevsky-Trofimov rule: a constant model's "
             f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
+
+
+def _constant_at_reference(estimator, family, y: np.ndarray) -> None:
+    """A constant model's output intercepts (``TabularModel.fit(constant=True)``) set to its
+    family's reference (``Family.reference_raw``) where that departs from the MLE: a hurdle's
+    zero part on training targets ``y`` (shape (n,)) with no zero (or only zeros), whose MLE
+    ``P(0) = 0`` (1) lies at the boundary. The intercept-only fit starts there from
+    ``ZERO_LOGIT_START`` (``P(0) = 2e-9``) and stays, scoring a held-out zero at 20 nats;
+    the reference's Krichevsky-Trofimov ``P(0) = (1/2) / (n + 1)`` is the rule the class
+    models take for a label no training row holds (``JEFFREYS_COUNT``), so the selection's
+    constant candidate and the report's reference are one model. Families whose reference is
+    their MLE (all but the excess-zero ones) and censored bounds (shape (n, 2)) are left as
+    fitted, bit for bit. ``family``: a name or a :class:`~probnn.families.base.Family`.
+    """
+    from probnn.families import get_family
+    from probnn.families.base import Family
+
+    family = get_family(family)
+    if (type(family).reference_raw is Family.reference_raw or np.ndim(y) != 1
+            or not hasattr(estimator, "intercepts_")):  # fmt: skip
+        return
+    mle = np.asarray(family.constant_raw(y), dtype=np.float64)
+    reference = np.asarray(family.reference_raw(y), dtype=np.float64)
+    boundary = mle != reference  # an infinite logit where the MLE lies at the boundary
+    if boundary.any():
+        estimator.intercepts_[-1][boundary] = reference[boundary]

@@ -36,10 +36,10 @@ _SPLIT_RULES = ("permutation", "row-hash")
 
 def _target_parser(value) -> str | None:
     """A model file's record of how its target's text was read (ValueError otherwise)."""
-    if value is None or value in ("thousands", "decimal"):
+    if value is None or value in ("thousands", "decimal", "percent"):
         return value
     shown = repr(value)
-    raise ValueError(f"expected target_parser 'thousands' or 'decimal'; found "
+    raise ValueError(f"expected target_parser 'thousands', 'decimal' or 'percent'; found "
                      f"{shown if len(shown) <= 70 else shown[:70] + '...'}")  # fmt: skip
 
 

@@ -8,15 +8,18 @@ Split from :mod:`probnn.tables.targets`, which re-exports both.
 
 from __future__ import annotations
 
+import decimal
 import math
+import numbers
 
 import numpy as np
+import pandas as pd
 
 from probnn._validation import describe_values
 from probnn.exceptions import DataError, PrecisionError
 from probnn.tables.sources import _rows
 
-__all__ = ["check_trainable_target"]
+__all__ = ["check_trainable_target", "check_distinct_in_float64"]
 
 
 def check_trainable_target(y: np.ndarray, where, target: str, family,
@@ -100,3 +103,44 @@ def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:
             else:
                 todo += [part[part.size // 2:], part[: part.size // 2]]
     return np.asarray(sorted(found), dtype=np.intp)
+
+
+# beyond 2**53 float64 holds only some whole numbers (every 2nd, 4th, ...: 16,384 apart at 1e20)
+_EXACT_WHOLE_END = 2.0**53
+
+
+def check_distinct_in_float64(column, values: np.ndarray, target: str) -> None:
+    """DataError where values the table tells apart are one number in float64.
+
+    A target written as whole numbers beyond ``2**53`` (int64 or text: ids, amounts in
+    cents about 1e18) is read into float64, whose numbers there are whole but sparse:
+    ``2**62 + 422`` and ``2**62 + 351`` are both ``2**62`` (floats 1,024 apart there). A
+    model of what remains claims a precision the data do not have (intervals of width 0
+    that the written values fall outside). Only the exact values can tell (a float column
+    has lost them already).
+
+    Parameters
+    ----------
+    column : pandas Series
+        The target as read (its entries exact where integer or text).
+    values : ndarray of shape (n_rows,), float64
+        ``column`` as float64 (missing values NaN).
+    """
+    large = np.isfinite(values) & (np.abs(values) >= _EXACT_WHOLE_END)
+    if not large.any() or pd.api.types.is_float_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return
+    entries = column.to_numpy(dtype=object)[large]
+    try:  # exact: Python ints of an integer column, Decimals of text
+        exact = {v if isinstance(v, numbers.Integral) else decimal.Decimal(str(v).strip())
+                 for v in entries}  # fmt: skip
+    except (decimal.InvalidOperation, ValueError):
+        return  # (text not written as a plain number: read otherwise, e.g. with separators)
+    as_floats = np.unique(values[large])
+    if len(exact) > as_floats.size:
+        spacing = float(np.spacing(np.abs(as_floats).min()))
+        raise DataError(
+            f"expected target {target!r} values that float64 tells apart; found {len(exact):,} "
+            f"different values of size 2**53 or more (e.g. {describe_values(entries[:3])}) that "
+            f"are {as_floats.size:,} number(s) in float64, {spacing:g} apart there: subtract an "
+            "offset from the column (e.g. its smallest value) before fitting"
+        )

@@ -15,7 +15,8 @@ import pandas as pd
 
 from probnn._validation import describe_values, name_data_rows
 from probnn.exceptions import DataError
-from probnn.tables.columns import _ID_MIN_DISTINCT, _none_hint, _numeric_values, _parse_text
+from probnn.tables.columns import (_ID_MIN_DISTINCT, _NUMBER_TEXT, _none_hint, _numeric_values,
+                                   _parse_text)  # fmt: skip
 from probnn.tables.preprocessing_scan import _ColumnScan
 from probnn.tables.sources import _located_rows
 
@@ -79,7 +80,7 @@ class TargetScan:
         if series.empty:
             return
         self.rows += len(series)
-        if (kind := self._scan.text_kind()) in ("thousands", "decimal"):
+        if (kind := self._scan.text_kind()) in _NUMBER_TEXT:
             series = pd.Series(_parse_text(series, kind)[0], index=series.index)
         self._keep(series.value_counts(sort=False))
         if not self._looks_numeric():
@@ -110,13 +111,13 @@ class TargetScan:
             self.numbers.update(np.unique(values).tolist())
 
     def _looks_numeric(self) -> bool:
-        return self._scan.text_kind() in ("thousands", "decimal") or self._scan.looks_numeric()
+        return self._scan.text_kind() in _NUMBER_TEXT or self._scan.looks_numeric()
 
     def comma_reading(self) -> str | None:
-        """``"thousands"`` or ``"decimal"`` where the column's text was read so, else None:
-        what a model records (``TabularModel.target_parser``), as ``_comma_reading``."""
+        """``"thousands"``, ``"decimal"`` or ``"percent"`` where the column's text was read so,
+        else None: what a model records (``TabularModel.target_parser``), as ``_comma_reading``."""
         kind = self._scan.text_kind()
-        return kind if kind in ("thousands", "decimal") else None
+        return kind if kind in _NUMBER_TEXT else None
 
     def _count(self, n: int) -> str:
         return f"more than {self.max_distinct:,}" if self.overflow else f"{n:,}"

@@ -1,5 +1,5 @@
-"""Column parsing: which text is numbers (thousands separators, decimal commas, ISO dates,
-datetime and duration columns) and how to read it.
+"""Column parsing: which text is numbers (thousands separators, decimal commas, percentages,
+ISO dates, datetime and duration columns) and how to read it.
 
 The rules a column is judged by, whole (:func:`_text_kind`, :func:`_looks_numeric`) or in
 pieces (``probnn.tables.preprocessing._ColumnScan`` gives the same answers), and the
@@ -41,6 +41,16 @@ _DECIMAL = r"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+(?:,\d+)?)"
 # one set: "1,2", "2,3", "1,3"). Decimals seldom do all of it: a leading 0 ("0,5"), a fraction
 # with one ("1,05") or not above the whole part ("3,2") is a number; heights "1,65", "1,72"
 # put no 1 after a comma, half steps "1,5" .. "4,5" no 5 before one.
+# Percentages: a number with a point (or none) and an optional exponent, then "%" ("12.3%",
+# "-0.5%", "1e-05%", Python's "%" formatting and Excel's exports alike). Read as the number
+# written before the sign (12.3, not 0.123): the digits as written with no division to round,
+# the same number a file without the sign holds ("12.3"), so a model trained on either reads
+# the other alike, and ranges, fill values and predictions of a percent target stay in the
+# column's own unit. Only a column whose every present value is one is read so: "12%" beside
+# "abc" stays text (a category each).
+_PERCENT = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%"
+# The text kinds that are numbers as written (a target may be one; see ``_comma_reading``).
+_NUMBER_TEXT = ("thousands", "decimal", "percent")
 _ITEM_PAIR = re.compile(r"([1-9]\d*),([1-9]\d*)")
 _ITEM = re.compile(r"\d+")
 # ISO dates: one strict pattern (checked first) and the strptime format it stands for.
@@ -210,7 +220,8 @@ def _text_kind(column: pd.Series) -> str | None:
     Returns ``"datetime"`` (a datetime column, naive or timezone-aware), ``"timedelta"``
     (a duration column: a Parquet ``duration``, pandas' ``timedelta64``),
     ``"thousands"`` (``12,345.5``), ``"decimal"`` (``3,616`` in a ``;``-separated
-    file; see :func:`_comma_kind`), ``"date:<strptime format>"`` (ISO dates) or None.
+    file; see :func:`_comma_kind`), ``"percent"`` (``12.3%``, read as 12.3; see
+    ``_PERCENT``), ``"date:<strptime format>"`` (ISO dates) or None.
 
     Raises
     ------
@@ -242,6 +253,8 @@ def _text_kind(column: pd.Series) -> str | None:
         kind = _comma_kind(column.name, convention, thousands, decimal, example, ungrouped)
         if kind is not None:
             return kind
+    if text.str.fullmatch(_PERCENT).all():
+        return "percent"
     for fmt, pattern in _DATE_FORMATS.items():
         if text.str.fullmatch(pattern).all():
             if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
@@ -293,11 +306,15 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     if dates and (stamps := _stamps(column)) is not None:
         values = _days(stamps)
         return values, present & np.isnan(values)
-    if kind in ("thousands", "decimal") and (pd.api.types.is_numeric_dtype(column)
-                                             or pd.api.types.is_bool_dtype(column)):  # fmt: skip
+    if kind in _NUMBER_TEXT and (pd.api.types.is_numeric_dtype(column)
+                                 or pd.api.types.is_bool_dtype(column)):  # fmt: skip
         return _numeric_values(column)
     text = column.astype(str).where(present)
-    if kind in ("thousands", "decimal"):
+    if kind == "percent":  # the number before the sign
+        ok = text.str.fullmatch(_PERCENT).fillna(False).to_numpy(dtype=bool)
+        cleaned = text.where(ok).str[:-1]
+        values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    elif kind in ("thousands", "decimal"):
         if kind == "thousands" and _convention(column) == "decimal":
             _refuse_thousands_in_decimal_file(column, text)
         ok = text.str.fullmatch(_THOUSANDS if kind == "thousands" else _DECIMAL)
@@ -318,8 +335,8 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
                 stamps = pd.to_datetime(text.where(ok), format=fmt, errors="coerce")
                 values = np.where(ok, _days(pd.Series(stamps)), values)
     else:
-        raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime', "
-                        f"'timedelta' or 'date:<format>'; found {kind!r}")  # fmt: skip
+        raise DataError(f"expected a column parser 'thousands', 'decimal', 'percent', "
+                        f"'datetime', 'timedelta' or 'date:<format>'; found {kind!r}")  # fmt: skip
     return values, present & np.isnan(values)
 
 
@@ -349,6 +366,8 @@ def _describe_kind(kind: str) -> str:
         return "numbers with thousands separators (like 12,345.5)"
     if kind == "decimal":
         return "numbers with a decimal comma (like 3,25)"
+    if kind == "percent":
+        return "percentages (like 12.3%, read as 12.3)"
     if kind == "datetime":
         return "dates (a datetime column, or ISO text like 2020-01-31)"
     if kind == "timedelta":
@@ -357,10 +376,10 @@ def _describe_kind(kind: str) -> str:
 
 
 def _thousands_as_numbers(column: pd.Series) -> pd.Series:
-    """A target written with thousands separators or decimal commas, as numbers; any other
-    column as it is."""
+    """A target written with thousands separators, decimal commas or as percentages, as
+    numbers; any other column as it is."""
     kind = _text_kind(column)
-    if kind in ("thousands", "decimal"):
+    if kind in _NUMBER_TEXT:
         values, _ = _parse_text(column, kind)
         out = pd.Series(values, index=column.index, name=column.name)
         out.attrs.update(column.attrs)  # the files of a folder's rows
@@ -370,12 +389,12 @@ def _thousands_as_numbers(column: pd.Series) -> pd.Series:
 
 def _comma_reading(column: pd.Series) -> str | None:
     """How a target column's text was read as numbers, which a model records so that it
-    reads other files alike: ``"thousands"`` or ``"decimal"`` (:func:`_text_kind`), else
-    None (numbers as written, or no numbers)."""
+    reads other files alike: ``"thousands"``, ``"decimal"`` or ``"percent"``
+    (:func:`_text_kind`), else None (numbers as written, or no numbers)."""
     if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
         return None
     kind = _text_kind(column)
-    return kind if kind in ("thousands", "decimal") else None
+    return kind if kind in _NUMBER_TEXT else None
 
 
 def _numbers_as_recorded(column: pd.Series, kind: str | None) -> pd.Series:

@@ -29,6 +29,7 @@ training has its own warning. Models saved before the training range was recorde
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,8 +131,13 @@ def far_rows(preprocessor, Z: np.ndarray, frame: pd.DataFrame) -> FarRows | None
         beyond = np.where(far[i], np.maximum(Z[i] - upper[i], lower[i] - Z[i]), -np.inf)
         j = int(np.argmax(beyond))
         value = float(Z[i, j] * scale[i] + center[i])
-        found.columns[preprocessor.numeric_[i]] = (value, float(beyond[j] * scale[i]),
-                                                   float(low[i]), float(high[i]))  # fmt: skip
+        name = preprocessor.numeric_[i]
+        if name in getattr(preprocessor, "logged_", ()):  # judged on log x, said in x's units
+            value, lo, hi = math.exp(value), math.exp(low[i]), math.exp(high[i])
+            found.columns[name] = (value, max(value - hi, lo - value), lo, hi)
+            continue
+        found.columns[name] = (value, float(beyond[j] * scale[i]),
+                               float(low[i]), float(high[i]))  # fmt: skip
     return found
 
 

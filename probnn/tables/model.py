@@ -22,6 +22,7 @@ from probnn.exceptions import DataError, DataWarning, NetworkTooLargeError, Prec
 # (re-exported: what the fit trains, the labels it misses and the model file's checks, split
 # from this module and imported from here)
 from probnn.tables._model_classes import (JEFFREYS_COUNT, _all_counts,  # noqa: F401
+                                          _constant_at_reference,
                                           _count_hint, _with_every_class,
                                           unseen_labels_warning)  # fmt: skip
 from probnn.tables._model_file_checks import (_SPLIT_RULES, _check_agrees,  # noqa: F401
@@ -38,14 +39,41 @@ from probnn.tables.targets import (_check_family_name, _class_indices, _labels_t
                                    infer_family, is_classifier_family, regression_target,
                                    target_labels)  # fmt: skip
 
-__all__ = ["TabularModel", "SEED_MAX", "POSTERIORS", "laplace_posterior", "estimator_settings",
-           "early_stopping_fraction", "early_stopping_rows"]
+__all__ = ["TabularModel", "SEED_MAX", "POSTERIORS", "MIN_FIT_ROWS", "MIN_CONSTANT_ROWS",
+           "check_fit_rows",
+           "laplace_posterior", "estimator_settings", "early_stopping_fraction",
+           "early_stopping_rows"]
 
 
 # Seeds of NumPy's legacy generator and scikit-learn's random_state: [0, 2**32 - 1].
 SEED_MAX = 2**32 - 1
 # What ``TabularModel.fit(posterior=)`` may wrap the fitted network in.
 POSTERIORS = ("none", "laplace")
+# The fewest rows a model with features is fitted on (training and early stopping's
+# validation rows together). On n rows a model with n - 1 features passes through every
+# row: a line through 2, a plane of two columns through 3. Its likelihood then grows
+# without bound as the predicted scale shrinks (or a class probability tends to 1), and
+# held-out rows pay for it: the default network on 3 rows of a 2-column table, scale 4e-9,
+# held-out NLL 1e14 (8e64 at the command line), its GLM 3e7. From 4 rows a table of 1 or
+# 2 columns leaves a residual to estimate the spread from (that table, 4 rows: held-out
+# NLL 2.3-4.7; 5 rows 2.0-2.3). Wider tables interpolate more rows than this: there the
+# prior and the held-out comparison with the constant model are what catch it.
+MIN_FIT_ROWS = 4
+# ... and a constant model (no features): a spread needs two rows (on one, scale 0)
+MIN_CONSTANT_ROWS = 2
+
+
+def check_fit_rows(n_rows: int, target: str, constant: bool = False) -> None:
+    """DataError, in one line, when a model would be fitted on fewer than
+    :data:`MIN_FIT_ROWS` rows (:data:`MIN_CONSTANT_ROWS` for a ``constant`` model);
+    ``n_rows``: the training and early stopping's validation rows."""
+    fewest = MIN_CONSTANT_ROWS if constant else MIN_FIT_ROWS
+    if n_rows < fewest:
+        why = ("a spread needs two" if constant else "on fewer a model with as many features "
+               "as rows less one passes through every row and its predicted spread collapses "
+               "to 0; a constant model needs 2")  # fmt: skip
+        raise DataError(f"expected at least {fewest} rows to fit a {'constant ' * constant}model "
+                        f"of column {target!r} on ({why}); found {n_rows}")  # fmt: skip
 
 
 class TabularModel:
@@ -76,7 +104,7 @@ class TabularModel:
     censoring : Censoring or None
         How the target (and the columns it names) give censored ``(lower, upper)`` bounds
         (:mod:`probnn.tables.censoring`); None for exact targets.
-    target_parser : {"thousands", "decimal"} or None
+    target_parser : {"thousands", "decimal", "percent"} or None
         How the training file's text of a regression target was read as numbers (a
         ``;``-separated file's decimal commas, a ``,``-separated one's thousands
         separators), so that every file is read alike (:meth:`encode_target`), as
@@ -137,7 +165,9 @@ class TabularModel:
         Parameters
         ----------
         frame : DataFrame of shape (n_rows, n_columns)
-            Feature columns and the target column (drop unwanted columns first).
+            Feature columns and the target column (drop unwanted columns first); at least
+            :data:`MIN_FIT_ROWS` rows, :data:`MIN_CONSTANT_ROWS` for a ``constant`` model
+            (a DataError on fewer, as a streamed fit's).
         target : str
         family : str, default="auto"
             ``"auto"`` uses :func:`infer_family`.
@@ -229,6 +259,7 @@ class TabularModel:
             raise ValueError("posterior='laplace' wraps one network; found ensemble="
                              f"{ensemble} (an ensemble is its own approximation of the posterior)")
         check_target_column(frame, target)
+        check_fit_rows(len(frame), target, constant)
         censoring = censoring if censoring is not None and censoring.active else None
         if posterior != "none" and censoring is not None:
             # the posterior's curvature is the exact rows' density's (LaplaceApproximation)
@@ -323,6 +354,8 @@ class TabularModel:
             model.estimator = laplace_posterior(estimator, X, y, seed)
         if constant:  # weights that never saw a non-zero input: 0, so x is ignored
             estimator.coefs_[0][...] = 0.0
+            if not classifier:  # a hurdle's P(0) by the KT rule where no row holds a zero
+                _constant_at_reference(estimator, family, fit_args[1])
         return model
 
     # ---------------------------------------------------------------- predict

@@ -58,7 +58,10 @@ class Preprocessor:
       file, whose commas are decimal marks, become that number. In a file separated
       by tabs or ``|``, a column whose commas read both ways (every value ``3,616``
       or ``-1,250``) is refused rather than guessed; a value that contradicts one
-      reading (``0,125``, ``3,5``, ``1,234,567``, ``12,345.5``) settles it.
+      reading (``0,125``, ``3,5``, ``1,234,567``, ``12,345.5``) settles it;
+    * percentages, when every present value is a number followed by ``%``
+      (``12.3%``, ``-0.5%``, ``1e-05%``), become the number before the sign (12.3):
+      a file written without the sign reads the same numbers.
 
     The model file remembers which columns were parsed and how, so prediction
     parses the same way (and names any value that does not parse).
@@ -122,8 +125,15 @@ class Preprocessor:
         Columns, in column order, with missing values in the training rows (when
         ``impute``): each has a 0/1 indicator output column, after the one-hot blocks.
     parsers_ : dict of str -> str
-        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"datetime"``,
+        Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"percent"``, ``"datetime"``,
         ``"timedelta"`` (days) or ``"date:<strptime format>"``.
+    logged_ : list of str
+        Numeric columns read as ``log x`` (every training value > 0, spanning orders of
+        magnitude: :mod:`probnn.tables.log_scale`), with a
+        :class:`~probnn.exceptions.DataWarning`; their ``center_``, ``scale_`` and ``range_``
+        are of ``log x``. A value <= 0 met later is read as the training minimum, with a
+        :class:`~probnn.exceptions.DataWarning` naming its rows. Empty in a model file
+        written before the rule (read as before).
     """
 
     def __init__(self, impute: bool = False):
@@ -137,6 +147,10 @@ class Preprocessor:
         scan.end_kinds()
         scan.add(frame)
         scan.end_values()
+        while scan.median_columns:  # the log rule's order statistics (one pass, usually)
+            scan.begin_median_pass()
+            scan.add_median(frame)
+            scan.end_median_pass()
         return self
 
     def scan(self, columns: Sequence[str], *, exact_median: bool = False) -> "PreprocessorScan":
@@ -305,9 +319,11 @@ class Preprocessor:
         column and rows of any problem. Both give the same numbers.
         """
         parsers = getattr(self, "parsers_", {})
+        logged = set(getattr(self, "logged_", ()))  # absent: a preprocessor of an older probnn
         todo = list(range(len(self.numeric_)))
         dtypes = dict(zip(frame.columns, frame.dtypes))  # not one frame[name] a column
         plain = [i for i in todo if self.numeric_[i] not in parsers
+                 and self.numeric_[i] not in logged  # (log x: column by column, below)
                  and (pd.api.types.is_numeric_dtype(dtypes[self.numeric_[i]])
                       or pd.api.types.is_bool_dtype(dtypes[self.numeric_[i]]))]  # fmt: skip
         if plain and frame.shape[0]:
@@ -333,6 +349,8 @@ class Preprocessor:
             values = self._numeric(frame[name], name, parsers.get(name))
             if self.impute:
                 values = np.where(np.isnan(values), self.fill_.get(name, center), values)
+            if name in logged:
+                values = self._log_values(name, values, frame, i)
             z = (values - center) / scale
             huge = np.abs(z) > FLOAT32_MAX
             if huge.any():
@@ -343,6 +361,20 @@ class Preprocessor:
                     f"{describe_values(values[huge])} at {_rows(huge, frame)}"
                 )
             out[i] = z
+
+    def _log_values(self, name: str, values: np.ndarray, frame: pd.DataFrame,
+                    i: int) -> np.ndarray:  # fmt: skip
+        """``log`` of a logged column's values, shape (n_rows,); a value <= 0 (never met in
+        training) is read as the training minimum, with a warning naming its rows."""
+        low = math.exp(self.range_[i][0])
+        bad = values <= 0  # (NaN compares False)
+        if bad.any():
+            self._warn_once(
+                f"column {name!r}, read as log(x) (every training value > 0), holds "
+                f"{describe_values(values[bad])} at {_rows(bad, frame)}: read as the training "
+                f"minimum {low:.6g}")  # fmt: skip
+            values = np.where(bad, low, values)
+        return np.log(values)
 
     def _warn_unseen(self, name: str, column: pd.Series, block: np.ndarray) -> None:
         unseen = column.notna().to_numpy() & (block.sum(axis=1) == 0)
@@ -380,7 +412,8 @@ class Preprocessor:
             # meaning, and a JSON object's key order is not kept (sort_keys, other readers)
             "categories": [[str(k), [str(c) for c in v]] for k, v in self.categories_.items()],
             "fill": [[str(k), v] for k, v in self.fill_.items()],
-            # columns read as numbers: "thousands", "decimal", "datetime", "timedelta", "date:<f>"
+            # columns read as numbers: "thousands", "decimal", "percent" (an optional kind: older
+            # files hold none), "datetime", "timedelta", "date:<f>"
             "parsers": [[str(k), str(v)] for k, v in getattr(self, "parsers_", {}).items()],
         }
         ranges = getattr(self, "range_", None)
@@ -389,6 +422,9 @@ class Preprocessor:
         dropped = getattr(self, "dropped_", [])
         if dropped:  # written only when there are some: other models' files are unchanged
             meta["dropped"] = [str(c) for c in dropped]
+        logged = [str(c) for c in getattr(self, "logged_", [])]
+        if logged:  # absent (none) otherwise: a table the log rule leaves writes as before
+            meta["log"] = logged  # numeric columns read as log x (center, scale, range of log x)
         indicators = [str(c) for c in getattr(self, "indicators_", [])]
         if indicators:  # absent (none) otherwise: a table without missing values writes as before
             meta["indicators"] = indicators  # columns with a missing-value indicator output
@@ -426,13 +462,20 @@ class Preprocessor:
             raise DataError("expected missing-value indicators of distinct feature columns, "
                             "with imputation, in the model file")
         for name, kind in self.parsers_.items():  # each a parser this probnn has
-            if (kind not in ("thousands", "decimal", "datetime", "timedelta")
+            if (kind not in ("thousands", "decimal", "percent", "datetime", "timedelta")
                     and kind.removeprefix("date:") not in _DATE_FORMATS):  # fmt: skip
-                raise DataError(f"expected a column parser 'thousands', 'decimal', 'datetime', "
-                                f"'timedelta' or 'date:<format>' for column {name!r} in the model "
-                                f"file; found {kind!r}")  # fmt: skip
+                raise DataError(f"expected a column parser 'thousands', 'decimal', 'percent', "
+                                f"'datetime', 'timedelta' or 'date:<format>' for column {name!r} "
+                                f"in the model file; found {kind!r}")  # fmt: skip
+        self.logged_ = [str(c) for c in meta.get("log", [])]  # absent: none (older files too)
+        if set(self.logged_) - set(self.numeric_) or len(set(self.logged_)) != len(self.logged_):
+            raise DataError("expected the columns read as log(x) in the model file to be "
+                            "distinct numeric columns")  # fmt: skip
         ranges = meta.get("range")  # absent from files written before it was recorded
         self.range_ = None if ranges is None else [(float(lo), float(hi)) for lo, hi in ranges]
+        if self.logged_ and self.range_ is None:  # (a value <= 0 is read as the range's low)
+            raise DataError("expected the training range of the columns read as log(x) in the "
+                            "model file")  # fmt: skip
         if self.range_ is not None and (len(self.range_) != len(self.numeric_) or not all(
                 math.isfinite(lo) and math.isfinite(hi) and lo <= hi for lo, hi in self.range_)):  # fmt: skip
             raise DataError("expected one finite training range (low <= high) per numeric "

@@ -15,11 +15,12 @@ import pandas as pd
 
 from probnn._validation import describe_values, name_data_rows
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _THOUSANDS,
+from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _PERCENT, _THOUSANDS,
                                    FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
                                    _is_dates, _ItemLists, _none_hint, _numeric_values,
                                    _parse_text, _refuse_nested, _warn_identifier_dropped,
                                    _warn_item_lists, _warn_spelling_variants)  # fmt: skip
+from probnn.tables.log_scale import MAX_COLUMNS, LogScan, warn_logged
 from probnn.tables.sources import SEPARATOR_ATTR, UNNAMED_ATTR, _located_rows, _rows
 
 if TYPE_CHECKING:  # (the preprocessor imports this module: its type only, for the hints)
@@ -80,6 +81,7 @@ class _ColumnScan:
         self.textual = False  # a piece with values of a non-numeric dtype
         self.all_str = True  # ... every one of them a str, in an object / string column
         self.thousands, self.decimal, self.comma = True, True, False
+        self.percent = True  # every text value so far a percentage ("12.3%": _PERCENT)
         self.convention: str | None = "thousands"  # what its file's commas are (_convention)
         self.example: tuple[str, int, list] | None = None  # a value with a comma, its rows
         self.comma_rows: list[int] = []  # (the first 10 data rows of values with a comma)
@@ -126,6 +128,7 @@ class _ColumnScan:
             self.decimal = self.decimal and bool(np.all(values == np.round(values)))
             self.items.observe_numbers(values)
             self.dates = dict.fromkeys(self.dates, False)
+            self.percent = False
             self.parsed += n - missing
             return
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
@@ -149,6 +152,8 @@ class _ColumnScan:
             bad = text.str.contains(",", regex=False) & ~grouped
             if self.ungrouped is None and bad.any():
                 self.ungrouped = str(text[bad].iloc[0])
+            if self.percent:
+                self.percent = bool(text.str.fullmatch(_PERCENT).all())
             if self.decimal:
                 self.decimal = bool(text.str.fullmatch(_DECIMAL).all())
                 self.items.observe(text)
@@ -231,6 +236,8 @@ class _ColumnScan:
                                self.ungrouped)
             if kind is not None:
                 return kind
+        if self.percent:
+            return "percent"
         return next((f"date:{fmt}" for fmt, ok in self.dates.items() if ok), None)
 
     def _item_lists(self) -> bool:
@@ -267,7 +274,8 @@ class _ColumnScan:
         else:
             self.counts = {}
 
-    def add(self, column: pd.Series, capped: bool) -> None:
+    def add(self, column: pd.Series, capped: bool) -> np.ndarray | None:
+        """The next rows; a numeric column's values, shape (n_rows,) (else None)."""
         if self.numeric:
             values = numeric_column(column, self.name, self.parser)
             self.moments.update(values)
@@ -279,7 +287,7 @@ class _ColumnScan:
                 self.median.append(values[~np.isnan(values)])
             elif self.median is not None:
                 self.median.update(values)
-            return
+            return values
         for text, n in column.dropna().astype(str).value_counts(sort=False).items():
             self.counts[text] = self.counts.get(text, 0) + int(n)
         if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
@@ -299,7 +307,8 @@ class PreprocessorScan:
 
     The same pieces, in the same order, go through two passes: ``observe`` each,
     ``end_kinds()``, then ``add`` each and ``end_values(...)``. Imputation medians found
-    exactly in bounded memory (``exact_median``) may need further passes over the numeric
+    exactly in bounded memory (``exact_median``), and the log rule's order statistics (in
+    memory too: :mod:`probnn.tables.log_scale`), may need further passes over the numeric
     columns: while ``median_columns`` is not empty, ``begin_median_pass()``, ``add_median``
     each piece, ``end_median_pass()``. A table in memory is the one-piece case
     (:meth:`Preprocessor.fit`), so a streamed table gives bit-identical statistics: means
@@ -313,6 +322,7 @@ class PreprocessorScan:
         self.exact_median = exact_median
         self._scans = {name: _ColumnScan(name) for name in columns}
         self._active = list(columns)  # the features, less row labels and empty columns
+        self._logs: LogScan | None = None  # the numeric columns' log rule (after end_kinds)
 
     def observe(self, frame: pd.DataFrame) -> None:
         """Kind pass: the next rows (every feature column)."""
@@ -333,11 +343,18 @@ class PreprocessorScan:
         self.preprocessor._check_missing_counts(missing, rows, fitting=True)
         for name in self._active:
             self._scans[name].start_values(self.preprocessor.impute, self.exact_median)
+        numeric = [name for name in self._active if self._scans[name].numeric]
+        self._logs = LogScan(numeric) if numeric and len(numeric) <= MAX_COLUMNS else None
 
     def add(self, frame: pd.DataFrame) -> None:
         """Value pass: the next rows."""
+        numbers = []
         for name in self._active:
-            self._scans[name].add(frame[name], capped=self.exact_median)
+            values = self._scans[name].add(frame[name], capped=self.exact_median)
+            if values is not None:
+                numbers.append(values)
+        if self._logs is not None:
+            self._logs.update(np.column_stack(numbers))
 
     def check_held_out(self, frame: pd.DataFrame) -> None:
         """During the value pass: rows held out of the fit, checked as :meth:`add` checks the
@@ -362,27 +379,44 @@ class PreprocessorScan:
                 if scan.median is not None and not isinstance(scan.median, list):
                     scan.median.set_count(scan.moments.count)
                     scan.median.end_pass()
+        if self._logs is not None:
+            self._logs.finish()  # (its order statistics may need passes: median_columns)
         if not self.median_columns:
             self._finish()
 
-    @property
-    def median_columns(self) -> list[str]:
-        """Numeric columns whose exact median needs another pass."""
+    def _medians_left(self) -> list[str]:
         return [n for n, s in self._scans.items()
                 if s.median is not None and not isinstance(s.median, list) and not s.median.done]  # fmt: skip
 
+    @property
+    def median_columns(self) -> list[str]:
+        """Numeric columns that need another pass: an exact median, or the log rule's order
+        statistics (:class:`~probnn.tables.log_scale.LogScan`, in memory too)."""
+        logs = self._logs.pending if self._logs is not None else []
+        medians = self._medians_left()
+        return medians + [name for name in logs if name not in medians]
+
     def begin_median_pass(self) -> None:
-        for name in self.median_columns:
+        for name in self._medians_left():
             self._scans[name].median.begin_pass()
+        if self._logs is not None:
+            self._logs.begin_pass()
 
     def add_median(self, frame: pd.DataFrame) -> None:
+        medians = self._medians_left()
         for name in self.median_columns:
             scan = self._scans[name]
-            scan.median.update(numeric_column(frame[name], name, scan.parser))
+            values = numeric_column(frame[name], name, scan.parser)
+            if name in medians:
+                scan.median.update(values)
+            if self._logs is not None and name in self._logs.pending:
+                self._logs.update_pass(name, values)
 
     def end_median_pass(self) -> None:
-        for name in self.median_columns:
+        for name in self._medians_left():
             self._scans[name].median.end_pass()
+        if self._logs is not None:
+            self._logs.end_pass()
         if not self.median_columns:
             self._finish()
 
@@ -401,6 +435,9 @@ class PreprocessorScan:
         pre.columns_ = [name for name in self._active if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
+        # numeric columns read as log x (probnn.tables.log_scale), in column order
+        logs = self._logs
+        pre.logged_ = [name for name in logs.chosen() if name in pre.columns_] if logs else []
         pre.indicators_ = [name for name, scan in self._scans.items()
                            if pre.impute and scan.missing and name in pre.columns_]
         for name, scan in self._scans.items():
@@ -413,11 +450,15 @@ class PreprocessorScan:
                     pre.fill_[name] = float(np.median(np.concatenate(scan.median)))
                 elif scan.median is not None:
                     pre.fill_[name] = scan.median.value
-                std = scan.moments.std
+                moments, low, high = scan.moments, scan.low, scan.high
+                if name in pre.logged_:  # standardised, and its range kept, as log x
+                    moments = logs.log_moments[logs.names.index(name)]
+                    low, high = math.log(low), math.log(high)
+                std = moments.std
                 pre.numeric_.append(name)
-                pre.center_.append(float(scan.moments.mean))
+                pre.center_.append(float(moments.mean))
                 pre.scale_.append(std if std > 0 and np.isfinite(std) else 1.0)
-                pre.range_.append((scan.low, scan.high))
+                pre.range_.append((low, high))
                 continue
             counts = scan.counts
             if pre.impute and scan.missing:
@@ -433,3 +474,4 @@ class PreprocessorScan:
                     f"nothing about new rows; drop it (--drop {name}) unless it means something",
                     DataWarning, stacklevel=4,
                 )  # fmt: skip
+        warn_logged(pre.logged_)

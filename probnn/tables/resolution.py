@@ -8,7 +8,13 @@ NLL there has no lower bound. The selection reads a point mass at an end as cens
 entry names a ``resolution_param``: the mixture's ``min_scale``) is given a floor from the
 targets' resolution ``h``, the smallest gap between two distinct values, so that no density
 it puts out exceeds ``1 / h``: what a value recorded to a resolution ``h`` can hold.
-Counts and class labels are probabilities already: neither applies.
+
+An integer target (counts, integers) is scored by a continuous family as
+``P(y - 1/2 < Y <= y + 1/2)`` (:func:`probnn.compare._scores_integers`), and trained on its
+density: there a component can shrink onto any one row's value, heap or not (R's cars: the
+mixture-normal constant's scale 0 on 3 of 15 folds of 40 rows), so such a family is floored
+at the integers' unit, ``h = 1``, on every integer target. Class labels are probabilities
+already: nothing applies.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ import pandas as pd
 
 from probnn.tables.split import sample_keys
 
-__all__ = ["POINT_MASS_ROWS", "POINT_MASS_SHARE", "StreamedHeap", "heap", "is_point_mass",
-           "needs_floor", "real_values", "with_resolution_floor"]
+__all__ = ["INTEGER_RESOLUTION", "POINT_MASS_ROWS", "POINT_MASS_SHARE", "StreamedHeap", "heap",
+           "is_point_mass", "needs_floor", "real_values", "resolution_floor",
+           "with_resolution_floor"]
 
 # A real target with at least this share of its rows exactly at one value holds a heap
 # there: 5% of the rows is far more than rounding stacks on one value of a continuous
@@ -31,12 +38,32 @@ POINT_MASS_SHARE = 0.05
 # ... and at least this many rows: on a table of under 20 rows one row is 5%, and a value
 # held by one row is what every continuous sample has, no heap
 POINT_MASS_ROWS = 2
+# The resolution of an integer target: the width of the interval (y - 1/2, y + 1/2] whose
+# probability scores a continuous family there (not the smallest gap between the values
+# seen, which a few rows, or counts all even, can make 2 or more)
+INTEGER_RESOLUTION = 1.0
+# the kinds of targets recorded as integers (DISCRETE_KINDS' that are not class labels)
+_INTEGER_KINDS = ("count", "integer")
 
 
 def is_point_mass(rows: int, n_rows: int) -> bool:
     """Whether ``rows`` of ``n_rows`` exactly at one value are a heap there (a point mass):
     :data:`POINT_MASS_ROWS` at least and :data:`POINT_MASS_SHARE` of the rows."""
     return rows >= POINT_MASS_ROWS and rows / n_rows >= POINT_MASS_SHARE
+
+
+def resolution_floor(kinds: Sequence[str],
+                     found: tuple[float, float, float] | None) -> float | None:
+    """The resolution ``h`` a continuous family's scale is floored at, or None (no floor).
+
+    :data:`INTEGER_RESOLUTION` on a target recorded as integers (``kinds`` names
+    ``"count"`` or ``"integer"``: a few distinct integers read as ordered classes too),
+    whatever its heaps; else the resolution of the heap ``found`` inside a real target's
+    range (:func:`heap`), or None without one.
+    """
+    if any(kind in _INTEGER_KINDS for kind in kinds):
+        return INTEGER_RESOLUTION
+    return None if found is None or not _real(kinds) else found[2]
 
 
 def _real(kinds: Sequence[str]) -> bool:
@@ -164,6 +191,14 @@ class StreamedHeap:
             counts = pd.Series(self._kept).value_counts(sort=False)
         return _largest_heap(counts, self.low, self.high)
 
+    def resolution(self, kinds: Sequence[str]) -> float | None:
+        """:func:`resolution_floor` of the rows added: the integers' unit on an integer
+        target, a heap's resolution on a real one (:meth:`heap`), else None."""
+        if any(kind in _INTEGER_KINDS for kind in kinds):
+            return INTEGER_RESOLUTION
+        found = self.heap(kinds)
+        return None if found is None else found[2]
+
 
 def needs_floor(family: str, family_params: Mapping[str, object] | None) -> bool:
     """Whether :func:`with_resolution_floor` may set a parameter of ``family``: its
@@ -174,23 +209,28 @@ def needs_floor(family: str, family_params: Mapping[str, object] | None) -> bool
     return key is not None and not (family_params and key in family_params)
 
 
-def with_resolution_floor(target: pd.Series | Callable[[], tuple[float, float, float] | None],
+def with_resolution_floor(target: pd.Series | Callable[[], float | None],
                           family: str, family_params: Mapping[str, object] | None) -> dict | None:
-    """``family``'s parameters with its ``resolution_param`` set to ``h / sqrt(2 pi)`` on a
-    target with a heap inside its range (:func:`heap`), unless the caller set it.
+    """``family``'s parameters with its ``resolution_param`` set to ``h / sqrt(2 pi)``, ``h``
+    the target's :func:`resolution_floor` (an integer target's unit; a real target's
+    resolution where it holds a heap inside its range), unless the caller set it.
 
     On a heap a mixture's component can shrink onto the one value and its density there
     grows without bound: cross-validation then rewards the spike on the folds that hold
     the heap's rows (R's geyser: a spiked constant mixture chosen over the GLM, 0.31 nats
     worse on the test rows; its density at the heap 1e5 for values recorded to 1/60).
-    ``sigma_k >= h / sqrt(2 pi)`` keeps ``w_k / (sigma_k sqrt(2 pi)) <= 1 / h``. Other
-    families, or no heap: the parameters as given.
+    On integers any one row's value will do, heap or not: the training NLL falls without
+    bound while the held-out rows, scored by ``P(y - 1/2 < Y <= y + 1/2)``, gain at most
+    what a unit-wide component holds (R's cars, 31 training rows: a component's scale 0,
+    a fold's held-out NLL 36 nats a row). ``sigma_k >= h / sqrt(2 pi)`` keeps
+    ``w_k / (sigma_k sqrt(2 pi)) <= 1 / h``. Other families, or no floor: the parameters
+    as given.
 
     Parameters
     ----------
     target : Series or callable
-        The target column, or a function giving its heap as :func:`heap` does (a streamed
-        target's, :meth:`StreamedHeap.heap`), called only when :func:`needs_floor`.
+        The target column, or a function giving its :func:`resolution_floor` (a streamed
+        target's, :meth:`StreamedHeap.resolution`), called only when :func:`needs_floor`.
     family : str
     family_params : mapping or None
     """
@@ -199,8 +239,12 @@ def with_resolution_floor(target: pd.Series | Callable[[], tuple[float, float, f
 
     if not needs_floor(family, family_params):
         return None if family_params is None else dict(family_params)
-    found = target() if callable(target) else heap(target, target_kinds(target)[0])
-    if found is None:
+    if callable(target):
+        h = target()
+    else:
+        kinds = target_kinds(target)[0]
+        h = resolution_floor(kinds, heap(target, kinds))
+    if h is None:
         return None if family_params is None else dict(family_params)
     key = FAMILIES[family].resolution_param
-    return {**(family_params or {}), key: found[2] / math.sqrt(2 * math.pi)}
+    return {**(family_params or {}), key: h / math.sqrt(2 * math.pi)}

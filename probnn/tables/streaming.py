@@ -39,7 +39,7 @@ from probnn.exceptions import DataError, PrecisionError
 from probnn.metrics import RunningMetrics
 from probnn.tables.columns import _warn_spelling_variants
 from probnn.tables.extrapolation import tallied
-from probnn.tables.model import TabularModel, _in_float64, unseen_labels_warning
+from probnn.tables.model import TabularModel, _in_float64, check_fit_rows, unseen_labels_warning
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
 from probnn.tables.sources import FILES_ATTR, READ_ROWS, Batch, TableSource, _located
@@ -47,7 +47,8 @@ from probnn.tables.split import TEST, TRAIN, VALIDATION, check_parts, row_parts
 from probnn.tables.stream_chunks import (PREFETCH_BATCHES, ShuffleBuffer, _Rechunk, prefetch,
                                          with_pseudo_rows)  # fmt: skip
 from probnn.tables.stream_selection import SELECTION_ROWS
-from probnn.tables.targets import (TargetScan, _check_family_name, _labels_to_json,
+from probnn.tables.targets import (TargetScan, _check_family_name, _check_target_present,
+                                   _labels_to_json,
                                    check_levels, check_target_column,
                                    check_trainable_target, family_of_kind, is_classifier_family,
                                    order_classes, ordered_categories, regression_target,
@@ -135,6 +136,8 @@ def _first_pass(source: TableSource, columns: list[str], impute: bool, parts_of,
         for part in counts:
             counts[part] += int(np.sum(parts == part))
         fit_rows = batch.frame[parts != TEST]
+        # a batch's missing targets named at once, held-out rows' too (as in memory)
+        _located(batch, lambda: _check_target_present(batch.frame[target], target))
         _located(batch, lambda: (scan.observe(fit_rows), target_scan.observe(batch.frame[target])))
         if copies is not None:
             copies.add(batch.frame)
@@ -276,7 +279,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
             info.unseen_labels = unseen_labels_warning(unseen, rows, target)
     moments.finish()
     floored = None if heaps is None else with_resolution_floor(
-        lambda: heaps.heap(target_scan.kinds()[0]), family, training.get("family_params"))
+        lambda: heaps.resolution(target_scan.kinds()[0]), family, training.get("family_params"))
     return preprocessor, family, classes, moments, floored, untrained
 
 
@@ -448,6 +451,8 @@ def fit_stream(
             (announce or say)(f"warning: {note}")
     else:
         say(f"family: {family} ({info.family_reason})")
+    # as TabularModel.fit's: too few rows to fit on are refused, not fitted to a spread of 0
+    check_fit_rows(info.rows["train"] + info.rows["validation"], target, constant)
     if info.unseen_labels:  # (a label only held-out rows hold: scored, as in memory)
         (announce or say)(f"warning: {info.unseen_labels}")
     rows = info.rows

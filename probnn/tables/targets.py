@@ -22,7 +22,8 @@ from probnn._validation import (data_rows, describe_list, describe_rows, describ
                                 encode_labels)  # fmt: skip
 from probnn.exceptions import DataError, DataWarning
 # (re-exported: the streamed column's scan and the precision checks, imported from here)
-from probnn.tables._target_precision import _rejected, check_trainable_target  # noqa: F401
+from probnn.tables._target_precision import (_rejected, check_distinct_in_float64,  # noqa: F401
+                                             check_trainable_target)
 from probnn.tables._target_scan import MAX_INFERRED_CLASSES, TargetScan, _plain  # noqa: F401
 from probnn.tables.columns import (_none_hint, _numeric_values, _thousands_as_numbers,
                                    _warn_spelling_variants)  # fmt: skip
@@ -496,6 +497,7 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
             f"expected finite numbers in target column {target!r}; found "
             f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
         )
+    check_distinct_in_float64(column, values, target)
     try:
         with data_rows(*_located_rows(column)):  # the family's rows named as the file's
             return np.asarray(family.check_target(values), dtype=np.float64)

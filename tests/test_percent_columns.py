@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from probnn.exceptions import DataError, DataWarning
@@ -131,6 +131,7 @@ def test_a_percent_column_with_other_text_stays_text(tmp_path, values):
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=3, max_size=25),
        style=st.sampled_from(["repr", "1", "3", "g"]))  # fmt: skip
+@example(values=[0.0, 0.0, 1.9999999998835847], style="repr")  # pandas 2.0: an ulp away
 def test_floats_written_with_a_percent_sign_read_back_equal(tmp_path_factory, values, style):
     fmt = {"repr": "{}%", "1": "{:.1f}%", "3": "{:.3f}%", "g": "{:g}%"}[style]
     text = [fmt.format(v) for v in values]

@@ -313,7 +313,9 @@ def _parse_text(column: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     if kind == "percent":  # the number before the sign
         ok = text.str.fullmatch(_PERCENT).fillna(False).to_numpy(dtype=bool)
         cleaned = text.where(ok).str[:-1]
-        values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        # Python's float(): correctly rounded (pandas 2.0's to_numeric may land an ulp away)
+        values = np.array([float(v) if isinstance(v, str) else np.nan for v in cleaned],
+                          dtype=np.float64)
     elif kind in ("thousands", "decimal"):
         if kind == "thousands" and _convention(column) == "decimal":
             _refuse_thousands_in_decimal_file(column, text)

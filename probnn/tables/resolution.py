@@ -194,10 +194,7 @@ class StreamedHeap:
     def resolution(self, kinds: Sequence[str]) -> float | None:
         """:func:`resolution_floor` of the rows added: the integers' unit on an integer
         target, a heap's resolution on a real one (:meth:`heap`), else None."""
-        if any(kind in _INTEGER_KINDS for kind in kinds):
-            return INTEGER_RESOLUTION
-        found = self.heap(kinds)
-        return None if found is None else found[2]
+        return resolution_floor(kinds, self.heap(kinds))  # (heap: None at once if not real)
 
 
 def needs_floor(family: str, family_params: Mapping[str, object] | None) -> bool:

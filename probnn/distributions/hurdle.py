@@ -12,8 +12,8 @@ from numpy.typing import ArrayLike
 
 from probnn._math import log1mexp
 from .base import Distribution, count_quantile
-from .negative_binomial import POISSON_BELOW_LOG_ALPHA, NegativeBinomial, nb_log_cdf_sf
-from .poisson import Poisson, poisson_log_cdf_sf
+from .negative_binomial import NegativeBinomial
+from .poisson import Poisson
 from .zero_inflated import ZeroPart
 
 __all__ = ["Hurdle"]
@@ -62,7 +62,7 @@ class Hurdle(ZeroPart):
         if np.any(tails):
             y, log_b_pos = np.broadcast_arrays(y, self._log_b_pos)
             base = _base_rows(self.base, tails.shape, tails)
-            ratio = np.exp(_log_survival(base, np.floor(y[tails])) - log_b_pos[tails])
+            ratio = np.exp(base._log_sf(np.floor(y[tails])) - log_b_pos[tails])
             inner = np.array(np.broadcast_to(inner, tails.shape), dtype=np.float64)
             inner[tails] = np.clip(1.0 - ratio, 0.0, 1.0)
         pi = np.exp(self._log_pi)
@@ -97,7 +97,7 @@ class Hurdle(ZeroPart):
         base = _base_rows(self.base, shape, rows)
 
         def reached(k):
-            return (_log_survival(base, k) <= log_target).astype(np.float64)
+            return (base._log_sf(k) <= log_target).astype(np.float64)
 
         guess_level = np.clip(level, 0.5, np.nextafter(1.0, 0.0))
         mean, sd = (np.broadcast_to(v, q.shape) for v in (base._mean(), base._stddev()))
@@ -123,17 +123,3 @@ def _base_rows(base: Poisson | NegativeBinomial, shape, rows) -> Poisson | Negat
         return Poisson(rate=flat(base._rate))
     return NegativeBinomial(mean=flat(base._mu), dispersion=flat(base._alpha))
 
-
-def _log_survival(base: Poisson | NegativeBinomial, k):
-    """``log P(B > k)`` for integers ``k >= 0``, from the tail itself (``1 - F`` rounds to 0
-    below 1e-16)."""
-    if type(base) is Poisson:
-        return poisson_log_cdf_sf(k, base._log_rate)[1]
-    k, log_mu, log_alpha = np.broadcast_arrays(k, base._log_mu, base._log_alpha)
-    poisson = log_alpha < POISSON_BELOW_LOG_ALPHA  # as NegativeBinomial._cdf
-    out = np.empty(k.shape)
-    if poisson.any():
-        out[poisson] = poisson_log_cdf_sf(k[poisson], log_mu[poisson])[1]
-    if (~poisson).any():
-        out[~poisson] = nb_log_cdf_sf(k[~poisson], log_mu[~poisson], log_alpha[~poisson])[1]
-    return out

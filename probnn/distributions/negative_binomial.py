@@ -46,7 +46,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from probnn._validation import describe_values
-from .poisson import _HALF_LOG_2PI, _SADDLE_FROM, _log1pmx_over_sq, _stirlerr, poisson_cdf
+from .poisson import (_HALF_LOG_2PI, _SADDLE_FROM, _log1pmx_over_sq, _stirlerr, poisson_cdf,
+                      poisson_log_cdf_sf)
 from .base import COUNTS, Distribution, count_quantile, as_param, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["NegativeBinomial", "nb_log_cdf_sf", "nb_nll_terms", "POISSON_BELOW_LOG_ALPHA"]
@@ -428,6 +429,18 @@ class NegativeBinomial(Distribution):
         if nb.any():
             out[nb] = np.exp(nb_log_cdf_sf(km[nb], log_mu[nb], log_alpha[nb])[0])
         return np.where(k < 0, 0.0, np.where(np.isinf(y), 1.0, out))
+
+    def _log_sf(self, k):
+        """``log P(Y > k)`` for integers ``k >= 0``, from the tail itself (``1 - F`` rounds
+        to 0 below 1e-16), split at ``POISSON_BELOW_LOG_ALPHA`` as :meth:`_cdf` is."""
+        k, log_mu, log_alpha = np.broadcast_arrays(k, self._log_mu, self._log_alpha)
+        poisson = log_alpha < POISSON_BELOW_LOG_ALPHA
+        out = np.empty(k.shape)
+        if poisson.any():
+            out[poisson] = poisson_log_cdf_sf(k[poisson], log_mu[poisson])[1]
+        if (~poisson).any():
+            out[~poisson] = nb_log_cdf_sf(k[~poisson], log_mu[~poisson], log_alpha[~poisson])[1]
+        return out
 
     def _icdf(self, q):
         """Smallest integer k with ``cdf(k) >= q``, by an exact search about the normal guess."""

@@ -338,6 +338,11 @@ class Poisson(Distribution):
         k = np.floor(y)
         return np.where(y < 0, 0.0, poisson_cdf(np.maximum(k, 0.0), self._rate))
 
+    def _log_sf(self, k):
+        """``log P(Y > k)`` for integers ``k >= 0``, from the tail itself (``1 - F`` rounds
+        to 0 below 1e-16)."""
+        return poisson_log_cdf_sf(k, self._log_rate)[1]
+
     def _icdf(self, q):
         """Smallest integer k with ``cdf(k) >= q``, by an exact search about the normal guess."""
         q, rate = np.broadcast_arrays(q, self._rate)

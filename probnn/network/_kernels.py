@@ -313,10 +313,11 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, min_sca
     # MixtureNormalFamily._loss_gradient, operation for operation: softplus_scale of the
     # s columns, sigma = min_scale + softplus(s) where min_scale (in raw's dtype) is not 0
     # (MixtureNormalFamily._scales), r = safe_divide(y - m, sigma), log_softmax(a) -
-    # r^2 / 2 - log sigma - log(2 pi) / 2, the log-sum-exp about the row's top term (argmax: the first maximum,
-    # or the first NaN), responsibilities, the underflowed rows' nearest components, and
-    # the gradient where the responsibility is positive; every (n, K) temporary a
-    # contiguous vector as NumPy's, exp / log1p / log through NumPy's loops
+    # r^2 / 2 - log sigma - log(2 pi) / 2, the log-sum-exp about the row's top term
+    # (argmax: the first maximum, or the first NaN), responsibilities, the underflowed
+    # rows' nearest components, and the gradient where the responsibility is positive;
+    # every (n, K) temporary a contiguous vector as NumPy's, exp / log1p / log through
+    # NumPy's loops
     n = raw.shape[0]
     k = raw.shape[1] // 3
     m = n * k
@@ -344,16 +345,18 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, min_sca
     if not floored:  # (with a floor, log sigma is the log of the floored scale below)
         numpy_loop(fns[2], a, log_scale, m)
     dlog = np.empty(m, dt)
-    for q in range(m):
-        s = raw[q // k, 2 * k + q % k]
-        eq = e[q]
-        half_e = half * eq
-        if s < series_below:
-            log_scale[q] = s - half_e
-            dlog[q] = one - half_e
-        else:
-            inv = one / (one + eq)
-            dlog[q] = (inv if s >= zero else eq * inv) / scale[q]
+    for i in range(n):
+        for j in range(k):
+            s = raw[i, 2 * k + j]
+            q = i * k + j
+            eq = e[q]
+            half_e = half * eq
+            if s < series_below:
+                log_scale[q] = s - half_e
+                dlog[q] = one - half_e
+            else:
+                inv = one / (one + eq)
+                dlog[q] = (inv if s >= zero else eq * inv) / scale[q]
     if floored:
         # MixtureNormalFamily._scales: sigma = softplus + min_scale, d log sigma / ds =
         # dlog * (softplus / sigma), log sigma = log(sigma) (NumPy's loop, no series)

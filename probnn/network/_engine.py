@@ -160,12 +160,14 @@ class CompiledSteps:
         elif code == Codes.LOSS_CATEGORICAL:
             y_labels = np.ascontiguousarray(yc, np.int64)
         # the epoch kernel's loss constants, weights and their sum, once per fit
-        consts = np.zeros(3)
+        consts = np.zeros(4)  # the mixture's min_scale last (0 for the Normal: unused)
         if code in (Codes.LOSS_NORMAL, Codes.LOSS_MIXTURE_NORMAL):  # (the same constants)
             from probnn.families.base import _SCALE_SERIES_BELOW
             from probnn.families.normal import HALF_LOG_2PI
 
-            consts[:] = 0.5, _SCALE_SERIES_BELOW, HALF_LOG_2PI
+            consts[:3] = 0.5, _SCALE_SERIES_BELOW, HALF_LOG_2PI
+            if code == Codes.LOSS_MIXTURE_NORMAL:
+                consts[3] = t.family.min_scale
         sw_a = self._empty.astype(np.float64) if swc is None else swc
         swl_a = self._empty if swc is None else sw_loss
         weight_sum = float(n if sw is None else sw.sum())

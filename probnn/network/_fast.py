@@ -417,10 +417,10 @@ def _bernoulli(family, raw, y, need_gradient):
     return loss, grad
 
 
-def _normal_like(kernel: str, family, raw, y, need_gradient):
+def _normal_like(kernel: str, family, raw, y, need_gradient, *more):
     """The compiled loss ``kernel`` ("normal" or "mixture_normal": the same constants, a
-    scale's softplus series and log sqrt(2 pi)), or the family's NumPy loss without a
-    gradient."""
+    scale's softplus series and log sqrt(2 pi), then ``more``, the mixture's min_scale), or
+    the family's NumPy loss without a gradient."""
     if not need_gradient:
         return family._loss_gradient(raw, y, need_gradient)
     from probnn.families.base import _SCALE_SERIES_BELOW
@@ -432,7 +432,7 @@ def _normal_like(kernel: str, family, raw, y, need_gradient):
     loss = np.empty(raw.shape[0], raw.dtype)
     grad = np.empty(raw.shape, raw.dtype)
     _run(kernel, raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI),
-         numpy_loops(raw.dtype))
+         *(dt(c) for c in more), numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -441,7 +441,7 @@ def _normal(family, raw, y, need_gradient):
 
 
 def _mixture_normal(family, raw, y, need_gradient):
-    return _normal_like("mixture_normal", family, raw, y, need_gradient)
+    return _normal_like("mixture_normal", family, raw, y, need_gradient, family.min_scale)
 
 
 # (module, class name) of each family with a fused loss: looked up lazily, so this module
@@ -464,8 +464,8 @@ def loss_kernel_for(family):
 
     Only for an instance of exactly a listed class whose ``_loss_gradient`` is that class's
     own (a subclass that overrides it keeps its NumPy method), and whose
-    ``compiled_loss_applies`` is not false (a mixture with a ``min_scale``, which the
-    kernel does not take). See the contract above.
+    ``compiled_loss_applies`` is not false (a family with parameters its kernel does not
+    take may say so). See the contract above.
     """
     import importlib
 

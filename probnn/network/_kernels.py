@@ -309,13 +309,15 @@ def _row_max(x, lo, k):
 
 
 @jit
-def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
+def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, min_scale, fns):
     # MixtureNormalFamily._loss_gradient, operation for operation: softplus_scale of the
-    # s columns, r = safe_divide(y - m, sigma), log_softmax(a) - r^2 / 2 - log sigma -
-    # log(2 pi) / 2, the log-sum-exp about the row's top term (argmax: the first maximum,
-    # or the first NaN), responsibilities, the underflowed rows' nearest components, and
-    # the gradient where the responsibility is positive; every (n, K) temporary a
-    # contiguous vector as NumPy's, exp / log1p / log through NumPy's loops
+    # s columns, sigma = min_scale + softplus(s) where min_scale (in raw's dtype) is not 0
+    # (MixtureNormalFamily._scales), r = safe_divide(y - m, sigma), log_softmax(a) -
+    # r^2 / 2 - log sigma - log(2 pi) / 2, the log-sum-exp about the row's top term
+    # (argmax: the first maximum, or the first NaN), responsibilities, the underflowed
+    # rows' nearest components, and the gradient where the responsibility is positive;
+    # every (n, K) temporary a contiguous vector as NumPy's, exp / log1p / log through
+    # NumPy's loops
     n = raw.shape[0]
     k = raw.shape[1] // 3
     m = n * k
@@ -338,24 +340,38 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
             q = i * k + j
             scale[q] = (s if (s >= zero or s != s) else zero) + scale[q]  # maximum(s, 0)
             a[q] = one if s < series_below else scale[q]  # log(1) in the tail
+    floored = min_scale != zero
     log_scale = np.empty(m, dt)
-    numpy_loop(fns[2], a, log_scale, m)
+    if not floored:  # (with a floor, log sigma is the log of the floored scale below)
+        numpy_loop(fns[2], a, log_scale, m)
     dlog = np.empty(m, dt)
-    r = np.empty(m, dt)
     for i in range(n):
-        yi = y[i]
         for j in range(k):
             s = raw[i, 2 * k + j]
             q = i * k + j
             eq = e[q]
-            sc = scale[q]
             half_e = half * eq
             if s < series_below:
                 log_scale[q] = s - half_e
                 dlog[q] = one - half_e
             else:
                 inv = one / (one + eq)
-                dlog[q] = (inv if s >= zero else eq * inv) / sc
+                dlog[q] = (inv if s >= zero else eq * inv) / scale[q]
+    if floored:
+        # MixtureNormalFamily._scales: sigma = softplus + min_scale, d log sigma / ds =
+        # dlog * (softplus / sigma), log sigma = log(sigma) (NumPy's loop, no series)
+        for q in range(m):
+            sp = scale[q]
+            sigma = sp + min_scale
+            dlog[q] = dlog[q] * (sp / sigma)
+            scale[q] = sigma
+        numpy_loop(fns[2], scale, log_scale, m)
+    r = np.empty(m, dt)
+    for i in range(n):
+        yi = y[i]
+        for j in range(k):
+            q = i * k + j
+            sc = scale[q]
             num = yi - raw[i, k + j]
             r[q] = num / sc if num != zero else zero  # safe_divide: 0 / 0 = 0
     # log_softmax(a): shifted = a - max, minus log of the row sums of exp(shifted)

@@ -12,11 +12,13 @@ from probnn.network import _fast
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("k", [1, 3, 9])
-@pytest.mark.parametrize("df", [0.5, 3.0, 1e6])
-def test_fused_mixture_studentt_loss_is_the_numpy_loss(dtype, k, df):
+@pytest.mark.parametrize("df, min_scale", [(0.5, 0.0), (3.0, 0.0), (1e6, 0.0), (3.0, 0.3),
+                                           (0.5, 1e-3)])
+def test_fused_mixture_studentt_loss_is_the_numpy_loss(dtype, k, df, min_scale):
     # the NumPy loss is the reference: extreme raws (+-1e4), scales on the series side of
     # log sigma, zero residuals (log|mu - y| = -inf), rows whose every density underflows
-    # (+inf, equal responsibilities), tied weights; k = 9: NumPy's pairwise row sums
+    # (+inf, equal responsibilities), tied weights; k = 9: NumPy's pairwise row sums; with
+    # and without the floor on the scales
     pytest.importorskip("numba")
     from probnn.families import get_family
 
@@ -34,7 +36,7 @@ def test_fused_mixture_studentt_loss_is_the_numpy_loss(dtype, k, df):
     y[20:30] = 5e3
     raw[30:40, :k] = raw[30:40, :1]  # tied weights
     y[40:45] = np.inf  # no finite term: +inf, equal shares
-    family = get_family("mixture-studentt", n_components=k, df=df)
+    family = get_family("mixture-studentt", n_components=k, df=df, min_scale=min_scale)
     with np.errstate(all="ignore"):
         want_loss, want_grad = family._loss_gradient(raw, y.astype(dtype), True)
     assert np.isinf(want_loss[40:45]).all() and np.isfinite(want_loss[45:]).all()
@@ -51,38 +53,32 @@ def test_fused_mixture_studentt_loss_is_the_numpy_loss(dtype, k, df):
 
     r = raw[45:].astype(np.float64)
     w = softmax(r[:, :k], axis=1)
-    logpdf = stats.t.logpdf(y[45:, None], df, loc=r[:, k:2 * k], scale=softplus(r[:, 2 * k:]))
+    logpdf = stats.t.logpdf(y[45:, None], df, loc=r[:, k:2 * k], scale=softplus(r[:, 2 * k:]) + min_scale)
     ref = -logsumexp(logpdf + np.log(w), axis=1)
     tol = 2e-3 if dtype == np.float32 else 1e-9
     ok = np.isfinite(ref)
     np.testing.assert_allclose(loss[45:][ok], ref[ok], rtol=tol, atol=tol)
 
 
-def test_floored_mixture_studentt_keeps_the_numpy_loss():
-    # the kernel has no min_scale: a floored family must not get it
-    from probnn.families import get_family
-
-    assert _fast.loss_kernel_for(get_family("mixture-studentt", min_scale=0.1)) is None
-    assert get_family("mixture-studentt").compiled_loss_applies
-
-
 def test_compiled_engine_trains_the_t_mixture_as_numpy_does(monkeypatch):
-    # the compiled loss in training (the compiled epoch's forward and backward around it):
-    # the same model as NumPy's, bit for bit (same BLAS), and the kernel did run
+    # the compiled loss in training (the compiled epoch's forward and backward around it), a
+    # floored family on a heap: the same model as NumPy's, bit for bit (same BLAS), and the
+    # kernel did run
     pytest.importorskip("numba")
     from probnn.estimators import MLPRegressor
 
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 2))
     y = np.where(rng.random(300) < 0.5, -2.0, 2.0) + X[:, 0] + rng.standard_t(3, 300) * 0.3
+    y[::4] = 1.0  # a heap: a floored family's spike there
     ran = []
     run = _fast._run
     monkeypatch.setattr(_fast, "_run", lambda name, *args: (ran.append(name), run(name, *args)))
     fits = {}
     for engine in ("numpy", "numba"):
         monkeypatch.setenv("PROBNN_ENGINE", engine)
-        model = MLPRegressor(family="mixture-studentt", hidden_layer_sizes=(8,), max_iter=5,
-                             random_state=0)
+        model = MLPRegressor(family="mixture-studentt", family_params={"min_scale": 0.05},
+                             hidden_layer_sizes=(8,), max_iter=5, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fits[engine] = model.fit(X, y).predict_dist(X).log_prob(y)

@@ -148,10 +148,9 @@ class MixtureStudentTFamily(MixtureNormalFamily):
 
     @property
     def compiled_loss_applies(self) -> bool:
-        """Whether the compiled kernel (``network._kernels.mixture_studentt``, bit-identical
-        to :meth:`_loss_gradient`, without ``min_scale``) computes this family's loss: only
-        without a floor."""
-        return self.min_scale == 0
+        """The compiled kernel (``network._kernels.mixture_studentt``, bit-identical to
+        :meth:`_loss_gradient`, the floor ``min_scale`` included) computes this family's loss."""
+        return True
 
     def standardised(self, scale: float) -> "MixtureStudentTFamily":
         """This family for the target divided by ``scale``: ``min_scale`` divided too."""

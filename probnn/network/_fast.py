@@ -446,7 +446,7 @@ def _mixture_normal(family, raw, y, need_gradient):
 
 
 def _mixture_studentt(family, raw, y, need_gradient):
-    """The compiled t-mixture loss (no floor: ``compiled_loss_applies``), its scalars as the
+    """The compiled t-mixture loss (its floor ``min_scale`` included), its scalars as the
     NumPy path computes them in raw's dtype; NumPy's loss without a gradient or on one row
     broadcast (the constant model's objective)."""
     if not need_gradient or raw.strides[0] == 0:
@@ -461,7 +461,7 @@ def _mixture_studentt(family, raw, y, need_gradient):
     grad = np.empty(raw.shape, raw.dtype)
     _run("mixture_studentt", raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), nu + 1,
          dt(0.5) * (nu + 1), dt(family._log_df), dt(family._constant),
-         dt(1 / family.n_components), dt(2), numpy_loops(raw.dtype))
+         dt(1 / family.n_components), dt(2), dt(family.min_scale), numpy_loops(raw.dtype))
     return loss, grad
 
 

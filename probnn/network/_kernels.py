@@ -468,9 +468,10 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
 
 @jit
 def mixture_studentt(raw, y, loss, grad, half, series_below, nu1, half_nu1, log_nu, c_nu,
-                     equal_share, two, fns):
-    # MixtureStudentTFamily._loss_gradient without a floor, operation for operation:
-    # softplus_scale of the s columns (as mixture_normal above), log q = 2 (log|mu - y| -
+                     equal_share, two, min_scale, fns):
+    # MixtureStudentTFamily._loss_gradient, operation for operation: softplus_scale of the
+    # s columns (as mixture_normal above; min_scale > 0: sigma = softplus + min_scale, its
+    # log and d log sigma / ds = dlog softplus * (softplus / sigma), as _scales), log q = 2 (log|mu - y| -
     # log sigma) - log nu, softplus_sigmoid(log q) (log(1 + r^2 / nu) and v = r^2 / (nu +
     # r^2)), log_softmax(a) - log sigma - c(nu) - (nu + 1) / 2 log(1 + r^2 / nu), the
     # log-sum-exp about the row's top term, responsibilities (equal shares on a row without
@@ -516,6 +517,16 @@ def mixture_studentt(raw, y, loss, grad, half, series_below, nu1, half_nu1, log_
             else:
                 inv = one / (one + eq)
                 dlog[q] = (inv if s >= zero else eq * inv) / scale[q]
+    if min_scale > zero:  # the floor: log sigma of the floored scale, its d log sigma / ds
+        for q in range(m):
+            floored = scale[q] + min_scale
+            dlog[q] = dlog[q] * (scale[q] / floored)
+            a[q] = floored
+        numpy_loop(fns[2], a, log_scale, m)
+    for i in range(n):
+        yi = y[i]
+        for j in range(k):
+            q = i * k + j
             residual[q] = raw[i, k + j] - yi  # mu - y
             a[q] = abs(residual[q])
     # log q = 2 (log|mu - y| - log sigma) - log nu (-inf at a zero residual)

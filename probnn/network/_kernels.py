@@ -480,3 +480,158 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, min_sca
             else:
                 grad[i, k + j] = zero
                 grad[i, 2 * k + j] = zero
+
+
+@jit
+def mixture_studentt(raw, y, loss, grad, half, series_below, nu1, half_nu1, log_nu, c_nu,
+                     equal_share, two, min_scale, fns):
+    # MixtureStudentTFamily._loss_gradient, operation for operation: softplus_scale of the
+    # s columns (as mixture_normal above; min_scale > 0: sigma = softplus + min_scale, its
+    # log and d log sigma / ds = dlog softplus * (softplus / sigma), as _scales), log q = 2 (log|mu - y| -
+    # log sigma) - log nu, softplus_sigmoid(log q) (log(1 + r^2 / nu) and v = r^2 / (nu +
+    # r^2)), log_softmax(a) - log sigma - c(nu) - (nu + 1) / 2 log(1 + r^2 / nu), the
+    # log-sum-exp about the row's top term, responsibilities (equal shares on a row without
+    # a finite term), and the gradient where the responsibility is positive. nu1 = nu + 1
+    # and half_nu1 = 0.5 (nu + 1) as the NumPy path's scalars; every (n, K) temporary a
+    # contiguous vector as NumPy's, exp / log1p / log through NumPy's loops
+    n = raw.shape[0]
+    k = raw.shape[1] // 3
+    m = n * k
+    dt = raw.dtype
+    one = dt.type(1)
+    zero = dt.type(0)
+    # softplus_scale(s): e = exp(-|s|), scale = maximum(s, 0) + log1p(e), log scale
+    # (series below series_below), d log scale / ds
+    a = np.empty(m, dt)
+    for i in range(n):
+        for j in range(k):
+            a[i * k + j] = -abs(raw[i, 2 * k + j])
+    e = np.empty(m, dt)
+    numpy_loop(fns[0], a, e, m)
+    scale = np.empty(m, dt)
+    numpy_loop(fns[1], e, scale, m)
+    for i in range(n):
+        for j in range(k):
+            s = raw[i, 2 * k + j]
+            q = i * k + j
+            scale[q] = (s if (s >= zero or s != s) else zero) + scale[q]  # maximum(s, 0)
+            a[q] = one if s < series_below else scale[q]  # log(1) in the tail
+    log_scale = np.empty(m, dt)
+    numpy_loop(fns[2], a, log_scale, m)
+    dlog = np.empty(m, dt)
+    residual = np.empty(m, dt)
+    for i in range(n):
+        yi = y[i]
+        for j in range(k):
+            s = raw[i, 2 * k + j]
+            q = i * k + j
+            eq = e[q]
+            half_e = half * eq
+            if s < series_below:
+                log_scale[q] = s - half_e
+                dlog[q] = one - half_e
+            else:
+                inv = one / (one + eq)
+                dlog[q] = (inv if s >= zero else eq * inv) / scale[q]
+    if min_scale > zero:  # the floor: log sigma of the floored scale, its d log sigma / ds
+        for q in range(m):
+            floored = scale[q] + min_scale
+            dlog[q] = dlog[q] * (scale[q] / floored)
+            a[q] = floored
+        numpy_loop(fns[2], a, log_scale, m)
+    for i in range(n):
+        yi = y[i]
+        for j in range(k):
+            q = i * k + j
+            residual[q] = raw[i, k + j] - yi  # mu - y
+            a[q] = abs(residual[q])
+    # log q = 2 (log|mu - y| - log sigma) - log nu (-inf at a zero residual)
+    log_q = np.empty(m, dt)
+    numpy_loop(fns[2], a, log_q, m)
+    for q in range(m):
+        lq = log_q[q] - log_scale[q]
+        lq = lq * two
+        log_q[q] = lq - log_nu
+        a[q] = -abs(log_q[q])
+    # softplus_sigmoid(log q): ex_q = exp(-|t|), log1p_q = maximum(t, 0) + log1p(ex_q), v
+    ex_q = np.empty(m, dt)
+    numpy_loop(fns[0], a, ex_q, m)
+    log1p_q = np.empty(m, dt)
+    numpy_loop(fns[1], ex_q, log1p_q, m)
+    v = np.empty(m, dt)
+    for q in range(m):
+        lq = log_q[q]
+        log1p_q[q] = (lq if (lq >= zero or lq != lq) else zero) + log1p_q[q]
+        inv = one / (one + ex_q[q])
+        v[q] = inv if lq >= zero else ex_q[q] * inv
+    # log_softmax(a): shifted = a - max, minus log of the row sums of exp(shifted)
+    shifted = np.empty(m, dt)
+    for i in range(n):
+        top = _row_max(raw[i], 0, k)
+        for j in range(k):
+            shifted[i * k + j] = raw[i, j] - top
+    ex = np.empty(m, dt)
+    numpy_loop(fns[0], shifted, ex, m)
+    sums = np.empty(n, dt)
+    for i in range(n):
+        sums[i] = row_sum(ex, i * k, k)
+    lse = np.empty(n, dt)
+    numpy_loop(fns[2], sums, lse, n)
+    terms = np.empty(m, dt)
+    tops = np.empty(n, np.int64)
+    for i in range(n):
+        for j in range(k):
+            q = i * k + j
+            u = shifted[q] - lse[i]
+            u = u - log_scale[q]
+            u = u - c_nu
+            terms[q] = u - half_nu1 * log1p_q[q]
+        first = 0
+        best = terms[i * k]
+        for j in range(1, k):  # argmax: the first maximum, or the first NaN
+            if best != best:
+                break
+            w = terms[i * k + j]
+            if w > best or w != w:
+                best = w
+                first = j
+        tops[i] = first
+    # the log-sum-exp about the top term; no finite term: +inf, equal shares
+    e2 = np.empty(m, dt)
+    for i in range(n):
+        l_top = terms[i * k + tops[i]]
+        c = l_top if l_top > -np.inf else zero
+        for j in range(k):
+            e2[i * k + j] = terms[i * k + j] - c
+    numpy_loop(fns[0], e2, e2, m)
+    rest = np.empty(n, dt)
+    for i in range(n):
+        e2[i * k + tops[i]] = zero
+        rest[i] = row_sum(e2, i * k, k)
+    log_rest = np.empty(n, dt)
+    numpy_loop(fns[1], rest, log_rest, n)
+    for i in range(n):
+        l_top = terms[i * k + tops[i]]
+        possible = l_top > -np.inf
+        loss[i] = -l_top - log_rest[i] if possible else np.inf
+        d = one + rest[i]
+        for j in range(k):
+            e2[i * k + j] = e2[i * k + j] / d  # gamma
+        e2[i * k + tops[i]] = one / d
+        if not possible:
+            for j in range(k):
+                e2[i * k + j] = equal_share
+    for i in range(n):
+        s_sum = sums[i]
+        for j in range(k):
+            q = i * k + j
+            g = e2[q]
+            grad[i, j] = ex[q] / s_sum - g  # softmax(a) - gamma
+            if g > zero:
+                vq = v[q]
+                rq = residual[q]
+                grad[i, k + j] = g * ((vq / rq if vq != zero else zero) * nu1)
+                grad[i, 2 * k + j] = g * ((one - nu1 * vq) * dlog[q])
+            else:
+                grad[i, k + j] = zero
+                grad[i, 2 * k + j] = zero

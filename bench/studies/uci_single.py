@@ -2,7 +2,8 @@
 (bench/studies/uci_single.md).
 
 ``python -m bench.studies.uci_single SEEDS [--sets a,b] [--rules default,refit,...]``
-(``--from FILE``: the tables again from an earlier run's printed JSON lines). Each task is a
+(``--from FILE``: the tables again from an earlier run's printed JSON lines, paired with
+the first of ``--rules`` where given). Each task is a
 *fit* part and a *validation* part (``single_overconfidence.task``: for the UCI sets a fifth of
 split k's training rows, k = seed; the synthetic stand-ins drawn afresh per seed); test rows are
 never read. One process, one BLAS thread. Each seed fits ``MLPRegressor(random_state=seed)``
@@ -327,7 +328,8 @@ def main(argv=None) -> None:
             sets, rules = (value, rules) if flag == "--sets" else (sets, value)
     if argv[0] == "--from":
         out = json_lines(argv[1])
-        labels = list(dict.fromkeys(r["label"] for r in out))
+        # --rules orders them (the first is the base of the paired differences)
+        labels = list(rules) if rules is not RULES else list(dict.fromkeys(r["label"] for r in out))
         paired(out, list(dict.fromkeys(r["task"] for r in out)), labels)
         return
     seeds = [int(s) for s in argv[0].split(",")] if "," in argv[0] else range(int(argv[0]))

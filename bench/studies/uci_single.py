@@ -21,7 +21,11 @@ once on the fit part, then scores the rules that reuse it:
   widened by the first fit's factor (the refit holds out no rows to fit one). The protocol of
   Hernandez-Lobato & Adams (2015) and the papers that follow it: settings found on a
   validation split, then one training on all training rows;
-* ``refit+laplace``: the refit with the last layer's posterior.
+* ``refit+laplace``: the refit with the last layer's posterior;
+* ``full-laplace``: every weight's Laplace posterior over that network (full GGN, the evidence's
+  prior precision), its linearised predictive;
+* ``snapshot-var``: ``auto``'s predictive, its variance increased by the variance of the
+  location over ``SNAPSHOTS`` checkpoints of the same run (``snapshot_epochs``).
 
 Printed per fit (JSON): rule, task, seed, validation NLL (y's units), worst row, RMSE, epochs,
 fit CPU seconds (the refit's: both fits).
@@ -83,8 +87,8 @@ SNAPSHOTS = 5
 def snapshot_epochs(decisions: list[str], scores: list[float], k: int = SNAPSHOTS) -> list[int]:
     """The epochs (1-based) of the ``k`` checkpoints of rule ``snapshot-var``: evenly spaced
     over the first rate's plateau, from that rate's best epoch to the epoch of its first drop
-    (the epochs the stopping rule itself found no better); without a drop, the last
-    ``n_iter_no_change``-long stretch is approximated by the epochs from the best to the end."""
+    (the epochs the stopping rule itself found no better); without a drop, from the best epoch
+    to the last."""
     end = decisions.index("drop") + 1 if "drop" in decisions else len(decisions)
     best = int(np.argmin(scores[:end])) + 1
     return sorted({int(round(e)) for e in np.linspace(best, end, k)})
@@ -154,7 +158,7 @@ def fits(name: str, seed: int, rules) -> list[dict]:
     out = []
     from probnn.network.training import Trainer
 
-    snaps: list = []  # (epoch, averaged weights) of every epoch of the fit (snapshot-var)
+    snaps: list = []  # the averaged weights at the end of every epoch of the fit (snapshot-var)
     original_run = Trainer.run
 
     def recording_run(self, chunks, validation=None, on_epoch=None):

@@ -483,7 +483,7 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
     ndarray of shape (n_rows,), float64
     """
     _check_target_present(column, target)
-    column = _thousands_as_numbers(column)
+    written, column = column, _thousands_as_numbers(column)
     values, bad = _numeric_values(column)
     if bad.any():
         found = column[bad].astype(str).to_numpy()
@@ -497,7 +497,7 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
             f"expected finite numbers in target column {target!r}; found "
             f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
         )
-    check_distinct_in_float64(column, values, target)
+    check_distinct_in_float64(written, values, target)  # (the text as written: exact)
     try:
         with data_rows(*_located_rows(column)):  # the family's rows named as the file's
             return np.asarray(family.check_target(values), dtype=np.float64)

@@ -502,4 +502,15 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
         with data_rows(*_located_rows(column)):  # the family's rows named as the file's
             return np.asarray(family.check_target(values), dtype=np.float64)
     except ValueError as exc:
-        raise DataError(f"target column {target!r}: {exc}") from None
+        raise DataError(f"target column {target!r}: {exc}{_percent_hint(written, family)}") from None
+
+
+def _percent_hint(written: pd.Series, family) -> str:
+    """A clause where a target of percentages (read as the number before the sign: 12.3% is
+    12.3) meets a family of proportions, which wants them divided by 100."""
+    from probnn.tables.columns import _comma_reading
+
+    if family.support != "unit-interval" or _comma_reading(written) != "percent":
+        return ""
+    return ("; the column holds percentages, read as the number before the sign (12.3% as "
+            "12.3): divide them by 100 for proportions")

@@ -265,8 +265,8 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     info.rows.update(train=counts[TRAIN], validation=counts[VALIDATION])
     if not classifier and fitted_values[0] == fitted_values[1]:  # as probnn fit in memory
         raise DataError(f"expected at least two distinct target values to train on; found only "
-                        f"{fitted_values[0]:.17g} in {n_fit:,} training rows of {info.rows['all']:,} "
-                        "(--test-size, --seed)")  # fmt: skip
+                        f"{fitted_values[0]:.17g} in {n_fit:,} training rows of "
+                        f"{info.rows['all']:,} (--test-size, --seed)")  # fmt: skip
     while scan.median_columns:
         scan.begin_median_pass()
         for batch in source.batches(parts_of.read(features)):

@@ -502,7 +502,8 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
         with data_rows(*_located_rows(column)):  # the family's rows named as the file's
             return np.asarray(family.check_target(values), dtype=np.float64)
     except ValueError as exc:
-        raise DataError(f"target column {target!r}: {exc}{_percent_hint(written, family)}") from None
+        hint = _percent_hint(written, family)
+        raise DataError(f"target column {target!r}: {exc}{hint}") from None
 
 
 def _percent_hint(written: pd.Series, family) -> str:

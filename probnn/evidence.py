@@ -208,8 +208,8 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
         alpha = float(10.0**log_alpha)
         if alpha not in scores:
             current.set_params(alpha=alpha)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            with warnings.catch_warnings(record=True) as caught:  # (others as filtered outside)
+                warnings.simplefilter("always", ConvergenceWarning)
                 current.fit(X, y, sample_weight=sample_weight)
             said[alpha] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
             for w in caught:  # the others as they came

@@ -25,9 +25,11 @@ uses the positive part of the curvature (``Family.raw_curvature``).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["HIGHEST", "LOWEST", "START", "fit_by_evidence"]
 
@@ -200,11 +202,19 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
     fits: dict[float, object] = {}
     current = clone(estimator).set_params(warm_start=True)
 
+    said: dict[float, list] = {}  # each fit's ConvergenceWarnings: only the chosen one's said
+
     def trial(log_alpha: float) -> float:
         alpha = float(10.0**log_alpha)
         if alpha not in scores:
             current.set_params(alpha=alpha)
-            current.fit(X, y, sample_weight=sample_weight)
+            with warnings.catch_warnings(record=True) as caught:  # (others as filtered outside)
+                warnings.simplefilter("always", ConvergenceWarning)
+                current.fit(X, y, sample_weight=sample_weight)
+            said[alpha] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+            for w in caught:  # the others as they came
+                if not issubclass(w.category, ConvergenceWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             scores[alpha], guesses[alpha] = _evidence_and_guess(current, X, y, sample_weight)
             fits[alpha] = _frozen(current)
         return scores[alpha]
@@ -231,6 +241,8 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
         raise ValueError("no prior strength gave a finite Laplace evidence (the curvature "
                          "leaves some combination of the weights undetermined)")
     chosen = max(scores, key=scores.get)
+    for w in said[chosen]:  # (another prior's fit that stopped short is not the model)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     fitted = fits[chosen]
     fitted.set_params(warm_start=estimator.get_params().get("warm_start", False))
     fitted.evidence_ = dict(sorted(scores.items(), reverse=True))

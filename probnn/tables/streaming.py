@@ -230,6 +230,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     # does: the fitted rows' values counted (bounded: tables.resolution.StreamedHeap)
     heaps = (StreamedHeap() if not classifier and needs_floor(family, training.get("family_params"))
              else None)  # fmt: skip
+    fitted_values = np.array([np.inf, -np.inf])  # the fitted rows' least and largest target
     for batch in source.batches(parts_of.read([target])):
         parts = parts_of(batch)
         counts[TRAIN] += int(np.sum(parts == TRAIN))
@@ -255,10 +256,17 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
                 dtype = np.float64
                 info.dtype = _in_float64(exc)
             moments.update(y[parts[parts != TEST] == TRAIN])  # the training rows' moments
+            if y.size:
+                fitted_values = np.array([min(fitted_values[0], y.min()),
+                                          max(fitted_values[1], y.max())])  # fmt: skip
             if heaps is not None:
                 heaps.add(y, batch.rows[parts != TEST])
             _located(batch, lambda: regression_target(test[target], target, declared))
     info.rows.update(train=counts[TRAIN], validation=counts[VALIDATION])
+    if not classifier and fitted_values[0] == fitted_values[1]:  # as probnn fit in memory
+        raise DataError(f"expected at least two distinct target values to train on; found only "
+                        f"{fitted_values[0]:.17g} in {n_fit:,} training rows of "
+                        f"{info.rows['all']:,} (--test-size, --seed)")  # fmt: skip
     while scan.median_columns:
         scan.begin_median_pass()
         for batch in source.batches(parts_of.read(features)):

@@ -230,6 +230,20 @@ def summary(paths):
     if changed:
         d = np.array([r["diff"] for r in changed])
         print(f"mean over changed table-seeds {d.mean():+.4f}; worst {d.max():+.4f}")
+    dom = [r for r in done if r.get("dom_changed")]  # s41's runs (ONESE_REFIT=dominance)
+    if any("dom_changed" in r for r in done):
+        print(f"dominance: {len(dom)} choices changed of "
+              f"{sum('dom_changed' in r for r in done)} scored; the checkout's rule differs "
+              f"from the script's dominance on "
+              f"{sum(r.get('checkout', r['dominated']) != r['dominated'] for r in done)}")
+        for r in dom:
+            z = r["diff_dom"] / r["diff_dom_se"] if r.get("diff_dom_se") else math.nan
+            print(f"{r['table']} s{r['seed']}: {r['old']} -> {r['dominated']}: held out "
+                  f"{r['diff_dom']:+.4f} +- {r.get('diff_dom_se') or math.nan:.4f} "
+                  f"({z:+.1f} SE, n {r['n_test']})")
+        if dom:
+            d = np.array([r["diff_dom"] for r in dom])
+            print(f"dominance: mean over changed table-seeds {d.mean():+.4f}; worst {d.max():+.4f}")
     for r in recs:
         if "old" not in r:
             print("not scored:", r)

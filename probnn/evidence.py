@@ -208,6 +208,7 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
         alpha = float(10.0**log_alpha)
         if alpha not in scores:
             current.set_params(alpha=alpha)
+            before = _counts(current)
             with warnings.catch_warnings(record=True) as caught:  # (others as filtered outside)
                 warnings.simplefilter("always", ConvergenceWarning)
                 current.fit(X, y, sample_weight=sample_weight)
@@ -216,7 +217,7 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
                 if not issubclass(w.category, ConvergenceWarning):
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             scores[alpha], guesses[alpha] = _evidence_and_guess(current, X, y, sample_weight)
-            fits[alpha] = _frozen(current)
+            fits[alpha] = _own_counts(_frozen(current), before)
         return scores[alpha]
 
     # a first fit at START, then MacKay's re-estimate from it (rounded to a half-decade),
@@ -246,6 +247,28 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
     fitted = fits[chosen]
     fitted.set_params(warm_start=estimator.get_params().get("warm_start", False))
     fitted.evidence_ = dict(sorted(scores.items(), reverse=True))
+    return fitted
+
+
+def _counts(estimator) -> tuple[int, int, int]:
+    """A (warm-started) estimator's iterations, samples seen and loss-curve length so far."""
+    return (int(getattr(estimator, "n_iter_", 0) or 0), int(getattr(estimator, "t_", 0) or 0),
+            len(getattr(estimator, "loss_curve_", None) or []))  # fmt: skip
+
+
+def _own_counts(fitted, before: tuple[int, int, int]):
+    """``fitted`` with the counts of its own fit, less those of the search's fits before it.
+
+    The search warm-starts each fit from the last, and a warm start adds to the counts (as
+    scikit-learn's do): the chosen fit's ``n_iter_`` would be the sum over every fit tried
+    up to it, reported against one fit's budget ("converged after 401 iterations (budget
+    200)"). The returned estimator is one fit at the chosen ``alpha``, from the weights of the
+    fit before it: its iterations, samples and loss curve are that fit's.
+    """
+    n_iter, t, curve = before
+    fitted.n_iter_ = int(fitted.n_iter_) - n_iter
+    fitted.t_ = int(fitted.t_) - t
+    fitted.loss_curve_ = list(fitted.loss_curve_)[curve:]
     return fitted
 
 

@@ -552,7 +552,8 @@ class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkE
         constant = None
         if reset or not hasattr(self, "_network"):  # interval targets: by their points
             constant = check_resolution(AffineTarget(head, shift, scale).standardise(y_points),
-                                        w_points, head, self._np_dtype())  # fmt: skip
+                                        w_points, head, self._np_dtype(), (shift, scale)
+                                        if self._standardizes(family) else None)  # fmt: skip
         # an exact row's density carries the standardisation's Jacobian, a censored row's
         # probability does not: the head adds it to the exact rows (curves in y's units)
         self._jacobian_in_head = interval

@@ -188,19 +188,30 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype,
     constant = constant_raw(head, y64, w)
     moved, noise = _mean_step(head, constant, spread, np.float32)
     # the largest target the fit weighs (a row of weight 0 is not fitted: its size is no limit)
-    rounding = float(np.spacing(np.float32(np.max(np.abs(y64[np.asarray(w) > 0])))))
-    resolution = max(moved, rounding)
-    if resolution * RESOLUTION_MARGIN > noise:
-        standardise = (", or standardise it (standardize_target='auto')"
-                       if head.location_scale and units is None else "")  # fmt: skip
-        shift, scale = (0.0, 1.0) if units is None else units
-        what = (f"a standard deviation of {spread * scale:.6g}" if noise == spread else
-                f"family {head.name}'s own standard deviation at its constant model, "
-                f"{noise * scale:.6g}")  # fmt: skip
-        problem = (f"the target's spread about its location ({shift + location * scale:.10g}), "
-                   f"{what}, is below what float32 training can resolve there (one float32 "
-                   f"step moves the predicted mean by {resolution * scale:.3g}, more than "
-                   f"1/{RESOLUTION_MARGIN} of it)")  # fmt: skip
+    largest = float(np.max(np.abs(y64[np.asarray(w) > 0])))
+    shift, scale = (0.0, 1.0) if units is None else units
+    standardise = (", or standardise it (standardize_target='auto')"
+                   if head.location_scale and units is None else "")  # fmt: skip
+    problem = None
+    if largest > float(np.finfo(np.float32).max):
+        # (standardised targets of ~1e150: rows of weight 1e-300 beside one of weight 1; cast
+        # to float32 they are inf, and the check below read a NaN as no limit)
+        problem = (f"the target's rows lie up to {largest:.3g} of its weighted standard "
+                   f"deviation, {spread * scale:.3g}, from its weighted location "
+                   f"({shift + location * scale:.10g}), beyond float32's range (rows of tiny "
+                   f"sample weight far from those of large weight)")  # fmt: skip
+    else:
+        rounding = float(np.spacing(np.float32(largest)))
+        resolution = max(moved, rounding)
+        if resolution * RESOLUTION_MARGIN > noise:
+            what = (f"a standard deviation of {spread * scale:.6g}" if noise == spread else
+                    f"family {head.name}'s own standard deviation at its constant model, "
+                    f"{noise * scale:.6g}")  # fmt: skip
+            problem = (f"the target's spread about its location "
+                       f"({shift + location * scale:.10g}), {what}, is below what float32 "
+                       f"training can resolve there (one float32 step moves the predicted mean "
+                       f"by {resolution * scale:.3g}, more than 1/{RESOLUTION_MARGIN} of it)")
+    if problem is not None:
         raise PrecisionError(f"{problem}; train in float64 (dtype='float64'){standardise}",
                              problem=problem)
     return constant

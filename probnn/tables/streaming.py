@@ -387,7 +387,10 @@ def fit_stream(
     learning-rate schedule and the divergence checks), on chunks of training rows. When
     the training rows fit in the buffer they are one chunk in row order, prepared as in
     memory: the fit is then ``probnn fit --stream no``'s, step for step (the same held-out
-    and validation rows, the same preprocessing, the same figures). Otherwise chunks of
+    and validation rows, the same preprocessing, the same figures); a regressor on too few
+    rows to hold validation rows out is fitted by ``fit`` itself, its epochs chosen by folds
+    (``MLPRegressor.fit_chunks``), and a chosen constant of a hurdle family takes the KT
+    reference from the training rows' count of zeros, both as in memory. Otherwise chunks of
     ``chunk_rows`` rows leave the shuffle buffer; a regressor standardises the target with
     the mean and standard deviation of the training rows (the first pass), and the
     prior's penalty is divided by each chunk's rows where a fit in memory divides it by

@@ -218,7 +218,7 @@ def _class_indices(labels: np.ndarray, classes, target: str, where=None) -> np.n
         index) and the target column.
     """
     text = labels.dtype == object
-    numeric_classes = all(isinstance(c, (numbers.Number, np.number)) for c in classes)
+    numeric_classes = all(isinstance(c, (numbers.Number, np.number, np.bool_)) for c in classes)
     classes = np.asarray(classes, dtype=object if text else None)
     numbers_, files = _located_rows(where if where is not None else pd.RangeIndex(labels.shape[0]))
     where = f"the classes of target column {target!r} seen in training"
@@ -459,7 +459,7 @@ def target_labels(column: pd.Series, target: str) -> np.ndarray:
     _check_target_present(column, target)
     column = _thousands_as_numbers(column)
     if pd.api.types.is_bool_dtype(column):
-        return column.to_numpy().astype(np.int64)
+        return column.to_numpy(dtype=bool)  # labels True / False, as written (not 1 / 0)
     if pd.api.types.is_numeric_dtype(column):
         values = column.to_numpy()
         if np.issubdtype(values.dtype, np.floating):

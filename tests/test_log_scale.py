@@ -232,6 +232,20 @@ def test_a_streamed_scan_learns_the_same_preprocessor(tmp_path):
     assert streamed.to_meta() == _fit(pd.read_csv(tmp_path / "t.csv")).to_meta()
 
 
+def test_a_streamed_scan_reads_the_shape_rule_as_in_memory(tmp_path):
+    from _scan import scan_stream
+
+    # an exponential column (its bulk spans 58: the lower edge decides, by the median's order
+    # statistic found in pieces) beside an index and a uniform one, which stay as they are
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"wait": rng.exponential(2.0, 1500), "t": np.arange(1.0, 1501.0),
+                          "u": rng.uniform(0.0, 1.0, 1500)})  # fmt: skip
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    streamed = scan_stream(TableSource(tmp_path / "t.csv", batch_rows=53), list(frame.columns))
+    assert streamed.logged_ == ["wait"]
+    assert streamed.to_meta() == _fit(pd.read_csv(tmp_path / "t.csv")).to_meta()
+
+
 def test_model_meta_round_trip_and_older_files():
     pre = _fit(_skewed())
     meta = pre.to_meta()

@@ -28,6 +28,8 @@ h2-crime-rate worse by 2.3 SE, and a uniform column from zero sits on the thresh
 (resid_sd -> 1/2), so the rule fires on it by chance: the default is unchanged. Stop 40:
 probnn's own rule (``probnn.tables.log_scale``: q95/q05 >= 100 at confidence bounds, guarded;
 ``--rule span --variants rule``) on the 6 tables it fires on: adopted (mean auto -0.21).
+Stop 41: the lower edge (a bulk spanning 19-100 read as log x when that is the more symmetric
+reading; ``--rule shape --variants rule``: *raw* is then stop 40's rule, main's).
 
 Run: ``OMP_NUM_THREADS=1 python -m bench.studies.skewed_features --triggers`` (cheap) and
 ``... --tables T1,T2 --variants beside,instead --seeds 3 --out FILE.json``.

@@ -223,7 +223,7 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
                                  ", ".join(dropped)))  # fmt: skip
     logged = list(getattr(model.preprocessor, "logged_", []))  # (probnn.tables.log_scale)
     if logged:
-        rows_of_data.insert(-1, ("columns read as log(x) (orders of magnitude)", ", ".join(logged)))
+        rows_of_data.insert(-1, ("columns read as log(x) (positive, wide ratio)", ", ".join(logged)))
     rows_of_data.append(("rows scored", split))
     y_true, dist = model.encode_target(held_out), model.predict_dist(held_out)
     if censoring is not None:

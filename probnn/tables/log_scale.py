@@ -277,6 +277,7 @@ def warn_logged(names: list[str]) -> None:
     listed = ", ".join(repr(n) for n in names)
     message = DataWarning(
         f"column{'s' if len(names) > 1 else ''} {listed} read as log(x): every value > 0, "
-        f"spanning orders of magnitude, where a model linear in x would miss a power law")
+        f"its central 90% spanning a wide ratio, where a model linear in x would miss a power "
+        f"law")
     message.key = key
     warnings.warn(message, stacklevel=2)

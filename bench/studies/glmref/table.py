@@ -54,6 +54,11 @@ def main(argv):
             rec["d_new"], rec["se_new"] = _paired(a, rerun["rows"]["glm"])
             rec["d_old"], rec["se_old"] = _paired(a, rerun["rows"]["glm_lbfgs"])
             rec["how"] = "rerun (auto's rows saved): exact paired SE"
+            rec["chosen"] = rerun.get("chosen")
+            if s is not None and "auto" in s.get("nll", {}):  # the saved run's auto, same code?
+                rec["check_auto"] = rec["auto"] - s["nll"]["auto"]
+                if abs(rec["check_auto"]) > 1e-6:
+                    rec["how"] += f" (auto moved {rec['check_auto']:+.4f} since the saved run)"
         elif s is not None and "auto" in s.get("nll", {}) and "glm" in s.get("diff", {}):
             rec["auto"] = s["nll"]["auto"]
             rec["d_old"], rec["se_old"] = s["diff"]["glm"]
@@ -72,6 +77,12 @@ def main(argv):
                     rec.pop("d_new"), rec.pop("se_new")
                     rec["how"] = (f"old GLM not reproduced ({rec['check_old_glm']:+.4f}: code "
                                   "since the saved run): needs a rerun of auto")
+            elif g.get("glm_error", "").startswith("censored") and "glm_old" in rec:
+                rec["check_old_glm"] = rec["glm_old"] - s["nll"]["glm"]
+                rec["d_new"], rec["se_new"] = rec["d_old"], rec["se_old"]
+                rec["glm_new"] = rec["glm_old"]
+                rec["how"] = ("censored measure: the reference GLM unchanged (Python API, "
+                              f"censored; refitted {rec['check_old_glm']:+.4f} from the saved)")
             else:
                 rec["how"] = "no new GLM"
         else:
@@ -80,7 +91,8 @@ def main(argv):
         rows_out.append(rec)
         per.setdefault(name, []).append(rec)
     tables = []
-    for name, recs in per.items():
+    order = list(saved)
+    for name, recs in sorted(per.items(), key=lambda kv: order.index(kv[0])):
         ok = [r for r in recs if "d_new" in r]
 
         def pool(k):
@@ -120,7 +132,8 @@ def main(argv):
             f"{verdict(t['d_new'], t['se_new'] or 0)} |")
     lines += ["", "Per table-seed notes:", ""] + [
         f"- {t['table']}: " + "; ".join(t["notes"]) for t in tables]
-    (RESULTS / "selection_s41_glmref_table.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / "selection_s41_glmref_table.md")  # (pasted into selection_s41_glmref.md).write_text(
+        f"`{' '.join(['python -m bench.studies.glmref.table', *argv])}`\n\n" + "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

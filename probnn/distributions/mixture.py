@@ -145,7 +145,7 @@ class Mixture(Distribution):
     def _stacked(self, ndim: int) -> Distribution | None:
         """The K components as one law of batch shape ``(K,) + (1,) * extra + batch_shape``
         (to broadcast with y of ``ndim``) where all are negative binomials, all Poissons, all
-        Normals, or all hurdle (or zero-inflated) laws of one of those, else None: one call
+        Normals, all Student-t's, or all hurdle (or zero-inflated) laws of one of those, else None: one call
         of its cdf on K x rows entries, where K calls on the rows each pay numpy's overhead
         on the incomplete beta function's dozens of steps (a Laplace posterior's 100-draw
         predictive: 100x the calls; a mixture family's pooled draws, the bisection's every
@@ -154,6 +154,7 @@ class Mixture(Distribution):
         from .negative_binomial import NegativeBinomial
         from .normal import Normal
         from .poisson import Poisson
+        from .studentt import StudentT
         from .zero_inflated import ZeroInflated
 
         outer = type(self.components[0])
@@ -162,7 +163,7 @@ class Mixture(Distribution):
         zero = outer in (Hurdle, ZeroInflated)
         bases = [c.base if zero else c for c in self.components]
         kind = type(bases[0])
-        if (kind not in (NegativeBinomial, Poisson, Normal)
+        if (kind not in (NegativeBinomial, Poisson, Normal, StudentT)
                 or any(type(b) is not kind for b in bases)
                 or any(type(c) is not outer for c in self.components)):
             return None
@@ -176,7 +177,7 @@ class Mixture(Distribution):
                                  for law in laws]).reshape(shape)
 
             names = {NegativeBinomial: ("_mu", "_alpha"), Poisson: ("_rate",),
-                     Normal: ("_loc", "_scale")}[kind]  # fmt: skip
+                     Normal: ("_loc", "_scale"), StudentT: ("_df", "_loc", "_scale")}[kind]  # fmt: skip
             law = kind(*(stacked(bases, name) for name in names))
             cache[extra] = outer(law, stacked(self.components, "_logit")) if zero else law
         return cache[extra]

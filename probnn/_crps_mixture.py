@@ -31,7 +31,7 @@ _MIN_DF = 1.5  # a heavier Student-t tail than this outruns the nodes: the pairw
 _POWER = 3.0  # the partition's tails: a group's share falls as distance^-6
 _ROW_CHUNK = 256  # rows per block: a block's arrays are (nodes x rows), up to 1792 nodes
 # Student-t components stacked per call: components x nodes x rows entries at most (8 MB)
-_STACK_ENTRIES = 2**17
+_STACK_ENTRIES = 2**20
 
 _POSITIVE = (Beta, Gamma, LogNormal)
 

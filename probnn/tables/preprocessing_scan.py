@@ -125,7 +125,8 @@ def _warn_mixed(name: str, levels: set[str], unparsed: set[str]) -> None:
     key = ("mixed", name)
     if not _SAID.first_time(key):
         return
-    shown = ", ".join(repr(v) for v in sorted(unparsed)[:5]) + (", ..." if len(unparsed) > 5 else "")
+    shown = ", ".join(repr(v) for v in sorted(unparsed)[:5])
+    shown += ", ..." if len(unparsed) > 5 else ""
     which = "which is no number" if len(unparsed) == 1 else "which are no numbers"
     message = DataWarning(
         f"column {name!r} read as categories ({len(levels)} levels), not numbers: it holds "

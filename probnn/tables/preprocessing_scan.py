@@ -64,7 +64,12 @@ def numeric_column(column: pd.Series, name: str, kind: str | None = None) -> np.
 
 
 # ------------------------------------------- numbers and text: categories
-def mixed_as_categories(present: int, parsed: int, levels: int | None) -> bool:
+# a text value on fewer rows than this is a typo in numbers, not a level (mixed_as_categories)
+MIXED_MIN_ROWS = 2
+
+
+def mixed_as_categories(present: int, parsed: int, levels: int | None,
+                        rarest_text: int) -> bool:
     """Whether a feature column of numbers and text is read as categories.
 
     A feature column most of whose present values parse as numbers is read as numbers,
@@ -77,9 +82,12 @@ def mixed_as_categories(present: int, parsed: int, levels: int | None) -> bool:
     So a column whose present values are not all numbers (``0 < parsed < present``) is read
     as categories, one level per distinct value (numbers in one spelling: :func:`level_text`),
     when it holds no more distinct values than a text column may before it looks like an
-    identifier (``_ID_MIN_DISTINCT``, the project's bound on what one-hot encoding is for);
-    with more, it stays numbers with errors, as before. The rule is about the column only,
-    not about any table; a target is judged by its own rules (not this one).
+    identifier (``_ID_MIN_DISTINCT``, the project's bound on what one-hot encoding is for)
+    and every text value that is no number holds at least ``MIXED_MIN_ROWS`` = 2 rows: a
+    level is a value rows share, while a text value on one row is no evidence of a level
+    and likelier a typo ("1, 2, abc, 4": "abc" stays refused, naming its row). Otherwise it
+    stays numbers with errors, as before. The rule is about the column only, not about any
+    table; a target is judged by its own rules (not this one).
 
     Parameters
     ----------
@@ -90,8 +98,11 @@ def mixed_as_categories(present: int, parsed: int, levels: int | None) -> bool:
     levels : int or None
         Its distinct values as :func:`level_text` writes them; None: more than
         ``_ID_MIN_DISTINCT`` (no longer counted).
+    rarest_text : int
+        The rows of its rarest text value that is no number.
     """
-    return 0 < parsed < present and levels is not None and levels <= _ID_MIN_DISTINCT
+    return (0 < parsed < present and levels is not None and levels <= _ID_MIN_DISTINCT
+            and rarest_text >= MIXED_MIN_ROWS)  # fmt: skip
 
 
 def _number_text(x: float) -> str:
@@ -173,17 +184,19 @@ class _ColumnScan:
         self.low, self.high = math.inf, -math.inf  # of the present values (a numeric column)
         self.median = None  # ExactMedian, or a list of the present values (in memory)
         self.counts: dict[str, int] | None = None
-        self.levels: set[str] | None = set()  # distinct values (level_text) while few
+        self.levels: dict[str, int] | None = {}  # distinct values (level_text) -> rows, while few
         self.unparsed: set[str] = set()  # ... those that are no numbers
         self.mixed = False  # read as categories (mixed_as_categories)
 
-    def _observe_levels(self, values: np.ndarray) -> None:
-        """Keep the distinct values (object or float array) as levels while there are
-        at most ``_ID_MIN_DISTINCT`` of them (what :func:`mixed_as_categories` asks)."""
+    def _observe_levels(self, values: np.ndarray, counts: np.ndarray) -> None:
+        """Keep the distinct values (object or float array, shape (k,)) as levels with their
+        rows (``counts``, shape (k,)) while there are at most ``_ID_MIN_DISTINCT`` of them
+        (what :func:`mixed_as_categories` asks)."""
         if self.levels is None:
             return
         texts, unparsed = _level_texts(values)
-        self.levels.update(texts)
+        for text, n in zip(texts, counts):
+            self.levels[text] = self.levels.get(text, 0) + int(n)
         self.unparsed.update(t for t, no in zip(texts, unparsed) if no)
         if len(self.levels) > _ID_MIN_DISTINCT:
             self.levels, self.unparsed = None, set()
@@ -215,7 +228,8 @@ class _ColumnScan:
             self.thousands = self.thousands and bool(np.all(np.abs(values) < 1000))
             self.decimal = self.decimal and bool(np.all(values == np.round(values)))
             self.items.observe_numbers(values)
-            self._observe_levels(np.unique(values).astype(object))
+            distinct, rows = np.unique(values, return_counts=True)
+            self._observe_levels(distinct.astype(object), rows)
             self.dates = dict.fromkeys(self.dates, False)
             self.percent = False
             self.parsed += n - missing
@@ -225,7 +239,8 @@ class _ColumnScan:
             self.all_str = False
             self.parsed += n - missing
             if not pd.api.types.is_bool_dtype(column):
-                self._observe_levels(pd.unique(column[~absent].to_numpy()).astype(object))
+                rows = column[~absent].value_counts(sort=False)
+                self._observe_levels(rows.index.to_numpy(dtype=object), rows.to_numpy())
             return
         self.textual = True
         # every question below is about each distinct value: ask it once per value
@@ -261,7 +276,7 @@ class _ColumnScan:
                     )
         parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
         self.parsed += int(counts.to_numpy()[parsed].sum())
-        self._observe_levels(values.to_numpy(dtype=object))
+        self._observe_levels(values.to_numpy(dtype=object), counts.to_numpy())
 
     def _observe_labels(self, column: pd.Series, absent: np.ndarray, capped: bool) -> None:
         """Keep the distinct values of a column under an empty header while every one is
@@ -357,8 +372,9 @@ class _ColumnScan:
         self.parser = self.text_kind()
         present = self.rows - self.missing
         levels = None if self.levels is None else len(self.levels)
+        rarest = min((self.levels[t] for t in self.unparsed), default=0) if self.levels else 0
         self.mixed = self.parser is None and self.textual and mixed_as_categories(
-            present, self.parsed, levels) and self.looks_numeric()  # fmt: skip
+            present, self.parsed, levels, rarest) and self.looks_numeric()  # fmt: skip
         self.numeric = not self.mixed and (self.parser is not None or self.looks_numeric())
         if self.numeric:
             self.moments = BlockMoments()

@@ -183,7 +183,9 @@ R_LICENCES = {"MASS": "GPL-2 | GPL-3", "AER": "GPL-2 | GPL-3", "pscl": "GPL-2",
               # the h6- batch's new package (bench/_tables_holdout6.py): likewise from memory
               "geepack": "GPL (>= 3)",
               # the h7- batch's new packages (bench/_tables_holdout7.py): likewise from memory
-              "texmex": "GPL (>= 2)", "openintro": "GPL-3"}
+              "texmex": "GPL (>= 2)", "openintro": "GPL-3",
+              # the h8- batch's new packages (bench/_tables_holdout8.py): likewise from memory
+              "gapminder": "MIT + file LICENSE", "mosaicData": "GPL (>= 2)"}
 
 
 def _rdataset(package: str, name: str,
@@ -373,10 +375,11 @@ def holdout_tables() -> list[Table]:
 
 
 def _holdout6() -> list[Table]:
-    # the sixth and seventh batches live in their own modules, which import this one's helpers
+    # the sixth to eighth batches live in their own modules, which import this one's helpers
     from bench._tables_holdout6 import holdout6_tables
     from bench._tables_holdout7 import holdout7_tables
-    return holdout6_tables() + holdout7_tables()
+    from bench._tables_holdout8 import holdout8_tables
+    return holdout6_tables() + holdout7_tables() + holdout8_tables()
 
 
 def holdout2_tables() -> list[Table]:

@@ -18,9 +18,12 @@ split_rows``: the row hash by the seed, 20% held out, as ``probnn fit --seed S``
     and 90% interval coverage;
 (b) the best constant model of the right family (its ``constant_raw``, maximum likelihood on
     the training rows), scored on the held-out rows;
-(c) the GLM of the right family: no hidden layer (``hidden=()`` through the Python API:
-    ``probnn fit --hidden`` takes no empty size list today), by L-BFGS (``--solver lbfgs``),
-    every other default;
+(c) the GLM of the right family: what ``probnn fit DATA --target T --family RIGHT --hidden
+    none --seed S`` fits with every other default (the CLI itself, ``_cli_glm``: L-BFGS, and
+    below 5,000 training rows the Gaussian prior of largest Laplace evidence), or, where the
+    measure is censored (which ``--hidden none`` does not read), ``hidden=()`` by L-BFGS at the
+    default alpha through the Python API, the censoring given; that GLM is also recorded on
+    every table as ``glm_lbfgs`` (the bench's (c) before s41);
 (d) ``probnn compare``'s best family: every family of the target's kinds (``families_of_
     kinds``, those ``_support_problem`` admits) with every default on the same split, the
     lowest held-out NLL. It is chosen on the held-out rows themselves, so it is an optimistic
@@ -122,42 +125,108 @@ def _constant_rows(model, train, held_out, kind: str, censoring=None, seed: int 
         const, _ = _fit(train, model.target, model.family, seed, defaults, hidden=(),
                         solver="lbfgs", constant=True, censoring=censoring)  # fmt: skip
         return _row_nll(const, held_out, kind)
+    from probnn.report.model_card import _constant_targets
+
     family = _family_of(model)
-    y_tr = np.asarray(model.encode_target(train))
+    # a class no training row holds: half a pseudo-row of every class, as probnn fit's
+    # constant model (report.model_card.constant_model), not the MLE's infinite NLL
+    y_tr, weight = _constant_targets(model, train)
     y_te = np.asarray(model.encode_target(held_out))
-    raw = np.asarray(family.constant_raw(y_tr), dtype=np.float64).reshape(1, -1)
+    raw = np.asarray(family.constant_raw(np.asarray(y_tr), sample_weight=weight),
+                     dtype=np.float64).reshape(1, -1)  # fmt: skip
     tiled = np.broadcast_to(raw, (y_te.shape[0], raw.shape[1])).copy()
     if _scores_integers(family.name, kind):
         return -integer_log_prob(family.distribution(tiled), y_te)
     return np.asarray(family.nll(tiled, y_te), dtype=np.float64)
 
 
-def _fit(frame, target, family, seed, defaults, **over):
+def _column_classes(column, target: str, family: str, kinds):
+    """The class labels of the whole target ``column`` (held-out rows too) that ``probnn fit``
+    gives its model (``probnn.cli._fit_labels._column_classes``), or None."""
+    from probnn.cli._fit_labels import _column_classes as classes_of
+
+    return classes_of(column, target, family, None, kinds)
+
+
+def _fit(frame, target, family, seed, defaults, classes=None, **over):
+    """``TabularModel.fit`` with ``defaults`` and ``over``; ``classes`` (the whole column's
+    labels) given to a class family, as ``probnn fit`` gives them."""
+    from probnn.families import FAMILIES
     from probnn.tables.model import TabularModel, early_stopping_rows
 
     settings = {**defaults, **over}
+    if classes is not None and FAMILIES[family].is_classifier:
+        settings["classes"] = classes
     # early stopping's rows by the row hash, as probnn fit keeps them (the frame's index is
     # the rows' numbers in the table)
     validation = early_stopping_rows(
         frame.index.to_numpy(), family, seed, TEST_SIZE,
-        **{k: v for k, v in settings.items() if k not in ("impute", "progress", "levels")})
+        **{k: v for k, v in settings.items()
+           if k not in ("impute", "progress", "levels", "classes")})
     started = time.perf_counter()
     model = TabularModel.fit(frame, target, family=family, seed=seed, validation=validation,
                              **settings)  # fmt: skip
     return model, time.perf_counter() - started
 
 
-def _select(frame, target, seed, defaults, point_mass: str = "censor", kinds=None):
+def _cli_glm(path: Path, target: str, family: str, seed: int, n_rows: int, tmp: str,
+             impute: bool = False):  # fmt: skip
+    """(c): the GLM ``probnn fit PATH --target T --family F --hidden none --seed S`` fits with
+    every other default (``--impute`` where the table needs it, ``impute``, as for (a)): the
+    CLI itself, run on the table's CSV ``path``, its model file
+    loaded. Below ``selection.EVIDENCE_BELOW`` training rows that is the Gaussian prior of
+    largest Laplace evidence (``cli._glm.settle_glm``), and a class model knows the held-out
+    rows' labels too, as a user's model does.
+
+    Returns the model, seconds, and None; or None, NaN and the CLI's error line (its exit
+    status not 0), or its split's disagreement with the bench's (a table whose rows repeat
+    keeps each row's copies on one side: ``probnn.cli.fit._TableContent``)."""
+    import contextlib
+    import io
+
+    from probnn.cli import main as cli_main
+    from probnn.cli._common import _load_tabular
+    from probnn.cli.fit import _TableContent
+    from probnn.tables.sources import read_table
+
+    frame = read_table(path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        keys = _TableContent(frame, target).keys
+    if keys is not None:
+        from probnn.tables.split import split_rows
+
+        ours = _split_rows(n_rows, seed)[1]
+        if not np.array_equal(split_rows(n_rows, seed, TEST_SIZE, keys)[1], ours):
+            return None, math.nan, "the CLI's split keeps repeated rows together: not the bench's"
+    out, err = io.StringIO(), io.StringIO()
+    model_file = f"{tmp}/glm-{family}-{seed}.safetensors"
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli_main(["fit", str(path), "--target", target, "--family", family, "--hidden",
+                       "none", "--seed", str(seed), "--quiet", "--out", model_file,
+                       "--report", f"{tmp}/glm-report-{family}-{seed}"]
+                      + (["--impute"] if impute else []))  # fmt: skip
+    took = time.perf_counter() - started
+    if rc:
+        lines = (err.getvalue() + out.getvalue()).strip().splitlines() or [f"exit {rc}"]
+        return None, math.nan, f"probnn fit exit {rc}: {lines[-1][:200]}"
+    return _load_tabular(model_file), took, None
+
+
+def _select(frame, target, seed, defaults, point_mass: str = "censor", kinds=None,
+            classes=None):  # fmt: skip
     """(a): ``probnn fit --family auto``'s selection (``probnn.selection.select_model`` with the
     CLI's defaults, the call ``fit`` makes) on the training rows, the candidates of ``kinds``
-    (the whole column's, as the CLI reads them); the model, seconds, choice."""
+    and the class labels ``classes`` (the whole column's, as the CLI reads them: a label only
+    held-out rows hold is scored by its half pseudo-count); the model, seconds, choice."""
     from probnn.selection import select_model
 
     params = dict(defaults)
     impute, levels = params.pop("impute"), params.pop("levels")
     started = time.perf_counter()
     sel = select_model(frame.drop(columns=[target]), frame[target], seed=seed, impute=impute,
-                       levels=levels, point_mass=point_mass, kinds=kinds, **params)
+                       levels=levels, point_mass=point_mass, kinds=kinds, classes=classes,
+                       **params)  # fmt: skip
     return sel.model, time.perf_counter() - started, f"{sel.family} {sel.capacity}"
 
 
@@ -210,11 +279,21 @@ def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
-              point_mass: str = "censor") -> dict:  # fmt: skip
+              point_mass: str = "censor", path: Path | None = None) -> dict:  # fmt: skip
     """Measurements (a)-(e) of one table over ``seeds``; compare on the first ``compare_seeds``.
 
     Each seed's measure (densities, or the censoring a point mass is read as) is that of the
-    selection on its training rows; the references are fitted and scored with it."""
+    selection on its training rows; the references are fitted and scored with it. ``path``:
+    the table's CSV, which ``frame`` was read from (the GLM is ``probnn fit``'s on it);
+    written to a temporary folder when None."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if path is None:
+            path = write_csv(frame, Path(tmp), table.name)
+        return _run_table(table, frame, seeds, compare_seeds, log, point_mass, path, tmp)
+
+
+def _run_table(table, frame, seeds, compare_seeds, log, point_mass, path, tmp) -> dict:
+    """:func:`run_table` with the CSV ``path`` and a scratch folder ``tmp``."""
     from probnn.tables.censoring import censored_family
     from probnn.tables.targets import families_of_kinds, infer_family, target_kinds
 
@@ -223,6 +302,8 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
     kind = kinds[0]
     whole, measure = _measure(frame, table.target, point_mass)
     auto, _ = (censored_family if whole is not None else infer_family)(frame[table.target])
+    # the whole column's labels, as probnn fit gives a class model (held-out rows' too)
+    classes = _column_classes(frame[table.target], table.target, auto, (kinds, why))
     candidates = [f for f in families_of_kinds(kinds)
                   if _support_problem(frame, table.target, f, kinds, whole) is None]
     out = {"table": table.name, "rows": int(frame.shape[0]), "features": int(frame.shape[1] - 1),
@@ -239,7 +320,7 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
         cens = {} if censoring is None else {"censoring": censoring}
         # (a0) one default fit of the type rule's family (before selection): the time unit
         try:
-            model, took = _fit(train, table.target, auto, seed, defaults, **cens)
+            model, took = _fit(train, table.target, auto, seed, defaults, classes, **cens)
             rows["default"] = _row_nll(model, held, kind)
             rec.update(default_time=took, **_coverage(model, held, "default"))
         except FIT_ERRORS as exc:
@@ -247,7 +328,7 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
         # (a) auto: probnn fit's selection with every default
         try:
             model, sel_took, chosen = _select(train, table.target, seed, defaults, point_mass,
-                                              (kinds, why))  # fmt: skip
+                                              (kinds, why), classes)  # fmt: skip
             rows["auto"] = _row_nll(model, held, kind)
             rec.update(auto_time=sel_took, chosen=chosen, **_coverage(model, held, "auto"))
             rows["const_auto"] = _constant_rows(model, train, held, kind, censoring, seed,
@@ -259,10 +340,20 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
         try:
             # L-BFGS: a GLM's loss is smooth and small, so it is fitted to convergence (the
             # minibatch defaults stop a classifier's GLM after 200 epochs, short of its MLE)
-            glm, glm_took = _fit(train, table.target, table.right, seed, defaults, hidden=(),
-                                 solver="lbfgs", **cens)  # fmt: skip
-            rows["glm"] = _row_nll(glm, held, kind)
+            # (the bench's GLM before s41: the default alpha, not probnn fit's; kept as
+            # glm_lbfgs, and the GLM of a censored measure, which --hidden none is not)
+            glm, glm_took = _fit(train, table.target, table.right, seed, defaults, classes,
+                                 hidden=(), solver="lbfgs", **cens)  # fmt: skip
+            rows["glm_lbfgs"] = _row_nll(glm, held, kind)
             rows["const"] = _constant_rows(glm, train, held, kind, censoring, seed, defaults)
+            rec["glm_via"] = "python api, censored"
+            if censoring is None:  # probnn fit --family RIGHT --hidden none: the CLI itself
+                glm, glm_took, why_not = _cli_glm(path, table.target, table.right, seed,
+                                                  frame.shape[0], tmp, table.impute)  # fmt: skip
+                rec["glm_via"] = "probnn fit --hidden none"
+                if why_not:
+                    raise ValueError(why_not)
+            rows["glm"] = _row_nll(glm, held, kind)
             rec.update(glm_time=glm_took, **_coverage(glm, held, "glm"))
         except FIT_ERRORS as exc:
             rec["glm_error"] = " ".join(str(exc).split())[:200]
@@ -275,7 +366,7 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
                     fam_nll[fam], fam_time[fam] = float(rows["default"].mean()), took
                     continue
                 try:
-                    m, t = _fit(train, table.target, fam, seed, defaults, **cens)
+                    m, t = _fit(train, table.target, fam, seed, defaults, classes, **cens)
                     r = _row_nll(m, held, kind)
                 except FIT_ERRORS as exc:
                     skipped[fam] = " ".join(str(exc).split())[:200]
@@ -289,8 +380,11 @@ def run_table(table, frame, seeds: list[int], compare_seeds: int, log,
             rec.update(compare_nll=fam_nll, compare_time=sum(fam_time.values()),
                        compare_skipped=skipped, best=best)
         rec["nll"] = {k: float(v.mean()) for k, v in rows.items() if not k.startswith("fam:")}
-        rec["diff"] = {k: _paired(rows["auto"], rows[k]) for k in ("const", "glm", "const_auto")
-                       if k in rows and "auto" in rows}
+        rec["diff"] = {k: _paired(rows["auto"], rows[k])
+                       for k in ("const", "glm", "const_auto", "glm_lbfgs")
+                       if k in rows and "auto" in rows}  # fmt: skip
+        if os.environ.get("BENCH_SAVE_ROWS"):  # per-row NLLs, for later paired comparisons
+            rec["rows"] = {k: v.tolist() for k, v in rows.items()}
         out["seeds"].append(rec)
         log(f"  scenario 9 {table.name} seed {seed} ({rec['measure']}): auto {rec.get('chosen')} "
             f"{rec['nll'].get('auto', math.nan):.4f} ({sel_took:.1f} s; one default {auto} fit "
@@ -341,7 +435,8 @@ def summarise(t: dict) -> dict:
         "families": fam_mean,
         "auto_on_compare_seeds": _mean(cmp_, lambda r: r["nll"].get("auto")),
     }
-    for k in ("const", "glm", "const_auto"):
+    out["glm_lbfgs"] = _mean(s, lambda r: r["nll"].get("glm_lbfgs"))
+    for k in ("const", "glm", "const_auto", "glm_lbfgs"):
         out[f"d_{k}"], out[f"se_{k}"] = diff(k)
     return out
 
@@ -379,10 +474,11 @@ def markdown(res: dict) -> list[str]:
              "family (`infer_family`, `fit`'s choice before selection), whose time is the unit "
              "of *x default* (selection's wall time / one default fit's); "
              "*const*: the right family's best constant model (its `constant_raw`, MLE on the "
-             "training rows); *GLM*: the right family with no hidden layer (`hidden=()`, Python "
-             "API: `probnn fit --hidden` takes no empty list today), fitted by L-BFGS (the "
-             "minibatch defaults stop a classifier's GLM after 200 epochs, short of its MLE), "
-             "every other option default; "
+             "training rows); *GLM*: the right family with no hidden layer as "
+             "`probnn fit --family RIGHT --hidden none --seed S` fits it, every other option "
+             "default (the CLI itself: L-BFGS, below 5,000 training rows the Gaussian prior "
+             "of largest Laplace evidence; a censored measure: `hidden=()` by L-BFGS at the "
+             "default alpha, Python API, results before s41: that GLM throughout); "
              "*best*: the family of `compare` with the lowest held-out NLL, chosen on the "
              "held-out rows themselves (an optimistic reference); cov: 90% interval coverage of "
              "auto's (regression) held-out rows; cov exp: auto's own mass of those intervals, "
@@ -427,8 +523,7 @@ def markdown(res: dict) -> list[str]:
               "labels are both `ordered-classes` and `count` to probnn, so compare also tries "
               "regression families on them, scored by P(y - 1/2 < Y <= y + 1/2), and those are "
               "erratic (wine: normal 0.000 on seed 0, 7.72 on seed 1; iris: studentt 0.084, "
-              "0.000, 0.000). The GLM is fitted with the default weak prior, so on nearly separable "
-              "classes (breast-cancer) it overfits and loses to the constant."]
+              "0.000, 0.000)."]
     skipped = [t for t in res["tables"] if "skipped" in t]
     if skipped:
         lines += ["", "Skipped: " + "; ".join(f"{t['table']} ({t['skipped']})" for t in skipped)]
@@ -550,12 +645,13 @@ def run(quick: bool, seeds: int, names: list[str] | None, compare_max_rows: int,
                 res["tables"].append({"table": table.name, "skipped": why, "source": table.source})
                 continue
             # through a CSV, as a user's table reaches the CLI
-            frame = read_table(write_csv(frame, Path(tmp), table.name))
+            path = write_csv(frame, Path(tmp), table.name)
+            frame = read_table(path)
             t0 = time.perf_counter()
             n_cmp = (seeds if frame.shape[0] <= compare_max_rows else 1) if compare_max_rows else 0
             n_seeds = seeds if frame.shape[0] <= max_rows_all_seeds else 1
             t = run_table(table, frame, list(range(n_seeds)), min(n_cmp, n_seeds), log,
-                          point_mass)  # fmt: skip
+                          point_mass, path)  # fmt: skip
             t["summary"], t["wall_s"] = summarise(t), time.perf_counter() - t0
             res["tables"].append(t)
             log(f"scenario 9 {table.name}: {t['wall_s']:.0f} s")

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from probnn.distributions import Beta, Distribution, Gamma, Laplace, LogNormal, Normal, StudentT
+from probnn.distributions.studentt import standard_cdf_sf
 
 __all__ = ["mixture_half_gini"]
 
@@ -29,6 +30,9 @@ _MAX_BUCKET = 40
 _MIN_DF = 1.5  # a heavier Student-t tail than this outruns the nodes: the pairwise formula
 _POWER = 3.0  # the partition's tails: a group's share falls as distance^-6
 _ROW_CHUNK = 256  # rows per block: a block's arrays are (nodes x rows), up to 1792 nodes
+# Student-t components stacked per call: components x nodes x rows entries at most (512 KB
+# arrays: a 300-row predictive's CPU time measured 5-20% below 8 MB ones, less page faulting)
+_STACK_ENTRIES = 2**16
 
 _POSITIVE = (Beta, Gamma, LogNormal)
 
@@ -65,8 +69,7 @@ def _cdf_sf_fn(c: Distribution, shape) -> Callable | None:
             if kind is StudentT:
                 # the law's own cdf (not scipy's stdtr, which squares z: 0 beyond |z| ~ 1e154),
                 # each side from its own tail by symmetry
-                unit = StudentT(df[rows])
-                return unit._cdf(z), unit._cdf(-z)
+                return standard_cdf_sf(df[rows], z)
             lower = 0.5 * np.exp(np.minimum(z, 0.0))
             upper = 0.5 * np.exp(-np.maximum(z, 0.0))
             return np.where(z < 0, lower, 1.0 - upper), np.where(z > 0, upper, 1.0 - lower)
@@ -179,12 +182,50 @@ def mixture_half_gini(components, log_weights, batch_shape, rule) -> NDArray[np.
     if np.any(spread.max(axis=0) > _max_spread_ratio(components) * spread.min(axis=0)):
         return None
     w = np.exp(np.broadcast_to(log_weights, (k,) + shape).reshape(k, n))
+    sums = (_stacked_t_sums(components, shape) if all(type(c) is StudentT for c in components)
+            else _summed(pairs))
     out = np.empty(n)
     for start in range(0, n, _ROW_CHUNK):
         rows = slice(start, start + _ROW_CHUNK)
-        out[rows] = _half_gini_rows(pairs, w[:, rows], med[:, rows], spread[:, rows],
+        out[rows] = _half_gini_rows(sums, w[:, rows], med[:, rows], spread[:, rows],
                                     space, rows, rule)
     return out.reshape(shape)
+
+
+def _summed(pairs) -> Callable:
+    """``(x, xc, rows, w) -> (F(x), 1 - F(x))`` of the mixture: the components' pairs
+    weighted and summed one component at a time."""
+    def sums(x, xc, rows, w):
+        below, above = np.zeros(x.shape), np.zeros(x.shape)
+        for i, pair in enumerate(pairs):
+            f, s = pair(x, xc, rows)
+            below += w[i] * f
+            above += w[i] * s
+        return below, above
+    return sums
+
+
+def _stacked_t_sums(components, shape) -> Callable:
+    """:func:`_summed` for Student-t components only, with their cdfs taken for many
+    components in one call (components x nodes x rows, up to _STACK_ENTRIES): a Laplace
+    posterior's predictive pools 100 draws x K components, and one call per component paid
+    numpy's overhead on a few thousand entries 300 times per node block."""
+    df, loc, scale = (np.stack([_flat(getattr(c, name), shape) for c in components])
+                      for name in ("_df", "_loc", "_scale"))             # (K, n) each
+    k = len(components)
+
+    def sums(x, xc, rows, w):
+        below, above = np.zeros(x.shape), np.zeros(x.shape)
+        step = max(1, _STACK_ENTRIES // max(x.size, 1))
+        for start in range(0, k, step):
+            part = slice(start, start + step)
+            z = (x - loc[part, rows][:, None]) / scale[part, rows][:, None]  # (k, nodes, rows)
+            d, wk = df[part, rows][:, None], w[part][:, None]
+            f, s = standard_cdf_sf(d, z)
+            below += np.sum(wk * f, axis=0)
+            above += np.sum(wk * s, axis=0)
+        return below, above
+    return sums
 
 
 def _max_spread_ratio(components) -> float:
@@ -225,7 +266,7 @@ def _groups(w, med, spread):
     return weight, 0.5 * (low + high), np.maximum(scale, 0.5 * (high - low))
 
 
-def _half_gini_rows(pairs, w, med, spread, space, rows, rule):
+def _half_gini_rows(sums, w, med, spread, space, rows, rule):
     weight, centre, scale = _groups(w, med, spread)
     keep = weight.max(axis=1) > 0
     weight, centre, scale = weight[keep], centre[keep], scale[keep]
@@ -240,12 +281,7 @@ def _half_gini_rows(pairs, w, med, spread, space, rows, rule):
             ell = centre[g] + scale[g] * np.sinh(u)                     # (N, n)
             dell = scale[g] * np.cosh(u) / (left * right)               # d ell / d level
             x, xc, jac = _from_space(ell, space)
-            below = np.zeros_like(ell)
-            above = np.zeros_like(ell)
-            for i, pair in enumerate(pairs):
-                f, s = pair(x, xc, rows)
-                below += w[i] * f
-                above += w[i] * s
+            below, above = sums(x, xc, rows, w)
             # partition of unity: group j's share log W_j - p log(S_j^2 + (ell - M_j)^2)
             def log_phi(j):
                 return log_weight[j] - 2.0 * _POWER * np.log(np.hypot(scale[j], ell - centre[j]))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
-from probnn.compare import compare_families, gap_exceeds_se
+from probnn.compare import compare_families
 from probnn.exceptions import DataError, DataWarning, SeparationWarning
 
 
@@ -103,8 +103,14 @@ def _capacity_params(capacity: str, network: Mapping, evidence: bool = False) ->
     return base
 
 
-def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
-    """The candidates' table, the scored ones best first, then the dropped and failed."""
+def _summary(scores: _Scores, chosen, best, se, candidates,
+             near: Collection[tuple[str, str]] = ()) -> pd.DataFrame:  # fmt: skip
+    """The candidates' table, the scored ones best first, then the dropped and failed.
+
+    ``near``: the candidates the rule chose among (``selection.within_noise``), labelled
+    ``within 1 SE``: the selection decides, the table reports (a gap to the best alone would
+    label one the rule left out, or leave out one it kept).
+    """
     complete = scores.complete()
     mean = {c: float(np.mean(r)) for c, r in complete.items()}
     rows = []
@@ -117,7 +123,7 @@ def _summary(scores: _Scores, chosen, best, se, candidates) -> pd.DataFrame:
         nll = mean.get(c, partial)
         if c in complete:
             status = ("chosen" if c == chosen else "best" if c == best
-                      else "within 1 SE" if not gap_exceeds_se(complete[c], complete[best])
+                      else "within 1 SE" if c in near
                       else scores.notes.get(c, "scored"))  # fmt: skip
         else:
             status = scores.status.get(c, "not scored")

@@ -25,9 +25,11 @@ uses the positive part of the curvature (``Family.raw_curvature``).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["HIGHEST", "LOWEST", "START", "fit_by_evidence"]
 
@@ -200,13 +202,22 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
     fits: dict[float, object] = {}
     current = clone(estimator).set_params(warm_start=True)
 
+    said: dict[float, list] = {}  # each fit's ConvergenceWarnings: only the chosen one's said
+
     def trial(log_alpha: float) -> float:
         alpha = float(10.0**log_alpha)
         if alpha not in scores:
             current.set_params(alpha=alpha)
-            current.fit(X, y, sample_weight=sample_weight)
+            before = _counts(current)
+            with warnings.catch_warnings(record=True) as caught:  # (others as filtered outside)
+                warnings.simplefilter("always", ConvergenceWarning)
+                current.fit(X, y, sample_weight=sample_weight)
+            said[alpha] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+            for w in caught:  # the others as they came
+                if not issubclass(w.category, ConvergenceWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             scores[alpha], guesses[alpha] = _evidence_and_guess(current, X, y, sample_weight)
-            fits[alpha] = _frozen(current)
+            fits[alpha] = _own_counts(_frozen(current), before)
         return scores[alpha]
 
     # a first fit at START, then MacKay's re-estimate from it (rounded to a half-decade),
@@ -231,9 +242,33 @@ def fit_by_evidence(estimator, X, y, sample_weight=None):
         raise ValueError("no prior strength gave a finite Laplace evidence (the curvature "
                          "leaves some combination of the weights undetermined)")
     chosen = max(scores, key=scores.get)
+    for w in said[chosen]:  # (another prior's fit that stopped short is not the model)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     fitted = fits[chosen]
     fitted.set_params(warm_start=estimator.get_params().get("warm_start", False))
     fitted.evidence_ = dict(sorted(scores.items(), reverse=True))
+    return fitted
+
+
+def _counts(estimator) -> tuple[int, int, int]:
+    """A (warm-started) estimator's iterations, samples seen and loss-curve length so far."""
+    return (int(getattr(estimator, "n_iter_", 0) or 0), int(getattr(estimator, "t_", 0) or 0),
+            len(getattr(estimator, "loss_curve_", None) or []))  # fmt: skip
+
+
+def _own_counts(fitted, before: tuple[int, int, int]):
+    """``fitted`` with the counts of its own fit, less those of the search's fits before it.
+
+    The search warm-starts each fit from the last, and a warm start adds to the counts (as
+    scikit-learn's do): the chosen fit's ``n_iter_`` would be the sum over every fit tried
+    up to it, reported against one fit's budget ("converged after 401 iterations (budget
+    200)"). The returned estimator is one fit at the chosen ``alpha``, from the weights of the
+    fit before it: its iterations, samples and loss curve are that fit's.
+    """
+    n_iter, t, curve = before
+    fitted.n_iter_ = int(fitted.n_iter_) - n_iter
+    fitted.t_ = int(fitted.t_) - t
+    fitted.loss_curve_ = list(fitted.loss_curve_)[curve:]
     return fitted
 
 

@@ -72,7 +72,7 @@ from probnn._selection_screening import (SCREEN_NATS, SCREEN_ROWS, SCREEN_SE,  #
 from probnn.exceptions import DataError
 
 __all__ = ["CAPACITIES", "Selection", "cv_splits", "one_standard_error_choice",
-           "point_mass_note", "select_model"]  # fmt: skip
+           "point_mass_note", "select_model", "within_noise"]  # fmt: skip
 
 # The capacities, simplest first: the one-standard-error rule prefers the earlier.
 CAPACITIES = ("constant", "glm", "network")
@@ -239,13 +239,35 @@ def one_standard_error_choice(nll_rows: Mapping[tuple[str, str], np.ndarray],
         rows (``probnn.compare.paired_standard_errors``; 0 for the best).
     """
     best, se = paired_standard_errors(nll_rows)
+    mean, simple = _simplicity(nll_rows, outputs, covering)
+    chosen = min(within_noise(nll_rows, outputs, covering), key=lambda c: (*simple[c], mean[c]))
+    return chosen, best, se
+
+
+def within_noise(nll_rows: Mapping[tuple[str, str], np.ndarray],
+                 outputs: Mapping[tuple[str, str], int] | None = None,
+                 covering: Collection[str] = ()) -> list[tuple[str, str]]:  # fmt: skip
+    """The candidates :func:`one_standard_error_choice` chooses among (it takes the simplest):
+    those within noise of the best, in ``nll_rows``' order; the best is always one.
+
+    The same arguments as :func:`one_standard_error_choice`. The candidates' table
+    (``Selection.table``) labels these ``within 1 SE``: the rule that chooses is the one the
+    table reports, not a gap to the best alone (a candidate inside the best's SE but
+    clearly behind, or dominated by, another is out).
+    """
+    best, _ = paired_standard_errors(nll_rows)
+    mean, simple = _simplicity(nll_rows, outputs, covering)
+    return _within_noise(nll_rows, mean, best, simple)
+
+
+def _simplicity(nll_rows, outputs, covering) -> tuple[dict, dict]:
+    """Each candidate's mean NLL and simplicity (lower is simpler: a covering family, the
+    capacity's place in :data:`CAPACITIES`, the raw outputs)."""
     mean = {c: float(np.mean(rows)) for c, rows in nll_rows.items()}
     outputs = outputs or {}
     simple = {c: (c[0] not in covering, CAPACITIES.index(c[1]), outputs.get(c, 0))
               for c in nll_rows}  # fmt: skip
-    chosen = min(_within_noise(nll_rows, mean, best, simple),
-                 key=lambda c: (*simple[c], mean[c]))  # fmt: skip
-    return chosen, best, se
+    return mean, simple
 
 
 def _within_noise(nll_rows: Mapping[tuple[str, str], np.ndarray],
@@ -300,7 +322,8 @@ class Selection:
         ``minus_best`` and ``se`` (its paired difference from the best and that
         difference's standard error; NaN when not scored on every fold), ``folds``,
         ``seconds`` (wall-clock, all its fits) and ``status`` (``chosen``, ``best``,
-        ``within 1 SE``, ``scored``, ``dropped: ...`` or ``failed: ...``).
+        ``within 1 SE``: within noise of the best by the rule that chose,
+        :func:`within_noise`; ``scored``, ``dropped: ...`` or ``failed: ...``).
     family, capacity : str
         The chosen candidate.
     model : TabularModel
@@ -594,7 +617,9 @@ def select_model(
                for c, m in scores.models.items()}  # fmt: skip
     chosen, best, se = one_standard_error_choice(complete, outputs, covering)
     candidates = [(f, c) for c in CAPACITIES for f in names]
-    table = _summary(scores, chosen, best, se, candidates)
+    # the table's "within 1 SE" is the rule's own set, not a gap to the best alone
+    table = _summary(scores, chosen, best, se, candidates,
+                     within_noise(complete, outputs, covering))  # fmt: skip
     line = selection_line(table, folds, frame.shape[0])
     refit = len(folds) > 1 or chosen[1] != "network"
     if refit:

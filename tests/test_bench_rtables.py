@@ -71,7 +71,14 @@ H_ROWS = {"h-stressanxiety": 166, "h-weathertask": 345, "h-titanic-survived": 13
           "h7-teachingratings-eval": 463, "h7-summer-o3": 578, "h7-diamond-price": 308,
           "h7-grouseticks-ticks": 403, "h7-mdvis-numvisit": 2227, "h7-doctor-visits": 485,
           "h7-usseatbelts-seatbelt": 765 - 209, "h7-fringe-peratio": 616,
-          "h7-speedgenderheight-height": 1325 - 5, "h7-olive-eicosenoic": 572}
+          "h7-speedgenderheight-height": 1325 - 5, "h7-olive-eicosenoic": 572,
+          # the h8- batch (bench/_tables_holdout8.py; loomis: 26 of 410 without anvisits)
+          "h8-biopsy-class": 699, "h8-contraception-use": 1934, "h8-greene-decision": 384,
+          "h8-suicidechina-method": 2571, "h8-helprct-substance": 453, "h8-mathlevel": 609,
+          "h8-gsoep-school": 675, "h8-ncbirths-weight": 1450, "h8-bwages-wage": 1472,
+          "h8-loomis-anvisits": 410 - 26, "h8-depredations-number": 434,
+          "h8-medicaid-visits": 996, "h8-preselections-demvote": 1097, "h8-nswdemo-re78": 722,
+          "h8-gapminder-lifeexp": 1704}
 H_MISSING = {"h-titanic-survived": {"age"},
              "h-chile-vote": {"age", "education", "income", "statusquo"},
              "h-txhousing-median": {"sales", "volume", "listings", "inventory"},
@@ -90,7 +97,14 @@ H_MISSING = {"h-titanic-survived": {"age"},
              "h6-politicalinformation-y": {"age", "length"},
              "h6-slid-wages": {"education", "language"},
              "h6-miceweights-bodyweight": {"bone_density", "percent_fat"},
-             "h7-speedgenderheight-height": {"speed"}}
+             "h7-speedgenderheight-height": {"speed"},
+             "h8-biopsy-class": {"V6"},
+             "h8-helprct-substance": {"anysub", "anysubstatus", "daysanysub", "dayslink",
+                                      "drugrisk", "e2b", "link", "linkstatus"},
+             "h8-ncbirths-weight": {"Weeks", "Gained", "Smoke"},
+             "h8-loomis-anvisits": {"gender", "travel"} | {"income"}
+             | {f"income{i}" for i in range(1, 5)} | {f"travel{i}" for i in range(1, 4)},
+             "h8-nswdemo-re78": {"re74"}}
 
 
 def test_suites_split_the_tables():

@@ -51,6 +51,7 @@ def test_glm_with_the_log_column_recovers_the_power_law(monkeypatch):
     from probnn.tables.model import TabularModel
 
     monkeypatch.setattr(log_scale, "SPAN_MIN", np.inf)  # raw: x as main read it (no log)
+    monkeypatch.setattr(log_scale, "SHAPE_SPAN_MIN", np.inf)  # (and its lower edge, stop 41)
 
     rng = np.random.default_rng(0)
     x = 10.0 ** rng.uniform(-2.0, 4.0, 400)  # six orders of magnitude, as body weights

@@ -418,11 +418,14 @@ def test_a_fresh_process_loads_the_cached_kernels_without_numbas_refresh():
         assert out[2] == "True"
 
 
-@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal"])
-def test_lbfgs_with_the_compiled_loss_as_numpy(name, monkeypatch):
+@pytest.mark.parametrize("name, params", [("normal", {}), ("bernoulli", {}), ("categorical", {}),
+                                          ("mixture-normal", {}),
+                                          ("mixture-normal", {"min_scale": 0.3})])
+def test_lbfgs_with_the_compiled_loss_as_numpy(name, params, monkeypatch):
     # full-batch L-BFGS: the objective's loss and gradient from the compiled loss (bit for bit
-    # the family's), so every evaluation, step and the result are the NumPy path's
-    family = get_family(name)
+    # the family's), so every evaluation, step and the result are the NumPy path's; a
+    # mixture with a floor on its scales too
+    family = get_family(name, **params)
     X, y = _data(family, n=90)
     sw = np.random.default_rng(6).uniform(0.5, 2.0, len(y))
     used = []

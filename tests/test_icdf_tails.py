@@ -222,3 +222,16 @@ def test_other_families_quantiles_hold_their_level_in_both_tails(name, m, log_s,
             assert sf(hi) <= tail <= sf(lo)
         else:
             assert cdf(lo) <= q <= cdf(hi)
+
+
+def test_weibull_subnormal_quantile_within_two_steps():
+    # (a hypothesis find: scale e^2, shape e^-0.8125, q = 1e-143; the quantile 4.1e-322 was
+    # the scale times a subnormal exp, 4 steps of the float grid off)
+    mp = pytest.importorskip("mpmath")
+    law, cdf, _ = _weibull(2.0, math.exp(-0.8125))
+    q = 1e-143
+    got = float(law.icdf(q))
+    assert 0.0 < got < 1e-300
+    with mp.workdps(40):
+        x, step = mp.mpf(got), mp.mpf(1e-323)
+        assert cdf(x - step) <= q <= cdf(x + step)

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from scipy.stats import binom
 
 from probnn.exceptions import DataError, DataWarning
-from probnn.tables.log_scale import ALPHA, SPAN_MIN, TAIL, LogScan, tail_rank
+from probnn.tables.log_scale import (ALPHA, SHAPE_SPAN_MIN, SPAN_MIN, TAIL, LogScan,
+                                     quantile_skewness, tail_rank)  # fmt: skip
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import TableSource
 
@@ -59,15 +60,16 @@ def test_the_span_is_the_ratio_of_two_order_statistics():
     scan = LogScan(list(frame.columns))
     scan.update(frame.to_numpy(float))
     scan.finish()
-    assert scan.pending == ["body", "expersq"]  # exper: max / min = 49 < 100, cannot fire
+    assert scan.pending == ["body", "exper", "expersq"]  # u: not positive, cannot fire
     scan.begin_pass()
     for name in scan.pending:
         scan.update_pass(name, frame[name].to_numpy(float))
     scan.end_pass()
     assert scan.pending == []
     span = scan.span()
-    for name in ("body", "expersq"):
+    for name in ("body", "exper", "expersq"):
         assert span[name] == _span_by_hand(frame[name].to_numpy(float))
+    assert span["exper"] < SHAPE_SPAN_MIN  # integers 1-49 uniformly: a bulk spanning < 19
     assert span["expersq"] >= SPAN_MIN  # it would fire, but the guard leaves it
     assert scan.chosen() == ["body"]
 
@@ -121,6 +123,68 @@ def test_a_log_normal_column_fires(n, seed):
     assert _fit(pd.DataFrame({"x": x})).logged_ == ["x"]
 
 
+def _bowley_by_hand(x: np.ndarray) -> tuple[float, float]:
+    """Bowley's skewness of x and of log x at the bounds' order statistics and the median's
+    (rank (n - 1) // 2) of the sorted column (scipy's binomial quantile for the ranks)."""
+    x = np.sort(x)
+    k = int(binom.ppf(1.0 - ALPHA, x.size, TAIL))
+    lo, mid, hi = x[k], x[(x.size - 1) // 2], x[x.size - 1 - k]
+    return ((hi + lo - 2 * mid) / (hi - lo),
+            (np.log(hi) + np.log(lo) - 2 * np.log(mid)) / (np.log(hi) - np.log(lo)))
+
+
+def test_quantile_skewness_by_hand():
+    assert quantile_skewness(1.0, 2.0, 5.0) == pytest.approx(0.5)  # (5 + 1 - 4) / 4
+    assert quantile_skewness(1.0, 4.0, 5.0) == pytest.approx(-0.5)
+    assert quantile_skewness(2.0, 3.0, 4.0) == 0.0
+    assert SHAPE_SPAN_MIN == pytest.approx(19.0)  # (1 - 0.05) / 0.05: uniform from zero
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1000, 3000), seed=st.integers(0, 2**32 - 1),
+       scale=st.sampled_from([1e-3, 1.0, 250.0]))  # fmt: skip
+def test_below_two_decades_the_more_symmetric_reading_decides(n, seed, scale):
+    # exponential: its central 90% spans ln(20) / ln(20 / 19) = 58 (< 100), S 0.56 on x and
+    # -0.28 on log x (the law's quantiles): log x is the more symmetric reading, it fires (from
+    # n = 1,000 the bounds' ranks are within the 7.2% / 92.8% quantiles: a span of 36)
+    x = np.random.default_rng(seed).exponential(scale, n)
+    span = _span_by_hand(x)
+    on_x, on_log = _bowley_by_hand(x)
+    assert (SHAPE_SPAN_MIN <= span < SPAN_MIN) and abs(on_log) < abs(on_x)  # (the oracle's case)
+    assert _fit(pd.DataFrame({"x": x})).logged_ == ["x"]
+    with SHAPE_OFF():  # stop 40's rule alone: left as x
+        assert _fit(pd.DataFrame({"x": x})).logged_ == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(8, 3000), seed=st.integers(0, 2**32 - 1), shape=st.floats(0.2, 6.0),
+       power=st.sampled_from([1.0, 0.5, 2.0]))  # fmt: skip
+def test_the_decision_is_the_rule_worked_from_the_sorted_column(n, seed, shape, power):
+    # gamma(shape) ** power: bulks from a factor 3 to thousands, skewed more or less than the
+    # log can mend; the decision against the rule applied by hand to numpy's sorted column
+    x = np.random.default_rng(seed).gamma(shape, 1.0, n) ** power + 1e-12
+    k = int(binom.ppf(1.0 - ALPHA, n, TAIL))
+    if not k < (n - 1) // 2 < n - 1 - k:
+        expected = False  # fewer than 8 values (or no median between the bounds)
+    else:
+        span = _span_by_hand(x)
+        on_x, on_log = _bowley_by_hand(x)
+        expected = span >= SPAN_MIN or span >= SHAPE_SPAN_MIN and abs(on_log) < abs(on_x)
+    assert _fit(pd.DataFrame({"x": x})).logged_ == (["x"] if expected else [])
+
+
+class SHAPE_OFF:
+    """Stop 40's rule alone (the lower edge off), as on main."""
+
+    def __enter__(self):
+        from probnn.tables import log_scale
+        self._was, log_scale.SHAPE_SPAN_MIN = log_scale.SHAPE_SPAN_MIN, np.inf
+
+    def __exit__(self, *exc):
+        from probnn.tables import log_scale
+        log_scale.SHAPE_SPAN_MIN = self._was
+
+
 def test_a_few_values_cannot_move_it():
     # 1,000 values in [10, 20] and 40 (4%) at 1e-6 or 1e6: max / min 1e12, the bulk a factor 2
     rng = np.random.default_rng(5)
@@ -165,6 +229,20 @@ def test_a_streamed_scan_learns_the_same_preprocessor(tmp_path):
     assert streamed.logged_ == ["body"]
     # against the same numbers as read from the file (pandas 2.0's CSV parser, at the
     # runtime floor, may read a written float an ulp or two away: the scan is under test)
+    assert streamed.to_meta() == _fit(pd.read_csv(tmp_path / "t.csv")).to_meta()
+
+
+def test_a_streamed_scan_reads_the_shape_rule_as_in_memory(tmp_path):
+    from _scan import scan_stream
+
+    # an exponential column (its bulk spans 58: the lower edge decides, by the median's order
+    # statistic found in pieces) beside an index and a uniform one, which stay as they are
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"wait": rng.exponential(2.0, 1500), "t": np.arange(1.0, 1501.0),
+                          "u": rng.uniform(0.0, 1.0, 1500)})  # fmt: skip
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    streamed = scan_stream(TableSource(tmp_path / "t.csv", batch_rows=53), list(frame.columns))
+    assert streamed.logged_ == ["wait"]
     assert streamed.to_meta() == _fit(pd.read_csv(tmp_path / "t.csv")).to_meta()
 
 

@@ -271,14 +271,20 @@ def test_fused_normal_loss_agrees_with_family(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("k", [1, 3, 5])
-def test_fused_mixture_normal_loss_agrees_with_family(dtype, k):
+@pytest.mark.parametrize("min_scale", [0.0, 0.4])
+def test_fused_mixture_normal_loss_agrees_with_family(dtype, k, min_scale):
     # the NumPy loss is the reference: extreme raws (+-1e4), scales on the series side of
     # log sigma, zero residuals over underflowed scales, rows whose every density underflows
-    # (+inf, the responsibility to the nearest component, shared between exact ties)
+    # (+inf, the responsibility to the nearest component, shared between exact ties); with
+    # and without a floor on the scales
     pytest.importorskip("numba")
+    _compare_mixture(dtype, k, min_scale, 11 + k)
+
+
+def _compare_mixture(dtype, k, min_scale, seed):
     from probnn.families import get_family
 
-    rng = np.random.default_rng(11 + k)
+    rng = np.random.default_rng(seed)
     n = 240
     raw = (rng.normal(size=(n, 3 * k)) * 3).astype(dtype)
     raw[:4] = np.array([1e4, -1e4, 30.0, -30.0])[:, None]
@@ -291,16 +297,37 @@ def test_fused_mixture_normal_loss_agrees_with_family(dtype, k):
     y[20:40] = 5e3
     raw[30:40, k:2 * k] = 0.0  # ... with every component equally near: shared equally
     raw[40:50, :k] = raw[40:50, :1]  # tied weights
-    family = get_family("mixture-normal", n_components=k)
+    family = get_family("mixture-normal", n_components=k, min_scale=min_scale)
     want_loss, want_grad = family.loss_gradient(raw, y)
-    assert np.isinf(want_loss[20:40]).all() and np.isfinite(want_loss[40:]).all()
+    if dtype(min_scale) == 0:  # (a floor makes every density positive somewhere)
+        assert np.isinf(want_loss[20:40]).all() and np.isfinite(want_loss[40:]).all()
     fn = _fast.loss_kernel_for(family)
     loss, grad = fn(raw, family.check_target(y).astype(dtype), True)
     assert loss.dtype == dtype and grad.dtype == dtype and grad.shape == raw.shape
     # bit for bit: the same operations, NumPy's exp / log1p / log loops on the same vectors
     np.testing.assert_array_equal(loss, want_loss)
     np.testing.assert_array_equal(grad, want_grad)
-    assert not np.isnan(grad).any()
+    if min_scale == 0 or min_scale >= 1e-6:  # (a floor of 1e-30: r^2 overflows, inf * 0)
+        assert not np.isnan(grad).any()
+
+
+def test_fused_mixture_normal_loss_with_any_floor():
+    # sigma = min_scale + softplus(s): floors far above the scales (binding), far below
+    # them, a float32 floor that rounds to 0 (no floor in that dtype) and subnormal ones;
+    # bit for bit the family's NumPy loss
+    pytest.importorskip("numba")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    floors = st.one_of(st.floats(1e-6, 1e3), st.sampled_from([1e-320, 1e-46, 1e-40, 5e-324]))
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.sampled_from([np.float32, np.float64]), st.integers(1, 4), floors,
+           st.integers(0, 2**16))
+    def check(dtype, k, min_scale, seed):
+        _compare_mixture(dtype, k, min_scale, seed)
+
+    check()
 
 
 def test_fused_losses_only_for_the_listed_classes():
@@ -313,15 +340,24 @@ def test_fused_losses_only_for_the_listed_classes():
     assert _fast.loss_kernel_for(Mine()) is None
     assert _fast.loss_kernel_for(get_family("poisson")) is None
     assert _fast.loss_kernel_for(get_family("categorical")) is not None
-    # a parameter the kernel does not take (a mixture's floor on its scales): NumPy's loss
-    assert _fast.loss_kernel_for(get_family("mixture-normal", min_scale=0.1)) is None
+    # a mixture's floor on its scales is one of the kernel's arguments
+    assert _fast.loss_kernel_for(get_family("mixture-normal", min_scale=0.1)) is not None
+
+    said_no = get_family("mixture-normal")  # a family may say its kernel does not apply
+    said_no.compiled_loss_applies = False
+    assert _fast.loss_kernel_for(said_no) is None
 
 
 def test_compiled_engine_trains_a_floored_mixture_as_numpy_does(monkeypatch):
-    # min_scale is not in the compiled kernel: the engine must take the family's NumPy loss
-    # (a kernel without the floor would train another model); same BLAS: bit for bit
+    # the compiled epoch takes the mixture's floor (a kernel without it would train another
+    # model): same BLAS, bit for bit, on a spike the floor holds a component at
     pytest.importorskip("numba")
     from probnn.estimators import MLPRegressor
+    from probnn.families import get_family
+    from probnn.network import _engine
+
+    family = get_family("mixture-normal", min_scale=0.05)
+    assert _engine.loss_code(family, np.zeros(3)) == _engine.Codes.LOSS_MIXTURE_NORMAL
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(300, 3))
@@ -375,10 +411,12 @@ def test_without_numpys_loops_the_numpy_losses_run(monkeypatch):
     assert _fast._loop_address(np.exp, np.float32) is not None  # the reading itself works
 
 
-@pytest.mark.parametrize("name", ["normal", "bernoulli", "categorical", "mixture-normal"])
-def test_fused_losses_bit_identical_on_any_raw(name):
+@pytest.mark.parametrize("name, params", [("normal", {}), ("bernoulli", {}), ("categorical", {}),
+                                          ("mixture-normal", {}),
+                                          ("mixture-normal", {"min_scale": 0.4})])
+def test_fused_losses_bit_identical_on_any_raw(name, params):
     # any finite raw outputs within +-1e4, any batch size and class count: the compiled loss
-    # and gradient equal the family's NumPy ones bit for bit
+    # and gradient equal the family's NumPy ones bit for bit (a mixture with a floor too)
     pytest.importorskip("numba")
     from hypothesis import given, settings
     from hypothesis import strategies as st
@@ -386,7 +424,7 @@ def test_fused_losses_bit_identical_on_any_raw(name):
 
     from probnn.families import get_family
 
-    family = get_family(name)
+    family = get_family(name, **params)
     fn = _fast.loss_kernel_for(family)
     values = st.floats(-1e4, 1e4, width=32)
 

@@ -166,3 +166,16 @@ def test_a_percent_target_is_its_numbers_recorded_in_the_model(tmp_path):
                               [(a[:-1], b[:-1]) for a, b in zip(text, y_text)]))  # fmt: skip
     np.testing.assert_array_equal(model.encode_target(plain), _numbers(y_text))
     np.testing.assert_allclose(model.nll_rows(plain), model.nll_rows(frame), rtol=1e-12)
+
+
+def test_percentages_refused_by_a_family_of_proportions_say_divide_by_100():
+    """Hostile trial 10: "45.2%" is 45.2 to probnn, which Beta refuses; the line now says the
+    column was read as percentages and what turns them into proportions."""
+    column = pd.Series(["45.2%", "12.5%", "80%", "3.1%"], name="rate")
+    with pytest.raises(DataError, match=r"holds percentages.*divide them by 100") as raised:
+        regression_target(column, "rate", get_family("beta"))
+    assert "\n" not in str(raised.value)
+    with pytest.raises(DataError) as plain:  # numbers written without the sign: no such clause
+        regression_target(pd.Series([45.2, 12.5, 80.0, 3.1], name="rate"), "rate",
+                          get_family("beta"))  # fmt: skip
+    assert "percentages" not in str(plain.value)

@@ -63,3 +63,20 @@ def test_the_command_line_says_so_in_one_line(tmp_path, capsys, monkeypatch):
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "1024 apart" in err
     assert not (tmp_path / "t.safetensors").exists()
+
+
+@pytest.mark.parametrize("write", [lambda v: f"{v:,}", lambda v: f"{v}%"],
+                         ids=["thousands", "percent"])
+def test_values_written_with_separators_or_percent_signs_are_refused_too(write):
+    """Hostile trial 10: the check read the column after its text became floats, so "4,611,
+    686,018,427,388,255" (or "4611686018427388255%") passed as a float column, merged."""
+    column = pd.Series([write(v) for v in _spread()], name="y")
+    with pytest.raises(DataError, match="float64 tells apart.*subtract an offset"):
+        regression_target(column, "y", get_family("normal"))
+
+
+def test_separated_values_float64_holds_are_read_as_before():
+    values = _spread(step=1024)  # every value a float64 of its own
+    column = pd.Series([f"{v:,}" for v in values], name="y")
+    y = regression_target(column, "y", get_family("normal"))
+    np.testing.assert_array_equal(y, [float(v) for v in values])

@@ -33,6 +33,9 @@ import numpy as np
 
 # where each table-seed's folds' rows are pickled (None: not kept); ONESE_ROWS overrides
 ROWS_DIR = Path(__import__("os").environ.get("ONESE_ROWS", "/tmp/onese/rows"))
+# which change is refitted and scored on the held-out rows: "prefix" (s40, the default) or
+# "dominance" (s41's fresh check of the rule s40 adopted; ONESE_REFIT=dominance)
+REFIT = __import__("os").environ.get("ONESE_REFIT", "prefix")
 
 
 def near_old(nll_rows, mean):
@@ -114,7 +117,8 @@ def run_one(table, frame, seed: int) -> dict:
     def recording(nll_rows, outputs=None, covering=()):
         # main's choice whatever this checkout's rule is (the refit and held-out model)
         seen.update(rows=dict(nll_rows), outputs=dict(outputs or {}), covering=list(covering))
-        _, best, se = original(nll_rows, outputs, covering)
+        current, best, se = original(nll_rows, outputs, covering)
+        seen["checkout"] = current  # this checkout's rule's choice (s41: dominance's)
         return choose(nll_rows, outputs, covering, near_old), best, se
 
     S.one_standard_error_choice = recording
@@ -157,9 +161,22 @@ def run_one(table, frame, seed: int) -> dict:
                near_old=[" ".join(c) for c in near_old(rows, mean)],
                near_new=[" ".join(c) for c in near_new(rows, mean)],
                cv_old=mean[old], cv_new=mean[new], changed=old != new, dominated=" ".join(dom))
+    rec["checkout"] = " ".join(seen["checkout"])  # (s41: the checkout's rule is dominance)
     if dom not in (old, new):  # (not seen: the alternative differs only where the prefix does)
-        rec["note"] = "the dominance rule's choice differs from both: not scored"
-    if old != new:
+        rec["note"] = "the dominance rule's choice differs from both"
+    if REFIT == "dominance":  # s41: only dominance's change is refitted and scored
+        rec["dom_changed"] = dom != old
+        if dom != old:
+            kind = kinds[0]
+            model_dom = refit(train, table.target, dom, seed, defaults, sel.censoring)
+            r_old = B._row_nll(sel.model, held, kind)
+            r_dom = B._row_nll(model_dom, held, kind)
+            d = r_dom - r_old
+            rec.update(n_test=int(d.size), held_old=float(r_old.mean()),
+                       held_dom=float(r_dom.mean()), diff_dom=float(d.mean()),
+                       diff_dom_se=float(np.std(d, ddof=1) / math.sqrt(d.size))
+                       if d.size > 1 else None)  # fmt: skip
+    elif old != new:
         kind = kinds[0]
         model_new = refit(train, table.target, new, seed, defaults, sel.censoring)
         r_old = B._row_nll(sel.model, held, kind)
@@ -213,6 +230,20 @@ def summary(paths):
     if changed:
         d = np.array([r["diff"] for r in changed])
         print(f"mean over changed table-seeds {d.mean():+.4f}; worst {d.max():+.4f}")
+    dom = [r for r in done if r.get("dom_changed")]  # s41's runs (ONESE_REFIT=dominance)
+    if any("dom_changed" in r for r in done):
+        print(f"dominance: {len(dom)} choices changed of "
+              f"{sum('dom_changed' in r for r in done)} scored; the checkout's rule differs "
+              f"from the script's dominance on "
+              f"{sum(r.get('checkout', r['dominated']) != r['dominated'] for r in done)}")
+        for r in dom:
+            z = r["diff_dom"] / r["diff_dom_se"] if r.get("diff_dom_se") else math.nan
+            print(f"{r['table']} s{r['seed']}: {r['old']} -> {r['dominated']}: held out "
+                  f"{r['diff_dom']:+.4f} +- {r.get('diff_dom_se') or math.nan:.4f} "
+                  f"({z:+.1f} SE, n {r['n_test']})")
+        if dom:
+            d = np.array([r["diff_dom"] for r in dom])
+            print(f"dominance: mean over changed table-seeds {d.mean():+.4f}; worst {d.max():+.4f}")
     for r in recs:
         if "old" not in r:
             print("not scored:", r)

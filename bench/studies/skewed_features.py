@@ -28,6 +28,8 @@ h2-crime-rate worse by 2.3 SE, and a uniform column from zero sits on the thresh
 (resid_sd -> 1/2), so the rule fires on it by chance: the default is unchanged. Stop 40:
 probnn's own rule (``probnn.tables.log_scale``: q95/q05 >= 100 at confidence bounds, guarded;
 ``--rule span --variants rule``) on the 6 tables it fires on: adopted (mean auto -0.21).
+Stop 41: the lower edge (a bulk spanning 19-100 read as log x when that is the more symmetric
+reading; ``--rule shape --variants rule``: *raw* is then stop 40's rule, main's).
 
 Run: ``OMP_NUM_THREADS=1 python -m bench.studies.skewed_features --triggers`` (cheap) and
 ``... --tables T1,T2 --variants beside,instead --seeds 3 --out FILE.json``.
@@ -165,7 +167,7 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
 
     from probnn.tables import log_scale
 
-    span_min = log_scale.SPAN_MIN
+    span_min, shape_min = log_scale.SPAN_MIN, log_scale.SHAPE_SPAN_MIN
     res: dict = {"seeds": seeds, "variants": variants, "tables": []}
     by_name = {t.name: t for t in all_tables()}
     for table in [by_name[name] for name in names]:  # in the order asked
@@ -173,8 +175,8 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             warnings.simplefilter("ignore")
             with tempfile.TemporaryDirectory() as tmp:
                 frame = read_table(write_csv(table.make(), Path(tmp), table.name))
-        log_scale.SPAN_MIN = span_min  # (the variants below set it per fit)
-        logs = (span_rule(frame, table.target) if rule == "span"
+        log_scale.SPAN_MIN, log_scale.SHAPE_SPAN_MIN = span_min, shape_min  # (set per fit below)
+        logs = (span_rule(frame, table.target) if rule in ("span", "shape")
                 else list(triggered(frame, table.target)))  # fmt: skip
         kinds, why = target_kinds(frame[table.target])
         defaults = _cli_defaults(table.impute)
@@ -186,7 +188,9 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             for variant in ["raw", *variants]:
                 # "rule": the table as is, read by probnn's own rule (each fit decides on its
                 # training rows); every other variant with that rule off (main's reading)
-                log_scale.SPAN_MIN = span_min if variant == "rule" else math.inf
+                # (--rule shape: "raw" is stop 40's rule, main's; the lower edge only in "rule")
+                log_scale.SPAN_MIN = span_min if variant == "rule" or rule == "shape" else math.inf
+                log_scale.SHAPE_SPAN_MIN = shape_min if variant == "rule" else math.inf
                 f = with_logs(frame, logs, "raw" if variant == "rule" else variant)
                 train, held = f.iloc[train_idx], f.iloc[test_idx]
                 t0 = time.perf_counter()
@@ -205,7 +209,7 @@ def measure(names: list[str], variants: list[str], seeds: int, out: Path,
             entry["seeds"].append(rec)
             out.write_text(json.dumps(res | {"tables": res["tables"] + [entry]}))
         res["tables"].append(entry)
-    log_scale.SPAN_MIN = span_min
+    log_scale.SPAN_MIN, log_scale.SHAPE_SPAN_MIN = span_min, shape_min
     out.write_text(json.dumps(res))
     return res
 
@@ -264,9 +268,10 @@ def main(argv=None) -> None:
     ap.add_argument("--max-rows-all-seeds", type=int, default=10**9,
                     help="tables with more rows run seed 0 only (as bench.selection's option)")
     ap.add_argument("--seed-list", default="", help="comma-separated seeds (instead of 0..seeds-1)")
-    ap.add_argument("--rule", default="resid_sd", choices=["resid_sd", "span"],
+    ap.add_argument("--rule", default="resid_sd", choices=["resid_sd", "span", "shape"],
                     help="which columns to log: stop 38-39's resid_sd >= 0.5 (no guard), or "
-                         "probnn.tables.log_scale's rule (stop 40: q95/q05 >= 100, guarded)")
+                         "probnn.tables.log_scale's rule (stop 40: q95/q05 >= 100, guarded); "
+                         "shape: the rule with stop 41's lower edge against stop 40's (main's)")
     ap.add_argument("--report", default="", help="comma-separated JSON files: markdown rows")
     a = ap.parse_args(argv)
     if a.report:

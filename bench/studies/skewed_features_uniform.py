@@ -17,6 +17,7 @@ for seed in range(30):
     f=pd.DataFrame({"x":x,"z":z,"y":y}); tr,te=f.iloc[:300],f.iloc[300:]
     for mode in ("on","off"):
         ls.SPAN_MIN = 100.0 if mode=="on" else np.inf
+        ls.SHAPE_SPAN_MIN = 19.0 if mode=="on" else np.inf
         m=TabularModel.fit(tr,"y",family="normal",hidden=(),solver="lbfgs",seed=seed)
         if mode=="on": fired+= bool(m.preprocessor.logged_)
         res[mode].append(float(np.mean(m.nll_rows(te))))

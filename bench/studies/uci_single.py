@@ -2,7 +2,8 @@
 (bench/studies/uci_single.md).
 
 ``python -m bench.studies.uci_single SEEDS [--sets a,b] [--rules default,refit,...]``
-(``--from FILE``: the tables again from an earlier run's printed JSON lines). Each task is a
+(``--from FILE``: the tables again from an earlier run's printed JSON lines, paired with
+the first of ``--rules`` where given). Each task is a
 *fit* part and a *validation* part (``single_overconfidence.task``: for the UCI sets a fifth of
 split k's training rows, k = seed; the synthetic stand-ins drawn afresh per seed); test rows are
 never read. One process, one BLAS thread. Each seed fits ``MLPRegressor(random_state=seed)``
@@ -20,7 +21,11 @@ once on the fit part, then scores the rules that reuse it:
   widened by the first fit's factor (the refit holds out no rows to fit one). The protocol of
   Hernandez-Lobato & Adams (2015) and the papers that follow it: settings found on a
   validation split, then one training on all training rows;
-* ``refit+laplace``: the refit with the last layer's posterior.
+* ``refit+laplace``: the refit with the last layer's posterior;
+* ``full-laplace``: every weight's Laplace posterior over that network (full GGN, the evidence's
+  prior precision), its linearised predictive;
+* ``snapshot-var``: ``auto``'s predictive, its variance increased by the variance of the
+  location over ``SNAPSHOTS`` checkpoints of the same run (``snapshot_epochs``).
 
 Printed per fit (JSON): rule, task, seed, validation NLL (y's units), worst row, RMSE, epochs,
 fit CPU seconds (the refit's: both fits).
@@ -73,7 +78,20 @@ def task(name: str, seed: int):
     mu, sd = X[fit].mean(0), X[fit].std(0)
     sd[sd == 0] = 1.0
     return (X[fit] - mu) / sd, y[fit], (X[va] - mu) / sd, y[va], None
-RULES = ("default", "auto", "laplace", "refit", "refit+laplace", "refit-steps", "evidence-alpha")
+RULES = ("default", "auto", "laplace", "refit", "refit+laplace", "refit-steps", "evidence-alpha",
+         "full-laplace", "snapshot-var")
+# snapshot-var: this many averaged-weight checkpoints over the first rate's plateau
+SNAPSHOTS = 5
+
+
+def snapshot_epochs(decisions: list[str], scores: list[float], k: int = SNAPSHOTS) -> list[int]:
+    """The epochs (1-based) of the ``k`` checkpoints of rule ``snapshot-var``: evenly spaced
+    over the first rate's plateau, from that rate's best epoch to the epoch of its first drop
+    (the epochs the stopping rule itself found no better); without a drop, from the best epoch
+    to the last."""
+    end = decisions.index("drop") + 1 if "drop" in decisions else len(decisions)
+    best = int(np.argmin(scores[:end])) + 1
+    return sorted({int(round(e)) for e in np.linspace(best, end, k)})
 
 
 def lineage(scores: list[float], decisions: list[str], start: float) -> list[int]:
@@ -138,6 +156,17 @@ def fits(name: str, seed: int, rules) -> list[dict]:
         return d
 
     out = []
+    from probnn.network.training import Trainer
+
+    snaps: list = []  # the averaged weights at the end of every epoch of the fit (snapshot-var)
+    original_run = Trainer.run
+
+    def recording_run(self, chunks, validation=None, on_epoch=None):
+        def keep(epoch, loss, score):
+            snaps.append(self.network.copy_params())
+            return on_epoch(epoch, loss, score) if on_epoch is not None else False
+
+        return original_run(self, chunks, validation, keep)
 
     def score(label, model, cpu, epochs):
         d = model.predict_dist(Xv)
@@ -151,6 +180,7 @@ def fits(name: str, seed: int, rules) -> list[dict]:
 
     with threadpool_limits(1):
         stopping.PlateauRule.update = recording
+        Trainer.run = recording_run if "snapshot-var" in rules else original_run
         try:
             c0 = time.process_time()
             # "default": the network's own distribution (MLPRegressor's default before the
@@ -159,6 +189,7 @@ def fits(name: str, seed: int, rules) -> list[dict]:
             cpu = time.process_time() - c0
         finally:
             stopping.PlateauRule.update = original
+            Trainer.run = original_run
         if "default" in rules:
             score("default", est, cpu, est.n_iter_)
         if "auto" in rules:  # the same network with the posterior MLPRegressor() fits
@@ -172,6 +203,48 @@ def fits(name: str, seed: int, rules) -> list[dict]:
             _last_layer.fit_posterior(auto, Xf.astype(auto._np_dtype()), (yf - est.target_shift_)
                                       / est.target_scale_, np.ones(len(yf)), True)
             score("auto", auto, cpu + time.process_time() - c0, est.n_iter_)
+        if "full-laplace" in rules:
+            # every weight's Laplace posterior, full GGN, the evidence's prior precision, its
+            # linearised predictive over the plug-in network (Immer et al. 2021's GLM predictive)
+            c0 = time.process_time()
+            lap = LaplaceApproximation(est, prefit=True, subset="all", hessian="ggn",
+                                       prior_precision="evidence").fit(Xf, yf)
+            score("full-laplace", lap, cpu + time.process_time() - c0, est.n_iter_)
+            out[-1]["alpha"] = float(lap.prior_precision_)
+        if "snapshot-var" in rules:
+            # today's predictive (the last layer's posterior) widened by the variance of the
+            # location over checkpoints of the same run: the averaged weights at SNAPSHOTS epochs
+            # of the first rate's plateau (the weights the stopping rule found no better)
+            import copy
+
+            from probnn.estimators import _last_layer
+
+            c0 = time.process_time()
+            auto = copy.deepcopy(est)
+            auto.predictive = "auto"
+            _last_layer.fit_posterior(auto, Xf.astype(auto._np_dtype()), (yf - est.target_shift_)
+                                      / est.target_scale_, np.ones(len(yf)), True)
+            assert len(snaps) == len(est.validation_scores_) == len(log), (
+                len(snaps), len(est.validation_scores_), len(log))
+            epochs = snapshot_epochs(log, list(est.validation_scores_))
+            kept = est._network.copy_params()
+            locs = []
+            for e in epochs:
+                est._network.set_params(snaps[e - 1])
+                locs.append(np.asarray(est.predict_dist(Xv).loc, np.float64))
+            est._network.set_params(kept)
+            d = auto.predict_dist(Xv)
+            var = np.var(np.array(locs), axis=0, ddof=1) if len(locs) > 1 else 0.0
+
+            class Widened:
+                def predict_dist(self, X):
+                    from probnn.distributions import Normal
+
+                    return Normal(np.asarray(d.loc, np.float64),
+                                  np.sqrt(np.asarray(d.scale, np.float64) ** 2 + var))
+
+            score("snapshot-var", Widened(), cpu + time.process_time() - c0, est.n_iter_)
+            out[-1]["snapshots"] = epochs
         if "laplace" in rules:
             c0 = time.process_time()
             lap = LaplaceApproximation(est, prefit=True, **defaults.TABLE_LAPLACE).fit(Xf, yf)
@@ -259,7 +332,8 @@ def main(argv=None) -> None:
             sets, rules = (value, rules) if flag == "--sets" else (sets, value)
     if argv[0] == "--from":
         out = json_lines(argv[1])
-        labels = list(dict.fromkeys(r["label"] for r in out))
+        # --rules orders them (the first is the base of the paired differences)
+        labels = list(rules) if rules is not RULES else list(dict.fromkeys(r["label"] for r in out))
         paired(out, list(dict.fromkeys(r["task"] for r in out)), labels)
         return
     seeds = [int(s) for s in argv[0].split(",")] if "," in argv[0] else range(int(argv[0]))

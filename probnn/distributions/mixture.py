@@ -145,15 +145,16 @@ class Mixture(Distribution):
     def _stacked(self, ndim: int) -> Distribution | None:
         """The K components as one law of batch shape ``(K,) + (1,) * extra + batch_shape``
         (to broadcast with y of ``ndim``) where all are negative binomials, all Poissons, all
-        Normals, or all hurdle (or zero-inflated) laws of one of those, else None: one call
-        of its cdf on K x rows entries, where K calls on the rows each pay numpy's overhead
-        on the incomplete beta function's dozens of steps (a Laplace posterior's 100-draw
-        predictive: 100x the calls; a mixture family's pooled draws, the bisection's every
-        step; the same values entry by entry)."""
+        Normals, all Student-t's, or all hurdle (or zero-inflated) laws of one of those, else
+        None: one call of its cdf on K x rows entries, where K calls on the rows each pay
+        numpy's overhead on the incomplete beta function's dozens of steps (a Laplace
+        posterior's 100-draw predictive: 100x the calls; a mixture family's pooled draws, the
+        bisection's every step; the same values entry by entry)."""
         from .hurdle import Hurdle
         from .negative_binomial import NegativeBinomial
         from .normal import Normal
         from .poisson import Poisson
+        from .studentt import StudentT
         from .zero_inflated import ZeroInflated
 
         outer = type(self.components[0])
@@ -162,7 +163,7 @@ class Mixture(Distribution):
         zero = outer in (Hurdle, ZeroInflated)
         bases = [c.base if zero else c for c in self.components]
         kind = type(bases[0])
-        if (kind not in (NegativeBinomial, Poisson, Normal)
+        if (kind not in (NegativeBinomial, Poisson, Normal, StudentT)
                 or any(type(b) is not kind for b in bases)
                 or any(type(c) is not outer for c in self.components)):
             return None
@@ -176,7 +177,8 @@ class Mixture(Distribution):
                                  for law in laws]).reshape(shape)
 
             names = {NegativeBinomial: ("_mu", "_alpha"), Poisson: ("_rate",),
-                     Normal: ("_loc", "_scale")}[kind]  # fmt: skip
+                     Normal: ("_loc", "_scale"),
+                     StudentT: ("_df", "_loc", "_scale")}[kind]  # fmt: skip
             law = kind(*(stacked(bases, name) for name in names))
             cache[extra] = outer(law, stacked(self.components, "_logit")) if zero else law
         return cache[extra]
@@ -207,7 +209,12 @@ class Mixture(Distribution):
         q = np.broadcast_to(q, shape)
         if self.support == "count":
             return self._count_icdf(q)
-        qs = self._stack(lambda c: np.broadcast_to(c._icdf(q), shape))
+        law = self._stacked(len(shape))
+        if law is None:
+            qs = self._stack(lambda c: np.broadcast_to(c._icdf(q), shape))
+        else:  # (one call: 300 components' quantiles each paid stdtrit's overhead)
+            qs = np.broadcast_to(np.asarray(law._icdf(q[None]), dtype=np.float64),
+                                 (len(self.components),) + shape)
         # the quantile lies between the smallest and the largest component quantile (a
         # component of weight 0 does not bound it)
         live = np.broadcast_to(self._w_for(len(shape)) > -np.inf, qs.shape)

@@ -12,7 +12,8 @@ from ._incomplete import beta_log_cdf_sf
 
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
 
-__all__ = ["StudentT", "log1p_square_over_df", "standard_log_cdf_sf"]
+__all__ = ["StudentT", "log1p_square_over_df", "standard_cdf", "standard_cdf_sf",
+           "standard_log_cdf_sf"]
 
 _LOG_DF_BOUNDS = (np.log(0.05), np.log(1e6))
 
@@ -161,6 +162,92 @@ def standard_log_cdf_sf(df: ArrayLike, t: ArrayLike) -> tuple[NDArray, NDArray]:
             np.where(lower, log_large, log_small).reshape(shape))
 
 
+# df = 3 (the mixture-studentt family's default) has the closed form P(T <= -r) = (phi -
+# sin phi) / (2 pi), phi = 2 atan(sqrt(3) / r): 20x faster than stdtr's incomplete beta (a
+# Laplace predictive's CRPS and quantiles take 10^5-10^6 of these cdfs). Below _SERIES_PHI
+# phi - sin phi is the series phi^3 sum_k (-1)^k phi^2k / (2k + 3)! (the difference cancels:
+# 6 ulps lost at phi = 1); from it on the difference loses under 2 ulps. 13 terms: the last,
+# 2^24 / 27!, is 1e-20 of the first at phi = 2. Against mpmath (|t| 1e-5 to 1e100, 1800
+# points): 6 ulps at worst, 1 median; scipy's stdtr on the same points: 9 at worst, 1 median.
+_SERIES_PHI = 2.0
+_PHI_SERIES = tuple((-1.0) ** k / float(np.prod(np.arange(1.0, 2 * k + 4))) for k in range(13))
+
+
+def _tail_df3(r: NDArray) -> NDArray:
+    """``P(T <= -r)`` of the standard t with 3 degrees of freedom at ``r >= 0``, to a few
+    ulps (1/2 at 0, 0 at inf; ~ 1.1 r^-3, subnormal beyond r ~ 1e102)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        phi = 2.0 * np.arctan(np.sqrt(3.0) / r)
+    small = np.minimum(phi, _SERIES_PHI)
+    square = small * small
+    # Horner's rule in place (10^6 entries a call: each new array costs as much as the step)
+    tail = np.full(phi.shape, _PHI_SERIES[-1])
+    for c in _PHI_SERIES[-2::-1]:
+        tail *= square
+        tail += c
+    tail *= square  # phi^2 series first, phi last: one rounding where the result is subnormal
+    tail *= small
+    # sin phi = 2 tan(phi/2) / (1 + tan(phi/2)^2) = 2 sqrt(3) r / (3 + r^2), a few passes
+    # where numpy's sine costs as many as the series; r <= 1.12 there
+    with np.errstate(invalid="ignore", over="ignore"):  # (r = inf: phi = 0, the series')
+        direct = phi - 2.0 * np.sqrt(3.0) * r / (3.0 + r * r)
+    return np.where(phi >= _SERIES_PHI, direct, tail) / (2 * np.pi)
+
+
+def _standard_cdf_df3(t: NDArray) -> NDArray:
+    """``F(t)`` of the standard t with 3 degrees of freedom: the smaller tail from its own
+    closed form (:func:`_tail_df3`), the larger as ``1 -`` it (one rounding)."""
+    tail = _tail_df3(np.abs(t))
+    return np.where(t < 0, tail, 1.0 - tail)
+
+
+def standard_cdf_sf(df: ArrayLike, t: ArrayLike) -> tuple[NDArray, NDArray]:
+    """``(F(t), 1 - F(t))`` of the standard t, each from its own tail (:func:`standard_cdf`
+    at t and at -t; for df = 3 one closed-form tail serves both)."""
+    df, t = np.broadcast_arrays(np.asarray(df, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    if not (df == 3.0).all():
+        return standard_cdf(df, t), standard_cdf(df, -t)
+    tail = _tail_df3(np.abs(t))
+    lower = t < 0
+    return np.where(lower, tail, 1.0 - tail), np.where(lower, 1.0 - tail, tail)
+
+
+def standard_cdf(df: ArrayLike, t: ArrayLike) -> NDArray:
+    """``F(t)`` of the standard t with ``df`` degrees of freedom, broadcast shape.
+
+    scipy's ``stdtr``, but from the log form where it fails (it squares t: 0 or 1 beyond
+    |t| ~ 1.3e154 whatever df; its tail underflows from ~1e-308 on), and df = 3 by its
+    closed form (:func:`_standard_cdf_df3`, the same values to a few ulps).
+
+    Parameters
+    ----------
+    df : array-like
+        Degrees of freedom, > 0.
+    t : array-like
+        Points; broadcasts with ``df``.
+
+    Returns
+    -------
+    ndarray of float64, the broadcast shape.
+    """
+    df, t = np.broadcast_arrays(np.asarray(df, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    three = df == 3.0
+    if three.all():
+        return _standard_cdf_df3(t)
+    out = np.asarray(special.stdtr(df, t))
+    # stdtr squares t: 0 (or 1) beyond |t| ~ 1.3e154 whatever df; the tail underflows
+    # from ~1e-308 on; both from the log form there
+    redo = ((np.abs(t) > _SQUARE_SAFE) | (out < _STDTR_TINY)) & np.isfinite(t) & ~three
+    if redo.any():
+        out = np.array(out, dtype=np.float64)  # (a writable copy)
+        log_cdf, log_sf = standard_log_cdf_sf(df[redo], t[redo])
+        # above 0 as 1 - S (one rounding), below as F itself
+        out[redo] = np.where(t[redo] > 0, -np.expm1(log_sf), np.exp(log_cdf))
+    if three.any():
+        out = np.where(three, _standard_cdf_df3(t), out)
+    return out
+
+
 class StudentT(Distribution):
     """Student's t: ``loc + scale * T`` with T a standard t with ``df`` degrees of freedom.
 
@@ -214,18 +301,7 @@ class StudentT(Distribution):
         return _log_density(y, self._df, self._loc, self._scale)
 
     def _cdf(self, y):
-        t = (y - self._loc) / self._scale
-        df, t = np.broadcast_arrays(self._df, t)
-        out = np.asarray(special.stdtr(df, t))
-        # stdtr squares t: 0 (or 1) beyond |t| ~ 1.3e154 whatever df; the tail underflows
-        # from ~1e-308 on; both from the log form there
-        redo = ((np.abs(t) > _SQUARE_SAFE) | (out < _STDTR_TINY)) & np.isfinite(t)
-        if redo.any():
-            out = np.array(out, dtype=np.float64)  # (a writable copy)
-            log_cdf, log_sf = standard_log_cdf_sf(df[redo], t[redo])
-            # above 0 as 1 - S (one rounding), below as F itself
-            out[redo] = np.where(t[redo] > 0, -np.expm1(log_sf), np.exp(log_cdf))
-        return out
+        return standard_cdf(self._df, (y - self._loc) / self._scale)
 
     def _icdf(self, q):
         # each tail from its own probability (1 - q exact in floats for q >= 1/2), by symmetry

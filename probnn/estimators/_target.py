@@ -150,7 +150,8 @@ def _weighted_moments(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return shift, scale
 
 
-def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarray | None:
+def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype,
+                     units: tuple[float, float] | None = None) -> np.ndarray | None:  # fmt: skip
     """Refuse a float32 fit that cannot resolve the target's spread about its location
     (:class:`~probnn.exceptions.PrecisionError`).
 
@@ -164,6 +165,10 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
     of its standard deviation of 31,600; measured: a float32 fit covered 47% with its 90%
     intervals, a float64 one 82%; at 1e8, 87% and 92%). A float64 fit whose raw outputs
     cannot place the mean either is a DataError (:func:`_check_float64_resolution`).
+
+    ``units``: the ``(shift, scale)`` that standardised ``y_fit`` (None: not standardised): the
+    message's figures are said in the target's own units (in standardised ones a sentinel of 1e8 among values near
+    10 read "its location (3.2e-17), a standard deviation of 4.1e-07").
 
     Returns
     -------
@@ -181,17 +186,32 @@ def check_resolution(y_fit: np.ndarray, w: np.ndarray, head, dtype) -> np.ndarra
         _check_float64_resolution(y64, w, head, location, spread)
         return None
     constant = constant_raw(head, y64, w)
-    moved, spread = _mean_step(head, constant, spread, np.float32)
+    moved, noise = _mean_step(head, constant, spread, np.float32)
     # the largest target the fit weighs (a row of weight 0 is not fitted: its size is no limit)
-    rounding = float(np.spacing(np.float32(np.max(np.abs(y64[np.asarray(w) > 0])))))
-    resolution = max(moved, rounding)
-    if resolution * RESOLUTION_MARGIN > spread:
-        standardise = (", or standardise it (standardize_target='auto')"
-                       if head.location_scale else "")  # fmt: skip
-        problem = (f"the target's spread about its location ({location:.10g}), a standard "
-                   f"deviation of {spread:.6g}, is below what float32 training can resolve "
-                   f"there (one float32 step moves family {head.name!r}'s predicted mean by "
-                   f"{resolution:.3g}, more than 1/{RESOLUTION_MARGIN} of it)")  # fmt: skip
+    largest = float(np.max(np.abs(y64[np.asarray(w) > 0])))
+    shift, scale = (0.0, 1.0) if units is None else units
+    standardise = (", or standardise it (standardize_target='auto')"
+                   if head.location_scale and units is None else "")  # fmt: skip
+    problem = None
+    if largest > float(np.finfo(np.float32).max):
+        # (standardised targets of ~1e150: rows of weight 1e-300 beside one of weight 1; cast
+        # to float32 they are inf, and the check below read a NaN as no limit)
+        problem = (f"the target's rows lie up to {largest:.3g} of its weighted standard "
+                   f"deviation, {spread * scale:.3g}, from its weighted location "
+                   f"({shift + location * scale:.10g}), beyond float32's range (rows of tiny "
+                   f"sample weight far from those of large weight)")  # fmt: skip
+    else:
+        rounding = float(np.spacing(np.float32(largest)))
+        resolution = max(moved, rounding)
+        if resolution * RESOLUTION_MARGIN > noise:
+            what = (f"a standard deviation of {spread * scale:.6g}" if noise == spread else
+                    f"family {head.name}'s own standard deviation at its constant model, "
+                    f"{noise * scale:.6g}")  # fmt: skip
+            problem = (f"the target's spread about its location "
+                       f"({shift + location * scale:.10g}), {what}, is below what float32 "
+                       f"training can resolve there (one float32 step moves the predicted mean "
+                       f"by {resolution * scale:.3g}, more than 1/{RESOLUTION_MARGIN} of it)")
+    if problem is not None:
         raise PrecisionError(f"{problem}; train in float64 (dtype='float64'){standardise}",
                              problem=problem)
     return constant

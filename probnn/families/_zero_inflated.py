@@ -46,10 +46,11 @@ def _all_on_one_side(y: np.ndarray, w: np.ndarray) -> int:
     return -1 if not zero.any() else 1 if zero.all() else 0
 
 
-def _kt_boundary_logit(w: np.ndarray) -> float:
-    """``|logit|`` of the Krichevsky-Trofimov share ``(0 + 1/2) / (n + 1)`` of an outcome no
-    row of weights ``w`` holds, ``n = _effective_rows(w)``: ``log(n + 1/2) - log(1/2)``."""
-    return float(np.log(2.0 * _effective_rows(w) + 1.0))
+def _kt_boundary_logit(n_effective: float) -> float:
+    """``|logit|`` of the Krichevsky-Trofimov share ``(0 + 1/2) / (n + 1)`` of an outcome none
+    of ``n`` rows holds (``n``: Kish's effective rows, :func:`_effective_rows`):
+    ``log(n + 1/2) - log(1/2)``."""
+    return float(np.log(2.0 * n_effective + 1.0))
 
 
 class PoissonCounts:
@@ -269,9 +270,25 @@ class ExcessZerosFamily(Family):
         """
         raw = np.array(self.constant_raw(y, sample_weight), dtype=np.float64)
         y, w, _ = self._zero_share(y, sample_weight)
-        if _all_on_one_side(y, w) == 1:
+        return self._at_kt(raw, _all_on_one_side(y, w), _effective_rows(w))
+
+    def counted_reference(self, raw: ArrayLike, n_rows: int, n_zeros: int) -> Array:
+        """:meth:`reference_raw`'s rule from a tally, shape (n_outputs,): a constant model's
+        raw outputs ``raw`` (its fitted intercepts) on ``n_rows`` rows of weight 1, of which
+        ``n_zeros`` hold a zero, with the zero part at the Krichevsky-Trofimov share where
+        those rows hold no zero or only zeros (else ``raw`` as given). A streamed table's
+        training rows are counted, not held (``tables.streaming``), and one held in memory
+        is counted alike: both fits of a constant get one reference."""
+        side = -1 if n_zeros == 0 else 1 if n_zeros == n_rows else 0
+        return self._at_kt(np.array(raw, dtype=np.float64), side, float(n_rows))
+
+    def _at_kt(self, raw: np.ndarray, side: int, n_effective: float) -> np.ndarray:
+        """``raw`` with ``P(0)`` at the KT ``(n + 1/2) / (n + 1)`` where every row holds a
+        zero (``side`` 1; ``n`` Kish's effective rows): the count part as it is, the
+        inflation making up the rest. No zeros (``side`` -1) need no rule."""
+        if side == 1:
             b0 = float(np.exp(-self._count.nll(raw[None, :-1], [0.0])[0]))
-            p_positive = 1.0 / (1.0 + np.exp(_kt_boundary_logit(w)))
+            p_positive = 1.0 / (1.0 + np.exp(_kt_boundary_logit(n_effective)))
             raw[-1] = np.log1p(-b0 - p_positive) - np.log(p_positive)
         return raw
 
@@ -376,7 +393,11 @@ class HurdleFamily(ExcessZerosFamily):
         """
         raw = np.array(self.constant_raw(y, sample_weight), dtype=np.float64)
         y, w, _ = self._zero_share(y, sample_weight)
-        side = _all_on_one_side(y, w)
+        return self._at_kt(raw, _all_on_one_side(y, w), _effective_rows(w))
+
+    def _at_kt(self, raw: np.ndarray, side: int, n_effective: float) -> np.ndarray:
+        """``raw`` with the zero logit at the KT share's, ``side * log(2 n + 1)``, where the
+        rows hold no zero (``side`` -1) or only zeros (1); the count part as it is."""
         if side:
-            raw[-1] = side * _kt_boundary_logit(w)
+            raw[-1] = side * _kt_boundary_logit(n_effective)
         return raw

@@ -144,12 +144,6 @@ class MixtureNormalFamily(Family):
     def get_params(self) -> dict:
         return {"n_components": self.n_components, "min_scale": self.min_scale}
 
-    @property
-    def compiled_loss_applies(self) -> bool:
-        """Whether the compiled kernel (``network._kernels.mixture_normal``, which has no
-        ``min_scale``) computes this family's loss: only without a floor."""
-        return self.min_scale == 0
-
     def standardised(self, scale: float) -> "MixtureNormalFamily":
         """This family for the target divided by ``scale``: ``min_scale`` divided too."""
         if scale == 1.0 or self.min_scale == 0:
@@ -180,9 +174,10 @@ class MixtureNormalFamily(Family):
     def _scales(self, s: Array, need_gradient: bool) -> tuple[Array, Array, Array | None]:
         """``sigma = min_scale + softplus(s)``, ``log sigma`` and ``d log sigma / ds``."""
         scale, log_scale, dlog = softplus_scale(s, need_gradient)
-        if self.min_scale == 0:
+        floor = s.dtype.type(self.min_scale)
+        if floor == 0:  # (also a floor below the dtype's smallest number: no floor there)
             return scale, log_scale, dlog
-        floored = scale + s.dtype.type(self.min_scale)
+        floored = scale + floor
         if need_gradient:  # d log sigma / ds = sigmoid(s) / sigma = dlog softplus * sp / sigma
             dlog = dlog * (scale / floored)
         return floored, np.log(floored), dlog

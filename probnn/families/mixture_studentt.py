@@ -127,10 +127,10 @@ class MixtureStudentTFamily(MixtureNormalFamily):
     loss_name = "robust mixture density network NLL"
     link = "w = softmax(a), mu_k = m_k, sigma_k = softplus(s_k), df fixed"
     fixed_params = {**MixtureNormalFamily.fixed_params, "df": POSITIVE}
-    # no compiled loss kernel (network._kernels has the Normals'): on one split, a large
-    # table's path where one network is fitted and issue 22 caps the selection at 3x a
-    # default fit, its network took the slot on California and cost 1.8x the
-    # mixture-normal's (selection CPU 8.2 s -> 13.3 s, bench/studies/heavytail_selection.md)
+    # on one split, a large table's path where one network is fitted and issue 22 caps the
+    # selection at 3x a default fit, its network took the slot on California and cost 1.8x
+    # the mixture-normal's (selection CPU 8.2 s -> 13.3 s, bench/studies/heavytail_selection.md,
+    # measured before the compiled loss below: not measured again with it, so kept out)
     tried_on_one_split = False
 
     def __init__(self, n_components: int = 3, min_scale: float = 0.0, df: float = 3.0):
@@ -148,8 +148,9 @@ class MixtureStudentTFamily(MixtureNormalFamily):
 
     @property
     def compiled_loss_applies(self) -> bool:
-        """No compiled kernel: the NumPy loss below (the compiled one is the Normals')."""
-        return False
+        """The compiled kernel (``network._kernels.mixture_studentt``, bit-identical to
+        :meth:`_loss_gradient`, the floor ``min_scale`` included) computes this family's loss."""
+        return True
 
     def standardised(self, scale: float) -> "MixtureStudentTFamily":
         """This family for the target divided by ``scale``: ``min_scale`` divided too."""

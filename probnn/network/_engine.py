@@ -160,12 +160,14 @@ class CompiledSteps:
         elif code == Codes.LOSS_CATEGORICAL:
             y_labels = np.ascontiguousarray(yc, np.int64)
         # the epoch kernel's loss constants, weights and their sum, once per fit
-        consts = np.zeros(3)
+        consts = np.zeros(4)  # the mixture's min_scale last (0 for the Normal: unused)
         if code in (Codes.LOSS_NORMAL, Codes.LOSS_MIXTURE_NORMAL):  # (the same constants)
             from probnn.families.base import _SCALE_SERIES_BELOW
             from probnn.families.normal import HALF_LOG_2PI
 
-            consts[:] = 0.5, _SCALE_SERIES_BELOW, HALF_LOG_2PI
+            consts[:3] = 0.5, _SCALE_SERIES_BELOW, HALF_LOG_2PI
+            if code == Codes.LOSS_MIXTURE_NORMAL:
+                consts[3] = t.family.min_scale
         sw_a = self._empty.astype(np.float64) if swc is None else swc
         swl_a = self._empty if swc is None else sw_loss
         weight_sum = float(n if sw is None else sw.sum())
@@ -232,6 +234,8 @@ class CompiledSteps:
         dt = net.dtype.type
         fwd, bwd = self.k["step_forward"], self.k["step_backward"]
         family = t.family
+        # a compiled loss the epoch kernel has no code for (mixture-studentt): bit-identical
+        loss_gradient = getattr(t, "_fused_loss", None) or family._loss_gradient
         n = X.shape[0]
         params, grad, sizes, w_off, b_off = net.params, net.grad, self.sizes, self.w_off, \
             self.b_off
@@ -248,7 +252,7 @@ class CompiledSteps:
             raw = self.raw[:b]
             yb = y[idx]
             with _overflow_is_inf():
-                nll, g = family._loss_gradient(raw, yb, True)
+                nll, g = loss_gradient(raw, yb, True)
             if sw is not None:
                 wb, wl = sw[idx], sw_loss[idx]
                 weigh_rows(nll, g, wl if wl.dtype == nll.dtype else wb.astype(nll.dtype))

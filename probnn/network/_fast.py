@@ -249,7 +249,8 @@ def _build():
     from probnn.network import _kernels as m
 
     names = ("adam", "adamw", "sgd_plain", "sgd_momentum", "rmsprop", "average", "bias_relu",
-             "relu_mask_colsum", "categorical_labels", "bernoulli", "normal", "mixture_normal")
+             "relu_mask_colsum", "categorical_labels", "bernoulli", "normal", "mixture_normal",
+             "mixture_studentt")
     return {name: getattr(m, name) for name in names}
 
 
@@ -417,10 +418,10 @@ def _bernoulli(family, raw, y, need_gradient):
     return loss, grad
 
 
-def _normal_like(kernel: str, family, raw, y, need_gradient):
+def _normal_like(kernel: str, family, raw, y, need_gradient, *more):
     """The compiled loss ``kernel`` ("normal" or "mixture_normal": the same constants, a
-    scale's softplus series and log sqrt(2 pi)), or the family's NumPy loss without a
-    gradient."""
+    scale's softplus series and log sqrt(2 pi), then ``more``, the mixture's min_scale), or
+    the family's NumPy loss without a gradient."""
     if not need_gradient:
         return family._loss_gradient(raw, y, need_gradient)
     from probnn.families.base import _SCALE_SERIES_BELOW
@@ -432,7 +433,7 @@ def _normal_like(kernel: str, family, raw, y, need_gradient):
     loss = np.empty(raw.shape[0], raw.dtype)
     grad = np.empty(raw.shape, raw.dtype)
     _run(kernel, raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), dt(HALF_LOG_2PI),
-         numpy_loops(raw.dtype))
+         *(dt(c) for c in more), numpy_loops(raw.dtype))
     return loss, grad
 
 
@@ -441,7 +442,27 @@ def _normal(family, raw, y, need_gradient):
 
 
 def _mixture_normal(family, raw, y, need_gradient):
-    return _normal_like("mixture_normal", family, raw, y, need_gradient)
+    return _normal_like("mixture_normal", family, raw, y, need_gradient, family.min_scale)
+
+
+def _mixture_studentt(family, raw, y, need_gradient):
+    """The compiled t-mixture loss (its floor ``min_scale`` included), its scalars as the
+    NumPy path computes them in raw's dtype; NumPy's loss without a gradient or on one row
+    broadcast (the constant model's objective)."""
+    if not need_gradient or raw.strides[0] == 0:
+        return family._loss_gradient(raw, y, need_gradient)
+    from probnn.families.base import _SCALE_SERIES_BELOW
+
+    dt = raw.dtype.type
+    nu = dt(family.df)
+    if y.dtype != raw.dtype:
+        y = y.astype(raw.dtype)
+    loss = np.empty(raw.shape[0], raw.dtype)
+    grad = np.empty(raw.shape, raw.dtype)
+    _run("mixture_studentt", raw, y, loss, grad, dt(0.5), dt(_SCALE_SERIES_BELOW), nu + 1,
+         dt(0.5) * (nu + 1), dt(family._log_df), dt(family._constant),
+         dt(1 / family.n_components), dt(2), dt(family.min_scale), numpy_loops(raw.dtype))
+    return loss, grad
 
 
 # (module, class name) of each family with a fused loss: looked up lazily, so this module
@@ -451,12 +472,13 @@ _LOSSES = {
     ("probnn.families.bernoulli", "BernoulliFamily"): _bernoulli,
     ("probnn.families.normal", "NormalFamily"): _normal,
     ("probnn.families.mixture_normal", "MixtureNormalFamily"): _mixture_normal,
+    ("probnn.families.mixture_studentt", "MixtureStudentTFamily"): _mixture_studentt,
 }
 
 
 # each fused loss's kernel in ``_kernels``
 _KERNEL_NAMES = {_categorical: "categorical_labels", _bernoulli: "bernoulli", _normal: "normal",
-                 _mixture_normal: "mixture_normal"}
+                 _mixture_normal: "mixture_normal", _mixture_studentt: "mixture_studentt"}
 
 
 def loss_kernel_for(family):
@@ -464,8 +486,8 @@ def loss_kernel_for(family):
 
     Only for an instance of exactly a listed class whose ``_loss_gradient`` is that class's
     own (a subclass that overrides it keeps its NumPy method), and whose
-    ``compiled_loss_applies`` is not false (a mixture with a ``min_scale``, which the
-    kernel does not take). See the contract above.
+    ``compiled_loss_applies`` is not false (a family with parameters its kernel does not
+    take may say so). See the contract above.
     """
     import importlib
 

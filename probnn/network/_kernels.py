@@ -309,21 +309,16 @@ def _row_max(x, lo, k):
 
 
 @jit
-def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
-    # MixtureNormalFamily._loss_gradient, operation for operation: softplus_scale of the
-    # s columns, r = safe_divide(y - m, sigma), log_softmax(a) - r^2 / 2 - log sigma -
-    # log(2 pi) / 2, the log-sum-exp about the row's top term (argmax: the first maximum,
-    # or the first NaN), responsibilities, the underflowed rows' nearest components, and
-    # the gradient where the responsibility is positive; every (n, K) temporary a
-    # contiguous vector as NumPy's, exp / log1p / log through NumPy's loops
-    n = raw.shape[0]
-    k = raw.shape[1] // 3
+def _softplus_scale_columns(raw, n, k, half, series_below, want_log, fns):
+    # softplus_scale of the s columns raw[:, 2K:3K] as the mixtures' NumPy path: e =
+    # exp(-|s|), scale = maximum(s, 0) + log1p(e), log scale (log of scale, or the series
+    # s - e / 2 below series_below; only the series rows are written where want_log is
+    # False: a floored scale takes its own log), d log scale / ds. Returns the (n K,)
+    # vectors (a, scale, log_scale, dlog); a (the log's argument) is scratch for the caller
     m = n * k
     dt = raw.dtype
     one = dt.type(1)
     zero = dt.type(0)
-    # softplus_scale(s): e = exp(-|s|), scale = maximum(s, 0) + log1p(e), log scale
-    # (series below series_below), d log scale / ds
     a = np.empty(m, dt)
     for i in range(n):
         for j in range(k):
@@ -339,26 +334,31 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
             scale[q] = (s if (s >= zero or s != s) else zero) + scale[q]  # maximum(s, 0)
             a[q] = one if s < series_below else scale[q]  # log(1) in the tail
     log_scale = np.empty(m, dt)
-    numpy_loop(fns[2], a, log_scale, m)
+    if want_log:
+        numpy_loop(fns[2], a, log_scale, m)
     dlog = np.empty(m, dt)
-    r = np.empty(m, dt)
     for i in range(n):
-        yi = y[i]
         for j in range(k):
             s = raw[i, 2 * k + j]
             q = i * k + j
             eq = e[q]
-            sc = scale[q]
             half_e = half * eq
             if s < series_below:
                 log_scale[q] = s - half_e
                 dlog[q] = one - half_e
             else:
                 inv = one / (one + eq)
-                dlog[q] = (inv if s >= zero else eq * inv) / sc
-            num = yi - raw[i, k + j]
-            r[q] = num / sc if num != zero else zero  # safe_divide: 0 / 0 = 0
-    # log_softmax(a): shifted = a - max, minus log of the row sums of exp(shifted)
+                dlog[q] = (inv if s >= zero else eq * inv) / scale[q]
+    return a, scale, log_scale, dlog
+
+
+@jit
+def _log_softmax_weights(raw, n, k, fns):
+    # log_softmax of the weight columns raw[:, :K]: shifted = a - row max, ex =
+    # exp(shifted), sums = row sums of ex, lse = log(sums); the (n K,) / (n,) vectors
+    # (shifted, ex, sums, lse) as NumPy's temporaries
+    m = n * k
+    dt = raw.dtype
     shifted = np.empty(m, dt)
     for i in range(n):
         top = _row_max(raw[i], 0, k)
@@ -371,27 +371,38 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
         sums[i] = row_sum(ex, i * k, k)
     lse = np.empty(n, dt)
     numpy_loop(fns[2], sums, lse, n)
-    terms = np.empty(m, dt)
+    return shifted, ex, sums, lse
+
+
+@jit
+def _row_argmax(x, lo, k):
+    # np.argmax of a row: the first maximum, or the first NaN
+    first = 0
+    best = x[lo]
+    for j in range(1, k):
+        if best != best:
+            break
+        w = x[lo + j]
+        if w > best or w != w:
+            best = w
+            first = j
+    return first
+
+
+@jit
+def _top_logsumexp(terms, n, k, loss, fns):
+    # The log-sum-exp of each row of terms (n K,) about its top term (the argmax): e2 =
+    # exp(terms - top) (about 0 where the top is -inf), rest = the row sum without the
+    # top, loss = -top - log1p(rest) (+inf where no term is finite), gamma = e2 / (1 +
+    # rest) (the top's 1 / (1 + rest)). Returns tops (n,), gamma (n K,) and how many rows
+    # had no finite term (their gamma is the caller's to set)
+    m = n * k
+    dt = terms.dtype
+    one = dt.type(1)
+    zero = dt.type(0)
     tops = np.empty(n, np.int64)
     for i in range(n):
-        for j in range(k):
-            q = i * k + j
-            rq = r[q]
-            t = shifted[q] - lse[i]
-            t = t - half * (rq * rq)
-            t = t - log_scale[q]
-            terms[q] = t - half_log_2pi
-        t = 0
-        best = terms[i * k]
-        for j in range(1, k):  # argmax: the first maximum, or the first NaN
-            if best != best:
-                break
-            v = terms[i * k + j]
-            if v > best or v != v:
-                best = v
-                t = j
-        tops[i] = t
-    # the log-sum-exp about the top term; -inf everywhere: +inf, responsibilities below
+        tops[i] = _row_argmax(terms, i * k, k)
     e2 = np.empty(m, dt)
     for i in range(n):
         l_top = terms[i * k + tops[i]]
@@ -417,6 +428,78 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
         for j in range(k):
             e2[i * k + j] = e2[i * k + j] / d  # gamma
         e2[i * k + tops[i]] = one / d
+    return tops, e2, lost
+
+
+@jit
+def _mixture_gradient(ex, sums, gamma, d_mu, d_s, n, k, grad):
+    # The mixture's gradient (n, 3 K): softmax(a) - gamma for the weight logits; gamma
+    # times a component's own d_mu / d_s (n K,) where gamma is positive, else 0 (a
+    # component with no responsibility: its d_mu / d_s may be inf or NaN)
+    dt = grad.dtype
+    zero = dt.type(0)
+    for i in range(n):
+        s_sum = sums[i]
+        for j in range(k):
+            q = i * k + j
+            g = gamma[q]
+            grad[i, j] = ex[q] / s_sum - g
+            if g > zero:
+                grad[i, k + j] = g * d_mu[q]
+                grad[i, 2 * k + j] = g * d_s[q]
+            else:
+                grad[i, k + j] = zero
+                grad[i, 2 * k + j] = zero
+
+
+@jit
+def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, min_scale, fns):
+    # MixtureNormalFamily._loss_gradient, operation for operation: softplus_scale of the
+    # s columns, sigma = min_scale + softplus(s) where min_scale (in raw's dtype) is not 0
+    # (MixtureNormalFamily._scales), r = safe_divide(y - m, sigma), log_softmax(a) -
+    # r^2 / 2 - log sigma - log(2 pi) / 2, the log-sum-exp about the row's top term
+    # (argmax: the first maximum, or the first NaN), responsibilities, the underflowed
+    # rows' nearest components, and the gradient where the responsibility is positive;
+    # every (n, K) temporary a contiguous vector as NumPy's, exp / log1p / log through
+    # NumPy's loops
+    n, k = raw.shape[0], raw.shape[1] // 3  # rows; components (columns a, mu, s)
+    m = n * k
+    dt = raw.dtype
+    one = dt.type(1)
+    zero = dt.type(0)
+    floored = min_scale != zero
+    # (with a floor, log sigma is the log of the floored scale below)
+    _, scale, log_scale, dlog = _softplus_scale_columns(raw, n, k, half, series_below,
+                                                        not floored, fns)
+    if floored:
+        # MixtureNormalFamily._scales: sigma = softplus + min_scale, d log sigma / ds =
+        # dlog * (softplus / sigma), log sigma = log(sigma) (NumPy's loop, no series)
+        for q in range(m):
+            sp = scale[q]
+            sigma = sp + min_scale
+            dlog[q] = dlog[q] * (sp / sigma)
+            scale[q] = sigma
+        numpy_loop(fns[2], scale, log_scale, m)
+    r = np.empty(m, dt)
+    for i in range(n):
+        yi = y[i]
+        for j in range(k):
+            q = i * k + j
+            sc = scale[q]
+            num = yi - raw[i, k + j]
+            r[q] = num / sc if num != zero else zero  # safe_divide: 0 / 0 = 0
+    shifted, ex, sums, lse = _log_softmax_weights(raw, n, k, fns)
+    terms = np.empty(m, dt)
+    for i in range(n):
+        for j in range(k):
+            q = i * k + j
+            rq = r[q]
+            t = shifted[q] - lse[i]
+            t = t - half * (rq * rq)
+            t = t - log_scale[q]
+            terms[q] = t - half_log_2pi
+    # the log-sum-exp about the top term; -inf everywhere: +inf, responsibilities below
+    tops, e2, lost = _top_logsumexp(terms, n, k, loss, fns)
     if lost > 0:
         # every density underflowed: the responsibility to the smallest log|y - mu| -
         # log sigma, shared equally between ties (NumPy: bool / count in float64)
@@ -450,17 +533,91 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, fns):
             for j in range(k):
                 share = (1.0 if dist[p * k + j] == low else 0.0) / count  # 0 / 0: NaN
                 e2[i * k + j] = dt.type(share)
+    # d (-log p) / d mu and / d s of each component's own density (times gamma below)
+    d_mu = np.empty(m, dt)
+    d_s = np.empty(m, dt)
+    for q in range(m):
+        rq = r[q]
+        mr = -rq
+        d_mu[q] = mr / scale[q] if mr != zero else zero
+        d_s[q] = -((rq * rq - one) * dlog[q])
+    _mixture_gradient(ex, sums, e2, d_mu, d_s, n, k, grad)
+
+
+@jit
+def mixture_studentt(raw, y, loss, grad, half, series_below, nu1, half_nu1, log_nu, c_nu,
+                     equal_share, two, min_scale, fns):
+    # MixtureStudentTFamily._loss_gradient, operation for operation: softplus_scale of the
+    # s columns (as mixture_normal above; min_scale > 0: sigma = softplus + min_scale, its
+    # log and d log sigma / ds = dlog softplus * (softplus / sigma), as _scales), log q = 2 (log|mu - y| -
+    # log sigma) - log nu, softplus_sigmoid(log q) (log(1 + r^2 / nu) and v = r^2 / (nu +
+    # r^2)), log_softmax(a) - log sigma - c(nu) - (nu + 1) / 2 log(1 + r^2 / nu), the
+    # log-sum-exp about the row's top term, responsibilities (equal shares on a row without
+    # a finite term), and the gradient where the responsibility is positive. nu1 = nu + 1
+    # and half_nu1 = 0.5 (nu + 1) as the NumPy path's scalars; every (n, K) temporary a
+    # contiguous vector as NumPy's, exp / log1p / log through NumPy's loops
+    n, k = raw.shape[0], raw.shape[1] // 3  # rows; components (columns a, mu, s)
+    m = n * k
+    dt = raw.dtype
+    one = dt.type(1)
+    zero = dt.type(0)
+    # (with a floor, log sigma is the log of the floored scale below)
+    a, scale, log_scale, dlog = _softplus_scale_columns(raw, n, k, half, series_below,
+                                                        not min_scale > zero, fns)
+    residual = np.empty(m, dt)
+    if min_scale > zero:  # the floor: log sigma of the floored scale, its d log sigma / ds
+        for q in range(m):
+            floored = scale[q] + min_scale
+            dlog[q] = dlog[q] * (scale[q] / floored)
+            a[q] = floored
+        numpy_loop(fns[2], a, log_scale, m)
     for i in range(n):
-        s_sum = sums[i]
+        yi = y[i]
         for j in range(k):
             q = i * k + j
-            g = e2[q]
-            grad[i, j] = ex[q] / s_sum - g  # softmax(a) - gamma
-            if g > zero:
-                rq = r[q]
-                mr = -rq
-                grad[i, k + j] = g * (mr / scale[q] if mr != zero else zero)
-                grad[i, 2 * k + j] = g * -((rq * rq - one) * dlog[q])
-            else:
-                grad[i, k + j] = zero
-                grad[i, 2 * k + j] = zero
+            residual[q] = raw[i, k + j] - yi  # mu - y
+            a[q] = abs(residual[q])
+    # log q = 2 (log|mu - y| - log sigma) - log nu (-inf at a zero residual)
+    log_q = np.empty(m, dt)
+    numpy_loop(fns[2], a, log_q, m)
+    for q in range(m):
+        lq = log_q[q] - log_scale[q]
+        lq = lq * two
+        log_q[q] = lq - log_nu
+        a[q] = -abs(log_q[q])
+    # softplus_sigmoid(log q): ex_q = exp(-|t|), log1p_q = maximum(t, 0) + log1p(ex_q), v
+    ex_q = np.empty(m, dt)
+    numpy_loop(fns[0], a, ex_q, m)
+    log1p_q = np.empty(m, dt)
+    numpy_loop(fns[1], ex_q, log1p_q, m)
+    v = np.empty(m, dt)
+    for q in range(m):
+        lq = log_q[q]
+        log1p_q[q] = (lq if (lq >= zero or lq != lq) else zero) + log1p_q[q]
+        inv = one / (one + ex_q[q])
+        v[q] = inv if lq >= zero else ex_q[q] * inv
+    shifted, ex, sums, lse = _log_softmax_weights(raw, n, k, fns)
+    terms = np.empty(m, dt)
+    for i in range(n):
+        for j in range(k):
+            q = i * k + j
+            u = shifted[q] - lse[i]
+            u = u - log_scale[q]
+            u = u - c_nu
+            terms[q] = u - half_nu1 * log1p_q[q]
+    # the log-sum-exp about the top term; no finite term: +inf, equal shares
+    tops, e2, lost = _top_logsumexp(terms, n, k, loss, fns)
+    if lost > 0:
+        for i in range(n):
+            if not terms[i * k + tops[i]] > -np.inf:
+                for j in range(k):
+                    e2[i * k + j] = equal_share
+    # d (-log p) / d mu and / d s of each component's own density (times gamma below)
+    d_mu = np.empty(m, dt)
+    d_s = np.empty(m, dt)
+    for q in range(m):
+        vq = v[q]
+        rq = residual[q]
+        d_mu[q] = (vq / rq if vq != zero else zero) * nu1
+        d_s[q] = (one - nu1 * vq) * dlog[q]
+    _mixture_gradient(ex, sums, e2, d_mu, d_s, n, k, grad)

@@ -331,7 +331,7 @@ def epoch(X, y, y_labels, sw, sw_loss, rows, bs, loss_kind, loss_consts, params,
                             dt(loss_consts[2]), fns)
             else:
                 mixture_normal_loss(rv, yb, lv, g, dt(loss_consts[0]), dt(loss_consts[1]),
-                                    dt(loss_consts[2]), fns)
+                                    dt(loss_consts[2]), dt(loss_consts[3]), fns)
         elif loss_kind == 2:
             k_out = raw.shape[1]
             yb2 = np.empty((b, k_out), params.dtype)

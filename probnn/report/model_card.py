@@ -148,8 +148,10 @@ def selection_table(table) -> Table:
     note = ("Each candidate (a family of the target's kind at three capacities: its best "
             "constant model, its generalised linear model, a network) is scored on held-out "
             "rows of the training rows (K-fold cross-validation on small tables, one split on "
-            "large ones); the chosen one is the simplest within one standard error (paired "
-            "over those rows) of the lowest NLL. Networks are fitted only for the families "
+            "large ones); the chosen one is the simplest within noise ('within 1 SE'): within "
+            "one standard error (paired over those rows) of the lowest NLL and of every "
+            "candidate better on the mean, and not behind, on the mean, one left out that is "
+            "at least as simple. Networks are fitted only for the families "
             "whose constant or GLM scored best.")  # fmt: skip
     return Table("Candidates (selection by held-out NLL)",
                  ["family", "capacity", "NLL (nats/example)", "minus the best", "SE",
@@ -221,7 +223,7 @@ def write_model_report(folder: str | pathlib.Path, model, metrics: Mapping[str, 
                                  ", ".join(dropped)))  # fmt: skip
     logged = list(getattr(model.preprocessor, "logged_", []))  # (probnn.tables.log_scale)
     if logged:
-        rows_of_data.insert(-1, ("columns read as log(x) (orders of magnitude)", ", ".join(logged)))
+        rows_of_data.insert(-1, ("columns read as log(x) (positive, wide ratio)", ", ".join(logged)))
     rows_of_data.append(("rows scored", split))
     y_true, dist = model.encode_target(held_out), model.predict_dist(held_out)
     if censoring is not None:

@@ -82,27 +82,22 @@ def unseen_labels_warning(unseen: Sequence, rows: int, target: str) -> str:
             f"(n_k + 1/2) / (n + C/2)) and scores such a row at that small probability")
 
 
-def _constant_at_reference(estimator, family, y: np.ndarray) -> None:
-    """A constant model's output intercepts (``TabularModel.fit(constant=True)``) set to its
-    family's reference (``Family.reference_raw``) where that departs from the MLE: a hurdle's
-    zero part on training targets ``y`` (shape (n,)) with no zero (or only zeros), whose MLE
-    ``P(0) = 0`` (1) lies at the boundary. The intercept-only fit starts there from
-    ``ZERO_LOGIT_START`` (``P(0) = 2e-9``) and stays, scoring a held-out zero at 20 nats;
-    the reference's Krichevsky-Trofimov ``P(0) = (1/2) / (n + 1)`` is the rule the class
+def _constant_at_reference(estimator, family, n_rows: int, n_zeros: int) -> None:
+    """A constant model's output intercepts (``TabularModel.fit(constant=True)``, a streamed
+    fit of a chosen constant) set to its family's reference where that departs from the
+    fit: a hurdle's zero part on ``n_rows`` training rows of which ``n_zeros`` hold a zero,
+    none (or all), whose MLE ``P(0) = 0`` (1) lies at the boundary. The intercept-only fit
+    starts there from ``ZERO_LOGIT_START`` (``P(0) = 2e-9``) and stays, scoring a held-out
+    zero at 20 nats; the reference's Krichevsky-Trofimov ``P(0) = (1/2) / (n + 1)``
+    (``Family.reference_raw``, from the tally: ``counted_reference``) is the rule the class
     models take for a label no training row holds (``JEFFREYS_COUNT``), so the selection's
-    constant candidate and the report's reference are one model. Families whose reference is
-    their MLE (all but the excess-zero ones) and censored bounds (shape (n, 2)) are left as
-    fitted, bit for bit. ``family``: a name or a :class:`~probnn.families.base.Family`.
+    constant candidate, the report's reference and the streamed fit are one model. Families
+    without excess zeros and rows holding zeros and positive counts are left as fitted.
+    ``family``: a name or a :class:`~probnn.families.base.Family`.
     """
     from probnn.families import get_family
-    from probnn.families.base import Family
 
-    family = get_family(family)
-    if (type(family).reference_raw is Family.reference_raw or np.ndim(y) != 1
-            or not hasattr(estimator, "intercepts_")):  # fmt: skip
+    counted = getattr(get_family(family), "counted_reference", None)
+    if counted is None or not hasattr(estimator, "intercepts_"):
         return
-    mle = np.asarray(family.constant_raw(y), dtype=np.float64)
-    reference = np.asarray(family.reference_raw(y), dtype=np.float64)
-    boundary = mle != reference  # an infinite logit where the MLE lies at the boundary
-    if boundary.any():
-        estimator.intercepts_[-1][boundary] = reference[boundary]
+    estimator.intercepts_[-1][...] = counted(estimator.intercepts_[-1], n_rows, n_zeros)

@@ -105,6 +105,23 @@ def _rejected(family, values: np.ndarray, limit: int = 10) -> np.ndarray:
     return np.asarray(sorted(found), dtype=np.intp)
 
 
+def _as_plain_numbers(column, entries: np.ndarray) -> list:
+    """``entries`` of a text target read with thousands separators, decimal commas or
+    percent signs (:func:`~probnn.tables.columns._comma_reading`) as plain number text
+    ("4,611,686,018,427,387,904" -> "4611686018427387904"), exactly; others as they are."""
+    from probnn.tables.columns import _comma_reading
+
+    kind = _comma_reading(column)
+    if kind is None:
+        return list(entries)
+    text = [str(v).strip() for v in entries]
+    if kind == "thousands":
+        return [t.replace(",", "") for t in text]
+    if kind == "decimal":
+        return [t.replace(".", "").replace(",", ".") for t in text]
+    return [t[:-1] for t in text]  # percent: the number before the sign
+
+
 # beyond 2**53 float64 holds only some whole numbers (every 2nd, 4th, ...: 16,384 apart at 1e20)
 _EXACT_WHOLE_END = 2.0**53
 
@@ -130,9 +147,10 @@ def check_distinct_in_float64(column, values: np.ndarray, target: str) -> None:
     if not large.any() or pd.api.types.is_float_dtype(column) or pd.api.types.is_bool_dtype(column):
         return
     entries = column.to_numpy(dtype=object)[large]
+    written = _as_plain_numbers(column, entries)
     try:  # exact: Python ints of an integer column, Decimals of text
         exact = {v if isinstance(v, numbers.Integral) else decimal.Decimal(str(v).strip())
-                 for v in entries}  # fmt: skip
+                 for v in written}  # fmt: skip
     except (decimal.InvalidOperation, ValueError):
         return  # (text not written as a plain number: read otherwise, e.g. with separators)
     as_floats = np.unique(values[large])

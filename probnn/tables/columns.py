@@ -47,8 +47,10 @@ _DECIMAL = r"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+(?:,\d+)?)"
 # the same number a file without the sign holds ("12.3"), so a model trained on either reads
 # the other alike, and ranges, fill values and predictions of a percent target stay in the
 # column's own unit. Only a column whose every present value is one is read so: "12%" beside
-# "abc" stays text (a category each).
-_PERCENT = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%"
+# "abc" stays text (a category each). One space may stand before the sign ("12.3 %", and
+# the no-break and narrow no-break spaces French and German typography put there); a decimal
+# comma ("12,5%") is not read (which comma a file means is the comma kinds' question).
+_PERCENT = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[ \u00a0\u202f]?%"
 # The text kinds that are numbers as written (a target may be one; see ``_comma_reading``).
 _NUMBER_TEXT = ("thousands", "decimal", "percent")
 _ITEM_PAIR = re.compile(r"([1-9]\d*),([1-9]\d*)")

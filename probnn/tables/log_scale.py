@@ -17,6 +17,17 @@ is off by a factor ``e`` in the mean somewhere in the bulk, at exponent 1. A col
 (``e = 0.49``, where the earlier rule's threshold sat): five times short in ratio, an index
 ``1..n`` always short of 19 too.
 
+Below two decades (stop 41), the span only says whether the choice can matter (a straight line
+in the wrong reading misses the other by ``e(R)`` either way), not which reading is right; the
+shape says that (Tukey's ladder, Box-Cox): a quantity made by multiplying causes is near
+symmetric on the log scale and skewed to the right on ``x``, one made by adding is symmetric on
+``x`` and skewed to the left on ``log x``. So a bulk spanning at least :data:`SHAPE_SPAN_MIN` =
+19 (a column spread linearly from zero: ``e = 0.49``; a narrower bulk leaves either reading
+within half a nat of the other) is read as ``log x`` when that is the more symmetric reading:
+``|S(log x)| < |S(x)|``, ``S`` Bowley's quantile skewness (:func:`quantile_skewness`) of the
+same two bounds and the median's order statistic. A uniform or index column never fires: its
+bounded bulk spans less than 19, and its ``S`` is 0 on ``x``, about -0.56 on ``log x``.
+
 A few values cannot move it: the two quantiles are order statistics taken at distribution-free
 confidence bounds, ``q05`` from above and ``q95`` from below, each at ``1 - ALPHA``
 (:func:`tail_rank`: the 0-based ranks ``k`` and ``n - 1 - k``, ``k`` the binomial
@@ -36,7 +47,8 @@ guard: the span is scale-free, so ``z`` is logged with ``x``.
 Streamed exactly: counts, minima and maxima in the value pass and, for the guard, four sums
 per pair of columns (their logs over the rows where both are present) over fixed blocks of
 rows (:data:`probnn._running.BLOCK_ROWS`) whatever the pieces; then, only for a positive
-column with ``max / min >= SPAN_MIN`` (a necessary condition), the two order statistics by the
+column with ``max / min >= SHAPE_SPAN_MIN`` (a necessary condition), the three order statistics
+(the two bounds and the median's) by the
 exact rank search of :mod:`probnn._running` (``pending``, ``begin_pass``, ``update_pass``,
 ``end_pass``: one more pass up to ``COLLECT_LIMIT`` values, in memory as streamed). So a table
 read in pieces gives the same decision, bit for bit, as in memory. The pairs cost ``p**2`` per
@@ -52,14 +64,31 @@ import numpy as np
 
 from probnn.exceptions import DataWarning
 
-__all__ = ["ALPHA", "LogScan", "MAX_COLUMNS", "POWER_TOL", "SPAN_MIN", "TAIL", "tail_rank",
-           "warn_logged"]  # fmt: skip
+__all__ = ["ALPHA", "LogScan", "MAX_COLUMNS", "POWER_TOL", "SHAPE_SPAN_MIN", "SPAN_MIN", "TAIL",
+           "quantile_skewness", "tail_rank", "warn_logged"]  # fmt: skip
 
 SPAN_MIN = 100.0  # q95 / q05 of the present values (two decades: see the module's docstring)
 TAIL = 0.05  # the bulk: the central 1 - 2 TAIL of the values
+# Below SPAN_MIN, from the span of a column spread linearly from zero (19: the module's docstring)
+# up, log x is read when it is the more symmetric reading of the bulk (quantile_skewness)
+SHAPE_SPAN_MIN = 19.0  # (1 - TAIL) / TAIL, written out: the float quotient is 19 - 4e-15
 ALPHA = 1e-3  # each quantile's bound holds at 1 - ALPHA
 POWER_TOL = 1e-3
 MAX_COLUMNS = 100
+
+
+def quantile_skewness(low: float, middle: float, high: float) -> float:
+    """Bowley's quantile skewness ``(high + low - 2 middle) / (high - low)`` of three
+    quantiles ``low < high`` (``low <= middle <= high``): 0 for a symmetric bulk, towards
+    +1 (-1) for one skewed to the right (left)."""
+    return (high + low - 2.0 * middle) / (high - low)
+
+
+def _log_is_more_symmetric(low: float, middle: float, high: float) -> bool:
+    """Whether ``log`` of three positive quantiles is nearer symmetry than they are."""
+    on_x = quantile_skewness(low, middle, high)
+    on_log = quantile_skewness(math.log(low), math.log(middle), math.log(high))
+    return abs(on_log) < abs(on_x)
 
 
 def tail_rank(n: int) -> int:
@@ -103,7 +132,8 @@ class LogScan:
         self.count = np.zeros(p, dtype=np.int64)  # present values
         self.low, self.high = np.full(p, np.inf), np.full(p, -np.inf)
         self.log_moments = [BlockMoments() for _ in self.names]  # of log x (while positive)
-        self.bounds: dict[str, tuple[float, float]] = {}  # (q05 from above, q95 from below)
+        # (q05 from above, the median's order statistic, q95 from below)
+        self.bounds: dict[str, tuple[float, float, float]] = {}
         self._ranks: dict[str, list] = {}  # the order statistics' searches (_running._Rank)
         self._sums: list[np.ndarray] | None = None
         self._pending: list[np.ndarray] = []
@@ -155,10 +185,11 @@ class LogScan:
             moments.finish()
         for j in np.flatnonzero(self.positive & (self.count >= 3)):
             n = int(self.count[j])
-            k = tail_rank(n)
-            if k < n - 1 - k and self.high[j] >= SPAN_MIN * self.low[j]:  # else it cannot fire
-                ranks = [_Rank(), _Rank()]
-                for rank, at in zip(ranks, (k, n - 1 - k)):
+            k, middle = tail_rank(n), (n - 1) // 2
+            widest = min(SPAN_MIN, SHAPE_SPAN_MIN)  # (max / min below it: it cannot fire)
+            if k < middle < n - 1 - k and self.high[j] >= widest * self.low[j]:
+                ranks = [_Rank(), _Rank(), _Rank()]
+                for rank, at in zip(ranks, (k, middle, n - 1 - k)):
                     rank.rank, rank.in_range = at, n  # every value is in range at the start
                 self._ranks[self.names[j]] = ranks
         return self
@@ -191,11 +222,21 @@ class LogScan:
                 if rank.value is None:
                     rank.end()
             if all(rank.value is not None for rank in ranks):
-                self.bounds[name] = (ranks[0].value, ranks[1].value)
+                self.bounds[name] = (ranks[0].value, ranks[1].value, ranks[2].value)
 
     def span(self) -> dict[str, float]:
         """``q95 / q05`` (their confidence bounds) of each column whose search is done."""
-        return {name: hi / lo for name, (lo, hi) in self.bounds.items()}
+        return {name: hi / lo for name, (lo, _, hi) in self.bounds.items()}
+
+    def wide(self, name: str) -> bool:
+        """Whether column ``name``'s bulk calls for ``log x``: it spans :data:`SPAN_MIN`, or
+        :data:`SHAPE_SPAN_MIN` with ``log x`` the more symmetric reading (no guard here)."""
+        if name not in self.bounds:
+            return False
+        low, middle, high = self.bounds[name]
+        span = high / low
+        return bool(span >= SPAN_MIN or span >= SHAPE_SPAN_MIN
+                    and _log_is_more_symmetric(low, middle, high))  # fmt: skip
 
     def power_of(self, j: int) -> tuple[str, float] | None:
         """The other positive column ``z`` of which column ``j`` is an exact power
@@ -221,9 +262,8 @@ class LogScan:
         :data:`MAX_COLUMNS` columns)."""
         if len(self.names) > MAX_COLUMNS or self.pending:
             return []
-        span = self.span()
         return [name for j, name in enumerate(self.names)
-                if span.get(name, 0.0) >= SPAN_MIN and self.power_of(j) is None]  # fmt: skip
+                if self.wide(name) and self.power_of(j) is None]  # fmt: skip
 
 
 def warn_logged(names: list[str]) -> None:
@@ -237,6 +277,7 @@ def warn_logged(names: list[str]) -> None:
     listed = ", ".join(repr(n) for n in names)
     message = DataWarning(
         f"column{'s' if len(names) > 1 else ''} {listed} read as log(x): every value > 0, "
-        f"spanning orders of magnitude, where a model linear in x would miss a power law")
+        f"its central 90% spanning a wide ratio, where a model linear in x would miss a power "
+        f"law")
     message.key = key
     warnings.warn(message, stacklevel=2)

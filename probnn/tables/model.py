@@ -354,8 +354,11 @@ class TabularModel:
             model.estimator = laplace_posterior(estimator, X, y, seed)
         if constant:  # weights that never saw a non-zero input: 0, so x is ignored
             estimator.coefs_[0][...] = 0.0
-            if not classifier:  # a hurdle's P(0) by the KT rule where no row holds a zero
-                _constant_at_reference(estimator, family, fit_args[1])
+            trained = fit_args[1]
+            if not classifier and trained.ndim == 1:  # a hurdle's P(0) by the KT rule where
+                # no row holds a zero (censored bounds: left as fitted)
+                _constant_at_reference(estimator, family, trained.size,
+                                       int(np.count_nonzero(trained == 0)))  # fmt: skip
         return model
 
     # ---------------------------------------------------------------- predict

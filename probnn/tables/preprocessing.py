@@ -18,7 +18,7 @@ from probnn.tables.columns import _DATE_FORMATS, FLOAT32_MAX
 from probnn.tables.extrapolation import note_far_rows
 # (the scan's names re-exported: the streamed half of this module's job, imported from here)
 from probnn.tables.preprocessing_scan import (MAX_STREAMED_CATEGORIES,  # noqa: F401
-                                              PreprocessorScan, _ColumnScan,
+                                              PreprocessorScan, _ColumnScan, level_text,
                                               numeric_column)  # fmt: skip
 from probnn.tables.sources import _rows
 
@@ -127,6 +127,12 @@ class Preprocessor:
     parsers_ : dict of str -> str
         Columns read as numbers: ``"thousands"``, ``"decimal"``, ``"percent"``, ``"datetime"``,
         ``"timedelta"`` (days) or ``"date:<strptime format>"``.
+    mixed_ : list of str
+        Columns of numbers and a few text values read as categories (at most 20 distinct
+        values: :func:`~probnn.tables.preprocessing_scan.mixed_as_categories`), with a
+        :class:`~probnn.exceptions.DataWarning`; their levels write each number one way
+        (``"1"`` for 1, 1.0 or "1.0"; :func:`~probnn.tables.preprocessing_scan.level_text`),
+        in training and in :meth:`transform`. Empty in a model file written before the rule.
     logged_ : list of str
         Numeric columns read as ``log x`` (every training value > 0, spanning orders of
         magnitude: :mod:`probnn.tables.log_scale`), with a
@@ -244,8 +250,11 @@ class Preprocessor:
         self._standardise_numbers(frame, columns[: len(self.numeric_)])
         note_far_rows(self, columns[: len(self.numeric_)], frame)
         at = len(self.numeric_)
+        mixed = set(getattr(self, "mixed_", ()))  # absent: a preprocessor of an older probnn
         for (name, cats), width in zip(self.categories_.items(), widths):
             column = frame[name]
+            if name in mixed:  # numbers and text: each number in one spelling
+                column = level_text(column)
             if self.impute and name in self.fill_:
                 column = column.fillna(self.fill_[name])
             codes = _category_codes(column.astype(str), cats)
@@ -422,6 +431,9 @@ class Preprocessor:
         dropped = getattr(self, "dropped_", [])
         if dropped:  # written only when there are some: other models' files are unchanged
             meta["dropped"] = [str(c) for c in dropped]
+        mixed = [str(c) for c in getattr(self, "mixed_", [])]
+        if mixed:  # absent (none) otherwise: other tables' model files are unchanged
+            meta["mixed"] = mixed  # categorical columns of numbers and text (level_text)
         logged = [str(c) for c in getattr(self, "logged_", [])]
         if logged:  # absent (none) otherwise: a table the log rule leaves writes as before
             meta["log"] = logged  # numeric columns read as log x (center, scale, range of log x)
@@ -467,6 +479,10 @@ class Preprocessor:
                 raise DataError(f"expected a column parser 'thousands', 'decimal', 'percent', "
                                 f"'datetime', 'timedelta' or 'date:<format>' for column {name!r} "
                                 f"in the model file; found {kind!r}")  # fmt: skip
+        self.mixed_ = [str(c) for c in meta.get("mixed", [])]  # absent: none (older files too)
+        if set(self.mixed_) - set(by_name) or len(set(self.mixed_)) != len(self.mixed_):
+            raise DataError("expected the columns of numbers and text read as categories in "
+                            "the model file to be distinct categorical columns")  # fmt: skip
         self.logged_ = [str(c) for c in meta.get("log", [])]  # absent: none (older files too)
         if set(self.logged_) - set(self.numeric_) or len(set(self.logged_)) != len(self.logged_):
             raise DataError("expected the columns read as log(x) in the model file to be "

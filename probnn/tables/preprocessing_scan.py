@@ -18,7 +18,7 @@ from probnn.exceptions import DataError, DataWarning
 from probnn.tables.columns import (_DATE_FORMATS, _DECIMAL, _ID_MIN_DISTINCT, _PERCENT, _THOUSANDS,
                                    FLOAT32_MAX, _comma_kind, _convention, _describe_kind,
                                    _is_dates, _ItemLists, _none_hint, _numeric_values,
-                                   _parse_text, _refuse_nested, _warn_identifier_dropped,
+                                   _parse_text, _refuse_nested, _SAID, _warn_identifier_dropped,
                                    _warn_item_lists, _warn_spelling_variants)  # fmt: skip
 from probnn.tables.log_scale import MAX_COLUMNS, LogScan, warn_logged
 from probnn.tables.sources import SEPARATOR_ATTR, UNNAMED_ATTR, _located_rows, _rows
@@ -26,7 +26,8 @@ from probnn.tables.sources import SEPARATOR_ATTR, UNNAMED_ATTR, _located_rows, _
 if TYPE_CHECKING:  # (the preprocessor imports this module: its type only, for the hints)
     from probnn.tables.preprocessing import Preprocessor
 
-__all__ = ["MAX_STREAMED_CATEGORIES", "PreprocessorScan", "numeric_column"]
+__all__ = ["MAX_STREAMED_CATEGORIES", "PreprocessorScan", "numeric_column", "level_text",
+           "mixed_as_categories"]
 
 
 def numeric_column(column: pd.Series, name: str, kind: str | None = None) -> np.ndarray:
@@ -60,6 +61,90 @@ def numeric_column(column: pd.Series, name: str, kind: str | None = None) -> np.
             f"at {_rows(huge, column)}"
         )
     return values
+
+
+# ------------------------------------------- numbers and text: categories
+# a text value on fewer rows than this is a typo in numbers, not a level (mixed_as_categories)
+MIXED_MIN_ROWS = 2
+
+
+def mixed_as_categories(present: int, parsed: int, levels: int | None,
+                        rarest_text: int) -> bool:
+    """Whether a feature column of numbers and text is read as categories.
+
+    A feature column most of whose present values parse as numbers is read as numbers,
+    and its other values are errors naming their rows (``looks_numeric``). That is right
+    for a measurement with a typo in it: many distinct numbers and a stray "12,5" or "?".
+    It is wrong for a code list: "0", "1", "2", "3+" (a top-coded count, common in survey
+    data) or "1".."5", "DK" (a rating with "don't know") hold a few distinct values, and a
+    few distinct values are categories whether they are written as numbers or as text;
+    the text among them is a level of its own, not a typo, and no number stands for it.
+    So a column whose present values are not all numbers (``0 < parsed < present``) is read
+    as categories, one level per distinct value (numbers in one spelling: :func:`level_text`),
+    when it holds no more distinct values than a text column may before it looks like an
+    identifier (``_ID_MIN_DISTINCT``, the project's bound on what one-hot encoding is for)
+    and every text value that is no number holds at least ``MIXED_MIN_ROWS`` = 2 rows: a
+    level is a value rows share, while a text value on one row is no evidence of a level
+    and likelier a typo ("1, 2, abc, 4": "abc" stays refused, naming its row). Otherwise it
+    stays numbers with errors, as before. The rule is about the column only, not about any
+    table; a target is judged by its own rules (not this one).
+
+    Parameters
+    ----------
+    present : int
+        The column's present (non-missing) values.
+    parsed : int
+        How many of them parse as numbers (``pandas.to_numeric``).
+    levels : int or None
+        Its distinct values as :func:`level_text` writes them; None: more than
+        ``_ID_MIN_DISTINCT`` (no longer counted).
+    rarest_text : int
+        The rows of its rarest text value that is no number.
+    """
+    return (0 < parsed < present and levels is not None and levels <= _ID_MIN_DISTINCT
+            and rarest_text >= MIXED_MIN_ROWS)  # fmt: skip
+
+
+def _number_text(x: float) -> str:
+    """A number as a level: a whole number without a decimal point ("1", as "1", "1.0" or
+    a CSV chunk read as numbers has it), any other by Python's shortest repr ("2.5")."""
+    return str(int(x)) if x.is_integer() and abs(x) < 2.0**53 else repr(float(x))
+
+
+def _level_texts(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Distinct values (object array, shape (n,)) as levels: numbers by :func:`_number_text`,
+    the values that do not parse as numbers (``pandas.to_numeric``) as their text; and the
+    mask of those, shape (n,)."""
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    numbers = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    texts = [str(v) if np.isnan(x) else _number_text(float(x)) for v, x in zip(values, numbers)]
+    return texts, np.isnan(numbers)
+
+
+def level_text(column: pd.Series) -> pd.Series:
+    """A column of numbers and text read as categories (:func:`mixed_as_categories`): each
+    present value's level, missing values missing. One spelling a number, so the levels are
+    the same whether a file (or a streamed chunk of it) was read as numbers or as text."""
+    present = column.dropna()
+    uniques = pd.unique(present.to_numpy(dtype=object))
+    return column.map(dict(zip(uniques, _level_texts(uniques)[0])))
+
+
+def _warn_mixed(name: str, levels: set[str], unparsed: set[str]) -> None:
+    """The :class:`~probnn.exceptions.DataWarning` of a column read as categories by
+    :func:`mixed_as_categories`; said once per command for the column (a selection refits)."""
+    key = ("mixed", name)
+    if not _SAID.first_time(key):
+        return
+    shown = ", ".join(repr(v) for v in sorted(unparsed)[:5])
+    shown += ", ..." if len(unparsed) > 5 else ""
+    which = "which is no number" if len(unparsed) == 1 else "which are no numbers"
+    message = DataWarning(
+        f"column {name!r} read as categories ({len(levels)} levels), not numbers: it holds "
+        f"numbers and {shown}, {which}, in {_ID_MIN_DISTINCT} or fewer distinct values; to "
+        "read numbers, write every value as a number")  # fmt: skip
+    message.key = key
+    warnings.warn(message, stacklevel=1)
 
 
 # ------------------------------------------------------- a table read in pieces
@@ -99,6 +184,22 @@ class _ColumnScan:
         self.low, self.high = math.inf, -math.inf  # of the present values (a numeric column)
         self.median = None  # ExactMedian, or a list of the present values (in memory)
         self.counts: dict[str, int] | None = None
+        self.levels: dict[str, int] | None = {}  # distinct values (level_text) -> rows, while few
+        self.unparsed: set[str] = set()  # ... those that are no numbers
+        self.mixed = False  # read as categories (mixed_as_categories)
+
+    def _observe_levels(self, values: np.ndarray, counts: np.ndarray) -> None:
+        """Keep the distinct values (object or float array, shape (k,)) as levels with their
+        rows (``counts``, shape (k,)) while there are at most ``_ID_MIN_DISTINCT`` of them
+        (what :func:`mixed_as_categories` asks)."""
+        if self.levels is None:
+            return
+        texts, unparsed = _level_texts(values)
+        for text, n in zip(texts, counts):
+            self.levels[text] = self.levels.get(text, 0) + int(n)
+        self.unparsed.update(t for t, no in zip(texts, unparsed) if no)
+        if len(self.levels) > _ID_MIN_DISTINCT:
+            self.levels, self.unparsed = None, set()
 
     # -------------------------------------------------------- kind pass
     def observe(self, column: pd.Series, capped: bool = False) -> None:
@@ -127,6 +228,8 @@ class _ColumnScan:
             self.thousands = self.thousands and bool(np.all(np.abs(values) < 1000))
             self.decimal = self.decimal and bool(np.all(values == np.round(values)))
             self.items.observe_numbers(values)
+            distinct, rows = np.unique(values, return_counts=True)
+            self._observe_levels(distinct.astype(object), rows)
             self.dates = dict.fromkeys(self.dates, False)
             self.percent = False
             self.parsed += n - missing
@@ -135,6 +238,9 @@ class _ColumnScan:
             # numbers among text (a Parquet column's pieces) make the column not all text
             self.all_str = False
             self.parsed += n - missing
+            if not pd.api.types.is_bool_dtype(column):
+                rows = column[~absent].value_counts(sort=False)
+                self._observe_levels(rows.index.to_numpy(dtype=object), rows.to_numpy())
             return
         self.textual = True
         # every question below is about each distinct value: ask it once per value
@@ -170,6 +276,7 @@ class _ColumnScan:
                     )
         parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
         self.parsed += int(counts.to_numpy()[parsed].sum())
+        self._observe_levels(values.to_numpy(dtype=object), counts.to_numpy())
 
     def _observe_labels(self, column: pd.Series, absent: np.ndarray, capped: bool) -> None:
         """Keep the distinct values of a column under an empty header while every one is
@@ -263,7 +370,12 @@ class _ColumnScan:
         from probnn._running import BlockMoments, ExactMedian
 
         self.parser = self.text_kind()
-        self.numeric = self.parser is not None or self.looks_numeric()
+        present = self.rows - self.missing
+        levels = None if self.levels is None else len(self.levels)
+        rarest = min((self.levels[t] for t in self.unparsed), default=0) if self.levels else 0
+        self.mixed = self.parser is None and self.textual and mixed_as_categories(
+            present, self.parsed, levels, rarest) and self.looks_numeric()  # fmt: skip
+        self.numeric = not self.mixed and (self.parser is not None or self.looks_numeric())
         if self.numeric:
             self.moments = BlockMoments()
             if impute and exact_median:
@@ -288,7 +400,8 @@ class _ColumnScan:
             elif self.median is not None:
                 self.median.update(values)
             return values
-        for text, n in column.dropna().astype(str).value_counts(sort=False).items():
+        text = level_text(column).dropna() if self.mixed else column.dropna().astype(str)
+        for text, n in text.value_counts(sort=False).items():
             self.counts[text] = self.counts.get(text, 0) + int(n)
         if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
             # an identifier (every value distinct) is dropped in memory; streamed, that cannot
@@ -435,6 +548,7 @@ class PreprocessorScan:
         pre.columns_ = [name for name in self._active if name not in pre.dropped_]
         pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
+        pre.mixed_ = [name for name in pre.columns_ if self._scans[name].mixed]
         # numeric columns read as log x (probnn.tables.log_scale), in column order
         logs = self._logs
         pre.logged_ = [name for name in logs.chosen() if name in pre.columns_] if logs else []
@@ -465,6 +579,8 @@ class PreprocessorScan:
                 most = max(counts.values())
                 pre.fill_[name] = min(text for text, n in counts.items() if n == most)
             pre.categories_[name] = sorted(counts)
+            if scan.mixed:
+                _warn_mixed(name, set(counts), scan.unparsed)
             _warn_spelling_variants(counts, f"column {name!r}", "feature")
             n_distinct = len(counts)
             if n_distinct > _ID_MIN_DISTINCT and n_distinct > 0.5 * scan.rows:

@@ -551,12 +551,13 @@ class TableSource:
             if first is None:
                 first = (path, names)
                 self.nested = {k: v for k, v in nested_columns(schema).items() if k in names}
-            elif names != first[1]:
-                raise DataError(
-                    f"expected the same columns in every Parquet file of {self.path}; {path} has "
-                    f"{', '.join(map(repr, names[:10]))}, {first[0]} has "
-                    f"{', '.join(map(repr, first[1][:10]))}"
-                )
+            elif set(names) != set(first[1]):  # (in any order: read by name, as a CSV's)
+                differ = [f"{what} {', '.join(map(repr, cols[:10]))}" for what, cols in (
+                    ("has", [c for c in names if c not in first[1]]),
+                    ("lacks", [c for c in first[1] if c not in names])) if cols]  # fmt: skip
+                raise DataError(f"expected the same columns in every Parquet file of "
+                                f"{self.path}; {path} {' and '.join(differ)}, which "
+                                f"{first[0]} does not")  # fmt: skip
             self._file_rows.append(int(n))
         self.columns = list(first[1])
         self.unnamed = [c for c in self.columns if not c.strip()]
@@ -583,6 +584,8 @@ class TableSource:
                                                         use_threads=False):  # fmt: skip
                     frame = record_batch.to_pandas()
                     frame.columns = [str(c) for c in frame.columns]
+                    if list(frame.columns) != columns:  # a file of another column order
+                        frame = frame[columns]
                     frame.index = pd.RangeIndex(file_start, file_start + len(frame))
                     self._mark(frame)
                     yield Batch(frame, path, file_start, start)

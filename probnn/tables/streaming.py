@@ -37,6 +37,7 @@ import pandas as pd
 from probnn import defaults
 from probnn.exceptions import DataError, PrecisionError
 from probnn.metrics import RunningMetrics
+from probnn.tables._model_classes import _constant_at_reference
 from probnn.tables.columns import _warn_spelling_variants
 from probnn.tables.extrapolation import tallied
 from probnn.tables.model import TabularModel, _in_float64, check_fit_rows, unseen_labels_warning
@@ -101,6 +102,9 @@ class StreamFit:
     content : dict
         The model file's record of the table by content (``tables.copies.ContentScan``, as
         ``probnn fit`` in memory records it): ``evaluate`` knows its rows in another file.
+    train_zeros : int
+        A regression target's training rows that hold 0 (a constant model's reference:
+        ``tables._model_classes._constant_at_reference``).
     """
 
     rows: dict = field(default_factory=dict)
@@ -117,6 +121,7 @@ class StreamFit:
     unseen_labels: str | None = None
     target_parser: str | None = None
     content: dict = field(default_factory=dict)
+    train_zeros: int = 0
 
 
 def _first_pass(source: TableSource, columns: list[str], impute: bool, parts_of, copies):
@@ -230,6 +235,7 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     # does: the fitted rows' values counted (bounded: tables.resolution.StreamedHeap)
     heaps = (StreamedHeap() if not classifier and needs_floor(family, training.get("family_params"))
              else None)  # fmt: skip
+    fitted_values = np.array([np.inf, -np.inf])  # the fitted rows' least and largest target
     for batch in source.batches(parts_of.read([target])):
         parts = parts_of(batch)
         counts[TRAIN] += int(np.sum(parts == TRAIN))
@@ -254,11 +260,20 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
                     raise
                 dtype = np.float64
                 info.dtype = _in_float64(exc)
-            moments.update(y[parts[parts != TEST] == TRAIN])  # the training rows' moments
+            trained = y[parts[parts != TEST] == TRAIN]
+            moments.update(trained)  # the training rows' moments
+            info.train_zeros += int(np.count_nonzero(trained == 0))
+            if y.size:
+                fitted_values = np.array([min(fitted_values[0], y.min()),
+                                          max(fitted_values[1], y.max())])  # fmt: skip
             if heaps is not None:
                 heaps.add(y, batch.rows[parts != TEST])
             _located(batch, lambda: regression_target(test[target], target, declared))
     info.rows.update(train=counts[TRAIN], validation=counts[VALIDATION])
+    if not classifier and fitted_values[0] == fitted_values[1]:  # as probnn fit in memory
+        raise DataError(f"expected at least two distinct target values to train on; found only "
+                        f"{fitted_values[0]:.17g} in {n_fit:,} training rows of "
+                        f"{info.rows['all']:,} (--test-size, --seed)")  # fmt: skip
     while scan.median_columns:
         scan.begin_median_pass()
         for batch in source.batches(parts_of.read(features)):
@@ -380,7 +395,10 @@ def fit_stream(
     learning-rate schedule and the divergence checks), on chunks of training rows. When
     the training rows fit in the buffer they are one chunk in row order, prepared as in
     memory: the fit is then ``probnn fit --stream no``'s, step for step (the same held-out
-    and validation rows, the same preprocessing, the same figures). Otherwise chunks of
+    and validation rows, the same preprocessing, the same figures); a regressor on too few
+    rows to hold validation rows out is fitted by ``fit`` itself, its epochs chosen by folds
+    (``MLPRegressor.fit_chunks``), and a chosen constant of a hurdle family takes the KT
+    reference from the training rows' count of zeros, both as in memory. Otherwise chunks of
     ``chunk_rows`` rows leave the shuffle buffer; a regressor standardises the target with
     the mean and standard deviation of the training rows (the first pass), and the
     prior's penalty is divided by each chunk's rows where a fit in memory divides it by
@@ -523,7 +541,7 @@ def fit_stream(
             return prefetch(training_chunks(cut()), PREFETCH_BATCHES)
 
     validation = None
-    if estimator.early_stopping:
+    if estimator.early_stopping and rows["validation"]:  # ("auto" on a tiny table: folds)
         validation = (in_memory(VALIDATION)[0] if rows["validation"] <= buffer_rows else
                       lambda: prefetch(prepared(VALIDATION), PREFETCH_BATCHES))  # fmt: skip
 
@@ -554,7 +572,7 @@ def fit_stream(
         estimator.set_params(dtype=info.dtype)
         if in_buffer:
             whole = list(training_chunks(in_memory(TRAIN)))
-        if estimator.early_stopping and rows["validation"] <= buffer_rows:
+        if estimator.early_stopping and 0 < rows["validation"] <= buffer_rows:
             validation = in_memory(VALIDATION)[0]
         info.epoch_seconds.clear()
         info.epoch_cpu_seconds.clear()
@@ -562,6 +580,8 @@ def fit_stream(
                              **first_call)  # fmt: skip
     if constant:  # weights that never saw a non-zero input: 0, so the features are ignored
         estimator.coefs_[0][...] = 0.0
+        if classes is None:  # a hurdle's P(0) by the KT rule where no row holds a zero
+            _constant_at_reference(estimator, family, rows["train"], info.train_zeros)
     # held-out metrics over every test row, and samples for the report
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
@@ -650,8 +670,9 @@ def _streaming_estimator(family, classes, moments, hidden, epochs, seed, parts_o
         raise ValueError("a streamed fit needs a stochastic solver (adam, sgd, ...); L-BFGS works "
                          "on the whole table in memory")  # fmt: skip
     settings.update(random_state=seed, family=family)
-    if parts_of.validation_fraction == 0:
-        settings["early_stopping"] = False
+    if parts_of.validation_fraction == 0 and (classes is not None or not isinstance(
+            settings.get("early_stopping", "auto"), str)):  # (a regressor's "auto": fit_chunks'
+        settings["early_stopping"] = False  # folds on so few rows, as in memory)
     if is_classifier_family(family):
         from probnn.estimators import MLPClassifier
 

@@ -218,7 +218,7 @@ def _class_indices(labels: np.ndarray, classes, target: str, where=None) -> np.n
         index) and the target column.
     """
     text = labels.dtype == object
-    numeric_classes = all(isinstance(c, (numbers.Number, np.number)) for c in classes)
+    numeric_classes = all(isinstance(c, (numbers.Number, np.number, np.bool_)) for c in classes)
     classes = np.asarray(classes, dtype=object if text else None)
     numbers_, files = _located_rows(where if where is not None else pd.RangeIndex(labels.shape[0]))
     where = f"the classes of target column {target!r} seen in training"
@@ -459,7 +459,7 @@ def target_labels(column: pd.Series, target: str) -> np.ndarray:
     _check_target_present(column, target)
     column = _thousands_as_numbers(column)
     if pd.api.types.is_bool_dtype(column):
-        return column.to_numpy().astype(np.int64)
+        return column.to_numpy(dtype=bool)  # labels True / False, as written (not 1 / 0)
     if pd.api.types.is_numeric_dtype(column):
         values = column.to_numpy()
         if np.issubdtype(values.dtype, np.floating):
@@ -483,7 +483,7 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
     ndarray of shape (n_rows,), float64
     """
     _check_target_present(column, target)
-    column = _thousands_as_numbers(column)
+    written, column = column, _thousands_as_numbers(column)
     values, bad = _numeric_values(column)
     if bad.any():
         found = column[bad].astype(str).to_numpy()
@@ -497,9 +497,21 @@ def regression_target(column: pd.Series, target: str, family) -> np.ndarray:
             f"expected finite numbers in target column {target!r}; found "
             f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
         )
-    check_distinct_in_float64(column, values, target)
+    check_distinct_in_float64(written, values, target)  # (the text as written: exact)
     try:
         with data_rows(*_located_rows(column)):  # the family's rows named as the file's
             return np.asarray(family.check_target(values), dtype=np.float64)
     except ValueError as exc:
-        raise DataError(f"target column {target!r}: {exc}") from None
+        hint = _percent_hint(written, family)
+        raise DataError(f"target column {target!r}: {exc}{hint}") from None
+
+
+def _percent_hint(written: pd.Series, family) -> str:
+    """A clause where a target of percentages (read as the number before the sign: 12.3% is
+    12.3) meets a family of proportions, which wants them divided by 100."""
+    from probnn.tables.columns import _comma_reading
+
+    if family.support != "unit-interval" or _comma_reading(written) != "percent":
+        return ""
+    return ("; the column holds percentages, read as the number before the sign (12.3% as "
+            "12.3): divide them by 100 for proportions")

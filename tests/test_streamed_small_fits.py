@@ -38,9 +38,11 @@ def test_a_tiny_table_streamed_is_fitted_as_in_memory(tmp_path, capsys):
     x, z = rng.normal(size=6), rng.normal(size=6)
     frame = pd.DataFrame({"x": x, "z": z, "y": x + 0.3 * rng.normal(size=6)})
     frame.to_csv(tmp_path / "t.csv", index=False)
-    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    # both fits read the one file, and are scored on the numbers as read (pandas 2.0's CSV
+    # parser, the runtime floor's, reads some floats an ulp from the frame written)
+    frame = pd.read_csv(tmp_path / "t.csv")
     models = {}
-    for stream, data in (("no", "t.csv"), ("yes", "t.parquet")):
+    for stream, data in (("no", "t.csv"), ("yes", "t.csv")):
         out = tmp_path / f"{stream}.probnn"
         code = main(["fit", str(tmp_path / data), "--target", "y", "--family", "normal",
                      "--stream", stream, "--hidden", "4", "--epochs", "40", "--quiet",

@@ -109,17 +109,12 @@ def _as_plain_numbers(column, entries: np.ndarray) -> list:
     """``entries`` of a text target read with thousands separators, decimal commas or
     percent signs (:func:`~probnn.tables.columns._comma_reading`) as plain number text
     ("4,611,686,018,427,387,904" -> "4611686018427387904"), exactly; others as they are."""
-    from probnn.tables.columns import _comma_reading
+    from probnn.tables.columns import _comma_reading, _plain_number_text
 
     kind = _comma_reading(column)
     if kind is None:
         return list(entries)
-    text = [str(v).strip() for v in entries]
-    if kind == "thousands":
-        return [t.replace(",", "") for t in text]
-    if kind == "decimal":
-        return [t.replace(".", "").replace(",", ".") for t in text]
-    return [t[:-1] for t in text]  # percent: the number before the sign
+    return [_plain_number_text(str(v).strip(), kind) for v in entries]
 
 
 # beyond 2**53 float64 holds only some whole numbers (every 2nd, 4th, ...: 16,384 apart at 1e20)

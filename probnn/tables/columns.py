@@ -200,11 +200,20 @@ def _warn_item_lists(name, example: str) -> None:
     warnings.warn(message, stacklevel=1)
 
 
+def _plain_number_text(text: str, kind: str) -> str:
+    """One value of a ``kind`` column (``_NUMBER_TEXT``: "thousands", "decimal", "percent")
+    as plain number text, exactly: "4,611,686,018,427,387,904" -> "4611686018427387904",
+    "1.234,5" -> "1234.5", "12.3 %" -> "12.3" (the number before the sign)."""
+    if kind == "thousands":
+        return text.replace(",", "")
+    if kind == "decimal":
+        return text.replace(".", "").replace(",", ".")
+    return text[:-1].rstrip(" \u00a0\u202f")  # percent
+
+
 def _comma_number(text: str, kind: str) -> float:
     """One value of a ``kind`` ("thousands" / "decimal") column as a number."""
-    if kind == "thousands":
-        return float(text.replace(",", ""))
-    return float(text.replace(".", "").replace(",", "."))
+    return float(_plain_number_text(text, kind))
 
 
 def _comma_example(column: pd.Series, text: pd.Series) -> tuple[str, str]:

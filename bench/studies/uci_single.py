@@ -80,7 +80,7 @@ def task(name: str, seed: int):
     return (X[fit] - mu) / sd, y[fit], (X[va] - mu) / sd, y[va], None
 RULES = ("default", "auto", "laplace", "refit", "refit+laplace", "refit-steps", "evidence-alpha",
          "full-laplace", "snapshot-var", "snapshot-kept", "snapshot-first-if-kept",
-         "snapshot-gated", "snapshot-shrunk", "widen-t")
+         "snapshot-gated", "snapshot-shrunk", "widen-t", "library")
 # the snapshot rules of the second study (uci_single.md, "Checkpoints around the kept weights")
 SNAPSHOT_RULES = ("snapshot-var", "snapshot-kept", "snapshot-first-if-kept", "snapshot-gated",
                   "snapshot-shrunk", "widen-t")
@@ -236,9 +236,21 @@ def fits(name: str, seed: int, rules) -> list[dict]:
             c0 = time.process_time()
             auto = copy.deepcopy(est)
             auto.predictive = "auto"
+            # the Normal last-layer predictive (the default before widen-t became it)
+            auto.scale_factor_rows_ = None
             _last_layer.fit_posterior(auto, Xf.astype(auto._np_dtype()), (yf - est.target_shift_)
                                       / est.target_scale_, np.ones(len(yf)), True)
             score("auto", auto, cpu + time.process_time() - c0, est.n_iter_)
+        if "library" in rules:  # MLPRegressor()'s predictive as this library now fits it
+            import copy
+
+            from probnn.estimators import _last_layer
+
+            lib = copy.deepcopy(est)
+            lib.predictive = "auto"
+            _last_layer.fit_posterior(lib, Xf.astype(lib._np_dtype()), (yf - est.target_shift_)
+                                      / est.target_scale_, np.ones(len(yf)), True)
+            score("library", lib, cpu, est.n_iter_)
         if "full-laplace" in rules:
             # every weight's Laplace posterior, full GGN, the evidence's prior precision, its
             # linearised predictive over the plug-in network (Immer et al. 2021's GLM predictive)
@@ -262,6 +274,8 @@ def fits(name: str, seed: int, rules) -> list[dict]:
             c0 = time.process_time()
             auto = copy.deepcopy(est)
             auto.predictive = "auto"
+            # the Normal last-layer predictive (the default before widen-t became it)
+            auto.scale_factor_rows_ = None
             _last_layer.fit_posterior(auto, Xf.astype(auto._np_dtype()), (yf - est.target_shift_)
                                       / est.target_scale_, np.ones(len(yf)), True)
             assert len(snaps) == len(est.validation_scores_) == len(log), (

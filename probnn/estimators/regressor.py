@@ -591,8 +591,9 @@ class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkE
         self.fold_members_ = list(folds.members) if folds else []  # the predictive's (_folds)
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
-        self.scale_factor_ = (1.0 if incremental else folds.factor if folds
-                              else scale_factor(self, head, X, y_fit, w, rows))  # fmt: skip
+        self.scale_factor_, self.scale_factor_rows_ = (
+            (1.0, None) if incremental else (folds.factor, None) if folds
+            else scale_factor(self, head, X, y_fit, w, rows))  # fmt: skip
         self.dispersion_factor_ = 1.0  # (set after the fit: _widening.set_dispersion_factor)
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")

@@ -266,8 +266,12 @@ class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkE
         ``predict_dist`` and the scores: a Laplace posterior over those weights, fitted
         with the network and stored (:mod:`probnn.estimators._last_layer`;
         ``bench/studies/uci_single.md``). "auto": the same where the network outputs the
-        scale too ("normal", "laplace", "studentt"). "plug-in": the network's own
-        distribution at its fitted weights.
+        scale too ("normal", "laplace", "studentt"). Where that predictive is a Normal
+        whose scales carry a factor fitted with ``recalibrate_estimate="posterior"`` on
+        ``n`` held-out rows, the factor is integrated out as well: a Student-t of ``n``
+        degrees of freedom with the Normal's variance (``scale_factor_rows_``;
+        :func:`probnn.estimators._widening.student_t_predictive`). "plug-in": the
+        network's own distribution at its fitted weights.
     Attributes
     ----------
     coefs_, intercepts_, loss_curve_, best_loss_, validation_scores_,
@@ -297,6 +301,10 @@ class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkE
     scale_factor_ : float
         The factor every predicted scale is multiplied by (``recalibrate``);
         1 when none was fitted.
+    scale_factor_rows_ : float or None
+        The effective number of held-out rows that factor's posterior was fitted on
+        (``recalibrate_estimate="posterior"``), the Student-t's degrees of freedom of
+        ``predictive_ == "last-layer"`` for a Normal; None otherwise.
     dispersion_factor_ : float
         The factor every predicted negative-binomial dispersion is multiplied by
         (its own, or the count law's of a hurdle or zero-inflated family), at least

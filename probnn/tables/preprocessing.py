@@ -263,8 +263,8 @@ class Preprocessor:
             column = frame[name]
             if name in spelt:
                 column = level_text(column)
-            if self.impute and name in self.fill_:
-                column = column.fillna(self.fill_[name])
+            if self.impute and name in self.fill_:  # (a float chunk's too: as objects)
+                column = column.astype(object).fillna(self.fill_[name])
             codes = _category_codes(column.astype(str), cats)
             block = columns[at:at + width]
             block[...] = 0.0

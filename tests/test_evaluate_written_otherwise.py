@@ -91,8 +91,8 @@ def test_the_same_values_written_otherwise_are_scored_on_the_held_out_rows(
     code, out, err = run(capsys, "evaluate", model, other, "--stream", stream)
     assert code == 0, err
     first = out.splitlines()[0]
-    assert first.startswith(f"{model} was fitted on {other} (the same "), out
-    assert first.endswith(f"scoring only its {held.size} held-out rows")
+    assert first == (f"{model} was fitted on {other} (the same rows, in a file of other "
+                     f"bytes): scoring only its {held.size} held-out rows")  # fmt: skip
     assert nats(out) == pytest.approx(scipy_nll(capsys, model, data, frame["y"], held), abs=1e-4)
 
 

@@ -76,7 +76,8 @@ _FORMS = ("text", "values")
 
 def _fitted_on(model, data: str, content=None) -> tuple[dict | None, str, str | None]:
     """The model's record of its training data if ``data`` is that data, how it was known
-    (said in the console's line, "" for the same file) and by what: ``"file"``, the file's
+    (said in the console's line, "" for the same file, one line for both digests) and by
+    what: ``"file"``, the file's
     SHA-256; else ``content(form)`` for each of :data:`_FORMS` (asked only then: the rows'
     digests in the fit's columns, or their :func:`content_sha256
     <probnn.tables.copies.content_sha256>` streamed; None where it cannot tell) against the
@@ -99,9 +100,7 @@ def _fitted_on(model, data: str, content=None) -> tuple[dict | None, str, str | 
         digests = content(form)
         sha = digests if digests is None or isinstance(digests, str) else content_sha256(digests)
         if sha is not None and sha == record.get("content_sha256"):
-            how = ("the same rows, in a file of other bytes" if form == "text" else
-                   "the same values, written otherwise")  # fmt: skip
-            return record, f" ({how})", form
+            return record, " (the same rows, in a file of other bytes)", form
     return None, "", None
 
 

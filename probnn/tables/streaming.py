@@ -586,9 +586,11 @@ def fit_stream(
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
     n_test = n_train = 0
-    from probnn.tables.copies import ContentScan
+    from probnn.tables.copies import ContentScan, value_readings
 
-    content = ContentScan(parts_of.columns)  # the model file's record of the rows' values
+    # the model file's record of the rows' values, as the model reads them
+    content = ContentScan(parts_of.columns, value_readings(model.preprocessor, target,
+                                                           model.target_parser))  # fmt: skip
     with tallied(model.preprocessor):  # held-out rows far outside the range: one warning
         for batch in source.batches(columns):
             parts = parts_of(batch)

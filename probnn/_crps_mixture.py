@@ -209,6 +209,8 @@ def quadrature_half_gini(components, log_weights, batch_shape, rule):
 
 # E|X - X'| of two standard t's of df 3: 3 sqrt(3) / pi
 _T3_GINI = 3.0 * np.sqrt(3.0) / np.pi
+# pairs' temporaries of at most this many entries (2 MB): rows in blocks of _PAIR_ENTRIES / K
+_PAIR_ENTRIES = 2**18
 
 
 def t3_pairs_half_gini(components, log_weights, batch_shape) -> NDArray[np.float64]:
@@ -248,14 +250,18 @@ def t3_pairs_half_gini(components, log_weights, batch_shape) -> NDArray[np.float
     scale = np.stack([_flat(c._scale, shape) for c in components])
     w = np.exp(np.broadcast_to(log_weights, (k,) + shape).reshape(k, n))
     total = np.zeros(n)
+    step = max(1, _PAIR_ENTRIES // k)  # rows a block: (K x rows) temporaries at most
     with np.errstate(invalid="ignore", over="ignore"):
-        for i in range(k - 1):     # component i against every later one: K - 1 - i pairs
-            a, b = scale[i], scale[i + 1:]
-            c = a + b
-            d = np.abs(loc[i] - loc[i + 1:])
-            h = np.hypot(c, d)      # a / h and b / h: no square over- or underflows
-            pair = c * (1.0 - (a / h) * (b / h)) + d * np.arctan2(d, c)
-            total += w[i] * np.sum(w[i + 1:] * pair, axis=0)
+        for start in range(0, n, step):
+            rows = slice(start, start + step)
+            m, s, p = loc[:, rows], scale[:, rows], w[:, rows]
+            for i in range(k - 1):  # component i against every later one: K - 1 - i pairs
+                a, b = s[i], s[i + 1:]
+                c = a + b
+                d = np.abs(m[i] - m[i + 1:])
+                h = np.hypot(c, d)  # a / h and b / h: no square over- or underflows
+                pair = c * (1.0 - (a / h) * (b / h)) + d * np.arctan2(d, c)
+                total[rows] += p[i] * np.sum(p[i + 1:] * pair, axis=0)
         # 2 sqrt(3) / pi for the pairs i < j (each once of its two orders in the 1/2 sum)
         total *= 2.0 * np.sqrt(3.0) / np.pi
         total += 0.5 * _T3_GINI * np.sum(w * w * scale, axis=0)   # the pairs i = j

@@ -171,3 +171,14 @@ def test_other_df_keeps_the_integral():
     rule = partial(_tanh_sinh_rule, levels=7)
     np.testing.assert_array_equal(_crps_mixture.mixture_half_gini(comps, log_w, (2,), rule),
                                   _crps_mixture.quadrature_half_gini(comps, log_w, (2,), rule))
+
+
+def test_row_blocks_give_the_same_values(monkeypatch):
+    # rows in blocks of _PAIR_ENTRIES / K (bounded temporaries): each row's sum is the same
+    rng = np.random.default_rng(2)
+    loc, scale, w = _pooled(rng, 7, draws=5)
+    comps = [StudentT(3.0, loc=loc[i], scale=scale[i]) for i in range(loc.shape[0])]
+    whole = _crps_mixture.t3_pairs_half_gini(comps, np.log(w), (7,))
+    monkeypatch.setattr(_crps_mixture, "_PAIR_ENTRIES", 2 * loc.shape[0])   # 2 rows a block
+    np.testing.assert_array_equal(_crps_mixture.t3_pairs_half_gini(comps, np.log(w), (7,)),
+                                  whole)

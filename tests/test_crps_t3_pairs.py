@@ -69,14 +69,18 @@ def test_two_components_half_gini_matches_quad(m1, e1, m2, e2, w1):
     assert got == pytest.approx(want, rel=1e-10)
 
 
-def _crps_by_quad(w, loc, scale, y) -> float:
-    """``int (F - 1{x >= y})^2`` of one row, split at y and the locations."""
+def _crps_by_quad(w, loc, scale, y, points=None) -> float:
+    """``int (F - 1{x >= y})^2`` of one row, split at y and the locations (or ``points``, at
+    the widest scale)."""
     def cdf(x):
         return float(np.sum(w * stats.t.cdf(x, 3, loc, scale)))
 
     def sf(x):
         return float(np.sum(w * stats.t.sf(x, 3, loc, scale)))
-    points, scales = loc.tolist() + [y], scale.tolist() + [0.0]
+    if points is None:
+        points, scales = loc.tolist() + [y], scale.tolist() + [0.0]
+    else:
+        points, scales = list(points) + [y], [float(np.max(scale))] * len(points) + [0.0]
     below = _quad_pieces(lambda x: cdf(x) ** 2 if x < y else 0.0, points, scales)
     above = _quad_pieces(lambda x: sf(x) ** 2 if x >= y else 0.0, points, scales)
     return below + above
@@ -108,6 +112,30 @@ def _pooled(rng, n_rows: int, draws: int = 100, k: int = 3):
     loc, scale = loc.reshape(draws * k, n_rows), scale.reshape(draws * k, n_rows)
     w = np.tile(pi, (draws, 1)) / draws
     return loc, scale, w
+
+
+def test_predictive_with_weights_over_16_decades_matches_quad():
+    # fails before: the integral of F (1 - F) (its groups, their shares) was 6e-5 relative off
+    # here (9e-6 and 5e-6 on seeds 0 and 2; 1.7e-6 on a bike300 mixture-studentt Laplace
+    # predictive's held-out row, whose pooled components had weights from 4e-18 to 0.01 and
+    # scales from 0.55 to 1e4, as these); the pairs are exact to rounding
+    rng = np.random.default_rng(1)
+    draws = 100
+    loc = np.concatenate([rng.normal(830.0, 120.0, draws), rng.normal(2000.0, 3500.0, draws),
+                          rng.normal(1100.0, 2500.0, draws)])
+    scale = np.exp(np.concatenate([rng.uniform(np.log(26.0), np.log(1650.0), draws),
+                                   rng.uniform(np.log(0.5), np.log(1e4), draws),
+                                   rng.uniform(np.log(15.0), np.log(1.5e4), draws)]))
+    w = np.concatenate([np.full(draws, 0.01), 10.0 ** rng.uniform(-12.0, -3.0, draws),
+                        10.0 ** rng.uniform(-18.0, -7.0, draws)])
+    w /= w.sum()
+    y = 801.0
+    mix = Mixture([StudentT(3.0, loc=loc[i], scale=scale[i]) for i in range(3 * draws)],
+                  weights=w)
+    # quad split at 21 quantiles of the locations (not at each of 300): the oracle's pieces
+    points = np.quantile(loc, np.linspace(0.0, 1.0, 21)).tolist()
+    want = _crps_by_quad(w, loc, scale, y, points=points)
+    assert float(crps(mix, np.array(y))) == pytest.approx(want, rel=1e-9)
 
 
 def test_pooled_predictive_half_gini_matches_the_integral_it_replaces():

@@ -44,7 +44,7 @@ import numpy as np
 
 __all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "numba_available",
            "compiled_step_pays", "step_saving_s", "limit_blas_threads", "blas_threads_for",
-           "lbfgs_loss_for"]
+           "lbfgs_loss_for", "many_full_batch_fits"]
 
 # n_params x optimiser steps above which compiling pays, measured (python -m
 # bench.tools.profile_probnn --compile-cost / --isolated, AMD EPYC, 1 BLAS thread, CPU time): the
@@ -359,12 +359,37 @@ def _run(name: str, *args) -> None:
 # fit's max_iter evaluations.
 LBFGS_MIN_ROW_EVALS = LOAD_COST_S / 0.27e-6
 
+# open many_full_batch_fits() contexts (in any thread): while one is open, the load is counted
+# once for all the fits, not against each
+_MANY_FITS = 0
+
+
+@contextlib.contextmanager
+def many_full_batch_fits():
+    """Within: a full-batch fit under ``auto`` takes its family's compiled loss whatever its
+    rows and iterations, where the kernels are loaded already and the loss's kernel is
+    compiled or cached (:func:`lbfgs_loss_for`).
+
+    For a caller about to run many full-batch fits of a few families (the selection's
+    constants and GLMs: every family's GLM on each of 5 folds, each a few evidence trials):
+    :data:`LBFGS_MIN_ROW_EVALS` weighs one kernel's load against one fit, but one load serves
+    them all. The fused losses equal the families' NumPy losses bit for bit
+    (``tests/test_network_fast.py``), so every fit's weights are the same; only time changes.
+    """
+    global _MANY_FITS
+    _MANY_FITS += 1
+    try:
+        yield
+    finally:
+        _MANY_FITS -= 1
+
 
 def lbfgs_loss_for(family, n_rows: int, max_iter: int, engine: str | None = None):
     """The fused loss (:func:`loss_kernel_for`) for a full-batch fit of ``n_rows`` rows, or
     None: ``numpy`` never, ``numba`` always (an error if numba is missing), ``auto`` where
     numba's kernels are loaded in this process already (a compiled step loaded them: no
-    import) and ``n_rows * max_iter`` reaches :data:`LBFGS_MIN_ROW_EVALS`."""
+    import) and ``n_rows * max_iter`` reaches :data:`LBFGS_MIN_ROW_EVALS` (any size within
+    :func:`many_full_batch_fits`)."""
     choice = engine_choice(engine)
     if choice == "numpy":
         return None
@@ -372,7 +397,7 @@ def lbfgs_loss_for(family, n_rows: int, max_iter: int, engine: str | None = None
         if not numba_available():
             raise ImportError("PROBNN_ENGINE=numba needs numba: pip install 'probnn[fast]'")
         return loss_kernel_for(family)
-    if _KERNELS is None or float(n_rows) * max_iter < LBFGS_MIN_ROW_EVALS:
+    if _KERNELS is None or (not _MANY_FITS and float(n_rows) * max_iter < LBFGS_MIN_ROW_EVALS):
         return None
     fn = loss_kernel_for(family)
     if fn is None or not _kernel_ready(_KERNEL_NAMES[fn.func]):

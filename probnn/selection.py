@@ -556,7 +556,7 @@ def select_model(
     # the simple candidates' scores: on every fold, or on the screening subsample
     simple_scores = scores if screen is None else _Scores([screen])
     hidden = network_params.get("hidden")
-    if n_jobs in (None, 1) and network_families > 0 and hidden != ():  # (networks load them)
+    if screen is not None and n_jobs in (None, 1) and network_families > 0 and hidden != ():
         _load_compiled_kernels()
     for capacity in ("constant", "glm"):
         if say is not None:

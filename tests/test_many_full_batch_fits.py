@@ -50,10 +50,21 @@ def test_small_fits_take_the_loaded_kernels_only_within_the_context(monkeypatch)
         assert _fast.lbfgs_loss_for(family, small, 200, "numpy") is None  # as asked
         assert _fast.lbfgs_loss_for(get_family("poisson"), small, 200, "auto") is None
     assert _fast.lbfgs_loss_for(family, small, 200, "auto") is None
-    # without the kernels loaded: no numba import for it, context or not
+    # without the kernels loaded: loaded only once the fits so far would have paid for it
     monkeypatch.setattr(_fast, "_KERNELS", None)
+    monkeypatch.setattr(_fast, "_cache_warm", lambda: True)
+    assert _fast.lbfgs_loss_for(family, 10**9, 200, "auto") is None  # (outside: never)
+    price = (_fast.IMPORT_COST_S + _fast.LOAD_COST_S) / _fast._LBFGS_SAVING_S
+    rows = int(price / 200 / 3) + 1  # three such fits pay for it, two do not
     with _fast.many_full_batch_fits():
-        assert _fast.lbfgs_loss_for(family, small, 200, "auto") is None
+        assert _fast.lbfgs_loss_for(family, rows, 200, "auto") is None
+        assert _fast.lbfgs_loss_for(get_family("poisson"), 10**9, 200, "auto") is None
+        assert _fast.lbfgs_loss_for(family, rows, 200, "auto") is None and _fast._KERNELS is None
+        assert _fast.lbfgs_loss_for(family, rows, 200, "auto") is not None
+        assert _fast._KERNELS is not None
+    monkeypatch.setattr(_fast, "_KERNELS", None)
+    with _fast.many_full_batch_fits():  # a new context counts from zero
+        assert _fast.lbfgs_loss_for(family, rows, 200, "auto") is None
 
 
 @pytest.mark.parametrize("name", ["mixture-normal", "categorical"])

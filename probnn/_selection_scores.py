@@ -47,7 +47,6 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
     ``compare_families``: one split, each family's fit, the scoring)."""
     from probnn.families import FAMILIES
     from probnn.families._affine import has_dispersion
-    from probnn.network._fast import many_full_batch_fits
     from probnn.tables.columns import unsaid
 
     for i in fold_ids:
@@ -63,7 +62,7 @@ def _run(X, y, scores: _Scores, families: Sequence[str], capacity: str, fold_ids
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", SeparationWarning)
                 warnings.simplefilter("ignore", DataWarning)
-                with unsaid(), many_full_batch_fits():  # one kernel load for all the fits
+                with unsaid():
                     result = compare_families(X, y, todo, split=scores.folds[i], **common,
                                               **params)  # fmt: skip
         except DataError as exc:  # every family failed on this fold (each one's reason)

@@ -44,7 +44,7 @@ import numpy as np
 
 __all__ = ["FAST_MIN_WORK", "engine_choice", "enable_for", "loss_kernel_for", "numba_available",
            "compiled_step_pays", "step_saving_s", "limit_blas_threads", "blas_threads_for",
-           "lbfgs_loss_for", "many_full_batch_fits"]
+           "lbfgs_loss_for"]
 
 # n_params x optimiser steps above which compiling pays, measured (python -m
 # bench.tools.profile_probnn --compile-cost / --isolated, AMD EPYC, 1 BLAS thread, CPU time): the
@@ -357,62 +357,14 @@ def _run(name: str, *args) -> None:
 # (mixture-normal, 4,000 x 9 float32: 1.37 ms NumPy, 0.29 ms compiled per call, AMD EPYC,
 # 1 thread); it pays where that exceeds loading one more kernel (LOAD_COST_S) over the
 # fit's max_iter evaluations.
-_LBFGS_SAVING_S = 0.27e-6
-LBFGS_MIN_ROW_EVALS = LOAD_COST_S / _LBFGS_SAVING_S
-
-# Within many_full_batch_fits(): how many open (any thread), and the rows x iterations of
-# the fits so far whose family has a compiled loss (the NumPy losses' cost those kernels save)
-_MANY_FITS = 0
-_MANY_ROW_EVALS = 0.0
-
-
-@contextlib.contextmanager
-def many_full_batch_fits():
-    """Within: the full-batch fits under ``auto`` count the kernels' load once for them all
-    (:func:`lbfgs_loss_for`), not against each fit.
-
-    For a caller about to run many small full-batch fits (the selection's constants and GLMs
-    on K folds: each family's GLM on every fold, a few evidence trials each), where
-    :data:`LBFGS_MIN_ROW_EVALS` keeps every one of them on its NumPy loss. Inside, a fit whose
-    family has a compiled loss takes it, whatever its rows, once the kernels are loaded; if
-    they are not, they are loaded (numba's cache warm: no compiling) as soon as the rows x
-    iterations of such fits so far would have paid for the load (``IMPORT_COST_S +
-    LOAD_COST_S`` at the saving per row and evaluation, each fit counted at its iteration
-    budget): renting until the rent paid equals the price, so a caller whose fits turn out
-    few pays for no load. The fused losses equal the families' NumPy losses bit for bit
-    (``tests/test_network_fast.py``), so every fit's weights are the same.
-    """
-    global _MANY_FITS, _MANY_ROW_EVALS
-    if _MANY_FITS == 0:
-        _MANY_ROW_EVALS = 0.0
-    _MANY_FITS += 1
-    try:
-        yield
-    finally:
-        _MANY_FITS -= 1
-
-
-def _many_fits_loaded(row_evals: float) -> bool:
-    """Within :func:`many_full_batch_fits`: whether the kernels are loaded, loading them once
-    the fits' rows x iterations (``row_evals`` this one's) pay for it."""
-    global _MANY_ROW_EVALS
-    if _KERNELS is not None:
-        return True
-    _MANY_ROW_EVALS += row_evals
-    if _MANY_ROW_EVALS * _LBFGS_SAVING_S < IMPORT_COST_S + LOAD_COST_S:
-        return False
-    if not (numba_available() and _cache_warm()):
-        return False
-    kernels()
-    return True
+LBFGS_MIN_ROW_EVALS = LOAD_COST_S / 0.27e-6
 
 
 def lbfgs_loss_for(family, n_rows: int, max_iter: int, engine: str | None = None):
     """The fused loss (:func:`loss_kernel_for`) for a full-batch fit of ``n_rows`` rows, or
     None: ``numpy`` never, ``numba`` always (an error if numba is missing), ``auto`` where
     numba's kernels are loaded in this process already (a compiled step loaded them: no
-    import) and ``n_rows * max_iter`` reaches :data:`LBFGS_MIN_ROW_EVALS` (within
-    :func:`many_full_batch_fits`: any size, the load counted once for all its fits)."""
+    import) and ``n_rows * max_iter`` reaches :data:`LBFGS_MIN_ROW_EVALS`."""
     choice = engine_choice(engine)
     if choice == "numpy":
         return None
@@ -420,14 +372,9 @@ def lbfgs_loss_for(family, n_rows: int, max_iter: int, engine: str | None = None
         if not numba_available():
             raise ImportError("PROBNN_ENGINE=numba needs numba: pip install 'probnn[fast]'")
         return loss_kernel_for(family)
-    if _MANY_FITS:
-        fn = loss_kernel_for(family)
-        if fn is None or not _many_fits_loaded(float(n_rows) * max_iter):
-            return None
-    elif _KERNELS is None or float(n_rows) * max_iter < LBFGS_MIN_ROW_EVALS:
+    if _KERNELS is None or float(n_rows) * max_iter < LBFGS_MIN_ROW_EVALS:
         return None
-    else:
-        fn = loss_kernel_for(family)
+    fn = loss_kernel_for(family)
     if fn is None or not _kernel_ready(_KERNEL_NAMES[fn.func]):
         return None
     return fn

@@ -86,7 +86,18 @@ class Beta(Distribution):
         return np.where(inside, out, -np.inf)
 
     def _cdf(self, y):
-        return special.betainc(self._a, self._b, np.clip(y, 0.0, 1.0))
+        x = np.clip(y, 0.0, 1.0)
+        p = special.betainc(self._a, self._b, x)
+        # betainc gives 0 for a subnormal I_x (as gammainc); where (|1 - b| + 1) x < 2^-26,
+        # I_x = x^a / (a B(a, b)) (1 + a (1 - b) x / (a + 1)) to a relative 2^-52, in logs
+        a, b = self._a, self._b
+        tiny = (p < np.finfo(np.float64).tiny) & (x > 0) & ((np.abs(1 - b) + 1) * x < 2.0**-26)
+        if np.any(tiny):
+            xs = np.where(tiny, x, 2.0**-60)
+            log_p = (a * np.log(xs) - np.log(a) - special.betaln(a, b)
+                     + np.log1p(a * (1 - b) * xs / (a + 1)))
+            p = np.where(tiny, np.exp(log_p), p)
+        return p
 
     def _icdf(self, q):
         x = special.betaincinv(self._a, self._b, q)

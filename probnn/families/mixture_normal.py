@@ -120,6 +120,9 @@ class MixtureNormalFamily(Family):
     """
 
     name = "mixture-normal"
+    # every component the normal's (the logits any): one law; where the resolution floor
+    # allows (a heaped target's min_scale forbids a density over 1 / h on purpose)
+    nests = ("normal",)
     loss_name = "mixture density network NLL"
     link = "w = softmax(a), mu_k = m_k, sigma_k = softplus(s_k)"
     is_classifier = False

@@ -70,3 +70,33 @@ def test_tiny_target_metrics_read_back_to_numpys(tmp_path, capsys, monkeypatch, 
     error = pd.read_csv("p.csv")["prediction"].to_numpy() - new["y"].to_numpy()
     assert printed_metric(scored, "RMSE") == pytest.approx(np.sqrt(np.mean(error**2)), rel=1e-3)
     assert printed_metric(scored, "MAE") == pytest.approx(np.mean(np.abs(error)), rel=1e-3)
+
+
+# ------------------------------------------------- a law without a mean (11th hostile trial)
+@pytest.mark.parametrize("df", [1.0, 0.5])
+def test_rmse_of_a_law_without_a_mean_is_nan_not_zero(df):
+    # A Student-t with df <= 1 has no mean (Cauchy at df = 1, by hand): its RMSE and MAE of
+    # "the predicted mean" are undefined; the RMSE was 0.0 (nan errors left out of the sum)
+    # while the MAE was nan.
+    from probnn.distributions import StudentT
+    from probnn.metrics import regression_metrics
+
+    y = np.array([0.3, -1.2, 4.0])
+    scores = regression_metrics(y, StudentT(np.full(3, df), loc=np.zeros(3), scale=np.ones(3)))
+    assert np.isnan(scores["rmse"]) and np.isnan(scores["mae"])
+    # a law with a mean beside it keeps its figures: numpy's RMSE of y - loc
+    with_mean = regression_metrics(y, StudentT(np.full(3, 3.0), loc=np.zeros(3),
+                                               scale=np.ones(3)))
+    assert with_mean["rmse"] == pytest.approx(np.sqrt(np.mean(y**2)), rel=1e-15)
+
+
+def test_fit_says_the_rmse_of_a_cauchy_fit_is_undefined(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = _tiny(0, 60) * 1e9
+    frame.to_csv("cauchy.csv", index=False)
+    code, out, err = run(capsys, "fit", "cauchy.csv", "--target", "y", "--family", "studentt",
+                         "--family-param", "df=1", "--hidden", "none", "--quiet")
+    assert code == 0, err
+    rmse_line = next(line for line in out.splitlines() if line.strip().startswith("RMSE"))
+    assert "nan" in rmse_line and "does not exist" in rmse_line, out
+    assert "0.0000" not in rmse_line

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probnn.distributions import Beta, Gamma, Normal, Poisson
+from probnn.distributions import Beta, Gamma, Laplace, Normal, Poisson
 from probnn.information import kl_divergence
 
 mp = pytest.importorskip("mpmath")  # the oracle extra (make test installs it)
@@ -131,3 +131,24 @@ def test_poisson_entropy_at_huge_rates_is_quiet_and_matches_the_series(rate):
         warnings.simplefilter("error")
         found = float(Poisson(rate).entropy())
     assert found == pytest.approx(expected, rel=1e-14)
+
+
+def _laplace_kl(m1, b1, m2, b2) -> float:
+    with mp.workdps(60):
+        m1, b1, m2, b2 = map(mp.mpf, (m1, b1, m2, b2))
+        d = abs(m1 - m2)
+        return float(mp.log(b2 / b1) + d / b2 + (b1 / b2) * mp.exp(-d / b1) - 1)
+
+
+@pytest.mark.parametrize("m1, b1, m2, b2", [
+    (0.0, 1.0, 1e-9, 1.0),          # was 0.0 for 5.0e-19
+    (0.0, 1.0, 0.0, 1.0 + 1e-9),    # was 0.0 for 5.0e-19
+    (0.0, 1.0, 0.3, 1.2),
+    (0.0, 1.0, 0.0, 3.0),
+    (0.0, 2.0, 5.0, 1.0),
+    (0.0, 1e200, 0.0, 1e200),
+    (0.0, 1e-300, 1e-300, 1e-300),
+])
+def test_laplace_kl_matches_mpmath(m1, b1, m2, b2):
+    found = float(kl_divergence(Laplace(m1, b1), Laplace(m2, b2)))
+    assert found == pytest.approx(_laplace_kl(m1, b1, m2, b2), rel=1e-13, abs=0.0)

@@ -7,6 +7,8 @@ and hand-worked formats (ordinary values print exactly as before: four decimals)
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,3 +102,24 @@ def test_fit_says_the_rmse_of_a_cauchy_fit_is_undefined(tmp_path, capsys, monkey
     rmse_line = next(line for line in out.splitlines() if line.strip().startswith("RMSE"))
     assert "nan" in rmse_line and "does not exist" in rmse_line, out
     assert "0.0000" not in rmse_line
+
+
+def test_the_worse_than_constant_warning_prints_its_nll_as_the_metrics_do(
+        tmp_path, capsys, monkeypatch):
+    # 11th hostile trial: a normal GLM fitted on 4 rows (--test-size 0.99) scored 4.295e+16
+    # held out, which the metrics print so, while the warning said
+    # "42951432713589736.0000" (17 digits to count by eye)
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    n = 300
+    x1, c, x2 = rng.normal(size=n), rng.choice(["a", "b", "c"], size=n), rng.integers(0, 5, n)
+    y = 2 * x1 + (c == "b") * 1.5 + 0.3 * x2 + rng.normal(size=n)
+    pd.DataFrame({"x1": x1, "c": c, "x2": x2, "y": y}).head(119).to_csv("few.csv", index=False)
+    code, out, err = run(capsys, "fit", "few.csv", "--target", "y", "--family", "normal",
+                         "--hidden", "none", "--test-size", "0.99", "--quiet")
+    assert code == 0, err
+    printed = re.search(r"^  NLL \(nats per example\)\s+(\S+)$", out, re.M).group(1)
+    assert float(printed) >= 1e6  # (the case: a figure past the exponent's threshold)
+    warned = re.search(r"held-out NLL (\S+) is worse than the best constant", out + err)
+    assert warned is not None, out + err
+    assert warned.group(1) == printed

@@ -52,7 +52,8 @@ def paired_standard_errors(nll_rows: Mapping[str, object]) -> tuple[str, dict[st
 def paired_difference(rows, other) -> tuple[float, float]:
     """The mean of ``rows - other`` (per-row scores on the same rows) and its standard error,
     ``std(rows - other, ddof=1) / sqrt(n)`` (NaN for one row)."""
-    d = np.asarray(rows, dtype=np.float64) - np.asarray(other, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # (inf - inf: two laws without a finite CRPS)
+        d = np.asarray(rows, dtype=np.float64) - np.asarray(other, dtype=np.float64)
     with np.errstate(over="ignore"):  # (squares beyond float64: an infinite SE)
         se = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
     return float(np.mean(d)), se

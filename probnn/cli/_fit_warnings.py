@@ -15,8 +15,11 @@ def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
     linear = is_linear(model.estimator)
     what = "generalised linear model" if linear else "network"
     advice = "another family, or compare" if linear else "--hidden none, another family, or compare"
-    return (f"warning: the {what}'s held-out NLL {nll:.4f} is worse than the best constant "
-            f"{model.family}'s {nll0:.4f} (by {nll - nll0:.4f} nats per example): try {advice}")
+    from probnn.cli._common import _figure  # (as the metrics print: 4.295e+16, not 17 digits)
+
+    return (f"warning: the {what}'s held-out NLL {_figure('nll_nats', nll)} is worse than the "
+            f"best constant {model.family}'s {_figure('nll_nats', nll0)} (by "
+            f"{_figure('nll_nats', nll - nll0)} nats per example): try {advice}")
 
 
 def _coverage_far_below(metrics: dict, n_test: int, coverage: float) -> str | None:

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from probnn._math import gamma_entropy_part
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["Beta"]
@@ -114,9 +115,12 @@ class Beta(Distribution):
         return self._a * self._b / (total * total * (total + 1))
 
     def _entropy(self):
+        # log B(a, b) - (a - 1) psi(a) - (b - 1) psi(b) + (a + b - 2) psi(a + b), regrouped
+        # as U(a) + U(b) - U(a + b) - psi(a + b) (the x's of U cancel exactly), so that the
+        # terms of size x log x cancel in closed form, not in floating point
         a, b = self._a, self._b
-        return (special.betaln(a, b) - (a - 1) * special.digamma(a) - (b - 1) * special.digamma(b)
-                + (a + b - 2) * special.digamma(a + b))
+        return (gamma_entropy_part(a) + gamma_entropy_part(b) - gamma_entropy_part(a + b)
+                - special.digamma(a + b))
 
     def _sample(self, shape, rng):
         return rng.beta(np.broadcast_to(self._a, shape), np.broadcast_to(self._b, shape))

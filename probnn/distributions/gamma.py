@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from probnn._math import gamma_entropy_part
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
 from .poisson import _log1pmx_over_sq
 
@@ -145,8 +146,8 @@ class Gamma(Distribution):
         return self._k / self._beta**2
 
     def _entropy(self):
-        k = self._k
-        return k - np.log(self._beta) + special.gammaln(k) + (1 - k) * special.digamma(k)
+        # (k + log G(k) + (1 - k) psi(k) cancels to log(2 pi e k) / 2 for large k)
+        return gamma_entropy_part(self._k) - np.log(self._beta)
 
     def _sample(self, shape, rng):
         return rng.gamma(np.broadcast_to(self._k, shape), 1 / np.broadcast_to(self._beta, shape))

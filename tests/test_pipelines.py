@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import special, stats
+from scipy import stats
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
@@ -25,17 +25,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import probnn
 from probnn.estimators import MLPClassifier, MLPRegressor
+from _crps_oracles import student_t_crps
 
 CITIES = np.array(["Lyon", "Oslo", "Quito"])
-
-
-def _student_t_crps(y, df, loc, scale):
-    """CRPS of a Student-t at y (Jordan, Krueger & Lerch 2019, scoringRules' crps_t; checked
-    against quadrature of (F - 1{x >= y})^2): MLPRegressor's default predictive is one."""
-    z, beta = (y - loc) / scale, special.beta
-    return scale * (z * (2 * stats.t.cdf(z, df) - 1)
-                    + 2 * stats.t.pdf(z, df) * (df + z**2) / (df - 1)
-                    - 2 * np.sqrt(df) * beta(0.5, df - 0.5) / ((df - 1) * beta(0.5, df / 2) ** 2))
 
 
 def _table(n=240, seed=0):
@@ -84,7 +76,7 @@ def test_pipeline_gives_its_last_steps_distribution_nll_and_crps(fitted):
     df = np.asarray(last.df, np.float64)
     nll = -np.mean(stats.t.logpdf(y_test, df, loc, scale))
     assert -probnn.nll_scorer(pipe, X_test, y_test) == pytest.approx(nll, rel=1e-5)
-    crps = np.mean(_student_t_crps(y_test, df, loc, scale))
+    crps = np.mean(student_t_crps(y_test, df, loc, scale))
     assert -probnn.crps_scorer(pipe, X_test, y_test) == pytest.approx(crps, rel=1e-5)
     low, high = probnn.predict_interval(pipe, X_test, coverage=0.8)
     np.testing.assert_allclose(low, stats.t.ppf(0.1, df, loc, scale), rtol=1e-5, atol=1e-5)
@@ -95,7 +87,7 @@ def test_sample_weight_gives_the_weighted_mean(fitted):
     pipe, X, y = fitted
     w = np.linspace(0.0, 2.0, 60)
     dist = probnn.predict_dist(pipe, X[180:])
-    per_row = _student_t_crps(y[180:], np.asarray(dist.df, float), np.asarray(dist.loc, float),
+    per_row = student_t_crps(y[180:], np.asarray(dist.df, float), np.asarray(dist.loc, float),
                               np.asarray(dist.scale, float))
     assert -probnn.crps_scorer(pipe, X[180:], y[180:], sample_weight=w) == pytest.approx(
         np.dot(w, per_row) / w.sum(), rel=1e-5)

@@ -17,11 +17,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import special, stats
+from scipy import stats
 
 import probnn
 from probnn import metrics
 from probnn.distributions import Normal
+from _crps_oracles import student_t_crps
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -30,15 +31,6 @@ def _normal_crps(y, loc, scale):
     """CRPS of N(loc, scale^2) at y: scale * (z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi))."""
     z = (y - loc) / scale
     return scale * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
-
-
-def _student_t_crps(y, df, loc, scale):
-    """CRPS of a Student-t at y (Jordan, Krueger & Lerch 2019, scoringRules' crps_t; checked
-    against quadrature of (F - 1{x >= y})^2): MLPRegressor's default predictive is one."""
-    z, beta = (y - loc) / scale, special.beta
-    return scale * (z * (2 * stats.t.cdf(z, df) - 1)
-                    + 2 * stats.t.pdf(z, df) * (df + z**2) / (df - 1)
-                    - 2 * np.sqrt(df) * beta(0.5, df - 0.5) / ((df - 1) * beta(0.5, df / 2) ** 2))
 
 
 def _law(dist):
@@ -86,7 +78,7 @@ def regression():
 def test_crps_scorer_scores_a_column_vector_like_its_rows(regression):
     reg, X, y = regression
     dist = reg.predict_dist(X)
-    oracle = -np.mean(_student_t_crps(y, np.asarray(dist.df), np.asarray(dist.loc),
+    oracle = -np.mean(student_t_crps(y, np.asarray(dist.df), np.asarray(dist.loc),
                                       np.asarray(dist.scale)))
     assert probnn.crps_scorer(reg, X, y[:, None]) == pytest.approx(oracle, rel=1e-6)
     laplace = probnn.LaplaceApproximation(reg, prefit=True).fit(X, y)

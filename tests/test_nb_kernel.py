@@ -11,10 +11,10 @@ import pytest
 from probnn.network import _fast
 
 
-def _numpy_and_compiled(raw, y):
+def _numpy_and_compiled(raw, y, name="negative-binomial"):
     from probnn.families import get_family
 
-    family = get_family("negative-binomial")
+    family = get_family(name)
     with np.errstate(all="ignore"):
         want = family._loss_gradient(raw, y, True)
     fn = _fast.loss_kernel_for(family)
@@ -30,11 +30,12 @@ def _assert_bits_equal(a, b):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_nb_loss_is_the_numpy_loss_bit_for_bit(dtype, monkeypatch):
+@pytest.mark.parametrize("name, k", [("negative-binomial", 2), ("hurdle-negative-binomial", 3)])
+def test_compiled_nb_loss_is_the_numpy_loss_bit_for_bit(dtype, name, k, monkeypatch):
     # any raw outputs within +-1e4 (mean from underflow to overflow, dispersion on either side
     # of the series thresholds alpha = 0.01 and z2 = -20), counts 0..1e9: the compiled loss
     # and gradient are the NumPy ones' bits; batches with a count from the saddle-point
-    # threshold (2^20) are handed to the NumPy loss whole
+    # threshold (2^20) are handed to the NumPy loss whole; the hurdle's count part likewise
     pytest.importorskip("numba")
     from hypothesis import given, settings
     from hypothesis import strategies as st
@@ -49,12 +50,12 @@ def test_compiled_nb_loss_is_the_numpy_loss_bit_for_bit(dtype, monkeypatch):
         [0.0, -0.0, -20.0, -19.99, -4.6, -4.61, 709.0, 710.0, -745.0, 1e4, -1e4])
     counts = st.integers(0, 10**9) | st.integers(0, 30)
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(st.integers(1, 40), st.data())
     def check(n, data):
-        raw = data.draw(arrays(dtype, (n, 2), elements=raws))
+        raw = data.draw(arrays(dtype, (n, k), elements=raws))
         y = np.array(data.draw(st.lists(counts, min_size=n, max_size=n)), dtype)
-        (want_loss, want_grad), (loss, grad) = _numpy_and_compiled(raw, y)
+        (want_loss, want_grad), (loss, grad) = _numpy_and_compiled(raw, y, name)
         _assert_bits_equal(loss, want_loss)
         _assert_bits_equal(grad, want_grad)
         # the project's standard for a loss: no NaN, +inf only where it is honest
@@ -78,7 +79,8 @@ def test_compiled_nb_loss_is_the_nbinom_log_mass():
     np.testing.assert_allclose(grad[:, 0], (mu - y) / (1 + alpha * mu), rtol=1e-9, atol=1e-12)
 
 
-def test_numba_engine_writes_the_numpy_engines_model_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["negative-binomial", "hurdle-negative-binomial"])
+def test_numba_engine_writes_the_numpy_engines_model_file(name, tmp_path, monkeypatch):
     # a fit on a count table with sample weights through the compiled NB loss writes the
     # NumPy engine's model file byte for byte
     pytest.importorskip("numba")
@@ -91,6 +93,7 @@ def test_numba_engine_writes_the_numpy_engines_model_file(tmp_path, monkeypatch)
     X = rng.normal(size=(150, 4))
     mu = np.exp(0.8 + X[:, 0] - 0.5 * X[:, 1])
     y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(np.float64)
+    y[rng.random(150) < 0.2] = 0.0  # excess zeros
     sw = rng.uniform(0.5, 2.0, size=150)
     ran = []
     run = _fast._run
@@ -98,7 +101,7 @@ def test_numba_engine_writes_the_numpy_engines_model_file(tmp_path, monkeypatch)
     files = {}
     for engine in ("numpy", "numba"):
         monkeypatch.setenv("PROBNN_ENGINE", engine)
-        model = MLPRegressor(family="negative-binomial", hidden_layer_sizes=(8,), max_iter=8,
+        model = MLPRegressor(family=name, hidden_layer_sizes=(8,), max_iter=8,
                              batch_size=32, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

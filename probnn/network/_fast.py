@@ -516,6 +516,16 @@ def _negative_binomial(family, raw, y, need_gradient):
     return loss, grad
 
 
+def _hurdle_negative_binomial(family, raw, y, need_gradient):
+    """The hurdle family's NumPy loss with its count part's NB2 loss compiled
+    (:func:`_negative_binomial`, bit-identical), the truncation and the zero part NumPy's."""
+    count = family._count
+    if not need_gradient or loss_kernel_for(count) is None:
+        return family._loss_gradient(raw, y, need_gradient)
+    return family._loss_gradient(raw, y, need_gradient,
+                                 count_loss_gradient=functools.partial(_negative_binomial, count))
+
+
 # (module, class name) of each family with a fused loss: looked up lazily, so this module
 # imports no family and a renamed or removed class only means the NumPy loss is used
 _LOSSES = {
@@ -525,13 +535,16 @@ _LOSSES = {
     ("probnn.families.mixture_normal", "MixtureNormalFamily"): _mixture_normal,
     ("probnn.families.mixture_studentt", "MixtureStudentTFamily"): _mixture_studentt,
     ("probnn.families.negative_binomial", "NegativeBinomialFamily"): _negative_binomial,
+    ("probnn.families.hurdle_negative_binomial", "HurdleNegativeBinomialFamily"):
+        _hurdle_negative_binomial,
 }
 
 
 # each fused loss's kernel in ``_kernels``
 _KERNEL_NAMES = {_categorical: "categorical_labels", _bernoulli: "bernoulli", _normal: "normal",
                  _mixture_normal: "mixture_normal", _mixture_studentt: "mixture_studentt",
-                 _negative_binomial: "negative_binomial"}
+                 _negative_binomial: "negative_binomial",
+                 _hurdle_negative_binomial: "negative_binomial"}
 
 
 def loss_kernel_for(family):

@@ -13,6 +13,8 @@
   log through NumPy's own inner loops (:func:`numpy_loops`; libm's differ from NumPy's SIMD
   ones in float32 exp for about 4 arguments in 10), so bit-identical to the families
   (tested, +-1e4 included). Without those loops (another NumPy layout) the NumPy loss runs.
+  Negative binomial (and the hurdle NB's count part) likewise, with scipy's own C gammaln /
+  digamma (:func:`special_functions`; ``_kernels_counts``).
 
 Imported only by :func:`enable_for` when a fit is large enough for compilation to pay and
 numba is importable; ``import probnn`` never imports numba. Compiled machine code is cached

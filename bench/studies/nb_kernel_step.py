@@ -2,7 +2,8 @@
 
 Usage: ``OMP_NUM_THREADS=1 python -m bench.studies.nb_kernel_step [REPEATS]``. In one process,
 side by side (CPU seconds, ``time.process_time``): (1) the loss + gradient of a 32-row batch,
-the family's NumPy ``_loss_gradient`` against ``_fast.loss_kernel_for``'s compiled one; (2) a
+the family's NumPy ``_loss_gradient`` against ``_fast.loss_kernel_for``'s compiled one, and
+the hurdle NB's with its count part compiled; (2) a
 fit of the NB network (302 rows, 8 inputs, (32,) hidden, batch 32, 60 epochs, no early
 stopping) with ``PROBNN_ENGINE=numba``, its loss compiled against the NumPy loss (the kernel
 table's NB entry removed), per optimiser step. Medians of REPEATS (default 7).
@@ -43,6 +44,14 @@ def main(repeats: int = 7) -> None:
     fused_s = _median_cpu(lambda: [fused(raw, y, True) for _ in range(calls)], repeats)
     print(f"loss+gradient, 32 rows: NumPy {numpy_s / calls * 1e6:.1f} us, "
           f"compiled {fused_s / calls * 1e6:.1f} us per call ({numpy_s / fused_s:.1f}x)")
+    hurdle = get_family("hurdle-negative-binomial")
+    raw3 = np.column_stack([raw, rng.normal(0.0, 1.0, 32)]).astype(np.float32)
+    y3 = np.where(rng.random(32) < 0.3, 0.0, y).astype(np.float32)
+    fused3 = _fast.loss_kernel_for(hurdle)
+    numpy_s = _median_cpu(lambda: [hurdle._loss_gradient(raw3, y3, True) for _ in range(calls)], repeats)
+    fused_s = _median_cpu(lambda: [fused3(raw3, y3, True) for _ in range(calls)], repeats)
+    print(f"hurdle NB loss+gradient, 32 rows: NumPy {numpy_s / calls * 1e6:.1f} us, "
+          f"count part compiled {fused_s / calls * 1e6:.1f} us per call ({numpy_s / fused_s:.1f}x)")
 
     X = rng.normal(size=(302, 8))
     mu = np.exp(0.5 + X[:, 0] - 0.3 * X[:, 1])

@@ -311,12 +311,15 @@ class HurdleFamily(ExcessZerosFamily):
     regression of ``y == 0``, the count part a zero-truncated count regression.
     """
 
-    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool,
+                       count_loss_gradient=None):
+        """``count_loss_gradient``: the count part's ``(zc, y, need_gradient) -> (loss,
+        grad)`` where not its family's own (the network's compiled one, equal bit for bit)."""
         count = self._count
         zc = raw[:, :-1]
         z0 = raw[:, -1].astype(np.float64, copy=False)
         zero = y == 0
-        loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
+        loss_y, grad_y = (count_loss_gradient or count._loss_gradient)(zc, y, need_gradient)
         t, dt = count._log_positive_mass(zc, need_gradient)
         positive = -log_sigmoid(-z0) + loss_y.astype(np.float64, copy=False) + t
         loss = np.where(zero, -log_sigmoid(z0), positive).astype(raw.dtype, copy=False)

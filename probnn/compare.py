@@ -249,15 +249,18 @@ def _verdict(ranked: Sequence[str], means: Mapping[str, float], se: Mapping[str,
         return f"{best} is the only family that could be fitted."
     second = ranked[1]
     gap, error = means[second] - means[best], se[second]
+    # (a gap of 4.3e16 nats read "42951432713589552.0000": from 1e6 on, four significant
+    # digits and an exponent, as the metrics print it)
+    shown = f"{gap:#.4g}" if math.isfinite(gap) and abs(round(gap, 4)) >= 1e6 else f"{gap:.4f}"
     if gap == 0 and error == 0:  # the same NLL on every row (e.g. two families' constants)
         return f"{best} and {second} predict every held-out row with the same probability"
     if gap > 0 and error == 0:
-        return f"{best} beats {second} by {gap:.4f} nats/example on every held-out row"
+        return f"{best} beats {second} by {shown} nats/example on every held-out row"
     if not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)
-        return (f"{best} and {second} are within noise: {gap:.4f} nats/example apart, "
+        return (f"{best} and {second} are within noise: {shown} nats/example apart, "
                 f"less than 2 SE ({2 * error:.4f}); another split or seed may order "
                 "them the other way")  # fmt: skip
-    return f"{best} beats {second} by {gap:.4f} nats/example, {gap / error:.1f} SE"
+    return f"{best} beats {second} by {shown} nats/example, {gap / error:.1f} SE"
 
 
 @dataclasses.dataclass

@@ -318,7 +318,20 @@ class StudentT(Distribution):
         upper = q > 0.5
         df, lower_q = np.broadcast_arrays(self._df, np.where(upper, 1.0 - q, q))
         t = _lower_quantile(df, lower_q)
-        return self._loc + self._scale * np.where(upper, -t, t)
+        out = self._loc + self._scale * np.where(upper, -t, t)
+        # a standard quantile beyond the floats (-6.4e322 at q = 5e-324, df = 1) times a
+        # small scale is a float: formed as exp(log s + log|t|), |t| = sqrt(df (1 - x) / x)
+        df, lower_q, t, upper, loc, scale, out = np.broadcast_arrays(
+            df, lower_q, t, upper, self._loc, self._scale, out)
+        redo = np.isinf(t) & (lower_q > 0) & np.isfinite(scale)
+        if redo.any():
+            log_x = _tail_log_x(df[redo], lower_q[redo])
+            log_abs_t = 0.5 * (np.log(df[redo]) - log_x + np.log1p(-np.exp(log_x)))
+            with np.errstate(over="ignore"):
+                size = np.exp(np.log(scale[redo]) + log_abs_t)
+            out = out.copy()
+            out[redo] = loc[redo] + np.where(upper[redo], size, -size)
+        return out
 
     def _mean(self):
         return np.where(self._df > 1, self._loc, np.nan)

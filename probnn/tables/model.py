@@ -310,6 +310,10 @@ class TabularModel:
                 censoring.check_has_maximum(y[trained], target, "training rows")
             else:
                 y = regression_target(frame[target], target, get_family(family))
+                from probnn.tables.leaks import target_copy_warnings
+
+                for message in target_copy_warnings(preprocessor, features, y):
+                    warnings.warn(message, stacklevel=2)
             standardise = params.get("standardize_target", "auto")
             exact = y[:, 0] == y[:, 1] if y.ndim == 2 else slice(None)  # censored: exact rows
             try:

@@ -49,11 +49,10 @@ from probnn.tables.stream_chunks import (PREFETCH_BATCHES, ShuffleBuffer, _Rechu
                                          with_pseudo_rows)  # fmt: skip
 from probnn.tables.stream_selection import SELECTION_ROWS
 from probnn.tables.targets import (TargetScan, _check_family_name, _check_target_present,
-                                   _labels_to_json,
-                                   check_levels, check_target_column,
+                                   _labels_to_json, check_levels, check_target_column,
                                    check_trainable_target, family_of_kind, is_classifier_family,
-                                   order_classes, ordered_categories, regression_target,
-                                   scan_classes, target_labels)  # fmt: skip
+                                   label_texts, order_classes, ordered_categories,
+                                   regression_target, scan_classes, target_labels)  # fmt: skip
 
 
 __all__ = [
@@ -231,6 +230,9 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     standardised = None if standardise in ("auto", None) else bool(standardise)
     held_out_labels: dict = {}  # label -> held-out rows (the warning counts a label's rows)
     trained_labels: set = set()  # the training part's (not early stopping's) labels
+    # levels naming text: a chunk of only numbers checked against them as text labels
+    text_levels = levels is not None and bool(pd.to_numeric(
+        pd.Series([str(v) for v in levels]), errors="coerce").isna().any())
     # a mixture on a heaped target keeps the targets' resolution, as TabularModel.fit's
     # does: the fitted rows' values counted (bounded: tables.resolution.StreamedHeap)
     heaps = (StreamedHeap() if not classifier and needs_floor(family, training.get("family_params"))
@@ -247,9 +249,10 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
             trained_labels.update(fitted[parts[parts != TEST] == TRAIN].tolist())
             for label in _located(batch, lambda: target_labels(test[target], target)).tolist():
                 held_out_labels[label] = held_out_labels.get(label, 0) + 1
-            if levels is not None:
+            if levels is not None:  # (text levels: a chunk of only numbers read as text labels)
                 column = batch.frame[target]
-                _located(batch, lambda: check_levels(column, target_labels(column, target), target, levels))
+                _located(batch, lambda: check_levels(
+                    column, target_labels(column, target, text_levels), target, levels))
         else:
             y = _located(batch, lambda: regression_target(fit[target], target, declared))
             try:
@@ -284,6 +287,10 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     if classifier:  # as probnn fit in memory: the whole column's labels (column_classes)
         every = labels | set(held_out_labels)
         text = any(isinstance(v, str) for v in every)
+        if text:  # a chunk of only numbers gave numbers: every label as text, as in memory
+            labels, trained_labels, held_out_labels = _as_text_labels(
+                labels, trained_labels, held_out_labels)
+            every = labels | set(held_out_labels)
         present = np.unique(np.asarray(list(every), dtype=object if text else None))
         classes = order_classes(present, categories, target, family, levels)
         # a class no training row holds: learnt by half a pseudo-count of every class
@@ -296,6 +303,18 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     floored = None if heaps is None else with_resolution_floor(
         lambda: heaps.resolution(target_scan.kinds()[0]), family, training.get("family_params"))
     return preprocessor, family, classes, moments, floored, untrained
+
+
+def _as_text_labels(labels: set, trained: set, held_out: dict) -> tuple[set, set, dict]:
+    """The fitted rows' labels, the training rows' and the held-out rows' (label -> rows)
+    read in chunks, some of numbers, others of text: each as text (``label_texts``), as
+    ``target_labels`` reads the whole column in memory and ``encode_target`` each chunk."""
+    every = list(labels | set(held_out))
+    spelling = dict(zip(every, label_texts(every)))
+    rows: dict = {}
+    for label, n in held_out.items():
+        rows[spelling[label]] = rows.get(spelling[label], 0) + n
+    return {spelling[v] for v in labels}, {spelling[v] for v in trained}, rows
 
 
 def fit_stream(

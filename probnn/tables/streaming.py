@@ -245,9 +245,9 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         fit, test = batch.frame[parts != TEST], batch.frame[parts == TEST]
         if classifier:
             fitted = _located(batch, lambda: target_labels(fit[target], target))
-            labels.update(fitted.tolist())
-            trained_labels.update(fitted[parts[parts != TEST] == TRAIN].tolist())
-            for label in _located(batch, lambda: target_labels(test[target], target)).tolist():
+            labels.update(_keyed(fitted))
+            trained_labels.update(_keyed(fitted[parts[parts != TEST] == TRAIN]))
+            for label in _keyed(_located(batch, lambda: target_labels(test[target], target))):
                 held_out_labels[label] = held_out_labels.get(label, 0) + 1
             if levels is not None:  # (text levels: a chunk of only numbers read as text labels)
                 column = batch.frame[target]
@@ -285,12 +285,12 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         scan.end_median_pass()
     classes, untrained = None, False
     if classifier:  # as probnn fit in memory: the whole column's labels (column_classes)
+        # chunks of text, or of booleans beside numbers: every label as text, as in memory
+        kinds = {kind for kind, _ in labels | set(held_out_labels)}
+        text = "O" in kinds or len(kinds) > 1
+        labels, trained_labels, held_out_labels = _labels_as(
+            text, labels, trained_labels, held_out_labels)
         every = labels | set(held_out_labels)
-        text = any(isinstance(v, str) for v in every)
-        if text:  # a chunk of only numbers gave numbers: every label as text, as in memory
-            labels, trained_labels, held_out_labels = _as_text_labels(
-                labels, trained_labels, held_out_labels)
-            every = labels | set(held_out_labels)
         present = np.unique(np.asarray(list(every), dtype=object if text else None))
         classes = order_classes(present, categories, target, family, levels)
         # a class no training row holds: learnt by half a pseudo-count of every class
@@ -305,12 +305,21 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     return preprocessor, family, classes, moments, floored, untrained
 
 
-def _as_text_labels(labels: set, trained: set, held_out: dict) -> tuple[set, set, dict]:
-    """The fitted rows' labels, the training rows' and the held-out rows' (label -> rows)
-    read in chunks, some of numbers, others of text: each as text (``label_texts``), as
-    ``target_labels`` reads the whole column in memory and ``encode_target`` each chunk."""
+def _keyed(labels: np.ndarray) -> list[tuple[str, object]]:
+    """A chunk's labels (:func:`target_labels`), each with its array's dtype kind: text
+    ("O"), booleans ("b") or numbers, kept apart in a set (where True == 1)."""
+    kind = labels.dtype.kind if labels.dtype.kind in "Ob" else "n"
+    return [(kind, v) for v in labels.tolist()]
+
+
+def _labels_as(text: bool, labels: set, trained: set, held_out: dict) -> tuple[set, set, dict]:
+    """The fitted rows' labels, the training rows' and the held-out rows' (label -> rows),
+    keyed by :func:`_keyed`: their values, or where the column holds text (chunks of text
+    and of numbers) each as text (``label_texts``), as ``target_labels`` reads the whole
+    column in memory and ``encode_target`` each chunk."""
     every = list(labels | set(held_out))
-    spelling = dict(zip(every, label_texts(every)))
+    spelling = dict(zip(every, label_texts(v for _, v in every) if text else
+                        (v for _, v in every)))  # fmt: skip
     rows: dict = {}
     for label, n in held_out.items():
         rows[spelling[label]] = rows.get(spelling[label], 0) + n
@@ -609,7 +618,7 @@ def fit_stream(
 
     # the model file's record of the rows' values, as the model reads them
     content = ContentScan(parts_of.columns, value_readings(model.preprocessor, target,
-                                                           model.target_parser))  # fmt: skip
+                                                           model.target_parser, model.classes))  # fmt: skip
     with tallied(model.preprocessor):  # held-out rows far outside the range: one warning
         for batch in source.batches(columns):
             parts = parts_of(batch)

@@ -28,7 +28,7 @@ from probnn.tables._target_scan import MAX_INFERRED_CLASSES, TargetScan, _plain 
 from probnn.tables.columns import (_none_hint, _numeric_values, _thousands_as_numbers,
                                    _warn_spelling_variants)  # fmt: skip
 from probnn.tables.preprocessing import Preprocessor
-from probnn.tables.preprocessing_scan import level_text
+from probnn.tables.preprocessing_scan import _level_texts, level_text
 from probnn.tables.sources import _located_rows, _rows, check_unique_columns
 
 __all__ = ["TargetScan", "target_kind", "target_kinds", "infer_family", "family_of_kind",
@@ -496,8 +496,9 @@ def target_labels(column: pd.Series, target: str, text: bool = False) -> np.ndar
 def label_texts(labels) -> list[str]:
     """Labels (numbers, booleans or text; shape (n,)) as text labels, each number spelt one
     way (:func:`~probnn.tables.preprocessing_scan.level_text`, as a categorical feature's
-    levels): the labels of a streamed chunk read as numbers, in a column that holds text."""
-    return level_text(pd.Series(list(labels), dtype=object)).tolist()
+    levels): the labels of a streamed chunk read as numbers, in a column that holds text.
+    Each label spelt on its own: True and 1, one key of a dict, are two labels."""
+    return _level_texts(np.asarray(list(labels), dtype=object))[0]
 
 
 def regression_target(column: pd.Series, target: str, family) -> np.ndarray:

@@ -102,7 +102,7 @@ def test_a_model_scores_a_file_of_only_number_labels(tmp_path, capsys):
     _write(data, labels)
     _write(zeros, ["0"] * 6)
     code, _, err = run(capsys, "fit", data, "--target", "y", "--family", "categorical",
-                       "--hidden", "none", "--quiet", "--report", "none", "--out", out)  # fmt: skip
+                       "--hidden", "none", "--quiet", "--report", tmp_path / "r", "--out", out)  # fmt: skip
     assert code == 0, err
     code, _, err = run(capsys, "evaluate", out, zeros)
     assert code == 0, err

@@ -119,7 +119,8 @@ def _readings(model) -> dict:
     """The model's reading of the columns it reads (``tables.copies.value_readings``)."""
     from probnn.tables.copies import value_readings
 
-    return value_readings(model.preprocessor, model.target, model.target_parser)
+    return value_readings(model.preprocessor, model.target, model.target_parser,
+                          getattr(model, "classes", None))
 
 
 def _check_keys(record: dict, form: str, key_sha, data: str, owner: str) -> None:

@@ -63,7 +63,8 @@ class _TableContent:
         its rows digested as ``model`` reads them (the split's keys: as read)."""
         from probnn.tables.copies import content_record, row_digests, value_readings
 
-        readings = value_readings(model.preprocessor, model.target, model.target_parser)
+        readings = value_readings(model.preprocessor, model.target, model.target_parser,
+                                  getattr(model, "classes", None))
         values = row_digests(self.frame, self.columns, readings)
         return content_record(self.columns, values, train, test, self.keys is not None,
                               self.digests)  # fmt: skip

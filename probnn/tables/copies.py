@@ -85,8 +85,8 @@ def row_digests(frame: pd.DataFrame, columns: list[str],
     return digest
 
 
-def value_readings(preprocessor, target: str,
-                   target_parser: str | None) -> dict[str, Callable[[pd.Series], pd.Series]]:  # fmt: skip
+def value_readings(preprocessor, target: str, target_parser: str | None,
+                   classes: list | None = None) -> dict[str, Callable[[pd.Series], pd.Series]]:  # fmt: skip
     """How a fitted model reads the columns whose text may spell one value several ways:
     the digests of its rows as read (:func:`row_digests`), by which ``evaluate`` knows its
     training rows in a file that writes them otherwise ("12.3%" as 12.3, "4,611" as 4611,
@@ -105,6 +105,10 @@ def value_readings(preprocessor, target: str,
         Fitted (``numeric_``, ``parsers_``, ``categories_``).
     target : str
     target_parser : {"thousands", "decimal", "percent"} or None
+    classes : list, optional
+        A class model's classes: text classes read the target's labels as text, numbers
+        spelt one way (``level_text``, as ``target_labels``: a chunk of only "0" rows read
+        as 0 digests as "0"); else the labels as read.
 
     Returns
     -------
@@ -131,6 +135,8 @@ def value_readings(preprocessor, target: str,
     readings = {name: number(name, parsers.get(name)) for name in preprocessor.numeric_
                 if parsers.get(name) in (None, *_NUMBER_TEXT)}  # fmt: skip
     readings.update({name: level_text for name in preprocessor.categories_})
+    if classes is not None and any(isinstance(c, str) for c in classes):
+        readings[target] = lambda column: level_text(column.astype(object))
     if target_parser is not None:  # (plain numbers and labels: as read)
         readings[target] = refused_as_read(lambda column: _numbers_as_recorded(column,
                                                                                target_parser))

@@ -145,9 +145,13 @@ def check_not_constant(y: np.ndarray, w: np.ndarray, family) -> None:
 
 
 def _weighted_moments(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Weighted mean and standard deviation of ``y`` (0 for one distinct value)."""
+    """Weighted mean and standard deviation of ``y`` (0 for one distinct value; both 0 for
+    no rows or no weight: a streamed chunk whose rows are all held out has nothing to locate,
+    and 0 / 0 would give NaN and a bare NumPy warning)."""
     y = np.asarray(y, dtype=np.float64)
     total = float(w.sum())
+    if total == 0:
+        return 0.0, 0.0
     shift = float(np.dot(w, y) / total)
     deviation = y - shift
     # scaled by the largest deviation first, so squares of huge targets do not overflow

@@ -40,6 +40,7 @@ from probnn.metrics import RunningMetrics
 from probnn.tables._model_classes import _constant_at_reference
 from probnn.tables.columns import _warn_spelling_variants
 from probnn.tables.extrapolation import tallied
+from probnn.tables.leaks import warn_streamed_target_copies
 from probnn.tables.model import TabularModel, _in_float64, check_fit_rows, unseen_labels_warning
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
@@ -501,6 +502,7 @@ def fit_stream(
     check_fit_rows(info.rows["train"] + info.rows["validation"], target, constant)
     if info.unseen_labels:  # (a label only held-out rows hold: scored, as in memory)
         (announce or say)(f"warning: {info.unseen_labels}")
+    warn_streamed_target_copies(source, target, preprocessor, family, parts_of)  # as in memory
     rows = info.rows
     from probnn.families import get_family  # (refused: a mixture of more components than rows)
 

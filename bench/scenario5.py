@@ -252,7 +252,11 @@ def _fit_score(peer: str, Xtr, ytr, Xte, yte, seed: int, laplace: bool = False) 
     else:
         dist = est.predict_dist(Xte)
         loc = np.asarray(dist.loc, np.float64)
-        nll = float(-np.mean(stats.norm.logpdf(yte, loc, np.asarray(dist.scale, np.float64))))
+        scale = np.asarray(dist.scale, np.float64)
+        # MLPRegressor()'s Normal with its widening factor integrated out is a Student-t
+        logp = (stats.t.logpdf(yte, np.asarray(dist.df, np.float64), loc, scale)
+                if hasattr(dist, "df") else stats.norm.logpdf(yte, loc, scale))
+        nll = float(-np.mean(logp))
     ours = est.score_nll(Xte, yte)
     assert abs(ours - nll) <= 2e-4 + 2e-4 * abs(nll), (peer, ours, nll)
     out = {"nll": nll, "rmse": float(np.sqrt(np.mean((yte - loc) ** 2))), "seconds": sec}

@@ -5,7 +5,10 @@
 survival functions at each node, where the pairwise (Grimit et al.) formula needs K(K - 1)/2
 cross terms, each an integral over a component's quantiles. :mod:`probnn.scoring_rules` uses
 this for a mixture of more than a handful of components (a Laplace posterior's Monte Carlo
-predictive has 100); see :func:`mixture_half_gini` for the rule and its accuracy.
+predictive has 100); see :func:`mixture_half_gini` for the rule and its accuracy. Student-t
+components all of df 3 (the mixture-studentt family's default) take the pairs instead, each
+``E|X_i - X_j'|`` in closed form (:func:`t3_pairs_half_gini`): K(K - 1)/2 exact terms, where
+the integral took (groups x nodes x K) cdfs, every group to its finest level.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from scipy import special
 from probnn.distributions import Beta, Distribution, Gamma, Laplace, LogNormal, Normal, StudentT
 from probnn.distributions.studentt import standard_cdf_sf
 
-__all__ = ["mixture_half_gini"]
+__all__ = ["mixture_half_gini", "quadrature_half_gini", "t3_pairs_half_gini"]
 
 # Components are grouped by their spread in buckets of a factor _BUCKET, and within a bucket by
 # their median in cells _CELL bucket-spreads wide; each group takes a share of the integrand,
@@ -155,6 +158,9 @@ def mixture_half_gini(components, log_weights, batch_shape, rule) -> NDArray[np.
     about 1e-9 with Laplace components (the kink of their density at the mode), 3e-9 at
     worst seen.
 
+    Student-t components all of df 3 skip the integral: :func:`t3_pairs_half_gini`, every
+    pair in closed form (exact to rounding, and 10^2-10^3 times less work at K = 300).
+
     Returns None (the caller falls back to the pairwise formula) for a component type
     without a cdf pair here, a Student-t with df < 1.5 (its tail outruns the nodes: 2e-11
     relative measured at df = 1.5, 1e-6 at 1.3, 2e-4 at 1.2), a component whose quartiles
@@ -162,6 +168,15 @@ def mixture_half_gini(components, log_weights, batch_shape, rule) -> NDArray[np.
     :func:`_max_spread_ratio` times its narrowest (the narrow group's nodes stop short of its
     share of the far tails: 380 with a df = 1.5 component, else 1e12).
     """
+    shape = tuple(batch_shape)
+    if all(type(c) is StudentT and np.all(np.asarray(c._df) == 3.0) for c in components):
+        return t3_pairs_half_gini(components, log_weights, shape)
+    return quadrature_half_gini(components, log_weights, shape, rule)
+
+
+def quadrature_half_gini(components, log_weights, batch_shape, rule):
+    """:func:`mixture_half_gini`'s integral of ``F (1 - F)`` for any components it takes (the
+    rule it documents; Student-t's of df 3 included, which it no longer sends here); or None."""
     shape = tuple(batch_shape)
     n = int(np.prod(shape, dtype=np.int64))
     k = len(components)
@@ -190,6 +205,67 @@ def mixture_half_gini(components, log_weights, batch_shape, rule) -> NDArray[np.
         out[rows] = _half_gini_rows(sums, w[:, rows], med[:, rows], spread[:, rows],
                                     space, rows, rule)
     return out.reshape(shape)
+
+
+# E|X - X'| of two standard t's of df 3: 3 sqrt(3) / pi
+_T3_GINI = 3.0 * np.sqrt(3.0) / np.pi
+# pairs' temporaries of at most this many entries (2 MB): rows in blocks of _PAIR_ENTRIES / K
+_PAIR_ENTRIES = 2**18
+
+
+def t3_pairs_half_gini(components, log_weights, batch_shape) -> NDArray[np.float64]:
+    """``E|X - X'| / 2 = 1/2 sum_ij w_i w_j E|X_i - X_j'|`` of Student-t components of df 3,
+    each pair in closed form, batch-shaped.
+
+    A t of df 3, location ``m`` and scale ``s`` has the characteristic function
+    ``(1 + sqrt(3) s |u|) exp(-sqrt(3) s |u| + i m u)``; with ``E|Z| = (2/pi) int_0^inf (1 -
+    Re phi_Z(u)) / u^2 du`` for ``Z = X_i - X_j'`` (``phi_Z = phi_i conj(phi_j)``), ``a =
+    sqrt(3) s_i``, ``b = sqrt(3) s_j``, ``c = a + b`` and ``d = |m_i - m_j|`` the integral
+    is elementary::
+
+        E|X_i - X_j'| = (2/pi) [c (1 - a b / (c^2 + d^2)) + d atan(d / c)]
+
+    (``3 sqrt(3) s / pi`` for two draws of one component; ``-> d`` as ``d -> inf``). Both
+    terms are >= 0 (``a b <= c^2 / 4``): no cancellation, a few ulps a pair; the sum over
+    the K^2 pairs adds K rounding errors at worst. Cost: K(K - 1)/2 pairs a row (45,000 for
+    a 300-component Laplace predictive, where the integral took about 10^6 cdfs a group).
+
+    Parameters
+    ----------
+    components : list of StudentT, length K
+        Every ``df`` equal to 3; batch shapes broadcast to ``batch_shape``.
+    log_weights : ndarray
+        Log weights broadcasting to (K,) + batch_shape.
+    batch_shape : tuple of int
+
+    Returns
+    -------
+    ndarray of float64, shape batch_shape
+    """
+    shape = tuple(batch_shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    k = len(components)
+    # sqrt(3) taken out of the pairs: a, b, c in units of sqrt(3), d / sqrt(3) beside them
+    loc = np.stack([_flat(c._loc, shape) for c in components]) / np.sqrt(3.0)   # (K, n)
+    scale = np.stack([_flat(c._scale, shape) for c in components])
+    w = np.exp(np.broadcast_to(log_weights, (k,) + shape).reshape(k, n))
+    total = np.zeros(n)
+    step = max(1, _PAIR_ENTRIES // k)  # rows a block: (K x rows) temporaries at most
+    with np.errstate(invalid="ignore", over="ignore"):
+        for start in range(0, n, step):
+            rows = slice(start, start + step)
+            m, s, p = loc[:, rows], scale[:, rows], w[:, rows]
+            for i in range(k - 1):  # component i against every later one: K - 1 - i pairs
+                a, b = s[i], s[i + 1:]
+                c = a + b
+                d = np.abs(m[i] - m[i + 1:])
+                h = np.hypot(c, d)  # a / h and b / h: no square over- or underflows
+                pair = c * (1.0 - (a / h) * (b / h)) + d * np.arctan2(d, c)
+                total[rows] += p[i] * np.sum(p[i + 1:] * pair, axis=0)
+        # 2 sqrt(3) / pi for the pairs i < j (each once of its two orders in the 1/2 sum)
+        total *= 2.0 * np.sqrt(3.0) / np.pi
+        total += 0.5 * _T3_GINI * np.sum(w * w * scale, axis=0)   # the pairs i = j
+    return total.reshape(shape)
 
 
 def _summed(pairs) -> Callable:

@@ -23,6 +23,7 @@ __all__ = [
     "log1mexp",
     "student_t_log_norm",
     "student_t_digamma_gap",
+    "gamma_entropy_part",
 ]
 
 
@@ -179,3 +180,32 @@ def student_t_digamma_gap(df: ArrayLike) -> NDArray[np.floating]:
     """
     return _by_size(df, lambda x: _even_series(_GAP_SERIES, x, 2) + 0.5 / x,
                     lambda x: special.digamma(x + 0.5) - special.digamma(x))
+
+
+# log G(x) - (x - 1) psi(x) + x - log(2 pi e x) / 2 = sum e_k x^-k: Stirling's series of
+# log G(x) (Bernoulli numbers) and of psi(x) combined; from x = 25 the x^-9 term left out
+# is below 1e-15 of the sum (mpmath at 60 digits).
+_GAMMA_ENTROPY_SERIES = (-1 / 3, -1 / 12, -1 / 90, 1 / 120, 1 / 210, -1 / 252, -1 / 210, 1 / 240)
+_GAMMA_ENTROPY_SERIES_FROM = 25.0
+
+
+def gamma_entropy_part(x: ArrayLike) -> NDArray[np.floating]:
+    """``log G(x) - (x - 1) psi(x) + x`` for ``x > 0``: the Gamma(x, 1) entropy, and the
+    shape-dependent part of the Beta entropy (``U(a) + U(b) - U(a + b) - psi(a + b)``).
+
+    The three terms are each about ``x log x`` and leave ``log(2 pi e x) / 2``: summed
+    directly they cancel (1e-5 nats off at ``x = 1e10``, all digits from 1e16). From
+    ``x = 25`` on the sum is ``log(2 pi e x) / 2 - 1/(3x) - 1/(12x^2) - 1/(90x^3) +
+    1/(120x^4) + 1/(210x^5) - 1/(252x^6) - 1/(210x^7) + 1/(240x^8)``.
+    """
+    x = _as_float(x)
+    big = x >= _GAMMA_ENTROPY_SERIES_FROM
+    xb = np.where(big, x, _GAMMA_ENTROPY_SERIES_FROM)
+    inv = 1.0 / xb
+    series = np.zeros_like(xb)
+    for coef in reversed(_GAMMA_ENTROPY_SERIES):
+        series = series * inv + coef
+    series = 0.5 * np.log(2 * np.pi * np.e * xb) + series * inv
+    xs = np.where(big, 1.0, x)
+    direct = special.gammaln(xs) - (xs - 1) * special.digamma(xs) + xs
+    return np.where(big, series, direct)

@@ -52,7 +52,8 @@ def paired_standard_errors(nll_rows: Mapping[str, object]) -> tuple[str, dict[st
 def paired_difference(rows, other) -> tuple[float, float]:
     """The mean of ``rows - other`` (per-row scores on the same rows) and its standard error,
     ``std(rows - other, ddof=1) / sqrt(n)`` (NaN for one row)."""
-    d = np.asarray(rows, dtype=np.float64) - np.asarray(other, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # (inf - inf: two laws without a finite CRPS)
+        d = np.asarray(rows, dtype=np.float64) - np.asarray(other, dtype=np.float64)
     with np.errstate(over="ignore"):  # (squares beyond float64: an infinite SE)
         se = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
     return float(np.mean(d)), se
@@ -248,15 +249,18 @@ def _verdict(ranked: Sequence[str], means: Mapping[str, float], se: Mapping[str,
         return f"{best} is the only family that could be fitted."
     second = ranked[1]
     gap, error = means[second] - means[best], se[second]
+    # (a gap of 4.3e16 nats read "42951432713589552.0000": from 1e6 on, four significant
+    # digits and an exponent, as the metrics print it)
+    shown = f"{gap:#.4g}" if math.isfinite(gap) and abs(round(gap, 4)) >= 1e6 else f"{gap:.4f}"
     if gap == 0 and error == 0:  # the same NLL on every row (e.g. two families' constants)
         return f"{best} and {second} predict every held-out row with the same probability"
     if gap > 0 and error == 0:
-        return f"{best} beats {second} by {gap:.4f} nats/example on every held-out row"
+        return f"{best} beats {second} by {shown} nats/example on every held-out row"
     if not gap >= 2 * error:  # (a NaN SE, from one held-out row, is noise too)
-        return (f"{best} and {second} are within noise: {gap:.4f} nats/example apart, "
+        return (f"{best} and {second} are within noise: {shown} nats/example apart, "
                 f"less than 2 SE ({2 * error:.4f}); another split or seed may order "
                 "them the other way")  # fmt: skip
-    return f"{best} beats {second} by {gap:.4f} nats/example, {gap / error:.1f} SE"
+    return f"{best} beats {second} by {shown} nats/example, {gap / error:.1f} SE"
 
 
 @dataclasses.dataclass

@@ -446,7 +446,8 @@ def regression_metrics(y_true: ArrayLike, dist, coverage: float = 0.9) -> dict[s
         ``nll_nats``, ``nll_bits`` (mean NLL per example); ``crps`` (mean
         continuous ranked probability score, :func:`probnn.crps`, in y's units; absent
         for a distribution that has neither a closed form nor a ``cdf`` / ``icdf``);
-        ``rmse`` and ``mae`` of the predictive mean; ``coverage`` (empirical coverage of the central
+        ``rmse`` and ``mae`` of the predictive mean (nan where a row's mean does not exist);
+        ``coverage`` (empirical coverage of the central
         interval at the nominal ``coverage``); ``coverage_expected`` (the model's own mass of
         those intervals, :func:`interval_mass`, averaged over the rows: ``coverage`` for a
         continuous law, more for a discrete one, whose intervals hold their ends' whole
@@ -509,7 +510,12 @@ class RunningMetrics:
 
     def _add_squares(self, error: NDArray) -> None:
         """Add ``sum(error**2)`` kept as ``se_unit**2 * se``, ``se_unit`` the largest
-        ``|error|`` so far (as LAPACK's dnrm2): errors of 1e-300 square to 0 in float64."""
+        ``|error|`` so far (as LAPACK's dnrm2): errors of 1e-300 square to 0 in float64.
+        A nan error (a law without a mean: Student-t with df <= 1) makes the sum nan, as the
+        absolute errors' is: no largest error is nan, so it had been left out (RMSE 0)."""
+        if np.isnan(error).any():
+            self._add("se", math.nan)
+            return
         largest = float(np.max(np.abs(error), initial=0.0))
         unit = self.sums.get("se_unit", 0.0)
         if largest > unit:  # a new unit: the sum so far rescaled to it

@@ -235,3 +235,75 @@ def test_a_preprocessing_that_fails_on_the_training_rows_is_each_familys_failure
                                   ["normal", "laplace"], **SETTINGS)  # fmt: skip
     assert calls and sorted(got.models) == ["laplace", "normal"]
     assert got.models["normal"].preprocessor is not got.models["laplace"].preprocessor
+
+
+def test_laws_without_a_finite_crps_rank_without_a_bare_numpy_warning(frame, tmp_path, capsys):
+    # 11th hostile trial: a Student-t with df <= 1/2 has CRPS inf (documented); the paired
+    # CRPS difference of the best with itself was inf - inf, printed as "probnn: warning:
+    # invalid value encountered in subtract"
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    code = main(["compare", str(path), "--target", "y", "--families", "studentt",
+                 "--family-param", "df=0.4", "--hidden", "none", "--quiet",
+                 "--report", str(tmp_path / "cmp")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "invalid value" not in err and "warning" not in err, err
+    row = next(l.split() for l in out.splitlines() if l.strip().startswith("1 "))
+    assert row[1] == "studentt" and row[6] == "inf"  # its CRPS, as crps() documents
+
+
+def test_compare_says_when_its_best_model_is_worse_than_a_constant(tmp_path, capsys,
+                                                                  monkeypatch):
+    # hostile11 L8: a normal GLM fitted on 4 training rows (--test-size 0.99) ranked at a
+    # held-out NLL of 4.3e16 and compare said nothing, where fit prints its "worse than the
+    # best constant" line. Oracle for the constant: scipy's normal with the training rows'
+    # maximum-likelihood mean and sd, scored on the held-out rows.
+    import re
+
+    from probnn._split import split_rows
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    n = 300
+    x1, c, x2 = rng.normal(size=n), rng.choice(["a", "b", "c"], size=n), rng.integers(0, 5, n)
+    y = 2 * x1 + (c == "b") * 1.5 + 0.3 * x2 + rng.normal(size=n)
+    table = pd.DataFrame({"x1": x1, "c": c, "x2": x2, "y": y}).head(119)
+    table.to_csv("few.csv", index=False)
+    code = main(["compare", "few.csv", "--target", "y", "--families", "normal", "--hidden",
+                 "none", "--test-size", "0.99", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    warned = re.search(r"^warning: the generalised linear model's held-out NLL (\S+) is worse "
+                       r"than the best constant normal's (\S+) ", out, re.M)
+    assert warned is not None, out
+    assert float(warned.group(1)) > 1e6
+    train, test = split_rows(len(table), 0, 0.99)
+    fitted = table["y"].to_numpy()[train]
+    constant = -stats.norm(fitted.mean(), fitted.std()).logpdf(table["y"].to_numpy()[test]).mean()
+    assert float(warned.group(2)) == pytest.approx(constant, abs=1e-4)
+
+
+def test_the_verdict_prints_a_huge_gap_as_the_metrics_do(tmp_path, capsys, monkeypatch):
+    # hostile11b: "laplace beats normal by 42951432713589552.0000 nats/example" (17 digits
+    # to count by eye); the table's own figures print 4.2951e+16. The gap's oracle: the two
+    # families' held-out NLLs as the table prints them, subtracted here.
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    n = 300
+    x1, c, x2 = rng.normal(size=n), rng.choice(["a", "b", "c"], size=n), rng.integers(0, 5, n)
+    y = 2 * x1 + (c == "b") * 1.5 + 0.3 * x2 + rng.normal(size=n)
+    pd.DataFrame({"x1": x1, "c": c, "x2": x2, "y": y}).head(119).to_csv("few.csv", index=False)
+    code = main(["compare", "few.csv", "--target", "y", "--families", "normal,laplace",
+                 "--hidden", "none", "--test-size", "0.99", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    nll = {m.group(1): float(m.group(2))
+           for m in re.finditer(r"^  \d+\s+(normal|laplace)\s+(\S+)", out, re.M)}
+    verdict = re.search(r"beats \S+ by (\S+) nats/example", out)
+    assert verdict is not None, out
+    figure = verdict.group(1)
+    assert len(figure.replace(".", "").split("e")[0]) <= 5, figure  # not 17 digits
+    assert float(figure) == pytest.approx(abs(nll["normal"] - nll["laplace"]), rel=1e-3)

@@ -35,6 +35,15 @@ def _norm_params(ens, X):
             np.array([np.asarray(d.scale, np.float64) for d in dists]))
 
 
+def _member_law(ens, X):
+    """scipy's law of each member's predictive (a Normal, or the Student-t of a member whose
+    widening factor is integrated out: MLPRegressor's default predictive)."""
+    loc, scale = _norm_params(ens, X)
+    df = np.array([np.asarray(getattr(m.predict_dist(X), "df", np.inf), np.float64)
+                   for m in ens.estimators_])
+    return stats.t(np.broadcast_to(df.reshape(len(df), -1), loc.shape), loc, scale)
+
+
 def test_members_differ_and_predictions_are_the_equal_mixture(fitted, data):
     X, y = data
     assert len(fitted.estimators_) == 3
@@ -46,7 +55,7 @@ def test_members_differ_and_predictions_are_the_equal_mixture(fitted, data):
     assert isinstance(dist, Mixture) and dist.batch_shape == (120,)
     np.testing.assert_allclose(fitted.predict(X), loc.mean(0), rtol=1e-5)
     # NLL by hand: -log of the mean of scipy's densities
-    pdf = stats.norm.pdf(y, loc, scale).mean(0)
+    pdf = _member_law(fitted, X).pdf(y).mean(0)
     np.testing.assert_allclose(fitted.score_nll(X, y), -np.mean(np.log(pdf)), rtol=1e-4)
     w = np.arange(1.0, 121.0)
     np.testing.assert_allclose(fitted.score_nll(X, y, sample_weight=w),
@@ -56,8 +65,7 @@ def test_members_differ_and_predictions_are_the_equal_mixture(fitted, data):
 def test_interval_is_mixture_quantiles(fitted, data):
     X, _ = data
     lo, hi = fitted.predict_interval(X[:10], coverage=0.8)
-    loc, scale = _norm_params(fitted, X[:10])
-    cdf = lambda v: stats.norm.cdf(v, loc, scale).mean(0)  # noqa: E731
+    cdf = lambda v: _member_law(fitted, X[:10]).cdf(v).mean(0)  # noqa: E731
     np.testing.assert_allclose(cdf(lo), 0.1, atol=1e-4)
     np.testing.assert_allclose(cdf(hi), 0.9, atol=1e-4)
     with pytest.raises(ValueError, match="coverage"):

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, stats
 
 from probnn import MLPRegressor, defaults
 from probnn.laplace import LaplaceApproximation
@@ -39,15 +42,29 @@ def test_the_default_predictive_is_laplace_approximations_on_the_same_network(fa
     assert est.last_layer_prior_precision_ == pytest.approx(la.prior_precision_, rel=1e-10)
     Xt, yt = _data(40, seed=1)
     mine, theirs = est.predict_dist(Xt), la.predict_dist(Xt)
-    assert type(mine) is type(theirs)
     np.testing.assert_allclose(mine.loc, theirs.loc, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(mine.scale, theirs.scale, rtol=1e-10)
-    assert est.score_nll(Xt, yt) == pytest.approx(la.score_nll(Xt, yt), rel=1e-10)
+    if family == "normal":
+        # the widening factor integrated out over early stopping's held-out rows: 20 of 160
+        # (AUTO_MIN_VALIDATION_ROWS > a tenth); a Student-t of 20 df, the Normal's variance
+        n = 20
+        assert len(est._trainer.held_out_index_) == n and est.scale_factor_rows_ == n
+        assert type(mine).__name__ == "StudentT" and type(theirs).__name__ == "Normal"
+        np.testing.assert_array_equal(mine.df, n)
+        np.testing.assert_allclose(stats.t.var(n, scale=np.asarray(mine.scale)),
+                                   np.asarray(theirs.scale) ** 2, rtol=1e-10)
+        nll = -np.mean(stats.t.logpdf(yt, n, np.asarray(theirs.loc),
+                                      np.asarray(theirs.scale) * np.sqrt((n - 2) / n)))
+        assert est.score_nll(Xt, yt) == pytest.approx(nll, rel=1e-10)
+    else:
+        assert type(mine) is type(theirs)
+        np.testing.assert_allclose(mine.scale, theirs.scale, rtol=1e-10)
+        assert est.score_nll(Xt, yt) == pytest.approx(la.score_nll(Xt, yt), rel=1e-10)
     # the plug-in network, the same weights: only the spread moved, and only wider
     plug = MLPRegressor(family=family, predictive="plug-in", **_SMALL).fit(X, y)
     assert plug.predictive_ == "plug-in"
     np.testing.assert_array_equal(plug.predict(Xt), est.predict(Xt))
-    assert np.all(np.asarray(mine.scale) > np.asarray(plug.predict_dist(Xt).scale))
+    assert np.all(np.asarray(mine.variance) > np.asarray(plug.predict_dist(Xt).variance))
+    assert type(plug.predict_dist(Xt)) is type(theirs)  # the plug-in keeps the family's law
 
 
 def test_the_output_layers_jacobian_is_finite_differences_of_the_network():
@@ -119,6 +136,13 @@ def test_model_files_keep_the_posterior_and_old_files_predict_plug_in():
     again = estimator_from_state(dict(arrays), dict(meta))
     assert again.predictive_ == "last-layer"
     np.testing.assert_array_equal(again.predict_dist(X).scale, est.predict_dist(X).scale)
+    np.testing.assert_array_equal(again.predict_dist(X).df, est.predict_dist(X).df)
+    # a file from before the factor's rows were kept: its Normal, as that probnn predicted
+    la = LaplaceApproximation(est, prefit=True, **defaults.TABLE_LAPLACE).fit(X, y)
+    before = dict(meta, last_layer={"prior_precision": meta["last_layer"]["prior_precision"]})
+    normal = estimator_from_state(dict(arrays), before).predict_dist(X)
+    assert type(normal) is type(la.predict_dist(X))
+    np.testing.assert_allclose(normal.scale, la.predict_dist(X).scale, rtol=1e-10)
     # a file from before (no posterior fields, no "predictive" parameter): plug-in, as it was
     old_arrays = {k: v for k, v in arrays.items() if k != "last_layer_covariance"}
     old_meta = {k: v for k, v in meta.items() if k != "last_layer"}
@@ -198,3 +222,38 @@ def test_an_input_zero_on_every_training_row_gets_no_posterior():
 
     np.testing.assert_allclose(epistemic(shifted), epistemic(Xz), rtol=1e-8, atol=1e-12)
     assert np.all(epistemic(Xz) > 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(3, 200), loc=st.floats(-5, 5), s=st.floats(0.1, 10), z=st.floats(-8, 8))
+def test_the_student_t_is_the_normal_with_its_widening_factor_integrated_out(n, loc, s, z):
+    # the oracle: N(y; loc, c^2) integrated over c^2 ~ InvGamma(n / 2, S / 2), S such that
+    # the posterior factor's Normal (the one given) has scale s: s^2 = E[c^2] = S / (n - 2);
+    # by quadrature over log c^2 (y = loc + z s)
+    from probnn.distributions import Normal
+    from probnn.estimators._widening import student_t_predictive
+
+    y = loc + z * s
+    t = student_t_predictive(Normal(np.array([loc]), np.array([s])), float(n))
+    law = stats.invgamma(n / 2, scale=s**2 * (n - 2) / 2)
+
+    def density(u):  # over u = log c^2: dc^2 = c^2 du
+        return np.exp(stats.norm.logpdf(y, loc, np.exp(u / 2)) + law.logpdf(np.exp(u)) + u)
+
+    lo, hi = np.log(law.ppf(1e-14)), np.log(law.isf(1e-14))
+    marginal = integrate.quad(density, lo, hi, limit=400, epsabs=0, epsrel=1e-11)[0]
+    assert float(t.log_prob(np.array([y]))[0]) == pytest.approx(np.log(marginal), abs=1e-6)
+
+
+def test_the_student_t_leaves_other_laws_and_too_few_rows_alone():
+    from probnn.distributions import Laplace, Normal
+    from probnn.estimators._widening import student_t_predictive
+
+    normal, laplace = Normal(np.zeros(2), np.ones(2)), Laplace(np.zeros(2), np.ones(2))
+    assert student_t_predictive(normal, None) is normal
+    assert student_t_predictive(normal, 2.0) is normal  # no posterior mean of c^2
+    assert student_t_predictive(laplace, 30.0) is laplace
+    # recalibrate_estimate="mle" plugs its factor in: the Normal, no rows recorded
+    X, y = _data()
+    mle = MLPRegressor(recalibrate_estimate="mle", **_SMALL).fit(X, y)
+    assert mle.scale_factor_rows_ is None and type(mle.predict_dist(X)).__name__ == "Normal"

@@ -114,6 +114,35 @@ def test_a_constant_target_under_a_fitted_spread_is_refused_before_training(fami
     np.testing.assert_allclose(counts.predict(X), 3.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize("family", ["normal", "log-normal", "gamma", "beta", "mixture-normal"])
+def test_one_row_of_positive_weight_is_refused_as_a_constant_target(family):
+    """One row of positive weight among rows of weight 0 is one value: the fitted spread
+    shrinks toward 0 on it, as on a constant target (the rule counts rows of positive weight;
+    weight 0 rows count for nothing). It was fitted (normal: a scale kept from the start,
+    the mean at that row's value). Refused before training; two rows of positive weight fit,
+    and a family with a fixed spread or a count family still takes the one row."""
+    from probnn.exceptions import DataError
+
+    X, y = _linear(3, n=20)
+    y = 0.1 + 0.8 * stats.norm.cdf(y) if family == "beta" else np.exp(y / 4)  # (in every support)
+    w = np.zeros(20)
+    w[3] = 2.5
+    model = MLPRegressor(family=family, hidden_layer_sizes=(), max_iter=5)
+    with pytest.raises(DataError, match="two rows of positive weight.*found 1 sample"):
+        model.fit(X, y, sample_weight=w)
+    # one row given: the same words (scikit-learn's for one sample); a mixture's components
+    # outnumber it first
+    with pytest.raises(ValueError, match="training rows \\(1\\)" if family == "mixture-normal"
+                       else "found 1 sample"):  # fmt: skip
+        model.fit(X[3:4], y[3:4])
+    w[7] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y, sample_weight=w)
+        MLPRegressor(family="normal-fixed", **GLM).fit(X, y, sample_weight=w)
+        MLPRegressor(family="poisson", **GLM).fit(X, np.round(10 * y), sample_weight=w)
+
+
 def test_linear_fit_does_not_depend_on_the_units_of_y():
     X, y = _linear(4)
     small = _fit(MLPRegressor(family="normal-fixed", prior=None, random_state=0, **GLM), X, y)

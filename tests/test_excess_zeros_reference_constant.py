@@ -77,3 +77,33 @@ def test_the_best_constant_model_scores_a_held_out_zero_finitely():
                  - np.log(-np.expm1(-rate))) / 2  # fmt: skip
     assert nll == pytest.approx(expected, rel=1e-7)
     assert "zero_probability = 0.0625" in described
+
+
+@pytest.mark.parametrize("name", EXCESS_ZEROS)
+@pytest.mark.parametrize("zeros", [False, True])
+def test_a_weighted_tally_and_its_rows_get_one_reference(name, zeros):
+    """counted_reference (a tally: a streamed or chosen constant) took the KT count from the
+    rows counted, reference_raw (the report's) from Kish's effective rows: on one row of
+    weight 1 among nine of weight 0, n = 10 (P(0) = 1/22) against n = 1 (1/4). Both now
+    take Kish's count, (sum w)^2 / sum w^2 worked exactly in fractions, the rows' count
+    for rows of weight 1."""
+    from fractions import Fraction
+
+    family = FAMILIES[name]()
+    if name.startswith("zero-inflated") and not zeros:
+        return  # (no zero: the count law keeps P(0) > 0, no rule)
+    y = np.zeros(10) if zeros else np.arange(1.0, 11.0)
+    for w in (np.eye(10)[3], np.array([0.0, 0.3, 1.7, 0.0, 2.0, 0.1, 0.0, 5.0, 1.0, 0.0])):
+        exact = [Fraction(float(v)) for v in w]
+        n_eff = float(sum(exact) ** 2 / sum(v * v for v in exact))
+        held = w > 0
+        expected = (n_eff + 0.5) / (n_eff + 1) if zeros else 0.5 / (n_eff + 1)
+        rows = family.reference_raw(y, w)
+        assert _p0(family, rows) == pytest.approx(expected, rel=1e-12)
+        tally = family.counted_reference(family.constant_raw(y, w), int(held.sum()),
+                                         int(np.count_nonzero(y[held] == 0)), n_eff)
+        np.testing.assert_allclose(tally, rows, rtol=1e-15)
+    # rows of weight 1: the tally's default count is the rows'
+    raw = family.constant_raw(y)
+    np.testing.assert_array_equal(family.counted_reference(raw, 10, 10 if zeros else 0),
+                                  family.reference_raw(y))

@@ -361,3 +361,53 @@ def test_one_row_broadcast_over_the_targets_gives_every_rows_numbers(dtype, need
             else:
                 assert a.dtype == b.dtype and a.shape == b.shape
                 np.testing.assert_array_equal(a, b)
+
+
+# A floor of 1e-30 or less under a residual of 1e4: r = residual / sigma squared overflows
+# (float32 from sigma ~ 1e-15, float64 from ~1e-150) while d log sigma / ds = sigmoid(s) /
+# sigma underflows to 0 (softplus(s) = 0 beside the floor): (r^2 - 1) * 0 was NaN. The term
+# now comes from logs where r^2 overflowed; elsewhere the same operations as before.
+@pytest.mark.parametrize(("dtype", "floor"), [(np.float32, 1e-30), (np.float64, 1e-30),
+                                              (np.float64, 1e-300), (np.float32, 1e-40)])
+def test_raw_outputs_of_1e4_over_a_tiny_floor_give_no_nan(dtype, floor):
+    family = get_family("mixture-normal", n_components=2, min_scale=floor)
+    raw = np.array([[1e4, -1e4, -1e4, -1e4, -1e4, -1e4], [0, 0, -1e4, 1e4, -1e4, -1e4],
+                    [-1e4, 1e4, 1e4, -1e4, 1e4, -1e4], [0, 0, -5, 5, -110, -800]], dtype)
+    y = np.array([0.0, 0.0, 1e4, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (the NaN came with "invalid value in multiply")
+        loss, grad = family.loss_gradient(raw, y)
+    assert not np.isnan(loss).any() and not np.isnan(grad).any()
+    # the scales' gradient where sigma sits on the floor (softplus(-1e4) = 0): the true value,
+    # residual^2 sigmoid(-1e4) / floor^3 ~ 1e-4343, is 0
+    assert np.all(grad[:2, 4:] == 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(log10_floor=st.floats(-300.0, -150.0), s=st.floats(-745.0, -300.0),
+       log10_residual=st.floats(-8.0, 4.0))  # fmt: skip
+def test_the_scale_gradient_past_an_overflowed_r2_matches_mpmath(log10_floor, s, log10_residual):
+    """One component (gamma = 1): d(-log p)/ds of the exact NLL 0.5 (e / sigma)^2 + log sigma,
+    sigma = floor + softplus(s), differentiated by mpmath at 250 digits (the NLL moves by a
+    relative e^s / floor per unit of s: down to 1e-173 here), where (e / sigma)^2 is beyond
+    the floats (before the fix: -inf or NaN). Relative 1e-12: the exponent, up to ~1,500 in
+    size, takes five roundings of ~1e-13 each (1.9e-13 the worst of 200 draws)."""
+    mp = pytest.importorskip("mpmath")
+    floor, residual = 10.0**log10_floor, 10.0**log10_residual
+    family = get_family("mixture-normal", n_components=1, min_scale=floor)
+    raw = np.array([[0.0, 0.0, s]])
+    with mp.workdps(250):
+        def nll(t):
+            sigma = mp.mpf(floor) + mp.log1p(mp.exp(t))
+            return (mp.mpf(residual) / sigma) ** 2 / 2 + mp.log(sigma)
+
+        if (mp.mpf(residual) / (mp.mpf(floor) + mp.log1p(mp.exp(s)))) ** 2 < mp.mpf(2) ** 1024:
+            return  # (r^2 a float: the unchanged path, tested above and by the kernel's tests)
+        want = mp.diff(nll, mp.mpf(s))
+    _, grad = family.loss_gradient(raw, np.array([residual]))
+    got = grad[0, 2]
+    if abs(want) > 1.7976931348623157e308:
+        assert got == -math.inf
+    else:
+        assert not math.isnan(got)
+        assert abs(mp.mpf(got) - want) <= abs(want) * mp.mpf(1e-12) + mp.mpf(5e-324)

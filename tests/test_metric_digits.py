@@ -7,6 +7,8 @@ and hand-worked formats (ordinary values print exactly as before: four decimals)
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,3 +72,54 @@ def test_tiny_target_metrics_read_back_to_numpys(tmp_path, capsys, monkeypatch, 
     error = pd.read_csv("p.csv")["prediction"].to_numpy() - new["y"].to_numpy()
     assert printed_metric(scored, "RMSE") == pytest.approx(np.sqrt(np.mean(error**2)), rel=1e-3)
     assert printed_metric(scored, "MAE") == pytest.approx(np.mean(np.abs(error)), rel=1e-3)
+
+
+# ------------------------------------------------- a law without a mean (11th hostile trial)
+@pytest.mark.parametrize("df", [1.0, 0.5])
+def test_rmse_of_a_law_without_a_mean_is_nan_not_zero(df):
+    # A Student-t with df <= 1 has no mean (Cauchy at df = 1, by hand): its RMSE and MAE of
+    # "the predicted mean" are undefined; the RMSE was 0.0 (nan errors left out of the sum)
+    # while the MAE was nan.
+    from probnn.distributions import StudentT
+    from probnn.metrics import regression_metrics
+
+    y = np.array([0.3, -1.2, 4.0])
+    scores = regression_metrics(y, StudentT(np.full(3, df), loc=np.zeros(3), scale=np.ones(3)))
+    assert np.isnan(scores["rmse"]) and np.isnan(scores["mae"])
+    # a law with a mean beside it keeps its figures: numpy's RMSE of y - loc
+    with_mean = regression_metrics(y, StudentT(np.full(3, 3.0), loc=np.zeros(3),
+                                               scale=np.ones(3)))
+    assert with_mean["rmse"] == pytest.approx(np.sqrt(np.mean(y**2)), rel=1e-15)
+
+
+def test_fit_says_the_rmse_of_a_cauchy_fit_is_undefined(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = _tiny(0, 60) * 1e9
+    frame.to_csv("cauchy.csv", index=False)
+    code, out, err = run(capsys, "fit", "cauchy.csv", "--target", "y", "--family", "studentt",
+                         "--family-param", "df=1", "--hidden", "none", "--quiet")
+    assert code == 0, err
+    rmse_line = next(line for line in out.splitlines() if line.strip().startswith("RMSE"))
+    assert "nan" in rmse_line and "does not exist" in rmse_line, out
+    assert "0.0000" not in rmse_line
+
+
+def test_the_worse_than_constant_warning_prints_its_nll_as_the_metrics_do(
+        tmp_path, capsys, monkeypatch):
+    # 11th hostile trial: a normal GLM fitted on 4 rows (--test-size 0.99) scored 4.295e+16
+    # held out, which the metrics print so, while the warning said
+    # "42951432713589736.0000" (17 digits to count by eye)
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    n = 300
+    x1, c, x2 = rng.normal(size=n), rng.choice(["a", "b", "c"], size=n), rng.integers(0, 5, n)
+    y = 2 * x1 + (c == "b") * 1.5 + 0.3 * x2 + rng.normal(size=n)
+    pd.DataFrame({"x1": x1, "c": c, "x2": x2, "y": y}).head(119).to_csv("few.csv", index=False)
+    code, out, err = run(capsys, "fit", "few.csv", "--target", "y", "--family", "normal",
+                         "--hidden", "none", "--test-size", "0.99", "--quiet")
+    assert code == 0, err
+    printed = re.search(r"^  NLL \(nats per example\)\s+(\S+)$", out, re.M).group(1)
+    assert float(printed) >= 1e6  # (the case: a figure past the exponent's threshold)
+    warned = re.search(r"held-out NLL (\S+) is worse than the best constant", out + err)
+    assert warned is not None, out + err
+    assert warned.group(1) == printed

@@ -82,3 +82,16 @@ def test_censored_probabilities_never_exceed_one(raw, t, kind):
                                             np.array([upper]))  # fmt: skip
         assert not np.isnan(nll[0])
         assert nll[0] >= -1e-12  # -log of a probability
+
+
+def test_huge_dispersion_keeps_its_mass_at_zero():
+    # alpha = 1e300, mu = 1e-10: P(Y = 0) = (1 + alpha mu)^(-1/alpha) = 1 - 6.68e-298 (mpmath),
+    # so F(k) = 1 in floats from k = 0 and every quantile below 1 - 1e-297 is 0. The
+    # incomplete beta's continued fraction, run beyond the side where it converges, gave
+    # F(1e10) = e^-689 and the quantiles ~1e291.
+    log_p = -mp.log1p(mp.mpf(10) ** 290)
+    sf0 = -mp.expm1(log_p / mp.mpf(10) ** 300)  # P(Y > 0)
+    law = NegativeBinomial(1e-10, 1e300)
+    np.testing.assert_array_equal(law.icdf(np.array([1e-300, 1e-16, 0.01])), 0.0)
+    np.testing.assert_array_equal(law.cdf(np.array([0.0, 1.0, 1e10, 1e100])), 1.0)
+    assert np.exp(law._log_sf(np.array([0.0])))[0] == pytest.approx(float(sf0), rel=1e-9)

@@ -2,7 +2,7 @@
 
 A table with a text column needs a ``ColumnTransformer`` in a ``Pipeline``; the Pipeline's
 predictive distribution, NLL and CRPS must be its last step's on the transformed rows (the
-oracles: scipy.stats' log-density, properscoring's CRPS, scikit-learn's log loss and Brier
+oracles: scipy.stats' log-density, the Student-t's closed-form CRPS, scikit-learn's log loss and Brier
 score), and ``GridSearchCV`` / ``cross_val_score`` must score every fold.
 """
 
@@ -25,8 +25,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import probnn
 from probnn.estimators import MLPClassifier, MLPRegressor
-
-properscoring = pytest.importorskip("properscoring")
+from _crps_oracles import student_t_crps
 
 CITIES = np.array(["Lyon", "Oslo", "Quito"])
 
@@ -73,21 +72,23 @@ def test_pipeline_gives_its_last_steps_distribution_nll_and_crps(fitted):
     np.testing.assert_array_equal(dist.loc, last.loc)
     np.testing.assert_array_equal(dist.scale, last.scale)
     loc, scale = np.asarray(last.loc, np.float64), np.asarray(last.scale, np.float64)
-    nll = -np.mean(stats.norm.logpdf(y_test, loc, scale))
+    # the default predictive: a Student-t (the widening factor integrated out)
+    df = np.asarray(last.df, np.float64)
+    nll = -np.mean(stats.t.logpdf(y_test, df, loc, scale))
     assert -probnn.nll_scorer(pipe, X_test, y_test) == pytest.approx(nll, rel=1e-5)
-    crps = np.mean(properscoring.crps_gaussian(y_test, loc, scale))
+    crps = np.mean(student_t_crps(y_test, df, loc, scale))
     assert -probnn.crps_scorer(pipe, X_test, y_test) == pytest.approx(crps, rel=1e-5)
     low, high = probnn.predict_interval(pipe, X_test, coverage=0.8)
-    np.testing.assert_allclose(low, stats.norm.ppf(0.1, loc, scale), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(high, stats.norm.ppf(0.9, loc, scale), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(low, stats.t.ppf(0.1, df, loc, scale), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(high, stats.t.ppf(0.9, df, loc, scale), rtol=1e-5, atol=1e-5)
 
 
 def test_sample_weight_gives_the_weighted_mean(fitted):
     pipe, X, y = fitted
     w = np.linspace(0.0, 2.0, 60)
     dist = probnn.predict_dist(pipe, X[180:])
-    per_row = properscoring.crps_gaussian(y[180:], np.asarray(dist.loc, float),
-                                          np.asarray(dist.scale, float))
+    per_row = student_t_crps(y[180:], np.asarray(dist.df, float), np.asarray(dist.loc, float),
+                              np.asarray(dist.scale, float))
     assert -probnn.crps_scorer(pipe, X[180:], y[180:], sample_weight=w) == pytest.approx(
         np.dot(w, per_row) / w.sum(), rel=1e-5)
 

@@ -22,6 +22,7 @@ from scipy import stats
 import probnn
 from probnn import metrics
 from probnn.distributions import Normal
+from _crps_oracles import student_t_crps
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -30,6 +31,14 @@ def _normal_crps(y, loc, scale):
     """CRPS of N(loc, scale^2) at y: scale * (z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi))."""
     z = (y - loc) / scale
     return scale * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
+
+
+def _law(dist):
+    """scipy's law of a Normal or Student-t predictive."""
+    loc, scale = np.asarray(dist.loc, np.float64), np.asarray(dist.scale, np.float64)
+    if hasattr(dist, "df"):
+        return stats.t(np.asarray(dist.df, np.float64), loc, scale)
+    return stats.norm(loc, scale)
 
 
 @settings(max_examples=30, deadline=None)
@@ -69,7 +78,8 @@ def regression():
 def test_crps_scorer_scores_a_column_vector_like_its_rows(regression):
     reg, X, y = regression
     dist = reg.predict_dist(X)
-    oracle = -np.mean(_normal_crps(y, np.asarray(dist.loc), np.asarray(dist.scale)))
+    oracle = -np.mean(student_t_crps(y, np.asarray(dist.df), np.asarray(dist.loc),
+                                      np.asarray(dist.scale)))
     assert probnn.crps_scorer(reg, X, y[:, None]) == pytest.approx(oracle, rel=1e-6)
     laplace = probnn.LaplaceApproximation(reg, prefit=True).fit(X, y)
     assert probnn.crps_scorer(laplace, X, y[:, None]) == pytest.approx(
@@ -79,7 +89,7 @@ def test_crps_scorer_scores_a_column_vector_like_its_rows(regression):
 def test_parameter_importance_baseline_of_a_column_vector(regression):
     reg, X, y = regression
     dist = reg.predict_dist(X)
-    oracle = -np.mean(stats.norm.logpdf(y, np.asarray(dist.loc), np.asarray(dist.scale)))
+    oracle = -np.mean(_law(dist).logpdf(y))
     importance = probnn.parameter_importance(reg, X, y[:, None], n_repeats=1)
     assert importance.baseline["nll"] == pytest.approx(oracle, rel=1e-6)
 

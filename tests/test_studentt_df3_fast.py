@@ -109,3 +109,34 @@ def test_pooled_t_mixture_crps_matches_quadrature(df):
         above = integrate.quad(lambda x: (1.0 - cdf(x)) ** 2, y[j], np.inf, epsabs=0,
                                epsrel=1e-13, limit=400)[0]
         assert got[j] == pytest.approx(below + above, rel=1e-9)
+
+
+def test_a_df_array_partly_3_takes_stdtr_only_for_the_others(monkeypatch):
+    """stdtr ran on every entry and the df = 3 ones were overwritten (a pure speedup: the
+    values are scipy's stdtr for the others and the closed form for the 3s, as before)."""
+    from probnn.distributions import studentt
+
+    rng = np.random.default_rng(4)
+    df = np.where(rng.random(400) < 0.5, 3.0, np.exp(rng.uniform(-2, 4, 400)))
+    t = rng.standard_t(2.0, 400) * 10.0 ** rng.integers(-3, 4, 400)
+    seen = []
+    real_stdtr = studentt.special.stdtr
+
+    class Spy:  # scipy.special as studentt sees it, with stdtr counting its entries
+        def __getattr__(self, name):
+            return getattr(studentt.special, name)
+
+        @staticmethod
+        def stdtr(d, x):
+            seen.append(np.broadcast(d, x).size)
+            return real_stdtr(d, x)
+
+    monkeypatch.setattr(studentt, "special", Spy())
+    got = standard_cdf(df, t)
+    monkeypatch.undo()
+    others = df != 3.0
+    assert seen == [others.sum()]
+    # (no point of this draw past stdtr's range, where the log form takes over): bit for bit
+    np.testing.assert_array_equal(got[others], stats.t.cdf(t[others], df[others]))
+    np.testing.assert_array_equal(got[~others], standard_cdf(3.0, t[~others]))
+    np.testing.assert_allclose(got[~others], stats.t.cdf(t[~others], 3.0), rtol=1e-13)

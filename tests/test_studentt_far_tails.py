@@ -152,3 +152,16 @@ def test_crps_far_out_is_the_closed_form_at_40_digits(df, z):
                      / ((nu - 1) * mp.beta(mp.mpf(1) / 2, nu / 2) ** 2))
         want = float(d * (2 * cdf - 1) + 2 * density * (nu + d * d) / (nu - 1) - half_gini)
     assert float(crps(StudentT(df), z)) == pytest.approx(want, rel=1e-15)
+
+
+@pytest.mark.parametrize("q, loc, scale", [(5e-324, 0.0, 1e-300), (5e-324, 2.0, 1e-300),
+                                           (1e-310, -1.0, 1e-10)])
+def test_quantile_beyond_the_floats_times_a_small_scale(q, loc, scale):
+    # df = 1 (Cauchy): the standard quantile is tan(pi (q - 1/2)) = -cot(pi q) (mpmath),
+    # -6.4e322 at q = 5e-324: beyond the floats, but times scale 1e-300 a float (was -inf)
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    expected = float(mpmath.mpf(loc) - mpmath.mpf(scale) * mpmath.cot(mpmath.pi * mpmath.mpf(q)))
+    got = StudentT(1.0, loc, scale).icdf(q)
+    assert np.isfinite(got)
+    assert got == pytest.approx(expected, rel=1e-12)

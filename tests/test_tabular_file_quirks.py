@@ -183,6 +183,28 @@ def test_a_cp1252_file_is_named_with_its_line_and_character(tmp_path, capsys, st
         read_table(path)
 
 
+@pytest.mark.parametrize("command", ["fit", "predict", "evaluate"])
+def test_lines_ended_by_a_lone_carriage_return_are_named_not_an_internal_error(
+        tmp_path, capsys, command):
+    # Excel's "CSV (Macintosh)" (the 11th hostile trial): was "internal error Error: new-line
+    # character seen in unquoted field ... (please report this)" from the separator sniffer
+    frame = _table(30)
+    good, mac = tmp_path / "good.csv", tmp_path / "mac.csv"
+    frame.to_csv(good, index=False)
+    mac.write_bytes(good.read_bytes().replace(b"\n", b"\r"))
+    args = ("fit", mac, "--target", "y", *FAST) if command == "fit" else (
+        command, tmp_path / "model.safetensors", mac)
+    if command != "fit":
+        assert run(capsys, "fit", good, "--target", "y", "--out", args[1], *FAST)[0] == 0
+    code, out, err = run(capsys, *args)
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert "lone carriage return" in err and "internal error" not in err, err
+    # CRLF (Windows) is read as LF is: the same frame
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(good.read_bytes().replace(b"\n", b"\r\n"))
+    pd.testing.assert_frame_equal(read_table(crlf), read_table(good))
+
+
 @pytest.mark.parametrize("sep", [",", ";"])
 def test_excels_separator_line_is_read_and_skipped(tmp_path, sep):
     frame = _table(30)

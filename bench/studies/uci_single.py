@@ -79,7 +79,11 @@ def task(name: str, seed: int):
     sd[sd == 0] = 1.0
     return (X[fit] - mu) / sd, y[fit], (X[va] - mu) / sd, y[va], None
 RULES = ("default", "auto", "laplace", "refit", "refit+laplace", "refit-steps", "evidence-alpha",
-         "full-laplace", "snapshot-var")
+         "full-laplace", "snapshot-var", "snapshot-kept", "snapshot-first-if-kept",
+         "snapshot-gated", "snapshot-shrunk", "widen-t", "library")
+# the snapshot rules of the second study (uci_single.md, "Checkpoints around the kept weights")
+SNAPSHOT_RULES = ("snapshot-var", "snapshot-kept", "snapshot-first-if-kept", "snapshot-gated",
+                  "snapshot-shrunk", "widen-t")
 # snapshot-var: this many averaged-weight checkpoints over the first rate's plateau
 SNAPSHOTS = 5
 
@@ -92,6 +96,36 @@ def snapshot_epochs(decisions: list[str], scores: list[float], k: int = SNAPSHOT
     end = decisions.index("drop") + 1 if "drop" in decisions else len(decisions)
     best = int(np.argmin(scores[:end])) + 1
     return sorted({int(round(e)) for e in np.linspace(best, end, k)})
+
+
+Array = np.ndarray
+
+
+def kept_epochs(decisions: list[str], scores: list[float], k: int = SNAPSHOTS) -> list[int]:
+    """The epochs (1-based) of rule ``snapshot-kept``: evenly spaced over the plateau of the
+    *kept* weights, from the best epoch of the whole run (the weights early stopping keeps) to
+    the end of its rate's segment (the next drop, or the stop): checkpoints around the kept
+    weights at the rate that found them."""
+    best = int(np.argmin(scores)) + 1
+    ends = [e for e, d in enumerate(decisions, start=1) if e >= best and d in ("drop", "stop")]
+    end = ends[0] if ends else len(decisions)
+    return sorted({int(round(e)) for e in np.linspace(best, end, k)})
+
+
+def shrink_weight(resid: Array, base_var: Array, extra_var: Array) -> float:
+    """Rule ``snapshot-shrunk``'s ``b`` in ``[0, 1]``: the Normal likelihood's maximiser on
+    held-out rows of ``scale^2 = base_var + b * extra_var`` (residuals ``resid``)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(b: float) -> float:
+        v = base_var + b * extra_var
+        return float(np.sum(0.5 * np.log(v) + 0.5 * resid**2 / v))
+
+    r = minimize_scalar(nll, bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-4})
+    b = float(r.x)
+    # the bounded search never evaluates the ends themselves: keep an end that is better
+    return min((0.0, b, 1.0), key=nll)
+
 
 
 def lineage(scores: list[float], decisions: list[str], start: float) -> list[int]:
@@ -171,7 +205,9 @@ def fits(name: str, seed: int, rules) -> list[dict]:
     def score(label, model, cpu, epochs):
         d = model.predict_dist(Xv)
         loc, scale = np.asarray(d.loc, float), np.asarray(d.scale, float)
-        rows = -stats.norm.logpdf(yv, loc, scale)
+        df = getattr(d, "df", None)
+        rows = (-stats.norm.logpdf(yv, loc, scale) if df is None
+                else -stats.t.logpdf(yv, df, loc, scale))
         # diagnostic, not a rule: the factor of the scales best on the validation fifth
         oracle = float(np.sqrt(np.mean(((yv - loc) / scale) ** 2)))
         out.append(dict(label=label, task=name, seed=seed, nll=float(rows.mean()), oracle=oracle,
@@ -180,7 +216,7 @@ def fits(name: str, seed: int, rules) -> list[dict]:
 
     with threadpool_limits(1):
         stopping.PlateauRule.update = recording
-        Trainer.run = recording_run if "snapshot-var" in rules else original_run
+        Trainer.run = recording_run if set(SNAPSHOT_RULES) & set(rules) else original_run
         try:
             c0 = time.process_time()
             # "default": the network's own distribution (MLPRegressor's default before the
@@ -200,9 +236,21 @@ def fits(name: str, seed: int, rules) -> list[dict]:
             c0 = time.process_time()
             auto = copy.deepcopy(est)
             auto.predictive = "auto"
+            # the Normal last-layer predictive (the default before widen-t became it)
+            auto.scale_factor_rows_ = None
             _last_layer.fit_posterior(auto, Xf.astype(auto._np_dtype()), (yf - est.target_shift_)
                                       / est.target_scale_, np.ones(len(yf)), True)
             score("auto", auto, cpu + time.process_time() - c0, est.n_iter_)
+        if "library" in rules:  # MLPRegressor()'s predictive as this library now fits it
+            import copy
+
+            from probnn.estimators import _last_layer
+
+            lib = copy.deepcopy(est)
+            lib.predictive = "auto"
+            _last_layer.fit_posterior(lib, Xf.astype(lib._np_dtype()), (yf - est.target_shift_)
+                                      / est.target_scale_, np.ones(len(yf)), True)
+            score("library", lib, cpu, est.n_iter_)
         if "full-laplace" in rules:
             # every weight's Laplace posterior, full GGN, the evidence's prior precision, its
             # linearised predictive over the plug-in network (Immer et al. 2021's GLM predictive)
@@ -211,40 +259,98 @@ def fits(name: str, seed: int, rules) -> list[dict]:
                                        prior_precision="evidence").fit(Xf, yf)
             score("full-laplace", lap, cpu + time.process_time() - c0, est.n_iter_)
             out[-1]["alpha"] = float(lap.prior_precision_)
-        if "snapshot-var" in rules:
+        if set(SNAPSHOT_RULES) & set(rules):
             # today's predictive (the last layer's posterior) widened by the variance of the
-            # location over checkpoints of the same run: the averaged weights at SNAPSHOTS epochs
-            # of the first rate's plateau (the weights the stopping rule found no better)
+            # location over SNAPSHOTS checkpoints of the same run (averaged weights): of the
+            # first rate's plateau (snapshot-var; -first-if-kept: only when the kept weights are
+            # that plateau's best; -gated: only where it lowers early stopping's held-out rows'
+            # NLL; -shrunk: times b in [0, 1] fitted on those rows), or of the kept weights'
+            # own plateau (snapshot-kept)
             import copy
 
+            from probnn.distributions import Normal
             from probnn.estimators import _last_layer
 
             c0 = time.process_time()
             auto = copy.deepcopy(est)
             auto.predictive = "auto"
+            # the Normal last-layer predictive (the default before widen-t became it)
+            auto.scale_factor_rows_ = None
             _last_layer.fit_posterior(auto, Xf.astype(auto._np_dtype()), (yf - est.target_shift_)
                                       / est.target_scale_, np.ones(len(yf)), True)
             assert len(snaps) == len(est.validation_scores_) == len(log), (
                 len(snaps), len(est.validation_scores_), len(log))
-            epochs = snapshot_epochs(log, list(est.validation_scores_))
+            held = est._trainer.held_out_index_
+            Xh, yh = Xf[held], yf[held]
+            Xboth = np.concatenate([Xv, Xh])
             kept = est._network.copy_params()
-            locs = []
-            for e in epochs:
-                est._network.set_params(snaps[e - 1])
-                locs.append(np.asarray(est.predict_dist(Xv).loc, np.float64))
-            est._network.set_params(kept)
-            d = auto.predict_dist(Xv)
-            var = np.var(np.array(locs), axis=0, ddof=1) if len(locs) > 1 else 0.0
+
+            def spread(epochs):
+                locs = []
+                for e in epochs:
+                    est._network.set_params(snaps[e - 1])
+                    locs.append(np.asarray(est.predict_dist(Xboth).loc, np.float64))
+                est._network.set_params(kept)
+                v = np.var(np.array(locs), axis=0, ddof=1) if len(locs) > 1 else np.zeros(
+                    len(Xboth))
+                return v[: len(Xv)], v[len(Xv):]
+
+            d = auto.predict_dist(Xboth)
+            loc, s2 = np.asarray(d.loc, np.float64), np.asarray(d.scale, np.float64) ** 2
+            loc_v, s2_v, loc_h, s2_h = loc[: len(Xv)], s2[: len(Xv)], loc[len(Xv):], s2[len(Xv):]
+            first = snapshot_epochs(log, list(est.validation_scores_))
+            first_v, first_h = spread(first)
+            scores_ = list(est.validation_scores_)
+            best_epoch = int(np.argmin(scores_)) + 1
+            first_end = log.index("drop") + 1 if "drop" in log else len(log)
 
             class Widened:
+                def __init__(self, extra):
+                    self.extra = extra
+
                 def predict_dist(self, X):
-                    from probnn.distributions import Normal
+                    return Normal(loc_v, np.sqrt(s2_v + self.extra))
 
-                    return Normal(np.asarray(d.loc, np.float64),
-                                  np.sqrt(np.asarray(d.scale, np.float64) ** 2 + var))
+            def held_nll(extra_h):
+                v = s2_h + extra_h
+                return float(np.mean(0.5 * np.log(2 * np.pi * v) + 0.5 * (yh - loc_h) ** 2 / v))
 
-            score("snapshot-var", Widened(), cpu + time.process_time() - c0, est.n_iter_)
-            out[-1]["snapshots"] = epochs
+            t_rule = time.process_time() - c0
+            for rule in [r for r in SNAPSHOT_RULES if r in rules]:
+                if rule == "widen-t":
+                    # the widening factor integrated out, not plugged in: under its posterior
+                    # (probnn.estimators._widening.posterior_factor) a new row's predictive is
+                    # a Student-t with n = held-out rows degrees of freedom; its variance kept
+                    # equal to today's (scale^2 (n - 2) / n), only the tails heavier
+                    n = len(held)
+                    from types import SimpleNamespace
+
+                    t = SimpleNamespace(loc=loc_v, scale=np.sqrt(s2_v * (n - 2) / n), df=n)
+
+                    class HeavyTailed:
+                        def predict_dist(self, X):
+                            return t
+
+                    score(rule, HeavyTailed(), cpu + t_rule, est.n_iter_)
+                    out[-1].update(held_rows=n)
+                    continue
+                extra, info = first_v, {"snapshots": first}
+                if rule == "snapshot-kept":
+                    epochs = kept_epochs(log, scores_)
+                    extra, _ = spread(epochs)
+                    info = {"snapshots": epochs}
+                elif rule == "snapshot-first-if-kept":
+                    on = best_epoch <= first_end
+                    extra, info["on"] = (first_v if on else 0.0 * first_v), bool(on)
+                elif rule == "snapshot-gated":
+                    on = held_nll(first_h) < held_nll(0.0 * first_h)
+                    extra, info["on"] = (first_v if on else 0.0 * first_v), bool(on)
+                elif rule == "snapshot-shrunk":
+                    b = shrink_weight(yh - loc_h, s2_h, first_h)
+                    extra, info["b"] = b * first_v, b
+                score(rule, Widened(extra), cpu + t_rule, est.n_iter_)
+                out[-1].update(info, best_epoch=best_epoch, first_end=first_end,
+                               held_rows=len(held))
         if "laplace" in rules:
             c0 = time.process_time()
             lap = LaplaceApproximation(est, prefit=True, **defaults.TABLE_LAPLACE).fit(Xf, yf)

@@ -213,6 +213,8 @@ def _print_metrics(metrics: dict, coverage: float | None = None) -> None:
         if key == "coverage" and coverage is not None:
             label = f"coverage of the {coverage:.0%} interval"
         line = f"  {label:<34} {_figure(key, value)}"
+        if key in ("rmse", "mae") and math.isnan(value):  # (targets are finite: no mean)
+            line += " (the predictive mean does not exist, e.g. a Student-t with df <= 1)"
         if key == "coverage" and expected is not None and (
                 coverage is None or abs(expected - coverage) > 5e-5):
             line += f" (the model's own mass of those intervals: {expected:.4f})"

@@ -5,9 +5,10 @@ few held-out rows for a calibrated model (``_coverage_far_below``)."""
 from __future__ import annotations
 
 
-def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
+def _worse_than_constant(model, nll: float, nll0: float, in_compare: bool = False) -> str | None:
     """The console's warning when the fitted model's held-out NLL is above that of the
-    family's best constant model (which ignores the features); None otherwise."""
+    family's best constant model (which ignores the features); None otherwise. In
+    ``compare`` (``in_compare``) the advice leaves out compare itself."""
     from probnn.report.card import is_constant, is_linear
 
     if not nll > nll0 or is_constant(model.estimator):  # (a constant model is that model)
@@ -15,8 +16,14 @@ def _worse_than_constant(model, nll: float, nll0: float) -> str | None:
     linear = is_linear(model.estimator)
     what = "generalised linear model" if linear else "network"
     advice = "another family, or compare" if linear else "--hidden none, another family, or compare"
-    return (f"warning: the {what}'s held-out NLL {nll:.4f} is worse than the best constant "
-            f"{model.family}'s {nll0:.4f} (by {nll - nll0:.4f} nats per example): try {advice}")
+    if in_compare:  # (compare tried the other families: more training rows, or fewer inputs)
+        advice = ("a smaller --test-size, or fewer columns (--drop)" if linear
+                  else "--hidden none, a smaller --test-size, or fewer columns (--drop)")
+    from probnn.cli._common import _figure  # (as the metrics print: 4.295e+16, not 17 digits)
+
+    return (f"warning: the {what}'s held-out NLL {_figure('nll_nats', nll)} is worse than the "
+            f"best constant {model.family}'s {_figure('nll_nats', nll0)} (by "
+            f"{_figure('nll_nats', nll - nll0)} nats per example): try {advice}")
 
 
 def _coverage_far_below(metrics: dict, n_test: int, coverage: float) -> str | None:

@@ -68,46 +68,80 @@ def _permutation_held_out(n: int, seed: int, fraction: float):
     return np.sort(order[:n_test])
 
 
-def _fitted_on(model, data: str, content=None) -> tuple[dict | None, str]:
-    """The model's record of its training data if ``data`` is that data, and how it was
-    known: the file's SHA-256, or (``content()``, asked only then: the rows' digests in the
-    fit's columns, or their :func:`content_sha256 <probnn.tables.copies.content_sha256>`
-    streamed; None where it cannot tell) the digest of its rows' values
-    (``tables.copies``: the same table in a file of other bytes, CRLF line endings, one
-    more newline, a Parquet copy), said in the console's line ("" for the same file);
-    (None, "") otherwise."""
+# How a model file's record by content is matched: a table's rows digested as read (every
+# record's digests, an older file's too), then as the model reads them (a fit's since they
+# were recorded so; tables.copies.value_readings): the same values written otherwise
+_FORMS = ("text", "values")
+
+
+def _fitted_on(model, data: str, content=None) -> tuple[dict | None, str, str | None]:
+    """The model's record of its training data if ``data`` is that data, how it was known
+    (said in the console's line, "" for the same file, one line for both digests) and by
+    what: ``"file"``, the file's
+    SHA-256; else ``content(form)`` for each of :data:`_FORMS` (asked only then: the rows'
+    digests in the fit's columns, or their :func:`content_sha256
+    <probnn.tables.copies.content_sha256>` streamed; None where it cannot tell) against the
+    digest of its rows' values (``tables.copies``): ``"text"``, the same table in a file of
+    other bytes (CRLF line endings, one more newline, columns in another order, a Parquet
+    copy); ``"values"``, the same values written otherwise ("12.3%" as 12.3, "4,611" as
+    4611, "1.50%" as "1.5%"). (None, "", None) otherwise."""
     record = getattr(model, "training_data", None)
     if record is None:
-        return None, ""
+        return None, "", None
     from probnn.report.card import file_sha256
 
     if file_sha256(data) == record["sha256"]:
-        return record, ""
-    digests = None if content is None else content()
-    if digests is not None:
-        from probnn.tables.copies import content_sha256
+        return record, "", "file"
+    if content is None:
+        return None, "", None
+    from probnn.tables.copies import content_sha256
 
-        sha = digests if isinstance(digests, str) else content_sha256(digests)
-        if sha == record["content_sha256"]:
-            return record, " (the same rows, in a file of other bytes)"
-    return None, ""
+    for form in _FORMS:
+        digests = content(form)
+        sha = digests if digests is None or isinstance(digests, str) else content_sha256(digests)
+        if sha is not None and sha == record.get("content_sha256"):
+            return record, " (the same rows, in a file of other bytes)", form
+    return None, "", None
 
 
-def _digests(record: dict, frame):
-    """The rows' digests over the fit's columns (None: no frame, an older model file, or a
-    column missing)."""
+def _digests(record: dict, frame, readings=None):
+    """The rows' digests over the fit's columns, as read or by ``readings`` (None: no frame,
+    an older model file, or a column missing)."""
     if frame is None or "content_sha256" not in record \
             or not set(record["columns"]) <= set(map(str, frame.columns)):  # fmt: skip
         return None
     from probnn.tables.copies import row_digests
 
-    return row_digests(frame.rename(columns=str), record["columns"])
+    return row_digests(frame.rename(columns=str), record["columns"], readings)
+
+
+def _readings(model) -> dict:
+    """The model's reading of the columns it reads (``tables.copies.value_readings``)."""
+    from probnn.tables.copies import value_readings
+
+    return value_readings(model.preprocessor, model.target, model.target_parser,
+                          getattr(model, "classes", None))
+
+
+def _check_keys(record: dict, form: str, key_sha, data: str, owner: str) -> None:
+    """DataError where the fit kept copies together by their digests as read (its split's
+    keys), and ``data`` (recognised by its values, ``form``) writes them otherwise
+    (``key_sha``: its rows' digests as read): which rows the fit held out is known only from
+    the text of the file it read."""
+    if form == "file" or not record.get("copies") or record.get("copy_key") != "digest":
+        return
+    if key_sha != record.get("key_sha256", record["content_sha256"]):
+        raise DataError(f"{data} holds the rows {owner} was fitted on, written otherwise, and "
+                        "its fit kept copies of a row together by their text: which rows it "
+                        "held out is known only from the file it was fitted on; evaluate on "
+                        "that file")  # fmt: skip
 
 
 def _copy_keys(record: dict, digests):
     """Each row's split key where the fit kept a row's copies together (``digests``: the
-    rows' in the fit's columns): the digest itself (``copy_key`` "digest"), or the row number
-    of its first copy (an older file); None where it kept none."""
+    rows' in the fit's columns, as read where keyed by them): the digest itself
+    (``copy_key`` "digest"), or the row number of its first copy (an older file); None where
+    it kept none."""
     if not record.get("copies"):
         return None
     if record.get("copy_key") == "digest":
@@ -140,12 +174,13 @@ def _training_rows_warning(record: dict, record_owner: str, data: str, found: in
             "the scores are optimistic, not held-out scores")
 
 
-def _streamed_content(record: dict, source, keep_digests: bool):
+def _streamed_content(record: dict, source, keep_digests: bool, readings: dict):
     """One pass over ``source`` (bounded memory: a batch at a time) for its rows' digests
-    over the fit's columns: their ``content_sha256``, how many are training rows and of how
-    many checked, and (``keep_digests``, an older file's copies keyed by their first copy)
-    the digests; None where the record or the table cannot tell (an older file, a column
-    missing)."""
+    over the fit's columns, in each of :data:`_FORMS` (as read; as the model reads them,
+    ``readings``): form -> (their ``content_sha256``, how many are training rows, of how
+    many checked, and with ``keep_digests``, an older file's copies keyed by their first
+    copy, the digests); None where the record or the table cannot tell (an older file, a
+    column missing)."""
     import hashlib
 
     import numpy as np
@@ -154,16 +189,27 @@ def _streamed_content(record: dict, source, keep_digests: bool):
 
     if "content_sha256" not in record or not set(record["columns"]) <= set(source.columns):
         return None
-    sha, found, checked, kept = hashlib.sha256(), 0, 0, []
+    shas = {form: hashlib.sha256() for form in _FORMS}
+    counts = {form: [0, 0] for form in _FORMS}
+    kept = {form: [] for form in _FORMS}
     for batch in source.batches(record["columns"]):
-        digests = _digests(record, batch.frame)
-        sha.update(np.asarray(digests, dtype="<u8").tobytes())
-        counts = count_training_rows(digests, record["row_hashes"], record["row_hashes_sampled"])
-        found, checked = found + counts[0], checked + counts[1]
-        if keep_digests:
-            kept.append(digests)
-    digests = np.concatenate(kept) if kept else None
-    return sha.hexdigest(), found, checked, digests
+        for form in _FORMS:
+            digests = _digests(record, batch.frame, readings if form == "values" else None)
+            shas[form].update(np.asarray(digests, dtype="<u8").tobytes())
+            found, checked = count_training_rows(digests, record["row_hashes"],
+                                                 record["row_hashes_sampled"])  # fmt: skip
+            counts[form][0] += found
+            counts[form][1] += checked
+            if keep_digests:
+                kept[form].append(digests)
+    return {form: (shas[form].hexdigest(), *counts[form],
+                   np.concatenate(kept[form]) if kept[form] else None) for form in _FORMS}
+
+
+def _most_found(counts):
+    """Of the (found, checked) of each form, the one that finds more training rows: a table
+    is written one way, matched by one of them."""
+    return max(counts, key=lambda c: c[0])
 
 
 def _cmd_evaluate(args) -> int:
@@ -188,15 +234,21 @@ def _cmd_evaluate(args) -> int:
         older = bool(owned.get("copies")) and owned.get("copy_key") != "digest"  # (first copies)
         # its rows' digests streamed once, only where its bytes are not the fit's or an older
         # file's copies need every row's key
-        content = functools.cache(lambda: _streamed_content(owned, source, older))
-        record, how = _fitted_on(model, args.data, lambda: (content() or (None,))[0])
+        content = functools.cache(lambda: _streamed_content(owned, source, older,
+                                                            _readings(model)))  # fmt: skip
+        record, how, form = _fitted_on(model, args.data,
+                                       lambda f: (content() or {}).get(f, (None,))[0])  # fmt: skip
         keys = None
         if record is None and content() is not None:
-            warning = _training_rows_warning(owned, args.model, args.data, *content()[1:3])
+            counts = _most_found([content()[f][1:3] for f in _FORMS])
+            warning = _training_rows_warning(owned, args.model, args.data, *counts)
             if warning:
                 print(warning)
-        elif record is not None and older:
-            keys = _copy_keys(record, content()[3])
+        elif record is not None:
+            _check_keys(record, form, form != "file" and content()["text"][0], args.data,
+                        args.model)  # fmt: skip
+            if older:
+                keys = _copy_keys(record, content()["text" if form == "file" else form][3])
         keep = _held_out_filter(record, keys) if record else None
         metrics, n_rows = evaluate_stream(model, source, coverage=args.coverage, keep=keep)
         frame = head_rows(source, keep=keep) if report_dir is not None else None
@@ -204,21 +256,30 @@ def _cmd_evaluate(args) -> int:
     else:
         frame = _read(args.data)
         owned = getattr(model, "training_data", None) or {}
-        digests = functools.cache(lambda: _digests(owned, frame))  # (computed once, if asked)
-        record, how = _fitted_on(model, args.data, digests)
+        # (each form's digests computed once, if asked)
+        forms = {"text": functools.cache(lambda: _digests(owned, frame)),
+                 "values": functools.cache(lambda: _digests(owned, frame, _readings(model)))}
+        record, how, form = _fitted_on(model, args.data, lambda f: forms[f]())
         if record:
             if frame.shape[0] != record["rows"]:
                 raise DataError(f"expected the {record['rows']:,} rows {args.model} was fitted "
                                 f"on in {args.data} (same SHA-256); read {frame.shape[0]:,}")  # fmt: skip
-            # (a fit that kept copies together hashed their keys: the digests computed once)
-            keep = _held_out_filter(record, _copy_keys(record, digests())
-                                    if record.get("copies") else None)  # fmt: skip
+            keys = None
+            if record.get("copies"):  # (a fit that kept copies together hashed their keys)
+                from probnn.tables.copies import content_sha256
+
+                _check_keys(record, form, form != "file" and content_sha256(forms["text"]()),
+                            args.data, args.model)  # fmt: skip
+                by = "text" if form == "file" or record.get("copy_key") == "digest" else form
+                keys = _copy_keys(record, forms[by]())
+            keep = _held_out_filter(record, keys)
             frame = frame[keep(range(frame.shape[0]))]
-        elif digests() is not None and digests().size:
+        elif forms["text"]() is not None and forms["text"]().size:
             from probnn.tables.copies import count_training_rows
 
-            warning = _training_rows_warning(owned, args.model, args.data, *count_training_rows(
-                digests(), owned["row_hashes"], owned["row_hashes_sampled"]))  # fmt: skip
+            counts = _most_found([count_training_rows(forms[f](), owned["row_hashes"],
+                                                      owned["row_hashes_sampled"]) for f in _FORMS])
+            warning = _training_rows_warning(owned, args.model, args.data, *counts)
             if warning:
                 print(warning)
         metrics, n_rows, scored = model.evaluate(frame, coverage=args.coverage), frame.shape[0], ""

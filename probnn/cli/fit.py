@@ -43,7 +43,7 @@ class _TableContent:
     def __init__(self, frame, target: str) -> None:
         from probnn.tables.copies import copies_warning, copy_groups, distinct_sorted, row_digests
 
-        self.columns = [str(c) for c in frame.columns]
+        self.frame, self.columns = frame, [str(c) for c in frame.columns]
         self.digests = row_digests(frame, self.columns)
         self.keys = copy_groups(frame, target, self.columns, self.digests)
         if self.keys is not None:
@@ -58,11 +58,16 @@ class _TableContent:
         their early stopping keep a row's copies on one side (none where there are none)."""
         return {} if self.keys is None else {"groups": self.keys[train]}
 
-    def record(self, train, test) -> dict:
-        """The model file's record of the table by content (``tables.model._training_data``)."""
-        from probnn.tables.copies import content_record
+    def record(self, train, test, model) -> dict:
+        """The model file's record of the table by content (``tables.model._training_data``),
+        its rows digested as ``model`` reads them (the split's keys: as read)."""
+        from probnn.tables.copies import content_record, row_digests, value_readings
 
-        return content_record(self.columns, self.digests, train, test, self.keys is not None)
+        readings = value_readings(model.preprocessor, model.target, model.target_parser,
+                                  getattr(model, "classes", None))
+        values = row_digests(self.frame, self.columns, readings)
+        return content_record(self.columns, values, train, test, self.keys is not None,
+                              self.digests)  # fmt: skip
 
 
 def _fit_outputs(args) -> tuple[pathlib.Path, pathlib.Path]:
@@ -221,7 +226,7 @@ def _cmd_fit(args) -> int:
         if warning:
             print(warning)
     model.training_data = {**_training_record(data_sha, frame.shape[0], args, SPLIT_ROW_HASH),
-                           **content.record(train, test)}  # fmt: skip
+                           **content.record(train, test, model)}  # fmt: skip
     _save_model(args, model, out)  # first: whatever fails after training, the model is kept
     held_out = frame.iloc[test]
     with _model_kept(out, "scoring the held-out rows"):

@@ -122,10 +122,11 @@ def _log_beta_cf(a, b, x, log_x, log_x1):
     def coef(i):
         if i % 2:  # d_{2m+1} = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1))
             m = (i - 1) // 2
-            num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+            # (as ratios: the products of two shapes of 1e200 overflow)
+            num = -((a + m) / (a + 2 * m)) * ((a + b + m) / (a + 2 * m + 1)) * x
         else:  # d_{2m} = m (b - m) x / ((a + 2m - 1)(a + 2m))
             m = i // 2
-            num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+            num = (m / (a + 2 * m - 1)) * ((b - m) / (a + 2 * m)) * x
         return num, np.ones_like(x)
 
     # I = x^a (1 - x)^b / (a B(a, b)) / (1 + d1 / (1 + d2 / (1 + ...)))
@@ -186,8 +187,15 @@ def _beta_log_tails(a, b, x, x1, log_x, log_x1):
         q[~lower_small] = special.betaincc(a[~lower_small], b[~lower_small], x[~lower_small])
     with np.errstate(divide="ignore"):
         log_small = np.log(np.where(lower_small, p, q))
-    redo = ((np.where(lower_small, p, q) < _TINY) & np.isfinite(log_x) & np.isfinite(log_x1)
-            & (a > 0) & (b > 0))
+    # the continued fraction converges only below x = (a + 1) / (a + b + 2) (of its own
+    # argument): beyond, where scipy's tail is still a normal float, scipy's value is kept
+    # (a negative binomial of dispersion 1e300 had F(1e10) = e^-689 for 1 - 7e-298)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # (both sides read from x, given exactly here: x1 rounds to 1)
+        cf_side = np.where(lower_small, x <= (a + 1) / (a + b + 2), x >= (a + 1) / (a + b + 2))
+    small = np.where(lower_small, p, q)
+    redo = ((small < _TINY) & (cf_side | (small < np.finfo(np.float64).tiny))
+            & np.isfinite(log_x) & np.isfinite(log_x1) & (a > 0) & (b > 0))
     if redo.any():
         ar, br, xr, x1r = a[redo], b[redo], x[redo], x1[redo]
         lxr, lx1r = log_x[redo], log_x1[redo]

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from probnn._math import gamma_entropy_part
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
 
 __all__ = ["Beta"]
@@ -86,7 +87,18 @@ class Beta(Distribution):
         return np.where(inside, out, -np.inf)
 
     def _cdf(self, y):
-        return special.betainc(self._a, self._b, np.clip(y, 0.0, 1.0))
+        x = np.clip(y, 0.0, 1.0)
+        p = special.betainc(self._a, self._b, x)
+        # betainc gives 0 for a subnormal I_x (as gammainc); where (|1 - b| + 1) x < 2^-26,
+        # I_x = x^a / (a B(a, b)) (1 + a (1 - b) x / (a + 1)) to a relative 2^-52, in logs
+        a, b = self._a, self._b
+        tiny = (p < np.finfo(np.float64).tiny) & (x > 0) & ((np.abs(1 - b) + 1) * x < 2.0**-26)
+        if np.any(tiny):
+            xs = np.where(tiny, x, 2.0**-60)
+            log_p = (a * np.log(xs) - np.log(a) - special.betaln(a, b)
+                     + np.log1p(a * (1 - b) * xs / (a + 1)))
+            p = np.where(tiny, np.exp(log_p), p)
+        return p
 
     def _icdf(self, q):
         x = special.betaincinv(self._a, self._b, q)
@@ -103,9 +115,12 @@ class Beta(Distribution):
         return self._a * self._b / (total * total * (total + 1))
 
     def _entropy(self):
+        # log B(a, b) - (a - 1) psi(a) - (b - 1) psi(b) + (a + b - 2) psi(a + b), regrouped
+        # as U(a) + U(b) - U(a + b) - psi(a + b) (the x's of U cancel exactly), so that the
+        # terms of size x log x cancel in closed form, not in floating point
         a, b = self._a, self._b
-        return (special.betaln(a, b) - (a - 1) * special.digamma(a) - (b - 1) * special.digamma(b)
-                + (a + b - 2) * special.digamma(a + b))
+        return (gamma_entropy_part(a) + gamma_entropy_part(b) - gamma_entropy_part(a + b)
+                - special.digamma(a + b))
 
     def _sample(self, shape, rng):
         return rng.beta(np.broadcast_to(self._a, shape), np.broadcast_to(self._b, shape))

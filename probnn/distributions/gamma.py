@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from probnn._math import gamma_entropy_part
 from .base import Distribution, as_param, check_positive, data_dtype, fit_inputs, param_dtype
 from .poisson import _log1pmx_over_sq
 
@@ -109,10 +110,34 @@ class Gamma(Distribution):
         return np.where(inside, out, -np.inf)
 
     def _cdf(self, y):
-        return np.where(y > 0, special.gammainc(self._k, self._beta * np.maximum(y, 0.0)), 0.0)
+        z = self._beta * np.maximum(y, 0.0)
+        p = special.gammainc(self._k, z)
+        # gammainc gives 0 for a subnormal P (a mixture's quantile at q = 6e-321 bisected on
+        # it: 7.5e-307 for 1.0e-318), and a subnormal z keeps few digits: for z < 2^-26,
+        # P = z^k / G(k + 1) (1 - k z / (k + 1)) to a relative z^2, in logs (log z from log y)
+        normal_min = np.finfo(np.float64).tiny
+        tiny = ((p < normal_min) | (z < normal_min)) & (y > 0) & (z < 2.0**-26)
+        if np.any(tiny):
+            k = self._k
+            zs = np.where(tiny, z, 0.0)
+            with np.errstate(divide="ignore"):
+                log_z = np.log(self._beta) + np.log(np.where(tiny, y, 1.0))
+            log_p = k * log_z - special.gammaln(k + 1.0) + np.log1p(-zs * k / (k + 1.0))
+            p = np.where(tiny, np.exp(log_p), p)
+        return np.where(y > 0, p, 0.0)
 
     def _icdf(self, q):
-        return special.gammaincinv(self._k, q) / self._beta
+        g = special.gammaincinv(self._k, q)
+        x = g / self._beta
+        # a subnormal (or underflowed) g has few digits, which the rate then divides (q = 2.4e-120,
+        # k = 0.38, scale e^2.78: 7 steps of the float grid off); there P(k, g) = g^k / G(k + 1)
+        # to a relative g, so log g = (log q + lgamma(k + 1)) / k and one rounding, of exp
+        tiny = (g < np.finfo(np.float64).tiny) & (q > 0)
+        if np.any(tiny):
+            with np.errstate(divide="ignore"):
+                log_g = (np.log(q) + special.gammaln(self._k + 1.0)) / self._k
+            x = np.where(tiny, np.exp(log_g - np.log(self._beta)), x)
+        return x
 
     def _mean(self):
         return self._k / self._beta
@@ -121,8 +146,8 @@ class Gamma(Distribution):
         return self._k / self._beta**2
 
     def _entropy(self):
-        k = self._k
-        return k - np.log(self._beta) + special.gammaln(k) + (1 - k) * special.digamma(k)
+        # (k + log G(k) + (1 - k) psi(k) cancels to log(2 pi e k) / 2 for large k)
+        return gamma_entropy_part(self._k) - np.log(self._beta)
 
     def _sample(self, shape, rng):
         return rng.gamma(np.broadcast_to(self._k, shape), 1 / np.broadcast_to(self._beta, shape))

@@ -115,7 +115,15 @@ class LogLogistic(Distribution):
 
     def _icdf(self, q):
         with np.errstate(divide="ignore", over="ignore"):
-            return self._alpha * np.exp((np.log(q) - np.log1p(-q)) / self._beta)
+            power = (np.log(q) - np.log1p(-q)) / self._beta
+            x = self._alpha * np.exp(power)
+            # a subnormal exp(power) has few digits, which the scale then multiplies (q = 9e-244,
+            # scale e^1.48, shape 0.78: 7 steps of the float grid off): there one rounding, of
+            # exp of the sum (as Weibull's)
+            tiny = x < np.finfo(np.float64).tiny
+            if np.any(tiny):
+                x = np.where(tiny, np.exp(np.log(self._alpha) + power), x)
+            return x
 
     def _mean(self):
         b = self._beta

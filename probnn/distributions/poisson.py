@@ -32,8 +32,9 @@ def _entropy_by_sum(rate: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _entropy_asymptotic(rate: NDArray[np.float64]) -> NDArray[np.float64]:
     """Series 0.5 log(2 pi e l) - 1/(12 l) - 1/(24 l^2) - 19/(360 l^3) (Evans & Boersma 1988)."""
-    return (0.5 * np.log(2.0 * np.pi * np.e * rate) - 1.0 / (12.0 * rate)
-            - 1.0 / (24.0 * rate**2) - 19.0 / (360.0 * rate**3))
+    inv = 1.0 / rate  # (rate**2 overflows past 1e154 with a bare warning; its inverse is 0)
+    return (0.5 * np.log(2.0 * np.pi * np.e * rate)
+            - inv * (1.0 / 12.0 + inv * (1.0 / 24.0 + inv * (19.0 / 360.0))))
 
 
 # From this count (and rate) on, the cdf is Temme's uniform asymptotic expansion: scipy's

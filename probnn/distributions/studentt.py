@@ -234,17 +234,27 @@ def standard_cdf(df: ArrayLike, t: ArrayLike) -> NDArray:
     three = df == 3.0
     if three.all():
         return _standard_cdf_df3(t)
+    if not three.any():
+        return _standard_cdf_stdtr(df, t)
+    # each entry by its own form only (stdtr of every entry was computed, then the df = 3
+    # ones overwritten): elementwise, so the same values
+    out = np.empty(t.shape)
+    out[three] = _standard_cdf_df3(t[three])
+    out[~three] = _standard_cdf_stdtr(df[~three], t[~three])
+    return out
+
+
+def _standard_cdf_stdtr(df: NDArray, t: NDArray) -> NDArray:
+    """``F(t)`` by scipy's ``stdtr``, from the log form where it fails; df, t of one shape."""
     out = np.asarray(special.stdtr(df, t))
     # stdtr squares t: 0 (or 1) beyond |t| ~ 1.3e154 whatever df; the tail underflows
     # from ~1e-308 on; both from the log form there
-    redo = ((np.abs(t) > _SQUARE_SAFE) | (out < _STDTR_TINY)) & np.isfinite(t) & ~three
+    redo = ((np.abs(t) > _SQUARE_SAFE) | (out < _STDTR_TINY)) & np.isfinite(t)
     if redo.any():
         out = np.array(out, dtype=np.float64)  # (a writable copy)
         log_cdf, log_sf = standard_log_cdf_sf(df[redo], t[redo])
         # above 0 as 1 - S (one rounding), below as F itself
         out[redo] = np.where(t[redo] > 0, -np.expm1(log_sf), np.exp(log_cdf))
-    if three.any():
-        out = np.where(three, _standard_cdf_df3(t), out)
     return out
 
 
@@ -308,7 +318,20 @@ class StudentT(Distribution):
         upper = q > 0.5
         df, lower_q = np.broadcast_arrays(self._df, np.where(upper, 1.0 - q, q))
         t = _lower_quantile(df, lower_q)
-        return self._loc + self._scale * np.where(upper, -t, t)
+        out = self._loc + self._scale * np.where(upper, -t, t)
+        # a standard quantile beyond the floats (-6.4e322 at q = 5e-324, df = 1) times a
+        # small scale is a float: formed as exp(log s + log|t|), |t| = sqrt(df (1 - x) / x)
+        df, lower_q, t, upper, loc, scale, out = np.broadcast_arrays(
+            df, lower_q, t, upper, self._loc, self._scale, out)
+        redo = np.isinf(t) & (lower_q > 0) & np.isfinite(scale)
+        if redo.any():
+            log_x = _tail_log_x(df[redo], lower_q[redo])
+            log_abs_t = 0.5 * (np.log(df[redo]) - log_x + np.log1p(-np.exp(log_x)))
+            with np.errstate(over="ignore"):
+                size = np.exp(np.log(scale[redo]) + log_abs_t)
+            out = out.copy()
+            out[redo] = loc[redo] + np.where(upper[redo], size, -size)
+        return out
 
     def _mean(self):
         return np.where(self._df > 1, self._loc, np.nan)

@@ -333,6 +333,10 @@ class BaseNetworkEstimator(BaseEstimator):
 
         dropout = float(self.dropout)
         sizes = self._layer_sizes_for(X, y, family)
+        if stream is not None and stream[1] is None and not incremental:
+            from probnn.estimators._folds import stream_without_validation  # (a tiny table)
+
+            stream, on_epoch = stream_without_validation(self, X, stream, on_epoch)
         # the trainer's weights in units where the largest is in [1, 2) and the prior's alpha
         # in the same units: (sum w nll + alpha P) / sum w is unchanged (powers of 2: bit for
         # bit), and weights of 1e100 or 1e-100 do not leave float32 when cast (inf, 0)

@@ -34,7 +34,8 @@ from probnn.estimators._auto import auto_batch_size, auto_validation_fraction
 
 __all__ = ["FoldChoice", "applies", "constant_scale_applies", "cross_validated_epochs",
            "bound_scale", "fit_constant_scale", "one_se_epoch", "fold_mean", "fold_distribution",
-           "fold_nll", "fold_parameter_columns", "export_fold_members", "import_fold_members"]
+           "fold_nll", "fold_parameter_columns", "export_fold_members", "import_fold_members",
+           "stream_without_validation"]
 
 
 @dataclass(frozen=True)
@@ -443,3 +444,44 @@ def import_fold_members(estimator, arrays: dict, meta: dict) -> None:
                                  "its own")  # fmt: skip
             members.append(member)
     estimator.fold_members_ = members
+
+
+def stream_without_validation(estimator, X: np.ndarray, stream: tuple, on_epoch):
+    """``fit_chunks`` with early stopping and no validation rows to score (a tiny table
+    streamed, whose row hash kept none of its rows): fitted as ``fit`` fits the rows, its
+    ``validation_fraction`` held out of them, where the first chunk is all of them; refused
+    in one line where it is not (the trainer crashed scoring nothing). Without early
+    stopping: as given.
+
+    Parameters
+    ----------
+    estimator : BaseNetworkEstimator
+    X : ndarray of shape (n_first, n_features)
+        The first chunk, prepared.
+    stream : tuple (chunks, None, n_rows, on_epoch)
+        ``_fit_network``'s stream, without validation rows.
+    on_epoch : callable or None
+        ``_fit_network``'s in-memory callback.
+
+    Returns
+    -------
+    stream : tuple or None
+        None where ``fit``'s path takes over.
+    on_epoch : callable or None
+        The stream's callback, in the trainer's units as ``fit``'s path calls it.
+    """
+    n_rows = int(stream[2])
+    if not estimator._resolve_training(estimator._trainer_kwargs(), n_rows, None)["early_stopping"]:
+        return stream, on_epoch
+    if n_rows != X.shape[0]:
+        raise ValueError(
+            f"early stopping needs validation rows to score after each epoch; found none for "
+            f"the {n_rows} training rows read in chunks (give validation rows, a larger "
+            f"validation_fraction, or early_stopping=False)"
+        )
+    log = stream[3]
+    if log is None:
+        return None, on_epoch
+    offset = estimator._nll_offset  # (read at each epoch: a regressor's scaling is set later)
+    return None, lambda epoch, loss, score: log(
+        epoch, loss + offset(), None if score is None else score + offset())

@@ -7,7 +7,10 @@ full generalised Gauss-Newton matrix on the rows given to ``fit``, the prior pre
 largest Laplace evidence, the output biases' prior flat), and predicts with its linearised
 predictive: the fitted family's Normal, Laplace or Student-t, scale widened so that its
 variance grows by the linearised variance of the location (after the recalibrated
-``scale_factor_``). The mean (``predict``) is the network's own.
+``scale_factor_``). The mean (``predict``) is the network's own. Where that is a Normal whose
+widening factor was fitted on ``n`` held-out rows (``scale_factor_rows_``), the factor is
+integrated out too: a Student-t of ``n`` degrees of freedom, the same variance
+(:func:`probnn.estimators._widening.student_t_predictive`; ``bench/studies/uci_single.md``).
 
 Where it applies: a family whose linearised predictive is closed form (location-scale,
 predicting a Normal, Laplace or Student-t; never a count or positive family, so never a Monte
@@ -36,6 +39,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.utils.validation import validate_data
 
 from probnn._validation import weighed_rows
+from probnn.estimators._widening import student_t_predictive
 from probnn.network import ggn
 from probnn.network.jacobian import parameter_index
 
@@ -131,6 +135,8 @@ def predictive_dist(est, X, float64: bool = False):
     mean, cov = ggn.last_layer_moments(est._network, X, covariance,
                                        getattr(est, "scale_floor_", None))  # fmt: skip
     dist = ggn.widened(plug_in, ggn.location_sd(est._predictive, mean, cov))
+    # a Normal's widening factor integrated out over the rows it was fitted on: a Student-t
+    dist = student_t_predictive(dist, getattr(est, "scale_factor_rows_", None))
     # the plug-in's own dtype, not the network's: a float32 network's target scaling gives
     # float64 parameters in y's units (1e-300 targets: float32 would round the scale to 0)
     dtype = np.asarray(plug_in.scale).dtype
@@ -167,12 +173,15 @@ def export(est, arrays: dict, meta: dict) -> None:
     if covariance is not None:
         arrays["last_layer_covariance"] = np.array(covariance, dtype=np.float64)
         meta["last_layer"] = {"prior_precision": float(est.last_layer_prior_precision_)}
+        rows = getattr(est, "scale_factor_rows_", None)
+        if rows is not None:  # (absent from older files: their predictive stays the Normal)
+            meta["last_layer"]["factor_rows"] = float(rows)
 
 
 def restore(est, arrays: dict, meta: dict) -> None:
     """Inverse of :func:`export` (a file without the posterior: plug-in, as before)."""
     est._last_layer_covariance, est.last_layer_prior_precision_ = None, None
-    est.predictive_ = "plug-in"
+    est.predictive_, est.scale_factor_rows_ = "plug-in", None
     if "last_layer_covariance" not in arrays:
         return
     d = (est._layer_sizes[-2] + 1) * est._layer_sizes[-1]
@@ -183,4 +192,6 @@ def restore(est, arrays: dict, meta: dict) -> None:
     est._last_layer_covariance = covariance
     est.last_layer_prior_precision_ = float(meta.get("last_layer", {}).get("prior_precision",
                                                                           float("nan")))
+    rows = meta.get("last_layer", {}).get("factor_rows")
+    est.scale_factor_rows_ = None if rows is None else float(rows)
     est.predictive_ = "last-layer"

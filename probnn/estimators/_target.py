@@ -114,11 +114,11 @@ def check_resolvable_spread(y: np.ndarray, w: np.ndarray | None = None,
 
 
 def check_not_constant(y: np.ndarray, w: np.ndarray, family) -> None:
-    """DataError for a target of one value (on the rows of positive weight) under a family of
-    a continuous law whose spread the network fits: its likelihood grows without bound as the
-    spread shrinks, so training ran to a scale of 0 ("Normal: scale must be finite and > 0",
-    after 20,000 epochs from ``probnn fit --family normal``) or an NLL of 1e20 (log-normal,
-    gamma). A spread fixed or floored (normal-fixed, a given ``scale``, a mixture's
+    """DataError for a target of one value (on the rows of positive weight, a single such
+    row included) under a family of a continuous law whose spread the network fits: its
+    likelihood grows without bound as the spread shrinks, so training ran to a scale of 0
+    ("Normal: scale must be finite and > 0", after 20,000 epochs from ``probnn fit --family
+    normal``) or an NLL of 1e20 (log-normal, gamma). A spread fixed or floored (normal-fixed, a given ``scale``, a mixture's
     ``min_scale``) and the count families (a constant count is a Poisson's MLE) fit it.
     """
     if family.support not in ("real", "positive", "unit-interval"):
@@ -127,7 +127,15 @@ def check_not_constant(y: np.ndarray, w: np.ndarray, family) -> None:
     if any(params.get(p) for p in (*family.scale_params, family.resolution_param) if p):
         return
     kept = np.asarray(y)[np.asarray(w) > 0]
-    if kept.size > 1 and np.all(kept == kept[0]):  # (one row: scikit-learn's own checks)
+    n_rows = np.asarray(y).shape[0]
+    if kept.size == 1:  # (rows of weight 0 count for nothing: one value, as below)
+        raise DataError(
+            f"expected at least two rows of positive weight for family {family.name!r}, whose "
+            f"fitted spread would shrink to 0 on one value; found 1 sample of positive weight "
+            f"(of {n_rows:,} row{'s' * (n_rows != 1)}): give more rows weight, or family "
+            f"'normal-fixed' (squared error)"
+        )
+    if kept.size > 1 and np.all(kept == kept[0]):
         raise DataError(
             f"expected a target with at least two distinct values for family {family.name!r}, "
             f"whose fitted spread would shrink to 0 on one; found {kept[0]:.17g} on every row "
@@ -137,9 +145,13 @@ def check_not_constant(y: np.ndarray, w: np.ndarray, family) -> None:
 
 
 def _weighted_moments(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Weighted mean and standard deviation of ``y`` (0 for one distinct value)."""
+    """Weighted mean and standard deviation of ``y`` (0 for one distinct value; both 0 for
+    no rows or no weight: a streamed chunk whose rows are all held out has nothing to locate,
+    and 0 / 0 would give NaN and a bare NumPy warning)."""
     y = np.asarray(y, dtype=np.float64)
     total = float(w.sum())
+    if total == 0:
+        return 0.0, 0.0
     shift = float(np.dot(w, y) / total)
     deviation = y - shift
     # scaled by the largest deviation first, so squares of huge targets do not overflow

@@ -9,8 +9,15 @@ import math
 
 import numpy as np
 
-__all__ = ["cross_fitted_dispersion", "posterior_factor", "scale_factor",
-           "set_dispersion_factor"]
+__all__ = ["cross_fitted_dispersion", "effective_rows", "posterior_factor", "scale_factor",
+           "set_dispersion_factor", "student_t_predictive"]
+
+
+def effective_rows(weights) -> float:
+    """The weights' effective number of rows ``(sum w)^2 / sum w^2`` (``n`` when all are
+    equal, whatever their scale)."""
+    w = np.asarray(weights, dtype=np.float64)
+    return float(w.sum()) ** 2 / float(np.dot(w, w))
 
 
 def posterior_factor(factor: float, weights) -> float:
@@ -30,24 +37,54 @@ def posterior_factor(factor: float, weights) -> float:
     same correction is applied to the maximum-likelihood factor (exact for the log-normal's
     ``log y``, an approximation for the others).
     """
-    w = np.asarray(weights, dtype=np.float64)
-    n = float(w.sum()) ** 2 / float(np.dot(w, w))
+    n = effective_rows(weights)
     return factor * math.sqrt(n / (n - 2.0)) if n > 2.0 else factor
 
 
-def scale_factor(estimator, head, X, y_fit, w, validation) -> float:
+def student_t_predictive(dist, rows):
+    """A Normal predictive ``dist`` whose scales carry the widening factor fitted on ``rows``
+    held-out rows, with that factor integrated out rather than plugged in: the Student-t of
+    ``rows`` degrees of freedom and the same variance (scale ``dist.scale * sqrt((n - 2) /
+    n)``). ``dist`` itself where ``rows`` is None or at most 2, or ``dist`` is not a Normal.
+
+    Under the scale-invariant prior of :func:`posterior_factor` the square of the factor is
+    ``InvGamma(n / 2, S / 2)`` given the held-out rows, and a new row ``y ~ N(mu, c^2 s^2)``
+    has the marginal ``t_n(mu, sqrt(S / n) s)`` (the textbook predictive of a Normal with an
+    unknown variance), whose variance is ``S / (n - 2) s^2``: the posterior factor's Normal
+    has that variance, the t the tails of the factor's uncertainty (heavier on the few dozen
+    rows early stopping holds out; the Normal again as ``n`` grows). The last layer's
+    variance, added after the factor, is carried the same way (one Normal, one t).
+    ``bench/studies/uci_single.md``, "widen-t".
+    """
+    from probnn.distributions import Normal, StudentT
+
+    if rows is None or not rows > 2.0 or type(dist) is not Normal:
+        return dist
+    shrink = math.sqrt((rows - 2.0) / rows)
+    scale = np.asarray(dist.scale)
+    return StudentT(np.full_like(scale, rows), loc=dist.loc, scale=scale * shrink)
+
+
+def scale_factor(estimator, head, X, y_fit, w, validation) -> tuple[float, float | None]:
     """``recalibrate``: the factor of the predicted scales fitted on the validation rows
     (``validation_data``, or those early stopping held out), in the network's units (the
     factor has none), at least 1; 1 where there are no such rows, no learned scale or
     interval targets (a ``ValueError`` there with ``recalibrate=True``).
 
     ``recalibrate_estimate="mle"``: the maximum-likelihood factor; "posterior":
-    :func:`posterior_factor` of it."""
+    :func:`posterior_factor` of it.
+
+    Returns
+    -------
+    factor : float
+    rows : float or None
+        With "posterior", the effective number of rows the factor was fitted on (its
+        posterior's ``n``: :func:`student_t_predictive`); None otherwise."""
     from probnn.distributions import scaled_distribution
     from probnn.likelihood import fit_factor
 
     if estimator.recalibrate is False:
-        return 1.0
+        return 1.0, None
     learned_scale = (head.location_scale and not head.scale_params) or (
         head.spread_power is not None)
     held_out = getattr(estimator._trainer, "held_out_index_", None)
@@ -62,7 +99,7 @@ def scale_factor(estimator, head, X, y_fit, w, validation) -> float:
         if estimator.recalibrate is True:
             raise ValueError("recalibrate=True needs exact targets; found interval "
                              "targets (y of shape (n_samples, 2))")  # fmt: skip
-        return 1.0
+        return 1.0, None
     if Xv is None or not learned_scale:
         if estimator.recalibrate is True:
             raise ValueError(
@@ -70,7 +107,7 @@ def scale_factor(estimator, head, X, y_fit, w, validation) -> float:
                 "validation_data) and a family whose network outputs the scale; found "
                 + ("no validation rows" if Xv is None else f"family {head.name!r}")
             )
-        return 1.0
+        return 1.0, None
     raw = np.asarray(estimator._network.forward(Xv), dtype=np.float64)
     yv = np.asarray(yv, dtype=np.float64)
     wv = np.ones(yv.shape[0]) if wv is None else wv
@@ -79,11 +116,12 @@ def scale_factor(estimator, head, X, y_fit, w, validation) -> float:
     else:
         dist = head.distribution(raw)
         factor = fit_factor(lambda f: -scaled_distribution(dist, f).log_prob(yv), wv)
+    rows = None
     if estimator.recalibrate_estimate == "posterior":
-        factor = posterior_factor(factor, wv)
+        factor, rows = posterior_factor(factor, wv), effective_rows(wv)
     # never below 1: the rows are few (early stopping's tenth), and sharpening on their
     # luck risks far more NLL on new rows than it can gain (measured: scenario5.md)
-    return max(1.0, factor)
+    return max(1.0, factor), rows
 
 
 def set_dispersion_factor(estimator, factor: float) -> None:

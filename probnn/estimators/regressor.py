@@ -266,8 +266,12 @@ class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkE
         ``predict_dist`` and the scores: a Laplace posterior over those weights, fitted
         with the network and stored (:mod:`probnn.estimators._last_layer`;
         ``bench/studies/uci_single.md``). "auto": the same where the network outputs the
-        scale too ("normal", "laplace", "studentt"). "plug-in": the network's own
-        distribution at its fitted weights.
+        scale too ("normal", "laplace", "studentt"). Where that predictive is a Normal
+        whose scales carry a factor fitted with ``recalibrate_estimate="posterior"`` on
+        ``n`` held-out rows, the factor is integrated out as well: a Student-t of ``n``
+        degrees of freedom with the Normal's variance (``scale_factor_rows_``;
+        :func:`probnn.estimators._widening.student_t_predictive`). "plug-in": the
+        network's own distribution at its fitted weights.
     Attributes
     ----------
     coefs_, intercepts_, loss_curve_, best_loss_, validation_scores_,
@@ -297,6 +301,10 @@ class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkE
     scale_factor_ : float
         The factor every predicted scale is multiplied by (``recalibrate``);
         1 when none was fitted.
+    scale_factor_rows_ : float or None
+        The effective number of held-out rows that factor's posterior was fitted on
+        (``recalibrate_estimate="posterior"``), the Student-t's degrees of freedom of
+        ``predictive_ == "last-layer"`` for a Normal; None otherwise.
     dispersion_factor_ : float
         The factor every predicted negative-binomial dispersion is multiplied by
         (its own, or the count law's of a hurdle or zero-inflated family), at least
@@ -591,8 +599,9 @@ class MLPRegressor(RegressorMixin, RegressorModelFile, TargetUnits, BaseNetworkE
         self.fold_members_ = list(folds.members) if folds else []  # the predictive's (_folds)
         if self._estimates_params(family):
             self._estimate_params(X, y_fit, w, head, family)
-        self.scale_factor_ = (1.0 if incremental else folds.factor if folds
-                              else scale_factor(self, head, X, y_fit, w, rows))  # fmt: skip
+        self.scale_factor_, self.scale_factor_rows_ = (
+            (1.0, None) if incremental else (folds.factor, None) if folds
+            else scale_factor(self, head, X, y_fit, w, rows))  # fmt: skip
         self.dispersion_factor_ = 1.0  # (set after the fit: _widening.set_dispersion_factor)
         self._set_predictive()
         self.scale_ = self.family_.get_params().get("scale")

@@ -37,15 +37,6 @@ def _effective_rows(w: np.ndarray) -> float:
     return float(scaled.sum() ** 2 / np.dot(scaled, scaled))
 
 
-def _all_on_one_side(y: np.ndarray, w: np.ndarray) -> int:
-    """-1 where no row of positive weight holds a zero, +1 where every one does, else 0
-    (``y``, ``w`` of shape (n,); read from the rows, not the weighted share, which rounding
-    could leave a hair off 1)."""
-    held = w > 0
-    zero = y[held] == 0
-    return -1 if not zero.any() else 1 if zero.all() else 0
-
-
 def _kt_boundary_logit(n_effective: float) -> float:
     """``|logit|`` of the Krichevsky-Trofimov share ``(0 + 1/2) / (n + 1)`` of an outcome none
     of ``n`` rows holds (``n``: Kish's effective rows, :func:`_effective_rows`):
@@ -269,18 +260,35 @@ class ExcessZerosFamily(Family):
         the count law keeps ``P(0) > 0``.
         """
         raw = np.array(self.constant_raw(y, sample_weight), dtype=np.float64)
-        y, w, _ = self._zero_share(y, sample_weight)
-        return self._at_kt(raw, _all_on_one_side(y, w), _effective_rows(w))
+        return self._counted_rows(raw, *self._zero_share(y, sample_weight)[:2])
 
-    def counted_reference(self, raw: ArrayLike, n_rows: int, n_zeros: int) -> Array:
+    def counted_reference(self, raw: ArrayLike, n_rows: int, n_zeros: int,
+                          n_effective: float | None = None) -> Array:
         """:meth:`reference_raw`'s rule from a tally, shape (n_outputs,): a constant model's
-        raw outputs ``raw`` (its fitted intercepts) on ``n_rows`` rows of weight 1, of which
-        ``n_zeros`` hold a zero, with the zero part at the Krichevsky-Trofimov share where
-        those rows hold no zero or only zeros (else ``raw`` as given). A streamed table's
-        training rows are counted, not held (``tables.streaming``), and one held in memory
-        is counted alike: both fits of a constant get one reference."""
+        raw outputs ``raw`` (its fitted intercepts) on ``n_rows`` rows of positive weight, of
+        which ``n_zeros`` hold a zero, with the zero part at the Krichevsky-Trofimov share
+        where those rows hold no zero or only zeros (else ``raw`` as given). A streamed
+        table's training rows are counted, not held (``tables.streaming``), and one held in
+        memory is counted alike: both fits of a constant get one reference.
+
+        ``n_effective``: the KT rule's count of rows, Kish's ``(sum w)^2 / sum w^2`` of the
+        rows' weights (``n_rows`` for rows of weight 1, the default). :meth:`reference_raw`
+        takes its rule from here, so a weighted tally and the weighted rows agree. Why Kish's
+        count, not the rows (which counted rows of weight 0: one row of weight 1 among nine
+        of weight 0 was n = 10) nor the weights' sum: the count is the rows' information
+        against the half pseudo-count, which a weight's unit does not change (weights
+        normalised to sum 1 would make the sum n = 1 on any table), as the MLE's share of
+        zeros it sits beside does not; equal weights give the rows' count.
+        """
         side = -1 if n_zeros == 0 else 1 if n_zeros == n_rows else 0
-        return self._at_kt(np.array(raw, dtype=np.float64), side, float(n_rows))
+        n = float(n_rows) if n_effective is None else float(n_effective)
+        return self._at_kt(np.array(raw, dtype=np.float64), side, n)
+
+    def _counted_rows(self, raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """:meth:`counted_reference` of the rows ``y`` weighted ``w`` (shape (n,), checked)."""
+        held = w > 0
+        return self.counted_reference(raw, int(held.sum()), int(np.count_nonzero(y[held] == 0)),
+                                      _effective_rows(w))
 
     def _at_kt(self, raw: np.ndarray, side: int, n_effective: float) -> np.ndarray:
         """``raw`` with ``P(0)`` at the KT ``(n + 1/2) / (n + 1)`` where every row holds a
@@ -303,12 +311,15 @@ class HurdleFamily(ExcessZerosFamily):
     regression of ``y == 0``, the count part a zero-truncated count regression.
     """
 
-    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool):
+    def _loss_gradient(self, raw: Array, y: np.ndarray, need_gradient: bool,
+                       count_loss_gradient=None):
+        """``count_loss_gradient``: the count part's ``(zc, y, need_gradient) -> (loss,
+        grad)`` where not its family's own (the network's compiled one, equal bit for bit)."""
         count = self._count
         zc = raw[:, :-1]
         z0 = raw[:, -1].astype(np.float64, copy=False)
         zero = y == 0
-        loss_y, grad_y = count._loss_gradient(zc, y, need_gradient)
+        loss_y, grad_y = (count_loss_gradient or count._loss_gradient)(zc, y, need_gradient)
         t, dt = count._log_positive_mass(zc, need_gradient)
         positive = -log_sigmoid(-z0) + loss_y.astype(np.float64, copy=False) + t
         loss = np.where(zero, -log_sigmoid(z0), positive).astype(raw.dtype, copy=False)
@@ -392,8 +403,7 @@ class HurdleFamily(ExcessZerosFamily):
         The count part is the MLE's (at 0 for only zeros: no positive count to fit).
         """
         raw = np.array(self.constant_raw(y, sample_weight), dtype=np.float64)
-        y, w, _ = self._zero_share(y, sample_weight)
-        return self._at_kt(raw, _all_on_one_side(y, w), _effective_rows(w))
+        return self._counted_rows(raw, *self._zero_share(y, sample_weight)[:2])
 
     def _at_kt(self, raw: np.ndarray, side: int, n_effective: float) -> np.ndarray:
         """``raw`` with the zero logit at the KT share's, ``side * log(2 n + 1)``, where the

@@ -118,6 +118,13 @@ class Family(IntervalMethods):
     #: one split (a large table, where one network is fitted and the time is the cost);
     #: under K folds every family of the target's kinds is tried
     tried_on_one_split: bool = True
+    #: the registry families nested in this one: every model of theirs, at every capacity, is
+    #: one of this family's or a limit of them (their raw outputs a fixed affine map of this
+    #: family's, or a limit of one: the constant, the GLM and the network alike). The
+    #: selection's one-SE rule prefers the nested family within noise; between families
+    #: neither nests (rivals) it goes by the CV mean (``probnn.selection``; closed
+    #: transitively there)
+    nests: tuple[str, ...] = ()
 
     # The public nll / gradient / loss_gradient validate (here, once) and then call the
     # kernel _loss_gradient, whose contract is: raw of shape (n, n_outputs) in float32 or

@@ -53,5 +53,8 @@ class HurdleNegativeBinomialFamily(NegativeBinomialCounts, HurdleFamily):
     """
 
     name = "hurdle-negative-binomial"
+    # the dispersion -> 0, a limit (not the NB itself: its P(0) = f(mu) is no logit affine in
+    # the features, so the GLMs are not nested; hurdle-poisson likewise not the poisson)
+    nests = ("hurdle-poisson",)
     loss_name = "hurdle negative binomial NLL"
     derivation_texts = (_TEXT, _LATEX)

@@ -120,6 +120,9 @@ class MixtureNormalFamily(Family):
     """
 
     name = "mixture-normal"
+    # every component the normal's (the logits any): one law; where the resolution floor
+    # allows (a heaped target's min_scale forbids a density over 1 / h on purpose)
+    nests = ("normal",)
     loss_name = "mixture density network NLL"
     link = "w = softmax(a), mu_k = m_k, sigma_k = softplus(s_k)"
     is_classifier = False
@@ -249,8 +252,14 @@ class MixtureNormalFamily(Family):
         grad = np.zeros_like(raw)
         grad[:, :k] = _softmax_rows(logits) - gamma
         np.multiply(gamma, safe_divide(-r, scale), out=grad[:, k : 2 * k], where=active)
+        huge = r2 == np.inf  # (r^2 beyond the floats: a floor of 1e-30 under a residual of 1e4)
         r2 -= 1
-        r2 *= dlog  # (r^2 - 1) dlog(sigma)/ds
+        with np.errstate(invalid="ignore"):  # (inf * an underflowed 0 there: replaced below)
+            r2 *= dlog  # (r^2 - 1) dlog(sigma)/ds
+        if huge.any():
+            residual = (y[:, None] - loc)[huge]
+            r2[huge] = _overflowed_scale_term(residual, np.broadcast_to(s, r.shape)[huge],
+                                              np.broadcast_to(log_scale, r.shape)[huge])
         np.multiply(gamma, -r2, out=grad[:, 2 * k :], where=active)
         return loss, grad
 
@@ -432,6 +441,23 @@ class MixtureNormalFamily(Family):
 # a row of fewer than 8 entries from 0 and left to right, as ``_row_sum`` does (8 and more:
 # NumPy's own, whose order is pairwise); argmax the first maximum, or the first NaN.
 _SEQUENTIAL_BELOW = 8
+
+
+def _overflowed_scale_term(residual: Array, s: Array, log_scale: Array) -> Array:
+    """``(r^2 - 1) d log sigma / ds`` where ``r^2 = (residual / sigma)^2`` overflowed, in logs.
+
+    ``exp(2 (log|residual| - log sigma) + log sigmoid(s) - log sigma)``: d log sigma / ds =
+    sigmoid(s) / sigma, which underflows to 0 under a floor (inf * 0 was NaN), and the 1 is
+    below a float step of r^2. 0, finite or inf as the true value. Arrays of shape (m,) in
+    raw's dtype; the compiled loss (``_kernels.mixture_normal``) repeats it op for op.
+    """
+    two = residual.dtype.type(2)
+    log_sigmoid = np.minimum(s, 0) - np.log1p(np.exp(-np.abs(s)))
+    t = np.log(np.abs(residual)) - log_scale
+    t = t * two
+    t = t + log_sigmoid
+    t = t - log_scale
+    return np.exp(t)
 
 
 def _row_max(a: Array) -> Array:

@@ -124,6 +124,9 @@ class MixtureStudentTFamily(MixtureNormalFamily):
     """
 
     name = "mixture-studentt"
+    # every component the studentt's (the same df: both default to 3); not the mixture-
+    # normal's: a fixed df never reaches the normal, its df -> infinity limit
+    nests = ("studentt",)
     loss_name = "robust mixture density network NLL"
     link = "w = softmax(a), mu_k = m_k, sigma_k = softplus(s_k), df fixed"
     fixed_params = {**MixtureNormalFamily.fixed_params, "df": POSITIVE}

@@ -88,6 +88,7 @@ class NegativeBinomialFamily(Family):
     """
 
     name = "negative-binomial"
+    nests = ("poisson",)  # its dispersion -> 0, a limit
     loss_name = "negative binomial (NB2) log-loss"
     link = "mu = exp(z1), alpha = softplus(z2)"
     is_classifier = False

@@ -280,6 +280,7 @@ class NormalFamily(Family):
     """
 
     name = "normal"
+    nests = ("normal-fixed",)  # the scale's raw output a constant
     loss_name = "Gaussian NLL loss with learned variance"
     link = "mu = z1, sigma = softplus(z2)"
     is_classifier = False

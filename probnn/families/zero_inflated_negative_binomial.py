@@ -47,5 +47,7 @@ class ZeroInflatedNegativeBinomialFamily(NegativeBinomialCounts, ExcessZerosFami
     """
 
     name = "zero-inflated-negative-binomial"
+    # the zeros' weight -> 0; the dispersion -> 0: limits
+    nests = ("negative-binomial", "zero-inflated-poisson")
     loss_name = "zero-inflated negative binomial NLL"
     derivation_texts = (_TEXT, _LATEX)

@@ -45,5 +45,6 @@ class ZeroInflatedPoissonFamily(PoissonCounts, ExcessZerosFamily):
     """
 
     name = "zero-inflated-poisson"
+    nests = ("poisson",)  # the zeros' weight -> 0, a limit
     loss_name = "zero-inflated Poisson NLL"
     derivation_texts = (_TEXT, _LATEX)

@@ -13,6 +13,8 @@
   log through NumPy's own inner loops (:func:`numpy_loops`; libm's differ from NumPy's SIMD
   ones in float32 exp for about 4 arguments in 10), so bit-identical to the families
   (tested, +-1e4 included). Without those loops (another NumPy layout) the NumPy loss runs.
+  Negative binomial (and the hurdle NB's count part) likewise, with scipy's own C gammaln /
+  digamma (:func:`special_functions`; ``_kernels_counts``).
 
 Imported only by :func:`enable_for` when a fit is large enough for compilation to pay and
 numba is importable; ``import probnn`` never imports numba. Compiled machine code is cached
@@ -251,7 +253,10 @@ def _build():
     names = ("adam", "adamw", "sgd_plain", "sgd_momentum", "rmsprop", "average", "bias_relu",
              "relu_mask_colsum", "categorical_labels", "bernoulli", "normal", "mixture_normal",
              "mixture_studentt")
-    return {name: getattr(m, name) for name in names}
+    from probnn.network import _kernels_counts as counts
+
+    return {**{name: getattr(m, name) for name in names},
+            "negative_binomial": counts.negative_binomial}
 
 
 def kernels() -> dict:
@@ -390,7 +395,7 @@ def _kernel_ready(name: str) -> bool:
     roots = [os.environ.get("NUMBA_CACHE_DIR"), os.path.join(here, "__pycache__"),
              os.path.join(os.path.expanduser("~"), ".cache", "numba")]
     for root in filter(None, roots):
-        pattern = os.path.join(root, "**", f"_kernels.{name}-*.nbi")
+        pattern = os.path.join(root, "**", f"_kernels*.{name}-*.nbi")
         if os.path.isdir(root) and next(iter(glob.iglob(pattern, recursive=True)), None):
             return True
     return False
@@ -465,6 +470,64 @@ def _mixture_studentt(family, raw, y, need_gradient):
     return loss, grad
 
 
+_SPECIAL: list = []
+
+
+def special_functions() -> np.ndarray | None:
+    """The addresses of scipy's C ``gammaln`` and ``digamma`` (``cython_special``, in
+    ``_kernels_counts``' order), as an intp array; None unless each gives its ufunc's results
+    bit for bit on a probe vector (then the compiled count losses are not used)."""
+    if not _SPECIAL:
+        _SPECIAL.append(None)
+        try:
+            from scipy import special
+
+            from numba.core.extending import get_cython_function_address as address
+
+            found = [address("scipy.special.cython_special", name)
+                     for name in ("gammaln", "__pyx_fuse_1psi")]
+            signature = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_double, ctypes.c_int)
+            x = np.concatenate([np.linspace(1e-3, 30.0, 97), np.geomspace(1e-30, 1e30, 61),
+                                np.arange(0.0, 200.0)])
+            for ufunc, at in zip((special.gammaln, special.digamma), found):
+                got = np.array([signature(at)(v, 0) for v in x])
+                if not np.array_equal(got.view(np.int64), ufunc(x).view(np.int64)):
+                    return None
+            _SPECIAL[0] = np.array(found, np.intp)
+        except Exception:  # pragma: no cover - another scipy: its names or signatures moved
+            return None
+    return _SPECIAL[0]
+
+
+def _negative_binomial(family, raw, y, need_gradient):
+    """The compiled NB2 loss (``_kernels_counts``); the family's NumPy loss without a
+    gradient, on one row broadcast, or where a count reaches the saddle-point form's
+    threshold (those rows are NumPy's)."""
+    from probnn.distributions.poisson import _SADDLE_TRAINING_FROM
+    from probnn.families.base import _SCALE_SERIES_BELOW
+    from probnn.distributions.negative_binomial import _SERIES_BELOW_ALPHA
+
+    special = special_functions()
+    if (not need_gradient or special is None or raw.strides[0] == 0 or y.ndim != 1
+            or raw.shape[0] == 0 or not np.max(y) < _SADDLE_TRAINING_FROM):
+        return family._loss_gradient(raw, y, need_gradient)
+    loss = np.empty(raw.shape[0], raw.dtype)
+    grad = np.empty(raw.shape, raw.dtype)
+    _run("negative_binomial", raw, y, loss, grad, float(_SCALE_SERIES_BELOW),
+         float(_SERIES_BELOW_ALPHA), numpy_loops(np.float64), special)
+    return loss, grad
+
+
+def _hurdle_negative_binomial(family, raw, y, need_gradient):
+    """The hurdle family's NumPy loss with its count part's NB2 loss compiled
+    (:func:`_negative_binomial`, bit-identical), the truncation and the zero part NumPy's."""
+    count = family._count
+    if not need_gradient or loss_kernel_for(count) is None:
+        return family._loss_gradient(raw, y, need_gradient)
+    return family._loss_gradient(raw, y, need_gradient,
+                                 count_loss_gradient=functools.partial(_negative_binomial, count))
+
+
 # (module, class name) of each family with a fused loss: looked up lazily, so this module
 # imports no family and a renamed or removed class only means the NumPy loss is used
 _LOSSES = {
@@ -473,12 +536,17 @@ _LOSSES = {
     ("probnn.families.normal", "NormalFamily"): _normal,
     ("probnn.families.mixture_normal", "MixtureNormalFamily"): _mixture_normal,
     ("probnn.families.mixture_studentt", "MixtureStudentTFamily"): _mixture_studentt,
+    ("probnn.families.negative_binomial", "NegativeBinomialFamily"): _negative_binomial,
+    ("probnn.families.hurdle_negative_binomial", "HurdleNegativeBinomialFamily"):
+        _hurdle_negative_binomial,
 }
 
 
 # each fused loss's kernel in ``_kernels``
 _KERNEL_NAMES = {_categorical: "categorical_labels", _bernoulli: "bernoulli", _normal: "normal",
-                 _mixture_normal: "mixture_normal", _mixture_studentt: "mixture_studentt"}
+                 _mixture_normal: "mixture_normal", _mixture_studentt: "mixture_studentt",
+                 _negative_binomial: "negative_binomial",
+                 _hurdle_negative_binomial: "negative_binomial"}
 
 
 def loss_kernel_for(family):

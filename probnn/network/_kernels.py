@@ -536,12 +536,55 @@ def mixture_normal(raw, y, loss, grad, half, series_below, half_log_2pi, min_sca
     # d (-log p) / d mu and / d s of each component's own density (times gamma below)
     d_mu = np.empty(m, dt)
     d_s = np.empty(m, dt)
+    huge = 0
     for q in range(m):
         rq = r[q]
         mr = -rq
         d_mu[q] = mr / scale[q] if mr != zero else zero
-        d_s[q] = -((rq * rq - one) * dlog[q])
+        r2 = rq * rq
+        if r2 == np.inf:
+            huge += 1
+        d_s[q] = -((r2 - one) * dlog[q])
+    if huge > 0:  # r^2 beyond the floats: mixture_normal._overflowed_scale_term, in logs
+        _overflowed_scale_terms(raw, y, r, log_scale, d_s, n, k, huge, fns)
     _mixture_gradient(ex, sums, e2, d_mu, d_s, n, k, grad)
+
+
+@jit
+def _overflowed_scale_terms(raw, y, r, log_scale, d_s, n, k, huge, fns):
+    # d_s = -exp(2 (log|y - mu| - log sigma) + log sigmoid(s) - log sigma) where r^2 = inf,
+    # log sigmoid(s) = min(s, 0) - log1p(exp(-|s|)), NumPy's loops on the gathered vectors
+    dt = raw.dtype
+    zero = dt.type(0)
+    two = dt.type(2)
+    where = np.empty(huge, np.int64)
+    res = np.empty(huge, dt)
+    s = np.empty(huge, dt)
+    p = 0
+    for i in range(n):
+        for j in range(k):
+            q = i * k + j
+            rq = r[q]
+            if rq * rq == np.inf:
+                where[p] = q
+                res[p] = abs(y[i] - raw[i, k + j])
+                s[p] = raw[i, 2 * k + j]
+                p += 1
+    e = np.empty(huge, dt)
+    for p in range(huge):
+        e[p] = -abs(s[p])
+    numpy_loop(fns[0], e, e, huge)
+    numpy_loop(fns[1], e, e, huge)  # log1p(exp(-|s|))
+    numpy_loop(fns[2], res, res, huge)  # log|y - mu|
+    for p in range(huge):
+        ls = log_scale[where[p]]
+        t = res[p] - ls
+        t = t * two
+        t = t + ((s[p] if s[p] < zero else zero) - e[p])
+        res[p] = t - ls
+    numpy_loop(fns[0], res, res, huge)
+    for p in range(huge):
+        d_s[where[p]] = -res[p]
 
 
 @jit

@@ -15,6 +15,7 @@ would score copies of training rows.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,8 @@ def _column_digests(column: pd.Series) -> np.ndarray:
     return np.where(codes < 0, _MISSING, table[np.maximum(codes, 0)] if table.size else _MISSING)
 
 
-def row_digests(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def row_digests(frame: pd.DataFrame, columns: list[str],
+                readings: dict[str, Callable[[pd.Series], pd.Series]] | None = None) -> np.ndarray:
     """Each row's 64-bit digest of its values in ``columns``, in that order.
 
     Parameters
@@ -62,17 +64,83 @@ def row_digests(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     frame : DataFrame of shape (n, ...)
         Holds every one of ``columns``.
     columns : list of str
+    readings : dict of str -> callable, optional
+        A column's values as a model reads them (:func:`value_readings`), digested in place
+        of the column as read from its file (a column without one, or all without it: the
+        text digests, which split a table's copies).
 
     Returns
     -------
     ndarray of uint64, shape (n,)
         Equal for rows of equal values (two distinct rows agree with probability 2**-64).
     """
+    readings = readings or {}
     digest = np.full(frame.shape[0], _START, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in columns:
-            digest = _mix((digest ^ _column_digests(frame[column])) + _GOLDEN)
+            values = frame[column]
+            if column in readings:
+                values = readings[column](values)
+            digest = _mix((digest ^ _column_digests(values)) + _GOLDEN)
     return digest
+
+
+def value_readings(preprocessor, target: str, target_parser: str | None,
+                   classes: list | None = None) -> dict[str, Callable[[pd.Series], pd.Series]]:  # fmt: skip
+    """How a fitted model reads the columns whose text may spell one value several ways:
+    the digests of its rows as read (:func:`row_digests`), by which ``evaluate`` knows its
+    training rows in a file that writes them otherwise ("12.3%" as 12.3, "4,611" as 4611,
+    "31.80%" as "31.8%", a text column's "0" as a float chunk's 0.0).
+
+    A numeric feature read as plain numbers or by a number-text parser (thousands
+    separators, decimal commas, percentages), and the target by the model's reading of its
+    text: the float64 value (a numeric column's digest as before); a categorical feature:
+    its level (:func:`~probnn.tables.preprocessing_scan.level_text`, numbers spelt one way).
+    Other columns (dates, identifiers left out, row labels) are digested as read. A column
+    whose values the reading refuses keeps the digests as read (not the model's table).
+
+    Parameters
+    ----------
+    preprocessor : Preprocessor
+        Fitted (``numeric_``, ``parsers_``, ``categories_``).
+    target : str
+    target_parser : {"thousands", "decimal", "percent"} or None
+    classes : list, optional
+        A class model's classes: text classes read the target's labels as text, numbers
+        spelt one way (``level_text``, as ``target_labels``: a chunk of only "0" rows read
+        as 0 digests as "0"); else the labels as read.
+
+    Returns
+    -------
+    dict of str -> callable
+        A column's name -> ``reading(column) -> Series`` of the same length.
+    """
+    from probnn.exceptions import DataError
+    from probnn.tables.columns import _NUMBER_TEXT, _numbers_as_recorded
+    from probnn.tables.preprocessing_scan import level_text, numeric_column
+
+    def refused_as_read(read):
+        def reading(column: pd.Series) -> pd.Series:
+            try:
+                return read(column)
+            except DataError:
+                return column
+        return reading
+
+    def number(name: str, kind: str | None):
+        return refused_as_read(lambda column: pd.Series(numeric_column(column, name, kind),
+                                                        index=column.index))  # fmt: skip
+
+    parsers = getattr(preprocessor, "parsers_", {})
+    readings = {name: number(name, parsers.get(name)) for name in preprocessor.numeric_
+                if parsers.get(name) in (None, *_NUMBER_TEXT)}  # fmt: skip
+    readings.update({name: level_text for name in preprocessor.categories_})
+    if classes is not None and any(isinstance(c, str) for c in classes):
+        readings[target] = lambda column: level_text(column.astype(object))
+    if target_parser is not None:  # (plain numbers and labels: as read)
+        readings[target] = refused_as_read(lambda column: _numbers_as_recorded(column,
+                                                                               target_parser))
+    return readings
 
 
 def content_sha256(digests: np.ndarray) -> str:
@@ -116,7 +184,7 @@ def training_row_hashes(digests: np.ndarray, distinct: bool = False) -> tuple[np
 
 
 def content_record(columns: list[str], digests: np.ndarray, train: np.ndarray, test: np.ndarray,
-                   copies: bool) -> dict:  # fmt: skip
+                   copies: bool, keys: np.ndarray | None = None) -> dict:  # fmt: skip
     """A model file's record of its table by content (``tables.model._training_data``):
     the table's digest, its training rows' (:func:`training_row_hashes`), how many held-out
     rows repeat a training row (what fresh rows of the law do: ``evaluate``'s yardstick),
@@ -126,17 +194,25 @@ def content_record(columns: list[str], digests: np.ndarray, train: np.ndarray, t
     ----------
     columns : list of str
     digests : ndarray of uint64, shape (n,)
-        :func:`row_digests` of the table's rows over ``columns``.
+        :func:`row_digests` of the table's rows over ``columns``, as the model reads them
+        (:func:`value_readings`; a model file written before them: as read).
     train, test : ndarray of int
         The training (early stopping's included) and held-out rows.
     copies : bool
+    keys : ndarray of uint64, shape (n,), optional
+        The split's keys where ``copies``: the rows' digests as read (the text's). Recorded
+        as ``key_sha256`` only where they differ from ``digests`` (``evaluate`` re-derives
+        the held-out rows of another file only from the same keys).
     """
     distinct = distinct_sorted(digests[train])  # (sorted once: the hashes and the repeats)
     hashes, sampled = training_row_hashes(distinct, distinct=True)
     repeats = count_training_rows(digests[test], distinct, sampled=False)[0]
-    return {"columns": list(columns), "content_sha256": content_sha256(digests),
+    sha = content_sha256(digests)
+    key_sha = content_sha256(keys) if copies and keys is not None else sha
+    return {"columns": list(columns), "content_sha256": sha,
             "held_out_rows": int(np.asarray(test).size), "held_out_repeats": repeats,
             "copies": bool(copies), **({"copy_key": "digest"} if copies else {}),
+            **({"key_sha256": key_sha} if key_sha != sha else {}),
             "row_hashes": hashes, "row_hashes_sampled": sampled}  # fmt: skip
 
 
@@ -378,18 +454,25 @@ class ContentScan:
     ----------
     columns : list of str
         The columns a fit in memory digests (the table's, in its order, less those dropped).
+    readings : dict of str -> callable, optional
+        The model's reading of the columns (:func:`value_readings`): the rows' digests as it
+        reads them, a batch read as floats or as text alike; the digests as read (the split's
+        keys) are kept apart for ``key_sha256``.
     """
 
-    def __init__(self, columns: list[str]) -> None:
+    def __init__(self, columns: list[str], readings: dict | None = None) -> None:
         self.columns = list(columns)
-        self._sha = hashlib.sha256()
+        self.readings = readings
+        self._sha, self._key_sha = hashlib.sha256(), hashlib.sha256()
         self._train, self._test = _Smallest(ROW_HASH_CAP), _Smallest(ROW_HASH_CAP)
         self._n_test = 0
 
     def add(self, frame: pd.DataFrame, held_out: np.ndarray) -> None:
         """A batch's rows (a frame holding ``columns``) and which of them are held out."""
-        digests = row_digests(frame, self.columns)
+        digests = row_digests(frame, self.columns, self.readings)
         self._sha.update(np.asarray(digests, dtype="<u8").tobytes())
+        keys = digests if not self.readings else row_digests(frame, self.columns)
+        self._key_sha.update(np.asarray(keys, dtype="<u8").tobytes())
         self._train.add(digests[~held_out])
         self._test.add(digests[held_out])
         self._n_test += int(np.count_nonzero(held_out))
@@ -405,9 +488,11 @@ class ContentScan:
         repeats = int(self._test.counts[within][found].sum())
         if checked < self._n_test:  # the range's share of the held-out rows, scaled
             repeats = int(round(repeats * self._n_test / max(checked, 1)))
-        return {"columns": self.columns, "content_sha256": self._sha.hexdigest(),
+        sha, key_sha = self._sha.hexdigest(), self._key_sha.hexdigest()
+        return {"columns": self.columns, "content_sha256": sha,
                 "held_out_rows": self._n_test, "held_out_repeats": repeats,
                 "copies": bool(copies), **({"copy_key": "digest"} if copies else {}),
+                **({"key_sha256": key_sha} if copies and key_sha != sha else {}),
                 "row_hashes": hashes, "row_hashes_sampled": bool(sampled)}  # fmt: skip
 
 
@@ -429,6 +514,9 @@ def content_checks(record: dict) -> dict:
         "held_out_repeats": lambda v: whole(v) and v <= record.get("held_out_rows", -1),
         "copies": lambda v: isinstance(v, bool),
         "copy_key": lambda v: v in (None, "digest"),  # (absent: keys by first copy, older)
+        # the split keys' digest where it differs from content_sha256 (absent: the same)
+        "key_sha256": lambda v: v is None or isinstance(v, str) and len(v) == 64
+        and all(c in "0123456789abcdef" for c in v),
         "row_hashes_sampled": lambda v: isinstance(v, bool),
     }  # fmt: skip
 

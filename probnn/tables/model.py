@@ -310,6 +310,10 @@ class TabularModel:
                 censoring.check_has_maximum(y[trained], target, "training rows")
             else:
                 y = regression_target(frame[target], target, get_family(family))
+                from probnn.tables.leaks import target_copy_warnings
+
+                for message in target_copy_warnings(preprocessor, features, y):
+                    warnings.warn(message, stacklevel=2)
             standardise = params.get("standardize_target", "auto")
             exact = y[:, 0] == y[:, 1] if y.ndim == 2 else slice(None)  # censored: exact rows
             try:
@@ -385,8 +389,10 @@ class TabularModel:
             if self.censoring is not None:
                 return self.censoring.bounds(frame, self.target, get_family(self.family))
             return regression_target(column, self.target, get_family(self.family))
+        # text classes: a chunk (or a file) of only numbers or booleans is read as text labels
+        text = any(isinstance(c, str) for c in self.classes)
         try:
-            return _class_indices(target_labels(column, self.target), self.classes,
+            return _class_indices(target_labels(column, self.target, text), self.classes,
                                   self.target, column)  # fmt: skip
         except DataError as exc:
             raise DataError(f"{exc}{_count_hint(self.family, self.classes, column)}") from None

@@ -133,6 +133,12 @@ class Preprocessor:
         :class:`~probnn.exceptions.DataWarning`; their levels write each number one way
         (``"1"`` for 1, 1.0 or "1.0"; :func:`~probnn.tables.preprocessing_scan.level_text`),
         in training and in :meth:`transform`. Empty in a model file written before the rule.
+    number_levels_ : list of str
+        Text columns (not ``mixed_``) with a number among their values: their levels write
+        each number one way too, in training and in :meth:`transform`, so a streamed chunk
+        of such a column's numbers alone (read as floats, "0" as 0.0) gives the levels of the
+        table in memory. Empty in a model file written before the rule (its levels kept as
+        written, each value's text).
     logged_ : list of str
         Numeric columns read as ``log x`` (every training value > 0, spanning orders of
         magnitude: :mod:`probnn.tables.log_scale`), with a
@@ -250,13 +256,15 @@ class Preprocessor:
         self._standardise_numbers(frame, columns[: len(self.numeric_)])
         note_far_rows(self, columns[: len(self.numeric_)], frame)
         at = len(self.numeric_)
-        mixed = set(getattr(self, "mixed_", ()))  # absent: a preprocessor of an older probnn
+        # numbers and text, or text with a number among its levels: each number in one
+        # spelling (absent: a preprocessor of an older probnn, its levels as it wrote them)
+        spelt = set(getattr(self, "mixed_", ())) | set(getattr(self, "number_levels_", ()))
         for (name, cats), width in zip(self.categories_.items(), widths):
             column = frame[name]
-            if name in mixed:  # numbers and text: each number in one spelling
+            if name in spelt:
                 column = level_text(column)
-            if self.impute and name in self.fill_:
-                column = column.fillna(self.fill_[name])
+            if self.impute and name in self.fill_:  # (a float chunk's too: as objects)
+                column = column.astype(object).fillna(self.fill_[name])
             codes = _category_codes(column.astype(str), cats)
             block = columns[at:at + width]
             block[...] = 0.0
@@ -434,6 +442,9 @@ class Preprocessor:
         mixed = [str(c) for c in getattr(self, "mixed_", [])]
         if mixed:  # absent (none) otherwise: other tables' model files are unchanged
             meta["mixed"] = mixed  # categorical columns of numbers and text (level_text)
+        spelt = [str(c) for c in getattr(self, "number_levels_", [])]
+        if spelt:  # absent (none) otherwise: a table without numbers in its text writes as before
+            meta["number_levels"] = spelt  # text columns whose numbers are spelt one way
         logged = [str(c) for c in getattr(self, "logged_", [])]
         if logged:  # absent (none) otherwise: a table the log rule leaves writes as before
             meta["log"] = logged  # numeric columns read as log x (center, scale, range of log x)
@@ -483,6 +494,12 @@ class Preprocessor:
         if set(self.mixed_) - set(by_name) or len(set(self.mixed_)) != len(self.mixed_):
             raise DataError("expected the columns of numbers and text read as categories in "
                             "the model file to be distinct categorical columns")  # fmt: skip
+        # absent: none (older files: their levels as written, "0.0" of a float chunk too)
+        self.number_levels_ = [str(c) for c in meta.get("number_levels", [])]
+        if set(self.number_levels_) - set(by_name) or set(self.number_levels_) & set(self.mixed_) \
+                or len(set(self.number_levels_)) != len(self.number_levels_):  # fmt: skip
+            raise DataError("expected the text columns whose numbers are spelt one way in the "
+                            "model file to be distinct categorical columns")  # fmt: skip
         self.logged_ = [str(c) for c in meta.get("log", [])]  # absent: none (older files too)
         if set(self.logged_) - set(self.numeric_) or len(set(self.logged_)) != len(self.logged_):
             raise DataError("expected the columns read as log(x) in the model file to be "

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from typing import TYPE_CHECKING
 
@@ -111,20 +112,35 @@ def _number_text(x: float) -> str:
     return str(int(x)) if x.is_integer() and abs(x) < 2.0**53 else repr(float(x))
 
 
+# whole numbers written as digits: spelt exactly by Python's int (beyond 2**53 too: "007" is
+# "7", and two long codes stay two levels), where float64 would merge them
+_DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
 def _level_texts(values: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Distinct values (object array, shape (n,)) as levels: numbers by :func:`_number_text`,
-    the values that do not parse as numbers (``pandas.to_numeric``) as their text; and the
-    mask of those, shape (n,)."""
-    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-    numbers = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-    texts = [str(v) if np.isnan(x) else _number_text(float(x)) for v, x in zip(values, numbers)]
-    return texts, np.isnan(numbers)
+    """Distinct values (object array, shape (n,)) as levels: numbers by :func:`_number_text`
+    (whole numbers in digits, or of an integer dtype, by ``int``), the values that do not
+    parse as numbers (``pandas.to_numeric``) and booleans (a CSV chunk of only "True" and
+    "False" is read as booleans) as their text; and the mask of those, shape (n,)."""
+    values = pd.Series(values, dtype=object)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    unparsed = np.isnan(numbers)
+    texts = values.astype(str).tolist()  # (the text of most values, at once)
+    for i in np.flatnonzero(~unparsed):
+        v = values.iat[i]
+        if isinstance(v, (bool, np.bool_)):
+            unparsed[i] = True
+            continue
+        whole = isinstance(v, (int, np.integer)) or isinstance(v, str) and _DIGITS.fullmatch(v)
+        texts[i] = str(int(v)) if whole else _number_text(float(numbers[i]))
+    return texts, unparsed
 
 
 def level_text(column: pd.Series) -> pd.Series:
-    """A column of numbers and text read as categories (:func:`mixed_as_categories`): each
-    present value's level, missing values missing. One spelling a number, so the levels are
-    the same whether a file (or a streamed chunk of it) was read as numbers or as text."""
+    """A categorical column's levels (a column of numbers and text read as categories,
+    :func:`mixed_as_categories`, or a text column): each present value's level, missing
+    values missing. One spelling a number, so the levels are the same whether a file (or a
+    streamed chunk of it) was read as numbers or as text."""
     present = column.dropna()
     uniques = pd.unique(present.to_numpy(dtype=object))
     return column.map(dict(zip(uniques, _level_texts(uniques)[0])))
@@ -187,6 +203,7 @@ class _ColumnScan:
         self.levels: dict[str, int] | None = {}  # distinct values (level_text) -> rows, while few
         self.unparsed: set[str] = set()  # ... those that are no numbers
         self.mixed = False  # read as categories (mixed_as_categories)
+        self.spelt = False  # a categorical column with a number among its values (level_text)
 
     def _observe_levels(self, values: np.ndarray, counts: np.ndarray) -> None:
         """Keep the distinct values (object or float array, shape (k,)) as levels with their
@@ -400,7 +417,13 @@ class _ColumnScan:
             elif self.median is not None:
                 self.median.update(values)
             return values
-        text = level_text(column).dropna() if self.mixed else column.dropna().astype(str)
+        # every number in one spelling (level_text), in a text column too: a streamed chunk
+        # of a text column's numbers and blanks alone is read as floats ("0" as 0.0)
+        present = column.dropna()
+        uniques = pd.unique(present.to_numpy(dtype=object))
+        texts, unparsed = _level_texts(uniques)
+        self.spelt = self.spelt or not unparsed.all()
+        text = present.map(dict(zip(uniques, texts)))
         for text, n in text.value_counts(sort=False).items():
             self.counts[text] = self.counts.get(text, 0) + int(n)
         if capped and len(self.counts) > MAX_STREAMED_CATEGORIES:
@@ -549,6 +572,9 @@ class PreprocessorScan:
         pre.numeric_, pre.center_, pre.scale_, pre.range_ = [], [], [], []
         pre.categories_, pre.fill_, pre.parsers_ = {}, {}, {}
         pre.mixed_ = [name for name in pre.columns_ if self._scans[name].mixed]
+        # text columns whose levels hold a number, spelt one way (in transform too)
+        pre.number_levels_ = [name for name in pre.columns_ if not self._scans[name].numeric
+                              and not self._scans[name].mixed and self._scans[name].spelt]
         # numeric columns read as log x (probnn.tables.log_scale), in column order
         logs = self._logs
         pre.logged_ = [name for name in logs.chosen() if name in pre.columns_] if logs else []

@@ -281,6 +281,12 @@ def sniff_separator(path: str | os.PathLike) -> str:
         raise unreadable("CSV", path, exc, verb="read") from None
     except ValueError as exc:
         raise DataError(str(exc)) from None
+    if b"\r" in head and b"\n" not in head:
+        raise DataError(
+            f"expected lines ending in LF or CRLF; {path} ends its lines with a lone carriage "
+            "return (classic Mac OS, Excel's \"CSV (Macintosh)\"): save it with Unix or "
+            "Windows line ends (tr '\\r' '\\n' < old.csv > new.csv)"
+        )
     first = head.split(b"\n", 1)
     if (declared := _separator_line(first[0] + b"\n")) is not None:
         return declared

@@ -40,6 +40,7 @@ from probnn.metrics import RunningMetrics
 from probnn.tables._model_classes import _constant_at_reference
 from probnn.tables.columns import _warn_spelling_variants
 from probnn.tables.extrapolation import tallied
+from probnn.tables.leaks import warn_streamed_target_copies
 from probnn.tables.model import TabularModel, _in_float64, check_fit_rows, unseen_labels_warning
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.resolution import StreamedHeap, needs_floor, with_resolution_floor
@@ -49,11 +50,10 @@ from probnn.tables.stream_chunks import (PREFETCH_BATCHES, ShuffleBuffer, _Rechu
                                          with_pseudo_rows)  # fmt: skip
 from probnn.tables.stream_selection import SELECTION_ROWS
 from probnn.tables.targets import (TargetScan, _check_family_name, _check_target_present,
-                                   _labels_to_json,
-                                   check_levels, check_target_column,
+                                   _labels_to_json, check_levels, check_target_column,
                                    check_trainable_target, family_of_kind, is_classifier_family,
-                                   order_classes, ordered_categories, regression_target,
-                                   scan_classes, target_labels)  # fmt: skip
+                                   label_texts, order_classes, ordered_categories,
+                                   regression_target, scan_classes, target_labels)  # fmt: skip
 
 
 __all__ = [
@@ -231,6 +231,9 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     standardised = None if standardise in ("auto", None) else bool(standardise)
     held_out_labels: dict = {}  # label -> held-out rows (the warning counts a label's rows)
     trained_labels: set = set()  # the training part's (not early stopping's) labels
+    # levels naming text: a chunk of only numbers checked against them as text labels
+    text_levels = levels is not None and bool(pd.to_numeric(
+        pd.Series([str(v) for v in levels]), errors="coerce").isna().any())
     # a mixture on a heaped target keeps the targets' resolution, as TabularModel.fit's
     # does: the fitted rows' values counted (bounded: tables.resolution.StreamedHeap)
     heaps = (StreamedHeap() if not classifier and needs_floor(family, training.get("family_params"))
@@ -243,13 +246,14 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         fit, test = batch.frame[parts != TEST], batch.frame[parts == TEST]
         if classifier:
             fitted = _located(batch, lambda: target_labels(fit[target], target))
-            labels.update(fitted.tolist())
-            trained_labels.update(fitted[parts[parts != TEST] == TRAIN].tolist())
-            for label in _located(batch, lambda: target_labels(test[target], target)).tolist():
+            labels.update(_keyed(fitted))
+            trained_labels.update(_keyed(fitted[parts[parts != TEST] == TRAIN]))
+            for label in _keyed(_located(batch, lambda: target_labels(test[target], target))):
                 held_out_labels[label] = held_out_labels.get(label, 0) + 1
-            if levels is not None:
+            if levels is not None:  # (text levels: a chunk of only numbers read as text labels)
                 column = batch.frame[target]
-                _located(batch, lambda: check_levels(column, target_labels(column, target), target, levels))
+                _located(batch, lambda: check_levels(
+                    column, target_labels(column, target, text_levels), target, levels))
         else:
             y = _located(batch, lambda: regression_target(fit[target], target, declared))
             try:
@@ -282,8 +286,12 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
         scan.end_median_pass()
     classes, untrained = None, False
     if classifier:  # as probnn fit in memory: the whole column's labels (column_classes)
+        # chunks of text, or of booleans beside numbers: every label as text, as in memory
+        kinds = {kind for kind, _ in labels | set(held_out_labels)}
+        text = "O" in kinds or len(kinds) > 1
+        labels, trained_labels, held_out_labels = _labels_as(
+            text, labels, trained_labels, held_out_labels)
         every = labels | set(held_out_labels)
-        text = any(isinstance(v, str) for v in every)
         present = np.unique(np.asarray(list(every), dtype=object if text else None))
         classes = order_classes(present, categories, target, family, levels)
         # a class no training row holds: learnt by half a pseudo-count of every class
@@ -296,6 +304,27 @@ def _learn_preprocessing(source: TableSource, target: str, features: list[str], 
     floored = None if heaps is None else with_resolution_floor(
         lambda: heaps.resolution(target_scan.kinds()[0]), family, training.get("family_params"))
     return preprocessor, family, classes, moments, floored, untrained
+
+
+def _keyed(labels: np.ndarray) -> list[tuple[str, object]]:
+    """A chunk's labels (:func:`target_labels`), each with its array's dtype kind: text
+    ("O"), booleans ("b") or numbers, kept apart in a set (where True == 1)."""
+    kind = labels.dtype.kind if labels.dtype.kind in "Ob" else "n"
+    return [(kind, v) for v in labels.tolist()]
+
+
+def _labels_as(text: bool, labels: set, trained: set, held_out: dict) -> tuple[set, set, dict]:
+    """The fitted rows' labels, the training rows' and the held-out rows' (label -> rows),
+    keyed by :func:`_keyed`: their values, or where the column holds text (chunks of text
+    and of numbers) each as text (``label_texts``), as ``target_labels`` reads the whole
+    column in memory and ``encode_target`` each chunk."""
+    every = list(labels | set(held_out))
+    spelling = dict(zip(every, label_texts(v for _, v in every) if text else
+                        (v for _, v in every)))  # fmt: skip
+    rows: dict = {}
+    for label, n in held_out.items():
+        rows[spelling[label]] = rows.get(spelling[label], 0) + n
+    return {spelling[v] for v in labels}, {spelling[v] for v in trained}, rows
 
 
 def fit_stream(
@@ -473,6 +502,7 @@ def fit_stream(
     check_fit_rows(info.rows["train"] + info.rows["validation"], target, constant)
     if info.unseen_labels:  # (a label only held-out rows hold: scored, as in memory)
         (announce or say)(f"warning: {info.unseen_labels}")
+    warn_streamed_target_copies(source, target, preprocessor, family, parts_of)  # as in memory
     rows = info.rows
     from probnn.families import get_family  # (refused: a mixture of more components than rows)
 
@@ -586,9 +616,11 @@ def fit_stream(
     running = RunningMetrics(model.is_classifier, coverage)
     tests, trains = [], []
     n_test = n_train = 0
-    from probnn.tables.copies import ContentScan
+    from probnn.tables.copies import ContentScan, value_readings
 
-    content = ContentScan(parts_of.columns)  # the model file's record of the rows' values
+    # the model file's record of the rows' values, as the model reads them
+    content = ContentScan(parts_of.columns, value_readings(model.preprocessor, target,
+                                                           model.target_parser, model.classes))  # fmt: skip
     with tallied(model.preprocessor):  # held-out rows far outside the range: one warning
         for batch in source.batches(columns):
             parts = parts_of(batch)

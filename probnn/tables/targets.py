@@ -28,11 +28,12 @@ from probnn.tables._target_scan import MAX_INFERRED_CLASSES, TargetScan, _plain 
 from probnn.tables.columns import (_none_hint, _numeric_values, _thousands_as_numbers,
                                    _warn_spelling_variants)  # fmt: skip
 from probnn.tables.preprocessing import Preprocessor
+from probnn.tables.preprocessing_scan import _level_texts, level_text
 from probnn.tables.sources import _located_rows, _rows, check_unique_columns
 
 __all__ = ["TargetScan", "target_kind", "target_kinds", "infer_family", "family_of_kind",
            "MAX_INFERRED_CLASSES", "validate_frame", "check_target_column", "target_labels",
-           "regression_target", "class_order", "check_trainable_target"]  # fmt: skip
+           "label_texts", "regression_target", "class_order", "check_trainable_target"]  # fmt: skip
 
 
 # ------------------------------------------------------------ family choice
@@ -228,10 +229,14 @@ def _class_indices(labels: np.ndarray, classes, target: str, where=None) -> np.n
             f"labels must be among {where} {describe_list(classes)}; found "
             f"{describe_values(labels)} at {describe_rows(everywhere, numbers=numbers_, files=files)}"
         )
-    order = np.argsort(classes, kind="stable")  # the encoder searches sorted classes
+    spelt = classes
+    if text:  # a model file's text classes as target_labels spells labels now ("1.0" as "1")
+        respelt = np.asarray(label_texts(classes), dtype=object)
+        spelt = respelt if len(set(respelt.tolist())) == len(classes) else classes
+    order = np.argsort(spelt, kind="stable")  # the encoder searches sorted classes
     try:
         with data_rows(numbers_, files):
-            return order[encode_labels(labels, classes[order], where=where)]
+            return order[encode_labels(labels, spelt[order], where=where)]
     except ValueError as exc:
         raise DataError(str(exc)) from None
 
@@ -363,7 +368,7 @@ def order_classes(present: np.ndarray, categories: list | None, target: str, fam
             )
         return np.asarray(given, dtype=kind)
     if categories is not None:
-        order = [str(c) if text else c for c in categories]
+        order = label_texts(categories) if text else categories
         return np.asarray([c for c in order if c in seen], dtype=kind)
     if FAMILIES[family].support == "ordered-classes" and text:
         raise DataError(
@@ -377,8 +382,8 @@ def order_classes(present: np.ndarray, categories: list | None, target: str, fam
 
 def _levels_as_labels(levels: Sequence[str], text: bool) -> list:
     """``--levels`` as labels of the column's type: text, or numbers for number labels."""
-    if text:
-        return [str(v) for v in levels]
+    if text:  # spelt as the labels are (target_labels): "1.0" names the label "1"
+        return label_texts(str(v) for v in levels)
     out = []
     for v in levels:
         try:
@@ -449,8 +454,20 @@ def _check_target_present(column: pd.Series, target: str) -> None:
         )
 
 
-def target_labels(column: pd.Series, target: str) -> np.ndarray:
+def target_labels(column: pd.Series, target: str, text: bool = False) -> np.ndarray:
     """Class labels of a target column: numbers stay numbers, anything else becomes text.
+
+    Labels of a column that holds text are all text, a number among them spelt one way
+    (:func:`label_texts`: ``"1"`` for 1, 1.0 or "1.0"), so a streamed chunk read as numbers
+    (only "0" rows) and a chunk of text, or the whole column in memory, give the same labels.
+
+    Parameters
+    ----------
+    column : Series of shape (n_rows,)
+    target : str
+    text : bool, default=False
+        Text labels even for a column of numbers or booleans (another chunk of the
+        column, or a model's classes, holds text).
 
     Returns
     -------
@@ -458,21 +475,30 @@ def target_labels(column: pd.Series, target: str) -> np.ndarray:
     """
     _check_target_present(column, target)
     column = _thousands_as_numbers(column)
+    if text or not (pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column)):
+        present = pd.Series(column.to_numpy(dtype=object), index=column.index)
+        return level_text(present).to_numpy(dtype=object)
     if pd.api.types.is_bool_dtype(column):
         return column.to_numpy(dtype=bool)  # labels True / False, as written (not 1 / 0)
-    if pd.api.types.is_numeric_dtype(column):
-        values = column.to_numpy()
-        if np.issubdtype(values.dtype, np.floating):
-            infinite = ~np.isfinite(values)
-            if infinite.any():
-                raise DataError(
-                    f"expected finite labels in target column {target!r}; found "
-                    f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
-                )
-            if np.all(values == np.round(values)):
-                values = values.astype(np.int64)  # 0.0 / 1.0 read back as labels 0 / 1
-        return values
-    return column.astype(str).to_numpy(dtype=object)
+    values = column.to_numpy()
+    if np.issubdtype(values.dtype, np.floating):
+        infinite = ~np.isfinite(values)
+        if infinite.any():
+            raise DataError(
+                f"expected finite labels in target column {target!r}; found "
+                f"{describe_values(values[infinite])} at {_rows(infinite, column)}"
+            )
+        if np.all(values == np.round(values)):
+            values = values.astype(np.int64)  # 0.0 / 1.0 read back as labels 0 / 1
+    return values
+
+
+def label_texts(labels) -> list[str]:
+    """Labels (numbers, booleans or text; shape (n,)) as text labels, each number spelt one
+    way (:func:`~probnn.tables.preprocessing_scan.level_text`, as a categorical feature's
+    levels): the labels of a streamed chunk read as numbers, in a column that holds text.
+    Each label spelt on its own: True and 1, one key of a dict, are two labels."""
+    return _level_texts(np.asarray(list(labels), dtype=object))[0]
 
 
 def regression_target(column: pd.Series, target: str, family) -> np.ndarray:

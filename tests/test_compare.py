@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from _intervals import count_interval
+from _tables import few_rows_table
 import probnn
 from probnn.cli import main
 
@@ -264,11 +265,7 @@ def test_compare_says_when_its_best_model_is_worse_than_a_constant(tmp_path, cap
     from probnn._split import split_rows
 
     monkeypatch.chdir(tmp_path)
-    rng = np.random.default_rng(0)
-    n = 300
-    x1, c, x2 = rng.normal(size=n), rng.choice(["a", "b", "c"], size=n), rng.integers(0, 5, n)
-    y = 2 * x1 + (c == "b") * 1.5 + 0.3 * x2 + rng.normal(size=n)
-    table = pd.DataFrame({"x1": x1, "c": c, "x2": x2, "y": y}).head(119)
+    table = few_rows_table()
     table.to_csv("few.csv", index=False)
     code = main(["compare", "few.csv", "--target", "y", "--families", "normal", "--hidden",
                  "none", "--test-size", "0.99", "--quiet"])
@@ -291,11 +288,7 @@ def test_the_verdict_prints_a_huge_gap_as_the_metrics_do(tmp_path, capsys, monke
     import re
 
     monkeypatch.chdir(tmp_path)
-    rng = np.random.default_rng(0)
-    n = 300
-    x1, c, x2 = rng.normal(size=n), rng.choice(["a", "b", "c"], size=n), rng.integers(0, 5, n)
-    y = 2 * x1 + (c == "b") * 1.5 + 0.3 * x2 + rng.normal(size=n)
-    pd.DataFrame({"x1": x1, "c": c, "x2": x2, "y": y}).head(119).to_csv("few.csv", index=False)
+    few_rows_table().to_csv("few.csv", index=False)
     code = main(["compare", "few.csv", "--target", "y", "--families", "normal,laplace",
                  "--hidden", "none", "--test-size", "0.99", "--quiet"])
     out = capsys.readouterr().out

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _cli import printed_metric, run
+from _tables import few_rows_table
 
 
 def _tiny(seed: int, n: int) -> pd.DataFrame:
@@ -110,11 +111,7 @@ def test_the_worse_than_constant_warning_prints_its_nll_as_the_metrics_do(
     # held out, which the metrics print so, while the warning said
     # "42951432713589736.0000" (17 digits to count by eye)
     monkeypatch.chdir(tmp_path)
-    rng = np.random.default_rng(0)
-    n = 300
-    x1, c, x2 = rng.normal(size=n), rng.choice(["a", "b", "c"], size=n), rng.integers(0, 5, n)
-    y = 2 * x1 + (c == "b") * 1.5 + 0.3 * x2 + rng.normal(size=n)
-    pd.DataFrame({"x1": x1, "c": c, "x2": x2, "y": y}).head(119).to_csv("few.csv", index=False)
+    few_rows_table().to_csv("few.csv", index=False)
     code, out, err = run(capsys, "fit", "few.csv", "--target", "y", "--family", "normal",
                          "--hidden", "none", "--test-size", "0.99", "--quiet")
     assert code == 0, err

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _cli import run
+from _number_text import NUMBERS, number_text
 from probnn.exceptions import DataWarning
 from probnn.model_file import load_model, save_model
 from probnn.tables.model import TabularModel
@@ -33,16 +34,6 @@ from probnn.tables.streaming import fit_stream
 from probnn.tables.targets import column_classes
 
 WORDS = ["a", "b", "DK", "True", "False"]
-NUMBERS = ["0", "1", "12", "2.5", "2.50", "0.0", "007", "-3", "1e3"]
-
-
-def label(text: str) -> str:
-    """The oracle: a number's label by Python's ``int`` / ``float`` of its text."""
-    try:
-        x = float(text)
-    except ValueError:
-        return text
-    return str(int(x)) if x.is_integer() else repr(x)
 
 
 def _write(path, labels) -> None:
@@ -133,7 +124,7 @@ def test_streamed_and_in_memory_classes_agree(tmp_path_factory, words, numbers, 
     labels = list(np.random.default_rng(seed).permutation(words + numbers))
     path = tmp_path_factory.mktemp("labels") / "t.csv"
     _write(path, labels)
-    expected = sorted({label(v) for v in labels})
+    expected = sorted({number_text(v) for v in labels})
     memory = column_classes(read_table(path)["y"], "y", "categorical").tolist()
     model, _ = fit_stream(TableSource(path, batch_rows=batch_rows), "y", family="categorical",
                           hidden=(), epochs=1, early_stopping=False)  # fmt: skip

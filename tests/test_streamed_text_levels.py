@@ -27,22 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _cli import run
+from _number_text import NUMBERS, number_text
 from _scan import scan_stream
 from probnn.exceptions import DataWarning
 from probnn.tables.preprocessing import Preprocessor
 from probnn.tables.sources import TableSource, read_table
 
 WORDS = ["a", "b", "DK", "n/a?"]
-NUMBERS = ["0", "1", "12", "2.5", "2.50", "0.0", "007", "-3", "1e3"]
-
-
-def level(text: str) -> str:
-    """The oracle: a number's level by Python's ``int`` / ``float`` of its text."""
-    try:
-        x = float(text)
-    except ValueError:
-        return text
-    return str(int(x)) if x.is_integer() else repr(x)
 
 
 def test_a_chunk_of_numbers_and_blanks_is_the_levels_of_the_table(tmp_path):
@@ -155,7 +146,7 @@ def test_streamed_and_in_memory_levels_agree(tmp_path_factory, words, numbers, m
     impute = missing > 0
     memory = Preprocessor(impute=impute).fit(read_table(path))
     streamed = scan_stream(TableSource(path, batch_rows=batch_rows), ["k"], impute=impute)
-    assert memory.categories_ == {"k": sorted({level(v) for v in values if v})}
+    assert memory.categories_ == {"k": sorted({number_text(v) for v in values if v})}
     assert memory.number_levels_ == ["k"]
     assert streamed.to_meta() == memory.to_meta()
 

@@ -38,9 +38,6 @@ def target_copy_warnings(preprocessor, features: pd.DataFrame,
     -------
     list of DataWarning
     """
-    y = np.asarray(y)
-    if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.number):
-        return []
     return [_copy_warning(name) for name in _copies(preprocessor, features, y,
                                                     preprocessor.numeric_)]  # fmt: skip
 
@@ -90,7 +87,11 @@ def warn_streamed_target_copies(source, target: str, preprocessor, family: str,
 
 
 def _copies(preprocessor, features: pd.DataFrame, y: np.ndarray, names) -> list[str]:
-    """Those of the numeric columns ``names`` equal to ``y`` (shape (n_rows,)) on every row."""
+    """Those of the numeric columns ``names`` equal to ``y`` (shape (n_rows,)) on every row;
+    none where ``y`` is not a number a row (censored bounds, labels) or holds no row."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.number):
+        return []
     parsers = getattr(preprocessor, "parsers_", {})
     first = features.iloc[0]
     equal = []
